@@ -1,0 +1,38 @@
+# Thin front over meson. `make run` and `make test` are the two commands anyone types.
+BUILD      ?= build
+TESTBUILD  ?= build-test
+DATA       ?= data
+
+.PHONY: all deps build run demo test unit fuzz bench format clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) --buildtype=debugoptimized
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+run: build
+	./$(BUILD)/doorman serve --data $(DATA)
+
+demo: build
+	./$(BUILD)/doorman demo
+
+test:
+	@scripts/test.sh
+
+fuzz:
+	@scripts/fuzz.sh long
+
+bench: build
+	@scripts/bench.sh
+
+format:
+	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'tests/*.c' 'tools/*.c')
+
+clean:
+	rm -rf $(BUILD) $(TESTBUILD)

@@ -1,0 +1,34 @@
+/* app.h: the running doorman process: what every part reaches through one pointer.
+ *
+ * The app owns the store, the master key, the HTTP server, the bot (update receiver and
+ * Bot API client) and the job runner. Fields are set up by app_start() and stay valid until
+ * app_stop(); they may be read from any thread. */
+#ifndef DM_APP_H
+#define DM_APP_H
+
+#include "core/common.h"
+#include "core/config.h"
+#include "core/secret.h"
+#include "store/store.h"
+
+struct http_server;
+struct bot;
+struct job_runner;
+
+struct app {
+    struct config cfg;
+    struct store *store;
+    struct secret_key master;
+    struct http_server *http;
+    struct bot *bot;               /* botapi/bot.h */
+    struct job_runner *jobs;       /* jobs/runner.h */
+    char instance_id[33];          /* random per process: owner name for job leases */
+    volatile int stopping;
+};
+
+/* Starts everything (store, bot, jobs, HTTP) as configured in a->cfg. */
+dm_err app_start(struct app *a, struct dm_error *err);
+/* Stops in reverse order; safe after a failed app_start. */
+void app_stop(struct app *a);
+
+#endif

@@ -1,0 +1,56 @@
+/* bot.h: the bot account doorman runs as: its token (sealed in the settings table), the
+ * receiver of chat_join_request updates (long polling or webhook), and the chat title cache.
+ *
+ * Polling: getUpdates with allowed_updates=["chat_join_request"]; each update is committed to
+ * the store before its offset is confirmed, so a crash loses nothing and redelivery is
+ * idempotent (store request_add). Webhook: setWebhook with a random secret_token; requests to
+ * POST /telegram/webhook must carry it in X-Telegram-Bot-Api-Secret-Token. */
+#ifndef DM_BOTAPI_BOT_H
+#define DM_BOTAPI_BOT_H
+
+#include "core/common.h"
+
+struct app;
+struct bot;
+struct botapi_client;
+
+enum bot_mode { BOT_POLLING = 0, BOT_WEBHOOK = 1 };
+
+struct bot_status {
+    bool configured;
+    int64_t id;
+    char username[65];
+    int mode;                   /* enum bot_mode */
+    char webhook_url[512];
+    double rate;                /* decisions per second the job runner allows itself */
+    bool receiving;             /* the last poll or webhook setup succeeded */
+    int64_t last_update_at;     /* when the last update was recorded, 0 = never */
+    char last_error[256];       /* "" when fine */
+};
+
+/* Reads the settings and starts receiving if a token is configured. */
+dm_err bot_start(struct app *a, struct bot **out, struct dm_error *err);
+void bot_stop(struct bot *b);
+
+/* Changes the configuration. token NULL keeps the current one; otherwise it is checked with getMe
+ * first (DM_EAUTH with the server's description when rejected, nothing changed). mode and
+ * webhook_url as in bot_status (webhook_url required for BOT_WEBHOOK); rate <= 0 keeps the
+ * current. On success the settings are stored and the receiver restarted. */
+dm_err bot_configure(struct bot *b, const char *token, int mode, const char *webhook_url,
+                     double rate, struct dm_error *err);
+void bot_get_status(struct bot *b, struct bot_status *out);
+
+/* Handles one webhook delivery; returns the HTTP status to answer (200, 401 for a wrong secret,
+ * 400 for a malformed update, 503 when it could not be stored, so Telegram retries). */
+int bot_webhook(struct bot *b, const char *secret_header, const char *body, size_t len);
+
+/* The chat's title through the cache (the store's chats table; getChat when missing or older
+ * than an hour). out gets "" when unknown. */
+dm_err bot_chat_title(struct bot *b, int64_t chat_id, char *out, size_t n);
+
+/* A reference to the current client, or NULL when no token is configured. The client stays
+ * valid until released, even if the token changes meanwhile. */
+struct botapi_client *bot_client_acquire(struct bot *b);
+void bot_client_release(struct bot *b, struct botapi_client *c);
+
+#endif

@@ -1,0 +1,40 @@
+/* client.h: a Bot API client (libcurl) for one bot token.
+ *
+ * A client is safe to use from several threads at once; it reuses connections (keep-alive).
+ * The token is secret: it appears in request URLs only, never in logs or error messages. */
+#ifndef DM_BOTAPI_CLIENT_H
+#define DM_BOTAPI_CLIENT_H
+
+#include "core/common.h"
+
+#include <jansson.h>
+
+struct botapi_client;
+
+/* What the server answered. */
+struct botapi_reply {
+    long http_status;       /* 0 when there was no HTTP answer */
+    bool ok;                /* the body's "ok" */
+    int error_code;         /* the body's "error_code" when !ok */
+    char description[256];  /* the body's "description" when !ok, e.g.
+                               "Bad Request: HIDE_REQUESTER_MISSING" */
+    int retry_after;        /* parameters.retry_after (seconds) on 429, else 0 */
+    json_t *result;         /* the body's "result" when ok; owned by the reply */
+};
+
+/* base_url like "https://api.telegram.org" (no trailing slash). The token is copied. */
+dm_err botapi_client_new(const char *base_url, const char *token, struct botapi_client **out);
+void botapi_client_free(struct botapi_client *c);
+
+/* POSTs params (borrowed; NULL for none) as JSON to <base>/bot<token>/<method>.
+ * Returns DM_ENETWORK or DM_ETIMEOUT (message in err) when no valid reply came; otherwise DM_OK
+ * with *out filled: check out->ok. Release the reply with botapi_reply_release(). */
+dm_err botapi_call(struct botapi_client *c, const char *method, json_t *params, long timeout_ms,
+                   struct botapi_reply *out, struct dm_error *err);
+void botapi_reply_release(struct botapi_reply *r);
+
+/* True when the description names a request that is already decided: HIDE_REQUESTER_MISSING or
+ * USER_ALREADY_PARTICIPANT (a final state, not a failure to retry). */
+bool botapi_already_handled(const char *description);
+
+#endif

@@ -1,0 +1,39 @@
+/* config.h: doorman's settings from the command line and the environment.
+ *
+ * Precedence: command-line flag, then environment variable, then default.
+ *   --data DIR        DOORMAN_DATA          ./data
+ *   --listen H:P      DOORMAN_LISTEN        127.0.0.1:8080
+ *   --db URL          DOORMAN_DATABASE_URL  sqlite:<data>/doorman.db
+ *   --bot-api URL     DOORMAN_BOT_API_URL   https://api.telegram.org
+ *   --public-url URL  DOORMAN_PUBLIC_URL    http://<listen>  (used in printed links, webhooks)
+ *   --log-level L     DOORMAN_LOG_LEVEL     info
+ * DOORMAN_SECRET_KEY is read by secret_load_master(), not here. */
+#ifndef DM_CONFIG_H
+#define DM_CONFIG_H
+
+#include "core/common.h"
+
+struct config {
+    char data_dir[1024];
+    char listen_host[128];
+    uint16_t listen_port;
+    char db_url[1200];
+    char bot_api_url[512];
+    char public_url[512];
+    int log_level;
+    unsigned http_threads;
+};
+
+/* Fills defaults and environment values. */
+void config_defaults(struct config *c);
+/* Consumes the flags above from argv starting at *i (advancing *i past a flag and its value).
+ * Returns DM_OK if argv[*i] was one of them, DM_ENOTFOUND if it is not a config flag, or
+ * DM_EINVAL with a message for a bad value. */
+dm_err config_parse_flag(struct config *c, int argc, char **argv, int *i, struct dm_error *err);
+/* Derives what depends on other fields (db_url and public_url defaults) and creates data_dir
+ * (0700). Call after the last config_parse_flag. */
+dm_err config_finish(struct config *c, struct dm_error *err);
+/* Parses "HOST:PORT", "[V6]:PORT" or "PORT". */
+dm_err config_parse_listen(const char *s, char *host, size_t host_len, uint16_t *port);
+
+#endif

@@ -1,0 +1,58 @@
+/* err.h: one error enum for all of doorman, with its strings, made from one X-macro.
+ *
+ * Functions return a dm_err (DM_OK is 0) and pass outputs through pointers. Where the
+ * caller needs a sentence a user can act on, the function also takes a `struct dm_error *`
+ * (may be NULL) and fills it with dm_fail(). */
+#ifndef DM_ERR_H
+#define DM_ERR_H
+
+#define DM_ERR_MAP(X)                                                                              \
+    X(OK, "ok")                                                                                    \
+    X(NOMEM, "out of memory")                                                                      \
+    X(INVAL, "invalid input")                                                                      \
+    X(NOTFOUND, "not found")                                                                       \
+    X(EXISTS, "already exists")                                                                    \
+    X(TOOBIG, "too large")                                                                         \
+    X(IO, "input/output error")                                                                    \
+    X(DB, "database error")                                                                        \
+    X(CRYPTO, "cryptography error")                                                                \
+    X(AUTH, "not authorized")                                                                      \
+    X(FORBIDDEN, "forbidden")                                                                      \
+    X(RATELIMIT, "rate limited")                                                                   \
+    X(TIMEOUT, "timed out")                                                                        \
+    X(NETWORK, "network error")                                                                    \
+    X(TELEGRAM, "Telegram returned an error")                                                      \
+    X(CONFLICT, "conflict")                                                                        \
+    X(UNAVAILABLE, "temporarily unavailable")                                                      \
+    X(PROTO, "protocol error")
+
+typedef enum {
+#define DM_ERR_ENUM(name, str) DM_E##name,
+    DM_ERR_MAP(DM_ERR_ENUM)
+#undef DM_ERR_ENUM
+        DM_ERR_COUNT
+} dm_err;
+
+#define DM_OK DM_EOK
+
+/* An error with a message for people. `msg` is always NUL-terminated. */
+struct dm_error {
+    dm_err code;
+    char msg[256];
+};
+
+/* The fixed string for a code ("not found"); never NULL. */
+const char *dm_strerror(dm_err code);
+
+/* The lowercase name of a code ("notfound"), for JSON error codes; never NULL. */
+const char *dm_errname(dm_err code);
+
+/* Fills *e (if not NULL) with code and the formatted message; returns code. */
+dm_err dm_fail(struct dm_error *e, dm_err code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Copies src into dst (size n > 0), truncating at a UTF-8 character boundary; returns the
+ * length of src (so truncation happened when the result is >= n). */
+size_t dm_strlcpy(char *dst, const char *src, size_t n);
+
+#endif

@@ -1,0 +1,44 @@
+#include "core/common.h"
+#include "store/store.h"
+
+static const char *const status_names[REQ_STATUS_COUNT] = {"pending", "approved", "declined"};
+static const char *const kind_names[] = {"approve", "decline"};
+static const char *const state_names[] = {"queued", "running", "done", "failed", "cancelled"};
+
+const char *request_status_name(int status)
+{
+    return status >= 0 && status < REQ_STATUS_COUNT ? status_names[status] : "unknown";
+}
+
+int request_status_parse(const char *s)
+{
+    for (int i = 0; i < REQ_STATUS_COUNT; i++)
+        if (s && strcmp(s, status_names[i]) == 0) return i;
+    return -1;
+}
+
+const char *job_kind_name(int kind)
+{
+    return kind >= 0 && kind < (int)DM_ARRAY_LEN(kind_names) ? kind_names[kind] : "unknown";
+}
+
+const char *job_state_name(int state)
+{
+    return state >= 0 && state < (int)DM_ARRAY_LEN(state_names) ? state_names[state] : "unknown";
+}
+
+dm_err store_open(const char *url, struct store **out, struct dm_error *err)
+{
+    if (strncmp(url, "sqlite:", 7) == 0) return store_sqlite_ops.open(url + 7, out, err);
+    const char *scheme_end = strstr(url, "://");
+    if (scheme_end) /* print the scheme only: the rest may hold a password */
+        return dm_fail(err, DM_EINVAL,
+                       "unsupported database URL scheme '%.*s': use sqlite:PATH or a file path",
+                       (int)DM_MIN(scheme_end - url, 20), url);
+    return store_sqlite_ops.open(url, out, err);
+}
+
+void store_close(struct store *st)
+{
+    if (st) st->ops->close(st);
+}

@@ -1,0 +1,245 @@
+/* store.h: everything doorman keeps, behind one interface with one implementation per backend
+ * (SQLite now: sqlite.c; PostgreSQL later: postgres.c), as a const struct of function pointers.
+ *
+ * Threading: a struct store is safe to use from any number of threads at once.
+ * Strings: records use fixed-size arrays; text longer than a field is cut at a UTF-8 boundary
+ * when stored. All times are Unix seconds (UTC).
+ * Errors: every function returns DM_OK or a dm_err; DM_ENOTFOUND where a lookup finds nothing;
+ * DM_EDB (with the backend's message in *err when err is not NULL) for anything else. A failing
+ * call changes nothing: each function is one transaction. */
+#ifndef DM_STORE_H
+#define DM_STORE_H
+
+#include "core/common.h"
+
+#define STORE_NAME_MAX 65     /* admin names, session names, "bot": 64 bytes + NUL */
+#define STORE_TEXT_MAX 257    /* Telegram names, titles */
+#define STORE_BIO_MAX 513
+#define STORE_LINK_MAX 257
+#define STORE_ERROR_MAX 257
+#define STORE_HASH_MAX 129
+
+struct store;
+
+/* ---- admins and web sessions ---- */
+
+struct store_admin {
+    int64_t id;
+    char name[STORE_NAME_MAX];
+    char pw_hash[STORE_HASH_MAX]; /* argon2id string */
+    int64_t created_at;
+};
+
+struct store_websession {
+    char token_hash[65];          /* digest of the cookie value; the cookie itself is never stored */
+    int64_t admin_id;
+    char admin_name[STORE_NAME_MAX]; /* filled by websession_get */
+    char csrf[65];
+    int64_t created_at;
+    int64_t expires_at;
+};
+
+/* ---- Telegram data ---- */
+
+struct store_chat {
+    int64_t chat_id;
+    char title[STORE_TEXT_MAX];
+    char username[STORE_NAME_MAX];
+    int64_t fetched_at;
+};
+
+enum request_status { REQ_PENDING = 0, REQ_APPROVED = 1, REQ_DECLINED = 2, REQ_STATUS_COUNT };
+/* "pending", "approved", "declined"; request_status_parse returns -1 for anything else. */
+const char *request_status_name(int status);
+int request_status_parse(const char *s);
+
+struct store_request {
+    int64_t id;                   /* ours, increasing in insertion order */
+    int64_t chat_id;
+    int64_t user_id;
+    char first_name[STORE_TEXT_MAX];
+    char last_name[STORE_TEXT_MAX];
+    char username[STORE_NAME_MAX];
+    char bio[STORE_BIO_MAX];
+    char invite_link[STORE_LINK_MAX];
+    int64_t tg_date;              /* when the user asked, as Telegram says */
+    int status;                   /* enum request_status */
+    int64_t created_at;           /* when doorman recorded it */
+    int64_t decided_at;           /* 0 while pending */
+    char decided_by[STORE_NAME_MAX];  /* admin name */
+    char decided_via[STORE_NAME_MAX]; /* "bot" or a session name */
+    char last_error[STORE_ERROR_MAX]; /* last failed attempt, "" if none */
+    char chat_title[STORE_TEXT_MAX];  /* filled by list/get from the chats table, "" if unknown */
+};
+
+/* All fields are optional: status -1, chat_id 0, dates 0, q "" mean "any". */
+struct store_request_filter {
+    int status;
+    int64_t chat_id;
+    int64_t date_from; /* tg_date >= date_from */
+    int64_t date_to;   /* tg_date <= date_to */
+    char q[129];       /* case-insensitive substring of first/last name or username, or an exact
+                          user id when q is all digits (matching either) */
+};
+
+/* ---- jobs ---- */
+
+enum job_kind { JOB_APPROVE = 0, JOB_DECLINE = 1 };
+enum job_state { JOB_QUEUED = 0, JOB_RUNNING = 1, JOB_DONE = 2, JOB_FAILED = 3, JOB_CANCELLED = 4 };
+const char *job_kind_name(int kind);   /* "approve", "decline" */
+const char *job_state_name(int state); /* "queued", "running", "done", "failed", "cancelled" */
+
+struct store_job {
+    int64_t id;
+    int kind;                   /* enum job_kind */
+    int state;                  /* enum job_state */
+    char via[STORE_NAME_MAX];   /* "bot" or a session name */
+    char admin[STORE_NAME_MAX]; /* who started it */
+    char description[STORE_TEXT_MAX]; /* e.g. "Approve all: status=pending chat=-100…" */
+    int64_t total;              /* items in the job */
+    int64_t done;               /* decided by this job */
+    int64_t skipped;            /* already decided elsewhere (not pending, or Telegram said so) */
+    int64_t failed;             /* gave up on these; see job items */
+    int64_t created_at, updated_at, finished_at;
+    int64_t wait_until;         /* >now while the job waits out a rate limit */
+    char error[STORE_ERROR_MAX];
+};
+
+enum item_outcome {
+    ITEM_PENDING = 0, /* not tried yet */
+    ITEM_DONE = 1,    /* decided by this job */
+    ITEM_SKIPPED = 2, /* was already decided: not pending here, or Telegram said already handled */
+    ITEM_FAILED = 3,  /* gave up; error says why */
+};
+
+struct store_item {
+    int64_t job_id;
+    int64_t request_id;
+    int64_t chat_id;   /* filled by job_next_items */
+    int64_t user_id;   /* filled by job_next_items */
+    int request_status; /* filled by job_next_items: the request's status now */
+    int outcome;       /* enum item_outcome */
+    char error[STORE_ERROR_MAX];
+};
+
+/* ---- audit ---- */
+
+struct store_audit {
+    int64_t id;
+    int64_t at;
+    char admin[STORE_NAME_MAX];
+    char action[33];            /* "approve", "decline", "login", "logout", "settings", ... */
+    int64_t request_id;         /* 0 when not about a request */
+    int64_t chat_id;
+    int64_t user_id;
+    int64_t job_id;
+    char via[STORE_NAME_MAX];   /* "bot", a session name, or "" */
+    char result[33];            /* "ok", "already_handled", "error" */
+    char detail[STORE_ERROR_MAX];
+};
+
+struct store_ops {
+    const char *name; /* "sqlite" */
+    /* url is the backend's own part (a file path for SQLite); runs migrations. */
+    dm_err (*open)(const char *url, struct store **out, struct dm_error *err);
+    void (*close)(struct store *st);
+
+    dm_err (*admin_create)(struct store *st, const char *name, const char *pw_hash, int64_t now,
+                           int64_t *id, struct dm_error *err); /* DM_EEXISTS if taken */
+    dm_err (*admin_get)(struct store *st, const char *name, struct store_admin *out,
+                        struct dm_error *err);
+    dm_err (*admin_count)(struct store *st, int64_t *n, struct dm_error *err);
+    dm_err (*admin_set_password)(struct store *st, int64_t id, const char *pw_hash,
+                                 struct dm_error *err);
+
+    dm_err (*websession_create)(struct store *st, const struct store_websession *ws,
+                                struct dm_error *err);
+    /* DM_ENOTFOUND when absent or expires_at <= now. */
+    dm_err (*websession_get)(struct store *st, const char *token_hash, int64_t now,
+                             struct store_websession *out, struct dm_error *err);
+    dm_err (*websession_delete)(struct store *st, const char *token_hash, struct dm_error *err);
+
+    /* Values are text; *value is malloc'd and owned by the caller. */
+    dm_err (*setting_get)(struct store *st, const char *key, char **value, struct dm_error *err);
+    dm_err (*setting_set)(struct store *st, const char *key, const char *value,
+                          struct dm_error *err);
+    dm_err (*setting_delete)(struct store *st, const char *key, struct dm_error *err);
+
+    dm_err (*chat_get)(struct store *st, int64_t chat_id, struct store_chat *out,
+                       struct dm_error *err);
+    dm_err (*chat_put)(struct store *st, const struct store_chat *c, struct dm_error *err);
+    /* Chats that have at least one request, ordered by title; *out malloc'd, caller frees. */
+    dm_err (*chat_list)(struct store *st, struct store_chat **out, size_t *n, struct dm_error *err);
+
+    /* Records a join request. A request for the same (chat_id, user_id, tg_date) that is already
+     * stored, or a second pending one for the same (chat_id, user_id), changes nothing and
+     * *inserted is false: redelivery is idempotent. r->status and r->created_at are honoured;
+     * r->id is ignored. */
+    dm_err (*request_add)(struct store *st, const struct store_request *r, bool *inserted,
+                          struct dm_error *err);
+    dm_err (*request_get)(struct store *st, int64_t id, struct store_request *out,
+                          struct dm_error *err);
+    /* Newest first (id descending). before_id 0 = first page; else only ids < before_id.
+     * out must hold `limit` records; *n is how many were filled. */
+    dm_err (*request_list)(struct store *st, const struct store_request_filter *f, int64_t before_id,
+                           int limit, struct store_request *out, int *n, struct dm_error *err);
+    /* counts[s] = requests matching f (its status ignored) with status s. */
+    dm_err (*request_counts)(struct store *st, const struct store_request_filter *f,
+                             int64_t counts[REQ_STATUS_COUNT], struct dm_error *err);
+
+    /* Creates a queued job over the given request ids (unknown ids are an error: DM_ENOTFOUND
+     * naming the first), or over every request matching the filter at this moment. job->kind,
+     * via, admin, description are read; *id receives the new job's id. */
+    dm_err (*job_create_ids)(struct store *st, const struct store_job *job, const int64_t *ids,
+                             size_t n, int64_t now, int64_t *id, struct dm_error *err);
+    dm_err (*job_create_filter)(struct store *st, const struct store_job *job,
+                                const struct store_request_filter *f, int64_t now, int64_t *id,
+                                struct dm_error *err);
+    dm_err (*job_get)(struct store *st, int64_t id, struct store_job *out, struct dm_error *err);
+    /* Newest first; before_id as in request_list. */
+    dm_err (*job_list)(struct store *st, int64_t before_id, int limit, struct store_job *out,
+                       int *n, struct dm_error *err);
+    /* Takes the oldest job that is queued, or running with a lease that ended before now, for
+     * `owner` until lease_until, and marks it running. DM_ENOTFOUND when there is none. */
+    dm_err (*job_claim)(struct store *st, const char *owner, int64_t now, int64_t lease_until,
+                        struct store_job *out, struct dm_error *err);
+    /* Extends the lease; DM_ECONFLICT when another owner holds the job now. */
+    dm_err (*job_renew)(struct store *st, int64_t id, const char *owner, int64_t lease_until,
+                        struct dm_error *err);
+    /* Up to `limit` items still ITEM_PENDING, in request id order, with request_id > after. */
+    dm_err (*job_next_items)(struct store *st, int64_t job_id, int64_t after, int limit,
+                             struct store_item *out, int *n, struct dm_error *err);
+    /* Records one item's outcome in one transaction: the item, the job's counters, the request
+     * (for ITEM_DONE: status approved/declined per the job kind, decided_at/by/via; for
+     * ITEM_FAILED: last_error) and an audit entry. An item already finished is left as it was. */
+    dm_err (*job_item_finish)(struct store *st, const struct store_item *it, int64_t now,
+                              struct dm_error *err);
+    /* Items of a job with the given outcome, in request id order (for showing errors). */
+    dm_err (*job_items)(struct store *st, int64_t job_id, int outcome, int64_t after, int limit,
+                        struct store_item *out, int *n, struct dm_error *err);
+    dm_err (*job_set_wait)(struct store *st, int64_t id, int64_t wait_until, struct dm_error *err);
+    /* Sets the final state (done, failed or cancelled), finished_at and error. Cancelling a job
+     * that is queued or running is allowed from any owner; the worker sees it at its next
+     * job_renew (DM_ECONFLICT). */
+    dm_err (*job_finish)(struct store *st, int64_t id, int state, const char *error, int64_t now,
+                         struct dm_error *err);
+
+    dm_err (*audit_add)(struct store *st, const struct store_audit *a, struct dm_error *err);
+    /* Newest first; before_id as in request_list. */
+    dm_err (*audit_list)(struct store *st, int64_t before_id, int limit, struct store_audit *out,
+                         int *n, struct dm_error *err);
+};
+
+/* Every backend's store begins with this. */
+struct store {
+    const struct store_ops *ops;
+};
+
+extern const struct store_ops store_sqlite_ops;
+
+/* Opens the backend named by url: "sqlite:PATH" or a bare path (SQLite).
+ * Unknown schemes are DM_EINVAL with a message. */
+dm_err store_open(const char *url, struct store **out, struct dm_error *err);
+void store_close(struct store *st);
+
+#endif
