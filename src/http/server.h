@@ -32,7 +32,7 @@ const char *http_header(const struct http_request *r, const char *name);
 const char *http_query(const struct http_request *r, const char *name);
 const char *http_cookie(const struct http_request *r, const char *name);
 
-#define HTTP_MAX_HEADERS 8
+#define HTTP_MAX_HEADERS 12
 
 struct http_response {
     int status;              /* 0 means the handler did not answer: 404 is sent */

@@ -1,0 +1,82 @@
+/* api.h: the JSON API behind the panel (docs/api.md), one file per resource.
+ *
+ * api_handle() is the HTTP server's handler for the whole doorman process: it routes /api/…
+ * to the resource handlers, /telegram/webhook to the bot, and everything else to the embedded
+ * panel. The helpers below are shared by the resource files; each one that answers with an
+ * error fills c->res and returns false, so a handler just returns when a helper says no. */
+#ifndef DM_API_H
+#define DM_API_H
+
+#include "core/common.h"
+#include "http/server.h"
+#include "store/store.h"
+
+#include <jansson.h>
+
+struct app;
+
+struct api_ctx {
+    struct app *app;
+    const struct http_request *req;
+    struct http_response *res;
+    struct store_websession session; /* filled for routes that need a login */
+    json_t *body;                    /* parsed body for POST routes; owned by the router */
+    const char *path_arg;            /* the {id} part of routes that have one */
+};
+
+void api_handle(void *app, const struct http_request *req, struct http_response *res);
+
+/* Resource handlers (api/<resource>.c). */
+void api_setup_get(struct api_ctx *c);
+void api_setup_post(struct api_ctx *c);
+void api_login(struct api_ctx *c);
+void api_logout(struct api_ctx *c);
+void api_me(struct api_ctx *c);
+void api_settings_get(struct api_ctx *c);
+void api_settings_post(struct api_ctx *c);
+void api_requests_list(struct api_ctx *c);
+void api_chats_list(struct api_ctx *c);
+void api_requests_approve(struct api_ctx *c);
+void api_requests_deny(struct api_ctx *c);
+void api_requests_approve_all(struct api_ctx *c);
+void api_requests_deny_all(struct api_ctx *c);
+void api_jobs_list(struct api_ctx *c);
+void api_jobs_get(struct api_ctx *c);
+void api_jobs_cancel(struct api_ctx *c);
+void api_audit_list(struct api_ctx *c);
+
+/* Prints the one-time setup link when no admin exists yet (auth.c). */
+dm_err api_setup_announce(struct app *a, struct dm_error *err);
+/* Creates an admin after checking the name ([A-Za-z0-9_.-]{1,64}) and password (10..1024
+ * bytes): DM_EINVAL or DM_EEXISTS with a message for people (auth.c). */
+dm_err auth_admin_add(struct store *st, const char *name, const char *password,
+                      struct dm_error *err);
+
+/* ---- helpers (api/helpers.c) ---- */
+
+/* A 400 bad_request naming the problem. Always returns false. */
+bool api_bad_request(struct api_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Answers for a failed store call: DM_ENOTFOUND 404, DM_EEXISTS/DM_ECONFLICT 409,
+ * DM_EUNAVAILABLE 503, else 500 (logged, with a generic message). Always returns false. */
+bool api_store_failed(struct api_ctx *c, dm_err e, const struct dm_error *err);
+
+/* Field readers for c->body. A missing optional field leaves *out unchanged and returns true. */
+bool api_field_string(struct api_ctx *c, const char *key, bool required, size_t max_len,
+                      const char **out);
+bool api_field_int(struct api_ctx *c, const char *key, bool required, int64_t *out);
+/* Accepts Unix seconds or "YYYY-MM-DD" (end_of_day: 23:59:59 UTC of that day). */
+bool api_field_time(struct api_ctx *c, json_t *obj, const char *key, bool end_of_day, int64_t *out);
+/* Query parameter readers, same rules. */
+bool api_query_int(struct api_ctx *c, const char *key, int64_t min, int64_t max, int64_t *out);
+bool api_query_time(struct api_ctx *c, const char *key, bool end_of_day, int64_t *out);
+/* ?limit= (1..500, default 50) and ?before= (> 0). */
+bool api_query_page(struct api_ctx *c, int *limit, int64_t *before);
+/* Parses s as Unix seconds or YYYY-MM-DD; false if neither. */
+bool api_parse_time(const char *s, bool end_of_day, int64_t *out);
+
+/* JSON for records shared between resources. */
+json_t *api_job_json(const struct store_job *j);
+/* null for 0 */
+json_t *api_time_or_null(int64_t t);
+
+#endif

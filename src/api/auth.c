@@ -1,0 +1,234 @@
+/* auth.c: first-run setup, login, logout and the current admin. */
+#include "core/common.h"
+#include "api/api.h"
+#include "app.h"
+#include "core/log.h"
+#include "core/secret.h"
+#include "http/throttle.h"
+
+#include <ctype.h>
+#include <pthread.h>
+
+#define SESSION_TTL (7 * 24 * 3600)
+#define THROTTLE_WINDOW (15 * 60)
+#define MAX_FAILS_PER_NAME 5
+#define MAX_FAILS_PER_IP 20
+#define SETUP_TOKEN_KEY "setup_token_hash"
+
+static struct throttle *login_throttle;
+static char dummy_hash[SECRET_HASH_MAX]; /* verified for unknown names: same time as a real one */
+static pthread_once_t login_once = PTHREAD_ONCE_INIT;
+
+static void login_init(void)
+{
+    login_throttle = throttle_new(4096, THROTTLE_WINDOW);
+    char pw[33];
+    secret_random_hex(pw, 16);
+    if (secret_hash_password(pw, dummy_hash)) dummy_hash[0] = 0;
+}
+
+static void audit(struct app *a, const char *admin, const char *action, const char *result,
+                  const char *detail)
+{
+    struct store_audit e = {.at = time(NULL)};
+    dm_strlcpy(e.admin, admin, sizeof e.admin);
+    dm_strlcpy(e.action, action, sizeof e.action);
+    dm_strlcpy(e.result, result, sizeof e.result);
+    dm_strlcpy(e.detail, detail, sizeof e.detail);
+    struct dm_error err = {0};
+    if (a->store->ops->audit_add(a->store, &e, &err))
+        log_warn("auth", "could not write the audit log: %s", err.msg);
+}
+
+dm_err auth_admin_add(struct store *st, const char *name, const char *password,
+                      struct dm_error *err)
+{
+    size_t n = strlen(name);
+    if (n < 1 || n > 64) return dm_fail(err, DM_EINVAL, "The name must be 1 to 64 characters.");
+    for (const char *p = name; *p; p++)
+        if (!isalnum((unsigned char)*p) && !strchr("_.-", *p))
+            return dm_fail(err, DM_EINVAL,
+                           "The name may contain only letters, digits, '_', '.' and '-'.");
+    size_t pl = strlen(password);
+    if (pl < 10) return dm_fail(err, DM_EINVAL, "The password must be at least 10 characters.");
+    if (pl > 1024) return dm_fail(err, DM_EINVAL, "The password must be at most 1024 bytes.");
+    char hash[SECRET_HASH_MAX];
+    if (secret_hash_password(password, hash))
+        return dm_fail(err, DM_ENOMEM, "Not enough memory to hash the password.");
+    int64_t id = 0;
+    dm_err e = st->ops->admin_create(st, name, hash, time(NULL), &id, err);
+    if (e == DM_EEXISTS) return dm_fail(err, DM_EEXISTS, "An admin named '%s' already exists.", name);
+    return e;
+}
+
+/* Creates a web session for the admin and answers like a successful login. */
+static void start_session(struct api_ctx *c, int64_t admin_id, const char *name)
+{
+    char token[65];
+    struct store_websession ws = {.admin_id = admin_id, .created_at = time(NULL)};
+    ws.expires_at = ws.created_at + SESSION_TTL;
+    secret_random_hex(token, 32);
+    secret_digest_hex(token, ws.token_hash);
+    secret_random_hex(ws.csrf, 32);
+    struct dm_error err = {0};
+    dm_err e = c->app->store->ops->websession_create(c->app->store, &ws, &err);
+    if (e) {
+        api_store_failed(c, e, &err);
+        return;
+    }
+    char cookie[256];
+    bool https = strncmp(c->app->cfg.public_url, "https:", 6) == 0;
+    snprintf(cookie, sizeof cookie,
+             "doorman_session=%s; HttpOnly; SameSite=Strict; Path=/; Max-Age=%d%s", token,
+             SESSION_TTL, https ? "; Secure" : "");
+    secret_wipe(token, sizeof token);
+    http_res_header(c->res, "Set-Cookie", cookie);
+    http_res_json(c->res, 200, json_pack("{s:s,s:s}", "admin", name, "csrf_token", ws.csrf));
+}
+
+static bool needs_setup(struct api_ctx *c, bool *out)
+{
+    int64_t n = 0;
+    struct dm_error err = {0};
+    dm_err e = c->app->store->ops->admin_count(c->app->store, &n, &err);
+    if (e) return api_store_failed(c, e, &err);
+    *out = n == 0;
+    return true;
+}
+
+void api_setup_get(struct api_ctx *c)
+{
+    bool needs = false;
+    if (!needs_setup(c, &needs)) return;
+    http_res_json(c->res, 200, json_pack("{s:b}", "needs_setup", needs));
+}
+
+void api_setup_post(struct api_ctx *c)
+{
+    const char *token = NULL, *name = NULL, *password = NULL;
+    bool needs = false;
+    if (!api_field_string(c, "token", true, 128, &token) ||
+        !api_field_string(c, "name", true, 64, &name) ||
+        !api_field_string(c, "password", true, 1024, &password) || !needs_setup(c, &needs))
+        return;
+    if (!needs) {
+        http_res_error(c->res, 409, "conflict", "doorman is already set up: log in instead.");
+        return;
+    }
+    struct store *st = c->app->store;
+    char *want = NULL;
+    struct dm_error err = {0};
+    dm_err e = st->ops->setting_get(st, SETUP_TOKEN_KEY, &want, &err);
+    if (e && e != DM_ENOTFOUND) {
+        api_store_failed(c, e, &err);
+        return;
+    }
+    char digest[65];
+    secret_digest_hex(token, digest);
+    bool ok = want && secret_equal(digest, want);
+    free(want);
+    if (!ok) {
+        http_res_error(c->res, 403, "forbidden",
+                       "This setup link is not valid. Use the link doorman printed at start.");
+        return;
+    }
+    e = auth_admin_add(st, name, password, &err);
+    if (e == DM_EINVAL) {
+        api_bad_request(c, "%s", err.msg);
+        return;
+    }
+    if (e) {
+        api_store_failed(c, e, &err);
+        return;
+    }
+    st->ops->setting_delete(st, SETUP_TOKEN_KEY, NULL);
+    struct store_admin admin;
+    if ((e = st->ops->admin_get(st, name, &admin, &err))) {
+        api_store_failed(c, e, &err);
+        return;
+    }
+    audit(c->app, name, "setup", "ok", "first admin created");
+    log_info("auth", "first admin '%s' created through the setup link", name);
+    start_session(c, admin.id, name);
+}
+
+void api_login(struct api_ctx *c)
+{
+    pthread_once(&login_once, login_init);
+    const char *name = NULL, *password = NULL;
+    if (!api_field_string(c, "name", true, 256, &name) ||
+        !api_field_string(c, "password", true, 1024, &password))
+        return;
+    char name_key[96], ip_key[96];
+    snprintf(name_key, sizeof name_key, "name:%s", name);
+    for (char *p = name_key; *p; p++) *p = (char)tolower((unsigned char)*p);
+    snprintf(ip_key, sizeof ip_key, "ip:%s", c->req->client_ip);
+    int64_t now = time(NULL), wait = 0;
+    if (!throttle_allowed(login_throttle, name_key, MAX_FAILS_PER_NAME, now, &wait) ||
+        !throttle_allowed(login_throttle, ip_key, MAX_FAILS_PER_IP, now, &wait)) {
+        char ra[32];
+        snprintf(ra, sizeof ra, "%" PRId64, wait);
+        http_res_header(c->res, "Retry-After", ra);
+        http_res_error(c->res, 429, "too_many_attempts",
+                       "Too many failed logins. Try again in %" PRId64 " minutes.", (wait + 59) / 60);
+        return;
+    }
+    struct store_admin admin = {0};
+    struct dm_error err = {0};
+    dm_err e = c->app->store->ops->admin_get(c->app->store, name, &admin, &err);
+    if (e && e != DM_ENOTFOUND) {
+        api_store_failed(c, e, &err);
+        return;
+    }
+    /* Verify against a real hash even for unknown names, so timing does not tell names apart. */
+    bool ok = secret_verify_password(e ? dummy_hash : admin.pw_hash, password) && !e;
+    if (!ok) {
+        throttle_fail(login_throttle, name_key, now);
+        throttle_fail(login_throttle, ip_key, now);
+        audit(c->app, name, "login_failed", "error", c->req->client_ip);
+        http_res_error(c->res, 401, "unauthorized", "Wrong name or password.");
+        return;
+    }
+    throttle_clear(login_throttle, name_key);
+    audit(c->app, admin.name, "login", "ok", c->req->client_ip);
+    start_session(c, admin.id, admin.name);
+}
+
+void api_logout(struct api_ctx *c)
+{
+    struct dm_error err = {0};
+    dm_err e = c->app->store->ops->websession_delete(c->app->store, c->session.token_hash, &err);
+    if (e && e != DM_ENOTFOUND) {
+        api_store_failed(c, e, &err);
+        return;
+    }
+    audit(c->app, c->session.admin_name, "logout", "ok", "");
+    http_res_header(c->res, "Set-Cookie",
+                    "doorman_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+    http_res_json(c->res, 200, NULL);
+}
+
+void api_me(struct api_ctx *c)
+{
+    http_res_json(c->res, 200, json_pack("{s:s,s:s}", "admin", c->session.admin_name,
+                                         "csrf_token", c->session.csrf));
+}
+
+dm_err api_setup_announce(struct app *a, struct dm_error *err)
+{
+    int64_t n = 0;
+    dm_err e = a->store->ops->admin_count(a->store, &n, err);
+    if (e || n > 0) return e;
+    char token[33], digest[65];
+    secret_random_hex(token, 16);
+    secret_digest_hex(token, digest);
+    if ((e = a->store->ops->setting_set(a->store, SETUP_TOKEN_KEY, digest, err))) return e;
+    /* The console is where the operator is: this one-time link is meant to be seen there. */
+    fprintf(stderr,
+            "\n  doorman has no admin yet. Open this one-time link to create one:\n"
+            "    %s/setup#token=%s\n"
+            "  (or run: doorman admin add NAME)\n\n",
+            a->cfg.public_url, token);
+    fflush(stderr);
+    return DM_OK;
+}

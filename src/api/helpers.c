@@ -1,0 +1,150 @@
+#include "core/common.h"
+#include "api/api.h"
+#include "core/log.h"
+
+#include <ctype.h>
+
+bool api_bad_request(struct api_ctx *c, const char *fmt, ...)
+{
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    http_res_error(c->res, 400, "bad_request", "%s", msg);
+    return false;
+}
+
+bool api_store_failed(struct api_ctx *c, dm_err e, const struct dm_error *err)
+{
+    const char *msg = err && err->msg[0] ? err->msg : dm_strerror(e);
+    switch (e) {
+    case DM_ENOTFOUND:
+        http_res_error(c->res, 404, "not_found", "%s", msg);
+        break;
+    case DM_EEXISTS:
+    case DM_ECONFLICT:
+        http_res_error(c->res, 409, "conflict", "%s", msg);
+        break;
+    case DM_EUNAVAILABLE:
+        http_res_error(c->res, 503, "unavailable", "The database is unavailable; try again shortly.");
+        break;
+    default:
+        log_error("api", "%s %s: %s", c->req->method, c->req->path, msg);
+        http_res_error(c->res, 500, "internal", "Something went wrong on the server; it was logged.");
+    }
+    return false;
+}
+
+bool api_field_string(struct api_ctx *c, const char *key, bool required, size_t max_len,
+                      const char **out)
+{
+    json_t *v = json_object_get(c->body, key);
+    if (!v || json_is_null(v)) {
+        if (required) return api_bad_request(c, "'%s' is required.", key);
+        return true;
+    }
+    if (!json_is_string(v)) return api_bad_request(c, "'%s' must be a string.", key);
+    if (json_string_length(v) > max_len)
+        return api_bad_request(c, "'%s' is too long (at most %zu bytes).", key, max_len);
+    if (strlen(json_string_value(v)) != json_string_length(v))
+        return api_bad_request(c, "'%s' must not contain NUL characters.", key);
+    *out = json_string_value(v);
+    return true;
+}
+
+bool api_field_int(struct api_ctx *c, const char *key, bool required, int64_t *out)
+{
+    json_t *v = json_object_get(c->body, key);
+    if (!v || json_is_null(v)) {
+        if (required) return api_bad_request(c, "'%s' is required.", key);
+        return true;
+    }
+    if (!json_is_integer(v)) return api_bad_request(c, "'%s' must be an integer.", key);
+    *out = json_integer_value(v);
+    return true;
+}
+
+bool api_parse_time(const char *s, bool end_of_day, int64_t *out)
+{
+    if (!s || !*s) return false;
+    bool digits = true;
+    for (const char *p = s; *p; p++) digits = digits && isdigit((unsigned char)*p);
+    if (digits) {
+        if (strlen(s) > 12) return false;
+        *out = strtoll(s, NULL, 10);
+        return true;
+    }
+    int y, m, d;
+    char tail;
+    if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3) return false;
+    if (y < 1970 || y > 9999 || m < 1 || m > 12 || d < 1 || d > 31) return false;
+    struct tm tm = {.tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d};
+    time_t t = timegm(&tm);
+    if (tm.tm_mday != d) return false; /* 2026-02-31 */
+    *out = (int64_t)t + (end_of_day ? 86399 : 0);
+    return true;
+}
+
+bool api_field_time(struct api_ctx *c, json_t *obj, const char *key, bool end_of_day, int64_t *out)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v || json_is_null(v)) return true;
+    if (json_is_integer(v) && json_integer_value(v) >= 0) {
+        *out = json_integer_value(v);
+        return true;
+    }
+    if (json_is_string(v) && api_parse_time(json_string_value(v), end_of_day, out)) return true;
+    return api_bad_request(c, "'%s' must be Unix seconds or a date like 2026-01-31.", key);
+}
+
+bool api_query_int(struct api_ctx *c, const char *key, int64_t min, int64_t max, int64_t *out)
+{
+    const char *s = http_query(c->req, key);
+    if (!s || !*s) return true;
+    char *end = NULL;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || *end || v < min || v > max)
+        return api_bad_request(c, "'%s' must be an integer from %" PRId64 " to %" PRId64 ".", key,
+                               min, max);
+    *out = v;
+    return true;
+}
+
+bool api_query_time(struct api_ctx *c, const char *key, bool end_of_day, int64_t *out)
+{
+    const char *s = http_query(c->req, key);
+    if (!s || !*s) return true;
+    if (!api_parse_time(s, end_of_day, out))
+        return api_bad_request(c, "'%s' must be Unix seconds or a date like 2026-01-31.", key);
+    return true;
+}
+
+bool api_query_page(struct api_ctx *c, int *limit, int64_t *before)
+{
+    int64_t l = 50, b = 0;
+    if (!api_query_int(c, "limit", 1, 500, &l) || !api_query_int(c, "before", 1, INT64_MAX, &b))
+        return false;
+    *limit = (int)l;
+    *before = b;
+    return true;
+}
+
+json_t *api_time_or_null(int64_t t)
+{
+    return t ? json_integer(t) : json_null();
+}
+
+json_t *api_job_json(const struct store_job *j)
+{
+    return json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:o,s:s}", "id",
+                     (json_int_t)j->id, "kind", job_kind_name(j->kind), "state",
+                     job_state_name(j->state), "via", j->via, "admin", j->admin, "description",
+                     j->description, "total", (json_int_t)j->total, "done", (json_int_t)j->done,
+                     "skipped", (json_int_t)j->skipped, "failed", (json_int_t)j->failed,
+                     "created_at", (json_int_t)j->created_at, "updated_at",
+                     (json_int_t)j->updated_at, "finished_at", api_time_or_null(j->finished_at),
+                     "wait_until", api_time_or_null(j->wait_until > time(NULL) ? j->wait_until : 0),
+                     "error", j->error);
+}

@@ -1,0 +1,101 @@
+/* jobs.c: decision jobs: list, one with its errors, cancel. */
+#include "core/common.h"
+#include "api/api.h"
+#include "app.h"
+#include "jobs/runner.h"
+
+#define MAX_ERRORS_SHOWN 100
+
+void api_jobs_list(struct api_ctx *c)
+{
+    int limit;
+    int64_t before;
+    if (!api_query_page(c, &limit, &before)) return;
+    struct store_job *jobs = calloc((size_t)limit, sizeof *jobs);
+    if (!jobs) {
+        api_store_failed(c, DM_ENOMEM, NULL);
+        return;
+    }
+    int n = 0;
+    struct dm_error err = {0};
+    dm_err e = c->app->store->ops->job_list(c->app->store, before, limit, jobs, &n, &err);
+    if (e) {
+        free(jobs);
+        api_store_failed(c, e, &err);
+        return;
+    }
+    json_t *items = json_array();
+    for (int i = 0; i < n; i++) json_array_append_new(items, api_job_json(&jobs[i]));
+    json_t *next = n == limit ? json_integer(jobs[n - 1].id) : json_null();
+    free(jobs);
+    http_res_json(c->res, 200, json_pack("{s:o,s:o}", "items", items, "next_before", next));
+}
+
+/* Reads the {id} of the path into *id; answers 404 when it is not a job id. */
+static bool path_job(struct api_ctx *c, struct store_job *job)
+{
+    char *end = NULL;
+    errno = 0;
+    long long id = strtoll(c->path_arg, &end, 10);
+    if (errno || *end || id <= 0) {
+        http_res_error(c->res, 404, "not_found", "No job with id '%s'.", c->path_arg);
+        return false;
+    }
+    struct dm_error err = {0};
+    dm_err e = c->app->store->ops->job_get(c->app->store, id, job, &err);
+    if (e == DM_ENOTFOUND) {
+        http_res_error(c->res, 404, "not_found", "No job with id %lld.", id);
+        return false;
+    }
+    if (e) return api_store_failed(c, e, &err);
+    return true;
+}
+
+void api_jobs_get(struct api_ctx *c)
+{
+    struct store_job job;
+    if (!path_job(c, &job)) return;
+    struct store_item *items = calloc(MAX_ERRORS_SHOWN, sizeof *items);
+    if (!items) {
+        api_store_failed(c, DM_ENOMEM, NULL);
+        return;
+    }
+    int n = 0;
+    struct dm_error err = {0};
+    dm_err e = c->app->store->ops->job_items(c->app->store, job.id, ITEM_FAILED, 0,
+                                             MAX_ERRORS_SHOWN, items, &n, &err);
+    if (e) {
+        free(items);
+        api_store_failed(c, e, &err);
+        return;
+    }
+    json_t *errors = json_array();
+    for (int i = 0; i < n; i++)
+        json_array_append_new(errors, json_pack("{s:I,s:I,s:s}", "request_id",
+                                                (json_int_t)items[i].request_id, "user_id",
+                                                (json_int_t)items[i].user_id, "error",
+                                                items[i].error));
+    free(items);
+    http_res_json(c->res, 200, json_pack("{s:o,s:o}", "job", api_job_json(&job), "errors", errors));
+}
+
+void api_jobs_cancel(struct api_ctx *c)
+{
+    struct store_job job;
+    if (!path_job(c, &job)) return;
+    if (job.state != JOB_QUEUED && job.state != JOB_RUNNING) {
+        http_res_error(c->res, 409, "conflict", "Job %" PRId64 " has already %s.", job.id,
+                       job.state == JOB_CANCELLED ? "been cancelled" : "finished");
+        return;
+    }
+    struct dm_error err = {0};
+    dm_err e = c->app->store->ops->job_finish(c->app->store, job.id, JOB_CANCELLED,
+                                              "cancelled by an admin", time(NULL), &err);
+    if (!e) e = c->app->store->ops->job_get(c->app->store, job.id, &job, &err);
+    if (e) {
+        api_store_failed(c, e, &err);
+        return;
+    }
+    job_runner_wake(c->app->jobs);
+    http_res_json(c->res, 200, json_pack("{s:o}", "job", api_job_json(&job)));
+}

@@ -1,0 +1,210 @@
+#include "core/common.h"
+#include "api/api.h"
+#include "app.h"
+#include "botapi/bot.h"
+#include "core/log.h"
+#include "core/secret.h"
+#include "http/assets.h"
+
+enum route_flags {
+    R_PUBLIC = 0,
+    R_LOGIN = 1, /* needs a valid session cookie */
+    R_BODY = 2,  /* POST with a JSON object body; with R_LOGIN also needs the CSRF header */
+};
+
+struct route {
+    const char *method;
+    const char *path; /* a trailing "{}" segment matches one id: "/api/jobs/{}" */
+    const char *suffix; /* after the id, e.g. "/cancel", or NULL */
+    int flags;
+    void (*fn)(struct api_ctx *c);
+};
+
+static const struct route routes[] = {
+    {"GET", "/api/setup", NULL, R_PUBLIC, api_setup_get},
+    {"POST", "/api/setup", NULL, R_BODY, api_setup_post},
+    {"POST", "/api/login", NULL, R_BODY, api_login},
+    {"POST", "/api/logout", NULL, R_LOGIN | R_BODY, api_logout},
+    {"GET", "/api/me", NULL, R_LOGIN, api_me},
+    {"GET", "/api/settings", NULL, R_LOGIN, api_settings_get},
+    {"POST", "/api/settings", NULL, R_LOGIN | R_BODY, api_settings_post},
+    {"GET", "/api/invite-requests", NULL, R_LOGIN, api_requests_list},
+    {"POST", "/api/invite-requests/approve", NULL, R_LOGIN | R_BODY, api_requests_approve},
+    {"POST", "/api/invite-requests/deny", NULL, R_LOGIN | R_BODY, api_requests_deny},
+    {"POST", "/api/invite-requests/approve-all", NULL, R_LOGIN | R_BODY, api_requests_approve_all},
+    {"POST", "/api/invite-requests/deny-all", NULL, R_LOGIN | R_BODY, api_requests_deny_all},
+    {"GET", "/api/chats", NULL, R_LOGIN, api_chats_list},
+    {"GET", "/api/jobs", NULL, R_LOGIN, api_jobs_list},
+    {"GET", "/api/jobs/{}", NULL, R_LOGIN, api_jobs_get},
+    {"POST", "/api/jobs/{}", "/cancel", R_LOGIN | R_BODY, api_jobs_cancel},
+    {"GET", "/api/audit", NULL, R_LOGIN, api_audit_list},
+};
+
+static void security_headers(struct http_response *res)
+{
+    http_res_header(res, "Content-Security-Policy",
+                    "default-src 'self'; img-src 'self' data:; object-src 'none'; "
+                    "base-uri 'none'; frame-ancestors 'none'; form-action 'self'");
+    http_res_header(res, "X-Content-Type-Options", "nosniff");
+    http_res_header(res, "X-Frame-Options", "DENY");
+    http_res_header(res, "Referrer-Policy", "no-referrer");
+}
+
+/* Matches path against a route; sets *arg to the id segment for "{}" routes. */
+static bool route_match(const struct route *r, const char *path, const char **arg, size_t *arg_len)
+{
+    const char *brace = strstr(r->path, "{}");
+    if (!brace) return strcmp(r->path, path) == 0;
+    size_t prefix = (size_t)(brace - r->path);
+    if (strncmp(r->path, path, prefix) != 0) return false;
+    const char *id = path + prefix;
+    size_t n = strcspn(id, "/");
+    if (n == 0) return false;
+    const char *rest = id + n;
+    if (r->suffix ? strcmp(rest, r->suffix) != 0 : *rest != 0) return false;
+    *arg = id;
+    *arg_len = n;
+    return true;
+}
+
+static bool check_login(struct api_ctx *c)
+{
+    const char *cookie = http_cookie(c->req, "doorman_session");
+    if (!cookie || !*cookie || strlen(cookie) > 128) {
+        http_res_error(c->res, 401, "unauthorized", "Please log in.");
+        return false;
+    }
+    char digest[65];
+    secret_digest_hex(cookie, digest);
+    struct dm_error err = {0};
+    dm_err e = c->app->store->ops->websession_get(c->app->store, digest, time(NULL), &c->session, &err);
+    if (e == DM_ENOTFOUND) {
+        http_res_error(c->res, 401, "unauthorized", "Your session has expired. Please log in again.");
+        return false;
+    }
+    if (e) return api_store_failed(c, e, &err);
+    return true;
+}
+
+static bool check_csrf(struct api_ctx *c)
+{
+    const char *tok = http_header(c->req, "X-CSRF-Token");
+    if (!tok || !secret_equal(tok, c->session.csrf)) {
+        http_res_error(c->res, 403, "csrf",
+                       "Missing or wrong X-CSRF-Token header. Reload the page and try again.");
+        return false;
+    }
+    return true;
+}
+
+static bool parse_body(struct api_ctx *c)
+{
+    const char *ct = http_header(c->req, "Content-Type");
+    if (c->req->body_len == 0) {
+        c->body = json_object();
+        return true;
+    }
+    if (!ct || strncasecmp(ct, "application/json", 16) != 0) {
+        http_res_error(c->res, 415, "unsupported_media_type",
+                       "Send the body as application/json.");
+        return false;
+    }
+    json_error_t jerr;
+    c->body = json_loadb(c->req->body, c->req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!c->body) {
+        http_res_error(c->res, 400, "bad_json", "The body is not valid JSON (line %d, column %d): %s",
+                       jerr.line, jerr.column, jerr.text);
+        return false;
+    }
+    if (!json_is_object(c->body)) {
+        json_decref(c->body);
+        c->body = NULL;
+        http_res_error(c->res, 400, "bad_json", "The body must be a JSON object.");
+        return false;
+    }
+    return true;
+}
+
+static void serve_api(struct api_ctx *c)
+{
+    const char *arg = NULL;
+    size_t arg_len = 0;
+    bool path_known = false;
+    for (size_t i = 0; i < DM_ARRAY_LEN(routes); i++) {
+        const struct route *r = &routes[i];
+        if (!route_match(r, c->req->path, &arg, &arg_len)) continue;
+        path_known = true;
+        if (strcmp(r->method, c->req->method) != 0) continue;
+        char id[32] = "";
+        if (arg) {
+            if (arg_len >= sizeof id) {
+                http_res_error(c->res, 404, "not_found", "No such item.");
+                return;
+            }
+            memcpy(id, arg, arg_len);
+            id[arg_len] = 0;
+            c->path_arg = id;
+        }
+        if ((r->flags & R_LOGIN) && !check_login(c)) return;
+        if ((r->flags & R_BODY) && (r->flags & R_LOGIN) && !check_csrf(c)) return;
+        if ((r->flags & R_BODY) && !parse_body(c)) return;
+        r->fn(c);
+        json_decref(c->body);
+        c->body = NULL;
+        return;
+    }
+    if (path_known)
+        http_res_error(c->res, 405, "method_not_allowed", "%s is not allowed on %s.",
+                       c->req->method, c->req->path);
+    else
+        http_res_error(c->res, 404, "not_found", "No such endpoint: %s", c->req->path);
+}
+
+static void serve_static(struct api_ctx *c)
+{
+    if (strcmp(c->req->method, "GET") != 0 && strcmp(c->req->method, "HEAD") != 0) {
+        http_res_error(c->res, 405, "method_not_allowed", "Only GET is allowed here.");
+        return;
+    }
+    const struct web_asset *a = web_asset_find(c->req->path);
+    if (!a) a = web_asset_find("/index.html"); /* the panel routes itself: /setup, / */
+    if (!a) {
+        http_res_error(c->res, 404, "not_found", "No such page.");
+        return;
+    }
+    http_res_header(c->res, "ETag", a->etag);
+    http_res_header(c->res, "Cache-Control", "no-cache");
+    const char *inm = http_header(c->req, "If-None-Match");
+    if (inm && strcmp(inm, a->etag) == 0) {
+        http_res_static(c->res, 304, NULL, "", 0);
+        return;
+    }
+    http_res_static(c->res, 200, a->content_type, a->data, a->len);
+}
+
+static void serve_webhook(struct api_ctx *c)
+{
+    if (strcmp(c->req->method, "POST") != 0) {
+        http_res_error(c->res, 405, "method_not_allowed", "Telegram POSTs updates here.");
+        return;
+    }
+    int status = bot_webhook(c->app->bot, http_header(c->req, "X-Telegram-Bot-Api-Secret-Token"),
+                             c->req->body, c->req->body_len);
+    http_res_json(c->res, status, NULL);
+}
+
+void api_handle(void *app, const struct http_request *req, struct http_response *res)
+{
+    struct api_ctx c = {.app = app, .req = req, .res = res};
+    security_headers(res);
+    if (strcmp(req->path, "/api/health") == 0) {
+        http_res_json(res, 200, json_pack("{s:b}", "ok", 1));
+    } else if (strncmp(req->path, "/api/", 5) == 0) {
+        http_res_header(res, "Cache-Control", "no-store");
+        serve_api(&c);
+    } else if (strcmp(req->path, "/telegram/webhook") == 0) {
+        serve_webhook(&c);
+    } else {
+        serve_static(&c);
+    }
+}
