@@ -1,0 +1,156 @@
+/* Unit tests for src/core and the small pure helpers of src/http and src/api. */
+#include "core/common.h"
+#include "../check.h"
+#include "api/api.h"
+#include "core/buf.h"
+#include "core/config.h"
+#include "core/secret.h"
+#include "http/throttle.h"
+
+#include <sys/stat.h>
+
+static void test_buf(void)
+{
+    struct buf b;
+    buf_init(&b, 8);
+    CHECK(buf_puts(&b, "abcd") == DM_OK);
+    CHECK(buf_printf(&b, "%d", 1234) == DM_OK);
+    CHECK(b.len == 8 && strcmp(b.data, "abcd1234") == 0);
+    CHECK(buf_puts(&b, "x") == DM_ETOOBIG); /* the cap holds */
+    CHECK(b.len == 8 && strcmp(b.data, "abcd1234") == 0);
+    buf_reset(&b);
+    CHECK(b.len == 0 && b.data[0] == 0);
+    size_t n = 0;
+    buf_puts(&b, "hi");
+    char *p = buf_detach(&b, &n);
+    CHECK(n == 2 && strcmp(p, "hi") == 0 && b.data == NULL);
+    free(p);
+    buf_release(&b);
+}
+
+static void test_strlcpy(void)
+{
+    char d[5];
+    CHECK(dm_strlcpy(d, "abc", sizeof d) == 3 && strcmp(d, "abc") == 0);
+    CHECK(dm_strlcpy(d, "abcdef", sizeof d) == 6 && strcmp(d, "abcd") == 0);
+    /* "aé€" = 61 c3a9 e282ac: cutting at 4 bytes must not split the euro sign */
+    CHECK(dm_strlcpy(d, "a\xc3\xa9\xe2\x82\xac", sizeof d) == 6 && strcmp(d, "a\xc3\xa9") == 0);
+    CHECK(strcmp(dm_errname(DM_ENOTFOUND), "notfound") == 0);
+    CHECK(strcmp(dm_strerror(DM_ETOOBIG), "too large") == 0);
+    struct dm_error e;
+    CHECK(dm_fail(&e, DM_EINVAL, "bad %s", "thing") == DM_EINVAL && strcmp(e.msg, "bad thing") == 0);
+}
+
+static void test_secret(void)
+{
+    CHECK(secret_init() == DM_OK);
+    struct secret_key k, other;
+    memset(k.k, 7, sizeof k.k);
+    memset(other.k, 8, sizeof other.k);
+    char *sealed = NULL, *plain = NULL;
+    size_t len = 0;
+    CHECK(secret_seal(&k, "123456:ABC-token", 16, &sealed) == DM_OK);
+    CHECK(strncmp(sealed, "v1:", 3) == 0 && strstr(sealed, "ABC") == NULL);
+    CHECK(secret_open(&k, sealed, &plain, &len) == DM_OK && len == 16 &&
+          strcmp(plain, "123456:ABC-token") == 0);
+    free(plain);
+    CHECK(secret_open(&other, sealed, &plain, &len) == DM_ECRYPTO);
+    sealed[10] = sealed[10] == 'A' ? 'B' : 'A'; /* tampering is detected */
+    CHECK(secret_open(&k, sealed, &plain, &len) == DM_ECRYPTO);
+    CHECK(secret_open(&k, "v1:", &plain, &len) == DM_ECRYPTO);
+    CHECK(secret_open(&k, "plain", &plain, &len) == DM_ECRYPTO);
+    free(sealed);
+
+    char hash[SECRET_HASH_MAX];
+    CHECK(secret_hash_password("correct horse", hash) == DM_OK);
+    CHECK(strncmp(hash, "$argon2id$", 10) == 0);
+    CHECK(secret_verify_password(hash, "correct horse"));
+    CHECK(!secret_verify_password(hash, "correct horsf"));
+    char t1[65], t2[65];
+    secret_random_hex(t1, 32);
+    secret_random_hex(t2, 32);
+    CHECK(strlen(t1) == 64 && strcmp(t1, t2) != 0);
+    secret_digest_hex("x", t1);
+    secret_digest_hex("x", t2);
+    CHECK(secret_equal(t1, t2) && !secret_equal(t1, "x"));
+
+    /* the master key file is created 0600 and read back the same */
+    char dir[] = "/tmp/dm-core-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    unsetenv("DOORMAN_SECRET_KEY");
+    struct secret_key a, b;
+    struct dm_error err;
+    CHECK(secret_load_master(dir, &a, &err) == DM_OK);
+    CHECK(secret_load_master(dir, &b, &err) == DM_OK && memcmp(a.k, b.k, sizeof a.k) == 0);
+    char path[256];
+    snprintf(path, sizeof path, "%s/secret.key", dir);
+    struct stat stt;
+    CHECK(stat(path, &stt) == 0 && (stt.st_mode & 0777) == 0600);
+    setenv("DOORMAN_SECRET_KEY", "zz", 1);
+    CHECK(secret_load_master(dir, &a, &err) == DM_EINVAL && strstr(err.msg, "64 hex") != NULL);
+    unsetenv("DOORMAN_SECRET_KEY");
+    unlink(path);
+    rmdir(dir);
+}
+
+static void test_config(void)
+{
+    char host[64];
+    uint16_t port = 0;
+    CHECK(config_parse_listen("127.0.0.1:8080", host, sizeof host, &port) == DM_OK &&
+          strcmp(host, "127.0.0.1") == 0 && port == 8080);
+    CHECK(config_parse_listen("[::1]:0", host, sizeof host, &port) == DM_OK &&
+          strcmp(host, "::1") == 0 && port == 0);
+    CHECK(config_parse_listen("9090", host, sizeof host, &port) == DM_OK && port == 9090);
+    CHECK(config_parse_listen("host:99999", host, sizeof host, &port) == DM_EINVAL);
+    CHECK(config_parse_listen("host:", host, sizeof host, &port) == DM_EINVAL);
+    struct config c;
+    config_defaults(&c);
+    char *argv[] = {"x", "--listen", "0.0.0.0:1", "--data", "/tmp/d", "--bogus", "--log-level"};
+    int i = 1;
+    struct dm_error err;
+    CHECK(config_parse_flag(&c, 7, argv, &i, &err) == DM_OK && c.listen_port == 1 && i == 3);
+    CHECK(config_parse_flag(&c, 7, argv, &i, &err) == DM_OK && strcmp(c.data_dir, "/tmp/d") == 0);
+    CHECK(config_parse_flag(&c, 7, argv, &i, &err) == DM_ENOTFOUND);
+    i = 6;
+    CHECK(config_parse_flag(&c, 7, argv, &i, &err) == DM_EINVAL && strstr(err.msg, "needs a value"));
+}
+
+static void test_throttle(void)
+{
+    struct throttle *t = throttle_new(2, 60);
+    int64_t wait = 0;
+    for (int i = 0; i < 3; i++) throttle_fail(t, "name:a", 1000);
+    CHECK(!throttle_allowed(t, "name:a", 3, 1010, &wait) && wait == 50);
+    CHECK(throttle_allowed(t, "name:a", 4, 1010, &wait));
+    CHECK(throttle_allowed(t, "name:a", 3, 1060, &wait)); /* the window ended */
+    throttle_fail(t, "name:b", 1000);
+    throttle_fail(t, "name:c", 1001); /* table full: the oldest window is reused */
+    CHECK(throttle_allowed(t, "name:b", 1, 1002, &wait) || throttle_allowed(t, "name:a", 1, 1002, &wait));
+    throttle_clear(t, "name:c");
+    CHECK(throttle_allowed(t, "name:c", 1, 1002, &wait));
+    throttle_free(t);
+}
+
+static void test_parse_time(void)
+{
+    int64_t t = 0;
+    CHECK(api_parse_time("1700000000", false, &t) && t == 1700000000);
+    CHECK(api_parse_time("2026-01-31", false, &t) && t == 1769817600);
+    CHECK(api_parse_time("2026-01-31", true, &t) && t == 1769817600 + 86399);
+    CHECK(!api_parse_time("2026-02-31", false, &t));
+    CHECK(!api_parse_time("2026-1-3", false, &t));
+    CHECK(!api_parse_time("yesterday", false, &t));
+    CHECK(!api_parse_time("", false, &t));
+}
+
+int main(void)
+{
+    test_buf();
+    test_strlcpy();
+    test_secret();
+    test_config();
+    test_throttle();
+    test_parse_time();
+    return CHECK_DONE();
+}
