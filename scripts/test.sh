@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# `make test`: installs what tests need, builds with ASan+UBSan into build-test/, runs the C unit
+# tests, then the node:test integration and browser tests against the real binaries on loopback.
+# Ends with one line "N passed, N failed" (unit + node) and a non-zero exit if anything failed.
+# Works unattended (CI=true, no stdin) as root on a fresh Debian machine.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+BUILD=${TESTBUILD:-build-test}
+LOGDIR="$ROOT/tests/out"
+mkdir -p "$LOGDIR"
+
+passed=0
+failed=0
+
+finish() {
+    echo "$passed passed, $failed failed"
+    if ((failed > 0)); then exit 1; fi
+    exit 0
+}
+
+step() { echo; echo "== $*"; }
+
+step "dependencies"
+if ! scripts/deps.sh --test </dev/null; then
+    echo "test: installing dependencies failed" >&2
+    failed=$((failed + 1)); finish
+fi
+
+# Leak checks are off: libraries (curl, sodium, sqlite) keep process-wide state until exit.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=0:strict_string_checks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=0}
+
+step "build ($BUILD, ASan+UBSan)"
+if [[ ! -f "$BUILD/build.ninja" ]]; then
+    if ! meson setup "$BUILD" -Db_sanitize=address,undefined -Db_lundef=false --buildtype=debug </dev/null; then
+        echo "test: meson setup failed" >&2
+        failed=$((failed + 1)); finish
+    fi
+fi
+if ! ninja -C "$BUILD" -j "${TEST_JOBS:-2}" </dev/null; then
+    echo "test: build failed" >&2
+    failed=$((failed + 1)); finish
+fi
+
+step "unit tests"
+unit_log="$LOGDIR/unit.log"
+meson test -C "$BUILD" --suite unit --print-errorlogs </dev/null 2>&1 | tee "$unit_log"
+unit_rc=${PIPESTATUS[0]}
+# meson's summary: "Ok: N", "Fail: N", "Unexpected Pass: N", "Timeout: N".
+count() { awk -v k="$1" -F: '$1 == k { gsub(/ /, "", $2); n = $2 } END { print n + 0 }' "$unit_log"; }
+u_ok=$(count "Ok")
+u_fail=$(( $(count "Fail") + $(count "Unexpected Pass") + $(count "Timeout") ))
+if ((unit_rc != 0 && u_fail == 0)); then u_fail=1; fi  # meson itself failed
+passed=$((passed + u_ok))
+failed=$((failed + u_fail))
+
+step "integration and browser tests (node:test)"
+dirs=()
+for d in tests/integration tests/e2e; do
+    if [[ -d "$d" ]] && compgen -G "$d/*.test.mjs" >/dev/null; then dirs+=("$d/"); fi
+done
+if ((${#dirs[@]})); then
+    tap="$LOGDIR/node.tap"
+    rm -f "$tap"
+    TGSIM_BIN="$ROOT/$BUILD/src/sim/tgsim" DOORMAN_BIN="$ROOT/$BUILD/src/doorman" \
+        node --test --test-concurrency=2 --test-timeout="${NODE_TEST_TIMEOUT_MS:-300000}" \
+        --test-reporter=spec --test-reporter-destination=stdout \
+        --test-reporter=tap --test-reporter-destination="$tap" \
+        "${dirs[@]}" </dev/null
+    node_rc=$?
+    tapcount() { awk -v k="# $1" 'index($0, k " ") == 1 { n = $3 } END { print n + 0 }' "$tap" 2>/dev/null || echo 0; }
+    n_pass=$(tapcount pass)
+    n_fail=$(( $(tapcount fail) + $(tapcount cancelled) ))
+    if ((node_rc != 0 && n_fail == 0)); then n_fail=1; fi  # the runner itself failed
+    passed=$((passed + n_pass))
+    failed=$((failed + n_fail))
+else
+    echo "no node tests found"
+fi
+
+echo
+finish
