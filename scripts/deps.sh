@@ -14,6 +14,8 @@ want=("${build_pkgs[@]}")
 
 missing=()
 for p in "${want[@]}"; do
+    # A nodejs from another apt source (NodeSource) bundles npm and conflicts with Debian's.
+    [[ $p == npm ]] && command -v npm >/dev/null && continue
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 
