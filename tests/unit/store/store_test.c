@@ -1,0 +1,811 @@
+/* store_test: every store_ops function of the SQLite backend against a temporary file, the
+ * request filters against a model computed here, concurrent use from several threads, and a
+ * timing printout (not an assertion) of a panel page over 200,000 requests. */
+#include "core/common.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include "store/store.h"
+
+static int checks, failures;
+static struct dm_error E; /* for single-threaded calls */
+
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        checks++;                                                                                  \
+        if (!(cond)) {                                                                             \
+            failures++;                                                                            \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
+        }                                                                                          \
+    } while (0)
+
+/* Expects `call` (which reports into E) to return `want`. */
+#define EXPECT(want, call)                                                                         \
+    do {                                                                                           \
+        memset(&E, 0, sizeof E);                                                                   \
+        dm_err got_ = (call);                                                                      \
+        checks++;                                                                                  \
+        if (got_ != (want)) {                                                                      \
+            failures++;                                                                            \
+            fprintf(stderr, "%s:%d: %s returned %s (%s), wanted %s\n", __FILE__, __LINE__, #call,  \
+                    dm_errname(got_), E.msg, dm_strerror(want));                                   \
+        }                                                                                          \
+    } while (0)
+#define OK(call) EXPECT(DM_OK, call)
+
+static const struct store_ops *ops = &store_sqlite_ops;
+static char dir[64];
+
+static void db_path(char *out, size_t n, const char *name)
+{
+    snprintf(out, n, "%s/%s", dir, name);
+}
+
+static void db_remove(const char *name)
+{
+    static const char *const suffixes[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < DM_ARRAY_LEN(suffixes); i++) {
+        char p[128];
+        snprintf(p, sizeof p, "%s/%s%s", dir, name, suffixes[i]);
+        unlink(p);
+    }
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static struct store_request make_req(int64_t chat, int64_t user, int64_t date, int status,
+                                     const char *first, const char *last, const char *username)
+{
+    struct store_request r;
+    memset(&r, 0, sizeof r);
+    r.chat_id = chat;
+    r.user_id = user;
+    r.tg_date = date;
+    r.status = status;
+    r.created_at = date + 1;
+    dm_strlcpy(r.first_name, first, sizeof r.first_name);
+    dm_strlcpy(r.last_name, last, sizeof r.last_name);
+    dm_strlcpy(r.username, username, sizeof r.username);
+    dm_strlcpy(r.bio, "bio", sizeof r.bio);
+    dm_strlcpy(r.invite_link, "https://t.me/+abc", sizeof r.invite_link);
+    return r;
+}
+
+/* ---- admins, web sessions, settings ---- */
+
+static void test_admins(struct store *st)
+{
+    int64_t n = -1, id = 0, id2 = 0;
+    struct store_admin a;
+    OK(ops->admin_count(st, &n, &E));
+    CHECK(n == 0);
+    OK(ops->admin_create(st, "alice", "$argon2id$v=19$hash1", 100, &id, &E));
+    CHECK(id > 0);
+    EXPECT(DM_EEXISTS, ops->admin_create(st, "alice", "$argon2id$other", 101, &id2, &E));
+    CHECK(strstr(E.msg, "alice") != NULL);
+    OK(ops->admin_get(st, "alice", &a, &E));
+    CHECK(a.id == id && strcmp(a.pw_hash, "$argon2id$v=19$hash1") == 0 && a.created_at == 100);
+    EXPECT(DM_ENOTFOUND, ops->admin_get(st, "bob", &a, &E));
+    OK(ops->admin_set_password(st, id, "$argon2id$v=19$hash2", &E));
+    OK(ops->admin_get(st, "alice", &a, &E));
+    CHECK(strcmp(a.pw_hash, "$argon2id$v=19$hash2") == 0);
+    EXPECT(DM_ENOTFOUND, ops->admin_set_password(st, id + 100, "x", &E));
+
+    /* a name longer than the field is cut at a UTF-8 boundary: 35 two-byte letters */
+    char longname[128] = "";
+    for (int i = 0; i < 35; i++)
+        memcpy(longname + 2 * i, "\xc3\xa9", 3);
+    OK(ops->admin_create(st, longname, "h", 100, &id2, &E));
+    OK(ops->admin_get(st, longname, &a, &E));
+    CHECK(strlen(a.name) == 64 && strncmp(a.name, longname, 64) == 0);
+    OK(ops->admin_count(st, &n, &E));
+    CHECK(n == 2);
+    printf("ok admins: create, duplicate -> eexists, get, set_password, count, UTF-8 cut\n");
+}
+
+static void test_websessions(struct store *st)
+{
+    struct store_admin a;
+    OK(ops->admin_get(st, "alice", &a, &E));
+    struct store_websession ws = {.admin_id = a.id, .created_at = 1000, .expires_at = 2000};
+    dm_strlcpy(ws.token_hash, "aaaa", sizeof ws.token_hash);
+    dm_strlcpy(ws.csrf, "csrf1", sizeof ws.csrf);
+    OK(ops->websession_create(st, &ws, &E));
+
+    struct store_websession got;
+    OK(ops->websession_get(st, "aaaa", 1500, &got, &E));
+    CHECK(got.admin_id == a.id && strcmp(got.admin_name, "alice") == 0);
+    CHECK(strcmp(got.csrf, "csrf1") == 0 && got.expires_at == 2000 && got.created_at == 1000);
+    EXPECT(DM_ENOTFOUND, ops->websession_get(st, "aaaa", 2000, &got, &E)); /* expired */
+    EXPECT(DM_ENOTFOUND, ops->websession_get(st, "nope", 1500, &got, &E));
+
+    /* creating a session drops the ones that have ended */
+    struct store_websession ws2 = ws;
+    dm_strlcpy(ws2.token_hash, "bbbb", sizeof ws2.token_hash);
+    ws2.created_at = 2500;
+    ws2.expires_at = 3000;
+    OK(ops->websession_create(st, &ws2, &E));
+    EXPECT(DM_ENOTFOUND, ops->websession_get(st, "aaaa", 0, &got, &E));
+    OK(ops->websession_get(st, "bbbb", 2600, &got, &E));
+    OK(ops->websession_delete(st, "bbbb", &E));
+    EXPECT(DM_ENOTFOUND, ops->websession_get(st, "bbbb", 2600, &got, &E));
+    OK(ops->websession_delete(st, "bbbb", &E)); /* deleting twice is fine */
+
+    ws2.admin_id = 999999; /* no such admin */
+    dm_strlcpy(ws2.token_hash, "cccc", sizeof ws2.token_hash);
+    CHECK(ops->websession_create(st, &ws2, &E) != DM_OK);
+    printf("ok websessions: create, get, expiry, purge of ended sessions, delete\n");
+}
+
+static void test_settings(struct store *st)
+{
+    char *v = NULL;
+    EXPECT(DM_ENOTFOUND, ops->setting_get(st, "bot_token", &v, &E));
+    CHECK(v == NULL);
+    CHECK(strstr(E.msg, "bot_token") != NULL);
+    OK(ops->setting_set(st, "bot_token", "123:SECRET", &E));
+    OK(ops->setting_get(st, "bot_token", &v, &E));
+    CHECK(v && strcmp(v, "123:SECRET") == 0);
+    free(v);
+    OK(ops->setting_set(st, "bot_token", "456:OTHER", &E));
+    OK(ops->setting_get(st, "bot_token", &v, &E));
+    CHECK(v && strcmp(v, "456:OTHER") == 0);
+    free(v);
+    OK(ops->setting_set(st, "empty", "", &E));
+    OK(ops->setting_get(st, "empty", &v, &E));
+    CHECK(v && v[0] == 0);
+    free(v);
+    OK(ops->setting_delete(st, "bot_token", &E));
+    v = NULL;
+    EXPECT(DM_ENOTFOUND, ops->setting_get(st, "bot_token", &v, &E));
+    OK(ops->setting_delete(st, "bot_token", &E));
+    printf("ok settings: get/set/overwrite/delete\n");
+}
+
+/* ---- requests against a model ---- */
+
+#define CHAT_A (-1001000000001LL)
+#define CHAT_B (-1001000000002LL)
+#define CHAT_C (-1001000000003LL) /* has a chats row but no requests */
+#define MODEL_MAX 64
+
+static struct store_request model[MODEL_MAX];
+static int model_n;
+
+static void add_model(struct store *st, struct store_request r)
+{
+    bool inserted = false;
+    OK(ops->request_add(st, &r, &inserted, &E));
+    CHECK(inserted);
+    /* ids grow in insertion order: the new one is the highest */
+    struct store_request page[1];
+    int n = 0;
+    OK(ops->request_list(st, NULL, 0, 1, page, &n, &E));
+    CHECK(n == 1);
+    r.id = page[0].id;
+    CHECK(model_n == 0 || r.id > model[model_n - 1].id);
+    model[model_n++] = r;
+}
+
+static bool icontains(const char *hay, const char *needle)
+{
+    return strcasestr(hay, needle) != NULL;
+}
+
+static bool model_match(const struct store_request *r, const struct store_request_filter *f,
+                        bool use_status)
+{
+    if (use_status && f->status >= 0 && r->status != f->status) return false;
+    if (f->chat_id && r->chat_id != f->chat_id) return false;
+    if (f->date_from && r->tg_date < f->date_from) return false;
+    if (f->date_to && r->tg_date > f->date_to) return false;
+    if (!f->q[0]) return true;
+    if (icontains(r->first_name, f->q) || icontains(r->last_name, f->q) ||
+        icontains(r->username, f->q))
+        return true;
+    bool digits = true;
+    for (const char *p = f->q; *p; p++)
+        digits = digits && *p >= '0' && *p <= '9';
+    return digits && r->user_id == strtoll(f->q, NULL, 10);
+}
+
+static struct store_request_filter filter(int status, int64_t chat, int64_t from, int64_t to,
+                                          const char *q)
+{
+    struct store_request_filter f = {
+        .status = status, .chat_id = chat, .date_from = from, .date_to = to};
+    dm_strlcpy(f.q, q, sizeof f.q);
+    return f;
+}
+
+/* Pages through request_list with a small limit and compares with the model, then counts. */
+static void check_filter(struct store *st, const struct store_request_filter *f)
+{
+    int64_t want[MODEL_MAX];
+    int nwant = 0;
+    for (int i = model_n - 1; i >= 0; i--)
+        if (model_match(&model[i], f, true)) want[nwant++] = model[i].id;
+
+    int got = 0;
+    bool same = true;
+    int64_t before = 0;
+    for (int pages = 0; pages < MODEL_MAX; pages++) {
+        struct store_request page[4];
+        int n = 0;
+        OK(ops->request_list(st, f, before, 4, page, &n, &E));
+        for (int i = 0; i < n; i++) {
+            same = same && got < nwant && page[i].id == want[got];
+            got++;
+        }
+        if (n < 4) break;
+        before = page[n - 1].id;
+    }
+    CHECK(same && got == nwant);
+    if (!same || got != nwant)
+        fprintf(stderr,
+                "  filter status=%d chat=%" PRId64 " from=%" PRId64 " to=%" PRId64
+                " q='%s': got %d rows, wanted %d\n",
+                f->status, f->chat_id, f->date_from, f->date_to, f->q, got, nwant);
+
+    int64_t counts[REQ_STATUS_COUNT], wc[REQ_STATUS_COUNT] = {0};
+    for (int i = 0; i < model_n; i++)
+        if (model_match(&model[i], f, false)) wc[model[i].status]++;
+    OK(ops->request_counts(st, f, counts, &E));
+    CHECK(counts[0] == wc[0] && counts[1] == wc[1] && counts[2] == wc[2]);
+}
+
+static void test_requests(struct store *st)
+{
+    struct store_chat ch = {.chat_id = CHAT_A, .fetched_at = 5};
+    dm_strlcpy(ch.title, "Zeta channel", sizeof ch.title);
+    dm_strlcpy(ch.username, "zeta", sizeof ch.username);
+    OK(ops->chat_put(st, &ch, &E));
+    dm_strlcpy(ch.title, "Alpha channel", sizeof ch.title); /* put again: updates */
+    OK(ops->chat_put(st, &ch, &E));
+    struct store_chat c2 = {.chat_id = CHAT_C};
+    dm_strlcpy(c2.title, "Empty", sizeof c2.title);
+    OK(ops->chat_put(st, &c2, &E));
+    struct store_chat got;
+    OK(ops->chat_get(st, CHAT_A, &got, &E));
+    CHECK(strcmp(got.title, "Alpha channel") == 0 && strcmp(got.username, "zeta") == 0 &&
+          got.fetched_at == 5);
+    EXPECT(DM_ENOTFOUND, ops->chat_get(st, CHAT_B, &got, &E));
+
+    /* idempotent recording */
+    struct store_request r = make_req(CHAT_A, 11, 1000, REQ_PENDING, "Alice", "Smith", "alice_s");
+    add_model(st, r);
+    bool inserted = true;
+    OK(ops->request_add(st, &r, &inserted, &E));
+    CHECK(!inserted); /* the same (chat, user, date) */
+    struct store_request again = r;
+    again.tg_date = 1200;
+    OK(ops->request_add(st, &again, &inserted, &E));
+    CHECK(!inserted); /* a second pending request of the same user in the same chat */
+    printf("ok request_add: same triple and second pending are no-ops\n");
+
+    add_model(st, make_req(CHAT_A, 11, 500, REQ_DECLINED, "Alice", "Smith", "alice_s"));
+    add_model(st, make_req(CHAT_A, 12, 1010, REQ_PENDING, "Bob", "100% real", "bob_b"));
+    add_model(st, make_req(CHAT_B, 12, 1020, REQ_APPROVED, "Bob", "", "bob_b"));
+    add_model(st, make_req(CHAT_B, 13, 1030, REQ_PENDING, "Ca_rl", "", ""));
+    add_model(st, make_req(CHAT_B, 14, 1040, REQ_PENDING, "Carl", "", "x100y"));
+    add_model(st, make_req(CHAT_A, 100, 1050, REQ_APPROVED, "\xd0\x98\xd0\xb2\xd0\xb0\xd0\xbd",
+                           "back\\slash", "ivan"));
+    for (int i = 0; i < 20; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "user%d", i);
+        add_model(st, make_req(i % 2 ? CHAT_A : CHAT_B, 1000 + i, 2000 + i * 10, i % 3, name,
+                               i % 4 ? "" : "ALICE", name));
+    }
+
+    struct store_request one;
+    OK(ops->request_get(st, model[0].id, &one, &E));
+    CHECK(one.chat_id == CHAT_A && one.user_id == 11 && strcmp(one.first_name, "Alice") == 0 &&
+          strcmp(one.chat_title, "Alpha channel") == 0 && strcmp(one.bio, "bio") == 0 &&
+          one.created_at == 1001 && one.status == REQ_PENDING);
+    OK(ops->request_get(st, model[3].id, &one, &E));
+    CHECK(one.chat_title[0] == 0); /* chat B has no chats row */
+    EXPECT(DM_ENOTFOUND, ops->request_get(st, 999999, &one, &E));
+
+    struct store_request_filter fs[] = {
+        filter(-1, 0, 0, 0, ""),
+        filter(REQ_PENDING, 0, 0, 0, ""),
+        filter(REQ_APPROVED, 0, 0, 0, ""),
+        filter(-1, CHAT_A, 0, 0, ""),
+        filter(REQ_DECLINED, CHAT_B, 0, 0, ""),
+        filter(-1, 0, 1020, 0, ""),
+        filter(-1, 0, 0, 2050, ""),
+        filter(REQ_PENDING, CHAT_A, 1000, 2100, ""),
+        filter(-1, 0, 0, 0, "ALICE"),
+        filter(-1, 0, 0, 0, "alice"),
+        filter(-1, 0, 0, 0, "%"),
+        filter(-1, 0, 0, 0, "100%"),
+        filter(-1, 0, 0, 0, "_"),
+        filter(-1, 0, 0, 0, "a_r"),
+        filter(-1, 0, 0, 0, "C_rl"),
+        filter(-1, 0, 0, 0, "\\"),
+        filter(-1, 0, 0, 0, "12"),  /* user id 12, and "user12" */
+        filter(-1, 0, 0, 0, "100"), /* user id 100 and "100% real" and "x100y" */
+        filter(-1, 0, 0, 0, "user1"),
+        filter(-1, CHAT_B, 0, 0, "user"),
+        filter(-1, 0, 0, 0, "99999999999999999999999"), /* digits beyond int64 */
+    };
+    for (size_t i = 0; i < DM_ARRAY_LEN(fs); i++)
+        check_filter(st, &fs[i]);
+    /* LIKE metacharacters are literal: "C_rl" is not "Carl" */
+    struct store_request page[8];
+    int n = -1;
+    struct store_request_filter f = filter(-1, 0, 0, 0, "C_rl");
+    OK(ops->request_list(st, &f, 0, 8, page, &n, &E));
+    CHECK(n == 0);
+    f = filter(-1, 0, 0, 0, "100");
+    OK(ops->request_list(st, &f, 0, 8, page, &n, &E));
+    CHECK(n == 3);
+    OK(ops->request_list(st, NULL, 0, 0, page, &n, &E));
+    CHECK(n == 0);
+    /* case folding beyond ASCII: Cyrillic, Latin-1, Greek */
+    add_model(st, make_req(CHAT_B, 300, 3000, REQ_PENDING, "\xc3\x89LODIE",
+                           "\xce\xa3\xce\x9f\xce\xa6\xce\x99\xce\x91", ""));
+    static const struct {
+        const char *q;
+        int64_t user_id;
+    } folds[] = {
+        {"\xd0\xb8\xd0\xb2\xd0\xb0\xd0\xbd", 100}, /* "иван" finds "Иван" */
+        {"\xd0\x98\xd0\x92", 100},                 /* "ИВ" */
+        {"\xc3\xa9lodie", 300},                    /* "élodie" finds "ÉLODIE" */
+        {"\xcf\x83\xce\xbf\xcf\x86", 300},         /* "σοφ" finds "ΣΟΦΙΑ" */
+    };
+    for (size_t i = 0; i < DM_ARRAY_LEN(folds); i++) {
+        f = filter(-1, 0, 0, 0, folds[i].q);
+        OK(ops->request_list(st, &f, 0, 8, page, &n, &E));
+        CHECK(n == 1 && page[0].user_id == folds[i].user_id);
+    }
+    printf("ok request_list/request_counts: %zu filters paged by 4 match the model; q folds "
+           "Cyrillic, Latin-1 and Greek case\n",
+           DM_ARRAY_LEN(fs));
+
+    struct store_chat *chats = NULL;
+    size_t nchats = 0;
+    OK(ops->chat_list(st, &chats, &nchats, &E));
+    CHECK(nchats == 2);
+    if (nchats == 2) {
+        CHECK(chats[0].chat_id == CHAT_B && chats[0].title[0] == 0); /* unknown title first */
+        CHECK(chats[1].chat_id == CHAT_A && strcmp(chats[1].title, "Alpha channel") == 0);
+    }
+    free(chats);
+    printf("ok chats: put/update/get, list has only chats with requests, by title\n");
+}
+
+/* ---- jobs ---- */
+
+static struct store_job job_spec(int kind, const char *admin, const char *desc)
+{
+    struct store_job j;
+    memset(&j, 0, sizeof j);
+    j.kind = kind;
+    dm_strlcpy(j.via, "bot", sizeof j.via);
+    dm_strlcpy(j.admin, admin, sizeof j.admin);
+    dm_strlcpy(j.description, desc, sizeof j.description);
+    return j;
+}
+
+static int count_jobs(struct store *st)
+{
+    struct store_job jobs[16];
+    int n = 0;
+    OK(ops->job_list(st, 0, 16, jobs, &n, &E));
+    return n;
+}
+
+static int64_t pending_in(int64_t chat)
+{
+    int64_t n = 0;
+    for (int i = 0; i < model_n; i++)
+        n += model[i].status == REQ_PENDING && (!chat || model[i].chat_id == chat);
+    return n;
+}
+
+static void test_jobs(struct store *st)
+{
+    struct store_job spec = job_spec(JOB_APPROVE, "alice", "Approve 4");
+    int64_t j1 = 0, j2 = 0, j3 = 0;
+
+    /* an unknown id: an error naming it, and no job */
+    int64_t bad[] = {model[0].id, 777777, 888888};
+    EXPECT(DM_ENOTFOUND, ops->job_create_ids(st, &spec, bad, 3, 3000, &j1, &E));
+    CHECK(strstr(E.msg, "777777") != NULL);
+    CHECK(count_jobs(st) == 0);
+    EXPECT(DM_EINVAL, ops->job_create_ids(st, &spec, bad, 0, 3000, &j1, &E));
+
+    /* model[0] pending A, [2] pending A, [4] pending B, [5] pending B, [1] declined */
+    int64_t ids[] = {model[4].id, model[0].id, model[2].id, model[0].id, model[5].id, model[1].id};
+    OK(ops->job_create_ids(st, &spec, ids, DM_ARRAY_LEN(ids), 3000, &j1, &E));
+    struct store_job job;
+    OK(ops->job_get(st, j1, &job, &E));
+    CHECK(job.total == 5 && job.state == JOB_QUEUED && job.kind == JOB_APPROVE);
+    CHECK(strcmp(job.admin, "alice") == 0 && strcmp(job.via, "bot") == 0 &&
+          strcmp(job.description, "Approve 4") == 0 && job.created_at == 3000);
+    printf("ok job_create_ids: unknown id -> enotfound naming it and no job; duplicates removed\n");
+
+    struct store_job spec2 = job_spec(JOB_DECLINE, "carol", "Decline all in A");
+    struct store_request_filter fa = filter(-1, CHAT_A, 0, 0, "");
+    OK(ops->job_create_filter(st, &spec2, &fa, 3001, &j2, &E));
+    OK(ops->job_get(st, j2, &job, &E));
+    CHECK(job.total == pending_in(CHAT_A) && job.total > 0);
+    struct store_request_filter fbad = filter(REQ_APPROVED, 0, 0, 0, "");
+    EXPECT(DM_EINVAL, ops->job_create_filter(st, &spec2, &fbad, 3001, &j3, &E));
+    /* a request that arrives later is not part of the snapshot */
+    add_model(st, make_req(CHAT_A, 5000, 5000, REQ_PENDING, "Late", "", "late"));
+    OK(ops->job_get(st, j2, &job, &E));
+    CHECK(job.total == pending_in(CHAT_A) - 1);
+    struct store_item items[64];
+    int n = 0;
+    OK(ops->job_next_items(st, j2, 0, 64, items, &n, &E));
+    CHECK(n == job.total);
+    for (int i = 0; i < n; i++)
+        CHECK(items[i].request_id != model[model_n - 1].id && items[i].chat_id == CHAT_A &&
+              items[i].request_status == REQ_PENDING &&
+              (i == 0 || items[i].request_id > items[i - 1].request_id));
+    printf("ok job_create_filter: snapshot of %" PRId64 " pending requests\n", job.total);
+
+    /* claims and leases */
+    struct store_job claimed;
+    OK(ops->job_claim(st, "w1", 4000, 4060, &claimed, &E));
+    CHECK(claimed.id == j1 && claimed.state == JOB_RUNNING);
+    OK(ops->job_renew(st, j1, "w1", 4090, &E));
+    EXPECT(DM_ECONFLICT, ops->job_renew(st, j1, "w2", 4090, &E));
+    OK(ops->job_claim(st, "w2", 4001, 4061, &claimed, &E));
+    CHECK(claimed.id == j2);
+    EXPECT(DM_ENOTFOUND, ops->job_claim(st, "w3", 4010, 4070, &claimed, &E));
+    OK(ops->job_claim(st, "w3", 4091, 4200, &claimed, &E)); /* w1's lease ended at 4090 */
+    CHECK(claimed.id == j1);
+    EXPECT(DM_ECONFLICT, ops->job_renew(st, j1, "w1", 4300, &E));
+    OK(ops->job_renew(st, j1, "w3", 4300, &E));
+    EXPECT(DM_ENOTFOUND, ops->job_renew(st, 999, "w3", 4300, &E));
+    OK(ops->job_finish(st, j2, JOB_CANCELLED, "cancelled by carol", 4100, &E));
+    EXPECT(DM_ECONFLICT, ops->job_renew(st, j2, "w2", 4300, &E));
+    CHECK(strstr(E.msg, "cancelled") != NULL);
+    EXPECT(DM_ECONFLICT, ops->job_finish(st, j2, JOB_CANCELLED, "", 4101, &E));
+    EXPECT(DM_EINVAL, ops->job_finish(st, j2, JOB_RUNNING, "", 4101, &E));
+    EXPECT(DM_ENOTFOUND, ops->job_finish(st, 999, JOB_DONE, "", 4101, &E));
+    OK(ops->job_get(st, j2, &job, &E));
+    CHECK(job.state == JOB_CANCELLED && job.finished_at == 4100 &&
+          strcmp(job.error, "cancelled by carol") == 0);
+    EXPECT(DM_ENOTFOUND, ops->job_claim(st, "w4", 4250, 4500, &claimed, &E)); /* j1 leased */
+    OK(ops->job_set_wait(st, j1, 4150, &E));
+    OK(ops->job_get(st, j1, &job, &E));
+    CHECK(job.wait_until == 4150);
+    EXPECT(DM_ENOTFOUND, ops->job_set_wait(st, 999, 1, &E));
+    printf("ok job_claim/renew/finish: leases, expiry, cancel -> econflict\n");
+
+    /* items of j1: model[0], [1] (declined), [2], [4], [5] in id order */
+    OK(ops->job_next_items(st, j1, 0, 64, items, &n, &E));
+    CHECK(n == 5);
+    if (n != 5) return;
+    CHECK(items[0].request_id == model[0].id && items[0].user_id == 11 &&
+          items[0].chat_id == CHAT_A && items[1].request_status == REQ_DECLINED);
+    OK(ops->job_next_items(st, j1, items[2].request_id, 64, items + 5, &n, &E));
+    CHECK(n == 2 && items[5].request_id == model[4].id);
+
+    /* 1: done -> the request is approved by the job's admin */
+    struct store_item it = {.job_id = j1, .request_id = model[0].id, .outcome = ITEM_DONE};
+    OK(ops->job_item_finish(st, &it, 5000, &E));
+    struct store_request rq;
+    OK(ops->request_get(st, model[0].id, &rq, &E));
+    CHECK(rq.status == REQ_APPROVED && rq.decided_at == 5000 &&
+          strcmp(rq.decided_by, "alice") == 0 && strcmp(rq.decided_via, "bot") == 0);
+    /* again, even with another outcome: nothing changes */
+    it.outcome = ITEM_FAILED;
+    dm_strlcpy(it.error, "should not stick", sizeof it.error);
+    OK(ops->job_item_finish(st, &it, 5001, &E));
+    OK(ops->request_get(st, model[0].id, &rq, &E));
+    CHECK(rq.status == REQ_APPROVED && rq.last_error[0] == 0 && rq.decided_at == 5000);
+
+    /* 2: done, but the request was declined already -> skipped */
+    it = (struct store_item){.job_id = j1, .request_id = model[1].id, .outcome = ITEM_DONE};
+    OK(ops->job_item_finish(st, &it, 5002, &E));
+    OK(ops->request_get(st, model[1].id, &rq, &E));
+    CHECK(rq.status == REQ_DECLINED && rq.decided_at == 0);
+
+    /* 3: failed -> last_error on the request, which stays pending */
+    it = (struct store_item){.job_id = j1, .request_id = model[2].id, .outcome = ITEM_FAILED};
+    dm_strlcpy(it.error, "CHAT_ADMIN_REQUIRED", sizeof it.error);
+    OK(ops->job_item_finish(st, &it, 5003, &E));
+    OK(ops->request_get(st, model[2].id, &rq, &E));
+    CHECK(rq.status == REQ_PENDING && strcmp(rq.last_error, "CHAT_ADMIN_REQUIRED") == 0);
+
+    /* 4: decided by another job in between -> skipped here */
+    int64_t one_id = model[4].id;
+    struct store_job spec3 = job_spec(JOB_DECLINE, "dave", "Decline 1");
+    OK(ops->job_create_ids(st, &spec3, &one_id, 1, 5004, &j3, &E));
+    it = (struct store_item){.job_id = j3, .request_id = one_id, .outcome = ITEM_DONE};
+    OK(ops->job_item_finish(st, &it, 5005, &E));
+    it.job_id = j1;
+    OK(ops->job_item_finish(st, &it, 5006, &E));
+    OK(ops->request_get(st, one_id, &rq, &E));
+    CHECK(rq.status == REQ_DECLINED && strcmp(rq.decided_by, "dave") == 0 && rq.decided_at == 5005);
+
+    /* 5: Telegram said already handled */
+    it = (struct store_item){.job_id = j1, .request_id = model[5].id, .outcome = ITEM_SKIPPED};
+    dm_strlcpy(it.error, "HIDE_REQUESTER_MISSING", sizeof it.error);
+    OK(ops->job_item_finish(st, &it, 5007, &E));
+
+    it = (struct store_item){.job_id = j1, .request_id = model[3].id, .outcome = ITEM_DONE};
+    EXPECT(DM_ENOTFOUND, ops->job_item_finish(st, &it, 5008, &E)); /* not in the job */
+    it.outcome = ITEM_PENDING;
+    EXPECT(DM_EINVAL, ops->job_item_finish(st, &it, 5008, &E));
+
+    OK(ops->job_get(st, j1, &job, &E));
+    CHECK(job.done == 1 && job.skipped == 3 && job.failed == 1 && job.total == 5 &&
+          job.updated_at == 5007);
+    OK(ops->job_next_items(st, j1, 0, 64, items, &n, &E));
+    CHECK(n == 0);
+    OK(ops->job_items(st, j1, ITEM_FAILED, 0, 64, items, &n, &E));
+    CHECK(n == 1 && items[0].request_id == model[2].id && items[0].user_id == 12 &&
+          strcmp(items[0].error, "CHAT_ADMIN_REQUIRED") == 0);
+    OK(ops->job_items(st, j1, ITEM_SKIPPED, 0, 64, items, &n, &E));
+    CHECK(n == 3);
+    OK(ops->job_items(st, j1, ITEM_DONE, 0, 64, items, &n, &E));
+    CHECK(n == 1 && items[0].request_id == model[0].id);
+
+    /* audit: one row per finished item, newest first */
+    struct store_audit au[16];
+    OK(ops->audit_list(st, 0, 16, au, &n, &E));
+    CHECK(n == 6);
+    if (n == 6) {
+        static const char *const want_result[] = {"already_handled", "already_handled", "ok",
+                                                  "error",           "already_handled", "ok"};
+        for (int i = 0; i < 6; i++)
+            CHECK(strcmp(au[i].result, want_result[i]) == 0);
+        CHECK(strcmp(au[0].detail, "HIDE_REQUESTER_MISSING") == 0 && au[0].job_id == j1);
+        CHECK(strcmp(au[2].action, "decline") == 0 && strcmp(au[2].admin, "dave") == 0);
+        CHECK(strcmp(au[3].action, "approve") == 0 &&
+              strcmp(au[3].detail, "CHAT_ADMIN_REQUIRED") == 0);
+        CHECK(au[5].request_id == model[0].id && au[5].chat_id == CHAT_A && au[5].user_id == 11 &&
+              strcmp(au[5].via, "bot") == 0 && strcmp(au[5].admin, "alice") == 0 &&
+              au[5].at == 5000);
+        CHECK(au[0].id > au[1].id);
+    }
+    OK(ops->job_finish(st, j1, JOB_DONE, "", 5100, &E));
+    OK(ops->job_get(st, j1, &job, &E));
+    CHECK(job.state == JOB_DONE && job.finished_at == 5100 && job.wait_until == 0);
+
+    struct store_job jobs[2];
+    OK(ops->job_list(st, 0, 2, jobs, &n, &E));
+    CHECK(n == 2 && jobs[0].id == j3 && jobs[1].id == j2);
+    OK(ops->job_list(st, jobs[1].id, 2, jobs, &n, &E));
+    CHECK(n == 1 && jobs[0].id == j1);
+    printf("ok job items: next_items, finish counters, request status, skipped when decided "
+           "elsewhere, finish twice is a no-op, audit rows\n");
+
+    struct store_audit a = {.at = 6000, .request_id = 0};
+    dm_strlcpy(a.admin, "alice", sizeof a.admin);
+    dm_strlcpy(a.action, "login", sizeof a.action);
+    dm_strlcpy(a.result, "ok", sizeof a.result);
+    OK(ops->audit_add(st, &a, &E));
+    OK(ops->audit_list(st, 0, 1, au, &n, &E));
+    CHECK(n == 1 && strcmp(au[0].action, "login") == 0 && au[0].at == 6000);
+    OK(ops->audit_list(st, au[0].id, 100, au, &n, &E));
+    CHECK(n == 6);
+    printf("ok audit: add and pages newest first\n");
+}
+
+/* ---- threads ---- */
+
+#define THREAD_ROUNDS 300
+
+struct worker {
+    struct store *st;
+    int index;
+    bool writer;
+    int errors;
+    char first_error[320];
+};
+
+static void worker_fail(struct worker *w, const char *what, const struct dm_error *e)
+{
+    if (w->errors++ == 0) snprintf(w->first_error, sizeof w->first_error, "%s: %s", what, e->msg);
+}
+
+static void *worker_run(void *arg)
+{
+    struct worker *w = arg;
+    struct dm_error e = {0};
+    for (int i = 0; i < THREAD_ROUNDS; i++) {
+        if (w->writer) {
+            struct store_request r =
+                make_req(-200 - w->index, i, 10000 + i, REQ_PENDING, "Thread", "Writer", "tw");
+            bool ins = false;
+            if (ops->request_add(w->st, &r, &ins, &e) || !ins) worker_fail(w, "request_add", &e);
+            char key[32];
+            snprintf(key, sizeof key, "k%d", w->index);
+            if (ops->setting_set(w->st, key, "v", &e)) worker_fail(w, "setting_set", &e);
+            if (i % 50 == 0) {
+                struct store_job spec = job_spec(JOB_APPROVE, "alice", "t");
+                struct store_request_filter f = filter(-1, -200 - w->index, 0, 0, "");
+                int64_t id;
+                if (ops->job_create_filter(w->st, &spec, &f, 7000, &id, &e))
+                    worker_fail(w, "job_create_filter", &e);
+            }
+        } else {
+            struct store_request page[50];
+            int n;
+            int64_t counts[REQ_STATUS_COUNT];
+            struct store_request_filter f = filter(i % 2 ? REQ_PENDING : -1, 0, 0, 0, "");
+            if (ops->request_list(w->st, &f, 0, 50, page, &n, &e) || n == 0)
+                worker_fail(w, "request_list", &e);
+            if (ops->request_counts(w->st, &f, counts, &e)) worker_fail(w, "request_counts", &e);
+            char *v = NULL;
+            dm_err rc = ops->setting_get(w->st, "k0", &v, &e);
+            if (rc != DM_OK && rc != DM_ENOTFOUND) worker_fail(w, "setting_get", &e);
+            free(v);
+        }
+    }
+    return NULL;
+}
+
+static void test_threads(struct store *st, struct store *other)
+{
+    /* four threads on one store, and a fifth writer on a second store over the same file, as
+     * a second process would be: waits go through busy_timeout, never SQLITE_BUSY */
+    struct worker w[5];
+    pthread_t t[5];
+    for (int i = 0; i < 5; i++) {
+        w[i] = (struct worker){.st = i == 4 ? other : st, .index = i, .writer = i % 2 == 0};
+        pthread_create(&t[i], NULL, worker_run, &w[i]);
+    }
+    int errors = 0;
+    for (int i = 0; i < 5; i++) {
+        pthread_join(t[i], NULL);
+        if (w[i].errors)
+            fprintf(stderr, "  thread %d: %d errors, first: %s\n", i, w[i].errors,
+                    w[i].first_error);
+        errors += w[i].errors;
+    }
+    CHECK(errors == 0);
+    for (int i = 0; i < 5; i += 2) {
+        struct store_request_filter f = filter(-1, -200 - i, 0, 0, "");
+        int64_t counts[REQ_STATUS_COUNT];
+        OK(ops->request_counts(st, &f, counts, &E));
+        CHECK(counts[REQ_PENDING] == THREAD_ROUNDS);
+    }
+    printf("ok threads: 3 writers (one on a second connection) and 2 readers, %d rounds each, "
+           "no errors\n",
+           THREAD_ROUNDS);
+}
+
+/* ---- timing ---- */
+
+#define BIG 200000
+
+static void timing(void)
+{
+    char path[128];
+    db_path(path, sizeof path, "big.db");
+    struct store *st = NULL;
+    OK(ops->open(path, &st, &E));
+    if (!st) return;
+    ops->close(st);
+
+    /* fill it fast with one transaction straight into SQLite: this measures reads, not adds */
+    double t0 = now_ms();
+    sqlite3 *db = NULL;
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    int rc = sqlite3_exec(
+        db,
+        "BEGIN;"
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200000) "
+        "INSERT INTO invite_requests(chat_id, user_id, first_name, last_name, username, tg_date, "
+        "status, created_at, search) SELECT -1000 - (i % 10), i, 'First' || i, 'Last', "
+        "'user' || i, 1700000000 + i, CASE WHEN i % 10 < 6 THEN 0 ELSE 1 + i % 2 END, "
+        "1700000000 + i, 'first' || i || char(10) || 'last' || char(10) || 'user' || i FROM n;"
+        "COMMIT;",
+        NULL, NULL, NULL);
+    CHECK(rc == SQLITE_OK);
+    if (rc != SQLITE_OK) fprintf(stderr, "  fill: %s\n", sqlite3_errmsg(db));
+    sqlite3_close(db);
+    double t1 = now_ms();
+
+    OK(ops->open(path, &st, &E));
+    if (!st) return;
+    printf("timing over %d requests (filled in %.0f ms):\n", BIG, t1 - t0);
+    struct {
+        const char *name;
+        struct store_request_filter f;
+    } cases[] = {
+        {"no filter", filter(-1, 0, 0, 0, "")},
+        {"status=pending", filter(REQ_PENDING, 0, 0, 0, "")},
+        {"chat", filter(-1, -1003, 0, 0, "")},
+        {"chat+status=approved", filter(REQ_APPROVED, -1006, 0, 0, "")},
+        {"dates", filter(-1, 0, 1700100000, 1700150000, "")},
+        {"q=user1999", filter(-1, 0, 0, 0, "user1999")},
+        {"q=123456 (digits)", filter(-1, 0, 0, 0, "123456")},
+    };
+    static struct store_request page[50];
+    for (size_t i = 0; i < DM_ARRAY_LEN(cases); i++) {
+        int n = 0;
+        int64_t counts[REQ_STATUS_COUNT];
+        double a = now_ms();
+        OK(ops->request_list(st, &cases[i].f, 0, 50, page, &n, &E));
+        double b = now_ms();
+        int64_t before = n ? page[n - 1].id : 0;
+        OK(ops->request_list(st, &cases[i].f, before, 50, page, &n, &E));
+        double c = now_ms();
+        OK(ops->request_counts(st, &cases[i].f, counts, &E));
+        double d = now_ms();
+        printf("  %-22s first page %6.2f ms, second page %6.2f ms, counts %7.2f ms "
+               "(pending %" PRId64 ")\n",
+               cases[i].name, b - a, c - b, d - c, counts[0]);
+    }
+    struct store_job spec = job_spec(JOB_APPROVE, "alice", "all");
+    int64_t id = 0;
+    double a = now_ms();
+    OK(ops->job_create_filter(st, &spec, NULL, 1, &id, &E));
+    double b = now_ms();
+    struct store_job job;
+    OK(ops->job_get(st, id, &job, &E));
+    CHECK(job.total == BIG * 6 / 10);
+    printf("  job_create_filter over every pending request (%" PRId64 " items) %.0f ms\n",
+           job.total, b - a);
+    ops->close(st);
+    db_remove("big.db");
+}
+
+int main(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/store_test.XXXXXX");
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    char path[128];
+    db_path(path, sizeof path, "doorman.db");
+    struct store *st = NULL;
+    OK(ops->open(path, &st, &E));
+    if (!st) return 1;
+    struct stat sb;
+    CHECK(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600);
+    struct store *none = NULL;
+    EXPECT(DM_EINVAL, store_open("postgres://user:pw@host/db", &none, &E));
+    CHECK(strstr(E.msg, "pw") == NULL);
+    printf("ok open: file mode 0600, migrations applied\n");
+
+    test_admins(st);
+    test_websessions(st);
+    test_settings(st);
+    test_requests(st);
+
+    /* reopening keeps everything and runs no migration twice */
+    ops->close(st);
+    OK(store_open(path, &st, &E)); /* a bare path */
+    if (!st) return 1;
+    int64_t n = 0;
+    OK(ops->admin_count(st, &n, &E));
+    CHECK(n == 2);
+    printf("ok reopen: data kept\n");
+
+    test_jobs(st);
+
+    struct store *other = NULL;
+    char url[160];
+    snprintf(url, sizeof url, "sqlite:%s", path);
+    OK(store_open(url, &other, &E));
+    if (other) {
+        test_threads(st, other);
+        store_close(other);
+    }
+    store_close(st);
+    db_remove("doorman.db");
+
+    timing();
+    rmdir(dir);
+
+    printf("%d checks, %d failed\n", checks, failures);
+    return failures ? 1 : 0;
+}
