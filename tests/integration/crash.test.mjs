@@ -16,7 +16,7 @@ describe('crash in the middle of Approve All', () => {
         await s.tg.control('POST', '/control/join-requests', { chat_id: s.world.chatIds[0], count: N / 2, first_name: 'Bulk' });
         await s.tg.control('POST', '/control/join-requests', { chat_id: s.world.chatIds[1], count: N / 2, first_name: 'Bulk' });
         await waitRecorded(s.client, N, { timeoutMs: 120000 });
-        const st = await s.client.post('/api/settings', { bot_rate: 10000 });
+        const st = await s.client.post('/api/settings', { bot_rate: 1000 });
         assert.equal(st.status, 200, st.text);
     });
     after(async () => { await s?.cleanup(); });

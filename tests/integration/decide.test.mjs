@@ -11,6 +11,7 @@ const key = (r) => `${r.chat_id}/${r.user_id}`;
 
 describe('decisions', () => {
     let s;
+    const handledElsewhere = new Set(); // keys decided outside doorman: Telegram refuses them
     before(async () => {
         s = await startStack({ world: { channels: 2, pending: 24 } });
         await waitRecorded(s.client, 24);
@@ -96,6 +97,7 @@ describe('decisions', () => {
 
     test('decided elsewhere (HIDE_REQUESTER_MISSING) and a member (USER_ALREADY_PARTICIPANT) count as skipped', async () => {
         const [a, b, c] = await pendingRows();
+        handledElsewhere.add(key(a)); // b stays pending in Telegram (a member can still be declined)
         // a: decided in Telegram directly by the same bot, outside doorman.
         const d = await s.tg.botApi(s.world.token, 'approveChatJoinRequest', { chat_id: a.chat_id, user_id: a.user_id });
         assert.equal(d.json.ok, true, JSON.stringify(d.json));
@@ -140,12 +142,18 @@ describe('decisions', () => {
         const job = (await waitJob(s.client, r.json.job.id)).job;
         assert.equal(job.state, 'done');
         assert.equal(job.done + job.skipped, rows.length);
-        await assertDecided(rows.filter((x) => x.user_id !== late.user_id), 'declined');
+        const mine = rows.filter((x) => !handledElsewhere.has(key(x)));
+        assert.equal(job.done, mine.length, 'every request not handled elsewhere was declined');
+        await assertDecided(mine, 'declined');
         await waitRecorded(s.client, 25);
         const tg = await tgRequestMap(s.tg);
         assert.equal(tg.get(`${late.chat_id}/${late.user_id}`).status, 'pending', 'a request that came later is not decided');
-        const c = await counts(s.client);
-        assert.equal(c.pending, 1);
+        // Pending now: the late one, plus any request Telegram said was handled elsewhere (doorman
+        // cannot know that outcome; docs/api.md does not say what it shows for them).
+        const stillPending = (await listAll(s.client, { status: 'pending' })).map(key).sort();
+        const allowed = new Set([`${late.chat_id}/${late.user_id}`, ...handledElsewhere]);
+        assert.ok(stillPending.includes(`${late.chat_id}/${late.user_id}`), 'the late request is pending');
+        for (const k of stillPending) assert.ok(allowed.has(k), `${k} is still pending after deny-all`);
     });
 
     test('audit log: one entry per decision with admin, via, request, chat, user, job and result', async () => {

@@ -397,24 +397,23 @@ export async function tgCreateBot(tg, { username = 'doorman_test_bot', first_nam
 }
 
 export async function tgCreateChannel(tg, { title, username, botId }) {
-    const ch = await tg.control('POST', '/control/chats', { type: 'channel', title, username });
-    if (botId !== undefined) {
-        await tg.control('POST', `/control/chats/${ch.id}/admins`, { user_id: botId, can_invite_users: true });
-    }
-    return ch;
+    const admins = botId !== undefined ? [{ id: botId, can_invite_users: true }] : [];
+    return tg.control('POST', '/control/channels', { title, username, admins });
 }
 
 export async function tgCreateUser(tg, u) {
     return tg.control('POST', '/control/users', u);
 }
 
-// Adds join requests: {chat_id, user_id, bio?, invite_link?} each, or {chat_id, count} for many
-// generated ones. Returns tgsim's answer.
+// Adds join requests: {chat_id, user_id, invite_link?, date?} for one existing user, or
+// {chat_id, count, first_name?, bio?, date?} for count new users. Returns tgsim's answer
+// ({created, first_user_id, last_user_id, user_ids?}).
 export async function tgAddJoinRequests(tg, body) {
     return tg.control('POST', '/control/join-requests', body);
 }
 
-// Every join request tgsim knows, as [{chat_id, user_id, status, decisions, ...}].
+// Every join request tgsim knows, as [{chat_id, user_id, status, date, decided_by, decided_at,
+// decisions, invite_link?}] (a user who asked again after a decision has several records).
 export async function tgJoinRequests(tg, query = '') {
     const r = await tg.control('GET', `/control/join-requests${query ? '?' + query : ''}`);
     return Array.isArray(r) ? r : r.items;
@@ -425,7 +424,7 @@ export async function tgInjectFault(tg, fault) {
 }
 
 export async function tgAddMember(tg, chatId, userId) {
-    return tg.control('POST', `/control/chats/${chatId}/members`, { user_id: userId });
+    return tg.control('POST', `/control/channels/${chatId}/members`, { user_id: userId });
 }
 
 // A bot, `channels` channels with the bot as admin (can_invite_users), and `pending` join requests
@@ -448,7 +447,6 @@ export async function setupWorld(tg, { channels = 2, pending = 0, namePrefix = '
 export async function addRequester(tg, chatId, fields = {}) {
     const u = await tgCreateUser(tg, { first_name: fields.first_name || 'Someone', last_name: fields.last_name, username: fields.username, bio: fields.bio });
     const jr = { chat_id: chatId, user_id: u.id };
-    if (fields.bio !== undefined) jr.bio = fields.bio;
     if (fields.invite_link !== undefined) jr.invite_link = fields.invite_link;
     if (fields.date !== undefined) jr.date = fields.date;
     await tgAddJoinRequests(tg, jr);
