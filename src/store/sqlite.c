@@ -353,7 +353,7 @@ static dm_err stmt_row(struct conn *c, sqlite3_stmt *s, bool *row, const char *w
 
 static dm_err run_fixed(struct conn *c, enum stmt_id id, const char *what, struct dm_error *err)
 {
-    sqlite3_stmt *s;
+    sqlite3_stmt *s = NULL;
     dm_err e = stmt_get(c, id, &s, err);
     return e ? e : stmt_exec(c, s, NULL, what, err);
 }
@@ -676,7 +676,7 @@ static dm_err conn_open(struct conn *c, const char *path, bool readonly, struct 
 
 static dm_err wal_enable(struct conn *c, const char *path, struct dm_error *err)
 {
-    sqlite3_stmt *s;
+    sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2(c->db, "PRAGMA journal_mode = WAL", -1, &s, NULL) != SQLITE_OK)
         return db_fail(c, err, "switching to WAL mode");
     int rc = sqlite3_step(s);
@@ -798,7 +798,7 @@ static dm_err sq_admin_create(struct store *st, const char *name, const char *pw
 {
     struct sqlite_store *s = (struct sqlite_store *)st;
     struct conn *c = writer_get(s);
-    sqlite3_stmt *q;
+    sqlite3_stmt *q = NULL;
     dm_err e = stmt_get(c, S_ADMIN_CREATE, &q, err);
     if (!e) {
         int b = bind_field(q, 1, name, STORE_NAME_MAX) | bind_field(q, 2, pw_hash, STORE_HASH_MAX) |
@@ -818,7 +818,7 @@ static dm_err sq_admin_get(struct store *st, const char *name, struct store_admi
 {
     struct sqlite_store *s = (struct sqlite_store *)st;
     struct conn *c = reader_get(s);
-    sqlite3_stmt *q;
+    sqlite3_stmt *q = NULL;
     bool row = false;
     dm_err e = stmt_get(c, S_ADMIN_GET, &q, err);
     if (!e) e = bind_field(q, 1, name, STORE_NAME_MAX) ? db_fail(c, err, "binding") : DM_OK;
@@ -842,7 +842,7 @@ static dm_err read_int64(struct sqlite_store *s, enum stmt_id id, int64_t *v, co
                          struct dm_error *err)
 {
     struct conn *c = reader_get(s);
-    sqlite3_stmt *q;
+    sqlite3_stmt *q = NULL;
     bool row = false;
     dm_err e = stmt_get(c, id, &q, err);
     if (!e) e = stmt_row(c, q, &row, what, err);
@@ -862,7 +862,7 @@ static dm_err sq_admin_set_password(struct store *st, int64_t id, const char *pw
 {
     struct sqlite_store *s = (struct sqlite_store *)st;
     struct conn *c = writer_get(s);
-    sqlite3_stmt *q;
+    sqlite3_stmt *q = NULL;
     int changes = 0;
     dm_err e = stmt_get(c, S_ADMIN_SET_PASSWORD, &q, err);
     if (!e) {
@@ -879,7 +879,7 @@ static dm_err sq_websession_create(struct store *st, const struct store_websessi
 {
     struct sqlite_store *s = (struct sqlite_store *)st;
     struct conn *c = writer_get(s);
-    sqlite3_stmt *q;
+    sqlite3_stmt *q = NULL;
     dm_err e = tx_begin(c, err);
     /* sessions that ended are of no use to anyone: drop them while we are here */
     if (!e) e = stmt_get(c, S_WS_PURGE, &q, err);
@@ -905,7 +905,7 @@ static dm_err sq_websession_get(struct store *st, const char *token_hash, int64_
 {
     struct sqlite_store *s = (struct sqlite_store *)st;
     struct conn *c = reader_get(s);
-    sqlite3_stmt *q;
+    sqlite3_stmt *q = NULL;
     bool row = false;
     dm_err e = stmt_get(c, S_WS_GET, &q, err);
     if (!e)
@@ -934,7 +934,7 @@ static dm_err write_by_key(struct sqlite_store *s, enum stmt_id id, const char *
                            const char *what, struct dm_error *err)
 {
     struct conn *c = writer_get(s);
-    sqlite3_stmt *q;
+    sqlite3_stmt *q = NULL;
     dm_err e = stmt_get(c, id, &q, err);
     if (!e) {
         int b =
@@ -958,7 +958,7 @@ static dm_err sq_setting_get(struct store *st, const char *key, char **value, st
 {
     struct sqlite_store *s = (struct sqlite_store *)st;
     struct conn *c = reader_get(s);
-    sqlite3_stmt *q;
+    sqlite3_stmt *q = NULL;
     bool row = false;
     *value = NULL;
     dm_err e = stmt_get(c, S_SETTING_GET, &q, err);
@@ -982,7 +982,7 @@ static dm_err sq_setting_set(struct store *st, const char *key, const char *valu
 {
     struct sqlite_store *s = (struct sqlite_store *)st;
     struct conn *c = writer_get(s);
-    sqlite3_stmt *q;
+    sqlite3_stmt *q = NULL;
     dm_err e = stmt_get(c, S_SETTING_SET, &q, err);
     if (!e) {
         int b = sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC) |
@@ -1017,7 +1017,7 @@ static dm_err sq_chat_get(struct store *st, int64_t chat_id, struct store_chat *
 {
     struct sqlite_store *s = (struct sqlite_store *)st;
     struct conn *c = reader_get(s);
-    sqlite3_stmt *q;
+    sqlite3_stmt *q = NULL;
     bool row = false;
     dm_err e = stmt_get(c, S_CHAT_GET, &q, err);
     if (!e) e = sqlite3_bind_int64(q, 1, chat_id) ? db_fail(c, err, "binding") : DM_OK;
@@ -1036,7 +1036,7 @@ static dm_err sq_chat_put(struct store *st, const struct store_chat *ch, struct 
 {
     struct sqlite_store *s = (struct sqlite_store *)st;
     struct conn *c = writer_get(s);
-    sqlite3_stmt *q;
+    sqlite3_stmt *q = NULL;
     dm_err e = stmt_get(c, S_CHAT_PUT, &q, err);
     if (!e) {
         int b = sqlite3_bind_int64(q, 1, ch->chat_id) |
@@ -1094,7 +1094,7 @@ static dm_err sq_request_add(struct store *st, const struct store_request *r, bo
     snprintf(search, sizeof search, "%s\n%s\n%s", r->first_name, r->last_name, r->username);
     fold_case(search);
     struct conn *c = writer_get(s);
-    sqlite3_stmt *q;
+    sqlite3_stmt *q = NULL;
     int changes = 0;
     dm_err e = stmt_get(c, S_REQUEST_ADD, &q, err);
     if (!e) {
@@ -1124,7 +1124,7 @@ static dm_err sq_request_get(struct store *st, int64_t id, struct store_request 
 {
     struct sqlite_store *s = (struct sqlite_store *)st;
     struct conn *c = reader_get(s);
-    sqlite3_stmt *q;
+    sqlite3_stmt *q = NULL;
     bool row = false;
     dm_err e = stmt_get(c, S_REQUEST_GET, &q, err);
     if (!e) e = sqlite3_bind_int64(q, 1, id) ? db_fail(c, err, "binding") : DM_OK;
@@ -1197,7 +1197,7 @@ static dm_err job_insert(struct conn *c, const struct store_job *job, int64_t no
 {
     if (job->kind != JOB_APPROVE && job->kind != JOB_DECLINE)
         return dm_fail(err, DM_EINVAL, "unknown job kind %d", job->kind);
-    sqlite3_stmt *q;
+    sqlite3_stmt *q = NULL;
     dm_err e = stmt_get(c, S_JOB_INSERT, &q, err);
     if (e) return e;
     int b = sqlite3_bind_int(q, 1, job->kind) | bind_field(q, 2, job->via, sizeof job->via) |
@@ -1211,7 +1211,7 @@ static dm_err job_insert(struct conn *c, const struct store_job *job, int64_t no
 
 static dm_err job_set_total(struct conn *c, int64_t id, int64_t total, struct dm_error *err)
 {
-    sqlite3_stmt *q;
+    sqlite3_stmt *q = NULL;
     dm_err e = stmt_get(c, S_JOB_SET_TOTAL, &q, err);
     if (e) return e;
     return sqlite3_bind_int64(q, 1, id) | sqlite3_bind_int64(q, 2, total)
@@ -1225,7 +1225,7 @@ static dm_err sq_job_create_ids(struct store *st, const struct store_job *job, c
     if (n == 0) return dm_fail(err, DM_EINVAL, "a job needs at least one request");
     struct sqlite_store *s = (struct sqlite_store *)st;
     struct conn *c = writer_get(s);
-    sqlite3_stmt *q;
+    sqlite3_stmt *q = NULL;
     int64_t job_id = 0, total = 0;
     dm_err e = tx_begin(c, err);
     if (!e) e = stmt_get(c, S_REQUEST_EXISTS, &q, err);
@@ -1290,7 +1290,7 @@ static dm_err sq_job_get(struct store *st, int64_t id, struct store_job *out, st
 {
     struct sqlite_store *s = (struct sqlite_store *)st;
     struct conn *c = reader_get(s);
-    sqlite3_stmt *q;
+    sqlite3_stmt *q = NULL;
     bool row = false;
     dm_err e = stmt_get(c, S_JOB_GET, &q, err);
     if (!e) e = sqlite3_bind_int64(q, 1, id) ? db_fail(c, err, "binding") : DM_OK;
@@ -1313,7 +1313,7 @@ static dm_err read_page(struct sqlite_store *s, enum stmt_id id, int64_t before_
     *n = 0;
     if (limit <= 0) return DM_OK;
     struct conn *c = reader_get(s);
-    sqlite3_stmt *q;
+    sqlite3_stmt *q = NULL;
     dm_err e = stmt_get(c, id, &q, err);
     if (!e)
         e = sqlite3_bind_int64(q, 1, before_key(before_id)) | sqlite3_bind_int(q, 2, limit)
@@ -1335,7 +1335,7 @@ static dm_err sq_job_claim(struct store *st, const char *owner, int64_t now, int
 {
     struct sqlite_store *s = (struct sqlite_store *)st;
     struct conn *c = writer_get(s);
-    sqlite3_stmt *q;
+    sqlite3_stmt *q = NULL;
     bool row = false;
     dm_err e = stmt_get(c, S_JOB_CLAIM, &q, err);
     if (!e)
@@ -1357,7 +1357,7 @@ static dm_err sq_job_claim(struct store *st, const char *owner, int64_t now, int
 static dm_err job_info(struct conn *c, int64_t id, int *state, int *kind, char *admin, char *via,
                        struct dm_error *err)
 {
-    sqlite3_stmt *q;
+    sqlite3_stmt *q = NULL;
     bool row = false;
     dm_err e = stmt_get(c, S_JOB_INFO, &q, err);
     if (!e)
@@ -1378,7 +1378,7 @@ static dm_err sq_job_renew(struct store *st, int64_t id, const char *owner, int6
 {
     struct sqlite_store *s = (struct sqlite_store *)st;
     struct conn *c = writer_get(s);
-    sqlite3_stmt *q;
+    sqlite3_stmt *q = NULL;
     int changes = 0, state = 0;
     dm_err e = stmt_get(c, S_JOB_RENEW, &q, err);
     if (!e)
@@ -1405,7 +1405,7 @@ static dm_err sq_job_items(struct store *st, int64_t job_id, int outcome, int64_
     *n = 0;
     if (limit <= 0) return DM_OK;
     struct conn *c = reader_get(s);
-    sqlite3_stmt *q;
+    sqlite3_stmt *q = NULL;
     dm_err e = stmt_get(c, S_ITEMS, &q, err);
     if (!e)
         e = sqlite3_bind_int64(q, 1, job_id) | sqlite3_bind_int(q, 2, outcome) |
@@ -1425,7 +1425,7 @@ static dm_err sq_job_next_items(struct store *st, int64_t job_id, int64_t after,
 /* Inserts an audit row on c (alone or inside the caller's transaction). */
 static dm_err audit_insert(struct conn *c, const struct store_audit *a, struct dm_error *err)
 {
-    sqlite3_stmt *q;
+    sqlite3_stmt *q = NULL;
     dm_err e = stmt_get(c, S_AUDIT_ADD, &q, err);
     if (e) return e;
     int b = sqlite3_bind_int64(q, 1, a->at) | bind_field(q, 2, a->admin, sizeof a->admin) |
@@ -1442,7 +1442,7 @@ static dm_err audit_insert(struct conn *c, const struct store_audit *a, struct d
 static dm_err item_finish(struct conn *c, const struct store_item *it, int64_t now,
                           struct dm_error *err)
 {
-    sqlite3_stmt *q;
+    sqlite3_stmt *q = NULL;
     bool row = false;
     dm_err e = stmt_get(c, S_ITEM_GET, &q, err);
     if (!e)
@@ -1473,7 +1473,10 @@ static dm_err item_finish(struct conn *c, const struct store_item *it, int64_t n
         if (!a.detail[0])
             snprintf(a.detail, sizeof a.detail, "already %s", request_status_name(req_status));
     }
-    if (outcome == ITEM_DONE) {
+    /* Telegram's "already handled" (HIDE_REQUESTER_MISSING, USER_ALREADY_PARTICIPANT) means the
+     * request is no longer pending there: record it decided as the job meant, so it leaves the
+     * pending list (after a crash between the call and its record, that is exactly right). */
+    if (outcome == ITEM_DONE || (outcome == ITEM_SKIPPED && req_status == REQ_PENDING)) {
         e = stmt_get(c, S_REQUEST_DECIDE, &q, err);
         if (!e)
             e = sqlite3_bind_int64(q, 1, it->request_id) |
@@ -1530,7 +1533,7 @@ static dm_err sq_job_set_wait(struct store *st, int64_t id, int64_t wait_until,
 {
     struct sqlite_store *s = (struct sqlite_store *)st;
     struct conn *c = writer_get(s);
-    sqlite3_stmt *q;
+    sqlite3_stmt *q = NULL;
     int changes = 0;
     dm_err e = stmt_get(c, S_JOB_SET_WAIT, &q, err);
     if (!e)
@@ -1549,7 +1552,7 @@ static dm_err sq_job_finish(struct store *st, int64_t id, int state, const char 
         return dm_fail(err, DM_EINVAL, "a job cannot finish in state %s", job_state_name(state));
     struct sqlite_store *s = (struct sqlite_store *)st;
     struct conn *c = writer_get(s);
-    sqlite3_stmt *q;
+    sqlite3_stmt *q = NULL;
     int changes = 0, old = 0;
     dm_err e = stmt_get(c, S_JOB_FINISH, &q, err);
     if (!e)

@@ -211,7 +211,9 @@ struct store_ops {
                              struct store_item *out, int *n, struct dm_error *err);
     /* Records one item's outcome in one transaction: the item, the job's counters, the request
      * (for ITEM_DONE: status approved/declined per the job kind, decided_at/by/via; for
-     * ITEM_FAILED: last_error) and an audit entry. An item already finished is left as it was. */
+     * ITEM_FAILED: last_error) and an audit entry. ITEM_SKIPPED for a request still pending here
+     * (Telegram said it was already handled) also records it decided as the job meant. An item
+     * already finished is left as it was. */
     dm_err (*job_item_finish)(struct store *st, const struct store_item *it, int64_t now,
                               struct dm_error *err);
     /* Items of a job with the given outcome, in request id order (for showing errors). */
