@@ -1,0 +1,514 @@
+/* runner.c: the job runner: one dispatcher thread and a few worker threads.
+ *
+ * The dispatcher claims one job at a time (store job_claim with a lease it renews), opens the
+ * job's account (decider.h), and feeds the job's pending items into a queue in request-id
+ * order, reading them in batches keyed by the last request id seen (never LIMIT/OFFSET over
+ * changing rows). Workers take items from the queue, each waiting for its slot from the
+ * account's token bucket, so up to WORKERS calls are in flight at the configured rate; each
+ * outcome is recorded with job_item_finish (one transaction with its audit row) before the
+ * item counts as finished. A 429 pauses every worker of the account for retry_after. The job
+ * is done when no item is pending, in the queue or in flight.
+ *
+ * Locking: mu guards everything below it in struct job_runner; neither store calls nor
+ * Telegram calls are made while holding it. */
+#include "core/common.h"
+#include "jobs/runner.h"
+#include "app.h"
+#include "core/log.h"
+#include "jobs/decider.h"
+#include "jobs/ratelimit.h"
+
+#include <math.h>
+#include <pthread.h>
+
+#define WORKERS 8             /* calls in flight at most */
+#define BATCH 100             /* items read from the store at a time */
+#define QUEUE_MAX (2 * BATCH) /* refilled below BATCH/2, so queue + in flight stays below */
+#define MAX_ATTEMPTS 5        /* for items that got no answer or a server error */
+#define OPEN_RETRY 2.0        /* seconds between tries to open an account that cannot work */
+#define DEFAULT_LEASE 30
+
+static const char *const C = "jobs";
+
+struct slot {
+    struct store_item it;
+    int attempts;
+    double not_before; /* monotonic seconds: retry backoff */
+};
+
+struct job_runner {
+    struct app *app;
+    int lease; /* seconds: DOORMAN_JOB_LEASE, default 30 */
+    double renew_every;
+    pthread_t thread;
+    pthread_t workers[WORKERS];
+    size_t n_workers;
+    bool thread_started;
+
+    pthread_mutex_t mu;
+    pthread_cond_t wake; /* the dispatcher: job_runner_wake, an item finished, stop */
+    pthread_cond_t work; /* the workers: items queued, account ready, stop */
+    bool stop;
+    bool woken;
+
+    /* the job being run; workers take items only while active */
+    bool active;
+    const struct decider_ops *dec;
+    void *dctx;
+    int kind;
+    struct slot queue[QUEUE_MAX];
+    size_t qlen;
+    int inflight;      /* taken by a worker and not yet recorded or queued again */
+    bool account_down; /* a worker found the account unusable: reopen it */
+    char account_error[STORE_ERROR_MAX];
+
+    /* the account's pacing (one account, the bot, for now) */
+    struct ratelimit rl;
+    double pause_until; /* monotonic; no calls before (429 retry_after) */
+
+    struct store_item batch[BATCH]; /* the dispatcher's read buffer */
+};
+
+static double mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Waits on cv (mu held) until the monotonic time t at most. */
+static void wait_until(pthread_cond_t *cv, pthread_mutex_t *mu, double t)
+{
+    struct timespec ts;
+    ts.tv_sec = (time_t)t;
+    ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
+    if (ts.tv_nsec >= 1000000000L) ts.tv_nsec = 999999999L;
+    pthread_cond_timedwait(cv, mu, &ts);
+}
+
+static int env_lease(void)
+{
+    const char *s = getenv("DOORMAN_JOB_LEASE");
+    if (!s || !*s) return DEFAULT_LEASE;
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*end || v < 1 || v > 3600) {
+        log_warn(C, "DOORMAN_JOB_LEASE must be 1 to 3600 seconds; using %d", DEFAULT_LEASE);
+        return DEFAULT_LEASE;
+    }
+    return (int)v;
+}
+
+static const struct decider_ops *decider_for(const char *via)
+{
+    if (strcmp(via, "bot") == 0) return &decider_bot;
+    return NULL;
+}
+
+/* ---- the queue (mu held) ---- */
+
+static void queue_push_back(struct job_runner *r, const struct slot *s)
+{
+    r->queue[r->qlen++] = *s;
+}
+
+static void queue_push_front(struct job_runner *r, const struct slot *s)
+{
+    memmove(&r->queue[1], &r->queue[0], r->qlen * sizeof r->queue[0]);
+    r->queue[0] = *s;
+    r->qlen++;
+}
+
+/* Index of the first item whose backoff is over, or -1 (then *next is lowered to when the
+ * first one will be). */
+static ssize_t queue_pick(struct job_runner *r, double now, double *next)
+{
+    for (size_t i = 0; i < r->qlen; i++) {
+        if (r->queue[i].not_before <= now) return (ssize_t)i;
+        *next = DM_MIN(*next, r->queue[i].not_before);
+    }
+    return -1;
+}
+
+static void queue_take(struct job_runner *r, size_t i, struct slot *out)
+{
+    *out = r->queue[i];
+    memmove(&r->queue[i], &r->queue[i + 1], (r->qlen - i - 1) * sizeof r->queue[0]);
+    r->qlen--;
+}
+
+/* ---- recording ---- */
+
+/* Records an item's outcome; retries a failing store until it works or the runner stops
+ * (then the item stays pending, and the next run meets Telegram's "already handled"). */
+static void record_item(struct job_runner *r, struct store_item *it, int outcome, const char *error)
+{
+    struct store *st = r->app->store;
+    it->outcome = outcome;
+    dm_strlcpy(it->error, error, sizeof it->error);
+    for (;;) {
+        struct dm_error err = {0};
+        dm_err e = st->ops->job_item_finish(st, it, (int64_t)time(NULL), &err);
+        if (!e) return;
+        log_error(C, "job %" PRId64 ": could not record request %" PRId64 ": %s", it->job_id,
+                  it->request_id, err.msg);
+        pthread_mutex_lock(&r->mu);
+        if (!r->stop) wait_until(&r->work, &r->mu, mono() + 1);
+        bool stop = r->stop;
+        pthread_mutex_unlock(&r->mu);
+        if (stop) return;
+    }
+}
+
+/* ---- workers ---- */
+
+/* Acts on a decision (mu held; released while recording). */
+static void apply_decision(struct job_runner *r, struct slot *s, const struct decision *d)
+{
+    double now = mono();
+    int outcome;
+    switch (d->verdict) {
+    case V_DONE:
+        outcome = ITEM_DONE;
+        break;
+    case V_ALREADY:
+        outcome = ITEM_SKIPPED;
+        break;
+    case V_FAILED:
+        outcome = ITEM_FAILED;
+        break;
+    case V_RETRY:
+        if (++s->attempts >= MAX_ATTEMPTS) {
+            outcome = ITEM_FAILED;
+            break;
+        }
+        s->not_before = now + (double)(1 << (s->attempts - 1)); /* 1, 2, 4, 8 s */
+        queue_push_front(r, s);
+        return;
+    case V_FLOOD:
+        if (now + d->retry_after > r->pause_until) {
+            r->pause_until = now + d->retry_after;
+            ratelimit_hold(&r->rl, r->pause_until);
+            log_warn(C, "rate limited by Telegram: pausing for %d s", d->retry_after);
+        }
+        queue_push_front(r, s);
+        return;
+    case V_ACCOUNT:
+    default:
+        r->account_down = true;
+        dm_strlcpy(r->account_error, d->error, sizeof r->account_error);
+        queue_push_front(r, s);
+        return;
+    }
+    pthread_mutex_unlock(&r->mu);
+    record_item(r, &s->it, outcome, outcome == ITEM_DONE ? "" : d->error);
+    pthread_mutex_lock(&r->mu);
+}
+
+static void *worker_main(void *arg)
+{
+    struct job_runner *r = arg;
+    pthread_mutex_lock(&r->mu);
+    while (!r->stop) {
+        double now = mono(), next = now + 1;
+        ssize_t i = -1;
+        if (r->active && !r->account_down) {
+            if (now < r->pause_until)
+                next = r->pause_until;
+            else
+                i = queue_pick(r, now, &next);
+        }
+        if (i < 0) {
+            wait_until(&r->work, &r->mu, next);
+            continue;
+        }
+        struct slot s;
+        queue_take(r, (size_t)i, &s);
+        r->inflight++;
+        double slot_at = now + ratelimit_reserve(&r->rl, now);
+        while (!r->stop && mono() < slot_at)
+            wait_until(&r->work, &r->mu, slot_at);
+        if (r->stop || !r->active || r->account_down || mono() < r->pause_until) {
+            queue_push_front(r, &s); /* not called: back in line */
+        } else {
+            const struct decider_ops *dec = r->dec;
+            void *ctx = r->dctx;
+            int kind = r->kind;
+            pthread_mutex_unlock(&r->mu);
+            struct decision d;
+            dec->decide(ctx, kind, &s.it, &d);
+            pthread_mutex_lock(&r->mu);
+            apply_decision(r, &s, &d);
+        }
+        r->inflight--;
+        pthread_cond_broadcast(&r->wake);
+        pthread_cond_broadcast(&r->work); /* a retry or a pause may change what others do */
+    }
+    pthread_mutex_unlock(&r->mu);
+    return NULL;
+}
+
+/* ---- the dispatcher ---- */
+
+/* Reads the next batch after *after: items whose request is no longer pending are recorded as
+ * skipped at once; the others are queued. mu held; released around store calls. */
+static dm_err refill(struct job_runner *r, int64_t job_id, int64_t *after, bool *exhausted)
+{
+    struct store_item *items = r->batch;
+    struct store *st = r->app->store;
+    int n = 0;
+    struct dm_error err = {0};
+    pthread_mutex_unlock(&r->mu);
+    dm_err e = st->ops->job_next_items(st, job_id, *after, BATCH, items, &n, &err);
+    if (e) log_error(C, "job %" PRId64 ": could not read its items: %s", job_id, err.msg);
+    int queued = 0;
+    for (int i = 0; !e && i < n; i++) {
+        *after = items[i].request_id;
+        if (items[i].request_status != REQ_PENDING) {
+            char why[64];
+            snprintf(why, sizeof why, "already %s", request_status_name(items[i].request_status));
+            record_item(r, &items[i], ITEM_SKIPPED, why);
+        } else {
+            items[queued++] = items[i];
+        }
+    }
+    pthread_mutex_lock(&r->mu);
+    if (e) return e;
+    for (int i = 0; i < queued; i++) {
+        struct slot s = {.it = items[i], .attempts = 0, .not_before = 0};
+        queue_push_back(r, &s);
+    }
+    if (n < BATCH) *exhausted = true;
+    if (queued) pthread_cond_broadcast(&r->work);
+    return DM_OK;
+}
+
+/* Shows a wait in the job (wait_until) when it changed enough to matter. mu held. */
+static void show_wait(struct job_runner *r, int64_t job_id, int64_t want, int64_t *shown)
+{
+    if (want == *shown || (want && *shown && llabs(want - *shown) <= 1)) return;
+    struct store *st = r->app->store;
+    pthread_mutex_unlock(&r->mu);
+    struct dm_error err = {0};
+    if (st->ops->job_set_wait(st, job_id, want, &err) == DM_OK)
+        *shown = want;
+    else
+        log_warn(C, "job %" PRId64 ": could not show its wait: %s", job_id, err.msg);
+    pthread_mutex_lock(&r->mu);
+}
+
+/* Runs one claimed job until it is done, cancelled (or taken over), or the runner stops.
+ * Called without mu. */
+static void run_job(struct job_runner *r, const struct store_job *job)
+{
+    struct app *a = r->app;
+    struct store *st = a->store;
+    const int64_t id = job->id;
+    struct dm_error err = {0};
+    const struct decider_ops *dec = decider_for(job->via);
+    if (!dec) {
+        char msg[STORE_ERROR_MAX];
+        snprintf(msg, sizeof msg, "cannot decide join requests as \"%s\": only the bot can yet",
+                 job->via);
+        if (st->ops->job_finish(st, id, JOB_FAILED, msg, (int64_t)time(NULL), &err))
+            log_error(C, "job %" PRId64 ": could not mark it failed: %s", id, err.msg);
+        return;
+    }
+    log_info(C, "job %" PRId64 ": %s via %s, %" PRId64 " of %" PRId64 " items left", id,
+             job_kind_name(job->kind), job->via,
+             job->total - job->done - job->skipped - job->failed, job->total);
+
+    pthread_mutex_lock(&r->mu);
+    r->dec = dec;
+    r->dctx = NULL;
+    r->kind = job->kind;
+    r->qlen = 0;
+    r->account_down = false;
+    r->active = false;
+    int64_t after = 0, shown_wait = job->wait_until;
+    bool exhausted = false, gone = false, done = false;
+    double next_renew = mono() + r->renew_every, next_open = 0;
+    char open_error[sizeof err.msg] = "";
+
+    while (!r->stop) {
+        double now = mono();
+        int64_t wall = (int64_t)time(NULL);
+        if (r->woken || now >= next_renew) { /* keep the lease; see cancellation */
+            r->woken = false;
+            pthread_mutex_unlock(&r->mu);
+            dm_err e = st->ops->job_renew(st, id, a->instance_id, wall + r->lease, &err);
+            pthread_mutex_lock(&r->mu);
+            if (e == DM_ECONFLICT) {
+                gone = true;
+                log_info(C, "job %" PRId64 ": cancelled or taken over; stopping it", id);
+                break;
+            }
+            if (e) log_warn(C, "job %" PRId64 ": could not renew its lease: %s", id, err.msg);
+            next_renew = now + r->renew_every;
+        }
+
+        if (r->account_down && r->inflight == 0) {
+            log_warn(C, "job %" PRId64 ": %s", id, r->account_error);
+            r->active = false;
+            r->account_down = false;
+            void *ctx = r->dctx;
+            r->dctx = NULL;
+            pthread_mutex_unlock(&r->mu);
+            dec->close(ctx);
+            pthread_mutex_lock(&r->mu);
+            next_open = now + OPEN_RETRY;
+        }
+        if (!r->dctx && !r->account_down && now >= next_open) {
+            void *ctx = NULL;
+            pthread_mutex_unlock(&r->mu);
+            dm_err e = dec->open(a, job->via, &ctx, &err);
+            pthread_mutex_lock(&r->mu);
+            if (e) {
+                if (strcmp(open_error, err.msg) != 0)
+                    log_warn(C, "job %" PRId64 " waits: %s", id, err.msg);
+                dm_strlcpy(open_error, err.msg, sizeof open_error);
+                next_open = now + OPEN_RETRY;
+            } else {
+                open_error[0] = 0;
+                r->dctx = ctx;
+                r->active = true;
+                pthread_cond_broadcast(&r->work);
+            }
+        }
+        if (r->dctx) ratelimit_set_rate(&r->rl, dec->rate(r->dctx), now);
+
+        if (r->dctx && !exhausted && r->qlen < BATCH / 2 &&
+            refill(r, id, &after, &exhausted) != DM_OK)
+            next_renew = DM_MIN(next_renew, now + 1); /* store trouble: try again soon */
+        if (exhausted && r->qlen == 0 && r->inflight == 0) {
+            done = true;
+            break;
+        }
+
+        int64_t want = 0;
+        if (r->pause_until > now)
+            want = wall + (int64_t)ceil(r->pause_until - now);
+        else if (!r->dctx)
+            want = shown_wait > wall + 2 ? shown_wait : wall + 10;
+        show_wait(r, id, want, &shown_wait);
+
+        if (!r->woken && !r->stop) wait_until(&r->wake, &r->mu, DM_MIN(next_renew, mono() + 1));
+    }
+
+    /* Let the calls in flight finish and be recorded. */
+    r->active = false;
+    pthread_cond_broadcast(&r->work);
+    while (r->inflight > 0)
+        wait_until(&r->wake, &r->mu, mono() + 1);
+    void *ctx = r->dctx;
+    r->dctx = NULL;
+    r->qlen = 0;
+    pthread_mutex_unlock(&r->mu);
+    if (ctx) dec->close(ctx);
+
+    int64_t wall = (int64_t)time(NULL);
+    if (done) {
+        if (st->ops->job_finish(st, id, JOB_DONE, "", wall, &err))
+            log_error(C, "job %" PRId64 ": could not mark it done: %s", id, err.msg);
+        struct store_job fin;
+        if (st->ops->job_get(st, id, &fin, NULL) == DM_OK)
+            log_info(C,
+                     "job %" PRId64 " done: %" PRId64 " decided, %" PRId64 " skipped, %" PRId64
+                     " failed",
+                     id, fin.done, fin.skipped, fin.failed);
+    } else if (!gone) {
+        /* Stopping: end the lease now so the next start goes on at once. */
+        if (shown_wait) st->ops->job_set_wait(st, id, 0, NULL);
+        st->ops->job_renew(st, id, a->instance_id, wall - 1, NULL);
+        log_info(C, "job %" PRId64 ": paused for shutdown; it goes on at the next start", id);
+    }
+}
+
+static void *runner_main(void *arg)
+{
+    struct job_runner *r = arg;
+    struct store *st = r->app->store;
+    char last_error[sizeof((struct dm_error *)0)->msg] = "";
+    pthread_mutex_lock(&r->mu);
+    while (!r->stop) {
+        r->woken = false;
+        pthread_mutex_unlock(&r->mu);
+        struct store_job job;
+        struct dm_error err = {0};
+        int64_t now = (int64_t)time(NULL);
+        dm_err e = st->ops->job_claim(st, r->app->instance_id, now, now + r->lease, &job, &err);
+        if (!e) {
+            last_error[0] = 0;
+            run_job(r, &job);
+        } else if (e != DM_ENOTFOUND && strcmp(last_error, err.msg) != 0) {
+            log_error(C, "could not look for jobs: %s", err.msg);
+            dm_strlcpy(last_error, err.msg, sizeof last_error);
+        }
+        pthread_mutex_lock(&r->mu);
+        if (e && !r->woken && !r->stop) wait_until(&r->wake, &r->mu, mono() + 1);
+    }
+    pthread_mutex_unlock(&r->mu);
+    return NULL;
+}
+
+/* ---- public ---- */
+
+static void runner_free(struct job_runner *r)
+{
+    pthread_cond_destroy(&r->work);
+    pthread_cond_destroy(&r->wake);
+    pthread_mutex_destroy(&r->mu);
+    free(r);
+}
+
+void job_runner_stop(struct job_runner *r)
+{
+    if (!r) return;
+    pthread_mutex_lock(&r->mu);
+    r->stop = true;
+    pthread_cond_broadcast(&r->wake);
+    pthread_cond_broadcast(&r->work);
+    pthread_mutex_unlock(&r->mu);
+    if (r->thread_started) pthread_join(r->thread, NULL); /* drains the job in flight */
+    for (size_t i = 0; i < r->n_workers; i++)
+        pthread_join(r->workers[i], NULL);
+    runner_free(r);
+}
+
+dm_err job_runner_start(struct app *a, struct job_runner **out, struct dm_error *err)
+{
+    *out = NULL;
+    struct job_runner *r = calloc(1, sizeof *r);
+    if (!r) return dm_fail(err, DM_ENOMEM, "out of memory");
+    r->app = a;
+    r->lease = env_lease();
+    r->renew_every = DM_MAX(r->lease / 3.0, 0.5);
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&r->wake, &ca);
+    pthread_cond_init(&r->work, &ca);
+    pthread_condattr_destroy(&ca);
+    ratelimit_init(&r->rl, 30, 1, mono());
+
+    for (; r->n_workers < WORKERS; r->n_workers++)
+        if (pthread_create(&r->workers[r->n_workers], NULL, worker_main, r) != 0) break;
+    if (r->n_workers == WORKERS && pthread_create(&r->thread, NULL, runner_main, r) == 0)
+        r->thread_started = true;
+    if (!r->thread_started) {
+        job_runner_stop(r);
+        return dm_fail(err, DM_ENOMEM, "could not start the job runner's threads");
+    }
+    *out = r;
+    return DM_OK;
+}
+
+void job_runner_wake(struct job_runner *r)
+{
+    if (!r) return;
+    pthread_mutex_lock(&r->mu);
+    r->woken = true;
+    pthread_cond_broadcast(&r->wake);
+    pthread_mutex_unlock(&r->mu);
+}
