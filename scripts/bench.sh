@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# make bench: the benchmarks in bench/, on the optimised build. Each prints ratios measured in
+# the same run; none of them is part of `make test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh --test
+export DOORMAN_BIN="$PWD/build/src/doorman" TGSIM_BIN="$PWD/build/src/sim/tgsim"
+echo "== approve-all through the bot (bench/approve_bench.mjs)"
+node bench/approve_bench.mjs
+echo
+echo "== list endpoint over 1,000,000 rows vs a static body (bench/list_bench.c)"
+./build/bench/list_bench "${ROWS:-1000000}" "${SECONDS_PER_RUN:-10}" 8
