@@ -145,5 +145,17 @@ for pw_text in ('hunter2', 'пароль with spaces'):
                        'srp_B': hx(req.srp_B), 'x': hx(tpassword.compute_hash(algo, pw_text)),
                        'random': hx(stream.used), 'A': hx(check.A), 'M1': hx(check.M1)})
 
+# TCP framing by Telethon's packet codecs: the opening tag, then frames of growing sizes
+# (508 bytes = 127 words is where abridged switches to its 4-byte length)
+from telethon.network.connection.tcpabridged import AbridgedPacketCodec
+from telethon.network.connection.tcpintermediate import IntermediatePacketCodec
+from telethon.network.connection.tcpfull import FullPacketCodec
+out['transport'] = []
+payloads = [det('frame%d' % n, n) for n in (4, 504, 508, 1024, 4096)]
+for name, codec_cls in (('abridged', AbridgedPacketCodec), ('intermediate', IntermediatePacketCodec), ('full', FullPacketCodec)):
+    codec = codec_cls(None)
+    stream = (codec.tag or b'') + b''.join(codec.encode_packet(p) for p in payloads)
+    out['transport'].append({'kind': name, 'payloads': [hx(p) for p in payloads], 'stream': hx(stream)})
+
 json.dump(out, sys.stdout, indent=1, ensure_ascii=False)
 sys.stdout.write('\n')
