@@ -52,8 +52,8 @@ void api_settings_post(struct api_ctx *c)
     double rate = 0;
     json_t *r = json_object_get(c->body, "bot_rate");
     if (r && !json_is_null(r)) {
-        if (!json_is_number(r) || json_number_value(r) <= 0 || json_number_value(r) > 1000) {
-            api_bad_request(c, "'bot_rate' must be a number of decisions per second (0 to 1000).");
+        if (!json_is_number(r) || json_number_value(r) <= 0 || json_number_value(r) > 100000) {
+            api_bad_request(c, "'bot_rate' must be a number of decisions per second (above 0, at most 100000).");
             return;
         }
         rate = json_number_value(r);

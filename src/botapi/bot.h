@@ -34,8 +34,9 @@ void bot_stop(struct bot *b);
 
 /* Changes the configuration. token NULL keeps the current one; otherwise it is checked with getMe
  * first (DM_EAUTH with the server's description when rejected, nothing changed). mode and
- * webhook_url as in bot_status (webhook_url required for BOT_WEBHOOK); rate <= 0 keeps the
- * current. On success the settings are stored and the receiver restarted. */
+ * webhook_url as in bot_status (webhook_url required for BOT_WEBHOOK); mode < 0, webhook_url NULL
+ * and rate <= 0 keep the current values. On success the settings are stored and the receiver
+ * restarted if the token, mode or URL changed. */
 dm_err bot_configure(struct bot *b, const char *token, int mode, const char *webhook_url,
                      double rate, struct dm_error *err);
 void bot_get_status(struct bot *b, struct bot_status *out);

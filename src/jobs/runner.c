@@ -283,14 +283,15 @@ static dm_err refill(struct job_runner *r, int64_t job_id, int64_t *after, bool 
     return DM_OK;
 }
 
-/* Shows a wait in the job (wait_until) when it changed enough to matter. mu held. */
-static void show_wait(struct job_runner *r, int64_t job_id, int64_t want, int64_t *shown)
+/* Shows a wait in the job (wait_until and why) when it changed enough to matter. mu held. */
+static void show_wait(struct job_runner *r, int64_t job_id, int64_t want, const char *why,
+                      int64_t *shown)
 {
     if (want == *shown || (want && *shown && llabs(want - *shown) <= 1)) return;
     struct store *st = r->app->store;
     pthread_mutex_unlock(&r->mu);
     struct dm_error err = {0};
-    if (st->ops->job_set_wait(st, job_id, want, &err) == DM_OK)
+    if (st->ops->job_set_wait(st, job_id, want, why, &err) == DM_OK)
         *shown = want;
     else
         log_warn(C, "job %" PRId64 ": could not show its wait: %s", job_id, err.msg);
@@ -386,11 +387,15 @@ static void run_job(struct job_runner *r, const struct store_job *job)
         }
 
         int64_t want = 0;
-        if (r->pause_until > now)
+        const char *why = "";
+        if (r->pause_until > now) {
             want = wall + (int64_t)ceil(r->pause_until - now);
-        else if (!r->dctx)
+            why = "Telegram's rate limit: waiting before going on";
+        } else if (!r->dctx) {
             want = shown_wait > wall + 2 ? shown_wait : wall + 10;
-        show_wait(r, id, want, &shown_wait);
+            why = open_error;
+        }
+        show_wait(r, id, want, why, &shown_wait);
 
         if (!r->woken && !r->stop) wait_until(&r->wake, &r->mu, DM_MIN(next_renew, mono() + 1));
     }
@@ -418,7 +423,7 @@ static void run_job(struct job_runner *r, const struct store_job *job)
                      id, fin.done, fin.skipped, fin.failed);
     } else if (!gone) {
         /* Stopping: end the lease now so the next start goes on at once. */
-        if (shown_wait) st->ops->job_set_wait(st, id, 0, NULL);
+        if (shown_wait) st->ops->job_set_wait(st, id, 0, "", NULL);
         st->ops->job_renew(st, id, a->instance_id, wall - 1, NULL);
         log_info(C, "job %" PRId64 ": paused for shutdown; it goes on at the next start", id);
     }

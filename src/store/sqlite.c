@@ -250,7 +250,7 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_JOB_INFO] = "SELECT state, kind, admin, via FROM jobs WHERE id = ?1",
     [S_JOB_COUNT_ITEM] = "UPDATE jobs SET done = done + (?2 = 1), skipped = skipped + (?2 = 2), "
                          "failed = failed + (?2 = 3), updated_at = ?3 WHERE id = ?1",
-    [S_JOB_SET_WAIT] = "UPDATE jobs SET wait_until = ?2 WHERE id = ?1",
+    [S_JOB_SET_WAIT] = "UPDATE jobs SET wait_until = ?2, error = ?3 WHERE id = ?1",
     [S_JOB_FINISH] = "UPDATE jobs SET state = ?2, error = ?3, finished_at = ?4, updated_at = ?4, "
                      "wait_until = 0, lease_owner = '', lease_until = 0 "
                      "WHERE id = ?1 AND state IN (0, 1)",
@@ -1554,7 +1554,7 @@ static dm_err sq_job_item_finish(struct store *st, const struct store_item *it, 
 }
 
 static dm_err sq_job_set_wait(struct store *st, int64_t id, int64_t wait_until,
-                              struct dm_error *err)
+                              const char *why, struct dm_error *err)
 {
     struct sqlite_store *s = (struct sqlite_store *)st;
     struct conn *c = writer_get(s);
@@ -1562,7 +1562,8 @@ static dm_err sq_job_set_wait(struct store *st, int64_t id, int64_t wait_until,
     int changes = 0;
     dm_err e = stmt_get(c, S_JOB_SET_WAIT, &q, err);
     if (!e)
-        e = sqlite3_bind_int64(q, 1, id) | sqlite3_bind_int64(q, 2, wait_until)
+        e = sqlite3_bind_int64(q, 1, id) | sqlite3_bind_int64(q, 2, wait_until) |
+                    bind_field(q, 3, why ? why : "", STORE_ERROR_MAX)
                 ? db_fail(c, err, "binding")
                 : stmt_exec(c, q, &changes, "setting a job's wait", err);
     if (!e && changes == 0) e = dm_fail(err, DM_ENOTFOUND, "no job with id %" PRId64, id);

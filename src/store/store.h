@@ -219,7 +219,10 @@ struct store_ops {
     /* Items of a job with the given outcome, in request id order (for showing errors). */
     dm_err (*job_items)(struct store *st, int64_t job_id, int outcome, int64_t after, int limit,
                         struct store_item *out, int *n, struct dm_error *err);
-    dm_err (*job_set_wait)(struct store *st, int64_t id, int64_t wait_until, struct dm_error *err);
+    /* Shows that the job waits until wait_until (0 = not waiting) and why, in its error field
+     * ("" clears it): a rate limit, or an account that cannot be used yet. */
+    dm_err (*job_set_wait)(struct store *st, int64_t id, int64_t wait_until, const char *why,
+                           struct dm_error *err);
     /* Sets the final state (done, failed or cancelled), finished_at and error. Cancelling a job
      * that is queued or running is allowed from any owner; the worker sees it at its next
      * job_renew (DM_ECONFLICT). */

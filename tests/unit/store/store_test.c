@@ -478,10 +478,10 @@ static void test_jobs(struct store *st)
     CHECK(job.state == JOB_CANCELLED && job.finished_at == 4100 &&
           strcmp(job.error, "cancelled by carol") == 0);
     EXPECT(DM_ENOTFOUND, ops->job_claim(st, "w4", 4250, 4500, &claimed, &E)); /* j1 leased */
-    OK(ops->job_set_wait(st, j1, 4150, &E));
+    OK(ops->job_set_wait(st, j1, 4150, "waiting", &E));
     OK(ops->job_get(st, j1, &job, &E));
     CHECK(job.wait_until == 4150);
-    EXPECT(DM_ENOTFOUND, ops->job_set_wait(st, 999, 1, &E));
+    EXPECT(DM_ENOTFOUND, ops->job_set_wait(st, 999, 1, "", &E));
     printf("ok job_claim/renew/finish: leases, expiry, cancel -> econflict\n");
 
     /* items of j1: model[0], [1] (declined), [2], [4], [5] in id order */
