@@ -401,7 +401,7 @@ function pageLogin(ctx, main) {
             signedIn(me);
         } catch (e) {
             let msg = e.message;
-            if (e.status === 429 && e.retryAfter && /^\d+$/.test(e.retryAfter)) {
+            if (e.status === 429 && e.retryAfter && /^\d+$/.test(e.retryAfter) && !/again/i.test(msg)) {
                 msg += ` You can try again in ${fmtDuration(Number(e.retryAfter))}.`;
             }
             err.textContent = msg;

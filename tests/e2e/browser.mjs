@@ -18,7 +18,8 @@ export async function launchBrowser() {
 // A new page that records what must never happen: JavaScript dialogs (alert/confirm/prompt),
 // uncaught page errors and Content-Security-Policy violations. Dialogs are dismissed.
 export async function watchedPage(browser, { viewport = { width: 1440, height: 900 } } = {}) {
-    const context = await browser.newContext({ viewport, locale: 'en-GB', timezoneId: 'UTC' });
+    // Reduced motion: no transitions, so what a screenshot shows is the final state.
+    const context = await browser.newContext({ viewport, locale: 'en-GB', timezoneId: 'UTC', reducedMotion: 'reduce' });
     const page = await context.newPage();
     const seen = { dialogs: [], pageErrors: [], cspViolations: [], consoleErrors: [] };
     page.on('dialog', (d) => {

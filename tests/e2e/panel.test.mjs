@@ -19,7 +19,7 @@ const CHANNEL1 = ['Sofia Martínez', "Liam O'Brien", 'Yuki Tanaka', 'Amara Okafo
 const CHANNEL2 = ['Noah Fischer', 'Emma Novak', 'Lucas Silva', 'Aisha Bello', 'Ivan Petrov', 'Zara Ahmed'];
 
 describe('admin panel in chromium', () => {
-    let s, browser, page, seen;
+    let s, browser, context, page, seen;
     let c1, c2;
     const people = new Map(); // first name -> {user_id, chat_id, ...}
     const TOTAL = CHANNEL1.length + CHANNEL2.length + 1;
@@ -42,7 +42,7 @@ describe('admin panel in chromium', () => {
         for (const n of CHANNEL2) await add(c2, n);
         await waitRecorded(s.client, TOTAL);
         browser = await launchBrowser();
-        ({ page, seen } = await watchedPage(browser));
+        ({ context, page, seen } = await watchedPage(browser));
     });
     after(async () => {
         await browser?.close();
@@ -261,6 +261,19 @@ describe('admin panel in chromium', () => {
         assert.match(await err.textContent(), /Telegram rejected the bot token/);
     });
 
+    test('an ended session leads back to the login form, and then to the same page', async () => {
+        await page.locator('.nav a[data-route="/jobs"]').click();
+        await page.locator('.page-jobs tbody tr').first().waitFor();
+        await context.clearCookies();
+        await page.getByRole('button', { name: 'Refresh' }).click();
+        await page.locator('input[name=password]').waitFor();
+        assert.match(await page.locator('#banner').textContent(), /Your session has ended/);
+        await page.locator('input[name=name]').fill(ADMIN.name);
+        await page.locator('input[name=password]').fill(ADMIN.password);
+        await page.getByRole('button', { name: 'Sign in' }).click();
+        await page.locator('.page-jobs tbody tr').first().waitFor();
+    });
+
     test('logout ends the session', async () => {
         await page.getByRole('button', { name: 'Log out' }).click();
         await page.locator('input[name=password]').waitFor();
@@ -309,6 +322,17 @@ describe('first start in chromium', () => {
         await again.page.goto(`${dm.url}/setup#token=${token}`);
         await again.page.getByText('doorman is already set up').waitFor();
         await again.page.locator('input[name=password]').waitFor();
+
+        // Repeated wrong passwords: the form shows the API's throttling message.
+        const err = again.page.locator('.form-error');
+        await waitFor(async () => {
+            await again.page.locator('input[name=name]').fill('owner');
+            await again.page.locator('input[name=password]').fill('wrong password');
+            await again.page.getByRole('button', { name: 'Sign in' }).click();
+            await again.page.locator('button[type=submit]:not([disabled])').waitFor();
+            return /Too many failed logins/.test(await err.textContent());
+        }, { timeoutMs: 20000, intervalMs: 10, what: 'the throttling message' });
+        assert.match(await err.textContent(), /Try again in \d+ minutes?\.$/);
         for (const w of [seen, again.seen]) {
             assert.deepEqual(w.dialogs, []);
             assert.deepEqual(w.pageErrors, []);
