@@ -1,0 +1,178 @@
+/* The handshake state machine driven end to end by the official auth-key sample. */
+#include "core/common.h"
+
+#include "mtproto/handshake.h"
+#include "mtproto/tl_codec.h"
+#include "testutil.h"
+
+struct replay {
+    uint8_t p[4096];
+    size_t n, pos;
+};
+
+static dm_err replay_rnd(void *ctx, uint8_t *out, size_t n)
+{
+    struct replay *r = ctx;
+    if (r->n - r->pos < n) return DM_ECRYPTO;
+    memcpy(out, r->p + r->pos, n);
+    r->pos += n;
+    return DM_OK;
+}
+
+static void put_hex(struct replay *r, const char *hex)
+{
+    size_t n;
+    uint8_t *b = t_unhex(hex, &n);
+    memcpy(r->p + r->n, b, n);
+    r->n += n;
+    free(b);
+}
+
+static const char *S(const json_t *v, const char *k)
+{
+    return json_string_value(json_object_get(v, k));
+}
+
+/* Encodes a server answer given as JSON text with %s holes filled from the sample. */
+static void answer(struct buf *out, const char *fmt, ...)
+{
+    char text[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    json_t *j = json_loads(text, 0, NULL);
+    buf_reset(out);
+    if (!j || tl_encode(out, j, NULL, NULL) != DM_OK) abort();
+    json_decref(j);
+}
+
+/* Runs the sample through a fresh handshake; `tamper` 1..3 corrupts one server answer. */
+static void run(const json_t *v, const struct crypto_rsa_key *key, int tamper)
+{
+    struct replay r = {.n = 0};
+    put_hex(&r, S(v, "nonce"));
+    put_hex(&r, S(v, "new_nonce"));
+    put_hex(&r, S(v, "random_padding_bytes"));
+    put_hex(&r, "0101010101010101010101010101010101010101010101010101010101010101"); /* temp_key (not in the sample) */
+    put_hex(&r, S(v, "b"));
+    put_hex(&r, S(v, "client_padding"));
+    struct handshake h;
+    handshake_init(&h, (int)json_integer_value(json_object_get(v, "dc")), key, 1, replay_rnd, &r);
+    struct dm_error e = {0};
+    struct buf req, ans, msg;
+    buf_init(&req, 1 << 16);
+    buf_init(&ans, 1 << 16);
+    buf_init(&msg, 1 << 16);
+
+    CHECK(handshake_start(&h, &req, &e) == DM_OK, "start");
+    mt_plain_wrap(0x65ABC0FC000DF764, (uint8_t *)req.data, req.len, &msg);
+    if (!tamper) CHECK(t_eq_hex(msg.data, msg.len, S(v, "req_pq_multi_message")), "req_pq_multi message equals the sample");
+
+    size_t n;
+    uint8_t *res = t_unhex(S(v, "res_pq_body"), &n);
+    if (tamper == 1) res[10] ^= 1; /* the nonce */
+    buf_reset(&req);
+    dm_err rc = handshake_step(&h, res, n, &req, &e);
+    free(res);
+    if (tamper == 1) {
+        CHECK(rc == DM_EPROTO && h.state == HS_FAILED && strstr(e.msg, "nonce"), "changed nonce: %s", e.msg);
+        goto out;
+    }
+    CHECK(rc == DM_OK && h.state == HS_WAIT_DH_PARAMS, "resPQ accepted: %s", e.msg);
+    /* req_DH_params: all but encrypted_data (its temp_key is not published) equal the sample */
+    json_t *mine = NULL;
+    CHECK(req.len == 320 && tl_decode((uint8_t *)req.data, req.len, NULL, &mine, NULL, &e) == DM_OK, "req_DH_params");
+    CHECK(json_is_string(json_object_get(mine, "p")) && strcmp(S(mine, "p"), "3c2357cf") == 0 &&
+              strcmp(S(mine, "q"), "56bfb29f") == 0,
+          "p and q");
+    int64_t fp = 0;
+    tl_get_long(mine, "public_key_fingerprint", &fp, &e);
+    size_t fl;
+    uint8_t *fle = t_unhex(S(v, "fingerprint_le"), &fl);
+    CHECK(fp == (int64_t)tl_read_u64(fle), "fingerprint");
+    free(fle);
+    json_decref(mine);
+
+    const char *enc = S(v, "encrypted_answer");
+    char *bad = strdup(enc);
+    if (tamper == 2) bad[100] = bad[100] == '0' ? '1' : '0';
+    answer(&ans, "{\"_\":\"server_DH_params_ok\",\"nonce\":\"%s\",\"server_nonce\":\"%s\",\"encrypted_answer\":\"%s\"}",
+           S(v, "nonce"), S(v, "server_nonce"), bad);
+    free(bad);
+    buf_reset(&req);
+    rc = handshake_step(&h, (uint8_t *)ans.data, ans.len, &req, &e);
+    if (tamper == 2) {
+        CHECK(rc != DM_OK && h.state == HS_FAILED, "tampered answer rejected: %s", e.msg);
+        goto out;
+    }
+    CHECK(rc == DM_OK && h.state == HS_WAIT_DH_ANSWER, "server_DH_params_ok accepted: %s", e.msg);
+    CHECK(h.server_time == 1705754877, "server_time");
+    answer(&ans, "{\"_\":\"set_client_DH_params\",\"nonce\":\"%s\",\"server_nonce\":\"%s\",\"encrypted_data\":\"%s\"}",
+           S(v, "nonce"), S(v, "server_nonce"), S(v, "client_encrypted_data"));
+    CHECK(req.len == ans.len && memcmp(req.data, ans.data, ans.len) == 0, "set_client_DH_params equals the sample");
+
+    char hash[33];
+    dm_strlcpy(hash, S(v, "new_nonce_hash1"), sizeof hash);
+    if (tamper == 3) hash[0] = hash[0] == '6' ? '7' : '6';
+    answer(&ans, "{\"_\":\"dh_gen_ok\",\"nonce\":\"%s\",\"server_nonce\":\"%s\",\"new_nonce_hash1\":\"%s\"}", S(v, "nonce"),
+           S(v, "server_nonce"), hash);
+    buf_reset(&req);
+    rc = handshake_step(&h, (uint8_t *)ans.data, ans.len, &req, &e);
+    if (tamper == 3) {
+        CHECK(rc == DM_ECRYPTO && h.state == HS_FAILED, "bad new_nonce_hash1 rejected: %s", e.msg);
+        goto out;
+    }
+    CHECK(rc == DM_OK && h.state == HS_DONE && req.len == 0, "dh_gen_ok: %s", e.msg);
+    CHECK(t_eq_hex(h.auth_key, 256, S(v, "auth_key")), "auth_key equals the sample");
+    size_t l1, l2;
+    uint8_t *nn = t_unhex(S(v, "new_nonce"), &l1), *sn = t_unhex(S(v, "server_nonce"), &l2);
+    CHECK(h.server_salt == (int64_t)(tl_read_u64(nn) ^ tl_read_u64(sn)), "server_salt");
+    free(nn), free(sn);
+    CHECK(r.pos == r.n, "every random byte used (%zu of %zu)", r.pos, r.n);
+out:
+    handshake_release(&h);
+    buf_release(&req);
+    buf_release(&ans);
+    buf_release(&msg);
+}
+
+int main(void)
+{
+    json_t *v = t_vectors("official_auth_key_sample.json");
+    struct crypto_rsa_key key;
+    size_t nl, el;
+    uint8_t *n = t_unhex(S(v, "rsa_modulus"), &nl), *ex = t_unhex(S(v, "rsa_exponent"), &el);
+    memcpy(key.n, n, 256);
+    memcpy(key.e, ex, el);
+    key.e_len = el;
+    key.fingerprint = crypto_rsa_fingerprint(key.n, 256, key.e, key.e_len);
+    size_t fl;
+    uint8_t *fle = t_unhex(S(v, "fingerprint_le"), &fl);
+    CHECK(key.fingerprint == (int64_t)tl_read_u64(fle), "the production key's fingerprint is the sample's");
+    free(fle), free(n), free(ex);
+    run(v, &key, 0);
+    printf("official sample: req_pq_multi, req_DH_params (but its encrypted_data), set_client_DH_params, auth_key, "
+           "server_salt reproduced by the state machine\n");
+    for (int t = 1; t <= 3; t++) run(v, &key, t);
+    key.fingerprint ^= 1; /* none of ours offered */
+    struct replay r = {.n = 0};
+    memset(r.p, 7, 64);
+    r.n = 4096;
+    struct handshake h;
+    handshake_init(&h, 2, &key, 1, replay_rnd, &r);
+    struct buf req;
+    buf_init(&req, 1 << 16);
+    struct dm_error e = {0};
+    handshake_start(&h, &req, &e);
+    size_t rn;
+    uint8_t *res = t_unhex(S(v, "res_pq_body"), &rn);
+    memcpy(res + 4, h.nonce, 16);
+    buf_reset(&req);
+    CHECK(handshake_step(&h, res, rn, &req, &e) == DM_ECRYPTO && strstr(e.msg, "RSA"), "no key: %s", e.msg);
+    free(res);
+    buf_release(&req);
+    handshake_release(&h);
+    json_decref(v);
+    return t_done("handshake");
+}
