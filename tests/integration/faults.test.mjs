@@ -11,8 +11,8 @@ const key = (r) => `${r.chat_id}/${r.user_id}`;
 describe('jobs and Telegram faults', () => {
     let s;
     before(async () => {
-        s = await startStack({ world: { channels: 1, pending: 12 } });
-        await waitRecorded(s.client, 12);
+        s = await startStack({ world: { channels: 1, pending: 16 } });
+        await waitRecorded(s.client, 16);
     });
     after(async () => { await s?.cleanup(); });
 
@@ -78,7 +78,20 @@ describe('jobs and Telegram faults', () => {
         }, { timeoutMs: 10000, intervalMs: 50, what: 'the job to show wait_until' });
         assert.ok(waiting.wait_until >= Math.floor(t0 / 1000) + 2, `wait_until ${waiting.wait_until} is about retry_after from now`);
         assert.ok(['running', 'queued'].includes(waiting.state));
+        // The limit holds for the whole bot: a decline job started now does not call Telegram
+        // before the wait is over either.
+        const others = (await takePending(6)).filter((x) => !rows.some((y) => y.id === x.id)).slice(0, 2);
+        const statsBefore = (await s.tg.control('GET', '/control/stats')).calls.declineChatJoinRequest || 0;
+        const other = await s.client.post('/api/invite-requests/deny', { request_ids: others.map((x) => x.id) });
+        assert.equal(other.status, 202, other.text);
         const job = (await waitJob(s.client, id, { timeoutMs: 60000 })).job;
+        const otherJob = (await waitJob(s.client, other.json.job.id, { timeoutMs: 60000 })).job;
+        assert.equal(otherJob.state, 'done');
+        assert.equal(otherJob.done, 2);
+        assert.ok(otherJob.finished_at >= waiting.wait_until - 1,
+            `the decline job finished at ${otherJob.finished_at}, before the bot's wait ended at ${waiting.wait_until}`);
+        const statsAfter = (await s.tg.control('GET', '/control/stats')).calls.declineChatJoinRequest || 0;
+        assert.equal(statsAfter - statsBefore, 2, 'two decline calls, none refused by the rate limit');
         assert.equal(job.state, 'done');
         assert.ok(Date.now() - t0 >= 2500, 'the job honoured retry_after before continuing');
         assert.deepEqual([job.done, job.skipped, job.failed], [4, 0, 0]);

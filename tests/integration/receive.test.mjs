@@ -61,6 +61,9 @@ describe('receiving join requests (polling)', () => {
         }
         const st = await s.client.ok('/api/settings');
         assert.ok(st.bot.last_update_at >= startedAt, `settings.bot.last_update_at ${st.bot.last_update_at}`);
+        // Polling asks only for chat_join_request updates.
+        const hook = await s.tg.control('GET', `/control/webhooks/${s.world.botId}`);
+        assert.deepEqual(hook.allowed_updates, ['chat_join_request'], `allowed_updates: ${JSON.stringify(hook.allowed_updates)}`);
     });
 
     test('a restart records nothing twice and loses nothing', async () => {
@@ -102,6 +105,10 @@ describe('receiving join requests (polling)', () => {
         assert.equal(items.length, c0 + N, 'nothing recorded twice');
         const users = new Set(items.map((r) => r.user_id));
         for (const m of made) assert.ok(users.has(m.user_id), `request of ${m.first_name} (${m.user_id}) lost`);
+        // Channel titles come through a cache: hundreds of requests, a few getChat calls.
+        const stats = await s.tg.control('GET', '/control/stats');
+        const getChat = stats.calls.getChat || 0;
+        assert.ok(getChat <= 4 * s.world.chatIds.length, `getChat called ${getChat} times for ${items.length} requests in ${s.world.chatIds.length} chats`);
     });
 
     test('after a decline the same user may ask again: a new pending row, the old one kept', async () => {

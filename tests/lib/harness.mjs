@@ -150,13 +150,22 @@ class Proc {
     // SIGTERM, then SIGKILL after graceMs. Throws when a sanitizer reported anything, or when
     // expectClean and the process did not exit 0 on SIGTERM.
     async stop({ graceMs = 10000, expectClean = true } = {}) {
+        let forced = false;
         if (!this.exited) {
             try { this.child.kill('SIGTERM'); } catch { /* gone */ }
-            const t = setTimeout(() => { try { this.child.kill('SIGKILL'); } catch { /* gone */ } }, graceMs);
+            const t = setTimeout(() => {
+                forced = true;
+                try { this.child.kill('SIGKILL'); } catch { /* gone */ }
+            }, graceMs);
+            const keepAlive = setInterval(() => {}, 1000); // the child is unreferenced
             await this.exitPromise;
             clearTimeout(t);
+            clearInterval(keepAlive);
         }
         this.checkSanitizer();
+        if (expectClean && forced) {
+            throw new Error(`${this.name} did not exit within ${graceMs} ms of SIGTERM (killed); output:\n${this.out.slice(-3000)}`);
+        }
         if (expectClean && this.exited.code !== 0 && this.exited.signal !== 'SIGTERM') {
             throw new Error(`${this.name} did not exit cleanly on SIGTERM: ${JSON.stringify(this.exited)}; output:\n${this.out.slice(-3000)}`);
         }
@@ -166,9 +175,9 @@ class Proc {
     async kill() {
         if (!this.exited) {
             try { this.child.kill('SIGKILL'); } catch { /* gone */ }
-            const keepAlive = setTimeout(() => {}, 30000);
+            const keepAlive = setInterval(() => {}, 1000); // the child is unreferenced
             await this.exitPromise;
-            clearTimeout(keepAlive);
+            clearInterval(keepAlive);
         }
         this.checkSanitizer();
         return this.exited;
