@@ -197,9 +197,12 @@ static void decide_all(struct api_ctx *c, int kind)
     job_base(c, kind, &job);
     int w = snprintf(job.description, sizeof job.description, "%s all pending",
                      kind == JOB_APPROVE ? "Approve" : "Decline");
+    struct store_chat chat = {0};
+    if (f.chat_id && c->app->store->ops->chat_get(c->app->store, f.chat_id, &chat, NULL) != DM_OK)
+        snprintf(chat.title, sizeof chat.title, "chat %" PRId64, f.chat_id);
     if (f.chat_id && w > 0 && (size_t)w < sizeof job.description)
-        w += snprintf(job.description + w, sizeof job.description - (size_t)w, " in chat %" PRId64,
-                      f.chat_id);
+        w += snprintf(job.description + w, sizeof job.description - (size_t)w, " in %s",
+                      chat.title[0] ? chat.title : "an unnamed chat");
     if (f.q[0] && w > 0 && (size_t)w < sizeof job.description)
         snprintf(job.description + w, sizeof job.description - (size_t)w, " matching \"%s\"", f.q);
     int64_t id = 0;

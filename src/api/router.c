@@ -167,7 +167,9 @@ static void serve_static(struct api_ctx *c)
         return;
     }
     const struct web_asset *a = web_asset_find(c->req->path);
-    if (!a) a = web_asset_find("/index.html"); /* the panel routes itself: /setup, / */
+    const char *last = strrchr(c->req->path, '/');
+    /* the panel routes itself (/, /setup); a missing file (with an extension) is a 404 */
+    if (!a && !(last && strchr(last, '.'))) a = web_asset_find("/index.html");
     if (!a) {
         http_res_error(c->res, 404, "not_found", "No such page.");
         return;
