@@ -28,7 +28,7 @@ if ! scripts/deps.sh --test </dev/null; then
 fi
 
 # Leak checks are off: libraries (curl, sodium, sqlite) keep process-wide state until exit.
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=0:strict_string_checks=1}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=0}
 
 step "build ($BUILD, ASan+UBSan)"

@@ -37,6 +37,11 @@ describe('first start: the one-time setup link', () => {
         assertError(wrong, 403, 'forbidden');
         assert.equal((await c.get('/api/setup')).json.needs_setup, true, 'a refused setup changes nothing');
 
+        // A bad password is refused without using up the token.
+        const short = await c.post('/api/setup', { token, name: 'root', password: 'short' });
+        assertError(short, 400, 'bad_request');
+        assert.equal((await c.get('/api/setup')).json.needs_setup, true);
+
         const ok = await c.post('/api/setup', { token, name: 'root', password: PW });
         assert.equal(ok.status, 200, ok.text);
         assert.equal(ok.json.admin, 'root');
