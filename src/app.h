@@ -7,6 +7,8 @@
 #define DM_APP_H
 
 #include "core/common.h"
+
+#include <signal.h>
 #include "core/config.h"
 #include "core/secret.h"
 #include "store/store.h"
@@ -25,6 +27,10 @@ struct app {
     char instance_id[33];          /* random per process: owner name for job leases */
     volatile int stopping;
 };
+
+/* Blocks SIGINT and SIGTERM in the calling thread (and so in every thread it starts later) and
+ * ignores SIGPIPE; returns the set to sigwait() on. Call before app_start(). */
+sigset_t app_block_signals(void);
 
 /* Starts everything (store, bot, jobs, HTTP) as configured in a->cfg. */
 dm_err app_start(struct app *a, struct dm_error *err);

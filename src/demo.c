@@ -17,12 +17,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-static volatile sig_atomic_t demo_stop;
-
-static void on_signal(int sig)
-{
-    demo_stop = sig;
-}
+static volatile int demo_stop; /* set by demo_run when a stop signal arrives */
 
 static size_t collect(char *p, size_t size, size_t n, void *ud)
 {
@@ -78,6 +73,10 @@ static bool start_tgsim(const char *argv0, char *url, size_t url_len, pid_t *pid
     *pid = fork();
     if (*pid < 0) return false;
     if (*pid == 0) {
+        sigset_t none; /* the child starts with the signal handling of a fresh process */
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        signal(SIGPIPE, SIG_DFL);
         dup2(fds[1], STDERR_FILENO);
         close(fds[0]);
         close(fds[1]);
@@ -185,9 +184,7 @@ fail:
 
 int demo_run(struct config *cfg, const char *argv0)
 {
-    signal(SIGPIPE, SIG_IGN);
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
+    sigset_t stop = app_block_signals();
     curl_global_init(CURL_GLOBAL_DEFAULT);
     struct trickle t = {0};
     pid_t sim = -1;
@@ -237,7 +234,9 @@ int demo_run(struct config *cfg, const char *argv0)
            "  New join requests arrive every few seconds. Ctrl-C stops the demo.\n\n",
            a.cfg.public_url, password, t.url);
     fflush(stdout);
-    while (!demo_stop) pause();
+    int sig = 0;
+    sigwait(&stop, &sig);
+    __atomic_store_n(&demo_stop, 1, __ATOMIC_SEQ_CST);
     pthread_join(th, NULL);
     app_stop(&a);
     status = 0;

@@ -33,13 +33,6 @@ static const char usage[] =
     "DIR/secret.key, created on first start. Keep a copy: without it the bot token and\n"
     "sessions cannot be decrypted.\n";
 
-static volatile sig_atomic_t got_signal;
-
-static void on_signal(int sig)
-{
-    got_signal = sig;
-}
-
 /* Parses config flags from argv[first..]; other words go to rest (NULL-terminated). */
 static int parse_args(struct config *cfg, int argc, char **argv, int first, char **rest,
                       int rest_max, bool *password_stdin)
@@ -74,16 +67,15 @@ static int cmd_serve(struct config *cfg)
 {
     struct app a = {.cfg = *cfg};
     struct dm_error err = {0};
-    signal(SIGPIPE, SIG_IGN);
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
+    sigset_t stop = app_block_signals();
     if (app_start(&a, &err)) {
         fprintf(stderr, "doorman: %s\n", err.msg);
         app_stop(&a);
         return 1;
     }
-    while (!got_signal) pause();
-    log_info("main", "stopping (signal %d)", (int)got_signal);
+    int sig = 0;
+    sigwait(&stop, &sig);
+    log_info("main", "stopping (signal %d)", sig);
     app_stop(&a);
     return 0;
 }

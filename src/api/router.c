@@ -110,7 +110,8 @@ static bool parse_body(struct api_ctx *c)
         return false;
     }
     json_error_t jerr;
-    c->body = json_loadb(c->req->body, c->req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+    c->body = json_loadb(c->req->body, c->req->body_len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
+                         &jerr);
     if (!c->body) {
         http_res_error(c->res, 400, "bad_json", "The body is not valid JSON (line %d, column %d): %s",
                        jerr.line, jerr.column, jerr.text);
@@ -119,7 +120,7 @@ static bool parse_body(struct api_ctx *c)
     if (!json_is_object(c->body)) {
         json_decref(c->body);
         c->body = NULL;
-        http_res_error(c->res, 400, "bad_json", "The body must be a JSON object.");
+        http_res_error(c->res, 400, "bad_request", "The body must be a JSON object.");
         return false;
     }
     return true;

@@ -24,6 +24,8 @@ enum verdict {
 struct decision {
     enum verdict verdict;
     int retry_after;             /* V_FLOOD: seconds, >= 1 */
+    int final_status;            /* V_ALREADY: what Telegram's answer says the request is now
+                                    (REQ_APPROVED, REQ_DECLINED), REQ_PENDING when it cannot tell */
     char error[STORE_ERROR_MAX]; /* for everything but V_DONE */
 };
 

@@ -200,6 +200,7 @@ static void apply_decision(struct job_runner *r, struct slot *s, const struct de
         queue_push_front(r, s);
         return;
     }
+    s->it.final_status = outcome == ITEM_SKIPPED ? d->final_status : REQ_PENDING;
     pthread_mutex_unlock(&r->mu);
     record_item(r, &s->it, outcome, outcome == ITEM_DONE ? "" : d->error);
     pthread_mutex_lock(&r->mu);

@@ -1498,14 +1498,17 @@ static dm_err item_finish(struct conn *c, const struct store_item *it, int64_t n
         if (!a.detail[0])
             snprintf(a.detail, sizeof a.detail, "already %s", request_status_name(req_status));
     }
-    /* Telegram's "already handled" (HIDE_REQUESTER_MISSING, USER_ALREADY_PARTICIPANT) means the
-     * request is no longer pending there: record it decided as the job meant, so it leaves the
-     * pending list (after a crash between the call and its record, that is exactly right). */
-    if (outcome == ITEM_DONE || (outcome == ITEM_SKIPPED && req_status == REQ_PENDING)) {
+    /* Telegram's "already handled" means the request is no longer pending there: record the
+     * status its answer tells, so the request leaves the pending list. */
+    bool told = outcome == ITEM_SKIPPED && req_status == REQ_PENDING &&
+                (it->final_status == REQ_APPROVED || it->final_status == REQ_DECLINED);
+    if (outcome == ITEM_DONE || told) {
         e = stmt_get(c, S_REQUEST_DECIDE, &q, err);
         if (!e)
             e = sqlite3_bind_int64(q, 1, it->request_id) |
-                        sqlite3_bind_int(q, 2, kind == JOB_APPROVE ? REQ_APPROVED : REQ_DECLINED) |
+                        sqlite3_bind_int(q, 2, told ? it->final_status
+                                               : kind == JOB_APPROVE ? REQ_APPROVED
+                                                                     : REQ_DECLINED) |
                         sqlite3_bind_int64(q, 3, now) | bind_field(q, 4, a.admin, sizeof a.admin) |
                         bind_field(q, 5, a.via, sizeof a.via)
                     ? db_fail(c, err, "binding")

@@ -118,6 +118,8 @@ struct store_item {
     int64_t chat_id;   /* filled by job_next_items */
     int64_t user_id;   /* filled by job_next_items */
     int request_status; /* filled by job_next_items: the request's status now */
+    int final_status;   /* for ITEM_SKIPPED: the status Telegram's answer tells the request has
+                           (REQ_APPROVED, REQ_DECLINED), or REQ_PENDING to leave it as it is */
     int outcome;       /* enum item_outcome */
     char error[STORE_ERROR_MAX];
 };
@@ -211,8 +213,8 @@ struct store_ops {
                              struct store_item *out, int *n, struct dm_error *err);
     /* Records one item's outcome in one transaction: the item, the job's counters, the request
      * (for ITEM_DONE: status approved/declined per the job kind, decided_at/by/via; for
-     * ITEM_FAILED: last_error) and an audit entry. ITEM_SKIPPED for a request still pending here
-     * (Telegram said it was already handled) also records it decided as the job meant. An item
+     * ITEM_FAILED: last_error) and an audit entry. ITEM_SKIPPED with a final_status for a request
+     * still pending here (Telegram said it was already handled) records that status. An item
      * already finished is left as it was. */
     dm_err (*job_item_finish)(struct store *st, const struct store_item *it, int64_t now,
                               struct dm_error *err);
