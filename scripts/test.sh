@@ -55,6 +55,23 @@ if ((unit_rc != 0 && u_fail == 0)); then u_fail=1; fi  # meson itself failed
 passed=$((passed + u_ok))
 failed=$((failed + u_fail))
 
+# Checks that are one test each: generated code is fresh, the interop vectors still come out of
+# Telethon and GramJS as committed, and the fuzz targets survive a short run.
+check() {
+    local name=$1
+    shift
+    step "$name"
+    if "$@" </dev/null; then
+        passed=$((passed + 1))
+    else
+        echo "test: $name FAILED" >&2
+        failed=$((failed + 1))
+    fi
+}
+check "TL tables fresh (tools/tlgen/check.sh)" tools/tlgen/check.sh
+check "interop vectors reproduce (tests/interop/check.sh)" tests/interop/check.sh
+check "fuzz targets, short run (scripts/fuzz.sh short)" scripts/fuzz.sh short
+
 step "integration and browser tests (node:test)"
 dirs=()
 for d in tests/integration tests/e2e; do
