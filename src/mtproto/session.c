@@ -26,9 +26,16 @@ int64_t mt_now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* Bodies may carry secrets (a bot token, a login code): wiped before they are freed. */
+static void out_free(struct mt_out *m)
+{
+    OPENSSL_cleanse(m->body, m->len);
+    free(m);
+}
+
 static void free_all(struct mt_out **v, size_t n)
 {
-    for (size_t i = 0; i < n; i++) free(v[i]);
+    for (size_t i = 0; i < n; i++) out_free(v[i]);
 }
 
 dm_err mt_session_init(struct mt_session *s, const uint8_t auth_key[CRYPTO_AUTH_KEY_SIZE], int64_t server_salt,
@@ -145,9 +152,9 @@ static dm_err queue_insert(struct mt_session *s, struct mt_out *m, size_t at)
 dm_err mt_session_enqueue(struct mt_session *s, const uint8_t *body, size_t len, bool content, uint64_t ref,
                           bool front, struct dm_error *e)
 {
-    if (len < 4 || len % 4 || len > MT_MESSAGE_MAX)
-        return dm_fail(e, DM_ETOOBIG, "session: a message of %zu bytes cannot be sent (at most %u)", len,
-                       MT_MESSAGE_MAX);
+    if (len < 4 || len % 4) return dm_fail(e, DM_EINVAL, "session: a message of %zu bytes is not whole words", len);
+    if (len > MT_MESSAGE_MAX)
+        return dm_fail(e, DM_ETOOBIG, "session: a message of %zu bytes is larger than %u", len, MT_MESSAGE_MAX);
     if (s->nqueue + s->nsent >= MT_SESSION_MAX_MSGS)
         return dm_fail(e, DM_ETOOBIG, "session: %d messages are already waiting", MT_SESSION_MAX_MSGS);
     struct mt_out *m = malloc(sizeof *m + len);
@@ -155,7 +162,7 @@ dm_err mt_session_enqueue(struct mt_session *s, const uint8_t *body, size_t len,
     *m = (struct mt_out){.ref = ref, .content = content, .len = len};
     memcpy(m->body, body, len);
     if (queue_insert(s, m, front ? 0 : s->nqueue)) {
-        free(m);
+        out_free(m);
         return dm_fail(e, DM_ENOMEM, "session: out of memory");
     }
     return DM_OK;
@@ -165,13 +172,13 @@ void mt_session_forget(struct mt_session *s, uint64_t ref)
 {
     size_t k = 0;
     for (size_t i = 0; i < s->nqueue; i++) {
-        if (s->queue[i]->ref == ref) free(s->queue[i]);
+        if (s->queue[i]->ref == ref) out_free(s->queue[i]);
         else s->queue[k++] = s->queue[i];
     }
     s->nqueue = k;
     k = 0;
     for (size_t i = 0; i < s->nsent; i++) {
-        if (s->sent[i]->ref == ref) free(s->sent[i]);
+        if (s->sent[i]->ref == ref) out_free(s->sent[i]);
         else s->sent[k++] = s->sent[i];
     }
     s->nsent = k;
@@ -268,6 +275,7 @@ dm_err mt_session_flush(struct mt_session *s, int64_t now_ns, struct buf *out, s
         rc = dm_fail(e, rc, "session: cannot build a packet of %zu messages", total);
     }
     buf_release(&acks);
+    OPENSSL_cleanse(plain.data, plain.len);
     buf_release(&plain);
     if (rc) return rc;
 
@@ -275,7 +283,7 @@ dm_err mt_session_flush(struct mt_session *s, int64_t now_ns, struct buf *out, s
     for (size_t i = 0; i < take; i++) {
         struct mt_out *m = s->queue[i];
         m->container_id = total > 1 ? outer_id : 0;
-        if (!m->ref) free(m);
+        if (!m->ref) out_free(m);
         else sent_insert(s, m); /* cannot fail: room was reserved above */
     }
     memmove(s->queue, s->queue + take, (s->nqueue - take) * sizeof *s->queue);
@@ -306,7 +314,7 @@ static void requeue(struct mt_session *s, int64_t bad_msg_id, int fail_code, con
         sent_take(s, i);
         if (fail_code) {
             uint64_t ref = m->ref;
-            free(m);
+            out_free(m);
             if (ev && ev->failed) ev->failed(ev->ctx, ref, fail_code);
             continue;
         }
@@ -316,7 +324,7 @@ static void requeue(struct mt_session *s, int64_t bad_msg_id, int fail_code, con
             s->resent++;
         } else {
             uint64_t ref = m->ref;
-            free(m);
+            out_free(m);
             if (ev && ev->failed) ev->failed(ev->ctx, ref, 0);
         }
     }
@@ -328,7 +336,7 @@ static void deliver(struct mt_session *s, int64_t req_msg_id, const uint8_t *bod
     struct mt_out *m = sent_find_take(s, req_msg_id);
     if (!m) return; /* an answer to a message we forgot or got already */
     uint64_t ref = m->ref;
-    free(m);
+    out_free(m);
     if (ev && ev->result) ev->result(ev->ctx, ref, body, len);
 }
 

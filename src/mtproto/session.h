@@ -98,7 +98,8 @@ dm_err mt_session_reset(struct mt_session *s, struct dm_error *e);
 
 /* Sets the time offset from a server time (seconds) seen at local time now_ns. */
 void mt_session_sync_time(struct mt_session *s, int64_t server_time, int64_t now_ns);
-/* The next msg_id for local real time now_ns (nanoseconds since the epoch). */
+/* The next msg_id for local real time now_ns (nanoseconds since the epoch). It uses only
+ * time_offset and last_msg_id, so a zeroed struct mt_session can number unencrypted messages. */
 int64_t mt_session_msg_id(struct mt_session *s, int64_t now_ns);
 
 /* Queues a copy of body[0..len) (an encoded TL object). `front` puts it before the queue. */
