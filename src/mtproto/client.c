@@ -124,6 +124,7 @@ struct mt_client {
     struct dm_error fatal; /* fatal.code != DM_OK: the client cannot work any more */
     struct mt_rpc_error fatal_rpc;
     uint64_t connections, resent;
+    struct dm_error last_err; /* why the last connection attempt failed (named in call timeouts) */
     bool conn_failed; /* the session refused our init or ping: drop the connection */
     int64_t acks_since_ms;
 
@@ -190,6 +191,7 @@ static void on_init_result(struct mt_client *c, const uint8_t *body, size_t len)
     }
     c->ready = true;
     c->connections++;
+    c->last_err.code = DM_OK;
     struct dm_error e = {0};
     for (struct call *k = c->calls.next; k != &c->calls; k = k->next) {
         if (k->done || k->in_session) continue;
@@ -562,6 +564,7 @@ static void *io_main(void *arg)
         if (rc == DM_EUNAVAILABLE) break; /* stopping */
         pthread_mutex_lock(&c->mu);
         bool worked = c->connections > before;
+        c->last_err = e;
         pthread_mutex_unlock(&c->mu);
         backoff = worked ? c->cfg.backoff_min_ms : DM_MIN(backoff * 2, c->cfg.backoff_max_ms);
         if (rc != DM_EAUTH && rc != DM_ETELEGRAM)
@@ -747,8 +750,12 @@ dm_err mt_call(struct mt_client *c, const json_t *method, int timeout_ms, json_t
         while (!k.done && pthread_cond_timedwait(&k.cond, &c->mu, &until) != ETIMEDOUT) {}
         if (!k.done) {
             if (k.in_session) mt_session_forget(&c->s, (uintptr_t)&k);
-            dm_fail(&k.err, DM_ETIMEOUT, "mtproto: no answer to %s within %d ms",
-                    json_string_value(json_object_get(method, "_")), timeout_ms);
+            const char *name = json_string_value(json_object_get(method, "_"));
+            if (c->last_err.code && !c->ready)
+                dm_fail(&k.err, DM_ETIMEOUT, "mtproto: no answer to %s within %d ms (DC %d: %.150s)", name, timeout_ms,
+                        c->cfg.dc_id, c->last_err.msg);
+            else
+                dm_fail(&k.err, DM_ETIMEOUT, "mtproto: no answer to %s within %d ms", name, timeout_ms);
         }
         k.prev->next = k.next, k.next->prev = k.prev;
     }
@@ -772,10 +779,14 @@ dm_err mt_client_auth_key(struct mt_client *c, int timeout_ms, struct mt_auth *o
     struct timespec until = deadline_ts(timeout_ms > 0 ? timeout_ms : 0);
     pthread_mutex_lock(&c->mu);
     while (!c->have_key && !c->fatal.code && pthread_cond_timedwait(&c->key_cond, &c->mu, &until) != ETIMEDOUT) {}
-    bool have = c->have_key;
-    if (have) *out = c->auth;
+    dm_err rc = DM_OK;
+    if (c->have_key) *out = c->auth;
+    else if (c->fatal.code) rc = e ? (*e = c->fatal).code : c->fatal.code;
+    else if (c->last_err.code)
+        rc = dm_fail(e, DM_ETIMEOUT, "mtproto: no auth key for DC %d yet (%.150s)", c->cfg.dc_id, c->last_err.msg);
+    else rc = dm_fail(e, DM_ETIMEOUT, "mtproto: no auth key for DC %d yet", c->cfg.dc_id);
     pthread_mutex_unlock(&c->mu);
-    return have ? DM_OK : dm_fail(e, DM_ETIMEOUT, "mtproto: no auth key for DC %d yet", c->cfg.dc_id);
+    return rc;
 }
 
 void mt_client_stats(struct mt_client *c, struct mt_client_stats *out)

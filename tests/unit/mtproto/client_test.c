@@ -556,6 +556,20 @@ int main(void)
     CHECK(call(client, "help.getNearestDc", 5000, NULL, NULL, &e) == DM_EAUTH, "and again, without reconnecting");
     mt_client_free(client);
 
+    /* nobody listening: calls time out naming the connection error */
+    int dead = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in da = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t dl = sizeof da;
+    bind(dead, (struct sockaddr *)&da, sizeof da);
+    getsockname(dead, (struct sockaddr *)&da, &dl);
+    close(dead);
+    struct mt_config cfg2 = cfg;
+    mt_config_set_dc(&cfg2, 2, "127.0.0.1", ntohs(da.sin_port), NULL);
+    CHECK(mt_client_new(&cfg2, NULL, &client, &e) == DM_OK, "client for a closed port");
+    CHECK(call(client, "help.getNearestDc", 500, NULL, NULL, &e) == DM_ETIMEOUT && strstr(e.msg, "cannot connect"),
+          "closed port: %s", e.msg);
+    mt_client_free(client);
+
     /* configuration errors */
     cfg.dc_id = 9;
     CHECK(mt_client_new(&cfg, NULL, &client, &e) == DM_EINVAL && strstr(e.msg, "DC 9"), "unknown DC: %s", e.msg);
