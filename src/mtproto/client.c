@@ -748,8 +748,8 @@ dm_err mt_call(struct mt_client *c, const json_t *method, int timeout_ms, json_t
         }
         wake_io(c);
         while (!k.done && pthread_cond_timedwait(&k.cond, &c->mu, &until) != ETIMEDOUT) {}
+        if (k.in_session) mt_session_forget(&c->s, (uintptr_t)&k); /* no answer may reach &k after this */
         if (!k.done) {
-            if (k.in_session) mt_session_forget(&c->s, (uintptr_t)&k);
             const char *name = json_string_value(json_object_get(method, "_"));
             if (c->last_err.code && !c->ready)
                 dm_fail(&k.err, DM_ETIMEOUT, "mtproto: no answer to %s within %d ms (DC %d: %.150s)", name, timeout_ms,
