@@ -1,0 +1,612 @@
+#include "core/common.h"
+#include "sim/botapi.h"
+
+#include "sim/webhook.h"
+
+#include <pthread.h>
+
+#define MAX_POLL_TIMEOUT_S 60
+
+/* --- parameters -------------------------------------------------------------------------- */
+
+struct params {
+    json_t *obj; /* owned: the body's fields; query values are added on first lookup */
+    const struct http_request *req;
+};
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* Decodes a form-urlencoded piece in place; returns its new length. */
+static size_t form_unescape(char *s, size_t n)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '+') {
+            s[o++] = ' ';
+        } else if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+            s[o++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+            i += 2;
+        } else {
+            s[o++] = s[i];
+        }
+    }
+    return o;
+}
+
+static void form_parse(json_t *obj, const char *body, size_t len)
+{
+    char *copy = malloc(len + 1);
+    if (!copy) return;
+    memcpy(copy, body, len);
+    copy[len] = 0;
+    char *p = copy, *end = copy + len;
+    while (p < end) {
+        char *amp = memchr(p, '&', (size_t)(end - p));
+        char *stop = amp ? amp : end;
+        char *eq = memchr(p, '=', (size_t)(stop - p));
+        if (eq) {
+            size_t kn = form_unescape(p, (size_t)(eq - p));
+            size_t vn = form_unescape(eq + 1, (size_t)(stop - eq - 1));
+            json_t *v = json_stringn(eq + 1, vn);
+            char key[128];
+            if (v && kn < sizeof key) {
+                memcpy(key, p, kn);
+                key[kn] = 0;
+                json_object_set_new(obj, key, v);
+            } else {
+                json_decref(v);
+            }
+        }
+        p = stop + 1;
+    }
+    free(copy);
+}
+
+static bool starts_with_ci(const char *s, const char *prefix)
+{
+    return s && strncasecmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* Fills p from the request; false (with a description in msg) when a JSON body is broken. */
+static bool params_init(struct params *p, const struct http_request *req, char *msg, size_t n)
+{
+    p->req = req;
+    p->obj = NULL;
+    const char *ct = http_header(req, "Content-Type");
+    if (req->body_len > 0 && starts_with_ci(ct, "application/json")) {
+        json_error_t je;
+        p->obj = json_loadb(req->body, req->body_len, 0, &je);
+        if (!json_is_object(p->obj)) {
+            json_decref(p->obj);
+            p->obj = NULL;
+            snprintf(msg, n, "Bad Request: can't parse JSON object");
+            return false;
+        }
+        return true;
+    }
+    p->obj = json_object();
+    if (!p->obj) {
+        snprintf(msg, n, "Internal Server Error");
+        return false;
+    }
+    if (req->body_len > 0 && starts_with_ci(ct, "application/x-www-form-urlencoded"))
+        form_parse(p->obj, req->body, req->body_len);
+    return true;
+}
+
+static json_t *param(struct params *p, const char *name)
+{
+    json_t *v = json_object_get(p->obj, name);
+    if (v) return v;
+    const char *q = http_query(p->req, name);
+    if (!q) return NULL;
+    v = json_string(q);
+    if (!v) return NULL;
+    json_object_set_new(p->obj, name, v);
+    return v;
+}
+
+enum { P_ABSENT, P_OK, P_BAD };
+
+static bool parse_int64(const char *s, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || *end) return false;
+    *out = v;
+    return true;
+}
+
+static int param_int(struct params *p, const char *name, int64_t *out)
+{
+    json_t *v = param(p, name);
+    if (!v || json_is_null(v)) return P_ABSENT;
+    if (json_is_integer(v)) {
+        *out = json_integer_value(v);
+        return P_OK;
+    }
+    if (json_is_string(v)) {
+        if (json_string_length(v) == 0) return P_ABSENT;
+        return parse_int64(json_string_value(v), out) ? P_OK : P_BAD;
+    }
+    return P_BAD;
+}
+
+static const char *param_str(struct params *p, const char *name)
+{
+    json_t *v = param(p, name);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static bool param_bool(struct params *p, const char *name)
+{
+    json_t *v = param(p, name);
+    if (json_is_boolean(v)) return json_is_true(v);
+    const char *s = json_string_value(v);
+    return s && (strcasecmp(s, "true") == 0 || strcmp(s, "1") == 0);
+}
+
+/* A JSON array given as such or as a string holding JSON; new reference or NULL. */
+static json_t *param_array(struct params *p, const char *name)
+{
+    json_t *v = param(p, name);
+    if (json_is_array(v)) return json_incref(v);
+    if (!json_is_string(v)) return NULL;
+    json_t *a = json_loads(json_string_value(v), 0, NULL);
+    if (json_is_array(a)) return a;
+    json_decref(a);
+    return NULL;
+}
+
+/* --- answers ----------------------------------------------------------------------------- */
+
+static void reply_ok(struct http_response *res, json_t *result, const char *description)
+{
+    json_t *j = json_pack("{s:b,s:o}", "ok", 1, "result", result ? result : json_true());
+    if (j && description) json_object_set_new(j, "description", json_string(description));
+    http_res_json(res, 200, j);
+}
+
+static void reply_error(struct http_response *res, int code, const char *description, int retry_after)
+{
+    json_t *j = json_pack("{s:b,s:i,s:s}", "ok", 0, "error_code", code, "description", description);
+    if (j && retry_after > 0)
+        json_object_set_new(j, "parameters", json_pack("{s:i}", "retry_after", retry_after));
+    http_res_json(res, code, j);
+}
+
+static void reply_bad(struct http_response *res, const char *what)
+{
+    char d[256];
+    snprintf(d, sizeof d, "Bad Request: %s", what);
+    reply_error(res, 400, d, 0);
+}
+
+void botapi_not_found(struct http_response *res)
+{
+    reply_error(res, 404, "Not Found", 0);
+}
+
+/* --- objects ----------------------------------------------------------------------------- */
+
+static void set_opt_str(json_t *o, const char *key, const char *v)
+{
+    if (v) json_object_set_new(o, key, json_string(v));
+}
+
+static json_t *user_json(const struct sim_user *u)
+{
+    json_t *o = json_pack("{s:I,s:b,s:s}", "id", (json_int_t)u->id, "is_bot", u->is_bot,
+                          "first_name", u->first_name);
+    if (!o) return NULL;
+    set_opt_str(o, "last_name", u->last_name);
+    set_opt_str(o, "username", u->username);
+    return o;
+}
+
+static json_t *channel_json(const struct sim_channel *ch)
+{
+    json_t *o = json_pack("{s:I,s:s}", "id", (json_int_t)ch->id, "title", ch->title);
+    if (!o) return NULL;
+    set_opt_str(o, "username", ch->username);
+    json_object_set_new(o, "type", json_string("channel"));
+    return o;
+}
+
+static json_t *private_chat_json(const struct sim_user *u)
+{
+    json_t *o = json_pack("{s:I,s:s}", "id", (json_int_t)u->id, "first_name", u->first_name);
+    if (!o) return NULL;
+    set_opt_str(o, "last_name", u->last_name);
+    set_opt_str(o, "username", u->username);
+    json_object_set_new(o, "type", json_string("private"));
+    return o;
+}
+
+static json_t *join_request_json(struct world *w, const struct sim_join_request *jr)
+{
+    struct sim_channel *ch = world_channel(w, jr->chat_id);
+    struct sim_user *u = world_user(w, jr->user_id);
+    if (!ch || !u) return NULL;
+    json_t *o = json_pack("{s:o,s:o,s:I,s:I}", "chat", channel_json(ch), "from", user_json(u),
+                          "user_chat_id", (json_int_t)u->id, "date", (json_int_t)jr->date);
+    if (!o) return NULL;
+    set_opt_str(o, "bio", u->bio);
+    if (jr->invite_link) {
+        /* the link's creator: the channel's first admin, as a stand-in for the owner */
+        struct sim_user *creator = ch->nadmins ? world_user(w, ch->admins[0].id) : NULL;
+        json_t *l = json_pack("{s:s}", "invite_link", jr->invite_link);
+        if (l && creator) json_object_set_new(l, "creator", user_json(creator));
+        if (l)
+            json_object_update_new(l, json_pack("{s:b,s:b,s:b}", "creates_join_request", 1,
+                                               "is_primary", 0, "is_revoked", 0));
+        json_object_set_new(o, "invite_link", l);
+    }
+    return o;
+}
+
+json_t *botapi_update_json(struct world *w, const struct sim_update *u)
+{
+    switch ((enum upd_kind)u->kind) {
+    case UPD_CHAT_JOIN_REQUEST:
+        if (u->ref >= w->njrs) return NULL;
+        return json_pack("{s:I,s:o}", "update_id", (json_int_t)u->id, "chat_join_request",
+                         join_request_json(w, &w->jrs[u->ref]));
+    }
+    return NULL;
+}
+
+/* --- methods ----------------------------------------------------------------------------- */
+
+struct call {
+    struct world *w;
+    struct sim_bot *bot;
+    struct params *p;
+    struct http_response *res;
+};
+
+/* Resolves chat_id to a channel or (for private chats) a user; answers and returns false when
+ * it names nothing. */
+static bool resolve_chat(struct call *c, struct sim_channel **ch, struct sim_user **user)
+{
+    *ch = NULL;
+    *user = NULL;
+    int64_t id;
+    const char *s = param_str(c->p, "chat_id");
+    if (s && s[0] == '@') {
+        *ch = world_channel_by_username(c->w, s + 1);
+    } else {
+        int r = param_int(c->p, "chat_id", &id);
+        if (r == P_ABSENT) {
+            reply_bad(c->res, "chat_id is empty");
+            return false;
+        }
+        if (r == P_OK) {
+            *ch = world_channel(c->w, id);
+            if (!*ch && id > 0) *user = world_user(c->w, id);
+        }
+    }
+    if (!*ch && !*user) {
+        reply_bad(c->res, "chat not found");
+        return false;
+    }
+    return true;
+}
+
+static void m_get_me(struct call *c)
+{
+    struct sim_user *u = world_user(c->w, c->bot->id);
+    json_t *o = user_json(u);
+    if (o)
+        json_object_update_new(o, json_pack("{s:b,s:b,s:b,s:b,s:b}", "can_join_groups", 1,
+                                           "can_read_all_group_messages", 0,
+                                           "supports_inline_queries", 0,
+                                           "can_connect_to_business", 0, "has_main_web_app", 0));
+    reply_ok(c->res, o, NULL);
+}
+
+static void m_get_chat(struct call *c)
+{
+    struct sim_channel *ch;
+    struct sim_user *u;
+    if (!resolve_chat(c, &ch, &u)) return;
+    json_t *o = ch ? channel_json(ch) : private_chat_json(u);
+    if (o && u) set_opt_str(o, "bio", u->bio);
+    if (o) json_object_set_new(o, "accent_color_id", json_integer(0));
+    if (o) json_object_set_new(o, "max_reaction_count", json_integer(11));
+    reply_ok(c->res, o, NULL);
+}
+
+static void reply_updates(struct call *c, int64_t limit)
+{
+    json_t *arr = json_array();
+    struct sim_bot *b = c->bot;
+    for (size_t i = b->qhead; i < b->qend && (int64_t)json_array_size(arr) < limit; i++)
+        json_array_append_new(arr, botapi_update_json(c->w, &b->q[i]));
+    reply_ok(c->res, arr, NULL);
+}
+
+static void webhook_conflict(struct call *c)
+{
+    reply_error(c->res, 409,
+                "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook "
+                "to delete the webhook first", 0);
+}
+
+static void m_get_updates(struct call *c)
+{
+    struct sim_bot *b = c->bot;
+    if (b->webhook_url) {
+        webhook_conflict(c);
+        return;
+    }
+    int64_t offset = 0, limit = 100, timeout = 0;
+    param_int(c->p, "offset", &offset);
+    param_int(c->p, "limit", &limit);
+    param_int(c->p, "timeout", &timeout);
+    limit = DM_MAX(1, DM_MIN(100, limit));
+    timeout = DM_MAX(0, DM_MIN(MAX_POLL_TIMEOUT_S, timeout));
+    json_t *allowed = param_array(c->p, "allowed_updates");
+    if (allowed) world_bot_set_allowed(b, allowed);
+    json_decref(allowed);
+
+    uint64_t gen = ++b->poll_gen;
+    pthread_cond_broadcast(&b->cond); /* an older waiting poll loses */
+    world_bot_confirm(b, offset);
+
+    struct timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += (time_t)timeout;
+    for (;;) {
+        if (c->w->stopping || world_bot_pending(b) > 0) {
+            reply_updates(c, limit);
+            return;
+        }
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec > deadline.tv_sec ||
+            (now.tv_sec == deadline.tv_sec && now.tv_nsec >= deadline.tv_nsec)) {
+            reply_updates(c, limit);
+            return;
+        }
+        world_bot_wait(c->w, b, &deadline);
+        if (c->w->stopping) continue;
+        if (b->poll_gen != gen) {
+            reply_error(c->res, 409,
+                        "Conflict: terminated by other getUpdates request; make sure that only one "
+                        "bot instance is running", 0);
+            return;
+        }
+        if (b->webhook_url) {
+            webhook_conflict(c);
+            return;
+        }
+    }
+}
+
+static void m_set_webhook(struct call *c)
+{
+    struct sim_bot *b = c->bot;
+    const char *url = param_str(c->p, "url");
+    if (!url || !*url) {
+        bool had = b->webhook_url != NULL;
+        free(b->webhook_url);
+        b->webhook_url = NULL;
+        pthread_cond_broadcast(&b->cond);
+        reply_ok(c->res, NULL, had ? "Webhook was deleted" : "Webhook is already deleted");
+        return;
+    }
+    char msg[256];
+    if (!webhook_check_url(url, msg, sizeof msg)) {
+        reply_error(c->res, 400, msg, 0);
+        return;
+    }
+    const char *secret = param_str(c->p, "secret_token");
+    if (secret && *secret) {
+        size_t n = strlen(secret);
+        bool good = n <= 256;
+        for (size_t i = 0; good && i < n; i++)
+            good = secret[i] == '_' || secret[i] == '-' || (secret[i] >= '0' && secret[i] <= '9') ||
+                   (secret[i] >= 'a' && secret[i] <= 'z') || (secret[i] >= 'A' && secret[i] <= 'Z');
+        if (!good) {
+            reply_bad(c->res, "secret token contains unallowed characters");
+            return;
+        }
+    } else {
+        secret = NULL;
+    }
+    char *nurl = strdup(url);
+    char *nsecret = secret ? strdup(secret) : NULL;
+    if (!nurl || (secret && !nsecret) || webhook_start(c->w, b) != DM_OK) {
+        free(nurl);
+        free(nsecret);
+        reply_error(c->res, 500, "Internal Server Error", 0);
+        return;
+    }
+    bool same = b->webhook_url && strcmp(b->webhook_url, url) == 0;
+    free(b->webhook_url);
+    free(b->webhook_secret);
+    b->webhook_url = nurl;
+    b->webhook_secret = nsecret;
+    b->hook_last_error_date = 0;
+    b->hook_last_error[0] = 0;
+    json_t *allowed = param_array(c->p, "allowed_updates");
+    if (allowed) world_bot_set_allowed(b, allowed);
+    json_decref(allowed);
+    if (param_bool(c->p, "drop_pending_updates")) world_bot_drop_pending(b);
+    pthread_cond_broadcast(&b->cond);
+    reply_ok(c->res, NULL, same ? "Webhook is already set" : "Webhook was set");
+}
+
+static void m_delete_webhook(struct call *c)
+{
+    struct sim_bot *b = c->bot;
+    bool had = b->webhook_url != NULL;
+    free(b->webhook_url);
+    free(b->webhook_secret);
+    b->webhook_url = NULL;
+    b->webhook_secret = NULL;
+    if (param_bool(c->p, "drop_pending_updates")) world_bot_drop_pending(b);
+    pthread_cond_broadcast(&b->cond);
+    reply_ok(c->res, NULL, had ? "Webhook was deleted" : "Webhook is already deleted");
+}
+
+static void m_get_webhook_info(struct call *c)
+{
+    struct sim_bot *b = c->bot;
+    json_t *o = json_pack("{s:s,s:b,s:I}", "url", b->webhook_url ? b->webhook_url : "",
+                          "has_custom_certificate", 0, "pending_update_count",
+                          (json_int_t)world_bot_pending(b));
+    if (o && b->webhook_url) {
+        json_object_set_new(o, "ip_address", json_string("127.0.0.1"));
+        json_object_set_new(o, "max_connections", json_integer(40));
+        if (b->hook_last_error_date) {
+            json_object_set_new(o, "last_error_date", json_integer(b->hook_last_error_date));
+            json_object_set_new(o, "last_error_message", json_string(b->hook_last_error));
+        }
+        if (b->allowed_updates) json_object_set(o, "allowed_updates", b->allowed_updates);
+    }
+    reply_ok(c->res, o, NULL);
+}
+
+static void decide(struct call *c, bool approve)
+{
+    struct sim_channel *ch;
+    struct sim_user *u;
+    if (!resolve_chat(c, &ch, &u)) return;
+    if (!ch) {
+        reply_bad(c->res, "chat not found");
+        return;
+    }
+    int64_t user_id;
+    int r = param_int(c->p, "user_id", &user_id);
+    if (r != P_OK) {
+        reply_bad(c->res, r == P_ABSENT ? "user_id is empty" : "invalid user_id specified");
+        return;
+    }
+    sim_err e = world_jr_decide(c->w, ch->id, user_id, approve, c->bot->id);
+    if (e != SIM_OK)
+        reply_bad(c->res, sim_err_botapi(e));
+    else
+        reply_ok(c->res, NULL, NULL);
+}
+
+static void m_approve(struct call *c)
+{
+    decide(c, true);
+}
+
+static void m_decline(struct call *c)
+{
+    decide(c, false);
+}
+
+static void m_send_message(struct call *c)
+{
+    struct sim_channel *ch;
+    struct sim_user *u;
+    if (!resolve_chat(c, &ch, &u)) return;
+    const char *text = param_str(c->p, "text");
+    if (!text || !*text) {
+        reply_bad(c->res, "message text is empty");
+        return;
+    }
+    if (strlen(text) > 4096 * 4) {
+        reply_bad(c->res, "message is too long");
+        return;
+    }
+    if (ch && !world_channel_admin(ch, c->bot->id)) {
+        reply_bad(c->res, "need administrator rights in the channel chat");
+        return;
+    }
+    int64_t chat_id = ch ? ch->id : u->id;
+    int64_t id = world_bot_record_message(c->w, c->bot, chat_id, c->p->obj);
+    json_t *m = json_pack("{s:I,s:o,s:o,s:I,s:s}", "message_id", (json_int_t)id, "from",
+                          user_json(world_user(c->w, c->bot->id)), "chat",
+                          ch ? channel_json(ch) : private_chat_json(u), "date",
+                          (json_int_t)world_now(), "text", text);
+    reply_ok(c->res, m, NULL);
+}
+
+static const struct method {
+    const char *name;
+    void (*fn)(struct call *c);
+} methods[] = {
+    {"getMe", m_get_me},
+    {"getChat", m_get_chat},
+    {"getUpdates", m_get_updates},
+    {"setWebhook", m_set_webhook},
+    {"deleteWebhook", m_delete_webhook},
+    {"getWebhookInfo", m_get_webhook_info},
+    {"approveChatJoinRequest", m_approve},
+    {"declineChatJoinRequest", m_decline},
+    {"sendMessage", m_send_message},
+};
+
+static const struct method *method_find(const char *name)
+{
+    for (size_t i = 0; i < DM_ARRAY_LEN(methods); i++)
+        if (strcasecmp(methods[i].name, name) == 0) return &methods[i];
+    return NULL;
+}
+
+const char *botapi_method_name(const char *method)
+{
+    const struct method *m = method_find(method);
+    return m ? m->name : NULL;
+}
+
+static void sleep_ms(unsigned ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+void botapi_handle(struct world *w, const char *token, const char *method,
+                   const struct http_request *req, struct http_response *res)
+{
+    world_lock(w);
+    unsigned latency = w->latency_ms;
+    struct sim_bot *bot = world_bot_by_token(w, token);
+    world_unlock(w);
+    if (latency) sleep_ms(latency);
+    if (!bot) {
+        reply_error(res, 401, "Unauthorized", 0);
+        return;
+    }
+    const struct method *m = method_find(method);
+    if (!m) {
+        botapi_not_found(res);
+        return;
+    }
+    struct params p;
+    char msg[128];
+    if (!params_init(&p, req, msg, sizeof msg)) {
+        reply_error(res, 400, msg, 0);
+        return;
+    }
+    world_lock(w);
+    world_stat_call(w, m->name);
+    struct sim_fault f;
+    int retry;
+    if (world_fault_take(w, m->name, &f)) {
+        reply_error(res, f.error_code, f.description, f.retry_after);
+    } else if (m->fn != m_get_updates && (retry = world_ratelimit_take(w, bot)) > 0) {
+        char d[64];
+        snprintf(d, sizeof d, "Too Many Requests: retry after %d", retry);
+        reply_error(res, 429, d, retry);
+    } else {
+        struct call c = {.w = w, .bot = bot, .p = &p, .res = res};
+        m->fn(&c);
+    }
+    world_unlock(w);
+    json_decref(p.obj);
+}

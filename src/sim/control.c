@@ -1,0 +1,526 @@
+#include "core/common.h"
+#include "sim/control.h"
+
+#include "core/buf.h"
+#include "sim/botapi.h"
+
+#define MAX_BULK 1000000        /* join requests per POST */
+#define USER_IDS_LISTED 1000    /* user_ids is omitted past this */
+#define LIST_CAP (1024u * 1024u * 1024u)
+
+/* --- answers and input ------------------------------------------------------------------- */
+
+static void fail(struct http_response *res, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void fail(struct http_response *res, int status, const char *fmt, ...)
+{
+    char msg[300];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    http_res_json(res, status, json_pack("{s:s}", "error", msg));
+}
+
+static void fail_err(struct http_response *res, const struct dm_error *e)
+{
+    fail(res, 400, "%s", e->msg);
+}
+
+/* The body as a JSON object, or NULL after answering 400. */
+static json_t *body_object(const struct http_request *req, struct http_response *res)
+{
+    json_error_t je;
+    json_t *o = json_loadb(req->body, req->body_len, 0, &je);
+    if (!o) {
+        fail(res, 400, "invalid JSON at line %d column %d: %s", je.line, je.column, je.text);
+        return NULL;
+    }
+    if (!json_is_object(o)) {
+        json_decref(o);
+        fail(res, 400, "the body must be a JSON object");
+        return NULL;
+    }
+    return o;
+}
+
+/* Field readers: absent (or null) leaves *out as it is and fails only when required. */
+static bool f_str(json_t *o, const char *k, bool required, const char **out, struct dm_error *e)
+{
+    json_t *v = json_object_get(o, k);
+    if (!v || json_is_null(v)) {
+        if (required) dm_fail(e, DM_EINVAL, "\"%s\" is required", k);
+        return !required;
+    }
+    if (!json_is_string(v)) {
+        dm_fail(e, DM_EINVAL, "\"%s\" must be a string", k);
+        return false;
+    }
+    *out = json_string_value(v);
+    return true;
+}
+
+static bool f_int(json_t *o, const char *k, bool required, int64_t min, int64_t max, int64_t *out,
+                  struct dm_error *e)
+{
+    json_t *v = json_object_get(o, k);
+    if (!v || json_is_null(v)) {
+        if (required) dm_fail(e, DM_EINVAL, "\"%s\" is required", k);
+        return !required;
+    }
+    if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
+        dm_fail(e, DM_EINVAL, "\"%s\" must be an integer from %" PRId64 " to %" PRId64, k, min, max);
+        return false;
+    }
+    *out = json_integer_value(v);
+    return true;
+}
+
+static bool f_bool(json_t *o, const char *k, bool *out, struct dm_error *e)
+{
+    json_t *v = json_object_get(o, k);
+    if (!v || json_is_null(v)) return true;
+    if (!json_is_boolean(v)) {
+        dm_fail(e, DM_EINVAL, "\"%s\" must be true or false", k);
+        return false;
+    }
+    *out = json_is_true(v);
+    return true;
+}
+
+static bool parse_id(const char *s, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || *end) return false;
+    *out = v;
+    return true;
+}
+
+/* A query parameter as an integer: absent -> true with *out untouched. */
+static bool q_int(const struct http_request *req, const char *k, int64_t *out, struct dm_error *e)
+{
+    const char *s = http_query(req, k);
+    if (!s || !*s) return true;
+    if (parse_id(s, out)) return true;
+    dm_fail(e, DM_EINVAL, "query parameter %s must be an integer", k);
+    return false;
+}
+
+static json_t *opt_string(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+/* --- handlers (world lock held) ---------------------------------------------------------- */
+
+struct ctl {
+    struct world *w;
+    const struct http_request *req;
+    struct http_response *res;
+    json_t *body; /* the JSON object for POSTs */
+    int64_t id;   /* the {id} in the path, when there is one */
+    struct dm_error err;
+};
+
+static void post_bots(struct ctl *c)
+{
+    const char *username = NULL, *first = NULL, *token = NULL;
+    if (!f_str(c->body, "username", true, &username, &c->err) ||
+        !f_str(c->body, "first_name", false, &first, &c->err) ||
+        !f_str(c->body, "token", false, &token, &c->err))
+        return fail_err(c->res, &c->err);
+    struct sim_bot *b;
+    if (world_bot_add(c->w, username, first ? first : username, token, &b, &c->err) != DM_OK)
+        return fail_err(c->res, &c->err);
+    http_res_json(c->res, 200, json_pack("{s:I,s:s,s:s}", "id", (json_int_t)b->id, "token", b->token,
+                                         "username", username));
+}
+
+static void post_users(struct ctl *c)
+{
+    const char *first = NULL, *last = NULL, *username = NULL, *bio = NULL;
+    if (!f_str(c->body, "first_name", true, &first, &c->err) ||
+        !f_str(c->body, "last_name", false, &last, &c->err) ||
+        !f_str(c->body, "username", false, &username, &c->err) ||
+        !f_str(c->body, "bio", false, &bio, &c->err))
+        return fail_err(c->res, &c->err);
+    int64_t id;
+    if (world_user_add(c->w, first, last, username, bio, &id, &c->err) != DM_OK)
+        return fail_err(c->res, &c->err);
+    http_res_json(c->res, 200, json_pack("{s:I}", "id", (json_int_t)id));
+}
+
+/* Reads {"id","can_invite_users"} and applies it; false after answering. */
+static bool apply_admin(struct ctl *c, struct sim_channel *ch, json_t *a)
+{
+    int64_t id = 0;
+    bool can_invite = true;
+    if (!json_is_object(a)) {
+        fail(c->res, 400, "each admin must be an object {\"id\":…,\"can_invite_users\":…}");
+        return false;
+    }
+    if (!f_int(a, "id", true, 1, INT64_MAX, &id, &c->err) ||
+        !f_bool(a, "can_invite_users", &can_invite, &c->err) ||
+        world_channel_set_admin(c->w, ch, id, can_invite, &c->err) != DM_OK) {
+        fail_err(c->res, &c->err);
+        return false;
+    }
+    return true;
+}
+
+static json_t *channel_info(struct world *w, const struct sim_channel *ch)
+{
+    json_t *admins = json_array();
+    for (size_t i = 0; i < ch->nadmins; i++)
+        json_array_append_new(admins, json_pack("{s:I,s:b}", "id", (json_int_t)ch->admins[i].id,
+                                                "can_invite_users", ch->admins[i].can_invite_users));
+    return json_pack("{s:I,s:s,s:o,s:o,s:I}", "id", (json_int_t)ch->id, "title", ch->title,
+                     "username", opt_string(ch->username), "admins", admins, "members",
+                     (json_int_t)ch->members.len);
+}
+
+static void post_channels(struct ctl *c)
+{
+    const char *title = NULL, *username = NULL;
+    json_t *admins = json_object_get(c->body, "admins");
+    if (!f_str(c->body, "title", true, &title, &c->err) ||
+        !f_str(c->body, "username", false, &username, &c->err))
+        return fail_err(c->res, &c->err);
+    if (admins && !json_is_array(admins))
+        return fail(c->res, 400, "\"admins\" must be an array of {\"id\",\"can_invite_users\"}");
+    size_t i;
+    json_t *a;
+    json_array_foreach(admins, i, a) { /* check every admin before creating anything */
+        int64_t id = 0;
+        bool can = true;
+        if (!json_is_object(a) || !f_int(a, "id", true, 1, INT64_MAX, &id, &c->err) ||
+            !f_bool(a, "can_invite_users", &can, &c->err))
+            return fail(c->res, 400, "admins[%zu]: %s", i,
+                        json_is_object(a) ? c->err.msg : "must be an object");
+        if (!world_user(c->w, id))
+            return fail(c->res, 400, "admins[%zu]: no user or bot with id %" PRId64, i, id);
+    }
+    struct sim_channel *ch;
+    if (world_channel_add(c->w, title, username, &ch, &c->err) != DM_OK)
+        return fail_err(c->res, &c->err);
+    json_array_foreach(admins, i, a) {
+        if (!apply_admin(c, ch, a)) return;
+    }
+    http_res_json(c->res, 200, channel_info(c->w, ch));
+}
+
+static struct sim_channel *path_channel(struct ctl *c)
+{
+    struct sim_channel *ch = world_channel(c->w, c->id);
+    if (!ch) fail(c->res, 400, "no channel with id %" PRId64, c->id);
+    return ch;
+}
+
+static void get_channel(struct ctl *c)
+{
+    struct sim_channel *ch = path_channel(c);
+    if (ch) http_res_json(c->res, 200, channel_info(c->w, ch));
+}
+
+static void post_channel_admins(struct ctl *c)
+{
+    struct sim_channel *ch = path_channel(c);
+    if (ch && apply_admin(c, ch, c->body)) http_res_json(c->res, 200, channel_info(c->w, ch));
+}
+
+static void post_channel_members(struct ctl *c)
+{
+    struct sim_channel *ch = path_channel(c);
+    if (!ch) return;
+    int64_t user_id = 0;
+    if (!f_int(c->body, "user_id", true, 1, INT64_MAX, &user_id, &c->err) ||
+        world_channel_add_member(c->w, ch, user_id, &c->err) != DM_OK)
+        return fail_err(c->res, &c->err);
+    http_res_json(c->res, 200, json_pack("{s:I,s:I,s:b}", "chat_id", (json_int_t)ch->id, "user_id",
+                                         (json_int_t)user_id, "member", 1));
+}
+
+static void post_join_requests(struct ctl *c)
+{
+    int64_t chat_id = 0, user_id = 0, count = 0, date = 0;
+    const char *link = NULL, *first = "User", *bio = NULL;
+    if (!f_int(c->body, "chat_id", true, INT64_MIN, INT64_MAX, &chat_id, &c->err) ||
+        !f_int(c->body, "count", false, 1, MAX_BULK, &count, &c->err) ||
+        !f_int(c->body, "date", false, 0, INT32_MAX, &date, &c->err))
+        return fail_err(c->res, &c->err);
+    struct sim_channel *ch = world_channel(c->w, chat_id);
+    if (!ch) return fail(c->res, 400, "no channel with id %" PRId64, chat_id);
+    int64_t first_id;
+    if (count) {
+        if (!f_str(c->body, "first_name", false, &first, &c->err) ||
+            !f_str(c->body, "bio", false, &bio, &c->err) ||
+            world_jr_add_many(c->w, ch, (size_t)count, first, bio, date, &first_id, &c->err) != DM_OK)
+            return fail_err(c->res, &c->err);
+    } else {
+        if (!f_int(c->body, "user_id", true, 1, INT64_MAX, &user_id, &c->err) ||
+            !f_str(c->body, "invite_link", false, &link, &c->err) ||
+            world_jr_add(c->w, ch, user_id, date, link, &c->err) != DM_OK)
+            return fail_err(c->res, &c->err);
+        first_id = user_id;
+        count = 1;
+    }
+    json_t *o = json_pack("{s:I,s:I,s:I}", "created", (json_int_t)count, "first_user_id",
+                          (json_int_t)first_id, "last_user_id", (json_int_t)(first_id + count - 1));
+    if (o && count <= USER_IDS_LISTED) {
+        json_t *ids = json_array();
+        for (int64_t i = 0; i < count; i++) json_array_append_new(ids, json_integer(first_id + i));
+        json_object_set_new(o, "user_ids", ids);
+    }
+    http_res_json(c->res, 200, o);
+}
+
+/* Written by hand: the list may hold millions of rows. */
+static void get_join_requests(struct ctl *c)
+{
+    int64_t chat_id = 0, user_id = 0;
+    const char *st = http_query(c->req, "status");
+    int status = -1;
+    if (!q_int(c->req, "chat_id", &chat_id, &c->err) || !q_int(c->req, "user_id", &user_id, &c->err))
+        return fail_err(c->res, &c->err);
+    if (st && *st && (status = jr_status_parse(st)) < 0)
+        return fail(c->res, 400, "status must be pending, approved or declined");
+    if (chat_id && !world_channel(c->w, chat_id))
+        return fail(c->res, 400, "no channel with id %" PRId64, chat_id);
+    struct buf b;
+    buf_init(&b, LIST_CAP);
+    uint64_t counts[3] = {0}, multi = 0;
+    dm_err e = buf_puts(&b, "{\"items\":[");
+    bool first = true;
+    for (size_t i = 0; i < c->w->njrs && !e; i++) {
+        const struct sim_join_request *jr = &c->w->jrs[i];
+        if ((chat_id && jr->chat_id != chat_id) || (user_id && jr->user_id != user_id)) continue;
+        counts[jr->status]++;
+        if (jr->decisions > 1) multi++;
+        if (status >= 0 && (int)jr->status != status) continue;
+        e = buf_printf(&b, "%s{\"chat_id\":%" PRId64 ",\"user_id\":%" PRId64
+                       ",\"status\":\"%s\",\"date\":%" PRId64,
+                       first ? "" : ",", jr->chat_id, jr->user_id, jr_status_name(jr->status),
+                       jr->date);
+        first = false;
+        if (!e && jr->status == JR_PENDING)
+            e = buf_puts(&b, ",\"decided_by\":null,\"decided_at\":null");
+        else if (!e)
+            e = buf_printf(&b, ",\"decided_by\":%" PRId64 ",\"decided_at\":%" PRId64, jr->decided_by,
+                           jr->decided_at);
+        if (!e) e = buf_printf(&b, ",\"decisions\":%" PRIu32, jr->decisions);
+        if (!e && jr->invite_link) {
+            json_t *s = json_string(jr->invite_link);
+            char *enc = s ? json_dumps(s, JSON_ENCODE_ANY) : NULL;
+            e = enc ? buf_printf(&b, ",\"invite_link\":%s", enc) : DM_ENOMEM;
+            free(enc);
+            json_decref(s);
+        }
+        if (!e) e = buf_puts(&b, "}");
+    }
+    if (!e)
+        e = buf_printf(&b, "],\"counts\":{\"pending\":%" PRIu64 ",\"approved\":%" PRIu64
+                       ",\"declined\":%" PRIu64 ",\"total\":%" PRIu64
+                       ",\"decided_more_than_once\":%" PRIu64 "}}",
+                       counts[0], counts[1], counts[2], counts[0] + counts[1] + counts[2], multi);
+    if (e) {
+        buf_release(&b);
+        return fail(c->res, 500, "cannot list the join requests: %s", dm_strerror(e));
+    }
+    size_t len;
+    char *s = buf_detach(&b, &len);
+    http_res_take(c->res, 200, "application/json; charset=utf-8", s, len);
+}
+
+static json_t *config_json(struct world *w)
+{
+    return json_pack("{s:f,s:i}", "rate_limit", w->rate_limit, "latency_ms", (int)w->latency_ms);
+}
+
+static void post_config(struct ctl *c)
+{
+    json_t *rate = json_object_get(c->body, "rate_limit");
+    int64_t latency = c->w->latency_ms;
+    if (rate && !json_is_null(rate) && (!json_is_number(rate) || json_number_value(rate) < 0 ||
+                                        json_number_value(rate) > 1e6))
+        return fail(c->res, 400, "\"rate_limit\" must be a number from 0 (off) to 1000000");
+    if (!f_int(c->body, "latency_ms", false, 0, 60000, &latency, &c->err))
+        return fail_err(c->res, &c->err);
+    if (rate && !json_is_null(rate)) world_set_rate_limit(c->w, json_number_value(rate));
+    c->w->latency_ms = (unsigned)latency;
+    http_res_json(c->res, 200, config_json(c->w));
+}
+
+static void get_config(struct ctl *c)
+{
+    http_res_json(c->res, 200, config_json(c->w));
+}
+
+static const char *default_description(int code)
+{
+    switch (code) {
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 409: return "Conflict";
+    case 429: return "Too Many Requests";
+    case 502: return "Bad Gateway";
+    default: return "Internal Server Error";
+    }
+}
+
+static void post_faults(struct ctl *c)
+{
+    const char *method = NULL, *desc = NULL;
+    int64_t count = 1, code = 0, retry = 0;
+    if (!f_str(c->body, "method", true, &method, &c->err) ||
+        !f_int(c->body, "count", false, 0, 1000000, &count, &c->err) ||
+        !f_int(c->body, "error_code", false, 400, 599, &code, &c->err) ||
+        !f_int(c->body, "retry_after", false, 1, 86400, &retry, &c->err) ||
+        !f_str(c->body, "description", false, &desc, &c->err))
+        return fail_err(c->res, &c->err);
+    const char *name = botapi_method_name(method);
+    if (!name) return fail(c->res, 400, "tgsim does not serve a method named \"%s\"", method);
+    struct sim_fault f = {.count = (unsigned)count, .retry_after = (int)retry};
+    dm_strlcpy(f.method, name, sizeof f.method);
+    f.error_code = (int)(code ? code : retry ? 429 : 500);
+    if (desc)
+        dm_strlcpy(f.description, desc, sizeof f.description);
+    else if (retry)
+        snprintf(f.description, sizeof f.description, "Too Many Requests: retry after %d", (int)retry);
+    else
+        dm_strlcpy(f.description, default_description(f.error_code), sizeof f.description);
+    if (world_fault_add(c->w, &f, &c->err) != DM_OK) return fail_err(c->res, &c->err);
+    json_t *o = json_pack("{s:s,s:i,s:i,s:s}", "method", f.method, "count", (int)f.count,
+                          "error_code", f.error_code, "description", f.description);
+    if (o && retry) json_object_set_new(o, "retry_after", json_integer(retry));
+    http_res_json(c->res, 200, o);
+}
+
+static void get_stats(struct ctl *c)
+{
+    struct world *w = c->w;
+    json_t *calls = json_object();
+    for (size_t i = 0; i < w->nstats; i++)
+        json_object_set_new(calls, w->stats[i].method, json_integer((json_int_t)w->stats[i].calls));
+    http_res_json(c->res, 200,
+                  json_pack("{s:o,s:I,s:I,s:I,s:I,s:I}", "calls", calls, "rate_limited",
+                            (json_int_t)w->rate_limited, "bots", (json_int_t)w->nbots, "users",
+                            (json_int_t)(w->nusers - w->nbots), "channels",
+                            (json_int_t)w->nchannels, "join_requests", (json_int_t)w->njrs));
+}
+
+static struct sim_bot *path_bot(struct ctl *c)
+{
+    struct sim_bot *b = world_bot_by_id(c->w, c->id);
+    if (!b) fail(c->res, 400, "no bot with id %" PRId64, c->id);
+    return b;
+}
+
+static void get_bot_messages(struct ctl *c)
+{
+    struct sim_bot *b = path_bot(c);
+    if (!b) return;
+    json_t *items = json_array();
+    for (size_t i = 0; i < b->nmsgs; i++) {
+        const struct sim_message *m = &b->msgs[i];
+        json_t *text = json_object_get(m->params, "text");
+        json_array_append_new(items, json_pack("{s:I,s:I,s:I,s:O,s:O}", "message_id",
+                                               (json_int_t)m->message_id, "chat_id",
+                                               (json_int_t)m->chat_id, "date", (json_int_t)m->date,
+                                               "text", text ? text : json_null(), "params",
+                                               m->params ? m->params : json_null()));
+    }
+    http_res_json(c->res, 200, json_pack("{s:o}", "items", items));
+}
+
+static void get_webhook(struct ctl *c)
+{
+    struct sim_bot *b = path_bot(c);
+    if (!b) return;
+    json_t *o = json_pack("{s:I,s:o,s:b,s:I,s:I,s:I}", "bot_id", (json_int_t)b->id, "url",
+                          opt_string(b->webhook_url), "secret_token_set", b->webhook_secret != NULL,
+                          "pending_update_count", (json_int_t)world_bot_pending(b), "delivered",
+                          (json_int_t)b->hook_delivered, "failed_attempts",
+                          (json_int_t)b->hook_failed_attempts);
+    if (o) {
+        json_object_set_new(o, "last_error_date",
+                            b->hook_last_error_date ? json_integer(b->hook_last_error_date) : json_null());
+        json_object_set_new(o, "last_error_message",
+                            b->hook_last_error[0] ? json_string(b->hook_last_error) : json_null());
+        json_object_set_new(o, "allowed_updates",
+                            b->allowed_updates ? json_incref(b->allowed_updates) : json_null());
+    }
+    http_res_json(c->res, 200, o);
+}
+
+/* --- routing ----------------------------------------------------------------------------- */
+
+/* A route's pattern: segments after /control/, "#" matching an integer id. */
+static const struct route {
+    const char *method;
+    const char *pattern;
+    void (*fn)(struct ctl *c);
+} routes[] = {
+    {"POST", "bots", post_bots},
+    {"GET", "bots/#/messages", get_bot_messages},
+    {"POST", "users", post_users},
+    {"POST", "channels", post_channels},
+    {"GET", "channels/#", get_channel},
+    {"POST", "channels/#/admins", post_channel_admins},
+    {"POST", "channels/#/members", post_channel_members},
+    {"POST", "join-requests", post_join_requests},
+    {"GET", "join-requests", get_join_requests},
+    {"GET", "config", get_config},
+    {"POST", "config", post_config},
+    {"POST", "faults", post_faults},
+    {"GET", "stats", get_stats},
+    {"GET", "webhooks/#", get_webhook},
+};
+
+/* Matches path (after /control/) against pattern; stores a "#" segment's id. */
+static bool route_match(const char *pattern, const char *path, int64_t *id)
+{
+    while (*pattern && *path) {
+        if (*pattern == '#') {
+            const char *end = strchr(path, '/');
+            size_t n = end ? (size_t)(end - path) : strlen(path);
+            char seg[32];
+            if (n == 0 || n >= sizeof seg) return false;
+            memcpy(seg, path, n);
+            seg[n] = 0;
+            if (!parse_id(seg, id)) return false;
+            pattern++;
+            path += n;
+        } else if (*pattern++ != *path++) {
+            return false;
+        }
+    }
+    if (*path == '/' && path[1] == 0) path++; /* a trailing slash is fine */
+    return !*pattern && !*path;
+}
+
+void control_handle(struct world *w, const struct http_request *req, struct http_response *res)
+{
+    const char *path = req->path + strlen("/control/");
+    const struct route *r = NULL;
+    struct ctl c = {.w = w, .req = req, .res = res};
+    bool path_known = false;
+    for (size_t i = 0; i < DM_ARRAY_LEN(routes) && !r; i++) {
+        if (!route_match(routes[i].pattern, path, &c.id)) continue;
+        path_known = true;
+        if (strcmp(routes[i].method, req->method) == 0) r = &routes[i];
+    }
+    if (!r) {
+        if (path_known) return fail(res, 405, "%s is not allowed on %s", req->method, req->path);
+        return fail(res, 404, "no control endpoint %s", req->path);
+    }
+    if (strcmp(r->method, "POST") == 0 && !(c.body = body_object(req, res))) return;
+    world_lock(w);
+    r->fn(&c);
+    world_unlock(w);
+    json_decref(c.body);
+}

@@ -1,0 +1,684 @@
+#include "core/common.h"
+#include "sim/world.h"
+
+#include "core/buf.h"
+
+static const char *const sim_err_strings[] = {
+#define SIM_ERR_STR(name, botapi, rpc) botapi,
+    SIM_ERR_MAP(SIM_ERR_STR)
+#undef SIM_ERR_STR
+};
+
+const char *sim_err_botapi(sim_err e)
+{
+    return (size_t)e < DM_ARRAY_LEN(sim_err_strings) ? sim_err_strings[e] : "unknown error";
+}
+
+static const char *const status_names[] = {"pending", "approved", "declined"};
+
+const char *jr_status_name(enum jr_status s)
+{
+    return (size_t)s < DM_ARRAY_LEN(status_names) ? status_names[s] : "unknown";
+}
+
+int jr_status_parse(const char *s)
+{
+    for (size_t i = 0; i < DM_ARRAY_LEN(status_names); i++)
+        if (s && strcmp(s, status_names[i]) == 0) return (int)i;
+    return -1;
+}
+
+int64_t world_now(void)
+{
+    return (int64_t)time(NULL);
+}
+
+double world_mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+uint64_t world_rand(struct world *w)
+{
+    uint64_t z = (w->rng += 0x9e3779b97f4a7c15ull); /* splitmix64 */
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+dm_err world_new(uint64_t seed, struct world **out)
+{
+    struct world *w = calloc(1, sizeof *w);
+    if (!w) return DM_ENOMEM;
+    pthread_mutex_init(&w->lock, NULL);
+    w->rng = seed;
+    idmap_init(&w->user_index);
+    /* ids look like Telegram's but depend on the seed only */
+    w->next_user_id = 1000000000 + (int64_t)(world_rand(w) % 1000000) * 1000;
+    w->next_channel_seq = 1000000000 + (int64_t)(world_rand(w) % 1000000) * 1000;
+    *out = w;
+    return DM_OK;
+}
+
+static void bot_free(struct sim_bot *b)
+{
+    pthread_cond_destroy(&b->cond);
+    free(b->q);
+    json_decref(b->allowed_updates);
+    free(b->webhook_url);
+    free(b->webhook_secret);
+    for (size_t i = 0; i < b->nmsgs; i++) json_decref(b->msgs[i].params);
+    free(b->msgs);
+    free(b);
+}
+
+static void channel_free(struct sim_channel *ch)
+{
+    free(ch->title);
+    free(ch->username);
+    free(ch->admins);
+    idmap_release(&ch->members);
+    idmap_release(&ch->requests);
+    free(ch);
+}
+
+void world_free(struct world *w)
+{
+    if (!w) return;
+    for (size_t i = 0; i < w->nusers; i++) {
+        struct sim_user *u = &w->users[i];
+        free(u->first_name);
+        free(u->last_name);
+        free(u->username);
+        free(u->bio);
+    }
+    free(w->users);
+    idmap_release(&w->user_index);
+    for (size_t i = 0; i < w->nbots; i++) bot_free(w->bots[i]);
+    free(w->bots);
+    for (size_t i = 0; i < w->nchannels; i++) channel_free(w->channels[i]);
+    free(w->channels);
+    for (size_t i = 0; i < w->njrs; i++) free(w->jrs[i].invite_link);
+    free(w->jrs);
+    pthread_mutex_destroy(&w->lock);
+    free(w);
+}
+
+void world_lock(struct world *w)
+{
+    pthread_mutex_lock(&w->lock);
+}
+
+void world_unlock(struct world *w)
+{
+    pthread_mutex_unlock(&w->lock);
+}
+
+void world_stop(struct world *w)
+{
+    world_lock(w);
+    __atomic_store_n(&w->stopping, true, __ATOMIC_RELAXED); /* read unlocked by webhook transfers */
+    for (size_t i = 0; i < w->nbots; i++) pthread_cond_broadcast(&w->bots[i]->cond);
+    world_unlock(w);
+}
+
+/* Grows an array of elements of size `sz` so that one more fits, up to `max` elements. */
+static dm_err reserve(void **arr, size_t *alloc, size_t len, size_t extra, size_t sz, size_t max)
+{
+    if (extra > max || len > max - extra) return DM_ETOOBIG;
+    if (len + extra <= *alloc) return DM_OK;
+    size_t n = *alloc ? *alloc : 16;
+    while (n < len + extra) n *= 2;
+    void *p = realloc(*arr, n * sz);
+    if (!p) return DM_ENOMEM;
+    *arr = p;
+    *alloc = n;
+    return DM_OK;
+}
+
+/* --- validation -------------------------------------------------------------------------- */
+
+static bool valid_text(const char *s, size_t min, size_t max)
+{
+    if (!s) return min == 0;
+    size_t n = strlen(s);
+    if (n < min || n > max) return false;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 && s[i] != '\n') return false;
+    return true;
+}
+
+static bool valid_username(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 1 || n > 32) return false;
+    for (size_t i = 0; i < n; i++)
+        if (!(s[i] == '_' || (s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'z') ||
+              (s[i] >= 'A' && s[i] <= 'Z')))
+            return false;
+    return true;
+}
+
+static bool username_taken(struct world *w, const char *name)
+{
+    for (size_t i = 0; i < w->nchannels; i++)
+        if (w->channels[i]->username && strcasecmp(w->channels[i]->username, name) == 0) return true;
+    for (size_t i = 0; i < w->nusers; i++)
+        if (w->users[i].username && strcasecmp(w->users[i].username, name) == 0) return true;
+    return false;
+}
+
+static dm_err check_username(struct world *w, const char *name, struct dm_error *err)
+{
+    if (!name) return DM_OK;
+    if (!valid_username(name))
+        return dm_fail(err, DM_EINVAL, "username must be 1 to 32 characters of A-Z, a-z, 0-9 and _");
+    if (username_taken(w, name)) return dm_fail(err, DM_EEXISTS, "username @%s is taken", name);
+    return DM_OK;
+}
+
+static char *dup_or_null(const char *s, bool *oom)
+{
+    if (!s) return NULL;
+    char *d = strdup(s);
+    if (!d) *oom = true;
+    return d;
+}
+
+/* --- users ------------------------------------------------------------------------------- */
+
+/* Appends a user without validation; the caller reserved room. */
+static dm_err user_push(struct world *w, int64_t id, bool is_bot, const char *first,
+                        const char *last, const char *username, const char *bio)
+{
+    bool oom = false;
+    struct sim_user u = {
+        .id = id,
+        .is_bot = is_bot,
+        .first_name = dup_or_null(first, &oom),
+        .last_name = dup_or_null(last, &oom),
+        .username = dup_or_null(username, &oom),
+        .bio = dup_or_null(bio, &oom),
+    };
+    if (oom || idmap_put(&w->user_index, id, (uint32_t)w->nusers) != DM_OK) {
+        free(u.first_name);
+        free(u.last_name);
+        free(u.username);
+        free(u.bio);
+        return DM_ENOMEM;
+    }
+    w->users[w->nusers++] = u;
+    return DM_OK;
+}
+
+static int64_t next_free_user_id(struct world *w)
+{
+    while (idmap_get(&w->user_index, w->next_user_id, NULL)) w->next_user_id++;
+    return w->next_user_id++;
+}
+
+static dm_err check_person(struct world *w, const char *first, const char *last,
+                           const char *username, const char *bio, struct dm_error *err)
+{
+    if (!valid_text(first, 1, 64))
+        return dm_fail(err, DM_EINVAL, "first_name must be 1 to 64 bytes without control characters");
+    if (!valid_text(last, 0, 64))
+        return dm_fail(err, DM_EINVAL, "last_name must be at most 64 bytes without control characters");
+    if (!valid_text(bio, 0, 255))
+        return dm_fail(err, DM_EINVAL, "bio must be at most 255 bytes without control characters");
+    return check_username(w, username, err);
+}
+
+dm_err world_user_add(struct world *w, const char *first_name, const char *last_name,
+                      const char *username, const char *bio, int64_t *id_out,
+                      struct dm_error *err)
+{
+    dm_err e = check_person(w, first_name, last_name, username, bio, err);
+    if (e) return e;
+    e = reserve((void **)&w->users, &w->users_alloc, w->nusers, 1, sizeof *w->users, SIM_MAX_USERS);
+    if (e) return dm_fail(err, e, "cannot add a user: %s", dm_strerror(e));
+    int64_t id = next_free_user_id(w);
+    e = user_push(w, id, false, first_name, last_name, username, bio);
+    if (e) return dm_fail(err, e, "out of memory");
+    *id_out = id;
+    return DM_OK;
+}
+
+struct sim_user *world_user(struct world *w, int64_t id)
+{
+    uint32_t i;
+    return idmap_get(&w->user_index, id, &i) ? &w->users[i] : NULL;
+}
+
+/* --- bots -------------------------------------------------------------------------------- */
+
+static bool valid_token(const char *t)
+{
+    size_t n = strlen(t);
+    if (n < 1 || n > SIM_TOKEN_MAX) return false;
+    for (size_t i = 0; i < n; i++)
+        if (!(t[i] == ':' || t[i] == '_' || t[i] == '-' || (t[i] >= '0' && t[i] <= '9') ||
+              (t[i] >= 'a' && t[i] <= 'z') || (t[i] >= 'A' && t[i] <= 'Z')))
+            return false;
+    return true;
+}
+
+/* The id a token names ("123:abc" -> 123), or 0. */
+static int64_t token_id(const char *t)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(t, &end, 10);
+    if (errno || end == t || *end != ':' || v <= 0 || !(t[0] >= '0' && t[0] <= '9')) return 0;
+    return v;
+}
+
+dm_err world_bot_add(struct world *w, const char *username, const char *first_name,
+                     const char *token, struct sim_bot **out, struct dm_error *err)
+{
+    if (!username) return dm_fail(err, DM_EINVAL, "a bot needs a username");
+    dm_err e = check_person(w, first_name, NULL, username, NULL, err);
+    if (e) return e;
+    if (token && !valid_token(token))
+        return dm_fail(err, DM_EINVAL, "token must be 1 to 128 characters of A-Z, a-z, 0-9, ':', '_' and '-'");
+    if (token && world_bot_by_token(w, token)) return dm_fail(err, DM_EEXISTS, "that token is in use");
+    if (w->nbots >= SIM_MAX_BOTS) return dm_fail(err, DM_ETOOBIG, "too many bots (at most %u)", SIM_MAX_BOTS);
+    e = reserve((void **)&w->users, &w->users_alloc, w->nusers, 1, sizeof *w->users, SIM_MAX_USERS);
+    if (e) return dm_fail(err, e, "cannot add a bot: %s", dm_strerror(e));
+    struct sim_bot **bots = realloc(w->bots, (w->nbots + 1) * sizeof *bots);
+    if (!bots) return dm_fail(err, DM_ENOMEM, "out of memory");
+    w->bots = bots;
+    struct sim_bot *b = calloc(1, sizeof *b);
+    if (!b) return dm_fail(err, DM_ENOMEM, "out of memory");
+
+    int64_t id = token ? token_id(token) : 0;
+    if (!id || world_user(w, id)) id = next_free_user_id(w);
+    if (token) {
+        dm_strlcpy(b->token, token, sizeof b->token);
+    } else {
+        static const char alphabet[] =
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+        int n = snprintf(b->token, sizeof b->token, "%" PRId64 ":AA", id);
+        for (int i = 0; i < 33; i++) b->token[n + i] = alphabet[world_rand(w) % 64];
+        b->token[n + 33] = 0;
+    }
+    if (user_push(w, id, true, first_name, NULL, username, NULL) != DM_OK) {
+        free(b);
+        return dm_fail(err, DM_ENOMEM, "out of memory");
+    }
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&b->cond, &ca);
+    pthread_condattr_destroy(&ca);
+    b->id = id;
+    b->next_update_id = 100000000 + (int64_t)(world_rand(w) % 800000000);
+    b->allowed_mask = UPD_DEFAULT_MASK;
+    b->next_message_id = 1;
+    b->bucket.tokens = w->rate_limit;
+    b->bucket.last = world_mono();
+    w->bots[w->nbots++] = b;
+    *out = b;
+    return DM_OK;
+}
+
+struct sim_bot *world_bot_by_token(struct world *w, const char *token)
+{
+    for (size_t i = 0; i < w->nbots; i++)
+        if (strcmp(w->bots[i]->token, token) == 0) return w->bots[i];
+    return NULL;
+}
+
+struct sim_bot *world_bot_by_id(struct world *w, int64_t id)
+{
+    for (size_t i = 0; i < w->nbots; i++)
+        if (w->bots[i]->id == id) return w->bots[i];
+    return NULL;
+}
+
+/* --- channels ---------------------------------------------------------------------------- */
+
+dm_err world_channel_add(struct world *w, const char *title, const char *username,
+                         struct sim_channel **out, struct dm_error *err)
+{
+    if (!valid_text(title, 1, 128))
+        return dm_fail(err, DM_EINVAL, "title must be 1 to 128 bytes without control characters");
+    dm_err e = check_username(w, username, err);
+    if (e) return e;
+    if (w->nchannels >= SIM_MAX_CHANNELS)
+        return dm_fail(err, DM_ETOOBIG, "too many channels (at most %u)", SIM_MAX_CHANNELS);
+    struct sim_channel **chs = realloc(w->channels, (w->nchannels + 1) * sizeof *chs);
+    if (!chs) return dm_fail(err, DM_ENOMEM, "out of memory");
+    w->channels = chs;
+    struct sim_channel *ch = calloc(1, sizeof *ch);
+    bool oom = !ch;
+    if (ch) {
+        ch->title = dup_or_null(title, &oom);
+        ch->username = dup_or_null(username, &oom);
+    }
+    if (oom) {
+        if (ch) channel_free(ch);
+        return dm_fail(err, DM_ENOMEM, "out of memory");
+    }
+    idmap_init(&ch->members);
+    idmap_init(&ch->requests);
+    ch->id = -(1000000000000LL + w->next_channel_seq++);
+    w->channels[w->nchannels++] = ch;
+    *out = ch;
+    return DM_OK;
+}
+
+struct sim_channel *world_channel(struct world *w, int64_t id)
+{
+    for (size_t i = 0; i < w->nchannels; i++)
+        if (w->channels[i]->id == id) return w->channels[i];
+    return NULL;
+}
+
+struct sim_channel *world_channel_by_username(struct world *w, const char *name)
+{
+    for (size_t i = 0; i < w->nchannels; i++)
+        if (w->channels[i]->username && strcasecmp(w->channels[i]->username, name) == 0)
+            return w->channels[i];
+    return NULL;
+}
+
+const struct sim_admin *world_channel_admin(const struct sim_channel *ch, int64_t id)
+{
+    for (size_t i = 0; i < ch->nadmins; i++)
+        if (ch->admins[i].id == id) return &ch->admins[i];
+    return NULL;
+}
+
+dm_err world_channel_set_admin(struct world *w, struct sim_channel *ch, int64_t id,
+                               bool can_invite_users, struct dm_error *err)
+{
+    if (!world_user(w, id)) return dm_fail(err, DM_ENOTFOUND, "no user or bot with id %" PRId64, id);
+    for (size_t i = 0; i < ch->nadmins; i++)
+        if (ch->admins[i].id == id) {
+            ch->admins[i].can_invite_users = can_invite_users;
+            return DM_OK;
+        }
+    if (ch->nadmins >= SIM_MAX_ADMINS)
+        return dm_fail(err, DM_ETOOBIG, "too many admins (at most %u)", SIM_MAX_ADMINS);
+    struct sim_admin *a = realloc(ch->admins, (ch->nadmins + 1) * sizeof *a);
+    if (!a) return dm_fail(err, DM_ENOMEM, "out of memory");
+    ch->admins = a;
+    ch->admins[ch->nadmins++] = (struct sim_admin){.id = id, .can_invite_users = can_invite_users};
+    return DM_OK;
+}
+
+dm_err world_channel_add_member(struct world *w, struct sim_channel *ch, int64_t user_id,
+                                struct dm_error *err)
+{
+    if (!world_user(w, user_id))
+        return dm_fail(err, DM_ENOTFOUND, "no user with id %" PRId64, user_id);
+    if (idmap_put(&ch->members, user_id, 1) != DM_OK) return dm_fail(err, DM_ENOMEM, "out of memory");
+    return DM_OK;
+}
+
+bool world_is_member(const struct sim_channel *ch, int64_t user_id)
+{
+    return idmap_get(&ch->members, user_id, NULL);
+}
+
+/* --- update queues ----------------------------------------------------------------------- */
+
+static void queue_push(struct sim_bot *b, enum upd_kind kind, uint32_t ref)
+{
+    if (!(b->allowed_mask & (1u << kind))) return;
+    if (b->qend - b->qhead >= SIM_MAX_QUEUE) b->qhead++; /* forget the oldest */
+    if (b->qend == b->qalloc && b->qhead > 0) {             /* compact before growing */
+        memmove(b->q, b->q + b->qhead, (b->qend - b->qhead) * sizeof *b->q);
+        b->qend -= b->qhead;
+        b->qhead = 0;
+    }
+    if (reserve((void **)&b->q, &b->qalloc, b->qend, 1, sizeof *b->q, SIM_MAX_QUEUE + 1) != DM_OK)
+        return; /* out of memory: the update is lost, as Telegram may lose one */
+    b->q[b->qend++] = (struct sim_update){.id = b->next_update_id++, .ref = ref, .kind = (uint8_t)kind};
+    pthread_cond_broadcast(&b->cond);
+}
+
+/* Queues an update about channel ch for every bot admin with can_invite_users. */
+static void announce(struct world *w, const struct sim_channel *ch, enum upd_kind kind, uint32_t ref)
+{
+    for (size_t i = 0; i < ch->nadmins; i++) {
+        if (!ch->admins[i].can_invite_users) continue;
+        struct sim_bot *b = world_bot_by_id(w, ch->admins[i].id);
+        if (b) queue_push(b, kind, ref);
+    }
+}
+
+void world_bot_confirm(struct sim_bot *b, int64_t offset)
+{
+    if (offset > 0) {
+        while (b->qhead < b->qend && b->q[b->qhead].id < offset) b->qhead++;
+    } else if (offset < 0) {
+        size_t keep = (size_t)(offset == INT64_MIN ? INT64_MAX : -offset);
+        if (b->qend - b->qhead > keep) b->qhead = b->qend - keep;
+    }
+    if (b->qhead == b->qend) b->qhead = b->qend = 0;
+}
+
+size_t world_bot_pending(const struct sim_bot *b)
+{
+    return b->qend - b->qhead;
+}
+
+void world_bot_drop_pending(struct sim_bot *b)
+{
+    b->qhead = b->qend = 0;
+}
+
+void world_bot_wait(struct world *w, struct sim_bot *b, const struct timespec *deadline)
+{
+    pthread_cond_timedwait(&b->cond, &w->lock, deadline);
+}
+
+static const char *const update_kind_names[] = {"chat_join_request"};
+
+void world_bot_set_allowed(struct sim_bot *b, json_t *allowed)
+{
+    json_decref(b->allowed_updates);
+    b->allowed_updates = NULL;
+    b->allowed_mask = UPD_DEFAULT_MASK;
+    if (!json_is_array(allowed) || json_array_size(allowed) == 0) return;
+    b->allowed_updates = json_deep_copy(allowed);
+    b->allowed_mask = 0;
+    size_t i;
+    json_t *v;
+    json_array_foreach(allowed, i, v) {
+        for (size_t k = 0; k < DM_ARRAY_LEN(update_kind_names); k++)
+            if (json_is_string(v) && strcmp(json_string_value(v), update_kind_names[k]) == 0)
+                b->allowed_mask |= 1u << k;
+    }
+}
+
+/* --- join requests ----------------------------------------------------------------------- */
+
+struct sim_join_request *world_jr_latest(struct world *w, const struct sim_channel *ch,
+                                         int64_t user_id)
+{
+    uint32_t i;
+    return idmap_get(&ch->requests, user_id, &i) ? &w->jrs[i] : NULL;
+}
+
+/* Appends a pending request and announces it; the caller checked everything and reserved room. */
+static dm_err jr_push(struct world *w, struct sim_channel *ch, int64_t user_id, int64_t date,
+                      const char *invite_link)
+{
+    bool oom = false;
+    char *link = dup_or_null(invite_link, &oom);
+    if (oom || idmap_put(&ch->requests, user_id, (uint32_t)w->njrs) != DM_OK) {
+        free(link);
+        return DM_ENOMEM;
+    }
+    w->jrs[w->njrs] = (struct sim_join_request){
+        .chat_id = ch->id, .user_id = user_id, .date = date ? date : world_now(),
+        .invite_link = link, .status = JR_PENDING,
+    };
+    announce(w, ch, UPD_CHAT_JOIN_REQUEST, (uint32_t)w->njrs);
+    w->njrs++;
+    return DM_OK;
+}
+
+dm_err world_jr_add(struct world *w, struct sim_channel *ch, int64_t user_id, int64_t date,
+                    const char *invite_link, struct dm_error *err)
+{
+    struct sim_user *u = world_user(w, user_id);
+    if (!u) return dm_fail(err, DM_ENOTFOUND, "no user with id %" PRId64, user_id);
+    if (u->is_bot) return dm_fail(err, DM_EINVAL, "bots cannot ask to join");
+    if (world_is_member(ch, user_id))
+        return dm_fail(err, DM_EEXISTS, "user %" PRId64 " is already a member", user_id);
+    struct sim_join_request *prev = world_jr_latest(w, ch, user_id);
+    if (prev && prev->status == JR_PENDING)
+        return dm_fail(err, DM_EEXISTS, "user %" PRId64 " already has a pending request", user_id);
+    if (invite_link && !valid_text(invite_link, 1, 256))
+        return dm_fail(err, DM_EINVAL, "invite_link must be 1 to 256 bytes");
+    dm_err e = reserve((void **)&w->jrs, &w->jrs_alloc, w->njrs, 1, sizeof *w->jrs,
+                       SIM_MAX_JOIN_REQUESTS);
+    if (!e) e = jr_push(w, ch, user_id, date, invite_link);
+    if (e) return dm_fail(err, e, "cannot add a join request: %s", dm_strerror(e));
+    return DM_OK;
+}
+
+dm_err world_jr_add_many(struct world *w, struct sim_channel *ch, size_t count,
+                         const char *first_name, const char *bio, int64_t date,
+                         int64_t *first_id, struct dm_error *err)
+{
+    dm_err e = check_person(w, first_name, NULL, NULL, bio, err);
+    if (e) return e;
+    e = reserve((void **)&w->users, &w->users_alloc, w->nusers, count, sizeof *w->users,
+                SIM_MAX_USERS);
+    if (!e)
+        e = reserve((void **)&w->jrs, &w->jrs_alloc, w->njrs, count, sizeof *w->jrs,
+                    SIM_MAX_JOIN_REQUESTS);
+    if (e) return dm_fail(err, e, "cannot add %zu join requests: %s", count, dm_strerror(e));
+    /* consecutive ids: skip past every id in use */
+    int64_t start = w->next_user_id;
+    for (int64_t id = start; id < start + (int64_t)count; id++)
+        if (world_user(w, id)) start = id + 1;
+    w->next_user_id = start;
+    if (!date) date = world_now();
+    for (size_t i = 0; i < count; i++) {
+        int64_t id = next_free_user_id(w);
+        e = user_push(w, id, false, first_name, NULL, NULL, bio);
+        if (!e) e = jr_push(w, ch, id, date, NULL);
+        if (e) return dm_fail(err, e, "out of memory after %zu join requests", i);
+    }
+    *first_id = start;
+    return DM_OK;
+}
+
+sim_err world_jr_decide(struct world *w, int64_t chat_id, int64_t user_id, bool approve,
+                        int64_t actor_id)
+{
+    struct sim_channel *ch = world_channel(w, chat_id);
+    if (!ch) return SIM_CHAT_NOT_FOUND;
+    const struct sim_admin *a = world_channel_admin(ch, actor_id);
+    if (!a || !a->can_invite_users) return SIM_ADMIN_REQUIRED;
+    struct sim_join_request *jr = world_jr_latest(w, ch, user_id);
+    if (!jr || jr->status != JR_PENDING) return SIM_REQUESTER_MISSING;
+    if (approve && world_is_member(ch, user_id)) return SIM_ALREADY_PARTICIPANT;
+    if (approve && idmap_put(&ch->members, user_id, 1) != DM_OK)
+        return SIM_REQUESTER_MISSING; /* out of memory: nothing changed */
+    jr->status = approve ? JR_APPROVED : JR_DECLINED;
+    jr->decided_by = actor_id;
+    jr->decided_at = world_now();
+    jr->decisions++;
+    return SIM_OK;
+}
+
+/* --- messages ---------------------------------------------------------------------------- */
+
+int64_t world_bot_record_message(struct world *w, struct sim_bot *b, int64_t chat_id,
+                                 json_t *params)
+{
+    if (b->nmsgs >= SIM_MAX_MESSAGES) { /* forget the oldest half */
+        size_t drop = b->nmsgs / 2;
+        for (size_t i = 0; i < drop; i++) json_decref(b->msgs[i].params);
+        memmove(b->msgs, b->msgs + drop, (b->nmsgs - drop) * sizeof *b->msgs);
+        b->nmsgs -= drop;
+    }
+    int64_t id = b->next_message_id++;
+    if (reserve((void **)&b->msgs, &b->msgs_alloc, b->nmsgs, 1, sizeof *b->msgs,
+                SIM_MAX_MESSAGES) == DM_OK)
+        b->msgs[b->nmsgs++] = (struct sim_message){
+            .message_id = id, .chat_id = chat_id, .date = world_now(),
+            .params = json_deep_copy(params),
+        };
+    return id;
+}
+
+/* --- limits, faults, statistics ---------------------------------------------------------- */
+
+int world_ratelimit_take(struct world *w, struct sim_bot *b)
+{
+    double rate = w->rate_limit;
+    if (rate <= 0) return 0;
+    double now = world_mono();
+    b->bucket.tokens = DM_MIN(rate, b->bucket.tokens + (now - b->bucket.last) * rate);
+    b->bucket.last = now;
+    if (b->bucket.tokens >= 1.0) {
+        b->bucket.tokens -= 1.0;
+        return 0;
+    }
+    w->rate_limited++;
+    double wait = (1.0 - b->bucket.tokens) / rate;
+    int secs = (int)wait;
+    if ((double)secs < wait) secs++;
+    return DM_MAX(secs, 1);
+}
+
+void world_set_rate_limit(struct world *w, double rate)
+{
+    w->rate_limit = rate > 0 ? rate : 0;
+    double now = world_mono();
+    for (size_t i = 0; i < w->nbots; i++) {
+        w->bots[i]->bucket.tokens = w->rate_limit;
+        w->bots[i]->bucket.last = now;
+    }
+}
+
+dm_err world_fault_add(struct world *w, const struct sim_fault *f, struct dm_error *err)
+{
+    for (size_t i = 0; i < w->nfaults; i++)
+        if (strcmp(w->faults[i].method, f->method) == 0) {
+            if (f->count)
+                w->faults[i] = *f;
+            else
+                w->faults[i] = w->faults[--w->nfaults];
+            return DM_OK;
+        }
+    if (!f->count) return DM_OK;
+    if (w->nfaults >= SIM_MAX_FAULTS)
+        return dm_fail(err, DM_ETOOBIG, "too many armed faults (at most %u)", SIM_MAX_FAULTS);
+    w->faults[w->nfaults++] = *f;
+    return DM_OK;
+}
+
+bool world_fault_take(struct world *w, const char *method, struct sim_fault *out)
+{
+    for (size_t i = 0; i < w->nfaults; i++) {
+        struct sim_fault *f = &w->faults[i];
+        if (strcmp(f->method, method) != 0) continue;
+        *out = *f;
+        if (--f->count == 0) w->faults[i] = w->faults[--w->nfaults];
+        return true;
+    }
+    return false;
+}
+
+void world_stat_call(struct world *w, const char *method)
+{
+    for (size_t i = 0; i < w->nstats; i++)
+        if (strcmp(w->stats[i].method, method) == 0) {
+            w->stats[i].calls++;
+            return;
+        }
+    if (w->nstats >= SIM_MAX_STATS) return;
+    dm_strlcpy(w->stats[w->nstats].method, method, sizeof w->stats[0].method);
+    w->stats[w->nstats++].calls = 1;
+}

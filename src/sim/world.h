@@ -1,0 +1,280 @@
+/* world.h: tgsim's one model of Telegram, shared by every front end (the Bot API server, the
+ * control API, webhook delivery, and the MTProto data centres).
+ *
+ * The world holds users (bots are users with is_bot set, in the same id space), bots (a token,
+ * an update queue, webhook settings, a rate-limit bucket, the messages they sent), channels
+ * (admins with rights, members) and join requests, plus the simulator's knobs (rate limit,
+ * latency, injected faults, call statistics).
+ *
+ * Locking: one mutex guards everything. Every function below except world_new(), world_free(),
+ * world_lock(), world_unlock() and world_stop() must be called with the lock held. Pointers the
+ * world hands out (users, channels, bots, join requests) stay valid only while the lock is held:
+ * adding a user or a request may move the arrays. Bots and channels themselves never move.
+ *
+ * Join requests are a state machine: pending -> approved | declined, decided exactly once.
+ * A user has at most one pending request per channel; after a decision they may ask again,
+ * which makes a new record. Every new request puts a chat_join_request update into the queue
+ * of each bot that is an admin of the channel with can_invite_users (as Telegram requires). */
+#ifndef DM_SIM_WORLD_H
+#define DM_SIM_WORLD_H
+
+#include "core/common.h"
+#include "sim/idmap.h"
+
+#include <jansson.h>
+#include <pthread.h>
+
+/* Outcomes of Telegram operations, with their Bot API description (after "Bad Request: ")
+ * and their MTProto rpc_error name. */
+#define SIM_ERR_MAP(X)                                                                             \
+    X(OK, "", "")                                                                                  \
+    X(CHAT_NOT_FOUND, "chat not found", "CHANNEL_INVALID")                                         \
+    X(ADMIN_REQUIRED, "CHAT_ADMIN_REQUIRED", "CHAT_ADMIN_REQUIRED")                                \
+    X(REQUESTER_MISSING, "HIDE_REQUESTER_MISSING", "HIDE_REQUESTER_MISSING")                       \
+    X(ALREADY_PARTICIPANT, "USER_ALREADY_PARTICIPANT", "USER_ALREADY_PARTICIPANT")
+
+typedef enum {
+#define SIM_ERR_ENUM(name, botapi, rpc) SIM_##name,
+    SIM_ERR_MAP(SIM_ERR_ENUM)
+#undef SIM_ERR_ENUM
+} sim_err;
+
+/* "chat not found", "HIDE_REQUESTER_MISSING", ...; never NULL. */
+const char *sim_err_botapi(sim_err e);
+
+/* Hard caps: control requests past them fail with DM_ETOOBIG. */
+#define SIM_MAX_USERS 20000000u
+#define SIM_MAX_JOIN_REQUESTS 20000000u
+#define SIM_MAX_BOTS 1000u
+#define SIM_MAX_CHANNELS 10000u
+#define SIM_MAX_ADMINS 200u
+#define SIM_MAX_QUEUE 2000000u  /* per bot; the oldest update is forgotten past it */
+#define SIM_MAX_MESSAGES 10000u /* per bot; the oldest half is forgotten past it */
+#define SIM_MAX_FAULTS 64u
+#define SIM_MAX_STATS 64u
+#define SIM_TOKEN_MAX 128
+
+struct sim_user {
+    int64_t id;
+    bool is_bot;
+    char *first_name; /* never NULL */
+    char *last_name;  /* NULL when absent, as are username and bio */
+    char *username;
+    char *bio;
+};
+
+struct sim_admin {
+    int64_t id; /* a user or a bot */
+    bool can_invite_users;
+};
+
+struct sim_channel {
+    int64_t id;      /* -100xxxxxxxxxx, like Telegram's Bot API ids of channels */
+    char *title;     /* never NULL */
+    char *username;  /* NULL for a private channel */
+    struct sim_admin *admins;
+    size_t nadmins;
+    struct idmap members;  /* user id -> 1 */
+    struct idmap requests; /* user id -> index in world.jrs of that user's latest request */
+};
+
+enum jr_status { JR_PENDING, JR_APPROVED, JR_DECLINED };
+
+/* "pending", "approved", "declined"; jr_status_parse returns -1 for anything else. */
+const char *jr_status_name(enum jr_status s);
+int jr_status_parse(const char *s);
+
+struct sim_join_request {
+    int64_t chat_id;
+    int64_t user_id;
+    int64_t date;        /* Unix seconds */
+    char *invite_link;   /* NULL when the request came without a link */
+    enum jr_status status;
+    int64_t decided_by;  /* the bot's or user account's id; 0 while pending */
+    int64_t decided_at;  /* Unix seconds; 0 while pending */
+    uint32_t decisions;  /* successful decisions; exactly 1 once decided */
+};
+
+/* Kinds of updates the world produces; each is a bit in sim_bot.allowed_mask. */
+enum upd_kind { UPD_CHAT_JOIN_REQUEST };
+#define UPD_DEFAULT_MASK (1u << UPD_CHAT_JOIN_REQUEST)
+
+struct sim_update {
+    int64_t id;   /* update_id, increasing per bot */
+    uint32_t ref; /* for UPD_CHAT_JOIN_REQUEST: index in world.jrs */
+    uint8_t kind; /* enum upd_kind */
+};
+
+struct sim_message {
+    int64_t message_id;
+    int64_t chat_id;
+    int64_t date;
+    json_t *params; /* owned: the sendMessage parameters as received */
+};
+
+struct sim_bucket {
+    double tokens;
+    double last; /* monotonic seconds of the last refill */
+};
+
+struct sim_bot {
+    int64_t id; /* its user's id */
+    char token[SIM_TOKEN_MAX + 1];
+    pthread_cond_t cond; /* broadcast when the queue, the webhook, the poller or `stopping` change */
+
+    /* Pending updates: q[qhead..qend) in id order. */
+    struct sim_update *q;
+    size_t qhead, qend, qalloc;
+    int64_t next_update_id;
+    unsigned allowed_mask;    /* kinds queued for this bot */
+    json_t *allowed_updates;  /* owned; as last set, NULL = the default */
+    uint64_t poll_gen;        /* bumped by every getUpdates: an older waiting poll has lost */
+
+    /* Webhook: url NULL when none is set. The delivery thread is started on first use. */
+    char *webhook_url;
+    char *webhook_secret;     /* NULL when none */
+    int64_t hook_last_error_date;
+    char hook_last_error[256];
+    uint64_t hook_delivered, hook_failed_attempts;
+    bool hook_thread_started;
+    pthread_t hook_thread;
+
+    struct sim_bucket bucket;
+
+    struct sim_message *msgs;
+    size_t nmsgs, msgs_alloc;
+    int64_t next_message_id;
+};
+
+struct sim_fault {
+    char method[64];
+    unsigned count;       /* calls left to fail */
+    int error_code;
+    char description[200];
+    int retry_after;      /* > 0 adds parameters.retry_after */
+};
+
+struct sim_stat {
+    char method[64];
+    uint64_t calls;
+};
+
+struct world {
+    pthread_mutex_t lock;
+    bool stopping;
+    uint64_t rng;
+
+    double rate_limit;     /* requests per second per bot; 0 = unlimited */
+    unsigned latency_ms;
+
+    struct sim_user *users;
+    size_t nusers, users_alloc;
+    struct idmap user_index; /* id -> index in users */
+    int64_t next_user_id;
+
+    struct sim_bot **bots;
+    size_t nbots;
+
+    struct sim_channel **channels;
+    size_t nchannels;
+    int64_t next_channel_seq;
+
+    struct sim_join_request *jrs;
+    size_t njrs, jrs_alloc;
+
+    struct sim_fault faults[SIM_MAX_FAULTS];
+    size_t nfaults;
+    struct sim_stat stats[SIM_MAX_STATS];
+    size_t nstats;
+    uint64_t rate_limited;
+};
+
+/* Lifecycle (no lock needed). The seed makes ids and tokens reproducible. */
+dm_err world_new(uint64_t seed, struct world **out);
+/* Frees everything; webhook threads must have been joined (webhook_join_all()). */
+void world_free(struct world *w);
+void world_lock(struct world *w);
+void world_unlock(struct world *w);
+/* Sets `stopping` and wakes every waiter (long polls return, delivery threads exit). */
+void world_stop(struct world *w);
+
+/* Unix seconds, and monotonic seconds for rate limits. */
+int64_t world_now(void);
+double world_mono(void);
+/* A uniformly random 64-bit number from the seeded generator. */
+uint64_t world_rand(struct world *w);
+
+/* Users. Strings are copied; first_name is required (1..64 bytes of UTF-8), last_name up to 64,
+ * username [A-Za-z0-9_]{1,32} unique across users, bots and channels, bio up to 255. */
+dm_err world_user_add(struct world *w, const char *first_name, const char *last_name,
+                      const char *username, const char *bio, int64_t *id_out,
+                      struct dm_error *err);
+struct sim_user *world_user(struct world *w, int64_t id);
+
+/* Bots: a user with is_bot and a token. token NULL generates "<id>:<35 chars>"; a given token
+ * must be 1..128 characters of [A-Za-z0-9:_-] and unused; when it starts with "<digits>:" and
+ * that id is free, the bot gets that id. */
+dm_err world_bot_add(struct world *w, const char *username, const char *first_name,
+                     const char *token, struct sim_bot **out, struct dm_error *err);
+struct sim_bot *world_bot_by_token(struct world *w, const char *token);
+struct sim_bot *world_bot_by_id(struct world *w, int64_t id);
+
+/* Channels. title 1..128 bytes; username as for users, or NULL. */
+dm_err world_channel_add(struct world *w, const char *title, const char *username,
+                         struct sim_channel **out, struct dm_error *err);
+struct sim_channel *world_channel(struct world *w, int64_t id);
+/* Case-insensitive; name without the '@'. */
+struct sim_channel *world_channel_by_username(struct world *w, const char *name);
+/* Makes id (an existing user or bot) an admin, or changes its rights. */
+dm_err world_channel_set_admin(struct world *w, struct sim_channel *ch, int64_t id,
+                               bool can_invite_users, struct dm_error *err);
+const struct sim_admin *world_channel_admin(const struct sim_channel *ch, int64_t id);
+dm_err world_channel_add_member(struct world *w, struct sim_channel *ch, int64_t user_id,
+                                struct dm_error *err);
+bool world_is_member(const struct sim_channel *ch, int64_t user_id);
+
+/* Join requests. One request from an existing user who is neither a member nor already
+ * pending; date 0 means now; invite_link may be NULL. */
+dm_err world_jr_add(struct world *w, struct sim_channel *ch, int64_t user_id, int64_t date,
+                    const char *invite_link, struct dm_error *err);
+/* count new users (first_name, optional bio; consecutive ids starting at *first_id) and a
+ * pending request from each, dated `date` (0 = now). */
+dm_err world_jr_add_many(struct world *w, struct sim_channel *ch, size_t count,
+                         const char *first_name, const char *bio, int64_t date,
+                         int64_t *first_id, struct dm_error *err);
+/* The user's latest request in the channel, or NULL. */
+struct sim_join_request *world_jr_latest(struct world *w, const struct sim_channel *ch,
+                                         int64_t user_id);
+/* Approves or declines user_id's pending request in chat_id, acting as actor_id (a bot or a
+ * user account, which must be an admin with can_invite_users). Approving makes the user a
+ * member. No pending request: SIM_REQUESTER_MISSING; pending but already a member when
+ * approving: SIM_ALREADY_PARTICIPANT (the request stays pending). */
+sim_err world_jr_decide(struct world *w, int64_t chat_id, int64_t user_id, bool approve,
+                        int64_t actor_id);
+
+/* Update queues. Drops the bot's updates with id < offset; a negative offset keeps only the
+ * last -offset updates; 0 drops nothing. */
+void world_bot_confirm(struct sim_bot *b, int64_t offset);
+size_t world_bot_pending(const struct sim_bot *b);
+void world_bot_drop_pending(struct sim_bot *b);
+/* Waits on the bot's condition (releasing the lock meanwhile) until woken or until the
+ * CLOCK_MONOTONIC deadline; spurious wake-ups happen, so callers re-check their condition. */
+void world_bot_wait(struct world *w, struct sim_bot *b, const struct timespec *deadline);
+/* Replaces allowed_updates (borrowed JSON array of names; NULL or [] = the default set). */
+void world_bot_set_allowed(struct sim_bot *b, json_t *allowed);
+
+/* Records a sent message (params are copied); returns its message_id. */
+int64_t world_bot_record_message(struct world *w, struct sim_bot *b, int64_t chat_id,
+                                 json_t *params);
+
+/* Limits. Takes one request from the bot's bucket: 0 when allowed, else the seconds to wait
+ * (counted in rate_limited). Changing the rate refills every bucket. */
+int world_ratelimit_take(struct world *w, struct sim_bot *b);
+void world_set_rate_limit(struct world *w, double rate);
+/* Arms (or replaces) the fault for f->method; a count of 0 disarms it. */
+dm_err world_fault_add(struct world *w, const struct sim_fault *f, struct dm_error *err);
+/* When a fault is armed for method, copies it to *out, uses up one count and returns true. */
+bool world_fault_take(struct world *w, const char *method, struct sim_fault *out);
+void world_stat_call(struct world *w, const char *method);
+
+#endif
