@@ -349,12 +349,12 @@ static void on_bad_msg(struct mt_session *s, int64_t notice_id, int64_t bad_id, 
         mt_session_sync_time(s, notice_id >> 32, now_ns);
         requeue(s, bad_id, 0, ev);
         break;
-    case 32: /* seqno too low (Telethon's and tdlib's remedy: jump ahead) */
-        s->content_sent += 32;
+    case 32: /* seqno too low: jump ahead (Telethon's remedy, in content-related messages) */
+        s->content_sent += 64;
         requeue(s, bad_id, 0, ev);
         break;
-    case 33: /* seqno too high */
-        s->content_sent = s->content_sent > 8 ? s->content_sent - 8 : 0;
+    case 33: /* seqno too high: step back */
+        s->content_sent = s->content_sent > 16 ? s->content_sent - 16 : 0;
         requeue(s, bad_id, 0, ev);
         break;
     case 19: /* container msg_id reused */

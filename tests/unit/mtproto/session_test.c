@@ -295,6 +295,20 @@ static void test_flush_and_receive(void)
           "resent with a msg_id on the server's clock");
     resent_id = pk.m[0].id;
 
+    /* bad_msg_notification 32 (seqno too low): the seqno jumps ahead and the message goes again */
+    int32_t seq_before = pk.m[0].seqno;
+    snprintf(json, sizeof json,
+             "{\"_\":\"bad_msg_notification\",\"bad_msg_id\":%" PRId64 ",\"bad_msg_seqno\":11,\"error_code\":32}",
+             resent_id);
+    server_send(&c, &in, server_id(server_sec, 100), 2, json, NULL, 0);
+    CHECK(mt_session_receive(&c, (uint8_t *)in.data, in.len, NOW, &ev, &e) == DM_OK && c.nqueue == 1,
+          "bad_msg_notification 32 re-queues");
+    buf_reset(&wire);
+    mt_session_flush(&c, NOW, &wire, &count, &e);
+    CHECK(parse(&wire, &pk) && pk.m[0].seqno == seq_before + 2 + 128 && pk.m[0].id > resent_id,
+          "resent with seqno %d (was %d) and a fresh msg_id", pk.m[0].seqno, seq_before);
+    resent_id = pk.m[0].id;
+
     /* bad_msg_notification 64 (invalid container) is final */
     snprintf(json, sizeof json,
              "{\"_\":\"bad_msg_notification\",\"bad_msg_id\":%" PRId64 ",\"bad_msg_seqno\":11,\"error_code\":64}",
