@@ -1,0 +1,198 @@
+/* Unit tests of tgsim's world model: ids, join request state machine, update queues, limits. */
+#include "core/common.h"
+#include "sim/world.h"
+
+#include "../check.h"
+
+static void test_idmap(void)
+{
+    struct idmap m;
+    idmap_init(&m);
+    bool all_put = true;
+    for (int64_t k = -50000; k < 50000; k += 3)
+        all_put &= idmap_put(&m, k * 7919, (uint32_t)(k + 50000)) == DM_OK;
+    CHECK(all_put && m.len == 33334);
+    uint32_t v = 0;
+    CHECK(idmap_get(&m, -50000 * 7919, &v) && v == 0);
+    CHECK(idmap_get(&m, 49999 * 7919, &v) && v == 99999);
+    CHECK(!idmap_get(&m, 1, &v));
+    CHECK(idmap_put(&m, 0, 5) == DM_OK && idmap_get(&m, 0, &v) && v == 5);
+    size_t len = m.len;
+    CHECK(idmap_put(&m, 0, 6) == DM_OK && m.len == len && idmap_get(&m, 0, &v) && v == 6);
+    idmap_release(&m);
+    printf("idmap: put, get, replace over 33,334 keys\n");
+}
+
+struct fixture {
+    struct world *w;
+    struct sim_bot *bot, *bot_noright, *bot_outsider;
+    struct sim_channel *ch;
+    int64_t user, admin_user;
+};
+
+static void setup(struct fixture *f)
+{
+    struct dm_error err;
+    CHECK(world_new(42, &f->w) == DM_OK);
+    world_lock(f->w);
+    CHECK(world_bot_add(f->w, "doorbot", "Door", "4242:secret", &f->bot, &err) == DM_OK);
+    CHECK(f->bot->id == 4242);
+    CHECK(world_bot_add(f->w, "weakbot", "Weak", NULL, &f->bot_noright, &err) == DM_OK);
+    CHECK(f->bot_noright->token[0] && strchr(f->bot_noright->token, ':'));
+    CHECK(world_bot_add(f->w, "otherbot", "Other", NULL, &f->bot_outsider, &err) == DM_OK);
+    CHECK(world_bot_add(f->w, "DOORBOT", "Dup", NULL, &f->bot_outsider, &err) == DM_EEXISTS);
+    CHECK(world_bot_add(f->w, "tokbot", "Dup", "4242:secret", &f->bot_outsider, &err) == DM_EEXISTS);
+    CHECK(world_bot_by_token(f->w, "4242:secret") == f->bot);
+    CHECK(world_user_add(f->w, "Ann", "Lee", "ann", "bio", &f->user, &err) == DM_OK);
+    CHECK(world_user_add(f->w, "Adm", NULL, NULL, NULL, &f->admin_user, &err) == DM_OK);
+    int64_t unused;
+    CHECK(world_user_add(f->w, "", NULL, NULL, NULL, &unused, &err) == DM_EINVAL);
+    CHECK(world_user_add(f->w, "X", NULL, "bad name", NULL, &unused, &err) == DM_EINVAL);
+    CHECK(world_user_add(f->w, "X", NULL, "Ann", NULL, &unused, &err) == DM_EEXISTS);
+    CHECK(world_channel_add(f->w, "Chan", "chan", &f->ch, &err) == DM_OK);
+    CHECK(f->ch->id < -1000000000000LL);
+    CHECK(world_channel_by_username(f->w, "CHAN") == f->ch);
+    CHECK(world_channel_set_admin(f->w, f->ch, f->bot->id, true, &err) == DM_OK);
+    CHECK(world_channel_set_admin(f->w, f->ch, f->bot_noright->id, false, &err) == DM_OK);
+    CHECK(world_channel_set_admin(f->w, f->ch, f->admin_user, true, &err) == DM_OK);
+    CHECK(world_channel_set_admin(f->w, f->ch, 1, true, &err) == DM_ENOTFOUND);
+    world_unlock(f->w);
+}
+
+static void teardown(struct fixture *f)
+{
+    world_free(f->w);
+}
+
+static void test_state_machine(void)
+{
+    struct fixture f;
+    setup(&f);
+    struct world *w = f.w;
+    struct dm_error err;
+    world_lock(w);
+    CHECK(world_jr_add(w, f.ch, f.user, 1700000000, "https://t.me/+x", &err) == DM_OK);
+    CHECK(world_jr_add(w, f.ch, f.user, 0, NULL, &err) == DM_EEXISTS); /* already pending */
+    CHECK(world_jr_add(w, f.ch, f.bot->id, 0, NULL, &err) == DM_EINVAL); /* bots don't ask */
+    CHECK(world_bot_pending(f.bot) == 1);
+    CHECK(world_bot_pending(f.bot_noright) == 0); /* no can_invite_users: no update */
+    CHECK(world_bot_pending(f.bot_outsider) == 0);
+
+    CHECK(world_jr_decide(w, -1, f.user, true, f.bot->id) == SIM_CHAT_NOT_FOUND);
+    CHECK(world_jr_decide(w, f.ch->id, f.user, true, f.bot_noright->id) == SIM_ADMIN_REQUIRED);
+    CHECK(world_jr_decide(w, f.ch->id, f.user, true, f.bot_outsider->id) == SIM_ADMIN_REQUIRED);
+    CHECK(world_jr_decide(w, f.ch->id, f.admin_user, true, f.bot->id) == SIM_REQUESTER_MISSING);
+    CHECK(world_jr_decide(w, f.ch->id, f.user, true, f.bot->id) == SIM_OK);
+    struct sim_join_request *jr = world_jr_latest(w, f.ch, f.user);
+    CHECK(jr && jr->status == JR_APPROVED && jr->decided_by == f.bot->id && jr->decisions == 1);
+    CHECK(jr && jr->date == 1700000000 && jr->decided_at > 0);
+    CHECK(world_is_member(f.ch, f.user));
+    CHECK(world_jr_decide(w, f.ch->id, f.user, true, f.bot->id) == SIM_REQUESTER_MISSING);
+    CHECK(world_jr_decide(w, f.ch->id, f.user, false, f.admin_user) == SIM_REQUESTER_MISSING);
+    CHECK(jr && jr->decisions == 1);
+    CHECK(world_jr_add(w, f.ch, f.user, 0, NULL, &err) == DM_EEXISTS); /* a member */
+
+    /* pending, then joined another way: approving says USER_ALREADY_PARTICIPANT */
+    int64_t u2;
+    CHECK(world_user_add(w, "Bo", NULL, NULL, NULL, &u2, &err) == DM_OK);
+    CHECK(world_jr_add(w, f.ch, u2, 0, NULL, &err) == DM_OK);
+    CHECK(world_channel_add_member(w, f.ch, u2, &err) == DM_OK);
+    CHECK(world_jr_decide(w, f.ch->id, u2, true, f.bot->id) == SIM_ALREADY_PARTICIPANT);
+    CHECK(world_jr_latest(w, f.ch, u2)->status == JR_PENDING);
+    /* a user account decides too; after a decline the user may ask again: a new record */
+    int64_t u3;
+    CHECK(world_user_add(w, "Cy", NULL, NULL, NULL, &u3, &err) == DM_OK);
+    CHECK(world_jr_add(w, f.ch, u3, 0, NULL, &err) == DM_OK);
+    CHECK(world_jr_decide(w, f.ch->id, u3, false, f.admin_user) == SIM_OK);
+    CHECK(world_jr_latest(w, f.ch, u3)->decided_by == f.admin_user);
+    CHECK(!world_is_member(f.ch, u3));
+    size_t before = w->njrs;
+    CHECK(world_jr_add(w, f.ch, u3, 0, NULL, &err) == DM_OK);
+    CHECK(w->njrs == before + 1 && world_jr_latest(w, f.ch, u3)->status == JR_PENDING);
+    CHECK(w->jrs[before - 1].status == JR_DECLINED && w->jrs[before - 1].decisions == 1);
+    world_unlock(w);
+    teardown(&f);
+    printf("join requests: pending -> approved/declined once; HIDE_REQUESTER_MISSING, "
+           "USER_ALREADY_PARTICIPANT, CHAT_ADMIN_REQUIRED, chat not found\n");
+}
+
+static void test_queue(void)
+{
+    struct fixture f;
+    setup(&f);
+    struct world *w = f.w;
+    struct dm_error err;
+    world_lock(w);
+    int64_t first;
+    CHECK(world_jr_add_many(w, f.ch, 100000, "Bulk", NULL, 0, &first, &err) == DM_OK);
+    CHECK(world_user(w, first) && world_user(w, first + 99999) && !world_user(w, first + 100000));
+    CHECK(world_jr_latest(w, f.ch, first + 99999)->status == JR_PENDING);
+    struct sim_bot *b = f.bot;
+    CHECK(world_bot_pending(b) == 100000);
+    int64_t id0 = b->q[b->qhead].id;
+    world_bot_confirm(b, id0 + 10);
+    CHECK(world_bot_pending(b) == 99990 && b->q[b->qhead].id == id0 + 10);
+    world_bot_confirm(b, id0); /* older offsets change nothing */
+    CHECK(world_bot_pending(b) == 99990);
+    world_bot_confirm(b, -5);
+    CHECK(world_bot_pending(b) == 5 && b->q[b->qhead].id == id0 + 99995);
+    world_bot_confirm(b, id0 + 100000);
+    CHECK(world_bot_pending(b) == 0);
+    CHECK(world_jr_add_many(w, f.ch, 1, "", NULL, 0, &first, &err) == DM_EINVAL);
+
+    json_t *only_messages = json_pack("[s]", "message");
+    world_bot_set_allowed(b, only_messages);
+    json_decref(only_messages);
+    CHECK(world_jr_add_many(w, f.ch, 3, "Bulk", NULL, 0, &first, &err) == DM_OK);
+    CHECK(world_bot_pending(b) == 0);
+    world_bot_set_allowed(b, NULL);
+    CHECK(world_jr_add_many(w, f.ch, 3, "Bulk", NULL, 0, &first, &err) == DM_OK);
+    CHECK(world_bot_pending(b) == 3);
+    world_unlock(w);
+    teardown(&f);
+    printf("update queues: 100,000 requests, offsets (positive, older, negative), allowed_updates\n");
+}
+
+static void test_limits(void)
+{
+    struct fixture f;
+    setup(&f);
+    struct world *w = f.w;
+    struct dm_error err;
+    world_lock(w);
+    CHECK(world_ratelimit_take(w, f.bot) == 0); /* unlimited */
+    world_set_rate_limit(w, 2);
+    CHECK(world_ratelimit_take(w, f.bot) == 0);
+    CHECK(world_ratelimit_take(w, f.bot) == 0);
+    CHECK(world_ratelimit_take(w, f.bot) == 1);
+    CHECK(world_ratelimit_take(w, f.bot_noright) == 0); /* per bot */
+    CHECK(w->rate_limited == 1);
+
+    struct sim_fault fault = {.method = "approveChatJoinRequest", .count = 2, .error_code = 429,
+                              .description = "Too Many Requests: retry after 3", .retry_after = 3};
+    CHECK(world_fault_add(w, &fault, &err) == DM_OK);
+    struct sim_fault got;
+    CHECK(!world_fault_take(w, "getMe", &got));
+    CHECK(world_fault_take(w, "approveChatJoinRequest", &got) && got.retry_after == 3);
+    CHECK(world_fault_take(w, "approveChatJoinRequest", &got) && got.error_code == 429);
+    CHECK(!world_fault_take(w, "approveChatJoinRequest", &got));
+    CHECK(world_fault_add(w, &fault, &err) == DM_OK);
+    fault.count = 0;
+    CHECK(world_fault_add(w, &fault, &err) == DM_OK); /* disarms */
+    CHECK(!world_fault_take(w, "approveChatJoinRequest", &got));
+    world_stat_call(w, "getMe");
+    world_stat_call(w, "getMe");
+    CHECK(w->nstats == 1 && w->stats[0].calls == 2);
+    world_unlock(w);
+    teardown(&f);
+    printf("limits: token bucket per bot, faults counted down and disarmed, call statistics\n");
+}
+
+int main(void)
+{
+    test_idmap();
+    test_state_machine();
+    test_queue();
+    test_limits();
+    return CHECK_DONE();
+}
