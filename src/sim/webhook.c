@@ -121,10 +121,10 @@ static void *hook_main(void *arg)
         json_decref(j);
         char *url = strdup(b->webhook_url);
         char *secret = b->webhook_secret ? strdup(b->webhook_secret) : NULL;
+        bool ready = body && url && curl && (!b->webhook_secret || secret);
         world_unlock(w);
         char msg[256] = "out of memory";
-        bool ok = body && url && curl && (!b->webhook_secret || secret) &&
-                  post(curl, w, url, secret, body, msg, sizeof msg);
+        bool ok = ready && post(curl, w, url, secret, body, msg, sizeof msg);
         free(body);
         free(url);
         free(secret);
