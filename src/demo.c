@@ -113,6 +113,8 @@ static const char *const first_names[] = {"Anna", "Boris", "Chen", "Dmitri", "El
                                           "George", "Hana", "Ivan", "Julia", "Kenji", "Lena",
                                           "Maria", "Nikolai", "Olga", "Pavel", "Rosa", "Sergei",
                                           "Tanya", "Umar", "Vera", "Wei", "Yusuf", "Zoe"};
+static const char *const last_names[] = {"Ivanova", "Smith", "Wang", "Müller", "Rossi",
+                                         "Okafor", "Tanaka", "García", "Kowalski", "Haddad"};
 static const char *const bios[] = {"", "", "Crypto enthusiast", "Designer from Berlin",
                                    "Here for the news", "Student", "Photographer 📷", ""};
 
@@ -163,15 +165,23 @@ static char *build_world(const char *url, int64_t chats[2])
         json_decref(ch);
     }
     for (int i = 0; i < 240; i++) {
-        json_t *u = control(url, "/control/users",
-                            json_pack("{s:s,s:s,s:s,s:s}", "first_name",
-                                      first_names[i % DM_ARRAY_LEN(first_names)], "last_name",
-                                      i % 3 ? "Ivanova" : "Smith", "username", "", "bio",
-                                      bios[i % DM_ARRAY_LEN(bios)]));
+        const char *first = first_names[i % DM_ARRAY_LEN(first_names)];
+        json_t *user = json_pack("{s:s,s:s,s:s}", "first_name", first, "last_name",
+                                 last_names[(i / 3) % DM_ARRAY_LEN(last_names)], "bio",
+                                 bios[i % DM_ARRAY_LEN(bios)]);
+        if (i % 4) { /* most people have a username */
+            char uname[40];
+            snprintf(uname, sizeof uname, "%s_%d", first, 100 + i);
+            for (char *p = uname; *p; p++) *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+            json_object_set_new(user, "username", json_string(uname));
+        }
+        json_t *u = control(url, "/control/users", user);
         if (!u) goto fail;
+        /* spread over the last two days, oldest first */
+        json_int_t date = (json_int_t)time(NULL) - (240 - i) * 720;
         json_t *r = control(url, "/control/join-requests",
-                            json_pack("{s:I,s:O}", "chat_id", (json_int_t)chats[i % 3 == 0],
-                                      "user_id", json_object_get(u, "id")));
+                            json_pack("{s:I,s:O,s:I}", "chat_id", (json_int_t)chats[i % 3 == 0],
+                                      "user_id", json_object_get(u, "id"), "date", date));
         json_decref(u);
         if (!r) goto fail;
         json_decref(r);
