@@ -577,3 +577,14 @@ export async function auditAll(client) {
         before = j.next_before;
     }
 }
+
+// `doorman demo` with a fresh data dir on a free port: resolves with {proc, url, login:{name,
+// password}, tgsimUrl} once it printed its banner.
+export async function startDemo({ dataDir } = {}) {
+    const dir = dataDir || makeTempDir('doorman-demo-');
+    const p = new Proc('doorman', DOORMAN_BIN, ['demo', '--data', dir, '--listen', '127.0.0.1:0'],
+        { DOORMAN_POLL_TIMEOUT: '1', DOORMAN_SECRET_KEY: undefined, DOORMAN_DATA: undefined });
+    const m = await p.waitOutput(/panel:\s+(http:\/\/\S+)\s+login:\s+(\S+) \/ (\S+)\s+tgsim:\s+(http:\/\/\S+)/,
+        { timeoutMs: 60000, what: 'the demo banner' });
+    return { proc: p, url: m[1], login: { name: m[2], password: m[3] }, tgsimUrl: m[4], dataDir: dir };
+}
