@@ -299,7 +299,26 @@ static void show_wait(struct job_runner *r, int64_t job_id, int64_t want, const 
     pthread_mutex_lock(&r->mu);
 }
 
-/* Runs one claimed job until it is done, cancelled (or taken over), or the runner stops.
+/* True when a queued job has fewer items left than job `id`: a few selected requests should not
+ * wait behind an Approve All of thousands. Called without mu. */
+static bool smaller_job_waiting(struct job_runner *r, int64_t id)
+{
+    struct store *st = r->app->store;
+    struct store_job cur, recent[32];
+    int n = 0;
+    if (st->ops->job_get(st, id, &cur, NULL) ||
+        st->ops->job_list(st, 0, (int)DM_ARRAY_LEN(recent), recent, &n, NULL))
+        return false;
+    int64_t left = cur.total - cur.done - cur.skipped - cur.failed;
+    for (int i = 0; i < n; i++)
+        if (recent[i].state == JOB_QUEUED &&
+            recent[i].total - recent[i].done - recent[i].skipped - recent[i].failed < left)
+            return true;
+    return false;
+}
+
+/* Runs one claimed job until it is done, cancelled (or taken over), or the runner stops, or a
+ * smaller job waits (then it yields: the smaller one is claimed first, this one after it).
  * Called without mu. */
 static void run_job(struct job_runner *r, const struct store_job *job)
 {
@@ -328,7 +347,7 @@ static void run_job(struct job_runner *r, const struct store_job *job)
     r->account_down = false;
     r->active = false;
     int64_t after = 0, shown_wait = job->wait_until;
-    bool exhausted = false, gone = false, done = false;
+    bool exhausted = false, gone = false, done = false, yielded = false;
     double next_renew = mono() + r->renew_every, next_open = 0;
     char open_error[sizeof err.msg] = "";
 
@@ -336,10 +355,16 @@ static void run_job(struct job_runner *r, const struct store_job *job)
         double now = mono();
         int64_t wall = (int64_t)time(NULL);
         if (r->woken || now >= next_renew) { /* keep the lease; see cancellation */
+            bool was_woken = r->woken;
             r->woken = false;
             pthread_mutex_unlock(&r->mu);
             dm_err e = st->ops->job_renew(st, id, a->instance_id, wall + r->lease, &err);
+            yielded = !e && was_woken && smaller_job_waiting(r, id);
             pthread_mutex_lock(&r->mu);
+            if (yielded) {
+                log_info(C, "job %" PRId64 ": a smaller job waits; letting it go first", id);
+                break;
+            }
             if (e == DM_ECONFLICT) {
                 gone = true;
                 log_info(C, "job %" PRId64 ": cancelled or taken over; stopping it", id);
@@ -423,10 +448,11 @@ static void run_job(struct job_runner *r, const struct store_job *job)
                      " failed",
                      id, fin.done, fin.skipped, fin.failed);
     } else if (!gone) {
-        /* Stopping: end the lease now so the next start goes on at once. */
+        /* Stopping or yielding: end the lease now so it can be claimed again at once. */
         if (shown_wait) st->ops->job_set_wait(st, id, 0, "", NULL);
         st->ops->job_renew(st, id, a->instance_id, wall - 1, NULL);
-        log_info(C, "job %" PRId64 ": paused for shutdown; it goes on at the next start", id);
+        if (!yielded)
+            log_info(C, "job %" PRId64 ": paused for shutdown; it goes on at the next start", id);
     }
 }
 

@@ -243,7 +243,8 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_JOB_CLAIM] =
         "UPDATE jobs SET state = 1, lease_owner = ?1, lease_until = ?3, updated_at = ?2 "
         "WHERE id = (SELECT id FROM jobs WHERE state IN (0, 1) "
-        "AND (state = 0 OR lease_until < ?2) ORDER BY id LIMIT 1) "
+        "AND (state = 0 OR lease_until < ?2) "
+        "ORDER BY total - done - skipped - failed, id LIMIT 1) "
         "RETURNING " JOB_COLS,
     [S_JOB_RENEW] =
         "UPDATE jobs SET lease_until = ?3 WHERE id = ?1 AND state = 1 AND lease_owner = ?2",

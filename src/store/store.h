@@ -201,8 +201,9 @@ struct store_ops {
     /* Newest first; before_id as in request_list. */
     dm_err (*job_list)(struct store *st, int64_t before_id, int limit, struct store_job *out,
                        int *n, struct dm_error *err);
-    /* Takes the oldest job that is queued, or running with a lease that ended before now, for
-     * `owner` until lease_until, and marks it running. DM_ENOTFOUND when there is none. */
+    /* Takes the job with the fewest items left (the oldest among equals) that is queued, or
+     * running with a lease that ended before now, for `owner` until lease_until, and marks it
+     * running. DM_ENOTFOUND when there is none. */
     dm_err (*job_claim)(struct store *st, const char *owner, int64_t now, int64_t lease_until,
                         struct store_job *out, struct dm_error *err);
     /* Extends the lease; DM_ECONFLICT when another owner holds the job now. */
