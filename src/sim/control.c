@@ -457,6 +457,102 @@ static void get_webhook(struct ctl *c)
     http_res_json(c->res, 200, o);
 }
 
+/* --- MTProto accounts and data centres ---------------------------------------------------- */
+
+static json_t *account_info(const struct sim_account *a)
+{
+    return json_pack("{s:I,s:s,s:i,s:b,s:i,s:I}", "id", (json_int_t)a->user_id, "phone", a->phone, "dc", a->dc,
+                     "has_password", a->password != NULL, "flood_limit", (int)a->flood_limit, "auth_epoch",
+                     (json_int_t)a->auth_epoch);
+}
+
+static void post_accounts(struct ctl *c)
+{
+    const char *phone = NULL, *first = NULL, *last = NULL, *username = NULL, *password = NULL, *bio = NULL;
+    int64_t dc = 1, user_id = 0, flood = 0;
+    if (!f_str(c->body, "phone", true, &phone, &c->err) || !f_str(c->body, "first_name", false, &first, &c->err) ||
+        !f_str(c->body, "last_name", false, &last, &c->err) || !f_str(c->body, "username", false, &username, &c->err) ||
+        !f_str(c->body, "bio", false, &bio, &c->err) || !f_str(c->body, "password", false, &password, &c->err) ||
+        !f_int(c->body, "dc", false, 1, 5, &dc, &c->err) ||
+        !f_int(c->body, "user_id", false, 1, INT64_MAX, &user_id, &c->err) ||
+        !f_int(c->body, "flood_limit", false, 0, 1000000, &flood, &c->err))
+        return fail_err(c->res, &c->err);
+    if (!user_id && !first) return fail(c->res, 400, "\"first_name\" is required (or \"user_id\" of an existing user)");
+    if (!user_id && bio) {
+        if (world_user_add(c->w, first, last, username, bio, &user_id, &c->err) != DM_OK) return fail_err(c->res, &c->err);
+    }
+    struct sim_account *a;
+    if (world_account_add(c->w, user_id, first, last, username, phone, (int)dc, password, &a, &c->err) != DM_OK)
+        return fail_err(c->res, &c->err);
+    a->flood_limit = (unsigned)flood;
+    http_res_json(c->res, 200, account_info(a));
+}
+
+static struct sim_account *path_account(struct ctl *c)
+{
+    struct sim_account *a = world_account(c->w, c->id);
+    if (!a) fail(c->res, 400, "no account for user %" PRId64, c->id);
+    return a;
+}
+
+static void get_account(struct ctl *c)
+{
+    struct sim_account *a = path_account(c);
+    if (a) http_res_json(c->res, 200, account_info(a));
+}
+
+static void get_login_code(struct ctl *c)
+{
+    const char *phone = http_query(c->req, "phone");
+    struct sim_account *a = phone ? world_account_by_phone(c->w, phone) : NULL;
+    if (!a) return fail(c->res, 400, "no account with phone %s", phone ? phone : "(none: give ?phone=)");
+    if (!a->code[0]) return fail(c->res, 400, "no login code was sent to %s", a->phone);
+    http_res_json(c->res, 200, json_pack("{s:s,s:I,s:s,s:s,s:I,s:b}", "phone", a->phone, "id", (json_int_t)a->user_id,
+                                         "code", a->code, "phone_code_hash", a->code_hash, "sent_at",
+                                         (json_int_t)a->code_sent_at, "used", a->code_used));
+}
+
+static void post_account_flood(struct ctl *c)
+{
+    struct sim_account *a = path_account(c);
+    int64_t limit = -1, wait = 0, count = 1;
+    if (!a) return;
+    if (!f_int(c->body, "flood_limit", false, 0, 1000000, &limit, &c->err) ||
+        !f_int(c->body, "wait", false, 1, 86400, &wait, &c->err) ||
+        !f_int(c->body, "count", false, 0, 1000000, &count, &c->err))
+        return fail_err(c->res, &c->err);
+    if (limit >= 0) {
+        a->flood_limit = (unsigned)limit;
+        a->flood_calls = 0;
+        a->flood_window_start = world_mono();
+    }
+    if (wait) {
+        a->flood_inject_seconds = (int)wait;
+        a->flood_inject_count = (unsigned)count;
+    }
+    json_t *o = account_info(a);
+    json_object_set_new(o, "flood_wait_pending", json_integer(a->flood_inject_count));
+    http_res_json(c->res, 200, o);
+}
+
+static void post_account_revoke(struct ctl *c)
+{
+    struct sim_account *a = path_account(c);
+    const char *error = "AUTH_KEY_UNREGISTERED";
+    if (!a) return;
+    if (!f_str(c->body, "error", false, &error, &c->err)) return fail_err(c->res, &c->err);
+    if (strcmp(error, "AUTH_KEY_UNREGISTERED") && strcmp(error, "SESSION_REVOKED"))
+        return fail(c->res, 400, "\"error\" must be AUTH_KEY_UNREGISTERED or SESSION_REVOKED");
+    dm_strlcpy(a->revoke_error, error, sizeof a->revoke_error);
+    a->auth_epoch++;
+    http_res_json(c->res, 200, account_info(a));
+}
+
+static void get_dcs(struct ctl *c)
+{
+    http_res_json(c->res, 200, c->w->dcs ? json_deep_copy(c->w->dcs) : json_pack("{s:[]}", "dcs"));
+}
+
 /* --- routing ----------------------------------------------------------------------------- */
 
 /* A route's pattern: segments after /control/, "#" matching an integer id. */
@@ -479,6 +575,12 @@ static const struct route {
     {"POST", "faults", post_faults},
     {"GET", "stats", get_stats},
     {"GET", "webhooks/#", get_webhook},
+    {"POST", "accounts", post_accounts},
+    {"GET", "accounts/#", get_account},
+    {"POST", "accounts/#/flood", post_account_flood},
+    {"POST", "accounts/#/revoke", post_account_revoke},
+    {"GET", "login-code", get_login_code},
+    {"GET", "dcs", get_dcs},
 };
 
 /* Matches path (after /control/) against pattern; stores a "#" segment's id. */

@@ -5,6 +5,7 @@
 #include "http/server.h"
 #include "sim/botapi.h"
 #include "sim/control.h"
+#include "sim/dc.h"
 #include "sim/webhook.h"
 #include "sim/world.h"
 
@@ -16,6 +17,7 @@
 
 static const char usage[] =
     "usage: tgsim [--listen HOST:PORT] [--rate-limit N] [--latency-ms MS] [--seed N]\n"
+    "             [--dc-ports P1,P2,... --rsa-pem PATH]\n"
     "\n"
     "A stateful Telegram simulator: the Bot API on /bot<token>/<method> and a control API\n"
     "on /control/ (see docs/tgsim.md), both on one HTTP port.\n"
@@ -26,9 +28,13 @@ static const char usage[] =
     "                      getUpdates is exempt); 0 = unlimited (default)\n"
     "  --latency-ms MS     delay added to every Bot API call, not to getUpdates' wait (default 0)\n"
     "  --seed N            seed for generated ids and tokens (default 1)\n"
+    "  --dc-ports P1,P2,.. start MTProto data centres 1..N on 127.0.0.1 at these ports (0 = a\n"
+    "                      free port each; at most 5); default: none\n"
+    "  --rsa-pem PATH      where to write the DCs' RSA public key (PEM); required with --dc-ports\n"
     "  --help              show this help\n"
     "\n"
-    "On start tgsim prints one line to stderr: \"tgsim: listening on http://HOST:PORT\".\n"
+    "On start tgsim prints one line to stderr: \"tgsim: listening on http://HOST:PORT\",\n"
+    "then one per data centre: \"tgsim: dc N listening on 127.0.0.1:PORT\".\n"
     "SIGINT or SIGTERM stops it.\n";
 
 struct options {
@@ -37,7 +43,25 @@ struct options {
     double rate_limit;
     unsigned latency_ms;
     uint64_t seed;
+    uint16_t dc_ports[DC_MAX];
+    int ndcs;
+    const char *rsa_pem;
 };
+
+static bool parse_ports(const char *s, struct options *o)
+{
+    o->ndcs = 0;
+    for (const char *p = s;; p++) {
+        char *end;
+        errno = 0;
+        long v = strtol(p, &end, 10);
+        if (errno || end == p || v < 0 || v > 65535 || o->ndcs == DC_MAX) return false;
+        o->dc_ports[o->ndcs++] = (uint16_t)v;
+        if (*end == 0) return true;
+        if (*end != ',') return false;
+        p = end;
+    }
+}
 
 static bool parse_listen(const char *s, struct options *o)
 {
@@ -96,6 +120,11 @@ static int parse_args(int argc, char **argv, struct options *o)
         } else if (strcmp(a, "--latency-ms") == 0) {
             ok = v && parse_number(v, 0, 60000, &d) && d == (double)(unsigned)d;
             if (ok) o->latency_ms = (unsigned)d;
+        } else if (strcmp(a, "--dc-ports") == 0) {
+            ok = v && parse_ports(v, o);
+        } else if (strcmp(a, "--rsa-pem") == 0) {
+            ok = v && *v;
+            o->rsa_pem = v;
         } else if (strcmp(a, "--seed") == 0) {
             char *end;
             errno = 0;
@@ -111,6 +140,10 @@ static int parse_args(int argc, char **argv, struct options *o)
             return 2;
         }
         i++;
+    }
+    if (o->ndcs && !o->rsa_pem) {
+        fprintf(stderr, "tgsim: --dc-ports needs --rsa-pem PATH (try --help)\n");
+        return 2;
     }
     return 0;
 }
@@ -185,12 +218,23 @@ int main(int argc, char **argv)
     bool v6 = strchr(o.host, ':') != NULL;
     fprintf(stderr, "tgsim: listening on http://%s%s%s:%u\n", v6 ? "[" : "", o.host, v6 ? "]" : "",
             http_server_port(srv));
+    struct dcs *dcs = NULL;
+    if (o.ndcs) {
+        if (dc_start(w, o.rsa_pem, o.dc_ports, o.ndcs, &dcs, &err) != DM_OK) {
+            fprintf(stderr, "tgsim: %s\n", err.msg);
+            http_server_stop(srv);
+            world_free(w);
+            return 1;
+        }
+        for (int i = 1; i <= o.ndcs; i++) fprintf(stderr, "tgsim: dc %d listening on 127.0.0.1:%u\n", i, dc_port(dcs, i));
+    }
     fflush(stderr);
 
     int sig;
     while (sigwait(&stop_set, &sig) != 0) {
     }
     world_stop(w);        /* long polls answer, delivery threads finish */
+    dc_stop(dcs);          /* closes MTProto connections */
     http_server_stop(srv); /* waits for running handlers */
     webhook_join_all(w);
     world_free(w);

@@ -14,6 +14,17 @@ const char *sim_err_botapi(sim_err e)
     return (size_t)e < DM_ARRAY_LEN(sim_err_strings) ? sim_err_strings[e] : "unknown error";
 }
 
+static const char *const sim_err_rpc_names[] = {
+#define SIM_ERR_RPC(name, botapi, rpc) rpc,
+    SIM_ERR_MAP(SIM_ERR_RPC)
+#undef SIM_ERR_RPC
+};
+
+const char *sim_err_rpc(sim_err e)
+{
+    return (size_t)e < DM_ARRAY_LEN(sim_err_rpc_names) ? sim_err_rpc_names[e] : "INTERNAL_SERVER_ERROR";
+}
+
 static const char *const status_names[] = {"pending", "approved", "declined"};
 
 const char *jr_status_name(enum jr_status s)
@@ -102,6 +113,12 @@ void world_free(struct world *w)
     free(w->channels);
     for (size_t i = 0; i < w->njrs; i++) free(w->jrs[i].invite_link);
     free(w->jrs);
+    for (size_t i = 0; i < w->naccounts; i++) {
+        free(w->accounts[i]->password);
+        free(w->accounts[i]);
+    }
+    free(w->accounts);
+    json_decref(w->dcs);
     pthread_mutex_destroy(&w->lock);
     free(w);
 }
@@ -681,4 +698,80 @@ void world_stat_call(struct world *w, const char *method)
     if (w->nstats >= SIM_MAX_STATS) return;
     dm_strlcpy(w->stats[w->nstats].method, method, sizeof w->stats[0].method);
     w->stats[w->nstats++].calls = 1;
+}
+
+/* --- accounts --------------------------------------------------------------------------- */
+
+bool world_phone_normalize(const char *phone, char out[SIM_PHONE_MAX + 1])
+{
+    size_t n = 0;
+    for (const char *p = phone; *p; p++) {
+        if (*p == ' ' || (*p == '+' && p == phone)) continue;
+        if (*p < '0' || *p > '9' || n == SIM_PHONE_MAX) return false;
+        out[n++] = *p;
+    }
+    out[n] = 0;
+    return n >= 5;
+}
+
+struct sim_account *world_account_by_phone(struct world *w, const char *phone)
+{
+    char norm[SIM_PHONE_MAX + 1];
+    if (!world_phone_normalize(phone, norm)) return NULL;
+    for (size_t i = 0; i < w->naccounts; i++)
+        if (strcmp(w->accounts[i]->phone, norm) == 0) return w->accounts[i];
+    return NULL;
+}
+
+struct sim_account *world_account(struct world *w, int64_t user_id)
+{
+    for (size_t i = 0; i < w->naccounts; i++)
+        if (w->accounts[i]->user_id == user_id) return w->accounts[i];
+    return NULL;
+}
+
+dm_err world_account_add(struct world *w, int64_t user_id, const char *first_name, const char *last_name,
+                         const char *username, const char *phone, int dc, const char *password,
+                         struct sim_account **out, struct dm_error *err)
+{
+    char norm[SIM_PHONE_MAX + 1];
+    if (!world_phone_normalize(phone, norm)) return dm_fail(err, DM_EINVAL, "phone must be 5 to 20 digits");
+    if (world_account_by_phone(w, norm)) return dm_fail(err, DM_EINVAL, "phone %s already has an account", norm);
+    if (dc < 1 || dc > 5) return dm_fail(err, DM_EINVAL, "dc must be 1 to 5");
+    if (password && (!*password || strlen(password) > 256))
+        return dm_fail(err, DM_EINVAL, "password must be 1 to 256 bytes");
+    if (w->naccounts >= SIM_MAX_ACCOUNTS) return dm_fail(err, DM_ETOOBIG, "too many accounts");
+    if (user_id) {
+        const struct sim_user *u = world_user(w, user_id);
+        if (!u || u->is_bot) return dm_fail(err, DM_EINVAL, "user %" PRId64 " does not exist", user_id);
+        if (world_account(w, user_id)) return dm_fail(err, DM_EINVAL, "user %" PRId64 " already has an account", user_id);
+    }
+    struct sim_account *a = calloc(1, sizeof *a);
+    struct sim_account **grown = realloc(w->accounts, (w->naccounts + 1) * sizeof *grown);
+    if (!a || !grown || (password && !(a->password = strdup(password)))) {
+        if (grown) w->accounts = grown;
+        free(a);
+        return dm_fail(err, DM_ENOMEM, "out of memory");
+    }
+    w->accounts = grown;
+    dm_err rc = user_id ? DM_OK : world_user_add(w, first_name, last_name, username, NULL, &user_id, err);
+    if (rc) {
+        free(a->password);
+        free(a);
+        return rc;
+    }
+    a->user_id = user_id;
+    dm_strlcpy(a->phone, norm, sizeof a->phone);
+    a->dc = dc;
+    for (size_t i = 0; i < sizeof a->srp_salt1; i += 8) {
+        uint64_t r = world_rand(w);
+        memcpy(a->srp_salt1 + i, &r, 8);
+    }
+    for (size_t i = 0; i < sizeof a->srp_salt2; i += 8) {
+        uint64_t r = world_rand(w);
+        memcpy(a->srp_salt2 + i, &r, 8);
+    }
+    w->accounts[w->naccounts++] = a;
+    *out = a;
+    return DM_OK;
 }

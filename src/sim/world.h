@@ -41,6 +41,8 @@ typedef enum {
 
 /* "chat not found", "HIDE_REQUESTER_MISSING", ...; never NULL. */
 const char *sim_err_botapi(sim_err e);
+/* "CHANNEL_INVALID", "HIDE_REQUESTER_MISSING", ... (the MTProto rpc_error name); never NULL. */
+const char *sim_err_rpc(sim_err e);
 
 /* Hard caps: control requests past them fail with DM_ETOOBIG. */
 #define SIM_MAX_USERS 20000000u
@@ -159,6 +161,31 @@ struct sim_stat {
     uint64_t calls;
 };
 
+/* A user account that logs in over MTProto (tgsim's data centres): a user with a phone. */
+#define SIM_MAX_ACCOUNTS 100000u
+#define SIM_PHONE_MAX 20
+struct sim_account {
+    int64_t user_id;
+    char phone[SIM_PHONE_MAX + 1]; /* digits only, unique */
+    int dc;                        /* home DC: sendCode elsewhere answers PHONE_MIGRATE_<dc> */
+    char *password;                /* the 2FA password, NULL when none; never logged */
+    uint8_t srp_salt1[40], srp_salt2[16];
+    /* the last login code sent (auth.sendCode); code[0] == 0 when none */
+    char code[8];
+    char code_hash[33];
+    int64_t code_sent_at;
+    bool code_used;
+    /* flood control: at most flood_limit calls per minute (0 = no limit), and injected waits */
+    unsigned flood_limit;
+    double flood_window_start;
+    unsigned flood_calls;
+    unsigned flood_inject_count;
+    int flood_inject_seconds;
+    /* revocation: keys bound under an older epoch answer revoke_error once, then are unbound */
+    uint32_t auth_epoch;
+    char revoke_error[32];
+};
+
 struct world {
     pthread_mutex_t lock;
     bool stopping;
@@ -181,6 +208,10 @@ struct world {
 
     struct sim_join_request *jrs;
     size_t njrs, jrs_alloc;
+
+    struct sim_account **accounts;
+    size_t naccounts;
+    json_t *dcs; /* owned: the data centres' table for GET /control/dcs, NULL when none run */
 
     struct sim_fault faults[SIM_MAX_FAULTS];
     size_t nfaults;
@@ -251,6 +282,18 @@ struct sim_join_request *world_jr_latest(struct world *w, const struct sim_chann
  * approving: SIM_ALREADY_PARTICIPANT (the request stays pending). */
 sim_err world_jr_decide(struct world *w, int64_t chat_id, int64_t user_id, bool approve,
                         int64_t actor_id);
+
+/* Accounts. phone: 5..20 digits (a leading '+' is dropped), unique; dc 1..5; password NULL for
+ * none (1..256 bytes). Creates the user (as world_user_add) unless user_id names an existing user
+ * without an account. */
+dm_err world_account_add(struct world *w, int64_t user_id, const char *first_name, const char *last_name,
+                         const char *username, const char *phone, int dc, const char *password,
+                         struct sim_account **out, struct dm_error *err);
+/* By phone ('+' and spaces ignored) or by user id; NULL when none. */
+struct sim_account *world_account_by_phone(struct world *w, const char *phone);
+struct sim_account *world_account(struct world *w, int64_t user_id);
+/* Normalizes a phone number into out (digits only); false when it is not 5..20 digits. */
+bool world_phone_normalize(const char *phone, char out[SIM_PHONE_MAX + 1]);
 
 /* Update queues. Drops the bot's updates with id < offset; a negative offset keeps only the
  * last -offset updates; 0 drops nothing. */

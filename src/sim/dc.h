@@ -1,0 +1,75 @@
+/* dc.h: tgsim's MTProto data centres (server side of MTProto 2.0 over TCP on loopback).
+ *
+ * dc_start() generates an RSA-2048 key pair, writes the public key (PEM) to a file, and listens
+ * on one port per DC (1..n). Each connection gets a thread: transport detection (abridged,
+ * intermediate, full), the handshake (req_pq / req_pq_multi, req_DH_params with RSA_PAD or the
+ * legacy padding, set_client_DH_params), then encrypted messages: msg_key and auth_key_id checks,
+ * salts, sessions, msg_id / seqno checks, containers, gzip, acks, pings, and RPC calls answered
+ * by dc_rpc_call() in the layer the client announced with invokeWithLayer.
+ *
+ * Auth keys live in struct dcs and, like everything the calls touch, are guarded by the world
+ * lock. Documented for users in docs/tgsim.md ("MTProto data centres"). */
+#ifndef DM_SIM_DC_H
+#define DM_SIM_DC_H
+
+#include "core/common.h"
+#include "sim/world.h"
+
+#include <jansson.h>
+
+#define DC_MAX 5
+#define DC_MAX_KEYS 100000u
+#define DC_MAX_SESSIONS 32 /* remembered per key for new_session_created */
+
+struct dc_conn;
+
+/* An auth key made by a handshake on a DC, and what it is authorized as. */
+struct dc_key {
+    uint8_t key[256];
+    uint64_t id;
+    int dc;
+    int64_t salt;
+    int64_t user_id;       /* 0 while not logged in */
+    uint32_t epoch;        /* the account's auth_epoch when it was bound */
+    bool duplicated;       /* used by two connections at once while authorized: dead */
+    int64_t pending_user;  /* signed in with a code, waiting for the 2FA password */
+    int64_t srp_id;        /* the last account.getPassword's srp_id (0: none) */
+    uint8_t srp_b[256], srp_B[256];
+    struct dc_conn *owner; /* the connection using it now, NULL when none */
+    int64_t sessions[DC_MAX_SESSIONS];
+    unsigned nsessions;
+};
+
+struct dcs;
+
+/* Starts n DCs (1..n) on 127.0.0.1 ports[i] (0 = a free port) and writes the public key to
+ * pem_path. The DC table is put into w->dcs for the control API. */
+dm_err dc_start(struct world *w, const char *pem_path, const uint16_t *ports, int n, struct dcs **out,
+                struct dm_error *e);
+uint16_t dc_port(const struct dcs *d, int dc);
+/* Closes every connection and frees everything. */
+void dc_stop(struct dcs *d);
+
+/* ---- between dc_server.c and dc_rpc.c ---- */
+
+/* One RPC call (invokeWithLayer / initConnection already unwrapped), with the world lock held.
+ * Returns the answer as a JSON tree: a result by constructor name, or an rpc_error. */
+struct dc_call {
+    struct world *w;
+    struct dcs *d;
+    struct dc_key *key;
+    int dc;
+    const json_t *q;
+};
+json_t *dc_rpc_call(struct dc_call *c);
+/* {"_":"rpc_error","error_code":code,"error_message":...} */
+json_t *dc_rpc_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The well-known 2048-bit prime and g = 3, used for the handshake and for SRP. */
+extern const uint8_t dc_prime[256];
+#define DC_G 3
+/* Random bytes (OpenSSL). */
+void dc_random(void *p, size_t n);
+/* The DC table entry for dc (1-based) of the running set. */
+int dc_count(const struct dcs *d);
+
+#endif

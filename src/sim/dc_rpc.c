@@ -1,0 +1,638 @@
+/* dc_rpc.c: the methods tgsim's data centres answer (see dc.h), on the shared world. */
+#include "core/common.h"
+#include "sim/dc.h"
+
+#include "mtproto/crypto.h"
+#include "mtproto/tl_codec.h"
+
+#include <openssl/bn.h>
+#include <openssl/crypto.h>
+
+#define CODE_TTL 300          /* seconds a login code stays valid */
+#define CHANNEL_ID_BASE 1000000000000LL
+#define IMPORTERS_MAX 100
+
+json_t *dc_rpc_error(int code, const char *fmt, ...)
+{
+    char msg[128];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return json_pack("{s:s,s:i,s:s}", "_", "rpc_error", "error_code", code, "error_message", msg);
+}
+
+/* access_hash values: fixed functions of the id (clients only echo them back). */
+static int64_t access_hash(int64_t id)
+{
+    return (int64_t)(((uint64_t)id * 0x9e3779b97f4a7c15u) ^ 0x5bd1e9955bd1e995u);
+}
+
+static int64_t mt_channel_id(const struct sim_channel *ch)
+{
+    return -ch->id - CHANNEL_ID_BASE;
+}
+
+static json_t *user_json(struct world *w, const struct sim_user *u, int64_t self)
+{
+    json_t *o = json_pack("{s:s,s:I,s:I,s:s}", "_", "user", "id", (json_int_t)u->id, "access_hash",
+                          (json_int_t)access_hash(u->id), "first_name", u->first_name);
+    if (u->last_name) json_object_set_new(o, "last_name", json_string(u->last_name));
+    if (u->username) json_object_set_new(o, "username", json_string(u->username));
+    if (u->id == self) {
+        json_object_set_new(o, "self", json_true());
+        const struct sim_account *a = world_account(w, u->id);
+        if (a) json_object_set_new(o, "phone", json_string(a->phone));
+    }
+    if (u->is_bot) {
+        json_object_set_new(o, "bot", json_true());
+        json_object_set_new(o, "bot_info_version", json_integer(1));
+    }
+    return o;
+}
+
+static json_t *admin_rights(const struct sim_admin *a)
+{
+    json_t *r = json_pack("{s:s}", "_", "chatAdminRights");
+    if (a->can_invite_users) json_object_set_new(r, "invite_users", json_true());
+    return r;
+}
+
+static json_t *channel_json(const struct sim_channel *ch, int64_t self)
+{
+    json_t *o = json_pack("{s:s,s:b,s:I,s:I,s:s,s:{s:s},s:i}", "_", "channel", "broadcast", 1, "id",
+                          (json_int_t)mt_channel_id(ch), "access_hash", (json_int_t)access_hash(ch->id), "title",
+                          ch->title, "photo", "_", "chatPhotoEmpty", "date", 0);
+    if (ch->username) json_object_set_new(o, "username", json_string(ch->username));
+    const struct sim_admin *a = world_channel_admin(ch, self);
+    if (a) json_object_set_new(o, "admin_rights", admin_rights(a));
+    if (!a && !world_is_member(ch, self)) json_object_set_new(o, "left", json_true());
+    json_object_set_new(o, "participants_count", json_integer((json_int_t)ch->members.len));
+    return o;
+}
+
+/* ---- inputs ---- */
+
+static const char *ctor(const json_t *o)
+{
+    const char *s = json_string_value(json_object_get(o, "_"));
+    return s ? s : "";
+}
+
+static int64_t jlong(const json_t *o, const char *k)
+{
+    int64_t v = 0;
+    return tl_get_long(o, k, &v, NULL) ? 0 : v;
+}
+
+/* An InputChannel or InputPeer naming a channel; NULL after setting *err. */
+static struct sim_channel *input_channel(struct dc_call *c, const json_t *in, json_t **err)
+{
+    const char *n = ctor(in);
+    struct sim_channel *ch = NULL;
+    if (!strcmp(n, "inputChannel") || !strcmp(n, "inputPeerChannel")) {
+        int64_t id = jlong(in, "channel_id");
+        ch = world_channel(c->w, -id - CHANNEL_ID_BASE);
+        if (ch && jlong(in, "access_hash") != access_hash(ch->id)) ch = NULL;
+    }
+    if (!ch) *err = dc_rpc_error(400, "CHANNEL_INVALID");
+    return ch;
+}
+
+/* An InputUser or InputPeer naming a user; 0 after setting *err. */
+static int64_t input_user(struct dc_call *c, const json_t *in, json_t **err)
+{
+    const char *n = ctor(in);
+    if (!strcmp(n, "inputUserSelf") || !strcmp(n, "inputPeerSelf")) return c->key->user_id;
+    if (!strcmp(n, "inputUser") || !strcmp(n, "inputPeerUser")) {
+        int64_t id = jlong(in, "user_id");
+        if (world_user(c->w, id) && jlong(in, "access_hash") == access_hash(id)) return id;
+    }
+    *err = dc_rpc_error(400, "USER_ID_INVALID");
+    return 0;
+}
+
+/* ---- authorization and flood control ---- */
+
+static json_t *flood_check(struct dc_call *c, struct sim_account *a)
+{
+    if (!a) return NULL;
+    if (a->flood_inject_count) {
+        a->flood_inject_count--;
+        return dc_rpc_error(420, "FLOOD_WAIT_%d", a->flood_inject_seconds);
+    }
+    if (!a->flood_limit) return NULL;
+    double now = world_mono();
+    if (now - a->flood_window_start >= 60) {
+        a->flood_window_start = now;
+        a->flood_calls = 0;
+    }
+    if (++a->flood_calls <= a->flood_limit) return NULL;
+    int wait = (int)(a->flood_window_start + 60 - now) + 1;
+    (void)c;
+    return dc_rpc_error(420, "FLOOD_WAIT_%d", wait < 1 ? 1 : wait);
+}
+
+/* NULL when the key is logged in (and not flooded), else the error to answer. */
+static json_t *need_auth(struct dc_call *c)
+{
+    struct dc_key *k = c->key;
+    if (k->duplicated) return dc_rpc_error(406, "AUTH_KEY_DUPLICATED");
+    if (!k->user_id) return dc_rpc_error(401, "AUTH_KEY_UNREGISTERED");
+    struct sim_account *a = world_account(c->w, k->user_id);
+    if (a && k->epoch != a->auth_epoch) {
+        k->user_id = 0;
+        return dc_rpc_error(401, "%s", a->revoke_error[0] ? a->revoke_error : "AUTH_KEY_UNREGISTERED");
+    }
+    return flood_check(c, a);
+}
+
+static json_t *authorization(struct dc_call *c, int64_t user_id)
+{
+    struct dc_key *k = c->key;
+    struct sim_account *a = world_account(c->w, user_id);
+    k->user_id = user_id;
+    k->epoch = a ? a->auth_epoch : 0;
+    k->pending_user = 0;
+    k->srp_id = 0;
+    return json_pack("{s:s,s:o}", "_", "auth.authorization", "user", user_json(c->w, world_user(c->w, user_id), user_id));
+}
+
+/* The account of a sendCode / signIn, or NULL after setting *err (unknown phone, other DC). */
+static struct sim_account *login_account(struct dc_call *c, json_t **err)
+{
+    const char *phone = json_string_value(json_object_get(c->q, "phone_number"));
+    struct sim_account *a = phone ? world_account_by_phone(c->w, phone) : NULL;
+    if (!a) *err = dc_rpc_error(400, "PHONE_NUMBER_INVALID");
+    else if (a->dc != c->dc) *err = dc_rpc_error(303, "PHONE_MIGRATE_%d", a->dc);
+    else if ((*err = flood_check(c, a)) != NULL) a = NULL;
+    return *err ? NULL : a;
+}
+
+static json_t *m_send_code(struct dc_call *c)
+{
+    json_t *err = NULL;
+    struct sim_account *a = login_account(c, &err);
+    if (!a) return err;
+    uint8_t r[16];
+    dc_random(r, sizeof r);
+    snprintf(a->code, sizeof a->code, "%05u", (unsigned)(tl_read_u32(r) % 100000));
+    for (int i = 0; i < 16; i++) snprintf(a->code_hash + 2 * i, 3, "%02x", r[i]);
+    a->code_sent_at = world_now();
+    a->code_used = false;
+    return json_pack("{s:s,s:{s:s,s:i},s:s,s:i}", "_", "auth.sentCode", "type", "_", "auth.sentCodeTypeApp", "length", 5,
+                     "phone_code_hash", a->code_hash, "timeout", CODE_TTL);
+}
+
+static json_t *m_sign_in(struct dc_call *c)
+{
+    json_t *err = NULL;
+    struct sim_account *a = login_account(c, &err);
+    if (!a) return err;
+    const char *hash = json_string_value(json_object_get(c->q, "phone_code_hash"));
+    const char *code = json_string_value(json_object_get(c->q, "phone_code"));
+    if (!code || !*code) return dc_rpc_error(400, "PHONE_CODE_EMPTY");
+    if (!a->code[0] || !hash || strcmp(hash, a->code_hash)) return dc_rpc_error(400, "PHONE_CODE_HASH_INVALID");
+    if (a->code_used || world_now() - a->code_sent_at > CODE_TTL) return dc_rpc_error(400, "PHONE_CODE_EXPIRED");
+    if (strcmp(code, a->code)) return dc_rpc_error(400, "PHONE_CODE_INVALID");
+    a->code_used = true;
+    if (a->password) {
+        c->key->pending_user = a->user_id;
+        return dc_rpc_error(401, "SESSION_PASSWORD_NEEDED");
+    }
+    return authorization(c, a->user_id);
+}
+
+/* ---- SRP, server side (core.telegram.org/api/srp) ---- */
+
+static void sha256(uint8_t out[32], const void *a, size_t an, const void *b, size_t bn)
+{
+    crypto_sha256(out, (struct crypto_part[]){{a, an}, {b, bn}}, b ? 2 : 1);
+}
+
+static bool bn_out(const BIGNUM *v, uint8_t out[256])
+{
+    return BN_bn2binpad(v, out, 256) == 256;
+}
+
+/* v = g^x mod p for the account's password. */
+static bool srp_verifier(const struct sim_account *a, BIGNUM *v, BN_CTX *ctx)
+{
+    uint8_t x[32];
+    crypto_srp_password_hash(a->password, a->srp_salt1, sizeof a->srp_salt1, a->srp_salt2, sizeof a->srp_salt2, x);
+    BIGNUM *bx = BN_bin2bn(x, 32, NULL), *p = BN_bin2bn(dc_prime, 256, NULL), *g = BN_new();
+    bool ok = bx && p && g && BN_set_word(g, DC_G) && BN_mod_exp(v, g, bx, p, ctx);
+    OPENSSL_cleanse(x, sizeof x);
+    BN_clear_free(bx);
+    BN_free(p);
+    BN_free(g);
+    return ok;
+}
+
+static json_t *kdf_algo(const struct sim_account *a)
+{
+    return json_pack("{s:s,s:o,s:o,s:i,s:o}", "_", "passwordKdfAlgoSHA256SHA256PBKDF2HMACSHA512iter100000SHA256ModPow",
+                     "salt1", tl_hex(a->srp_salt1, sizeof a->srp_salt1), "salt2",
+                     tl_hex(a->srp_salt2, sizeof a->srp_salt2), "g", DC_G, "p", tl_hex(dc_prime, 256));
+}
+
+static json_t *m_get_password(struct dc_call *c)
+{
+    struct dc_key *k = c->key;
+    int64_t who = k->user_id ? k->user_id : k->pending_user;
+    if (!who) return dc_rpc_error(401, "AUTH_KEY_UNREGISTERED");
+    struct sim_account *a = world_account(c->w, who);
+    uint8_t secure_random[32];
+    dc_random(secure_random, sizeof secure_random);
+    json_t *o = json_pack("{s:s,s:o,s:{s:s,s:o},s:o}", "_", "account.password", "new_algo",
+                          a ? kdf_algo(a) : json_pack("{s:s}", "_", "passwordKdfAlgoUnknown"), "new_secure_algo", "_",
+                          "securePasswordKdfAlgoSHA512", "salt", tl_hex(secure_random, 8), "secure_random",
+                          tl_hex(secure_random, sizeof secure_random));
+    if (!a || !a->password) return o;
+    /* B = k v + g^b mod p, k = H(p | g) */
+    BN_CTX *ctx = BN_CTX_new();
+    BIGNUM *v = BN_new(), *p = BN_bin2bn(dc_prime, 256, NULL), *g = BN_new(), *b = BN_new(), *gb = BN_new(),
+           *kk = NULL, *B = BN_new();
+    uint8_t g256[256] = {0}, kh[32];
+    g256[255] = DC_G;
+    sha256(kh, dc_prime, 256, g256, 256);
+    dc_random(k->srp_b, 256);
+    bool ok = ctx && v && p && g && b && gb && B && srp_verifier(a, v, ctx) && BN_set_word(g, DC_G) &&
+              BN_bin2bn(k->srp_b, 256, b) && BN_mod_exp(gb, g, b, p, ctx) && (kk = BN_bin2bn(kh, 32, NULL)) &&
+              BN_mod_mul(B, kk, v, p, ctx) && BN_mod_add(B, B, gb, p, ctx) && bn_out(B, k->srp_B);
+    BN_CTX_free(ctx);
+    BN_clear_free(v);
+    BN_free(p);
+    BN_free(g);
+    BN_clear_free(b);
+    BN_clear_free(gb);
+    BN_free(kk);
+    BN_free(B);
+    if (!ok) {
+        json_decref(o);
+        return dc_rpc_error(500, "INTERNAL_SERVER_ERROR");
+    }
+    do dc_random(&k->srp_id, sizeof k->srp_id);
+    while (!k->srp_id);
+    json_object_set_new(o, "has_password", json_true());
+    json_object_set_new(o, "current_algo", kdf_algo(a));
+    json_object_set_new(o, "srp_B", tl_hex(k->srp_B, 256));
+    json_object_set_new(o, "srp_id", json_integer(k->srp_id));
+    return o;
+}
+
+static json_t *m_check_password(struct dc_call *c)
+{
+    struct dc_key *k = c->key;
+    int64_t who = k->pending_user ? k->pending_user : k->user_id;
+    struct sim_account *a = who ? world_account(c->w, who) : NULL;
+    if (!a || !a->password) return dc_rpc_error(400, "PASSWORD_HASH_INVALID");
+    const json_t *in = json_object_get(c->q, "password");
+    uint8_t A[256] = {0}, M1[32], want[32];
+    size_t al = 0, ml = 0;
+    if (!tl_is(in, "inputCheckPasswordSRP") || !k->srp_id || jlong(in, "srp_id") != k->srp_id)
+        return dc_rpc_error(400, "SRP_ID_INVALID");
+    if (tl_get_bytes(in, "A", A, 256, &al, NULL) || al == 0 || tl_get_bytes(in, "M1", M1, 32, &ml, NULL) || ml != 32)
+        return dc_rpc_error(400, "SRP_PASSWORD_CHANGED");
+    memmove(A + 256 - al, A, al);
+    memset(A, 0, 256 - al);
+    k->srp_id = 0; /* one try per getPassword, as Telegram */
+    /* u = H(A | B); S = (A v^u)^b mod p; K = H(S); M1 = H(H(p) ^ H(g) | H(s1) | H(s2) | A | B | K) */
+    uint8_t uh[32], S[256], K[32], hp[32], hg[32], hs1[32], hs2[32], g256[256] = {0};
+    g256[255] = DC_G;
+    sha256(uh, A, 256, k->srp_B, 256);
+    BN_CTX *ctx = BN_CTX_new();
+    BIGNUM *v = BN_new(), *p = BN_bin2bn(dc_prime, 256, NULL), *bA = BN_bin2bn(A, 256, NULL),
+           *u = BN_bin2bn(uh, 32, NULL), *b = BN_bin2bn(k->srp_b, 256, NULL), *t = BN_new(), *s = BN_new();
+    bool ok = ctx && v && p && bA && u && b && t && s && !BN_is_zero(bA) && BN_cmp(bA, p) < 0 &&
+              srp_verifier(a, v, ctx) && BN_mod_exp(t, v, u, p, ctx) && BN_mod_mul(t, bA, t, p, ctx) &&
+              BN_mod_exp(s, t, b, p, ctx) && bn_out(s, S);
+    BN_CTX_free(ctx);
+    BN_clear_free(v);
+    BN_free(p);
+    BN_free(bA);
+    BN_free(u);
+    BN_clear_free(b);
+    BN_clear_free(t);
+    BN_clear_free(s);
+    if (!ok) return dc_rpc_error(400, "PASSWORD_HASH_INVALID");
+    sha256(K, S, 256, NULL, 0);
+    sha256(hp, dc_prime, 256, NULL, 0);
+    sha256(hg, g256, 256, NULL, 0);
+    for (int i = 0; i < 32; i++) hp[i] ^= hg[i];
+    sha256(hs1, a->srp_salt1, sizeof a->srp_salt1, NULL, 0);
+    sha256(hs2, a->srp_salt2, sizeof a->srp_salt2, NULL, 0);
+    crypto_sha256(want, (struct crypto_part[]){{hp, 32}, {hs1, 32}, {hs2, 32}, {A, 256}, {k->srp_B, 256}, {K, 32}}, 6);
+    OPENSSL_cleanse(S, sizeof S);
+    OPENSSL_cleanse(K, sizeof K);
+    if (CRYPTO_memcmp(want, M1, 32)) return dc_rpc_error(400, "PASSWORD_HASH_INVALID");
+    return authorization(c, a->user_id);
+}
+
+static json_t *m_import_bot(struct dc_call *c)
+{
+    const char *token = json_string_value(json_object_get(c->q, "bot_auth_token"));
+    struct sim_bot *b = token ? world_bot_by_token(c->w, token) : NULL;
+    if (!b) return dc_rpc_error(400, "ACCESS_TOKEN_INVALID");
+    return authorization(c, b->id);
+}
+
+/* ---- methods for logged-in keys ---- */
+
+static json_t *m_log_out(struct dc_call *c)
+{
+    c->key->user_id = 0;
+    return json_pack("{s:s}", "_", "auth.loggedOut");
+}
+
+static json_t *m_get_users(struct dc_call *c)
+{
+    json_t *out = json_array(), *in = json_object_get(c->q, "id"), *v;
+    size_t i;
+    json_array_foreach(in, i, v) {
+        json_t *err = NULL;
+        int64_t id = input_user(c, v, &err);
+        if (id) json_array_append_new(out, user_json(c->w, world_user(c->w, id), c->key->user_id));
+        json_decref(err);
+    }
+    return out;
+}
+
+static const struct sim_user *user_by_username(struct world *w, const char *name)
+{
+    for (size_t i = 0; i < w->nusers; i++)
+        if (w->users[i].username && !strcasecmp(w->users[i].username, name)) return &w->users[i];
+    return NULL;
+}
+
+static json_t *m_resolve_username(struct dc_call *c)
+{
+    const char *name = json_string_value(json_object_get(c->q, "username"));
+    if (name && *name == '@') name++;
+    struct sim_channel *ch = name ? world_channel_by_username(c->w, name) : NULL;
+    int64_t self = c->key->user_id;
+    if (ch)
+        return json_pack("{s:s,s:{s:s,s:I},s:[o],s:[]}", "_", "contacts.resolvedPeer", "peer", "_", "peerChannel",
+                         "channel_id", (json_int_t)mt_channel_id(ch), "chats", channel_json(ch, self), "users");
+    const struct sim_user *u = name ? user_by_username(c->w, name) : NULL;
+    if (u)
+        return json_pack("{s:s,s:{s:s,s:I},s:[],s:[o]}", "_", "contacts.resolvedPeer", "peer", "_", "peerUser",
+                         "user_id", (json_int_t)u->id, "chats", "users", user_json(c->w, u, self));
+    return dc_rpc_error(400, "USERNAME_NOT_OCCUPIED");
+}
+
+static json_t *m_get_channels(struct dc_call *c)
+{
+    json_t *chats = json_array(), *in = json_object_get(c->q, "id"), *v, *err = NULL;
+    size_t i;
+    json_array_foreach(in, i, v) {
+        struct sim_channel *ch = input_channel(c, v, &err);
+        if (!ch) {
+            json_decref(chats);
+            return err;
+        }
+        json_array_append_new(chats, channel_json(ch, c->key->user_id));
+    }
+    return json_pack("{s:s,s:o}", "_", "messages.chats", "chats", chats);
+}
+
+static size_t pending_count(struct world *w, const struct sim_channel *ch)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < w->njrs; i++) n += w->jrs[i].chat_id == ch->id && w->jrs[i].status == JR_PENDING;
+    return n;
+}
+
+static json_t *m_get_full_channel(struct dc_call *c)
+{
+    json_t *err = NULL;
+    struct sim_channel *ch = input_channel(c, json_object_get(c->q, "channel"), &err);
+    if (!ch) return err;
+    int64_t self = c->key->user_id;
+    json_t *full = json_pack("{s:s,s:I,s:s,s:i,s:i,s:{s:s,s:i},s:{s:s},s:[],s:i}", "_", "channelFull", "id",
+                             (json_int_t)mt_channel_id(ch), "about", "", "participants_count", (int)ch->members.len,
+                             "admins_count", (int)ch->nadmins, "chat_photo", "_", "photoEmpty", "id", 0,
+                             "notify_settings", "_", "peerNotifySettings", "bot_info", "pts", 1);
+    const struct sim_admin *adm = world_channel_admin(ch, self);
+    if (adm) {
+        json_object_set_new(full, "can_view_participants", json_true());
+        json_object_set_new(full, "requests_pending", json_integer((json_int_t)pending_count(c->w, ch)));
+        json_object_set_new(full, "recent_requesters", json_array());
+    }
+    return json_pack("{s:s,s:o,s:[o],s:[]}", "_", "messages.chatFull", "full_chat", full, "chats", channel_json(ch, self),
+                     "users");
+}
+
+static json_t *m_get_participant(struct dc_call *c)
+{
+    json_t *err = NULL;
+    struct sim_channel *ch = input_channel(c, json_object_get(c->q, "channel"), &err);
+    if (!ch) return err;
+    int64_t uid = input_user(c, json_object_get(c->q, "participant"), &err);
+    if (!uid) return err;
+    int64_t self = c->key->user_id;
+    const struct sim_admin *adm = world_channel_admin(ch, uid);
+    json_t *part;
+    if (adm) {
+        part = json_pack("{s:s,s:I,s:I,s:i,s:o}", "_", "channelParticipantAdmin", "user_id", (json_int_t)uid,
+                         "promoted_by", (json_int_t)ch->admins[0].id, "date", 0, "admin_rights", admin_rights(adm));
+        if (uid == self) {
+            json_object_set_new(part, "self", json_true());
+            json_object_set_new(part, "inviter_id", json_integer(ch->admins[0].id));
+            json_object_set_new(part, "can_edit", json_false());
+        }
+    } else if (world_is_member(ch, uid)) {
+        part = json_pack("{s:s,s:I,s:i}", "_", "channelParticipant", "user_id", (json_int_t)uid, "date", 0);
+    } else {
+        return dc_rpc_error(400, "USER_NOT_PARTICIPANT");
+    }
+    return json_pack("{s:s,s:o,s:[o],s:[o]}", "_", "channels.channelParticipant", "participant", part, "chats",
+                     channel_json(ch, self), "users", user_json(c->w, world_user(c->w, uid), self));
+}
+
+/* The channel of a join-request method, checked for the caller's can_invite_users right. */
+static struct sim_channel *jr_channel(struct dc_call *c, json_t **err)
+{
+    struct sim_channel *ch = input_channel(c, json_object_get(c->q, "peer"), err);
+    if (!ch) return NULL;
+    const struct sim_admin *a = world_channel_admin(ch, c->key->user_id);
+    if (!a || !a->can_invite_users) {
+        *err = dc_rpc_error(400, "CHAT_ADMIN_REQUIRED");
+        return NULL;
+    }
+    return ch;
+}
+
+static bool link_matches(const struct sim_join_request *jr, const char *link)
+{
+    return !link || (jr->invite_link && !strcmp(jr->invite_link, link));
+}
+
+struct pos {
+    int64_t date, user;
+    size_t index;
+};
+
+/* Newest first; equal dates by user id, highest first (the order Telegram pages in). */
+static int pos_cmp(const void *a, const void *b)
+{
+    const struct pos *x = a, *y = b;
+    if (x->date != y->date) return x->date < y->date ? 1 : -1;
+    return x->user < y->user ? 1 : x->user > y->user ? -1 : 0;
+}
+
+static bool name_matches(const struct sim_user *u, const char *q)
+{
+    if (!q || !*q) return true;
+    return (u->first_name && strcasestr(u->first_name, q)) || (u->last_name && strcasestr(u->last_name, q)) ||
+           (u->username && strcasestr(u->username, q));
+}
+
+static json_t *m_get_importers(struct dc_call *c)
+{
+    json_t *err = NULL;
+    struct sim_channel *ch = jr_channel(c, &err);
+    if (!ch) return err;
+    const json_t *q = c->q;
+    if (!json_is_true(json_object_get(q, "requested")))
+        return json_pack("{s:s,s:i,s:[],s:[]}", "_", "messages.chatInviteImporters", "count", 0, "importers", "users");
+    const char *link = json_string_value(json_object_get(q, "link"));
+    const char *search = json_string_value(json_object_get(q, "q"));
+    int64_t limit = jlong(q, "limit"), off_date = jlong(q, "offset_date"), off_user = 0;
+    if (limit <= 0 || limit > IMPORTERS_MAX) limit = limit <= 0 ? 0 : IMPORTERS_MAX;
+    const json_t *ou = json_object_get(q, "offset_user");
+    if (tl_is(ou, "inputUser")) off_user = jlong(ou, "user_id");
+    struct pos *all = NULL;
+    size_t n = 0, cap = 0;
+    for (size_t i = 0; i < c->w->njrs; i++) {
+        const struct sim_join_request *jr = &c->w->jrs[i];
+        if (jr->chat_id != ch->id || jr->status != JR_PENDING || !link_matches(jr, link)) continue;
+        if (search && !name_matches(world_user(c->w, jr->user_id), search)) continue;
+        if (n == cap) {
+            struct pos *g = realloc(all, (cap = cap ? 2 * cap : 256) * sizeof *g);
+            if (!g) {
+                free(all);
+                return dc_rpc_error(500, "INTERNAL_SERVER_ERROR");
+            }
+            all = g;
+        }
+        all[n++] = (struct pos){jr->date, jr->user_id, i};
+    }
+    if (n) qsort(all, n, sizeof *all, pos_cmp);
+    size_t start = 0;
+    if (off_date || off_user) {
+        struct pos key = {off_date, off_user, 0};
+        while (start < n && pos_cmp(&all[start], &key) <= 0) start++;
+    }
+    json_t *importers = json_array(), *users = json_array();
+    for (size_t i = start; i < n && (int64_t)(i - start) < limit; i++) {
+        const struct sim_join_request *jr = &c->w->jrs[all[i].index];
+        const struct sim_user *u = world_user(c->w, jr->user_id);
+        json_t *imp = json_pack("{s:s,s:b,s:I,s:I}", "_", "chatInviteImporter", "requested", 1, "user_id",
+                                (json_int_t)jr->user_id, "date", (json_int_t)jr->date);
+        if (u->bio) json_object_set_new(imp, "about", json_string(u->bio));
+        json_array_append_new(importers, imp);
+        json_array_append_new(users, user_json(c->w, u, c->key->user_id));
+    }
+    free(all);
+    return json_pack("{s:s,s:I,s:o,s:o}", "_", "messages.chatInviteImporters", "count", (json_int_t)n, "importers",
+                     importers, "users", users);
+}
+
+static json_t *updates(const struct sim_channel *ch, int64_t self)
+{
+    return json_pack("{s:s,s:[],s:[],s:[o],s:I,s:i}", "_", "updates", "updates", "users", "chats",
+                     channel_json(ch, self), "date", (json_int_t)world_now(), "seq", 0);
+}
+
+static json_t *m_hide_request(struct dc_call *c)
+{
+    json_t *err = NULL;
+    struct sim_channel *ch = input_channel(c, json_object_get(c->q, "peer"), &err);
+    if (!ch) return err;
+    int64_t uid = input_user(c, json_object_get(c->q, "user_id"), &err);
+    if (!uid) return err;
+    sim_err r = world_jr_decide(c->w, ch->id, uid, json_is_true(json_object_get(c->q, "approved")), c->key->user_id);
+    if (r != SIM_OK) return dc_rpc_error(400, "%s", sim_err_rpc(r));
+    return updates(ch, c->key->user_id);
+}
+
+static json_t *m_hide_all(struct dc_call *c)
+{
+    json_t *err = NULL;
+    struct sim_channel *ch = jr_channel(c, &err);
+    if (!ch) return err;
+    const char *link = json_string_value(json_object_get(c->q, "link"));
+    bool approve = json_is_true(json_object_get(c->q, "approved"));
+    for (size_t i = 0; i < c->w->njrs; i++) {
+        const struct sim_join_request *jr = &c->w->jrs[i];
+        if (jr->chat_id == ch->id && jr->status == JR_PENDING && link_matches(jr, link))
+            world_jr_decide(c->w, ch->id, jr->user_id, approve, c->key->user_id); /* members stay pending */
+    }
+    return updates(ch, c->key->user_id);
+}
+
+static json_t *m_get_config(struct dc_call *c)
+{
+    int64_t now = world_now();
+    json_t *opts = json_array();
+    for (int i = 1; i <= dc_count(c->d); i++)
+        json_array_append_new(opts, json_pack("{s:s,s:i,s:s,s:i}", "_", "dcOption", "id", i, "ip_address", "127.0.0.1",
+                                              "port", dc_port(c->d, i)));
+    return json_pack("{s:s,s:I,s:I,s:b,s:i,s:o,s:s,s:i,s:i,s:i,s:i,s:i,s:i,s:s,s:i,s:i,s:i}", "_", "config", "date",
+                     (json_int_t)now, "expires", (json_int_t)now + 3600, "test_mode", 0, "this_dc", c->dc, "dc_options",
+                     opts, "dc_txt_domain_name", "", "chat_size_max", 200, "megagroup_size_max", 200000,
+                     "forwarded_count_max", 100, "online_update_period_ms", 210000, "offline_blur_timeout_ms", 5000,
+                     "edit_time_limit", 172800, "me_url_prefix", "https://t.me/", "caption_length_max", 1024,
+                     "message_length_max", 4096, "webfile_dc_id", c->dc);
+}
+
+struct method {
+    const char *name;
+    bool auth; /* needs a logged-in key */
+    json_t *(*fn)(struct dc_call *c);
+};
+
+static json_t *m_nearest_dc(struct dc_call *c)
+{
+    return json_pack("{s:s,s:s,s:i,s:i}", "_", "nearestDc", "country", "ZZ", "this_dc", c->dc, "nearest_dc", c->dc);
+}
+
+static json_t *m_get_state(struct dc_call *c)
+{
+    (void)c;
+    return json_pack("{s:s,s:i,s:i,s:I,s:i,s:i}", "_", "updates.state", "pts", 1, "qts", 0, "date",
+                     (json_int_t)world_now(), "seq", 0, "unread_count", 0);
+}
+
+static const struct method methods[] = {
+    {"help.getConfig", false, m_get_config},
+    {"help.getNearestDc", false, m_nearest_dc},
+    {"auth.sendCode", false, m_send_code},
+    {"auth.signIn", false, m_sign_in},
+    {"account.getPassword", false, m_get_password},
+    {"auth.checkPassword", false, m_check_password},
+    {"auth.importBotAuthorization", false, m_import_bot},
+    {"auth.logOut", true, m_log_out},
+    {"users.getUsers", true, m_get_users},
+    {"contacts.resolveUsername", true, m_resolve_username},
+    {"channels.getChannels", true, m_get_channels},
+    {"channels.getFullChannel", true, m_get_full_channel},
+    {"channels.getParticipant", true, m_get_participant},
+    {"messages.getChatInviteImporters", true, m_get_importers},
+    {"messages.hideChatJoinRequest", true, m_hide_request},
+    {"messages.hideAllChatJoinRequests", true, m_hide_all},
+    {"updates.getState", true, m_get_state},
+};
+
+json_t *dc_rpc_call(struct dc_call *c)
+{
+    const char *name = ctor(c->q);
+    for (size_t i = 0; i < DM_ARRAY_LEN(methods); i++) {
+        if (strcmp(methods[i].name, name) != 0) continue;
+        json_t *err = methods[i].auth ? need_auth(c) : (c->key->duplicated ? dc_rpc_error(406, "AUTH_KEY_DUPLICATED") : NULL);
+        return err ? err : methods[i].fn(c);
+    }
+    json_t *err = need_auth(c);
+    return err ? err : dc_rpc_error(400, "INPUT_METHOD_INVALID");
+}

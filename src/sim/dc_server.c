@@ -1,0 +1,767 @@
+#include "core/common.h"
+#include "sim/dc.h"
+
+#include "core/buf.h"
+#include "mtproto/crypto.h"
+#include "mtproto/gzip.h"
+#include "mtproto/handshake.h"
+#include "mtproto/tl_codec.h"
+#include "mtproto/transport.h"
+#include "sim/dc_tl.h"
+
+#include <netinet/in.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/encoder.h>
+#include <poll.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#define MAX_PACKET (1u << 20)
+#define MSG_ID_PAST 300   /* seconds: an older client msg_id is "too low" (16) */
+#define MSG_ID_FUTURE 30  /* seconds: a newer one is "too high" (17) */
+#define IDLE_TIMEOUT 600  /* seconds without a packet before a connection is closed */
+
+const uint8_t dc_prime[256] = {
+    0xc7, 0x1c, 0xae, 0xb9, 0xc6, 0xb1, 0xc9, 0x04, 0x8e, 0x6c, 0x52, 0x2f, 0x70, 0xf1, 0x3f, 0x73, 0x98, 0x0d, 0x40,
+    0x23, 0x8e, 0x3e, 0x21, 0xc1, 0x49, 0x34, 0xd0, 0x37, 0x56, 0x3d, 0x93, 0x0f, 0x48, 0x19, 0x8a, 0x0a, 0xa7, 0xc1,
+    0x40, 0x58, 0x22, 0x94, 0x93, 0xd2, 0x25, 0x30, 0xf4, 0xdb, 0xfa, 0x33, 0x6f, 0x6e, 0x0a, 0xc9, 0x25, 0x13, 0x95,
+    0x43, 0xae, 0xd4, 0x4c, 0xce, 0x7c, 0x37, 0x20, 0xfd, 0x51, 0xf6, 0x94, 0x58, 0x70, 0x5a, 0xc6, 0x8c, 0xd4, 0xfe,
+    0x6b, 0x6b, 0x13, 0xab, 0xdc, 0x97, 0x46, 0x51, 0x29, 0x69, 0x32, 0x84, 0x54, 0xf1, 0x8f, 0xaf, 0x8c, 0x59, 0x5f,
+    0x64, 0x24, 0x77, 0xfe, 0x96, 0xbb, 0x2a, 0x94, 0x1d, 0x5b, 0xcd, 0x1d, 0x4a, 0xc8, 0xcc, 0x49, 0x88, 0x07, 0x08,
+    0xfa, 0x9b, 0x37, 0x8e, 0x3c, 0x4f, 0x3a, 0x90, 0x60, 0xbe, 0xe6, 0x7c, 0xf9, 0xa4, 0xa4, 0xa6, 0x95, 0x81, 0x10,
+    0x51, 0x90, 0x7e, 0x16, 0x27, 0x53, 0xb5, 0x6b, 0x0f, 0x6b, 0x41, 0x0d, 0xba, 0x74, 0xd8, 0xa8, 0x4b, 0x2a, 0x14,
+    0xb3, 0x14, 0x4e, 0x0e, 0xf1, 0x28, 0x47, 0x54, 0xfd, 0x17, 0xed, 0x95, 0x0d, 0x59, 0x65, 0xb4, 0xb9, 0xdd, 0x46,
+    0x58, 0x2d, 0xb1, 0x17, 0x8d, 0x16, 0x9c, 0x6b, 0xc4, 0x65, 0xb0, 0xd6, 0xff, 0x9c, 0xa3, 0x92, 0x8f, 0xef, 0x5b,
+    0x9a, 0xe4, 0xe4, 0x18, 0xfc, 0x15, 0xe8, 0x3e, 0xbe, 0xa0, 0xf8, 0x7f, 0xa9, 0xff, 0x5e, 0xed, 0x70, 0x05, 0x0d,
+    0xed, 0x28, 0x49, 0xf4, 0x7b, 0xf9, 0x59, 0xd9, 0x56, 0x85, 0x0c, 0xe9, 0x29, 0x85, 0x1f, 0x0d, 0x81, 0x15, 0xf6,
+    0x35, 0xb1, 0x05, 0xee, 0x2e, 0x4e, 0x15, 0xd0, 0x4b, 0x24, 0x54, 0xbf, 0x6f, 0x4f, 0xad, 0xf0, 0x34, 0xb1, 0x04,
+    0x03, 0x11, 0x9c, 0xd8, 0xe3, 0xb9, 0x2f, 0xcc, 0x5b,
+};
+
+/* pq = 0x17ed48941a08f981 = 0x494c553b * 0x53911073, as in the official sample. */
+static const uint8_t sample_pq[8] = {0x17, 0xed, 0x48, 0x94, 0x1a, 0x08, 0xf9, 0x81};
+static const uint8_t sample_p[4] = {0x49, 0x4c, 0x55, 0x3b}, sample_q[4] = {0x53, 0x91, 0x10, 0x73};
+
+struct dcs {
+    struct world *w;
+    char *priv_pem;
+    struct crypto_rsa_key pub;
+    int n;
+    int lfd[DC_MAX];
+    uint16_t port[DC_MAX];
+    pthread_t accept_th;
+    atomic_bool stop;
+    pthread_mutex_t conns_mu; /* guards conns */
+    struct dc_conn *conns;
+    /* auth keys (world lock) */
+    struct dc_key **keys;
+    size_t nkeys;
+};
+
+struct dc_conn {
+    struct dcs *d;
+    struct dc_conn *next;
+    pthread_t th;
+    atomic_bool done;
+    int fd, dc;
+    struct transport tr;
+    struct buf out;
+    /* handshake */
+    uint8_t nonce[16], server_nonce[16], new_nonce[32], tmp_key[32], tmp_iv[32], a[256];
+    int hs_step; /* 0 want req_pq, 1 want req_DH_params, 2 want set_client_DH_params */
+    /* session */
+    struct dc_key *key;
+    int64_t session_id;
+    int64_t last_out_id;
+    int32_t seq;           /* content messages sent in this session */
+    int64_t max_msg_id;    /* the client's highest msg_id in this session, and its seqno */
+    int32_t max_msg_seqno;
+    int layer;             /* from invokeWithLayer; 0 = ours */
+    double disconnect_at;  /* ping_delay_disconnect deadline, 0 = none */
+};
+
+void dc_random(void *p, size_t n)
+{
+    if (RAND_bytes(p, (int)n) != 1) abort(); /* no randomness: nothing safe to do */
+}
+
+static double now_mono(void)
+{
+    return world_mono();
+}
+
+int dc_count(const struct dcs *d)
+{
+    return d->n;
+}
+
+uint16_t dc_port(const struct dcs *d, int dc)
+{
+    return dc >= 1 && dc <= d->n ? d->port[dc - 1] : 0;
+}
+
+/* ---- sending ---- */
+
+static bool send_all(struct dc_conn *c, const void *p, size_t n)
+{
+    const char *s = p;
+    while (n) {
+        ssize_t r = send(c->fd, s, n, MSG_NOSIGNAL);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return false;
+        s += r;
+        n -= (size_t)r;
+    }
+    return true;
+}
+
+static bool send_packet(struct dc_conn *c, const void *p, size_t n)
+{
+    buf_reset(&c->out);
+    return transport_frame(&c->tr, p, n, &c->out, NULL) == DM_OK && send_all(c, c->out.data, c->out.len);
+}
+
+static bool send_transport_error(struct dc_conn *c, int32_t code)
+{
+    uint8_t b[4];
+    uint32_t v = (uint32_t)code;
+    for (int i = 0; i < 4; i++) b[i] = (uint8_t)(v >> (8 * i));
+    return send_packet(c, b, 4);
+}
+
+/* Server msg_ids: time-based, increasing, 1 mod 4 for answers and 3 mod 4 otherwise. */
+static int64_t out_msg_id(struct dc_conn *c, bool answer)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t id = (int64_t)((uint64_t)ts.tv_sec << 32 | ((uint64_t)ts.tv_nsec << 2 & 0xfffffff0u));
+    if (id <= c->last_out_id) id = (c->last_out_id & ~(int64_t)3) + 4;
+    id = (id & ~(int64_t)3) | (answer ? 1 : 3);
+    return c->last_out_id = id;
+}
+
+static bool send_plain(struct dc_conn *c, json_t *j)
+{
+    struct buf body, msg;
+    buf_init(&body, 4096);
+    buf_init(&msg, 4096);
+    bool ok = j && tl_encode(&body, j, NULL, NULL) == DM_OK &&
+              mt_plain_wrap(out_msg_id(c, true), (uint8_t *)body.data, body.len, &msg) == DM_OK &&
+              send_packet(c, msg.data, msg.len);
+    json_decref(j);
+    buf_release(&body);
+    buf_release(&msg);
+    return ok;
+}
+
+/* Encrypts and sends one message body (the world lock is not needed: the key bytes never change). */
+static bool send_body(struct dc_conn *c, const struct buf *body, bool content, bool answer)
+{
+    struct buf plain, wire;
+    buf_init(&plain, MAX_PACKET);
+    buf_init(&wire, MAX_PACKET + 2048);
+    int32_t seqno = content ? 2 * c->seq++ + 1 : 2 * c->seq;
+    bool ok = !tl_put_u64(&plain, (uint64_t)c->key->salt) && !tl_put_u64(&plain, (uint64_t)c->session_id) &&
+              !tl_put_u64(&plain, (uint64_t)out_msg_id(c, answer)) && !tl_put_u32(&plain, (uint32_t)seqno) &&
+              !tl_put_u32(&plain, (uint32_t)body->len) && !buf_append(&plain, body->data, body->len) &&
+              !crypto_msg_encrypt(c->key->key, CRYPTO_FROM_SERVER, (uint8_t *)plain.data, plain.len, 0,
+                                  crypto_random, NULL, &wire, NULL) &&
+              send_packet(c, wire.data, wire.len);
+    OPENSSL_cleanse(plain.data, plain.len);
+    buf_release(&plain);
+    buf_release(&wire);
+    return ok;
+}
+
+static bool send_json(struct dc_conn *c, json_t *j, bool content)
+{
+    struct buf b;
+    buf_init(&b, MAX_PACKET);
+    bool ok = j && tl_encode(&b, j, NULL, NULL) == DM_OK && send_body(c, &b, content, false);
+    json_decref(j);
+    buf_release(&b);
+    return ok;
+}
+
+/* rpc_result(req_msg_id, result) with the result in the connection's layer. Consumes result. */
+static bool send_result(struct dc_conn *c, int64_t req_msg_id, json_t *result)
+{
+    struct buf b;
+    struct dm_error e = {0};
+    buf_init(&b, MAX_PACKET);
+    bool ok = !tl_put_u32(&b, TL_ID_rpc_result) && !tl_put_u64(&b, (uint64_t)req_msg_id);
+    size_t at = b.len;
+    int layer = c->layer ? c->layer : TL_LAYER;
+    dm_err rc = DM_OK;
+    if (json_is_array(result)) { /* Vector<T> results (users.getUsers) */
+        rc = tl_put_u32(&b, TL_ID_vector) || tl_put_u32(&b, (uint32_t)json_array_size(result)) ? DM_ETOOBIG : DM_OK;
+        for (size_t i = 0; i < json_array_size(result) && !rc; i++)
+            rc = dc_tl_encode(&b, json_array_get(result, i), layer, &e);
+    } else if (ok) {
+        rc = tl_is(result, "rpc_error") ? tl_encode(&b, result, NULL, &e) : dc_tl_encode(&b, result, layer, &e);
+    }
+    if (ok && rc) {
+        /* a bug in an answer: tell the client instead of leaving the call hanging */
+        fprintf(stderr, "tgsim: cannot encode an answer: %s\n", e.msg);
+        b.len = at;
+        json_t *err = dc_rpc_error(500, "INTERNAL_SERVER_ERROR");
+        ok = tl_encode(&b, err, NULL, NULL) == DM_OK;
+        json_decref(err);
+    }
+    ok = ok && send_body(c, &b, true, true);
+    json_decref(result);
+    buf_release(&b);
+    return ok;
+}
+
+/* ---- the handshake ---- */
+
+static bool hex_field(const json_t *o, const char *k, uint8_t *out, size_t want)
+{
+    size_t n = 0;
+    return tl_get_bytes(o, k, out, want, &n, NULL) == DM_OK && n == want;
+}
+
+static bool nonces_match(struct dc_conn *c, const json_t *j, bool with_server)
+{
+    uint8_t n[16];
+    if (!hex_field(j, "nonce", n, 16) || CRYPTO_memcmp(n, c->nonce, 16)) return false;
+    return !with_server || (hex_field(j, "server_nonce", n, 16) && !CRYPTO_memcmp(n, c->server_nonce, 16));
+}
+
+/* p_q_inner_data* from encrypted_data: RSA_PAD first, then the legacy SHA1 + data + padding. */
+static json_t *decrypt_inner(struct dc_conn *c, const uint8_t enc[256])
+{
+    uint8_t raw[256], data[192];
+    json_t *inner = NULL;
+    if (crypto_rsa_private_raw(c->d->priv_pem, enc, raw, NULL)) return NULL;
+    if (crypto_rsa_pad_unwrap(raw, data, NULL) == DM_OK) {
+        if (tl_decode(data, sizeof data, NULL, &inner, NULL, NULL)) inner = NULL;
+    } else if (raw[0] == 0) {
+        size_t used = 0;
+        uint8_t sha[20];
+        if (tl_decode(raw + 21, 235, NULL, &inner, &used, NULL) == DM_OK) {
+            crypto_sha1(sha, &(struct crypto_part){raw + 21, used}, 1);
+            if (CRYPTO_memcmp(sha, raw + 1, 20)) {
+                json_decref(inner);
+                inner = NULL;
+            }
+        }
+    }
+    OPENSSL_cleanse(raw, sizeof raw);
+    OPENSSL_cleanse(data, sizeof data);
+    return inner;
+}
+
+static bool on_req_dh(struct dc_conn *c, const json_t *j)
+{
+    uint8_t enc[256];
+    int64_t fp = 0;
+    if (!nonces_match(c, j, true) || tl_get_long(j, "public_key_fingerprint", &fp, NULL) || fp != c->d->pub.fingerprint ||
+        !hex_field(j, "encrypted_data", enc, 256))
+        return false;
+    json_t *inner = decrypt_inner(c, enc);
+    const char *name = json_string_value(json_object_get(inner, "_"));
+    uint8_t pq[8];
+    bool ok = name && strncmp(name, "p_q_inner_data", 14) == 0 && nonces_match(c, inner, true) &&
+              hex_field(inner, "pq", pq, 8) && !memcmp(pq, sample_pq, 8) && hex_field(inner, "new_nonce", c->new_nonce, 32);
+    json_decref(inner);
+    if (!ok) return false;
+    crypto_tmp_aes(c->new_nonce, c->server_nonce, c->tmp_key, c->tmp_iv);
+    dc_random(c->a, 256);
+    uint8_t g = DC_G, g_a[256];
+    if (crypto_mod_exp(&g, 1, c->a, 256, dc_prime, g_a, NULL)) return false;
+    struct buf ans;
+    buf_init(&ans, 4096);
+    buf_append(&ans, g_a, 20); /* room for the SHA1 */
+    json_t *sdh = json_pack("{s:s,s:o,s:o,s:i,s:o,s:o,s:i}", "_", "server_DH_inner_data", "nonce", tl_hex(c->nonce, 16),
+                            "server_nonce", tl_hex(c->server_nonce, 16), "g", DC_G, "dh_prime", tl_hex(dc_prime, 256),
+                            "g_a", tl_hex(g_a, 256), "server_time", (int)world_now());
+    ok = sdh && tl_encode(&ans, sdh, NULL, NULL) == DM_OK;
+    json_decref(sdh);
+    if (ok) {
+        crypto_sha1((uint8_t *)ans.data, &(struct crypto_part){ans.data + 20, ans.len - 20}, 1);
+        uint8_t pad[16];
+        dc_random(pad, sizeof pad);
+        ok = !buf_append(&ans, pad, (16 - ans.len % 16) % 16) &&
+             !crypto_aes_ige(true, c->tmp_key, c->tmp_iv, (uint8_t *)ans.data, (uint8_t *)ans.data, ans.len) &&
+             send_plain(c, json_pack("{s:s,s:o,s:o,s:o}", "_", "server_DH_params_ok", "nonce", tl_hex(c->nonce, 16),
+                                     "server_nonce", tl_hex(c->server_nonce, 16), "encrypted_answer",
+                                     tl_hex(ans.data, ans.len)));
+    }
+    buf_release(&ans);
+    return ok;
+}
+
+static struct dc_key *key_find(struct dcs *d, uint64_t id)
+{
+    for (size_t i = 0; i < d->nkeys; i++)
+        if (d->keys[i]->id == id) return d->keys[i];
+    return NULL;
+}
+
+static bool on_set_client_dh(struct dc_conn *c, const json_t *j)
+{
+    if (!nonces_match(c, j, true)) return false;
+    uint8_t *enc = malloc(1024);
+    size_t n = 0, used = 0;
+    json_t *inner = NULL;
+    bool ok = false;
+    struct dc_key *k = calloc(1, sizeof *k);
+    uint8_t g_b[256], sha[20];
+    if (!enc || !k || tl_get_bytes(j, "encrypted_data", enc, 1024, &n, NULL) || n % 16 || n < 36 ||
+        crypto_aes_ige(false, c->tmp_key, c->tmp_iv, enc, enc, n) ||
+        tl_decode(enc + 20, n - 20, NULL, &inner, &used, NULL))
+        goto done;
+    crypto_sha1(sha, &(struct crypto_part){enc + 20, used}, 1);
+    size_t gl = 0;
+    if (CRYPTO_memcmp(sha, enc, 20) || !tl_is(inner, "client_DH_inner_data") || !nonces_match(c, inner, true) ||
+        tl_get_bytes(inner, "g_b", g_b, 256, &gl, NULL) || gl != 256 ||
+        crypto_dh_check_value(g_b, 256, dc_prime, "g_b", NULL) ||
+        crypto_mod_exp(g_b, 256, c->a, 256, dc_prime, k->key, NULL))
+        goto done;
+    k->id = crypto_auth_key_id(k->key);
+    k->dc = c->dc;
+    k->salt = (int64_t)(tl_read_u64(c->new_nonce) ^ tl_read_u64(c->server_nonce));
+    world_lock(c->d->w);
+    struct dc_key **grown = NULL;
+    if (c->d->nkeys < DC_MAX_KEYS && !key_find(c->d, k->id) &&
+        (grown = realloc(c->d->keys, (c->d->nkeys + 1) * sizeof *grown)) != NULL) {
+        c->d->keys = grown;
+        c->d->keys[c->d->nkeys++] = k;
+        ok = true;
+    }
+    world_unlock(c->d->w);
+    if (!ok) goto done;
+    uint8_t h1[16];
+    crypto_new_nonce_hash(c->new_nonce, 1, k->key, h1);
+    k = NULL; /* the table owns it */
+    ok = send_plain(c, json_pack("{s:s,s:o,s:o,s:o}", "_", "dh_gen_ok", "nonce", tl_hex(c->nonce, 16), "server_nonce",
+                                 tl_hex(c->server_nonce, 16), "new_nonce_hash1", tl_hex(h1, 16)));
+done:
+    if (enc) OPENSSL_cleanse(enc, 1024);
+    free(enc);
+    if (k) OPENSSL_cleanse(k, sizeof *k);
+    free(k);
+    OPENSSL_cleanse(c->a, sizeof c->a);
+    json_decref(inner);
+    return ok;
+}
+
+static bool on_plain(struct dc_conn *c, const uint8_t *pkt, size_t len)
+{
+    int64_t mid;
+    const uint8_t *body;
+    size_t blen;
+    json_t *j = NULL;
+    if (mt_plain_unwrap(pkt, len, &mid, &body, &blen, NULL) || tl_decode(body, blen, NULL, &j, NULL, NULL))
+        return false;
+    bool ok = false;
+    if ((tl_is(j, "req_pq_multi") || tl_is(j, "req_pq")) && hex_field(j, "nonce", c->nonce, 16)) {
+        dc_random(c->server_nonce, 16);
+        c->hs_step = 1;
+        ok = send_plain(c, json_pack("{s:s,s:o,s:o,s:o,s:[I]}", "_", "resPQ", "nonce", tl_hex(c->nonce, 16),
+                                     "server_nonce", tl_hex(c->server_nonce, 16), "pq", tl_hex(sample_pq, 8),
+                                     "server_public_key_fingerprints", (json_int_t)c->d->pub.fingerprint));
+    } else if (tl_is(j, "req_DH_params") && c->hs_step == 1) {
+        uint8_t p[4], q[4];
+        ok = hex_field(j, "p", p, 4) && hex_field(j, "q", q, 4) && !memcmp(p, sample_p, 4) && !memcmp(q, sample_q, 4) &&
+             on_req_dh(c, j);
+        c->hs_step = 2;
+    } else if (tl_is(j, "set_client_DH_params") && c->hs_step == 2) {
+        ok = on_set_client_dh(c, j);
+        c->hs_step = 0;
+    }
+    json_decref(j);
+    return ok;
+}
+
+/* ---- encrypted messages ---- */
+
+static bool send_bad_msg(struct dc_conn *c, int64_t msg_id, int32_t seqno, int code)
+{
+    return send_json(c, json_pack("{s:s,s:I,s:i,s:i}", "_", "bad_msg_notification", "bad_msg_id", (json_int_t)msg_id,
+                                  "bad_msg_seqno", seqno, "error_code", code), false);
+}
+
+/* The checks of core.telegram.org/mtproto/service_messages_about_messages; 0 when fine. */
+static int msg_id_check(struct dc_conn *c, int64_t msg_id, int32_t seqno)
+{
+    if (msg_id % 4) return 18;
+    int64_t t = (int64_t)((uint64_t)msg_id >> 32), now = world_now();
+    if (t < now - MSG_ID_PAST) return 16;
+    if (t > now + MSG_ID_FUTURE) return 17;
+    if (seqno & 1) { /* content-related: against the highest msg_id seen */
+        if (msg_id > c->max_msg_id && c->max_msg_id &&
+            (seqno < c->max_msg_seqno || (seqno == c->max_msg_seqno && (seqno & 1))))
+            return 32;
+        if (msg_id < c->max_msg_id && (seqno > c->max_msg_seqno || (seqno == c->max_msg_seqno && (seqno & 1))))
+            return 33;
+        if (msg_id > c->max_msg_id) {
+            c->max_msg_id = msg_id;
+            c->max_msg_seqno = seqno;
+        }
+    }
+    return 0;
+}
+
+/* Unwraps invokeWithLayer / initConnection / invokeWithoutUpdates / invokeAfterMsg(s): the call. */
+static const json_t *unwrap_call(struct dc_conn *c, const json_t *q)
+{
+    for (int depth = 0; depth < 8; depth++) {
+        if (tl_is(q, "invokeWithLayer")) {
+            int32_t layer = 0;
+            if (!tl_get_int(q, "layer", &layer, NULL) && layer > 0) c->layer = layer;
+        } else if (!tl_is(q, "initConnection") && !tl_is(q, "invokeWithoutUpdates") && !tl_is(q, "invokeAfterMsg") &&
+                   !tl_is(q, "invokeAfterMsgs") && !tl_is(q, "invokeWithTakeout")) {
+            return q;
+        }
+        q = json_object_get(q, "query");
+    }
+    return q;
+}
+
+static bool on_message(struct dc_conn *c, int64_t msg_id, int32_t seqno, const uint8_t *body, size_t len, int depth);
+
+static bool on_container(struct dc_conn *c, const uint8_t *body, size_t len, int depth)
+{
+    if (len < 8) return false;
+    uint32_t count = tl_read_u32(body + 4);
+    size_t at = 8;
+    for (uint32_t i = 0; i < count; i++) {
+        if (len - at < 16) return false;
+        int64_t mid = (int64_t)tl_read_u64(body + at);
+        int32_t seq = (int32_t)tl_read_u32(body + at + 8);
+        uint32_t l = tl_read_u32(body + at + 12);
+        if (l > len - at - 16) return false;
+        int code = msg_id_check(c, mid, seq);
+        if (code ? !send_bad_msg(c, mid, seq, code) : !on_message(c, mid, seq, body + at + 16, l, depth + 1))
+            return false;
+        at += 16 + l;
+    }
+    return true;
+}
+
+static bool on_message(struct dc_conn *c, int64_t msg_id, int32_t seqno, const uint8_t *body, size_t len, int depth)
+{
+    if (len < 4 || depth > 2) return false;
+    uint32_t id = tl_read_u32(body);
+    if (id == TL_ID_msg_container) return on_container(c, body, len, depth);
+    if (id == TL_ID_msgs_ack) return true;
+    json_t *j = NULL;
+    struct dm_error e = {0};
+    if (dc_tl_decode(body, len, &j, NULL, &e)) {
+        /* an undecodable call still gets an answer, so the client does not wait forever */
+        return send_result(c, msg_id, dc_rpc_error(400, "INPUT_CONSTRUCTOR_INVALID"));
+    }
+    bool ok = true;
+    if (tl_is(j, "ping") || tl_is(j, "ping_delay_disconnect")) {
+        int32_t delay = 0;
+        if (!tl_get_int(j, "disconnect_delay", &delay, NULL)) c->disconnect_at = delay > 0 ? now_mono() + delay : 0;
+        ok = send_json(c, json_pack("{s:s,s:I,s:O}", "_", "pong", "msg_id", (json_int_t)msg_id, "ping_id",
+                                    json_object_get(j, "ping_id")), true);
+    } else if (tl_is(j, "destroy_session")) {
+        ok = send_json(c, json_pack("{s:s,s:O}", "_", "destroy_session_ok", "session_id", json_object_get(j, "session_id")),
+                       true);
+    } else if (tl_is(j, "get_future_salts")) {
+        int64_t now = world_now();
+        ok = send_json(c, json_pack("{s:s,s:I,s:i,s:[{s:s,s:i,s:i,s:I}]}", "_", "future_salts", "req_msg_id",
+                                    (json_int_t)msg_id, "now", (int)now, "salts", "_", "future_salt", "valid_since",
+                                    (int)now - 60, "valid_until", (int)now + 3600, "salt", (json_int_t)c->key->salt),
+                       true);
+    } else if (tl_is(j, "msgs_state_req") || tl_is(j, "msg_resend_req") || tl_is(j, "http_wait") ||
+               tl_is(j, "msgs_all_info") || tl_is(j, "msg_detailed_info") || tl_is(j, "msg_new_detailed_info")) {
+        /* service messages tgsim does not need to answer */
+    } else {
+        const json_t *q = unwrap_call(c, j);
+        world_lock(c->d->w);
+        struct dc_call call = {c->d->w, c->d, c->key, c->dc, q};
+        json_t *res = dc_rpc_call(&call);
+        world_unlock(c->d->w);
+        ok = send_result(c, msg_id, res);
+    }
+    (void)seqno;
+    json_decref(j);
+    return ok;
+}
+
+static bool session_known(struct dc_key *k, int64_t sid)
+{
+    for (unsigned i = 0; i < k->nsessions; i++)
+        if (k->sessions[i] == sid) return true;
+    return false;
+}
+
+static bool on_encrypted(struct dc_conn *c, const uint8_t *pkt, size_t len)
+{
+    struct dcs *d = c->d;
+    uint64_t key_id = tl_read_u64(pkt);
+    world_lock(d->w);
+    struct dc_key *k = key_find(d, key_id);
+    if (k && k->dc != c->dc) k = NULL;
+    if (k && c->key != k) {
+        if (c->key && c->key->owner == c) c->key->owner = NULL;
+        c->key = k;
+        if (k->owner && k->owner != c && k->user_id) k->duplicated = true; /* one authorized key, two connections */
+        k->owner = c;
+    }
+    world_unlock(d->w);
+    if (!k) {
+        send_transport_error(c, -404);
+        return false;
+    }
+    struct buf plain;
+    buf_init(&plain, MAX_PACKET + 2048);
+    size_t n = 0;
+    bool ok = false;
+    if (crypto_msg_decrypt(k->key, CRYPTO_FROM_CLIENT, pkt, len, &plain, &n, NULL) || n < 32) {
+        send_transport_error(c, -404);
+        goto done;
+    }
+    const uint8_t *p = (const uint8_t *)plain.data;
+    int64_t salt = (int64_t)tl_read_u64(p), sid = (int64_t)tl_read_u64(p + 8), msg_id = (int64_t)tl_read_u64(p + 16);
+    int32_t seqno = (int32_t)tl_read_u32(p + 24);
+    ok = true;
+    if (sid != c->session_id || !c->session_id) {
+        c->session_id = sid;
+        c->seq = 0;
+        c->max_msg_id = 0;
+        c->max_msg_seqno = 0;
+        world_lock(d->w);
+        bool known = session_known(k, sid);
+        if (!known) {
+            if (k->nsessions == DC_MAX_SESSIONS) memmove(k->sessions, k->sessions + 1, sizeof k->sessions - 8), k->nsessions--;
+            k->sessions[k->nsessions++] = sid;
+        }
+        world_unlock(d->w);
+        int64_t unique;
+        dc_random(&unique, sizeof unique);
+        if (!known)
+            ok = send_json(c, json_pack("{s:s,s:I,s:I,s:I}", "_", "new_session_created", "first_msg_id",
+                                        (json_int_t)msg_id, "unique_id", (json_int_t)unique, "server_salt",
+                                        (json_int_t)k->salt), true);
+    }
+    int code = ok ? msg_id_check(c, msg_id, seqno) : 0;
+    if (!ok) {
+    } else if (code) {
+        ok = send_bad_msg(c, msg_id, seqno, code);
+    } else if (salt != k->salt) {
+        ok = send_json(c, json_pack("{s:s,s:I,s:i,s:i,s:I}", "_", "bad_server_salt", "bad_msg_id", (json_int_t)msg_id,
+                                    "bad_msg_seqno", seqno, "error_code", 48, "new_server_salt", (json_int_t)k->salt),
+                       false);
+    } else {
+        ok = on_message(c, msg_id, seqno, p + 32, n - 32, 0);
+    }
+done:
+    OPENSSL_cleanse(plain.data, plain.len);
+    buf_release(&plain);
+    return ok;
+}
+
+/* ---- connections ---- */
+
+static void *conn_main(void *arg)
+{
+    struct dc_conn *c = arg;
+    uint8_t *rb = malloc(1 << 16);
+    double last = now_mono();
+    bool keep = rb != NULL;
+    while (keep && !c->d->stop) {
+        struct pollfd p = {c->fd, POLLIN, 0};
+        int pr = poll(&p, 1, 200);
+        double now = now_mono();
+        if ((c->disconnect_at && now > c->disconnect_at) || now - last > IDLE_TIMEOUT) break;
+        if (pr <= 0) continue;
+        ssize_t r = recv(c->fd, rb, 1 << 16, 0);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        last = now;
+        for (size_t off = 0; off < (size_t)r && keep;) {
+            size_t used = 0, len = 0;
+            const uint8_t *pkt = NULL;
+            bool ready = false;
+            if (transport_read(&c->tr, rb + off, (size_t)r - off, &used, &pkt, &len, &ready, NULL)) {
+                keep = false;
+                break;
+            }
+            off += used;
+            if (!ready) continue;
+            if (len < 8) keep = false;
+            else if (tl_read_u64(pkt) == 0) keep = on_plain(c, pkt, len);
+            else keep = on_encrypted(c, pkt, len);
+        }
+    }
+    free(rb);
+    world_lock(c->d->w);
+    if (c->key && c->key->owner == c) c->key->owner = NULL;
+    world_unlock(c->d->w);
+    close(c->fd);
+    c->fd = -1;
+    transport_release(&c->tr);
+    buf_release(&c->out);
+    OPENSSL_cleanse(c->tmp_key, sizeof c->tmp_key);
+    OPENSSL_cleanse(c->a, sizeof c->a);
+    c->done = true;
+    return NULL;
+}
+
+/* Joins and frees finished connections (all of them when `all`). */
+static void reap(struct dcs *d, bool all)
+{
+    pthread_mutex_lock(&d->conns_mu);
+    struct dc_conn **pp = &d->conns;
+    while (*pp) {
+        struct dc_conn *c = *pp;
+        if (all || c->done) {
+            *pp = c->next;
+            pthread_join(c->th, NULL);
+            free(c);
+        } else {
+            pp = &c->next;
+        }
+    }
+    pthread_mutex_unlock(&d->conns_mu);
+}
+
+static void *accept_main(void *arg)
+{
+    struct dcs *d = arg;
+    struct pollfd p[DC_MAX];
+    for (int i = 0; i < d->n; i++) p[i] = (struct pollfd){d->lfd[i], POLLIN, 0};
+    while (!d->stop) {
+        if (poll(p, (nfds_t)d->n, 200) <= 0) continue;
+        reap(d, false);
+        for (int i = 0; i < d->n; i++) {
+            if (!(p[i].revents & POLLIN)) continue;
+            int fd = accept(d->lfd[i], NULL, NULL);
+            if (fd < 0) continue;
+            struct dc_conn *c = calloc(1, sizeof *c);
+            if (!c) {
+                close(fd);
+                continue;
+            }
+            c->d = d;
+            c->fd = fd;
+            c->dc = i + 1;
+            transport_init(&c->tr, TRANSPORT_DETECT, true, MAX_PACKET + 2048);
+            buf_init(&c->out, MAX_PACKET + 4096);
+            pthread_mutex_lock(&d->conns_mu);
+            if (pthread_create(&c->th, NULL, conn_main, c) != 0) {
+                pthread_mutex_unlock(&d->conns_mu);
+                transport_release(&c->tr);
+                close(fd);
+                free(c);
+                continue;
+            }
+            c->next = d->conns;
+            d->conns = c;
+            pthread_mutex_unlock(&d->conns_mu);
+        }
+    }
+    return NULL;
+}
+
+/* ---- start and stop ---- */
+
+static dm_err make_key(struct dcs *d, const char *pem_path, struct dm_error *e)
+{
+    EVP_PKEY *pk = EVP_RSA_gen(2048);
+    BIO *pub = BIO_new(BIO_s_mem()), *priv = BIO_new(BIO_s_mem());
+    dm_err rc = DM_ECRYPTO;
+    char *p;
+    long n;
+    /* the public key as PKCS#1 "BEGIN RSA PUBLIC KEY", the form Telegram publishes its keys in */
+    OSSL_ENCODER_CTX *enc =
+        pk ? OSSL_ENCODER_CTX_new_for_pkey(pk, OSSL_KEYMGMT_SELECT_PUBLIC_KEY, "PEM", "type-specific", NULL) : NULL;
+    bool written = enc && pub && OSSL_ENCODER_to_bio(enc, pub) == 1;
+    OSSL_ENCODER_CTX_free(enc);
+    if (!written || !priv || !PEM_write_bio_PrivateKey(priv, pk, NULL, NULL, 0, NULL, NULL)) {
+        rc = dm_fail(e, DM_ECRYPTO, "cannot generate an RSA key");
+        goto done;
+    }
+    n = BIO_get_mem_data(pub, &p);
+    char *pubs = strndup(p, (size_t)n);
+    rc = pubs ? crypto_rsa_key_from_pem(pubs, &d->pub, e) : dm_fail(e, DM_ENOMEM, "out of memory");
+    if (!rc) {
+        FILE *f = fopen(pem_path, "w");
+        if (!f || fwrite(pubs, 1, (size_t)n, f) != (size_t)n) rc = dm_fail(e, DM_EIO, "cannot write %s: %s", pem_path, strerror(errno));
+        if (f && fclose(f) && !rc) rc = dm_fail(e, DM_EIO, "cannot write %s: %s", pem_path, strerror(errno));
+    }
+    free(pubs);
+    if (!rc) {
+        n = BIO_get_mem_data(priv, &p);
+        if (!(d->priv_pem = strndup(p, (size_t)n))) rc = dm_fail(e, DM_ENOMEM, "out of memory");
+    }
+done:
+    BIO_free(pub);
+    BIO_free_all(priv);
+    EVP_PKEY_free(pk);
+    return rc;
+}
+
+dm_err dc_start(struct world *w, const char *pem_path, const uint16_t *ports, int n, struct dcs **out,
+                struct dm_error *e)
+{
+    if (n < 1 || n > DC_MAX) return dm_fail(e, DM_EINVAL, "1 to %d DCs", DC_MAX);
+    struct dcs *d = calloc(1, sizeof *d);
+    if (!d) return dm_fail(e, DM_ENOMEM, "out of memory");
+    d->w = w;
+    d->n = n;
+    for (int i = 0; i < DC_MAX; i++) d->lfd[i] = -1;
+    pthread_mutex_init(&d->conns_mu, NULL);
+    dm_err rc = make_key(d, pem_path, e);
+    for (int i = 0; i < n && !rc; i++) {
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(ports[i]),
+                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        socklen_t al = sizeof a;
+        int one = 1;
+        d->lfd[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (d->lfd[i] < 0 || setsockopt(d->lfd[i], SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) ||
+            bind(d->lfd[i], (struct sockaddr *)&a, sizeof a) || listen(d->lfd[i], 64) ||
+            getsockname(d->lfd[i], (struct sockaddr *)&a, &al))
+            rc = dm_fail(e, DM_EIO, "dc %d: cannot listen on 127.0.0.1:%u: %s", i + 1, ports[i], strerror(errno));
+        else d->port[i] = ntohs(a.sin_port);
+    }
+    json_t *table = rc ? NULL : json_array();
+    for (int i = 0; i < n && table; i++)
+        json_array_append_new(table, json_pack("{s:i,s:s,s:i}", "id", i + 1, "host", "127.0.0.1", "port", d->port[i]));
+    if (!rc && table) {
+        world_lock(w);
+        json_decref(w->dcs);
+        w->dcs = json_pack("{s:o,s:s,s:I}", "dcs", table, "rsa_pem", pem_path, "rsa_fingerprint",
+                           (json_int_t)d->pub.fingerprint);
+        world_unlock(w);
+    }
+    if (!rc && pthread_create(&d->accept_th, NULL, accept_main, d) != 0) rc = dm_fail(e, DM_ENOMEM, "cannot start a thread");
+    if (rc) {
+        for (int i = 0; i < n; i++)
+            if (d->lfd[i] >= 0) close(d->lfd[i]);
+        free(d->priv_pem);
+        free(d);
+        return rc;
+    }
+    *out = d;
+    return DM_OK;
+}
+
+void dc_stop(struct dcs *d)
+{
+    if (!d) return;
+    d->stop = true;
+    pthread_join(d->accept_th, NULL);
+    reap(d, true);
+    for (int i = 0; i < d->n; i++) close(d->lfd[i]);
+    for (size_t i = 0; i < d->nkeys; i++) {
+        OPENSSL_cleanse(d->keys[i], sizeof *d->keys[i]);
+        free(d->keys[i]);
+    }
+    free(d->keys);
+    OPENSSL_cleanse(d->priv_pem, strlen(d->priv_pem));
+    free(d->priv_pem);
+    pthread_mutex_destroy(&d->conns_mu);
+    free(d);
+}
