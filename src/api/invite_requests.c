@@ -2,6 +2,7 @@
 #include "core/common.h"
 #include "api/api.h"
 #include "app.h"
+#include "botapi/bot.h"
 #include "jobs/runner.h"
 
 #define MAX_IDS 10000
@@ -93,10 +94,13 @@ void api_chats_list(struct api_ctx *c)
         return;
     }
     json_t *items = json_array();
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
+        if (!chats[i].title[0]) /* known only by id (no update carried its title): getChat, cached */
+            bot_chat_title(c->app->bot, chats[i].chat_id, chats[i].title, sizeof chats[i].title);
         json_array_append_new(items, json_pack("{s:I,s:s,s:s}", "chat_id",
                                                (json_int_t)chats[i].chat_id, "title",
                                                chats[i].title, "username", chats[i].username));
+    }
     free(chats);
     http_res_json(c->res, 200, json_pack("{s:o}", "items", items));
 }
