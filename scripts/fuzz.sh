@@ -35,6 +35,12 @@ for v in g['vectors']:
 t = json.load(open('tests/interop/vectors/telethon_crypto.json'))
 for s in t['transport']:
     put('transport_fuzz', b'\x07' + bytes.fromhex(s['stream']))
+put('update_fuzz', json.dumps({"update_id": 1, "chat_join_request": {
+    "chat": {"id": -1001, "title": "T", "username": "t", "type": "channel"},
+    "from": {"id": 5, "is_bot": False, "first_name": "A\u00e9", "username": "a"},
+    "user_chat_id": 5, "date": 1700000000, "bio": "b",
+    "invite_link": {"invite_link": "https://t.me/+x", "creates_join_request": True}}}).encode())
+put('update_fuzz', b'2026-01-31')
 for m in t['encrypt']:
     enc = bytes.fromhex(m['encrypted'])
     put('transport_fuzz', b'\x03\xee\xee\xee\xee' + len(enc).to_bytes(4, 'little') + enc)

@@ -9,6 +9,7 @@
 #include "botapi/bot.h"
 #include "app.h"
 #include "botapi/client.h"
+#include "botapi/update.h"
 #include "core/log.h"
 
 #include <math.h>
@@ -165,44 +166,16 @@ static dm_err setting_seal_set(struct bot *b, const char *key, const char *plain
  * malformed join request, DM_EDB (message in err) when it could not be stored. */
 static dm_err record_update(struct bot *b, json_t *update, bool *was_join, struct dm_error *err)
 {
-    *was_join = false;
-    json_t *jr = json_object_get(update, "chat_join_request");
-    if (!jr) return DM_OK;
-    json_t *chat = json_object_get(jr, "chat"), *from = json_object_get(jr, "from");
-    json_t *chat_id = json_object_get(chat, "id"), *user_id = json_object_get(from, "id");
-    if (!json_is_integer(chat_id) || !json_is_integer(user_id))
-        return dm_fail(err, DM_EINVAL, "a chat_join_request without chat.id or from.id");
-    *was_join = true;
-    int64_t now = (int64_t)time(NULL);
-
     struct store_request r;
-    memset(&r, 0, sizeof r);
-    r.chat_id = json_integer_value(chat_id);
-    r.user_id = json_integer_value(user_id);
-    dm_strlcpy(r.first_name, jstr(from, "first_name"), sizeof r.first_name);
-    dm_strlcpy(r.last_name, jstr(from, "last_name"), sizeof r.last_name);
-    dm_strlcpy(r.username, jstr(from, "username"), sizeof r.username);
-    dm_strlcpy(r.bio, jstr(jr, "bio"), sizeof r.bio);
-    dm_strlcpy(r.invite_link, jstr(json_object_get(jr, "invite_link"), "invite_link"),
-               sizeof r.invite_link);
-    json_t *date = json_object_get(jr, "date");
-    r.tg_date = json_is_integer(date) ? json_integer_value(date) : now;
-    r.status = REQ_PENDING;
-    r.created_at = now;
+    struct store_chat c;
+    dm_err e = update_parse_join_request(update, (int64_t)time(NULL), &r, &c, err);
+    *was_join = e != DM_ENOTFOUND;
+    if (e) return e == DM_ENOTFOUND ? DM_OK : e;
 
     struct store *st = b->app->store;
     bool inserted = false;
-    dm_err e = st->ops->request_add(st, &r, &inserted, err);
-    if (e) return e;
-
-    const char *title = json_string_value(json_object_get(chat, "title"));
-    if (title) { /* the title comes free with the update */
-        struct store_chat c;
-        memset(&c, 0, sizeof c);
-        c.chat_id = r.chat_id;
-        dm_strlcpy(c.title, title, sizeof c.title);
-        dm_strlcpy(c.username, jstr(chat, "username"), sizeof c.username);
-        c.fetched_at = now;
+    if ((e = st->ops->request_add(st, &r, &inserted, err))) return e;
+    if (c.title[0]) { /* the title comes free with the update */
         struct dm_error cerr = {0};
         if (st->ops->chat_put(st, &c, &cerr))
             log_warn(C, "could not cache the title of chat %" PRId64 ": %s", c.chat_id, cerr.msg);
