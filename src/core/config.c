@@ -47,6 +47,8 @@ void config_defaults(struct config *c)
     set_from_env(c->db_url, sizeof c->db_url, "DOORMAN_DATABASE_URL");
     set_from_env(c->bot_api_url, sizeof c->bot_api_url, "DOORMAN_BOT_API_URL");
     set_from_env(c->public_url, sizeof c->public_url, "DOORMAN_PUBLIC_URL");
+    set_from_env(c->mtproto_dcs, sizeof c->mtproto_dcs, "DOORMAN_MTPROTO_DCS");
+    set_from_env(c->mtproto_rsa_pem, sizeof c->mtproto_rsa_pem, "DOORMAN_MTPROTO_RSA");
     const char *l = getenv("DOORMAN_LISTEN");
     if (l && *l) config_parse_listen(l, c->listen_host, sizeof c->listen_host, &c->listen_port);
     int lvl = log_parse_level(getenv("DOORMAN_LOG_LEVEL"));
@@ -63,6 +65,8 @@ dm_err config_parse_flag(struct config *c, int argc, char **argv, int *i, struct
         {"--db", offsetof(struct config, db_url), sizeof c->db_url},
         {"--bot-api", offsetof(struct config, bot_api_url), sizeof c->bot_api_url},
         {"--public-url", offsetof(struct config, public_url), sizeof c->public_url},
+        {"--mtproto-dcs", offsetof(struct config, mtproto_dcs), sizeof c->mtproto_dcs},
+        {"--mtproto-rsa", offsetof(struct config, mtproto_rsa_pem), sizeof c->mtproto_rsa_pem},
     };
     const char *a = argv[*i];
     bool known = strcmp(a, "--listen") == 0 || strcmp(a, "--log-level") == 0;

@@ -7,6 +7,8 @@
  *   --bot-api URL     DOORMAN_BOT_API_URL   https://api.telegram.org
  *   --public-url URL  DOORMAN_PUBLIC_URL    http://<listen>  (used in printed links, webhooks)
  *   --log-level L     DOORMAN_LOG_LEVEL     info
+ *   --mtproto-dcs L   DOORMAN_MTPROTO_DCS   "" (Telegram's production DCs): "1=HOST:PORT,2=HOST:PORT"
+ *   --mtproto-rsa F   DOORMAN_MTPROTO_RSA   "" (Telegram's production keys): PEM of the DCs' keys
  * DOORMAN_SECRET_KEY is read by secret_load_master(), not here. */
 #ifndef DM_CONFIG_H
 #define DM_CONFIG_H
@@ -22,6 +24,8 @@ struct config {
     char public_url[512];
     int log_level;
     unsigned http_threads;
+    char mtproto_dcs[1024];     /* "" or "ID=HOST:PORT,..." overriding the DC table */
+    char mtproto_rsa_pem[1024]; /* "" or a PEM file with the DCs' public keys */
 };
 
 /* Fills defaults and environment values. */

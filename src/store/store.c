@@ -2,7 +2,8 @@
 #include "store/store.h"
 
 static const char *const status_names[REQ_STATUS_COUNT] = {"pending", "approved", "declined"};
-static const char *const kind_names[] = {"approve", "decline"};
+static const char *const kind_names[] = {"approve", "decline", "load"};
+static const char *const session_status_names[] = {"unchecked", "active", "invalid"};
 static const char *const state_names[] = {"queued", "running", "done", "failed", "cancelled"};
 
 const char *request_status_name(int status)
@@ -25,6 +26,13 @@ const char *job_kind_name(int kind)
 const char *job_state_name(int state)
 {
     return state >= 0 && state < (int)DM_ARRAY_LEN(state_names) ? state_names[state] : "unknown";
+}
+
+const char *session_status_name(int status)
+{
+    return status >= 0 && status < (int)DM_ARRAY_LEN(session_status_names)
+               ? session_status_names[status]
+               : "unknown";
 }
 
 dm_err store_open(const char *url, struct store **out, struct dm_error *err)

@@ -84,9 +84,11 @@ struct store_request_filter {
 
 /* ---- jobs ---- */
 
-enum job_kind { JOB_APPROVE = 0, JOB_DECLINE = 1 };
+/* approve/decline jobs walk items (one per request); a load job walks Telegram's list of
+ * pending requests of one channel through a session, page by page, with a cursor. */
+enum job_kind { JOB_APPROVE = 0, JOB_DECLINE = 1, JOB_LOAD = 2 };
 enum job_state { JOB_QUEUED = 0, JOB_RUNNING = 1, JOB_DONE = 2, JOB_FAILED = 3, JOB_CANCELLED = 4 };
-const char *job_kind_name(int kind);   /* "approve", "decline" */
+const char *job_kind_name(int kind);   /* "approve", "decline", "load" */
 const char *job_state_name(int state); /* "queued", "running", "done", "failed", "cancelled" */
 
 struct store_job {
@@ -103,6 +105,8 @@ struct store_job {
     int64_t created_at, updated_at, finished_at;
     int64_t wait_until;         /* >now while the job waits out a rate limit */
     char error[STORE_ERROR_MAX];
+    char params[1024];          /* load jobs: JSON the runner reads (channel, limit, peer) */
+    char cursor[256];           /* load jobs: JSON where to go on after a restart; "" = start */
 };
 
 enum item_outcome {
@@ -122,6 +126,46 @@ struct store_item {
                            (REQ_APPROVED, REQ_DECLINED), or REQ_PENDING to leave it as it is */
     int outcome;       /* enum item_outcome */
     char error[STORE_ERROR_MAX];
+};
+
+/* ---- Telegram sessions (MTProto accounts) ---- */
+
+enum session_status { SESSION_UNCHECKED = 0, SESSION_ACTIVE = 1, SESSION_INVALID = 2 };
+const char *session_status_name(int status); /* "unchecked", "active", "invalid" */
+
+struct store_session {
+    char name[STORE_NAME_MAX];       /* [A-Za-z0-9_-]{1,64}; the file is sessions/<name>.session */
+    bool is_bot;
+    int32_t api_id;
+    char api_hash_sealed[256];       /* secret_seal() text of the API hash: never shown */
+    char phone[33];                  /* as the admin entered it ("" for bots) */
+    int dc_id;
+    int64_t account_id;              /* from the last check; 0 = unknown */
+    char first_name[STORE_TEXT_MAX];
+    char last_name[STORE_TEXT_MAX];
+    char username[STORE_NAME_MAX];
+    char account_phone[33];
+    bool premium;
+    int status;                      /* enum session_status */
+    char status_reason[STORE_ERROR_MAX]; /* why invalid, e.g. "AUTH_KEY_UNREGISTERED" */
+    int64_t last_check_at;
+    char last_error[STORE_ERROR_MAX];
+    int64_t created_at;
+};
+
+/* A login that waits for its code or 2FA password. Everything secret (API hash,
+ * phone_code_hash, the new auth key, its DC) is in one sealed text the login code owns. */
+enum login_state { LOGIN_CODE_SENT = 0, LOGIN_PASSWORD_NEEDED = 1 };
+
+struct store_login {
+    char id[65];                     /* random, unguessable */
+    char name[STORE_NAME_MAX];       /* the session it will create */
+    char phone[33];
+    int state;                       /* enum login_state */
+    char hint[STORE_TEXT_MAX];       /* 2FA password hint */
+    char sealed[8192];               /* secret_seal() text */
+    int64_t created_at;
+    int64_t expires_at;
 };
 
 /* ---- audit ---- */
@@ -231,6 +275,37 @@ struct store_ops {
      * job_renew (DM_ECONFLICT). */
     dm_err (*job_finish)(struct store *st, int64_t id, int state, const char *error, int64_t now,
                          struct dm_error *err);
+
+    /* Load jobs: creates a queued JOB_LOAD job (job->via, admin, description, params read). */
+    dm_err (*job_create_load)(struct store *st, const struct store_job *job, int64_t now,
+                              int64_t *id, struct dm_error *err);
+    /* Records one page of a load job in one transaction: request_add for each row (existing ones
+     * change nothing), then the job's cursor, total (Telegram's count, capped by the caller) and
+     * done += n. *added (may be NULL) gets how many rows were new. DM_ECONFLICT when `owner` no
+     * longer holds the job (cancelled or taken over): then nothing is recorded. */
+    dm_err (*job_load_page)(struct store *st, int64_t job_id, const char *owner,
+                            const struct store_request *rows, size_t n, const char *cursor,
+                            int64_t total, int64_t now, int64_t *added, struct dm_error *err);
+
+    /* Sessions. session_add: DM_EEXISTS when the name is taken. session_update writes every
+     * field but name and created_at. session_list: *out malloc'd, caller frees, by name. */
+    dm_err (*session_add)(struct store *st, const struct store_session *s, struct dm_error *err);
+    dm_err (*session_get)(struct store *st, const char *name, struct store_session *out,
+                          struct dm_error *err);
+    dm_err (*session_list)(struct store *st, struct store_session **out, size_t *n,
+                           struct dm_error *err);
+    dm_err (*session_update)(struct store *st, const struct store_session *s,
+                             struct dm_error *err);
+    dm_err (*session_delete)(struct store *st, const char *name, struct dm_error *err);
+
+    /* Logins in progress. login_put inserts or replaces by id; login_get is DM_ENOTFOUND when
+     * absent or expires_at <= now; login_delete of an absent id is DM_OK. Expired logins are
+     * removed by login_put. */
+    dm_err (*login_put)(struct store *st, const struct store_login *l, int64_t now,
+                        struct dm_error *err);
+    dm_err (*login_get)(struct store *st, const char *id, int64_t now, struct store_login *out,
+                        struct dm_error *err);
+    dm_err (*login_delete)(struct store *st, const char *id, struct dm_error *err);
 
     dm_err (*audit_add)(struct store *st, const struct store_audit *a, struct dm_error *err);
     /* Newest first; before_id as in request_list. */
