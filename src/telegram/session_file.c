@@ -1,0 +1,605 @@
+/* session_file.c: Pyrogram and Telethon .session files (SQLite), read from untrusted uploads
+ * and written as Pyrogram schema v3. See session_file.h. */
+#include "core/common.h"
+#include "telegram/session_file.h"
+
+#include "core/secret.h"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#define NOT_SESSION "This file is not a Pyrogram or Telethon session"
+#define SQLITE_MAGIC "SQLite format 3"    /* 16 bytes with its NUL */
+#define TEXT_LIMIT (1 << 20)              /* longest string or blob SQLite may build here */
+#define PYROGRAM_TRIGGER "trg_peers_last_update_on"
+
+const char *tg_session_kind_name(enum tg_session_kind kind)
+{
+    switch (kind) {
+    case TG_SESSION_PYROGRAM_FILE: return "Pyrogram file";
+    case TG_SESSION_TELETHON_FILE: return "Telethon file";
+    case TG_SESSION_PYROGRAM_STRING: return "Pyrogram string";
+    case TG_SESSION_TELETHON_STRING: return "Telethon string";
+    case TG_SESSION_GRAMJS_STRING: return "GramJS string";
+    }
+    return "session";
+}
+
+void tg_session_wipe(struct tg_session *s)
+{
+    secret_wipe(s, sizeof *s);
+}
+
+static bool address_valid(const char *a)
+{
+    for (; *a; a++)
+        if (!(('0' <= *a && *a <= '9') || ('a' <= *a && *a <= 'z') || ('A' <= *a && *a <= 'Z') ||
+              *a == '.' || *a == ':' || *a == '-'))
+            return false;
+    return true;
+}
+
+dm_err tg_session_check(const struct tg_session *s, const char *what, struct dm_error *err)
+{
+    if (s->dc_id < 1 || s->dc_id > 255)
+        return dm_fail(err, DM_EINVAL, "%s: its data centre id %d is not 1 to 255.", what,
+                       s->dc_id);
+    bool any = false;
+    for (size_t i = 0; i < TG_AUTH_KEY_BYTES; i++)
+        any |= s->auth_key[i] != 0;
+    if (!any)
+        return dm_fail(err, DM_EINVAL,
+                       "%s: it holds no auth key (the session was never logged in).", what);
+    if (memchr(s->server_address, 0, sizeof s->server_address) == NULL ||
+        !address_valid(s->server_address))
+        return dm_fail(err, DM_EINVAL, "%s: its server address is not an IP address or host name.",
+                       what);
+    if (s->server_address[0] && (s->port < 1 || s->port > 65535))
+        return dm_fail(err, DM_EINVAL, "%s: its port %d is not 1 to 65535.", what, s->port);
+    if (s->api_id < 0)
+        return dm_fail(err, DM_EINVAL, "%s: its API ID %d is negative.", what, s->api_id);
+    if (s->user_id < 0)
+        return dm_fail(err, DM_EINVAL, "%s: its user id is negative.", what);
+    return DM_OK;
+}
+
+/* ---- the SQLite image ---- */
+
+static uint32_t be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Checks the 100-byte database header of img (len bytes) and turns a WAL-mode image into a
+ * rollback-journal one (bytes 18 and 19), which an in-memory database can open. */
+static dm_err header_check(unsigned char *img, size_t len, struct dm_error *err)
+{
+    if (len < 100 || memcmp(img, SQLITE_MAGIC, sizeof SQLITE_MAGIC) != 0)
+        return dm_fail(err, DM_EINVAL, NOT_SESSION ": it is not an SQLite database.");
+    uint32_t page = (uint32_t)img[16] << 8 | img[17];
+    if (page == 1)
+        page = 65536;
+    if (page < 512 || (page & (page - 1)) != 0)
+        return dm_fail(err, DM_EINVAL, NOT_SESSION ": its SQLite header is damaged.");
+    uint32_t pages = be32(img + 28);
+    bool pages_valid = pages != 0 && be32(img + 24) == be32(img + 92);
+    if (len % page != 0 || (pages_valid && (uint64_t)pages * page > len))
+        return dm_fail(err, DM_EINVAL,
+                       NOT_SESSION ": it is cut short (%zu bytes; upload the whole file).", len);
+    if (img[18] < 1 || img[18] > 2 || img[19] < 1 || img[19] > 2)
+        return dm_fail(err, DM_EINVAL,
+                       NOT_SESSION ": it needs a newer SQLite file format than this one.");
+    img[18] = img[19] = 1;
+    return DM_OK;
+}
+
+/* Copies an SQL name made by the uploader into out for a message, with anything outside
+ * [A-Za-z0-9_] shown as '?'. */
+static const char *safe_name(const unsigned char *name, char out[40])
+{
+    size_t i = 0;
+    for (; name && name[i] && i < 39; i++) {
+        char c = (char)name[i];
+        bool ok = ('0' <= c && c <= '9') || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') ||
+                  c == '_';
+        out[i] = ok ? c : '?';
+    }
+    out[i] = 0;
+    return out;
+}
+
+static dm_err db_fail(int rc, struct dm_error *err)
+{
+    if (rc == SQLITE_NOMEM)
+        return dm_fail(err, DM_ENOMEM, "out of memory reading a session file");
+    /* sqlite3_errstr is a fixed text: nothing from the file reaches the message */
+    return dm_fail(err, DM_EINVAL, NOT_SESSION ": SQLite cannot read it (%s).", sqlite3_errstr(rc));
+}
+
+/* Opens img (kept by the caller until the connection closes) read-only, untrusted. */
+static dm_err db_open(unsigned char *img, size_t len, sqlite3 **out, struct dm_error *err)
+{
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        sqlite3_close(db);
+        return dm_fail(err, DM_ENOMEM, "cannot open an in-memory database");
+    }
+    sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+    sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+    sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, NULL);
+    sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_VIEW, 0, NULL);
+    sqlite3_limit(db, SQLITE_LIMIT_LENGTH, TEXT_LIMIT);
+    sqlite3_limit(db, SQLITE_LIMIT_ATTACHED, 0);
+    rc = sqlite3_deserialize(db, "main", img, (sqlite3_int64)len, (sqlite3_int64)len,
+                             SQLITE_DESERIALIZE_READONLY);
+    if (rc != SQLITE_OK) {
+        sqlite3_close(db);
+        return db_fail(rc, err);
+    }
+    *out = db;
+    return DM_OK;
+}
+
+/* Runs sql, which returns at most one row of one text column, into out ("" without a row). */
+static dm_err db_text(sqlite3 *db, const char *sql, char *out, size_t n, struct dm_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return db_fail(rc, err);
+    rc = sqlite3_step(st);
+    out[0] = 0;
+    if (rc == SQLITE_ROW && sqlite3_column_text(st, 0))
+        dm_strlcpy(out, (const char *)sqlite3_column_text(st, 0), n);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? DM_OK : db_fail(rc, err);
+}
+
+/* Refuses a schema that could run anything: views, virtual tables, triggers other than
+ * Pyrogram's own. Also checks the database is whole (quick_check). */
+static dm_err schema_check(sqlite3 *db, struct dm_error *err)
+{
+    char ok[16];
+    dm_err e = db_text(db, "PRAGMA quick_check(1)", ok, sizeof ok, err);
+    if (e != DM_OK)
+        return e;
+    if (strcmp(ok, "ok") != 0)
+        return dm_fail(err, DM_EINVAL, NOT_SESSION ": the SQLite database in it is damaged.");
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, "SELECT type, name, tbl_name, sql FROM sqlite_master", -1,
+                                &st, NULL);
+    if (rc != SQLITE_OK)
+        return db_fail(rc, err);
+    char name[40];
+    e = DM_OK;
+    while (e == DM_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *type = (const char *)sqlite3_column_text(st, 0);
+        const unsigned char *obj = sqlite3_column_text(st, 1);
+        const char *table = (const char *)sqlite3_column_text(st, 2);
+        const char *sql = (const char *)sqlite3_column_text(st, 3);
+        if (!type)
+            continue;
+        if (strcmp(type, "view") == 0)
+            e = dm_fail(err, DM_EINVAL, NOT_SESSION ": it contains a view (%s).",
+                        safe_name(obj, name));
+        else if (strcmp(type, "trigger") == 0 &&
+                 !(obj && strcmp((const char *)obj, PYROGRAM_TRIGGER) == 0 && table &&
+                   strcmp(table, "peers") == 0))
+            e = dm_fail(err, DM_EINVAL, NOT_SESSION ": it contains a trigger (%s).",
+                        safe_name(obj, name));
+        else if (strcmp(type, "table") == 0 && sql && strncasecmp(sql, "CREATE VIRTUAL", 14) == 0)
+            e = dm_fail(err, DM_EINVAL, NOT_SESSION ": it contains a virtual table (%s).",
+                        safe_name(obj, name));
+    }
+    sqlite3_finalize(st);
+    if (e == DM_OK && rc != SQLITE_DONE)
+        e = db_fail(rc, err);
+    return e;
+}
+
+/* The columns of a sessions table that either tool writes, by name. */
+enum col { C_DC, C_API, C_TEST, C_KEY, C_DATE, C_USER, C_BOT, C_ADDR, C_PORT, C_COUNT };
+static const char *const col_names[C_COUNT] = {
+    "dc_id", "api_id", "test_mode", "auth_key", "date", "user_id", "is_bot", "server_address",
+    "port",
+};
+
+/* Marks which of col_names the sessions table has; refuses computed columns. */
+static dm_err columns_read(sqlite3 *db, bool has[C_COUNT], int *ncols, struct dm_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, "SELECT name, hidden FROM pragma_table_xinfo('sessions')", -1,
+                                &st, NULL);
+    if (rc != SQLITE_OK)
+        return db_fail(rc, err);
+    dm_err e = DM_OK;
+    char name[40];
+    *ncols = 0;
+    while (e == DM_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *n = (const char *)sqlite3_column_text(st, 0);
+        (*ncols)++;
+        if (sqlite3_column_int(st, 1) != 0)
+            e = dm_fail(err, DM_EINVAL, NOT_SESSION ": its sessions table has a computed column (%s).",
+                        safe_name((const unsigned char *)n, name));
+        for (int i = 0; n && i < C_COUNT; i++)
+            if (strcasecmp(n, col_names[i]) == 0)
+                has[i] = true;
+    }
+    sqlite3_finalize(st);
+    if (e == DM_OK && rc != SQLITE_DONE)
+        e = db_fail(rc, err);
+    return e;
+}
+
+/* Reads integer column i of st into *v; NULL reads as 0. */
+static dm_err col_int(sqlite3_stmt *st, int i, int64_t lo, int64_t hi, int64_t *v,
+                      struct dm_error *err)
+{
+    int t = sqlite3_column_type(st, i);
+    *v = 0;
+    if (t == SQLITE_NULL)
+        return DM_OK;
+    if (t != SQLITE_INTEGER)
+        return dm_fail(err, DM_EINVAL, NOT_SESSION ": its %s is not a number.", col_names[i]);
+    *v = sqlite3_column_int64(st, i);
+    if (*v < lo || *v > hi)
+        return dm_fail(err, DM_EINVAL, NOT_SESSION ": its %s is out of range.", col_names[i]);
+    return DM_OK;
+}
+
+/* Reads the first sessions row (the one Pyrogram and Telethon use) into *out. */
+static dm_err row_read(sqlite3 *db, const bool has[C_COUNT], struct tg_session *out,
+                       struct dm_error *err)
+{
+    char sql[256] = "SELECT ";
+    for (int i = 0; i < C_COUNT; i++) {
+        size_t l = strlen(sql);
+        snprintf(sql + l, sizeof sql - l, "%s%s", i ? ", " : "", has[i] ? col_names[i] : "NULL");
+    }
+    size_t l = strlen(sql);
+    snprintf(sql + l, sizeof sql - l, " FROM sessions LIMIT 1");
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return db_fail(rc, err);
+    rc = sqlite3_step(st);
+    dm_err e = DM_OK;
+    int64_t v[C_COUNT] = {0};
+    if (rc == SQLITE_DONE) {
+        e = dm_fail(err, DM_EINVAL,
+                    NOT_SESSION ": its sessions table is empty (the session was never saved).");
+    } else if (rc != SQLITE_ROW) {
+        e = db_fail(rc, err);
+    } else {
+        static const int64_t range[C_COUNT][2] = {
+            [C_DC] = {1, 255},        [C_API] = {0, INT_MAX},    [C_TEST] = {0, 1},
+            [C_DATE] = {0, INT64_MAX}, [C_USER] = {0, INT64_MAX}, [C_BOT] = {0, 1},
+            [C_PORT] = {0, 65535},
+        };
+        for (int i = 0; e == DM_OK && i < C_COUNT; i++)
+            if (i != C_KEY && i != C_ADDR)
+                e = col_int(st, i, range[i][0], range[i][1], &v[i], err);
+        if (e == DM_OK && sqlite3_column_type(st, C_DC) == SQLITE_NULL)
+            e = dm_fail(err, DM_EINVAL, NOT_SESSION ": its sessions row has no data centre.");
+    }
+    if (e == DM_OK) {
+        int t = sqlite3_column_type(st, C_KEY);
+        int klen = sqlite3_column_bytes(st, C_KEY);
+        if (t == SQLITE_NULL)
+            e = dm_fail(err, DM_EINVAL,
+                        NOT_SESSION ": it holds no auth key (the session was never logged in).");
+        else if (t != SQLITE_BLOB || klen != TG_AUTH_KEY_BYTES)
+            e = dm_fail(err, DM_EINVAL, NOT_SESSION ": its auth key is %d bytes, not %d.", klen,
+                        TG_AUTH_KEY_BYTES);
+        else
+            memcpy(out->auth_key, sqlite3_column_blob(st, C_KEY), TG_AUTH_KEY_BYTES);
+    }
+    if (e == DM_OK) {
+        int t = sqlite3_column_type(st, C_ADDR);
+        const unsigned char *a = sqlite3_column_text(st, C_ADDR);
+        if (t != SQLITE_NULL && t != SQLITE_TEXT)
+            e = dm_fail(err, DM_EINVAL, NOT_SESSION ": its server_address is not text.");
+        else if (a && dm_strlcpy(out->server_address, (const char *)a,
+                                 sizeof out->server_address) >= sizeof out->server_address)
+            e = dm_fail(err, DM_EINVAL, NOT_SESSION ": its server_address is too long.");
+    }
+    sqlite3_finalize(st);
+    if (e != DM_OK)
+        return e;
+    out->dc_id = (int)v[C_DC];
+    out->api_id = (int)v[C_API];
+    out->test_mode = v[C_TEST] != 0;
+    out->date = v[C_DATE];
+    out->user_id = v[C_USER];
+    out->is_bot = v[C_BOT] != 0;
+    out->port = out->server_address[0] ? (int)v[C_PORT] : 0;
+    return DM_OK;
+}
+
+/* The number in the version table (Pyrogram's column "number", Telethon's "version"). */
+static int version_read(sqlite3 *db, bool pyrogram)
+{
+    char text[24];
+    const char *sql = pyrogram ? "SELECT CAST(number AS TEXT) FROM version LIMIT 1"
+                               : "SELECT CAST(version AS TEXT) FROM version LIMIT 1";
+    if (db_text(db, sql, text, sizeof text, NULL) != DM_OK)
+        return 0;
+    long n = strtol(text, NULL, 10);
+    return n > 0 && n < 1000 ? (int)n : 0;
+}
+
+static dm_err session_read(sqlite3 *db, struct tg_session *out, struct dm_error *err)
+{
+    dm_err e = schema_check(db, err);
+    if (e != DM_OK)
+        return e;
+    char type[16];
+    e = db_text(db, "SELECT type FROM sqlite_master WHERE name = 'sessions'", type, sizeof type,
+                err);
+    if (e != DM_OK)
+        return e;
+    if (strcmp(type, "table") != 0)
+        return dm_fail(err, DM_EINVAL, NOT_SESSION ": it has no sessions table.");
+    bool has[C_COUNT] = {0};
+    int ncols = 0;
+    e = columns_read(db, has, &ncols, err);
+    if (e != DM_OK)
+        return e;
+    bool pyrogram = has[C_TEST] && has[C_DATE] && has[C_USER] && has[C_BOT];
+    bool telethon = !has[C_TEST] && !has[C_DATE] && has[C_ADDR] && has[C_PORT];
+    if (!has[C_DC] || !has[C_KEY] || (!pyrogram && !telethon))
+        return dm_fail(err, DM_EINVAL,
+                       NOT_SESSION ": its sessions table has other columns than either tool "
+                                   "writes (%d columns).",
+                       ncols);
+    e = row_read(db, has, out, err);
+    if (e != DM_OK)
+        return e;
+    out->kind = pyrogram ? TG_SESSION_PYROGRAM_FILE : TG_SESSION_TELETHON_FILE;
+    out->schema_version = version_read(db, pyrogram);
+    return tg_session_check(out, NOT_SESSION, err);
+}
+
+dm_err tg_session_read_bytes(const void *data, size_t len, struct tg_session *out,
+                             struct dm_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (len > TG_SESSION_FILE_MAX)
+        return dm_fail(err, DM_ETOOBIG,
+                       NOT_SESSION ": it is %zu bytes, and session files are under %u MiB.", len,
+                       TG_SESSION_FILE_MAX >> 20);
+    if (len < 100)
+        return dm_fail(err, DM_EINVAL, NOT_SESSION ": it is not an SQLite database.");
+    unsigned char *img = malloc(len);
+    if (!img)
+        return dm_fail(err, DM_ENOMEM, "out of memory reading a session file");
+    memcpy(img, data, len);
+    sqlite3 *db = NULL;
+    dm_err e = header_check(img, len, err);
+    if (e == DM_OK)
+        e = db_open(img, len, &db, err);
+    if (e == DM_OK)
+        e = session_read(db, out, err);
+    sqlite3_close(db);
+    secret_wipe(img, len);
+    free(img);
+    return e;
+}
+
+dm_err tg_session_read_file(const char *path, struct tg_session *out, struct dm_error *err)
+{
+    memset(out, 0, sizeof *out);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0)
+        return dm_fail(err, errno == ENOENT ? DM_ENOTFOUND : DM_EIO, "cannot open %s: %s", path,
+                       strerror(errno));
+    struct stat st;
+    dm_err e = DM_OK;
+    if (fstat(fd, &st) != 0)
+        e = dm_fail(err, DM_EIO, "cannot read %s: %s", path, strerror(errno));
+    else if (!S_ISREG(st.st_mode))
+        e = dm_fail(err, DM_EINVAL, NOT_SESSION ": it is not a regular file.");
+    else if (st.st_size > (off_t)TG_SESSION_FILE_MAX)
+        e = dm_fail(err, DM_ETOOBIG,
+                    NOT_SESSION ": it is %lld bytes, and session files are under %u MiB.",
+                    (long long)st.st_size, TG_SESSION_FILE_MAX >> 20);
+    size_t len = e == DM_OK ? (size_t)st.st_size : 0;
+    unsigned char *data = e == DM_OK ? malloc(len ? len : 1) : NULL;
+    if (e == DM_OK && !data)
+        e = dm_fail(err, DM_ENOMEM, "out of memory reading %s", path);
+    size_t got = 0;
+    while (e == DM_OK && got < len) {
+        ssize_t r = read(fd, data + got, len - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            e = dm_fail(err, DM_EIO, "cannot read %s: %s", path, strerror(errno));
+        else if (r == 0)
+            len = got; /* it shrank while we read: take what is there */
+        else
+            got += (size_t)r;
+    }
+    close(fd);
+    if (e == DM_OK)
+        e = tg_session_read_bytes(data, len, out, err);
+    if (data) {
+        secret_wipe(data, len);
+        free(data);
+    }
+    return e;
+}
+
+/* ---- writing Pyrogram v3 ---- */
+
+/* Pyrogram 2.x's schema (pyrogram/storage/sqlite_storage.py, VERSION = 3), statement for
+ * statement, so the file is what Pyrogram itself would have made. */
+static const char pyrogram_v3_schema[] =
+    "CREATE TABLE sessions\n(\n    dc_id     INTEGER PRIMARY KEY,\n    api_id    INTEGER,\n"
+    "    test_mode INTEGER,\n    auth_key  BLOB,\n    date      INTEGER NOT NULL,\n"
+    "    user_id   INTEGER,\n    is_bot    INTEGER\n);\n\n"
+    "CREATE TABLE peers\n(\n    id             INTEGER PRIMARY KEY,\n"
+    "    access_hash    INTEGER,\n    type           INTEGER NOT NULL,\n"
+    "    username       TEXT,\n    phone_number   TEXT,\n"
+    "    last_update_on INTEGER NOT NULL DEFAULT (CAST(STRFTIME('%s', 'now') AS INTEGER))\n);\n\n"
+    "CREATE TABLE version\n(\n    number INTEGER PRIMARY KEY\n);\n\n"
+    "CREATE INDEX idx_peers_id ON peers (id);\n"
+    "CREATE INDEX idx_peers_username ON peers (username);\n"
+    "CREATE INDEX idx_peers_phone_number ON peers (phone_number);\n\n"
+    "CREATE TRIGGER trg_peers_last_update_on\n    AFTER UPDATE\n    ON peers\nBEGIN\n"
+    "    UPDATE peers\n    SET last_update_on = CAST(STRFTIME('%s', 'now') AS INTEGER)\n"
+    "    WHERE id = NEW.id;\nEND;\n"
+    "INSERT INTO version VALUES (3);\n";
+
+/* Builds the Pyrogram v3 database for s in memory; *img is sqlite3_malloc'd. */
+static dm_err pyrogram_image(const struct tg_session *s, unsigned char **img, size_t *len,
+                             struct dm_error *err)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(db, pyrogram_v3_schema, NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(db, "INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?)", -1, &st,
+                                NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_int(st, 1, s->dc_id);
+        if (s->api_id)
+            sqlite3_bind_int(st, 2, s->api_id);
+        sqlite3_bind_int(st, 3, s->test_mode);
+        sqlite3_bind_blob(st, 4, s->auth_key, TG_AUTH_KEY_BYTES, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 5, s->date ? s->date : (int64_t)time(NULL));
+        if (s->user_id)
+            sqlite3_bind_int64(st, 6, s->user_id);
+        sqlite3_bind_int(st, 7, s->is_bot);
+        rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(db);
+    }
+    sqlite3_finalize(st);
+    sqlite3_int64 size = 0;
+    *img = rc == SQLITE_OK ? sqlite3_serialize(db, "main", &size, 0) : NULL;
+    if (rc == SQLITE_OK && !*img)
+        rc = SQLITE_NOMEM;
+    sqlite3_close(db);
+    *len = (size_t)size;
+    if (rc != SQLITE_OK)
+        return dm_fail(err, rc == SQLITE_NOMEM ? DM_ENOMEM : DM_EDB,
+                       "cannot build the session database: %s", sqlite3_errstr(rc));
+    return DM_OK;
+}
+
+static dm_err write_all(int fd, const unsigned char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return DM_EIO;
+        p += w;
+        n -= (size_t)w;
+    }
+    return DM_OK;
+}
+
+/* The directory part of path ("." when there is none) into out. */
+static dm_err dir_of(const char *path, char *out, size_t n)
+{
+    const char *slash = strrchr(path, '/');
+    size_t l = slash ? (size_t)(slash - path) : 1;
+    if (slash && l == 0)
+        l = 1; /* "/x" */
+    if (l >= n)
+        return DM_ETOOBIG;
+    memcpy(out, slash ? path : ".", l);
+    out[l] = 0;
+    return DM_OK;
+}
+
+dm_err tg_session_write_pyrogram(const char *path, const struct tg_session *s, bool overwrite,
+                                 struct dm_error *err)
+{
+    dm_err e = tg_session_check(s, "This session cannot be saved", err);
+    if (e != DM_OK)
+        return e;
+    char dir[PATH_MAX], tmp[PATH_MAX];
+    if (dir_of(path, dir, sizeof dir) != DM_OK ||
+        snprintf(tmp, sizeof tmp, "%s.tmp-XXXXXX", path) >= (int)sizeof tmp)
+        return dm_fail(err, DM_ETOOBIG, "the session path is too long");
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return dm_fail(err, DM_ENOTFOUND, "the sessions directory %s does not exist", dir);
+    if (st.st_mode & 077)
+        return dm_fail(err, DM_EFORBIDDEN,
+                       "the sessions directory %s is open to other users (mode %03o); it must "
+                       "be 0700",
+                       dir, (unsigned)(st.st_mode & 0777));
+    if (!overwrite && lstat(path, &st) == 0)
+        return dm_fail(err, DM_EEXISTS, "a session file %s already exists", path);
+
+    unsigned char *img = NULL;
+    size_t len = 0;
+    e = pyrogram_image(s, &img, &len, err);
+    if (e != DM_OK)
+        return e;
+    int fd = mkostemp(tmp, O_CLOEXEC);
+    const char *step = "create";
+    if (fd < 0) {
+        e = DM_EIO;
+    } else {
+        step = "write";
+        if (fchmod(fd, 0600) != 0 || write_all(fd, img, len) != DM_OK || fsync(fd) != 0)
+            e = DM_EIO;
+        if (close(fd) != 0 && e == DM_OK)
+            e = DM_EIO;
+        step = "put in place";
+        if (e == DM_OK && overwrite && rename(tmp, path) != 0)
+            e = DM_EIO;
+        /* link() fails when path exists, so a file made meanwhile is never replaced */
+        if (e == DM_OK && !overwrite && link(tmp, path) != 0)
+            e = errno == EEXIST ? DM_EEXISTS : DM_EIO;
+        if (e != DM_OK || !overwrite)
+            unlink(tmp);
+    }
+    int saved = errno;
+    secret_wipe(img, len);
+    sqlite3_free(img);
+    if (e == DM_EEXISTS)
+        return dm_fail(err, e, "a session file %s already exists", path);
+    if (e != DM_OK)
+        return dm_fail(err, e, "cannot %s the session file %s: %s", step, path, strerror(saved));
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) { /* makes the rename durable; the file is complete either way */
+        fsync(dfd);
+        close(dfd);
+    }
+    return DM_OK;
+}
+
+/* ---- names ---- */
+
+bool tg_session_name_valid(const char *name)
+{
+    size_t n = 0;
+    for (; name && name[n]; n++) {
+        char c = name[n];
+        if (n >= TG_SESSION_NAME_MAX ||
+            !(('0' <= c && c <= '9') || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') ||
+              c == '_' || c == '-'))
+            return false;
+    }
+    return n > 0;
+}
+
+dm_err tg_session_path(const char *dir, const char *name, char *out, size_t n,
+                       struct dm_error *err)
+{
+    if (!tg_session_name_valid(name))
+        return dm_fail(err, DM_EINVAL,
+                       "A session name is 1 to 64 letters, digits, '_' or '-'.");
+    int w = snprintf(out, n, "%s/%s.session", dir, name);
+    if (w < 0 || (size_t)w >= n)
+        return dm_fail(err, DM_ETOOBIG, "the session path is too long");
+    return DM_OK;
+}
