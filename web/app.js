@@ -21,6 +21,7 @@ const state = {
     me: null,          // {admin, csrf_token} once signed in
     page: null,        // the live page context: {alive, timers}
     lastJobId: null,   // the decision job shown on the Invite Requests page
+    lastLoadJobId: null, // the load job shown on the Sessions page
     afterLogin: null,  // the hash to return to after signing in
     flash: null,       // [message, kind] to show on the next page rendered
 };
@@ -123,11 +124,12 @@ function badge(status, text) {
 // API client
 
 class ApiError extends Error {
-    constructor(status, code, message, retryAfter) {
+    constructor(status, code, message, retryAfter, detail) {
         super(message);
         this.status = status;
         this.code = code;
         this.retryAfter = retryAfter;
+        this.detail = detail || {}; // the API's error object as sent (e.g. retry_after of flood_wait)
     }
 }
 
@@ -153,7 +155,7 @@ async function api(method, path, body) {
     if (!res.ok) {
         const err = data && data.error ? data.error : {};
         const e = new ApiError(res.status, err.code || `http_${res.status}`,
-            err.message || `doorman answered HTTP ${res.status}.`, res.headers.get('Retry-After'));
+            err.message || `doorman answered HTTP ${res.status}.`, res.headers.get('Retry-After'), err);
         // An expired session anywhere but at the login form: back to the login form.
         if (res.status === 401 && path !== '/api/login' && state.me) {
             state.me = null;
@@ -227,6 +229,77 @@ function confirmDialog({ title, body, confirmLabel, danger }) {
     });
 }
 
+// A modal whose form stays open while its requests run (the wizards of the Sessions page).
+// step({...}) replaces its content; the dialog is removed once closed (Cancel, Escape or close()),
+// then onClose(closedByPage) runs: closedByPage is true when the page was left, not the dialog.
+function formModal({ title, onClose }) {
+    const heading = h('h2', { id: 'modal-title' }, title);
+    const err = h('p.form-error', { role: 'alert', hidden: true });
+    const ok = h('p.form-ok', { role: 'status', hidden: true });
+    const fields = h('div.modal-fields');
+    const actions = h('div.modal-actions');
+    const form = h('form.form', { novalidate: true }, heading, err, ok, fields, actions);
+    const dlg = h('dialog.modal.modal-form', { 'aria-labelledby': 'modal-title' }, form);
+    let submit = null;
+    let submitBtn = null;
+    let byPage = false;
+    const m = {
+        dlg,
+        get open() { return dlg.open; },
+        // Shows a step: its fields (nodes), the primary button's label and what it does (an
+        // async function; an error it throws is shown with its message), and more buttons.
+        step({ title: t, body, submitLabel, onSubmit, buttons = [], cancelLabel = 'Cancel', focus }) {
+            if (t) heading.textContent = t;
+            fields.replaceChildren(...[body].flat().filter(Boolean));
+            submit = onSubmit || null;
+            submitBtn = submitLabel ? h('button.btn.btn-primary', { type: 'submit' }, submitLabel) : null;
+            const cancel = cancelLabel ? h('button.btn.btn-ghost', { type: 'button' }, cancelLabel) : null;
+            if (cancel) cancel.addEventListener('click', () => m.close());
+            actions.replaceChildren(...[cancel, ...buttons, submitBtn].filter(Boolean));
+            if (focus) focus.focus();
+            else if (submitBtn) submitBtn.focus();
+        },
+        fail(message) {
+            ok.hidden = true;
+            err.textContent = message;
+            err.hidden = false;
+        },
+        info(message) {
+            err.hidden = true;
+            ok.textContent = message;
+            ok.hidden = false;
+        },
+        clearMessages() {
+            err.hidden = ok.hidden = true;
+        },
+        close() {
+            if (dlg.open) dlg.close();
+        },
+        closeByPage() {
+            byPage = true;
+            m.close();
+        },
+    };
+    form.addEventListener('submit', async (ev) => {
+        ev.preventDefault();
+        if (!submit || (submitBtn && submitBtn.disabled)) return;
+        m.clearMessages();
+        const run = submit;
+        try {
+            await busy([...actions.querySelectorAll('button')], run);
+        } catch (e) {
+            if (dlg.open) m.fail(e.message);
+        }
+    });
+    dlg.addEventListener('close', () => {
+        dlg.remove();
+        if (onClose) onClose(byPage);
+    });
+    document.body.append(dlg);
+    dlg.showModal();
+    return m;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Routing
 
@@ -256,6 +329,7 @@ function go(path, params, flash, flashKind = 'error') {
 const PAGES = {
     '/requests': pageRequests,
     '/jobs': pageJobs,
+    '/sessions': pageSessions,
     '/audit': pageAudit,
     '/settings': pageSettings,
     '/login': pageLogin,
@@ -279,9 +353,11 @@ async function route() {
     if (state.page) {
         state.page.alive = false;
         state.page.timers.forEach(clearTimeout);
+        state.page.leaving.forEach((fn) => fn());
     }
-    const ctx = { alive: true, timers: [] };
+    const ctx = { alive: true, timers: [], leaving: [] };
     ctx.later = (fn, ms) => ctx.timers.push(setTimeout(() => ctx.alive && fn(), ms));
+    ctx.onLeave = (fn) => ctx.leaving.push(fn); // runs when another page replaces this one
     state.page = ctx;
     for (const a of document.querySelectorAll('.nav a')) {
         a.classList.toggle('active', a.dataset.route === path);
@@ -426,6 +502,7 @@ async function logout() {
     }
     state.me = null;
     state.lastJobId = null;
+    state.lastLoadJobId = null;
     state.afterLogin = null;
     showHeader();
     hideBanner();
@@ -737,7 +814,7 @@ function pageRequests(ctx, main, params) {
             selected.clear();
             for (const r of rows.values()) if (r.cb) { r.cb.checked = false; r.tr.classList.remove('selected'); }
             state.lastJobId = res.job.id;
-            watchJob(res.job);
+            showJob(res.job);
         } catch (e) {
             showBanner(e.message);
         } finally {
@@ -747,32 +824,12 @@ function pageRequests(ctx, main, params) {
     }
 
     // --- the progress panel of the last decision job
-    function watchJob(job) {
-        const view = jobView(job, { onCancel: cancelJob, onClose: () => { jobPanel.hidden = true; state.lastJobId = null; } });
-        clear(jobPanel).append(view.el);
-        jobPanel.hidden = false;
-        let finished = false;
-        const poll = async () => {
-            if (!ctx.alive || state.lastJobId !== job.id) return;
-            try {
-                const res = await api('GET', `/api/jobs/${job.id}`);
-                if (!ctx.alive || state.lastJobId !== job.id) return;
-                view.update(res.job, res.errors);
-                if (isFinished(res.job)) {
-                    if (!finished) {
-                        finished = true;
-                        reload();
-                    }
-                    return;
-                }
-            } catch (e) {
-                if (e.status === 401) return;
-                view.note(e.message);
-            }
-            ctx.later(poll, JOB_POLL_MS);
-        };
-        if (isFinished(job)) poll();
-        else ctx.later(poll, JOB_POLL_MS);
+    function showJob(job) {
+        watchJob(ctx, jobPanel, job, {
+            isCurrent: () => state.lastJobId === job.id,
+            onFinish: () => reload(),
+            onClose: () => { state.lastJobId = null; },
+        });
     }
 
     // Loads the channel list, then the first page; shows the last job if one is still of interest.
@@ -795,7 +852,7 @@ function pageRequests(ctx, main, params) {
     })();
     reload();
     if (state.lastJobId) {
-        api('GET', `/api/jobs/${state.lastJobId}`).then((res) => ctx.alive && watchJob(res.job)).catch(() => {});
+        api('GET', `/api/jobs/${state.lastJobId}`).then((res) => ctx.alive && showJob(res.job)).catch(() => {});
     }
 }
 
@@ -809,7 +866,49 @@ async function cancelJob(job, btn) {
     }
 }
 
-// A job's progress block, used on the Invite Requests page. update(job, errors) refreshes it.
+// What a job's counters mean, by kind.
+const JOB_WORDS = {
+    approve: { ing: 'Approving', done: 'approved', skipped: 'already handled' },
+    decline: { ing: 'Declining', done: 'declined', skipped: 'already handled' },
+    load: { ing: 'Loading', done: 'loaded', skipped: 'skipped' },
+};
+const jobWords = (kind) => JOB_WORDS[kind] || { ing: 'Running', done: 'done', skipped: 'skipped' };
+
+// Shows job in panel (a section.job-panel) and polls it until it finishes; the progress block
+// shared by the Invite Requests page (decisions) and the Sessions page (loads). isCurrent() tells
+// whether the page still wants this job shown; onFinish(job, view) runs once when it has finished;
+// onClose runs when the admin dismisses the finished job.
+function watchJob(ctx, panel, job, { isCurrent, onFinish, onClose }) {
+    const view = jobView(job, { onCancel: cancelJob, onClose: () => { panel.hidden = true; onClose(); } });
+    clear(panel).append(view.el);
+    panel.hidden = false;
+    let finished = false;
+    const poll = async () => {
+        if (!ctx.alive || !isCurrent()) return;
+        try {
+            const res = await api('GET', `/api/jobs/${job.id}`);
+            if (!ctx.alive || !isCurrent()) return;
+            view.update(res.job, res.errors);
+            if (isFinished(res.job)) {
+                if (!finished) {
+                    finished = true;
+                    if (onFinish) onFinish(res.job, view);
+                }
+                return;
+            }
+        } catch (e) {
+            if (e.status === 401) return;
+            view.note(e.message);
+        }
+        ctx.later(poll, JOB_POLL_MS);
+    };
+    if (isFinished(job)) poll();
+    else ctx.later(poll, JOB_POLL_MS);
+    return view;
+}
+
+// A job's progress block (see watchJob). update(job, errors) refreshes it; footer(node) adds a
+// line under it (e.g. where to see the result).
 function jobView(job, { onCancel, onClose }) {
     const title = h('div.job-title', null, '');
     const stateEl = h('span');
@@ -819,6 +918,7 @@ function jobView(job, { onCancel, onClose }) {
     const wait = h('div.job-wait', { hidden: true }, '');
     const note = h('div.job-note', { hidden: true }, '');
     const errs = h('div.job-errors', { hidden: true });
+    const foot = h('div.job-foot', { hidden: true });
     const cancel = h('button.btn.btn-ghost.btn-small', { type: 'button' }, 'Cancel job');
     const close = h('button.btn.btn-ghost.btn-small', { type: 'button', hidden: true }, 'Dismiss');
     let current = job;
@@ -827,15 +927,15 @@ function jobView(job, { onCancel, onClose }) {
     const el = h('div.job', null,
         h('div.job-head', null, title, stateEl, h('span.spacer'), cancel, close),
         h('div.job-bar', null, bar, pct),
-        counts, wait, note, errs);
+        counts, wait, note, errs, foot);
 
     function update(j, errors) {
         current = j;
         const processed = (j.done || 0) + (j.skipped || 0) + (j.failed || 0);
         const total = j.total || 0;
         const fin = isFinished(j);
-        const verb = j.kind === 'approve' ? 'Approv' : 'Declin';
-        title.textContent = j.description || `${verb}ing ${fmtNum(total)} request${total === 1 ? '' : 's'}`;
+        const words = jobWords(j.kind);
+        title.textContent = j.description || `${words.ing} ${fmtNum(total)} request${total === 1 ? '' : 's'}`;
         stateEl.replaceChildren(badge(j.state));
         bar.max = Math.max(total, 1);
         bar.value = total ? Math.min(processed, total) : (fin ? 1 : 0);
@@ -845,8 +945,8 @@ function jobView(job, { onCancel, onClose }) {
         el.dataset.state = j.state;
         el.dataset.percent = String(p);
         counts.replaceChildren(
-            h('span.count-ok', null, `${fmtNum(j.done)} ${j.kind === 'approve' ? 'approved' : 'declined'}`),
-            h('span.count-skip', null, `${fmtNum(j.skipped)} already handled`),
+            h('span.count-ok', null, `${fmtNum(j.done)} ${words.done}`),
+            h('span.count-skip', null, `${fmtNum(j.skipped)} ${words.skipped}`),
             h('span.count-fail', { class: j.failed ? 'has-failures' : null }, `${fmtNum(j.failed)} failed`));
         const waitLeft = j.wait_until ? j.wait_until - Date.now() / 1000 : 0;
         wait.hidden = fin || waitLeft <= 0;
@@ -874,6 +974,7 @@ function jobView(job, { onCancel, onClose }) {
     return {
         el, update,
         note(m) { note.hidden = false; note.textContent = m; },
+        footer(node) { foot.hidden = false; foot.replaceChildren(node); },
     };
 }
 
@@ -932,7 +1033,7 @@ function pageJobs(ctx, main) {
             h('td', null, j.admin || '—'),
             h('td', null, badge(j.state)),
             h('td', null, progressCell(j)),
-            h('td.small', null, `${fmtNum(j.done)} ${j.kind === 'approve' ? 'approved' : 'declined'} · ${fmtNum(j.skipped)} skipped · ${fmtNum(j.failed)} failed`),
+            h('td.small', null, `${fmtNum(j.done)} ${jobWords(j.kind).done} · ${fmtNum(j.skipped)} skipped · ${fmtNum(j.failed)} failed`),
             h('td.date', { title: fmtTimeFull(j.created_at) }, fmtTime(j.created_at)),
             h('td.date', { title: fmtTimeFull(j.finished_at) }, fmtTime(j.finished_at)),
             actions);
@@ -1007,6 +1108,480 @@ function pageJobs(ctx, main) {
         ctx.later(tick, 1000);
     }
     load(true).then(() => ctx.later(tick, 1000));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sessions (Telegram accounts over MTProto)
+
+const SESSION_NAME_RE = /^[A-Za-z0-9_-]{1,64}$/;
+const LOGIN_KEY = 'doorman.sessionLogin'; // sessionStorage: login_id of an unfinished Create New Session
+const MAX_BODY = 1024 * 1024;             // doorman refuses bigger request bodies (413)
+const LOAD_LIMIT_DEFAULT = 1000;
+
+const savedLogin = {
+    get() {
+        try { return sessionStorage.getItem(LOGIN_KEY); } catch (e) { return null; }
+    },
+    set(id) {
+        try { sessionStorage.setItem(LOGIN_KEY, id); } catch (e) { /* private mode: no resuming */ }
+    },
+    forget() {
+        try { sessionStorage.removeItem(LOGIN_KEY); } catch (e) { /* nothing kept */ }
+    },
+};
+
+const fmtPhone = (p) => (p ? (p.startsWith('+') ? p : '+' + p) : '');
+
+function accountLabel(a) {
+    if (!a) return '';
+    return [fullName(a), a.username ? '@' + a.username : '', fmtPhone(a.phone)].filter(Boolean).join(' · ');
+}
+
+// Inputs shared by the forms that make a session; check() returns the body fields or throws.
+function sessionFields({ phone = true, values = {} } = {}) {
+    const name = h('input', { type: 'text', name: 'name', autocomplete: 'off', spellcheck: 'false', required: true,
+        value: values.name || '', placeholder: 'my_session' });
+    const apiId = h('input', { type: 'text', name: 'api_id', inputmode: 'numeric', autocomplete: 'off',
+        required: true, value: values.api_id || '', placeholder: '1234567' });
+    const apiHash = h('input.mono', { type: 'text', name: 'api_hash', autocomplete: 'off', spellcheck: 'false',
+        required: true, value: values.api_hash || '', placeholder: '0123456789abcdef0123456789abcdef' });
+    const phoneIn = phone ? h('input', { type: 'tel', name: 'phone', autocomplete: 'off', value: values.phone || '',
+        placeholder: '+1234567890' }) : null;
+    return {
+        rows: [
+            fieldRow('Session name', name, 'Letters, digits, underscores and dashes.'),
+            fieldRow('API ID', apiId, 'From my.telegram.org, “API development tools”.'),
+            fieldRow('API hash', apiHash, 'Stored encrypted; never shown again.'),
+            phoneIn ? fieldRow('Phone number', phoneIn, 'With the country code, e.g. +1234567890.') : null,
+        ],
+        first: name,
+        values: () => ({ name: name.value.trim(), api_id: apiId.value.trim(), api_hash: apiHash.value.trim(),
+            phone: phoneIn ? phoneIn.value.trim() : '' }),
+        check(needPhone) {
+            const v = this.values();
+            if (!SESSION_NAME_RE.test(v.name)) throw new Error('The session name must be 1–64 letters, digits, underscores or dashes.');
+            if (!/^[1-9][0-9]{0,9}$/.test(v.api_id) || Number(v.api_id) > 2147483647) {
+                throw new Error('The API ID is a number: copy it from my.telegram.org.');
+            }
+            if (!v.api_hash) throw new Error('The API hash is missing: copy it from my.telegram.org.');
+            if (needPhone && !v.phone) throw new Error('The phone number is missing.');
+            const body = { name: v.name, api_id: Number(v.api_id), api_hash: v.api_hash };
+            if (phoneIn) body.phone = v.phone;
+            return body;
+        },
+    };
+}
+
+// Create New Session: name, API ID, hash, phone → code → 2FA password if the account has one.
+// The login_id is kept in sessionStorage until the login ends, so a reload (or a doorman restart)
+// goes on where it was. resume: the API's answer to GET /api/sessions/login/{id}; failed: a
+// message to show on the first step (the saved login could not be resumed).
+function createSessionWizard(ctx, { resume, failed, onCreated }) {
+    let loginId = resume ? resume.login_id : null;
+    let values = resume ? { name: resume.name, phone: resume.phone } : {};
+    const m = formModal({
+        title: 'Create New Session',
+        onClose: (byPage) => {
+            if (!byPage) savedLogin.forget(); // the admin gave up: a reload starts afresh
+        },
+    });
+    ctx.onLeave(() => m.closeByPage());
+
+    const startOver = (message) => {
+        loginId = null;
+        savedLogin.forget();
+        stepPhone();
+        if (message) m.fail(message);
+    };
+    // Errors after which this login cannot go on: the API's message, then the first step.
+    const fatal = (e) => e.code === 'login_not_found' || e.code === 'code_expired';
+
+    function stepPhone() {
+        const f = sessionFields({ values });
+        m.step({
+            title: 'Create New Session',
+            body: [h('p.muted', null, 'Log in with a Telegram account: Telegram sends a code to its app.'), f.rows],
+            submitLabel: 'Send Phone',
+            focus: f.first,
+            onSubmit: async () => {
+                const body = f.check(true);
+                values = f.values();
+                const res = await api('POST', '/api/sessions/login', body);
+                loginId = res.login_id;
+                savedLogin.set(loginId);
+                stepCode(res.phone || body.phone);
+            },
+        });
+    }
+
+    function stepCode(phone) {
+        const code = h('input.code-input', { type: 'text', name: 'code', inputmode: 'numeric',
+            autocomplete: 'one-time-code', required: true });
+        const back = h('button.btn.btn-ghost', { type: 'button' }, 'Start over');
+        back.addEventListener('click', () => startOver());
+        m.step({
+            title: 'Enter the code',
+            body: [h('p', null, 'Telegram sent a login code to ', h('strong', null, fmtPhone(phone)),
+                '. It arrives in the Telegram app (or by SMS).'),
+            fieldRow('Verification code', code)],
+            submitLabel: 'Submit Code',
+            buttons: [back],
+            focus: code,
+            onSubmit: async () => {
+                if (!code.value.trim()) throw new Error('Enter the code Telegram sent.');
+                let res;
+                try {
+                    res = await api('POST', '/api/sessions/login/code', { login_id: loginId, code: code.value.trim() });
+                } catch (e) {
+                    if (fatal(e)) return startOver(e.message);
+                    code.select();
+                    throw e;
+                }
+                if (res.state === 'password_needed') stepPassword(res.hint);
+                else finish(res.session);
+            },
+        });
+    }
+
+    function stepPassword(hint) {
+        const pw = h('input', { type: 'password', name: 'password', autocomplete: 'off', required: true });
+        const back = h('button.btn.btn-ghost', { type: 'button' }, 'Start over');
+        back.addEventListener('click', () => startOver());
+        m.step({
+            title: 'Two-step verification',
+            body: [h('p', null, 'This account has a cloud password (two-step verification). Enter it to finish.'),
+                fieldRow('2FA password', pw, hint ? `Hint: ${hint}` : null)],
+            submitLabel: 'Submit Password',
+            buttons: [back],
+            focus: pw,
+            onSubmit: async () => {
+                if (!pw.value) throw new Error('Enter the account’s cloud password.');
+                let res;
+                try {
+                    res = await api('POST', '/api/sessions/login/password', { login_id: loginId, password: pw.value });
+                } catch (e) {
+                    if (fatal(e)) return startOver(e.message);
+                    pw.value = '';
+                    pw.focus();
+                    throw e;
+                }
+                finish(res.session);
+            },
+        });
+    }
+
+    function finish(session) {
+        loginId = null;
+        savedLogin.forget();
+        m.step({
+            title: 'Session created',
+            body: h('p', null, 'Session ', h('strong', null, session.name), ' is ready',
+                session.account ? [': ', accountLabel(session.account)] : '', '.'),
+            submitLabel: 'Done',
+            cancelLabel: null,
+            onSubmit: async () => m.close(),
+        });
+        m.info('Session created successfully!');
+        onCreated(session);
+    }
+
+    if (resume && resume.state === 'password_needed') stepPassword(resume.hint);
+    else if (resume) stepCode(resume.phone);
+    else {
+        stepPhone();
+        if (failed) m.fail(failed);
+    }
+}
+
+function botSessionModal(ctx, { onCreated }) {
+    const m = formModal({ title: 'Add Bot Session' });
+    ctx.onLeave(() => m.closeByPage());
+    const f = sessionFields({ phone: false });
+    const token = h('input.mono', { type: 'password', name: 'bot_token', autocomplete: 'off', spellcheck: 'false',
+        required: true, placeholder: '123456789:AAE…' });
+    m.step({
+        body: [h('p.muted', null, 'A bot logged in over MTProto with its token from @BotFather.'), f.rows,
+            fieldRow('Bot token', token, 'Stored inside the session; never shown again.')],
+        submitLabel: 'Add Bot Session',
+        focus: f.first,
+        onSubmit: async () => {
+            const body = f.check(false);
+            if (!token.value.trim()) throw new Error('The bot token is missing: copy it from @BotFather.');
+            body.bot_token = token.value.trim();
+            const res = await api('POST', '/api/sessions/bot', body);
+            m.close();
+            onCreated(res.session);
+        },
+    });
+}
+
+// The file's bytes as base64 (FileReader gives a data: URL; the part after the comma).
+function readBase64(file) {
+    return new Promise((resolve, reject) => {
+        const r = new FileReader();
+        r.addEventListener('load', () => resolve(String(r.result).replace(/^data:[^,]*,/, '')));
+        r.addEventListener('error', () => reject(new Error(`Cannot read ${file.name}: ${r.error ? r.error.message : 'unknown error'}.`)));
+        r.readAsDataURL(file);
+    });
+}
+
+function importSessionModal(ctx, { onCreated }) {
+    const m = formModal({ title: 'Import Session' });
+    ctx.onLeave(() => m.closeByPage());
+    const f = sessionFields();
+    const useFile = h('input', { type: 'radio', name: 'source', value: 'file', checked: true });
+    const useString = h('input', { type: 'radio', name: 'source', value: 'string' });
+    const file = h('input', { type: 'file', name: 'file', accept: '.session' });
+    const str = h('textarea.mono', { name: 'string', rows: '4', spellcheck: 'false', autocomplete: 'off',
+        placeholder: 'BQE… / 1BVts… (Pyrogram, Telethon or GramJS)' });
+    const fileRow = fieldRow('Session file', file, 'A Pyrogram (any version) or Telethon .session file.');
+    const strRow = fieldRow('String session', str, 'Pyrogram, Telethon or GramJS string session.');
+    const sync = () => {
+        fileRow.hidden = !useFile.checked;
+        strRow.hidden = !useString.checked;
+    };
+    useFile.addEventListener('change', sync);
+    useString.addEventListener('change', sync);
+    sync();
+    // base64 grows 4/3; the rest of the body is small.
+    const maxFile = Math.floor((MAX_BODY - 4096) / 4) * 3;
+    m.step({
+        body: [h('p.muted', null, 'Checked by connecting to Telegram before anything is stored.'), f.rows,
+            h('fieldset.field', null, h('legend.field-label', null, 'Import from'),
+                h('label.radio', null, useFile, ' A .session file'),
+                h('label.radio', null, useString, ' A string session')),
+            fileRow, strRow],
+        submitLabel: 'Import',
+        focus: f.first,
+        onSubmit: async () => {
+            const body = f.check(false);
+            if (useFile.checked) {
+                const picked = file.files && file.files[0];
+                if (!picked) throw new Error('Choose the .session file to import.');
+                if (picked.size === 0) throw new Error(`${picked.name} is empty: it is not a session file.`);
+                if (picked.size > maxFile) {
+                    throw new Error(`${picked.name} is ${fmtNum(Math.ceil(picked.size / 1024))} KB: too large to be a session file ` +
+                        `(at most ${fmtNum(Math.floor(maxFile / 1024))} KB can be uploaded).`);
+                }
+                body.file = await readBase64(picked);
+            } else {
+                const v = str.value.trim();
+                if (!v) throw new Error('Paste the string session to import.');
+                body.string = v;
+            }
+            const res = await api('POST', '/api/sessions/import', body);
+            m.close();
+            onCreated(res.session);
+        },
+    });
+}
+
+// Load Requests: the channel and how many; the job's progress then shows on the page.
+function loadRequestsModal(ctx, session, { onStarted }) {
+    const m = formModal({ title: `Load Requests with ${session.name}` });
+    ctx.onLeave(() => m.closeByPage());
+    const channel = h('input', { type: 'text', name: 'channel', autocomplete: 'off', spellcheck: 'false', required: true,
+        placeholder: '@channelname, https://t.me/channelname or -1001234567890' });
+    const limit = h('input', { type: 'number', name: 'limit', min: '1', step: '1', value: String(LOAD_LIMIT_DEFAULT) });
+    const all = h('input', { type: 'checkbox', name: 'all' });
+    all.addEventListener('change', () => { limit.disabled = all.checked; });
+    m.step({
+        body: [h('p.muted', null, 'Pending join requests of the channel are added to the Invite Requests page as pending. ',
+            'The account needs the “Invite Users” admin right there.'),
+        fieldRow('Channel', channel, '@username, a t.me link or the -100… id.'),
+        fieldRow('How many', limit, `At most this many (${fmtNum(LOAD_LIMIT_DEFAULT)} by default).`),
+        h('label.check-row', null, all, 'Load all pending requests')],
+        submitLabel: 'Load Requests',
+        focus: channel,
+        onSubmit: async () => {
+            const ch = channel.value.trim();
+            if (!ch) throw new Error('Enter the channel: @username, a t.me link or the -100… id.');
+            let n = 'all';
+            if (!all.checked) {
+                n = Number(limit.value);
+                if (!Number.isInteger(n) || n < 1) throw new Error('The number of requests must be a whole number from 1, or tick “Load all”.');
+            }
+            const res = await api('POST', `/api/sessions/${encodeURIComponent(session.name)}/load`, { channel: ch, limit: n });
+            m.close();
+            onStarted(res.job);
+        },
+    });
+}
+
+// Downloads GET /api/sessions/{name}/export; errors come back as the API's message.
+async function exportSession(name) {
+    const res = await fetch(`/api/sessions/${encodeURIComponent(name)}/export`, { credentials: 'same-origin' })
+        .catch((e) => { throw new ApiError(0, 'network', 'Cannot reach doorman. Is it running? (' + e.message + ')'); });
+    if (!res.ok) {
+        let err = {};
+        try { err = (await res.json()).error || {}; } catch (e) { err = {}; }
+        throw new ApiError(res.status, err.code, err.message || `doorman answered HTTP ${res.status}.`, null, err);
+    }
+    const blob = await res.blob();
+    const cd = res.headers.get('Content-Disposition') || '';
+    const m = /filename="?([^";]+)"?/.exec(cd);
+    const a = h('a', { href: URL.createObjectURL(blob), download: m ? m[1] : `${name}.session` });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 60000);
+}
+
+function pageSessions(ctx, main) {
+    document.title = 'Sessions · doorman';
+    const rows = new Map(); // name -> {session, tr}
+    const tbody = h('tbody');
+    const empty = h('div.empty', { hidden: true },
+        'No sessions yet. Create one with a Telegram account, add a bot, or import a .session file.');
+    const createBtn = h('button.btn.btn-primary', { type: 'button' }, 'Create New Session');
+    const botBtn = h('button.btn.btn-secondary', { type: 'button' }, 'Add Bot Session');
+    const importBtn = h('button.btn.btn-secondary', { type: 'button' }, 'Import Session');
+    const refreshBtn = h('button.btn.btn-ghost.btn-small', { type: 'button' }, 'Refresh');
+    const jobPanel = h('section.job-panel', { hidden: true, 'aria-live': 'polite' });
+
+    const created = (what) => (session) => {
+        showBanner(`${what} “${session.name}” added${session.account ? ': ' + accountLabel(session.account) : ''}.`, 'info');
+        load();
+    };
+    createBtn.addEventListener('click', () => createSessionWizard(ctx, { onCreated: () => load() }));
+    botBtn.addEventListener('click', () => botSessionModal(ctx, { onCreated: created('Bot session') }));
+    importBtn.addEventListener('click', () => importSessionModal(ctx, { onCreated: created('Session') }));
+    refreshBtn.addEventListener('click', () => load());
+
+    add(main,
+        h('div.page-head', null, h('h1', null, 'Sessions'), h('span.spacer'), createBtn, botBtn, importBtn, refreshBtn),
+        jobPanel,
+        h('div.table-wrap', null,
+            h('table.table.sessions-table', null,
+                h('thead', null, h('tr', null, h('th', null, 'Name'), h('th', null, 'Type'), h('th', null, 'Account'),
+                    h('th', null, 'Status'), h('th', null, 'Last check'), h('th', null, 'Last error'), h('th', null, ''))),
+                tbody),
+            empty));
+
+    function renderSession(s) {
+        const a = s.account;
+        const account = a
+            ? [h('div.user-name', null, fullName(a), a.premium ? h('span.badge.badge-premium', null, 'Premium') : null),
+                h('div.user-meta', null,
+                    a.username ? h('span.username', null, '@' + a.username) : null,
+                    a.phone ? h('span.phone', null, fmtPhone(a.phone)) : null,
+                    h('span.user-id', { title: 'Telegram user id' }, String(a.id)))]
+            : h('div.muted', null, s.phone ? fmtPhone(s.phone) : '—', h('div.small', null, 'not checked yet'));
+        const check = h('button.btn.btn-ghost.btn-small', { type: 'button' }, 'Check Status');
+        const loadBtn = h('button.btn.btn-secondary.btn-small', { type: 'button' }, 'Load Requests');
+        const exp = h('button.btn.btn-ghost.btn-small', { type: 'button' }, 'Export');
+        const del = h('button.btn.btn-danger-outline.btn-small', { type: 'button' }, 'Delete');
+        check.addEventListener('click', () => checkStatus(s.name, check));
+        loadBtn.addEventListener('click', () => loadRequestsModal(ctx, s, { onStarted: showLoad }));
+        exp.addEventListener('click', () => busy([exp], () => exportSession(s.name)).catch((e) => showBanner(e.message)));
+        del.addEventListener('click', () => deleteSession(s, del));
+        return h('tr', { dataset: { name: s.name, status: s.status } },
+            h('td.session-name', null, s.name),
+            h('td', null, badge(s.type)),
+            h('td.account', null, account),
+            h('td.session-status', null, badge(s.status),
+                s.status_reason ? h('div.small', { class: s.status === 'invalid' ? 'err-text' : 'muted' }, s.status_reason) : null),
+            h('td.date', { title: fmtTimeFull(s.last_check_at) }, s.last_check_at ? fmtAgo(s.last_check_at) : 'never'),
+            h('td.last-error', null, s.last_error ? h('span.err-text', null, s.last_error) : h('span.muted', null, '—')),
+            h('td.row-actions', null, check, loadBtn, exp, del));
+    }
+
+    function put(s) {
+        const tr = renderSession(s);
+        const old = rows.get(s.name);
+        if (old) old.tr.replaceWith(tr);
+        else tbody.append(tr);
+        rows.set(s.name, { session: s, tr });
+        empty.hidden = rows.size > 0;
+    }
+
+    async function load() {
+        try {
+            const res = await busy([refreshBtn], () => api('GET', '/api/sessions'));
+            if (!ctx.alive) return;
+            rows.clear();
+            tbody.replaceChildren();
+            res.items.forEach(put);
+            empty.hidden = rows.size > 0;
+        } catch (e) {
+            if (ctx.alive) showBanner(e.message);
+        }
+    }
+
+    async function checkStatus(name, btn) {
+        hideBanner();
+        try {
+            const res = await busy([btn], () => api('POST', `/api/sessions/${encodeURIComponent(name)}/check`));
+            if (ctx.alive) put(res.session);
+        } catch (e) {
+            if (!ctx.alive) return;
+            showBanner(e.message);
+            load(); // the check records what it found (an invalid session) even when it fails
+        }
+    }
+
+    async function deleteSession(s, btn) {
+        const logout = h('input', { type: 'checkbox', name: 'logout' });
+        const ok = await confirmDialog({
+            title: `Delete session “${s.name}”?`,
+            body: [h('p', null, 'The session file and its database entry are removed from doorman.',
+                s.account ? [' Account: ', accountLabel(s.account), '.'] : null),
+            h('label.check-row', null, logout, 'Also log out on Telegram'),
+            h('p.muted.small', null, 'Logging out ends this authorization for Telegram too, so a copy of the file stops working.')],
+            confirmLabel: 'Delete',
+            danger: true,
+        });
+        if (!ok || !ctx.alive) return;
+        try {
+            await busy([btn], () => api('POST', `/api/sessions/${encodeURIComponent(s.name)}/delete`, { logout: logout.checked }));
+            if (!ctx.alive) return;
+            showBanner(`Session “${s.name}” deleted${logout.checked ? ' and logged out on Telegram' : ''}.`, 'info');
+            const r = rows.get(s.name);
+            if (r) r.tr.remove();
+            rows.delete(s.name);
+            empty.hidden = rows.size > 0;
+        } catch (e) {
+            if (ctx.alive) showBanner(e.message);
+        }
+    }
+
+    function showLoad(job) {
+        state.lastLoadJobId = job.id;
+        watchJob(ctx, jobPanel, job, {
+            isCurrent: () => state.lastLoadJobId === job.id,
+            onFinish: (j, view) => {
+                if (j.state === 'done') {
+                    view.footer(h('a.job-link', { href: '#/requests' }, 'See the loaded requests on the Invite Requests page →'));
+                }
+                load();
+            },
+            onClose: () => { state.lastLoadJobId = null; },
+        });
+    }
+
+    // A login left unfinished in this tab (reload, restart): the wizard goes on where it was.
+    async function resumeLogin() {
+        const id = savedLogin.get();
+        if (!id) return;
+        try {
+            const res = await api('GET', `/api/sessions/login/${encodeURIComponent(id)}`);
+            if (ctx.alive) createSessionWizard(ctx, { resume: res, onCreated: () => load() });
+        } catch (e) {
+            if (!ctx.alive) return;
+            if (e.status === 404) {
+                savedLogin.forget();
+                createSessionWizard(ctx, { failed: e.message, onCreated: () => load() });
+            } else if (e.status !== 401) {
+                showBanner(e.message);
+            }
+        }
+    }
+
+    load();
+    resumeLogin();
+    if (state.lastLoadJobId) {
+        api('GET', `/api/jobs/${state.lastLoadJobId}`).then((res) => ctx.alive && showLoad(res.job)).catch(() => {});
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
