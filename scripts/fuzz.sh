@@ -41,6 +41,8 @@ put('update_fuzz', json.dumps({"update_id": 1, "chat_join_request": {
     "user_chat_id": 5, "date": 1700000000, "bio": "b",
     "invite_link": {"invite_link": "https://t.me/+x", "creates_join_request": True}}}).encode())
 put('update_fuzz', b'2026-01-31')
+for f in sorted(os.listdir('tests/interop/sessions')):
+    put('session_fuzz', open(os.path.join('tests/interop/sessions', f), 'rb').read())
 for m in t['encrypt']:
     enc = bytes.fromhex(m['encrypted'])
     put('transport_fuzz', b'\x03\xee\xee\xee\xee' + len(enc).to_bytes(4, 'little') + enc)
