@@ -70,6 +70,7 @@ check() {
 }
 check "TL tables fresh (tools/tlgen/check.sh)" tools/tlgen/check.sh
 check "interop vectors reproduce (tests/interop/check.sh)" tests/interop/check.sh
+check "session-file fixtures reproduce (tests/interop/session_check.sh)" sh tests/interop/session_check.sh
 check "fuzz targets, short run (scripts/fuzz.sh short)" scripts/fuzz.sh short
 
 step "integration and browser tests (node:test)"
