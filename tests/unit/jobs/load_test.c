@@ -1,0 +1,220 @@
+/* Unit tests for the pure parts of loading join requests (telegram/loader.h): channel
+ * references, importer pages into requests, cursors, and how Telegram's errors are told apart. */
+#include "core/common.h"
+#include "../check.h"
+#include "mtproto/client.h"
+#include "telegram/loader.h"
+
+static bool ref_is(const char *s, const char *username, int64_t id)
+{
+    struct loader_ref r;
+    struct dm_error err = {0};
+    if (loader_parse_ref(s, &r, &err) != DM_OK) {
+        fprintf(stderr, "  %s: %s\n", s, err.msg);
+        return false;
+    }
+    return strcmp(r.username, username) == 0 && r.channel_id == id;
+}
+
+/* Refused, with a message containing `part`. */
+static bool ref_refused(const char *s, const char *part)
+{
+    struct loader_ref r;
+    struct dm_error err = {0};
+    if (loader_parse_ref(s, &r, &err) != DM_EINVAL) return false;
+    if (!strstr(err.msg, part)) fprintf(stderr, "  %s: %s\n", s, err.msg);
+    return strstr(err.msg, part) != NULL;
+}
+
+static void test_refs(void)
+{
+    CHECK(ref_is("@news", "news", 0));
+    CHECK(ref_is("  @News_2024  ", "News_2024", 0));
+    CHECK(ref_is("news", "news", 0));
+    CHECK(ref_is("t.me/news", "news", 0));
+    CHECK(ref_is("https://t.me/news", "news", 0));
+    CHECK(ref_is("http://t.me/news/", "news", 0));
+    CHECK(ref_is("HTTPS://WWW.T.ME/news", "news", 0));
+    CHECK(ref_is("https://telegram.me/news", "news", 0));
+    CHECK(ref_is("https://t.me/news/123", "news", 0)); /* a post link */
+    CHECK(ref_is("https://t.me/news?start=x", "news", 0));
+    CHECK(ref_is("https://t.me/s/news", "news", 0)); /* the web preview */
+    CHECK(ref_is("-1001000001000", "", 1000001000));
+    CHECK(ref_is("-1001234567890", "", 1234567890));
+    CHECK(ref_is("-1000000000001", "", 1));
+    CHECK(ref_is("-2099511627776", "", 1099511627776LL)); /* ids past 10^12 */
+
+    CHECK(ref_refused("https://t.me/+AbCdEf123", "invite link"));
+    CHECK(ref_refused("t.me/joinchat/AAAAAEk", "invite link"));
+    CHECK(ref_refused("", "Enter the channel"));
+    CHECK(ref_refused("   ", "Enter the channel"));
+    CHECK(ref_refused("@", "not a channel address"));
+    CHECK(ref_refused("@bad name", "not a channel address"));
+    CHECK(ref_refused("@a/b", "not a channel address"));
+    CHECK(ref_refused("@thisnameiswaytoolongforatelegramusername", "not a channel address"));
+    CHECK(ref_refused("https://example.com/news", "not a channel address"));
+    CHECK(ref_refused("https://t.me/", "not a channel"));
+    CHECK(ref_refused("https://t.me/na-me", "not a channel link"));
+    CHECK(ref_refused("-12345", "start with -100"));
+    CHECK(ref_refused("1001234567890", "start with -100"));
+    CHECK(ref_refused("-1000000000000", "start with -100"));
+    CHECK(ref_refused("-100abc", "not a channel id"));
+    CHECK(ref_refused("-99999999999999999999999", "not a channel id"));
+
+    char longer[400];
+    memset(longer, 'a', sizeof longer - 1);
+    longer[sizeof longer - 1] = 0;
+    CHECK(ref_refused(longer, "too long"));
+
+    CHECK(loader_chat_id(1000001000) == -1001000001000LL);
+    CHECK(loader_chat_id(1234567890) == -1001234567890LL);
+}
+
+static json_t *page_json(const char *text)
+{
+    json_error_t je;
+    json_t *j = json_loads(text, 0, &je);
+    if (!j) fprintf(stderr, "bad test JSON: %s\n", je.text);
+    return j;
+}
+
+static void test_pages(void)
+{
+    json_t *ans = page_json(
+        "{\"_\":\"messages.chatInviteImporters\",\"count\":2500,"
+        "\"importers\":["
+        "{\"_\":\"chatInviteImporter\",\"requested\":true,\"user_id\":7,\"date\":1700000100,\"about\":\"I like <b>it</b>\"},"
+        "{\"_\":\"chatInviteImporter\",\"requested\":true,\"user_id\":8,\"date\":1700000050}],"
+        "\"users\":["
+        "{\"_\":\"user\",\"id\":8,\"access_hash\":-5,\"first_name\":\"Bo\"},"
+        "{\"_\":\"user\",\"id\":7,\"access_hash\":42,\"first_name\":\"Ann\",\"last_name\":\"Lee\",\"username\":\"ann\"}]}");
+    struct loader_page p;
+    struct dm_error err = {0};
+    CHECK(loader_page_from(ans, -1001000001000LL, 1800000000, &p, &err) == DM_OK);
+    CHECK(p.count == 2500);
+    CHECK(p.n == 2);
+    if (p.n == 2) {
+        const struct store_request *a = &p.rows[0], *b = &p.rows[1];
+        CHECK(a->chat_id == -1001000001000LL && a->user_id == 7 && a->tg_date == 1700000100);
+        CHECK(!strcmp(a->first_name, "Ann") && !strcmp(a->last_name, "Lee") && !strcmp(a->username, "ann"));
+        CHECK(!strcmp(a->bio, "I like <b>it</b>"));
+        CHECK(a->status == REQ_PENDING && a->created_at == 1800000000 && a->decided_at == 0);
+        CHECK(b->user_id == 8 && !strcmp(b->first_name, "Bo") && !b->last_name[0] && !b->username[0] && !b->bio[0]);
+        /* the next page starts after the last importer, with the access hash Telegram gave */
+        CHECK(p.next.date == 1700000050 && p.next.user_id == 8 && p.next.user_hash == -5);
+    }
+    loader_page_release(&p);
+    json_decref(ans);
+
+    /* an importer whose user is missing from the users vector keeps its id and date */
+    ans = page_json("{\"_\":\"messages.chatInviteImporters\",\"count\":1,\"importers\":["
+                    "{\"_\":\"chatInviteImporter\",\"user_id\":9,\"date\":5}],\"users\":[]}");
+    CHECK(loader_page_from(ans, -1001, 1, &p, &err) == DM_OK && p.n == 1 && p.rows[0].user_id == 9 &&
+          !p.rows[0].first_name[0] && p.next.user_id == 9 && p.next.user_hash == 0);
+    loader_page_release(&p);
+    json_decref(ans);
+
+    /* an empty page */
+    ans = page_json("{\"_\":\"messages.chatInviteImporters\",\"count\":0,\"importers\":[],\"users\":[]}");
+    CHECK(loader_page_from(ans, -1001, 1, &p, &err) == DM_OK && p.n == 0 && p.count == 0);
+    loader_page_release(&p);
+    json_decref(ans);
+
+    /* names longer than a field are cut, not overflowed */
+    char big[2000];
+    int w = snprintf(big, sizeof big,
+                     "{\"_\":\"messages.chatInviteImporters\",\"count\":1,\"importers\":["
+                     "{\"_\":\"chatInviteImporter\",\"user_id\":9,\"date\":5}],\"users\":[{\"_\":\"user\","
+                     "\"id\":9,\"first_name\":\"");
+    for (int i = 0; i < 600; i++) big[w++] = 'x';
+    snprintf(big + w, sizeof big - (size_t)w, "\"}]}");
+    ans = page_json(big);
+    CHECK(loader_page_from(ans, -1001, 1, &p, &err) == DM_OK && p.n == 1 &&
+          strlen(p.rows[0].first_name) == STORE_TEXT_MAX - 1);
+    loader_page_release(&p);
+    json_decref(ans);
+
+    /* malformed answers are protocol errors and leave nothing allocated */
+    static const char *const bad[] = {
+        "{\"_\":\"messages.chats\",\"chats\":[]}",
+        "{\"_\":\"messages.chatInviteImporters\",\"importers\":[],\"users\":[]}",
+        "{\"_\":\"messages.chatInviteImporters\",\"count\":-1,\"importers\":[],\"users\":[]}",
+        "{\"_\":\"messages.chatInviteImporters\",\"count\":1,\"importers\":{},\"users\":[]}",
+        "{\"_\":\"messages.chatInviteImporters\",\"count\":1,\"importers\":[{\"_\":\"chatInviteImporter\",\"date\":5}],"
+        "\"users\":[]}",
+        "{\"_\":\"messages.chatInviteImporters\",\"count\":1,\"importers\":[{\"_\":\"user\",\"user_id\":1,\"date\":5}],"
+        "\"users\":[]}",
+    };
+    for (size_t i = 0; i < DM_ARRAY_LEN(bad); i++) {
+        ans = page_json(bad[i]);
+        CHECK(loader_page_from(ans, -1001, 1, &p, &err) == DM_EPROTO && p.rows == NULL && p.n == 0);
+        json_decref(ans);
+    }
+
+    /* more than a page is refused */
+    json_t *many = page_json("{\"_\":\"messages.chatInviteImporters\",\"count\":101,\"importers\":[],\"users\":[]}");
+    for (int i = 0; i < LOADER_PAGE_MAX + 1; i++)
+        json_array_append_new(json_object_get(many, "importers"),
+                              json_pack("{s:s,s:i,s:i}", "_", "chatInviteImporter", "user_id", i + 1, "date", 5));
+    CHECK(loader_page_from(many, -1001, 1, &p, &err) == DM_EPROTO);
+    json_decref(many);
+}
+
+static void test_cursor(void)
+{
+    struct loader_cursor c = {1700000050, 8, -6917529027641081856LL}, back;
+    char text[256];
+    struct dm_error err = {0};
+    CHECK(loader_cursor_format(&c, text, sizeof text) == DM_OK);
+    CHECK(loader_cursor_parse(text, &back, &err) == DM_OK);
+    CHECK(back.date == c.date && back.user_id == c.user_id && back.user_hash == c.user_hash);
+    CHECK(loader_cursor_parse("", &back, &err) == DM_OK && back.date == 0 && back.user_id == 0);
+    CHECK(loader_cursor_parse("{\"date\":1}", &back, &err) == DM_EINVAL);
+    CHECK(loader_cursor_parse("not json", &back, &err) == DM_EINVAL);
+    CHECK(loader_cursor_format(&c, text, 10) == DM_ETOOBIG);
+}
+
+static dm_err fail_as(const char *message, int32_t code, int *retry_after, struct dm_error *err)
+{
+    struct mt_rpc_error rpc;
+    mt_rpc_error_parse(&rpc, code, message);
+    memset(err, 0, sizeof *err);
+    return loader_fail(DM_ETELEGRAM, &rpc, "to list the join requests", retry_after, err);
+}
+
+static void test_failures(void)
+{
+    struct dm_error err;
+    int ra = 0;
+    CHECK(fail_as("FLOOD_WAIT_31", 420, &ra, &err) == DM_ERATELIMIT && ra == 31 &&
+          !strcmp(err.msg, "Flood wait: please wait 31 seconds"));
+    CHECK(fail_as("FLOOD_PREMIUM_WAIT_5", 420, &ra, &err) == DM_ERATELIMIT && ra == 5);
+    CHECK(fail_as("FLOOD_WAIT_0", 420, &ra, &err) == DM_ERATELIMIT && ra == 1);
+    CHECK(fail_as("AUTH_KEY_UNREGISTERED", 401, &ra, &err) == DM_EAUTH && !strcmp(err.msg, "Session is invalid"));
+    CHECK(fail_as("SESSION_REVOKED", 401, &ra, &err) == DM_EAUTH);
+    CHECK(fail_as("USER_DEACTIVATED_BAN", 401, &ra, &err) == DM_EAUTH);
+    CHECK(fail_as("CHAT_ADMIN_REQUIRED", 400, &ra, &err) == DM_EFORBIDDEN &&
+          !strcmp(err.msg, "You don't have permission to view join requests"));
+    CHECK(fail_as("USER_NOT_PARTICIPANT", 400, &ra, &err) == DM_EFORBIDDEN);
+    CHECK(fail_as("CHANNEL_INVALID", 400, &ra, &err) == DM_ENOTFOUND &&
+          !strcmp(err.msg, "Channel not found: use its @username or t.me link"));
+    CHECK(fail_as("CHANNEL_PRIVATE", 400, &ra, &err) == DM_ENOTFOUND);
+    CHECK(fail_as("BOT_METHOD_INVALID", 400, &ra, &err) == DM_ETELEGRAM && strstr(err.msg, "user session"));
+    CHECK(fail_as("INTERNAL_SERVER_ERROR", 500, &ra, &err) == DM_EUNAVAILABLE);
+    CHECK(fail_as("SOMETHING_NEW", 400, &ra, &err) == DM_ETELEGRAM && strstr(err.msg, "SOMETHING_NEW"));
+    /* the client's own failures keep their message */
+    struct dm_error e2 = {.code = DM_ETIMEOUT};
+    snprintf(e2.msg, sizeof e2.msg, "no answer in 30 s");
+    CHECK(loader_fail(DM_ETIMEOUT, NULL, "x", &ra, &e2) == DM_ETIMEOUT && !strcmp(e2.msg, "no answer in 30 s"));
+    CHECK(loader_fail(DM_EAUTH, NULL, "x", &ra, &e2) == DM_EAUTH && !strcmp(e2.msg, "Session is invalid"));
+}
+
+int main(void)
+{
+    test_refs();
+    test_pages();
+    test_cursor();
+    test_failures();
+    printf("load: channel references, importer pages, cursors, Telegram errors\n");
+    return CHECK_DONE();
+}
