@@ -131,6 +131,64 @@ static const char *const migrations[] = {
     "CREATE TRIGGER request_counts_delete AFTER DELETE ON invite_requests BEGIN"
     "  UPDATE request_counts SET n = n - 1 WHERE chat_id = OLD.chat_id AND status = OLD.status;"
     "END;",
+    /* 3: Telegram sessions, logins in progress, load jobs (kind 2, params and cursor). SQLite
+     * cannot change a CHECK: the jobs table is rebuilt (migrate() turns foreign keys off
+     * around the migration and checks them before committing). */
+    "CREATE TABLE sessions ("
+    "  name TEXT PRIMARY KEY,"
+    "  is_bot INTEGER NOT NULL DEFAULT 0,"
+    "  api_id INTEGER NOT NULL,"
+    "  api_hash_sealed TEXT NOT NULL,"
+    "  phone TEXT NOT NULL DEFAULT '',"
+    "  dc_id INTEGER NOT NULL DEFAULT 0,"
+    "  account_id INTEGER NOT NULL DEFAULT 0,"
+    "  first_name TEXT NOT NULL DEFAULT '',"
+    "  last_name TEXT NOT NULL DEFAULT '',"
+    "  username TEXT NOT NULL DEFAULT '',"
+    "  account_phone TEXT NOT NULL DEFAULT '',"
+    "  premium INTEGER NOT NULL DEFAULT 0,"
+    "  status INTEGER NOT NULL DEFAULT 0 CHECK (status IN (0, 1, 2)),"
+    "  status_reason TEXT NOT NULL DEFAULT '',"
+    "  last_check_at INTEGER NOT NULL DEFAULT 0,"
+    "  last_error TEXT NOT NULL DEFAULT '',"
+    "  created_at INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE logins ("
+    "  id TEXT PRIMARY KEY,"
+    "  name TEXT NOT NULL,"
+    "  phone TEXT NOT NULL DEFAULT '',"
+    "  state INTEGER NOT NULL DEFAULT 0,"
+    "  hint TEXT NOT NULL DEFAULT '',"
+    "  sealed TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX logins_expires ON logins(expires_at);"
+    "CREATE TABLE jobs_new ("
+    "  id INTEGER PRIMARY KEY,"
+    "  kind INTEGER NOT NULL CHECK (kind IN (0, 1, 2)),"
+    "  state INTEGER NOT NULL DEFAULT 0,"
+    "  via TEXT NOT NULL,"
+    "  admin TEXT NOT NULL,"
+    "  description TEXT NOT NULL DEFAULT '',"
+    "  total INTEGER NOT NULL DEFAULT 0,"
+    "  done INTEGER NOT NULL DEFAULT 0,"
+    "  skipped INTEGER NOT NULL DEFAULT 0,"
+    "  failed INTEGER NOT NULL DEFAULT 0,"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  finished_at INTEGER NOT NULL DEFAULT 0,"
+    "  wait_until INTEGER NOT NULL DEFAULT 0,"
+    "  error TEXT NOT NULL DEFAULT '',"
+    "  lease_owner TEXT NOT NULL DEFAULT '',"
+    "  lease_until INTEGER NOT NULL DEFAULT 0,"
+    "  params TEXT NOT NULL DEFAULT '',"
+    "  cursor TEXT NOT NULL DEFAULT '');"
+    "INSERT INTO jobs_new(id, kind, state, via, admin, description, total, done, skipped, failed,"
+    "  created_at, updated_at, finished_at, wait_until, error, lease_owner, lease_until)"
+    "  SELECT id, kind, state, via, admin, description, total, done, skipped, failed,"
+    "  created_at, updated_at, finished_at, wait_until, error, lease_owner, lease_until FROM jobs;"
+    "DROP TABLE jobs;"
+    "ALTER TABLE jobs_new RENAME TO jobs;"
+    "CREATE INDEX jobs_active ON jobs(id) WHERE state IN (0, 1);",
 };
 
 /* ---- statements ---- */
@@ -142,7 +200,12 @@ static const char *const migrations[] = {
 #define REQUEST_FROM " FROM invite_requests r LEFT JOIN chats c ON c.chat_id = r.chat_id"
 #define JOB_COLS                                                                                   \
     "id, kind, state, via, admin, description, total, done, skipped, failed, created_at, "         \
-    "updated_at, finished_at, wait_until, error"
+    "updated_at, finished_at, wait_until, error, params, cursor"
+#define SESSION_COLS                                                                               \
+    "name, is_bot, api_id, api_hash_sealed, phone, dc_id, account_id, first_name, last_name, "     \
+    "username, account_phone, premium, status, status_reason, last_check_at, last_error, "         \
+    "created_at"
+#define LOGIN_COLS "id, name, phone, state, hint, sealed, created_at, expires_at"
 #define AUDIT_COLS                                                                                 \
     "id, at, admin, action, request_id, chat_id, user_id, job_id, via, result, detail"
 
@@ -183,6 +246,16 @@ enum stmt_id {
     S_ITEMS,
     S_ITEM_GET,
     S_ITEM_SET,
+    S_JOB_LOAD_PAGE,
+    S_SESSION_ADD,
+    S_SESSION_GET,
+    S_SESSION_LIST,
+    S_SESSION_UPDATE,
+    S_SESSION_DELETE,
+    S_LOGIN_PURGE,
+    S_LOGIN_PUT,
+    S_LOGIN_GET,
+    S_LOGIN_DELETE,
     S_AUDIT_ADD,
     S_AUDIT_LIST,
     S_COUNT
@@ -233,8 +306,9 @@ static const char *const stmt_sql[S_COUNT] = {
         "UPDATE invite_requests SET status = ?2, decided_at = ?3, decided_by = ?4, "
         "decided_via = ?5, last_error = '' WHERE id = ?1 AND status = 0",
     [S_REQUEST_SET_ERROR] = "UPDATE invite_requests SET last_error = ?2 WHERE id = ?1",
-    [S_JOB_INSERT] = "INSERT INTO jobs(kind, via, admin, description, created_at, updated_at) "
-                     "VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+    [S_JOB_INSERT] =
+        "INSERT INTO jobs(kind, via, admin, description, created_at, updated_at, params) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)",
     [S_JOB_ITEM_ADD] = "INSERT INTO job_items(job_id, request_id) VALUES (?1, ?2) "
                        "ON CONFLICT DO NOTHING",
     [S_JOB_SET_TOTAL] = "UPDATE jobs SET total = ?2 WHERE id = ?1",
@@ -264,6 +338,23 @@ static const char *const stmt_sql[S_COUNT] = {
                    "WHERE i.job_id = ?1 AND i.request_id = ?2",
     [S_ITEM_SET] = "UPDATE job_items SET outcome = ?3, error = ?4 "
                    "WHERE job_id = ?1 AND request_id = ?2 AND outcome = 0",
+    [S_JOB_LOAD_PAGE] = "UPDATE jobs SET cursor = ?3, total = ?4, done = done + ?5, "
+                        "updated_at = ?6 WHERE id = ?1 AND state = 1 AND lease_owner = ?2",
+    [S_SESSION_ADD] = "INSERT INTO sessions(" SESSION_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+                      "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+    [S_SESSION_GET] = "SELECT " SESSION_COLS " FROM sessions WHERE name = ?1",
+    [S_SESSION_LIST] = "SELECT " SESSION_COLS " FROM sessions ORDER BY name",
+    [S_SESSION_UPDATE] =
+        "UPDATE sessions SET is_bot = ?2, api_id = ?3, api_hash_sealed = ?4, phone = ?5, "
+        "dc_id = ?6, account_id = ?7, first_name = ?8, last_name = ?9, username = ?10, "
+        "account_phone = ?11, premium = ?12, status = ?13, status_reason = ?14, "
+        "last_check_at = ?15, last_error = ?16 WHERE name = ?1",
+    [S_SESSION_DELETE] = "DELETE FROM sessions WHERE name = ?1",
+    [S_LOGIN_PURGE] = "DELETE FROM logins WHERE expires_at <= ?1",
+    [S_LOGIN_PUT] = "INSERT OR REPLACE INTO logins(" LOGIN_COLS ") "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [S_LOGIN_GET] = "SELECT " LOGIN_COLS " FROM logins WHERE id = ?1 AND expires_at > ?2",
+    [S_LOGIN_DELETE] = "DELETE FROM logins WHERE id = ?1",
     [S_AUDIT_ADD] = "INSERT INTO audit(at, admin, action, request_id, chat_id, user_id, job_id, "
                     "via, result, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     [S_AUDIT_LIST] = "SELECT " AUDIT_COLS " FROM audit WHERE id < ?1 ORDER BY id DESC LIMIT ?2",
@@ -339,6 +430,13 @@ static int bind_field(sqlite3_stmt *s, int i, const char *v, size_t size)
     char tmp[STORE_BIO_MAX];
     dm_strlcpy(tmp, v ? v : "", DM_MIN(size, sizeof tmp));
     return sqlite3_bind_text(s, i, tmp, -1, SQLITE_TRANSIENT);
+}
+
+/* Binds a field that must be kept whole (sealed text, JSON): v ends within its `size`-byte
+ * array, as every record field does. */
+static int bind_whole(sqlite3_stmt *s, int i, const char *v, size_t size)
+{
+    return sqlite3_bind_text(s, i, v, (int)strnlen(v, size - 1), SQLITE_TRANSIENT);
 }
 
 static void col_text(sqlite3_stmt *s, int i, char *dst, size_t size)
@@ -610,6 +708,45 @@ static void row_job(sqlite3_stmt *s, void *row)
     j->finished_at = sqlite3_column_int64(s, 12);
     j->wait_until = sqlite3_column_int64(s, 13);
     COL_TEXT(s, 14, j->error);
+    COL_TEXT(s, 15, j->params);
+    COL_TEXT(s, 16, j->cursor);
+}
+
+static void row_session(sqlite3_stmt *s, void *row)
+{
+    struct store_session *x = row;
+    memset(x, 0, sizeof *x);
+    COL_TEXT(s, 0, x->name);
+    x->is_bot = sqlite3_column_int(s, 1) != 0;
+    x->api_id = sqlite3_column_int(s, 2);
+    COL_TEXT(s, 3, x->api_hash_sealed);
+    COL_TEXT(s, 4, x->phone);
+    x->dc_id = sqlite3_column_int(s, 5);
+    x->account_id = sqlite3_column_int64(s, 6);
+    COL_TEXT(s, 7, x->first_name);
+    COL_TEXT(s, 8, x->last_name);
+    COL_TEXT(s, 9, x->username);
+    COL_TEXT(s, 10, x->account_phone);
+    x->premium = sqlite3_column_int(s, 11) != 0;
+    x->status = sqlite3_column_int(s, 12);
+    COL_TEXT(s, 13, x->status_reason);
+    x->last_check_at = sqlite3_column_int64(s, 14);
+    COL_TEXT(s, 15, x->last_error);
+    x->created_at = sqlite3_column_int64(s, 16);
+}
+
+static void row_login(sqlite3_stmt *s, void *row)
+{
+    struct store_login *l = row;
+    memset(l, 0, sizeof *l);
+    COL_TEXT(s, 0, l->id);
+    COL_TEXT(s, 1, l->name);
+    COL_TEXT(s, 2, l->phone);
+    l->state = sqlite3_column_int(s, 3);
+    COL_TEXT(s, 4, l->hint);
+    COL_TEXT(s, 5, l->sealed);
+    l->created_at = sqlite3_column_int64(s, 6);
+    l->expires_at = sqlite3_column_int64(s, 7);
 }
 
 static void row_item(sqlite3_stmt *s, void *row)
@@ -718,7 +855,10 @@ static dm_err wal_enable(struct conn *c, const char *path, struct dm_error *err)
 static dm_err migrate(struct conn *c, struct dm_error *err)
 {
     const int latest = (int)DM_ARRAY_LEN(migrations);
-    if (sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+    /* a migration may rebuild a table that others reference: foreign keys are off while the
+     * migrations run (the pragma is a no-op inside a transaction) and checked before COMMIT */
+    if (sqlite3_exec(c->db, "PRAGMA foreign_keys = OFF; BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+        SQLITE_OK)
         return db_fail(c, err, "starting the schema migration");
     dm_err e = DM_OK;
     sqlite3_stmt *s = NULL;
@@ -757,12 +897,24 @@ static dm_err migrate(struct conn *c, struct dm_error *err)
             goto out;
         }
     }
+    if (sqlite3_prepare_v2(c->db, "PRAGMA foreign_key_check", -1, &s, NULL) != SQLITE_OK) {
+        e = db_fail(c, err, "checking foreign keys after the migration");
+        goto out;
+    }
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        e = dm_fail(err, DM_EDB, "the schema migration broke a reference from table %s",
+                    (const char *)sqlite3_column_text(s, 0));
+    else if (rc != SQLITE_DONE)
+        e = db_fail(c, err, "checking foreign keys after the migration");
 out:
     sqlite3_finalize(s);
     if (e == DM_OK && sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
         e = db_fail(c, err, "committing the schema migration");
     if (e != DM_OK && !sqlite3_get_autocommit(c->db))
         sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+    if (sqlite3_exec(c->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL) != SQLITE_OK && !e)
+        e = db_fail(c, err, "turning foreign keys back on");
     return e;
 }
 
@@ -1108,14 +1260,13 @@ static dm_err sq_chat_list(struct store *st, struct store_chat **out, size_t *n,
 
 /* ---- requests ---- */
 
-static dm_err sq_request_add(struct store *st, const struct store_request *r, bool *inserted,
+/* Inserts a request on c (alone or inside the caller's transaction). */
+static dm_err request_insert(struct conn *c, const struct store_request *r, bool *inserted,
                              struct dm_error *err)
 {
-    struct sqlite_store *s = (struct sqlite_store *)st;
     char search[sizeof r->first_name + sizeof r->last_name + sizeof r->username];
     snprintf(search, sizeof search, "%s\n%s\n%s", r->first_name, r->last_name, r->username);
     fold_case(search);
-    struct conn *c = writer_get(s);
     sqlite3_stmt *q = NULL;
     int changes = 0;
     dm_err e = stmt_get(c, S_REQUEST_ADD, &q, err);
@@ -1137,6 +1288,15 @@ static dm_err sq_request_add(struct store *st, const struct store_request *r, bo
               : stmt_exec(c, q, &changes, "recording a join request", err);
     }
     if (inserted) *inserted = !e && changes > 0;
+    return e;
+}
+
+static dm_err sq_request_add(struct store *st, const struct store_request *r, bool *inserted,
+                             struct dm_error *err)
+{
+    struct sqlite_store *s = (struct sqlite_store *)st;
+    struct conn *c = writer_get(s);
+    dm_err e = request_insert(c, r, inserted, err);
     writer_put(s);
     return e;
 }
@@ -1218,18 +1378,25 @@ static dm_err sq_request_counts(struct store *st, const struct store_request_fil
 
 /* ---- jobs ---- */
 
+/* Jobs over requests approve or decline them. */
+static bool decision_kind(int kind, struct dm_error *err)
+{
+    if (kind == JOB_APPROVE || kind == JOB_DECLINE) return true;
+    dm_fail(err, DM_EINVAL, "a job over requests approves or declines, not kind %d", kind);
+    return false;
+}
+
 static dm_err job_insert(struct conn *c, const struct store_job *job, int64_t now, int64_t *id,
                          struct dm_error *err)
 {
-    if (job->kind != JOB_APPROVE && job->kind != JOB_DECLINE)
-        return dm_fail(err, DM_EINVAL, "unknown job kind %d", job->kind);
     sqlite3_stmt *q = NULL;
     dm_err e = stmt_get(c, S_JOB_INSERT, &q, err);
     if (e) return e;
     int b = sqlite3_bind_int(q, 1, job->kind) | bind_field(q, 2, job->via, sizeof job->via) |
             bind_field(q, 3, job->admin, sizeof job->admin) |
             bind_field(q, 4, job->description, sizeof job->description) |
-            sqlite3_bind_int64(q, 5, now);
+            sqlite3_bind_int64(q, 5, now) |
+            bind_whole(q, 6, job->kind == JOB_LOAD ? job->params : "", sizeof job->params);
     e = b ? db_fail(c, err, "binding") : stmt_exec(c, q, NULL, "creating a job", err);
     if (!e) *id = sqlite3_last_insert_rowid(c->db);
     return e;
@@ -1249,6 +1416,7 @@ static dm_err sq_job_create_ids(struct store *st, const struct store_job *job, c
                                 size_t n, int64_t now, int64_t *id, struct dm_error *err)
 {
     if (n == 0) return dm_fail(err, DM_EINVAL, "a job needs at least one request");
+    if (!decision_kind(job->kind, err)) return DM_EINVAL;
     struct sqlite_store *s = (struct sqlite_store *)st;
     struct conn *c = writer_get(s);
     sqlite3_stmt *q = NULL;
@@ -1284,6 +1452,7 @@ static dm_err sq_job_create_filter(struct store *st, const struct store_job *job
 {
     if (f && f->status != -1 && f->status != REQ_PENDING)
         return dm_fail(err, DM_EINVAL, "a job over a filter takes pending requests only");
+    if (!decision_kind(job->kind, err)) return DM_EINVAL;
     struct sqlite_store *s = (struct sqlite_store *)st;
     struct filter_args a;
     filter_args_init(&a, f);
@@ -1600,6 +1769,242 @@ static dm_err sq_job_finish(struct store *st, int64_t id, int state, const char 
     return e;
 }
 
+/* ---- load jobs ---- */
+
+static dm_err sq_job_create_load(struct store *st, const struct store_job *job, int64_t now,
+                                 int64_t *id, struct dm_error *err)
+{
+    if (job->kind != JOB_LOAD)
+        return dm_fail(err, DM_EINVAL, "job_create_load makes load jobs, not kind %d", job->kind);
+    struct sqlite_store *s = (struct sqlite_store *)st;
+    struct conn *c = writer_get(s);
+    dm_err e = job_insert(c, job, now, id, err);
+    writer_put(s);
+    return e;
+}
+
+static dm_err sq_job_load_page(struct store *st, int64_t job_id, const char *owner,
+                               const struct store_request *rows, size_t n, const char *cursor,
+                               int64_t total, int64_t now, int64_t *added, struct dm_error *err)
+{
+    struct sqlite_store *s = (struct sqlite_store *)st;
+    struct conn *c = writer_get(s);
+    sqlite3_stmt *q = NULL;
+    int changes = 0, state = 0;
+    int64_t new_rows = 0;
+    dm_err e = tx_begin(c, err);
+    if (!e) e = stmt_get(c, S_JOB_LOAD_PAGE, &q, err);
+    if (!e)
+        e = sqlite3_bind_int64(q, 1, job_id) | bind_field(q, 2, owner, STORE_NAME_MAX) |
+                    bind_whole(q, 3, cursor ? cursor : "",
+                               sizeof((struct store_job *)0)->cursor) |
+                    sqlite3_bind_int64(q, 4, total) | sqlite3_bind_int64(q, 5, (int64_t)n) |
+                    sqlite3_bind_int64(q, 6, now)
+                ? db_fail(c, err, "binding")
+                : stmt_exec(c, q, &changes, "recording a page of a load job", err);
+    if (!e && changes == 0) {
+        e = job_info(c, job_id, &state, NULL, NULL, NULL, err);
+        if (!e)
+            e = dm_fail(err, DM_ECONFLICT,
+                        state == JOB_RUNNING ? "job %" PRId64 " is held by another worker"
+                                             : "job %" PRId64 " is %s",
+                        job_id, job_state_name(state));
+    }
+    for (size_t i = 0; i < n && !e; i++) {
+        bool inserted = false;
+        e = request_insert(c, &rows[i], &inserted, err);
+        new_rows += inserted;
+    }
+    e = tx_end(c, e, err);
+    writer_put(s);
+    if (added) *added = e ? 0 : new_rows;
+    return e;
+}
+
+/* ---- Telegram sessions and logins ---- */
+
+/* Binds every field of a session but created_at (?17) in the order of SESSION_COLS. */
+static int session_bind(sqlite3_stmt *q, const struct store_session *x)
+{
+    return bind_field(q, 1, x->name, sizeof x->name) | sqlite3_bind_int(q, 2, x->is_bot) |
+           sqlite3_bind_int(q, 3, x->api_id) |
+           bind_whole(q, 4, x->api_hash_sealed, sizeof x->api_hash_sealed) |
+           bind_field(q, 5, x->phone, sizeof x->phone) | sqlite3_bind_int(q, 6, x->dc_id) |
+           sqlite3_bind_int64(q, 7, x->account_id) |
+           bind_field(q, 8, x->first_name, sizeof x->first_name) |
+           bind_field(q, 9, x->last_name, sizeof x->last_name) |
+           bind_field(q, 10, x->username, sizeof x->username) |
+           bind_field(q, 11, x->account_phone, sizeof x->account_phone) |
+           sqlite3_bind_int(q, 12, x->premium) | sqlite3_bind_int(q, 13, x->status) |
+           bind_field(q, 14, x->status_reason, sizeof x->status_reason) |
+           sqlite3_bind_int64(q, 15, x->last_check_at) |
+           bind_field(q, 16, x->last_error, sizeof x->last_error);
+}
+
+/* Runs S_SESSION_ADD or S_SESSION_UPDATE for x; *changes gets the rows changed. */
+static dm_err session_write(struct sqlite_store *s, enum stmt_id id, const struct store_session *x,
+                            int *changes, struct dm_error *err)
+{
+    if (x->status < SESSION_UNCHECKED || x->status > SESSION_INVALID)
+        return dm_fail(err, DM_EINVAL, "unknown session status %d", x->status);
+    struct conn *c = writer_get(s);
+    sqlite3_stmt *q = NULL;
+    dm_err e = stmt_get(c, id, &q, err);
+    if (!e) {
+        int b = session_bind(q, x);
+        if (id == S_SESSION_ADD) b |= sqlite3_bind_int64(q, 17, x->created_at);
+        e = b ? db_fail(c, err, "binding") : stmt_exec(c, q, changes, "saving a session", err);
+    }
+    writer_put(s);
+    return e;
+}
+
+static dm_err sq_session_add(struct store *st, const struct store_session *x, struct dm_error *err)
+{
+    dm_err e = session_write((struct sqlite_store *)st, S_SESSION_ADD, x, NULL, err);
+    if (e == DM_EEXISTS) dm_fail(err, e, "a session named '%s' already exists", x->name);
+    return e;
+}
+
+static dm_err sq_session_update(struct store *st, const struct store_session *x,
+                                struct dm_error *err)
+{
+    int changes = 0;
+    dm_err e = session_write((struct sqlite_store *)st, S_SESSION_UPDATE, x, &changes, err);
+    if (!e && changes == 0) e = dm_fail(err, DM_ENOTFOUND, "no session named '%s'", x->name);
+    return e;
+}
+
+/* Reads one row of a fixed statement that binds a text key (?1) and, when `now` is not 0,
+ * a time (?2). DM_ENOTFOUND (with `missing` as the message) when there is none. */
+static dm_err read_by_key(struct sqlite_store *s, enum stmt_id id, const char *key, size_t size,
+                          int64_t now, row_fn fn, void *out, const char *what,
+                          const char *missing, struct dm_error *err)
+{
+    struct conn *c = reader_get(s);
+    sqlite3_stmt *q = NULL;
+    bool row = false;
+    dm_err e = stmt_get(c, id, &q, err);
+    if (!e)
+        e = bind_field(q, 1, key, size) | (now ? sqlite3_bind_int64(q, 2, now) : SQLITE_OK)
+                ? db_fail(c, err, "binding")
+                : stmt_row(c, q, &row, what, err);
+    if (!e && row) {
+        fn(q, out);
+        stmt_put(q);
+    } else if (!e) {
+        e = dm_fail(err, DM_ENOTFOUND, "%s", missing);
+    }
+    reader_put(s, c);
+    return e;
+}
+
+static dm_err sq_session_get(struct store *st, const char *name, struct store_session *out,
+                             struct dm_error *err)
+{
+    char missing[STORE_NAME_MAX + 32];
+    snprintf(missing, sizeof missing, "no session named '%s'", name);
+    return read_by_key((struct sqlite_store *)st, S_SESSION_GET, name, STORE_NAME_MAX, 0,
+                       row_session, out, "reading a session", missing, err);
+}
+
+#define SESSION_LIST_MAX 10000 /* sessions returned by session_list at most */
+
+static dm_err sq_session_list(struct store *st, struct store_session **out, size_t *n,
+                              struct dm_error *err)
+{
+    struct sqlite_store *s = (struct sqlite_store *)st;
+    struct conn *c = reader_get(s);
+    struct store_session *v = NULL;
+    size_t len = 0, alloc = 0;
+    sqlite3_stmt *q = NULL;
+    int rc = SQLITE_DONE;
+    dm_err e = stmt_get(c, S_SESSION_LIST, &q, err);
+    while (!e && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (len == SESSION_LIST_MAX) {
+            e = dm_fail(err, DM_ETOOBIG, "more than %d sessions are stored", SESSION_LIST_MAX);
+        } else if (len == alloc) {
+            size_t na = DM_MIN(alloc ? alloc * 2 : 8, (size_t)SESSION_LIST_MAX);
+            struct store_session *nv = realloc(v, na * sizeof *v);
+            if (!nv)
+                e = dm_fail(err, DM_ENOMEM, "out of memory listing sessions");
+            else
+                v = nv, alloc = na;
+        }
+        if (!e) row_session(q, &v[len++]);
+    }
+    if (!e && rc != SQLITE_DONE) e = db_fail(c, err, "listing sessions");
+    if (q) stmt_put(q);
+    reader_put(s, c);
+    if (e) {
+        free(v);
+        return e;
+    }
+    *out = v;
+    *n = len;
+    return DM_OK;
+}
+
+static dm_err sq_session_delete(struct store *st, const char *name, struct dm_error *err)
+{
+    struct sqlite_store *s = (struct sqlite_store *)st;
+    struct conn *c = writer_get(s);
+    sqlite3_stmt *q = NULL;
+    int changes = 0;
+    dm_err e = stmt_get(c, S_SESSION_DELETE, &q, err);
+    if (!e)
+        e = bind_field(q, 1, name, STORE_NAME_MAX)
+                ? db_fail(c, err, "binding")
+                : stmt_exec(c, q, &changes, "deleting a session", err);
+    if (!e && changes == 0) e = dm_fail(err, DM_ENOTFOUND, "no session named '%s'", name);
+    writer_put(s);
+    return e;
+}
+
+static dm_err sq_login_put(struct store *st, const struct store_login *l, int64_t now,
+                           struct dm_error *err)
+{
+    if (l->state != LOGIN_CODE_SENT && l->state != LOGIN_PASSWORD_NEEDED)
+        return dm_fail(err, DM_EINVAL, "unknown login state %d", l->state);
+    struct sqlite_store *s = (struct sqlite_store *)st;
+    struct conn *c = writer_get(s);
+    sqlite3_stmt *q = NULL;
+    dm_err e = tx_begin(c, err);
+    /* logins that expired are of no use to anyone: drop them while we are here */
+    if (!e) e = stmt_get(c, S_LOGIN_PURGE, &q, err);
+    if (!e)
+        e = sqlite3_bind_int64(q, 1, now) ? db_fail(c, err, "binding")
+                                          : stmt_exec(c, q, NULL, "removing expired logins", err);
+    if (!e) e = stmt_get(c, S_LOGIN_PUT, &q, err);
+    if (!e)
+        e = bind_field(q, 1, l->id, sizeof l->id) | bind_field(q, 2, l->name, sizeof l->name) |
+                    bind_field(q, 3, l->phone, sizeof l->phone) |
+                    sqlite3_bind_int(q, 4, l->state) | bind_field(q, 5, l->hint, sizeof l->hint) |
+                    bind_whole(q, 6, l->sealed, sizeof l->sealed) |
+                    sqlite3_bind_int64(q, 7, l->created_at) |
+                    sqlite3_bind_int64(q, 8, l->expires_at)
+                ? db_fail(c, err, "binding")
+                : stmt_exec(c, q, NULL, "saving a login", err);
+    e = tx_end(c, e, err);
+    writer_put(s);
+    return e;
+}
+
+static dm_err sq_login_get(struct store *st, const char *id, int64_t now, struct store_login *out,
+                           struct dm_error *err)
+{
+    /* never 0: a time of 0 would leave ?2 unbound */
+    return read_by_key((struct sqlite_store *)st, S_LOGIN_GET, id,
+                       sizeof((struct store_login *)0)->id, now ? now : 1, row_login, out,
+                       "reading a login", "no login with that id, or it has expired", err);
+}
+
+static dm_err sq_login_delete(struct store *st, const char *id, struct dm_error *err)
+{
+    return write_by_key((struct sqlite_store *)st, S_LOGIN_DELETE, id,
+                        sizeof((struct store_login *)0)->id, "deleting a login", err);
+}
+
 /* ---- audit ---- */
 
 static dm_err sq_audit_add(struct store *st, const struct store_audit *a, struct dm_error *err)
@@ -1650,6 +2055,16 @@ const struct store_ops store_sqlite_ops = {
     .job_items = sq_job_items,
     .job_set_wait = sq_job_set_wait,
     .job_finish = sq_job_finish,
+    .job_create_load = sq_job_create_load,
+    .job_load_page = sq_job_load_page,
+    .session_add = sq_session_add,
+    .session_get = sq_session_get,
+    .session_list = sq_session_list,
+    .session_update = sq_session_update,
+    .session_delete = sq_session_delete,
+    .login_put = sq_login_put,
+    .login_get = sq_login_get,
+    .login_delete = sq_login_delete,
     .audit_add = sq_audit_add,
     .audit_list = sq_audit_list,
 };

@@ -757,6 +757,229 @@ static void timing(void)
     db_remove("big.db");
 }
 
+/* ---- load jobs ---- */
+
+static void test_load_jobs(struct store *st)
+{
+    struct store_job spec = job_spec(JOB_LOAD, "alice", "Load @chan");
+    dm_strlcpy(spec.via, "acct_1", sizeof spec.via);
+    dm_strlcpy(spec.params, "{\"channel\":\"@chan\",\"limit\":1000}", sizeof spec.params);
+    int64_t id = 0, other = 0, added = -1;
+    struct store_job approve = job_spec(JOB_LOAD, "alice", "wrong");
+    EXPECT(DM_EINVAL, ops->job_create_ids(st, &approve, &model[0].id, 1, 100, &other, &E));
+    EXPECT(DM_EINVAL, ops->job_create_filter(st, &approve, NULL, 100, &other, &E));
+    approve.kind = JOB_APPROVE;
+    EXPECT(DM_EINVAL, ops->job_create_load(st, &approve, 100, &other, &E));
+    OK(ops->job_create_load(st, &spec, 100, &id, &E));
+    struct store_job j;
+    OK(ops->job_get(st, id, &j, &E));
+    CHECK(j.kind == JOB_LOAD && j.state == JOB_QUEUED && j.total == 0 && j.done == 0);
+    CHECK(strcmp(j.params, spec.params) == 0 && j.cursor[0] == 0);
+    CHECK(strcmp(j.via, "acct_1") == 0 && strcmp(job_kind_name(j.kind), "load") == 0);
+
+    /* a page before the job is claimed: not this owner's, nothing recorded */
+    struct store_request rows[3];
+    for (int i = 0; i < 3; i++)
+        rows[i] = make_req(-100777, 9000 + i, 5000 + i, REQ_PENDING, "Load", "Er", "");
+    EXPECT(DM_ECONFLICT, ops->job_load_page(st, id, "w1", rows, 3, "{}", 3, 101, &added, &E));
+    CHECK(added == 0);
+
+    /* claim it (jobs test_jobs left queued come first, being smaller: hold them too) */
+    struct store_job claimed = {0};
+    for (int i = 0; i < 50 && claimed.id != id; i++)
+        OK(ops->job_claim(st, "w1", 102, 200, &claimed, &E));
+    CHECK(claimed.id == id && strcmp(claimed.params, spec.params) == 0);
+    OK(ops->job_load_page(st, id, "w1", rows, 2, "{\"offset_user\":9001}", 3, 103, &added, &E));
+    CHECK(added == 2);
+    /* the same rows again (a page re-read after a restart) and one new: only one is new */
+    OK(ops->job_load_page(st, id, "w1", rows, 3, "{\"offset_user\":9002}", 3, 104, &added, &E));
+    CHECK(added == 1);
+    OK(ops->job_get(st, id, &j, &E));
+    CHECK(j.total == 3 && j.done == 5 && strcmp(j.cursor, "{\"offset_user\":9002}") == 0);
+    CHECK(j.updated_at == 104);
+    struct store_request_filter f = filter(REQ_PENDING, -100777, 0, 0, "");
+    int64_t counts[REQ_STATUS_COUNT];
+    OK(ops->request_counts(st, &f, counts, &E));
+    CHECK(counts[REQ_PENDING] == 3);
+
+    /* another owner, or a cancelled job: refused, nothing recorded */
+    struct store_request extra = make_req(-100777, 9100, 6000, REQ_PENDING, "X", "", "");
+    EXPECT(DM_ECONFLICT, ops->job_load_page(st, id, "w2", &extra, 1, "", 4, 105, &added, &E));
+    OK(ops->job_finish(st, id, JOB_CANCELLED, "", 106, &E));
+    EXPECT(DM_ECONFLICT, ops->job_load_page(st, id, "w1", &extra, 1, "", 4, 107, &added, &E));
+    CHECK(strstr(E.msg, "cancelled") != NULL);
+    OK(ops->request_counts(st, &f, counts, &E));
+    CHECK(counts[REQ_PENDING] == 3);
+    EXPECT(DM_ENOTFOUND, ops->job_load_page(st, 999999, "w1", NULL, 0, "", 0, 108, NULL, &E));
+    printf("ok load jobs: params and cursor kept, pages idempotent, only for the lease owner\n");
+}
+
+/* ---- sessions and logins ---- */
+
+static struct store_session session_spec(const char *name)
+{
+    struct store_session x;
+    memset(&x, 0, sizeof x);
+    dm_strlcpy(x.name, name, sizeof x.name);
+    x.api_id = 12345;
+    memset(x.api_hash_sealed, 'h', sizeof x.api_hash_sealed - 1); /* kept whole */
+    dm_strlcpy(x.phone, "+15550001", sizeof x.phone);
+    x.dc_id = 2;
+    x.created_at = 500;
+    return x;
+}
+
+static void test_sessions(struct store *st)
+{
+    struct store_session a = session_spec("zeta"), b = session_spec("alpha"), got;
+    b.is_bot = true;
+    b.phone[0] = 0;
+    OK(ops->session_add(st, &a, &E));
+    OK(ops->session_add(st, &b, &E));
+    EXPECT(DM_EEXISTS, ops->session_add(st, &a, &E));
+    CHECK(strstr(E.msg, "zeta") != NULL);
+    OK(ops->session_get(st, "zeta", &got, &E));
+    CHECK(memcmp(&got, &a, sizeof got) == 0);
+    EXPECT(DM_ENOTFOUND, ops->session_get(st, "nope", &got, &E));
+
+    a.account_id = 777;
+    dm_strlcpy(a.first_name, "Ünïcode", sizeof a.first_name);
+    dm_strlcpy(a.username, "zed", sizeof a.username);
+    dm_strlcpy(a.account_phone, "15550001", sizeof a.account_phone);
+    a.premium = true;
+    a.status = SESSION_INVALID;
+    dm_strlcpy(a.status_reason, "AUTH_KEY_UNREGISTERED", sizeof a.status_reason);
+    a.last_check_at = 600;
+    dm_strlcpy(a.last_error, "Session is invalid", sizeof a.last_error);
+    a.created_at = 1; /* not written by update */
+    OK(ops->session_update(st, &a, &E));
+    OK(ops->session_get(st, "zeta", &got, &E));
+    a.created_at = 500;
+    CHECK(memcmp(&got, &a, sizeof got) == 0);
+    CHECK(strcmp(session_status_name(got.status), "invalid") == 0);
+    struct store_session bad = session_spec("ghost");
+    EXPECT(DM_ENOTFOUND, ops->session_update(st, &bad, &E));
+    bad.status = 9;
+    EXPECT(DM_EINVAL, ops->session_add(st, &bad, &E));
+
+    struct store_session *list = NULL;
+    size_t n = 0;
+    OK(ops->session_list(st, &list, &n, &E));
+    CHECK(n == 2 && list && strcmp(list[0].name, "alpha") == 0 && list[0].is_bot &&
+          strcmp(list[1].name, "zeta") == 0 && list[1].premium);
+    free(list);
+
+    OK(ops->session_delete(st, "alpha", &E));
+    EXPECT(DM_ENOTFOUND, ops->session_delete(st, "alpha", &E));
+    OK(ops->session_list(st, &list, &n, &E));
+    CHECK(n == 1);
+    free(list);
+    OK(ops->session_delete(st, "zeta", &E));
+    printf("ok sessions: add (unique names), get, update, list by name, delete\n");
+
+    struct store_login l, lg;
+    memset(&l, 0, sizeof l);
+    dm_strlcpy(l.id, "0123456789abcdef", sizeof l.id);
+    dm_strlcpy(l.name, "newone", sizeof l.name);
+    dm_strlcpy(l.phone, "+1555", sizeof l.phone);
+    memset(l.sealed, 's', sizeof l.sealed - 1); /* 8191 bytes kept whole */
+    l.created_at = 1000;
+    l.expires_at = 1600;
+    OK(ops->login_put(st, &l, 1000, &E));
+    OK(ops->login_get(st, l.id, 1599, &lg, &E));
+    CHECK(memcmp(&lg, &l, sizeof lg) == 0);
+    EXPECT(DM_ENOTFOUND, ops->login_get(st, l.id, 1600, &lg, &E));
+    l.state = LOGIN_PASSWORD_NEEDED;
+    dm_strlcpy(l.hint, "my pet", sizeof l.hint);
+    OK(ops->login_put(st, &l, 1001, &E)); /* replaces */
+    OK(ops->login_get(st, l.id, 1002, &lg, &E));
+    CHECK(lg.state == LOGIN_PASSWORD_NEEDED && strcmp(lg.hint, "my pet") == 0);
+    l.state = 7;
+    EXPECT(DM_EINVAL, ops->login_put(st, &l, 1001, &E));
+
+    /* a later put removes expired logins */
+    struct store_login l2 = l;
+    l2.state = LOGIN_CODE_SENT;
+    dm_strlcpy(l2.id, "fedcba9876543210", sizeof l2.id);
+    l2.expires_at = 3000;
+    OK(ops->login_put(st, &l2, 2000, &E));
+    OK(ops->login_get(st, l2.id, 2001, &lg, &E));
+    EXPECT(DM_ENOTFOUND, ops->login_get(st, l.id, 0, &lg, &E)); /* purged, not just expired */
+    OK(ops->login_delete(st, l2.id, &E));
+    OK(ops->login_delete(st, l2.id, &E));
+    EXPECT(DM_ENOTFOUND, ops->login_get(st, l2.id, 2001, &lg, &E));
+    printf("ok logins: put replaces, get honours expiry, expired ones purged, delete\n");
+}
+
+/* A database at schema version 2 with a job and its item migrates to version 3 keeping
+ * them: the jobs table is rebuilt (for the new CHECK) under job_items' reference. */
+static void test_migrate_v2(void)
+{
+    char path[128];
+    db_path(path, sizeof path, "v2.db");
+    sqlite3 *db = NULL;
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    const char *v2 =
+        "PRAGMA foreign_keys = ON;"
+        "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL);"
+        "INSERT INTO schema_version VALUES (1, 1), (2, 2);"
+        "CREATE TABLE invite_requests (id INTEGER PRIMARY KEY, chat_id INTEGER NOT NULL,"
+        "  user_id INTEGER NOT NULL, status INTEGER NOT NULL DEFAULT 0);"
+        "CREATE TABLE jobs (id INTEGER PRIMARY KEY, kind INTEGER NOT NULL CHECK (kind IN (0, 1)),"
+        "  state INTEGER NOT NULL DEFAULT 0, via TEXT NOT NULL, admin TEXT NOT NULL,"
+        "  description TEXT NOT NULL DEFAULT '', total INTEGER NOT NULL DEFAULT 0,"
+        "  done INTEGER NOT NULL DEFAULT 0, skipped INTEGER NOT NULL DEFAULT 0,"
+        "  failed INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL,"
+        "  updated_at INTEGER NOT NULL, finished_at INTEGER NOT NULL DEFAULT 0,"
+        "  wait_until INTEGER NOT NULL DEFAULT 0, error TEXT NOT NULL DEFAULT '',"
+        "  lease_owner TEXT NOT NULL DEFAULT '', lease_until INTEGER NOT NULL DEFAULT 0);"
+        "CREATE INDEX jobs_active ON jobs(id) WHERE state IN (0, 1);"
+        "CREATE TABLE job_items (job_id INTEGER NOT NULL REFERENCES jobs(id),"
+        "  request_id INTEGER NOT NULL REFERENCES invite_requests(id),"
+        "  outcome INTEGER NOT NULL DEFAULT 0, error TEXT NOT NULL DEFAULT '',"
+        "  PRIMARY KEY (job_id, request_id)) WITHOUT ROWID;"
+        "INSERT INTO invite_requests VALUES (1, -1001, 42, 0);"
+        "INSERT INTO jobs(id, kind, via, admin, description, total, created_at, updated_at)"
+        "  VALUES (7, 1, 'bot', 'bob', 'Decline 1', 1, 10, 10);"
+        "INSERT INTO job_items VALUES (7, 1, 0, '');";
+    CHECK(sqlite3_exec(db, v2, NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+
+    struct store *st = NULL;
+    OK(ops->open(path, &st, &E));
+    if (!st) return;
+    struct store_job j;
+    OK(ops->job_get(st, 7, &j, &E));
+    CHECK(j.kind == JOB_DECLINE && j.total == 1 && strcmp(j.admin, "bob") == 0 &&
+          j.params[0] == 0 && j.cursor[0] == 0);
+    struct store_item items[2];
+    int n = 0;
+    OK(ops->job_next_items(st, 7, 0, 2, items, &n, &E));
+    CHECK(n == 1 && items[0].user_id == 42);
+    struct store_job load = job_spec(JOB_LOAD, "bob", "Load");
+    int64_t id = 0;
+    OK(ops->job_create_load(st, &load, 20, &id, &E));
+    CHECK(id == 8);
+    struct store_session x = session_spec("after_migration");
+    OK(ops->session_add(st, &x, &E));
+    ops->close(st);
+
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    sqlite3_stmt *q = NULL;
+    CHECK(sqlite3_prepare_v2(db, "SELECT max(version) FROM schema_version", -1, &q, NULL) ==
+          SQLITE_OK);
+    CHECK(sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) == 3);
+    sqlite3_finalize(q);
+    CHECK(sqlite3_prepare_v2(db, "SELECT count(*) FROM pragma_foreign_key_list('job_items') "
+                                 "WHERE \"table\" = 'jobs'",
+                             -1, &q, NULL) == SQLITE_OK);
+    CHECK(sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) == 1);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    db_remove("v2.db");
+    printf("ok migration 2 -> 3: jobs rebuilt with their items, load jobs and sessions work\n");
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/store_test.XXXXXX");
@@ -791,6 +1014,9 @@ int main(void)
     printf("ok reopen: data kept\n");
 
     test_jobs(st);
+    test_load_jobs(st);
+    test_sessions(st);
+    test_migrate_v2();
 
     struct store *other = NULL;
     char url[160];
