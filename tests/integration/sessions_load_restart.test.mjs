@@ -1,0 +1,37 @@
+// Session Manager (issue 4, Proof): kill -9 of doorman in the middle of a 3,000-request load
+// (held there by a FLOOD_WAIT so the kill lands mid-way every time); after the restart the job
+// resumes by itself and ends with exact counts and no duplicates.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { tgCreateChannel, tgAddJoinRequests } from '../lib/harness.mjs';
+import { startSessionStack, newUserSession, waitLoadJob, requestsOf, tgFlood, startFloodedLoad } from '../lib/mtproto.mjs';
+
+describe('restart in the middle of a load', () => {
+    let s;
+    before(async () => { s = await startSessionStack({}); });
+    after(async () => { await s?.cleanup(); });
+
+    test('3,000 requests, kill -9 mid-way, restart: resumes, exact counts, no duplicates', { timeout: 240000 }, async () => {
+        const { account } = await newUserSession(s.client, s.tg, { name: 'restarter' });
+        const ch = await tgCreateChannel(s.tg, { title: 'Restarted', username: 'restart_chan' });
+        await s.tg.control('POST', `/control/channels/${ch.id}/admins`, { id: account.id, can_invite_users: true });
+        await tgAddJoinRequests(s.tg, { chat_id: ch.id, count: 3000, first_name: 'Rs', bio: 'restart about', date: 1712222222 });
+
+        const { jobId, paused } = await startFloodedLoad(s, { session: 'restarter', accountId: account.id, channel: `https://t.me/restart_chan` });
+        const before2 = await requestsOf(s.client, ch.id);
+        assert.ok(before2.length > 0 && before2.length < 3000, `part of the load was recorded before the kill: ${before2.length}`);
+        await s.restart({ kill: true });
+        await tgFlood(s.tg, account.id, { flood_limit: 0 });
+
+        const job = await waitLoadJob(s.client, jobId, { timeoutMs: 150000 });
+        assert.equal(job.state, 'done', JSON.stringify(job));
+        assert.equal(job.total, 3000);
+        assert.equal(job.done, 3000, `exact count after the restart (was ${paused.done} at the kill)`);
+        const rows = await requestsOf(s.client, ch.id);
+        assert.equal(rows.length, 3000);
+        assert.equal(new Set(rows.map((r) => r.user_id)).size, 3000, 'no duplicates');
+        assert.ok(rows.every((r) => r.status === 'pending' && r.date === 1712222222 && r.bio === 'restart about'));
+        const mine = (await s.client.ok('/api/jobs?limit=500')).items.filter((j) => j.kind === 'load');
+        assert.equal(mine.length, 1, 'the same job resumed; no second load job');
+    });
+});
