@@ -51,41 +51,56 @@ describe('load requests through a session', () => {
         assert.equal((await loadJobs(s.client)).length, jobsBefore);
     });
 
-    test('channel as -100 id, @username and t.me link: each loads its pending requests with date and about', async () => {
-        const forms = [];
-        for (const [i, kind] of ['id', 'username', 'link'].entries()) {
-            const ch = await tgCreateChannel(s.tg, { title: `Form ${kind}`, username: `form_${kind}_chan` });
-            await makeAdmin(s.tg, ch.id, acc.id, true);
-            const want = new Map();
-            for (let k = 0; k < 4; k++) {
-                const u = await tgCreateUser(s.tg, { first_name: `F${i}${k}`, username: `form_${kind}_u${k}`, bio: `about ${kind} ${k}` });
-                const date = 1700000000 + i * 1000 + k;
-                await tgAddJoinRequests(s.tg, { chat_id: ch.id, user_id: u.id, date });
-                want.set(u.id, { date, bio: `about ${kind} ${k}`, username: `form_${kind}_u${k}` });
-            }
-            const channel = kind === 'id' ? String(ch.id) : kind === 'username' ? '@form_username_chan' : 'https://t.me/form_link_chan';
-            forms.push({ kind, ch, want, channel });
+    // n pending requests in a channel, each from a new user with its own date and about text.
+    async function addDated(ch, tag, n, base) {
+        const want = new Map();
+        for (let k = 0; k < n; k++) {
+            const u = await tgCreateUser(s.tg, { first_name: `${tag}${k}`, username: `${tag}_u${k}`, bio: `about ${tag} ${k}` });
+            const date = base + k;
+            await tgAddJoinRequests(s.tg, { chat_id: ch.id, user_id: u.id, date });
+            want.set(u.id, { date, bio: `about ${tag} ${k}`, username: `${tag}_u${k}` });
         }
-        for (const f of forms) {
-            const r = await s.client.post('/api/sessions/loader/load', { channel: f.channel });
-            assert.equal(r.status, 202, `${f.kind} ${f.channel}: ${r.status} ${r.text}`);
-            assert.equal(r.json.job.kind, 'load');
-            assert.equal(r.json.job.via, 'loader');
-            const job = await waitLoadJob(s.client, r.json.job.id);
-            assert.equal(job.state, 'done', JSON.stringify(job));
-            assert.equal(job.total, 4);
-            assert.equal(job.done, 4);
-            const rows = await requestsOf(s.client, f.ch.id);
-            assert.equal(rows.length, 4, `${f.kind}: ${JSON.stringify(rows)}`);
-            for (const row of rows) {
-                const w = f.want.get(row.user_id);
-                assert.ok(w, `unexpected user ${row.user_id}`);
-                assert.equal(row.status, 'pending');
-                assert.equal(row.date, w.date, "Telegram's date");
-                assert.equal(row.bio, w.bio, 'the about text');
-                assert.equal(row.username, w.username);
-            }
+        return want;
+    }
+
+    async function loadAndCheck(channel, ch, want) {
+        const r = await s.client.post('/api/sessions/loader/load', { channel });
+        assert.equal(r.status, 202, `${channel}: ${r.status} ${r.text}`);
+        assert.equal(r.json.job.kind, 'load');
+        assert.equal(r.json.job.via, 'loader');
+        const job = await waitLoadJob(s.client, r.json.job.id);
+        assert.equal(job.state, 'done', JSON.stringify(job));
+        assert.equal(job.total, want.size);
+        assert.equal(job.done, want.size);
+        const rows = await requestsOf(s.client, ch.id);
+        assert.equal(rows.length, want.size, `${channel}: ${JSON.stringify(rows).slice(0, 500)}`);
+        for (const row of rows) {
+            const w = want.get(row.user_id);
+            assert.ok(w, `unexpected user ${row.user_id}`);
+            assert.equal(row.status, 'pending');
+            assert.equal(row.date, w.date, "Telegram's date");
+            assert.equal(row.bio, w.bio, 'the about text');
+            assert.equal(row.username, w.username);
         }
+    }
+
+    test('channel as @username, then by its -100 id; another by t.me link: date and about kept', async () => {
+        const a = await tgCreateChannel(s.tg, { title: 'By name', username: 'form_name_chan' });
+        await makeAdmin(s.tg, a.id, acc.id, true);
+        const want = await addDated(a, 'fa', 4, 1700000000);
+        await loadAndCheck('@form_name_chan', a, want);
+        for (const [k, v] of await addDated(a, 'fb', 2, 1700000100)) want.set(k, v);
+        await loadAndCheck(String(a.id), a, want);
+
+        const b = await tgCreateChannel(s.tg, { title: 'By link', username: 'form_link_chan' });
+        await makeAdmin(s.tg, b.id, acc.id, true);
+        await loadAndCheck('https://t.me/form_link_chan', b, await addDated(b, 'fl', 3, 1700000200));
+    });
+
+    test('channel as the -100 id of a channel this session has not met yet', async () => {
+        const c = await tgCreateChannel(s.tg, { title: 'By id', username: 'form_id_chan' });
+        await makeAdmin(s.tg, c.id, acc.id, true);
+        await loadAndCheck(String(c.id), c, await addDated(c, 'fi', 3, 1700000300));
     });
 
     test('default limit 1,000; "all" loads every pending request; no duplicates', { timeout: 120000 }, async () => {
@@ -135,7 +150,7 @@ describe('load requests through a session', () => {
         assert.equal(bySeen.length, 3000);
         const idsBefore = new Map(bySeen.map((x) => [x.user_id, x.id]));
 
-        const r = await s.client.post('/api/sessions/loader/load', { channel: String(chatId), limit: 'all' });
+        const r = await s.client.post('/api/sessions/loader/load', { channel: '@test_channel_1', limit: 'all' });
         assert.equal(r.status, 202, r.text);
         const job = await waitLoadJob(s.client, r.json.job.id, { timeoutMs: 120000 });
         assert.equal(job.state, 'done', JSON.stringify(job));
