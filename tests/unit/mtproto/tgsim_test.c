@@ -2,21 +2,27 @@
  *
  * usage: unit_mtproto_tgsim [--api-id N] -- TGSIM-COMMAND ARGS...
  *
- * The driver picks free loopback ports for DCs 1..3 and a PEM path, substitutes them for
- * {port1} {port2} {port3} and {pem} in the command's arguments, starts it, waits until the PEM
+ * The driver picks free loopback ports for DCs 1..3, the control API and a PEM path, substitutes
+ * them for {port1} {port2} {port3} {control} and {pem} in the command's arguments, starts it, waits until the PEM
  * file exists and DC 2 accepts connections, and checks: a handshake (new key), initConnection and
  * help.getConfig decoded as Config, an rpc_error path (users.getUsers on an unauthorized key),
  * pings keeping an idle connection, 1,000 calls in flight on one connection, a frozen server
  * (SIGSTOP: the silent connection is dropped, the client reconnects and sends the calls again
  * once it thaws), and a server killed (SIGKILL) and started again: tgsim keeps its world in
  * memory, so the restarted DC does not know the key and answers -404, which the client reports
- * as DM_EAUTH (as Telethon's AuthKeyNotFound), while a new client makes a key and works.
+ * as DM_EAUTH (as Telethon's AuthKeyNotFound), while a new client makes a key and works. Last, a
+ * login that migrates: an account homed on DC 3 with a 2FA password (made through the control
+ * API on {control}), auth.sendCode on DC 2 answers PHONE_MIGRATE_3, a client for DC 3 gets the code
+ * (read from the control API), auth.signIn answers SESSION_PASSWORD_NEEDED, account.getPassword +
+ * SRP + auth.checkPassword log in, and users.getUsers(inputUserSelf) returns the account.
  * Without a command it exits 77 (skip). */
 #include "core/common.h"
 
 #include "mtproto/client.h"
 #include "mtproto/tl_codec.h"
 #include "testutil.h"
+
+#include <curl/curl.h>
 
 #include <netinet/in.h>
 #include <pthread.h>
@@ -75,7 +81,7 @@ static void server_kill(void)
 }
 
 /* Replaces {pem} and {portN} in a copy of arg. */
-static char *substitute(const char *arg, const char *pem, const int ports[4])
+static char *substitute(const char *arg, const char *pem, const int ports[5])
 {
     struct buf b;
     buf_init(&b, 4096);
@@ -86,6 +92,9 @@ static char *substitute(const char *arg, const char *pem, const int ports[4])
         } else if (strncmp(p, "{port", 5) == 0 && p[5] >= '1' && p[5] <= '3' && p[6] == '}') {
             buf_printf(&b, "%d", ports[p[5] - '0']);
             p += 7;
+        } else if (strncmp(p, "{control}", 9) == 0) {
+            buf_printf(&b, "%d", ports[4]);
+            p += 9;
         } else {
             buf_append(&b, p++, 1);
         }
@@ -96,11 +105,126 @@ static char *substitute(const char *arg, const char *pem, const int ports[4])
 static struct mt_client *client;
 static atomic_int ok_calls;
 static void *caller(void *arg);
+static int control_port;
 
 static void report(const char *what, int failures_before)
 {
     printf("%s: %s\n", what, t_failures == failures_before ? "ok" : "FAILED");
 }
+
+static size_t on_body(char *p, size_t size, size_t n, void *ctx)
+{
+    return buf_append(ctx, p, size * n) ? 0 : size * n;
+}
+
+/* A control API call (body: JSON for a POST, NULL for a GET); the answer as JSON, or NULL. */
+static json_t *control(const char *path, const char *body)
+{
+    char url[512];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/control/%s", control_port, path);
+    CURL *h = curl_easy_init();
+    struct buf out;
+    buf_init(&out, 1 << 20);
+    struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &out);
+    if (body) curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+    long status = 0;
+    json_t *j = NULL;
+    if (curl_easy_perform(h) == CURLE_OK && curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK &&
+        status == 200)
+        j = json_loadb(out.data ? out.data : "", out.len, 0, NULL);
+    else fprintf(stderr, "control %s: HTTP %ld %s\n", path, status, out.data ? out.data : "");
+    curl_slist_free_all(hdr);
+    curl_easy_cleanup(h);
+    buf_release(&out);
+    return j;
+}
+
+/* mt_call with a method built by json_pack (consumed); *rc receives the result code. */
+static json_t *callj(struct mt_client *c, json_t *method, dm_err *rc, struct mt_rpc_error *rpc, struct dm_error *e)
+{
+    json_t *r = NULL;
+    *rc = method ? mt_call(c, method, 20000, &r, rpc, e) : DM_ENOMEM;
+    json_decref(method);
+    return r;
+}
+
+/* Logs in to an account homed on DC 3 with a password, starting on DC 2. */
+static void test_login(const struct mt_config *cfg2)
+{
+    int f0 = t_failures;
+    const char *phone = "15550003";
+    json_t *acc = control("accounts", "{\"phone\":\"15550003\",\"first_name\":\"Mig\",\"dc\":3,"
+                                      "\"password\":\"correct horse\"}");
+    json_int_t user_id = json_integer_value(json_object_get(acc, "id"));
+    CHECK(user_id > 0, "account made through the control API");
+    json_decref(acc);
+    struct dm_error e = {0};
+    struct mt_rpc_error rpc = {0};
+    dm_err rc;
+#define SEND_CODE                                                                                                      \
+    json_pack("{s:s,s:s,s:i,s:s,s:{s:s}}", "_", "auth.sendCode", "phone_number", phone, "api_id", cfg2->api_id,       \
+              "api_hash", "0123456789abcdef0123456789abcdef", "settings", "_", "codeSettings")
+    json_decref(callj(client, SEND_CODE, &rc, &rpc, &e));
+    int dc = mt_rpc_error_migrate_dc(&rpc);
+    CHECK(rc == DM_ETELEGRAM && mt_rpc_error_is(&rpc, "PHONE_MIGRATE") && dc == 3, "sendCode on DC 2: %s", e.msg);
+    struct mt_config cfg3 = *cfg2;
+    cfg3.dc_id = dc;
+    struct mt_client *c3 = NULL;
+    CHECK(mt_client_new(&cfg3, NULL, &c3, &e) == DM_OK, "client for DC %d: %s", dc, e.msg);
+    json_t *sent = callj(c3, SEND_CODE, &rc, &rpc, &e);
+#undef SEND_CODE
+    const char *hash = NULL;
+    CHECK(rc == DM_OK && tl_is(sent, "auth.sentCode") && tl_get_str(sent, "phone_code_hash", &hash, NULL) == DM_OK,
+          "sendCode on DC 3: %s", e.msg);
+    char q[64];
+    snprintf(q, sizeof q, "login-code?phone=%s", phone);
+    json_t *code = control(q, NULL);
+    json_decref(callj(c3,
+                      json_pack("{s:s,s:s,s:s,s:s}", "_", "auth.signIn", "phone_number", phone, "phone_code_hash",
+                                hash ? hash : "", "phone_code", json_string_value(json_object_get(code, "code")) ?: ""),
+                      &rc, &rpc, &e));
+    CHECK(rc == DM_ETELEGRAM && mt_rpc_error_is(&rpc, "SESSION_PASSWORD_NEEDED"), "signIn: %s", e.msg);
+    json_decref(code);
+    json_decref(sent);
+
+    json_t *pw = callj(c3, json_pack("{s:s}", "_", "account.getPassword"), &rc, &rpc, &e);
+    const json_t *algo = NULL;
+    uint8_t salt1[512], salt2[512], p[256], B[256], A[256], M1[32];
+    size_t l1 = 0, l2 = 0, lp = 0, lb = 0;
+    int32_t g = 0;
+    int64_t srp_id = 0;
+    CHECK(rc == DM_OK && tl_get_obj(pw, "current_algo", &algo, NULL) == DM_OK &&
+              tl_get_bytes(algo, "salt1", salt1, sizeof salt1, &l1, NULL) == DM_OK &&
+              tl_get_bytes(algo, "salt2", salt2, sizeof salt2, &l2, NULL) == DM_OK &&
+              tl_get_int(algo, "g", &g, NULL) == DM_OK && tl_get_bytes(algo, "p", p, 256, &lp, NULL) == DM_OK &&
+              tl_get_bytes(pw, "srp_B", B, 256, &lb, NULL) == DM_OK && tl_get_long(pw, "srp_id", &srp_id, NULL) == DM_OK,
+          "account.getPassword: %s", e.msg);
+    struct crypto_srp_input in = {salt1, salt2, l1, l2, g, p, B, lb};
+    CHECK(lp == 256 && crypto_srp_check(&in, "correct horse", crypto_random, NULL, A, M1, &e) == DM_OK, "SRP: %s",
+          e.msg);
+    json_decref(pw);
+    json_t *auth = callj(c3,
+                         json_pack("{s:s,s:{s:s,s:I,s:o,s:o}}", "_", "auth.checkPassword", "password", "_",
+                                   "inputCheckPasswordSRP", "srp_id", (json_int_t)srp_id, "A", tl_hex(A, 256), "M1",
+                                   tl_hex(M1, 32)),
+                         &rc, &rpc, &e);
+    CHECK(rc == DM_OK && tl_is(auth, "auth.authorization"), "checkPassword: %s", e.msg);
+    json_decref(auth);
+    json_t *users = callj(c3, json_pack("{s:s,s:[{s:s}]}", "_", "users.getUsers", "id", "_", "inputUserSelf"), &rc,
+                          &rpc, &e);
+    int64_t id = 0;
+    CHECK(rc == DM_OK && json_array_size(users) == 1 && tl_get_long(json_array_get(users, 0), "id", &id, NULL) == DM_OK &&
+              id == user_id,
+          "users.getUsers(inputUserSelf) is the account (%" PRId64 "): %s", id, e.msg);
+    json_decref(users);
+    mt_client_free(c3);
+    report("login: PHONE_MIGRATE_3, code, SESSION_PASSWORD_NEEDED, SRP, getUsers on DC 3", f0);
+}
+
 
 static void run_callers(pthread_t *t, int n, bool start)
 {
@@ -140,9 +264,10 @@ int main(int argc, char **argv)
     if (!mkdtemp(dir)) return 1;
     char pem[256];
     snprintf(pem, sizeof pem, "%s/dc.pem", dir);
-    int ports[4] = {0, free_port(), free_port(), free_port()};
+    int ports[5] = {0, free_port(), free_port(), free_port(), free_port()};
     server_argv = calloc((size_t)(argc - i), sizeof *server_argv);
     for (int k = i + 1; k < argc; k++) server_argv[k - i - 1] = substitute(argv[k], pem, ports);
+    control_port = ports[4];
     if (!server_start(pem, ports[2])) {
         fprintf(stderr, "the server did not start (or wrote no %s)\n", pem);
         return 1;
@@ -228,6 +353,8 @@ int main(int argc, char **argv)
           e.msg);
     json_decref(r);
     report("restarted server: the old key is reported unknown, a new key works", f0);
+
+    test_login(&cfg);
 
     mt_client_free(client);
     json_decref(m);
