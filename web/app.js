@@ -250,7 +250,7 @@ function formModal({ title, onClose }) {
         // async function; an error it throws is shown with its message), and more buttons.
         step({ title: t, body, submitLabel, onSubmit, buttons = [], cancelLabel = 'Cancel', focus }) {
             if (t) heading.textContent = t;
-            fields.replaceChildren(...[body].flat().filter(Boolean));
+            fields.replaceChildren(...[body].flat(Infinity).filter(Boolean));
             submit = onSubmit || null;
             submitBtn = submitLabel ? h('button.btn.btn-primary', { type: 'submit' }, submitLabel) : null;
             const cancel = cancelLabel ? h('button.btn.btn-ghost', { type: 'button' }, cancelLabel) : null;
