@@ -19,7 +19,7 @@
 #define PING_REF 1u /* session refs: these two, or a struct call pointer */
 #define INIT_REF 2u
 #define READ_CHUNK (64u << 10)
-#define OUT_HIGH (1u << 20)           /* stop flushing the session while this much waits to be written */
+#define OUT_HIGH (1u << 20) /* stop flushing the session while this much waits to be written */
 #define OUT_CAP (MT_MESSAGE_MAX * 4u) /* the write buffer's hard cap */
 #define ACK_DELAY_MS 200              /* acks wait this long for a packet to ride on */
 #define ACK_BATCH 32                  /* ... or until this many are pending */
@@ -32,10 +32,14 @@ void mt_config_init(struct mt_config *cfg)
     static const struct {
         int id;
         const char *host;
-    } prod[] = {{1, "149.154.175.53"}, {2, "149.154.167.51"}, {3, "149.154.175.100"}, {4, "149.154.167.91"},
+    } prod[] = {{1, "149.154.175.53"},
+                {2, "149.154.167.51"},
+                {3, "149.154.175.100"},
+                {4, "149.154.167.91"},
                 {5, "91.108.56.130"}};
     memset(cfg, 0, sizeof *cfg);
-    for (size_t i = 0; i < DM_ARRAY_LEN(prod); i++) mt_config_set_dc(cfg, prod[i].id, prod[i].host, 443, NULL);
+    for (size_t i = 0; i < DM_ARRAY_LEN(prod); i++)
+        mt_config_set_dc(cfg, prod[i].id, prod[i].host, 443, NULL);
     cfg->dc_id = 2;
     cfg->transport = TRANSPORT_INTERMEDIATE;
     dm_strlcpy(cfg->device_model, "doorman", sizeof cfg->device_model);
@@ -49,13 +53,18 @@ void mt_config_init(struct mt_config *cfg)
     cfg->backoff_max_ms = 30000;
 }
 
-dm_err mt_config_set_dc(struct mt_config *cfg, int id, const char *host, int port, struct dm_error *e)
+dm_err mt_config_set_dc(struct mt_config *cfg, int id, const char *host, int port,
+                        struct dm_error *e)
 {
-    if (id <= 0 || id > 1000 || port <= 0 || port > 65535 || !host || !*host || strlen(host) >= sizeof cfg->dcs[0].host)
-        return dm_fail(e, DM_EINVAL, "mtproto: DC %d needs a host and a port between 1 and 65535", id);
+    if (id <= 0 || id > 1000 || port <= 0 || port > 65535 || !host || !*host ||
+        strlen(host) >= sizeof cfg->dcs[0].host)
+        return dm_fail(e, DM_EINVAL, "mtproto: DC %d needs a host and a port between 1 and 65535",
+                       id);
     size_t i = 0;
-    while (i < cfg->ndcs && cfg->dcs[i].id != id) i++;
-    if (i == MT_MAX_DCS) return dm_fail(e, DM_ETOOBIG, "mtproto: at most %d DC addresses", MT_MAX_DCS);
+    while (i < cfg->ndcs && cfg->dcs[i].id != id)
+        i++;
+    if (i == MT_MAX_DCS)
+        return dm_fail(e, DM_ETOOBIG, "mtproto: at most %d DC addresses", MT_MAX_DCS);
     if (i == cfg->ndcs) cfg->ndcs++;
     cfg->dcs[i].id = id;
     dm_strlcpy(cfg->dcs[i].host, host, sizeof cfg->dcs[i].host);
@@ -72,7 +81,8 @@ void mt_rpc_error_parse(struct mt_rpc_error *r, int32_t code, const char *messag
     dm_strlcpy(r->name, message, sizeof r->name);
     r->value = -1;
     size_t n = strlen(r->name), d = n;
-    while (d > 0 && r->name[d - 1] >= '0' && r->name[d - 1] <= '9') d--;
+    while (d > 0 && r->name[d - 1] >= '0' && r->name[d - 1] <= '9')
+        d--;
     if (d < n && d > 1 && r->name[d - 1] == '_' && n - d <= 18) {
         r->value = strtoll(r->name + d, NULL, 10);
         r->name[d - 1] = 0;
@@ -87,7 +97,8 @@ bool mt_rpc_error_is(const struct mt_rpc_error *r, const char *name)
 int mt_rpc_error_migrate_dc(const struct mt_rpc_error *r)
 {
     size_t n = strlen(r->name);
-    if (n < 8 || strcmp(r->name + n - 8, "_MIGRATE") != 0 || r->value <= 0 || r->value > 1000) return 0;
+    if (n < 8 || strcmp(r->name + n - 8, "_MIGRATE") != 0 || r->value <= 0 || r->value > 1000)
+        return 0;
     return (int)r->value;
 }
 
@@ -119,13 +130,13 @@ struct mt_client {
     pthread_cond_t key_cond;
     bool stop, ready, have_key;
     struct mt_auth auth;
-    struct mt_session s; /* valid once have_key */
-    struct call calls;   /* list head of the calls waiting for answers */
+    struct mt_session s;   /* valid once have_key */
+    struct call calls;     /* list head of the calls waiting for answers */
     struct dm_error fatal; /* fatal.code != DM_OK: the client cannot work any more */
     struct mt_rpc_error fatal_rpc;
     uint64_t connections, resent;
     struct dm_error last_err; /* why the last connection attempt failed (named in call timeouts) */
-    bool conn_failed; /* the session refused our init or ping: drop the connection */
+    bool conn_failed;         /* the session refused our init or ping: drop the connection */
     int64_t acks_since_ms;
 
     /* the connection, used by the I/O thread only */
@@ -160,7 +171,8 @@ static void call_fail(struct call *k, const struct dm_error *err)
 }
 
 /* The client cannot go on (unknown key, initConnection refused): every call fails (under mu). */
-static void set_fatal(struct mt_client *c, const struct dm_error *err, const struct mt_rpc_error *rpc)
+static void set_fatal(struct mt_client *c, const struct dm_error *err,
+                      const struct mt_rpc_error *rpc)
 {
     c->fatal = *err;
     if (rpc) c->fatal_rpc = *rpc;
@@ -185,7 +197,8 @@ static void on_init_result(struct mt_client *c, const uint8_t *body, size_t len)
         mt_rpc_error_parse(&rpc, code, msg);
         json_decref(j);
         struct dm_error err;
-        dm_fail(&err, DM_ETELEGRAM, "Telegram refused initConnection: %s (%d); check api_id", rpc.message, rpc.code);
+        dm_fail(&err, DM_ETELEGRAM, "Telegram refused initConnection: %s (%d); check api_id",
+                rpc.message, rpc.code);
         set_fatal(c, &err, &rpc);
         return;
     }
@@ -234,14 +247,16 @@ static void ev_failed(void *ctx, uint64_t ref, int code)
         return;
     }
     struct dm_error err;
-    dm_fail(&err, DM_EPROTO, "mtproto: the server refused the message (bad_msg_notification %d)", code);
+    dm_fail(&err, DM_EPROTO, "mtproto: the server refused the message (bad_msg_notification %d)",
+            code);
     call_fail((struct call *)(uintptr_t)ref, &err);
 }
 
 static void ev_new_session(void *ctx)
 {
     struct mt_client *c = ctx;
-    log_debug("mtproto", "DC %d: the server started a new session (updates may have been missed)", c->cfg.dc_id);
+    log_debug("mtproto", "DC %d: the server started a new session (updates may have been missed)",
+              c->cfg.dc_id);
 }
 
 /* ---- socket I/O (the I/O thread) ---- */
@@ -256,7 +271,8 @@ static int wait_fd(struct mt_client *c, short events, int64_t deadline)
     if (n < 0 && errno != EINTR) return -1;
     if (p[1].revents) {
         char drain[64];
-        while (read(c->wake[0], drain, sizeof drain) > 0) {}
+        while (read(c->wake[0], drain, sizeof drain) > 0) {
+        }
         pthread_mutex_lock(&c->mu);
         bool stop = c->stop;
         pthread_mutex_unlock(&c->mu);
@@ -269,9 +285,13 @@ static dm_err tcp_connect(struct mt_client *c, struct dm_error *e)
 {
     char port[16];
     snprintf(port, sizeof port, "%d", c->dc->port);
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV}, *res;
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_NUMERICSERV},
+                    *res;
     int gai = getaddrinfo(c->dc->host, port, &hints, &res);
-    if (gai) return dm_fail(e, DM_ENETWORK, "cannot resolve %s: %s", c->dc->host, gai_strerror(gai));
+    if (gai)
+        return dm_fail(e, DM_ENETWORK, "cannot resolve %s: %s", c->dc->host, gai_strerror(gai));
     int64_t deadline = mono_ms() + c->cfg.connect_timeout_ms;
     dm_err rc = DM_ENETWORK;
     int err = ECONNREFUSED;
@@ -286,9 +306,12 @@ static dm_err tcp_connect(struct mt_client *c, struct dm_error *e)
         } else if (errno == EINPROGRESS) {
             int w = wait_fd(c, POLLOUT, deadline);
             socklen_t sl = sizeof err;
-            if (w < 0) err = ECANCELED;
-            else if (w == 0) err = ETIMEDOUT;
-            else if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &sl) == 0 && err == 0) rc = DM_OK;
+            if (w < 0)
+                err = ECANCELED;
+            else if (w == 0)
+                err = ETIMEDOUT;
+            else if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &sl) == 0 && err == 0)
+                rc = DM_OK;
         } else {
             err = errno;
         }
@@ -298,7 +321,9 @@ static dm_err tcp_connect(struct mt_client *c, struct dm_error *e)
         }
     }
     freeaddrinfo(res);
-    if (rc) return dm_fail(e, DM_ENETWORK, "cannot connect to %s:%d: %s", c->dc->host, c->dc->port, strerror(err));
+    if (rc)
+        return dm_fail(e, DM_ENETWORK, "cannot connect to %s:%d: %s", c->dc->host, c->dc->port,
+                       strerror(err));
     int one = 1;
     setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     return DM_OK;
@@ -323,8 +348,10 @@ static dm_err read_some(struct mt_client *c, struct dm_error *e)
 {
     ssize_t n = recv(c->fd, c->rbuf, sizeof c->rbuf, 0);
     if (n == 0) return dm_fail(e, DM_ENETWORK, "the server closed the connection");
-    if (n < 0 && (errno == EAGAIN || errno == EINTR)) n = 0;
-    else if (n < 0) return dm_fail(e, DM_ENETWORK, "cannot receive: %s", strerror(errno));
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        n = 0;
+    else if (n < 0)
+        return dm_fail(e, DM_ENETWORK, "cannot receive: %s", strerror(errno));
     c->rlen = (size_t)n;
     c->roff = 0;
     return DM_OK;
@@ -332,27 +359,30 @@ static dm_err read_some(struct mt_client *c, struct dm_error *e)
 
 /* The next complete packet from rbuf, if there is one (*pkt valid until the next call). A
  * transport error packet becomes an error. */
-static dm_err next_packet(struct mt_client *c, const uint8_t **pkt, size_t *len, bool *ready, struct dm_error *e)
+static dm_err next_packet(struct mt_client *c, const uint8_t **pkt, size_t *len, bool *ready,
+                          struct dm_error *e)
 {
     *ready = false;
     while (c->roff < c->rlen && !*ready) {
         size_t used = 0;
-        dm_err rc = transport_read(&c->tr, c->rbuf + c->roff, c->rlen - c->roff, &used, pkt, len, ready, e);
+        dm_err rc =
+            transport_read(&c->tr, c->rbuf + c->roff, c->rlen - c->roff, &used, pkt, len, ready, e);
         if (rc) return rc;
         c->roff += used;
     }
     int32_t code;
     if (*ready && transport_error_code(*pkt, *len, &code)) {
         if (code == -404 && c->have_key)
-            return dm_fail(e, DM_EAUTH, "the server does not know this auth key (transport error -404)");
+            return dm_fail(e, DM_EAUTH,
+                           "the server does not know this auth key (transport error -404)");
         return dm_fail(e, DM_ENETWORK, "the server sent transport error %" PRId32, code);
     }
     return DM_OK;
 }
 
 /* Sends one unencrypted handshake request and waits for the answer's body (copied to ans). */
-static dm_err plain_exchange(struct mt_client *c, struct mt_session *clock, const struct buf *req, int64_t deadline,
-                             struct buf *ans, struct dm_error *e)
+static dm_err plain_exchange(struct mt_client *c, struct mt_session *clock, const struct buf *req,
+                             int64_t deadline, struct buf *ans, struct dm_error *e)
 {
     buf_reset(&c->pkt);
     int64_t msg_id = mt_session_msg_id(clock, mt_now_ns());
@@ -361,7 +391,9 @@ static dm_err plain_exchange(struct mt_client *c, struct mt_session *clock, cons
     if (rc) return dm_fail(e, rc, "handshake: cannot frame a request");
     while (c->out.len) {
         int w = wait_fd(c, POLLOUT, deadline);
-        if (w <= 0) return dm_fail(e, w < 0 ? DM_EUNAVAILABLE : DM_ETIMEOUT, "handshake: cannot send in time");
+        if (w <= 0)
+            return dm_fail(e, w < 0 ? DM_EUNAVAILABLE : DM_ETIMEOUT,
+                           "handshake: cannot send in time");
         if ((rc = write_some(c, e)) != DM_OK) return rc;
     }
     for (;;) {
@@ -372,10 +404,14 @@ static dm_err plain_exchange(struct mt_client *c, struct mt_session *clock, cons
         if (ready) {
             if ((rc = mt_plain_unwrap(pkt, len, &msg_id, &body, &blen, e)) != DM_OK) return rc;
             buf_reset(ans);
-            return buf_append(ans, body, blen) ? dm_fail(e, DM_ETOOBIG, "handshake: answer too large") : DM_OK;
+            return buf_append(ans, body, blen)
+                       ? dm_fail(e, DM_ETOOBIG, "handshake: answer too large")
+                       : DM_OK;
         }
         int w = wait_fd(c, POLLIN, deadline);
-        if (w <= 0) return dm_fail(e, w < 0 ? DM_EUNAVAILABLE : DM_ETIMEOUT, "handshake: no answer in time");
+        if (w <= 0)
+            return dm_fail(e, w < 0 ? DM_EUNAVAILABLE : DM_ETIMEOUT,
+                           "handshake: no answer in time");
         if ((rc = read_some(c, e)) != DM_OK) return rc;
     }
 }
@@ -384,7 +420,8 @@ static dm_err plain_exchange(struct mt_client *c, struct mt_session *clock, cons
 static dm_err make_key(struct mt_client *c, struct dm_error *e)
 {
     struct handshake h;
-    handshake_init(&h, c->cfg.dc_id + (c->cfg.test_mode ? 10000 : 0), c->keys, c->nkeys, crypto_random, NULL);
+    handshake_init(&h, c->cfg.dc_id + (c->cfg.test_mode ? 10000 : 0), c->keys, c->nkeys,
+                   crypto_random, NULL);
     struct buf req, ans;
     buf_init(&req, 4096);
     buf_init(&ans, 4096);
@@ -419,16 +456,19 @@ static dm_err make_key(struct mt_client *c, struct dm_error *e)
 static dm_err queue_init(struct mt_client *c, struct dm_error *e)
 {
     const struct mt_config *g = &c->cfg;
-    json_t *call = json_pack("{s:s,s:i,s:{s:s,s:i,s:s,s:s,s:s,s:s,s:s,s:s,s:{s:s}}}", "_", "invokeWithLayer", "layer",
-                             TL_LAYER, "query", "_", "initConnection", "api_id", (int)g->api_id, "device_model",
-                             g->device_model, "system_version", g->system_version, "app_version", g->app_version,
-                             "system_lang_code", g->system_lang_code, "lang_pack", g->lang_pack, "lang_code",
-                             g->lang_code, "query", "_", "help.getConfig");
+    json_t *call = json_pack("{s:s,s:i,s:{s:s,s:i,s:s,s:s,s:s,s:s,s:s,s:s,s:{s:s}}}", "_",
+                             "invokeWithLayer", "layer", TL_LAYER, "query", "_", "initConnection",
+                             "api_id", (int)g->api_id, "device_model", g->device_model,
+                             "system_version", g->system_version, "app_version", g->app_version,
+                             "system_lang_code", g->system_lang_code, "lang_pack", g->lang_pack,
+                             "lang_code", g->lang_code, "query", "_", "help.getConfig");
     if (!call) return dm_fail(e, DM_ENOMEM, "mtproto: out of memory");
     struct buf body;
     buf_init(&body, 4096);
     dm_err rc = tl_encode(&body, call, NULL, e);
-    if (!rc) rc = mt_session_enqueue(&c->s, (const uint8_t *)body.data, body.len, true, INIT_REF, true, e);
+    if (!rc)
+        rc = mt_session_enqueue(&c->s, (const uint8_t *)body.data, body.len, true, INIT_REF, true,
+                                e);
     json_decref(call);
     buf_release(&body);
     return rc;
@@ -441,7 +481,9 @@ static dm_err queue_ping(struct mt_client *c, struct dm_error *e)
     dm_err rc = tl_put_u32(&body, TL_ID_ping_delay_disconnect);
     if (!rc) rc = tl_put_u64(&body, (uint64_t)++c->ping_id);
     if (!rc) rc = tl_put_u32(&body, (uint32_t)(c->cfg.ping_interval_ms * 3 / 2 / 1000 + 1));
-    if (!rc) rc = mt_session_enqueue(&c->s, (const uint8_t *)body.data, body.len, true, PING_REF, false, e);
+    if (!rc)
+        rc = mt_session_enqueue(&c->s, (const uint8_t *)body.data, body.len, true, PING_REF, false,
+                                e);
     buf_release(&body);
     return rc;
 }
@@ -504,18 +546,23 @@ static dm_err conn_run(struct mt_client *c, struct dm_error *e)
     for (;;) {
         dm_err rc = DM_OK;
         pthread_mutex_lock(&c->mu);
-        if (c->fatal.code) *e = c->fatal, rc = c->fatal.code;
-        else if (c->conn_failed) rc = dm_fail(e, DM_EPROTO, "the server refused initConnection or ping");
+        if (c->fatal.code)
+            *e = c->fatal, rc = c->fatal.code;
+        else if (c->conn_failed)
+            rc = dm_fail(e, DM_EPROTO, "the server refused initConnection or ping");
         if (!rc && c->ready && now >= next_ping) {
             rc = queue_ping(c, e);
             next_ping = now + c->cfg.ping_interval_ms;
         }
-        bool acks_due = c->s.nacks >= ACK_BATCH || (c->s.nacks && now - c->acks_since_ms >= ACK_DELAY_MS);
-        while (!rc && c->out.len - c->out_off < OUT_HIGH && mt_session_has_output(&c->s, acks_due)) {
+        bool acks_due =
+            c->s.nacks >= ACK_BATCH || (c->s.nacks && now - c->acks_since_ms >= ACK_DELAY_MS);
+        while (!rc && c->out.len - c->out_off < OUT_HIGH &&
+               mt_session_has_output(&c->s, acks_due)) {
             size_t count;
             buf_reset(&c->pkt);
             rc = mt_session_flush(&c->s, mt_now_ns(), &c->pkt, &count, e);
-            if (!rc && count) rc = transport_frame(&c->tr, (const uint8_t *)c->pkt.data, c->pkt.len, &c->out, e);
+            if (!rc && count)
+                rc = transport_frame(&c->tr, (const uint8_t *)c->pkt.data, c->pkt.len, &c->out, e);
         }
         int64_t deadline = DM_MIN(next_ping, last_recv + silence);
         if (c->s.nacks) deadline = DM_MIN(deadline, c->acks_since_ms + ACK_DELAY_MS);
@@ -535,7 +582,8 @@ static dm_err conn_run(struct mt_client *c, struct dm_error *e)
             pthread_mutex_unlock(&c->mu);
             if (rc) return rc;
         }
-        if (now - last_recv > silence) return dm_fail(e, DM_ETIMEOUT, "no data from the server for %" PRId64 " ms", silence);
+        if (now - last_recv > silence)
+            return dm_fail(e, DM_ETIMEOUT, "no data from the server for %" PRId64 " ms", silence);
     }
 }
 
@@ -551,7 +599,8 @@ static void *io_main(void *arg)
         if (!first || fatal) { /* wait out the backoff (or, after a fatal error, the end) */
             int64_t deadline = fatal ? INT64_MAX / 2 : mono_ms() + backoff;
             int w;
-            while ((w = wait_fd(c, 0, deadline)) == 0 && mono_ms() < deadline) {}
+            while ((w = wait_fd(c, 0, deadline)) == 0 && mono_ms() < deadline) {
+            }
             if (w < 0) break;
         }
         struct dm_error e = {0};
@@ -579,38 +628,47 @@ static void *io_main(void *arg)
 static dm_err load_keys(struct mt_client *c, struct dm_error *e)
 {
     FILE *f = fopen(c->cfg.rsa_pem_path, "r");
-    if (!f) return dm_fail(e, DM_EINVAL, "cannot read the RSA key file %s: %s", c->cfg.rsa_pem_path, strerror(errno));
+    if (!f)
+        return dm_fail(e, DM_EINVAL, "cannot read the RSA key file %s: %s", c->cfg.rsa_pem_path,
+                       strerror(errno));
     char *text = malloc(PEM_MAX + 1);
     size_t n = text ? fread(text, 1, PEM_MAX + 1, f) : 0;
     fclose(f);
     if (!text) return dm_fail(e, DM_ENOMEM, "out of memory");
     dm_err rc = DM_OK;
-    if (n > PEM_MAX) rc = dm_fail(e, DM_ETOOBIG, "the RSA key file %s is larger than %u bytes", c->cfg.rsa_pem_path, PEM_MAX);
+    if (n > PEM_MAX)
+        rc = dm_fail(e, DM_ETOOBIG, "the RSA key file %s is larger than %u bytes",
+                     c->cfg.rsa_pem_path, PEM_MAX);
     text[DM_MIN(n, PEM_MAX)] = 0;
-    for (char *p = strstr(text, "-----BEGIN"); !rc && p; ) {
+    for (char *p = strstr(text, "-----BEGIN"); !rc && p;) {
         char *next = strstr(p + 10, "-----BEGIN");
         if (next) next[0] = 0;
-        if (c->nkeys == MT_MAX_RSA_KEYS) rc = dm_fail(e, DM_ETOOBIG, "at most %d RSA keys", MT_MAX_RSA_KEYS);
-        else if ((rc = crypto_rsa_key_from_pem(p, &c->keys[c->nkeys], e)) == DM_OK) c->nkeys++;
+        if (c->nkeys == MT_MAX_RSA_KEYS)
+            rc = dm_fail(e, DM_ETOOBIG, "at most %d RSA keys", MT_MAX_RSA_KEYS);
+        else if ((rc = crypto_rsa_key_from_pem(p, &c->keys[c->nkeys], e)) == DM_OK)
+            c->nkeys++;
         if (next) next[0] = '-';
         p = next;
     }
-    if (!rc && !c->nkeys) rc = dm_fail(e, DM_EINVAL, "the RSA key file %s holds no public key", c->cfg.rsa_pem_path);
+    if (!rc && !c->nkeys)
+        rc = dm_fail(e, DM_EINVAL, "the RSA key file %s holds no public key", c->cfg.rsa_pem_path);
     free(text);
     return rc;
 }
 
-dm_err mt_client_new(const struct mt_config *cfg, const struct mt_auth *auth, struct mt_client **out,
-                     struct dm_error *e)
+dm_err mt_client_new(const struct mt_config *cfg, const struct mt_auth *auth,
+                     struct mt_client **out, struct dm_error *e)
 {
     *out = NULL;
     if (cfg->transport != TRANSPORT_INTERMEDIATE && cfg->transport != TRANSPORT_ABRIDGED)
         return dm_fail(e, DM_EINVAL, "mtproto: the transport must be intermediate or abridged");
     if (cfg->connect_timeout_ms <= 0 || cfg->ping_interval_ms < 1000 || cfg->backoff_min_ms <= 0 ||
         cfg->backoff_max_ms < cfg->backoff_min_ms)
-        return dm_fail(e, DM_EINVAL, "mtproto: timeouts must be positive (pings at least 1 s apart)");
+        return dm_fail(e, DM_EINVAL,
+                       "mtproto: timeouts must be positive (pings at least 1 s apart)");
     if (auth && auth->dc_id != cfg->dc_id)
-        return dm_fail(e, DM_EINVAL, "mtproto: the auth key belongs to DC %d, not DC %d", auth->dc_id, cfg->dc_id);
+        return dm_fail(e, DM_EINVAL, "mtproto: the auth key belongs to DC %d, not DC %d",
+                       auth->dc_id, cfg->dc_id);
     struct mt_client *c = calloc(1, sizeof *c);
     if (!c) return dm_fail(e, DM_ENOMEM, "out of memory");
     c->cfg = *cfg;
@@ -628,13 +686,16 @@ dm_err mt_client_new(const struct mt_config *cfg, const struct mt_auth *auth, st
     dm_err rc = DM_OK;
     for (size_t i = 0; i < cfg->ndcs && !c->dc; i++)
         if (cfg->dcs[i].id == cfg->dc_id) c->dc = &c->cfg.dcs[i];
-    if (!c->dc) rc = dm_fail(e, DM_EINVAL, "mtproto: no address for DC %d in the configuration", cfg->dc_id);
-    if (!rc && (auth == NULL || cfg->rsa_pem_path[0])) rc = load_keys(c, e);
+    if (!c->dc)
+        rc =
+            dm_fail(e, DM_EINVAL, "mtproto: no address for DC %d in the configuration", cfg->dc_id);
+    if (!rc && !auth) rc = load_keys(c, e); /* a given key never needs a handshake */
     c->auth.dc_id = cfg->dc_id;
     if (!rc && auth) {
         memcpy(c->auth.key, auth->key, sizeof c->auth.key);
         c->have_key = true;
-        rc = mt_session_init(&c->s, auth->key, 0, crypto_random, NULL, e); /* bad_server_salt brings the salt */
+        rc = mt_session_init(&c->s, auth->key, 0, crypto_random, NULL,
+                             e); /* bad_server_salt brings the salt */
     }
     if (!rc && pipe2(c->wake, O_NONBLOCK | O_CLOEXEC))
         rc = dm_fail(e, DM_EIO, "mtproto: cannot create a pipe: %s", strerror(errno));
@@ -702,7 +763,8 @@ static dm_err decode_answer(const json_t *method, const uint8_t *p, size_t n, js
         mt_rpc_error_parse(&r, code, msg);
         json_decref(j);
         if (rpc) *rpc = r;
-        return dm_fail(e, DM_ETELEGRAM, "Telegram answered %s with %s (%d)", name, r.message, r.code);
+        return dm_fail(e, DM_ETELEGRAM, "Telegram answered %s with %s (%d)", name, r.message,
+                       r.code);
     }
     json_t *v = NULL;
     size_t used = 0;
@@ -718,7 +780,8 @@ dm_err mt_call(struct mt_client *c, const json_t *method, int timeout_ms, json_t
 {
     if (result) *result = NULL;
     if (timeout_ms <= 0) return dm_fail(e, DM_EINVAL, "mtproto: a call needs a timeout");
-    if (!tl_call_result(method)) return dm_fail(e, DM_EINVAL, "mtproto: the call is not a known method object");
+    if (!tl_call_result(method))
+        return dm_fail(e, DM_EINVAL, "mtproto: the call is not a known method object");
     struct buf body;
     buf_init(&body, MT_MESSAGE_MAX);
     dm_err rc = tl_encode(&body, method, NULL, e);
@@ -743,19 +806,25 @@ dm_err mt_call(struct mt_client *c, const json_t *method, int timeout_ms, json_t
         k.prev = c->calls.prev, k.next = &c->calls;
         k.prev->next = &k, c->calls.prev = &k;
         if (c->ready) {
-            if (mt_session_enqueue(&c->s, k.body, k.len, true, (uintptr_t)&k, false, &k.err)) k.done = true;
-            else k.in_session = true;
+            if (mt_session_enqueue(&c->s, k.body, k.len, true, (uintptr_t)&k, false, &k.err))
+                k.done = true;
+            else
+                k.in_session = true;
         }
         wake_io(c);
-        while (!k.done && pthread_cond_timedwait(&k.cond, &c->mu, &until) != ETIMEDOUT) {}
-        if (k.in_session) mt_session_forget(&c->s, (uintptr_t)&k); /* no answer may reach &k after this */
+        while (!k.done && pthread_cond_timedwait(&k.cond, &c->mu, &until) != ETIMEDOUT) {
+        }
+        if (k.in_session)
+            mt_session_forget(&c->s, (uintptr_t)&k); /* no answer may reach &k after this */
         if (!k.done) {
             const char *name = json_string_value(json_object_get(method, "_"));
             if (c->last_err.code && !c->ready)
-                dm_fail(&k.err, DM_ETIMEOUT, "mtproto: no answer to %s within %d ms (DC %d: %.150s)", name, timeout_ms,
+                dm_fail(&k.err, DM_ETIMEOUT,
+                        "mtproto: no answer to %s within %d ms (DC %d: %.150s)", name, timeout_ms,
                         c->cfg.dc_id, c->last_err.msg);
             else
-                dm_fail(&k.err, DM_ETIMEOUT, "mtproto: no answer to %s within %d ms", name, timeout_ms);
+                dm_fail(&k.err, DM_ETIMEOUT, "mtproto: no answer to %s within %d ms", name,
+                        timeout_ms);
         }
         k.prev->next = k.next, k.next->prev = k.prev;
     }
@@ -774,17 +843,24 @@ dm_err mt_call(struct mt_client *c, const json_t *method, int timeout_ms, json_t
     return rc;
 }
 
-dm_err mt_client_auth_key(struct mt_client *c, int timeout_ms, struct mt_auth *out, struct dm_error *e)
+dm_err mt_client_auth_key(struct mt_client *c, int timeout_ms, struct mt_auth *out,
+                          struct dm_error *e)
 {
     struct timespec until = deadline_ts(timeout_ms > 0 ? timeout_ms : 0);
     pthread_mutex_lock(&c->mu);
-    while (!c->have_key && !c->fatal.code && pthread_cond_timedwait(&c->key_cond, &c->mu, &until) != ETIMEDOUT) {}
+    while (!c->have_key && !c->fatal.code &&
+           pthread_cond_timedwait(&c->key_cond, &c->mu, &until) != ETIMEDOUT) {
+    }
     dm_err rc = DM_OK;
-    if (c->have_key) *out = c->auth;
-    else if (c->fatal.code) rc = e ? (*e = c->fatal).code : c->fatal.code;
+    if (c->have_key)
+        *out = c->auth;
+    else if (c->fatal.code)
+        rc = e ? (*e = c->fatal).code : c->fatal.code;
     else if (c->last_err.code)
-        rc = dm_fail(e, DM_ETIMEOUT, "mtproto: no auth key for DC %d yet (%.150s)", c->cfg.dc_id, c->last_err.msg);
-    else rc = dm_fail(e, DM_ETIMEOUT, "mtproto: no auth key for DC %d yet", c->cfg.dc_id);
+        rc = dm_fail(e, DM_ETIMEOUT, "mtproto: no auth key for DC %d yet (%.150s)", c->cfg.dc_id,
+                     c->last_err.msg);
+    else
+        rc = dm_fail(e, DM_ETIMEOUT, "mtproto: no auth key for DC %d yet", c->cfg.dc_id);
     pthread_mutex_unlock(&c->mu);
     return rc;
 }

@@ -41,7 +41,8 @@ struct mt_config {
     int dc_id; /* the DC this client talks to: its address comes from dcs */
     struct mt_dc dcs[MT_MAX_DCS];
     size_t ndcs;
-    char rsa_pem_path[1024]; /* PEM file with one or more server public keys; needed to make a key */
+    char rsa_pem_path[1024]; /* PEM file with one or more server public keys; read only without an
+                                auth key */
     bool test_mode;          /* test DCs: the handshake names DC id + 10000 */
     enum transport_kind transport; /* TRANSPORT_INTERMEDIATE or TRANSPORT_ABRIDGED */
     int32_t api_id;
@@ -58,7 +59,8 @@ struct mt_config {
 void mt_config_init(struct mt_config *cfg);
 /* Adds or replaces the address of DC `id`. DM_ETOOBIG when the table is full, DM_EINVAL for a
  * bad id, host or port. */
-dm_err mt_config_set_dc(struct mt_config *cfg, int id, const char *host, int port, struct dm_error *e);
+dm_err mt_config_set_dc(struct mt_config *cfg, int id, const char *host, int port,
+                        struct dm_error *e);
 
 /* An auth key and the DC it belongs to (what a session file keeps). */
 struct mt_auth {
@@ -67,10 +69,10 @@ struct mt_auth {
 };
 
 struct mt_rpc_error {
-    int32_t code;       /* 420, 303, 401, ... (informational: match on the name) */
-    char message[128];  /* as sent: "FLOOD_WAIT_31" */
-    char name[128];     /* without a trailing number: "FLOOD_WAIT" */
-    int64_t value;      /* the trailing number (seconds, DC id), or -1 */
+    int32_t code;      /* 420, 303, 401, ... (informational: match on the name) */
+    char message[128]; /* as sent: "FLOOD_WAIT_31" */
+    char name[128];    /* without a trailing number: "FLOOD_WAIT" */
+    int64_t value;     /* the trailing number (seconds, DC id), or -1 */
 };
 
 struct mt_client;
@@ -79,8 +81,8 @@ struct mt_client;
  * this call does not wait). `auth` (may be NULL) is an existing key for that DC, copied; without
  * one the client makes a key, readable later with mt_client_auth_key(). cfg is copied. On
  * success *out is owned by the caller: release it with mt_client_free(). */
-dm_err mt_client_new(const struct mt_config *cfg, const struct mt_auth *auth, struct mt_client **out,
-                     struct dm_error *e);
+dm_err mt_client_new(const struct mt_config *cfg, const struct mt_auth *auth,
+                     struct mt_client **out, struct dm_error *e);
 
 /* Stops the I/O thread, closes the connection and frees the client. No mt_call() or
  * mt_client_auth_key() may be running or start on it. */
@@ -98,7 +100,8 @@ dm_err mt_call(struct mt_client *c, const json_t *method, int timeout_ms, json_t
 
 /* Waits up to timeout_ms for the client to have an auth key (given, or made by the handshake)
  * and copies it to *out, to be kept as a secret. DM_ETIMEOUT when none came in time. */
-dm_err mt_client_auth_key(struct mt_client *c, int timeout_ms, struct mt_auth *out, struct dm_error *e);
+dm_err mt_client_auth_key(struct mt_client *c, int timeout_ms, struct mt_auth *out,
+                          struct dm_error *e);
 
 /* Counters for logs and tests. */
 struct mt_client_stats {

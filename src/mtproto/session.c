@@ -35,11 +35,12 @@ static void out_free(struct mt_out *m)
 
 static void free_all(struct mt_out **v, size_t n)
 {
-    for (size_t i = 0; i < n; i++) out_free(v[i]);
+    for (size_t i = 0; i < n; i++)
+        out_free(v[i]);
 }
 
-dm_err mt_session_init(struct mt_session *s, const uint8_t auth_key[CRYPTO_AUTH_KEY_SIZE], int64_t server_salt,
-                       crypto_random_fn rnd, void *rnd_ctx, struct dm_error *e)
+dm_err mt_session_init(struct mt_session *s, const uint8_t auth_key[CRYPTO_AUTH_KEY_SIZE],
+                       int64_t server_salt, crypto_random_fn rnd, void *rnd_ctx, struct dm_error *e)
 {
     memset(s, 0, sizeof *s);
     memcpy(s->auth_key, auth_key, CRYPTO_AUTH_KEY_SIZE);
@@ -62,7 +63,8 @@ void mt_session_release(struct mt_session *s)
 dm_err mt_session_reset(struct mt_session *s, struct dm_error *e)
 {
     uint8_t id[8];
-    if (s->rnd(s->rnd_ctx, id, sizeof id)) return dm_fail(e, DM_ECRYPTO, "session: no random bytes for a session id");
+    if (s->rnd(s->rnd_ctx, id, sizeof id))
+        return dm_fail(e, DM_ECRYPTO, "session: no random bytes for a session id");
     s->session_id = (int64_t)tl_read_u64(id);
     free_all(s->queue, s->nqueue);
     free_all(s->sent, s->nsent);
@@ -95,7 +97,8 @@ static dm_err list_reserve(struct mt_out ***v, size_t want, size_t *cap)
 {
     if (want <= *cap) return DM_OK;
     size_t ncap = *cap ? *cap : 16;
-    while (ncap < want) ncap *= 2;
+    while (ncap < want)
+        ncap *= 2;
     struct mt_out **nv = realloc(*v, ncap * sizeof *nv);
     if (!nv) return DM_ENOMEM;
     *v = nv;
@@ -109,8 +112,10 @@ static size_t sent_lower_bound(const struct mt_session *s, int64_t id)
     size_t lo = 0, hi = s->nsent;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        if (s->sent[mid]->msg_id < id) lo = mid + 1;
-        else hi = mid;
+        if (s->sent[mid]->msg_id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     return lo;
 }
@@ -149,14 +154,17 @@ static dm_err queue_insert(struct mt_session *s, struct mt_out *m, size_t at)
     return DM_OK;
 }
 
-dm_err mt_session_enqueue(struct mt_session *s, const uint8_t *body, size_t len, bool content, uint64_t ref,
-                          bool front, struct dm_error *e)
+dm_err mt_session_enqueue(struct mt_session *s, const uint8_t *body, size_t len, bool content,
+                          uint64_t ref, bool front, struct dm_error *e)
 {
-    if (len < 4 || len % 4) return dm_fail(e, DM_EINVAL, "session: a message of %zu bytes is not whole words", len);
+    if (len < 4 || len % 4)
+        return dm_fail(e, DM_EINVAL, "session: a message of %zu bytes is not whole words", len);
     if (len > MT_MESSAGE_MAX)
-        return dm_fail(e, DM_ETOOBIG, "session: a message of %zu bytes is larger than %u", len, MT_MESSAGE_MAX);
+        return dm_fail(e, DM_ETOOBIG, "session: a message of %zu bytes is larger than %u", len,
+                       MT_MESSAGE_MAX);
     if (s->nqueue + s->nsent >= MT_SESSION_MAX_MSGS)
-        return dm_fail(e, DM_ETOOBIG, "session: %d messages are already waiting", MT_SESSION_MAX_MSGS);
+        return dm_fail(e, DM_ETOOBIG, "session: %d messages are already waiting",
+                       MT_SESSION_MAX_MSGS);
     struct mt_out *m = malloc(sizeof *m + len);
     if (!m) return dm_fail(e, DM_ENOMEM, "session: out of memory");
     *m = (struct mt_out){.ref = ref, .content = content, .len = len};
@@ -172,14 +180,18 @@ void mt_session_forget(struct mt_session *s, uint64_t ref)
 {
     size_t k = 0;
     for (size_t i = 0; i < s->nqueue; i++) {
-        if (s->queue[i]->ref == ref) out_free(s->queue[i]);
-        else s->queue[k++] = s->queue[i];
+        if (s->queue[i]->ref == ref)
+            out_free(s->queue[i]);
+        else
+            s->queue[k++] = s->queue[i];
     }
     s->nqueue = k;
     k = 0;
     for (size_t i = 0; i < s->nsent; i++) {
-        if (s->sent[i]->ref == ref) out_free(s->sent[i]);
-        else s->sent[k++] = s->sent[i];
+        if (s->sent[i]->ref == ref)
+            out_free(s->sent[i]);
+        else
+            s->sent[k++] = s->sent[i];
     }
     s->nsent = k;
 }
@@ -199,7 +211,8 @@ static int32_t next_seqno(struct mt_session *s, bool content)
 }
 
 /* msg_id, seqno, length, body */
-static dm_err put_message(struct buf *out, int64_t msg_id, int32_t seqno, const uint8_t *body, size_t len)
+static dm_err put_message(struct buf *out, int64_t msg_id, int32_t seqno, const uint8_t *body,
+                          size_t len)
 {
     dm_err rc = tl_put_u64(out, (uint64_t)msg_id);
     if (!rc) rc = tl_put_u32(out, (uint32_t)seqno);
@@ -214,20 +227,24 @@ static dm_err ack_body(struct mt_session *s, struct buf *out)
     dm_err rc = tl_put_u32(out, ID_msgs_ack);
     if (!rc) rc = tl_put_u32(out, TL_ID_vector);
     if (!rc) rc = tl_put_u32(out, (uint32_t)s->nacks);
-    for (size_t i = 0; i < s->nacks && !rc; i++) rc = tl_put_u64(out, (uint64_t)s->acks[i]);
+    for (size_t i = 0; i < s->nacks && !rc; i++)
+        rc = tl_put_u64(out, (uint64_t)s->acks[i]);
     return rc;
 }
 
-dm_err mt_session_flush(struct mt_session *s, int64_t now_ns, struct buf *out, size_t *count, struct dm_error *e)
+dm_err mt_session_flush(struct mt_session *s, int64_t now_ns, struct buf *out, size_t *count,
+                        struct dm_error *e)
 {
     if (count) *count = 0;
     if (!mt_session_has_output(s, true)) return DM_OK;
     /* how many queued messages go: at least one, then as many as fit */
     size_t take = 0, bytes = 0, slots = MT_CONTAINER_MAX - (s->nacks ? 1 : 0);
-    while (take < s->nqueue && take < slots && (take == 0 || bytes + s->queue[take]->len + 16 <= MT_CONTAINER_BYTES))
+    while (take < s->nqueue && take < slots &&
+           (take == 0 || bytes + s->queue[take]->len + 16 <= MT_CONTAINER_BYTES))
         bytes += s->queue[take++]->len + 16;
     size_t total = take + (s->nacks ? 1 : 0);
-    if (list_reserve(&s->sent, s->nsent + take, &s->sent_cap)) return dm_fail(e, DM_ENOMEM, "session: out of memory");
+    if (list_reserve(&s->sent, s->nsent + take, &s->sent_cap))
+        return dm_fail(e, DM_ENOMEM, "session: out of memory");
 
     struct buf acks, plain;
     buf_init(&acks, 16 + 8 * MT_ACKS_MAX);
@@ -249,14 +266,18 @@ dm_err mt_session_flush(struct mt_session *s, int64_t now_ns, struct buf *out, s
         struct mt_out *m = s->queue[i];
         m->msg_id = mt_session_msg_id(s, now_ns);
         int32_t seq = next_seqno(s, m->content);
-        if (total > 1) rc = put_message(&plain, m->msg_id, seq, m->body, m->len);
-        else rc = buf_append(&plain, m->body, m->len), outer_id = m->msg_id, outer_seq = seq;
+        if (total > 1)
+            rc = put_message(&plain, m->msg_id, seq, m->body, m->len);
+        else
+            rc = buf_append(&plain, m->body, m->len), outer_id = m->msg_id, outer_seq = seq;
     }
     if (!rc && s->nacks) {
         int64_t id = mt_session_msg_id(s, now_ns);
         int32_t seq = next_seqno(s, false);
-        if (total > 1) rc = put_message(&plain, id, seq, (const uint8_t *)acks.data, acks.len);
-        else rc = buf_append(&plain, acks.data, acks.len), outer_id = id, outer_seq = seq;
+        if (total > 1)
+            rc = put_message(&plain, id, seq, (const uint8_t *)acks.data, acks.len);
+        else
+            rc = buf_append(&plain, acks.data, acks.len), outer_id = id, outer_seq = seq;
     }
     if (!rc && total > 1) {
         outer_id = mt_session_msg_id(s, now_ns);
@@ -266,11 +287,14 @@ dm_err mt_session_flush(struct mt_session *s, int64_t now_ns, struct buf *out, s
         uint8_t *h = (uint8_t *)plain.data + 16;
         uint64_t id = (uint64_t)outer_id;
         size_t blen = plain.len - body_at;
-        for (int i = 0; i < 8; i++) h[i] = (uint8_t)(id >> (8 * i));
-        for (int i = 0; i < 4; i++) h[8 + i] = (uint8_t)((uint32_t)outer_seq >> (8 * i));
-        for (int i = 0; i < 4; i++) h[12 + i] = (uint8_t)((uint32_t)blen >> (8 * i));
-        rc = crypto_msg_encrypt(s->auth_key, CRYPTO_FROM_CLIENT, (const uint8_t *)plain.data, plain.len, 0, s->rnd,
-                                s->rnd_ctx, out, e);
+        for (int i = 0; i < 8; i++)
+            h[i] = (uint8_t)(id >> (8 * i));
+        for (int i = 0; i < 4; i++)
+            h[8 + i] = (uint8_t)((uint32_t)outer_seq >> (8 * i));
+        for (int i = 0; i < 4; i++)
+            h[12 + i] = (uint8_t)((uint32_t)blen >> (8 * i));
+        rc = crypto_msg_encrypt(s->auth_key, CRYPTO_FROM_CLIENT, (const uint8_t *)plain.data,
+                                plain.len, 0, s->rnd, s->rnd_ctx, out, e);
     } else if (rc != DM_ECRYPTO) {
         rc = dm_fail(e, rc, "session: cannot build a packet of %zu messages", total);
     }
@@ -283,8 +307,10 @@ dm_err mt_session_flush(struct mt_session *s, int64_t now_ns, struct buf *out, s
     for (size_t i = 0; i < take; i++) {
         struct mt_out *m = s->queue[i];
         m->container_id = total > 1 ? outer_id : 0;
-        if (!m->ref) out_free(m);
-        else sent_insert(s, m); /* cannot fail: room was reserved above */
+        if (!m->ref)
+            out_free(m);
+        else
+            sent_insert(s, m); /* cannot fail: room was reserved above */
     }
     memmove(s->queue, s->queue + take, (s->nqueue - take) * sizeof *s->queue);
     s->nqueue -= take;
@@ -302,7 +328,8 @@ static void add_ack(struct mt_session *s, int64_t msg_id)
 
 /* Moves the sent messages named by bad_msg_id (the message, or all of a container) to the front
  * of the queue in their order, or reports them failed when `fail_code` is not 0. */
-static void requeue(struct mt_session *s, int64_t bad_msg_id, int fail_code, const struct mt_session_events *ev)
+static void requeue(struct mt_session *s, int64_t bad_msg_id, int fail_code,
+                    const struct mt_session_events *ev)
 {
     size_t front = 0;
     for (size_t i = 0; i < s->nsent;) {
@@ -340,8 +367,8 @@ static void deliver(struct mt_session *s, int64_t req_msg_id, const uint8_t *bod
     if (ev && ev->result) ev->result(ev->ctx, ref, body, len);
 }
 
-static void on_bad_msg(struct mt_session *s, int64_t notice_id, int64_t bad_id, int code, int64_t now_ns,
-                       const struct mt_session_events *ev)
+static void on_bad_msg(struct mt_session *s, int64_t notice_id, int64_t bad_id, int code,
+                       int64_t now_ns, const struct mt_session_events *ev)
 {
     switch (code) {
     case 16: /* msg_id too low */
@@ -367,8 +394,8 @@ static void on_bad_msg(struct mt_session *s, int64_t notice_id, int64_t bad_id, 
     }
 }
 
-static dm_err handle(struct mt_session *s, int64_t msg_id, const uint8_t *p, size_t n, int depth, int64_t now_ns,
-                     const struct mt_session_events *ev, struct dm_error *e);
+static dm_err handle(struct mt_session *s, int64_t msg_id, const uint8_t *p, size_t n, int depth,
+                     int64_t now_ns, const struct mt_session_events *ev, struct dm_error *e);
 
 static dm_err handle_container(struct mt_session *s, const uint8_t *p, size_t n, int64_t now_ns,
                                const struct mt_session_events *ev, struct dm_error *e)
@@ -377,12 +404,14 @@ static dm_err handle_container(struct mt_session *s, const uint8_t *p, size_t n,
     uint32_t count = tl_read_u32(p + 4);
     size_t at = 8;
     for (uint32_t i = 0; i < count; i++) {
-        if (n - at < 16) return dm_fail(e, DM_EPROTO, "session: msg_container ends inside message %" PRIu32, i);
+        if (n - at < 16)
+            return dm_fail(e, DM_EPROTO, "session: msg_container ends inside message %" PRIu32, i);
         int64_t id = (int64_t)tl_read_u64(p + at);
         uint32_t seqno = tl_read_u32(p + at + 8), len = tl_read_u32(p + at + 12);
         at += 16;
         if (len > n - at || len % 4)
-            return dm_fail(e, DM_EPROTO, "session: message %" PRIu32 " of a msg_container has a bad length", i);
+            return dm_fail(e, DM_EPROTO,
+                           "session: message %" PRIu32 " of a msg_container has a bad length", i);
         if (seqno & 1) add_ack(s, id);
         dm_err rc = handle(s, id, p + at, len, 1, now_ns, ev, e);
         if (rc) return rc;
@@ -392,8 +421,8 @@ static dm_err handle_container(struct mt_session *s, const uint8_t *p, size_t n,
 }
 
 /* The body of rpc_result after req_msg_id: unpacked when it is gzip_packed. */
-static dm_err handle_rpc_result(struct mt_session *s, const uint8_t *p, size_t n, const struct mt_session_events *ev,
-                                struct dm_error *e)
+static dm_err handle_rpc_result(struct mt_session *s, const uint8_t *p, size_t n,
+                                const struct mt_session_events *ev, struct dm_error *e)
 {
     if (n < 16) return dm_fail(e, DM_EPROTO, "session: a truncated rpc_result");
     int64_t req = (int64_t)tl_read_u64(p + 4);
@@ -416,13 +445,14 @@ static dm_err handle_rpc_result(struct mt_session *s, const uint8_t *p, size_t n
     return rc;
 }
 
-static dm_err handle(struct mt_session *s, int64_t msg_id, const uint8_t *p, size_t n, int depth, int64_t now_ns,
-                     const struct mt_session_events *ev, struct dm_error *e)
+static dm_err handle(struct mt_session *s, int64_t msg_id, const uint8_t *p, size_t n, int depth,
+                     int64_t now_ns, const struct mt_session_events *ev, struct dm_error *e)
 {
     if (n < 4) return dm_fail(e, DM_EPROTO, "session: an empty message");
     switch (tl_read_u32(p)) {
     case ID_msg_container:
-        if (depth > 0) return dm_fail(e, DM_EPROTO, "session: a msg_container inside a msg_container");
+        if (depth > 0)
+            return dm_fail(e, DM_EPROTO, "session: a msg_container inside a msg_container");
         return handle_container(s, p, n, now_ns, ev, e);
     case ID_gzip_packed: {
         if (depth > 1) return dm_fail(e, DM_EPROTO, "session: gzip_packed nested in gzip_packed");
@@ -450,7 +480,8 @@ static dm_err handle(struct mt_session *s, int64_t msg_id, const uint8_t *p, siz
         return DM_OK;
     case ID_bad_msg_notification:
         if (n < 20) return dm_fail(e, DM_EPROTO, "session: a truncated bad_msg_notification");
-        on_bad_msg(s, msg_id, (int64_t)tl_read_u64(p + 4), (int)(int32_t)tl_read_u32(p + 16), now_ns, ev);
+        on_bad_msg(s, msg_id, (int64_t)tl_read_u64(p + 4), (int)(int32_t)tl_read_u32(p + 16),
+                   now_ns, ev);
         return DM_OK;
     case ID_new_session_created:
         if (n < 28) return dm_fail(e, DM_EPROTO, "session: a truncated new_session_created");
@@ -485,7 +516,8 @@ dm_err mt_session_receive(struct mt_session *s, const uint8_t *pkt, size_t len, 
     int64_t session_id = (int64_t)tl_read_u64(p + 8), msg_id = (int64_t)tl_read_u64(p + 16);
     uint32_t seqno = tl_read_u32(p + 24);
     bool seen = false;
-    for (size_t i = 0; i < MT_SEEN_RING; i++) seen |= s->seen[i] == msg_id;
+    for (size_t i = 0; i < MT_SEEN_RING; i++)
+        seen |= s->seen[i] == msg_id;
     if (session_id != s->session_id || seen) {
         /* an answer for an earlier session on this key, or a replay: ignore it */
     } else if ((msg_id & 3) != 1 && (msg_id & 3) != 3) {

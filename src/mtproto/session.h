@@ -38,12 +38,12 @@
 #include "core/buf.h"
 #include "mtproto/crypto.h"
 
-#define MT_CONTAINER_MAX 100             /* messages per msg_container */
-#define MT_CONTAINER_BYTES (512u << 10)  /* body bytes per container */
-#define MT_MESSAGE_MAX (1u << 20)        /* largest body we send */
-#define MT_SESSION_MAX_MSGS 20000        /* queued + sent messages */
-#define MT_ACKS_MAX 8192                 /* ids in one msgs_ack (and kept waiting) */
-#define MT_SEEN_RING 256                 /* recent server msg_ids remembered to drop replays */
+#define MT_CONTAINER_MAX 100            /* messages per msg_container */
+#define MT_CONTAINER_BYTES (512u << 10) /* body bytes per container */
+#define MT_MESSAGE_MAX (1u << 20)       /* largest body we send */
+#define MT_SESSION_MAX_MSGS 20000       /* queued + sent messages */
+#define MT_ACKS_MAX 8192                /* ids in one msgs_ack (and kept waiting) */
+#define MT_SEEN_RING 256                /* recent server msg_ids remembered to drop replays */
 
 struct mt_out {
     uint64_t ref;         /* the caller's id; 0: nothing is awaited */
@@ -51,7 +51,7 @@ struct mt_out {
     int64_t container_id; /* the container it went out in, or 0 */
     bool content;         /* content-related (odd seqno) */
     size_t len;
-    uint8_t body[];       /* the encoded TL object */
+    uint8_t body[]; /* the encoded TL object */
 };
 
 struct mt_session_events {
@@ -88,8 +88,9 @@ struct mt_session {
 };
 
 /* Sets up a session on auth_key with a new random session_id (rnd is borrowed). */
-dm_err mt_session_init(struct mt_session *s, const uint8_t auth_key[CRYPTO_AUTH_KEY_SIZE], int64_t server_salt,
-                       crypto_random_fn rnd, void *rnd_ctx, struct dm_error *e);
+dm_err mt_session_init(struct mt_session *s, const uint8_t auth_key[CRYPTO_AUTH_KEY_SIZE],
+                       int64_t server_salt, crypto_random_fn rnd, void *rnd_ctx,
+                       struct dm_error *e);
 /* Frees the messages and wipes the key. */
 void mt_session_release(struct mt_session *s);
 /* Starts a new session on the same key (for a new connection): new session_id, seqno from 0,
@@ -103,8 +104,8 @@ void mt_session_sync_time(struct mt_session *s, int64_t server_time, int64_t now
 int64_t mt_session_msg_id(struct mt_session *s, int64_t now_ns);
 
 /* Queues a copy of body[0..len) (an encoded TL object). `front` puts it before the queue. */
-dm_err mt_session_enqueue(struct mt_session *s, const uint8_t *body, size_t len, bool content, uint64_t ref,
-                          bool front, struct dm_error *e);
+dm_err mt_session_enqueue(struct mt_session *s, const uint8_t *body, size_t len, bool content,
+                          uint64_t ref, bool front, struct dm_error *e);
 /* Drops every queued or sent message under ref (an abandoned call). */
 void mt_session_forget(struct mt_session *s, uint64_t ref);
 /* Does a flush have anything to send (queued messages, or acks when `with_acks`)? */
@@ -112,7 +113,8 @@ bool mt_session_has_output(const struct mt_session *s, bool with_acks);
 /* Appends one encrypted packet (transport payload) to out with as many queued messages and
  * acks as fit; *count (if not NULL) receives the number of messages in it (0: nothing to send,
  * out unchanged). Call again while mt_session_has_output(). */
-dm_err mt_session_flush(struct mt_session *s, int64_t now_ns, struct buf *out, size_t *count, struct dm_error *e);
+dm_err mt_session_flush(struct mt_session *s, int64_t now_ns, struct buf *out, size_t *count,
+                        struct dm_error *e);
 
 /* Decrypts and handles one packet from the server (see the top of this file). A packet that
  * does not decrypt or check is DM_ECRYPTO / DM_EPROTO: the connection should be dropped. */

@@ -76,7 +76,8 @@ static void send_packet(struct conn *c, const void *p, size_t n)
 {
     buf_reset(&c->out);
     if (transport_frame(&c->tr, p, n, &c->out, NULL)) die("frame");
-    if (send(c->fd, c->out.data, c->out.len, MSG_NOSIGNAL) != (ssize_t)c->out.len) { /* the client may be gone */
+    if (send(c->fd, c->out.data, c->out.len, MSG_NOSIGNAL) !=
+        (ssize_t)c->out.len) { /* the client may be gone */
     }
 }
 
@@ -113,8 +114,8 @@ static void send_encrypted(struct conn *c, const struct buf *body, bool content)
     tl_put_u32(&plain, (uint32_t)(content ? 2 * c->seq++ + 1 : 2 * c->seq));
     tl_put_u32(&plain, (uint32_t)body->len);
     buf_append(&plain, body->data, body->len);
-    if (crypto_msg_encrypt(c->key, CRYPTO_FROM_SERVER, (uint8_t *)plain.data, plain.len, 0, crypto_random, NULL, &wire,
-                           NULL))
+    if (crypto_msg_encrypt(c->key, CRYPTO_FROM_SERVER, (uint8_t *)plain.data, plain.len, 0,
+                           crypto_random, NULL, &wire, NULL))
         die("encrypt");
     send_packet(c, wire.data, wire.len);
     buf_release(&plain);
@@ -132,7 +133,10 @@ static void send_json(struct conn *c, json_t *j, bool content)
 
 static void send_result(struct conn *c, int64_t req, json_t *result)
 {
-    send_json(c, json_pack("{s:s,s:I,s:o}", "_", "rpc_result", "req_msg_id", (json_int_t)req, "result", result), true);
+    send_json(c,
+              json_pack("{s:s,s:I,s:o}", "_", "rpc_result", "req_msg_id", (json_int_t)req, "result",
+                        result),
+              true);
 }
 
 static void hexbytes(const json_t *o, const char *k, uint8_t *out, size_t cap, size_t *n)
@@ -148,16 +152,20 @@ static void hs_step(struct conn *c, const uint8_t *body, size_t len)
     if (tl_is(j, "req_pq_multi")) {
         hexbytes(j, "nonce", c->nonce, 16, &n);
         crypto_random(NULL, c->server_nonce, 16);
-        send_plain(c, json_pack("{s:s,s:o,s:o,s:s,s:[I]}", "_", "resPQ", "nonce", tl_hex(c->nonce, 16), "server_nonce",
-                                tl_hex(c->server_nonce, 16), "pq", "17ed48941a08f981",
-                                "server_public_key_fingerprints", (json_int_t)srv.pub.fingerprint));
+        send_plain(c,
+                   json_pack("{s:s,s:o,s:o,s:s,s:[I]}", "_", "resPQ", "nonce", tl_hex(c->nonce, 16),
+                             "server_nonce", tl_hex(c->server_nonce, 16), "pq", "17ed48941a08f981",
+                             "server_public_key_fingerprints", (json_int_t)srv.pub.fingerprint));
     } else if (tl_is(j, "req_DH_params")) {
         uint8_t enc[256], raw[256], data[192];
         hexbytes(j, "encrypted_data", enc, 256, &n);
-        if (crypto_rsa_private_raw(srv.priv_pem, enc, raw, NULL) || crypto_rsa_pad_unwrap(raw, data, NULL))
+        if (crypto_rsa_private_raw(srv.priv_pem, enc, raw, NULL) ||
+            crypto_rsa_pad_unwrap(raw, data, NULL))
             die("RSA_PAD");
         json_t *inner = NULL;
-        if (tl_decode(data, sizeof data, NULL, &inner, NULL, NULL) || !tl_is(inner, "p_q_inner_data_dc")) die("inner");
+        if (tl_decode(data, sizeof data, NULL, &inner, NULL, NULL) ||
+            !tl_is(inner, "p_q_inner_data_dc"))
+            die("inner");
         hexbytes(inner, "new_nonce", c->new_nonce, 32, &n);
         json_decref(inner);
         crypto_tmp_aes(c->new_nonce, c->server_nonce, c->tmp_key, c->tmp_iv);
@@ -167,16 +175,19 @@ static void hs_step(struct conn *c, const uint8_t *body, size_t len)
         struct buf ans;
         buf_init(&ans, 4096);
         buf_append(&ans, "01234567890123456789", 20);
-        encode(&ans, json_pack("{s:s,s:o,s:o,s:i,s:o,s:o,s:i}", "_", "server_DH_inner_data", "nonce", tl_hex(c->nonce, 16),
-                               "server_nonce", tl_hex(c->server_nonce, 16), "g", srv.g, "dh_prime",
-                               tl_hex(srv.prime, 256), "g_a", tl_hex(g_a, 256), "server_time",
-                               (int)(mt_now_ns() / 1000000000)));
+        encode(&ans,
+               json_pack("{s:s,s:o,s:o,s:i,s:o,s:o,s:i}", "_", "server_DH_inner_data", "nonce",
+                         tl_hex(c->nonce, 16), "server_nonce", tl_hex(c->server_nonce, 16), "g",
+                         srv.g, "dh_prime", tl_hex(srv.prime, 256), "g_a", tl_hex(g_a, 256),
+                         "server_time", (int)(mt_now_ns() / 1000000000)));
         crypto_sha1((uint8_t *)ans.data, &(struct crypto_part){ans.data + 20, ans.len - 20}, 1);
-        while (ans.len % 16) buf_append(&ans, "\0", 1);
-        crypto_aes_ige(true, c->tmp_key, c->tmp_iv, (uint8_t *)ans.data, (uint8_t *)ans.data, ans.len);
-        send_plain(c, json_pack("{s:s,s:o,s:o,s:o}", "_", "server_DH_params_ok", "nonce", tl_hex(c->nonce, 16),
-                                "server_nonce", tl_hex(c->server_nonce, 16), "encrypted_answer",
-                                tl_hex(ans.data, ans.len)));
+        while (ans.len % 16)
+            buf_append(&ans, "\0", 1);
+        crypto_aes_ige(true, c->tmp_key, c->tmp_iv, (uint8_t *)ans.data, (uint8_t *)ans.data,
+                       ans.len);
+        send_plain(c, json_pack("{s:s,s:o,s:o,s:o}", "_", "server_DH_params_ok", "nonce",
+                                tl_hex(c->nonce, 16), "server_nonce", tl_hex(c->server_nonce, 16),
+                                "encrypted_answer", tl_hex(ans.data, ans.len)));
         buf_release(&ans);
     } else if (tl_is(j, "set_client_DH_params")) {
         uint8_t enc[1024], g_b[256], key[256];
@@ -184,7 +195,9 @@ static void hs_step(struct conn *c, const uint8_t *body, size_t len)
         crypto_aes_ige(false, c->tmp_key, c->tmp_iv, enc, enc, n);
         json_t *inner = NULL;
         size_t gl;
-        if (tl_decode(enc + 20, n - 20, NULL, &inner, NULL, NULL) || !tl_is(inner, "client_DH_inner_data")) die("cdh");
+        if (tl_decode(enc + 20, n - 20, NULL, &inner, NULL, NULL) ||
+            !tl_is(inner, "client_DH_inner_data"))
+            die("cdh");
         hexbytes(inner, "g_b", g_b, 256, &gl);
         json_decref(inner);
         crypto_mod_exp(g_b, gl, c->a, 256, srv.prime, key, NULL);
@@ -194,8 +207,9 @@ static void hs_step(struct conn *c, const uint8_t *body, size_t len)
         srv.handshakes++;
         uint8_t h1[16];
         crypto_new_nonce_hash(c->new_nonce, 1, key, h1);
-        send_plain(c, json_pack("{s:s,s:o,s:o,s:o}", "_", "dh_gen_ok", "nonce", tl_hex(c->nonce, 16), "server_nonce",
-                                tl_hex(c->server_nonce, 16), "new_nonce_hash1", tl_hex(h1, 16)));
+        send_plain(c, json_pack("{s:s,s:o,s:o,s:o}", "_", "dh_gen_ok", "nonce",
+                                tl_hex(c->nonce, 16), "server_nonce", tl_hex(c->server_nonce, 16),
+                                "new_nonce_hash1", tl_hex(h1, 16)));
     } else {
         die("unexpected handshake message");
     }
@@ -213,11 +227,14 @@ static bool on_message(struct conn *c, int64_t msg_id, const uint8_t *body, size
     bool keep = true;
     if (strcmp(name, "ping_delay_disconnect") == 0) {
         srv.pings++;
-        send_json(c, json_pack("{s:s,s:I,s:O}", "_", "pong", "msg_id", (json_int_t)msg_id, "ping_id",
-                               json_object_get(j, "ping_id")), false);
+        send_json(c,
+                  json_pack("{s:s,s:I,s:O}", "_", "pong", "msg_id", (json_int_t)msg_id, "ping_id",
+                            json_object_get(j, "ping_id")),
+                  false);
     } else if (strcmp(name, "invokeWithLayer") == 0) {
         const json_t *q = json_object_get(j, "query");
-        if (json_integer_value(json_object_get(j, "layer")) != TL_LAYER || !tl_is(q, "initConnection") ||
+        if (json_integer_value(json_object_get(j, "layer")) != TL_LAYER ||
+            !tl_is(q, "initConnection") ||
             json_integer_value(json_object_get(q, "api_id")) != 4242 ||
             !tl_is(json_object_get(q, "query"), "help.getConfig"))
             die("initConnection is not as expected");
@@ -234,20 +251,24 @@ static bool on_message(struct conn *c, int64_t msg_id, const uint8_t *body, size
                 if (c->nheld > srv.max_batch) srv.max_batch = c->nheld;
                 if (c->nheld == BATCH) {
                     for (int i = 0; i < BATCH; i++)
-                        send_result(c, c->held[i], json_pack("{s:s,s:s,s:i,s:i}", "_", "nearestDc", "country", "ZZ",
-                                                             "this_dc", 2, "nearest_dc", 2));
+                        send_result(c, c->held[i],
+                                    json_pack("{s:s,s:s,s:i,s:i}", "_", "nearestDc", "country",
+                                              "ZZ", "this_dc", 2, "nearest_dc", 2));
                     c->nheld = 0;
                 }
             } else {
-                send_result(c, msg_id, json_pack("{s:s,s:s,s:i,s:i}", "_", "nearestDc", "country", "ZZ", "this_dc", 2,
-                                                 "nearest_dc", 2));
+                send_result(c, msg_id,
+                            json_pack("{s:s,s:s,s:i,s:i}", "_", "nearestDc", "country", "ZZ",
+                                      "this_dc", 2, "nearest_dc", 2));
             }
         } else if (strcmp(name, "users.getUsers") == 0) {
-            send_result(c, msg_id, json_pack("{s:s,s:i,s:s}", "_", "rpc_error", "error_code", 420, "error_message",
-                                             "FLOOD_WAIT_7"));
+            send_result(c, msg_id,
+                        json_pack("{s:s,s:i,s:s}", "_", "rpc_error", "error_code", 420,
+                                  "error_message", "FLOOD_WAIT_7"));
         } else if (strcmp(name, "auth.sendCode") == 0) {
-            send_result(c, msg_id, json_pack("{s:s,s:i,s:s}", "_", "rpc_error", "error_code", 303, "error_message",
-                                             "PHONE_MIGRATE_4"));
+            send_result(c, msg_id,
+                        json_pack("{s:s,s:i,s:s}", "_", "rpc_error", "error_code", 303,
+                                  "error_message", "PHONE_MIGRATE_4"));
         } /* help.getSupport: never answered */
     }
     json_decref(j);
@@ -273,20 +294,26 @@ static bool on_encrypted(struct conn *c, const uint8_t *pkt, size_t len)
     size_t n;
     if (crypto_msg_decrypt(c->key, CRYPTO_FROM_CLIENT, pkt, len, &plain, &n, NULL)) die("decrypt");
     const uint8_t *p = (uint8_t *)plain.data;
-    int64_t salt = (int64_t)tl_read_u64(p), sid = (int64_t)tl_read_u64(p + 8), msg_id = (int64_t)tl_read_u64(p + 16);
+    int64_t salt = (int64_t)tl_read_u64(p), sid = (int64_t)tl_read_u64(p + 8),
+            msg_id = (int64_t)tl_read_u64(p + 16);
     if (msg_id % 4) die("client msg_id is not a multiple of 4");
     bool keep = true;
     if (sid != c->session_id) {
         c->session_id = sid;
         c->seq = 0;
-        send_json(c, json_pack("{s:s,s:I,s:I,s:I}", "_", "new_session_created", "first_msg_id", (json_int_t)msg_id,
-                               "unique_id", (json_int_t)99, "server_salt", (json_int_t)srv.salt), true);
+        send_json(c,
+                  json_pack("{s:s,s:I,s:I,s:I}", "_", "new_session_created", "first_msg_id",
+                            (json_int_t)msg_id, "unique_id", (json_int_t)99, "server_salt",
+                            (json_int_t)srv.salt),
+                  true);
     }
     if (salt != srv.salt) {
         srv.bad_salts++;
-        send_json(c, json_pack("{s:s,s:I,s:i,s:i,s:I}", "_", "bad_server_salt", "bad_msg_id", (json_int_t)msg_id,
-                               "bad_msg_seqno", (int)tl_read_u32(p + 24), "error_code", 48, "new_server_salt",
-                               (json_int_t)srv.salt), false);
+        send_json(c,
+                  json_pack("{s:s,s:I,s:i,s:i,s:I}", "_", "bad_server_salt", "bad_msg_id",
+                            (json_int_t)msg_id, "bad_msg_seqno", (int)tl_read_u32(p + 24),
+                            "error_code", 48, "new_server_salt", (json_int_t)srv.salt),
+                  false);
     } else if (tl_read_u32(p + 32) == 0x73f1f8dcu) {
         uint32_t count = tl_read_u32(p + 36);
         size_t at = 40;
@@ -321,7 +348,8 @@ static void serve(int fd)
             const uint8_t *pkt;
             size_t len;
             bool ready;
-            if (transport_read(&c->tr, rb + off, (size_t)r - off, &used, &pkt, &len, &ready, NULL)) die("transport");
+            if (transport_read(&c->tr, rb + off, (size_t)r - off, &used, &pkt, &len, &ready, NULL))
+                die("transport");
             off += used;
             if (!ready) continue;
             if (tl_read_u64(pkt) == 0) {
@@ -381,7 +409,8 @@ static void server_start(const char *pem_path)
     uint8_t *iv = t_unhex(json_string_value(json_object_get(v, "tmp_aes_iv")), &il);
     crypto_aes_ige(false, k, iv, ans, ans, len);
     json_t *inner = NULL;
-    if (tl_decode(ans + 20, len - 20, NULL, &inner, NULL, NULL) || tl_get_bytes(inner, "dh_prime", srv.prime, 256, &kl, NULL))
+    if (tl_decode(ans + 20, len - 20, NULL, &inner, NULL, NULL) ||
+        tl_get_bytes(inner, "dh_prime", srv.prime, 256, &kl, NULL))
         die("sample prime");
     int32_t g;
     tl_get_int(inner, "g", &g, NULL);
@@ -413,14 +442,14 @@ static json_t *method(const char *name)
     return json_pack("{s:s}", "_", name);
 }
 
-static dm_err call(struct mt_client *c, const char *name, int timeout_ms, json_t **res, struct mt_rpc_error *rpc,
-                   struct dm_error *e)
+static dm_err call(struct mt_client *c, const char *name, int timeout_ms, json_t **res,
+                   struct mt_rpc_error *rpc, struct dm_error *e)
 {
     json_t *m = strcmp(name, "users.getUsers") == 0
                     ? json_pack("{s:s,s:[{s:s}]}", "_", name, "id", "_", "inputUserSelf")
                 : strcmp(name, "auth.sendCode") == 0
-                    ? json_pack("{s:s,s:s,s:i,s:s,s:{s:s}}", "_", name, "phone_number", "15550001", "api_id", 4242,
-                                "api_hash", "x", "settings", "_", "codeSettings")
+                    ? json_pack("{s:s,s:s,s:i,s:s,s:{s:s}}", "_", name, "phone_number", "15550001",
+                                "api_id", 4242, "api_hash", "x", "settings", "_", "codeSettings")
                     : method(name);
     dm_err rc = mt_call(c, m, timeout_ms, res, rpc, e);
     json_decref(m);
@@ -434,8 +463,10 @@ static void *caller(void *arg)
     (void)arg;
     json_t *r = NULL;
     struct dm_error e = {0};
-    if (call(client, "help.getNearestDc", 20000, &r, NULL, &e) == DM_OK && tl_is(r, "nearestDc")) ok_calls++;
-    else fprintf(stderr, "call failed: %s\n", e.msg);
+    if (call(client, "help.getNearestDc", 20000, &r, NULL, &e) == DM_OK && tl_is(r, "nearestDc"))
+        ok_calls++;
+    else
+        fprintf(stderr, "call failed: %s\n", e.msg);
     json_decref(r);
     return NULL;
 }
@@ -448,14 +479,16 @@ static void run_callers(int n)
     pthread_attr_setstacksize(&at, 256 << 10);
     for (int i = 0; i < n; i++)
         if (pthread_create(&t[i], &at, caller, NULL)) die("thread");
-    for (int i = 0; i < n; i++) pthread_join(t[i], NULL);
+    for (int i = 0; i < n; i++)
+        pthread_join(t[i], NULL);
     pthread_attr_destroy(&at);
     free(t);
 }
 
 static bool wait_for(atomic_int *v, int want, int ms)
 {
-    for (int i = 0; i < ms / 10 && *v < want; i++) usleep(10000);
+    for (int i = 0; i < ms / 10 && *v < want; i++)
+        usleep(10000);
     return *v >= want;
 }
 
@@ -483,9 +516,11 @@ int main(void)
     CHECK(call(client, "help.getNearestDc", 10000, &r, NULL, &e) == DM_OK && tl_is(r, "nearestDc"),
           "first call answered: %s", e.msg);
     int32_t dc = 0;
-    CHECK(r && tl_get_int(r, "this_dc", &dc, NULL) == DM_OK && dc == 2, "decoded in the method's result type");
+    CHECK(r && tl_get_int(r, "this_dc", &dc, NULL) == DM_OK && dc == 2,
+          "decoded in the method's result type");
     json_decref(r);
-    CHECK(srv.handshakes == 1 && srv.inits == 1, "one handshake, initConnection(invokeWithLayer) first");
+    CHECK(srv.handshakes == 1 && srv.inits == 1,
+          "one handshake, initConnection(invokeWithLayer) first");
     struct mt_auth auth;
     CHECK(mt_client_auth_key(client, 1000, &auth, &e) == DM_OK && auth.dc_id == 2 &&
               memcmp(auth.key, srv.keys[0], 256) == 0,
@@ -494,14 +529,18 @@ int main(void)
 
     /* rpc errors by name and number */
     struct mt_rpc_error rpc = {0};
-    CHECK(call(client, "users.getUsers", 5000, NULL, &rpc, &e) == DM_ETELEGRAM && mt_rpc_error_is(&rpc, "FLOOD_WAIT") &&
-              rpc.value == 7 && rpc.code == 420 && strstr(e.msg, "FLOOD_WAIT_7"),
+    CHECK(call(client, "users.getUsers", 5000, NULL, &rpc, &e) == DM_ETELEGRAM &&
+              mt_rpc_error_is(&rpc, "FLOOD_WAIT") && rpc.value == 7 && rpc.code == 420 &&
+              strstr(e.msg, "FLOOD_WAIT_7"),
           "FLOOD_WAIT_7: %s", e.msg);
-    CHECK(call(client, "auth.sendCode", 5000, NULL, &rpc, &e) == DM_ETELEGRAM && mt_rpc_error_migrate_dc(&rpc) == 4,
+    CHECK(call(client, "auth.sendCode", 5000, NULL, &rpc, &e) == DM_ETELEGRAM &&
+              mt_rpc_error_migrate_dc(&rpc) == 4,
           "PHONE_MIGRATE_4 names DC 4");
     /* a call that gets no answer times out alone */
-    CHECK(call(client, "help.getSupport", 300, NULL, NULL, &e) == DM_ETIMEOUT, "unanswered call times out: %s", e.msg);
-    CHECK(call(client, "help.getNearestDc", 5000, NULL, NULL, &e) == DM_OK, "the connection still works");
+    CHECK(call(client, "help.getSupport", 300, NULL, NULL, &e) == DM_ETIMEOUT,
+          "unanswered call times out: %s", e.msg);
+    CHECK(call(client, "help.getNearestDc", 5000, NULL, NULL, &e) == DM_OK,
+          "the connection still works");
     json_t *bad = json_pack("{s:s}", "_", "nonsense.method");
     CHECK(mt_call(client, bad, 1000, NULL, NULL, &e) == DM_EINVAL, "unknown method: %s", e.msg);
     json_decref(bad);
@@ -516,19 +555,21 @@ int main(void)
     run_callers(BATCH);
     srv.batching = false;
     mt_client_stats(client, &st);
-    CHECK(ok_calls == BATCH && srv.max_batch == BATCH, "%d of %d calls answered, %d in flight at once", (int)ok_calls,
-          BATCH, (int)srv.max_batch);
+    CHECK(ok_calls == BATCH && srv.max_batch == BATCH,
+          "%d of %d calls answered, %d in flight at once", (int)ok_calls, BATCH,
+          (int)srv.max_batch);
     CHECK(st.connections == conns, "all on one connection");
     printf("%d calls in flight on one connection: ok\n", BATCH);
 
-    /* the server drops the connection with calls unanswered: they are sent again after reconnecting */
+    /* the server drops the connection with calls unanswered: they are sent again after reconnecting
+     */
     ok_calls = 0;
     srv.drop_at = srv.calls + 5;
     run_callers(20);
     mt_client_stats(client, &st);
     CHECK(ok_calls == 20 && st.connections > conns && st.resent > 0,
-          "after a drop: %d of 20 answered, %" PRIu64 " connections, %" PRIu64 " resent", (int)ok_calls, st.connections,
-          st.resent);
+          "after a drop: %d of 20 answered, %" PRIu64 " connections, %" PRIu64 " resent",
+          (int)ok_calls, st.connections, st.resent);
     CHECK(srv.handshakes == 1, "the reconnect reuses the key");
     CHECK(wait_for(&srv.pings, 1, 3000), "keepalive pings (every %d ms)", cfg.ping_interval_ms);
     printf("reconnect with re-sent calls, pings: ok\n");
@@ -537,14 +578,17 @@ int main(void)
     /* an existing key: no handshake; the unknown salt is corrected by bad_server_salt */
     int salts = srv.bad_salts;
     CHECK(mt_client_new(&cfg, &auth, &client, &e) == DM_OK, "client with a key");
-    CHECK(call(client, "help.getNearestDc", 5000, NULL, NULL, &e) == DM_OK, "call with the stored key: %s", e.msg);
-    CHECK(srv.handshakes == 1 && srv.bad_salts > salts, "no new handshake; bad_server_salt handled");
+    CHECK(call(client, "help.getNearestDc", 5000, NULL, NULL, &e) == DM_OK,
+          "call with the stored key: %s", e.msg);
+    CHECK(srv.handshakes == 1 && srv.bad_salts > salts,
+          "no new handshake; bad_server_salt handled");
     mt_client_free(client);
 
     /* the abridged transport */
     cfg.transport = TRANSPORT_ABRIDGED;
     CHECK(mt_client_new(&cfg, &auth, &client, &e) == DM_OK, "abridged client");
-    CHECK(call(client, "help.getNearestDc", 5000, NULL, NULL, &e) == DM_OK, "call over abridged: %s", e.msg);
+    CHECK(call(client, "help.getNearestDc", 5000, NULL, NULL, &e) == DM_OK,
+          "call over abridged: %s", e.msg);
     mt_client_free(client);
     cfg.transport = TRANSPORT_INTERMEDIATE;
 
@@ -552,8 +596,10 @@ int main(void)
     struct mt_auth unknown = {.dc_id = 2};
     memset(unknown.key, 0x5a, sizeof unknown.key);
     CHECK(mt_client_new(&cfg, &unknown, &client, &e) == DM_OK, "client with an unknown key");
-    CHECK(call(client, "help.getNearestDc", 5000, NULL, NULL, &e) == DM_EAUTH, "unknown key: %s", e.msg);
-    CHECK(call(client, "help.getNearestDc", 5000, NULL, NULL, &e) == DM_EAUTH, "and again, without reconnecting");
+    CHECK(call(client, "help.getNearestDc", 5000, NULL, NULL, &e) == DM_EAUTH, "unknown key: %s",
+          e.msg);
+    CHECK(call(client, "help.getNearestDc", 5000, NULL, NULL, &e) == DM_EAUTH,
+          "and again, without reconnecting");
     mt_client_free(client);
 
     /* nobody listening: calls time out naming the connection error */
@@ -566,19 +612,22 @@ int main(void)
     struct mt_config cfg2 = cfg;
     mt_config_set_dc(&cfg2, 2, "127.0.0.1", ntohs(da.sin_port), NULL);
     CHECK(mt_client_new(&cfg2, NULL, &client, &e) == DM_OK, "client for a closed port");
-    CHECK(call(client, "help.getNearestDc", 500, NULL, NULL, &e) == DM_ETIMEOUT && strstr(e.msg, "cannot connect"),
+    CHECK(call(client, "help.getNearestDc", 500, NULL, NULL, &e) == DM_ETIMEOUT &&
+              strstr(e.msg, "cannot connect"),
           "closed port: %s", e.msg);
     mt_client_free(client);
 
     /* configuration errors */
     cfg.dc_id = 9;
-    CHECK(mt_client_new(&cfg, NULL, &client, &e) == DM_EINVAL && strstr(e.msg, "DC 9"), "unknown DC: %s", e.msg);
+    CHECK(mt_client_new(&cfg, NULL, &client, &e) == DM_EINVAL && strstr(e.msg, "DC 9"),
+          "unknown DC: %s", e.msg);
     cfg.dc_id = 2;
     dm_strlcpy(cfg.rsa_pem_path, "/nonexistent.pem", sizeof cfg.rsa_pem_path);
     CHECK(mt_client_new(&cfg, NULL, &client, &e) == DM_EINVAL, "missing key file: %s", e.msg);
     struct mt_rpc_error pr;
     mt_rpc_error_parse(&pr, 401, "SESSION_PASSWORD_NEEDED");
-    CHECK(mt_rpc_error_is(&pr, "SESSION_PASSWORD_NEEDED") && pr.value == -1 && mt_rpc_error_migrate_dc(&pr) == 0,
+    CHECK(mt_rpc_error_is(&pr, "SESSION_PASSWORD_NEEDED") && pr.value == -1 &&
+              mt_rpc_error_migrate_dc(&pr) == 0,
           "an error without a number");
     mt_rpc_error_parse(&pr, 420, "FLOOD_PREMIUM_WAIT_12");
     CHECK(mt_rpc_error_is(&pr, "FLOOD_PREMIUM_WAIT") && pr.value == 12, "FLOOD_PREMIUM_WAIT_12");

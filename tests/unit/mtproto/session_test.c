@@ -37,7 +37,9 @@ static bool parse(const struct buf *wire, struct packet *pk)
     struct buf plain;
     buf_init(&plain, sizeof pk->plain);
     size_t len;
-    if (crypto_msg_decrypt(key, CRYPTO_FROM_CLIENT, (uint8_t *)wire->data, wire->len, &plain, &len, NULL)) return false;
+    if (crypto_msg_decrypt(key, CRYPTO_FROM_CLIENT, (uint8_t *)wire->data, wire->len, &plain, &len,
+                           NULL))
+        return false;
     memcpy(pk->plain, plain.data, len);
     buf_release(&plain);
     const uint8_t *p = pk->plain;
@@ -68,8 +70,8 @@ static bool parse(const struct buf *wire, struct packet *pk)
 }
 
 /* Encrypts one server message (body given as JSON, or raw when json is NULL). */
-static void server_send(const struct mt_session *s, struct buf *out, int64_t msg_id, int32_t seqno, const char *json,
-                        const uint8_t *raw, size_t raw_len)
+static void server_send(const struct mt_session *s, struct buf *out, int64_t msg_id, int32_t seqno,
+                        const char *json, const uint8_t *raw, size_t raw_len)
 {
     struct buf body, plain;
     buf_init(&body, 1 << 20);
@@ -92,7 +94,8 @@ static void server_send(const struct mt_session *s, struct buf *out, int64_t msg
     tl_put_u32(&plain, (uint32_t)body.len);
     buf_append(&plain, body.data, body.len);
     buf_reset(out);
-    if (crypto_msg_encrypt(key, CRYPTO_FROM_SERVER, (uint8_t *)plain.data, plain.len, 0, crypto_random, NULL, out, NULL))
+    if (crypto_msg_encrypt(key, CRYPTO_FROM_SERVER, (uint8_t *)plain.data, plain.len, 0,
+                           crypto_random, NULL, out, NULL))
         abort();
     buf_release(&body);
     buf_release(&plain);
@@ -120,7 +123,8 @@ static void on_result(void *ctx, uint64_t ref, const uint8_t *body, size_t len)
     struct seen *sn = ctx;
     json_t *j = NULL;
     tl_decode(body, len, NULL, &j, NULL, NULL);
-    snprintf(sn->bodies[sn->n], sizeof sn->bodies[0], "%s", j ? json_string_value(json_object_get(j, "_")) : "?");
+    snprintf(sn->bodies[sn->n], sizeof sn->bodies[0], "%s",
+             j ? json_string_value(json_object_get(j, "_")) : "?");
     sn->refs[sn->n++] = ref;
     json_decref(j);
 }
@@ -146,7 +150,8 @@ static void test_msg_id(void)
     int64_t prev = 0;
     bool ok = true;
     for (int i = 0; i < 1000; i++) {
-        int64_t now = NOW + (i % 10 == 9 ? -5000000000ll : (int64_t)i * 10); /* the clock jumps back too */
+        int64_t now =
+            NOW + (i % 10 == 9 ? -5000000000ll : (int64_t)i * 10); /* the clock jumps back too */
         int64_t id = mt_session_msg_id(&s, now);
         ok &= id > prev && id % 4 == 0;
         prev = id;
@@ -156,7 +161,8 @@ static void test_msg_id(void)
     mt_session_init(&t, key, 7, crypto_random, NULL, NULL);
     int64_t id = mt_session_msg_id(&t, NOW);
     CHECK(id >> 32 == NOW / 1000000000, "msg_id carries unix time in its high 32 bits");
-    CHECK((uint64_t)(id & 0xffffffff) >> 20 == (uint64_t)((NOW % 1000000000) * 4294967296.0 / 1e9) >> 20,
+    CHECK((uint64_t)(id & 0xffffffff) >> 20 ==
+              (uint64_t)((NOW % 1000000000) * 4294967296.0 / 1e9) >> 20,
           "and the fraction of the second in the low 32 bits");
     mt_session_sync_time(&t, NOW / 1000000000 + 3600, NOW);
     id = mt_session_msg_id(&t, NOW);
@@ -181,27 +187,34 @@ static void test_flush_and_receive(void)
           "nothing queued: nothing sent");
     /* a lone content-related message */
     mt_session_enqueue(&s, get_config, 4, true, 100, false, &e);
-    CHECK(mt_session_flush(&s, NOW, &wire, &count, &e) == DM_OK && count == 1, "one message: %s", e.msg);
+    CHECK(mt_session_flush(&s, NOW, &wire, &count, &e) == DM_OK && count == 1, "one message: %s",
+          e.msg);
     CHECK(parse(&wire, &pk) && !pk.container && pk.n == 1, "a lone message is not in a container");
-    CHECK(pk.salt == 0x0102030405060708 && pk.session_id == s.session_id, "salt and session_id in the header");
-    CHECK(pk.seqno == 1 && pk.id % 4 == 0, "first content-related message: seqno 1, msg_id %% 4 == 0");
+    CHECK(pk.salt == 0x0102030405060708 && pk.session_id == s.session_id,
+          "salt and session_id in the header");
+    CHECK(pk.seqno == 1 && pk.id % 4 == 0,
+          "first content-related message: seqno 1, msg_id %% 4 == 0");
     int64_t first_id = pk.id;
 
     /* the answer comes back; it is content-related, so it is acked in the next flush */
     char json[512];
-    snprintf(json, sizeof json, "{\"_\":\"rpc_result\",\"req_msg_id\":%" PRId64 ",\"result\":{\"_\":\"boolTrue\"}}",
+    snprintf(json, sizeof json,
+             "{\"_\":\"rpc_result\",\"req_msg_id\":%" PRId64 ",\"result\":{\"_\":\"boolTrue\"}}",
              first_id);
     server_send(&s, &in, server_id(NOW / 1000000000, 1), 1, json, NULL, 0);
     struct seen sn = {.n = 0};
     struct mt_session_events ev = {&sn, on_result, on_failed, on_new_session};
-    CHECK(mt_session_receive(&s, (uint8_t *)in.data, in.len, NOW, &ev, &e) == DM_OK, "receive: %s", e.msg);
-    CHECK(sn.n == 1 && sn.refs[0] == 100 && strcmp(sn.bodies[0], "boolTrue") == 0, "rpc_result delivered to ref 100");
+    CHECK(mt_session_receive(&s, (uint8_t *)in.data, in.len, NOW, &ev, &e) == DM_OK, "receive: %s",
+          e.msg);
+    CHECK(sn.n == 1 && sn.refs[0] == 100 && strcmp(sn.bodies[0], "boolTrue") == 0,
+          "rpc_result delivered to ref 100");
     CHECK(s.nsent == 0 && s.nacks == 1, "answered message leaves the sent list; one ack pending");
     CHECK(mt_session_receive(&s, (uint8_t *)in.data, in.len, NOW, &ev, &e) == DM_OK && sn.n == 1,
           "a replayed message is ignored");
 
     /* three calls and the ack go out in one container */
-    for (int i = 0; i < 3; i++) mt_session_enqueue(&s, get_config, 4, true, 200 + (uint64_t)i, false, &e);
+    for (int i = 0; i < 3; i++)
+        mt_session_enqueue(&s, get_config, 4, true, 200 + (uint64_t)i, false, &e);
     CHECK(mt_session_flush(&s, NOW, &wire, &count, &e) == DM_OK && count == 4, "container of 4");
     buf_reset(&wire);
     mt_session_flush(&s, NOW, &wire, &count, &e);
@@ -211,17 +224,23 @@ static void test_flush_and_receive(void)
     struct mt_session c;
     mt_session_init(&c, key, 5, crypto_random, NULL, NULL);
     c.acks[c.nacks++] = server_id(NOW / 1000000000, 9);
-    for (int i = 0; i < 3; i++) mt_session_enqueue(&c, get_config, 4, true, 200 + (uint64_t)i, false, &e);
+    for (int i = 0; i < 3; i++)
+        mt_session_enqueue(&c, get_config, 4, true, 200 + (uint64_t)i, false, &e);
     buf_reset(&wire);
     mt_session_flush(&c, NOW, &wire, &count, &e);
     CHECK(parse(&wire, &pk) && pk.container && pk.n == 4, "msg_container with 4 messages");
-    CHECK(pk.m[0].seqno == 1 && pk.m[1].seqno == 3 && pk.m[2].seqno == 5, "content-related seqnos 1, 3, 5");
-    CHECK(pk.m[3].ctor == 0x62d6b459u && pk.m[3].seqno == 6, "msgs_ack last, seqno 6 (even, not content)");
-    CHECK(tl_read_u64(pk.m[3].body + 12) == (uint64_t)server_id(NOW / 1000000000, 9), "it acks the server message");
-    CHECK(pk.seqno == 6 && pk.id > pk.m[3].id && pk.m[0].id < pk.m[1].id, "container: even seqno, largest msg_id");
+    CHECK(pk.m[0].seqno == 1 && pk.m[1].seqno == 3 && pk.m[2].seqno == 5,
+          "content-related seqnos 1, 3, 5");
+    CHECK(pk.m[3].ctor == 0x62d6b459u && pk.m[3].seqno == 6,
+          "msgs_ack last, seqno 6 (even, not content)");
+    CHECK(tl_read_u64(pk.m[3].body + 12) == (uint64_t)server_id(NOW / 1000000000, 9),
+          "it acks the server message");
+    CHECK(pk.seqno == 6 && pk.id > pk.m[3].id && pk.m[0].id < pk.m[1].id,
+          "container: even seqno, largest msg_id");
     int64_t container_id = pk.id, ids[3] = {pk.m[0].id, pk.m[1].id, pk.m[2].id};
 
-    /* the server answers in a container: rpc_result, gzip_packed rpc_result, pong, new_session_created */
+    /* the server answers in a container: rpc_result, gzip_packed rpc_result, pong,
+     * new_session_created */
     struct buf inner, gz, body;
     buf_init(&inner, 1 << 16);
     buf_init(&gz, 1 << 16);
@@ -239,8 +258,9 @@ static void test_flush_and_receive(void)
     for (int i = 0; i < 3; i++) {
         buf_reset(&one);
         if (i == 0) {
-            json_t *j = json_pack("{s:s,s:I,s:I,s:I}", "_", "new_session_created", "first_msg_id", (json_int_t)ids[0],
-                                  "unique_id", (json_int_t)77, "server_salt", (json_int_t)0x5555);
+            json_t *j = json_pack("{s:s,s:I,s:I,s:I}", "_", "new_session_created", "first_msg_id",
+                                  (json_int_t)ids[0], "unique_id", (json_int_t)77, "server_salt",
+                                  (json_int_t)0x5555);
             tl_encode(&one, j, NULL, NULL);
             json_decref(j);
         } else {
@@ -260,19 +280,25 @@ static void test_flush_and_receive(void)
     }
     server_send(&c, &in, server_id(sec, 20), 6, NULL, (uint8_t *)body.data, body.len);
     memset(&sn, 0, sizeof sn);
-    CHECK(mt_session_receive(&c, (uint8_t *)in.data, in.len, NOW, &ev, &e) == DM_OK, "container in: %s", e.msg);
+    CHECK(mt_session_receive(&c, (uint8_t *)in.data, in.len, NOW, &ev, &e) == DM_OK,
+          "container in: %s", e.msg);
     CHECK(sn.n == 2 && sn.refs[0] == 200 && sn.refs[1] == 201, "two results from the container");
     CHECK(strcmp(sn.bodies[1], "boolFalse") == 0, "gzip_packed result unpacked");
-    CHECK(sn.new_sessions == 1 && c.server_salt == 0x5555, "new_session_created: salt adopted, reported");
-    CHECK(c.nacks == 3, "three content-related inner messages to ack (the container itself is not)");
+    CHECK(sn.new_sessions == 1 && c.server_salt == 0x5555,
+          "new_session_created: salt adopted, reported");
+    CHECK(c.nacks == 3,
+          "three content-related inner messages to ack (the container itself is not)");
 
-    /* bad_server_salt naming the container: the unanswered message is sent again with the new salt */
+    /* bad_server_salt naming the container: the unanswered message is sent again with the new salt
+     */
     snprintf(json, sizeof json,
-             "{\"_\":\"bad_server_salt\",\"bad_msg_id\":%" PRId64 ",\"bad_msg_seqno\":8,\"error_code\":48,"
+             "{\"_\":\"bad_server_salt\",\"bad_msg_id\":%" PRId64
+             ",\"bad_msg_seqno\":8,\"error_code\":48,"
              "\"new_server_salt\":4242}",
              container_id);
     server_send(&c, &in, server_id(sec, 30), 2, json, NULL, 0);
-    CHECK(mt_session_receive(&c, (uint8_t *)in.data, in.len, NOW, &ev, &e) == DM_OK, "bad_server_salt");
+    CHECK(mt_session_receive(&c, (uint8_t *)in.data, in.len, NOW, &ev, &e) == DM_OK,
+          "bad_server_salt");
     CHECK(c.server_salt == 4242 && c.nqueue == 1 && c.queue[0]->ref == 202 && c.nsent == 0,
           "salt adopted, the third call re-queued");
     buf_reset(&wire);
@@ -284,10 +310,12 @@ static void test_flush_and_receive(void)
     /* bad_msg_notification 17 (msg_id too high): the clock is corrected from the notice's msg_id */
     int64_t server_sec = sec - 4000;
     snprintf(json, sizeof json,
-             "{\"_\":\"bad_msg_notification\",\"bad_msg_id\":%" PRId64 ",\"bad_msg_seqno\":11,\"error_code\":17}",
+             "{\"_\":\"bad_msg_notification\",\"bad_msg_id\":%" PRId64
+             ",\"bad_msg_seqno\":11,\"error_code\":17}",
              resent_id);
     server_send(&c, &in, server_id(server_sec, 1), 2, json, NULL, 0);
-    CHECK(mt_session_receive(&c, (uint8_t *)in.data, in.len, NOW, &ev, &e) == DM_OK, "bad_msg_notification 17");
+    CHECK(mt_session_receive(&c, (uint8_t *)in.data, in.len, NOW, &ev, &e) == DM_OK,
+          "bad_msg_notification 17");
     CHECK(c.time_offset == -4000 && c.nqueue == 1, "time offset -4000 s, message re-queued");
     buf_reset(&wire);
     mt_session_flush(&c, NOW, &wire, &count, &e);
@@ -298,10 +326,12 @@ static void test_flush_and_receive(void)
     /* bad_msg_notification 32 (seqno too low): the seqno jumps ahead and the message goes again */
     int32_t seq_before = pk.m[0].seqno;
     snprintf(json, sizeof json,
-             "{\"_\":\"bad_msg_notification\",\"bad_msg_id\":%" PRId64 ",\"bad_msg_seqno\":11,\"error_code\":32}",
+             "{\"_\":\"bad_msg_notification\",\"bad_msg_id\":%" PRId64
+             ",\"bad_msg_seqno\":11,\"error_code\":32}",
              resent_id);
     server_send(&c, &in, server_id(server_sec, 100), 2, json, NULL, 0);
-    CHECK(mt_session_receive(&c, (uint8_t *)in.data, in.len, NOW, &ev, &e) == DM_OK && c.nqueue == 1,
+    CHECK(mt_session_receive(&c, (uint8_t *)in.data, in.len, NOW, &ev, &e) == DM_OK &&
+              c.nqueue == 1,
           "bad_msg_notification 32 re-queues");
     buf_reset(&wire);
     mt_session_flush(&c, NOW, &wire, &count, &e);
@@ -311,11 +341,14 @@ static void test_flush_and_receive(void)
 
     /* bad_msg_notification 64 (invalid container) is final */
     snprintf(json, sizeof json,
-             "{\"_\":\"bad_msg_notification\",\"bad_msg_id\":%" PRId64 ",\"bad_msg_seqno\":11,\"error_code\":64}",
+             "{\"_\":\"bad_msg_notification\",\"bad_msg_id\":%" PRId64
+             ",\"bad_msg_seqno\":11,\"error_code\":64}",
              resent_id);
     server_send(&c, &in, server_id(server_sec, 2), 2, json, NULL, 0);
-    CHECK(mt_session_receive(&c, (uint8_t *)in.data, in.len, NOW, &ev, &e) == DM_OK, "bad_msg_notification 64");
-    CHECK(sn.failed_ref == 202 && sn.failed_code == 64 && c.nsent == 0 && c.nqueue == 0, "code 64 fails the call");
+    CHECK(mt_session_receive(&c, (uint8_t *)in.data, in.len, NOW, &ev, &e) == DM_OK,
+          "bad_msg_notification 64");
+    CHECK(sn.failed_ref == 202 && sn.failed_code == 64 && c.nsent == 0 && c.nqueue == 0,
+          "code 64 fails the call");
 
     /* pong answers the ping by its msg_id; msg_detailed_info gets its answer acked */
     uint8_t ping[12] = {0xec, 0x77, 0xbe, 0x7a, 1, 2, 3, 4, 5, 6, 7, 8};
@@ -323,14 +356,17 @@ static void test_flush_and_receive(void)
     buf_reset(&wire);
     mt_session_flush(&c, NOW, &wire, &count, &e);
     parse(&wire, &pk);
-    snprintf(json, sizeof json, "{\"_\":\"pong\",\"msg_id\":%" PRId64 ",\"ping_id\":578437695752307201}", pk.m[0].id);
+    snprintf(json, sizeof json,
+             "{\"_\":\"pong\",\"msg_id\":%" PRId64 ",\"ping_id\":578437695752307201}", pk.m[0].id);
     server_send(&c, &in, server_id(server_sec, 3), 1, json, NULL, 0);
     memset(&sn, 0, sizeof sn);
-    CHECK(mt_session_receive(&c, (uint8_t *)in.data, in.len, NOW, &ev, &e) == DM_OK && sn.n == 1 && sn.refs[0] == 1 &&
-              strcmp(sn.bodies[0], "pong") == 0,
+    CHECK(mt_session_receive(&c, (uint8_t *)in.data, in.len, NOW, &ev, &e) == DM_OK && sn.n == 1 &&
+              sn.refs[0] == 1 && strcmp(sn.bodies[0], "pong") == 0,
           "pong delivered to the ping's ref");
-    server_send(&c, &in, server_id(server_sec, 4), 0,
-                "{\"_\":\"msg_new_detailed_info\",\"answer_msg_id\":99999,\"bytes\":10,\"status\":0}", NULL, 0);
+    server_send(
+        &c, &in, server_id(server_sec, 4), 0,
+        "{\"_\":\"msg_new_detailed_info\",\"answer_msg_id\":99999,\"bytes\":10,\"status\":0}", NULL,
+        0);
     c.nacks = 0;
     mt_session_receive(&c, (uint8_t *)in.data, in.len, NOW, &ev, &e);
     CHECK(c.nacks == 1 && c.acks[0] == 99999, "msg_new_detailed_info: its answer_msg_id is acked");
@@ -342,7 +378,8 @@ static void test_flush_and_receive(void)
     parse(&wire, &pk);
     int64_t forgotten = pk.m[0].id;
     mt_session_forget(&c, 300);
-    snprintf(json, sizeof json, "{\"_\":\"rpc_result\",\"req_msg_id\":%" PRId64 ",\"result\":{\"_\":\"boolTrue\"}}",
+    snprintf(json, sizeof json,
+             "{\"_\":\"rpc_result\",\"req_msg_id\":%" PRId64 ",\"result\":{\"_\":\"boolTrue\"}}",
              forgotten);
     server_send(&c, &in, server_id(server_sec, 5), 1, json, NULL, 0);
     memset(&sn, 0, sizeof sn);
@@ -352,9 +389,11 @@ static void test_flush_and_receive(void)
     /* bad input */
     server_send(&c, &in, server_id(server_sec, 6), 1, "{\"_\":\"boolTrue\"}", NULL, 0);
     in.data[in.len - 1] ^= 1;
-    CHECK(mt_session_receive(&c, (uint8_t *)in.data, in.len, NOW, &ev, &e) == DM_ECRYPTO, "tampered: %s", e.msg);
+    CHECK(mt_session_receive(&c, (uint8_t *)in.data, in.len, NOW, &ev, &e) == DM_ECRYPTO,
+          "tampered: %s", e.msg);
     server_send(&c, &in, server_id(server_sec, 7) + 3, 1, "{\"_\":\"boolTrue\"}", NULL, 0);
-    CHECK(mt_session_receive(&c, (uint8_t *)in.data, in.len, NOW, &ev, &e) == DM_EPROTO, "even server msg_id");
+    CHECK(mt_session_receive(&c, (uint8_t *)in.data, in.len, NOW, &ev, &e) == DM_EPROTO,
+          "even server msg_id");
     int64_t sid = c.session_id;
     c.session_id ^= 1;
     server_send(&c, &in, server_id(server_sec, 8), 1, "{\"_\":\"boolTrue\"}", NULL, 0);
@@ -362,14 +401,16 @@ static void test_flush_and_receive(void)
     c.nacks = 0;
     CHECK(mt_session_receive(&c, (uint8_t *)in.data, in.len, NOW, &ev, &e) == DM_OK && c.nacks == 0,
           "another session's message is ignored");
-    uint8_t bad_container[] = {0xdc, 0xf8, 0xf1, 0x73, 2, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0xff, 0xff, 0, 0};
+    uint8_t bad_container[] = {0xdc, 0xf8, 0xf1, 0x73, 2, 0, 0, 0, 1,    0,    0, 0,
+                               0,    0,    0,    0,    1, 0, 0, 0, 0xff, 0xff, 0, 0};
     server_send(&c, &in, server_id(server_sec, 9), 0, NULL, bad_container, sizeof bad_container);
-    CHECK(mt_session_receive(&c, (uint8_t *)in.data, in.len, NOW, &ev, &e) == DM_EPROTO, "overrunning container");
+    CHECK(mt_session_receive(&c, (uint8_t *)in.data, in.len, NOW, &ev, &e) == DM_EPROTO,
+          "overrunning container");
 
     /* reset: a new session on the same key */
     mt_session_enqueue(&c, get_config, 4, true, 400, false, &e);
-    CHECK(mt_session_reset(&c, &e) == DM_OK && c.session_id != sid && c.nqueue == 0 && c.content_sent == 0 &&
-              c.server_salt == 4242 && c.time_offset == -4000,
+    CHECK(mt_session_reset(&c, &e) == DM_OK && c.session_id != sid && c.nqueue == 0 &&
+              c.content_sent == 0 && c.server_salt == 4242 && c.time_offset == -4000,
           "reset: new id, empty queue, seqno from 0, salt and clock kept");
 
     buf_release(&inner);
@@ -390,7 +431,8 @@ static void test_limits(void)
     struct buf wire;
     buf_init(&wire, 8 << 20);
     static struct packet pk;
-    for (uint64_t i = 1; i <= 250; i++) mt_session_enqueue(&s, get_config, 4, true, i, false, &e);
+    for (uint64_t i = 1; i <= 250; i++)
+        mt_session_enqueue(&s, get_config, 4, true, i, false, &e);
     size_t sizes[4] = {0}, count, np = 0;
     bool order = true;
     uint64_t next = 1;
@@ -399,13 +441,15 @@ static void test_limits(void)
         mt_session_flush(&s, NOW, &wire, &count, &e);
         sizes[np++] = count;
         parse(&wire, &pk);
-        for (size_t i = 0; i < pk.n; i++) order &= pk.m[i].seqno == (int32_t)(2 * (next++ - 1) + 1);
+        for (size_t i = 0; i < pk.n; i++)
+            order &= pk.m[i].seqno == (int32_t)(2 * (next++ - 1) + 1);
     }
     CHECK(np == 3 && sizes[0] == MT_CONTAINER_MAX && sizes[1] == MT_CONTAINER_MAX && sizes[2] == 50,
           "250 calls go out as 100 + 100 + 50");
     CHECK(order && s.nsent == 250, "in order with consecutive odd seqnos; all 250 await answers");
     uint8_t big[8] = {0};
-    CHECK(mt_session_enqueue(&s, big, 3, true, 1, false, &e) == DM_EINVAL, "a body that is not whole words");
+    CHECK(mt_session_enqueue(&s, big, 3, true, 1, false, &e) == DM_EINVAL,
+          "a body that is not whole words");
     mt_session_forget(&s, 7);
     CHECK(s.nsent == 249, "forget removes a sent message");
     buf_release(&wire);
@@ -414,7 +458,8 @@ static void test_limits(void)
 
 int main(void)
 {
-    for (int i = 0; i < 256; i++) key[i] = (uint8_t)(i * 7 + 3);
+    for (int i = 0; i < 256; i++)
+        key[i] = (uint8_t)(i * 7 + 3);
     test_msg_id();
     test_flush_and_receive();
     test_limits();
