@@ -16,6 +16,7 @@
 struct http_server;
 struct bot;
 struct job_runner;
+struct accounts;
 
 struct app {
     struct config cfg;
@@ -24,6 +25,7 @@ struct app {
     struct http_server *http;
     struct bot *bot;               /* botapi/bot.h */
     struct job_runner *jobs;       /* jobs/runner.h */
+    struct accounts *accounts;     /* telegram/accounts.h: MTProto sessions' connections */
     char instance_id[33];          /* random per process: owner name for job leases */
     volatile int stopping;
 };

@@ -44,6 +44,17 @@ void api_jobs_list(struct api_ctx *c);
 void api_jobs_get(struct api_ctx *c);
 void api_jobs_cancel(struct api_ctx *c);
 void api_audit_list(struct api_ctx *c);
+void api_sessions_list(struct api_ctx *c);           /* sessions.c */
+void api_sessions_active(struct api_ctx *c);
+void api_sessions_login_start(struct api_ctx *c);
+void api_sessions_login_get(struct api_ctx *c);
+void api_sessions_login_code(struct api_ctx *c);
+void api_sessions_login_password(struct api_ctx *c);
+void api_sessions_bot(struct api_ctx *c);
+void api_sessions_import(struct api_ctx *c);
+void api_sessions_check(struct api_ctx *c);
+void api_sessions_export(struct api_ctx *c);
+void api_sessions_delete(struct api_ctx *c);
 
 /* Prints the one-time setup link when no admin exists yet (auth.c). */
 dm_err api_setup_announce(struct app *a, struct dm_error *err);

@@ -38,6 +38,17 @@ static const struct route routes[] = {
     {"GET", "/api/jobs/{}", NULL, R_LOGIN, api_jobs_get},
     {"POST", "/api/jobs/{}", "/cancel", R_LOGIN | R_BODY, api_jobs_cancel},
     {"GET", "/api/audit", NULL, R_LOGIN, api_audit_list},
+    {"GET", "/api/sessions", NULL, R_LOGIN, api_sessions_list},
+    {"GET", "/api/sessions/list", NULL, R_LOGIN, api_sessions_active},
+    {"POST", "/api/sessions/login", NULL, R_LOGIN | R_BODY, api_sessions_login_start},
+    {"GET", "/api/sessions/login/{}", NULL, R_LOGIN, api_sessions_login_get},
+    {"POST", "/api/sessions/login/code", NULL, R_LOGIN | R_BODY, api_sessions_login_code},
+    {"POST", "/api/sessions/login/password", NULL, R_LOGIN | R_BODY, api_sessions_login_password},
+    {"POST", "/api/sessions/bot", NULL, R_LOGIN | R_BODY, api_sessions_bot},
+    {"POST", "/api/sessions/import", NULL, R_LOGIN | R_BODY, api_sessions_import},
+    {"POST", "/api/sessions/{}", "/check", R_LOGIN | R_BODY, api_sessions_check},
+    {"GET", "/api/sessions/{}", "/export", R_LOGIN, api_sessions_export},
+    {"POST", "/api/sessions/{}", "/delete", R_LOGIN | R_BODY, api_sessions_delete},
 };
 
 static void security_headers(struct http_response *res)
@@ -136,7 +147,7 @@ static void serve_api(struct api_ctx *c)
         if (!route_match(r, c->req->path, &arg, &arg_len)) continue;
         path_known = true;
         if (strcmp(r->method, c->req->method) != 0) continue;
-        char id[32] = "";
+        char id[STORE_NAME_MAX] = ""; /* ids, and session names of up to 64 bytes */
         if (arg) {
             if (arg_len >= sizeof id) {
                 http_res_error(c->res, 404, "not_found", "No such item.");

@@ -1,0 +1,363 @@
+/* sessions.c: the Session Manager's endpoints (docs/api.md "Sessions"), except loading
+ * requests (sessions_load.c). The work is in telegram/login.h and telegram/accounts.h; this
+ * file reads bodies, maps failures to the documented errors and writes the audit log.
+ * API hashes, codes, passwords, bot tokens and auth keys are never logged or answered. */
+#include "core/common.h"
+#include "api/api.h"
+#include "app.h"
+#include "core/log.h"
+#include "telegram/accounts.h"
+#include "telegram/login.h"
+
+#include <sodium.h>
+
+#define SESSION_STRING_BODY_MAX 4096
+#define SESSION_FILE_BODY_MAX (1024 * 1024) /* base64 text; the body itself is capped at 1 MiB */
+
+/* ---- answers ---- */
+
+static json_t *session_json(const struct store_session *s)
+{
+    json_t *account = json_null();
+    if (s->account_id)
+        account = json_pack("{s:I,s:s,s:s,s:s,s:s,s:b,s:b}", "id", (json_int_t)s->account_id,
+                            "first_name", s->first_name, "last_name", s->last_name, "username",
+                            s->username, "phone", s->account_phone, "is_bot", s->is_bot,
+                            "premium", s->premium);
+    return json_pack("{s:s,s:s,s:i,s:s,s:i,s:o,s:s,s:s,s:o,s:s,s:I}", "name", s->name, "type",
+                     s->is_bot ? "bot" : "user", "api_id", (int)s->api_id, "phone", s->phone,
+                     "dc_id", s->dc_id, "account", account, "status",
+                     session_status_name(s->status), "status_reason", s->status_reason,
+                     "last_check_at", api_time_or_null(s->last_check_at), "last_error",
+                     s->last_error, "created_at", (json_int_t)s->created_at);
+}
+
+/* Answers a failed Session Manager operation as docs/api.md says. Always returns false. */
+static bool tg_failed(struct api_ctx *c, dm_err e, const struct tg_error *te)
+{
+    static const struct {
+        int status;
+        const char *code;
+    } whys[] = {
+        [TG_WHY_LOGIN_NOT_FOUND] = {404, "login_not_found"},
+        [TG_WHY_INVALID_CODE] = {400, "invalid_code"},
+        [TG_WHY_CODE_EXPIRED] = {400, "code_expired"},
+        [TG_WHY_INVALID_PASSWORD] = {400, "invalid_password"},
+        [TG_WHY_FLOOD_WAIT] = {429, "flood_wait"},
+        [TG_WHY_NO_PERMISSION] = {403, "no_permission"},
+        [TG_WHY_SESSION_INVALID] = {400, "session_invalid"},
+    };
+    const char *msg = te->e.msg[0] ? te->e.msg : dm_strerror(e);
+    if (te->why == TG_WHY_FLOOD_WAIT) {
+        char secs[24];
+        snprintf(secs, sizeof secs, "%lld", (long long)te->retry_after);
+        http_res_header(c->res, "Retry-After", secs);
+        http_res_json(c->res, 429,
+                      json_pack("{s:{s:s,s:s,s:I}}", "error", "code", "flood_wait", "message", msg,
+                                "retry_after", (json_int_t)te->retry_after));
+        return false;
+    }
+    if (te->why != TG_WHY_OTHER && (size_t)te->why < DM_ARRAY_LEN(whys)) {
+        http_res_error(c->res, whys[te->why].status, whys[te->why].code, "%s", msg);
+        return false;
+    }
+    switch (e) {
+    case DM_EINVAL:
+    case DM_ETOOBIG:
+    case DM_ECRYPTO:
+        http_res_error(c->res, 400, "bad_request", "%s", msg);
+        break;
+    case DM_ENOTFOUND:
+        http_res_error(c->res, 404, "not_found", "%s", msg);
+        break;
+    case DM_EEXISTS:
+    case DM_ECONFLICT:
+        http_res_error(c->res, 409, "conflict", "%s", msg);
+        break;
+    case DM_ETIMEOUT:
+    case DM_ENETWORK:
+    case DM_EUNAVAILABLE:
+        http_res_error(c->res, 503, "unavailable", "Telegram could not be reached: %s", msg);
+        break;
+    case DM_ETELEGRAM:
+    case DM_EPROTO:
+        http_res_error(c->res, 502, "telegram", "%s", msg);
+        break;
+    default:
+        log_error("api", "%s %s: %s", c->req->method, c->req->path, msg);
+        http_res_error(c->res, 500, "internal", "%s", msg);
+    }
+    return false;
+}
+
+static void audit(struct api_ctx *c, const char *action, const char *name, const char *result,
+                  const char *detail)
+{
+    struct store_audit a;
+    memset(&a, 0, sizeof a);
+    a.at = time(NULL);
+    dm_strlcpy(a.admin, c->session.admin_name, sizeof a.admin);
+    dm_strlcpy(a.action, action, sizeof a.action);
+    dm_strlcpy(a.via, name, sizeof a.via);
+    dm_strlcpy(a.result, result, sizeof a.result);
+    dm_strlcpy(a.detail, detail, sizeof a.detail);
+    struct dm_error err = {0};
+    struct store *st = c->app->store;
+    if (st->ops->audit_add(st, &a, &err))
+        log_warn("api", "could not write the audit log (%s %s): %s", action, name, err.msg);
+}
+
+/* "user 123 (@name)" or "bot 123": what an audit entry says about the account. */
+static void account_detail(const struct store_session *s, char *out, size_t n)
+{
+    snprintf(out, n, "%s %" PRId64 "%s%s%s", s->is_bot ? "bot" : "user", s->account_id,
+             s->username[0] ? " (@" : "", s->username, s->username[0] ? ")" : "");
+}
+
+/* 201/200 {"session":…} for a session just made, after auditing it. */
+static void created(struct api_ctx *c, const char *action, const struct store_session *s,
+                    int status)
+{
+    char detail[STORE_ERROR_MAX];
+    account_detail(s, detail, sizeof detail);
+    audit(c, action, s->name, "ok", detail);
+    json_t *body = json_pack("{s:o}", "session", session_json(s));
+    if (status == 200) json_object_set_new(body, "state", json_string("done"));
+    http_res_json(c->res, status, body);
+}
+
+/* ---- lists ---- */
+
+static void sessions_list(struct api_ctx *c, bool active_only)
+{
+    struct store *st = c->app->store;
+    struct store_session *v = NULL;
+    size_t n = 0;
+    struct dm_error err = {0};
+    dm_err e = st->ops->session_list(st, &v, &n, &err);
+    if (e) {
+        api_store_failed(c, e, &err);
+        return;
+    }
+    json_t *items = json_array();
+    for (size_t i = 0; i < n; i++)
+        if (!active_only || v[i].status == SESSION_ACTIVE)
+            json_array_append_new(items, session_json(&v[i]));
+    free(v);
+    http_res_json(c->res, 200, json_pack("{s:o}", "items", items));
+}
+
+void api_sessions_list(struct api_ctx *c)
+{
+    sessions_list(c, false);
+}
+
+void api_sessions_active(struct api_ctx *c)
+{
+    sessions_list(c, true);
+}
+
+/* ---- logins ---- */
+
+/* The fields every way of making a session needs: name, api_id, api_hash. */
+static bool read_new_session(struct api_ctx *c, const char **name, int64_t *api_id,
+                             const char **api_hash)
+{
+    return api_field_string(c, "name", true, 256, name) &&
+           api_field_int(c, "api_id", true, api_id) &&
+           api_field_string(c, "api_hash", true, 256, api_hash);
+}
+
+static json_t *login_json(const struct store_login *l)
+{
+    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:I}", "login_id", l->id, "state",
+                     l->state == LOGIN_PASSWORD_NEEDED ? "password_needed" : "code_sent", "name",
+                     l->name, "phone", l->phone, "hint", l->hint, "expires_at",
+                     (json_int_t)l->expires_at);
+}
+
+void api_sessions_login_start(struct api_ctx *c)
+{
+    const char *name = NULL, *api_hash = NULL, *phone = NULL;
+    int64_t api_id = 0;
+    if (!read_new_session(c, &name, &api_id, &api_hash) ||
+        !api_field_string(c, "phone", true, 64, &phone))
+        return;
+    struct store_login l;
+    struct tg_error te = {0};
+    dm_err e = login_start(c->app->accounts, name, api_id, api_hash, phone, time(NULL), &l, &te);
+    if (e) {
+        tg_failed(c, e, &te);
+        return;
+    }
+    http_res_json(c->res, 200,
+                  json_pack("{s:s,s:s,s:s,s:I}", "login_id", l.id, "state", "code_sent", "phone",
+                            l.phone, "expires_at", (json_int_t)l.expires_at));
+}
+
+void api_sessions_login_get(struct api_ctx *c)
+{
+    struct store_login l;
+    struct tg_error te = {0};
+    dm_err e = login_get(c->app->accounts, c->path_arg, time(NULL), &l, &te);
+    if (e) {
+        tg_failed(c, e, &te);
+        return;
+    }
+    http_res_json(c->res, 200, login_json(&l));
+}
+
+void api_sessions_login_code(struct api_ctx *c)
+{
+    const char *id = NULL, *code = NULL;
+    if (!api_field_string(c, "login_id", true, 128, &id) ||
+        !api_field_string(c, "code", true, 64, &code))
+        return;
+    bool done = false;
+    struct store_login l;
+    struct store_session s;
+    struct tg_error te = {0};
+    dm_err e = login_code(c->app->accounts, id, code, time(NULL), &done, &l, &s, &te);
+    if (e) {
+        tg_failed(c, e, &te);
+        return;
+    }
+    if (done) {
+        created(c, "session_create", &s, 200);
+        return;
+    }
+    http_res_json(c->res, 200,
+                  json_pack("{s:s,s:s}", "state", "password_needed", "hint", l.hint));
+}
+
+void api_sessions_login_password(struct api_ctx *c)
+{
+    const char *id = NULL, *password = NULL;
+    if (!api_field_string(c, "login_id", true, 128, &id) ||
+        !api_field_string(c, "password", true, 1024, &password))
+        return;
+    struct store_session s;
+    struct tg_error te = {0};
+    dm_err e = login_password(c->app->accounts, id, password, time(NULL), &s, &te);
+    if (e) {
+        tg_failed(c, e, &te);
+        return;
+    }
+    created(c, "session_create", &s, 200);
+}
+
+void api_sessions_bot(struct api_ctx *c)
+{
+    const char *name = NULL, *api_hash = NULL, *token = NULL;
+    int64_t api_id = 0;
+    if (!read_new_session(c, &name, &api_id, &api_hash) ||
+        !api_field_string(c, "bot_token", true, 256, &token))
+        return;
+    struct store_session s;
+    struct tg_error te = {0};
+    dm_err e = login_bot(c->app->accounts, name, api_id, api_hash, token, time(NULL), &s, &te);
+    if (e) {
+        tg_failed(c, e, &te);
+        return;
+    }
+    created(c, "session_create", &s, 201);
+}
+
+/* ---- import, check, export, delete ---- */
+
+void api_sessions_import(struct api_ctx *c)
+{
+    const char *name = NULL, *api_hash = NULL, *phone = NULL, *file = NULL, *string = NULL;
+    int64_t api_id = 0;
+    if (!read_new_session(c, &name, &api_id, &api_hash) ||
+        !api_field_string(c, "phone", false, 64, &phone) ||
+        !api_field_string(c, "file", false, SESSION_FILE_BODY_MAX, &file) ||
+        !api_field_string(c, "string", false, SESSION_STRING_BODY_MAX, &string))
+        return;
+    if (!file == !string) {
+        api_bad_request(c, "Give either 'file' (the .session file in base64) or 'string' (a "
+                           "string session), not both.");
+        return;
+    }
+    unsigned char *bin = NULL;
+    size_t len = 0;
+    if (file) {
+        size_t flen = strlen(file);
+        bin = malloc(flen / 4 * 3 + 3);
+        if (!bin) {
+            http_res_error(c->res, 500, "internal", "Out of memory.");
+            return;
+        }
+        if (sodium_base642bin(bin, flen / 4 * 3 + 3, file, flen, " \t\r\n", &len, NULL,
+                              sodium_base64_VARIANT_ORIGINAL) != 0 ||
+            len == 0) {
+            free(bin);
+            api_bad_request(c, "'file' must be the .session file's bytes in base64.");
+            return;
+        }
+    }
+    struct store_session s;
+    struct tg_error te = {0};
+    dm_err e = login_import(c->app->accounts, name, api_id, api_hash, phone, bin, len, string,
+                            time(NULL), &s, &te);
+    free(bin);
+    if (e) {
+        tg_failed(c, e, &te);
+        return;
+    }
+    created(c, "session_import", &s, 201);
+}
+
+void api_sessions_check(struct api_ctx *c)
+{
+    struct store_session s;
+    struct tg_error te = {0};
+    const char *name = c->path_arg;
+    dm_err e = accounts_check(c->app->accounts, name, time(NULL), &s, &te);
+    if (e) {
+        if (e != DM_ENOTFOUND) audit(c, "session_check", name, "error", te.e.msg);
+        tg_failed(c, e, &te);
+        return;
+    }
+    char detail[STORE_ERROR_MAX];
+    if (s.status == SESSION_ACTIVE)
+        account_detail(&s, detail, sizeof detail);
+    else
+        snprintf(detail, sizeof detail, "invalid: %.200s", s.status_reason);
+    audit(c, "session_check", name, s.status == SESSION_ACTIVE ? "ok" : "invalid", detail);
+    http_res_json(c->res, 200, json_pack("{s:o}", "session", session_json(&s)));
+}
+
+void api_sessions_export(struct api_ctx *c)
+{
+    char *data = NULL;
+    size_t len = 0;
+    struct tg_error te = {0};
+    dm_err e = login_export(c->app->accounts, c->path_arg, &data, &len, &te);
+    if (e) {
+        tg_failed(c, e, &te);
+        return;
+    }
+    char disp[128];
+    snprintf(disp, sizeof disp, "attachment; filename=\"%s.session\"", c->path_arg);
+    http_res_header(c->res, "Content-Disposition", disp);
+    http_res_take(c->res, 200, "application/octet-stream", data, len);
+}
+
+void api_sessions_delete(struct api_ctx *c)
+{
+    json_t *v = json_object_get(c->body, "logout");
+    if (v && !json_is_boolean(v) && !json_is_null(v)) {
+        api_bad_request(c, "'logout' must be true or false.");
+        return;
+    }
+    bool logout = json_is_true(v);
+    struct tg_error te = {0};
+    dm_err e = login_remove(c->app->accounts, c->path_arg, logout, &te);
+    if (e) {
+        tg_failed(c, e, &te);
+        return;
+    }
+    audit(c, "session_delete", c->path_arg, "ok", logout ? "logged out on Telegram first" : "");
+    http_res_json(c->res, 200, NULL);
+}

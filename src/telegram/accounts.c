@@ -1,0 +1,660 @@
+/* accounts.c: the pool of MTProto clients, one per auth key (see accounts.h).
+ *
+ * The pool is a list of entries under one mutex. An entry is `building` while its client is
+ * being made (outside the lock; others wanting the same key wait), and `dropping` once it is
+ * to be closed: nobody new may take it, and whoever marked it frees the client once no one
+ * holds it, then unlinks it. Others wanting that key wait until it is gone, so two clients
+ * for one key never exist at once. A reaper thread drops what has been idle too long. */
+#include "core/common.h"
+#include "telegram/accounts.h"
+
+#include <pthread.h>
+#include <sys/stat.h>
+
+#include "core/log.h"
+#include "mtproto/tl_codec.h"
+#include "telegram/session_file.h"
+
+#define IDLE_DEFAULT_MS 300000
+
+struct account {
+    char key[ACCOUNTS_KEY_MAX];
+    struct mt_client *client; /* NULL while building */
+    int refs;
+    bool building, dropping;
+    int64_t idle_since_ms; /* when refs last fell to 0 */
+    struct account *next;
+};
+
+struct accounts {
+    struct store *st;
+    const struct secret_key *master;
+    struct mt_config base; /* the DC table and RSA keys; dc_id and api_id set per client */
+    char dir[1100];
+    int64_t idle_ms;
+    pthread_mutex_t lock;
+    pthread_cond_t changed; /* an entry was built, released, or unlinked; or stop */
+    struct account *list;
+    bool stop;
+    pthread_t reaper;
+    bool reaper_started;
+};
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- errors ---- */
+
+static const char *const why_msg[] = {
+    [TG_WHY_OTHER] = "",
+    [TG_WHY_LOGIN_NOT_FOUND] = "Session not found. Please start over.",
+    [TG_WHY_INVALID_CODE] = "Invalid verification code",
+    [TG_WHY_CODE_EXPIRED] = "Verification code expired. Please start over.",
+    [TG_WHY_INVALID_PASSWORD] = "Invalid 2FA password",
+    [TG_WHY_FLOOD_WAIT] = "Flood wait: please wait X seconds", /* X filled in */
+    [TG_WHY_NO_PERMISSION] = "You don't have permission to view join requests",
+    [TG_WHY_SESSION_INVALID] = "Session is invalid",
+};
+
+static const dm_err why_code[] = {
+    [TG_WHY_OTHER] = DM_ETELEGRAM,         [TG_WHY_LOGIN_NOT_FOUND] = DM_ENOTFOUND,
+    [TG_WHY_INVALID_CODE] = DM_EINVAL,     [TG_WHY_CODE_EXPIRED] = DM_EINVAL,
+    [TG_WHY_INVALID_PASSWORD] = DM_EINVAL, [TG_WHY_FLOOD_WAIT] = DM_ERATELIMIT,
+    [TG_WHY_NO_PERMISSION] = DM_EFORBIDDEN, [TG_WHY_SESSION_INVALID] = DM_EAUTH,
+};
+
+dm_err tg_error_why(struct tg_error *te, enum tg_why why, int64_t retry_after)
+{
+    dm_err code = why_code[why];
+    if (!te) return code;
+    te->why = why;
+    te->retry_after = why == TG_WHY_FLOOD_WAIT ? retry_after : 0;
+    te->e.code = code;
+    if (why == TG_WHY_FLOOD_WAIT)
+        snprintf(te->e.msg, sizeof te->e.msg, "Flood wait: please wait %lld seconds",
+                 (long long)retry_after);
+    else
+        dm_strlcpy(te->e.msg, why_msg[why], sizeof te->e.msg);
+    return code;
+}
+
+static bool rpc_in(const struct mt_rpc_error *rpc, const char *const *names)
+{
+    for (; *names; names++)
+        if (mt_rpc_error_is(rpc, *names)) return true;
+    return false;
+}
+
+bool tg_rpc_invalid(const struct mt_rpc_error *rpc)
+{
+    static const char *const dead[] = {
+        "AUTH_KEY_UNREGISTERED", "AUTH_KEY_INVALID", "AUTH_KEY_PERM_EMPTY", "AUTH_KEY_DUPLICATED",
+        "SESSION_REVOKED",       "SESSION_EXPIRED",  "USER_DEACTIVATED",    "USER_DEACTIVATED_BAN",
+        NULL};
+    return rpc && rpc_in(rpc, dead);
+}
+
+/* Telegram's errors that mean the admin gave something wrong, with what to do. */
+static const struct {
+    const char *names[3];
+    const char *msg;
+} input_errors[] = {
+    {{"PHONE_NUMBER_INVALID", NULL},
+     "Telegram says the phone number is invalid: give it with the country code, e.g. "
+     "+1234567890"},
+    {{"PHONE_NUMBER_BANNED", NULL}, "Telegram has banned this phone number"},
+    {{"PHONE_NUMBER_UNOCCUPIED", NULL},
+     "No Telegram account has this phone number: sign up in a Telegram app first"},
+    {{"API_ID_INVALID", "API_ID_PUBLISHED_FLOOD", NULL},
+     "Telegram rejected the API ID and API hash: copy them again from my.telegram.org"},
+    {{"ACCESS_TOKEN_INVALID", "ACCESS_TOKEN_EXPIRED", NULL},
+     "Telegram rejected the bot token: copy it again from @BotFather"},
+};
+
+dm_err tg_error_from_call(struct tg_error *te, dm_err e, const struct mt_rpc_error *rpc,
+                          const struct dm_error *err)
+{
+    static const char *const bad_code[] = {"PHONE_CODE_INVALID", "PHONE_CODE_EMPTY", NULL};
+    static const char *const old_code[] = {"PHONE_CODE_EXPIRED", "PHONE_CODE_HASH_INVALID", NULL};
+    static const char *const bad_pw[] = {"PASSWORD_HASH_INVALID", "SRP_PASSWORD_CHANGED", NULL};
+    static const char *const flood[] = {"FLOOD_WAIT", "FLOOD_PREMIUM_WAIT", NULL};
+    static const char *const forbidden[] = {"CHAT_ADMIN_REQUIRED", "CHANNEL_PRIVATE",
+                                            "RIGHT_FORBIDDEN", NULL};
+    if (e == DM_EAUTH) return tg_error_why(te, TG_WHY_SESSION_INVALID, 0);
+    if (e == DM_ETELEGRAM && rpc) {
+        if (rpc_in(rpc, flood)) return tg_error_why(te, TG_WHY_FLOOD_WAIT, DM_MAX(rpc->value, 1));
+        if (rpc_in(rpc, bad_code)) return tg_error_why(te, TG_WHY_INVALID_CODE, 0);
+        if (rpc_in(rpc, old_code)) return tg_error_why(te, TG_WHY_CODE_EXPIRED, 0);
+        if (rpc_in(rpc, bad_pw)) return tg_error_why(te, TG_WHY_INVALID_PASSWORD, 0);
+        if (tg_rpc_invalid(rpc)) return tg_error_why(te, TG_WHY_SESSION_INVALID, 0);
+        if (rpc_in(rpc, forbidden)) return tg_error_why(te, TG_WHY_NO_PERMISSION, 0);
+        if (te) memset(te, 0, sizeof *te);
+        for (size_t i = 0; i < DM_ARRAY_LEN(input_errors); i++)
+            if (rpc_in(rpc, input_errors[i].names))
+                return te ? dm_fail(&te->e, DM_EINVAL, "%s", input_errors[i].msg) : DM_EINVAL;
+        return te ? dm_fail(&te->e, DM_ETELEGRAM, "Telegram answered %s", rpc->message)
+                  : DM_ETELEGRAM;
+    }
+    if (!te) return e;
+    memset(te, 0, sizeof *te);
+    return dm_fail(&te->e, e, "%s", err && err->msg[0] ? err->msg : dm_strerror(e));
+}
+
+/* ---- configuration ---- */
+
+/* Reads "ID=HOST:PORT,..." (HOST may be [IPv6]) into the DC table of mc, replacing it. */
+static dm_err parse_dcs(const char *spec, struct mt_config *mc, struct dm_error *err)
+{
+    mc->ndcs = 0;
+    const char *p = spec;
+    while (*p) {
+        size_t n = strcspn(p, ",");
+        char item[300];
+        if (n == 0 || n >= sizeof item)
+            return dm_fail(err, DM_EINVAL,
+                           "--mtproto-dcs: '%.40s' is not ID=HOST:PORT (e.g. 2=127.0.0.1:4430)", p);
+        memcpy(item, p, n);
+        item[n] = 0;
+        char *eq = strchr(item, '='), *colon = strrchr(item, ':'), *end = NULL;
+        long id = eq ? strtol(item, &end, 10) : 0;
+        if (!eq || end != eq || !colon || colon < eq)
+            return dm_fail(err, DM_EINVAL,
+                           "--mtproto-dcs: '%s' is not ID=HOST:PORT (e.g. 2=127.0.0.1:4430)", item);
+        *colon = 0;
+        char *host = eq + 1;
+        size_t hl = strlen(host);
+        if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') {
+            host[hl - 1] = 0;
+            host++;
+        }
+        long port = strtol(colon + 1, &end, 10);
+        if (*end || colon[1] == 0 || port < 1 || port > 65535 || id < 1 || id > 1000)
+            return dm_fail(err, DM_EINVAL, "--mtproto-dcs: '%.*s' has a bad DC id or port", (int)n,
+                           p);
+        struct dm_error e2 = {0};
+        if (mt_config_set_dc(mc, (int)id, host, (int)port, &e2))
+            return dm_fail(err, DM_EINVAL, "--mtproto-dcs: %s", e2.msg);
+        p += n;
+        if (*p == ',') p++;
+    }
+    if (mc->ndcs == 0) return dm_fail(err, DM_EINVAL, "--mtproto-dcs lists no data centre");
+    return DM_OK;
+}
+
+static bool dc_known(const struct mt_config *mc, int id)
+{
+    for (size_t i = 0; i < mc->ndcs; i++)
+        if (mc->dcs[i].id == id) return true;
+    return false;
+}
+
+dm_err accounts_mt_config(const struct accounts *a, int dc_id, int32_t api_id, bool need_rsa,
+                          struct mt_config *out, struct dm_error *err)
+{
+    *out = a->base;
+    if (dc_id == 0) dc_id = dc_known(&a->base, 2) ? 2 : a->base.dcs[0].id;
+    if (!dc_known(&a->base, dc_id))
+        return dm_fail(err, DM_EINVAL,
+                       "Telegram data centre %d is not configured: add it to --mtproto-dcs", dc_id);
+    if (need_rsa && !a->base.rsa_pem_path[0])
+        return dm_fail(err, DM_EINVAL,
+                       "doorman has no RSA keys for Telegram's data centres yet, so it cannot log "
+                       "in: start it with --mtproto-rsa FILE (the data centres' public keys, PEM) "
+                       "and --mtproto-dcs");
+    out->dc_id = dc_id;
+    out->api_id = api_id;
+    return DM_OK;
+}
+
+/* ---- the pool ---- */
+
+static struct account *find(struct accounts *a, const char *key)
+{
+    for (struct account *e = a->list; e; e = e->next)
+        if (strcmp(e->key, key) == 0) return e;
+    return NULL;
+}
+
+static void unlink_entry(struct accounts *a, struct account *e)
+{
+    for (struct account **pp = &a->list; *pp; pp = &(*pp)->next) {
+        if (*pp == e) {
+            *pp = e->next;
+            break;
+        }
+    }
+    free(e);
+    pthread_cond_broadcast(&a->changed);
+}
+
+/* Frees e's client once nobody holds it, then unlinks it. Called with the lock held, by
+ * whoever set e->dropping; returns with it held. */
+static void finish_drop(struct accounts *a, struct account *e)
+{
+    while (e->refs > 0)
+        pthread_cond_wait(&a->changed, &a->lock);
+    struct mt_client *c = e->client;
+    pthread_mutex_unlock(&a->lock);
+    mt_client_free(c); /* joins its I/O thread: not under the lock */
+    pthread_mutex_lock(&a->lock);
+    log_debug("accounts", "closed the connection of %s", e->key);
+    unlink_entry(a, e);
+}
+
+typedef dm_err (*build_fn)(struct accounts *a, const char *key, void *ctx, struct mt_client **out,
+                           struct dm_error *err);
+
+static dm_err acquire(struct accounts *a, const char *key, build_fn build, void *ctx,
+                      struct account **out, struct dm_error *err)
+{
+    if (strlen(key) >= ACCOUNTS_KEY_MAX) return dm_fail(err, DM_EINVAL, "pool key too long");
+    pthread_mutex_lock(&a->lock);
+    struct account *e;
+    while ((e = find(a, key)) && (e->dropping || e->building))
+        pthread_cond_wait(&a->changed, &a->lock);
+    if (e) {
+        e->refs++;
+        pthread_mutex_unlock(&a->lock);
+        *out = e;
+        return DM_OK;
+    }
+    e = calloc(1, sizeof *e);
+    if (!e) {
+        pthread_mutex_unlock(&a->lock);
+        return dm_fail(err, DM_ENOMEM, "out of memory");
+    }
+    dm_strlcpy(e->key, key, sizeof e->key);
+    e->building = true;
+    e->refs = 1;
+    e->next = a->list;
+    a->list = e;
+    pthread_mutex_unlock(&a->lock);
+
+    struct mt_client *c = NULL;
+    dm_err rc = build(a, key, ctx, &c, err);
+
+    pthread_mutex_lock(&a->lock);
+    if (rc) {
+        unlink_entry(a, e);
+        e = NULL;
+    } else {
+        e->client = c;
+        e->building = false;
+        pthread_cond_broadcast(&a->changed);
+    }
+    pthread_mutex_unlock(&a->lock);
+    *out = e;
+    return rc;
+}
+
+struct key_ctx {
+    const struct mt_config *mc;
+    const struct mt_auth *auth;
+};
+
+static dm_err build_key(struct accounts *a, const char *key, void *ctx, struct mt_client **out,
+                        struct dm_error *err)
+{
+    (void)a;
+    (void)key;
+    struct key_ctx *k = ctx;
+    return mt_client_new(k->mc, k->auth, out, err);
+}
+
+static dm_err build_session(struct accounts *a, const char *name, void *ctx,
+                            struct mt_client **out, struct dm_error *err)
+{
+    (void)ctx;
+    struct store_session row;
+    dm_err e = a->st->ops->session_get(a->st, name, &row, err);
+    if (e == DM_ENOTFOUND) return dm_fail(err, e, "There is no session named '%s'.", name);
+    if (e) return e;
+    char path[1200];
+    if ((e = accounts_path(a, name, path, sizeof path, err))) return e;
+    struct tg_session s;
+    memset(&s, 0, sizeof s);
+    struct dm_error ferr = {0};
+    e = tg_session_read_file(path, &s, &ferr);
+    struct mt_config mc;
+    struct mt_auth auth = {0};
+    if (e) {
+        dm_fail(err, e == DM_ENOTFOUND ? DM_EIO : e,
+                "The file of session '%s' cannot be read (%s): delete the session and import or "
+                "create it again.",
+                name, ferr.msg);
+        e = err ? err->code : e;
+    } else if (!(e = accounts_mt_config(a, s.dc_id, row.api_id, false, &mc, err))) {
+        mc.test_mode = s.test_mode;
+        auth.dc_id = s.dc_id;
+        memcpy(auth.key, s.auth_key, sizeof auth.key);
+        e = mt_client_new(&mc, &auth, out, err);
+    }
+    tg_session_wipe(&s);
+    secret_wipe(&auth, sizeof auth);
+    return e;
+}
+
+dm_err accounts_acquire(struct accounts *a, const char *name, struct account **out,
+                        struct dm_error *err)
+{
+    if (!tg_session_name_valid(name))
+        return dm_fail(err, DM_ENOTFOUND, "There is no session named '%.64s'.", name);
+    return acquire(a, name, build_session, NULL, out, err);
+}
+
+dm_err accounts_acquire_key(struct accounts *a, const char *key, const struct mt_config *mc,
+                            const struct mt_auth *auth, struct account **out,
+                            struct dm_error *err)
+{
+    struct key_ctx k = {mc, auth};
+    return acquire(a, key, build_key, &k, out, err);
+}
+
+struct mt_client *account_client(struct account *h)
+{
+    return h->client;
+}
+
+void accounts_release(struct accounts *a, struct account *h)
+{
+    if (!h) return;
+    pthread_mutex_lock(&a->lock);
+    if (--h->refs == 0) {
+        h->idle_since_ms = mono_ms();
+        pthread_cond_broadcast(&a->changed);
+    }
+    pthread_mutex_unlock(&a->lock);
+}
+
+void accounts_drop(struct accounts *a, const char *key)
+{
+    pthread_mutex_lock(&a->lock);
+    struct account *e = find(a, key);
+    while (e && e->building) { /* let the builder finish: it holds a reference after that */
+        pthread_cond_wait(&a->changed, &a->lock);
+        e = find(a, key);
+    }
+    if (e && !e->dropping) {
+        e->dropping = true;
+        finish_drop(a, e);
+    } else {
+        while ((e = find(a, key)) && e->dropping) /* someone else is closing it */
+            pthread_cond_wait(&a->changed, &a->lock);
+    }
+    pthread_mutex_unlock(&a->lock);
+}
+
+dm_err accounts_rename(struct accounts *a, const char *from, const char *to, struct dm_error *err)
+{
+    if (strlen(to) >= ACCOUNTS_KEY_MAX) return dm_fail(err, DM_EINVAL, "pool key too long");
+    pthread_mutex_lock(&a->lock);
+    struct account *e = find(a, from), *other = find(a, to);
+    dm_err rc = DM_OK;
+    if (!e || e->dropping || e->building)
+        rc = dm_fail(err, DM_ENOTFOUND, "no connection to hand over");
+    else if (other)
+        rc = dm_fail(err, DM_EEXISTS, "session '%s' already has a connection", to);
+    else
+        dm_strlcpy(e->key, to, sizeof e->key);
+    pthread_mutex_unlock(&a->lock);
+    return rc;
+}
+
+size_t accounts_open_count(struct accounts *a)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&a->lock);
+    for (struct account *e = a->list; e; e = e->next)
+        n += e->client != NULL;
+    pthread_mutex_unlock(&a->lock);
+    return n;
+}
+
+/* ---- the reaper ---- */
+
+static void *reaper_run(void *arg)
+{
+    struct accounts *a = arg;
+    int64_t tick = DM_MIN(DM_MAX(a->idle_ms / 4, 50), 30000);
+    pthread_mutex_lock(&a->lock);
+    while (!a->stop) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        int64_t ns = ts.tv_nsec + (tick % 1000) * 1000000;
+        ts.tv_sec += tick / 1000 + ns / 1000000000;
+        ts.tv_nsec = ns % 1000000000;
+        pthread_cond_timedwait(&a->changed, &a->lock, &ts);
+        if (a->stop) break;
+        for (bool again = true; again && !a->stop;) {
+            again = false;
+            int64_t now = mono_ms();
+            for (struct account *e = a->list; e; e = e->next) {
+                if (e->refs == 0 && !e->building && !e->dropping &&
+                    now - e->idle_since_ms >= a->idle_ms) {
+                    e->dropping = true;
+                    finish_drop(a, e); /* unlinks e: start over from the head */
+                    again = true;
+                    break;
+                }
+            }
+        }
+    }
+    pthread_mutex_unlock(&a->lock);
+    return NULL;
+}
+
+/* ---- start and stop ---- */
+
+static dm_err make_dir(const char *dir, struct dm_error *err)
+{
+    struct stat sb;
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+        return dm_fail(err, DM_EIO, "cannot create %s: %s", dir, strerror(errno));
+    if (lstat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return dm_fail(err, DM_EIO, "%s must be a directory (not a link or a file)", dir);
+    if ((sb.st_mode & 0777) != 0700 && chmod(dir, 0700) != 0)
+        return dm_fail(err, DM_EIO, "cannot make %s private (mode 0700): %s", dir, strerror(errno));
+    return DM_OK;
+}
+
+dm_err accounts_start(const struct config *cfg, struct store *st, const struct secret_key *master,
+                      struct accounts **out, struct dm_error *err)
+{
+    *out = NULL;
+    struct accounts *a = calloc(1, sizeof *a);
+    if (!a) return dm_fail(err, DM_ENOMEM, "out of memory");
+    a->st = st;
+    a->master = master;
+    mt_config_init(&a->base);
+    dm_err e = DM_OK;
+    if (cfg->mtproto_dcs[0]) e = parse_dcs(cfg->mtproto_dcs, &a->base, err);
+    dm_strlcpy(a->base.rsa_pem_path, cfg->mtproto_rsa_pem, sizeof a->base.rsa_pem_path);
+    if (!e && snprintf(a->dir, sizeof a->dir, "%s/sessions", cfg->data_dir) >= (int)sizeof a->dir)
+        e = dm_fail(err, DM_EINVAL, "the data directory path is too long");
+    if (!e) e = make_dir(a->dir, err);
+    a->idle_ms = IDLE_DEFAULT_MS;
+    const char *idle = getenv("DOORMAN_SESSION_IDLE_MS");
+    if (idle && *idle) {
+        char *end = NULL;
+        long long v = strtoll(idle, &end, 10);
+        if (*end || v < 10 || v > 86400000)
+            e = e ? e
+                  : dm_fail(err, DM_EINVAL,
+                            "DOORMAN_SESSION_IDLE_MS must be milliseconds from 10 to 86400000");
+        a->idle_ms = v;
+    }
+    if (e) {
+        free(a);
+        return e;
+    }
+    pthread_mutex_init(&a->lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&a->changed, &ca);
+    pthread_condattr_destroy(&ca);
+    if (pthread_create(&a->reaper, NULL, reaper_run, a) != 0) {
+        accounts_stop(a);
+        return dm_fail(err, DM_ENOMEM, "cannot start the session pool's thread");
+    }
+    a->reaper_started = true;
+    *out = a;
+    return DM_OK;
+}
+
+void accounts_stop(struct accounts *a)
+{
+    if (!a) return;
+    pthread_mutex_lock(&a->lock);
+    a->stop = true;
+    pthread_cond_broadcast(&a->changed);
+    pthread_mutex_unlock(&a->lock);
+    if (a->reaper_started) pthread_join(a->reaper, NULL);
+    while (a->list) {
+        struct account *e = a->list;
+        a->list = e->next;
+        mt_client_free(e->client);
+        free(e);
+    }
+    pthread_mutex_destroy(&a->lock);
+    pthread_cond_destroy(&a->changed);
+    free(a);
+}
+
+const char *accounts_dir(const struct accounts *a)
+{
+    return a->dir;
+}
+
+dm_err accounts_path(const struct accounts *a, const char *name, char *out, size_t n,
+                     struct dm_error *err)
+{
+    return tg_session_path(a->dir, name, out, n, err);
+}
+
+struct store *accounts_store(const struct accounts *a)
+{
+    return a->st;
+}
+
+const struct secret_key *accounts_master(const struct accounts *a)
+{
+    return a->master;
+}
+
+/* ---- calls ---- */
+
+static dm_err pool_call(struct accounts *a, const char *name, const json_t *method, int timeout_ms,
+                        json_t **result, struct mt_rpc_error *rpc, struct dm_error *err)
+{
+    struct account *h = NULL;
+    dm_err e = accounts_acquire(a, name, &h, err);
+    if (e) return e;
+    e = mt_call(h->client, method, timeout_ms, result, rpc, err);
+    accounts_release(a, h);
+    return e;
+}
+
+/* Records in the row that the key is dead (reason: Telegram's error, or the key unknown). */
+static void mark_invalid(struct accounts *a, const char *name, dm_err e,
+                         const struct mt_rpc_error *rpc, int64_t now)
+{
+    struct store_session row;
+    struct dm_error err = {0};
+    if (a->st->ops->session_get(a->st, name, &row, &err)) return;
+    row.status = SESSION_INVALID;
+    dm_strlcpy(row.status_reason, e == DM_EAUTH ? "AUTH_KEY_UNKNOWN" : rpc->message,
+               sizeof row.status_reason);
+    dm_strlcpy(row.last_error, why_msg[TG_WHY_SESSION_INVALID], sizeof row.last_error);
+    if (now) row.last_check_at = now;
+    if (a->st->ops->session_update(a->st, &row, &err))
+        log_warn("accounts", "session %s: could not record that it is invalid: %s", name, err.msg);
+    else
+        log_info("accounts", "session %s is invalid (%s)", name, row.status_reason);
+}
+
+static bool call_says_invalid(dm_err e, const struct mt_rpc_error *rpc)
+{
+    return e == DM_EAUTH || (e == DM_ETELEGRAM && tg_rpc_invalid(rpc));
+}
+
+dm_err accounts_call(struct accounts *a, const char *name, const json_t *method, int timeout_ms,
+                     json_t **result, struct mt_rpc_error *rpc, struct dm_error *err)
+{
+    struct mt_rpc_error local;
+    if (!rpc) rpc = &local;
+    memset(rpc, 0, sizeof *rpc);
+    dm_err e = pool_call(a, name, method, timeout_ms, result, rpc, err);
+    if (call_says_invalid(e, rpc)) mark_invalid(a, name, e, rpc, 0);
+    return e;
+}
+
+static const char *jstr(const json_t *o, const char *k)
+{
+    const char *s = json_string_value(json_object_get(o, k));
+    return s ? s : "";
+}
+
+dm_err accounts_check(struct accounts *a, const char *name, int64_t now, struct store_session *out,
+                      struct tg_error *te)
+{
+    struct dm_error err = {0};
+    struct mt_rpc_error rpc = {0};
+    json_t *m = json_pack("{s:s,s:[{s:s}]}", "_", "users.getUsers", "id", "_", "inputUserSelf");
+    json_t *res = NULL;
+    dm_err e = m ? pool_call(a, name, m, ACCOUNTS_CALL_TIMEOUT_MS, &res, &rpc, &err)
+                 : dm_fail(&err, DM_ENOMEM, "out of memory");
+    json_decref(m);
+    if (e == DM_ENOTFOUND) { /* no row: nothing to record */
+        json_decref(res);
+        return tg_error_from_call(te, e, NULL, &err);
+    }
+    const json_t *user = json_array_get(res, 0);
+    if (!e && !tl_is(user, "user"))
+        e = dm_fail(&err, DM_EPROTO, "Telegram did not return the session's account");
+
+    struct store_session row;
+    struct dm_error serr = {0};
+    dm_err se = a->st->ops->session_get(a->st, name, &row, &serr);
+    if (!se) {
+        row.last_check_at = now;
+        if (!e) {
+            row.status = SESSION_ACTIVE;
+            row.status_reason[0] = 0;
+            row.last_error[0] = 0;
+            json_int_t id = json_integer_value(json_object_get(user, "id"));
+            row.account_id = id;
+            dm_strlcpy(row.first_name, jstr(user, "first_name"), sizeof row.first_name);
+            dm_strlcpy(row.last_name, jstr(user, "last_name"), sizeof row.last_name);
+            dm_strlcpy(row.username, jstr(user, "username"), sizeof row.username);
+            dm_strlcpy(row.account_phone, jstr(user, "phone"), sizeof row.account_phone);
+            row.is_bot = json_is_true(json_object_get(user, "bot"));
+            row.premium = json_is_true(json_object_get(user, "premium"));
+        } else if (call_says_invalid(e, &rpc)) {
+            row.status = SESSION_INVALID;
+            dm_strlcpy(row.status_reason, e == DM_EAUTH ? "AUTH_KEY_UNKNOWN" : rpc.message,
+                       sizeof row.status_reason);
+            dm_strlcpy(row.last_error, why_msg[TG_WHY_SESSION_INVALID], sizeof row.last_error);
+        } else {
+            struct tg_error t = {0};
+            tg_error_from_call(&t, e, &rpc, &err);
+            dm_strlcpy(row.last_error, t.e.msg, sizeof row.last_error);
+        }
+        se = a->st->ops->session_update(a->st, &row, &serr);
+        if (!se && out) *out = row;
+    }
+    json_decref(res);
+    if (se) {
+        if (te) {
+            memset(te, 0, sizeof *te);
+            te->e = serr;
+        }
+        return se;
+    }
+    if (!e || call_says_invalid(e, &rpc)) return DM_OK; /* the row tells */
+    return tg_error_from_call(te, e, &rpc, &err);
+}

@@ -1,0 +1,127 @@
+/* accounts.h: the pool of live MTProto clients for doorman's Telegram sessions.
+ *
+ * Exactly one mt_client exists per auth key at any time (Telegram kills a key used from two
+ * connections at once: AUTH_KEY_DUPLICATED). The pool maps a key name to that client:
+ * - a session's name ([A-Za-z0-9_-]{1,64}): the client is built on first use from the
+ *   session file <data>/sessions/<name>.session (session_file.h), the session's row (api_id)
+ *   and the DC table and RSA keys of the configuration;
+ * - a login's or an import's own name ("login:<id>", "new:<id>"; ':' is never in a session
+ *   name): the client of a key that has no session yet (login.h). When the session is
+ *   created, accounts_rename() hands that same client to the session's name.
+ * Every user acquires the client (a counted reference), makes its calls, and releases it.
+ * A client nobody holds is closed when it has been idle for DOORMAN_SESSION_IDLE_MS
+ * milliseconds (default 300000), and at once by accounts_drop().
+ *
+ * Hold an acquisition for a call or a short sequence of calls (accounts_call() does one);
+ * accounts_drop() waits for the holders to let go.
+ *
+ * Threading: every function may be called from any thread. */
+#ifndef DM_TELEGRAM_ACCOUNTS_H
+#define DM_TELEGRAM_ACCOUNTS_H
+
+#include "core/common.h"
+#include "core/config.h"
+#include "core/secret.h"
+#include "mtproto/client.h"
+#include "store/store.h"
+
+#include <jansson.h>
+
+#define ACCOUNTS_KEY_MAX 80 /* a pool key: a session name, or "login:" + a login id */
+#define ACCOUNTS_CALL_TIMEOUT_MS 20000
+
+struct accounts;
+struct account; /* one acquisition of a pooled client */
+
+/* What a failed Telegram operation means to the admin: the situations of docs/api.md's
+ * Sessions error table, each with the Session Manager guide's message. */
+enum tg_why {
+    TG_WHY_OTHER = 0,        /* nothing special: the dm_err and message say it */
+    TG_WHY_LOGIN_NOT_FOUND,  /* "Session not found. Please start over." */
+    TG_WHY_INVALID_CODE,     /* "Invalid verification code" */
+    TG_WHY_CODE_EXPIRED,     /* "Verification code expired. Please start over." */
+    TG_WHY_INVALID_PASSWORD, /* "Invalid 2FA password" */
+    TG_WHY_FLOOD_WAIT,       /* "Flood wait: please wait X seconds" */
+    TG_WHY_NO_PERMISSION,    /* "You don't have permission to view join requests" */
+    TG_WHY_SESSION_INVALID,  /* "Session is invalid" */
+};
+
+struct tg_error {
+    enum tg_why why;
+    int64_t retry_after; /* seconds to wait, for TG_WHY_FLOOD_WAIT */
+    struct dm_error e;   /* the code and the sentence for people; never a secret */
+};
+
+/* The key is dead: AUTH_KEY_UNREGISTERED, AUTH_KEY_INVALID, AUTH_KEY_PERM_EMPTY,
+ * AUTH_KEY_DUPLICATED, SESSION_REVOKED, SESSION_EXPIRED, USER_DEACTIVATED(_BAN). */
+bool tg_rpc_invalid(const struct mt_rpc_error *rpc);
+/* Fills *te (if not NULL) from a failed call: e is mt_call's result, rpc its rpc_error (used
+ * when e is DM_ETELEGRAM) and err its message. Telegram's errors that the guide names get its
+ * message and the matching why; other rpc errors a sentence naming them. DM_EAUTH (the server
+ * does not know the key) is TG_WHY_SESSION_INVALID. Returns the dm_err *te holds. */
+dm_err tg_error_from_call(struct tg_error *te, dm_err e, const struct mt_rpc_error *rpc,
+                          const struct dm_error *err);
+/* Fills *te with why, its guide message and the matching dm_err; returns that dm_err. */
+dm_err tg_error_why(struct tg_error *te, enum tg_why why, int64_t retry_after);
+
+/* Starts the pool: reads the DC table (cfg->mtproto_dcs, "ID=HOST:PORT,..."; empty keeps
+ * Telegram's production DCs) and makes <data>/sessions (0700). DM_EINVAL for a bad DC table.
+ * st and master are borrowed and must outlive the pool. */
+dm_err accounts_start(const struct config *cfg, struct store *st, const struct secret_key *master,
+                      struct accounts **out, struct dm_error *err);
+/* Closes every client. No acquisition may be held or start. NULL is allowed. */
+void accounts_stop(struct accounts *a);
+
+/* The session directory ("<data>/sessions") and a session's file path. */
+const char *accounts_dir(const struct accounts *a);
+dm_err accounts_path(const struct accounts *a, const char *name, char *out, size_t n,
+                     struct dm_error *err);
+/* Borrowed: the store and the master key the pool was started with. */
+struct store *accounts_store(const struct accounts *a);
+const struct secret_key *accounts_master(const struct accounts *a);
+
+/* The client configuration for DC dc_id (0: the DC a new login starts on, DC 2 when the table
+ * has it) with api_id. DM_EINVAL when the DC is not in the table, or when `need_rsa` (a new
+ * key is to be made) and no RSA key file is configured. */
+dm_err accounts_mt_config(const struct accounts *a, int dc_id, int32_t api_id, bool need_rsa,
+                          struct mt_config *out, struct dm_error *err);
+
+/* Acquires the client of session `name`, building it when there is none. DM_ENOTFOUND when
+ * the session has no row, DM_EIO/DM_EINVAL when its file is missing or unreadable. */
+dm_err accounts_acquire(struct accounts *a, const char *name, struct account **out,
+                        struct dm_error *err);
+/* Acquires the client pooled under `key` (not a session name), building it from mc and auth
+ * (NULL: the client makes a new key) when there is none. */
+dm_err accounts_acquire_key(struct accounts *a, const char *key, const struct mt_config *mc,
+                            const struct mt_auth *auth, struct account **out,
+                            struct dm_error *err);
+struct mt_client *account_client(struct account *h);
+/* Lets go of an acquisition; h is invalid afterwards. NULL is allowed. */
+void accounts_release(struct accounts *a, struct account *h);
+
+/* Closes the client pooled under key (a session name or another key) once its holders let go,
+ * and waits for that. Nothing pooled under key: nothing happens. */
+void accounts_drop(struct accounts *a, const char *key);
+/* Moves the client pooled under `from` to `to` (a session being created from a login's key).
+ * DM_EEXISTS when `to` has a client; DM_ENOTFOUND when `from` has none. */
+dm_err accounts_rename(struct accounts *a, const char *from, const char *to, struct dm_error *err);
+
+/* How many clients are open now (for logs and tests). */
+size_t accounts_open_count(struct accounts *a);
+
+/* One call through session `name`'s client: acquire, mt_call, release. Errors as mt_call's.
+ * An answer saying the key is dead (tg_rpc_invalid()) also marks the session invalid in the
+ * store, with the error's name as the reason. */
+dm_err accounts_call(struct accounts *a, const char *name, const json_t *method, int timeout_ms,
+                     json_t **result, struct mt_rpc_error *rpc, struct dm_error *err);
+
+/* Check Status: users.getUsers([inputUserSelf]) through the session, then records what it
+ * tells in the row: the account (id, names, username, phone, bot, premium) and status active,
+ * or status invalid with the reason when the key is dead, and in every case last_check_at and
+ * last_error. *out (may be NULL) gets the row as saved. Returns DM_OK whenever the row was
+ * updated with the result (an invalid session too); the call's error otherwise (a flood wait,
+ * no answer), after recording it as last_error. */
+dm_err accounts_check(struct accounts *a, const char *name, int64_t now, struct store_session *out,
+                      struct tg_error *te);
+
+#endif

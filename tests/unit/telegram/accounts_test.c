@@ -1,0 +1,217 @@
+/* accounts_test: the pure parts of the Session Manager (Telegram errors to the guide's
+ * messages, session names, the DC table) and the pool's bookkeeping: one client per key,
+ * hand-over by rename, drop waiting for holders, idle clients closed. The pool's clients point
+ * at a closed loopback port: mt_client_new does not wait for a connection, and nothing here
+ * needs an answer (the flows against tgsim are in tests/integration/sessions_*.test.mjs). */
+#include "core/common.h"
+
+#include <pthread.h>
+
+#include "../check.h"
+#include "core/secret.h"
+#include "telegram/accounts.h"
+#include "telegram/login.h"
+
+static void rpc(struct mt_rpc_error *r, const char *message)
+{
+    mt_rpc_error_parse(r, 400, message);
+}
+
+static void test_errors(void)
+{
+    static const struct {
+        const char *rpc;
+        enum tg_why why;
+        dm_err code;
+        const char *msg;
+    } cases[] = {
+        {"FLOOD_WAIT_31", TG_WHY_FLOOD_WAIT, DM_ERATELIMIT, "Flood wait: please wait 31 seconds"},
+        {"FLOOD_PREMIUM_WAIT_5", TG_WHY_FLOOD_WAIT, DM_ERATELIMIT,
+         "Flood wait: please wait 5 seconds"},
+        {"PHONE_CODE_INVALID", TG_WHY_INVALID_CODE, DM_EINVAL, "Invalid verification code"},
+        {"PHONE_CODE_EMPTY", TG_WHY_INVALID_CODE, DM_EINVAL, "Invalid verification code"},
+        {"PHONE_CODE_EXPIRED", TG_WHY_CODE_EXPIRED, DM_EINVAL,
+         "Verification code expired. Please start over."},
+        {"PASSWORD_HASH_INVALID", TG_WHY_INVALID_PASSWORD, DM_EINVAL, "Invalid 2FA password"},
+        {"AUTH_KEY_UNREGISTERED", TG_WHY_SESSION_INVALID, DM_EAUTH, "Session is invalid"},
+        {"SESSION_REVOKED", TG_WHY_SESSION_INVALID, DM_EAUTH, "Session is invalid"},
+        {"USER_DEACTIVATED_BAN", TG_WHY_SESSION_INVALID, DM_EAUTH, "Session is invalid"},
+        {"CHAT_ADMIN_REQUIRED", TG_WHY_NO_PERMISSION, DM_EFORBIDDEN,
+         "You don't have permission to view join requests"},
+        {"PHONE_NUMBER_INVALID", TG_WHY_OTHER, DM_EINVAL, NULL},
+        {"API_ID_INVALID", TG_WHY_OTHER, DM_EINVAL, NULL},
+        {"SOMETHING_NEW", TG_WHY_OTHER, DM_ETELEGRAM, "Telegram answered SOMETHING_NEW"},
+    };
+    for (size_t i = 0; i < DM_ARRAY_LEN(cases); i++) {
+        struct mt_rpc_error r;
+        struct tg_error te;
+        rpc(&r, cases[i].rpc);
+        dm_err e = tg_error_from_call(&te, DM_ETELEGRAM, &r, NULL);
+        CHECK(e == cases[i].code && te.e.code == e && te.why == cases[i].why);
+        CHECK(!cases[i].msg || strcmp(te.e.msg, cases[i].msg) == 0);
+        CHECK(te.e.msg[0] != 0);
+        if (e != cases[i].code || (cases[i].msg && strcmp(te.e.msg, cases[i].msg) != 0))
+            fprintf(stderr, "  %s -> %s \"%s\"\n", cases[i].rpc, dm_errname(e), te.e.msg);
+    }
+    struct mt_rpc_error r;
+    struct tg_error te;
+    rpc(&r, "FLOOD_WAIT_31");
+    tg_error_from_call(&te, DM_ETELEGRAM, &r, NULL);
+    CHECK(te.retry_after == 31);
+    CHECK(tg_error_from_call(&te, DM_EAUTH, NULL, NULL) == DM_EAUTH &&
+          te.why == TG_WHY_SESSION_INVALID);
+    struct dm_error err;
+    dm_fail(&err, DM_ETIMEOUT, "no answer from DC 2 in 20 s");
+    CHECK(tg_error_from_call(&te, DM_ETIMEOUT, NULL, &err) == DM_ETIMEOUT &&
+          te.why == TG_WHY_OTHER && strcmp(te.e.msg, err.msg) == 0);
+    CHECK(tg_error_why(&te, TG_WHY_LOGIN_NOT_FOUND, 0) == DM_ENOTFOUND &&
+          strcmp(te.e.msg, "Session not found. Please start over.") == 0);
+    rpc(&r, "AUTH_KEY_DUPLICATED");
+    CHECK(tg_rpc_invalid(&r));
+    rpc(&r, "FLOOD_WAIT_3");
+    CHECK(!tg_rpc_invalid(&r));
+    printf("ok errors: Telegram's errors become the guide's messages\n");
+}
+
+static void test_names(void)
+{
+    struct dm_error err;
+    CHECK(login_check_name("my_session-1", &err) == DM_OK);
+    char longest[65];
+    memset(longest, 'a', 64);
+    longest[64] = 0;
+    CHECK(login_check_name(longest, &err) == DM_OK);
+    static const char *const bad[] = {"", "login", "list", "bot", "import", "../../etc/x",
+                                      "a b", "a.b", "é", "x/y"};
+    for (size_t i = 0; i < DM_ARRAY_LEN(bad); i++)
+        CHECK(login_check_name(bad[i], &err) == DM_EINVAL && err.msg[0]);
+    char toolong[66];
+    memset(toolong, 'a', 65);
+    toolong[65] = 0;
+    CHECK(login_check_name(toolong, &err) == DM_EINVAL);
+    printf("ok names: [A-Za-z0-9_-]{1,64}, reserved words refused\n");
+}
+
+struct drop_arg {
+    struct accounts *a;
+    volatile int done;
+};
+
+static void *drop_run(void *p)
+{
+    struct drop_arg *d = p;
+    accounts_drop(d->a, "sess_a");
+    d->done = 1;
+    return NULL;
+}
+
+static bool wait_for(bool (*cond)(void *), void *arg, int ms)
+{
+    for (int i = 0; i < ms / 5; i++) {
+        if (cond(arg)) return true;
+        usleep(5000);
+    }
+    return cond(arg);
+}
+
+static bool none_open(void *a)
+{
+    return accounts_open_count(a) == 0;
+}
+
+static bool drop_done(void *d)
+{
+    return ((struct drop_arg *)d)->done;
+}
+
+static void test_pool(const char *dir)
+{
+    struct config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    dm_strlcpy(cfg.data_dir, dir, sizeof cfg.data_dir);
+    struct store *st = NULL;
+    struct secret_key key = {{0}};
+    struct dm_error err = {0};
+    char db[256];
+    snprintf(db, sizeof db, "%s/t.db", dir);
+    CHECK(store_open(db, &st, &err) == DM_OK);
+    struct accounts *a = NULL;
+
+    dm_strlcpy(cfg.mtproto_dcs, "1=127.0.0.1:1,2=x", sizeof cfg.mtproto_dcs);
+    CHECK(accounts_start(&cfg, st, &key, &a, &err) == DM_EINVAL && !a);
+    CHECK(strstr(err.msg, "--mtproto-dcs") != NULL);
+    dm_strlcpy(cfg.mtproto_dcs, "1=127.0.0.1:1,3=[::1]:1", sizeof cfg.mtproto_dcs);
+    setenv("DOORMAN_SESSION_IDLE_MS", "100", 1);
+    CHECK(accounts_start(&cfg, st, &key, &a, &err) == DM_OK && a);
+    if (!a) return;
+
+    struct mt_config mc;
+    CHECK(accounts_mt_config(a, 0, 7, false, &mc, &err) == DM_OK && mc.dc_id == 1 &&
+          mc.api_id == 7 && mc.ndcs == 2);
+    CHECK(accounts_mt_config(a, 2, 7, false, &mc, &err) == DM_EINVAL);
+    CHECK(accounts_mt_config(a, 3, 7, true, &mc, &err) == DM_EINVAL &&
+          strstr(err.msg, "--mtproto-rsa") != NULL);
+    CHECK(accounts_mt_config(a, 3, 7, false, &mc, &err) == DM_OK);
+
+    /* one client per key, shared */
+    struct mt_auth auth = {.dc_id = 3};
+    memset(auth.key, 0x5a, sizeof auth.key);
+    struct account *h1 = NULL, *h2 = NULL, *h3 = NULL;
+    CHECK(accounts_acquire_key(a, "new:1", &mc, &auth, &h1, &err) == DM_OK);
+    CHECK(accounts_acquire_key(a, "new:1", &mc, &auth, &h2, &err) == DM_OK);
+    CHECK(h1 && h2 && account_client(h1) == account_client(h2));
+    CHECK(accounts_open_count(a) == 1);
+
+    /* handed over to a session name: the same client, under the new name */
+    CHECK(accounts_rename(a, "new:1", "sess_a", &err) == DM_OK);
+    CHECK(accounts_rename(a, "new:1", "sess_b", &err) == DM_ENOTFOUND);
+    CHECK(accounts_acquire(a, "sess_a", &h3, &err) == DM_OK && h3 &&
+          account_client(h3) == account_client(h1));
+    accounts_release(a, h3);
+    struct account *h4 = NULL;
+    CHECK(accounts_acquire(a, "no_such", &h4, &err) == DM_ENOTFOUND && !h4);
+    CHECK(accounts_acquire(a, "../x", &h4, &err) == DM_ENOTFOUND && !h4);
+
+    /* drop waits for the holders */
+    struct drop_arg d = {a, 0};
+    pthread_t t;
+    pthread_create(&t, NULL, drop_run, &d);
+    usleep(50000);
+    CHECK(!d.done);
+    accounts_release(a, h1);
+    accounts_release(a, h2);
+    CHECK(wait_for(drop_done, &d, 5000));
+    pthread_join(t, NULL);
+    CHECK(accounts_open_count(a) == 0);
+    printf("ok pool: one client per key, rename hands it over, drop waits for holders\n");
+
+    /* idle clients are closed */
+    CHECK(accounts_acquire_key(a, "new:2", &mc, &auth, &h1, &err) == DM_OK);
+    usleep(300000);
+    CHECK(accounts_open_count(a) == 1); /* held: stays */
+    accounts_release(a, h1);
+    CHECK(wait_for(none_open, a, 5000));
+    printf("ok pool: an idle client is closed after DOORMAN_SESSION_IDLE_MS\n");
+
+    accounts_stop(a);
+    store_close(st);
+    char p[300];
+    snprintf(p, sizeof p, "%s/sessions", dir);
+    rmdir(p);
+    static const char *const suffixes[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < DM_ARRAY_LEN(suffixes); i++) {
+        snprintf(p, sizeof p, "%s%s", db, suffixes[i]);
+        unlink(p);
+    }
+}
+
+int main(void)
+{
+    char dir[] = "/tmp/accounts_test.XXXXXX";
+    if (!mkdtemp(dir)) return 1;
+    test_errors();
+    test_names();
+    test_pool(dir);
+    rmdir(dir);
+    return CHECK_DONE();
+}
