@@ -240,11 +240,11 @@ static json_t *decrypt_inner(struct dc_conn *c, const uint8_t enc[256])
     json_t *inner = NULL;
     if (crypto_rsa_private_raw(c->d->priv_pem, enc, raw, NULL)) return NULL;
     if (crypto_rsa_pad_unwrap(raw, data, NULL) == DM_OK) {
-        if (tl_decode(data, sizeof data, NULL, &inner, NULL, NULL)) inner = NULL;
+        if (dc_tl_decode(data, sizeof data, &inner, NULL, NULL)) inner = NULL;
     } else if (raw[0] == 0) {
         size_t used = 0;
         uint8_t sha[20];
-        if (tl_decode(raw + 21, 235, NULL, &inner, &used, NULL) == DM_OK) {
+        if (dc_tl_decode(raw + 21, 235, &inner, &used, NULL) == DM_OK) {
             crypto_sha1(sha, &(struct crypto_part){raw + 21, used}, 1);
             if (CRYPTO_memcmp(sha, raw + 1, 20)) {
                 json_decref(inner);
@@ -358,7 +358,7 @@ static bool on_plain(struct dc_conn *c, const uint8_t *pkt, size_t len)
     const uint8_t *body;
     size_t blen;
     json_t *j = NULL;
-    if (mt_plain_unwrap(pkt, len, &mid, &body, &blen, NULL) || tl_decode(body, blen, NULL, &j, NULL, NULL))
+    if (mt_plain_unwrap(pkt, len, &mid, &body, &blen, NULL) || dc_tl_decode(body, blen, &j, NULL, NULL))
         return false;
     bool ok = false;
     if ((tl_is(j, "req_pq_multi") || tl_is(j, "req_pq")) && hex_field(j, "nonce", c->nonce, 16)) {

@@ -1,0 +1,108 @@
+// Independent MTProto clients against tgsim's data centres (issue 3, "Proof"): Telethon (Debian's
+// python3-telethon, layer 144) and GramJS (the pinned npm telegram, layer 198) each complete the
+// handshake, an encrypted ping, a login with a code and the 2FA password, getChatInviteImporters
+// and hideChatJoinRequest in their own layer. tgsim's records (control API) must show the request
+// approved by that user exactly once, and the bot must find it already handled.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startTgsim, makeTempDir, tgCreateBot } from '../lib/harness.mjs';
+
+const interop = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'interop');
+const TELETHON = '/usr/lib/python3/dist-packages/telethon';
+const GRAMJS = path.join(interop, 'node_modules', 'telegram');
+
+// Runs a client script; resolves with the JSON object on its last stdout line.
+function runClient(cmd, args) {
+    return new Promise((resolve, reject) => {
+        execFile(cmd, args, { cwd: interop, timeout: 90000 }, (err, stdout, stderr) => {
+            const last = stdout.trim().split('\n').pop();
+            if (err) return reject(new Error(`${path.basename(args[0])} failed: ${err.message}\n${stderr.slice(-3000)}`));
+            try {
+                resolve(JSON.parse(last));
+            } catch {
+                reject(new Error(`${path.basename(args[0])} printed no JSON: ${stdout.slice(-2000)}\n${stderr.slice(-2000)}`));
+            }
+        });
+    });
+}
+
+describe('independent clients against tgsim data centres', () => {
+    let tg, dir, pem, dc2, bot;
+    before(async () => {
+        dir = makeTempDir('tgsim-interop-');
+        pem = path.join(dir, 'dc.pem');
+        tg = await startTgsim({ args: ['--dc-ports', '0,0,0', '--rsa-pem', pem] });
+        const m = await tg.proc.waitOutput(/tgsim: dc 3 listening on 127\.0\.0\.1:(\d+)/, { what: 'its DC lines' });
+        assert.ok(m);
+        dc2 = Number(/tgsim: dc 2 listening on 127\.0\.0\.1:(\d+)/.exec(tg.output)[1]);
+        const dcs = await tg.control('GET', '/control/dcs');
+        assert.equal(dcs.dcs.length, 3);
+        assert.equal(dcs.dcs[1].port, dc2);
+        assert.match(fs.readFileSync(pem, 'utf8'), /BEGIN RSA PUBLIC KEY/);
+        bot = await tgCreateBot(tg, { username: 'interop_doorbot' });
+    });
+    after(async () => {
+        await tg?.stop();
+        if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    // A channel whose admin is a new account (2FA, homed on DC 2) plus the bot, with three
+    // pending requests; the client approves `requester`.
+    async function world(name, phone) {
+        const acc = await tg.control('POST', '/control/accounts',
+            { phone, first_name: `${name} Admin`, password: `pw-${name}`, dc: 2 });
+        const requester = (await tg.control('POST', '/control/users',
+            { first_name: 'Ann', username: `${name}_ann`, bio: `hello from ${name}` })).id;
+        const ch = await tg.control('POST', '/control/channels', {
+            title: `${name} channel`, username: `${name}_channel`,
+            admins: [{ id: acc.id, can_invite_users: true }, { id: bot.id, can_invite_users: true }],
+        });
+        await tg.control('POST', '/control/join-requests', { chat_id: ch.id, user_id: requester, date: 1700000000 });
+        await tg.control('POST', '/control/join-requests', { chat_id: ch.id, count: 2, bio: 'bulk', date: 1700000100 });
+        return { acc, requester, ch, password: `pw-${name}` };
+    }
+
+    async function check(name, out, w, layer) {
+        assert.equal(out.layer, layer, `${name} announces its own layer`);
+        assert.equal(out.handshake, true);
+        assert.equal(out.pong_ping_id, 7777);
+        assert.equal(out.password_needed, true, 'the account has 2FA');
+        assert.deepEqual(out.me, { id: w.acc.id, first_name: `${name} Admin`, is_self: true });
+        assert.equal(out.importers.count, 3);
+        assert.deepEqual(out.importers.items.map((i) => i.requested), [true, true, true]);
+        const mine = out.importers.items.find((i) => i.user_id === w.requester);
+        assert.deepEqual(mine, { user_id: w.requester, date: 1700000000, about: `hello from ${name}`, requested: true });
+        assert.equal(out.importers.items[2].user_id, w.requester, 'newest first');
+        assert.deepEqual(out.approved, { user_id: w.requester, result: 'Updates' });
+        assert.match(out.again, /^(HIDE_REQUESTER_MISSING|HideRequesterMissingError)$/);
+
+        const jr = await tg.control('GET', `/control/join-requests?chat_id=${w.ch.id}`);
+        const rec = jr.items.find((i) => i.user_id === w.requester);
+        assert.equal(rec.status, 'approved');
+        assert.equal(rec.decided_by, w.acc.id, 'decided by the user account');
+        assert.equal(rec.decisions, 1, 'decided exactly once');
+        assert.deepEqual(jr.counts, { pending: 2, approved: 1, declined: 0, total: 3, decided_more_than_once: 0 });
+        const botTry = await tg.botApi(bot.token, 'approveChatJoinRequest', { chat_id: w.ch.id, user_id: w.requester });
+        assert.deepEqual(botTry.json, { ok: false, error_code: 400, description: 'Bad Request: HIDE_REQUESTER_MISSING' });
+    }
+
+    test('Telethon: handshake, ping, login with code and 2FA, importers, approve', { skip: !fs.existsSync(TELETHON) && 'no python3-telethon' }, async () => {
+        const w = await world('telethon', '99966100001');
+        const out = await runClient('/usr/bin/python3', [path.join(interop, 'telethon_client.py'), '--port', String(dc2),
+            '--dc', '2', '--pem', pem, '--phone', '99966100001', '--password', w.password, '--control', tg.url,
+            '--channel', 'telethon_channel', '--approve', String(w.requester)]);
+        await check('telethon', out, w, 144);
+    });
+
+    test('GramJS: handshake, ping, login with code and 2FA, importers, approve', { skip: !fs.existsSync(GRAMJS) && 'no tests/interop/node_modules (npm ci there)' }, async () => {
+        const w = await world('gramjs', '99966100002');
+        const out = await runClient(process.execPath, [path.join(interop, 'gramjs_client.js'), '--port', String(dc2),
+            '--dc', '2', '--pem', pem, '--phone', '99966100002', '--password', w.password, '--control', tg.url,
+            '--channel', 'gramjs_channel', '--approve', String(w.requester)]);
+        await check('gramjs', out, w, 198);
+    });
+});

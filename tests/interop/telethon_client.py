@@ -1,0 +1,75 @@
+#!/usr/bin/python3
+"""Telethon (Debian python3-telethon, its own layer) against tgsim's data centres.
+
+usage: telethon_client.py --port P --dc N --pem FILE --phone PHONE --password PW
+                          --control http://127.0.0.1:PORT --channel USERNAME [--approve USER_ID]
+
+Connects to 127.0.0.1:P as DC N with tgsim's public key, pings, logs in with the code read from
+the control API (GET /control/login-code) and the 2FA password, resolves the channel, lists its
+pending join requests (messages.getChatInviteImporters, requested) and approves --approve (or the
+first listed) with messages.hideChatJoinRequest. Prints one JSON object with what it saw."""
+import argparse, asyncio, json, logging, os, sys, urllib.request
+
+sys.path.insert(0, '/usr/lib/python3/dist-packages')
+from telethon import TelegramClient, errors, functions, types  # noqa: E402
+from telethon.crypto import rsa  # noqa: E402
+from telethon.sessions import MemorySession  # noqa: E402
+from telethon.tl.alltlobjects import LAYER  # noqa: E402
+
+
+def control(url):
+    with urllib.request.urlopen(url, timeout=10) as r:
+        return json.load(r)
+
+
+async def main(a):
+    rsa.add_key(open(a.pem).read(), old=False)
+    session = MemorySession()
+    session.set_dc(a.dc, '127.0.0.1', a.port)
+    client = TelegramClient(session, 12345, '0123456789abcdef0123456789abcdef', connection_retries=1,
+                            receive_updates=False)
+    out = {'client': 'telethon', 'layer': LAYER}
+    await client.connect()
+    out['handshake'] = client.session.auth_key is not None and client.session.auth_key.key is not None
+    pong = await client(functions.PingRequest(ping_id=7777))
+    out['pong_ping_id'] = pong.ping_id
+
+    sent = await client.send_code_request(a.phone)
+    code = control('%s/control/login-code?phone=%s' % (a.control, a.phone))['code']
+    try:
+        await client.sign_in(a.phone, code, phone_code_hash=sent.phone_code_hash)
+        out['password_needed'] = False
+    except errors.SessionPasswordNeededError:
+        out['password_needed'] = True
+        await client.sign_in(password=a.password)
+    me = await client.get_me()
+    out['me'] = {'id': me.id, 'first_name': me.first_name, 'is_self': bool(me.is_self)}
+
+    channel = await client.get_input_entity(a.channel)
+    res = await client(functions.messages.GetChatInviteImportersRequest(
+        peer=channel, offset_date=None, offset_user=types.InputUserEmpty(), limit=100, requested=True))
+    out['importers'] = {'count': res.count,
+                        'items': [{'user_id': i.user_id, 'date': int(i.date.timestamp()), 'about': i.about,
+                                   'requested': bool(i.requested)} for i in res.importers]}
+    target = a.approve or (res.importers[0].user_id if res.importers else None)
+    user = next(u for u in res.users if u.id == target)
+    upd = await client(functions.messages.HideChatJoinRequestRequest(
+        peer=channel, user_id=types.InputUser(user.id, user.access_hash), approved=True))
+    out['approved'] = {'user_id': target, 'result': type(upd).__name__}
+    try:
+        await client(functions.messages.HideChatJoinRequestRequest(
+            peer=channel, user_id=types.InputUser(user.id, user.access_hash), approved=True))
+        out['again'] = 'ok'
+    except errors.RPCError as e:
+        out['again'] = type(e).__name__  # Telethon names the error by its class (HideRequesterMissingError)
+    await client.disconnect()
+    print(json.dumps(out))
+
+
+p = argparse.ArgumentParser()
+for k in ('port', 'dc', 'approve'):
+    p.add_argument('--' + k, type=int)
+for k in ('pem', 'phone', 'password', 'control', 'channel'):
+    p.add_argument('--' + k)
+if os.environ.get('TELETHON_DEBUG'): logging.basicConfig(level=logging.DEBUG)
+asyncio.run(main(p.parse_args()))
