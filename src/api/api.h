@@ -55,6 +55,7 @@ void api_sessions_import(struct api_ctx *c);
 void api_sessions_check(struct api_ctx *c);
 void api_sessions_export(struct api_ctx *c);
 void api_sessions_delete(struct api_ctx *c);
+void api_sessions_load(struct api_ctx *c); /* sessions_load.c */
 
 /* Prints the one-time setup link when no admin exists yet (auth.c). */
 dm_err api_setup_announce(struct app *a, struct dm_error *err);

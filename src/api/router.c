@@ -49,6 +49,7 @@ static const struct route routes[] = {
     {"POST", "/api/sessions/{}", "/check", R_LOGIN | R_BODY, api_sessions_check},
     {"GET", "/api/sessions/{}", "/export", R_LOGIN, api_sessions_export},
     {"POST", "/api/sessions/{}", "/delete", R_LOGIN | R_BODY, api_sessions_delete},
+    {"POST", "/api/sessions/{}", "/load", R_LOGIN | R_BODY, api_sessions_load},
 };
 
 static void security_headers(struct http_response *res)

@@ -9,6 +9,9 @@
  * item counts as finished. A 429 pauses every worker of the account for retry_after. The job
  * is done when no item is pending, in the queue or in flight.
  *
+ * A load job (load.h) has no items: the dispatcher itself reads it page by page (run_load),
+ * keeping the lease the same way and waiting out flood waits and network trouble.
+ *
  * Locking: mu guards everything below it in struct job_runner; neither store calls nor
  * Telegram calls are made while holding it. */
 #include "core/common.h"
@@ -16,6 +19,7 @@
 #include "app.h"
 #include "core/log.h"
 #include "jobs/decider.h"
+#include "jobs/load.h"
 #include "jobs/ratelimit.h"
 
 #include <math.h>
@@ -27,6 +31,7 @@
 #define MAX_ATTEMPTS 5        /* for items that got no answer or a server error */
 #define OPEN_RETRY 2.0        /* seconds between tries to open an account that cannot work */
 #define DEFAULT_LEASE 30
+#define LOAD_BACKOFF_MAX 60   /* seconds between tries when Telegram cannot be reached */
 
 static const char *const C = "jobs";
 
@@ -317,6 +322,51 @@ static bool smaller_job_waiting(struct job_runner *r, int64_t id)
     return false;
 }
 
+/* What lease_keep found. */
+enum lease {
+    LEASE_HELD,  /* go on */
+    LEASE_GONE,  /* cancelled or taken over: stop without touching the job */
+    LEASE_YIELD, /* a smaller job waits: end the lease and let it go first */
+};
+
+/* Renews the lease of job `id` when the runner was woken or the renewal is due; a wake-up is
+ * also when cancellation (job_renew's DM_ECONFLICT) and smaller jobs are noticed. mu held;
+ * released around store calls. */
+static enum lease lease_keep(struct job_runner *r, int64_t id, double *next_renew)
+{
+    double now = mono();
+    if (!r->woken && now < *next_renew) return LEASE_HELD;
+    struct store *st = r->app->store;
+    bool was_woken = r->woken;
+    r->woken = false;
+    pthread_mutex_unlock(&r->mu);
+    struct dm_error err = {0};
+    dm_err e = st->ops->job_renew(st, id, r->app->instance_id, (int64_t)time(NULL) + r->lease, &err);
+    bool yield = !e && was_woken && smaller_job_waiting(r, id);
+    pthread_mutex_lock(&r->mu);
+    if (yield) {
+        log_info(C, "job %" PRId64 ": a smaller job waits; letting it go first", id);
+        return LEASE_YIELD;
+    }
+    if (e == DM_ECONFLICT) {
+        log_info(C, "job %" PRId64 ": cancelled or taken over; stopping it", id);
+        return LEASE_GONE;
+    }
+    if (e) log_warn(C, "job %" PRId64 ": could not renew its lease: %s", id, err.msg);
+    *next_renew = now + r->renew_every;
+    return LEASE_HELD;
+}
+
+/* Stopping or yielding: clears the wait shown and ends the lease now, so the job can be
+ * claimed again at once. Called without mu. */
+static void lease_end(struct job_runner *r, int64_t id, int64_t shown_wait, bool yielded)
+{
+    struct store *st = r->app->store;
+    if (shown_wait) st->ops->job_set_wait(st, id, 0, "", NULL);
+    st->ops->job_renew(st, id, r->app->instance_id, (int64_t)time(NULL) - 1, NULL);
+    if (!yielded) log_info(C, "job %" PRId64 ": paused for shutdown; it goes on at the next start", id);
+}
+
 /* Runs one claimed job until it is done, cancelled (or taken over), or the runner stops, or a
  * smaller job waits (then it yields: the smaller one is claimed first, this one after it).
  * Called without mu. */
@@ -354,24 +404,11 @@ static void run_job(struct job_runner *r, const struct store_job *job)
     while (!r->stop) {
         double now = mono();
         int64_t wall = (int64_t)time(NULL);
-        if (r->woken || now >= next_renew) { /* keep the lease; see cancellation */
-            bool was_woken = r->woken;
-            r->woken = false;
-            pthread_mutex_unlock(&r->mu);
-            dm_err e = st->ops->job_renew(st, id, a->instance_id, wall + r->lease, &err);
-            yielded = !e && was_woken && smaller_job_waiting(r, id);
-            pthread_mutex_lock(&r->mu);
-            if (yielded) {
-                log_info(C, "job %" PRId64 ": a smaller job waits; letting it go first", id);
-                break;
-            }
-            if (e == DM_ECONFLICT) {
-                gone = true;
-                log_info(C, "job %" PRId64 ": cancelled or taken over; stopping it", id);
-                break;
-            }
-            if (e) log_warn(C, "job %" PRId64 ": could not renew its lease: %s", id, err.msg);
-            next_renew = now + r->renew_every;
+        enum lease l = lease_keep(r, id, &next_renew);
+        if (l != LEASE_HELD) {
+            gone = l == LEASE_GONE;
+            yielded = l == LEASE_YIELD;
+            break;
         }
 
         if (r->account_down && r->inflight == 0) {
@@ -448,11 +485,97 @@ static void run_job(struct job_runner *r, const struct store_job *job)
                      " failed",
                      id, fin.done, fin.skipped, fin.failed);
     } else if (!gone) {
-        /* Stopping or yielding: end the lease now so it can be claimed again at once. */
+        lease_end(r, id, shown_wait, yielded);
+    }
+}
+
+/* Seconds to wait before trying a load step again after e, or -1 when e is final. */
+static int load_retry_in(dm_err e, int retry_after, int *backoff)
+{
+    switch (e) {
+    case DM_ERATELIMIT:
+        *backoff = 0;
+        return retry_after;
+    case DM_ETIMEOUT:
+    case DM_ENETWORK:
+    case DM_EUNAVAILABLE:
+    case DM_EDB:
+        *backoff = *backoff ? DM_MIN(*backoff * 2, LOAD_BACKOFF_MAX) : 1;
+        return *backoff;
+    default:
+        return -1;
+    }
+}
+
+/* Runs a claimed load job (load.h) page by page until it is finished, fails, is cancelled (or
+ * taken over), the runner stops, or a smaller job waits. A flood wait or trouble reaching
+ * Telegram is waited out here, shown in the job. Called without mu. */
+static void run_load(struct job_runner *r, const struct store_job *job)
+{
+    struct app *a = r->app;
+    struct store *st = a->store;
+    const int64_t id = job->id;
+    struct dm_error err = {0};
+    struct load_run lr;
+    dm_err e = load_run_init(&lr, a, job, &err);
+    bool finished = false, failed = e != DM_OK, gone = false, yielded = false;
+    if (!failed)
+        log_info(C, "job %" PRId64 ": load via %s from %s, %" PRId64 " loaded so far", id, job->via,
+                 lr.params.channel.title, lr.done);
+
+    pthread_mutex_lock(&r->mu);
+    int64_t shown_wait = job->wait_until;
+    double next_renew = mono() + r->renew_every, next_step = 0;
+    if (job->wait_until > (int64_t)time(NULL)) /* a flood wait from before a restart */
+        next_step = mono() + (double)(job->wait_until - (int64_t)time(NULL));
+    int backoff = 0;
+    while (!failed && !r->stop) {
+        enum lease l = lease_keep(r, id, &next_renew);
+        if (l != LEASE_HELD) {
+            gone = l == LEASE_GONE;
+            yielded = l == LEASE_YIELD;
+            break;
+        }
+        if (mono() < next_step) {
+            if (!r->woken && !r->stop) wait_until(&r->wake, &r->mu, DM_MIN(next_step, next_renew));
+            continue;
+        }
+        pthread_mutex_unlock(&r->mu);
+        int retry_after = 0;
+        e = load_run_step(&lr, a->instance_id, &finished, &retry_after, &err);
+        pthread_mutex_lock(&r->mu);
+        if (e == DM_ECONFLICT) {
+            gone = true;
+            log_info(C, "job %" PRId64 ": cancelled or taken over; stopping it", id);
+            break;
+        }
+        int wait = e ? load_retry_in(e, retry_after, &backoff) : 0;
+        if (wait < 0) {
+            failed = true;
+            break;
+        }
+        if (!e) backoff = 0;
+        if (!e && finished) break;
+        if (e) log_warn(C, "job %" PRId64 ": %s; trying again in %d s", id, err.msg, wait);
+        next_step = mono() + wait;
+        show_wait(r, id, wait ? (int64_t)time(NULL) + wait : 0, e ? err.msg : "", &shown_wait);
+    }
+    pthread_mutex_unlock(&r->mu);
+
+    int64_t wall = (int64_t)time(NULL);
+    if (failed) {
+        log_warn(C, "job %" PRId64 " failed: %s", id, err.msg);
+        struct dm_error ferr = {0};
+        if (st->ops->job_finish(st, id, JOB_FAILED, err.msg, wall, &ferr))
+            log_error(C, "job %" PRId64 ": could not mark it failed: %s", id, ferr.msg);
+    } else if (finished) {
         if (shown_wait) st->ops->job_set_wait(st, id, 0, "", NULL);
-        st->ops->job_renew(st, id, a->instance_id, wall - 1, NULL);
-        if (!yielded)
-            log_info(C, "job %" PRId64 ": paused for shutdown; it goes on at the next start", id);
+        if (st->ops->job_finish(st, id, JOB_DONE, "", wall, &err))
+            log_error(C, "job %" PRId64 ": could not mark it done: %s", id, err.msg);
+        else
+            log_info(C, "job %" PRId64 " done: %" PRId64 " requests loaded", id, lr.done);
+    } else if (!gone) {
+        lease_end(r, id, 0, yielded); /* a flood wait shown stays: the next run honours it */
     }
 }
 
@@ -471,7 +594,10 @@ static void *runner_main(void *arg)
         dm_err e = st->ops->job_claim(st, r->app->instance_id, now, now + r->lease, &job, &err);
         if (!e) {
             last_error[0] = 0;
-            run_job(r, &job);
+            if (job.kind == JOB_LOAD)
+                run_load(r, &job);
+            else
+                run_job(r, &job);
         } else if (e != DM_ENOTFOUND && strcmp(last_error, err.msg) != 0) {
             log_error(C, "could not look for jobs: %s", err.msg);
             dm_strlcpy(last_error, err.msg, sizeof last_error);

@@ -1,4 +1,5 @@
-/* runner.h: runs decision jobs (approve/decline over a set of requests) in the background.
+/* runner.h: runs jobs in the background: decisions (approve/decline over a set of requests)
+ * and loads (a channel's pending requests read through a session: jobs/load.h).
  *
  * Jobs live in the store (store_ops job_*); the API creates them and wakes the runner. The
  * runner claims a job with a lease, walks its items in request-id order (never skipping rows
@@ -6,7 +7,9 @@
  * every outcome in one store transaction with its audit entry. A 429 retry_after pauses all
  * work of that account; HIDE_REQUESTER_MISSING / USER_ALREADY_PARTICIPANT count as already
  * handled. After a restart an unfinished job is claimed again when its lease ends and goes on
- * from its first pending item; nothing is decided twice. */
+ * from its first pending item; nothing is decided twice. A load job runs page by page on the
+ * same thread with the same lease, cancellation and restart rules, and waits out a
+ * FLOOD_WAIT_X by itself, showing it in the job's wait_until. */
 #ifndef DM_JOBS_RUNNER_H
 #define DM_JOBS_RUNNER_H
 

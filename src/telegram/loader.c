@@ -3,9 +3,9 @@
 #include "telegram/loader.h"
 
 #include "mtproto/client.h"
+#include "telegram/accounts.h"
 #include "mtproto/tl_codec.h"
 
-#define CALL_TIMEOUT_MS 30000
 #define CHANNEL_ID_BASE 1000000000000LL
 #define NOT_FOUND_HINT "Channel not found: use its @username or t.me link"
 
@@ -99,39 +99,36 @@ int64_t loader_chat_id(int64_t channel_id)
 dm_err loader_fail(dm_err e, const struct mt_rpc_error *rpc, const char *what, int *retry_after,
                    struct dm_error *err)
 {
-    static const char *const invalid[] = {"AUTH_KEY_UNREGISTERED", "AUTH_KEY_INVALID", "AUTH_KEY_PERM_EMPTY",
-                                          "AUTH_KEY_DUPLICATED",   "SESSION_REVOKED",  "SESSION_EXPIRED",
-                                          "USER_DEACTIVATED",      "USER_DEACTIVATED_BAN"};
-    static const char *const not_found[] = {"CHANNEL_INVALID",  "CHANNEL_PRIVATE",      "CHAT_ID_INVALID",
-                                            "PEER_ID_INVALID",  "USERNAME_NOT_OCCUPIED", "USERNAME_INVALID",
+    static const char *const not_found[] = {"CHANNEL_INVALID", "CHAT_ID_INVALID", "PEER_ID_INVALID",
+                                            "USERNAME_NOT_OCCUPIED", "USERNAME_INVALID",
                                             "CHANNEL_PUBLIC_GROUP_NA"};
-    static const char *const forbidden[] = {"CHAT_ADMIN_REQUIRED", "USER_NOT_PARTICIPANT", "RIGHT_FORBIDDEN"};
-    if (e == DM_EAUTH) return dm_fail(err, DM_EAUTH, LOADER_SESSION_INVALID);
-    if (e != DM_ETELEGRAM || !rpc) return e; /* the message from mt_call stands */
-    if (mt_rpc_error_is(rpc, "FLOOD_WAIT") || mt_rpc_error_is(rpc, "FLOOD_PREMIUM_WAIT")) {
-        int s = rpc->value < 1 ? 1 : rpc->value > INT_MAX ? INT_MAX : (int)rpc->value;
-        if (retry_after) *retry_after = s;
-        return dm_fail(err, DM_ERATELIMIT, "Flood wait: please wait %d seconds", s);
+    if (e == DM_ETELEGRAM && rpc) {
+        for (size_t i = 0; i < DM_ARRAY_LEN(not_found); i++)
+            if (mt_rpc_error_is(rpc, not_found[i])) return dm_fail(err, DM_ENOTFOUND, NOT_FOUND_HINT);
+        if (mt_rpc_error_is(rpc, "USER_NOT_PARTICIPANT")) return dm_fail(err, DM_EFORBIDDEN, LOADER_NO_PERMISSION);
+        if (mt_rpc_error_is(rpc, "BOT_METHOD_INVALID"))
+            return dm_fail(err, DM_ETELEGRAM, "A bot session cannot list join requests: use a user session.");
+        if (rpc->code >= 500 || rpc->code == -503)
+            return dm_fail(err, DM_EUNAVAILABLE, "Telegram had a problem %s (%s)", what, rpc->message);
     }
-    for (size_t i = 0; i < DM_ARRAY_LEN(invalid); i++)
-        if (mt_rpc_error_is(rpc, invalid[i])) return dm_fail(err, DM_EAUTH, LOADER_SESSION_INVALID);
-    for (size_t i = 0; i < DM_ARRAY_LEN(not_found); i++)
-        if (mt_rpc_error_is(rpc, not_found[i])) return dm_fail(err, DM_ENOTFOUND, NOT_FOUND_HINT);
-    for (size_t i = 0; i < DM_ARRAY_LEN(forbidden); i++)
-        if (mt_rpc_error_is(rpc, forbidden[i])) return dm_fail(err, DM_EFORBIDDEN, LOADER_NO_PERMISSION);
-    if (mt_rpc_error_is(rpc, "BOT_METHOD_INVALID"))
-        return dm_fail(err, DM_ETELEGRAM, "A bot session cannot list join requests: use a user session.");
-    if (rpc->code >= 500 || rpc->code == -503)
-        return dm_fail(err, DM_EUNAVAILABLE, "Telegram had a problem %s (%s); trying again", what, rpc->message);
-    return dm_fail(err, DM_ETELEGRAM, "Telegram refused %s: %s", what, rpc->message);
+    /* flood waits, dead keys, missing rights: the Session Manager's common answers */
+    struct tg_error te = {0};
+    dm_err code = tg_error_from_call(&te, e, rpc, err);
+    if (code == DM_ERATELIMIT && retry_after)
+        *retry_after = te.retry_after < 1 ? 1 : te.retry_after > INT_MAX ? INT_MAX : (int)te.retry_after;
+    if (code == DM_ETELEGRAM && te.why == TG_WHY_OTHER && rpc)
+        return dm_fail(err, code, "Telegram refused %s: %s", what, rpc->message);
+    if (err) *err = te.e;
+    return code;
 }
 
-/* One call; on failure the code and sentence of loader_fail. */
-static dm_err call(struct mt_client *mt, json_t *method, const char *what, json_t **result, int *retry_after,
-                   struct dm_error *err)
+/* One call through the session's live client; on failure the code and sentence of
+ * loader_fail. Takes method. */
+static dm_err call(const struct loader_via *via, json_t *method, const char *what, json_t **result,
+                   int *retry_after, struct dm_error *err)
 {
     struct mt_rpc_error rpc = {0};
-    dm_err e = method ? mt_call(mt, method, CALL_TIMEOUT_MS, result, &rpc, err)
+    dm_err e = method ? accounts_call(via->accounts, via->session, method, ACCOUNTS_CALL_TIMEOUT_MS, result, &rpc, err)
                       : dm_fail(err, DM_ENOMEM, "out of memory");
     json_decref(method);
     return e ? loader_fail(e, &rpc, what, retry_after, err) : DM_OK;
@@ -173,14 +170,14 @@ static dm_err channel_from(const json_t *chats, int64_t id, struct loader_channe
     return DM_OK;
 }
 
-dm_err loader_resolve(struct mt_client *mt, const struct loader_ref *ref, struct loader_channel *out,
+dm_err loader_resolve(const struct loader_via *via, const struct loader_ref *ref, struct loader_channel *out,
                       int *retry_after, struct dm_error *err)
 {
     memset(out, 0, sizeof *out);
     json_t *ans = NULL;
     dm_err e;
     if (ref->username[0]) {
-        e = call(mt, json_pack("{s:s,s:s}", "_", "contacts.resolveUsername", "username", ref->username),
+        e = call(via, json_pack("{s:s,s:s}", "_", "contacts.resolveUsername", "username", ref->username),
                  "to find the channel", &ans, retry_after, err);
         if (e == DM_ENOTFOUND) return dm_fail(err, e, "Channel not found: nobody is called @%s.", ref->username);
         if (e) return e;
@@ -194,7 +191,7 @@ dm_err loader_resolve(struct mt_client *mt, const struct loader_ref *ref, struct
     } else {
         json_t *in = json_pack("{s:s,s:[{s:s,s:I,s:I}]}", "_", "channels.getChannels", "id", "_", "inputChannel",
                                "channel_id", (json_int_t)ref->channel_id, "access_hash", (json_int_t)0);
-        e = call(mt, in, "to find the channel", &ans, retry_after, err);
+        e = call(via, in, "to find the channel", &ans, retry_after, err);
         if (e) return e;
         e = channel_from(json_object_get(ans, "chats"), ref->channel_id, out, err);
     }
@@ -202,14 +199,14 @@ dm_err loader_resolve(struct mt_client *mt, const struct loader_ref *ref, struct
     return e;
 }
 
-dm_err loader_check_rights(struct mt_client *mt, const struct loader_channel *ch, int *retry_after,
+dm_err loader_check_rights(const struct loader_via *via, const struct loader_channel *ch, int *retry_after,
                            struct dm_error *err)
 {
     json_t *ans = NULL;
     json_t *in = json_pack("{s:s,s:{s:s,s:I,s:I},s:{s:s}}", "_", "channels.getParticipant", "channel", "_",
                            "inputChannel", "channel_id", (json_int_t)ch->id, "access_hash",
                            (json_int_t)ch->access_hash, "participant", "_", "inputPeerSelf");
-    dm_err e = call(mt, in, "to tell your rights in the channel", &ans, retry_after, err);
+    dm_err e = call(via, in, "to tell your rights in the channel", &ans, retry_after, err);
     if (e) return e;
     const json_t *part = json_object_get(ans, "participant");
     const json_t *rights = json_object_get(part, "admin_rights");
@@ -300,7 +297,7 @@ dm_err loader_page_from(const json_t *answer, int64_t chat_id, int64_t now, stru
     return DM_OK;
 }
 
-dm_err loader_fetch_page(struct mt_client *mt, const struct loader_channel *ch, const struct loader_cursor *from,
+dm_err loader_fetch_page(const struct loader_via *via, const struct loader_channel *ch, const struct loader_cursor *from,
                          int limit, int64_t now, struct loader_page *out, int *retry_after, struct dm_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -314,7 +311,7 @@ dm_err loader_fetch_page(struct mt_client *mt, const struct loader_channel *ch, 
                            "access_hash", (json_int_t)ch->access_hash, "offset_date", (json_int_t)from->date,
                            "offset_user", offset_user, "limit", limit);
     json_t *ans = NULL;
-    dm_err e = call(mt, in, "to list the join requests", &ans, retry_after, err);
+    dm_err e = call(via, in, "to list the join requests", &ans, retry_after, err);
     if (e) return e;
     e = loader_page_from(ans, loader_chat_id(ch->id), now, out, err);
     json_decref(ans);

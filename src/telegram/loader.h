@@ -6,8 +6,8 @@
  * first, keyed by the last importer's date and user (loader_fetch_page), each importer becoming
  * a pending store_request (loader_request_from). The load job (jobs/load.c) drives the paging.
  *
- * Every Telegram call goes through the session's one live client (the caller's; it is only
- * borrowed here). Failures come back as one of these codes, with the sentence in *err:
+ * Every Telegram call goes through the session's one live client (struct loader_via).
+ * Failures come back as one of these codes, with the sentence in *err:
  *   DM_ERATELIMIT  FLOOD_WAIT_X: "Flood wait: please wait X seconds", *retry_after = X
  *   DM_EAUTH       the key is revoked or expired: "Session is invalid"
  *   DM_EFORBIDDEN  no invite-users right: "You don't have permission to view join requests"
@@ -23,8 +23,16 @@
 
 #include <jansson.h>
 
-struct mt_client;
+struct accounts;
 struct mt_rpc_error;
+
+/* Whose account: a session of the account pool (accounts.h). Every call goes through
+ * accounts_call, so it uses the session's one live client, and a dead key marks the session
+ * invalid. Both are borrowed. */
+struct loader_via {
+    struct accounts *accounts;
+    const char *session;
+};
 
 #define LOADER_PAGE_MAX 100 /* importers per getChatInviteImporters call (Telegram's cap) */
 #define LOADER_USERNAME_MAX 33
@@ -54,12 +62,12 @@ int64_t loader_chat_id(int64_t channel_id);
 
 /* Finds the channel: contacts.resolveUsername for a username, channels.getChannels with
  * access hash 0 for an id (Telegram answers that for channels the account has met). */
-dm_err loader_resolve(struct mt_client *mt, const struct loader_ref *ref,
+dm_err loader_resolve(const struct loader_via *via, const struct loader_ref *ref,
                       struct loader_channel *out, int *retry_after, struct dm_error *err);
 
 /* channels.getParticipant(channel, self): the creator, or an admin with invite_users, may
  * load; anyone else gets DM_EFORBIDDEN (so does CHAT_ADMIN_REQUIRED / USER_NOT_PARTICIPANT). */
-dm_err loader_check_rights(struct mt_client *mt, const struct loader_channel *ch,
+dm_err loader_check_rights(const struct loader_via *via, const struct loader_channel *ch,
                            int *retry_after, struct dm_error *err);
 
 /* Where the next page starts: after the importer (date, user); all zero = the newest. The
@@ -85,7 +93,7 @@ struct loader_page {
 void loader_page_release(struct loader_page *p);
 
 /* Fetches up to `limit` (1..LOADER_PAGE_MAX) requests after `from`; now is their created_at. */
-dm_err loader_fetch_page(struct mt_client *mt, const struct loader_channel *ch,
+dm_err loader_fetch_page(const struct loader_via *via, const struct loader_channel *ch,
                          const struct loader_cursor *from, int limit, int64_t now,
                          struct loader_page *out, int *retry_after, struct dm_error *err);
 

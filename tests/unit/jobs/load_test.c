@@ -3,6 +3,7 @@
 #include "core/common.h"
 #include "../check.h"
 #include "mtproto/client.h"
+#include "jobs/load.h"
 #include "telegram/loader.h"
 
 static bool ref_is(const char *s, const char *username, int64_t id)
@@ -198,7 +199,7 @@ static void test_failures(void)
     CHECK(fail_as("USER_NOT_PARTICIPANT", 400, &ra, &err) == DM_EFORBIDDEN);
     CHECK(fail_as("CHANNEL_INVALID", 400, &ra, &err) == DM_ENOTFOUND &&
           !strcmp(err.msg, "Channel not found: use its @username or t.me link"));
-    CHECK(fail_as("CHANNEL_PRIVATE", 400, &ra, &err) == DM_ENOTFOUND);
+    CHECK(fail_as("CHANNEL_PRIVATE", 400, &ra, &err) == DM_EFORBIDDEN); /* as the Session Manager says it */
     CHECK(fail_as("BOT_METHOD_INVALID", 400, &ra, &err) == DM_ETELEGRAM && strstr(err.msg, "user session"));
     CHECK(fail_as("INTERNAL_SERVER_ERROR", 500, &ra, &err) == DM_EUNAVAILABLE);
     CHECK(fail_as("SOMETHING_NEW", 400, &ra, &err) == DM_ETELEGRAM && strstr(err.msg, "SOMETHING_NEW"));
@@ -209,12 +210,40 @@ static void test_failures(void)
     CHECK(loader_fail(DM_EAUTH, NULL, "x", &ra, &e2) == DM_EAUTH && !strcmp(e2.msg, "Session is invalid"));
 }
 
+static void test_params(void)
+{
+    struct load_params p = {.channel = {.id = 1428519000, .access_hash = -2565178978969462435LL,
+                                        .title = "News \"quoted\" <b>", .username = "news"},
+                            .limit = 1000},
+                       back;
+    char text[sizeof((struct store_job *)0)->params];
+    struct dm_error err = {0};
+    CHECK(load_params_format(&p, text, sizeof text, &err) == DM_OK);
+    CHECK(load_params_parse(text, &back, &err) == DM_OK);
+    CHECK(back.channel.id == p.channel.id && back.channel.access_hash == p.channel.access_hash);
+    CHECK(!strcmp(back.channel.title, p.channel.title) && !strcmp(back.channel.username, "news"));
+    CHECK(back.limit == 1000);
+    p.limit = 0; /* all */
+    CHECK(load_params_format(&p, text, sizeof text, &err) == DM_OK && load_params_parse(text, &back, &err) == DM_OK &&
+          back.limit == 0);
+    CHECK(load_params_format(&p, text, 20, &err) == DM_ETOOBIG);
+    CHECK(load_params_parse("", &back, &err) == DM_EINVAL);
+    CHECK(load_params_parse("{\"channel_id\":0,\"access_hash\":1,\"title\":\"\",\"username\":\"\",\"limit\":1}", &back,
+                            &err) == DM_EINVAL);
+    CHECK(load_params_parse("{\"channel_id\":5,\"access_hash\":1,\"title\":\"\",\"username\":\"\",\"limit\":-1}",
+                            &back, &err) == DM_EINVAL);
+    CHECK(load_params_parse("{\"channel_id\":5,\"access_hash\":1,\"title\":\"t\",\"username\":\"\",\"limit\":0}",
+                            &back, &err) == DM_OK &&
+          back.channel.id == 5);
+}
+
 int main(void)
 {
     test_refs();
     test_pages();
     test_cursor();
     test_failures();
-    printf("load: channel references, importer pages, cursors, Telegram errors\n");
+    test_params();
+    printf("load: channel references, importer pages, cursors, Telegram errors, job params\n");
     return CHECK_DONE();
 }

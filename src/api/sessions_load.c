@@ -1,0 +1,132 @@
+/* sessions_load.c: POST /api/sessions/{name}/load: start loading a channel's pending join
+ * requests through a session (docs/api.md "Sessions"; the job itself is jobs/load.h).
+ *
+ * Before the job is created the channel is resolved and the account's right to see join
+ * requests is checked, synchronously, so the admin hears "You don't have permission to view
+ * join requests" (or a flood wait, or an invalid session) at once rather than from a job. */
+#include "core/common.h"
+#include "api/api.h"
+#include "app.h"
+#include "core/log.h"
+#include "jobs/load.h"
+#include "jobs/runner.h"
+#include "telegram/session_file.h"
+
+#define CHANNEL_INPUT_MAX 512
+#define LOAD_LIMIT_MAX 100000000 /* more than any channel has pending */
+
+/* Answers a failure of resolving or checking (loader.h's codes) with the status and code
+ * docs/api.md gives the Session Manager's errors. Returns false. */
+static bool load_failed(struct api_ctx *c, dm_err e, int retry_after, const struct dm_error *err)
+{
+    switch (e) {
+    case DM_ERATELIMIT: {
+        char secs[16];
+        snprintf(secs, sizeof secs, "%d", retry_after);
+        http_res_header(c->res, "Retry-After", secs);
+        http_res_json(c->res, 429,
+                      json_pack("{s:{s:s,s:s,s:i}}", "error", "code", "flood_wait", "message", err->msg,
+                                "retry_after", retry_after));
+        return false;
+    }
+    case DM_EFORBIDDEN:
+        http_res_error(c->res, 403, "no_permission", "%s", LOADER_NO_PERMISSION);
+        return false;
+    case DM_EAUTH:
+        http_res_error(c->res, 400, "session_invalid", "%s", LOADER_SESSION_INVALID);
+        return false;
+    case DM_ENOTFOUND: /* the channel, or the session's row vanished */
+        http_res_error(c->res, 404, "not_found", "%s", err->msg);
+        return false;
+    case DM_EINVAL:
+        return api_bad_request(c, "%s", err->msg);
+    case DM_ETIMEOUT:
+    case DM_ENETWORK:
+    case DM_EUNAVAILABLE:
+        http_res_error(c->res, 503, "unavailable", "Telegram could not be reached: %s", err->msg);
+        return false;
+    case DM_ETELEGRAM:
+    case DM_EPROTO:
+        http_res_error(c->res, 502, "telegram", "%s", err->msg);
+        return false;
+    default: /* e.g. the session's file cannot be read: the message says what to do */
+        log_error("api", "%s %s: %s", c->req->method, c->req->path, err->msg);
+        http_res_error(c->res, 500, "internal", "%s", err->msg);
+        return false;
+    }
+}
+
+/* Reads {"channel":s,"limit":n|"all"}; limit 0 means all. */
+static bool read_body(struct api_ctx *c, struct loader_ref *ref, int64_t *limit)
+{
+    const char *channel = NULL;
+    if (!api_field_string(c, "channel", true, CHANNEL_INPUT_MAX, &channel)) return false;
+    struct dm_error err = {0};
+    if (loader_parse_ref(channel, ref, &err)) return api_bad_request(c, "%s", err.msg);
+    const json_t *l = json_object_get(c->body, "limit");
+    *limit = LOAD_DEFAULT_LIMIT;
+    if (!l || json_is_null(l)) return true;
+    if (json_is_string(l) && strcmp(json_string_value(l), "all") == 0) {
+        *limit = 0;
+        return true;
+    }
+    if (!json_is_integer(l) || json_integer_value(l) < 1 || json_integer_value(l) > LOAD_LIMIT_MAX)
+        return api_bad_request(c, "\"limit\" must be a whole number from 1 to %d, or \"all\".", LOAD_LIMIT_MAX);
+    *limit = json_integer_value(l);
+    return true;
+}
+
+void api_sessions_load(struct api_ctx *c)
+{
+    struct store *st = c->app->store;
+    const char *name = c->path_arg;
+    struct store_session s;
+    struct dm_error err = {0};
+    dm_err e = tg_session_name_valid(name) ? st->ops->session_get(st, name, &s, &err) : DM_ENOTFOUND;
+    if (e == DM_ENOTFOUND) {
+        http_res_error(c->res, 404, "not_found", "No session named '%s'.", name);
+        return;
+    }
+    if (e) {
+        api_store_failed(c, e, &err);
+        return;
+    }
+    struct loader_ref ref;
+    struct load_params p = {0};
+    if (!read_body(c, &ref, &p.limit)) return;
+
+    int retry_after = 0;
+    struct loader_via via = {c->app->accounts, name};
+    e = loader_resolve(&via, &ref, &p.channel, &retry_after, &err);
+    if (!e) e = loader_check_rights(&via, &p.channel, &retry_after, &err);
+    if (e) {
+        log_info("api", "load via %s refused: %s", name, err.msg);
+        load_failed(c, e, retry_after, &err);
+        return;
+    }
+
+    struct store_chat chat = {.chat_id = loader_chat_id(p.channel.id), .fetched_at = (int64_t)time(NULL)};
+    dm_strlcpy(chat.title, p.channel.title, sizeof chat.title);
+    dm_strlcpy(chat.username, p.channel.username, sizeof chat.username);
+    struct store_job job = {.kind = JOB_LOAD};
+    dm_strlcpy(job.via, name, sizeof job.via);
+    dm_strlcpy(job.admin, c->session.admin_name, sizeof job.admin);
+    char limit_text[48] = "all";
+    if (p.limit) snprintf(limit_text, sizeof limit_text, "up to %" PRId64, p.limit);
+    char description[sizeof job.description + sizeof p.channel + 64];
+    snprintf(description, sizeof description, "Load %s pending requests from %s%s%s%s", limit_text,
+             p.channel.title, p.channel.username[0] ? " (@" : "", p.channel.username,
+             p.channel.username[0] ? ")" : "");
+    dm_strlcpy(job.description, description, sizeof job.description); /* cut at a character */
+    int64_t id = 0;
+    e = st->ops->chat_put(st, &chat, &err);
+    if (!e) e = load_params_format(&p, job.params, sizeof job.params, &err);
+    if (!e) e = st->ops->job_create_load(st, &job, (int64_t)time(NULL), &id, &err);
+    if (!e) e = st->ops->job_get(st, id, &job, &err);
+    if (e) {
+        api_store_failed(c, e, &err);
+        return;
+    }
+    job_runner_wake(c->app->jobs);
+    http_res_json(c->res, 202, json_pack("{s:o}", "job", api_job_json(&job)));
+}
