@@ -25,8 +25,8 @@ static bool load_failed(struct api_ctx *c, dm_err e, int retry_after, const stru
         snprintf(secs, sizeof secs, "%d", retry_after);
         http_res_header(c->res, "Retry-After", secs);
         http_res_json(c->res, 429,
-                      json_pack("{s:{s:s,s:s,s:i}}", "error", "code", "flood_wait", "message", err->msg,
-                                "retry_after", retry_after));
+                      json_pack("{s:{s:s,s:s,s:i}}", "error", "code", "flood_wait", "message",
+                                err->msg, "retry_after", retry_after));
         return false;
     }
     case DM_EFORBIDDEN:
@@ -71,7 +71,8 @@ static bool read_body(struct api_ctx *c, struct loader_ref *ref, int64_t *limit)
         return true;
     }
     if (!json_is_integer(l) || json_integer_value(l) < 1 || json_integer_value(l) > LOAD_LIMIT_MAX)
-        return api_bad_request(c, "\"limit\" must be a whole number from 1 to %d, or \"all\".", LOAD_LIMIT_MAX);
+        return api_bad_request(c, "\"limit\" must be a whole number from 1 to %d, or \"all\".",
+                               LOAD_LIMIT_MAX);
     *limit = json_integer_value(l);
     return true;
 }
@@ -82,7 +83,8 @@ void api_sessions_load(struct api_ctx *c)
     const char *name = c->path_arg;
     struct store_session s;
     struct dm_error err = {0};
-    dm_err e = tg_session_name_valid(name) ? st->ops->session_get(st, name, &s, &err) : DM_ENOTFOUND;
+    dm_err e =
+        tg_session_name_valid(name) ? st->ops->session_get(st, name, &s, &err) : DM_ENOTFOUND;
     if (e == DM_ENOTFOUND) {
         http_res_error(c->res, 404, "not_found", "No session named '%s'.", name);
         return;
@@ -105,7 +107,8 @@ void api_sessions_load(struct api_ctx *c)
         return;
     }
 
-    struct store_chat chat = {.chat_id = loader_chat_id(p.channel.id), .fetched_at = (int64_t)time(NULL)};
+    struct store_chat chat = {.chat_id = loader_chat_id(p.channel.id),
+                              .fetched_at = (int64_t)time(NULL)};
     dm_strlcpy(chat.title, p.channel.title, sizeof chat.title);
     dm_strlcpy(chat.username, p.channel.username, sizeof chat.username);
     struct store_job job = {.kind = JOB_LOAD};

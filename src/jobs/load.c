@@ -10,13 +10,14 @@ dm_err load_params_format(const struct load_params *p, char *out, size_t n, stru
 {
     const struct loader_channel *ch = &p->channel;
     json_t *j = json_pack("{s:I,s:I,s:s,s:s,s:I}", "channel_id", (json_int_t)ch->id, "access_hash",
-                          (json_int_t)ch->access_hash, "title", ch->title, "username", ch->username, "limit",
-                          (json_int_t)p->limit);
+                          (json_int_t)ch->access_hash, "title", ch->title, "username", ch->username,
+                          "limit", (json_int_t)p->limit);
     char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
     if (!s) return dm_fail(err, DM_ENOMEM, "out of memory");
     dm_err e = DM_OK;
-    if (dm_strlcpy(out, s, n) >= n) e = dm_fail(err, DM_ETOOBIG, "the channel's title is too long to keep");
+    if (dm_strlcpy(out, s, n) >= n)
+        e = dm_fail(err, DM_ETOOBIG, "the channel's title is too long to keep");
     free(s);
     return e;
 }
@@ -27,8 +28,9 @@ dm_err load_params_parse(const char *s, struct load_params *out, struct dm_error
     json_t *j = json_loads(s, 0, NULL);
     const char *title = NULL, *username = NULL;
     json_int_t id = 0, hash = 0, limit = 0;
-    int bad = !j || json_unpack(j, "{s:I,s:I,s:s,s:s,s:I}", "channel_id", &id, "access_hash", &hash, "title",
-                                &title, "username", &username, "limit", &limit) ||
+    int bad = !j ||
+              json_unpack(j, "{s:I,s:I,s:s,s:s,s:I}", "channel_id", &id, "access_hash", &hash,
+                          "title", &title, "username", &username, "limit", &limit) ||
               id <= 0 || limit < 0;
     if (!bad) {
         out->channel.id = id;
@@ -41,7 +43,8 @@ dm_err load_params_parse(const char *s, struct load_params *out, struct dm_error
     return bad ? dm_fail(err, DM_EINVAL, "the load job's parameters are damaged") : DM_OK;
 }
 
-dm_err load_run_init(struct load_run *lr, struct app *a, const struct store_job *job, struct dm_error *err)
+dm_err load_run_init(struct load_run *lr, struct app *a, const struct store_job *job,
+                     struct dm_error *err)
 {
     memset(lr, 0, sizeof *lr);
     lr->app = a;
@@ -69,7 +72,8 @@ dm_err load_run_step(struct load_run *lr, const char *owner, bool *finished, int
     dm_err e = DM_OK;
     if (want > 0) {
         struct loader_via via = {lr->app->accounts, lr->via};
-        e = loader_fetch_page(&via, &lr->params.channel, &lr->cursor, (int)want, now, &page, retry_after, err);
+        e = loader_fetch_page(&via, &lr->params.channel, &lr->cursor, (int)want, now, &page,
+                              retry_after, err);
         if (e) return e;
     }
     size_t n = page.n;
@@ -85,7 +89,8 @@ dm_err load_run_step(struct load_run *lr, const char *owner, bool *finished, int
     e = loader_cursor_format(&next, cursor, sizeof cursor);
     if (!e) {
         struct store *st = lr->app->store;
-        e = st->ops->job_load_page(st, lr->job_id, owner, page.rows, n, cursor, total, now, NULL, err);
+        e = st->ops->job_load_page(st, lr->job_id, owner, page.rows, n, cursor, total, now, NULL,
+                                   err);
     }
     loader_page_release(&page);
     if (e) return e;

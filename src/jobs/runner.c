@@ -31,7 +31,7 @@
 #define MAX_ATTEMPTS 5        /* for items that got no answer or a server error */
 #define OPEN_RETRY 2.0        /* seconds between tries to open an account that cannot work */
 #define DEFAULT_LEASE 30
-#define LOAD_BACKOFF_MAX 60   /* seconds between tries when Telegram cannot be reached */
+#define LOAD_BACKOFF_MAX 60 /* seconds between tries when Telegram cannot be reached */
 
 static const char *const C = "jobs";
 
@@ -341,7 +341,8 @@ static enum lease lease_keep(struct job_runner *r, int64_t id, double *next_rene
     r->woken = false;
     pthread_mutex_unlock(&r->mu);
     struct dm_error err = {0};
-    dm_err e = st->ops->job_renew(st, id, r->app->instance_id, (int64_t)time(NULL) + r->lease, &err);
+    dm_err e =
+        st->ops->job_renew(st, id, r->app->instance_id, (int64_t)time(NULL) + r->lease, &err);
     bool yield = !e && was_woken && smaller_job_waiting(r, id);
     pthread_mutex_lock(&r->mu);
     if (yield) {
@@ -364,7 +365,8 @@ static void lease_end(struct job_runner *r, int64_t id, int64_t shown_wait, bool
     struct store *st = r->app->store;
     if (shown_wait) st->ops->job_set_wait(st, id, 0, "", NULL);
     st->ops->job_renew(st, id, r->app->instance_id, (int64_t)time(NULL) - 1, NULL);
-    if (!yielded) log_info(C, "job %" PRId64 ": paused for shutdown; it goes on at the next start", id);
+    if (!yielded)
+        log_info(C, "job %" PRId64 ": paused for shutdown; it goes on at the next start", id);
 }
 
 /* Runs one claimed job until it is done, cancelled (or taken over), or the runner stops, or a

@@ -49,12 +49,16 @@ static const char *link_path(const char *s)
 dm_err loader_parse_ref(const char *s, struct loader_ref *out, struct dm_error *err)
 {
     memset(out, 0, sizeof *out);
-    while (*s == ' ' || *s == '\t') s++;
+    while (*s == ' ' || *s == '\t')
+        s++;
     size_t len = strlen(s);
-    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '/')) len--;
+    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '/'))
+        len--;
     char buf[256];
-    if (len == 0) return dm_fail(err, DM_EINVAL, "Enter the channel's @username, t.me link or -100… id.");
-    if (len >= sizeof buf) return dm_fail(err, DM_EINVAL, "That is too long for a channel address.");
+    if (len == 0)
+        return dm_fail(err, DM_EINVAL, "Enter the channel's @username, t.me link or -100… id.");
+    if (len >= sizeof buf)
+        return dm_fail(err, DM_EINVAL, "That is too long for a channel address.");
     memcpy(buf, s, len);
     buf[len] = 0;
 
@@ -63,30 +67,36 @@ dm_err loader_parse_ref(const char *s, struct loader_ref *out, struct dm_error *
         errno = 0;
         long long v = strtoll(buf, &end, 10);
         if (errno || *end)
-            return dm_fail(err, DM_EINVAL, "\"%s\" is not a channel id: channel ids look like -1001234567890.", buf);
-        if (v >= -CHANNEL_ID_BASE)
             return dm_fail(err, DM_EINVAL,
-                           "%s is not a channel id: channel ids start with -100 (like -1001234567890).", buf);
+                           "\"%s\" is not a channel id: channel ids look like -1001234567890.",
+                           buf);
+        if (v >= -CHANNEL_ID_BASE)
+            return dm_fail(
+                err, DM_EINVAL,
+                "%s is not a channel id: channel ids start with -100 (like -1001234567890).", buf);
         out->channel_id = -(v + CHANNEL_ID_BASE);
         return DM_OK;
     }
     const char *path = link_path(buf);
     if (path) {
         if (*path == '+' || strncasecmp(path, "joinchat/", 9) == 0)
-            return dm_fail(err, DM_EINVAL,
-                           "That is an invite link, not the channel's address: use the channel's @username, "
-                           "its t.me/username link or its -100… id.");
+            return dm_fail(
+                err, DM_EINVAL,
+                "That is an invite link, not the channel's address: use the channel's @username, "
+                "its t.me/username link or its -100… id.");
         if (strncasecmp(path, "s/", 2) == 0) path += 2; /* the web preview, t.me/s/name */
         if (take_username(path, out)) return DM_OK;
-        return dm_fail(err, DM_EINVAL, "\"%s\" is not a channel link: it should look like https://t.me/channelname.",
-                       buf);
+        return dm_fail(
+            err, DM_EINVAL,
+            "\"%s\" is not a channel link: it should look like https://t.me/channelname.", buf);
     }
     const char *name = buf[0] == '@' ? buf + 1 : buf;
     if (strlen(name) == strcspn(name, "/?#") && take_username(name, out)) return DM_OK;
-    return dm_fail(err, DM_EINVAL,
-                   "\"%s\" is not a channel address: use @username (letters, digits and _), a t.me link "
-                   "or a -100… id.",
-                   buf);
+    return dm_fail(
+        err, DM_EINVAL,
+        "\"%s\" is not a channel address: use @username (letters, digits and _), a t.me link "
+        "or a -100… id.",
+        buf);
 }
 
 int64_t loader_chat_id(int64_t channel_id)
@@ -99,23 +109,29 @@ int64_t loader_chat_id(int64_t channel_id)
 dm_err loader_fail(dm_err e, const struct mt_rpc_error *rpc, const char *what, int *retry_after,
                    struct dm_error *err)
 {
-    static const char *const not_found[] = {"CHANNEL_INVALID", "CHAT_ID_INVALID", "PEER_ID_INVALID",
-                                            "USERNAME_NOT_OCCUPIED", "USERNAME_INVALID",
-                                            "CHANNEL_PUBLIC_GROUP_NA"};
+    static const char *const not_found[] = {"CHANNEL_INVALID",  "CHAT_ID_INVALID",
+                                            "PEER_ID_INVALID",  "USERNAME_NOT_OCCUPIED",
+                                            "USERNAME_INVALID", "CHANNEL_PUBLIC_GROUP_NA"};
     if (e == DM_ETELEGRAM && rpc) {
         for (size_t i = 0; i < DM_ARRAY_LEN(not_found); i++)
-            if (mt_rpc_error_is(rpc, not_found[i])) return dm_fail(err, DM_ENOTFOUND, NOT_FOUND_HINT);
-        if (mt_rpc_error_is(rpc, "USER_NOT_PARTICIPANT")) return dm_fail(err, DM_EFORBIDDEN, LOADER_NO_PERMISSION);
+            if (mt_rpc_error_is(rpc, not_found[i]))
+                return dm_fail(err, DM_ENOTFOUND, NOT_FOUND_HINT);
+        if (mt_rpc_error_is(rpc, "USER_NOT_PARTICIPANT"))
+            return dm_fail(err, DM_EFORBIDDEN, LOADER_NO_PERMISSION);
         if (mt_rpc_error_is(rpc, "BOT_METHOD_INVALID"))
-            return dm_fail(err, DM_ETELEGRAM, "A bot session cannot list join requests: use a user session.");
+            return dm_fail(err, DM_ETELEGRAM,
+                           "A bot session cannot list join requests: use a user session.");
         if (rpc->code >= 500 || rpc->code == -503)
-            return dm_fail(err, DM_EUNAVAILABLE, "Telegram had a problem %s (%s)", what, rpc->message);
+            return dm_fail(err, DM_EUNAVAILABLE, "Telegram had a problem %s (%s)", what,
+                           rpc->message);
     }
     /* flood waits, dead keys, missing rights: the Session Manager's common answers */
     struct tg_error te = {0};
     dm_err code = tg_error_from_call(&te, e, rpc, err);
     if (code == DM_ERATELIMIT && retry_after)
-        *retry_after = te.retry_after < 1 ? 1 : te.retry_after > INT_MAX ? INT_MAX : (int)te.retry_after;
+        *retry_after = te.retry_after < 1         ? 1
+                       : te.retry_after > INT_MAX ? INT_MAX
+                                                  : (int)te.retry_after;
     if (code == DM_ETELEGRAM && te.why == TG_WHY_OTHER && rpc)
         return dm_fail(err, code, "Telegram refused %s: %s", what, rpc->message);
     if (err) *err = te.e;
@@ -128,7 +144,8 @@ static dm_err call(const struct loader_via *via, json_t *method, const char *wha
                    int *retry_after, struct dm_error *err)
 {
     struct mt_rpc_error rpc = {0};
-    dm_err e = method ? accounts_call(via->accounts, via->session, method, ACCOUNTS_CALL_TIMEOUT_MS, result, &rpc, err)
+    dm_err e = method ? accounts_call(via->accounts, via->session, method, ACCOUNTS_CALL_TIMEOUT_MS,
+                                      result, &rpc, err)
                       : dm_fail(err, DM_ENOMEM, "out of memory");
     json_decref(method);
     return e ? loader_fail(e, &rpc, what, retry_after, err) : DM_OK;
@@ -148,7 +165,8 @@ static const json_t *chat_in(const json_t *chats, int64_t id)
 {
     size_t i;
     const json_t *chat;
-    json_array_foreach(chats, i, chat) {
+    json_array_foreach(chats, i, chat)
+    {
         int64_t cid = 0;
         if (!tl_get_long(chat, "id", &cid, NULL) && cid == id) return chat;
     }
@@ -156,12 +174,15 @@ static const json_t *chat_in(const json_t *chats, int64_t id)
 }
 
 /* Fills *out from the channel `id` in a chats vector. */
-static dm_err channel_from(const json_t *chats, int64_t id, struct loader_channel *out, struct dm_error *err)
+static dm_err channel_from(const json_t *chats, int64_t id, struct loader_channel *out,
+                           struct dm_error *err)
 {
     const json_t *chat = chat_in(chats, id);
     if (!chat) return dm_fail(err, DM_ENOTFOUND, NOT_FOUND_HINT);
-    if (tl_is(chat, "channelForbidden")) return dm_fail(err, DM_ENOTFOUND, "You are banned from that channel.");
-    if (!tl_is(chat, "channel")) return dm_fail(err, DM_EPROTO, "Telegram described the channel in an unknown form");
+    if (tl_is(chat, "channelForbidden"))
+        return dm_fail(err, DM_ENOTFOUND, "You are banned from that channel.");
+    if (!tl_is(chat, "channel"))
+        return dm_fail(err, DM_EPROTO, "Telegram described the channel in an unknown form");
     dm_err e = tl_get_long(chat, "access_hash", &out->access_hash, err);
     if (e) return e;
     out->id = id;
@@ -170,16 +191,18 @@ static dm_err channel_from(const json_t *chats, int64_t id, struct loader_channe
     return DM_OK;
 }
 
-dm_err loader_resolve(const struct loader_via *via, const struct loader_ref *ref, struct loader_channel *out,
-                      int *retry_after, struct dm_error *err)
+dm_err loader_resolve(const struct loader_via *via, const struct loader_ref *ref,
+                      struct loader_channel *out, int *retry_after, struct dm_error *err)
 {
     memset(out, 0, sizeof *out);
     json_t *ans = NULL;
     dm_err e;
     if (ref->username[0]) {
-        e = call(via, json_pack("{s:s,s:s}", "_", "contacts.resolveUsername", "username", ref->username),
+        e = call(via,
+                 json_pack("{s:s,s:s}", "_", "contacts.resolveUsername", "username", ref->username),
                  "to find the channel", &ans, retry_after, err);
-        if (e == DM_ENOTFOUND) return dm_fail(err, e, "Channel not found: nobody is called @%s.", ref->username);
+        if (e == DM_ENOTFOUND)
+            return dm_fail(err, e, "Channel not found: nobody is called @%s.", ref->username);
         if (e) return e;
         const json_t *peer = json_object_get(ans, "peer");
         int64_t id = 0;
@@ -189,8 +212,9 @@ dm_err loader_resolve(const struct loader_via *via, const struct loader_ref *ref
         }
         e = channel_from(json_object_get(ans, "chats"), id, out, err);
     } else {
-        json_t *in = json_pack("{s:s,s:[{s:s,s:I,s:I}]}", "_", "channels.getChannels", "id", "_", "inputChannel",
-                               "channel_id", (json_int_t)ref->channel_id, "access_hash", (json_int_t)0);
+        json_t *in = json_pack("{s:s,s:[{s:s,s:I,s:I}]}", "_", "channels.getChannels", "id", "_",
+                               "inputChannel", "channel_id", (json_int_t)ref->channel_id,
+                               "access_hash", (json_int_t)0);
         e = call(via, in, "to find the channel", &ans, retry_after, err);
         if (e) return e;
         e = channel_from(json_object_get(ans, "chats"), ref->channel_id, out, err);
@@ -199,19 +223,21 @@ dm_err loader_resolve(const struct loader_via *via, const struct loader_ref *ref
     return e;
 }
 
-dm_err loader_check_rights(const struct loader_via *via, const struct loader_channel *ch, int *retry_after,
-                           struct dm_error *err)
+dm_err loader_check_rights(const struct loader_via *via, const struct loader_channel *ch,
+                           int *retry_after, struct dm_error *err)
 {
     json_t *ans = NULL;
-    json_t *in = json_pack("{s:s,s:{s:s,s:I,s:I},s:{s:s}}", "_", "channels.getParticipant", "channel", "_",
-                           "inputChannel", "channel_id", (json_int_t)ch->id, "access_hash",
-                           (json_int_t)ch->access_hash, "participant", "_", "inputPeerSelf");
+    json_t *in =
+        json_pack("{s:s,s:{s:s,s:I,s:I},s:{s:s}}", "_", "channels.getParticipant", "channel", "_",
+                  "inputChannel", "channel_id", (json_int_t)ch->id, "access_hash",
+                  (json_int_t)ch->access_hash, "participant", "_", "inputPeerSelf");
     dm_err e = call(via, in, "to tell your rights in the channel", &ans, retry_after, err);
     if (e) return e;
     const json_t *part = json_object_get(ans, "participant");
     const json_t *rights = json_object_get(part, "admin_rights");
     bool ok = tl_is(part, "channelParticipantCreator") ||
-              (tl_is(part, "channelParticipantAdmin") && json_is_true(json_object_get(rights, "invite_users")));
+              (tl_is(part, "channelParticipantAdmin") &&
+               json_is_true(json_object_get(rights, "invite_users")));
     json_decref(ans);
     return ok ? DM_OK : dm_fail(err, DM_EFORBIDDEN, LOADER_NO_PERMISSION);
 }
@@ -220,8 +246,8 @@ dm_err loader_check_rights(const struct loader_via *via, const struct loader_cha
 
 dm_err loader_cursor_format(const struct loader_cursor *c, char *out, size_t n)
 {
-    int w = snprintf(out, n, "{\"date\":%" PRId64 ",\"user\":%" PRId64 ",\"hash\":%" PRId64 "}", c->date,
-                     c->user_id, c->user_hash);
+    int w = snprintf(out, n, "{\"date\":%" PRId64 ",\"user\":%" PRId64 ",\"hash\":%" PRId64 "}",
+                     c->date, c->user_id, c->user_hash);
     return w < 0 || (size_t)w >= n ? DM_ETOOBIG : DM_OK;
 }
 
@@ -230,7 +256,8 @@ dm_err loader_cursor_parse(const char *s, struct loader_cursor *out, struct dm_e
     memset(out, 0, sizeof *out);
     if (!s || !*s) return DM_OK;
     json_t *j = json_loads(s, 0, NULL);
-    dm_err e = j && !tl_get_long(j, "date", &out->date, NULL) && !tl_get_long(j, "user", &out->user_id, NULL) &&
+    dm_err e = j && !tl_get_long(j, "date", &out->date, NULL) &&
+                       !tl_get_long(j, "user", &out->user_id, NULL) &&
                        !tl_get_long(j, "hash", &out->user_hash, NULL)
                    ? DM_OK
                    : dm_fail(err, DM_EINVAL, "the job's saved position is damaged");
@@ -249,7 +276,8 @@ static const json_t *user_in(const json_t *users, int64_t id)
 {
     size_t i;
     const json_t *u;
-    json_array_foreach(users, i, u) {
+    json_array_foreach(users, i, u)
+    {
         int64_t uid = 0;
         if (!tl_get_long(u, "id", &uid, NULL) && uid == id) return u;
     }
@@ -260,19 +288,23 @@ dm_err loader_page_from(const json_t *answer, int64_t chat_id, int64_t now, stru
                         struct dm_error *err)
 {
     memset(out, 0, sizeof *out);
-    const json_t *imps = json_object_get(answer, "importers"), *users = json_object_get(answer, "users");
-    if (!tl_is(answer, "messages.chatInviteImporters") || !json_is_array(imps) || !json_is_array(users) ||
-        tl_get_long(answer, "count", &out->count, NULL) || out->count < 0)
-        return dm_fail(err, DM_EPROTO, "Telegram's list of join requests is not in the expected form");
+    const json_t *imps = json_object_get(answer, "importers"),
+                 *users = json_object_get(answer, "users");
+    if (!tl_is(answer, "messages.chatInviteImporters") || !json_is_array(imps) ||
+        !json_is_array(users) || tl_get_long(answer, "count", &out->count, NULL) || out->count < 0)
+        return dm_fail(err, DM_EPROTO,
+                       "Telegram's list of join requests is not in the expected form");
     size_t n = json_array_size(imps);
     if (n > LOADER_PAGE_MAX)
-        return dm_fail(err, DM_EPROTO, "Telegram sent %zu join requests in one page (at most %d expected)", n,
+        return dm_fail(err, DM_EPROTO,
+                       "Telegram sent %zu join requests in one page (at most %d expected)", n,
                        LOADER_PAGE_MAX);
     out->rows = calloc(n ? n : 1, sizeof *out->rows);
     if (!out->rows) return dm_fail(err, DM_ENOMEM, "out of memory");
     size_t i;
     const json_t *imp;
-    json_array_foreach(imps, i, imp) {
+    json_array_foreach(imps, i, imp)
+    {
         struct store_request *r = &out->rows[i];
         if (!tl_is(imp, "chatInviteImporter") || tl_get_long(imp, "user_id", &r->user_id, NULL) ||
             tl_get_long(imp, "date", &r->tg_date, NULL) || r->user_id <= 0) {
@@ -297,8 +329,9 @@ dm_err loader_page_from(const json_t *answer, int64_t chat_id, int64_t now, stru
     return DM_OK;
 }
 
-dm_err loader_fetch_page(const struct loader_via *via, const struct loader_channel *ch, const struct loader_cursor *from,
-                         int limit, int64_t now, struct loader_page *out, int *retry_after, struct dm_error *err)
+dm_err loader_fetch_page(const struct loader_via *via, const struct loader_channel *ch,
+                         const struct loader_cursor *from, int limit, int64_t now,
+                         struct loader_page *out, int *retry_after, struct dm_error *err)
 {
     memset(out, 0, sizeof *out);
     limit = DM_MAX(1, DM_MIN(limit, LOADER_PAGE_MAX));
@@ -306,10 +339,11 @@ dm_err loader_fetch_page(const struct loader_via *via, const struct loader_chann
                                                     (json_int_t)from->user_id, "access_hash",
                                                     (json_int_t)from->user_hash)
                                         : json_pack("{s:s}", "_", "inputUserEmpty");
-    json_t *in = json_pack("{s:s,s:b,s:{s:s,s:I,s:I},s:I,s:o,s:i}", "_", "messages.getChatInviteImporters",
-                           "requested", 1, "peer", "_", "inputPeerChannel", "channel_id", (json_int_t)ch->id,
-                           "access_hash", (json_int_t)ch->access_hash, "offset_date", (json_int_t)from->date,
-                           "offset_user", offset_user, "limit", limit);
+    json_t *in =
+        json_pack("{s:s,s:b,s:{s:s,s:I,s:I},s:I,s:o,s:i}", "_", "messages.getChatInviteImporters",
+                  "requested", 1, "peer", "_", "inputPeerChannel", "channel_id", (json_int_t)ch->id,
+                  "access_hash", (json_int_t)ch->access_hash, "offset_date", (json_int_t)from->date,
+                  "offset_user", offset_user, "limit", limit);
     json_t *ans = NULL;
     dm_err e = call(via, in, "to list the join requests", &ans, retry_after, err);
     if (e) return e;

@@ -100,8 +100,8 @@ dm_err loader_fetch_page(const struct loader_via *via, const struct loader_chann
 /* The pure part of loader_fetch_page: a messages.chatInviteImporters answer into *out. Names
  * come from the answer's users vector (absent users get empty names); about becomes the bio.
  * DM_EPROTO when the answer is not what Telegram sends. */
-dm_err loader_page_from(const json_t *answer, int64_t chat_id, int64_t now,
-                        struct loader_page *out, struct dm_error *err);
+dm_err loader_page_from(const json_t *answer, int64_t chat_id, int64_t now, struct loader_page *out,
+                        struct dm_error *err);
 
 /* The pure part of every call's failure: maps mt_call's error (and the rpc_error it got) to
  * the codes above. `what` names the call for the generic sentence ("loading join requests"). */

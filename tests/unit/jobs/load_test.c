@@ -84,11 +84,13 @@ static void test_pages(void)
     json_t *ans = page_json(
         "{\"_\":\"messages.chatInviteImporters\",\"count\":2500,"
         "\"importers\":["
-        "{\"_\":\"chatInviteImporter\",\"requested\":true,\"user_id\":7,\"date\":1700000100,\"about\":\"I like <b>it</b>\"},"
+        "{\"_\":\"chatInviteImporter\",\"requested\":true,\"user_id\":7,\"date\":1700000100,"
+        "\"about\":\"I like <b>it</b>\"},"
         "{\"_\":\"chatInviteImporter\",\"requested\":true,\"user_id\":8,\"date\":1700000050}],"
         "\"users\":["
         "{\"_\":\"user\",\"id\":8,\"access_hash\":-5,\"first_name\":\"Bo\"},"
-        "{\"_\":\"user\",\"id\":7,\"access_hash\":42,\"first_name\":\"Ann\",\"last_name\":\"Lee\",\"username\":\"ann\"}]}");
+        "{\"_\":\"user\",\"id\":7,\"access_hash\":42,\"first_name\":\"Ann\",\"last_name\":\"Lee\","
+        "\"username\":\"ann\"}]}");
     struct loader_page p;
     struct dm_error err = {0};
     CHECK(loader_page_from(ans, -1001000001000LL, 1800000000, &p, &err) == DM_OK);
@@ -97,10 +99,12 @@ static void test_pages(void)
     if (p.n == 2) {
         const struct store_request *a = &p.rows[0], *b = &p.rows[1];
         CHECK(a->chat_id == -1001000001000LL && a->user_id == 7 && a->tg_date == 1700000100);
-        CHECK(!strcmp(a->first_name, "Ann") && !strcmp(a->last_name, "Lee") && !strcmp(a->username, "ann"));
+        CHECK(!strcmp(a->first_name, "Ann") && !strcmp(a->last_name, "Lee") &&
+              !strcmp(a->username, "ann"));
         CHECK(!strcmp(a->bio, "I like <b>it</b>"));
         CHECK(a->status == REQ_PENDING && a->created_at == 1800000000 && a->decided_at == 0);
-        CHECK(b->user_id == 8 && !strcmp(b->first_name, "Bo") && !b->last_name[0] && !b->username[0] && !b->bio[0]);
+        CHECK(b->user_id == 8 && !strcmp(b->first_name, "Bo") && !b->last_name[0] &&
+              !b->username[0] && !b->bio[0]);
         /* the next page starts after the last importer, with the access hash Telegram gave */
         CHECK(p.next.date == 1700000050 && p.next.user_id == 8 && p.next.user_hash == -5);
     }
@@ -110,24 +114,28 @@ static void test_pages(void)
     /* an importer whose user is missing from the users vector keeps its id and date */
     ans = page_json("{\"_\":\"messages.chatInviteImporters\",\"count\":1,\"importers\":["
                     "{\"_\":\"chatInviteImporter\",\"user_id\":9,\"date\":5}],\"users\":[]}");
-    CHECK(loader_page_from(ans, -1001, 1, &p, &err) == DM_OK && p.n == 1 && p.rows[0].user_id == 9 &&
-          !p.rows[0].first_name[0] && p.next.user_id == 9 && p.next.user_hash == 0);
+    CHECK(loader_page_from(ans, -1001, 1, &p, &err) == DM_OK && p.n == 1 &&
+          p.rows[0].user_id == 9 && !p.rows[0].first_name[0] && p.next.user_id == 9 &&
+          p.next.user_hash == 0);
     loader_page_release(&p);
     json_decref(ans);
 
     /* an empty page */
-    ans = page_json("{\"_\":\"messages.chatInviteImporters\",\"count\":0,\"importers\":[],\"users\":[]}");
+    ans = page_json(
+        "{\"_\":\"messages.chatInviteImporters\",\"count\":0,\"importers\":[],\"users\":[]}");
     CHECK(loader_page_from(ans, -1001, 1, &p, &err) == DM_OK && p.n == 0 && p.count == 0);
     loader_page_release(&p);
     json_decref(ans);
 
     /* names longer than a field are cut, not overflowed */
     char big[2000];
-    int w = snprintf(big, sizeof big,
-                     "{\"_\":\"messages.chatInviteImporters\",\"count\":1,\"importers\":["
-                     "{\"_\":\"chatInviteImporter\",\"user_id\":9,\"date\":5}],\"users\":[{\"_\":\"user\","
-                     "\"id\":9,\"first_name\":\"");
-    for (int i = 0; i < 600; i++) big[w++] = 'x';
+    int w = snprintf(
+        big, sizeof big,
+        "{\"_\":\"messages.chatInviteImporters\",\"count\":1,\"importers\":["
+        "{\"_\":\"chatInviteImporter\",\"user_id\":9,\"date\":5}],\"users\":[{\"_\":\"user\","
+        "\"id\":9,\"first_name\":\"");
+    for (int i = 0; i < 600; i++)
+        big[w++] = 'x';
     snprintf(big + w, sizeof big - (size_t)w, "\"}]}");
     ans = page_json(big);
     CHECK(loader_page_from(ans, -1001, 1, &p, &err) == DM_OK && p.n == 1 &&
@@ -141,9 +149,11 @@ static void test_pages(void)
         "{\"_\":\"messages.chatInviteImporters\",\"importers\":[],\"users\":[]}",
         "{\"_\":\"messages.chatInviteImporters\",\"count\":-1,\"importers\":[],\"users\":[]}",
         "{\"_\":\"messages.chatInviteImporters\",\"count\":1,\"importers\":{},\"users\":[]}",
-        "{\"_\":\"messages.chatInviteImporters\",\"count\":1,\"importers\":[{\"_\":\"chatInviteImporter\",\"date\":5}],"
+        "{\"_\":\"messages.chatInviteImporters\",\"count\":1,\"importers\":[{\"_\":"
+        "\"chatInviteImporter\",\"date\":5}],"
         "\"users\":[]}",
-        "{\"_\":\"messages.chatInviteImporters\",\"count\":1,\"importers\":[{\"_\":\"user\",\"user_id\":1,\"date\":5}],"
+        "{\"_\":\"messages.chatInviteImporters\",\"count\":1,\"importers\":[{\"_\":\"user\",\"user_"
+        "id\":1,\"date\":5}],"
         "\"users\":[]}",
     };
     for (size_t i = 0; i < DM_ARRAY_LEN(bad); i++) {
@@ -153,10 +163,12 @@ static void test_pages(void)
     }
 
     /* more than a page is refused */
-    json_t *many = page_json("{\"_\":\"messages.chatInviteImporters\",\"count\":101,\"importers\":[],\"users\":[]}");
+    json_t *many = page_json(
+        "{\"_\":\"messages.chatInviteImporters\",\"count\":101,\"importers\":[],\"users\":[]}");
     for (int i = 0; i < LOADER_PAGE_MAX + 1; i++)
-        json_array_append_new(json_object_get(many, "importers"),
-                              json_pack("{s:s,s:i,s:i}", "_", "chatInviteImporter", "user_id", i + 1, "date", 5));
+        json_array_append_new(
+            json_object_get(many, "importers"),
+            json_pack("{s:s,s:i,s:i}", "_", "chatInviteImporter", "user_id", i + 1, "date", 5));
     CHECK(loader_page_from(many, -1001, 1, &p, &err) == DM_EPROTO);
     json_decref(many);
 }
@@ -191,7 +203,8 @@ static void test_failures(void)
           !strcmp(err.msg, "Flood wait: please wait 31 seconds"));
     CHECK(fail_as("FLOOD_PREMIUM_WAIT_5", 420, &ra, &err) == DM_ERATELIMIT && ra == 5);
     CHECK(fail_as("FLOOD_WAIT_0", 420, &ra, &err) == DM_ERATELIMIT && ra == 1);
-    CHECK(fail_as("AUTH_KEY_UNREGISTERED", 401, &ra, &err) == DM_EAUTH && !strcmp(err.msg, "Session is invalid"));
+    CHECK(fail_as("AUTH_KEY_UNREGISTERED", 401, &ra, &err) == DM_EAUTH &&
+          !strcmp(err.msg, "Session is invalid"));
     CHECK(fail_as("SESSION_REVOKED", 401, &ra, &err) == DM_EAUTH);
     CHECK(fail_as("USER_DEACTIVATED_BAN", 401, &ra, &err) == DM_EAUTH);
     CHECK(fail_as("CHAT_ADMIN_REQUIRED", 400, &ra, &err) == DM_EFORBIDDEN &&
@@ -199,21 +212,28 @@ static void test_failures(void)
     CHECK(fail_as("USER_NOT_PARTICIPANT", 400, &ra, &err) == DM_EFORBIDDEN);
     CHECK(fail_as("CHANNEL_INVALID", 400, &ra, &err) == DM_ENOTFOUND &&
           !strcmp(err.msg, "Channel not found: use its @username or t.me link"));
-    CHECK(fail_as("CHANNEL_PRIVATE", 400, &ra, &err) == DM_EFORBIDDEN); /* as the Session Manager says it */
-    CHECK(fail_as("BOT_METHOD_INVALID", 400, &ra, &err) == DM_ETELEGRAM && strstr(err.msg, "user session"));
+    CHECK(fail_as("CHANNEL_PRIVATE", 400, &ra, &err) ==
+          DM_EFORBIDDEN); /* as the Session Manager says it */
+    CHECK(fail_as("BOT_METHOD_INVALID", 400, &ra, &err) == DM_ETELEGRAM &&
+          strstr(err.msg, "user session"));
     CHECK(fail_as("INTERNAL_SERVER_ERROR", 500, &ra, &err) == DM_EUNAVAILABLE);
-    CHECK(fail_as("SOMETHING_NEW", 400, &ra, &err) == DM_ETELEGRAM && strstr(err.msg, "SOMETHING_NEW"));
+    CHECK(fail_as("SOMETHING_NEW", 400, &ra, &err) == DM_ETELEGRAM &&
+          strstr(err.msg, "SOMETHING_NEW"));
     /* the client's own failures keep their message */
     struct dm_error e2 = {.code = DM_ETIMEOUT};
     snprintf(e2.msg, sizeof e2.msg, "no answer in 30 s");
-    CHECK(loader_fail(DM_ETIMEOUT, NULL, "x", &ra, &e2) == DM_ETIMEOUT && !strcmp(e2.msg, "no answer in 30 s"));
-    CHECK(loader_fail(DM_EAUTH, NULL, "x", &ra, &e2) == DM_EAUTH && !strcmp(e2.msg, "Session is invalid"));
+    CHECK(loader_fail(DM_ETIMEOUT, NULL, "x", &ra, &e2) == DM_ETIMEOUT &&
+          !strcmp(e2.msg, "no answer in 30 s"));
+    CHECK(loader_fail(DM_EAUTH, NULL, "x", &ra, &e2) == DM_EAUTH &&
+          !strcmp(e2.msg, "Session is invalid"));
 }
 
 static void test_params(void)
 {
-    struct load_params p = {.channel = {.id = 1428519000, .access_hash = -2565178978969462435LL,
-                                        .title = "News \"quoted\" <b>", .username = "news"},
+    struct load_params p = {.channel = {.id = 1428519000,
+                                        .access_hash = -2565178978969462435LL,
+                                        .title = "News \"quoted\" <b>",
+                                        .username = "news"},
                             .limit = 1000},
                        back;
     char text[sizeof((struct store_job *)0)->params];
@@ -224,16 +244,19 @@ static void test_params(void)
     CHECK(!strcmp(back.channel.title, p.channel.title) && !strcmp(back.channel.username, "news"));
     CHECK(back.limit == 1000);
     p.limit = 0; /* all */
-    CHECK(load_params_format(&p, text, sizeof text, &err) == DM_OK && load_params_parse(text, &back, &err) == DM_OK &&
-          back.limit == 0);
+    CHECK(load_params_format(&p, text, sizeof text, &err) == DM_OK &&
+          load_params_parse(text, &back, &err) == DM_OK && back.limit == 0);
     CHECK(load_params_format(&p, text, 20, &err) == DM_ETOOBIG);
     CHECK(load_params_parse("", &back, &err) == DM_EINVAL);
-    CHECK(load_params_parse("{\"channel_id\":0,\"access_hash\":1,\"title\":\"\",\"username\":\"\",\"limit\":1}", &back,
-                            &err) == DM_EINVAL);
-    CHECK(load_params_parse("{\"channel_id\":5,\"access_hash\":1,\"title\":\"\",\"username\":\"\",\"limit\":-1}",
-                            &back, &err) == DM_EINVAL);
-    CHECK(load_params_parse("{\"channel_id\":5,\"access_hash\":1,\"title\":\"t\",\"username\":\"\",\"limit\":0}",
-                            &back, &err) == DM_OK &&
+    CHECK(load_params_parse(
+              "{\"channel_id\":0,\"access_hash\":1,\"title\":\"\",\"username\":\"\",\"limit\":1}",
+              &back, &err) == DM_EINVAL);
+    CHECK(load_params_parse(
+              "{\"channel_id\":5,\"access_hash\":1,\"title\":\"\",\"username\":\"\",\"limit\":-1}",
+              &back, &err) == DM_EINVAL);
+    CHECK(load_params_parse(
+              "{\"channel_id\":5,\"access_hash\":1,\"title\":\"t\",\"username\":\"\",\"limit\":0}",
+              &back, &err) == DM_OK &&
           back.channel.id == 5);
 }
 
