@@ -1,7 +1,8 @@
 // The Sessions page in a real browser (headless Debian chromium via playwright-core) against the real
 // doorman and tgsim with MTProto data centres (issue 4, "Proof": browser test): Create New Session
 // through phone → code → 2FA (with a wrong code, a wrong password and a reload in the middle), a
-// stale login, Check Status, Load Requests (errors in the dialog, then the progress bar to 100%),
+// stale login, Check Status, Load Requests (errors in the dialog, then the progress bar to 100%; a
+// flood wait's countdown mid-load and Cancel job),
 // Add Bot Session, an import the API refuses, Export, and Delete with its dialog.
 import { describe, test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,7 +20,7 @@ const LOGIN_KEY = 'doorman.sessionLogin';
 
 describe('Sessions page in chromium', () => {
     let s, browser, page, seen;
-    let account, phone, channel, noRight;
+    let account, phone, channel, noRight, big;
 
     before(async () => {
         s = await startSessionStack({ dcs: 2 });
@@ -28,6 +29,8 @@ describe('Sessions page in chromium', () => {
             password: PASSWORD });
         channel = await tgCreateChannel(s.tg, { title: 'Web Loads', username: 'web_loads', botId: account.id });
         await tgAddJoinRequests(s.tg, { chat_id: channel.id, count: PENDING, bio: 'loaded through MTProto' });
+        big = await tgCreateChannel(s.tg, { title: 'Web Big', username: 'web_big', botId: account.id });
+        await tgAddJoinRequests(s.tg, { chat_id: big.id, count: 3000 });
         noRight = await s.tg.control('POST', '/control/channels', { title: 'No Right', username: 'web_no_right',
             admins: [{ id: account.id, can_invite_users: false }] });
         browser = await launchBrowser();
@@ -198,6 +201,32 @@ describe('Sessions page in chromium', () => {
         await row(NAME).waitFor();
         assert.equal(await page.locator('.job-panel .job[data-state=done]').isVisible(), true,
             'the finished load is still shown on the way back');
+    });
+
+    test('a FLOOD_WAIT in the middle of a load shows a countdown; Cancel job stops it', async () => {
+        // 12 calls a minute: the channel check and ten pages, then FLOOD_WAIT for the rest of the minute.
+        await tgFlood(s.tg, account.id, { flood_limit: 12 });
+        await row(NAME).getByRole('button', { name: 'Load Requests' }).click();
+        await field('channel').fill('@' + big.username);
+        await dialog().getByLabel('Load all pending requests').check();
+        assert.equal(await field('limit').isDisabled(), true);
+        await dialog().getByRole('button', { name: 'Load Requests' }).click();
+        await waitFor(async () => {
+            if (await formError().isVisible()) throw new Error(`the dialog says: ${await formError().textContent()}`);
+            return (await dialog().count()) === 0;
+        }, { what: 'the load dialog to close' });
+        const wait = page.locator('.job-panel .job-wait');
+        await wait.waitFor({ timeout: 30000 });
+        const first = await wait.textContent();
+        assert.match(first, /^Waiting for Telegram's rate limit: resuming in (\d+ min \d\d s|\d+ s)$/);
+        await waitFor(async () => (await wait.textContent()) !== first, { timeoutMs: 5000, what: 'the countdown to tick' });
+        const pct = Number(await page.locator('.job').getAttribute('data-percent'));
+        assert.ok(pct > 0 && pct < 100, `stopped in the middle: ${pct}%`);
+
+        await page.locator('.job-panel').getByRole('button', { name: 'Cancel job' }).click();
+        await page.locator('.job-panel .job[data-state=cancelled]').waitFor({ timeout: 10000 });
+        assert.equal(await wait.isVisible(), false, 'no countdown once cancelled');
+        await tgFlood(s.tg, account.id, { flood_limit: 0 });
     });
 
     test('Add Bot Session: a bad token shows the API message; a good one adds a bot row', async () => {
