@@ -244,8 +244,6 @@ function formModal({ title, onClose }) {
     let submitBtn = null;
     let byPage = false;
     const m = {
-        dlg,
-        get open() { return dlg.open; },
         // Shows a step: its fields (nodes), the primary button's label and what it does (an
         // async function; an error it throws is shown with its message), and more buttons.
         step({ title: t, body, submitLabel, onSubmit, buttons = [], cancelLabel = 'Cancel', focus }) {
