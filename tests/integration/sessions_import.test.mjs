@@ -105,18 +105,21 @@ describe('import, export and delete of sessions', () => {
         });
     }
 
+    let diag = () => {};
     async function assertRejected(name, body, { status = 400, why }) {
         const filesBefore = dataFiles(s.dataDir);
         const r = await s.client.post('/api/sessions/import', { name, api_id: API_ID, api_hash: API_HASH, phone: '+15550001111', ...body });
         assert.equal(r.status, status, `${why}: ${r.status} ${r.text.slice(0, 300)}`);
         assert.equal(typeof r.json?.error?.message, 'string', 'a clear error message');
         assert.ok(r.json.error.message.length > 5);
+        diag(`${why}: ${r.status} ${r.json.error.code}: ${r.json.error.message}`);
         assert.deepEqual(dataFiles(s.dataDir), filesBefore, `${why}: no file left behind`);
         assert.ok(!(await listSessions(s.client)).some((x) => x.name === name), `${why}: no row`);
         return r;
     }
 
-    test('hostile uploads: each a clear 4xx and nothing left behind', async () => {
+    test('hostile uploads: each a clear 4xx and nothing left behind', async (t) => {
+        diag = (m) => t.diagnostic(m);
         await assertRejected('h_notsqlite', { file: Buffer.from('this is not a SQLite database, just some text\n'.repeat(20)).toString('base64') }, { why: 'not SQLite' });
         await assertRejected('h_empty', { file: '' }, { why: 'empty file' });
         await assertRejected('h_truncated', made.truncated.body, { why: 'truncated SQLite' });
@@ -152,7 +155,8 @@ describe('import, export and delete of sessions', () => {
         assert.ok(readFileSync(file).equals(bytes));
     });
 
-    test('committed fixtures whose keys tgsim never made: verified by connecting, refused, nothing stored', async () => {
+    test('committed fixtures whose keys tgsim never made: verified by connecting, refused, nothing stored', async (t) => {
+        diag = (m) => t.diagnostic(m);
         for (const f of ['pyrogram_v3.session', 'pyrogram_v2.session', 'telethon.session']) {
             const file = readFileSync(path.join(INTEROP_DIR, 'sessions', f)).toString('base64');
             await assertRejected(`fx_${f.replace('.session', '')}`, { file }, { why: `fixture ${f} with a key Telegram does not know` });
