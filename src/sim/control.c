@@ -512,6 +512,19 @@ static void get_login_code(struct ctl *c)
                                          (json_int_t)a->code_sent_at, "used", a->code_used));
 }
 
+/* Ages the last login code past its lifetime: signIn with it then answers PHONE_CODE_EXPIRED. */
+static void post_login_code_expire(struct ctl *c)
+{
+    const char *phone = NULL;
+    if (!f_str(c->body, "phone", true, &phone, &c->err)) return fail_err(c->res, &c->err);
+    struct sim_account *a = world_account_by_phone(c->w, phone);
+    if (!a) return fail(c->res, 400, "no account with phone %s", phone);
+    if (!a->code[0]) return fail(c->res, 400, "no login code was sent to %s", a->phone);
+    a->code_sent_at -= 86400;
+    http_res_json(c->res, 200, json_pack("{s:s,s:I,s:b}", "phone", a->phone, "sent_at", (json_int_t)a->code_sent_at,
+                                         "expired", 1));
+}
+
 static void post_account_flood(struct ctl *c)
 {
     struct sim_account *a = path_account(c);
@@ -580,6 +593,7 @@ static const struct route {
     {"POST", "accounts/#/flood", post_account_flood},
     {"POST", "accounts/#/revoke", post_account_revoke},
     {"GET", "login-code", get_login_code},
+    {"POST", "login-code/expire", post_login_code_expire},
     {"GET", "dcs", get_dcs},
 };
 

@@ -47,6 +47,9 @@ struct dcs;
 dm_err dc_start(struct world *w, const char *pem_path, const uint16_t *ports, int n, struct dcs **out,
                 struct dm_error *e);
 uint16_t dc_port(const struct dcs *d, int dc);
+/* Delays every RPC answer by ms milliseconds (0: none), each call on its own, so calls in flight
+ * overlap as on a network with that latency. The handshake and service messages are not delayed. */
+void dc_set_latency(struct dcs *d, int ms);
 /* Closes every connection and frees everything. */
 void dc_stop(struct dcs *d);
 
@@ -71,5 +74,10 @@ extern const uint8_t dc_prime[256];
 void dc_random(void *p, size_t n);
 /* The DC table entry for dc (1-based) of the running set. */
 int dc_count(const struct dcs *d);
+/* dc_rpc.c's index of each channel's pending join requests (world lock), kept in struct dcs;
+ * dc_stop() frees it with dc_jr_index_free(). */
+struct dc_jr_index;
+struct dc_jr_index **dc_jr_index_slot(struct dcs *d);
+void dc_jr_index_free(struct dc_jr_index *x);
 
 #endif

@@ -396,12 +396,7 @@ static json_t *m_get_channels(struct dc_call *c)
     return json_pack("{s:s,s:o}", "_", "messages.chats", "chats", chats);
 }
 
-static size_t pending_count(struct world *w, const struct sim_channel *ch)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < w->njrs; i++) n += w->jrs[i].chat_id == ch->id && w->jrs[i].status == JR_PENDING;
-    return n;
-}
+static size_t pending_count(struct dc_call *c, const struct sim_channel *ch);
 
 static json_t *m_get_full_channel(struct dc_call *c)
 {
@@ -416,7 +411,7 @@ static json_t *m_get_full_channel(struct dc_call *c)
     const struct sim_admin *adm = world_channel_admin(ch, self);
     if (adm) {
         json_object_set_new(full, "can_view_participants", json_true());
-        json_object_set_new(full, "requests_pending", json_integer((json_int_t)pending_count(c->w, ch)));
+        json_object_set_new(full, "requests_pending", json_integer((json_int_t)pending_count(c, ch)));
         json_object_set_new(full, "recent_requesters", json_array());
     }
     return json_pack("{s:s,s:o,s:[o],s:[]}", "_", "messages.chatFull", "full_chat", full, "chats", channel_json(ch, self),
@@ -470,7 +465,7 @@ static bool link_matches(const struct sim_join_request *jr, const char *link)
 
 struct pos {
     int64_t date, user;
-    size_t index;
+    size_t index; /* in w->jrs */
 };
 
 /* Newest first; equal dates by user id, highest first (the order Telegram pages in). */
@@ -479,6 +474,107 @@ static int pos_cmp(const void *a, const void *b)
     const struct pos *x = a, *y = b;
     if (x->date != y->date) return x->date < y->date ? 1 : -1;
     return x->user < y->user ? 1 : x->user > y->user ? -1 : 0;
+}
+
+/* The pending join requests of each channel in paging order, so that a page costs a binary search
+ * and the page, not a scan of every request in the world: w->jrs[0..seen) have been looked at;
+ * a list holds the channel's requests that were pending when last looked at (decided ones are
+ * dropped as they are met; jrs only grows, and a decided request never becomes pending again). */
+struct jr_list {
+    struct pos *v;
+    size_t n, sorted, cap; /* v[0..sorted) in pos_cmp order, v[sorted..n) new */
+};
+
+struct dc_jr_index {
+    size_t seen;
+    struct idmap chan; /* channel id -> index in lists */
+    struct jr_list *lists;
+    size_t nlists;
+};
+
+void dc_jr_index_free(struct dc_jr_index *x)
+{
+    if (!x) return;
+    for (size_t i = 0; i < x->nlists; i++) free(x->lists[i].v);
+    free(x->lists);
+    idmap_release(&x->chan);
+    free(x);
+}
+
+static struct jr_list *jr_list_of(struct dc_jr_index *x, int64_t chat_id, bool make)
+{
+    uint32_t i;
+    if (idmap_get(&x->chan, chat_id, &i)) return &x->lists[i];
+    if (!make || x->nlists >= SIM_MAX_CHANNELS) return NULL;
+    struct jr_list *g = realloc(x->lists, (x->nlists + 1) * sizeof *g);
+    if (!g) return NULL;
+    x->lists = g;
+    if (idmap_put(&x->chan, chat_id, (uint32_t)x->nlists) != DM_OK) return NULL;
+    g[x->nlists] = (struct jr_list){0};
+    return &g[x->nlists++];
+}
+
+/* Sorts the new tail of l and merges it into the sorted head. */
+static bool jr_list_merge(struct jr_list *l)
+{
+    if (l->sorted == l->n) return true;
+    qsort(l->v + l->sorted, l->n - l->sorted, sizeof *l->v, pos_cmp);
+    struct pos *m = malloc(l->n * sizeof *m);
+    if (!m) return false;
+    size_t a = 0, b = l->sorted, o = 0;
+    while (a < l->sorted || b < l->n)
+        m[o++] = b == l->n || (a < l->sorted && pos_cmp(&l->v[a], &l->v[b]) <= 0) ? l->v[a++] : l->v[b++];
+    free(l->v);
+    l->v = m;
+    l->cap = l->sorted = l->n;
+    return true;
+}
+
+/* Brings the index up to date with requests made since the last call (all channels at once). */
+static bool jr_index_update(struct world *w, struct dc_jr_index *x)
+{
+    for (; x->seen < w->njrs; x->seen++) {
+        const struct sim_join_request *jr = &w->jrs[x->seen];
+        if (jr->status != JR_PENDING) continue;
+        struct jr_list *l = jr_list_of(x, jr->chat_id, true);
+        if (!l) return false;
+        if (l->n == l->cap) {
+            size_t cap = l->cap ? 2 * l->cap : 64;
+            struct pos *g = realloc(l->v, cap * sizeof *g);
+            if (!g) return false;
+            l->v = g;
+            l->cap = cap;
+        }
+        l->v[l->n++] = (struct pos){jr->date, jr->user_id, x->seen};
+    }
+    for (size_t i = 0; i < x->nlists; i++)
+        if (!jr_list_merge(&x->lists[i])) return false;
+    return true;
+}
+
+/* The channel's pending requests in paging order (decided ones dropped), or NULL when out of memory. */
+static struct jr_list *jr_pending(struct dc_call *c, const struct sim_channel *ch)
+{
+    struct dc_jr_index **slot = dc_jr_index_slot(c->d);
+    if (!*slot) {
+        if (!(*slot = calloc(1, sizeof **slot))) return NULL;
+        idmap_init(&(*slot)->chan);
+    }
+    static struct jr_list none;
+    if (!jr_index_update(c->w, *slot)) return NULL;
+    struct jr_list *l = jr_list_of(*slot, ch->id, false);
+    if (!l) return &none;
+    size_t o = 0;
+    for (size_t i = 0; i < l->n; i++)
+        if (c->w->jrs[l->v[i].index].status == JR_PENDING) l->v[o++] = l->v[i];
+    l->n = l->sorted = o;
+    return l;
+}
+
+static size_t pending_count(struct dc_call *c, const struct sim_channel *ch)
+{
+    struct jr_list *l = jr_pending(c, ch);
+    return l ? l->n : 0;
 }
 
 static bool name_matches(const struct sim_user *u, const char *q)
@@ -498,44 +594,41 @@ static json_t *m_get_importers(struct dc_call *c)
         return json_pack("{s:s,s:i,s:[],s:[]}", "_", "messages.chatInviteImporters", "count", 0, "importers", "users");
     const char *link = json_string_value(json_object_get(q, "link"));
     const char *search = json_string_value(json_object_get(q, "q"));
+    if (search && !*search) search = NULL;
     int64_t limit = jlong(q, "limit"), off_date = jlong(q, "offset_date"), off_user = 0;
     if (limit <= 0 || limit > IMPORTERS_MAX) limit = limit <= 0 ? 0 : IMPORTERS_MAX;
     const json_t *ou = json_object_get(q, "offset_user");
     if (tl_is(ou, "inputUser")) off_user = jlong(ou, "user_id");
-    struct pos *all = NULL;
-    size_t n = 0, cap = 0;
-    for (size_t i = 0; i < c->w->njrs; i++) {
-        const struct sim_join_request *jr = &c->w->jrs[i];
-        if (jr->chat_id != ch->id || jr->status != JR_PENDING || !link_matches(jr, link)) continue;
-        if (search && !name_matches(world_user(c->w, jr->user_id), search)) continue;
-        if (n == cap) {
-            struct pos *g = realloc(all, (cap = cap ? 2 * cap : 256) * sizeof *g);
-            if (!g) {
-                free(all);
-                return dc_rpc_error(500, "INTERNAL_SERVER_ERROR");
-            }
-            all = g;
-        }
-        all[n++] = (struct pos){jr->date, jr->user_id, i};
-    }
-    if (n) qsort(all, n, sizeof *all, pos_cmp);
-    size_t start = 0;
+    struct jr_list *l = jr_pending(c, ch);
+    if (!l) return dc_rpc_error(500, "INTERNAL_SERVER_ERROR");
+    /* the first request after (offset_date, offset_user) in paging order */
+    size_t lo = 0, hi = l->n;
     if (off_date || off_user) {
         struct pos key = {off_date, off_user, 0};
-        while (start < n && pos_cmp(&all[start], &key) <= 0) start++;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (pos_cmp(&l->v[mid], &key) <= 0) lo = mid + 1;
+            else hi = mid;
+        }
     }
     json_t *importers = json_array(), *users = json_array();
-    for (size_t i = start; i < n && (int64_t)(i - start) < limit; i++) {
-        const struct sim_join_request *jr = &c->w->jrs[all[i].index];
+    size_t count = link || search ? 0 : l->n;
+    for (size_t i = link || search ? 0 : lo; i < l->n; i++) {
+        const struct sim_join_request *jr = &c->w->jrs[l->v[i].index];
         const struct sim_user *u = world_user(c->w, jr->user_id);
+        if (!link_matches(jr, link) || !name_matches(u, search)) continue;
+        if (link || search) count++; /* filtered: every match is counted */
+        if (i < lo || (int64_t)json_array_size(importers) >= limit) {
+            if (link || search) continue;
+            break;
+        }
         json_t *imp = json_pack("{s:s,s:b,s:I,s:I}", "_", "chatInviteImporter", "requested", 1, "user_id",
                                 (json_int_t)jr->user_id, "date", (json_int_t)jr->date);
         if (u->bio) json_object_set_new(imp, "about", json_string(u->bio));
         json_array_append_new(importers, imp);
         json_array_append_new(users, user_json(c->w, u, c->key->user_id));
     }
-    free(all);
-    return json_pack("{s:s,s:I,s:o,s:o}", "_", "messages.chatInviteImporters", "count", (json_int_t)n, "importers",
+    return json_pack("{s:s,s:I,s:o,s:o}", "_", "messages.chatInviteImporters", "count", (json_int_t)count, "importers",
                      importers, "users", users);
 }
 
@@ -564,9 +657,11 @@ static json_t *m_hide_all(struct dc_call *c)
     if (!ch) return err;
     const char *link = json_string_value(json_object_get(c->q, "link"));
     bool approve = json_is_true(json_object_get(c->q, "approved"));
-    for (size_t i = 0; i < c->w->njrs; i++) {
-        const struct sim_join_request *jr = &c->w->jrs[i];
-        if (jr->chat_id == ch->id && jr->status == JR_PENDING && link_matches(jr, link))
+    struct jr_list *l = jr_pending(c, ch);
+    if (!l) return dc_rpc_error(500, "INTERNAL_SERVER_ERROR");
+    for (size_t i = 0; i < l->n; i++) {
+        const struct sim_join_request *jr = &c->w->jrs[l->v[i].index];
+        if (link_matches(jr, link))
             world_jr_decide(c->w, ch->id, jr->user_id, approve, c->key->user_id); /* members stay pending */
     }
     return updates(ch, c->key->user_id);

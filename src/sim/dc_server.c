@@ -24,6 +24,8 @@
 #define MSG_ID_PAST 300   /* seconds: an older client msg_id is "too low" (16) */
 #define MSG_ID_FUTURE 30  /* seconds: a newer one is "too high" (17) */
 #define IDLE_TIMEOUT 600  /* seconds without a packet before a connection is closed */
+#define KEY_ACTIVE 10     /* seconds: a connection that carried a message this recently is in use */
+#define DELAYED_MAX 20000 /* answers held back by the latency, per connection */
 
 const uint8_t dc_prime[256] = {
     0xc7, 0x1c, 0xae, 0xb9, 0xc6, 0xb1, 0xc9, 0x04, 0x8e, 0x6c, 0x52, 0x2f, 0x70, 0xf1, 0x3f, 0x73, 0x98, 0x0d, 0x40,
@@ -55,11 +57,21 @@ struct dcs {
     uint16_t port[DC_MAX];
     pthread_t accept_th;
     atomic_bool stop;
+    atomic_int latency_ms; /* added before every RPC answer */
     pthread_mutex_t conns_mu; /* guards conns */
     struct dc_conn *conns;
     /* auth keys (world lock) */
     struct dc_key **keys;
     size_t nkeys;
+    struct dc_jr_index *jr_index; /* dc_rpc.c's (world lock) */
+};
+
+/* An rpc_result held back until `due` (the DCs' latency); sent in order. */
+struct delayed {
+    struct delayed *next;
+    double due;
+    size_t len;
+    uint8_t body[];
 };
 
 struct dc_conn {
@@ -67,7 +79,10 @@ struct dc_conn {
     struct dc_conn *next;
     pthread_t th;
     atomic_bool done;
-    int fd, dc;
+    int fd, dc; /* fd stays open while the connection owns a key (see key_claim) */
+    double last_rx; /* monotonic time of the last encrypted message (world lock) */
+    struct delayed *delayed, *delayed_tail;
+    size_t ndelayed;
     struct transport tr;
     struct buf out;
     /* handshake */
@@ -97,6 +112,16 @@ static double now_mono(void)
 int dc_count(const struct dcs *d)
 {
     return d->n;
+}
+
+struct dc_jr_index **dc_jr_index_slot(struct dcs *d)
+{
+    return &d->jr_index;
+}
+
+void dc_set_latency(struct dcs *d, int ms)
+{
+    d->latency_ms = ms > 0 ? ms : 0;
 }
 
 uint16_t dc_port(const struct dcs *d, int dc)
@@ -187,6 +212,44 @@ static bool send_json(struct dc_conn *c, json_t *j, bool content)
     return ok;
 }
 
+/* Sends the held-back answers that are due (all of them when `all`). */
+static bool send_delayed(struct dc_conn *c, bool all)
+{
+    double now = now_mono();
+    bool ok = true;
+    while (c->delayed && (all || c->delayed->due <= now)) {
+        struct delayed *x = c->delayed;
+        if (!(c->delayed = x->next)) c->delayed_tail = NULL;
+        c->ndelayed--;
+        struct buf b = {.data = (char *)x->body, .len = x->len};
+        ok = ok && send_body(c, &b, true, true);
+        OPENSSL_cleanse(x->body, x->len);
+        free(x);
+    }
+    return ok;
+}
+
+/* Holds an answer back for the DCs' latency; other calls go on meanwhile. */
+static bool delay_body(struct dc_conn *c, const struct buf *b)
+{
+    if (c->ndelayed >= DELAYED_MAX) { /* full: wait for the oldest instead of growing */
+        double wait = c->delayed->due - now_mono();
+        if (wait > 0) usleep((useconds_t)(wait * 1e6));
+        if (!send_delayed(c, false)) return false;
+    }
+    struct delayed *x = malloc(sizeof *x + b->len);
+    if (!x) return send_body(c, b, true, true);
+    x->next = NULL;
+    x->due = now_mono() + c->d->latency_ms / 1000.0;
+    x->len = b->len;
+    memcpy(x->body, b->data, b->len);
+    if (c->delayed_tail) c->delayed_tail->next = x;
+    else c->delayed = x;
+    c->delayed_tail = x;
+    c->ndelayed++;
+    return true;
+}
+
 /* rpc_result(req_msg_id, result) with the result in the connection's layer. Consumes result. */
 static bool send_result(struct dc_conn *c, int64_t req_msg_id, json_t *result)
 {
@@ -212,7 +275,7 @@ static bool send_result(struct dc_conn *c, int64_t req_msg_id, json_t *result)
         ok = tl_encode(&b, err, NULL, NULL) == DM_OK;
         json_decref(err);
     }
-    ok = ok && send_body(c, &b, true, true);
+    ok = ok && (c->d->latency_ms > 0 ? delay_body(c, &b) : send_body(c, &b, true, true));
     json_decref(result);
     buf_release(&b);
     return ok;
@@ -496,6 +559,31 @@ static bool session_known(struct dc_key *k, int64_t sid)
     return false;
 }
 
+/* Has the client closed (or reset) the connection? Its fd must be open: the caller is the
+ * connection's thread, or holds the world lock while the connection owns a key. */
+static bool conn_closed(const struct dc_conn *c)
+{
+    struct pollfd p = {c->fd, POLLRDHUP, 0};
+    return poll(&p, 1, 0) != 0; /* a hang-up, reset or error is waiting to be read */
+}
+
+/* Connection c uses key k (world lock held). When another connection owns k and is still in use
+ * (not closed by its client, and it carried a message within KEY_ACTIVE seconds), one authorized
+ * key is used from two connections at once: AUTH_KEY_DUPLICATED for good, as Telegram. A client
+ * reconnecting after its old socket died takes the key over, even when the old connection's
+ * thread has not noticed yet; and the last messages of a connection its client has already
+ * closed (read late, e.g. after a freeze) neither take the key back nor count as a second user. */
+static void key_claim(struct dc_key *k, struct dc_conn *c)
+{
+    struct dc_conn *o = k->owner;
+    if (o && o != c) {
+        if (conn_closed(c)) return;
+        if (k->user_id && now_mono() - o->last_rx <= KEY_ACTIVE && !conn_closed(o)) k->duplicated = true;
+    }
+    k->owner = c;
+    c->last_rx = now_mono();
+}
+
 static bool on_encrypted(struct dc_conn *c, const uint8_t *pkt, size_t len)
 {
     struct dcs *d = c->d;
@@ -503,11 +591,10 @@ static bool on_encrypted(struct dc_conn *c, const uint8_t *pkt, size_t len)
     world_lock(d->w);
     struct dc_key *k = key_find(d, key_id);
     if (k && k->dc != c->dc) k = NULL;
-    if (k && c->key != k) {
-        if (c->key && c->key->owner == c) c->key->owner = NULL;
+    if (k) {
+        if (c->key && c->key != k && c->key->owner == c) c->key->owner = NULL;
         c->key = k;
-        if (k->owner && k->owner != c && k->user_id) k->duplicated = true; /* one authorized key, two connections */
-        k->owner = c;
+        key_claim(k, c);
     }
     world_unlock(d->w);
     if (!k) {
@@ -572,7 +659,10 @@ static void *conn_main(void *arg)
     bool keep = rb != NULL;
     while (keep && !c->d->stop) {
         struct pollfd p = {c->fd, POLLIN, 0};
-        int pr = poll(&p, 1, 200);
+        int wait_ms = 200;
+        if (c->delayed) wait_ms = (int)DM_MIN(200.0, DM_MAX(0.0, (c->delayed->due - now_mono()) * 1000 + 1));
+        int pr = poll(&p, 1, wait_ms);
+        if (c->delayed && !send_delayed(c, false)) break;
         double now = now_mono();
         if ((c->disconnect_at && now > c->disconnect_at) || now - last > IDLE_TIMEOUT) break;
         if (pr <= 0) continue;
@@ -596,6 +686,12 @@ static void *conn_main(void *arg)
         }
     }
     free(rb);
+    while (c->delayed) { /* answers that will not be sent any more */
+        struct delayed *x = c->delayed;
+        c->delayed = x->next;
+        OPENSSL_cleanse(x->body, x->len);
+        free(x);
+    }
     world_lock(c->d->w);
     if (c->key && c->key->owner == c) c->key->owner = NULL;
     world_unlock(c->d->w);
@@ -760,6 +856,7 @@ void dc_stop(struct dcs *d)
         free(d->keys[i]);
     }
     free(d->keys);
+    dc_jr_index_free(d->jr_index);
     OPENSSL_cleanse(d->priv_pem, strlen(d->priv_pem));
     free(d->priv_pem);
     pthread_mutex_destroy(&d->conns_mu);

@@ -17,7 +17,7 @@
 
 static const char usage[] =
     "usage: tgsim [--listen HOST:PORT] [--rate-limit N] [--latency-ms MS] [--seed N]\n"
-    "             [--dc-ports P1,P2,... --rsa-pem PATH]\n"
+    "             [--dc-ports P1,P2,... --rsa-pem PATH [--dc-latency-ms MS]]\n"
     "\n"
     "A stateful Telegram simulator: the Bot API on /bot<token>/<method> and a control API\n"
     "on /control/ (see docs/tgsim.md), both on one HTTP port.\n"
@@ -31,6 +31,7 @@ static const char usage[] =
     "  --dc-ports P1,P2,.. start MTProto data centres 1..N on 127.0.0.1 at these ports (0 = a\n"
     "                      free port each; at most 5); default: none\n"
     "  --rsa-pem PATH      where to write the DCs' RSA public key (PEM); required with --dc-ports\n"
+    "  --dc-latency-ms MS  delay added to every MTProto RPC answer (default 0)\n"
     "  --help              show this help\n"
     "\n"
     "On start tgsim prints one line to stderr: \"tgsim: listening on http://HOST:PORT\",\n"
@@ -41,7 +42,7 @@ struct options {
     char host[64];
     uint16_t port;
     double rate_limit;
-    unsigned latency_ms;
+    unsigned latency_ms, dc_latency_ms;
     uint64_t seed;
     uint16_t dc_ports[DC_MAX];
     int ndcs;
@@ -120,6 +121,9 @@ static int parse_args(int argc, char **argv, struct options *o)
         } else if (strcmp(a, "--latency-ms") == 0) {
             ok = v && parse_number(v, 0, 60000, &d) && d == (double)(unsigned)d;
             if (ok) o->latency_ms = (unsigned)d;
+        } else if (strcmp(a, "--dc-latency-ms") == 0) {
+            ok = v && parse_number(v, 0, 60000, &d) && d == (double)(unsigned)d;
+            if (ok) o->dc_latency_ms = (unsigned)d;
         } else if (strcmp(a, "--dc-ports") == 0) {
             ok = v && parse_ports(v, o);
         } else if (strcmp(a, "--rsa-pem") == 0) {
@@ -226,6 +230,7 @@ int main(int argc, char **argv)
             world_free(w);
             return 1;
         }
+        dc_set_latency(dcs, (int)o.dc_latency_ms);
         for (int i = 1; i <= o.ndcs; i++) fprintf(stderr, "tgsim: dc %d listening on 127.0.0.1:%u\n", i, dc_port(dcs, i));
     }
     fflush(stderr);

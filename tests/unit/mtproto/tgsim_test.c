@@ -11,11 +11,22 @@
  * calls again once it thaws), and a server killed (SIGKILL) and started again: tgsim keeps its
  * world in memory, so the restarted DC does not know the key and answers -404, which the client
  * reports as DM_EAUTH (as Telethon's AuthKeyNotFound), while a new client makes a key and works.
- * Last, a login that migrates: an account homed on DC 3 with a 2FA password (made through the
+ * Then a login that migrates: an account homed on DC 3 with a 2FA password (made through the
  * control API on {control}), auth.sendCode on DC 2 answers PHONE_MIGRATE_3, a client for DC 3 gets
  * the code (read from the control API), auth.signIn answers SESSION_PASSWORD_NEEDED,
  * account.getPassword + SRP + auth.checkPassword log in, and users.getUsers(inputUserSelf) returns
- * the account. Without a command it exits 77 (skip). */
+ * the account.
+ * Last, every method and error path of the product on a world made through the control API (a
+ * channel with 252 pending requests, an admin with and one without invite_users, a bot, a member
+ * with a pending request): signIn's PHONE_CODE_INVALID / _HASH_INVALID / _EMPTY / _EXPIRED (aged
+ * through the control API, and used), PASSWORD_HASH_INVALID, importBotAuthorization (and
+ * ACCESS_TOKEN_INVALID), getUsers, resolveUsername, getChannels, getFullChannel, getParticipant,
+ * getChatInviteImporters paged by offset_date/offset_user (each request once, count right),
+ * hideChatJoinRequest (approve, decline, HIDE_REQUESTER_MISSING, USER_ALREADY_PARTICIPANT; tgsim's
+ * record: decided_by and decisions == 1), hideAllChatJoinRequests, CHAT_ADMIN_REQUIRED, FLOOD_WAIT
+ * injected and from the limit, logOut, revocation (AUTH_KEY_UNREGISTERED, SESSION_REVOKED), and
+ * AUTH_KEY_DUPLICATED: refused for two live connections with one key, not for a client that
+ * reconnects (at once, while tgsim is busy, after a freeze). Without a command it exits 77. */
 #include "core/common.h"
 
 #include "mtproto/client.h"
@@ -156,6 +167,40 @@ static json_t *callj(struct mt_client *c, json_t *method, dm_err *rc, struct mt_
     return r;
 }
 
+/* account.getPassword, the SRP proof for `password`, auth.checkPassword: its answer. */
+static json_t *check_password(struct mt_client *c, const char *password, dm_err *rc,
+                              struct mt_rpc_error *rpc, struct dm_error *e)
+{
+    json_t *pw = callj(c, json_pack("{s:s}", "_", "account.getPassword"), rc, rpc, e);
+    const json_t *algo = NULL;
+    uint8_t salt1[512], salt2[512], p[256], B[256], A[256], M1[32];
+    size_t l1 = 0, l2 = 0, lp = 0, lb = 0;
+    int32_t g = 0;
+    int64_t srp_id = 0;
+    bool got = *rc == DM_OK && tl_get_obj(pw, "current_algo", &algo, NULL) == DM_OK &&
+               tl_get_bytes(algo, "salt1", salt1, sizeof salt1, &l1, NULL) == DM_OK &&
+               tl_get_bytes(algo, "salt2", salt2, sizeof salt2, &l2, NULL) == DM_OK &&
+               tl_get_int(algo, "g", &g, NULL) == DM_OK &&
+               tl_get_bytes(algo, "p", p, 256, &lp, NULL) == DM_OK &&
+               tl_get_bytes(pw, "srp_B", B, 256, &lb, NULL) == DM_OK &&
+               tl_get_long(pw, "srp_id", &srp_id, NULL) == DM_OK;
+    CHECK(got, "account.getPassword: %s", e->msg);
+    json_decref(pw);
+    struct crypto_srp_input in = {salt1, salt2, l1, l2, g, p, B, lb};
+    bool proof =
+        got && lp == 256 && crypto_srp_check(&in, password, crypto_random, NULL, A, M1, e) == DM_OK;
+    CHECK(proof, "SRP: %s", e->msg);
+    if (!proof) {
+        *rc = DM_EPROTO;
+        return NULL;
+    }
+    return callj(c,
+                 json_pack("{s:s,s:{s:s,s:I,s:o,s:o}}", "_", "auth.checkPassword", "password", "_",
+                           "inputCheckPasswordSRP", "srp_id", (json_int_t)srp_id, "A",
+                           tl_hex(A, 256), "M1", tl_hex(M1, 32)),
+                 rc, rpc, e);
+}
+
 /* Logs in to an account homed on DC 3 with a password, starting on DC 2. */
 static void test_login(const struct mt_config *cfg2)
 {
@@ -200,30 +245,7 @@ static void test_login(const struct mt_config *cfg2)
     json_decref(code);
     json_decref(sent);
 
-    json_t *pw = callj(c3, json_pack("{s:s}", "_", "account.getPassword"), &rc, &rpc, &e);
-    const json_t *algo = NULL;
-    uint8_t salt1[512], salt2[512], p[256], B[256], A[256], M1[32];
-    size_t l1 = 0, l2 = 0, lp = 0, lb = 0;
-    int32_t g = 0;
-    int64_t srp_id = 0;
-    CHECK(rc == DM_OK && tl_get_obj(pw, "current_algo", &algo, NULL) == DM_OK &&
-              tl_get_bytes(algo, "salt1", salt1, sizeof salt1, &l1, NULL) == DM_OK &&
-              tl_get_bytes(algo, "salt2", salt2, sizeof salt2, &l2, NULL) == DM_OK &&
-              tl_get_int(algo, "g", &g, NULL) == DM_OK &&
-              tl_get_bytes(algo, "p", p, 256, &lp, NULL) == DM_OK &&
-              tl_get_bytes(pw, "srp_B", B, 256, &lb, NULL) == DM_OK &&
-              tl_get_long(pw, "srp_id", &srp_id, NULL) == DM_OK,
-          "account.getPassword: %s", e.msg);
-    struct crypto_srp_input in = {salt1, salt2, l1, l2, g, p, B, lb};
-    CHECK(lp == 256 &&
-              crypto_srp_check(&in, "correct horse", crypto_random, NULL, A, M1, &e) == DM_OK,
-          "SRP: %s", e.msg);
-    json_decref(pw);
-    json_t *auth = callj(c3,
-                         json_pack("{s:s,s:{s:s,s:I,s:o,s:o}}", "_", "auth.checkPassword",
-                                   "password", "_", "inputCheckPasswordSRP", "srp_id",
-                                   (json_int_t)srp_id, "A", tl_hex(A, 256), "M1", tl_hex(M1, 32)),
-                         &rc, &rpc, &e);
+    json_t *auth = check_password(c3, "correct horse", &rc, &rpc, &e);
     CHECK(rc == DM_OK && tl_is(auth, "auth.authorization"), "checkPassword: %s", e.msg);
     json_decref(auth);
     json_t *users =
@@ -236,6 +258,696 @@ static void test_login(const struct mt_config *cfg2)
     json_decref(users);
     mt_client_free(c3);
     report("login: PHONE_MIGRATE_3, code, SESSION_PASSWORD_NEEDED, SRP, getUsers on DC 3", f0);
+}
+
+/* ---- every method and error path of issue 3, against tgsim's world ---- */
+
+#define API_HASH "0123456789abcdef0123456789abcdef"
+
+static int32_t api_id_g;
+
+/* Expects `method` (consumed) to answer rpc_error `name`; *rpc (may be NULL) gets it. */
+static bool rpc_fails(struct mt_client *c, json_t *method, const char *name,
+                      struct mt_rpc_error *rpc)
+{
+    dm_err rc;
+    struct dm_error e = {0};
+    struct mt_rpc_error r = {0};
+    json_decref(callj(c, method, &rc, &r, &e));
+    if (rpc) *rpc = r;
+    bool ok = rc == DM_ETELEGRAM && mt_rpc_error_is(&r, name);
+    if (!ok) fprintf(stderr, "expected %s, got %s (%s)\n", name, r.message, e.msg);
+    return ok;
+}
+
+/* Expects `method` (consumed) to succeed with an object of constructor `want` (NULL: any); the
+ * answer. */
+static json_t *rpc_ok(struct mt_client *c, json_t *method, const char *want)
+{
+    dm_err rc;
+    struct dm_error e = {0};
+    const char *name = json_string_value(json_object_get(method, "_"));
+    char what[96];
+    snprintf(what, sizeof what, "%s", name ? name : "?");
+    json_t *r = callj(c, method, &rc, NULL, &e);
+    if (rc != DM_OK || (want && !tl_is(r, want))) {
+        fprintf(stderr, "%s: %s\n", what, rc ? e.msg : "another constructor");
+        json_decref(r);
+        return NULL;
+    }
+    return r;
+}
+
+static json_t *send_code(const char *phone)
+{
+    return json_pack("{s:s,s:s,s:i,s:s,s:{s:s}}", "_", "auth.sendCode", "phone_number", phone,
+                     "api_id", api_id_g, "api_hash", API_HASH, "settings", "_", "codeSettings");
+}
+
+static json_t *sign_in(const char *phone, const char *hash, const char *code)
+{
+    return json_pack("{s:s,s:s,s:s,s:s}", "_", "auth.signIn", "phone_number", phone,
+                     "phone_code_hash", hash, "phone_code", code);
+}
+
+/* The code tgsim sent to phone (control API), copied into out. */
+static void login_code(const char *phone, char out[16])
+{
+    char q[64];
+    snprintf(q, sizeof q, "login-code?phone=%s", phone);
+    json_t *j = control(q, NULL);
+    snprintf(out, 16, "%s", json_string_value(json_object_get(j, "code")) ?: "");
+    json_decref(j);
+}
+
+/* auth.sendCode; the phone_code_hash copied into hash. */
+static bool code_sent(struct mt_client *c, const char *phone, char hash[64])
+{
+    json_t *sent = rpc_ok(c, send_code(phone), "auth.sentCode");
+    const char *h = NULL;
+    bool ok = sent && tl_get_str(sent, "phone_code_hash", &h, NULL) == DM_OK;
+    snprintf(hash, 64, "%s", ok ? h : "");
+    json_decref(sent);
+    return ok;
+}
+
+/* A full login on c (code, then the password when there is one). */
+static bool log_in(struct mt_client *c, const char *phone, const char *password)
+{
+    char hash[64], code[16];
+    if (!code_sent(c, phone, hash)) return false;
+    login_code(phone, code);
+    if (!password) {
+        json_t *a = rpc_ok(c, sign_in(phone, hash, code), "auth.authorization");
+        json_decref(a);
+        return a != NULL;
+    }
+    if (!rpc_fails(c, sign_in(phone, hash, code), "SESSION_PASSWORD_NEEDED", NULL)) return false;
+    dm_err rc;
+    struct dm_error e = {0};
+    json_t *a = check_password(c, password, &rc, NULL, &e);
+    json_decref(a);
+    return rc == DM_OK && tl_is(a, "auth.authorization");
+}
+
+static struct mt_client *new_client(const struct mt_config *cfg, const struct mt_auth *auth)
+{
+    struct mt_client *c = NULL;
+    struct dm_error e = {0};
+    if (mt_client_new(cfg, auth, &c, &e) != DM_OK) {
+        fprintf(stderr, "client: %s\n", e.msg);
+        abort();
+    }
+    return c;
+}
+
+static json_int_t jint(const json_t *o, const char *k)
+{
+    return json_integer_value(json_object_get(o, k));
+}
+
+static json_t *get_self(void)
+{
+    return json_pack("{s:s,s:[{s:s}]}", "_", "users.getUsers", "id", "_", "inputUserSelf");
+}
+
+/* The id of users.getUsers(inputUserSelf), or 0. */
+static int64_t self_id(struct mt_client *c)
+{
+    json_t *u = rpc_ok(c, get_self(), NULL);
+    int64_t id = 0;
+    if (json_array_size(u) != 1 || tl_get_long(json_array_get(u, 0), "id", &id, NULL)) id = 0;
+    json_decref(u);
+    return id;
+}
+
+/* The world of these tests, made through the control API. */
+struct mworld {
+    json_int_t admin, noinv, bot_id, member, ann, chat; /* chat: the Bot API id (-100...) */
+    json_int_t first_bulk;                              /* the first of the 250 made in bulk */
+    char bot_token[160];
+    int64_t channel_id, access_hash; /* as MTProto sees the channel */
+};
+
+static json_t *input_channel(const struct mworld *w, const char *kind)
+{
+    return json_pack("{s:s,s:I,s:I}", "_", kind, "channel_id", (json_int_t)w->channel_id,
+                     "access_hash", (json_int_t)w->access_hash);
+}
+
+/* messages.getChatInviteImporters(requested) after (date, user); user 0 = from the start. */
+static json_t *importers(const struct mworld *w, int64_t date, int64_t user, int64_t user_hash,
+                         int limit)
+{
+    json_t *ou = user ? json_pack("{s:s,s:I,s:I}", "_", "inputUser", "user_id", (json_int_t)user,
+                                  "access_hash", (json_int_t)user_hash)
+                      : json_pack("{s:s}", "_", "inputUserEmpty");
+    return json_pack("{s:s,s:b,s:o,s:I,s:o,s:i}", "_", "messages.getChatInviteImporters",
+                     "requested", 1, "peer", input_channel(w, "inputPeerChannel"), "offset_date",
+                     (json_int_t)date, "offset_user", ou, "limit", limit);
+}
+
+static json_t *hide(const struct mworld *w, int64_t user, int64_t hash, bool approve)
+{
+    return json_pack("{s:s,s:b,s:o,s:{s:s,s:I,s:I}}", "_", "messages.hideChatJoinRequest",
+                     "approved", approve, "peer", input_channel(w, "inputPeerChannel"), "user_id",
+                     "_", "inputUser", "user_id", (json_int_t)user, "access_hash",
+                     (json_int_t)hash);
+}
+
+/* tgsim's record of user's latest request in the channel (control API), or NULL. */
+static json_t *jr_record(const struct mworld *w, json_int_t user)
+{
+    char q[128];
+    snprintf(q, sizeof q,
+             "join-requests?chat_id=%" JSON_INTEGER_FORMAT "&user_id=%" JSON_INTEGER_FORMAT,
+             w->chat, user);
+    json_t *j = control(q, NULL), *items = json_object_get(j, "items");
+    json_t *r = json_array_size(items)
+                    ? json_incref(json_array_get(items, json_array_size(items) - 1))
+                    : NULL;
+    json_decref(j);
+    return r;
+}
+
+static bool decided(const struct mworld *w, json_int_t user, const char *status, json_int_t by)
+{
+    json_t *r = jr_record(w, user);
+    bool ok = r && !strcmp(json_string_value(json_object_get(r, "status")) ?: "", status) &&
+              jint(r, "decided_by") == by && jint(r, "decisions") == 1;
+    if (!ok) {
+        char *s = r ? json_dumps(r, 0) : NULL;
+        fprintf(stderr, "record of %" JSON_INTEGER_FORMAT ": %s\n", user, s ? s : "none");
+        free(s);
+    }
+    json_decref(r);
+    return ok;
+}
+
+#define BULK 250
+
+static void make_world(struct mworld *w)
+{
+    json_t *j = control("accounts",
+                        "{\"phone\":\"15550010\",\"first_name\":\"Adm\",\"username\":\"mt_admin\","
+                        "\"dc\":2,\"password\":\"pw-adm\"}");
+    w->admin = jint(j, "id");
+    json_decref(j);
+    j = control("accounts", "{\"phone\":\"15550011\",\"first_name\":\"NoInv\",\"dc\":2}");
+    w->noinv = jint(j, "id");
+    json_decref(j);
+    j = control("bots", "{\"username\":\"mt_doorbot\"}");
+    w->bot_id = jint(j, "id");
+    snprintf(w->bot_token, sizeof w->bot_token, "%s",
+             json_string_value(json_object_get(j, "token")) ?: "");
+    json_decref(j);
+    j = control("users", "{\"first_name\":\"Ann\",\"username\":\"mt_ann\",\"bio\":\"hi\"}");
+    w->ann = jint(j, "id");
+    json_decref(j);
+    j = control("users", "{\"first_name\":\"Mem\"}");
+    w->member = jint(j, "id");
+    json_decref(j);
+    char body[512];
+    snprintf(body, sizeof body,
+             "{\"title\":\"MT\",\"username\":\"mt_chan\",\"admins\":[{\"id\":%" JSON_INTEGER_FORMAT
+             ",\"can_invite_users\":true},{\"id\":%" JSON_INTEGER_FORMAT
+             ",\"can_invite_users\":false},{\"id\":%" JSON_INTEGER_FORMAT
+             ",\"can_invite_users\":true}]}",
+             w->admin, w->noinv, w->bot_id);
+    j = control("channels", body);
+    w->chat = jint(j, "id");
+    json_decref(j);
+    CHECK(w->admin && w->noinv && w->bot_id && w->ann && w->member && w->chat && w->bot_token[0],
+          "the world made through the control API");
+    /* 250 requests in three batches: equal dates, so paging needs offset_user as well */
+    static const int batch[3][2] = {{100, 1700000000}, {100, 1700000100}, {50, 1700000050}};
+    for (int i = 0; i < 3; i++) {
+        snprintf(body, sizeof body,
+                 "{\"chat_id\":%" JSON_INTEGER_FORMAT ",\"count\":%d,\"date\":%d,\"bio\":\"bulk\"}",
+                 w->chat, batch[i][0], batch[i][1]);
+        j = control("join-requests", body);
+        if (i == 0) w->first_bulk = jint(j, "first_user_id");
+        json_decref(j);
+    }
+    snprintf(body, sizeof body,
+             "{\"chat_id\":%" JSON_INTEGER_FORMAT ",\"user_id\":%" JSON_INTEGER_FORMAT
+             ",\"invite_link\":\"https://t.me/+mt\",\"date\":1700000200}",
+             w->chat, w->ann);
+    json_decref(control("join-requests", body));
+    snprintf(body, sizeof body,
+             "{\"chat_id\":%" JSON_INTEGER_FORMAT ",\"user_id\":%" JSON_INTEGER_FORMAT "}", w->chat,
+             w->member);
+    json_decref(control("join-requests", body));
+    char path[128];
+    snprintf(path, sizeof path, "channels/%" JSON_INTEGER_FORMAT "/members", w->chat);
+    snprintf(body, sizeof body, "{\"user_id\":%" JSON_INTEGER_FORMAT "}", w->member);
+    json_decref(control(path, body)); /* a member with a pending request */
+}
+
+/* sendCode / signIn errors, then a login with the 2FA password after a wrong one. */
+static void test_login_errors(struct mt_client *c)
+{
+    int f0 = t_failures;
+    const char *phone = "15550010";
+    char hash[64], code[16], wrong[16];
+    CHECK(code_sent(c, phone, hash), "sendCode");
+    login_code(phone, code);
+    snprintf(wrong, sizeof wrong, "%s", code);
+    wrong[0] = wrong[0] == '9' ? '0' : (char)(wrong[0] + 1);
+    CHECK(rpc_fails(c, sign_in(phone, hash, wrong), "PHONE_CODE_INVALID", NULL), "a wrong code");
+    CHECK(rpc_fails(c, sign_in(phone, "not-the-hash", code), "PHONE_CODE_HASH_INVALID", NULL),
+          "a wrong hash");
+    CHECK(rpc_fails(c, sign_in(phone, hash, ""), "PHONE_CODE_EMPTY", NULL), "an empty code");
+    CHECK(rpc_fails(c, send_code("1555009999"), "PHONE_NUMBER_INVALID", NULL), "an unknown phone");
+    json_decref(control("login-code/expire", "{\"phone\":\"15550010\"}"));
+    CHECK(rpc_fails(c, sign_in(phone, hash, code), "PHONE_CODE_EXPIRED", NULL),
+          "a code past its lifetime");
+    /* a new code works once */
+    CHECK(code_sent(c, phone, hash), "sendCode again");
+    login_code(phone, code);
+    CHECK(rpc_fails(c, sign_in(phone, hash, code), "SESSION_PASSWORD_NEEDED", NULL), "signIn: 2FA");
+    CHECK(rpc_fails(c, sign_in(phone, hash, code), "PHONE_CODE_EXPIRED", NULL), "a used code");
+    CHECK(rpc_fails(c, get_self(), "AUTH_KEY_UNREGISTERED", NULL),
+          "not logged in before the password");
+    dm_err rc;
+    struct dm_error e = {0};
+    struct mt_rpc_error rpc = {0};
+    json_t *a = check_password(c, "pw-wrong", &rc, &rpc, &e);
+    CHECK(rc == DM_ETELEGRAM && mt_rpc_error_is(&rpc, "PASSWORD_HASH_INVALID"),
+          "a wrong password: %s", e.msg);
+    json_decref(a);
+    a = check_password(c, "pw-adm", &rc, &rpc, &e);
+    CHECK(rc == DM_OK && tl_is(a, "auth.authorization"), "the right password: %s", e.msg);
+    json_decref(a);
+    report("login errors: PHONE_CODE_INVALID, _HASH_INVALID, _EMPTY, _EXPIRED (aged, used), "
+           "PASSWORD_HASH_INVALID",
+           f0);
+}
+
+/* users.getUsers, contacts.resolveUsername, channels.getChannels / getFullChannel / getParticipant
+ */
+static void test_lookups(struct mt_client *c, struct mworld *w)
+{
+    int f0 = t_failures;
+    json_t *u = rpc_ok(c, get_self(), NULL);
+    const json_t *me = json_array_get(u, 0);
+    int64_t id = 0;
+    const char *phone = NULL;
+    CHECK(json_array_size(u) == 1 && tl_is(me, "user") &&
+              tl_get_long(me, "id", &id, NULL) == DM_OK && id == w->admin &&
+              json_is_true(json_object_get(me, "self")) &&
+              tl_get_str(me, "phone", &phone, NULL) == DM_OK && !strcmp(phone, "15550010"),
+          "users.getUsers(inputUserSelf) is the admin, self, with its phone");
+    json_decref(u);
+
+    json_t *r =
+        rpc_ok(c, json_pack("{s:s,s:s}", "_", "contacts.resolveUsername", "username", "mt_chan"),
+               "contacts.resolvedPeer");
+    const json_t *ch = json_array_get(json_object_get(r, "chats"), 0);
+    int64_t peer_id = 0;
+    CHECK(r && tl_is(json_object_get(r, "peer"), "peerChannel") &&
+              tl_get_long(json_object_get(r, "peer"), "channel_id", &peer_id, NULL) == DM_OK &&
+              tl_get_long(ch, "id", &w->channel_id, NULL) == DM_OK && peer_id == w->channel_id &&
+              tl_get_long(ch, "access_hash", &w->access_hash, NULL) == DM_OK &&
+              w->channel_id == -w->chat - 1000000000000LL,
+          "contacts.resolveUsername(mt_chan): the channel, id %" PRId64, w->channel_id);
+    json_decref(r);
+    r = rpc_ok(c, json_pack("{s:s,s:s}", "_", "contacts.resolveUsername", "username", "mt_ann"),
+               "contacts.resolvedPeer");
+    int64_t uid = 0;
+    CHECK(r && tl_is(json_object_get(r, "peer"), "peerUser") &&
+              tl_get_long(json_object_get(r, "peer"), "user_id", &uid, NULL) == DM_OK &&
+              uid == w->ann,
+          "contacts.resolveUsername(mt_ann): the user");
+    json_decref(r);
+    CHECK(rpc_fails(
+              c, json_pack("{s:s,s:s}", "_", "contacts.resolveUsername", "username", "mt_nobody"),
+              "USERNAME_NOT_OCCUPIED", NULL),
+          "an unknown username");
+
+    r = rpc_ok(c,
+               json_pack("{s:s,s:[o]}", "_", "channels.getChannels", "id",
+                         input_channel(w, "inputChannel")),
+               "messages.chats");
+    ch = json_array_get(json_object_get(r, "chats"), 0);
+    const char *title = NULL;
+    const json_t *rights = NULL;
+    CHECK(json_array_size(json_object_get(r, "chats")) == 1 &&
+              tl_get_str(ch, "title", &title, NULL) == DM_OK && !strcmp(title, "MT") &&
+              tl_get_obj(ch, "admin_rights", &rights, NULL) == DM_OK &&
+              json_is_true(json_object_get(rights, "invite_users")),
+          "channels.getChannels: the channel, with our admin rights");
+    json_decref(r);
+    struct mworld bad = *w;
+    bad.access_hash ^= 1;
+    CHECK(rpc_fails(c,
+                    json_pack("{s:s,s:[o]}", "_", "channels.getChannels", "id",
+                              input_channel(&bad, "inputChannel")),
+                    "CHANNEL_INVALID", NULL),
+          "a wrong access_hash");
+
+    r = rpc_ok(c,
+               json_pack("{s:s,s:o}", "_", "channels.getFullChannel", "channel",
+                         input_channel(w, "inputChannel")),
+               "messages.chatFull");
+    const json_t *full = json_object_get(r, "full_chat");
+    int32_t pend = -1;
+    CHECK(tl_is(full, "channelFull") &&
+              tl_get_int(full, "requests_pending", &pend, NULL) == DM_OK && pend == BULK + 2,
+          "channels.getFullChannel: requests_pending %d", pend);
+    json_decref(r);
+
+    r = rpc_ok(c,
+               json_pack("{s:s,s:o,s:{s:s}}", "_", "channels.getParticipant", "channel",
+                         input_channel(w, "inputChannel"), "participant", "_", "inputPeerSelf"),
+               "channels.channelParticipant");
+    const json_t *part = json_object_get(r, "participant");
+    CHECK(tl_is(part, "channelParticipantAdmin") &&
+              tl_get_obj(part, "admin_rights", &rights, NULL) == DM_OK &&
+              json_is_true(json_object_get(rights, "invite_users")) &&
+              json_is_true(json_object_get(part, "self")),
+          "channels.getParticipant(self): admin with invite_users");
+    json_decref(r);
+    report("users.getUsers, contacts.resolveUsername, "
+           "channels.getChannels/getFullChannel/getParticipant",
+           f0);
+}
+
+/* Pages through every pending request, 100 at a time, by (offset_date, offset_user): each user
+ * once, newest first, and count right. *hashes gets user id -> access_hash. */
+static void test_paging(struct mt_client *c, const struct mworld *w, json_t *hashes)
+{
+    int f0 = t_failures;
+    int64_t date = 0, user = 0, hash = 0, last_date = INT64_MAX, last_user = INT64_MAX;
+    size_t seen = 0, pages = 0;
+    bool ordered = true, counts = true;
+    json_t *ids = json_object();
+    for (;;) {
+        json_t *r = rpc_ok(c, importers(w, date, user, hash, 100), "messages.chatInviteImporters");
+        json_t *imp = json_object_get(r, "importers"), *users = json_object_get(r, "users"), *v;
+        size_t i;
+        int32_t count = -1;
+        counts &= tl_get_int(r, "count", &count, NULL) == DM_OK && count == BULK + 2;
+        json_array_foreach(users, i, v)
+        {
+            char k[32];
+            snprintf(k, sizeof k, "%" JSON_INTEGER_FORMAT, jint(v, "id"));
+            json_object_set_new(hashes, k, json_integer(jint(v, "access_hash")));
+        }
+        json_array_foreach(imp, i, v)
+        {
+            date = jint(v, "date");
+            user = jint(v, "user_id");
+            ordered &= date < last_date || (date == last_date && user < last_user);
+            last_date = date, last_user = user;
+            char k[32];
+            snprintf(k, sizeof k, "%" PRId64, user);
+            if (json_object_get(ids, k)) ordered = false; /* seen twice */
+            json_object_set_new(ids, k, json_true());
+            hash = json_integer_value(json_object_get(hashes, k));
+            seen++;
+        }
+        pages++;
+        bool last = !r || json_array_size(imp) == 0;
+        json_decref(r);
+        if (last || pages > 10) break;
+    }
+    char k[32];
+    snprintf(k, sizeof k, "%" JSON_INTEGER_FORMAT, w->ann);
+    CHECK(seen == BULK + 2 && json_object_size(ids) == BULK + 2 && json_object_get(ids, k),
+          "every request seen once (%zu, %zu distinct)", seen, json_object_size(ids));
+    CHECK(ordered, "newest first, ties by user id, no repeats");
+    CHECK(counts, "count is %d on every page", BULK + 2);
+    CHECK(pages == 4, "3 full pages and an empty one (%zu)", pages);
+    json_decref(ids);
+    report("getChatInviteImporters: 252 requests paged by offset_date/offset_user", f0);
+}
+
+static int64_t hash_of(json_t *hashes, json_int_t user)
+{
+    char k[32];
+    snprintf(k, sizeof k, "%" JSON_INTEGER_FORMAT, user);
+    return json_integer_value(json_object_get(hashes, k));
+}
+
+/* hideChatJoinRequest: approve, decline, again, a member; as the user and as a bot session. */
+static void test_hide(struct mt_client *c, struct mt_client *bot, const struct mworld *w,
+                      json_t *hashes)
+{
+    int f0 = t_failures;
+    json_int_t first_bulk = w->first_bulk;
+    json_decref(rpc_ok(c, hide(w, w->ann, hash_of(hashes, w->ann), true), "updates"));
+    CHECK(decided(w, w->ann, "approved", w->admin), "approved by the admin, once");
+    CHECK(rpc_fails(c, hide(w, w->ann, hash_of(hashes, w->ann), true), "HIDE_REQUESTER_MISSING",
+                    NULL),
+          "approving again: HIDE_REQUESTER_MISSING");
+    json_decref(rpc_ok(c, hide(w, first_bulk, hash_of(hashes, first_bulk), false), "updates"));
+    CHECK(decided(w, first_bulk, "declined", w->admin), "declined by the admin, once");
+    CHECK(rpc_fails(c, hide(w, first_bulk, hash_of(hashes, first_bulk), false),
+                    "HIDE_REQUESTER_MISSING", NULL),
+          "declining again: HIDE_REQUESTER_MISSING");
+    CHECK(rpc_fails(c, hide(w, w->member, hash_of(hashes, w->member), true),
+                    "USER_ALREADY_PARTICIPANT", NULL),
+          "a member's request: USER_ALREADY_PARTICIPANT");
+    json_t *rec = jr_record(w, w->member);
+    CHECK(rec && !strcmp(json_string_value(json_object_get(rec, "status")) ?: "", "pending"),
+          "the member's request stays pending");
+    json_decref(rec);
+    /* the bot's session decides one as the bot */
+    json_decref(
+        rpc_ok(bot, hide(w, first_bulk + 1, hash_of(hashes, first_bulk + 1), true), "updates"));
+    CHECK(decided(w, first_bulk + 1, "approved", w->bot_id), "approved by the bot session, once");
+    report("hideChatJoinRequest: approve, decline, HIDE_REQUESTER_MISSING, "
+           "USER_ALREADY_PARTICIPANT, bot",
+           f0);
+}
+
+/* An admin without invite_users: CHAT_ADMIN_REQUIRED everywhere it matters. */
+static void test_no_invite(struct mt_client *c, const struct mworld *w, json_t *hashes)
+{
+    int f0 = t_failures;
+    json_t *r =
+        rpc_ok(c,
+               json_pack("{s:s,s:o,s:{s:s}}", "_", "channels.getParticipant", "channel",
+                         input_channel(w, "inputChannel"), "participant", "_", "inputPeerSelf"),
+               "channels.channelParticipant");
+    const json_t *part = json_object_get(r, "participant"), *rights = NULL;
+    CHECK(tl_is(part, "channelParticipantAdmin") &&
+              tl_get_obj(part, "admin_rights", &rights, NULL) == DM_OK &&
+              !json_is_true(json_object_get(rights, "invite_users")),
+          "channels.getParticipant(self): admin without invite_users");
+    json_decref(r);
+    CHECK(rpc_fails(c, importers(w, 0, 0, 0, 100), "CHAT_ADMIN_REQUIRED", NULL),
+          "getChatInviteImporters");
+    json_int_t u = w->first_bulk + 3;
+    CHECK(rpc_fails(c, hide(w, u, hash_of(hashes, u), true), "CHAT_ADMIN_REQUIRED", NULL),
+          "hideChatJoinRequest");
+    CHECK(rpc_fails(c,
+                    json_pack("{s:s,s:b,s:o}", "_", "messages.hideAllChatJoinRequests", "approved",
+                              1, "peer", input_channel(w, "inputPeerChannel")),
+                    "CHAT_ADMIN_REQUIRED", NULL),
+          "hideAllChatJoinRequests");
+    json_t *rec = jr_record(w, u);
+    CHECK(rec && !strcmp(json_string_value(json_object_get(rec, "status")) ?: "", "pending"),
+          "nothing decided");
+    json_decref(rec);
+    report("admin without invite_users: CHAT_ADMIN_REQUIRED", f0);
+}
+
+/* hideAllChatJoinRequests approves every pending request but the member's. */
+static void test_hide_all(struct mt_client *c, const struct mworld *w)
+{
+    int f0 = t_failures;
+    json_decref(rpc_ok(c,
+                       json_pack("{s:s,s:b,s:o}", "_", "messages.hideAllChatJoinRequests",
+                                 "approved", 1, "peer", input_channel(w, "inputPeerChannel")),
+                       "updates"));
+    char q[128];
+    snprintf(q, sizeof q, "join-requests?chat_id=%" JSON_INTEGER_FORMAT, w->chat);
+    json_t *j = control(q, NULL), *counts = json_object_get(j, "counts"), *v;
+    CHECK(jint(counts, "pending") == 1 && jint(counts, "approved") == BULK &&
+              jint(counts, "declined") == 1 && jint(counts, "decided_more_than_once") == 0,
+          "counts after hideAll: %" JSON_INTEGER_FORMAT " pending, %" JSON_INTEGER_FORMAT
+          " approved",
+          jint(counts, "pending"), jint(counts, "approved"));
+    size_t i, by_admin = 0;
+    json_array_foreach(json_object_get(j, "items"), i, v) by_admin +=
+        !strcmp(json_string_value(json_object_get(v, "status")) ?: "", "approved") &&
+        jint(v, "decided_by") == w->admin;
+    CHECK(by_admin == BULK - 1, "%zu approved by the admin (all but the bot's)", by_admin);
+    json_decref(j);
+    json_t *r = rpc_ok(c, importers(w, 0, 0, 0, 100), "messages.chatInviteImporters");
+    CHECK(jint(r, "count") == 1 && json_array_size(json_object_get(r, "importers")) == 1,
+          "one request left: the member's");
+    json_decref(r);
+    report("hideAllChatJoinRequests: all approved but a member's", f0);
+}
+
+/* FLOOD_WAIT_X on demand and from the configured limit. */
+static void test_flood(struct mt_client *c, const struct mworld *w)
+{
+    int f0 = t_failures;
+    char path[96];
+    snprintf(path, sizeof path, "accounts/%" JSON_INTEGER_FORMAT "/flood", w->admin);
+    json_decref(control(path, "{\"wait\":17,\"count\":2}"));
+    struct mt_rpc_error rpc = {0};
+    for (int i = 0; i < 2; i++)
+        CHECK(rpc_fails(c, get_self(), "FLOOD_WAIT", &rpc) && rpc.value == 17 && rpc.code == 420,
+              "injected FLOOD_WAIT_17 (%s)", rpc.message);
+    CHECK(self_id(c) == w->admin, "the third call goes through");
+    json_decref(control(path, "{\"flood_limit\":5}"));
+    int ok = 0;
+    for (int i = 0; i < 5; i++)
+        ok += self_id(c) == w->admin;
+    CHECK(ok == 5, "5 calls within the limit of 5 a minute (%d)", ok);
+    CHECK(rpc_fails(c, get_self(), "FLOOD_WAIT", &rpc) && rpc.value >= 1 && rpc.value <= 61,
+          "the 6th: FLOOD_WAIT_%" PRId64, rpc.value);
+    json_decref(control(path, "{\"flood_limit\":0}"));
+    CHECK(self_id(c) == w->admin, "no limit again");
+    report("FLOOD_WAIT_X: injected, and from the configured limit", f0);
+}
+
+/* auth.logOut; revocation through the control API with both errors. */
+static void test_logout_revoke(struct mt_client *adm, struct mt_client *noinv,
+                               const struct mworld *w)
+{
+    int f0 = t_failures;
+    json_decref(rpc_ok(noinv, json_pack("{s:s}", "_", "auth.logOut"), "auth.loggedOut"));
+    CHECK(rpc_fails(noinv, get_self(), "AUTH_KEY_UNREGISTERED", NULL), "after auth.logOut");
+    CHECK(log_in(noinv, "15550011", NULL) && self_id(noinv) == w->noinv,
+          "logged in again on the same key");
+    char path[96];
+    snprintf(path, sizeof path, "accounts/%" JSON_INTEGER_FORMAT "/revoke", w->noinv);
+    json_decref(control(path, "{}"));
+    CHECK(rpc_fails(noinv, get_self(), "AUTH_KEY_UNREGISTERED", NULL), "revoked (default error)");
+    CHECK(rpc_fails(noinv, get_self(), "AUTH_KEY_UNREGISTERED", NULL), "and logged out");
+    snprintf(path, sizeof path, "accounts/%" JSON_INTEGER_FORMAT "/revoke", w->admin);
+    json_decref(control(path, "{\"error\":\"SESSION_REVOKED\"}"));
+    CHECK(rpc_fails(adm, get_self(), "SESSION_REVOKED", NULL), "revoked with SESSION_REVOKED");
+    CHECK(rpc_fails(adm, get_self(), "AUTH_KEY_UNREGISTERED", NULL), "then AUTH_KEY_UNREGISTERED");
+    report("auth.logOut, revocation: AUTH_KEY_UNREGISTERED, SESSION_REVOKED", f0);
+}
+
+static void *busy_main(void *body)
+{
+    json_decref(control("join-requests", body));
+    return NULL;
+}
+
+/* One authorized key: a client that reconnects (its old socket closed a moment before) keeps it;
+ * two live connections at once get AUTH_KEY_DUPLICATED, both of them, for good. */
+static void test_duplicated(const struct mt_config *cfg, struct mt_client **bot,
+                            const struct mworld *w)
+{
+    int f0 = t_failures;
+    struct mt_auth auth;
+    struct dm_error e = {0};
+    CHECK(mt_client_auth_key(*bot, 1000, &auth, &e) == DM_OK, "the bot's key");
+    int fine = 0;
+    for (int i = 0; i < 20;
+         i++) { /* closed and reconnected at once, before tgsim's thread notices */
+        mt_client_free(*bot);
+        *bot = new_client(cfg, &auth);
+        fine += self_id(*bot) == w->bot_id;
+    }
+    CHECK(fine == 20, "20 reconnects with the key, none punished (%d)", fine);
+    /* the same while tgsim holds its world lock for a big control request: the old connection's
+     * thread (which saw the close) and the new one's wait for the lock together, in either order */
+    json_t *busy = control("channels", "{\"title\":\"busy\"}");
+    char body[128];
+    snprintf(body, sizeof body, "{\"chat_id\":%" JSON_INTEGER_FORMAT ",\"count\":100000}",
+             jint(busy, "id"));
+    json_decref(busy);
+    fine = 0;
+    for (int i = 0; i < 5; i++) {
+        pthread_t th;
+        pthread_create(&th, NULL, busy_main, body);
+        usleep(20 * 1000); /* let it take the lock (the check below holds either way) */
+        mt_client_free(*bot);
+        *bot = new_client(cfg, &auth);
+        fine += self_id(*bot) == w->bot_id;
+        pthread_join(th, NULL);
+    }
+    CHECK(fine == 5, "5 reconnects while tgsim is busy, none punished (%d)", fine);
+    /* the freeze case: tgsim stopped, the client drops the silent connection and dials again;
+     * when tgsim thaws it sees the new connection while the old one is not read yet */
+    struct mt_config quick = *cfg;
+    quick.ping_interval_ms = 1000;
+    mt_client_free(*bot);
+    *bot = new_client(&quick, &auth);
+    CHECK(self_id(*bot) == w->bot_id, "a client with 1 s pings");
+    struct mt_client_stats st, st2;
+    mt_client_stats(*bot, &st);
+    kill(server_pid, SIGSTOP);
+    usleep(2500 * 1000);
+    kill(server_pid, SIGCONT);
+    CHECK(self_id(*bot) == w->bot_id, "after a freeze the reconnected client is not punished");
+    mt_client_stats(*bot, &st2);
+    CHECK(st2.connections > st.connections, "it did reconnect (%" PRIu64 " connections)",
+          st2.connections);
+
+    struct mt_client *twin = new_client(cfg, &auth);
+    dm_err rc;
+    struct mt_rpc_error rpc = {0};
+    json_t *r = callj(twin, get_self(), &rc, &rpc, &e);
+    json_decref(r);
+    CHECK(rc == DM_ETELEGRAM && (mt_rpc_error_is(&rpc, "AUTH_KEY_DUPLICATED") ||
+                                 strstr(e.msg, "AUTH_KEY_DUPLICATED")),
+          "the second connection: %s", e.msg);
+    CHECK(rpc_fails(*bot, get_self(), "AUTH_KEY_DUPLICATED", &rpc) && rpc.code == 406,
+          "the first connection too: %s", rpc.message);
+    mt_client_free(twin);
+    mt_client_free(*bot);
+    *bot = new_client(cfg, &auth);
+    json_decref(callj(*bot, get_self(), &rc, &rpc, &e));
+    CHECK(rc == DM_ETELEGRAM && (mt_rpc_error_is(&rpc, "AUTH_KEY_DUPLICATED") ||
+                                 strstr(e.msg, "AUTH_KEY_DUPLICATED")),
+          "the key is dead for good: %s", e.msg);
+    report("AUTH_KEY_DUPLICATED: reconnects tolerated, two live connections refused", f0);
+}
+
+static void test_methods(const struct mt_config *cfg)
+{
+    api_id_g = cfg->api_id;
+    struct mworld w = {0};
+    make_world(&w);
+    struct mt_client *adm = new_client(cfg, NULL), *noinv = new_client(cfg, NULL),
+                     *bot = new_client(cfg, NULL);
+    test_login_errors(adm);
+    test_lookups(adm, &w);
+
+    int f0 = t_failures;
+    CHECK(rpc_fails(bot,
+                    json_pack("{s:s,s:i,s:i,s:s,s:s}", "_", "auth.importBotAuthorization", "flags",
+                              0, "api_id", cfg->api_id, "api_hash", API_HASH, "bot_auth_token",
+                              "123:not-a-token"),
+                    "ACCESS_TOKEN_INVALID", NULL),
+          "an unknown bot token");
+    json_t *a = rpc_ok(bot,
+                       json_pack("{s:s,s:i,s:i,s:s,s:s}", "_", "auth.importBotAuthorization",
+                                 "flags", 0, "api_id", cfg->api_id, "api_hash", API_HASH,
+                                 "bot_auth_token", w.bot_token),
+                       "auth.authorization");
+    const json_t *bu = json_object_get(a, "user");
+    CHECK(bu && jint(bu, "id") == w.bot_id && json_is_true(json_object_get(bu, "bot")),
+          "auth.importBotAuthorization: the bot's user");
+    json_decref(a);
+    CHECK(self_id(bot) == w.bot_id, "users.getUsers(inputUserSelf) on the bot session");
+    report("auth.importBotAuthorization: a bot session from a Bot API token", f0);
+
+    json_t *hashes = json_object();
+    test_paging(adm, &w, hashes);
+    test_hide(adm, bot, &w, hashes);
+    CHECK(log_in(noinv, "15550011", NULL), "the admin without invite_users logs in");
+    test_no_invite(noinv, &w, hashes);
+    test_hide_all(adm, &w);
+    test_flood(adm, &w);
+    test_logout_revoke(adm, noinv, &w);
+    test_duplicated(cfg, &bot, &w);
+    json_decref(hashes);
+    mt_client_free(adm);
+    mt_client_free(noinv);
+    mt_client_free(bot);
 }
 
 static void run_callers(pthread_t *t, int n, bool start)
@@ -380,6 +1092,7 @@ int main(int argc, char **argv)
     report("restarted server: the old key is reported unknown, a new key works", f0);
 
     test_login(&cfg);
+    test_methods(&cfg);
 
     mt_client_free(client);
     json_decref(m);
