@@ -628,6 +628,33 @@ dm_err login_bot(struct accounts *a, const char *name, int64_t api_id, const cha
 
 /* ---- import ---- */
 
+/* DM_EEXISTS when another session already holds this auth key: two connections with one key
+ * make Telegram kill it (AUTH_KEY_DUPLICATED), so the same session is imported once. */
+static dm_err key_unused(struct accounts *a, const struct mt_auth *auth, struct tg_error *te)
+{
+    struct store *st = accounts_store(a);
+    struct store_session *v = NULL;
+    size_t n = 0;
+    struct dm_error err = {0};
+    dm_err e = st->ops->session_list(st, &v, &n, &err);
+    if (e) return te_from(te, e, &err);
+    for (size_t i = 0; i < n && !e; i++) {
+        char path[1200];
+        struct tg_session s;
+        memset(&s, 0, sizeof s);
+        if (!accounts_path(a, v[i].name, path, sizeof path, NULL) &&
+            !tg_session_read_file(path, &s, NULL) && s.dc_id == auth->dc_id &&
+            memcmp(s.auth_key, auth->key, sizeof s.auth_key) == 0)
+            e = te_fail(te, DM_EEXISTS,
+                        "This session is already imported as '%s': one session cannot be used "
+                        "twice (Telegram would end it).",
+                        v[i].name);
+        tg_session_wipe(&s);
+    }
+    free(v);
+    return e;
+}
+
 dm_err login_import(struct accounts *a, const char *name, int64_t api_id, const char *api_hash,
                     const char *phone, const void *data, size_t len, const char *string,
                     int64_t now, struct store_session *session, struct tg_error *te)
@@ -651,6 +678,10 @@ dm_err login_import(struct accounts *a, const char *name, int64_t api_id, const 
     memcpy(auth.key, s.auth_key, sizeof auth.key);
     bool test_mode = s.test_mode;
     tg_session_wipe(&s);
+    if ((e = key_unused(a, &auth, te))) {
+        secret_wipe(&auth, sizeof auth);
+        return e;
+    }
 
     char rnd[33], key[ACCOUNTS_KEY_MAX];
     secret_random_hex(rnd, 16);
