@@ -46,6 +46,34 @@ for f in sorted(os.listdir('tests/interop/sessions')):
 for m in t['encrypt']:
     enc = bytes.fromhex(m['encrypted'])
     put('transport_fuzz', b'\x03\xee\xee\xee\xee' + len(enc).to_bytes(4, 'little') + enc)
+# mt_session_fuzz: server messages [flags][len u16][msg_id][seqno][body]; 5eed..NN names our call NN
+import struct, gzip
+def ref(n): return struct.pack('<Q', 0x5eed5eed5eed5e00 + n)
+def tlbytes(b):
+    h = bytes([len(b)]) if len(b) < 254 else b'\xfe' + len(b).to_bytes(3, 'little')
+    out = h + b
+    return out + b'\0' * (-len(out) % 4)
+def msg(body, n, flags=0, seqno=1):
+    m = struct.pack('<QI', (1700000000 << 32) + 4 * n + 1, seqno) + body
+    return bytes([flags]) + struct.pack('<H', len(m)) + m
+rpc_true = struct.pack('<I', 0xf35c6d01) + ref(0) + struct.pack('<I', 0x997275b5)
+rpc_err = struct.pack('<I', 0xf35c6d01) + ref(1) + struct.pack('<Ii', 0x2144ca19, 420) + tlbytes(b'FLOOD_WAIT_7')
+pong = struct.pack('<I', 0x347773c5) + ref(8) + bytes(range(1, 9))
+salt = struct.pack('<I', 0xedab447b) + ref(2) + struct.pack('<iiQ', 3, 48, 0xabcdef)
+bad16 = struct.pack('<I', 0xa7eff811) + ref(3) + struct.pack('<ii', 5, 16)
+bad64 = struct.pack('<I', 0xa7eff811) + ref(4) + struct.pack('<ii', 7, 64)
+newsess = struct.pack('<I', 0x9ec20908) + ref(0) + struct.pack('<QQ', 99, 0x55)
+ack = struct.pack('<III', 0x62d6b459, 0x1cb5c415, 1) + ref(5)
+gz = struct.pack('<I', 0x3072cfa1) + tlbytes(gzip.compress(struct.pack('<I', 0xf35c6d01) + ref(6) + struct.pack('<I', 0x997275b5)))
+def container(*bodies):
+    inner = b''.join(struct.pack('<QIi', (1700000000 << 32) + 4 * (50 + i) + 1, 2 * i + 1, len(b)) + b
+                     for i, b in enumerate(bodies))
+    return struct.pack('<II', 0x73f1f8dc, len(bodies)) + inner
+put('mt_session_fuzz', msg(rpc_true, 1) + msg(rpc_err, 2) + msg(pong, 3))
+put('mt_session_fuzz', msg(salt, 1, 4) + msg(rpc_true, 2))
+put('mt_session_fuzz', msg(bad16, 1, 4) + msg(bad64, 2) + msg(newsess, 3))
+put('mt_session_fuzz', msg(container(rpc_true, gz, ack, pong), 100) + msg(rpc_true, 101))
+put('mt_session_fuzz', msg(newsess, 1, 1) + msg(rpc_true, 2, 2) + msg(container(salt, rpc_err), 100, 4))
 PY
 }
 seed
