@@ -246,16 +246,19 @@ function formModal({ title, onClose }) {
     const m = {
         // Shows a step: its fields (nodes), the primary button's label and what it does (an
         // async function; an error it throws is shown with its message), and more buttons.
-        step({ title: t, body, submitLabel, onSubmit, buttons = [], cancelLabel = 'Cancel', focus }) {
+        // Returns the primary button (null without submitLabel); danger styles it red.
+        step({ title: t, body, submitLabel, onSubmit, buttons = [], cancelLabel = 'Cancel', focus, danger }) {
             if (t) heading.textContent = t;
             fields.replaceChildren(...[body].flat(Infinity).filter(Boolean));
             submit = onSubmit || null;
-            submitBtn = submitLabel ? h('button.btn.btn-primary', { type: 'submit' }, submitLabel) : null;
+            submitBtn = submitLabel
+                ? h('button.btn', { type: 'submit', class: danger ? 'btn-danger' : 'btn-primary' }, submitLabel) : null;
             const cancel = cancelLabel ? h('button.btn.btn-ghost', { type: 'button' }, cancelLabel) : null;
             if (cancel) cancel.addEventListener('click', () => m.close());
             actions.replaceChildren(...[cancel, ...buttons, submitBtn].filter(Boolean));
             if (focus) focus.focus();
             else if (submitBtn) submitBtn.focus();
+            return submitBtn;
         },
         fail(message) {
             ok.hidden = true;
@@ -524,7 +527,6 @@ function pageRequests(ctx, main, params) {
     let counts = { pending: 0, approved: 0, declined: 0, total: 0 };
     let nextBefore = null;
     let seq = 0;
-    let deciding = false;
 
     // The filter as the API takes it (also the body of approve-all / deny-all).
     const apiFilter = () => {
@@ -614,8 +616,8 @@ function pageRequests(ctx, main, params) {
         const n = selected.size;
         selInfo.textContent = n ? `${fmtNum(n)} selected` : 'Select pending requests to decide on them';
         selInfo.classList.toggle('has-selection', n > 0);
-        approveSel.disabled = denySel.disabled = deciding || n === 0;
-        approveAll.disabled = denyAll.disabled = deciding || counts.pending === 0;
+        approveSel.disabled = denySel.disabled = n === 0;
+        approveAll.disabled = denyAll.disabled = counts.pending === 0;
         allInfo.textContent = `${fmtNum(counts.pending)} pending match the filter`;
         const selectable = [...rows.values()].filter((r) => r.cb && !r.cb.disabled);
         const nSel = selectable.filter((r) => selected.has(r.item.id)).length;
@@ -765,21 +767,21 @@ function pageRequests(ctx, main, params) {
         if (f.from) parts.push(`from ${f.from}`);
         if (f.to) parts.push(`until ${f.to}`);
         if (f.q.trim()) parts.push(`matching “${f.q.trim()}”`);
-        return parts.length ? parts.join(', ') : 'in every channel';
+        return parts.length ? (f.chat_id ? 'in ' : '') + parts.join(', ') : 'in every channel';
     }
 
+    // Approve/Deny Selected and Approve/Deny All: the modal that asks who decides, then the job.
     async function decide(kind, scope) {
-        const verb = kind === 'approve' ? 'Approve' : 'Deny';
-        const buttons = [approveSel, denySel, approveAll, denyAll];
-        let body;
+        let n, body, preflight;
         if (scope === 'selected') {
             if (!selected.size) return;
+            n = selected.size;
             body = { request_ids: [...selected] };
+            preflight = body;
         } else {
             // Count what "all" means right now, not what the page showed a while ago.
-            let n;
             try {
-                const res = await busy(buttons, () => api('GET', '/api/invite-requests' +
+                const res = await busy([approveSel, denySel, approveAll, denyAll], () => api('GET', '/api/invite-requests' +
                     qs({ status: 'pending', ...apiFilter(), limit: 1 })));
                 n = res.counts.pending;
             } catch (e) {
@@ -792,33 +794,23 @@ function pageRequests(ctx, main, params) {
                 reload();
                 return;
             }
-            const ok = await confirmDialog({
-                title: `${verb} ${fmtNum(n)} pending request${n === 1 ? '' : 's'}?`,
-                body: [h('p', null, `This ${kind === 'approve' ? 'approves' : 'denies'} every pending request ${filterSummary()}: `,
-                    h('strong', null, `${fmtNum(n)} request${n === 1 ? '' : 's'}`), ' now.'),
-                h('p.muted', null, 'It runs as a job in the background; you can follow and cancel it here or on the Jobs page.')],
-                confirmLabel: `${verb} ${fmtNum(n)}`,
-                danger: kind !== 'approve',
-            });
-            if (!ok || !ctx.alive) return;
             const filter = apiFilter();
             body = Object.keys(filter).length ? { filter } : {};
+            preflight = { filter };
         }
-        deciding = true;
-        syncActions();
-        try {
-            const res = await busy(buttons, () => api('POST', `/api/invite-requests/${kind}${scope === 'all' ? '-all' : ''}`, body));
-            hideBanner();
-            selected.clear();
-            for (const r of rows.values()) if (r.cb) { r.cb.checked = false; r.tr.classList.remove('selected'); }
-            state.lastJobId = res.job.id;
-            showJob(res.job);
-        } catch (e) {
-            showBanner(e.message);
-        } finally {
-            deciding = false;
-            syncActions();
-        }
+        decisionModal(ctx, {
+            kind, all: scope === 'all', count: n, body, preflight,
+            summary: filterSummary(),
+            wholeChannel: scope === 'all' && !f.q.trim() && !f.from && !f.to ? (f.chat_id ? 'one' : 'each') : null,
+            onStarted: (job) => {
+                hideBanner();
+                selected.clear();
+                for (const r of rows.values()) if (r.cb) { r.cb.checked = false; r.tr.classList.remove('selected'); }
+                syncActions();
+                state.lastJobId = job.id;
+                showJob(job);
+            },
+        });
     }
 
     // --- the progress panel of the last decision job
@@ -852,6 +844,170 @@ function pageRequests(ctx, main, params) {
     if (state.lastJobId) {
         api('GET', `/api/jobs/${state.lastJobId}`).then((res) => ctx.alive && showJob(res.job)).catch(() => {});
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Who decides: the bot or an active session (docs/api.md, "Choosing who decides")
+
+// "marta — Marta Kowalska @marta_k — user": a session as the dropdown of the decision modal shows it.
+function sessionChoiceLabel(s) {
+    const a = s.account;
+    const who = a ? [fullName(a), a.username ? '@' + a.username : ''].filter(Boolean).join(' ') : '';
+    return [s.name, who, s.type].filter(Boolean).join(' — ');
+}
+
+// The modal of Approve/Deny Selected and Approve/Deny All. The dropdown offers the bot and every
+// active session, preselecting the account this admin chose last; on opening and on every change
+// a fresh preflight shows, per affected channel, whether the chosen account can decide there.
+// Some channels out of reach: a warning and a warned button (the rest is still decided); none in
+// reach, or an account that cannot be used: the button is disabled. Confirming sends the decision
+// with session_name, remembers the choice and hands the job to onStarted(job).
+// body: the decision endpoint's body without session_name ({request_ids} or {filter} or {});
+// preflight: the same requests as the preflight endpoint takes them; count: how many requests;
+// summary: the filter in words (Approve/Deny All); wholeChannel: 'one' or 'each' when the filter
+// names at most a channel (one channel, or every channel), so a session decides each channel with
+// one call; null otherwise.
+function decisionModal(ctx, { kind, all, count, body, preflight, summary, wholeChannel, onStarted }) {
+    const verb = kind === 'approve' ? 'Approve' : 'Deny';
+    const reqs = `${fmtNum(count)} ${all ? 'pending' : 'selected'} request${count === 1 ? '' : 's'}`;
+    const m = formModal({ title: `${verb} ${reqs}?` });
+    ctx.onLeave(() => m.closeByPage());
+
+    const select = h('select', { name: 'session_name' }, h('option', { value: '' }, 'Bot (Default)'));
+    const lastNote = h('p.field-hint', { hidden: true });
+    const wholeNote = h('p.decide-note', { hidden: true },
+        `Through a session, Telegram will be asked to decide ${wholeChannel === 'one' ? 'the whole channel' : 'each channel whole'} ` +
+        `in one call: every request pending there is ${kind === 'approve' ? 'approved' : 'denied'}, also those this table ` +
+        'has not loaded yet (they are recorded too), so the number can be larger than shown.');
+    const check = h('div.preflight', { 'aria-live': 'polite' });
+    let remembered = null; // the admin's approve_via as doorman has it
+    let seq = 0;
+
+    const submit = m.step({
+        body: [
+            all
+                ? h('p', null, `This ${kind === 'approve' ? 'approves' : 'denies'} every pending request ${summary}: `,
+                    h('strong.decide-count', null, reqs), ' now.')
+                : h('p', null, `This ${kind === 'approve' ? 'approves' : 'denies'} the `, h('strong.decide-count', null, reqs), '.'),
+            h('label.field', null, h('span.field-label', null, 'Decide as'), select, lastNote),
+            wholeNote,
+            check,
+            h('p.muted.small', null, 'It runs as a job in the background; you can follow and cancel it here or on the Jobs page.'),
+        ],
+        submitLabel: `${verb} ${fmtNum(count)}`,
+        danger: kind !== 'approve',
+        focus: select,
+        onSubmit: async () => {
+            const via = select.value || null;
+            select.disabled = true;
+            let res;
+            try {
+                res = await api('POST', `/api/invite-requests/${kind}${all ? '-all' : ''}`, { ...body, session_name: via });
+            } finally {
+                select.disabled = false;
+            }
+            let unsaved = null;
+            if (via !== remembered) {
+                try {
+                    await api('POST', '/api/me/preferences', { approve_via: via });
+                } catch (e) {
+                    unsaved = `The choice of account was not remembered: ${e.message}`;
+                }
+            }
+            m.close();
+            onStarted(res.job);
+            if (unsaved) showBanner(unsaved);
+        },
+    });
+    submit.disabled = true;
+
+    const who = (via) => (via ? `Session “${via}”` : 'The bot');
+
+    // Shows the preflight's answer; returns whether nothing could be decided (the button is then off).
+    function showCheck(res, via) {
+        const acct = res.account || { ok: true };
+        const chans = res.channels || [];
+        const cannot = chans.filter((c) => !c.can_decide);
+        let warning = null;
+        let blocked = false;
+        if (!acct.ok) {
+            blocked = true;
+            warning = `${who(via)} cannot be used now: ${acct.error || acct.status || 'unknown error'}.`;
+        } else if (chans.length && cannot.length === chans.length) {
+            blocked = true;
+            warning = `${who(via)} cannot ${kind === 'approve' ? 'approve' : 'deny'} requests in ` +
+                `${chans.length === 1 ? 'this channel' : 'any of these channels'}: choose another account.`;
+        } else if (cannot.length) {
+            warning = `${who(via)} cannot decide in ${fmtNum(cannot.length)} of ${fmtNum(chans.length)} channels: ` +
+                'the requests there will fail. The others are decided.';
+        }
+        check.dataset.state = blocked ? 'blocked' : warning ? 'warned' : 'ok';
+        check.replaceChildren(
+            warning ? h('p.preflight-warning', { role: 'alert' }, warning) : null,
+            chans.length ? h('ul.preflight-list', null, chans.map((c) => h('li.preflight-chat', {
+                dataset: { chatId: String(c.chat_id), can: String(!!c.can_decide) },
+            },
+            h('span.preflight-mark', { 'aria-hidden': 'true' }, c.can_decide ? '✓' : '!'),
+            h('span.preflight-chat-body', null,
+                h('span.preflight-title', null, c.title || String(c.chat_id)),
+                h('span.muted', null, ` · ${fmtNum(c.pending)} request${c.pending === 1 ? '' : 's'}`),
+                h('span.preflight-reason', null, c.can_decide
+                    ? 'Admin with the “Invite Users” right: can decide here.'
+                    : c.reason || 'Cannot decide here.'))))) : null);
+        return blocked;
+    }
+
+    // A fresh check of the chosen account; answers to older choices are dropped.
+    async function recheck() {
+        const my = ++seq;
+        const via = select.value || null;
+        wholeNote.hidden = !(via && wholeChannel);
+        submit.disabled = true;
+        submit.classList.remove('btn-warned');
+        check.dataset.state = 'checking';
+        check.replaceChildren(h('p.muted', null, `Checking what ${via ? `session “${via}”` : 'the bot'} can do in the affected channels…`));
+        let blocked = false;
+        try {
+            const res = await api('POST', '/api/invite-requests/preflight', { ...preflight, session_name: via });
+            if (my !== seq) return;
+            blocked = showCheck(res, via);
+        } catch (e) {
+            if (my !== seq) return;
+            // The check is advice: without it the decision can still go ahead.
+            check.dataset.state = 'failed';
+            check.replaceChildren(h('p.preflight-warning', { role: 'alert' }, e.message),
+                h('p.muted.small', null, 'The rights could not be checked; the job reports what Telegram answers.'));
+        }
+        submit.disabled = blocked;
+        submit.classList.toggle('btn-warned', !blocked && check.dataset.state !== 'ok');
+    }
+    select.addEventListener('change', () => {
+        lastNote.hidden = true;
+        m.clearMessages();
+        recheck();
+    });
+
+    // The active sessions and the admin's last choice, then the first check.
+    (async () => {
+        const [list, prefs] = await Promise.allSettled([api('GET', '/api/sessions/list'), api('GET', '/api/me/preferences')]);
+        if (list.status === 'fulfilled') {
+            for (const s of list.value.items) add(select, h('option', { value: s.name }, sessionChoiceLabel(s)));
+        } else {
+            m.fail(list.reason.message);
+        }
+        if (prefs.status === 'fulfilled') {
+            remembered = prefs.value.approve_via || null;
+            if (remembered && [...select.options].some((o) => o.value === remembered)) {
+                select.value = remembered;
+            } else if (remembered && list.status === 'fulfilled') {
+                lastNote.textContent = `Session “${remembered}”, chosen last time, is not active now: the bot is selected.`;
+                lastNote.hidden = false;
+            }
+        } else if (list.status === 'fulfilled') {
+            m.fail(prefs.reason.message);
+        }
+        recheck();
+    })();
 }
 
 const isFinished = (job) => ['done', 'failed', 'cancelled'].includes(job.state);
@@ -909,6 +1065,7 @@ function watchJob(ctx, panel, job, { isCurrent, onFinish, onClose }) {
 // line under it (e.g. where to see the result).
 function jobView(job, { onCancel, onClose }) {
     const title = h('div.job-title', null, '');
+    const via = h('span.job-via', null, '');
     const stateEl = h('span');
     const bar = h('progress.progress', { max: 1, value: 0 });
     const pct = h('span.job-pct', null, '');
@@ -923,7 +1080,7 @@ function jobView(job, { onCancel, onClose }) {
     cancel.addEventListener('click', () => onCancel(current, cancel));
     close.addEventListener('click', onClose);
     const el = h('div.job', null,
-        h('div.job-head', null, title, stateEl, h('span.spacer'), cancel, close),
+        h('div.job-head', null, title, via, stateEl, h('span.spacer'), cancel, close),
         h('div.job-bar', null, bar, pct),
         counts, wait, note, errs, foot);
 
@@ -934,6 +1091,7 @@ function jobView(job, { onCancel, onClose }) {
         const fin = isFinished(j);
         const words = jobWords(j.kind);
         title.textContent = j.description || `${words.ing} ${fmtNum(total)} request${total === 1 ? '' : 's'}`;
+        via.textContent = j.via ? `via ${j.via}` : '';
         stateEl.replaceChildren(badge(j.state));
         bar.max = Math.max(total, 1);
         bar.value = total ? Math.min(processed, total) : (fin ? 1 : 0);
