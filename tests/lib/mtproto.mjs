@@ -434,3 +434,37 @@ export async function startFloodedLoad(s, { session, accountId, channel, limit =
     }
     return { jobId, paused };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Choosing who decides (issue 5): helpers for tests/integration/via_*.test.mjs
+
+// Makes userId (a user account or a bot) an admin of chatId in tgsim, with or without the
+// invite-users right.
+export async function tgMakeAdmin(tg, chatId, userId, canInvite = true) {
+    return tg.control('POST', `/control/channels/${chatId}/admins`, { id: userId, can_invite_users: canInvite });
+}
+
+// A new bot in tgsim and a doorman bot session logged in as it (POST /api/sessions/bot).
+// Returns {bot, session}.
+export async function newBotSession(client, tg, { name, username }) {
+    const bot = await tg.control('POST', '/control/bots', { username, first_name: username });
+    const r = await client.post('/api/sessions/bot', { name, api_id: API_ID, api_hash: API_HASH, bot_token: bot.token });
+    if (r.status !== 201) throw new Error(`POST /api/sessions/bot ${name} -> ${r.status} ${r.text}`);
+    return { bot, session: r.json.session };
+}
+
+// What tgsim recorded for the given users of one chat differs from want ({status, decided_by,
+// decisions}; a field left out is not compared): one line per difference, [] when all agree.
+export async function tgMismatches(tg, chatId, userIds, want) {
+    const items = (await tg.control('GET', `/control/join-requests?chat_id=${chatId}`)).items;
+    const latest = new Map(items.map((r) => [r.user_id, r]));
+    const out = [];
+    for (const u of userIds) {
+        const r = latest.get(u);
+        if (!r) { out.push(`${chatId}/${u}: tgsim has no record`); continue; }
+        for (const [k, v] of Object.entries(want)) {
+            if (r[k] !== v) out.push(`${chatId}/${u}: ${k} is ${JSON.stringify(r[k])}, want ${JSON.stringify(v)}`);
+        }
+    }
+    return out;
+}

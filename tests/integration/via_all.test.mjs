@@ -1,0 +1,152 @@
+// Choosing who decides (issue 5, Proof): Approve All / Deny All through a session.
+// - On one channel with no other filter: one messages.hideAllChatJoinRequests. tgsim does not count
+//   MTProto calls, so the proof is its flood limit: the account may make 30 calls a minute, the
+//   channel has 250 pending requests, and the job must finish without ever meeting FLOOD_WAIT
+//   (one call per request would need 250). Requests Telegram had pending that doorman had not
+//   recorded are recorded afterwards, decided; other channels are untouched.
+// - With a text filter: request by request, only the matching ones (and only those doorman knows).
+// The bot is an admin of none of these channels, so doorman learns of requests only from the
+// session's Load Requests (and from the job itself).
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { tgCreateChannel, tgAddJoinRequests, tgCreateUser, waitFor, auditAll, tgJoinRequests, ADMIN } from '../lib/harness.mjs';
+import {
+    startSessionStack, newUserSession, waitLoadJob, requestsOf, tgFlood, tgMakeAdmin, tgMismatches,
+} from '../lib/mtproto.mjs';
+
+const SESS = 'allsess';
+
+describe('approve all / deny all through a session', () => {
+    let s, acc;
+    before(async () => {
+        s = await startSessionStack({ world: { channels: 1 }, configureBot: true });
+        acc = (await newUserSession(s.client, s.tg, { name: SESS, first_name: 'Allie' })).account;
+    });
+    after(async () => { await s?.cleanup(); });
+
+    // A channel the session administers with `known` pending requests loaded into doorman and then
+    // `unknown` more that only Telegram has. Returns {ch, knownIds, unknownIds} (user ids).
+    async function channelWith(username, known, unknown, { firstName = 'Req' } = {}) {
+        const ch = await tgCreateChannel(s.tg, { title: `Chan ${username}`, username });
+        await tgMakeAdmin(s.tg, ch.id, acc.id, true);
+        const a = await tgAddJoinRequests(s.tg, { chat_id: ch.id, count: known, first_name: `${firstName}Known`, date: 1720000000 });
+        const r = await s.client.post(`/api/sessions/${SESS}/load`, { channel: `@${username}`, limit: 'all' });
+        assert.equal(r.status, 202, r.text);
+        const lj = await waitLoadJob(s.client, r.json.job.id);
+        assert.equal(lj.state, 'done', JSON.stringify(lj));
+        assert.equal((await requestsOf(s.client, ch.id)).length, known, 'doorman knows the loaded ones');
+        const b = unknown ? await tgAddJoinRequests(s.tg, { chat_id: ch.id, count: unknown, first_name: `${firstName}Late`, date: 1720000500 }) : null;
+        return { ch, knownIds: a.user_ids, unknownIds: b ? b.user_ids : [] };
+    }
+
+    // Starts the job, polls it to the end and returns {job, errors, sawWait}.
+    async function runAll(action, body) {
+        const r = await s.client.post(`/api/invite-requests/${action}`, body);
+        assert.equal(r.status, 202, `${action} ${JSON.stringify(body)}: ${r.status} ${r.text}`);
+        assert.equal(r.json.job.via, SESS);
+        assert.equal(r.json.job.kind, action.startsWith('approve') ? 'approve' : 'decline');
+        let sawWait = null;
+        const fin = await waitFor(async () => {
+            const j = await s.client.ok(`/api/jobs/${r.json.job.id}`);
+            if (j.job.wait_until) sawWait = j.job;
+            return ['done', 'failed', 'cancelled'].includes(j.job.state) ? j : null;
+        }, { timeoutMs: 120000, intervalMs: 50, what: `${action} job ${r.json.job.id} to finish` });
+        return { ...fin, sawWait };
+    }
+
+    async function checkWholeChannel(action, status, username, known, unknown) {
+        const { ch, knownIds, unknownIds } = await channelWith(username, known, unknown);
+        const bystander = await channelWith(`${username}_other`, 5, 0, { firstName: 'Bystander' });
+        const all = [...knownIds, ...unknownIds];
+        await tgFlood(s.tg, acc.id, { flood_limit: 30 });
+        let res;
+        try {
+            res = await runAll(action, { filter: { chat_id: ch.id }, session_name: SESS });
+        } finally {
+            await tgFlood(s.tg, acc.id, { flood_limit: 0 });
+        }
+        const { job } = res;
+        assert.equal(res.sawWait, null, `no FLOOD_WAIT with 30 calls a minute for ${all.length} requests (one hideAll, not one call each): ${JSON.stringify(res.sawWait)}`);
+        assert.equal(job.state, 'done', JSON.stringify(res));
+        assert.equal(job.via, SESS);
+        assert.deepEqual([job.done, job.skipped, job.failed], [all.length, 0, 0], `every request Telegram had decided by this job: ${JSON.stringify(job)}`);
+        assert.equal(job.total, all.length, 'the total grows to what Telegram had pending');
+        assert.equal(job.wait_until, null);
+
+        // Telegram: every request of the channel decided once, by the session's account
+        assert.deepEqual(await tgMismatches(s.tg, ch.id, all, { status, decided_by: acc.id, decisions: 1 }), []);
+        const c = (await s.tg.control('GET', `/control/join-requests?chat_id=${ch.id}`)).counts;
+        assert.equal(c.pending, 0);
+        assert.equal(c.decided_more_than_once, 0);
+        // another channel the session administers is untouched
+        assert.deepEqual(await tgMismatches(s.tg, bystander.ch.id, bystander.knownIds, { status: 'pending', decisions: 0 }), []);
+
+        // doorman: the known and the formerly unknown requests, all decided via the session
+        const rows = await requestsOf(s.client, ch.id);
+        assert.equal(rows.length, all.length, 'the requests doorman had not seen are recorded too');
+        assert.deepEqual(rows.map((x) => x.user_id).sort(), [...all].sort());
+        for (const x of rows) {
+            assert.equal(x.status, status, `doorman status of ${x.user_id}`);
+            assert.equal(x.decided_via, SESS);
+            assert.equal(x.decided_by, ADMIN.name);
+            assert.equal(typeof x.decided_at, 'number');
+        }
+        assert.ok((await requestsOf(s.client, bystander.ch.id)).every((x) => x.status === 'pending'));
+
+        const audit = (await auditAll(s.client)).filter((e) => e.job_id === job.id);
+        assert.equal(audit.length, all.length, 'one audit entry per request decided');
+        assert.deepEqual(audit.map((e) => e.user_id).sort(), [...all].sort());
+        for (const e of audit) {
+            assert.equal(e.action, action.startsWith('approve') ? 'approve' : 'decline');
+            assert.equal(e.via, SESS);
+            assert.equal(e.result, 'ok');
+            assert.equal(e.chat_id, ch.id);
+            assert.equal(e.admin, ADMIN.name);
+        }
+    }
+
+    test('approve all on one channel: one hideAllChatJoinRequests, requests doorman had not seen recorded as approved', { timeout: 180000 }, async () => {
+        await checkWholeChannel('approve-all', 'approved', 'hide_all_ok', 120, 130);
+    });
+
+    test('deny all on one channel: likewise, declined', { timeout: 180000 }, async () => {
+        await checkWholeChannel('deny-all', 'declined', 'hide_all_no', 60, 70);
+    });
+
+    test('approve all with a text filter: request by request, only the matching requests doorman knows', { timeout: 120000 }, async () => {
+        const ch = await tgCreateChannel(s.tg, { title: 'Filtered', username: 'filtered_chan' });
+        await tgMakeAdmin(s.tg, ch.id, acc.id, true);
+        const mk = async (first, username) => {
+            const u = await tgCreateUser(s.tg, { first_name: first, username });
+            await tgAddJoinRequests(s.tg, { chat_id: ch.id, user_id: u.id });
+            return u.id;
+        };
+        const match = [await mk('Zebra', 'zz_one'), await mk('Anna', 'zebra_fan'), await mk('ZEBRAS')];
+        const other = [await mk('Horse', 'hh_one'), await mk('Pony', 'pp_two')];
+        const r = await s.client.post(`/api/sessions/${SESS}/load`, { channel: '@filtered_chan', limit: 'all' });
+        assert.equal(r.status, 202, r.text);
+        assert.equal((await waitLoadJob(s.client, r.json.job.id)).state, 'done');
+        // matches the text too, but only Telegram has it: a filtered Approve All works on doorman's rows
+        const lateMatch = await mk('Zebra Late', 'zebra_late');
+        const tgBefore = await tgJoinRequests(s.tg, `chat_id=${ch.id}`);
+        assert.equal(tgBefore.length, 6);
+
+        const { job, errors, sawWait } = await runAll('approve-all', { filter: { chat_id: ch.id, q: 'zebra' }, session_name: SESS });
+        assert.equal(job.state, 'done', JSON.stringify({ job, errors }));
+        assert.deepEqual([job.total, job.done, job.skipped, job.failed], [3, 3, 0, 0], JSON.stringify(job));
+        assert.equal(sawWait, null);
+        assert.deepEqual(await tgMismatches(s.tg, ch.id, match, { status: 'approved', decided_by: acc.id, decisions: 1 }), []);
+        assert.deepEqual(await tgMismatches(s.tg, ch.id, [...other, lateMatch], { status: 'pending', decided_by: null, decisions: 0 }), [],
+            'not matching, or not in doorman\'s table: untouched in Telegram');
+        const rows = await requestsOf(s.client, ch.id);
+        assert.equal(rows.length, 5, 'the filtered path loads nothing new');
+        for (const x of rows) {
+            const want = match.includes(x.user_id) ? 'approved' : 'pending';
+            assert.equal(x.status, want, `doorman status of ${x.first_name}`);
+            if (want === 'approved') assert.equal(x.decided_via, SESS);
+        }
+        const audit = (await auditAll(s.client)).filter((e) => e.job_id === job.id);
+        assert.deepEqual(audit.map((e) => e.user_id).sort(), [...match].sort());
+        assert.ok(audit.every((e) => e.via === SESS && e.result === 'ok' && e.action === 'approve'), JSON.stringify(audit));
+    });
+});

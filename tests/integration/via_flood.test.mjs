@@ -1,0 +1,67 @@
+// Choosing who decides (issue 5, Proof): a FLOOD_WAIT in the middle of Approve Selected through a
+// session. The account may make 12 calls a minute (tgsim's window starts when the limit is set),
+// so one of the 30 per-request calls meets FLOOD_WAIT_<about 60>: the job shows wait_until, waits
+// it out by itself (the limit is lifted on Telegram's side meanwhile, doorman must still wait),
+// and finishes with every request decided exactly once by that account.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { listAll, waitRecorded, waitFor, auditAll } from '../lib/harness.mjs';
+import { startSessionStack, newUserSession, tgFlood, tgMakeAdmin, tgMismatches } from '../lib/mtproto.mjs';
+
+const N = 30;
+
+describe('flood wait while deciding through a session', () => {
+    let s, acc;
+    before(async () => {
+        s = await startSessionStack({ world: { channels: 1, pending: N }, configureBot: true });
+        await waitRecorded(s.client, N);
+        acc = (await newUserSession(s.client, s.tg, { name: 'floody', first_name: 'Floody' })).account;
+        await tgMakeAdmin(s.tg, s.world.chatIds[0], acc.id, true);
+    });
+    after(async () => { await s?.cleanup(); });
+
+    test(`${N} approvals, FLOOD_WAIT mid-batch: wait_until shown, then done by itself, each decided once`, { timeout: 200000 }, async () => {
+        const chat = s.world.chatIds[0];
+        const rows = await listAll(s.client, { status: 'pending' });
+        assert.equal(rows.length, N);
+        await tgFlood(s.tg, acc.id, { flood_limit: 12 });
+        const r = await s.client.post('/api/invite-requests/approve', { request_ids: rows.map((x) => x.id), session_name: 'floody' });
+        assert.equal(r.status, 202, r.text);
+        const id = r.json.job.id;
+        const paused = await waitFor(async () => {
+            const j = (await s.client.ok(`/api/jobs/${id}`)).job;
+            if (['done', 'failed', 'cancelled'].includes(j.state)) throw new Error(`the job ended without waiting: ${JSON.stringify(j)}`);
+            return j.wait_until ? j : null;
+        }, { timeoutMs: 30000, intervalMs: 50, what: `job ${id} to show wait_until` });
+        const now = Math.floor(Date.now() / 1000);
+        assert.ok(paused.done > 0 && paused.done < N, `the wait came mid-batch: ${JSON.stringify(paused)}`);
+        assert.ok(paused.wait_until > now, `wait_until ${paused.wait_until} is in the future (now ${now})`);
+        assert.ok(paused.wait_until <= now + 62, `wait_until is Telegram's wait, about 60 s: ${paused.wait_until - now}`);
+        assert.ok(['running', 'queued'].includes(paused.state), paused.state);
+        assert.equal(paused.failed, 0, 'a flood wait is not a failure');
+        assert.equal(paused.via, 'floody');
+        await tgFlood(s.tg, acc.id, { flood_limit: 0 });
+
+        const seen = [];
+        const fin = await waitFor(async () => {
+            const j = await s.client.ok(`/api/jobs/${id}`);
+            seen.push(j.job);
+            return ['done', 'failed', 'cancelled'].includes(j.job.state) ? j : null;
+        }, { timeoutMs: 150000, intervalMs: 100, what: `job ${id} to finish` });
+        const job = fin.job;
+        assert.equal(job.state, 'done', JSON.stringify(fin));
+        assert.deepEqual([job.total, job.done, job.skipped, job.failed], [N, N, 0, 0], JSON.stringify(fin));
+        assert.equal(job.wait_until, null, 'no wait shown once done');
+        assert.ok(job.finished_at >= paused.wait_until - 1, `finished ${job.finished_at}, before the wait ended ${paused.wait_until}`);
+        assert.ok(seen.every((j) => j.done >= paused.done), 'progress never went back');
+
+        assert.deepEqual(await tgMismatches(s.tg, chat, rows.map((x) => x.user_id), { status: 'approved', decided_by: acc.id, decisions: 1 }), []);
+        const c = (await s.tg.control('GET', `/control/join-requests?chat_id=${chat}`)).counts;
+        assert.equal(c.decided_more_than_once, 0);
+        const now2 = await listAll(s.client);
+        assert.ok(now2.every((x) => x.status === 'approved' && x.decided_via === 'floody'), JSON.stringify(now2.slice(0, 3)));
+        const audit = (await auditAll(s.client)).filter((e) => e.job_id === id);
+        assert.equal(audit.length, N, 'one audit entry per request, none for the flood-waited attempt');
+        assert.ok(audit.every((e) => e.via === 'floody' && e.result === 'ok'), JSON.stringify(audit.filter((e) => e.result !== 'ok')));
+    });
+});
