@@ -30,6 +30,7 @@ static const char usage[] =
     "  --mtproto-dcs LIST    MTProto data centres, \"1=HOST:PORT,...\"   DOORMAN_MTPROTO_DCS\n"
     "                                                               (Telegram's)\n"
     "  --mtproto-rsa FILE    PEM with the data centres' RSA keys    DOORMAN_MTPROTO_RSA\n"
+    "                                                               (Telegram's, built in)\n"
     "  --password-stdin      (admin add) read the password from standard input\n"
     "\n"
     "The master key that encrypts secrets at rest is DOORMAN_SECRET_KEY (64 hex digits) or\n"

@@ -4,6 +4,7 @@
 #include "mtproto/client.h"
 #include "mtproto/handshake.h"
 #include "mtproto/session.h"
+#include "mtproto/tl/rsa_keys.h"
 #include "mtproto/tl_codec.h"
 
 #include <fcntl.h>
@@ -624,9 +625,20 @@ static void *io_main(void *arg)
 
 /* ---- the API ---- */
 
-/* Reads every public key in the PEM file. */
+_Static_assert(TL_NRSA_KEYS <= MT_MAX_RSA_KEYS, "MT_MAX_RSA_KEYS holds the built-in keys");
+
+/* Reads every public key in the PEM file, or takes Telegram's keys (tl/rsa_keys.h) without one. */
 static dm_err load_keys(struct mt_client *c, struct dm_error *e)
 {
+    if (!c->cfg.rsa_pem_path[0]) {
+        for (size_t i = 0; i < TL_NRSA_KEYS; i++) {
+            const struct tl_rsa_key *k = &tl_rsa_keys[i];
+            dm_err rc = crypto_rsa_key_from_raw(k->n, sizeof k->n, k->e, k->e_len, &c->keys[i], e);
+            if (rc) return rc;
+        }
+        c->nkeys = TL_NRSA_KEYS;
+        return DM_OK;
+    }
     FILE *f = fopen(c->cfg.rsa_pem_path, "r");
     if (!f)
         return dm_fail(e, DM_EINVAL, "cannot read the RSA key file %s: %s", c->cfg.rsa_pem_path,

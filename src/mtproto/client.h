@@ -3,7 +3,8 @@
  *
  * A client owns one TCP connection (intermediate transport by default, abridged selectable)
  * and one I/O thread that polls it. The thread connects (with a timeout), creates an auth key
- * when the client has none (handshake.h, with the RSA keys from cfg->rsa_pem_path), starts a
+ * when the client has none (handshake.h, with the RSA keys from cfg->rsa_pem_path, or
+ * Telegram's own keys from tl/rsa_keys.h when that is empty), starts a
  * session (session.h), and sends invokeWithLayer(TL_LAYER, initConnection(api_id, ...,
  * help.getConfig)) as the first call of every connection; the callers' calls go out once that
  * answer is in. It keeps the connection alive with ping_delay_disconnect, acknowledges what the
@@ -42,7 +43,7 @@ struct mt_config {
     struct mt_dc dcs[MT_MAX_DCS];
     size_t ndcs;
     char rsa_pem_path[1024]; /* PEM file with one or more server public keys; read only without an
-                                auth key */
+                                auth key; empty: Telegram's keys (tl/rsa_keys.h) */
     bool test_mode;          /* test DCs: the handshake names DC id + 10000 */
     enum transport_kind transport; /* TRANSPORT_INTERMEDIATE or TRANSPORT_ABRIDGED */
     int32_t api_id;

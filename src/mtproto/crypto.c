@@ -213,6 +213,18 @@ int64_t crypto_rsa_fingerprint(const uint8_t *n, size_t n_len, const uint8_t *e,
     return (int64_t)tl_read_u64(h + 12);
 }
 
+/* Fills key from n and e (OpenSSL numbers): 2048-bit moduli only. */
+static dm_err rsa_key_set(const BIGNUM *n, const BIGNUM *ex, struct crypto_rsa_key *key, struct dm_error *e)
+{
+    if (BN_num_bits(n) != 2048 || BN_is_zero(ex) || BN_num_bytes(ex) > (int)sizeof key->e)
+        return dm_fail(e, DM_EINVAL, "RSA key: only 2048-bit keys are used by MTProto");
+    bn_out(n, key->n, 256);
+    key->e_len = (size_t)BN_num_bytes(ex);
+    bn_out(ex, key->e, key->e_len);
+    key->fingerprint = crypto_rsa_fingerprint(key->n, 256, key->e, key->e_len);
+    return DM_OK;
+}
+
 dm_err crypto_rsa_key_from_pem(const char *pem, struct crypto_rsa_key *key, struct dm_error *e)
 {
     EVP_PKEY *pk = NULL;
@@ -226,20 +238,27 @@ dm_err crypto_rsa_key_from_pem(const char *pem, struct crypto_rsa_key *key, stru
     } else {
         BIGNUM *n = NULL, *ex = NULL;
         if (EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_RSA_N, &n) != 1 ||
-            EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_RSA_E, &ex) != 1 || BN_num_bits(n) != 2048 ||
-            BN_num_bytes(ex) > (int)sizeof key->e) {
-            rc = dm_fail(e, DM_EINVAL, "RSA key: only 2048-bit keys are used by MTProto");
-        } else {
-            bn_out(n, key->n, 256);
-            key->e_len = (size_t)BN_num_bytes(ex);
-            bn_out(ex, key->e, key->e_len);
-            key->fingerprint = crypto_rsa_fingerprint(key->n, 256, key->e, key->e_len);
-        }
+            EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_RSA_E, &ex) != 1)
+            rc = dm_fail(e, DM_EINVAL, "RSA key: not a PEM RSA public key");
+        else
+            rc = rsa_key_set(n, ex, key, e);
         BN_free(n);
         BN_free(ex);
     }
     EVP_PKEY_free(pk);
     OSSL_DECODER_CTX_free(dc);
+    return rc;
+}
+
+dm_err crypto_rsa_key_from_raw(const uint8_t *n, size_t n_len, const uint8_t *ex, size_t e_len,
+                               struct crypto_rsa_key *key, struct dm_error *e)
+{
+    if (n_len > 1024 || e_len > 1024)
+        return dm_fail(e, DM_EINVAL, "RSA key: only 2048-bit keys are used by MTProto");
+    BIGNUM *bn_n = bn(n, n_len), *bn_e = bn(ex, e_len);
+    dm_err rc = bn_n && bn_e ? rsa_key_set(bn_n, bn_e, key, e) : dm_fail(e, DM_ENOMEM, "out of memory");
+    BN_free(bn_n);
+    BN_free(bn_e);
     return rc;
 }
 

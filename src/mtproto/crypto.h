@@ -59,6 +59,9 @@ struct crypto_rsa_key {
 };
 /* Reads a PEM public key ("BEGIN RSA PUBLIC KEY" or "BEGIN PUBLIC KEY"). */
 dm_err crypto_rsa_key_from_pem(const char *pem, struct crypto_rsa_key *key, struct dm_error *e);
+/* A public key from its modulus and exponent (big-endian bytes, leading zeros allowed). */
+dm_err crypto_rsa_key_from_raw(const uint8_t *n, size_t n_len, const uint8_t *ex, size_t e_len,
+                               struct crypto_rsa_key *key, struct dm_error *e);
 /* SHA1 of TL rsa_public_key n:bytes e:bytes, last 8 bytes read as little-endian int64. */
 int64_t crypto_rsa_fingerprint(const uint8_t *n, size_t n_len, const uint8_t *e, size_t e_len);
 /* RSA_PAD (core.telegram.org/mtproto/auth_key §4.1): data is at most 144 bytes. */

@@ -192,6 +192,19 @@ static bool dc_known(const struct mt_config *mc, int id)
     return false;
 }
 
+/* True when the DC table is Telegram's (mt_config_init's), which the built-in RSA keys fit. */
+static bool telegram_dcs(const struct mt_config *mc)
+{
+    struct mt_config tg;
+    mt_config_init(&tg);
+    if (mc->ndcs != tg.ndcs) return false;
+    for (size_t i = 0; i < tg.ndcs; i++)
+        if (mc->dcs[i].id != tg.dcs[i].id || mc->dcs[i].port != tg.dcs[i].port ||
+            strcmp(mc->dcs[i].host, tg.dcs[i].host) != 0)
+            return false;
+    return true;
+}
+
 dm_err accounts_mt_config(const struct accounts *a, int dc_id, int32_t api_id, bool need_rsa,
                           struct mt_config *out, struct dm_error *err)
 {
@@ -200,11 +213,10 @@ dm_err accounts_mt_config(const struct accounts *a, int dc_id, int32_t api_id, b
     if (!dc_known(&a->base, dc_id))
         return dm_fail(err, DM_EINVAL,
                        "Telegram data centre %d is not configured: add it to --mtproto-dcs", dc_id);
-    if (need_rsa && !a->base.rsa_pem_path[0])
+    if (need_rsa && !a->base.rsa_pem_path[0] && !telegram_dcs(&a->base))
         return dm_fail(err, DM_EINVAL,
-                       "doorman has no RSA keys for Telegram's data centres yet, so it cannot log "
-                       "in: start it with --mtproto-rsa FILE (the data centres' public keys, PEM) "
-                       "and --mtproto-dcs");
+                       "doorman's built-in RSA keys are Telegram's, and --mtproto-dcs names other "
+                       "data centres: start it with --mtproto-rsa FILE (their public keys, PEM)");
     out->dc_id = dc_id;
     out->api_id = api_id;
     return DM_OK;

@@ -82,7 +82,7 @@ const struct secret_key *accounts_master(const struct accounts *a);
 
 /* The client configuration for DC dc_id (0: the DC a new login starts on, DC 2 when the table
  * has it) with api_id. DM_EINVAL when the DC is not in the table, or when `need_rsa` (a new
- * key is to be made) and no RSA key file is configured. */
+ * key is to be made), no RSA key file is configured and the DCs are not Telegram's. */
 dm_err accounts_mt_config(const struct accounts *a, int dc_id, int32_t api_id, bool need_rsa,
                           struct mt_config *out, struct dm_error *err);
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // tlgen: reads the pinned @mtcute/tl schema (api + mtproto + errors) and writes the C tables in
-// src/mtproto/tl/ (schema.h, schema.c, errors.c). Usage: node tlgen.js <output dir>
+// src/mtproto/tl/ (schema.h, schema.c, errors.c), and Telegram's RSA public keys from its
+// binary/rsa-keys.js (rsa_keys.h, rsa_keys.c). Usage: node tlgen.js <output dir>
 // Output is deterministic and committed; tools/tlgen/check.sh proves it is fresh.
 'use strict';
 const fs = require('fs');
@@ -11,6 +12,7 @@ const pkg = require(path.join(pkgDir, 'package.json'));
 const api = require(path.join(pkgDir, 'api-schema.json'));
 const mtp = require(path.join(pkgDir, 'mtp-schema.json'));
 const rawErrors = require(path.join(pkgDir, 'raw-errors.json'));
+const rsaKeys = require(path.join(pkgDir, 'binary', 'rsa-keys.js')).__publicKeyIndex;
 
 function fail(msg) {
     process.stderr.write('tlgen: ' + msg + '\n');
@@ -258,8 +260,59 @@ ec += `const struct tl_error_def tl_errors[${errors.length}] = {\n`;
 errors.forEach((x) => { ec += `    {${cstr(x.name)}, ${x.code}},\n`; });
 ec += '};\n';
 
+// ---- RSA keys ----
+// mtcute marks as "old" the keys it only uses with the legacy RSA encryption of p_q_inner_data;
+// our handshake encrypts with RSA_PAD only (handshake.c), so those are left out.
+const keys = Object.values(rsaKeys).filter((k) => !k.old).sort((a, b) => cmp(a.fingerprint, b.fingerprint));
+if (!keys.length) fail('rsa-keys.js lists no current key');
+const hexBytes = (hex, what) => {
+    if (!/^([0-9a-f]{2})+$/.test(hex)) fail(`${what}: not hex`);
+    return Buffer.from(hex, 'hex');
+};
+const byteRows = (b, indent) => {
+    let out = '';
+    for (let i = 0; i < b.length; i += 12)
+        out += indent + [...b.subarray(i, i + 12)].map((x) => '0x' + x.toString(16).padStart(2, '0')).join(', ') + ',\n';
+    return out;
+};
+let rh = banner + `#ifndef DM_MTPROTO_TL_RSA_KEYS_H
+#define DM_MTPROTO_TL_RSA_KEYS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Telegram's current RSA public keys (the ones the handshake offers RSA_PAD for), as listed by
+ * @mtcute/tl: n big-endian, e big-endian without leading zeros, and the fingerprint the
+ * servers name them by in resPQ (the low 64 bits of SHA1 of TL rsa_public_key n e). */
+struct tl_rsa_key {
+    uint64_t fingerprint;
+    uint8_t n[256];
+    uint8_t e[8];
+    size_t e_len;
+};
+
+#define TL_NRSA_KEYS ${keys.length}
+extern const struct tl_rsa_key tl_rsa_keys[TL_NRSA_KEYS];
+
+#endif
+`;
+let rc = banner + '#include "core/common.h"\n\n#include "mtproto/tl/rsa_keys.h"\n\n';
+rc += 'const struct tl_rsa_key tl_rsa_keys[TL_NRSA_KEYS] = {\n';
+for (const k of keys) {
+    const n = hexBytes(k.modulus, `key ${k.fingerprint} modulus`);
+    const e = hexBytes(k.exponent.replace(/^(00)+/, ''), `key ${k.fingerprint} exponent`);
+    if (!/^[0-9a-f]{16}$/.test(k.fingerprint)) fail(`key ${k.fingerprint}: bad fingerprint`);
+    if (n.length !== 256 || n[0] === 0) fail(`key ${k.fingerprint}: not a 2048-bit modulus`);
+    if (e.length === 0 || e.length > 8) fail(`key ${k.fingerprint}: exponent of ${e.length} bytes`);
+    rc += `    {0x${k.fingerprint}u,\n     {\n${byteRows(n, '         ')}     },\n`;
+    rc += `     {${[...e].map((x) => '0x' + x.toString(16).padStart(2, '0')).join(', ')}},\n     ${e.length}},\n`;
+}
+rc += '};\n';
+
 fs.mkdirSync(outDir, { recursive: true });
 fs.writeFileSync(path.join(outDir, 'schema.h'), h);
 fs.writeFileSync(path.join(outDir, 'schema.c'), c);
 fs.writeFileSync(path.join(outDir, 'errors.c'), ec);
-process.stdout.write(`tlgen: layer ${api.l}, ${entries.length} combinators, ${typeNames.length} types, ${fields.length} fields, ${errors.length} errors -> ${outDir}\n`);
+fs.writeFileSync(path.join(outDir, 'rsa_keys.h'), rh);
+fs.writeFileSync(path.join(outDir, 'rsa_keys.c'), rc);
+process.stdout.write(`tlgen: layer ${api.l}, ${entries.length} combinators, ${typeNames.length} types, ${fields.length} fields, ${errors.length} errors, ${keys.length} RSA keys -> ${outDir}\n`);
