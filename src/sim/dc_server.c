@@ -383,8 +383,12 @@ static bool on_set_client_dh(struct dc_conn *c, const json_t *j)
     crypto_sha1(sha, &(struct crypto_part){enc + 20, used}, 1);
     size_t gl = 0;
     if (CRYPTO_memcmp(sha, enc, 20) || !tl_is(inner, "client_DH_inner_data") || !nonces_match(c, inner, true) ||
-        tl_get_bytes(inner, "g_b", g_b, 256, &gl, NULL) || gl != 256 ||
-        crypto_dh_check_value(g_b, 256, dc_prime, "g_b", NULL) ||
+        tl_get_bytes(inner, "g_b", g_b, 256, &gl, NULL) || gl == 0)
+        goto done;
+    /* a big-endian number: Telethon and GramJS send it without leading zero bytes (1 in 256) */
+    memmove(g_b + 256 - gl, g_b, gl);
+    memset(g_b, 0, 256 - gl);
+    if (crypto_dh_check_value(g_b, 256, dc_prime, "g_b", NULL) ||
         crypto_mod_exp(g_b, 256, c->a, 256, dc_prime, k->key, NULL))
         goto done;
     k->id = crypto_auth_key_id(k->key);
