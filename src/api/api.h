@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 struct app;
+struct tg_error;
 
 struct api_ctx {
     struct app *app;
@@ -56,6 +57,9 @@ void api_sessions_check(struct api_ctx *c);
 void api_sessions_export(struct api_ctx *c);
 void api_sessions_delete(struct api_ctx *c);
 void api_sessions_load(struct api_ctx *c); /* sessions_load.c */
+void api_requests_preflight(struct api_ctx *c); /* invite_requests.c */
+void api_preferences_get(struct api_ctx *c);   /* preferences.c */
+void api_preferences_post(struct api_ctx *c);
 
 /* Prints the one-time setup link when no admin exists yet (auth.c). */
 dm_err api_setup_announce(struct app *a, struct dm_error *err);
@@ -85,6 +89,13 @@ bool api_query_time(struct api_ctx *c, const char *key, bool end_of_day, int64_t
 bool api_query_page(struct api_ctx *c, int *limit, int64_t *before);
 /* Parses s as Unix seconds or YYYY-MM-DD; false if neither. */
 bool api_parse_time(const char *s, bool end_of_day, int64_t *out);
+
+/* Answers a failed Telegram operation with docs/api.md's Sessions error table (sessions.c):
+ * te->why picks the documented code (flood_wait with Retry-After and retry_after,
+ * no_permission, session_invalid, …); with TG_WHY_OTHER, loader.h's codes DM_ERATELIMIT,
+ * DM_EFORBIDDEN and DM_EAUTH mean the same three, and any other e its status (400 bad_request,
+ * 404, 409, 503 unavailable, 502 telegram, 500). te->e.msg is the message. Returns false. */
+bool api_tg_failed(struct api_ctx *c, dm_err e, const struct tg_error *te);
 
 /* JSON for records shared between resources. */
 json_t *api_job_json(const struct store_job *j);

@@ -32,8 +32,7 @@ static json_t *session_json(const struct store_session *s)
                      s->last_error, "created_at", (json_int_t)s->created_at);
 }
 
-/* Answers a failed Session Manager operation as docs/api.md says. Always returns false. */
-static bool tg_failed(struct api_ctx *c, dm_err e, const struct tg_error *te)
+bool api_tg_failed(struct api_ctx *c, dm_err e, const struct tg_error *te)
 {
     static const struct {
         int status;
@@ -47,8 +46,14 @@ static bool tg_failed(struct api_ctx *c, dm_err e, const struct tg_error *te)
         [TG_WHY_NO_PERMISSION] = {403, "no_permission"},
         [TG_WHY_SESSION_INVALID] = {400, "session_invalid"},
     };
+    enum tg_why why = te->why;
+    if (why == TG_WHY_OTHER) /* loader.h's codes name the same situations */
+        why = e == DM_ERATELIMIT  ? TG_WHY_FLOOD_WAIT
+              : e == DM_EFORBIDDEN ? TG_WHY_NO_PERMISSION
+              : e == DM_EAUTH      ? TG_WHY_SESSION_INVALID
+                                   : TG_WHY_OTHER;
     const char *msg = te->e.msg[0] ? te->e.msg : dm_strerror(e);
-    if (te->why == TG_WHY_FLOOD_WAIT) {
+    if (why == TG_WHY_FLOOD_WAIT) {
         char secs[24];
         snprintf(secs, sizeof secs, "%lld", (long long)te->retry_after);
         http_res_header(c->res, "Retry-After", secs);
@@ -57,8 +62,8 @@ static bool tg_failed(struct api_ctx *c, dm_err e, const struct tg_error *te)
                                 "retry_after", (json_int_t)te->retry_after));
         return false;
     }
-    if (te->why != TG_WHY_OTHER && (size_t)te->why < DM_ARRAY_LEN(whys)) {
-        http_res_error(c->res, whys[te->why].status, whys[te->why].code, "%s", msg);
+    if (why != TG_WHY_OTHER && (size_t)why < DM_ARRAY_LEN(whys)) {
+        http_res_error(c->res, whys[why].status, whys[why].code, "%s", msg);
         return false;
     }
     switch (e) {
@@ -83,7 +88,7 @@ static bool tg_failed(struct api_ctx *c, dm_err e, const struct tg_error *te)
     case DM_EPROTO:
         http_res_error(c->res, 502, "telegram", "%s", msg);
         break;
-    default:
+    default: /* e.g. the session's file cannot be read: the message says what to do */
         log_error("api", "%s %s: %s", c->req->method, c->req->path, msg);
         http_res_error(c->res, 500, "internal", "%s", msg);
     }
@@ -187,7 +192,7 @@ void api_sessions_login_start(struct api_ctx *c)
     struct tg_error te = {0};
     dm_err e = login_start(c->app->accounts, name, api_id, api_hash, phone, time(NULL), &l, &te);
     if (e) {
-        tg_failed(c, e, &te);
+        api_tg_failed(c, e, &te);
         return;
     }
     http_res_json(c->res, 200,
@@ -201,7 +206,7 @@ void api_sessions_login_get(struct api_ctx *c)
     struct tg_error te = {0};
     dm_err e = login_get(c->app->accounts, c->path_arg, time(NULL), &l, &te);
     if (e) {
-        tg_failed(c, e, &te);
+        api_tg_failed(c, e, &te);
         return;
     }
     http_res_json(c->res, 200, login_json(&l));
@@ -219,7 +224,7 @@ void api_sessions_login_code(struct api_ctx *c)
     struct tg_error te = {0};
     dm_err e = login_code(c->app->accounts, id, code, time(NULL), &done, &l, &s, &te);
     if (e) {
-        tg_failed(c, e, &te);
+        api_tg_failed(c, e, &te);
         return;
     }
     if (done) {
@@ -240,7 +245,7 @@ void api_sessions_login_password(struct api_ctx *c)
     struct tg_error te = {0};
     dm_err e = login_password(c->app->accounts, id, password, time(NULL), &s, &te);
     if (e) {
-        tg_failed(c, e, &te);
+        api_tg_failed(c, e, &te);
         return;
     }
     created(c, "session_create", &s, 200);
@@ -257,7 +262,7 @@ void api_sessions_bot(struct api_ctx *c)
     struct tg_error te = {0};
     dm_err e = login_bot(c->app->accounts, name, api_id, api_hash, token, time(NULL), &s, &te);
     if (e) {
-        tg_failed(c, e, &te);
+        api_tg_failed(c, e, &te);
         return;
     }
     created(c, "session_create", &s, 201);
@@ -302,7 +307,7 @@ void api_sessions_import(struct api_ctx *c)
                             time(NULL), &s, &te);
     free(bin);
     if (e) {
-        tg_failed(c, e, &te);
+        api_tg_failed(c, e, &te);
         return;
     }
     created(c, "session_import", &s, 201);
@@ -316,7 +321,7 @@ void api_sessions_check(struct api_ctx *c)
     dm_err e = accounts_check(c->app->accounts, name, time(NULL), &s, &te);
     if (e) {
         if (e != DM_ENOTFOUND) audit(c, "session_check", name, "error", te.e.msg);
-        tg_failed(c, e, &te);
+        api_tg_failed(c, e, &te);
         return;
     }
     char detail[STORE_ERROR_MAX];
@@ -335,7 +340,7 @@ void api_sessions_export(struct api_ctx *c)
     struct tg_error te = {0};
     dm_err e = login_export(c->app->accounts, c->path_arg, &data, &len, &te);
     if (e) {
-        tg_failed(c, e, &te);
+        api_tg_failed(c, e, &te);
         return;
     }
     char disp[128];
@@ -355,7 +360,7 @@ void api_sessions_delete(struct api_ctx *c)
     struct tg_error te = {0};
     dm_err e = login_remove(c->app->accounts, c->path_arg, logout, &te);
     if (e) {
-        tg_failed(c, e, &te);
+        api_tg_failed(c, e, &te);
         return;
     }
     audit(c, "session_delete", c->path_arg, "ok", logout ? "logged out on Telegram first" : "");

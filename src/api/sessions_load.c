@@ -10,51 +10,11 @@
 #include "core/log.h"
 #include "jobs/load.h"
 #include "jobs/runner.h"
+#include "telegram/accounts.h"
 #include "telegram/session_file.h"
 
 #define CHANNEL_INPUT_MAX 512
 #define LOAD_LIMIT_MAX 100000000 /* more than any channel has pending */
-
-/* Answers a failure of resolving or checking (loader.h's codes) with the status and code
- * docs/api.md gives the Session Manager's errors. Returns false. */
-static bool load_failed(struct api_ctx *c, dm_err e, int retry_after, const struct dm_error *err)
-{
-    switch (e) {
-    case DM_ERATELIMIT: {
-        char secs[16];
-        snprintf(secs, sizeof secs, "%d", retry_after);
-        http_res_header(c->res, "Retry-After", secs);
-        http_res_json(c->res, 429,
-                      json_pack("{s:{s:s,s:s,s:i}}", "error", "code", "flood_wait", "message",
-                                err->msg, "retry_after", retry_after));
-        return false;
-    }
-    case DM_EFORBIDDEN:
-        http_res_error(c->res, 403, "no_permission", "%s", LOADER_NO_PERMISSION);
-        return false;
-    case DM_EAUTH:
-        http_res_error(c->res, 400, "session_invalid", "%s", LOADER_SESSION_INVALID);
-        return false;
-    case DM_ENOTFOUND: /* the channel, or the session's row vanished */
-        http_res_error(c->res, 404, "not_found", "%s", err->msg);
-        return false;
-    case DM_EINVAL:
-        return api_bad_request(c, "%s", err->msg);
-    case DM_ETIMEOUT:
-    case DM_ENETWORK:
-    case DM_EUNAVAILABLE:
-        http_res_error(c->res, 503, "unavailable", "Telegram could not be reached: %s", err->msg);
-        return false;
-    case DM_ETELEGRAM:
-    case DM_EPROTO:
-        http_res_error(c->res, 502, "telegram", "%s", err->msg);
-        return false;
-    default: /* e.g. the session's file cannot be read: the message says what to do */
-        log_error("api", "%s %s: %s", c->req->method, c->req->path, err->msg);
-        http_res_error(c->res, 500, "internal", "%s", err->msg);
-        return false;
-    }
-}
 
 /* Reads {"channel":s,"limit":n|"all"}; limit 0 means all. */
 static bool read_body(struct api_ctx *c, struct loader_ref *ref, int64_t *limit)
@@ -103,7 +63,8 @@ void api_sessions_load(struct api_ctx *c)
     if (!e) e = loader_check_rights(&via, &p.channel, &retry_after, &err);
     if (e) {
         log_info("api", "load via %s refused: %s", name, err.msg);
-        load_failed(c, e, retry_after, &err);
+        struct tg_error te = {.retry_after = retry_after, .e = err};
+        api_tg_failed(c, e, &te);
         return;
     }
 

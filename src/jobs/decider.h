@@ -1,8 +1,9 @@
 /* decider.h: how the job runner decides one join request as an account.
  *
- * A job's `via` names the account: "bot" is the Bot API (decide_bot.c); user sessions over
- * MTProto come later as another struct decider_ops. The runner owns pacing, retries, pauses
- * and recording; a decider only makes one call and says what happened. */
+ * A job's `via` names the account: "bot" is the Bot API (decide_bot.c); any other name is a
+ * session of the account pool, a user or bot account over MTProto (decide_session.c). The
+ * runner owns pacing, retries, pauses and recording; a decider only makes one call and says
+ * what happened. */
 #ifndef DM_JOBS_DECIDER_H
 #define DM_JOBS_DECIDER_H
 
@@ -11,6 +12,8 @@
 
 struct app;
 struct botapi_reply;
+struct loader_channel;
+struct mt_rpc_error;
 
 enum verdict {
     V_DONE,    /* decided now */
@@ -31,7 +34,8 @@ struct decision {
 
 struct decider_ops {
     /* Gets ready to decide as `via`. DM_EUNAVAILABLE (message in err) when the account cannot
-     * work now: the job waits and open is tried again later. */
+     * work now: the job waits and open is tried again later. Any other error (e.g. DM_EAUTH: the
+     * session is invalid or gone) is final: the job fails with the message. */
     dm_err (*open)(struct app *a, const char *via, void **ctx, struct dm_error *err);
     /* Decisions per second the account allows itself (read again while the job runs). */
     double (*rate)(void *ctx);
@@ -42,6 +46,40 @@ struct decider_ops {
 };
 
 extern const struct decider_ops decider_bot;
+/* Sessions over MTProto: messages.hideChatJoinRequest through the pool's one client of the
+ * session (every call with accounts_call, so a dead key marks the session invalid). The
+ * channel's access hash is resolved once per channel per job (decider_session_channel); the
+ * user's, which Telegram gives each account for itself and doorman does not store, is read
+ * from the channel's pending list as the session sees it (getChatInviteImporters around the
+ * request's date; the whole list once a channel keeps missing) and cached for the job. A
+ * request Telegram does not list as pending is already handled (as HIDE_REQUESTER_MISSING). */
+extern const struct decider_ops decider_session;
+
+#define DECIDER_SESSION_RATE 20.0 /* decisions per second: MTProto has no fixed limit like the
+                                     Bot API's; FLOOD_WAIT_X pauses the account as a 429 does */
+
+/* The verdict for a session's hideChatJoinRequest (e and rpc from accounts_call; errmsg its
+ * message); kind is the job's, title names the channel in messages. Exposed for tests. */
+void decider_session_classify(dm_err e, const struct mt_rpc_error *rpc, const char *errmsg,
+                              int kind, const char *title, struct decision *out);
+
+/* The sentence for an account without the invite-users right in a channel. */
+void decider_no_right(const char *title, char *out, size_t n);
+
+/* The channel with Bot API id chat_id (-100…) as session `via` sees it: resolved by the
+ * @username the store's chats table knows for it (contacts.resolveUsername), else by id
+ * (channels.getChannels), with its title and username then saved in that table (the channel
+ * cache the panel and the bot share). loader.h's codes; DM_ENOTFOUND for an id that is not a
+ * channel's. */
+dm_err decider_session_channel(struct app *a, const char *via, int64_t chat_id,
+                               struct loader_channel *out, int *retry_after, struct dm_error *err);
+
+/* The session's state as the API and the runner judge it: DM_OK when it exists and is active;
+ * DM_ENOTFOUND or DM_EAUTH with the contract's sentence ("Session 'x' is not active (invalid:
+ * AUTH_KEY_UNREGISTERED): check it on the Sessions page") otherwise; DM_EDB when the store
+ * fails. *out (may be NULL) gets the row. */
+dm_err decider_session_usable(struct store *st, const char *name, struct store_session *out,
+                              struct dm_error *err);
 
 /* The verdict for a Bot API answer (e and errmsg from botapi_call; rep when e is DM_OK).
  * Exposed for tests. */

@@ -9,7 +9,8 @@
  * item counts as finished. A 429 pauses every worker of the account for retry_after. The job
  * is done when no item is pending, in the queue or in flight.
  *
- * A load job (load.h) has no items: the dispatcher itself reads it page by page (run_load),
+ * A load job (load.h) has no items, and an Approve All / Deny All through a session decides
+ * whole channels (hide_all.h): the dispatcher itself runs those step by step (run_steps),
  * keeping the lease the same way and waiting out flood waits and network trouble.
  *
  * Locking: mu guards everything below it in struct job_runner; neither store calls nor
@@ -19,6 +20,7 @@
 #include "app.h"
 #include "core/log.h"
 #include "jobs/decider.h"
+#include "jobs/hide_all.h"
 #include "jobs/load.h"
 #include "jobs/ratelimit.h"
 
@@ -106,8 +108,7 @@ static int env_lease(void)
 
 static const struct decider_ops *decider_for(const char *via)
 {
-    if (strcmp(via, "bot") == 0) return &decider_bot;
-    return NULL;
+    return strcmp(via, "bot") == 0 ? &decider_bot : &decider_session;
 }
 
 /* ---- the queue (mu held) ---- */
@@ -379,14 +380,6 @@ static void run_job(struct job_runner *r, const struct store_job *job)
     const int64_t id = job->id;
     struct dm_error err = {0};
     const struct decider_ops *dec = decider_for(job->via);
-    if (!dec) {
-        char msg[STORE_ERROR_MAX];
-        snprintf(msg, sizeof msg, "cannot decide join requests as \"%s\": only the bot can yet",
-                 job->via);
-        if (st->ops->job_finish(st, id, JOB_FAILED, msg, (int64_t)time(NULL), &err))
-            log_error(C, "job %" PRId64 ": could not mark it failed: %s", id, err.msg);
-        return;
-    }
     log_info(C, "job %" PRId64 ": %s via %s, %" PRId64 " of %" PRId64 " items left", id,
              job_kind_name(job->kind), job->via,
              job->total - job->done - job->skipped - job->failed, job->total);
@@ -399,7 +392,7 @@ static void run_job(struct job_runner *r, const struct store_job *job)
     r->account_down = false;
     r->active = false;
     int64_t after = 0, shown_wait = job->wait_until;
-    bool exhausted = false, gone = false, done = false, yielded = false;
+    bool exhausted = false, gone = false, done = false, yielded = false, failed = false;
     double next_renew = mono() + r->renew_every, next_open = 0;
     char open_error[sizeof err.msg] = "";
 
@@ -429,6 +422,11 @@ static void run_job(struct job_runner *r, const struct store_job *job)
             pthread_mutex_unlock(&r->mu);
             dm_err e = dec->open(a, job->via, &ctx, &err);
             pthread_mutex_lock(&r->mu);
+            if (e && e != DM_EUNAVAILABLE) { /* e.g. the session is invalid: final */
+                dm_strlcpy(open_error, err.msg, sizeof open_error);
+                failed = true;
+                break;
+            }
             if (e) {
                 if (strcmp(open_error, err.msg) != 0)
                     log_warn(C, "job %" PRId64 " waits: %s", id, err.msg);
@@ -477,7 +475,11 @@ static void run_job(struct job_runner *r, const struct store_job *job)
     if (ctx) dec->close(ctx);
 
     int64_t wall = (int64_t)time(NULL);
-    if (done) {
+    if (failed) {
+        log_warn(C, "job %" PRId64 " failed: %s", id, open_error);
+        if (st->ops->job_finish(st, id, JOB_FAILED, open_error, wall, &err))
+            log_error(C, "job %" PRId64 ": could not mark it failed: %s", id, err.msg);
+    } else if (done) {
         if (st->ops->job_finish(st, id, JOB_DONE, "", wall, &err))
             log_error(C, "job %" PRId64 ": could not mark it done: %s", id, err.msg);
         struct store_job fin;
@@ -509,21 +511,34 @@ static int load_retry_in(dm_err e, int retry_after, int *backoff)
     }
 }
 
-/* Runs a claimed load job (load.h) page by page until it is finished, fails, is cancelled (or
- * taken over), the runner stops, or a smaller job waits. A flood wait or trouble reaching
- * Telegram is waited out here, shown in the job. Called without mu. */
-static void run_load(struct job_runner *r, const struct store_job *job)
+/* A job the dispatcher runs itself, one step (a Telegram call and its record) at a time: a
+ * load job (load_run_step) or a decision through hideAll (hide_run_step). */
+typedef dm_err (*step_fn)(void *ctx, const char *owner, bool *finished, int *retry_after,
+                          struct dm_error *err);
+
+static dm_err load_step(void *ctx, const char *owner, bool *finished, int *retry_after,
+                        struct dm_error *err)
+{
+    return load_run_step(ctx, owner, finished, retry_after, err);
+}
+
+static dm_err hide_step(void *ctx, const char *owner, bool *finished, int *retry_after,
+                        struct dm_error *err)
+{
+    return hide_run_step(ctx, owner, finished, retry_after, err);
+}
+
+/* Runs a claimed job step by step until it is finished, fails, is cancelled (or taken over),
+ * the runner stops, or a smaller job waits. A flood wait or trouble reaching Telegram is
+ * waited out here, shown in the job. `e` is the result of making ctx (DM_OK or why the job
+ * cannot run, in err). Called without mu. */
+static void run_steps(struct job_runner *r, const struct store_job *job, step_fn step, void *ctx,
+                      dm_err e, struct dm_error err)
 {
     struct app *a = r->app;
     struct store *st = a->store;
     const int64_t id = job->id;
-    struct dm_error err = {0};
-    struct load_run lr;
-    dm_err e = load_run_init(&lr, a, job, &err);
     bool finished = false, failed = e != DM_OK, gone = false, yielded = false;
-    if (!failed)
-        log_info(C, "job %" PRId64 ": load via %s from %s, %" PRId64 " loaded so far", id, job->via,
-                 lr.params.channel.title, lr.done);
 
     pthread_mutex_lock(&r->mu);
     int64_t shown_wait = job->wait_until;
@@ -544,7 +559,7 @@ static void run_load(struct job_runner *r, const struct store_job *job)
         }
         pthread_mutex_unlock(&r->mu);
         int retry_after = 0;
-        e = load_run_step(&lr, a->instance_id, &finished, &retry_after, &err);
+        e = step(ctx, a->instance_id, &finished, &retry_after, &err);
         pthread_mutex_lock(&r->mu);
         if (e == DM_ECONFLICT) {
             gone = true;
@@ -572,13 +587,41 @@ static void run_load(struct job_runner *r, const struct store_job *job)
             log_error(C, "job %" PRId64 ": could not mark it failed: %s", id, ferr.msg);
     } else if (finished) {
         if (shown_wait) st->ops->job_set_wait(st, id, 0, "", NULL);
+        struct store_job fin;
         if (st->ops->job_finish(st, id, JOB_DONE, "", wall, &err))
             log_error(C, "job %" PRId64 ": could not mark it done: %s", id, err.msg);
-        else
-            log_info(C, "job %" PRId64 " done: %" PRId64 " requests loaded", id, lr.done);
+        else if (st->ops->job_get(st, id, &fin, NULL) == DM_OK)
+            log_info(C, "job %" PRId64 " done: %" PRId64 " done, %" PRId64 " skipped, %" PRId64
+                     " failed of %" PRId64, id, fin.done, fin.skipped, fin.failed, fin.total);
     } else if (!gone) {
         lease_end(r, id, 0, yielded); /* a flood wait shown stays: the next run honours it */
     }
+}
+
+/* Runs a claimed job of any kind. Called without mu. */
+static void run_claimed(struct job_runner *r, const struct store_job *job)
+{
+    struct dm_error err = {0};
+    if (job->kind == JOB_LOAD) {
+        struct load_run lr;
+        dm_err e = load_run_init(&lr, r->app, job, &err);
+        if (!e)
+            log_info(C, "job %" PRId64 ": load via %s from %s, %" PRId64 " loaded so far", job->id,
+                     job->via, lr.params.channel.title, lr.done);
+        run_steps(r, job, load_step, &lr, e, err);
+        return;
+    }
+    struct hide_run hr;
+    dm_err e = hide_run_init(&hr, r->app, job, &err);
+    if (e == DM_ENOTFOUND) { /* a decision job over items */
+        run_job(r, job);
+        return;
+    }
+    if (!e)
+        log_info(C, "job %" PRId64 ": %s all via %s with hideAll, %" PRId64 " of %" PRId64
+                 " items left", job->id, job_kind_name(job->kind), job->via,
+                 job->total - job->done - job->skipped - job->failed, job->total);
+    run_steps(r, job, hide_step, &hr, e, err);
 }
 
 static void *runner_main(void *arg)
@@ -596,10 +639,7 @@ static void *runner_main(void *arg)
         dm_err e = st->ops->job_claim(st, r->app->instance_id, now, now + r->lease, &job, &err);
         if (!e) {
             last_error[0] = 0;
-            if (job.kind == JOB_LOAD)
-                run_load(r, &job);
-            else
-                run_job(r, &job);
+            run_claimed(r, &job);
         } else if (e != DM_ENOTFOUND && strcmp(last_error, err.msg) != 0) {
             log_error(C, "could not look for jobs: %s", err.msg);
             dm_strlcpy(last_error, err.msg, sizeof last_error);

@@ -324,6 +324,47 @@ static void m_get_chat(struct call *c)
     reply_ok(c->res, o, NULL);
 }
 
+/* A ChatMember as the Bot API shapes it: ChatMemberAdministrator with every right flag (the
+ * world keeps can_invite_users; the others are those of a channel admin that posts),
+ * ChatMemberMember or ChatMemberLeft. The world has no owner: its admins are administrators. */
+static void m_get_chat_member(struct call *c)
+{
+    struct sim_channel *ch;
+    struct sim_user *u;
+    if (!resolve_chat(c, &ch, &u)) return;
+    if (!ch) {
+        reply_bad(c->res, "chat not found");
+        return;
+    }
+    int64_t user_id;
+    int r = param_int(c->p, "user_id", &user_id);
+    if (r != P_OK) {
+        reply_bad(c->res, r == P_ABSENT ? "user_id is empty" : "invalid user_id specified");
+        return;
+    }
+    struct sim_user *member = world_user(c->w, user_id);
+    if (!member) {
+        reply_bad(c->res, "user not found");
+        return;
+    }
+    const struct sim_admin *a = world_channel_admin(ch, user_id);
+    json_t *o;
+    if (a) {
+        o = json_pack("{s:s,s:o,s:b,s:b,s:b,s:b,s:b,s:b,s:b,s:b,s:b,s:b,s:b,s:b,s:b,s:b,s:b}",
+                      "status", "administrator", "user", user_json(member), "can_be_edited", 0,
+                      "is_anonymous", 0, "can_manage_chat", 1, "can_delete_messages", 1,
+                      "can_manage_video_chats", 1, "can_restrict_members", 1,
+                      "can_promote_members", 0, "can_change_info", 1, "can_invite_users",
+                      a->can_invite_users, "can_post_stories", 1, "can_edit_stories", 1,
+                      "can_delete_stories", 1, "can_post_messages", 1, "can_edit_messages", 1,
+                      "can_pin_messages", 0);
+    } else {
+        o = json_pack("{s:s,s:o}", "status", world_is_member(ch, user_id) ? "member" : "left",
+                      "user", user_json(member));
+    }
+    reply_ok(c->res, o, NULL);
+}
+
 static void reply_updates(struct call *c, int64_t limit)
 {
     json_t *arr = json_array();
@@ -541,6 +582,7 @@ static const struct method {
 } methods[] = {
     {"getMe", m_get_me},
     {"getChat", m_get_chat},
+    {"getChatMember", m_get_chat_member},
     {"getUpdates", m_get_updates},
     {"setWebhook", m_set_webhook},
     {"deleteWebhook", m_delete_webhook},

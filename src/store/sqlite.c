@@ -247,6 +247,11 @@ enum stmt_id {
     S_ITEM_GET,
     S_ITEM_SET,
     S_JOB_LOAD_PAGE,
+    S_JOB_SET_CURSOR,
+    S_JOB_ADD_TOTAL,
+    S_ITEM_ADD_USER,
+    S_ITEM_ADD_CHAT,
+    S_ITEMS_OF_CHAT,
     S_SESSION_ADD,
     S_SESSION_GET,
     S_SESSION_LIST,
@@ -340,6 +345,19 @@ static const char *const stmt_sql[S_COUNT] = {
                    "WHERE job_id = ?1 AND request_id = ?2 AND outcome = 0",
     [S_JOB_LOAD_PAGE] = "UPDATE jobs SET cursor = ?3, total = ?4, done = done + ?5, "
                         "updated_at = ?6 WHERE id = ?1 AND state = 1 AND lease_owner = ?2",
+    [S_JOB_SET_CURSOR] = "UPDATE jobs SET cursor = ?3, updated_at = ?4 "
+                         "WHERE id = ?1 AND state = 1 AND lease_owner = ?2",
+    [S_JOB_ADD_TOTAL] = "UPDATE jobs SET total = total + ?2 WHERE id = ?1",
+    [S_ITEM_ADD_USER] = "INSERT INTO job_items(job_id, request_id) SELECT ?1, id "
+                        "FROM invite_requests WHERE chat_id = ?2 AND user_id = ?3 AND status = 0 "
+                        "ON CONFLICT DO NOTHING",
+    [S_ITEM_ADD_CHAT] = "INSERT INTO job_items(job_id, request_id) SELECT ?1, id "
+                        "FROM invite_requests WHERE chat_id = ?2 AND status = 0 "
+                        "ON CONFLICT DO NOTHING",
+    [S_ITEMS_OF_CHAT] = "SELECT i.request_id FROM job_items i "
+                        "JOIN invite_requests r ON r.id = i.request_id "
+                        "WHERE i.job_id = ?1 AND i.outcome = 0 AND r.chat_id = ?2 "
+                        "ORDER BY i.request_id LIMIT ?3",
     [S_SESSION_ADD] = "INSERT INTO sessions(" SESSION_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
                       "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
     [S_SESSION_GET] = "SELECT " SESSION_COLS " FROM sessions WHERE name = ?1",
@@ -1396,7 +1414,7 @@ static dm_err job_insert(struct conn *c, const struct store_job *job, int64_t no
             bind_field(q, 3, job->admin, sizeof job->admin) |
             bind_field(q, 4, job->description, sizeof job->description) |
             sqlite3_bind_int64(q, 5, now) |
-            bind_whole(q, 6, job->kind == JOB_LOAD ? job->params : "", sizeof job->params);
+            bind_whole(q, 6, job->params, sizeof job->params);
     e = b ? db_fail(c, err, "binding") : stmt_exec(c, q, NULL, "creating a job", err);
     if (!e) *id = sqlite3_last_insert_rowid(c->db);
     return e;
@@ -1783,6 +1801,18 @@ static dm_err sq_job_create_load(struct store *st, const struct store_job *job, 
     return e;
 }
 
+/* The error for a job update that changed nothing because `owner` no longer holds the job. */
+static dm_err lease_lost(struct conn *c, int64_t job_id, struct dm_error *err)
+{
+    int state = 0;
+    dm_err e = job_info(c, job_id, &state, NULL, NULL, NULL, err);
+    return e ? e
+             : dm_fail(err, DM_ECONFLICT,
+                       state == JOB_RUNNING ? "job %" PRId64 " is held by another worker"
+                                            : "job %" PRId64 " is %s",
+                       job_id, job_state_name(state));
+}
+
 static dm_err sq_job_load_page(struct store *st, int64_t job_id, const char *owner,
                                const struct store_request *rows, size_t n, const char *cursor,
                                int64_t total, int64_t now, int64_t *added, struct dm_error *err)
@@ -1790,7 +1820,7 @@ static dm_err sq_job_load_page(struct store *st, int64_t job_id, const char *own
     struct sqlite_store *s = (struct sqlite_store *)st;
     struct conn *c = writer_get(s);
     sqlite3_stmt *q = NULL;
-    int changes = 0, state = 0;
+    int changes = 0;
     int64_t new_rows = 0;
     dm_err e = tx_begin(c, err);
     if (!e) e = stmt_get(c, S_JOB_LOAD_PAGE, &q, err);
@@ -1802,14 +1832,7 @@ static dm_err sq_job_load_page(struct store *st, int64_t job_id, const char *own
                     sqlite3_bind_int64(q, 6, now)
                 ? db_fail(c, err, "binding")
                 : stmt_exec(c, q, &changes, "recording a page of a load job", err);
-    if (!e && changes == 0) {
-        e = job_info(c, job_id, &state, NULL, NULL, NULL, err);
-        if (!e)
-            e = dm_fail(err, DM_ECONFLICT,
-                        state == JOB_RUNNING ? "job %" PRId64 " is held by another worker"
-                                             : "job %" PRId64 " is %s",
-                        job_id, job_state_name(state));
-    }
+    if (!e && changes == 0) e = lease_lost(c, job_id, err);
     for (size_t i = 0; i < n && !e; i++) {
         bool inserted = false;
         e = request_insert(c, &rows[i], &inserted, err);
@@ -1818,6 +1841,107 @@ static dm_err sq_job_load_page(struct store *st, int64_t job_id, const char *own
     e = tx_end(c, e, err);
     writer_put(s);
     if (added) *added = e ? 0 : new_rows;
+    return e;
+}
+
+/* ---- decision jobs that decide a channel at once ---- */
+
+/* Sets the job's cursor if `owner` holds it (DM_ECONFLICT otherwise), on c. */
+static dm_err job_cursor_set(struct conn *c, int64_t job_id, const char *owner, const char *cursor,
+                             int64_t now, struct dm_error *err)
+{
+    sqlite3_stmt *q = NULL;
+    int changes = 0;
+    dm_err e = stmt_get(c, S_JOB_SET_CURSOR, &q, err);
+    if (!e)
+        e = sqlite3_bind_int64(q, 1, job_id) | bind_field(q, 2, owner, STORE_NAME_MAX) |
+                    bind_whole(q, 3, cursor ? cursor : "",
+                               sizeof((struct store_job *)0)->cursor) |
+                    sqlite3_bind_int64(q, 4, now)
+                ? db_fail(c, err, "binding")
+                : stmt_exec(c, q, &changes, "saving a job's position", err);
+    return !e && changes == 0 ? lease_lost(c, job_id, err) : e;
+}
+
+/* Runs an item-adding statement (?1 job, ?2 chat, ?3 user if `user`) and counts what it added
+ * into the job's total. */
+static dm_err items_add(struct conn *c, enum stmt_id id, int64_t job_id, int64_t chat_id,
+                        int64_t user_id, struct dm_error *err)
+{
+    sqlite3_stmt *q = NULL;
+    int changes = 0;
+    dm_err e = stmt_get(c, id, &q, err);
+    if (!e) {
+        int b = sqlite3_bind_int64(q, 1, job_id) | sqlite3_bind_int64(q, 2, chat_id);
+        if (id == S_ITEM_ADD_USER) b |= sqlite3_bind_int64(q, 3, user_id);
+        e = b ? db_fail(c, err, "binding") : stmt_exec(c, q, &changes, "adding a job item", err);
+    }
+    if (!e && changes) e = stmt_get(c, S_JOB_ADD_TOTAL, &q, err);
+    if (!e && changes)
+        e = sqlite3_bind_int64(q, 1, job_id) | sqlite3_bind_int64(q, 2, changes)
+                ? db_fail(c, err, "binding")
+                : stmt_exec(c, q, NULL, "counting a job's items", err);
+    return e;
+}
+
+static dm_err sq_job_add_page(struct store *st, int64_t job_id, const char *owner,
+                              const struct store_request *rows, size_t n, const char *cursor,
+                              int64_t now, struct dm_error *err)
+{
+    struct sqlite_store *s = (struct sqlite_store *)st;
+    struct conn *c = writer_get(s);
+    dm_err e = tx_begin(c, err);
+    if (!e) e = job_cursor_set(c, job_id, owner, cursor, now, err);
+    for (size_t i = 0; i < n && !e; i++) {
+        e = request_insert(c, &rows[i], NULL, err);
+        if (!e) e = items_add(c, S_ITEM_ADD_USER, job_id, rows[i].chat_id, rows[i].user_id, err);
+    }
+    e = tx_end(c, e, err);
+    writer_put(s);
+    return e;
+}
+
+#define CHAT_BATCH 512
+
+static dm_err sq_job_finish_chat(struct store *st, int64_t job_id, const char *owner,
+                                 int64_t chat_id, int outcome, const char *error,
+                                 const char *cursor, int64_t now, int64_t *finished,
+                                 struct dm_error *err)
+{
+    if (outcome != ITEM_DONE && outcome != ITEM_FAILED)
+        return dm_fail(err, DM_EINVAL, "a channel's items finish done or failed, not %d", outcome);
+    struct sqlite_store *s = (struct sqlite_store *)st;
+    struct conn *c = writer_get(s);
+    int64_t total = 0;
+    dm_err e = tx_begin(c, err);
+    if (!e) e = job_cursor_set(c, job_id, owner, cursor, now, err);
+    if (!e && outcome == ITEM_DONE) e = items_add(c, S_ITEM_ADD_CHAT, job_id, chat_id, 0, err);
+    /* finished items leave the pending set, so each batch starts from the first left */
+    for (bool more = !e; more && !e;) {
+        int64_t ids[CHAT_BATCH];
+        int n = 0;
+        sqlite3_stmt *q = NULL;
+        e = stmt_get(c, S_ITEMS_OF_CHAT, &q, err);
+        if (!e && (sqlite3_bind_int64(q, 1, job_id) | sqlite3_bind_int64(q, 2, chat_id) |
+                   sqlite3_bind_int(q, 3, CHAT_BATCH)))
+            e = db_fail(c, err, "binding");
+        for (bool row = true; !e && row && n < CHAT_BATCH;) {
+            e = stmt_row(c, q, &row, "listing a channel's job items", err);
+            if (!e && row) ids[n++] = sqlite3_column_int64(q, 0);
+        }
+        if (!e && n == CHAT_BATCH) stmt_put(q); /* may not have run to its end */
+        for (int i = 0; i < n && !e; i++) {
+            struct store_item it = {.job_id = job_id, .request_id = ids[i], .outcome = outcome,
+                                    .final_status = REQ_PENDING};
+            dm_strlcpy(it.error, error ? error : "", sizeof it.error);
+            e = item_finish(c, &it, now, err);
+        }
+        total += n;
+        more = n == CHAT_BATCH;
+    }
+    e = tx_end(c, e, err);
+    writer_put(s);
+    if (finished) *finished = e ? 0 : total;
     return e;
 }
 
@@ -2057,6 +2181,8 @@ const struct store_ops store_sqlite_ops = {
     .job_finish = sq_job_finish,
     .job_create_load = sq_job_create_load,
     .job_load_page = sq_job_load_page,
+    .job_add_page = sq_job_add_page,
+    .job_finish_chat = sq_job_finish_chat,
     .session_add = sq_session_add,
     .session_get = sq_session_get,
     .session_list = sq_session_list,

@@ -105,8 +105,10 @@ struct store_job {
     int64_t created_at, updated_at, finished_at;
     int64_t wait_until;         /* >now while the job waits out a rate limit */
     char error[STORE_ERROR_MAX];
-    char params[1024];          /* load jobs: JSON the runner reads (channel, limit, peer) */
-    char cursor[256];           /* load jobs: JSON where to go on after a restart; "" = start */
+    char params[1024];          /* JSON the runner reads: load jobs (channel, limit, peer) and
+                                   decision jobs that decide whole channels (jobs/hide_all.h);
+                                   "" for other decision jobs */
+    char cursor[256];           /* JSON where to go on after a restart; "" = start */
 };
 
 enum item_outcome {
@@ -286,6 +288,24 @@ struct store_ops {
     dm_err (*job_load_page)(struct store *st, int64_t job_id, const char *owner,
                             const struct store_request *rows, size_t n, const char *cursor,
                             int64_t total, int64_t now, int64_t *added, struct dm_error *err);
+
+    /* Decision jobs that decide a whole channel in one Telegram call (jobs/hide_all.h).
+     * job_add_page records a page of the channel's pending requests read from Telegram in one
+     * transaction: request_add for each row, an item in the job for each of them that is pending
+     * here (total grows by the items added), and the job's cursor. DM_ECONFLICT when `owner` no
+     * longer holds the job (cancelled or taken over): then nothing is recorded. */
+    dm_err (*job_add_page)(struct store *st, int64_t job_id, const char *owner,
+                           const struct store_request *rows, size_t n, const char *cursor,
+                           int64_t now, struct dm_error *err);
+    /* Finishes every pending item of the job whose request is in chat_id, each as
+     * job_item_finish would (request, counters, audit entry), and sets the job's cursor, in one
+     * transaction. With ITEM_DONE every request of the chat still pending here first becomes an
+     * item (requests recorded meanwhile are decided too); requests no longer pending are
+     * skipped. With ITEM_FAILED, error says why. *finished (may be NULL) gets how many items
+     * finished. DM_ECONFLICT as job_add_page. */
+    dm_err (*job_finish_chat)(struct store *st, int64_t job_id, const char *owner, int64_t chat_id,
+                              int outcome, const char *error, const char *cursor, int64_t now,
+                              int64_t *finished, struct dm_error *err);
 
     /* Sessions. session_add: DM_EEXISTS when the name is taken. session_update writes every
      * field but name and created_at. session_list: *out malloc'd, caller frees, by name. */

@@ -268,6 +268,7 @@ dm_err loader_cursor_parse(const char *s, struct loader_cursor *out, struct dm_e
 void loader_page_release(struct loader_page *p)
 {
     free(p->rows);
+    free(p->user_hashes);
     memset(p, 0, sizeof *p);
 }
 
@@ -300,7 +301,11 @@ dm_err loader_page_from(const json_t *answer, int64_t chat_id, int64_t now, stru
                        "Telegram sent %zu join requests in one page (at most %d expected)", n,
                        LOADER_PAGE_MAX);
     out->rows = calloc(n ? n : 1, sizeof *out->rows);
-    if (!out->rows) return dm_fail(err, DM_ENOMEM, "out of memory");
+    out->user_hashes = calloc(n ? n : 1, sizeof *out->user_hashes);
+    if (!out->rows || !out->user_hashes) {
+        loader_page_release(out);
+        return dm_fail(err, DM_ENOMEM, "out of memory");
+    }
     size_t i;
     const json_t *imp;
     json_array_foreach(imps, i, imp)
@@ -323,6 +328,7 @@ dm_err loader_page_from(const json_t *answer, int64_t chat_id, int64_t now, stru
             copy_str(u, "username", r->username, sizeof r->username);
             tl_get_long(u, "access_hash", &hash, NULL);
         }
+        out->user_hashes[i] = hash;
         out->next = (struct loader_cursor){r->tg_date, r->user_id, hash};
     }
     out->n = n;

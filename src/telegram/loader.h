@@ -87,6 +87,8 @@ dm_err loader_cursor_parse(const char *s, struct loader_cursor *out, struct dm_e
 struct loader_page {
     int64_t count;
     struct store_request *rows;
+    int64_t *user_hashes; /* malloc'd, n: each row's user's access hash for this account (0 when
+                             Telegram sent none); sessions need it to decide (decide_session.c) */
     size_t n;
     struct loader_cursor next;
 };

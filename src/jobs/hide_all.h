@@ -1,0 +1,70 @@
+/* hide_all.h: Approve All / Deny All through a session, each channel with one
+ * messages.hideAllChatJoinRequests call.
+ *
+ * The API (api/invite_requests.c) creates an approve or decline job with job_create_filter
+ * over the pending requests of the filter (which names at most a channel: no q, from or to),
+ * job.via the session, and params {"mode":"hide_all","chat_id":n} (0: every channel that has
+ * pending requests). The runner claims it like any job and calls hide_run_step() until it is
+ * finished, with the lease, cancellation, flood-wait and restart rules of load jobs. For each
+ * channel in turn (the named one, or the channel of the job's first pending item):
+ *   1. resolve it as the session sees it (decider_session_channel);
+ *   2. read its pending list from Telegram page by page, each page recorded with job_add_page:
+ *      requests the table had not seen are recorded, and every one pending here becomes an item
+ *      of the job (its total grows, so the progress shows the real work);
+ *   3. one messages.hideAllChatJoinRequests(approved, peer);
+ *   4. job_finish_chat: every pending item of the channel, and any request of it still pending
+ *      here, is recorded decided (done), audited with the session as via.
+ * The cursor ({"chat":n,"phase":"load"|"hide"|"done","date":…,"user":…,"hash":…}) is saved
+ * with each record, so after a restart the job goes on where it was; a second hideAll after a
+ * crash between the call and its record finds nothing pending on Telegram and is harmless, and
+ * the rows are then recorded. A channel where the account lacks the invite-users right, or
+ * that it cannot see, has its items failed with why, and the job goes on with the next one. */
+#ifndef DM_JOBS_HIDE_ALL_H
+#define DM_JOBS_HIDE_ALL_H
+
+#include "core/common.h"
+#include "store/store.h"
+#include "telegram/loader.h"
+
+struct app;
+
+/* Whether a decision over `f` may use hideAll: it names at most a channel. */
+bool hide_all_fits(const struct store_request_filter *f);
+
+/* The params of a hide_all job, and back. hide_params_parse: DM_ENOTFOUND when s is not a
+ * hide_all job's (another decision job), DM_EINVAL when damaged. */
+dm_err hide_params_format(int64_t chat_id, char *out, size_t n, struct dm_error *err);
+dm_err hide_params_parse(const char *s, int64_t *chat_id, struct dm_error *err);
+
+enum hide_phase { HIDE_LOAD = 0, HIDE_CALL = 1, HIDE_DONE = 2 };
+
+struct hide_cursor {
+    int64_t chat_id; /* 0: pick the next channel */
+    int phase;       /* enum hide_phase */
+    struct loader_cursor at; /* HIDE_LOAD: where the list goes on */
+};
+/* JSON text for store_job.cursor, and back ("" = the start). */
+dm_err hide_cursor_format(const struct hide_cursor *c, char *out, size_t n, struct dm_error *err);
+dm_err hide_cursor_parse(const char *s, struct hide_cursor *out, struct dm_error *err);
+
+struct hide_run {
+    struct app *app;
+    int64_t job_id;
+    int kind;
+    char via[STORE_NAME_MAX];
+    int64_t only_chat; /* params' chat_id */
+    struct hide_cursor cur;
+    bool resolved; /* ch is cur.chat_id's */
+    struct loader_channel ch;
+    int64_t listed; /* requests read from Telegram by this run (for the log) */
+};
+
+/* From a claimed job whose params are a hide_all job's. */
+dm_err hide_run_init(struct hide_run *hr, struct app *a, const struct store_job *job,
+                     struct dm_error *err);
+/* One Telegram call and its record. *finished when no channel is left. Errors as
+ * load_run_step's (loader.h's codes; DM_ECONFLICT when the job was cancelled or taken over). */
+dm_err hide_run_step(struct hide_run *hr, const char *owner, bool *finished, int *retry_after,
+                     struct dm_error *err);
+
+#endif
