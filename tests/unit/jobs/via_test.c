@@ -1,0 +1,239 @@
+/* Unit tests for deciding through a session (issue 5): the verdicts of hideChatJoinRequest's
+ * answers, the hide_all job's params and cursor, which filters may use hideAll, whether a
+ * session may be used, and the store's two whole-channel records (job_add_page,
+ * job_finish_chat) on a real SQLite file. */
+#include "core/common.h"
+#include "../check.h"
+#include "jobs/decider.h"
+#include "jobs/hide_all.h"
+#include "mtproto/client.h"
+
+#include <unistd.h>
+
+static struct decision classify(int kind, const char *rpc_message)
+{
+    struct mt_rpc_error rpc = {0};
+    mt_rpc_error_parse(&rpc, 400, rpc_message);
+    struct decision d;
+    decider_session_classify(DM_ETELEGRAM, &rpc, NULL, kind, "News", &d);
+    return d;
+}
+
+static void test_classify(void)
+{
+    struct decision d;
+    decider_session_classify(DM_OK, NULL, NULL, JOB_APPROVE, "News", &d);
+    CHECK(d.verdict == V_DONE);
+
+    d = classify(JOB_APPROVE, "HIDE_REQUESTER_MISSING");
+    CHECK(d.verdict == V_ALREADY && d.final_status == REQ_APPROVED);
+    d = classify(JOB_DECLINE, "HIDE_REQUESTER_MISSING");
+    CHECK(d.verdict == V_ALREADY && d.final_status == REQ_DECLINED);
+    d = classify(JOB_DECLINE, "USER_ALREADY_PARTICIPANT");
+    CHECK(d.verdict == V_ALREADY && d.final_status == REQ_APPROVED);
+
+    d = classify(JOB_APPROVE, "FLOOD_WAIT_17");
+    CHECK(d.verdict == V_FLOOD && d.retry_after == 17);
+    d = classify(JOB_APPROVE, "FLOOD_PREMIUM_WAIT_3");
+    CHECK(d.verdict == V_FLOOD && d.retry_after == 3);
+    d = classify(JOB_APPROVE, "FLOOD_WAIT_0");
+    CHECK(d.verdict == V_FLOOD && d.retry_after == 1);
+
+    d = classify(JOB_APPROVE, "AUTH_KEY_UNREGISTERED");
+    CHECK(d.verdict == V_ACCOUNT && strstr(d.error, "AUTH_KEY_UNREGISTERED"));
+    d = classify(JOB_APPROVE, "SESSION_REVOKED");
+    CHECK(d.verdict == V_ACCOUNT);
+    decider_session_classify(DM_EAUTH, NULL, "no key", JOB_APPROVE, "News", &d);
+    CHECK(d.verdict == V_ACCOUNT && strcmp(d.error, LOADER_SESSION_INVALID) == 0);
+
+    d = classify(JOB_APPROVE, "CHAT_ADMIN_REQUIRED");
+    CHECK(d.verdict == V_FAILED &&
+          strcmp(d.error, "This account is not an admin with the invite-users right in News") == 0);
+    d = classify(JOB_APPROVE, "USER_ID_INVALID");
+    CHECK(d.verdict == V_FAILED && strcmp(d.error, "Telegram answered USER_ID_INVALID") == 0);
+
+    struct mt_rpc_error rpc = {0};
+    mt_rpc_error_parse(&rpc, 500, "INTERNAL_SERVER_ERROR");
+    decider_session_classify(DM_ETELEGRAM, &rpc, NULL, JOB_APPROVE, "News", &d);
+    CHECK(d.verdict == V_RETRY);
+    decider_session_classify(DM_ETIMEOUT, NULL, "no answer in 20 s", JOB_APPROVE, "News", &d);
+    CHECK(d.verdict == V_RETRY && strcmp(d.error, "no answer in 20 s") == 0);
+}
+
+static void test_params(void)
+{
+    char s[256];
+    int64_t chat = 1;
+    CHECK(hide_params_format(-1001234, s, sizeof s, NULL) == DM_OK);
+    CHECK(hide_params_parse(s, &chat, NULL) == DM_OK && chat == -1001234);
+    CHECK(hide_params_format(0, s, sizeof s, NULL) == DM_OK);
+    CHECK(hide_params_parse(s, &chat, NULL) == DM_OK && chat == 0);
+    CHECK(hide_params_format(0, s, 8, NULL) == DM_ETOOBIG);
+    CHECK(hide_params_parse("", &chat, NULL) == DM_ENOTFOUND);           /* an item job */
+    CHECK(hide_params_parse("{\"channel_id\":5}", &chat, NULL) == DM_EINVAL);
+    CHECK(hide_params_parse("{\"mode\":\"other\"}", &chat, NULL) == DM_ENOTFOUND);
+    CHECK(hide_params_parse("{\"mode\":\"hide_all\"}", &chat, NULL) == DM_EINVAL);
+    CHECK(hide_params_parse("{", &chat, NULL) == DM_EINVAL);
+
+    struct hide_cursor c = {-1001, HIDE_LOAD, {1700000000, 42, -99}}, back;
+    CHECK(hide_cursor_format(&c, s, sizeof s, NULL) == DM_OK);
+    CHECK(hide_cursor_parse(s, &back, NULL) == DM_OK);
+    CHECK(back.chat_id == -1001 && back.phase == HIDE_LOAD && back.at.date == 1700000000 &&
+          back.at.user_id == 42 && back.at.user_hash == -99);
+    c.phase = HIDE_DONE;
+    CHECK(hide_cursor_format(&c, s, sizeof s, NULL) == DM_OK);
+    CHECK(hide_cursor_parse(s, &back, NULL) == DM_OK && back.phase == HIDE_DONE);
+    CHECK(hide_cursor_parse("", &back, NULL) == DM_OK && back.chat_id == 0);
+    CHECK(hide_cursor_parse("{\"chat\":1,\"phase\":\"later\",\"date\":0,\"user\":0,\"hash\":0}",
+                            &back, NULL) == DM_EINVAL);
+    CHECK(hide_cursor_parse("[]", &back, NULL) == DM_EINVAL);
+
+    struct store_request_filter f = {.status = REQ_PENDING};
+    CHECK(hide_all_fits(&f));
+    f.chat_id = -1001;
+    CHECK(hide_all_fits(&f));
+    f.date_from = 1;
+    CHECK(!hide_all_fits(&f));
+    f.date_from = 0;
+    f.date_to = 1;
+    CHECK(!hide_all_fits(&f));
+    f.date_to = 0;
+    dm_strlcpy(f.q, "ann", sizeof f.q);
+    CHECK(!hide_all_fits(&f));
+}
+
+static int64_t add_request(struct store *st, int64_t chat, int64_t user, int status)
+{
+    struct store_request r = {.chat_id = chat, .user_id = user, .tg_date = 1000 + user,
+                              .status = status, .created_at = 5};
+    snprintf(r.first_name, sizeof r.first_name, "U%" PRId64, user);
+    bool inserted = false;
+    CHECK(st->ops->request_add(st, &r, &inserted, NULL) == DM_OK && inserted);
+    struct store_request_filter f = {.status = -1, .chat_id = chat};
+    snprintf(f.q, sizeof f.q, "%" PRId64, user);
+    struct store_request out;
+    int n = 0;
+    CHECK(st->ops->request_list(st, &f, 0, 1, &out, &n, NULL) == DM_OK && n == 1);
+    return n ? out.id : 0;
+}
+
+static void test_store(struct store *st)
+{
+    const struct store_ops *ops = st->ops;
+    const int64_t A = -1001000000001, B = -1001000000002;
+    add_request(st, A, 1, REQ_PENDING);
+    add_request(st, A, 2, REQ_PENDING);
+    int64_t decided = add_request(st, A, 3, REQ_APPROVED);
+    add_request(st, B, 4, REQ_PENDING);
+
+    struct store_session sess = {.api_id = 1, .status = SESSION_ACTIVE, .created_at = 1};
+    dm_strlcpy(sess.name, "ann", sizeof sess.name);
+    CHECK(ops->session_add(st, &sess, NULL) == DM_OK);
+    struct dm_error err = {0};
+    CHECK(decider_session_usable(st, "ann", NULL, &err) == DM_OK);
+    CHECK(decider_session_usable(st, "nobody", NULL, &err) == DM_ENOTFOUND &&
+          strstr(err.msg, "'nobody' does not exist"));
+    sess.status = SESSION_INVALID;
+    dm_strlcpy(sess.status_reason, "AUTH_KEY_UNREGISTERED", sizeof sess.status_reason);
+    CHECK(ops->session_update(st, &sess, NULL) == DM_OK);
+    CHECK(decider_session_usable(st, "ann", NULL, &err) == DM_EAUTH);
+    CHECK(strcmp(err.msg, "Session 'ann' is not active (invalid: AUTH_KEY_UNREGISTERED): check "
+                          "it on the Sessions page") == 0);
+
+    /* Approve all in A through "ann": items for A's two pending requests */
+    struct store_job job = {.kind = JOB_APPROVE};
+    dm_strlcpy(job.via, "ann", sizeof job.via);
+    dm_strlcpy(job.admin, "root", sizeof job.admin);
+    CHECK(hide_params_format(A, job.params, sizeof job.params, NULL) == DM_OK);
+    struct store_request_filter f = {.status = REQ_PENDING, .chat_id = A};
+    int64_t id = 0;
+    CHECK(ops->job_create_filter(st, &job, &f, 10, &id, NULL) == DM_OK);
+    struct store_job got, claimed;
+    CHECK(ops->job_claim(st, "me", 11, 100, &claimed, NULL) == DM_OK && claimed.id == id);
+    CHECK(strcmp(claimed.params, job.params) == 0); /* params kept for decision jobs too */
+    CHECK(claimed.total == 2);
+
+    /* a page from Telegram: user 2 (known), user 5 (new), user 3 (approved here: no item) */
+    struct store_request rows[3] = {
+        {.chat_id = A, .user_id = 2, .tg_date = 1002, .created_at = 20},
+        {.chat_id = A, .user_id = 5, .tg_date = 1005, .created_at = 20},
+        {.chat_id = A, .user_id = 3, .tg_date = 1003, .created_at = 20},
+    };
+    CHECK(ops->job_add_page(st, id, "me", rows, 3, "{\"pos\":1}", 20, NULL) == DM_OK);
+    CHECK(ops->job_get(st, id, &got, NULL) == DM_OK && got.total == 3 &&
+          strcmp(got.cursor, "{\"pos\":1}") == 0);
+    CHECK(ops->job_add_page(st, id, "other", rows, 1, "x", 21, &err) == DM_ECONFLICT);
+
+    /* a request of A recorded meanwhile (by the bot) is decided too; B is untouched */
+    add_request(st, A, 6, REQ_PENDING);
+    int64_t n = 0;
+    CHECK(ops->job_finish_chat(st, id, "other", A, ITEM_DONE, "", "", 30, &n, &err) ==
+          DM_ECONFLICT);
+    CHECK(ops->job_finish_chat(st, id, "me", A, ITEM_DONE, "", "{\"done\":1}", 30, &n, NULL) ==
+          DM_OK);
+    CHECK(n == 4);
+    CHECK(ops->job_get(st, id, &got, NULL) == DM_OK && got.total == 4 && got.done == 4 &&
+          got.skipped == 0 && got.failed == 0 && strcmp(got.cursor, "{\"done\":1}") == 0);
+    int64_t counts[REQ_STATUS_COUNT] = {0};
+    struct store_request_filter fa = {.status = -1, .chat_id = A};
+    CHECK(ops->request_counts(st, &fa, counts, NULL) == DM_OK);
+    CHECK(counts[REQ_PENDING] == 0 && counts[REQ_APPROVED] == 5);
+    struct store_request r;
+    CHECK(ops->request_get(st, decided, &r, NULL) == DM_OK && r.decided_via[0] == 0);
+    struct store_request_filter fb = {.status = REQ_PENDING, .chat_id = B};
+    CHECK(ops->request_counts(st, &fb, counts, NULL) == DM_OK && counts[REQ_PENDING] == 1);
+    struct store_audit au[8];
+    int na = 0;
+    CHECK(ops->audit_list(st, 0, 8, au, &na, NULL) == DM_OK && na == 4);
+    bool all_via = na == 4;
+    for (int i = 0; i < na; i++)
+        all_via &= strcmp(au[i].via, "ann") == 0 && strcmp(au[i].action, "approve") == 0 &&
+                   strcmp(au[i].result, "ok") == 0 && au[i].job_id == id;
+    CHECK(all_via);
+
+    /* a channel refused: its items fail with why, nothing decided */
+    struct store_job dj = job;
+    dj.kind = JOB_DECLINE;
+    CHECK(hide_params_format(0, dj.params, sizeof dj.params, NULL) == DM_OK);
+    struct store_request_filter all = {.status = REQ_PENDING};
+    int64_t id2 = 0;
+    CHECK(ops->job_create_filter(st, &dj, &all, 40, &id2, NULL) == DM_OK);
+    CHECK(ops->job_finish(st, id, JOB_DONE, "", 41, NULL) == DM_OK);
+    CHECK(ops->job_claim(st, "me", 42, 100, &claimed, NULL) == DM_OK && claimed.id == id2);
+    CHECK(ops->job_finish_chat(st, id2, "me", B, ITEM_FAILED, "no right in B", "", 43, &n,
+                               NULL) == DM_OK &&
+          n == 1);
+    CHECK(ops->job_get(st, id2, &got, NULL) == DM_OK && got.failed == 1 && got.total == 1);
+    CHECK(ops->request_counts(st, &fb, counts, NULL) == DM_OK && counts[REQ_PENDING] == 1);
+    CHECK(ops->job_finish_chat(st, id2, "me", B, ITEM_SKIPPED, "", "", 44, NULL, &err) ==
+          DM_EINVAL);
+}
+
+int main(void)
+{
+    test_classify();
+    test_params();
+    char dir[] = "/tmp/via_test.XXXXXX";
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    char path[128];
+    snprintf(path, sizeof path, "%s/db.sqlite", dir);
+    struct store *st = NULL;
+    struct dm_error err = {0};
+    if (store_open(path, &st, &err) != DM_OK) {
+        fprintf(stderr, "store_open: %s\n", err.msg);
+        return 1;
+    }
+    test_store(st);
+    store_close(st);
+    char f[160];
+    static const char *const files[] = {"db.sqlite", "db.sqlite-wal", "db.sqlite-shm"};
+    for (size_t i = 0; i < DM_ARRAY_LEN(files); i++) {
+        snprintf(f, sizeof f, "%s/%s", dir, files[i]);
+        unlink(f);
+    }
+    rmdir(dir);
+    return CHECK_DONE();
+}
