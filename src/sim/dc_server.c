@@ -663,9 +663,10 @@ static void *conn_main(void *arg)
     bool keep = rb != NULL;
     while (keep && !c->d->stop) {
         struct pollfd p = {c->fd, POLLIN, 0};
-        int wait_ms = 200;
-        if (c->delayed) wait_ms = (int)DM_MIN(200.0, DM_MAX(0.0, (c->delayed->due - now_mono()) * 1000 + 1));
-        int pr = poll(&p, 1, wait_ms);
+        double wait = 0.2; /* seconds; to the microsecond, so that the latency is what was asked */
+        if (c->delayed) wait = DM_MIN(wait, DM_MAX(0.0, c->delayed->due - now_mono()));
+        struct timespec ts = {(time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9)};
+        int pr = ppoll(&p, 1, &ts, NULL);
         if (c->delayed && !send_delayed(c, false)) break;
         double now = now_mono();
         if ((c->disconnect_at && now > c->disconnect_at) || now - last > IDLE_TIMEOUT) break;
