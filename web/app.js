@@ -928,12 +928,13 @@ function decisionModal(ctx, { kind, all, count, body, preflight, summary, wholeC
         const acct = res.account || { ok: true };
         const chans = res.channels || [];
         const cannot = chans.filter((c) => !c.can_decide);
+        const unchecked = res.unchecked || 0; // channels past the ones the check covers
         let warning = null;
         let blocked = false;
         if (!acct.ok) {
             blocked = true;
             warning = `${who(via)} cannot be used now: ${acct.error || acct.status || 'unknown error'}.`;
-        } else if (chans.length && cannot.length === chans.length) {
+        } else if (chans.length && cannot.length === chans.length && !unchecked) {
             blocked = true;
             warning = `${who(via)} cannot ${kind === 'approve' ? 'approve' : 'deny'} requests in ` +
                 `${chans.length === 1 ? 'this channel' : 'any of these channels'}: choose another account.`;
@@ -953,7 +954,9 @@ function decisionModal(ctx, { kind, all, count, body, preflight, summary, wholeC
                 h('span.muted', null, ` · ${fmtNum(c.pending)} request${c.pending === 1 ? '' : 's'}`),
                 h('span.preflight-reason', null, c.can_decide
                     ? 'Admin with the “Invite Users” right: can decide here.'
-                    : c.reason || 'Cannot decide here.'))))) : null);
+                    : c.reason || 'Cannot decide here.'))))) : null,
+            unchecked ? h('p.muted.small', null, `${fmtNum(unchecked)} more channel${unchecked === 1 ? ' was' : 's were'} ` +
+                'not checked (the ones with the fewest requests).') : null);
         return blocked;
     }
 
