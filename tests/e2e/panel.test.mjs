@@ -138,10 +138,18 @@ describe('admin panel in chromium', () => {
         assert.equal(await page.getByRole('button', { name: 'Approve Selected' }).isDisabled(), true);
     });
 
+    // The decision modal (issue 5): the bot is preselected; confirm with its button.
+    async function confirmDecision(label) {
+        const dlg = page.locator('dialog.modal[open]');
+        await dlg.getByRole('button', { name: label, exact: true }).click();
+        await dlg.waitFor({ state: 'detached' });
+    }
+
     async function decideSelected(names, button) {
         for (const n of names) await row(n).locator('input[type=checkbox]').check();
         assert.equal(await page.locator('.sel-info').textContent(), `${names.length} selected`);
         await page.getByRole('button', { name: button }).click();
+        await confirmDecision(`${button.split(' ')[0]} ${names.length}`);
         await page.locator('.job-panel progress').waitFor();
         await jobDone();
         await waitTable((x) => names.every((n) => !x.some((r) => r.name === n)), `${names.join(', ')} gone from Pending`);
@@ -179,6 +187,7 @@ describe('admin panel in chromium', () => {
             description: 'Bad Request: USER_CHANNELS_TOO_MUCH' });
         await row('Lucas Silva').locator('input[type=checkbox]').check();
         await page.getByRole('button', { name: 'Deny Selected' }).click();
+        await confirmDecision('Deny 1');
         await jobDone();
         const errs = page.locator('.job-errors');
         await errs.waitFor();

@@ -84,6 +84,8 @@ async function main() {
             [['Hana Kim', 'Marco Bianchi', 'Kenji Sato', 'Ravi Patel', 'Tom Becker'], 'Approve Selected']]) {
             for (const n of names) await row(n).locator('input[type=checkbox]').check();
             await page.getByRole('button', { name: button }).click();
+            await page.locator('dialog.modal[open]').getByRole('button',
+                { name: `${button.split(' ')[0]} ${names.length}`, exact: true }).click();
             left -= names.length;
             await waitFor(async () => (await page.locator('.requests-table tbody tr').count()) === left &&
                 (await page.locator('.job[data-state=done]').count()) === 1, { what: 'the job to finish and the table to refresh' });
