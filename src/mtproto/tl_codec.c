@@ -3,6 +3,8 @@
 #include "mtproto/gzip.h"
 #include "mtproto/tl_codec.h"
 
+#include <math.h>
+
 #define TL_ID_gzip_packed_ 0x3072cfa1u
 
 /* ---- tables ---- */
@@ -375,7 +377,10 @@ static dm_err dec_value(struct rd *r, const struct tl_field *f, bool element, js
             uint64_t u = tl_read_u64(p);
             double d;
             memcpy(&d, &u, sizeof d);
-            rc = give(r, json_real(d), out);
+            /* NaN and infinities have no JSON form: refused when skipped too, so both agree */
+            rc = isfinite(d) ? give(r, json_real(d), out)
+                             : dm_fail(r->e, DM_EPROTO, "TL: a double at offset %zu is not a finite number",
+                                       r->pos);
             r->pos += 8;
         }
         break;
