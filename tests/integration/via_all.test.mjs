@@ -4,12 +4,14 @@
 //   channel has 250 pending requests, and the job must finish without ever meeting FLOOD_WAIT
 //   (one call per request would need 250). Requests Telegram had pending that doorman had not
 //   recorded are recorded afterwards, decided; other channels are untouched.
+// - With no filter: every channel that has pending requests, each by one call; a channel where the
+//   account lacks the invite-users right fails its requests with why, and the job goes on.
 // - With a text filter: request by request, only the matching ones (and only those doorman knows).
 // The bot is an admin of none of these channels, so doorman learns of requests only from the
 // session's Load Requests (and from the job itself).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { tgCreateChannel, tgAddJoinRequests, tgCreateUser, waitFor, auditAll, tgJoinRequests, ADMIN } from '../lib/harness.mjs';
+import { tgCreateChannel, tgAddJoinRequests, tgCreateUser, waitFor, auditAll, tgJoinRequests, listAll, ADMIN } from '../lib/harness.mjs';
 import {
     startSessionStack, newUserSession, waitLoadJob, requestsOf, tgFlood, tgMakeAdmin, tgMismatches,
 } from '../lib/mtproto.mjs';
@@ -46,11 +48,14 @@ describe('approve all / deny all through a session', () => {
         assert.equal(r.json.job.via, SESS);
         assert.equal(r.json.job.kind, action.startsWith('approve') ? 'approve' : 'decline');
         let sawWait = null;
+        const overTotal = [];
         const fin = await waitFor(async () => {
             const j = await s.client.ok(`/api/jobs/${r.json.job.id}`);
             if (j.job.wait_until) sawWait = j.job;
+            if (j.job.done + j.job.skipped + j.job.failed > j.job.total) overTotal.push(j.job);
             return ['done', 'failed', 'cancelled'].includes(j.job.state) ? j : null;
         }, { timeoutMs: 120000, intervalMs: 50, what: `${action} job ${r.json.job.id} to finish` });
+        assert.deepEqual(overTotal, [], 'progress stays within its total');
         return { ...fin, sawWait };
     }
 
@@ -111,6 +116,43 @@ describe('approve all / deny all through a session', () => {
 
     test('deny all on one channel: likewise, declined', { timeout: 180000 }, async () => {
         await checkWholeChannel('deny-all', 'declined', 'hide_all_no', 60, 70);
+    });
+
+    test('approve all with no filter: every channel with pending requests, each by one call; a channel without the right fails its requests, the job goes on', { timeout: 180000 }, async () => {
+        const x = await channelWith('all_x', 10, 25, { firstName: 'Ax' });
+        const y = await channelWith('all_y', 4, 0, { firstName: 'Ay' });
+        await tgMakeAdmin(s.tg, y.ch.id, acc.id, false);
+        // what earlier tests left pending counts too: every channel doorman has pending rows of
+        const pendingRows = (await listAll(s.client, { status: 'pending' }));
+        const chats = [...new Set(pendingRows.map((r) => r.chat_id))];
+        assert.ok(chats.includes(x.ch.id) && chats.includes(y.ch.id));
+        const tgPending = new Map();
+        for (const c of chats) tgPending.set(c, (await tgJoinRequests(s.tg, `chat_id=${c}&status=pending`)).map((t) => t.user_id));
+        assert.equal(tgPending.get(x.ch.id).length, 35);
+        const decidable = chats.filter((c) => c !== y.ch.id);
+        const want = decidable.reduce((n, c) => n + tgPending.get(c).length, 0);
+
+        const { job, errors } = await runAll('approve-all', { session_name: SESS });
+        assert.equal(job.state, 'done', JSON.stringify({ job, errors }));
+        assert.deepEqual([job.total, job.done, job.skipped, job.failed], [want + 4, want, 0, 4], JSON.stringify(job));
+        for (const c of decidable) {
+            assert.deepEqual(await tgMismatches(s.tg, c, tgPending.get(c), { status: 'approved', decided_by: acc.id, decisions: 1 }), [], `channel ${c}`);
+            const rows = await requestsOf(s.client, c);
+            assert.ok(rows.every((r) => r.status === 'approved' && r.decided_via === SESS), `doorman rows of ${c}`);
+        }
+        assert.equal((await requestsOf(s.client, x.ch.id)).length, 35, 'the channel\'s requests doorman had not seen are recorded');
+        assert.deepEqual(await tgMismatches(s.tg, y.ch.id, y.knownIds, { status: 'pending', decided_by: null, decisions: 0 }), []);
+        assert.equal(errors.length, 4, JSON.stringify(errors));
+        const yRows = await requestsOf(s.client, y.ch.id);
+        for (const e of errors) {
+            assert.ok(yRows.some((r) => r.id === e.request_id && r.user_id === e.user_id), JSON.stringify(e));
+            assert.match(e.error, /invite-users right/, e.error);
+        }
+        assert.ok(yRows.every((r) => r.status === 'pending'));
+        const audit = (await auditAll(s.client)).filter((e) => e.job_id === job.id);
+        assert.equal(audit.length, want + 4);
+        assert.ok(audit.every((e) => e.via === SESS && e.action === 'approve'));
+        assert.equal(audit.filter((e) => e.result === 'error').length, 4);
     });
 
     test('approve all with a text filter: request by request, only the matching requests doorman knows', { timeout: 120000 }, async () => {

@@ -54,6 +54,7 @@ describe('flood wait while deciding through a session', () => {
         assert.equal(job.wait_until, null, 'no wait shown once done');
         assert.ok(job.finished_at >= paused.wait_until - 1, `finished ${job.finished_at}, before the wait ended ${paused.wait_until}`);
         assert.ok(seen.every((j) => j.done >= paused.done), 'progress never went back');
+        assert.ok(seen.every((j) => j.done + j.skipped + j.failed <= j.total), 'progress within its total');
 
         assert.deepEqual(await tgMismatches(s.tg, chat, rows.map((x) => x.user_id), { status: 'approved', decided_by: acc.id, decisions: 1 }), []);
         const c = (await s.tg.control('GET', `/control/join-requests?chat_id=${chat}`)).counts;
