@@ -13,3 +13,6 @@ echo "== list endpoint over 1,000,000 rows vs a static body (bench/list_bench.c)
 echo
 echo "== loading 10,000 pending requests over MTProto, 50 ms a call: doorman's client vs Telethon (bench/mtproto_load_bench.c)"
 ./build/bench/mtproto_load_bench "$TGSIM_BIN" bench/mtproto_load_telethon.py "${MT_REQUESTS:-10000}" "${MT_LATENCY_MS:-50}"
+echo
+echo "== approve-all of 20,000 through a session (one hideAll, 50 ms a call) vs the bot at tgsim's rate limit (bench/approve_session_bench.mjs)"
+node bench/approve_session_bench.mjs

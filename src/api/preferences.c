@@ -46,7 +46,8 @@ void api_preferences_post(struct api_ctx *c)
     pref_key(c, key, sizeof key);
     struct store *st = c->app->store;
     struct dm_error err = {0};
-    dm_err e = via ? st->ops->setting_set(st, key, via, &err) : st->ops->setting_delete(st, key, &err);
+    dm_err e =
+        via ? st->ops->setting_set(st, key, via, &err) : st->ops->setting_delete(st, key, &err);
     if (e && !(e == DM_ENOTFOUND && !via)) {
         api_store_failed(c, e, &err);
         return;

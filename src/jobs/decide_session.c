@@ -32,9 +32,9 @@ dm_err decider_session_usable(struct store *st, const char *name, struct store_s
     if (e) return dm_fail(err, e, "%s", serr.msg);
     if (out) *out = s;
     if (s.status == SESSION_ACTIVE) return DM_OK;
-    return dm_fail(err, DM_EAUTH, "Session '%s' is not active (%s%s%s): check it on the Sessions page",
-                   name, session_status_name(s.status), s.status_reason[0] ? ": " : "",
-                   s.status_reason);
+    return dm_fail(err, DM_EAUTH,
+                   "Session '%s' is not active (%s%s%s): check it on the Sessions page", name,
+                   session_status_name(s.status), s.status_reason[0] ? ": " : "", s.status_reason);
 }
 
 /* ---- channels ---- */
@@ -55,7 +55,8 @@ dm_err decider_session_channel(struct app *a, const char *via, int64_t chat_id,
     struct loader_ref named = {0};
     if (a->store->ops->chat_get(a->store, chat_id, &chat, NULL) == DM_OK && chat.username[0])
         dm_strlcpy(named.username, chat.username, sizeof named.username);
-    dm_err e = named.username[0] ? loader_resolve(&lv, &named, out, retry_after, err) : DM_ENOTFOUND;
+    dm_err e =
+        named.username[0] ? loader_resolve(&lv, &named, out, retry_after, err) : DM_ENOTFOUND;
     if (e == DM_ENOTFOUND || (!e && out->id != ref.channel_id)) /* renamed: try the id */
         e = loader_resolve(&lv, &ref, out, retry_after, err);
     if (e) return e;
@@ -86,7 +87,7 @@ void decider_session_classify(dm_err e, const struct mt_rpc_error *rpc, const ch
     if (e != DM_ETELEGRAM || !rpc) {
         out->verdict = e == DM_EAUTH ? V_ACCOUNT : V_RETRY;
         dm_strlcpy(out->error,
-                   e == DM_EAUTH ? LOADER_SESSION_INVALID
+                   e == DM_EAUTH       ? LOADER_SESSION_INVALID
                    : errmsg && *errmsg ? errmsg
                                        : dm_strerror(e),
                    sizeof out->error);
@@ -274,8 +275,8 @@ static dm_err read_list(struct sess_ctx *s, const struct chan *c, struct loader_
     struct loader_via via = {s->app->accounts, s->via};
     for (int p = 0; p < max_pages; p++) {
         struct loader_page page;
-        dm_err e = loader_fetch_page(&via, &c->ch, &from, LOADER_PAGE_MAX, 0, &page, retry_after,
-                                     err);
+        dm_err e =
+            loader_fetch_page(&via, &c->ch, &from, LOADER_PAGE_MAX, 0, &page, retry_after, err);
         if (e) return e;
         pthread_mutex_lock(&s->mu);
         for (size_t i = 0; i < page.n; i++)
@@ -318,8 +319,8 @@ static bool user_hash(struct sess_ctx *s, const struct store_item *it, int64_t *
     if (!*found) {
         struct store_request r;
         struct loader_cursor from = {0};
-        if (!whole && s->app->store->ops->request_get(s->app->store, it->request_id, &r, NULL) ==
-                          DM_OK)
+        if (!whole &&
+            s->app->store->ops->request_get(s->app->store, it->request_id, &r, NULL) == DM_OK)
             from.date = r.tg_date + 1; /* the page starting at the request's date */
         e = whole || from.date ? read_list(s, &c, from, whole ? 0 : from.date - 1,
                                            whole ? FULL_PAGES : AROUND_PAGES, &retry_after, &err)
@@ -376,17 +377,17 @@ static void sess_decide(void *ctx, int kind, const struct store_item *it, struct
         decider_session_classify(DM_ETELEGRAM, &gone, NULL, kind, c.ch.title, out);
         return;
     }
-    json_t *m = json_pack("{s:s,s:b,s:{s:s,s:I,s:I},s:{s:s,s:I,s:I}}", "_",
-                          "messages.hideChatJoinRequest", "approved", kind == JOB_APPROVE, "peer",
-                          "_", "inputPeerChannel", "channel_id", (json_int_t)c.ch.id, "access_hash",
-                          (json_int_t)c.ch.access_hash, "user_id", "_", "inputUser", "user_id",
-                          (json_int_t)it->user_id, "access_hash", (json_int_t)hash);
+    json_t *m =
+        json_pack("{s:s,s:b,s:{s:s,s:I,s:I},s:{s:s,s:I,s:I}}", "_", "messages.hideChatJoinRequest",
+                  "approved", kind == JOB_APPROVE, "peer", "_", "inputPeerChannel", "channel_id",
+                  (json_int_t)c.ch.id, "access_hash", (json_int_t)c.ch.access_hash, "user_id", "_",
+                  "inputUser", "user_id", (json_int_t)it->user_id, "access_hash", (json_int_t)hash);
     struct mt_rpc_error rpc = {0};
     struct dm_error err = {0};
     json_t *res = NULL;
-    dm_err e = m ? accounts_call(s->app->accounts, s->via, m, ACCOUNTS_CALL_TIMEOUT_MS, &res, &rpc,
-                                 &err)
-                 : dm_fail(&err, DM_ENOMEM, "out of memory");
+    dm_err e =
+        m ? accounts_call(s->app->accounts, s->via, m, ACCOUNTS_CALL_TIMEOUT_MS, &res, &rpc, &err)
+          : dm_fail(&err, DM_ENOMEM, "out of memory");
     json_decref(m);
     json_decref(res);
     decider_session_classify(e, &rpc, err.msg, kind, c.ch.title, out);

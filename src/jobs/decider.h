@@ -55,8 +55,9 @@ extern const struct decider_ops decider_bot;
  * request Telegram does not list as pending is already handled (as HIDE_REQUESTER_MISSING). */
 extern const struct decider_ops decider_session;
 
-#define DECIDER_SESSION_RATE 20.0 /* decisions per second: MTProto has no fixed limit like the
-                                     Bot API's; FLOOD_WAIT_X pauses the account as a 429 does */
+#define DECIDER_SESSION_RATE                                                                       \
+    20.0 /* decisions per second: MTProto has no fixed limit like the                              \
+            Bot API's; FLOOD_WAIT_X pauses the account as a 429 does */
 
 /* The verdict for a session's hideChatJoinRequest (e and rpc from accounts_call; errmsg its
  * message); kind is the job's, title names the channel in messages. Exposed for tests. */

@@ -60,8 +60,8 @@ dm_err hide_cursor_parse(const char *s, struct hide_cursor *out, struct dm_error
     json_t *j = json_loads(s, 0, NULL);
     const char *phase = NULL;
     json_int_t chat = 0, date = 0, user = 0, hash = 0;
-    bool bad = !j || json_unpack(j, "{s:I,s:s,s:I,s:I,s:I}", "chat", &chat, "phase", &phase,
-                                 "date", &date, "user", &user, "hash", &hash);
+    bool bad = !j || json_unpack(j, "{s:I,s:s,s:I,s:I,s:I}", "chat", &chat, "phase", &phase, "date",
+                                 &date, "user", &user, "hash", &hash);
     out->phase = -1;
     for (size_t i = 0; !bad && i < DM_ARRAY_LEN(phases); i++)
         if (strcmp(phase, phases[i]) == 0) out->phase = (int)i;
@@ -157,12 +157,12 @@ static dm_err load_page(struct hide_run *hr, const char *owner, int *retry_after
     if (e) return e;
     bool same = page.next.date == hr->cur.at.date && page.next.user_id == hr->cur.at.user_id;
     struct hide_cursor next = {hr->cur.chat_id, HIDE_LOAD, page.next};
-    if (page.n < LOADER_PAGE_MAX || same) next = (struct hide_cursor){hr->cur.chat_id, HIDE_CALL, {0}};
+    if (page.n < LOADER_PAGE_MAX || same)
+        next = (struct hide_cursor){hr->cur.chat_id, HIDE_CALL, {0}};
     char cursor[sizeof((struct store_job *)0)->cursor];
     struct store *st = hr->app->store;
     e = hide_cursor_format(&next, cursor, sizeof cursor, err);
-    if (!e)
-        e = st->ops->job_add_page(st, hr->job_id, owner, page.rows, page.n, cursor, now, err);
+    if (!e) e = st->ops->job_add_page(st, hr->job_id, owner, page.rows, page.n, cursor, now, err);
     if (!e) {
         hr->listed += (int64_t)page.n;
         hr->cur = next;
@@ -174,15 +174,15 @@ static dm_err load_page(struct hide_run *hr, const char *owner, int *retry_after
 /* The one call that decides every pending request of the channel. */
 static dm_err hide_all_call(struct hide_run *hr, int *retry_after, struct dm_error *err)
 {
-    json_t *m = json_pack("{s:s,s:b,s:{s:s,s:I,s:I}}", "_", "messages.hideAllChatJoinRequests",
-                          "approved", hr->kind == JOB_APPROVE, "peer", "_", "inputPeerChannel",
-                          "channel_id", (json_int_t)hr->ch.id, "access_hash",
-                          (json_int_t)hr->ch.access_hash);
+    json_t *m =
+        json_pack("{s:s,s:b,s:{s:s,s:I,s:I}}", "_", "messages.hideAllChatJoinRequests", "approved",
+                  hr->kind == JOB_APPROVE, "peer", "_", "inputPeerChannel", "channel_id",
+                  (json_int_t)hr->ch.id, "access_hash", (json_int_t)hr->ch.access_hash);
     struct mt_rpc_error rpc = {0};
     json_t *res = NULL;
-    dm_err e = m ? accounts_call(hr->app->accounts, hr->via, m, ACCOUNTS_CALL_TIMEOUT_MS, &res,
-                                 &rpc, err)
-                 : dm_fail(err, DM_ENOMEM, "out of memory");
+    dm_err e =
+        m ? accounts_call(hr->app->accounts, hr->via, m, ACCOUNTS_CALL_TIMEOUT_MS, &res, &rpc, err)
+          : dm_fail(err, DM_ENOMEM, "out of memory");
     json_decref(m);
     json_decref(res);
     return e ? loader_fail(e, &rpc, "to decide the join requests", retry_after, err) : DM_OK;
@@ -205,8 +205,7 @@ dm_err hide_run_step(struct hide_run *hr, const char *owner, bool *finished, int
         /* a session deleted or found dead meanwhile ends the job, not the channel */
         dm_err e = decider_session_usable(hr->app->store, hr->via, NULL, err);
         if (e) return e == DM_ENOTFOUND ? DM_EAUTH : e;
-        e =
-            decider_session_channel(hr->app, hr->via, hr->cur.chat_id, &hr->ch, retry_after, &why);
+        e = decider_session_channel(hr->app, hr->via, hr->cur.chat_id, &hr->ch, retry_after, &why);
         if (channel_refused(e)) return refuse_chat(hr, owner, e, &why, err);
         if (e) {
             *err = why;
@@ -216,7 +215,8 @@ dm_err hide_run_step(struct hide_run *hr, const char *owner, bool *finished, int
     }
     struct dm_error why = {0};
     bool call = hr->cur.phase == HIDE_CALL;
-    dm_err e = call ? hide_all_call(hr, retry_after, &why) : load_page(hr, owner, retry_after, &why);
+    dm_err e =
+        call ? hide_all_call(hr, retry_after, &why) : load_page(hr, owner, retry_after, &why);
     if (channel_refused(e)) return refuse_chat(hr, owner, e, &why, err);
     if (e) {
         *err = why;

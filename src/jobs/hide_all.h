@@ -39,8 +39,8 @@ dm_err hide_params_parse(const char *s, int64_t *chat_id, struct dm_error *err);
 enum hide_phase { HIDE_LOAD = 0, HIDE_CALL = 1, HIDE_DONE = 2 };
 
 struct hide_cursor {
-    int64_t chat_id; /* 0: pick the next channel */
-    int phase;       /* enum hide_phase */
+    int64_t chat_id;         /* 0: pick the next channel */
+    int phase;               /* enum hide_phase */
     struct loader_cursor at; /* HIDE_LOAD: where the list goes on */
 };
 /* JSON text for store_job.cursor, and back ("" = the start). */

@@ -591,8 +591,10 @@ static void run_steps(struct job_runner *r, const struct store_job *job, step_fn
         if (st->ops->job_finish(st, id, JOB_DONE, "", wall, &err))
             log_error(C, "job %" PRId64 ": could not mark it done: %s", id, err.msg);
         else if (st->ops->job_get(st, id, &fin, NULL) == DM_OK)
-            log_info(C, "job %" PRId64 " done: %" PRId64 " done, %" PRId64 " skipped, %" PRId64
-                     " failed of %" PRId64, id, fin.done, fin.skipped, fin.failed, fin.total);
+            log_info(C,
+                     "job %" PRId64 " done: %" PRId64 " done, %" PRId64 " skipped, %" PRId64
+                     " failed of %" PRId64,
+                     id, fin.done, fin.skipped, fin.failed, fin.total);
     } else if (!gone) {
         lease_end(r, id, 0, yielded); /* a flood wait shown stays: the next run honours it */
     }
@@ -618,9 +620,10 @@ static void run_claimed(struct job_runner *r, const struct store_job *job)
         return;
     }
     if (!e)
-        log_info(C, "job %" PRId64 ": %s all via %s with hideAll, %" PRId64 " of %" PRId64
-                 " items left", job->id, job_kind_name(job->kind), job->via,
-                 job->total - job->done - job->skipped - job->failed, job->total);
+        log_info(
+            C, "job %" PRId64 ": %s all via %s with hideAll, %" PRId64 " of %" PRId64 " items left",
+            job->id, job_kind_name(job->kind), job->via,
+            job->total - job->done - job->skipped - job->failed, job->total);
     run_steps(r, job, hide_step, &hr, e, err);
 }
 

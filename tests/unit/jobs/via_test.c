@@ -69,7 +69,7 @@ static void test_params(void)
     CHECK(hide_params_format(0, s, sizeof s, NULL) == DM_OK);
     CHECK(hide_params_parse(s, &chat, NULL) == DM_OK && chat == 0);
     CHECK(hide_params_format(0, s, 8, NULL) == DM_ETOOBIG);
-    CHECK(hide_params_parse("", &chat, NULL) == DM_ENOTFOUND);           /* an item job */
+    CHECK(hide_params_parse("", &chat, NULL) == DM_ENOTFOUND); /* an item job */
     CHECK(hide_params_parse("{\"channel_id\":5}", &chat, NULL) == DM_EINVAL);
     CHECK(hide_params_parse("{\"mode\":\"other\"}", &chat, NULL) == DM_ENOTFOUND);
     CHECK(hide_params_parse("{\"mode\":\"hide_all\"}", &chat, NULL) == DM_EINVAL);
@@ -104,8 +104,11 @@ static void test_params(void)
 
 static int64_t add_request(struct store *st, int64_t chat, int64_t user, int status)
 {
-    struct store_request r = {.chat_id = chat, .user_id = user, .tg_date = 1000 + user,
-                              .status = status, .created_at = 5};
+    struct store_request r = {.chat_id = chat,
+                              .user_id = user,
+                              .tg_date = 1000 + user,
+                              .status = status,
+                              .created_at = 5};
     snprintf(r.first_name, sizeof r.first_name, "U%" PRId64, user);
     bool inserted = false;
     CHECK(st->ops->request_add(st, &r, &inserted, NULL) == DM_OK && inserted);
@@ -200,8 +203,8 @@ static void test_store(struct store *st)
     CHECK(ops->job_create_filter(st, &dj, &all, 40, &id2, NULL) == DM_OK);
     CHECK(ops->job_finish(st, id, JOB_DONE, "", 41, NULL) == DM_OK);
     CHECK(ops->job_claim(st, "me", 42, 100, &claimed, NULL) == DM_OK && claimed.id == id2);
-    CHECK(ops->job_finish_chat(st, id2, "me", B, ITEM_FAILED, "no right in B", "", 43, &n,
-                               NULL) == DM_OK &&
+    CHECK(ops->job_finish_chat(st, id2, "me", B, ITEM_FAILED, "no right in B", "", 43, &n, NULL) ==
+              DM_OK &&
           n == 1);
     CHECK(ops->job_get(st, id2, &got, NULL) == DM_OK && got.failed == 1 && got.total == 1);
     CHECK(ops->request_counts(st, &fb, counts, NULL) == DM_OK && counts[REQ_PENDING] == 1);
