@@ -1,0 +1,75 @@
+// Choosing who decides (issue 5; docs/api.md "How the session's jobs behave"): a session whose key
+// dies in the middle of a job fails the job with the reason; what was decided stays decided, the
+// rest stays pending (in doorman and in Telegram), and the session is no longer offered.
+// The death is placed mid-batch deterministically: the account may make 12 calls a minute, so the
+// job pauses on FLOOD_WAIT with some requests decided; the key is revoked during the pause.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { listAll, waitRecorded, waitFor, auditAll } from '../lib/harness.mjs';
+import { startSessionStack, newUserSession, tgFlood, tgMakeAdmin, tgMismatches, tgRevoke, listSessions } from '../lib/mtproto.mjs';
+
+const N = 30;
+
+describe('a session dying while it decides', () => {
+    let s, acc;
+    before(async () => {
+        s = await startSessionStack({ world: { channels: 1, pending: N }, configureBot: true });
+        await waitRecorded(s.client, N);
+        acc = (await newUserSession(s.client, s.tg, { name: 'doomed', first_name: 'Doomed' })).account;
+        await tgMakeAdmin(s.tg, s.world.chatIds[0], acc.id, true);
+    });
+    after(async () => { await s?.cleanup(); });
+
+    test('key revoked mid-batch: the job fails with the reason, decided ones stay, the rest stay pending', { timeout: 200000 }, async () => {
+        const chat = s.world.chatIds[0];
+        const rows = await listAll(s.client, { status: 'pending' });
+        assert.equal(rows.length, N);
+        await tgFlood(s.tg, acc.id, { flood_limit: 12 });
+        const r = await s.client.post('/api/invite-requests/approve', { request_ids: rows.map((x) => x.id), session_name: 'doomed' });
+        assert.equal(r.status, 202, r.text);
+        const id = r.json.job.id;
+        const paused = await waitFor(async () => {
+            const j = (await s.client.ok(`/api/jobs/${id}`)).job;
+            if (['done', 'failed', 'cancelled'].includes(j.state)) throw new Error(`the job ended without waiting: ${JSON.stringify(j)}`);
+            return j.wait_until ? j : null;
+        }, { timeoutMs: 30000, intervalMs: 50, what: `job ${id} to show wait_until` });
+        assert.ok(paused.done > 0 && paused.done < N, JSON.stringify(paused));
+        await tgRevoke(s.tg, acc.id, 'SESSION_REVOKED');
+        await tgFlood(s.tg, acc.id, { flood_limit: 0 });
+
+        const fin = await waitFor(async () => {
+            const j = await s.client.ok(`/api/jobs/${id}`);
+            return ['done', 'failed', 'cancelled'].includes(j.job.state) ? j : null;
+        }, { timeoutMs: 150000, intervalMs: 100, what: `job ${id} to end` });
+        const job = fin.job;
+        assert.equal(job.state, 'failed', JSON.stringify(fin));
+        assert.match(job.error, /invalid|SESSION_REVOKED|AUTH_KEY_UNREGISTERED/i, `the reason: ${job.error}`);
+        assert.equal(job.wait_until, null);
+
+        const tg = (await s.tg.control('GET', `/control/join-requests?chat_id=${chat}`)).items;
+        const approved = tg.filter((t) => t.status === 'approved');
+        assert.equal(approved.length, job.done, `what the job counts as done is what Telegram decided: ${JSON.stringify(job)}`);
+        assert.ok(job.done >= paused.done, 'nothing decided before the pause is undone');
+        assert.deepEqual(await tgMismatches(s.tg, chat, approved.map((t) => t.user_id), { decided_by: acc.id, decisions: 1 }), []);
+        const now = await listAll(s.client);
+        const byUser = new Map(now.map((x) => [x.user_id, x]));
+        for (const t of tg) {
+            const d = byUser.get(t.user_id);
+            assert.equal(d.status, t.status, `doorman agrees with Telegram about ${t.user_id}`);
+            if (t.status === 'approved') assert.equal(d.decided_via, 'doomed');
+        }
+        assert.ok(tg.some((t) => t.status === 'pending'), 'the requests not yet decided stay pending');
+
+        const sess = (await listSessions(s.client, '/api/sessions')).find((x) => x.name === 'doomed');
+        assert.equal(sess.status, 'invalid', JSON.stringify(sess));
+        assert.ok(!(await listSessions(s.client, '/api/sessions/list')).some((x) => x.name === 'doomed'), 'no longer offered');
+        const audit = (await auditAll(s.client)).filter((e) => e.job_id === id);
+        assert.ok(audit.every((e) => e.via === 'doomed'));
+        assert.equal(audit.filter((e) => e.result === 'ok').length, job.done);
+
+        // a new decision through it is refused up front now
+        const again = await s.client.post('/api/invite-requests/approve', { request_ids: [now.find((x) => x.status === 'pending').id], session_name: 'doomed' });
+        assert.equal(again.status, 400, again.text);
+        assert.match(again.json.error.message, /'doomed' is not active/);
+    });
+});
