@@ -397,10 +397,12 @@ static void bot_channel(struct botapi_client *bc, int64_t bot_id, int64_t chat_i
         snprintf(out->error, sizeof out->error, "Telegram answered: %.200s", rep.description);
     } else {
         const char *status = json_string_value(json_object_get(rep.result, "status"));
+        bool admin = status && strcmp(status, "administrator") == 0;
         out->ok = (status && strcmp(status, "creator") == 0) ||
-                  (status && strcmp(status, "administrator") == 0 &&
-                   json_is_true(json_object_get(rep.result, "can_invite_users")));
-        if (!out->ok) decider_no_right(title, out->error, sizeof out->error);
+                  (admin && json_is_true(json_object_get(rep.result, "can_invite_users")));
+        if (!out->ok)
+            decider_no_right(admin ? LOADER_ADMIN_NO_INVITE : LOADER_NOT_ADMIN, title, out->error,
+                             sizeof out->error);
     }
     if (!e) botapi_reply_release(&rep);
 }
@@ -435,13 +437,15 @@ static void session_channel(struct app *a, const char *name, int64_t chat_id, ch
     if (!e) {
         dm_strlcpy(title, ch.title, title_n);
         struct loader_via via = {a->accounts, name};
-        e = loader_check_rights(&via, &ch, &retry_after, &err);
+        enum loader_role role = LOADER_NOT_ADMIN;
+        e = loader_role(&via, &ch, &role, &retry_after, &err);
+        if (!e && role != LOADER_CAN_INVITE) {
+            decider_no_right((int)role, title, out->error, sizeof out->error);
+            return;
+        }
     }
     out->ok = !e;
-    if (e == DM_EFORBIDDEN)
-        decider_no_right(title, out->error, sizeof out->error);
-    else if (e)
-        dm_strlcpy(out->error, err.msg, sizeof out->error);
+    if (e) dm_strlcpy(out->error, err.msg, sizeof out->error);
 }
 
 void api_requests_preflight(struct api_ctx *c)

@@ -67,9 +67,20 @@ dm_err decider_session_channel(struct app *a, const char *via, int64_t chat_id,
     return DM_OK;
 }
 
-void decider_no_right(const char *title, char *out, size_t n)
+void decider_no_right(int role, const char *title, char *out, size_t n)
 {
-    snprintf(out, n, "This account is not an admin with the invite-users right in %s", title);
+    if (role == LOADER_NOT_ADMIN)
+        snprintf(out, n,
+                 "This account is not an admin of %s: make it one, with the invite-users "
+                 "right",
+                 title);
+    else if (role == LOADER_ADMIN_NO_INVITE)
+        snprintf(out, n,
+                 "This account is an admin of %s without the invite-users right: give it "
+                 "that right",
+                 title);
+    else
+        snprintf(out, n, "This account is not an admin with the invite-users right in %s", title);
 }
 
 /* ---- verdicts ---- */
@@ -114,7 +125,7 @@ void decider_session_classify(dm_err e, const struct mt_rpc_error *rpc, const ch
         for (size_t i = 0; i < DM_ARRAY_LEN(no_right); i++)
             right |= mt_rpc_error_is(rpc, no_right[i]);
         if (right)
-            decider_no_right(title && *title ? title : "this channel", out->error,
+            decider_no_right(-1, title && *title ? title : "this channel", out->error,
                              sizeof out->error);
         else
             snprintf(out->error, sizeof out->error, "Telegram answered %s", rpc->message);
@@ -334,7 +345,7 @@ static bool user_hash(struct sess_ctx *s, const struct store_item *it, int64_t *
     if (e == DM_EFORBIDDEN) {
         memset(out, 0, sizeof *out);
         out->verdict = V_FAILED;
-        decider_no_right(c.ch.title, out->error, sizeof out->error);
+        decider_no_right(-1, c.ch.title, out->error, sizeof out->error);
     } else {
         classify_loader(e, retry_after, err.msg, out);
     }

@@ -64,8 +64,10 @@ extern const struct decider_ops decider_session;
 void decider_session_classify(dm_err e, const struct mt_rpc_error *rpc, const char *errmsg,
                               int kind, const char *title, struct decision *out);
 
-/* The sentence for an account without the invite-users right in a channel. */
-void decider_no_right(const char *title, char *out, size_t n);
+/* The sentence for an account without the invite-users right in a channel: role is a
+ * loader_role (LOADER_NOT_ADMIN, LOADER_ADMIN_NO_INVITE) when known, -1 when Telegram only said
+ * CHAT_ADMIN_REQUIRED. */
+void decider_no_right(int role, const char *title, char *out, size_t n);
 
 /* The channel with Bot API id chat_id (-100…) as session `via` sees it: resolved by the
  * @username the store's chats table knows for it (contacts.resolveUsername), else by id

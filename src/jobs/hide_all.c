@@ -117,7 +117,7 @@ static dm_err refuse_chat(struct hide_run *hr, const char *owner, dm_err e,
 {
     char msg[STORE_ERROR_MAX];
     if (e == DM_EFORBIDDEN)
-        decider_no_right(hr->resolved ? hr->ch.title : "this channel", msg, sizeof msg);
+        decider_no_right(-1, hr->resolved ? hr->ch.title : "this channel", msg, sizeof msg);
     else
         dm_strlcpy(msg, why->msg, sizeof msg);
     return finish_chat(hr, owner, ITEM_FAILED, msg, err);

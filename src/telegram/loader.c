@@ -223,23 +223,37 @@ dm_err loader_resolve(const struct loader_via *via, const struct loader_ref *ref
     return e;
 }
 
-dm_err loader_check_rights(const struct loader_via *via, const struct loader_channel *ch,
-                           int *retry_after, struct dm_error *err)
+dm_err loader_role(const struct loader_via *via, const struct loader_channel *ch,
+                   enum loader_role *role, int *retry_after, struct dm_error *err)
 {
+    *role = LOADER_NOT_ADMIN;
     json_t *ans = NULL;
     json_t *in =
         json_pack("{s:s,s:{s:s,s:I,s:I},s:{s:s}}", "_", "channels.getParticipant", "channel", "_",
                   "inputChannel", "channel_id", (json_int_t)ch->id, "access_hash",
                   (json_int_t)ch->access_hash, "participant", "_", "inputPeerSelf");
     dm_err e = call(via, in, "to tell your rights in the channel", &ans, retry_after, err);
+    if (e == DM_EFORBIDDEN) return DM_OK; /* USER_NOT_PARTICIPANT, CHAT_ADMIN_REQUIRED, … */
     if (e) return e;
     const json_t *part = json_object_get(ans, "participant");
     const json_t *rights = json_object_get(part, "admin_rights");
-    bool ok = tl_is(part, "channelParticipantCreator") ||
-              (tl_is(part, "channelParticipantAdmin") &&
-               json_is_true(json_object_get(rights, "invite_users")));
+    if (tl_is(part, "channelParticipantCreator") ||
+        (tl_is(part, "channelParticipantAdmin") &&
+         json_is_true(json_object_get(rights, "invite_users"))))
+        *role = LOADER_CAN_INVITE;
+    else if (tl_is(part, "channelParticipantAdmin"))
+        *role = LOADER_ADMIN_NO_INVITE;
     json_decref(ans);
-    return ok ? DM_OK : dm_fail(err, DM_EFORBIDDEN, LOADER_NO_PERMISSION);
+    return DM_OK;
+}
+
+dm_err loader_check_rights(const struct loader_via *via, const struct loader_channel *ch,
+                           int *retry_after, struct dm_error *err)
+{
+    enum loader_role role;
+    dm_err e = loader_role(via, ch, &role, retry_after, err);
+    if (e) return e;
+    return role == LOADER_CAN_INVITE ? DM_OK : dm_fail(err, DM_EFORBIDDEN, LOADER_NO_PERMISSION);
 }
 
 /* ---- pages ---- */

@@ -70,6 +70,15 @@ dm_err loader_resolve(const struct loader_via *via, const struct loader_ref *ref
 dm_err loader_check_rights(const struct loader_via *via, const struct loader_channel *ch,
                            int *retry_after, struct dm_error *err);
 
+/* What the account is in the channel, as loader_check_rights reads it (which calls this). */
+enum loader_role {
+    LOADER_NOT_ADMIN = 0,     /* a member, or not in the channel (USER_NOT_PARTICIPANT) */
+    LOADER_ADMIN_NO_INVITE,   /* an admin without the invite-users right */
+    LOADER_CAN_INVITE,        /* the creator, or an admin with it */
+};
+dm_err loader_role(const struct loader_via *via, const struct loader_channel *ch,
+                   enum loader_role *role, int *retry_after, struct dm_error *err);
+
 /* Where the next page starts: after the importer (date, user); all zero = the newest. The
  * user's access hash is the one the account got with it (offset_user is an InputUser). */
 struct loader_cursor {

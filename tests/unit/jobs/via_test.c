@@ -49,6 +49,11 @@ static void test_classify(void)
     d = classify(JOB_APPROVE, "CHAT_ADMIN_REQUIRED");
     CHECK(d.verdict == V_FAILED &&
           strcmp(d.error, "This account is not an admin with the invite-users right in News") == 0);
+    char why[STORE_ERROR_MAX], why2[STORE_ERROR_MAX];
+    decider_no_right(LOADER_NOT_ADMIN, "News", why, sizeof why);
+    decider_no_right(LOADER_ADMIN_NO_INVITE, "News", why2, sizeof why2);
+    CHECK(strstr(why, "not an admin of News") && strstr(why2, "without the invite-users right") &&
+          strcmp(why, why2) != 0);
     d = classify(JOB_APPROVE, "USER_ID_INVALID");
     CHECK(d.verdict == V_FAILED && strcmp(d.error, "Telegram answered USER_ID_INVALID") == 0);
 
