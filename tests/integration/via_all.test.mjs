@@ -1,6 +1,6 @@
 // Choosing who decides (issue 5, Proof): Approve All / Deny All through a session.
-// - On one channel with no other filter: one messages.hideAllChatJoinRequests. tgsim does not count
-//   MTProto calls, so the proof is its flood limit: the account may make 30 calls a minute, the
+// - On one channel with no other filter: one messages.hideAllChatJoinRequests, counted by tgsim's
+//   GET /control/stats, and shown a second way: the account may make 30 calls a minute, the
 //   channel has 250 pending requests, and the job must finish without ever meeting FLOOD_WAIT
 //   (one call per request would need 250). Requests Telegram had pending that doorman had not
 //   recorded are recorded afterwards, decided; other channels are untouched.
@@ -41,6 +41,14 @@ describe('approve all / deny all through a session', () => {
         return { ch, knownIds: a.user_ids, unknownIds: b ? b.user_ids : [] };
     }
 
+    // tgsim's count of the two MTProto decision calls (GET /control/stats counts every MTProto
+    // call by its TL name); only this file's session makes them.
+    async function hideCalls() {
+        const c = (await s.tg.control('GET', '/control/stats')).calls;
+        return { all: c['messages.hideAllChatJoinRequests'] || 0, one: c['messages.hideChatJoinRequest'] || 0 };
+    }
+    const callsSince = async (b) => { const a = await hideCalls(); return { all: a.all - b.all, one: a.one - b.one }; };
+
     // Starts the job, polls it to the end and returns {job, errors, sawWait}.
     async function runAll(action, body) {
         const r = await s.client.post(`/api/invite-requests/${action}`, body);
@@ -64,6 +72,7 @@ describe('approve all / deny all through a session', () => {
         const bystander = await channelWith(`${username}_other`, 5, 0, { firstName: 'Bystander' });
         const all = [...knownIds, ...unknownIds];
         await tgFlood(s.tg, acc.id, { flood_limit: 30 });
+        const calls0 = await hideCalls();
         let res;
         try {
             res = await runAll(action, { filter: { chat_id: ch.id }, session_name: SESS });
@@ -77,6 +86,7 @@ describe('approve all / deny all through a session', () => {
         assert.deepEqual([job.done, job.skipped, job.failed], [all.length, 0, 0], `every request Telegram had decided by this job: ${JSON.stringify(job)}`);
         assert.equal(job.total, all.length, 'the total grows to what Telegram had pending');
         assert.equal(job.wait_until, null);
+        assert.deepEqual(await callsSince(calls0), { all: 1, one: 0 }, 'one hideAllChatJoinRequests, no hideChatJoinRequest');
 
         // Telegram: every request of the channel decided once, by the session's account
         assert.deepEqual(await tgMismatches(s.tg, ch.id, all, { status, decided_by: acc.id, decisions: 1 }), []);
@@ -132,7 +142,10 @@ describe('approve all / deny all through a session', () => {
         const decidable = chats.filter((c) => c !== y.ch.id);
         const want = decidable.reduce((n, c) => n + tgPending.get(c).length, 0);
 
+        const calls0 = await hideCalls();
         const { job, errors } = await runAll('approve-all', { session_name: SESS });
+        assert.deepEqual(await callsSince(calls0), { all: decidable.length, one: 0 },
+            `one hideAllChatJoinRequests per channel the account may decide in (${decidable.length}), none where it may not`);
         assert.equal(job.state, 'done', JSON.stringify({ job, errors }));
         assert.deepEqual([job.total, job.done, job.skipped, job.failed], [want + 4, want, 0, 4], JSON.stringify(job));
         for (const c of decidable) {
@@ -173,7 +186,9 @@ describe('approve all / deny all through a session', () => {
         const tgBefore = await tgJoinRequests(s.tg, `chat_id=${ch.id}`);
         assert.equal(tgBefore.length, 6);
 
+        const calls0 = await hideCalls();
         const { job, errors, sawWait } = await runAll('approve-all', { filter: { chat_id: ch.id, q: 'zebra' }, session_name: SESS });
+        assert.deepEqual(await callsSince(calls0), { all: 0, one: 3 }, 'one hideChatJoinRequest per matching request');
         assert.equal(job.state, 'done', JSON.stringify({ job, errors }));
         assert.deepEqual([job.total, job.done, job.skipped, job.failed], [3, 3, 0, 0], JSON.stringify(job));
         assert.equal(sawWait, null);

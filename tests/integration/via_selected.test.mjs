@@ -30,10 +30,21 @@ describe('decide selected requests through the bot or a session', () => {
         return rows;
     }
 
+    // tgsim's call counts of the decision methods (GET /control/stats), or their change since `since`.
+    async function decisionCalls(since) {
+        const c = (await s.tg.control('GET', '/control/stats')).calls;
+        const out = {};
+        for (const m of ['approveChatJoinRequest', 'declineChatJoinRequest', 'messages.hideChatJoinRequest']) {
+            out[m] = (c[m] || 0) - (since ? since[m] : 0);
+        }
+        return out;
+    }
+
     // Posts the decision, checks the job's first answer and its end, then doorman's rows, tgsim's
     // records, the audit log, and that every other request kept its state in tgsim.
     async function decideAndCheck(action, rows, sessionField, { via, decidedBy, status }) {
         const tgBefore = await tgJoinRequests(s.tg);
+        const calls0 = await decisionCalls();
         const body = { request_ids: rows.map((r) => r.id), ...sessionField };
         const r = await s.client.post(`/api/invite-requests/${action}`, body);
         assert.equal(r.status, 202, `${action} ${JSON.stringify(body)}: ${r.status} ${r.text}`);
@@ -48,6 +59,12 @@ describe('decide selected requests through the bot or a session', () => {
         assert.deepEqual([job.total, job.done, job.skipped, job.failed], [rows.length, rows.length, 0, 0], JSON.stringify(fin));
         assert.equal(job.via, via);
         assert.deepEqual(fin.errors, []);
+        const botMethod = status === 'approved' ? 'approveChatJoinRequest' : 'declineChatJoinRequest';
+        const all = await decisionCalls(calls0);
+        const d = { [botMethod]: all[botMethod], 'messages.hideChatJoinRequest': all['messages.hideChatJoinRequest'] };
+        assert.deepEqual(d, via === 'bot' ? { [botMethod]: rows.length, 'messages.hideChatJoinRequest': 0 }
+            : { [botMethod]: 0, 'messages.hideChatJoinRequest': rows.length },
+            `one call per request, on ${via === 'bot' ? 'the Bot API' : 'MTProto'} only`);
 
         assert.deepEqual(await tgMismatches(s.tg, chat, rows.map((x) => x.user_id), { status, decided_by: decidedBy, decisions: 1 }), [],
             `tgsim: each ${status} once by ${decidedBy} (${via})`);
