@@ -1,6 +1,7 @@
 // Session Manager, Import / Export / Delete (issue 4): session files and strings made by tools we
 // did not write (Debian's Telethon logs in to tgsim and saves its .session and StringSession;
-// GramJS's StringSession, Pyrogram files at schema versions 2, 3, 3-migrated and 7 and Pyrogram
+// GramJS logs in to tgsim, with 2FA, and saves its StringSession; a GramJS StringSession packed
+// from a Telethon key, Pyrogram files at schema versions 2, 3, 3-migrated and 7 and Pyrogram
 // strings built by tests/interop/session_fixtures.py from the published schemas, all holding a
 // key Telethon got from tgsim) are imported and then work; hostile uploads leave nothing behind;
 // the export reads back in Python's sqlite3; delete with and without logging out on Telegram.
@@ -10,7 +11,7 @@ import { readFileSync, writeFileSync, readdirSync, existsSync, truncateSync, sta
 import path from 'node:path';
 import { makeTempDir } from '../lib/harness.mjs';
 import {
-    startSessionStack, tgAccount, newPhone, telethonLogins, pyrogramSession, gramjsString, readPyrogramFile,
+    startLowPortSessionStack, gramjsLogin, tgAccount, newPhone, telethonLogins, pyrogramSession, gramjsString, readPyrogramFile,
     sessionsDir, sessionFiles, getSession, listSessions, newUserSession, mode, secretsIn, filesContaining,
     runPython, INTEROP_DIR, API_ID, API_HASH,
 } from '../lib/mtproto.mjs';
@@ -18,6 +19,15 @@ import {
 const FILE_KINDS = ['telethon_file', 'pyrogram_v2', 'pyrogram_v3', 'pyrogram_v3_migrated', 'pyrogram_v7'];
 const STRING_KINDS = ['telethon_string', 'gramjs_string', 'pyrogram_string', 'pyrogram_string_old32', 'pyrogram_string_old64'];
 const HOSTILE_KEYED = ['truncated', 'trigger', 'view', 'traversal'];
+const GRAMJS_2FA = 'gramjs-2fa-Pw';
+
+// GramJS's StringSession: "1" + base64(dc u8, address length i16 BE, address, port i16 BE, key).
+function parseGramjsString(str) {
+    assert.equal(str[0], '1', 'GramJS string version 1');
+    const b = Buffer.from(str.slice(1), 'base64');
+    const alen = b.readInt16BE(1);
+    return { dc: b[0], address: b.subarray(3, 3 + alen).toString(), port: b.readInt16BE(3 + alen), auth_key: b.subarray(5 + alen).toString('hex') };
+}
 
 // Files in the data dir that are not the database (whose WAL and journal change by themselves).
 function dataFiles(dataDir) {
@@ -37,7 +47,8 @@ describe('import, export and delete of sessions', () => {
     let s, work;
     const made = {}; // kind -> {account, login, body}
     before(async () => {
-        s = await startSessionStack({});
+        // DC ports below 32768: GramJS's StringSession.save() writes the port as a signed 16-bit number
+        s = await startLowPortSessionStack({});
         work = makeTempDir('import-');
         const kinds = [...FILE_KINDS, ...STRING_KINDS, ...HOSTILE_KEYED];
         const specs = [];
@@ -76,6 +87,11 @@ describe('import, export and delete of sessions', () => {
                 m.body = { file: readFileSync(f).toString('base64') };
             }
         }
+        // GramJS logs in itself (code from tgsim's control API, then the 2FA password) and saves
+        const phone = newPhone();
+        const account = await tgAccount(s.tg, { phone, first_name: 'ImpGramJS', username: 'imp_gramjs_login', dc: 2, password: GRAMJS_2FA });
+        const g = await gramjsLogin(s.tg, { phone, dc: 2, password: GRAMJS_2FA });
+        made.gramjs_login = { account, phone, dc: 2, gramjs: g, login: { dc: g.dc, user_id: g.me.id, auth_key: g.auth_key }, body: { string: g.session } };
     });
     after(async () => { await s?.cleanup(); });
 
@@ -104,6 +120,34 @@ describe('import, export and delete of sessions', () => {
             assert.equal(chk.json.session.account.username, `imp_${kind}`.slice(0, 32));
         });
     }
+
+    test('import a StringSession GramJS saved after logging in to tgsim: Check Status works, export holds its key', async () => {
+        const m = made.gramjs_login;
+        assert.equal(m.gramjs.password_needed, true, 'GramJS went through 2FA');
+        assert.equal(m.login.user_id, m.account.id);
+        assert.deepEqual(parseGramjsString(m.body.string),
+            { dc: 2, address: '127.0.0.1', port: s.tg.dcPorts[2], auth_key: m.login.auth_key }, 'GramJS saved its real DC, address, port and key');
+        const r = await s.client.post('/api/sessions/import', { name: 'imp_gramjs_login', api_id: API_ID, api_hash: API_HASH, phone: m.phone, ...m.body });
+        assert.equal(r.status, 201, r.text);
+        assert.equal(r.json.session.type, 'user');
+        assert.equal(r.json.session.dc_id, 2);
+        assert.equal(r.json.session.account?.id, m.account.id);
+        const chk = await s.client.post('/api/sessions/imp_gramjs_login/check', {});
+        assert.equal(chk.status, 200, chk.text);
+        assert.equal(chk.json.session.status, 'active');
+        assert.equal(chk.json.session.account.id, m.account.id);
+        assert.equal(chk.json.session.account.username, 'imp_gramjs_login');
+        const exp = await s.client.getBytes('/api/sessions/imp_gramjs_login/export');
+        assert.equal(exp.status, 200);
+        const f = path.join(work, 'exported_gramjs_login.session');
+        writeFileSync(f, exp.body);
+        const db = await readPyrogramFile(f);
+        assert.deepEqual(db.columns, ['dc_id', 'api_id', 'test_mode', 'auth_key', 'date', 'user_id', 'is_bot']);
+        assert.deepEqual(db.version, [3]);
+        const row = db.rows[0];
+        assert.deepEqual({ dc_id: row.dc_id, api_id: row.api_id, test_mode: row.test_mode, len: row.auth_key_len, key: row.auth_key, user_id: row.user_id, is_bot: row.is_bot },
+            { dc_id: 2, api_id: API_ID, test_mode: 0, len: 256, key: m.login.auth_key, user_id: m.account.id, is_bot: 0 });
+    });
 
     let diag = () => {};
     async function assertRejected(name, body, { status = 400, why }) {

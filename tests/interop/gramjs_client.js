@@ -3,6 +3,11 @@
 //
 // usage: node gramjs_client.js --port P --dc N --pem FILE --phone PHONE --password PW
 //                              --control http://127.0.0.1:PORT --channel USERNAME [--approve USER_ID]
+//        node gramjs_client.js --mode session --port P --dc N --pem FILE --phone PHONE [--password PW]
+//                              --control http://127.0.0.1:PORT
+//
+// With --mode session it logs in and prints {me, session: GramJS's StringSession.save()} instead;
+// save() writes the port as a signed 16-bit number, so P must be below 32768.
 //
 // Connects to 127.0.0.1:P as DC N (other DCs' ports from GET /control/dcs) with tgsim's public key (added to GramJS's key table), pings,
 // logs in with the code read from the control API (GET /control/login-code) and the 2FA password,
@@ -58,13 +63,14 @@ async function main() {
         }
     }
     // StringSession.save() writes the port as a signed 16-bit number: free ports above 32767 do
-    // not fit, and nothing here needs the saved string.
+    // not fit, and only --mode session needs the saved string.
     class MemoryStringSession extends StringSession {
         save() {
             return '';
         }
     }
-    const session = new MemoryStringSession('');
+    const sessionMode = a.mode === 'session';
+    const session = sessionMode ? new StringSession('') : new MemoryStringSession('');
     session.setDC(Number(a.dc), '127.0.0.1', Number(a.port));
     const client = new TelegramClient(session, 12345, '0123456789abcdef0123456789abcdef', {
         connection: TgsimConnection, connectionRetries: 1, autoReconnect: false, receiveUpdates: false,
@@ -86,7 +92,20 @@ async function main() {
     out.password_needed = passwordNeeded;
     const me = await client.getMe();
     out.me = { id: Number(me.id), first_name: me.firstName, is_self: Boolean(me.self) };
+    if (sessionMode) {
+        out.session = session.save();
+        out.dc = session.dcId;
+        out.auth_key = session.getAuthKey().getKey().toString('hex');
+    } else {
+        await approve(client, a, out);
+    }
+    await client.disconnect();
+    await client.destroy();
+    console.log(JSON.stringify(out));
+}
 
+// Lists the channel's pending join requests, approves one, and tries that again.
+async function approve(client, a, out) {
     const channel = await client.getInputEntity(a.channel);
     const res = await client.invoke(new Api.messages.GetChatInviteImporters({
         requested: true, peer: channel, offsetDate: 0, offsetUser: new Api.InputUserEmpty(), limit: 100,
@@ -106,9 +125,6 @@ async function main() {
     } catch (err) {
         out.again = err.errorMessage || String(err);
     }
-    await client.disconnect();
-    await client.destroy();
-    console.log(JSON.stringify(out));
 }
 
 main().then(() => process.exit(0), (err) => {

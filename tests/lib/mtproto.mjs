@@ -468,3 +468,62 @@ export async function tgMismatches(tg, chatId, userIds, want) {
     }
     return out;
 }
+
+// ---------------------------------------------------------------------------------------------
+// A session GramJS itself saved (issue 4's import proof)
+
+// n distinct ports in [20000, 32000) that 127.0.0.1 accepts a listener on right now (all held
+// open together, then closed): below 32768, so GramJS's StringSession.save() can write them.
+export async function freeLowPorts(n) {
+    const { createServer } = await import('node:net');
+    const held = [];
+    try {
+        for (let tries = 0; held.length < n; tries++) {
+            if (tries >= 200) throw new Error(`no ${n} free ports in 20000-31999 after 200 tries`);
+            const port = 20000 + Math.floor(Math.random() * 12000);
+            const srv = createServer();
+            const ok = await new Promise((resolve) => {
+                srv.once('error', () => resolve(false));
+                srv.listen({ port, host: '127.0.0.1', exclusive: true }, () => resolve(true));
+            });
+            if (ok) held.push(srv);
+        }
+        return held.map((srv) => srv.address().port);
+    } finally {
+        await Promise.all(held.map((srv) => new Promise((resolve) => srv.close(resolve))));
+    }
+}
+
+// startSessionStack with the DCs on freeLowPorts; a port taken between the probe and tgsim's
+// bind fails the start, so it chooses again (3 tries).
+export async function startLowPortSessionStack(opts = {}) {
+    for (let attempt = 1; ; attempt++) {
+        const ports = await freeLowPorts(opts.dcs ?? 3);
+        try {
+            return await startSessionStack({ ...opts, tgsimOpts: { args: ['--dc-ports', ports.join(',')] } });
+        } catch (e) {
+            if (attempt >= 3) throw e;
+        }
+    }
+}
+
+// Logs in to tgsim with GramJS (tests/interop/gramjs_client.js --mode session) as the account
+// {phone, dc, password?} on its home DC. Returns {me: {id}, dc, session (StringSession.save()),
+// auth_key (hex), password_needed}.
+export async function gramjsLogin(tg, { phone, dc, password }) {
+    const args = [path.join(INTEROP_DIR, 'gramjs_client.js'), '--mode', 'session', '--port', String(tg.dcPorts[dc]),
+        '--dc', String(dc), '--pem', tg.pem, '--phone', phone, '--control', tg.url];
+    if (password) args.push('--password', password);
+    return new Promise((resolve, reject) => {
+        const p = spawn(process.execPath, args, { cwd: INTEROP_DIR, stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '', err = '';
+        p.stdout.on('data', (d) => { out += d; });
+        p.stderr.on('data', (d) => { err += d; });
+        const t = setTimeout(() => { p.kill('SIGKILL'); }, 60000);
+        p.on('close', (code, sig) => {
+            clearTimeout(t);
+            if (code !== 0) reject(new Error(`gramjs_client.js --mode session exited ${code ?? sig}: ${err.slice(-3000)}`));
+            else resolve(JSON.parse(out.trim().split('\n').pop()));
+        });
+    });
+}
