@@ -84,6 +84,8 @@ dm_err crypto_factorize(uint64_t pq, uint32_t *p, uint32_t *q, struct dm_error *
 void crypto_tmp_aes(const uint8_t new_nonce[32], const uint8_t server_nonce[16], uint8_t key[32], uint8_t iv[32]);
 /* new_nonce_hash1/2/3: the low 128 bits of SHA1(new_nonce + number + auth_key_aux_hash). */
 void crypto_new_nonce_hash(const uint8_t new_nonce[32], int number, const uint8_t auth_key[256], uint8_t out[16]);
+/* The 2048-bit safe prime Telegram's servers use (with g = 3); tgsim serves it too. */
+extern const uint8_t crypto_dh_prime[256];
 /* dh_prime must be a 2048-bit safe prime (the well-known one, or one that passes primality
  * tests for p and (p-1)/2) for which g (2..7) generates the subgroup of order (p-1)/2. */
 dm_err crypto_dh_check_prime(const uint8_t *prime, size_t len, int g, struct dm_error *e);

@@ -67,8 +67,7 @@ struct dc_call {
 json_t *dc_rpc_call(struct dc_call *c);
 /* {"_":"rpc_error","error_code":code,"error_message":...} */
 json_t *dc_rpc_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* The well-known 2048-bit prime and g = 3, used for the handshake and for SRP. */
-extern const uint8_t dc_prime[256];
+/* g for the handshake and SRP, with the well-known prime crypto_dh_prime (mtproto/crypto.h). */
 #define DC_G 3
 /* Random bytes (OpenSSL). */
 void dc_random(void *p, size_t n);

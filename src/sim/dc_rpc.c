@@ -224,7 +224,7 @@ static bool srp_verifier(const struct sim_account *a, BIGNUM *v, BN_CTX *ctx)
 {
     uint8_t x[32];
     crypto_srp_password_hash(a->password, a->srp_salt1, sizeof a->srp_salt1, a->srp_salt2, sizeof a->srp_salt2, x);
-    BIGNUM *bx = BN_bin2bn(x, 32, NULL), *p = BN_bin2bn(dc_prime, 256, NULL), *g = BN_new();
+    BIGNUM *bx = BN_bin2bn(x, 32, NULL), *p = BN_bin2bn(crypto_dh_prime, 256, NULL), *g = BN_new();
     bool ok = bx && p && g && BN_set_word(g, DC_G) && BN_mod_exp(v, g, bx, p, ctx);
     OPENSSL_cleanse(x, sizeof x);
     BN_clear_free(bx);
@@ -237,7 +237,7 @@ static json_t *kdf_algo(const struct sim_account *a)
 {
     return json_pack("{s:s,s:o,s:o,s:i,s:o}", "_", "passwordKdfAlgoSHA256SHA256PBKDF2HMACSHA512iter100000SHA256ModPow",
                      "salt1", tl_hex(a->srp_salt1, sizeof a->srp_salt1), "salt2",
-                     tl_hex(a->srp_salt2, sizeof a->srp_salt2), "g", DC_G, "p", tl_hex(dc_prime, 256));
+                     tl_hex(a->srp_salt2, sizeof a->srp_salt2), "g", DC_G, "p", tl_hex(crypto_dh_prime, 256));
 }
 
 static json_t *m_get_password(struct dc_call *c)
@@ -255,11 +255,11 @@ static json_t *m_get_password(struct dc_call *c)
     if (!a || !a->password) return o;
     /* B = k v + g^b mod p, k = H(p | g) */
     BN_CTX *ctx = BN_CTX_new();
-    BIGNUM *v = BN_new(), *p = BN_bin2bn(dc_prime, 256, NULL), *g = BN_new(), *b = BN_new(), *gb = BN_new(),
+    BIGNUM *v = BN_new(), *p = BN_bin2bn(crypto_dh_prime, 256, NULL), *g = BN_new(), *b = BN_new(), *gb = BN_new(),
            *kk = NULL, *B = BN_new();
     uint8_t g256[256] = {0}, kh[32];
     g256[255] = DC_G;
-    sha256(kh, dc_prime, 256, g256, 256);
+    sha256(kh, crypto_dh_prime, 256, g256, 256);
     dc_random(k->srp_b, 256);
     bool ok = ctx && v && p && g && b && gb && B && srp_verifier(a, v, ctx) && BN_set_word(g, DC_G) &&
               BN_bin2bn(k->srp_b, 256, b) && BN_mod_exp(gb, g, b, p, ctx) && (kk = BN_bin2bn(kh, 32, NULL)) &&
@@ -306,7 +306,7 @@ static json_t *m_check_password(struct dc_call *c)
     g256[255] = DC_G;
     sha256(uh, A, 256, k->srp_B, 256);
     BN_CTX *ctx = BN_CTX_new();
-    BIGNUM *v = BN_new(), *p = BN_bin2bn(dc_prime, 256, NULL), *bA = BN_bin2bn(A, 256, NULL),
+    BIGNUM *v = BN_new(), *p = BN_bin2bn(crypto_dh_prime, 256, NULL), *bA = BN_bin2bn(A, 256, NULL),
            *u = BN_bin2bn(uh, 32, NULL), *b = BN_bin2bn(k->srp_b, 256, NULL), *t = BN_new(), *s = BN_new();
     bool ok = ctx && v && p && bA && u && b && t && s && !BN_is_zero(bA) && BN_cmp(bA, p) < 0 &&
               srp_verifier(a, v, ctx) && BN_mod_exp(t, v, u, p, ctx) && BN_mod_mul(t, bA, t, p, ctx) &&
@@ -321,7 +321,7 @@ static json_t *m_check_password(struct dc_call *c)
     BN_clear_free(s);
     if (!ok) return dc_rpc_error(400, "PASSWORD_HASH_INVALID");
     sha256(K, S, 256, NULL, 0);
-    sha256(hp, dc_prime, 256, NULL, 0);
+    sha256(hp, crypto_dh_prime, 256, NULL, 0);
     sha256(hg, g256, 256, NULL, 0);
     for (int i = 0; i < 32; i++) hp[i] ^= hg[i];
     sha256(hs1, a->srp_salt1, sizeof a->srp_salt1, NULL, 0);
