@@ -281,6 +281,16 @@ static dm_err dec_fields(struct rd *r, const struct tl_ctor *c, json_t **out)
     return DM_OK;
 }
 
+dm_err tl_gzip_unpack(const uint8_t *p, size_t n, size_t at, size_t *used, struct buf *plain, struct dm_error *e)
+{
+    const uint8_t *data;
+    size_t len;
+    buf_init(plain, TL_MAX_GZIP);
+    if (tl_read_bytes(p, n, &data, &len, used))
+        return dm_fail(e, DM_EPROTO, "TL: gzip_packed data overruns the input at offset %zu", at);
+    return gzip_inflate(data, len, TL_MAX_GZIP, plain, e);
+}
+
 /* A boxed object: its id, then its fields. `as` restricts the constructor (TL_K_TYPE) or is
  * NULL / TL_K_ANY / TL_K_OBJECT for any. gzip_packed is unpacked in place. */
 static dm_err dec_boxed(struct rd *r, const struct tl_field *as, json_t **out)
@@ -289,14 +299,10 @@ static dm_err dec_boxed(struct rd *r, const struct tl_field *as, json_t **out)
     dm_err rc = rd_u32(r, &id, "constructor id");
     if (rc) return rc;
     if (id == TL_ID_gzip_packed_) {
-        const uint8_t *data;
-        size_t len, used;
-        if (tl_read_bytes(r->p + r->pos, r->n - r->pos, &data, &len, &used))
-            return dm_fail(r->e, DM_EPROTO, "TL: gzip_packed data overruns the input at offset %zu", r->pos);
-        r->pos += used;
+        size_t used = 0;
         struct buf plain;
-        buf_init(&plain, TL_MAX_GZIP);
-        rc = gzip_inflate(data, len, TL_MAX_GZIP, &plain, r->e);
+        rc = tl_gzip_unpack(r->p + r->pos, r->n - r->pos, r->pos, &used, &plain, r->e);
+        r->pos += used;
         if (!rc) {
             struct rd inner = {(const uint8_t *)plain.data, plain.len, 0, r->depth, r->e};
             rc = dec_boxed(&inner, as, out);

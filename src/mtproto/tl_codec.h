@@ -80,5 +80,10 @@ uint32_t tl_read_u32(const uint8_t *p);
 uint64_t tl_read_u64(const uint8_t *p);
 /* Reads a TL string at p[0..n): *data, *len, *used (with padding). DM_EPROTO when it overruns. */
 dm_err tl_read_bytes(const uint8_t *p, size_t n, const uint8_t **data, size_t *len, size_t *used);
+/* The packed_data of a gzip_packed at p[0..n) (after its constructor id; `at` is p's offset in the
+ * whole input, for the message): inflates it into plain, which this initialises (at most
+ * TL_MAX_GZIP) and the caller releases, also on failure; *used gets the input bytes it took.
+ * DM_EPROTO when the data overruns the input or does not inflate. */
+dm_err tl_gzip_unpack(const uint8_t *p, size_t n, size_t at, size_t *used, struct buf *plain, struct dm_error *e);
 
 #endif

@@ -1,7 +1,6 @@
 #include "core/common.h"
 #include "sim/dc_tl.h"
 
-#include "mtproto/gzip.h"
 #include "mtproto/tl_codec.h"
 #include "sim/dc_layers.h"
 
@@ -301,13 +300,10 @@ static dm_err dec_boxed(struct rd *r, json_t **out)
     const struct tl_ctor *c;
     const struct def *d;
     if (id == TL_ID_gzip_packed) {
-        const uint8_t *data;
-        size_t len, used;
-        if (tl_read_bytes(r->p + r->pos, r->n - r->pos, &data, &len, &used)) return short_input(r);
-        r->pos += used;
+        size_t used = 0;
         struct buf plain;
-        buf_init(&plain, TL_MAX_GZIP);
-        rc = gzip_inflate(data, len, TL_MAX_GZIP, &plain, r->e);
+        rc = tl_gzip_unpack(r->p + r->pos, r->n - r->pos, r->pos, &used, &plain, r->e);
+        r->pos += used;
         if (!rc) {
             struct rd inner = {(const uint8_t *)plain.data, plain.len, 0, r->depth, r->e};
             rc = dec_boxed(&inner, out);
