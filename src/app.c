@@ -8,20 +8,7 @@
 #include "jobs/runner.h"
 #include "telegram/accounts.h"
 
-#include <pthread.h>
-
 #define MAX_BODY (1024 * 1024)
-
-sigset_t app_block_signals(void)
-{
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    return set;
-}
 
 dm_err app_start(struct app *a, struct dm_error *err)
 {

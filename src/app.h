@@ -30,10 +30,6 @@ struct app {
     volatile int stopping;
 };
 
-/* Blocks SIGINT and SIGTERM in the calling thread (and so in every thread it starts later) and
- * ignores SIGPIPE; returns the set to sigwait() on. Call before app_start(). */
-sigset_t app_block_signals(void);
-
 /* Starts everything (store, bot, jobs, HTTP) as configured in a->cfg. */
 dm_err app_start(struct app *a, struct dm_error *err);
 /* Stops in reverse order; safe after a failed app_start. */

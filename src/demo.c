@@ -8,6 +8,7 @@
 #include "botapi/bot.h"
 #include "core/buf.h"
 #include "core/log.h"
+#include "core/signals.h"
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -194,7 +195,7 @@ fail:
 
 int demo_run(struct config *cfg, const char *argv0)
 {
-    sigset_t stop = app_block_signals();
+    sigset_t stop = signals_block_stop();
     curl_global_init(CURL_GLOBAL_DEFAULT);
     struct trickle t = {0};
     pid_t sim = -1;

@@ -3,6 +3,7 @@
 #include "api/api.h"
 #include "app.h"
 #include "core/log.h"
+#include "core/signals.h"
 #include "demo.h"
 
 #include <signal.h>
@@ -71,7 +72,7 @@ static int cmd_serve(struct config *cfg)
 {
     struct app a = {.cfg = *cfg};
     struct dm_error err = {0};
-    sigset_t stop = app_block_signals();
+    sigset_t stop = signals_block_stop();
     if (app_start(&a, &err)) {
         fprintf(stderr, "doorman: %s\n", err.msg);
         app_stop(&a);

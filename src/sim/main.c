@@ -2,6 +2,7 @@
 #include "core/common.h"
 
 #include "core/log.h"
+#include "core/signals.h"
 #include "http/server.h"
 #include "sim/botapi.h"
 #include "sim/control.h"
@@ -182,12 +183,7 @@ int main(int argc, char **argv)
     log_set_level(LOG_WARN);
 
     /* Signals are taken by sigwait() below: block them before any thread starts. */
-    sigset_t stop_set;
-    sigemptyset(&stop_set);
-    sigaddset(&stop_set, SIGINT);
-    sigaddset(&stop_set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop_set, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    sigset_t stop_set = signals_block_stop();
 
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         fprintf(stderr, "tgsim: cannot initialise libcurl\n");
