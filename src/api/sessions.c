@@ -73,12 +73,9 @@ bool api_tg_failed(struct api_ctx *c, dm_err e, const struct tg_error *te)
         http_res_error(c->res, 400, "bad_request", "%s", msg);
         break;
     case DM_ENOTFOUND:
-        http_res_error(c->res, 404, "not_found", "%s", msg);
-        break;
     case DM_EEXISTS:
     case DM_ECONFLICT:
-        http_res_error(c->res, 409, "conflict", "%s", msg);
-        break;
+        return api_store_failed(c, e, &te->e); /* 404 / 409 with msg */
     case DM_ETIMEOUT:
     case DM_ENETWORK:
     case DM_EUNAVAILABLE:
