@@ -814,6 +814,82 @@ static dm_err rows_read(struct conn *c, sqlite3_stmt *s, row_fn fn, void *out, s
     return e;
 }
 
+/* The key of a one-row read: ?1 is the text `text` (cut to `size`) or, when text is NULL, the
+ * integer `id`; ?2 is `now` when `timed`. */
+struct key {
+    const char *text;
+    size_t size;
+    int64_t id;
+    bool timed;
+    int64_t now;
+};
+
+/* Reads one row of a fixed statement on a reader into out with fn. DM_ENOTFOUND (with `missing`
+ * as the message) when there is none. */
+static dm_err read_one(struct sqlite_store *s, enum stmt_id id, const struct key *k, row_fn fn,
+                       void *out, const char *what, const char *missing, struct dm_error *err)
+{
+    struct conn *c = reader_get(s);
+    sqlite3_stmt *q = NULL;
+    bool row = false;
+    dm_err e = stmt_get(c, id, &q, err);
+    if (!e)
+        e = (k->text ? bind_field(q, 1, k->text, k->size) : sqlite3_bind_int64(q, 1, k->id)) |
+                    (k->timed ? sqlite3_bind_int64(q, 2, k->now) : SQLITE_OK)
+                ? db_fail(c, err, "binding")
+                : stmt_row(c, q, &row, what, err);
+    if (!e && row) {
+        fn(q, out);
+        stmt_put(q);
+    } else if (!e) {
+        e = dm_fail(err, DM_ENOTFOUND, "%s", missing);
+    }
+    reader_put(s, c);
+    return e;
+}
+
+/* Reads every row of a fixed statement (no parameters) on a reader into a malloc'd array of
+ * `size`-byte records, *out (the caller frees it); DM_ETOOBIG past `max` rows ("more than
+ * <max> <too_many>"). `what` names the rows ("chats"). */
+static dm_err read_all(struct sqlite_store *s, enum stmt_id id, row_fn fn, size_t size, size_t max,
+                       const char *too_many, const char *what, void **out, size_t *n,
+                       struct dm_error *err)
+{
+    struct conn *c = reader_get(s);
+    char *v = NULL;
+    size_t len = 0, alloc = 0;
+    sqlite3_stmt *q = NULL;
+    int rc = SQLITE_DONE;
+    dm_err e = stmt_get(c, id, &q, err);
+    while (!e && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (len == max) {
+            e = dm_fail(err, DM_ETOOBIG, "more than %zu %s", max, too_many);
+        } else if (len == alloc) {
+            size_t na = DM_MIN(alloc ? alloc * 2 : 16, max);
+            char *nv = realloc(v, na * size);
+            if (!nv)
+                e = dm_fail(err, DM_ENOMEM, "out of memory listing %s", what);
+            else
+                v = nv, alloc = na;
+        }
+        if (!e) fn(q, v + len++ * size);
+    }
+    if (!e && rc != SQLITE_DONE) {
+        char doing[64];
+        snprintf(doing, sizeof doing, "listing %s", what);
+        e = db_fail(c, err, doing);
+    }
+    if (q) stmt_put(q);
+    reader_put(s, c);
+    if (e) {
+        free(v);
+        return e;
+    }
+    *out = v;
+    *n = len;
+    return DM_OK;
+}
+
 /* ---- open and close ---- */
 
 static void conn_close(struct conn *c)
@@ -1005,28 +1081,24 @@ static dm_err sq_admin_create(struct store *st, const char *name, const char *pw
     return e;
 }
 
+static void row_admin(sqlite3_stmt *q, void *row)
+{
+    struct store_admin *out = row;
+    memset(out, 0, sizeof *out);
+    out->id = sqlite3_column_int64(q, 0);
+    COL_TEXT(q, 1, out->name);
+    COL_TEXT(q, 2, out->pw_hash);
+    out->created_at = sqlite3_column_int64(q, 3);
+}
+
 static dm_err sq_admin_get(struct store *st, const char *name, struct store_admin *out,
                            struct dm_error *err)
 {
-    struct sqlite_store *s = (struct sqlite_store *)st;
-    struct conn *c = reader_get(s);
-    sqlite3_stmt *q = NULL;
-    bool row = false;
-    dm_err e = stmt_get(c, S_ADMIN_GET, &q, err);
-    if (!e) e = bind_field(q, 1, name, STORE_NAME_MAX) ? db_fail(c, err, "binding") : DM_OK;
-    if (!e) e = stmt_row(c, q, &row, "reading an admin", err);
-    if (!e && row) {
-        memset(out, 0, sizeof *out);
-        out->id = sqlite3_column_int64(q, 0);
-        COL_TEXT(q, 1, out->name);
-        COL_TEXT(q, 2, out->pw_hash);
-        out->created_at = sqlite3_column_int64(q, 3);
-        stmt_put(q);
-    } else if (!e) {
-        e = dm_fail(err, DM_ENOTFOUND, "no admin named '%s'", name);
-    }
-    reader_put(s, c);
-    return e;
+    char missing[sizeof err->msg];
+    snprintf(missing, sizeof missing, "no admin named '%s'", name);
+    return read_one((struct sqlite_store *)st, S_ADMIN_GET,
+                    &(struct key){.text = name, .size = STORE_NAME_MAX}, row_admin, out,
+                    "reading an admin", missing, err);
 }
 
 /* Runs a one-row, one-integer query on a reader. */
@@ -1092,33 +1164,24 @@ static dm_err sq_websession_create(struct store *st, const struct store_websessi
     return e;
 }
 
+static void row_websession(sqlite3_stmt *q, void *row)
+{
+    struct store_websession *out = row;
+    memset(out, 0, sizeof *out);
+    COL_TEXT(q, 0, out->token_hash);
+    out->admin_id = sqlite3_column_int64(q, 1);
+    COL_TEXT(q, 2, out->admin_name);
+    COL_TEXT(q, 3, out->csrf);
+    out->created_at = sqlite3_column_int64(q, 4);
+    out->expires_at = sqlite3_column_int64(q, 5);
+}
+
 static dm_err sq_websession_get(struct store *st, const char *token_hash, int64_t now,
                                 struct store_websession *out, struct dm_error *err)
 {
-    struct sqlite_store *s = (struct sqlite_store *)st;
-    struct conn *c = reader_get(s);
-    sqlite3_stmt *q = NULL;
-    bool row = false;
-    dm_err e = stmt_get(c, S_WS_GET, &q, err);
-    if (!e)
-        e = bind_field(q, 1, token_hash, sizeof out->token_hash) | sqlite3_bind_int64(q, 2, now)
-                ? db_fail(c, err, "binding")
-                : DM_OK;
-    if (!e) e = stmt_row(c, q, &row, "reading a web session", err);
-    if (!e && row) {
-        memset(out, 0, sizeof *out);
-        COL_TEXT(q, 0, out->token_hash);
-        out->admin_id = sqlite3_column_int64(q, 1);
-        COL_TEXT(q, 2, out->admin_name);
-        COL_TEXT(q, 3, out->csrf);
-        out->created_at = sqlite3_column_int64(q, 4);
-        out->expires_at = sqlite3_column_int64(q, 5);
-        stmt_put(q);
-    } else if (!e) {
-        e = dm_fail(err, DM_ENOTFOUND, "the session does not exist or has expired");
-    }
-    reader_put(s, c);
-    return e;
+    struct key k = {.text = token_hash, .size = sizeof out->token_hash, .timed = true, .now = now};
+    return read_one((struct sqlite_store *)st, S_WS_GET, &k, row_websession, out,
+                    "reading a web session", "the session does not exist or has expired", err);
 }
 
 /* Runs a fixed one-statement write that binds one text key (cut to `size`; 0: not cut). */
@@ -1207,21 +1270,10 @@ static void row_chat(sqlite3_stmt *q, void *row)
 static dm_err sq_chat_get(struct store *st, int64_t chat_id, struct store_chat *out,
                           struct dm_error *err)
 {
-    struct sqlite_store *s = (struct sqlite_store *)st;
-    struct conn *c = reader_get(s);
-    sqlite3_stmt *q = NULL;
-    bool row = false;
-    dm_err e = stmt_get(c, S_CHAT_GET, &q, err);
-    if (!e) e = sqlite3_bind_int64(q, 1, chat_id) ? db_fail(c, err, "binding") : DM_OK;
-    if (!e) e = stmt_row(c, q, &row, "reading a chat", err);
-    if (!e && row) {
-        row_chat(q, out);
-        stmt_put(q);
-    } else if (!e) {
-        e = dm_fail(err, DM_ENOTFOUND, "chat %" PRId64 " is not known", chat_id);
-    }
-    reader_put(s, c);
-    return e;
+    char missing[64];
+    snprintf(missing, sizeof missing, "chat %" PRId64 " is not known", chat_id);
+    return read_one((struct sqlite_store *)st, S_CHAT_GET, &(struct key){.id = chat_id}, row_chat,
+                    out, "reading a chat", missing, err);
 }
 
 static dm_err sq_chat_put(struct store *st, const struct store_chat *ch, struct dm_error *err)
@@ -1244,36 +1296,11 @@ static dm_err sq_chat_put(struct store *st, const struct store_chat *ch, struct 
 static dm_err sq_chat_list(struct store *st, struct store_chat **out, size_t *n,
                            struct dm_error *err)
 {
-    struct sqlite_store *s = (struct sqlite_store *)st;
-    struct conn *c = reader_get(s);
-    struct store_chat *v = NULL;
-    size_t len = 0, alloc = 0;
-    sqlite3_stmt *q = NULL;
-    int rc = SQLITE_DONE;
-    dm_err e = stmt_get(c, S_CHAT_LIST, &q, err);
-    while (!e && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-        if (len == CHAT_LIST_MAX) {
-            e = dm_fail(err, DM_ETOOBIG, "more than %d chats have requests", CHAT_LIST_MAX);
-        } else if (len == alloc) {
-            size_t na = DM_MIN(alloc ? alloc * 2 : 16, (size_t)CHAT_LIST_MAX);
-            struct store_chat *nv = realloc(v, na * sizeof *v);
-            if (!nv)
-                e = dm_fail(err, DM_ENOMEM, "out of memory listing chats");
-            else
-                v = nv, alloc = na;
-        }
-        if (!e) row_chat(q, &v[len++]);
-    }
-    if (!e && rc != SQLITE_DONE) e = db_fail(c, err, "listing chats");
-    if (q) stmt_put(q);
-    reader_put(s, c);
-    if (e) {
-        free(v);
-        return e;
-    }
-    *out = v;
-    *n = len;
-    return DM_OK;
+    void *v = NULL;
+    dm_err e = read_all((struct sqlite_store *)st, S_CHAT_LIST, row_chat, sizeof **out,
+                        CHAT_LIST_MAX, "chats have requests", "chats", &v, n, err);
+    if (!e) *out = v;
+    return e;
 }
 
 /* ---- requests ---- */
@@ -1322,21 +1349,10 @@ static dm_err sq_request_add(struct store *st, const struct store_request *r, bo
 static dm_err sq_request_get(struct store *st, int64_t id, struct store_request *out,
                              struct dm_error *err)
 {
-    struct sqlite_store *s = (struct sqlite_store *)st;
-    struct conn *c = reader_get(s);
-    sqlite3_stmt *q = NULL;
-    bool row = false;
-    dm_err e = stmt_get(c, S_REQUEST_GET, &q, err);
-    if (!e) e = sqlite3_bind_int64(q, 1, id) ? db_fail(c, err, "binding") : DM_OK;
-    if (!e) e = stmt_row(c, q, &row, "reading a join request", err);
-    if (!e && row) {
-        row_request(q, out);
-        stmt_put(q);
-    } else if (!e) {
-        e = dm_fail(err, DM_ENOTFOUND, "no join request with id %" PRId64, id);
-    }
-    reader_put(s, c);
-    return e;
+    char missing[64];
+    snprintf(missing, sizeof missing, "no join request with id %" PRId64, id);
+    return read_one((struct sqlite_store *)st, S_REQUEST_GET, &(struct key){.id = id}, row_request,
+                    out, "reading a join request", missing, err);
 }
 
 static dm_err sq_request_list(struct store *st, const struct store_request_filter *f,
@@ -1501,21 +1517,10 @@ static dm_err sq_job_create_filter(struct store *st, const struct store_job *job
 
 static dm_err sq_job_get(struct store *st, int64_t id, struct store_job *out, struct dm_error *err)
 {
-    struct sqlite_store *s = (struct sqlite_store *)st;
-    struct conn *c = reader_get(s);
-    sqlite3_stmt *q = NULL;
-    bool row = false;
-    dm_err e = stmt_get(c, S_JOB_GET, &q, err);
-    if (!e) e = sqlite3_bind_int64(q, 1, id) ? db_fail(c, err, "binding") : DM_OK;
-    if (!e) e = stmt_row(c, q, &row, "reading a job", err);
-    if (!e && row) {
-        row_job(q, out);
-        stmt_put(q);
-    } else if (!e) {
-        e = dm_fail(err, DM_ENOTFOUND, "no job with id %" PRId64, id);
-    }
-    reader_put(s, c);
-    return e;
+    char missing[64];
+    snprintf(missing, sizeof missing, "no job with id %" PRId64, id);
+    return read_one((struct sqlite_store *)st, S_JOB_GET, &(struct key){.id = id}, row_job, out,
+                    "reading a job", missing, err);
 }
 
 /* Runs a fixed "… WHERE id < ?1 ORDER BY id DESC LIMIT ?2" list on a reader. */
@@ -1999,37 +2004,14 @@ static dm_err sq_session_update(struct store *st, const struct store_session *x,
     return e;
 }
 
-/* Reads one row of a fixed statement that binds a text key (?1) and, when `now` is not 0,
- * a time (?2). DM_ENOTFOUND (with `missing` as the message) when there is none. */
-static dm_err read_by_key(struct sqlite_store *s, enum stmt_id id, const char *key, size_t size,
-                          int64_t now, row_fn fn, void *out, const char *what,
-                          const char *missing, struct dm_error *err)
-{
-    struct conn *c = reader_get(s);
-    sqlite3_stmt *q = NULL;
-    bool row = false;
-    dm_err e = stmt_get(c, id, &q, err);
-    if (!e)
-        e = bind_field(q, 1, key, size) | (now ? sqlite3_bind_int64(q, 2, now) : SQLITE_OK)
-                ? db_fail(c, err, "binding")
-                : stmt_row(c, q, &row, what, err);
-    if (!e && row) {
-        fn(q, out);
-        stmt_put(q);
-    } else if (!e) {
-        e = dm_fail(err, DM_ENOTFOUND, "%s", missing);
-    }
-    reader_put(s, c);
-    return e;
-}
-
 static dm_err sq_session_get(struct store *st, const char *name, struct store_session *out,
                              struct dm_error *err)
 {
     char missing[STORE_NAME_MAX + 32];
     snprintf(missing, sizeof missing, "no session named '%s'", name);
-    return read_by_key((struct sqlite_store *)st, S_SESSION_GET, name, STORE_NAME_MAX, 0,
-                       row_session, out, "reading a session", missing, err);
+    return read_one((struct sqlite_store *)st, S_SESSION_GET,
+                    &(struct key){.text = name, .size = STORE_NAME_MAX}, row_session, out,
+                    "reading a session", missing, err);
 }
 
 #define SESSION_LIST_MAX 10000 /* sessions returned by session_list at most */
@@ -2037,36 +2019,11 @@ static dm_err sq_session_get(struct store *st, const char *name, struct store_se
 static dm_err sq_session_list(struct store *st, struct store_session **out, size_t *n,
                               struct dm_error *err)
 {
-    struct sqlite_store *s = (struct sqlite_store *)st;
-    struct conn *c = reader_get(s);
-    struct store_session *v = NULL;
-    size_t len = 0, alloc = 0;
-    sqlite3_stmt *q = NULL;
-    int rc = SQLITE_DONE;
-    dm_err e = stmt_get(c, S_SESSION_LIST, &q, err);
-    while (!e && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-        if (len == SESSION_LIST_MAX) {
-            e = dm_fail(err, DM_ETOOBIG, "more than %d sessions are stored", SESSION_LIST_MAX);
-        } else if (len == alloc) {
-            size_t na = DM_MIN(alloc ? alloc * 2 : 8, (size_t)SESSION_LIST_MAX);
-            struct store_session *nv = realloc(v, na * sizeof *v);
-            if (!nv)
-                e = dm_fail(err, DM_ENOMEM, "out of memory listing sessions");
-            else
-                v = nv, alloc = na;
-        }
-        if (!e) row_session(q, &v[len++]);
-    }
-    if (!e && rc != SQLITE_DONE) e = db_fail(c, err, "listing sessions");
-    if (q) stmt_put(q);
-    reader_put(s, c);
-    if (e) {
-        free(v);
-        return e;
-    }
-    *out = v;
-    *n = len;
-    return DM_OK;
+    void *v = NULL;
+    dm_err e = read_all((struct sqlite_store *)st, S_SESSION_LIST, row_session, sizeof **out,
+                        SESSION_LIST_MAX, "sessions are stored", "sessions", &v, n, err);
+    if (!e) *out = v;
+    return e;
 }
 
 static dm_err sq_session_delete(struct store *st, const char *name, struct dm_error *err)
@@ -2117,10 +2074,10 @@ static dm_err sq_login_put(struct store *st, const struct store_login *l, int64_
 static dm_err sq_login_get(struct store *st, const char *id, int64_t now, struct store_login *out,
                            struct dm_error *err)
 {
-    /* never 0: a time of 0 would leave ?2 unbound */
-    return read_by_key((struct sqlite_store *)st, S_LOGIN_GET, id,
-                       sizeof((struct store_login *)0)->id, now ? now : 1, row_login, out,
-                       "reading a login", "no login with that id, or it has expired", err);
+    return read_one((struct sqlite_store *)st, S_LOGIN_GET,
+                    &(struct key){.text = id, .size = sizeof out->id, .timed = true, .now = now},
+                    row_login, out, "reading a login", "no login with that id, or it has expired",
+                    err);
 }
 
 static dm_err sq_login_delete(struct store *st, const char *id, struct dm_error *err)
