@@ -300,6 +300,24 @@ static bool resolve_chat(struct call *c, struct sim_channel **ch, struct sim_use
     return true;
 }
 
+/* Resolves chat_id to a channel and reads user_id (the methods about one user in a channel);
+ * answers and returns false when either is missing or wrong. */
+static bool resolve_channel_user(struct call *c, struct sim_channel **ch, int64_t *user_id)
+{
+    struct sim_user *u;
+    if (!resolve_chat(c, ch, &u)) return false;
+    if (!*ch) {
+        reply_bad(c->res, "chat not found");
+        return false;
+    }
+    int r = param_int(c->p, "user_id", user_id);
+    if (r != P_OK) {
+        reply_bad(c->res, r == P_ABSENT ? "user_id is empty" : "invalid user_id specified");
+        return false;
+    }
+    return true;
+}
+
 static void m_get_me(struct call *c)
 {
     struct sim_user *u = world_user(c->w, c->bot->id);
@@ -330,18 +348,8 @@ static void m_get_chat(struct call *c)
 static void m_get_chat_member(struct call *c)
 {
     struct sim_channel *ch;
-    struct sim_user *u;
-    if (!resolve_chat(c, &ch, &u)) return;
-    if (!ch) {
-        reply_bad(c->res, "chat not found");
-        return;
-    }
     int64_t user_id;
-    int r = param_int(c->p, "user_id", &user_id);
-    if (r != P_OK) {
-        reply_bad(c->res, r == P_ABSENT ? "user_id is empty" : "invalid user_id specified");
-        return;
-    }
+    if (!resolve_channel_user(c, &ch, &user_id)) return;
     struct sim_user *member = world_user(c->w, user_id);
     if (!member) {
         reply_bad(c->res, "user not found");
@@ -520,18 +528,8 @@ static void m_get_webhook_info(struct call *c)
 static void decide(struct call *c, bool approve)
 {
     struct sim_channel *ch;
-    struct sim_user *u;
-    if (!resolve_chat(c, &ch, &u)) return;
-    if (!ch) {
-        reply_bad(c->res, "chat not found");
-        return;
-    }
     int64_t user_id;
-    int r = param_int(c->p, "user_id", &user_id);
-    if (r != P_OK) {
-        reply_bad(c->res, r == P_ABSENT ? "user_id is empty" : "invalid user_id specified");
-        return;
-    }
+    if (!resolve_channel_user(c, &ch, &user_id)) return;
     sim_err e = world_jr_decide(c->w, ch->id, user_id, approve, c->bot->id);
     if (e != SIM_OK)
         reply_bad(c->res, sim_err_botapi(e));
