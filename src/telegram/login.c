@@ -408,13 +408,18 @@ static void login_end(struct accounts *a, const char *id)
 }
 
 /* The login, its secrets and its connection (made again from the sealed key after a
- * restart). */
+ * restart), under step_lock: on success the caller holds the lock and unlocks it when its step
+ * is done; on failure it is already released. */
 static dm_err login_resume(struct accounts *a, const char *id, int64_t now, struct store_login *l,
                            struct login_secret *s, struct account **h, struct tg_error *te)
 {
+    pthread_mutex_lock(&step_lock);
     dm_err e = login_get(a, id, now, l, te);
     if (!e) e = open_login(a, l, s, te);
-    if (e) return e;
+    if (e) {
+        pthread_mutex_unlock(&step_lock);
+        return e;
+    }
     struct mt_config mc;
     struct dm_error err = {0};
     char key[ACCOUNTS_KEY_MAX];
@@ -423,6 +428,7 @@ static dm_err login_resume(struct accounts *a, const char *id, int64_t now, stru
     if (!e) e = accounts_acquire_key(a, key, &mc, &s->auth, h, &err);
     if (e) {
         secret_clear(s);
+        pthread_mutex_unlock(&step_lock);
         return te_from(te, e, &err);
     }
     return DM_OK;
@@ -472,15 +478,11 @@ dm_err login_code(struct accounts *a, const char *id, const char *code, int64_t 
 {
     *done = false;
     if (!code || !*code || strlen(code) > 32) return tg_error_why(te, TG_WHY_INVALID_CODE, 0);
-    pthread_mutex_lock(&step_lock);
     struct store_login l;
     struct login_secret s;
     struct account *h = NULL;
     dm_err e = login_resume(a, id, now, &l, &s, &h, te);
-    if (e) {
-        pthread_mutex_unlock(&step_lock);
-        return e;
-    }
+    if (e) return e;
     json_t *m = json_pack("{s:s,s:s,s:s,s:s}", "_", "auth.signIn", "phone_number", l.phone,
                           "phone_code_hash", s.phone_code_hash, "phone_code", code);
     json_t *res = NULL;
@@ -555,15 +557,11 @@ dm_err login_password(struct accounts *a, const char *id, const char *password, 
                       struct store_session *session, struct tg_error *te)
 {
     if (!password || !*password) return tg_error_why(te, TG_WHY_INVALID_PASSWORD, 0);
-    pthread_mutex_lock(&step_lock);
     struct store_login l;
     struct login_secret s;
     struct account *h = NULL;
     dm_err e = login_resume(a, id, now, &l, &s, &h, te);
-    if (e) {
-        pthread_mutex_unlock(&step_lock);
-        return e;
-    }
+    if (e) return e;
     json_t *pw = NULL, *check = NULL, *res = NULL;
     if (l.state != LOGIN_PASSWORD_NEEDED)
         e = te_fail(te, DM_EINVAL, "This login waits for the verification code, not a password.");
