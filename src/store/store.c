@@ -38,11 +38,14 @@ const char *session_status_name(int status)
 dm_err store_open(const char *url, struct store **out, struct dm_error *err)
 {
     if (strncmp(url, "sqlite:", 7) == 0) return store_sqlite_ops.open(url + 7, out, err);
+    if (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0)
+        return store_postgres_ops.open(url, out, err); /* libpq reads the whole URL */
     const char *scheme_end = strstr(url, "://");
     if (scheme_end) /* print the scheme only: the rest may hold a password */
-        return dm_fail(err, DM_EINVAL,
-                       "unsupported database URL scheme '%.*s': use sqlite:PATH or a file path",
-                       (int)DM_MIN(scheme_end - url, 20), url);
+        return dm_fail(
+            err, DM_EINVAL,
+            "unsupported database URL scheme '%.*s': use sqlite:PATH, a file path or postgresql://",
+            (int)DM_MIN(scheme_end - url, 20), url);
     return store_sqlite_ops.open(url, out, err);
 }
 

@@ -339,8 +339,10 @@ struct store {
 };
 
 extern const struct store_ops store_sqlite_ops;
+extern const struct store_ops store_postgres_ops; /* url: postgresql://… as libpq reads it */
 
-/* Opens the backend named by url: "sqlite:PATH" or a bare path (SQLite).
+/* Opens the backend named by url: "sqlite:PATH" or a bare path (SQLite), or
+ * "postgresql://…" / "postgres://…" (PostgreSQL).
  * Unknown schemes are DM_EINVAL with a message. */
 dm_err store_open(const char *url, struct store **out, struct dm_error *err);
 void store_close(struct store *st);

@@ -1,8 +1,14 @@
 /* store_test: every store_ops function of the SQLite backend against a temporary file, the
  * request filters against a model computed here, concurrent use from several threads, and a
- * timing printout (not an assertion) of a panel page over 200,000 requests. */
+ * timing printout (not an assertion) of a panel page over 200,000 requests.
+ *
+ * With DOORMAN_TEST_PG_URL set (a PostgreSQL server where the URL's user may create databases,
+ * e.g. from scripts/pg.sh start), the same checks run against the PostgreSQL backend in a
+ * fresh database, plus its own: concurrent first opens, and reconnecting after the server
+ * dropped the connections. */
 #include "core/common.h"
 
+#include <libpq-fe.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
@@ -970,14 +976,156 @@ static void test_migrate_v2(void)
           SQLITE_OK);
     CHECK(sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) == 3);
     sqlite3_finalize(q);
-    CHECK(sqlite3_prepare_v2(db, "SELECT count(*) FROM pragma_foreign_key_list('job_items') "
-                                 "WHERE \"table\" = 'jobs'",
+    CHECK(sqlite3_prepare_v2(db,
+                             "SELECT count(*) FROM pragma_foreign_key_list('job_items') "
+                             "WHERE \"table\" = 'jobs'",
                              -1, &q, NULL) == SQLITE_OK);
     CHECK(sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) == 1);
     sqlite3_finalize(q);
     sqlite3_close(db);
     db_remove("v2.db");
     printf("ok migration 2 -> 3: jobs rebuilt with their items, load jobs and sessions work\n");
+}
+
+/* Every check that holds for any backend, on two stores (a second one as another process
+ * would open it) over one fresh database: `url` to open, `url2` to reopen it. */
+static void test_backend(const char *url, const char *url2)
+{
+    model_n = 0;
+    struct store *st = NULL;
+    OK(store_open(url, &st, &E));
+    if (!st) return;
+    test_admins(st);
+    test_websessions(st);
+    test_settings(st);
+    test_requests(st);
+
+    /* reopening keeps everything and runs no migration twice */
+    ops->close(st);
+    OK(store_open(url2, &st, &E));
+    if (!st) return;
+    int64_t n = 0;
+    OK(ops->admin_count(st, &n, &E));
+    CHECK(n == 2);
+    printf("ok reopen: data kept\n");
+
+    test_jobs(st);
+    test_load_jobs(st);
+    test_sessions(st);
+
+    struct store *other = NULL;
+    OK(store_open(url2, &other, &E));
+    if (other) {
+        test_threads(st, other);
+        store_close(other);
+    }
+    store_close(st);
+}
+
+/* ---- PostgreSQL ---- */
+
+/* Runs one statement on the server of DOORMAN_TEST_PG_URL; *value (may be NULL) gets the first
+ * column of the first row as an integer. */
+static bool pg_admin(const char *base, const char *sql, int64_t *value)
+{
+    PGconn *db = PQconnectdb(base);
+    bool ok = PQstatus(db) == CONNECTION_OK;
+    if (ok) {
+        PGresult *r = PQexec(db, sql);
+        ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+        if (!ok) fprintf(stderr, "  %s: %s", sql, PQresultErrorMessage(r));
+        if (ok && value) *value = PQntuples(r) ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : 0;
+        PQclear(r);
+    } else {
+        fprintf(stderr, "  cannot connect to DOORMAN_TEST_PG_URL: %s", PQerrorMessage(db));
+    }
+    PQfinish(db);
+    return ok;
+}
+
+/* base with its database name replaced by db: "postgresql://u@h:p/x?o" -> ".../db?o". */
+static void pg_url(char *out, size_t n, const char *base, const char *db)
+{
+    const char *host = strstr(base, "://");
+    host = host ? host + 3 : base;
+    size_t head = strcspn(host, "/?") + (size_t)(host - base);
+    const char *query = strchr(base + head, '?');
+    snprintf(out, n, "%.*s/%s%s", (int)head, base, db, query ? query : "");
+}
+
+struct racer {
+    const char *url;
+    dm_err e;
+    char msg[256];
+};
+
+static void *race_open(void *arg)
+{
+    struct racer *r = arg;
+    struct dm_error e = {0};
+    struct store *st = NULL;
+    r->e = store_open(r->url, &st, &e);
+    memcpy(r->msg, e.msg, sizeof r->msg);
+    store_close(st);
+    return NULL;
+}
+
+static void test_postgres(const char *base)
+{
+    char db[64], url[512], sql[256];
+    snprintf(db, sizeof db, "doorman_store_test_%d", (int)getpid());
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s", db);
+    CHECK(pg_admin(base, sql, NULL));
+    pg_url(url, sizeof url, base, db);
+
+    /* four processes starting at once on an empty database: one migrates, the others wait */
+    struct racer r[4];
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++) {
+        r[i] = (struct racer){.url = url};
+        pthread_create(&t[i], NULL, race_open, &r[i]);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        CHECK(r[i].e == DM_OK);
+        if (r[i].e) fprintf(stderr, "  open %d: %s\n", i, r[i].msg);
+    }
+    int64_t version = 0, rows = 0;
+    CHECK(pg_admin(url, "SELECT max(version) FROM schema_version", &version) && version == 3);
+    CHECK(pg_admin(url, "SELECT count(*) FROM schema_version", &rows) && rows == 3);
+    printf("ok postgresql open: 4 opens at once, migrations 1-3 applied once\n");
+
+    test_backend(url, url);
+
+    /* the server drops every connection of the store: the next calls connect again */
+    struct store *st = NULL;
+    OK(store_open(url, &st, &E));
+    if (st) {
+        int64_t n = 0;
+        OK(ops->admin_count(st, &n, &E));
+        snprintf(sql, sizeof sql,
+                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                 "WHERE datname = '%s' AND pid <> pg_backend_pid()",
+                 db);
+        int64_t killed = 0;
+        CHECK(pg_admin(base, sql, &killed) && killed >= 1);
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM pg_stat_activity WHERE datname = '%s'", db);
+        int64_t left = 1;
+        for (int i = 0; i < 500 && left > 0; i++) {
+            pg_admin(base, sql, &left);
+            if (left) usleep(10000);
+        }
+        CHECK(left == 0);
+        dm_err e = ops->admin_count(st, &n, &E);
+        CHECK(e == DM_OK || e == DM_EUNAVAILABLE);
+        OK(ops->admin_count(st, &n, &E));
+        CHECK(n == 2);
+        store_close(st);
+    }
+    printf("ok postgresql reconnect: a dropped connection is opened again by the next call\n");
+
+    snprintf(sql, sizeof sql, "DROP DATABASE %s", db);
+    CHECK(pg_admin(base, sql, NULL));
 }
 
 int main(void)
@@ -994,43 +1142,33 @@ int main(void)
     if (!st) return 1;
     struct stat sb;
     CHECK(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600);
-    struct store *none = NULL;
-    EXPECT(DM_EINVAL, store_open("postgres://user:pw@host/db", &none, &E));
-    CHECK(strstr(E.msg, "pw") == NULL);
-    printf("ok open: file mode 0600, migrations applied\n");
-
-    test_admins(st);
-    test_websessions(st);
-    test_settings(st);
-    test_requests(st);
-
-    /* reopening keeps everything and runs no migration twice */
     ops->close(st);
-    OK(store_open(path, &st, &E)); /* a bare path */
-    if (!st) return 1;
-    int64_t n = 0;
-    OK(ops->admin_count(st, &n, &E));
-    CHECK(n == 2);
-    printf("ok reopen: data kept\n");
+    struct store *none = NULL;
+    EXPECT(DM_EINVAL, store_open("mysql://user:pw@host/db", &none, &E));
+    CHECK(strstr(E.msg, "pw") == NULL);
+    /* nothing listens on port 1: unavailable, and the message keeps the password out */
+    EXPECT(DM_EUNAVAILABLE, store_open("postgresql://user:s3cr3t@127.0.0.1:1/db", &none, &E));
+    CHECK(strstr(E.msg, "s3cr3t") == NULL && strstr(E.msg, "127.0.0.1:1/db") != NULL);
+    EXPECT(DM_EUNAVAILABLE, store_open("postgres://user:s3cr3t@127.0.0.1:1/db", &none, &E));
+    printf("ok open: file mode 0600, migrations applied; other schemes refused, an unreachable "
+           "PostgreSQL is unavailable, no password in messages\n");
 
-    test_jobs(st);
-    test_load_jobs(st);
-    test_sessions(st);
-    test_migrate_v2();
-
-    struct store *other = NULL;
     char url[160];
     snprintf(url, sizeof url, "sqlite:%s", path);
-    OK(store_open(url, &other, &E));
-    if (other) {
-        test_threads(st, other);
-        store_close(other);
-    }
-    store_close(st);
+    test_backend(path, url); /* a bare path, then the sqlite: form */
     db_remove("doorman.db");
-
+    test_migrate_v2();
     timing();
     rmdir(dir);
+
+    const char *pg = getenv("DOORMAN_TEST_PG_URL");
+    if (pg && *pg) {
+        printf("-- the same against PostgreSQL\n");
+        ops = &store_postgres_ops;
+        test_postgres(pg);
+    } else {
+        printf("skipped PostgreSQL: DOORMAN_TEST_PG_URL is not set\n");
+    }
 
     printf("%d checks, %d failed\n", checks, failures);
     return failures ? 1 : 0;
