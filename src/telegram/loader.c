@@ -160,15 +160,15 @@ static void copy_str(const json_t *obj, const char *field, char *out, size_t n)
     dm_strlcpy(out, s, n);
 }
 
-/* The chat with `id` in a chats vector, or NULL. */
-static const json_t *chat_in(const json_t *chats, int64_t id)
+/* The object with `id` in a vector of chats or users, or NULL. */
+static const json_t *object_in(const json_t *vec, int64_t id)
 {
     size_t i;
-    const json_t *chat;
-    json_array_foreach(chats, i, chat)
+    const json_t *o;
+    json_array_foreach(vec, i, o)
     {
-        int64_t cid = 0;
-        if (!tl_get_long(chat, "id", &cid, NULL) && cid == id) return chat;
+        int64_t oid = 0;
+        if (!tl_get_long(o, "id", &oid, NULL) && oid == id) return o;
     }
     return NULL;
 }
@@ -177,7 +177,7 @@ static const json_t *chat_in(const json_t *chats, int64_t id)
 static dm_err channel_from(const json_t *chats, int64_t id, struct loader_channel *out,
                            struct dm_error *err)
 {
-    const json_t *chat = chat_in(chats, id);
+    const json_t *chat = object_in(chats, id);
     if (!chat) return dm_fail(err, DM_ENOTFOUND, NOT_FOUND_HINT);
     if (tl_is(chat, "channelForbidden"))
         return dm_fail(err, DM_ENOTFOUND, "You are banned from that channel.");
@@ -286,19 +286,6 @@ void loader_page_release(struct loader_page *p)
     memset(p, 0, sizeof *p);
 }
 
-/* The user with `id` in a users vector, or NULL. */
-static const json_t *user_in(const json_t *users, int64_t id)
-{
-    size_t i;
-    const json_t *u;
-    json_array_foreach(users, i, u)
-    {
-        int64_t uid = 0;
-        if (!tl_get_long(u, "id", &uid, NULL) && uid == id) return u;
-    }
-    return NULL;
-}
-
 dm_err loader_page_from(const json_t *answer, int64_t chat_id, int64_t now, struct loader_page *out,
                         struct dm_error *err)
 {
@@ -334,7 +321,7 @@ dm_err loader_page_from(const json_t *answer, int64_t chat_id, int64_t now, stru
         r->status = REQ_PENDING;
         r->created_at = now;
         copy_str(imp, "about", r->bio, sizeof r->bio);
-        const json_t *u = user_in(users, r->user_id);
+        const json_t *u = object_in(users, r->user_id);
         int64_t hash = 0;
         if (u) {
             copy_str(u, "first_name", r->first_name, sizeof r->first_name);
