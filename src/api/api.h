@@ -87,6 +87,14 @@ bool api_query_int(struct api_ctx *c, const char *key, int64_t min, int64_t max,
 bool api_query_time(struct api_ctx *c, const char *key, bool end_of_day, int64_t *out);
 /* ?limit= (1..500, default 50) and ?before= (> 0). */
 bool api_query_page(struct api_ctx *c, int *limit, int64_t *before);
+/* A list resource's keyset page (newest first): reads ?limit and ?before, has `rows` read up
+ * to limit records of `size` bytes from the store, answers {"items": [json(row), …],
+ * "next_before": the last row's id (json sets *id) when the page is full, else null}, or the
+ * store's error. */
+typedef dm_err (*api_rows_fn)(struct store *st, int64_t before, int limit, void *out, int *n,
+                              struct dm_error *err);
+typedef json_t *(*api_row_json_fn)(const void *row, int64_t *id);
+void api_list_page(struct api_ctx *c, size_t size, api_rows_fn rows, api_row_json_fn json);
 /* Parses s as Unix seconds or YYYY-MM-DD; false if neither. */
 bool api_parse_time(const char *s, bool end_of_day, int64_t *out);
 

@@ -1,5 +1,6 @@
 #include "core/common.h"
 #include "api/api.h"
+#include "app.h"
 #include "core/log.h"
 
 #include <ctype.h>
@@ -129,6 +130,32 @@ bool api_query_page(struct api_ctx *c, int *limit, int64_t *before)
     *limit = (int)l;
     *before = b;
     return true;
+}
+
+void api_list_page(struct api_ctx *c, size_t size, api_rows_fn rows, api_row_json_fn json)
+{
+    int limit;
+    int64_t before;
+    if (!api_query_page(c, &limit, &before)) return;
+    char *v = calloc((size_t)limit, size);
+    if (!v) {
+        api_store_failed(c, DM_ENOMEM, NULL);
+        return;
+    }
+    int n = 0;
+    struct dm_error err = {0};
+    dm_err e = rows(c->app->store, before, limit, v, &n, &err);
+    if (e) {
+        free(v);
+        api_store_failed(c, e, &err);
+        return;
+    }
+    json_t *items = json_array();
+    int64_t last = 0;
+    for (int i = 0; i < n; i++) json_array_append_new(items, json(v + (size_t)i * size, &last));
+    json_t *next = n == limit ? json_integer(last) : json_null();
+    free(v);
+    http_res_json(c->res, 200, json_pack("{s:o,s:o}", "items", items, "next_before", next));
 }
 
 json_t *api_time_or_null(int64_t t)

@@ -6,29 +6,22 @@
 
 #define MAX_ERRORS_SHOWN 100
 
+static dm_err job_rows(struct store *st, int64_t before, int limit, void *out, int *n,
+                       struct dm_error *err)
+{
+    return st->ops->job_list(st, before, limit, out, n, err);
+}
+
+static json_t *job_json(const void *row, int64_t *id)
+{
+    const struct store_job *j = row;
+    *id = j->id;
+    return api_job_json(j);
+}
+
 void api_jobs_list(struct api_ctx *c)
 {
-    int limit;
-    int64_t before;
-    if (!api_query_page(c, &limit, &before)) return;
-    struct store_job *jobs = calloc((size_t)limit, sizeof *jobs);
-    if (!jobs) {
-        api_store_failed(c, DM_ENOMEM, NULL);
-        return;
-    }
-    int n = 0;
-    struct dm_error err = {0};
-    dm_err e = c->app->store->ops->job_list(c->app->store, before, limit, jobs, &n, &err);
-    if (e) {
-        free(jobs);
-        api_store_failed(c, e, &err);
-        return;
-    }
-    json_t *items = json_array();
-    for (int i = 0; i < n; i++) json_array_append_new(items, api_job_json(&jobs[i]));
-    json_t *next = n == limit ? json_integer(jobs[n - 1].id) : json_null();
-    free(jobs);
-    http_res_json(c->res, 200, json_pack("{s:o,s:o}", "items", items, "next_before", next));
+    api_list_page(c, sizeof(struct store_job), job_rows, job_json);
 }
 
 /* Reads the {id} of the path into *id; answers 404 when it is not a job id. */
