@@ -9,21 +9,6 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
-/* Replays recorded random bytes. */
-struct replay {
-    uint8_t *p;
-    size_t n, pos;
-};
-
-static dm_err replay_rnd(void *ctx, uint8_t *out, size_t n)
-{
-    struct replay *r = ctx;
-    if (r->n - r->pos < n) return DM_ECRYPTO;
-    memcpy(out, r->p + r->pos, n);
-    r->pos += n;
-    return DM_OK;
-}
-
 static uint8_t *hexfield(const json_t *o, const char *k, size_t *n)
 {
     const char *s = json_string_value(json_object_get(o, k));
@@ -157,8 +142,8 @@ static void official_sample(void)
     uint8_t rnd[512], enc[256], raw[256], back[192];
     memcpy(rnd, rpad, rl);
     for (size_t i = rl; i < sizeof rnd; i++) rnd[i] = (uint8_t)(i * 131 + 7);
-    struct replay rp2 = {rnd, sizeof rnd, 0};
-    CHECK(crypto_rsa_pad_encrypt(&rk, data, dl, replay_rnd, &rp2, enc, &e) == DM_OK, "RSA_PAD encrypt: %s", e.msg);
+    struct t_replay rp2 = {rnd, sizeof rnd, 0};
+    CHECK(crypto_rsa_pad_encrypt(&rk, data, dl, t_replay_rnd, &rp2, enc, &e) == DM_OK, "RSA_PAD encrypt: %s", e.msg);
     CHECK(crypto_rsa_private_raw(privs, enc, raw, &e) == DM_OK, "raw decrypt: %s", e.msg);
     CHECK(crypto_rsa_pad_unwrap(raw, back, &e) == DM_OK && memcmp(back, data, dl) == 0 &&
               memcmp(back + dl, rpad, rl) == 0,
@@ -219,9 +204,9 @@ static void telethon(void)
     json_array_foreach(json_object_get(v, "encrypt"), i, x) {
         size_t pl, rl, ml;
         uint8_t *p = hexfield(x, "plain", &pl), *r = hexfield(x, "random", &rl);
-        struct replay rp = {r, rl, 0};
+        struct t_replay rp = {r, rl, 0};
         buf_reset(&out);
-        CHECK(crypto_msg_encrypt(auth_key, CRYPTO_FROM_CLIENT, p, pl, 0, replay_rnd, &rp, &out, &e) == DM_OK &&
+        CHECK(crypto_msg_encrypt(auth_key, CRYPTO_FROM_CLIENT, p, pl, 0, t_replay_rnd, &rp, &out, &e) == DM_OK &&
                   rp.pos == rl && t_eq_hex(out.data, out.len, str(x, "encrypted")),
               "message encryption equals Telethon's (%zu bytes)", pl);
         CHECK(crypto_msg_decrypt(auth_key, CRYPTO_FROM_CLIENT, (uint8_t *)out.data, out.len, &plain, &ml, &e) == DM_OK &&
@@ -257,8 +242,8 @@ static void telethon(void)
         CHECK(k.fingerprint == strtoll(str(x, "fingerprint"), NULL, 10), "fingerprint %s", str(x, "fingerprint"));
         size_t dl, rl;
         uint8_t *d = hexfield(x, "data", &dl), *r = hexfield(x, "random", &rl), c[256];
-        struct replay rp = {r, rl, 0};
-        CHECK(crypto_rsa_legacy_encrypt(&k, d, dl, replay_rnd, &rp, c, &e) == DM_OK &&
+        struct t_replay rp = {r, rl, 0};
+        CHECK(crypto_rsa_legacy_encrypt(&k, d, dl, t_replay_rnd, &rp, c, &e) == DM_OK &&
                   t_eq_hex(c, 256, str(x, "legacy_encrypted")),
               "legacy RSA encryption equals Telethon's");
         free(d), free(r);
@@ -271,8 +256,8 @@ static void telethon(void)
         crypto_srp_password_hash(str(x, "password"), salt1, s1, salt2, s2, xh);
         CHECK(t_eq_hex(xh, 32, str(x, "x")), "SRP password hash");
         struct crypto_srp_input in = {salt1, salt2, s1, s2, 3, p, B, bl};
-        struct replay rp = {r, rl, 0};
-        CHECK(crypto_srp_check(&in, str(x, "password"), replay_rnd, &rp, A, M1, &e) == DM_OK, "SRP: %s", e.msg);
+        struct t_replay rp = {r, rl, 0};
+        CHECK(crypto_srp_check(&in, str(x, "password"), t_replay_rnd, &rp, A, M1, &e) == DM_OK, "SRP: %s", e.msg);
         CHECK(t_eq_hex(A, 256, str(x, "A")) && t_eq_hex(M1, 32, str(x, "M1")), "SRP A and M1 equal Telethon's");
         free(salt1), free(salt2), free(p), free(B), free(r);
     }

@@ -5,24 +5,14 @@
 #include "mtproto/tl_codec.h"
 #include "testutil.h"
 
-struct replay {
-    uint8_t p[4096];
-    size_t n, pos;
-};
+#define REPLAY_MAX 4096
 
-static dm_err replay_rnd(void *ctx, uint8_t *out, size_t n)
-{
-    struct replay *r = ctx;
-    if (r->n - r->pos < n) return DM_ECRYPTO;
-    memcpy(out, r->p + r->pos, n);
-    r->pos += n;
-    return DM_OK;
-}
-
-static void put_hex(struct replay *r, const char *hex)
+/* Appends the bytes of hex to r (whose p holds REPLAY_MAX bytes). */
+static void put_hex(struct t_replay *r, const char *hex)
 {
     size_t n;
     uint8_t *b = t_unhex(hex, &n);
+    if (r->n + n > REPLAY_MAX) abort();
     memcpy(r->p + r->n, b, n);
     r->n += n;
     free(b);
@@ -50,7 +40,8 @@ static void answer(struct buf *out, const char *fmt, ...)
 /* Runs the sample through a fresh handshake; `tamper` 1..3 corrupts one server answer. */
 static void run(const json_t *v, const struct crypto_rsa_key *key, int tamper)
 {
-    struct replay r = {.n = 0};
+    uint8_t bytes[REPLAY_MAX];
+    struct t_replay r = {bytes, 0, 0};
     put_hex(&r, S(v, "nonce"));
     put_hex(&r, S(v, "new_nonce"));
     put_hex(&r, S(v, "random_padding_bytes"));
@@ -58,7 +49,7 @@ static void run(const json_t *v, const struct crypto_rsa_key *key, int tamper)
     put_hex(&r, S(v, "b"));
     put_hex(&r, S(v, "client_padding"));
     struct handshake h;
-    handshake_init(&h, (int)json_integer_value(json_object_get(v, "dc")), key, 1, replay_rnd, &r);
+    handshake_init(&h, (int)json_integer_value(json_object_get(v, "dc")), key, 1, t_replay_rnd, &r);
     struct dm_error e = {0};
     struct buf req, ans, msg;
     buf_init(&req, 1 << 16);
@@ -156,11 +147,11 @@ int main(void)
            "server_salt reproduced by the state machine\n");
     for (int t = 1; t <= 3; t++) run(v, &key, t);
     key.fingerprint ^= 1; /* none of ours offered */
-    struct replay r = {.n = 0};
-    memset(r.p, 7, 64);
-    r.n = 4096;
+    uint8_t bytes[REPLAY_MAX] = {0};
+    memset(bytes, 7, 64);
+    struct t_replay r = {bytes, sizeof bytes, 0};
     struct handshake h;
-    handshake_init(&h, 2, &key, 1, replay_rnd, &r);
+    handshake_init(&h, 2, &key, 1, t_replay_rnd, &r);
     struct buf req;
     buf_init(&req, 1 << 16);
     struct dm_error e = {0};

@@ -1,4 +1,5 @@
-/* testutil.h: tiny helpers shared by the mtproto unit tests (checks, hex, vector files). */
+/* testutil.h: tiny helpers shared by the mtproto unit tests (checks, hex, vector files,
+ * replayed random bytes). */
 #ifndef DM_TEST_MTPROTO_UTIL_H
 #define DM_TEST_MTPROTO_UTIL_H
 
@@ -70,6 +71,22 @@ static inline int t_done(const char *what)
 {
     printf("%s: %d checks, %d failures\n", what, t_checks, t_failures);
     return t_failures ? 1 : 0;
+}
+
+/* Random bytes replayed from a recording: a crypto_random_fn's context (p[pos..n) are left). */
+struct t_replay {
+    uint8_t *p;
+    size_t n, pos;
+};
+
+/* A crypto_random_fn handing out the next n recorded bytes; DM_ECRYPTO when too few are left. */
+static inline dm_err t_replay_rnd(void *ctx, uint8_t *out, size_t n)
+{
+    struct t_replay *r = ctx;
+    if (r->n - r->pos < n) return DM_ECRYPTO;
+    memcpy(out, r->p + r->pos, n);
+    r->pos += n;
+    return DM_OK;
 }
 
 #endif
