@@ -14,10 +14,10 @@
  * usage: mtproto_load_bench TGSIM TELETHON_SCRIPT [N [LATENCY_MS]]   (defaults 10000 50) */
 #include "core/common.h"
 
-#include "core/buf.h"
 #include "core/log.h"
 #include "mtproto/client.h"
 #include "mtproto/tl_codec.h"
+#include "tgsim_control.h"
 
 #include <curl/curl.h>
 #include <signal.h>
@@ -48,35 +48,13 @@ static void die(const char *fmt, ...)
     exit(1);
 }
 
-static size_t on_body(char *p, size_t size, size_t n, void *ctx)
-{
-    return buf_append(ctx, p, size * n) ? 0 : size * n;
-}
-
 /* A control API call (POST with a JSON body, or GET when body is NULL); dies unless it answers 200.
  */
 static json_t *control(const char *path, const char *body)
 {
-    char url[512];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/control/%s", control_port, path);
-    CURL *h = curl_easy_init();
-    struct buf out;
-    buf_init(&out, 1 << 20);
-    struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &out);
-    if (body) curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-    long status = 0;
-    json_t *j = NULL;
-    if (curl_easy_perform(h) == CURLE_OK &&
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK && status == 200)
-        j = json_loadb(out.data ? out.data : "", out.len, 0, NULL);
-    if (!j) die("control %s: HTTP %ld %.300s", path, status, out.data ? out.data : "");
-    curl_slist_free_all(hdr);
-    curl_easy_cleanup(h);
-    buf_release(&out);
+    char why[400];
+    json_t *j = tgsim_control(control_port, path, body, why, sizeof why);
+    if (!j) die("control %s: %s", path, why);
     return j;
 }
 

@@ -32,6 +32,7 @@
 #include "mtproto/client.h"
 #include "mtproto/tl_codec.h"
 #include "testutil.h"
+#include "tgsim_control.h"
 
 #include <curl/curl.h>
 
@@ -125,35 +126,12 @@ static void report(const char *what, int failures_before)
     printf("%s: %s\n", what, t_failures == failures_before ? "ok" : "FAILED");
 }
 
-static size_t on_body(char *p, size_t size, size_t n, void *ctx)
-{
-    return buf_append(ctx, p, size * n) ? 0 : size * n;
-}
-
 /* A control API call (body: JSON for a POST, NULL for a GET); the answer as JSON, or NULL. */
 static json_t *control(const char *path, const char *body)
 {
-    char url[512];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/control/%s", control_port, path);
-    CURL *h = curl_easy_init();
-    struct buf out;
-    buf_init(&out, 1 << 20);
-    struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &out);
-    if (body) curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-    long status = 0;
-    json_t *j = NULL;
-    if (curl_easy_perform(h) == CURLE_OK &&
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK && status == 200)
-        j = json_loadb(out.data ? out.data : "", out.len, 0, NULL);
-    else
-        fprintf(stderr, "control %s: HTTP %ld %s\n", path, status, out.data ? out.data : "");
-    curl_slist_free_all(hdr);
-    curl_easy_cleanup(h);
-    buf_release(&out);
+    char why[4096];
+    json_t *j = tgsim_control(control_port, path, body, why, sizeof why);
+    if (!j) fprintf(stderr, "control %s: %s\n", path, why);
     return j;
 }
 
