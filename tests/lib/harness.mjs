@@ -473,10 +473,20 @@ export async function startStack({ tgsimOpts = {}, world = {}, doormanOpts = {},
     const tg = await startTgsim(tgsimOpts);
     const w = await setupWorld(tg, world);
     const dataDir = doormanOpts.dataDir || makeTempDir('doorman-data-');
+    return adminStack({
+        tg, world: w, dataDir, configureBot,
+        startDoorman: () => startDoorman({ tgsim: tg, dataDir, ...doormanOpts }),
+    });
+}
+
+// The doorman half of a stack on running tgsim tg (world w): ADMIN created in dataDir, doorman
+// started by startDoorman(), a client (newClient(dm)) logged in, w's bot token configured when
+// asked. Returns {tg, world, dm, client, restart({kill}), cleanup()}.
+export async function adminStack({ tg, world: w, dataDir, startDoorman, newClient = (dm) => new Client(dm), configureBot }) {
     const r = createAdmin(dataDir, ADMIN.name, ADMIN.password);
     if (r.status !== 0) throw new Error(`doorman admin add failed (${r.status}): ${r.stderr}`);
-    const dm = await startDoorman({ tgsim: tg, dataDir, ...doormanOpts });
-    const client = new Client(dm);
+    const dm = await startDoorman();
+    const client = newClient(dm);
     await client.login(ADMIN.name, ADMIN.password);
     if (configureBot) {
         const s = await client.post('/api/settings', { bot_token: w.token });

@@ -9,7 +9,7 @@ import { readFileSync, readdirSync, statSync, existsSync, writeFileSync } from '
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-    startTgsim, startDoorman, createAdmin, Client, waitFor, makeTempDir, setupWorld, ADMIN,
+    startTgsim, startDoorman, adminStack, Client, waitFor, makeTempDir, setupWorld,
 } from './harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -77,29 +77,12 @@ export async function startSessionStack({ dcs = 3, world = null, configureBot = 
     const tg = await startTgsimDcs({ dcs, ...tgsimOpts });
     const w = world ? await setupWorld(tg, world) : null;
     const dataDir = makeTempDir('doorman-data-');
-    const r = createAdmin(dataDir, ADMIN.name, ADMIN.password);
-    if (r.status !== 0) throw new Error(`doorman admin add failed (${r.status}): ${r.stderr}`);
-    const dm = await startDoormanDcs({ tg, dataDir, env: doormanEnv });
-    const client = new RecordingClient(dm);
-    await client.login(ADMIN.name, ADMIN.password);
-    if (configureBot) {
-        const s = await client.post('/api/settings', { bot_token: w.token });
-        if (s.status !== 200) throw new Error(`configuring the bot token -> ${s.status} ${s.text}`);
-    }
-    return {
-        tg, world: w, dm, client, dataDir,
-        async restart({ kill = false } = {}) {
-            await dm.restart({ kill });
-            await client.login(ADMIN.name, ADMIN.password);
-        },
-        async cleanup() {
-            const errs = [];
-            for (const p of [dm, tg]) {
-                try { await p.stop(); } catch (e) { errs.push(e); }
-            }
-            if (errs.length) throw errs[0];
-        },
-    };
+    const stack = await adminStack({
+        tg, world: w, dataDir, configureBot,
+        startDoorman: () => startDoormanDcs({ tg, dataDir, env: doormanEnv }),
+        newClient: (dm) => new RecordingClient(dm),
+    });
+    return { ...stack, dataDir };
 }
 
 // ---------------------------------------------------------------------------------------------
