@@ -44,3 +44,17 @@ export async function login(page, baseUrl, { name, password }) {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.locator('.requests-table').waitFor();
 }
+
+// A browser with a watched page signed in to doorman at baseUrl: {browser, page, seen}. The
+// browser is closed again when signing in fails.
+export async function signedInPage(baseUrl, admin) {
+    const browser = await launchBrowser();
+    try {
+        const { page, seen } = await watchedPage(browser);
+        await login(page, baseUrl, admin);
+        return { browser, page, seen };
+    } catch (e) {
+        await browser.close();
+        throw e;
+    }
+}

@@ -11,7 +11,7 @@ import {
     startSessionStack, tgAccount, tgLoginCode, newPhone, API_ID, API_HASH, listSessions, getSession,
     requestsOf, sessionFiles, tgFlood,
 } from '../lib/mtproto.mjs';
-import { launchBrowser, watchedPage, login } from './browser.mjs';
+import { signedInPage } from './browser.mjs';
 
 const NAME = 'marta_web';
 const PASSWORD = 'a cloud password';
@@ -33,9 +33,7 @@ describe('Sessions page in chromium', () => {
         await tgAddJoinRequests(s.tg, { chat_id: big.id, count: 3000 });
         noRight = await s.tg.control('POST', '/control/channels', { title: 'No Right', username: 'web_no_right',
             admins: [{ id: account.id, can_invite_users: false }] });
-        browser = await launchBrowser();
-        ({ page, seen } = await watchedPage(browser));
-        await login(page, s.dm.url, ADMIN);
+        ({ browser, page, seen } = await signedInPage(s.dm.url, ADMIN));
     });
     after(async () => {
         await browser?.close();

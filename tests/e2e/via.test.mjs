@@ -8,7 +8,7 @@ import { describe, test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { waitFor, addRequester, waitRecorded, tgJoinRequests, ADMIN } from '../lib/harness.mjs';
 import { startSessionStack, newUserSession, newBotSession, tgRevoke, listSessions } from '../lib/mtproto.mjs';
-import { launchBrowser, watchedPage, login } from './browser.mjs';
+import { signedInPage } from './browser.mjs';
 
 const ALPHA = ['Ada Lovelace', 'Alan Turing', 'Grace Hopper', 'Edsger Dijkstra', 'Barbara Liskov'];
 const BETA = ['Ken Thompson', 'Dennis Ritchie'];
@@ -45,9 +45,7 @@ describe('who decides: the decision modal in chromium', () => {
         }
         await waitRecorded(s.client, ALPHA.length + BETA.length);
 
-        browser = await launchBrowser();
-        ({ page, seen } = await watchedPage(browser));
-        await login(page, s.dm.url, ADMIN);
+        ({ browser, page, seen } = await signedInPage(s.dm.url, ADMIN));
     });
     after(async () => {
         await browser?.close();
