@@ -8,26 +8,16 @@ usage: mtproto_load_telethon.py --port P --dc N --pem FILE --phone PHONE --contr
 Logs in with the code read from tgsim's control API (as tests/interop/telethon_client.py), resolves
 the channel, then times the paging alone. Prints one JSON line: {"seconds", "pages", "loaded",
 "distinct", "count", "layer"}."""
-import argparse, asyncio, json, sys, time, urllib.request
+import argparse, asyncio, json, os, sys, time
 
-sys.path.insert(0, '/usr/lib/python3/dist-packages')
-from telethon import TelegramClient, functions, types  # noqa: E402
-from telethon.crypto import rsa  # noqa: E402
-from telethon.sessions import MemorySession  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'tests', 'interop'))
+from telethon_sim import control, sim_client  # noqa: E402 (first: it puts Debian's telethon on sys.path)
+from telethon import functions, types  # noqa: E402
 from telethon.tl.alltlobjects import LAYER  # noqa: E402
 
 
-def control(url):
-    with urllib.request.urlopen(url, timeout=10) as r:
-        return json.load(r)
-
-
 async def main(a):
-    rsa.add_key(open(a.pem).read(), old=False)
-    session = MemorySession()
-    session.set_dc(a.dc, '127.0.0.1', a.port)
-    client = TelegramClient(session, 12345, '0123456789abcdef0123456789abcdef', connection_retries=1,
-                            receive_updates=False, flood_sleep_threshold=0)
+    client = sim_client(a.port, a.dc, a.pem, flood_sleep_threshold=0)
     await client.connect()
     sent = await client.send_code_request(a.phone)
     code = control('%s/control/login-code?phone=%s' % (a.control, a.phone))['code']

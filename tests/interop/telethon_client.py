@@ -8,26 +8,15 @@ Connects to 127.0.0.1:P as DC N with tgsim's public key, pings, logs in with the
 the control API (GET /control/login-code) and the 2FA password, resolves the channel, lists its
 pending join requests (messages.getChatInviteImporters, requested) and approves --approve (or the
 first listed) with messages.hideChatJoinRequest. Prints one JSON object with what it saw."""
-import argparse, asyncio, json, logging, os, sys, urllib.request
+import argparse, asyncio, json, logging, os
 
-sys.path.insert(0, '/usr/lib/python3/dist-packages')
-from telethon import TelegramClient, errors, functions, types  # noqa: E402
-from telethon.crypto import rsa  # noqa: E402
-from telethon.sessions import MemorySession  # noqa: E402
-from telethon.tl.alltlobjects import LAYER  # noqa: E402
-
-
-def control(url):
-    with urllib.request.urlopen(url, timeout=10) as r:
-        return json.load(r)
+from telethon_sim import control, sim_client  # first: it puts Debian's telethon on sys.path
+from telethon import errors, functions, types
+from telethon.tl.alltlobjects import LAYER
 
 
 async def main(a):
-    rsa.add_key(open(a.pem).read(), old=False)
-    session = MemorySession()
-    session.set_dc(a.dc, '127.0.0.1', a.port)
-    client = TelegramClient(session, 12345, '0123456789abcdef0123456789abcdef', connection_retries=1,
-                            receive_updates=False)
+    client = sim_client(a.port, a.dc, a.pem)
     out = {'client': 'telethon', 'layer': LAYER}
     await client.connect()
     out['handshake'] = client.session.auth_key is not None and client.session.auth_key.key is not None
