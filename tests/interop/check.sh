@@ -4,12 +4,8 @@
 # The C unit tests read only the committed files, so they need neither node nor python.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-if [ ! -f "$here/node_modules/telegram/package.json" ]; then
-    echo "interop check: installing GramJS (npm ci in tests/interop)"
-    (cd "$here" && npm ci --no-audit --no-fund --silent)
-fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+label="interop check"
+. "$here/prepare.sh"
 node "$here/gramjs_vectors.js" > "$tmp/gramjs_tl.json"
 /usr/bin/python3 "$here/telethon_vectors.py" > "$tmp/telethon_crypto.json"
 status=0

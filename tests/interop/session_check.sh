@@ -8,12 +8,8 @@
 # checks the Pyrogram v3 columns. The C unit tests read only the committed files.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-if [ ! -f "$here/node_modules/telegram/package.json" ]; then
-    echo "session check: installing GramJS (npm ci in tests/interop)"
-    (cd "$here" && npm ci --no-audit --no-fund --silent)
-fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+label="session check"
+. "$here/prepare.sh"
 /usr/bin/python3 "$here/session_fixtures.py" generate "$tmp"
 node "$here/gramjs_session.js" > "$tmp/gramjs_string.txt"
 mkdir -p "$tmp/committed"
