@@ -5,18 +5,16 @@
 // job pauses on FLOOD_WAIT with some requests decided; the key is revoked during the pause.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { listAll, waitRecorded, waitFor, auditAll } from '../lib/harness.mjs';
-import { startSessionStack, newUserSession, tgFlood, tgMakeAdmin, tgMismatches, tgRevoke, listSessions } from '../lib/mtproto.mjs';
+import { listAll, waitFor, auditAll } from '../lib/harness.mjs';
+import { startDeciderStack, waitJobPaused, tgFlood, tgMismatches, tgRevoke, listSessions } from '../lib/mtproto.mjs';
 
 const N = 30;
 
 describe('a session dying while it decides', () => {
     let s, acc;
     before(async () => {
-        s = await startSessionStack({ world: { channels: 1, pending: N }, configureBot: true });
-        await waitRecorded(s.client, N);
-        acc = (await newUserSession(s.client, s.tg, { name: 'doomed', first_name: 'Doomed' })).account;
-        await tgMakeAdmin(s.tg, s.world.chatIds[0], acc.id, true);
+        s = await startDeciderStack({ pending: N, name: 'doomed', first_name: 'Doomed' });
+        acc = s.acc;
     });
     after(async () => { await s?.cleanup(); });
 
@@ -28,11 +26,7 @@ describe('a session dying while it decides', () => {
         const r = await s.client.post('/api/invite-requests/approve', { request_ids: rows.map((x) => x.id), session_name: 'doomed' });
         assert.equal(r.status, 202, r.text);
         const id = r.json.job.id;
-        const paused = await waitFor(async () => {
-            const j = (await s.client.ok(`/api/jobs/${id}`)).job;
-            if (['done', 'failed', 'cancelled'].includes(j.state)) throw new Error(`the job ended without waiting: ${JSON.stringify(j)}`);
-            return j.wait_until ? j : null;
-        }, { timeoutMs: 30000, intervalMs: 50, what: `job ${id} to show wait_until` });
+        const paused = await waitJobPaused(s.client, id);
         assert.ok(paused.done > 0 && paused.done < N, JSON.stringify(paused));
         await tgRevoke(s.tg, acc.id, 'SESSION_REVOKED');
         await tgFlood(s.tg, acc.id, { flood_limit: 0 });

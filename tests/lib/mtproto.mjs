@@ -9,7 +9,7 @@ import { readFileSync, readdirSync, statSync, existsSync, writeFileSync } from '
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-    startTgsim, startDoorman, adminStack, Client, waitFor, makeTempDir, setupWorld,
+    startTgsim, startDoorman, adminStack, Client, waitFor, waitRecorded, makeTempDir, setupWorld,
 } from './harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -425,6 +425,32 @@ export async function startFloodedLoad(s, { session, accountId, channel, limit =
 // invite-users right.
 export async function tgMakeAdmin(tg, chatId, userId, canInvite = true) {
     return tg.control('POST', `/control/channels/${chatId}/admins`, { id: userId, can_invite_users: canInvite });
+}
+
+// A session stack (bot configured) with one channel of `pending` requests doorman has recorded
+// and a user session `name` whose account (first_name) administers the channel with the
+// invite-users right. Returns the stack with acc, the session's account.
+export async function startDeciderStack({ pending, name, first_name }) {
+    const s = await startSessionStack({ world: { channels: 1, pending }, configureBot: true });
+    try {
+        await waitRecorded(s.client, pending);
+        s.acc = (await newUserSession(s.client, s.tg, { name, first_name })).account;
+        await tgMakeAdmin(s.tg, s.world.chatIds[0], s.acc.id, true);
+        return s;
+    } catch (e) {
+        await s.cleanup();
+        throw e;
+    }
+}
+
+// Waits until job `id` shows wait_until (paused by a FLOOD_WAIT) and returns the job; fails if
+// the job ends without waiting.
+export async function waitJobPaused(client, id) {
+    return waitFor(async () => {
+        const j = (await client.ok(`/api/jobs/${id}`)).job;
+        if (['done', 'failed', 'cancelled'].includes(j.state)) throw new Error(`the job ended without waiting: ${JSON.stringify(j)}`);
+        return j.wait_until ? j : null;
+    }, { timeoutMs: 30000, intervalMs: 50, what: `job ${id} to show wait_until` });
 }
 
 // A new bot in tgsim and a doorman bot session logged in as it (POST /api/sessions/bot).
