@@ -17,10 +17,10 @@ build: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
 
 run: build
-	./$(BUILD)/doorman serve --data $(DATA)
+	./$(BUILD)/src/doorman serve --data $(DATA)
 
 demo: build
-	./$(BUILD)/doorman demo
+	./$(BUILD)/src/doorman demo
 
 test:
 	@scripts/test.sh
