@@ -176,24 +176,24 @@ dm_err mt_session_enqueue(struct mt_session *s, const uint8_t *body, size_t len,
     return DM_OK;
 }
 
-void mt_session_forget(struct mt_session *s, uint64_t ref)
+/* Frees the messages of v[0..n) made for `ref`, keeping the others in order; returns how many
+ * stay. */
+static size_t outs_drop(struct mt_out **v, size_t n, uint64_t ref)
 {
     size_t k = 0;
-    for (size_t i = 0; i < s->nqueue; i++) {
-        if (s->queue[i]->ref == ref)
-            out_free(s->queue[i]);
+    for (size_t i = 0; i < n; i++) {
+        if (v[i]->ref == ref)
+            out_free(v[i]);
         else
-            s->queue[k++] = s->queue[i];
+            v[k++] = v[i];
     }
-    s->nqueue = k;
-    k = 0;
-    for (size_t i = 0; i < s->nsent; i++) {
-        if (s->sent[i]->ref == ref)
-            out_free(s->sent[i]);
-        else
-            s->sent[k++] = s->sent[i];
-    }
-    s->nsent = k;
+    return k;
+}
+
+void mt_session_forget(struct mt_session *s, uint64_t ref)
+{
+    s->nqueue = outs_drop(s->queue, s->nqueue, ref);
+    s->nsent = outs_drop(s->sent, s->nsent, ref);
 }
 
 bool mt_session_has_output(const struct mt_session *s, bool with_acks)
