@@ -78,6 +78,7 @@ static bool start_tgsim(const char *argv0, char *url, size_t url_len, pid_t *pid
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
         signal(SIGPIPE, SIG_DFL);
+        setpgid(0, 0); /* Ctrl-C reaches doorman only; it stops tgsim after itself */
         dup2(fds[1], STDERR_FILENO);
         close(fds[0]);
         close(fds[1]);
