@@ -175,6 +175,11 @@ static const char *const migrations[] = {
     "  ADD CONSTRAINT jobs_kind_check CHECK (kind IN (0, 1, 2)),"
     "  ADD COLUMN params TEXT NOT NULL DEFAULT '',"
     "  ADD COLUMN cursor TEXT NOT NULL DEFAULT '';",
+    /* 4: named leases (store.h lease_acquire) */
+    "CREATE TABLE leases ("
+    "  name TEXT PRIMARY KEY,"
+    "  owner TEXT NOT NULL,"
+    "  expires_at BIGINT NOT NULL);",
 };
 
 #define REQUEST_COLS                                                                               \
@@ -1840,6 +1845,40 @@ static dm_err pg_audit_list(struct store *st, int64_t before_id, int limit, stru
                      err);
 }
 
+/* ---- leases ---- */
+
+/* One statement: the row lock of ON CONFLICT makes two processes taking the same free lease
+ * at once agree on one holder. */
+static dm_err pg_lease_acquire(struct store *st, const char *name, const char *owner, int64_t now,
+                               int64_t until, bool *held, struct dm_error *err)
+{
+    struct params p = {0};
+    p_text(&p, name, STORE_TEXT_MAX);
+    p_text(&p, owner, STORE_NAME_MAX);
+    p_int(&p, now);
+    p_int(&p, until);
+    int64_t changes = 0;
+    *held = false;
+    dm_err e = exec1((struct pg_store *)st,
+                     "INSERT INTO leases(name, owner, expires_at) VALUES ($1, $2, $4) "
+                     "ON CONFLICT (name) DO UPDATE SET owner = EXCLUDED.owner, "
+                     "expires_at = EXCLUDED.expires_at "
+                     "WHERE leases.owner = EXCLUDED.owner OR leases.expires_at < $3",
+                     &p, &changes, "taking a lease", err);
+    *held = !e && changes > 0;
+    return e;
+}
+
+static dm_err pg_lease_release(struct store *st, const char *name, const char *owner,
+                               struct dm_error *err)
+{
+    struct params p = {0};
+    p_text(&p, name, STORE_TEXT_MAX);
+    p_text(&p, owner, STORE_NAME_MAX);
+    return exec1((struct pg_store *)st, "DELETE FROM leases WHERE name = $1 AND owner = $2", &p,
+                 NULL, "releasing a lease", err);
+}
+
 const struct store_ops store_postgres_ops = {
     .name = "postgresql",
     .open = pg_open,
@@ -1886,4 +1925,6 @@ const struct store_ops store_postgres_ops = {
     .login_delete = pg_login_delete,
     .audit_add = pg_audit_add,
     .audit_list = pg_audit_list,
+    .lease_acquire = pg_lease_acquire,
+    .lease_release = pg_lease_release,
 };

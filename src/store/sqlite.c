@@ -189,6 +189,11 @@ static const char *const migrations[] = {
     "DROP TABLE jobs;"
     "ALTER TABLE jobs_new RENAME TO jobs;"
     "CREATE INDEX jobs_active ON jobs(id) WHERE state IN (0, 1);",
+    /* 4: named leases (store.h lease_acquire) */
+    "CREATE TABLE leases ("
+    "  name TEXT PRIMARY KEY,"
+    "  owner TEXT NOT NULL,"
+    "  expires_at INTEGER NOT NULL) WITHOUT ROWID;",
 };
 
 /* ---- statements ---- */
@@ -263,10 +268,17 @@ enum stmt_id {
     S_LOGIN_DELETE,
     S_AUDIT_ADD,
     S_AUDIT_LIST,
+    S_LEASE_ACQUIRE,
+    S_LEASE_RELEASE,
     S_COUNT
 };
 
 static const char *const stmt_sql[S_COUNT] = {
+    [S_LEASE_ACQUIRE] =
+        "INSERT INTO leases(name, owner, expires_at) VALUES (?1, ?2, ?4) "
+        "ON CONFLICT(name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at "
+        "WHERE leases.owner = excluded.owner OR leases.expires_at < ?3",
+    [S_LEASE_RELEASE] = "DELETE FROM leases WHERE name = ?1 AND owner = ?2",
     [S_BEGIN] = "BEGIN IMMEDIATE",
     [S_COMMIT] = "COMMIT",
     [S_ROLLBACK] = "ROLLBACK",
@@ -2104,6 +2116,42 @@ static dm_err sq_audit_list(struct store *st, int64_t before_id, int limit, stru
                      sizeof *out, n, "reading the audit log", err);
 }
 
+/* ---- leases ---- */
+
+static dm_err sq_lease_acquire(struct store *st, const char *name, const char *owner, int64_t now,
+                               int64_t until, bool *held, struct dm_error *err)
+{
+    struct sqlite_store *s = (struct sqlite_store *)st;
+    struct conn *c = writer_get(s);
+    sqlite3_stmt *q = NULL;
+    int changes = 0;
+    *held = false;
+    dm_err e = stmt_get(c, S_LEASE_ACQUIRE, &q, err);
+    if (!e)
+        e = bind_field(q, 1, name, STORE_TEXT_MAX) | bind_field(q, 2, owner, STORE_NAME_MAX) |
+                    sqlite3_bind_int64(q, 3, now) | sqlite3_bind_int64(q, 4, until)
+                ? db_fail(c, err, "binding")
+                : stmt_exec(c, q, &changes, "taking a lease", err);
+    writer_put(s);
+    *held = !e && changes > 0;
+    return e;
+}
+
+static dm_err sq_lease_release(struct store *st, const char *name, const char *owner,
+                               struct dm_error *err)
+{
+    struct sqlite_store *s = (struct sqlite_store *)st;
+    struct conn *c = writer_get(s);
+    sqlite3_stmt *q = NULL;
+    dm_err e = stmt_get(c, S_LEASE_RELEASE, &q, err);
+    if (!e)
+        e = bind_field(q, 1, name, STORE_TEXT_MAX) | bind_field(q, 2, owner, STORE_NAME_MAX)
+                ? db_fail(c, err, "binding")
+                : stmt_exec(c, q, NULL, "releasing a lease", err);
+    writer_put(s);
+    return e;
+}
+
 const struct store_ops store_sqlite_ops = {
     .name = "sqlite",
     .open = sq_open,
@@ -2150,4 +2198,6 @@ const struct store_ops store_sqlite_ops = {
     .login_delete = sq_login_delete,
     .audit_add = sq_audit_add,
     .audit_list = sq_audit_list,
+    .lease_acquire = sq_lease_acquire,
+    .lease_release = sq_lease_release,
 };

@@ -331,6 +331,17 @@ struct store_ops {
     /* Newest first; before_id as in request_list. */
     dm_err (*audit_list)(struct store *st, int64_t before_id, int limit, struct store_audit *out,
                          int *n, struct dm_error *err);
+
+    /* Named leases, each held by at most one owner at a time (several doorman processes on one
+     * database: "bot_poller", "session:<name>"). lease_acquire takes the lease `name` for
+     * `owner` until `until` when nobody holds it, its holder's time ended before now, or owner
+     * holds it already (a renewal); *held tells whether owner holds it afterwards. Names are
+     * cut to STORE_TEXT_MAX - 1 bytes, owners to STORE_NAME_MAX - 1. lease_release ends the
+     * lease when owner holds it; otherwise nothing changes. */
+    dm_err (*lease_acquire)(struct store *st, const char *name, const char *owner, int64_t now,
+                            int64_t until, bool *held, struct dm_error *err);
+    dm_err (*lease_release)(struct store *st, const char *name, const char *owner,
+                            struct dm_error *err);
 };
 
 /* Every backend's store begins with this. */

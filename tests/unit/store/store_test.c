@@ -974,7 +974,7 @@ static void test_migrate_v2(void)
     sqlite3_stmt *q = NULL;
     CHECK(sqlite3_prepare_v2(db, "SELECT max(version) FROM schema_version", -1, &q, NULL) ==
           SQLITE_OK);
-    CHECK(sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) == 3);
+    CHECK(sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) == 4);
     sqlite3_finalize(q);
     CHECK(sqlite3_prepare_v2(db,
                              "SELECT count(*) FROM pragma_foreign_key_list('job_items') "
@@ -984,7 +984,36 @@ static void test_migrate_v2(void)
     sqlite3_finalize(q);
     sqlite3_close(db);
     db_remove("v2.db");
-    printf("ok migration 2 -> 3: jobs rebuilt with their items, load jobs and sessions work\n");
+    printf("ok migration 2 -> 4: jobs rebuilt with their items, load jobs and sessions work\n");
+}
+
+/* Leases between two stores on one database, as two processes would hold them. */
+static void test_leases(struct store *a, struct store *b)
+{
+    bool held = false;
+    OK(ops->lease_acquire(a, "bot_poller", "one", 100, 110, &held, &E));
+    CHECK(held);
+    OK(ops->lease_acquire(b, "bot_poller", "two", 105, 115, &held, &E));
+    CHECK(!held); /* held by "one" until 110 */
+    OK(ops->lease_acquire(a, "bot_poller", "one", 108, 118, &held, &E));
+    CHECK(held); /* renewed */
+    OK(ops->lease_acquire(b, "bot_poller", "two", 115, 125, &held, &E));
+    CHECK(!held);
+    OK(ops->lease_acquire(b, "bot_poller", "two", 119, 129, &held, &E));
+    CHECK(held); /* "one" let it end: taken over */
+    OK(ops->lease_acquire(a, "bot_poller", "one", 120, 130, &held, &E));
+    CHECK(!held);
+    OK(ops->lease_release(a, "bot_poller", "one", &E)); /* not its own: nothing changes */
+    OK(ops->lease_acquire(a, "bot_poller", "one", 121, 131, &held, &E));
+    CHECK(!held);
+    OK(ops->lease_release(b, "bot_poller", "two", &E));
+    OK(ops->lease_acquire(a, "bot_poller", "one", 122, 132, &held, &E));
+    CHECK(held); /* released: free at once */
+    OK(ops->lease_acquire(b, "session:alice", "two", 122, 132, &held, &E));
+    CHECK(held); /* another name is another lease */
+    OK(ops->lease_release(a, "bot_poller", "one", &E));
+    OK(ops->lease_release(b, "session:alice", "two", &E));
+    printf("ok leases: one holder at a time, renewal, takeover after expiry, release\n");
 }
 
 /* Every check that holds for any backend, on two stores (a second one as another process
@@ -1016,6 +1045,7 @@ static void test_backend(const char *url, const char *url2)
     struct store *other = NULL;
     OK(store_open(url2, &other, &E));
     if (other) {
+        test_leases(st, other);
         test_threads(st, other);
         store_close(other);
     }
@@ -1091,9 +1121,9 @@ static void test_postgres(const char *base)
         if (r[i].e) fprintf(stderr, "  open %d: %s\n", i, r[i].msg);
     }
     int64_t version = 0, rows = 0;
-    CHECK(pg_admin(url, "SELECT max(version) FROM schema_version", &version) && version == 3);
-    CHECK(pg_admin(url, "SELECT count(*) FROM schema_version", &rows) && rows == 3);
-    printf("ok postgresql open: 4 opens at once, migrations 1-3 applied once\n");
+    CHECK(pg_admin(url, "SELECT max(version) FROM schema_version", &version) && version == 4);
+    CHECK(pg_admin(url, "SELECT count(*) FROM schema_version", &rows) && rows == 4);
+    printf("ok postgresql open: 4 opens at once, migrations 1-4 applied once\n");
 
     test_backend(url, url);
 
