@@ -22,6 +22,13 @@
 #define BACKOFF_MAX 30
 #define DEFAULT_RATE 30.0
 #define MAX_RATE 100000.0
+/* Polling by several processes on one database: the one holding this lease polls. It lasts
+ * POLLER_LEASE_S without a renewal and is renewed before every getUpdates, whose timeout is
+ * cut to POLL_MAX so that renewals come well within it; the others ask every STANDBY_S. */
+#define POLLER_LEASE "bot_poller"
+#define POLLER_LEASE_S 10
+#define POLL_MAX 5
+#define STANDBY_S 3
 
 static const char *const C = "bot";
 
@@ -236,11 +243,12 @@ static enum call_result poll_once(struct bot *b, struct botapi_client *rx, int *
     int64_t offset = b->offset;
     pthread_mutex_unlock(&b->mu);
 
+    int timeout = DM_MIN(b->poll_timeout, POLL_MAX);
     json_t *params = json_pack("{s:I, s:i, s:o}", "offset", (json_int_t)offset, "timeout",
-                               b->poll_timeout, "allowed_updates", allowed_updates());
+                               timeout, "allowed_updates", allowed_updates());
     struct botapi_reply rep;
     struct dm_error err = {0};
-    dm_err e = params ? botapi_call(rx, "getUpdates", params, (long)(b->poll_timeout + 15) * 1000,
+    dm_err e = params ? botapi_call(rx, "getUpdates", params, (long)(timeout + 15) * 1000,
                                     &rep, &err)
                       : dm_fail(&err, DM_ENOMEM, "out of memory");
     json_decref(params);
@@ -287,6 +295,38 @@ static enum call_result poll_once(struct bot *b, struct botapi_client *rx, int *
     return CALL_OK;
 }
 
+/* Takes or renews the poller's lease before a poll. CALL_OK: this process polls now (*polling
+ * true). Otherwise the status says why (another process polls, or the database cannot be
+ * reached) and the call waited before the next try (CALL_RETRY), or was stopped. */
+static enum call_result poller_lease(struct bot *b, bool *polling, int *backoff)
+{
+    struct store *st = b->app->store;
+    struct dm_error err = {0};
+    bool held = false;
+    int64_t now = (int64_t)time(NULL);
+    dm_err e = st->ops->lease_acquire(st, POLLER_LEASE, b->app->instance_id, now,
+                                      now + POLLER_LEASE_S, &held, &err);
+    if (held) {
+        if (!*polling) log_info(C, "this instance polls Telegram for updates");
+        *polling = true;
+        return CALL_OK;
+    }
+    *polling = false;
+    int wait = STANDBY_S;
+    if (e) {
+        status_error(b, false, "updates wait for the database: %s", err.msg);
+        wait = *backoff;
+        *backoff = DM_MIN(*backoff * 2, BACKOFF_MAX);
+    } else {
+        /* receiving: the other process records the updates into the same database */
+        status_error(b, true,
+                     "Another doorman instance polls Telegram for updates; this one takes over "
+                     "within %d seconds if it stops",
+                     POLLER_LEASE_S + STANDBY_S);
+    }
+    return pause_or_stop(b, wait) ? CALL_STOPPED : CALL_RETRY;
+}
+
 static void *receiver_main(void *arg)
 {
     struct bot *b = arg;
@@ -323,8 +363,15 @@ static void *receiver_main(void *arg)
         if (cr == CALL_OK) botapi_reply_release(&rep);
         int backoff = BACKOFF_MIN;
         if (cr == CALL_OK) log_info(C, "receiving updates by long polling");
-        while (cr == CALL_OK || cr == CALL_RETRY)
-            cr = poll_once(b, rx, &backoff);
+        bool polling = false;
+        while (cr == CALL_OK || cr == CALL_RETRY) {
+            cr = poller_lease(b, &polling, &backoff);
+            if (cr == CALL_OK) cr = poll_once(b, rx, &backoff);
+        }
+        /* another process takes over at once instead of after the lease ran out */
+        if (polling)
+            b->app->store->ops->lease_release(b->app->store, POLLER_LEASE, b->app->instance_id,
+                                              NULL);
     }
     botapi_client_free(rx);
     secret_wipe(secret, sizeof secret);

@@ -4,7 +4,12 @@
  * being made (outside the lock; others wanting the same key wait), and `dropping` once it is
  * to be closed: nobody new may take it, and whoever marked it frees the client once no one
  * holds it, then unlinks it. Others wanting that key wait until it is gone, so two clients
- * for one key never exist at once. A reaper thread drops what has been idle too long. */
+ * for one key never exist at once. A reaper thread drops what has been idle too long.
+ *
+ * Several doorman processes on one database: a session's client exists in one process at a
+ * time. Building it takes the store lease "session:<name>" (SESSION_LEASE_S long) for this
+ * pool's owner id; the reaper renews it every RENEW_S while the client lives, and closing the
+ * client releases it. A lease that could not be renewed before it ended closes the client. */
 #include "core/common.h"
 #include "telegram/accounts.h"
 
@@ -16,6 +21,9 @@
 #include "telegram/session_file.h"
 
 #define IDLE_DEFAULT_MS 300000
+#define SESSION_LEASE_S 30
+#define RENEW_S 10
+#define TICK_MAX_MS 5000 /* the reaper's longest sleep: renewals come within RENEW_S + 5 s */
 
 struct account {
     char key[ACCOUNTS_KEY_MAX];
@@ -23,11 +31,14 @@ struct account {
     int refs;
     bool building, dropping;
     int64_t idle_since_ms; /* when refs last fell to 0 */
+    int64_t lease_until;   /* a session's client: when its store lease ends (Unix s); else 0 */
+    int64_t renew_at;      /* when the reaper renews that lease next */
     struct account *next;
 };
 
 struct accounts {
     struct store *st;
+    char owner[33]; /* random: this pool's name as the holder of session leases */
     const struct secret_key *master;
     struct mt_config base; /* the DC table and RSA keys; dc_id and api_id set per client */
     char dir[1100];
@@ -243,6 +254,38 @@ static void unlink_entry(struct accounts *a, struct account *e)
     pthread_cond_broadcast(&a->changed);
 }
 
+static void lease_name(const char *session, char *out, size_t n)
+{
+    snprintf(out, n, "session:%s", session);
+}
+
+/* Takes or renews the lease of session `name` for this pool. DM_EUNAVAILABLE when another
+ * process holds it (or the database cannot be reached). */
+static dm_err lease_take(struct accounts *a, const char *name, struct dm_error *err)
+{
+    char lease[ACCOUNTS_KEY_MAX + 16];
+    lease_name(name, lease, sizeof lease);
+    bool held = false;
+    int64_t now = (int64_t)time(NULL);
+    dm_err e = a->st->ops->lease_acquire(a->st, lease, a->owner, now, now + SESSION_LEASE_S, &held,
+                                         err);
+    if (!e && !held)
+        e = dm_fail(err, DM_EUNAVAILABLE,
+                    "Session '%s' is in use by another doorman instance; try again in a few "
+                    "seconds",
+                    name);
+    return e;
+}
+
+static void lease_drop(struct accounts *a, const char *name)
+{
+    char lease[ACCOUNTS_KEY_MAX + 16];
+    lease_name(name, lease, sizeof lease);
+    struct dm_error err = {0};
+    if (a->st->ops->lease_release(a->st, lease, a->owner, &err))
+        log_warn("accounts", "the lease of session %s stays until it ends: %s", name, err.msg);
+}
+
 /* Frees e's client once nobody holds it, then unlinks it. Called with the lock held, by
  * whoever set e->dropping; returns with it held. */
 static void finish_drop(struct accounts *a, struct account *e)
@@ -252,6 +295,7 @@ static void finish_drop(struct accounts *a, struct account *e)
     struct mt_client *c = e->client;
     pthread_mutex_unlock(&a->lock);
     mt_client_free(c); /* joins its I/O thread: not under the lock */
+    if (e->lease_until) lease_drop(a, e->key); /* e stays linked: nobody else touches it */
     pthread_mutex_lock(&a->lock);
     log_debug("accounts", "closed the connection of %s", e->key);
     unlink_entry(a, e);
@@ -259,6 +303,8 @@ static void finish_drop(struct accounts *a, struct account *e)
 
 typedef dm_err (*build_fn)(struct accounts *a, const char *key, void *ctx, struct mt_client **out,
                            struct dm_error *err);
+static dm_err build_session(struct accounts *a, const char *name, void *ctx,
+                            struct mt_client **out, struct dm_error *err);
 
 static dm_err acquire(struct accounts *a, const char *key, build_fn build, void *ctx,
                       struct account **out, struct dm_error *err)
@@ -296,6 +342,11 @@ static dm_err acquire(struct accounts *a, const char *key, build_fn build, void 
     } else {
         e->client = c;
         e->building = false;
+        if (build == build_session) { /* it took the session's lease */
+            int64_t now = (int64_t)time(NULL);
+            e->lease_until = now + SESSION_LEASE_S;
+            e->renew_at = now + RENEW_S;
+        }
         pthread_cond_broadcast(&a->changed);
     }
     pthread_mutex_unlock(&a->lock);
@@ -324,6 +375,7 @@ static dm_err build_session(struct accounts *a, const char *name, void *ctx,
     struct store_session row;
     dm_err e = a->st->ops->session_get(a->st, name, &row, err);
     if (e == DM_ENOTFOUND) return dm_fail(err, e, "There is no session named '%s'.", name);
+    if (!e) e = lease_take(a, name, err);
     if (e) return e;
     char path[1200];
     if ((e = accounts_path(a, name, path, sizeof path, err))) return e;
@@ -347,6 +399,7 @@ static dm_err build_session(struct accounts *a, const char *name, void *ctx,
     }
     tg_session_wipe(&s);
     secret_wipe(&auth, sizeof auth);
+    if (e) lease_drop(a, name);
     return e;
 }
 
@@ -413,6 +466,18 @@ dm_err accounts_rename(struct accounts *a, const char *from, const char *to, str
     else
         dm_strlcpy(e->key, to, sizeof e->key);
     pthread_mutex_unlock(&a->lock);
+    if (rc || !tg_session_name_valid(to)) return rc;
+    /* the key is new: no other process can hold its session yet */
+    struct dm_error lerr = {0};
+    if (lease_take(a, to, &lerr))
+        log_warn("accounts", "session %s: %s", to, lerr.msg);
+    pthread_mutex_lock(&a->lock);
+    if ((e = find(a, to)) && e->client) {
+        int64_t now = (int64_t)time(NULL);
+        e->lease_until = now + SESSION_LEASE_S;
+        e->renew_at = now + RENEW_S;
+    }
+    pthread_mutex_unlock(&a->lock);
     return rc;
 }
 
@@ -428,10 +493,42 @@ size_t accounts_open_count(struct accounts *a)
 
 /* ---- the reaper ---- */
 
+/* Renews the session leases that are due. Called with the lock held; returns with it held.
+ * A lease that ended without a renewal (the database was out of reach meanwhile; another
+ * process may hold it now) closes its client. */
+static void leases_renew(struct accounts *a)
+{
+    for (;;) {
+        int64_t now = (int64_t)time(NULL);
+        struct account *e;
+        for (e = a->list; e; e = e->next)
+            if (e->lease_until && e->client && !e->dropping && e->renew_at <= now) break;
+        if (!e) return;
+        char name[ACCOUNTS_KEY_MAX];
+        dm_strlcpy(name, e->key, sizeof name);
+        e->renew_at = now + 1; /* retried next tick when this fails */
+        pthread_mutex_unlock(&a->lock);
+        struct dm_error err = {0};
+        dm_err rc = lease_take(a, name, &err);
+        pthread_mutex_lock(&a->lock);
+        if (!(e = find(a, name)) || e->dropping || !e->client) continue;
+        if (!rc) {
+            e->lease_until = now + SESSION_LEASE_S;
+            e->renew_at = now + RENEW_S;
+        } else if ((int64_t)time(NULL) + 2 >= e->lease_until) {
+            log_warn("accounts", "closing the connection of session %s: its lease ended (%s)",
+                     name, err.msg);
+            e->lease_until = 0; /* not ours any more: not released */
+            e->dropping = true;
+            finish_drop(a, e);
+        }
+    }
+}
+
 static void *reaper_run(void *arg)
 {
     struct accounts *a = arg;
-    int64_t tick = DM_MIN(DM_MAX(a->idle_ms / 4, 50), 30000);
+    int64_t tick = DM_MIN(DM_MAX(a->idle_ms / 4, 50), TICK_MAX_MS);
     pthread_mutex_lock(&a->lock);
     while (!a->stop) {
         struct timespec ts;
@@ -440,6 +537,8 @@ static void *reaper_run(void *arg)
         ts.tv_sec += tick / 1000 + ns / 1000000000;
         ts.tv_nsec = ns % 1000000000;
         pthread_cond_timedwait(&a->changed, &a->lock, &ts);
+        if (a->stop) break;
+        leases_renew(a);
         if (a->stop) break;
         for (bool again = true; again && !a->stop;) {
             again = false;
@@ -480,6 +579,7 @@ dm_err accounts_start(const struct config *cfg, struct store *st, const struct s
     struct accounts *a = calloc(1, sizeof *a);
     if (!a) return dm_fail(err, DM_ENOMEM, "out of memory");
     a->st = st;
+    secret_random_hex(a->owner, 16);
     a->master = master;
     mt_config_init(&a->base);
     dm_err e = DM_OK;
@@ -530,6 +630,7 @@ void accounts_stop(struct accounts *a)
         struct account *e = a->list;
         a->list = e->next;
         mt_client_free(e->client);
+        if (e->lease_until) lease_drop(a, e->key);
         free(e);
     }
     pthread_mutex_destroy(&a->lock);

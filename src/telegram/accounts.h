@@ -12,6 +12,11 @@
  * A client nobody holds is closed when it has been idle for DOORMAN_SESSION_IDLE_MS
  * milliseconds (default 300000), and at once by accounts_drop().
  *
+ * Several doorman processes on one database: a session's client lives in one of them at a
+ * time (the store lease "session:<name>", renewed while the client lives, released when it
+ * closes). accounts_acquire() of a session another process holds fails with DM_EUNAVAILABLE
+ * ("Session '<name>' is in use by another doorman instance; try again in a few seconds").
+ *
  * Hold an acquisition for a call or a short sequence of calls (accounts_call() does one);
  * accounts_drop() waits for the holders to let go.
  *
@@ -87,7 +92,8 @@ dm_err accounts_mt_config(const struct accounts *a, int dc_id, int32_t api_id, b
                           struct mt_config *out, struct dm_error *err);
 
 /* Acquires the client of session `name`, building it when there is none. DM_ENOTFOUND when
- * the session has no row, DM_EIO/DM_EINVAL when its file is missing or unreadable. */
+ * the session has no row, DM_EIO/DM_EINVAL when its file is missing or unreadable,
+ * DM_EUNAVAILABLE when another process holds the session or the database is out of reach. */
 dm_err accounts_acquire(struct accounts *a, const char *name, struct account **out,
                         struct dm_error *err);
 /* Acquires the client pooled under `key` (not a session name), building it from mc and auth
