@@ -95,8 +95,6 @@ typedef dm_err (*api_rows_fn)(struct store *st, int64_t before, int limit, void 
                               struct dm_error *err);
 typedef json_t *(*api_row_json_fn)(const void *row, int64_t *id);
 void api_list_page(struct api_ctx *c, size_t size, api_rows_fn rows, api_row_json_fn json);
-/* Parses s as Unix seconds or YYYY-MM-DD; false if neither. */
-bool api_parse_time(const char *s, bool end_of_day, int64_t *out);
 
 /* Answers a failed Telegram operation with docs/api.md's Sessions error table (sessions.c):
  * te->why picks the documented code (flood_wait with Retry-After and retry_after,

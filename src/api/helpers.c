@@ -1,9 +1,9 @@
 #include "core/common.h"
 #include "api/api.h"
+#include "core/date.h"
 #include "app.h"
 #include "core/log.h"
 
-#include <ctype.h>
 
 bool api_bad_request(struct api_ctx *c, const char *fmt, ...)
 {
@@ -66,27 +66,6 @@ bool api_field_int(struct api_ctx *c, const char *key, bool required, int64_t *o
     return true;
 }
 
-bool api_parse_time(const char *s, bool end_of_day, int64_t *out)
-{
-    if (!s || !*s) return false;
-    bool digits = true;
-    for (const char *p = s; *p; p++) digits = digits && isdigit((unsigned char)*p);
-    if (digits) {
-        if (strlen(s) > 12) return false;
-        *out = strtoll(s, NULL, 10);
-        return true;
-    }
-    int y, m, d;
-    char tail;
-    if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3) return false;
-    if (y < 1970 || y > 9999 || m < 1 || m > 12 || d < 1 || d > 31) return false;
-    struct tm tm = {.tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d};
-    time_t t = timegm(&tm);
-    if (tm.tm_mday != d) return false; /* 2026-02-31 */
-    *out = (int64_t)t + (end_of_day ? 86399 : 0);
-    return true;
-}
-
 bool api_field_time(struct api_ctx *c, json_t *obj, const char *key, bool end_of_day, int64_t *out)
 {
     json_t *v = json_object_get(obj, key);
@@ -95,7 +74,7 @@ bool api_field_time(struct api_ctx *c, json_t *obj, const char *key, bool end_of
         *out = json_integer_value(v);
         return true;
     }
-    if (json_is_string(v) && api_parse_time(json_string_value(v), end_of_day, out)) return true;
+    if (json_is_string(v) && date_parse(json_string_value(v), end_of_day, out)) return true;
     return api_bad_request(c, "'%s' must be Unix seconds or a date like 2026-01-31.", key);
 }
 
@@ -117,7 +96,7 @@ bool api_query_time(struct api_ctx *c, const char *key, bool end_of_day, int64_t
 {
     const char *s = http_query(c->req, key);
     if (!s || !*s) return true;
-    if (!api_parse_time(s, end_of_day, out))
+    if (!date_parse(s, end_of_day, out))
         return api_bad_request(c, "'%s' must be Unix seconds or a date like 2026-01-31.", key);
     return true;
 }

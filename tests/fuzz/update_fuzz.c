@@ -1,11 +1,11 @@
 /* libFuzzer target: outside input that doorman parses itself besides TL: a Bot API update body
  * (JSON from Telegram or a webhook caller) read into a join request, and the date filters of the
  * API's query strings and bodies.
- * fuzz-sources: src/botapi/update.c src/api/helpers.c src/http/server.c src/store/store.c src/store/sqlite.c src/core/buf.c src/core/err.c src/core/log.c
- * fuzz-pkgs: jansson libmicrohttpd sqlite3 */
+ * fuzz-sources: src/botapi/update.c src/core/date.c src/core/err.c
+ * fuzz-pkgs: jansson */
 #include "core/common.h"
 
-#include "api/api.h"
+#include "core/date.h"
 #include "botapi/update.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -44,6 +44,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(s, data, n);
     s[n] = 0;
     int64_t t = 0;
-    if (api_parse_time(s, true, &t) && t < 0) abort();
+    if (date_parse(s, true, &t) && t < 0) abort();
     return 0;
 }

@@ -1,7 +1,7 @@
 /* Unit tests for src/core and the small pure helpers of src/http and src/api. */
 #include "core/common.h"
 #include "../check.h"
-#include "api/api.h"
+#include "core/date.h"
 #include "core/buf.h"
 #include "core/config.h"
 #include "core/secret.h"
@@ -135,13 +135,13 @@ static void test_throttle(void)
 static void test_parse_time(void)
 {
     int64_t t = 0;
-    CHECK(api_parse_time("1700000000", false, &t) && t == 1700000000);
-    CHECK(api_parse_time("2026-01-31", false, &t) && t == 1769817600);
-    CHECK(api_parse_time("2026-01-31", true, &t) && t == 1769817600 + 86399);
-    CHECK(!api_parse_time("2026-02-31", false, &t));
-    CHECK(!api_parse_time("2026-1-3", false, &t));
-    CHECK(!api_parse_time("yesterday", false, &t));
-    CHECK(!api_parse_time("", false, &t));
+    CHECK(date_parse("1700000000", false, &t) && t == 1700000000);
+    CHECK(date_parse("2026-01-31", false, &t) && t == 1769817600);
+    CHECK(date_parse("2026-01-31", true, &t) && t == 1769817600 + 86399);
+    CHECK(!date_parse("2026-02-31", false, &t));
+    CHECK(!date_parse("2026-1-3", false, &t));
+    CHECK(!date_parse("yesterday", false, &t));
+    CHECK(!date_parse("", false, &t));
 }
 
 int main(void)
