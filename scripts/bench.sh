@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make bench: the benchmarks in bench/, on the optimised build. Each prints ratios measured in
-# the same run; none of them is part of `make test`.
+# the same run; none of them is part of `make test`. The PostgreSQL one runs on a throwaway
+# cluster (scripts/pg.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh --test
@@ -16,3 +17,9 @@ echo "== loading 10,000 pending requests over MTProto, 50 ms a call: doorman's c
 echo
 echo "== approve-all of 20,000 through a session (one hideAll, 50 ms a call) vs the bot at tgsim's rate limit (bench/approve_session_bench.mjs)"
 node bench/approve_session_bench.mjs
+echo
+echo "== the same ${PG_N:-20000} requests on SQLite and PostgreSQL: recording, the list endpoint, Approve All (bench/pg_bench.mjs)"
+pgdir=$(mktemp -d /tmp/doorman-bench-pg.XXXXXX)
+pg_url=$(scripts/pg.sh start "$pgdir")
+trap 'scripts/pg.sh stop "$pgdir"' EXIT
+N=${PG_N:-20000} node bench/pg_bench.mjs "$pg_url"

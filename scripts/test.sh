@@ -73,28 +73,64 @@ check "interop vectors reproduce (tests/interop/check.sh)" tests/interop/check.s
 check "session-file fixtures reproduce (tests/interop/session_check.sh)" sh tests/interop/session_check.sh
 check "fuzz targets, short run (scripts/fuzz.sh short)" scripts/fuzz.sh short
 
+# node_suite TAP DIR...: node:test over the dirs, TAP kept in TAP; adds its counts to the totals.
+node_suite() {
+    local tap=$1
+    shift
+    rm -f "$tap"
+    TGSIM_BIN="$ROOT/$BUILD/src/sim/tgsim" DOORMAN_BIN="$ROOT/$BUILD/src/doorman" \
+        node --test --test-concurrency=2 --test-timeout="${NODE_TEST_TIMEOUT_MS:-300000}" \
+        --test-reporter=spec --test-reporter-destination=stdout \
+        --test-reporter=tap --test-reporter-destination="$tap" \
+        "$@" </dev/null
+    local rc=$? n_pass n_fail
+    tapcount() { awk -v k="# $1" 'index($0, k " ") == 1 { n = $3 } END { print n + 0 }' "$tap" 2>/dev/null || echo 0; }
+    n_pass=$(tapcount pass)
+    n_fail=$(( $(tapcount fail) + $(tapcount cancelled) ))
+    if ((rc != 0 && n_fail == 0)); then n_fail=1; fi  # the runner itself failed
+    passed=$((passed + n_pass))
+    failed=$((failed + n_fail))
+}
+
 step "integration and browser tests (node:test)"
 dirs=()
 for d in tests/integration tests/e2e; do
     if [[ -d "$d" ]] && compgen -G "$d/*.test.mjs" >/dev/null; then dirs+=("$d/"); fi
 done
 if ((${#dirs[@]})); then
-    tap="$LOGDIR/node.tap"
-    rm -f "$tap"
-    TGSIM_BIN="$ROOT/$BUILD/src/sim/tgsim" DOORMAN_BIN="$ROOT/$BUILD/src/doorman" \
-        node --test --test-concurrency=2 --test-timeout="${NODE_TEST_TIMEOUT_MS:-300000}" \
-        --test-reporter=spec --test-reporter-destination=stdout \
-        --test-reporter=tap --test-reporter-destination="$tap" \
-        "${dirs[@]}" </dev/null
-    node_rc=$?
-    tapcount() { awk -v k="# $1" 'index($0, k " ") == 1 { n = $3 } END { print n + 0 }' "$tap" 2>/dev/null || echo 0; }
-    n_pass=$(tapcount pass)
-    n_fail=$(( $(tapcount fail) + $(tapcount cancelled) ))
-    if ((node_rc != 0 && n_fail == 0)); then n_fail=1; fi  # the runner itself failed
-    passed=$((passed + n_pass))
-    failed=$((failed + n_fail))
+    node_suite "$LOGDIR/node.tap" "${dirs[@]}"
 else
     echo "no node tests found"
+fi
+
+# The same store unit test and integration suite on PostgreSQL: a throwaway cluster (scripts/pg.sh),
+# one fresh database per doorman data dir (tests/lib/harness.mjs). Browser tests stay on SQLite.
+step "PostgreSQL: throwaway cluster (scripts/pg.sh)"
+pgdir=$(mktemp -d /tmp/doorman-test-pg.XXXXXX)
+if pg_url=$(scripts/pg.sh start "$pgdir" </dev/null); then
+    trap 'scripts/pg.sh stop "$pgdir" </dev/null' EXIT
+    step "PostgreSQL: store unit test"
+    pg_unit_log="$LOGDIR/unit-pg.log"
+    DOORMAN_TEST_PG_URL=$pg_url meson test -C "$BUILD" --suite unit --print-errorlogs store </dev/null 2>&1 |
+        tee "$pg_unit_log"
+    unit_rc=${PIPESTATUS[0]}
+    unit_log=$pg_unit_log
+    u_ok=$(count "Ok")
+    u_fail=$(( $(count "Fail") + $(count "Unexpected Pass") + $(count "Timeout") ))
+    if ((unit_rc != 0 && u_fail == 0)); then u_fail=1; fi
+    # it must have run its PostgreSQL half, not skipped it
+    if ((u_fail == 0)) && ! grep -q -- "-- the same against PostgreSQL" "$BUILD/meson-logs/testlog.txt"; then
+        echo "test: the store unit test did not run against PostgreSQL" >&2
+        u_ok=0 u_fail=1
+    fi
+    passed=$((passed + u_ok))
+    failed=$((failed + u_fail))
+    step "PostgreSQL: integration tests (node:test)"
+    DOORMAN_TEST_PG_URL=$pg_url node_suite "$LOGDIR/node-pg.tap" tests/integration/
+    scripts/pg.sh stop "$pgdir" </dev/null && trap - EXIT
+else
+    echo "test: could not start a PostgreSQL cluster (see $pgdir)" >&2
+    failed=$((failed + 1))
 fi
 
 echo

@@ -6,6 +6,9 @@
 // after a failed assertion or an uncaught error, and every temp dir made here is removed then.
 // Nothing sleeps blindly: waiting is done by waitFor() (a condition polled with a deadline) or by
 // watching a process's output for a line.
+//
+// With DOORMAN_TEST_PG_URL set (a PostgreSQL server where its user may CREATE DATABASE), every
+// doorman data dir gets its own fresh database on that server (see dbUrlFor), dropped at exit.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,6 +26,7 @@ export const DOORMAN_BIN = process.env.DOORMAN_BIN || path.join(testsDir, '..', 
 
 const children = new Set();
 const tempDirs = new Set();
+const pgDatabases = new Map(); // data dir -> {name, url}
 
 function cleanupNow() {
     for (const c of children) {
@@ -30,15 +34,48 @@ function cleanupNow() {
     }
     children.clear();
     if (!process.env.KEEP_TEST_DIRS) {
+        for (const { name } of pgDatabases.values()) {
+            try { psql(PG_URL, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`); } catch { /* best effort */ }
+        }
         for (const d of tempDirs) {
             try { rmSync(d, { recursive: true, force: true }); } catch { /* best effort */ }
         }
     }
     tempDirs.clear();
+    pgDatabases.clear();
 }
 process.on('exit', cleanupNow);
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
     process.on(sig, () => { cleanupNow(); process.exit(128 + 2); });
+}
+
+// ---------------------------------------------------------------------------------------------
+// PostgreSQL (only with DOORMAN_TEST_PG_URL)
+
+export const PG_URL = process.env.DOORMAN_TEST_PG_URL || null;
+
+// Runs sql with psql on url; returns its stdout (unaligned, tuples only), throws on failure.
+export function psql(url, sql) {
+    const r = spawnSync('psql', ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', url, '-c', sql],
+        { encoding: 'utf8', timeout: 30000 });
+    if (r.status !== 0) throw new Error(`psql ${JSON.stringify(sql).slice(0, 200)} failed (${r.status ?? r.error}): ${r.stderr}`);
+    return r.stdout;
+}
+
+// The database URL doorman uses for dataDir: null (SQLite in the data dir) without
+// DOORMAN_TEST_PG_URL, else a database of its own on that server, created on first use; the same
+// data dir keeps its database across restarts.
+export function dbUrlFor(dataDir) {
+    if (!PG_URL) return null;
+    const have = pgDatabases.get(dataDir);
+    if (have) return have.url;
+    const name = `doorman_t${process.pid}_${pgDatabases.size + 1}`;
+    psql(PG_URL, `CREATE DATABASE ${name}`);
+    const u = new URL(PG_URL);
+    u.pathname = '/' + name;
+    const db = { name, url: u.toString() };
+    pgDatabases.set(dataDir, db);
+    return db.url;
 }
 
 export function makeTempDir(prefix = 'doorman-test-') {
@@ -243,9 +280,11 @@ export async function startTgsim({ rateLimit, latencyMs, args = [], env } = {}) 
 export const DOORMAN_LISTEN_RE = /listening on http:\/\/([0-9.]+|\[[0-9a-f:]+\]):(\d+)/;
 
 // Starts `doorman serve` on a free loopback port with a fresh (or the given) data dir, pointed at
-// tgsim's Bot API. Short poll timeout and job lease so restarts are quick to recover.
-export async function startDoorman({ tgsim, dataDir, env = {}, args = [] } = {}) {
+// tgsim's Bot API. Short poll timeout and job lease so restarts are quick to recover. dbUrl: the
+// database (default: dbUrlFor(dataDir), i.e. SQLite in the data dir without DOORMAN_TEST_PG_URL).
+export async function startDoorman({ tgsim, dataDir, env = {}, args = [], dbUrl } = {}) {
     const dir = dataDir || makeTempDir('doorman-data-');
+    const db = dbUrl || dbUrlFor(dir);
     const baseEnv = {
         DOORMAN_POLL_TIMEOUT: '1',
         DOORMAN_JOB_LEASE: '3',
@@ -260,7 +299,7 @@ export async function startDoorman({ tgsim, dataDir, env = {}, args = [] } = {})
     const d = { dataDir: dir, proc: null, url: null, allOutput: '' };
 
     async function launch() {
-        const a = ['serve', '--data', dir, '--listen', '127.0.0.1:0'];
+        const a = ['serve', '--data', dir, ...(db ? ['--db', db] : []), '--listen', '127.0.0.1:0'];
         if (tgsim) a.push('--bot-api', tgsim.url);
         a.push(...args);
         const p = new Proc('doorman', DOORMAN_BIN, a, baseEnv);
@@ -298,10 +337,12 @@ export function setupTokenFrom(output) {
     return m ? m[1] : null;
 }
 
-// `doorman admin add NAME --data DIR --password-stdin`, password on stdin.
-export function createAdmin(dataDir, name, password, { env = {} } = {}) {
-    const r = spawnSync(DOORMAN_BIN, ['admin', 'add', name, '--data', dataDir, '--password-stdin'], {
-        input: password, env: childEnv({ DOORMAN_SECRET_KEY: undefined, ...env }), encoding: 'utf8', timeout: 30000,
+// `doorman admin add NAME --data DIR --password-stdin`, password on stdin; dbUrl as in
+// startDoorman.
+export function createAdmin(dataDir, name, password, { env = {}, dbUrl } = {}) {
+    const db = dbUrl || dbUrlFor(dataDir);
+    const r = spawnSync(DOORMAN_BIN, ['admin', 'add', name, '--data', dataDir, ...(db ? ['--db', db] : []), '--password-stdin'], {
+        input: password, env: childEnv({ DOORMAN_SECRET_KEY: undefined, DOORMAN_DATABASE_URL: undefined, ...env }), encoding: 'utf8', timeout: 30000,
     });
     const rep = sanitizerReport((r.stdout || '') + (r.stderr || ''));
     if (rep) throw new Error(`doorman admin add reported a sanitizer error:\n${rep}`);
@@ -474,16 +515,16 @@ export async function startStack({ tgsimOpts = {}, world = {}, doormanOpts = {},
     const w = await setupWorld(tg, world);
     const dataDir = doormanOpts.dataDir || makeTempDir('doorman-data-');
     return adminStack({
-        tg, world: w, dataDir, configureBot,
+        tg, world: w, dataDir, configureBot, dbUrl: doormanOpts.dbUrl,
         startDoorman: () => startDoorman({ tgsim: tg, dataDir, ...doormanOpts }),
     });
 }
 
 // The doorman half of a stack on running tgsim tg (world w): ADMIN created in dataDir, doorman
 // started by startDoorman(), a client (newClient(dm)) logged in, w's bot token configured when
-// asked. Returns {tg, world, dm, client, restart({kill}), cleanup()}.
-export async function adminStack({ tg, world: w, dataDir, startDoorman, newClient = (dm) => new Client(dm), configureBot }) {
-    const r = createAdmin(dataDir, ADMIN.name, ADMIN.password);
+// asked; dbUrl as in startDoorman. Returns {tg, world, dm, client, restart({kill}), cleanup()}.
+export async function adminStack({ tg, world: w, dataDir, startDoorman, newClient = (dm) => new Client(dm), configureBot, dbUrl }) {
+    const r = createAdmin(dataDir, ADMIN.name, ADMIN.password, { dbUrl });
     if (r.status !== 0) throw new Error(`doorman admin add failed (${r.status}): ${r.stderr}`);
     const dm = await startDoorman();
     const client = newClient(dm);
