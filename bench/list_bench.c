@@ -77,7 +77,8 @@ static double load(const char *url, const char *cookie, int conc, double seconds
         if (running) curl_multi_poll(m, NULL, 0, 100, NULL);
     }
     double took = now_s() - start;
-    for (int i = 0; i < conc; i++) curl_easy_cleanup(h[i]);
+    for (int i = 0; i < conc; i++)
+        curl_easy_cleanup(h[i]);
     free(h);
     curl_multi_cleanup(m);
     return (double)done / took;
@@ -101,15 +102,17 @@ int main(int argc, char **argv)
     struct store *st = a.store;
     double t0 = now_s();
     for (long i = 0; i < rows; i++) {
-        struct store_request r = {.chat_id = -1000000000000 - (i % 5), .user_id = 100000 + i,
-                                  .tg_date = 1700000000 + i, .status = (int)(i % 7 == 0),
+        struct store_request r = {.chat_id = -1000000000000 - (i % 5),
+                                  .user_id = 100000 + i,
+                                  .tg_date = 1700000000 + i,
+                                  .status = (int)(i % 7 == 0),
                                   .created_at = 1700000000 + i};
         snprintf(r.first_name, sizeof r.first_name, "User%ld", i);
         dm_strlcpy(r.last_name, "Benchmark", sizeof r.last_name);
         snprintf(r.username, sizeof r.username, "user_%ld", i);
         dm_strlcpy(r.bio, "Here for the news", sizeof r.bio);
         bool inserted;
-        if (st->ops->request_add(st, &r, &inserted, &err)) {
+        if (store_request_add(st, &r, &inserted, &err)) {
             fprintf(stderr, "list_bench: seeding: %s\n", err.msg);
             return 1;
         }
@@ -121,18 +124,21 @@ int main(int argc, char **argv)
     int64_t admin_id = 0;
     char hash[SECRET_HASH_MAX];
     secret_hash_password("benchmark-password", hash);
-    st->ops->admin_create(st, "bench", hash, time(NULL), &admin_id, &err);
+    store_admin_create(st, "bench", hash, time(NULL), &admin_id, &err);
     ws.admin_id = admin_id;
     ws.expires_at = ws.created_at + 3600;
     secret_random_hex(token, 32);
     secret_digest_hex(token, ws.token_hash);
     secret_random_hex(ws.csrf, 32);
-    if (st->ops->websession_create(st, &ws, &err)) {
+    if (store_websession_create(st, &ws, &err)) {
         fprintf(stderr, "list_bench: %s\n", err.msg);
         return 1;
     }
-    struct http_server_config hc = {.bind_addr = "127.0.0.1", .max_body = 1 << 20,
-                                    .threads = a.cfg.http_threads, .handler = handler, .ctx = &a};
+    struct http_server_config hc = {.bind_addr = "127.0.0.1",
+                                    .max_body = 1 << 20,
+                                    .threads = a.cfg.http_threads,
+                                    .handler = handler,
+                                    .ctx = &a};
     if (http_server_start(&hc, &a.http, &err)) {
         fprintf(stderr, "list_bench: %s\n", err.msg);
         return 1;

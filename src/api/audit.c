@@ -6,7 +6,7 @@
 static dm_err audit_rows(struct store *st, int64_t before, int limit, void *out, int *n,
                          struct dm_error *err)
 {
-    return st->ops->audit_list(st, before, limit, out, n, err);
+    return store_audit_list(st, before, limit, out, n, err);
 }
 
 static json_t *audit_json(const void *row, int64_t *id)

@@ -36,7 +36,7 @@ static void audit(struct app *a, const char *admin, const char *action, const ch
     dm_strlcpy(e.result, result, sizeof e.result);
     dm_strlcpy(e.detail, detail, sizeof e.detail);
     struct dm_error err = {0};
-    if (a->store->ops->audit_add(a->store, &e, &err))
+    if (store_audit_add(a->store, &e, &err))
         log_warn("auth", "could not write the audit log: %s", err.msg);
 }
 
@@ -56,8 +56,9 @@ dm_err auth_admin_add(struct store *st, const char *name, const char *password,
     if (secret_hash_password(password, hash))
         return dm_fail(err, DM_ENOMEM, "Not enough memory to hash the password.");
     int64_t id = 0;
-    dm_err e = st->ops->admin_create(st, name, hash, time(NULL), &id, err);
-    if (e == DM_EEXISTS) return dm_fail(err, DM_EEXISTS, "An admin named '%s' already exists.", name);
+    dm_err e = store_admin_create(st, name, hash, time(NULL), &id, err);
+    if (e == DM_EEXISTS)
+        return dm_fail(err, DM_EEXISTS, "An admin named '%s' already exists.", name);
     return e;
 }
 
@@ -71,7 +72,7 @@ static void start_session(struct api_ctx *c, int64_t admin_id, const char *name)
     secret_digest_hex(token, ws.token_hash);
     secret_random_hex(ws.csrf, 32);
     struct dm_error err = {0};
-    dm_err e = c->app->store->ops->websession_create(c->app->store, &ws, &err);
+    dm_err e = store_websession_create(c->app->store, &ws, &err);
     if (e) {
         api_store_failed(c, e, &err);
         return;
@@ -90,7 +91,7 @@ static bool needs_setup(struct api_ctx *c, bool *out)
 {
     int64_t n = 0;
     struct dm_error err = {0};
-    dm_err e = c->app->store->ops->admin_count(c->app->store, &n, &err);
+    dm_err e = store_admin_count(c->app->store, &n, &err);
     if (e) return api_store_failed(c, e, &err);
     *out = n == 0;
     return true;
@@ -118,7 +119,7 @@ void api_setup_post(struct api_ctx *c)
     struct store *st = c->app->store;
     char *want = NULL;
     struct dm_error err = {0};
-    dm_err e = st->ops->setting_get(st, SETUP_TOKEN_KEY, &want, &err);
+    dm_err e = store_setting_get(st, SETUP_TOKEN_KEY, &want, &err);
     if (e && e != DM_ENOTFOUND) {
         api_store_failed(c, e, &err);
         return;
@@ -141,9 +142,9 @@ void api_setup_post(struct api_ctx *c)
         api_store_failed(c, e, &err);
         return;
     }
-    st->ops->setting_delete(st, SETUP_TOKEN_KEY, NULL);
+    store_setting_delete(st, SETUP_TOKEN_KEY, NULL);
     struct store_admin admin;
-    if ((e = st->ops->admin_get(st, name, &admin, &err))) {
+    if ((e = store_admin_get(st, name, &admin, &err))) {
         api_store_failed(c, e, &err);
         return;
     }
@@ -161,7 +162,8 @@ void api_login(struct api_ctx *c)
         return;
     char name_key[96], ip_key[96];
     snprintf(name_key, sizeof name_key, "name:%s", name);
-    for (char *p = name_key; *p; p++) *p = (char)tolower((unsigned char)*p);
+    for (char *p = name_key; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
     snprintf(ip_key, sizeof ip_key, "ip:%s", c->req->client_ip);
     int64_t now = time(NULL), wait = 0;
     if (!throttle_allowed(login_throttle, name_key, MAX_FAILS_PER_NAME, now, &wait) ||
@@ -170,12 +172,13 @@ void api_login(struct api_ctx *c)
         snprintf(ra, sizeof ra, "%" PRId64, wait);
         http_res_header(c->res, "Retry-After", ra);
         http_res_error(c->res, 429, "too_many_attempts",
-                       "Too many failed logins. Try again in %" PRId64 " minutes.", (wait + 59) / 60);
+                       "Too many failed logins. Try again in %" PRId64 " minutes.",
+                       (wait + 59) / 60);
         return;
     }
     struct store_admin admin = {0};
     struct dm_error err = {0};
-    dm_err e = c->app->store->ops->admin_get(c->app->store, name, &admin, &err);
+    dm_err e = store_admin_get(c->app->store, name, &admin, &err);
     if (e && e != DM_ENOTFOUND) {
         api_store_failed(c, e, &err);
         return;
@@ -197,7 +200,7 @@ void api_login(struct api_ctx *c)
 void api_logout(struct api_ctx *c)
 {
     struct dm_error err = {0};
-    dm_err e = c->app->store->ops->websession_delete(c->app->store, c->session.token_hash, &err);
+    dm_err e = store_websession_delete(c->app->store, c->session.token_hash, &err);
     if (e && e != DM_ENOTFOUND) {
         api_store_failed(c, e, &err);
         return;
@@ -210,19 +213,20 @@ void api_logout(struct api_ctx *c)
 
 void api_me(struct api_ctx *c)
 {
-    http_res_json(c->res, 200, json_pack("{s:s,s:s}", "admin", c->session.admin_name,
-                                         "csrf_token", c->session.csrf));
+    http_res_json(
+        c->res, 200,
+        json_pack("{s:s,s:s}", "admin", c->session.admin_name, "csrf_token", c->session.csrf));
 }
 
 dm_err api_setup_announce(struct app *a, struct dm_error *err)
 {
     int64_t n = 0;
-    dm_err e = a->store->ops->admin_count(a->store, &n, err);
+    dm_err e = store_admin_count(a->store, &n, err);
     if (e || n > 0) return e;
     char token[33], digest[65];
     secret_random_hex(token, 16);
     secret_digest_hex(token, digest);
-    if ((e = a->store->ops->setting_set(a->store, SETUP_TOKEN_KEY, digest, err))) return e;
+    if ((e = store_setting_set(a->store, SETUP_TOKEN_KEY, digest, err))) return e;
     /* The console is where the operator is: this one-time link is meant to be seen there. */
     fprintf(stderr,
             "\n  doorman has no admin yet. Open this one-time link to create one:\n"

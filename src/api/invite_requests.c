@@ -17,12 +17,12 @@
 
 static json_t *request_json(const struct store_request *r)
 {
-    json_t *j = json_pack("{s:I,s:I,s:s,s:I,s:s,s:s,s:s,s:s,s:s,s:I,s:s,s:I}", "id", (json_int_t)r->id,
-                          "chat_id", (json_int_t)r->chat_id, "chat_title", r->chat_title,
-                          "user_id", (json_int_t)r->user_id, "first_name", r->first_name,
-                          "last_name", r->last_name, "username", r->username, "bio", r->bio,
-                          "invite_link", r->invite_link, "date", (json_int_t)r->tg_date, "status",
-                          request_status_name(r->status), "created_at", (json_int_t)r->created_at);
+    json_t *j = json_pack(
+        "{s:I,s:I,s:s,s:I,s:s,s:s,s:s,s:s,s:s,s:I,s:s,s:I}", "id", (json_int_t)r->id, "chat_id",
+        (json_int_t)r->chat_id, "chat_title", r->chat_title, "user_id", (json_int_t)r->user_id,
+        "first_name", r->first_name, "last_name", r->last_name, "username", r->username, "bio",
+        r->bio, "invite_link", r->invite_link, "date", (json_int_t)r->tg_date, "status",
+        request_status_name(r->status), "created_at", (json_int_t)r->created_at);
     json_object_set_new(j, "decided_at", api_time_or_null(r->decided_at));
     json_object_set_new(j, "decided_by", json_string(r->decided_by));
     json_object_set_new(j, "decided_via", json_string(r->decided_via));
@@ -76,19 +76,21 @@ void api_requests_list(struct api_ctx *c)
     int n = 0;
     int64_t counts[REQ_STATUS_COUNT] = {0};
     struct dm_error err = {0};
-    dm_err e = st->ops->request_list(st, &f, before, limit, rows, &n, &err);
-    if (!e) e = st->ops->request_counts(st, &f, counts, &err);
+    dm_err e = store_request_list(st, &f, before, limit, rows, &n, &err);
+    if (!e) e = store_request_counts(st, &f, counts, &err);
     if (e) {
         free(rows);
         api_store_failed(c, e, &err);
         return;
     }
     json_t *items = json_array();
-    for (int i = 0; i < n; i++) json_array_append_new(items, request_json(&rows[i]));
+    for (int i = 0; i < n; i++)
+        json_array_append_new(items, request_json(&rows[i]));
     json_t *next = n == limit ? json_integer(rows[n - 1].id) : json_null();
     free(rows);
-    http_res_json(c->res, 200, json_pack("{s:o,s:o,s:o}", "items", items, "next_before", next,
-                                         "counts", counts_json(counts)));
+    http_res_json(c->res, 200,
+                  json_pack("{s:o,s:o,s:o}", "items", items, "next_before", next, "counts",
+                            counts_json(counts)));
 }
 
 void api_chats_list(struct api_ctx *c)
@@ -96,18 +98,19 @@ void api_chats_list(struct api_ctx *c)
     struct store_chat *chats = NULL;
     size_t n = 0;
     struct dm_error err = {0};
-    dm_err e = c->app->store->ops->chat_list(c->app->store, &chats, &n, &err);
+    dm_err e = store_chat_list(c->app->store, &chats, &n, &err);
     if (e) {
         api_store_failed(c, e, &err);
         return;
     }
     json_t *items = json_array();
     for (size_t i = 0; i < n; i++) {
-        if (!chats[i].title[0]) /* known only by id (no update carried its title): getChat, cached */
+        if (!chats[i]
+                 .title[0]) /* known only by id (no update carried its title): getChat, cached */
             bot_chat_title(c->app->bot, chats[i].chat_id, chats[i].title, sizeof chats[i].title);
-        json_array_append_new(items, json_pack("{s:I,s:s,s:s}", "chat_id",
-                                               (json_int_t)chats[i].chat_id, "title",
-                                               chats[i].title, "username", chats[i].username));
+        json_array_append_new(items,
+                              json_pack("{s:I,s:s,s:s}", "chat_id", (json_int_t)chats[i].chat_id,
+                                        "title", chats[i].title, "username", chats[i].username));
     }
     free(chats);
     http_res_json(c->res, 200, json_pack("{s:o}", "items", items));
@@ -118,7 +121,7 @@ static void answer_job(struct api_ctx *c, int64_t id)
 {
     struct store_job job;
     struct dm_error err = {0};
-    dm_err e = c->app->store->ops->job_get(c->app->store, id, &job, &err);
+    dm_err e = store_job_get(c->app->store, id, &job, &err);
     if (e) {
         api_store_failed(c, e, &err);
         return;
@@ -134,8 +137,7 @@ static bool read_via(struct api_ctx *c, bool active, char via[STORE_NAME_MAX])
     dm_strlcpy(via, "bot", STORE_NAME_MAX);
     json_t *v = json_object_get(c->body, "session_name");
     if (!v || json_is_null(v)) return true;
-    if (!json_is_string(v) || json_string_length(v) == 0 ||
-        json_string_length(v) >= STORE_NAME_MAX)
+    if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) >= STORE_NAME_MAX)
         return api_bad_request(c, "'session_name' must be null (the bot) or a session's name.");
     const char *name = json_string_value(v);
     struct dm_error err = {0};
@@ -197,7 +199,7 @@ static void decide_selected(struct api_ctx *c, int kind)
     describe_via(&job);
     int64_t id = 0;
     struct dm_error err = {0};
-    dm_err e = c->app->store->ops->job_create_ids(c->app->store, &job, v, n, time(NULL), &id, &err);
+    dm_err e = store_job_create_ids(c->app->store, &job, v, n, time(NULL), &id, &err);
     free(v);
     if (e) {
         api_store_failed(c, e, &err);
@@ -216,7 +218,8 @@ static bool body_filter(struct api_ctx *c, struct store_request_filter *f)
     if (!json_is_object(fj)) return api_bad_request(c, "'filter' must be an object.");
     json_t *chat = json_object_get(fj, "chat_id");
     if (chat && !json_is_null(chat)) {
-        if (!json_is_integer(chat)) return api_bad_request(c, "'filter.chat_id' must be an integer.");
+        if (!json_is_integer(chat))
+            return api_bad_request(c, "'filter.chat_id' must be an integer.");
         f->chat_id = json_integer_value(chat);
     }
     json_t *q = json_object_get(fj, "q");
@@ -238,7 +241,7 @@ static void decide_all(struct api_ctx *c, int kind)
     int w = snprintf(job.description, sizeof job.description, "%s all pending",
                      kind == JOB_APPROVE ? "Approve" : "Decline");
     struct store_chat chat = {0};
-    if (f.chat_id && c->app->store->ops->chat_get(c->app->store, f.chat_id, &chat, NULL) != DM_OK)
+    if (f.chat_id && store_chat_get(c->app->store, f.chat_id, &chat, NULL) != DM_OK)
         snprintf(chat.title, sizeof chat.title, "chat %" PRId64, f.chat_id);
     if (f.chat_id && w > 0 && (size_t)w < sizeof job.description)
         w += snprintf(job.description + w, sizeof job.description - (size_t)w, " in %s",
@@ -252,7 +255,7 @@ static void decide_all(struct api_ctx *c, int kind)
     /* through a session, whole channels are decided with one hideAll call each */
     if (strcmp(job.via, "bot") != 0 && hide_all_fits(&f))
         e = hide_params_format(f.chat_id, job.params, sizeof job.params, &err);
-    if (!e) e = c->app->store->ops->job_create_filter(c->app->store, &job, &f, time(NULL), &id, &err);
+    if (!e) e = store_job_create_filter(c->app->store, &job, &f, time(NULL), &id, &err);
     if (e) {
         api_store_failed(c, e, &err);
         return;
@@ -328,7 +331,7 @@ static bool affected_channels(struct api_ctx *c, struct affected *v, size_t *n)
                 return api_bad_request(
                     c, "'request_ids' must hold positive integers (item %zu does not).", i);
             struct store_request r;
-            dm_err e = st->ops->request_get(st, json_integer_value(x), &r, &err);
+            dm_err e = store_request_get(st, json_integer_value(x), &r, &err);
             if (e) return api_store_failed(c, e, &err);
             affected_add(v, n, r.chat_id, r.status == REQ_PENDING);
         }
@@ -339,12 +342,12 @@ static bool affected_channels(struct api_ctx *c, struct affected *v, size_t *n)
     struct store_chat *chats = NULL;
     size_t nchats = 0;
     dm_err e = DM_OK;
-    if (!f.chat_id) e = st->ops->chat_list(st, &chats, &nchats, &err);
+    if (!f.chat_id) e = store_chat_list(st, &chats, &nchats, &err);
     for (size_t i = 0; !e && i < (f.chat_id ? 1 : nchats); i++) {
         struct store_request_filter one = f;
         if (!f.chat_id) one.chat_id = chats[i].chat_id;
         int64_t counts[REQ_STATUS_COUNT] = {0};
-        e = st->ops->request_counts(st, &one, counts, &err);
+        e = store_request_counts(st, &one, counts, &err);
         if (!e && (f.chat_id || counts[REQ_PENDING] > 0))
             affected_add(v, n, one.chat_id, counts[REQ_PENDING]);
     }
@@ -384,8 +387,8 @@ static void bot_account(struct app *a, struct botapi_client *bc, struct check *o
 static void bot_channel(struct botapi_client *bc, int64_t bot_id, int64_t chat_id,
                         const char *title, struct check *out)
 {
-    json_t *p = json_pack("{s:I,s:I}", "chat_id", (json_int_t)chat_id, "user_id",
-                          (json_int_t)bot_id);
+    json_t *p =
+        json_pack("{s:I,s:I}", "chat_id", (json_int_t)chat_id, "user_id", (json_int_t)bot_id);
     struct botapi_reply rep;
     struct dm_error err = {0};
     dm_err e = p ? botapi_call(bc, "getChatMember", p, CALL_TIMEOUT_MS, &rep, &err)
@@ -483,7 +486,7 @@ void api_requests_preflight(struct api_ctx *c)
     json_t *channels = json_array();
     for (size_t i = 0; i < checked; i++) {
         struct store_chat chat = {0};
-        if (a->store->ops->chat_get(a->store, v[i].chat_id, &chat, NULL) != DM_OK || !chat.title[0])
+        if (store_chat_get(a->store, v[i].chat_id, &chat, NULL) != DM_OK || !chat.title[0])
             snprintf(chat.title, sizeof chat.title, "chat %" PRId64, v[i].chat_id);
         struct check ch = {0};
         if (!acct.ok)
@@ -492,11 +495,10 @@ void api_requests_preflight(struct api_ctx *c)
             bot_channel(bc, bot_id, v[i].chat_id, chat.title, &ch);
         else
             session_channel(a, via, v[i].chat_id, chat.title, sizeof chat.title, &ch);
-        json_array_append_new(channels,
-                              json_pack("{s:I,s:s,s:I,s:b,s:s}", "chat_id",
-                                        (json_int_t)v[i].chat_id, "title", chat.title, "pending",
-                                        (json_int_t)v[i].pending, "can_decide", ch.ok, "reason",
-                                        ch.error));
+        json_array_append_new(channels, json_pack("{s:I,s:s,s:I,s:b,s:s}", "chat_id",
+                                                  (json_int_t)v[i].chat_id, "title", chat.title,
+                                                  "pending", (json_int_t)v[i].pending, "can_decide",
+                                                  ch.ok, "reason", ch.error));
     }
     if (bc) bot_client_release(a->bot, bc);
     free(v);

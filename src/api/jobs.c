@@ -9,7 +9,7 @@
 static dm_err job_rows(struct store *st, int64_t before, int limit, void *out, int *n,
                        struct dm_error *err)
 {
-    return st->ops->job_list(st, before, limit, out, n, err);
+    return store_job_list(st, before, limit, out, n, err);
 }
 
 static json_t *job_json(const void *row, int64_t *id)
@@ -35,7 +35,7 @@ static bool path_job(struct api_ctx *c, struct store_job *job)
         return false;
     }
     struct dm_error err = {0};
-    dm_err e = c->app->store->ops->job_get(c->app->store, id, job, &err);
+    dm_err e = store_job_get(c->app->store, id, job, &err);
     if (e == DM_ENOTFOUND) {
         http_res_error(c->res, 404, "not_found", "No job with id %lld.", id);
         return false;
@@ -55,8 +55,8 @@ void api_jobs_get(struct api_ctx *c)
     }
     int n = 0;
     struct dm_error err = {0};
-    dm_err e = c->app->store->ops->job_items(c->app->store, job.id, ITEM_FAILED, 0,
-                                             MAX_ERRORS_SHOWN, items, &n, &err);
+    dm_err e =
+        store_job_items(c->app->store, job.id, ITEM_FAILED, 0, MAX_ERRORS_SHOWN, items, &n, &err);
     if (e) {
         free(items);
         api_store_failed(c, e, &err);
@@ -64,10 +64,9 @@ void api_jobs_get(struct api_ctx *c)
     }
     json_t *errors = json_array();
     for (int i = 0; i < n; i++)
-        json_array_append_new(errors, json_pack("{s:I,s:I,s:s}", "request_id",
-                                                (json_int_t)items[i].request_id, "user_id",
-                                                (json_int_t)items[i].user_id, "error",
-                                                items[i].error));
+        json_array_append_new(
+            errors, json_pack("{s:I,s:I,s:s}", "request_id", (json_int_t)items[i].request_id,
+                              "user_id", (json_int_t)items[i].user_id, "error", items[i].error));
     free(items);
     http_res_json(c->res, 200, json_pack("{s:o,s:o}", "job", api_job_json(&job), "errors", errors));
 }
@@ -82,9 +81,9 @@ void api_jobs_cancel(struct api_ctx *c)
         return;
     }
     struct dm_error err = {0};
-    dm_err e = c->app->store->ops->job_finish(c->app->store, job.id, JOB_CANCELLED,
-                                              "cancelled by an admin", time(NULL), &err);
-    if (!e) e = c->app->store->ops->job_get(c->app->store, job.id, &job, &err);
+    dm_err e = store_job_finish(c->app->store, job.id, JOB_CANCELLED, "cancelled by an admin",
+                                time(NULL), &err);
+    if (!e) e = store_job_get(c->app->store, job.id, &job, &err);
     if (e) {
         api_store_failed(c, e, &err);
         return;

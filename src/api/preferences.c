@@ -22,7 +22,7 @@ void api_preferences_get(struct api_ctx *c)
     pref_key(c, key, sizeof key);
     char *v = NULL;
     struct dm_error err = {0};
-    dm_err e = c->app->store->ops->setting_get(c->app->store, key, &v, &err);
+    dm_err e = store_setting_get(c->app->store, key, &v, &err);
     if (e && e != DM_ENOTFOUND) {
         api_store_failed(c, e, &err);
         return;
@@ -46,8 +46,7 @@ void api_preferences_post(struct api_ctx *c)
     pref_key(c, key, sizeof key);
     struct store *st = c->app->store;
     struct dm_error err = {0};
-    dm_err e =
-        via ? st->ops->setting_set(st, key, via, &err) : st->ops->setting_delete(st, key, &err);
+    dm_err e = via ? store_setting_set(st, key, via, &err) : store_setting_delete(st, key, &err);
     if (e && !(e == DM_ENOTFOUND && !via)) {
         api_store_failed(c, e, &err);
         return;

@@ -14,7 +14,7 @@ enum route_flags {
 
 struct route {
     const char *method;
-    const char *path; /* a trailing "{}" segment matches one id: "/api/jobs/{}" */
+    const char *path;   /* a trailing "{}" segment matches one id: "/api/jobs/{}" */
     const char *suffix; /* after the id, e.g. "/cancel", or NULL */
     int flags;
     void (*fn)(struct api_ctx *c);
@@ -92,9 +92,10 @@ static bool check_login(struct api_ctx *c)
     char digest[65];
     secret_digest_hex(cookie, digest);
     struct dm_error err = {0};
-    dm_err e = c->app->store->ops->websession_get(c->app->store, digest, time(NULL), &c->session, &err);
+    dm_err e = store_websession_get(c->app->store, digest, time(NULL), &c->session, &err);
     if (e == DM_ENOTFOUND) {
-        http_res_error(c->res, 401, "unauthorized", "Your session has expired. Please log in again.");
+        http_res_error(c->res, 401, "unauthorized",
+                       "Your session has expired. Please log in again.");
         return false;
     }
     if (e) return api_store_failed(c, e, &err);
@@ -120,16 +121,16 @@ static bool parse_body(struct api_ctx *c)
         return true;
     }
     if (!ct || strncasecmp(ct, "application/json", 16) != 0) {
-        http_res_error(c->res, 415, "unsupported_media_type",
-                       "Send the body as application/json.");
+        http_res_error(c->res, 415, "unsupported_media_type", "Send the body as application/json.");
         return false;
     }
     json_error_t jerr;
-    c->body = json_loadb(c->req->body, c->req->body_len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
-                         &jerr);
+    c->body =
+        json_loadb(c->req->body, c->req->body_len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
     if (!c->body) {
-        http_res_error(c->res, 400, "bad_json", "The body is not valid JSON (line %d, column %d): %s",
-                       jerr.line, jerr.column, jerr.text);
+        http_res_error(c->res, 400, "bad_json",
+                       "The body is not valid JSON (line %d, column %d): %s", jerr.line,
+                       jerr.column, jerr.text);
         return false;
     }
     if (!json_is_object(c->body)) {

@@ -22,8 +22,8 @@ static json_t *session_json(const struct store_session *s)
     if (s->account_id)
         account = json_pack("{s:I,s:s,s:s,s:s,s:s,s:b,s:b}", "id", (json_int_t)s->account_id,
                             "first_name", s->first_name, "last_name", s->last_name, "username",
-                            s->username, "phone", s->account_phone, "is_bot", s->is_bot,
-                            "premium", s->premium);
+                            s->username, "phone", s->account_phone, "is_bot", s->is_bot, "premium",
+                            s->premium);
     return json_pack("{s:s,s:s,s:i,s:s,s:i,s:o,s:s,s:s,s:o,s:s,s:I}", "name", s->name, "type",
                      s->is_bot ? "bot" : "user", "api_id", (int)s->api_id, "phone", s->phone,
                      "dc_id", s->dc_id, "account", account, "status",
@@ -48,7 +48,7 @@ bool api_tg_failed(struct api_ctx *c, dm_err e, const struct tg_error *te)
     };
     enum tg_why why = te->why;
     if (why == TG_WHY_OTHER) /* loader.h's codes name the same situations */
-        why = e == DM_ERATELIMIT  ? TG_WHY_FLOOD_WAIT
+        why = e == DM_ERATELIMIT   ? TG_WHY_FLOOD_WAIT
               : e == DM_EFORBIDDEN ? TG_WHY_NO_PERMISSION
               : e == DM_EAUTH      ? TG_WHY_SESSION_INVALID
                                    : TG_WHY_OTHER;
@@ -105,7 +105,7 @@ static void audit(struct api_ctx *c, const char *action, const char *name, const
     dm_strlcpy(a.detail, detail, sizeof a.detail);
     struct dm_error err = {0};
     struct store *st = c->app->store;
-    if (st->ops->audit_add(st, &a, &err))
+    if (store_audit_add(st, &a, &err))
         log_warn("api", "could not write the audit log (%s %s): %s", action, name, err.msg);
 }
 
@@ -136,7 +136,7 @@ static void sessions_list(struct api_ctx *c, bool active_only)
     struct store_session *v = NULL;
     size_t n = 0;
     struct dm_error err = {0};
-    dm_err e = st->ops->session_list(st, &v, &n, &err);
+    dm_err e = store_session_list(st, &v, &n, &err);
     if (e) {
         api_store_failed(c, e, &err);
         return;
@@ -228,8 +228,7 @@ void api_sessions_login_code(struct api_ctx *c)
         created(c, "session_create", &s, 200);
         return;
     }
-    http_res_json(c->res, 200,
-                  json_pack("{s:s,s:s}", "state", "password_needed", "hint", l.hint));
+    http_res_json(c->res, 200, json_pack("{s:s,s:s}", "state", "password_needed", "hint", l.hint));
 }
 
 void api_sessions_login_password(struct api_ctx *c)

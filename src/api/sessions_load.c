@@ -43,8 +43,7 @@ void api_sessions_load(struct api_ctx *c)
     const char *name = c->path_arg;
     struct store_session s;
     struct dm_error err = {0};
-    dm_err e =
-        tg_session_name_valid(name) ? st->ops->session_get(st, name, &s, &err) : DM_ENOTFOUND;
+    dm_err e = tg_session_name_valid(name) ? store_session_get(st, name, &s, &err) : DM_ENOTFOUND;
     if (e == DM_ENOTFOUND) {
         http_res_error(c->res, 404, "not_found", "No session named '%s'.", name);
         return;
@@ -83,10 +82,10 @@ void api_sessions_load(struct api_ctx *c)
              p.channel.username[0] ? ")" : "");
     dm_strlcpy(job.description, description, sizeof job.description); /* cut at a character */
     int64_t id = 0;
-    e = st->ops->chat_put(st, &chat, &err);
+    e = store_chat_put(st, &chat, &err);
     if (!e) e = load_params_format(&p, job.params, sizeof job.params, &err);
-    if (!e) e = st->ops->job_create_load(st, &job, (int64_t)time(NULL), &id, &err);
-    if (!e) e = st->ops->job_get(st, id, &job, &err);
+    if (!e) e = store_job_create_load(st, &job, (int64_t)time(NULL), &id, &err);
+    if (!e) e = store_job_get(st, id, &job, &err);
     if (e) {
         api_store_failed(c, e, &err);
         return;

@@ -37,15 +37,18 @@ void api_settings_post(struct api_ctx *c)
     bot_get_status(c->app->bot, &cur);
     int mode = cur.mode;
     if (mode_s) {
-        if (strcmp(mode_s, "polling") == 0) mode = BOT_POLLING;
-        else if (strcmp(mode_s, "webhook") == 0) mode = BOT_WEBHOOK;
+        if (strcmp(mode_s, "polling") == 0)
+            mode = BOT_POLLING;
+        else if (strcmp(mode_s, "webhook") == 0)
+            mode = BOT_WEBHOOK;
         else {
             api_bad_request(c, "'mode' must be \"polling\" or \"webhook\".");
             return;
         }
     }
     if (!url) url = cur.webhook_url;
-    if (mode == BOT_WEBHOOK && strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0) {
+    if (mode == BOT_WEBHOOK && strncmp(url, "https://", 8) != 0 &&
+        strncmp(url, "http://", 7) != 0) {
         api_bad_request(c, "'webhook_url' must be the https:// address Telegram should call.");
         return;
     }
@@ -53,7 +56,9 @@ void api_settings_post(struct api_ctx *c)
     json_t *r = json_object_get(c->body, "bot_rate");
     if (r && !json_is_null(r)) {
         if (!json_is_number(r) || json_number_value(r) <= 0 || json_number_value(r) > 100000) {
-            api_bad_request(c, "'bot_rate' must be a number of decisions per second (above 0, at most 100000).");
+            api_bad_request(
+                c,
+                "'bot_rate' must be a number of decisions per second (above 0, at most 100000).");
             return;
         }
         rate = json_number_value(r);
@@ -82,6 +87,6 @@ void api_settings_post(struct api_ctx *c)
     dm_strlcpy(a.result, "ok", sizeof a.result);
     snprintf(a.detail, sizeof a.detail, "%smode=%s", token ? "bot token changed, " : "",
              mode_names[mode == BOT_WEBHOOK]);
-    c->app->store->ops->audit_add(c->app->store, &a, NULL);
+    store_audit_add(c->app->store, &a, NULL);
     answer(c);
 }

@@ -126,7 +126,7 @@ static dm_err setting_text(struct bot *b, const char *key, char *out, size_t n,
     struct store *st = b->app->store;
     char *v = NULL;
     out[0] = 0;
-    dm_err e = st->ops->setting_get(st, key, &v, err);
+    dm_err e = store_setting_get(st, key, &v, err);
     if (e) return e;
     dm_strlcpy(out, v, n);
     free(v);
@@ -141,7 +141,7 @@ static dm_err setting_sealed(struct bot *b, const char *key, char *out, size_t n
     size_t len = 0;
     struct store *st = b->app->store;
     out[0] = 0;
-    dm_err e = st->ops->setting_get(st, key, &sealed, err);
+    dm_err e = store_setting_get(st, key, &sealed, err);
     if (e) return e;
     e = secret_open(&b->app->master, sealed, &plain, &len);
     free(sealed);
@@ -162,7 +162,7 @@ static dm_err setting_seal_set(struct bot *b, const char *key, const char *plain
     dm_err e = secret_seal(&b->app->master, plain, strlen(plain), &sealed);
     if (e) return dm_fail(err, e, "could not encrypt the %s", key);
     struct store *st = b->app->store;
-    e = st->ops->setting_set(st, key, sealed, err);
+    e = store_setting_set(st, key, sealed, err);
     free(sealed);
     return e;
 }
@@ -181,10 +181,10 @@ static dm_err record_update(struct bot *b, json_t *update, bool *was_join, struc
 
     struct store *st = b->app->store;
     bool inserted = false;
-    if ((e = st->ops->request_add(st, &r, &inserted, err))) return e;
+    if ((e = store_request_add(st, &r, &inserted, err))) return e;
     if (c.title[0]) { /* the title comes free with the update */
         struct dm_error cerr = {0};
-        if (st->ops->chat_put(st, &c, &cerr))
+        if (store_chat_put(st, &c, &cerr))
             log_warn(C, "could not cache the title of chat %" PRId64 ": %s", c.chat_id, cerr.msg);
     }
     if (inserted)
@@ -244,13 +244,13 @@ static enum call_result poll_once(struct bot *b, struct botapi_client *rx, int *
     pthread_mutex_unlock(&b->mu);
 
     int timeout = DM_MIN(b->poll_timeout, POLL_MAX);
-    json_t *params = json_pack("{s:I, s:i, s:o}", "offset", (json_int_t)offset, "timeout",
-                               timeout, "allowed_updates", allowed_updates());
+    json_t *params = json_pack("{s:I, s:i, s:o}", "offset", (json_int_t)offset, "timeout", timeout,
+                               "allowed_updates", allowed_updates());
     struct botapi_reply rep;
     struct dm_error err = {0};
-    dm_err e = params ? botapi_call(rx, "getUpdates", params, (long)(timeout + 15) * 1000,
-                                    &rep, &err)
-                      : dm_fail(&err, DM_ENOMEM, "out of memory");
+    dm_err e = params
+                   ? botapi_call(rx, "getUpdates", params, (long)(timeout + 15) * 1000, &rep, &err)
+                   : dm_fail(&err, DM_ENOMEM, "out of memory");
     json_decref(params);
     if (e || !rep.ok) {
         enum call_result cr = receiver_failed(b, "getUpdates", e, &rep, &err, backoff);
@@ -304,8 +304,8 @@ static enum call_result poller_lease(struct bot *b, bool *polling, int *backoff)
     struct dm_error err = {0};
     bool held = false;
     int64_t now = (int64_t)time(NULL);
-    dm_err e = st->ops->lease_acquire(st, POLLER_LEASE, b->app->instance_id, now,
-                                      now + POLLER_LEASE_S, &held, &err);
+    dm_err e = store_lease_acquire(st, POLLER_LEASE, b->app->instance_id, now, now + POLLER_LEASE_S,
+                                   &held, &err);
     if (held) {
         if (!*polling) log_info(C, "this instance polls Telegram for updates");
         *polling = true;
@@ -369,9 +369,7 @@ static void *receiver_main(void *arg)
             if (cr == CALL_OK) cr = poll_once(b, rx, &backoff);
         }
         /* another process takes over at once instead of after the lease ran out */
-        if (polling)
-            b->app->store->ops->lease_release(b->app->store, POLLER_LEASE, b->app->instance_id,
-                                              NULL);
+        if (polling) store_lease_release(b->app->store, POLLER_LEASE, b->app->instance_id, NULL);
     }
     botapi_client_free(rx);
     secret_wipe(secret, sizeof secret);
@@ -585,12 +583,11 @@ dm_err bot_configure(struct bot *b, const char *token, int mode, const char *web
         secret_random_hex(secret, SECRET_HEX / 2);
         e = setting_seal_set(b, "bot_webhook_secret", secret, err);
     }
-    if (!e)
-        e = st->ops->setting_set(st, "bot_mode", mode == BOT_WEBHOOK ? "webhook" : "polling", err);
-    if (!e) e = st->ops->setting_set(st, "bot_webhook_url", webhook_url, err);
+    if (!e) e = store_setting_set(st, "bot_mode", mode == BOT_WEBHOOK ? "webhook" : "polling", err);
+    if (!e) e = store_setting_set(st, "bot_webhook_url", webhook_url, err);
     char rate_s[32];
     snprintf(rate_s, sizeof rate_s, "%g", rate);
-    if (!e) e = st->ops->setting_set(st, "bot_rate", rate_s, err);
+    if (!e) e = store_setting_set(st, "bot_rate", rate_s, err);
     if (e) {
         botapi_client_free(nc);
         secret_wipe(secret, sizeof secret);
@@ -686,7 +683,7 @@ dm_err bot_chat_title(struct bot *b, int64_t chat_id, char *out, size_t n)
     memset(&c, 0, sizeof c);
     out[0] = 0;
     int64_t now = (int64_t)time(NULL);
-    dm_err e = st->ops->chat_get(st, chat_id, &c, NULL);
+    dm_err e = store_chat_get(st, chat_id, &c, NULL);
     if (e && e != DM_ENOTFOUND) return e;
     bool cached = e == DM_OK;
     if (cached) dm_strlcpy(out, c.title, n);
@@ -709,7 +706,7 @@ dm_err bot_chat_title(struct bot *b, int64_t chat_id, char *out, size_t n)
         dm_strlcpy(c.title, t, sizeof c.title);
         dm_strlcpy(c.username, jstr(rep.result, "username"), sizeof c.username);
         c.fetched_at = now;
-        e = st->ops->chat_put(st, &c, NULL);
+        e = store_chat_put(st, &c, NULL);
         dm_strlcpy(out, c.title, n);
     }
     botapi_reply_release(&rep);

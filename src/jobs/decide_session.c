@@ -23,7 +23,7 @@ dm_err decider_session_usable(struct store *st, const char *name, struct store_s
 {
     struct store_session s;
     struct dm_error serr = {0};
-    dm_err e = st->ops->session_get(st, name, &s, &serr);
+    dm_err e = store_session_get(st, name, &s, &serr);
     if (e == DM_ENOTFOUND)
         return dm_fail(err, DM_ENOTFOUND,
                        "Session '%s' does not exist: choose another account or add it on the "
@@ -53,7 +53,7 @@ dm_err decider_session_channel(struct app *a, const char *via, int64_t chat_id,
        hash by name, and by bare id only for channels the account has met */
     struct store_chat chat = {0};
     struct loader_ref named = {0};
-    if (a->store->ops->chat_get(a->store, chat_id, &chat, NULL) == DM_OK && chat.username[0])
+    if (store_chat_get(a->store, chat_id, &chat, NULL) == DM_OK && chat.username[0])
         dm_strlcpy(named.username, chat.username, sizeof named.username);
     dm_err e =
         named.username[0] ? loader_resolve(&lv, &named, out, retry_after, err) : DM_ENOTFOUND;
@@ -63,7 +63,7 @@ dm_err decider_session_channel(struct app *a, const char *via, int64_t chat_id,
     chat = (struct store_chat){.chat_id = chat_id, .fetched_at = (int64_t)time(NULL)};
     dm_strlcpy(chat.title, out->title, sizeof chat.title);
     dm_strlcpy(chat.username, out->username, sizeof chat.username);
-    a->store->ops->chat_put(a->store, &chat, NULL); /* only a cache: a failure changes nothing */
+    store_chat_put(a->store, &chat, NULL); /* only a cache: a failure changes nothing */
     return DM_OK;
 }
 
@@ -330,8 +330,7 @@ static bool user_hash(struct sess_ctx *s, const struct store_item *it, int64_t *
     if (!*found) {
         struct store_request r;
         struct loader_cursor from = {0};
-        if (!whole &&
-            s->app->store->ops->request_get(s->app->store, it->request_id, &r, NULL) == DM_OK)
+        if (!whole && store_request_get(s->app->store, it->request_id, &r, NULL) == DM_OK)
             from.date = r.tg_date + 1; /* the page starting at the request's date */
         e = whole || from.date ? read_list(s, &c, from, whole ? 0 : from.date - 1,
                                            whole ? FULL_PAGES : AROUND_PAGES, &retry_after, &err)

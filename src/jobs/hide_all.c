@@ -98,8 +98,8 @@ static dm_err finish_chat(struct hide_run *hr, const char *owner, int outcome, c
     int64_t n = 0;
     dm_err e = hide_cursor_format(&next, cursor, sizeof cursor, err);
     if (!e)
-        e = st->ops->job_finish_chat(st, hr->job_id, owner, hr->cur.chat_id, outcome, why, cursor,
-                                     (int64_t)time(NULL), &n, err);
+        e = store_job_finish_chat(st, hr->job_id, owner, hr->cur.chat_id, outcome, why, cursor,
+                                  (int64_t)time(NULL), &n, err);
     if (e) return e;
     hr->cur = next;
     hr->resolved = false;
@@ -136,7 +136,7 @@ static dm_err pick_chat(struct hide_run *hr, bool *none, struct dm_error *err)
     struct store *st = hr->app->store;
     struct store_item it;
     int n = 0;
-    dm_err e = st->ops->job_next_items(st, hr->job_id, 0, 1, &it, &n, err);
+    dm_err e = store_job_next_items(st, hr->job_id, 0, 1, &it, &n, err);
     if (e) return e;
     if (n == 0)
         *none = true;
@@ -162,7 +162,7 @@ static dm_err load_page(struct hide_run *hr, const char *owner, int *retry_after
     char cursor[sizeof((struct store_job *)0)->cursor];
     struct store *st = hr->app->store;
     e = hide_cursor_format(&next, cursor, sizeof cursor, err);
-    if (!e) e = st->ops->job_add_page(st, hr->job_id, owner, page.rows, page.n, cursor, now, err);
+    if (!e) e = store_job_add_page(st, hr->job_id, owner, page.rows, page.n, cursor, now, err);
     if (!e) {
         hr->listed += (int64_t)page.n;
         hr->cur = next;

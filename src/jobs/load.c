@@ -89,8 +89,7 @@ dm_err load_run_step(struct load_run *lr, const char *owner, bool *finished, int
     e = loader_cursor_format(&next, cursor, sizeof cursor);
     if (!e) {
         struct store *st = lr->app->store;
-        e = st->ops->job_load_page(st, lr->job_id, owner, page.rows, n, cursor, total, now, NULL,
-                                   err);
+        e = store_job_load_page(st, lr->job_id, owner, page.rows, n, cursor, total, now, NULL, err);
     }
     loader_page_release(&page);
     if (e) return e;

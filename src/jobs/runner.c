@@ -154,7 +154,7 @@ static void record_item(struct job_runner *r, struct store_item *it, int outcome
     dm_strlcpy(it->error, error, sizeof it->error);
     for (;;) {
         struct dm_error err = {0};
-        dm_err e = st->ops->job_item_finish(st, it, (int64_t)time(NULL), &err);
+        dm_err e = store_job_item_finish(st, it, (int64_t)time(NULL), &err);
         if (!e) return;
         log_error(C, "job %" PRId64 ": could not record request %" PRId64 ": %s", it->job_id,
                   it->request_id, err.msg);
@@ -266,7 +266,7 @@ static dm_err refill(struct job_runner *r, int64_t job_id, int64_t *after, bool 
     int n = 0;
     struct dm_error err = {0};
     pthread_mutex_unlock(&r->mu);
-    dm_err e = st->ops->job_next_items(st, job_id, *after, BATCH, items, &n, &err);
+    dm_err e = store_job_next_items(st, job_id, *after, BATCH, items, &n, &err);
     if (e) log_error(C, "job %" PRId64 ": could not read its items: %s", job_id, err.msg);
     int queued = 0;
     for (int i = 0; !e && i < n; i++) {
@@ -298,7 +298,7 @@ static void show_wait(struct job_runner *r, int64_t job_id, int64_t want, const 
     struct store *st = r->app->store;
     pthread_mutex_unlock(&r->mu);
     struct dm_error err = {0};
-    if (st->ops->job_set_wait(st, job_id, want, why, &err) == DM_OK)
+    if (store_job_set_wait(st, job_id, want, why, &err) == DM_OK)
         *shown = want;
     else
         log_warn(C, "job %" PRId64 ": could not show its wait: %s", job_id, err.msg);
@@ -312,8 +312,8 @@ static bool smaller_job_waiting(struct job_runner *r, int64_t id)
     struct store *st = r->app->store;
     struct store_job cur, recent[32];
     int n = 0;
-    if (st->ops->job_get(st, id, &cur, NULL) ||
-        st->ops->job_list(st, 0, (int)DM_ARRAY_LEN(recent), recent, &n, NULL))
+    if (store_job_get(st, id, &cur, NULL) ||
+        store_job_list(st, 0, (int)DM_ARRAY_LEN(recent), recent, &n, NULL))
         return false;
     int64_t left = cur.total - cur.done - cur.skipped - cur.failed;
     for (int i = 0; i < n; i++)
@@ -342,8 +342,7 @@ static enum lease lease_keep(struct job_runner *r, int64_t id, double *next_rene
     r->woken = false;
     pthread_mutex_unlock(&r->mu);
     struct dm_error err = {0};
-    dm_err e =
-        st->ops->job_renew(st, id, r->app->instance_id, (int64_t)time(NULL) + r->lease, &err);
+    dm_err e = store_job_renew(st, id, r->app->instance_id, (int64_t)time(NULL) + r->lease, &err);
     bool yield = !e && was_woken && smaller_job_waiting(r, id);
     pthread_mutex_lock(&r->mu);
     if (yield) {
@@ -364,8 +363,8 @@ static enum lease lease_keep(struct job_runner *r, int64_t id, double *next_rene
 static void lease_end(struct job_runner *r, int64_t id, int64_t shown_wait, bool yielded)
 {
     struct store *st = r->app->store;
-    if (shown_wait) st->ops->job_set_wait(st, id, 0, "", NULL);
-    st->ops->job_renew(st, id, r->app->instance_id, (int64_t)time(NULL) - 1, NULL);
+    if (shown_wait) store_job_set_wait(st, id, 0, "", NULL);
+    store_job_renew(st, id, r->app->instance_id, (int64_t)time(NULL) - 1, NULL);
     if (!yielded)
         log_info(C, "job %" PRId64 ": paused for shutdown; it goes on at the next start", id);
 }
@@ -477,13 +476,13 @@ static void run_job(struct job_runner *r, const struct store_job *job)
     int64_t wall = (int64_t)time(NULL);
     if (failed) {
         log_warn(C, "job %" PRId64 " failed: %s", id, open_error);
-        if (st->ops->job_finish(st, id, JOB_FAILED, open_error, wall, &err))
+        if (store_job_finish(st, id, JOB_FAILED, open_error, wall, &err))
             log_error(C, "job %" PRId64 ": could not mark it failed: %s", id, err.msg);
     } else if (done) {
-        if (st->ops->job_finish(st, id, JOB_DONE, "", wall, &err))
+        if (store_job_finish(st, id, JOB_DONE, "", wall, &err))
             log_error(C, "job %" PRId64 ": could not mark it done: %s", id, err.msg);
         struct store_job fin;
-        if (st->ops->job_get(st, id, &fin, NULL) == DM_OK)
+        if (store_job_get(st, id, &fin, NULL) == DM_OK)
             log_info(C,
                      "job %" PRId64 " done: %" PRId64 " decided, %" PRId64 " skipped, %" PRId64
                      " failed",
@@ -583,14 +582,14 @@ static void run_steps(struct job_runner *r, const struct store_job *job, step_fn
     if (failed) {
         log_warn(C, "job %" PRId64 " failed: %s", id, err.msg);
         struct dm_error ferr = {0};
-        if (st->ops->job_finish(st, id, JOB_FAILED, err.msg, wall, &ferr))
+        if (store_job_finish(st, id, JOB_FAILED, err.msg, wall, &ferr))
             log_error(C, "job %" PRId64 ": could not mark it failed: %s", id, ferr.msg);
     } else if (finished) {
-        if (shown_wait) st->ops->job_set_wait(st, id, 0, "", NULL);
+        if (shown_wait) store_job_set_wait(st, id, 0, "", NULL);
         struct store_job fin;
-        if (st->ops->job_finish(st, id, JOB_DONE, "", wall, &err))
+        if (store_job_finish(st, id, JOB_DONE, "", wall, &err))
             log_error(C, "job %" PRId64 ": could not mark it done: %s", id, err.msg);
-        else if (st->ops->job_get(st, id, &fin, NULL) == DM_OK)
+        else if (store_job_get(st, id, &fin, NULL) == DM_OK)
             log_info(C,
                      "job %" PRId64 " done: %" PRId64 " done, %" PRId64 " skipped, %" PRId64
                      " failed of %" PRId64,
@@ -639,7 +638,7 @@ static void *runner_main(void *arg)
         struct store_job job;
         struct dm_error err = {0};
         int64_t now = (int64_t)time(NULL);
-        dm_err e = st->ops->job_claim(st, r->app->instance_id, now, now + r->lease, &job, &err);
+        dm_err e = store_job_claim(st, r->app->instance_id, now, now + r->lease, &job, &err);
         if (!e) {
             last_error[0] = 0;
             run_claimed(r, &job);

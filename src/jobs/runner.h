@@ -1,7 +1,7 @@
 /* runner.h: runs jobs in the background: decisions (approve/decline over a set of requests)
  * and loads (a channel's pending requests read through a session: jobs/load.h).
  *
- * Jobs live in the store (store_ops job_*); the API creates them and wakes the runner. The
+ * Jobs live in the store (store_job_*); the API creates them and wakes the runner. The
  * runner claims a job with a lease, walks its items in request-id order (never skipping rows
  * while others change), decides each through the job's account ("bot" for now), and records
  * every outcome in one store transaction with its audit entry. A 429 retry_after pauses all

@@ -20,7 +20,7 @@
 #include <pthread.h>
 
 #include "core/buf.h"
-#include "store/store.h"
+#include "store/backend.h"
 
 #define POOL 4
 #define CONNECT_TIMEOUT_S "5"

@@ -15,7 +15,7 @@
 #include <sqlite3.h>
 
 #include "core/buf.h"
-#include "store/store.h"
+#include "store/backend.h"
 
 #define READERS 4
 #define BUSY_TIMEOUT_MS 10000
@@ -1405,11 +1405,12 @@ static dm_err sq_request_counts(struct store *st, const struct store_request_fil
     sqlite3_stmt **q = &c->counts[a.shape];
     /* no filter, or only a chat: the trigger-kept totals answer without scanning requests */
     bool kept = (a.shape & ~(unsigned)F_CHAT) == 0;
-    dm_err e = *q ? DM_OK
-                  : filter_prepare(c,
-                                   kept ? "SELECT r.status, sum(r.n) FROM request_counts r WHERE 1"
-                                        : "SELECT r.status, count(*) FROM invite_requests r WHERE 1",
-                                   a.shape, false, " GROUP BY r.status", q, err);
+    dm_err e =
+        *q ? DM_OK
+           : filter_prepare(c,
+                            kept ? "SELECT r.status, sum(r.n) FROM request_counts r WHERE 1"
+                                 : "SELECT r.status, count(*) FROM invite_requests r WHERE 1",
+                            a.shape, false, " GROUP BY r.status", q, err);
     int rc = SQLITE_DONE;
     if (!e && filter_bind(*q, &a, a.shape)) e = db_fail(c, err, "binding");
     while (!e && (rc = sqlite3_step(*q)) == SQLITE_ROW) {
@@ -1441,8 +1442,7 @@ static dm_err job_insert(struct conn *c, const struct store_job *job, int64_t no
     int b = sqlite3_bind_int(q, 1, job->kind) | bind_field(q, 2, job->via, sizeof job->via) |
             bind_field(q, 3, job->admin, sizeof job->admin) |
             bind_field(q, 4, job->description, sizeof job->description) |
-            sqlite3_bind_int64(q, 5, now) |
-            bind_whole(q, 6, job->params, sizeof job->params);
+            sqlite3_bind_int64(q, 5, now) | bind_whole(q, 6, job->params, sizeof job->params);
     e = b ? db_fail(c, err, "binding") : stmt_exec(c, q, NULL, "creating a job", err);
     if (!e) *id = sqlite3_last_insert_rowid(c->db);
     return e;
@@ -1711,9 +1711,10 @@ static dm_err item_finish(struct conn *c, const struct store_item *it, int64_t n
         e = stmt_get(c, S_REQUEST_DECIDE, &q, err);
         if (!e)
             e = sqlite3_bind_int64(q, 1, it->request_id) |
-                        sqlite3_bind_int(q, 2, told ? it->final_status
-                                               : kind == JOB_APPROVE ? REQ_APPROVED
-                                                                     : REQ_DECLINED) |
+                        sqlite3_bind_int(q, 2,
+                                         told                  ? it->final_status
+                                         : kind == JOB_APPROVE ? REQ_APPROVED
+                                                               : REQ_DECLINED) |
                         sqlite3_bind_int64(q, 3, now) | bind_field(q, 4, a.admin, sizeof a.admin) |
                         bind_field(q, 5, a.via, sizeof a.via)
                     ? db_fail(c, err, "binding")
@@ -1761,8 +1762,8 @@ static dm_err sq_job_item_finish(struct store *st, const struct store_item *it, 
     return e;
 }
 
-static dm_err sq_job_set_wait(struct store *st, int64_t id, int64_t wait_until,
-                              const char *why, struct dm_error *err)
+static dm_err sq_job_set_wait(struct store *st, int64_t id, int64_t wait_until, const char *why,
+                              struct dm_error *err)
 {
     struct sqlite_store *s = (struct sqlite_store *)st;
     struct conn *c = writer_get(s);
@@ -1843,8 +1844,7 @@ static dm_err sq_job_load_page(struct store *st, int64_t job_id, const char *own
     if (!e) e = stmt_get(c, S_JOB_LOAD_PAGE, &q, err);
     if (!e)
         e = sqlite3_bind_int64(q, 1, job_id) | bind_field(q, 2, owner, STORE_NAME_MAX) |
-                    bind_whole(q, 3, cursor ? cursor : "",
-                               sizeof((struct store_job *)0)->cursor) |
+                    bind_whole(q, 3, cursor ? cursor : "", sizeof((struct store_job *)0)->cursor) |
                     sqlite3_bind_int64(q, 4, total) | sqlite3_bind_int64(q, 5, (int64_t)n) |
                     sqlite3_bind_int64(q, 6, now)
                 ? db_fail(c, err, "binding")
@@ -1872,8 +1872,7 @@ static dm_err job_cursor_set(struct conn *c, int64_t job_id, const char *owner, 
     dm_err e = stmt_get(c, S_JOB_SET_CURSOR, &q, err);
     if (!e)
         e = sqlite3_bind_int64(q, 1, job_id) | bind_field(q, 2, owner, STORE_NAME_MAX) |
-                    bind_whole(q, 3, cursor ? cursor : "",
-                               sizeof((struct store_job *)0)->cursor) |
+                    bind_whole(q, 3, cursor ? cursor : "", sizeof((struct store_job *)0)->cursor) |
                     sqlite3_bind_int64(q, 4, now)
                 ? db_fail(c, err, "binding")
                 : stmt_exec(c, q, &changes, "saving a job's position", err);
@@ -1948,7 +1947,9 @@ static dm_err sq_job_finish_chat(struct store *st, int64_t job_id, const char *o
         }
         if (!e && n == CHAT_BATCH) stmt_put(q); /* may not have run to its end */
         for (int i = 0; i < n && !e; i++) {
-            struct store_item it = {.job_id = job_id, .request_id = ids[i], .outcome = outcome,
+            struct store_item it = {.job_id = job_id,
+                                    .request_id = ids[i],
+                                    .outcome = outcome,
                                     .final_status = REQ_PENDING};
             dm_strlcpy(it.error, error ? error : "", sizeof it.error);
             e = item_finish(c, &it, now, err);
@@ -2071,8 +2072,8 @@ static dm_err sq_login_put(struct store *st, const struct store_login *l, int64_
     if (!e) e = stmt_get(c, S_LOGIN_PUT, &q, err);
     if (!e)
         e = bind_field(q, 1, l->id, sizeof l->id) | bind_field(q, 2, l->name, sizeof l->name) |
-                    bind_field(q, 3, l->phone, sizeof l->phone) |
-                    sqlite3_bind_int(q, 4, l->state) | bind_field(q, 5, l->hint, sizeof l->hint) |
+                    bind_field(q, 3, l->phone, sizeof l->phone) | sqlite3_bind_int(q, 4, l->state) |
+                    bind_field(q, 5, l->hint, sizeof l->hint) |
                     bind_whole(q, 6, l->sealed, sizeof l->sealed) |
                     sqlite3_bind_int64(q, 7, l->created_at) |
                     sqlite3_bind_int64(q, 8, l->expires_at)

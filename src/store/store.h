@@ -12,8 +12,8 @@
 
 #include "core/common.h"
 
-#define STORE_NAME_MAX 65     /* admin names, session names, "bot": 64 bytes + NUL */
-#define STORE_TEXT_MAX 257    /* Telegram names, titles */
+#define STORE_NAME_MAX 65  /* admin names, session names, "bot": 64 bytes + NUL */
+#define STORE_TEXT_MAX 257 /* Telegram names, titles */
 #define STORE_BIO_MAX 513
 #define STORE_LINK_MAX 257
 #define STORE_ERROR_MAX 257
@@ -31,7 +31,7 @@ struct store_admin {
 };
 
 struct store_websession {
-    char token_hash[65];          /* digest of the cookie value; the cookie itself is never stored */
+    char token_hash[65]; /* digest of the cookie value; the cookie itself is never stored */
     int64_t admin_id;
     char admin_name[STORE_NAME_MAX]; /* filled by websession_get */
     char csrf[65];
@@ -54,7 +54,7 @@ const char *request_status_name(int status);
 int request_status_parse(const char *s);
 
 struct store_request {
-    int64_t id;                   /* ours, increasing in insertion order */
+    int64_t id; /* ours, increasing in insertion order */
     int64_t chat_id;
     int64_t user_id;
     char first_name[STORE_TEXT_MAX];
@@ -62,10 +62,10 @@ struct store_request {
     char username[STORE_NAME_MAX];
     char bio[STORE_BIO_MAX];
     char invite_link[STORE_LINK_MAX];
-    int64_t tg_date;              /* when the user asked, as Telegram says */
-    int status;                   /* enum request_status */
-    int64_t created_at;           /* when doorman recorded it */
-    int64_t decided_at;           /* 0 while pending */
+    int64_t tg_date;                  /* when the user asked, as Telegram says */
+    int status;                       /* enum request_status */
+    int64_t created_at;               /* when doorman recorded it */
+    int64_t decided_at;               /* 0 while pending */
     char decided_by[STORE_NAME_MAX];  /* admin name */
     char decided_via[STORE_NAME_MAX]; /* "bot" or a session name */
     char last_error[STORE_ERROR_MAX]; /* last failed attempt, "" if none */
@@ -93,22 +93,22 @@ const char *job_state_name(int state); /* "queued", "running", "done", "failed",
 
 struct store_job {
     int64_t id;
-    int kind;                   /* enum job_kind */
-    int state;                  /* enum job_state */
-    char via[STORE_NAME_MAX];   /* "bot" or a session name */
-    char admin[STORE_NAME_MAX]; /* who started it */
+    int kind;                         /* enum job_kind */
+    int state;                        /* enum job_state */
+    char via[STORE_NAME_MAX];         /* "bot" or a session name */
+    char admin[STORE_NAME_MAX];       /* who started it */
     char description[STORE_TEXT_MAX]; /* e.g. "Approve all: status=pending chat=-100…" */
-    int64_t total;              /* items in the job */
-    int64_t done;               /* decided by this job */
-    int64_t skipped;            /* already decided elsewhere (not pending, or Telegram said so) */
-    int64_t failed;             /* gave up on these; see job items */
+    int64_t total;                    /* items in the job */
+    int64_t done;                     /* decided by this job */
+    int64_t skipped; /* already decided elsewhere (not pending, or Telegram said so) */
+    int64_t failed;  /* gave up on these; see job items */
     int64_t created_at, updated_at, finished_at;
-    int64_t wait_until;         /* >now while the job waits out a rate limit */
+    int64_t wait_until; /* >now while the job waits out a rate limit */
     char error[STORE_ERROR_MAX];
-    char params[1024];          /* JSON the runner reads: load jobs (channel, limit, peer) and
-                                   decision jobs that decide whole channels (jobs/hide_all.h);
-                                   "" for other decision jobs */
-    char cursor[256];           /* JSON where to go on after a restart; "" = start */
+    char params[1024]; /* JSON the runner reads: load jobs (channel, limit, peer) and
+                          decision jobs that decide whole channels (jobs/hide_all.h);
+                          "" for other decision jobs */
+    char cursor[256];  /* JSON where to go on after a restart; "" = start */
 };
 
 enum item_outcome {
@@ -121,12 +121,12 @@ enum item_outcome {
 struct store_item {
     int64_t job_id;
     int64_t request_id;
-    int64_t chat_id;   /* filled by job_next_items */
-    int64_t user_id;   /* filled by job_next_items */
+    int64_t chat_id;    /* filled by job_next_items */
+    int64_t user_id;    /* filled by job_next_items */
     int request_status; /* filled by job_next_items: the request's status now */
     int final_status;   /* for ITEM_SKIPPED: the status Telegram's answer tells the request has
                            (REQ_APPROVED, REQ_DECLINED), or REQ_PENDING to leave it as it is */
-    int outcome;       /* enum item_outcome */
+    int outcome;        /* enum item_outcome */
     char error[STORE_ERROR_MAX];
 };
 
@@ -136,19 +136,19 @@ enum session_status { SESSION_UNCHECKED = 0, SESSION_ACTIVE = 1, SESSION_INVALID
 const char *session_status_name(int status); /* "unchecked", "active", "invalid" */
 
 struct store_session {
-    char name[STORE_NAME_MAX];       /* [A-Za-z0-9_-]{1,64}; the file is sessions/<name>.session */
+    char name[STORE_NAME_MAX]; /* [A-Za-z0-9_-]{1,64}; the file is sessions/<name>.session */
     bool is_bot;
     int32_t api_id;
-    char api_hash_sealed[256];       /* secret_seal() text of the API hash: never shown */
-    char phone[33];                  /* as the admin entered it ("" for bots) */
+    char api_hash_sealed[256]; /* secret_seal() text of the API hash: never shown */
+    char phone[33];            /* as the admin entered it ("" for bots) */
     int dc_id;
-    int64_t account_id;              /* from the last check; 0 = unknown */
+    int64_t account_id; /* from the last check; 0 = unknown */
     char first_name[STORE_TEXT_MAX];
     char last_name[STORE_TEXT_MAX];
     char username[STORE_NAME_MAX];
     char account_phone[33];
     bool premium;
-    int status;                      /* enum session_status */
+    int status;                          /* enum session_status */
     char status_reason[STORE_ERROR_MAX]; /* why invalid, e.g. "AUTH_KEY_UNREGISTERED" */
     int64_t last_check_at;
     char last_error[STORE_ERROR_MAX];
@@ -160,12 +160,12 @@ struct store_session {
 enum login_state { LOGIN_CODE_SENT = 0, LOGIN_PASSWORD_NEEDED = 1 };
 
 struct store_login {
-    char id[65];                     /* random, unguessable */
-    char name[STORE_NAME_MAX];       /* the session it will create */
+    char id[65];               /* random, unguessable */
+    char name[STORE_NAME_MAX]; /* the session it will create */
     char phone[33];
-    int state;                       /* enum login_state */
-    char hint[STORE_TEXT_MAX];       /* 2FA password hint */
-    char sealed[8192];               /* secret_seal() text */
+    int state;                 /* enum login_state */
+    char hint[STORE_TEXT_MAX]; /* 2FA password hint */
+    char sealed[8192];         /* secret_seal() text */
     int64_t created_at;
     int64_t expires_at;
 };
@@ -176,181 +176,165 @@ struct store_audit {
     int64_t id;
     int64_t at;
     char admin[STORE_NAME_MAX];
-    char action[33];            /* "approve", "decline", "login", "logout", "settings", ... */
-    int64_t request_id;         /* 0 when not about a request */
+    char action[33];    /* "approve", "decline", "login", "logout", "settings", ... */
+    int64_t request_id; /* 0 when not about a request */
     int64_t chat_id;
     int64_t user_id;
     int64_t job_id;
-    char via[STORE_NAME_MAX];   /* "bot", a session name, or "" */
-    char result[33];            /* "ok", "already_handled", "error" */
+    char via[STORE_NAME_MAX]; /* "bot", a session name, or "" */
+    char result[33];          /* "ok", "already_handled", "error" */
     char detail[STORE_ERROR_MAX];
 };
 
-struct store_ops {
-    const char *name; /* "sqlite" */
-    /* url is the backend's own part (a file path for SQLite); runs migrations. */
-    dm_err (*open)(const char *url, struct store **out, struct dm_error *err);
-    void (*close)(struct store *st);
-
-    dm_err (*admin_create)(struct store *st, const char *name, const char *pw_hash, int64_t now,
-                           int64_t *id, struct dm_error *err); /* DM_EEXISTS if taken */
-    dm_err (*admin_get)(struct store *st, const char *name, struct store_admin *out,
-                        struct dm_error *err);
-    dm_err (*admin_count)(struct store *st, int64_t *n, struct dm_error *err);
-    dm_err (*admin_set_password)(struct store *st, int64_t id, const char *pw_hash,
-                                 struct dm_error *err);
-
-    dm_err (*websession_create)(struct store *st, const struct store_websession *ws,
-                                struct dm_error *err);
-    /* DM_ENOTFOUND when absent or expires_at <= now. */
-    dm_err (*websession_get)(struct store *st, const char *token_hash, int64_t now,
-                             struct store_websession *out, struct dm_error *err);
-    dm_err (*websession_delete)(struct store *st, const char *token_hash, struct dm_error *err);
-
-    /* Values are text; *value is malloc'd and owned by the caller. */
-    dm_err (*setting_get)(struct store *st, const char *key, char **value, struct dm_error *err);
-    dm_err (*setting_set)(struct store *st, const char *key, const char *value,
-                          struct dm_error *err);
-    dm_err (*setting_delete)(struct store *st, const char *key, struct dm_error *err);
-
-    dm_err (*chat_get)(struct store *st, int64_t chat_id, struct store_chat *out,
+dm_err store_admin_create(struct store *st, const char *name, const char *pw_hash, int64_t now,
+                          int64_t *id, struct dm_error *err); /* DM_EEXISTS if taken */
+dm_err store_admin_get(struct store *st, const char *name, struct store_admin *out,
                        struct dm_error *err);
-    dm_err (*chat_put)(struct store *st, const struct store_chat *c, struct dm_error *err);
-    /* Chats that have at least one request, ordered by title; *out malloc'd, caller frees. */
-    dm_err (*chat_list)(struct store *st, struct store_chat **out, size_t *n, struct dm_error *err);
-
-    /* Records a join request. A request for the same (chat_id, user_id, tg_date) that is already
-     * stored, or a second pending one for the same (chat_id, user_id), changes nothing and
-     * *inserted is false: redelivery is idempotent. r->status and r->created_at are honoured;
-     * r->id is ignored. */
-    dm_err (*request_add)(struct store *st, const struct store_request *r, bool *inserted,
-                          struct dm_error *err);
-    dm_err (*request_get)(struct store *st, int64_t id, struct store_request *out,
-                          struct dm_error *err);
-    /* Newest first (id descending). before_id 0 = first page; else only ids < before_id.
-     * out must hold `limit` records; *n is how many were filled. */
-    dm_err (*request_list)(struct store *st, const struct store_request_filter *f, int64_t before_id,
-                           int limit, struct store_request *out, int *n, struct dm_error *err);
-    /* counts[s] = requests matching f (its status ignored) with status s. */
-    dm_err (*request_counts)(struct store *st, const struct store_request_filter *f,
-                             int64_t counts[REQ_STATUS_COUNT], struct dm_error *err);
-
-    /* Creates a queued job over the given request ids (unknown ids are an error: DM_ENOTFOUND
-     * naming the first), or over every request matching the filter at this moment. job->kind,
-     * via, admin, description are read; *id receives the new job's id. */
-    dm_err (*job_create_ids)(struct store *st, const struct store_job *job, const int64_t *ids,
-                             size_t n, int64_t now, int64_t *id, struct dm_error *err);
-    dm_err (*job_create_filter)(struct store *st, const struct store_job *job,
-                                const struct store_request_filter *f, int64_t now, int64_t *id,
+dm_err store_admin_count(struct store *st, int64_t *n, struct dm_error *err);
+dm_err store_admin_set_password(struct store *st, int64_t id, const char *pw_hash,
                                 struct dm_error *err);
-    dm_err (*job_get)(struct store *st, int64_t id, struct store_job *out, struct dm_error *err);
-    /* Newest first; before_id as in request_list. */
-    dm_err (*job_list)(struct store *st, int64_t before_id, int limit, struct store_job *out,
-                       int *n, struct dm_error *err);
-    /* Takes the job with the fewest items left (the oldest among equals) that is queued, or
-     * running with a lease that ended before now, for `owner` until lease_until, and marks it
-     * running. DM_ENOTFOUND when there is none. */
-    dm_err (*job_claim)(struct store *st, const char *owner, int64_t now, int64_t lease_until,
-                        struct store_job *out, struct dm_error *err);
-    /* Extends the lease; DM_ECONFLICT when another owner holds the job now. */
-    dm_err (*job_renew)(struct store *st, int64_t id, const char *owner, int64_t lease_until,
-                        struct dm_error *err);
-    /* Up to `limit` items still ITEM_PENDING, in request id order, with request_id > after. */
-    dm_err (*job_next_items)(struct store *st, int64_t job_id, int64_t after, int limit,
-                             struct store_item *out, int *n, struct dm_error *err);
-    /* Records one item's outcome in one transaction: the item, the job's counters, the request
-     * (for ITEM_DONE: status approved/declined per the job kind, decided_at/by/via; for
-     * ITEM_FAILED: last_error) and an audit entry. ITEM_SKIPPED with a final_status for a request
-     * still pending here (Telegram said it was already handled) records that status. An item
-     * already finished is left as it was. */
-    dm_err (*job_item_finish)(struct store *st, const struct store_item *it, int64_t now,
-                              struct dm_error *err);
-    /* Items of a job with the given outcome, in request id order (for showing errors). */
-    dm_err (*job_items)(struct store *st, int64_t job_id, int outcome, int64_t after, int limit,
-                        struct store_item *out, int *n, struct dm_error *err);
-    /* Shows that the job waits until wait_until (0 = not waiting) and why, in its error field
-     * ("" clears it): a rate limit, or an account that cannot be used yet. */
-    dm_err (*job_set_wait)(struct store *st, int64_t id, int64_t wait_until, const char *why,
-                           struct dm_error *err);
-    /* Sets the final state (done, failed or cancelled), finished_at and error. Cancelling a job
-     * that is queued or running is allowed from any owner; the worker sees it at its next
-     * job_renew (DM_ECONFLICT). */
-    dm_err (*job_finish)(struct store *st, int64_t id, int state, const char *error, int64_t now,
+
+dm_err store_websession_create(struct store *st, const struct store_websession *ws,
+                               struct dm_error *err);
+/* DM_ENOTFOUND when absent or expires_at <= now. */
+dm_err store_websession_get(struct store *st, const char *token_hash, int64_t now,
+                            struct store_websession *out, struct dm_error *err);
+dm_err store_websession_delete(struct store *st, const char *token_hash, struct dm_error *err);
+
+/* Values are text; *value is malloc'd and owned by the caller. */
+dm_err store_setting_get(struct store *st, const char *key, char **value, struct dm_error *err);
+dm_err store_setting_set(struct store *st, const char *key, const char *value,
                          struct dm_error *err);
+dm_err store_setting_delete(struct store *st, const char *key, struct dm_error *err);
 
-    /* Load jobs: creates a queued JOB_LOAD job (job->via, admin, description, params read). */
-    dm_err (*job_create_load)(struct store *st, const struct store_job *job, int64_t now,
-                              int64_t *id, struct dm_error *err);
-    /* Records one page of a load job in one transaction: request_add for each row (existing ones
-     * change nothing), then the job's cursor, total (Telegram's count, capped by the caller) and
-     * done += n. *added (may be NULL) gets how many rows were new. DM_ECONFLICT when `owner` no
-     * longer holds the job (cancelled or taken over): then nothing is recorded. */
-    dm_err (*job_load_page)(struct store *st, int64_t job_id, const char *owner,
-                            const struct store_request *rows, size_t n, const char *cursor,
-                            int64_t total, int64_t now, int64_t *added, struct dm_error *err);
+dm_err store_chat_get(struct store *st, int64_t chat_id, struct store_chat *out,
+                      struct dm_error *err);
+dm_err store_chat_put(struct store *st, const struct store_chat *c, struct dm_error *err);
+/* Chats that have at least one request, ordered by title; *out malloc'd, caller frees. */
+dm_err store_chat_list(struct store *st, struct store_chat **out, size_t *n, struct dm_error *err);
 
-    /* Decision jobs that decide a whole channel in one Telegram call (jobs/hide_all.h).
-     * job_add_page records a page of the channel's pending requests read from Telegram in one
-     * transaction: request_add for each row, an item in the job for each of them that is pending
-     * here (total grows by the items added), and the job's cursor. DM_ECONFLICT when `owner` no
-     * longer holds the job (cancelled or taken over): then nothing is recorded. */
-    dm_err (*job_add_page)(struct store *st, int64_t job_id, const char *owner,
-                           const struct store_request *rows, size_t n, const char *cursor,
-                           int64_t now, struct dm_error *err);
-    /* Finishes every pending item of the job whose request is in chat_id, each as
-     * job_item_finish would (request, counters, audit entry), and sets the job's cursor, in one
-     * transaction. With ITEM_DONE every request of the chat still pending here first becomes an
-     * item (requests recorded meanwhile are decided too); requests no longer pending are
-     * skipped. With ITEM_FAILED, error says why. *finished (may be NULL) gets how many items
-     * finished. DM_ECONFLICT as job_add_page. */
-    dm_err (*job_finish_chat)(struct store *st, int64_t job_id, const char *owner, int64_t chat_id,
-                              int outcome, const char *error, const char *cursor, int64_t now,
-                              int64_t *finished, struct dm_error *err);
+/* Records a join request. A request for the same (chat_id, user_id, tg_date) that is already
+ * stored, or a second pending one for the same (chat_id, user_id), changes nothing and
+ * *inserted is false: redelivery is idempotent. r->status and r->created_at are honoured;
+ * r->id is ignored. */
+dm_err store_request_add(struct store *st, const struct store_request *r, bool *inserted,
+                         struct dm_error *err);
+dm_err store_request_get(struct store *st, int64_t id, struct store_request *out,
+                         struct dm_error *err);
+/* Newest first (id descending). before_id 0 = first page; else only ids < before_id.
+ * out must hold `limit` records; *n is how many were filled. */
+dm_err store_request_list(struct store *st, const struct store_request_filter *f, int64_t before_id,
+                          int limit, struct store_request *out, int *n, struct dm_error *err);
+/* counts[s] = requests matching f (its status ignored) with status s. */
+dm_err store_request_counts(struct store *st, const struct store_request_filter *f,
+                            int64_t counts[REQ_STATUS_COUNT], struct dm_error *err);
 
-    /* Sessions. session_add: DM_EEXISTS when the name is taken. session_update writes every
-     * field but name and created_at. session_list: *out malloc'd, caller frees, by name. */
-    dm_err (*session_add)(struct store *st, const struct store_session *s, struct dm_error *err);
-    dm_err (*session_get)(struct store *st, const char *name, struct store_session *out,
-                          struct dm_error *err);
-    dm_err (*session_list)(struct store *st, struct store_session **out, size_t *n,
-                           struct dm_error *err);
-    dm_err (*session_update)(struct store *st, const struct store_session *s,
+/* Creates a queued job over the given request ids (unknown ids are an error: DM_ENOTFOUND
+ * naming the first), or over every request matching the filter at this moment. job->kind,
+ * via, admin, description are read; *id receives the new job's id. */
+dm_err store_job_create_ids(struct store *st, const struct store_job *job, const int64_t *ids,
+                            size_t n, int64_t now, int64_t *id, struct dm_error *err);
+dm_err store_job_create_filter(struct store *st, const struct store_job *job,
+                               const struct store_request_filter *f, int64_t now, int64_t *id,
+                               struct dm_error *err);
+dm_err store_job_get(struct store *st, int64_t id, struct store_job *out, struct dm_error *err);
+/* Newest first; before_id as in request_list. */
+dm_err store_job_list(struct store *st, int64_t before_id, int limit, struct store_job *out, int *n,
+                      struct dm_error *err);
+/* Takes the job with the fewest items left (the oldest among equals) that is queued, or
+ * running with a lease that ended before now, for `owner` until lease_until, and marks it
+ * running. DM_ENOTFOUND when there is none. */
+dm_err store_job_claim(struct store *st, const char *owner, int64_t now, int64_t lease_until,
+                       struct store_job *out, struct dm_error *err);
+/* Extends the lease; DM_ECONFLICT when another owner holds the job now. */
+dm_err store_job_renew(struct store *st, int64_t id, const char *owner, int64_t lease_until,
+                       struct dm_error *err);
+/* Up to `limit` items still ITEM_PENDING, in request id order, with request_id > after. */
+dm_err store_job_next_items(struct store *st, int64_t job_id, int64_t after, int limit,
+                            struct store_item *out, int *n, struct dm_error *err);
+/* Records one item's outcome in one transaction: the item, the job's counters, the request
+ * (for ITEM_DONE: status approved/declined per the job kind, decided_at/by/via; for
+ * ITEM_FAILED: last_error) and an audit entry. ITEM_SKIPPED with a final_status for a request
+ * still pending here (Telegram said it was already handled) records that status. An item
+ * already finished is left as it was. */
+dm_err store_job_item_finish(struct store *st, const struct store_item *it, int64_t now,
                              struct dm_error *err);
-    dm_err (*session_delete)(struct store *st, const char *name, struct dm_error *err);
-
-    /* Logins in progress. login_put inserts or replaces by id; login_get is DM_ENOTFOUND when
-     * absent or expires_at <= now; login_delete of an absent id is DM_OK. Expired logins are
-     * removed by login_put. */
-    dm_err (*login_put)(struct store *st, const struct store_login *l, int64_t now,
+/* Items of a job with the given outcome, in request id order (for showing errors). */
+dm_err store_job_items(struct store *st, int64_t job_id, int outcome, int64_t after, int limit,
+                       struct store_item *out, int *n, struct dm_error *err);
+/* Shows that the job waits until wait_until (0 = not waiting) and why, in its error field
+ * ("" clears it): a rate limit, or an account that cannot be used yet. */
+dm_err store_job_set_wait(struct store *st, int64_t id, int64_t wait_until, const char *why,
+                          struct dm_error *err);
+/* Sets the final state (done, failed or cancelled), finished_at and error. Cancelling a job
+ * that is queued or running is allowed from any owner; the worker sees it at its next
+ * job_renew (DM_ECONFLICT). */
+dm_err store_job_finish(struct store *st, int64_t id, int state, const char *error, int64_t now,
                         struct dm_error *err);
-    dm_err (*login_get)(struct store *st, const char *id, int64_t now, struct store_login *out,
-                        struct dm_error *err);
-    dm_err (*login_delete)(struct store *st, const char *id, struct dm_error *err);
 
-    dm_err (*audit_add)(struct store *st, const struct store_audit *a, struct dm_error *err);
-    /* Newest first; before_id as in request_list. */
-    dm_err (*audit_list)(struct store *st, int64_t before_id, int limit, struct store_audit *out,
-                         int *n, struct dm_error *err);
+/* Load jobs: creates a queued JOB_LOAD job (job->via, admin, description, params read). */
+dm_err store_job_create_load(struct store *st, const struct store_job *job, int64_t now,
+                             int64_t *id, struct dm_error *err);
+/* Records one page of a load job in one transaction: request_add for each row (existing ones
+ * change nothing), then the job's cursor, total (Telegram's count, capped by the caller) and
+ * done += n. *added (may be NULL) gets how many rows were new. DM_ECONFLICT when `owner` no
+ * longer holds the job (cancelled or taken over): then nothing is recorded. */
+dm_err store_job_load_page(struct store *st, int64_t job_id, const char *owner,
+                           const struct store_request *rows, size_t n, const char *cursor,
+                           int64_t total, int64_t now, int64_t *added, struct dm_error *err);
 
-    /* Named leases, each held by at most one owner at a time (several doorman processes on one
-     * database: "bot_poller", "session:<name>"). lease_acquire takes the lease `name` for
-     * `owner` until `until` when nobody holds it, its holder's time ended before now, or owner
-     * holds it already (a renewal); *held tells whether owner holds it afterwards. Names are
-     * cut to STORE_TEXT_MAX - 1 bytes, owners to STORE_NAME_MAX - 1. lease_release ends the
-     * lease when owner holds it; otherwise nothing changes. */
-    dm_err (*lease_acquire)(struct store *st, const char *name, const char *owner, int64_t now,
-                            int64_t until, bool *held, struct dm_error *err);
-    dm_err (*lease_release)(struct store *st, const char *name, const char *owner,
-                            struct dm_error *err);
-};
+/* Decision jobs that decide a whole channel in one Telegram call (jobs/hide_all.h).
+ * job_add_page records a page of the channel's pending requests read from Telegram in one
+ * transaction: request_add for each row, an item in the job for each of them that is pending
+ * here (total grows by the items added), and the job's cursor. DM_ECONFLICT when `owner` no
+ * longer holds the job (cancelled or taken over): then nothing is recorded. */
+dm_err store_job_add_page(struct store *st, int64_t job_id, const char *owner,
+                          const struct store_request *rows, size_t n, const char *cursor,
+                          int64_t now, struct dm_error *err);
+/* Finishes every pending item of the job whose request is in chat_id, each as
+ * job_item_finish would (request, counters, audit entry), and sets the job's cursor, in one
+ * transaction. With ITEM_DONE every request of the chat still pending here first becomes an
+ * item (requests recorded meanwhile are decided too); requests no longer pending are
+ * skipped. With ITEM_FAILED, error says why. *finished (may be NULL) gets how many items
+ * finished. DM_ECONFLICT as job_add_page. */
+dm_err store_job_finish_chat(struct store *st, int64_t job_id, const char *owner, int64_t chat_id,
+                             int outcome, const char *error, const char *cursor, int64_t now,
+                             int64_t *finished, struct dm_error *err);
 
-/* Every backend's store begins with this. */
-struct store {
-    const struct store_ops *ops;
-};
+/* Sessions. session_add: DM_EEXISTS when the name is taken. session_update writes every
+ * field but name and created_at. session_list: *out malloc'd, caller frees, by name. */
+dm_err store_session_add(struct store *st, const struct store_session *s, struct dm_error *err);
+dm_err store_session_get(struct store *st, const char *name, struct store_session *out,
+                         struct dm_error *err);
+dm_err store_session_list(struct store *st, struct store_session **out, size_t *n,
+                          struct dm_error *err);
+dm_err store_session_update(struct store *st, const struct store_session *s, struct dm_error *err);
+dm_err store_session_delete(struct store *st, const char *name, struct dm_error *err);
 
-extern const struct store_ops store_sqlite_ops;
-extern const struct store_ops store_postgres_ops; /* url: postgresql://… as libpq reads it */
+/* Logins in progress. login_put inserts or replaces by id; login_get is DM_ENOTFOUND when
+ * absent or expires_at <= now; login_delete of an absent id is DM_OK. Expired logins are
+ * removed by login_put. */
+dm_err store_login_put(struct store *st, const struct store_login *l, int64_t now,
+                       struct dm_error *err);
+dm_err store_login_get(struct store *st, const char *id, int64_t now, struct store_login *out,
+                       struct dm_error *err);
+dm_err store_login_delete(struct store *st, const char *id, struct dm_error *err);
+
+dm_err store_audit_add(struct store *st, const struct store_audit *a, struct dm_error *err);
+/* Newest first; before_id as in request_list. */
+dm_err store_audit_list(struct store *st, int64_t before_id, int limit, struct store_audit *out,
+                        int *n, struct dm_error *err);
+
+/* Named leases, each held by at most one owner at a time (several doorman processes on one
+ * database: "bot_poller", "session:<name>"). lease_acquire takes the lease `name` for
+ * `owner` until `until` when nobody holds it, its holder's time ended before now, or owner
+ * holds it already (a renewal); *held tells whether owner holds it afterwards. Names are
+ * cut to STORE_TEXT_MAX - 1 bytes, owners to STORE_NAME_MAX - 1. lease_release ends the
+ * lease when owner holds it; otherwise nothing changes. */
+dm_err store_lease_acquire(struct store *st, const char *name, const char *owner, int64_t now,
+                           int64_t until, bool *held, struct dm_error *err);
+dm_err store_lease_release(struct store *st, const char *name, const char *owner,
+                           struct dm_error *err);
 
 /* Opens the backend named by url: "sqlite:PATH" or a bare path (SQLite), or
  * "postgresql://…" / "postgres://…" (PostgreSQL).

@@ -72,9 +72,9 @@ static const char *const why_msg[] = {
 };
 
 static const dm_err why_code[] = {
-    [TG_WHY_OTHER] = DM_ETELEGRAM,         [TG_WHY_LOGIN_NOT_FOUND] = DM_ENOTFOUND,
-    [TG_WHY_INVALID_CODE] = DM_EINVAL,     [TG_WHY_CODE_EXPIRED] = DM_EINVAL,
-    [TG_WHY_INVALID_PASSWORD] = DM_EINVAL, [TG_WHY_FLOOD_WAIT] = DM_ERATELIMIT,
+    [TG_WHY_OTHER] = DM_ETELEGRAM,          [TG_WHY_LOGIN_NOT_FOUND] = DM_ENOTFOUND,
+    [TG_WHY_INVALID_CODE] = DM_EINVAL,      [TG_WHY_CODE_EXPIRED] = DM_EINVAL,
+    [TG_WHY_INVALID_PASSWORD] = DM_EINVAL,  [TG_WHY_FLOOD_WAIT] = DM_ERATELIMIT,
     [TG_WHY_NO_PERMISSION] = DM_EFORBIDDEN, [TG_WHY_SESSION_INVALID] = DM_EAUTH,
 };
 
@@ -103,9 +103,9 @@ static bool rpc_in(const struct mt_rpc_error *rpc, const char *const *names)
 bool tg_rpc_invalid(const struct mt_rpc_error *rpc)
 {
     static const char *const dead[] = {
-        "AUTH_KEY_UNREGISTERED", "AUTH_KEY_INVALID", "AUTH_KEY_PERM_EMPTY", "AUTH_KEY_DUPLICATED",
-        "SESSION_REVOKED",       "SESSION_EXPIRED",  "USER_DEACTIVATED",    "USER_DEACTIVATED_BAN",
-        NULL};
+        "AUTH_KEY_UNREGISTERED", "AUTH_KEY_INVALID",     "AUTH_KEY_PERM_EMPTY",
+        "AUTH_KEY_DUPLICATED",   "SESSION_REVOKED",      "SESSION_EXPIRED",
+        "USER_DEACTIVATED",      "USER_DEACTIVATED_BAN", NULL};
     return rpc && rpc_in(rpc, dead);
 }
 
@@ -267,8 +267,7 @@ static dm_err lease_take(struct accounts *a, const char *name, struct dm_error *
     lease_name(name, lease, sizeof lease);
     bool held = false;
     int64_t now = (int64_t)time(NULL);
-    dm_err e = a->st->ops->lease_acquire(a->st, lease, a->owner, now, now + SESSION_LEASE_S, &held,
-                                         err);
+    dm_err e = store_lease_acquire(a->st, lease, a->owner, now, now + SESSION_LEASE_S, &held, err);
     if (!e && !held)
         e = dm_fail(err, DM_EUNAVAILABLE,
                     "Session '%s' is in use by another doorman instance; try again in a few "
@@ -282,7 +281,7 @@ static void lease_drop(struct accounts *a, const char *name)
     char lease[ACCOUNTS_KEY_MAX + 16];
     lease_name(name, lease, sizeof lease);
     struct dm_error err = {0};
-    if (a->st->ops->lease_release(a->st, lease, a->owner, &err))
+    if (store_lease_release(a->st, lease, a->owner, &err))
         log_warn("accounts", "the lease of session %s stays until it ends: %s", name, err.msg);
 }
 
@@ -294,7 +293,7 @@ static void finish_drop(struct accounts *a, struct account *e)
         pthread_cond_wait(&a->changed, &a->lock);
     struct mt_client *c = e->client;
     pthread_mutex_unlock(&a->lock);
-    mt_client_free(c); /* joins its I/O thread: not under the lock */
+    mt_client_free(c);                         /* joins its I/O thread: not under the lock */
     if (e->lease_until) lease_drop(a, e->key); /* e stays linked: nobody else touches it */
     pthread_mutex_lock(&a->lock);
     log_debug("accounts", "closed the connection of %s", e->key);
@@ -303,8 +302,8 @@ static void finish_drop(struct accounts *a, struct account *e)
 
 typedef dm_err (*build_fn)(struct accounts *a, const char *key, void *ctx, struct mt_client **out,
                            struct dm_error *err);
-static dm_err build_session(struct accounts *a, const char *name, void *ctx,
-                            struct mt_client **out, struct dm_error *err);
+static dm_err build_session(struct accounts *a, const char *name, void *ctx, struct mt_client **out,
+                            struct dm_error *err);
 
 static dm_err acquire(struct accounts *a, const char *key, build_fn build, void *ctx,
                       struct account **out, struct dm_error *err)
@@ -368,12 +367,12 @@ static dm_err build_key(struct accounts *a, const char *key, void *ctx, struct m
     return mt_client_new(k->mc, k->auth, out, err);
 }
 
-static dm_err build_session(struct accounts *a, const char *name, void *ctx,
-                            struct mt_client **out, struct dm_error *err)
+static dm_err build_session(struct accounts *a, const char *name, void *ctx, struct mt_client **out,
+                            struct dm_error *err)
 {
     (void)ctx;
     struct store_session row;
-    dm_err e = a->st->ops->session_get(a->st, name, &row, err);
+    dm_err e = store_session_get(a->st, name, &row, err);
     if (e == DM_ENOTFOUND) return dm_fail(err, e, "There is no session named '%s'.", name);
     if (!e) e = lease_take(a, name, err);
     if (e) return e;
@@ -412,8 +411,7 @@ dm_err accounts_acquire(struct accounts *a, const char *name, struct account **o
 }
 
 dm_err accounts_acquire_key(struct accounts *a, const char *key, const struct mt_config *mc,
-                            const struct mt_auth *auth, struct account **out,
-                            struct dm_error *err)
+                            const struct mt_auth *auth, struct account **out, struct dm_error *err)
 {
     struct key_ctx k = {mc, auth};
     return acquire(a, key, build_key, &k, out, err);
@@ -469,8 +467,7 @@ dm_err accounts_rename(struct accounts *a, const char *from, const char *to, str
     if (rc || !tg_session_name_valid(to)) return rc;
     /* the key is new: no other process can hold its session yet */
     struct dm_error lerr = {0};
-    if (lease_take(a, to, &lerr))
-        log_warn("accounts", "session %s: %s", to, lerr.msg);
+    if (lease_take(a, to, &lerr)) log_warn("accounts", "session %s: %s", to, lerr.msg);
     pthread_mutex_lock(&a->lock);
     if ((e = find(a, to)) && e->client) {
         int64_t now = (int64_t)time(NULL);
@@ -516,8 +513,8 @@ static void leases_renew(struct accounts *a)
             e->lease_until = now + SESSION_LEASE_S;
             e->renew_at = now + RENEW_S;
         } else if ((int64_t)time(NULL) + 2 >= e->lease_until) {
-            log_warn("accounts", "closing the connection of session %s: its lease ended (%s)",
-                     name, err.msg);
+            log_warn("accounts", "closing the connection of session %s: its lease ended (%s)", name,
+                     err.msg);
             e->lease_until = 0; /* not ours any more: not released */
             e->dropping = true;
             finish_drop(a, e);
@@ -678,13 +675,13 @@ static void mark_invalid(struct accounts *a, const char *name, dm_err e,
 {
     struct store_session row;
     struct dm_error err = {0};
-    if (a->st->ops->session_get(a->st, name, &row, &err)) return;
+    if (store_session_get(a->st, name, &row, &err)) return;
     row.status = SESSION_INVALID;
     dm_strlcpy(row.status_reason, e == DM_EAUTH ? "AUTH_KEY_UNKNOWN" : rpc->message,
                sizeof row.status_reason);
     dm_strlcpy(row.last_error, why_msg[TG_WHY_SESSION_INVALID], sizeof row.last_error);
     if (now) row.last_check_at = now;
-    if (a->st->ops->session_update(a->st, &row, &err))
+    if (store_session_update(a->st, &row, &err))
         log_warn("accounts", "session %s: could not record that it is invalid: %s", name, err.msg);
     else
         log_info("accounts", "session %s is invalid (%s)", name, row.status_reason);
@@ -732,7 +729,7 @@ dm_err accounts_check(struct accounts *a, const char *name, int64_t now, struct 
 
     struct store_session row;
     struct dm_error serr = {0};
-    dm_err se = a->st->ops->session_get(a->st, name, &row, &serr);
+    dm_err se = store_session_get(a->st, name, &row, &serr);
     if (!se) {
         row.last_check_at = now;
         if (!e) {
@@ -757,7 +754,7 @@ dm_err accounts_check(struct accounts *a, const char *name, int64_t now, struct 
             tg_error_from_call(&t, e, &rpc, &err);
             dm_strlcpy(row.last_error, t.e.msg, sizeof row.last_error);
         }
-        se = a->st->ops->session_update(a->st, &row, &serr);
+        se = store_session_update(a->st, &row, &serr);
         if (!se && out) *out = row;
     }
     json_decref(res);

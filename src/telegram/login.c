@@ -69,7 +69,7 @@ static dm_err name_free(struct accounts *a, const char *name, struct tg_error *t
     if (e) return te_from(te, e, &err);
     struct store *st = accounts_store(a);
     struct store_session row;
-    e = st->ops->session_get(st, name, &row, &err);
+    e = store_session_get(st, name, &row, &err);
     if (e == DM_OK) return te_fail(te, DM_EEXISTS, "A session named '%s' already exists.", name);
     if (e != DM_ENOTFOUND) return te_from(te, e, &err);
     char path[1200];
@@ -308,14 +308,13 @@ static dm_err session_create(struct accounts *a, const struct new_session *n, in
     if (e) return te_from(te, e, &err);
     e = accounts_rename(a, n->key, n->name, &err);
     if (!e) {
-        e = st->ops->session_add(st, &row, &err);
+        e = store_session_add(st, &row, &err);
         if (e) accounts_drop(a, n->name);
     }
     if (e) {
         unlink(path);
-        return e == DM_EEXISTS
-                   ? te_fail(te, e, "A session named '%s' already exists.", n->name)
-                   : te_from(te, e, &err);
+        return e == DM_EEXISTS ? te_fail(te, e, "A session named '%s' already exists.", n->name)
+                               : te_from(te, e, &err);
     }
     log_info("login", "session %s created (%s, account %" PRId64 ", DC %d)", row.name,
              row.is_bot ? "bot" : "user", row.account_id, row.dc_id);
@@ -339,9 +338,9 @@ dm_err login_start(struct accounts *a, const char *name, int64_t api_id, const c
     secret_random_hex(l.id, 16);
     char key[ACCOUNTS_KEY_MAX];
     pool_key(key, "login", l.id);
-    json_t *m = json_pack("{s:s,s:s,s:i,s:s,s:{s:s}}", "_", "auth.sendCode", "phone_number", clean,
-                          "api_id", (int)api_id, "api_hash", api_hash, "settings", "_",
-                          "codeSettings");
+    json_t *m =
+        json_pack("{s:s,s:s,s:i,s:s,s:{s:s}}", "_", "auth.sendCode", "phone_number", clean,
+                  "api_id", (int)api_id, "api_hash", api_hash, "settings", "_", "codeSettings");
     json_t *res = NULL;
     struct account *h = NULL;
     e = call_new_key(a, key, (int32_t)api_id, m, &res, &h, te);
@@ -374,7 +373,7 @@ dm_err login_start(struct accounts *a, const char *name, int64_t api_id, const c
     secret_clear(&s);
     struct store *st = accounts_store(a);
     struct dm_error err = {0};
-    if (!e && (e = st->ops->login_put(st, &l, now, &err))) te_from(te, e, &err);
+    if (!e && (e = store_login_put(st, &l, now, &err))) te_from(te, e, &err);
     if (e) {
         accounts_drop(a, key);
         return e;
@@ -389,8 +388,7 @@ dm_err login_get(struct accounts *a, const char *id, int64_t now, struct store_l
 {
     struct store *st = accounts_store(a);
     struct dm_error err = {0};
-    dm_err e = strlen(id) < sizeof out->id ? st->ops->login_get(st, id, now, out, &err)
-                                           : DM_ENOTFOUND;
+    dm_err e = strlen(id) < sizeof out->id ? store_login_get(st, id, now, out, &err) : DM_ENOTFOUND;
     if (e == DM_ENOTFOUND) return tg_error_why(te, TG_WHY_LOGIN_NOT_FOUND, 0);
     return e ? te_from(te, e, &err) : DM_OK;
 }
@@ -403,7 +401,7 @@ static void login_end(struct accounts *a, const char *id)
     char key[ACCOUNTS_KEY_MAX];
     pool_key(key, "login", id);
     accounts_drop(a, key);
-    if (st->ops->login_delete(st, id, &err))
+    if (store_login_delete(st, id, &err))
         log_warn("login", "could not remove a finished login: %s", err.msg);
 }
 
@@ -498,7 +496,7 @@ dm_err login_code(struct accounts *a, const char *id, const char *code, int64_t 
             dm_strlcpy(l.hint, jstr(pw, "hint"), sizeof l.hint);
             struct store *st = accounts_store(a);
             struct dm_error err = {0};
-            if ((e = st->ops->login_put(st, &l, now, &err))) te_from(te, e, &err);
+            if ((e = store_login_put(st, &l, now, &err))) te_from(te, e, &err);
         }
         json_decref(pw);
         if (!e) *out = l;
@@ -518,8 +516,7 @@ dm_err login_code(struct accounts *a, const char *id, const char *code, int64_t 
 }
 
 /* inputCheckPasswordSRP for password from account.password pw. */
-static dm_err srp_answer(const json_t *pw, const char *password, json_t **out,
-                         struct tg_error *te)
+static dm_err srp_answer(const json_t *pw, const char *password, json_t **out, struct tg_error *te)
 {
     const json_t *algo = json_object_get(pw, "current_algo");
     uint8_t salt1[256], salt2[256], p[256], B[256], A[256], M1[32];
@@ -593,13 +590,13 @@ dm_err login_bot(struct accounts *a, const char *name, int64_t api_id, const cha
     if (e) return e;
     const char *colon = bot_token ? strchr(bot_token, ':') : NULL;
     if (!colon || colon == bot_token || !colon[1] || strlen(bot_token) > 128)
-        return te_fail(te, DM_EINVAL, "The bot token looks like 123456:ABC-DEF… (from @BotFather).");
+        return te_fail(te, DM_EINVAL,
+                       "The bot token looks like 123456:ABC-DEF… (from @BotFather).");
     char rnd[33], key[ACCOUNTS_KEY_MAX];
     secret_random_hex(rnd, 16);
     pool_key(key, "new", rnd);
     json_t *m = json_pack("{s:s,s:i,s:i,s:s,s:s}", "_", "auth.importBotAuthorization", "flags", 0,
-                          "api_id", (int)api_id, "api_hash", api_hash, "bot_auth_token",
-                          bot_token);
+                          "api_id", (int)api_id, "api_hash", api_hash, "bot_auth_token", bot_token);
     json_t *res = NULL;
     struct account *h = NULL;
     e = call_new_key(a, key, (int32_t)api_id, m, &res, &h, te);
@@ -634,7 +631,7 @@ static dm_err key_unused(struct accounts *a, const struct mt_auth *auth, struct 
     struct store_session *v = NULL;
     size_t n = 0;
     struct dm_error err = {0};
-    dm_err e = st->ops->session_list(st, &v, &n, &err);
+    dm_err e = store_session_list(st, &v, &n, &err);
     if (e) return te_from(te, e, &err);
     for (size_t i = 0; i < n && !e; i++) {
         char path[1200];
@@ -726,8 +723,7 @@ dm_err login_export(struct accounts *a, const char *name, char **data, size_t *l
     struct store_session row;
     struct dm_error err = {0};
     char path[1200];
-    dm_err e = tg_session_name_valid(name) ? st->ops->session_get(st, name, &row, &err)
-                                           : DM_ENOTFOUND;
+    dm_err e = tg_session_name_valid(name) ? store_session_get(st, name, &row, &err) : DM_ENOTFOUND;
     if (e == DM_ENOTFOUND) return te_fail(te, e, "There is no session named '%.64s'.", name);
     if (!e) e = accounts_path(a, name, path, sizeof path, &err);
     if (e) return te_from(te, e, &err);
@@ -760,8 +756,7 @@ dm_err login_remove(struct accounts *a, const char *name, bool logout, struct tg
     struct store *st = accounts_store(a);
     struct store_session row;
     struct dm_error err = {0};
-    dm_err e = tg_session_name_valid(name) ? st->ops->session_get(st, name, &row, &err)
-                                           : DM_ENOTFOUND;
+    dm_err e = tg_session_name_valid(name) ? store_session_get(st, name, &row, &err) : DM_ENOTFOUND;
     if (e == DM_ENOTFOUND) return te_fail(te, e, "There is no session named '%.64s'.", name);
     if (e) return te_from(te, e, &err);
     if (logout) {
@@ -775,14 +770,13 @@ dm_err login_remove(struct accounts *a, const char *name, bool logout, struct tg
             tg_error_from_call(te, e, &rpc, &err);
             if (te)
                 snprintf(te->e.msg, sizeof te->e.msg,
-                         "Could not log out on Telegram (%.180s); nothing was deleted.",
-                         err.msg);
+                         "Could not log out on Telegram (%.180s); nothing was deleted.", err.msg);
             return e;
         }
     }
     accounts_drop(a, name);
     char path[1200];
-    e = st->ops->session_delete(st, name, &err);
+    e = store_session_delete(st, name, &err);
     if (e) return te_from(te, e, &err);
     if (!accounts_path(a, name, path, sizeof path, &err) && unlink(path) != 0 && errno != ENOENT)
         log_warn("login", "session %s: could not remove its file: %s", name, strerror(errno));

@@ -116,18 +116,17 @@ static int64_t add_request(struct store *st, int64_t chat, int64_t user, int sta
                               .created_at = 5};
     snprintf(r.first_name, sizeof r.first_name, "U%" PRId64, user);
     bool inserted = false;
-    CHECK(st->ops->request_add(st, &r, &inserted, NULL) == DM_OK && inserted);
+    CHECK(store_request_add(st, &r, &inserted, NULL) == DM_OK && inserted);
     struct store_request_filter f = {.status = -1, .chat_id = chat};
     snprintf(f.q, sizeof f.q, "%" PRId64, user);
     struct store_request out;
     int n = 0;
-    CHECK(st->ops->request_list(st, &f, 0, 1, &out, &n, NULL) == DM_OK && n == 1);
+    CHECK(store_request_list(st, &f, 0, 1, &out, &n, NULL) == DM_OK && n == 1);
     return n ? out.id : 0;
 }
 
 static void test_store(struct store *st)
 {
-    const struct store_ops *ops = st->ops;
     const int64_t A = -1001000000001, B = -1001000000002;
     add_request(st, A, 1, REQ_PENDING);
     add_request(st, A, 2, REQ_PENDING);
@@ -136,14 +135,14 @@ static void test_store(struct store *st)
 
     struct store_session sess = {.api_id = 1, .status = SESSION_ACTIVE, .created_at = 1};
     dm_strlcpy(sess.name, "ann", sizeof sess.name);
-    CHECK(ops->session_add(st, &sess, NULL) == DM_OK);
+    CHECK(store_session_add(st, &sess, NULL) == DM_OK);
     struct dm_error err = {0};
     CHECK(decider_session_usable(st, "ann", NULL, &err) == DM_OK);
     CHECK(decider_session_usable(st, "nobody", NULL, &err) == DM_ENOTFOUND &&
           strstr(err.msg, "'nobody' does not exist"));
     sess.status = SESSION_INVALID;
     dm_strlcpy(sess.status_reason, "AUTH_KEY_UNREGISTERED", sizeof sess.status_reason);
-    CHECK(ops->session_update(st, &sess, NULL) == DM_OK);
+    CHECK(store_session_update(st, &sess, NULL) == DM_OK);
     CHECK(decider_session_usable(st, "ann", NULL, &err) == DM_EAUTH);
     CHECK(strcmp(err.msg, "Session 'ann' is not active (invalid: AUTH_KEY_UNREGISTERED): check "
                           "it on the Sessions page") == 0);
@@ -155,9 +154,9 @@ static void test_store(struct store *st)
     CHECK(hide_params_format(A, job.params, sizeof job.params, NULL) == DM_OK);
     struct store_request_filter f = {.status = REQ_PENDING, .chat_id = A};
     int64_t id = 0;
-    CHECK(ops->job_create_filter(st, &job, &f, 10, &id, NULL) == DM_OK);
+    CHECK(store_job_create_filter(st, &job, &f, 10, &id, NULL) == DM_OK);
     struct store_job got, claimed;
-    CHECK(ops->job_claim(st, "me", 11, 100, &claimed, NULL) == DM_OK && claimed.id == id);
+    CHECK(store_job_claim(st, "me", 11, 100, &claimed, NULL) == DM_OK && claimed.id == id);
     CHECK(strcmp(claimed.params, job.params) == 0); /* params kept for decision jobs too */
     CHECK(claimed.total == 2);
 
@@ -167,32 +166,32 @@ static void test_store(struct store *st)
         {.chat_id = A, .user_id = 5, .tg_date = 1005, .created_at = 20},
         {.chat_id = A, .user_id = 3, .tg_date = 1003, .created_at = 20},
     };
-    CHECK(ops->job_add_page(st, id, "me", rows, 3, "{\"pos\":1}", 20, NULL) == DM_OK);
-    CHECK(ops->job_get(st, id, &got, NULL) == DM_OK && got.total == 3 &&
+    CHECK(store_job_add_page(st, id, "me", rows, 3, "{\"pos\":1}", 20, NULL) == DM_OK);
+    CHECK(store_job_get(st, id, &got, NULL) == DM_OK && got.total == 3 &&
           strcmp(got.cursor, "{\"pos\":1}") == 0);
-    CHECK(ops->job_add_page(st, id, "other", rows, 1, "x", 21, &err) == DM_ECONFLICT);
+    CHECK(store_job_add_page(st, id, "other", rows, 1, "x", 21, &err) == DM_ECONFLICT);
 
     /* a request of A recorded meanwhile (by the bot) is decided too; B is untouched */
     add_request(st, A, 6, REQ_PENDING);
     int64_t n = 0;
-    CHECK(ops->job_finish_chat(st, id, "other", A, ITEM_DONE, "", "", 30, &n, &err) ==
+    CHECK(store_job_finish_chat(st, id, "other", A, ITEM_DONE, "", "", 30, &n, &err) ==
           DM_ECONFLICT);
-    CHECK(ops->job_finish_chat(st, id, "me", A, ITEM_DONE, "", "{\"done\":1}", 30, &n, NULL) ==
+    CHECK(store_job_finish_chat(st, id, "me", A, ITEM_DONE, "", "{\"done\":1}", 30, &n, NULL) ==
           DM_OK);
     CHECK(n == 4);
-    CHECK(ops->job_get(st, id, &got, NULL) == DM_OK && got.total == 4 && got.done == 4 &&
+    CHECK(store_job_get(st, id, &got, NULL) == DM_OK && got.total == 4 && got.done == 4 &&
           got.skipped == 0 && got.failed == 0 && strcmp(got.cursor, "{\"done\":1}") == 0);
     int64_t counts[REQ_STATUS_COUNT] = {0};
     struct store_request_filter fa = {.status = -1, .chat_id = A};
-    CHECK(ops->request_counts(st, &fa, counts, NULL) == DM_OK);
+    CHECK(store_request_counts(st, &fa, counts, NULL) == DM_OK);
     CHECK(counts[REQ_PENDING] == 0 && counts[REQ_APPROVED] == 5);
     struct store_request r;
-    CHECK(ops->request_get(st, decided, &r, NULL) == DM_OK && r.decided_via[0] == 0);
+    CHECK(store_request_get(st, decided, &r, NULL) == DM_OK && r.decided_via[0] == 0);
     struct store_request_filter fb = {.status = REQ_PENDING, .chat_id = B};
-    CHECK(ops->request_counts(st, &fb, counts, NULL) == DM_OK && counts[REQ_PENDING] == 1);
+    CHECK(store_request_counts(st, &fb, counts, NULL) == DM_OK && counts[REQ_PENDING] == 1);
     struct store_audit au[8];
     int na = 0;
-    CHECK(ops->audit_list(st, 0, 8, au, &na, NULL) == DM_OK && na == 4);
+    CHECK(store_audit_list(st, 0, 8, au, &na, NULL) == DM_OK && na == 4);
     bool all_via = na == 4;
     for (int i = 0; i < na; i++)
         all_via &= strcmp(au[i].via, "ann") == 0 && strcmp(au[i].action, "approve") == 0 &&
@@ -205,15 +204,15 @@ static void test_store(struct store *st)
     CHECK(hide_params_format(0, dj.params, sizeof dj.params, NULL) == DM_OK);
     struct store_request_filter all = {.status = REQ_PENDING};
     int64_t id2 = 0;
-    CHECK(ops->job_create_filter(st, &dj, &all, 40, &id2, NULL) == DM_OK);
-    CHECK(ops->job_finish(st, id, JOB_DONE, "", 41, NULL) == DM_OK);
-    CHECK(ops->job_claim(st, "me", 42, 100, &claimed, NULL) == DM_OK && claimed.id == id2);
-    CHECK(ops->job_finish_chat(st, id2, "me", B, ITEM_FAILED, "no right in B", "", 43, &n, NULL) ==
+    CHECK(store_job_create_filter(st, &dj, &all, 40, &id2, NULL) == DM_OK);
+    CHECK(store_job_finish(st, id, JOB_DONE, "", 41, NULL) == DM_OK);
+    CHECK(store_job_claim(st, "me", 42, 100, &claimed, NULL) == DM_OK && claimed.id == id2);
+    CHECK(store_job_finish_chat(st, id2, "me", B, ITEM_FAILED, "no right in B", "", 43, &n, NULL) ==
               DM_OK &&
           n == 1);
-    CHECK(ops->job_get(st, id2, &got, NULL) == DM_OK && got.failed == 1 && got.total == 1);
-    CHECK(ops->request_counts(st, &fb, counts, NULL) == DM_OK && counts[REQ_PENDING] == 1);
-    CHECK(ops->job_finish_chat(st, id2, "me", B, ITEM_SKIPPED, "", "", 44, NULL, &err) ==
+    CHECK(store_job_get(st, id2, &got, NULL) == DM_OK && got.failed == 1 && got.total == 1);
+    CHECK(store_request_counts(st, &fb, counts, NULL) == DM_OK && counts[REQ_PENDING] == 1);
+    CHECK(store_job_finish_chat(st, id2, "me", B, ITEM_SKIPPED, "", "", 44, NULL, &err) ==
           DM_EINVAL);
 }
 

@@ -1,4 +1,4 @@
-/* store_test: every store_ops function of the SQLite backend against a temporary file, the
+/* store_test: every store function of the SQLite backend against a temporary file, the
  * request filters against a model computed here, concurrent use from several threads, and a
  * timing printout (not an assertion) of a panel page over 200,000 requests.
  *
@@ -41,7 +41,6 @@ static struct dm_error E; /* for single-threaded calls */
     } while (0)
 #define OK(call) EXPECT(DM_OK, call)
 
-static const struct store_ops *ops = &store_sqlite_ops;
 static char dir[64];
 
 static void db_path(char *out, size_t n, const char *name)
@@ -90,28 +89,28 @@ static void test_admins(struct store *st)
 {
     int64_t n = -1, id = 0, id2 = 0;
     struct store_admin a;
-    OK(ops->admin_count(st, &n, &E));
+    OK(store_admin_count(st, &n, &E));
     CHECK(n == 0);
-    OK(ops->admin_create(st, "alice", "$argon2id$v=19$hash1", 100, &id, &E));
+    OK(store_admin_create(st, "alice", "$argon2id$v=19$hash1", 100, &id, &E));
     CHECK(id > 0);
-    EXPECT(DM_EEXISTS, ops->admin_create(st, "alice", "$argon2id$other", 101, &id2, &E));
+    EXPECT(DM_EEXISTS, store_admin_create(st, "alice", "$argon2id$other", 101, &id2, &E));
     CHECK(strstr(E.msg, "alice") != NULL);
-    OK(ops->admin_get(st, "alice", &a, &E));
+    OK(store_admin_get(st, "alice", &a, &E));
     CHECK(a.id == id && strcmp(a.pw_hash, "$argon2id$v=19$hash1") == 0 && a.created_at == 100);
-    EXPECT(DM_ENOTFOUND, ops->admin_get(st, "bob", &a, &E));
-    OK(ops->admin_set_password(st, id, "$argon2id$v=19$hash2", &E));
-    OK(ops->admin_get(st, "alice", &a, &E));
+    EXPECT(DM_ENOTFOUND, store_admin_get(st, "bob", &a, &E));
+    OK(store_admin_set_password(st, id, "$argon2id$v=19$hash2", &E));
+    OK(store_admin_get(st, "alice", &a, &E));
     CHECK(strcmp(a.pw_hash, "$argon2id$v=19$hash2") == 0);
-    EXPECT(DM_ENOTFOUND, ops->admin_set_password(st, id + 100, "x", &E));
+    EXPECT(DM_ENOTFOUND, store_admin_set_password(st, id + 100, "x", &E));
 
     /* a name longer than the field is cut at a UTF-8 boundary: 35 two-byte letters */
     char longname[128] = "";
     for (int i = 0; i < 35; i++)
         memcpy(longname + 2 * i, "\xc3\xa9", 3);
-    OK(ops->admin_create(st, longname, "h", 100, &id2, &E));
-    OK(ops->admin_get(st, longname, &a, &E));
+    OK(store_admin_create(st, longname, "h", 100, &id2, &E));
+    OK(store_admin_get(st, longname, &a, &E));
     CHECK(strlen(a.name) == 64 && strncmp(a.name, longname, 64) == 0);
-    OK(ops->admin_count(st, &n, &E));
+    OK(store_admin_count(st, &n, &E));
     CHECK(n == 2);
     printf("ok admins: create, duplicate -> eexists, get, set_password, count, UTF-8 cut\n");
 }
@@ -119,59 +118,59 @@ static void test_admins(struct store *st)
 static void test_websessions(struct store *st)
 {
     struct store_admin a;
-    OK(ops->admin_get(st, "alice", &a, &E));
+    OK(store_admin_get(st, "alice", &a, &E));
     struct store_websession ws = {.admin_id = a.id, .created_at = 1000, .expires_at = 2000};
     dm_strlcpy(ws.token_hash, "aaaa", sizeof ws.token_hash);
     dm_strlcpy(ws.csrf, "csrf1", sizeof ws.csrf);
-    OK(ops->websession_create(st, &ws, &E));
+    OK(store_websession_create(st, &ws, &E));
 
     struct store_websession got;
-    OK(ops->websession_get(st, "aaaa", 1500, &got, &E));
+    OK(store_websession_get(st, "aaaa", 1500, &got, &E));
     CHECK(got.admin_id == a.id && strcmp(got.admin_name, "alice") == 0);
     CHECK(strcmp(got.csrf, "csrf1") == 0 && got.expires_at == 2000 && got.created_at == 1000);
-    EXPECT(DM_ENOTFOUND, ops->websession_get(st, "aaaa", 2000, &got, &E)); /* expired */
-    EXPECT(DM_ENOTFOUND, ops->websession_get(st, "nope", 1500, &got, &E));
+    EXPECT(DM_ENOTFOUND, store_websession_get(st, "aaaa", 2000, &got, &E)); /* expired */
+    EXPECT(DM_ENOTFOUND, store_websession_get(st, "nope", 1500, &got, &E));
 
     /* creating a session drops the ones that have ended */
     struct store_websession ws2 = ws;
     dm_strlcpy(ws2.token_hash, "bbbb", sizeof ws2.token_hash);
     ws2.created_at = 2500;
     ws2.expires_at = 3000;
-    OK(ops->websession_create(st, &ws2, &E));
-    EXPECT(DM_ENOTFOUND, ops->websession_get(st, "aaaa", 0, &got, &E));
-    OK(ops->websession_get(st, "bbbb", 2600, &got, &E));
-    OK(ops->websession_delete(st, "bbbb", &E));
-    EXPECT(DM_ENOTFOUND, ops->websession_get(st, "bbbb", 2600, &got, &E));
-    OK(ops->websession_delete(st, "bbbb", &E)); /* deleting twice is fine */
+    OK(store_websession_create(st, &ws2, &E));
+    EXPECT(DM_ENOTFOUND, store_websession_get(st, "aaaa", 0, &got, &E));
+    OK(store_websession_get(st, "bbbb", 2600, &got, &E));
+    OK(store_websession_delete(st, "bbbb", &E));
+    EXPECT(DM_ENOTFOUND, store_websession_get(st, "bbbb", 2600, &got, &E));
+    OK(store_websession_delete(st, "bbbb", &E)); /* deleting twice is fine */
 
     ws2.admin_id = 999999; /* no such admin */
     dm_strlcpy(ws2.token_hash, "cccc", sizeof ws2.token_hash);
-    CHECK(ops->websession_create(st, &ws2, &E) != DM_OK);
+    CHECK(store_websession_create(st, &ws2, &E) != DM_OK);
     printf("ok websessions: create, get, expiry, purge of ended sessions, delete\n");
 }
 
 static void test_settings(struct store *st)
 {
     char *v = NULL;
-    EXPECT(DM_ENOTFOUND, ops->setting_get(st, "bot_token", &v, &E));
+    EXPECT(DM_ENOTFOUND, store_setting_get(st, "bot_token", &v, &E));
     CHECK(v == NULL);
     CHECK(strstr(E.msg, "bot_token") != NULL);
-    OK(ops->setting_set(st, "bot_token", "123:SECRET", &E));
-    OK(ops->setting_get(st, "bot_token", &v, &E));
+    OK(store_setting_set(st, "bot_token", "123:SECRET", &E));
+    OK(store_setting_get(st, "bot_token", &v, &E));
     CHECK(v && strcmp(v, "123:SECRET") == 0);
     free(v);
-    OK(ops->setting_set(st, "bot_token", "456:OTHER", &E));
-    OK(ops->setting_get(st, "bot_token", &v, &E));
+    OK(store_setting_set(st, "bot_token", "456:OTHER", &E));
+    OK(store_setting_get(st, "bot_token", &v, &E));
     CHECK(v && strcmp(v, "456:OTHER") == 0);
     free(v);
-    OK(ops->setting_set(st, "empty", "", &E));
-    OK(ops->setting_get(st, "empty", &v, &E));
+    OK(store_setting_set(st, "empty", "", &E));
+    OK(store_setting_get(st, "empty", &v, &E));
     CHECK(v && v[0] == 0);
     free(v);
-    OK(ops->setting_delete(st, "bot_token", &E));
+    OK(store_setting_delete(st, "bot_token", &E));
     v = NULL;
-    EXPECT(DM_ENOTFOUND, ops->setting_get(st, "bot_token", &v, &E));
-    OK(ops->setting_delete(st, "bot_token", &E));
+    EXPECT(DM_ENOTFOUND, store_setting_get(st, "bot_token", &v, &E));
+    OK(store_setting_delete(st, "bot_token", &E));
     printf("ok settings: get/set/overwrite/delete\n");
 }
 
@@ -188,12 +187,12 @@ static int model_n;
 static void add_model(struct store *st, struct store_request r)
 {
     bool inserted = false;
-    OK(ops->request_add(st, &r, &inserted, &E));
+    OK(store_request_add(st, &r, &inserted, &E));
     CHECK(inserted);
     /* ids grow in insertion order: the new one is the highest */
     struct store_request page[1];
     int n = 0;
-    OK(ops->request_list(st, NULL, 0, 1, page, &n, &E));
+    OK(store_request_list(st, NULL, 0, 1, page, &n, &E));
     CHECK(n == 1);
     r.id = page[0].id;
     CHECK(model_n == 0 || r.id > model[model_n - 1].id);
@@ -245,7 +244,7 @@ static void check_filter(struct store *st, const struct store_request_filter *f)
     for (int pages = 0; pages < MODEL_MAX; pages++) {
         struct store_request page[4];
         int n = 0;
-        OK(ops->request_list(st, f, before, 4, page, &n, &E));
+        OK(store_request_list(st, f, before, 4, page, &n, &E));
         for (int i = 0; i < n; i++) {
             same = same && got < nwant && page[i].id == want[got];
             got++;
@@ -263,7 +262,7 @@ static void check_filter(struct store *st, const struct store_request_filter *f)
     int64_t counts[REQ_STATUS_COUNT], wc[REQ_STATUS_COUNT] = {0};
     for (int i = 0; i < model_n; i++)
         if (model_match(&model[i], f, false)) wc[model[i].status]++;
-    OK(ops->request_counts(st, f, counts, &E));
+    OK(store_request_counts(st, f, counts, &E));
     CHECK(counts[0] == wc[0] && counts[1] == wc[1] && counts[2] == wc[2]);
 }
 
@@ -272,27 +271,27 @@ static void test_requests(struct store *st)
     struct store_chat ch = {.chat_id = CHAT_A, .fetched_at = 5};
     dm_strlcpy(ch.title, "Zeta channel", sizeof ch.title);
     dm_strlcpy(ch.username, "zeta", sizeof ch.username);
-    OK(ops->chat_put(st, &ch, &E));
+    OK(store_chat_put(st, &ch, &E));
     dm_strlcpy(ch.title, "Alpha channel", sizeof ch.title); /* put again: updates */
-    OK(ops->chat_put(st, &ch, &E));
+    OK(store_chat_put(st, &ch, &E));
     struct store_chat c2 = {.chat_id = CHAT_C};
     dm_strlcpy(c2.title, "Empty", sizeof c2.title);
-    OK(ops->chat_put(st, &c2, &E));
+    OK(store_chat_put(st, &c2, &E));
     struct store_chat got;
-    OK(ops->chat_get(st, CHAT_A, &got, &E));
+    OK(store_chat_get(st, CHAT_A, &got, &E));
     CHECK(strcmp(got.title, "Alpha channel") == 0 && strcmp(got.username, "zeta") == 0 &&
           got.fetched_at == 5);
-    EXPECT(DM_ENOTFOUND, ops->chat_get(st, CHAT_B, &got, &E));
+    EXPECT(DM_ENOTFOUND, store_chat_get(st, CHAT_B, &got, &E));
 
     /* idempotent recording */
     struct store_request r = make_req(CHAT_A, 11, 1000, REQ_PENDING, "Alice", "Smith", "alice_s");
     add_model(st, r);
     bool inserted = true;
-    OK(ops->request_add(st, &r, &inserted, &E));
+    OK(store_request_add(st, &r, &inserted, &E));
     CHECK(!inserted); /* the same (chat, user, date) */
     struct store_request again = r;
     again.tg_date = 1200;
-    OK(ops->request_add(st, &again, &inserted, &E));
+    OK(store_request_add(st, &again, &inserted, &E));
     CHECK(!inserted); /* a second pending request of the same user in the same chat */
     printf("ok request_add: same triple and second pending are no-ops\n");
 
@@ -311,13 +310,13 @@ static void test_requests(struct store *st)
     }
 
     struct store_request one;
-    OK(ops->request_get(st, model[0].id, &one, &E));
+    OK(store_request_get(st, model[0].id, &one, &E));
     CHECK(one.chat_id == CHAT_A && one.user_id == 11 && strcmp(one.first_name, "Alice") == 0 &&
           strcmp(one.chat_title, "Alpha channel") == 0 && strcmp(one.bio, "bio") == 0 &&
           one.created_at == 1001 && one.status == REQ_PENDING);
-    OK(ops->request_get(st, model[3].id, &one, &E));
+    OK(store_request_get(st, model[3].id, &one, &E));
     CHECK(one.chat_title[0] == 0); /* chat B has no chats row */
-    EXPECT(DM_ENOTFOUND, ops->request_get(st, 999999, &one, &E));
+    EXPECT(DM_ENOTFOUND, store_request_get(st, 999999, &one, &E));
 
     struct store_request_filter fs[] = {
         filter(-1, 0, 0, 0, ""),
@@ -348,12 +347,12 @@ static void test_requests(struct store *st)
     struct store_request page[8];
     int n = -1;
     struct store_request_filter f = filter(-1, 0, 0, 0, "C_rl");
-    OK(ops->request_list(st, &f, 0, 8, page, &n, &E));
+    OK(store_request_list(st, &f, 0, 8, page, &n, &E));
     CHECK(n == 0);
     f = filter(-1, 0, 0, 0, "100");
-    OK(ops->request_list(st, &f, 0, 8, page, &n, &E));
+    OK(store_request_list(st, &f, 0, 8, page, &n, &E));
     CHECK(n == 3);
-    OK(ops->request_list(st, NULL, 0, 0, page, &n, &E));
+    OK(store_request_list(st, NULL, 0, 0, page, &n, &E));
     CHECK(n == 0);
     /* case folding beyond ASCII: Cyrillic, Latin-1, Greek */
     add_model(st, make_req(CHAT_B, 300, 3000, REQ_PENDING, "\xc3\x89LODIE",
@@ -369,7 +368,7 @@ static void test_requests(struct store *st)
     };
     for (size_t i = 0; i < DM_ARRAY_LEN(folds); i++) {
         f = filter(-1, 0, 0, 0, folds[i].q);
-        OK(ops->request_list(st, &f, 0, 8, page, &n, &E));
+        OK(store_request_list(st, &f, 0, 8, page, &n, &E));
         CHECK(n == 1 && page[0].user_id == folds[i].user_id);
     }
     printf("ok request_list/request_counts: %zu filters paged by 4 match the model; q folds "
@@ -378,7 +377,7 @@ static void test_requests(struct store *st)
 
     struct store_chat *chats = NULL;
     size_t nchats = 0;
-    OK(ops->chat_list(st, &chats, &nchats, &E));
+    OK(store_chat_list(st, &chats, &nchats, &E));
     CHECK(nchats == 2);
     if (nchats == 2) {
         CHECK(chats[0].chat_id == CHAT_B && chats[0].title[0] == 0); /* unknown title first */
@@ -405,7 +404,7 @@ static int count_jobs(struct store *st)
 {
     struct store_job jobs[16];
     int n = 0;
-    OK(ops->job_list(st, 0, 16, jobs, &n, &E));
+    OK(store_job_list(st, 0, 16, jobs, &n, &E));
     return n;
 }
 
@@ -424,16 +423,16 @@ static void test_jobs(struct store *st)
 
     /* an unknown id: an error naming it, and no job */
     int64_t bad[] = {model[0].id, 777777, 888888};
-    EXPECT(DM_ENOTFOUND, ops->job_create_ids(st, &spec, bad, 3, 3000, &j1, &E));
+    EXPECT(DM_ENOTFOUND, store_job_create_ids(st, &spec, bad, 3, 3000, &j1, &E));
     CHECK(strstr(E.msg, "777777") != NULL);
     CHECK(count_jobs(st) == 0);
-    EXPECT(DM_EINVAL, ops->job_create_ids(st, &spec, bad, 0, 3000, &j1, &E));
+    EXPECT(DM_EINVAL, store_job_create_ids(st, &spec, bad, 0, 3000, &j1, &E));
 
     /* model[0] pending A, [2] pending A, [4] pending B, [5] pending B, [1] declined */
     int64_t ids[] = {model[4].id, model[0].id, model[2].id, model[0].id, model[5].id, model[1].id};
-    OK(ops->job_create_ids(st, &spec, ids, DM_ARRAY_LEN(ids), 3000, &j1, &E));
+    OK(store_job_create_ids(st, &spec, ids, DM_ARRAY_LEN(ids), 3000, &j1, &E));
     struct store_job job;
-    OK(ops->job_get(st, j1, &job, &E));
+    OK(store_job_get(st, j1, &job, &E));
     CHECK(job.total == 5 && job.state == JOB_QUEUED && job.kind == JOB_APPROVE);
     CHECK(strcmp(job.admin, "alice") == 0 && strcmp(job.via, "bot") == 0 &&
           strcmp(job.description, "Approve 4") == 0 && job.created_at == 3000);
@@ -441,18 +440,18 @@ static void test_jobs(struct store *st)
 
     struct store_job spec2 = job_spec(JOB_DECLINE, "carol", "Decline all in A");
     struct store_request_filter fa = filter(-1, CHAT_A, 0, 0, "");
-    OK(ops->job_create_filter(st, &spec2, &fa, 3001, &j2, &E));
-    OK(ops->job_get(st, j2, &job, &E));
+    OK(store_job_create_filter(st, &spec2, &fa, 3001, &j2, &E));
+    OK(store_job_get(st, j2, &job, &E));
     CHECK(job.total == pending_in(CHAT_A) && job.total > 0);
     struct store_request_filter fbad = filter(REQ_APPROVED, 0, 0, 0, "");
-    EXPECT(DM_EINVAL, ops->job_create_filter(st, &spec2, &fbad, 3001, &j3, &E));
+    EXPECT(DM_EINVAL, store_job_create_filter(st, &spec2, &fbad, 3001, &j3, &E));
     /* a request that arrives later is not part of the snapshot */
     add_model(st, make_req(CHAT_A, 5000, 5000, REQ_PENDING, "Late", "", "late"));
-    OK(ops->job_get(st, j2, &job, &E));
+    OK(store_job_get(st, j2, &job, &E));
     CHECK(job.total == pending_in(CHAT_A) - 1);
     struct store_item items[64];
     int n = 0;
-    OK(ops->job_next_items(st, j2, 0, 64, items, &n, &E));
+    OK(store_job_next_items(st, j2, 0, 64, items, &n, &E));
     CHECK(n == job.total);
     for (int i = 0; i < n; i++)
         CHECK(items[i].request_id != model[model_n - 1].id && items[i].chat_id == CHAT_A &&
@@ -462,107 +461,107 @@ static void test_jobs(struct store *st)
 
     /* claims and leases */
     struct store_job claimed;
-    OK(ops->job_claim(st, "w1", 4000, 4060, &claimed, &E));
+    OK(store_job_claim(st, "w1", 4000, 4060, &claimed, &E));
     CHECK(claimed.id == j1 && claimed.state == JOB_RUNNING);
-    OK(ops->job_renew(st, j1, "w1", 4090, &E));
-    EXPECT(DM_ECONFLICT, ops->job_renew(st, j1, "w2", 4090, &E));
-    OK(ops->job_claim(st, "w2", 4001, 4061, &claimed, &E));
+    OK(store_job_renew(st, j1, "w1", 4090, &E));
+    EXPECT(DM_ECONFLICT, store_job_renew(st, j1, "w2", 4090, &E));
+    OK(store_job_claim(st, "w2", 4001, 4061, &claimed, &E));
     CHECK(claimed.id == j2);
-    EXPECT(DM_ENOTFOUND, ops->job_claim(st, "w3", 4010, 4070, &claimed, &E));
-    OK(ops->job_claim(st, "w3", 4091, 4200, &claimed, &E)); /* w1's lease ended at 4090 */
+    EXPECT(DM_ENOTFOUND, store_job_claim(st, "w3", 4010, 4070, &claimed, &E));
+    OK(store_job_claim(st, "w3", 4091, 4200, &claimed, &E)); /* w1's lease ended at 4090 */
     CHECK(claimed.id == j1);
-    EXPECT(DM_ECONFLICT, ops->job_renew(st, j1, "w1", 4300, &E));
-    OK(ops->job_renew(st, j1, "w3", 4300, &E));
-    EXPECT(DM_ENOTFOUND, ops->job_renew(st, 999, "w3", 4300, &E));
-    OK(ops->job_finish(st, j2, JOB_CANCELLED, "cancelled by carol", 4100, &E));
-    EXPECT(DM_ECONFLICT, ops->job_renew(st, j2, "w2", 4300, &E));
+    EXPECT(DM_ECONFLICT, store_job_renew(st, j1, "w1", 4300, &E));
+    OK(store_job_renew(st, j1, "w3", 4300, &E));
+    EXPECT(DM_ENOTFOUND, store_job_renew(st, 999, "w3", 4300, &E));
+    OK(store_job_finish(st, j2, JOB_CANCELLED, "cancelled by carol", 4100, &E));
+    EXPECT(DM_ECONFLICT, store_job_renew(st, j2, "w2", 4300, &E));
     CHECK(strstr(E.msg, "cancelled") != NULL);
-    EXPECT(DM_ECONFLICT, ops->job_finish(st, j2, JOB_CANCELLED, "", 4101, &E));
-    EXPECT(DM_EINVAL, ops->job_finish(st, j2, JOB_RUNNING, "", 4101, &E));
-    EXPECT(DM_ENOTFOUND, ops->job_finish(st, 999, JOB_DONE, "", 4101, &E));
-    OK(ops->job_get(st, j2, &job, &E));
+    EXPECT(DM_ECONFLICT, store_job_finish(st, j2, JOB_CANCELLED, "", 4101, &E));
+    EXPECT(DM_EINVAL, store_job_finish(st, j2, JOB_RUNNING, "", 4101, &E));
+    EXPECT(DM_ENOTFOUND, store_job_finish(st, 999, JOB_DONE, "", 4101, &E));
+    OK(store_job_get(st, j2, &job, &E));
     CHECK(job.state == JOB_CANCELLED && job.finished_at == 4100 &&
           strcmp(job.error, "cancelled by carol") == 0);
-    EXPECT(DM_ENOTFOUND, ops->job_claim(st, "w4", 4250, 4500, &claimed, &E)); /* j1 leased */
-    OK(ops->job_set_wait(st, j1, 4150, "waiting", &E));
-    OK(ops->job_get(st, j1, &job, &E));
+    EXPECT(DM_ENOTFOUND, store_job_claim(st, "w4", 4250, 4500, &claimed, &E)); /* j1 leased */
+    OK(store_job_set_wait(st, j1, 4150, "waiting", &E));
+    OK(store_job_get(st, j1, &job, &E));
     CHECK(job.wait_until == 4150);
-    EXPECT(DM_ENOTFOUND, ops->job_set_wait(st, 999, 1, "", &E));
+    EXPECT(DM_ENOTFOUND, store_job_set_wait(st, 999, 1, "", &E));
     printf("ok job_claim/renew/finish: leases, expiry, cancel -> econflict\n");
 
     /* items of j1: model[0], [1] (declined), [2], [4], [5] in id order */
-    OK(ops->job_next_items(st, j1, 0, 64, items, &n, &E));
+    OK(store_job_next_items(st, j1, 0, 64, items, &n, &E));
     CHECK(n == 5);
     if (n != 5) return;
     CHECK(items[0].request_id == model[0].id && items[0].user_id == 11 &&
           items[0].chat_id == CHAT_A && items[1].request_status == REQ_DECLINED);
-    OK(ops->job_next_items(st, j1, items[2].request_id, 64, items + 5, &n, &E));
+    OK(store_job_next_items(st, j1, items[2].request_id, 64, items + 5, &n, &E));
     CHECK(n == 2 && items[5].request_id == model[4].id);
 
     /* 1: done -> the request is approved by the job's admin */
     struct store_item it = {.job_id = j1, .request_id = model[0].id, .outcome = ITEM_DONE};
-    OK(ops->job_item_finish(st, &it, 5000, &E));
+    OK(store_job_item_finish(st, &it, 5000, &E));
     struct store_request rq;
-    OK(ops->request_get(st, model[0].id, &rq, &E));
+    OK(store_request_get(st, model[0].id, &rq, &E));
     CHECK(rq.status == REQ_APPROVED && rq.decided_at == 5000 &&
           strcmp(rq.decided_by, "alice") == 0 && strcmp(rq.decided_via, "bot") == 0);
     /* again, even with another outcome: nothing changes */
     it.outcome = ITEM_FAILED;
     dm_strlcpy(it.error, "should not stick", sizeof it.error);
-    OK(ops->job_item_finish(st, &it, 5001, &E));
-    OK(ops->request_get(st, model[0].id, &rq, &E));
+    OK(store_job_item_finish(st, &it, 5001, &E));
+    OK(store_request_get(st, model[0].id, &rq, &E));
     CHECK(rq.status == REQ_APPROVED && rq.last_error[0] == 0 && rq.decided_at == 5000);
 
     /* 2: done, but the request was declined already -> skipped */
     it = (struct store_item){.job_id = j1, .request_id = model[1].id, .outcome = ITEM_DONE};
-    OK(ops->job_item_finish(st, &it, 5002, &E));
-    OK(ops->request_get(st, model[1].id, &rq, &E));
+    OK(store_job_item_finish(st, &it, 5002, &E));
+    OK(store_request_get(st, model[1].id, &rq, &E));
     CHECK(rq.status == REQ_DECLINED && rq.decided_at == 0);
 
     /* 3: failed -> last_error on the request, which stays pending */
     it = (struct store_item){.job_id = j1, .request_id = model[2].id, .outcome = ITEM_FAILED};
     dm_strlcpy(it.error, "CHAT_ADMIN_REQUIRED", sizeof it.error);
-    OK(ops->job_item_finish(st, &it, 5003, &E));
-    OK(ops->request_get(st, model[2].id, &rq, &E));
+    OK(store_job_item_finish(st, &it, 5003, &E));
+    OK(store_request_get(st, model[2].id, &rq, &E));
     CHECK(rq.status == REQ_PENDING && strcmp(rq.last_error, "CHAT_ADMIN_REQUIRED") == 0);
 
     /* 4: decided by another job in between -> skipped here */
     int64_t one_id = model[4].id;
     struct store_job spec3 = job_spec(JOB_DECLINE, "dave", "Decline 1");
-    OK(ops->job_create_ids(st, &spec3, &one_id, 1, 5004, &j3, &E));
+    OK(store_job_create_ids(st, &spec3, &one_id, 1, 5004, &j3, &E));
     it = (struct store_item){.job_id = j3, .request_id = one_id, .outcome = ITEM_DONE};
-    OK(ops->job_item_finish(st, &it, 5005, &E));
+    OK(store_job_item_finish(st, &it, 5005, &E));
     it.job_id = j1;
-    OK(ops->job_item_finish(st, &it, 5006, &E));
-    OK(ops->request_get(st, one_id, &rq, &E));
+    OK(store_job_item_finish(st, &it, 5006, &E));
+    OK(store_request_get(st, one_id, &rq, &E));
     CHECK(rq.status == REQ_DECLINED && strcmp(rq.decided_by, "dave") == 0 && rq.decided_at == 5005);
 
     /* 5: Telegram said already handled */
     it = (struct store_item){.job_id = j1, .request_id = model[5].id, .outcome = ITEM_SKIPPED};
     dm_strlcpy(it.error, "HIDE_REQUESTER_MISSING", sizeof it.error);
-    OK(ops->job_item_finish(st, &it, 5007, &E));
+    OK(store_job_item_finish(st, &it, 5007, &E));
 
     it = (struct store_item){.job_id = j1, .request_id = model[3].id, .outcome = ITEM_DONE};
-    EXPECT(DM_ENOTFOUND, ops->job_item_finish(st, &it, 5008, &E)); /* not in the job */
+    EXPECT(DM_ENOTFOUND, store_job_item_finish(st, &it, 5008, &E)); /* not in the job */
     it.outcome = ITEM_PENDING;
-    EXPECT(DM_EINVAL, ops->job_item_finish(st, &it, 5008, &E));
+    EXPECT(DM_EINVAL, store_job_item_finish(st, &it, 5008, &E));
 
-    OK(ops->job_get(st, j1, &job, &E));
+    OK(store_job_get(st, j1, &job, &E));
     CHECK(job.done == 1 && job.skipped == 3 && job.failed == 1 && job.total == 5 &&
           job.updated_at == 5007);
-    OK(ops->job_next_items(st, j1, 0, 64, items, &n, &E));
+    OK(store_job_next_items(st, j1, 0, 64, items, &n, &E));
     CHECK(n == 0);
-    OK(ops->job_items(st, j1, ITEM_FAILED, 0, 64, items, &n, &E));
+    OK(store_job_items(st, j1, ITEM_FAILED, 0, 64, items, &n, &E));
     CHECK(n == 1 && items[0].request_id == model[2].id && items[0].user_id == 12 &&
           strcmp(items[0].error, "CHAT_ADMIN_REQUIRED") == 0);
-    OK(ops->job_items(st, j1, ITEM_SKIPPED, 0, 64, items, &n, &E));
+    OK(store_job_items(st, j1, ITEM_SKIPPED, 0, 64, items, &n, &E));
     CHECK(n == 3);
-    OK(ops->job_items(st, j1, ITEM_DONE, 0, 64, items, &n, &E));
+    OK(store_job_items(st, j1, ITEM_DONE, 0, 64, items, &n, &E));
     CHECK(n == 1 && items[0].request_id == model[0].id);
 
     /* audit: one row per finished item, newest first */
     struct store_audit au[16];
-    OK(ops->audit_list(st, 0, 16, au, &n, &E));
+    OK(store_audit_list(st, 0, 16, au, &n, &E));
     CHECK(n == 6);
     if (n == 6) {
         static const char *const want_result[] = {"already_handled", "already_handled", "ok",
@@ -578,14 +577,14 @@ static void test_jobs(struct store *st)
               au[5].at == 5000);
         CHECK(au[0].id > au[1].id);
     }
-    OK(ops->job_finish(st, j1, JOB_DONE, "", 5100, &E));
-    OK(ops->job_get(st, j1, &job, &E));
+    OK(store_job_finish(st, j1, JOB_DONE, "", 5100, &E));
+    OK(store_job_get(st, j1, &job, &E));
     CHECK(job.state == JOB_DONE && job.finished_at == 5100 && job.wait_until == 0);
 
     struct store_job jobs[2];
-    OK(ops->job_list(st, 0, 2, jobs, &n, &E));
+    OK(store_job_list(st, 0, 2, jobs, &n, &E));
     CHECK(n == 2 && jobs[0].id == j3 && jobs[1].id == j2);
-    OK(ops->job_list(st, jobs[1].id, 2, jobs, &n, &E));
+    OK(store_job_list(st, jobs[1].id, 2, jobs, &n, &E));
     CHECK(n == 1 && jobs[0].id == j1);
     printf("ok job items: next_items, finish counters, request status, skipped when decided "
            "elsewhere, finish twice is a no-op, audit rows\n");
@@ -594,10 +593,10 @@ static void test_jobs(struct store *st)
     dm_strlcpy(a.admin, "alice", sizeof a.admin);
     dm_strlcpy(a.action, "login", sizeof a.action);
     dm_strlcpy(a.result, "ok", sizeof a.result);
-    OK(ops->audit_add(st, &a, &E));
-    OK(ops->audit_list(st, 0, 1, au, &n, &E));
+    OK(store_audit_add(st, &a, &E));
+    OK(store_audit_list(st, 0, 1, au, &n, &E));
     CHECK(n == 1 && strcmp(au[0].action, "login") == 0 && au[0].at == 6000);
-    OK(ops->audit_list(st, au[0].id, 100, au, &n, &E));
+    OK(store_audit_list(st, au[0].id, 100, au, &n, &E));
     CHECK(n == 6);
     printf("ok audit: add and pages newest first\n");
 }
@@ -628,15 +627,15 @@ static void *worker_run(void *arg)
             struct store_request r =
                 make_req(-200 - w->index, i, 10000 + i, REQ_PENDING, "Thread", "Writer", "tw");
             bool ins = false;
-            if (ops->request_add(w->st, &r, &ins, &e) || !ins) worker_fail(w, "request_add", &e);
+            if (store_request_add(w->st, &r, &ins, &e) || !ins) worker_fail(w, "request_add", &e);
             char key[32];
             snprintf(key, sizeof key, "k%d", w->index);
-            if (ops->setting_set(w->st, key, "v", &e)) worker_fail(w, "setting_set", &e);
+            if (store_setting_set(w->st, key, "v", &e)) worker_fail(w, "setting_set", &e);
             if (i % 50 == 0) {
                 struct store_job spec = job_spec(JOB_APPROVE, "alice", "t");
                 struct store_request_filter f = filter(-1, -200 - w->index, 0, 0, "");
                 int64_t id;
-                if (ops->job_create_filter(w->st, &spec, &f, 7000, &id, &e))
+                if (store_job_create_filter(w->st, &spec, &f, 7000, &id, &e))
                     worker_fail(w, "job_create_filter", &e);
             }
         } else {
@@ -644,11 +643,11 @@ static void *worker_run(void *arg)
             int n;
             int64_t counts[REQ_STATUS_COUNT];
             struct store_request_filter f = filter(i % 2 ? REQ_PENDING : -1, 0, 0, 0, "");
-            if (ops->request_list(w->st, &f, 0, 50, page, &n, &e) || n == 0)
+            if (store_request_list(w->st, &f, 0, 50, page, &n, &e) || n == 0)
                 worker_fail(w, "request_list", &e);
-            if (ops->request_counts(w->st, &f, counts, &e)) worker_fail(w, "request_counts", &e);
+            if (store_request_counts(w->st, &f, counts, &e)) worker_fail(w, "request_counts", &e);
             char *v = NULL;
-            dm_err rc = ops->setting_get(w->st, "k0", &v, &e);
+            dm_err rc = store_setting_get(w->st, "k0", &v, &e);
             if (rc != DM_OK && rc != DM_ENOTFOUND) worker_fail(w, "setting_get", &e);
             free(v);
         }
@@ -678,7 +677,7 @@ static void test_threads(struct store *st, struct store *other)
     for (int i = 0; i < 5; i += 2) {
         struct store_request_filter f = filter(-1, -200 - i, 0, 0, "");
         int64_t counts[REQ_STATUS_COUNT];
-        OK(ops->request_counts(st, &f, counts, &E));
+        OK(store_request_counts(st, &f, counts, &E));
         CHECK(counts[REQ_PENDING] == THREAD_ROUNDS);
     }
     printf("ok threads: 3 writers (one on a second connection) and 2 readers, %d rounds each, "
@@ -695,9 +694,9 @@ static void timing(void)
     char path[128];
     db_path(path, sizeof path, "big.db");
     struct store *st = NULL;
-    OK(ops->open(path, &st, &E));
+    OK(store_open(path, &st, &E));
     if (!st) return;
-    ops->close(st);
+    store_close(st);
 
     /* fill it fast with one transaction straight into SQLite: this measures reads, not adds */
     double t0 = now_ms();
@@ -718,7 +717,7 @@ static void timing(void)
     sqlite3_close(db);
     double t1 = now_ms();
 
-    OK(ops->open(path, &st, &E));
+    OK(store_open(path, &st, &E));
     if (!st) return;
     printf("timing over %d requests (filled in %.0f ms):\n", BIG, t1 - t0);
     struct {
@@ -738,12 +737,12 @@ static void timing(void)
         int n = 0;
         int64_t counts[REQ_STATUS_COUNT];
         double a = now_ms();
-        OK(ops->request_list(st, &cases[i].f, 0, 50, page, &n, &E));
+        OK(store_request_list(st, &cases[i].f, 0, 50, page, &n, &E));
         double b = now_ms();
         int64_t before = n ? page[n - 1].id : 0;
-        OK(ops->request_list(st, &cases[i].f, before, 50, page, &n, &E));
+        OK(store_request_list(st, &cases[i].f, before, 50, page, &n, &E));
         double c = now_ms();
-        OK(ops->request_counts(st, &cases[i].f, counts, &E));
+        OK(store_request_counts(st, &cases[i].f, counts, &E));
         double d = now_ms();
         printf("  %-22s first page %6.2f ms, second page %6.2f ms, counts %7.2f ms "
                "(pending %" PRId64 ")\n",
@@ -752,14 +751,14 @@ static void timing(void)
     struct store_job spec = job_spec(JOB_APPROVE, "alice", "all");
     int64_t id = 0;
     double a = now_ms();
-    OK(ops->job_create_filter(st, &spec, NULL, 1, &id, &E));
+    OK(store_job_create_filter(st, &spec, NULL, 1, &id, &E));
     double b = now_ms();
     struct store_job job;
-    OK(ops->job_get(st, id, &job, &E));
+    OK(store_job_get(st, id, &job, &E));
     CHECK(job.total == BIG * 6 / 10);
     printf("  job_create_filter over every pending request (%" PRId64 " items) %.0f ms\n",
            job.total, b - a);
-    ops->close(st);
+    store_close(st);
     db_remove("big.db");
 }
 
@@ -772,13 +771,13 @@ static void test_load_jobs(struct store *st)
     dm_strlcpy(spec.params, "{\"channel\":\"@chan\",\"limit\":1000}", sizeof spec.params);
     int64_t id = 0, other = 0, added = -1;
     struct store_job approve = job_spec(JOB_LOAD, "alice", "wrong");
-    EXPECT(DM_EINVAL, ops->job_create_ids(st, &approve, &model[0].id, 1, 100, &other, &E));
-    EXPECT(DM_EINVAL, ops->job_create_filter(st, &approve, NULL, 100, &other, &E));
+    EXPECT(DM_EINVAL, store_job_create_ids(st, &approve, &model[0].id, 1, 100, &other, &E));
+    EXPECT(DM_EINVAL, store_job_create_filter(st, &approve, NULL, 100, &other, &E));
     approve.kind = JOB_APPROVE;
-    EXPECT(DM_EINVAL, ops->job_create_load(st, &approve, 100, &other, &E));
-    OK(ops->job_create_load(st, &spec, 100, &id, &E));
+    EXPECT(DM_EINVAL, store_job_create_load(st, &approve, 100, &other, &E));
+    OK(store_job_create_load(st, &spec, 100, &id, &E));
     struct store_job j;
-    OK(ops->job_get(st, id, &j, &E));
+    OK(store_job_get(st, id, &j, &E));
     CHECK(j.kind == JOB_LOAD && j.state == JOB_QUEUED && j.total == 0 && j.done == 0);
     CHECK(strcmp(j.params, spec.params) == 0 && j.cursor[0] == 0);
     CHECK(strcmp(j.via, "acct_1") == 0 && strcmp(job_kind_name(j.kind), "load") == 0);
@@ -787,36 +786,36 @@ static void test_load_jobs(struct store *st)
     struct store_request rows[3];
     for (int i = 0; i < 3; i++)
         rows[i] = make_req(-100777, 9000 + i, 5000 + i, REQ_PENDING, "Load", "Er", "");
-    EXPECT(DM_ECONFLICT, ops->job_load_page(st, id, "w1", rows, 3, "{}", 3, 101, &added, &E));
+    EXPECT(DM_ECONFLICT, store_job_load_page(st, id, "w1", rows, 3, "{}", 3, 101, &added, &E));
     CHECK(added == 0);
 
     /* claim it (jobs test_jobs left queued come first, being smaller: hold them too) */
     struct store_job claimed = {0};
     for (int i = 0; i < 50 && claimed.id != id; i++)
-        OK(ops->job_claim(st, "w1", 102, 200, &claimed, &E));
+        OK(store_job_claim(st, "w1", 102, 200, &claimed, &E));
     CHECK(claimed.id == id && strcmp(claimed.params, spec.params) == 0);
-    OK(ops->job_load_page(st, id, "w1", rows, 2, "{\"offset_user\":9001}", 3, 103, &added, &E));
+    OK(store_job_load_page(st, id, "w1", rows, 2, "{\"offset_user\":9001}", 3, 103, &added, &E));
     CHECK(added == 2);
     /* the same rows again (a page re-read after a restart) and one new: only one is new */
-    OK(ops->job_load_page(st, id, "w1", rows, 3, "{\"offset_user\":9002}", 3, 104, &added, &E));
+    OK(store_job_load_page(st, id, "w1", rows, 3, "{\"offset_user\":9002}", 3, 104, &added, &E));
     CHECK(added == 1);
-    OK(ops->job_get(st, id, &j, &E));
+    OK(store_job_get(st, id, &j, &E));
     CHECK(j.total == 3 && j.done == 5 && strcmp(j.cursor, "{\"offset_user\":9002}") == 0);
     CHECK(j.updated_at == 104);
     struct store_request_filter f = filter(REQ_PENDING, -100777, 0, 0, "");
     int64_t counts[REQ_STATUS_COUNT];
-    OK(ops->request_counts(st, &f, counts, &E));
+    OK(store_request_counts(st, &f, counts, &E));
     CHECK(counts[REQ_PENDING] == 3);
 
     /* another owner, or a cancelled job: refused, nothing recorded */
     struct store_request extra = make_req(-100777, 9100, 6000, REQ_PENDING, "X", "", "");
-    EXPECT(DM_ECONFLICT, ops->job_load_page(st, id, "w2", &extra, 1, "", 4, 105, &added, &E));
-    OK(ops->job_finish(st, id, JOB_CANCELLED, "", 106, &E));
-    EXPECT(DM_ECONFLICT, ops->job_load_page(st, id, "w1", &extra, 1, "", 4, 107, &added, &E));
+    EXPECT(DM_ECONFLICT, store_job_load_page(st, id, "w2", &extra, 1, "", 4, 105, &added, &E));
+    OK(store_job_finish(st, id, JOB_CANCELLED, "", 106, &E));
+    EXPECT(DM_ECONFLICT, store_job_load_page(st, id, "w1", &extra, 1, "", 4, 107, &added, &E));
     CHECK(strstr(E.msg, "cancelled") != NULL);
-    OK(ops->request_counts(st, &f, counts, &E));
+    OK(store_request_counts(st, &f, counts, &E));
     CHECK(counts[REQ_PENDING] == 3);
-    EXPECT(DM_ENOTFOUND, ops->job_load_page(st, 999999, "w1", NULL, 0, "", 0, 108, NULL, &E));
+    EXPECT(DM_ENOTFOUND, store_job_load_page(st, 999999, "w1", NULL, 0, "", 0, 108, NULL, &E));
     printf("ok load jobs: params and cursor kept, pages idempotent, only for the lease owner\n");
 }
 
@@ -840,13 +839,13 @@ static void test_sessions(struct store *st)
     struct store_session a = session_spec("zeta"), b = session_spec("alpha"), got;
     b.is_bot = true;
     b.phone[0] = 0;
-    OK(ops->session_add(st, &a, &E));
-    OK(ops->session_add(st, &b, &E));
-    EXPECT(DM_EEXISTS, ops->session_add(st, &a, &E));
+    OK(store_session_add(st, &a, &E));
+    OK(store_session_add(st, &b, &E));
+    EXPECT(DM_EEXISTS, store_session_add(st, &a, &E));
     CHECK(strstr(E.msg, "zeta") != NULL);
-    OK(ops->session_get(st, "zeta", &got, &E));
+    OK(store_session_get(st, "zeta", &got, &E));
     CHECK(memcmp(&got, &a, sizeof got) == 0);
-    EXPECT(DM_ENOTFOUND, ops->session_get(st, "nope", &got, &E));
+    EXPECT(DM_ENOTFOUND, store_session_get(st, "nope", &got, &E));
 
     a.account_id = 777;
     dm_strlcpy(a.first_name, "Ünïcode", sizeof a.first_name);
@@ -858,29 +857,29 @@ static void test_sessions(struct store *st)
     a.last_check_at = 600;
     dm_strlcpy(a.last_error, "Session is invalid", sizeof a.last_error);
     a.created_at = 1; /* not written by update */
-    OK(ops->session_update(st, &a, &E));
-    OK(ops->session_get(st, "zeta", &got, &E));
+    OK(store_session_update(st, &a, &E));
+    OK(store_session_get(st, "zeta", &got, &E));
     a.created_at = 500;
     CHECK(memcmp(&got, &a, sizeof got) == 0);
     CHECK(strcmp(session_status_name(got.status), "invalid") == 0);
     struct store_session bad = session_spec("ghost");
-    EXPECT(DM_ENOTFOUND, ops->session_update(st, &bad, &E));
+    EXPECT(DM_ENOTFOUND, store_session_update(st, &bad, &E));
     bad.status = 9;
-    EXPECT(DM_EINVAL, ops->session_add(st, &bad, &E));
+    EXPECT(DM_EINVAL, store_session_add(st, &bad, &E));
 
     struct store_session *list = NULL;
     size_t n = 0;
-    OK(ops->session_list(st, &list, &n, &E));
+    OK(store_session_list(st, &list, &n, &E));
     CHECK(n == 2 && list && strcmp(list[0].name, "alpha") == 0 && list[0].is_bot &&
           strcmp(list[1].name, "zeta") == 0 && list[1].premium);
     free(list);
 
-    OK(ops->session_delete(st, "alpha", &E));
-    EXPECT(DM_ENOTFOUND, ops->session_delete(st, "alpha", &E));
-    OK(ops->session_list(st, &list, &n, &E));
+    OK(store_session_delete(st, "alpha", &E));
+    EXPECT(DM_ENOTFOUND, store_session_delete(st, "alpha", &E));
+    OK(store_session_list(st, &list, &n, &E));
     CHECK(n == 1);
     free(list);
-    OK(ops->session_delete(st, "zeta", &E));
+    OK(store_session_delete(st, "zeta", &E));
     printf("ok sessions: add (unique names), get, update, list by name, delete\n");
 
     struct store_login l, lg;
@@ -891,29 +890,29 @@ static void test_sessions(struct store *st)
     memset(l.sealed, 's', sizeof l.sealed - 1); /* 8191 bytes kept whole */
     l.created_at = 1000;
     l.expires_at = 1600;
-    OK(ops->login_put(st, &l, 1000, &E));
-    OK(ops->login_get(st, l.id, 1599, &lg, &E));
+    OK(store_login_put(st, &l, 1000, &E));
+    OK(store_login_get(st, l.id, 1599, &lg, &E));
     CHECK(memcmp(&lg, &l, sizeof lg) == 0);
-    EXPECT(DM_ENOTFOUND, ops->login_get(st, l.id, 1600, &lg, &E));
+    EXPECT(DM_ENOTFOUND, store_login_get(st, l.id, 1600, &lg, &E));
     l.state = LOGIN_PASSWORD_NEEDED;
     dm_strlcpy(l.hint, "my pet", sizeof l.hint);
-    OK(ops->login_put(st, &l, 1001, &E)); /* replaces */
-    OK(ops->login_get(st, l.id, 1002, &lg, &E));
+    OK(store_login_put(st, &l, 1001, &E)); /* replaces */
+    OK(store_login_get(st, l.id, 1002, &lg, &E));
     CHECK(lg.state == LOGIN_PASSWORD_NEEDED && strcmp(lg.hint, "my pet") == 0);
     l.state = 7;
-    EXPECT(DM_EINVAL, ops->login_put(st, &l, 1001, &E));
+    EXPECT(DM_EINVAL, store_login_put(st, &l, 1001, &E));
 
     /* a later put removes expired logins */
     struct store_login l2 = l;
     l2.state = LOGIN_CODE_SENT;
     dm_strlcpy(l2.id, "fedcba9876543210", sizeof l2.id);
     l2.expires_at = 3000;
-    OK(ops->login_put(st, &l2, 2000, &E));
-    OK(ops->login_get(st, l2.id, 2001, &lg, &E));
-    EXPECT(DM_ENOTFOUND, ops->login_get(st, l.id, 0, &lg, &E)); /* purged, not just expired */
-    OK(ops->login_delete(st, l2.id, &E));
-    OK(ops->login_delete(st, l2.id, &E));
-    EXPECT(DM_ENOTFOUND, ops->login_get(st, l2.id, 2001, &lg, &E));
+    OK(store_login_put(st, &l2, 2000, &E));
+    OK(store_login_get(st, l2.id, 2001, &lg, &E));
+    EXPECT(DM_ENOTFOUND, store_login_get(st, l.id, 0, &lg, &E)); /* purged, not just expired */
+    OK(store_login_delete(st, l2.id, &E));
+    OK(store_login_delete(st, l2.id, &E));
+    EXPECT(DM_ENOTFOUND, store_login_get(st, l2.id, 2001, &lg, &E));
     printf("ok logins: put replaces, get honours expiry, expired ones purged, delete\n");
 }
 
@@ -952,23 +951,23 @@ static void test_migrate_v2(void)
     sqlite3_close(db);
 
     struct store *st = NULL;
-    OK(ops->open(path, &st, &E));
+    OK(store_open(path, &st, &E));
     if (!st) return;
     struct store_job j;
-    OK(ops->job_get(st, 7, &j, &E));
+    OK(store_job_get(st, 7, &j, &E));
     CHECK(j.kind == JOB_DECLINE && j.total == 1 && strcmp(j.admin, "bob") == 0 &&
           j.params[0] == 0 && j.cursor[0] == 0);
     struct store_item items[2];
     int n = 0;
-    OK(ops->job_next_items(st, 7, 0, 2, items, &n, &E));
+    OK(store_job_next_items(st, 7, 0, 2, items, &n, &E));
     CHECK(n == 1 && items[0].user_id == 42);
     struct store_job load = job_spec(JOB_LOAD, "bob", "Load");
     int64_t id = 0;
-    OK(ops->job_create_load(st, &load, 20, &id, &E));
+    OK(store_job_create_load(st, &load, 20, &id, &E));
     CHECK(id == 8);
     struct store_session x = session_spec("after_migration");
-    OK(ops->session_add(st, &x, &E));
-    ops->close(st);
+    OK(store_session_add(st, &x, &E));
+    store_close(st);
 
     CHECK(sqlite3_open(path, &db) == SQLITE_OK);
     sqlite3_stmt *q = NULL;
@@ -991,28 +990,28 @@ static void test_migrate_v2(void)
 static void test_leases(struct store *a, struct store *b)
 {
     bool held = false;
-    OK(ops->lease_acquire(a, "bot_poller", "one", 100, 110, &held, &E));
+    OK(store_lease_acquire(a, "bot_poller", "one", 100, 110, &held, &E));
     CHECK(held);
-    OK(ops->lease_acquire(b, "bot_poller", "two", 105, 115, &held, &E));
+    OK(store_lease_acquire(b, "bot_poller", "two", 105, 115, &held, &E));
     CHECK(!held); /* held by "one" until 110 */
-    OK(ops->lease_acquire(a, "bot_poller", "one", 108, 118, &held, &E));
+    OK(store_lease_acquire(a, "bot_poller", "one", 108, 118, &held, &E));
     CHECK(held); /* renewed */
-    OK(ops->lease_acquire(b, "bot_poller", "two", 115, 125, &held, &E));
+    OK(store_lease_acquire(b, "bot_poller", "two", 115, 125, &held, &E));
     CHECK(!held);
-    OK(ops->lease_acquire(b, "bot_poller", "two", 119, 129, &held, &E));
+    OK(store_lease_acquire(b, "bot_poller", "two", 119, 129, &held, &E));
     CHECK(held); /* "one" let it end: taken over */
-    OK(ops->lease_acquire(a, "bot_poller", "one", 120, 130, &held, &E));
+    OK(store_lease_acquire(a, "bot_poller", "one", 120, 130, &held, &E));
     CHECK(!held);
-    OK(ops->lease_release(a, "bot_poller", "one", &E)); /* not its own: nothing changes */
-    OK(ops->lease_acquire(a, "bot_poller", "one", 121, 131, &held, &E));
+    OK(store_lease_release(a, "bot_poller", "one", &E)); /* not its own: nothing changes */
+    OK(store_lease_acquire(a, "bot_poller", "one", 121, 131, &held, &E));
     CHECK(!held);
-    OK(ops->lease_release(b, "bot_poller", "two", &E));
-    OK(ops->lease_acquire(a, "bot_poller", "one", 122, 132, &held, &E));
+    OK(store_lease_release(b, "bot_poller", "two", &E));
+    OK(store_lease_acquire(a, "bot_poller", "one", 122, 132, &held, &E));
     CHECK(held); /* released: free at once */
-    OK(ops->lease_acquire(b, "session:alice", "two", 122, 132, &held, &E));
+    OK(store_lease_acquire(b, "session:alice", "two", 122, 132, &held, &E));
     CHECK(held); /* another name is another lease */
-    OK(ops->lease_release(a, "bot_poller", "one", &E));
-    OK(ops->lease_release(b, "session:alice", "two", &E));
+    OK(store_lease_release(a, "bot_poller", "one", &E));
+    OK(store_lease_release(b, "session:alice", "two", &E));
     printf("ok leases: one holder at a time, renewal, takeover after expiry, release\n");
 }
 
@@ -1030,11 +1029,11 @@ static void test_backend(const char *url, const char *url2)
     test_requests(st);
 
     /* reopening keeps everything and runs no migration twice */
-    ops->close(st);
+    store_close(st);
     OK(store_open(url2, &st, &E));
     if (!st) return;
     int64_t n = 0;
-    OK(ops->admin_count(st, &n, &E));
+    OK(store_admin_count(st, &n, &E));
     CHECK(n == 2);
     printf("ok reopen: data kept\n");
 
@@ -1132,7 +1131,7 @@ static void test_postgres(const char *base)
     OK(store_open(url, &st, &E));
     if (st) {
         int64_t n = 0;
-        OK(ops->admin_count(st, &n, &E));
+        OK(store_admin_count(st, &n, &E));
         snprintf(sql, sizeof sql,
                  "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
                  "WHERE datname = '%s' AND pid <> pg_backend_pid()",
@@ -1146,9 +1145,9 @@ static void test_postgres(const char *base)
             if (left) usleep(10000);
         }
         CHECK(left == 0);
-        dm_err e = ops->admin_count(st, &n, &E);
+        dm_err e = store_admin_count(st, &n, &E);
         CHECK(e == DM_OK || e == DM_EUNAVAILABLE);
-        OK(ops->admin_count(st, &n, &E));
+        OK(store_admin_count(st, &n, &E));
         CHECK(n == 2);
         store_close(st);
     }
@@ -1168,11 +1167,11 @@ int main(void)
     char path[128];
     db_path(path, sizeof path, "doorman.db");
     struct store *st = NULL;
-    OK(ops->open(path, &st, &E));
+    OK(store_open(path, &st, &E));
     if (!st) return 1;
     struct stat sb;
     CHECK(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600);
-    ops->close(st);
+    store_close(st);
     struct store *none = NULL;
     EXPECT(DM_EINVAL, store_open("mysql://user:pw@host/db", &none, &E));
     CHECK(strstr(E.msg, "pw") == NULL);
@@ -1194,7 +1193,6 @@ int main(void)
     const char *pg = getenv("DOORMAN_TEST_PG_URL");
     if (pg && *pg) {
         printf("-- the same against PostgreSQL\n");
-        ops = &store_postgres_ops;
         test_postgres(pg);
     } else {
         printf("skipped PostgreSQL: DOORMAN_TEST_PG_URL is not set\n");
