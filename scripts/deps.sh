@@ -5,8 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 build_pkgs=(gcc make pkg-config meson ninja-build libmicrohttpd-dev libcurl4-openssl-dev
-            libjansson-dev libsqlite3-dev libsodium-dev libssl-dev zlib1g-dev libpq-dev)
-test_pkgs=(nodejs npm chromium python3 python3-telethon sqlite3 clang libclang-rt-14-dev
+            libjansson-dev libsqlite3-dev libsodium-dev libssl-dev zlib1g-dev libpq-dev
+            libutf8proc-dev)
+test_pkgs=(nodejs npm chromium python3 python3-telethon sqlite3 clang clang-format libclang-rt-14-dev
            postgresql)
 
 want=("${build_pkgs[@]}")

@@ -1,8 +1,9 @@
 /* migrate.c: copies an SQLite database into an empty PostgreSQL one (see migrate.h).
  *
  * The column lists come from the target (information_schema, in column order), so both sides
- * name the same columns; the target's own column invite_requests.search (the folded names the
- * search box reads) is computed there after the copy, as request_add does. */
+ * name the same columns. The folded names of invite_requests.search are copied as they are:
+ * both stores fold with core/fold.h, and opening the source folds it again first if an older
+ * doorman wrote it. */
 #include "core/common.h"
 #include "store/migrate.h"
 
@@ -60,21 +61,20 @@ static dm_err sq_fail(struct mig *m, const char *what)
     return dm_fail(m->err, DM_EDB, "SQLite failed while %s: %s", what, sqlite3_errmsg(m->src));
 }
 
-/* The target's columns of table t, comma-separated, without `search`. */
+/* The target's columns of table t, comma-separated. */
 static dm_err columns(struct mig *m, const char *t, struct buf *out)
 {
     const char *params[1] = {t};
     PGresult *r = PQexecParams(m->dst,
                                "SELECT column_name FROM information_schema.columns WHERE "
                                "table_schema = current_schema() AND table_name = $1 "
-                               "AND column_name <> 'search' ORDER BY ordinal_position",
+                               "ORDER BY ordinal_position",
                                1, NULL, params, NULL, NULL, 0);
     dm_err e = pg_ok(m, r, "reading the target's columns");
     for (int i = 0; !e && i < PQntuples(r); i++)
         e = buf_printf(out, "%s%s", i ? ", " : "", PQgetvalue(r, i, 0));
     if (e == DM_ETOOBIG) e = dm_fail(m->err, e, "table %s has too many columns", t);
-    if (!e && PQntuples(r) == 0)
-        e = dm_fail(m->err, DM_EDB, "the target has no table %s", t);
+    if (!e && PQntuples(r) == 0) e = dm_fail(m->err, DM_EDB, "the target has no table %s", t);
     PQclear(r);
     return e;
 }
@@ -99,8 +99,11 @@ static dm_err copy_text(struct buf *b, const char *v, size_t n)
     dm_err e = DM_OK;
     for (size_t i = 0; i < n && !e; i++) {
         char c = v[i];
-        const char *esc = c == '\\' ? "\\\\" : c == '\t' ? "\\t" : c == '\n' ? "\\n"
-                          : c == '\r' ? "\\r" : NULL;
+        const char *esc = c == '\\'   ? "\\\\"
+                          : c == '\t' ? "\\t"
+                          : c == '\n' ? "\\n"
+                          : c == '\r' ? "\\r"
+                                      : NULL;
         e = esc ? buf_append(b, esc, 2) : buf_append(b, &c, 1);
     }
     return e;
@@ -209,11 +212,6 @@ static dm_err copy_all(struct mig *m, FILE *out)
         int64_t n_src = 0, n_dst = 0;
         char sum_src[65] = "", sum_dst[65] = "";
         if (!e) e = copy_table(m, t, key, cols.data, &n_src, sum_src);
-        if (!e && strcmp(t, "invite_requests") == 0)
-            e = pg_exec(m,
-                        "UPDATE invite_requests SET search = lower(first_name || E'\\n' || "
-                        "last_name || E'\\n' || username)",
-                        "filling the search column");
         if (!e) e = target_sum(m, t, tables[i].pg_key, cols.data, &n_dst, sum_dst);
         if (!e && (n_src != n_dst || strcmp(sum_src, sum_dst) != 0))
             e = dm_fail(m->err, DM_EDB,

@@ -1,5 +1,15 @@
+/* store.c: the store's rules for everything but requests and jobs (those are requests.c and
+ * jobs.c), written once above the dialects: opening by URL, admins, web sessions, settings,
+ * chats, Telegram sessions, logins, the audit log and leases. */
 #include "core/common.h"
-#include "store/backend.h"
+
+#include "core/fold.h"
+#include "store/db.h"
+#include "store/requests.h"
+#include "store/rows.h"
+
+#define CHAT_LIST_MAX 100000   /* chats returned by chat_list at most */
+#define SESSION_LIST_MAX 10000 /* sessions returned by session_list at most */
 
 static const char *const status_names[REQ_STATUS_COUNT] = {"pending", "approved", "declined"};
 static const char *const kind_names[] = {"approve", "decline", "load"};
@@ -35,276 +45,371 @@ const char *session_status_name(int status)
                : "unknown";
 }
 
+/* ---- open and close ---- */
+
+static dm_err open_with(const struct dialect *d, const char *url, struct store **out,
+                        struct dm_error *err)
+{
+    struct store *st = calloc(1, sizeof *st);
+    if (!st) return dm_fail(err, DM_ENOMEM, "out of memory opening the database");
+    st->d = d;
+    dm_err e = d->open(url, &st->db, err);
+    if (!e) e = requests_refold(st, err);
+    if (e) {
+        store_close(st);
+        return e;
+    }
+    *out = st;
+    return DM_OK;
+}
+
 dm_err store_open(const char *url, struct store **out, struct dm_error *err)
 {
-    if (strncmp(url, "sqlite:", 7) == 0) return store_sqlite_ops.open(url + 7, out, err);
+    *out = NULL;
+    if (strncmp(url, "sqlite:", 7) == 0) return open_with(&dialect_sqlite, url + 7, out, err);
     if (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0)
-        return store_postgres_ops.open(url, out, err); /* libpq reads the whole URL */
+        return open_with(&dialect_postgres, url, out, err); /* libpq reads the whole URL */
     const char *scheme_end = strstr(url, "://");
     if (scheme_end) /* print the scheme only: the rest may hold a password */
         return dm_fail(
             err, DM_EINVAL,
             "unsupported database URL scheme '%.*s': use sqlite:PATH, a file path or postgresql://",
             (int)DM_MIN(scheme_end - url, 20), url);
-    return store_sqlite_ops.open(url, out, err);
+    return open_with(&dialect_sqlite, url, out, err);
 }
 
 void store_close(struct store *st)
 {
-    if (st) st->ops->close(st);
+    if (!st) return;
+    if (st->db) st->d->close(st->db);
+    free(st);
 }
+
+/* ---- admins and web sessions ---- */
+
 dm_err store_admin_create(struct store *st, const char *name, const char *pw_hash, int64_t now,
                           int64_t *id, struct dm_error *err)
 {
-    return st->ops->admin_create(st, name, pw_hash, now, id, err);
+    struct db_args a = {0};
+    arg_text(&a, name, STORE_NAME_MAX);
+    arg_text(&a, pw_hash, STORE_HASH_MAX);
+    arg_int(&a, now);
+    struct tx tx;
+    int64_t new_id = 0;
+    bool found = false;
+    dm_err e = tx_open(st, &tx, err);
+    if (!e) e = tx_read_one(&tx, S_ADMIN_CREATE, &a, row_int0, &new_id, &found, err);
+    e = tx_close(&tx, e, err);
+    if (e == DM_EEXISTS) return dm_fail(err, e, "an admin named '%s' already exists", name);
+    if (!e && id) *id = new_id;
+    return e;
 }
 
 dm_err store_admin_get(struct store *st, const char *name, struct store_admin *out,
                        struct dm_error *err)
 {
-    return st->ops->admin_get(st, name, out, err);
+    char missing[sizeof err->msg];
+    snprintf(missing, sizeof missing, "no admin named '%s'", name);
+    struct db_args a = {0};
+    arg_text(&a, name, STORE_NAME_MAX);
+    return db_read_one(st, S_ADMIN_GET, &a, row_admin, out, missing, err);
 }
 
 dm_err store_admin_count(struct store *st, int64_t *n, struct dm_error *err)
 {
-    return st->ops->admin_count(st, n, err);
+    *n = 0;
+    return db_read_one(st, S_ADMIN_COUNT, NULL, row_int0, n, "no count", err);
 }
 
 dm_err store_admin_set_password(struct store *st, int64_t id, const char *pw_hash,
                                 struct dm_error *err)
 {
-    return st->ops->admin_set_password(st, id, pw_hash, err);
+    struct db_args a = {0};
+    arg_int(&a, id);
+    arg_text(&a, pw_hash, STORE_HASH_MAX);
+    int64_t changes = 0;
+    dm_err e = db_exec(st, S_ADMIN_SET_PASSWORD, &a, &changes, err);
+    return !e && changes == 0 ? dm_fail(err, DM_ENOTFOUND, "no admin with id %" PRId64, id) : e;
+}
+
+/* Runs a purge of what ended before `now` and then `id` with a, in one transaction: records
+ * that ended are of no use to anyone, so they go while we are here. */
+static dm_err purge_then(struct store *st, enum sql_id purge, int64_t now, enum sql_id id,
+                         const struct db_args *a, struct dm_error *err)
+{
+    struct db_args p = {0};
+    arg_int(&p, now);
+    struct tx tx;
+    dm_err e = tx_open(st, &tx, err);
+    if (!e) e = tx_run(&tx, purge, &p, NULL, NULL, NULL, err);
+    if (!e) e = tx_run(&tx, id, a, NULL, NULL, NULL, err);
+    return tx_close(&tx, e, err);
 }
 
 dm_err store_websession_create(struct store *st, const struct store_websession *ws,
                                struct dm_error *err)
 {
-    return st->ops->websession_create(st, ws, err);
+    struct db_args a = {0};
+    arg_text(&a, ws->token_hash, sizeof ws->token_hash);
+    arg_int(&a, ws->admin_id);
+    arg_text(&a, ws->csrf, sizeof ws->csrf);
+    arg_int(&a, ws->created_at);
+    arg_int(&a, ws->expires_at);
+    return purge_then(st, S_WS_PURGE, ws->created_at, S_WS_CREATE, &a, err);
 }
 
 dm_err store_websession_get(struct store *st, const char *token_hash, int64_t now,
                             struct store_websession *out, struct dm_error *err)
 {
-    return st->ops->websession_get(st, token_hash, now, out, err);
+    struct db_args a = {0};
+    arg_text(&a, token_hash, sizeof out->token_hash);
+    arg_int(&a, now);
+    return db_read_one(st, S_WS_GET, &a, row_websession, out,
+                       "the session does not exist or has expired", err);
+}
+
+/* Runs a one-statement write whose only argument is a text key cut to size. */
+static dm_err exec_by_key(struct store *st, enum sql_id id, const char *key, size_t size,
+                          int64_t *changes, struct dm_error *err)
+{
+    struct db_args a = {0};
+    arg_text(&a, key, size);
+    return db_exec(st, id, &a, changes, err);
 }
 
 dm_err store_websession_delete(struct store *st, const char *token_hash, struct dm_error *err)
 {
-    return st->ops->websession_delete(st, token_hash, err);
+    return exec_by_key(st, S_WS_DELETE, token_hash,
+                       sizeof((struct store_websession *)0)->token_hash, NULL, err);
+}
+
+/* ---- settings ---- */
+
+static dm_err setting_row(void *ctx, const struct db_row *r)
+{
+    const char *t = r->d->col_text(r, 0);
+    char **value = ctx;
+    *value = strdup(t ? t : "");
+    return *value ? DM_OK : DM_ENOMEM;
 }
 
 dm_err store_setting_get(struct store *st, const char *key, char **value, struct dm_error *err)
 {
-    return st->ops->setting_get(st, key, value, err);
+    *value = NULL;
+    struct db_args a = {0};
+    arg_ref(&a, key);
+    struct db_conn *c = NULL;
+    struct db_stmt s = db_stmt_of(st, S_SETTING_GET);
+    dm_err e = st->d->conn_get(st->db, false, &c, err);
+    if (e) return e;
+    e = st->d->run(c, &s, &a, setting_row, value, NULL, err);
+    st->d->conn_put(st->db, c);
+    if (e == DM_ENOMEM) return dm_fail(err, e, "out of memory reading setting '%s'", key);
+    return !e && !*value ? dm_fail(err, DM_ENOTFOUND, "setting '%s' is not set", key) : e;
 }
 
 dm_err store_setting_set(struct store *st, const char *key, const char *value, struct dm_error *err)
 {
-    return st->ops->setting_set(st, key, value, err);
+    struct db_args a = {0};
+    arg_ref(&a, key);
+    arg_ref(&a, value);
+    return db_exec(st, S_SETTING_SET, &a, NULL, err);
 }
 
 dm_err store_setting_delete(struct store *st, const char *key, struct dm_error *err)
 {
-    return st->ops->setting_delete(st, key, err);
+    struct db_args a = {0};
+    arg_ref(&a, key);
+    return db_exec(st, S_SETTING_DELETE, &a, NULL, err);
 }
+
+/* ---- chats ---- */
 
 dm_err store_chat_get(struct store *st, int64_t chat_id, struct store_chat *out,
                       struct dm_error *err)
 {
-    return st->ops->chat_get(st, chat_id, out, err);
+    char missing[64];
+    snprintf(missing, sizeof missing, "chat %" PRId64 " is not known", chat_id);
+    struct db_args a = {0};
+    arg_int(&a, chat_id);
+    return db_read_one(st, S_CHAT_GET, &a, row_chat, out, missing, err);
 }
 
-dm_err store_chat_put(struct store *st, const struct store_chat *c, struct dm_error *err)
+dm_err store_chat_put(struct store *st, const struct store_chat *ch, struct dm_error *err)
 {
-    return st->ops->chat_put(st, c, err);
+    struct db_args a = {0};
+    arg_int(&a, ch->chat_id);
+    arg_text(&a, ch->title, sizeof ch->title);
+    arg_text(&a, ch->username, sizeof ch->username);
+    arg_int(&a, ch->fetched_at);
+    return db_exec(st, S_CHAT_PUT, &a, NULL, err);
+}
+
+/* Chats by title, compared folded as search compares (so the order is the same on every
+ * backend), then by id. */
+struct chat_key {
+    char *folded;
+    struct store_chat chat;
+};
+
+static int chat_key_cmp(const void *a, const void *b)
+{
+    const struct chat_key *x = a, *y = b;
+    int c = strcmp(x->folded, y->folded);
+    return c ? c : (x->chat.chat_id > y->chat.chat_id) - (x->chat.chat_id < y->chat.chat_id);
 }
 
 dm_err store_chat_list(struct store *st, struct store_chat **out, size_t *n, struct dm_error *err)
 {
-    return st->ops->chat_list(st, out, n, err);
+    void *v = NULL;
+    dm_err e = db_read_all(st, S_CHAT_LIST, row_chat, sizeof **out, CHAT_LIST_MAX,
+                           "chats have requests", &v, n, err);
+    if (e) return e;
+    struct store_chat *chats = v;
+    struct chat_key *keys = *n ? calloc(*n, sizeof *keys) : NULL;
+    if (*n && !keys) e = DM_ENOMEM;
+    for (size_t i = 0; i < *n && !e; i++) {
+        keys[i].chat = chats[i];
+        e = fold_text(chats[i].title, strlen(chats[i].title), &keys[i].folded, NULL);
+    }
+    if (!e) {
+        qsort(keys, *n, sizeof *keys, chat_key_cmp);
+        for (size_t i = 0; i < *n; i++)
+            chats[i] = keys[i].chat;
+    }
+    for (size_t i = 0; keys && i < *n; i++)
+        free(keys[i].folded);
+    free(keys);
+    if (e) {
+        free(chats);
+        return dm_fail(err, e, "out of memory listing chats");
+    }
+    *out = chats;
+    return DM_OK;
 }
 
-dm_err store_request_add(struct store *st, const struct store_request *r, bool *inserted,
-                         struct dm_error *err)
-{
-    return st->ops->request_add(st, r, inserted, err);
-}
+/* ---- Telegram sessions and logins ---- */
 
-dm_err store_request_get(struct store *st, int64_t id, struct store_request *out,
-                         struct dm_error *err)
+static dm_err session_write(struct store *st, enum sql_id id, const struct store_session *x,
+                            int64_t *changes, struct dm_error *err)
 {
-    return st->ops->request_get(st, id, out, err);
-}
-
-dm_err store_request_list(struct store *st, const struct store_request_filter *f, int64_t before_id,
-                          int limit, struct store_request *out, int *n, struct dm_error *err)
-{
-    return st->ops->request_list(st, f, before_id, limit, out, n, err);
-}
-
-dm_err store_request_counts(struct store *st, const struct store_request_filter *f,
-                            int64_t counts[REQ_STATUS_COUNT], struct dm_error *err)
-{
-    return st->ops->request_counts(st, f, counts, err);
-}
-
-dm_err store_job_create_ids(struct store *st, const struct store_job *job, const int64_t *ids,
-                            size_t n, int64_t now, int64_t *id, struct dm_error *err)
-{
-    return st->ops->job_create_ids(st, job, ids, n, now, id, err);
-}
-
-dm_err store_job_create_filter(struct store *st, const struct store_job *job,
-                               const struct store_request_filter *f, int64_t now, int64_t *id,
-                               struct dm_error *err)
-{
-    return st->ops->job_create_filter(st, job, f, now, id, err);
-}
-
-dm_err store_job_get(struct store *st, int64_t id, struct store_job *out, struct dm_error *err)
-{
-    return st->ops->job_get(st, id, out, err);
-}
-
-dm_err store_job_list(struct store *st, int64_t before_id, int limit, struct store_job *out, int *n,
-                      struct dm_error *err)
-{
-    return st->ops->job_list(st, before_id, limit, out, n, err);
-}
-
-dm_err store_job_claim(struct store *st, const char *owner, int64_t now, int64_t lease_until,
-                       struct store_job *out, struct dm_error *err)
-{
-    return st->ops->job_claim(st, owner, now, lease_until, out, err);
-}
-
-dm_err store_job_renew(struct store *st, int64_t id, const char *owner, int64_t lease_until,
-                       struct dm_error *err)
-{
-    return st->ops->job_renew(st, id, owner, lease_until, err);
-}
-
-dm_err store_job_next_items(struct store *st, int64_t job_id, int64_t after, int limit,
-                            struct store_item *out, int *n, struct dm_error *err)
-{
-    return st->ops->job_next_items(st, job_id, after, limit, out, n, err);
-}
-
-dm_err store_job_item_finish(struct store *st, const struct store_item *it, int64_t now,
-                             struct dm_error *err)
-{
-    return st->ops->job_item_finish(st, it, now, err);
-}
-
-dm_err store_job_items(struct store *st, int64_t job_id, int outcome, int64_t after, int limit,
-                       struct store_item *out, int *n, struct dm_error *err)
-{
-    return st->ops->job_items(st, job_id, outcome, after, limit, out, n, err);
-}
-
-dm_err store_job_set_wait(struct store *st, int64_t id, int64_t wait_until, const char *why,
-                          struct dm_error *err)
-{
-    return st->ops->job_set_wait(st, id, wait_until, why, err);
-}
-
-dm_err store_job_finish(struct store *st, int64_t id, int state, const char *error, int64_t now,
-                        struct dm_error *err)
-{
-    return st->ops->job_finish(st, id, state, error, now, err);
-}
-
-dm_err store_job_create_load(struct store *st, const struct store_job *job, int64_t now,
-                             int64_t *id, struct dm_error *err)
-{
-    return st->ops->job_create_load(st, job, now, id, err);
-}
-
-dm_err store_job_load_page(struct store *st, int64_t job_id, const char *owner,
-                           const struct store_request *rows, size_t n, const char *cursor,
-                           int64_t total, int64_t now, int64_t *added, struct dm_error *err)
-{
-    return st->ops->job_load_page(st, job_id, owner, rows, n, cursor, total, now, added, err);
-}
-
-dm_err store_job_add_page(struct store *st, int64_t job_id, const char *owner,
-                          const struct store_request *rows, size_t n, const char *cursor,
-                          int64_t now, struct dm_error *err)
-{
-    return st->ops->job_add_page(st, job_id, owner, rows, n, cursor, now, err);
-}
-
-dm_err store_job_finish_chat(struct store *st, int64_t job_id, const char *owner, int64_t chat_id,
-                             int outcome, const char *error, const char *cursor, int64_t now,
-                             int64_t *finished, struct dm_error *err)
-{
-    return st->ops->job_finish_chat(st, job_id, owner, chat_id, outcome, error, cursor, now,
-                                    finished, err);
+    if (x->status < SESSION_UNCHECKED || x->status > SESSION_INVALID)
+        return dm_fail(err, DM_EINVAL, "unknown session status %d", x->status);
+    struct db_args a = {0};
+    args_session(&a, x);
+    if (id == S_SESSION_ADD) arg_int(&a, x->created_at);
+    return db_exec(st, id, &a, changes, err);
 }
 
 dm_err store_session_add(struct store *st, const struct store_session *s, struct dm_error *err)
 {
-    return st->ops->session_add(st, s, err);
+    dm_err e = session_write(st, S_SESSION_ADD, s, NULL, err);
+    if (e == DM_EEXISTS) dm_fail(err, e, "a session named '%s' already exists", s->name);
+    return e;
+}
+
+dm_err store_session_update(struct store *st, const struct store_session *s, struct dm_error *err)
+{
+    int64_t changes = 0;
+    dm_err e = session_write(st, S_SESSION_UPDATE, s, &changes, err);
+    return !e && changes == 0 ? dm_fail(err, DM_ENOTFOUND, "no session named '%s'", s->name) : e;
 }
 
 dm_err store_session_get(struct store *st, const char *name, struct store_session *out,
                          struct dm_error *err)
 {
-    return st->ops->session_get(st, name, out, err);
+    char missing[STORE_NAME_MAX + 32];
+    snprintf(missing, sizeof missing, "no session named '%s'", name);
+    struct db_args a = {0};
+    arg_text(&a, name, STORE_NAME_MAX);
+    return db_read_one(st, S_SESSION_GET, &a, row_session, out, missing, err);
 }
 
 dm_err store_session_list(struct store *st, struct store_session **out, size_t *n,
                           struct dm_error *err)
 {
-    return st->ops->session_list(st, out, n, err);
-}
-
-dm_err store_session_update(struct store *st, const struct store_session *s, struct dm_error *err)
-{
-    return st->ops->session_update(st, s, err);
+    void *v = NULL;
+    dm_err e = db_read_all(st, S_SESSION_LIST, row_session, sizeof **out, SESSION_LIST_MAX,
+                           "sessions are stored", &v, n, err);
+    if (!e) *out = v;
+    return e;
 }
 
 dm_err store_session_delete(struct store *st, const char *name, struct dm_error *err)
 {
-    return st->ops->session_delete(st, name, err);
+    int64_t changes = 0;
+    dm_err e = exec_by_key(st, S_SESSION_DELETE, name, STORE_NAME_MAX, &changes, err);
+    return !e && changes == 0 ? dm_fail(err, DM_ENOTFOUND, "no session named '%s'", name) : e;
 }
 
 dm_err store_login_put(struct store *st, const struct store_login *l, int64_t now,
                        struct dm_error *err)
 {
-    return st->ops->login_put(st, l, now, err);
+    if (l->state != LOGIN_CODE_SENT && l->state != LOGIN_PASSWORD_NEEDED)
+        return dm_fail(err, DM_EINVAL, "unknown login state %d", l->state);
+    struct db_args a = {0};
+    arg_text(&a, l->id, sizeof l->id);
+    arg_text(&a, l->name, sizeof l->name);
+    arg_text(&a, l->phone, sizeof l->phone);
+    arg_int(&a, l->state);
+    arg_text(&a, l->hint, sizeof l->hint);
+    arg_text(&a, l->sealed, sizeof l->sealed);
+    arg_int(&a, l->created_at);
+    arg_int(&a, l->expires_at);
+    return purge_then(st, S_LOGIN_PURGE, now, S_LOGIN_PUT, &a, err);
 }
 
 dm_err store_login_get(struct store *st, const char *id, int64_t now, struct store_login *out,
                        struct dm_error *err)
 {
-    return st->ops->login_get(st, id, now, out, err);
+    struct db_args a = {0};
+    arg_text(&a, id, sizeof out->id);
+    arg_int(&a, now);
+    return db_read_one(st, S_LOGIN_GET, &a, row_login, out,
+                       "no login with that id, or it has expired", err);
 }
 
 dm_err store_login_delete(struct store *st, const char *id, struct dm_error *err)
 {
-    return st->ops->login_delete(st, id, err);
+    return exec_by_key(st, S_LOGIN_DELETE, id, sizeof((struct store_login *)0)->id, NULL, err);
 }
 
-dm_err store_audit_add(struct store *st, const struct store_audit *a, struct dm_error *err)
+/* ---- audit ---- */
+
+dm_err store_audit_add(struct store *st, const struct store_audit *x, struct dm_error *err)
 {
-    return st->ops->audit_add(st, a, err);
+    struct db_args a = {0};
+    args_audit(&a, x);
+    return db_exec(st, S_AUDIT_ADD, &a, NULL, err);
 }
 
 dm_err store_audit_list(struct store *st, int64_t before_id, int limit, struct store_audit *out,
                         int *n, struct dm_error *err)
 {
-    return st->ops->audit_list(st, before_id, limit, out, n, err);
+    return db_read_page(st, S_AUDIT_LIST, before_id, limit, row_audit, out, sizeof *out, n, err);
 }
+
+/* ---- leases ---- */
 
 dm_err store_lease_acquire(struct store *st, const char *name, const char *owner, int64_t now,
                            int64_t until, bool *held, struct dm_error *err)
 {
-    return st->ops->lease_acquire(st, name, owner, now, until, held, err);
+    struct db_args a = {0};
+    arg_text(&a, name, STORE_TEXT_MAX);
+    arg_text(&a, owner, STORE_NAME_MAX);
+    arg_int(&a, now);
+    arg_int(&a, until);
+    int64_t changes = 0;
+    dm_err e = db_exec(st, S_LEASE_ACQUIRE, &a, &changes, err);
+    *held = !e && changes > 0;
+    return e;
 }
 
 dm_err store_lease_release(struct store *st, const char *name, const char *owner,
                            struct dm_error *err)
 {
-    return st->ops->lease_release(st, name, owner, err);
+    struct db_args a = {0};
+    arg_text(&a, name, STORE_TEXT_MAX);
+    arg_text(&a, owner, STORE_NAME_MAX);
+    return db_exec(st, S_LEASE_RELEASE, &a, NULL, err);
 }

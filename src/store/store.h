@@ -1,10 +1,15 @@
-/* store.h: everything doorman keeps, behind one interface with one implementation per backend
- * (SQLite now: sqlite.c; PostgreSQL later: postgres.c), as a const struct of function pointers.
+/* store.h: everything doorman keeps, on SQLite or PostgreSQL.
+ *
+ * The rules (what finishing a job item means, filters, totals, folding for search) are
+ * written once (store.c, requests.c, jobs.c) above a dialect (dialect.h: sqlite.c,
+ * postgres.c) that only connects, runs statements from one table (sql.c) and classifies its
+ * errors, so both backends answer every call alike.
  *
  * Threading: a struct store is safe to use from any number of threads at once.
  * Strings: records use fixed-size arrays; text longer than a field is cut at a UTF-8 boundary
  * when stored. All times are Unix seconds (UTC).
  * Errors: every function returns DM_OK or a dm_err; DM_ENOTFOUND where a lookup finds nothing;
+ * DM_EUNAVAILABLE when a PostgreSQL server cannot be reached (the next call connects again);
  * DM_EDB (with the backend's message in *err when err is not NULL) for anything else. A failing
  * call changes nothing: each function is one transaction. */
 #ifndef DM_STORE_H
@@ -78,8 +83,9 @@ struct store_request_filter {
     int64_t chat_id;
     int64_t date_from; /* tg_date >= date_from */
     int64_t date_to;   /* tg_date <= date_to */
-    char q[129];       /* case-insensitive substring of first/last name or username, or an exact
-                          user id when q is all digits (matching either) */
+    char q[129];       /* a substring of first/last name or username, compared folded
+                          (core/fold.h: case and Unicode form), or an exact user id when q is
+                          all digits (matching either) */
 };
 
 /* ---- jobs ---- */

@@ -916,8 +916,9 @@ static void test_sessions(struct store *st)
     printf("ok logins: put replaces, get honours expiry, expired ones purged, delete\n");
 }
 
-/* A database at schema version 2 with a job and its item migrates to version 3 keeping
- * them: the jobs table is rebuilt (for the new CHECK) under job_items' reference. */
+/* A database at schema version 2 with a job and its item migrates to the latest version
+ * keeping them: the jobs table is rebuilt (for the new CHECK) under job_items' reference, and
+ * the names an older doorman folded its own way are folded again (core/fold.h). */
 static void test_migrate_v2(void)
 {
     char path[128];
@@ -929,7 +930,9 @@ static void test_migrate_v2(void)
         "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL);"
         "INSERT INTO schema_version VALUES (1, 1), (2, 2);"
         "CREATE TABLE invite_requests (id INTEGER PRIMARY KEY, chat_id INTEGER NOT NULL,"
-        "  user_id INTEGER NOT NULL, status INTEGER NOT NULL DEFAULT 0);"
+        "  user_id INTEGER NOT NULL, status INTEGER NOT NULL DEFAULT 0,"
+        "  first_name TEXT NOT NULL DEFAULT '', last_name TEXT NOT NULL DEFAULT '',"
+        "  username TEXT NOT NULL DEFAULT '', search TEXT NOT NULL DEFAULT '');"
         "CREATE TABLE jobs (id INTEGER PRIMARY KEY, kind INTEGER NOT NULL CHECK (kind IN (0, 1)),"
         "  state INTEGER NOT NULL DEFAULT 0, via TEXT NOT NULL, admin TEXT NOT NULL,"
         "  description TEXT NOT NULL DEFAULT '', total INTEGER NOT NULL DEFAULT 0,"
@@ -943,7 +946,8 @@ static void test_migrate_v2(void)
         "  request_id INTEGER NOT NULL REFERENCES invite_requests(id),"
         "  outcome INTEGER NOT NULL DEFAULT 0, error TEXT NOT NULL DEFAULT '',"
         "  PRIMARY KEY (job_id, request_id)) WITHOUT ROWID;"
-        "INSERT INTO invite_requests VALUES (1, -1001, 42, 0);"
+        "INSERT INTO invite_requests(id, chat_id, user_id, status, first_name, search)"
+        "  VALUES (1, -1001, 42, 0, 'Straße', 'straße');"
         "INSERT INTO jobs(id, kind, via, admin, description, total, created_at, updated_at)"
         "  VALUES (7, 1, 'bot', 'bob', 'Decline 1', 1, 10, 10);"
         "INSERT INTO job_items VALUES (7, 1, 0, '');";
@@ -961,6 +965,11 @@ static void test_migrate_v2(void)
     int n = 0;
     OK(store_job_next_items(st, 7, 0, 2, items, &n, &E));
     CHECK(n == 1 && items[0].user_id == 42);
+    struct store_request_filter sf = {.status = -1};
+    dm_strlcpy(sf.q, "STRASSE", sizeof sf.q);
+    int64_t found[REQ_STATUS_COUNT];
+    OK(store_request_counts(st, &sf, found, &E));
+    CHECK(found[REQ_PENDING] == 1);
     struct store_job load = job_spec(JOB_LOAD, "bob", "Load");
     int64_t id = 0;
     OK(store_job_create_load(st, &load, 20, &id, &E));
@@ -973,7 +982,7 @@ static void test_migrate_v2(void)
     sqlite3_stmt *q = NULL;
     CHECK(sqlite3_prepare_v2(db, "SELECT max(version) FROM schema_version", -1, &q, NULL) ==
           SQLITE_OK);
-    CHECK(sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) == 4);
+    CHECK(sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) == 5);
     sqlite3_finalize(q);
     CHECK(sqlite3_prepare_v2(db,
                              "SELECT count(*) FROM pragma_foreign_key_list('job_items') "
@@ -1017,6 +1026,104 @@ static void test_leases(struct store *a, struct store *b)
 
 /* Every check that holds for any backend, on two stores (a second one as another process
  * would open it) over one fresh database: `url` to open, `url2` to reopen it. */
+/* ---- one search semantics on every backend ---- */
+
+#define SEARCH_CHAT -1009999000001
+/* Names from scripts whose folding a byte-wise or locale-wise lower() gets wrong: Turkish
+ * dotted and dotless i, German sharp s, Greek final sigma, Cyrillic, Arabic, CJK, emoji,
+ * fullwidth letters and a letter with its accent as a separate code point (NFD). */
+static const struct {
+    const char *first, *last, *username;
+} search_names[] = {
+    {"İstanbul", "Yılmaz", ""},    /* 1 */
+    {"istanbul", "YILMAZ", ""},    /* 2 */
+    {"Straße", "Müller", ""},      /* 3 */
+    {"STRASSE", "MUELLER", ""},    /* 4 */
+    {"ΟΔΥΣΣΕΥΣ", "", ""},          /* 5 */
+    {"οδυσσευς", "", ""},          /* 6 */
+    {"Дмитрий", "Иванов", ""},     /* 7 */
+    {"ДМИТРИЙ", "", ""},           /* 8 */
+    {"محمد", "علي", ""},           /* 9 */
+    {"王小明", "", ""},            /* 10 */
+    {"🦊 Fox", "", "fox_emoji"}, /* 11 */
+    {"ＡＢＣ", "", ""},            /* 12 */
+    {"Café", "", ""},              /* 13: é as one code point */
+    {"Cafe\xcc\x81", "", ""},      /* 14: e + U+0301 */
+};
+
+/* Each query and the users (1-based bits) it must find, on every backend. */
+static const struct {
+    const char *q;
+    unsigned want;
+} search_queries[] = {
+    {"stanbul", 1u << 1 | 1u << 2},
+    {"İstanbul", 1u << 1},
+    {"istanbul", 1u << 2},
+    {"yilmaz", 1u << 2},
+    {"YıLMAZ", 1u << 1},
+    {"strasse", 1u << 3 | 1u << 4},
+    {"ß", 1u << 3 | 1u << 4},
+    {"MÜLLER", 1u << 3},
+    {"ΟΔΥΣΣΕΥΣ", 1u << 5 | 1u << 6},
+    {"οδυσσευς", 1u << 5 | 1u << 6},
+    {"дмитрий", 1u << 7 | 1u << 8},
+    {"ИВАНОВ", 1u << 7},
+    {"محمد", 1u << 9},
+    {"小明", 1u << 10},
+    {"🦊", 1u << 11},
+    {"FOX", 1u << 11},
+    {"abc", 1u << 12},
+    {"CAFÉ", 1u << 13 | 1u << 14},
+    {"cafe\xcc\x81", 1u << 13 | 1u << 14},
+    {"11", 1u << 11},
+    {"_emoji", 1u << 11},
+    {"%", 0},
+};
+static unsigned search_found[2][DM_ARRAY_LEN(search_queries)]; /* [backend][query] */
+static int backend;                                            /* 0 SQLite, 1 PostgreSQL */
+
+static void test_search(struct store *st)
+{
+    for (size_t i = 0; i < DM_ARRAY_LEN(search_names); i++) {
+        struct store_request r =
+            make_req(SEARCH_CHAT, (int64_t)i + 1, 500 + (int64_t)i, REQ_PENDING,
+                     search_names[i].first, search_names[i].last, search_names[i].username);
+        bool inserted = false;
+        OK(store_request_add(st, &r, &inserted, &E));
+    }
+    for (size_t i = 0; i < DM_ARRAY_LEN(search_queries); i++) {
+        struct store_request_filter f = {.status = -1, .chat_id = SEARCH_CHAT};
+        dm_strlcpy(f.q, search_queries[i].q, sizeof f.q);
+        struct store_request page[32];
+        int n = 0;
+        OK(store_request_list(st, &f, 0, 32, page, &n, &E));
+        unsigned found = 0;
+        for (int k = 0; k < n; k++)
+            found |= 1u << page[k].user_id;
+        int64_t counts[REQ_STATUS_COUNT];
+        OK(store_request_counts(st, &f, counts, &E));
+        CHECK(counts[REQ_PENDING] == n);
+        search_found[backend][i] = found;
+        if (found != search_queries[i].want)
+            fprintf(stderr, "search '%s': found users %#x, wanted %#x\n", search_queries[i].q,
+                    found, search_queries[i].want);
+        CHECK(found == search_queries[i].want);
+    }
+    printf("ok search: %zu queries over names in 8 scripts find what folding says\n",
+           DM_ARRAY_LEN(search_queries));
+}
+
+/* The table of the closing note: each query's rows on SQLite and on PostgreSQL. */
+static void search_parity(void)
+{
+    printf("search parity (query: rows on SQLite / rows on PostgreSQL)\n");
+    for (size_t i = 0; i < DM_ARRAY_LEN(search_queries); i++) {
+        printf("  %-14s %d / %d\n", search_queries[i].q, __builtin_popcount(search_found[0][i]),
+               __builtin_popcount(search_found[1][i]));
+        CHECK(search_found[0][i] == search_found[1][i]);
+    }
+}
+
 static void test_backend(const char *url, const char *url2)
 {
     model_n = 0;
@@ -1027,6 +1134,7 @@ static void test_backend(const char *url, const char *url2)
     test_websessions(st);
     test_settings(st);
     test_requests(st);
+    test_search(st);
 
     /* reopening keeps everything and runs no migration twice */
     store_close(st);
@@ -1120,9 +1228,9 @@ static void test_postgres(const char *base)
         if (r[i].e) fprintf(stderr, "  open %d: %s\n", i, r[i].msg);
     }
     int64_t version = 0, rows = 0;
-    CHECK(pg_admin(url, "SELECT max(version) FROM schema_version", &version) && version == 4);
-    CHECK(pg_admin(url, "SELECT count(*) FROM schema_version", &rows) && rows == 4);
-    printf("ok postgresql open: 4 opens at once, migrations 1-4 applied once\n");
+    CHECK(pg_admin(url, "SELECT max(version) FROM schema_version", &version) && version == 5);
+    CHECK(pg_admin(url, "SELECT count(*) FROM schema_version", &rows) && rows == 5);
+    printf("ok postgresql open: 4 opens at once, migrations 1-5 applied once\n");
 
     test_backend(url, url);
 
@@ -1193,7 +1301,9 @@ int main(void)
     const char *pg = getenv("DOORMAN_TEST_PG_URL");
     if (pg && *pg) {
         printf("-- the same against PostgreSQL\n");
+        backend = 1;
         test_postgres(pg);
+        search_parity();
     } else {
         printf("skipped PostgreSQL: DOORMAN_TEST_PG_URL is not set\n");
     }

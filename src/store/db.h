@@ -1,0 +1,63 @@
+/* db.h: how the store's rules run statements (internal to src/store/).
+ *
+ * Each public store function is one statement on a connection taken for it (db_exec,
+ * db_read_*) or one transaction (tx_open … tx_close) on a write connection. Row readers turn
+ * a row into a record (rows.h). Every helper returns DM_OK or the dialect's error in *err. */
+#ifndef DM_STORE_DB_H
+#define DM_STORE_DB_H
+
+#include "store/dialect.h"
+#include "store/sql.h"
+#include "store/store.h"
+
+struct store {
+    const struct dialect *d;
+    struct db *db;
+};
+
+/* Turns a row into a record at out (which the reader clears first). */
+typedef void (*row_reader)(const struct db_row *r, void *out);
+
+/* The text of statement id for st's dialect. */
+struct db_stmt db_stmt_of(const struct store *st, enum sql_id id);
+
+/* One statement on a write connection; *changes (may be NULL) as in dialect.run. */
+dm_err db_exec(struct store *st, enum sql_id id, const struct db_args *a, int64_t *changes,
+               struct dm_error *err);
+/* Reads up to `limit` rows of a statement on a read connection into out[] of `size`-byte
+ * records; *n gets how many. s is a statement of sql.h or one built by the caller. */
+dm_err db_read(struct store *st, const struct db_stmt *s, const struct db_args *a, row_reader fn,
+               void *out, size_t size, int limit, int *n, struct dm_error *err);
+/* Reads one row of statement id into out; DM_ENOTFOUND with `missing` when there is none. */
+dm_err db_read_one(struct store *st, enum sql_id id, const struct db_args *a, row_reader fn,
+                   void *out, const char *missing, struct dm_error *err);
+/* Reads every row (at most max) into a malloc'd array *out of `size`-byte records, owned by
+ * the caller; DM_ETOOBIG ("more than <max> <too_many>") past max. */
+dm_err db_read_all(struct store *st, enum sql_id id, row_reader fn, size_t size, size_t max,
+                   const char *too_many, void **out, size_t *n, struct dm_error *err);
+/* "… WHERE id < $1 ORDER BY id DESC LIMIT $2": newest first, before_id 0 = first page. */
+dm_err db_read_page(struct store *st, enum sql_id id, int64_t before_id, int limit, row_reader fn,
+                    void *out, size_t size, int *n, struct dm_error *err);
+
+/* A transaction on a write connection: tx_open takes the connection and begins; tx_close
+ * commits when e is DM_OK (else rolls back), gives the connection back and returns e or the
+ * commit's error. */
+struct tx {
+    struct store *st;
+    struct db_conn *c;
+};
+dm_err tx_open(struct store *st, struct tx *tx, struct dm_error *err);
+dm_err tx_close(struct tx *tx, dm_err e, struct dm_error *err);
+/* One statement inside the transaction. fn gets each row with ctx. */
+dm_err tx_run(struct tx *tx, enum sql_id id, const struct db_args *a, db_row_fn fn, void *ctx,
+              int64_t *changes, struct dm_error *err);
+dm_err tx_run_stmt(struct tx *tx, const struct db_stmt *s, const struct db_args *a, db_row_fn fn,
+                   void *ctx, int64_t *changes, struct dm_error *err);
+/* Reads the first row of statement id into out with fn; *found tells whether there was one. */
+dm_err tx_read_one(struct tx *tx, enum sql_id id, const struct db_args *a, row_reader fn, void *out,
+                   bool *found, struct dm_error *err);
+
+/* A row reader of column 0 as an integer into *(int64_t *)out. */
+void row_int0(const struct db_row *r, void *out);
+
+#endif

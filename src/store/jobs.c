@@ -1,0 +1,489 @@
+/* jobs.c: the rules for jobs, written once above the dialects: creating decision and load
+ * jobs, claiming and leasing them, finishing an item (the request, the job's counters and
+ * the audit entry in one transaction), and the page-wise work of load jobs and of decision
+ * jobs that decide a whole channel at once. */
+#include "core/common.h"
+
+#include "store/requests.h"
+#include "store/rows.h"
+
+#define IDS_MAX (64u << 20) /* the ids of job_create_ids, as JSON text */
+#define CHAT_BATCH 512
+
+/* Jobs over requests approve or decline them. */
+static bool decision_kind(int kind, struct dm_error *err)
+{
+    if (kind == JOB_APPROVE || kind == JOB_DECLINE) return true;
+    dm_fail(err, DM_EINVAL, "a job over requests approves or declines, not kind %d", kind);
+    return false;
+}
+
+static dm_err job_insert(struct tx *tx, const struct store_job *job, int64_t now, int64_t *id,
+                         struct dm_error *err)
+{
+    struct db_args a = {0};
+    arg_int(&a, job->kind);
+    arg_text(&a, job->via, sizeof job->via);
+    arg_text(&a, job->admin, sizeof job->admin);
+    arg_text(&a, job->description, sizeof job->description);
+    arg_int(&a, now);
+    arg_text(&a, job->params, sizeof job->params);
+    bool found = false;
+    return tx_read_one(tx, S_JOB_INSERT, &a, row_int0, id, &found, err);
+}
+
+static dm_err job_add_total(struct tx *tx, int64_t id, int64_t n, struct dm_error *err)
+{
+    struct db_args a = {0};
+    arg_int(&a, id);
+    arg_int(&a, n);
+    return tx_run(tx, S_JOB_ADD_TOTAL, &a, NULL, NULL, NULL, err);
+}
+
+dm_err store_job_create_ids(struct store *st, const struct store_job *job, const int64_t *ids,
+                            size_t n, int64_t now, int64_t *id, struct dm_error *err)
+{
+    if (n == 0) return dm_fail(err, DM_EINVAL, "a job needs at least one request");
+    if (!decision_kind(job->kind, err)) return DM_EINVAL;
+    /* the ids as one JSON array argument */
+    struct buf arr;
+    buf_init(&arr, IDS_MAX);
+    dm_err e = buf_puts(&arr, "[");
+    for (size_t i = 0; i < n && !e; i++)
+        e = buf_printf(&arr, "%s%" PRId64, i ? "," : "", ids[i]);
+    if (!e) e = buf_puts(&arr, "]");
+    if (e) {
+        buf_release(&arr);
+        return dm_fail(err, e, "too many requests for one job: %zu", n);
+    }
+    struct db_args check = {0};
+    arg_ref(&check, arr.data);
+    int64_t job_id = 0, total = 0, missing = 0;
+    bool absent = false;
+    struct tx tx;
+    e = tx_open(st, &tx, err);
+    if (!e) e = tx_read_one(&tx, S_REQUEST_MISSING, &check, row_int0, &missing, &absent, err);
+    if (absent) e = dm_fail(err, DM_ENOTFOUND, "no join request with id %" PRId64, missing);
+    if (!e) e = job_insert(&tx, job, now, &job_id, err);
+    struct db_args add = {0};
+    arg_int(&add, job_id);
+    arg_ref(&add, arr.data);
+    /* a repeated id adds nothing */
+    if (!e) e = tx_run(&tx, S_JOB_ITEMS_ADD_IDS, &add, NULL, NULL, &total, err);
+    if (!e) e = job_add_total(&tx, job_id, total, err);
+    e = tx_close(&tx, e, err);
+    buf_release(&arr);
+    if (!e) *id = job_id;
+    return e;
+}
+
+dm_err store_job_create_filter(struct store *st, const struct store_job *job,
+                               const struct store_request_filter *rf, int64_t now, int64_t *id,
+                               struct dm_error *err)
+{
+    if (rf && rf->status != -1 && rf->status != REQ_PENDING)
+        return dm_fail(err, DM_EINVAL, "a job over a filter takes pending requests only");
+    if (!decision_kind(job->kind, err)) return DM_EINVAL;
+    struct filter f;
+    dm_err e = filter_init(&f, rf, err);
+    if (e) return e;
+    int64_t job_id = 0, total = 0;
+    struct tx tx;
+    struct buf b = {0};
+    e = tx_open(st, &tx, err);
+    if (!e) e = job_insert(&tx, job, now, &job_id, err);
+    struct db_args a = {0};
+    struct db_stmt s;
+    arg_int(&a, job_id);
+    if (!e)
+        e = filter_stmt(FS_JOB_ITEMS, &f, false,
+                        "INSERT INTO job_items(job_id, request_id) SELECT $1, r.id "
+                        "FROM invite_requests r WHERE r.status = 0",
+                        "", &b, &a, &s, err);
+    if (!e) e = tx_run_stmt(&tx, &s, &a, NULL, NULL, &total, err);
+    if (!e) e = job_add_total(&tx, job_id, total, err);
+    e = tx_close(&tx, e, err);
+    buf_release(&b);
+    filter_release(&f);
+    if (!e) *id = job_id;
+    return e;
+}
+
+dm_err store_job_get(struct store *st, int64_t id, struct store_job *out, struct dm_error *err)
+{
+    char missing[64];
+    snprintf(missing, sizeof missing, "no job with id %" PRId64, id);
+    struct db_args a = {0};
+    arg_int(&a, id);
+    return db_read_one(st, S_JOB_GET, &a, row_job, out, missing, err);
+}
+
+dm_err store_job_list(struct store *st, int64_t before_id, int limit, struct store_job *out, int *n,
+                      struct dm_error *err)
+{
+    return db_read_page(st, S_JOB_LIST, before_id, limit, row_job, out, sizeof *out, n, err);
+}
+
+dm_err store_job_claim(struct store *st, const char *owner, int64_t now, int64_t lease_until,
+                       struct store_job *out, struct dm_error *err)
+{
+    struct db_args a = {0};
+    arg_text(&a, owner, STORE_NAME_MAX);
+    arg_int(&a, now);
+    arg_int(&a, lease_until);
+    struct tx tx;
+    bool found = false;
+    dm_err e = tx_open(st, &tx, err);
+    if (!e) e = tx_read_one(&tx, S_JOB_CLAIM, &a, row_job, out, &found, err);
+    e = tx_close(&tx, e, err);
+    return !e && !found ? dm_fail(err, DM_ENOTFOUND, "no job is waiting") : e;
+}
+
+struct job_info {
+    int state, kind;
+    char admin[STORE_NAME_MAX], via[STORE_NAME_MAX];
+};
+
+static void row_job_info(const struct db_row *r, void *out)
+{
+    struct job_info *x = out;
+    x->state = (int)row_int(r, 0);
+    x->kind = (int)row_int(r, 1);
+    ROW_TEXT(r, 2, x->admin);
+    ROW_TEXT(r, 3, x->via);
+}
+
+/* Reads a job's state, kind, admin and via inside tx. */
+static dm_err job_info(struct tx *tx, int64_t id, struct job_info *out, struct dm_error *err)
+{
+    struct db_args a = {0};
+    arg_int(&a, id);
+    bool found = false;
+    dm_err e = tx_read_one(tx, S_JOB_INFO, &a, row_job_info, out, &found, err);
+    return !e && !found ? dm_fail(err, DM_ENOTFOUND, "no job with id %" PRId64, id) : e;
+}
+
+/* The error for a job update that changed nothing because `owner` no longer holds the job. */
+static dm_err lease_lost(struct tx *tx, int64_t job_id, struct dm_error *err)
+{
+    struct job_info j;
+    dm_err e = job_info(tx, job_id, &j, err);
+    return e ? e
+             : dm_fail(err, DM_ECONFLICT,
+                       j.state == JOB_RUNNING ? "job %" PRId64 " is held by another worker"
+                                              : "job %" PRId64 " is %s",
+                       job_id, job_state_name(j.state));
+}
+
+dm_err store_job_renew(struct store *st, int64_t id, const char *owner, int64_t lease_until,
+                       struct dm_error *err)
+{
+    struct db_args a = {0};
+    arg_int(&a, id);
+    arg_text(&a, owner, STORE_NAME_MAX);
+    arg_int(&a, lease_until);
+    int64_t changes = 0;
+    struct tx tx;
+    dm_err e = tx_open(st, &tx, err);
+    if (!e) e = tx_run(&tx, S_JOB_RENEW, &a, NULL, NULL, &changes, err);
+    if (!e && changes == 0) e = lease_lost(&tx, id, err);
+    return tx_close(&tx, e, err);
+}
+
+dm_err store_job_items(struct store *st, int64_t job_id, int outcome, int64_t after, int limit,
+                       struct store_item *out, int *n, struct dm_error *err)
+{
+    struct db_args a = {0};
+    arg_int(&a, job_id);
+    arg_int(&a, outcome);
+    arg_int(&a, after);
+    arg_int(&a, limit);
+    struct db_stmt s = db_stmt_of(st, S_ITEMS);
+    return db_read(st, &s, &a, row_item, out, sizeof *out, limit, n, err);
+}
+
+dm_err store_job_next_items(struct store *st, int64_t job_id, int64_t after, int limit,
+                            struct store_item *out, int *n, struct dm_error *err)
+{
+    return store_job_items(st, job_id, ITEM_PENDING, after, limit, out, n, err);
+}
+
+/* ---- finishing items ---- */
+
+struct item_state {
+    int outcome, req_status;
+    int64_t chat_id, user_id;
+};
+
+static void row_item_state(const struct db_row *r, void *out)
+{
+    struct item_state *x = out;
+    x->outcome = (int)row_int(r, 0);
+    x->chat_id = row_int(r, 1);
+    x->user_id = row_int(r, 2);
+    x->req_status = (int)row_int(r, 3);
+}
+
+/* Changes the request as the item's outcome says: decided (by the job, or as Telegram told),
+ * or its last error. */
+static dm_err item_request(struct tx *tx, const struct store_item *it, int outcome, bool told,
+                           int kind, const struct store_audit *au, int64_t now,
+                           struct dm_error *err)
+{
+    struct db_args a = {0};
+    arg_int(&a, it->request_id);
+    if (outcome == ITEM_DONE || told) {
+        arg_int(&a, told ? it->final_status : kind == JOB_APPROVE ? REQ_APPROVED : REQ_DECLINED);
+        arg_int(&a, now);
+        arg_text(&a, au->admin, sizeof au->admin);
+        arg_text(&a, au->via, sizeof au->via);
+        return tx_run(tx, S_REQUEST_DECIDE, &a, NULL, NULL, NULL, err);
+    }
+    if (outcome != ITEM_FAILED) return DM_OK;
+    arg_text(&a, it->error, sizeof it->error);
+    return tx_run(tx, S_REQUEST_SET_ERROR, &a, NULL, NULL, NULL, err);
+}
+
+/* The body of job_item_finish, inside tx. */
+static dm_err item_finish(struct tx *tx, const struct store_item *it, int64_t now,
+                          struct dm_error *err)
+{
+    struct db_args k = {0};
+    arg_int(&k, it->job_id);
+    arg_int(&k, it->request_id);
+    struct item_state is;
+    bool found = false;
+    dm_err e = tx_read_one(tx, S_ITEM_GET, &k, row_item_state, &is, &found, err);
+    if (e) return e;
+    if (!found)
+        return dm_fail(err, DM_ENOTFOUND, "job %" PRId64 " has no item for request %" PRId64,
+                       it->job_id, it->request_id);
+    if (is.outcome != ITEM_PENDING) return DM_OK; /* finished before: leave it as it was */
+
+    struct job_info j;
+    e = job_info(tx, it->job_id, &j, err);
+    if (e) return e;
+    struct store_audit au = {.request_id = it->request_id,
+                             .job_id = it->job_id,
+                             .at = now,
+                             .chat_id = is.chat_id,
+                             .user_id = is.user_id};
+    dm_strlcpy(au.admin, j.admin, sizeof au.admin);
+    dm_strlcpy(au.via, j.via, sizeof au.via);
+    dm_strlcpy(au.action, job_kind_name(j.kind), sizeof au.action);
+    dm_strlcpy(au.detail, it->error, sizeof au.detail);
+
+    int outcome = it->outcome;
+    if (outcome == ITEM_DONE && is.req_status != REQ_PENDING) {
+        outcome = ITEM_SKIPPED; /* decided elsewhere since the job read it */
+        if (!au.detail[0])
+            snprintf(au.detail, sizeof au.detail, "already %s", request_status_name(is.req_status));
+    }
+    /* Telegram's "already handled" means the request is no longer pending there: record the
+     * status its answer tells, so the request leaves the pending list. */
+    bool told = outcome == ITEM_SKIPPED && is.req_status == REQ_PENDING &&
+                (it->final_status == REQ_APPROVED || it->final_status == REQ_DECLINED);
+    e = item_request(tx, it, outcome, told, j.kind, &au, now, err);
+
+    struct db_args u = {0};
+    arg_int(&u, it->job_id);
+    arg_int(&u, it->request_id);
+    arg_int(&u, outcome);
+    arg_text(&u, au.detail, sizeof au.detail);
+    if (!e) e = tx_run(tx, S_ITEM_SET, &u, NULL, NULL, NULL, err);
+    struct db_args c = {0};
+    arg_int(&c, it->job_id);
+    arg_int(&c, outcome == ITEM_DONE);
+    arg_int(&c, outcome == ITEM_SKIPPED);
+    arg_int(&c, outcome == ITEM_FAILED);
+    arg_int(&c, now);
+    if (!e) e = tx_run(tx, S_JOB_COUNT_ITEM, &c, NULL, NULL, NULL, err);
+    if (e) return e;
+    static const char *const results[] = {
+        [ITEM_DONE] = "ok", [ITEM_SKIPPED] = "already_handled", [ITEM_FAILED] = "error"};
+    dm_strlcpy(au.result, results[outcome], sizeof au.result);
+    struct db_args w = {0};
+    args_audit(&w, &au);
+    return tx_run(tx, S_AUDIT_ADD, &w, NULL, NULL, NULL, err);
+}
+
+dm_err store_job_item_finish(struct store *st, const struct store_item *it, int64_t now,
+                             struct dm_error *err)
+{
+    if (it->outcome != ITEM_DONE && it->outcome != ITEM_SKIPPED && it->outcome != ITEM_FAILED)
+        return dm_fail(err, DM_EINVAL, "a job item cannot finish with outcome %d", it->outcome);
+    struct tx tx;
+    dm_err e = tx_open(st, &tx, err);
+    if (!e) e = item_finish(&tx, it, now, err);
+    return tx_close(&tx, e, err);
+}
+
+dm_err store_job_set_wait(struct store *st, int64_t id, int64_t wait_until, const char *why,
+                          struct dm_error *err)
+{
+    struct db_args a = {0};
+    arg_int(&a, id);
+    arg_int(&a, wait_until);
+    arg_text(&a, why ? why : "", STORE_ERROR_MAX);
+    int64_t changes = 0;
+    dm_err e = db_exec(st, S_JOB_SET_WAIT, &a, &changes, err);
+    return !e && changes == 0 ? dm_fail(err, DM_ENOTFOUND, "no job with id %" PRId64, id) : e;
+}
+
+dm_err store_job_finish(struct store *st, int64_t id, int state, const char *error, int64_t now,
+                        struct dm_error *err)
+{
+    if (state != JOB_DONE && state != JOB_FAILED && state != JOB_CANCELLED)
+        return dm_fail(err, DM_EINVAL, "a job cannot finish in state %s", job_state_name(state));
+    struct db_args a = {0};
+    arg_int(&a, id);
+    arg_int(&a, state);
+    arg_text(&a, error, STORE_ERROR_MAX);
+    arg_int(&a, now);
+    int64_t changes = 0;
+    struct tx tx;
+    struct job_info j;
+    dm_err e = tx_open(st, &tx, err);
+    if (!e) e = tx_run(&tx, S_JOB_FINISH, &a, NULL, NULL, &changes, err);
+    if (!e && changes == 0) {
+        e = job_info(&tx, id, &j, err);
+        if (!e)
+            e = dm_fail(err, DM_ECONFLICT, "job %" PRId64 " has already finished (%s)", id,
+                        job_state_name(j.state));
+    }
+    return tx_close(&tx, e, err);
+}
+
+/* ---- load jobs ---- */
+
+dm_err store_job_create_load(struct store *st, const struct store_job *job, int64_t now,
+                             int64_t *id, struct dm_error *err)
+{
+    if (job->kind != JOB_LOAD)
+        return dm_fail(err, DM_EINVAL, "job_create_load makes load jobs, not kind %d", job->kind);
+    struct tx tx;
+    dm_err e = tx_open(st, &tx, err);
+    if (!e) e = job_insert(&tx, job, now, id, err);
+    return tx_close(&tx, e, err);
+}
+
+dm_err store_job_load_page(struct store *st, int64_t job_id, const char *owner,
+                           const struct store_request *rows, size_t n, const char *cursor,
+                           int64_t total, int64_t now, int64_t *added, struct dm_error *err)
+{
+    struct db_args a = {0};
+    arg_int(&a, job_id);
+    arg_text(&a, owner, STORE_NAME_MAX);
+    arg_text(&a, cursor ? cursor : "", sizeof((struct store_job *)0)->cursor);
+    arg_int(&a, total);
+    arg_int(&a, (int64_t)n);
+    arg_int(&a, now);
+    int64_t changes = 0, new_rows = 0;
+    struct tx tx;
+    dm_err e = tx_open(st, &tx, err);
+    if (!e) e = tx_run(&tx, S_JOB_LOAD_PAGE, &a, NULL, NULL, &changes, err);
+    if (!e && changes == 0) e = lease_lost(&tx, job_id, err);
+    for (size_t i = 0; i < n && !e; i++) {
+        bool inserted = false;
+        e = request_insert(&tx, &rows[i], &inserted, err);
+        new_rows += inserted;
+    }
+    e = tx_close(&tx, e, err);
+    if (added) *added = e ? 0 : new_rows;
+    return e;
+}
+
+/* ---- decision jobs that decide a channel at once ---- */
+
+/* Sets the job's cursor if `owner` holds it (DM_ECONFLICT otherwise), inside tx. */
+static dm_err job_cursor_set(struct tx *tx, int64_t job_id, const char *owner, const char *cursor,
+                             int64_t now, struct dm_error *err)
+{
+    struct db_args a = {0};
+    arg_int(&a, job_id);
+    arg_text(&a, owner, STORE_NAME_MAX);
+    arg_text(&a, cursor ? cursor : "", sizeof((struct store_job *)0)->cursor);
+    arg_int(&a, now);
+    int64_t changes = 0;
+    dm_err e = tx_run(tx, S_JOB_SET_CURSOR, &a, NULL, NULL, &changes, err);
+    return !e && changes == 0 ? lease_lost(tx, job_id, err) : e;
+}
+
+/* Runs an item-adding statement (S_ITEM_ADD_USER with user_id, or S_ITEM_ADD_CHAT) and counts
+ * what it added into the job's total. */
+static dm_err items_add(struct tx *tx, enum sql_id id, int64_t job_id, int64_t chat_id,
+                        int64_t user_id, struct dm_error *err)
+{
+    struct db_args a = {0};
+    arg_int(&a, job_id);
+    arg_int(&a, chat_id);
+    if (id == S_ITEM_ADD_USER) arg_int(&a, user_id);
+    int64_t changes = 0;
+    dm_err e = tx_run(tx, id, &a, NULL, NULL, &changes, err);
+    return !e && changes ? job_add_total(tx, job_id, changes, err) : e;
+}
+
+dm_err store_job_add_page(struct store *st, int64_t job_id, const char *owner,
+                          const struct store_request *rows, size_t n, const char *cursor,
+                          int64_t now, struct dm_error *err)
+{
+    struct tx tx;
+    dm_err e = tx_open(st, &tx, err);
+    if (!e) e = job_cursor_set(&tx, job_id, owner, cursor, now, err);
+    for (size_t i = 0; i < n && !e; i++) {
+        e = request_insert(&tx, &rows[i], NULL, err);
+        if (!e) e = items_add(&tx, S_ITEM_ADD_USER, job_id, rows[i].chat_id, rows[i].user_id, err);
+    }
+    return tx_close(&tx, e, err);
+}
+
+struct id_batch {
+    int64_t ids[CHAT_BATCH];
+    int n;
+};
+
+static dm_err batch_row(void *ctx, const struct db_row *r)
+{
+    struct id_batch *b = ctx;
+    if (b->n < CHAT_BATCH) b->ids[b->n++] = row_int(r, 0);
+    return DM_OK;
+}
+
+dm_err store_job_finish_chat(struct store *st, int64_t job_id, const char *owner, int64_t chat_id,
+                             int outcome, const char *error, const char *cursor, int64_t now,
+                             int64_t *finished, struct dm_error *err)
+{
+    if (outcome != ITEM_DONE && outcome != ITEM_FAILED)
+        return dm_fail(err, DM_EINVAL, "a channel's items finish done or failed, not %d", outcome);
+    if (finished) *finished = 0;
+    int64_t total = 0;
+    struct tx tx;
+    dm_err e = tx_open(st, &tx, err);
+    if (!e) e = job_cursor_set(&tx, job_id, owner, cursor, now, err);
+    if (!e && outcome == ITEM_DONE) e = items_add(&tx, S_ITEM_ADD_CHAT, job_id, chat_id, 0, err);
+    /* finished items leave the pending set, so each batch starts from the first left */
+    struct id_batch *b = e ? NULL : malloc(sizeof *b);
+    if (!e && !b) e = dm_fail(err, DM_ENOMEM, "out of memory finishing a channel's items");
+    for (bool more = !e; more && !e;) {
+        struct db_args a = {0};
+        arg_int(&a, job_id);
+        arg_int(&a, chat_id);
+        arg_int(&a, CHAT_BATCH);
+        b->n = 0;
+        e = tx_run(&tx, S_ITEMS_OF_CHAT, &a, batch_row, b, NULL, err);
+        for (int i = 0; i < b->n && !e; i++) {
+            struct store_item it = {.job_id = job_id,
+                                    .request_id = b->ids[i],
+                                    .outcome = outcome,
+                                    .final_status = REQ_PENDING};
+            dm_strlcpy(it.error, error ? error : "", sizeof it.error);
+            e = item_finish(&tx, &it, now, err);
+        }
+        total += b->n;
+        more = b->n == CHAT_BATCH;
+    }
+    free(b);
+    e = tx_close(&tx, e, err);
+    if (finished) *finished = e ? 0 : total;
+    return e;
+}

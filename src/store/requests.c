@@ -1,0 +1,280 @@
+/* requests.c: the rules for join requests, written once above the dialects: recording them
+ * with their names folded for search (core/fold.h), reading, listing and counting them under
+ * a filter, and folding the stored names again when the folding changes. */
+#include "core/common.h"
+#include "store/requests.h"
+
+#include "core/fold.h"
+#include "store/rows.h"
+
+#define SQL_FILTER_MAX 4096
+#define REFOLD_BATCH 2000
+
+enum { F_CHAT = 2, F_FROM = 4, F_TO = 8, F_TEXT = 16, F_USER = 32 };
+
+/* The names a query searches, one a line, folded; malloc'd. */
+static dm_err names_folded(const char *first, const char *last, const char *username, char **out)
+{
+    char names[3 * STORE_TEXT_MAX];
+    int n = snprintf(names, sizeof names, "%s\n%s\n%s", first, last, username);
+    return fold_text(names, (size_t)DM_MIN(n, (int)sizeof names - 1), out, NULL);
+}
+
+dm_err request_insert(struct tx *tx, const struct store_request *r, bool *inserted,
+                      struct dm_error *err)
+{
+    if (inserted) *inserted = false;
+    char *search = NULL;
+    if (names_folded(r->first_name, r->last_name, r->username, &search))
+        return dm_fail(err, DM_ENOMEM, "out of memory recording a join request");
+    struct db_args a = {0};
+    args_request(&a, r);
+    arg_ref(&a, search);
+    int64_t changes = 0;
+    dm_err e = tx_run(tx, S_REQUEST_ADD, &a, NULL, NULL, &changes, err);
+    free(search);
+    if (inserted) *inserted = !e && changes > 0;
+    return e;
+}
+
+dm_err store_request_add(struct store *st, const struct store_request *r, bool *inserted,
+                         struct dm_error *err)
+{
+    struct tx tx;
+    dm_err e = tx_open(st, &tx, err);
+    if (!e) e = request_insert(&tx, r, inserted, err);
+    return tx_close(&tx, e, err);
+}
+
+dm_err store_request_get(struct store *st, int64_t id, struct store_request *out,
+                         struct dm_error *err)
+{
+    char missing[64];
+    snprintf(missing, sizeof missing, "no join request with id %" PRId64, id);
+    struct db_args a = {0};
+    arg_int(&a, id);
+    return db_read_one(st, S_REQUEST_GET, &a, row_request, out, missing, err);
+}
+
+/* ---- filters ---- */
+
+dm_err filter_init(struct filter *f, const struct store_request_filter *rf, struct dm_error *err)
+{
+    memset(f, 0, sizeof *f);
+    f->status = -1;
+    if (!rf) return DM_OK;
+    f->status = rf->status;
+    f->chat_id = rf->chat_id;
+    f->date_from = rf->date_from;
+    f->date_to = rf->date_to;
+    f->shape = (rf->status >= 0 ? F_STATUS : 0) | (rf->chat_id ? F_CHAT : 0) |
+               (rf->date_from ? F_FROM : 0) | (rf->date_to ? F_TO : 0);
+    size_t qlen = strnlen(rf->q, sizeof rf->q - 1);
+    if (qlen == 0) return DM_OK;
+
+    f->shape |= F_TEXT;
+    char *q = NULL;
+    size_t flen = 0;
+    if (fold_text(rf->q, qlen, &q, &flen) || !(f->pattern = malloc(2 * flen + 3))) {
+        free(q);
+        return dm_fail(err, DM_ENOMEM, "out of memory reading the search text");
+    }
+    size_t o = 0;
+    f->pattern[o++] = '%';
+    for (size_t i = 0; i < flen; i++) {
+        if (q[i] == '%' || q[i] == '_' || q[i] == '\\') f->pattern[o++] = '\\';
+        f->pattern[o++] = q[i];
+    }
+    f->pattern[o++] = '%';
+    f->pattern[o] = 0;
+    free(q);
+
+    bool digits = true;
+    for (size_t i = 0; i < qlen && digits; i++)
+        digits = rf->q[i] >= '0' && rf->q[i] <= '9';
+    if (digits) {
+        errno = 0;
+        f->user_id = strtoll(rf->q, NULL, 10);
+        if (errno == 0) f->shape |= F_USER;
+    }
+    return DM_OK;
+}
+
+void filter_release(struct filter *f)
+{
+    free(f->pattern);
+    f->pattern = NULL;
+}
+
+/* A list pages by id, so it must not pick the date index over the id order: `+` keeps the
+ * date terms off indexes there. */
+static dm_err filter_sql(struct buf *b, struct db_args *a, const struct filter *f, unsigned shape,
+                         bool list)
+{
+    /* in the order of the shape's bits F_STATUS, F_CHAT, F_FROM, F_TO */
+    static const char *const terms[] = {
+        "r.status = ", "r.chat_id = ", "r.tg_date >= ", "r.tg_date <= "};
+    const int64_t values[] = {f->status, f->chat_id, f->date_from, f->date_to};
+    dm_err e = DM_OK;
+    for (unsigned i = 0; i < DM_ARRAY_LEN(terms) && !e; i++) {
+        if (!(shape & (1u << i))) continue;
+        arg_int(a, values[i]);
+        e = buf_printf(b, " AND %s%s$%d", list && (1u << i) >= F_FROM ? "+" : "", terms[i], a->n);
+    }
+    if (!e && (shape & F_TEXT)) {
+        arg_ref(a, f->pattern);
+        e = buf_printf(b, " AND (r.search LIKE $%d ESCAPE '\\'", a->n);
+        if (!e && (shape & F_USER)) {
+            arg_int(a, f->user_id);
+            e = buf_printf(b, " OR r.user_id = $%d", a->n);
+        }
+        if (!e) e = buf_puts(b, ")");
+    }
+    return e;
+}
+
+dm_err filter_stmt(enum filter_stmt kind, const struct filter *f, bool with_status,
+                   const char *head, const char *tail, struct buf *b, struct db_args *a,
+                   struct db_stmt *s, struct dm_error *err)
+{
+    static const char *const what[] = {
+        [FS_LIST] = "listing join requests",
+        [FS_COUNT] = "counting join requests",
+        [FS_COUNT_KEPT] = "counting join requests",
+        [FS_JOB_ITEMS] = "adding a job's items",
+    };
+    unsigned shape = with_status ? f->shape : f->shape & ~F_STATUS;
+    buf_init(b, SQL_FILTER_MAX);
+    dm_err e = buf_puts(b, head);
+    if (!e) e = filter_sql(b, a, f, shape, kind == FS_LIST);
+    if (!e) e = buf_puts(b, tail);
+    if (e) return dm_fail(err, e, "could not build a request query: %s", dm_strerror(e));
+    *s = (struct db_stmt){.key = S_COUNT + (int)kind * SQL_FILTER_SHAPES + (int)shape,
+                          .sql = b->data,
+                          .what = what[kind]};
+    return DM_OK;
+}
+
+dm_err store_request_list(struct store *st, const struct store_request_filter *rf,
+                          int64_t before_id, int limit, struct store_request *out, int *n,
+                          struct dm_error *err)
+{
+    *n = 0;
+    if (limit <= 0) return DM_OK;
+    struct filter f;
+    dm_err e = filter_init(&f, rf, err);
+    if (e) return e;
+    struct db_args a = {0};
+    arg_int(&a, before_id > 0 ? before_id : INT64_MAX);
+    arg_int(&a, limit);
+    struct buf b = {0};
+    struct db_stmt s;
+    e = filter_stmt(FS_LIST, &f, true, "SELECT " REQUEST_COLS REQUEST_FROM " WHERE r.id < $1",
+                    " ORDER BY r.id DESC LIMIT $2", &b, &a, &s, err);
+    if (!e) e = db_read(st, &s, &a, row_request, out, sizeof *out, limit, n, err);
+    buf_release(&b);
+    filter_release(&f);
+    return e;
+}
+
+static dm_err count_row(void *ctx, const struct db_row *r)
+{
+    int64_t *counts = ctx;
+    int64_t status = row_int(r, 0);
+    if (status >= 0 && status < REQ_STATUS_COUNT) counts[status] = row_int(r, 1);
+    return DM_OK;
+}
+
+dm_err store_request_counts(struct store *st, const struct store_request_filter *rf,
+                            int64_t counts[REQ_STATUS_COUNT], struct dm_error *err)
+{
+    for (int i = 0; i < REQ_STATUS_COUNT; i++)
+        counts[i] = 0;
+    struct filter f;
+    dm_err e = filter_init(&f, rf, err);
+    if (e) return e;
+    /* no filter, or only a chat: the trigger-kept totals answer without scanning requests */
+    bool kept = ((f.shape & ~F_STATUS) & ~(unsigned)F_CHAT) == 0;
+    struct db_args a = {0};
+    struct buf b = {0};
+    struct db_stmt s;
+    e = filter_stmt(kept ? FS_COUNT_KEPT : FS_COUNT, &f, false,
+                    kept ? "SELECT r.status, sum(r.n) FROM request_counts r WHERE true"
+                         : "SELECT r.status, count(*) FROM invite_requests r WHERE true",
+                    " GROUP BY r.status", &b, &a, &s, err);
+    struct db_conn *c = NULL;
+    if (!e) e = st->d->conn_get(st->db, false, &c, err);
+    if (!e) {
+        e = st->d->run(c, &s, &a, count_row, counts, NULL, err);
+        st->d->conn_put(st->db, c);
+    }
+    buf_release(&b);
+    filter_release(&f);
+    return e;
+}
+
+/* ---- folding again ---- */
+
+struct names {
+    int64_t id;
+    char first[STORE_TEXT_MAX], last[STORE_TEXT_MAX], username[STORE_NAME_MAX];
+};
+
+static void row_names(const struct db_row *r, void *out)
+{
+    struct names *x = out;
+    x->id = row_int(r, 0);
+    ROW_TEXT(r, 1, x->first);
+    ROW_TEXT(r, 2, x->last);
+    ROW_TEXT(r, 3, x->username);
+}
+
+static void row_version(const struct db_row *r, void *out)
+{
+    row_text(r, 0, out, 64);
+}
+
+/* Folds one batch of rows after *after again inside tx; *n gets how many there were. */
+static dm_err refold_batch(struct store *st, int64_t *after, int *n, struct names *rows,
+                           struct dm_error *err)
+{
+    struct db_args a = {0};
+    arg_int(&a, *after);
+    arg_int(&a, REFOLD_BATCH);
+    struct db_stmt s = db_stmt_of(st, S_REQUEST_NAMES);
+    dm_err e = db_read(st, &s, &a, row_names, rows, sizeof *rows, REFOLD_BATCH, n, err);
+    struct tx tx;
+    if (!e && *n) e = tx_open(st, &tx, err);
+    for (int i = 0; i < *n && !e; i++) {
+        char *search = NULL;
+        if (names_folded(rows[i].first, rows[i].last, rows[i].username, &search)) {
+            e = dm_fail(err, DM_ENOMEM, "out of memory folding names for search");
+            break;
+        }
+        struct db_args u = {0};
+        arg_int(&u, rows[i].id);
+        arg_ref(&u, search);
+        e = tx_run(&tx, S_REQUEST_SET_SEARCH, &u, NULL, NULL, NULL, err);
+        free(search);
+        *after = rows[i].id;
+    }
+    return *n ? tx_close(&tx, e, err) : e;
+}
+
+dm_err requests_refold(struct store *st, struct dm_error *err)
+{
+    char have[64] = "";
+    dm_err e = db_read_one(st, S_FOLD_VERSION_GET, NULL, row_version, have, "", err);
+    if (e == DM_ENOTFOUND) e = DM_OK;
+    if (e || strcmp(have, fold_version()) == 0) return e;
+    struct names *rows = malloc(REFOLD_BATCH * sizeof *rows);
+    if (!rows) return dm_fail(err, DM_ENOMEM, "out of memory folding names for search");
+    int64_t after = 0;
+    for (int n = REFOLD_BATCH; !e && n == REFOLD_BATCH;)
+        e = refold_batch(st, &after, &n, rows, err);
+    free(rows);
+    if (e) return e;
+    struct db_args a = {0};
+    arg_ref(&a, fold_version());
+    return db_exec(st, S_FOLD_VERSION_SET, &a, NULL, err);
+}

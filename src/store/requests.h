@@ -1,0 +1,40 @@
+/* requests.h: what jobs.c and store.c use of the request rules (internal to src/store/). */
+#ifndef DM_STORE_REQUESTS_H
+#define DM_STORE_REQUESTS_H
+
+#include "core/buf.h"
+#include "store/db.h"
+
+/* Records a request inside tx as store_request_add does (its names folded for search). */
+dm_err request_insert(struct tx *tx, const struct store_request *r, bool *inserted,
+                      struct dm_error *err);
+
+/* Folds every request's names again when the search column was folded another way (an older
+ * doorman, another Unicode version), then records the folding in use. Run at open. */
+dm_err requests_refold(struct store *st, struct dm_error *err);
+
+/* The kinds of statement built over a request filter; each (kind, filter shape) has its own
+ * statement key, so a backend can keep it prepared. */
+enum filter_stmt { FS_LIST = 0, FS_COUNT, FS_COUNT_KEPT, FS_JOB_ITEMS };
+
+/* A filter made ready: its shape (which fields are set) and the values to bind. */
+struct filter {
+    unsigned shape;
+    int status;
+    int64_t chat_id, date_from, date_to, user_id;
+    char *pattern; /* "%folded q%" with % _ \ escaped; malloc'd */
+};
+
+/* Reads f (NULL = no filter). filter_release frees what it holds. */
+dm_err filter_init(struct filter *f, const struct store_request_filter *rf, struct dm_error *err);
+void filter_release(struct filter *f);
+#define F_STATUS 1u
+
+/* head + the filter's conditions (" AND …", without its status unless with_status) + tail
+ * into b (cap SQL_FILTER_MAX; released by the caller), its values appended to a and numbered
+ * after the arguments already there; *s names the statement. */
+dm_err filter_stmt(enum filter_stmt kind, const struct filter *f, bool with_status,
+                   const char *head, const char *tail, struct buf *b, struct db_args *a,
+                   struct db_stmt *s, struct dm_error *err);
+
+#endif

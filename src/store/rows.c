@@ -1,0 +1,148 @@
+/* rows.c: row readers and record arguments (see rows.h), from one description of each
+ * record: its fields in the order of its column list. */
+#include "core/common.h"
+#include "store/rows.h"
+
+#include <stddef.h>
+
+enum field_type { FT_I64, FT_INT, FT_BOOL, FT_TEXT };
+
+struct field {
+    enum field_type type;
+    size_t off, size;
+};
+
+/* A field of record T, its type told by the member's C type. */
+#define FIELD(T, m)                                                                                    \
+    {                                                                                                  \
+        _Generic(((T *)0)->m, int64_t: FT_I64, int: FT_INT, bool: FT_BOOL, char *: FT_TEXT),         \
+     offsetof(T, m), sizeof(((T *)0)->m) \
+    }
+
+static void row_read(const struct field *f, size_t n, const struct db_row *r, void *out,
+                     size_t size)
+{
+    memset(out, 0, size);
+    for (size_t i = 0; i < n; i++) {
+        char *p = (char *)out + f[i].off;
+        switch (f[i].type) {
+        case FT_I64:
+            *(int64_t *)p = row_int(r, (int)i);
+            break;
+        case FT_INT:
+            *(int *)p = (int)row_int(r, (int)i);
+            break;
+        case FT_BOOL:
+            *(bool *)p = row_int(r, (int)i) != 0;
+            break;
+        case FT_TEXT:
+            row_text(r, (int)i, p, f[i].size);
+            break;
+        }
+    }
+}
+
+static void args_write(const struct field *f, size_t n, struct db_args *a, const void *in)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *p = (const char *)in + f[i].off;
+        switch (f[i].type) {
+        case FT_I64:
+            arg_int(a, *(const int64_t *)p);
+            break;
+        case FT_INT:
+            arg_int(a, *(const int *)p);
+            break;
+        case FT_BOOL:
+            arg_int(a, *(const bool *)p);
+            break;
+        case FT_TEXT:
+            arg_text(a, p, f[i].size);
+            break;
+        }
+    }
+}
+
+/* Each record's fields, in the order of its column list: F(T, member) for each. */
+#define ADMIN(T, F) F(T, id) F(T, name) F(T, pw_hash) F(T, created_at)
+#define WEBSESSION(T, F)                                                                           \
+    F(T, token_hash) F(T, admin_id) F(T, admin_name) F(T, csrf) F(T, created_at) F(T, expires_at)
+#define CHAT(T, F) F(T, chat_id) F(T, title) F(T, username) F(T, fetched_at)
+/* REQUEST_COLS; the arguments of S_REQUEST_ADD are fields 1 to 14 */
+#define REQUEST(T, F)                                                                              \
+    F(T, id)                                                                                       \
+    F(T, chat_id)                                                                                  \
+    F(T, user_id)                                                                                  \
+    F(T, first_name) F(T, last_name) F(T, username) F(T, bio) F(T, invite_link) F(T, tg_date)      \
+        F(T, status) F(T, created_at) F(T, decided_at) F(T, decided_by) F(T, decided_via)          \
+            F(T, last_error) F(T, chat_title)
+#define JOB(T, F)                                                                                  \
+    F(T, id)                                                                                       \
+    F(T, kind)                                                                                     \
+    F(T, state)                                                                                    \
+    F(T, via) F(T, admin) F(T, description) F(T, total) F(T, done) F(T, skipped) F(T, failed)      \
+        F(T, created_at) F(T, updated_at) F(T, finished_at) F(T, wait_until) F(T, error)           \
+            F(T, params) F(T, cursor)
+#define ITEM(T, F)                                                                                 \
+    F(T, job_id)                                                                                   \
+    F(T, request_id) F(T, chat_id) F(T, user_id) F(T, request_status) F(T, outcome) F(T, error)
+/* SESSION_COLS; created_at last */
+#define SESSION(T, F)                                                                              \
+    F(T, name)                                                                                     \
+    F(T, is_bot)                                                                                   \
+    F(T, api_id)                                                                                   \
+    F(T, api_hash_sealed) F(T, phone) F(T, dc_id) F(T, account_id) F(T, first_name)                \
+        F(T, last_name) F(T, username) F(T, account_phone) F(T, premium) F(T, status)              \
+            F(T, status_reason) F(T, last_check_at) F(T, last_error) F(T, created_at)
+#define LOGIN(T, F)                                                                                \
+    F(T, id)                                                                                       \
+    F(T, name) F(T, phone) F(T, state) F(T, hint) F(T, sealed) F(T, created_at) F(T, expires_at)
+/* AUDIT_COLS; the arguments of S_AUDIT_ADD are all but the id */
+#define AUDIT(T, F)                                                                                \
+    F(T, id)                                                                                       \
+    F(T, at)                                                                                       \
+    F(T, admin)                                                                                    \
+    F(T, action) F(T, request_id) F(T, chat_id) F(T, user_id) F(T, job_id) F(T, via) F(T, result)  \
+        F(T, detail)
+
+#define FIELD_ITEM(T, m) FIELD(T, m),
+static const struct field admin_fields[] = {ADMIN(struct store_admin, FIELD_ITEM)};
+static const struct field websession_fields[] = {WEBSESSION(struct store_websession, FIELD_ITEM)};
+static const struct field chat_fields[] = {CHAT(struct store_chat, FIELD_ITEM)};
+static const struct field request_fields[] = {REQUEST(struct store_request, FIELD_ITEM)};
+static const struct field job_fields[] = {JOB(struct store_job, FIELD_ITEM)};
+static const struct field item_fields[] = {ITEM(struct store_item, FIELD_ITEM)};
+static const struct field session_fields[] = {SESSION(struct store_session, FIELD_ITEM)};
+static const struct field login_fields[] = {LOGIN(struct store_login, FIELD_ITEM)};
+static const struct field audit_fields[] = {AUDIT(struct store_audit, FIELD_ITEM)};
+
+#define READER(name, fields, T)                                                                    \
+    void name(const struct db_row *r, void *out)                                                   \
+    {                                                                                              \
+        row_read(fields, DM_ARRAY_LEN(fields), r, out, sizeof(T));                                 \
+    }
+
+READER(row_admin, admin_fields, struct store_admin)
+READER(row_websession, websession_fields, struct store_websession)
+READER(row_chat, chat_fields, struct store_chat)
+READER(row_request, request_fields, struct store_request)
+READER(row_job, job_fields, struct store_job)
+READER(row_item, item_fields, struct store_item)
+READER(row_session, session_fields, struct store_session)
+READER(row_login, login_fields, struct store_login)
+READER(row_audit, audit_fields, struct store_audit)
+
+void args_request(struct db_args *a, const struct store_request *r)
+{
+    args_write(request_fields + 1, 14, a, r);
+}
+
+void args_session(struct db_args *a, const struct store_session *x)
+{
+    args_write(session_fields, DM_ARRAY_LEN(session_fields) - 1, a, x);
+}
+
+void args_audit(struct db_args *a, const struct store_audit *x)
+{
+    args_write(audit_fields + 1, DM_ARRAY_LEN(audit_fields) - 1, a, x);
+}

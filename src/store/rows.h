@@ -1,0 +1,25 @@
+/* rows.h: each record read from a row of its column list in sql.h, and the records written
+ * as statement arguments, once for every dialect (internal to src/store/). */
+#ifndef DM_STORE_ROWS_H
+#define DM_STORE_ROWS_H
+
+#include "store/db.h"
+
+void row_admin(const struct db_row *r, void *out);      /* struct store_admin */
+void row_websession(const struct db_row *r, void *out); /* struct store_websession */
+void row_chat(const struct db_row *r, void *out);       /* struct store_chat */
+void row_request(const struct db_row *r, void *out);    /* REQUEST_COLS */
+void row_job(const struct db_row *r, void *out);        /* JOB_COLS */
+void row_item(const struct db_row *r, void *out);       /* ITEM_COLS */
+void row_session(const struct db_row *r, void *out);    /* SESSION_COLS */
+void row_login(const struct db_row *r, void *out);      /* LOGIN_COLS */
+void row_audit(const struct db_row *r, void *out);      /* AUDIT_COLS */
+
+/* The arguments of S_REQUEST_ADD but the last ($15, the folded names). */
+void args_request(struct db_args *a, const struct store_request *r);
+/* Every column of SESSION_COLS but created_at ($17), in order. */
+void args_session(struct db_args *a, const struct store_session *x);
+/* The arguments of S_AUDIT_ADD. */
+void args_audit(struct db_args *a, const struct store_audit *x);
+
+#endif

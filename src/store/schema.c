@@ -1,0 +1,310 @@
+/* schema.c: the versioned migrations of each dialect and the one runner that applies them
+ * (see schema.h). The tables are the same on both; their DDL differs in types, in how a
+ * trigger is written and in how SQLite changes a CHECK (by rebuilding the table). */
+#include "core/common.h"
+#include "store/schema.h"
+
+/* The DDL both dialects share, written with their types: a table's own id (ID), a 64-bit
+ * integer (BIG) and SQLite's clustered tables (NOROWID; nothing on PostgreSQL). */
+#define SQ_ID "INTEGER PRIMARY KEY"
+#define SQ_BIG "INTEGER"
+#define SQ_NOROWID " WITHOUT ROWID"
+#define PG_ID "BIGSERIAL PRIMARY KEY"
+#define PG_BIG "BIGINT"
+#define PG_NOROWID ""
+
+/* 1: initial schema */
+#define M1(ID, BIG, NOROWID)                                                                       \
+    "CREATE TABLE admins ("                                                                        \
+    "  id " ID ","                                                                                 \
+    "  name TEXT NOT NULL UNIQUE,"                                                                 \
+    "  pw_hash TEXT NOT NULL,"                                                                     \
+    "  created_at " BIG " NOT NULL);"                                                              \
+    "CREATE TABLE websessions ("                                                                   \
+    "  token_hash TEXT PRIMARY KEY,"                                                               \
+    "  admin_id " BIG " NOT NULL REFERENCES admins(id) ON DELETE CASCADE,"                         \
+    "  csrf TEXT NOT NULL,"                                                                        \
+    "  created_at " BIG " NOT NULL,"                                                               \
+    "  expires_at " BIG " NOT NULL)" NOROWID ";"                                                   \
+    "CREATE INDEX websessions_expires ON websessions(expires_at);"                                 \
+    "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)" NOROWID ";"                \
+    "CREATE TABLE chats ("                                                                         \
+    "  chat_id " BIG " PRIMARY KEY,"                                                               \
+    "  title TEXT NOT NULL DEFAULT '',"                                                            \
+    "  username TEXT NOT NULL DEFAULT '',"                                                         \
+    "  fetched_at " BIG " NOT NULL DEFAULT 0);"                                                    \
+    "CREATE TABLE invite_requests ("                                                               \
+    "  id " ID ","                                                                                 \
+    "  chat_id " BIG " NOT NULL,"                                                                  \
+    "  user_id " BIG " NOT NULL,"                                                                  \
+    "  first_name TEXT NOT NULL DEFAULT '',"                                                       \
+    "  last_name TEXT NOT NULL DEFAULT '',"                                                        \
+    "  username TEXT NOT NULL DEFAULT '',"                                                         \
+    "  bio TEXT NOT NULL DEFAULT '',"                                                              \
+    "  invite_link TEXT NOT NULL DEFAULT '',"                                                      \
+    "  tg_date " BIG " NOT NULL,"                                                                  \
+    "  status INTEGER NOT NULL DEFAULT 0 CHECK (status IN (0, 1, 2)),"                             \
+    "  created_at " BIG " NOT NULL,"                                                               \
+    "  decided_at " BIG " NOT NULL DEFAULT 0,"                                                     \
+    "  decided_by TEXT NOT NULL DEFAULT '',"                                                       \
+    "  decided_via TEXT NOT NULL DEFAULT '',"                                                      \
+    "  last_error TEXT NOT NULL DEFAULT ''," /* first_name, last_name, username, one a line,       \
+                                                folded (core/fold.h): what q searches */           \
+    "  search TEXT NOT NULL DEFAULT '',"                                                           \
+    "  UNIQUE (chat_id, user_id, tg_date));" /* at most one pending request per user and chat:     \
+                                                makes request_add idempotent */                    \
+    "CREATE UNIQUE INDEX invite_requests_one_pending ON invite_requests(chat_id, user_id)"         \
+    "  WHERE status = 0;" /* newest-first pages (keyset on id) by status, chat, or both; covering  \
+                             counts by status */                                                   \
+    "CREATE INDEX invite_requests_status ON invite_requests(status, id);"                          \
+    "CREATE INDEX invite_requests_chat ON invite_requests(chat_id, id);"                           \
+    "CREATE INDEX invite_requests_chat_status ON invite_requests(chat_id, status, id);" /* counts  \
+                                                                                           over a  \
+                                                                                           date    \
+                                                                                           range   \
+                                                                                         */        \
+    "CREATE INDEX invite_requests_date ON invite_requests(tg_date, status);" JOBS_TABLE(           \
+        "jobs", ID, BIG, "(0, 1)",                                                                 \
+        "") "CREATE INDEX jobs_active ON jobs(id) WHERE state IN (0, 1);"                          \
+            "CREATE TABLE job_items ("                                                             \
+            "  job_id " BIG " NOT NULL REFERENCES jobs(id),"                                       \
+            "  request_id " BIG " NOT NULL REFERENCES invite_requests(id),"                        \
+            "  outcome INTEGER NOT NULL DEFAULT 0,"                                                \
+            "  error TEXT NOT NULL DEFAULT '',"                                                    \
+            "  PRIMARY KEY (job_id, request_id))" NOROWID ";"                                      \
+            "CREATE INDEX job_items_outcome ON job_items(job_id, outcome, request_id);"            \
+            "CREATE TABLE audit ("                                                                 \
+            "  id " ID ","                                                                         \
+            "  at " BIG " NOT NULL,"                                                               \
+            "  admin TEXT NOT NULL DEFAULT '',"                                                    \
+            "  action TEXT NOT NULL,"                                                              \
+            "  request_id " BIG " NOT NULL DEFAULT 0,"                                             \
+            "  chat_id " BIG " NOT NULL DEFAULT 0,"                                                \
+            "  user_id " BIG " NOT NULL DEFAULT 0,"                                                \
+            "  job_id " BIG " NOT NULL DEFAULT 0,"                                                 \
+            "  via TEXT NOT NULL DEFAULT '',"                                                      \
+            "  result TEXT NOT NULL DEFAULT '',"                                                   \
+            "  detail TEXT NOT NULL DEFAULT '');"
+
+/* The jobs table; kinds: the CHECK's list; more: columns added later (SQLite rebuilds it). */
+#define JOBS_TABLE(name, ID, BIG, kinds, more)                                                     \
+    "CREATE TABLE " name " ("                                                                      \
+    "  id " ID ","                                                                                 \
+    "  kind INTEGER NOT NULL CONSTRAINT jobs_kind_check CHECK (kind IN " kinds "),"                \
+    "  state INTEGER NOT NULL DEFAULT 0,"                                                          \
+    "  via TEXT NOT NULL,"                                                                         \
+    "  admin TEXT NOT NULL,"                                                                       \
+    "  description TEXT NOT NULL DEFAULT '',"                                                      \
+    "  total " BIG " NOT NULL DEFAULT 0,"                                                          \
+    "  done " BIG " NOT NULL DEFAULT 0,"                                                           \
+    "  skipped " BIG " NOT NULL DEFAULT 0,"                                                        \
+    "  failed " BIG " NOT NULL DEFAULT 0,"                                                         \
+    "  created_at " BIG " NOT NULL,"                                                               \
+    "  updated_at " BIG " NOT NULL,"                                                               \
+    "  finished_at " BIG " NOT NULL DEFAULT 0,"                                                    \
+    "  wait_until " BIG " NOT NULL DEFAULT 0,"                                                     \
+    "  error TEXT NOT NULL DEFAULT '',"                                                            \
+    "  lease_owner TEXT NOT NULL DEFAULT '',"                                                      \
+    "  lease_until " BIG " NOT NULL DEFAULT 0" more ");"
+
+/* 2: requests per (chat, status), kept by triggers, so the page's totals are O(chats) */
+#define M2_TABLE(BIG, NOROWID)                                                                     \
+    "CREATE TABLE request_counts ("                                                                \
+    "  chat_id " BIG " NOT NULL,"                                                                  \
+    "  status INTEGER NOT NULL,"                                                                   \
+    "  n " BIG " NOT NULL,"                                                                        \
+    "  PRIMARY KEY (chat_id, status))" NOROWID ";"                                                 \
+    "INSERT INTO request_counts SELECT chat_id, status, count(*) FROM invite_requests"             \
+    "  GROUP BY chat_id, status;"
+
+/* 3: Telegram sessions, logins in progress; load jobs (kind 2, params and cursor) are the
+ * dialects' own */
+#define M3_TABLES(BIG, NOROWID)                                                                    \
+    "CREATE TABLE sessions ("                                                                      \
+    "  name TEXT PRIMARY KEY,"                                                                     \
+    "  is_bot INTEGER NOT NULL DEFAULT 0,"                                                         \
+    "  api_id INTEGER NOT NULL,"                                                                   \
+    "  api_hash_sealed TEXT NOT NULL,"                                                             \
+    "  phone TEXT NOT NULL DEFAULT '',"                                                            \
+    "  dc_id INTEGER NOT NULL DEFAULT 0,"                                                          \
+    "  account_id " BIG " NOT NULL DEFAULT 0,"                                                     \
+    "  first_name TEXT NOT NULL DEFAULT '',"                                                       \
+    "  last_name TEXT NOT NULL DEFAULT '',"                                                        \
+    "  username TEXT NOT NULL DEFAULT '',"                                                         \
+    "  account_phone TEXT NOT NULL DEFAULT '',"                                                    \
+    "  premium INTEGER NOT NULL DEFAULT 0,"                                                        \
+    "  status INTEGER NOT NULL DEFAULT 0 CHECK (status IN (0, 1, 2)),"                             \
+    "  status_reason TEXT NOT NULL DEFAULT '',"                                                    \
+    "  last_check_at " BIG " NOT NULL DEFAULT 0,"                                                  \
+    "  last_error TEXT NOT NULL DEFAULT '',"                                                       \
+    "  created_at " BIG " NOT NULL)" NOROWID ";"                                                   \
+    "CREATE TABLE logins ("                                                                        \
+    "  id TEXT PRIMARY KEY,"                                                                       \
+    "  name TEXT NOT NULL,"                                                                        \
+    "  phone TEXT NOT NULL DEFAULT '',"                                                            \
+    "  state INTEGER NOT NULL DEFAULT 0,"                                                          \
+    "  hint TEXT NOT NULL DEFAULT '',"                                                             \
+    "  sealed TEXT NOT NULL,"                                                                      \
+    "  created_at " BIG " NOT NULL,"                                                               \
+    "  expires_at " BIG " NOT NULL)" NOROWID ";"                                                   \
+    "CREATE INDEX logins_expires ON logins(expires_at);"
+
+/* 4: named leases (store.h lease_acquire) */
+#define M4(BIG, NOROWID)                                                                           \
+    "CREATE TABLE leases ("                                                                        \
+    "  name TEXT PRIMARY KEY,"                                                                     \
+    "  owner TEXT NOT NULL,"                                                                       \
+    "  expires_at " BIG " NOT NULL)" NOROWID ";"
+
+/* 5: the folding (core/fold.h) the search column was written with, so a store opened by a
+ * doorman that folds another way folds it again (requests.c) */
+#define M5                                                                                         \
+    "CREATE TABLE search_fold (id INTEGER PRIMARY KEY CHECK (id = 1), version TEXT NOT NULL);"
+
+#define SQ_COUNT_TRIGGERS                                                                          \
+    "CREATE TRIGGER request_counts_insert AFTER INSERT ON invite_requests BEGIN"                   \
+    "  INSERT INTO request_counts VALUES (NEW.chat_id, NEW.status, 1)"                             \
+    "    ON CONFLICT (chat_id, status) DO UPDATE SET n = n + 1;"                                   \
+    "END;"                                                                                         \
+    "CREATE TRIGGER request_counts_update AFTER UPDATE OF chat_id, status ON invite_requests"      \
+    "  WHEN OLD.chat_id IS NOT NEW.chat_id OR OLD.status IS NOT NEW.status BEGIN"                  \
+    "  UPDATE request_counts SET n = n - 1 WHERE chat_id = OLD.chat_id AND status = OLD.status;"   \
+    "  INSERT INTO request_counts VALUES (NEW.chat_id, NEW.status, 1)"                             \
+    "    ON CONFLICT (chat_id, status) DO UPDATE SET n = n + 1;"                                   \
+    "END;"                                                                                         \
+    "CREATE TRIGGER request_counts_delete AFTER DELETE ON invite_requests BEGIN"                   \
+    "  UPDATE request_counts SET n = n - 1 WHERE chat_id = OLD.chat_id AND status = OLD.status;"   \
+    "END;"
+#define PG_COUNT_TRIGGERS                                                                          \
+    "CREATE FUNCTION request_counts_keep() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"           \
+    "  IF TG_OP <> 'INSERT' THEN"                                                                  \
+    "    UPDATE request_counts SET n = n - 1 WHERE chat_id = OLD.chat_id AND status = OLD.status;" \
+    "  END IF;"                                                                                    \
+    "  IF TG_OP <> 'DELETE' THEN"                                                                  \
+    "    INSERT INTO request_counts VALUES (NEW.chat_id, NEW.status, 1)"                           \
+    "      ON CONFLICT (chat_id, status) DO UPDATE SET n = request_counts.n + 1;"                  \
+    "  END IF;"                                                                                    \
+    "  RETURN NULL;"                                                                               \
+    "END $$;"                                                                                      \
+    "CREATE TRIGGER request_counts_insert AFTER INSERT OR DELETE ON invite_requests"               \
+    "  FOR EACH ROW EXECUTE FUNCTION request_counts_keep();"                                       \
+    "CREATE TRIGGER request_counts_update AFTER UPDATE OF chat_id, status ON invite_requests"      \
+    "  FOR EACH ROW WHEN (OLD.chat_id IS DISTINCT FROM NEW.chat_id"                                \
+    "    OR OLD.status IS DISTINCT FROM NEW.status)"                                               \
+    "  EXECUTE FUNCTION request_counts_keep();"
+
+/* Load jobs (kind 2, params and cursor). SQLite cannot change a CHECK: the jobs table is
+ * rebuilt (schema_migrate() turns foreign keys off around the migrations and checks them
+ * before committing). */
+#define SQ_JOBS_V3                                                                                 \
+    JOBS_TABLE("jobs_new", SQ_ID, SQ_BIG, "(0, 1, 2)",                                             \
+               ", params TEXT NOT NULL DEFAULT '', cursor TEXT NOT NULL DEFAULT ''")               \
+    "INSERT INTO jobs_new(id, kind, state, via, admin, description, total, done, skipped, failed," \
+    "  created_at, updated_at, finished_at, wait_until, error, lease_owner, lease_until)"          \
+    "  SELECT id, kind, state, via, admin, description, total, done, skipped, failed,"             \
+    "  created_at, updated_at, finished_at, wait_until, error, lease_owner, lease_until FROM "     \
+    "jobs;"                                                                                        \
+    "DROP TABLE jobs;"                                                                             \
+    "ALTER TABLE jobs_new RENAME TO jobs;"                                                         \
+    "CREATE INDEX jobs_active ON jobs(id) WHERE state IN (0, 1);"
+#define PG_JOBS_V3                                                                                 \
+    "ALTER TABLE jobs DROP CONSTRAINT jobs_kind_check,"                                            \
+    "  ADD CONSTRAINT jobs_kind_check CHECK (kind IN (0, 1, 2)),"                                  \
+    "  ADD COLUMN params TEXT NOT NULL DEFAULT '',"                                                \
+    "  ADD COLUMN cursor TEXT NOT NULL DEFAULT '';"
+
+/* Migration v is migrations[v - 1], in each dialect's text. */
+static const struct {
+    const char *sqlite, *pg;
+} migrations[] = {
+    {M1(SQ_ID, SQ_BIG, SQ_NOROWID), M1(PG_ID, PG_BIG, PG_NOROWID)},
+    {M2_TABLE(SQ_BIG, SQ_NOROWID) SQ_COUNT_TRIGGERS,
+     M2_TABLE(PG_BIG, PG_NOROWID) PG_COUNT_TRIGGERS},
+    {M3_TABLES(SQ_BIG, SQ_NOROWID) SQ_JOBS_V3, M3_TABLES(PG_BIG, PG_NOROWID) PG_JOBS_V3},
+    {M4(SQ_BIG, SQ_NOROWID), M4(PG_BIG, PG_NOROWID)},
+    {M5, M5},
+};
+
+#define MIGRATE_LOCK "7236823516" /* pg_advisory_xact_lock key: "doorman" migrations */
+
+static const struct schema {
+    const char *begin; /* opens the migration's transaction */
+    const char *check; /* a query that returns a row naming a broken table, or NULL */
+    const char *after; /* run after the transaction ended, or NULL */
+} schemas[] = {
+    /* a migration may rebuild a table that others reference: foreign keys are off while the
+     * migrations run (the pragma is a no-op inside a transaction) and checked before COMMIT */
+    [DB_SQLITE] = {"PRAGMA foreign_keys = OFF; BEGIN IMMEDIATE", "PRAGMA foreign_key_check",
+                   "PRAGMA foreign_keys = ON"},
+    /* processes starting at once take turns; the lock ends with the transaction */
+    [DB_POSTGRES] = {"BEGIN; SELECT pg_advisory_xact_lock(" MIGRATE_LOCK ")", NULL, NULL},
+};
+
+static dm_err first_int(void *ctx, const struct db_row *r)
+{
+    *(int64_t *)ctx = r->d->col_int(r, 0);
+    return DM_OK;
+}
+
+static dm_err first_text(void *ctx, const struct db_row *r)
+{
+    const char *t = r->d->col_text(r, 0);
+    dm_strlcpy(ctx, t ? t : "?", 64);
+    return DM_OK;
+}
+
+/* Applies the migrations after the schema's version, each recorded with `now`. */
+static dm_err migrate_from(const struct dialect *d, const struct schema *s, struct db_conn *c,
+                           int64_t now, struct dm_error *err)
+{
+    const struct db_stmt create = {-1,
+                                   "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER "
+                                   "PRIMARY KEY, applied_at BIGINT NOT NULL)",
+                                   "reading the schema version"};
+    const struct db_stmt read = {-1, "SELECT coalesce(max(version), 0) FROM schema_version",
+                                 "reading the schema version"};
+    const struct db_stmt record = {-1,
+                                   "INSERT INTO schema_version(version, applied_at) "
+                                   "VALUES ($1, $2)",
+                                   "recording the schema version"};
+    int64_t have = 0;
+    dm_err e = d->run(c, &create, NULL, NULL, NULL, NULL, err);
+    if (!e) e = d->run(c, &read, NULL, first_int, &have, NULL, err);
+    const int latest = (int)DM_ARRAY_LEN(migrations);
+    if (!e && have > latest)
+        e = dm_fail(err, DM_EDB,
+                    "the database has schema version %" PRId64 " but this doorman knows only up "
+                    "to %d: use a newer doorman or restore a backup",
+                    have, latest);
+    for (int v = (int)have + 1; v <= latest && !e; v++) {
+        e = d->script(c, d->kind == DB_SQLITE ? migrations[v - 1].sqlite : migrations[v - 1].pg,
+                      "migrating the schema", err);
+        struct db_args a = {0};
+        arg_int(&a, v);
+        arg_int(&a, now);
+        if (!e) e = d->run(c, &record, &a, NULL, NULL, NULL, err);
+    }
+    if (!e && s->check) {
+        char broken[64] = "";
+        const struct db_stmt check = {-1, s->check, "checking references after the migration"};
+        e = d->run(c, &check, NULL, first_text, broken, NULL, err);
+        if (!e && broken[0])
+            e = dm_fail(err, DM_EDB, "the schema migration broke a reference from table %s",
+                        broken);
+    }
+    return e;
+}
+
+dm_err schema_migrate(const struct dialect *d, struct db_conn *c, struct dm_error *err)
+{
+    const struct schema *s = &schemas[d->kind];
+    dm_err e = d->script(c, s->begin, "starting the schema migration", err);
+    if (e) return e;
+    e = migrate_from(d, s, c, (int64_t)time(NULL), err);
+    e = dialect_tx_end(d, c, e, err);
+    if (s->after) {
+        dm_err a = d->script(c, s->after, "ending the schema migration", e ? NULL : err);
+        if (!e) e = a;
+    }
+    return e;
+}

@@ -1,0 +1,208 @@
+/* sql.c: the statement table (see sql.h). */
+#include "core/common.h"
+#include "store/sql.h"
+
+struct sql_text {
+    const char *all;    /* both dialects */
+    const char *sqlite; /* or a text per dialect, where they differ */
+    const char *pg;
+    const char *what;
+};
+
+/* Statements that lock rows on PostgreSQL: lock is its locking clause. */
+#define JOB_CLAIM(lock)                                                                            \
+    "UPDATE jobs SET state = 1, lease_owner = $1, lease_until = $3, updated_at = $2 "              \
+    "WHERE id = (SELECT id FROM jobs WHERE state IN (0, 1) AND (state = 0 OR lease_until < $2) "   \
+    "ORDER BY total - done - skipped - failed, id LIMIT 1" lock ") RETURNING " JOB_COLS
+#define ITEM_GET(lock)                                                                             \
+    "SELECT i.outcome, r.chat_id, r.user_id, r.status "                                            \
+    "FROM job_items i JOIN invite_requests r ON r.id = i.request_id "                              \
+    "WHERE i.job_id = $1 AND i.request_id = $2" lock
+
+static const struct sql_text texts[S_COUNT] = {
+    [S_ADMIN_CREATE] = {"INSERT INTO admins(name, pw_hash, created_at) VALUES ($1, $2, $3) "
+                        "RETURNING id",
+                        .what = "creating an admin"},
+    [S_ADMIN_GET] = {"SELECT id, name, pw_hash, created_at FROM admins WHERE name = $1",
+                     .what = "reading an admin"},
+    [S_ADMIN_COUNT] = {"SELECT count(*) FROM admins", .what = "counting admins"},
+    [S_ADMIN_SET_PASSWORD] = {"UPDATE admins SET pw_hash = $2 WHERE id = $1",
+                              .what = "setting a password"},
+    [S_WS_PURGE] = {"DELETE FROM websessions WHERE expires_at <= $1",
+                    .what = "removing expired sessions"},
+    [S_WS_CREATE] = {"INSERT INTO websessions(token_hash, admin_id, csrf, created_at, expires_at) "
+                     "VALUES ($1, $2, $3, $4, $5)",
+                     .what = "creating a web session"},
+    [S_WS_GET] = {"SELECT w.token_hash, w.admin_id, a.name, w.csrf, w.created_at, w.expires_at "
+                  "FROM websessions w JOIN admins a ON a.id = w.admin_id "
+                  "WHERE w.token_hash = $1 AND w.expires_at > $2",
+                  .what = "reading a web session"},
+    [S_WS_DELETE] = {"DELETE FROM websessions WHERE token_hash = $1",
+                     .what = "deleting a web session"},
+    [S_SETTING_GET] = {"SELECT value FROM settings WHERE key = $1", .what = "reading a setting"},
+    /* never name the value: settings may hold secrets */
+    [S_SETTING_SET] = {"INSERT INTO settings(key, value) VALUES ($1, $2) "
+                       "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                       .what = "saving a setting"},
+    [S_SETTING_DELETE] = {"DELETE FROM settings WHERE key = $1", .what = "deleting a setting"},
+    [S_CHAT_GET] = {"SELECT chat_id, title, username, fetched_at FROM chats WHERE chat_id = $1",
+                    .what = "reading a chat"},
+    [S_CHAT_PUT] = {"INSERT INTO chats(chat_id, title, username, fetched_at) "
+                    "VALUES ($1, $2, $3, $4) "
+                    "ON CONFLICT (chat_id) DO UPDATE SET title = excluded.title, "
+                    "username = excluded.username, fetched_at = excluded.fetched_at",
+                    .what = "saving a chat"},
+    /* the chats with requests from the trigger-kept totals: O(chats), not O(requests) */
+    [S_CHAT_LIST] = {"SELECT ids.chat_id, coalesce(c.title, ''), coalesce(c.username, ''), "
+                     "coalesce(c.fetched_at, 0) FROM (SELECT chat_id FROM request_counts "
+                     "GROUP BY chat_id HAVING sum(n) > 0) ids "
+                     "LEFT JOIN chats c ON c.chat_id = ids.chat_id",
+                     .what = "listing chats"},
+    [S_REQUEST_ADD] = {"INSERT INTO invite_requests(chat_id, user_id, first_name, last_name, "
+                       "username, bio, invite_link, tg_date, status, created_at, decided_at, "
+                       "decided_by, decided_via, last_error, search) VALUES ($1, $2, $3, $4, $5, "
+                       "$6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT DO NOTHING",
+                       .what = "recording a join request"},
+    [S_REQUEST_GET] = {"SELECT " REQUEST_COLS REQUEST_FROM " WHERE r.id = $1",
+                       .what = "reading a join request"},
+    /* the first id of the JSON array $1 that names no request */
+    [S_REQUEST_MISSING] =
+        {.sqlite = "SELECT value FROM json_each($1) WHERE NOT EXISTS "
+                   "(SELECT 1 FROM invite_requests WHERE id = value) ORDER BY key LIMIT 1",
+         .pg = "SELECT x FROM jsonb_array_elements_text($1::jsonb) WITH ORDINALITY AS t(x, i) "
+               "WHERE NOT EXISTS (SELECT 1 FROM invite_requests WHERE id = x::bigint) "
+               "ORDER BY i LIMIT 1",
+         .what = "checking the requests"},
+    [S_REQUEST_DECIDE] = {"UPDATE invite_requests SET status = $2, decided_at = $3, "
+                          "decided_by = $4, decided_via = $5, last_error = '' "
+                          "WHERE id = $1 AND status = 0",
+                          .what = "deciding a join request"},
+    [S_REQUEST_SET_ERROR] = {"UPDATE invite_requests SET last_error = $2 WHERE id = $1",
+                             .what = "recording a request's error"},
+    [S_REQUEST_NAMES] = {"SELECT id, first_name, last_name, username FROM invite_requests "
+                         "WHERE id > $1 ORDER BY id LIMIT $2",
+                         .what = "reading names to fold"},
+    [S_REQUEST_SET_SEARCH] = {"UPDATE invite_requests SET search = $2 WHERE id = $1",
+                              .what = "folding names for search"},
+    [S_FOLD_VERSION_GET] = {"SELECT version FROM search_fold",
+                            .what = "reading the search folding"},
+    [S_FOLD_VERSION_SET] = {"INSERT INTO search_fold(id, version) VALUES (1, $1) "
+                            "ON CONFLICT (id) DO UPDATE SET version = excluded.version",
+                            .what = "recording the search folding"},
+    [S_JOB_INSERT] = {"INSERT INTO jobs(kind, via, admin, description, created_at, updated_at, "
+                      "params) VALUES ($1, $2, $3, $4, $5, $5, $6) RETURNING id",
+                      .what = "creating a job"},
+    /* an item for each id of the JSON array $2; a repeated id adds nothing */
+    [S_JOB_ITEMS_ADD_IDS] =
+        {.sqlite = "INSERT INTO job_items(job_id, request_id) SELECT $1, value "
+                   "FROM json_each($2) WHERE true ON CONFLICT DO NOTHING",
+         .pg = "INSERT INTO job_items(job_id, request_id) SELECT $1, x::bigint "
+               "FROM jsonb_array_elements_text($2::jsonb) AS t(x) ON CONFLICT DO NOTHING",
+         .what = "adding a job's items"},
+    [S_JOB_ADD_TOTAL] = {"UPDATE jobs SET total = total + $2 WHERE id = $1",
+                         .what = "counting a job's items"},
+    [S_JOB_GET] = {"SELECT " JOB_COLS " FROM jobs WHERE id = $1", .what = "reading a job"},
+    [S_JOB_LIST] = {"SELECT " JOB_COLS " FROM jobs WHERE id < $1 ORDER BY id DESC LIMIT $2",
+                    .what = "listing jobs"},
+    /* PostgreSQL: SKIP LOCKED, so two processes claiming at once take different jobs and
+     * neither waits */
+    /* PostgreSQL: SKIP LOCKED, so two processes claiming at once take different jobs and
+     * neither waits */
+    [S_JOB_CLAIM] = {.sqlite = JOB_CLAIM(""),
+                     .pg = JOB_CLAIM(" FOR UPDATE SKIP LOCKED"),
+                     .what = "claiming a job"},
+    [S_JOB_RENEW] = {"UPDATE jobs SET lease_until = $3 WHERE id = $1 AND state = 1 "
+                     "AND lease_owner = $2",
+                     .what = "renewing a job lease"},
+    [S_JOB_INFO] = {"SELECT state, kind, admin, via FROM jobs WHERE id = $1",
+                    .what = "reading a job"},
+    [S_JOB_COUNT_ITEM] = {"UPDATE jobs SET done = done + $2, skipped = skipped + $3, "
+                          "failed = failed + $4, updated_at = $5 WHERE id = $1",
+                          .what = "counting a job item"},
+    [S_JOB_SET_WAIT] = {"UPDATE jobs SET wait_until = $2, error = $3 WHERE id = $1",
+                        .what = "setting a job's wait"},
+    [S_JOB_FINISH] = {"UPDATE jobs SET state = $2, error = $3, finished_at = $4, "
+                      "updated_at = $4, wait_until = 0, lease_owner = '', lease_until = 0 "
+                      "WHERE id = $1 AND state IN (0, 1)",
+                      .what = "finishing a job"},
+    [S_JOB_LOAD_PAGE] = {"UPDATE jobs SET cursor = $3, total = $4, done = done + $5, "
+                         "updated_at = $6 WHERE id = $1 AND state = 1 AND lease_owner = $2",
+                         .what = "recording a page of a load job"},
+    [S_JOB_SET_CURSOR] = {"UPDATE jobs SET cursor = $3, updated_at = $4 "
+                          "WHERE id = $1 AND state = 1 AND lease_owner = $2",
+                          .what = "saving a job's position"},
+    [S_ITEMS] = {"SELECT " ITEM_COLS " FROM job_items i "
+                 "JOIN invite_requests r ON r.id = i.request_id "
+                 "WHERE i.job_id = $1 AND i.outcome = $2 AND i.request_id > $3 "
+                 "ORDER BY i.request_id LIMIT $4",
+                 .what = "listing job items"},
+    /* PostgreSQL locks the item and its request: another process finishing the same item
+     * waits here and then sees it finished (SQLite's writer is one at a time anyway) */
+    /* PostgreSQL locks the item and its request: another process finishing the same item
+     * waits here and then sees it finished (SQLite's writer is one at a time anyway) */
+    [S_ITEM_GET] = {.sqlite = ITEM_GET(""),
+                    .pg = ITEM_GET(" FOR UPDATE OF i, r"),
+                    .what = "reading a job item"},
+    [S_ITEM_SET] = {"UPDATE job_items SET outcome = $3, error = $4 "
+                    "WHERE job_id = $1 AND request_id = $2 AND outcome = 0",
+                    .what = "finishing a job item"},
+    [S_ITEM_ADD_USER] = {"INSERT INTO job_items(job_id, request_id) SELECT $1, id "
+                         "FROM invite_requests WHERE chat_id = $2 AND user_id = $3 AND status = 0 "
+                         "ON CONFLICT DO NOTHING",
+                         .what = "adding a job item"},
+    [S_ITEM_ADD_CHAT] = {"INSERT INTO job_items(job_id, request_id) SELECT $1, id "
+                         "FROM invite_requests WHERE chat_id = $2 AND status = 0 "
+                         "ON CONFLICT DO NOTHING",
+                         .what = "adding a channel's job items"},
+    [S_ITEMS_OF_CHAT] = {"SELECT i.request_id FROM job_items i "
+                         "JOIN invite_requests r ON r.id = i.request_id "
+                         "WHERE i.job_id = $1 AND i.outcome = 0 AND r.chat_id = $2 "
+                         "ORDER BY i.request_id LIMIT $3",
+                         .what = "listing a channel's job items"},
+    [S_SESSION_ADD] = {"INSERT INTO sessions(" SESSION_COLS ") VALUES ($1, $2, $3, $4, $5, $6, "
+                       "$7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+                       .what = "saving a session"},
+    [S_SESSION_GET] = {"SELECT " SESSION_COLS " FROM sessions WHERE name = $1",
+                       .what = "reading a session"},
+    [S_SESSION_LIST] = {"SELECT " SESSION_COLS " FROM sessions ORDER BY name",
+                        .what = "listing sessions"},
+    [S_SESSION_UPDATE] = {"UPDATE sessions SET is_bot = $2, api_id = $3, api_hash_sealed = $4, "
+                          "phone = $5, dc_id = $6, account_id = $7, first_name = $8, "
+                          "last_name = $9, username = $10, account_phone = $11, premium = $12, "
+                          "status = $13, status_reason = $14, last_check_at = $15, "
+                          "last_error = $16 WHERE name = $1",
+                          .what = "saving a session"},
+    [S_SESSION_DELETE] = {"DELETE FROM sessions WHERE name = $1", .what = "deleting a session"},
+    [S_LOGIN_PURGE] = {"DELETE FROM logins WHERE expires_at <= $1",
+                       .what = "removing expired logins"},
+    [S_LOGIN_PUT] = {"INSERT INTO logins(" LOGIN_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+                     "ON CONFLICT (id) DO UPDATE SET name = excluded.name, "
+                     "phone = excluded.phone, state = excluded.state, hint = excluded.hint, "
+                     "sealed = excluded.sealed, created_at = excluded.created_at, "
+                     "expires_at = excluded.expires_at",
+                     .what = "saving a login"},
+    [S_LOGIN_GET] = {"SELECT " LOGIN_COLS " FROM logins WHERE id = $1 AND expires_at > $2",
+                     .what = "reading a login"},
+    [S_LOGIN_DELETE] = {"DELETE FROM logins WHERE id = $1", .what = "deleting a login"},
+    [S_AUDIT_ADD] = {"INSERT INTO audit(at, admin, action, request_id, chat_id, user_id, job_id, "
+                     "via, result, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                     .what = "writing the audit log"},
+    [S_AUDIT_LIST] = {"SELECT " AUDIT_COLS " FROM audit WHERE id < $1 ORDER BY id DESC LIMIT $2",
+                      .what = "reading the audit log"},
+    /* one statement: the row lock of ON CONFLICT makes two processes taking the same free
+     * lease at once agree on one holder */
+    [S_LEASE_ACQUIRE] = {"INSERT INTO leases(name, owner, expires_at) VALUES ($1, $2, $4) "
+                         "ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, "
+                         "expires_at = excluded.expires_at "
+                         "WHERE leases.owner = excluded.owner OR leases.expires_at < $3",
+                         .what = "taking a lease"},
+    [S_LEASE_RELEASE] = {"DELETE FROM leases WHERE name = $1 AND owner = $2",
+                         .what = "releasing a lease"},
+};
+
+struct db_stmt sql_stmt(enum db_kind kind, enum sql_id id)
+{
+    const struct sql_text *t = &texts[id];
+    const char *own = kind == DB_SQLITE ? t->sqlite : t->pg;
+    return (struct db_stmt){.key = (int)id, .sql = own ? own : t->all, .what = t->what};
+}

@@ -1,0 +1,96 @@
+/* sql.h: every statement of the store, in one table (internal to src/store/).
+ *
+ * Texts are written once, in the SQL both databases take (parameters $1..$n, upserts with
+ * ON CONFLICT, RETURNING); a dialect has its own text only where the two truly differ (row
+ * locks, reading an array of ids). Column lists are written once too, in the order of the
+ * row readers of rows.h. */
+#ifndef DM_STORE_SQL_H
+#define DM_STORE_SQL_H
+
+#include "store/dialect.h"
+
+#define REQUEST_COLS                                                                               \
+    "r.id, r.chat_id, r.user_id, r.first_name, r.last_name, r.username, r.bio, r.invite_link, "    \
+    "r.tg_date, r.status, r.created_at, r.decided_at, r.decided_by, r.decided_via, r.last_error, " \
+    "coalesce(c.title, '')"
+#define REQUEST_FROM " FROM invite_requests r LEFT JOIN chats c ON c.chat_id = r.chat_id"
+#define JOB_COLS                                                                                   \
+    "id, kind, state, via, admin, description, total, done, skipped, failed, created_at, "         \
+    "updated_at, finished_at, wait_until, error, params, cursor"
+#define SESSION_COLS                                                                               \
+    "name, is_bot, api_id, api_hash_sealed, phone, dc_id, account_id, first_name, last_name, "     \
+    "username, account_phone, premium, status, status_reason, last_check_at, last_error, "         \
+    "created_at"
+#define LOGIN_COLS "id, name, phone, state, hint, sealed, created_at, expires_at"
+#define AUDIT_COLS                                                                                 \
+    "id, at, admin, action, request_id, chat_id, user_id, job_id, via, result, detail"
+#define ITEM_COLS "i.job_id, i.request_id, r.chat_id, r.user_id, r.status, i.outcome, i.error"
+
+enum sql_id {
+    S_ADMIN_CREATE,
+    S_ADMIN_GET,
+    S_ADMIN_COUNT,
+    S_ADMIN_SET_PASSWORD,
+    S_WS_PURGE,
+    S_WS_CREATE,
+    S_WS_GET,
+    S_WS_DELETE,
+    S_SETTING_GET,
+    S_SETTING_SET,
+    S_SETTING_DELETE,
+    S_CHAT_GET,
+    S_CHAT_PUT,
+    S_CHAT_LIST,
+    S_REQUEST_ADD,
+    S_REQUEST_GET,
+    S_REQUEST_MISSING,
+    S_REQUEST_DECIDE,
+    S_REQUEST_SET_ERROR,
+    S_REQUEST_NAMES,
+    S_REQUEST_SET_SEARCH,
+    S_FOLD_VERSION_GET,
+    S_FOLD_VERSION_SET,
+    S_JOB_INSERT,
+    S_JOB_ITEMS_ADD_IDS,
+    S_JOB_ADD_TOTAL,
+    S_JOB_GET,
+    S_JOB_LIST,
+    S_JOB_CLAIM,
+    S_JOB_RENEW,
+    S_JOB_INFO,
+    S_JOB_COUNT_ITEM,
+    S_JOB_SET_WAIT,
+    S_JOB_FINISH,
+    S_JOB_LOAD_PAGE,
+    S_JOB_SET_CURSOR,
+    S_ITEMS,
+    S_ITEM_GET,
+    S_ITEM_SET,
+    S_ITEM_ADD_USER,
+    S_ITEM_ADD_CHAT,
+    S_ITEMS_OF_CHAT,
+    S_SESSION_ADD,
+    S_SESSION_GET,
+    S_SESSION_LIST,
+    S_SESSION_UPDATE,
+    S_SESSION_DELETE,
+    S_LOGIN_PURGE,
+    S_LOGIN_PUT,
+    S_LOGIN_GET,
+    S_LOGIN_DELETE,
+    S_AUDIT_ADD,
+    S_AUDIT_LIST,
+    S_LEASE_ACQUIRE,
+    S_LEASE_RELEASE,
+    S_COUNT
+};
+
+/* Statements built from a request filter (requests.c) have keys from S_COUNT on: one per
+ * kind of statement and filter shape, below SQL_KEYS. */
+#define SQL_FILTER_SHAPES 64
+#define SQL_KEYS (S_COUNT + 4 * SQL_FILTER_SHAPES)
+
+/* Statement id's text for the dialect, with what it does. */
+struct db_stmt sql_stmt(enum db_kind kind, enum sql_id id);
+
+#endif
