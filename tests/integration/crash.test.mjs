@@ -2,9 +2,10 @@
 // and every request ends decided exactly once (issue 2, Proof).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-    startStack, waitRecorded, waitJob, waitFor, tgJoinRequests, counts, auditAll,
-} from '../lib/harness.mjs';
+import { waitFor } from '../lib/processes.mjs';
+import { tgJoinRequests } from '../lib/tgsim.mjs';
+import { waitRecorded, waitJob, counts, auditAll } from '../lib/api.mjs';
+import { startStack } from '../lib/stacks.mjs';
 
 const N = Number(process.env.CRASH_TEST_REQUESTS || 2000);
 

@@ -5,10 +5,11 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import {
-    PG_URL, startTgsim, setupWorld, makeTempDir, dbUrlFor, startDoorman, adminStack, Client, ADMIN,
-    waitRecorded, waitJob, waitFor, tgJoinRequests, counts, auditAll, tgAddJoinRequests,
-} from '../lib/harness.mjs';
+import { makeTempDir, waitFor } from '../lib/processes.mjs';
+import { startTgsim, setupWorld, tgJoinRequests, tgAddJoinRequests } from '../lib/tgsim.mjs';
+import { PG_URL, dbUrlFor, startDoorman } from '../lib/doorman.mjs';
+import { Client, waitRecorded, waitJob, counts, auditAll } from '../lib/api.mjs';
+import { adminStack, ADMIN } from '../lib/stacks.mjs';
 
 const N = Number(process.env.MULTI_TEST_REQUESTS || 5000);
 const CONFLICT_RE = /terminated by other getUpdates/;

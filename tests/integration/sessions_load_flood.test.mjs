@@ -2,8 +2,10 @@
 // shows wait_until (the countdown), waits it out by itself and finishes with exact counts.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { tgCreateChannel, tgAddJoinRequests } from '../lib/harness.mjs';
-import { startSessionStack, newUserSession, waitLoadJob, requestsOf, tgFlood, startFloodedLoad } from '../lib/mtproto.mjs';
+import { tgCreateChannel, tgAddJoinRequests, tgFlood } from '../lib/tgsim.mjs';
+import { waitLoadJob, requestsOf } from '../lib/api.mjs';
+import { newUserSession, startFloodedLoad } from '../lib/sessions.mjs';
+import { startSessionStack } from '../lib/stacks.mjs';
 
 describe('flood wait in the middle of a load', () => {
     let s;

@@ -3,8 +3,10 @@
 // resumes by itself and ends with exact counts and no duplicates.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { tgCreateChannel, tgAddJoinRequests } from '../lib/harness.mjs';
-import { startSessionStack, newUserSession, waitLoadJob, requestsOf, tgFlood, startFloodedLoad } from '../lib/mtproto.mjs';
+import { tgCreateChannel, tgAddJoinRequests, tgFlood } from '../lib/tgsim.mjs';
+import { waitLoadJob, requestsOf } from '../lib/api.mjs';
+import { newUserSession, startFloodedLoad } from '../lib/sessions.mjs';
+import { startSessionStack } from '../lib/stacks.mjs';
 
 describe('restart in the middle of a load', () => {
     let s;

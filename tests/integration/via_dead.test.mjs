@@ -5,8 +5,11 @@
 // job pauses on FLOOD_WAIT with some requests decided; the key is revoked during the pause.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { listAll, waitFor, auditAll } from '../lib/harness.mjs';
-import { startDeciderStack, waitJobPaused, tgFlood, tgMismatches, tgRevoke, listSessions } from '../lib/mtproto.mjs';
+import { waitFor } from '../lib/processes.mjs';
+import { tgFlood, tgMismatches, tgRevoke } from '../lib/tgsim.mjs';
+import { listAll, auditAll, waitJobPaused } from '../lib/api.mjs';
+import { listSessions } from '../lib/sessions.mjs';
+import { startDeciderStack } from '../lib/stacks.mjs';
 
 const N = 30;
 

@@ -5,8 +5,10 @@
 // and finishes with every request decided exactly once by that account.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { listAll, waitFor, auditAll } from '../lib/harness.mjs';
-import { startDeciderStack, waitJobPaused, tgFlood, tgMismatches } from '../lib/mtproto.mjs';
+import { waitFor } from '../lib/processes.mjs';
+import { tgFlood, tgMismatches } from '../lib/tgsim.mjs';
+import { listAll, auditAll, waitJobPaused } from '../lib/api.mjs';
+import { startDeciderStack } from '../lib/stacks.mjs';
 
 const N = 30;
 
