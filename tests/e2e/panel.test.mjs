@@ -9,7 +9,7 @@ import { addRequester, tgRequestMap, tgInjectFault } from '../lib/tgsim.mjs';
 import { startDoorman, setupTokenFrom } from '../lib/doorman.mjs';
 import { waitRecorded, counts } from '../lib/api.mjs';
 import { startStack, ADMIN } from '../lib/stacks.mjs';
-import { launchBrowser, watchedPage, login } from './browser.mjs';
+import { launchBrowser, watchedPage, login } from '../lib/browser.mjs';
 
 const XSS = '<img src=x onerror=alert(1)>';
 const XSS_LAST = '"><script>alert(2)</script>';

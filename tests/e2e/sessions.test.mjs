@@ -13,7 +13,7 @@ import {
 import { requestsOf } from '../lib/api.mjs';
 import { API_ID, API_HASH, listSessions, getSession, sessionFiles } from '../lib/sessions.mjs';
 import { ADMIN, startSessionStack } from '../lib/stacks.mjs';
-import { signedInPage } from './browser.mjs';
+import { signedInPage } from '../lib/browser.mjs';
 
 const NAME = 'marta_web';
 const PASSWORD = 'a cloud password';

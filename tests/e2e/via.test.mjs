@@ -11,7 +11,7 @@ import { addRequester, tgJoinRequests, tgRevoke } from '../lib/tgsim.mjs';
 import { waitRecorded } from '../lib/api.mjs';
 import { newUserSession, newBotSession, listSessions } from '../lib/sessions.mjs';
 import { ADMIN, startSessionStack } from '../lib/stacks.mjs';
-import { signedInPage } from './browser.mjs';
+import { signedInPage } from '../lib/browser.mjs';
 
 const ALPHA = ['Ada Lovelace', 'Alan Turing', 'Grace Hopper', 'Edsger Dijkstra', 'Barbara Liskov'];
 const BETA = ['Ken Thompson', 'Dennis Ritchie'];
