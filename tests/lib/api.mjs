@@ -97,47 +97,34 @@ export class RecordingClient extends Client {
 // ---------------------------------------------------------------------------------------------
 // Lists
 
-// Every request matching query (a URLSearchParams-able object), walking next_before pages.
-export async function listAll(client, query = {}, { limit = 500 } = {}) {
+// Every item of a list endpoint (path) matching query, walking next_before pages of `limit`.
+async function allPages(client, p, query, limit) {
     const items = [];
     let before = null;
     for (let pages = 0; pages < 100000; pages++) {
         const q = new URLSearchParams({ ...query, limit: String(limit) });
         if (before !== null) q.set('before', String(before));
-        const j = await client.ok(`/api/invite-requests?${q}`);
+        const j = await client.ok(`${p}?${q}`);
         items.push(...j.items);
         if (j.next_before === null || j.next_before === undefined) return items;
         before = j.next_before;
     }
-    throw new Error('listAll: too many pages');
+    throw new Error(`${p}: too many pages`);
+}
+
+// Every request matching query (a URLSearchParams-able object), walking next_before pages.
+export async function listAll(client, query = {}, { limit = 500 } = {}) {
+    return allPages(client, '/api/invite-requests', query, limit);
 }
 
 // Everything doorman has for one chat, via the Invite Requests API (all pages).
 export async function requestsOf(client, chatId) {
-    const items = [];
-    let before = null;
-    for (;;) {
-        const q = new URLSearchParams({ chat_id: String(chatId), limit: '500' });
-        if (before !== null) q.set('before', String(before));
-        const j = await client.ok(`/api/invite-requests?${q}`);
-        items.push(...j.items);
-        if (j.next_before === null || j.next_before === undefined) return items;
-        before = j.next_before;
-    }
+    return listAll(client, { chat_id: String(chatId) });
 }
 
 // The full audit log (walks pages).
 export async function auditAll(client) {
-    const items = [];
-    let before = null;
-    for (;;) {
-        const q = new URLSearchParams({ limit: '500' });
-        if (before !== null) q.set('before', String(before));
-        const j = await client.ok(`/api/audit?${q}`);
-        items.push(...j.items);
-        if (j.next_before === null || j.next_before === undefined) return items;
-        before = j.next_before;
-    }
+    return allPages(client, '/api/audit', {}, 500);
 }
 
 export async function counts(client, query = {}) {
@@ -169,21 +156,19 @@ export async function waitRecorded(client, n, { timeoutMs = 20000, query = {} } 
 
 export const FINAL_JOB_STATES = new Set(['done', 'failed', 'cancelled']);
 
-// Waits until job jobId reaches one of states; returns GET /api/jobs/<id>'s answer.
-export async function waitJob(client, jobId, { timeoutMs = 30000, states = FINAL_JOB_STATES } = {}) {
+// Waits until job jobId reaches one of states; returns GET /api/jobs/<id>'s answer. onPoll(job)
+// sees the job at every poll.
+export async function waitJob(client, jobId, { timeoutMs = 30000, states = FINAL_JOB_STATES, intervalMs = 100, onPoll } = {}) {
     return waitFor(async () => {
         const j = await client.ok(`/api/jobs/${jobId}`);
+        if (onPoll) onPoll(j.job);
         return states.has(j.job.state) ? j : null;
-    }, { timeoutMs, intervalMs: 100, what: `job ${jobId} to reach ${[...states].join('/')}` });
+    }, { timeoutMs, intervalMs, what: `job ${jobId} to reach ${[...states].join('/')}` });
 }
 
-// Waits until a load job finishes; returns the job. onPoll(job) sees the job at every poll.
+// waitJob for a load job (a minute by default, polled more often); returns the job itself.
 export async function waitLoadJob(client, id, { timeoutMs = 60000, onPoll } = {}) {
-    return waitFor(async () => {
-        const j = (await client.ok(`/api/jobs/${id}`)).job;
-        if (onPoll) onPoll(j);
-        return ['done', 'failed', 'cancelled'].includes(j.state) ? j : null;
-    }, { timeoutMs, intervalMs: 50, what: `load job ${id} to finish` });
+    return (await waitJob(client, id, { timeoutMs, intervalMs: 50, onPoll })).job;
 }
 
 // Waits until job `id` shows wait_until (paused by a FLOOD_WAIT) and returns the job; fails if
@@ -191,7 +176,7 @@ export async function waitLoadJob(client, id, { timeoutMs = 60000, onPoll } = {}
 export async function waitJobPaused(client, id) {
     return waitFor(async () => {
         const j = (await client.ok(`/api/jobs/${id}`)).job;
-        if (['done', 'failed', 'cancelled'].includes(j.state)) throw new Error(`the job ended without waiting: ${JSON.stringify(j)}`);
+        if (FINAL_JOB_STATES.has(j.state)) throw new Error(`the job ended without waiting: ${JSON.stringify(j)}`);
         return j.wait_until ? j : null;
     }, { timeoutMs: 30000, intervalMs: 50, what: `job ${id} to show wait_until` });
 }

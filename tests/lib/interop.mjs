@@ -3,11 +3,10 @@
 // login code; tests/interop/session_fixtures.py writes Pyrogram files and strings from the
 // published schemas; npm GramJS (as pinned in tests/interop) saves StringSessions and logs in.
 // They are what doorman's session import must read (issue 4).
-import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runPython } from './processes.mjs';
+import { runPython, runToEnd } from './processes.mjs';
 import { API_ID } from './sessions.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -196,16 +195,6 @@ export async function gramjsLogin(tg, { phone, dc, password }) {
     const args = [path.join(INTEROP_DIR, 'gramjs_client.js'), '--mode', 'session', '--port', String(tg.dcPorts[dc]),
         '--dc', String(dc), '--pem', tg.pem, '--phone', phone, '--control', tg.url];
     if (password) args.push('--password', password);
-    return new Promise((resolve, reject) => {
-        const p = spawn(process.execPath, args, { cwd: INTEROP_DIR, stdio: ['ignore', 'pipe', 'pipe'] });
-        let out = '', err = '';
-        p.stdout.on('data', (d) => { out += d; });
-        p.stderr.on('data', (d) => { err += d; });
-        const t = setTimeout(() => { p.kill('SIGKILL'); }, 60000);
-        p.on('close', (code, sig) => {
-            clearTimeout(t);
-            if (code !== 0) reject(new Error(`gramjs_client.js --mode session exited ${code ?? sig}: ${err.slice(-3000)}`));
-            else resolve(JSON.parse(out.trim().split('\n').pop()));
-        });
-    });
+    const out = await runToEnd(process.execPath, args, { cwd: INTEROP_DIR, timeoutMs: 60000, what: 'gramjs_client.js --mode session' });
+    return JSON.parse(out.trim().split('\n').pop());
 }

@@ -1,7 +1,7 @@
 // processes.mjs: the processes the tests start and what they leave behind. Where the doorman and
 // tgsim binaries are; Proc, a started binary whose output is collected, watched for a line and
-// checked for sanitizer reports when it stops; temp dirs; waitFor; free ports; runPython for
-// scripts run to completion with Debian's python3.
+// checked for sanitizer reports when it stops; temp dirs; waitFor; free ports; runToEnd and
+// runPython for helper programs (Node, Debian's python3) that run to completion.
 //
 // Every Proc is registered; it is killed when its test file's process exits, even after a failed
 // assertion or an uncaught error, and every temp dir made here is removed then (other throwaway
@@ -204,29 +204,37 @@ export function listenUrl(m) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Python (Debian's python3 with python3-telethon)
+// Helper programs run to completion
 
-export const PYTHON = '/usr/bin/python3';
-
-// Runs Python source code (written to a temp file) with args, input on stdin; resolves with its
-// stdout.
-export function runPython(code, args = [], { input, timeoutMs = 120000 } = {}) {
+// Runs cmd with args (in cwd; input on stdin when given, else no stdin) and resolves with its
+// stdout once it exits 0; rejects naming `what` with the end of its stderr otherwise. Killed after
+// timeoutMs. Not registered for the exit cleanup: its own deadline ends it.
+export function runToEnd(cmd, args, { cwd, input, timeoutMs, what }) {
     return new Promise((resolve, reject) => {
-        const dir = makeTempDir('py-');
-        const f = path.join(dir, 'script.py');
-        writeFileSync(f, code);
-        const p = spawn(PYTHON, [f, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+        const p = spawn(cmd, args, { cwd, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
         let out = '', err = '';
         p.stdout.on('data', (d) => { out += d; });
         p.stderr.on('data', (d) => { err += d; });
         const t = setTimeout(() => { p.kill('SIGKILL'); }, timeoutMs);
-        p.on('close', (code2, sig) => {
+        p.on('close', (code, sig) => {
             clearTimeout(t);
-            if (code2 !== 0) reject(new Error(`python ${f} exited ${code2 ?? sig}: ${err.slice(-3000)}`));
+            if (code !== 0) reject(new Error(`${what} exited ${code ?? sig}: ${err.slice(-3000)}`));
             else resolve(out);
         });
-        p.stdin.end(input ?? '');
+        if (input !== undefined) p.stdin.end(input);
     });
+}
+
+// Debian's python3 (with python3-telethon), for the interop helpers.
+export const PYTHON = '/usr/bin/python3';
+
+// Runs Python source code (written to a temp file) with args, input on stdin; resolves with its
+// stdout.
+export async function runPython(code, args = [], { input, timeoutMs = 120000 } = {}) {
+    const dir = makeTempDir('py-');
+    const f = path.join(dir, 'script.py');
+    writeFileSync(f, code);
+    return runToEnd(PYTHON, [f, ...args], { input: input ?? '', timeoutMs, what: `python ${f}` });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,8 +5,8 @@
 // Nothing here sleeps: every wait is a condition with a deadline.
 import { readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { waitFor } from './processes.mjs';
-import { tgAccount, tgLoginCode, tgFlood, newPhone } from './tgsim.mjs';
+import { waitJobPaused } from './api.mjs';
+import { tgAccount, tgLoginCode, tgFlood, tgCreateBot, newPhone } from './tgsim.mjs';
 
 // An API hash that must never come back: in no answer, no output, not in plain text on disk.
 export const API_ID = 246813;
@@ -66,7 +66,7 @@ export async function newUserSession(client, tg, { name, password, dc, first_nam
 // A new bot in tgsim and a doorman bot session logged in as it (POST /api/sessions/bot).
 // Returns {bot, session}.
 export async function newBotSession(client, tg, { name, username }) {
-    const bot = await tg.control('POST', '/control/bots', { username, first_name: username });
+    const bot = await tgCreateBot(tg, { username, first_name: username });
     const r = await client.post('/api/sessions/bot', { name, api_id: API_ID, api_hash: API_HASH, bot_token: bot.token });
     if (r.status !== 201) throw new Error(`POST /api/sessions/bot ${name} -> ${r.status} ${r.text}`);
     return { bot, session: r.json.session };
@@ -81,13 +81,7 @@ export async function startFloodedLoad(s, { session, accountId, channel, limit =
     const r = await s.client.post(`/api/sessions/${session}/load`, { channel, limit });
     if (r.status !== 202) throw new Error(`POST /api/sessions/${session}/load -> ${r.status} ${r.text}`);
     const jobId = r.json.job.id;
-    const paused = await waitFor(async () => {
-        const j = (await s.client.ok(`/api/jobs/${jobId}`)).job;
-        if (['done', 'failed', 'cancelled'].includes(j.state)) {
-            throw new Error(`the load job ended (${JSON.stringify(j)}) without showing wait_until`);
-        }
-        return j.wait_until ? j : null;
-    }, { timeoutMs: 30000, intervalMs: 50, what: `load job ${jobId} to show wait_until` });
+    const paused = await waitJobPaused(s.client, jobId);
     if (!(paused.done > 0 && paused.done < total)) {
         throw new Error(`the flood wait was not in the middle of the load: ${JSON.stringify(paused)}`);
     }

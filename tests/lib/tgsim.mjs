@@ -126,7 +126,7 @@ export async function tgRequestMap(tg) {
 // What tgsim recorded for the given users of one chat differs from want ({status, decided_by,
 // decisions}; a field left out is not compared): one line per difference, [] when all agree.
 export async function tgMismatches(tg, chatId, userIds, want) {
-    const items = (await tg.control('GET', `/control/join-requests?chat_id=${chatId}`)).items;
+    const items = await tgJoinRequests(tg, `chat_id=${chatId}`);
     const latest = new Map(items.map((r) => [r.user_id, r]));
     const out = [];
     for (const u of userIds) {
