@@ -1,8 +1,8 @@
 // api.mjs: doorman's HTTP API as the panel uses it (docs/api.md). Client keeps the session cookie
 // and the CSRF token (RecordingClient also keeps every answer, to look for secrets later); on top
 // of it: every page of the Invite Requests list and of the audit log, the counts, a snapshot to
-// compare, Approve/Deny as jobs, and waits for requests to be recorded and for jobs to finish or
-// pause.
+// compare, Approve/Deny as jobs, and waits for requests to be recorded and for jobs to finish,
+// pause or get part of the way.
 import { waitFor } from './processes.mjs';
 
 // ---------------------------------------------------------------------------------------------
@@ -179,6 +179,16 @@ export async function waitJobPaused(client, id) {
         if (FINAL_JOB_STATES.has(j.state)) throw new Error(`the job ended without waiting: ${JSON.stringify(j)}`);
         return j.wait_until ? j : null;
     }, { timeoutMs: 30000, intervalMs: 50, what: `job ${id} to show wait_until` });
+}
+
+// Waits until job `id` has done at least `fraction` of its `total` requests (to kill doorman in
+// the middle of it) and returns the job; it must not be done by then.
+export async function waitJobPart(client, id, total, fraction, { timeoutMs }) {
+    return waitFor(async () => {
+        const j = (await client.ok(`/api/jobs/${id}`)).job;
+        if (j.state === 'done') throw new Error('the job finished before the kill: raise N or tgsim latency');
+        return j.done >= total * fraction ? j : null;
+    }, { timeoutMs, intervalMs: 20, what: `the job to be ${fraction * 100}% done` });
 }
 
 // POST /api/invite-requests/<action> (approve, deny, approve-all, deny-all); expects 202 and

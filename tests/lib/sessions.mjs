@@ -6,7 +6,9 @@
 import { readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { waitJobPaused } from './api.mjs';
-import { tgAccount, tgLoginCode, tgFlood, tgCreateBot, newPhone } from './tgsim.mjs';
+import {
+    tgAccount, tgLoginCode, tgFlood, tgCreateBot, tgCreateChannel, tgMakeAdmin, tgAddJoinRequests, newPhone,
+} from './tgsim.mjs';
 
 // An API hash that must never come back: in no answer, no output, not in plain text on disk.
 export const API_ID = 246813;
@@ -72,20 +74,45 @@ export async function newBotSession(client, tg, { name, username }) {
     return { bot, session: r.json.session };
 }
 
-// A 3,000-request load that meets FLOOD_WAIT in its middle, deterministically: the account may
-// make `floodLimit` calls per minute (tgsim's window starts now), so a call past them (a page in
-// the middle of the load) answers FLOOD_WAIT_<about 60>. Resolves with {jobId, paused} once
-// doorman's job shows wait_until; the caller lifts the limit (tgFlood(..., {flood_limit: 0})).
-export async function startFloodedLoad(s, { session, accountId, channel, limit = 'all', floodLimit = 12, total = 3000 }) {
+// ---------------------------------------------------------------------------------------------
+// Jobs held in their middle by a FLOOD_WAIT
+
+// Gives accountId a limit of floodLimit calls per minute (tgsim's window starts now), makes the
+// POST path body (it must answer 202 with a job) and waits until the job shows wait_until: a call
+// past the limit answers FLOOD_WAIT_<about 60>. Returns {jobId, paused}.
+async function startFloodedJob(s, accountId, floodLimit, p, body) {
     await tgFlood(s.tg, accountId, { flood_limit: floodLimit });
-    const r = await s.client.post(`/api/sessions/${session}/load`, { channel, limit });
-    if (r.status !== 202) throw new Error(`POST /api/sessions/${session}/load -> ${r.status} ${r.text}`);
+    const r = await s.client.post(p, body);
+    if (r.status !== 202) throw new Error(`POST ${p} -> ${r.status} ${r.text}`);
     const jobId = r.json.job.id;
-    const paused = await waitJobPaused(s.client, jobId);
+    return { jobId, paused: await waitJobPaused(s.client, jobId) };
+}
+
+// A user session `session` administering a new channel {title, username} with `total` (3,000)
+// join requests from new users ({first_name, bio, date} of `requests`), and a load of it (channel:
+// how the load names it) that meets FLOOD_WAIT in its middle, deterministically: the account may
+// make `floodLimit` calls per minute (tgsim's window starts now), so a call past them (a page in
+// the middle of the load) answers FLOOD_WAIT_<about 60>. Resolves with {account, ch, jobId,
+// paused} once doorman's job shows wait_until; the caller lifts the limit (tgFlood(...,
+// {flood_limit: 0})).
+export async function startFloodedLoad(s, { session, title, username, requests, channel, limit = 'all', floodLimit = 12, total = 3000 }) {
+    const { account } = await newUserSession(s.client, s.tg, { name: session });
+    const ch = await tgCreateChannel(s.tg, { title, username });
+    await tgMakeAdmin(s.tg, ch.id, account.id, true);
+    await tgAddJoinRequests(s.tg, { chat_id: ch.id, count: total, ...requests });
+    const { jobId, paused } = await startFloodedJob(s, account.id, floodLimit, `/api/sessions/${session}/load`, { channel, limit });
     if (!(paused.done > 0 && paused.done < total)) {
         throw new Error(`the flood wait was not in the middle of the load: ${JSON.stringify(paused)}`);
     }
-    return { jobId, paused };
+    return { account, ch, jobId, paused };
+}
+
+// Approve Selected of requestIds through session `session` (its account accountId) that meets
+// FLOOD_WAIT in the middle of the batch, deterministically: the account may make `floodLimit`
+// (12) calls a minute, one a request. Resolves with {jobId, paused} once the job shows
+// wait_until; the caller lifts the limit (tgFlood(..., {flood_limit: 0})).
+export async function startFloodedApproval(s, { session, accountId, requestIds, floodLimit = 12 }) {
+    return startFloodedJob(s, accountId, floodLimit, '/api/invite-requests/approve', { request_ids: requestIds, session_name: session });
 }
 
 // ---------------------------------------------------------------------------------------------
