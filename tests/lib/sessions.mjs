@@ -1,8 +1,9 @@
 // sessions.mjs: doorman's Session Manager (issue 4; docs/api.md "Sessions") through its API. The
 // session list, the phone -> code (-> 2FA) login with the code read from tgsim, user and bot
-// sessions made in one call, a load held in its middle by a FLOOD_WAIT, the session files in the
-// data dir, and the checks that no secret (the API hash, login codes) comes back or lands on disk.
-// Nothing here sleeps: every wait is a condition with a deadline.
+// sessions made in one call, a load or an approval through a session held in its middle by a
+// FLOOD_WAIT, the session files in the data dir, and the checks that no secret (the API hash,
+// login codes) comes back or lands on disk. Nothing here sleeps: every wait is a condition with a
+// deadline.
 import { readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { waitJobPaused } from './api.mjs';

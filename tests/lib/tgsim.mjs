@@ -1,8 +1,8 @@
 // tgsim.mjs: the Telegram simulator. Starts tgsim (Bot API only, or with MTProto data centres)
 // and drives its control API (docs/tgsim.md): bots, channels, users, join requests, faults,
 // MTProto accounts, login codes, flood limits, revoked keys, and a ready-made world of a bot, its
-// channels and pending requests. Every call of the control API is here, so a change to it is one
-// edit.
+// channels and pending requests. The other helpers reach the control API only through here, so a
+// change to it is one edit in tests/lib (tests may still call tg.control for a one-off).
 import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { Proc, TGSIM_BIN, listenUrl, makeTempDir, waitFor } from './processes.mjs';
