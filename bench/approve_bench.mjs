@@ -3,7 +3,9 @@
 // requests tgsim did not see decided exactly once (must be 0).
 //
 // env: N (5000), RATE (100 per second), LATENCY_MS (30); DOORMAN_BIN / TGSIM_BIN as in tests.
-import { startStack, tgAddJoinRequests, tgJoinRequests, waitRecorded, decide } from '../tests/lib/harness.mjs';
+import { tgAddJoinRequests, tgJoinRequests } from '../tests/lib/tgsim.mjs';
+import { waitRecorded, decide } from '../tests/lib/api.mjs';
+import { startStack } from '../tests/lib/stacks.mjs';
 
 const N = Number(process.env.N || 5000);
 const RATE = Number(process.env.RATE || 100);

@@ -9,8 +9,10 @@
 //
 // env: N (20000), LATENCY_MS (50), RATE (30 per second), BOT_N (2000); DOORMAN_BIN / TGSIM_BIN
 // as in tests.
-import { tgAddJoinRequests, tgCreateChannel, tgJoinRequests, waitRecorded, decide } from '../tests/lib/harness.mjs';
-import { startSessionStack, newUserSession, tgMakeAdmin } from '../tests/lib/mtproto.mjs';
+import { tgAddJoinRequests, tgCreateChannel, tgJoinRequests, tgMakeAdmin } from '../tests/lib/tgsim.mjs';
+import { waitRecorded, decide } from '../tests/lib/api.mjs';
+import { newUserSession } from '../tests/lib/sessions.mjs';
+import { startSessionStack } from '../tests/lib/stacks.mjs';
 
 const N = Number(process.env.N || 20000);
 const LATENCY = Number(process.env.LATENCY_MS || 50);

@@ -6,9 +6,11 @@
 // usage: node bench/pg_bench.mjs POSTGRES_URL   (a server where the URL's user may CREATE DATABASE;
 //        scripts/bench.sh starts one with scripts/pg.sh)
 // env: N (20000), SECONDS (5), CONC (8); DOORMAN_BIN / TGSIM_BIN as in tests.
-import {
-    startStack, makeTempDir, psql, tgAddJoinRequests, tgJoinRequests, waitRecorded, decide,
-} from '../tests/lib/harness.mjs';
+import { makeTempDir } from '../tests/lib/processes.mjs';
+import { tgAddJoinRequests, tgJoinRequests } from '../tests/lib/tgsim.mjs';
+import { psql } from '../tests/lib/doorman.mjs';
+import { waitRecorded, decide } from '../tests/lib/api.mjs';
+import { startStack } from '../tests/lib/stacks.mjs';
 
 const PG = process.argv[2];
 if (!PG) {

@@ -104,7 +104,7 @@ else
 fi
 
 # The same store unit test and integration suite on PostgreSQL: a throwaway cluster (scripts/pg.sh),
-# one fresh database per doorman data dir (tests/lib/harness.mjs). Browser tests stay on SQLite.
+# one fresh database per doorman data dir (tests/lib/doorman.mjs). Browser tests stay on SQLite.
 step "PostgreSQL: throwaway cluster (scripts/pg.sh)"
 pgdir=$(mktemp -d /tmp/doorman-test-pg.XXXXXX)
 if pg_url=$(scripts/pg.sh start "$pgdir" </dev/null); then

@@ -4,11 +4,12 @@
 // from Telegram rendered as text (issue 2, "Proof": browser tests).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-    startStack, startDoorman, setupTokenFrom, addRequester, waitRecorded, tgRequestMap,
-    tgInjectFault, waitFor, counts, ADMIN,
-} from '../lib/harness.mjs';
-import { launchBrowser, watchedPage, login } from './browser.mjs';
+import { waitFor } from '../lib/processes.mjs';
+import { addRequester, tgRequestMap, tgInjectFault } from '../lib/tgsim.mjs';
+import { startDoorman, setupTokenFrom } from '../lib/doorman.mjs';
+import { waitRecorded, counts } from '../lib/api.mjs';
+import { startStack, ADMIN } from '../lib/stacks.mjs';
+import { launchBrowser, watchedPage, login } from '../lib/browser.mjs';
 
 const XSS = '<img src=x onerror=alert(1)>';
 const XSS_LAST = '"><script>alert(2)</script>';

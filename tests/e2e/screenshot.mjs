@@ -4,10 +4,11 @@
 // the tests). Not part of the test run: node --test picks only *.test.mjs files.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-    startStack, tgCreateChannel, addRequester, waitRecorded, waitFor,
-} from '../lib/harness.mjs';
-import { launchBrowser, watchedPage, login } from './browser.mjs';
+import { waitFor } from '../lib/processes.mjs';
+import { tgCreateChannel, addRequester } from '../lib/tgsim.mjs';
+import { waitRecorded } from '../lib/api.mjs';
+import { startStack } from '../lib/stacks.mjs';
+import { launchBrowser, watchedPage, login } from '../lib/browser.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const out = path.resolve(process.argv[2] || path.join(here, '..', '..', 'docs', 'screenshot-invite-requests.png'));

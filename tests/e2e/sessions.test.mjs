@@ -6,12 +6,14 @@
 // Add Bot Session, an import the API refuses, Export, and Delete with its dialog.
 import { describe, test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { waitFor, tgCreateBot, tgCreateChannel, tgAddJoinRequests, ADMIN } from '../lib/harness.mjs';
+import { waitFor } from '../lib/processes.mjs';
 import {
-    startSessionStack, tgAccount, tgLoginCode, newPhone, API_ID, API_HASH, listSessions, getSession,
-    requestsOf, sessionFiles, tgFlood,
-} from '../lib/mtproto.mjs';
-import { signedInPage } from './browser.mjs';
+    tgCreateBot, tgCreateChannel, tgAddJoinRequests, tgAccount, tgLoginCode, newPhone, tgFlood,
+} from '../lib/tgsim.mjs';
+import { requestsOf } from '../lib/api.mjs';
+import { API_ID, API_HASH, listSessions, getSession, sessionFiles } from '../lib/sessions.mjs';
+import { ADMIN, startSessionStack } from '../lib/stacks.mjs';
+import { signedInPage } from '../lib/browser.mjs';
 
 const NAME = 'marta_web';
 const PASSWORD = 'a cloud password';

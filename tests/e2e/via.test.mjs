@@ -6,9 +6,12 @@
 // through a session is recorded by tgsim as decided by that account.
 import { describe, test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { waitFor, addRequester, waitRecorded, tgJoinRequests, ADMIN } from '../lib/harness.mjs';
-import { startSessionStack, newUserSession, newBotSession, tgRevoke, listSessions } from '../lib/mtproto.mjs';
-import { signedInPage } from './browser.mjs';
+import { waitFor } from '../lib/processes.mjs';
+import { addRequester, tgJoinRequests, tgRevoke } from '../lib/tgsim.mjs';
+import { waitRecorded } from '../lib/api.mjs';
+import { newUserSession, newBotSession, listSessions } from '../lib/sessions.mjs';
+import { ADMIN, startSessionStack } from '../lib/stacks.mjs';
+import { signedInPage } from '../lib/browser.mjs';
 
 const ALPHA = ['Ada Lovelace', 'Alan Turing', 'Grace Hopper', 'Edsger Dijkstra', 'Barbara Liskov'];
 const BETA = ['Ken Thompson', 'Dennis Ritchie'];

@@ -1,9 +1,9 @@
 // Setup link, `doorman admin add`, login, throttling, logout, cookies and CSRF (issue 2, item 4).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-    startDoorman, createAdmin, Client, setupTokenFrom, waitFor, makeTempDir,
-} from '../lib/harness.mjs';
+import { waitFor, makeTempDir } from '../lib/processes.mjs';
+import { startDoorman, createAdmin, setupTokenFrom } from '../lib/doorman.mjs';
+import { Client } from '../lib/api.mjs';
 
 const PW = 'a long enough password';
 

@@ -1,9 +1,9 @@
 // Bad input of every kind gets a clear 4xx JSON error and changes nothing (issue 2, Proof).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-    startStack, waitRecorded, listAll, snapshot, tgJoinRequests, Client,
-} from '../lib/harness.mjs';
+import { tgJoinRequests } from '../lib/tgsim.mjs';
+import { waitRecorded, listAll, snapshot, Client } from '../lib/api.mjs';
+import { startStack } from '../lib/stacks.mjs';
 
 function assertError(r, status, code, what) {
     assert.equal(r.status, status, `${what}: expected ${status}, got ${r.status} ${r.text.slice(0, 300)}`);

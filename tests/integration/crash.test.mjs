@@ -2,9 +2,9 @@
 // and every request ends decided exactly once (issue 2, Proof).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-    startStack, waitRecorded, waitJob, waitFor, tgJoinRequests, counts, auditAll,
-} from '../lib/harness.mjs';
+import { tgJoinRequests } from '../lib/tgsim.mjs';
+import { waitRecorded, waitJob, waitJobPart, counts, auditAll } from '../lib/api.mjs';
+import { startStack } from '../lib/stacks.mjs';
 
 const N = Number(process.env.CRASH_TEST_REQUESTS || 2000);
 
@@ -26,11 +26,7 @@ describe('crash in the middle of Approve All', () => {
         assert.equal(r.status, 202, r.text);
         const id = r.json.job.id;
         assert.equal(r.json.job.total, N);
-        const mid = await waitFor(async () => {
-            const j = (await s.client.ok(`/api/jobs/${id}`)).job;
-            if (j.state === 'done') throw new Error('the job finished before the kill: raise N or tgsim latency');
-            return j.done >= N * 0.1 ? j : null;
-        }, { timeoutMs: 120000, intervalMs: 20, what: 'the job to be 10% done' });
+        const mid = await waitJobPart(s.client, id, N, 0.1, { timeoutMs: 120000 });
         await s.dm.kill();
         assert.ok(mid.done < N, `killed at ${mid.done}/${N}`);
 

@@ -2,10 +2,9 @@
 // exactly once; already-handled cases; the audit log (issue 2, items 6 and 7).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-    startStack, addRequester, listAll, counts, waitRecorded, decide, tgRequestMap, tgAddMember,
-    auditAll, waitJob, ADMIN,
-} from '../lib/harness.mjs';
+import { addRequester, tgRequestMap, tgAddMember } from '../lib/tgsim.mjs';
+import { listAll, counts, waitRecorded, decide, auditAll, waitJob } from '../lib/api.mjs';
+import { startStack, ADMIN } from '../lib/stacks.mjs';
 
 const key = (r) => `${r.chat_id}/${r.user_id}`;
 

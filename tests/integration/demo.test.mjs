@@ -2,7 +2,9 @@
 // pending requests and more arriving over time; the printed login works.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDemo, Client, waitFor } from '../lib/harness.mjs';
+import { waitFor } from '../lib/processes.mjs';
+import { startDemo } from '../lib/doorman.mjs';
+import { Client } from '../lib/api.mjs';
 
 test('doorman demo prints a working URL and login, with two channels and requests arriving', async () => {
     const demo = await startDemo();

@@ -2,9 +2,10 @@
 // retry_after honoured (issue 2, item 6).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-    startStack, listAll, waitRecorded, decide, tgRequestMap, tgInjectFault, waitJob, waitFor,
-} from '../lib/harness.mjs';
+import { waitFor } from '../lib/processes.mjs';
+import { tgRequestMap, tgInjectFault } from '../lib/tgsim.mjs';
+import { listAll, waitRecorded, decide, waitJob } from '../lib/api.mjs';
+import { startStack } from '../lib/stacks.mjs';
 
 const key = (r) => `${r.chat_id}/${r.user_id}`;
 

@@ -9,7 +9,8 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startTgsim, makeTempDir, tgCreateBot } from '../lib/harness.mjs';
+import { makeTempDir } from '../lib/processes.mjs';
+import { startTgsim, tgCreateBot } from '../lib/tgsim.mjs';
 
 const interop = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'interop');
 const TELETHON = '/usr/lib/python3/dist-packages/telethon';

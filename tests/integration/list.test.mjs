@@ -1,9 +1,10 @@
 // GET /api/invite-requests: filters, keyset paging, counts per status (issue 2, item 6).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-    startStack, addRequester, listAll, counts, waitRecorded, decide, waitFor,
-} from '../lib/harness.mjs';
+import { waitFor } from '../lib/processes.mjs';
+import { addRequester } from '../lib/tgsim.mjs';
+import { listAll, counts, waitRecorded, decide } from '../lib/api.mjs';
+import { startStack } from '../lib/stacks.mjs';
 
 const DAY = 86400;
 const D = (s) => Math.floor(Date.parse(s + 'Z') / 1000); // 'YYYY-MM-DDTHH:MM:SS' UTC -> Unix seconds

@@ -5,10 +5,11 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import {
-    PG_URL, startTgsim, setupWorld, makeTempDir, dbUrlFor, startDoorman, adminStack, Client, ADMIN,
-    waitRecorded, waitJob, waitFor, tgJoinRequests, counts, auditAll, tgAddJoinRequests,
-} from '../lib/harness.mjs';
+import { makeTempDir, waitFor } from '../lib/processes.mjs';
+import { startTgsim, setupWorld, tgJoinRequests, tgAddJoinRequests } from '../lib/tgsim.mjs';
+import { PG_URL, dbUrlFor, startDoorman } from '../lib/doorman.mjs';
+import { Client, waitRecorded, waitJob, waitJobPart, counts, auditAll } from '../lib/api.mjs';
+import { adminStack, ADMIN } from '../lib/stacks.mjs';
 
 const N = Number(process.env.MULTI_TEST_REQUESTS || 5000);
 const CONFLICT_RE = /terminated by other getUpdates/;
@@ -75,11 +76,7 @@ describe('two instances on one PostgreSQL database', { skip: PG_URL ? false : 'n
             assert.doesNotMatch(out, CONFLICT_RE, `no getUpdates conflict in ${name}'s output`);
         }
 
-        const mid = await waitFor(async () => {
-            const j = (await s.client.ok(`/api/jobs/${id}`)).job;
-            if (j.state === 'done') throw new Error('the job finished before the kill: raise N or tgsim latency');
-            return j.done >= N * 0.2 ? j : null;
-        }, { timeoutMs: 240000, intervalMs: 20, what: 'the job to be 20% done' });
+        const mid = await waitJobPart(s.client, id, N, 0.2, { timeoutMs: 240000 });
         await s.dm.kill();
         assert.ok(mid.done < N, `killed A at ${mid.done}/${N}`);
 

@@ -10,10 +10,11 @@ import { mkdtempSync, readdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-    PG_URL, DOORMAN_BIN, psql, startStack, startDoorman, Client, ADMIN, makeTempDir, waitFor,
-    waitRecorded, waitJob, decide, counts, listAll, addRequester, tgAddJoinRequests, tgRequestMap,
-} from '../lib/harness.mjs';
+import { DOORMAN_BIN, makeTempDir, waitFor } from '../lib/processes.mjs';
+import { addRequester, tgAddJoinRequests, tgRequestMap } from '../lib/tgsim.mjs';
+import { PG_URL, psql, startDoorman } from '../lib/doorman.mjs';
+import { Client, waitRecorded, waitJob, decide, counts, listAll } from '../lib/api.mjs';
+import { startStack, ADMIN } from '../lib/stacks.mjs';
 
 const SKIP = PG_URL ? false : 'needs DOORMAN_TEST_PG_URL (PostgreSQL)';
 const PG_SH = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'scripts', 'pg.sh');

@@ -2,7 +2,10 @@
 // job go first, then goes on with the big one, and both end with every request decided once.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack, waitRecorded, waitJob, waitFor, addRequester, tgJoinRequests } from '../lib/harness.mjs';
+import { waitFor } from '../lib/processes.mjs';
+import { addRequester, tgJoinRequests } from '../lib/tgsim.mjs';
+import { waitRecorded, waitJob } from '../lib/api.mjs';
+import { startStack } from '../lib/stacks.mjs';
 
 test('Approve Selected runs before a long Approve All finishes', { timeout: 180000 }, async () => {
     const s = await startStack({ tgsimOpts: { latencyMs: 20 }, world: { channels: 2, pending: 0 } });

@@ -2,9 +2,10 @@
 // restarts and a kill -9 (issue 2, item 5).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-    startStack, addRequester, listAll, counts, waitRecorded, waitFor, decide,
-} from '../lib/harness.mjs';
+import { waitFor } from '../lib/processes.mjs';
+import { addRequester } from '../lib/tgsim.mjs';
+import { listAll, counts, waitRecorded, decide } from '../lib/api.mjs';
+import { startStack } from '../lib/stacks.mjs';
 
 function key(r) { return `${r.chat_id}/${r.user_id}`; }
 

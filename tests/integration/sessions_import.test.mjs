@@ -9,12 +9,16 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, readdirSync, existsSync, truncateSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { makeTempDir } from '../lib/harness.mjs';
+import { makeTempDir, runPython } from '../lib/processes.mjs';
+import { tgAccount, newPhone } from '../lib/tgsim.mjs';
 import {
-    startLowPortSessionStack, gramjsLogin, tgAccount, newPhone, telethonLogins, pyrogramSession, gramjsString, readPyrogramFile,
-    sessionsDir, sessionFiles, getSession, listSessions, newUserSession, mode, secretsIn, filesContaining,
-    runPython, INTEROP_DIR, API_ID, API_HASH,
-} from '../lib/mtproto.mjs';
+    sessionsDir, sessionFiles, getSession, listSessions, newUserSession, mode, secretsIn,
+    filesContaining, API_ID, API_HASH,
+} from '../lib/sessions.mjs';
+import {
+    gramjsLogin, telethonLogins, pyrogramSession, gramjsString, readPyrogramFile, INTEROP_DIR,
+} from '../lib/interop.mjs';
+import { startLowPortSessionStack } from '../lib/stacks.mjs';
 
 const FILE_KINDS = ['telethon_file', 'pyrogram_v2', 'pyrogram_v3', 'pyrogram_v3_migrated', 'pyrogram_v7'];
 const STRING_KINDS = ['telethon_string', 'gramjs_string', 'pyrogram_string', 'pyrogram_string_old32', 'pyrogram_string_old64'];

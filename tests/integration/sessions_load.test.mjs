@@ -3,8 +3,11 @@
 // is idempotent with what the bot already recorded (Telegram's date and about text kept).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { tgCreateChannel, tgAddJoinRequests, tgCreateUser, waitFor, counts } from '../lib/harness.mjs';
-import { startSessionStack, newUserSession, waitLoadJob, requestsOf } from '../lib/mtproto.mjs';
+import { waitFor } from '../lib/processes.mjs';
+import { tgCreateChannel, tgAddJoinRequests, tgCreateUser } from '../lib/tgsim.mjs';
+import { counts, waitLoadJob, requestsOf } from '../lib/api.mjs';
+import { newUserSession } from '../lib/sessions.mjs';
+import { startSessionStack } from '../lib/stacks.mjs';
 
 async function makeAdmin(tg, chatId, userId, can = true) {
     return tg.control('POST', `/control/channels/${chatId}/admins`, { id: userId, can_invite_users: can });

@@ -2,8 +2,10 @@
 // shows wait_until (the countdown), waits it out by itself and finishes with exact counts.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { tgCreateChannel, tgAddJoinRequests } from '../lib/harness.mjs';
-import { startSessionStack, newUserSession, waitLoadJob, requestsOf, tgFlood, startFloodedLoad } from '../lib/mtproto.mjs';
+import { tgFlood } from '../lib/tgsim.mjs';
+import { waitLoadJob, requestsOf } from '../lib/api.mjs';
+import { startFloodedLoad } from '../lib/sessions.mjs';
+import { startSessionStack } from '../lib/stacks.mjs';
 
 describe('flood wait in the middle of a load', () => {
     let s;
@@ -11,12 +13,10 @@ describe('flood wait in the middle of a load', () => {
     after(async () => { await s?.cleanup(); });
 
     test('3,000 requests, FLOOD_WAIT mid-way: wait_until shown, then done by itself', { timeout: 240000 }, async () => {
-        const { account } = await newUserSession(s.client, s.tg, { name: 'flooder' });
-        const ch = await tgCreateChannel(s.tg, { title: 'Flooded', username: 'flooded_chan' });
-        await s.tg.control('POST', `/control/channels/${ch.id}/admins`, { id: account.id, can_invite_users: true });
-        await tgAddJoinRequests(s.tg, { chat_id: ch.id, count: 3000, first_name: 'Fl', bio: 'flood about', date: 1711111111 });
-
-        const { jobId, paused } = await startFloodedLoad(s, { session: 'flooder', accountId: account.id, channel: '@flooded_chan' });
+        const { account, ch, jobId, paused } = await startFloodedLoad(s, {
+            session: 'flooder', title: 'Flooded', username: 'flooded_chan', channel: '@flooded_chan',
+            requests: { first_name: 'Fl', bio: 'flood about', date: 1711111111 },
+        });
         const now = Math.floor(Date.now() / 1000);
         assert.ok(paused.wait_until > now, `wait_until ${paused.wait_until} is in the future (now ${now})`);
         assert.ok(paused.wait_until <= now + 62, `wait_until is Telegram's wait, about 60 s: ${paused.wait_until - now}`);

@@ -3,8 +3,10 @@
 // resumes by itself and ends with exact counts and no duplicates.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { tgCreateChannel, tgAddJoinRequests } from '../lib/harness.mjs';
-import { startSessionStack, newUserSession, waitLoadJob, requestsOf, tgFlood, startFloodedLoad } from '../lib/mtproto.mjs';
+import { tgFlood } from '../lib/tgsim.mjs';
+import { waitLoadJob, requestsOf } from '../lib/api.mjs';
+import { startFloodedLoad } from '../lib/sessions.mjs';
+import { startSessionStack } from '../lib/stacks.mjs';
 
 describe('restart in the middle of a load', () => {
     let s;
@@ -12,12 +14,10 @@ describe('restart in the middle of a load', () => {
     after(async () => { await s?.cleanup(); });
 
     test('3,000 requests, kill -9 mid-way, restart: resumes, exact counts, no duplicates', { timeout: 240000 }, async () => {
-        const { account } = await newUserSession(s.client, s.tg, { name: 'restarter' });
-        const ch = await tgCreateChannel(s.tg, { title: 'Restarted', username: 'restart_chan' });
-        await s.tg.control('POST', `/control/channels/${ch.id}/admins`, { id: account.id, can_invite_users: true });
-        await tgAddJoinRequests(s.tg, { chat_id: ch.id, count: 3000, first_name: 'Rs', bio: 'restart about', date: 1712222222 });
-
-        const { jobId, paused } = await startFloodedLoad(s, { session: 'restarter', accountId: account.id, channel: `https://t.me/restart_chan` });
+        const { account, ch, jobId, paused } = await startFloodedLoad(s, {
+            session: 'restarter', title: 'Restarted', username: 'restart_chan', channel: `https://t.me/restart_chan`,
+            requests: { first_name: 'Rs', bio: 'restart about', date: 1712222222 },
+        });
         const before2 = await requestsOf(s.client, ch.id);
         assert.ok(before2.length > 0 && before2.length < 3000, `part of the load was recorded before the kill: ${before2.length}`);
         await s.restart({ kill: true });

@@ -7,13 +7,15 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { tgCreateBot, makeTempDir } from '../lib/harness.mjs';
+import { makeTempDir } from '../lib/processes.mjs';
+import { tgCreateBot, tgAccount, tgLoginCode, tgFlood, tgRevoke, newPhone } from '../lib/tgsim.mjs';
+import { RecordingClient } from '../lib/api.mjs';
 import {
-    startSessionStack, tgAccount, tgLoginCode, tgFlood, tgRevoke, newPhone, loginStart, createUserSession,
-    newUserSession, listSessions, getSession, sessionsDir, sessionFiles, mode, consumeLoginCode, secretsIn,
-    filesContaining, readPyrogramFile, RecordingClient, API_ID, API_HASH,
-} from '../lib/mtproto.mjs';
-import { ADMIN } from '../lib/harness.mjs';
+    loginStart, createUserSession, newUserSession, listSessions, getSession, sessionsDir,
+    sessionFiles, mode, secretsIn, filesContaining, API_ID, API_HASH,
+} from '../lib/sessions.mjs';
+import { consumeLoginCode, readPyrogramFile } from '../lib/interop.mjs';
+import { startSessionStack, ADMIN } from '../lib/stacks.mjs';
 import { writeFileSync } from 'node:fs';
 
 function assertError(r, status, code, message) {

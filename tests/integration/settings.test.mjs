@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { startStack, waitFor, dbUrlFor } from '../lib/harness.mjs';
+import { waitFor } from '../lib/processes.mjs';
+import { dbUrlFor } from '../lib/doorman.mjs';
+import { startStack } from '../lib/stacks.mjs';
 
 // Every file under dir, recursively, as [path, Buffer].
 function filesUnder(dir) {

@@ -11,10 +11,14 @@
 // session's Load Requests (and from the job itself).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { tgCreateChannel, tgAddJoinRequests, tgCreateUser, waitFor, auditAll, tgJoinRequests, listAll, ADMIN } from '../lib/harness.mjs';
+import { waitFor } from '../lib/processes.mjs';
 import {
-    startSessionStack, newUserSession, waitLoadJob, requestsOf, tgFlood, tgMakeAdmin, tgMismatches,
-} from '../lib/mtproto.mjs';
+    tgCreateChannel, tgAddJoinRequests, tgCreateUser, tgJoinRequests, tgFlood, tgMakeAdmin,
+    tgMismatches,
+} from '../lib/tgsim.mjs';
+import { auditAll, listAll, waitLoadJob, requestsOf } from '../lib/api.mjs';
+import { newUserSession } from '../lib/sessions.mjs';
+import { ADMIN, startSessionStack } from '../lib/stacks.mjs';
 
 const SESS = 'allsess';
 

@@ -5,8 +5,10 @@
 // job pauses on FLOOD_WAIT with some requests decided; the key is revoked during the pause.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { listAll, waitFor, auditAll } from '../lib/harness.mjs';
-import { startDeciderStack, waitJobPaused, tgFlood, tgMismatches, tgRevoke, listSessions } from '../lib/mtproto.mjs';
+import { tgFlood, tgMismatches, tgRevoke } from '../lib/tgsim.mjs';
+import { listAll, auditAll, waitJob } from '../lib/api.mjs';
+import { listSessions, startFloodedApproval } from '../lib/sessions.mjs';
+import { startDeciderStack } from '../lib/stacks.mjs';
 
 const N = 30;
 
@@ -22,19 +24,12 @@ describe('a session dying while it decides', () => {
         const chat = s.world.chatIds[0];
         const rows = await listAll(s.client, { status: 'pending' });
         assert.equal(rows.length, N);
-        await tgFlood(s.tg, acc.id, { flood_limit: 12 });
-        const r = await s.client.post('/api/invite-requests/approve', { request_ids: rows.map((x) => x.id), session_name: 'doomed' });
-        assert.equal(r.status, 202, r.text);
-        const id = r.json.job.id;
-        const paused = await waitJobPaused(s.client, id);
+        const { jobId: id, paused } = await startFloodedApproval(s, { session: 'doomed', accountId: acc.id, requestIds: rows.map((x) => x.id) });
         assert.ok(paused.done > 0 && paused.done < N, JSON.stringify(paused));
         await tgRevoke(s.tg, acc.id, 'SESSION_REVOKED');
         await tgFlood(s.tg, acc.id, { flood_limit: 0 });
 
-        const fin = await waitFor(async () => {
-            const j = await s.client.ok(`/api/jobs/${id}`);
-            return ['done', 'failed', 'cancelled'].includes(j.job.state) ? j : null;
-        }, { timeoutMs: 150000, intervalMs: 100, what: `job ${id} to end` });
+        const fin = await waitJob(s.client, id, { timeoutMs: 150000 });
         const job = fin.job;
         assert.equal(job.state, 'failed', JSON.stringify(fin));
         assert.match(job.error, /invalid|SESSION_REVOKED|AUTH_KEY_UNREGISTERED/i, `the reason: ${job.error}`);

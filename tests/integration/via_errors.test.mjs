@@ -9,10 +9,11 @@
 // - the choice of account remembered per admin (two admins), across a restart.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-    listAll, waitRecorded, waitJob, auditAll, snapshot, tgJoinRequests, createAdmin, Client,
-} from '../lib/harness.mjs';
-import { startSessionStack, newUserSession, tgMakeAdmin, tgMismatches, tgRevoke, listSessions } from '../lib/mtproto.mjs';
+import { tgJoinRequests, tgMakeAdmin, tgMismatches, tgRevoke } from '../lib/tgsim.mjs';
+import { createAdmin } from '../lib/doorman.mjs';
+import { listAll, waitRecorded, waitJob, auditAll, snapshot, Client } from '../lib/api.mjs';
+import { newUserSession, listSessions } from '../lib/sessions.mjs';
+import { startSessionStack } from '../lib/stacks.mjs';
 
 const PENDING = 16;
 const ENDPOINTS = ['approve', 'deny', 'approve-all', 'deny-all'];

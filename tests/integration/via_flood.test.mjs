@@ -5,8 +5,10 @@
 // and finishes with every request decided exactly once by that account.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { listAll, waitFor, auditAll } from '../lib/harness.mjs';
-import { startDeciderStack, waitJobPaused, tgFlood, tgMismatches } from '../lib/mtproto.mjs';
+import { tgFlood, tgMismatches } from '../lib/tgsim.mjs';
+import { listAll, auditAll, waitJob } from '../lib/api.mjs';
+import { startFloodedApproval } from '../lib/sessions.mjs';
+import { startDeciderStack } from '../lib/stacks.mjs';
 
 const N = 30;
 
@@ -22,11 +24,7 @@ describe('flood wait while deciding through a session', () => {
         const chat = s.world.chatIds[0];
         const rows = await listAll(s.client, { status: 'pending' });
         assert.equal(rows.length, N);
-        await tgFlood(s.tg, acc.id, { flood_limit: 12 });
-        const r = await s.client.post('/api/invite-requests/approve', { request_ids: rows.map((x) => x.id), session_name: 'floody' });
-        assert.equal(r.status, 202, r.text);
-        const id = r.json.job.id;
-        const paused = await waitJobPaused(s.client, id);
+        const { jobId: id, paused } = await startFloodedApproval(s, { session: 'floody', accountId: acc.id, requestIds: rows.map((x) => x.id) });
         const now = Math.floor(Date.now() / 1000);
         assert.ok(paused.done > 0 && paused.done < N, `the wait came mid-batch: ${JSON.stringify(paused)}`);
         assert.ok(paused.wait_until > now, `wait_until ${paused.wait_until} is in the future (now ${now})`);
@@ -37,11 +35,7 @@ describe('flood wait while deciding through a session', () => {
         await tgFlood(s.tg, acc.id, { flood_limit: 0 });
 
         const seen = [];
-        const fin = await waitFor(async () => {
-            const j = await s.client.ok(`/api/jobs/${id}`);
-            seen.push(j.job);
-            return ['done', 'failed', 'cancelled'].includes(j.job.state) ? j : null;
-        }, { timeoutMs: 150000, intervalMs: 100, what: `job ${id} to finish` });
+        const fin = await waitJob(s.client, id, { timeoutMs: 150000, onPoll: (j) => seen.push(j) });
         const job = fin.job;
         assert.equal(job.state, 'done', JSON.stringify(fin));
         assert.deepEqual([job.total, job.done, job.skipped, job.failed], [N, N, 0, 0], JSON.stringify(fin));

@@ -3,8 +3,10 @@
 // jobs and audit log (via = the session's name); requests not chosen stay untouched.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { listAll, waitRecorded, waitJob, auditAll, tgJoinRequests, ADMIN } from '../lib/harness.mjs';
-import { startSessionStack, newUserSession, newBotSession, tgMakeAdmin, tgMismatches } from '../lib/mtproto.mjs';
+import { tgJoinRequests, tgMakeAdmin, tgMismatches } from '../lib/tgsim.mjs';
+import { listAll, waitRecorded, waitJob, auditAll } from '../lib/api.mjs';
+import { newUserSession, newBotSession } from '../lib/sessions.mjs';
+import { ADMIN, startSessionStack } from '../lib/stacks.mjs';
 
 const PENDING = 24;
 

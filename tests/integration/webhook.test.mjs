@@ -2,9 +2,10 @@
 // or missing secret gets 401 and records nothing (issue 2, item 4).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-    startStack, addRequester, listAll, counts, waitRecorded, waitFor,
-} from '../lib/harness.mjs';
+import { waitFor } from '../lib/processes.mjs';
+import { addRequester } from '../lib/tgsim.mjs';
+import { listAll, counts, waitRecorded } from '../lib/api.mjs';
+import { startStack } from '../lib/stacks.mjs';
 
 describe('webhook mode', () => {
     let s;
