@@ -3,7 +3,8 @@
 // the strict Content-Security-Policy (issue 9, item 5: web/ split into ES modules, no build step).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDoorman, Client } from '../lib/harness.mjs';
+import { startDoorman } from '../lib/doorman.mjs';
+import { Client } from '../lib/api.mjs';
 
 const CSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; " +
     "frame-ancestors 'none'; form-action 'self'";
