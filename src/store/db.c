@@ -199,10 +199,12 @@ void slots_give(struct slots *s, int i)
 dm_err dialect_tx_end(const struct dialect *d, struct db_conn *c, dm_err e, struct dm_error *err)
 {
     if (e == DM_OK) {
-        e = d->script(c, "COMMIT", "committing", err);
+        struct db_stmt commit = sql_stmt(d->kind, S_COMMIT);
+        e = d->run(c, &commit, NULL, NULL, NULL, NULL, err);
         if (e == DM_OK) return DM_OK;
     }
-    if (d->in_tx(c)) d->script(c, "ROLLBACK", "rolling back", NULL);
+    struct db_stmt rollback = sql_stmt(d->kind, S_ROLLBACK);
+    if (d->in_tx(c)) d->run(c, &rollback, NULL, NULL, NULL, NULL, NULL);
     return e;
 }
 
@@ -212,7 +214,8 @@ dm_err tx_open(struct store *st, struct tx *tx, struct dm_error *err)
     tx->c = NULL;
     dm_err e = st->d->conn_get(st->db, true, &tx->c, err);
     if (e) return e;
-    e = st->d->script(tx->c, st->d->begin, "starting a transaction", err);
+    struct db_stmt begin = db_stmt_of(st, S_BEGIN);
+    e = st->d->run(tx->c, &begin, NULL, NULL, NULL, NULL, err);
     if (e) {
         st->d->conn_put(st->db, tx->c);
         tx->c = NULL;

@@ -81,9 +81,7 @@ struct dialect {
      * change anything) or to change data with. Every taken connection is given back. */
     dm_err (*conn_get)(struct db *db, bool write, struct db_conn **out, struct dm_error *err);
     void (*conn_put)(struct db *db, struct db_conn *c);
-    /* The statement that begins a transaction on a write connection, and whether c is inside
-     * one (dialect_tx_end commits or rolls back). */
-    const char *begin;
+    /* Whether c is inside a transaction (dialect_tx_end rolls back only then). */
     bool (*in_tx)(struct db_conn *c);
     /* Runs one statement. Parameters are written $1..$n in the text. fn (may be NULL) gets
      * each row; *changes (may be NULL) the rows an INSERT, UPDATE or DELETE changed. */

@@ -231,4 +231,4 @@ static dm_err pg_open(const char *url, struct db **out, struct dm_error *err)
     return DM_OK;
 }
 
-const struct dialect dialect_postgres = {.kind = DB_POSTGRES, .begin = "BEGIN", DIALECT_OPS(pg)};
+const struct dialect dialect_postgres = {.kind = DB_POSTGRES, DIALECT_OPS(pg)};

@@ -20,8 +20,9 @@ static dm_err names_folded(const char *first, const char *last, const char *user
     return fold_text(names, (size_t)DM_MIN(n, (int)sizeof names - 1), out, NULL);
 }
 
-dm_err request_insert(struct tx *tx, const struct store_request *r, bool *inserted,
-                      struct dm_error *err)
+/* Records r inside tx, or alone when tx is NULL (one statement needs no transaction). */
+static dm_err request_record(struct store *st, struct tx *tx, const struct store_request *r,
+                             bool *inserted, struct dm_error *err)
 {
     if (inserted) *inserted = false;
     char *search = NULL;
@@ -31,19 +32,23 @@ dm_err request_insert(struct tx *tx, const struct store_request *r, bool *insert
     args_request(&a, r);
     arg_ref(&a, search);
     int64_t changes = 0;
-    dm_err e = tx_run(tx, S_REQUEST_ADD, &a, NULL, NULL, &changes, err);
+    dm_err e = tx ? tx_run(tx, S_REQUEST_ADD, &a, NULL, NULL, &changes, err)
+                  : db_exec(st, S_REQUEST_ADD, &a, &changes, err);
     free(search);
     if (inserted) *inserted = !e && changes > 0;
     return e;
 }
 
+dm_err request_insert(struct tx *tx, const struct store_request *r, bool *inserted,
+                      struct dm_error *err)
+{
+    return request_record(tx->st, tx, r, inserted, err);
+}
+
 dm_err store_request_add(struct store *st, const struct store_request *r, bool *inserted,
                          struct dm_error *err)
 {
-    struct tx tx;
-    dm_err e = tx_open(st, &tx, err);
-    if (!e) e = request_insert(&tx, r, inserted, err);
-    return tx_close(&tx, e, err);
+    return request_record(st, NULL, r, inserted, err);
 }
 
 dm_err store_request_get(struct store *st, int64_t id, struct store_request *out,

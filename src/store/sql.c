@@ -20,6 +20,10 @@ struct sql_text {
     "WHERE i.job_id = $1 AND i.request_id = $2" lock
 
 static const struct sql_text texts[S_COUNT] = {
+    /* SQLite: take the write lock at once, so a transaction never fails upgrading to it */
+    [S_BEGIN] = {.sqlite = "BEGIN IMMEDIATE", .pg = "BEGIN", .what = "starting a transaction"},
+    [S_COMMIT] = {"COMMIT", .what = "committing"},
+    [S_ROLLBACK] = {"ROLLBACK", .what = "rolling back"},
     [S_ADMIN_CREATE] = {"INSERT INTO admins(name, pw_hash, created_at) VALUES ($1, $2, $3) "
                         "RETURNING id",
                         .what = "creating an admin"},

@@ -27,6 +27,9 @@
 #define ITEM_COLS "i.job_id, i.request_id, r.chat_id, r.user_id, r.status, i.outcome, i.error"
 
 enum sql_id {
+    S_BEGIN,
+    S_COMMIT,
+    S_ROLLBACK,
     S_ADMIN_CREATE,
     S_ADMIN_GET,
     S_ADMIN_COUNT,

@@ -234,5 +234,4 @@ static dm_err sq_open(const char *path, struct db **out, struct dm_error *err)
     return DM_OK;
 }
 
-const struct dialect dialect_sqlite = {
-    .kind = DB_SQLITE, .begin = "BEGIN IMMEDIATE", DIALECT_OPS(sq)};
+const struct dialect dialect_sqlite = {.kind = DB_SQLITE, DIALECT_OPS(sq)};
