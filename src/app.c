@@ -6,7 +6,7 @@
 #include "core/log.h"
 #include "http/server.h"
 #include "jobs/runner.h"
-#include "telegram/accounts.h"
+#include "telegram/pool.h"
 
 #define MAX_BODY (1024 * 1024)
 
@@ -20,7 +20,7 @@ dm_err app_start(struct app *a, struct dm_error *err)
     if ((e = secret_load_master(a->cfg.data_dir, &a->master, err))) return e;
     if ((e = store_open(a->cfg.db_url, &a->store, err))) return e;
     secret_random_hex(a->instance_id, 16);
-    if ((e = accounts_start(&a->cfg, a->store, &a->master, &a->accounts, err))) return e;
+    if ((e = pool_start(&a->cfg, a->store, &a->master, &a->pool, err))) return e;
     if ((e = bot_start(a, &a->bot, err))) return e;
     if ((e = job_runner_start(a, &a->jobs, err))) return e;
     struct http_server_config hc = {
@@ -37,8 +37,8 @@ dm_err app_start(struct app *a, struct dm_error *err)
     }
     if (derived_url) {
         bool v6 = strchr(a->cfg.listen_host, ':') != NULL;
-        snprintf(a->cfg.public_url, sizeof a->cfg.public_url, v6 ? "http://[%s]:%u" : "http://%s:%u",
-                 a->cfg.listen_host, a->cfg.listen_port);
+        snprintf(a->cfg.public_url, sizeof a->cfg.public_url,
+                 v6 ? "http://[%s]:%u" : "http://%s:%u", a->cfg.listen_host, a->cfg.listen_port);
     }
     log_info("http", "listening on http://%s%s%s:%u", strchr(a->cfg.listen_host, ':') ? "[" : "",
              a->cfg.listen_host, strchr(a->cfg.listen_host, ':') ? "]" : "", a->cfg.listen_port);
@@ -54,8 +54,8 @@ void app_stop(struct app *a)
     a->jobs = NULL;
     bot_stop(a->bot);
     a->bot = NULL;
-    accounts_stop(a->accounts);
-    a->accounts = NULL;
+    pool_stop(a->pool);
+    a->pool = NULL;
     store_close(a->store);
     a->store = NULL;
     secret_wipe(&a->master, sizeof a->master);

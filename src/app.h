@@ -16,17 +16,17 @@
 struct http_server;
 struct bot;
 struct job_runner;
-struct accounts;
+struct pool;
 
 struct app {
     struct config cfg;
     struct store *store;
     struct secret_key master;
     struct http_server *http;
-    struct bot *bot;               /* botapi/bot.h */
-    struct job_runner *jobs;       /* jobs/runner.h */
-    struct accounts *accounts;     /* telegram/accounts.h: MTProto sessions' connections */
-    char instance_id[33];          /* random per process: owner name for job leases */
+    struct bot *bot;         /* botapi/bot.h */
+    struct job_runner *jobs; /* jobs/runner.h */
+    struct pool *pool;       /* telegram/pool.h: MTProto sessions' connections */
+    char instance_id[33];    /* random per process: owner name for job leases */
     volatile int stopping;
 };
 

@@ -45,7 +45,7 @@ void api_jobs_list(struct api_ctx *c);
 void api_jobs_get(struct api_ctx *c);
 void api_jobs_cancel(struct api_ctx *c);
 void api_audit_list(struct api_ctx *c);
-void api_sessions_list(struct api_ctx *c);           /* sessions.c */
+void api_sessions_list(struct api_ctx *c); /* sessions.c */
 void api_sessions_active(struct api_ctx *c);
 void api_sessions_login_start(struct api_ctx *c);
 void api_sessions_login_get(struct api_ctx *c);
@@ -56,9 +56,9 @@ void api_sessions_import(struct api_ctx *c);
 void api_sessions_check(struct api_ctx *c);
 void api_sessions_export(struct api_ctx *c);
 void api_sessions_delete(struct api_ctx *c);
-void api_sessions_load(struct api_ctx *c); /* sessions_load.c */
+void api_sessions_load(struct api_ctx *c);      /* sessions_load.c */
 void api_requests_preflight(struct api_ctx *c); /* invite_requests.c */
-void api_preferences_get(struct api_ctx *c);   /* preferences.c */
+void api_preferences_get(struct api_ctx *c);    /* preferences.c */
 void api_preferences_post(struct api_ctx *c);
 
 /* Prints the one-time setup link when no admin exists yet (auth.c). */

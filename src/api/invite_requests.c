@@ -8,7 +8,7 @@
 #include "jobs/decider.h"
 #include "jobs/hide_all.h"
 #include "jobs/runner.h"
-#include "telegram/accounts.h"
+#include "telegram/pool.h"
 #include "telegram/loader.h"
 
 #define MAX_IDS 10000
@@ -415,7 +415,7 @@ static void session_account(struct app *a, const char *name, struct check *out)
 {
     struct store_session row;
     struct tg_error te = {0};
-    dm_err e = accounts_check(a->accounts, name, (int64_t)time(NULL), &row, &te);
+    dm_err e = pool_check(a->pool, name, (int64_t)time(NULL), &row, &te);
     if (e) {
         dm_strlcpy(out->status, "error", sizeof out->status);
         dm_strlcpy(out->error, te.e.msg, sizeof out->error);
@@ -439,7 +439,7 @@ static void session_channel(struct app *a, const char *name, int64_t chat_id, ch
     dm_err e = decider_session_channel(a, name, chat_id, &ch, &retry_after, &err);
     if (!e) {
         dm_strlcpy(title, ch.title, title_n);
-        struct loader_via via = {a->accounts, name};
+        struct loader_via via = {a->pool, name};
         enum loader_role role = LOADER_NOT_ADMIN;
         e = loader_role(&via, &ch, &role, &retry_after, &err);
         if (!e && role != LOADER_CAN_INVITE) {

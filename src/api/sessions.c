@@ -1,12 +1,12 @@
 /* sessions.c: the Session Manager's endpoints (docs/api.md "Sessions"), except loading
- * requests (sessions_load.c). The work is in telegram/login.h and telegram/accounts.h; this
+ * requests (sessions_load.c). The work is in telegram/login.h and telegram/pool.h; this
  * file reads bodies, maps failures to the documented errors and writes the audit log.
  * API hashes, codes, passwords, bot tokens and auth keys are never logged or answered. */
 #include "core/common.h"
 #include "api/api.h"
 #include "app.h"
 #include "core/log.h"
-#include "telegram/accounts.h"
+#include "telegram/pool.h"
 #include "telegram/login.h"
 
 #include <sodium.h>
@@ -187,7 +187,7 @@ void api_sessions_login_start(struct api_ctx *c)
         return;
     struct store_login l;
     struct tg_error te = {0};
-    dm_err e = login_start(c->app->accounts, name, api_id, api_hash, phone, time(NULL), &l, &te);
+    dm_err e = login_start(c->app->pool, name, api_id, api_hash, phone, time(NULL), &l, &te);
     if (e) {
         api_tg_failed(c, e, &te);
         return;
@@ -201,7 +201,7 @@ void api_sessions_login_get(struct api_ctx *c)
 {
     struct store_login l;
     struct tg_error te = {0};
-    dm_err e = login_get(c->app->accounts, c->path_arg, time(NULL), &l, &te);
+    dm_err e = login_get(c->app->pool, c->path_arg, time(NULL), &l, &te);
     if (e) {
         api_tg_failed(c, e, &te);
         return;
@@ -219,7 +219,7 @@ void api_sessions_login_code(struct api_ctx *c)
     struct store_login l;
     struct store_session s;
     struct tg_error te = {0};
-    dm_err e = login_code(c->app->accounts, id, code, time(NULL), &done, &l, &s, &te);
+    dm_err e = login_code(c->app->pool, id, code, time(NULL), &done, &l, &s, &te);
     if (e) {
         api_tg_failed(c, e, &te);
         return;
@@ -239,7 +239,7 @@ void api_sessions_login_password(struct api_ctx *c)
         return;
     struct store_session s;
     struct tg_error te = {0};
-    dm_err e = login_password(c->app->accounts, id, password, time(NULL), &s, &te);
+    dm_err e = login_password(c->app->pool, id, password, time(NULL), &s, &te);
     if (e) {
         api_tg_failed(c, e, &te);
         return;
@@ -256,7 +256,7 @@ void api_sessions_bot(struct api_ctx *c)
         return;
     struct store_session s;
     struct tg_error te = {0};
-    dm_err e = login_bot(c->app->accounts, name, api_id, api_hash, token, time(NULL), &s, &te);
+    dm_err e = login_bot(c->app->pool, name, api_id, api_hash, token, time(NULL), &s, &te);
     if (e) {
         api_tg_failed(c, e, &te);
         return;
@@ -299,7 +299,7 @@ void api_sessions_import(struct api_ctx *c)
     }
     struct store_session s;
     struct tg_error te = {0};
-    dm_err e = login_import(c->app->accounts, name, api_id, api_hash, phone, bin, len, string,
+    dm_err e = login_import(c->app->pool, name, api_id, api_hash, phone, bin, len, string,
                             time(NULL), &s, &te);
     free(bin);
     if (e) {
@@ -314,7 +314,7 @@ void api_sessions_check(struct api_ctx *c)
     struct store_session s;
     struct tg_error te = {0};
     const char *name = c->path_arg;
-    dm_err e = accounts_check(c->app->accounts, name, time(NULL), &s, &te);
+    dm_err e = pool_check(c->app->pool, name, time(NULL), &s, &te);
     if (e) {
         if (e != DM_ENOTFOUND) audit(c, "session_check", name, "error", te.e.msg);
         api_tg_failed(c, e, &te);
@@ -334,7 +334,7 @@ void api_sessions_export(struct api_ctx *c)
     char *data = NULL;
     size_t len = 0;
     struct tg_error te = {0};
-    dm_err e = login_export(c->app->accounts, c->path_arg, &data, &len, &te);
+    dm_err e = login_export(c->app->pool, c->path_arg, &data, &len, &te);
     if (e) {
         api_tg_failed(c, e, &te);
         return;
@@ -354,7 +354,7 @@ void api_sessions_delete(struct api_ctx *c)
     }
     bool logout = json_is_true(v);
     struct tg_error te = {0};
-    dm_err e = login_remove(c->app->accounts, c->path_arg, logout, &te);
+    dm_err e = login_remove(c->app->pool, c->path_arg, logout, &te);
     if (e) {
         api_tg_failed(c, e, &te);
         return;

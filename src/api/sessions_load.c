@@ -10,7 +10,7 @@
 #include "core/log.h"
 #include "jobs/load.h"
 #include "jobs/runner.h"
-#include "telegram/accounts.h"
+#include "telegram/pool.h"
 #include "telegram/session_file.h"
 
 #define CHANNEL_INPUT_MAX 512
@@ -57,7 +57,7 @@ void api_sessions_load(struct api_ctx *c)
     if (!read_body(c, &ref, &p.limit)) return;
 
     int retry_after = 0;
-    struct loader_via via = {c->app->accounts, name};
+    struct loader_via via = {c->app->pool, name};
     e = loader_resolve(&via, &ref, &p.channel, &retry_after, &err);
     if (!e) e = loader_check_rights(&via, &p.channel, &retry_after, &err);
     if (e) {

@@ -84,8 +84,8 @@ static void bot_decide(void *ctx, int kind, const struct store_item *it, struct 
     decider_bot_classify(e, err.msg, e ? NULL : &rep, out);
     if (out->verdict == V_ALREADY) /* a member was approved; otherwise it is gone as we meant */
         out->final_status = strstr(rep.description, "USER_ALREADY_PARTICIPANT") ? REQ_APPROVED
-                            : kind == JOB_DECLINE                                 ? REQ_DECLINED
-                                                                                  : REQ_APPROVED;
+                            : kind == JOB_DECLINE                               ? REQ_DECLINED
+                                                                                : REQ_APPROVED;
     botapi_reply_release(&rep);
 }
 

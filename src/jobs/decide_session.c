@@ -5,7 +5,7 @@
 #include "jobs/decider.h"
 #include "mtproto/client.h"
 #include "mtproto/tl_codec.h"
-#include "telegram/accounts.h"
+#include "telegram/pool.h"
 #include "telegram/loader.h"
 
 #include <pthread.h>
@@ -48,7 +48,7 @@ dm_err decider_session_channel(struct app *a, const char *via, int64_t chat_id,
     struct dm_error perr = {0};
     if (loader_parse_ref(id, &ref, &perr) || !ref.channel_id)
         return dm_fail(err, DM_ENOTFOUND, "Chat %s is not a channel", id);
-    struct loader_via lv = {a->accounts, via};
+    struct loader_via lv = {a->pool, via};
     /* by its @username when the cache knows one: Telegram gives an account a channel's access
        hash by name, and by bare id only for channels the account has met */
     struct store_chat chat = {0};
@@ -283,7 +283,7 @@ static bool channel_get(struct sess_ctx *s, int64_t chat_id, struct chan *c, str
 static dm_err read_list(struct sess_ctx *s, const struct chan *c, struct loader_cursor from,
                         int64_t stop_date, int max_pages, int *retry_after, struct dm_error *err)
 {
-    struct loader_via via = {s->app->accounts, s->via};
+    struct loader_via via = {s->app->pool, s->via};
     for (int p = 0; p < max_pages; p++) {
         struct loader_page page;
         dm_err e =
@@ -395,9 +395,8 @@ static void sess_decide(void *ctx, int kind, const struct store_item *it, struct
     struct mt_rpc_error rpc = {0};
     struct dm_error err = {0};
     json_t *res = NULL;
-    dm_err e =
-        m ? accounts_call(s->app->accounts, s->via, m, ACCOUNTS_CALL_TIMEOUT_MS, &res, &rpc, &err)
-          : dm_fail(&err, DM_ENOMEM, "out of memory");
+    dm_err e = m ? pool_call(s->app->pool, s->via, m, POOL_CALL_TIMEOUT_MS, &res, &rpc, &err)
+                 : dm_fail(&err, DM_ENOMEM, "out of memory");
     json_decref(m);
     json_decref(res);
     decider_session_classify(e, &rpc, err.msg, kind, c.ch.title, out);

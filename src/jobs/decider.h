@@ -47,7 +47,7 @@ struct decider_ops {
 
 extern const struct decider_ops decider_bot;
 /* Sessions over MTProto: messages.hideChatJoinRequest through the pool's one client of the
- * session (every call with accounts_call, so a dead key marks the session invalid). The
+ * session (every call with pool_call, so a dead key marks the session invalid). The
  * channel's access hash is resolved once per channel per job (decider_session_channel); the
  * user's, which Telegram gives each account for itself and doorman does not store, is read
  * from the channel's pending list as the session sees it (getChatInviteImporters around the
@@ -59,7 +59,7 @@ extern const struct decider_ops decider_session;
     20.0 /* decisions per second: MTProto has no fixed limit like the                              \
             Bot API's; FLOOD_WAIT_X pauses the account as a 429 does */
 
-/* The verdict for a session's hideChatJoinRequest (e and rpc from accounts_call; errmsg its
+/* The verdict for a session's hideChatJoinRequest (e and rpc from pool_call; errmsg its
  * message); kind is the job's, title names the channel in messages. Exposed for tests. */
 void decider_session_classify(dm_err e, const struct mt_rpc_error *rpc, const char *errmsg,
                               int kind, const char *title, struct decision *out);

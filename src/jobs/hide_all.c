@@ -6,7 +6,7 @@
 #include "app.h"
 #include "jobs/decider.h"
 #include "mtproto/client.h"
-#include "telegram/accounts.h"
+#include "telegram/pool.h"
 
 #include <jansson.h>
 
@@ -149,7 +149,7 @@ static dm_err pick_chat(struct hide_run *hr, bool *none, struct dm_error *err)
 static dm_err load_page(struct hide_run *hr, const char *owner, int *retry_after,
                         struct dm_error *err)
 {
-    struct loader_via via = {hr->app->accounts, hr->via};
+    struct loader_via via = {hr->app->pool, hr->via};
     struct loader_page page;
     int64_t now = (int64_t)time(NULL);
     dm_err e = loader_fetch_page(&via, &hr->ch, &hr->cur.at, LOADER_PAGE_MAX, now, &page,
@@ -180,9 +180,8 @@ static dm_err hide_all_call(struct hide_run *hr, int *retry_after, struct dm_err
                   (json_int_t)hr->ch.id, "access_hash", (json_int_t)hr->ch.access_hash);
     struct mt_rpc_error rpc = {0};
     json_t *res = NULL;
-    dm_err e =
-        m ? accounts_call(hr->app->accounts, hr->via, m, ACCOUNTS_CALL_TIMEOUT_MS, &res, &rpc, err)
-          : dm_fail(err, DM_ENOMEM, "out of memory");
+    dm_err e = m ? pool_call(hr->app->pool, hr->via, m, POOL_CALL_TIMEOUT_MS, &res, &rpc, err)
+                 : dm_fail(err, DM_ENOMEM, "out of memory");
     json_decref(m);
     json_decref(res);
     return e ? loader_fail(e, &rpc, "to decide the join requests", retry_after, err) : DM_OK;

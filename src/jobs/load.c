@@ -71,7 +71,7 @@ dm_err load_run_step(struct load_run *lr, const char *owner, bool *finished, int
     int64_t now = (int64_t)time(NULL);
     dm_err e = DM_OK;
     if (want > 0) {
-        struct loader_via via = {lr->app->accounts, lr->via};
+        struct loader_via via = {lr->app->pool, lr->via};
         e = loader_fetch_page(&via, &lr->params.channel, &lr->cursor, (int)want, now, &page,
                               retry_after, err);
         if (e) return e;

@@ -3,7 +3,7 @@
 #include "telegram/loader.h"
 
 #include "mtproto/client.h"
-#include "telegram/accounts.h"
+#include "telegram/pool.h"
 #include "mtproto/tl_codec.h"
 
 #define CHANNEL_ID_BASE 1000000000000LL
@@ -144,9 +144,9 @@ static dm_err call(const struct loader_via *via, json_t *method, const char *wha
                    int *retry_after, struct dm_error *err)
 {
     struct mt_rpc_error rpc = {0};
-    dm_err e = method ? accounts_call(via->accounts, via->session, method, ACCOUNTS_CALL_TIMEOUT_MS,
-                                      result, &rpc, err)
-                      : dm_fail(err, DM_ENOMEM, "out of memory");
+    dm_err e =
+        method ? pool_call(via->pool, via->session, method, POOL_CALL_TIMEOUT_MS, result, &rpc, err)
+               : dm_fail(err, DM_ENOMEM, "out of memory");
     json_decref(method);
     return e ? loader_fail(e, &rpc, what, retry_after, err) : DM_OK;
 }

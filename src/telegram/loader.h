@@ -23,14 +23,14 @@
 
 #include <jansson.h>
 
-struct accounts;
+struct pool;
 struct mt_rpc_error;
 
-/* Whose account: a session of the account pool (accounts.h). Every call goes through
- * accounts_call, so it uses the session's one live client, and a dead key marks the session
+/* Whose account: a session of the account pool (pool.h). Every call goes through
+ * pool_call, so it uses the session's one live client, and a dead key marks the session
  * invalid. Both are borrowed. */
 struct loader_via {
-    struct accounts *accounts;
+    struct pool *pool;
     const char *session;
 };
 
@@ -72,9 +72,9 @@ dm_err loader_check_rights(const struct loader_via *via, const struct loader_cha
 
 /* What the account is in the channel, as loader_check_rights reads it (which calls this). */
 enum loader_role {
-    LOADER_NOT_ADMIN = 0,     /* a member, or not in the channel (USER_NOT_PARTICIPANT) */
-    LOADER_ADMIN_NO_INVITE,   /* an admin without the invite-users right */
-    LOADER_CAN_INVITE,        /* the creator, or an admin with it */
+    LOADER_NOT_ADMIN = 0,   /* a member, or not in the channel (USER_NOT_PARTICIPANT) */
+    LOADER_ADMIN_NO_INVITE, /* an admin without the invite-users right */
+    LOADER_CAN_INVITE,      /* the creator, or an admin with it */
 };
 dm_err loader_role(const struct loader_via *via, const struct loader_channel *ch,
                    enum loader_role *role, int *retry_after, struct dm_error *err);

@@ -1,4 +1,4 @@
-/* accounts_test: the pure parts of the Session Manager (Telegram errors to the guide's
+/* pool_test: the pure parts of the Session Manager (Telegram errors to the guide's
  * messages, session names, the DC table) and the pool's bookkeeping: one client per key,
  * hand-over by rename, drop waiting for holders, idle clients closed. The pool's clients point
  * at a closed loopback port: mt_client_new does not wait for a connection, and nothing here
@@ -9,7 +9,7 @@
 
 #include "../check.h"
 #include "core/secret.h"
-#include "telegram/accounts.h"
+#include "telegram/pool.h"
 #include "telegram/login.h"
 
 static void rpc(struct mt_rpc_error *r, const char *message)
@@ -81,8 +81,8 @@ static void test_names(void)
     memset(longest, 'a', 64);
     longest[64] = 0;
     CHECK(login_check_name(longest, &err) == DM_OK);
-    static const char *const bad[] = {"", "login", "list", "bot", "import", "../../etc/x",
-                                      "a b", "a.b", "é", "x/y"};
+    static const char *const bad[] = {"",    "login", "list", "bot", "import", "../../etc/x",
+                                      "a b", "a.b",   "é",    "x/y"};
     for (size_t i = 0; i < DM_ARRAY_LEN(bad); i++)
         CHECK(login_check_name(bad[i], &err) == DM_EINVAL && err.msg[0]);
     char toolong[66];
@@ -93,14 +93,14 @@ static void test_names(void)
 }
 
 struct drop_arg {
-    struct accounts *a;
+    struct pool *a;
     volatile int done;
 };
 
 static void *drop_run(void *p)
 {
     struct drop_arg *d = p;
-    accounts_drop(d->a, "sess_a");
+    pool_drop(d->a, "sess_a");
     d->done = 1;
     return NULL;
 }
@@ -116,7 +116,7 @@ static bool wait_for(bool (*cond)(void *), void *arg, int ms)
 
 static bool none_open(void *a)
 {
-    return accounts_open_count(a) == 0;
+    return pool_open_count(a) == 0;
 }
 
 static bool drop_done(void *d)
@@ -135,42 +135,42 @@ static void test_pool(const char *dir)
     char db[256];
     snprintf(db, sizeof db, "%s/t.db", dir);
     CHECK(store_open(db, &st, &err) == DM_OK);
-    struct accounts *a = NULL;
+    struct pool *a = NULL;
 
     dm_strlcpy(cfg.mtproto_dcs, "1=127.0.0.1:1,2=x", sizeof cfg.mtproto_dcs);
-    CHECK(accounts_start(&cfg, st, &key, &a, &err) == DM_EINVAL && !a);
+    CHECK(pool_start(&cfg, st, &key, &a, &err) == DM_EINVAL && !a);
     CHECK(strstr(err.msg, "--mtproto-dcs") != NULL);
     dm_strlcpy(cfg.mtproto_dcs, "1=127.0.0.1:1,3=[::1]:1", sizeof cfg.mtproto_dcs);
     setenv("DOORMAN_SESSION_IDLE_MS", "100", 1);
-    CHECK(accounts_start(&cfg, st, &key, &a, &err) == DM_OK && a);
+    CHECK(pool_start(&cfg, st, &key, &a, &err) == DM_OK && a);
     if (!a) return;
 
     struct mt_config mc;
-    CHECK(accounts_mt_config(a, 0, 7, false, &mc, &err) == DM_OK && mc.dc_id == 1 &&
-          mc.api_id == 7 && mc.ndcs == 2);
-    CHECK(accounts_mt_config(a, 2, 7, false, &mc, &err) == DM_EINVAL);
-    CHECK(accounts_mt_config(a, 3, 7, true, &mc, &err) == DM_EINVAL &&
+    CHECK(pool_mt_config(a, 0, 7, false, &mc, &err) == DM_OK && mc.dc_id == 1 && mc.api_id == 7 &&
+          mc.ndcs == 2);
+    CHECK(pool_mt_config(a, 2, 7, false, &mc, &err) == DM_EINVAL);
+    CHECK(pool_mt_config(a, 3, 7, true, &mc, &err) == DM_EINVAL &&
           strstr(err.msg, "--mtproto-rsa") != NULL);
-    CHECK(accounts_mt_config(a, 3, 7, false, &mc, &err) == DM_OK);
+    CHECK(pool_mt_config(a, 3, 7, false, &mc, &err) == DM_OK);
 
     /* one client per key, shared */
     struct mt_auth auth = {.dc_id = 3};
     memset(auth.key, 0x5a, sizeof auth.key);
-    struct account *h1 = NULL, *h2 = NULL, *h3 = NULL;
-    CHECK(accounts_acquire_key(a, "new:1", &mc, &auth, &h1, &err) == DM_OK);
-    CHECK(accounts_acquire_key(a, "new:1", &mc, &auth, &h2, &err) == DM_OK);
-    CHECK(h1 && h2 && account_client(h1) == account_client(h2));
-    CHECK(accounts_open_count(a) == 1);
+    struct pool_conn *h1 = NULL, *h2 = NULL, *h3 = NULL;
+    CHECK(pool_acquire_key(a, "new:1", &mc, &auth, &h1, &err) == DM_OK);
+    CHECK(pool_acquire_key(a, "new:1", &mc, &auth, &h2, &err) == DM_OK);
+    CHECK(h1 && h2 && pool_client(h1) == pool_client(h2));
+    CHECK(pool_open_count(a) == 1);
 
     /* handed over to a session name: the same client, under the new name */
-    CHECK(accounts_rename(a, "new:1", "sess_a", &err) == DM_OK);
-    CHECK(accounts_rename(a, "new:1", "sess_b", &err) == DM_ENOTFOUND);
-    CHECK(accounts_acquire(a, "sess_a", &h3, &err) == DM_OK && h3 &&
-          account_client(h3) == account_client(h1));
-    accounts_release(a, h3);
-    struct account *h4 = NULL;
-    CHECK(accounts_acquire(a, "no_such", &h4, &err) == DM_ENOTFOUND && !h4);
-    CHECK(accounts_acquire(a, "../x", &h4, &err) == DM_ENOTFOUND && !h4);
+    CHECK(pool_rename(a, "new:1", "sess_a", &err) == DM_OK);
+    CHECK(pool_rename(a, "new:1", "sess_b", &err) == DM_ENOTFOUND);
+    CHECK(pool_acquire(a, "sess_a", &h3, &err) == DM_OK && h3 &&
+          pool_client(h3) == pool_client(h1));
+    pool_release(a, h3);
+    struct pool_conn *h4 = NULL;
+    CHECK(pool_acquire(a, "no_such", &h4, &err) == DM_ENOTFOUND && !h4);
+    CHECK(pool_acquire(a, "../x", &h4, &err) == DM_ENOTFOUND && !h4);
 
     /* drop waits for the holders */
     struct drop_arg d = {a, 0};
@@ -178,22 +178,22 @@ static void test_pool(const char *dir)
     pthread_create(&t, NULL, drop_run, &d);
     usleep(50000);
     CHECK(!d.done);
-    accounts_release(a, h1);
-    accounts_release(a, h2);
+    pool_release(a, h1);
+    pool_release(a, h2);
     CHECK(wait_for(drop_done, &d, 5000));
     pthread_join(t, NULL);
-    CHECK(accounts_open_count(a) == 0);
+    CHECK(pool_open_count(a) == 0);
     printf("ok pool: one client per key, rename hands it over, drop waits for holders\n");
 
     /* idle clients are closed */
-    CHECK(accounts_acquire_key(a, "new:2", &mc, &auth, &h1, &err) == DM_OK);
+    CHECK(pool_acquire_key(a, "new:2", &mc, &auth, &h1, &err) == DM_OK);
     usleep(300000);
-    CHECK(accounts_open_count(a) == 1); /* held: stays */
-    accounts_release(a, h1);
+    CHECK(pool_open_count(a) == 1); /* held: stays */
+    pool_release(a, h1);
     CHECK(wait_for(none_open, a, 5000));
     printf("ok pool: an idle client is closed after DOORMAN_SESSION_IDLE_MS\n");
 
-    accounts_stop(a);
+    pool_stop(a);
     store_close(st);
     char p[300];
     snprintf(p, sizeof p, "%s/sessions", dir);
@@ -207,7 +207,7 @@ static void test_pool(const char *dir)
 
 int main(void)
 {
-    char dir[] = "/tmp/accounts_test.XXXXXX";
+    char dir[] = "/tmp/pool_test.XXXXXX";
     if (!mkdtemp(dir)) return 1;
     test_errors();
     test_names();
