@@ -2,7 +2,7 @@
 #include "core/common.h"
 #include "app.h"
 #include "api/api.h"
-#include "botapi/bot.h"
+#include "telegram/bot.h"
 #include "core/log.h"
 #include "http/server.h"
 #include "jobs/runner.h"
@@ -21,7 +21,11 @@ dm_err app_start(struct app *a, struct dm_error *err)
     if ((e = store_open(a->cfg.db_url, &a->store, err))) return e;
     secret_random_hex(a->instance_id, 16);
     if ((e = pool_start(&a->cfg, a->store, &a->master, &a->pool, err))) return e;
-    if ((e = bot_start(a, &a->bot, err))) return e;
+    struct bot_config bc = {.store = a->store,
+                            .master = &a->master,
+                            .bot_api_url = a->cfg.bot_api_url,
+                            .owner = a->instance_id};
+    if ((e = bot_start(&bc, &a->bot, err))) return e;
     if ((e = job_runner_start(a, &a->jobs, err))) return e;
     struct http_server_config hc = {
         .bind_addr = a->cfg.listen_host,

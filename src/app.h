@@ -23,7 +23,7 @@ struct app {
     struct store *store;
     struct secret_key master;
     struct http_server *http;
-    struct bot *bot;         /* botapi/bot.h */
+    struct bot *bot;         /* telegram/bot.h */
     struct job_runner *jobs; /* jobs/runner.h */
     struct pool *pool;       /* telegram/pool.h: MTProto sessions' connections */
     char instance_id[33];    /* random per process: owner name for job leases */

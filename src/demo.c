@@ -5,7 +5,7 @@
 #include "demo.h"
 #include "app.h"
 #include "api/api.h"
-#include "botapi/bot.h"
+#include "telegram/bot.h"
 #include "core/buf.h"
 #include "core/log.h"
 #include "core/signals.h"

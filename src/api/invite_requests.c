@@ -2,7 +2,7 @@
 #include "core/common.h"
 #include "api/api.h"
 #include "app.h"
-#include "botapi/bot.h"
+#include "telegram/bot.h"
 #include "botapi/client.h"
 #include "core/log.h"
 #include "jobs/decider.h"

@@ -1,7 +1,7 @@
 #include "core/common.h"
 #include "api/api.h"
 #include "app.h"
-#include "botapi/bot.h"
+#include "telegram/bot.h"
 #include "core/log.h"
 #include "core/secret.h"
 #include "http/assets.h"

@@ -2,7 +2,7 @@
  * declineChatJoinRequest with chat_id and user_id). */
 #include "core/common.h"
 #include "app.h"
-#include "botapi/bot.h"
+#include "telegram/bot.h"
 #include "botapi/client.h"
 #include "jobs/decider.h"
 
