@@ -26,7 +26,10 @@ dm_err app_start(struct app *a, struct dm_error *err)
                             .bot_api_url = a->cfg.bot_api_url,
                             .owner = a->instance_id};
     if ((e = bot_start(&bc, &a->bot, err))) return e;
-    if ((e = job_runner_start(a, &a->jobs, err))) return e;
+    a->accounts = (struct accounts){.store = a->store, .bot = a->bot, .pool = a->pool};
+    struct job_runner_config jc = {
+        .store = a->store, .accounts = &a->accounts, .owner = a->instance_id};
+    if ((e = job_runner_start(&jc, &a->jobs, err))) return e;
     struct http_server_config hc = {
         .bind_addr = a->cfg.listen_host,
         .port = a->cfg.listen_port,

@@ -12,6 +12,7 @@
 #include "core/config.h"
 #include "core/secret.h"
 #include "store/store.h"
+#include "telegram/account.h"
 
 struct http_server;
 struct bot;
@@ -23,10 +24,12 @@ struct app {
     struct store *store;
     struct secret_key master;
     struct http_server *http;
-    struct bot *bot;         /* telegram/bot.h */
-    struct job_runner *jobs; /* jobs/runner.h */
-    struct pool *pool;       /* telegram/pool.h: MTProto sessions' connections */
-    char instance_id[33];    /* random per process: owner name for job leases */
+    struct bot *bot;          /* telegram/bot.h */
+    struct job_runner *jobs;  /* jobs/runner.h */
+    struct pool *pool;        /* telegram/pool.h: MTProto sessions' connections */
+    struct accounts accounts; /* telegram/account.h: who decides (the bot, the sessions); its
+                                 fields point at the store, the bot and the pool above */
+    char instance_id[33];     /* random per process: owner name for job leases */
     volatile int stopping;
 };
 

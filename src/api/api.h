@@ -96,12 +96,12 @@ typedef dm_err (*api_rows_fn)(struct store *st, int64_t before, int limit, void 
 typedef json_t *(*api_row_json_fn)(const void *row, int64_t *id);
 void api_list_page(struct api_ctx *c, size_t size, api_rows_fn rows, api_row_json_fn json);
 
-/* Answers a failed Telegram operation with docs/api.md's Sessions error table (sessions.c):
- * te->why picks the documented code (flood_wait with Retry-After and retry_after,
- * no_permission, session_invalid, …); with TG_WHY_OTHER, loader.h's codes DM_ERATELIMIT,
- * DM_EFORBIDDEN and DM_EAUTH mean the same three, and any other e its status (400 bad_request,
- * 404, 409, 503 unavailable, 502 telegram, 500). te->e.msg is the message. Returns false. */
-bool api_tg_failed(struct api_ctx *c, dm_err e, const struct tg_error *te);
+/* Answers a failed Telegram operation (tg_error.h) with docs/api.md's Sessions error table
+ * (sessions.c): its kind picks the documented code (flood_wait with Retry-After and
+ * retry_after, no_permission, session_invalid, the login's), and otherwise its e.code the status
+ * (400 bad_request, 404, 409, 503 unavailable, 502 telegram, 500). te->e.msg is the message.
+ * Returns false. */
+bool api_tg_failed(struct api_ctx *c, const struct tg_error *te);
 
 /* JSON for records shared between resources. */
 json_t *api_job_json(const struct store_job *j);

@@ -32,28 +32,19 @@ static json_t *session_json(const struct store_session *s)
                      s->last_error, "created_at", (json_int_t)s->created_at);
 }
 
-bool api_tg_failed(struct api_ctx *c, dm_err e, const struct tg_error *te)
+bool api_tg_failed(struct api_ctx *c, const struct tg_error *te)
 {
     static const struct {
         int status;
         const char *code;
-    } whys[] = {
-        [TG_WHY_LOGIN_NOT_FOUND] = {404, "login_not_found"},
-        [TG_WHY_INVALID_CODE] = {400, "invalid_code"},
-        [TG_WHY_CODE_EXPIRED] = {400, "code_expired"},
-        [TG_WHY_INVALID_PASSWORD] = {400, "invalid_password"},
-        [TG_WHY_FLOOD_WAIT] = {429, "flood_wait"},
-        [TG_WHY_NO_PERMISSION] = {403, "no_permission"},
-        [TG_WHY_SESSION_INVALID] = {400, "session_invalid"},
+    } kinds[TG_KIND_COUNT] = {
+        [TG_LOGIN_GONE] = {404, "login_not_found"}, [TG_BAD_CODE] = {400, "invalid_code"},
+        [TG_CODE_EXPIRED] = {400, "code_expired"},  [TG_BAD_PASSWORD] = {400, "invalid_password"},
+        [TG_NO_RIGHT] = {403, "no_permission"},     [TG_DEAD] = {400, "session_invalid"},
     };
-    enum tg_why why = te->why;
-    if (why == TG_WHY_OTHER) /* loader.h's codes name the same situations */
-        why = e == DM_ERATELIMIT   ? TG_WHY_FLOOD_WAIT
-              : e == DM_EFORBIDDEN ? TG_WHY_NO_PERMISSION
-              : e == DM_EAUTH      ? TG_WHY_SESSION_INVALID
-                                   : TG_WHY_OTHER;
+    dm_err e = te->e.code;
     const char *msg = te->e.msg[0] ? te->e.msg : dm_strerror(e);
-    if (why == TG_WHY_FLOOD_WAIT) {
+    if (te->kind == TG_FLOOD) {
         char secs[24];
         snprintf(secs, sizeof secs, "%lld", (long long)te->retry_after);
         http_res_header(c->res, "Retry-After", secs);
@@ -62,8 +53,8 @@ bool api_tg_failed(struct api_ctx *c, dm_err e, const struct tg_error *te)
                                 "retry_after", (json_int_t)te->retry_after));
         return false;
     }
-    if (why != TG_WHY_OTHER && (size_t)why < DM_ARRAY_LEN(whys)) {
-        http_res_error(c->res, whys[why].status, whys[why].code, "%s", msg);
+    if ((unsigned)te->kind < TG_KIND_COUNT && kinds[te->kind].code) {
+        http_res_error(c->res, kinds[te->kind].status, kinds[te->kind].code, "%s", msg);
         return false;
     }
     switch (e) {
@@ -189,7 +180,7 @@ void api_sessions_login_start(struct api_ctx *c)
     struct tg_error te = {0};
     dm_err e = login_start(c->app->pool, name, api_id, api_hash, phone, time(NULL), &l, &te);
     if (e) {
-        api_tg_failed(c, e, &te);
+        api_tg_failed(c, &te);
         return;
     }
     http_res_json(c->res, 200,
@@ -203,7 +194,7 @@ void api_sessions_login_get(struct api_ctx *c)
     struct tg_error te = {0};
     dm_err e = login_get(c->app->pool, c->path_arg, time(NULL), &l, &te);
     if (e) {
-        api_tg_failed(c, e, &te);
+        api_tg_failed(c, &te);
         return;
     }
     http_res_json(c->res, 200, login_json(&l));
@@ -221,7 +212,7 @@ void api_sessions_login_code(struct api_ctx *c)
     struct tg_error te = {0};
     dm_err e = login_code(c->app->pool, id, code, time(NULL), &done, &l, &s, &te);
     if (e) {
-        api_tg_failed(c, e, &te);
+        api_tg_failed(c, &te);
         return;
     }
     if (done) {
@@ -241,7 +232,7 @@ void api_sessions_login_password(struct api_ctx *c)
     struct tg_error te = {0};
     dm_err e = login_password(c->app->pool, id, password, time(NULL), &s, &te);
     if (e) {
-        api_tg_failed(c, e, &te);
+        api_tg_failed(c, &te);
         return;
     }
     created(c, "session_create", &s, 200);
@@ -258,7 +249,7 @@ void api_sessions_bot(struct api_ctx *c)
     struct tg_error te = {0};
     dm_err e = login_bot(c->app->pool, name, api_id, api_hash, token, time(NULL), &s, &te);
     if (e) {
-        api_tg_failed(c, e, &te);
+        api_tg_failed(c, &te);
         return;
     }
     created(c, "session_create", &s, 201);
@@ -303,7 +294,7 @@ void api_sessions_import(struct api_ctx *c)
                             time(NULL), &s, &te);
     free(bin);
     if (e) {
-        api_tg_failed(c, e, &te);
+        api_tg_failed(c, &te);
         return;
     }
     created(c, "session_import", &s, 201);
@@ -317,7 +308,7 @@ void api_sessions_check(struct api_ctx *c)
     dm_err e = pool_check(c->app->pool, name, time(NULL), &s, &te);
     if (e) {
         if (e != DM_ENOTFOUND) audit(c, "session_check", name, "error", te.e.msg);
-        api_tg_failed(c, e, &te);
+        api_tg_failed(c, &te);
         return;
     }
     char detail[STORE_ERROR_MAX];
@@ -336,7 +327,7 @@ void api_sessions_export(struct api_ctx *c)
     struct tg_error te = {0};
     dm_err e = login_export(c->app->pool, c->path_arg, &data, &len, &te);
     if (e) {
-        api_tg_failed(c, e, &te);
+        api_tg_failed(c, &te);
         return;
     }
     char disp[128];
@@ -356,7 +347,7 @@ void api_sessions_delete(struct api_ctx *c)
     struct tg_error te = {0};
     dm_err e = login_remove(c->app->pool, c->path_arg, logout, &te);
     if (e) {
-        api_tg_failed(c, e, &te);
+        api_tg_failed(c, &te);
         return;
     }
     audit(c, "session_delete", c->path_arg, "ok", logout ? "logged out on Telegram first" : "");

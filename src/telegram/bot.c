@@ -12,6 +12,7 @@
 #include "botapi/update.h"
 #include "core/log.h"
 #include "store/store.h"
+#include "telegram/tg_error.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -219,19 +220,18 @@ static enum call_result receiver_failed(struct bot *b, const char *what, dm_err 
                                         const struct botapi_reply *rep, const struct dm_error *err,
                                         int *backoff)
 {
-    if (e == DM_EUNAVAILABLE) return CALL_STOPPED;
-    int wait = *backoff;
-    if (e) {
-        status_error(b, false, "%s", err->msg);
-    } else if (rep->error_code == 401 || rep->http_status == 401) {
-        status_error(b, false, "Telegram rejected the bot token");
+    if (e == DM_EUNAVAILABLE) return CALL_STOPPED; /* botapi_client_abort(): stopping */
+    struct tg_error te;
+    tg_error_botapi(&te, e, rep, err);
+    if (te.kind == TG_DEAD) {
+        status_error(b, false, "%s", te.e.msg);
         return CALL_REJECTED;
-    } else if (rep->error_code == 429 && rep->retry_after > 0) {
-        status_error(b, false, "%s: %s", what, rep->description);
-        wait = rep->retry_after;
-    } else {
-        status_error(b, false, "%s: %s", what, rep->description);
     }
+    if (e)
+        status_error(b, false, "%s", te.e.msg);
+    else
+        status_error(b, false, "%s: %s", what, te.e.msg);
+    int wait = te.kind == TG_FLOOD ? (int)te.retry_after : *backoff;
     if (pause_or_stop(b, wait)) return CALL_STOPPED;
     *backoff = DM_MIN(*backoff * 2, BACKOFF_MAX);
     return CALL_RETRY;
@@ -549,12 +549,14 @@ static dm_err token_check(struct bot *b, const char *token, struct botapi_client
     struct botapi_reply rep;
     struct dm_error cerr = {0};
     e = botapi_call(*out, "getMe", NULL, 15000, &rep, &cerr);
+    struct tg_error te;
+    tg_error_botapi(&te, e, &rep, &cerr);
     if (e)
-        e = dm_fail(err, e, "could not check the bot token: %s", cerr.msg);
-    else if (!rep.ok && rep.error_code >= 400 && rep.error_code < 500 && rep.error_code != 429)
-        e = dm_fail(err, DM_EAUTH, "Telegram rejected the bot token: %s", rep.description);
-    else if (!rep.ok)
+        e = dm_fail(err, e, "could not check the bot token: %s", te.e.msg);
+    else if (te.kind == TG_FLOOD || te.kind == TG_UNREACHABLE) /* worth trying again */
         e = dm_fail(err, DM_ETELEGRAM, "could not check the bot token: %s", rep.description);
+    else if (te.kind != TG_OK)
+        e = dm_fail(err, DM_EAUTH, "Telegram rejected the bot token: %s", rep.description);
     else {
         *id = (int64_t)json_integer_value(json_object_get(rep.result, "id"));
         dm_strlcpy(username, jstr(rep.result, "username"), n);
@@ -720,7 +722,10 @@ dm_err bot_chat_title(struct bot *b, int64_t chat_id, char *out, size_t n)
     json_decref(p);
     bot_client_release(b, cl);
     if (e) return DM_OK; /* keep what we have; try again next time */
-    if (rep.ok || (!cached && (rep.error_code == 400 || rep.error_code == 403))) {
+    struct tg_error te;
+    tg_error_botapi(&te, e, &rep, NULL);
+    bool definite = te.kind == TG_REFUSED || te.kind == TG_NOT_FOUND || te.kind == TG_NO_RIGHT;
+    if (rep.ok || (!cached && definite)) {
         /* a definite "no" is cached too (empty title), so a missing chat is not asked for
          * on every page view; a stale title is kept over a failure */
         c.chat_id = chat_id;

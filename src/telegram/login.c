@@ -18,25 +18,10 @@
  * both sign in. Logins are rare; nothing else waits on this. */
 static pthread_mutex_t step_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static dm_err te_fail(struct tg_error *te, dm_err code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static dm_err te_fail(struct tg_error *te, dm_err code, const char *fmt, ...)
-{
-    if (!te) return code;
-    memset(te, 0, sizeof *te);
-    te->e.code = code;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(te->e.msg, sizeof te->e.msg, fmt, ap);
-    va_end(ap);
-    return code;
-}
-
 /* Copies a dm_error into *te as a plain failure. */
 static dm_err te_from(struct tg_error *te, dm_err code, const struct dm_error *err)
 {
-    return te_fail(te, code, "%s", err && err->msg[0] ? err->msg : dm_strerror(code));
+    return tg_error_local(te, code, "%s", err && err->msg[0] ? err->msg : dm_strerror(code));
 }
 
 static int64_t login_ttl(void)
@@ -70,29 +55,31 @@ static dm_err name_free(struct pool *a, const char *name, struct tg_error *te)
     struct store *st = pool_store(a);
     struct store_session row;
     e = store_session_get(st, name, &row, &err);
-    if (e == DM_OK) return te_fail(te, DM_EEXISTS, "A session named '%s' already exists.", name);
+    if (e == DM_OK)
+        return tg_error_local(te, DM_EEXISTS, "A session named '%s' already exists.", name);
     if (e != DM_ENOTFOUND) return te_from(te, e, &err);
     char path[1200];
     if ((e = pool_path(a, name, path, sizeof path, &err))) return te_from(te, e, &err);
     if (access(path, F_OK) == 0)
-        return te_fail(te, DM_EEXISTS,
-                       "The file sessions/%s.session exists but no session uses it: move it "
-                       "away or choose another name.",
-                       name);
+        return tg_error_local(te, DM_EEXISTS,
+                              "The file sessions/%s.session exists but no session uses it: move it "
+                              "away or choose another name.",
+                              name);
     return DM_OK;
 }
 
 static dm_err check_api(int64_t api_id, const char *api_hash, struct tg_error *te)
 {
     if (api_id < 1 || api_id > INT32_MAX)
-        return te_fail(te, DM_EINVAL, "The API ID is a positive number from my.telegram.org.");
+        return tg_error_local(te, DM_EINVAL,
+                              "The API ID is a positive number from my.telegram.org.");
     size_t n = api_hash ? strlen(api_hash) : 0;
     bool ok = n >= 1 && n <= LOGIN_API_HASH_MAX;
     for (size_t i = 0; ok && i < n; i++)
         ok = api_hash[i] > ' ' && api_hash[i] < 0x7f;
     if (!ok)
-        return te_fail(te, DM_EINVAL,
-                       "The API hash is the 32-character code from my.telegram.org.");
+        return tg_error_local(te, DM_EINVAL,
+                              "The API hash is the 32-character code from my.telegram.org.");
     return DM_OK;
 }
 
@@ -113,8 +100,8 @@ static dm_err phone_clean(const char *in, char *out, size_t n, struct tg_error *
         }
     }
     if (!ok || digits < 5 || digits > 20)
-        return te_fail(te, DM_EINVAL,
-                       "The phone number must be in international format, e.g. +1234567890.");
+        return tg_error_local(
+            te, DM_EINVAL, "The phone number must be in international format, e.g. +1234567890.");
     out[o] = 0;
     return DM_OK;
 }
@@ -147,7 +134,7 @@ static dm_err seal_login(struct pool *a, const struct login_secret *s, struct st
     json_decref(o); /* holds copies of the secrets: jansson frees them without wiping */
     if (!e && dm_strlcpy(l->sealed, sealed, sizeof l->sealed) >= sizeof l->sealed) e = DM_ETOOBIG;
     free(sealed);
-    return e ? te_fail(te, e, "could not seal the login: %s", dm_strerror(e)) : DM_OK;
+    return e ? tg_error_local(te, e, "could not seal the login: %s", dm_strerror(e)) : DM_OK;
 }
 
 static dm_err open_login(struct pool *a, const struct store_login *l, struct login_secret *s,
@@ -157,8 +144,8 @@ static dm_err open_login(struct pool *a, const struct store_login *l, struct log
     size_t len = 0;
     memset(s, 0, sizeof *s);
     if (secret_open(pool_master(a), l->sealed, &plain, &len))
-        return te_fail(te, DM_ECRYPTO,
-                       "This login was sealed with another master key. Please start over.");
+        return tg_error_local(te, DM_ECRYPTO,
+                              "This login was sealed with another master key. Please start over.");
     json_t *o = json_loadb(plain, len, 0, NULL);
     secret_wipe(plain, len);
     free(plain);
@@ -169,7 +156,7 @@ static dm_err open_login(struct pool *a, const struct store_login *l, struct log
     if (!o || !hash || !pch ||
         tl_get_bytes(o, "key", s->auth.key, sizeof s->auth.key, &klen, NULL) ||
         klen != sizeof s->auth.key) {
-        e = te_fail(te, DM_ECRYPTO, "This login's state is damaged. Please start over.");
+        e = tg_error_local(te, DM_ECRYPTO, "This login's state is damaged. Please start over.");
     } else {
         s->api_id = (int32_t)json_integer_value(json_object_get(o, "api_id"));
         s->auth.dc_id = (int)json_integer_value(json_object_get(o, "dc"));
@@ -194,9 +181,9 @@ static dm_err call(struct pool_conn *h, const json_t *m, json_t **res, struct mt
     struct dm_error err = {0};
     struct mt_rpc_error local = {0};
     if (!rpc) rpc = &local;
-    if (!m) return te_fail(te, DM_ENOMEM, "out of memory");
+    if (!m) return tg_error_local(te, DM_ENOMEM, "out of memory");
     dm_err e = mt_call(pool_client(h), m, POOL_CALL_TIMEOUT_MS, res, rpc, &err);
-    return e ? tg_error_from_call(te, e, rpc, &err) : DM_OK;
+    return tg_error_mtproto(te, e, rpc, &err);
 }
 
 /* Calls m on a new key pooled under `key`, starting on DC dc (0: the default) and following
@@ -264,7 +251,7 @@ static dm_err session_create(struct pool *a, const struct new_session *n, int64_
     struct store *st = pool_store(a);
     struct dm_error err = {0};
     if (!tl_is(n->user, "user"))
-        return te_fail(te, DM_EPROTO, "Telegram did not say which account logged in.");
+        return tg_error_local(te, DM_EPROTO, "Telegram did not say which account logged in.");
     struct store_session row;
     memset(&row, 0, sizeof row);
     dm_strlcpy(row.name, n->name, sizeof row.name);
@@ -287,7 +274,7 @@ static dm_err session_create(struct pool *a, const struct new_session *n, int64_
                   sizeof row.api_hash_sealed)
         e = DM_ETOOBIG;
     free(sealed);
-    if (e) return te_fail(te, e, "could not seal the API hash: %s", dm_strerror(e));
+    if (e) return tg_error_local(te, e, "could not seal the API hash: %s", dm_strerror(e));
 
     struct tg_session s;
     memset(&s, 0, sizeof s);
@@ -304,7 +291,7 @@ static dm_err session_create(struct pool *a, const struct new_session *n, int64_
     if (!e) e = tg_session_write_pyrogram(path, &s, false, &err);
     tg_session_wipe(&s);
     if (e == DM_EEXISTS)
-        return te_fail(te, DM_EEXISTS, "A session named '%s' already exists.", n->name);
+        return tg_error_local(te, DM_EEXISTS, "A session named '%s' already exists.", n->name);
     if (e) return te_from(te, e, &err);
     e = pool_rename(a, n->key, n->name, &err);
     if (!e) {
@@ -313,8 +300,9 @@ static dm_err session_create(struct pool *a, const struct new_session *n, int64_
     }
     if (e) {
         unlink(path);
-        return e == DM_EEXISTS ? te_fail(te, e, "A session named '%s' already exists.", n->name)
-                               : te_from(te, e, &err);
+        return e == DM_EEXISTS
+                   ? tg_error_local(te, e, "A session named '%s' already exists.", n->name)
+                   : te_from(te, e, &err);
     }
     log_info("login", "session %s created (%s, account %" PRId64 ", DC %d)", row.name,
              row.is_bot ? "bot" : "user", row.account_id, row.dc_id);
@@ -351,9 +339,10 @@ dm_err login_start(struct pool *a, const char *name, int64_t api_id, const char 
     memset(&s, 0, sizeof s);
     const char *pch = jstr(res, "phone_code_hash");
     if (!tl_is(res, "auth.sentCode") || !*pch) {
-        e = te_fail(te, DM_EPROTO,
-                    "Telegram did not send a login code (it answered %s). Please start over.",
-                    jstr(res, "_"));
+        e = tg_error_local(
+            te, DM_EPROTO,
+            "Telegram did not send a login code (it answered %s). Please start over.",
+            jstr(res, "_"));
     } else {
         s.api_id = (int32_t)api_id;
         dm_strlcpy(s.api_hash, api_hash, sizeof s.api_hash);
@@ -389,7 +378,7 @@ dm_err login_get(struct pool *a, const char *id, int64_t now, struct store_login
     struct store *st = pool_store(a);
     struct dm_error err = {0};
     dm_err e = strlen(id) < sizeof out->id ? store_login_get(st, id, now, out, &err) : DM_ENOTFOUND;
-    if (e == DM_ENOTFOUND) return tg_error_why(te, TG_WHY_LOGIN_NOT_FOUND, 0);
+    if (e == DM_ENOTFOUND) return tg_error_set(te, TG_LOGIN_GONE, 0);
     return e ? te_from(te, e, &err) : DM_OK;
 }
 
@@ -439,9 +428,10 @@ static dm_err login_finish(struct pool *a, const struct store_login *l,
 {
     if (tl_is(auth_res, "auth.authorizationSignUpRequired")) {
         login_end(a, l->id);
-        return te_fail(te, DM_EINVAL,
-                       "No Telegram account has this phone number: sign up in a Telegram app "
-                       "first.");
+        return tg_error_local(
+            te, DM_EINVAL,
+            "No Telegram account has this phone number: sign up in a Telegram app "
+            "first.");
     }
     char key[POOL_KEY_MAX];
     pool_key(key, "login", l->id);
@@ -466,7 +456,7 @@ static dm_err get_password(struct pool_conn *h, json_t **pw, struct tg_error *te
     if (!e && !tl_is(*pw, "account.password")) {
         json_decref(*pw);
         *pw = NULL;
-        e = te_fail(te, DM_EPROTO, "Telegram did not describe the 2FA password.");
+        e = tg_error_local(te, DM_EPROTO, "Telegram did not describe the 2FA password.");
     }
     return e;
 }
@@ -475,7 +465,7 @@ dm_err login_code(struct pool *a, const char *id, const char *code, int64_t now,
                   struct store_login *out, struct store_session *session, struct tg_error *te)
 {
     *done = false;
-    if (!code || !*code || strlen(code) > 32) return tg_error_why(te, TG_WHY_INVALID_CODE, 0);
+    if (!code || !*code || strlen(code) > 32) return tg_error_set(te, TG_BAD_CODE, 0);
     struct store_login l;
     struct login_secret s;
     struct pool_conn *h = NULL;
@@ -505,7 +495,7 @@ dm_err login_code(struct pool *a, const char *id, const char *code, int64_t now,
         if (!e) {
             e = login_finish(a, &l, &s, res, now, session, te);
             *done = e == DM_OK;
-        } else if (te && te->why == TG_WHY_CODE_EXPIRED) {
+        } else if (te && te->kind == TG_CODE_EXPIRED) {
             login_end(a, id);
         }
     }
@@ -530,8 +520,8 @@ static dm_err srp_answer(const json_t *pw, const char *password, json_t **out, s
         tl_get_bytes(algo, "p", p, sizeof p, &lp, NULL) || lp != 256 ||
         tl_get_int(algo, "g", &g, NULL) || tl_get_bytes(pw, "srp_B", B, sizeof B, &lb, NULL) ||
         tl_get_long(pw, "srp_id", &srp_id, NULL))
-        return te_fail(te, DM_EPROTO,
-                       "Telegram asked for a 2FA password in a way doorman does not know.");
+        return tg_error_local(te, DM_EPROTO,
+                              "Telegram asked for a 2FA password in a way doorman does not know.");
     struct crypto_srp_input in = {.salt1 = salt1,
                                   .salt2 = salt2,
                                   .salt1_len = l1,
@@ -547,13 +537,13 @@ static dm_err srp_answer(const json_t *pw, const char *password, json_t **out, s
                      (json_int_t)srp_id, "A", tl_hex(A, sizeof A), "M1", tl_hex(M1, sizeof M1));
     secret_wipe(A, sizeof A);
     secret_wipe(M1, sizeof M1);
-    return *out ? DM_OK : te_fail(te, DM_ENOMEM, "out of memory");
+    return *out ? DM_OK : tg_error_local(te, DM_ENOMEM, "out of memory");
 }
 
 dm_err login_password(struct pool *a, const char *id, const char *password, int64_t now,
                       struct store_session *session, struct tg_error *te)
 {
-    if (!password || !*password) return tg_error_why(te, TG_WHY_INVALID_PASSWORD, 0);
+    if (!password || !*password) return tg_error_set(te, TG_BAD_PASSWORD, 0);
     struct store_login l;
     struct login_secret s;
     struct pool_conn *h = NULL;
@@ -561,7 +551,8 @@ dm_err login_password(struct pool *a, const char *id, const char *password, int6
     if (e) return e;
     json_t *pw = NULL, *check = NULL, *res = NULL;
     if (l.state != LOGIN_PASSWORD_NEEDED)
-        e = te_fail(te, DM_EINVAL, "This login waits for the verification code, not a password.");
+        e = tg_error_local(te, DM_EINVAL,
+                           "This login waits for the verification code, not a password.");
     if (!e) e = get_password(h, &pw, te);
     if (!e) e = srp_answer(pw, password, &check, te);
     if (!e) {
@@ -590,8 +581,8 @@ dm_err login_bot(struct pool *a, const char *name, int64_t api_id, const char *a
     if (e) return e;
     const char *colon = bot_token ? strchr(bot_token, ':') : NULL;
     if (!colon || colon == bot_token || !colon[1] || strlen(bot_token) > 128)
-        return te_fail(te, DM_EINVAL,
-                       "The bot token looks like 123456:ABC-DEF… (from @BotFather).");
+        return tg_error_local(te, DM_EINVAL,
+                              "The bot token looks like 123456:ABC-DEF… (from @BotFather).");
     char rnd[33], key[POOL_KEY_MAX];
     secret_random_hex(rnd, 16);
     pool_key(key, "new", rnd);
@@ -640,10 +631,11 @@ static dm_err key_unused(struct pool *a, const struct mt_auth *auth, struct tg_e
         if (!pool_path(a, v[i].name, path, sizeof path, NULL) &&
             !tg_session_read_file(path, &s, NULL) && s.dc_id == auth->dc_id &&
             memcmp(s.auth_key, auth->key, sizeof s.auth_key) == 0)
-            e = te_fail(te, DM_EEXISTS,
-                        "This session is already imported as '%s': one session cannot be used "
-                        "twice (Telegram would end it).",
-                        v[i].name);
+            e = tg_error_local(
+                te, DM_EEXISTS,
+                "This session is already imported as '%s': one session cannot be used "
+                "twice (Telegram would end it).",
+                v[i].name);
         tg_session_wipe(&s);
     }
     free(v);
@@ -723,7 +715,7 @@ dm_err login_export(struct pool *a, const char *name, char **data, size_t *len, 
     struct dm_error err = {0};
     char path[1200];
     dm_err e = tg_session_name_valid(name) ? store_session_get(st, name, &row, &err) : DM_ENOTFOUND;
-    if (e == DM_ENOTFOUND) return te_fail(te, e, "There is no session named '%.64s'.", name);
+    if (e == DM_ENOTFOUND) return tg_error_local(te, e, "There is no session named '%.64s'.", name);
     if (!e) e = pool_path(a, name, path, sizeof path, &err);
     if (e) return te_from(te, e, &err);
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -731,7 +723,7 @@ dm_err login_export(struct pool *a, const char *name, char **data, size_t *len, 
     if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size <= 0 ||
         (uint64_t)sb.st_size > TG_SESSION_FILE_MAX) {
         if (fd >= 0) close(fd);
-        return te_fail(te, DM_EIO, "The file of session '%s' cannot be read.", name);
+        return tg_error_local(te, DM_EIO, "The file of session '%s' cannot be read.", name);
     }
     char *buf = malloc((size_t)sb.st_size);
     size_t got = 0;
@@ -743,7 +735,7 @@ dm_err login_export(struct pool *a, const char *name, char **data, size_t *len, 
     close(fd);
     if (!buf || got != (size_t)sb.st_size) {
         free(buf);
-        return te_fail(te, DM_EIO, "The file of session '%s' cannot be read.", name);
+        return tg_error_local(te, DM_EIO, "The file of session '%s' cannot be read.", name);
     }
     *data = buf;
     *len = got;
@@ -756,20 +748,20 @@ dm_err login_remove(struct pool *a, const char *name, bool logout, struct tg_err
     struct store_session row;
     struct dm_error err = {0};
     dm_err e = tg_session_name_valid(name) ? store_session_get(st, name, &row, &err) : DM_ENOTFOUND;
-    if (e == DM_ENOTFOUND) return te_fail(te, e, "There is no session named '%.64s'.", name);
+    if (e == DM_ENOTFOUND) return tg_error_local(te, e, "There is no session named '%.64s'.", name);
     if (e) return te_from(te, e, &err);
     if (logout) {
         json_t *m = json_pack("{s:s}", "_", "auth.logOut");
-        struct mt_rpc_error rpc = {0};
-        e = m ? pool_call(a, name, m, POOL_CALL_TIMEOUT_MS, NULL, &rpc, &err) : DM_ENOMEM;
+        struct tg_error out = {0};
+        e = m ? pool_call(a, name, m, POOL_CALL_TIMEOUT_MS, NULL, &out)
+              : tg_error_local(&out, DM_ENOMEM, "out of memory");
         json_decref(m);
-        if (e == DM_EAUTH || (e == DM_ETELEGRAM && tg_rpc_invalid(&rpc)) || e == DM_EIO)
+        if (out.kind == TG_DEAD || e == DM_EIO)
             e = DM_OK; /* Telegram forgot the key already, or the file is gone: nothing to end */
         if (e) {
-            tg_error_from_call(te, e, &rpc, &err);
-            if (te)
-                snprintf(te->e.msg, sizeof te->e.msg,
-                         "Could not log out on Telegram (%.180s); nothing was deleted.", err.msg);
+            if (te) *te = out;
+            tg_error_say(te, "Could not log out on Telegram (%.180s); nothing was deleted.",
+                         out.e.msg);
             return e;
         }
     }

@@ -13,7 +13,7 @@
  * seconds after the code was sent; DOORMAN_LOGIN_TTL_S overrides it). Its connection is pooled
  * under "login:<id>" and becomes the session's at the end. Steps of logins run one at a time.
  *
- * Errors: every function fills *te (see pool.h): the guide's messages for the situations
+ * Errors: every function fills *te (tg_error.h): the guide's messages for the situations
  * it names (a wrong or expired code, a wrong password, a flood wait, an unknown login id),
  * DM_EINVAL for bad input (a sentence saying what to fix), DM_EEXISTS when the name is taken,
  * DM_ENOTFOUND for an unknown session. API hashes, codes, passwords, bot tokens and auth keys
@@ -36,7 +36,7 @@ dm_err login_check_name(const char *name, struct dm_error *err);
  * *out gets it (its sealed part is not for showing). */
 dm_err login_start(struct pool *a, const char *name, int64_t api_id, const char *api_hash,
                    const char *phone, int64_t now, struct store_login *out, struct tg_error *te);
-/* The login with this id (TG_WHY_LOGIN_NOT_FOUND when unknown or expired). */
+/* The login with this id (TG_LOGIN_GONE when unknown or expired). */
 dm_err login_get(struct pool *a, const char *id, int64_t now, struct store_login *out,
                  struct tg_error *te);
 /* auth.signIn with the code. Either the session is made (*done true, *session filled) or the

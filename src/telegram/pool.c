@@ -58,103 +58,6 @@ static int64_t mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* ---- errors ---- */
-
-static const char *const why_msg[] = {
-    [TG_WHY_OTHER] = "",
-    [TG_WHY_LOGIN_NOT_FOUND] = "Session not found. Please start over.",
-    [TG_WHY_INVALID_CODE] = "Invalid verification code",
-    [TG_WHY_CODE_EXPIRED] = "Verification code expired. Please start over.",
-    [TG_WHY_INVALID_PASSWORD] = "Invalid 2FA password",
-    [TG_WHY_FLOOD_WAIT] = "Flood wait: please wait X seconds", /* X filled in */
-    [TG_WHY_NO_PERMISSION] = "You don't have permission to view join requests",
-    [TG_WHY_SESSION_INVALID] = "Session is invalid",
-};
-
-static const dm_err why_code[] = {
-    [TG_WHY_OTHER] = DM_ETELEGRAM,          [TG_WHY_LOGIN_NOT_FOUND] = DM_ENOTFOUND,
-    [TG_WHY_INVALID_CODE] = DM_EINVAL,      [TG_WHY_CODE_EXPIRED] = DM_EINVAL,
-    [TG_WHY_INVALID_PASSWORD] = DM_EINVAL,  [TG_WHY_FLOOD_WAIT] = DM_ERATELIMIT,
-    [TG_WHY_NO_PERMISSION] = DM_EFORBIDDEN, [TG_WHY_SESSION_INVALID] = DM_EAUTH,
-};
-
-dm_err tg_error_why(struct tg_error *te, enum tg_why why, int64_t retry_after)
-{
-    dm_err code = why_code[why];
-    if (!te) return code;
-    te->why = why;
-    te->retry_after = why == TG_WHY_FLOOD_WAIT ? retry_after : 0;
-    te->e.code = code;
-    if (why == TG_WHY_FLOOD_WAIT)
-        snprintf(te->e.msg, sizeof te->e.msg, "Flood wait: please wait %lld seconds",
-                 (long long)retry_after);
-    else
-        dm_strlcpy(te->e.msg, why_msg[why], sizeof te->e.msg);
-    return code;
-}
-
-static bool rpc_in(const struct mt_rpc_error *rpc, const char *const *names)
-{
-    for (; *names; names++)
-        if (mt_rpc_error_is(rpc, *names)) return true;
-    return false;
-}
-
-bool tg_rpc_invalid(const struct mt_rpc_error *rpc)
-{
-    static const char *const dead[] = {
-        "AUTH_KEY_UNREGISTERED", "AUTH_KEY_INVALID",     "AUTH_KEY_PERM_EMPTY",
-        "AUTH_KEY_DUPLICATED",   "SESSION_REVOKED",      "SESSION_EXPIRED",
-        "USER_DEACTIVATED",      "USER_DEACTIVATED_BAN", NULL};
-    return rpc && rpc_in(rpc, dead);
-}
-
-/* Telegram's errors that mean the admin gave something wrong, with what to do. */
-static const struct {
-    const char *names[3];
-    const char *msg;
-} input_errors[] = {
-    {{"PHONE_NUMBER_INVALID", NULL},
-     "Telegram says the phone number is invalid: give it with the country code, e.g. "
-     "+1234567890"},
-    {{"PHONE_NUMBER_BANNED", NULL}, "Telegram has banned this phone number"},
-    {{"PHONE_NUMBER_UNOCCUPIED", NULL},
-     "No Telegram account has this phone number: sign up in a Telegram app first"},
-    {{"API_ID_INVALID", "API_ID_PUBLISHED_FLOOD", NULL},
-     "Telegram rejected the API ID and API hash: copy them again from my.telegram.org"},
-    {{"ACCESS_TOKEN_INVALID", "ACCESS_TOKEN_EXPIRED", NULL},
-     "Telegram rejected the bot token: copy it again from @BotFather"},
-};
-
-dm_err tg_error_from_call(struct tg_error *te, dm_err e, const struct mt_rpc_error *rpc,
-                          const struct dm_error *err)
-{
-    static const char *const bad_code[] = {"PHONE_CODE_INVALID", "PHONE_CODE_EMPTY", NULL};
-    static const char *const old_code[] = {"PHONE_CODE_EXPIRED", "PHONE_CODE_HASH_INVALID", NULL};
-    static const char *const bad_pw[] = {"PASSWORD_HASH_INVALID", "SRP_PASSWORD_CHANGED", NULL};
-    static const char *const flood[] = {"FLOOD_WAIT", "FLOOD_PREMIUM_WAIT", NULL};
-    static const char *const forbidden[] = {"CHAT_ADMIN_REQUIRED", "CHANNEL_PRIVATE",
-                                            "RIGHT_FORBIDDEN", NULL};
-    if (e == DM_EAUTH) return tg_error_why(te, TG_WHY_SESSION_INVALID, 0);
-    if (e == DM_ETELEGRAM && rpc) {
-        if (rpc_in(rpc, flood)) return tg_error_why(te, TG_WHY_FLOOD_WAIT, DM_MAX(rpc->value, 1));
-        if (rpc_in(rpc, bad_code)) return tg_error_why(te, TG_WHY_INVALID_CODE, 0);
-        if (rpc_in(rpc, old_code)) return tg_error_why(te, TG_WHY_CODE_EXPIRED, 0);
-        if (rpc_in(rpc, bad_pw)) return tg_error_why(te, TG_WHY_INVALID_PASSWORD, 0);
-        if (tg_rpc_invalid(rpc)) return tg_error_why(te, TG_WHY_SESSION_INVALID, 0);
-        if (rpc_in(rpc, forbidden)) return tg_error_why(te, TG_WHY_NO_PERMISSION, 0);
-        if (te) memset(te, 0, sizeof *te);
-        for (size_t i = 0; i < DM_ARRAY_LEN(input_errors); i++)
-            if (rpc_in(rpc, input_errors[i].names))
-                return te ? dm_fail(&te->e, DM_EINVAL, "%s", input_errors[i].msg) : DM_EINVAL;
-        return te ? dm_fail(&te->e, DM_ETELEGRAM, "Telegram answered %s", rpc->message)
-                  : DM_ETELEGRAM;
-    }
-    if (!te) return e;
-    memset(te, 0, sizeof *te);
-    return dm_fail(&te->e, e, "%s", err && err->msg[0] ? err->msg : dm_strerror(e));
-}
-
 /* ---- configuration ---- */
 
 /* Reads "ID=HOST:PORT,..." (HOST may be [IPv6]) into the DC table of mc, replacing it. */
@@ -657,47 +560,48 @@ const struct secret_key *pool_master(const struct pool *a)
 /* ---- calls ---- */
 
 static dm_err call_once(struct pool *a, const char *name, const json_t *method, int timeout_ms,
-                        json_t **result, struct mt_rpc_error *rpc, struct dm_error *err)
+                        json_t **result, struct tg_error *te)
 {
     struct pool_conn *h = NULL;
-    dm_err e = pool_acquire(a, name, &h, err);
-    if (e) return e;
-    e = mt_call(h->client, method, timeout_ms, result, rpc, err);
-    pool_release(a, h);
-    return e;
+    struct dm_error err = {0};
+    struct mt_rpc_error rpc = {0};
+    dm_err e = pool_acquire(a, name, &h, &err);
+    if (!e) {
+        e = mt_call(h->client, method, timeout_ms, result, &rpc, &err);
+        pool_release(a, h);
+    }
+    return tg_error_mtproto(te, e, &rpc, &err);
 }
 
-/* Records in the row that the key is dead (reason: Telegram's error, or the key unknown). */
-static void mark_invalid(struct pool *a, const char *name, dm_err e, const struct mt_rpc_error *rpc,
-                         int64_t now)
+/* Writes into the row that the key is dead (te: the call that said so). */
+static void say_invalid(struct store_session *row, const struct tg_error *te)
+{
+    row->status = SESSION_INVALID;
+    dm_strlcpy(row->status_reason, te->name[0] ? te->name : "AUTH_KEY_UNKNOWN",
+               sizeof row->status_reason);
+    dm_strlcpy(row->last_error, te->e.msg, sizeof row->last_error);
+}
+
+/* Records in the row that the key is dead. */
+static void mark_invalid(struct pool *a, const char *name, const struct tg_error *te)
 {
     struct store_session row;
     struct dm_error err = {0};
     if (store_session_get(a->st, name, &row, &err)) return;
-    row.status = SESSION_INVALID;
-    dm_strlcpy(row.status_reason, e == DM_EAUTH ? "AUTH_KEY_UNKNOWN" : rpc->message,
-               sizeof row.status_reason);
-    dm_strlcpy(row.last_error, why_msg[TG_WHY_SESSION_INVALID], sizeof row.last_error);
-    if (now) row.last_check_at = now;
+    say_invalid(&row, te);
     if (store_session_update(a->st, &row, &err))
         log_warn("pool", "session %s: could not record that it is invalid: %s", name, err.msg);
     else
         log_info("pool", "session %s is invalid (%s)", name, row.status_reason);
 }
 
-static bool call_says_invalid(dm_err e, const struct mt_rpc_error *rpc)
-{
-    return e == DM_EAUTH || (e == DM_ETELEGRAM && tg_rpc_invalid(rpc));
-}
-
 dm_err pool_call(struct pool *a, const char *name, const json_t *method, int timeout_ms,
-                 json_t **result, struct mt_rpc_error *rpc, struct dm_error *err)
+                 json_t **result, struct tg_error *te)
 {
-    struct mt_rpc_error local;
-    if (!rpc) rpc = &local;
-    memset(rpc, 0, sizeof *rpc);
-    dm_err e = call_once(a, name, method, timeout_ms, result, rpc, err);
-    if (call_says_invalid(e, rpc)) mark_invalid(a, name, e, rpc, 0);
+    struct tg_error local;
+    if (!te) te = &local;
+    dm_err e = call_once(a, name, method, timeout_ms, result, te);
+    if (te->kind == TG_DEAD) mark_invalid(a, name, te);
     return e;
 }
 
@@ -710,21 +614,20 @@ static const char *jstr(const json_t *o, const char *k)
 dm_err pool_check(struct pool *a, const char *name, int64_t now, struct store_session *out,
                   struct tg_error *te)
 {
-    struct dm_error err = {0};
-    struct mt_rpc_error rpc = {0};
+    struct tg_error local;
+    if (!te) te = &local;
     json_t *m = json_pack("{s:s,s:[{s:s}]}", "_", "users.getUsers", "id", "_", "inputUserSelf");
     json_t *res = NULL;
-    dm_err e = m ? call_once(a, name, m, POOL_CALL_TIMEOUT_MS, &res, &rpc, &err)
-                 : dm_fail(&err, DM_ENOMEM, "out of memory");
+    dm_err e = m ? call_once(a, name, m, POOL_CALL_TIMEOUT_MS, &res, te)
+                 : tg_error_local(te, DM_ENOMEM, "out of memory");
     json_decref(m);
-    if (e == DM_ENOTFOUND) { /* no row: nothing to record */
-        json_decref(res);
-        return tg_error_from_call(te, e, NULL, &err);
-    }
     const json_t *user = json_array_get(res, 0);
     if (!e && !tl_is(user, "user"))
-        e = dm_fail(&err, DM_EPROTO, "Telegram did not return the session's account");
-
+        e = tg_error_local(te, DM_EPROTO, "Telegram did not return the session's account");
+    if (e == DM_ENOTFOUND) { /* no row: nothing to record */
+        json_decref(res);
+        return e;
+    }
     struct store_session row;
     struct dm_error serr = {0};
     dm_err se = store_session_get(a->st, name, &row, &serr);
@@ -742,27 +645,16 @@ dm_err pool_check(struct pool *a, const char *name, int64_t now, struct store_se
             dm_strlcpy(row.account_phone, jstr(user, "phone"), sizeof row.account_phone);
             row.is_bot = json_is_true(json_object_get(user, "bot"));
             row.premium = json_is_true(json_object_get(user, "premium"));
-        } else if (call_says_invalid(e, &rpc)) {
-            row.status = SESSION_INVALID;
-            dm_strlcpy(row.status_reason, e == DM_EAUTH ? "AUTH_KEY_UNKNOWN" : rpc.message,
-                       sizeof row.status_reason);
-            dm_strlcpy(row.last_error, why_msg[TG_WHY_SESSION_INVALID], sizeof row.last_error);
+        } else if (te->kind == TG_DEAD) {
+            say_invalid(&row, te);
         } else {
-            struct tg_error t = {0};
-            tg_error_from_call(&t, e, &rpc, &err);
-            dm_strlcpy(row.last_error, t.e.msg, sizeof row.last_error);
+            dm_strlcpy(row.last_error, te->e.msg, sizeof row.last_error);
         }
         se = store_session_update(a->st, &row, &serr);
         if (!se && out) *out = row;
     }
     json_decref(res);
-    if (se) {
-        if (te) {
-            memset(te, 0, sizeof *te);
-            te->e = serr;
-        }
-        return se;
-    }
-    if (!e || call_says_invalid(e, &rpc)) return DM_OK; /* the row tells */
-    return tg_error_from_call(te, e, &rpc, &err);
+    if (se) return tg_error_local(te, se, "%s", serr.msg);
+    if (!e || te->kind == TG_DEAD) return tg_error_set(te, TG_OK, 0); /* the row tells */
+    return e;
 }

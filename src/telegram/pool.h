@@ -29,6 +29,7 @@
 #include "core/secret.h"
 #include "mtproto/client.h"
 #include "store/store.h"
+#include "telegram/tg_error.h"
 
 #include <jansson.h>
 
@@ -37,37 +38,6 @@
 
 struct pool;
 struct pool_conn; /* a pooled client; what pool_acquire() hands out, one counted reference */
-
-/* What a failed Telegram operation means to the admin: the situations of docs/api.md's
- * Sessions error table, each with the Session Manager guide's message. */
-enum tg_why {
-    TG_WHY_OTHER = 0,        /* nothing special: the dm_err and message say it */
-    TG_WHY_LOGIN_NOT_FOUND,  /* "Session not found. Please start over." */
-    TG_WHY_INVALID_CODE,     /* "Invalid verification code" */
-    TG_WHY_CODE_EXPIRED,     /* "Verification code expired. Please start over." */
-    TG_WHY_INVALID_PASSWORD, /* "Invalid 2FA password" */
-    TG_WHY_FLOOD_WAIT,       /* "Flood wait: please wait X seconds" */
-    TG_WHY_NO_PERMISSION,    /* "You don't have permission to view join requests" */
-    TG_WHY_SESSION_INVALID,  /* "Session is invalid" */
-};
-
-struct tg_error {
-    enum tg_why why;
-    int64_t retry_after; /* seconds to wait, for TG_WHY_FLOOD_WAIT */
-    struct dm_error e;   /* the code and the sentence for people; never a secret */
-};
-
-/* The key is dead: AUTH_KEY_UNREGISTERED, AUTH_KEY_INVALID, AUTH_KEY_PERM_EMPTY,
- * AUTH_KEY_DUPLICATED, SESSION_REVOKED, SESSION_EXPIRED, USER_DEACTIVATED(_BAN). */
-bool tg_rpc_invalid(const struct mt_rpc_error *rpc);
-/* Fills *te (if not NULL) from a failed call: e is mt_call's result, rpc its rpc_error (used
- * when e is DM_ETELEGRAM) and err its message. Telegram's errors that the guide names get its
- * message and the matching why; other rpc errors a sentence naming them. DM_EAUTH (the server
- * does not know the key) is TG_WHY_SESSION_INVALID. Returns the dm_err *te holds. */
-dm_err tg_error_from_call(struct tg_error *te, dm_err e, const struct mt_rpc_error *rpc,
-                          const struct dm_error *err);
-/* Fills *te with why, its guide message and the matching dm_err; returns that dm_err. */
-dm_err tg_error_why(struct tg_error *te, enum tg_why why, int64_t retry_after);
 
 /* Starts the pool: reads the DC table (cfg->mtproto_dcs, "ID=HOST:PORT,..."; empty keeps
  * Telegram's production DCs) and makes <data>/sessions (0700). DM_EINVAL for a bad DC table.
@@ -112,11 +82,12 @@ dm_err pool_rename(struct pool *a, const char *from, const char *to, struct dm_e
 /* How many clients are open now (for logs and tests). */
 size_t pool_open_count(struct pool *a);
 
-/* One call through session `name`'s client: acquire, mt_call, release. Errors as mt_call's.
- * An answer saying the key is dead (tg_rpc_invalid()) also marks the session invalid in the
- * store, with the error's name as the reason. */
+/* One call through session `name`'s client: acquire, mt_call, release, the outcome classified
+ * into *te (tg_error_mtproto: the pool's own failures, e.g. no such session, are TG_LOCAL).
+ * An answer saying the key is dead (TG_DEAD) also marks the session invalid in the store, with
+ * Telegram's error as the reason. */
 dm_err pool_call(struct pool *a, const char *name, const json_t *method, int timeout_ms,
-                 json_t **result, struct mt_rpc_error *rpc, struct dm_error *err);
+                 json_t **result, struct tg_error *te);
 
 /* Check Status: users.getUsers([inputUserSelf]) through the session, then records what it
  * tells in the row: the account (id, names, username, phone, bot, premium) and status active,

@@ -1,8 +1,8 @@
-/* pool_test: the pure parts of the Session Manager (Telegram errors to the guide's
- * messages, session names, the DC table) and the pool's bookkeeping: one client per key,
- * hand-over by rename, drop waiting for holders, idle clients closed. The pool's clients point
- * at a closed loopback port: mt_client_new does not wait for a connection, and nothing here
- * needs an answer (the flows against tgsim are in tests/integration/sessions_*.test.mjs). */
+/* pool_test: the pure parts of the Session Manager (session names, the DC table) and the pool's
+ * bookkeeping: one client per key, hand-over by rename, drop waiting for holders, idle clients
+ * closed. The pool's clients point at a closed loopback port: mt_client_new does not wait for a
+ * connection, and nothing here needs an answer (the flows against tgsim are in
+ * tests/integration/sessions_*.test.mjs). */
 #include "core/common.h"
 
 #include <pthread.h>
@@ -11,67 +11,6 @@
 #include "core/secret.h"
 #include "telegram/pool.h"
 #include "telegram/login.h"
-
-static void rpc(struct mt_rpc_error *r, const char *message)
-{
-    mt_rpc_error_parse(r, 400, message);
-}
-
-static void test_errors(void)
-{
-    static const struct {
-        const char *rpc;
-        enum tg_why why;
-        dm_err code;
-        const char *msg;
-    } cases[] = {
-        {"FLOOD_WAIT_31", TG_WHY_FLOOD_WAIT, DM_ERATELIMIT, "Flood wait: please wait 31 seconds"},
-        {"FLOOD_PREMIUM_WAIT_5", TG_WHY_FLOOD_WAIT, DM_ERATELIMIT,
-         "Flood wait: please wait 5 seconds"},
-        {"PHONE_CODE_INVALID", TG_WHY_INVALID_CODE, DM_EINVAL, "Invalid verification code"},
-        {"PHONE_CODE_EMPTY", TG_WHY_INVALID_CODE, DM_EINVAL, "Invalid verification code"},
-        {"PHONE_CODE_EXPIRED", TG_WHY_CODE_EXPIRED, DM_EINVAL,
-         "Verification code expired. Please start over."},
-        {"PASSWORD_HASH_INVALID", TG_WHY_INVALID_PASSWORD, DM_EINVAL, "Invalid 2FA password"},
-        {"AUTH_KEY_UNREGISTERED", TG_WHY_SESSION_INVALID, DM_EAUTH, "Session is invalid"},
-        {"SESSION_REVOKED", TG_WHY_SESSION_INVALID, DM_EAUTH, "Session is invalid"},
-        {"USER_DEACTIVATED_BAN", TG_WHY_SESSION_INVALID, DM_EAUTH, "Session is invalid"},
-        {"CHAT_ADMIN_REQUIRED", TG_WHY_NO_PERMISSION, DM_EFORBIDDEN,
-         "You don't have permission to view join requests"},
-        {"PHONE_NUMBER_INVALID", TG_WHY_OTHER, DM_EINVAL, NULL},
-        {"API_ID_INVALID", TG_WHY_OTHER, DM_EINVAL, NULL},
-        {"SOMETHING_NEW", TG_WHY_OTHER, DM_ETELEGRAM, "Telegram answered SOMETHING_NEW"},
-    };
-    for (size_t i = 0; i < DM_ARRAY_LEN(cases); i++) {
-        struct mt_rpc_error r;
-        struct tg_error te;
-        rpc(&r, cases[i].rpc);
-        dm_err e = tg_error_from_call(&te, DM_ETELEGRAM, &r, NULL);
-        CHECK(e == cases[i].code && te.e.code == e && te.why == cases[i].why);
-        CHECK(!cases[i].msg || strcmp(te.e.msg, cases[i].msg) == 0);
-        CHECK(te.e.msg[0] != 0);
-        if (e != cases[i].code || (cases[i].msg && strcmp(te.e.msg, cases[i].msg) != 0))
-            fprintf(stderr, "  %s -> %s \"%s\"\n", cases[i].rpc, dm_errname(e), te.e.msg);
-    }
-    struct mt_rpc_error r;
-    struct tg_error te;
-    rpc(&r, "FLOOD_WAIT_31");
-    tg_error_from_call(&te, DM_ETELEGRAM, &r, NULL);
-    CHECK(te.retry_after == 31);
-    CHECK(tg_error_from_call(&te, DM_EAUTH, NULL, NULL) == DM_EAUTH &&
-          te.why == TG_WHY_SESSION_INVALID);
-    struct dm_error err;
-    dm_fail(&err, DM_ETIMEOUT, "no answer from DC 2 in 20 s");
-    CHECK(tg_error_from_call(&te, DM_ETIMEOUT, NULL, &err) == DM_ETIMEOUT &&
-          te.why == TG_WHY_OTHER && strcmp(te.e.msg, err.msg) == 0);
-    CHECK(tg_error_why(&te, TG_WHY_LOGIN_NOT_FOUND, 0) == DM_ENOTFOUND &&
-          strcmp(te.e.msg, "Session not found. Please start over.") == 0);
-    rpc(&r, "AUTH_KEY_DUPLICATED");
-    CHECK(tg_rpc_invalid(&r));
-    rpc(&r, "FLOOD_WAIT_3");
-    CHECK(!tg_rpc_invalid(&r));
-    printf("ok errors: Telegram's errors become the guide's messages\n");
-}
 
 static void test_names(void)
 {
@@ -209,7 +148,6 @@ int main(void)
 {
     char dir[] = "/tmp/pool_test.XXXXXX";
     if (!mkdtemp(dir)) return 1;
-    test_errors();
     test_names();
     test_pool(dir);
     rmdir(dir);
