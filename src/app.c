@@ -30,13 +30,19 @@ dm_err app_start(struct app *a, struct dm_error *err)
     struct job_runner_config jc = {
         .store = a->store, .accounts = &a->accounts, .owner = a->instance_id};
     if ((e = job_runner_start(&jc, &a->jobs, err))) return e;
+    a->api = (struct api_env){.store = a->store,
+                              .bot = a->bot,
+                              .pool = a->pool,
+                              .accounts = &a->accounts,
+                              .jobs = a->jobs,
+                              .public_url = a->cfg.public_url};
     struct http_server_config hc = {
         .bind_addr = a->cfg.listen_host,
         .port = a->cfg.listen_port,
         .max_body = MAX_BODY,
         .threads = a->cfg.http_threads,
         .handler = api_handle,
-        .ctx = a,
+        .ctx = &a->api,
     };
     if ((e = http_server_start(&hc, &a->http, err))) return e;
     if (a->cfg.listen_port == 0) { /* the real port, for links and for whoever started us */
@@ -49,7 +55,7 @@ dm_err app_start(struct app *a, struct dm_error *err)
     }
     log_info("http", "listening on http://%s%s%s:%u", strchr(a->cfg.listen_host, ':') ? "[" : "",
              a->cfg.listen_host, strchr(a->cfg.listen_host, ':') ? "]" : "", a->cfg.listen_port);
-    return api_setup_announce(a, err);
+    return api_setup_announce(&a->api, err);
 }
 
 void app_stop(struct app *a)

@@ -13,11 +13,25 @@
 
 #include <jansson.h>
 
-struct app;
+struct accounts;
+struct bot;
+struct job_runner;
+struct pool;
 struct tg_error;
 
+/* What the API works with. Everything is borrowed from the composition root (app.c), which
+ * starts it before the HTTP server and stops it after; the API frees none of it. */
+struct api_env {
+    struct store *store;
+    struct bot *bot;                 /* telegram/bot.h: settings, webhook deliveries, titles */
+    struct pool *pool;               /* telegram/pool.h: the Session Manager's logins, checks */
+    const struct accounts *accounts; /* telegram/account.h: who decides */
+    struct job_runner *jobs;         /* jobs/runner.h: woken when a job is made or cancelled */
+    const char *public_url;          /* where the panel is reached: setup link, secure cookies */
+};
+
 struct api_ctx {
-    struct app *app;
+    const struct api_env *env;
     const struct http_request *req;
     struct http_response *res;
     struct store_websession session; /* filled for routes that need a login */
@@ -25,7 +39,8 @@ struct api_ctx {
     const char *path_arg;            /* the {id} part of routes that have one */
 };
 
-void api_handle(void *app, const struct http_request *req, struct http_response *res);
+/* env: the struct api_env the server was started with. */
+void api_handle(void *env, const struct http_request *req, struct http_response *res);
 
 /* Resource handlers (api/<resource>.c). */
 void api_setup_get(struct api_ctx *c);
@@ -62,7 +77,7 @@ void api_preferences_get(struct api_ctx *c);    /* preferences.c */
 void api_preferences_post(struct api_ctx *c);
 
 /* Prints the one-time setup link when no admin exists yet (auth.c). */
-dm_err api_setup_announce(struct app *a, struct dm_error *err);
+dm_err api_setup_announce(const struct api_env *env, struct dm_error *err);
 /* Creates an admin after checking the name ([A-Za-z0-9_.-]{1,64}) and password (10..1024
  * bytes): DM_EINVAL or DM_EEXISTS with a message for people (auth.c). */
 dm_err auth_admin_add(struct store *st, const char *name, const char *password,

@@ -1,7 +1,6 @@
 /* invite_requests.c: listing join requests and starting decisions on them. */
 #include "core/common.h"
 #include "api/api.h"
-#include "app.h"
 #include "core/log.h"
 #include "jobs/hide_all.h"
 #include "jobs/runner.h"
@@ -68,7 +67,7 @@ void api_requests_list(struct api_ctx *c)
         api_store_failed(c, DM_ENOMEM, NULL);
         return;
     }
-    struct store *st = c->app->store;
+    struct store *st = c->env->store;
     int n = 0;
     int64_t counts[REQ_STATUS_COUNT] = {0};
     struct dm_error err = {0};
@@ -94,7 +93,7 @@ void api_chats_list(struct api_ctx *c)
     struct store_chat *chats = NULL;
     size_t n = 0;
     struct dm_error err = {0};
-    dm_err e = store_chat_list(c->app->store, &chats, &n, &err);
+    dm_err e = store_chat_list(c->env->store, &chats, &n, &err);
     if (e) {
         api_store_failed(c, e, &err);
         return;
@@ -103,7 +102,7 @@ void api_chats_list(struct api_ctx *c)
     for (size_t i = 0; i < n; i++) {
         if (!chats[i]
                  .title[0]) /* known only by id (no update carried its title): getChat, cached */
-            bot_chat_title(c->app->bot, chats[i].chat_id, chats[i].title, sizeof chats[i].title);
+            bot_chat_title(c->env->bot, chats[i].chat_id, chats[i].title, sizeof chats[i].title);
         json_array_append_new(items,
                               json_pack("{s:I,s:s,s:s}", "chat_id", (json_int_t)chats[i].chat_id,
                                         "title", chats[i].title, "username", chats[i].username));
@@ -117,12 +116,12 @@ static void answer_job(struct api_ctx *c, int64_t id)
 {
     struct store_job job;
     struct dm_error err = {0};
-    dm_err e = store_job_get(c->app->store, id, &job, &err);
+    dm_err e = store_job_get(c->env->store, id, &job, &err);
     if (e) {
         api_store_failed(c, e, &err);
         return;
     }
-    job_runner_wake(c->app->jobs);
+    job_runner_wake(c->env->jobs);
     http_res_json(c->res, 202, json_pack("{s:o}", "job", api_job_json(&job)));
 }
 
@@ -140,7 +139,7 @@ static struct account *read_via(struct api_ctx *c, bool active)
     }
     struct account *a = NULL;
     struct dm_error err = {0};
-    dm_err e = account_open_chosen(&c->app->accounts, json_string_value(v), &a, &err);
+    dm_err e = account_open_chosen(c->env->accounts, json_string_value(v), &a, &err);
     if (!e) e = account_usable(a, &err);
     if (e == DM_EUNAVAILABLE || (e == DM_EAUTH && !active)) e = DM_OK; /* it may work later */
     if (e == DM_ENOTFOUND || e == DM_EAUTH)
@@ -206,7 +205,7 @@ static void decide_selected(struct api_ctx *c, int kind)
     describe_via(&job);
     int64_t id = 0;
     struct dm_error err = {0};
-    dm_err e = store_job_create_ids(c->app->store, &job, v, n, time(NULL), &id, &err);
+    dm_err e = store_job_create_ids(c->env->store, &job, v, n, time(NULL), &id, &err);
     free(v);
     if (e) {
         api_store_failed(c, e, &err);
@@ -251,7 +250,7 @@ static void decide_all(struct api_ctx *c, int kind)
     int w = snprintf(job.description, sizeof job.description, "%s all pending",
                      kind == JOB_APPROVE ? "Approve" : "Decline");
     struct store_chat chat = {0};
-    if (f.chat_id && store_chat_get(c->app->store, f.chat_id, &chat, NULL) != DM_OK)
+    if (f.chat_id && store_chat_get(c->env->store, f.chat_id, &chat, NULL) != DM_OK)
         snprintf(chat.title, sizeof chat.title, "chat %" PRId64, f.chat_id);
     if (f.chat_id && w > 0 && (size_t)w < sizeof job.description)
         w += snprintf(job.description + w, sizeof job.description - (size_t)w, " in %s",
@@ -264,7 +263,7 @@ static void decide_all(struct api_ctx *c, int kind)
     dm_err e = DM_OK;
     /* through a session, whole channels are decided with one hideAll call each */
     if (whole_channels) e = hide_params_format(f.chat_id, job.params, sizeof job.params, &err);
-    if (!e) e = store_job_create_filter(c->app->store, &job, &f, time(NULL), &id, &err);
+    if (!e) e = store_job_create_filter(c->env->store, &job, &f, time(NULL), &id, &err);
     if (e) {
         api_store_failed(c, e, &err);
         return;
@@ -325,7 +324,7 @@ static int by_pending(const void *a, const void *b)
  * after answering. */
 static bool affected_channels(struct api_ctx *c, struct affected *v, size_t *n)
 {
-    struct store *st = c->app->store;
+    struct store *st = c->env->store;
     struct dm_error err = {0};
     *n = 0;
     json_t *ids = json_object_get(c->body, "request_ids");
@@ -403,7 +402,7 @@ void api_requests_preflight(struct api_ctx *c)
     json_t *channels = json_array();
     for (size_t i = 0; i < checked; i++) {
         struct store_chat chat = {0};
-        if (store_chat_get(c->app->store, v[i].chat_id, &chat, NULL) != DM_OK || !chat.title[0])
+        if (store_chat_get(c->env->store, v[i].chat_id, &chat, NULL) != DM_OK || !chat.title[0])
             snprintf(chat.title, sizeof chat.title, "chat %" PRId64, v[i].chat_id);
         char why[STORE_ERROR_MAX] = "";
         bool ok = false;

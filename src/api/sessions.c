@@ -4,7 +4,6 @@
  * API hashes, codes, passwords, bot tokens and auth keys are never logged or answered. */
 #include "core/common.h"
 #include "api/api.h"
-#include "app.h"
 #include "core/log.h"
 #include "telegram/pool.h"
 #include "telegram/login.h"
@@ -95,7 +94,7 @@ static void audit(struct api_ctx *c, const char *action, const char *name, const
     dm_strlcpy(a.result, result, sizeof a.result);
     dm_strlcpy(a.detail, detail, sizeof a.detail);
     struct dm_error err = {0};
-    struct store *st = c->app->store;
+    struct store *st = c->env->store;
     if (store_audit_add(st, &a, &err))
         log_warn("api", "could not write the audit log (%s %s): %s", action, name, err.msg);
 }
@@ -123,7 +122,7 @@ static void created(struct api_ctx *c, const char *action, const struct store_se
 
 static void sessions_list(struct api_ctx *c, bool active_only)
 {
-    struct store *st = c->app->store;
+    struct store *st = c->env->store;
     struct store_session *v = NULL;
     size_t n = 0;
     struct dm_error err = {0};
@@ -178,7 +177,7 @@ void api_sessions_login_start(struct api_ctx *c)
         return;
     struct store_login l;
     struct tg_error te = {0};
-    dm_err e = login_start(c->app->pool, name, api_id, api_hash, phone, time(NULL), &l, &te);
+    dm_err e = login_start(c->env->pool, name, api_id, api_hash, phone, time(NULL), &l, &te);
     if (e) {
         api_tg_failed(c, &te);
         return;
@@ -192,7 +191,7 @@ void api_sessions_login_get(struct api_ctx *c)
 {
     struct store_login l;
     struct tg_error te = {0};
-    dm_err e = login_get(c->app->pool, c->path_arg, time(NULL), &l, &te);
+    dm_err e = login_get(c->env->pool, c->path_arg, time(NULL), &l, &te);
     if (e) {
         api_tg_failed(c, &te);
         return;
@@ -210,7 +209,7 @@ void api_sessions_login_code(struct api_ctx *c)
     struct store_login l;
     struct store_session s;
     struct tg_error te = {0};
-    dm_err e = login_code(c->app->pool, id, code, time(NULL), &done, &l, &s, &te);
+    dm_err e = login_code(c->env->pool, id, code, time(NULL), &done, &l, &s, &te);
     if (e) {
         api_tg_failed(c, &te);
         return;
@@ -230,7 +229,7 @@ void api_sessions_login_password(struct api_ctx *c)
         return;
     struct store_session s;
     struct tg_error te = {0};
-    dm_err e = login_password(c->app->pool, id, password, time(NULL), &s, &te);
+    dm_err e = login_password(c->env->pool, id, password, time(NULL), &s, &te);
     if (e) {
         api_tg_failed(c, &te);
         return;
@@ -247,7 +246,7 @@ void api_sessions_bot(struct api_ctx *c)
         return;
     struct store_session s;
     struct tg_error te = {0};
-    dm_err e = login_bot(c->app->pool, name, api_id, api_hash, token, time(NULL), &s, &te);
+    dm_err e = login_bot(c->env->pool, name, api_id, api_hash, token, time(NULL), &s, &te);
     if (e) {
         api_tg_failed(c, &te);
         return;
@@ -290,7 +289,7 @@ void api_sessions_import(struct api_ctx *c)
     }
     struct store_session s;
     struct tg_error te = {0};
-    dm_err e = login_import(c->app->pool, name, api_id, api_hash, phone, bin, len, string,
+    dm_err e = login_import(c->env->pool, name, api_id, api_hash, phone, bin, len, string,
                             time(NULL), &s, &te);
     free(bin);
     if (e) {
@@ -305,7 +304,7 @@ void api_sessions_check(struct api_ctx *c)
     struct store_session s;
     struct tg_error te = {0};
     const char *name = c->path_arg;
-    dm_err e = pool_check(c->app->pool, name, time(NULL), &s, &te);
+    dm_err e = pool_check(c->env->pool, name, time(NULL), &s, &te);
     if (e) {
         if (e != DM_ENOTFOUND) audit(c, "session_check", name, "error", te.e.msg);
         api_tg_failed(c, &te);
@@ -325,7 +324,7 @@ void api_sessions_export(struct api_ctx *c)
     char *data = NULL;
     size_t len = 0;
     struct tg_error te = {0};
-    dm_err e = login_export(c->app->pool, c->path_arg, &data, &len, &te);
+    dm_err e = login_export(c->env->pool, c->path_arg, &data, &len, &te);
     if (e) {
         api_tg_failed(c, &te);
         return;
@@ -345,7 +344,7 @@ void api_sessions_delete(struct api_ctx *c)
     }
     bool logout = json_is_true(v);
     struct tg_error te = {0};
-    dm_err e = login_remove(c->app->pool, c->path_arg, logout, &te);
+    dm_err e = login_remove(c->env->pool, c->path_arg, logout, &te);
     if (e) {
         api_tg_failed(c, &te);
         return;

@@ -7,7 +7,6 @@
  * from a job. */
 #include "core/common.h"
 #include "api/api.h"
-#include "app.h"
 #include "core/log.h"
 #include "jobs/load.h"
 #include "jobs/runner.h"
@@ -40,7 +39,7 @@ static bool read_body(struct api_ctx *c, struct account_ref *ref, int64_t *limit
 
 void api_sessions_load(struct api_ctx *c)
 {
-    struct store *st = c->app->store;
+    struct store *st = c->env->store;
     const char *name = c->path_arg;
     struct store_session s;
     struct dm_error err = {0};
@@ -60,7 +59,7 @@ void api_sessions_load(struct api_ctx *c)
     struct account *a = NULL;
     struct tg_error te = {0};
     enum account_role role = ACCOUNT_NOT_ADMIN;
-    e = account_open_chosen(&c->app->accounts, name, &a, &err);
+    e = account_open_chosen(c->env->accounts, name, &a, &err);
     if (e) {
         api_store_failed(c, e, &err);
         return;
@@ -93,6 +92,6 @@ void api_sessions_load(struct api_ctx *c)
         api_store_failed(c, e, &err);
         return;
     }
-    job_runner_wake(c->app->jobs);
+    job_runner_wake(c->env->jobs);
     http_res_json(c->res, 202, json_pack("{s:o}", "job", api_job_json(&job)));
 }
