@@ -624,7 +624,7 @@ dm_err pool_check(struct pool *a, const char *name, int64_t now, struct store_se
     const json_t *user = json_array_get(res, 0);
     if (!e && !tl_is(user, "user"))
         e = tg_error_local(te, DM_EPROTO, "Telegram did not return the session's account");
-    if (e == DM_ENOTFOUND) { /* no row: nothing to record */
+    if (te->kind == TG_LOCAL && e == DM_ENOTFOUND) { /* no session: nothing to record */
         json_decref(res);
         return e;
     }
