@@ -134,11 +134,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "list_bench: %s\n", err.msg);
         return 1;
     }
+    struct api_env env = {.store = st, .public_url = a.cfg.public_url};
     struct http_server_config hc = {.bind_addr = "127.0.0.1",
                                     .max_body = 1 << 20,
                                     .threads = a.cfg.http_threads,
                                     .handler = handler,
-                                    .ctx = &a};
+                                    .ctx = &env};
     if (http_server_start(&hc, &a.http, &err)) {
         fprintf(stderr, "list_bench: %s\n", err.msg);
         return 1;

@@ -1,32 +1,39 @@
-/* app.h: the running doorman process: what every part reaches through one pointer.
+/* app.h: the running doorman process, the composition root: it starts every part and hands
+ * each one what it uses (the bot a bot_config, the runner a job_runner_config, the API its
+ * api_env); no layer below reaches back into it.
  *
- * The app owns the store, the master key, the HTTP server, the bot (update receiver and
- * Bot API client) and the job runner. Fields are set up by app_start() and stay valid until
- * app_stop(); they may be read from any thread. */
+ * The app owns the store, the master key, the session pool, the bot (update receiver and
+ * Bot API client), the job runner and the HTTP server. Fields are set up by app_start() and
+ * stay valid until app_stop(); they may be read from any thread. */
 #ifndef DM_APP_H
 #define DM_APP_H
 
 #include "core/common.h"
 
 #include <signal.h>
+#include "api/api.h"
 #include "core/config.h"
 #include "core/secret.h"
 #include "store/store.h"
+#include "telegram/account.h"
 
 struct http_server;
 struct bot;
 struct job_runner;
-struct accounts;
+struct pool;
 
 struct app {
     struct config cfg;
     struct store *store;
     struct secret_key master;
     struct http_server *http;
-    struct bot *bot;               /* botapi/bot.h */
-    struct job_runner *jobs;       /* jobs/runner.h */
-    struct accounts *accounts;     /* telegram/accounts.h: MTProto sessions' connections */
-    char instance_id[33];          /* random per process: owner name for job leases */
+    struct bot *bot;          /* telegram/bot.h */
+    struct job_runner *jobs;  /* jobs/runner.h */
+    struct pool *pool;        /* telegram/pool.h: MTProto sessions' connections */
+    struct accounts accounts; /* telegram/account.h: who decides (the bot, the sessions); its
+                                 fields point at the store, the bot and the pool above */
+    struct api_env api;       /* what the API handler gets: the parts above */
+    char instance_id[33];     /* random per process: owner name for job leases */
     volatile int stopping;
 };
 

@@ -5,7 +5,7 @@
 #include "demo.h"
 #include "app.h"
 #include "api/api.h"
-#include "botapi/bot.h"
+#include "telegram/bot.h"
 #include "core/buf.h"
 #include "core/log.h"
 #include "core/signals.h"
@@ -50,7 +50,9 @@ static json_t *control(const char *base, const char *path, json_t *body)
     free(text);
     json_t *j = NULL;
     if (rc == CURLE_OK && status == 200 && out.data) j = json_loads(out.data, 0, NULL);
-    if (!j) log_error("demo", "tgsim %s failed (HTTP %ld): %s", path, status, out.data ? out.data : curl_easy_strerror(rc));
+    if (!j)
+        log_error("demo", "tgsim %s failed (HTTP %ld): %s", path, status,
+                  out.data ? out.data : curl_easy_strerror(rc));
     buf_release(&out);
     return j;
 }
@@ -111,14 +113,20 @@ static bool start_tgsim(const char *argv0, char *url, size_t url_len, pid_t *pid
     return found;
 }
 
-static const char *const first_names[] = {"Anna", "Boris", "Chen", "Dmitri", "Elena", "Fatima",
-                                          "George", "Hana", "Ivan", "Julia", "Kenji", "Lena",
-                                          "Maria", "Nikolai", "Olga", "Pavel", "Rosa", "Sergei",
-                                          "Tanya", "Umar", "Vera", "Wei", "Yusuf", "Zoe"};
-static const char *const last_names[] = {"Ivanova", "Smith", "Wang", "Müller", "Rossi",
-                                         "Okafor", "Tanaka", "García", "Kowalski", "Haddad"};
-static const char *const bios[] = {"", "", "Crypto enthusiast", "Designer from Berlin",
-                                   "Here for the news", "Student", "Photographer 📷", ""};
+static const char *const first_names[] = {"Anna",   "Boris",   "Chen", "Dmitri", "Elena", "Fatima",
+                                          "George", "Hana",    "Ivan", "Julia",  "Kenji", "Lena",
+                                          "Maria",  "Nikolai", "Olga", "Pavel",  "Rosa",  "Sergei",
+                                          "Tanya",  "Umar",    "Vera", "Wei",    "Yusuf", "Zoe"};
+static const char *const last_names[] = {"Ivanova", "Smith",  "Wang",   "Müller",   "Rossi",
+                                         "Okafor",  "Tanaka", "García", "Kowalski", "Haddad"};
+static const char *const bios[] = {"",
+                                   "",
+                                   "Crypto enthusiast",
+                                   "Designer from Berlin",
+                                   "Here for the news",
+                                   "Student",
+                                   "Photographer 📷",
+                                   ""};
 
 struct trickle {
     char url[256];
@@ -130,7 +138,8 @@ static void *trickle_main(void *p)
 {
     struct trickle *t = p;
     for (unsigned i = 0; !demo_stop; i++) {
-        for (int s = 0; s < 40 && !demo_stop; s++) usleep(100 * 1000);
+        for (int s = 0; s < 40 && !demo_stop; s++)
+            usleep(100 * 1000);
         if (demo_stop) break;
         const char *name = first_names[(i * 7) % DM_ARRAY_LEN(first_names)];
         json_t *u = control(t->url, "/control/users",
@@ -138,8 +147,8 @@ static void *trickle_main(void *p)
                                       "bio", bios[i % DM_ARRAY_LEN(bios)]));
         if (!u) continue;
         json_t *r = control(t->url, "/control/join-requests",
-                            json_pack("{s:I,s:O}", "chat_id", (json_int_t)t->chats[i % 2], "user_id",
-                                      json_object_get(u, "id")));
+                            json_pack("{s:I,s:O}", "chat_id", (json_int_t)t->chats[i % 2],
+                                      "user_id", json_object_get(u, "id")));
         json_decref(u);
         json_decref(r);
     }
@@ -149,9 +158,9 @@ static void *trickle_main(void *p)
 /* Creates the bot, the channels and the first requests; returns the bot token (malloc'd). */
 static char *build_world(const char *url, int64_t chats[2])
 {
-    json_t *bot = control(url, "/control/bots",
-                          json_pack("{s:s,s:s}", "username", "doorman_demo_bot", "first_name",
-                                    "Doorman Demo"));
+    json_t *bot = control(
+        url, "/control/bots",
+        json_pack("{s:s,s:s}", "username", "doorman_demo_bot", "first_name", "Doorman Demo"));
     if (!bot) return NULL;
     json_int_t bot_id = json_integer_value(json_object_get(bot, "id"));
     char *token = strdup(json_string_value(json_object_get(bot, "token")));
@@ -159,9 +168,10 @@ static char *build_world(const char *url, int64_t chats[2])
     const char *titles[2] = {"Demo News", "Demo Chat"};
     const char *usernames[2] = {"demo_news", "demo_chat"};
     for (int c = 0; c < 2; c++) {
-        json_t *ch = control(url, "/control/channels",
-                             json_pack("{s:s,s:s,s:[{s:I,s:b}]}", "title", titles[c], "username",
-                                       usernames[c], "admins", "id", bot_id, "can_invite_users", 1));
+        json_t *ch =
+            control(url, "/control/channels",
+                    json_pack("{s:s,s:s,s:[{s:I,s:b}]}", "title", titles[c], "username",
+                              usernames[c], "admins", "id", bot_id, "can_invite_users", 1));
         if (!ch) goto fail;
         chats[c] = json_integer_value(json_object_get(ch, "id"));
         json_decref(ch);
@@ -174,7 +184,8 @@ static char *build_world(const char *url, int64_t chats[2])
         if (i % 4) { /* most people have a username */
             char uname[40];
             snprintf(uname, sizeof uname, "%s_%d", first, 100 + i);
-            for (char *p = uname; *p; p++) *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+            for (char *p = uname; *p; p++)
+                *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
             json_object_set_new(user, "username", json_string(uname));
         }
         json_t *u = control(url, "/control/users", user);
@@ -226,8 +237,7 @@ int demo_run(struct config *cfg, const char *argv0)
     int status = 1;
     struct store *st = NULL;
     /* the admin exists before app_start, so no setup link is printed (app_start finishes cfg) */
-    if (store_open(a.cfg.db_url, &st, &err) ||
-        auth_admin_add(st, "demo", password, &err)) {
+    if (store_open(a.cfg.db_url, &st, &err) || auth_admin_add(st, "demo", password, &err)) {
         fprintf(stderr, "doorman demo: %s\n", err.msg);
         store_close(st);
         goto out;

@@ -13,11 +13,25 @@
 
 #include <jansson.h>
 
-struct app;
+struct accounts;
+struct bot;
+struct job_runner;
+struct pool;
 struct tg_error;
 
+/* What the API works with. Everything is borrowed from the composition root (app.c), which
+ * starts it before the HTTP server and stops it after; the API frees none of it. */
+struct api_env {
+    struct store *store;
+    struct bot *bot;                 /* telegram/bot.h: settings, webhook deliveries, titles */
+    struct pool *pool;               /* telegram/pool.h: the Session Manager's logins, checks */
+    const struct accounts *accounts; /* telegram/account.h: who decides */
+    struct job_runner *jobs;         /* jobs/runner.h: woken when a job is made or cancelled */
+    const char *public_url;          /* where the panel is reached: setup link, secure cookies */
+};
+
 struct api_ctx {
-    struct app *app;
+    const struct api_env *env;
     const struct http_request *req;
     struct http_response *res;
     struct store_websession session; /* filled for routes that need a login */
@@ -25,7 +39,8 @@ struct api_ctx {
     const char *path_arg;            /* the {id} part of routes that have one */
 };
 
-void api_handle(void *app, const struct http_request *req, struct http_response *res);
+/* env: the struct api_env the server was started with. */
+void api_handle(void *env, const struct http_request *req, struct http_response *res);
 
 /* Resource handlers (api/<resource>.c). */
 void api_setup_get(struct api_ctx *c);
@@ -45,7 +60,7 @@ void api_jobs_list(struct api_ctx *c);
 void api_jobs_get(struct api_ctx *c);
 void api_jobs_cancel(struct api_ctx *c);
 void api_audit_list(struct api_ctx *c);
-void api_sessions_list(struct api_ctx *c);           /* sessions.c */
+void api_sessions_list(struct api_ctx *c); /* sessions.c */
 void api_sessions_active(struct api_ctx *c);
 void api_sessions_login_start(struct api_ctx *c);
 void api_sessions_login_get(struct api_ctx *c);
@@ -56,13 +71,13 @@ void api_sessions_import(struct api_ctx *c);
 void api_sessions_check(struct api_ctx *c);
 void api_sessions_export(struct api_ctx *c);
 void api_sessions_delete(struct api_ctx *c);
-void api_sessions_load(struct api_ctx *c); /* sessions_load.c */
+void api_sessions_load(struct api_ctx *c);      /* sessions_load.c */
 void api_requests_preflight(struct api_ctx *c); /* invite_requests.c */
-void api_preferences_get(struct api_ctx *c);   /* preferences.c */
+void api_preferences_get(struct api_ctx *c);    /* preferences.c */
 void api_preferences_post(struct api_ctx *c);
 
 /* Prints the one-time setup link when no admin exists yet (auth.c). */
-dm_err api_setup_announce(struct app *a, struct dm_error *err);
+dm_err api_setup_announce(const struct api_env *env, struct dm_error *err);
 /* Creates an admin after checking the name ([A-Za-z0-9_.-]{1,64}) and password (10..1024
  * bytes): DM_EINVAL or DM_EEXISTS with a message for people (auth.c). */
 dm_err auth_admin_add(struct store *st, const char *name, const char *password,
@@ -96,12 +111,12 @@ typedef dm_err (*api_rows_fn)(struct store *st, int64_t before, int limit, void 
 typedef json_t *(*api_row_json_fn)(const void *row, int64_t *id);
 void api_list_page(struct api_ctx *c, size_t size, api_rows_fn rows, api_row_json_fn json);
 
-/* Answers a failed Telegram operation with docs/api.md's Sessions error table (sessions.c):
- * te->why picks the documented code (flood_wait with Retry-After and retry_after,
- * no_permission, session_invalid, …); with TG_WHY_OTHER, loader.h's codes DM_ERATELIMIT,
- * DM_EFORBIDDEN and DM_EAUTH mean the same three, and any other e its status (400 bad_request,
- * 404, 409, 503 unavailable, 502 telegram, 500). te->e.msg is the message. Returns false. */
-bool api_tg_failed(struct api_ctx *c, dm_err e, const struct tg_error *te);
+/* Answers a failed Telegram operation (tg_error.h) with docs/api.md's Sessions error table
+ * (sessions.c): its kind picks the documented code (flood_wait with Retry-After and
+ * retry_after, no_permission, session_invalid, the login's), and otherwise its e.code the status
+ * (400 bad_request, 404, 409, 503 unavailable, 502 telegram, 500). te->e.msg is the message.
+ * Returns false. */
+bool api_tg_failed(struct api_ctx *c, const struct tg_error *te);
 
 /* JSON for records shared between resources. */
 json_t *api_job_json(const struct store_job *j);

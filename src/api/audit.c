@@ -1,7 +1,6 @@
 /* audit.c: the audit log, newest first. */
 #include "core/common.h"
 #include "api/api.h"
-#include "app.h"
 
 static dm_err audit_rows(struct store *st, int64_t before, int limit, void *out, int *n,
                          struct dm_error *err)

@@ -1,7 +1,6 @@
 /* auth.c: first-run setup, login, logout and the current admin. */
 #include "core/common.h"
 #include "api/api.h"
-#include "app.h"
 #include "core/log.h"
 #include "core/secret.h"
 #include "http/throttle.h"
@@ -27,8 +26,8 @@ static void login_init(void)
     if (secret_hash_password(pw, dummy_hash)) dummy_hash[0] = 0;
 }
 
-static void audit(struct app *a, const char *admin, const char *action, const char *result,
-                  const char *detail)
+static void audit(const struct api_env *env, const char *admin, const char *action,
+                  const char *result, const char *detail)
 {
     struct store_audit e = {.at = time(NULL)};
     dm_strlcpy(e.admin, admin, sizeof e.admin);
@@ -36,7 +35,7 @@ static void audit(struct app *a, const char *admin, const char *action, const ch
     dm_strlcpy(e.result, result, sizeof e.result);
     dm_strlcpy(e.detail, detail, sizeof e.detail);
     struct dm_error err = {0};
-    if (store_audit_add(a->store, &e, &err))
+    if (store_audit_add(env->store, &e, &err))
         log_warn("auth", "could not write the audit log: %s", err.msg);
 }
 
@@ -72,13 +71,13 @@ static void start_session(struct api_ctx *c, int64_t admin_id, const char *name)
     secret_digest_hex(token, ws.token_hash);
     secret_random_hex(ws.csrf, 32);
     struct dm_error err = {0};
-    dm_err e = store_websession_create(c->app->store, &ws, &err);
+    dm_err e = store_websession_create(c->env->store, &ws, &err);
     if (e) {
         api_store_failed(c, e, &err);
         return;
     }
     char cookie[256];
-    bool https = strncmp(c->app->cfg.public_url, "https:", 6) == 0;
+    bool https = strncmp(c->env->public_url, "https:", 6) == 0;
     snprintf(cookie, sizeof cookie,
              "doorman_session=%s; HttpOnly; SameSite=Strict; Path=/; Max-Age=%d%s", token,
              SESSION_TTL, https ? "; Secure" : "");
@@ -91,7 +90,7 @@ static bool needs_setup(struct api_ctx *c, bool *out)
 {
     int64_t n = 0;
     struct dm_error err = {0};
-    dm_err e = store_admin_count(c->app->store, &n, &err);
+    dm_err e = store_admin_count(c->env->store, &n, &err);
     if (e) return api_store_failed(c, e, &err);
     *out = n == 0;
     return true;
@@ -116,7 +115,7 @@ void api_setup_post(struct api_ctx *c)
         http_res_error(c->res, 409, "conflict", "doorman is already set up: log in instead.");
         return;
     }
-    struct store *st = c->app->store;
+    struct store *st = c->env->store;
     char *want = NULL;
     struct dm_error err = {0};
     dm_err e = store_setting_get(st, SETUP_TOKEN_KEY, &want, &err);
@@ -148,7 +147,7 @@ void api_setup_post(struct api_ctx *c)
         api_store_failed(c, e, &err);
         return;
     }
-    audit(c->app, name, "setup", "ok", "first admin created");
+    audit(c->env, name, "setup", "ok", "first admin created");
     log_info("auth", "first admin '%s' created through the setup link", name);
     start_session(c, admin.id, name);
 }
@@ -178,7 +177,7 @@ void api_login(struct api_ctx *c)
     }
     struct store_admin admin = {0};
     struct dm_error err = {0};
-    dm_err e = store_admin_get(c->app->store, name, &admin, &err);
+    dm_err e = store_admin_get(c->env->store, name, &admin, &err);
     if (e && e != DM_ENOTFOUND) {
         api_store_failed(c, e, &err);
         return;
@@ -188,24 +187,24 @@ void api_login(struct api_ctx *c)
     if (!ok) {
         throttle_fail(login_throttle, name_key, now);
         throttle_fail(login_throttle, ip_key, now);
-        audit(c->app, name, "login_failed", "error", c->req->client_ip);
+        audit(c->env, name, "login_failed", "error", c->req->client_ip);
         http_res_error(c->res, 401, "unauthorized", "Wrong name or password.");
         return;
     }
     throttle_clear(login_throttle, name_key);
-    audit(c->app, admin.name, "login", "ok", c->req->client_ip);
+    audit(c->env, admin.name, "login", "ok", c->req->client_ip);
     start_session(c, admin.id, admin.name);
 }
 
 void api_logout(struct api_ctx *c)
 {
     struct dm_error err = {0};
-    dm_err e = store_websession_delete(c->app->store, c->session.token_hash, &err);
+    dm_err e = store_websession_delete(c->env->store, c->session.token_hash, &err);
     if (e && e != DM_ENOTFOUND) {
         api_store_failed(c, e, &err);
         return;
     }
-    audit(c->app, c->session.admin_name, "logout", "ok", "");
+    audit(c->env, c->session.admin_name, "logout", "ok", "");
     http_res_header(c->res, "Set-Cookie",
                     "doorman_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
     http_res_json(c->res, 200, NULL);
@@ -218,21 +217,21 @@ void api_me(struct api_ctx *c)
         json_pack("{s:s,s:s}", "admin", c->session.admin_name, "csrf_token", c->session.csrf));
 }
 
-dm_err api_setup_announce(struct app *a, struct dm_error *err)
+dm_err api_setup_announce(const struct api_env *env, struct dm_error *err)
 {
     int64_t n = 0;
-    dm_err e = store_admin_count(a->store, &n, err);
+    dm_err e = store_admin_count(env->store, &n, err);
     if (e || n > 0) return e;
     char token[33], digest[65];
     secret_random_hex(token, 16);
     secret_digest_hex(token, digest);
-    if ((e = store_setting_set(a->store, SETUP_TOKEN_KEY, digest, err))) return e;
+    if ((e = store_setting_set(env->store, SETUP_TOKEN_KEY, digest, err))) return e;
     /* The console is where the operator is: this one-time link is meant to be seen there. */
     fprintf(stderr,
             "\n  doorman has no admin yet. Open this one-time link to create one:\n"
             "    %s/setup#token=%s\n"
             "  (or run: doorman admin add NAME)\n\n",
-            a->cfg.public_url, token);
+            env->public_url, token);
     fflush(stderr);
     return DM_OK;
 }

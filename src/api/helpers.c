@@ -1,9 +1,7 @@
 #include "core/common.h"
 #include "api/api.h"
 #include "core/date.h"
-#include "app.h"
 #include "core/log.h"
-
 
 bool api_bad_request(struct api_ctx *c, const char *fmt, ...)
 {
@@ -28,11 +26,13 @@ bool api_store_failed(struct api_ctx *c, dm_err e, const struct dm_error *err)
         http_res_error(c->res, 409, "conflict", "%s", msg);
         break;
     case DM_EUNAVAILABLE:
-        http_res_error(c->res, 503, "unavailable", "The database is unavailable; try again shortly.");
+        http_res_error(c->res, 503, "unavailable",
+                       "The database is unavailable; try again shortly.");
         break;
     default:
         log_error("api", "%s %s: %s", c->req->method, c->req->path, msg);
-        http_res_error(c->res, 500, "internal", "Something went wrong on the server; it was logged.");
+        http_res_error(c->res, 500, "internal",
+                       "Something went wrong on the server; it was logged.");
     }
     return false;
 }
@@ -123,7 +123,7 @@ void api_list_page(struct api_ctx *c, size_t size, api_rows_fn rows, api_row_jso
     }
     int n = 0;
     struct dm_error err = {0};
-    dm_err e = rows(c->app->store, before, limit, v, &n, &err);
+    dm_err e = rows(c->env->store, before, limit, v, &n, &err);
     if (e) {
         free(v);
         api_store_failed(c, e, &err);
@@ -131,7 +131,8 @@ void api_list_page(struct api_ctx *c, size_t size, api_rows_fn rows, api_row_jso
     }
     json_t *items = json_array();
     int64_t last = 0;
-    for (int i = 0; i < n; i++) json_array_append_new(items, json(v + (size_t)i * size, &last));
+    for (int i = 0; i < n; i++)
+        json_array_append_new(items, json(v + (size_t)i * size, &last));
     json_t *next = n == limit ? json_integer(last) : json_null();
     free(v);
     http_res_json(c->res, 200, json_pack("{s:o,s:o}", "items", items, "next_before", next));
@@ -144,13 +145,12 @@ json_t *api_time_or_null(int64_t t)
 
 json_t *api_job_json(const struct store_job *j)
 {
-    return json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:o,s:s}", "id",
-                     (json_int_t)j->id, "kind", job_kind_name(j->kind), "state",
-                     job_state_name(j->state), "via", j->via, "admin", j->admin, "description",
-                     j->description, "total", (json_int_t)j->total, "done", (json_int_t)j->done,
-                     "skipped", (json_int_t)j->skipped, "failed", (json_int_t)j->failed,
-                     "created_at", (json_int_t)j->created_at, "updated_at",
-                     (json_int_t)j->updated_at, "finished_at", api_time_or_null(j->finished_at),
-                     "wait_until", api_time_or_null(j->wait_until > time(NULL) ? j->wait_until : 0),
-                     "error", j->error);
+    return json_pack(
+        "{s:I,s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:o,s:s}", "id", (json_int_t)j->id,
+        "kind", job_kind_name(j->kind), "state", job_state_name(j->state), "via", j->via, "admin",
+        j->admin, "description", j->description, "total", (json_int_t)j->total, "done",
+        (json_int_t)j->done, "skipped", (json_int_t)j->skipped, "failed", (json_int_t)j->failed,
+        "created_at", (json_int_t)j->created_at, "updated_at", (json_int_t)j->updated_at,
+        "finished_at", api_time_or_null(j->finished_at), "wait_until",
+        api_time_or_null(j->wait_until > time(NULL) ? j->wait_until : 0), "error", j->error);
 }

@@ -1,19 +1,14 @@
 /* invite_requests.c: listing join requests and starting decisions on them. */
 #include "core/common.h"
 #include "api/api.h"
-#include "app.h"
-#include "botapi/bot.h"
-#include "botapi/client.h"
 #include "core/log.h"
-#include "jobs/decider.h"
 #include "jobs/hide_all.h"
 #include "jobs/runner.h"
-#include "telegram/accounts.h"
-#include "telegram/loader.h"
+#include "telegram/account.h"
+#include "telegram/bot.h"
 
 #define MAX_IDS 10000
 #define PREFLIGHT_CHANNELS 20 /* channels checked at most (those with the most pending) */
-#define CALL_TIMEOUT_MS 20000
 
 static json_t *request_json(const struct store_request *r)
 {
@@ -72,7 +67,7 @@ void api_requests_list(struct api_ctx *c)
         api_store_failed(c, DM_ENOMEM, NULL);
         return;
     }
-    struct store *st = c->app->store;
+    struct store *st = c->env->store;
     int n = 0;
     int64_t counts[REQ_STATUS_COUNT] = {0};
     struct dm_error err = {0};
@@ -98,7 +93,7 @@ void api_chats_list(struct api_ctx *c)
     struct store_chat *chats = NULL;
     size_t n = 0;
     struct dm_error err = {0};
-    dm_err e = store_chat_list(c->app->store, &chats, &n, &err);
+    dm_err e = store_chat_list(c->env->store, &chats, &n, &err);
     if (e) {
         api_store_failed(c, e, &err);
         return;
@@ -107,7 +102,7 @@ void api_chats_list(struct api_ctx *c)
     for (size_t i = 0; i < n; i++) {
         if (!chats[i]
                  .title[0]) /* known only by id (no update carried its title): getChat, cached */
-            bot_chat_title(c->app->bot, chats[i].chat_id, chats[i].title, sizeof chats[i].title);
+            bot_chat_title(c->env->bot, chats[i].chat_id, chats[i].title, sizeof chats[i].title);
         json_array_append_new(items,
                               json_pack("{s:I,s:s,s:s}", "chat_id", (json_int_t)chats[i].chat_id,
                                         "title", chats[i].title, "username", chats[i].username));
@@ -121,48 +116,57 @@ static void answer_job(struct api_ctx *c, int64_t id)
 {
     struct store_job job;
     struct dm_error err = {0};
-    dm_err e = store_job_get(c->app->store, id, &job, &err);
+    dm_err e = store_job_get(c->env->store, id, &job, &err);
     if (e) {
         api_store_failed(c, e, &err);
         return;
     }
-    job_runner_wake(c->app->jobs);
+    job_runner_wake(c->env->jobs);
     http_res_json(c->res, 202, json_pack("{s:o}", "job", api_job_json(&job)));
 }
 
-/* Reads "session_name" into via: null or absent is the bot; a name must be a session, an
- * active one when `active`. false after answering (400 naming it and why). */
-static bool read_via(struct api_ctx *c, bool active, char via[STORE_NAME_MAX])
+/* Opens the account the body's "session_name" names: null or absent is the bot; a name must be
+ * a session, an active one when `active`. NULL after answering (400 naming it and why); the
+ * caller closes the account. */
+static struct account *read_via(struct api_ctx *c, bool active)
 {
-    dm_strlcpy(via, "bot", STORE_NAME_MAX);
     json_t *v = json_object_get(c->body, "session_name");
-    if (!v || json_is_null(v)) return true;
-    if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) >= STORE_NAME_MAX)
-        return api_bad_request(c, "'session_name' must be null (the bot) or a session's name.");
-    const char *name = json_string_value(v);
+    if (v && !json_is_null(v) &&
+        (!json_is_string(v) || json_string_length(v) == 0 ||
+         json_string_length(v) >= STORE_NAME_MAX)) {
+        api_bad_request(c, "'session_name' must be null (the bot) or a session's name.");
+        return NULL;
+    }
+    struct account *a = NULL;
     struct dm_error err = {0};
-    dm_err e = decider_session_usable(c->app->store, name, NULL, &err);
-    if (e == DM_EAUTH && !active) e = DM_OK;
-    if (e == DM_ENOTFOUND || e == DM_EAUTH) return api_bad_request(c, "%s", err.msg);
-    if (e) return api_store_failed(c, e, &err);
-    dm_strlcpy(via, name, STORE_NAME_MAX);
-    return true;
+    dm_err e = account_open_chosen(c->env->accounts, json_string_value(v), &a, &err);
+    if (!e) e = account_usable(a, &err);
+    if (e == DM_EUNAVAILABLE || (e == DM_EAUTH && !active)) e = DM_OK; /* it may work later */
+    if (e == DM_ENOTFOUND || e == DM_EAUTH)
+        api_bad_request(c, "%s", err.msg);
+    else if (e)
+        api_store_failed(c, e, &err);
+    if (!e) return a;
+    account_close(a);
+    return NULL;
 }
 
-/* false after answering. */
-static bool job_base(struct api_ctx *c, int kind, struct store_job *job)
+/* Starts a job through the body's account; NULL after answering (the caller closes it). */
+static struct account *job_base(struct api_ctx *c, int kind, struct store_job *job)
 {
     memset(job, 0, sizeof *job);
     job->kind = kind;
     dm_strlcpy(job->admin, c->session.admin_name, sizeof job->admin);
-    return read_via(c, true, job->via);
+    struct account *a = read_via(c, true);
+    if (a) dm_strlcpy(job->via, account_name(a), sizeof job->via);
+    return a;
 }
 
 /* Appends " as <session>" to the job's description when it is not the bot's. */
 static void describe_via(struct store_job *job)
 {
     size_t w = strlen(job->description);
-    if (strcmp(job->via, "bot") != 0 && w < sizeof job->description)
+    if (strcmp(job->via, ACCOUNT_BOT) != 0 && w < sizeof job->description)
         snprintf(job->description + w, sizeof job->description - w, " as %s", job->via);
 }
 
@@ -179,7 +183,9 @@ static void decide_selected(struct api_ctx *c, int kind)
         return;
     }
     struct store_job job;
-    if (!job_base(c, kind, &job)) return;
+    struct account *a = job_base(c, kind, &job);
+    if (!a) return;
+    account_close(a);
     int64_t *v = malloc(n * sizeof *v);
     if (!v) {
         api_store_failed(c, DM_ENOMEM, NULL);
@@ -199,7 +205,7 @@ static void decide_selected(struct api_ctx *c, int kind)
     describe_via(&job);
     int64_t id = 0;
     struct dm_error err = {0};
-    dm_err e = store_job_create_ids(c->app->store, &job, v, n, time(NULL), &id, &err);
+    dm_err e = store_job_create_ids(c->env->store, &job, v, n, time(NULL), &id, &err);
     free(v);
     if (e) {
         api_store_failed(c, e, &err);
@@ -237,11 +243,14 @@ static void decide_all(struct api_ctx *c, int kind)
 {
     struct store_request_filter f;
     struct store_job job;
-    if (!body_filter(c, &f) || !job_base(c, kind, &job)) return;
+    struct account *a = NULL;
+    if (!body_filter(c, &f) || !(a = job_base(c, kind, &job))) return;
+    bool whole_channels = account_lists_pending(a) && hide_all_fits(&f);
+    account_close(a);
     int w = snprintf(job.description, sizeof job.description, "%s all pending",
                      kind == JOB_APPROVE ? "Approve" : "Decline");
     struct store_chat chat = {0};
-    if (f.chat_id && store_chat_get(c->app->store, f.chat_id, &chat, NULL) != DM_OK)
+    if (f.chat_id && store_chat_get(c->env->store, f.chat_id, &chat, NULL) != DM_OK)
         snprintf(chat.title, sizeof chat.title, "chat %" PRId64, f.chat_id);
     if (f.chat_id && w > 0 && (size_t)w < sizeof job.description)
         w += snprintf(job.description + w, sizeof job.description - (size_t)w, " in %s",
@@ -253,9 +262,8 @@ static void decide_all(struct api_ctx *c, int kind)
     struct dm_error err = {0};
     dm_err e = DM_OK;
     /* through a session, whole channels are decided with one hideAll call each */
-    if (strcmp(job.via, "bot") != 0 && hide_all_fits(&f))
-        e = hide_params_format(f.chat_id, job.params, sizeof job.params, &err);
-    if (!e) e = store_job_create_filter(c->app->store, &job, &f, time(NULL), &id, &err);
+    if (whole_channels) e = hide_params_format(f.chat_id, job.params, sizeof job.params, &err);
+    if (!e) e = store_job_create_filter(c->env->store, &job, &f, time(NULL), &id, &err);
     if (e) {
         api_store_failed(c, e, &err);
         return;
@@ -316,7 +324,7 @@ static int by_pending(const void *a, const void *b)
  * after answering. */
 static bool affected_channels(struct api_ctx *c, struct affected *v, size_t *n)
 {
-    struct store *st = c->app->store;
+    struct store *st = c->env->store;
     struct dm_error err = {0};
     *n = 0;
     json_t *ids = json_object_get(c->body, "request_ids");
@@ -355,157 +363,64 @@ static bool affected_channels(struct api_ctx *c, struct affected *v, size_t *n)
     return e ? api_store_failed(c, e, &err) : true;
 }
 
-struct check {
-    bool ok;
-    char status[32];
-    char error[STORE_ERROR_MAX];
-};
-
-/* The bot: configured, and its token still works (getMe). */
-static void bot_account(struct app *a, struct botapi_client *bc, struct check *out)
+/* Whether the account can decide in the channel, or why not (the reason's sentence). */
+static bool channel_check(struct account *a, int64_t chat_id, char *title, size_t title_n,
+                          char *why, size_t why_n)
 {
-    if (!bc) {
-        dm_strlcpy(out->status, "not_configured", sizeof out->status);
-        dm_strlcpy(out->error, "No bot token configured: set it in Settings", sizeof out->error);
-        return;
-    }
-    (void)a;
-    struct botapi_reply rep;
-    struct dm_error err = {0};
-    dm_err e = botapi_call(bc, "getMe", NULL, CALL_TIMEOUT_MS, &rep, &err);
-    out->ok = !e && rep.ok;
-    dm_strlcpy(out->status, out->ok ? "ok" : "error", sizeof out->status);
-    if (e)
-        snprintf(out->error, sizeof out->error, "Telegram could not be reached: %.200s", err.msg);
-    else if (!rep.ok)
-        snprintf(out->error, sizeof out->error, "Telegram rejected the bot token: %.200s",
-                 rep.description);
-    botapi_reply_release(&rep);
-}
-
-/* getChatMember of the bot itself in chat_id. */
-static void bot_channel(struct botapi_client *bc, int64_t bot_id, int64_t chat_id,
-                        const char *title, struct check *out)
-{
-    json_t *p =
-        json_pack("{s:I,s:I}", "chat_id", (json_int_t)chat_id, "user_id", (json_int_t)bot_id);
-    struct botapi_reply rep;
-    struct dm_error err = {0};
-    dm_err e = p ? botapi_call(bc, "getChatMember", p, CALL_TIMEOUT_MS, &rep, &err)
-                 : dm_fail(&err, DM_ENOMEM, "out of memory");
-    json_decref(p);
-    if (e) {
-        snprintf(out->error, sizeof out->error, "Telegram could not be reached: %.200s", err.msg);
-    } else if (!rep.ok) {
-        snprintf(out->error, sizeof out->error, "Telegram answered: %.200s", rep.description);
-    } else {
-        const char *status = json_string_value(json_object_get(rep.result, "status"));
-        bool admin = status && strcmp(status, "administrator") == 0;
-        out->ok = (status && strcmp(status, "creator") == 0) ||
-                  (admin && json_is_true(json_object_get(rep.result, "can_invite_users")));
-        if (!out->ok)
-            decider_no_right(admin ? LOADER_ADMIN_NO_INVITE : LOADER_NOT_ADMIN, title, out->error,
-                             sizeof out->error);
-    }
-    if (!e) botapi_reply_release(&rep);
-}
-
-/* A session: Check Status (users.getUsers self), which also records what it finds. */
-static void session_account(struct app *a, const char *name, struct check *out)
-{
-    struct store_session row;
+    struct account_channel ch;
     struct tg_error te = {0};
-    dm_err e = accounts_check(a->accounts, name, (int64_t)time(NULL), &row, &te);
-    if (e) {
-        dm_strlcpy(out->status, "error", sizeof out->status);
-        dm_strlcpy(out->error, te.e.msg, sizeof out->error);
-        return;
-    }
-    out->ok = row.status == SESSION_ACTIVE;
-    dm_strlcpy(out->status, session_status_name(row.status), sizeof out->status);
-    if (!out->ok)
-        snprintf(out->error, sizeof out->error, "%.100s%s%.100s%s", row.last_error,
-                 row.status_reason[0] ? " (" : "", row.status_reason,
-                 row.status_reason[0] ? ")" : "");
-}
-
-/* channels.getParticipant of the session itself in chat_id. */
-static void session_channel(struct app *a, const char *name, int64_t chat_id, char *title,
-                            size_t title_n, struct check *out)
-{
-    struct loader_channel ch;
-    struct dm_error err = {0};
-    int retry_after = 0;
-    dm_err e = decider_session_channel(a, name, chat_id, &ch, &retry_after, &err);
-    if (!e) {
-        dm_strlcpy(title, ch.title, title_n);
-        struct loader_via via = {a->accounts, name};
-        enum loader_role role = LOADER_NOT_ADMIN;
-        e = loader_role(&via, &ch, &role, &retry_after, &err);
-        if (!e && role != LOADER_CAN_INVITE) {
-            decider_no_right((int)role, title, out->error, sizeof out->error);
-            return;
-        }
-    }
-    out->ok = !e;
-    if (e) dm_strlcpy(out->error, err.msg, sizeof out->error);
+    enum account_role role = ACCOUNT_NOT_ADMIN;
+    dm_err e = account_channel(a, chat_id, &ch, &te);
+    if (!e && ch.title[0]) dm_strlcpy(title, ch.title, title_n);
+    if (!e) e = account_role(a, &ch, &role, &te);
+    if (!e && role != ACCOUNT_CAN_INVITE) account_no_right((int)role, title, &te);
+    dm_strlcpy(why, role == ACCOUNT_CAN_INVITE ? "" : te.e.msg, why_n);
+    return !e && role == ACCOUNT_CAN_INVITE;
 }
 
 void api_requests_preflight(struct api_ctx *c)
 {
-    char via[STORE_NAME_MAX];
-    if (!read_via(c, false, via)) return;
+    struct account *a = read_via(c, false);
+    if (!a) return;
     struct affected *v = calloc(AFFECTED_MAX, sizeof *v);
     size_t n = 0;
     if (!v) {
+        account_close(a);
         api_store_failed(c, DM_ENOMEM, NULL);
         return;
     }
     if (!affected_channels(c, v, &n)) {
+        account_close(a);
         free(v);
         return;
     }
     qsort(v, n, sizeof *v, by_pending);
     size_t checked = DM_MIN(n, (size_t)PREFLIGHT_CHANNELS);
 
-    struct app *a = c->app;
-    bool bot = strcmp(via, "bot") == 0;
-    struct botapi_client *bc = bot && a->bot ? bot_client_acquire(a->bot) : NULL;
-    struct check acct = {0};
-    int64_t bot_id = 0;
-    if (bot) {
-        bot_account(a, bc, &acct);
-        struct bot_status bs;
-        if (a->bot) {
-            bot_get_status(a->bot, &bs);
-            bot_id = bs.id;
-        }
-    } else {
-        session_account(a, via, &acct);
-    }
+    struct account_check acct;
+    account_check(a, &acct);
     json_t *channels = json_array();
     for (size_t i = 0; i < checked; i++) {
         struct store_chat chat = {0};
-        if (store_chat_get(a->store, v[i].chat_id, &chat, NULL) != DM_OK || !chat.title[0])
+        if (store_chat_get(c->env->store, v[i].chat_id, &chat, NULL) != DM_OK || !chat.title[0])
             snprintf(chat.title, sizeof chat.title, "chat %" PRId64, v[i].chat_id);
-        struct check ch = {0};
+        char why[STORE_ERROR_MAX] = "";
+        bool ok = false;
         if (!acct.ok)
-            snprintf(ch.error, sizeof ch.error, "The account cannot be used: %.200s", acct.error);
-        else if (bot)
-            bot_channel(bc, bot_id, v[i].chat_id, chat.title, &ch);
+            snprintf(why, sizeof why, "The account cannot be used: %.200s", acct.error);
         else
-            session_channel(a, via, v[i].chat_id, chat.title, sizeof chat.title, &ch);
-        json_array_append_new(channels, json_pack("{s:I,s:s,s:I,s:b,s:s}", "chat_id",
-                                                  (json_int_t)v[i].chat_id, "title", chat.title,
-                                                  "pending", (json_int_t)v[i].pending, "can_decide",
-                                                  ch.ok, "reason", ch.error));
+            ok = channel_check(a, v[i].chat_id, chat.title, sizeof chat.title, why, sizeof why);
+        json_array_append_new(channels,
+                              json_pack("{s:I,s:s,s:I,s:b,s:s}", "chat_id",
+                                        (json_int_t)v[i].chat_id, "title", chat.title, "pending",
+                                        (json_int_t)v[i].pending, "can_decide", ok, "reason", why));
     }
-    if (bc) bot_client_release(a->bot, bc);
     free(v);
-    log_info("api", "preflight via %s: account %s, %zu of %zu channels checked", via, acct.status,
-             checked, n);
+    log_info("api", "preflight via %s: account %s, %zu of %zu channels checked", account_name(a),
+             acct.status, checked, n);
     http_res_json(c->res, 200,
-                  json_pack("{s:s,s:{s:b,s:s,s:s},s:o,s:I}", "via", via, "account", "ok", acct.ok,
-                            "status", acct.status, "error", acct.error, "channels", channels,
-                            "unchecked", (json_int_t)(n - checked)));
+                  json_pack("{s:s,s:{s:b,s:s,s:s},s:o,s:I}", "via", account_name(a), "account",
+                            "ok", acct.ok, "status", acct.status, "error", acct.error, "channels",
+                            channels, "unchecked", (json_int_t)(n - checked)));
+    account_close(a);
 }

@@ -1,7 +1,6 @@
 /* jobs.c: decision jobs: list, one with its errors, cancel. */
 #include "core/common.h"
 #include "api/api.h"
-#include "app.h"
 #include "jobs/runner.h"
 
 #define MAX_ERRORS_SHOWN 100
@@ -35,7 +34,7 @@ static bool path_job(struct api_ctx *c, struct store_job *job)
         return false;
     }
     struct dm_error err = {0};
-    dm_err e = store_job_get(c->app->store, id, job, &err);
+    dm_err e = store_job_get(c->env->store, id, job, &err);
     if (e == DM_ENOTFOUND) {
         http_res_error(c->res, 404, "not_found", "No job with id %lld.", id);
         return false;
@@ -56,7 +55,7 @@ void api_jobs_get(struct api_ctx *c)
     int n = 0;
     struct dm_error err = {0};
     dm_err e =
-        store_job_items(c->app->store, job.id, ITEM_FAILED, 0, MAX_ERRORS_SHOWN, items, &n, &err);
+        store_job_items(c->env->store, job.id, ITEM_FAILED, 0, MAX_ERRORS_SHOWN, items, &n, &err);
     if (e) {
         free(items);
         api_store_failed(c, e, &err);
@@ -81,13 +80,13 @@ void api_jobs_cancel(struct api_ctx *c)
         return;
     }
     struct dm_error err = {0};
-    dm_err e = store_job_finish(c->app->store, job.id, JOB_CANCELLED, "cancelled by an admin",
+    dm_err e = store_job_finish(c->env->store, job.id, JOB_CANCELLED, "cancelled by an admin",
                                 time(NULL), &err);
-    if (!e) e = store_job_get(c->app->store, job.id, &job, &err);
+    if (!e) e = store_job_get(c->env->store, job.id, &job, &err);
     if (e) {
         api_store_failed(c, e, &err);
         return;
     }
-    job_runner_wake(c->app->jobs);
+    job_runner_wake(c->env->jobs);
     http_res_json(c->res, 200, json_pack("{s:o}", "job", api_job_json(&job)));
 }

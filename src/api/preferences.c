@@ -2,7 +2,6 @@
  * (docs/api.md). Kept in the settings table under "pref:<admin>:approve_via". */
 #include "core/common.h"
 #include "api/api.h"
-#include "app.h"
 
 /* "pref:" + an admin name (64) + ":approve_via" */
 static void pref_key(const struct api_ctx *c, char *out, size_t n)
@@ -22,7 +21,7 @@ void api_preferences_get(struct api_ctx *c)
     pref_key(c, key, sizeof key);
     char *v = NULL;
     struct dm_error err = {0};
-    dm_err e = store_setting_get(c->app->store, key, &v, &err);
+    dm_err e = store_setting_get(c->env->store, key, &v, &err);
     if (e && e != DM_ENOTFOUND) {
         api_store_failed(c, e, &err);
         return;
@@ -44,7 +43,7 @@ void api_preferences_post(struct api_ctx *c)
     const char *via = json_is_null(v) ? NULL : json_string_value(v);
     char key[STORE_NAME_MAX + 32];
     pref_key(c, key, sizeof key);
-    struct store *st = c->app->store;
+    struct store *st = c->env->store;
     struct dm_error err = {0};
     dm_err e = via ? store_setting_set(st, key, via, &err) : store_setting_delete(st, key, &err);
     if (e && !(e == DM_ENOTFOUND && !via)) {

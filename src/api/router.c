@@ -1,7 +1,6 @@
 #include "core/common.h"
 #include "api/api.h"
-#include "app.h"
-#include "botapi/bot.h"
+#include "telegram/bot.h"
 #include "core/log.h"
 #include "core/secret.h"
 #include "http/assets.h"
@@ -92,7 +91,7 @@ static bool check_login(struct api_ctx *c)
     char digest[65];
     secret_digest_hex(cookie, digest);
     struct dm_error err = {0};
-    dm_err e = store_websession_get(c->app->store, digest, time(NULL), &c->session, &err);
+    dm_err e = store_websession_get(c->env->store, digest, time(NULL), &c->session, &err);
     if (e == DM_ENOTFOUND) {
         http_res_error(c->res, 401, "unauthorized",
                        "Your session has expired. Please log in again.");
@@ -207,14 +206,14 @@ static void serve_webhook(struct api_ctx *c)
         http_res_error(c->res, 405, "method_not_allowed", "Telegram POSTs updates here.");
         return;
     }
-    int status = bot_webhook(c->app->bot, http_header(c->req, "X-Telegram-Bot-Api-Secret-Token"),
+    int status = bot_webhook(c->env->bot, http_header(c->req, "X-Telegram-Bot-Api-Secret-Token"),
                              c->req->body, c->req->body_len);
     http_res_json(c->res, status, NULL);
 }
 
-void api_handle(void *app, const struct http_request *req, struct http_response *res)
+void api_handle(void *env, const struct http_request *req, struct http_response *res)
 {
-    struct api_ctx c = {.app = app, .req = req, .res = res};
+    struct api_ctx c = {.env = env, .req = req, .res = res};
     security_headers(res);
     if (strcmp(req->path, "/api/health") == 0) {
         http_res_json(res, 200, json_pack("{s:b}", "ok", 1));

@@ -1,12 +1,11 @@
 /* sessions.c: the Session Manager's endpoints (docs/api.md "Sessions"), except loading
- * requests (sessions_load.c). The work is in telegram/login.h and telegram/accounts.h; this
+ * requests (sessions_load.c). The work is in telegram/login.h and telegram/pool.h; this
  * file reads bodies, maps failures to the documented errors and writes the audit log.
  * API hashes, codes, passwords, bot tokens and auth keys are never logged or answered. */
 #include "core/common.h"
 #include "api/api.h"
-#include "app.h"
 #include "core/log.h"
-#include "telegram/accounts.h"
+#include "telegram/pool.h"
 #include "telegram/login.h"
 
 #include <sodium.h>
@@ -32,28 +31,19 @@ static json_t *session_json(const struct store_session *s)
                      s->last_error, "created_at", (json_int_t)s->created_at);
 }
 
-bool api_tg_failed(struct api_ctx *c, dm_err e, const struct tg_error *te)
+bool api_tg_failed(struct api_ctx *c, const struct tg_error *te)
 {
     static const struct {
         int status;
         const char *code;
-    } whys[] = {
-        [TG_WHY_LOGIN_NOT_FOUND] = {404, "login_not_found"},
-        [TG_WHY_INVALID_CODE] = {400, "invalid_code"},
-        [TG_WHY_CODE_EXPIRED] = {400, "code_expired"},
-        [TG_WHY_INVALID_PASSWORD] = {400, "invalid_password"},
-        [TG_WHY_FLOOD_WAIT] = {429, "flood_wait"},
-        [TG_WHY_NO_PERMISSION] = {403, "no_permission"},
-        [TG_WHY_SESSION_INVALID] = {400, "session_invalid"},
+    } kinds[TG_KIND_COUNT] = {
+        [TG_LOGIN_GONE] = {404, "login_not_found"}, [TG_BAD_CODE] = {400, "invalid_code"},
+        [TG_CODE_EXPIRED] = {400, "code_expired"},  [TG_BAD_PASSWORD] = {400, "invalid_password"},
+        [TG_NO_RIGHT] = {403, "no_permission"},     [TG_DEAD] = {400, "session_invalid"},
     };
-    enum tg_why why = te->why;
-    if (why == TG_WHY_OTHER) /* loader.h's codes name the same situations */
-        why = e == DM_ERATELIMIT   ? TG_WHY_FLOOD_WAIT
-              : e == DM_EFORBIDDEN ? TG_WHY_NO_PERMISSION
-              : e == DM_EAUTH      ? TG_WHY_SESSION_INVALID
-                                   : TG_WHY_OTHER;
+    dm_err e = te->e.code;
     const char *msg = te->e.msg[0] ? te->e.msg : dm_strerror(e);
-    if (why == TG_WHY_FLOOD_WAIT) {
+    if (te->kind == TG_FLOOD) {
         char secs[24];
         snprintf(secs, sizeof secs, "%lld", (long long)te->retry_after);
         http_res_header(c->res, "Retry-After", secs);
@@ -62,8 +52,8 @@ bool api_tg_failed(struct api_ctx *c, dm_err e, const struct tg_error *te)
                                 "retry_after", (json_int_t)te->retry_after));
         return false;
     }
-    if (why != TG_WHY_OTHER && (size_t)why < DM_ARRAY_LEN(whys)) {
-        http_res_error(c->res, whys[why].status, whys[why].code, "%s", msg);
+    if ((unsigned)te->kind < TG_KIND_COUNT && kinds[te->kind].code) {
+        http_res_error(c->res, kinds[te->kind].status, kinds[te->kind].code, "%s", msg);
         return false;
     }
     switch (e) {
@@ -104,7 +94,7 @@ static void audit(struct api_ctx *c, const char *action, const char *name, const
     dm_strlcpy(a.result, result, sizeof a.result);
     dm_strlcpy(a.detail, detail, sizeof a.detail);
     struct dm_error err = {0};
-    struct store *st = c->app->store;
+    struct store *st = c->env->store;
     if (store_audit_add(st, &a, &err))
         log_warn("api", "could not write the audit log (%s %s): %s", action, name, err.msg);
 }
@@ -132,7 +122,7 @@ static void created(struct api_ctx *c, const char *action, const struct store_se
 
 static void sessions_list(struct api_ctx *c, bool active_only)
 {
-    struct store *st = c->app->store;
+    struct store *st = c->env->store;
     struct store_session *v = NULL;
     size_t n = 0;
     struct dm_error err = {0};
@@ -187,9 +177,9 @@ void api_sessions_login_start(struct api_ctx *c)
         return;
     struct store_login l;
     struct tg_error te = {0};
-    dm_err e = login_start(c->app->accounts, name, api_id, api_hash, phone, time(NULL), &l, &te);
+    dm_err e = login_start(c->env->pool, name, api_id, api_hash, phone, time(NULL), &l, &te);
     if (e) {
-        api_tg_failed(c, e, &te);
+        api_tg_failed(c, &te);
         return;
     }
     http_res_json(c->res, 200,
@@ -201,9 +191,9 @@ void api_sessions_login_get(struct api_ctx *c)
 {
     struct store_login l;
     struct tg_error te = {0};
-    dm_err e = login_get(c->app->accounts, c->path_arg, time(NULL), &l, &te);
+    dm_err e = login_get(c->env->pool, c->path_arg, time(NULL), &l, &te);
     if (e) {
-        api_tg_failed(c, e, &te);
+        api_tg_failed(c, &te);
         return;
     }
     http_res_json(c->res, 200, login_json(&l));
@@ -219,9 +209,9 @@ void api_sessions_login_code(struct api_ctx *c)
     struct store_login l;
     struct store_session s;
     struct tg_error te = {0};
-    dm_err e = login_code(c->app->accounts, id, code, time(NULL), &done, &l, &s, &te);
+    dm_err e = login_code(c->env->pool, id, code, time(NULL), &done, &l, &s, &te);
     if (e) {
-        api_tg_failed(c, e, &te);
+        api_tg_failed(c, &te);
         return;
     }
     if (done) {
@@ -239,9 +229,9 @@ void api_sessions_login_password(struct api_ctx *c)
         return;
     struct store_session s;
     struct tg_error te = {0};
-    dm_err e = login_password(c->app->accounts, id, password, time(NULL), &s, &te);
+    dm_err e = login_password(c->env->pool, id, password, time(NULL), &s, &te);
     if (e) {
-        api_tg_failed(c, e, &te);
+        api_tg_failed(c, &te);
         return;
     }
     created(c, "session_create", &s, 200);
@@ -256,9 +246,9 @@ void api_sessions_bot(struct api_ctx *c)
         return;
     struct store_session s;
     struct tg_error te = {0};
-    dm_err e = login_bot(c->app->accounts, name, api_id, api_hash, token, time(NULL), &s, &te);
+    dm_err e = login_bot(c->env->pool, name, api_id, api_hash, token, time(NULL), &s, &te);
     if (e) {
-        api_tg_failed(c, e, &te);
+        api_tg_failed(c, &te);
         return;
     }
     created(c, "session_create", &s, 201);
@@ -299,11 +289,11 @@ void api_sessions_import(struct api_ctx *c)
     }
     struct store_session s;
     struct tg_error te = {0};
-    dm_err e = login_import(c->app->accounts, name, api_id, api_hash, phone, bin, len, string,
+    dm_err e = login_import(c->env->pool, name, api_id, api_hash, phone, bin, len, string,
                             time(NULL), &s, &te);
     free(bin);
     if (e) {
-        api_tg_failed(c, e, &te);
+        api_tg_failed(c, &te);
         return;
     }
     created(c, "session_import", &s, 201);
@@ -314,10 +304,10 @@ void api_sessions_check(struct api_ctx *c)
     struct store_session s;
     struct tg_error te = {0};
     const char *name = c->path_arg;
-    dm_err e = accounts_check(c->app->accounts, name, time(NULL), &s, &te);
+    dm_err e = pool_check(c->env->pool, name, time(NULL), &s, &te);
     if (e) {
         if (e != DM_ENOTFOUND) audit(c, "session_check", name, "error", te.e.msg);
-        api_tg_failed(c, e, &te);
+        api_tg_failed(c, &te);
         return;
     }
     char detail[STORE_ERROR_MAX];
@@ -334,9 +324,9 @@ void api_sessions_export(struct api_ctx *c)
     char *data = NULL;
     size_t len = 0;
     struct tg_error te = {0};
-    dm_err e = login_export(c->app->accounts, c->path_arg, &data, &len, &te);
+    dm_err e = login_export(c->env->pool, c->path_arg, &data, &len, &te);
     if (e) {
-        api_tg_failed(c, e, &te);
+        api_tg_failed(c, &te);
         return;
     }
     char disp[128];
@@ -354,9 +344,9 @@ void api_sessions_delete(struct api_ctx *c)
     }
     bool logout = json_is_true(v);
     struct tg_error te = {0};
-    dm_err e = login_remove(c->app->accounts, c->path_arg, logout, &te);
+    dm_err e = login_remove(c->env->pool, c->path_arg, logout, &te);
     if (e) {
-        api_tg_failed(c, e, &te);
+        api_tg_failed(c, &te);
         return;
     }
     audit(c, "session_delete", c->path_arg, "ok", logout ? "logged out on Telegram first" : "");

@@ -1,28 +1,28 @@
 /* sessions_load.c: POST /api/sessions/{name}/load: start loading a channel's pending join
  * requests through a session (docs/api.md "Sessions"; the job itself is jobs/load.h).
  *
- * Before the job is created the channel is resolved and the account's right to see join
- * requests is checked, synchronously, so the admin hears "You don't have permission to view
- * join requests" (or a flood wait, or an invalid session) at once rather than from a job. */
+ * Before the job is created the channel is found and the account's right to see join
+ * requests is checked (telegram/account.h), synchronously, so the admin hears "You don't have
+ * permission to view join requests" (or a flood wait, or an invalid session) at once rather than
+ * from a job. */
 #include "core/common.h"
 #include "api/api.h"
-#include "app.h"
 #include "core/log.h"
 #include "jobs/load.h"
 #include "jobs/runner.h"
-#include "telegram/accounts.h"
+#include "telegram/account.h"
 #include "telegram/session_file.h"
 
 #define CHANNEL_INPUT_MAX 512
 #define LOAD_LIMIT_MAX 100000000 /* more than any channel has pending */
 
 /* Reads {"channel":s,"limit":n|"all"}; limit 0 means all. */
-static bool read_body(struct api_ctx *c, struct loader_ref *ref, int64_t *limit)
+static bool read_body(struct api_ctx *c, struct account_ref *ref, int64_t *limit)
 {
     const char *channel = NULL;
     if (!api_field_string(c, "channel", true, CHANNEL_INPUT_MAX, &channel)) return false;
     struct dm_error err = {0};
-    if (loader_parse_ref(channel, ref, &err)) return api_bad_request(c, "%s", err.msg);
+    if (account_ref_parse(channel, ref, &err)) return api_bad_request(c, "%s", err.msg);
     const json_t *l = json_object_get(c->body, "limit");
     *limit = LOAD_DEFAULT_LIMIT;
     if (!l || json_is_null(l)) return true;
@@ -39,7 +39,7 @@ static bool read_body(struct api_ctx *c, struct loader_ref *ref, int64_t *limit)
 
 void api_sessions_load(struct api_ctx *c)
 {
-    struct store *st = c->app->store;
+    struct store *st = c->env->store;
     const char *name = c->path_arg;
     struct store_session s;
     struct dm_error err = {0};
@@ -52,25 +52,28 @@ void api_sessions_load(struct api_ctx *c)
         api_store_failed(c, e, &err);
         return;
     }
-    struct loader_ref ref;
+    struct account_ref ref;
     struct load_params p = {0};
     if (!read_body(c, &ref, &p.limit)) return;
 
-    int retry_after = 0;
-    struct loader_via via = {c->app->accounts, name};
-    e = loader_resolve(&via, &ref, &p.channel, &retry_after, &err);
-    if (!e) e = loader_check_rights(&via, &p.channel, &retry_after, &err);
+    struct account *a = NULL;
+    struct tg_error te = {0};
+    enum account_role role = ACCOUNT_NOT_ADMIN;
+    e = account_open_chosen(c->env->accounts, name, &a, &err);
     if (e) {
-        log_info("api", "load via %s refused: %s", name, err.msg);
-        struct tg_error te = {.retry_after = retry_after, .e = err};
-        api_tg_failed(c, e, &te);
+        api_store_failed(c, e, &err);
+        return;
+    }
+    e = account_find(a, &ref, &p.channel, &te);
+    if (!e) e = account_role(a, &p.channel, &role, &te);
+    account_close(a);
+    if (!e && role != ACCOUNT_CAN_INVITE) e = tg_error_set(&te, TG_NO_RIGHT, 0);
+    if (e) {
+        log_info("api", "load via %s refused: %s", name, te.e.msg);
+        api_tg_failed(c, &te);
         return;
     }
 
-    struct store_chat chat = {.chat_id = loader_chat_id(p.channel.id),
-                              .fetched_at = (int64_t)time(NULL)};
-    dm_strlcpy(chat.title, p.channel.title, sizeof chat.title);
-    dm_strlcpy(chat.username, p.channel.username, sizeof chat.username);
     struct store_job job = {.kind = JOB_LOAD};
     dm_strlcpy(job.via, name, sizeof job.via);
     dm_strlcpy(job.admin, c->session.admin_name, sizeof job.admin);
@@ -82,14 +85,13 @@ void api_sessions_load(struct api_ctx *c)
              p.channel.username[0] ? ")" : "");
     dm_strlcpy(job.description, description, sizeof job.description); /* cut at a character */
     int64_t id = 0;
-    e = store_chat_put(st, &chat, &err);
-    if (!e) e = load_params_format(&p, job.params, sizeof job.params, &err);
+    e = load_params_format(&p, job.params, sizeof job.params, &err);
     if (!e) e = store_job_create_load(st, &job, (int64_t)time(NULL), &id, &err);
     if (!e) e = store_job_get(st, id, &job, &err);
     if (e) {
         api_store_failed(c, e, &err);
         return;
     }
-    job_runner_wake(c->app->jobs);
+    job_runner_wake(c->env->jobs);
     http_res_json(c->res, 202, json_pack("{s:o}", "job", api_job_json(&job)));
 }

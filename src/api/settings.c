@@ -1,8 +1,7 @@
 /* settings.c: the bot's configuration. The token is write-only: it is never sent back. */
 #include "core/common.h"
 #include "api/api.h"
-#include "app.h"
-#include "botapi/bot.h"
+#include "telegram/bot.h"
 #include "core/log.h"
 
 static const char *const mode_names[] = {"polling", "webhook"};
@@ -10,7 +9,7 @@ static const char *const mode_names[] = {"polling", "webhook"};
 static void answer(struct api_ctx *c)
 {
     struct bot_status s;
-    bot_get_status(c->app->bot, &s);
+    bot_get_status(c->env->bot, &s);
     json_t *bot = json_pack("{s:b,s:o,s:s,s:b,s:o,s:s}", "configured", s.configured, "id",
                             s.configured ? json_integer(s.id) : json_null(), "username", s.username,
                             "receiving", s.receiving, "last_update_at",
@@ -34,7 +33,7 @@ void api_settings_post(struct api_ctx *c)
         !api_field_string(c, "webhook_url", false, 500, &url))
         return;
     struct bot_status cur;
-    bot_get_status(c->app->bot, &cur);
+    bot_get_status(c->env->bot, &cur);
     int mode = cur.mode;
     if (mode_s) {
         if (strcmp(mode_s, "polling") == 0)
@@ -68,7 +67,7 @@ void api_settings_post(struct api_ctx *c)
         return;
     }
     struct dm_error err = {0};
-    dm_err e = bot_configure(c->app->bot, token, mode, url, rate, &err);
+    dm_err e = bot_configure(c->env->bot, token, mode, url, rate, &err);
     if (e == DM_EAUTH || e == DM_EINVAL || e == DM_ETELEGRAM) {
         api_bad_request(c, "%s", err.msg);
         return;
@@ -87,6 +86,6 @@ void api_settings_post(struct api_ctx *c)
     dm_strlcpy(a.result, "ok", sizeof a.result);
     snprintf(a.detail, sizeof a.detail, "%smode=%s", token ? "bot token changed, " : "",
              mode_names[mode == BOT_WEBHOOK]);
-    store_audit_add(c->app->store, &a, NULL);
+    store_audit_add(c->env->store, &a, NULL);
     answer(c);
 }

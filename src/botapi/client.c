@@ -100,12 +100,6 @@ void botapi_client_abort(struct botapi_client *c)
     atomic_store(&c->aborted, 1);
 }
 
-bool botapi_already_handled(const char *description)
-{
-    return description && (strstr(description, "HIDE_REQUESTER_MISSING") ||
-                           strstr(description, "USER_ALREADY_PARTICIPANT"));
-}
-
 void botapi_reply_release(struct botapi_reply *r)
 {
     if (!r) return;

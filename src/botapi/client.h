@@ -49,8 +49,4 @@ void botapi_reply_release(struct botapi_reply *r);
 dm_err botapi_reply_parse(long http_status, const char *body, size_t len, struct botapi_reply *out,
                           struct dm_error *err);
 
-/* True when the description names a request that is already decided: HIDE_REQUESTER_MISSING or
- * USER_ALREADY_PARTICIPANT (a final state, not a failure to retry). */
-bool botapi_already_handled(const char *description);
-
 #endif

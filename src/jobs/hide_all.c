@@ -3,11 +3,6 @@
 #include "core/common.h"
 #include "jobs/hide_all.h"
 
-#include "app.h"
-#include "jobs/decider.h"
-#include "mtproto/client.h"
-#include "telegram/accounts.h"
-
 #include <jansson.h>
 
 static const char *const phases[] = {"load", "hide", "done"};
@@ -75,152 +70,133 @@ dm_err hide_cursor_parse(const char *s, struct hide_cursor *out, struct dm_error
     return DM_OK;
 }
 
-dm_err hide_run_init(struct hide_run *hr, struct app *a, const struct store_job *job,
-                     struct dm_error *err)
+dm_err hide_run_init(struct hide_run *hr, struct store *st, struct account *account,
+                     const struct store_job *job, struct dm_error *err)
 {
     memset(hr, 0, sizeof *hr);
-    hr->app = a;
+    hr->store = st;
+    hr->account = account;
     hr->job_id = job->id;
     hr->kind = job->kind;
-    dm_strlcpy(hr->via, job->via, sizeof hr->via);
     dm_err e = hide_params_parse(job->params, &hr->only_chat, err);
     return e ? e : hide_cursor_parse(job->cursor, &hr->cur, err);
 }
 
+/* A store failure as the runner sees failures. */
+static dm_err stored(struct tg_error *te, dm_err e, const struct dm_error *err)
+{
+    return e ? tg_error_local(te, e, "%s", err->msg[0] ? err->msg : dm_strerror(e))
+             : tg_error_set(te, TG_OK, 0);
+}
+
 /* Records the end of the current channel (its items done, or failed with why) and moves on. */
 static dm_err finish_chat(struct hide_run *hr, const char *owner, int outcome, const char *why,
-                          struct dm_error *err)
+                          struct tg_error *te)
 {
     struct hide_cursor next = {0};
     if (hr->only_chat) next = (struct hide_cursor){hr->only_chat, HIDE_DONE, {0}};
     char cursor[sizeof((struct store_job *)0)->cursor];
-    struct store *st = hr->app->store;
-    int64_t n = 0;
-    dm_err e = hide_cursor_format(&next, cursor, sizeof cursor, err);
+    struct dm_error err = {0};
+    dm_err e = hide_cursor_format(&next, cursor, sizeof cursor, &err);
     if (!e)
-        e = store_job_finish_chat(st, hr->job_id, owner, hr->cur.chat_id, outcome, why, cursor,
-                                  (int64_t)time(NULL), &n, err);
-    if (e) return e;
-    hr->cur = next;
-    hr->resolved = false;
-    return DM_OK;
+        e = store_job_finish_chat(hr->store, hr->job_id, owner, hr->cur.chat_id, outcome, why,
+                                  cursor, (int64_t)time(NULL), NULL, &err);
+    if (!e) {
+        hr->cur = next;
+        hr->resolved = false;
+    }
+    return stored(te, e, &err);
 }
 
 /* The failures that end a channel, not the job: its items fail with why. */
-static bool channel_refused(dm_err e)
+static bool channel_refused(const struct tg_error *te)
 {
-    return e == DM_EFORBIDDEN || e == DM_ENOTFOUND || e == DM_EINVAL;
+    return te->kind == TG_NO_RIGHT || te->kind == TG_NOT_FOUND || te->kind == TG_INPUT;
 }
 
-static dm_err refuse_chat(struct hide_run *hr, const char *owner, dm_err e,
-                          const struct dm_error *why, struct dm_error *err)
+static dm_err refuse_chat(struct hide_run *hr, const char *owner, struct tg_error *te)
 {
-    char msg[STORE_ERROR_MAX];
-    if (e == DM_EFORBIDDEN)
-        decider_no_right(-1, hr->resolved ? hr->ch.title : "this channel", msg, sizeof msg);
-    else
-        dm_strlcpy(msg, why->msg, sizeof msg);
-    return finish_chat(hr, owner, ITEM_FAILED, msg, err);
+    if (te->kind == TG_NO_RIGHT) account_no_right(-1, hr->resolved ? hr->ch.title : NULL, te);
+    char why[STORE_ERROR_MAX];
+    dm_strlcpy(why, te->e.msg, sizeof why);
+    return finish_chat(hr, owner, ITEM_FAILED, why, te);
 }
 
 /* Picks the channel to work on when none is current: the named one, or the channel of the
- * job's first pending item. false when nothing is left. */
-static dm_err pick_chat(struct hide_run *hr, bool *none, struct dm_error *err)
+ * job's first pending item. *none when nothing is left. */
+static dm_err pick_chat(struct hide_run *hr, bool *none, struct tg_error *te)
 {
     *none = false;
     if (hr->only_chat) {
         if (hr->cur.phase == HIDE_DONE) *none = true;
         if (!hr->cur.chat_id) hr->cur = (struct hide_cursor){hr->only_chat, HIDE_LOAD, {0}};
-        return DM_OK;
+        return tg_error_set(te, TG_OK, 0);
     }
-    struct store *st = hr->app->store;
     struct store_item it;
     int n = 0;
-    dm_err e = store_job_next_items(st, hr->job_id, 0, 1, &it, &n, err);
-    if (e) return e;
+    struct dm_error err = {0};
+    dm_err e = store_job_next_items(hr->store, hr->job_id, 0, 1, &it, &n, &err);
+    if (e) return stored(te, e, &err);
     if (n == 0)
         *none = true;
     else
         hr->cur = (struct hide_cursor){it.chat_id, HIDE_LOAD, {0}};
-    return DM_OK;
+    return tg_error_set(te, TG_OK, 0);
 }
 
 /* One page of the channel's pending list, recorded. */
-static dm_err load_page(struct hide_run *hr, const char *owner, int *retry_after,
-                        struct dm_error *err)
+static dm_err load_page(struct hide_run *hr, const char *owner, struct tg_error *te)
 {
-    struct loader_via via = {hr->app->accounts, hr->via};
-    struct loader_page page;
+    struct account_page page;
     int64_t now = (int64_t)time(NULL);
-    dm_err e = loader_fetch_page(&via, &hr->ch, &hr->cur.at, LOADER_PAGE_MAX, now, &page,
-                                 retry_after, err);
+    dm_err e =
+        account_list_pending(hr->account, &hr->ch, &hr->cur.at, ACCOUNT_PAGE_MAX, now, &page, te);
     if (e) return e;
     bool same = page.next.date == hr->cur.at.date && page.next.user_id == hr->cur.at.user_id;
     struct hide_cursor next = {hr->cur.chat_id, HIDE_LOAD, page.next};
-    if (page.n < LOADER_PAGE_MAX || same)
+    if (page.n < ACCOUNT_PAGE_MAX || same)
         next = (struct hide_cursor){hr->cur.chat_id, HIDE_CALL, {0}};
     char cursor[sizeof((struct store_job *)0)->cursor];
-    struct store *st = hr->app->store;
-    e = hide_cursor_format(&next, cursor, sizeof cursor, err);
-    if (!e) e = store_job_add_page(st, hr->job_id, owner, page.rows, page.n, cursor, now, err);
+    struct dm_error err = {0};
+    e = hide_cursor_format(&next, cursor, sizeof cursor, &err);
+    if (!e)
+        e = store_job_add_page(hr->store, hr->job_id, owner, page.rows, page.n, cursor, now, &err);
     if (!e) {
         hr->listed += (int64_t)page.n;
         hr->cur = next;
     }
-    loader_page_release(&page);
-    return e;
+    account_page_release(&page);
+    return stored(te, e, &err);
 }
 
-/* The one call that decides every pending request of the channel. */
-static dm_err hide_all_call(struct hide_run *hr, int *retry_after, struct dm_error *err)
-{
-    json_t *m =
-        json_pack("{s:s,s:b,s:{s:s,s:I,s:I}}", "_", "messages.hideAllChatJoinRequests", "approved",
-                  hr->kind == JOB_APPROVE, "peer", "_", "inputPeerChannel", "channel_id",
-                  (json_int_t)hr->ch.id, "access_hash", (json_int_t)hr->ch.access_hash);
-    struct mt_rpc_error rpc = {0};
-    json_t *res = NULL;
-    dm_err e =
-        m ? accounts_call(hr->app->accounts, hr->via, m, ACCOUNTS_CALL_TIMEOUT_MS, &res, &rpc, err)
-          : dm_fail(err, DM_ENOMEM, "out of memory");
-    json_decref(m);
-    json_decref(res);
-    return e ? loader_fail(e, &rpc, "to decide the join requests", retry_after, err) : DM_OK;
-}
-
-dm_err hide_run_step(struct hide_run *hr, const char *owner, bool *finished, int *retry_after,
-                     struct dm_error *err)
+dm_err hide_run_step(struct hide_run *hr, const char *owner, bool *finished, struct tg_error *te)
 {
     *finished = false;
     if (!hr->cur.chat_id || hr->cur.phase == HIDE_DONE) {
         bool none = false;
-        dm_err e = pick_chat(hr, &none, err);
+        dm_err e = pick_chat(hr, &none, te);
         if (e || none) {
             *finished = !e;
             return e;
         }
     }
     if (!hr->resolved) {
-        struct dm_error why = {0};
         /* a session deleted or found dead meanwhile ends the job, not the channel */
-        dm_err e = decider_session_usable(hr->app->store, hr->via, NULL, err);
-        if (e) return e == DM_ENOTFOUND ? DM_EAUTH : e;
-        e = decider_session_channel(hr->app, hr->via, hr->cur.chat_id, &hr->ch, retry_after, &why);
-        if (channel_refused(e)) return refuse_chat(hr, owner, e, &why, err);
-        if (e) {
-            *err = why;
-            return e;
+        struct dm_error err = {0};
+        dm_err e = account_usable(hr->account, &err);
+        if (e == DM_ENOTFOUND || e == DM_EAUTH) {
+            tg_error_set(te, TG_DEAD, 0);
+            tg_error_say(te, "%s", err.msg);
+            return DM_EAUTH;
         }
+        if (e) return stored(te, e, &err);
+        e = account_channel(hr->account, hr->cur.chat_id, &hr->ch, te);
+        if (e) return channel_refused(te) ? refuse_chat(hr, owner, te) : e;
         hr->resolved = true;
     }
-    struct dm_error why = {0};
     bool call = hr->cur.phase == HIDE_CALL;
-    dm_err e =
-        call ? hide_all_call(hr, retry_after, &why) : load_page(hr, owner, retry_after, &why);
-    if (channel_refused(e)) return refuse_chat(hr, owner, e, &why, err);
-    if (e) {
-        *err = why;
-        return e;
-    }
-    return call ? finish_chat(hr, owner, ITEM_DONE, "", err) : DM_OK;
+    dm_err e = call ? account_decide_channel(hr->account, &hr->ch, hr->kind == JOB_APPROVE, te)
+                    : load_page(hr, owner, te);
+    if (e) return channel_refused(te) ? refuse_chat(hr, owner, te) : e;
+    return call ? finish_chat(hr, owner, ITEM_DONE, "", te) : DM_OK;
 }

@@ -6,12 +6,14 @@
  * job.via the session, and params {"mode":"hide_all","chat_id":n} (0: every channel that has
  * pending requests). The runner claims it like any job and calls hide_run_step() until it is
  * finished, with the lease, cancellation, flood-wait and restart rules of load jobs. For each
- * channel in turn (the named one, or the channel of the job's first pending item):
- *   1. resolve it as the session sees it (decider_session_channel);
- *   2. read its pending list from Telegram page by page, each page recorded with job_add_page:
- *      requests the table had not seen are recorded, and every one pending here becomes an item
- *      of the job (its total grows, so the progress shows the real work);
- *   3. one messages.hideAllChatJoinRequests(approved, peer);
+ * channel in turn (the named one, or the channel of the job's first pending item), through the
+ * job's account (telegram/account.h; one that account_lists_pending()):
+ *   1. the channel as the account sees it (account_channel);
+ *   2. its pending list read from Telegram page by page (account_list_pending), each page
+ *      recorded with job_add_page: requests the table had not seen are recorded, and every one
+ *      pending here becomes an item of the job (its total grows, so the progress shows the real
+ *      work);
+ *   3. one call deciding them all (account_decide_channel: hideAllChatJoinRequests);
  *   4. job_finish_chat: every pending item of the channel, and any request of it still pending
  *      here, is recorded decided (done), audited with the session as via.
  * The cursor ({"chat":n,"phase":"load"|"hide"|"done","date":…,"user":…,"hash":…}) is saved
@@ -24,9 +26,7 @@
 
 #include "core/common.h"
 #include "store/store.h"
-#include "telegram/loader.h"
-
-struct app;
+#include "telegram/account.h"
 
 /* Whether a decision over `f` may use hideAll: it names at most a channel. */
 bool hide_all_fits(const struct store_request_filter *f);
@@ -39,32 +39,32 @@ dm_err hide_params_parse(const char *s, int64_t *chat_id, struct dm_error *err);
 enum hide_phase { HIDE_LOAD = 0, HIDE_CALL = 1, HIDE_DONE = 2 };
 
 struct hide_cursor {
-    int64_t chat_id;         /* 0: pick the next channel */
-    int phase;               /* enum hide_phase */
-    struct loader_cursor at; /* HIDE_LOAD: where the list goes on */
+    int64_t chat_id;          /* 0: pick the next channel */
+    int phase;                /* enum hide_phase */
+    struct account_cursor at; /* HIDE_LOAD: where the list goes on */
 };
 /* JSON text for store_job.cursor, and back ("" = the start). */
 dm_err hide_cursor_format(const struct hide_cursor *c, char *out, size_t n, struct dm_error *err);
 dm_err hide_cursor_parse(const char *s, struct hide_cursor *out, struct dm_error *err);
 
 struct hide_run {
-    struct app *app;
+    struct store *store;     /* borrowed */
+    struct account *account; /* borrowed: job.via's, open while the job runs */
     int64_t job_id;
     int kind;
-    char via[STORE_NAME_MAX];
     int64_t only_chat; /* params' chat_id */
     struct hide_cursor cur;
     bool resolved; /* ch is cur.chat_id's */
-    struct loader_channel ch;
+    struct account_channel ch;
     int64_t listed; /* requests read from Telegram by this run (for the log) */
 };
 
-/* From a claimed job whose params are a hide_all job's. */
-dm_err hide_run_init(struct hide_run *hr, struct app *a, const struct store_job *job,
-                     struct dm_error *err);
-/* One Telegram call and its record. *finished when no channel is left. Errors as
- * load_run_step's (loader.h's codes; DM_ECONFLICT when the job was cancelled or taken over). */
-dm_err hide_run_step(struct hide_run *hr, const char *owner, bool *finished, int *retry_after,
-                     struct dm_error *err);
+/* From a claimed job whose params are a hide_all job's (DM_ENOTFOUND: another decision job),
+ * run through `account` and recorded in st; both are borrowed for as long as hr is used. */
+dm_err hide_run_init(struct hide_run *hr, struct store *st, struct account *account,
+                     const struct store_job *job, struct dm_error *err);
+/* One Telegram call and its record. *finished when no channel is left. Failures as
+ * load_run_step's; an account that cannot work any more (deleted, or found dead) is TG_DEAD. */
+dm_err hide_run_step(struct hide_run *hr, const char *owner, bool *finished, struct tg_error *te);
 
 #endif

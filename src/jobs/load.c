@@ -2,13 +2,11 @@
 #include "core/common.h"
 #include "jobs/load.h"
 
-#include "app.h"
-
 #include <jansson.h>
 
 dm_err load_params_format(const struct load_params *p, char *out, size_t n, struct dm_error *err)
 {
-    const struct loader_channel *ch = &p->channel;
+    const struct account_channel *ch = &p->channel;
     json_t *j = json_pack("{s:I,s:I,s:s,s:s,s:I}", "channel_id", (json_int_t)ch->id, "access_hash",
                           (json_int_t)ch->access_hash, "title", ch->title, "username", ch->username,
                           "limit", (json_int_t)p->limit);
@@ -43,37 +41,35 @@ dm_err load_params_parse(const char *s, struct load_params *out, struct dm_error
     return bad ? dm_fail(err, DM_EINVAL, "the load job's parameters are damaged") : DM_OK;
 }
 
-dm_err load_run_init(struct load_run *lr, struct app *a, const struct store_job *job,
-                     struct dm_error *err)
+dm_err load_run_init(struct load_run *lr, struct store *st, struct account *account,
+                     const struct store_job *job, struct dm_error *err)
 {
     memset(lr, 0, sizeof *lr);
-    lr->app = a;
+    lr->store = st;
+    lr->account = account;
     lr->job_id = job->id;
-    dm_strlcpy(lr->via, job->via, sizeof lr->via);
     lr->done = job->done;
     lr->total = job->total;
     dm_err e = load_params_parse(job->params, &lr->params, err);
-    return e ? e : loader_cursor_parse(job->cursor, &lr->cursor, err);
+    return e ? e : account_cursor_parse(job->cursor, &lr->cursor, err);
 }
 
-static bool same_cursor(const struct loader_cursor *a, const struct loader_cursor *b)
+static bool same_cursor(const struct account_cursor *a, const struct account_cursor *b)
 {
     return a->date == b->date && a->user_id == b->user_id;
 }
 
-dm_err load_run_step(struct load_run *lr, const char *owner, bool *finished, int *retry_after,
-                     struct dm_error *err)
+dm_err load_run_step(struct load_run *lr, const char *owner, bool *finished, struct tg_error *te)
 {
     *finished = false;
     int64_t limit = lr->params.limit;
-    int64_t want = limit ? DM_MIN(limit - lr->done, LOADER_PAGE_MAX) : LOADER_PAGE_MAX;
-    struct loader_page page = {0};
+    int64_t want = limit ? DM_MIN(limit - lr->done, ACCOUNT_PAGE_MAX) : ACCOUNT_PAGE_MAX;
+    struct account_page page = {0};
     int64_t now = (int64_t)time(NULL);
     dm_err e = DM_OK;
     if (want > 0) {
-        struct loader_via via = {lr->app->accounts, lr->via};
-        e = loader_fetch_page(&via, &lr->params.channel, &lr->cursor, (int)want, now, &page,
-                              retry_after, err);
+        e = account_list_pending(lr->account, &lr->params.channel, &lr->cursor, (int)want, now,
+                                 &page, te);
         if (e) return e;
     }
     size_t n = page.n;
@@ -84,17 +80,17 @@ dm_err load_run_step(struct load_run *lr, const char *owner, bool *finished, int
                 (limit && done >= limit) || same_cursor(&page.next, &lr->cursor);
     int64_t total = limit ? DM_MIN(page.count, limit) : page.count;
     total = *finished ? done : DM_MAX(total, done);
-    struct loader_cursor next = n ? page.next : lr->cursor;
+    struct account_cursor next = n ? page.next : lr->cursor;
     char cursor[sizeof((struct store_job *)0)->cursor];
-    e = loader_cursor_format(&next, cursor, sizeof cursor);
-    if (!e) {
-        struct store *st = lr->app->store;
-        e = store_job_load_page(st, lr->job_id, owner, page.rows, n, cursor, total, now, NULL, err);
-    }
-    loader_page_release(&page);
-    if (e) return e;
+    struct dm_error err = {0};
+    e = account_cursor_format(&next, cursor, sizeof cursor);
+    if (!e)
+        e = store_job_load_page(lr->store, lr->job_id, owner, page.rows, n, cursor, total, now,
+                                NULL, &err);
+    account_page_release(&page);
+    if (e) return tg_error_local(te, e, "%s", err.msg[0] ? err.msg : dm_strerror(e));
     lr->cursor = next;
     lr->done = done;
     lr->total = total;
-    return DM_OK;
+    return tg_error_set(te, TG_OK, 0);
 }

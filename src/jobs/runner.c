@@ -1,13 +1,15 @@
 /* runner.c: the job runner: one dispatcher thread and a few worker threads.
  *
  * The dispatcher claims one job at a time (store job_claim with a lease it renews), opens the
- * job's account (decider.h), and feeds the job's pending items into a queue in request-id
+ * job's account (telegram/account.h), and feeds the job's pending items into a queue in request-id
  * order, reading them in batches keyed by the last request id seen (never LIMIT/OFFSET over
  * changing rows). Workers take items from the queue, each waiting for its slot from the
  * account's token bucket, so up to WORKERS calls are in flight at the configured rate; each
  * outcome is recorded with job_item_finish (one transaction with its audit row) before the
- * item counts as finished. A 429 pauses every worker of the account for retry_after. The job
- * is done when no item is pending, in the queue or in flight.
+ * item counts as finished. A flood wait pauses every worker of the account for retry_after.
+ * The job is done when no item is pending, in the queue or in flight. What a failure means to
+ * a job (wait, try again, give up, reopen the account) is decided in one place, below
+ * ("failures"), from the classified error of tg_error.h.
  *
  * A load job (load.h) has no items, and an Approve All / Deny All through a session decides
  * whole channels (hide_all.h): the dispatcher itself runs those step by step (run_steps),
@@ -17,12 +19,13 @@
  * Telegram calls are made while holding it. */
 #include "core/common.h"
 #include "jobs/runner.h"
-#include "app.h"
+
 #include "core/log.h"
-#include "jobs/decider.h"
 #include "jobs/hide_all.h"
 #include "jobs/load.h"
 #include "jobs/ratelimit.h"
+#include "store/store.h"
+#include "telegram/account.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -44,7 +47,9 @@ struct slot {
 };
 
 struct job_runner {
-    struct app *app;
+    struct store *store;
+    const struct accounts *accounts;
+    char owner[64];
     int lease; /* seconds: DOORMAN_JOB_LEASE, default 30 */
     double renew_every;
     pthread_t thread;
@@ -60,8 +65,8 @@ struct job_runner {
 
     /* the job being run; workers take items only while active */
     bool active;
-    const struct decider_ops *dec;
-    void *dctx;
+    struct account *account; /* the job's, open for the whole job */
+    bool ready;              /* account_usable said yes: workers may call it */
     int kind;
     struct slot queue[QUEUE_MAX];
     size_t qlen;
@@ -69,9 +74,9 @@ struct job_runner {
     bool account_down; /* a worker found the account unusable: reopen it */
     char account_error[STORE_ERROR_MAX];
 
-    /* the account's pacing (one account, the bot, for now) */
+    /* the job's account's pacing */
     struct ratelimit rl;
-    double pause_until; /* monotonic; no calls before (429 retry_after) */
+    double pause_until; /* monotonic; no calls before (a flood wait's retry_after) */
 
     struct store_item batch[BATCH]; /* the dispatcher's read buffer */
 };
@@ -106,9 +111,39 @@ static int env_lease(void)
     return (int)v;
 }
 
-static const struct decider_ops *decider_for(const char *via)
+/* ---- failures: what they mean to a job ---- */
+
+/* Worth making the same call again later: Telegram could not be reached or had trouble, or
+ * doorman's store (or the session's connection, held by another process) is out of reach. */
+static bool try_later(const struct tg_error *te)
 {
-    return strcmp(via, "bot") == 0 ? &decider_bot : &decider_session;
+    return te->kind == TG_UNREACHABLE ||
+           (te->kind == TG_LOCAL && (te->e.code == DM_EDB || te->e.code == DM_EUNAVAILABLE));
+}
+
+/* The status of a request Telegram says was handled already: a member was approved; otherwise
+ * it is gone, as the job meant. */
+static int already_status(const struct tg_error *te, int kind)
+{
+    return tg_error_joined(te) || kind != JOB_DECLINE ? REQ_APPROVED : REQ_DECLINED;
+}
+
+static int wait_seconds(const struct tg_error *te)
+{
+    return te->retry_after > INT_MAX ? INT_MAX : (int)DM_MAX(te->retry_after, 1);
+}
+
+/* Seconds before trying a step of a job the dispatcher runs itself (load, hide_all) again
+ * after te, or -1 when te is final. */
+static int step_retry_in(const struct tg_error *te, int *backoff)
+{
+    if (te->kind == TG_FLOOD) {
+        *backoff = 0;
+        return wait_seconds(te);
+    }
+    if (!try_later(te)) return -1;
+    *backoff = *backoff ? DM_MIN(*backoff * 2, LOAD_BACKOFF_MAX) : 1;
+    return *backoff;
 }
 
 /* ---- the queue (mu held) ---- */
@@ -149,7 +184,7 @@ static void queue_take(struct job_runner *r, size_t i, struct slot *out)
  * (then the item stays pending, and the next run meets Telegram's "already handled"). */
 static void record_item(struct job_runner *r, struct store_item *it, int outcome, const char *error)
 {
-    struct store *st = r->app->store;
+    struct store *st = r->store;
     it->outcome = outcome;
     dm_strlcpy(it->error, error, sizeof it->error);
     for (;;) {
@@ -168,47 +203,43 @@ static void record_item(struct job_runner *r, struct store_item *it, int outcome
 
 /* ---- workers ---- */
 
-/* Acts on a decision (mu held; released while recording). */
-static void apply_decision(struct job_runner *r, struct slot *s, const struct decision *d)
+/* Acts on the outcome of deciding one item (mu held; released while recording). */
+static void apply_decision(struct job_runner *r, struct slot *s, const struct tg_error *te)
 {
     double now = mono();
     int outcome;
-    switch (d->verdict) {
-    case V_DONE:
+    switch (te->kind) {
+    case TG_OK:
         outcome = ITEM_DONE;
         break;
-    case V_ALREADY:
+    case TG_ALREADY:
         outcome = ITEM_SKIPPED;
         break;
-    case V_FAILED:
-        outcome = ITEM_FAILED;
-        break;
-    case V_RETRY:
-        if (++s->attempts >= MAX_ATTEMPTS) {
-            outcome = ITEM_FAILED;
-            break;
-        }
-        s->not_before = now + (double)(1 << (s->attempts - 1)); /* 1, 2, 4, 8 s */
-        queue_push_front(r, s);
-        return;
-    case V_FLOOD:
-        if (now + d->retry_after > r->pause_until) {
-            r->pause_until = now + d->retry_after;
+    case TG_FLOOD:
+        if (now + wait_seconds(te) > r->pause_until) {
+            r->pause_until = now + wait_seconds(te);
             ratelimit_hold(&r->rl, r->pause_until);
-            log_warn(C, "rate limited by Telegram: pausing for %d s", d->retry_after);
+            log_warn(C, "rate limited by Telegram: pausing for %d s", wait_seconds(te));
         }
         queue_push_front(r, s);
         return;
-    case V_ACCOUNT:
-    default:
+    case TG_DEAD: /* the account cannot work: reopened when nothing is in flight */
         r->account_down = true;
-        dm_strlcpy(r->account_error, d->error, sizeof r->account_error);
+        snprintf(r->account_error, sizeof r->account_error, "%.200s%s%.40s%s", te->e.msg,
+                 te->name[0] ? " (" : "", te->name, te->name[0] ? ")" : "");
         queue_push_front(r, s);
         return;
+    default:
+        if (try_later(te) && ++s->attempts < MAX_ATTEMPTS) {
+            s->not_before = now + (double)(1 << (s->attempts - 1)); /* 1, 2, 4, 8 s */
+            queue_push_front(r, s);
+            return;
+        }
+        outcome = ITEM_FAILED;
     }
-    s->it.final_status = outcome == ITEM_SKIPPED ? d->final_status : REQ_PENDING;
+    s->it.final_status = outcome == ITEM_SKIPPED ? already_status(te, r->kind) : REQ_PENDING;
     pthread_mutex_unlock(&r->mu);
-    record_item(r, &s->it, outcome, outcome == ITEM_DONE ? "" : d->error);
+    record_item(r, &s->it, outcome, outcome == ITEM_DONE ? "" : te->e.msg);
     pthread_mutex_lock(&r->mu);
 }
 
@@ -238,14 +269,14 @@ static void *worker_main(void *arg)
         if (r->stop || !r->active || r->account_down || mono() < r->pause_until) {
             queue_push_front(r, &s); /* not called: back in line */
         } else {
-            const struct decider_ops *dec = r->dec;
-            void *ctx = r->dctx;
-            int kind = r->kind;
+            struct account *account = r->account;
+            bool approve = r->kind == JOB_APPROVE;
+            struct account_request req = {s.it.request_id, s.it.chat_id, s.it.user_id};
             pthread_mutex_unlock(&r->mu);
-            struct decision d;
-            dec->decide(ctx, kind, &s.it, &d);
+            struct tg_error te;
+            account_decide(account, approve, &req, &te);
             pthread_mutex_lock(&r->mu);
-            apply_decision(r, &s, &d);
+            apply_decision(r, &s, &te);
         }
         r->inflight--;
         pthread_cond_broadcast(&r->wake);
@@ -262,7 +293,7 @@ static void *worker_main(void *arg)
 static dm_err refill(struct job_runner *r, int64_t job_id, int64_t *after, bool *exhausted)
 {
     struct store_item *items = r->batch;
-    struct store *st = r->app->store;
+    struct store *st = r->store;
     int n = 0;
     struct dm_error err = {0};
     pthread_mutex_unlock(&r->mu);
@@ -295,7 +326,7 @@ static void show_wait(struct job_runner *r, int64_t job_id, int64_t want, const 
                       int64_t *shown)
 {
     if (want == *shown || (want && *shown && llabs(want - *shown) <= 1)) return;
-    struct store *st = r->app->store;
+    struct store *st = r->store;
     pthread_mutex_unlock(&r->mu);
     struct dm_error err = {0};
     if (store_job_set_wait(st, job_id, want, why, &err) == DM_OK)
@@ -309,7 +340,7 @@ static void show_wait(struct job_runner *r, int64_t job_id, int64_t want, const 
  * wait behind an Approve All of thousands. Called without mu. */
 static bool smaller_job_waiting(struct job_runner *r, int64_t id)
 {
-    struct store *st = r->app->store;
+    struct store *st = r->store;
     struct store_job cur, recent[32];
     int n = 0;
     if (store_job_get(st, id, &cur, NULL) ||
@@ -337,12 +368,12 @@ static enum lease lease_keep(struct job_runner *r, int64_t id, double *next_rene
 {
     double now = mono();
     if (!r->woken && now < *next_renew) return LEASE_HELD;
-    struct store *st = r->app->store;
+    struct store *st = r->store;
     bool was_woken = r->woken;
     r->woken = false;
     pthread_mutex_unlock(&r->mu);
     struct dm_error err = {0};
-    dm_err e = store_job_renew(st, id, r->app->instance_id, (int64_t)time(NULL) + r->lease, &err);
+    dm_err e = store_job_renew(st, id, r->owner, (int64_t)time(NULL) + r->lease, &err);
     bool yield = !e && was_woken && smaller_job_waiting(r, id);
     pthread_mutex_lock(&r->mu);
     if (yield) {
@@ -362,30 +393,28 @@ static enum lease lease_keep(struct job_runner *r, int64_t id, double *next_rene
  * claimed again at once. Called without mu. */
 static void lease_end(struct job_runner *r, int64_t id, int64_t shown_wait, bool yielded)
 {
-    struct store *st = r->app->store;
+    struct store *st = r->store;
     if (shown_wait) store_job_set_wait(st, id, 0, "", NULL);
-    store_job_renew(st, id, r->app->instance_id, (int64_t)time(NULL) - 1, NULL);
+    store_job_renew(st, id, r->owner, (int64_t)time(NULL) - 1, NULL);
     if (!yielded)
         log_info(C, "job %" PRId64 ": paused for shutdown; it goes on at the next start", id);
 }
 
-/* Runs one claimed job until it is done, cancelled (or taken over), or the runner stops, or a
- * smaller job waits (then it yields: the smaller one is claimed first, this one after it).
- * Called without mu. */
-static void run_job(struct job_runner *r, const struct store_job *job)
+/* Runs one claimed decision job over items through `account` (job->via's) until it is done,
+ * cancelled (or taken over), or the runner stops, or a smaller job waits (then it yields: the
+ * smaller one is claimed first, this one after it). Called without mu. */
+static void run_job(struct job_runner *r, const struct store_job *job, struct account *account)
 {
-    struct app *a = r->app;
-    struct store *st = a->store;
+    struct store *st = r->store;
     const int64_t id = job->id;
     struct dm_error err = {0};
-    const struct decider_ops *dec = decider_for(job->via);
     log_info(C, "job %" PRId64 ": %s via %s, %" PRId64 " of %" PRId64 " items left", id,
              job_kind_name(job->kind), job->via,
              job->total - job->done - job->skipped - job->failed, job->total);
 
     pthread_mutex_lock(&r->mu);
-    r->dec = dec;
-    r->dctx = NULL;
+    r->account = account;
+    r->ready = false;
     r->kind = job->kind;
     r->qlen = 0;
     r->account_down = false;
@@ -405,23 +434,18 @@ static void run_job(struct job_runner *r, const struct store_job *job)
             break;
         }
 
-        if (r->account_down && r->inflight == 0) {
+        if (r->account_down && r->inflight == 0) { /* asked again in OPEN_RETRY */
             log_warn(C, "job %" PRId64 ": %s", id, r->account_error);
             r->active = false;
+            r->ready = false;
             r->account_down = false;
-            void *ctx = r->dctx;
-            r->dctx = NULL;
-            pthread_mutex_unlock(&r->mu);
-            dec->close(ctx);
-            pthread_mutex_lock(&r->mu);
             next_open = now + OPEN_RETRY;
         }
-        if (!r->dctx && !r->account_down && now >= next_open) {
-            void *ctx = NULL;
+        if (!r->ready && !r->account_down && now >= next_open) {
             pthread_mutex_unlock(&r->mu);
-            dm_err e = dec->open(a, job->via, &ctx, &err);
+            dm_err e = account_usable(account, &err);
             pthread_mutex_lock(&r->mu);
-            if (e && e != DM_EUNAVAILABLE) { /* e.g. the session is invalid: final */
+            if (e && e != DM_EUNAVAILABLE && e != DM_EDB) { /* e.g. the session is invalid */
                 dm_strlcpy(open_error, err.msg, sizeof open_error);
                 failed = true;
                 break;
@@ -433,14 +457,14 @@ static void run_job(struct job_runner *r, const struct store_job *job)
                 next_open = now + OPEN_RETRY;
             } else {
                 open_error[0] = 0;
-                r->dctx = ctx;
+                r->ready = true;
                 r->active = true;
                 pthread_cond_broadcast(&r->work);
             }
         }
-        if (r->dctx) ratelimit_set_rate(&r->rl, dec->rate(r->dctx), now);
+        if (r->ready) ratelimit_set_rate(&r->rl, account_rate(account), now);
 
-        if (r->dctx && !exhausted && r->qlen < BATCH / 2 &&
+        if (r->ready && !exhausted && r->qlen < BATCH / 2 &&
             refill(r, id, &after, &exhausted) != DM_OK)
             next_renew = DM_MIN(next_renew, now + 1); /* store trouble: try again soon */
         if (exhausted && r->qlen == 0 && r->inflight == 0) {
@@ -453,7 +477,7 @@ static void run_job(struct job_runner *r, const struct store_job *job)
         if (r->pause_until > now) {
             want = wall + (int64_t)ceil(r->pause_until - now);
             why = "Telegram's rate limit: waiting before going on";
-        } else if (!r->dctx) {
+        } else if (!r->ready) {
             want = shown_wait > wall + 2 ? shown_wait : wall + 10;
             why = open_error;
         }
@@ -467,11 +491,10 @@ static void run_job(struct job_runner *r, const struct store_job *job)
     pthread_cond_broadcast(&r->work);
     while (r->inflight > 0)
         wait_until(&r->wake, &r->mu, mono() + 1);
-    void *ctx = r->dctx;
-    r->dctx = NULL;
+    r->account = NULL;
+    r->ready = false;
     r->qlen = 0;
     pthread_mutex_unlock(&r->mu);
-    if (ctx) dec->close(ctx);
 
     int64_t wall = (int64_t)time(NULL);
     if (failed) {
@@ -492,52 +515,32 @@ static void run_job(struct job_runner *r, const struct store_job *job)
     }
 }
 
-/* Seconds to wait before trying a load step again after e, or -1 when e is final. */
-static int load_retry_in(dm_err e, int retry_after, int *backoff)
-{
-    switch (e) {
-    case DM_ERATELIMIT:
-        *backoff = 0;
-        return retry_after;
-    case DM_ETIMEOUT:
-    case DM_ENETWORK:
-    case DM_EUNAVAILABLE:
-    case DM_EDB:
-        *backoff = *backoff ? DM_MIN(*backoff * 2, LOAD_BACKOFF_MAX) : 1;
-        return *backoff;
-    default:
-        return -1;
-    }
-}
-
 /* A job the dispatcher runs itself, one step (a Telegram call and its record) at a time: a
  * load job (load_run_step) or a decision through hideAll (hide_run_step). */
-typedef dm_err (*step_fn)(void *ctx, const char *owner, bool *finished, int *retry_after,
-                          struct dm_error *err);
+typedef dm_err (*step_fn)(void *ctx, const char *owner, bool *finished, struct tg_error *te);
 
-static dm_err load_step(void *ctx, const char *owner, bool *finished, int *retry_after,
-                        struct dm_error *err)
+static dm_err load_step(void *ctx, const char *owner, bool *finished, struct tg_error *te)
 {
-    return load_run_step(ctx, owner, finished, retry_after, err);
+    return load_run_step(ctx, owner, finished, te);
 }
 
-static dm_err hide_step(void *ctx, const char *owner, bool *finished, int *retry_after,
-                        struct dm_error *err)
+static dm_err hide_step(void *ctx, const char *owner, bool *finished, struct tg_error *te)
 {
-    return hide_run_step(ctx, owner, finished, retry_after, err);
+    return hide_run_step(ctx, owner, finished, te);
 }
 
 /* Runs a claimed job step by step until it is finished, fails, is cancelled (or taken over),
  * the runner stops, or a smaller job waits. A flood wait or trouble reaching Telegram is
- * waited out here, shown in the job. `e` is the result of making ctx (DM_OK or why the job
- * cannot run, in err). Called without mu. */
+ * waited out here, shown in the job. `why_not`: why ctx could not be made (the job fails at
+ * once), or NULL. Called without mu. */
 static void run_steps(struct job_runner *r, const struct store_job *job, step_fn step, void *ctx,
-                      dm_err e, struct dm_error err)
+                      const struct dm_error *why_not)
 {
-    struct app *a = r->app;
-    struct store *st = a->store;
+    struct store *st = r->store;
     const int64_t id = job->id;
-    bool finished = false, failed = e != DM_OK, gone = false, yielded = false;
+    struct tg_error te = {0};
+    if (why_not) tg_error_local(&te, why_not->code, "%s", why_not->msg);
+    bool finished = false, failed = why_not != NULL, gone = false, yielded = false;
 
     pthread_mutex_lock(&r->mu);
     int64_t shown_wait = job->wait_until;
@@ -557,33 +560,32 @@ static void run_steps(struct job_runner *r, const struct store_job *job, step_fn
             continue;
         }
         pthread_mutex_unlock(&r->mu);
-        int retry_after = 0;
-        e = step(ctx, a->instance_id, &finished, &retry_after, &err);
+        dm_err e = step(ctx, r->owner, &finished, &te);
         pthread_mutex_lock(&r->mu);
         if (e == DM_ECONFLICT) {
             gone = true;
             log_info(C, "job %" PRId64 ": cancelled or taken over; stopping it", id);
             break;
         }
-        int wait = e ? load_retry_in(e, retry_after, &backoff) : 0;
+        int wait = e ? step_retry_in(&te, &backoff) : 0;
         if (wait < 0) {
             failed = true;
             break;
         }
         if (!e) backoff = 0;
         if (!e && finished) break;
-        if (e) log_warn(C, "job %" PRId64 ": %s; trying again in %d s", id, err.msg, wait);
+        if (e) log_warn(C, "job %" PRId64 ": %s; trying again in %d s", id, te.e.msg, wait);
         next_step = mono() + wait;
-        show_wait(r, id, wait ? (int64_t)time(NULL) + wait : 0, e ? err.msg : "", &shown_wait);
+        show_wait(r, id, wait ? (int64_t)time(NULL) + wait : 0, e ? te.e.msg : "", &shown_wait);
     }
     pthread_mutex_unlock(&r->mu);
 
     int64_t wall = (int64_t)time(NULL);
+    struct dm_error err = {0};
     if (failed) {
-        log_warn(C, "job %" PRId64 " failed: %s", id, err.msg);
-        struct dm_error ferr = {0};
-        if (store_job_finish(st, id, JOB_FAILED, err.msg, wall, &ferr))
-            log_error(C, "job %" PRId64 ": could not mark it failed: %s", id, ferr.msg);
+        log_warn(C, "job %" PRId64 " failed: %s", id, te.e.msg);
+        if (store_job_finish(st, id, JOB_FAILED, te.e.msg, wall, &err))
+            log_error(C, "job %" PRId64 ": could not mark it failed: %s", id, err.msg);
     } else if (finished) {
         if (shown_wait) store_job_set_wait(st, id, 0, "", NULL);
         struct store_job fin;
@@ -599,37 +601,44 @@ static void run_steps(struct job_runner *r, const struct store_job *job, step_fn
     }
 }
 
-/* Runs a claimed job of any kind. Called without mu. */
+/* Runs a claimed job of any kind through its account, open while it runs. Called without
+ * mu. */
 static void run_claimed(struct job_runner *r, const struct store_job *job)
 {
     struct dm_error err = {0};
-    if (job->kind == JOB_LOAD) {
+    struct account *account = NULL;
+    dm_err e = account_open(r->accounts, job->via, &account, &err);
+    if (e) {
+        run_steps(r, job, NULL, NULL, &err);
+    } else if (job->kind == JOB_LOAD) {
         struct load_run lr;
-        dm_err e = load_run_init(&lr, r->app, job, &err);
+        e = load_run_init(&lr, r->store, account, job, &err);
         if (!e)
             log_info(C, "job %" PRId64 ": load via %s from %s, %" PRId64 " loaded so far", job->id,
                      job->via, lr.params.channel.title, lr.done);
-        run_steps(r, job, load_step, &lr, e, err);
-        return;
+        run_steps(r, job, load_step, &lr, e ? &err : NULL);
+    } else {
+        struct hide_run hr;
+        e = hide_run_init(&hr, r->store, account, job, &err);
+        if (e == DM_ENOTFOUND) { /* a decision job over items */
+            run_job(r, job, account);
+        } else {
+            if (!e)
+                log_info(C,
+                         "job %" PRId64 ": %s all via %s with hideAll, %" PRId64 " of %" PRId64
+                         " items left",
+                         job->id, job_kind_name(job->kind), job->via,
+                         job->total - job->done - job->skipped - job->failed, job->total);
+            run_steps(r, job, hide_step, &hr, e ? &err : NULL);
+        }
     }
-    struct hide_run hr;
-    dm_err e = hide_run_init(&hr, r->app, job, &err);
-    if (e == DM_ENOTFOUND) { /* a decision job over items */
-        run_job(r, job);
-        return;
-    }
-    if (!e)
-        log_info(
-            C, "job %" PRId64 ": %s all via %s with hideAll, %" PRId64 " of %" PRId64 " items left",
-            job->id, job_kind_name(job->kind), job->via,
-            job->total - job->done - job->skipped - job->failed, job->total);
-    run_steps(r, job, hide_step, &hr, e, err);
+    account_close(account);
 }
 
 static void *runner_main(void *arg)
 {
     struct job_runner *r = arg;
-    struct store *st = r->app->store;
+    struct store *st = r->store;
     char last_error[sizeof((struct dm_error *)0)->msg] = "";
     pthread_mutex_lock(&r->mu);
     while (!r->stop) {
@@ -638,7 +647,7 @@ static void *runner_main(void *arg)
         struct store_job job;
         struct dm_error err = {0};
         int64_t now = (int64_t)time(NULL);
-        dm_err e = store_job_claim(st, r->app->instance_id, now, now + r->lease, &job, &err);
+        dm_err e = store_job_claim(st, r->owner, now, now + r->lease, &job, &err);
         if (!e) {
             last_error[0] = 0;
             run_claimed(r, &job);
@@ -677,12 +686,17 @@ void job_runner_stop(struct job_runner *r)
     runner_free(r);
 }
 
-dm_err job_runner_start(struct app *a, struct job_runner **out, struct dm_error *err)
+dm_err job_runner_start(const struct job_runner_config *cfg, struct job_runner **out,
+                        struct dm_error *err)
 {
     *out = NULL;
+    if (strlen(cfg->owner) >= sizeof((struct job_runner *)0)->owner)
+        return dm_fail(err, DM_EINVAL, "the runner's owner name is too long");
     struct job_runner *r = calloc(1, sizeof *r);
     if (!r) return dm_fail(err, DM_ENOMEM, "out of memory");
-    r->app = a;
+    r->store = cfg->store;
+    r->accounts = cfg->accounts;
+    dm_strlcpy(r->owner, cfg->owner, sizeof r->owner);
     r->lease = env_lease();
     r->renew_every = DM_MAX(r->lease / 3.0, 0.5);
     pthread_mutex_init(&r->mu, NULL);

@@ -18,25 +18,10 @@
  * both sign in. Logins are rare; nothing else waits on this. */
 static pthread_mutex_t step_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static dm_err te_fail(struct tg_error *te, dm_err code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static dm_err te_fail(struct tg_error *te, dm_err code, const char *fmt, ...)
-{
-    if (!te) return code;
-    memset(te, 0, sizeof *te);
-    te->e.code = code;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(te->e.msg, sizeof te->e.msg, fmt, ap);
-    va_end(ap);
-    return code;
-}
-
 /* Copies a dm_error into *te as a plain failure. */
 static dm_err te_from(struct tg_error *te, dm_err code, const struct dm_error *err)
 {
-    return te_fail(te, code, "%s", err && err->msg[0] ? err->msg : dm_strerror(code));
+    return tg_error_local(te, code, "%s", err && err->msg[0] ? err->msg : dm_strerror(code));
 }
 
 static int64_t login_ttl(void)
@@ -62,37 +47,39 @@ dm_err login_check_name(const char *name, struct dm_error *err)
 }
 
 /* The name is valid and no session, and no file, has it. */
-static dm_err name_free(struct accounts *a, const char *name, struct tg_error *te)
+static dm_err name_free(struct pool *a, const char *name, struct tg_error *te)
 {
     struct dm_error err = {0};
     dm_err e = login_check_name(name, &err);
     if (e) return te_from(te, e, &err);
-    struct store *st = accounts_store(a);
+    struct store *st = pool_store(a);
     struct store_session row;
     e = store_session_get(st, name, &row, &err);
-    if (e == DM_OK) return te_fail(te, DM_EEXISTS, "A session named '%s' already exists.", name);
+    if (e == DM_OK)
+        return tg_error_local(te, DM_EEXISTS, "A session named '%s' already exists.", name);
     if (e != DM_ENOTFOUND) return te_from(te, e, &err);
     char path[1200];
-    if ((e = accounts_path(a, name, path, sizeof path, &err))) return te_from(te, e, &err);
+    if ((e = pool_path(a, name, path, sizeof path, &err))) return te_from(te, e, &err);
     if (access(path, F_OK) == 0)
-        return te_fail(te, DM_EEXISTS,
-                       "The file sessions/%s.session exists but no session uses it: move it "
-                       "away or choose another name.",
-                       name);
+        return tg_error_local(te, DM_EEXISTS,
+                              "The file sessions/%s.session exists but no session uses it: move it "
+                              "away or choose another name.",
+                              name);
     return DM_OK;
 }
 
 static dm_err check_api(int64_t api_id, const char *api_hash, struct tg_error *te)
 {
     if (api_id < 1 || api_id > INT32_MAX)
-        return te_fail(te, DM_EINVAL, "The API ID is a positive number from my.telegram.org.");
+        return tg_error_local(te, DM_EINVAL,
+                              "The API ID is a positive number from my.telegram.org.");
     size_t n = api_hash ? strlen(api_hash) : 0;
     bool ok = n >= 1 && n <= LOGIN_API_HASH_MAX;
     for (size_t i = 0; ok && i < n; i++)
         ok = api_hash[i] > ' ' && api_hash[i] < 0x7f;
     if (!ok)
-        return te_fail(te, DM_EINVAL,
-                       "The API hash is the 32-character code from my.telegram.org.");
+        return tg_error_local(te, DM_EINVAL,
+                              "The API hash is the 32-character code from my.telegram.org.");
     return DM_OK;
 }
 
@@ -113,8 +100,8 @@ static dm_err phone_clean(const char *in, char *out, size_t n, struct tg_error *
         }
     }
     if (!ok || digits < 5 || digits > 20)
-        return te_fail(te, DM_EINVAL,
-                       "The phone number must be in international format, e.g. +1234567890.");
+        return tg_error_local(
+            te, DM_EINVAL, "The phone number must be in international format, e.g. +1234567890.");
     out[o] = 0;
     return DM_OK;
 }
@@ -133,7 +120,7 @@ static void secret_clear(struct login_secret *s)
     secret_wipe(s, sizeof *s);
 }
 
-static dm_err seal_login(struct accounts *a, const struct login_secret *s, struct store_login *l,
+static dm_err seal_login(struct pool *a, const struct login_secret *s, struct store_login *l,
                          struct tg_error *te)
 {
     json_t *o = json_pack("{s:i,s:s,s:s,s:i,s:o}", "api_id", (int)s->api_id, "api_hash",
@@ -141,24 +128,24 @@ static dm_err seal_login(struct accounts *a, const struct login_secret *s, struc
                           "key", tl_hex(s->auth.key, sizeof s->auth.key));
     char *plain = o ? json_dumps(o, JSON_COMPACT) : NULL;
     char *sealed = NULL;
-    dm_err e = plain ? secret_seal(accounts_master(a), plain, strlen(plain), &sealed) : DM_ENOMEM;
+    dm_err e = plain ? secret_seal(pool_master(a), plain, strlen(plain), &sealed) : DM_ENOMEM;
     if (plain) secret_wipe(plain, strlen(plain));
     free(plain);
     json_decref(o); /* holds copies of the secrets: jansson frees them without wiping */
     if (!e && dm_strlcpy(l->sealed, sealed, sizeof l->sealed) >= sizeof l->sealed) e = DM_ETOOBIG;
     free(sealed);
-    return e ? te_fail(te, e, "could not seal the login: %s", dm_strerror(e)) : DM_OK;
+    return e ? tg_error_local(te, e, "could not seal the login: %s", dm_strerror(e)) : DM_OK;
 }
 
-static dm_err open_login(struct accounts *a, const struct store_login *l, struct login_secret *s,
+static dm_err open_login(struct pool *a, const struct store_login *l, struct login_secret *s,
                          struct tg_error *te)
 {
     char *plain = NULL;
     size_t len = 0;
     memset(s, 0, sizeof *s);
-    if (secret_open(accounts_master(a), l->sealed, &plain, &len))
-        return te_fail(te, DM_ECRYPTO,
-                       "This login was sealed with another master key. Please start over.");
+    if (secret_open(pool_master(a), l->sealed, &plain, &len))
+        return tg_error_local(te, DM_ECRYPTO,
+                              "This login was sealed with another master key. Please start over.");
     json_t *o = json_loadb(plain, len, 0, NULL);
     secret_wipe(plain, len);
     free(plain);
@@ -169,7 +156,7 @@ static dm_err open_login(struct accounts *a, const struct store_login *l, struct
     if (!o || !hash || !pch ||
         tl_get_bytes(o, "key", s->auth.key, sizeof s->auth.key, &klen, NULL) ||
         klen != sizeof s->auth.key) {
-        e = te_fail(te, DM_ECRYPTO, "This login's state is damaged. Please start over.");
+        e = tg_error_local(te, DM_ECRYPTO, "This login's state is damaged. Please start over.");
     } else {
         s->api_id = (int32_t)json_integer_value(json_object_get(o, "api_id"));
         s->auth.dc_id = (int)json_integer_value(json_object_get(o, "dc"));
@@ -180,61 +167,61 @@ static dm_err open_login(struct accounts *a, const struct store_login *l, struct
     return e;
 }
 
-static void pool_key(char out[ACCOUNTS_KEY_MAX], const char *kind, const char *id)
+static void pool_key(char out[POOL_KEY_MAX], const char *kind, const char *id)
 {
-    snprintf(out, ACCOUNTS_KEY_MAX, "%s:%s", kind, id);
+    snprintf(out, POOL_KEY_MAX, "%s:%s", kind, id);
 }
 
 /* ---- calls ---- */
 
 /* mt_call on a held client, classified into *te. */
-static dm_err call(struct account *h, const json_t *m, json_t **res, struct mt_rpc_error *rpc,
+static dm_err call(struct pool_conn *h, const json_t *m, json_t **res, struct mt_rpc_error *rpc,
                    struct tg_error *te)
 {
     struct dm_error err = {0};
     struct mt_rpc_error local = {0};
     if (!rpc) rpc = &local;
-    if (!m) return te_fail(te, DM_ENOMEM, "out of memory");
-    dm_err e = mt_call(account_client(h), m, ACCOUNTS_CALL_TIMEOUT_MS, res, rpc, &err);
-    return e ? tg_error_from_call(te, e, rpc, &err) : DM_OK;
+    if (!m) return tg_error_local(te, DM_ENOMEM, "out of memory");
+    dm_err e = mt_call(pool_client(h), m, POOL_CALL_TIMEOUT_MS, res, rpc, &err);
+    return tg_error_mtproto(te, e, rpc, &err);
 }
 
 /* Calls m on a new key pooled under `key`, starting on DC dc (0: the default) and following
  * *_MIGRATE_X: the key is then made again on that DC. On success *h holds the client. */
-static dm_err call_new_key(struct accounts *a, const char *key, int32_t api_id, json_t *m,
-                           json_t **res, struct account **h, struct tg_error *te)
+static dm_err call_new_key(struct pool *a, const char *key, int32_t api_id, json_t *m, json_t **res,
+                           struct pool_conn **h, struct tg_error *te)
 {
     int dc = 0;
     for (int hop = 0;; hop++) {
         struct mt_config mc;
         struct dm_error err = {0};
-        dm_err e = accounts_mt_config(a, dc, api_id, true, &mc, &err);
-        if (!e) e = accounts_acquire_key(a, key, &mc, NULL, h, &err);
+        dm_err e = pool_mt_config(a, dc, api_id, true, &mc, &err);
+        if (!e) e = pool_acquire_key(a, key, &mc, NULL, h, &err);
         if (e) return te_from(te, e, &err);
         struct mt_rpc_error rpc = {0};
         e = call(*h, m, res, &rpc, te);
         int to = e == DM_ETELEGRAM ? mt_rpc_error_migrate_dc(&rpc) : 0;
         if (!e || !to || hop == MIGRATIONS_MAX) {
             if (e) {
-                accounts_release(a, *h);
-                accounts_drop(a, key);
+                pool_release(a, *h);
+                pool_drop(a, key);
                 *h = NULL;
             }
             return e;
         }
         log_info("login", "following %s to DC %d", rpc.message, to);
-        accounts_release(a, *h);
-        accounts_drop(a, key);
+        pool_release(a, *h);
+        pool_drop(a, key);
         *h = NULL;
         dc = to;
     }
 }
 
 /* The key of a held client (made by the handshake, or given). */
-static dm_err client_key(struct account *h, struct mt_auth *out, struct tg_error *te)
+static dm_err client_key(struct pool_conn *h, struct mt_auth *out, struct tg_error *te)
 {
     struct dm_error err = {0};
-    dm_err e = mt_client_auth_key(account_client(h), 5000, out, &err);
+    dm_err e = mt_client_auth_key(pool_client(h), 5000, out, &err);
     return e ? te_from(te, e, &err) : DM_OK;
 }
 
@@ -258,13 +245,13 @@ struct new_session {
 };
 
 /* Writes the file, hands the connection over and adds the row; undoes all of it on failure. */
-static dm_err session_create(struct accounts *a, const struct new_session *n, int64_t now,
+static dm_err session_create(struct pool *a, const struct new_session *n, int64_t now,
                              struct store_session *out, struct tg_error *te)
 {
-    struct store *st = accounts_store(a);
+    struct store *st = pool_store(a);
     struct dm_error err = {0};
     if (!tl_is(n->user, "user"))
-        return te_fail(te, DM_EPROTO, "Telegram did not say which account logged in.");
+        return tg_error_local(te, DM_EPROTO, "Telegram did not say which account logged in.");
     struct store_session row;
     memset(&row, 0, sizeof row);
     dm_strlcpy(row.name, n->name, sizeof row.name);
@@ -282,12 +269,12 @@ static dm_err session_create(struct accounts *a, const struct new_session *n, in
     row.last_check_at = now;
     row.created_at = now;
     char *sealed = NULL;
-    dm_err e = secret_seal(accounts_master(a), n->api_hash, strlen(n->api_hash), &sealed);
+    dm_err e = secret_seal(pool_master(a), n->api_hash, strlen(n->api_hash), &sealed);
     if (!e && dm_strlcpy(row.api_hash_sealed, sealed, sizeof row.api_hash_sealed) >=
                   sizeof row.api_hash_sealed)
         e = DM_ETOOBIG;
     free(sealed);
-    if (e) return te_fail(te, e, "could not seal the API hash: %s", dm_strerror(e));
+    if (e) return tg_error_local(te, e, "could not seal the API hash: %s", dm_strerror(e));
 
     struct tg_session s;
     memset(&s, 0, sizeof s);
@@ -300,21 +287,22 @@ static dm_err session_create(struct accounts *a, const struct new_session *n, in
     s.is_bot = row.is_bot;
     s.date = now;
     char path[1200];
-    e = accounts_path(a, n->name, path, sizeof path, &err);
+    e = pool_path(a, n->name, path, sizeof path, &err);
     if (!e) e = tg_session_write_pyrogram(path, &s, false, &err);
     tg_session_wipe(&s);
     if (e == DM_EEXISTS)
-        return te_fail(te, DM_EEXISTS, "A session named '%s' already exists.", n->name);
+        return tg_error_local(te, DM_EEXISTS, "A session named '%s' already exists.", n->name);
     if (e) return te_from(te, e, &err);
-    e = accounts_rename(a, n->key, n->name, &err);
+    e = pool_rename(a, n->key, n->name, &err);
     if (!e) {
         e = store_session_add(st, &row, &err);
-        if (e) accounts_drop(a, n->name);
+        if (e) pool_drop(a, n->name);
     }
     if (e) {
         unlink(path);
-        return e == DM_EEXISTS ? te_fail(te, e, "A session named '%s' already exists.", n->name)
-                               : te_from(te, e, &err);
+        return e == DM_EEXISTS
+                   ? tg_error_local(te, e, "A session named '%s' already exists.", n->name)
+                   : te_from(te, e, &err);
     }
     log_info("login", "session %s created (%s, account %" PRId64 ", DC %d)", row.name,
              row.is_bot ? "bot" : "user", row.account_id, row.dc_id);
@@ -324,7 +312,7 @@ static dm_err session_create(struct accounts *a, const struct new_session *n, in
 
 /* ---- user login ---- */
 
-dm_err login_start(struct accounts *a, const char *name, int64_t api_id, const char *api_hash,
+dm_err login_start(struct pool *a, const char *name, int64_t api_id, const char *api_hash,
                    const char *phone, int64_t now, struct store_login *out, struct tg_error *te)
 {
     char clean[33];
@@ -336,13 +324,13 @@ dm_err login_start(struct accounts *a, const char *name, int64_t api_id, const c
     struct store_login l;
     memset(&l, 0, sizeof l);
     secret_random_hex(l.id, 16);
-    char key[ACCOUNTS_KEY_MAX];
+    char key[POOL_KEY_MAX];
     pool_key(key, "login", l.id);
     json_t *m =
         json_pack("{s:s,s:s,s:i,s:s,s:{s:s}}", "_", "auth.sendCode", "phone_number", clean,
                   "api_id", (int)api_id, "api_hash", api_hash, "settings", "_", "codeSettings");
     json_t *res = NULL;
-    struct account *h = NULL;
+    struct pool_conn *h = NULL;
     e = call_new_key(a, key, (int32_t)api_id, m, &res, &h, te);
     json_decref(m);
     if (e) return e;
@@ -351,9 +339,10 @@ dm_err login_start(struct accounts *a, const char *name, int64_t api_id, const c
     memset(&s, 0, sizeof s);
     const char *pch = jstr(res, "phone_code_hash");
     if (!tl_is(res, "auth.sentCode") || !*pch) {
-        e = te_fail(te, DM_EPROTO,
-                    "Telegram did not send a login code (it answered %s). Please start over.",
-                    jstr(res, "_"));
+        e = tg_error_local(
+            te, DM_EPROTO,
+            "Telegram did not send a login code (it answered %s). Please start over.",
+            jstr(res, "_"));
     } else {
         s.api_id = (int32_t)api_id;
         dm_strlcpy(s.api_hash, api_hash, sizeof s.api_hash);
@@ -361,7 +350,7 @@ dm_err login_start(struct accounts *a, const char *name, int64_t api_id, const c
         e = client_key(h, &s.auth, te);
     }
     json_decref(res);
-    accounts_release(a, h);
+    pool_release(a, h);
     if (!e) {
         dm_strlcpy(l.name, name, sizeof l.name);
         dm_strlcpy(l.phone, clean, sizeof l.phone);
@@ -371,11 +360,11 @@ dm_err login_start(struct accounts *a, const char *name, int64_t api_id, const c
         e = seal_login(a, &s, &l, te);
     }
     secret_clear(&s);
-    struct store *st = accounts_store(a);
+    struct store *st = pool_store(a);
     struct dm_error err = {0};
     if (!e && (e = store_login_put(st, &l, now, &err))) te_from(te, e, &err);
     if (e) {
-        accounts_drop(a, key);
+        pool_drop(a, key);
         return e;
     }
     log_info("login", "login %.8s… for session %s: code sent", l.id, name);
@@ -383,24 +372,24 @@ dm_err login_start(struct accounts *a, const char *name, int64_t api_id, const c
     return DM_OK;
 }
 
-dm_err login_get(struct accounts *a, const char *id, int64_t now, struct store_login *out,
+dm_err login_get(struct pool *a, const char *id, int64_t now, struct store_login *out,
                  struct tg_error *te)
 {
-    struct store *st = accounts_store(a);
+    struct store *st = pool_store(a);
     struct dm_error err = {0};
     dm_err e = strlen(id) < sizeof out->id ? store_login_get(st, id, now, out, &err) : DM_ENOTFOUND;
-    if (e == DM_ENOTFOUND) return tg_error_why(te, TG_WHY_LOGIN_NOT_FOUND, 0);
+    if (e == DM_ENOTFOUND) return tg_error_set(te, TG_LOGIN_GONE, 0);
     return e ? te_from(te, e, &err) : DM_OK;
 }
 
 /* Ends a login: its row and its connection. */
-static void login_end(struct accounts *a, const char *id)
+static void login_end(struct pool *a, const char *id)
 {
-    struct store *st = accounts_store(a);
+    struct store *st = pool_store(a);
     struct dm_error err = {0};
-    char key[ACCOUNTS_KEY_MAX];
+    char key[POOL_KEY_MAX];
     pool_key(key, "login", id);
-    accounts_drop(a, key);
+    pool_drop(a, key);
     if (store_login_delete(st, id, &err))
         log_warn("login", "could not remove a finished login: %s", err.msg);
 }
@@ -408,8 +397,8 @@ static void login_end(struct accounts *a, const char *id)
 /* The login, its secrets and its connection (made again from the sealed key after a
  * restart), under step_lock: on success the caller holds the lock and unlocks it when its step
  * is done; on failure it is already released. */
-static dm_err login_resume(struct accounts *a, const char *id, int64_t now, struct store_login *l,
-                           struct login_secret *s, struct account **h, struct tg_error *te)
+static dm_err login_resume(struct pool *a, const char *id, int64_t now, struct store_login *l,
+                           struct login_secret *s, struct pool_conn **h, struct tg_error *te)
 {
     pthread_mutex_lock(&step_lock);
     dm_err e = login_get(a, id, now, l, te);
@@ -420,10 +409,10 @@ static dm_err login_resume(struct accounts *a, const char *id, int64_t now, stru
     }
     struct mt_config mc;
     struct dm_error err = {0};
-    char key[ACCOUNTS_KEY_MAX];
+    char key[POOL_KEY_MAX];
     pool_key(key, "login", id);
-    e = accounts_mt_config(a, s->auth.dc_id, s->api_id, false, &mc, &err);
-    if (!e) e = accounts_acquire_key(a, key, &mc, &s->auth, h, &err);
+    e = pool_mt_config(a, s->auth.dc_id, s->api_id, false, &mc, &err);
+    if (!e) e = pool_acquire_key(a, key, &mc, &s->auth, h, &err);
     if (e) {
         secret_clear(s);
         pthread_mutex_unlock(&step_lock);
@@ -433,17 +422,18 @@ static dm_err login_resume(struct accounts *a, const char *id, int64_t now, stru
 }
 
 /* The login succeeded with authorization `auth_res`: make the session, end the login. */
-static dm_err login_finish(struct accounts *a, const struct store_login *l,
+static dm_err login_finish(struct pool *a, const struct store_login *l,
                            const struct login_secret *s, const json_t *auth_res, int64_t now,
                            struct store_session *session, struct tg_error *te)
 {
     if (tl_is(auth_res, "auth.authorizationSignUpRequired")) {
         login_end(a, l->id);
-        return te_fail(te, DM_EINVAL,
-                       "No Telegram account has this phone number: sign up in a Telegram app "
-                       "first.");
+        return tg_error_local(
+            te, DM_EINVAL,
+            "No Telegram account has this phone number: sign up in a Telegram app "
+            "first.");
     }
-    char key[ACCOUNTS_KEY_MAX];
+    char key[POOL_KEY_MAX];
     pool_key(key, "login", l->id);
     struct new_session n = {.name = l->name,
                             .key = key,
@@ -458,7 +448,7 @@ static dm_err login_finish(struct accounts *a, const struct store_login *l,
 }
 
 /* account.getPassword: the SRP parameters and the hint. */
-static dm_err get_password(struct account *h, json_t **pw, struct tg_error *te)
+static dm_err get_password(struct pool_conn *h, json_t **pw, struct tg_error *te)
 {
     json_t *m = json_pack("{s:s}", "_", "account.getPassword");
     dm_err e = call(h, m, pw, NULL, te);
@@ -466,19 +456,19 @@ static dm_err get_password(struct account *h, json_t **pw, struct tg_error *te)
     if (!e && !tl_is(*pw, "account.password")) {
         json_decref(*pw);
         *pw = NULL;
-        e = te_fail(te, DM_EPROTO, "Telegram did not describe the 2FA password.");
+        e = tg_error_local(te, DM_EPROTO, "Telegram did not describe the 2FA password.");
     }
     return e;
 }
 
-dm_err login_code(struct accounts *a, const char *id, const char *code, int64_t now, bool *done,
+dm_err login_code(struct pool *a, const char *id, const char *code, int64_t now, bool *done,
                   struct store_login *out, struct store_session *session, struct tg_error *te)
 {
     *done = false;
-    if (!code || !*code || strlen(code) > 32) return tg_error_why(te, TG_WHY_INVALID_CODE, 0);
+    if (!code || !*code || strlen(code) > 32) return tg_error_set(te, TG_BAD_CODE, 0);
     struct store_login l;
     struct login_secret s;
-    struct account *h = NULL;
+    struct pool_conn *h = NULL;
     dm_err e = login_resume(a, id, now, &l, &s, &h, te);
     if (e) return e;
     json_t *m = json_pack("{s:s,s:s,s:s,s:s}", "_", "auth.signIn", "phone_number", l.phone,
@@ -490,22 +480,22 @@ dm_err login_code(struct accounts *a, const char *id, const char *code, int64_t 
     if (e == DM_ETELEGRAM && mt_rpc_error_is(&rpc, "SESSION_PASSWORD_NEEDED")) {
         json_t *pw = NULL;
         e = get_password(h, &pw, te);
-        accounts_release(a, h);
+        pool_release(a, h);
         if (!e) {
             l.state = LOGIN_PASSWORD_NEEDED;
             dm_strlcpy(l.hint, jstr(pw, "hint"), sizeof l.hint);
-            struct store *st = accounts_store(a);
+            struct store *st = pool_store(a);
             struct dm_error err = {0};
             if ((e = store_login_put(st, &l, now, &err))) te_from(te, e, &err);
         }
         json_decref(pw);
         if (!e) *out = l;
     } else {
-        accounts_release(a, h);
+        pool_release(a, h);
         if (!e) {
             e = login_finish(a, &l, &s, res, now, session, te);
             *done = e == DM_OK;
-        } else if (te && te->why == TG_WHY_CODE_EXPIRED) {
+        } else if (te && te->kind == TG_CODE_EXPIRED) {
             login_end(a, id);
         }
     }
@@ -530,8 +520,8 @@ static dm_err srp_answer(const json_t *pw, const char *password, json_t **out, s
         tl_get_bytes(algo, "p", p, sizeof p, &lp, NULL) || lp != 256 ||
         tl_get_int(algo, "g", &g, NULL) || tl_get_bytes(pw, "srp_B", B, sizeof B, &lb, NULL) ||
         tl_get_long(pw, "srp_id", &srp_id, NULL))
-        return te_fail(te, DM_EPROTO,
-                       "Telegram asked for a 2FA password in a way doorman does not know.");
+        return tg_error_local(te, DM_EPROTO,
+                              "Telegram asked for a 2FA password in a way doorman does not know.");
     struct crypto_srp_input in = {.salt1 = salt1,
                                   .salt2 = salt2,
                                   .salt1_len = l1,
@@ -547,21 +537,22 @@ static dm_err srp_answer(const json_t *pw, const char *password, json_t **out, s
                      (json_int_t)srp_id, "A", tl_hex(A, sizeof A), "M1", tl_hex(M1, sizeof M1));
     secret_wipe(A, sizeof A);
     secret_wipe(M1, sizeof M1);
-    return *out ? DM_OK : te_fail(te, DM_ENOMEM, "out of memory");
+    return *out ? DM_OK : tg_error_local(te, DM_ENOMEM, "out of memory");
 }
 
-dm_err login_password(struct accounts *a, const char *id, const char *password, int64_t now,
+dm_err login_password(struct pool *a, const char *id, const char *password, int64_t now,
                       struct store_session *session, struct tg_error *te)
 {
-    if (!password || !*password) return tg_error_why(te, TG_WHY_INVALID_PASSWORD, 0);
+    if (!password || !*password) return tg_error_set(te, TG_BAD_PASSWORD, 0);
     struct store_login l;
     struct login_secret s;
-    struct account *h = NULL;
+    struct pool_conn *h = NULL;
     dm_err e = login_resume(a, id, now, &l, &s, &h, te);
     if (e) return e;
     json_t *pw = NULL, *check = NULL, *res = NULL;
     if (l.state != LOGIN_PASSWORD_NEEDED)
-        e = te_fail(te, DM_EINVAL, "This login waits for the verification code, not a password.");
+        e = tg_error_local(te, DM_EINVAL,
+                           "This login waits for the verification code, not a password.");
     if (!e) e = get_password(h, &pw, te);
     if (!e) e = srp_answer(pw, password, &check, te);
     if (!e) {
@@ -569,7 +560,7 @@ dm_err login_password(struct accounts *a, const char *id, const char *password, 
         e = call(h, m, &res, NULL, te);
         json_decref(m);
     }
-    accounts_release(a, h);
+    pool_release(a, h);
     if (!e) e = login_finish(a, &l, &s, res, now, session, te);
     json_decref(pw);
     json_decref(check);
@@ -581,7 +572,7 @@ dm_err login_password(struct accounts *a, const char *id, const char *password, 
 
 /* ---- bot login ---- */
 
-dm_err login_bot(struct accounts *a, const char *name, int64_t api_id, const char *api_hash,
+dm_err login_bot(struct pool *a, const char *name, int64_t api_id, const char *api_hash,
                  const char *bot_token, int64_t now, struct store_session *session,
                  struct tg_error *te)
 {
@@ -590,21 +581,21 @@ dm_err login_bot(struct accounts *a, const char *name, int64_t api_id, const cha
     if (e) return e;
     const char *colon = bot_token ? strchr(bot_token, ':') : NULL;
     if (!colon || colon == bot_token || !colon[1] || strlen(bot_token) > 128)
-        return te_fail(te, DM_EINVAL,
-                       "The bot token looks like 123456:ABC-DEF… (from @BotFather).");
-    char rnd[33], key[ACCOUNTS_KEY_MAX];
+        return tg_error_local(te, DM_EINVAL,
+                              "The bot token looks like 123456:ABC-DEF… (from @BotFather).");
+    char rnd[33], key[POOL_KEY_MAX];
     secret_random_hex(rnd, 16);
     pool_key(key, "new", rnd);
     json_t *m = json_pack("{s:s,s:i,s:i,s:s,s:s}", "_", "auth.importBotAuthorization", "flags", 0,
                           "api_id", (int)api_id, "api_hash", api_hash, "bot_auth_token", bot_token);
     json_t *res = NULL;
-    struct account *h = NULL;
+    struct pool_conn *h = NULL;
     e = call_new_key(a, key, (int32_t)api_id, m, &res, &h, te);
     json_decref(m);
     if (e) return e;
     struct mt_auth auth;
     e = client_key(h, &auth, te);
-    accounts_release(a, h);
+    pool_release(a, h);
     if (!e) {
         struct new_session n = {.name = name,
                                 .key = key,
@@ -615,7 +606,7 @@ dm_err login_bot(struct accounts *a, const char *name, int64_t api_id, const cha
                                 .user = json_object_get(res, "user")};
         e = session_create(a, &n, now, session, te);
     }
-    if (e) accounts_drop(a, key);
+    if (e) pool_drop(a, key);
     secret_wipe(&auth, sizeof auth);
     json_decref(res);
     return e;
@@ -625,9 +616,9 @@ dm_err login_bot(struct accounts *a, const char *name, int64_t api_id, const cha
 
 /* DM_EEXISTS when another session already holds this auth key: two connections with one key
  * make Telegram kill it (AUTH_KEY_DUPLICATED), so the same session is imported once. */
-static dm_err key_unused(struct accounts *a, const struct mt_auth *auth, struct tg_error *te)
+static dm_err key_unused(struct pool *a, const struct mt_auth *auth, struct tg_error *te)
 {
-    struct store *st = accounts_store(a);
+    struct store *st = pool_store(a);
     struct store_session *v = NULL;
     size_t n = 0;
     struct dm_error err = {0};
@@ -637,20 +628,21 @@ static dm_err key_unused(struct accounts *a, const struct mt_auth *auth, struct 
         char path[1200];
         struct tg_session s;
         memset(&s, 0, sizeof s);
-        if (!accounts_path(a, v[i].name, path, sizeof path, NULL) &&
+        if (!pool_path(a, v[i].name, path, sizeof path, NULL) &&
             !tg_session_read_file(path, &s, NULL) && s.dc_id == auth->dc_id &&
             memcmp(s.auth_key, auth->key, sizeof s.auth_key) == 0)
-            e = te_fail(te, DM_EEXISTS,
-                        "This session is already imported as '%s': one session cannot be used "
-                        "twice (Telegram would end it).",
-                        v[i].name);
+            e = tg_error_local(
+                te, DM_EEXISTS,
+                "This session is already imported as '%s': one session cannot be used "
+                "twice (Telegram would end it).",
+                v[i].name);
         tg_session_wipe(&s);
     }
     free(v);
     return e;
 }
 
-dm_err login_import(struct accounts *a, const char *name, int64_t api_id, const char *api_hash,
+dm_err login_import(struct pool *a, const char *name, int64_t api_id, const char *api_hash,
                     const char *phone, const void *data, size_t len, const char *string,
                     int64_t now, struct store_session *session, struct tg_error *te)
 {
@@ -678,15 +670,15 @@ dm_err login_import(struct accounts *a, const char *name, int64_t api_id, const 
         return e;
     }
 
-    char rnd[33], key[ACCOUNTS_KEY_MAX];
+    char rnd[33], key[POOL_KEY_MAX];
     secret_random_hex(rnd, 16);
     pool_key(key, "new", rnd);
     struct mt_config mc;
-    struct account *h = NULL;
-    e = accounts_mt_config(a, auth.dc_id, (int32_t)api_id, false, &mc, &err);
+    struct pool_conn *h = NULL;
+    e = pool_mt_config(a, auth.dc_id, (int32_t)api_id, false, &mc, &err);
     if (!e) {
         mc.test_mode = test_mode;
-        e = accounts_acquire_key(a, key, &mc, &auth, &h, &err);
+        e = pool_acquire_key(a, key, &mc, &auth, &h, &err);
     }
     if (e) {
         secret_wipe(&auth, sizeof auth);
@@ -696,7 +688,7 @@ dm_err login_import(struct accounts *a, const char *name, int64_t api_id, const 
     json_t *res = NULL;
     e = call(h, m, &res, NULL, te);
     json_decref(m);
-    accounts_release(a, h);
+    pool_release(a, h);
     if (!e) {
         struct new_session n = {.name = name,
                                 .key = key,
@@ -708,7 +700,7 @@ dm_err login_import(struct accounts *a, const char *name, int64_t api_id, const 
                                 .user = json_array_get(res, 0)};
         e = session_create(a, &n, now, session, te);
     }
-    if (e) accounts_drop(a, key);
+    if (e) pool_drop(a, key);
     secret_wipe(&auth, sizeof auth);
     json_decref(res);
     return e;
@@ -716,23 +708,22 @@ dm_err login_import(struct accounts *a, const char *name, int64_t api_id, const 
 
 /* ---- export and removal ---- */
 
-dm_err login_export(struct accounts *a, const char *name, char **data, size_t *len,
-                    struct tg_error *te)
+dm_err login_export(struct pool *a, const char *name, char **data, size_t *len, struct tg_error *te)
 {
-    struct store *st = accounts_store(a);
+    struct store *st = pool_store(a);
     struct store_session row;
     struct dm_error err = {0};
     char path[1200];
     dm_err e = tg_session_name_valid(name) ? store_session_get(st, name, &row, &err) : DM_ENOTFOUND;
-    if (e == DM_ENOTFOUND) return te_fail(te, e, "There is no session named '%.64s'.", name);
-    if (!e) e = accounts_path(a, name, path, sizeof path, &err);
+    if (e == DM_ENOTFOUND) return tg_error_local(te, e, "There is no session named '%.64s'.", name);
+    if (!e) e = pool_path(a, name, path, sizeof path, &err);
     if (e) return te_from(te, e, &err);
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     struct stat sb;
     if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size <= 0 ||
         (uint64_t)sb.st_size > TG_SESSION_FILE_MAX) {
         if (fd >= 0) close(fd);
-        return te_fail(te, DM_EIO, "The file of session '%s' cannot be read.", name);
+        return tg_error_local(te, DM_EIO, "The file of session '%s' cannot be read.", name);
     }
     char *buf = malloc((size_t)sb.st_size);
     size_t got = 0;
@@ -744,41 +735,41 @@ dm_err login_export(struct accounts *a, const char *name, char **data, size_t *l
     close(fd);
     if (!buf || got != (size_t)sb.st_size) {
         free(buf);
-        return te_fail(te, DM_EIO, "The file of session '%s' cannot be read.", name);
+        return tg_error_local(te, DM_EIO, "The file of session '%s' cannot be read.", name);
     }
     *data = buf;
     *len = got;
     return DM_OK;
 }
 
-dm_err login_remove(struct accounts *a, const char *name, bool logout, struct tg_error *te)
+dm_err login_remove(struct pool *a, const char *name, bool logout, struct tg_error *te)
 {
-    struct store *st = accounts_store(a);
+    struct store *st = pool_store(a);
     struct store_session row;
     struct dm_error err = {0};
     dm_err e = tg_session_name_valid(name) ? store_session_get(st, name, &row, &err) : DM_ENOTFOUND;
-    if (e == DM_ENOTFOUND) return te_fail(te, e, "There is no session named '%.64s'.", name);
+    if (e == DM_ENOTFOUND) return tg_error_local(te, e, "There is no session named '%.64s'.", name);
     if (e) return te_from(te, e, &err);
     if (logout) {
         json_t *m = json_pack("{s:s}", "_", "auth.logOut");
-        struct mt_rpc_error rpc = {0};
-        e = m ? accounts_call(a, name, m, ACCOUNTS_CALL_TIMEOUT_MS, NULL, &rpc, &err) : DM_ENOMEM;
+        struct tg_error out = {0};
+        e = m ? pool_call(a, name, m, POOL_CALL_TIMEOUT_MS, NULL, &out)
+              : tg_error_local(&out, DM_ENOMEM, "out of memory");
         json_decref(m);
-        if (e == DM_EAUTH || (e == DM_ETELEGRAM && tg_rpc_invalid(&rpc)) || e == DM_EIO)
+        if (out.kind == TG_DEAD || e == DM_EIO)
             e = DM_OK; /* Telegram forgot the key already, or the file is gone: nothing to end */
         if (e) {
-            tg_error_from_call(te, e, &rpc, &err);
-            if (te)
-                snprintf(te->e.msg, sizeof te->e.msg,
-                         "Could not log out on Telegram (%.180s); nothing was deleted.", err.msg);
+            if (te) *te = out;
+            tg_error_say(te, "Could not log out on Telegram (%.180s); nothing was deleted.",
+                         out.e.msg);
             return e;
         }
     }
-    accounts_drop(a, name);
+    pool_drop(a, name);
     char path[1200];
     e = store_session_delete(st, name, &err);
     if (e) return te_from(te, e, &err);
-    if (!accounts_path(a, name, path, sizeof path, &err) && unlink(path) != 0 && errno != ENOENT)
+    if (!pool_path(a, name, path, sizeof path, &err) && unlink(path) != 0 && errno != ENOENT)
         log_warn("login", "session %s: could not remove its file: %s", name, strerror(errno));
     log_info("login", "session %s deleted%s", name, logout ? " (logged out first)" : "");
     return DM_OK;

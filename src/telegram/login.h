@@ -3,7 +3,7 @@
  * A session is a Pyrogram v3 file <data>/sessions/<name>.session (0600, directory 0700) plus
  * its store row (store_session: api_id, the sealed API hash, the account). Every way of making
  * one ends the same: the file is written, the pool's connection is handed to the session's
- * name (accounts_rename), the row is added. Any failure on the way leaves nothing behind: no
+ * name (pool_rename), the row is added. Any failure on the way leaves nothing behind: no
  * file, no row, no connection.
  *
  * A user login takes several requests (phone, code, maybe the 2FA password), so it is kept in
@@ -13,7 +13,7 @@
  * seconds after the code was sent; DOORMAN_LOGIN_TTL_S overrides it). Its connection is pooled
  * under "login:<id>" and becomes the session's at the end. Steps of logins run one at a time.
  *
- * Errors: every function fills *te (see accounts.h): the guide's messages for the situations
+ * Errors: every function fills *te (tg_error.h): the guide's messages for the situations
  * it names (a wrong or expired code, a wrong password, a flood wait, an unknown login id),
  * DM_EINVAL for bad input (a sentence saying what to fix), DM_EEXISTS when the name is taken,
  * DM_ENOTFOUND for an unknown session. API hashes, codes, passwords, bot tokens and auth keys
@@ -23,7 +23,7 @@
 
 #include "core/common.h"
 #include "store/store.h"
-#include "telegram/accounts.h"
+#include "telegram/pool.h"
 
 #define LOGIN_TTL_S 600
 #define LOGIN_API_HASH_MAX 64
@@ -34,38 +34,38 @@ dm_err login_check_name(const char *name, struct dm_error *err);
 
 /* Sends the login code (auth.sendCode, following PHONE_MIGRATE_X) and stores the login.
  * *out gets it (its sealed part is not for showing). */
-dm_err login_start(struct accounts *a, const char *name, int64_t api_id, const char *api_hash,
+dm_err login_start(struct pool *a, const char *name, int64_t api_id, const char *api_hash,
                    const char *phone, int64_t now, struct store_login *out, struct tg_error *te);
-/* The login with this id (TG_WHY_LOGIN_NOT_FOUND when unknown or expired). */
-dm_err login_get(struct accounts *a, const char *id, int64_t now, struct store_login *out,
+/* The login with this id (TG_LOGIN_GONE when unknown or expired). */
+dm_err login_get(struct pool *a, const char *id, int64_t now, struct store_login *out,
                  struct tg_error *te);
 /* auth.signIn with the code. Either the session is made (*done true, *session filled) or the
  * account has a 2FA password (*done false, *out is the login now waiting for it, with the
  * password hint). A wrong code keeps the login; an expired one ends it. */
-dm_err login_code(struct accounts *a, const char *id, const char *code, int64_t now, bool *done,
+dm_err login_code(struct pool *a, const char *id, const char *code, int64_t now, bool *done,
                   struct store_login *out, struct store_session *session, struct tg_error *te);
 /* account.getPassword + SRP + auth.checkPassword; a wrong password keeps the login. */
-dm_err login_password(struct accounts *a, const char *id, const char *password, int64_t now,
+dm_err login_password(struct pool *a, const char *id, const char *password, int64_t now,
                       struct store_session *session, struct tg_error *te);
 
 /* A bot session: auth.importBotAuthorization with the bot token. */
-dm_err login_bot(struct accounts *a, const char *name, int64_t api_id, const char *api_hash,
+dm_err login_bot(struct pool *a, const char *name, int64_t api_id, const char *api_hash,
                  const char *bot_token, int64_t now, struct store_session *session,
                  struct tg_error *te);
 
 /* Imports a session file (data, len) or, when data is NULL, a string session (session_file.h,
  * session_string.h), after proving it works: users.getUsers(self) through it. */
-dm_err login_import(struct accounts *a, const char *name, int64_t api_id, const char *api_hash,
+dm_err login_import(struct pool *a, const char *name, int64_t api_id, const char *api_hash,
                     const char *phone, const void *data, size_t len, const char *string,
                     int64_t now, struct store_session *session, struct tg_error *te);
 
 /* The session's file (Pyrogram v3) as bytes: *data is malloc'd, owned by the caller. */
-dm_err login_export(struct accounts *a, const char *name, char **data, size_t *len,
+dm_err login_export(struct pool *a, const char *name, char **data, size_t *len,
                     struct tg_error *te);
 
 /* Removes a session: with `logout`, auth.logOut first (a key Telegram already forgot is not
  * an error; anything else is, and then nothing is removed); then the connection, the row and
  * the file. */
-dm_err login_remove(struct accounts *a, const char *name, bool logout, struct tg_error *te);
+dm_err login_remove(struct pool *a, const char *name, bool logout, struct tg_error *te);
 
 #endif

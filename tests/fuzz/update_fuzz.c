@@ -5,35 +5,32 @@
  * fuzz-pkgs: jansson */
 #include "core/common.h"
 
-#include "core/date.h"
 #include "botapi/update.h"
+#include "core/date.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* The text fits its field and is not cut inside a UTF-8 sequence. */
-static void check_text(const char *s, size_t field)
+/* A string the parser hands out: never NULL, a whole string of the update (jansson checked its
+ * UTF-8), read to its end. */
+static void check_text(const char *s)
 {
-    size_t n = strnlen(s, field);
-    if (n >= field) abort();
-    if (n > 0 && ((unsigned char)s[n - 1] & 0xC0) == 0xC0) abort(); /* a lead byte at the end */
+    if (!s) abort();
+    (void)strlen(s);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     json_t *u = json_loadb((const char *)data, size, JSON_DECODE_ANY, NULL);
     if (u) {
-        struct store_request r;
-        struct store_chat c;
+        struct botapi_join_request r;
         struct dm_error e;
-        dm_err rc = update_parse_join_request(u, 1700000000, &r, &c, &e);
+        dm_err rc = botapi_join_request_parse(u, &r, &e);
         if (rc == DM_OK) {
-            check_text(r.first_name, sizeof r.first_name);
-            check_text(r.last_name, sizeof r.last_name);
-            check_text(r.username, sizeof r.username);
-            check_text(r.bio, sizeof r.bio);
-            check_text(r.invite_link, sizeof r.invite_link);
-            check_text(c.title, sizeof c.title);
-            if (r.status != REQ_PENDING || r.tg_date <= 0 || c.chat_id != r.chat_id) abort();
+            const char *const texts[] = {r.chat_title, r.chat_username, r.first_name, r.last_name,
+                                         r.username,   r.bio,           r.invite_link};
+            for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+                check_text(texts[i]);
+            if (r.date < 0) abort();
         } else if (rc != DM_ENOTFOUND && rc != DM_EINVAL) {
             abort();
         }

@@ -53,11 +53,6 @@ static void test_parse(void)
         CHECK(botapi_reply_parse(502, bad[i], strlen(bad[i]), &r, &err) == DM_EPROTO);
         CHECK(err.code == DM_EPROTO && strstr(err.msg, "502") && r.result == NULL);
     }
-
-    CHECK(botapi_already_handled("Bad Request: HIDE_REQUESTER_MISSING"));
-    CHECK(botapi_already_handled("Bad Request: USER_ALREADY_PARTICIPANT"));
-    CHECK(!botapi_already_handled("Bad Request: CHAT_ADMIN_REQUIRED"));
-    CHECK(!botapi_already_handled(NULL));
 }
 
 static void test_tokens(void)
@@ -260,7 +255,7 @@ static void test_calls(void)
     set_answer(&s, ANSWER_400);
     CHECK(botapi_call(c, "declineChatJoinRequest", NULL, 5000, &r, &err) == DM_OK);
     CHECK(!r.ok && r.http_status == 400 && r.error_code == 400 &&
-          botapi_already_handled(r.description));
+          strcmp(r.description, "Bad Request: HIDE_REQUESTER_MISSING") == 0);
     botapi_reply_release(&r);
 
     /* garbage from a proxy: DM_EPROTO with the status, never the token */

@@ -1,8 +1,6 @@
-/* Unit tests for src/jobs: the token bucket and how Bot API answers become verdicts. */
+/* Unit tests for src/jobs: the token bucket. */
 #include "core/common.h"
 #include "../check.h"
-#include "botapi/client.h"
-#include "jobs/decider.h"
 #include "jobs/ratelimit.h"
 
 #include <math.h>
@@ -56,71 +54,8 @@ static void test_ratelimit(void)
     CHECK(near(rl.rate, 4));
 }
 
-static void reply(struct botapi_reply *r, long http, const char *body)
-{
-    CHECK(botapi_reply_parse(http, body, strlen(body), r, NULL) == DM_OK);
-}
-
-static void test_classify(void)
-{
-    struct botapi_reply r;
-    struct decision d;
-
-    reply(&r, 200, "{\"ok\":true,\"result\":true}");
-    decider_bot_classify(DM_OK, "", &r, &d);
-    CHECK(d.verdict == V_DONE);
-    botapi_reply_release(&r);
-
-    reply(&r, 400,
-          "{\"ok\":false,\"error_code\":400,\"description\":\"Bad Request: "
-          "HIDE_REQUESTER_MISSING\"}");
-    decider_bot_classify(DM_OK, "", &r, &d);
-    CHECK(d.verdict == V_ALREADY && strcmp(d.error, "Bad Request: HIDE_REQUESTER_MISSING") == 0);
-
-    reply(&r, 400,
-          "{\"ok\":false,\"error_code\":400,\"description\":\"Bad Request: "
-          "USER_ALREADY_PARTICIPANT\"}");
-    decider_bot_classify(DM_OK, "", &r, &d);
-    CHECK(d.verdict == V_ALREADY);
-
-    reply(&r, 429,
-          "{\"ok\":false,\"error_code\":429,\"description\":\"Too Many Requests: retry "
-          "after 7\",\"parameters\":{\"retry_after\":7}}");
-    decider_bot_classify(DM_OK, "", &r, &d);
-    CHECK(d.verdict == V_FLOOD && d.retry_after == 7);
-    reply(&r, 429, "{\"ok\":false,\"error_code\":429,\"description\":\"Too Many Requests\"}");
-    decider_bot_classify(DM_OK, "", &r, &d);
-    CHECK(d.verdict == V_FLOOD && d.retry_after == 1); /* never a zero pause */
-
-    reply(&r, 401, "{\"ok\":false,\"error_code\":401,\"description\":\"Unauthorized\"}");
-    decider_bot_classify(DM_OK, "", &r, &d);
-    CHECK(d.verdict == V_ACCOUNT && strstr(d.error, "Settings"));
-
-    reply(&r, 502, "{\"ok\":false,\"error_code\":502,\"description\":\"Bad Gateway\"}");
-    decider_bot_classify(DM_OK, "", &r, &d);
-    CHECK(d.verdict == V_RETRY && strcmp(d.error, "Bad Gateway") == 0);
-
-    reply(&r, 400,
-          "{\"ok\":false,\"error_code\":400,\"description\":\"Bad Request: "
-          "CHAT_ADMIN_REQUIRED\"}");
-    decider_bot_classify(DM_OK, "", &r, &d);
-    CHECK(d.verdict == V_FAILED && strcmp(d.error, "Bad Request: CHAT_ADMIN_REQUIRED") == 0);
-
-    reply(&r, 403,
-          "{\"ok\":false,\"error_code\":403,\"description\":\"Forbidden: bot was "
-          "kicked from the channel chat\"}");
-    decider_bot_classify(DM_OK, "", &r, &d);
-    CHECK(d.verdict == V_FAILED);
-
-    decider_bot_classify(DM_ENETWORK, "could not reach the Bot API", NULL, &d);
-    CHECK(d.verdict == V_RETRY && strcmp(d.error, "could not reach the Bot API") == 0);
-    decider_bot_classify(DM_EPROTO, "", NULL, &d);
-    CHECK(d.verdict == V_RETRY && strcmp(d.error, "protocol error") == 0);
-}
-
 int main(void)
 {
     test_ratelimit();
-    test_classify();
     return CHECK_DONE();
 }

@@ -1,16 +1,17 @@
-/* Unit tests for the pure parts of loading join requests (telegram/loader.h): channel
- * references, importer pages into requests, cursors, and how Telegram's errors are told apart. */
+/* Unit tests for the pure parts of loading join requests: channel references and list cursors
+ * (telegram/account.h), importer pages into requests (telegram/loader.h), and the load job's
+ * params (jobs/load.h). How Telegram's errors are told apart is in
+ * tests/unit/telegram/tg_error_test.c. */
 #include "core/common.h"
 #include "../check.h"
-#include "mtproto/client.h"
 #include "jobs/load.h"
 #include "telegram/loader.h"
 
 static bool ref_is(const char *s, const char *username, int64_t id)
 {
-    struct loader_ref r;
+    struct account_ref r;
     struct dm_error err = {0};
-    if (loader_parse_ref(s, &r, &err) != DM_OK) {
+    if (account_ref_parse(s, &r, &err) != DM_OK) {
         fprintf(stderr, "  %s: %s\n", s, err.msg);
         return false;
     }
@@ -20,9 +21,9 @@ static bool ref_is(const char *s, const char *username, int64_t id)
 /* Refused, with a message containing `part`. */
 static bool ref_refused(const char *s, const char *part)
 {
-    struct loader_ref r;
+    struct account_ref r;
     struct dm_error err = {0};
-    if (loader_parse_ref(s, &r, &err) != DM_EINVAL) return false;
+    if (account_ref_parse(s, &r, &err) != DM_EINVAL) return false;
     if (!strstr(err.msg, part)) fprintf(stderr, "  %s: %s\n", s, err.msg);
     return strstr(err.msg, part) != NULL;
 }
@@ -91,7 +92,7 @@ static void test_pages(void)
         "{\"_\":\"user\",\"id\":8,\"access_hash\":-5,\"first_name\":\"Bo\"},"
         "{\"_\":\"user\",\"id\":7,\"access_hash\":42,\"first_name\":\"Ann\",\"last_name\":\"Lee\","
         "\"username\":\"ann\"}]}");
-    struct loader_page p;
+    struct account_page p;
     struct dm_error err = {0};
     CHECK(loader_page_from(ans, -1001000001000LL, 1800000000, &p, &err) == DM_OK);
     CHECK(p.count == 2500);
@@ -108,7 +109,7 @@ static void test_pages(void)
         /* the next page starts after the last importer, with the access hash Telegram gave */
         CHECK(p.next.date == 1700000050 && p.next.user_id == 8 && p.next.user_hash == -5);
     }
-    loader_page_release(&p);
+    account_page_release(&p);
     json_decref(ans);
 
     /* an importer whose user is missing from the users vector keeps its id and date */
@@ -117,14 +118,14 @@ static void test_pages(void)
     CHECK(loader_page_from(ans, -1001, 1, &p, &err) == DM_OK && p.n == 1 &&
           p.rows[0].user_id == 9 && !p.rows[0].first_name[0] && p.next.user_id == 9 &&
           p.next.user_hash == 0);
-    loader_page_release(&p);
+    account_page_release(&p);
     json_decref(ans);
 
     /* an empty page */
     ans = page_json(
         "{\"_\":\"messages.chatInviteImporters\",\"count\":0,\"importers\":[],\"users\":[]}");
     CHECK(loader_page_from(ans, -1001, 1, &p, &err) == DM_OK && p.n == 0 && p.count == 0);
-    loader_page_release(&p);
+    account_page_release(&p);
     json_decref(ans);
 
     /* names longer than a field are cut, not overflowed */
@@ -140,7 +141,7 @@ static void test_pages(void)
     ans = page_json(big);
     CHECK(loader_page_from(ans, -1001, 1, &p, &err) == DM_OK && p.n == 1 &&
           strlen(p.rows[0].first_name) == STORE_TEXT_MAX - 1);
-    loader_page_release(&p);
+    account_page_release(&p);
     json_decref(ans);
 
     /* malformed answers are protocol errors and leave nothing allocated */
@@ -165,7 +166,7 @@ static void test_pages(void)
     /* more than a page is refused */
     json_t *many = page_json(
         "{\"_\":\"messages.chatInviteImporters\",\"count\":101,\"importers\":[],\"users\":[]}");
-    for (int i = 0; i < LOADER_PAGE_MAX + 1; i++)
+    for (int i = 0; i < ACCOUNT_PAGE_MAX + 1; i++)
         json_array_append_new(
             json_object_get(many, "importers"),
             json_pack("{s:s,s:i,s:i}", "_", "chatInviteImporter", "user_id", i + 1, "date", 5));
@@ -175,57 +176,16 @@ static void test_pages(void)
 
 static void test_cursor(void)
 {
-    struct loader_cursor c = {1700000050, 8, -6917529027641081856LL}, back;
+    struct account_cursor c = {1700000050, 8, -6917529027641081856LL}, back;
     char text[256];
     struct dm_error err = {0};
-    CHECK(loader_cursor_format(&c, text, sizeof text) == DM_OK);
-    CHECK(loader_cursor_parse(text, &back, &err) == DM_OK);
+    CHECK(account_cursor_format(&c, text, sizeof text) == DM_OK);
+    CHECK(account_cursor_parse(text, &back, &err) == DM_OK);
     CHECK(back.date == c.date && back.user_id == c.user_id && back.user_hash == c.user_hash);
-    CHECK(loader_cursor_parse("", &back, &err) == DM_OK && back.date == 0 && back.user_id == 0);
-    CHECK(loader_cursor_parse("{\"date\":1}", &back, &err) == DM_EINVAL);
-    CHECK(loader_cursor_parse("not json", &back, &err) == DM_EINVAL);
-    CHECK(loader_cursor_format(&c, text, 10) == DM_ETOOBIG);
-}
-
-static dm_err fail_as(const char *message, int32_t code, int *retry_after, struct dm_error *err)
-{
-    struct mt_rpc_error rpc;
-    mt_rpc_error_parse(&rpc, code, message);
-    memset(err, 0, sizeof *err);
-    return loader_fail(DM_ETELEGRAM, &rpc, "to list the join requests", retry_after, err);
-}
-
-static void test_failures(void)
-{
-    struct dm_error err;
-    int ra = 0;
-    CHECK(fail_as("FLOOD_WAIT_31", 420, &ra, &err) == DM_ERATELIMIT && ra == 31 &&
-          !strcmp(err.msg, "Flood wait: please wait 31 seconds"));
-    CHECK(fail_as("FLOOD_PREMIUM_WAIT_5", 420, &ra, &err) == DM_ERATELIMIT && ra == 5);
-    CHECK(fail_as("FLOOD_WAIT_0", 420, &ra, &err) == DM_ERATELIMIT && ra == 1);
-    CHECK(fail_as("AUTH_KEY_UNREGISTERED", 401, &ra, &err) == DM_EAUTH &&
-          !strcmp(err.msg, "Session is invalid"));
-    CHECK(fail_as("SESSION_REVOKED", 401, &ra, &err) == DM_EAUTH);
-    CHECK(fail_as("USER_DEACTIVATED_BAN", 401, &ra, &err) == DM_EAUTH);
-    CHECK(fail_as("CHAT_ADMIN_REQUIRED", 400, &ra, &err) == DM_EFORBIDDEN &&
-          !strcmp(err.msg, "You don't have permission to view join requests"));
-    CHECK(fail_as("USER_NOT_PARTICIPANT", 400, &ra, &err) == DM_EFORBIDDEN);
-    CHECK(fail_as("CHANNEL_INVALID", 400, &ra, &err) == DM_ENOTFOUND &&
-          !strcmp(err.msg, "Channel not found: use its @username or t.me link"));
-    CHECK(fail_as("CHANNEL_PRIVATE", 400, &ra, &err) ==
-          DM_EFORBIDDEN); /* as the Session Manager says it */
-    CHECK(fail_as("BOT_METHOD_INVALID", 400, &ra, &err) == DM_ETELEGRAM &&
-          strstr(err.msg, "user session"));
-    CHECK(fail_as("INTERNAL_SERVER_ERROR", 500, &ra, &err) == DM_EUNAVAILABLE);
-    CHECK(fail_as("SOMETHING_NEW", 400, &ra, &err) == DM_ETELEGRAM &&
-          strstr(err.msg, "SOMETHING_NEW"));
-    /* the client's own failures keep their message */
-    struct dm_error e2 = {.code = DM_ETIMEOUT};
-    snprintf(e2.msg, sizeof e2.msg, "no answer in 30 s");
-    CHECK(loader_fail(DM_ETIMEOUT, NULL, "x", &ra, &e2) == DM_ETIMEOUT &&
-          !strcmp(e2.msg, "no answer in 30 s"));
-    CHECK(loader_fail(DM_EAUTH, NULL, "x", &ra, &e2) == DM_EAUTH &&
-          !strcmp(e2.msg, "Session is invalid"));
+    CHECK(account_cursor_parse("", &back, &err) == DM_OK && back.date == 0 && back.user_id == 0);
+    CHECK(account_cursor_parse("{\"date\":1}", &back, &err) == DM_EINVAL);
+    CHECK(account_cursor_parse("not json", &back, &err) == DM_EINVAL);
+    CHECK(account_cursor_format(&c, text, 10) == DM_ETOOBIG);
 }
 
 static void test_params(void)
@@ -265,8 +225,7 @@ int main(void)
     test_refs();
     test_pages();
     test_cursor();
-    test_failures();
     test_params();
-    printf("load: channel references, importer pages, cursors, Telegram errors, job params\n");
+    printf("load: channel references, importer pages, cursors, job params\n");
     return CHECK_DONE();
 }

@@ -1,69 +1,13 @@
-/* Unit tests for deciding through a session (issue 5): the verdicts of hideChatJoinRequest's
- * answers, the hide_all job's params and cursor, which filters may use hideAll, whether a
- * session may be used, and the store's two whole-channel records (job_add_page,
- * job_finish_chat) on a real SQLite file. */
+/* Unit tests for deciding through a session (issue 5): the hide_all job's params and cursor,
+ * which filters may use hideAll, whether an account may be used (telegram/account.h), and the
+ * store's two whole-channel records (job_add_page, job_finish_chat) on a real SQLite file. How
+ * hideChatJoinRequest's answers are classified is in tests/unit/telegram/tg_error_test.c. */
 #include "core/common.h"
 #include "../check.h"
-#include "jobs/decider.h"
 #include "jobs/hide_all.h"
-#include "mtproto/client.h"
+#include "telegram/account.h"
 
 #include <unistd.h>
-
-static struct decision classify(int kind, const char *rpc_message)
-{
-    struct mt_rpc_error rpc = {0};
-    mt_rpc_error_parse(&rpc, 400, rpc_message);
-    struct decision d;
-    decider_session_classify(DM_ETELEGRAM, &rpc, NULL, kind, "News", &d);
-    return d;
-}
-
-static void test_classify(void)
-{
-    struct decision d;
-    decider_session_classify(DM_OK, NULL, NULL, JOB_APPROVE, "News", &d);
-    CHECK(d.verdict == V_DONE);
-
-    d = classify(JOB_APPROVE, "HIDE_REQUESTER_MISSING");
-    CHECK(d.verdict == V_ALREADY && d.final_status == REQ_APPROVED);
-    d = classify(JOB_DECLINE, "HIDE_REQUESTER_MISSING");
-    CHECK(d.verdict == V_ALREADY && d.final_status == REQ_DECLINED);
-    d = classify(JOB_DECLINE, "USER_ALREADY_PARTICIPANT");
-    CHECK(d.verdict == V_ALREADY && d.final_status == REQ_APPROVED);
-
-    d = classify(JOB_APPROVE, "FLOOD_WAIT_17");
-    CHECK(d.verdict == V_FLOOD && d.retry_after == 17);
-    d = classify(JOB_APPROVE, "FLOOD_PREMIUM_WAIT_3");
-    CHECK(d.verdict == V_FLOOD && d.retry_after == 3);
-    d = classify(JOB_APPROVE, "FLOOD_WAIT_0");
-    CHECK(d.verdict == V_FLOOD && d.retry_after == 1);
-
-    d = classify(JOB_APPROVE, "AUTH_KEY_UNREGISTERED");
-    CHECK(d.verdict == V_ACCOUNT && strstr(d.error, "AUTH_KEY_UNREGISTERED"));
-    d = classify(JOB_APPROVE, "SESSION_REVOKED");
-    CHECK(d.verdict == V_ACCOUNT);
-    decider_session_classify(DM_EAUTH, NULL, "no key", JOB_APPROVE, "News", &d);
-    CHECK(d.verdict == V_ACCOUNT && strcmp(d.error, LOADER_SESSION_INVALID) == 0);
-
-    d = classify(JOB_APPROVE, "CHAT_ADMIN_REQUIRED");
-    CHECK(d.verdict == V_FAILED &&
-          strcmp(d.error, "This account is not an admin with the invite-users right in News") == 0);
-    char why[STORE_ERROR_MAX], why2[STORE_ERROR_MAX];
-    decider_no_right(LOADER_NOT_ADMIN, "News", why, sizeof why);
-    decider_no_right(LOADER_ADMIN_NO_INVITE, "News", why2, sizeof why2);
-    CHECK(strstr(why, "not an admin of News") && strstr(why2, "without the invite-users right") &&
-          strcmp(why, why2) != 0);
-    d = classify(JOB_APPROVE, "USER_ID_INVALID");
-    CHECK(d.verdict == V_FAILED && strcmp(d.error, "Telegram answered USER_ID_INVALID") == 0);
-
-    struct mt_rpc_error rpc = {0};
-    mt_rpc_error_parse(&rpc, 500, "INTERNAL_SERVER_ERROR");
-    decider_session_classify(DM_ETELEGRAM, &rpc, NULL, JOB_APPROVE, "News", &d);
-    CHECK(d.verdict == V_RETRY);
-    decider_session_classify(DM_ETIMEOUT, NULL, "no answer in 20 s", JOB_APPROVE, "News", &d);
-    CHECK(d.verdict == V_RETRY && strcmp(d.error, "no answer in 20 s") == 0);
-}
 
 static void test_params(void)
 {
@@ -137,15 +81,31 @@ static void test_store(struct store *st)
     dm_strlcpy(sess.name, "ann", sizeof sess.name);
     CHECK(store_session_add(st, &sess, NULL) == DM_OK);
     struct dm_error err = {0};
-    CHECK(decider_session_usable(st, "ann", NULL, &err) == DM_OK);
-    CHECK(decider_session_usable(st, "nobody", NULL, &err) == DM_ENOTFOUND &&
+    struct accounts as = {.store = st};
+    struct account *ann = NULL, *nobody = NULL, *bot = NULL;
+    CHECK(account_open(&as, "ann", &ann, &err) == DM_OK &&
+          account_open(&as, "nobody", &nobody, &err) == DM_OK &&
+          account_open(&as, ACCOUNT_BOT, &bot, &err) == DM_OK);
+    CHECK(account_usable(ann, &err) == DM_OK);
+    CHECK(account_usable(nobody, &err) == DM_ENOTFOUND &&
           strstr(err.msg, "'nobody' does not exist"));
     sess.status = SESSION_INVALID;
     dm_strlcpy(sess.status_reason, "AUTH_KEY_UNREGISTERED", sizeof sess.status_reason);
     CHECK(store_session_update(st, &sess, NULL) == DM_OK);
-    CHECK(decider_session_usable(st, "ann", NULL, &err) == DM_EAUTH);
+    CHECK(account_usable(ann, &err) == DM_EAUTH);
     CHECK(strcmp(err.msg, "Session 'ann' is not active (invalid: AUTH_KEY_UNREGISTERED): check "
                           "it on the Sessions page") == 0);
+    /* the bot without a token may work later; only sessions list pending requests */
+    CHECK(account_usable(bot, &err) == DM_EUNAVAILABLE && strstr(err.msg, "Settings"));
+    CHECK(account_lists_pending(ann) && !account_lists_pending(bot));
+    CHECK(strcmp(account_name(bot), "bot") == 0 && strcmp(account_name(ann), "ann") == 0);
+    struct account *chosen = NULL;
+    CHECK(account_open_chosen(&as, "bot", &chosen, &err) == DM_OK &&
+          account_usable(chosen, &err) == DM_ENOTFOUND); /* no session is called "bot" */
+    account_close(chosen);
+    account_close(bot);
+    account_close(nobody);
+    account_close(ann);
 
     /* Approve all in A through "ann": items for A's two pending requests */
     struct store_job job = {.kind = JOB_APPROVE};
@@ -218,7 +178,6 @@ static void test_store(struct store *st)
 
 int main(void)
 {
-    test_classify();
     test_params();
     char dir[] = "/tmp/via_test.XXXXXX";
     if (!mkdtemp(dir)) {

@@ -1,4 +1,4 @@
-/* accounts.c: the pool of MTProto clients, one per auth key (see accounts.h).
+/* pool.c: the pool of MTProto clients, one per auth key (see pool.h).
  *
  * The pool is a list of entries under one mutex. An entry is `building` while its client is
  * being made (outside the lock; others wanting the same key wait), and `dropping` once it is
@@ -11,7 +11,7 @@
  * pool's owner id; the reaper renews it every RENEW_S while the client lives, and closing the
  * client releases it. A lease that could not be renewed before it ended closes the client. */
 #include "core/common.h"
-#include "telegram/accounts.h"
+#include "telegram/pool.h"
 
 #include <pthread.h>
 #include <sys/stat.h>
@@ -25,18 +25,18 @@
 #define RENEW_S 10
 #define TICK_MAX_MS 5000 /* the reaper's longest sleep: renewals come within RENEW_S + 5 s */
 
-struct account {
-    char key[ACCOUNTS_KEY_MAX];
+struct pool_conn {
+    char key[POOL_KEY_MAX];
     struct mt_client *client; /* NULL while building */
     int refs;
     bool building, dropping;
     int64_t idle_since_ms; /* when refs last fell to 0 */
     int64_t lease_until;   /* a session's client: when its store lease ends (Unix s); else 0 */
     int64_t renew_at;      /* when the reaper renews that lease next */
-    struct account *next;
+    struct pool_conn *next;
 };
 
-struct accounts {
+struct pool {
     struct store *st;
     char owner[33]; /* random: this pool's name as the holder of session leases */
     const struct secret_key *master;
@@ -45,7 +45,7 @@ struct accounts {
     int64_t idle_ms;
     pthread_mutex_t lock;
     pthread_cond_t changed; /* an entry was built, released, or unlinked; or stop */
-    struct account *list;
+    struct pool_conn *list;
     bool stop;
     pthread_t reaper;
     bool reaper_started;
@@ -56,103 +56,6 @@ static int64_t mono_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* ---- errors ---- */
-
-static const char *const why_msg[] = {
-    [TG_WHY_OTHER] = "",
-    [TG_WHY_LOGIN_NOT_FOUND] = "Session not found. Please start over.",
-    [TG_WHY_INVALID_CODE] = "Invalid verification code",
-    [TG_WHY_CODE_EXPIRED] = "Verification code expired. Please start over.",
-    [TG_WHY_INVALID_PASSWORD] = "Invalid 2FA password",
-    [TG_WHY_FLOOD_WAIT] = "Flood wait: please wait X seconds", /* X filled in */
-    [TG_WHY_NO_PERMISSION] = "You don't have permission to view join requests",
-    [TG_WHY_SESSION_INVALID] = "Session is invalid",
-};
-
-static const dm_err why_code[] = {
-    [TG_WHY_OTHER] = DM_ETELEGRAM,          [TG_WHY_LOGIN_NOT_FOUND] = DM_ENOTFOUND,
-    [TG_WHY_INVALID_CODE] = DM_EINVAL,      [TG_WHY_CODE_EXPIRED] = DM_EINVAL,
-    [TG_WHY_INVALID_PASSWORD] = DM_EINVAL,  [TG_WHY_FLOOD_WAIT] = DM_ERATELIMIT,
-    [TG_WHY_NO_PERMISSION] = DM_EFORBIDDEN, [TG_WHY_SESSION_INVALID] = DM_EAUTH,
-};
-
-dm_err tg_error_why(struct tg_error *te, enum tg_why why, int64_t retry_after)
-{
-    dm_err code = why_code[why];
-    if (!te) return code;
-    te->why = why;
-    te->retry_after = why == TG_WHY_FLOOD_WAIT ? retry_after : 0;
-    te->e.code = code;
-    if (why == TG_WHY_FLOOD_WAIT)
-        snprintf(te->e.msg, sizeof te->e.msg, "Flood wait: please wait %lld seconds",
-                 (long long)retry_after);
-    else
-        dm_strlcpy(te->e.msg, why_msg[why], sizeof te->e.msg);
-    return code;
-}
-
-static bool rpc_in(const struct mt_rpc_error *rpc, const char *const *names)
-{
-    for (; *names; names++)
-        if (mt_rpc_error_is(rpc, *names)) return true;
-    return false;
-}
-
-bool tg_rpc_invalid(const struct mt_rpc_error *rpc)
-{
-    static const char *const dead[] = {
-        "AUTH_KEY_UNREGISTERED", "AUTH_KEY_INVALID",     "AUTH_KEY_PERM_EMPTY",
-        "AUTH_KEY_DUPLICATED",   "SESSION_REVOKED",      "SESSION_EXPIRED",
-        "USER_DEACTIVATED",      "USER_DEACTIVATED_BAN", NULL};
-    return rpc && rpc_in(rpc, dead);
-}
-
-/* Telegram's errors that mean the admin gave something wrong, with what to do. */
-static const struct {
-    const char *names[3];
-    const char *msg;
-} input_errors[] = {
-    {{"PHONE_NUMBER_INVALID", NULL},
-     "Telegram says the phone number is invalid: give it with the country code, e.g. "
-     "+1234567890"},
-    {{"PHONE_NUMBER_BANNED", NULL}, "Telegram has banned this phone number"},
-    {{"PHONE_NUMBER_UNOCCUPIED", NULL},
-     "No Telegram account has this phone number: sign up in a Telegram app first"},
-    {{"API_ID_INVALID", "API_ID_PUBLISHED_FLOOD", NULL},
-     "Telegram rejected the API ID and API hash: copy them again from my.telegram.org"},
-    {{"ACCESS_TOKEN_INVALID", "ACCESS_TOKEN_EXPIRED", NULL},
-     "Telegram rejected the bot token: copy it again from @BotFather"},
-};
-
-dm_err tg_error_from_call(struct tg_error *te, dm_err e, const struct mt_rpc_error *rpc,
-                          const struct dm_error *err)
-{
-    static const char *const bad_code[] = {"PHONE_CODE_INVALID", "PHONE_CODE_EMPTY", NULL};
-    static const char *const old_code[] = {"PHONE_CODE_EXPIRED", "PHONE_CODE_HASH_INVALID", NULL};
-    static const char *const bad_pw[] = {"PASSWORD_HASH_INVALID", "SRP_PASSWORD_CHANGED", NULL};
-    static const char *const flood[] = {"FLOOD_WAIT", "FLOOD_PREMIUM_WAIT", NULL};
-    static const char *const forbidden[] = {"CHAT_ADMIN_REQUIRED", "CHANNEL_PRIVATE",
-                                            "RIGHT_FORBIDDEN", NULL};
-    if (e == DM_EAUTH) return tg_error_why(te, TG_WHY_SESSION_INVALID, 0);
-    if (e == DM_ETELEGRAM && rpc) {
-        if (rpc_in(rpc, flood)) return tg_error_why(te, TG_WHY_FLOOD_WAIT, DM_MAX(rpc->value, 1));
-        if (rpc_in(rpc, bad_code)) return tg_error_why(te, TG_WHY_INVALID_CODE, 0);
-        if (rpc_in(rpc, old_code)) return tg_error_why(te, TG_WHY_CODE_EXPIRED, 0);
-        if (rpc_in(rpc, bad_pw)) return tg_error_why(te, TG_WHY_INVALID_PASSWORD, 0);
-        if (tg_rpc_invalid(rpc)) return tg_error_why(te, TG_WHY_SESSION_INVALID, 0);
-        if (rpc_in(rpc, forbidden)) return tg_error_why(te, TG_WHY_NO_PERMISSION, 0);
-        if (te) memset(te, 0, sizeof *te);
-        for (size_t i = 0; i < DM_ARRAY_LEN(input_errors); i++)
-            if (rpc_in(rpc, input_errors[i].names))
-                return te ? dm_fail(&te->e, DM_EINVAL, "%s", input_errors[i].msg) : DM_EINVAL;
-        return te ? dm_fail(&te->e, DM_ETELEGRAM, "Telegram answered %s", rpc->message)
-                  : DM_ETELEGRAM;
-    }
-    if (!te) return e;
-    memset(te, 0, sizeof *te);
-    return dm_fail(&te->e, e, "%s", err && err->msg[0] ? err->msg : dm_strerror(e));
 }
 
 /* ---- configuration ---- */
@@ -216,8 +119,8 @@ static bool telegram_dcs(const struct mt_config *mc)
     return true;
 }
 
-dm_err accounts_mt_config(const struct accounts *a, int dc_id, int32_t api_id, bool need_rsa,
-                          struct mt_config *out, struct dm_error *err)
+dm_err pool_mt_config(const struct pool *a, int dc_id, int32_t api_id, bool need_rsa,
+                      struct mt_config *out, struct dm_error *err)
 {
     *out = a->base;
     if (dc_id == 0) dc_id = dc_known(&a->base, 2) ? 2 : a->base.dcs[0].id;
@@ -235,16 +138,16 @@ dm_err accounts_mt_config(const struct accounts *a, int dc_id, int32_t api_id, b
 
 /* ---- the pool ---- */
 
-static struct account *find(struct accounts *a, const char *key)
+static struct pool_conn *find(struct pool *a, const char *key)
 {
-    for (struct account *e = a->list; e; e = e->next)
+    for (struct pool_conn *e = a->list; e; e = e->next)
         if (strcmp(e->key, key) == 0) return e;
     return NULL;
 }
 
-static void unlink_entry(struct accounts *a, struct account *e)
+static void unlink_entry(struct pool *a, struct pool_conn *e)
 {
-    for (struct account **pp = &a->list; *pp; pp = &(*pp)->next) {
+    for (struct pool_conn **pp = &a->list; *pp; pp = &(*pp)->next) {
         if (*pp == e) {
             *pp = e->next;
             break;
@@ -261,9 +164,9 @@ static void lease_name(const char *session, char *out, size_t n)
 
 /* Takes or renews the lease of session `name` for this pool. DM_EUNAVAILABLE when another
  * process holds it (or the database cannot be reached). */
-static dm_err lease_take(struct accounts *a, const char *name, struct dm_error *err)
+static dm_err lease_take(struct pool *a, const char *name, struct dm_error *err)
 {
-    char lease[ACCOUNTS_KEY_MAX + 16];
+    char lease[POOL_KEY_MAX + 16];
     lease_name(name, lease, sizeof lease);
     bool held = false;
     int64_t now = (int64_t)time(NULL);
@@ -276,18 +179,18 @@ static dm_err lease_take(struct accounts *a, const char *name, struct dm_error *
     return e;
 }
 
-static void lease_drop(struct accounts *a, const char *name)
+static void lease_drop(struct pool *a, const char *name)
 {
-    char lease[ACCOUNTS_KEY_MAX + 16];
+    char lease[POOL_KEY_MAX + 16];
     lease_name(name, lease, sizeof lease);
     struct dm_error err = {0};
     if (store_lease_release(a->st, lease, a->owner, &err))
-        log_warn("accounts", "the lease of session %s stays until it ends: %s", name, err.msg);
+        log_warn("pool", "the lease of session %s stays until it ends: %s", name, err.msg);
 }
 
 /* Frees e's client once nobody holds it, then unlinks it. Called with the lock held, by
  * whoever set e->dropping; returns with it held. */
-static void finish_drop(struct accounts *a, struct account *e)
+static void finish_drop(struct pool *a, struct pool_conn *e)
 {
     while (e->refs > 0)
         pthread_cond_wait(&a->changed, &a->lock);
@@ -296,21 +199,21 @@ static void finish_drop(struct accounts *a, struct account *e)
     mt_client_free(c);                         /* joins its I/O thread: not under the lock */
     if (e->lease_until) lease_drop(a, e->key); /* e stays linked: nobody else touches it */
     pthread_mutex_lock(&a->lock);
-    log_debug("accounts", "closed the connection of %s", e->key);
+    log_debug("pool", "closed the connection of %s", e->key);
     unlink_entry(a, e);
 }
 
-typedef dm_err (*build_fn)(struct accounts *a, const char *key, void *ctx, struct mt_client **out,
+typedef dm_err (*build_fn)(struct pool *a, const char *key, void *ctx, struct mt_client **out,
                            struct dm_error *err);
-static dm_err build_session(struct accounts *a, const char *name, void *ctx, struct mt_client **out,
+static dm_err build_session(struct pool *a, const char *name, void *ctx, struct mt_client **out,
                             struct dm_error *err);
 
-static dm_err acquire(struct accounts *a, const char *key, build_fn build, void *ctx,
-                      struct account **out, struct dm_error *err)
+static dm_err acquire(struct pool *a, const char *key, build_fn build, void *ctx,
+                      struct pool_conn **out, struct dm_error *err)
 {
-    if (strlen(key) >= ACCOUNTS_KEY_MAX) return dm_fail(err, DM_EINVAL, "pool key too long");
+    if (strlen(key) >= POOL_KEY_MAX) return dm_fail(err, DM_EINVAL, "pool key too long");
     pthread_mutex_lock(&a->lock);
-    struct account *e;
+    struct pool_conn *e;
     while ((e = find(a, key)) && (e->dropping || e->building))
         pthread_cond_wait(&a->changed, &a->lock);
     if (e) {
@@ -358,7 +261,7 @@ struct key_ctx {
     const struct mt_auth *auth;
 };
 
-static dm_err build_key(struct accounts *a, const char *key, void *ctx, struct mt_client **out,
+static dm_err build_key(struct pool *a, const char *key, void *ctx, struct mt_client **out,
                         struct dm_error *err)
 {
     (void)a;
@@ -367,7 +270,7 @@ static dm_err build_key(struct accounts *a, const char *key, void *ctx, struct m
     return mt_client_new(k->mc, k->auth, out, err);
 }
 
-static dm_err build_session(struct accounts *a, const char *name, void *ctx, struct mt_client **out,
+static dm_err build_session(struct pool *a, const char *name, void *ctx, struct mt_client **out,
                             struct dm_error *err)
 {
     (void)ctx;
@@ -377,7 +280,7 @@ static dm_err build_session(struct accounts *a, const char *name, void *ctx, str
     if (!e) e = lease_take(a, name, err);
     if (e) return e;
     char path[1200];
-    if ((e = accounts_path(a, name, path, sizeof path, err))) return e;
+    if ((e = pool_path(a, name, path, sizeof path, err))) return e;
     struct tg_session s;
     memset(&s, 0, sizeof s);
     struct dm_error ferr = {0};
@@ -390,7 +293,7 @@ static dm_err build_session(struct accounts *a, const char *name, void *ctx, str
                 "create it again.",
                 name, ferr.msg);
         e = err ? err->code : e;
-    } else if (!(e = accounts_mt_config(a, s.dc_id, row.api_id, false, &mc, err))) {
+    } else if (!(e = pool_mt_config(a, s.dc_id, row.api_id, false, &mc, err))) {
         mc.test_mode = s.test_mode;
         auth.dc_id = s.dc_id;
         memcpy(auth.key, s.auth_key, sizeof auth.key);
@@ -402,27 +305,26 @@ static dm_err build_session(struct accounts *a, const char *name, void *ctx, str
     return e;
 }
 
-dm_err accounts_acquire(struct accounts *a, const char *name, struct account **out,
-                        struct dm_error *err)
+dm_err pool_acquire(struct pool *a, const char *name, struct pool_conn **out, struct dm_error *err)
 {
     if (!tg_session_name_valid(name))
         return dm_fail(err, DM_ENOTFOUND, "There is no session named '%.64s'.", name);
     return acquire(a, name, build_session, NULL, out, err);
 }
 
-dm_err accounts_acquire_key(struct accounts *a, const char *key, const struct mt_config *mc,
-                            const struct mt_auth *auth, struct account **out, struct dm_error *err)
+dm_err pool_acquire_key(struct pool *a, const char *key, const struct mt_config *mc,
+                        const struct mt_auth *auth, struct pool_conn **out, struct dm_error *err)
 {
     struct key_ctx k = {mc, auth};
     return acquire(a, key, build_key, &k, out, err);
 }
 
-struct mt_client *account_client(struct account *h)
+struct mt_client *pool_client(struct pool_conn *h)
 {
     return h->client;
 }
 
-void accounts_release(struct accounts *a, struct account *h)
+void pool_release(struct pool *a, struct pool_conn *h)
 {
     if (!h) return;
     pthread_mutex_lock(&a->lock);
@@ -433,10 +335,10 @@ void accounts_release(struct accounts *a, struct account *h)
     pthread_mutex_unlock(&a->lock);
 }
 
-void accounts_drop(struct accounts *a, const char *key)
+void pool_drop(struct pool *a, const char *key)
 {
     pthread_mutex_lock(&a->lock);
-    struct account *e = find(a, key);
+    struct pool_conn *e = find(a, key);
     while (e && e->building) { /* let the builder finish: it holds a reference after that */
         pthread_cond_wait(&a->changed, &a->lock);
         e = find(a, key);
@@ -451,11 +353,11 @@ void accounts_drop(struct accounts *a, const char *key)
     pthread_mutex_unlock(&a->lock);
 }
 
-dm_err accounts_rename(struct accounts *a, const char *from, const char *to, struct dm_error *err)
+dm_err pool_rename(struct pool *a, const char *from, const char *to, struct dm_error *err)
 {
-    if (strlen(to) >= ACCOUNTS_KEY_MAX) return dm_fail(err, DM_EINVAL, "pool key too long");
+    if (strlen(to) >= POOL_KEY_MAX) return dm_fail(err, DM_EINVAL, "pool key too long");
     pthread_mutex_lock(&a->lock);
-    struct account *e = find(a, from), *other = find(a, to);
+    struct pool_conn *e = find(a, from), *other = find(a, to);
     dm_err rc = DM_OK;
     if (!e || e->dropping || e->building)
         rc = dm_fail(err, DM_ENOTFOUND, "no connection to hand over");
@@ -467,7 +369,7 @@ dm_err accounts_rename(struct accounts *a, const char *from, const char *to, str
     if (rc || !tg_session_name_valid(to)) return rc;
     /* the key is new: no other process can hold its session yet */
     struct dm_error lerr = {0};
-    if (lease_take(a, to, &lerr)) log_warn("accounts", "session %s: %s", to, lerr.msg);
+    if (lease_take(a, to, &lerr)) log_warn("pool", "session %s: %s", to, lerr.msg);
     pthread_mutex_lock(&a->lock);
     if ((e = find(a, to)) && e->client) {
         int64_t now = (int64_t)time(NULL);
@@ -478,11 +380,11 @@ dm_err accounts_rename(struct accounts *a, const char *from, const char *to, str
     return rc;
 }
 
-size_t accounts_open_count(struct accounts *a)
+size_t pool_open_count(struct pool *a)
 {
     size_t n = 0;
     pthread_mutex_lock(&a->lock);
-    for (struct account *e = a->list; e; e = e->next)
+    for (struct pool_conn *e = a->list; e; e = e->next)
         n += e->client != NULL;
     pthread_mutex_unlock(&a->lock);
     return n;
@@ -493,15 +395,15 @@ size_t accounts_open_count(struct accounts *a)
 /* Renews the session leases that are due. Called with the lock held; returns with it held.
  * A lease that ended without a renewal (the database was out of reach meanwhile; another
  * process may hold it now) closes its client. */
-static void leases_renew(struct accounts *a)
+static void leases_renew(struct pool *a)
 {
     for (;;) {
         int64_t now = (int64_t)time(NULL);
-        struct account *e;
+        struct pool_conn *e;
         for (e = a->list; e; e = e->next)
             if (e->lease_until && e->client && !e->dropping && e->renew_at <= now) break;
         if (!e) return;
-        char name[ACCOUNTS_KEY_MAX];
+        char name[POOL_KEY_MAX];
         dm_strlcpy(name, e->key, sizeof name);
         e->renew_at = now + 1; /* retried next tick when this fails */
         pthread_mutex_unlock(&a->lock);
@@ -513,7 +415,7 @@ static void leases_renew(struct accounts *a)
             e->lease_until = now + SESSION_LEASE_S;
             e->renew_at = now + RENEW_S;
         } else if ((int64_t)time(NULL) + 2 >= e->lease_until) {
-            log_warn("accounts", "closing the connection of session %s: its lease ended (%s)", name,
+            log_warn("pool", "closing the connection of session %s: its lease ended (%s)", name,
                      err.msg);
             e->lease_until = 0; /* not ours any more: not released */
             e->dropping = true;
@@ -524,7 +426,7 @@ static void leases_renew(struct accounts *a)
 
 static void *reaper_run(void *arg)
 {
-    struct accounts *a = arg;
+    struct pool *a = arg;
     int64_t tick = DM_MIN(DM_MAX(a->idle_ms / 4, 50), TICK_MAX_MS);
     pthread_mutex_lock(&a->lock);
     while (!a->stop) {
@@ -540,7 +442,7 @@ static void *reaper_run(void *arg)
         for (bool again = true; again && !a->stop;) {
             again = false;
             int64_t now = mono_ms();
-            for (struct account *e = a->list; e; e = e->next) {
+            for (struct pool_conn *e = a->list; e; e = e->next) {
                 if (e->refs == 0 && !e->building && !e->dropping &&
                     now - e->idle_since_ms >= a->idle_ms) {
                     e->dropping = true;
@@ -569,11 +471,11 @@ static dm_err make_dir(const char *dir, struct dm_error *err)
     return DM_OK;
 }
 
-dm_err accounts_start(const struct config *cfg, struct store *st, const struct secret_key *master,
-                      struct accounts **out, struct dm_error *err)
+dm_err pool_start(const struct config *cfg, struct store *st, const struct secret_key *master,
+                  struct pool **out, struct dm_error *err)
 {
     *out = NULL;
-    struct accounts *a = calloc(1, sizeof *a);
+    struct pool *a = calloc(1, sizeof *a);
     if (!a) return dm_fail(err, DM_ENOMEM, "out of memory");
     a->st = st;
     secret_random_hex(a->owner, 16);
@@ -607,7 +509,7 @@ dm_err accounts_start(const struct config *cfg, struct store *st, const struct s
     pthread_cond_init(&a->changed, &ca);
     pthread_condattr_destroy(&ca);
     if (pthread_create(&a->reaper, NULL, reaper_run, a) != 0) {
-        accounts_stop(a);
+        pool_stop(a);
         return dm_fail(err, DM_ENOMEM, "cannot start the session pool's thread");
     }
     a->reaper_started = true;
@@ -615,7 +517,7 @@ dm_err accounts_start(const struct config *cfg, struct store *st, const struct s
     return DM_OK;
 }
 
-void accounts_stop(struct accounts *a)
+void pool_stop(struct pool *a)
 {
     if (!a) return;
     pthread_mutex_lock(&a->lock);
@@ -624,7 +526,7 @@ void accounts_stop(struct accounts *a)
     pthread_mutex_unlock(&a->lock);
     if (a->reaper_started) pthread_join(a->reaper, NULL);
     while (a->list) {
-        struct account *e = a->list;
+        struct pool_conn *e = a->list;
         a->list = e->next;
         mt_client_free(e->client);
         if (e->lease_until) lease_drop(a, e->key);
@@ -635,71 +537,71 @@ void accounts_stop(struct accounts *a)
     free(a);
 }
 
-const char *accounts_dir(const struct accounts *a)
+const char *pool_dir(const struct pool *a)
 {
     return a->dir;
 }
 
-dm_err accounts_path(const struct accounts *a, const char *name, char *out, size_t n,
-                     struct dm_error *err)
+dm_err pool_path(const struct pool *a, const char *name, char *out, size_t n, struct dm_error *err)
 {
     return tg_session_path(a->dir, name, out, n, err);
 }
 
-struct store *accounts_store(const struct accounts *a)
+struct store *pool_store(const struct pool *a)
 {
     return a->st;
 }
 
-const struct secret_key *accounts_master(const struct accounts *a)
+const struct secret_key *pool_master(const struct pool *a)
 {
     return a->master;
 }
 
 /* ---- calls ---- */
 
-static dm_err pool_call(struct accounts *a, const char *name, const json_t *method, int timeout_ms,
-                        json_t **result, struct mt_rpc_error *rpc, struct dm_error *err)
+static dm_err call_once(struct pool *a, const char *name, const json_t *method, int timeout_ms,
+                        json_t **result, struct tg_error *te)
 {
-    struct account *h = NULL;
-    dm_err e = accounts_acquire(a, name, &h, err);
-    if (e) return e;
-    e = mt_call(h->client, method, timeout_ms, result, rpc, err);
-    accounts_release(a, h);
-    return e;
+    struct pool_conn *h = NULL;
+    struct dm_error err = {0};
+    struct mt_rpc_error rpc = {0};
+    dm_err e = pool_acquire(a, name, &h, &err);
+    if (!e) {
+        e = mt_call(h->client, method, timeout_ms, result, &rpc, &err);
+        pool_release(a, h);
+    }
+    return tg_error_mtproto(te, e, &rpc, &err);
 }
 
-/* Records in the row that the key is dead (reason: Telegram's error, or the key unknown). */
-static void mark_invalid(struct accounts *a, const char *name, dm_err e,
-                         const struct mt_rpc_error *rpc, int64_t now)
+/* Writes into the row that the key is dead (te: the call that said so). */
+static void say_invalid(struct store_session *row, const struct tg_error *te)
+{
+    row->status = SESSION_INVALID;
+    dm_strlcpy(row->status_reason, te->name[0] ? te->name : "AUTH_KEY_UNKNOWN",
+               sizeof row->status_reason);
+    dm_strlcpy(row->last_error, te->e.msg, sizeof row->last_error);
+}
+
+/* Records in the row that the key is dead. */
+static void mark_invalid(struct pool *a, const char *name, const struct tg_error *te)
 {
     struct store_session row;
     struct dm_error err = {0};
     if (store_session_get(a->st, name, &row, &err)) return;
-    row.status = SESSION_INVALID;
-    dm_strlcpy(row.status_reason, e == DM_EAUTH ? "AUTH_KEY_UNKNOWN" : rpc->message,
-               sizeof row.status_reason);
-    dm_strlcpy(row.last_error, why_msg[TG_WHY_SESSION_INVALID], sizeof row.last_error);
-    if (now) row.last_check_at = now;
+    say_invalid(&row, te);
     if (store_session_update(a->st, &row, &err))
-        log_warn("accounts", "session %s: could not record that it is invalid: %s", name, err.msg);
+        log_warn("pool", "session %s: could not record that it is invalid: %s", name, err.msg);
     else
-        log_info("accounts", "session %s is invalid (%s)", name, row.status_reason);
+        log_info("pool", "session %s is invalid (%s)", name, row.status_reason);
 }
 
-static bool call_says_invalid(dm_err e, const struct mt_rpc_error *rpc)
+dm_err pool_call(struct pool *a, const char *name, const json_t *method, int timeout_ms,
+                 json_t **result, struct tg_error *te)
 {
-    return e == DM_EAUTH || (e == DM_ETELEGRAM && tg_rpc_invalid(rpc));
-}
-
-dm_err accounts_call(struct accounts *a, const char *name, const json_t *method, int timeout_ms,
-                     json_t **result, struct mt_rpc_error *rpc, struct dm_error *err)
-{
-    struct mt_rpc_error local;
-    if (!rpc) rpc = &local;
-    memset(rpc, 0, sizeof *rpc);
-    dm_err e = pool_call(a, name, method, timeout_ms, result, rpc, err);
-    if (call_says_invalid(e, rpc)) mark_invalid(a, name, e, rpc, 0);
+    struct tg_error local;
+    if (!te) te = &local;
+    dm_err e = call_once(a, name, method, timeout_ms, result, te);
+    if (te->kind == TG_DEAD) mark_invalid(a, name, te);
     return e;
 }
 
@@ -709,24 +611,23 @@ static const char *jstr(const json_t *o, const char *k)
     return s ? s : "";
 }
 
-dm_err accounts_check(struct accounts *a, const char *name, int64_t now, struct store_session *out,
-                      struct tg_error *te)
+dm_err pool_check(struct pool *a, const char *name, int64_t now, struct store_session *out,
+                  struct tg_error *te)
 {
-    struct dm_error err = {0};
-    struct mt_rpc_error rpc = {0};
+    struct tg_error local;
+    if (!te) te = &local;
     json_t *m = json_pack("{s:s,s:[{s:s}]}", "_", "users.getUsers", "id", "_", "inputUserSelf");
     json_t *res = NULL;
-    dm_err e = m ? pool_call(a, name, m, ACCOUNTS_CALL_TIMEOUT_MS, &res, &rpc, &err)
-                 : dm_fail(&err, DM_ENOMEM, "out of memory");
+    dm_err e = m ? call_once(a, name, m, POOL_CALL_TIMEOUT_MS, &res, te)
+                 : tg_error_local(te, DM_ENOMEM, "out of memory");
     json_decref(m);
-    if (e == DM_ENOTFOUND) { /* no row: nothing to record */
-        json_decref(res);
-        return tg_error_from_call(te, e, NULL, &err);
-    }
     const json_t *user = json_array_get(res, 0);
     if (!e && !tl_is(user, "user"))
-        e = dm_fail(&err, DM_EPROTO, "Telegram did not return the session's account");
-
+        e = tg_error_local(te, DM_EPROTO, "Telegram did not return the session's account");
+    if (te->kind == TG_LOCAL && e == DM_ENOTFOUND) { /* no session: nothing to record */
+        json_decref(res);
+        return e;
+    }
     struct store_session row;
     struct dm_error serr = {0};
     dm_err se = store_session_get(a->st, name, &row, &serr);
@@ -744,27 +645,16 @@ dm_err accounts_check(struct accounts *a, const char *name, int64_t now, struct 
             dm_strlcpy(row.account_phone, jstr(user, "phone"), sizeof row.account_phone);
             row.is_bot = json_is_true(json_object_get(user, "bot"));
             row.premium = json_is_true(json_object_get(user, "premium"));
-        } else if (call_says_invalid(e, &rpc)) {
-            row.status = SESSION_INVALID;
-            dm_strlcpy(row.status_reason, e == DM_EAUTH ? "AUTH_KEY_UNKNOWN" : rpc.message,
-                       sizeof row.status_reason);
-            dm_strlcpy(row.last_error, why_msg[TG_WHY_SESSION_INVALID], sizeof row.last_error);
+        } else if (te->kind == TG_DEAD) {
+            say_invalid(&row, te);
         } else {
-            struct tg_error t = {0};
-            tg_error_from_call(&t, e, &rpc, &err);
-            dm_strlcpy(row.last_error, t.e.msg, sizeof row.last_error);
+            dm_strlcpy(row.last_error, te->e.msg, sizeof row.last_error);
         }
         se = store_session_update(a->st, &row, &serr);
         if (!se && out) *out = row;
     }
     json_decref(res);
-    if (se) {
-        if (te) {
-            memset(te, 0, sizeof *te);
-            te->e = serr;
-        }
-        return se;
-    }
-    if (!e || call_says_invalid(e, &rpc)) return DM_OK; /* the row tells */
-    return tg_error_from_call(te, e, &rpc, &err);
+    if (se) return tg_error_local(te, se, "%s", serr.msg);
+    if (!e || te->kind == TG_DEAD) return tg_error_set(te, TG_OK, 0); /* the row tells */
+    return e;
 }

@@ -1,18 +1,20 @@
-/* bot.h: the bot account doorman runs as: its token (sealed in the settings table), the
+/* bot.h: the bot doorman runs as: its settings and token (sealed in the settings table), the
  * receiver of chat_join_request updates (long polling or webhook), and the chat title cache.
+ * What doorman does with the Bot API lives here; botapi/ is the protocol only.
  *
  * Polling: getUpdates with allowed_updates=["chat_join_request"]; each update is committed to
  * the store before its offset is confirmed, so a crash loses nothing and redelivery is
  * idempotent (store request_add). Webhook: setWebhook with a random secret_token; requests to
  * POST /telegram/webhook must carry it in X-Telegram-Bot-Api-Secret-Token. */
-#ifndef DM_BOTAPI_BOT_H
-#define DM_BOTAPI_BOT_H
+#ifndef DM_TELEGRAM_BOT_H
+#define DM_TELEGRAM_BOT_H
 
 #include "core/common.h"
+#include "core/secret.h"
 
-struct app;
 struct bot;
 struct botapi_client;
+struct store;
 
 enum bot_mode { BOT_POLLING = 0, BOT_WEBHOOK = 1 };
 
@@ -20,16 +22,25 @@ struct bot_status {
     bool configured;
     int64_t id;
     char username[65];
-    int mode;                   /* enum bot_mode */
+    int mode; /* enum bot_mode */
     char webhook_url[512];
-    double rate;                /* decisions per second the job runner allows itself */
-    bool receiving;             /* the last poll or webhook setup succeeded */
-    int64_t last_update_at;     /* when the last update was recorded, 0 = never */
-    char last_error[256];       /* "" when fine */
+    double rate;            /* decisions per second the job runner allows itself */
+    bool receiving;         /* the last poll or webhook setup succeeded */
+    int64_t last_update_at; /* when the last update was recorded, 0 = never */
+    char last_error[256];   /* "" when fine */
+};
+
+/* What the bot is started with. store and master are borrowed and must outlive the bot; the
+ * strings are copied. */
+struct bot_config {
+    struct store *store;             /* settings, join requests, chat titles, the poller lease */
+    const struct secret_key *master; /* seals the token and the webhook secret */
+    const char *bot_api_url;         /* "https://api.telegram.org" */
+    const char *owner;               /* this process's name as the holder of the poller's lease */
 };
 
 /* Reads the settings and starts receiving if a token is configured. */
-dm_err bot_start(struct app *a, struct bot **out, struct dm_error *err);
+dm_err bot_start(const struct bot_config *cfg, struct bot **out, struct dm_error *err);
 void bot_stop(struct bot *b);
 
 /* Changes the configuration. token NULL keeps the current one; otherwise it is checked with getMe

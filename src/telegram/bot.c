@@ -6,11 +6,13 @@
  * has its own client (rx) so that stopping it (botapi_client_abort) never disturbs the client
  * the job runner and the API borrow through bot_client_acquire(). */
 #include "core/common.h"
-#include "botapi/bot.h"
-#include "app.h"
+#include "telegram/bot.h"
+
 #include "botapi/client.h"
 #include "botapi/update.h"
 #include "core/log.h"
+#include "store/store.h"
+#include "telegram/tg_error.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -33,7 +35,10 @@
 static const char *const C = "bot";
 
 struct bot {
-    struct app *app;
+    struct store *store;
+    const struct secret_key *master;
+    char api_url[512];
+    char owner[64];
     int poll_timeout; /* getUpdates timeout (s): DOORMAN_POLL_TIMEOUT, default 25 */
     pthread_mutex_t cfg_mu;
 
@@ -123,7 +128,7 @@ static json_t *allowed_updates(void)
 static dm_err setting_text(struct bot *b, const char *key, char *out, size_t n,
                            struct dm_error *err)
 {
-    struct store *st = b->app->store;
+    struct store *st = b->store;
     char *v = NULL;
     out[0] = 0;
     dm_err e = store_setting_get(st, key, &v, err);
@@ -139,11 +144,11 @@ static dm_err setting_sealed(struct bot *b, const char *key, char *out, size_t n
 {
     char *sealed = NULL, *plain = NULL;
     size_t len = 0;
-    struct store *st = b->app->store;
+    struct store *st = b->store;
     out[0] = 0;
     dm_err e = store_setting_get(st, key, &sealed, err);
     if (e) return e;
-    e = secret_open(&b->app->master, sealed, &plain, &len);
+    e = secret_open(b->master, sealed, &plain, &len);
     free(sealed);
     if (e) return dm_fail(err, e, "the stored %s cannot be decrypted with this secret key", key);
     if (len >= n)
@@ -159,9 +164,9 @@ static dm_err setting_seal_set(struct bot *b, const char *key, const char *plain
                                struct dm_error *err)
 {
     char *sealed = NULL;
-    dm_err e = secret_seal(&b->app->master, plain, strlen(plain), &sealed);
+    dm_err e = secret_seal(b->master, plain, strlen(plain), &sealed);
     if (e) return dm_fail(err, e, "could not encrypt the %s", key);
-    struct store *st = b->app->store;
+    struct store *st = b->store;
     e = store_setting_set(st, key, sealed, err);
     free(sealed);
     return e;
@@ -173,13 +178,26 @@ static dm_err setting_seal_set(struct bot *b, const char *key, const char *plain
  * malformed join request, DM_EDB (message in err) when it could not be stored. */
 static dm_err record_update(struct bot *b, json_t *update, bool *was_join, struct dm_error *err)
 {
-    struct store_request r;
-    struct store_chat c;
-    dm_err e = update_parse_join_request(update, (int64_t)time(NULL), &r, &c, err);
+    struct botapi_join_request jr;
+    dm_err e = botapi_join_request_parse(update, &jr, err);
     *was_join = e != DM_ENOTFOUND;
     if (e) return e == DM_ENOTFOUND ? DM_OK : e;
+    int64_t now = (int64_t)time(NULL);
+    struct store_request r = {.chat_id = jr.chat_id,
+                              .user_id = jr.user_id,
+                              .tg_date = jr.date ? jr.date : now,
+                              .status = REQ_PENDING,
+                              .created_at = now};
+    dm_strlcpy(r.first_name, jr.first_name, sizeof r.first_name);
+    dm_strlcpy(r.last_name, jr.last_name, sizeof r.last_name);
+    dm_strlcpy(r.username, jr.username, sizeof r.username);
+    dm_strlcpy(r.bio, jr.bio, sizeof r.bio);
+    dm_strlcpy(r.invite_link, jr.invite_link, sizeof r.invite_link);
+    struct store_chat c = {.chat_id = jr.chat_id, .fetched_at = now};
+    dm_strlcpy(c.title, jr.chat_title, sizeof c.title);
+    dm_strlcpy(c.username, jr.chat_username, sizeof c.username);
 
-    struct store *st = b->app->store;
+    struct store *st = b->store;
     bool inserted = false;
     if ((e = store_request_add(st, &r, &inserted, err))) return e;
     if (c.title[0]) { /* the title comes free with the update */
@@ -202,19 +220,18 @@ static enum call_result receiver_failed(struct bot *b, const char *what, dm_err 
                                         const struct botapi_reply *rep, const struct dm_error *err,
                                         int *backoff)
 {
-    if (e == DM_EUNAVAILABLE) return CALL_STOPPED;
-    int wait = *backoff;
-    if (e) {
-        status_error(b, false, "%s", err->msg);
-    } else if (rep->error_code == 401 || rep->http_status == 401) {
-        status_error(b, false, "Telegram rejected the bot token");
+    if (e == DM_EUNAVAILABLE) return CALL_STOPPED; /* botapi_client_abort(): stopping */
+    struct tg_error te;
+    tg_error_botapi(&te, e, rep, err);
+    if (te.kind == TG_DEAD) {
+        status_error(b, false, "%s", te.e.msg);
         return CALL_REJECTED;
-    } else if (rep->error_code == 429 && rep->retry_after > 0) {
-        status_error(b, false, "%s: %s", what, rep->description);
-        wait = rep->retry_after;
-    } else {
-        status_error(b, false, "%s: %s", what, rep->description);
     }
+    if (e)
+        status_error(b, false, "%s", te.e.msg);
+    else
+        status_error(b, false, "%s: %s", what, te.e.msg);
+    int wait = te.kind == TG_FLOOD ? (int)te.retry_after : *backoff;
     if (pause_or_stop(b, wait)) return CALL_STOPPED;
     *backoff = DM_MIN(*backoff * 2, BACKOFF_MAX);
     return CALL_RETRY;
@@ -300,12 +317,12 @@ static enum call_result poll_once(struct bot *b, struct botapi_client *rx, int *
  * reached) and the call waited before the next try (CALL_RETRY), or was stopped. */
 static enum call_result poller_lease(struct bot *b, bool *polling, int *backoff)
 {
-    struct store *st = b->app->store;
+    struct store *st = b->store;
     struct dm_error err = {0};
     bool held = false;
     int64_t now = (int64_t)time(NULL);
-    dm_err e = store_lease_acquire(st, POLLER_LEASE, b->app->instance_id, now, now + POLLER_LEASE_S,
-                                   &held, &err);
+    dm_err e =
+        store_lease_acquire(st, POLLER_LEASE, b->owner, now, now + POLLER_LEASE_S, &held, &err);
     if (held) {
         if (!*polling) log_info(C, "this instance polls Telegram for updates");
         *polling = true;
@@ -369,7 +386,7 @@ static void *receiver_main(void *arg)
             if (cr == CALL_OK) cr = poll_once(b, rx, &backoff);
         }
         /* another process takes over at once instead of after the lease ran out */
-        if (polling) store_lease_release(b->app->store, POLLER_LEASE, b->app->instance_id, NULL);
+        if (polling) store_lease_release(b->store, POLLER_LEASE, b->owner, NULL);
     }
     botapi_client_free(rx);
     secret_wipe(secret, sizeof secret);
@@ -384,7 +401,7 @@ static dm_err receiver_start(struct bot *b)
     pthread_mutex_unlock(&b->mu);
     if (!have) return DM_OK;
     struct botapi_client *rx = NULL;
-    dm_err e = botapi_client_new(b->app->cfg.bot_api_url, b->token, &rx);
+    dm_err e = botapi_client_new(b->api_url, b->token, &rx);
     if (e) return e;
     pthread_mutex_lock(&b->mu);
     b->rx = rx;
@@ -461,18 +478,24 @@ static dm_err bot_load(struct bot *b, struct dm_error *err)
     }
     b->st.configured = b->token[0] != 0;
     if (b->st.configured) {
-        e = botapi_client_new(b->app->cfg.bot_api_url, b->token, &b->client);
+        e = botapi_client_new(b->api_url, b->token, &b->client);
         if (e) return dm_fail(err, e, "could not set up the Bot API client: %s", dm_strerror(e));
     }
     return DM_OK;
 }
 
-dm_err bot_start(struct app *a, struct bot **out, struct dm_error *err)
+dm_err bot_start(const struct bot_config *cfg, struct bot **out, struct dm_error *err)
 {
     *out = NULL;
+    if (strlen(cfg->bot_api_url) >= sizeof((struct bot *)0)->api_url ||
+        strlen(cfg->owner) >= sizeof((struct bot *)0)->owner)
+        return dm_fail(err, DM_EINVAL, "the Bot API address is too long");
     struct bot *b = calloc(1, sizeof *b);
     if (!b) return dm_fail(err, DM_ENOMEM, "out of memory");
-    b->app = a;
+    b->store = cfg->store;
+    b->master = cfg->master;
+    dm_strlcpy(b->api_url, cfg->bot_api_url, sizeof b->api_url);
+    dm_strlcpy(b->owner, cfg->owner, sizeof b->owner);
     b->poll_timeout = env_int("DOORMAN_POLL_TIMEOUT", 25, 1, 50);
     pthread_mutex_init(&b->cfg_mu, NULL);
     pthread_mutex_init(&b->mu, NULL);
@@ -517,7 +540,7 @@ static bool url_valid(const char *u)
 static dm_err token_check(struct bot *b, const char *token, struct botapi_client **out, int64_t *id,
                           char *username, size_t n, struct dm_error *err)
 {
-    dm_err e = botapi_client_new(b->app->cfg.bot_api_url, token, out);
+    dm_err e = botapi_client_new(b->api_url, token, out);
     if (e == DM_EINVAL)
         return dm_fail(
             err, DM_EINVAL,
@@ -526,12 +549,14 @@ static dm_err token_check(struct bot *b, const char *token, struct botapi_client
     struct botapi_reply rep;
     struct dm_error cerr = {0};
     e = botapi_call(*out, "getMe", NULL, 15000, &rep, &cerr);
+    struct tg_error te;
+    tg_error_botapi(&te, e, &rep, &cerr);
     if (e)
-        e = dm_fail(err, e, "could not check the bot token: %s", cerr.msg);
-    else if (!rep.ok && rep.error_code >= 400 && rep.error_code < 500 && rep.error_code != 429)
-        e = dm_fail(err, DM_EAUTH, "Telegram rejected the bot token: %s", rep.description);
-    else if (!rep.ok)
+        e = dm_fail(err, e, "could not check the bot token: %s", te.e.msg);
+    else if (te.kind == TG_FLOOD || te.kind == TG_UNREACHABLE) /* worth trying again */
         e = dm_fail(err, DM_ETELEGRAM, "could not check the bot token: %s", rep.description);
+    else if (te.kind != TG_OK)
+        e = dm_fail(err, DM_EAUTH, "Telegram rejected the bot token: %s", rep.description);
     else {
         *id = (int64_t)json_integer_value(json_object_get(rep.result, "id"));
         dm_strlcpy(username, jstr(rep.result, "username"), n);
@@ -561,7 +586,7 @@ dm_err bot_configure(struct bot *b, const char *token, int mode, const char *web
     char secret[SECRET_HEX + 1];
     dm_strlcpy(secret, b->webhook_secret, sizeof secret); /* only this thread writes it */
     bool url_changed = strcmp(webhook_url, cur.webhook_url) != 0;
-    struct store *st = b->app->store;
+    struct store *st = b->store;
 
     if (mode != BOT_POLLING && mode != BOT_WEBHOOK)
         e = dm_fail(err, DM_EINVAL, "mode must be \"polling\" or \"webhook\"");
@@ -678,7 +703,7 @@ void bot_client_release(struct bot *b, struct botapi_client *c)
 
 dm_err bot_chat_title(struct bot *b, int64_t chat_id, char *out, size_t n)
 {
-    struct store *st = b->app->store;
+    struct store *st = b->store;
     struct store_chat c;
     memset(&c, 0, sizeof c);
     out[0] = 0;
@@ -697,7 +722,10 @@ dm_err bot_chat_title(struct bot *b, int64_t chat_id, char *out, size_t n)
     json_decref(p);
     bot_client_release(b, cl);
     if (e) return DM_OK; /* keep what we have; try again next time */
-    if (rep.ok || (!cached && (rep.error_code == 400 || rep.error_code == 403))) {
+    struct tg_error te;
+    tg_error_botapi(&te, e, &rep, NULL);
+    bool definite = te.kind == TG_REFUSED || te.kind == TG_NOT_FOUND || te.kind == TG_NO_RIGHT;
+    if (rep.ok || (!cached && definite)) {
         /* a definite "no" is cached too (empty title), so a missing chat is not asked for
          * on every page view; a stale title is kept over a failure */
         c.chat_id = chat_id;

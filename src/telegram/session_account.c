@@ -1,0 +1,408 @@
+/* session_account.c: a session as an account (account.h): MTProto calls through the session's
+ * one pooled client (every call with pool_call, so a dead key marks the session invalid), made
+ * by loader.h or here.
+ *
+ * Deciding one request (messages.hideChatJoinRequest) needs the channel's and the user's
+ * access hashes as this session knows them. The channel's is resolved once per handle
+ * (account_channel). The user's, which doorman does not store, is read from the channel's
+ * pending list as the session sees it (getChatInviteImporters around the request's date; the
+ * whole list once a channel keeps missing) and kept in the handle. A request that list does not
+ * hold is already handled on Telegram (as HIDE_REQUESTER_MISSING). */
+#include "core/common.h"
+
+#include "mtproto/client.h"
+#include "telegram/account_backend.h"
+#include "telegram/loader.h"
+#include "telegram/pool.h"
+
+#include <pthread.h>
+
+#define CHANNELS_MAX 256     /* channels kept per handle; beyond, the oldest is forgotten */
+#define USERS_MAX (1u << 20) /* user access hashes kept per handle (24 MiB at most) */
+#define FULL_AFTER 3         /* misses in a channel before its whole pending list is read */
+#define AROUND_PAGES 20      /* pages read at most to find one request around its date */
+#define FULL_PAGES 5000      /* pages read at most for a whole list (500,000 requests) */
+
+/* ---- what a handle keeps ---- */
+
+struct chan {
+    int64_t chat_id;
+    struct account_channel ch;
+    int misses;  /* requests looked up around their date */
+    bool listed; /* the whole pending list was read */
+};
+
+struct user_slot {
+    int64_t chat_id, user_id; /* user_id 0: empty */
+    int64_t hash;
+};
+
+struct session_account {
+    struct account base;
+    pthread_mutex_t mu; /* guards the caches */
+    struct chan chans[CHANNELS_MAX];
+    size_t nchans, next_evict;
+    struct user_slot *users; /* open addressing, cap a power of two */
+    size_t nusers, cap;
+    pthread_mutex_t lookup; /* one lookup on Telegram at a time (others wait, then find it) */
+};
+
+static size_t slot_of(int64_t chat_id, int64_t user_id, size_t cap)
+{
+    uint64_t h = (uint64_t)user_id * 0x9e3779b97f4a7c15u ^ (uint64_t)chat_id * 0xc2b2ae3d27d4eb4fu;
+    return (size_t)(h ^ (h >> 29)) & (cap - 1);
+}
+
+/* mu held. */
+static bool user_find(struct session_account *s, int64_t chat_id, int64_t user_id, int64_t *hash)
+{
+    if (!s->cap) return false;
+    for (size_t i = slot_of(chat_id, user_id, s->cap);; i = (i + 1) & (s->cap - 1)) {
+        struct user_slot *u = &s->users[i];
+        if (!u->user_id) return false;
+        if (u->user_id == user_id && u->chat_id == chat_id) {
+            *hash = u->hash;
+            return true;
+        }
+    }
+}
+
+/* mu held. Keeps at most USERS_MAX (then forgets nothing and adds nothing: lookups go on). */
+static void user_put(struct session_account *s, int64_t chat_id, int64_t user_id, int64_t hash)
+{
+    if ((s->nusers + 1) * 4 > s->cap * 3) { /* over 3/4 full: grow */
+        size_t cap = s->cap ? s->cap * 2 : 1024;
+        if (cap > USERS_MAX * 2) return;
+        struct user_slot *v = calloc(cap, sizeof *v);
+        if (!v) return;
+        for (size_t i = 0; i < s->cap; i++) {
+            struct user_slot *u = &s->users[i];
+            if (!u->user_id) continue;
+            size_t j = slot_of(u->chat_id, u->user_id, cap);
+            while (v[j].user_id)
+                j = (j + 1) & (cap - 1);
+            v[j] = *u;
+        }
+        free(s->users);
+        s->users = v;
+        s->cap = cap;
+    }
+    for (size_t i = slot_of(chat_id, user_id, s->cap);; i = (i + 1) & (s->cap - 1)) {
+        struct user_slot *u = &s->users[i];
+        if (u->user_id == user_id && u->chat_id == chat_id) {
+            u->hash = hash;
+            return;
+        }
+        if (!u->user_id) {
+            *u = (struct user_slot){chat_id, user_id, hash};
+            s->nusers++;
+            return;
+        }
+    }
+}
+
+/* mu held. */
+static struct chan *chan_find(struct session_account *s, int64_t chat_id)
+{
+    for (size_t i = 0; i < s->nchans; i++)
+        if (s->chans[i].chat_id == chat_id) return &s->chans[i];
+    return NULL;
+}
+
+static struct session_account *of(struct account *a)
+{
+    return (struct session_account *)a;
+}
+
+static struct loader_via via_of(struct account *a)
+{
+    return (struct loader_via){a->as->pool, a->name};
+}
+
+/* ---- the session's state ---- */
+
+static dm_err sess_usable(struct account *a, struct dm_error *err)
+{
+    struct store_session s;
+    struct dm_error serr = {0};
+    dm_err e = store_session_get(a->as->store, a->name, &s, &serr);
+    if (e == DM_ENOTFOUND)
+        return dm_fail(err, DM_ENOTFOUND,
+                       "Session '%s' does not exist: choose another account or add it on the "
+                       "Sessions page",
+                       a->name);
+    if (e) return dm_fail(err, e, "%s", serr.msg);
+    if (s.status == SESSION_ACTIVE) return DM_OK;
+    return dm_fail(err, DM_EAUTH,
+                   "Session '%s' is not active (%s%s%s): check it on the Sessions page", a->name,
+                   session_status_name(s.status), s.status_reason[0] ? ": " : "", s.status_reason);
+}
+
+/* Check Status (users.getUsers self), which also records what it finds. */
+static void sess_check(struct account *a, struct account_check *out)
+{
+    struct store_session row;
+    struct tg_error te = {0};
+    if (pool_check(a->as->pool, a->name, (int64_t)time(NULL), &row, &te)) {
+        dm_strlcpy(out->status, "error", sizeof out->status);
+        dm_strlcpy(out->error, te.e.msg, sizeof out->error);
+        return;
+    }
+    out->ok = row.status == SESSION_ACTIVE;
+    dm_strlcpy(out->status, session_status_name(row.status), sizeof out->status);
+    if (!out->ok)
+        snprintf(out->error, sizeof out->error, "%.100s%s%.100s%s", row.last_error,
+                 row.status_reason[0] ? " (" : "", row.status_reason,
+                 row.status_reason[0] ? ")" : "");
+}
+
+static double sess_rate(struct account *a)
+{
+    (void)a;
+    return ACCOUNT_SESSION_RATE;
+}
+
+/* ---- channels ---- */
+
+/* Saves what the session learnt of a channel in the chats table (the channel cache the panel
+ * and the bot share); only a cache: a failure changes nothing. */
+static void remember(struct account *a, const struct account_channel *ch)
+{
+    struct store_chat chat = {.chat_id = ch->chat_id, .fetched_at = (int64_t)time(NULL)};
+    dm_strlcpy(chat.title, ch->title, sizeof chat.title);
+    dm_strlcpy(chat.username, ch->username, sizeof chat.username);
+    store_chat_put(a->as->store, &chat, NULL);
+}
+
+static dm_err sess_find(struct account *a, const struct account_ref *ref,
+                        struct account_channel *out, struct tg_error *te)
+{
+    struct loader_via via = via_of(a);
+    dm_err e = loader_resolve(&via, ref, out, te);
+    if (!e) remember(a, out);
+    return e;
+}
+
+/* The channel with Bot API id chat_id: by its @username when the chats table knows one
+ * (Telegram gives an account a channel's access hash by name, and by bare id only for
+ * channels the account has met), else, or when it was renamed, by id. */
+static dm_err resolve(struct account *a, int64_t chat_id, struct account_channel *out,
+                      struct tg_error *te)
+{
+    char id[32];
+    snprintf(id, sizeof id, "%" PRId64, chat_id);
+    struct account_ref ref;
+    if (account_ref_parse(id, &ref, NULL) || !ref.channel_id) {
+        dm_err e = tg_error_set(te, TG_NOT_FOUND, 0);
+        tg_error_say(te, "Chat %s is not a channel", id);
+        return e;
+    }
+    struct loader_via via = via_of(a);
+    struct store_chat chat = {0};
+    struct account_ref named = {0};
+    if (store_chat_get(a->as->store, chat_id, &chat, NULL) == DM_OK && chat.username[0])
+        dm_strlcpy(named.username, chat.username, sizeof named.username);
+    dm_err e = named.username[0] ? loader_resolve(&via, &named, out, te)
+                                 : tg_error_set(te, TG_NOT_FOUND, 0);
+    if (te->kind == TG_NOT_FOUND || (!e && out->id != ref.channel_id))
+        e = loader_resolve(&via, &ref, out, te);
+    if (!e) remember(a, out);
+    return e;
+}
+
+/* The channel of chat_id, resolved on first use; *out is a copy. */
+static dm_err channel_get(struct session_account *s, int64_t chat_id, struct chan *out,
+                          struct tg_error *te)
+{
+    pthread_mutex_lock(&s->mu);
+    struct chan *hit = chan_find(s, chat_id);
+    if (hit) *out = *hit;
+    pthread_mutex_unlock(&s->mu);
+    if (hit) return tg_error_set(te, TG_OK, 0);
+
+    pthread_mutex_lock(&s->lookup);
+    pthread_mutex_lock(&s->mu);
+    hit = chan_find(s, chat_id);
+    if (hit) *out = *hit;
+    pthread_mutex_unlock(&s->mu);
+    dm_err e = tg_error_set(te, TG_OK, 0);
+    if (!hit) {
+        memset(out, 0, sizeof *out);
+        out->chat_id = chat_id;
+        e = resolve(&s->base, chat_id, &out->ch, te);
+        if (!e) {
+            pthread_mutex_lock(&s->mu);
+            size_t i = s->nchans < CHANNELS_MAX ? s->nchans++ : s->next_evict++ % CHANNELS_MAX;
+            s->chans[i] = *out;
+            pthread_mutex_unlock(&s->mu);
+        }
+    }
+    pthread_mutex_unlock(&s->lookup);
+    return e;
+}
+
+static dm_err sess_channel(struct account *a, int64_t chat_id, struct account_channel *out,
+                           struct tg_error *te)
+{
+    struct chan c;
+    dm_err e = channel_get(of(a), chat_id, &c, te);
+    if (!e) *out = c.ch;
+    return e;
+}
+
+static dm_err sess_role(struct account *a, const struct account_channel *ch, enum account_role *out,
+                        struct tg_error *te)
+{
+    struct loader_via via = via_of(a);
+    return loader_role(&via, ch, out, te);
+}
+
+/* ---- deciding one request ---- */
+
+/* Reads pages of the channel's pending list from `from` into the handle: up to max_pages, and
+ * (when stop_date) not past requests older than stop_date. lookup held. */
+static dm_err read_list(struct session_account *s, const struct chan *c, struct account_cursor from,
+                        int64_t stop_date, int max_pages, struct tg_error *te)
+{
+    struct loader_via via = via_of(&s->base);
+    for (int p = 0; p < max_pages; p++) {
+        struct account_page page;
+        dm_err e = loader_fetch_page(&via, &c->ch, &from, ACCOUNT_PAGE_MAX, 0, &page, te);
+        if (e) return e;
+        pthread_mutex_lock(&s->mu);
+        for (size_t i = 0; i < page.n; i++)
+            user_put(s, c->chat_id, page.rows[i].user_id, page.user_hashes[i]);
+        pthread_mutex_unlock(&s->mu);
+        bool last = page.n < ACCOUNT_PAGE_MAX || (stop_date && page.next.date < stop_date) ||
+                    (page.next.date == from.date && page.next.user_id == from.user_id);
+        from = page.next;
+        account_page_release(&page);
+        if (last) break;
+    }
+    return DM_OK;
+}
+
+/* The user's access hash as this session sees it, or *found false when Telegram does not list
+ * the request as pending. */
+static dm_err user_hash(struct session_account *s, const struct chan *c,
+                        const struct account_request *r, int64_t *hash, bool *found,
+                        struct tg_error *te)
+{
+    pthread_mutex_lock(&s->mu);
+    *found = user_find(s, r->chat_id, r->user_id, hash);
+    pthread_mutex_unlock(&s->mu);
+    if (*found) return tg_error_set(te, TG_OK, 0);
+
+    pthread_mutex_lock(&s->lookup);
+    pthread_mutex_lock(&s->mu);
+    *found = user_find(s, r->chat_id, r->user_id, hash);
+    struct chan *cc = chan_find(s, r->chat_id);
+    bool whole = cc && !cc->listed && cc->misses >= FULL_AFTER;
+    if (cc && !*found) {
+        cc->misses++;
+        cc->listed |= whole;
+    }
+    pthread_mutex_unlock(&s->mu);
+    dm_err e = tg_error_set(te, TG_OK, 0);
+    if (!*found) {
+        struct store_request req;
+        struct account_cursor from = {0};
+        if (!whole && store_request_get(s->base.as->store, r->request_id, &req, NULL) == DM_OK)
+            from.date = req.tg_date + 1; /* the page starting at the request's date */
+        if (whole || from.date)
+            e = read_list(s, c, from, whole ? 0 : from.date - 1, whole ? FULL_PAGES : AROUND_PAGES,
+                          te);
+        pthread_mutex_lock(&s->mu);
+        *found = user_find(s, r->chat_id, r->user_id, hash);
+        pthread_mutex_unlock(&s->mu);
+    }
+    pthread_mutex_unlock(&s->lookup);
+    return e;
+}
+
+static void sess_decide(struct account *a, bool approve, const struct account_request *r,
+                        struct tg_error *te)
+{
+    struct session_account *s = of(a);
+    struct chan c = {0};
+    int64_t hash = 0;
+    bool found = false;
+    if (!channel_get(s, r->chat_id, &c, te) && !user_hash(s, &c, r, &hash, &found, te)) {
+        if (!found) { /* not pending on Telegram: as HIDE_REQUESTER_MISSING */
+            struct mt_rpc_error gone;
+            mt_rpc_error_parse(&gone, 400, "HIDE_REQUESTER_MISSING");
+            tg_error_mtproto(te, DM_ETELEGRAM, &gone, NULL);
+            return;
+        }
+        json_t *m = json_pack("{s:s,s:b,s:{s:s,s:I,s:I},s:{s:s,s:I,s:I}}", "_",
+                              "messages.hideChatJoinRequest", "approved", approve, "peer", "_",
+                              "inputPeerChannel", "channel_id", (json_int_t)c.ch.id, "access_hash",
+                              (json_int_t)c.ch.access_hash, "user_id", "_", "inputUser", "user_id",
+                              (json_int_t)r->user_id, "access_hash", (json_int_t)hash);
+        if (m)
+            pool_call(a->as->pool, a->name, m, POOL_CALL_TIMEOUT_MS, NULL, te);
+        else
+            tg_error_local(te, DM_ENOMEM, "out of memory");
+        json_decref(m);
+    }
+    if (te->kind == TG_NO_RIGHT) account_no_right(-1, c.ch.title, te);
+}
+
+/* ---- whole channels ---- */
+
+static dm_err sess_list_pending(struct account *a, const struct account_channel *ch,
+                                const struct account_cursor *from, int limit, int64_t now,
+                                struct account_page *out, struct tg_error *te)
+{
+    struct loader_via via = via_of(a);
+    return loader_fetch_page(&via, ch, from, limit, now, out, te);
+}
+
+static dm_err sess_decide_channel(struct account *a, const struct account_channel *ch, bool approve,
+                                  struct tg_error *te)
+{
+    json_t *m = json_pack("{s:s,s:b,s:{s:s,s:I,s:I}}", "_", "messages.hideAllChatJoinRequests",
+                          "approved", approve, "peer", "_", "inputPeerChannel", "channel_id",
+                          (json_int_t)ch->id, "access_hash", (json_int_t)ch->access_hash);
+    dm_err e = m ? pool_call(a->as->pool, a->name, m, POOL_CALL_TIMEOUT_MS, NULL, te)
+                 : tg_error_local(te, DM_ENOMEM, "out of memory");
+    json_decref(m);
+    return e;
+}
+
+/* ---- the handle ---- */
+
+static void sess_close(struct account *a)
+{
+    struct session_account *s = of(a);
+    pthread_mutex_destroy(&s->lookup);
+    pthread_mutex_destroy(&s->mu);
+    free(s->users);
+    free(s);
+}
+
+static const struct account_ops session_ops = {
+    .usable = sess_usable,
+    .check = sess_check,
+    .rate = sess_rate,
+    .channel = sess_channel,
+    .find = sess_find,
+    .role = sess_role,
+    .decide = sess_decide,
+    .list_pending = sess_list_pending,
+    .decide_channel = sess_decide_channel,
+    .close = sess_close,
+};
+
+dm_err session_account_open(const struct accounts *as, const char *name, struct account **out)
+{
+    (void)as;
+    (void)name;
+    struct session_account *s = calloc(1, sizeof *s);
+    if (!s) return DM_ENOMEM;
+    s->base.ops = &session_ops;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_mutex_init(&s->lookup, NULL);
+    *out = &s->base;
+    return DM_OK;
+}
