@@ -2,6 +2,13 @@
 #include "core/common.h"
 #include "store/db.h"
 
+void args_init(struct db_args *a)
+{
+    a->n = 0;
+    a->overflow = false;
+    a->used = 0;
+}
+
 void arg_int(struct db_args *a, int64_t v)
 {
     if (a->n == DB_ARGS_MAX) {
@@ -152,7 +159,8 @@ dm_err db_read_all(struct store *st, enum sql_id id, row_reader fn, size_t size,
 dm_err db_read_page(struct store *st, enum sql_id id, int64_t before_id, int limit, row_reader fn,
                     void *out, size_t size, int *n, struct dm_error *err)
 {
-    struct db_args a = {0};
+    struct db_args a;
+    args_init(&a);
     arg_int(&a, before_id > 0 ? before_id : INT64_MAX);
     arg_int(&a, limit);
     struct db_stmt s = db_stmt_of(st, id);

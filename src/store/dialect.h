@@ -25,10 +25,10 @@
 struct db;      /* a backend's open database */
 struct db_conn; /* one of its connections */
 
-/* A statement's arguments $1..$n, in order. Text is copied, cut to the size of the field it
- * is stored in (at a UTF-8 boundary), or referenced (arg_ref: the caller keeps it alive until
- * the statement ran). Adding past DB_ARGS_MAX or the text room sets `overflow`, which makes
- * the statement fail with DM_ETOOBIG. */
+/* A statement's arguments $1..$n, in order, begun with args_init(). Text is copied, cut to the size
+ * of the field it is stored in (at a UTF-8 boundary), or referenced (arg_ref: the caller keeps it
+ * alive until the statement ran). Adding past DB_ARGS_MAX or the text room sets `overflow`, which
+ * makes the statement fail with DM_ETOOBIG. */
 struct db_args {
     int n;
     bool overflow;
@@ -41,6 +41,8 @@ struct db_args {
     char text[DB_ARG_TEXT_MAX];
 };
 
+/* Makes a empty; the text room is not cleared (only what arguments use is read). */
+void args_init(struct db_args *a);
 void arg_int(struct db_args *a, int64_t v);
 void arg_text(struct db_args *a, const char *s, size_t size); /* cut to size - 1 bytes */
 void arg_ref(struct db_args *a, const char *s);

@@ -21,7 +21,8 @@ static bool decision_kind(int kind, struct dm_error *err)
 static dm_err job_insert(struct tx *tx, const struct store_job *job, int64_t now, int64_t *id,
                          struct dm_error *err)
 {
-    struct db_args a = {0};
+    struct db_args a;
+    args_init(&a);
     arg_int(&a, job->kind);
     arg_text(&a, job->via, sizeof job->via);
     arg_text(&a, job->admin, sizeof job->admin);
@@ -34,7 +35,8 @@ static dm_err job_insert(struct tx *tx, const struct store_job *job, int64_t now
 
 static dm_err job_add_total(struct tx *tx, int64_t id, int64_t n, struct dm_error *err)
 {
-    struct db_args a = {0};
+    struct db_args a;
+    args_init(&a);
     arg_int(&a, id);
     arg_int(&a, n);
     return tx_run(tx, S_JOB_ADD_TOTAL, &a, NULL, NULL, NULL, err);
@@ -56,7 +58,8 @@ dm_err store_job_create_ids(struct store *st, const struct store_job *job, const
         buf_release(&arr);
         return dm_fail(err, e, "too many requests for one job: %zu", n);
     }
-    struct db_args check = {0};
+    struct db_args check;
+    args_init(&check);
     arg_ref(&check, arr.data);
     int64_t job_id = 0, total = 0, missing = 0;
     bool absent = false;
@@ -65,7 +68,8 @@ dm_err store_job_create_ids(struct store *st, const struct store_job *job, const
     if (!e) e = tx_read_one(&tx, S_REQUEST_MISSING, &check, row_int0, &missing, &absent, err);
     if (absent) e = dm_fail(err, DM_ENOTFOUND, "no join request with id %" PRId64, missing);
     if (!e) e = job_insert(&tx, job, now, &job_id, err);
-    struct db_args add = {0};
+    struct db_args add;
+    args_init(&add);
     arg_int(&add, job_id);
     arg_ref(&add, arr.data);
     /* a repeated id adds nothing */
@@ -92,7 +96,8 @@ dm_err store_job_create_filter(struct store *st, const struct store_job *job,
     struct buf b = {0};
     e = tx_open(st, &tx, err);
     if (!e) e = job_insert(&tx, job, now, &job_id, err);
-    struct db_args a = {0};
+    struct db_args a;
+    args_init(&a);
     struct db_stmt s;
     arg_int(&a, job_id);
     if (!e)
@@ -113,7 +118,8 @@ dm_err store_job_get(struct store *st, int64_t id, struct store_job *out, struct
 {
     char missing[64];
     snprintf(missing, sizeof missing, "no job with id %" PRId64, id);
-    struct db_args a = {0};
+    struct db_args a;
+    args_init(&a);
     arg_int(&a, id);
     return db_read_one(st, S_JOB_GET, &a, row_job, out, missing, err);
 }
@@ -127,7 +133,8 @@ dm_err store_job_list(struct store *st, int64_t before_id, int limit, struct sto
 dm_err store_job_claim(struct store *st, const char *owner, int64_t now, int64_t lease_until,
                        struct store_job *out, struct dm_error *err)
 {
-    struct db_args a = {0};
+    struct db_args a;
+    args_init(&a);
     arg_text(&a, owner, STORE_NAME_MAX);
     arg_int(&a, now);
     arg_int(&a, lease_until);
@@ -156,7 +163,8 @@ static void row_job_info(const struct db_row *r, void *out)
 /* Reads a job's state, kind, admin and via inside tx. */
 static dm_err job_info(struct tx *tx, int64_t id, struct job_info *out, struct dm_error *err)
 {
-    struct db_args a = {0};
+    struct db_args a;
+    args_init(&a);
     arg_int(&a, id);
     bool found = false;
     dm_err e = tx_read_one(tx, S_JOB_INFO, &a, row_job_info, out, &found, err);
@@ -178,7 +186,8 @@ static dm_err lease_lost(struct tx *tx, int64_t job_id, struct dm_error *err)
 dm_err store_job_renew(struct store *st, int64_t id, const char *owner, int64_t lease_until,
                        struct dm_error *err)
 {
-    struct db_args a = {0};
+    struct db_args a;
+    args_init(&a);
     arg_int(&a, id);
     arg_text(&a, owner, STORE_NAME_MAX);
     arg_int(&a, lease_until);
@@ -193,7 +202,8 @@ dm_err store_job_renew(struct store *st, int64_t id, const char *owner, int64_t 
 dm_err store_job_items(struct store *st, int64_t job_id, int outcome, int64_t after, int limit,
                        struct store_item *out, int *n, struct dm_error *err)
 {
-    struct db_args a = {0};
+    struct db_args a;
+    args_init(&a);
     arg_int(&a, job_id);
     arg_int(&a, outcome);
     arg_int(&a, after);
@@ -230,7 +240,8 @@ static dm_err item_request(struct tx *tx, const struct store_item *it, int outco
                            int kind, const struct store_audit *au, int64_t now,
                            struct dm_error *err)
 {
-    struct db_args a = {0};
+    struct db_args a;
+    args_init(&a);
     arg_int(&a, it->request_id);
     if (outcome == ITEM_DONE || told) {
         arg_int(&a, told ? it->final_status : kind == JOB_APPROVE ? REQ_APPROVED : REQ_DECLINED);
@@ -248,7 +259,8 @@ static dm_err item_request(struct tx *tx, const struct store_item *it, int outco
 static dm_err item_finish(struct tx *tx, const struct store_item *it, int64_t now,
                           struct dm_error *err)
 {
-    struct db_args k = {0};
+    struct db_args k;
+    args_init(&k);
     arg_int(&k, it->job_id);
     arg_int(&k, it->request_id);
     struct item_state is;
@@ -285,13 +297,15 @@ static dm_err item_finish(struct tx *tx, const struct store_item *it, int64_t no
                 (it->final_status == REQ_APPROVED || it->final_status == REQ_DECLINED);
     e = item_request(tx, it, outcome, told, j.kind, &au, now, err);
 
-    struct db_args u = {0};
+    struct db_args u;
+    args_init(&u);
     arg_int(&u, it->job_id);
     arg_int(&u, it->request_id);
     arg_int(&u, outcome);
     arg_text(&u, au.detail, sizeof au.detail);
     if (!e) e = tx_run(tx, S_ITEM_SET, &u, NULL, NULL, NULL, err);
-    struct db_args c = {0};
+    struct db_args c;
+    args_init(&c);
     arg_int(&c, it->job_id);
     arg_int(&c, outcome == ITEM_DONE);
     arg_int(&c, outcome == ITEM_SKIPPED);
@@ -302,7 +316,8 @@ static dm_err item_finish(struct tx *tx, const struct store_item *it, int64_t no
     static const char *const results[] = {
         [ITEM_DONE] = "ok", [ITEM_SKIPPED] = "already_handled", [ITEM_FAILED] = "error"};
     dm_strlcpy(au.result, results[outcome], sizeof au.result);
-    struct db_args w = {0};
+    struct db_args w;
+    args_init(&w);
     args_audit(&w, &au);
     return tx_run(tx, S_AUDIT_ADD, &w, NULL, NULL, NULL, err);
 }
@@ -321,7 +336,8 @@ dm_err store_job_item_finish(struct store *st, const struct store_item *it, int6
 dm_err store_job_set_wait(struct store *st, int64_t id, int64_t wait_until, const char *why,
                           struct dm_error *err)
 {
-    struct db_args a = {0};
+    struct db_args a;
+    args_init(&a);
     arg_int(&a, id);
     arg_int(&a, wait_until);
     arg_text(&a, why ? why : "", STORE_ERROR_MAX);
@@ -335,7 +351,8 @@ dm_err store_job_finish(struct store *st, int64_t id, int state, const char *err
 {
     if (state != JOB_DONE && state != JOB_FAILED && state != JOB_CANCELLED)
         return dm_fail(err, DM_EINVAL, "a job cannot finish in state %s", job_state_name(state));
-    struct db_args a = {0};
+    struct db_args a;
+    args_init(&a);
     arg_int(&a, id);
     arg_int(&a, state);
     arg_text(&a, error, STORE_ERROR_MAX);
@@ -371,7 +388,8 @@ dm_err store_job_load_page(struct store *st, int64_t job_id, const char *owner,
                            const struct store_request *rows, size_t n, const char *cursor,
                            int64_t total, int64_t now, int64_t *added, struct dm_error *err)
 {
-    struct db_args a = {0};
+    struct db_args a;
+    args_init(&a);
     arg_int(&a, job_id);
     arg_text(&a, owner, STORE_NAME_MAX);
     arg_text(&a, cursor ? cursor : "", sizeof((struct store_job *)0)->cursor);
@@ -399,7 +417,8 @@ dm_err store_job_load_page(struct store *st, int64_t job_id, const char *owner,
 static dm_err job_cursor_set(struct tx *tx, int64_t job_id, const char *owner, const char *cursor,
                              int64_t now, struct dm_error *err)
 {
-    struct db_args a = {0};
+    struct db_args a;
+    args_init(&a);
     arg_int(&a, job_id);
     arg_text(&a, owner, STORE_NAME_MAX);
     arg_text(&a, cursor ? cursor : "", sizeof((struct store_job *)0)->cursor);
@@ -414,7 +433,8 @@ static dm_err job_cursor_set(struct tx *tx, int64_t job_id, const char *owner, c
 static dm_err items_add(struct tx *tx, enum sql_id id, int64_t job_id, int64_t chat_id,
                         int64_t user_id, struct dm_error *err)
 {
-    struct db_args a = {0};
+    struct db_args a;
+    args_init(&a);
     arg_int(&a, job_id);
     arg_int(&a, chat_id);
     if (id == S_ITEM_ADD_USER) arg_int(&a, user_id);
@@ -465,7 +485,8 @@ dm_err store_job_finish_chat(struct store *st, int64_t job_id, const char *owner
     struct id_batch *b = e ? NULL : malloc(sizeof *b);
     if (!e && !b) e = dm_fail(err, DM_ENOMEM, "out of memory finishing a channel's items");
     for (bool more = !e; more && !e;) {
-        struct db_args a = {0};
+        struct db_args a;
+        args_init(&a);
         arg_int(&a, job_id);
         arg_int(&a, chat_id);
         arg_int(&a, CHAT_BATCH);

@@ -28,7 +28,8 @@ static dm_err request_record(struct store *st, struct tx *tx, const struct store
     char *search = NULL;
     if (names_folded(r->first_name, r->last_name, r->username, &search))
         return dm_fail(err, DM_ENOMEM, "out of memory recording a join request");
-    struct db_args a = {0};
+    struct db_args a;
+    args_init(&a);
     args_request(&a, r);
     arg_ref(&a, search);
     int64_t changes = 0;
@@ -56,7 +57,8 @@ dm_err store_request_get(struct store *st, int64_t id, struct store_request *out
 {
     char missing[64];
     snprintf(missing, sizeof missing, "no join request with id %" PRId64, id);
-    struct db_args a = {0};
+    struct db_args a;
+    args_init(&a);
     arg_int(&a, id);
     return db_read_one(st, S_REQUEST_GET, &a, row_request, out, missing, err);
 }
@@ -169,7 +171,8 @@ dm_err store_request_list(struct store *st, const struct store_request_filter *r
     struct filter f;
     dm_err e = filter_init(&f, rf, err);
     if (e) return e;
-    struct db_args a = {0};
+    struct db_args a;
+    args_init(&a);
     arg_int(&a, before_id > 0 ? before_id : INT64_MAX);
     arg_int(&a, limit);
     struct buf b = {0};
@@ -200,7 +203,8 @@ dm_err store_request_counts(struct store *st, const struct store_request_filter 
     if (e) return e;
     /* no filter, or only a chat: the trigger-kept totals answer without scanning requests */
     bool kept = ((f.shape & ~F_STATUS) & ~(unsigned)F_CHAT) == 0;
-    struct db_args a = {0};
+    struct db_args a;
+    args_init(&a);
     struct buf b = {0};
     struct db_stmt s;
     e = filter_stmt(kept ? FS_COUNT_KEPT : FS_COUNT, &f, false,
@@ -243,7 +247,8 @@ static void row_version(const struct db_row *r, void *out)
 static dm_err refold_batch(struct store *st, int64_t *after, int *n, struct names *rows,
                            struct dm_error *err)
 {
-    struct db_args a = {0};
+    struct db_args a;
+    args_init(&a);
     arg_int(&a, *after);
     arg_int(&a, REFOLD_BATCH);
     struct db_stmt s = db_stmt_of(st, S_REQUEST_NAMES);
@@ -256,7 +261,8 @@ static dm_err refold_batch(struct store *st, int64_t *after, int *n, struct name
             e = dm_fail(err, DM_ENOMEM, "out of memory folding names for search");
             break;
         }
-        struct db_args u = {0};
+        struct db_args u;
+        args_init(&u);
         arg_int(&u, rows[i].id);
         arg_ref(&u, search);
         e = tx_run(&tx, S_REQUEST_SET_SEARCH, &u, NULL, NULL, NULL, err);
@@ -279,7 +285,8 @@ dm_err requests_refold(struct store *st, struct dm_error *err)
         e = refold_batch(st, &after, &n, rows, err);
     free(rows);
     if (e) return e;
-    struct db_args a = {0};
+    struct db_args a;
+    args_init(&a);
     arg_ref(&a, fold_version());
     return db_exec(st, S_FOLD_VERSION_SET, &a, NULL, err);
 }

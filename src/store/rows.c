@@ -74,17 +74,17 @@ static void args_write(const struct field *f, size_t n, struct db_args *a, const
     F(T, chat_id)                                                                                  \
     F(T, user_id)                                                                                  \
     F(T, first_name)                                                                               \
-    F(T, last_name) F(T, username) F(T, bio) F(T, invite_link) F(T, tg_date) F(T, status)          \
-        F(T, created_at) F(T, decided_at) F(T, decided_by) F(T, decided_via) F(T, last_error)      \
-            F(T, chat_title)
+    F(T, last_name)                                                                                \
+    F(T, username) F(T, bio) F(T, invite_link) F(T, tg_date) F(T, status) F(T, created_at)         \
+        F(T, decided_at) F(T, decided_by) F(T, decided_via) F(T, last_error) F(T, chat_title)
 #define JOB(T, F)                                                                                  \
     F(T, id)                                                                                       \
     F(T, kind)                                                                                     \
     F(T, state)                                                                                    \
     F(T, via)                                                                                      \
-    F(T, admin) F(T, description) F(T, total) F(T, done) F(T, skipped) F(T, failed)                \
-        F(T, created_at) F(T, updated_at) F(T, finished_at) F(T, wait_until) F(T, error)           \
-            F(T, params) F(T, cursor)
+    F(T, admin)                                                                                    \
+    F(T, description) F(T, total) F(T, done) F(T, skipped) F(T, failed) F(T, created_at)           \
+        F(T, updated_at) F(T, finished_at) F(T, wait_until) F(T, error) F(T, params) F(T, cursor)
 #define ITEM(T, F)                                                                                 \
     F(T, job_id)                                                                                   \
     F(T, request_id) F(T, chat_id) F(T, user_id) F(T, request_status) F(T, outcome) F(T, error)
@@ -94,7 +94,8 @@ static void args_write(const struct field *f, size_t n, struct db_args *a, const
     F(T, is_bot)                                                                                   \
     F(T, api_id)                                                                                   \
     F(T, api_hash_sealed)                                                                          \
-    F(T, phone) F(T, dc_id) F(T, account_id) F(T, first_name) F(T, last_name) F(T, username)       \
+    F(T, phone)                                                                                    \
+    F(T, dc_id) F(T, account_id) F(T, first_name) F(T, last_name) F(T, username)                   \
         F(T, account_phone) F(T, premium) F(T, status) F(T, status_reason) F(T, last_check_at)     \
             F(T, last_error) F(T, created_at)
 #define LOGIN(T, F)                                                                                \

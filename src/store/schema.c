@@ -279,7 +279,8 @@ static dm_err migrate_from(const struct dialect *d, const struct schema *s, stru
     for (int v = (int)have + 1; v <= latest && !e; v++) {
         e = d->script(c, d->kind == DB_SQLITE ? migrations[v - 1].sqlite : migrations[v - 1].pg,
                       "migrating the schema", err);
-        struct db_args a = {0};
+        struct db_args a;
+        args_init(&a);
         arg_int(&a, v);
         arg_int(&a, now);
         if (!e) e = d->run(c, &record, &a, NULL, NULL, NULL, err);

@@ -90,7 +90,8 @@ void store_close(struct store *st)
 dm_err store_admin_create(struct store *st, const char *name, const char *pw_hash, int64_t now,
                           int64_t *id, struct dm_error *err)
 {
-    struct db_args a = {0};
+    struct db_args a;
+    args_init(&a);
     arg_text(&a, name, STORE_NAME_MAX);
     arg_text(&a, pw_hash, STORE_HASH_MAX);
     arg_int(&a, now);
@@ -110,7 +111,8 @@ dm_err store_admin_get(struct store *st, const char *name, struct store_admin *o
 {
     char missing[sizeof err->msg];
     snprintf(missing, sizeof missing, "no admin named '%s'", name);
-    struct db_args a = {0};
+    struct db_args a;
+    args_init(&a);
     arg_text(&a, name, STORE_NAME_MAX);
     return db_read_one(st, S_ADMIN_GET, &a, row_admin, out, missing, err);
 }
@@ -124,7 +126,8 @@ dm_err store_admin_count(struct store *st, int64_t *n, struct dm_error *err)
 dm_err store_admin_set_password(struct store *st, int64_t id, const char *pw_hash,
                                 struct dm_error *err)
 {
-    struct db_args a = {0};
+    struct db_args a;
+    args_init(&a);
     arg_int(&a, id);
     arg_text(&a, pw_hash, STORE_HASH_MAX);
     int64_t changes = 0;
@@ -137,7 +140,8 @@ dm_err store_admin_set_password(struct store *st, int64_t id, const char *pw_has
 static dm_err purge_then(struct store *st, enum sql_id purge, int64_t now, enum sql_id id,
                          const struct db_args *a, struct dm_error *err)
 {
-    struct db_args p = {0};
+    struct db_args p;
+    args_init(&p);
     arg_int(&p, now);
     struct tx tx;
     dm_err e = tx_open(st, &tx, err);
@@ -149,7 +153,8 @@ static dm_err purge_then(struct store *st, enum sql_id purge, int64_t now, enum 
 dm_err store_websession_create(struct store *st, const struct store_websession *ws,
                                struct dm_error *err)
 {
-    struct db_args a = {0};
+    struct db_args a;
+    args_init(&a);
     arg_text(&a, ws->token_hash, sizeof ws->token_hash);
     arg_int(&a, ws->admin_id);
     arg_text(&a, ws->csrf, sizeof ws->csrf);
@@ -161,7 +166,8 @@ dm_err store_websession_create(struct store *st, const struct store_websession *
 dm_err store_websession_get(struct store *st, const char *token_hash, int64_t now,
                             struct store_websession *out, struct dm_error *err)
 {
-    struct db_args a = {0};
+    struct db_args a;
+    args_init(&a);
     arg_text(&a, token_hash, sizeof out->token_hash);
     arg_int(&a, now);
     return db_read_one(st, S_WS_GET, &a, row_websession, out,
@@ -172,7 +178,8 @@ dm_err store_websession_get(struct store *st, const char *token_hash, int64_t no
 static dm_err exec_by_key(struct store *st, enum sql_id id, const char *key, size_t size,
                           int64_t *changes, struct dm_error *err)
 {
-    struct db_args a = {0};
+    struct db_args a;
+    args_init(&a);
     arg_text(&a, key, size);
     return db_exec(st, id, &a, changes, err);
 }
@@ -196,7 +203,8 @@ static dm_err setting_row(void *ctx, const struct db_row *r)
 dm_err store_setting_get(struct store *st, const char *key, char **value, struct dm_error *err)
 {
     *value = NULL;
-    struct db_args a = {0};
+    struct db_args a;
+    args_init(&a);
     arg_ref(&a, key);
     struct db_conn *c = NULL;
     struct db_stmt s = db_stmt_of(st, S_SETTING_GET);
@@ -210,7 +218,8 @@ dm_err store_setting_get(struct store *st, const char *key, char **value, struct
 
 dm_err store_setting_set(struct store *st, const char *key, const char *value, struct dm_error *err)
 {
-    struct db_args a = {0};
+    struct db_args a;
+    args_init(&a);
     arg_ref(&a, key);
     arg_ref(&a, value);
     return db_exec(st, S_SETTING_SET, &a, NULL, err);
@@ -218,7 +227,8 @@ dm_err store_setting_set(struct store *st, const char *key, const char *value, s
 
 dm_err store_setting_delete(struct store *st, const char *key, struct dm_error *err)
 {
-    struct db_args a = {0};
+    struct db_args a;
+    args_init(&a);
     arg_ref(&a, key);
     return db_exec(st, S_SETTING_DELETE, &a, NULL, err);
 }
@@ -230,14 +240,16 @@ dm_err store_chat_get(struct store *st, int64_t chat_id, struct store_chat *out,
 {
     char missing[64];
     snprintf(missing, sizeof missing, "chat %" PRId64 " is not known", chat_id);
-    struct db_args a = {0};
+    struct db_args a;
+    args_init(&a);
     arg_int(&a, chat_id);
     return db_read_one(st, S_CHAT_GET, &a, row_chat, out, missing, err);
 }
 
 dm_err store_chat_put(struct store *st, const struct store_chat *ch, struct dm_error *err)
 {
-    struct db_args a = {0};
+    struct db_args a;
+    args_init(&a);
     arg_int(&a, ch->chat_id);
     arg_text(&a, ch->title, sizeof ch->title);
     arg_text(&a, ch->username, sizeof ch->username);
@@ -295,7 +307,8 @@ static dm_err session_write(struct store *st, enum sql_id id, const struct store
 {
     if (x->status < SESSION_UNCHECKED || x->status > SESSION_INVALID)
         return dm_fail(err, DM_EINVAL, "unknown session status %d", x->status);
-    struct db_args a = {0};
+    struct db_args a;
+    args_init(&a);
     args_session(&a, x);
     if (id == S_SESSION_ADD) arg_int(&a, x->created_at);
     return db_exec(st, id, &a, changes, err);
@@ -320,7 +333,8 @@ dm_err store_session_get(struct store *st, const char *name, struct store_sessio
 {
     char missing[STORE_NAME_MAX + 32];
     snprintf(missing, sizeof missing, "no session named '%s'", name);
-    struct db_args a = {0};
+    struct db_args a;
+    args_init(&a);
     arg_text(&a, name, STORE_NAME_MAX);
     return db_read_one(st, S_SESSION_GET, &a, row_session, out, missing, err);
 }
@@ -347,7 +361,8 @@ dm_err store_login_put(struct store *st, const struct store_login *l, int64_t no
 {
     if (l->state != LOGIN_CODE_SENT && l->state != LOGIN_PASSWORD_NEEDED)
         return dm_fail(err, DM_EINVAL, "unknown login state %d", l->state);
-    struct db_args a = {0};
+    struct db_args a;
+    args_init(&a);
     arg_text(&a, l->id, sizeof l->id);
     arg_text(&a, l->name, sizeof l->name);
     arg_text(&a, l->phone, sizeof l->phone);
@@ -362,7 +377,8 @@ dm_err store_login_put(struct store *st, const struct store_login *l, int64_t no
 dm_err store_login_get(struct store *st, const char *id, int64_t now, struct store_login *out,
                        struct dm_error *err)
 {
-    struct db_args a = {0};
+    struct db_args a;
+    args_init(&a);
     arg_text(&a, id, sizeof out->id);
     arg_int(&a, now);
     return db_read_one(st, S_LOGIN_GET, &a, row_login, out,
@@ -378,7 +394,8 @@ dm_err store_login_delete(struct store *st, const char *id, struct dm_error *err
 
 dm_err store_audit_add(struct store *st, const struct store_audit *x, struct dm_error *err)
 {
-    struct db_args a = {0};
+    struct db_args a;
+    args_init(&a);
     args_audit(&a, x);
     return db_exec(st, S_AUDIT_ADD, &a, NULL, err);
 }
@@ -394,7 +411,8 @@ dm_err store_audit_list(struct store *st, int64_t before_id, int limit, struct s
 dm_err store_lease_acquire(struct store *st, const char *name, const char *owner, int64_t now,
                            int64_t until, bool *held, struct dm_error *err)
 {
-    struct db_args a = {0};
+    struct db_args a;
+    args_init(&a);
     arg_text(&a, name, STORE_TEXT_MAX);
     arg_text(&a, owner, STORE_NAME_MAX);
     arg_int(&a, now);
@@ -408,7 +426,8 @@ dm_err store_lease_acquire(struct store *st, const char *name, const char *owner
 dm_err store_lease_release(struct store *st, const char *name, const char *owner,
                            struct dm_error *err)
 {
-    struct db_args a = {0};
+    struct db_args a;
+    args_init(&a);
     arg_text(&a, name, STORE_TEXT_MAX);
     arg_text(&a, owner, STORE_NAME_MAX);
     return db_exec(st, S_LEASE_RELEASE, &a, NULL, err);
