@@ -55,8 +55,9 @@ if ((unit_rc != 0 && u_fail == 0)); then u_fail=1; fi  # meson itself failed
 passed=$((passed + u_ok))
 failed=$((failed + u_fail))
 
-# Checks that are one test each: generated code is fresh, the interop vectors still come out of
-# Telethon and GramJS as committed, and the fuzz targets survive a short run.
+# Checks that are one test each: the C files are formatted, generated code is fresh, the interop
+# vectors still come out of Telethon and GramJS as committed, and the fuzz targets survive a short
+# run.
 check() {
     local name=$1
     shift
@@ -68,7 +69,10 @@ check() {
         failed=$((failed + 1))
     fi
 }
+check "C files formatted (scripts/format_check.sh)" scripts/format_check.sh
+check "layers use only what their build files name (scripts/layers_check.py)" python3 scripts/layers_check.py
 check "TL tables fresh (tools/tlgen/check.sh)" tools/tlgen/check.sh
+check "tgsim's layer tables fresh (tests/interop/dc_layers_check.sh)" sh tests/interop/dc_layers_check.sh
 check "interop vectors reproduce (tests/interop/check.sh)" tests/interop/check.sh
 check "session-file fixtures reproduce (tests/interop/session_check.sh)" sh tests/interop/session_check.sh
 check "fuzz targets, short run (scripts/fuzz.sh short)" scripts/fuzz.sh short

@@ -27,7 +27,8 @@ static dm_err buf_grow(struct buf *b, size_t extra)
     size_t need = b->len + extra + 1;
     if (need <= b->alloc) return DM_OK;
     size_t n = b->alloc ? b->alloc : 64;
-    while (n < need) n = n > SIZE_MAX / 2 ? need : n * 2;
+    while (n < need)
+        n = n > SIZE_MAX / 2 ? need : n * 2;
     char *p = realloc(b->data, n);
     if (!p) return DM_ENOMEM;
     b->data = p;

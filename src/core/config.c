@@ -83,13 +83,15 @@ dm_err config_parse_flag(struct config *c, int argc, char **argv, int *i, struct
     }
     if (strcmp(a, "--log-level") == 0) {
         int lvl = log_parse_level(v);
-        if (lvl < 0) return dm_fail(err, DM_EINVAL, "--log-level: expected debug, info, warn or error");
+        if (lvl < 0)
+            return dm_fail(err, DM_EINVAL, "--log-level: expected debug, info, warn or error");
         c->log_level = lvl;
         return DM_OK;
     }
     for (size_t k = 0; k < DM_ARRAY_LEN(text_flags); k++)
         if (strcmp(a, text_flags[k].flag) == 0) {
-            if (dm_strlcpy((char *)c + text_flags[k].off, v, text_flags[k].size) >= text_flags[k].size)
+            if (dm_strlcpy((char *)c + text_flags[k].off, v, text_flags[k].size) >=
+                text_flags[k].size)
                 return dm_fail(err, DM_EINVAL, "%s: value too long", a);
         }
     return DM_OK;
@@ -98,7 +100,8 @@ dm_err config_parse_flag(struct config *c, int argc, char **argv, int *i, struct
 dm_err config_finish(struct config *c, struct dm_error *err)
 {
     if (mkdir(c->data_dir, 0700) != 0 && errno != EEXIST)
-        return dm_fail(err, DM_EIO, "cannot create data directory %s: %s", c->data_dir, strerror(errno));
+        return dm_fail(err, DM_EIO, "cannot create data directory %s: %s", c->data_dir,
+                       strerror(errno));
     if (!c->db_url[0]) snprintf(c->db_url, sizeof c->db_url, "sqlite:%s/doorman.db", c->data_dir);
     if (!c->public_url[0]) {
         bool v6 = strchr(c->listen_host, ':') != NULL;
@@ -106,6 +109,7 @@ dm_err config_finish(struct config *c, struct dm_error *err)
                  c->listen_host, c->listen_port);
     }
     size_t n = strlen(c->bot_api_url);
-    while (n > 0 && c->bot_api_url[n - 1] == '/') c->bot_api_url[--n] = 0;
+    while (n > 0 && c->bot_api_url[n - 1] == '/')
+        c->bot_api_url[--n] = 0;
     return DM_OK;
 }

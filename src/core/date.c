@@ -7,7 +7,8 @@ bool date_parse(const char *s, bool end_of_day, int64_t *out)
 {
     if (!s || !*s) return false;
     bool digits = true;
-    for (const char *p = s; *p; p++) digits = digits && isdigit((unsigned char)*p);
+    for (const char *p = s; *p; p++)
+        digits = digits && isdigit((unsigned char)*p);
     if (digits) {
         if (strlen(s) > 12) return false;
         *out = strtoll(s, NULL, 10);

@@ -25,7 +25,8 @@ const char *dm_errname(dm_err code)
     static _Thread_local char lower[32];
     const char *n = (unsigned)code >= DM_ERR_COUNT ? "UNKNOWN" : err_names[code];
     size_t i = 0;
-    for (; n[i] && i + 1 < sizeof lower; i++) lower[i] = (char)tolower((unsigned char)n[i]);
+    for (; n[i] && i + 1 < sizeof lower; i++)
+        lower[i] = (char)tolower((unsigned char)n[i]);
     lower[i] = 0;
     return lower;
 }
@@ -47,7 +48,8 @@ size_t dm_strlcpy(char *dst, const char *src, size_t n)
     if (n == 0) return len;
     size_t c = len < n ? len : n - 1;
     if (c < len) /* do not cut a UTF-8 sequence in half */
-        while (c > 0 && ((unsigned char)src[c] & 0xC0) == 0x80) c--;
+        while (c > 0 && ((unsigned char)src[c] & 0xC0) == 0x80)
+            c--;
     memcpy(dst, src, c);
     dst[c] = 0;
     return len;

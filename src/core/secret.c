@@ -39,9 +39,11 @@ dm_err secret_load_master(const char *data_dir, struct secret_key *out, struct d
     if (fd >= 0) {
         ssize_t n = read(fd, hex, sizeof hex - 1);
         close(fd);
-        if (n < 2 * SECRET_KEY_BYTES) return dm_fail(err, DM_EINVAL, "%s is damaged: expected 64 hex digits", path);
+        if (n < 2 * SECRET_KEY_BYTES)
+            return dm_fail(err, DM_EINVAL, "%s is damaged: expected 64 hex digits", path);
         hex[2 * SECRET_KEY_BYTES] = 0;
-        if (key_from_hex(hex, out)) return dm_fail(err, DM_EINVAL, "%s is damaged: expected 64 hex digits", path);
+        if (key_from_hex(hex, out))
+            return dm_fail(err, DM_EINVAL, "%s is damaged: expected 64 hex digits", path);
         return DM_OK;
     }
     if (errno != ENOENT) return dm_fail(err, DM_EIO, "cannot read %s: %s", path, strerror(errno));
@@ -93,7 +95,8 @@ dm_err secret_open(const struct secret_key *key, const char *sealed, char **out,
     if (!raw) return DM_ENOMEM;
     size_t raw_len = 0;
     if (sodium_base642bin(raw, b64_len + 1, b64, b64_len, NULL, &raw_len, NULL, B64_VARIANT) != 0 ||
-        raw_len < crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + crypto_aead_xchacha20poly1305_ietf_ABYTES) {
+        raw_len < crypto_aead_xchacha20poly1305_ietf_NPUBBYTES +
+                      crypto_aead_xchacha20poly1305_ietf_ABYTES) {
         free(raw);
         return DM_ECRYPTO;
     }

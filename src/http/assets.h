@@ -5,11 +5,11 @@
 #include "core/common.h"
 
 struct web_asset {
-    const char *path;         /* "/index.html" */
+    const char *path; /* "/index.html" */
     const char *content_type;
     const unsigned char *data;
     size_t len;
-    const char *etag;         /* quoted, for If-None-Match */
+    const char *etag; /* quoted, for If-None-Match */
 };
 
 /* Terminated by an entry whose path is NULL. */

@@ -26,7 +26,8 @@ static void digest(const EVP_MD *md, uint8_t *out, const struct crypto_part *par
     EVP_MD_CTX *c = EVP_MD_CTX_new();
     if (!c) abort(); /* allocation of a few bytes; nothing sensible to return */
     EVP_DigestInit_ex(c, md, NULL);
-    for (size_t i = 0; i < count; i++) EVP_DigestUpdate(c, parts[i].p, parts[i].n);
+    for (size_t i = 0; i < count; i++)
+        EVP_DigestUpdate(c, parts[i].p, parts[i].n);
     EVP_DigestFinal_ex(c, out, NULL);
     EVP_MD_CTX_free(c);
 }
@@ -43,8 +44,8 @@ void crypto_sha256(uint8_t out[32], const struct crypto_part *parts, size_t coun
 
 /* ---- AES-256-IGE on top of AES-256-ECB ---- */
 
-dm_err crypto_aes_ige(bool encrypt, const uint8_t key[32], const uint8_t iv[32], const uint8_t *in, uint8_t *out,
-                      size_t len)
+dm_err crypto_aes_ige(bool encrypt, const uint8_t key[32], const uint8_t iv[32], const uint8_t *in,
+                      uint8_t *out, size_t len)
 {
     if (len % 16) return DM_EINVAL;
     EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
@@ -62,13 +63,15 @@ dm_err crypto_aes_ige(bool encrypt, const uint8_t key[32], const uint8_t iv[32],
     memcpy(prev_y, encrypt ? iv + 16 : iv, 16); /* xored into the output */
     for (size_t off = 0; off < len; off += 16) {
         memcpy(cur, in + off, 16);
-        for (int i = 0; i < 16; i++) blk[i] = cur[i] ^ prev_x[i];
+        for (int i = 0; i < 16; i++)
+            blk[i] = cur[i] ^ prev_x[i];
         int outl = 0;
         if (EVP_CipherUpdate(c, res, &outl, blk, 16) != 1 || outl != 16) {
             rc = DM_ECRYPTO;
             break;
         }
-        for (int i = 0; i < 16; i++) res[i] ^= prev_y[i];
+        for (int i = 0; i < 16; i++)
+            res[i] ^= prev_y[i];
         memcpy(out + off, res, 16);
         memcpy(prev_x, res, 16);
         memcpy(prev_y, cur, 16);
@@ -89,7 +92,8 @@ uint64_t crypto_auth_key_id(const uint8_t auth_key[256])
     return tl_read_u64(h + 12);
 }
 
-void crypto_msg_kdf(const uint8_t auth_key[256], const uint8_t msg_key[16], int x, uint8_t key[32], uint8_t iv[32])
+void crypto_msg_kdf(const uint8_t auth_key[256], const uint8_t msg_key[16], int x, uint8_t key[32],
+                    uint8_t iv[32])
 {
     uint8_t a[32], b[32];
     crypto_sha256(a, (struct crypto_part[]){{msg_key, 16}, {auth_key + x, 36}}, 2);
@@ -105,10 +109,11 @@ void crypto_msg_kdf(const uint8_t auth_key[256], const uint8_t msg_key[16], int 
 }
 
 dm_err crypto_msg_encrypt(const uint8_t auth_key[256], int x, const uint8_t *plain, size_t len,
-                          unsigned extra_pad_blocks, crypto_random_fn rnd, void *rnd_ctx, struct buf *out,
-                          struct dm_error *e)
+                          unsigned extra_pad_blocks, crypto_random_fn rnd, void *rnd_ctx,
+                          struct buf *out, struct dm_error *e)
 {
-    if (len % 4 || len < 32) return dm_fail(e, DM_EINVAL, "MTProto: message of %zu bytes is malformed", len);
+    if (len % 4 || len < 32)
+        return dm_fail(e, DM_EINVAL, "MTProto: message of %zu bytes is malformed", len);
     size_t pad = 12 + (16 - (len + 12) % 16) % 16 + 16 * (size_t)extra_pad_blocks;
     if (pad > 1024) return dm_fail(e, DM_EINVAL, "MTProto: padding of %zu bytes is over 1024", pad);
     size_t total = len + pad;
@@ -128,7 +133,8 @@ dm_err crypto_msg_encrypt(const uint8_t auth_key[256], int x, const uint8_t *pla
     rc = tl_put_u64(out, crypto_auth_key_id(auth_key));
     if (!rc) rc = buf_append(out, msg_key, 16);
     if (!rc) rc = buf_append(out, tmp, total); /* room, then encrypt in place */
-    if (!rc) rc = crypto_aes_ige(true, key, iv, tmp, (uint8_t *)out->data + out->len - total, total);
+    if (!rc)
+        rc = crypto_aes_ige(true, key, iv, tmp, (uint8_t *)out->data + out->len - total, total);
     if (rc) {
         out->len = start;
         dm_fail(e, rc, "MTProto: cannot encrypt a message of %zu bytes", len);
@@ -140,8 +146,8 @@ dm_err crypto_msg_encrypt(const uint8_t auth_key[256], int x, const uint8_t *pla
     return rc;
 }
 
-dm_err crypto_msg_decrypt(const uint8_t auth_key[256], int x, const uint8_t *msg, size_t len, struct buf *plain,
-                          size_t *msg_len, struct dm_error *e)
+dm_err crypto_msg_decrypt(const uint8_t auth_key[256], int x, const uint8_t *msg, size_t len,
+                          struct buf *plain, size_t *msg_len, struct dm_error *e)
 {
     if (len < 24 + 48 || (len - 24) % 16)
         return dm_fail(e, DM_ECRYPTO, "MTProto: encrypted message of %zu bytes is malformed", len);
@@ -165,7 +171,8 @@ dm_err crypto_msg_decrypt(const uint8_t auth_key[256], int x, const uint8_t *msg
     /* salt(8) session_id(8) msg_id(8) seqno(4) length(4) body(length) padding(12..1024) */
     uint32_t body = tl_read_u32(p + 28);
     if (body % 4 || body > n - 32 || n - 32 - body < 12 || n - 32 - body > 1024)
-        return dm_fail(e, DM_ECRYPTO, "MTProto: inner length %" PRIu32 " does not fit %zu bytes", body, n);
+        return dm_fail(e, DM_ECRYPTO, "MTProto: inner length %" PRIu32 " does not fit %zu bytes",
+                       body, n);
     *msg_len = 32 + (size_t)body;
     return DM_OK;
 }
@@ -214,7 +221,8 @@ int64_t crypto_rsa_fingerprint(const uint8_t *n, size_t n_len, const uint8_t *e,
 }
 
 /* Fills key from n and e (OpenSSL numbers): 2048-bit moduli only. */
-static dm_err rsa_key_set(const BIGNUM *n, const BIGNUM *ex, struct crypto_rsa_key *key, struct dm_error *e)
+static dm_err rsa_key_set(const BIGNUM *n, const BIGNUM *ex, struct crypto_rsa_key *key,
+                          struct dm_error *e)
 {
     if (BN_num_bits(n) != 2048 || BN_is_zero(ex) || BN_num_bytes(ex) > (int)sizeof key->e)
         return dm_fail(e, DM_EINVAL, "RSA key: only 2048-bit keys are used by MTProto");
@@ -256,36 +264,43 @@ dm_err crypto_rsa_key_from_raw(const uint8_t *n, size_t n_len, const uint8_t *ex
     if (n_len > 1024 || e_len > 1024)
         return dm_fail(e, DM_EINVAL, "RSA key: only 2048-bit keys are used by MTProto");
     BIGNUM *bn_n = bn(n, n_len), *bn_e = bn(ex, e_len);
-    dm_err rc = bn_n && bn_e ? rsa_key_set(bn_n, bn_e, key, e) : dm_fail(e, DM_ENOMEM, "out of memory");
+    dm_err rc =
+        bn_n && bn_e ? rsa_key_set(bn_n, bn_e, key, e) : dm_fail(e, DM_ENOMEM, "out of memory");
     BN_free(bn_n);
     BN_free(bn_e);
     return rc;
 }
 
 /* out = in^e mod n; DM_ECRYPTO when in >= n. */
-static dm_err rsa_public_raw(const struct crypto_rsa_key *key, const uint8_t in[256], uint8_t out[256])
+static dm_err rsa_public_raw(const struct crypto_rsa_key *key, const uint8_t in[256],
+                             uint8_t out[256])
 {
     if (memcmp(in, key->n, 256) >= 0) return DM_ECRYPTO;
     return crypto_mod_exp(in, 256, key->e, key->e_len, key->n, out, NULL);
 }
 
 dm_err crypto_rsa_pad_encrypt(const struct crypto_rsa_key *key, const uint8_t *data, size_t len,
-                              crypto_random_fn rnd, void *rnd_ctx, uint8_t out[256], struct dm_error *e)
+                              crypto_random_fn rnd, void *rnd_ctx, uint8_t out[256],
+                              struct dm_error *e)
 {
     if (len > 144) return dm_fail(e, DM_EINVAL, "RSA_PAD: %zu bytes of data, at most 144", len);
     uint8_t padded[192], block[256], temp_key[32], h[32];
     static const uint8_t zero_iv[32];
     memcpy(padded, data, len);
-    if (rnd(rnd_ctx, padded + len, 192 - len)) return dm_fail(e, DM_ECRYPTO, "RSA_PAD: no random bytes");
+    if (rnd(rnd_ctx, padded + len, 192 - len))
+        return dm_fail(e, DM_ECRYPTO, "RSA_PAD: no random bytes");
     dm_err rc = DM_ECRYPTO;
     for (int attempt = 0; attempt < 64; attempt++) {
         if (rnd(rnd_ctx, temp_key, 32)) break;
-        uint8_t *with_hash = block + 32; /* data_pad_reversed + SHA256(temp_key + data_with_padding) */
-        for (int i = 0; i < 192; i++) with_hash[i] = padded[191 - i];
+        uint8_t *with_hash =
+            block + 32; /* data_pad_reversed + SHA256(temp_key + data_with_padding) */
+        for (int i = 0; i < 192; i++)
+            with_hash[i] = padded[191 - i];
         crypto_sha256(with_hash + 192, (struct crypto_part[]){{temp_key, 32}, {padded, 192}}, 2);
         if (crypto_aes_ige(true, temp_key, zero_iv, with_hash, with_hash, 224)) break;
         crypto_sha256(h, &(struct crypto_part){with_hash, 224}, 1);
-        for (int i = 0; i < 32; i++) block[i] = temp_key[i] ^ h[i];
+        for (int i = 0; i < 32; i++)
+            block[i] = temp_key[i] ^ h[i];
         if (memcmp(block, key->n, 256) >= 0) continue; /* must be below the modulus: new temp_key */
         rc = rsa_public_raw(key, block, out);
         break;
@@ -297,7 +312,8 @@ dm_err crypto_rsa_pad_encrypt(const struct crypto_rsa_key *key, const uint8_t *d
 }
 
 dm_err crypto_rsa_legacy_encrypt(const struct crypto_rsa_key *key, const uint8_t *data, size_t len,
-                                 crypto_random_fn rnd, void *rnd_ctx, uint8_t out[256], struct dm_error *e)
+                                 crypto_random_fn rnd, void *rnd_ctx, uint8_t out[256],
+                                 struct dm_error *e)
 {
     if (len > 235) return dm_fail(e, DM_EINVAL, "RSA: %zu bytes of data, at most 235", len);
     uint8_t block[256];
@@ -310,15 +326,18 @@ dm_err crypto_rsa_legacy_encrypt(const struct crypto_rsa_key *key, const uint8_t
     return rc ? dm_fail(e, DM_ECRYPTO, "RSA: encryption failed") : DM_OK;
 }
 
-dm_err crypto_rsa_private_raw(const char *private_pem, const uint8_t in[256], uint8_t out[256], struct dm_error *e)
+dm_err crypto_rsa_private_raw(const char *private_pem, const uint8_t in[256], uint8_t out[256],
+                              struct dm_error *e)
 {
     BIO *bio = BIO_new_mem_buf(private_pem, -1);
     EVP_PKEY *pk = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
     EVP_PKEY_CTX *c = pk ? EVP_PKEY_CTX_new(pk, NULL) : NULL;
     size_t outlen = 256;
     dm_err rc = DM_OK;
-    if (!c) rc = dm_fail(e, DM_EINVAL, "RSA: not a PEM private key");
-    else if (EVP_PKEY_decrypt_init(c) != 1 || EVP_PKEY_CTX_set_rsa_padding(c, RSA_NO_PADDING) != 1 ||
+    if (!c)
+        rc = dm_fail(e, DM_EINVAL, "RSA: not a PEM private key");
+    else if (EVP_PKEY_decrypt_init(c) != 1 ||
+             EVP_PKEY_CTX_set_rsa_padding(c, RSA_NO_PADDING) != 1 ||
              EVP_PKEY_decrypt(c, out, &outlen, in, 256) != 1 || outlen != 256)
         rc = dm_fail(e, DM_ECRYPTO, "RSA: decryption failed");
     EVP_PKEY_CTX_free(c);
@@ -332,14 +351,17 @@ dm_err crypto_rsa_pad_unwrap(const uint8_t raw[256], uint8_t data[192], struct d
     uint8_t h[32], temp_key[32], with_hash[224], check[32];
     static const uint8_t zero_iv[32];
     crypto_sha256(h, &(struct crypto_part){raw + 32, 224}, 1);
-    for (int i = 0; i < 32; i++) temp_key[i] = raw[i] ^ h[i];
+    for (int i = 0; i < 32; i++)
+        temp_key[i] = raw[i] ^ h[i];
     dm_err rc = crypto_aes_ige(false, temp_key, zero_iv, raw + 32, with_hash, 224);
-    for (int i = 0; i < 192; i++) data[i] = with_hash[191 - i];
+    for (int i = 0; i < 192; i++)
+        data[i] = with_hash[191 - i];
     crypto_sha256(check, (struct crypto_part[]){{temp_key, 32}, {data, 192}}, 2);
     if (!rc && CRYPTO_memcmp(check, with_hash + 192, 32) != 0) rc = DM_ECRYPTO;
     OPENSSL_cleanse(temp_key, sizeof temp_key);
     OPENSSL_cleanse(with_hash, sizeof with_hash);
-    return rc ? dm_fail(e, DM_ECRYPTO, "RSA_PAD: the hash inside encrypted_data does not check") : DM_OK;
+    return rc ? dm_fail(e, DM_ECRYPTO, "RSA_PAD: the hash inside encrypted_data does not check")
+              : DM_OK;
 }
 
 /* ---- handshake math ---- */
@@ -366,7 +388,8 @@ static uint64_t brent(uint64_t n, uint64_t c, uint64_t y)
     const uint64_t m = 128;
     while (g == 1) {
         x = y;
-        for (uint64_t i = 0; i < r; i++) y = (mulmod(y, y, n) + c) % n;
+        for (uint64_t i = 0; i < r; i++)
+            y = (mulmod(y, y, n) + c) % n;
         for (uint64_t k = 0; k < r && g == 1; k += m) {
             ys = y;
             for (uint64_t i = 0; i < m && i < r - k; i++) {
@@ -404,7 +427,8 @@ static bool is_prime64(uint64_t n)
         if (n % bases[i] == 0) return n == bases[i];
     uint64_t d = n - 1;
     int s = 0;
-    while (!(d & 1)) d >>= 1, s++;
+    while (!(d & 1))
+        d >>= 1, s++;
     for (size_t i = 0; i < DM_ARRAY_LEN(bases); i++) {
         uint64_t x = powmod(bases[i], d, n);
         if (x == 1 || x == n - 1) continue;
@@ -418,26 +442,31 @@ static bool is_prime64(uint64_t n)
 
 dm_err crypto_factorize(uint64_t pq, uint32_t *p, uint32_t *q, struct dm_error *e)
 {
-    if (pq < 4 || is_prime64(pq)) return dm_fail(e, DM_EPROTO, "handshake: pq %" PRIu64 " cannot be factored", pq);
+    if (pq < 4 || is_prime64(pq))
+        return dm_fail(e, DM_EPROTO, "handshake: pq %" PRIu64 " cannot be factored", pq);
     uint64_t f = 0;
     if (pq % 2 == 0) f = 2;
-    for (uint64_t c = 1; !f && c < 64; c++) f = brent(pq, c, c * 7 + 2);
+    for (uint64_t c = 1; !f && c < 64; c++)
+        f = brent(pq, c, c * 7 + 2);
     if (!f) return dm_fail(e, DM_EPROTO, "handshake: cannot factor pq %" PRIu64, pq);
     uint64_t g = pq / f, a = DM_MIN(f, g), b = DM_MAX(f, g);
-    if (b > UINT32_MAX) return dm_fail(e, DM_EPROTO, "handshake: pq %" PRIu64 " has a factor over 32 bits", pq);
+    if (b > UINT32_MAX)
+        return dm_fail(e, DM_EPROTO, "handshake: pq %" PRIu64 " has a factor over 32 bits", pq);
     *p = (uint32_t)a;
     *q = (uint32_t)b;
     return DM_OK;
 }
 
-void crypto_tmp_aes(const uint8_t new_nonce[32], const uint8_t server_nonce[16], uint8_t key[32], uint8_t iv[32])
+void crypto_tmp_aes(const uint8_t new_nonce[32], const uint8_t server_nonce[16], uint8_t key[32],
+                    uint8_t iv[32])
 {
     uint8_t ns[20], sn[20], nn[20];
     crypto_sha1(ns, (struct crypto_part[]){{new_nonce, 32}, {server_nonce, 16}}, 2);
     crypto_sha1(sn, (struct crypto_part[]){{server_nonce, 16}, {new_nonce, 32}}, 2);
     crypto_sha1(nn, (struct crypto_part[]){{new_nonce, 32}, {new_nonce, 32}}, 2);
     /* key = SHA1(new_nonce + server_nonce) + substr(SHA1(server_nonce + new_nonce), 0, 12)
-     * iv = substr(SHA1(server_nonce + new_nonce), 12, 8) + SHA1(new_nonce + new_nonce) + substr(new_nonce, 0, 4) */
+     * iv = substr(SHA1(server_nonce + new_nonce), 12, 8) + SHA1(new_nonce + new_nonce) +
+     * substr(new_nonce, 0, 4) */
     memcpy(key, ns, 20);
     memcpy(key + 20, sn, 12);
     memcpy(iv, sn + 12, 8);
@@ -445,7 +474,8 @@ void crypto_tmp_aes(const uint8_t new_nonce[32], const uint8_t server_nonce[16],
     memcpy(iv + 28, new_nonce, 4);
 }
 
-void crypto_new_nonce_hash(const uint8_t new_nonce[32], int number, const uint8_t auth_key[256], uint8_t out[16])
+void crypto_new_nonce_hash(const uint8_t new_nonce[32], int number, const uint8_t auth_key[256],
+                           uint8_t out[16])
 {
     uint8_t kh[20], h[20], num = (uint8_t)number;
     crypto_sha1(kh, &(struct crypto_part){auth_key, 256}, 1);
@@ -456,25 +486,28 @@ void crypto_new_nonce_hash(const uint8_t new_nonce[32], int number, const uint8_
 
 /* The 2048-bit safe prime Telegram's servers use (auth_key docs, Telethon, tdlib). */
 const uint8_t crypto_dh_prime[256] = {
-    0xc7, 0x1c, 0xae, 0xb9, 0xc6, 0xb1, 0xc9, 0x04, 0x8e, 0x6c, 0x52, 0x2f, 0x70, 0xf1, 0x3f, 0x73, 0x98, 0x0d, 0x40,
-    0x23, 0x8e, 0x3e, 0x21, 0xc1, 0x49, 0x34, 0xd0, 0x37, 0x56, 0x3d, 0x93, 0x0f, 0x48, 0x19, 0x8a, 0x0a, 0xa7, 0xc1,
-    0x40, 0x58, 0x22, 0x94, 0x93, 0xd2, 0x25, 0x30, 0xf4, 0xdb, 0xfa, 0x33, 0x6f, 0x6e, 0x0a, 0xc9, 0x25, 0x13, 0x95,
-    0x43, 0xae, 0xd4, 0x4c, 0xce, 0x7c, 0x37, 0x20, 0xfd, 0x51, 0xf6, 0x94, 0x58, 0x70, 0x5a, 0xc6, 0x8c, 0xd4, 0xfe,
-    0x6b, 0x6b, 0x13, 0xab, 0xdc, 0x97, 0x46, 0x51, 0x29, 0x69, 0x32, 0x84, 0x54, 0xf1, 0x8f, 0xaf, 0x8c, 0x59, 0x5f,
-    0x64, 0x24, 0x77, 0xfe, 0x96, 0xbb, 0x2a, 0x94, 0x1d, 0x5b, 0xcd, 0x1d, 0x4a, 0xc8, 0xcc, 0x49, 0x88, 0x07, 0x08,
-    0xfa, 0x9b, 0x37, 0x8e, 0x3c, 0x4f, 0x3a, 0x90, 0x60, 0xbe, 0xe6, 0x7c, 0xf9, 0xa4, 0xa4, 0xa6, 0x95, 0x81, 0x10,
-    0x51, 0x90, 0x7e, 0x16, 0x27, 0x53, 0xb5, 0x6b, 0x0f, 0x6b, 0x41, 0x0d, 0xba, 0x74, 0xd8, 0xa8, 0x4b, 0x2a, 0x14,
-    0xb3, 0x14, 0x4e, 0x0e, 0xf1, 0x28, 0x47, 0x54, 0xfd, 0x17, 0xed, 0x95, 0x0d, 0x59, 0x65, 0xb4, 0xb9, 0xdd, 0x46,
-    0x58, 0x2d, 0xb1, 0x17, 0x8d, 0x16, 0x9c, 0x6b, 0xc4, 0x65, 0xb0, 0xd6, 0xff, 0x9c, 0xa3, 0x92, 0x8f, 0xef, 0x5b,
-    0x9a, 0xe4, 0xe4, 0x18, 0xfc, 0x15, 0xe8, 0x3e, 0xbe, 0xa0, 0xf8, 0x7f, 0xa9, 0xff, 0x5e, 0xed, 0x70, 0x05, 0x0d,
-    0xed, 0x28, 0x49, 0xf4, 0x7b, 0xf9, 0x59, 0xd9, 0x56, 0x85, 0x0c, 0xe9, 0x29, 0x85, 0x1f, 0x0d, 0x81, 0x15, 0xf6,
-    0x35, 0xb1, 0x05, 0xee, 0x2e, 0x4e, 0x15, 0xd0, 0x4b, 0x24, 0x54, 0xbf, 0x6f, 0x4f, 0xad, 0xf0, 0x34, 0xb1, 0x04,
-    0x03, 0x11, 0x9c, 0xd8, 0xe3, 0xb9, 0x2f, 0xcc, 0x5b,
+    0xc7, 0x1c, 0xae, 0xb9, 0xc6, 0xb1, 0xc9, 0x04, 0x8e, 0x6c, 0x52, 0x2f, 0x70, 0xf1, 0x3f, 0x73,
+    0x98, 0x0d, 0x40, 0x23, 0x8e, 0x3e, 0x21, 0xc1, 0x49, 0x34, 0xd0, 0x37, 0x56, 0x3d, 0x93, 0x0f,
+    0x48, 0x19, 0x8a, 0x0a, 0xa7, 0xc1, 0x40, 0x58, 0x22, 0x94, 0x93, 0xd2, 0x25, 0x30, 0xf4, 0xdb,
+    0xfa, 0x33, 0x6f, 0x6e, 0x0a, 0xc9, 0x25, 0x13, 0x95, 0x43, 0xae, 0xd4, 0x4c, 0xce, 0x7c, 0x37,
+    0x20, 0xfd, 0x51, 0xf6, 0x94, 0x58, 0x70, 0x5a, 0xc6, 0x8c, 0xd4, 0xfe, 0x6b, 0x6b, 0x13, 0xab,
+    0xdc, 0x97, 0x46, 0x51, 0x29, 0x69, 0x32, 0x84, 0x54, 0xf1, 0x8f, 0xaf, 0x8c, 0x59, 0x5f, 0x64,
+    0x24, 0x77, 0xfe, 0x96, 0xbb, 0x2a, 0x94, 0x1d, 0x5b, 0xcd, 0x1d, 0x4a, 0xc8, 0xcc, 0x49, 0x88,
+    0x07, 0x08, 0xfa, 0x9b, 0x37, 0x8e, 0x3c, 0x4f, 0x3a, 0x90, 0x60, 0xbe, 0xe6, 0x7c, 0xf9, 0xa4,
+    0xa4, 0xa6, 0x95, 0x81, 0x10, 0x51, 0x90, 0x7e, 0x16, 0x27, 0x53, 0xb5, 0x6b, 0x0f, 0x6b, 0x41,
+    0x0d, 0xba, 0x74, 0xd8, 0xa8, 0x4b, 0x2a, 0x14, 0xb3, 0x14, 0x4e, 0x0e, 0xf1, 0x28, 0x47, 0x54,
+    0xfd, 0x17, 0xed, 0x95, 0x0d, 0x59, 0x65, 0xb4, 0xb9, 0xdd, 0x46, 0x58, 0x2d, 0xb1, 0x17, 0x8d,
+    0x16, 0x9c, 0x6b, 0xc4, 0x65, 0xb0, 0xd6, 0xff, 0x9c, 0xa3, 0x92, 0x8f, 0xef, 0x5b, 0x9a, 0xe4,
+    0xe4, 0x18, 0xfc, 0x15, 0xe8, 0x3e, 0xbe, 0xa0, 0xf8, 0x7f, 0xa9, 0xff, 0x5e, 0xed, 0x70, 0x05,
+    0x0d, 0xed, 0x28, 0x49, 0xf4, 0x7b, 0xf9, 0x59, 0xd9, 0x56, 0x85, 0x0c, 0xe9, 0x29, 0x85, 0x1f,
+    0x0d, 0x81, 0x15, 0xf6, 0x35, 0xb1, 0x05, 0xee, 0x2e, 0x4e, 0x15, 0xd0, 0x4b, 0x24, 0x54, 0xbf,
+    0x6f, 0x4f, 0xad, 0xf0, 0x34, 0xb1, 0x04, 0x03, 0x11, 0x9c, 0xd8, 0xe3, 0xb9, 0x2f, 0xcc, 0x5b,
 };
 
 dm_err crypto_dh_check_prime(const uint8_t *prime, size_t len, int g, struct dm_error *e)
 {
-    if (len != 256 || !(prime[0] & 0x80)) return dm_fail(e, DM_ECRYPTO, "DH: the prime is not 2048 bits");
+    if (len != 256 || !(prime[0] & 0x80))
+        return dm_fail(e, DM_ECRYPTO, "DH: the prime is not 2048 bits");
     if (g < 2 || g > 7) return dm_fail(e, DM_ECRYPTO, "DH: generator %d is not in 2..7", g);
     BN_CTX *ctx = BN_CTX_new();
     BIGNUM *p = bn(prime, 256), *half = BN_new();
@@ -484,7 +517,8 @@ dm_err crypto_dh_check_prime(const uint8_t *prime, size_t len, int g, struct dm_
         goto done;
     }
     if (memcmp(prime, crypto_dh_prime, 256) != 0) {
-        if (!BN_rshift1(half, p) || BN_check_prime(p, ctx, NULL) != 1 || BN_check_prime(half, ctx, NULL) != 1) {
+        if (!BN_rshift1(half, p) || BN_check_prime(p, ctx, NULL) != 1 ||
+            BN_check_prime(half, ctx, NULL) != 1) {
             rc = dm_fail(e, DM_ECRYPTO, "DH: the prime is not a safe prime");
             goto done;
         }
@@ -493,12 +527,27 @@ dm_err crypto_dh_check_prime(const uint8_t *prime, size_t len, int g, struct dm_
     BN_ULONG r;
     bool ok;
     switch (g) {
-    case 2: ok = BN_mod_word(p, 8) == 7; break;
-    case 3: ok = BN_mod_word(p, 3) == 2; break;
-    case 4: ok = true; break;
-    case 5: r = BN_mod_word(p, 5); ok = r == 1 || r == 4; break;
-    case 6: r = BN_mod_word(p, 24); ok = r == 19 || r == 23; break;
-    default: r = BN_mod_word(p, 7); ok = r == 3 || r == 5 || r == 6; break;
+    case 2:
+        ok = BN_mod_word(p, 8) == 7;
+        break;
+    case 3:
+        ok = BN_mod_word(p, 3) == 2;
+        break;
+    case 4:
+        ok = true;
+        break;
+    case 5:
+        r = BN_mod_word(p, 5);
+        ok = r == 1 || r == 4;
+        break;
+    case 6:
+        r = BN_mod_word(p, 24);
+        ok = r == 19 || r == 23;
+        break;
+    default:
+        r = BN_mod_word(p, 7);
+        ok = r == 3 || r == 5 || r == 6;
+        break;
     }
     if (!ok) rc = dm_fail(e, DM_ECRYPTO, "DH: generator %d does not fit the prime", g);
 done:
@@ -508,8 +557,8 @@ done:
     return rc;
 }
 
-dm_err crypto_dh_check_value(const uint8_t *v, size_t v_len, const uint8_t prime[256], const char *what,
-                             struct dm_error *e)
+dm_err crypto_dh_check_value(const uint8_t *v, size_t v_len, const uint8_t prime[256],
+                             const char *what, struct dm_error *e)
 {
     BIGNUM *x = bn(v, v_len), *p = bn(prime, 256), *lo = BN_new(), *hi = BN_new();
     dm_err rc = DM_OK;
@@ -529,13 +578,14 @@ dm_err crypto_dh_check_value(const uint8_t *v, size_t v_len, const uint8_t prime
 /* ---- SRP ---- */
 
 /* SH(data, salt) = SHA256(salt + data + salt) */
-static void srp_sh(uint8_t out[32], const uint8_t *data, size_t n, const uint8_t *salt, size_t salt_len)
+static void srp_sh(uint8_t out[32], const uint8_t *data, size_t n, const uint8_t *salt,
+                   size_t salt_len)
 {
     crypto_sha256(out, (struct crypto_part[]){{salt, salt_len}, {data, n}, {salt, salt_len}}, 3);
 }
 
-void crypto_srp_password_hash(const char *password, const uint8_t *salt1, size_t salt1_len, const uint8_t *salt2,
-                              size_t salt2_len, uint8_t x[32])
+void crypto_srp_password_hash(const char *password, const uint8_t *salt1, size_t salt1_len,
+                              const uint8_t *salt2, size_t salt2_len, uint8_t x[32])
 {
     uint8_t a[32], ph1[32], k[64];
     srp_sh(a, (const uint8_t *)password, strlen(password), salt1, salt1_len);
@@ -553,13 +603,16 @@ static void pad256(uint8_t out[256], const uint8_t *v, size_t n)
     memcpy(out + 256 - n, v, n);
 }
 
-dm_err crypto_srp_check(const struct crypto_srp_input *in, const char *password, crypto_random_fn rnd,
-                        void *rnd_ctx, uint8_t A[256], uint8_t M1[32], struct dm_error *e)
+dm_err crypto_srp_check(const struct crypto_srp_input *in, const char *password,
+                        crypto_random_fn rnd, void *rnd_ctx, uint8_t A[256], uint8_t M1[32],
+                        struct dm_error *e)
 {
     dm_err rc = crypto_dh_check_prime(in->p, 256, in->g, e);
     if (rc) return rc;
-    if (in->srp_B_len == 0 || in->srp_B_len > 256) return dm_fail(e, DM_ECRYPTO, "SRP: srp_B has a bad size");
-    uint8_t B[256], g256[256], x[32], kh[32], uh[32], a[256], S[256], K[32], hp[32], hg[32], hs1[32], hs2[32];
+    if (in->srp_B_len == 0 || in->srp_B_len > 256)
+        return dm_fail(e, DM_ECRYPTO, "SRP: srp_B has a bad size");
+    uint8_t B[256], g256[256], x[32], kh[32], uh[32], a[256], S[256], K[32], hp[32], hg[32],
+        hs1[32], hs2[32];
     pad256(B, in->srp_B, in->srp_B_len);
     if (memcmp(B, in->p, 256) >= 0 || crypto_dh_check_value(B, 256, in->p, "srp_B", NULL))
         return dm_fail(e, DM_ECRYPTO, "SRP: the server's srp_B is out of range");
@@ -569,16 +622,22 @@ dm_err crypto_srp_check(const struct crypto_srp_input *in, const char *password,
     crypto_sha256(kh, (struct crypto_part[]){{in->p, 256}, {g256, 256}}, 2);
 
     BN_CTX *ctx = BN_CTX_new();
-    BIGNUM *p = bn(in->p, 256), *g = bn(g256, 256), *bx = bn(x, 32), *k = bn(kh, 32), *bB = bn(B, 256);
-    BIGNUM *v = BN_new(), *kv = BN_new(), *gb_ = BN_new(), *ba = BN_new(), *bA = BN_new(), *u = BN_new(),
-           *ux = BN_new(), *aux = BN_new(), *s = BN_new();
+    BIGNUM *p = bn(in->p, 256), *g = bn(g256, 256), *bx = bn(x, 32), *k = bn(kh, 32),
+           *bB = bn(B, 256);
+    BIGNUM *v = BN_new(), *kv = BN_new(), *gb_ = BN_new(), *ba = BN_new(), *bA = BN_new(),
+           *u = BN_new(), *ux = BN_new(), *aux = BN_new(), *s = BN_new();
     rc = DM_ECRYPTO;
-    if (!ctx || !p || !g || !bx || !k || !bB || !v || !kv || !gb_ || !ba || !bA || !u || !ux || !aux || !s) goto done;
+    if (!ctx || !p || !g || !bx || !k || !bB || !v || !kv || !gb_ || !ba || !bA || !u || !ux ||
+        !aux || !s)
+        goto done;
     /* v = g^x; k v; g_b = (B - k v) mod p */
-    if (!BN_mod_exp(v, g, bx, p, ctx) || !BN_mod_mul(kv, k, v, p, ctx) || !BN_mod_sub(gb_, bB, kv, p, ctx)) goto done;
+    if (!BN_mod_exp(v, g, bx, p, ctx) || !BN_mod_mul(kv, k, v, p, ctx) ||
+        !BN_mod_sub(gb_, bB, kv, p, ctx))
+        goto done;
     for (int attempt = 0;; attempt++) {
         if (attempt == 16 || rnd(rnd_ctx, a, 256)) goto done;
-        if (!BN_bin2bn(a, 256, ba) || !BN_mod_exp(bA, g, ba, p, ctx) || bn_out(bA, A, 256)) goto done;
+        if (!BN_bin2bn(a, 256, ba) || !BN_mod_exp(bA, g, ba, p, ctx) || bn_out(bA, A, 256))
+            goto done;
         if (crypto_dh_check_value(A, 256, in->p, "A", NULL)) continue;
         crypto_sha256(uh, (struct crypto_part[]){{A, 256}, {B, 256}}, 2);
         if (!BN_bin2bn(uh, 32, u)) goto done;
@@ -592,15 +651,18 @@ dm_err crypto_srp_check(const struct crypto_srp_input *in, const char *password,
         }
     }
     /* S = g_b^(a + u x) mod p; K = H(S); M1 = H(H(p) xor H(g) | H(salt1) | H(salt2) | A | B | K) */
-    if (!BN_mul(ux, u, bx, ctx) || !BN_add(aux, ba, ux) || !BN_mod_exp(s, gb_, aux, p, ctx) || bn_out(s, S, 256))
+    if (!BN_mul(ux, u, bx, ctx) || !BN_add(aux, ba, ux) || !BN_mod_exp(s, gb_, aux, p, ctx) ||
+        bn_out(s, S, 256))
         goto done;
     crypto_sha256(K, &(struct crypto_part){S, 256}, 1);
     crypto_sha256(hp, &(struct crypto_part){in->p, 256}, 1);
     crypto_sha256(hg, &(struct crypto_part){g256, 256}, 1);
-    for (int i = 0; i < 32; i++) hp[i] ^= hg[i];
+    for (int i = 0; i < 32; i++)
+        hp[i] ^= hg[i];
     crypto_sha256(hs1, &(struct crypto_part){in->salt1, in->salt1_len}, 1);
     crypto_sha256(hs2, &(struct crypto_part){in->salt2, in->salt2_len}, 1);
-    crypto_sha256(M1, (struct crypto_part[]){{hp, 32}, {hs1, 32}, {hs2, 32}, {A, 256}, {B, 256}, {K, 32}}, 6);
+    crypto_sha256(
+        M1, (struct crypto_part[]){{hp, 32}, {hs1, 32}, {hs2, 32}, {A, 256}, {B, 256}, {K, 32}}, 6);
     rc = DM_OK;
 done:
     if (rc) dm_fail(e, rc, "SRP: computation failed");

@@ -20,7 +20,7 @@ enum hs_state { HS_IDLE, HS_WAIT_RESPQ, HS_WAIT_DH_PARAMS, HS_WAIT_DH_ANSWER, HS
 
 struct handshake {
     /* inputs, set before handshake_start (keys and rnd_ctx are borrowed) */
-    int dc_id;               /* as sent in p_q_inner_data: +10000 for test DCs, negative for media */
+    int dc_id; /* as sent in p_q_inner_data: +10000 for test DCs, negative for media */
     int32_t temp_expires_in; /* 0: a permanent key; else a temporary one living this many seconds */
     const struct crypto_rsa_key *keys;
     size_t nkeys;
@@ -35,7 +35,8 @@ struct handshake {
     int retries;
     int g;
     uint64_t retry_id;
-    uint8_t nonce[16], server_nonce[16], new_nonce[32], tmp_key[32], tmp_iv[32], prime[256], g_a[256];
+    uint8_t nonce[16], server_nonce[16], new_nonce[32], tmp_key[32], tmp_iv[32], prime[256],
+        g_a[256];
 };
 
 void handshake_init(struct handshake *h, int dc_id, const struct crypto_rsa_key *keys, size_t nkeys,
@@ -45,12 +46,13 @@ void handshake_release(struct handshake *h);
 dm_err handshake_start(struct handshake *h, struct buf *req, struct dm_error *e);
 /* Takes an answer body; appends the next request body to req (nothing once HS_DONE). A failed
  * check puts the handshake in HS_FAILED; start a new one on a new connection. */
-dm_err handshake_step(struct handshake *h, const uint8_t *answer, size_t len, struct buf *req, struct dm_error *e);
+dm_err handshake_step(struct handshake *h, const uint8_t *answer, size_t len, struct buf *req,
+                      struct dm_error *e);
 
 /* Unencrypted messages (auth_key_id 0, msg_id, length, body), used only by the handshake. */
 dm_err mt_plain_wrap(int64_t msg_id, const uint8_t *body, size_t len, struct buf *out);
 /* Checks the envelope of p[0..n) and points *body at the body. */
-dm_err mt_plain_unwrap(const uint8_t *p, size_t n, int64_t *msg_id, const uint8_t **body, size_t *len,
-                       struct dm_error *e);
+dm_err mt_plain_unwrap(const uint8_t *p, size_t n, int64_t *msg_id, const uint8_t **body,
+                       size_t *len, struct dm_error *e);
 
 #endif

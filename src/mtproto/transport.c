@@ -90,23 +90,26 @@ dm_err transport_frame(struct transport *t, const uint8_t *payload, size_t len, 
 /* Copies header bytes until hdr holds `need`; returns whether it does. */
 static bool take_hdr(struct transport *t, size_t need, const uint8_t *p, size_t n, size_t *pos)
 {
-    while (t->hdr_len < need && *pos < n) t->hdr[t->hdr_len++] = p[(*pos)++];
+    while (t->hdr_len < need && *pos < n)
+        t->hdr[t->hdr_len++] = p[(*pos)++];
     return t->hdr_len >= need;
 }
 
 static dm_err bad_length(struct transport *t, size_t len, struct dm_error *e)
 {
-    return dm_fail(e, DM_EPROTO, "transport: packet length %zu is not a multiple of 4 in 4..%zu", len, t->max_packet);
+    return dm_fail(e, DM_EPROTO, "transport: packet length %zu is not a multiple of 4 in 4..%zu",
+                   len, t->max_packet);
 }
 
-dm_err transport_read(struct transport *t, const uint8_t *p, size_t n, size_t *used, const uint8_t **pkt,
-                      size_t *pkt_len, bool *ready, struct dm_error *e)
+dm_err transport_read(struct transport *t, const uint8_t *p, size_t n, size_t *used,
+                      const uint8_t **pkt, size_t *pkt_len, bool *ready, struct dm_error *e)
 {
     size_t pos = 0;
     *ready = false;
     *used = 0;
     if (!t->tag_done) {
-        /* a server learns the kind from the first byte(s): 0xef, 0xeeeeeeee, or a full-transport length */
+        /* a server learns the kind from the first byte(s): 0xef, 0xeeeeeeee, or a full-transport
+         * length */
         if (t->kind == TRANSPORT_DETECT || t->kind == TRANSPORT_ABRIDGED) {
             if (!take_hdr(t, 1, p, n, &pos)) return DM_OK;
             if (t->hdr[0] == 0xef) {
@@ -154,10 +157,12 @@ dm_err transport_read(struct transport *t, const uint8_t *p, size_t n, size_t *u
         case TRANSPORT_FULL: {
             if (!take_hdr(t, 8, p, n, &pos)) goto more;
             size_t total = tl_read_u32(t->hdr);
-            if (total < 16 || total % 4 || total - 12 > t->max_packet) return bad_length(t, total, e);
+            if (total < 16 || total % 4 || total - 12 > t->max_packet)
+                return bad_length(t, total, e);
             uint32_t seq = tl_read_u32(t->hdr + 4);
             if (seq != t->recv_seq)
-                return dm_fail(e, DM_EPROTO, "transport: sequence number %" PRIu32 ", expected %" PRIu32, seq,
+                return dm_fail(e, DM_EPROTO,
+                               "transport: sequence number %" PRIu32 ", expected %" PRIu32, seq,
                                t->recv_seq);
             len = total - 12 + 4; /* payload and CRC */
             break;
@@ -170,7 +175,8 @@ dm_err transport_read(struct transport *t, const uint8_t *p, size_t n, size_t *u
         buf_reset(&t->body);
     }
     size_t want = t->body_len - t->body.len, have = DM_MIN(want, n - pos);
-    if (have && buf_append(&t->body, p + pos, have)) return dm_fail(e, DM_ENOMEM, "transport: out of memory");
+    if (have && buf_append(&t->body, p + pos, have))
+        return dm_fail(e, DM_ENOMEM, "transport: out of memory");
     pos += have;
     if (t->body.len < t->body_len) goto more;
     size_t plen = t->body.len;
@@ -178,7 +184,8 @@ dm_err transport_read(struct transport *t, const uint8_t *p, size_t n, size_t *u
     if (t->kind == TRANSPORT_FULL) {
         plen -= 4;
         if (crc_of(t->hdr, 8, body, plen) != tl_read_u32(body + plen))
-            return dm_fail(e, DM_EPROTO, "transport: CRC32 mismatch in packet %" PRIu32, t->recv_seq);
+            return dm_fail(e, DM_EPROTO, "transport: CRC32 mismatch in packet %" PRIu32,
+                           t->recv_seq);
         t->recv_seq++;
     }
     t->in_body = false;

@@ -16,7 +16,12 @@
 #include "core/common.h"
 #include "core/buf.h"
 
-enum transport_kind { TRANSPORT_ABRIDGED, TRANSPORT_INTERMEDIATE, TRANSPORT_FULL, TRANSPORT_DETECT };
+enum transport_kind {
+    TRANSPORT_ABRIDGED,
+    TRANSPORT_INTERMEDIATE,
+    TRANSPORT_FULL,
+    TRANSPORT_DETECT
+};
 
 #define TRANSPORT_DEFAULT_MAX (2u << 20) /* larger than any MTProto message Telegram sends */
 
@@ -48,8 +53,8 @@ dm_err transport_frame(struct transport *t, const uint8_t *payload, size_t len, 
 /* Consumes bytes of p[0..n) (*used receives the count, which may be less than n: call again with
  * the rest). When a packet completes, *pkt and *pkt_len point at it (valid until the next call)
  * and *ready is true. */
-dm_err transport_read(struct transport *t, const uint8_t *p, size_t n, size_t *used, const uint8_t **pkt,
-                      size_t *pkt_len, bool *ready, struct dm_error *e);
+dm_err transport_read(struct transport *t, const uint8_t *p, size_t n, size_t *used,
+                      const uint8_t **pkt, size_t *pkt_len, bool *ready, struct dm_error *e);
 
 /* True when the packet is a transport error; *code receives it (e.g. -404). */
 bool transport_error_code(const uint8_t *pkt, size_t len, int32_t *code);

@@ -174,7 +174,8 @@ static void reply_ok(struct http_response *res, json_t *result, const char *desc
     http_res_json(res, 200, j);
 }
 
-static void reply_error(struct http_response *res, int code, const char *description, int retry_after)
+static void reply_error(struct http_response *res, int code, const char *description,
+                        int retry_after)
 {
     json_t *j = json_pack("{s:b,s:i,s:s}", "ok", 0, "error_code", code, "description", description);
     if (j && retry_after > 0)
@@ -246,7 +247,7 @@ static json_t *join_request_json(struct world *w, const struct sim_join_request 
         if (l && creator) json_object_set_new(l, "creator", user_json(creator));
         if (l)
             json_object_update_new(l, json_pack("{s:b,s:b,s:b}", "creates_join_request", 1,
-                                               "is_primary", 0, "is_revoked", 0));
+                                                "is_primary", 0, "is_revoked", 0));
         json_object_set_new(o, "invite_link", l);
     }
     return o;
@@ -324,9 +325,9 @@ static void m_get_me(struct call *c)
     json_t *o = user_json(u);
     if (o)
         json_object_update_new(o, json_pack("{s:b,s:b,s:b,s:b,s:b}", "can_join_groups", 1,
-                                           "can_read_all_group_messages", 0,
-                                           "supports_inline_queries", 0,
-                                           "can_connect_to_business", 0, "has_main_web_app", 0));
+                                            "can_read_all_group_messages", 0,
+                                            "supports_inline_queries", 0, "can_connect_to_business",
+                                            0, "has_main_web_app", 0));
     reply_ok(c->res, o, NULL);
 }
 
@@ -361,11 +362,10 @@ static void m_get_chat_member(struct call *c)
         o = json_pack("{s:s,s:o,s:b,s:b,s:b,s:b,s:b,s:b,s:b,s:b,s:b,s:b,s:b,s:b,s:b,s:b,s:b}",
                       "status", "administrator", "user", user_json(member), "can_be_edited", 0,
                       "is_anonymous", 0, "can_manage_chat", 1, "can_delete_messages", 1,
-                      "can_manage_video_chats", 1, "can_restrict_members", 1,
-                      "can_promote_members", 0, "can_change_info", 1, "can_invite_users",
-                      a->can_invite_users, "can_post_stories", 1, "can_edit_stories", 1,
-                      "can_delete_stories", 1, "can_post_messages", 1, "can_edit_messages", 1,
-                      "can_pin_messages", 0);
+                      "can_manage_video_chats", 1, "can_restrict_members", 1, "can_promote_members",
+                      0, "can_change_info", 1, "can_invite_users", a->can_invite_users,
+                      "can_post_stories", 1, "can_edit_stories", 1, "can_delete_stories", 1,
+                      "can_post_messages", 1, "can_edit_messages", 1, "can_pin_messages", 0);
     } else {
         o = json_pack("{s:s,s:o}", "status", world_is_member(ch, user_id) ? "member" : "left",
                       "user", user_json(member));
@@ -386,7 +386,8 @@ static void webhook_conflict(struct call *c)
 {
     reply_error(c->res, 409,
                 "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook "
-                "to delete the webhook first", 0);
+                "to delete the webhook first",
+                0);
 }
 
 static void m_get_updates(struct call *c)
@@ -430,7 +431,8 @@ static void m_get_updates(struct call *c)
         if (b->poll_gen != gen) {
             reply_error(c->res, 409,
                         "Conflict: terminated by other getUpdates request; make sure that only one "
-                        "bot instance is running", 0);
+                        "bot instance is running",
+                        0);
             return;
         }
         if (b->webhook_url) {

@@ -4,8 +4,8 @@
 #include "core/buf.h"
 #include "sim/botapi.h"
 
-#define MAX_BULK 1000000        /* join requests per POST */
-#define USER_IDS_LISTED 1000    /* user_ids is omitted past this */
+#define MAX_BULK 1000000     /* join requests per POST */
+#define USER_IDS_LISTED 1000 /* user_ids is omitted past this */
 #define LIST_CAP (1024u * 1024u * 1024u)
 
 /* --- answers and input ------------------------------------------------------------------- */
@@ -70,7 +70,8 @@ static bool f_int(json_t *o, const char *k, bool required, int64_t min, int64_t 
         return !required;
     }
     if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
-        dm_fail(e, DM_EINVAL, "\"%s\" must be an integer from %" PRId64 " to %" PRId64, k, min, max);
+        dm_fail(e, DM_EINVAL, "\"%s\" must be an integer from %" PRId64 " to %" PRId64, k, min,
+                max);
         return false;
     }
     *out = json_integer_value(v);
@@ -135,8 +136,9 @@ static void post_bots(struct ctl *c)
     struct sim_bot *b;
     if (world_bot_add(c->w, username, first ? first : username, token, &b, &c->err) != DM_OK)
         return fail_err(c->res, &c->err);
-    http_res_json(c->res, 200, json_pack("{s:I,s:s,s:s}", "id", (json_int_t)b->id, "token", b->token,
-                                         "username", username));
+    http_res_json(c->res, 200,
+                  json_pack("{s:I,s:s,s:s}", "id", (json_int_t)b->id, "token", b->token, "username",
+                            username));
 }
 
 static void post_users(struct ctl *c)
@@ -175,8 +177,9 @@ static json_t *channel_info(struct world *w, const struct sim_channel *ch)
 {
     json_t *admins = json_array();
     for (size_t i = 0; i < ch->nadmins; i++)
-        json_array_append_new(admins, json_pack("{s:I,s:b}", "id", (json_int_t)ch->admins[i].id,
-                                                "can_invite_users", ch->admins[i].can_invite_users));
+        json_array_append_new(admins,
+                              json_pack("{s:I,s:b}", "id", (json_int_t)ch->admins[i].id,
+                                        "can_invite_users", ch->admins[i].can_invite_users));
     return json_pack("{s:I,s:s,s:o,s:o,s:I}", "id", (json_int_t)ch->id, "title", ch->title,
                      "username", opt_string(ch->username), "admins", admins, "members",
                      (json_int_t)ch->members.len);
@@ -193,7 +196,8 @@ static void post_channels(struct ctl *c)
         return fail(c->res, 400, "\"admins\" must be an array of {\"id\",\"can_invite_users\"}");
     size_t i;
     json_t *a;
-    json_array_foreach(admins, i, a) { /* check every admin before creating anything */
+    json_array_foreach(admins, i, a)
+    { /* check every admin before creating anything */
         int64_t id = 0;
         bool can = true;
         if (!json_is_object(a) || !f_int(a, "id", true, 1, INT64_MAX, &id, &c->err) ||
@@ -206,7 +210,8 @@ static void post_channels(struct ctl *c)
     struct sim_channel *ch;
     if (world_channel_add(c->w, title, username, &ch, &c->err) != DM_OK)
         return fail_err(c->res, &c->err);
-    json_array_foreach(admins, i, a) {
+    json_array_foreach(admins, i, a)
+    {
         if (!apply_admin(c, ch, a)) return;
     }
     http_res_json(c->res, 200, channel_info(c->w, ch));
@@ -239,8 +244,9 @@ static void post_channel_members(struct ctl *c)
     if (!f_int(c->body, "user_id", true, 1, INT64_MAX, &user_id, &c->err) ||
         world_channel_add_member(c->w, ch, user_id, &c->err) != DM_OK)
         return fail_err(c->res, &c->err);
-    http_res_json(c->res, 200, json_pack("{s:I,s:I,s:b}", "chat_id", (json_int_t)ch->id, "user_id",
-                                         (json_int_t)user_id, "member", 1));
+    http_res_json(c->res, 200,
+                  json_pack("{s:I,s:I,s:b}", "chat_id", (json_int_t)ch->id, "user_id",
+                            (json_int_t)user_id, "member", 1));
 }
 
 static void post_join_requests(struct ctl *c)
@@ -257,7 +263,8 @@ static void post_join_requests(struct ctl *c)
     if (count) {
         if (!f_str(c->body, "first_name", false, &first, &c->err) ||
             !f_str(c->body, "bio", false, &bio, &c->err) ||
-            world_jr_add_many(c->w, ch, (size_t)count, first, bio, date, &first_id, &c->err) != DM_OK)
+            world_jr_add_many(c->w, ch, (size_t)count, first, bio, date, &first_id, &c->err) !=
+                DM_OK)
             return fail_err(c->res, &c->err);
     } else {
         if (!f_int(c->body, "user_id", true, 1, INT64_MAX, &user_id, &c->err) ||
@@ -271,7 +278,8 @@ static void post_join_requests(struct ctl *c)
                           (json_int_t)first_id, "last_user_id", (json_int_t)(first_id + count - 1));
     if (o && count <= USER_IDS_LISTED) {
         json_t *ids = json_array();
-        for (int64_t i = 0; i < count; i++) json_array_append_new(ids, json_integer(first_id + i));
+        for (int64_t i = 0; i < count; i++)
+            json_array_append_new(ids, json_integer(first_id + i));
         json_object_set_new(o, "user_ids", ids);
     }
     http_res_json(c->res, 200, o);
@@ -283,7 +291,8 @@ static void get_join_requests(struct ctl *c)
     int64_t chat_id = 0, user_id = 0;
     const char *st = http_query(c->req, "status");
     int status = -1;
-    if (!q_int(c->req, "chat_id", &chat_id, &c->err) || !q_int(c->req, "user_id", &user_id, &c->err))
+    if (!q_int(c->req, "chat_id", &chat_id, &c->err) ||
+        !q_int(c->req, "user_id", &user_id, &c->err))
         return fail_err(c->res, &c->err);
     if (st && *st && (status = jr_status_parse(st)) < 0)
         return fail(c->res, 400, "status must be pending, approved or declined");
@@ -300,7 +309,8 @@ static void get_join_requests(struct ctl *c)
         counts[jr->status]++;
         if (jr->decisions > 1) multi++;
         if (status >= 0 && (int)jr->status != status) continue;
-        e = buf_printf(&b, "%s{\"chat_id\":%" PRId64 ",\"user_id\":%" PRId64
+        e = buf_printf(&b,
+                       "%s{\"chat_id\":%" PRId64 ",\"user_id\":%" PRId64
                        ",\"status\":\"%s\",\"date\":%" PRId64,
                        first ? "" : ",", jr->chat_id, jr->user_id, jr_status_name(jr->status),
                        jr->date);
@@ -308,8 +318,8 @@ static void get_join_requests(struct ctl *c)
         if (!e && jr->status == JR_PENDING)
             e = buf_puts(&b, ",\"decided_by\":null,\"decided_at\":null");
         else if (!e)
-            e = buf_printf(&b, ",\"decided_by\":%" PRId64 ",\"decided_at\":%" PRId64, jr->decided_by,
-                           jr->decided_at);
+            e = buf_printf(&b, ",\"decided_by\":%" PRId64 ",\"decided_at\":%" PRId64,
+                           jr->decided_by, jr->decided_at);
         if (!e) e = buf_printf(&b, ",\"decisions\":%" PRIu32, jr->decisions);
         if (!e && jr->invite_link) {
             json_t *s = json_string(jr->invite_link);
@@ -321,7 +331,8 @@ static void get_join_requests(struct ctl *c)
         if (!e) e = buf_puts(&b, "}");
     }
     if (!e)
-        e = buf_printf(&b, "],\"counts\":{\"pending\":%" PRIu64 ",\"approved\":%" PRIu64
+        e = buf_printf(&b,
+                       "],\"counts\":{\"pending\":%" PRIu64 ",\"approved\":%" PRIu64
                        ",\"declined\":%" PRIu64 ",\"total\":%" PRIu64
                        ",\"decided_more_than_once\":%" PRIu64 "}}",
                        counts[0], counts[1], counts[2], counts[0] + counts[1] + counts[2], multi);
@@ -343,8 +354,8 @@ static void post_config(struct ctl *c)
 {
     json_t *rate = json_object_get(c->body, "rate_limit");
     int64_t latency = c->w->latency_ms;
-    if (rate && !json_is_null(rate) && (!json_is_number(rate) || json_number_value(rate) < 0 ||
-                                        json_number_value(rate) > 1e6))
+    if (rate && !json_is_null(rate) &&
+        (!json_is_number(rate) || json_number_value(rate) < 0 || json_number_value(rate) > 1e6))
         return fail(c->res, 400, "\"rate_limit\" must be a number from 0 (off) to 1000000");
     if (!f_int(c->body, "latency_ms", false, 0, 60000, &latency, &c->err))
         return fail_err(c->res, &c->err);
@@ -361,14 +372,22 @@ static void get_config(struct ctl *c)
 static const char *default_description(int code)
 {
     switch (code) {
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 409: return "Conflict";
-    case 429: return "Too Many Requests";
-    case 502: return "Bad Gateway";
-    default: return "Internal Server Error";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 409:
+        return "Conflict";
+    case 429:
+        return "Too Many Requests";
+    case 502:
+        return "Bad Gateway";
+    default:
+        return "Internal Server Error";
     }
 }
 
@@ -390,7 +409,8 @@ static void post_faults(struct ctl *c)
     if (desc)
         dm_strlcpy(f.description, desc, sizeof f.description);
     else if (retry)
-        snprintf(f.description, sizeof f.description, "Too Many Requests: retry after %d", (int)retry);
+        snprintf(f.description, sizeof f.description, "Too Many Requests: retry after %d",
+                 (int)retry);
     else
         dm_strlcpy(f.description, default_description(f.error_code), sizeof f.description);
     if (world_fault_add(c->w, &f, &c->err) != DM_OK) return fail_err(c->res, &c->err);
@@ -448,7 +468,8 @@ static void get_webhook(struct ctl *c)
                           (json_int_t)b->hook_failed_attempts);
     if (o) {
         json_object_set_new(o, "last_error_date",
-                            b->hook_last_error_date ? json_integer(b->hook_last_error_date) : json_null());
+                            b->hook_last_error_date ? json_integer(b->hook_last_error_date)
+                                                    : json_null());
         json_object_set_new(o, "last_error_message",
                             b->hook_last_error[0] ? json_string(b->hook_last_error) : json_null());
         json_object_set_new(o, "allowed_updates",
@@ -461,28 +482,35 @@ static void get_webhook(struct ctl *c)
 
 static json_t *account_info(const struct sim_account *a)
 {
-    return json_pack("{s:I,s:s,s:i,s:b,s:i,s:I}", "id", (json_int_t)a->user_id, "phone", a->phone, "dc", a->dc,
-                     "has_password", a->password != NULL, "flood_limit", (int)a->flood_limit, "auth_epoch",
-                     (json_int_t)a->auth_epoch);
+    return json_pack("{s:I,s:s,s:i,s:b,s:i,s:I}", "id", (json_int_t)a->user_id, "phone", a->phone,
+                     "dc", a->dc, "has_password", a->password != NULL, "flood_limit",
+                     (int)a->flood_limit, "auth_epoch", (json_int_t)a->auth_epoch);
 }
 
 static void post_accounts(struct ctl *c)
 {
-    const char *phone = NULL, *first = NULL, *last = NULL, *username = NULL, *password = NULL, *bio = NULL;
+    const char *phone = NULL, *first = NULL, *last = NULL, *username = NULL, *password = NULL,
+               *bio = NULL;
     int64_t dc = 1, user_id = 0, flood = 0;
-    if (!f_str(c->body, "phone", true, &phone, &c->err) || !f_str(c->body, "first_name", false, &first, &c->err) ||
-        !f_str(c->body, "last_name", false, &last, &c->err) || !f_str(c->body, "username", false, &username, &c->err) ||
-        !f_str(c->body, "bio", false, &bio, &c->err) || !f_str(c->body, "password", false, &password, &c->err) ||
+    if (!f_str(c->body, "phone", true, &phone, &c->err) ||
+        !f_str(c->body, "first_name", false, &first, &c->err) ||
+        !f_str(c->body, "last_name", false, &last, &c->err) ||
+        !f_str(c->body, "username", false, &username, &c->err) ||
+        !f_str(c->body, "bio", false, &bio, &c->err) ||
+        !f_str(c->body, "password", false, &password, &c->err) ||
         !f_int(c->body, "dc", false, 1, 5, &dc, &c->err) ||
         !f_int(c->body, "user_id", false, 1, INT64_MAX, &user_id, &c->err) ||
         !f_int(c->body, "flood_limit", false, 0, 1000000, &flood, &c->err))
         return fail_err(c->res, &c->err);
-    if (!user_id && !first) return fail(c->res, 400, "\"first_name\" is required (or \"user_id\" of an existing user)");
+    if (!user_id && !first)
+        return fail(c->res, 400, "\"first_name\" is required (or \"user_id\" of an existing user)");
     if (!user_id && bio) {
-        if (world_user_add(c->w, first, last, username, bio, &user_id, &c->err) != DM_OK) return fail_err(c->res, &c->err);
+        if (world_user_add(c->w, first, last, username, bio, &user_id, &c->err) != DM_OK)
+            return fail_err(c->res, &c->err);
     }
     struct sim_account *a;
-    if (world_account_add(c->w, user_id, first, last, username, phone, (int)dc, password, &a, &c->err) != DM_OK)
+    if (world_account_add(c->w, user_id, first, last, username, phone, (int)dc, password, &a,
+                          &c->err) != DM_OK)
         return fail_err(c->res, &c->err);
     a->flood_limit = (unsigned)flood;
     http_res_json(c->res, 200, account_info(a));
@@ -505,11 +533,15 @@ static void get_login_code(struct ctl *c)
 {
     const char *phone = http_query(c->req, "phone");
     struct sim_account *a = phone ? world_account_by_phone(c->w, phone) : NULL;
-    if (!a) return fail(c->res, 400, "no account with phone %s", phone ? phone : "(none: give ?phone=)");
+    if (!a)
+        return fail(c->res, 400, "no account with phone %s",
+                    phone ? phone : "(none: give ?phone=)");
     if (!a->code[0]) return fail(c->res, 400, "no login code was sent to %s", a->phone);
-    http_res_json(c->res, 200, json_pack("{s:s,s:I,s:s,s:s,s:I,s:b}", "phone", a->phone, "id", (json_int_t)a->user_id,
-                                         "code", a->code, "phone_code_hash", a->code_hash, "sent_at",
-                                         (json_int_t)a->code_sent_at, "used", a->code_used));
+    http_res_json(c->res, 200,
+                  json_pack("{s:s,s:I,s:s,s:s,s:I,s:b}", "phone", a->phone, "id",
+                            (json_int_t)a->user_id, "code", a->code, "phone_code_hash",
+                            a->code_hash, "sent_at", (json_int_t)a->code_sent_at, "used",
+                            a->code_used));
 }
 
 /* Ages the last login code past its lifetime: signIn with it then answers PHONE_CODE_EXPIRED. */
@@ -521,8 +553,9 @@ static void post_login_code_expire(struct ctl *c)
     if (!a) return fail(c->res, 400, "no account with phone %s", phone);
     if (!a->code[0]) return fail(c->res, 400, "no login code was sent to %s", a->phone);
     a->code_sent_at -= 86400;
-    http_res_json(c->res, 200, json_pack("{s:s,s:I,s:b}", "phone", a->phone, "sent_at", (json_int_t)a->code_sent_at,
-                                         "expired", 1));
+    http_res_json(c->res, 200,
+                  json_pack("{s:s,s:I,s:b}", "phone", a->phone, "sent_at",
+                            (json_int_t)a->code_sent_at, "expired", 1));
 }
 
 static void post_account_flood(struct ctl *c)

@@ -29,11 +29,11 @@ struct dc_key {
     uint64_t id;
     int dc;
     int64_t salt;
-    int64_t user_id;       /* 0 while not logged in */
-    uint32_t epoch;        /* the account's auth_epoch when it was bound */
-    bool duplicated;       /* used by two connections at once while authorized: dead */
-    int64_t pending_user;  /* signed in with a code, waiting for the 2FA password */
-    int64_t srp_id;        /* the last account.getPassword's srp_id (0: none) */
+    int64_t user_id;      /* 0 while not logged in */
+    uint32_t epoch;       /* the account's auth_epoch when it was bound */
+    bool duplicated;      /* used by two connections at once while authorized: dead */
+    int64_t pending_user; /* signed in with a code, waiting for the 2FA password */
+    int64_t srp_id;       /* the last account.getPassword's srp_id (0: none) */
     uint8_t srp_b[256], srp_B[256];
     struct dc_conn *owner; /* the connection using it now, NULL when none */
     int64_t sessions[DC_MAX_SESSIONS];
@@ -44,8 +44,8 @@ struct dcs;
 
 /* Starts n DCs (1..n) on 127.0.0.1 ports[i] (0 = a free port) and writes the public key to
  * pem_path. The DC table is put into w->dcs for the control API. */
-dm_err dc_start(struct world *w, const char *pem_path, const uint16_t *ports, int n, struct dcs **out,
-                struct dm_error *e);
+dm_err dc_start(struct world *w, const char *pem_path, const uint16_t *ports, int n,
+                struct dcs **out, struct dm_error *e);
 uint16_t dc_port(const struct dcs *d, int dc);
 /* Delays every RPC answer by ms milliseconds (0: none), each call on its own, so calls in flight
  * overlap as on a network with that latency. The handshake and service messages are not delayed. */

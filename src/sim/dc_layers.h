@@ -5,8 +5,8 @@
 #include "core/common.h"
 
 struct dc_layer_def {
-    int layer;       /* the definition is valid in this layer (and, as an approximation, below it) */
-    const char *tl;  /* "name#id field:type ... = Type", boxed objects typed by any name */
+    int layer;      /* the definition is valid in this layer (and, as an approximation, below it) */
+    const char *tl; /* "name#id field:type ... = Type", boxed objects typed by any name */
 };
 
 extern const struct dc_layer_def dc_layer_defs[];

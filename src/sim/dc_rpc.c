@@ -8,7 +8,7 @@
 #include <openssl/bn.h>
 #include <openssl/crypto.h>
 
-#define CODE_TTL 300          /* seconds a login code stays valid */
+#define CODE_TTL 300 /* seconds a login code stays valid */
 #define CHANNEL_ID_BASE 1000000000000LL
 #define IMPORTERS_MAX 100
 
@@ -60,9 +60,10 @@ static json_t *admin_rights(const struct sim_admin *a)
 
 static json_t *channel_json(const struct sim_channel *ch, int64_t self)
 {
-    json_t *o = json_pack("{s:s,s:b,s:I,s:I,s:s,s:{s:s},s:i}", "_", "channel", "broadcast", 1, "id",
-                          (json_int_t)mt_channel_id(ch), "access_hash", (json_int_t)access_hash(ch->id), "title",
-                          ch->title, "photo", "_", "chatPhotoEmpty", "date", 0);
+    json_t *o =
+        json_pack("{s:s,s:b,s:I,s:I,s:s,s:{s:s},s:i}", "_", "channel", "broadcast", 1, "id",
+                  (json_int_t)mt_channel_id(ch), "access_hash", (json_int_t)access_hash(ch->id),
+                  "title", ch->title, "photo", "_", "chatPhotoEmpty", "date", 0);
     if (ch->username) json_object_set_new(o, "username", json_string(ch->username));
     const struct sim_admin *a = world_channel_admin(ch, self);
     if (a) json_object_set_new(o, "admin_rights", admin_rights(a));
@@ -95,8 +96,9 @@ static struct sim_channel *input_channel(struct dc_call *c, const json_t *in, js
         ch = world_channel(c->w, -id - CHANNEL_ID_BASE);
         int64_t h = jlong(in, "access_hash");
         /* access_hash 0 names a channel the account has met: here, one it is admin or member of */
-        bool met = ch && h == 0 &&
-                   (world_channel_admin(ch, c->key->user_id) || world_is_member(ch, c->key->user_id));
+        bool met =
+            ch && h == 0 &&
+            (world_channel_admin(ch, c->key->user_id) || world_is_member(ch, c->key->user_id));
         if (ch && h != access_hash(ch->id) && !met) ch = NULL;
     }
     if (!ch) *err = dc_rpc_error(400, "CHANNEL_INVALID");
@@ -146,7 +148,8 @@ static json_t *need_auth(struct dc_call *c)
     struct sim_account *a = world_account(c->w, k->user_id);
     if (a && k->epoch != a->auth_epoch) {
         k->user_id = 0;
-        return dc_rpc_error(401, "%s", a->revoke_error[0] ? a->revoke_error : "AUTH_KEY_UNREGISTERED");
+        return dc_rpc_error(401, "%s",
+                            a->revoke_error[0] ? a->revoke_error : "AUTH_KEY_UNREGISTERED");
     }
     return flood_check(c, a);
 }
@@ -159,7 +162,8 @@ static json_t *authorization(struct dc_call *c, int64_t user_id)
     k->epoch = a ? a->auth_epoch : 0;
     k->pending_user = 0;
     k->srp_id = 0;
-    return json_pack("{s:s,s:o}", "_", "auth.authorization", "user", user_json(c->w, world_user(c->w, user_id), user_id));
+    return json_pack("{s:s,s:o}", "_", "auth.authorization", "user",
+                     user_json(c->w, world_user(c->w, user_id), user_id));
 }
 
 /* The account of a sendCode / signIn, or NULL after setting *err (unknown phone, other DC). */
@@ -167,9 +171,12 @@ static struct sim_account *login_account(struct dc_call *c, json_t **err)
 {
     const char *phone = json_string_value(json_object_get(c->q, "phone_number"));
     struct sim_account *a = phone ? world_account_by_phone(c->w, phone) : NULL;
-    if (!a) *err = dc_rpc_error(400, "PHONE_NUMBER_INVALID");
-    else if (a->dc != c->dc) *err = dc_rpc_error(303, "PHONE_MIGRATE_%d", a->dc);
-    else if ((*err = flood_check(c, a)) != NULL) a = NULL;
+    if (!a)
+        *err = dc_rpc_error(400, "PHONE_NUMBER_INVALID");
+    else if (a->dc != c->dc)
+        *err = dc_rpc_error(303, "PHONE_MIGRATE_%d", a->dc);
+    else if ((*err = flood_check(c, a)) != NULL)
+        a = NULL;
     return *err ? NULL : a;
 }
 
@@ -181,11 +188,13 @@ static json_t *m_send_code(struct dc_call *c)
     uint8_t r[16];
     dc_random(r, sizeof r);
     snprintf(a->code, sizeof a->code, "%05u", (unsigned)(tl_read_u32(r) % 100000));
-    for (int i = 0; i < 16; i++) snprintf(a->code_hash + 2 * i, 3, "%02x", r[i]);
+    for (int i = 0; i < 16; i++)
+        snprintf(a->code_hash + 2 * i, 3, "%02x", r[i]);
     a->code_sent_at = world_now();
     a->code_used = false;
-    return json_pack("{s:s,s:{s:s,s:i},s:s,s:i}", "_", "auth.sentCode", "type", "_", "auth.sentCodeTypeApp", "length", 5,
-                     "phone_code_hash", a->code_hash, "timeout", CODE_TTL);
+    return json_pack("{s:s,s:{s:s,s:i},s:s,s:i}", "_", "auth.sentCode", "type", "_",
+                     "auth.sentCodeTypeApp", "length", 5, "phone_code_hash", a->code_hash,
+                     "timeout", CODE_TTL);
 }
 
 static json_t *m_sign_in(struct dc_call *c)
@@ -196,8 +205,10 @@ static json_t *m_sign_in(struct dc_call *c)
     const char *hash = json_string_value(json_object_get(c->q, "phone_code_hash"));
     const char *code = json_string_value(json_object_get(c->q, "phone_code"));
     if (!code || !*code) return dc_rpc_error(400, "PHONE_CODE_EMPTY");
-    if (!a->code[0] || !hash || strcmp(hash, a->code_hash)) return dc_rpc_error(400, "PHONE_CODE_HASH_INVALID");
-    if (a->code_used || world_now() - a->code_sent_at > CODE_TTL) return dc_rpc_error(400, "PHONE_CODE_EXPIRED");
+    if (!a->code[0] || !hash || strcmp(hash, a->code_hash))
+        return dc_rpc_error(400, "PHONE_CODE_HASH_INVALID");
+    if (a->code_used || world_now() - a->code_sent_at > CODE_TTL)
+        return dc_rpc_error(400, "PHONE_CODE_EXPIRED");
     if (strcmp(code, a->code)) return dc_rpc_error(400, "PHONE_CODE_INVALID");
     a->code_used = true;
     if (a->password) {
@@ -223,7 +234,8 @@ static bool bn_out(const BIGNUM *v, uint8_t out[256])
 static bool srp_verifier(const struct sim_account *a, BIGNUM *v, BN_CTX *ctx)
 {
     uint8_t x[32];
-    crypto_srp_password_hash(a->password, a->srp_salt1, sizeof a->srp_salt1, a->srp_salt2, sizeof a->srp_salt2, x);
+    crypto_srp_password_hash(a->password, a->srp_salt1, sizeof a->srp_salt1, a->srp_salt2,
+                             sizeof a->srp_salt2, x);
     BIGNUM *bx = BN_bin2bn(x, 32, NULL), *p = BN_bin2bn(crypto_dh_prime, 256, NULL), *g = BN_new();
     bool ok = bx && p && g && BN_set_word(g, DC_G) && BN_mod_exp(v, g, bx, p, ctx);
     OPENSSL_cleanse(x, sizeof x);
@@ -235,9 +247,11 @@ static bool srp_verifier(const struct sim_account *a, BIGNUM *v, BN_CTX *ctx)
 
 static json_t *kdf_algo(const struct sim_account *a)
 {
-    return json_pack("{s:s,s:o,s:o,s:i,s:o}", "_", "passwordKdfAlgoSHA256SHA256PBKDF2HMACSHA512iter100000SHA256ModPow",
-                     "salt1", tl_hex(a->srp_salt1, sizeof a->srp_salt1), "salt2",
-                     tl_hex(a->srp_salt2, sizeof a->srp_salt2), "g", DC_G, "p", tl_hex(crypto_dh_prime, 256));
+    return json_pack("{s:s,s:o,s:o,s:i,s:o}", "_",
+                     "passwordKdfAlgoSHA256SHA256PBKDF2HMACSHA512iter100000SHA256ModPow", "salt1",
+                     tl_hex(a->srp_salt1, sizeof a->srp_salt1), "salt2",
+                     tl_hex(a->srp_salt2, sizeof a->srp_salt2), "g", DC_G, "p",
+                     tl_hex(crypto_dh_prime, 256));
 }
 
 static json_t *m_get_password(struct dc_call *c)
@@ -249,21 +263,23 @@ static json_t *m_get_password(struct dc_call *c)
     uint8_t secure_random[32];
     dc_random(secure_random, sizeof secure_random);
     json_t *o = json_pack("{s:s,s:o,s:{s:s,s:o},s:o}", "_", "account.password", "new_algo",
-                          a ? kdf_algo(a) : json_pack("{s:s}", "_", "passwordKdfAlgoUnknown"), "new_secure_algo", "_",
-                          "securePasswordKdfAlgoSHA512", "salt", tl_hex(secure_random, 8), "secure_random",
+                          a ? kdf_algo(a) : json_pack("{s:s}", "_", "passwordKdfAlgoUnknown"),
+                          "new_secure_algo", "_", "securePasswordKdfAlgoSHA512", "salt",
+                          tl_hex(secure_random, 8), "secure_random",
                           tl_hex(secure_random, sizeof secure_random));
     if (!a || !a->password) return o;
     /* B = k v + g^b mod p, k = H(p | g) */
     BN_CTX *ctx = BN_CTX_new();
-    BIGNUM *v = BN_new(), *p = BN_bin2bn(crypto_dh_prime, 256, NULL), *g = BN_new(), *b = BN_new(), *gb = BN_new(),
-           *kk = NULL, *B = BN_new();
+    BIGNUM *v = BN_new(), *p = BN_bin2bn(crypto_dh_prime, 256, NULL), *g = BN_new(), *b = BN_new(),
+           *gb = BN_new(), *kk = NULL, *B = BN_new();
     uint8_t g256[256] = {0}, kh[32];
     g256[255] = DC_G;
     sha256(kh, crypto_dh_prime, 256, g256, 256);
     dc_random(k->srp_b, 256);
-    bool ok = ctx && v && p && g && b && gb && B && srp_verifier(a, v, ctx) && BN_set_word(g, DC_G) &&
-              BN_bin2bn(k->srp_b, 256, b) && BN_mod_exp(gb, g, b, p, ctx) && (kk = BN_bin2bn(kh, 32, NULL)) &&
-              BN_mod_mul(B, kk, v, p, ctx) && BN_mod_add(B, B, gb, p, ctx) && bn_out(B, k->srp_B);
+    bool ok = ctx && v && p && g && b && gb && B && srp_verifier(a, v, ctx) &&
+              BN_set_word(g, DC_G) && BN_bin2bn(k->srp_b, 256, b) && BN_mod_exp(gb, g, b, p, ctx) &&
+              (kk = BN_bin2bn(kh, 32, NULL)) && BN_mod_mul(B, kk, v, p, ctx) &&
+              BN_mod_add(B, B, gb, p, ctx) && bn_out(B, k->srp_B);
     BN_CTX_free(ctx);
     BN_clear_free(v);
     BN_free(p);
@@ -276,7 +292,8 @@ static json_t *m_get_password(struct dc_call *c)
         json_decref(o);
         return dc_rpc_error(500, "INTERNAL_SERVER_ERROR");
     }
-    do dc_random(&k->srp_id, sizeof k->srp_id);
+    do
+        dc_random(&k->srp_id, sizeof k->srp_id);
     while (!k->srp_id);
     json_object_set_new(o, "has_password", json_true());
     json_object_set_new(o, "current_algo", kdf_algo(a));
@@ -296,21 +313,24 @@ static json_t *m_check_password(struct dc_call *c)
     size_t al = 0, ml = 0;
     if (!tl_is(in, "inputCheckPasswordSRP") || !k->srp_id || jlong(in, "srp_id") != k->srp_id)
         return dc_rpc_error(400, "SRP_ID_INVALID");
-    if (tl_get_bytes(in, "A", A, 256, &al, NULL) || al == 0 || tl_get_bytes(in, "M1", M1, 32, &ml, NULL) || ml != 32)
+    if (tl_get_bytes(in, "A", A, 256, &al, NULL) || al == 0 ||
+        tl_get_bytes(in, "M1", M1, 32, &ml, NULL) || ml != 32)
         return dc_rpc_error(400, "SRP_PASSWORD_CHANGED");
     memmove(A + 256 - al, A, al);
     memset(A, 0, 256 - al);
     k->srp_id = 0; /* one try per getPassword, as Telegram */
-    /* u = H(A | B); S = (A v^u)^b mod p; K = H(S); M1 = H(H(p) ^ H(g) | H(s1) | H(s2) | A | B | K) */
+    /* u = H(A | B); S = (A v^u)^b mod p; K = H(S); M1 = H(H(p) ^ H(g) | H(s1) | H(s2) | A | B | K)
+     */
     uint8_t uh[32], S[256], K[32], hp[32], hg[32], hs1[32], hs2[32], g256[256] = {0};
     g256[255] = DC_G;
     sha256(uh, A, 256, k->srp_B, 256);
     BN_CTX *ctx = BN_CTX_new();
     BIGNUM *v = BN_new(), *p = BN_bin2bn(crypto_dh_prime, 256, NULL), *bA = BN_bin2bn(A, 256, NULL),
-           *u = BN_bin2bn(uh, 32, NULL), *b = BN_bin2bn(k->srp_b, 256, NULL), *t = BN_new(), *s = BN_new();
+           *u = BN_bin2bn(uh, 32, NULL), *b = BN_bin2bn(k->srp_b, 256, NULL), *t = BN_new(),
+           *s = BN_new();
     bool ok = ctx && v && p && bA && u && b && t && s && !BN_is_zero(bA) && BN_cmp(bA, p) < 0 &&
-              srp_verifier(a, v, ctx) && BN_mod_exp(t, v, u, p, ctx) && BN_mod_mul(t, bA, t, p, ctx) &&
-              BN_mod_exp(s, t, b, p, ctx) && bn_out(s, S);
+              srp_verifier(a, v, ctx) && BN_mod_exp(t, v, u, p, ctx) &&
+              BN_mod_mul(t, bA, t, p, ctx) && BN_mod_exp(s, t, b, p, ctx) && bn_out(s, S);
     BN_CTX_free(ctx);
     BN_clear_free(v);
     BN_free(p);
@@ -323,10 +343,14 @@ static json_t *m_check_password(struct dc_call *c)
     sha256(K, S, 256, NULL, 0);
     sha256(hp, crypto_dh_prime, 256, NULL, 0);
     sha256(hg, g256, 256, NULL, 0);
-    for (int i = 0; i < 32; i++) hp[i] ^= hg[i];
+    for (int i = 0; i < 32; i++)
+        hp[i] ^= hg[i];
     sha256(hs1, a->srp_salt1, sizeof a->srp_salt1, NULL, 0);
     sha256(hs2, a->srp_salt2, sizeof a->srp_salt2, NULL, 0);
-    crypto_sha256(want, (struct crypto_part[]){{hp, 32}, {hs1, 32}, {hs2, 32}, {A, 256}, {k->srp_B, 256}, {K, 32}}, 6);
+    crypto_sha256(
+        want,
+        (struct crypto_part[]){{hp, 32}, {hs1, 32}, {hs2, 32}, {A, 256}, {k->srp_B, 256}, {K, 32}},
+        6);
     OPENSSL_cleanse(S, sizeof S);
     OPENSSL_cleanse(K, sizeof K);
     if (CRYPTO_memcmp(want, M1, 32)) return dc_rpc_error(400, "PASSWORD_HASH_INVALID");
@@ -353,7 +377,8 @@ static json_t *m_get_users(struct dc_call *c)
 {
     json_t *out = json_array(), *in = json_object_get(c->q, "id"), *v;
     size_t i;
-    json_array_foreach(in, i, v) {
+    json_array_foreach(in, i, v)
+    {
         json_t *err = NULL;
         int64_t id = input_user(c, v, &err);
         if (id) json_array_append_new(out, user_json(c->w, world_user(c->w, id), c->key->user_id));
@@ -376,12 +401,14 @@ static json_t *m_resolve_username(struct dc_call *c)
     struct sim_channel *ch = name ? world_channel_by_username(c->w, name) : NULL;
     int64_t self = c->key->user_id;
     if (ch)
-        return json_pack("{s:s,s:{s:s,s:I},s:[o],s:[]}", "_", "contacts.resolvedPeer", "peer", "_", "peerChannel",
-                         "channel_id", (json_int_t)mt_channel_id(ch), "chats", channel_json(ch, self), "users");
+        return json_pack("{s:s,s:{s:s,s:I},s:[o],s:[]}", "_", "contacts.resolvedPeer", "peer", "_",
+                         "peerChannel", "channel_id", (json_int_t)mt_channel_id(ch), "chats",
+                         channel_json(ch, self), "users");
     const struct sim_user *u = name ? user_by_username(c->w, name) : NULL;
     if (u)
-        return json_pack("{s:s,s:{s:s,s:I},s:[],s:[o]}", "_", "contacts.resolvedPeer", "peer", "_", "peerUser",
-                         "user_id", (json_int_t)u->id, "chats", "users", user_json(c->w, u, self));
+        return json_pack("{s:s,s:{s:s,s:I},s:[],s:[o]}", "_", "contacts.resolvedPeer", "peer", "_",
+                         "peerUser", "user_id", (json_int_t)u->id, "chats", "users",
+                         user_json(c->w, u, self));
     return dc_rpc_error(400, "USERNAME_NOT_OCCUPIED");
 }
 
@@ -389,7 +416,8 @@ static json_t *m_get_channels(struct dc_call *c)
 {
     json_t *chats = json_array(), *in = json_object_get(c->q, "id"), *v, *err = NULL;
     size_t i;
-    json_array_foreach(in, i, v) {
+    json_array_foreach(in, i, v)
+    {
         struct sim_channel *ch = input_channel(c, v, &err);
         if (!ch) {
             json_decref(chats);
@@ -408,18 +436,20 @@ static json_t *m_get_full_channel(struct dc_call *c)
     struct sim_channel *ch = input_channel(c, json_object_get(c->q, "channel"), &err);
     if (!ch) return err;
     int64_t self = c->key->user_id;
-    json_t *full = json_pack("{s:s,s:I,s:s,s:i,s:i,s:{s:s,s:i},s:{s:s},s:[],s:i}", "_", "channelFull", "id",
-                             (json_int_t)mt_channel_id(ch), "about", "", "participants_count", (int)ch->members.len,
-                             "admins_count", (int)ch->nadmins, "chat_photo", "_", "photoEmpty", "id", 0,
+    json_t *full = json_pack("{s:s,s:I,s:s,s:i,s:i,s:{s:s,s:i},s:{s:s},s:[],s:i}", "_",
+                             "channelFull", "id", (json_int_t)mt_channel_id(ch), "about", "",
+                             "participants_count", (int)ch->members.len, "admins_count",
+                             (int)ch->nadmins, "chat_photo", "_", "photoEmpty", "id", 0,
                              "notify_settings", "_", "peerNotifySettings", "bot_info", "pts", 1);
     const struct sim_admin *adm = world_channel_admin(ch, self);
     if (adm) {
         json_object_set_new(full, "can_view_participants", json_true());
-        json_object_set_new(full, "requests_pending", json_integer((json_int_t)pending_count(c, ch)));
+        json_object_set_new(full, "requests_pending",
+                            json_integer((json_int_t)pending_count(c, ch)));
         json_object_set_new(full, "recent_requesters", json_array());
     }
-    return json_pack("{s:s,s:o,s:[o],s:[]}", "_", "messages.chatFull", "full_chat", full, "chats", channel_json(ch, self),
-                     "users");
+    return json_pack("{s:s,s:o,s:[o],s:[]}", "_", "messages.chatFull", "full_chat", full, "chats",
+                     channel_json(ch, self), "users");
 }
 
 static json_t *m_get_participant(struct dc_call *c)
@@ -433,20 +463,23 @@ static json_t *m_get_participant(struct dc_call *c)
     const struct sim_admin *adm = world_channel_admin(ch, uid);
     json_t *part;
     if (adm) {
-        part = json_pack("{s:s,s:I,s:I,s:i,s:o}", "_", "channelParticipantAdmin", "user_id", (json_int_t)uid,
-                         "promoted_by", (json_int_t)ch->admins[0].id, "date", 0, "admin_rights", admin_rights(adm));
+        part = json_pack("{s:s,s:I,s:I,s:i,s:o}", "_", "channelParticipantAdmin", "user_id",
+                         (json_int_t)uid, "promoted_by", (json_int_t)ch->admins[0].id, "date", 0,
+                         "admin_rights", admin_rights(adm));
         if (uid == self) {
             json_object_set_new(part, "self", json_true());
             json_object_set_new(part, "inviter_id", json_integer(ch->admins[0].id));
             json_object_set_new(part, "can_edit", json_false());
         }
     } else if (world_is_member(ch, uid)) {
-        part = json_pack("{s:s,s:I,s:i}", "_", "channelParticipant", "user_id", (json_int_t)uid, "date", 0);
+        part = json_pack("{s:s,s:I,s:i}", "_", "channelParticipant", "user_id", (json_int_t)uid,
+                         "date", 0);
     } else {
         return dc_rpc_error(400, "USER_NOT_PARTICIPANT");
     }
-    return json_pack("{s:s,s:o,s:[o],s:[o]}", "_", "channels.channelParticipant", "participant", part, "chats",
-                     channel_json(ch, self), "users", user_json(c->w, world_user(c->w, uid), self));
+    return json_pack("{s:s,s:o,s:[o],s:[o]}", "_", "channels.channelParticipant", "participant",
+                     part, "chats", channel_json(ch, self), "users",
+                     user_json(c->w, world_user(c->w, uid), self));
 }
 
 /* The channel of a join-request method, checked for the caller's can_invite_users right. */
@@ -499,7 +532,8 @@ struct dc_jr_index {
 void dc_jr_index_free(struct dc_jr_index *x)
 {
     if (!x) return;
-    for (size_t i = 0; i < x->nlists; i++) free(x->lists[i].v);
+    for (size_t i = 0; i < x->nlists; i++)
+        free(x->lists[i].v);
     free(x->lists);
     idmap_release(&x->chan);
     free(x);
@@ -527,7 +561,8 @@ static bool jr_list_merge(struct jr_list *l)
     if (!m) return false;
     size_t a = 0, b = l->sorted, o = 0;
     while (a < l->sorted || b < l->n)
-        m[o++] = b == l->n || (a < l->sorted && pos_cmp(&l->v[a], &l->v[b]) <= 0) ? l->v[a++] : l->v[b++];
+        m[o++] = b == l->n || (a < l->sorted && pos_cmp(&l->v[a], &l->v[b]) <= 0) ? l->v[a++]
+                                                                                  : l->v[b++];
     free(l->v);
     l->v = m;
     l->cap = l->sorted = l->n;
@@ -556,7 +591,8 @@ static bool jr_index_update(struct world *w, struct dc_jr_index *x)
     return true;
 }
 
-/* The channel's pending requests in paging order (decided ones dropped), or NULL when out of memory. */
+/* The channel's pending requests in paging order (decided ones dropped), or NULL when out of
+ * memory. */
 static struct jr_list *jr_pending(struct dc_call *c, const struct sim_channel *ch)
 {
     struct dc_jr_index **slot = dc_jr_index_slot(c->d);
@@ -584,7 +620,8 @@ static size_t pending_count(struct dc_call *c, const struct sim_channel *ch)
 static bool name_matches(const struct sim_user *u, const char *q)
 {
     if (!q || !*q) return true;
-    return (u->first_name && strcasestr(u->first_name, q)) || (u->last_name && strcasestr(u->last_name, q)) ||
+    return (u->first_name && strcasestr(u->first_name, q)) ||
+           (u->last_name && strcasestr(u->last_name, q)) ||
            (u->username && strcasestr(u->username, q));
 }
 
@@ -595,7 +632,8 @@ static json_t *m_get_importers(struct dc_call *c)
     if (!ch) return err;
     const json_t *q = c->q;
     if (!json_is_true(json_object_get(q, "requested")))
-        return json_pack("{s:s,s:i,s:[],s:[]}", "_", "messages.chatInviteImporters", "count", 0, "importers", "users");
+        return json_pack("{s:s,s:i,s:[],s:[]}", "_", "messages.chatInviteImporters", "count", 0,
+                         "importers", "users");
     const char *link = json_string_value(json_object_get(q, "link"));
     const char *search = json_string_value(json_object_get(q, "q"));
     if (search && !*search) search = NULL;
@@ -611,8 +649,10 @@ static json_t *m_get_importers(struct dc_call *c)
         struct pos key = {off_date, off_user, 0};
         while (lo < hi) {
             size_t mid = lo + (hi - lo) / 2;
-            if (pos_cmp(&l->v[mid], &key) <= 0) lo = mid + 1;
-            else hi = mid;
+            if (pos_cmp(&l->v[mid], &key) <= 0)
+                lo = mid + 1;
+            else
+                hi = mid;
         }
     }
     json_t *importers = json_array(), *users = json_array();
@@ -626,14 +666,14 @@ static json_t *m_get_importers(struct dc_call *c)
             if (link || search) continue;
             break;
         }
-        json_t *imp = json_pack("{s:s,s:b,s:I,s:I}", "_", "chatInviteImporter", "requested", 1, "user_id",
-                                (json_int_t)jr->user_id, "date", (json_int_t)jr->date);
+        json_t *imp = json_pack("{s:s,s:b,s:I,s:I}", "_", "chatInviteImporter", "requested", 1,
+                                "user_id", (json_int_t)jr->user_id, "date", (json_int_t)jr->date);
         if (u->bio) json_object_set_new(imp, "about", json_string(u->bio));
         json_array_append_new(importers, imp);
         json_array_append_new(users, user_json(c->w, u, c->key->user_id));
     }
-    return json_pack("{s:s,s:I,s:o,s:o}", "_", "messages.chatInviteImporters", "count", (json_int_t)count, "importers",
-                     importers, "users", users);
+    return json_pack("{s:s,s:I,s:o,s:o}", "_", "messages.chatInviteImporters", "count",
+                     (json_int_t)count, "importers", importers, "users", users);
 }
 
 static json_t *updates(const struct sim_channel *ch, int64_t self)
@@ -649,7 +689,8 @@ static json_t *m_hide_request(struct dc_call *c)
     if (!ch) return err;
     int64_t uid = input_user(c, json_object_get(c->q, "user_id"), &err);
     if (!uid) return err;
-    sim_err r = world_jr_decide(c->w, ch->id, uid, json_is_true(json_object_get(c->q, "approved")), c->key->user_id);
+    sim_err r = world_jr_decide(c->w, ch->id, uid, json_is_true(json_object_get(c->q, "approved")),
+                                c->key->user_id);
     if (r != SIM_OK) return dc_rpc_error(400, "%s", sim_err_rpc(r));
     return updates(ch, c->key->user_id);
 }
@@ -666,7 +707,8 @@ static json_t *m_hide_all(struct dc_call *c)
     for (size_t i = 0; i < l->n; i++) {
         const struct sim_join_request *jr = &c->w->jrs[l->v[i].index];
         if (link_matches(jr, link))
-            world_jr_decide(c->w, ch->id, jr->user_id, approve, c->key->user_id); /* members stay pending */
+            world_jr_decide(c->w, ch->id, jr->user_id, approve,
+                            c->key->user_id); /* members stay pending */
     }
     return updates(ch, c->key->user_id);
 }
@@ -676,14 +718,16 @@ static json_t *m_get_config(struct dc_call *c)
     int64_t now = world_now();
     json_t *opts = json_array();
     for (int i = 1; i <= dc_count(c->d); i++)
-        json_array_append_new(opts, json_pack("{s:s,s:i,s:s,s:i}", "_", "dcOption", "id", i, "ip_address", "127.0.0.1",
-                                              "port", dc_port(c->d, i)));
-    return json_pack("{s:s,s:I,s:I,s:b,s:i,s:o,s:s,s:i,s:i,s:i,s:i,s:i,s:i,s:s,s:i,s:i,s:i}", "_", "config", "date",
-                     (json_int_t)now, "expires", (json_int_t)now + 3600, "test_mode", 0, "this_dc", c->dc, "dc_options",
-                     opts, "dc_txt_domain_name", "", "chat_size_max", 200, "megagroup_size_max", 200000,
-                     "forwarded_count_max", 100, "online_update_period_ms", 210000, "offline_blur_timeout_ms", 5000,
-                     "edit_time_limit", 172800, "me_url_prefix", "https://t.me/", "caption_length_max", 1024,
-                     "message_length_max", 4096, "webfile_dc_id", c->dc);
+        json_array_append_new(opts, json_pack("{s:s,s:i,s:s,s:i}", "_", "dcOption", "id", i,
+                                              "ip_address", "127.0.0.1", "port", dc_port(c->d, i)));
+    return json_pack("{s:s,s:I,s:I,s:b,s:i,s:o,s:s,s:i,s:i,s:i,s:i,s:i,s:i,s:s,s:i,s:i,s:i}", "_",
+                     "config", "date", (json_int_t)now, "expires", (json_int_t)now + 3600,
+                     "test_mode", 0, "this_dc", c->dc, "dc_options", opts, "dc_txt_domain_name", "",
+                     "chat_size_max", 200, "megagroup_size_max", 200000, "forwarded_count_max", 100,
+                     "online_update_period_ms", 210000, "offline_blur_timeout_ms", 5000,
+                     "edit_time_limit", 172800, "me_url_prefix", "https://t.me/",
+                     "caption_length_max", 1024, "message_length_max", 4096, "webfile_dc_id",
+                     c->dc);
 }
 
 struct method {
@@ -694,7 +738,8 @@ struct method {
 
 static json_t *m_nearest_dc(struct dc_call *c)
 {
-    return json_pack("{s:s,s:s,s:i,s:i}", "_", "nearestDc", "country", "ZZ", "this_dc", c->dc, "nearest_dc", c->dc);
+    return json_pack("{s:s,s:s,s:i,s:i}", "_", "nearestDc", "country", "ZZ", "this_dc", c->dc,
+                     "nearest_dc", c->dc);
 }
 
 static json_t *m_get_state(struct dc_call *c)
@@ -730,7 +775,9 @@ json_t *dc_rpc_call(struct dc_call *c)
     for (size_t i = 0; i < DM_ARRAY_LEN(methods); i++) {
         if (strcmp(methods[i].name, name) != 0) continue;
         world_stat_call(c->w, methods[i].name); /* GET /control/stats counts MTProto calls too */
-        json_t *err = methods[i].auth ? need_auth(c) : (c->key->duplicated ? dc_rpc_error(406, "AUTH_KEY_DUPLICATED") : NULL);
+        json_t *err = methods[i].auth
+                          ? need_auth(c)
+                          : (c->key->duplicated ? dc_rpc_error(406, "AUTH_KEY_DUPLICATED") : NULL);
         return err ? err : methods[i].fn(c);
     }
     json_t *err = need_auth(c);

@@ -23,10 +23,12 @@ static size_t slot_of(int64_t key, size_t cap)
 }
 
 /* Inserts without growing; the caller made sure there is room. */
-static void raw_put(int64_t *keys, uint32_t *vals, size_t cap, int64_t key, uint32_t val, bool *added)
+static void raw_put(int64_t *keys, uint32_t *vals, size_t cap, int64_t key, uint32_t val,
+                    bool *added)
 {
     size_t i = slot_of(key, cap);
-    while (vals[i] != IDMAP_EMPTY && keys[i] != key) i = (i + 1) & (cap - 1);
+    while (vals[i] != IDMAP_EMPTY && keys[i] != key)
+        i = (i + 1) & (cap - 1);
     *added = vals[i] == IDMAP_EMPTY;
     keys[i] = key;
     vals[i] = val;

@@ -227,14 +227,15 @@ int main(int argc, char **argv)
             return 1;
         }
         dc_set_latency(dcs, (int)o.dc_latency_ms);
-        for (int i = 1; i <= o.ndcs; i++) fprintf(stderr, "tgsim: dc %d listening on 127.0.0.1:%u\n", i, dc_port(dcs, i));
+        for (int i = 1; i <= o.ndcs; i++)
+            fprintf(stderr, "tgsim: dc %d listening on 127.0.0.1:%u\n", i, dc_port(dcs, i));
     }
     fflush(stderr);
 
     int sig;
     while (sigwait(&stop_set, &sig) != 0) {
     }
-    world_stop(w);        /* long polls answer, delivery threads finish */
+    world_stop(w);         /* long polls answer, delivery threads finish */
     dc_stop(dcs);          /* closes MTProto connections */
     http_server_stop(srv); /* waits for running handlers */
     webhook_join_all(w);

@@ -21,10 +21,12 @@ bool webhook_check_url(const char *url, char *msg, size_t n)
         ok = strcasecmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0 ||
              strncmp(host, "127.", 4) == 0;
         if (!ok)
-            snprintf(msg, n, "Bad Request: bad webhook: tgsim delivers only to loopback hosts "
-                             "(localhost, 127.0.0.0/8, [::1])");
+            snprintf(msg, n,
+                     "Bad Request: bad webhook: tgsim delivers only to loopback hosts "
+                     "(localhost, 127.0.0.0/8, [::1])");
     } else {
-        snprintf(msg, n, "Bad Request: bad webhook: An HTTP or HTTPS URL must be provided for webhook");
+        snprintf(msg, n,
+                 "Bad Request: bad webhook: An HTTP or HTTPS URL must be provided for webhook");
     }
     curl_free(scheme);
     curl_free(host);

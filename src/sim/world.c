@@ -22,7 +22,8 @@ static const char *const sim_err_rpc_names[] = {
 
 const char *sim_err_rpc(sim_err e)
 {
-    return (size_t)e < DM_ARRAY_LEN(sim_err_rpc_names) ? sim_err_rpc_names[e] : "INTERNAL_SERVER_ERROR";
+    return (size_t)e < DM_ARRAY_LEN(sim_err_rpc_names) ? sim_err_rpc_names[e]
+                                                       : "INTERNAL_SERVER_ERROR";
 }
 
 static const char *const status_names[] = {"pending", "approved", "declined"};
@@ -80,7 +81,8 @@ static void bot_free(struct sim_bot *b)
     json_decref(b->allowed_updates);
     free(b->webhook_url);
     free(b->webhook_secret);
-    for (size_t i = 0; i < b->nmsgs; i++) json_decref(b->msgs[i].params);
+    for (size_t i = 0; i < b->nmsgs; i++)
+        json_decref(b->msgs[i].params);
     free(b->msgs);
     free(b);
 }
@@ -107,11 +109,14 @@ void world_free(struct world *w)
     }
     free(w->users);
     idmap_release(&w->user_index);
-    for (size_t i = 0; i < w->nbots; i++) bot_free(w->bots[i]);
+    for (size_t i = 0; i < w->nbots; i++)
+        bot_free(w->bots[i]);
     free(w->bots);
-    for (size_t i = 0; i < w->nchannels; i++) channel_free(w->channels[i]);
+    for (size_t i = 0; i < w->nchannels; i++)
+        channel_free(w->channels[i]);
     free(w->channels);
-    for (size_t i = 0; i < w->njrs; i++) free(w->jrs[i].invite_link);
+    for (size_t i = 0; i < w->njrs; i++)
+        free(w->jrs[i].invite_link);
     free(w->jrs);
     for (size_t i = 0; i < w->naccounts; i++) {
         free(w->accounts[i]->password);
@@ -137,7 +142,8 @@ void world_stop(struct world *w)
 {
     world_lock(w);
     __atomic_store_n(&w->stopping, true, __ATOMIC_RELAXED); /* read unlocked by webhook transfers */
-    for (size_t i = 0; i < w->nbots; i++) pthread_cond_broadcast(&w->bots[i]->cond);
+    for (size_t i = 0; i < w->nbots; i++)
+        pthread_cond_broadcast(&w->bots[i]->cond);
     world_unlock(w);
 }
 
@@ -147,7 +153,8 @@ static dm_err reserve(void **arr, size_t *alloc, size_t len, size_t extra, size_
     if (extra > max || len > max - extra) return DM_ETOOBIG;
     if (len + extra <= *alloc) return DM_OK;
     size_t n = *alloc ? *alloc : 16;
-    while (n < len + extra) n *= 2;
+    while (n < len + extra)
+        n *= 2;
     void *p = realloc(*arr, n * sz);
     if (!p) return DM_ENOMEM;
     *arr = p;
@@ -181,7 +188,8 @@ static bool valid_username(const char *s)
 static bool username_taken(struct world *w, const char *name)
 {
     for (size_t i = 0; i < w->nchannels; i++)
-        if (w->channels[i]->username && strcasecmp(w->channels[i]->username, name) == 0) return true;
+        if (w->channels[i]->username && strcasecmp(w->channels[i]->username, name) == 0)
+            return true;
     for (size_t i = 0; i < w->nusers; i++)
         if (w->users[i].username && strcasecmp(w->users[i].username, name) == 0) return true;
     return false;
@@ -191,7 +199,8 @@ static dm_err check_username(struct world *w, const char *name, struct dm_error 
 {
     if (!name) return DM_OK;
     if (!valid_username(name))
-        return dm_fail(err, DM_EINVAL, "username must be 1 to 32 characters of A-Z, a-z, 0-9 and _");
+        return dm_fail(err, DM_EINVAL,
+                       "username must be 1 to 32 characters of A-Z, a-z, 0-9 and _");
     if (username_taken(w, name)) return dm_fail(err, DM_EEXISTS, "username @%s is taken", name);
     return DM_OK;
 }
@@ -232,7 +241,8 @@ static dm_err user_push(struct world *w, int64_t id, bool is_bot, const char *fi
 
 static int64_t next_free_user_id(struct world *w)
 {
-    while (idmap_get(&w->user_index, w->next_user_id, NULL)) w->next_user_id++;
+    while (idmap_get(&w->user_index, w->next_user_id, NULL))
+        w->next_user_id++;
     return w->next_user_id++;
 }
 
@@ -240,17 +250,18 @@ static dm_err check_person(struct world *w, const char *first, const char *last,
                            const char *username, const char *bio, struct dm_error *err)
 {
     if (!valid_text(first, 1, 64))
-        return dm_fail(err, DM_EINVAL, "first_name must be 1 to 64 bytes without control characters");
+        return dm_fail(err, DM_EINVAL,
+                       "first_name must be 1 to 64 bytes without control characters");
     if (!valid_text(last, 0, 64))
-        return dm_fail(err, DM_EINVAL, "last_name must be at most 64 bytes without control characters");
+        return dm_fail(err, DM_EINVAL,
+                       "last_name must be at most 64 bytes without control characters");
     if (!valid_text(bio, 0, 255))
         return dm_fail(err, DM_EINVAL, "bio must be at most 255 bytes without control characters");
     return check_username(w, username, err);
 }
 
 dm_err world_user_add(struct world *w, const char *first_name, const char *last_name,
-                      const char *username, const char *bio, int64_t *id_out,
-                      struct dm_error *err)
+                      const char *username, const char *bio, int64_t *id_out, struct dm_error *err)
 {
     dm_err e = check_person(w, first_name, last_name, username, bio, err);
     if (e) return e;
@@ -299,9 +310,12 @@ dm_err world_bot_add(struct world *w, const char *username, const char *first_na
     dm_err e = check_person(w, first_name, NULL, username, NULL, err);
     if (e) return e;
     if (token && !valid_token(token))
-        return dm_fail(err, DM_EINVAL, "token must be 1 to 128 characters of A-Z, a-z, 0-9, ':', '_' and '-'");
-    if (token && world_bot_by_token(w, token)) return dm_fail(err, DM_EEXISTS, "that token is in use");
-    if (w->nbots >= SIM_MAX_BOTS) return dm_fail(err, DM_ETOOBIG, "too many bots (at most %u)", SIM_MAX_BOTS);
+        return dm_fail(err, DM_EINVAL,
+                       "token must be 1 to 128 characters of A-Z, a-z, 0-9, ':', '_' and '-'");
+    if (token && world_bot_by_token(w, token))
+        return dm_fail(err, DM_EEXISTS, "that token is in use");
+    if (w->nbots >= SIM_MAX_BOTS)
+        return dm_fail(err, DM_ETOOBIG, "too many bots (at most %u)", SIM_MAX_BOTS);
     e = reserve((void **)&w->users, &w->users_alloc, w->nusers, 1, sizeof *w->users, SIM_MAX_USERS);
     if (e) return dm_fail(err, e, "cannot add a bot: %s", dm_strerror(e));
     struct sim_bot **bots = realloc(w->bots, (w->nbots + 1) * sizeof *bots);
@@ -318,7 +332,8 @@ dm_err world_bot_add(struct world *w, const char *username, const char *first_na
         static const char alphabet[] =
             "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
         int n = snprintf(b->token, sizeof b->token, "%" PRId64 ":AA", id);
-        for (int i = 0; i < 33; i++) b->token[n + i] = alphabet[world_rand(w) % 64];
+        for (int i = 0; i < 33; i++)
+            b->token[n + i] = alphabet[world_rand(w) % 64];
         b->token[n + 33] = 0;
     }
     if (user_push(w, id, true, first_name, NULL, username, NULL) != DM_OK) {
@@ -412,7 +427,8 @@ const struct sim_admin *world_channel_admin(const struct sim_channel *ch, int64_
 dm_err world_channel_set_admin(struct world *w, struct sim_channel *ch, int64_t id,
                                bool can_invite_users, struct dm_error *err)
 {
-    if (!world_user(w, id)) return dm_fail(err, DM_ENOTFOUND, "no user or bot with id %" PRId64, id);
+    if (!world_user(w, id))
+        return dm_fail(err, DM_ENOTFOUND, "no user or bot with id %" PRId64, id);
     for (size_t i = 0; i < ch->nadmins; i++)
         if (ch->admins[i].id == id) {
             ch->admins[i].can_invite_users = can_invite_users;
@@ -432,7 +448,8 @@ dm_err world_channel_add_member(struct world *w, struct sim_channel *ch, int64_t
 {
     if (!world_user(w, user_id))
         return dm_fail(err, DM_ENOTFOUND, "no user with id %" PRId64, user_id);
-    if (idmap_put(&ch->members, user_id, 1) != DM_OK) return dm_fail(err, DM_ENOMEM, "out of memory");
+    if (idmap_put(&ch->members, user_id, 1) != DM_OK)
+        return dm_fail(err, DM_ENOMEM, "out of memory");
     return DM_OK;
 }
 
@@ -447,19 +464,21 @@ static void queue_push(struct sim_bot *b, enum upd_kind kind, uint32_t ref)
 {
     if (!(b->allowed_mask & (1u << kind))) return;
     if (b->qend - b->qhead >= SIM_MAX_QUEUE) b->qhead++; /* forget the oldest */
-    if (b->qend == b->qalloc && b->qhead > 0) {             /* compact before growing */
+    if (b->qend == b->qalloc && b->qhead > 0) {          /* compact before growing */
         memmove(b->q, b->q + b->qhead, (b->qend - b->qhead) * sizeof *b->q);
         b->qend -= b->qhead;
         b->qhead = 0;
     }
     if (reserve((void **)&b->q, &b->qalloc, b->qend, 1, sizeof *b->q, SIM_MAX_QUEUE + 1) != DM_OK)
         return; /* out of memory: the update is lost, as Telegram may lose one */
-    b->q[b->qend++] = (struct sim_update){.id = b->next_update_id++, .ref = ref, .kind = (uint8_t)kind};
+    b->q[b->qend++] =
+        (struct sim_update){.id = b->next_update_id++, .ref = ref, .kind = (uint8_t)kind};
     pthread_cond_broadcast(&b->cond);
 }
 
 /* Queues an update about channel ch for every bot admin with can_invite_users. */
-static void announce(struct world *w, const struct sim_channel *ch, enum upd_kind kind, uint32_t ref)
+static void announce(struct world *w, const struct sim_channel *ch, enum upd_kind kind,
+                     uint32_t ref)
 {
     for (size_t i = 0; i < ch->nadmins; i++) {
         if (!ch->admins[i].can_invite_users) continue;
@@ -471,7 +490,8 @@ static void announce(struct world *w, const struct sim_channel *ch, enum upd_kin
 void world_bot_confirm(struct sim_bot *b, int64_t offset)
 {
     if (offset > 0) {
-        while (b->qhead < b->qend && b->q[b->qhead].id < offset) b->qhead++;
+        while (b->qhead < b->qend && b->q[b->qhead].id < offset)
+            b->qhead++;
     } else if (offset < 0) {
         size_t keep = (size_t)(offset == INT64_MIN ? INT64_MAX : -offset);
         if (b->qend - b->qhead > keep) b->qhead = b->qend - keep;
@@ -506,7 +526,8 @@ void world_bot_set_allowed(struct sim_bot *b, json_t *allowed)
     b->allowed_mask = 0;
     size_t i;
     json_t *v;
-    json_array_foreach(allowed, i, v) {
+    json_array_foreach(allowed, i, v)
+    {
         for (size_t k = 0; k < DM_ARRAY_LEN(update_kind_names); k++)
             if (json_is_string(v) && strcmp(json_string_value(v), update_kind_names[k]) == 0)
                 b->allowed_mask |= 1u << k;
@@ -533,8 +554,11 @@ static dm_err jr_push(struct world *w, struct sim_channel *ch, int64_t user_id, 
         return DM_ENOMEM;
     }
     w->jrs[w->njrs] = (struct sim_join_request){
-        .chat_id = ch->id, .user_id = user_id, .date = date ? date : world_now(),
-        .invite_link = link, .status = JR_PENDING,
+        .chat_id = ch->id,
+        .user_id = user_id,
+        .date = date ? date : world_now(),
+        .invite_link = link,
+        .status = JR_PENDING,
     };
     announce(w, ch, UPD_CHAT_JOIN_REQUEST, (uint32_t)w->njrs);
     w->njrs++;
@@ -554,16 +578,16 @@ dm_err world_jr_add(struct world *w, struct sim_channel *ch, int64_t user_id, in
         return dm_fail(err, DM_EEXISTS, "user %" PRId64 " already has a pending request", user_id);
     if (invite_link && !valid_text(invite_link, 1, 256))
         return dm_fail(err, DM_EINVAL, "invite_link must be 1 to 256 bytes");
-    dm_err e = reserve((void **)&w->jrs, &w->jrs_alloc, w->njrs, 1, sizeof *w->jrs,
-                       SIM_MAX_JOIN_REQUESTS);
+    dm_err e =
+        reserve((void **)&w->jrs, &w->jrs_alloc, w->njrs, 1, sizeof *w->jrs, SIM_MAX_JOIN_REQUESTS);
     if (!e) e = jr_push(w, ch, user_id, date, invite_link);
     if (e) return dm_fail(err, e, "cannot add a join request: %s", dm_strerror(e));
     return DM_OK;
 }
 
 dm_err world_jr_add_many(struct world *w, struct sim_channel *ch, size_t count,
-                         const char *first_name, const char *bio, int64_t date,
-                         int64_t *first_id, struct dm_error *err)
+                         const char *first_name, const char *bio, int64_t date, int64_t *first_id,
+                         struct dm_error *err)
 {
     dm_err e = check_person(w, first_name, NULL, NULL, bio, err);
     if (e) return e;
@@ -615,7 +639,8 @@ int64_t world_bot_record_message(struct world *w, struct sim_bot *b, int64_t cha
 {
     if (b->nmsgs >= SIM_MAX_MESSAGES) { /* forget the oldest half */
         size_t drop = b->nmsgs / 2;
-        for (size_t i = 0; i < drop; i++) json_decref(b->msgs[i].params);
+        for (size_t i = 0; i < drop; i++)
+            json_decref(b->msgs[i].params);
         memmove(b->msgs, b->msgs + drop, (b->nmsgs - drop) * sizeof *b->msgs);
         b->nmsgs -= drop;
     }
@@ -623,7 +648,9 @@ int64_t world_bot_record_message(struct world *w, struct sim_bot *b, int64_t cha
     if (reserve((void **)&b->msgs, &b->msgs_alloc, b->nmsgs, 1, sizeof *b->msgs,
                 SIM_MAX_MESSAGES) == DM_OK)
         b->msgs[b->nmsgs++] = (struct sim_message){
-            .message_id = id, .chat_id = chat_id, .date = world_now(),
+            .message_id = id,
+            .chat_id = chat_id,
+            .date = world_now(),
             .params = json_deep_copy(params),
         };
     return id;
@@ -730,21 +757,25 @@ struct sim_account *world_account(struct world *w, int64_t user_id)
     return NULL;
 }
 
-dm_err world_account_add(struct world *w, int64_t user_id, const char *first_name, const char *last_name,
-                         const char *username, const char *phone, int dc, const char *password,
-                         struct sim_account **out, struct dm_error *err)
+dm_err world_account_add(struct world *w, int64_t user_id, const char *first_name,
+                         const char *last_name, const char *username, const char *phone, int dc,
+                         const char *password, struct sim_account **out, struct dm_error *err)
 {
     char norm[SIM_PHONE_MAX + 1];
-    if (!world_phone_normalize(phone, norm)) return dm_fail(err, DM_EINVAL, "phone must be 5 to 20 digits");
-    if (world_account_by_phone(w, norm)) return dm_fail(err, DM_EINVAL, "phone %s already has an account", norm);
+    if (!world_phone_normalize(phone, norm))
+        return dm_fail(err, DM_EINVAL, "phone must be 5 to 20 digits");
+    if (world_account_by_phone(w, norm))
+        return dm_fail(err, DM_EINVAL, "phone %s already has an account", norm);
     if (dc < 1 || dc > 5) return dm_fail(err, DM_EINVAL, "dc must be 1 to 5");
     if (password && (!*password || strlen(password) > 256))
         return dm_fail(err, DM_EINVAL, "password must be 1 to 256 bytes");
     if (w->naccounts >= SIM_MAX_ACCOUNTS) return dm_fail(err, DM_ETOOBIG, "too many accounts");
     if (user_id) {
         const struct sim_user *u = world_user(w, user_id);
-        if (!u || u->is_bot) return dm_fail(err, DM_EINVAL, "user %" PRId64 " does not exist", user_id);
-        if (world_account(w, user_id)) return dm_fail(err, DM_EINVAL, "user %" PRId64 " already has an account", user_id);
+        if (!u || u->is_bot)
+            return dm_fail(err, DM_EINVAL, "user %" PRId64 " does not exist", user_id);
+        if (world_account(w, user_id))
+            return dm_fail(err, DM_EINVAL, "user %" PRId64 " already has an account", user_id);
     }
     struct sim_account *a = calloc(1, sizeof *a);
     struct sim_account **grown = realloc(w->accounts, (w->naccounts + 1) * sizeof *grown);
@@ -754,7 +785,8 @@ dm_err world_account_add(struct world *w, int64_t user_id, const char *first_nam
         return dm_fail(err, DM_ENOMEM, "out of memory");
     }
     w->accounts = grown;
-    dm_err rc = user_id ? DM_OK : world_user_add(w, first_name, last_name, username, NULL, &user_id, err);
+    dm_err rc =
+        user_id ? DM_OK : world_user_add(w, first_name, last_name, username, NULL, &user_id, err);
     if (rc) {
         free(a->password);
         free(a);

@@ -71,9 +71,9 @@ struct sim_admin {
 };
 
 struct sim_channel {
-    int64_t id;      /* -100xxxxxxxxxx, like Telegram's Bot API ids of channels */
-    char *title;     /* never NULL */
-    char *username;  /* NULL for a private channel */
+    int64_t id;     /* -100xxxxxxxxxx, like Telegram's Bot API ids of channels */
+    char *title;    /* never NULL */
+    char *username; /* NULL for a private channel */
     struct sim_admin *admins;
     size_t nadmins;
     struct idmap members;  /* user id -> 1 */
@@ -89,12 +89,12 @@ int jr_status_parse(const char *s);
 struct sim_join_request {
     int64_t chat_id;
     int64_t user_id;
-    int64_t date;        /* Unix seconds */
-    char *invite_link;   /* NULL when the request came without a link */
+    int64_t date;      /* Unix seconds */
+    char *invite_link; /* NULL when the request came without a link */
     enum jr_status status;
-    int64_t decided_by;  /* the bot's or user account's id; 0 while pending */
-    int64_t decided_at;  /* Unix seconds; 0 while pending */
-    uint32_t decisions;  /* successful decisions; exactly 1 once decided */
+    int64_t decided_by; /* the bot's or user account's id; 0 while pending */
+    int64_t decided_at; /* Unix seconds; 0 while pending */
+    uint32_t decisions; /* successful decisions; exactly 1 once decided */
 };
 
 /* Kinds of updates the world produces; each is a bit in sim_bot.allowed_mask. */
@@ -122,19 +122,20 @@ struct sim_bucket {
 struct sim_bot {
     int64_t id; /* its user's id */
     char token[SIM_TOKEN_MAX + 1];
-    pthread_cond_t cond; /* broadcast when the queue, the webhook, the poller or `stopping` change */
+    pthread_cond_t
+        cond; /* broadcast when the queue, the webhook, the poller or `stopping` change */
 
     /* Pending updates: q[qhead..qend) in id order. */
     struct sim_update *q;
     size_t qhead, qend, qalloc;
     int64_t next_update_id;
-    unsigned allowed_mask;    /* kinds queued for this bot */
-    json_t *allowed_updates;  /* owned; as last set, NULL = the default */
-    uint64_t poll_gen;        /* bumped by every getUpdates: an older waiting poll has lost */
+    unsigned allowed_mask;   /* kinds queued for this bot */
+    json_t *allowed_updates; /* owned; as last set, NULL = the default */
+    uint64_t poll_gen;       /* bumped by every getUpdates: an older waiting poll has lost */
 
     /* Webhook: url NULL when none is set. The delivery thread is started on first use. */
     char *webhook_url;
-    char *webhook_secret;     /* NULL when none */
+    char *webhook_secret; /* NULL when none */
     int64_t hook_last_error_date;
     char hook_last_error[256];
     uint64_t hook_delivered, hook_failed_attempts;
@@ -150,10 +151,10 @@ struct sim_bot {
 
 struct sim_fault {
     char method[64];
-    unsigned count;       /* calls left to fail */
+    unsigned count; /* calls left to fail */
     int error_code;
     char description[200];
-    int retry_after;      /* > 0 adds parameters.retry_after */
+    int retry_after; /* > 0 adds parameters.retry_after */
 };
 
 struct sim_stat {
@@ -191,7 +192,7 @@ struct world {
     bool stopping;
     uint64_t rng;
 
-    double rate_limit;     /* requests per second per bot; 0 = unlimited */
+    double rate_limit; /* requests per second per bot; 0 = unlimited */
     unsigned latency_ms;
 
     struct sim_user *users;
@@ -238,8 +239,7 @@ uint64_t world_rand(struct world *w);
 /* Users. Strings are copied; first_name is required (1..64 bytes of UTF-8), last_name up to 64,
  * username [A-Za-z0-9_]{1,32} unique across users, bots and channels, bio up to 255. */
 dm_err world_user_add(struct world *w, const char *first_name, const char *last_name,
-                      const char *username, const char *bio, int64_t *id_out,
-                      struct dm_error *err);
+                      const char *username, const char *bio, int64_t *id_out, struct dm_error *err);
 struct sim_user *world_user(struct world *w, int64_t id);
 
 /* Bots: a user with is_bot and a token. token NULL generates "<id>:<35 chars>"; a given token
@@ -271,8 +271,8 @@ dm_err world_jr_add(struct world *w, struct sim_channel *ch, int64_t user_id, in
 /* count new users (first_name, optional bio; consecutive ids starting at *first_id) and a
  * pending request from each, dated `date` (0 = now). */
 dm_err world_jr_add_many(struct world *w, struct sim_channel *ch, size_t count,
-                         const char *first_name, const char *bio, int64_t date,
-                         int64_t *first_id, struct dm_error *err);
+                         const char *first_name, const char *bio, int64_t date, int64_t *first_id,
+                         struct dm_error *err);
 /* The user's latest request in the channel, or NULL. */
 struct sim_join_request *world_jr_latest(struct world *w, const struct sim_channel *ch,
                                          int64_t user_id);
@@ -286,9 +286,9 @@ sim_err world_jr_decide(struct world *w, int64_t chat_id, int64_t user_id, bool 
 /* Accounts. phone: 5..20 digits (a leading '+' is dropped), unique; dc 1..5; password NULL for
  * none (1..256 bytes). Creates the user (as world_user_add) unless user_id names an existing user
  * without an account. */
-dm_err world_account_add(struct world *w, int64_t user_id, const char *first_name, const char *last_name,
-                         const char *username, const char *phone, int dc, const char *password,
-                         struct sim_account **out, struct dm_error *err);
+dm_err world_account_add(struct world *w, int64_t user_id, const char *first_name,
+                         const char *last_name, const char *username, const char *phone, int dc,
+                         const char *password, struct sim_account **out, struct dm_error *err);
 /* By phone ('+' and spaces ignored) or by user id; NULL when none. */
 struct sim_account *world_account_by_phone(struct world *w, const char *phone);
 struct sim_account *world_account(struct world *w, int64_t user_id);

@@ -63,51 +63,39 @@ static void args_write(const struct field *f, size_t n, struct db_args *a, const
     }
 }
 
-/* Each record's fields, in the order of its column list: F(T, member) for each. */
+/* Each record's fields, in the order of its column list: F(T, member) for each (clang-format
+ * does not settle on one layout for these lists, so it leaves them alone). */
+// clang-format off
 #define ADMIN(T, F) F(T, id) F(T, name) F(T, pw_hash) F(T, created_at)
-#define WEBSESSION(T, F)                                                                           \
+#define WEBSESSION(T, F) \
     F(T, token_hash) F(T, admin_id) F(T, admin_name) F(T, csrf) F(T, created_at) F(T, expires_at)
 #define CHAT(T, F) F(T, chat_id) F(T, title) F(T, username) F(T, fetched_at)
 /* REQUEST_COLS; the arguments of S_REQUEST_ADD are fields 1 to 14 */
-#define REQUEST(T, F)                                                                              \
-    F(T, id)                                                                                       \
-    F(T, chat_id)                                                                                  \
-    F(T, user_id)                                                                                  \
-    F(T, first_name)                                                                               \
-    F(T, last_name)                                                                                \
-    F(T, username) F(T, bio) F(T, invite_link) F(T, tg_date) F(T, status) F(T, created_at)         \
-        F(T, decided_at) F(T, decided_by) F(T, decided_via) F(T, last_error) F(T, chat_title)
-#define JOB(T, F)                                                                                  \
-    F(T, id)                                                                                       \
-    F(T, kind)                                                                                     \
-    F(T, state)                                                                                    \
-    F(T, via)                                                                                      \
-    F(T, admin)                                                                                    \
-    F(T, description) F(T, total) F(T, done) F(T, skipped) F(T, failed) F(T, created_at)           \
-        F(T, updated_at) F(T, finished_at) F(T, wait_until) F(T, error) F(T, params) F(T, cursor)
-#define ITEM(T, F)                                                                                 \
-    F(T, job_id)                                                                                   \
-    F(T, request_id) F(T, chat_id) F(T, user_id) F(T, request_status) F(T, outcome) F(T, error)
+#define REQUEST(T, F) \
+    F(T, id) F(T, chat_id) F(T, user_id) F(T, first_name) F(T, last_name) F(T, username) \
+    F(T, bio) F(T, invite_link) F(T, tg_date) F(T, status) F(T, created_at) F(T, decided_at) \
+    F(T, decided_by) F(T, decided_via) F(T, last_error) F(T, chat_title)
+#define JOB(T, F) \
+    F(T, id) F(T, kind) F(T, state) F(T, via) F(T, admin) F(T, description) F(T, total) \
+    F(T, done) F(T, skipped) F(T, failed) F(T, created_at) F(T, updated_at) F(T, finished_at) \
+    F(T, wait_until) F(T, error) F(T, params) F(T, cursor)
+#define ITEM(T, F) \
+    F(T, job_id) F(T, request_id) F(T, chat_id) F(T, user_id) F(T, request_status) \
+    F(T, outcome) F(T, error)
 /* SESSION_COLS; created_at last */
-#define SESSION(T, F)                                                                              \
-    F(T, name)                                                                                     \
-    F(T, is_bot)                                                                                   \
-    F(T, api_id)                                                                                   \
-    F(T, api_hash_sealed)                                                                          \
-    F(T, phone)                                                                                    \
-    F(T, dc_id) F(T, account_id) F(T, first_name) F(T, last_name) F(T, username)                   \
-        F(T, account_phone) F(T, premium) F(T, status) F(T, status_reason) F(T, last_check_at)     \
-            F(T, last_error) F(T, created_at)
-#define LOGIN(T, F)                                                                                \
-    F(T, id)                                                                                       \
-    F(T, name) F(T, phone) F(T, state) F(T, hint) F(T, sealed) F(T, created_at) F(T, expires_at)
+#define SESSION(T, F) \
+    F(T, name) F(T, is_bot) F(T, api_id) F(T, api_hash_sealed) F(T, phone) F(T, dc_id) \
+    F(T, account_id) F(T, first_name) F(T, last_name) F(T, username) F(T, account_phone) \
+    F(T, premium) F(T, status) F(T, status_reason) F(T, last_check_at) F(T, last_error) \
+    F(T, created_at)
+#define LOGIN(T, F) \
+    F(T, id) F(T, name) F(T, phone) F(T, state) F(T, hint) F(T, sealed) F(T, created_at) \
+    F(T, expires_at)
 /* AUDIT_COLS; the arguments of S_AUDIT_ADD are all but the id */
-#define AUDIT(T, F)                                                                                \
-    F(T, id)                                                                                       \
-    F(T, at)                                                                                       \
-    F(T, admin)                                                                                    \
-    F(T, action)                                                                                   \
-    F(T, request_id) F(T, chat_id) F(T, user_id) F(T, job_id) F(T, via) F(T, result) F(T, detail)
+#define AUDIT(T, F) \
+    F(T, id) F(T, at) F(T, admin) F(T, action) F(T, request_id) F(T, chat_id) F(T, user_id) \
+    F(T, job_id) F(T, via) F(T, result) F(T, detail)
+// clang-format on
 
 #define FIELD_ITEM(T, m) FIELD(T, m),
 static const struct field admin_fields[] = {ADMIN(struct store_admin, FIELD_ITEM)};

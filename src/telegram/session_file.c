@@ -10,18 +10,23 @@
 #include <sys/stat.h>
 
 #define NOT_SESSION "This file is not a Pyrogram or Telethon session"
-#define SQLITE_MAGIC "SQLite format 3"    /* 16 bytes with its NUL */
-#define TEXT_LIMIT (1 << 20)              /* longest string or blob SQLite may build here */
+#define SQLITE_MAGIC "SQLite format 3" /* 16 bytes with its NUL */
+#define TEXT_LIMIT (1 << 20)           /* longest string or blob SQLite may build here */
 #define PYROGRAM_TRIGGER "trg_peers_last_update_on"
 
 const char *tg_session_kind_name(enum tg_session_kind kind)
 {
     switch (kind) {
-    case TG_SESSION_PYROGRAM_FILE: return "Pyrogram file";
-    case TG_SESSION_TELETHON_FILE: return "Telethon file";
-    case TG_SESSION_PYROGRAM_STRING: return "Pyrogram string";
-    case TG_SESSION_TELETHON_STRING: return "Telethon string";
-    case TG_SESSION_GRAMJS_STRING: return "GramJS string";
+    case TG_SESSION_PYROGRAM_FILE:
+        return "Pyrogram file";
+    case TG_SESSION_TELETHON_FILE:
+        return "Telethon file";
+    case TG_SESSION_PYROGRAM_STRING:
+        return "Pyrogram string";
+    case TG_SESSION_TELETHON_STRING:
+        return "Telethon string";
+    case TG_SESSION_GRAMJS_STRING:
+        return "GramJS string";
     }
     return "session";
 }
@@ -59,8 +64,7 @@ dm_err tg_session_check(const struct tg_session *s, const char *what, struct dm_
         return dm_fail(err, DM_EINVAL, "%s: its port %d is not 1 to 65535.", what, s->port);
     if (s->api_id < 0)
         return dm_fail(err, DM_EINVAL, "%s: its API ID %d is negative.", what, s->api_id);
-    if (s->user_id < 0)
-        return dm_fail(err, DM_EINVAL, "%s: its user id is negative.", what);
+    if (s->user_id < 0) return dm_fail(err, DM_EINVAL, "%s: its user id is negative.", what);
     return DM_OK;
 }
 
@@ -78,8 +82,7 @@ static dm_err header_check(unsigned char *img, size_t len, struct dm_error *err)
     if (len < 100 || memcmp(img, SQLITE_MAGIC, sizeof SQLITE_MAGIC) != 0)
         return dm_fail(err, DM_EINVAL, NOT_SESSION ": it is not an SQLite database.");
     uint32_t page = (uint32_t)img[16] << 8 | img[17];
-    if (page == 1)
-        page = 65536;
+    if (page == 1) page = 65536;
     if (page < 512 || (page & (page - 1)) != 0)
         return dm_fail(err, DM_EINVAL, NOT_SESSION ": its SQLite header is damaged.");
     uint32_t pages = be32(img + 28);
@@ -101,8 +104,8 @@ static const char *safe_name(const unsigned char *name, char out[40])
     size_t i = 0;
     for (; name && name[i] && i < 39; i++) {
         char c = (char)name[i];
-        bool ok = ('0' <= c && c <= '9') || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') ||
-                  c == '_';
+        bool ok =
+            ('0' <= c && c <= '9') || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || c == '_';
         out[i] = ok ? c : '?';
     }
     out[i] = 0;
@@ -111,8 +114,7 @@ static const char *safe_name(const unsigned char *name, char out[40])
 
 static dm_err db_fail(int rc, struct dm_error *err)
 {
-    if (rc == SQLITE_NOMEM)
-        return dm_fail(err, DM_ENOMEM, "out of memory reading a session file");
+    if (rc == SQLITE_NOMEM) return dm_fail(err, DM_ENOMEM, "out of memory reading a session file");
     /* sqlite3_errstr is a fixed text: nothing from the file reaches the message */
     return dm_fail(err, DM_EINVAL, NOT_SESSION ": SQLite cannot read it (%s).", sqlite3_errstr(rc));
 }
@@ -147,8 +149,7 @@ static dm_err db_text(sqlite3 *db, const char *sql, char *out, size_t n, struct 
 {
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return db_fail(rc, err);
+    if (rc != SQLITE_OK) return db_fail(rc, err);
     rc = sqlite3_step(st);
     out[0] = 0;
     if (rc == SQLITE_ROW && sqlite3_column_text(st, 0))
@@ -163,15 +164,13 @@ static dm_err schema_check(sqlite3 *db, struct dm_error *err)
 {
     char ok[16];
     dm_err e = db_text(db, "PRAGMA quick_check(1)", ok, sizeof ok, err);
-    if (e != DM_OK)
-        return e;
+    if (e != DM_OK) return e;
     if (strcmp(ok, "ok") != 0)
         return dm_fail(err, DM_EINVAL, NOT_SESSION ": the SQLite database in it is damaged.");
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(db, "SELECT type, name, tbl_name, sql FROM sqlite_master", -1,
-                                &st, NULL);
-    if (rc != SQLITE_OK)
-        return db_fail(rc, err);
+    int rc = sqlite3_prepare_v2(db, "SELECT type, name, tbl_name, sql FROM sqlite_master", -1, &st,
+                                NULL);
+    if (rc != SQLITE_OK) return db_fail(rc, err);
     char name[40];
     e = DM_OK;
     while (e == DM_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -179,8 +178,7 @@ static dm_err schema_check(sqlite3 *db, struct dm_error *err)
         const unsigned char *obj = sqlite3_column_text(st, 1);
         const char *table = (const char *)sqlite3_column_text(st, 2);
         const char *sql = (const char *)sqlite3_column_text(st, 3);
-        if (!type)
-            continue;
+        if (!type) continue;
         if (strcmp(type, "view") == 0)
             e = dm_fail(err, DM_EINVAL, NOT_SESSION ": it contains a view (%s).",
                         safe_name(obj, name));
@@ -194,16 +192,15 @@ static dm_err schema_check(sqlite3 *db, struct dm_error *err)
                         safe_name(obj, name));
     }
     sqlite3_finalize(st);
-    if (e == DM_OK && rc != SQLITE_DONE)
-        e = db_fail(rc, err);
+    if (e == DM_OK && rc != SQLITE_DONE) e = db_fail(rc, err);
     return e;
 }
 
 /* The columns of a sessions table that either tool writes, by name. */
 enum col { C_DC, C_API, C_TEST, C_KEY, C_DATE, C_USER, C_BOT, C_ADDR, C_PORT, C_COUNT };
 static const char *const col_names[C_COUNT] = {
-    "dc_id", "api_id", "test_mode", "auth_key", "date", "user_id", "is_bot", "server_address",
-    "port",
+    "dc_id",   "api_id", "test_mode",      "auth_key", "date",
+    "user_id", "is_bot", "server_address", "port",
 };
 
 /* Marks which of col_names the sessions table has; refuses computed columns. */
@@ -212,8 +209,7 @@ static dm_err columns_read(sqlite3 *db, bool has[C_COUNT], int *ncols, struct dm
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(db, "SELECT name, hidden FROM pragma_table_xinfo('sessions')", -1,
                                 &st, NULL);
-    if (rc != SQLITE_OK)
-        return db_fail(rc, err);
+    if (rc != SQLITE_OK) return db_fail(rc, err);
     dm_err e = DM_OK;
     char name[40];
     *ncols = 0;
@@ -221,15 +217,14 @@ static dm_err columns_read(sqlite3 *db, bool has[C_COUNT], int *ncols, struct dm
         const char *n = (const char *)sqlite3_column_text(st, 0);
         (*ncols)++;
         if (sqlite3_column_int(st, 1) != 0)
-            e = dm_fail(err, DM_EINVAL, NOT_SESSION ": its sessions table has a computed column (%s).",
+            e = dm_fail(err, DM_EINVAL,
+                        NOT_SESSION ": its sessions table has a computed column (%s).",
                         safe_name((const unsigned char *)n, name));
         for (int i = 0; n && i < C_COUNT; i++)
-            if (strcasecmp(n, col_names[i]) == 0)
-                has[i] = true;
+            if (strcasecmp(n, col_names[i]) == 0) has[i] = true;
     }
     sqlite3_finalize(st);
-    if (e == DM_OK && rc != SQLITE_DONE)
-        e = db_fail(rc, err);
+    if (e == DM_OK && rc != SQLITE_DONE) e = db_fail(rc, err);
     return e;
 }
 
@@ -239,8 +234,7 @@ static dm_err col_int(sqlite3_stmt *st, int i, int64_t lo, int64_t hi, int64_t *
 {
     int t = sqlite3_column_type(st, i);
     *v = 0;
-    if (t == SQLITE_NULL)
-        return DM_OK;
+    if (t == SQLITE_NULL) return DM_OK;
     if (t != SQLITE_INTEGER)
         return dm_fail(err, DM_EINVAL, NOT_SESSION ": its %s is not a number.", col_names[i]);
     *v = sqlite3_column_int64(st, i);
@@ -262,8 +256,7 @@ static dm_err row_read(sqlite3 *db, const bool has[C_COUNT], struct tg_session *
     snprintf(sql + l, sizeof sql - l, " FROM sessions LIMIT 1");
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return db_fail(rc, err);
+    if (rc != SQLITE_OK) return db_fail(rc, err);
     rc = sqlite3_step(st);
     dm_err e = DM_OK;
     int64_t v[C_COUNT] = {0};
@@ -274,13 +267,12 @@ static dm_err row_read(sqlite3 *db, const bool has[C_COUNT], struct tg_session *
         e = db_fail(rc, err);
     } else {
         static const int64_t range[C_COUNT][2] = {
-            [C_DC] = {1, 255},        [C_API] = {0, INT_MAX},    [C_TEST] = {0, 1},
+            [C_DC] = {1, 255},         [C_API] = {0, INT_MAX},    [C_TEST] = {0, 1},
             [C_DATE] = {0, INT64_MAX}, [C_USER] = {0, INT64_MAX}, [C_BOT] = {0, 1},
             [C_PORT] = {0, 65535},
         };
         for (int i = 0; e == DM_OK && i < C_COUNT; i++)
-            if (i != C_KEY && i != C_ADDR)
-                e = col_int(st, i, range[i][0], range[i][1], &v[i], err);
+            if (i != C_KEY && i != C_ADDR) e = col_int(st, i, range[i][0], range[i][1], &v[i], err);
         if (e == DM_OK && sqlite3_column_type(st, C_DC) == SQLITE_NULL)
             e = dm_fail(err, DM_EINVAL, NOT_SESSION ": its sessions row has no data centre.");
     }
@@ -306,8 +298,7 @@ static dm_err row_read(sqlite3 *db, const bool has[C_COUNT], struct tg_session *
             e = dm_fail(err, DM_EINVAL, NOT_SESSION ": its server_address is too long.");
     }
     sqlite3_finalize(st);
-    if (e != DM_OK)
-        return e;
+    if (e != DM_OK) return e;
     out->dc_id = (int)v[C_DC];
     out->api_id = (int)v[C_API];
     out->test_mode = v[C_TEST] != 0;
@@ -324,8 +315,7 @@ static int version_read(sqlite3 *db, bool pyrogram)
     char text[24];
     const char *sql = pyrogram ? "SELECT CAST(number AS TEXT) FROM version LIMIT 1"
                                : "SELECT CAST(version AS TEXT) FROM version LIMIT 1";
-    if (db_text(db, sql, text, sizeof text, NULL) != DM_OK)
-        return 0;
+    if (db_text(db, sql, text, sizeof text, NULL) != DM_OK) return 0;
     long n = strtol(text, NULL, 10);
     return n > 0 && n < 1000 ? (int)n : 0;
 }
@@ -333,20 +323,17 @@ static int version_read(sqlite3 *db, bool pyrogram)
 static dm_err session_read(sqlite3 *db, struct tg_session *out, struct dm_error *err)
 {
     dm_err e = schema_check(db, err);
-    if (e != DM_OK)
-        return e;
+    if (e != DM_OK) return e;
     char type[16];
     e = db_text(db, "SELECT type FROM sqlite_master WHERE name = 'sessions'", type, sizeof type,
                 err);
-    if (e != DM_OK)
-        return e;
+    if (e != DM_OK) return e;
     if (strcmp(type, "table") != 0)
         return dm_fail(err, DM_EINVAL, NOT_SESSION ": it has no sessions table.");
     bool has[C_COUNT] = {0};
     int ncols = 0;
     e = columns_read(db, has, &ncols, err);
-    if (e != DM_OK)
-        return e;
+    if (e != DM_OK) return e;
     bool pyrogram = has[C_TEST] && has[C_DATE] && has[C_USER] && has[C_BOT];
     bool telethon = !has[C_TEST] && !has[C_DATE] && has[C_ADDR] && has[C_PORT];
     if (!has[C_DC] || !has[C_KEY] || (!pyrogram && !telethon))
@@ -355,8 +342,7 @@ static dm_err session_read(sqlite3 *db, struct tg_session *out, struct dm_error 
                                    "writes (%d columns).",
                        ncols);
     e = row_read(db, has, out, err);
-    if (e != DM_OK)
-        return e;
+    if (e != DM_OK) return e;
     out->kind = pyrogram ? TG_SESSION_PYROGRAM_FILE : TG_SESSION_TELETHON_FILE;
     out->schema_version = version_read(db, pyrogram);
     return tg_session_check(out, NOT_SESSION, err);
@@ -370,18 +356,14 @@ dm_err tg_session_read_bytes(const void *data, size_t len, struct tg_session *ou
         return dm_fail(err, DM_ETOOBIG,
                        NOT_SESSION ": it is %zu bytes, and session files are under %u MiB.", len,
                        TG_SESSION_FILE_MAX >> 20);
-    if (len < 100)
-        return dm_fail(err, DM_EINVAL, NOT_SESSION ": it is not an SQLite database.");
+    if (len < 100) return dm_fail(err, DM_EINVAL, NOT_SESSION ": it is not an SQLite database.");
     unsigned char *img = malloc(len);
-    if (!img)
-        return dm_fail(err, DM_ENOMEM, "out of memory reading a session file");
+    if (!img) return dm_fail(err, DM_ENOMEM, "out of memory reading a session file");
     memcpy(img, data, len);
     sqlite3 *db = NULL;
     dm_err e = header_check(img, len, err);
-    if (e == DM_OK)
-        e = db_open(img, len, &db, err);
-    if (e == DM_OK)
-        e = session_read(db, out, err);
+    if (e == DM_OK) e = db_open(img, len, &db, err);
+    if (e == DM_OK) e = session_read(db, out, err);
     sqlite3_close(db);
     secret_wipe(img, len);
     free(img);
@@ -407,13 +389,11 @@ dm_err tg_session_read_file(const char *path, struct tg_session *out, struct dm_
                     (long long)st.st_size, TG_SESSION_FILE_MAX >> 20);
     size_t len = e == DM_OK ? (size_t)st.st_size : 0;
     unsigned char *data = e == DM_OK ? malloc(len ? len : 1) : NULL;
-    if (e == DM_OK && !data)
-        e = dm_fail(err, DM_ENOMEM, "out of memory reading %s", path);
+    if (e == DM_OK && !data) e = dm_fail(err, DM_ENOMEM, "out of memory reading %s", path);
     size_t got = 0;
     while (e == DM_OK && got < len) {
         ssize_t r = read(fd, data + got, len - got);
-        if (r < 0 && errno == EINTR)
-            continue;
+        if (r < 0 && errno == EINTR) continue;
         if (r < 0)
             e = dm_fail(err, DM_EIO, "cannot read %s: %s", path, strerror(errno));
         else if (r == 0)
@@ -422,8 +402,7 @@ dm_err tg_session_read_file(const char *path, struct tg_session *out, struct dm_
             got += (size_t)r;
     }
     close(fd);
-    if (e == DM_OK)
-        e = tg_session_read_bytes(data, len, out, err);
+    if (e == DM_OK) e = tg_session_read_bytes(data, len, out, err);
     if (data) {
         secret_wipe(data, len);
         free(data);
@@ -459,28 +438,24 @@ static dm_err pyrogram_image(const struct tg_session *s, unsigned char **img, si
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_exec(db, pyrogram_v3_schema, NULL, NULL, NULL);
+    if (rc == SQLITE_OK) rc = sqlite3_exec(db, pyrogram_v3_schema, NULL, NULL, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v2(db, "INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?)", -1, &st,
                                 NULL);
     if (rc == SQLITE_OK) {
         sqlite3_bind_int(st, 1, s->dc_id);
-        if (s->api_id)
-            sqlite3_bind_int(st, 2, s->api_id);
+        if (s->api_id) sqlite3_bind_int(st, 2, s->api_id);
         sqlite3_bind_int(st, 3, s->test_mode);
         sqlite3_bind_blob(st, 4, s->auth_key, TG_AUTH_KEY_BYTES, SQLITE_STATIC);
         sqlite3_bind_int64(st, 5, s->date ? s->date : (int64_t)time(NULL));
-        if (s->user_id)
-            sqlite3_bind_int64(st, 6, s->user_id);
+        if (s->user_id) sqlite3_bind_int64(st, 6, s->user_id);
         sqlite3_bind_int(st, 7, s->is_bot);
         rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(db);
     }
     sqlite3_finalize(st);
     sqlite3_int64 size = 0;
     *img = rc == SQLITE_OK ? sqlite3_serialize(db, "main", &size, 0) : NULL;
-    if (rc == SQLITE_OK && !*img)
-        rc = SQLITE_NOMEM;
+    if (rc == SQLITE_OK && !*img) rc = SQLITE_NOMEM;
     sqlite3_close(db);
     *len = (size_t)size;
     if (rc != SQLITE_OK)
@@ -493,10 +468,8 @@ static dm_err write_all(int fd, const unsigned char *p, size_t n)
 {
     while (n > 0) {
         ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return DM_EIO;
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return DM_EIO;
         p += w;
         n -= (size_t)w;
     }
@@ -508,10 +481,8 @@ static dm_err dir_of(const char *path, char *out, size_t n)
 {
     const char *slash = strrchr(path, '/');
     size_t l = slash ? (size_t)(slash - path) : 1;
-    if (slash && l == 0)
-        l = 1; /* "/x" */
-    if (l >= n)
-        return DM_ETOOBIG;
+    if (slash && l == 0) l = 1; /* "/x" */
+    if (l >= n) return DM_ETOOBIG;
     memcpy(out, slash ? path : ".", l);
     out[l] = 0;
     return DM_OK;
@@ -521,8 +492,7 @@ dm_err tg_session_write_pyrogram(const char *path, const struct tg_session *s, b
                                  struct dm_error *err)
 {
     dm_err e = tg_session_check(s, "This session cannot be saved", err);
-    if (e != DM_OK)
-        return e;
+    if (e != DM_OK) return e;
     char dir[PATH_MAX], tmp[PATH_MAX];
     if (dir_of(path, dir, sizeof dir) != DM_OK ||
         snprintf(tmp, sizeof tmp, "%s.tmp-XXXXXX", path) >= (int)sizeof tmp)
@@ -541,32 +511,26 @@ dm_err tg_session_write_pyrogram(const char *path, const struct tg_session *s, b
     unsigned char *img = NULL;
     size_t len = 0;
     e = pyrogram_image(s, &img, &len, err);
-    if (e != DM_OK)
-        return e;
+    if (e != DM_OK) return e;
     int fd = mkostemp(tmp, O_CLOEXEC);
     const char *step = "create";
     if (fd < 0) {
         e = DM_EIO;
     } else {
         step = "write";
-        if (fchmod(fd, 0600) != 0 || write_all(fd, img, len) != DM_OK || fsync(fd) != 0)
-            e = DM_EIO;
-        if (close(fd) != 0 && e == DM_OK)
-            e = DM_EIO;
+        if (fchmod(fd, 0600) != 0 || write_all(fd, img, len) != DM_OK || fsync(fd) != 0) e = DM_EIO;
+        if (close(fd) != 0 && e == DM_OK) e = DM_EIO;
         step = "put in place";
-        if (e == DM_OK && overwrite && rename(tmp, path) != 0)
-            e = DM_EIO;
+        if (e == DM_OK && overwrite && rename(tmp, path) != 0) e = DM_EIO;
         /* link() fails when path exists, so a file made meanwhile is never replaced */
         if (e == DM_OK && !overwrite && link(tmp, path) != 0)
             e = errno == EEXIST ? DM_EEXISTS : DM_EIO;
-        if (e != DM_OK || !overwrite)
-            unlink(tmp);
+        if (e != DM_OK || !overwrite) unlink(tmp);
     }
     int saved = errno;
     secret_wipe(img, len);
     sqlite3_free(img);
-    if (e == DM_EEXISTS)
-        return dm_fail(err, e, "a session file %s already exists", path);
+    if (e == DM_EEXISTS) return dm_fail(err, e, "a session file %s already exists", path);
     if (e != DM_OK)
         return dm_fail(err, e, "cannot %s the session file %s: %s", step, path, strerror(saved));
     int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -584,22 +548,18 @@ bool tg_session_name_valid(const char *name)
     size_t n = 0;
     for (; name && name[n]; n++) {
         char c = name[n];
-        if (n >= TG_SESSION_NAME_MAX ||
-            !(('0' <= c && c <= '9') || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') ||
-              c == '_' || c == '-'))
+        if (n >= TG_SESSION_NAME_MAX || !(('0' <= c && c <= '9') || ('a' <= c && c <= 'z') ||
+                                          ('A' <= c && c <= 'Z') || c == '_' || c == '-'))
             return false;
     }
     return n > 0;
 }
 
-dm_err tg_session_path(const char *dir, const char *name, char *out, size_t n,
-                       struct dm_error *err)
+dm_err tg_session_path(const char *dir, const char *name, char *out, size_t n, struct dm_error *err)
 {
     if (!tg_session_name_valid(name))
-        return dm_fail(err, DM_EINVAL,
-                       "A session name is 1 to 64 letters, digits, '_' or '-'.");
+        return dm_fail(err, DM_EINVAL, "A session name is 1 to 64 letters, digits, '_' or '-'.");
     int w = snprintf(out, n, "%s/%s.session", dir, name);
-    if (w < 0 || (size_t)w >= n)
-        return dm_fail(err, DM_ETOOBIG, "the session path is too long");
+    if (w < 0 || (size_t)w >= n) return dm_fail(err, DM_ETOOBIG, "the session path is too long");
     return DM_OK;
 }

@@ -48,8 +48,8 @@ struct tg_session {
     int api_id;         /* 0 when the source does not record it (Pyrogram v1–2, Telethon) */
     bool test_mode;     /* Telegram's test DCs (Pyrogram only; false when unknown) */
     unsigned char auth_key[TG_AUTH_KEY_BYTES]; /* secret */
-    int64_t user_id;    /* the account's id; 0 when unknown (Telethon, GramJS) */
-    bool is_bot;        /* false when unknown */
+    int64_t user_id;         /* the account's id; 0 when unknown (Telethon, GramJS) */
+    bool is_bot;             /* false when unknown */
     char server_address[64]; /* IP or host name ([0-9A-Za-z.:-]); "" when the source has none */
     int port;                /* 0 when server_address is "" */
     int64_t date;            /* Pyrogram's last save (Unix seconds); 0 when unknown */

@@ -40,10 +40,9 @@ static bool b64_decode(const char *t, size_t len, unsigned char *out, size_t cap
         len--;
     bool url = memchr(t, '-', len) || memchr(t, '_', len);
     bool std = memchr(t, '+', len) || memchr(t, '/', len);
-    if (url && std)
-        return false;
-    int variant = url ? sodium_base64_VARIANT_URLSAFE_NO_PADDING
-                      : sodium_base64_VARIANT_ORIGINAL_NO_PADDING;
+    if (url && std) return false;
+    int variant =
+        url ? sodium_base64_VARIANT_URLSAFE_NO_PADDING : sodium_base64_VARIANT_ORIGINAL_NO_PADDING;
     return sodium_base642bin(out, cap, t, len, NULL, n, NULL, variant) == 0;
 }
 
@@ -68,21 +67,18 @@ static void pyrogram_unpack(const unsigned char *b, size_t n, struct tg_session 
 
 static bool host_char(unsigned char c)
 {
-    return ('0' <= c && c <= '9') || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') ||
-           c == '.' || c == ':' || c == '-';
+    return ('0' <= c && c <= '9') || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || c == '.' ||
+           c == ':' || c == '-';
 }
 
 /* GramJS when the length field matches the rest and the address reads as a host. */
 static bool gramjs_unpack(const unsigned char *b, size_t n, struct tg_session *s)
 {
-    if (n <= GRAMJS_FIXED)
-        return false;
+    if (n <= GRAMJS_FIXED) return false;
     size_t alen = (size_t)be_get(b + 1, 2);
-    if (alen == 0 || alen != n - GRAMJS_FIXED || alen >= sizeof s->server_address)
-        return false;
+    if (alen == 0 || alen != n - GRAMJS_FIXED || alen >= sizeof s->server_address) return false;
     for (size_t i = 0; i < alen; i++)
-        if (!host_char(b[3 + i]))
-            return false;
+        if (!host_char(b[3 + i])) return false;
     s->kind = TG_SESSION_GRAMJS_STRING;
     s->dc_id = b[0];
     memcpy(s->server_address, b + 3, alen);
@@ -95,12 +91,10 @@ static bool gramjs_unpack(const unsigned char *b, size_t n, struct tg_session *s
 static bool telethon_unpack(const unsigned char *b, size_t n, struct tg_session *s)
 {
     size_t iplen = n == TELETHON_V4 ? 4 : n == TELETHON_V6 ? 16 : 0;
-    if (!iplen)
-        return false;
+    if (!iplen) return false;
     s->kind = TG_SESSION_TELETHON_STRING;
     s->dc_id = b[0];
-    inet_ntop(iplen == 4 ? AF_INET : AF_INET6, b + 1, s->server_address,
-              sizeof s->server_address);
+    inet_ntop(iplen == 4 ? AF_INET : AF_INET6, b + 1, s->server_address, sizeof s->server_address);
     s->port = (int)be_get(b + 1 + iplen, 2);
     memcpy(s->auth_key, b + 3 + iplen, TG_AUTH_KEY_BYTES);
     return true;
@@ -112,15 +106,13 @@ dm_err tg_session_parse_string(const char *s, struct tg_session *out, struct dm_
     char text[TG_SESSION_STRING_MAX + 1];
     size_t len = 0;
     for (const char *p = s; *p; p++) {
-        if (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
-            continue;
+        if (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n') continue;
         if (len == TG_SESSION_STRING_MAX)
             return dm_fail(err, DM_EINVAL, NOT_STRING ": it is too long.");
         text[len++] = *p;
     }
     text[len] = 0;
-    if (len == 0)
-        return dm_fail(err, DM_EINVAL, "The session string is empty.");
+    if (len == 0) return dm_fail(err, DM_EINVAL, "The session string is empty.");
     unsigned char bin[DECODED_MAX];
     size_t n = 0;
     bool found = false;
@@ -128,13 +120,12 @@ dm_err tg_session_parse_string(const char *s, struct tg_session *out, struct dm_
      * with '1' only for a data centre id over 211, which is refused anyway. */
     bool tail = text[0] == '1' && b64_decode(text + 1, len - 1, bin, sizeof bin, &n);
     size_t tail_n = tail ? n : 0;
-    if (tail)
-        found = gramjs_unpack(bin, n, out) || telethon_unpack(bin, n, out);
+    if (tail) found = gramjs_unpack(bin, n, out) || telethon_unpack(bin, n, out);
     if (!found) {
         if (!b64_decode(text, len, bin, sizeof bin, &n)) {
             if (tail)
-                dm_fail(err, DM_EINVAL, NOT_STRING ": it decodes to %zu bytes, which no format has.",
-                        tail_n);
+                dm_fail(err, DM_EINVAL,
+                        NOT_STRING ": it decodes to %zu bytes, which no format has.", tail_n);
             else
                 dm_fail(err, DM_EINVAL, NOT_STRING ": it is not base64 text.");
         } else if (n == PYRO_NEW || n == PYRO_OLD32 || n == PYRO_OLD64) {
@@ -147,8 +138,7 @@ dm_err tg_session_parse_string(const char *s, struct tg_session *out, struct dm_
     }
     secret_wipe(bin, sizeof bin);
     secret_wipe(text, sizeof text);
-    if (!found)
-        return DM_EINVAL;
+    if (!found) return DM_EINVAL;
     return tg_session_check(out, NOT_STRING, err);
 }
 
@@ -156,8 +146,7 @@ dm_err tg_session_to_pyrogram_string(const struct tg_session *s, char *out, size
                                      struct dm_error *err)
 {
     dm_err e = tg_session_check(s, "This session cannot be exported", err);
-    if (e != DM_OK)
-        return e;
+    if (e != DM_OK) return e;
     if (n < TG_PYROGRAM_STRING_SIZE)
         return dm_fail(err, DM_ETOOBIG, "the buffer for a session string is too small");
     unsigned char b[PYRO_NEW];

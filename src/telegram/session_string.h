@@ -15,7 +15,7 @@
 
 #include "telegram/session_file.h"
 
-#define TG_SESSION_STRING_MAX 1024 /* longer input is refused; every format is under 400 */
+#define TG_SESSION_STRING_MAX 1024  /* longer input is refused; every format is under 400 */
 #define TG_PYROGRAM_STRING_SIZE 363 /* 362 characters of a Pyrogram string and the NUL */
 
 /* Parses s into *out. DM_EINVAL with a sentence ("This is not a Pyrogram, Telethon or GramJS

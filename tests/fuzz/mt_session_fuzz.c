@@ -10,7 +10,8 @@
  * reading (LE) 0x5eed5eed5eed5eNN become the msg_id of sent message NN % (SENT + 1) (the ping is
  * the last), so seeds can answer our calls. Checked: every answer names a call we made and comes
  * at most once; the session keeps its caps; flushing afterwards works or fails cleanly.
- * fuzz-sources: src/mtproto/session.c src/mtproto/crypto.c src/mtproto/tl_codec.c src/mtproto/gzip.c src/mtproto/tl/schema.c src/mtproto/tl/errors.c src/core/buf.c src/core/err.c
+ * fuzz-sources: src/mtproto/session.c src/mtproto/crypto.c src/mtproto/tl_codec.c
+ * src/mtproto/gzip.c src/mtproto/tl/schema.c src/mtproto/tl/errors.c src/core/buf.c src/core/err.c
  * fuzz-pkgs: jansson zlib libcrypto */
 #include "core/common.h"
 
@@ -59,7 +60,8 @@ static void on_new_session(void *ctx)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static uint8_t key[CRYPTO_AUTH_KEY_SIZE];
-    for (int i = 0; i < CRYPTO_AUTH_KEY_SIZE; i++) key[i] = (uint8_t)(i * 131 + 7);
+    for (int i = 0; i < CRYPTO_AUTH_KEY_SIZE; i++)
+        key[i] = (uint8_t)(i * 131 + 7);
     uint32_t seed = 1;
     memset(answers, 0, sizeof answers);
     struct mt_session s;
@@ -81,7 +83,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (mt_session_flush(&s, now, &wire, &count, NULL) || !count) break;
     }
     int64_t ids[SENT + 1];
-    for (size_t i = 0; i < SENT + 1; i++) ids[i] = i < s.nsent ? s.sent[i]->msg_id : 0;
+    for (size_t i = 0; i < SENT + 1; i++)
+        ids[i] = i < s.nsent ? s.sent[i]->msg_id : 0;
 
     struct mt_session_events ev = {NULL, on_result, on_failed, on_new_session};
     size_t at = 0;
@@ -95,13 +98,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (len < 12) continue;
         buf_reset(&body);
         buf_append(&body, m + 12, len - 12);
-        while (body.len % 4) buf_append(&body, "", 1); /* messages are whole 32-bit words */
+        while (body.len % 4)
+            buf_append(&body, "", 1); /* messages are whole 32-bit words */
         uint8_t *b = (uint8_t *)body.data;
         for (size_t i = 0; i + 8 <= body.len; i++) {
             uint64_t v = tl_read_u64(b + i);
             if ((v & ~0xffull) != PLACEHOLDER) continue;
             int64_t id = ids[(v & 0xff) % (SENT + 1)];
-            for (int k = 0; k < 8; k++) b[i + k] = (uint8_t)((uint64_t)id >> (8 * k));
+            for (int k = 0; k < 8; k++)
+                b[i + k] = (uint8_t)((uint64_t)id >> (8 * k));
             i += 7;
         }
         buf_reset(&plain);

@@ -1,8 +1,8 @@
 /* libFuzzer target: session uploads and pasted string sessions, which come from whoever uses
  * the panel. The bytes are read as a .session file (SQLite image) and, as text, as a string
  * session; whatever is accepted must pass tg_session_check and export again.
- * fuzz-sources: src/telegram/session_file.c src/telegram/session_string.c src/core/err.c src/core/secret.c
- * fuzz-pkgs: sqlite3 libsodium */
+ * fuzz-sources: src/telegram/session_file.c src/telegram/session_string.c src/core/err.c
+ * src/core/secret.c fuzz-pkgs: sqlite3 libsodium */
 #include "core/common.h"
 
 #include "telegram/session_file.h"

@@ -1,6 +1,6 @@
 /* libFuzzer target: the TL decoder on hostile bytes, boxed and as a method's result shape.
- * fuzz-sources: src/mtproto/tl_codec.c src/mtproto/gzip.c src/mtproto/tl/schema.c src/mtproto/tl/errors.c src/core/buf.c src/core/err.c
- * fuzz-pkgs: jansson zlib */
+ * fuzz-sources: src/mtproto/tl_codec.c src/mtproto/gzip.c src/mtproto/tl/schema.c
+ * src/mtproto/tl/errors.c src/core/buf.c src/core/err.c fuzz-pkgs: jansson zlib */
 #include "core/common.h"
 
 #include "core/buf.h"

@@ -38,7 +38,8 @@ static void test_strlcpy(void)
     CHECK(strcmp(dm_errname(DM_ENOTFOUND), "notfound") == 0);
     CHECK(strcmp(dm_strerror(DM_ETOOBIG), "too large") == 0);
     struct dm_error e;
-    CHECK(dm_fail(&e, DM_EINVAL, "bad %s", "thing") == DM_EINVAL && strcmp(e.msg, "bad thing") == 0);
+    CHECK(dm_fail(&e, DM_EINVAL, "bad %s", "thing") == DM_EINVAL &&
+          strcmp(e.msg, "bad thing") == 0);
 }
 
 static void test_secret(void)
@@ -113,20 +114,23 @@ static void test_config(void)
     CHECK(config_parse_flag(&c, 7, argv, &i, &err) == DM_OK && strcmp(c.data_dir, "/tmp/d") == 0);
     CHECK(config_parse_flag(&c, 7, argv, &i, &err) == DM_ENOTFOUND);
     i = 6;
-    CHECK(config_parse_flag(&c, 7, argv, &i, &err) == DM_EINVAL && strstr(err.msg, "needs a value"));
+    CHECK(config_parse_flag(&c, 7, argv, &i, &err) == DM_EINVAL &&
+          strstr(err.msg, "needs a value"));
 }
 
 static void test_throttle(void)
 {
     struct throttle *t = throttle_new(2, 60);
     int64_t wait = 0;
-    for (int i = 0; i < 3; i++) throttle_fail(t, "name:a", 1000);
+    for (int i = 0; i < 3; i++)
+        throttle_fail(t, "name:a", 1000);
     CHECK(!throttle_allowed(t, "name:a", 3, 1010, &wait) && wait == 50);
     CHECK(throttle_allowed(t, "name:a", 4, 1010, &wait));
     CHECK(throttle_allowed(t, "name:a", 3, 1060, &wait)); /* the window ended */
     throttle_fail(t, "name:b", 1000);
     throttle_fail(t, "name:c", 1001); /* table full: the oldest window is reused */
-    CHECK(throttle_allowed(t, "name:b", 1, 1002, &wait) || throttle_allowed(t, "name:a", 1, 1002, &wait));
+    CHECK(throttle_allowed(t, "name:b", 1, 1002, &wait) ||
+          throttle_allowed(t, "name:a", 1, 1002, &wait));
     throttle_clear(t, "name:c");
     CHECK(throttle_allowed(t, "name:c", 1, 1002, &wait));
     throttle_free(t);

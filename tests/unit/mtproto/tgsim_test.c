@@ -1080,7 +1080,8 @@ int main(int argc, char **argv)
     int status = -1;
     kill(server_pid, SIGTERM);
     waitpid(server_pid, &status, 0);
-    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "tgsim stopped cleanly (status %d)", status);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "tgsim stopped cleanly (status %d)",
+          status);
     unlink(pem);
     rmdir(dir);
     free(t);

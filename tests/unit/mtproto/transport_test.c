@@ -1,4 +1,5 @@
-/* transport framing against Telethon's packet codecs (tests/interop/vectors/telethon_crypto.json). */
+/* transport framing against Telethon's packet codecs (tests/interop/vectors/telethon_crypto.json).
+ */
 #include "core/common.h"
 
 #include "mtproto/transport.h"
@@ -7,8 +8,8 @@
 static const char *kind_name[] = {"abridged", "intermediate", "full"};
 
 /* Feeds stream in chunks of `chunk` bytes (0: varying sizes) to t; checks the packets. */
-static void decode_stream(struct transport *t, const uint8_t *s, size_t n, json_t *payloads, size_t chunk,
-                          const char *what)
+static void decode_stream(struct transport *t, const uint8_t *s, size_t n, json_t *payloads,
+                          size_t chunk, const char *what)
 {
     size_t pos = 0, got = 0, step = 1;
     struct dm_error e = {0};
@@ -21,7 +22,8 @@ static void decode_stream(struct transport *t, const uint8_t *s, size_t n, json_
             const uint8_t *pkt;
             size_t plen;
             bool ready;
-            if (transport_read(t, s + pos + off, len - off, &used, &pkt, &plen, &ready, &e) != DM_OK) {
+            if (transport_read(t, s + pos + off, len - off, &used, &pkt, &plen, &ready, &e) !=
+                DM_OK) {
                 CHECK(false, "%s: %s", what, e.msg);
                 return;
             }
@@ -36,7 +38,8 @@ static void decode_stream(struct transport *t, const uint8_t *s, size_t n, json_
         }
         pos += len;
     }
-    CHECK(got == json_array_size(payloads), "%s: %zu of %zu packets", what, got, json_array_size(payloads));
+    CHECK(got == json_array_size(payloads), "%s: %zu of %zu packets", what, got,
+          json_array_size(payloads));
 }
 
 static void vectors(void)
@@ -44,7 +47,8 @@ static void vectors(void)
     json_t *v = t_vectors("telethon_crypto.json");
     size_t i;
     json_t *x;
-    json_array_foreach(json_object_get(v, "transport"), i, x) {
+    json_array_foreach(json_object_get(v, "transport"), i, x)
+    {
         enum transport_kind kind = (enum transport_kind)i;
         const char *name = json_string_value(json_object_get(x, "kind"));
         CHECK(strcmp(name, kind_name[kind]) == 0, "kind order");
@@ -59,13 +63,15 @@ static void vectors(void)
         transport_start(&c, &out);
         size_t j;
         json_t *p;
-        json_array_foreach(payloads, j, p) {
+        json_array_foreach(payloads, j, p)
+        {
             size_t pl;
             uint8_t *pb = t_unhex(json_string_value(p), &pl);
             CHECK(transport_frame(&c, pb, pl, &out, NULL) == DM_OK, "frame");
             free(pb);
         }
-        CHECK(out.len == sn && memcmp(out.data, stream, sn) == 0, "%s: our frames equal Telethon's", name);
+        CHECK(out.len == sn && memcmp(out.data, stream, sn) == 0, "%s: our frames equal Telethon's",
+              name);
         /* decode as a server that detects the kind, in several chunkings */
         size_t chunks[] = {1, 3, 4096, 0};
         for (size_t k = 0; k < DM_ARRAY_LEN(chunks); k++) {
@@ -87,7 +93,8 @@ static void vectors(void)
         buf_release(&out);
         free(stream);
     }
-    printf("telethon: abridged, intermediate and full framing equal; server detection and chunked decoding\n");
+    printf("telethon: abridged, intermediate and full framing equal; server detection and chunked "
+           "decoding\n");
     json_decref(v);
 }
 
@@ -132,14 +139,18 @@ static void hostile(void)
     buf_reset(&out);
     transport_frame(&c, (const uint8_t *)"abcdefgh", 8, &out, NULL); /* seq 1 where 0 is expected */
     transport_init(&s, TRANSPORT_DETECT, true, 1024);
-    CHECK(feed(&s, out.data, out.len, &e) == DM_EPROTO && strstr(e.msg, "sequence"), "seq: %s", e.msg);
+    CHECK(feed(&s, out.data, out.len, &e) == DM_EPROTO && strstr(e.msg, "sequence"), "seq: %s",
+          e.msg);
     transport_release(&s);
     transport_release(&c);
-    CHECK(transport_frame(&c, (const uint8_t *)"abc", 3, &out, &e) == DM_EINVAL, "unaligned frame refused");
+    CHECK(transport_frame(&c, (const uint8_t *)"abc", 3, &out, &e) == DM_EINVAL,
+          "unaligned frame refused");
     buf_release(&out);
     int32_t code = 0;
-    CHECK(transport_error_code((const uint8_t *)"\x6c\xfe\xff\xff", 4, &code) && code == -404, "-404");
-    CHECK(!transport_error_code((const uint8_t *)"\x04\x00\x00\x00", 4, &code), "4 is not an error");
+    CHECK(transport_error_code((const uint8_t *)"\x6c\xfe\xff\xff", 4, &code) && code == -404,
+          "-404");
+    CHECK(!transport_error_code((const uint8_t *)"\x04\x00\x00\x00", 4, &code),
+          "4 is not an error");
 }
 
 int main(void)

@@ -41,7 +41,8 @@ static void setup(struct fixture *f)
     CHECK(f->bot_noright->token[0] && strchr(f->bot_noright->token, ':'));
     CHECK(world_bot_add(f->w, "otherbot", "Other", NULL, &f->bot_outsider, &err) == DM_OK);
     CHECK(world_bot_add(f->w, "DOORBOT", "Dup", NULL, &f->bot_outsider, &err) == DM_EEXISTS);
-    CHECK(world_bot_add(f->w, "tokbot", "Dup", "4242:secret", &f->bot_outsider, &err) == DM_EEXISTS);
+    CHECK(world_bot_add(f->w, "tokbot", "Dup", "4242:secret", &f->bot_outsider, &err) ==
+          DM_EEXISTS);
     CHECK(world_bot_by_token(f->w, "4242:secret") == f->bot);
     CHECK(world_user_add(f->w, "Ann", "Lee", "ann", "bio", &f->user, &err) == DM_OK);
     CHECK(world_user_add(f->w, "Adm", NULL, NULL, NULL, &f->admin_user, &err) == DM_OK);
@@ -72,7 +73,7 @@ static void test_state_machine(void)
     struct dm_error err;
     world_lock(w);
     CHECK(world_jr_add(w, f.ch, f.user, 1700000000, "https://t.me/+x", &err) == DM_OK);
-    CHECK(world_jr_add(w, f.ch, f.user, 0, NULL, &err) == DM_EEXISTS); /* already pending */
+    CHECK(world_jr_add(w, f.ch, f.user, 0, NULL, &err) == DM_EEXISTS);   /* already pending */
     CHECK(world_jr_add(w, f.ch, f.bot->id, 0, NULL, &err) == DM_EINVAL); /* bots don't ask */
     CHECK(world_bot_pending(f.bot) == 1);
     CHECK(world_bot_pending(f.bot_noright) == 0); /* no can_invite_users: no update */
@@ -150,7 +151,8 @@ static void test_queue(void)
     CHECK(world_bot_pending(b) == 3);
     world_unlock(w);
     teardown(&f);
-    printf("update queues: 100,000 requests, offsets (positive, older, negative), allowed_updates\n");
+    printf(
+        "update queues: 100,000 requests, offsets (positive, older, negative), allowed_updates\n");
 }
 
 static void test_limits(void)
@@ -168,8 +170,11 @@ static void test_limits(void)
     CHECK(world_ratelimit_take(w, f.bot_noright) == 0); /* per bot */
     CHECK(w->rate_limited == 1);
 
-    struct sim_fault fault = {.method = "approveChatJoinRequest", .count = 2, .error_code = 429,
-                              .description = "Too Many Requests: retry after 3", .retry_after = 3};
+    struct sim_fault fault = {.method = "approveChatJoinRequest",
+                              .count = 2,
+                              .error_code = 429,
+                              .description = "Too Many Requests: retry after 3",
+                              .retry_after = 3};
     CHECK(world_fault_add(w, &fault, &err) == DM_OK);
     struct sim_fault got;
     CHECK(!world_fault_take(w, "getMe", &got));

@@ -23,8 +23,7 @@ static char tmpdir[] = "/tmp/dm-session-test-XXXXXX";
 static bool key_is(const struct tg_session *s, int seed)
 {
     for (int i = 0; i < TG_AUTH_KEY_BYTES; i++)
-        if (s->auth_key[i] != (unsigned char)((seed + i) % 256))
-            return false;
+        if (s->auth_key[i] != (unsigned char)((seed + i) % 256)) return false;
     return true;
 }
 
@@ -48,22 +47,22 @@ static const struct want wants[] = {
      443, 0, 2},
     {"telethon_string_ipv6.txt", TG_SESSION_TELETHON_STRING, 0, 2, 0, false, 0, false,
      "2001:67c:4e8:f002::a", 8443, 0, 3},
-    {"gramjs_string.txt", TG_SESSION_GRAMJS_STRING, 0, 2, 0, false, 0, false, "127.0.0.1", 10443,
-     0, 4},
+    {"gramjs_string.txt", TG_SESSION_GRAMJS_STRING, 0, 2, 0, false, 0, false, "127.0.0.1", 10443, 0,
+     4},
     {"pyrogram_v2.session", TG_SESSION_PYROGRAM_FILE, 2, 2, 0, false, 123456789, false, "", 0,
      1700000000, 5},
     {"pyrogram_v3.session", TG_SESSION_PYROGRAM_FILE, 3, 1, 12345, false, 5000000001, true, "", 0,
      1700000100, 6},
-    {"pyrogram_v3_migrated.session", TG_SESSION_PYROGRAM_FILE, 3, 3, 23456, true, 777, false, "",
-     0, 1700000200, 7},
+    {"pyrogram_v3_migrated.session", TG_SESSION_PYROGRAM_FILE, 3, 3, 23456, true, 777, false, "", 0,
+     1700000200, 7},
     {"pyrogram_v7.session", TG_SESSION_PYROGRAM_FILE, 7, 2, 34567, false, 888, false,
      "149.154.167.51", 443, 1700000300, 8},
     {"pyrogram_string.txt", TG_SESSION_PYROGRAM_STRING, 0, 2, 45678, false, 999, false, "", 0, 0,
      9},
     {"pyrogram_string_old32.txt", TG_SESSION_PYROGRAM_STRING, 0, 5, 0, true, 1001, true, "", 0, 0,
      10},
-    {"pyrogram_string_old64.txt", TG_SESSION_PYROGRAM_STRING, 0, 4, 0, false, 6000000002, false,
-     "", 0, 0, 11},
+    {"pyrogram_string_old64.txt", TG_SESSION_PYROGRAM_STRING, 0, 4, 0, false, 6000000002, false, "",
+     0, 0, 11},
     /* doorman's own export of pyrogram_v7.session (session_check.sh opens it with Python) */
     {"doorman_export.session", TG_SESSION_PYROGRAM_FILE, 3, 2, 34567, false, 888, false, "", 0,
      1700000300, 8},
@@ -76,17 +75,18 @@ static bool matches(const struct tg_session *s, const struct want *w)
               s->is_bot == w->bot && strcmp(s->server_address, w->addr) == 0 &&
               s->port == w->port && s->date == w->date && key_is(s, w->seed);
     if (!ok)
-        fprintf(stderr, "%s: kind %d v%d dc %d api %d test %d user %" PRId64 " bot %d %s:%d date %" PRId64 "\n",
-                w->file, s->kind, s->schema_version, s->dc_id, s->api_id, s->test_mode,
-                s->user_id, s->is_bot, s->server_address, s->port, s->date);
+        fprintf(stderr,
+                "%s: kind %d v%d dc %d api %d test %d user %" PRId64 " bot %d %s:%d date %" PRId64
+                "\n",
+                w->file, s->kind, s->schema_version, s->dc_id, s->api_id, s->test_mode, s->user_id,
+                s->is_bot, s->server_address, s->port, s->date);
     return ok;
 }
 
 static char *slurp(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
+    if (!f) return NULL;
     char *buf = malloc(1 << 20);
     *len = fread(buf, 1, (1 << 20) - 1, f);
     buf[*len] = 0;
@@ -98,12 +98,10 @@ static dm_err read_fixture(const struct want *w, struct tg_session *s, struct dm
 {
     char path[512];
     snprintf(path, sizeof path, FIXTURES "%s", w->file);
-    if (strstr(w->file, ".session"))
-        return tg_session_read_file(path, s, e);
+    if (strstr(w->file, ".session")) return tg_session_read_file(path, s, e);
     size_t len = 0;
     char *text = slurp(path, &len);
-    if (!text)
-        return dm_fail(e, DM_ENOTFOUND, "no fixture %s", path);
+    if (!text) return dm_fail(e, DM_ENOTFOUND, "no fixture %s", path);
     dm_err rc = tg_session_parse_string(text, s, e);
     free(text);
     return rc;
@@ -115,8 +113,7 @@ static void test_fixtures(void)
         struct tg_session s;
         struct dm_error e = {0};
         dm_err rc = read_fixture(&wants[i], &s, &e);
-        if (rc != DM_OK)
-            fprintf(stderr, "%s: %s\n", wants[i].file, e.msg);
+        if (rc != DM_OK) fprintf(stderr, "%s: %s\n", wants[i].file, e.msg);
         CHECK(rc == DM_OK);
         CHECK(matches(&s, &wants[i]));
         tg_session_wipe(&s);
@@ -133,16 +130,14 @@ static int count_entries(const char *dir)
     int n = 0;
     for (struct dirent *de; d && (de = readdir(d));)
         n += de->d_name[0] != '.' || (de->d_name[1] && strcmp(de->d_name, "..") != 0);
-    if (d)
-        closedir(d);
+    if (d) closedir(d);
     return n;
 }
 
 /* Runs session_fixtures.py verify-export on path; -1 when Python is not there. */
 static int python_verify(const char *path)
 {
-    if (access("/usr/bin/python3", X_OK) != 0)
-        return -1;
+    if (access("/usr/bin/python3", X_OK) != 0) return -1;
     pid_t pid = fork();
     if (pid == 0) {
         execl("/usr/bin/python3", "python3", DM_SOURCE_ROOT "/tests/interop/session_fixtures.py",
@@ -173,7 +168,9 @@ static void test_write(void)
     int py = python_verify(path);
     CHECK(py == 0 || py == -1);
     printf("export: written 0600, read back, Python sqlite3 check %s\n",
-           py == 0 ? "passed" : py == -1 ? "skipped (no /usr/bin/python3)" : "FAILED");
+           py == 0    ? "passed"
+           : py == -1 ? "skipped (no /usr/bin/python3)"
+                      : "FAILED");
     /* DM_SESSION_EXPORT=<tests/interop/sessions/doorman_export.session> refreshes the fixture */
     const char *to = getenv("DM_SESSION_EXPORT");
     if (to && *to) {
@@ -181,8 +178,7 @@ static void test_write(void)
         char *img = slurp(path, &n);
         FILE *f = img ? fopen(to, "wb") : NULL;
         CHECK(f && fwrite(img, 1, n, f) == n);
-        if (f)
-            fclose(f);
+        if (f) fclose(f);
         free(img);
         printf("export copied to %s\n", to);
     }
@@ -212,7 +208,6 @@ static void test_write(void)
     CHECK(tg_session_path(dir, "bad", p2, sizeof p2, &e) == DM_OK);
     CHECK(tg_session_write_pyrogram(p2, &other, false, &e) == DM_EINVAL);
     CHECK(count_entries(dir) == 1);
-
 
     /* the Pyrogram string export is byte for byte Python's struct + base64 */
     size_t len = 0;
@@ -248,7 +243,7 @@ static void make_db(const char *path, const char *sql)
 }
 
 #define V3_SESSIONS                                                                                \
-    "CREATE TABLE sessions (dc_id INTEGER PRIMARY KEY, api_id INTEGER, test_mode INTEGER, "       \
+    "CREATE TABLE sessions (dc_id INTEGER PRIMARY KEY, api_id INTEGER, test_mode INTEGER, "        \
     "auth_key BLOB, date INTEGER NOT NULL, user_id INTEGER, is_bot INTEGER);"                      \
     "CREATE TABLE peers (id INTEGER PRIMARY KEY, access_hash INTEGER, type INTEGER NOT NULL, "     \
     "username TEXT, phone_number TEXT, last_update_on INTEGER);"                                   \
@@ -279,8 +274,9 @@ static const struct hostile hostiles[] = {
      DM_EINVAL, "dc_id is out of range"},
     {"text_user", V3_SESSIONS "INSERT INTO sessions VALUES (2, 1, 0, randomblob(256), 1, 'u', 0);",
      DM_EINVAL, "user_id is not a number"},
-    {"trigger", V3_SESSIONS V3_ROW "CREATE TRIGGER evil AFTER UPDATE ON sessions BEGIN "
-                                   "DELETE FROM peers; END;",
+    {"trigger",
+     V3_SESSIONS V3_ROW "CREATE TRIGGER evil AFTER UPDATE ON sessions BEGIN "
+                        "DELETE FROM peers; END;",
      DM_EINVAL, "trigger (evil)"},
     {"trigger_named_like_pyrogram",
      V3_SESSIONS V3_ROW "CREATE TRIGGER trg_peers_last_update_on AFTER UPDATE ON sessions BEGIN "
@@ -308,8 +304,8 @@ static void expect(const char *path, dm_err code, const char *says)
                 dm_errname(code), says);
     CHECK(rc == code);
     CHECK(strstr(e.msg, says) != NULL);
-    CHECK(code == DM_ENOTFOUND || strncmp(e.msg, "This file is not a Pyrogram or Telethon session: ",
-                                          49) == 0);
+    CHECK(code == DM_ENOTFOUND ||
+          strncmp(e.msg, "This file is not a Pyrogram or Telethon session: ", 49) == 0);
     tg_session_wipe(&s);
 }
 
@@ -407,8 +403,7 @@ static void test_strings(void)
     CHECK(tg_session_parse_string(wrapped, &s, &e) == DM_OK && s.dc_id == 4 && key_is(&s, 2));
     /* without Telethon's '=' padding */
     char *eq = strchr(t, '=');
-    if (eq)
-        *eq = 0;
+    if (eq) *eq = 0;
     CHECK(tg_session_parse_string(t, &s, &e) == DM_OK && s.dc_id == 4);
     free(t);
 
@@ -426,8 +421,7 @@ static void test_strings(void)
     for (size_t i = 0; i < DM_ARRAY_LEN(bad); i++) {
         dm_err rc = tg_session_parse_string(bad[i].s, &s, &e);
         CHECK(rc == DM_EINVAL && strstr(e.msg, bad[i].says));
-        if (!strstr(e.msg, bad[i].says))
-            fprintf(stderr, "'%s': %s\n", bad[i].s, e.msg);
+        if (!strstr(e.msg, bad[i].says)) fprintf(stderr, "'%s': %s\n", bad[i].s, e.msg);
     }
     char longs[2000];
     memset(longs, 'A', sizeof longs - 1);
@@ -459,8 +453,8 @@ static void test_names(void)
     n65[65] = 0;
     CHECK(tg_session_name_valid(n64));
     CHECK(!tg_session_name_valid(n65));
-    static const char *bad[] = {"", "../../etc/x", "a/b", "a b", ".hidden", "x.session", "é",
-                                "a\nb", NULL};
+    static const char *bad[] = {"",          "../../etc/x", "a/b",  "a b", ".hidden",
+                                "x.session", "é",           "a\nb", NULL};
     for (int i = 0; bad[i]; i++)
         CHECK(!tg_session_name_valid(bad[i]));
     CHECK(!tg_session_name_valid(NULL));
@@ -478,8 +472,7 @@ static void rm_tree(const char *dir)
     DIR *d = opendir(dir);
     char p[768];
     for (struct dirent *de; d && (de = readdir(d));) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
         snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
         struct stat st;
         if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
@@ -487,8 +480,7 @@ static void rm_tree(const char *dir)
         else
             unlink(p);
     }
-    if (d)
-        closedir(d);
+    if (d) closedir(d);
     rmdir(dir);
 }
 
