@@ -117,6 +117,27 @@ dm_err db_read_one(struct store *st, enum sql_id id, const struct db_args *a, ro
     return !e && n == 0 ? dm_fail(err, DM_ENOTFOUND, "%s", missing) : e;
 }
 
+dm_err db_read_id(struct store *st, enum sql_id id, int64_t key, row_reader fn, void *out,
+                  const char *noun, struct dm_error *err)
+{
+    char missing[128];
+    snprintf(missing, sizeof missing, "no %s with id %" PRId64, noun, key);
+    struct db_args a;
+    args_init(&a);
+    arg_int(&a, key);
+    return db_read_one(st, id, &a, fn, out, missing, err);
+}
+
+dm_err db_read_timed(struct store *st, enum sql_id id, const char *key, size_t size, int64_t now,
+                     row_reader fn, void *out, const char *missing, struct dm_error *err)
+{
+    struct db_args a;
+    args_init(&a);
+    arg_text(&a, key, size);
+    arg_int(&a, now);
+    return db_read_one(st, id, &a, fn, out, missing, err);
+}
+
 struct grow {
     row_reader fn;
     char *v;

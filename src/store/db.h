@@ -31,6 +31,13 @@ dm_err db_read(struct store *st, const struct db_stmt *s, const struct db_args *
 /* Reads one row of statement id into out; DM_ENOTFOUND with `missing` when there is none. */
 dm_err db_read_one(struct store *st, enum sql_id id, const struct db_args *a, row_reader fn,
                    void *out, const char *missing, struct dm_error *err);
+/* Reads the row of statement id whose $1 is the integer key; DM_ENOTFOUND "no <noun> with id
+ * <key>" when there is none. */
+dm_err db_read_id(struct store *st, enum sql_id id, int64_t key, row_reader fn, void *out,
+                  const char *noun, struct dm_error *err);
+/* Reads the row of statement id whose $1 is the text key (cut to size) and $2 is now. */
+dm_err db_read_timed(struct store *st, enum sql_id id, const char *key, size_t size, int64_t now,
+                     row_reader fn, void *out, const char *missing, struct dm_error *err);
 /* Reads every row (at most max) into a malloc'd array *out of `size`-byte records, owned by
  * the caller; DM_ETOOBIG ("more than <max> <too_many>") past max. */
 dm_err db_read_all(struct store *st, enum sql_id id, row_reader fn, size_t size, size_t max,

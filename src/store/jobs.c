@@ -116,12 +116,7 @@ dm_err store_job_create_filter(struct store *st, const struct store_job *job,
 
 dm_err store_job_get(struct store *st, int64_t id, struct store_job *out, struct dm_error *err)
 {
-    char missing[64];
-    snprintf(missing, sizeof missing, "no job with id %" PRId64, id);
-    struct db_args a;
-    args_init(&a);
-    arg_int(&a, id);
-    return db_read_one(st, S_JOB_GET, &a, row_job, out, missing, err);
+    return db_read_id(st, S_JOB_GET, id, row_job, out, "job", err);
 }
 
 dm_err store_job_list(struct store *st, int64_t before_id, int limit, struct store_job *out, int *n,
@@ -373,6 +368,16 @@ dm_err store_job_finish(struct store *st, int64_t id, int state, const char *err
 
 /* ---- load jobs ---- */
 
+/* Begins a with what an update of a job held by owner starts with: $1 the job, $2 the owner,
+ * $3 the cursor. */
+static void args_owned(struct db_args *a, int64_t job_id, const char *owner, const char *cursor)
+{
+    args_init(a);
+    arg_int(a, job_id);
+    arg_text(a, owner, STORE_NAME_MAX);
+    arg_text(a, cursor ? cursor : "", sizeof((struct store_job *)0)->cursor);
+}
+
 dm_err store_job_create_load(struct store *st, const struct store_job *job, int64_t now,
                              int64_t *id, struct dm_error *err)
 {
@@ -389,10 +394,7 @@ dm_err store_job_load_page(struct store *st, int64_t job_id, const char *owner,
                            int64_t total, int64_t now, int64_t *added, struct dm_error *err)
 {
     struct db_args a;
-    args_init(&a);
-    arg_int(&a, job_id);
-    arg_text(&a, owner, STORE_NAME_MAX);
-    arg_text(&a, cursor ? cursor : "", sizeof((struct store_job *)0)->cursor);
+    args_owned(&a, job_id, owner, cursor);
     arg_int(&a, total);
     arg_int(&a, (int64_t)n);
     arg_int(&a, now);
@@ -418,10 +420,7 @@ static dm_err job_cursor_set(struct tx *tx, int64_t job_id, const char *owner, c
                              int64_t now, struct dm_error *err)
 {
     struct db_args a;
-    args_init(&a);
-    arg_int(&a, job_id);
-    arg_text(&a, owner, STORE_NAME_MAX);
-    arg_text(&a, cursor ? cursor : "", sizeof((struct store_job *)0)->cursor);
+    args_owned(&a, job_id, owner, cursor);
     arg_int(&a, now);
     int64_t changes = 0;
     dm_err e = tx_run(tx, S_JOB_SET_CURSOR, &a, NULL, NULL, &changes, err);

@@ -55,12 +55,7 @@ dm_err store_request_add(struct store *st, const struct store_request *r, bool *
 dm_err store_request_get(struct store *st, int64_t id, struct store_request *out,
                          struct dm_error *err)
 {
-    char missing[64];
-    snprintf(missing, sizeof missing, "no join request with id %" PRId64, id);
-    struct db_args a;
-    args_init(&a);
-    arg_int(&a, id);
-    return db_read_one(st, S_REQUEST_GET, &a, row_request, out, missing, err);
+    return db_read_id(st, S_REQUEST_GET, id, row_request, out, "join request", err);
 }
 
 /* ---- filters ---- */

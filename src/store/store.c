@@ -166,12 +166,8 @@ dm_err store_websession_create(struct store *st, const struct store_websession *
 dm_err store_websession_get(struct store *st, const char *token_hash, int64_t now,
                             struct store_websession *out, struct dm_error *err)
 {
-    struct db_args a;
-    args_init(&a);
-    arg_text(&a, token_hash, sizeof out->token_hash);
-    arg_int(&a, now);
-    return db_read_one(st, S_WS_GET, &a, row_websession, out,
-                       "the session does not exist or has expired", err);
+    return db_read_timed(st, S_WS_GET, token_hash, sizeof out->token_hash, now, row_websession, out,
+                         "the session does not exist or has expired", err);
 }
 
 /* Runs a one-statement write whose only argument is a text key cut to size. */
@@ -377,12 +373,8 @@ dm_err store_login_put(struct store *st, const struct store_login *l, int64_t no
 dm_err store_login_get(struct store *st, const char *id, int64_t now, struct store_login *out,
                        struct dm_error *err)
 {
-    struct db_args a;
-    args_init(&a);
-    arg_text(&a, id, sizeof out->id);
-    arg_int(&a, now);
-    return db_read_one(st, S_LOGIN_GET, &a, row_login, out,
-                       "no login with that id, or it has expired", err);
+    return db_read_timed(st, S_LOGIN_GET, id, sizeof out->id, now, row_login, out,
+                         "no login with that id, or it has expired", err);
 }
 
 dm_err store_login_delete(struct store *st, const char *id, struct dm_error *err)
