@@ -280,7 +280,7 @@ dm_err store_chat_list(struct store *st, struct store_chat **out, size_t *n, str
         keys[i].chat = chats[i];
         e = fold_text(chats[i].title, strlen(chats[i].title), &keys[i].folded, NULL);
     }
-    if (!e) {
+    if (!e && *n) {
         qsort(keys, *n, sizeof *keys, chat_key_cmp);
         for (size_t i = 0; i < *n; i++)
             chats[i] = keys[i].chat;
