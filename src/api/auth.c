@@ -14,14 +14,29 @@
 #define MAX_FAILS_PER_NAME 5
 #define MAX_FAILS_PER_IP 20
 #define SETUP_TOKEN_KEY "setup_token_hash"
+#define THROTTLE_SLOTS 4096 /* DOORMAN_LOGIN_THROTTLE_SLOTS: 16 to 65536 */
 
 static struct throttle *login_throttle;
 static char dummy_hash[SECRET_HASH_MAX]; /* verified for unknown names: same time as a real one */
 static pthread_once_t login_once = PTHREAD_ONCE_INIT;
 
+static size_t throttle_slots(void)
+{
+    const char *s = getenv("DOORMAN_LOGIN_THROTTLE_SLOTS");
+    if (!s || !*s) return THROTTLE_SLOTS;
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*end || v < 16 || v > 65536) {
+        log_warn("auth", "DOORMAN_LOGIN_THROTTLE_SLOTS must be 16 to 65536; using %d",
+                 THROTTLE_SLOTS);
+        return THROTTLE_SLOTS;
+    }
+    return (size_t)v;
+}
+
 static void login_init(void)
 {
-    login_throttle = throttle_new(4096, THROTTLE_WINDOW);
+    login_throttle = throttle_new(throttle_slots(), THROTTLE_WINDOW);
     char pw[33];
     secret_random_hex(pw, 16);
     if (secret_hash_password(pw, dummy_hash)) dummy_hash[0] = 0;
@@ -164,7 +179,7 @@ void api_login(struct api_ctx *c)
     snprintf(name_key, sizeof name_key, "name:%s", name);
     for (char *p = name_key; *p; p++)
         *p = (char)tolower((unsigned char)*p);
-    snprintf(ip_key, sizeof ip_key, "ip:%s", c->req->client_ip);
+    throttle_ip_key(c->req->client_ip, ip_key, sizeof ip_key);
     int64_t now = time(NULL), wait = 0;
     if (!throttle_allowed(login_throttle, name_key, MAX_FAILS_PER_NAME, now, &wait) ||
         !throttle_allowed(login_throttle, ip_key, MAX_FAILS_PER_IP, now, &wait)) {

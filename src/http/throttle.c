@@ -88,3 +88,8 @@ void throttle_clear(struct throttle *t, const char *key)
     if (s) s->key[0] = 0;
     pthread_mutex_unlock(&t->lock);
 }
+
+void throttle_ip_key(const char *ip, char *out, size_t n)
+{
+    snprintf(out, n, "ip:%s", ip);
+}

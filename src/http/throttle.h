@@ -16,5 +16,8 @@ bool throttle_allowed(struct throttle *t, const char *key, int max, int64_t now,
                       int64_t *retry_after);
 void throttle_fail(struct throttle *t, const char *key, int64_t now);
 void throttle_clear(struct throttle *t, const char *key);
+/* Writes the throttle key of a client address (as http_request.client_ip has it) into out:
+ * "ip:" and the address. */
+void throttle_ip_key(const char *ip, char *out, size_t n);
 
 #endif
