@@ -101,11 +101,13 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_re
         r = MHD_create_response_from_buffer(res->len, res->body, MHD_RESPMEM_PERSISTENT);
     else {
         r = MHD_create_response_from_buffer(res->len, res->body ? res->body : (char *)"",
-                                            res->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+                                            res->body ? MHD_RESPMEM_MUST_FREE
+                                                      : MHD_RESPMEM_PERSISTENT);
         res->body = NULL; /* MHD owns it now */
     }
     if (!r) return MHD_NO;
-    if (res->content_type) MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, res->content_type);
+    if (res->content_type)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, res->content_type);
     for (int i = 0; i < res->nheaders; i++)
         MHD_add_response_header(r, res->headers[i].name, res->headers[i].value);
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)res->status, r);
@@ -121,9 +123,11 @@ static void client_ip(struct MHD_Connection *conn, char *out, size_t n)
     if (!ci || !ci->client_addr) return;
     const struct sockaddr *sa = ci->client_addr;
     if (sa->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out, (socklen_t)n);
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+                  (socklen_t)n);
     else if (sa->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out, (socklen_t)n);
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
+                  (socklen_t)n);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -136,7 +140,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         st = calloc(1, sizeof *st);
         if (!st) return MHD_NO;
         buf_init(&st->body, s->cfg.max_body);
-        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        const char *cl =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl && strtoull(cl, NULL, 10) > s->cfg.max_body) st->too_big = true;
         *con_cls = st;
         return MHD_YES;
@@ -203,22 +208,19 @@ dm_err http_server_start(const struct http_server_config *cfg, struct http_serve
     unsigned timeout = cfg->conn_timeout_s ? cfg->conn_timeout_s : 60;
     if (cfg->threads == 0) {
         flags |= MHD_USE_THREAD_PER_CONNECTION;
-        s->daemon = MHD_start_daemon(flags, cfg->port, NULL, NULL, on_request, s,
-                                     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-                                     MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-                                     MHD_OPTION_CONNECTION_TIMEOUT, timeout,
-                                     MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
-                                     MHD_OPTION_END);
+        s->daemon =
+            MHD_start_daemon(flags, cfg->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
+                             (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                             MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_LISTEN_BACKLOG_SIZE,
+                             1024, MHD_OPTION_END);
     } else {
         flags |= MHD_USE_EPOLL_INTERNAL_THREAD;
-        s->daemon = MHD_start_daemon(flags, cfg->port, NULL, NULL, on_request, s,
-                                     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-                                     MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-                                     MHD_OPTION_CONNECTION_TIMEOUT, timeout,
-                                     MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
-                                     MHD_OPTION_CONNECTION_LIMIT, 1000u,
-                                     MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
-                                     MHD_OPTION_END);
+        s->daemon =
+            MHD_start_daemon(flags, cfg->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
+                             (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                             MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_THREAD_POOL_SIZE,
+                             cfg->threads, MHD_OPTION_CONNECTION_LIMIT, 1000u,
+                             MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, MHD_OPTION_END);
     }
     if (!s->daemon) {
         free(s);

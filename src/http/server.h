@@ -19,9 +19,9 @@ struct MHD_Connection;
 struct http_server;
 
 struct http_request {
-    const char *method;  /* "GET", "POST", ... */
-    const char *path;    /* the URL path without the query string */
-    const char *body;    /* NUL-terminated copy of the body (which may itself hold NULs) */
+    const char *method; /* "GET", "POST", ... */
+    const char *path;   /* the URL path without the query string */
+    const char *body;   /* NUL-terminated copy of the body (which may itself hold NULs) */
     size_t body_len;
     char client_ip[64];
     struct MHD_Connection *conn; /* for the lookups below only */
@@ -35,9 +35,9 @@ const char *http_cookie(const struct http_request *r, const char *name);
 #define HTTP_MAX_HEADERS 12
 
 struct http_response {
-    int status;              /* 0 means the handler did not answer: 404 is sent */
+    int status;               /* 0 means the handler did not answer: 404 is sent */
     const char *content_type; /* a string literal */
-    char *body;              /* owned unless body_static */
+    char *body;               /* owned unless body_static */
     size_t len;
     bool body_static;
     int nheaders;
@@ -68,7 +68,7 @@ struct http_server_config {
     const char *bind_addr; /* IPv4 or IPv6 literal, e.g. "127.0.0.1" */
     uint16_t port;         /* 0 picks a free port: see http_server_port() */
     size_t max_body;
-    unsigned threads;      /* 0 = a thread per connection */
+    unsigned threads;        /* 0 = a thread per connection */
     unsigned conn_timeout_s; /* idle connections are closed after this; 0 = 60 s */
     http_handler_fn handler;
     void *ctx;

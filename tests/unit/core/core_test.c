@@ -37,7 +37,8 @@ static void test_strlcpy(void)
     CHECK(strcmp(dm_errname(DM_ENOTFOUND), "notfound") == 0);
     CHECK(strcmp(dm_strerror(DM_ETOOBIG), "too large") == 0);
     struct dm_error e;
-    CHECK(dm_fail(&e, DM_EINVAL, "bad %s", "thing") == DM_EINVAL && strcmp(e.msg, "bad thing") == 0);
+    CHECK(dm_fail(&e, DM_EINVAL, "bad %s", "thing") == DM_EINVAL &&
+          strcmp(e.msg, "bad thing") == 0);
 }
 
 static void test_secret(void)
@@ -112,7 +113,8 @@ static void test_config(void)
     CHECK(config_parse_flag(&c, 7, argv, &i, &err) == DM_OK && strcmp(c.data_dir, "/tmp/d") == 0);
     CHECK(config_parse_flag(&c, 7, argv, &i, &err) == DM_ENOTFOUND);
     i = 6;
-    CHECK(config_parse_flag(&c, 7, argv, &i, &err) == DM_EINVAL && strstr(err.msg, "needs a value"));
+    CHECK(config_parse_flag(&c, 7, argv, &i, &err) == DM_EINVAL &&
+          strstr(err.msg, "needs a value"));
 }
 
 static void test_parse_time(void)
