@@ -23,7 +23,7 @@ struct route {
 static const struct route routes[] = {
     {"GET", "/api/setup", NULL, R_PUBLIC, api_setup_get},
     {"POST", "/api/setup", NULL, R_BODY, api_setup_post},
-    {"POST", "/api/login", NULL, R_BODY, api_login},
+    {"POST", "/api/login", NULL, R_PUBLIC, api_login}, /* reads its body after counting it */
     {"POST", "/api/logout", NULL, R_LOGIN | R_BODY, api_logout},
     {"GET", "/api/me", NULL, R_LOGIN, api_me},
     {"GET", "/api/settings", NULL, R_LOGIN, api_settings_get},
@@ -113,7 +113,7 @@ static bool check_csrf(struct api_ctx *c)
     return true;
 }
 
-static bool parse_body(struct api_ctx *c)
+bool api_parse_body(struct api_ctx *c)
 {
     const char *ct = http_header(c->req, "Content-Type");
     if (c->req->body_len == 0) {
@@ -164,7 +164,7 @@ static void serve_api(struct api_ctx *c)
         }
         if ((r->flags & R_LOGIN) && !check_login(c)) return;
         if ((r->flags & R_BODY) && (r->flags & R_LOGIN) && !check_csrf(c)) return;
-        if ((r->flags & R_BODY) && !parse_body(c)) return;
+        if ((r->flags & R_BODY) && !api_parse_body(c)) return;
         r->fn(c);
         json_decref(c->body);
         c->body = NULL;
