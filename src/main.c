@@ -25,12 +25,15 @@ static const char usage[] =
     "\n"
     "Options (each also read from the environment variable shown):\n"
     "  --data DIR            data directory, created 0700            DOORMAN_DATA (./data)\n"
-    "  --listen HOST:PORT    where the panel listens                DOORMAN_LISTEN (127.0.0.1:8080)\n"
+    "  --listen HOST:PORT    where the panel listens                DOORMAN_LISTEN "
+    "(127.0.0.1:8080)\n"
     "  --db URL              sqlite:PATH or postgresql://...        DOORMAN_DATABASE_URL\n"
     "                                                               (sqlite:DIR/doorman.db)\n"
     "  --bot-api URL         Bot API server                         DOORMAN_BOT_API_URL\n"
     "                                                               (https://api.telegram.org)\n"
     "  --public-url URL      how admins and Telegram reach doorman  DOORMAN_PUBLIC_URL\n"
+    "                        (http://HOST:PORT of --listen); requests naming another host\n"
+    "                        than it or the listen address get 421 (docs/api.md, Hosts)\n"
     "  --log-level LEVEL     debug, info, warn or error             DOORMAN_LOG_LEVEL (info)\n"
     "  --mtproto-dcs LIST    MTProto data centres, \"1=HOST:PORT,...\"   DOORMAN_MTPROTO_DCS\n"
     "                                                               (Telegram's)\n"
@@ -119,7 +122,8 @@ static int cmd_admin_add(struct config *cfg, const char *name, bool from_stdin)
         fprintf(stderr, "doorman: no terminal to ask for the password: use --password-stdin\n");
         return 1;
     }
-    if (!from_stdin && (!read_password("Again: ", again, sizeof again, false) || strcmp(pw, again))) {
+    if (!from_stdin &&
+        (!read_password("Again: ", again, sizeof again, false) || strcmp(pw, again))) {
         fprintf(stderr, "doorman: the passwords differ\n");
         return 1;
     }

@@ -1,6 +1,7 @@
-/* Unit tests for src/http: the login throttle. */
+/* Unit tests for src/http: the login throttle and Host checks. */
 #include "core/common.h"
 #include "../check.h"
+#include "http/host.h"
 #include "http/throttle.h"
 
 #include <pthread.h>
@@ -119,8 +120,66 @@ static void test_ip_key(void)
     CHECK(strcmp(a, "ip:") == 0); /* unknown: one shared key */
 }
 
+static void test_authority(void)
+{
+    char h[64];
+    uint16_t port = 1, def = 0;
+#define SPLIT(s) http_authority_split(s, strlen(s), h, sizeof h, &port)
+    CHECK(SPLIT("example.com") && strcmp(h, "example.com") == 0 && port == 0);
+    CHECK(SPLIT("Example.COM:8080") && strcmp(h, "Example.COM") == 0 && port == 8080);
+    CHECK(SPLIT("[::1]:65535") && strcmp(h, "::1") == 0 && port == 65535);
+    CHECK(SPLIT("[2001:db8::1]") && strcmp(h, "2001:db8::1") == 0 && port == 0);
+    const char *bad[] = {"",      ":80",      "a:",   "a:0",    "a:65536",    "a:8080x",
+                         "a:+80", "a:123456", "[::1", "[]:80",  "[x.com]:80", "[127.0.0.1]",
+                         "a b",   "a/b",      "u@a",  "[::1]x", "a:80:80",    "a\r\nb"};
+    for (size_t i = 0; i < DM_ARRAY_LEN(bad); i++) {
+        bool ok = SPLIT(bad[i]);
+        if (ok) printf("accepted: \"%s\"\n", bad[i]);
+        CHECK(!ok);
+    }
+    char longname[300];
+    memset(longname, 'a', sizeof longname - 1);
+    longname[sizeof longname - 1] = 0;
+    CHECK(!SPLIT(longname));
+#undef SPLIT
+    CHECK(http_url_authority("https://Doorman.example/", h, sizeof h, &port, &def) &&
+          strcmp(h, "Doorman.example") == 0 && port == 443 && def == 443);
+    CHECK(http_url_authority("HTTP://u:p@[::1]:8080/x?y", h, sizeof h, &port, &def) &&
+          strcmp(h, "::1") == 0 && port == 8080 && def == 80);
+    CHECK(http_url_authority("http://127.0.0.1:0", h, sizeof h, &port, &def) == false);
+    CHECK(!http_url_authority("ftp://example.com", h, sizeof h, &port, &def));
+    CHECK(!http_url_authority("", h, sizeof h, &port, &def));
+}
+
+/* DNS rebinding (issue 10, item 6): only our own names pass. */
+static void test_host_is(void)
+{
+    CHECK(http_host_is("doorman.example", "doorman.example", 443, 443));
+    CHECK(http_host_is("DOORMAN.Example:443", "doorman.example", 443, 443));
+    CHECK(!http_host_is("doorman.example:8443", "doorman.example", 443, 443));
+    CHECK(!http_host_is("doorman.example", "doorman.example", 8080, 80)); /* port left out: 80 */
+    CHECK(!http_host_is("doorman.example.", "doorman.example", 443, 443));
+    CHECK(!http_host_is("evil.example", "doorman.example", 443, 443));
+    CHECK(!http_host_is("doorman.example.evil.example", "doorman.example", 443, 443));
+    CHECK(http_host_is("127.0.0.1:8080", "127.0.0.1", 8080, 80));
+    CHECK(!http_host_is("127.0.0.1", "127.0.0.1", 8080, 80));
+    CHECK(!http_host_is("127.0.0.2:8080", "127.0.0.1", 8080, 80));
+    CHECK(!http_host_is("127.1:8080", "127.0.0.1", 8080, 80)); /* not an address: a name */
+    CHECK(http_host_is("[0:0::1]:8080", "::1", 8080, 80));
+    CHECK(http_host_is("[::1]:8080", "::1", 8080, 80));
+    CHECK(!http_host_is("[::2]:8080", "::1", 8080, 80));
+    CHECK(!http_host_is("localhost:8080", "127.0.0.1", 8080, 80));
+    CHECK(!http_host_is("", "127.0.0.1", 80, 80));
+    CHECK(http_ip_is_loopback("127.0.0.1") && http_ip_is_loopback("127.9.9.9"));
+    CHECK(http_ip_is_loopback("::1") && !http_ip_is_loopback("::2"));
+    CHECK(!http_ip_is_loopback("10.0.0.1") && !http_ip_is_loopback("") &&
+          !http_ip_is_loopback("localhost"));
+}
+
 int main(void)
 {
+    test_authority();
+    test_host_is();
     test_ip_key();
     test_throttle();
     test_throttle_full();
