@@ -232,7 +232,7 @@ static bool host_ours(struct api_ctx *c)
     if (http_ip_is_loopback(req->local_ip))
         for (size_t i = 0; i < DM_ARRAY_LEN(loopback); i++)
             if (http_host_is(h, loopback[i], req->local_port, 80)) return true;
-    if (strcmp(req->path, "/telegram/webhook") == 0) {
+    if (c->app->bot && strcmp(req->path, "/telegram/webhook") == 0) {
         struct bot_status st;
         bot_get_status(c->app->bot, &st);
         if (st.mode == BOT_WEBHOOK &&
