@@ -32,6 +32,8 @@ static const char usage[] =
     "  --bot-api URL         Bot API server                         DOORMAN_BOT_API_URL\n"
     "                                                               (https://api.telegram.org)\n"
     "  --public-url URL      how admins and Telegram reach doorman  DOORMAN_PUBLIC_URL\n"
+    "                        (http://HOST:PORT of --listen); requests naming another host\n"
+    "                        than it or the listen address get 421 (docs/api.md, Hosts)\n"
     "  --log-level LEVEL     debug, info, warn or error             DOORMAN_LOG_LEVEL (info)\n"
     "  --mtproto-dcs LIST    MTProto data centres, \"1=HOST:PORT,...\"   DOORMAN_MTPROTO_DCS\n"
     "                                                               (Telegram's)\n"

@@ -41,6 +41,11 @@ struct api_ctx {
 
 /* env: the struct api_env the server was started with. */
 void api_handle(void *env, const struct http_request *req, struct http_response *res);
+/* Parses the request body into c->body as the router does for routes with a body before their
+ * handler runs (an empty body is {}; else application/json holding an object), or answers 415
+ * unsupported_media_type or 400 bad_json / bad_request. For a handler that must do something
+ * before reading its body (login counts the attempt first). */
+bool api_parse_body(struct api_ctx *c);
 
 /* Resource handlers (api/<resource>.c). */
 void api_setup_get(struct api_ctx *c);

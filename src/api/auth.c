@@ -1,4 +1,12 @@
-/* auth.c: first-run setup, login, logout and the current admin. */
+/* auth.c: first-run setup, login, logout and the current admin.
+ *
+ * Login throttling (docs/api.md): every attempt is counted before its password is checked, per
+ * client address (an IPv6 /64 counts as one) and per name; a body that is not a login counts
+ * against the address. A name locked by someone else's failures must not lock its admin out: a
+ * browser where that admin logged in before carries a device cookie, and with it may still try,
+ * on the device's own count (and the address's). A device cookie is a random token; the settings
+ * table keeps its digest under "login_device:<digest>" as "<expires_at> <name> [<name>…]", and
+ * every login through it replaces it with a new one. */
 #include "core/common.h"
 #include "api/api.h"
 #include "core/log.h"
@@ -11,19 +19,47 @@
 #define SESSION_TTL (7 * 24 * 3600)
 #define THROTTLE_WINDOW (15 * 60)
 #define MAX_FAILS_PER_NAME 5
+#define MAX_FAILS_PER_DEVICE 5
 #define MAX_FAILS_PER_IP 20
+#define DEVICE_COOKIE "doorman_device"
+#define DEVICE_TTL (180 * 24 * 3600)
+#define DEVICE_KEY "login_device:"
+#define DEVICE_MAX_NAMES 8 /* admins remembered per browser */
 #define SETUP_TOKEN_KEY "setup_token_hash"
+#define THROTTLE_SLOTS 4096 /* DOORMAN_LOGIN_THROTTLE_SLOTS: 16 to 65536 */
 
 static struct throttle *login_throttle;
 static char dummy_hash[SECRET_HASH_MAX]; /* verified for unknown names: same time as a real one */
 static pthread_once_t login_once = PTHREAD_ONCE_INIT;
 
+static size_t throttle_slots(void)
+{
+    const char *s = getenv("DOORMAN_LOGIN_THROTTLE_SLOTS");
+    if (!s || !*s) return THROTTLE_SLOTS;
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*end || v < 16 || v > 65536) {
+        log_warn("auth", "DOORMAN_LOGIN_THROTTLE_SLOTS must be 16 to 65536; using %d",
+                 THROTTLE_SLOTS);
+        return THROTTLE_SLOTS;
+    }
+    return (size_t)v;
+}
+
 static void login_init(void)
 {
-    login_throttle = throttle_new(4096, THROTTLE_WINDOW);
+    login_throttle = throttle_new(throttle_slots(), THROTTLE_WINDOW);
     char pw[33];
     secret_random_hex(pw, 16);
     if (secret_hash_password(pw, dummy_hash)) dummy_hash[0] = 0;
+}
+
+/* The throttle's clock: seconds that never go back. */
+static int64_t mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec;
 }
 
 static void audit(const struct api_env *env, const char *admin, const char *action,
@@ -61,6 +97,100 @@ dm_err auth_admin_add(struct store *st, const char *name, const char *password,
     return e;
 }
 
+/* The settings key of the device record the request's cookie names, or false when the request
+ * has no well-formed device cookie. */
+static bool device_setting_key(struct api_ctx *c, char out[sizeof DEVICE_KEY + 64])
+{
+    const char *tok = http_cookie(c->req, DEVICE_COOKIE);
+    if (!tok || strlen(tok) != 64 || strspn(tok, "0123456789abcdef") != 64) return false;
+    char digest[65];
+    secret_digest_hex(tok, digest);
+    snprintf(out, sizeof DEVICE_KEY + 64, DEVICE_KEY "%s", digest);
+    return true;
+}
+
+/* Reads the device record of the request's cookie into names (space-separated; "" for none).
+ * Returns false without a usable record; an expired one is deleted. */
+static bool device_names(struct api_ctx *c, const char *key, char *names, size_t n)
+{
+    char *v = NULL;
+    names[0] = 0;
+    if (store_setting_get(c->env->store, key, &v, NULL)) return false;
+    char *end = NULL;
+    long long expires = strtoll(v, &end, 10);
+    bool ok = end != v && *end == ' ' && expires > time(NULL);
+    if (ok) dm_strlcpy(names, end + 1, n);
+    free(v);
+    if (!ok) store_setting_delete(c->env->store, key, NULL);
+    return ok;
+}
+
+static bool names_have(const char *names, const char *name)
+{
+    size_t len = strlen(name);
+    for (const char *p = names; *p;) {
+        size_t w = strcspn(p, " ");
+        if (w == len && strncasecmp(p, name, len) == 0) return true;
+        p += w;
+        p += strspn(p, " ");
+    }
+    return false;
+}
+
+/* Whether the request comes from a browser where `name` logged in before; then dev_key is the
+ * device's throttle key. */
+static bool device_knows(struct api_ctx *c, const char *name, char dev_key[THROTTLE_KEY_MAX])
+{
+    char key[sizeof DEVICE_KEY + 64], names[DEVICE_MAX_NAMES * 66];
+    if (!device_setting_key(c, key) || !device_names(c, key, names, sizeof names) ||
+        !names_have(names, name))
+        return false;
+    snprintf(dev_key, THROTTLE_KEY_MAX, "dev:%.32s", key + strlen(DEVICE_KEY));
+    return true;
+}
+
+/* After a login as `name`: a new device cookie for this browser, remembering the names its old
+ * one (if any) had, newest first; the old record is deleted. Best effort: a store error leaves
+ * the browser without a new cookie. */
+static void device_remember(struct api_ctx *c, const char *name)
+{
+    struct store *st = c->env->store;
+    char old_key[sizeof DEVICE_KEY + 64], old_names[DEVICE_MAX_NAMES * 66] = "";
+    bool had = device_setting_key(c, old_key);
+    if (had) device_names(c, old_key, old_names, sizeof old_names);
+    char value[32 + DEVICE_MAX_NAMES * 66];
+    int len = snprintf(value, sizeof value, "%lld %s", (long long)time(NULL) + DEVICE_TTL, name);
+    int kept = 1;
+    for (const char *p = old_names; *p && kept < DEVICE_MAX_NAMES;) {
+        size_t w = strcspn(p, " ");
+        bool same = w == strlen(name) && strncasecmp(p, name, w) == 0;
+        if (!same && len + 1 + (int)w < (int)sizeof value) {
+            len += snprintf(value + len, sizeof value - (size_t)len, " %.*s", (int)w, p);
+            kept++;
+        }
+        p += w;
+        p += strspn(p, " ");
+    }
+    char token[65], digest[65], key[sizeof DEVICE_KEY + 64];
+    secret_random_hex(token, 32);
+    secret_digest_hex(token, digest);
+    snprintf(key, sizeof key, DEVICE_KEY "%s", digest);
+    struct dm_error err = {0};
+    if (store_setting_set(st, key, value, &err)) {
+        log_warn("auth", "could not remember the browser's device: %s", err.msg);
+        secret_wipe(token, sizeof token);
+        return;
+    }
+    if (had) store_setting_delete(st, old_key, NULL);
+    char cookie[256];
+    bool https = strncmp(c->env->public_url, "https:", 6) == 0;
+    snprintf(cookie, sizeof cookie,
+             DEVICE_COOKIE "=%s; HttpOnly; SameSite=Strict; Path=/api/login; Max-Age=%d%s", token,
+             DEVICE_TTL, https ? "; Secure" : "");
+    secret_wipe(token, sizeof token);
+    http_res_header(c->res, "Set-Cookie", cookie);
+}
+
 /* Creates a web session for the admin and answers like a successful login. */
 static void start_session(struct api_ctx *c, int64_t admin_id, const char *name)
 {
@@ -83,6 +213,7 @@ static void start_session(struct api_ctx *c, int64_t admin_id, const char *name)
              SESSION_TTL, https ? "; Secure" : "");
     secret_wipe(token, sizeof token);
     http_res_header(c->res, "Set-Cookie", cookie);
+    device_remember(c, name);
     http_res_json(c->res, 200, json_pack("{s:s,s:s}", "admin", name, "csrf_token", ws.csrf));
 }
 
@@ -152,46 +283,69 @@ void api_setup_post(struct api_ctx *c)
     start_session(c, admin.id, name);
 }
 
+static void too_many(struct api_ctx *c, int64_t wait)
+{
+    char ra[32];
+    snprintf(ra, sizeof ra, "%" PRId64, wait);
+    http_res_header(c->res, "Retry-After", ra);
+    http_res_error(c->res, 429, "too_many_attempts",
+                   "Too many failed logins. Try again in %" PRId64 " minutes.", (wait + 59) / 60);
+}
+
 void api_login(struct api_ctx *c)
 {
     pthread_once(&login_once, login_init);
+    if (!login_throttle) {
+        http_res_error(c->res, 503, "unavailable", "Not enough memory to check logins.");
+        return;
+    }
+    struct throttle *t = login_throttle;
+    int64_t now = mono_now(), wait = 0, dev_wait = 0;
+    char ip_key[THROTTLE_KEY_MAX], name_key[THROTTLE_KEY_MAX], dev_key[THROTTLE_KEY_MAX] = "";
+    /* The address's attempt is counted before the body is read, and stays counted when the body
+     * is not a login (bad JSON, another content type, missing or mistyped fields). */
+    throttle_ip_key(c->req->client_ip, ip_key, sizeof ip_key);
+    if (throttle_reserve(t, ip_key, MAX_FAILS_PER_IP, now, &wait) != THROTTLE_OK) {
+        too_many(c, wait);
+        return;
+    }
     const char *name = NULL, *password = NULL;
-    if (!api_field_string(c, "name", true, 256, &name) ||
+    if (!api_parse_body(c) || !api_field_string(c, "name", true, 256, &name) ||
         !api_field_string(c, "password", true, 1024, &password))
         return;
-    char name_key[96], ip_key[96];
     snprintf(name_key, sizeof name_key, "name:%s", name);
     for (char *p = name_key; *p; p++)
         *p = (char)tolower((unsigned char)*p);
-    snprintf(ip_key, sizeof ip_key, "ip:%s", c->req->client_ip);
-    int64_t now = time(NULL), wait = 0;
-    if (!throttle_allowed(login_throttle, name_key, MAX_FAILS_PER_NAME, now, &wait) ||
-        !throttle_allowed(login_throttle, ip_key, MAX_FAILS_PER_IP, now, &wait)) {
-        char ra[32];
-        snprintf(ra, sizeof ra, "%" PRId64, wait);
-        http_res_header(c->res, "Retry-After", ra);
-        http_res_error(c->res, 429, "too_many_attempts",
-                       "Too many failed logins. Try again in %" PRId64 " minutes.",
-                       (wait + 59) / 60);
-        return;
+    if (throttle_reserve(t, name_key, MAX_FAILS_PER_NAME, now, &wait) != THROTTLE_OK) {
+        /* Locked (or no room to count it): only a browser this admin logged in from may try. */
+        if (!device_knows(c, name, dev_key) ||
+            throttle_reserve(t, dev_key, MAX_FAILS_PER_DEVICE, now, &dev_wait) != THROTTLE_OK) {
+            throttle_release(t, ip_key); /* no password was checked */
+            too_many(c, DM_MAX(wait, dev_wait));
+            return;
+        }
     }
     struct store_admin admin = {0};
     struct dm_error err = {0};
     dm_err e = store_admin_get(c->env->store, name, &admin, &err);
     if (e && e != DM_ENOTFOUND) {
+        throttle_release(t, ip_key);
+        throttle_release(t, dev_key[0] ? dev_key : name_key);
         api_store_failed(c, e, &err);
         return;
     }
     /* Verify against a real hash even for unknown names, so timing does not tell names apart. */
     bool ok = secret_verify_password(e ? dummy_hash : admin.pw_hash, password) && !e;
-    if (!ok) {
-        throttle_fail(login_throttle, name_key, now);
-        throttle_fail(login_throttle, ip_key, now);
+    if (!ok) { /* the attempts stay counted */
         audit(c->env, name, "login_failed", "error", c->req->client_ip);
         http_res_error(c->res, 401, "unauthorized", "Wrong name or password.");
         return;
     }
-    throttle_clear(login_throttle, name_key);
+    throttle_release(t, ip_key);
+    if (dev_key[0]) /* the name's lock is someone else's doing: it stays */
+        throttle_release(t, dev_key);
+    else
+        throttle_clear(t, name_key);
     audit(c->env, admin.name, "login", "ok", c->req->client_ip);
     start_session(c, admin.id, admin.name);
 }

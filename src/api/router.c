@@ -4,6 +4,7 @@
 #include "core/log.h"
 #include "core/secret.h"
 #include "http/assets.h"
+#include "http/host.h"
 
 enum route_flags {
     R_PUBLIC = 0,
@@ -22,7 +23,7 @@ struct route {
 static const struct route routes[] = {
     {"GET", "/api/setup", NULL, R_PUBLIC, api_setup_get},
     {"POST", "/api/setup", NULL, R_BODY, api_setup_post},
-    {"POST", "/api/login", NULL, R_BODY, api_login},
+    {"POST", "/api/login", NULL, R_PUBLIC, api_login}, /* reads its body after counting it */
     {"POST", "/api/logout", NULL, R_LOGIN | R_BODY, api_logout},
     {"GET", "/api/me", NULL, R_LOGIN, api_me},
     {"GET", "/api/settings", NULL, R_LOGIN, api_settings_get},
@@ -112,7 +113,7 @@ static bool check_csrf(struct api_ctx *c)
     return true;
 }
 
-static bool parse_body(struct api_ctx *c)
+bool api_parse_body(struct api_ctx *c)
 {
     const char *ct = http_header(c->req, "Content-Type");
     if (c->req->body_len == 0) {
@@ -163,7 +164,7 @@ static void serve_api(struct api_ctx *c)
         }
         if ((r->flags & R_LOGIN) && !check_login(c)) return;
         if ((r->flags & R_BODY) && (r->flags & R_LOGIN) && !check_csrf(c)) return;
-        if ((r->flags & R_BODY) && !parse_body(c)) return;
+        if ((r->flags & R_BODY) && !api_parse_body(c)) return;
         r->fn(c);
         json_decref(c->body);
         c->body = NULL;
@@ -211,11 +212,63 @@ static void serve_webhook(struct api_ctx *c)
     http_res_json(c->res, status, NULL);
 }
 
+/* Whether the request's Host names doorman: the public URL's host and port, the address the
+ * request came to (with the listen port), loopback names when that address is loopback, and for
+ * the webhook path the webhook URL's host. A page on another name, even one that resolves to this
+ * address (DNS rebinding), is not answered (docs/api.md, Hosts). */
+static bool host_ours(struct api_ctx *c)
+{
+    const struct http_request *req = c->req;
+    const char *h = req->host;
+    if (!h) return true; /* HTTP/1.0 without Host: not a browser (1.1 without is a 400) */
+    char name[256];
+    uint16_t port = 0, def = 0;
+    if (http_url_authority(c->env->public_url, name, sizeof name, &port, &def) &&
+        http_host_is(h, name, port, def))
+        return true;
+    if (req->local_ip[0] && http_host_is(h, req->local_ip, req->local_port, 80)) return true;
+    static const char *const loopback[] = {"localhost", "127.0.0.1", "::1"};
+    if (http_ip_is_loopback(req->local_ip))
+        for (size_t i = 0; i < DM_ARRAY_LEN(loopback); i++)
+            if (http_host_is(h, loopback[i], req->local_port, 80)) return true;
+    if (c->env->bot && strcmp(req->path, "/telegram/webhook") == 0) {
+        struct bot_status st;
+        bot_get_status(c->env->bot, &st);
+        if (st.mode == BOT_WEBHOOK &&
+            http_url_authority(st.webhook_url, name, sizeof name, &port, &def) &&
+            http_host_is(h, name, port, def))
+            return true;
+    }
+    return false;
+}
+
+static void misdirected(struct api_ctx *c)
+{
+    static int warned;
+    if (!__atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED)) {
+        char shown[80];
+        size_t i = 0;
+        for (const char *p = c->req->host; *p && i < sizeof shown - 1; p++)
+            shown[i++] = *p >= 0x20 && *p < 0x7f ? *p : '?';
+        shown[i] = 0;
+        log_warn("http",
+                 "refused a request for host '%s' (421; logged once): doorman answers for its "
+                 "public URL (%s) and its listen address; set --public-url to the address "
+                 "admins use",
+                 shown, c->env->public_url);
+    }
+    http_res_error(c->res, 421, "misdirected_request",
+                   "doorman does not answer for this host. Open it at its public URL, or set "
+                   "--public-url to the address you use.");
+}
+
 void api_handle(void *env, const struct http_request *req, struct http_response *res)
 {
     struct api_ctx c = {.env = env, .req = req, .res = res};
     security_headers(res);
-    if (strcmp(req->path, "/api/health") == 0) {
+    if (!host_ours(&c)) {
+        misdirected(&c);
+    } else if (strcmp(req->path, "/api/health") == 0) {
         http_res_json(res, 200, json_pack("{s:b}", "ok", 1));
     } else if (strncmp(req->path, "/api/", 5) == 0) {
         http_res_header(res, "Cache-Control", "no-store");

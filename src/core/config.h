@@ -5,10 +5,10 @@
  *   --listen H:P      DOORMAN_LISTEN        127.0.0.1:8080
  *   --db URL          DOORMAN_DATABASE_URL  sqlite:<data>/doorman.db
  *   --bot-api URL     DOORMAN_BOT_API_URL   https://api.telegram.org
- *   --public-url URL  DOORMAN_PUBLIC_URL    http://<listen>  (used in printed links, webhooks)
+ *   --public-url URL  DOORMAN_PUBLIC_URL    http://<listen>  (used in printed links, webhooks;
+ *                                           with the listen address, the hosts HTTP answers)
  *   --log-level L     DOORMAN_LOG_LEVEL     info
- *   --mtproto-dcs L   DOORMAN_MTPROTO_DCS   "" (Telegram's production DCs):
- * "1=HOST:PORT,2=HOST:PORT"
+ *   --mtproto-dcs L   DOORMAN_MTPROTO_DCS   "" (Telegram's production DCs): "1=HOST:PORT,..."
  *   --mtproto-rsa F   DOORMAN_MTPROTO_RSA   "" (Telegram's production keys): PEM of the DCs' keys
  * DOORMAN_SECRET_KEY is read by secret_load_master(), not here. */
 #ifndef DM_CONFIG_H

@@ -115,19 +115,46 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_re
     return ret;
 }
 
-static void client_ip(struct MHD_Connection *conn, char *out, size_t n)
+/* The text of an IPv4 or IPv6 socket address (an IPv4-mapped IPv6 one as IPv4), and its port. */
+static void addr_text(const struct sockaddr *sa, char *out, size_t n, uint16_t *port)
 {
+    static const unsigned char v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
     out[0] = 0;
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)(const void *)sa;
+        inet_ntop(AF_INET, &a->sin_addr, out, (socklen_t)n);
+        if (port) *port = ntohs(a->sin_port);
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)(const void *)sa;
+        const unsigned char *b = a->sin6_addr.s6_addr;
+        if (memcmp(b, v4mapped, sizeof v4mapped) == 0)
+            inet_ntop(AF_INET, b + 12, out, (socklen_t)n);
+        else
+            inet_ntop(AF_INET6, &a->sin6_addr, out, (socklen_t)n);
+        if (port) *port = ntohs(a->sin6_port);
+    }
+}
+
+static void conn_addresses(struct MHD_Connection *conn, struct http_request *req)
+{
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    if (!ci || !ci->client_addr) return;
-    const struct sockaddr *sa = ci->client_addr;
-    if (sa->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
-                  (socklen_t)n);
-    else if (sa->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
-                  (socklen_t)n);
+    if (ci && ci->client_addr)
+        addr_text(ci->client_addr, req->client_ip, sizeof req->client_ip, NULL);
+    ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (ci && getsockname(ci->connect_fd, (struct sockaddr *)&ss, &len) == 0)
+        addr_text((struct sockaddr *)&ss, req->local_ip, sizeof req->local_ip, &req->local_port);
+}
+
+static enum MHD_Result count_host(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value)
+{
+    (void)kind;
+    (void)value;
+    if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0) ++*(int *)cls;
+    return MHD_YES;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -159,15 +186,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         http_res_header(&res, "Connection", "close");
         return send_response(conn, &res);
     }
+    int hosts = 0;
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, count_host, &hosts);
+    if (hosts > 1 || (hosts == 0 && strcmp(version, MHD_HTTP_VERSION_1_0) != 0)) {
+        http_res_error(&res, 400, "bad_request", "A request must carry one Host header.");
+        http_res_header(&res, "Connection", "close");
+        return send_response(conn, &res);
+    }
     if (!st->body.data) buf_append(&st->body, "", 0);
     struct http_request req = {
         .method = method,
         .path = url,
         .body = st->body.data ? st->body.data : "",
         .body_len = st->body.len,
+        .host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST),
         .conn = conn,
     };
-    client_ip(conn, req.client_ip, sizeof req.client_ip);
+    conn_addresses(conn, &req);
     s->cfg.handler(s->cfg.ctx, &req, &res);
     enum MHD_Result ret = send_response(conn, &res);
     res_clear_body(&res);

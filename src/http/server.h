@@ -5,6 +5,10 @@
  * server thread. The handler fills a struct http_response; the server sends it and frees
  * what the response owns. Handlers may run concurrently on several threads.
  *
+ * A request must carry one Host header, as RFC 9112 section 3.2 asks: an HTTP/1.1 request
+ * without one, or any request with two, is answered 400 before the handler runs. HTTP/1.0 may
+ * leave it out (then http_request.host is NULL). Which hosts to answer is the handler's choice.
+ *
  * With threads == 0 every connection gets its own thread, so a handler may block (tgsim's
  * long polling does); otherwise a pool of `threads` threads serves all connections and
  * handlers must not block for long. */
@@ -23,7 +27,10 @@ struct http_request {
     const char *path;   /* the URL path without the query string */
     const char *body;   /* NUL-terminated copy of the body (which may itself hold NULs) */
     size_t body_len;
-    char client_ip[64];
+    const char *host;   /* the Host header as sent, or NULL (HTTP/1.0 only) */
+    char client_ip[64]; /* the peer's address; an IPv4-mapped IPv6 address as IPv4 */
+    char local_ip[64];  /* the address the request came to (of this machine), the same way */
+    uint16_t local_port;
     struct MHD_Connection *conn; /* for the lookups below only */
 };
 

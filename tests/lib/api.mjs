@@ -3,13 +3,55 @@
 // of it: every page of the Invite Requests list and of the audit log, the counts, a snapshot to
 // compare, Approve/Deny as jobs, and waits for requests to be recorded and for jobs to finish,
 // pause or get part of the way.
+import http from 'node:http';
+import net from 'node:net';
 import { waitFor } from './processes.mjs';
+
+// ---------------------------------------------------------------------------------------------
+// Requests fetch() cannot make: from a chosen local address (any 127.0.0.x works on Linux), with
+// a chosen Host header, or as raw bytes.
+
+// Like fetch(url, {method, headers, body}) but over node:http, so `localAddress` picks the
+// source address and a `host` header is sent as given. Resolves with a fetch Response.
+export function httpFetch(url, { method = 'GET', headers = {}, body, localAddress } = {}) {
+    return new Promise((resolve, reject) => {
+        const req = http.request(url, { method, headers, localAddress, agent: false }, (res) => {
+            const chunks = [];
+            res.on('data', (d) => chunks.push(d));
+            res.on('error', reject);
+            res.on('end', () => {
+                const h = new Headers();
+                for (let i = 0; i < res.rawHeaders.length; i += 2) h.append(res.rawHeaders[i], res.rawHeaders[i + 1]);
+                const noBody = [204, 304].includes(res.statusCode) || method === 'HEAD';
+                resolve(new Response(noBody ? null : Buffer.concat(chunks), { status: res.statusCode, headers: h }));
+            });
+        });
+        req.on('error', reject);
+        if (body !== undefined) req.write(body);
+        req.end();
+    });
+}
+
+// Sends `text` as it is to host:port and resolves with everything the server sent back before
+// closing (use "Connection: close" or HTTP/1.0).
+export function rawHttp(host, port, text) {
+    return new Promise((resolve, reject) => {
+        const s = net.connect(port, host, () => s.write(text));
+        const chunks = [];
+        s.on('data', (d) => chunks.push(d));
+        s.on('end', () => resolve(Buffer.concat(chunks).toString('latin1')));
+        s.on('error', reject);
+        s.setTimeout(10000, () => s.destroy(new Error('rawHttp: no answer in 10 s')));
+    });
+}
 
 // ---------------------------------------------------------------------------------------------
 // HTTP client with doorman's cookie and CSRF token.
 
 export class Client {
-    constructor(baseUrl) {
+    // from: the local address to send from (httpFetch's localAddress), e.g. '127.0.0.7'.
+    constructor(baseUrl, { from } = {}) {
+        this.from = from || null;
         this.base = typeof baseUrl === 'string' ? baseUrl : null;
         this.target = typeof baseUrl === 'string' ? null : baseUrl; // an object with .url (follows restarts)
         this.cookies = new Map();
@@ -32,7 +74,9 @@ export class Client {
             b = typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body);
             if (contentType) h['content-type'] = contentType;
         }
-        const res = await fetch(this.url + p, { method, headers: h, body: b, redirect: 'manual' });
+        const res = this.from || Object.keys(h).some((k) => k.toLowerCase() === 'host')
+            ? await httpFetch(this.url + p, { method, headers: h, body: b, localAddress: this.from })
+            : await fetch(this.url + p, { method, headers: h, body: b, redirect: 'manual' });
         const setCookies = res.headers.getSetCookie ? res.headers.getSetCookie() : [];
         this.lastSetCookie = setCookies;
         for (const sc of setCookies) {

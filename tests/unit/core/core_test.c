@@ -1,11 +1,10 @@
-/* Unit tests for src/core and the small pure helpers of src/http and src/api. */
+/* Unit tests for src/core and the small pure helpers of src/api. */
 #include "core/common.h"
 #include "../check.h"
 #include "core/date.h"
 #include "core/buf.h"
 #include "core/config.h"
 #include "core/secret.h"
-#include "http/throttle.h"
 
 #include <sys/stat.h>
 
@@ -118,24 +117,6 @@ static void test_config(void)
           strstr(err.msg, "needs a value"));
 }
 
-static void test_throttle(void)
-{
-    struct throttle *t = throttle_new(2, 60);
-    int64_t wait = 0;
-    for (int i = 0; i < 3; i++)
-        throttle_fail(t, "name:a", 1000);
-    CHECK(!throttle_allowed(t, "name:a", 3, 1010, &wait) && wait == 50);
-    CHECK(throttle_allowed(t, "name:a", 4, 1010, &wait));
-    CHECK(throttle_allowed(t, "name:a", 3, 1060, &wait)); /* the window ended */
-    throttle_fail(t, "name:b", 1000);
-    throttle_fail(t, "name:c", 1001); /* table full: the oldest window is reused */
-    CHECK(throttle_allowed(t, "name:b", 1, 1002, &wait) ||
-          throttle_allowed(t, "name:a", 1, 1002, &wait));
-    throttle_clear(t, "name:c");
-    CHECK(throttle_allowed(t, "name:c", 1, 1002, &wait));
-    throttle_free(t);
-}
-
 static void test_parse_time(void)
 {
     int64_t t = 0;
@@ -154,7 +135,6 @@ int main(void)
     test_strlcpy();
     test_secret();
     test_config();
-    test_throttle();
     test_parse_time();
     return CHECK_DONE();
 }
