@@ -81,8 +81,9 @@ seed
 status=0
 for src in tests/fuzz/*_fuzz.c; do
     name=$(basename "$src" .c)
-    sources=$(sed -n 's/.*fuzz-sources:\([^*]*\).*/\1/p' "$src")
-    pkgs=$(sed -n 's/.*fuzz-pkgs:\([^*]*\).*/\1/p' "$src")
+    # the lists may run over several lines of the comment (clang-format wraps it)
+    sources=$(perl -0ne 'print $1 if m{fuzz-sources:(.*?)(?:fuzz-pkgs:|\*/)}s' "$src" | tr -d '*' | tr '\n' ' ')
+    pkgs=$(perl -0ne 'print $1 if m{fuzz-pkgs:(.*?)\*/}s' "$src" | tr -d '*' | tr '\n' ' ')
     # shellcheck disable=SC2086
     if ! clang -g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
         -Isrc "$src" $sources $(pkg-config --cflags --libs $pkgs) -o "$out/$name"; then
