@@ -6,10 +6,12 @@
 
 dm_err gzip_inflate(const uint8_t *p, size_t n, size_t cap, struct buf *out, struct dm_error *e)
 {
-    if (n > UINT_MAX) return dm_fail(e, DM_ETOOBIG, "gzip_packed: %zu compressed bytes is too much", n);
+    if (n > UINT_MAX)
+        return dm_fail(e, DM_ETOOBIG, "gzip_packed: %zu compressed bytes is too much", n);
     z_stream z;
     memset(&z, 0, sizeof z);
-    if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) return dm_fail(e, DM_ENOMEM, "gzip_packed: zlib init failed");
+    if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
+        return dm_fail(e, DM_ENOMEM, "gzip_packed: zlib init failed");
     z.next_in = (Bytef *)(uintptr_t)p;
     z.avail_in = (uInt)n;
     size_t produced = 0;
@@ -30,11 +32,13 @@ dm_err gzip_inflate(const uint8_t *p, size_t n, size_t cap, struct buf *out, str
         }
         produced += got;
         if (zr == Z_STREAM_END) {
-            if (z.avail_in != 0) rc = dm_fail(e, DM_EPROTO, "gzip_packed: %u bytes after the stream", z.avail_in);
+            if (z.avail_in != 0)
+                rc = dm_fail(e, DM_EPROTO, "gzip_packed: %u bytes after the stream", z.avail_in);
             break;
         }
         if (zr != Z_OK && !(zr == Z_BUF_ERROR && got)) {
-            rc = dm_fail(e, DM_EPROTO, "gzip_packed: corrupt or truncated stream (%s)", z.msg ? z.msg : "zlib error");
+            rc = dm_fail(e, DM_EPROTO, "gzip_packed: corrupt or truncated stream (%s)",
+                         z.msg ? z.msg : "zlib error");
             break;
         }
     }
@@ -47,7 +51,8 @@ dm_err gzip_deflate(const uint8_t *p, size_t n, struct buf *out, struct dm_error
     if (n > UINT_MAX) return dm_fail(e, DM_ETOOBIG, "gzip: %zu bytes is too much", n);
     z_stream z;
     memset(&z, 0, sizeof z);
-    if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+    if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8,
+                     Z_DEFAULT_STRATEGY) != Z_OK)
         return dm_fail(e, DM_ENOMEM, "gzip: zlib init failed");
     z.next_in = (Bytef *)(uintptr_t)p;
     z.avail_in = (uInt)n;

@@ -15,8 +15,10 @@ const struct tl_ctor *tl_ctor_by_id(uint32_t id)
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
         if (tl_ctors[mid].id == id) return &tl_ctors[mid];
-        if (tl_ctors[mid].id < id) lo = mid + 1;
-        else hi = mid;
+        if (tl_ctors[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     return NULL;
 }
@@ -29,8 +31,10 @@ const struct tl_ctor *tl_ctor_by_name(const char *name)
         const struct tl_ctor *c = &tl_ctors[tl_ctors_by_name[mid]];
         int r = strcmp(c->name, name);
         if (r == 0) return c;
-        if (r < 0) lo = mid + 1;
-        else hi = mid;
+        if (r < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     return NULL;
 }
@@ -48,7 +52,8 @@ static bool error_matches(const char *pattern, const char *message)
     while (*pattern) {
         if (pattern[0] == '%' && pattern[1] == 'd') {
             if (*message < '0' || *message > '9') return false;
-            while (*message >= '0' && *message <= '9') message++;
+            while (*message >= '0' && *message <= '9')
+                message++;
             pattern += 2;
         } else if (*pattern++ != *message++) {
             return false;
@@ -178,8 +183,8 @@ struct rd {
 
 static dm_err rd_short(struct rd *r, const char *what, size_t need)
 {
-    return dm_fail(r->e, DM_EPROTO, "TL: %s needs %zu bytes at offset %zu, %zu left", what, need, r->pos,
-                   r->n - r->pos);
+    return dm_fail(r->e, DM_EPROTO, "TL: %s needs %zu bytes at offset %zu, %zu left", what, need,
+                   r->pos, r->n - r->pos);
 }
 
 static dm_err rd_u32(struct rd *r, uint32_t *v, const char *what)
@@ -215,10 +220,14 @@ static json_t *utf8_string(const uint8_t *s, size_t n)
     for (size_t i = 0; i < n;) {
         size_t len = 0;
         uint8_t c = s[i];
-        if (c < 0x80) len = 1;
-        else if (c >= 0xc2 && c <= 0xdf) len = 2;
-        else if (c >= 0xe0 && c <= 0xef) len = 3;
-        else if (c >= 0xf0 && c <= 0xf4) len = 4;
+        if (c < 0x80)
+            len = 1;
+        else if (c >= 0xc2 && c <= 0xdf)
+            len = 2;
+        else if (c >= 0xe0 && c <= 0xef)
+            len = 3;
+        else if (c >= 0xf0 && c <= 0xf4)
+            len = 4;
         if (len > 1 && i + len <= n) {
             json_t *probe = json_stringn((const char *)s + i, len);
             if (!probe) len = 0;
@@ -281,7 +290,8 @@ static dm_err dec_fields(struct rd *r, const struct tl_ctor *c, json_t **out)
     return DM_OK;
 }
 
-dm_err tl_gzip_unpack(const uint8_t *p, size_t n, size_t at, size_t *used, struct buf *plain, struct dm_error *e)
+dm_err tl_gzip_unpack(const uint8_t *p, size_t n, size_t at, size_t *used, struct buf *plain,
+                      struct dm_error *e)
 {
     const uint8_t *data;
     size_t len;
@@ -307,7 +317,8 @@ static dm_err dec_boxed(struct rd *r, const struct tl_field *as, json_t **out)
             struct rd inner = {(const uint8_t *)plain.data, plain.len, 0, r->depth, r->e};
             rc = dec_boxed(&inner, as, out);
             if (!rc && inner.pos != inner.n) {
-                rc = dm_fail(r->e, DM_EPROTO, "TL: %zu bytes left over inside gzip_packed", inner.n - inner.pos);
+                rc = dm_fail(r->e, DM_EPROTO, "TL: %zu bytes left over inside gzip_packed",
+                             inner.n - inner.pos);
                 if (out) json_decref(*out);
             }
         }
@@ -315,13 +326,16 @@ static dm_err dec_boxed(struct rd *r, const struct tl_field *as, json_t **out)
         return rc;
     }
     if (as && as->kind == TL_K_TYPE && !as->vector && id == TL_ID_vector)
-        return dm_fail(r->e, DM_EPROTO, "TL: a vector where %s was expected", tl_types[as->ref].name);
+        return dm_fail(r->e, DM_EPROTO, "TL: a vector where %s was expected",
+                       tl_types[as->ref].name);
     if (id == TL_ID_vector) {
         if (as && as->vector == TL_VEC_BOXED) return dec_value(r, as, false, out);
         return dm_fail(r->e, DM_EPROTO, "TL: a vector whose element type is not known here");
     }
     const struct tl_ctor *c = tl_ctor_by_id(id);
-    if (!c) return dm_fail(r->e, DM_EPROTO, "TL: unknown constructor 0x%08x at offset %zu", id, r->pos - 4);
+    if (!c)
+        return dm_fail(r->e, DM_EPROTO, "TL: unknown constructor 0x%08x at offset %zu", id,
+                       r->pos - 4);
     if (as && as->kind == TL_K_TYPE && ((c->flags & TL_C_METHOD) || c->type != as->ref))
         return dm_fail(r->e, DM_EPROTO, "TL: %s is not a %s", c->name, tl_types[as->ref].name);
     if (as && as->kind == TL_K_ANY && !(c->flags & TL_C_METHOD))
@@ -339,7 +353,8 @@ static dm_err dec_value(struct rd *r, const struct tl_field *f, bool element, js
     dm_err rc = DM_OK;
     if (f->vector && !element) {
         uint32_t id, count;
-        if (f->vector == TL_VEC_BOXED && (rc = rd_u32(r, &id, "vector id")) == DM_OK && id != TL_ID_vector) {
+        if (f->vector == TL_VEC_BOXED && (rc = rd_u32(r, &id, "vector id")) == DM_OK &&
+            id != TL_ID_vector) {
             if (id == TL_ID_gzip_packed_) {
                 r->pos -= 4;
                 struct tl_field boxed = *f; /* unpack, then read the boxed vector inside */
@@ -352,16 +367,20 @@ static dm_err dec_value(struct rd *r, const struct tl_field *f, bool element, js
         }
         if (!rc) rc = rd_u32(r, &count, "vector length");
         if (!rc && count > (r->n - r->pos) / 4)
-            rc = dm_fail(r->e, DM_EPROTO, "TL: vector of %" PRIu32 " elements in %zu bytes", count, r->n - r->pos);
+            rc = dm_fail(r->e, DM_EPROTO, "TL: vector of %" PRIu32 " elements in %zu bytes", count,
+                         r->n - r->pos);
         json_t *arr = NULL;
         if (!rc && out && !(arr = json_array())) rc = dm_fail(r->e, DM_ENOMEM, "TL: out of memory");
         for (uint32_t i = 0; i < count && !rc; i++) {
             json_t *v = NULL;
             rc = dec_value(r, f, true, arr ? &v : NULL);
-            if (!rc && arr && json_array_append_new(arr, v)) rc = dm_fail(r->e, DM_ENOMEM, "TL: out of memory");
+            if (!rc && arr && json_array_append_new(arr, v))
+                rc = dm_fail(r->e, DM_ENOMEM, "TL: out of memory");
         }
-        if (rc) json_decref(arr);
-        else if (out) *out = arr;
+        if (rc)
+            json_decref(arr);
+        else if (out)
+            *out = arr;
         r->depth--;
         return rc;
     }
@@ -369,12 +388,16 @@ static dm_err dec_value(struct rd *r, const struct tl_field *f, bool element, js
     const uint8_t *p = r->p + r->pos;
     switch ((enum tl_kind)f->kind) {
     case TL_K_INT:
-        if (left < 4) rc = rd_short(r, "int", 4);
-        else rc = give(r, json_integer((int32_t)tl_read_u32(p)), out), r->pos += 4;
+        if (left < 4)
+            rc = rd_short(r, "int", 4);
+        else
+            rc = give(r, json_integer((int32_t)tl_read_u32(p)), out), r->pos += 4;
         break;
     case TL_K_LONG:
-        if (left < 8) rc = rd_short(r, "long", 8);
-        else rc = give(r, json_integer((json_int_t)(int64_t)tl_read_u64(p)), out), r->pos += 8;
+        if (left < 8)
+            rc = rd_short(r, "long", 8);
+        else
+            rc = give(r, json_integer((json_int_t)(int64_t)tl_read_u64(p)), out), r->pos += 8;
         break;
     case TL_K_DOUBLE:
         if (left < 8) {
@@ -385,16 +408,18 @@ static dm_err dec_value(struct rd *r, const struct tl_field *f, bool element, js
             memcpy(&d, &u, sizeof d);
             /* NaN and infinities have no JSON form: refused when skipped too, so both agree */
             rc = isfinite(d) ? give(r, json_real(d), out)
-                             : dm_fail(r->e, DM_EPROTO, "TL: a double at offset %zu is not a finite number",
-                                       r->pos);
+                             : dm_fail(r->e, DM_EPROTO,
+                                       "TL: a double at offset %zu is not a finite number", r->pos);
             r->pos += 8;
         }
         break;
     case TL_K_INT128:
     case TL_K_INT256: {
         size_t size = f->kind == TL_K_INT128 ? 16 : 32;
-        if (left < size) rc = rd_short(r, size == 16 ? "int128" : "int256", size);
-        else rc = give(r, out ? tl_hex(p, size) : NULL, out), r->pos += size;
+        if (left < size)
+            rc = rd_short(r, size == 16 ? "int128" : "int256", size);
+        else
+            rc = give(r, out ? tl_hex(p, size) : NULL, out), r->pos += size;
         break;
     }
     case TL_K_STRING:
@@ -402,11 +427,13 @@ static dm_err dec_value(struct rd *r, const struct tl_field *f, bool element, js
         const uint8_t *data;
         size_t len, used;
         if (tl_read_bytes(p, left, &data, &len, &used)) {
-            rc = dm_fail(r->e, DM_EPROTO, "TL: string at offset %zu overruns the %zu bytes left", r->pos, left);
+            rc = dm_fail(r->e, DM_EPROTO, "TL: string at offset %zu overruns the %zu bytes left",
+                         r->pos, left);
             break;
         }
         r->pos += used;
-        if (out) rc = give(r, f->kind == TL_K_STRING ? utf8_string(data, len) : tl_hex(data, len), out);
+        if (out)
+            rc = give(r, f->kind == TL_K_STRING ? utf8_string(data, len) : tl_hex(data, len), out);
         break;
     }
     case TL_K_BOOL: {
@@ -414,7 +441,8 @@ static dm_err dec_value(struct rd *r, const struct tl_field *f, bool element, js
         if ((rc = rd_u32(r, &id, "Bool")) != DM_OK) break;
         if (id == TL_ID_boolTrue || id == TL_ID_boolFalse)
             rc = give(r, out ? json_boolean(id == TL_ID_boolTrue) : NULL, out);
-        else rc = dm_fail(r->e, DM_EPROTO, "TL: expected a Bool, got 0x%08x", id);
+        else
+            rc = dm_fail(r->e, DM_EPROTO, "TL: expected a Bool, got 0x%08x", id);
         break;
     }
     case TL_K_TRUE: /* only inside vectors (no schema has them), and as a bare value */
@@ -448,7 +476,8 @@ dm_err tl_decode(const uint8_t *p, size_t n, const struct tl_field *as, json_t *
 {
     struct rd r = {p, n, 0, 0, e};
     json_t *v = NULL;
-    dm_err rc = as ? dec_value(&r, as, false, out ? &v : NULL) : dec_boxed(&r, NULL, out ? &v : NULL);
+    dm_err rc =
+        as ? dec_value(&r, as, false, out ? &v : NULL) : dec_boxed(&r, NULL, out ? &v : NULL);
     if (rc) return rc;
     if (out) *out = v;
     if (used) *used = r.pos;
@@ -463,7 +492,8 @@ struct wr {
     struct dm_error *e;
 };
 
-static dm_err enc_value(struct wr *w, const json_t *v, const struct tl_field *f, bool element, const char *what);
+static dm_err enc_value(struct wr *w, const json_t *v, const struct tl_field *f, bool element,
+                        const char *what);
 
 static dm_err wr_nomem(struct wr *w, dm_err rc)
 {
@@ -479,7 +509,8 @@ static dm_err enc_fields(struct wr *w, const json_t *obj, const struct tl_ctor *
         const struct tl_field *f = &tl_fields[c->fields + i];
         if (f->cond == TL_NO_COND) continue;
         const json_t *v = json_object_get(obj, f->name);
-        if (!v || json_is_null(v) || (f->kind == TL_K_TRUE && !f->vector && json_is_false(v))) continue;
+        if (!v || json_is_null(v) || (f->kind == TL_K_TRUE && !f->vector && json_is_false(v)))
+            continue;
         flagv[f->cond] |= 1u << f->bit;
     }
     dm_err rc;
@@ -494,12 +525,14 @@ static dm_err enc_fields(struct wr *w, const json_t *obj, const struct tl_ctor *
             if (!(flagv[f->cond] >> f->bit & 1)) continue;
             if (f->kind == TL_K_TRUE && !f->vector) {
                 if (!json_is_true(v))
-                    return dm_fail(w->e, DM_EINVAL, "TL: %s.%s must be true: flag %s.%u is set by another field",
+                    return dm_fail(w->e, DM_EINVAL,
+                                   "TL: %s.%s must be true: flag %s.%u is set by another field",
                                    c->name, f->name, tl_fields[c->fields + f->cond].name, f->bit);
                 continue;
             }
         }
-        if (!v || json_is_null(v)) return dm_fail(w->e, DM_EINVAL, "TL: %s needs field %s", c->name, f->name);
+        if (!v || json_is_null(v))
+            return dm_fail(w->e, DM_EINVAL, "TL: %s needs field %s", c->name, f->name);
         if ((rc = enc_value(w, v, f, false, f->name)) != DM_OK) return rc;
     }
     return DM_OK;
@@ -520,24 +553,29 @@ static dm_err enc_boxed(struct wr *w, const json_t *v, const struct tl_field *as
     return enc_fields(w, v, c);
 }
 
-static dm_err enc_hex(struct wr *w, const json_t *v, size_t fixed, bool as_tl_bytes, const char *what)
+static dm_err enc_hex(struct wr *w, const json_t *v, size_t fixed, bool as_tl_bytes,
+                      const char *what)
 {
     const char *s = json_string_value(v);
     size_t n = json_string_length(v);
     if (!s || n % 2 || (fixed && n != fixed * 2))
-        return dm_fail(w->e, DM_EINVAL, "TL: %s must be a hex string%s", what, fixed ? " of the right size" : "");
+        return dm_fail(w->e, DM_EINVAL, "TL: %s must be a hex string%s", what,
+                       fixed ? " of the right size" : "");
     uint8_t small[64];
     uint8_t *raw = n / 2 <= sizeof small ? small : malloc(n / 2 + 1);
     if (!raw) return dm_fail(w->e, DM_ENOMEM, "TL: out of memory");
     dm_err rc = DM_OK;
-    if (!unhex(s, n, raw)) rc = dm_fail(w->e, DM_EINVAL, "TL: %s is not hex", what);
-    else if ((rc = as_tl_bytes ? tl_put_bytes(w->out, raw, n / 2) : buf_append(w->out, raw, n / 2)) != DM_OK)
+    if (!unhex(s, n, raw))
+        rc = dm_fail(w->e, DM_EINVAL, "TL: %s is not hex", what);
+    else if ((rc = as_tl_bytes ? tl_put_bytes(w->out, raw, n / 2)
+                               : buf_append(w->out, raw, n / 2)) != DM_OK)
         rc = wr_nomem(w, rc);
     if (raw != small) free(raw);
     return rc;
 }
 
-static dm_err enc_value(struct wr *w, const json_t *v, const struct tl_field *f, bool element, const char *what)
+static dm_err enc_value(struct wr *w, const json_t *v, const struct tl_field *f, bool element,
+                        const char *what)
 {
     if (++w->depth > TL_MAX_DEPTH) {
         w->depth--;
@@ -553,7 +591,8 @@ static dm_err enc_value(struct wr *w, const json_t *v, const struct tl_field *f,
             if (!rc && n > UINT32_MAX) rc = DM_ETOOBIG;
             if (!rc) rc = tl_put_u32(w->out, (uint32_t)n);
             if (rc) rc = wr_nomem(w, rc);
-            for (size_t i = 0; i < n && !rc; i++) rc = enc_value(w, json_array_get(v, i), f, true, what);
+            for (size_t i = 0; i < n && !rc; i++)
+                rc = enc_value(w, json_array_get(v, i), f, true, what);
         }
         w->depth--;
         return rc;
@@ -561,9 +600,11 @@ static dm_err enc_value(struct wr *w, const json_t *v, const struct tl_field *f,
     switch ((enum tl_kind)f->kind) {
     case TL_K_INT:
     case TL_K_FLAGS:
-        if (!json_is_integer(v) || json_integer_value(v) < INT32_MIN || json_integer_value(v) > UINT32_MAX)
+        if (!json_is_integer(v) || json_integer_value(v) < INT32_MIN ||
+            json_integer_value(v) > UINT32_MAX)
             rc = dm_fail(w->e, DM_EINVAL, "TL: %s must be a 32-bit integer", what);
-        else if ((rc = tl_put_u32(w->out, (uint32_t)json_integer_value(v))) != DM_OK) rc = wr_nomem(w, rc);
+        else if ((rc = tl_put_u32(w->out, (uint32_t)json_integer_value(v))) != DM_OK)
+            rc = wr_nomem(w, rc);
         break;
     case TL_K_LONG: {
         int64_t x = 0;
@@ -601,12 +642,16 @@ static dm_err enc_value(struct wr *w, const json_t *v, const struct tl_field *f,
         rc = enc_hex(w, v, 0, true, what);
         break;
     case TL_K_STRING:
-        if (!json_is_string(v)) rc = dm_fail(w->e, DM_EINVAL, "TL: %s must be a string", what);
-        else if ((rc = tl_put_bytes(w->out, json_string_value(v), json_string_length(v))) != DM_OK) rc = wr_nomem(w, rc);
+        if (!json_is_string(v))
+            rc = dm_fail(w->e, DM_EINVAL, "TL: %s must be a string", what);
+        else if ((rc = tl_put_bytes(w->out, json_string_value(v), json_string_length(v))) != DM_OK)
+            rc = wr_nomem(w, rc);
         break;
     case TL_K_BOOL:
-        if (!json_is_boolean(v)) rc = dm_fail(w->e, DM_EINVAL, "TL: %s must be true or false", what);
-        else if ((rc = tl_put_u32(w->out, json_is_true(v) ? TL_ID_boolTrue : TL_ID_boolFalse)) != DM_OK)
+        if (!json_is_boolean(v))
+            rc = dm_fail(w->e, DM_EINVAL, "TL: %s must be true or false", what);
+        else if ((rc = tl_put_u32(w->out, json_is_true(v) ? TL_ID_boolTrue : TL_ID_boolFalse)) !=
+                 DM_OK)
             rc = wr_nomem(w, rc);
         break;
     case TL_K_TRUE:
@@ -617,8 +662,10 @@ static dm_err enc_value(struct wr *w, const json_t *v, const struct tl_field *f,
     case TL_K_TYPE:
     case TL_K_ANY:
     case TL_K_OBJECT:
-        if (!json_is_object(v)) rc = dm_fail(w->e, DM_EINVAL, "TL: %s must be an object", what);
-        else rc = enc_boxed(w, v, f);
+        if (!json_is_object(v))
+            rc = dm_fail(w->e, DM_EINVAL, "TL: %s must be an object", what);
+        else
+            rc = enc_boxed(w, v, f);
         break;
     default:
         rc = dm_fail(w->e, DM_EINVAL, "TL: bad field kind %d", f->kind);
@@ -638,7 +685,8 @@ dm_err tl_encode(struct buf *out, const json_t *v, const struct tl_field *as, st
 const struct tl_field *tl_call_result(const json_t *call)
 {
     for (int depth = 0; depth < TL_MAX_DEPTH && json_is_object(call); depth++) {
-        const struct tl_ctor *c = tl_ctor_by_name(json_string_value(json_object_get(call, "_")) ?: "");
+        const struct tl_ctor *c =
+            tl_ctor_by_name(json_string_value(json_object_get(call, "_")) ?: "");
         if (!c || !(c->flags & TL_C_METHOD)) return NULL;
         const struct tl_field *r = &tl_fields[c->result];
         if (r->kind != TL_K_ANY) return r;
@@ -669,7 +717,8 @@ static dm_err missing(const json_t *obj, const char *field, const char *want, st
 dm_err tl_get_int(const json_t *obj, const char *field, int32_t *out, struct dm_error *e)
 {
     const json_t *v = json_object_get(obj, field);
-    if (!json_is_integer(v) || json_integer_value(v) < INT32_MIN || json_integer_value(v) > INT32_MAX)
+    if (!json_is_integer(v) || json_integer_value(v) < INT32_MIN ||
+        json_integer_value(v) > INT32_MAX)
         return missing(obj, field, "an int", e);
     *out = (int32_t)json_integer_value(v);
     return DM_OK;
@@ -709,7 +758,9 @@ dm_err tl_get_bytes(const json_t *obj, const char *field, uint8_t *out, size_t c
     const json_t *v = json_object_get(obj, field);
     size_t n = json_string_length(v);
     if (!json_is_string(v) || n % 2) return missing(obj, field, "bytes", e);
-    if (n / 2 > cap) return dm_fail(e, DM_EPROTO, "%s.%s: %zu bytes, at most %zu expected", ctor_of(obj), field, n / 2, cap);
+    if (n / 2 > cap)
+        return dm_fail(e, DM_EPROTO, "%s.%s: %zu bytes, at most %zu expected", ctor_of(obj), field,
+                       n / 2, cap);
     if (!unhex(json_string_value(v), n, out)) return missing(obj, field, "bytes", e);
     *len = n / 2;
     return DM_OK;

@@ -84,6 +84,7 @@ dm_err tl_read_bytes(const uint8_t *p, size_t n, const uint8_t **data, size_t *l
  * whole input, for the message): inflates it into plain, which this initialises (at most
  * TL_MAX_GZIP) and the caller releases, also on failure; *used gets the input bytes it took.
  * DM_EPROTO when the data overruns the input or does not inflate. */
-dm_err tl_gzip_unpack(const uint8_t *p, size_t n, size_t at, size_t *used, struct buf *plain, struct dm_error *e);
+dm_err tl_gzip_unpack(const uint8_t *p, size_t n, size_t at, size_t *used, struct buf *plain,
+                      struct dm_error *e);
 
 #endif

@@ -40,7 +40,7 @@ struct dcs {
     uint16_t port[DC_MAX];
     pthread_t accept_th;
     atomic_bool stop;
-    atomic_int latency_ms; /* added before every RPC answer */
+    atomic_int latency_ms;    /* added before every RPC answer */
     pthread_mutex_t conns_mu; /* guards conns */
     struct dc_conn *conns;
     /* auth keys (world lock) */
@@ -62,7 +62,7 @@ struct dc_conn {
     struct dc_conn *next;
     pthread_t th;
     atomic_bool done;
-    int fd, dc; /* fd stays open while the connection owns a key (see key_claim) */
+    int fd, dc;     /* fd stays open while the connection owns a key (see key_claim) */
     double last_rx; /* monotonic time of the last encrypted message (world lock) */
     struct delayed *delayed, *delayed_tail;
     size_t ndelayed;
@@ -75,11 +75,11 @@ struct dc_conn {
     struct dc_key *key;
     int64_t session_id;
     int64_t last_out_id;
-    int32_t seq;           /* content messages sent in this session */
-    int64_t max_msg_id;    /* the client's highest msg_id in this session, and its seqno */
+    int32_t seq;        /* content messages sent in this session */
+    int64_t max_msg_id; /* the client's highest msg_id in this session, and its seqno */
     int32_t max_msg_seqno;
-    int layer;             /* from invokeWithLayer; 0 = ours */
-    double disconnect_at;  /* ping_delay_disconnect deadline, 0 = none */
+    int layer;            /* from invokeWithLayer; 0 = ours */
+    double disconnect_at; /* ping_delay_disconnect deadline, 0 = none */
 };
 
 void dc_random(void *p, size_t n)
@@ -130,14 +130,16 @@ static bool send_all(struct dc_conn *c, const void *p, size_t n)
 static bool send_packet(struct dc_conn *c, const void *p, size_t n)
 {
     buf_reset(&c->out);
-    return transport_frame(&c->tr, p, n, &c->out, NULL) == DM_OK && send_all(c, c->out.data, c->out.len);
+    return transport_frame(&c->tr, p, n, &c->out, NULL) == DM_OK &&
+           send_all(c, c->out.data, c->out.len);
 }
 
 static bool send_transport_error(struct dc_conn *c, int32_t code)
 {
     uint8_t b[4];
     uint32_t v = (uint32_t)code;
-    for (int i = 0; i < 4; i++) b[i] = (uint8_t)(v >> (8 * i));
+    for (int i = 0; i < 4; i++)
+        b[i] = (uint8_t)(v >> (8 * i));
     return send_packet(c, b, 4);
 }
 
@@ -166,18 +168,21 @@ static bool send_plain(struct dc_conn *c, json_t *j)
     return ok;
 }
 
-/* Encrypts and sends one message body (the world lock is not needed: the key bytes never change). */
+/* Encrypts and sends one message body (the world lock is not needed: the key bytes never change).
+ */
 static bool send_body(struct dc_conn *c, const struct buf *body, bool content, bool answer)
 {
     struct buf plain, wire;
     buf_init(&plain, MAX_PACKET);
     buf_init(&wire, MAX_PACKET + 2048);
     int32_t seqno = content ? 2 * c->seq++ + 1 : 2 * c->seq;
-    bool ok = !tl_put_u64(&plain, (uint64_t)c->key->salt) && !tl_put_u64(&plain, (uint64_t)c->session_id) &&
-              !tl_put_u64(&plain, (uint64_t)out_msg_id(c, answer)) && !tl_put_u32(&plain, (uint32_t)seqno) &&
-              !tl_put_u32(&plain, (uint32_t)body->len) && !buf_append(&plain, body->data, body->len) &&
-              !crypto_msg_encrypt(c->key->key, CRYPTO_FROM_SERVER, (uint8_t *)plain.data, plain.len, 0,
-                                  crypto_random, NULL, &wire, NULL) &&
+    bool ok = !tl_put_u64(&plain, (uint64_t)c->key->salt) &&
+              !tl_put_u64(&plain, (uint64_t)c->session_id) &&
+              !tl_put_u64(&plain, (uint64_t)out_msg_id(c, answer)) &&
+              !tl_put_u32(&plain, (uint32_t)seqno) && !tl_put_u32(&plain, (uint32_t)body->len) &&
+              !buf_append(&plain, body->data, body->len) &&
+              !crypto_msg_encrypt(c->key->key, CRYPTO_FROM_SERVER, (uint8_t *)plain.data, plain.len,
+                                  0, crypto_random, NULL, &wire, NULL) &&
               send_packet(c, wire.data, wire.len);
     OPENSSL_cleanse(plain.data, plain.len);
     buf_release(&plain);
@@ -226,8 +231,10 @@ static bool delay_body(struct dc_conn *c, const struct buf *b)
     x->due = now_mono() + c->d->latency_ms / 1000.0;
     x->len = b->len;
     memcpy(x->body, b->data, b->len);
-    if (c->delayed_tail) c->delayed_tail->next = x;
-    else c->delayed = x;
+    if (c->delayed_tail)
+        c->delayed_tail->next = x;
+    else
+        c->delayed = x;
     c->delayed_tail = x;
     c->ndelayed++;
     return true;
@@ -244,11 +251,14 @@ static bool send_result(struct dc_conn *c, int64_t req_msg_id, json_t *result)
     int layer = c->layer ? c->layer : TL_LAYER;
     dm_err rc = DM_OK;
     if (json_is_array(result)) { /* Vector<T> results (users.getUsers) */
-        rc = tl_put_u32(&b, TL_ID_vector) || tl_put_u32(&b, (uint32_t)json_array_size(result)) ? DM_ETOOBIG : DM_OK;
+        rc = tl_put_u32(&b, TL_ID_vector) || tl_put_u32(&b, (uint32_t)json_array_size(result))
+                 ? DM_ETOOBIG
+                 : DM_OK;
         for (size_t i = 0; i < json_array_size(result) && !rc; i++)
             rc = dc_tl_encode(&b, json_array_get(result, i), layer, &e);
     } else if (ok) {
-        rc = tl_is(result, "rpc_error") ? tl_encode(&b, result, NULL, &e) : dc_tl_encode(&b, result, layer, &e);
+        rc = tl_is(result, "rpc_error") ? tl_encode(&b, result, NULL, &e)
+                                        : dc_tl_encode(&b, result, layer, &e);
     }
     if (ok && rc) {
         /* a bug in an answer: tell the client instead of leaving the call hanging */
@@ -276,7 +286,8 @@ static bool nonces_match(struct dc_conn *c, const json_t *j, bool with_server)
 {
     uint8_t n[16];
     if (!hex_field(j, "nonce", n, 16) || CRYPTO_memcmp(n, c->nonce, 16)) return false;
-    return !with_server || (hex_field(j, "server_nonce", n, 16) && !CRYPTO_memcmp(n, c->server_nonce, 16));
+    return !with_server ||
+           (hex_field(j, "server_nonce", n, 16) && !CRYPTO_memcmp(n, c->server_nonce, 16));
 }
 
 /* p_q_inner_data* from encrypted_data: RSA_PAD first, then the legacy SHA1 + data + padding. */
@@ -307,14 +318,15 @@ static bool on_req_dh(struct dc_conn *c, const json_t *j)
 {
     uint8_t enc[256];
     int64_t fp = 0;
-    if (!nonces_match(c, j, true) || tl_get_long(j, "public_key_fingerprint", &fp, NULL) || fp != c->d->pub.fingerprint ||
-        !hex_field(j, "encrypted_data", enc, 256))
+    if (!nonces_match(c, j, true) || tl_get_long(j, "public_key_fingerprint", &fp, NULL) ||
+        fp != c->d->pub.fingerprint || !hex_field(j, "encrypted_data", enc, 256))
         return false;
     json_t *inner = decrypt_inner(c, enc);
     const char *name = json_string_value(json_object_get(inner, "_"));
     uint8_t pq[8];
     bool ok = name && strncmp(name, "p_q_inner_data", 14) == 0 && nonces_match(c, inner, true) &&
-              hex_field(inner, "pq", pq, 8) && !memcmp(pq, sample_pq, 8) && hex_field(inner, "new_nonce", c->new_nonce, 32);
+              hex_field(inner, "pq", pq, 8) && !memcmp(pq, sample_pq, 8) &&
+              hex_field(inner, "new_nonce", c->new_nonce, 32);
     json_decref(inner);
     if (!ok) return false;
     crypto_tmp_aes(c->new_nonce, c->server_nonce, c->tmp_key, c->tmp_iv);
@@ -324,9 +336,10 @@ static bool on_req_dh(struct dc_conn *c, const json_t *j)
     struct buf ans;
     buf_init(&ans, 4096);
     buf_append(&ans, g_a, 20); /* room for the SHA1 */
-    json_t *sdh = json_pack("{s:s,s:o,s:o,s:i,s:o,s:o,s:i}", "_", "server_DH_inner_data", "nonce", tl_hex(c->nonce, 16),
-                            "server_nonce", tl_hex(c->server_nonce, 16), "g", DC_G, "dh_prime", tl_hex(crypto_dh_prime, 256),
-                            "g_a", tl_hex(g_a, 256), "server_time", (int)world_now());
+    json_t *sdh = json_pack("{s:s,s:o,s:o,s:i,s:o,s:o,s:i}", "_", "server_DH_inner_data", "nonce",
+                            tl_hex(c->nonce, 16), "server_nonce", tl_hex(c->server_nonce, 16), "g",
+                            DC_G, "dh_prime", tl_hex(crypto_dh_prime, 256), "g_a", tl_hex(g_a, 256),
+                            "server_time", (int)world_now());
     ok = sdh && tl_encode(&ans, sdh, NULL, NULL) == DM_OK;
     json_decref(sdh);
     if (ok) {
@@ -334,10 +347,12 @@ static bool on_req_dh(struct dc_conn *c, const json_t *j)
         uint8_t pad[16];
         dc_random(pad, sizeof pad);
         ok = !buf_append(&ans, pad, (16 - ans.len % 16) % 16) &&
-             !crypto_aes_ige(true, c->tmp_key, c->tmp_iv, (uint8_t *)ans.data, (uint8_t *)ans.data, ans.len) &&
-             send_plain(c, json_pack("{s:s,s:o,s:o,s:o}", "_", "server_DH_params_ok", "nonce", tl_hex(c->nonce, 16),
-                                     "server_nonce", tl_hex(c->server_nonce, 16), "encrypted_answer",
-                                     tl_hex(ans.data, ans.len)));
+             !crypto_aes_ige(true, c->tmp_key, c->tmp_iv, (uint8_t *)ans.data, (uint8_t *)ans.data,
+                             ans.len) &&
+             send_plain(c,
+                        json_pack("{s:s,s:o,s:o,s:o}", "_", "server_DH_params_ok", "nonce",
+                                  tl_hex(c->nonce, 16), "server_nonce", tl_hex(c->server_nonce, 16),
+                                  "encrypted_answer", tl_hex(ans.data, ans.len)));
     }
     buf_release(&ans);
     return ok;
@@ -365,8 +380,8 @@ static bool on_set_client_dh(struct dc_conn *c, const json_t *j)
         goto done;
     crypto_sha1(sha, &(struct crypto_part){enc + 20, used}, 1);
     size_t gl = 0;
-    if (CRYPTO_memcmp(sha, enc, 20) || !tl_is(inner, "client_DH_inner_data") || !nonces_match(c, inner, true) ||
-        tl_get_bytes(inner, "g_b", g_b, 256, &gl, NULL) || gl == 0)
+    if (CRYPTO_memcmp(sha, enc, 20) || !tl_is(inner, "client_DH_inner_data") ||
+        !nonces_match(c, inner, true) || tl_get_bytes(inner, "g_b", g_b, 256, &gl, NULL) || gl == 0)
         goto done;
     /* a big-endian number: Telethon and GramJS send it without leading zero bytes (1 in 256) */
     memmove(g_b + 256 - gl, g_b, gl);
@@ -390,8 +405,9 @@ static bool on_set_client_dh(struct dc_conn *c, const json_t *j)
     uint8_t h1[16];
     crypto_new_nonce_hash(c->new_nonce, 1, k->key, h1);
     k = NULL; /* the table owns it */
-    ok = send_plain(c, json_pack("{s:s,s:o,s:o,s:o}", "_", "dh_gen_ok", "nonce", tl_hex(c->nonce, 16), "server_nonce",
-                                 tl_hex(c->server_nonce, 16), "new_nonce_hash1", tl_hex(h1, 16)));
+    ok = send_plain(c, json_pack("{s:s,s:o,s:o,s:o}", "_", "dh_gen_ok", "nonce",
+                                 tl_hex(c->nonce, 16), "server_nonce", tl_hex(c->server_nonce, 16),
+                                 "new_nonce_hash1", tl_hex(h1, 16)));
 done:
     if (enc) OPENSSL_cleanse(enc, 1024);
     free(enc);
@@ -408,19 +424,21 @@ static bool on_plain(struct dc_conn *c, const uint8_t *pkt, size_t len)
     const uint8_t *body;
     size_t blen;
     json_t *j = NULL;
-    if (mt_plain_unwrap(pkt, len, &mid, &body, &blen, NULL) || dc_tl_decode(body, blen, &j, NULL, NULL))
+    if (mt_plain_unwrap(pkt, len, &mid, &body, &blen, NULL) ||
+        dc_tl_decode(body, blen, &j, NULL, NULL))
         return false;
     bool ok = false;
     if ((tl_is(j, "req_pq_multi") || tl_is(j, "req_pq")) && hex_field(j, "nonce", c->nonce, 16)) {
         dc_random(c->server_nonce, 16);
         c->hs_step = 1;
-        ok = send_plain(c, json_pack("{s:s,s:o,s:o,s:o,s:[I]}", "_", "resPQ", "nonce", tl_hex(c->nonce, 16),
-                                     "server_nonce", tl_hex(c->server_nonce, 16), "pq", tl_hex(sample_pq, 8),
-                                     "server_public_key_fingerprints", (json_int_t)c->d->pub.fingerprint));
+        ok = send_plain(
+            c, json_pack("{s:s,s:o,s:o,s:o,s:[I]}", "_", "resPQ", "nonce", tl_hex(c->nonce, 16),
+                         "server_nonce", tl_hex(c->server_nonce, 16), "pq", tl_hex(sample_pq, 8),
+                         "server_public_key_fingerprints", (json_int_t)c->d->pub.fingerprint));
     } else if (tl_is(j, "req_DH_params") && c->hs_step == 1) {
         uint8_t p[4], q[4];
-        ok = hex_field(j, "p", p, 4) && hex_field(j, "q", q, 4) && !memcmp(p, sample_p, 4) && !memcmp(q, sample_q, 4) &&
-             on_req_dh(c, j);
+        ok = hex_field(j, "p", p, 4) && hex_field(j, "q", q, 4) && !memcmp(p, sample_p, 4) &&
+             !memcmp(q, sample_q, 4) && on_req_dh(c, j);
         c->hs_step = 2;
     } else if (tl_is(j, "set_client_DH_params") && c->hs_step == 2) {
         ok = on_set_client_dh(c, j);
@@ -434,8 +452,10 @@ static bool on_plain(struct dc_conn *c, const uint8_t *pkt, size_t len)
 
 static bool send_bad_msg(struct dc_conn *c, int64_t msg_id, int32_t seqno, int code)
 {
-    return send_json(c, json_pack("{s:s,s:I,s:i,s:i}", "_", "bad_msg_notification", "bad_msg_id", (json_int_t)msg_id,
-                                  "bad_msg_seqno", seqno, "error_code", code), false);
+    return send_json(c,
+                     json_pack("{s:s,s:I,s:i,s:i}", "_", "bad_msg_notification", "bad_msg_id",
+                               (json_int_t)msg_id, "bad_msg_seqno", seqno, "error_code", code),
+                     false);
 }
 
 /* The checks of core.telegram.org/mtproto/service_messages_about_messages; 0 when fine. */
@@ -449,7 +469,8 @@ static int msg_id_check(struct dc_conn *c, int64_t msg_id, int32_t seqno)
         if (msg_id > c->max_msg_id && c->max_msg_id &&
             (seqno < c->max_msg_seqno || (seqno == c->max_msg_seqno && (seqno & 1))))
             return 32;
-        if (msg_id < c->max_msg_id && (seqno > c->max_msg_seqno || (seqno == c->max_msg_seqno && (seqno & 1))))
+        if (msg_id < c->max_msg_id &&
+            (seqno > c->max_msg_seqno || (seqno == c->max_msg_seqno && (seqno & 1))))
             return 33;
         if (msg_id > c->max_msg_id) {
             c->max_msg_id = msg_id;
@@ -466,8 +487,9 @@ static const json_t *unwrap_call(struct dc_conn *c, const json_t *q)
         if (tl_is(q, "invokeWithLayer")) {
             int32_t layer = 0;
             if (!tl_get_int(q, "layer", &layer, NULL) && layer > 0) c->layer = layer;
-        } else if (!tl_is(q, "initConnection") && !tl_is(q, "invokeWithoutUpdates") && !tl_is(q, "invokeAfterMsg") &&
-                   !tl_is(q, "invokeAfterMsgs") && !tl_is(q, "invokeWithTakeout")) {
+        } else if (!tl_is(q, "initConnection") && !tl_is(q, "invokeWithoutUpdates") &&
+                   !tl_is(q, "invokeAfterMsg") && !tl_is(q, "invokeAfterMsgs") &&
+                   !tl_is(q, "invokeWithTakeout")) {
             return q;
         }
         q = json_object_get(q, "query");
@@ -475,7 +497,8 @@ static const json_t *unwrap_call(struct dc_conn *c, const json_t *q)
     return q;
 }
 
-static bool on_message(struct dc_conn *c, int64_t msg_id, int32_t seqno, const uint8_t *body, size_t len, int depth);
+static bool on_message(struct dc_conn *c, int64_t msg_id, int32_t seqno, const uint8_t *body,
+                       size_t len, int depth);
 
 static bool on_container(struct dc_conn *c, const uint8_t *body, size_t len, int depth)
 {
@@ -489,14 +512,16 @@ static bool on_container(struct dc_conn *c, const uint8_t *body, size_t len, int
         uint32_t l = tl_read_u32(body + at + 12);
         if (l > len - at - 16) return false;
         int code = msg_id_check(c, mid, seq);
-        if (code ? !send_bad_msg(c, mid, seq, code) : !on_message(c, mid, seq, body + at + 16, l, depth + 1))
+        if (code ? !send_bad_msg(c, mid, seq, code)
+                 : !on_message(c, mid, seq, body + at + 16, l, depth + 1))
             return false;
         at += 16 + l;
     }
     return true;
 }
 
-static bool on_message(struct dc_conn *c, int64_t msg_id, int32_t seqno, const uint8_t *body, size_t len, int depth)
+static bool on_message(struct dc_conn *c, int64_t msg_id, int32_t seqno, const uint8_t *body,
+                       size_t len, int depth)
 {
     if (len < 4 || depth > 2) return false;
     uint32_t id = tl_read_u32(body);
@@ -511,20 +536,28 @@ static bool on_message(struct dc_conn *c, int64_t msg_id, int32_t seqno, const u
     bool ok = true;
     if (tl_is(j, "ping") || tl_is(j, "ping_delay_disconnect")) {
         int32_t delay = 0;
-        if (!tl_get_int(j, "disconnect_delay", &delay, NULL)) c->disconnect_at = delay > 0 ? now_mono() + delay : 0;
-        ok = send_json(c, json_pack("{s:s,s:I,s:O}", "_", "pong", "msg_id", (json_int_t)msg_id, "ping_id",
-                                    json_object_get(j, "ping_id")), true);
+        if (!tl_get_int(j, "disconnect_delay", &delay, NULL))
+            c->disconnect_at = delay > 0 ? now_mono() + delay : 0;
+        ok = send_json(c,
+                       json_pack("{s:s,s:I,s:O}", "_", "pong", "msg_id", (json_int_t)msg_id,
+                                 "ping_id", json_object_get(j, "ping_id")),
+                       true);
     } else if (tl_is(j, "destroy_session")) {
-        ok = send_json(c, json_pack("{s:s,s:O}", "_", "destroy_session_ok", "session_id", json_object_get(j, "session_id")),
+        ok = send_json(c,
+                       json_pack("{s:s,s:O}", "_", "destroy_session_ok", "session_id",
+                                 json_object_get(j, "session_id")),
                        true);
     } else if (tl_is(j, "get_future_salts")) {
         int64_t now = world_now();
-        ok = send_json(c, json_pack("{s:s,s:I,s:i,s:[{s:s,s:i,s:i,s:I}]}", "_", "future_salts", "req_msg_id",
-                                    (json_int_t)msg_id, "now", (int)now, "salts", "_", "future_salt", "valid_since",
-                                    (int)now - 60, "valid_until", (int)now + 3600, "salt", (json_int_t)c->key->salt),
+        ok = send_json(c,
+                       json_pack("{s:s,s:I,s:i,s:[{s:s,s:i,s:i,s:I}]}", "_", "future_salts",
+                                 "req_msg_id", (json_int_t)msg_id, "now", (int)now, "salts", "_",
+                                 "future_salt", "valid_since", (int)now - 60, "valid_until",
+                                 (int)now + 3600, "salt", (json_int_t)c->key->salt),
                        true);
     } else if (tl_is(j, "msgs_state_req") || tl_is(j, "msg_resend_req") || tl_is(j, "http_wait") ||
-               tl_is(j, "msgs_all_info") || tl_is(j, "msg_detailed_info") || tl_is(j, "msg_new_detailed_info")) {
+               tl_is(j, "msgs_all_info") || tl_is(j, "msg_detailed_info") ||
+               tl_is(j, "msg_new_detailed_info")) {
         /* service messages tgsim does not need to answer */
     } else {
         const json_t *q = unwrap_call(c, j);
@@ -565,7 +598,8 @@ static void key_claim(struct dc_key *k, struct dc_conn *c)
     struct dc_conn *o = k->owner;
     if (o && o != c) {
         if (conn_closed(c)) return;
-        if (k->user_id && now_mono() - o->last_rx <= KEY_ACTIVE && !conn_closed(o)) k->duplicated = true;
+        if (k->user_id && now_mono() - o->last_rx <= KEY_ACTIVE && !conn_closed(o))
+            k->duplicated = true;
     }
     k->owner = c;
     c->last_rx = now_mono();
@@ -597,7 +631,8 @@ static bool on_encrypted(struct dc_conn *c, const uint8_t *pkt, size_t len)
         goto done;
     }
     const uint8_t *p = (const uint8_t *)plain.data;
-    int64_t salt = (int64_t)tl_read_u64(p), sid = (int64_t)tl_read_u64(p + 8), msg_id = (int64_t)tl_read_u64(p + 16);
+    int64_t salt = (int64_t)tl_read_u64(p), sid = (int64_t)tl_read_u64(p + 8),
+            msg_id = (int64_t)tl_read_u64(p + 16);
     int32_t seqno = (int32_t)tl_read_u32(p + 24);
     ok = true;
     if (sid != c->session_id || !c->session_id) {
@@ -608,24 +643,29 @@ static bool on_encrypted(struct dc_conn *c, const uint8_t *pkt, size_t len)
         world_lock(d->w);
         bool known = session_known(k, sid);
         if (!known) {
-            if (k->nsessions == DC_MAX_SESSIONS) memmove(k->sessions, k->sessions + 1, sizeof k->sessions - 8), k->nsessions--;
+            if (k->nsessions == DC_MAX_SESSIONS)
+                memmove(k->sessions, k->sessions + 1, sizeof k->sessions - 8), k->nsessions--;
             k->sessions[k->nsessions++] = sid;
         }
         world_unlock(d->w);
         int64_t unique;
         dc_random(&unique, sizeof unique);
         if (!known)
-            ok = send_json(c, json_pack("{s:s,s:I,s:I,s:I}", "_", "new_session_created", "first_msg_id",
-                                        (json_int_t)msg_id, "unique_id", (json_int_t)unique, "server_salt",
-                                        (json_int_t)k->salt), true);
+            ok = send_json(c,
+                           json_pack("{s:s,s:I,s:I,s:I}", "_", "new_session_created",
+                                     "first_msg_id", (json_int_t)msg_id, "unique_id",
+                                     (json_int_t)unique, "server_salt", (json_int_t)k->salt),
+                           true);
     }
     int code = ok ? msg_id_check(c, msg_id, seqno) : 0;
     if (!ok) {
     } else if (code) {
         ok = send_bad_msg(c, msg_id, seqno, code);
     } else if (salt != k->salt) {
-        ok = send_json(c, json_pack("{s:s,s:I,s:i,s:i,s:I}", "_", "bad_server_salt", "bad_msg_id", (json_int_t)msg_id,
-                                    "bad_msg_seqno", seqno, "error_code", 48, "new_server_salt", (json_int_t)k->salt),
+        ok = send_json(c,
+                       json_pack("{s:s,s:I,s:i,s:i,s:I}", "_", "bad_server_salt", "bad_msg_id",
+                                 (json_int_t)msg_id, "bad_msg_seqno", seqno, "error_code", 48,
+                                 "new_server_salt", (json_int_t)k->salt),
                        false);
     } else {
         ok = on_message(c, msg_id, seqno, p + 32, n - 32, 0);
@@ -662,15 +702,19 @@ static void *conn_main(void *arg)
             size_t used = 0, len = 0;
             const uint8_t *pkt = NULL;
             bool ready = false;
-            if (transport_read(&c->tr, rb + off, (size_t)r - off, &used, &pkt, &len, &ready, NULL)) {
+            if (transport_read(&c->tr, rb + off, (size_t)r - off, &used, &pkt, &len, &ready,
+                               NULL)) {
                 keep = false;
                 break;
             }
             off += used;
             if (!ready) continue;
-            if (len < 8) keep = false;
-            else if (tl_read_u64(pkt) == 0) keep = on_plain(c, pkt, len);
-            else keep = on_encrypted(c, pkt, len);
+            if (len < 8)
+                keep = false;
+            else if (tl_read_u64(pkt) == 0)
+                keep = on_plain(c, pkt, len);
+            else
+                keep = on_encrypted(c, pkt, len);
         }
     }
     free(rb);
@@ -715,7 +759,8 @@ static void *accept_main(void *arg)
 {
     struct dcs *d = arg;
     struct pollfd p[DC_MAX];
-    for (int i = 0; i < d->n; i++) p[i] = (struct pollfd){d->lfd[i], POLLIN, 0};
+    for (int i = 0; i < d->n; i++)
+        p[i] = (struct pollfd){d->lfd[i], POLLIN, 0};
     while (!d->stop) {
         if (poll(p, (nfds_t)d->n, 200) <= 0) continue;
         reap(d, false);
@@ -759,8 +804,9 @@ static dm_err make_key(struct dcs *d, const char *pem_path, struct dm_error *e)
     char *p;
     long n;
     /* the public key as PKCS#1 "BEGIN RSA PUBLIC KEY", the form Telegram publishes its keys in */
-    OSSL_ENCODER_CTX *enc =
-        pk ? OSSL_ENCODER_CTX_new_for_pkey(pk, OSSL_KEYMGMT_SELECT_PUBLIC_KEY, "PEM", "type-specific", NULL) : NULL;
+    OSSL_ENCODER_CTX *enc = pk ? OSSL_ENCODER_CTX_new_for_pkey(pk, OSSL_KEYMGMT_SELECT_PUBLIC_KEY,
+                                                               "PEM", "type-specific", NULL)
+                               : NULL;
     bool written = enc && pub && OSSL_ENCODER_to_bio(enc, pub) == 1;
     OSSL_ENCODER_CTX_free(enc);
     if (!written || !priv || !PEM_write_bio_PrivateKey(priv, pk, NULL, NULL, 0, NULL, NULL)) {
@@ -772,8 +818,10 @@ static dm_err make_key(struct dcs *d, const char *pem_path, struct dm_error *e)
     rc = pubs ? crypto_rsa_key_from_pem(pubs, &d->pub, e) : dm_fail(e, DM_ENOMEM, "out of memory");
     if (!rc) {
         FILE *f = fopen(pem_path, "w");
-        if (!f || fwrite(pubs, 1, (size_t)n, f) != (size_t)n) rc = dm_fail(e, DM_EIO, "cannot write %s: %s", pem_path, strerror(errno));
-        if (f && fclose(f) && !rc) rc = dm_fail(e, DM_EIO, "cannot write %s: %s", pem_path, strerror(errno));
+        if (!f || fwrite(pubs, 1, (size_t)n, f) != (size_t)n)
+            rc = dm_fail(e, DM_EIO, "cannot write %s: %s", pem_path, strerror(errno));
+        if (f && fclose(f) && !rc)
+            rc = dm_fail(e, DM_EIO, "cannot write %s: %s", pem_path, strerror(errno));
     }
     free(pubs);
     if (!rc) {
@@ -787,19 +835,21 @@ done:
     return rc;
 }
 
-dm_err dc_start(struct world *w, const char *pem_path, const uint16_t *ports, int n, struct dcs **out,
-                struct dm_error *e)
+dm_err dc_start(struct world *w, const char *pem_path, const uint16_t *ports, int n,
+                struct dcs **out, struct dm_error *e)
 {
     if (n < 1 || n > DC_MAX) return dm_fail(e, DM_EINVAL, "1 to %d DCs", DC_MAX);
     struct dcs *d = calloc(1, sizeof *d);
     if (!d) return dm_fail(e, DM_ENOMEM, "out of memory");
     d->w = w;
     d->n = n;
-    for (int i = 0; i < DC_MAX; i++) d->lfd[i] = -1;
+    for (int i = 0; i < DC_MAX; i++)
+        d->lfd[i] = -1;
     pthread_mutex_init(&d->conns_mu, NULL);
     dm_err rc = make_key(d, pem_path, e);
     for (int i = 0; i < n && !rc; i++) {
-        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(ports[i]),
+        struct sockaddr_in a = {.sin_family = AF_INET,
+                                .sin_port = htons(ports[i]),
                                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
         socklen_t al = sizeof a;
         int one = 1;
@@ -807,12 +857,15 @@ dm_err dc_start(struct world *w, const char *pem_path, const uint16_t *ports, in
         if (d->lfd[i] < 0 || setsockopt(d->lfd[i], SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) ||
             bind(d->lfd[i], (struct sockaddr *)&a, sizeof a) || listen(d->lfd[i], 64) ||
             getsockname(d->lfd[i], (struct sockaddr *)&a, &al))
-            rc = dm_fail(e, DM_EIO, "dc %d: cannot listen on 127.0.0.1:%u: %s", i + 1, ports[i], strerror(errno));
-        else d->port[i] = ntohs(a.sin_port);
+            rc = dm_fail(e, DM_EIO, "dc %d: cannot listen on 127.0.0.1:%u: %s", i + 1, ports[i],
+                         strerror(errno));
+        else
+            d->port[i] = ntohs(a.sin_port);
     }
     json_t *table = rc ? NULL : json_array();
     for (int i = 0; i < n && table; i++)
-        json_array_append_new(table, json_pack("{s:i,s:s,s:i}", "id", i + 1, "host", "127.0.0.1", "port", d->port[i]));
+        json_array_append_new(table, json_pack("{s:i,s:s,s:i}", "id", i + 1, "host", "127.0.0.1",
+                                               "port", d->port[i]));
     if (!rc && table) {
         world_lock(w);
         json_decref(w->dcs);
@@ -820,7 +873,8 @@ dm_err dc_start(struct world *w, const char *pem_path, const uint16_t *ports, in
                            (json_int_t)d->pub.fingerprint);
         world_unlock(w);
     }
-    if (!rc && pthread_create(&d->accept_th, NULL, accept_main, d) != 0) rc = dm_fail(e, DM_ENOMEM, "cannot start a thread");
+    if (!rc && pthread_create(&d->accept_th, NULL, accept_main, d) != 0)
+        rc = dm_fail(e, DM_ENOMEM, "cannot start a thread");
     if (rc) {
         for (int i = 0; i < n; i++)
             if (d->lfd[i] >= 0) close(d->lfd[i]);
@@ -838,7 +892,8 @@ void dc_stop(struct dcs *d)
     d->stop = true;
     pthread_join(d->accept_th, NULL);
     reap(d, true);
-    for (int i = 0; i < d->n; i++) close(d->lfd[i]);
+    for (int i = 0; i < d->n; i++)
+        close(d->lfd[i]);
     for (size_t i = 0; i < d->nkeys; i++) {
         OPENSSL_cleanse(d->keys[i], sizeof *d->keys[i]);
         free(d->keys[i]);

@@ -71,13 +71,16 @@ static bool parse_def(const char *tl, struct def *d)
             if (!dot || dot > q) return false;
             *dot = 0;
             for (unsigned i = 0; i < d->nfields; i++)
-                if (strcmp(d->names[i], type) == 0 && d->fields[i].kind == TL_K_FLAGS) f->cond = (uint8_t)i;
+                if (strcmp(d->names[i], type) == 0 && d->fields[i].kind == TL_K_FLAGS)
+                    f->cond = (uint8_t)i;
             f->bit = (uint8_t)strtoul(dot + 1, NULL, 10);
             if (f->cond == TL_NO_COND || f->bit > 31) return false;
             type = q + 1;
         }
-        if (strcmp(type, "#") == 0) f->kind = TL_K_FLAGS;
-        else if (!parse_type(type, f)) return false;
+        if (strcmp(type, "#") == 0)
+            f->kind = TL_K_FLAGS;
+        else if (!parse_type(type, f))
+            return false;
         d->nfields++;
     }
     return true;
@@ -90,19 +93,24 @@ static void defs_load(void)
     for (size_t i = 0; i < dc_layer_ndefs; i++) {
         struct def *d = &defs[ndefs];
         d->layer = dc_layer_defs[i].layer;
-        if (parse_def(dc_layer_defs[i].tl, d)) ndefs++;
-        else fprintf(stderr, "tgsim: cannot parse layer definition %.40s\n", dc_layer_defs[i].tl); /* a table bug */
+        if (parse_def(dc_layer_defs[i].tl, d))
+            ndefs++;
+        else
+            fprintf(stderr, "tgsim: cannot parse layer definition %.40s\n",
+                    dc_layer_defs[i].tl); /* a table bug */
     }
 }
 
-/* The definition of name for the layer: the table's entry with the smallest layer >= it, else NULL (ours). */
+/* The definition of name for the layer: the table's entry with the smallest layer >= it, else NULL
+ * (ours). */
 static const struct def *def_for(const char *name, int layer)
 {
     pthread_once(&defs_once, defs_load);
     const struct def *best = NULL;
     if (layer >= TL_LAYER) return NULL;
     for (size_t i = 0; i < ndefs; i++)
-        if (defs[i].layer >= layer && strcmp(defs[i].name, name) == 0 && (!best || defs[i].layer < best->layer))
+        if (defs[i].layer >= layer && strcmp(defs[i].name, name) == 0 &&
+            (!best || defs[i].layer < best->layer))
             best = &defs[i];
     return best;
 }
@@ -138,20 +146,27 @@ static dm_err put(struct wr *w, dm_err rc)
 /* A missing required field: its zero value, or an error for an object. */
 static dm_err enc_default(struct wr *w, const char *ctor, const struct tl_field *f)
 {
-    if (f->vector) return put(w, tl_put_u32(w->out, TL_ID_vector) || tl_put_u32(w->out, 0) ? DM_ETOOBIG : DM_OK);
+    if (f->vector)
+        return put(w,
+                   tl_put_u32(w->out, TL_ID_vector) || tl_put_u32(w->out, 0) ? DM_ETOOBIG : DM_OK);
     switch ((enum tl_kind)f->kind) {
-    case TL_K_INT: return put(w, tl_put_u32(w->out, 0));
+    case TL_K_INT:
+        return put(w, tl_put_u32(w->out, 0));
     case TL_K_LONG:
-    case TL_K_DOUBLE: return put(w, tl_put_u64(w->out, 0));
+    case TL_K_DOUBLE:
+        return put(w, tl_put_u64(w->out, 0));
     case TL_K_STRING:
-    case TL_K_BYTES: return put(w, tl_put_bytes(w->out, "", 0));
-    case TL_K_BOOL: return put(w, tl_put_u32(w->out, TL_ID_boolFalse));
-    default: return dm_fail(w->e, DM_EINVAL, "TL: %s needs field %s", ctor, f->name);
+    case TL_K_BYTES:
+        return put(w, tl_put_bytes(w->out, "", 0));
+    case TL_K_BOOL:
+        return put(w, tl_put_u32(w->out, TL_ID_boolFalse));
+    default:
+        return dm_fail(w->e, DM_EINVAL, "TL: %s needs field %s", ctor, f->name);
     }
 }
 
-static dm_err enc_fields(struct wr *w, const json_t *obj, const char *ctor, const struct tl_field *fields,
-                         unsigned nfields)
+static dm_err enc_fields(struct wr *w, const json_t *obj, const char *ctor,
+                         const struct tl_field *fields, unsigned nfields)
 {
     uint32_t flagv[DEF_MAX_FIELDS > 256 ? DEF_MAX_FIELDS : 256] = {0};
     for (unsigned i = 0; i < nfields; i++) {
@@ -175,10 +190,12 @@ static dm_err enc_fields(struct wr *w, const json_t *obj, const char *ctor, cons
             /* a flag set by another field of the same bit with this one absent: its zero value */
             rc = enc_default(w, ctor, f);
         } else if (is_object_kind(f) && f->vector) {
-            if (!json_is_array(v)) return dm_fail(w->e, DM_EINVAL, "TL: %s.%s must be an array", ctor, f->name);
+            if (!json_is_array(v))
+                return dm_fail(w->e, DM_EINVAL, "TL: %s.%s must be an array", ctor, f->name);
             if (f->vector == TL_VEC_BOXED) rc = put(w, tl_put_u32(w->out, TL_ID_vector));
             if (!rc) rc = put(w, tl_put_u32(w->out, (uint32_t)json_array_size(v)));
-            for (size_t k = 0; k < json_array_size(v) && !rc; k++) rc = enc_boxed(w, json_array_get(v, k));
+            for (size_t k = 0; k < json_array_size(v) && !rc; k++)
+                rc = enc_boxed(w, json_array_get(v, k));
         } else if (is_object_kind(f)) {
             rc = enc_boxed(w, v);
         } else {
@@ -232,8 +249,8 @@ static dm_err short_input(struct rd *r)
     return dm_fail(r->e, DM_EPROTO, "TL: the input ends at offset %zu", r->pos);
 }
 
-static dm_err dec_fields(struct rd *r, const char *ctor, const struct tl_field *fields, unsigned nfields,
-                         json_t **out)
+static dm_err dec_fields(struct rd *r, const char *ctor, const struct tl_field *fields,
+                         unsigned nfields, json_t **out)
 {
     json_t *obj = json_pack("{s:s}", "_", ctor);
     if (!obj) return dm_fail(r->e, DM_ENOMEM, "TL: out of memory");
@@ -244,8 +261,10 @@ static dm_err dec_fields(struct rd *r, const char *ctor, const struct tl_field *
         if (f->cond != TL_NO_COND && !(flagv[f->cond] >> f->bit & 1)) continue;
         json_t *v = NULL;
         if (f->kind == TL_K_FLAGS && !f->vector) {
-            if (r->n - r->pos < 4) rc = short_input(r);
-            else flagv[i] = tl_read_u32(r->p + r->pos), r->pos += 4;
+            if (r->n - r->pos < 4)
+                rc = short_input(r);
+            else
+                flagv[i] = tl_read_u32(r->p + r->pos), r->pos += 4;
             continue;
         }
         if (f->kind == TL_K_TRUE && !f->vector) {
@@ -282,11 +301,15 @@ static dm_err dec_fields(struct rd *r, const char *ctor, const struct tl_field *
             rc = tl_decode(r->p + r->pos, r->n - r->pos, &plain, &v, &used, r->e);
             r->pos += used;
         }
-        if (!rc && (!v || json_object_set_new(obj, f->name, v))) rc = dm_fail(r->e, DM_ENOMEM, "TL: out of memory");
-        else if (rc) json_decref(v);
+        if (!rc && (!v || json_object_set_new(obj, f->name, v)))
+            rc = dm_fail(r->e, DM_ENOMEM, "TL: out of memory");
+        else if (rc)
+            json_decref(v);
     }
-    if (rc) json_decref(obj);
-    else *out = obj;
+    if (rc)
+        json_decref(obj);
+    else
+        *out = obj;
     return rc;
 }
 

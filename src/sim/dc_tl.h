@@ -25,7 +25,8 @@
 
 /* Appends the boxed object v (named by "_") as the given layer defines it. */
 dm_err dc_tl_encode(struct buf *out, const json_t *v, int layer, struct dm_error *e);
-/* Decodes one boxed object (a method call or any object) from p[0..n); *used gets the bytes read. */
+/* Decodes one boxed object (a method call or any object) from p[0..n); *used gets the bytes read.
+ */
 dm_err dc_tl_decode(const uint8_t *p, size_t n, json_t **out, size_t *used, struct dm_error *e);
 
 #endif

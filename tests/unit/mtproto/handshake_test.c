@@ -45,7 +45,9 @@ static void run(const json_t *v, const struct crypto_rsa_key *key, int tamper)
     put_hex(&r, S(v, "nonce"));
     put_hex(&r, S(v, "new_nonce"));
     put_hex(&r, S(v, "random_padding_bytes"));
-    put_hex(&r, "0101010101010101010101010101010101010101010101010101010101010101"); /* temp_key (not in the sample) */
+    put_hex(&r,
+            "0101010101010101010101010101010101010101010101010101010101010101"); /* temp_key (not in
+                                                                                    the sample) */
     put_hex(&r, S(v, "b"));
     put_hex(&r, S(v, "client_padding"));
     struct handshake h;
@@ -58,7 +60,9 @@ static void run(const json_t *v, const struct crypto_rsa_key *key, int tamper)
 
     CHECK(handshake_start(&h, &req, &e) == DM_OK, "start");
     mt_plain_wrap(0x65ABC0FC000DF764, (uint8_t *)req.data, req.len, &msg);
-    if (!tamper) CHECK(t_eq_hex(msg.data, msg.len, S(v, "req_pq_multi_message")), "req_pq_multi message equals the sample");
+    if (!tamper)
+        CHECK(t_eq_hex(msg.data, msg.len, S(v, "req_pq_multi_message")),
+              "req_pq_multi message equals the sample");
 
     size_t n;
     uint8_t *res = t_unhex(S(v, "res_pq_body"), &n);
@@ -67,13 +71,15 @@ static void run(const json_t *v, const struct crypto_rsa_key *key, int tamper)
     dm_err rc = handshake_step(&h, res, n, &req, &e);
     free(res);
     if (tamper == 1) {
-        CHECK(rc == DM_EPROTO && h.state == HS_FAILED && strstr(e.msg, "nonce"), "changed nonce: %s", e.msg);
+        CHECK(rc == DM_EPROTO && h.state == HS_FAILED && strstr(e.msg, "nonce"),
+              "changed nonce: %s", e.msg);
         goto out;
     }
     CHECK(rc == DM_OK && h.state == HS_WAIT_DH_PARAMS, "resPQ accepted: %s", e.msg);
     /* req_DH_params: all but encrypted_data (its temp_key is not published) equal the sample */
     json_t *mine = NULL;
-    CHECK(req.len == 320 && tl_decode((uint8_t *)req.data, req.len, NULL, &mine, NULL, &e) == DM_OK, "req_DH_params");
+    CHECK(req.len == 320 && tl_decode((uint8_t *)req.data, req.len, NULL, &mine, NULL, &e) == DM_OK,
+          "req_DH_params");
     CHECK(json_is_string(json_object_get(mine, "p")) && strcmp(S(mine, "p"), "3c2357cf") == 0 &&
               strcmp(S(mine, "q"), "56bfb29f") == 0,
           "p and q");
@@ -88,7 +94,9 @@ static void run(const json_t *v, const struct crypto_rsa_key *key, int tamper)
     const char *enc = S(v, "encrypted_answer");
     char *bad = strdup(enc);
     if (tamper == 2) bad[100] = bad[100] == '0' ? '1' : '0';
-    answer(&ans, "{\"_\":\"server_DH_params_ok\",\"nonce\":\"%s\",\"server_nonce\":\"%s\",\"encrypted_answer\":\"%s\"}",
+    answer(&ans,
+           "{\"_\":\"server_DH_params_ok\",\"nonce\":\"%s\",\"server_nonce\":\"%s\",\"encrypted_"
+           "answer\":\"%s\"}",
            S(v, "nonce"), S(v, "server_nonce"), bad);
     free(bad);
     buf_reset(&req);
@@ -99,15 +107,20 @@ static void run(const json_t *v, const struct crypto_rsa_key *key, int tamper)
     }
     CHECK(rc == DM_OK && h.state == HS_WAIT_DH_ANSWER, "server_DH_params_ok accepted: %s", e.msg);
     CHECK(h.server_time == 1705754877, "server_time");
-    answer(&ans, "{\"_\":\"set_client_DH_params\",\"nonce\":\"%s\",\"server_nonce\":\"%s\",\"encrypted_data\":\"%s\"}",
+    answer(&ans,
+           "{\"_\":\"set_client_DH_params\",\"nonce\":\"%s\",\"server_nonce\":\"%s\",\"encrypted_"
+           "data\":\"%s\"}",
            S(v, "nonce"), S(v, "server_nonce"), S(v, "client_encrypted_data"));
-    CHECK(req.len == ans.len && memcmp(req.data, ans.data, ans.len) == 0, "set_client_DH_params equals the sample");
+    CHECK(req.len == ans.len && memcmp(req.data, ans.data, ans.len) == 0,
+          "set_client_DH_params equals the sample");
 
     char hash[33];
     dm_strlcpy(hash, S(v, "new_nonce_hash1"), sizeof hash);
     if (tamper == 3) hash[0] = hash[0] == '6' ? '7' : '6';
-    answer(&ans, "{\"_\":\"dh_gen_ok\",\"nonce\":\"%s\",\"server_nonce\":\"%s\",\"new_nonce_hash1\":\"%s\"}", S(v, "nonce"),
-           S(v, "server_nonce"), hash);
+    answer(
+        &ans,
+        "{\"_\":\"dh_gen_ok\",\"nonce\":\"%s\",\"server_nonce\":\"%s\",\"new_nonce_hash1\":\"%s\"}",
+        S(v, "nonce"), S(v, "server_nonce"), hash);
     buf_reset(&req);
     rc = handshake_step(&h, (uint8_t *)ans.data, ans.len, &req, &e);
     if (tamper == 3) {
@@ -140,12 +153,15 @@ int main(void)
     key.fingerprint = crypto_rsa_fingerprint(key.n, 256, key.e, key.e_len);
     size_t fl;
     uint8_t *fle = t_unhex(S(v, "fingerprint_le"), &fl);
-    CHECK(key.fingerprint == (int64_t)tl_read_u64(fle), "the production key's fingerprint is the sample's");
+    CHECK(key.fingerprint == (int64_t)tl_read_u64(fle),
+          "the production key's fingerprint is the sample's");
     free(fle), free(n), free(ex);
     run(v, &key, 0);
-    printf("official sample: req_pq_multi, req_DH_params (but its encrypted_data), set_client_DH_params, auth_key, "
+    printf("official sample: req_pq_multi, req_DH_params (but its encrypted_data), "
+           "set_client_DH_params, auth_key, "
            "server_salt reproduced by the state machine\n");
-    for (int t = 1; t <= 3; t++) run(v, &key, t);
+    for (int t = 1; t <= 3; t++)
+        run(v, &key, t);
     key.fingerprint ^= 1; /* none of ours offered */
     uint8_t bytes[REPLAY_MAX] = {0};
     memset(bytes, 7, 64);
@@ -160,7 +176,8 @@ int main(void)
     uint8_t *res = t_unhex(S(v, "res_pq_body"), &rn);
     memcpy(res + 4, h.nonce, 16);
     buf_reset(&req);
-    CHECK(handshake_step(&h, res, rn, &req, &e) == DM_ECRYPTO && strstr(e.msg, "RSA"), "no key: %s", e.msg);
+    CHECK(handshake_step(&h, res, rn, &req, &e) == DM_ECRYPTO && strstr(e.msg, "RSA"), "no key: %s",
+          e.msg);
     free(res);
     buf_release(&req);
     handshake_release(&h);

@@ -18,7 +18,8 @@ static bool same_value(const json_t *a, const json_t *b)
         if (json_object_size(a) != json_object_size(b)) return false;
         const char *k;
         json_t *v;
-        json_object_foreach((json_t *)a, k, v) if (!same_value(v, json_object_get(b, k))) return false;
+        json_object_foreach((json_t *)a, k,
+                            v) if (!same_value(v, json_object_get(b, k))) return false;
         return true;
     }
     if (json_is_array(a) && json_is_array(b)) {
@@ -37,23 +38,27 @@ static void check_vectors(void)
     size_t i;
     json_t *v;
     int n = 0;
-    json_array_foreach(vecs, i, v) {
+    json_array_foreach(vecs, i, v)
+    {
         json_t *value = json_object_get(v, "value");
         const char *hex = json_string_value(json_object_get(v, "hex"));
         const char *name = json_string_value(json_object_get(value, "_"));
         /* the same constructor ids in GramJS's layer and ours, or the bytes cannot match */
         const char *cn;
         json_t *id;
-        json_object_foreach(json_object_get(v, "ids"), cn, id) {
+        json_object_foreach(json_object_get(v, "ids"), cn, id)
+        {
             const struct tl_ctor *c = tl_ctor_by_name(cn);
-            CHECK(c && c->id == (uint32_t)json_integer_value(id), "%s: id differs from GramJS's layer", cn);
+            CHECK(c && c->id == (uint32_t)json_integer_value(id),
+                  "%s: id differs from GramJS's layer", cn);
         }
         struct buf out;
         buf_init(&out, 1 << 20);
         struct dm_error e = {0};
         dm_err rc = tl_encode(&out, value, NULL, &e);
         CHECK(rc == DM_OK, "encode %s: %s", name, e.msg);
-        CHECK(rc == DM_OK && t_eq_hex(out.data, out.len, hex), "encode %s: bytes differ from GramJS", name);
+        CHECK(rc == DM_OK && t_eq_hex(out.data, out.len, hex),
+              "encode %s: bytes differ from GramJS", name);
 
         size_t len, used = 0;
         uint8_t *bytes = t_unhex(hex, &len);
@@ -71,8 +76,10 @@ static void check_vectors(void)
               "re-encode %s", name);
         /* every truncation fails cleanly; skipping agrees with decoding */
         for (size_t cut = 0; cut < len; cut++)
-            CHECK(tl_decode(bytes, cut, NULL, NULL, NULL, NULL) != DM_OK, "%s truncated to %zu decodes", name, cut);
-        CHECK(tl_decode(bytes, len, NULL, NULL, &used, NULL) == DM_OK && used == len, "skip %s", name);
+            CHECK(tl_decode(bytes, cut, NULL, NULL, NULL, NULL) != DM_OK,
+                  "%s truncated to %zu decodes", name, cut);
+        CHECK(tl_decode(bytes, len, NULL, NULL, &used, NULL) == DM_OK && used == len, "skip %s",
+              name);
         json_decref(dec);
         free(bytes);
         buf_release(&out);
@@ -98,22 +105,27 @@ static void check_bounds(void)
 {
     struct dm_error e = {0};
     /* a vector that claims more elements than bytes */
-    uint8_t v1[] = {0x59, 0xb4, 0xd6, 0x62, 0x15, 0xc4, 0xb5, 0x1c, 0xff, 0xff, 0xff, 0x7f, 1, 2, 3, 4};
-    CHECK(tl_decode(v1, sizeof v1, NULL, NULL, NULL, &e) == DM_EPROTO, "huge vector count accepted");
+    uint8_t v1[] = {0x59, 0xb4, 0xd6, 0x62, 0x15, 0xc4, 0xb5, 0x1c,
+                    0xff, 0xff, 0xff, 0x7f, 1,    2,    3,    4};
+    CHECK(tl_decode(v1, sizeof v1, NULL, NULL, NULL, &e) == DM_EPROTO,
+          "huge vector count accepted");
     printf("huge vector: %s\n", e.msg);
     /* a string whose length runs past the end */
     uint8_t v2[] = {0x72, 0x5a, 0xfb, 0xbc, 0x00, 0x00, 0x00, 0x00, 0xfe, 0xff, 0xff, 0x00, 'a'};
     CHECK(tl_decode(v2, sizeof v2, NULL, NULL, NULL, &e) == DM_EPROTO, "overlong string accepted");
     /* unknown constructor */
     uint8_t v3[] = {0x01, 0x02, 0x03, 0x04};
-    CHECK(tl_decode(v3, sizeof v3, NULL, NULL, NULL, &e) == DM_EPROTO && strstr(e.msg, "unknown constructor"),
+    CHECK(tl_decode(v3, sizeof v3, NULL, NULL, NULL, &e) == DM_EPROTO &&
+              strstr(e.msg, "unknown constructor"),
           "unknown constructor: %s", e.msg);
     /* nesting: invokeWithoutUpdates(invokeWithoutUpdates(...)) 200 deep */
     struct buf deep;
     buf_init(&deep, 4096);
-    for (int i = 0; i < 200; i++) tl_put_u32(&deep, TL_ID_invokeWithoutUpdates);
+    for (int i = 0; i < 200; i++)
+        tl_put_u32(&deep, TL_ID_invokeWithoutUpdates);
     tl_put_u32(&deep, TL_ID_help_getConfig);
-    CHECK(tl_decode((uint8_t *)deep.data, deep.len, NULL, NULL, NULL, &e) == DM_EPROTO && strstr(e.msg, "deeper"),
+    CHECK(tl_decode((uint8_t *)deep.data, deep.len, NULL, NULL, NULL, &e) == DM_EPROTO &&
+              strstr(e.msg, "deeper"),
           "depth cap: %s", e.msg);
     printf("depth: %s\n", e.msg);
     buf_release(&deep);
@@ -121,11 +133,13 @@ static void check_bounds(void)
     json_t *bad = parse("{\"_\":\"users.getUsers\",\"id\":[{\"_\":\"inputPeerSelf\"}]}");
     struct buf out;
     buf_init(&out, 4096);
-    CHECK(tl_encode(&out, bad, NULL, &e) == DM_EINVAL && strstr(e.msg, "is not a InputUser"), "type check: %s", e.msg);
+    CHECK(tl_encode(&out, bad, NULL, &e) == DM_EINVAL && strstr(e.msg, "is not a InputUser"),
+          "type check: %s", e.msg);
     json_decref(bad);
     buf_reset(&out);
     json_t *miss = parse("{\"_\":\"contacts.resolveUsername\"}");
-    CHECK(tl_encode(&out, miss, NULL, &e) == DM_EINVAL && strstr(e.msg, "username"), "missing field: %s", e.msg);
+    CHECK(tl_encode(&out, miss, NULL, &e) == DM_EINVAL && strstr(e.msg, "username"),
+          "missing field: %s", e.msg);
     json_decref(miss);
     buf_release(&out);
 }
@@ -133,7 +147,8 @@ static void check_bounds(void)
 static void check_gzip_and_strings(void)
 {
     struct dm_error e = {0};
-    json_t *v = parse("{\"_\":\"rpc_error\",\"error_code\":420,\"error_message\":\"FLOOD_WAIT_31\"}");
+    json_t *v =
+        parse("{\"_\":\"rpc_error\",\"error_code\":420,\"error_message\":\"FLOOD_WAIT_31\"}");
     struct buf plain, packed, msg;
     buf_init(&plain, 1 << 20);
     buf_init(&packed, 1 << 20);
@@ -144,8 +159,8 @@ static void check_gzip_and_strings(void)
     tl_put_bytes(&msg, packed.data, packed.len);
     json_t *dec = NULL;
     size_t used;
-    CHECK(tl_decode((uint8_t *)msg.data, msg.len, NULL, &dec, &used, &e) == DM_OK && json_equal(dec, v) &&
-              used == msg.len,
+    CHECK(tl_decode((uint8_t *)msg.data, msg.len, NULL, &dec, &used, &e) == DM_OK &&
+              json_equal(dec, v) && used == msg.len,
           "gzip_packed: %s", e.msg);
     json_decref(dec);
     /* a bomb: 32 MiB of zeros inflates past TL_MAX_GZIP */
@@ -156,16 +171,22 @@ static void check_gzip_and_strings(void)
     CHECK(gzip_deflate(zeros, big, &packed, &e) == DM_OK, "deflate zeros");
     tl_put_u32(&msg, 0x3072cfa1);
     tl_put_bytes(&msg, packed.data, packed.len);
-    CHECK(tl_decode((uint8_t *)msg.data, msg.len, NULL, NULL, NULL, &e) == DM_ETOOBIG, "gzip bomb: %s", e.msg);
+    CHECK(tl_decode((uint8_t *)msg.data, msg.len, NULL, NULL, NULL, &e) == DM_ETOOBIG,
+          "gzip bomb: %s", e.msg);
     printf("gzip bomb (%zu packed bytes): %s\n", packed.len, e.msg);
     free(zeros);
     /* invalid UTF-8 from the wire becomes U+FFFD */
     buf_reset(&msg);
     tl_put_u32(&msg, TL_ID_rpc_error);
     tl_put_u32(&msg, 400);
-    tl_put_bytes(&msg, "A\xff" "B\xc3", 4);
+    tl_put_bytes(&msg,
+                 "A\xff"
+                 "B\xc3",
+                 4);
     CHECK(tl_decode((uint8_t *)msg.data, msg.len, NULL, &dec, NULL, &e) == DM_OK &&
-              strcmp(json_string_value(json_object_get(dec, "error_message")), "A\xef\xbf\xbd" "B\xef\xbf\xbd") == 0,
+              strcmp(json_string_value(json_object_get(dec, "error_message")),
+                     "A\xef\xbf\xbd"
+                     "B\xef\xbf\xbd") == 0,
           "utf-8 repair");
     json_decref(dec);
     json_decref(v);
@@ -182,19 +203,24 @@ static void check_tables(void)
     d = tl_error_find("PHONE_MIGRATE_4");
     CHECK(d && d->code == 303, "PHONE_MIGRATE_4");
     CHECK(tl_error_find("FLOOD_WAIT_") == NULL, "FLOOD_WAIT_ without a number");
-    json_t *call = parse("{\"_\":\"invokeWithLayer\",\"layer\":223,\"query\":{\"_\":\"initConnection\","
-                         "\"query\":{\"_\":\"users.getUsers\",\"id\":[]}}}");
+    json_t *call =
+        parse("{\"_\":\"invokeWithLayer\",\"layer\":223,\"query\":{\"_\":\"initConnection\","
+              "\"query\":{\"_\":\"users.getUsers\",\"id\":[]}}}");
     const struct tl_field *r = tl_call_result(call);
-    CHECK(r && r->kind == TL_K_TYPE && r->vector == TL_VEC_BOXED && strcmp(tl_types[r->ref].name, "User") == 0,
+    CHECK(r && r->kind == TL_K_TYPE && r->vector == TL_VEC_BOXED &&
+              strcmp(tl_types[r->ref].name, "User") == 0,
           "invokeWithLayer(initConnection(users.getUsers)) returns Vector<User>");
     json_decref(call);
     /* the bare vector of bare future_salt, as Telethon reads it (GramJS boxes the elements) */
     const struct tl_ctor *fs = tl_ctor_by_name("future_salts");
     const struct tl_field *salts = tl_ctor_field(fs, "salts");
-    CHECK(salts && salts->vector == TL_VEC_BARE && salts->kind == TL_K_BARE, "future_salts.salts is bare");
-    for (size_t i = 1; i < TL_NCTORS; i++) CHECK(tl_ctors[i - 1].id < tl_ctors[i].id, "ids sorted");
+    CHECK(salts && salts->vector == TL_VEC_BARE && salts->kind == TL_K_BARE,
+          "future_salts.salts is bare");
+    for (size_t i = 1; i < TL_NCTORS; i++)
+        CHECK(tl_ctors[i - 1].id < tl_ctors[i].id, "ids sorted");
     for (size_t i = 0; i < TL_NCTORS; i++)
-        CHECK(tl_ctor_by_name(tl_ctors[i].name) == &tl_ctors[i], "name lookup %s", tl_ctors[i].name);
+        CHECK(tl_ctor_by_name(tl_ctors[i].name) == &tl_ctors[i], "name lookup %s",
+              tl_ctors[i].name);
 }
 
 int main(void)
