@@ -5,6 +5,8 @@
 #include "mtproto/tl_codec.h"
 #include "testutil.h"
 
+#include <zlib.h>
+
 /* Equal as TL values: a long written as a decimal string equals the same integer. */
 static bool same_value(const json_t *a, const json_t *b)
 {
@@ -195,6 +197,98 @@ static void check_gzip_and_strings(void)
     buf_release(&msg);
 }
 
+/* gzip_packed with a gzip (1f 8b) or a zlib (78 01 / 5e / 9c / da) stream inside. */
+static void check_gzip_forms(void)
+{
+    struct dm_error e = {0};
+    json_t *want =
+        parse("{\"_\":\"rpc_error\",\"error_code\":420,\"error_message\":\"FLOOD_WAIT_31\"}");
+    struct buf plain, msg;
+    buf_init(&plain, 1 << 16);
+    buf_init(&msg, 1 << 16);
+    tl_encode(&plain, want, NULL, &e);
+    /* python3 -c 'import zlib; print(zlib.compress(bytes.fromhex(
+     *   "19ca4421a40100000d464c4f4f445f574149545f33310000")).hex())' */
+    static const char py_zlib[] =
+        "789c933ce5a2b884918181d7cdc7dfdf253edcd13324ded8908101004db905c6";
+    size_t pyn;
+    uint8_t *py = t_unhex(py_zlib, &pyn);
+    CHECK(t_eq_hex(plain.data, plain.len, "19ca4421a40100000d464c4f4f445f574149545f33310000"),
+          "the plain bytes");
+    struct {
+        const char *what;
+        int level; /* zlib's compress2 at this level; -1: Python's bytes; -2: our gzip_deflate */
+        const char *head;
+    } forms[] = {
+        {"zlib from Python's zlib.compress", -1, "789c"},
+        {"zlib, level 1", 1, "7801"},
+        {"zlib, level 5", 5, "785e"},
+        {"zlib, level 6", 6, "789c"},
+        {"zlib, level 9", 9, "78da"},
+        {"gzip", -2, "1f8b"},
+    };
+    for (size_t i = 0; i < DM_ARRAY_LEN(forms); i++) {
+        uint8_t z[256];
+        uLongf zn = sizeof z;
+        struct buf gzb;
+        buf_init(&gzb, 1 << 16);
+        const uint8_t *data = z;
+        if (forms[i].level == -1) {
+            memcpy(z, py, pyn);
+            zn = pyn;
+        } else if (forms[i].level == -2) {
+            gzip_deflate((uint8_t *)plain.data, plain.len, &gzb, &e);
+            data = (const uint8_t *)gzb.data;
+            zn = gzb.len;
+        } else if (compress2(z, &zn, (const Bytef *)plain.data, plain.len, forms[i].level) !=
+                   Z_OK) {
+            abort();
+        }
+        buf_reset(&msg);
+        tl_put_u32(&msg, 0x3072cfa1);
+        tl_put_bytes(&msg, data, zn);
+        json_t *v = NULL;
+        CHECK(t_eq_hex(data, 2, forms[i].head), "%s starts %s", forms[i].what, forms[i].head);
+        CHECK(tl_decode((uint8_t *)msg.data, msg.len, NULL, &v, NULL, &e) == DM_OK &&
+                  json_equal(v, want),
+              "%s: %s", forms[i].what, e.msg);
+        json_decref(v);
+        buf_release(&gzb);
+    }
+    /* what is not one whole gzip or zlib stream */
+    uint8_t z[256];
+    uLongf zn = sizeof z;
+    compress2(z, &zn, (const Bytef *)plain.data, plain.len, 6);
+    static const char *const bad[] = {"a zlib stream cut short", "a wrong adler32",
+                                      "a preset dictionary", "raw deflate data",
+                                      "two zlib streams"};
+    for (size_t i = 0; i < DM_ARRAY_LEN(bad); i++) {
+        uint8_t b[2 * sizeof z];
+        const uint8_t *data = b;
+        size_t bn = zn;
+        memcpy(b, z, zn);
+        if (i == 0) bn = zn - 3;
+        if (i == 1) b[zn - 1] ^= 1;
+        if (i == 2) { /* FDICT set, FCHECK made right again */
+            b[1] = (uint8_t)((b[1] | 0x20) & ~0x1f);
+            while ((b[0] * 256 + b[1]) % 31)
+                b[1]++;
+        }
+        if (i == 3) data = b + 2, bn = zn - 6; /* no zlib header, no adler32 */
+        if (i == 4) memcpy(b + zn, z, zn), bn = 2 * zn;
+        buf_reset(&msg);
+        tl_put_u32(&msg, 0x3072cfa1);
+        tl_put_bytes(&msg, data, bn);
+        CHECK(tl_decode((uint8_t *)msg.data, msg.len, NULL, NULL, NULL, &e) == DM_EPROTO,
+              "%s is refused", bad[i]);
+        printf("gzip_packed with %s: %s\n", bad[i], e.msg);
+    }
+    free(py);
+    json_decref(want);
+    buf_release(&plain);
+    buf_release(&msg);
+}
+
 static void check_tables(void)
 {
     CHECK(TL_LAYER == 223, "layer %d", TL_LAYER);
@@ -228,6 +322,7 @@ int main(void)
     check_tables();
     check_vectors();
     check_bounds();
+    check_gzip_forms();
     check_gzip_and_strings();
     return t_done("tl_codec");
 }
