@@ -347,7 +347,10 @@ static dm_err dec_boxed(struct rd *r, const struct tl_field *as, json_t **out)
         return dm_fail(r->e, DM_EPROTO, "TL: a vector where %s was expected",
                        tl_types[as->ref].name);
     if (id == TL_ID_vector) {
-        if (as && as->vector == TL_VEC_BOXED) return dec_value(r, as, false, out);
+        if (as && as->vector == TL_VEC_BOXED) { /* (inside a gzip_packed) read again from its id */
+            r->pos -= 4;
+            return dec_value(r, as, false, out);
+        }
         return dm_fail(r->e, DM_EPROTO, "TL: a vector whose element type is not known here");
     }
     const struct tl_ctor *c = tl_ctor_by_id(id);

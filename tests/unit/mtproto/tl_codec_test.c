@@ -322,6 +322,23 @@ static void check_gzip_allowance(void)
     json_decref(user);
     json_t *call = json_pack("{s:s,s:[]}", "_", "users.getUsers", "id");
     const struct tl_field *as = tl_call_result(call);
+    /* the whole Vector<User> packed (this used to read the vector's id twice) */
+    json_t *users =
+        parse("[{\"_\":\"user\",\"id\":7,\"first_name\":\"A\"},{\"_\":\"userEmpty\",\"id\":8}]");
+    struct buf vec, packed;
+    buf_init(&vec, 1u << 16);
+    buf_init(&packed, 1u << 16);
+    CHECK(tl_encode(&vec, users, as, &e) == DM_OK, "encode users: %s", e.msg);
+    put_packed(&packed, vec.data, vec.len);
+    json_t *got = NULL;
+    CHECK(tl_decode_gz((uint8_t *)packed.data, packed.len, as, &(struct tl_inflate)TL_INFLATE_INIT,
+                       &got, NULL, &e) == DM_OK &&
+              same_value(got, users),
+          "a packed Vector<User>: %s", e.msg);
+    json_decref(got);
+    json_decref(users);
+    buf_release(&vec);
+    buf_release(&packed);
     for (int n = 2; n <= 3; n++) {
         struct buf msg;
         buf_init(&msg, 1u << 20);

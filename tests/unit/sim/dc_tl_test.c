@@ -90,6 +90,30 @@ static void test_nesting(void)
           strstr(e.msg, "inside gzip_packed") && !gz.inside);
     printf("dc_tl: gzip_packed(gzip_packed(help.getConfig)): %s\n", e.msg);
 
+    /* a Vector<long> field (decoded by tl_codec) packed: fine; inside a packed message: nested */
+    struct buf ids, ack;
+    buf_init(&ids, 1 << 16);
+    buf_init(&ack, 1 << 16);
+    tl_put_u32(&ids, TL_ID_vector);
+    tl_put_u32(&ids, 2);
+    tl_put_u64(&ids, 11);
+    tl_put_u64(&ids, 12);
+    tl_put_u32(&ack, TL_ID_msgs_ack);
+    put_packed(&ack, ids.data, ids.len, true);
+    gz = (struct tl_inflate)TL_INFLATE_INIT;
+    CHECK(dc_tl_decode((uint8_t *)ack.data, ack.len, &gz, &j, NULL, &e) == DM_OK &&
+          tl_is(j, "msgs_ack") && json_array_size(json_object_get(j, "msg_ids")) == 2 &&
+          gz.left == TL_MAX_GZIP - ids.len);
+    json_decref(j);
+    j = NULL;
+    buf_reset(&two);
+    put_packed(&two, ack.data, ack.len, false);
+    gz = (struct tl_inflate)TL_INFLATE_INIT;
+    CHECK(dc_tl_decode((uint8_t *)two.data, two.len, &gz, &j, NULL, &e) == DM_EPROTO && !j &&
+          strstr(e.msg, "inside gzip_packed"));
+    printf("dc_tl: gzip_packed(msgs_ack(gzip_packed(Vector<long>))): %s\n", e.msg);
+    buf_release(&ids);
+    buf_release(&ack);
     buf_release(&call);
     buf_release(&one);
     buf_release(&two);
