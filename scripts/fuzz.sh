@@ -74,6 +74,32 @@ put('mt_session_fuzz', msg(salt, 1, 4) + msg(rpc_true, 2))
 put('mt_session_fuzz', msg(bad16, 1, 4) + msg(bad64, 2) + msg(newsess, 3))
 put('mt_session_fuzz', msg(container(rpc_true, gz, ack, pong), 100) + msg(rpc_true, 101))
 put('mt_session_fuzz', msg(newsess, 1, 1) + msg(rpc_true, 2, 2) + msg(container(salt, rpc_err), 100, 4))
+# gzip_packed: zlib streams (78 9c) as well as gzip; nested ones (refused), as a whole message and
+# as an rpc_result's result
+import zlib
+GZ = struct.pack('<I', 0x3072cfa1)
+def packed(b, z=False): return GZ + tlbytes(zlib.compress(b) if z else gzip.compress(b, mtime=0))
+rpc_gz_z = struct.pack('<I', 0xf35c6d01) + ref(7) + packed(struct.pack('<I', 0xbc799737), True)
+put('mt_session_fuzz', msg(packed(rpc_true, True), 1) + msg(rpc_gz_z, 2))
+put('mt_session_fuzz', msg(packed(gz), 1) + msg(packed(rpc_gz_z, True), 2) + msg(rpc_true, 3))
+put('mt_session_fuzz', msg(container(packed(rpc_true), packed(rpc_err, True), gz), 100))
+# tl_decode_fuzz: boolTrue packed as gzip and as zlib, rpc_error as zlib, two layers, and the
+# packet of issue 10: 40 layers, each padded with zeros to 16 MiB (34 KB; made once, it takes
+# seconds)
+true_ = struct.pack('<I', 0x997275b5)
+rpc_error = struct.pack('<Ii', 0x2144ca19, 420) + tlbytes(b'FLOOD_WAIT_31')
+put('tl_decode_fuzz', packed(true_))
+put('tl_decode_fuzz', packed(true_, True))
+put('tl_decode_fuzz', packed(rpc_error, True))
+put('tl_decode_fuzz', packed(packed(true_), True))
+stamp = os.path.join(root, '.gzip_nested_40')
+if not os.path.exists(stamp):
+    plain = true_
+    for _ in range(39):
+        layer = packed(plain)
+        plain = layer + bytes((16 << 20) - len(layer))
+    put('tl_decode_fuzz', packed(plain))
+    open(stamp, 'w').close()
 PY
 }
 seed

@@ -10,7 +10,8 @@ dm_err gzip_inflate(const uint8_t *p, size_t n, size_t cap, struct buf *out, str
         return dm_fail(e, DM_ETOOBIG, "gzip_packed: %zu compressed bytes is too much", n);
     z_stream z;
     memset(&z, 0, sizeof z);
-    if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
+    /* 32 + MAX_WBITS: a zlib or a gzip header, detected automatically */
+    if (inflateInit2(&z, 32 + MAX_WBITS) != Z_OK)
         return dm_fail(e, DM_ENOMEM, "gzip_packed: zlib init failed");
     z.next_in = (Bytef *)(uintptr_t)p;
     z.avail_in = (uInt)n;
@@ -34,6 +35,10 @@ dm_err gzip_inflate(const uint8_t *p, size_t n, size_t cap, struct buf *out, str
         if (zr == Z_STREAM_END) {
             if (z.avail_in != 0)
                 rc = dm_fail(e, DM_EPROTO, "gzip_packed: %u bytes after the stream", z.avail_in);
+            break;
+        }
+        if (zr == Z_NEED_DICT) {
+            rc = dm_fail(e, DM_EPROTO, "gzip_packed: the stream needs a preset dictionary");
             break;
         }
         if (zr != Z_OK && !(zr == Z_BUF_ERROR && got)) {

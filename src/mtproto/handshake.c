@@ -53,7 +53,8 @@ dm_err handshake_start(struct handshake *h, struct buf *req, struct dm_error *e)
     return rc;
 }
 
-/* Decodes an answer and checks its constructor and nonces. */
+/* Decodes an answer and checks its constructor and nonces. tl_decode() accepts no gzip_packed:
+ * nothing is compressed before a key exists, and anyone on the path can write these bytes. */
 static dm_err decode_answer(struct handshake *h, const uint8_t *p, size_t n, json_t **out,
                             struct dm_error *e)
 {

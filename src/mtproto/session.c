@@ -1,6 +1,5 @@
 #include "core/common.h"
 
-#include "mtproto/gzip.h"
 #include "mtproto/session.h"
 #include "mtproto/tl_codec.h"
 
@@ -395,9 +394,11 @@ static void on_bad_msg(struct mt_session *s, int64_t notice_id, int64_t bad_id, 
 }
 
 static dm_err handle(struct mt_session *s, int64_t msg_id, const uint8_t *p, size_t n, int depth,
-                     int64_t now_ns, const struct mt_session_events *ev, struct dm_error *e);
+                     struct tl_inflate *gz, int64_t now_ns, const struct mt_session_events *ev,
+                     struct dm_error *e);
 
-static dm_err handle_container(struct mt_session *s, const uint8_t *p, size_t n, int64_t now_ns,
+static dm_err handle_container(struct mt_session *s, const uint8_t *p, size_t n,
+                               struct tl_inflate *gz, int64_t now_ns,
                                const struct mt_session_events *ev, struct dm_error *e)
 {
     if (n < 8) return dm_fail(e, DM_EPROTO, "session: a truncated msg_container");
@@ -413,16 +414,19 @@ static dm_err handle_container(struct mt_session *s, const uint8_t *p, size_t n,
             return dm_fail(e, DM_EPROTO,
                            "session: message %" PRIu32 " of a msg_container has a bad length", i);
         if (seqno & 1) add_ack(s, id);
-        dm_err rc = handle(s, id, p + at, len, 1, now_ns, ev, e);
+        dm_err rc = handle(s, id, p + at, len, 1, gz, now_ns, ev, e);
         if (rc) return rc;
         at += len;
     }
     return DM_OK;
 }
 
-/* The body of rpc_result after req_msg_id: unpacked when it is gzip_packed. */
+/* The body of rpc_result after req_msg_id: unpacked when it is gzip_packed (drawing on the
+ * packet's allowance; refused inside a gzip_packed message). What is delivered holds no
+ * gzip_packed that anyone unpacks: the client decodes answers with tl_decode(). */
 static dm_err handle_rpc_result(struct mt_session *s, const uint8_t *p, size_t n,
-                                const struct mt_session_events *ev, struct dm_error *e)
+                                struct tl_inflate *gz, const struct mt_session_events *ev,
+                                struct dm_error *e)
 {
     if (n < 16) return dm_fail(e, DM_EPROTO, "session: a truncated rpc_result");
     int64_t req = (int64_t)tl_read_u64(p + 4);
@@ -432,43 +436,41 @@ static dm_err handle_rpc_result(struct mt_session *s, const uint8_t *p, size_t n
         deliver(s, req, body, len, ev);
         return DM_OK;
     }
-    const uint8_t *data;
-    size_t dlen, used;
-    if (tl_read_bytes(body + 4, len - 4, &data, &dlen, &used))
-        return dm_fail(e, DM_EPROTO, "session: gzip_packed overruns its rpc_result");
+    size_t used;
     struct buf plain;
-    buf_init(&plain, TL_MAX_GZIP);
-    dm_err rc = gzip_inflate(data, dlen, TL_MAX_GZIP, &plain, e);
+    dm_err rc = tl_gzip_unpack(body + 4, len - 4, 16, gz, &used, &plain, e);
     if (!rc && plain.len < 4) rc = dm_fail(e, DM_EPROTO, "session: an empty gzip_packed result");
     if (!rc) deliver(s, req, (const uint8_t *)plain.data, plain.len, ev);
     buf_release(&plain);
     return rc;
 }
 
+/* One message; depth 0 for the packet's, 1 inside a container, 2 inside a gzip_packed. Every
+ * gzip_packed in the packet draws on gz (see tl_codec.h: nesting refused, TL_MAX_GZIP in all). */
 static dm_err handle(struct mt_session *s, int64_t msg_id, const uint8_t *p, size_t n, int depth,
-                     int64_t now_ns, const struct mt_session_events *ev, struct dm_error *e)
+                     struct tl_inflate *gz, int64_t now_ns, const struct mt_session_events *ev,
+                     struct dm_error *e)
 {
     if (n < 4) return dm_fail(e, DM_EPROTO, "session: an empty message");
     switch (tl_read_u32(p)) {
     case ID_msg_container:
         if (depth > 0)
             return dm_fail(e, DM_EPROTO, "session: a msg_container inside a msg_container");
-        return handle_container(s, p, n, now_ns, ev, e);
+        return handle_container(s, p, n, gz, now_ns, ev, e);
     case ID_gzip_packed: {
-        if (depth > 1) return dm_fail(e, DM_EPROTO, "session: gzip_packed nested in gzip_packed");
-        const uint8_t *data;
-        size_t dlen, used;
-        if (tl_read_bytes(p + 4, n - 4, &data, &dlen, &used))
-            return dm_fail(e, DM_EPROTO, "session: gzip_packed overruns its message");
+        size_t used;
         struct buf plain;
-        buf_init(&plain, TL_MAX_GZIP);
-        dm_err rc = gzip_inflate(data, dlen, TL_MAX_GZIP, &plain, e);
-        if (!rc) rc = handle(s, msg_id, (const uint8_t *)plain.data, plain.len, 2, now_ns, ev, e);
+        dm_err rc = tl_gzip_unpack(p + 4, n - 4, 4, gz, &used, &plain, e);
+        if (!rc) {
+            gz->inside = true;
+            rc = handle(s, msg_id, (const uint8_t *)plain.data, plain.len, 2, gz, now_ns, ev, e);
+            gz->inside = false;
+        }
         buf_release(&plain);
         return rc;
     }
     case ID_rpc_result:
-        return handle_rpc_result(s, p, n, ev, e);
+        return handle_rpc_result(s, p, n, gz, ev, e);
     case ID_pong:
         if (n < 20) return dm_fail(e, DM_EPROTO, "session: a truncated pong");
         deliver(s, (int64_t)tl_read_u64(p + 4), p, n, ev);
@@ -525,7 +527,8 @@ dm_err mt_session_receive(struct mt_session *s, const uint8_t *pkt, size_t len, 
     } else {
         s->seen[s->seen_pos++ % MT_SEEN_RING] = msg_id;
         if (seqno & 1) add_ack(s, msg_id);
-        rc = handle(s, msg_id, p + HEADER_SIZE, msg_len - HEADER_SIZE, 0, now_ns, ev, e);
+        struct tl_inflate gz = TL_INFLATE_INIT; /* for the whole packet */
+        rc = handle(s, msg_id, p + HEADER_SIZE, msg_len - HEADER_SIZE, 0, &gz, now_ns, ev, e);
     }
     OPENSSL_cleanse(plain.data, plain.len);
     buf_release(&plain);

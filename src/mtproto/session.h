@@ -25,6 +25,9 @@
  *   new_session_created   adopt its server_salt; events->new_session() (updates may be lost)
  *   msgs_ack, msg_resend_req, msgs_state_*, future_salts, updates, anything else: acked only
  *   msg_detailed_info / msg_new_detailed_info: the answer_msg_id they name is acked
+ * gzip_packed is unpacked where Telegram sends it, a whole message or the result of an
+ * rpc_result (as tdlib does); one inside another is refused, and all those of a packet together
+ * inflate to at most TL_MAX_GZIP bytes (tl_codec.h, struct tl_inflate).
  * Every content-related message received (odd seqno) is acknowledged in a later flush.
  * Callbacks run inside mt_session_receive(); they must not call back into the session except
  * through mt_session_forget() and mt_session_enqueue().
@@ -57,8 +60,8 @@ struct mt_out {
 struct mt_session_events {
     void *ctx;
     /* The answer to the message sent under `ref`: the result of its rpc_result (gzip_packed
-     * already unpacked; an rpc_error is passed as it is) or the pong of a ping. body is valid
-     * during the call only. */
+     * already unpacked, so it is decoded with tl_decode(), which refuses any more; an rpc_error
+     * is passed as it is) or the pong of a ping. body is valid during the call only. */
     void (*result)(void *ctx, uint64_t ref, const uint8_t *body, size_t len);
     /* The server refused the message for good (bad_msg_notification error_code), or code 0:
      * it could not be queued again (out of memory). */

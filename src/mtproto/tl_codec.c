@@ -178,6 +178,7 @@ struct rd {
     const uint8_t *p;
     size_t n, pos;
     int depth;
+    struct tl_inflate *gz; /* NULL: gzip_packed refused */
     struct dm_error *e;
 };
 
@@ -290,19 +291,34 @@ static dm_err dec_fields(struct rd *r, const struct tl_ctor *c, json_t **out)
     return DM_OK;
 }
 
-dm_err tl_gzip_unpack(const uint8_t *p, size_t n, size_t at, size_t *used, struct buf *plain,
-                      struct dm_error *e)
+dm_err tl_gzip_unpack(const uint8_t *p, size_t n, size_t at, struct tl_inflate *gz, size_t *used,
+                      struct buf *plain, struct dm_error *e)
 {
     const uint8_t *data;
     size_t len;
-    buf_init(plain, TL_MAX_GZIP);
+    *used = 0;
+    buf_init(plain, gz ? gz->left : 0);
+    if (!gz)
+        return dm_fail(e, DM_EPROTO,
+                       "TL: gzip_packed data at offset %zu, where no compression is accepted", at);
+    if (gz->inside)
+        return dm_fail(e, DM_EPROTO, "TL: gzip_packed inside gzip_packed (its data at offset %zu)",
+                       at);
     if (tl_read_bytes(p, n, &data, &len, used))
         return dm_fail(e, DM_EPROTO, "TL: gzip_packed data overruns the input at offset %zu", at);
-    return gzip_inflate(data, len, TL_MAX_GZIP, plain, e);
+    dm_err rc = gzip_inflate(data, len, gz->left, plain, e);
+    if (rc == DM_ETOOBIG) {
+        gz->left = 0;
+        return dm_fail(
+            e, rc, "TL: gzip_packed data at offset %zu: the message inflates past %u bytes in all",
+            at, TL_MAX_GZIP);
+    }
+    if (!rc) gz->left -= plain->len;
+    return rc;
 }
 
 /* A boxed object: its id, then its fields. `as` restricts the constructor (TL_K_TYPE) or is
- * NULL / TL_K_ANY / TL_K_OBJECT for any. gzip_packed is unpacked in place. */
+ * NULL / TL_K_ANY / TL_K_OBJECT for any. gzip_packed is unpacked in place (with an allowance). */
 static dm_err dec_boxed(struct rd *r, const struct tl_field *as, json_t **out)
 {
     uint32_t id;
@@ -311,11 +327,13 @@ static dm_err dec_boxed(struct rd *r, const struct tl_field *as, json_t **out)
     if (id == TL_ID_gzip_packed_) {
         size_t used = 0;
         struct buf plain;
-        rc = tl_gzip_unpack(r->p + r->pos, r->n - r->pos, r->pos, &used, &plain, r->e);
+        rc = tl_gzip_unpack(r->p + r->pos, r->n - r->pos, r->pos, r->gz, &used, &plain, r->e);
         r->pos += used;
         if (!rc) {
-            struct rd inner = {(const uint8_t *)plain.data, plain.len, 0, r->depth, r->e};
+            struct rd inner = {(const uint8_t *)plain.data, plain.len, 0, r->depth, r->gz, r->e};
+            r->gz->inside = true; /* a gzip_packed in there is refused */
             rc = dec_boxed(&inner, as, out);
+            r->gz->inside = false;
             if (!rc && inner.pos != inner.n) {
                 rc = dm_fail(r->e, DM_EPROTO, "TL: %zu bytes left over inside gzip_packed",
                              inner.n - inner.pos);
@@ -329,7 +347,10 @@ static dm_err dec_boxed(struct rd *r, const struct tl_field *as, json_t **out)
         return dm_fail(r->e, DM_EPROTO, "TL: a vector where %s was expected",
                        tl_types[as->ref].name);
     if (id == TL_ID_vector) {
-        if (as && as->vector == TL_VEC_BOXED) return dec_value(r, as, false, out);
+        if (as && as->vector == TL_VEC_BOXED) { /* (inside a gzip_packed) read again from its id */
+            r->pos -= 4;
+            return dec_value(r, as, false, out);
+        }
         return dm_fail(r->e, DM_EPROTO, "TL: a vector whose element type is not known here");
     }
     const struct tl_ctor *c = tl_ctor_by_id(id);
@@ -474,7 +495,13 @@ static dm_err dec_value(struct rd *r, const struct tl_field *f, bool element, js
 dm_err tl_decode(const uint8_t *p, size_t n, const struct tl_field *as, json_t **out, size_t *used,
                  struct dm_error *e)
 {
-    struct rd r = {p, n, 0, 0, e};
+    return tl_decode_gz(p, n, as, NULL, out, used, e);
+}
+
+dm_err tl_decode_gz(const uint8_t *p, size_t n, const struct tl_field *as, struct tl_inflate *gz,
+                    json_t **out, size_t *used, struct dm_error *e)
+{
+    struct rd r = {p, n, 0, 0, gz, e};
     json_t *v = NULL;
     dm_err rc =
         as ? dec_value(&r, as, false, out ? &v : NULL) : dec_boxed(&r, NULL, out ? &v : NULL);

@@ -14,8 +14,13 @@
  *   Vector<T>          JSON array
  *
  * Decoding is bounded: every length is checked against the bytes left, vectors cannot claim
- * more elements than the bytes left / 4, nesting stops at TL_MAX_DEPTH, and gzip_packed expands
- * to at most TL_MAX_GZIP bytes (it is unpacked transparently wherever a boxed object is read).
+ * more elements than the bytes left / 4, and nesting stops at TL_MAX_DEPTH. gzip_packed is
+ * unpacked wherever a boxed object is read, but only by a decoder given an allowance (struct
+ * tl_inflate, tl_decode_gz): one gzip_packed inside another is refused, and all the gzip_packed
+ * of one message together inflate to at most TL_MAX_GZIP bytes. tl_decode() has no allowance
+ * and refuses gzip_packed: the handshake accepts no compression, and the session unpacks it where
+ * Telegram sends it (a whole message, the result of an rpc_result), as tdlib does, so the
+ * answers it hands on are decoded without.
  * Decoded trees own their data (nothing points into the input). */
 #ifndef DM_MTPROTO_TL_CODEC_H
 #define DM_MTPROTO_TL_CODEC_H
@@ -27,8 +32,24 @@
 #include <jansson.h>
 
 #define TL_MAX_DEPTH 64
-#define TL_MAX_GZIP (16u << 20)
+#define TL_MAX_GZIP                                                                                \
+    (16u << 20) /* bytes inflated from gzip_packed per message, all of them together */
 #define TL_ID_vector 0x1cb5c415u
+
+/* The gzip_packed allowance of one received message. Every gzip_packed unpacked for the message
+ * (by tl_gzip_unpack, whoever calls it) draws on `left`, so however many the message carries, it
+ * inflates to at most what the allowance started with (TL_MAX_GZIP: TL_INFLATE_INIT). `inside`
+ * is true while the data of a gzip_packed is being decoded; a gzip_packed met then is refused,
+ * so nesting is never accepted. Where no allowance is given (NULL) every gzip_packed is refused.
+ * It belongs to the one message being decoded; it is not shared between threads. */
+struct tl_inflate {
+    size_t left;
+    bool inside;
+};
+#define TL_INFLATE_INIT                                                                            \
+    {                                                                                              \
+        TL_MAX_GZIP, false                                                                         \
+    }
 
 /* Lookups in the generated tables; NULL when unknown. */
 const struct tl_ctor *tl_ctor_by_id(uint32_t id);
@@ -41,9 +62,13 @@ const struct tl_error_def *tl_error_find(const char *message);
 /* Decodes one value of shape `as` (NULL: a boxed object of any constructor, methods included)
  * from p[0..n). On success *out (if out is not NULL) receives a new reference the caller
  * releases with json_decref, and *used (if not NULL) the bytes consumed. With out == NULL the
- * value is only checked and skipped. */
+ * value is only checked and skipped. A gzip_packed anywhere is DM_EPROTO. */
 dm_err tl_decode(const uint8_t *p, size_t n, const struct tl_field *as, json_t **out, size_t *used,
                  struct dm_error *e);
+/* tl_decode, with gzip_packed unpacked where a boxed object is read, drawing on *gz (NULL: none
+ * accepted). A gzip_packed inside another is DM_EPROTO; past the allowance, DM_ETOOBIG. */
+dm_err tl_decode_gz(const uint8_t *p, size_t n, const struct tl_field *as, struct tl_inflate *gz,
+                    json_t **out, size_t *used, struct dm_error *e);
 
 /* Appends the encoding of v as shape `as` (NULL: a boxed object named by its "_") to out. On
  * failure out may hold a partial encoding; the caller discards it. */
@@ -81,10 +106,13 @@ uint64_t tl_read_u64(const uint8_t *p);
 /* Reads a TL string at p[0..n): *data, *len, *used (with padding). DM_EPROTO when it overruns. */
 dm_err tl_read_bytes(const uint8_t *p, size_t n, const uint8_t **data, size_t *len, size_t *used);
 /* The packed_data of a gzip_packed at p[0..n) (after its constructor id; `at` is p's offset in the
- * whole input, for the message): inflates it into plain, which this initialises (at most
- * TL_MAX_GZIP) and the caller releases, also on failure; *used gets the input bytes it took.
- * DM_EPROTO when the data overruns the input or does not inflate. */
-dm_err tl_gzip_unpack(const uint8_t *p, size_t n, size_t at, size_t *used, struct buf *plain,
-                      struct dm_error *e);
+ * whole input, for the message): inflates it (a gzip or a zlib stream) into plain, which this
+ * initialises and the caller releases, also on failure; *used gets the input bytes it took. The
+ * inflated bytes are taken from gz->left. DM_EPROTO when gz is NULL (no gzip_packed accepted
+ * here) or gz->inside (nested), when the data overruns the input or does not inflate; DM_ETOOBIG
+ * when it inflates past gz->left (which is then 0). The caller sets gz->inside while it decodes
+ * plain, and clears it after. */
+dm_err tl_gzip_unpack(const uint8_t *p, size_t n, size_t at, struct tl_inflate *gz, size_t *used,
+                      struct buf *plain, struct dm_error *e);
 
 #endif

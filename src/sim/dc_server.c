@@ -297,11 +297,11 @@ static json_t *decrypt_inner(struct dc_conn *c, const uint8_t enc[256])
     json_t *inner = NULL;
     if (crypto_rsa_private_raw(c->d->priv_pem, enc, raw, NULL)) return NULL;
     if (crypto_rsa_pad_unwrap(raw, data, NULL) == DM_OK) {
-        if (dc_tl_decode(data, sizeof data, &inner, NULL, NULL)) inner = NULL;
+        if (dc_tl_decode(data, sizeof data, NULL, &inner, NULL, NULL)) inner = NULL;
     } else if (raw[0] == 0) {
         size_t used = 0;
         uint8_t sha[20];
-        if (dc_tl_decode(raw + 21, 235, &inner, &used, NULL) == DM_OK) {
+        if (dc_tl_decode(raw + 21, 235, NULL, &inner, &used, NULL) == DM_OK) {
             crypto_sha1(sha, &(struct crypto_part){raw + 21, used}, 1);
             if (CRYPTO_memcmp(sha, raw + 1, 20)) {
                 json_decref(inner);
@@ -424,8 +424,9 @@ static bool on_plain(struct dc_conn *c, const uint8_t *pkt, size_t len)
     const uint8_t *body;
     size_t blen;
     json_t *j = NULL;
+    /* no allowance: no compression is accepted during the handshake */
     if (mt_plain_unwrap(pkt, len, &mid, &body, &blen, NULL) ||
-        dc_tl_decode(body, blen, &j, NULL, NULL))
+        dc_tl_decode(body, blen, NULL, &j, NULL, NULL))
         return false;
     bool ok = false;
     if ((tl_is(j, "req_pq_multi") || tl_is(j, "req_pq")) && hex_field(j, "nonce", c->nonce, 16)) {
@@ -498,9 +499,10 @@ static const json_t *unwrap_call(struct dc_conn *c, const json_t *q)
 }
 
 static bool on_message(struct dc_conn *c, int64_t msg_id, int32_t seqno, const uint8_t *body,
-                       size_t len, int depth);
+                       size_t len, int depth, struct tl_inflate *gz);
 
-static bool on_container(struct dc_conn *c, const uint8_t *body, size_t len, int depth)
+static bool on_container(struct dc_conn *c, const uint8_t *body, size_t len, int depth,
+                         struct tl_inflate *gz)
 {
     if (len < 8) return false;
     uint32_t count = tl_read_u32(body + 4);
@@ -513,23 +515,24 @@ static bool on_container(struct dc_conn *c, const uint8_t *body, size_t len, int
         if (l > len - at - 16) return false;
         int code = msg_id_check(c, mid, seq);
         if (code ? !send_bad_msg(c, mid, seq, code)
-                 : !on_message(c, mid, seq, body + at + 16, l, depth + 1))
+                 : !on_message(c, mid, seq, body + at + 16, l, depth + 1, gz))
             return false;
         at += 16 + l;
     }
     return true;
 }
 
+/* One message of a packet; every gzip_packed in the packet draws on gz (see tl_codec.h). */
 static bool on_message(struct dc_conn *c, int64_t msg_id, int32_t seqno, const uint8_t *body,
-                       size_t len, int depth)
+                       size_t len, int depth, struct tl_inflate *gz)
 {
     if (len < 4 || depth > 2) return false;
     uint32_t id = tl_read_u32(body);
-    if (id == TL_ID_msg_container) return on_container(c, body, len, depth);
+    if (id == TL_ID_msg_container) return on_container(c, body, len, depth, gz);
     if (id == TL_ID_msgs_ack) return true;
     json_t *j = NULL;
     struct dm_error e = {0};
-    if (dc_tl_decode(body, len, &j, NULL, &e)) {
+    if (dc_tl_decode(body, len, gz, &j, NULL, &e)) {
         /* an undecodable call still gets an answer, so the client does not wait forever */
         return send_result(c, msg_id, dc_rpc_error(400, "INPUT_CONSTRUCTOR_INVALID"));
     }
@@ -668,7 +671,8 @@ static bool on_encrypted(struct dc_conn *c, const uint8_t *pkt, size_t len)
                                  "new_server_salt", (json_int_t)k->salt),
                        false);
     } else {
-        ok = on_message(c, msg_id, seqno, p + 32, n - 32, 0);
+        struct tl_inflate gz = TL_INFLATE_INIT; /* for the whole packet */
+        ok = on_message(c, msg_id, seqno, p + 32, n - 32, 0, &gz);
     }
 done:
     OPENSSL_cleanse(plain.data, plain.len);

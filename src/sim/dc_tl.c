@@ -239,6 +239,7 @@ struct rd {
     const uint8_t *p;
     size_t n, pos;
     int depth;
+    struct tl_inflate *gz; /* NULL: gzip_packed refused */
     struct dm_error *e;
 };
 
@@ -298,7 +299,7 @@ static dm_err dec_fields(struct rd *r, const char *ctor, const struct tl_field *
             struct tl_field plain = *f;
             plain.cond = TL_NO_COND;
             size_t used = 0;
-            rc = tl_decode(r->p + r->pos, r->n - r->pos, &plain, &v, &used, r->e);
+            rc = tl_decode_gz(r->p + r->pos, r->n - r->pos, &plain, r->gz, &v, &used, r->e);
             r->pos += used;
         }
         if (!rc && (!v || json_object_set_new(obj, f->name, v)))
@@ -325,11 +326,18 @@ static dm_err dec_boxed(struct rd *r, json_t **out)
     if (id == TL_ID_gzip_packed) {
         size_t used = 0;
         struct buf plain;
-        rc = tl_gzip_unpack(r->p + r->pos, r->n - r->pos, r->pos, &used, &plain, r->e);
+        rc = tl_gzip_unpack(r->p + r->pos, r->n - r->pos, r->pos, r->gz, &used, &plain, r->e);
         r->pos += used;
         if (!rc) {
-            struct rd inner = {(const uint8_t *)plain.data, plain.len, 0, r->depth, r->e};
+            struct rd inner = {(const uint8_t *)plain.data, plain.len, 0, r->depth, r->gz, r->e};
+            r->gz->inside = true; /* a gzip_packed in there is refused */
             rc = dec_boxed(&inner, out);
+            r->gz->inside = false;
+            if (!rc && inner.pos != inner.n) {
+                rc = dm_fail(r->e, DM_EPROTO, "TL: %zu bytes left over inside gzip_packed",
+                             inner.n - inner.pos);
+                json_decref(*out);
+            }
         }
         buf_release(&plain);
     } else if ((c = tl_ctor_by_id(id)) != NULL) {
@@ -343,9 +351,10 @@ static dm_err dec_boxed(struct rd *r, json_t **out)
     return rc;
 }
 
-dm_err dc_tl_decode(const uint8_t *p, size_t n, json_t **out, size_t *used, struct dm_error *e)
+dm_err dc_tl_decode(const uint8_t *p, size_t n, struct tl_inflate *gz, json_t **out, size_t *used,
+                    struct dm_error *e)
 {
-    struct rd r = {p, n, 0, 0, e};
+    struct rd r = {p, n, 0, 0, gz, e};
     dm_err rc = dec_boxed(&r, out);
     if (!rc && used) *used = r.pos;
     return rc;

@@ -14,19 +14,23 @@
  *
  * Decoding needs no layer: a constructor id names one definition, so ids from our schema and
  * from the table are both understood (a Telethon auth.signIn of layer 144 decodes to the same
- * field names as ours). gzip_packed is unpacked; lengths and depth are bounded as in tl_codec. */
+ * field names as ours). Lengths and depth are bounded as in tl_codec; gzip_packed (a gzip or a
+ * zlib stream) is unpacked under an allowance as there: never nested, TL_MAX_GZIP bytes per
+ * message in all, none at all where no allowance is given (the handshake). */
 #ifndef DM_SIM_DC_TL_H
 #define DM_SIM_DC_TL_H
 
 #include "core/common.h"
 #include "core/buf.h"
+#include "mtproto/tl_codec.h"
 
 #include <jansson.h>
 
 /* Appends the boxed object v (named by "_") as the given layer defines it. */
 dm_err dc_tl_encode(struct buf *out, const json_t *v, int layer, struct dm_error *e);
 /* Decodes one boxed object (a method call or any object) from p[0..n); *used gets the bytes read.
- */
-dm_err dc_tl_decode(const uint8_t *p, size_t n, json_t **out, size_t *used, struct dm_error *e);
+ * gzip_packed draws on *gz (the allowance of the message p is part of; NULL: refused). */
+dm_err dc_tl_decode(const uint8_t *p, size_t n, struct tl_inflate *gz, json_t **out, size_t *used,
+                    struct dm_error *e);
 
 #endif

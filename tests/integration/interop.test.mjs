@@ -2,7 +2,8 @@
 // python3-telethon, layer 144) and GramJS (the pinned npm telegram, layer 198) each complete the
 // handshake, an encrypted ping, a login with a code and the 2FA password, getChatInviteImporters
 // and hideChatJoinRequest in their own layer. tgsim's records (control API) must show the request
-// approved by that user exactly once, and the bot must find it already handled.
+// approved by that user exactly once, and the bot must find it already handled. Telethon also sends
+// its requests in gzip_packed as gzip and as zlib (accepted) and packed twice (refused).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -97,6 +98,18 @@ describe('independent clients against tgsim data centres', () => {
             '--dc', '2', '--pem', pem, '--phone', '99966100001', '--password', w.password, '--control', tg.url,
             '--channel', 'telethon_channel', '--approve', String(w.requester)]);
         await check('telethon', out, w, 144);
+    });
+
+    // gzip_packed from a client we did not write: Telethon packs with gzip; made to pack with zlib
+    // (78 9c, as some clients do) it must work the same; packing twice is refused (issue 10).
+    test('Telethon: requests in gzip_packed as gzip and as zlib; nested refused', { skip: !fs.existsSync(TELETHON) && 'no python3-telethon' }, async () => {
+        const out = await runClient('/usr/bin/python3', [path.join(interop, 'telethon_gzip.py'), '--port', String(dc2),
+            '--dc', '2', '--pem', pem]);
+        assert.deepEqual(out, {
+            gzip: { this_dc: 2 },
+            zlib: { this_dc: 2 },
+            nested: { error: 'InputConstructorInvalidError', code: 400 },
+        });
     });
 
     test('GramJS: handshake, ping, login with code and 2FA, importers, approve', { skip: !fs.existsSync(GRAMJS) && 'no tests/interop/node_modules (npm ci there)' }, async () => {

@@ -1,6 +1,7 @@
 /* The handshake state machine driven end to end by the official auth-key sample. */
 #include "core/common.h"
 
+#include "mtproto/gzip.h"
 #include "mtproto/handshake.h"
 #include "mtproto/tl_codec.h"
 #include "testutil.h"
@@ -37,7 +38,23 @@ static void answer(struct buf *out, const char *fmt, ...)
     json_decref(j);
 }
 
-/* Runs the sample through a fresh handshake; `tamper` 1..3 corrupts one server answer. */
+/* Replaces the answer in out by gzip_packed(answer): no compression is accepted before a key. */
+static void pack(struct buf *out)
+{
+    struct buf z, m;
+    buf_init(&z, 1 << 16);
+    buf_init(&m, 1 << 16);
+    if (gzip_deflate((uint8_t *)out->data, out->len, &z, NULL) || tl_put_u32(&m, 0x3072cfa1u) ||
+        tl_put_bytes(&m, z.data, z.len))
+        abort();
+    buf_reset(out);
+    buf_append(out, m.data, m.len);
+    buf_release(&z);
+    buf_release(&m);
+}
+
+/* Runs the sample through a fresh handshake; `tamper` 1..3 corrupts one server answer, 4 and 5
+ * send the first or the second in a gzip_packed. */
 static void run(const json_t *v, const struct crypto_rsa_key *key, int tamper)
 {
     uint8_t bytes[REPLAY_MAX];
@@ -67,12 +84,20 @@ static void run(const json_t *v, const struct crypto_rsa_key *key, int tamper)
     size_t n;
     uint8_t *res = t_unhex(S(v, "res_pq_body"), &n);
     if (tamper == 1) res[10] ^= 1; /* the nonce */
-    buf_reset(&req);
-    dm_err rc = handshake_step(&h, res, n, &req, &e);
+    buf_reset(&ans);
+    buf_append(&ans, res, n);
     free(res);
+    if (tamper == 4) pack(&ans);
+    buf_reset(&req);
+    dm_err rc = handshake_step(&h, (uint8_t *)ans.data, ans.len, &req, &e);
     if (tamper == 1) {
         CHECK(rc == DM_EPROTO && h.state == HS_FAILED && strstr(e.msg, "nonce"),
               "changed nonce: %s", e.msg);
+        goto out;
+    }
+    if (tamper == 4) {
+        CHECK(rc == DM_EPROTO && h.state == HS_FAILED && strstr(e.msg, "no compression"),
+              "packed resPQ: %s", e.msg);
         goto out;
     }
     CHECK(rc == DM_OK && h.state == HS_WAIT_DH_PARAMS, "resPQ accepted: %s", e.msg);
@@ -99,10 +124,16 @@ static void run(const json_t *v, const struct crypto_rsa_key *key, int tamper)
            "answer\":\"%s\"}",
            S(v, "nonce"), S(v, "server_nonce"), bad);
     free(bad);
+    if (tamper == 5) pack(&ans);
     buf_reset(&req);
     rc = handshake_step(&h, (uint8_t *)ans.data, ans.len, &req, &e);
     if (tamper == 2) {
         CHECK(rc != DM_OK && h.state == HS_FAILED, "tampered answer rejected: %s", e.msg);
+        goto out;
+    }
+    if (tamper == 5) {
+        CHECK(rc == DM_EPROTO && h.state == HS_FAILED && strstr(e.msg, "no compression"),
+              "packed server_DH_params_ok: %s", e.msg);
         goto out;
     }
     CHECK(rc == DM_OK && h.state == HS_WAIT_DH_ANSWER, "server_DH_params_ok accepted: %s", e.msg);
@@ -160,8 +191,9 @@ int main(void)
     printf("official sample: req_pq_multi, req_DH_params (but its encrypted_data), "
            "set_client_DH_params, auth_key, "
            "server_salt reproduced by the state machine\n");
-    for (int t = 1; t <= 3; t++)
+    for (int t = 1; t <= 5; t++)
         run(v, &key, t);
+    printf("handshake: resPQ and server_DH_params_ok in a gzip_packed are refused\n");
     key.fingerprint ^= 1; /* none of ours offered */
     uint8_t bytes[REPLAY_MAX] = {0};
     memset(bytes, 7, 64);

@@ -8,6 +8,8 @@
 #include "mtproto/tl_codec.h"
 #include "testutil.h"
 
+#include <zlib.h>
+
 #define NOW ((int64_t)1700000000 * 1000000000 + 123456789)
 
 static uint8_t key[256];
@@ -456,6 +458,137 @@ static void test_limits(void)
     mt_session_release(&s);
 }
 
+/* ---- gzip_packed ---- */
+
+/* Appends gzip_packed(data) to out: a zlib stream (compress2) or a gzip one (gzip_deflate). */
+static void put_packed(struct buf *out, const void *data, size_t n, bool zlib)
+{
+    struct buf z;
+    buf_init(&z, TL_MAX_GZIP);
+    if (zlib) {
+        uLongf zn = compressBound(n);
+        uint8_t *zb = malloc(zn);
+        if (!zb || compress2(zb, &zn, data, n, 6) != Z_OK || buf_append(&z, zb, zn)) abort();
+        free(zb);
+    } else if (gzip_deflate(data, n, &z, NULL)) {
+        abort();
+    }
+    if (tl_put_u32(out, 0x3072cfa1u) || tl_put_bytes(out, z.data, z.len)) abort();
+    buf_release(&z);
+}
+
+/* rpc_result(req, result[0..n)) */
+static void put_result(struct buf *out, int64_t req, const void *result, size_t n)
+{
+    tl_put_u32(out, 0xf35c6d01u);
+    tl_put_u64(out, (uint64_t)req);
+    buf_append(out, result, n);
+}
+
+/* Where Telegram sends it (a whole message, the result of an rpc_result), as gzip or zlib; one
+ * inside another refused, here or when the answer is decoded; all of a packet's gzip_packed
+ * within TL_MAX_GZIP together. */
+static void test_gzip(void)
+{
+    struct mt_session s;
+    struct dm_error e = {0};
+    mt_session_init(&s, key, 1, crypto_random, NULL, NULL);
+    struct buf wire, in, msg, inner;
+    buf_init(&wire, 1 << 20);
+    buf_init(&in, 1 << 20);
+    buf_init(&msg, 1 << 20);
+    buf_init(&inner, TL_MAX_GZIP);
+    for (uint64_t i = 1; i <= 6; i++)
+        mt_session_enqueue(&s, get_config, 4, true, i, false, &e);
+    size_t count = 0;
+    static struct packet pk;
+    CHECK(mt_session_flush(&s, NOW, &wire, &count, &e) == DM_OK && parse(&wire, &pk) && pk.n == 6,
+          "six calls out");
+    int64_t id[7] = {0};
+    for (size_t i = 0; i < 6; i++)
+        id[i + 1] = pk.m[i].id;
+    int64_t sec = NOW / 1000000000;
+    int n = 100;
+    struct mt_session_events ev;
+    struct seen sn;
+    static const uint8_t bool_true[4] = {0xb5, 0x75, 0x72, 0x99},
+                         bool_false[4] = {0x37, 0x97, 0x79, 0xbc};
+#define RECEIVE(want)                                                                              \
+    (memset(&sn, 0, sizeof sn),                                                                    \
+     ev = (struct mt_session_events){&sn, on_result, on_failed, on_new_session},                   \
+     server_send(&s, &in, server_id(sec, n++), 1, NULL, (uint8_t *)msg.data, msg.len),             \
+     mt_session_receive(&s, (uint8_t *)in.data, in.len, NOW, &ev, &e) == (want))
+
+    /* a whole message in zlib (78 9c) */
+    buf_reset(&inner), buf_reset(&msg);
+    put_result(&inner, id[1], bool_true, 4);
+    put_packed(&msg, inner.data, inner.len, true);
+    CHECK(RECEIVE(DM_OK) && sn.n == 1 && sn.refs[0] == 1 && strcmp(sn.bodies[0], "boolTrue") == 0,
+          "gzip_packed(zlib) message: %s", e.msg);
+    /* an rpc_result's result in zlib */
+    buf_reset(&inner), buf_reset(&msg);
+    put_packed(&inner, bool_false, 4, true);
+    put_result(&msg, id[2], inner.data, inner.len);
+    CHECK(RECEIVE(DM_OK) && sn.n == 1 && sn.refs[0] == 2 && strcmp(sn.bodies[0], "boolFalse") == 0,
+          "rpc_result(gzip_packed(zlib)): %s", e.msg);
+    /* gzip_packed(gzip_packed(rpc_result)) */
+    struct buf mid;
+    buf_init(&mid, TL_MAX_GZIP);
+    buf_reset(&inner), buf_reset(&msg);
+    put_result(&inner, id[3], bool_true, 4);
+    put_packed(&mid, inner.data, inner.len, false);
+    put_packed(&msg, mid.data, mid.len, false);
+    CHECK(RECEIVE(DM_EPROTO) && sn.n == 0 && strstr(e.msg, "inside gzip_packed"),
+          "nested messages: %s", e.msg);
+    /* gzip_packed(rpc_result(gzip_packed(boolTrue))) */
+    buf_reset(&inner), buf_reset(&msg), buf_reset(&mid);
+    put_packed(&mid, bool_true, 4, false);
+    put_result(&inner, id[3], mid.data, mid.len);
+    put_packed(&msg, inner.data, inner.len, true);
+    CHECK(RECEIVE(DM_EPROTO) && sn.n == 0 && strstr(e.msg, "inside gzip_packed"),
+          "a packed result in a packed message: %s", e.msg);
+    /* rpc_result(gzip_packed(gzip_packed(boolTrue))): delivered unpacked once, and the answer does
+     * not decode (tl_decode refuses the gzip_packed left in it) */
+    buf_reset(&inner), buf_reset(&msg), buf_reset(&mid);
+    put_packed(&mid, bool_true, 4, false);
+    put_packed(&inner, mid.data, mid.len, false);
+    put_result(&msg, id[3], inner.data, inner.len);
+    CHECK(RECEIVE(DM_OK) && sn.n == 1 && sn.refs[0] == 3 && strcmp(sn.bodies[0], "?") == 0,
+          "a doubly packed result is delivered once unpacked and does not decode");
+    /* two results of 10 MiB each in one container: the second passes the packet's allowance */
+    uint8_t *ten = calloc(1, 10u << 20);
+    if (!ten) abort();
+    memcpy(ten, bool_true, 4);
+    buf_reset(&msg);
+    tl_put_u32(&msg, 0x73f1f8dcu);
+    tl_put_u32(&msg, 2);
+    for (int i = 0; i < 2; i++) {
+        buf_reset(&inner), buf_reset(&mid);
+        put_packed(&mid, ten, 10u << 20, false);
+        put_result(&inner, id[4 + i], mid.data, mid.len);
+        tl_put_u64(&msg, (uint64_t)server_id(sec, 200 + i));
+        tl_put_u32(&msg, 1);
+        tl_put_u32(&msg, (uint32_t)inner.len);
+        buf_append(&msg, inner.data, inner.len);
+    }
+    CHECK(RECEIVE(DM_ETOOBIG) && sn.n == 1 && sn.refs[0] == 4 && strstr(e.msg, "inflates past"),
+          "20 MiB of results in one packet: %s", e.msg);
+    printf("gzip_packed: two 10 MiB results in one packet (%zu bytes): %s\n", msg.len, e.msg);
+    /* the second alone, in a packet of its own, is fine */
+    buf_reset(&msg);
+    buf_append(&msg, inner.data, inner.len);
+    CHECK(RECEIVE(DM_OK) && sn.n == 1 && sn.refs[0] == 5 && strcmp(sn.bodies[0], "boolTrue") == 0,
+          "10 MiB in a packet of its own: %s", e.msg);
+#undef RECEIVE
+    free(ten);
+    buf_release(&mid);
+    buf_release(&inner);
+    buf_release(&msg);
+    buf_release(&wire);
+    buf_release(&in);
+    mt_session_release(&s);
+}
+
 int main(void)
 {
     for (int i = 0; i < 256; i++)
@@ -463,5 +596,6 @@ int main(void)
     test_msg_id();
     test_flush_and_receive();
     test_limits();
+    test_gzip();
     return t_done("mtproto session");
 }

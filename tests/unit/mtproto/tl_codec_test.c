@@ -5,6 +5,10 @@
 #include "mtproto/tl_codec.h"
 #include "testutil.h"
 
+#include <sys/resource.h>
+#include <time.h>
+#include <zlib.h>
+
 /* Equal as TL values: a long written as a decimal string equals the same integer. */
 static bool same_value(const json_t *a, const json_t *b)
 {
@@ -159,7 +163,8 @@ static void check_gzip_and_strings(void)
     tl_put_bytes(&msg, packed.data, packed.len);
     json_t *dec = NULL;
     size_t used;
-    CHECK(tl_decode((uint8_t *)msg.data, msg.len, NULL, &dec, &used, &e) == DM_OK &&
+    CHECK(tl_decode_gz((uint8_t *)msg.data, msg.len, NULL, &(struct tl_inflate)TL_INFLATE_INIT,
+                       &dec, &used, &e) == DM_OK &&
               json_equal(dec, v) && used == msg.len,
           "gzip_packed: %s", e.msg);
     json_decref(dec);
@@ -171,7 +176,8 @@ static void check_gzip_and_strings(void)
     CHECK(gzip_deflate(zeros, big, &packed, &e) == DM_OK, "deflate zeros");
     tl_put_u32(&msg, 0x3072cfa1);
     tl_put_bytes(&msg, packed.data, packed.len);
-    CHECK(tl_decode((uint8_t *)msg.data, msg.len, NULL, NULL, NULL, &e) == DM_ETOOBIG,
+    CHECK(tl_decode_gz((uint8_t *)msg.data, msg.len, NULL, &(struct tl_inflate)TL_INFLATE_INIT,
+                       NULL, NULL, &e) == DM_ETOOBIG,
           "gzip bomb: %s", e.msg);
     printf("gzip bomb (%zu packed bytes): %s\n", packed.len, e.msg);
     free(zeros);
@@ -192,6 +198,264 @@ static void check_gzip_and_strings(void)
     json_decref(v);
     buf_release(&plain);
     buf_release(&packed);
+    buf_release(&msg);
+}
+
+/* ---- gzip_packed nesting (issue 10, item 2) ---- */
+
+static long peak_rss_kib(void)
+{
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return u.ru_maxrss;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Appends gzip_packed(gzip(p[0..n))) to out. */
+static void put_packed(struct buf *out, const void *p, size_t n)
+{
+    struct buf z;
+    buf_init(&z, TL_MAX_GZIP);
+    if (gzip_deflate(p, n, &z, NULL) || tl_put_u32(out, 0x3072cfa1) ||
+        tl_put_bytes(out, z.data, z.len))
+        abort();
+    buf_release(&z);
+}
+
+/* The packet of the issue: `layers` gzip_packed, each in the data of the one around it, around a
+ * boolTrue. With `pad`, each layer's data ends in zeros up to TL_MAX_GZIP bytes (left over after
+ * the object, which a decoder notices only once the layers inside are done). */
+static void build_nested(struct buf *pkt, int layers, bool pad)
+{
+    struct buf plain;
+    buf_init(&plain, TL_MAX_GZIP);
+    tl_put_u32(&plain, TL_ID_boolTrue);
+    static const uint8_t zeros[65536];
+    for (int k = 1; k < layers; k++) {
+        struct buf next;
+        buf_init(&next, TL_MAX_GZIP);
+        put_packed(&next, plain.data, plain.len);
+        while (pad && next.len < TL_MAX_GZIP)
+            if (buf_append(&next, zeros, DM_MIN(sizeof zeros, TL_MAX_GZIP - next.len))) abort();
+        buf_release(&plain);
+        plain = next;
+    }
+    put_packed(pkt, plain.data, plain.len);
+    buf_release(&plain);
+}
+
+/* Issue 10, item 2. Before: tl_decode accepted a gzip_packed inside a gzip_packed, with no
+ * count, and each layer could inflate to TL_MAX_GZIP: the 2-layer packet decoded (accepted), and
+ * the 40-layer packet (34,872 bytes) grew the peak RSS by 642 MiB (all layers held at once)
+ * before it was refused for its left-over padding, 20.7 s under ASan. Now: refused at the second
+ * layer, having inflated the first one only. */
+static void check_gzip_nesting(void)
+{
+    struct dm_error e = {0};
+    struct buf pkt;
+    buf_init(&pkt, 1u << 20);
+    /* two layers, small: a gzip_packed inside a gzip_packed */
+    build_nested(&pkt, 2, false);
+    json_t *v = NULL;
+    struct tl_inflate gz = TL_INFLATE_INIT;
+    dm_err rc = tl_decode_gz((uint8_t *)pkt.data, pkt.len, NULL, &gz, &v, NULL, &e);
+    printf("nested gzip_packed, 2 layers (%zu bytes): %s (%s)\n", pkt.len, dm_errname(rc),
+           rc ? e.msg : "accepted");
+    CHECK(rc == DM_EPROTO && strstr(e.msg, "inside gzip_packed") && !gz.inside,
+          "2 layers refused: %s", e.msg);
+    /* one layer is fine */
+    struct buf one;
+    buf_init(&one, 1u << 10);
+    build_nested(&one, 1, false);
+    gz = (struct tl_inflate)TL_INFLATE_INIT;
+    CHECK(tl_decode_gz((uint8_t *)one.data, one.len, NULL, &gz, &v, NULL, &e) == DM_OK &&
+              tl_is(v, "boolTrue") && gz.left == TL_MAX_GZIP - 4 && !gz.inside,
+          "one layer: %s", e.msg);
+    json_decref(v);
+    v = NULL;
+    /* without an allowance (tl_decode, the handshake): no gzip_packed at all */
+    CHECK(tl_decode((uint8_t *)one.data, one.len, NULL, &v, NULL, &e) == DM_EPROTO &&
+              strstr(e.msg, "no compression is accepted"),
+          "tl_decode refuses gzip_packed: %s", e.msg);
+    buf_release(&one);
+    /* forty layers, each padded to TL_MAX_GZIP */
+    buf_reset(&pkt);
+    build_nested(&pkt, 40, true);
+    long before = peak_rss_kib();
+    double t0 = now_s();
+    gz = (struct tl_inflate)TL_INFLATE_INIT;
+    rc = tl_decode_gz((uint8_t *)pkt.data, pkt.len, NULL, &gz, NULL, NULL, &e);
+    double took = now_s() - t0;
+    long grew = peak_rss_kib() - before;
+    size_t inflated = TL_MAX_GZIP - gz.left;
+    printf("nested gzip_packed, 40 layers (%zu bytes): %s (%s); %zu bytes inflated, peak RSS grew "
+           "by %ld MiB, "
+           "%.2f s\n",
+           pkt.len, dm_errname(rc), rc ? e.msg : "accepted", inflated, grew / 1024, took);
+    CHECK(rc == DM_EPROTO && strstr(e.msg, "inside gzip_packed"), "40 layers refused: %s", e.msg);
+    CHECK(inflated == TL_MAX_GZIP, "only the outer layer was inflated (%zu bytes)", inflated);
+    CHECK(grew < 128 * 1024, "peak RSS grew by %ld KiB", grew);
+    buf_release(&pkt);
+}
+
+/* Three users of 6 MiB each, every one in its own gzip_packed, as a Vector<User>: the message's
+ * allowance is spent by the third. */
+static void check_gzip_allowance(void)
+{
+    struct dm_error e = {0};
+    size_t big = 6u << 20;
+    char *name = malloc(big);
+    if (!name) abort();
+    memset(name, 'a', big);
+    json_t *user =
+        json_pack("{s:s,s:I,s:s%}", "_", "user", "id", (json_int_t)7, "first_name", name, big);
+    free(name);
+    struct buf one;
+    buf_init(&one, TL_MAX_GZIP);
+    CHECK(user && tl_encode(&one, user, NULL, &e) == DM_OK, "encode a big user: %s", e.msg);
+    json_decref(user);
+    json_t *call = json_pack("{s:s,s:[]}", "_", "users.getUsers", "id");
+    const struct tl_field *as = tl_call_result(call);
+    /* the whole Vector<User> packed (this used to read the vector's id twice) */
+    json_t *users =
+        parse("[{\"_\":\"user\",\"id\":7,\"first_name\":\"A\"},{\"_\":\"userEmpty\",\"id\":8}]");
+    struct buf vec, packed;
+    buf_init(&vec, 1u << 16);
+    buf_init(&packed, 1u << 16);
+    CHECK(tl_encode(&vec, users, as, &e) == DM_OK, "encode users: %s", e.msg);
+    put_packed(&packed, vec.data, vec.len);
+    json_t *got = NULL;
+    CHECK(tl_decode_gz((uint8_t *)packed.data, packed.len, as, &(struct tl_inflate)TL_INFLATE_INIT,
+                       &got, NULL, &e) == DM_OK &&
+              same_value(got, users),
+          "a packed Vector<User>: %s", e.msg);
+    json_decref(got);
+    json_decref(users);
+    buf_release(&vec);
+    buf_release(&packed);
+    for (int n = 2; n <= 3; n++) {
+        struct buf msg;
+        buf_init(&msg, 1u << 20);
+        tl_put_u32(&msg, TL_ID_vector);
+        tl_put_u32(&msg, (uint32_t)n);
+        for (int i = 0; i < n; i++)
+            put_packed(&msg, one.data, one.len);
+        struct tl_inflate gz = TL_INFLATE_INIT;
+        json_t *v = NULL;
+        dm_err rc = tl_decode_gz((uint8_t *)msg.data, msg.len, as, &gz, &v, NULL, &e);
+        if (n == 2)
+            CHECK(rc == DM_OK && json_array_size(v) == 2 && gz.left == TL_MAX_GZIP - 2 * one.len,
+                  "two packed users (%zu bytes each) fit: %s", one.len, rc ? e.msg : "ok");
+        else
+            CHECK(rc == DM_ETOOBIG && gz.left == 0 && strstr(e.msg, "inflates past"),
+                  "the third passes the message's allowance: %s", e.msg);
+        if (n == 3)
+            printf("gzip allowance: %d packed users of %zu bytes in one message: %s\n", n, one.len,
+                   e.msg);
+        json_decref(v);
+        buf_release(&msg);
+    }
+    json_decref(call);
+    buf_release(&one);
+}
+
+/* gzip_packed with a gzip (1f 8b) or a zlib (78 01 / 5e / 9c / da) stream inside. */
+static void check_gzip_forms(void)
+{
+    struct dm_error e = {0};
+    json_t *want =
+        parse("{\"_\":\"rpc_error\",\"error_code\":420,\"error_message\":\"FLOOD_WAIT_31\"}");
+    struct buf plain, msg;
+    buf_init(&plain, 1 << 16);
+    buf_init(&msg, 1 << 16);
+    tl_encode(&plain, want, NULL, &e);
+    /* python3 -c 'import zlib; print(zlib.compress(bytes.fromhex(
+     *   "19ca4421a40100000d464c4f4f445f574149545f33310000")).hex())' */
+    static const char py_zlib[] =
+        "789c933ce5a2b884918181d7cdc7dfdf253edcd13324ded8908101004db905c6";
+    size_t pyn;
+    uint8_t *py = t_unhex(py_zlib, &pyn);
+    CHECK(t_eq_hex(plain.data, plain.len, "19ca4421a40100000d464c4f4f445f574149545f33310000"),
+          "the plain bytes");
+    struct {
+        const char *what;
+        int level; /* zlib's compress2 at this level; -1: Python's bytes; -2: our gzip_deflate */
+        const char *head;
+    } forms[] = {
+        {"zlib from Python's zlib.compress", -1, "789c"},
+        {"zlib, level 1", 1, "7801"},
+        {"zlib, level 5", 5, "785e"},
+        {"zlib, level 6", 6, "789c"},
+        {"zlib, level 9", 9, "78da"},
+        {"gzip", -2, "1f8b"},
+    };
+    for (size_t i = 0; i < DM_ARRAY_LEN(forms); i++) {
+        uint8_t z[256];
+        uLongf zn = sizeof z;
+        struct buf gzb;
+        buf_init(&gzb, 1 << 16);
+        const uint8_t *data = z;
+        if (forms[i].level == -1) {
+            memcpy(z, py, pyn);
+            zn = pyn;
+        } else if (forms[i].level == -2) {
+            gzip_deflate((uint8_t *)plain.data, plain.len, &gzb, &e);
+            data = (const uint8_t *)gzb.data;
+            zn = gzb.len;
+        } else if (compress2(z, &zn, (const Bytef *)plain.data, plain.len, forms[i].level) !=
+                   Z_OK) {
+            abort();
+        }
+        buf_reset(&msg);
+        tl_put_u32(&msg, 0x3072cfa1);
+        tl_put_bytes(&msg, data, zn);
+        json_t *v = NULL;
+        struct tl_inflate gz = TL_INFLATE_INIT;
+        CHECK(t_eq_hex(data, 2, forms[i].head), "%s starts %s", forms[i].what, forms[i].head);
+        CHECK(tl_decode_gz((uint8_t *)msg.data, msg.len, NULL, &gz, &v, NULL, &e) == DM_OK &&
+                  json_equal(v, want) && gz.left == TL_MAX_GZIP - plain.len,
+              "%s: %s", forms[i].what, e.msg);
+        json_decref(v);
+        buf_release(&gzb);
+    }
+    /* what is not one whole gzip or zlib stream */
+    uint8_t z[256];
+    uLongf zn = sizeof z;
+    compress2(z, &zn, (const Bytef *)plain.data, plain.len, 6);
+    static const char *const bad[] = {"a zlib stream cut short", "a wrong adler32",
+                                      "a preset dictionary", "raw deflate data",
+                                      "two zlib streams"};
+    for (size_t i = 0; i < DM_ARRAY_LEN(bad); i++) {
+        uint8_t b[2 * sizeof z];
+        const uint8_t *data = b;
+        size_t bn = zn;
+        memcpy(b, z, zn);
+        if (i == 0) bn = zn - 3;
+        if (i == 1) b[zn - 1] ^= 1;
+        if (i == 2) { /* FDICT set, FCHECK made right again */
+            b[1] = (uint8_t)((b[1] | 0x20) & ~0x1f);
+            while ((b[0] * 256 + b[1]) % 31)
+                b[1]++;
+        }
+        if (i == 3) data = b + 2, bn = zn - 6; /* no zlib header, no adler32 */
+        if (i == 4) memcpy(b + zn, z, zn), bn = 2 * zn;
+        buf_reset(&msg);
+        tl_put_u32(&msg, 0x3072cfa1);
+        tl_put_bytes(&msg, data, bn);
+        struct tl_inflate gz = TL_INFLATE_INIT;
+        CHECK(tl_decode_gz((uint8_t *)msg.data, msg.len, NULL, &gz, NULL, NULL, &e) == DM_EPROTO,
+              "%s is refused", bad[i]);
+        printf("gzip_packed with %s: %s\n", bad[i], e.msg);
+    }
+    free(py);
+    json_decref(want);
+    buf_release(&plain);
     buf_release(&msg);
 }
 
@@ -228,6 +492,9 @@ int main(void)
     check_tables();
     check_vectors();
     check_bounds();
+    check_gzip_nesting();
+    check_gzip_allowance();
+    check_gzip_forms();
     check_gzip_and_strings();
     return t_done("tl_codec");
 }
