@@ -12,26 +12,11 @@
 #include <sqlite3.h>
 
 #include "core/buf.h"
+#include "store/schema.h"
 #include "store/store.h"
 
 #define COPY_CHUNK (1u << 20) /* bytes of COPY text sent at a time */
 #define COLS_SQL_MAX 2048
-
-/* In foreign-key order; key and pg_key: the ORDER BY of the checksum on each side (text keys
- * in byte order, as SQLite's BINARY collation sorts). */
-static const struct {
-    const char *name, *key, *pg_key;
-} tables[] = {
-    {"admins", "id", "id"},
-    {"settings", "key", "key COLLATE \"C\""},
-    {"chats", "chat_id", "chat_id"},
-    {"invite_requests", "id", "id"},
-    {"jobs", "id", "id"},
-    {"job_items", "job_id, request_id", "job_id, request_id"},
-    {"audit", "id", "id"},
-    {"sessions", "name", "name COLLATE \"C\""},
-};
-static const char *const serial_tables[] = {"admins", "invite_requests", "jobs", "audit"};
 
 struct mig {
     sqlite3 *src;
@@ -183,9 +168,9 @@ static dm_err target_sum(struct mig *m, const char *t, const char *key, const ch
 
 static dm_err target_empty(struct mig *m)
 {
-    for (size_t i = 0; i < DM_ARRAY_LEN(tables); i++) {
+    for (size_t i = 0; i < schema_kept_n; i++) {
         char sql[128];
-        snprintf(sql, sizeof sql, "SELECT EXISTS (SELECT 1 FROM %s)", tables[i].name);
+        snprintf(sql, sizeof sql, "SELECT EXISTS (SELECT 1 FROM %s)", schema_kept[i].name);
         PGresult *r = PQexec(m->dst, sql);
         dm_err e = pg_ok(m, r, "checking that the target is empty");
         bool full = !e && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
@@ -195,7 +180,7 @@ static dm_err target_empty(struct mig *m)
             return dm_fail(m->err, DM_EEXISTS,
                            "the target database already holds data (table %s): migrate into an "
                            "empty database",
-                           tables[i].name);
+                           schema_kept[i].name);
     }
     return DM_OK;
 }
@@ -205,14 +190,14 @@ static dm_err copy_all(struct mig *m, FILE *out)
     dm_err e = target_empty(m);
     struct buf cols;
     buf_init(&cols, COLS_SQL_MAX);
-    for (size_t i = 0; i < DM_ARRAY_LEN(tables) && !e; i++) {
-        const char *t = tables[i].name, *key = tables[i].key;
+    for (size_t i = 0; i < schema_kept_n && !e; i++) {
+        const char *t = schema_kept[i].name, *key = schema_kept[i].key;
         buf_reset(&cols);
         e = columns(m, t, &cols);
         int64_t n_src = 0, n_dst = 0;
         char sum_src[65] = "", sum_dst[65] = "";
         if (!e) e = copy_table(m, t, key, cols.data, &n_src, sum_src);
-        if (!e) e = target_sum(m, t, tables[i].pg_key, cols.data, &n_dst, sum_dst);
+        if (!e) e = target_sum(m, t, schema_kept[i].pg_key, cols.data, &n_dst, sum_dst);
         if (!e && (n_src != n_dst || strcmp(sum_src, sum_dst) != 0))
             e = dm_fail(m->err, DM_EDB,
                         "table %s differs after the copy (%" PRId64 " rows read, %" PRId64
@@ -221,12 +206,12 @@ static dm_err copy_all(struct mig *m, FILE *out)
         if (!e) fprintf(out, "%-16s %10" PRId64 " rows  sha256 %s  ok\n", t, n_src, sum_src);
     }
     buf_release(&cols);
-    for (size_t i = 0; i < DM_ARRAY_LEN(serial_tables) && !e; i++) {
+    for (size_t i = 0; i < schema_serial_n && !e; i++) {
         char sql[256];
         snprintf(sql, sizeof sql,
                  "SELECT setval(pg_get_serial_sequence('%s', 'id'), "
                  "coalesce(max(id), 1), max(id) IS NOT NULL) FROM %s",
-                 serial_tables[i], serial_tables[i]);
+                 schema_serial[i], schema_serial[i]);
         e = pg_exec(m, sql, "setting the id sequences");
     }
     return e;

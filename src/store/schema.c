@@ -225,6 +225,20 @@ static const struct {
     {M5, M5},
 };
 
+const struct schema_table schema_kept[] = {
+    {"admins", "id", "id"},
+    {"settings", "key", "key COLLATE \"C\""},
+    {"chats", "chat_id", "chat_id"},
+    {"invite_requests", "id", "id"},
+    {"jobs", "id", "id"},
+    {"job_items", "job_id, request_id", "job_id, request_id"},
+    {"audit", "id", "id"},
+    {"sessions", "name", "name COLLATE \"C\""},
+};
+const size_t schema_kept_n = DM_ARRAY_LEN(schema_kept);
+const char *const schema_serial[] = {"admins", "invite_requests", "jobs", "audit"};
+const size_t schema_serial_n = DM_ARRAY_LEN(schema_serial);
+
 #define MIGRATE_LOCK "7236823516" /* pg_advisory_xact_lock key: "doorman" migrations */
 
 static const struct schema {

@@ -8,6 +8,19 @@
 
 #include "store/dialect.h"
 
+/* The tables that hold an installation (all but those derived from them or short-lived:
+ * request_counts, websessions, logins, leases, search_fold), in foreign-key order, with the
+ * ORDER BY that lists their rows alike on SQLite and PostgreSQL (text keys in byte order, as
+ * SQLite's BINARY collation sorts): what doorman migrate copies and compares. */
+struct schema_table {
+    const char *name, *key, *pg_key;
+};
+extern const struct schema_table schema_kept[];
+extern const size_t schema_kept_n;
+/* The tables whose id a sequence gives on PostgreSQL (BIGSERIAL). */
+extern const char *const schema_serial[];
+extern const size_t schema_serial_n;
+
 /* Runs on a write connection that is in no transaction; c stays usable afterwards. */
 dm_err schema_migrate(const struct dialect *d, struct db_conn *c, struct dm_error *err);
 
