@@ -42,8 +42,8 @@ static const char usage[] =
     "  --password-stdin      (admin add) read the password from standard input\n"
     "\n"
     "The master key that encrypts secrets at rest is DOORMAN_SECRET_KEY (64 hex digits) or\n"
-    "DIR/secret.key, created on first start. Keep a copy: without it the bot token and\n"
-    "sessions cannot be decrypted.\n";
+    "DIR/secret.key, created on first start. Keep a copy: without it the bot token, the\n"
+    "API hashes and the session files (DIR/sessions) cannot be decrypted.\n";
 
 /* Parses config flags from argv[first..]; other words go to rest (NULL-terminated). */
 static int parse_args(struct config *cfg, int argc, char **argv, int first, char **rest,

@@ -55,8 +55,12 @@ static const struct route routes[] = {
     {"POST", "/api/sessions/{}", "/load", R_LOGIN | R_BODY, api_sessions_load},
 };
 
-static void security_headers(struct http_response *res)
+/* Every answer's; HSTS only when admins reach doorman over https (the public URL says so):
+ * doorman itself speaks plain HTTP behind the proxy that ends TLS and passes the header on. */
+static void security_headers(const struct api_env *env, struct http_response *res)
 {
+    if (env->public_url && strncasecmp(env->public_url, "https://", 8) == 0)
+        http_res_header(res, "Strict-Transport-Security", "max-age=31536000");
     http_res_header(res, "Content-Security-Policy",
                     "default-src 'self'; img-src 'self' data:; object-src 'none'; "
                     "base-uri 'none'; frame-ancestors 'none'; form-action 'self'");
@@ -265,7 +269,7 @@ static void misdirected(struct api_ctx *c)
 void api_handle(void *env, const struct http_request *req, struct http_response *res)
 {
     struct api_ctx c = {.env = env, .req = req, .res = res};
-    security_headers(res);
+    security_headers(env, res);
     if (!host_ours(&c)) {
         misdirected(&c);
     } else if (strcmp(req->path, "/api/health") == 0) {

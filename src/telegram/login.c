@@ -288,7 +288,7 @@ static dm_err session_create(struct pool *a, const struct new_session *n, int64_
     s.date = now;
     char path[1200];
     e = pool_path(a, n->name, path, sizeof path, &err);
-    if (!e) e = tg_session_write_pyrogram(path, &s, false, &err);
+    if (!e) e = tg_session_write_sealed(path, &s, pool_master(a), false, &err);
     tg_session_wipe(&s);
     if (e == DM_EEXISTS)
         return tg_error_local(te, DM_EEXISTS, "A session named '%s' already exists.", n->name);
@@ -629,8 +629,8 @@ static dm_err key_unused(struct pool *a, const struct mt_auth *auth, struct tg_e
         struct tg_session s;
         memset(&s, 0, sizeof s);
         if (!pool_path(a, v[i].name, path, sizeof path, NULL) &&
-            !tg_session_read_file(path, &s, NULL) && s.dc_id == auth->dc_id &&
-            memcmp(s.auth_key, auth->key, sizeof s.auth_key) == 0)
+            !tg_session_read_stored(path, pool_master(a), &s, NULL, NULL, NULL, NULL) &&
+            s.dc_id == auth->dc_id && memcmp(s.auth_key, auth->key, sizeof s.auth_key) == 0)
             e = tg_error_local(
                 te, DM_EEXISTS,
                 "This session is already imported as '%s': one session cannot be used "
@@ -718,27 +718,15 @@ dm_err login_export(struct pool *a, const char *name, char **data, size_t *len, 
     if (e == DM_ENOTFOUND) return tg_error_local(te, e, "There is no session named '%.64s'.", name);
     if (!e) e = pool_path(a, name, path, sizeof path, &err);
     if (e) return te_from(te, e, &err);
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    struct stat sb;
-    if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size <= 0 ||
-        (uint64_t)sb.st_size > TG_SESSION_FILE_MAX) {
-        if (fd >= 0) close(fd);
-        return tg_error_local(te, DM_EIO, "The file of session '%s' cannot be read.", name);
-    }
-    char *buf = malloc((size_t)sb.st_size);
-    size_t got = 0;
-    while (buf && got < (size_t)sb.st_size) {
-        ssize_t r = read(fd, buf + got, (size_t)sb.st_size - got);
-        if (r <= 0) break;
-        got += (size_t)r;
-    }
-    close(fd);
-    if (!buf || got != (size_t)sb.st_size) {
-        free(buf);
-        return tg_error_local(te, DM_EIO, "The file of session '%s' cannot be read.", name);
-    }
-    *data = buf;
-    *len = got;
+    unsigned char *img = NULL;
+    e = tg_session_read_stored(path, pool_master(a), NULL, &img, len, NULL, &err);
+    if (e == DM_ECRYPTO) /* the message names no path */
+        return tg_error_local(te, DM_EIO, "The file of session '%s' cannot be read: %s", name,
+                              err.msg);
+    if (e)
+        return tg_error_local(te, e == DM_ENOMEM ? e : DM_EIO,
+                              "The file of session '%s' cannot be read.", name);
+    *data = (char *)img;
     return DM_OK;
 }
 

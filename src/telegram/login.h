@@ -1,7 +1,8 @@
 /* login.h: making, importing, exporting and removing doorman's Telegram sessions.
  *
- * A session is a Pyrogram v3 file <data>/sessions/<name>.session (0600, directory 0700) plus
- * its store row (store_session: api_id, the sealed API hash, the account). Every way of making
+ * A session is a Pyrogram v3 file <data>/sessions/<name>.session (0600, directory 0700; sealed
+ * with the master key, session_file.h) plus its store row (store_session: api_id, the sealed
+ * API hash, the account). Every way of making
  * one ends the same: the file is written, the pool's connection is handed to the session's
  * name (pool_rename), the row is added. Any failure on the way leaves nothing behind: no
  * file, no row, no connection.
@@ -59,7 +60,9 @@ dm_err login_import(struct pool *a, const char *name, int64_t api_id, const char
                     const char *phone, const void *data, size_t len, const char *string,
                     int64_t now, struct store_session *session, struct tg_error *te);
 
-/* The session's file (Pyrogram v3) as bytes: *data is malloc'd, owned by the caller. */
+/* The session's file as a plain Pyrogram v3 file's bytes (opened with the master key; a plain
+ * file from an older doorman as it is): *data is malloc'd, owned by the caller, who should
+ * wipe it (it holds the auth key). */
 dm_err login_export(struct pool *a, const char *name, char **data, size_t *len,
                     struct tg_error *te);
 

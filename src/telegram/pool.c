@@ -13,6 +13,7 @@
 #include "core/common.h"
 #include "telegram/pool.h"
 
+#include <dirent.h>
 #include <pthread.h>
 #include <sys/stat.h>
 
@@ -284,10 +285,15 @@ static dm_err build_session(struct pool *a, const char *name, void *ctx, struct 
     struct tg_session s;
     memset(&s, 0, sizeof s);
     struct dm_error ferr = {0};
-    e = tg_session_read_file(path, &s, &ferr);
+    e = tg_session_read_stored(path, a->master, &s, NULL, NULL, NULL, &ferr);
     struct mt_config mc;
     struct mt_auth auth = {0};
-    if (e) {
+    if (e == DM_ECRYPTO) {
+        e = dm_fail(err, DM_EIO,
+                    "The file of session '%s' cannot be read (%s): start doorman with the master "
+                    "key that sealed it, or delete the session and import or create it again.",
+                    name, ferr.msg);
+    } else if (e) {
         dm_fail(err, e == DM_ENOTFOUND ? DM_EIO : e,
                 "The file of session '%s' cannot be read (%s): delete the session and import or "
                 "create it again.",
@@ -471,6 +477,49 @@ static dm_err make_dir(const char *dir, struct dm_error *err)
     return DM_OK;
 }
 
+/* Seals the plain session files an older doorman left in dir (tg_session_seal_file), once:
+ * a sealed file is left alone, so the next start finds nothing to do. A file that cannot be
+ * sealed stays as it is, named in the log; nothing is ever deleted. */
+static void seal_plain_files(const char *dir, const struct secret_key *master)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        log_warn("pool", "cannot list %s to seal plain session files: %s", dir, strerror(errno));
+        return;
+    }
+    int sealed = 0, left = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        size_t n = strlen(de->d_name), suffix = strlen(".session");
+        if (n <= suffix || strcmp(de->d_name + n - suffix, ".session") != 0) continue;
+        char path[1400];
+        if (snprintf(path, sizeof path, "%s/%s", dir, de->d_name) >= (int)sizeof path) continue;
+        struct stat sb;
+        struct dm_error e = {0};
+        bool converted = false;
+        if (lstat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
+            dm_fail(&e, DM_EINVAL, "it is not a regular file");
+        else
+            tg_session_seal_file(path, master, &converted, &e);
+        if (e.code) {
+            left++;
+            log_warn("pool", "sessions/%s is not sealed and cannot be (%s): left as it is",
+                     de->d_name, e.msg);
+        } else if (converted) {
+            sealed++;
+        }
+    }
+    closedir(d);
+    if (sealed)
+        log_info("pool",
+                 "sealed %d plain session file%s in %s with the master key (written by an older "
+                 "doorman; done once)",
+                 sealed, sealed == 1 ? "" : "s", dir);
+    if (left)
+        log_warn("pool", "%d file%s in %s could not be sealed (see above)", left,
+                 left == 1 ? "" : "s", dir);
+}
+
 dm_err pool_start(const struct config *cfg, struct store *st, const struct secret_key *master,
                   struct pool **out, struct dm_error *err)
 {
@@ -487,6 +536,7 @@ dm_err pool_start(const struct config *cfg, struct store *st, const struct secre
     if (!e && snprintf(a->dir, sizeof a->dir, "%s/sessions", cfg->data_dir) >= (int)sizeof a->dir)
         e = dm_fail(err, DM_EINVAL, "the data directory path is too long");
     if (!e) e = make_dir(a->dir, err);
+    if (!e) seal_plain_files(a->dir, master);
     a->idle_ms = IDLE_DEFAULT_MS;
     const char *idle = getenv("DOORMAN_SESSION_IDLE_MS");
     if (idle && *idle) {

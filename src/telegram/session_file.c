@@ -356,6 +356,10 @@ dm_err tg_session_read_bytes(const void *data, size_t len, struct tg_session *ou
         return dm_fail(err, DM_ETOOBIG,
                        NOT_SESSION ": it is %zu bytes, and session files are under %u MiB.", len,
                        TG_SESSION_FILE_MAX >> 20);
+    if (tg_session_is_sealed(data, len))
+        return dm_fail(err, DM_EINVAL,
+                       NOT_SESSION ": it is a session file doorman sealed with its master key; "
+                                   "export the session from that doorman to get a Pyrogram file.");
     if (len < 100) return dm_fail(err, DM_EINVAL, NOT_SESSION ": it is not an SQLite database.");
     unsigned char *img = malloc(len);
     if (!img) return dm_fail(err, DM_ENOMEM, "out of memory reading a session file");
@@ -370,10 +374,14 @@ dm_err tg_session_read_bytes(const void *data, size_t len, struct tg_session *ou
     return e;
 }
 
-dm_err tg_session_read_file(const char *path, struct tg_session *out, struct dm_error *err)
+/* Reads the file at path (at most max bytes; a symbolic link refused when nofollow) into *data
+ * (malloc'd, *len bytes; the caller wipes and frees it). */
+static dm_err load_file(const char *path, size_t max, bool nofollow, unsigned char **data,
+                        size_t *len, struct dm_error *err)
 {
-    memset(out, 0, sizeof *out);
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    *data = NULL;
+    *len = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (nofollow ? O_NOFOLLOW : 0));
     if (fd < 0)
         return dm_fail(err, errno == ENOENT ? DM_ENOTFOUND : DM_EIO, "cannot open %s: %s", path,
                        strerror(errno));
@@ -383,25 +391,41 @@ dm_err tg_session_read_file(const char *path, struct tg_session *out, struct dm_
         e = dm_fail(err, DM_EIO, "cannot read %s: %s", path, strerror(errno));
     else if (!S_ISREG(st.st_mode))
         e = dm_fail(err, DM_EINVAL, NOT_SESSION ": it is not a regular file.");
-    else if (st.st_size > (off_t)TG_SESSION_FILE_MAX)
+    else if (st.st_size > (off_t)max)
         e = dm_fail(err, DM_ETOOBIG,
                     NOT_SESSION ": it is %lld bytes, and session files are under %u MiB.",
                     (long long)st.st_size, TG_SESSION_FILE_MAX >> 20);
-    size_t len = e == DM_OK ? (size_t)st.st_size : 0;
-    unsigned char *data = e == DM_OK ? malloc(len ? len : 1) : NULL;
-    if (e == DM_OK && !data) e = dm_fail(err, DM_ENOMEM, "out of memory reading %s", path);
+    size_t n = e == DM_OK ? (size_t)st.st_size : 0;
+    unsigned char *buf = e == DM_OK ? malloc(n ? n : 1) : NULL;
+    if (e == DM_OK && !buf) e = dm_fail(err, DM_ENOMEM, "out of memory reading %s", path);
     size_t got = 0;
-    while (e == DM_OK && got < len) {
-        ssize_t r = read(fd, data + got, len - got);
+    while (e == DM_OK && got < n) {
+        ssize_t r = read(fd, buf + got, n - got);
         if (r < 0 && errno == EINTR) continue;
         if (r < 0)
             e = dm_fail(err, DM_EIO, "cannot read %s: %s", path, strerror(errno));
         else if (r == 0)
-            len = got; /* it shrank while we read: take what is there */
+            n = got; /* it shrank while we read: take what is there */
         else
             got += (size_t)r;
     }
     close(fd);
+    if (e != DM_OK) {
+        if (buf) secret_wipe(buf, n);
+        free(buf);
+        return e;
+    }
+    *data = buf;
+    *len = n;
+    return DM_OK;
+}
+
+dm_err tg_session_read_file(const char *path, struct tg_session *out, struct dm_error *err)
+{
+    memset(out, 0, sizeof *out);
+    unsigned char *data = NULL;
+    size_t len = 0;
+    dm_err e = load_file(path, TG_SESSION_FILE_MAX, false, &data, &len, err);
     if (e == DM_OK) e = tg_session_read_bytes(data, len, out, err);
     if (data) {
         secret_wipe(data, len);
@@ -488,14 +512,12 @@ static dm_err dir_of(const char *path, char *out, size_t n)
     return DM_OK;
 }
 
-dm_err tg_session_write_pyrogram(const char *path, const struct tg_session *s, bool overwrite,
-                                 struct dm_error *err)
+/* Checks that path's directory exists with no group or other access and, unless overwrite,
+ * that path does not exist; fills dir and tmp (the template of the temporary file). */
+static dm_err place_check(const char *path, bool overwrite, char *dir, char *tmp, size_t n,
+                          struct dm_error *err)
 {
-    dm_err e = tg_session_check(s, "This session cannot be saved", err);
-    if (e != DM_OK) return e;
-    char dir[PATH_MAX], tmp[PATH_MAX];
-    if (dir_of(path, dir, sizeof dir) != DM_OK ||
-        snprintf(tmp, sizeof tmp, "%s.tmp-XXXXXX", path) >= (int)sizeof tmp)
+    if (dir_of(path, dir, n) != DM_OK || snprintf(tmp, n, "%s.tmp-XXXXXX", path) >= (int)n)
         return dm_fail(err, DM_ETOOBIG, "the session path is too long");
     struct stat st;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
@@ -507,38 +529,193 @@ dm_err tg_session_write_pyrogram(const char *path, const struct tg_session *s, b
                        dir, (unsigned)(st.st_mode & 0777));
     if (!overwrite && lstat(path, &st) == 0)
         return dm_fail(err, DM_EEXISTS, "a session file %s already exists", path);
+    return DM_OK;
+}
 
-    unsigned char *img = NULL;
-    size_t len = 0;
-    e = pyrogram_image(s, &img, &len, err);
-    if (e != DM_OK) return e;
+/* Writes p (n bytes) to a temporary file from the template tmp (mode 0600), fsyncs it and
+ * moves it to path: rename() when overwrite, else link(), which never replaces a file made
+ * meanwhile. On failure nothing is left behind. */
+static dm_err place_file(const char *path, const char *dir, char *tmp, const unsigned char *p,
+                         size_t n, bool overwrite, struct dm_error *err)
+{
+    dm_err e = DM_OK;
     int fd = mkostemp(tmp, O_CLOEXEC);
     const char *step = "create";
     if (fd < 0) {
         e = DM_EIO;
     } else {
         step = "write";
-        if (fchmod(fd, 0600) != 0 || write_all(fd, img, len) != DM_OK || fsync(fd) != 0) e = DM_EIO;
+        if (fchmod(fd, 0600) != 0 || write_all(fd, p, n) != DM_OK || fsync(fd) != 0) e = DM_EIO;
         if (close(fd) != 0 && e == DM_OK) e = DM_EIO;
         step = "put in place";
         if (e == DM_OK && overwrite && rename(tmp, path) != 0) e = DM_EIO;
-        /* link() fails when path exists, so a file made meanwhile is never replaced */
         if (e == DM_OK && !overwrite && link(tmp, path) != 0)
             e = errno == EEXIST ? DM_EEXISTS : DM_EIO;
+        int saved = errno;
         if (e != DM_OK || !overwrite) unlink(tmp);
+        errno = saved;
     }
-    int saved = errno;
-    secret_wipe(img, len);
-    sqlite3_free(img);
     if (e == DM_EEXISTS) return dm_fail(err, e, "a session file %s already exists", path);
     if (e != DM_OK)
-        return dm_fail(err, e, "cannot %s the session file %s: %s", step, path, strerror(saved));
+        return dm_fail(err, e, "cannot %s the session file %s: %s", step, path, strerror(errno));
     int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd >= 0) { /* makes the rename durable; the file is complete either way */
         fsync(dfd);
         close(dfd);
     }
     return DM_OK;
+}
+
+/* The sealed file of the session file's bytes img: *out malloc'd. */
+static dm_err seal_image(const struct secret_key *master, const unsigned char *img, size_t len,
+                         unsigned char **out, size_t *out_len, struct dm_error *err)
+{
+    char *text = NULL;
+    dm_err e = secret_seal(master, img, len, &text);
+    if (e != DM_OK) return dm_fail(err, e, "cannot seal the session file: %s", dm_strerror(e));
+    size_t m = strlen(TG_SESSION_SEALED_MAGIC), t = strlen(text);
+    unsigned char *buf = malloc(m + t + 1);
+    if (buf) {
+        memcpy(buf, TG_SESSION_SEALED_MAGIC, m);
+        memcpy(buf + m, text, t);
+        buf[m + t] = '\n';
+    }
+    free(text);
+    if (!buf) return dm_fail(err, DM_ENOMEM, "out of memory sealing a session file");
+    *out = buf;
+    *out_len = m + t + 1;
+    return DM_OK;
+}
+
+/* Writes s's Pyrogram v3 image to path, sealed with master unless it is NULL. */
+static dm_err write_session(const char *path, const struct tg_session *s,
+                            const struct secret_key *master, bool overwrite, struct dm_error *err)
+{
+    dm_err e = tg_session_check(s, "This session cannot be saved", err);
+    if (e != DM_OK) return e;
+    char dir[PATH_MAX], tmp[PATH_MAX];
+    if ((e = place_check(path, overwrite, dir, tmp, sizeof dir, err)) != DM_OK) return e;
+    unsigned char *img = NULL, *sealed = NULL;
+    size_t len = 0, sealed_len = 0;
+    e = pyrogram_image(s, &img, &len, err);
+    if (e == DM_OK && master) e = seal_image(master, img, len, &sealed, &sealed_len, err);
+    if (e == DM_OK)
+        e = master ? place_file(path, dir, tmp, sealed, sealed_len, overwrite, err)
+                   : place_file(path, dir, tmp, img, len, overwrite, err);
+    if (img) secret_wipe(img, len);
+    sqlite3_free(img);
+    free(sealed);
+    return e;
+}
+
+dm_err tg_session_write_pyrogram(const char *path, const struct tg_session *s, bool overwrite,
+                                 struct dm_error *err)
+{
+    return write_session(path, s, NULL, overwrite, err);
+}
+
+dm_err tg_session_write_sealed(const char *path, const struct tg_session *s,
+                               const struct secret_key *master, bool overwrite,
+                               struct dm_error *err)
+{
+    return write_session(path, s, master, overwrite, err);
+}
+
+/* ---- doorman's stored files: sealed, or plain from before ---- */
+
+bool tg_session_is_sealed(const void *data, size_t len)
+{
+    size_t m = strlen(TG_SESSION_SEALED_MAGIC);
+    return len >= m && memcmp(data, TG_SESSION_SEALED_MAGIC, m) == 0;
+}
+
+#define NOT_OPENED "This session file cannot be opened"
+
+/* Opens the sealed file data (len bytes) with master: *plain malloc'd, *plain_len bytes. */
+static dm_err unseal(const struct secret_key *master, const unsigned char *data, size_t len,
+                     char **plain, size_t *plain_len, struct dm_error *err)
+{
+    size_t m = strlen(TG_SESSION_SEALED_MAGIC);
+    const unsigned char *body = data + m;
+    size_t n = len - m;
+    if (n > 0 && body[n - 1] == '\n') n--;
+    if (memchr(body, 0, n))
+        return dm_fail(err, DM_ECRYPTO, NOT_OPENED ": its sealed text is damaged.");
+    char *text = malloc(n + 1);
+    if (!text) return dm_fail(err, DM_ENOMEM, "out of memory opening a session file");
+    memcpy(text, body, n);
+    text[n] = 0;
+    dm_err e = secret_open(master, text, plain, plain_len);
+    free(text);
+    if (e == DM_ENOMEM) return dm_fail(err, e, "out of memory opening a session file");
+    if (e != DM_OK)
+        return dm_fail(err, DM_ECRYPTO,
+                       NOT_OPENED ": it was sealed with another master key than this doorman's "
+                                  "(DOORMAN_SECRET_KEY or secret.key), or it was altered.");
+    return DM_OK;
+}
+
+dm_err tg_session_read_stored(const char *path, const struct secret_key *master,
+                              struct tg_session *out, unsigned char **image, size_t *len,
+                              bool *sealed, struct dm_error *err)
+{
+    if (out) memset(out, 0, sizeof *out);
+    if (image) *image = NULL;
+    if (len) *len = 0;
+    unsigned char *data = NULL;
+    size_t n = 0;
+    dm_err e = load_file(path, TG_SESSION_SEALED_MAX, true, &data, &n, err);
+    if (e != DM_OK) return e;
+    bool was_sealed = tg_session_is_sealed(data, n);
+    if (sealed) *sealed = was_sealed;
+    if (was_sealed) {
+        char *plain = NULL;
+        size_t plain_len = 0;
+        e = unseal(master, data, n, &plain, &plain_len, err);
+        secret_wipe(data, n);
+        free(data);
+        data = (unsigned char *)plain;
+        n = plain_len;
+        if (e != DM_OK) return e;
+    }
+    struct tg_session s;
+    e = tg_session_read_bytes(data, n, &s, err);
+    if (e == DM_OK && out) *out = s;
+    tg_session_wipe(&s);
+    if (e == DM_OK && image) {
+        *image = data;
+        if (len) *len = n;
+        return DM_OK;
+    }
+    secret_wipe(data, n);
+    free(data);
+    return e;
+}
+
+dm_err tg_session_seal_file(const char *path, const struct secret_key *master, bool *converted,
+                            struct dm_error *err)
+{
+    *converted = false;
+    unsigned char *data = NULL, *sealed = NULL;
+    size_t n = 0, sealed_len = 0;
+    dm_err e = load_file(path, TG_SESSION_SEALED_MAX, true, &data, &n, err);
+    if (e != DM_OK) return e;
+    if (tg_session_is_sealed(data, n)) {
+        free(data); /* nothing secret in a sealed file */
+        return DM_OK;
+    }
+    struct tg_session s;
+    e = tg_session_read_bytes(data, n, &s, err);
+    tg_session_wipe(&s);
+    char dir[PATH_MAX], tmp[PATH_MAX];
+    if (e == DM_OK) e = place_check(path, true, dir, tmp, sizeof dir, err);
+    if (e == DM_OK) e = seal_image(master, data, n, &sealed, &sealed_len, err);
+    if (e == DM_OK) e = place_file(path, dir, tmp, sealed, sealed_len, true, err);
+    secret_wipe(data, n);
+    free(data);
+    free(sealed);
+    if (e == DM_OK) *converted = true;
+    return e;
 }
 
 /* ---- names ---- */

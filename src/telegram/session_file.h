@@ -22,7 +22,14 @@
  *
  * Writing produces exactly what Pyrogram 2.x writes (schema version 3: tables sessions, peers,
  * version; its indexes and trigger; one sessions row), so the file can be taken to Pyrogram
- * and back. */
+ * and back.
+ *
+ * doorman's own files (<data>/sessions/<name>.session) are sealed: an auth key is the whole
+ * account, so the Pyrogram v3 bytes are kept encrypted with the master key (secret.h), like the
+ * API hash in the database row. A sealed file is text: the line TG_SESSION_SEALED_MAGIC, then
+ * secret_seal()'s "v1:" + base64url(nonce || ciphertext || tag) of the Pyrogram bytes, then a
+ * newline. Plain files (what doorman wrote before) are still read; tg_session_seal_file()
+ * converts one in place. */
 #ifndef DM_TELEGRAM_SESSION_FILE_H
 #define DM_TELEGRAM_SESSION_FILE_H
 
@@ -31,6 +38,12 @@
 #define TG_AUTH_KEY_BYTES 256
 #define TG_SESSION_FILE_MAX (16u << 20) /* larger uploads are refused before being read */
 #define TG_SESSION_NAME_MAX 64
+#define TG_SESSION_SEALED_MAGIC "doorman sealed session 1\n"
+/* The longest sealed file: the magic, "v1:", base64 of nonce + TG_SESSION_FILE_MAX + tag, "\n" */
+#define TG_SESSION_SEALED_MAX                                                                      \
+    (sizeof TG_SESSION_SEALED_MAGIC + 3 + 4 * ((24 + TG_SESSION_FILE_MAX + 16 + 2) / 3) + 1)
+
+struct secret_key;
 
 /* Where a session came from. */
 enum tg_session_kind {
@@ -84,6 +97,34 @@ dm_err tg_session_read_bytes(const void *data, size_t len, struct tg_session *ou
  * NULL, date 0 as the current time. */
 dm_err tg_session_write_pyrogram(const char *path, const struct tg_session *s, bool overwrite,
                                  struct dm_error *err);
+
+/* True when data starts as a sealed session file (TG_SESSION_SEALED_MAGIC). */
+bool tg_session_is_sealed(const void *data, size_t len);
+
+/* tg_session_write_pyrogram's file, sealed with master: the same checks, the same atomic
+ * write (a temporary file, mode 0600, fsync'd, moved into place). */
+dm_err tg_session_write_sealed(const char *path, const struct tg_session *s,
+                               const struct secret_key *master, bool overwrite,
+                               struct dm_error *err);
+
+/* Reads doorman's stored session file at path (not followed when a symbolic link), sealed
+ * (opened with master) or plain (an older doorman's), and checks it is a usable session as
+ * tg_session_read_bytes does. out (may be NULL) receives the session; image (may be NULL)
+ * the session file's bytes, the Pyrogram file for Export (*image malloc'd, the caller wipes
+ * and frees it; *len its size); sealed (may be NULL) whether the file was sealed.
+ * DM_ENOTFOUND/DM_EIO when it cannot be read, DM_ECRYPTO when it is sealed but master does
+ * not open it (another master key, or altered), DM_EINVAL/DM_ETOOBIG as for reading. */
+dm_err tg_session_read_stored(const char *path, const struct secret_key *master,
+                              struct tg_session *out, unsigned char **image, size_t *len,
+                              bool *sealed, struct dm_error *err);
+
+/* Seals a plain stored session file in place, its bytes as they are: read, checked to be a
+ * usable session, sealed with master and written over it atomically (mode 0600), so path
+ * holds the whole plain file or the whole sealed one, and nothing plain is left beside it.
+ * *converted tells whether it was plain; a sealed file is left alone (DM_OK). On failure the
+ * file is not changed (DM_EINVAL when it is not a usable session, as for reading). */
+dm_err tg_session_seal_file(const char *path, const struct secret_key *master, bool *converted,
+                            struct dm_error *err);
 
 /* True when name is 1..64 characters of [A-Za-z0-9_-] (so it is safe in a path). */
 bool tg_session_name_valid(const char *name);

@@ -87,6 +87,15 @@ describe('Host: an explicit public URL', () => {
             assert.equal((await withHost(dm.url, h)).status, 421, `Host ${h}`);
         }
     });
+
+    test('an https public URL: every answer carries Strict-Transport-Security (HSTS), a 421 too', async () => {
+        for (const [host, path, status] of [['doorman.example', '/api/health', 200], ['doorman.example', '/', 200],
+            ['doorman.example', '/api/me', 401], ['evil.example', '/api/health', 421]]) {
+            const r = await withHost(dm.url, host, 'GET', path);
+            assert.equal(r.status, status, `${host}${path}`);
+            assert.equal(r.headers.get('strict-transport-security'), 'max-age=31536000', `${host}${path}`);
+        }
+    });
 });
 
 describe('Host: public URL with a port, listening on all addresses and on IPv6', () => {
@@ -97,6 +106,7 @@ describe('Host: public URL with a port, listening on all addresses and on IPv6',
         const dm = await startDoorman({ args: ['--public-url', 'http://panel.example:8080'] });
         started.push(dm);
         await assertAnswered(dm.url, 'panel.example:8080', 'public with port');
+        assert.equal((await withHost(dm.url, 'panel.example:8080')).headers.get('strict-transport-security'), null, 'no HSTS over http');
         assert.equal((await withHost(dm.url, 'panel.example')).status, 421);
         assert.equal((await withHost(dm.url, 'panel.example:8081')).status, 421);
     });

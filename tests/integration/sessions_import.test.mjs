@@ -16,7 +16,7 @@ import {
     filesContaining, API_ID, API_HASH,
 } from '../lib/sessions.mjs';
 import {
-    gramjsLogin, telethonLogins, pyrogramSession, gramjsString, readPyrogramFile, INTEROP_DIR,
+    gramjsLogin, telethonLogins, pyrogramSession, gramjsString, readPyrogramFile, readStoredSession, INTEROP_DIR,
 } from '../lib/interop.mjs';
 import { startLowPortSessionStack } from '../lib/stacks.mjs';
 
@@ -111,7 +111,7 @@ describe('import, export and delete of sessions', () => {
             assert.equal(r.json.session.account?.id, m.account.id, 'verified by users.getUsers(self)');
             const file = path.join(sessionsDir(s.dataDir), `${name}.session`);
             assert.equal(mode(file).toString(8), '600');
-            const db = await readPyrogramFile(file);
+            const db = await readStoredSession(s.dataDir, name);
             assert.deepEqual(db.columns, ['dc_id', 'api_id', 'test_mode', 'auth_key', 'date', 'user_id', 'is_bot']);
             assert.deepEqual(db.version, [3]);
             assert.equal(db.rows[0].auth_key, m.login.auth_key, 'the imported key, byte for byte');

@@ -14,7 +14,7 @@ import {
     loginStart, createUserSession, newUserSession, listSessions, getSession, sessionsDir,
     sessionFiles, mode, secretsIn, filesContaining, API_ID, API_HASH,
 } from '../lib/sessions.mjs';
-import { consumeLoginCode, readPyrogramFile } from '../lib/interop.mjs';
+import { consumeLoginCode, readPyrogramFile, readStoredSession } from '../lib/interop.mjs';
 import { startSessionStack, ADMIN } from '../lib/stacks.mjs';
 import { writeFileSync } from 'node:fs';
 
@@ -61,7 +61,7 @@ describe('session login flows', () => {
         assert.ok(existsSync(file), `${file} exists`);
         assert.equal(mode(file).toString(8), '600');
         assert.equal(mode(sessionsDir(s.dataDir)).toString(8), '700');
-        const f = await readPyrogramFile(file);
+        const f = await readStoredSession(s.dataDir, 'ann');
         assert.equal(f.rows.length, 1);
         assert.equal(f.rows[0].dc_id, 1);
         assert.equal(f.rows[0].user_id, acc.id);
@@ -189,7 +189,7 @@ describe('session login flows', () => {
         assert.equal(chk.status, 200, chk.text);
         assert.equal(chk.json.session.status, 'active');
         assert.equal(chk.json.session.account.id, acc.id);
-        const f = await readPyrogramFile(path.join(sessionsDir(s.dataDir), 'migrated.session'));
+        const f = await readStoredSession(s.dataDir, 'migrated');
         assert.equal(f.rows[0].dc_id, 2);
     });
 
@@ -218,7 +218,7 @@ describe('session login flows', () => {
         assert.equal(chk.status, 200, chk.text);
         assert.equal(chk.json.session.status, 'active');
         assert.equal(chk.json.session.account.username, 'sess_login_bot');
-        const f = await readPyrogramFile(path.join(sessionsDir(s.dataDir), 'botsess.session'));
+        const f = await readStoredSession(s.dataDir, 'botsess');
         assert.equal(f.rows[0].is_bot, 1);
         assert.equal(f.rows[0].user_id, bot.id);
 
@@ -294,7 +294,7 @@ describe('session login flows', () => {
         assert.equal(row.user_id, account.id);
         assert.equal(row.is_bot, 0);
         // the same key as the stored file
-        const stored = await readPyrogramFile(path.join(sessionsDir(s.dataDir), 'exported.session'));
+        const stored = await readStoredSession(s.dataDir, 'exported');
         assert.equal(stored.rows[0].auth_key, row.auth_key);
     });
 

@@ -6,7 +6,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runPython, runToEnd } from './processes.mjs';
+import { runPython, runToEnd, makeTempDir } from './processes.mjs';
 import { API_ID } from './sessions.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -166,6 +166,36 @@ for r in rows:
 print(json.dumps(out))
 `;
     return JSON.parse((await runPython(code, [file])).trim());
+}
+
+// Opens doorman's stored session file <dataDir>/sessions/<name>.session with the master key in
+// <dataDir>/secret.key (libsodium's XChaCha20-Poly1305 through ctypes, as doorman seals it: the
+// line "doorman sealed session 1", then "v1:" + base64url(nonce, ciphertext and tag); docs/api.md,
+// Sessions) and reads the Pyrogram file inside as readPyrogramFile does.
+export async function readStoredSession(dataDir, name) {
+    const code = `
+import base64, ctypes, sys
+data_dir, name, out = sys.argv[1:4]
+key = bytes.fromhex(open(data_dir + '/secret.key').read().strip())
+raw = open('%s/sessions/%s.session' % (data_dir, name), 'rb').read()
+head, sealed = raw.split(b'\\n', 1)
+assert head == b'doorman sealed session 1', head
+sealed = sealed.rstrip(b'\\n')
+assert sealed.startswith(b'v1:')
+b = base64.urlsafe_b64decode(sealed[3:] + b'=' * (-len(sealed[3:]) % 4))
+nonce, ct = b[:24], b[24:]
+na = ctypes.CDLL('libsodium.so.23')
+assert na.sodium_init() >= 0
+plain = ctypes.create_string_buffer(len(ct))
+plen = ctypes.c_ulonglong(0)
+rc = na.crypto_aead_xchacha20poly1305_ietf_decrypt(plain, ctypes.byref(plen), None, ct, ctypes.c_ulonglong(len(ct)),
+                                                   None, ctypes.c_ulonglong(0), nonce, key)
+assert rc == 0, 'the master key does not open it'
+open(out, 'wb').write(plain.raw[:plen.value])
+`;
+    const out = path.join(makeTempDir('stored-'), `${name}.session`);
+    await runPython(code, [dataDir, name, out]);
+    return readPyrogramFile(out);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@
  * right error and nothing left behind. */
 #include "core/common.h"
 
+#include "core/secret.h"
 #include "telegram/session_file.h"
 #include "telegram/session_string.h"
 
@@ -484,6 +485,93 @@ static void rm_tree(const char *dir)
     rmdir(dir);
 }
 
+/* doorman's stored files: sealed with the master key, read back only with it; a plain file
+ * (an older doorman's) read as well and sealed in place, once; a file that is no session left
+ * as it is. */
+static void test_sealed(void)
+{
+    struct secret_key key, other_key;
+    randombytes_buf(key.k, sizeof key.k);
+    randombytes_buf(other_key.k, sizeof other_key.k);
+    struct tg_session s, back;
+    struct dm_error e = {0};
+    CHECK(tg_session_read_file(FIXTURES "pyrogram_v7.session", &s, &e) == DM_OK);
+    char dir[256], path[512], plain[512];
+    snprintf(dir, sizeof dir, "%s/sealed", tmpdir);
+    CHECK(mkdir(dir, 0700) == 0);
+    CHECK(tg_session_path(dir, "s1", path, sizeof path, &e) == DM_OK);
+    CHECK(tg_session_write_sealed(path, &s, &key, false, &e) == DM_OK);
+    CHECK(tg_session_write_sealed(path, &s, &key, false, &e) == DM_EEXISTS);
+    struct stat st;
+    CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
+    CHECK(count_entries(dir) == 1);
+    size_t n = 0;
+    char *raw = slurp(path, &n);
+    CHECK(raw && tg_session_is_sealed(raw, n));
+    bool key_found = false;
+    for (size_t i = 0; raw && i + 32 <= n; i++)
+        key_found |= memcmp(raw + i, s.auth_key, 32) == 0;
+    CHECK(!key_found);
+    free(raw);
+    /* with the master key: the session and a plain Pyrogram v3 image; without it: nothing */
+    unsigned char *img = NULL;
+    size_t len = 0;
+    bool sealed = false;
+    CHECK(tg_session_read_stored(path, &key, &back, &img, &len, &sealed, &e) == DM_OK);
+    CHECK(sealed && back.dc_id == s.dc_id && memcmp(back.auth_key, s.auth_key, 256) == 0);
+    CHECK(img && len > 100 && memcmp(img, "SQLite format 3", 16) == 0);
+    struct tg_session from_img;
+    CHECK(tg_session_read_bytes(img, len, &from_img, &e) == DM_OK);
+    CHECK(from_img.kind == TG_SESSION_PYROGRAM_FILE && from_img.schema_version == 3);
+    CHECK(tg_session_read_stored(path, &other_key, &back, NULL, NULL, NULL, &e) == DM_ECRYPTO);
+    CHECK(strstr(e.msg, "another master key") != NULL);
+    CHECK(tg_session_read_file(path, &back, &e) == DM_EINVAL); /* an upload of it */
+    CHECK(strstr(e.msg, "sealed") != NULL);
+    /* an older doorman's plain file: read, sealed in place with the same bytes inside, once */
+    CHECK(tg_session_path(dir, "old", plain, sizeof plain, &e) == DM_OK);
+    CHECK(tg_session_write_pyrogram(plain, &s, false, &e) == DM_OK);
+    CHECK(tg_session_read_stored(plain, &key, &back, NULL, NULL, &sealed, &e) == DM_OK && !sealed);
+    size_t before_len = 0;
+    char *before = slurp(plain, &before_len);
+    bool converted = false;
+    CHECK(tg_session_seal_file(plain, &key, &converted, &e) == DM_OK && converted);
+    CHECK(count_entries(dir) == 2);
+    CHECK(stat(plain, &st) == 0 && (st.st_mode & 0777) == 0600);
+    unsigned char *img2 = NULL;
+    size_t len2 = 0;
+    CHECK(tg_session_read_stored(plain, &key, &back, &img2, &len2, &sealed, &e) == DM_OK && sealed);
+    CHECK(before && len2 == before_len && memcmp(img2, before, len2) == 0);
+    size_t n1 = 0, n2 = 0;
+    char *once = slurp(plain, &n1);
+    CHECK(tg_session_seal_file(plain, &key, &converted, &e) == DM_OK && !converted);
+    char *twice = slurp(plain, &n2);
+    CHECK(once && twice && n1 == n2 && memcmp(once, twice, n1) == 0);
+    /* a file that is no session is not sealed and not changed */
+    char junk[512];
+    snprintf(junk, sizeof junk, "%s/junk.session", dir);
+    FILE *f = fopen(junk, "wb");
+    CHECK(f && fputs("not a session at all", f) >= 0);
+    if (f) fclose(f);
+    CHECK(tg_session_seal_file(junk, &key, &converted, &e) == DM_EINVAL && !converted);
+    size_t jn = 0;
+    char *j = slurp(junk, &jn);
+    CHECK(j && jn == 20 && memcmp(j, "not a session at all", 20) == 0);
+    CHECK(count_entries(dir) == 3);
+    printf("sealed: written 0600 without the key in it, opened only with the master key; "
+           "a plain file sealed in place once\n");
+    free(j);
+    free(once);
+    free(twice);
+    free(before);
+    secret_wipe(img, len);
+    free(img);
+    secret_wipe(img2, len2);
+    free(img2);
+    tg_session_wipe(&s);
+    tg_session_wipe(&back);
+    tg_session_wipe(&from_img);
+}
+
 int main(void)
 {
     if (!mkdtemp(tmpdir)) {
@@ -491,7 +579,9 @@ int main(void)
         return 1;
     }
     test_fixtures();
+    CHECK(secret_init() == DM_OK);
     test_write();
+    test_sealed();
     test_hostile();
     test_strings();
     test_names();
