@@ -1,0 +1,80 @@
+// Text cut in the middle of a character (issue 10, item 1). A channel titled 41 × 频 + "ab" and an
+// Approve All with q = 42 × 频 make a job description longer than its field: it must be cut at a
+// character boundary, and the job must be listed and shown like any other. A path that is not
+// UTF-8 (GET /api/%ff) gets an error with a message, never an empty `{}`. tgsim takes titles,
+// names and bios of Telegram's real lengths in characters (a 128-character title is 384 bytes of
+// 频), and doorman shows them cut at a boundary at worst.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { addRequester, tgCreateChannel, tgCreateUser } from '../lib/tgsim.mjs';
+import { waitRecorded, waitJob, listAll } from '../lib/api.mjs';
+import { startStack } from '../lib/stacks.mjs';
+
+const PIN = '频';
+
+// True when s has no U+FFFD and no lone surrogate (what a cut or replaced byte would leave).
+const clean = (s) => typeof s === 'string' && !s.includes('\uFFFD') && s.isWellFormed();
+
+describe('text cut at a character boundary', () => {
+    let s, ch;
+    before(async () => {
+        s = await startStack({ world: { channels: 1, pending: 1 } });
+        ch = await tgCreateChannel(s.tg, { title: PIN.repeat(41) + 'ab', username: 'utf8chan', botId: s.world.botId });
+        await addRequester(s.tg, ch.id, { first_name: 'Req' });
+        await waitRecorded(s.client, 2);
+    });
+    after(async () => { await s?.cleanup(); });
+
+    test('Approve All with a long title and q: the job is created, listed and shown', async () => {
+        const q = PIN.repeat(42);
+        const r = await s.client.post('/api/invite-requests/approve-all', { filter: { chat_id: ch.id, q } });
+        console.log(`POST approve-all -> ${r.status} ${r.text}`);
+        const all = await s.client.get('/api/jobs');
+        console.log(`GET /api/jobs -> ${all.status} ${all.text.slice(0, 600)}`);
+        // The job's id from the answer; with the answer broken, job 1 (the first of this doorman).
+        const id = r.json?.job?.id ?? 1;
+        const one = await s.client.get(`/api/jobs/${id}`);
+        console.log(`GET /api/jobs/${id} -> ${one.status} ${one.text}`);
+        assert.equal(r.status, 202, r.text);
+        assert.ok(r.json.job && r.json.job.id, `the answer holds the job: ${r.text}`);
+        assert.equal(all.status, 200, all.text);
+        assert.ok((all.json.items || []).some((j) => j.id === id), `job ${id} is listed: ${all.text}`);
+        assert.equal(one.status, 200, one.text);
+        assert.ok(one.json.job, `GET /api/jobs/${id} holds the job: ${one.text}`);
+        const fin = (await waitJob(s.client, id)).job;
+        const d = fin.description;
+        assert.ok(clean(d), `description is clean text: ${JSON.stringify(d)}`);
+        assert.ok(d.startsWith(`Approve all pending in ${PIN.repeat(41)}ab matching "${PIN}`), d);
+        assert.equal(fin.state, 'done', JSON.stringify(fin));
+    });
+
+    test('GET /api/%ff answers an error with a message', async () => {
+        const r = await s.client.get('/api/%ff');
+        console.log(`GET /api/%ff -> ${r.status} ${r.text}`);
+        assert.equal(r.status, 404, r.text);
+        assert.ok(r.json?.error?.message, `an error message: ${r.text}`);
+        assert.ok(clean(r.json.error.message), r.text);
+    });
+
+    test('tgsim takes titles, names and bios of Telegram lengths in characters', async () => {
+        const title = PIN.repeat(128);
+        const c2 = await tgCreateChannel(s.tg, { title, username: 'utf8long', botId: s.world.botId });
+        assert.ok(c2.id, `tgsim took a 128-character title: ${JSON.stringify(c2)}`);
+        const tooLong = await s.tg.controlRaw('POST', '/control/channels', { title: PIN.repeat(129), admins: [] });
+        assert.equal(tooLong.status, 400, 'a 129-character title is refused');
+        const u = await tgCreateUser(s.tg, { first_name: PIN.repeat(64), last_name: PIN.repeat(64), bio: PIN.repeat(70) });
+        assert.ok(u.id, `tgsim took 64-character names and a 70-character bio: ${JSON.stringify(u)}`);
+        const bad = await s.tg.controlRaw('POST', '/control/users', { first_name: PIN.repeat(65) });
+        assert.equal(bad.status, 400, 'a 65-character first name is refused');
+        await addRequester(s.tg, c2.id, { first_name: PIN.repeat(64), last_name: PIN.repeat(64), bio: PIN.repeat(70) });
+        await waitRecorded(s.client, 3);
+        const rows = (await listAll(s.client)).filter((x) => x.chat_id === c2.id);
+        assert.equal(rows.length, 1);
+        for (const k of ['first_name', 'last_name', 'bio', 'chat_title'])
+            if (rows[0][k] !== undefined && rows[0][k] !== null) assert.ok(clean(rows[0][k]), `${k}: ${JSON.stringify(rows[0][k])}`);
+        const chats = await s.client.get('/api/chats');
+        assert.equal(chats.status, 200, chats.text);
+        const t = (chats.json.items || []).find((x) => x.chat_id === c2.id)?.title;
+        assert.ok(t && clean(t) && title.startsWith(t), `the chat title, cut at a boundary at worst: ${JSON.stringify(t)}`);
+    });
+});
