@@ -102,8 +102,8 @@ static void audit(struct api_ctx *c, const char *action, const char *name, const
 /* "user 123 (@name)" or "bot 123": what an audit entry says about the account. */
 static void account_detail(const struct store_session *s, char *out, size_t n)
 {
-    snprintf(out, n, "%s %" PRId64 "%s%s%s", s->is_bot ? "bot" : "user", s->account_id,
-             s->username[0] ? " (@" : "", s->username, s->username[0] ? ")" : "");
+    dm_snprintf_utf8(out, n, "%s %" PRId64 "%s%s%s", s->is_bot ? "bot" : "user", s->account_id,
+                     s->username[0] ? " (@" : "", s->username, s->username[0] ? ")" : "");
 }
 
 /* 201/200 {"session":…} for a session just made, after auditing it. */
@@ -314,7 +314,7 @@ void api_sessions_check(struct api_ctx *c)
     if (s.status == SESSION_ACTIVE)
         account_detail(&s, detail, sizeof detail);
     else
-        snprintf(detail, sizeof detail, "invalid: %.200s", s.status_reason);
+        dm_snprintf_utf8(detail, sizeof detail, "invalid: %.200s", s.status_reason);
     audit(c, "session_check", name, s.status == SESSION_ACTIVE ? "ok" : "invalid", detail);
     http_res_json(c->res, 200, json_pack("{s:o}", "session", session_json(&s)));
 }
@@ -350,5 +350,5 @@ void api_sessions_delete(struct api_ctx *c)
         return;
     }
     audit(c, "session_delete", c->path_arg, "ok", logout ? "logged out on Telegram first" : "");
-    http_res_json(c->res, 200, NULL);
+    http_res_json(c->res, 200, json_object());
 }

@@ -225,8 +225,8 @@ static void apply_decision(struct job_runner *r, struct slot *s, const struct tg
         return;
     case TG_DEAD: /* the account cannot work: reopened when nothing is in flight */
         r->account_down = true;
-        snprintf(r->account_error, sizeof r->account_error, "%.200s%s%.40s%s", te->e.msg,
-                 te->name[0] ? " (" : "", te->name, te->name[0] ? ")" : "");
+        dm_snprintf_utf8(r->account_error, sizeof r->account_error, "%.200s%s%.40s%s", te->e.msg,
+                         te->name[0] ? " (" : "", te->name, te->name[0] ? ")" : "");
         queue_push_front(r, s);
         return;
     default:

@@ -65,7 +65,7 @@ static void status_error(struct bot *b, bool receiving, const char *fmt, ...)
     char msg[sizeof b->st.last_error];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    dm_vsnprintf_utf8(msg, sizeof msg, fmt, ap);
     va_end(ap);
     pthread_mutex_lock(&b->mu);
     bool changed = strcmp(b->st.last_error, msg) != 0;
