@@ -9,6 +9,9 @@ import assert from 'node:assert/strict';
 import { addRequester, tgCreateChannel, tgCreateUser } from '../lib/tgsim.mjs';
 import { waitRecorded, waitJob, listAll } from '../lib/api.mjs';
 import { startStack } from '../lib/stacks.mjs';
+import { dbUrlFor, psql } from '../lib/doorman.mjs';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 
 const PIN = '频';
 
@@ -77,5 +80,51 @@ describe('text cut at a character boundary', () => {
         assert.equal(chats.status, 200, chats.text);
         const t = (chats.json.items || []).find((x) => x.chat_id === c2.id)?.title;
         assert.ok(t && clean(t) && title.startsWith(t), `the chat title, cut at a boundary at worst: ${JSON.stringify(t)}`);
+    });
+});
+
+// A store error that will not go away (here a trigger that refuses to mark an item done, as a
+// PostgreSQL "invalid byte sequence" did) while recording an item's outcome: the item is failed
+// with that reason instead, and the job ends, rather than the runner retrying it forever.
+describe('a store error that will not go away while recording an outcome', () => {
+    let s;
+    before(async () => {
+        s = await startStack({ world: { channels: 1, pending: 2 } });
+        await waitRecorded(s.client, 2);
+    });
+    after(async () => { await s?.cleanup(); });
+
+    function refuseDone(dataDir) {
+        const url = dbUrlFor(dataDir);
+        if (url) {
+            psql(url, `CREATE FUNCTION refuse_done() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN IF NEW.outcome = 1 THEN RAISE EXCEPTION 'refused by a test trigger'; END IF; RETURN NEW; END $$;
+                CREATE TRIGGER refuse_done BEFORE UPDATE ON job_items FOR EACH ROW EXECUTE FUNCTION refuse_done();`);
+            return;
+        }
+        const r = spawnSync('sqlite3', [path.join(dataDir, 'doorman.db')], {
+            input: "CREATE TRIGGER refuse_done BEFORE UPDATE ON job_items WHEN NEW.outcome = 1 BEGIN SELECT RAISE(ABORT, 'refused by a test trigger'); END;\n",
+            encoding: 'utf8',
+        });
+        assert.equal(r.status, 0, r.stderr);
+    }
+
+    test('the item fails with the store\'s reason and the job ends', async () => {
+        refuseDone(s.dm.dataDir);
+        const rows = await listAll(s.client, { status: 'pending' });
+        assert.equal(rows.length, 2);
+        const r = await s.client.post('/api/invite-requests/approve', { request_ids: rows.map((x) => x.id) });
+        assert.equal(r.status, 202, r.text);
+        let last = null;
+        let fin;
+        try {
+            fin = await waitJob(s.client, r.json.job.id, { timeoutMs: 15000, onPoll: (j) => { last = j; } });
+        } finally {
+            console.log(`job after the store refused: ${JSON.stringify(fin || { still: last })}`);
+        }
+        assert.equal(fin.job.state, 'done', JSON.stringify(fin));
+        assert.deepEqual([fin.job.done, fin.job.failed], [0, 2], JSON.stringify(fin.job));
+        assert.equal(fin.errors.length, 2, JSON.stringify(fin.errors));
+        for (const e of fin.errors) assert.match(e.error, /^Could not record the outcome: .*refused by a test trigger/, JSON.stringify(e));
     });
 });
