@@ -79,7 +79,21 @@ describe('text cut at a character boundary', () => {
         const chats = await s.client.get('/api/chats');
         assert.equal(chats.status, 200, chats.text);
         const t = (chats.json.items || []).find((x) => x.chat_id === c2.id)?.title;
-        assert.ok(t && clean(t) && title.startsWith(t), `the chat title, cut at a boundary at worst: ${JSON.stringify(t)}`);
+        assert.equal(t, title, 'doorman keeps a 128-character title whole');
+        assert.equal(rows[0].first_name, PIN.repeat(64));
+        assert.equal(rows[0].bio, PIN.repeat(70));
+        // Now the description cannot hold title and q: it is cut at a character boundary, and
+        // the job is shown and listed like any other.
+        const r = await s.client.post('/api/invite-requests/approve-all', { filter: { chat_id: c2.id, q: PIN.repeat(42) } });
+        assert.equal(r.status, 202, r.text);
+        const fin = (await waitJob(s.client, r.json.job.id)).job;
+        const d = fin.description;
+        console.log(`description of the cut job: ${Buffer.byteLength(d)} bytes, ${[...d].length} characters`);
+        assert.ok(clean(d), `clean text: ${JSON.stringify(d)}`);
+        assert.ok(d.startsWith(`Approve all pending in ${PIN.repeat(128)} matching "${PIN}`), d);
+        assert.ok(Buffer.byteLength(d) <= 512 && !d.endsWith('"'), `cut: ${d}`);
+        const all = await s.client.ok('/api/jobs');
+        assert.ok(all.items.some((j) => j.id === fin.id && j.description === d), 'listed');
     });
 });
 
