@@ -415,17 +415,17 @@ void api_requests_preflight(struct api_ctx *c)
             dm_snprintf_utf8(why, sizeof why, "The account cannot be used: %.200s", acct.error);
         else
             ok = channel_check(a, v[i].chat_id, chat.title, sizeof chat.title, why, sizeof why);
-        json_array_append_new(channels,
-                              json_pack("{s:I,s:s,s:I,s:b,s:s}", "chat_id",
-                                        (json_int_t)v[i].chat_id, "title", chat.title, "pending",
-                                        (json_int_t)v[i].pending, "can_decide", ok, "reason", why));
+        json_array_append_new(
+            channels, json_pack("{s:I,s:o,s:I,s:b,s:o}", "chat_id", (json_int_t)v[i].chat_id,
+                                "title", api_text(chat.title), "pending", (json_int_t)v[i].pending,
+                                "can_decide", ok, "reason", api_text(why)));
     }
     free(v);
     log_info("api", "preflight via %s: account %s, %zu of %zu channels checked", account_name(a),
              acct.status, checked, n);
     http_res_json(c->res, 200,
-                  json_pack("{s:s,s:{s:b,s:s,s:s},s:o,s:I}", "via", account_name(a), "account",
-                            "ok", acct.ok, "status", acct.status, "error", acct.error, "channels",
-                            channels, "unchecked", (json_int_t)(n - checked)));
+                  json_pack("{s:s,s:{s:b,s:s,s:o},s:o,s:I}", "via", account_name(a), "account",
+                            "ok", acct.ok, "status", acct.status, "error", api_text(acct.error),
+                            "channels", channels, "unchecked", (json_int_t)(n - checked)));
     account_close(a);
 }
