@@ -127,5 +127,9 @@ bool api_tg_failed(struct api_ctx *c, const struct tg_error *te);
 json_t *api_job_json(const struct store_job *j);
 /* null for 0 */
 json_t *api_time_or_null(int64_t t);
+/* A JSON string of text from Telegram or the store: bytes that are not UTF-8 (rows written
+ * before text was cut at character boundaries) are dropped or become U+FFFD as dm_utf8_copy
+ * says, so one bad row never empties an answer. NULL only when out of memory. */
+json_t *api_text(const char *s);
 
 #endif

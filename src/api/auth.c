@@ -361,7 +361,7 @@ void api_logout(struct api_ctx *c)
     audit(c->env, c->session.admin_name, "logout", "ok", "");
     http_res_header(c->res, "Set-Cookie",
                     "doorman_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
-    http_res_json(c->res, 200, NULL);
+    http_res_json(c->res, 200, json_object());
 }
 
 void api_me(struct api_ctx *c)

@@ -8,7 +8,7 @@ bool api_bad_request(struct api_ctx *c, const char *fmt, ...)
     char msg[400];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    dm_vsnprintf_utf8(msg, sizeof msg, fmt, ap);
     va_end(ap);
     http_res_error(c->res, 400, "bad_request", "%s", msg);
     return false;
@@ -143,14 +143,28 @@ json_t *api_time_or_null(int64_t t)
     return t ? json_integer(t) : json_null();
 }
 
+json_t *api_text(const char *s)
+{
+    json_t *j = json_string(s);
+    if (j) return j;
+    size_t n = strlen(s) * 3 + 1; /* each bad byte may become the three of U+FFFD */
+    char *fixed = malloc(n);
+    if (!fixed) return NULL;
+    dm_utf8_copy(fixed, n, s);
+    j = json_string(fixed);
+    free(fixed);
+    return j;
+}
+
 json_t *api_job_json(const struct store_job *j)
 {
-    return json_pack(
-        "{s:I,s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:o,s:s}", "id", (json_int_t)j->id,
-        "kind", job_kind_name(j->kind), "state", job_state_name(j->state), "via", j->via, "admin",
-        j->admin, "description", j->description, "total", (json_int_t)j->total, "done",
-        (json_int_t)j->done, "skipped", (json_int_t)j->skipped, "failed", (json_int_t)j->failed,
-        "created_at", (json_int_t)j->created_at, "updated_at", (json_int_t)j->updated_at,
-        "finished_at", api_time_or_null(j->finished_at), "wait_until",
-        api_time_or_null(j->wait_until > time(NULL) ? j->wait_until : 0), "error", j->error);
+    return json_pack("{s:I,s:s,s:s,s:s,s:s,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:o,s:o}", "id",
+                     (json_int_t)j->id, "kind", job_kind_name(j->kind), "state",
+                     job_state_name(j->state), "via", j->via, "admin", j->admin, "description",
+                     api_text(j->description), "total", (json_int_t)j->total, "done",
+                     (json_int_t)j->done, "skipped", (json_int_t)j->skipped, "failed",
+                     (json_int_t)j->failed, "created_at", (json_int_t)j->created_at, "updated_at",
+                     (json_int_t)j->updated_at, "finished_at", api_time_or_null(j->finished_at),
+                     "wait_until", api_time_or_null(j->wait_until > time(NULL) ? j->wait_until : 0),
+                     "error", api_text(j->error));
 }

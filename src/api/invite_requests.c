@@ -12,16 +12,17 @@
 
 static json_t *request_json(const struct store_request *r)
 {
-    json_t *j = json_pack(
-        "{s:I,s:I,s:s,s:I,s:s,s:s,s:s,s:s,s:s,s:I,s:s,s:I}", "id", (json_int_t)r->id, "chat_id",
-        (json_int_t)r->chat_id, "chat_title", r->chat_title, "user_id", (json_int_t)r->user_id,
-        "first_name", r->first_name, "last_name", r->last_name, "username", r->username, "bio",
-        r->bio, "invite_link", r->invite_link, "date", (json_int_t)r->tg_date, "status",
-        request_status_name(r->status), "created_at", (json_int_t)r->created_at);
+    json_t *j = json_pack("{s:I,s:I,s:o,s:I,s:o,s:o,s:s,s:o,s:s,s:I,s:s,s:I}", "id",
+                          (json_int_t)r->id, "chat_id", (json_int_t)r->chat_id, "chat_title",
+                          api_text(r->chat_title), "user_id", (json_int_t)r->user_id, "first_name",
+                          api_text(r->first_name), "last_name", api_text(r->last_name), "username",
+                          r->username, "bio", api_text(r->bio), "invite_link", r->invite_link,
+                          "date", (json_int_t)r->tg_date, "status", request_status_name(r->status),
+                          "created_at", (json_int_t)r->created_at);
     json_object_set_new(j, "decided_at", api_time_or_null(r->decided_at));
     json_object_set_new(j, "decided_by", json_string(r->decided_by));
     json_object_set_new(j, "decided_via", json_string(r->decided_via));
-    json_object_set_new(j, "last_error", json_string(r->last_error));
+    json_object_set_new(j, "last_error", api_text(r->last_error));
     return j;
 }
 
@@ -103,9 +104,9 @@ void api_chats_list(struct api_ctx *c)
         if (!chats[i]
                  .title[0]) /* known only by id (no update carried its title): getChat, cached */
             bot_chat_title(c->env->bot, chats[i].chat_id, chats[i].title, sizeof chats[i].title);
-        json_array_append_new(items,
-                              json_pack("{s:I,s:s,s:s}", "chat_id", (json_int_t)chats[i].chat_id,
-                                        "title", chats[i].title, "username", chats[i].username));
+        json_array_append_new(
+            items, json_pack("{s:I,s:o,s:s}", "chat_id", (json_int_t)chats[i].chat_id, "title",
+                             api_text(chats[i].title), "username", chats[i].username));
     }
     free(chats);
     http_res_json(c->res, 200, json_pack("{s:o}", "items", items));
@@ -162,12 +163,21 @@ static struct account *job_base(struct api_ctx *c, int kind, struct store_job *j
     return a;
 }
 
-/* Appends " as <session>" to the job's description when it is not the bot's. */
-static void describe_via(struct store_job *job)
+/* Formats the job's description, cut at a character boundary where it does not fit, and ends
+ * it with " as <session>" when the job is not the bot's (that part is never cut). */
+static void describe(struct store_job *job, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void describe(struct store_job *job, const char *fmt, ...)
 {
-    size_t w = strlen(job->description);
-    if (strcmp(job->via, ACCOUNT_BOT) != 0 && w < sizeof job->description)
-        snprintf(job->description + w, sizeof job->description - w, " as %s", job->via);
+    char via[sizeof job->via + 8] = "";
+    if (strcmp(job->via, ACCOUNT_BOT) != 0) dm_snprintf_utf8(via, sizeof via, " as %s", job->via);
+    size_t vlen = strlen(via);
+    va_list ap;
+    va_start(ap, fmt);
+    int w = dm_vsnprintf_utf8(job->description, sizeof job->description - vlen, fmt, ap);
+    va_end(ap);
+    memcpy(job->description + w, via, vlen + 1);
 }
 
 static void decide_selected(struct api_ctx *c, int kind)
@@ -200,9 +210,8 @@ static void decide_selected(struct api_ctx *c, int kind)
         }
         v[i] = json_integer_value(x);
     }
-    snprintf(job.description, sizeof job.description, "%s %zu selected request%s",
-             kind == JOB_APPROVE ? "Approve" : "Decline", n, n == 1 ? "" : "s");
-    describe_via(&job);
+    describe(&job, "%s %zu selected request%s", kind == JOB_APPROVE ? "Approve" : "Decline", n,
+             n == 1 ? "" : "s");
     int64_t id = 0;
     struct dm_error err = {0};
     dm_err e = store_job_create_ids(c->env->store, &job, v, n, time(NULL), &id, &err);
@@ -247,17 +256,13 @@ static void decide_all(struct api_ctx *c, int kind)
     if (!body_filter(c, &f) || !(a = job_base(c, kind, &job))) return;
     bool whole_channels = account_lists_pending(a) && hide_all_fits(&f);
     account_close(a);
-    int w = snprintf(job.description, sizeof job.description, "%s all pending",
-                     kind == JOB_APPROVE ? "Approve" : "Decline");
     struct store_chat chat = {0};
     if (f.chat_id && store_chat_get(c->env->store, f.chat_id, &chat, NULL) != DM_OK)
         snprintf(chat.title, sizeof chat.title, "chat %" PRId64, f.chat_id);
-    if (f.chat_id && w > 0 && (size_t)w < sizeof job.description)
-        w += snprintf(job.description + w, sizeof job.description - (size_t)w, " in %s",
-                      chat.title[0] ? chat.title : "an unnamed chat");
-    if (f.q[0] && w > 0 && (size_t)w < sizeof job.description)
-        snprintf(job.description + w, sizeof job.description - (size_t)w, " matching \"%s\"", f.q);
-    describe_via(&job);
+    const char *title = chat.title[0] ? chat.title : "an unnamed chat";
+    describe(&job, "%s all pending%s%s%s%s%s", kind == JOB_APPROVE ? "Approve" : "Decline",
+             f.chat_id ? " in " : "", f.chat_id ? title : "", f.q[0] ? " matching \"" : "", f.q,
+             f.q[0] ? "\"" : "");
     int64_t id = 0;
     struct dm_error err = {0};
     dm_err e = DM_OK;
@@ -407,20 +412,20 @@ void api_requests_preflight(struct api_ctx *c)
         char why[STORE_ERROR_MAX] = "";
         bool ok = false;
         if (!acct.ok)
-            snprintf(why, sizeof why, "The account cannot be used: %.200s", acct.error);
+            dm_snprintf_utf8(why, sizeof why, "The account cannot be used: %.200s", acct.error);
         else
             ok = channel_check(a, v[i].chat_id, chat.title, sizeof chat.title, why, sizeof why);
-        json_array_append_new(channels,
-                              json_pack("{s:I,s:s,s:I,s:b,s:s}", "chat_id",
-                                        (json_int_t)v[i].chat_id, "title", chat.title, "pending",
-                                        (json_int_t)v[i].pending, "can_decide", ok, "reason", why));
+        json_array_append_new(
+            channels, json_pack("{s:I,s:o,s:I,s:b,s:o}", "chat_id", (json_int_t)v[i].chat_id,
+                                "title", api_text(chat.title), "pending", (json_int_t)v[i].pending,
+                                "can_decide", ok, "reason", api_text(why)));
     }
     free(v);
     log_info("api", "preflight via %s: account %s, %zu of %zu channels checked", account_name(a),
              acct.status, checked, n);
     http_res_json(c->res, 200,
-                  json_pack("{s:s,s:{s:b,s:s,s:s},s:o,s:I}", "via", account_name(a), "account",
-                            "ok", acct.ok, "status", acct.status, "error", acct.error, "channels",
-                            channels, "unchecked", (json_int_t)(n - checked)));
+                  json_pack("{s:s,s:{s:b,s:s,s:o},s:o,s:I}", "via", account_name(a), "account",
+                            "ok", acct.ok, "status", acct.status, "error", api_text(acct.error),
+                            "channels", channels, "unchecked", (json_int_t)(n - checked)));
     account_close(a);
 }

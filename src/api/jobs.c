@@ -63,9 +63,10 @@ void api_jobs_get(struct api_ctx *c)
     }
     json_t *errors = json_array();
     for (int i = 0; i < n; i++)
-        json_array_append_new(
-            errors, json_pack("{s:I,s:I,s:s}", "request_id", (json_int_t)items[i].request_id,
-                              "user_id", (json_int_t)items[i].user_id, "error", items[i].error));
+        json_array_append_new(errors, json_pack("{s:I,s:I,s:o}", "request_id",
+                                                (json_int_t)items[i].request_id, "user_id",
+                                                (json_int_t)items[i].user_id, "error",
+                                                api_text(items[i].error)));
     free(items);
     http_res_json(c->res, 200, json_pack("{s:o,s:o}", "job", api_job_json(&job), "errors", errors));
 }

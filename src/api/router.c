@@ -213,7 +213,7 @@ static void serve_webhook(struct api_ctx *c)
     }
     int status = bot_webhook(c->env->bot, http_header(c->req, "X-Telegram-Bot-Api-Secret-Token"),
                              c->req->body, c->req->body_len);
-    http_res_json(c->res, status, NULL);
+    http_res_json(c->res, status, json_object());
 }
 
 /* Whether the request's Host names doorman: the public URL's host and port, the address the

@@ -19,16 +19,16 @@ static json_t *session_json(const struct store_session *s)
 {
     json_t *account = json_null();
     if (s->account_id)
-        account = json_pack("{s:I,s:s,s:s,s:s,s:s,s:b,s:b}", "id", (json_int_t)s->account_id,
-                            "first_name", s->first_name, "last_name", s->last_name, "username",
-                            s->username, "phone", s->account_phone, "is_bot", s->is_bot, "premium",
-                            s->premium);
-    return json_pack("{s:s,s:s,s:i,s:s,s:i,s:o,s:s,s:s,s:o,s:s,s:I}", "name", s->name, "type",
+        account = json_pack("{s:I,s:o,s:o,s:s,s:s,s:b,s:b}", "id", (json_int_t)s->account_id,
+                            "first_name", api_text(s->first_name), "last_name",
+                            api_text(s->last_name), "username", s->username, "phone",
+                            s->account_phone, "is_bot", s->is_bot, "premium", s->premium);
+    return json_pack("{s:s,s:s,s:i,s:s,s:i,s:o,s:s,s:o,s:o,s:o,s:I}", "name", s->name, "type",
                      s->is_bot ? "bot" : "user", "api_id", (int)s->api_id, "phone", s->phone,
                      "dc_id", s->dc_id, "account", account, "status",
-                     session_status_name(s->status), "status_reason", s->status_reason,
+                     session_status_name(s->status), "status_reason", api_text(s->status_reason),
                      "last_check_at", api_time_or_null(s->last_check_at), "last_error",
-                     s->last_error, "created_at", (json_int_t)s->created_at);
+                     api_text(s->last_error), "created_at", (json_int_t)s->created_at);
 }
 
 bool api_tg_failed(struct api_ctx *c, const struct tg_error *te)
@@ -102,8 +102,8 @@ static void audit(struct api_ctx *c, const char *action, const char *name, const
 /* "user 123 (@name)" or "bot 123": what an audit entry says about the account. */
 static void account_detail(const struct store_session *s, char *out, size_t n)
 {
-    snprintf(out, n, "%s %" PRId64 "%s%s%s", s->is_bot ? "bot" : "user", s->account_id,
-             s->username[0] ? " (@" : "", s->username, s->username[0] ? ")" : "");
+    dm_snprintf_utf8(out, n, "%s %" PRId64 "%s%s%s", s->is_bot ? "bot" : "user", s->account_id,
+                     s->username[0] ? " (@" : "", s->username, s->username[0] ? ")" : "");
 }
 
 /* 201/200 {"session":…} for a session just made, after auditing it. */
@@ -218,7 +218,8 @@ void api_sessions_login_code(struct api_ctx *c)
         created(c, "session_create", &s, 200);
         return;
     }
-    http_res_json(c->res, 200, json_pack("{s:s,s:s}", "state", "password_needed", "hint", l.hint));
+    http_res_json(c->res, 200,
+                  json_pack("{s:s,s:o}", "state", "password_needed", "hint", api_text(l.hint)));
 }
 
 void api_sessions_login_password(struct api_ctx *c)
@@ -314,7 +315,7 @@ void api_sessions_check(struct api_ctx *c)
     if (s.status == SESSION_ACTIVE)
         account_detail(&s, detail, sizeof detail);
     else
-        snprintf(detail, sizeof detail, "invalid: %.200s", s.status_reason);
+        dm_snprintf_utf8(detail, sizeof detail, "invalid: %.200s", s.status_reason);
     audit(c, "session_check", name, s.status == SESSION_ACTIVE ? "ok" : "invalid", detail);
     http_res_json(c->res, 200, json_pack("{s:o}", "session", session_json(&s)));
 }
@@ -350,5 +351,5 @@ void api_sessions_delete(struct api_ctx *c)
         return;
     }
     audit(c, "session_delete", c->path_arg, "ok", logout ? "logged out on Telegram first" : "");
-    http_res_json(c->res, 200, NULL);
+    http_res_json(c->res, 200, json_object());
 }

@@ -10,10 +10,11 @@ static void answer(struct api_ctx *c)
 {
     struct bot_status s;
     bot_get_status(c->env->bot, &s);
-    json_t *bot = json_pack("{s:b,s:o,s:s,s:b,s:o,s:s}", "configured", s.configured, "id",
-                            s.configured ? json_integer(s.id) : json_null(), "username", s.username,
-                            "receiving", s.receiving, "last_update_at",
-                            api_time_or_null(s.last_update_at), "last_error", s.last_error);
+    json_t *bot =
+        json_pack("{s:b,s:o,s:s,s:b,s:o,s:o}", "configured", s.configured, "id",
+                  s.configured ? json_integer(s.id) : json_null(), "username", s.username,
+                  "receiving", s.receiving, "last_update_at", api_time_or_null(s.last_update_at),
+                  "last_error", api_text(s.last_error));
     http_res_json(c->res, 200,
                   json_pack("{s:o,s:s,s:s,s:f}", "bot", bot, "mode",
                             mode_names[s.mode == BOT_WEBHOOK], "webhook_url", s.webhook_url,

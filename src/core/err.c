@@ -37,7 +37,7 @@ dm_err dm_fail(struct dm_error *e, dm_err code, const char *fmt, ...)
     e->code = code;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+    dm_vsnprintf_utf8(e->msg, sizeof e->msg, fmt, ap);
     va_end(ap);
     return code;
 }
@@ -53,4 +53,88 @@ size_t dm_strlcpy(char *dst, const char *src, size_t n)
     memcpy(dst, src, c);
     dst[c] = 0;
     return len;
+}
+
+/* What the bytes at s are: UTF8_CHAR, a character (RFC 3629: no overlong forms, no surrogates,
+ * nothing above U+10FFFF) of *len bytes; UTF8_CUT, the first *len bytes of one that ends too
+ * early (a character cut in the middle); UTF8_BAD, a byte (*len = 1) that starts none. */
+enum { UTF8_CHAR, UTF8_CUT, UTF8_BAD };
+
+static int utf8_char(const unsigned char *s, size_t *len)
+{
+    unsigned char c = s[0], lo = 0x80, hi = 0xBF;
+    size_t need;
+    *len = 1;
+    if (c < 0x80) return UTF8_CHAR;
+    if (c >= 0xC2 && c <= 0xDF)
+        need = 2;
+    else if (c >= 0xE0 && c <= 0xEF)
+        need = 3;
+    else if (c >= 0xF0 && c <= 0xF4)
+        need = 4;
+    else
+        return UTF8_BAD;
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+    for (size_t i = 1; i < need; i++) {
+        if (s[i] < lo || s[i] > hi) {
+            *len = i;
+            return UTF8_CUT;
+        }
+        lo = 0x80;
+        hi = 0xBF;
+    }
+    *len = need;
+    return UTF8_CHAR;
+}
+
+size_t dm_utf8_copy(char *dst, size_t n, const char *src)
+{
+    static const char replacement[] = "\xEF\xBF\xBD"; /* U+FFFD */
+    if (n == 0) return 0;
+    bool in_place = dst == src;
+    const unsigned char *s = (const unsigned char *)src;
+    size_t w = 0;
+    while (*s) {
+        size_t k;
+        int kind = utf8_char(s, &k);
+        const char *piece = (const char *)s;
+        s += k;
+        if (kind == UTF8_CUT || (kind == UTF8_BAD && in_place)) continue;
+        if (kind == UTF8_BAD) {
+            piece = replacement;
+            k = sizeof replacement - 1;
+        }
+        if (w + k > n - 1) break;
+        memmove(dst + w, piece, k);
+        w += k;
+    }
+    dst[w] = 0;
+    return w;
+}
+
+int dm_vsnprintf_utf8(char *dst, size_t n, const char *fmt, va_list ap)
+{
+    if (n == 0) return 0;
+    char small[1024];
+    char *tmp = n <= sizeof small ? small : malloc(n);
+    if (!tmp) { /* format in place: bad bytes are then dropped, never replaced */
+        vsnprintf(dst, n, fmt, ap);
+        return (int)dm_utf8_copy(dst, n, dst);
+    }
+    vsnprintf(tmp, n, fmt, ap);
+    int w = (int)dm_utf8_copy(dst, n, tmp);
+    if (tmp != small) free(tmp);
+    return w;
+}
+
+int dm_snprintf_utf8(char *dst, size_t n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int w = dm_vsnprintf_utf8(dst, n, fmt, ap);
+    va_end(ap);
+    return w;
 }

@@ -55,4 +55,20 @@ dm_err dm_fail(struct dm_error *e, dm_err code, const char *fmt, ...)
  * length of src (so truncation happened when the result is >= n). */
 size_t dm_strlcpy(char *dst, const char *src, size_t n);
 
+/* Copies src into dst (size n > 0) as valid UTF-8: an incomplete character (a lead byte and
+ * fewer continuation bytes than it needs, which is what cutting text at a byte count leaves) is
+ * dropped, any other byte that is not UTF-8 becomes U+FFFD, and the result is cut at a
+ * character boundary to fit. dst and src may be the same buffer; then bad bytes are dropped
+ * instead of replaced (U+FFFD would not fit in their place). Returns the length of dst. */
+size_t dm_utf8_copy(char *dst, size_t n, const char *src);
+
+/* snprintf for text that may hold non-ASCII: formats into dst (size n > 0), then makes the
+ * result valid UTF-8 as dm_utf8_copy does, so the text is cut at a character boundary, and a
+ * "%.200s" that cut a character in the middle leaves none of it. Returns the length of dst
+ * (not the length the whole text would have had: to append, pass dst + w and n - w). */
+int dm_snprintf_utf8(char *dst, size_t n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int dm_vsnprintf_utf8(char *dst, size_t n, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
 #endif

@@ -33,7 +33,8 @@ void log_msg(enum log_level lvl, const char *component, const char *fmt, ...)
                      ts.tv_nsec / 1000000, level_names[lvl], component);
     va_list ap;
     va_start(ap, fmt);
-    if (n > 0 && (size_t)n < sizeof line) vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+    if (n > 0 && (size_t)n < sizeof line) /* cut at a character, bad bytes U+FFFD */
+        dm_vsnprintf_utf8(line + n, sizeof line - (size_t)n, fmt, ap);
     va_end(ap);
     /* one line per message: control characters from outside text become '?' */
     for (char *p = line; *p; p++)

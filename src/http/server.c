@@ -52,13 +52,20 @@ void http_res_take(struct http_response *res, int status, const char *ctype, cha
     res->len = len;
 }
 
+/* What http_res_json answers when it cannot build the answer: never an empty {}. */
+static const char json_failed[] = "{\"error\":{\"code\":\"internal\",\"message\":\"The answer "
+                                  "could not be built (out of memory, or text that is not "
+                                  "UTF-8); it was logged.\"}}";
+
 void http_res_json(struct http_response *res, int status, json_t *j)
 {
-    if (!j) j = json_object();
-    char *s = json_dumps(j, JSON_COMPACT);
+    char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
     if (!s) {
-        http_res_take(res, 500, "application/json", NULL, 0);
+        log_error("http", "could not build a %d answer as JSON (%s)", status,
+                  j ? "json_dumps failed" : "the JSON value was not made");
+        http_res_static(res, 500, "application/json; charset=utf-8", json_failed,
+                        sizeof json_failed - 1);
         return;
     }
     http_res_take(res, status, "application/json; charset=utf-8", s, strlen(s));
@@ -69,7 +76,7 @@ void http_res_error(struct http_response *res, int status, const char *code, con
     char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    dm_vsnprintf_utf8(msg, sizeof msg, fmt, ap);
     va_end(ap);
     http_res_json(res, status, json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", msg));
 }

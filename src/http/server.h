@@ -54,7 +54,9 @@ struct http_response {
     } headers[HTTP_MAX_HEADERS];
 };
 
-/* Sets status and a JSON body; takes ownership of j (may be NULL for an empty object). */
+/* Sets status and a JSON body; takes ownership of j. NULL (a json_pack that failed, e.g. on text
+ * that is not UTF-8) or a value json_dumps cannot write answers 500 with an error message, and
+ * is logged: an answer is never silently an empty object. */
 void http_res_json(struct http_response *res, int status, json_t *j);
 /* {"error":{"code":code,"message":...}} with the given status. */
 void http_res_error(struct http_response *res, int status, const char *code, const char *fmt, ...)

@@ -180,19 +180,32 @@ static void queue_take(struct job_runner *r, size_t i, struct slot *out)
 
 /* ---- recording ---- */
 
-/* Records an item's outcome; retries a failing store until it works or the runner stops
- * (then the item stays pending, and the next run meets Telegram's "already handled"). */
+/* Records an item's outcome. A store that is unavailable (DM_EUNAVAILABLE: busy, locked,
+ * unreachable) is tried again every second until it works or the runner stops (then the item
+ * stays pending, and the next run meets Telegram's "already handled"). Any other store error
+ * fails the same way every time: the item is recorded as failed with that error as its reason
+ * instead, once; if even that cannot be recorded the item is left pending (logged) so that the
+ * job goes on rather than stalling the runner. */
 static void record_item(struct job_runner *r, struct store_item *it, int outcome, const char *error)
 {
     struct store *st = r->store;
     it->outcome = outcome;
     dm_strlcpy(it->error, error, sizeof it->error);
+    bool failed_instead = false;
     for (;;) {
         struct dm_error err = {0};
         dm_err e = store_job_item_finish(st, it, (int64_t)time(NULL), &err);
         if (!e) return;
         log_error(C, "job %" PRId64 ": could not record request %" PRId64 ": %s", it->job_id,
                   it->request_id, err.msg);
+        if (e != DM_EUNAVAILABLE) {
+            if (failed_instead) return; /* left pending; the job goes on */
+            failed_instead = true;
+            it->outcome = ITEM_FAILED;
+            dm_snprintf_utf8(it->error, sizeof it->error, "Could not record the outcome: %s",
+                             err.msg);
+            continue;
+        }
         pthread_mutex_lock(&r->mu);
         if (!r->stop) wait_until(&r->work, &r->mu, mono() + 1);
         bool stop = r->stop;
@@ -225,8 +238,8 @@ static void apply_decision(struct job_runner *r, struct slot *s, const struct tg
         return;
     case TG_DEAD: /* the account cannot work: reopened when nothing is in flight */
         r->account_down = true;
-        snprintf(r->account_error, sizeof r->account_error, "%.200s%s%.40s%s", te->e.msg,
-                 te->name[0] ? " (" : "", te->name, te->name[0] ? ")" : "");
+        dm_snprintf_utf8(r->account_error, sizeof r->account_error, "%.200s%s%.40s%s", te->e.msg,
+                         te->name[0] ? " (" : "", te->name, te->name[0] ? ")" : "");
         queue_push_front(r, s);
         return;
     default:

@@ -18,7 +18,7 @@ static void fail(struct http_response *res, int status, const char *fmt, ...)
     char msg[300];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    dm_vsnprintf_utf8(msg, sizeof msg, fmt, ap);
     va_end(ap);
     http_res_json(res, status, json_pack("{s:s}", "error", msg));
 }

@@ -17,7 +17,7 @@ json_t *dc_rpc_error(int code, const char *fmt, ...)
     char msg[128];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    dm_vsnprintf_utf8(msg, sizeof msg, fmt, ap);
     va_end(ap);
     return json_pack("{s:s,s:i,s:s}", "_", "rpc_error", "error_code", code, "error_message", msg);
 }

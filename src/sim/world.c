@@ -164,14 +164,22 @@ static dm_err reserve(void **arr, size_t *alloc, size_t len, size_t extra, size_
 
 /* --- validation -------------------------------------------------------------------------- */
 
+/* Telegram's limits count characters (Unicode code points), not bytes: a 128-character title
+ * of CJK is 384 bytes, of emoji 512. The text must be UTF-8 without control characters (a
+ * newline is allowed). */
 static bool valid_text(const char *s, size_t min, size_t max)
 {
     if (!s) return min == 0;
     size_t n = strlen(s);
-    if (n < min || n > max) return false;
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)s[i] < 0x20 && s[i] != '\n') return false;
-    return true;
+    char check[4 * 256 + 1]; /* longer than any limit below allows */
+    if (n >= sizeof check || dm_utf8_copy(check, sizeof check, s) != n) return false;
+    size_t chars = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 && c != '\n') return false;
+        if ((c & 0xC0) != 0x80) chars++;
+    }
+    return chars >= min && chars <= max;
 }
 
 static bool valid_username(const char *s)
@@ -249,14 +257,19 @@ static int64_t next_free_user_id(struct world *w)
 static dm_err check_person(struct world *w, const char *first, const char *last,
                            const char *username, const char *bio, struct dm_error *err)
 {
-    if (!valid_text(first, 1, 64))
+    if (!valid_text(first, 1, SIM_NAME_MAX))
         return dm_fail(err, DM_EINVAL,
-                       "first_name must be 1 to 64 bytes without control characters");
-    if (!valid_text(last, 0, 64))
+                       "first_name must be 1 to %d characters of UTF-8 without control characters",
+                       SIM_NAME_MAX);
+    if (!valid_text(last, 0, SIM_NAME_MAX))
         return dm_fail(err, DM_EINVAL,
-                       "last_name must be at most 64 bytes without control characters");
-    if (!valid_text(bio, 0, 255))
-        return dm_fail(err, DM_EINVAL, "bio must be at most 255 bytes without control characters");
+                       "last_name must be at most %d characters of UTF-8 without control "
+                       "characters",
+                       SIM_NAME_MAX);
+    if (!valid_text(bio, 0, SIM_BIO_MAX))
+        return dm_fail(err, DM_EINVAL,
+                       "bio must be at most %d characters of UTF-8 without control characters",
+                       SIM_BIO_MAX);
     return check_username(w, username, err);
 }
 
@@ -375,8 +388,10 @@ struct sim_bot *world_bot_by_id(struct world *w, int64_t id)
 dm_err world_channel_add(struct world *w, const char *title, const char *username,
                          struct sim_channel **out, struct dm_error *err)
 {
-    if (!valid_text(title, 1, 128))
-        return dm_fail(err, DM_EINVAL, "title must be 1 to 128 bytes without control characters");
+    if (!valid_text(title, 1, SIM_TITLE_MAX))
+        return dm_fail(err, DM_EINVAL,
+                       "title must be 1 to %d characters of UTF-8 without control characters",
+                       SIM_TITLE_MAX);
     dm_err e = check_username(w, username, err);
     if (e) return e;
     if (w->nchannels >= SIM_MAX_CHANNELS)

@@ -236,8 +236,15 @@ double world_mono(void);
 /* A uniformly random 64-bit number from the seeded generator. */
 uint64_t world_rand(struct world *w);
 
-/* Users. Strings are copied; first_name is required (1..64 bytes of UTF-8), last_name up to 64,
- * username [A-Za-z0-9_]{1,32} unique across users, bots and channels, bio up to 255. */
+/* Telegram's limits, in characters (code points), not bytes: a channel title 128, a first or
+ * last name 64, a bio 140 (70 without Premium; a requester may have Premium). */
+#define SIM_TITLE_MAX 128
+#define SIM_NAME_MAX 64
+#define SIM_BIO_MAX 140
+
+/* Users. Strings are copied; first_name is required (1..SIM_NAME_MAX characters of UTF-8),
+ * last_name up to SIM_NAME_MAX, username [A-Za-z0-9_]{1,32} unique across users, bots and
+ * channels, bio up to SIM_BIO_MAX. */
 dm_err world_user_add(struct world *w, const char *first_name, const char *last_name,
                       const char *username, const char *bio, int64_t *id_out, struct dm_error *err);
 struct sim_user *world_user(struct world *w, int64_t id);
@@ -250,7 +257,7 @@ dm_err world_bot_add(struct world *w, const char *username, const char *first_na
 struct sim_bot *world_bot_by_token(struct world *w, const char *token);
 struct sim_bot *world_bot_by_id(struct world *w, int64_t id);
 
-/* Channels. title 1..128 bytes; username as for users, or NULL. */
+/* Channels. title 1..SIM_TITLE_MAX characters of UTF-8; username as for users, or NULL. */
 dm_err world_channel_add(struct world *w, const char *title, const char *username,
                          struct sim_channel **out, struct dm_error *err);
 struct sim_channel *world_channel(struct world *w, int64_t id);

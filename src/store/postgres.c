@@ -91,8 +91,11 @@ static void pg_conn_put(struct db *db, struct db_conn *c)
     slots_give(&db->pool, (int)(c - db->conns));
 }
 
-/* Fills err from a failed result. A broken unique constraint is DM_EEXISTS, a lost
- * connection or a server shutting down DM_EUNAVAILABLE, everything else DM_EDB. Only the
+/* Fills err from a failed result. A broken unique constraint is DM_EEXISTS; trouble that may go
+ * away by itself (a lost connection, a server shutting down or out of resources, a
+ * serialization failure or deadlock, a lock not available, a cancelled statement)
+ * DM_EUNAVAILABLE; everything else (the statement or its data is wrong, e.g. 22021 invalid byte
+ * sequence: it fails the same way every time) DM_EDB. Only the
  * primary message is shown: PostgreSQL's DETAIL lines quote values (settings may be secret). */
 static dm_err db_fail(struct db_conn *c, const PGresult *r, const char *what, struct dm_error *err)
 {
@@ -102,7 +105,9 @@ static dm_err db_fail(struct db_conn *c, const PGresult *r, const char *what, st
     dm_strlcpy(msg, primary ? primary : PQerrorMessage(c->pg), sizeof msg);
     msg[strcspn(msg, "\n")] = 0;
     if (PQstatus(c->pg) != CONNECTION_OK ||
-        (state && (strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0)))
+        (state && (strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0 ||
+                   strncmp(state, "53", 2) == 0 || strncmp(state, "40", 2) == 0 ||
+                   strcmp(state, "55P03") == 0 || strcmp(state, "57014") == 0)))
         return dm_fail(err, DM_EUNAVAILABLE,
                        "the database at %s is unavailable (while %s: %s); try again shortly",
                        c->db->where, what, msg);

@@ -31,11 +31,24 @@ struct db {
     struct db_conn readers[READERS];
 };
 
-/* Fills err from the connection's last error. A broken unique constraint is DM_EEXISTS;
- * everything else DM_EDB. SQLite's messages name tables and columns, never values. */
+/* Fills err from the connection's last error. A broken unique constraint is DM_EEXISTS; trouble
+ * that may go away by itself (the database still busy or locked after the busy timeout, a full
+ * disk, an I/O error, no memory) DM_EUNAVAILABLE; everything else (the statement or its data is
+ * wrong, it fails the same way every time) DM_EDB. SQLite's messages name tables and columns,
+ * never values. */
 static dm_err db_fail(struct db_conn *c, struct dm_error *err, const char *what)
 {
     int ext = sqlite3_extended_errcode(c->db);
+    switch (ext & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_NOMEM:
+        return dm_fail(err, DM_EUNAVAILABLE,
+                       "the database is unavailable (while %s: %s); try again shortly", what,
+                       sqlite3_errmsg(c->db));
+    }
     dm_err code = ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY
                       ? DM_EEXISTS
                       : DM_EDB;

@@ -110,7 +110,7 @@ dm_err store_admin_get(struct store *st, const char *name, struct store_admin *o
                        struct dm_error *err)
 {
     char missing[sizeof err->msg];
-    snprintf(missing, sizeof missing, "no admin named '%s'", name);
+    dm_snprintf_utf8(missing, sizeof missing, "no admin named '%s'", name);
     struct db_args a;
     args_init(&a);
     arg_text(&a, name, STORE_NAME_MAX);

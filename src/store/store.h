@@ -18,8 +18,8 @@
 #include "core/common.h"
 
 #define STORE_NAME_MAX 65  /* admin names, session names, "bot": 64 bytes + NUL */
-#define STORE_TEXT_MAX 257 /* Telegram names, titles */
-#define STORE_BIO_MAX 513
+#define STORE_TEXT_MAX 513 /* Telegram names (64 characters), titles (128): 4 bytes a character */
+#define STORE_BIO_MAX 561  /* Telegram bios: 140 characters (with Premium), 4 bytes each */
 #define STORE_LINK_MAX 257
 #define STORE_ERROR_MAX 257
 #define STORE_HASH_MAX 129

@@ -65,7 +65,7 @@ static void status_error(struct bot *b, bool receiving, const char *fmt, ...)
     char msg[sizeof b->st.last_error];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    dm_vsnprintf_utf8(msg, sizeof msg, fmt, ap);
     va_end(ap);
     pthread_mutex_lock(&b->mu);
     bool changed = strcmp(b->st.last_error, msg) != 0;
@@ -175,7 +175,8 @@ static dm_err setting_seal_set(struct bot *b, const char *key, const char *plain
 /* ---- recording updates ---- */
 
 /* Stores one update if it is a chat_join_request (others are ignored). DM_EINVAL for a
- * malformed join request, DM_EDB (message in err) when it could not be stored. */
+ * malformed join request, DM_EDB or DM_EUNAVAILABLE (message in err) when it could not be
+ * stored. */
 static dm_err record_update(struct bot *b, json_t *update, bool *was_join, struct dm_error *err)
 {
     struct botapi_join_request jr;
@@ -466,12 +467,12 @@ static dm_err bot_load(struct bot *b, struct dm_error *err)
     b->st.rate = (!e && end != v && !*end && rate > 0 && rate <= MAX_RATE) ? rate : DEFAULT_RATE;
 
     e = setting_sealed(b, "bot_webhook_secret", b->webhook_secret, sizeof b->webhook_secret, err);
-    if (e == DM_EDB) return e;
+    if (e == DM_EDB || e == DM_EUNAVAILABLE) return e;
     if (e) b->webhook_secret[0] = 0;
 
     struct dm_error terr = {0};
     e = setting_sealed(b, "bot_token", b->token, sizeof b->token, &terr);
-    if (e == DM_EDB) return dm_fail(err, e, "%s", terr.msg);
+    if (e == DM_EDB || e == DM_EUNAVAILABLE) return dm_fail(err, e, "%s", terr.msg);
     if (e && e != DM_ENOTFOUND) { /* e.g. a different master key: say so, keep running */
         b->token[0] = 0;
         status_error(b, false, "%s: set the bot token again in Settings", terr.msg);

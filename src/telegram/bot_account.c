@@ -64,10 +64,11 @@ static void bot_check(struct account *a, struct account_check *out)
     out->ok = !e && rep.ok;
     dm_strlcpy(out->status, out->ok ? "ok" : "error", sizeof out->status);
     if (e)
-        snprintf(out->error, sizeof out->error, "Telegram could not be reached: %.200s", err.msg);
+        dm_snprintf_utf8(out->error, sizeof out->error, "Telegram could not be reached: %.200s",
+                         err.msg);
     else if (!rep.ok)
-        snprintf(out->error, sizeof out->error, "Telegram rejected the bot token: %.200s",
-                 rep.description);
+        dm_snprintf_utf8(out->error, sizeof out->error, "Telegram rejected the bot token: %.200s",
+                         rep.description);
     botapi_reply_release(&rep);
 }
 

@@ -151,9 +151,9 @@ static void sess_check(struct account *a, struct account_check *out)
     out->ok = row.status == SESSION_ACTIVE;
     dm_strlcpy(out->status, session_status_name(row.status), sizeof out->status);
     if (!out->ok)
-        snprintf(out->error, sizeof out->error, "%.100s%s%.100s%s", row.last_error,
-                 row.status_reason[0] ? " (" : "", row.status_reason,
-                 row.status_reason[0] ? ")" : "");
+        dm_snprintf_utf8(out->error, sizeof out->error, "%.100s%s%.100s%s", row.last_error,
+                         row.status_reason[0] ? " (" : "", row.status_reason,
+                         row.status_reason[0] ? ")" : "");
 }
 
 static double sess_rate(struct account *a)

@@ -98,7 +98,7 @@ void tg_error_say(struct tg_error *te, const char *fmt, ...)
     va_list ap;
     va_start(ap, fmt);
     char msg[sizeof te->e.msg + 64];
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    dm_vsnprintf_utf8(msg, sizeof msg, fmt, ap);
     va_end(ap);
     dm_strlcpy(te->e.msg, msg, sizeof te->e.msg); /* cut at a character */
 }
@@ -111,7 +111,7 @@ dm_err tg_error_local(struct tg_error *te, dm_err code, const char *fmt, ...)
     te->e.code = code;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(te->e.msg, sizeof te->e.msg, fmt, ap);
+    dm_vsnprintf_utf8(te->e.msg, sizeof te->e.msg, fmt, ap);
     va_end(ap);
     return code;
 }

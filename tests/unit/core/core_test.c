@@ -27,6 +27,40 @@ static void test_buf(void)
     buf_release(&b);
 }
 
+static void test_utf8_copy(void)
+{
+    char d[8];
+    /* 频 is E9 A2 91: a cut leaves none of it, the text goes on after it */
+    CHECK(dm_utf8_copy(d, sizeof d,
+                       "a\xe9\xa2"
+                       "b") == 2 &&
+          strcmp(d, "ab") == 0);
+    CHECK(dm_utf8_copy(d, sizeof d, "\xe9\xa2\x91\xe9\xa2\x91\xe9\xa2\x91") == 6 &&
+          strcmp(d, "\xe9\xa2\x91\xe9\xa2\x91") == 0);
+    /* a byte that starts no character becomes U+FFFD, if it fits */
+    CHECK(dm_utf8_copy(d, sizeof d, "/\xff/") == 5 && strcmp(d, "/\xef\xbf\xbd/") == 0);
+    CHECK(dm_utf8_copy(d, sizeof d, "abcdef\xff") == 6 && strcmp(d, "abcdef") == 0);
+    /* overlong forms, surrogates and code points above U+10FFFF are not characters */
+#define FFFD "\xef\xbf\xbd"
+    CHECK(dm_utf8_copy(d, sizeof d, "\xc0\xaf") == 6 && strcmp(d, FFFD FFFD) == 0);
+    CHECK(dm_utf8_copy(d, sizeof d, "\xed\xa0\x80") == 6 && strcmp(d, FFFD FFFD) == 0);
+    CHECK(dm_utf8_copy(d, sizeof d, "\xf4\x90\x80\x80") == 6 && strcmp(d, FFFD FFFD) == 0);
+#undef FFFD
+    CHECK(dm_utf8_copy(d, sizeof d, "\xf0\x9f\x98\x80") == 4);
+    char in[16] = "x\xff\xe9\xa2"
+                  "y";
+    CHECK(dm_utf8_copy(in, sizeof in, in) == 2 && strcmp(in, "xy") == 0);
+    char buf[11];
+    /* "%.4s" of 频频 cuts the second; the field's own size cuts the third */
+    CHECK(dm_snprintf_utf8(buf, sizeof buf, "<%.4s>", "\xe9\xa2\x91\xe9\xa2\x91") == 5 &&
+          strcmp(buf, "<\xe9\xa2\x91>") == 0);
+    CHECK(dm_snprintf_utf8(buf, sizeof buf, "ab%s", "\xe9\xa2\x91\xe9\xa2\x91\xe9\xa2\x91") == 8 &&
+          strcmp(buf, "ab\xe9\xa2\x91\xe9\xa2\x91") == 0);
+    struct dm_error e;
+    dm_fail(&e, DM_EINVAL, "%.2s", "\xe9\xa2\x91");
+    CHECK(e.msg[0] == 0);
+}
+
 static void test_strlcpy(void)
 {
     char d[5];
@@ -133,6 +167,7 @@ int main(void)
 {
     test_buf();
     test_strlcpy();
+    test_utf8_copy();
     test_secret();
     test_config();
     test_parse_time();
