@@ -14,7 +14,7 @@ import { readFileSync, writeFileSync, chmodSync, cpSync, rmSync, readdirSync } f
 import path from 'node:path';
 import { makeTempDir } from '../lib/processes.mjs';
 import { tgAccount, newPhone } from '../lib/tgsim.mjs';
-import { startDoormanDcs } from '../lib/doorman.mjs';
+import { startDoormanDcs, dbUrlFor } from '../lib/doorman.mjs';
 import { RecordingClient } from '../lib/api.mjs';
 import { sessionsDir, sessionFiles, mode, API_ID, API_HASH } from '../lib/sessions.mjs';
 import { telethonLogins, readPyrogramFile, readStoredSession } from '../lib/interop.mjs';
@@ -111,7 +111,8 @@ describe('session files are sealed with the master key', () => {
         const copy = makeTempDir('sealed-copy-');
         cpSync(s.dataDir, copy, { recursive: true });
         rmSync(path.join(copy, 'secret.key'));
-        const other = await startDoormanDcs({ tg: s.tg, dataDir: copy });
+        // the same database: on SQLite the copy's own file, on PostgreSQL the original's
+        const other = await startDoormanDcs({ tg: s.tg, dataDir: copy, dbUrl: dbUrlFor(s.dataDir) });
         try {
             const c = new RecordingClient(other);
             await c.login(ADMIN.name, ADMIN.password);

@@ -105,8 +105,8 @@ export async function startDoorman({ tgsim, dataDir, env = {}, args = [], dbUrl 
 }
 
 // doorman serve pointed at tgsim's Bot API and data centres (tg from startTgsimDcs).
-export async function startDoormanDcs({ tg, dataDir, env = {}, args = [] } = {}) {
-    return startDoorman({ tgsim: tg, dataDir, env, args: ['--mtproto-dcs', tg.dcsArg, '--mtproto-rsa', tg.pem, ...args] });
+export async function startDoormanDcs({ tg, dataDir, env = {}, args = [], dbUrl } = {}) {
+    return startDoorman({ tgsim: tg, dataDir, env, dbUrl, args: ['--mtproto-dcs', tg.dcsArg, '--mtproto-rsa', tg.pem, ...args] });
 }
 
 // The one-time setup token doorman prints at first start ("…/setup#token=XYZ").
