@@ -9,6 +9,7 @@
  * every login through it replaces it with a new one. */
 #include "core/common.h"
 #include "api/api.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/secret.h"
 #include "http/throttle.h"
@@ -52,14 +53,6 @@ static void login_init(void)
     char pw[33];
     secret_random_hex(pw, 16);
     if (secret_hash_password(pw, dummy_hash)) dummy_hash[0] = 0;
-}
-
-/* The throttle's clock: seconds that never go back. */
-static int64_t mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec;
 }
 
 static void audit(const struct api_env *env, const char *admin, const char *action,
@@ -300,7 +293,7 @@ void api_login(struct api_ctx *c)
         return;
     }
     struct throttle *t = login_throttle;
-    int64_t now = mono_now(), wait = 0, dev_wait = 0;
+    int64_t now = clock_ms() / 1000, wait = 0, dev_wait = 0;
     char ip_key[THROTTLE_KEY_MAX], name_key[THROTTLE_KEY_MAX], dev_key[THROTTLE_KEY_MAX] = "";
     /* The address's attempt is counted before the body is read, and stays counted when the body
      * is not a login (bad JSON, another content type, missing or mistyped fields). */

@@ -20,6 +20,7 @@
 #include "core/common.h"
 #include "jobs/runner.h"
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "jobs/hide_all.h"
 #include "jobs/load.h"
@@ -80,13 +81,6 @@ struct job_runner {
 
     struct store_item batch[BATCH]; /* the dispatcher's read buffer */
 };
-
-static double mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Waits on cv (mu held) until the monotonic time t at most. */
 static void wait_until(pthread_cond_t *cv, pthread_mutex_t *mu, double t)
@@ -207,7 +201,7 @@ static void record_item(struct job_runner *r, struct store_item *it, int outcome
             continue;
         }
         pthread_mutex_lock(&r->mu);
-        if (!r->stop) wait_until(&r->work, &r->mu, mono() + 1);
+        if (!r->stop) wait_until(&r->work, &r->mu, clock_s() + 1);
         bool stop = r->stop;
         pthread_mutex_unlock(&r->mu);
         if (stop) return;
@@ -219,7 +213,7 @@ static void record_item(struct job_runner *r, struct store_item *it, int outcome
 /* Acts on the outcome of deciding one item (mu held; released while recording). */
 static void apply_decision(struct job_runner *r, struct slot *s, const struct tg_error *te)
 {
-    double now = mono();
+    double now = clock_s();
     int outcome;
     switch (te->kind) {
     case TG_OK:
@@ -261,7 +255,7 @@ static void *worker_main(void *arg)
     struct job_runner *r = arg;
     pthread_mutex_lock(&r->mu);
     while (!r->stop) {
-        double now = mono(), next = now + 1;
+        double now = clock_s(), next = now + 1;
         ssize_t i = -1;
         if (r->active && !r->account_down) {
             if (now < r->pause_until)
@@ -277,9 +271,9 @@ static void *worker_main(void *arg)
         queue_take(r, (size_t)i, &s);
         r->inflight++;
         double slot_at = now + ratelimit_reserve(&r->rl, now);
-        while (!r->stop && mono() < slot_at)
+        while (!r->stop && clock_s() < slot_at)
             wait_until(&r->work, &r->mu, slot_at);
-        if (r->stop || !r->active || r->account_down || mono() < r->pause_until) {
+        if (r->stop || !r->active || r->account_down || clock_s() < r->pause_until) {
             queue_push_front(r, &s); /* not called: back in line */
         } else {
             struct account *account = r->account;
@@ -379,7 +373,7 @@ enum lease {
  * released around store calls. */
 static enum lease lease_keep(struct job_runner *r, int64_t id, double *next_renew)
 {
-    double now = mono();
+    double now = clock_s();
     if (!r->woken && now < *next_renew) return LEASE_HELD;
     struct store *st = r->store;
     bool was_woken = r->woken;
@@ -434,11 +428,11 @@ static void run_job(struct job_runner *r, const struct store_job *job, struct ac
     r->active = false;
     int64_t after = 0, shown_wait = job->wait_until;
     bool exhausted = false, gone = false, done = false, yielded = false, failed = false;
-    double next_renew = mono() + r->renew_every, next_open = 0;
+    double next_renew = clock_s() + r->renew_every, next_open = 0;
     char open_error[sizeof err.msg] = "";
 
     while (!r->stop) {
-        double now = mono();
+        double now = clock_s();
         int64_t wall = (int64_t)time(NULL);
         enum lease l = lease_keep(r, id, &next_renew);
         if (l != LEASE_HELD) {
@@ -496,14 +490,14 @@ static void run_job(struct job_runner *r, const struct store_job *job, struct ac
         }
         show_wait(r, id, want, why, &shown_wait);
 
-        if (!r->woken && !r->stop) wait_until(&r->wake, &r->mu, DM_MIN(next_renew, mono() + 1));
+        if (!r->woken && !r->stop) wait_until(&r->wake, &r->mu, DM_MIN(next_renew, clock_s() + 1));
     }
 
     /* Let the calls in flight finish and be recorded. */
     r->active = false;
     pthread_cond_broadcast(&r->work);
     while (r->inflight > 0)
-        wait_until(&r->wake, &r->mu, mono() + 1);
+        wait_until(&r->wake, &r->mu, clock_s() + 1);
     r->account = NULL;
     r->ready = false;
     r->qlen = 0;
@@ -557,9 +551,9 @@ static void run_steps(struct job_runner *r, const struct store_job *job, step_fn
 
     pthread_mutex_lock(&r->mu);
     int64_t shown_wait = job->wait_until;
-    double next_renew = mono() + r->renew_every, next_step = 0;
+    double next_renew = clock_s() + r->renew_every, next_step = 0;
     if (job->wait_until > (int64_t)time(NULL)) /* a flood wait from before a restart */
-        next_step = mono() + (double)(job->wait_until - (int64_t)time(NULL));
+        next_step = clock_s() + (double)(job->wait_until - (int64_t)time(NULL));
     int backoff = 0;
     while (!failed && !r->stop) {
         enum lease l = lease_keep(r, id, &next_renew);
@@ -568,7 +562,7 @@ static void run_steps(struct job_runner *r, const struct store_job *job, step_fn
             yielded = l == LEASE_YIELD;
             break;
         }
-        if (mono() < next_step) {
+        if (clock_s() < next_step) {
             if (!r->woken && !r->stop) wait_until(&r->wake, &r->mu, DM_MIN(next_step, next_renew));
             continue;
         }
@@ -588,7 +582,7 @@ static void run_steps(struct job_runner *r, const struct store_job *job, step_fn
         if (!e) backoff = 0;
         if (!e && finished) break;
         if (e) log_warn(C, "job %" PRId64 ": %s; trying again in %d s", id, te.e.msg, wait);
-        next_step = mono() + wait;
+        next_step = clock_s() + wait;
         show_wait(r, id, wait ? (int64_t)time(NULL) + wait : 0, e ? te.e.msg : "", &shown_wait);
     }
     pthread_mutex_unlock(&r->mu);
@@ -669,7 +663,7 @@ static void *runner_main(void *arg)
             dm_strlcpy(last_error, err.msg, sizeof last_error);
         }
         pthread_mutex_lock(&r->mu);
-        if (e && !r->woken && !r->stop) wait_until(&r->wake, &r->mu, mono() + 1);
+        if (e && !r->woken && !r->stop) wait_until(&r->wake, &r->mu, clock_s() + 1);
     }
     pthread_mutex_unlock(&r->mu);
     return NULL;
@@ -713,13 +707,9 @@ dm_err job_runner_start(const struct job_runner_config *cfg, struct job_runner *
     r->lease = env_lease();
     r->renew_every = DM_MAX(r->lease / 3.0, 0.5);
     pthread_mutex_init(&r->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&r->wake, &ca);
-    pthread_cond_init(&r->work, &ca);
-    pthread_condattr_destroy(&ca);
-    ratelimit_init(&r->rl, 30, 1, mono());
+    clock_cond_init(&r->wake);
+    clock_cond_init(&r->work);
+    ratelimit_init(&r->rl, 30, 1, clock_s());
 
     for (; r->n_workers < WORKERS; r->n_workers++)
         if (pthread_create(&r->workers[r->n_workers], NULL, worker_main, r) != 0) break;

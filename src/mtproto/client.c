@@ -1,5 +1,6 @@
 #include "core/common.h"
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "mtproto/client.h"
 #include "mtproto/handshake.h"
@@ -150,13 +151,6 @@ struct mt_client {
     int64_t ping_id;
 };
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void wake_io(struct mt_client *c)
 {
     ssize_t n = write(c->wake[1], "x", 1);
@@ -267,7 +261,7 @@ static void ev_new_session(void *ctx)
 static int wait_fd(struct mt_client *c, short events, int64_t deadline)
 {
     struct pollfd p[2] = {{c->fd, events, 0}, {c->wake[0], POLLIN, 0}};
-    int64_t left = deadline - mono_ms();
+    int64_t left = deadline - clock_ms();
     int n = poll(p, 2, left < 0 ? 0 : (int)DM_MIN(left, INT32_MAX));
     if (n < 0 && errno != EINTR) return -1;
     if (p[1].revents) {
@@ -293,7 +287,7 @@ static dm_err tcp_connect(struct mt_client *c, struct dm_error *e)
     int gai = getaddrinfo(c->dc->host, port, &hints, &res);
     if (gai)
         return dm_fail(e, DM_ENETWORK, "cannot resolve %s: %s", c->dc->host, gai_strerror(gai));
-    int64_t deadline = mono_ms() + c->cfg.connect_timeout_ms;
+    int64_t deadline = clock_ms() + c->cfg.connect_timeout_ms;
     dm_err rc = DM_ENETWORK;
     int err = ECONNREFUSED;
     for (struct addrinfo *a = res; a && rc; a = a->ai_next) {
@@ -426,7 +420,7 @@ static dm_err make_key(struct mt_client *c, struct dm_error *e)
     struct buf req, ans;
     buf_init(&req, 4096);
     buf_init(&ans, 4096);
-    int64_t deadline = mono_ms() + c->cfg.connect_timeout_ms;
+    int64_t deadline = clock_ms() + c->cfg.connect_timeout_ms;
     struct mt_session clock = {.last_msg_id = 0}; /* only its msg_id counter is used */
     dm_err rc = handshake_start(&h, &req, e);
     while (!rc && h.state != HS_DONE) {
@@ -534,7 +528,7 @@ static dm_err conn_receive(struct mt_client *c, struct dm_error *e)
     while ((rc = next_packet(c, &pkt, &len, &ready, e)) == DM_OK && ready) {
         size_t before = c->s.nacks;
         if ((rc = mt_session_receive(&c->s, pkt, len, mt_now_ns(), &ev, e)) != DM_OK) return rc;
-        if (!before && c->s.nacks) c->acks_since_ms = mono_ms();
+        if (!before && c->s.nacks) c->acks_since_ms = clock_ms();
     }
     return rc;
 }
@@ -542,7 +536,7 @@ static dm_err conn_receive(struct mt_client *c, struct dm_error *e)
 /* Runs the open connection until it breaks or the client stops. */
 static dm_err conn_run(struct mt_client *c, struct dm_error *e)
 {
-    int64_t now = mono_ms(), last_recv = now, next_ping = now + c->cfg.ping_interval_ms;
+    int64_t now = clock_ms(), last_recv = now, next_ping = now + c->cfg.ping_interval_ms;
     int64_t silence = c->cfg.ping_interval_ms * 3 / 2;
     for (;;) {
         dm_err rc = DM_OK;
@@ -573,7 +567,7 @@ static dm_err conn_run(struct mt_client *c, struct dm_error *e)
         if (c->out.len && (rc = write_some(c, e)) != DM_OK) return rc;
         int w = wait_fd(c, (short)(POLLIN | (c->out.len ? POLLOUT : 0)), deadline);
         if (w < 0) return DM_EUNAVAILABLE;
-        now = mono_ms();
+        now = clock_ms();
         if (w > 0) {
             if ((rc = read_some(c, e)) != DM_OK) return rc;
             if (c->rlen) last_recv = now;
@@ -598,9 +592,9 @@ static void *io_main(void *arg)
         pthread_mutex_unlock(&c->mu);
         if (stop) break;
         if (!first || fatal) { /* wait out the backoff (or, after a fatal error, the end) */
-            int64_t deadline = fatal ? INT64_MAX / 2 : mono_ms() + backoff;
+            int64_t deadline = fatal ? INT64_MAX / 2 : clock_ms() + backoff;
             int w;
-            while ((w = wait_fd(c, 0, deadline)) == 0 && mono_ms() < deadline) {
+            while ((w = wait_fd(c, 0, deadline)) == 0 && clock_ms() < deadline) {
             }
             if (w < 0) break;
         }
@@ -690,11 +684,7 @@ dm_err mt_client_new(const struct mt_config *cfg, const struct mt_auth *auth,
     buf_init(&c->out, OUT_CAP);
     buf_init(&c->pkt, MT_MESSAGE_MAX + (1u << 20));
     pthread_mutex_init(&c->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&c->key_cond, &ca);
-    pthread_condattr_destroy(&ca);
+    clock_cond_init(&c->key_cond);
     dm_err rc = DM_OK;
     for (size_t i = 0; i < cfg->ndcs && !c->dc; i++)
         if (cfg->dcs[i].id == cfg->dc_id) c->dc = &c->cfg.dcs[i];
@@ -747,16 +737,6 @@ void mt_client_free(struct mt_client *c)
     free(c);
 }
 
-static struct timespec deadline_ts(int timeout_ms)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += timeout_ms / 1000;
-    ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-    if (ts.tv_nsec >= 1000000000) ts.tv_sec++, ts.tv_nsec -= 1000000000;
-    return ts;
-}
-
 /* Decodes an answer: the result in the call's shape, or an rpc_error. */
 static dm_err decode_answer(const json_t *method, const uint8_t *p, size_t n, json_t **result,
                             struct mt_rpc_error *rpc, struct dm_error *e)
@@ -802,12 +782,8 @@ dm_err mt_call(struct mt_client *c, const json_t *method, int timeout_ms, json_t
         return rc;
     }
     struct call k = {.body = (const uint8_t *)body.data, .len = body.len};
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&k.cond, &ca);
-    pthread_condattr_destroy(&ca);
-    struct timespec until = deadline_ts(timeout_ms);
+    clock_cond_init(&k.cond);
+    struct timespec until = clock_after_ms(timeout_ms);
 
     pthread_mutex_lock(&c->mu);
     if (c->fatal.code) {
@@ -858,7 +834,7 @@ dm_err mt_call(struct mt_client *c, const json_t *method, int timeout_ms, json_t
 dm_err mt_client_auth_key(struct mt_client *c, int timeout_ms, struct mt_auth *out,
                           struct dm_error *e)
 {
-    struct timespec until = deadline_ts(timeout_ms > 0 ? timeout_ms : 0);
+    struct timespec until = clock_after_ms(timeout_ms > 0 ? timeout_ms : 0);
     pthread_mutex_lock(&c->mu);
     while (!c->have_key && !c->fatal.code &&
            pthread_cond_timedwait(&c->key_cond, &c->mu, &until) != ETIMEDOUT) {

@@ -10,6 +10,7 @@
 
 #include "botapi/client.h"
 #include "botapi/update.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "store/store.h"
 #include "telegram/tg_error.h"
@@ -87,9 +88,7 @@ static void status_ok(struct bot *b, bool got_update)
 /* Waits up to `seconds` or until stop; returns true when the receiver should end. */
 static bool pause_or_stop(struct bot *b, int seconds)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += seconds;
+    struct timespec ts = clock_after_ms((int64_t)seconds * 1000);
     pthread_mutex_lock(&b->mu);
     while (!b->stop && pthread_cond_timedwait(&b->cv, &b->mu, &ts) != ETIMEDOUT) {
     }
@@ -500,11 +499,7 @@ dm_err bot_start(const struct bot_config *cfg, struct bot **out, struct dm_error
     b->poll_timeout = env_int("DOORMAN_POLL_TIMEOUT", 25, 1, 50);
     pthread_mutex_init(&b->cfg_mu, NULL);
     pthread_mutex_init(&b->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&b->cv, &ca);
-    pthread_condattr_destroy(&ca);
+    clock_cond_init(&b->cv);
 
     dm_err e = bot_load(b, err);
     if (!e) {

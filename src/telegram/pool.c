@@ -17,6 +17,7 @@
 #include <pthread.h>
 #include <sys/stat.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "mtproto/tl_codec.h"
 #include "telegram/session_file.h"
@@ -51,13 +52,6 @@ struct pool {
     pthread_t reaper;
     bool reaper_started;
 };
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- configuration ---- */
 
@@ -335,7 +329,7 @@ void pool_release(struct pool *a, struct pool_conn *h)
     if (!h) return;
     pthread_mutex_lock(&a->lock);
     if (--h->refs == 0) {
-        h->idle_since_ms = mono_ms();
+        h->idle_since_ms = clock_ms();
         pthread_cond_broadcast(&a->changed);
     }
     pthread_mutex_unlock(&a->lock);
@@ -436,18 +430,14 @@ static void *reaper_run(void *arg)
     int64_t tick = DM_MIN(DM_MAX(a->idle_ms / 4, 50), TICK_MAX_MS);
     pthread_mutex_lock(&a->lock);
     while (!a->stop) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        int64_t ns = ts.tv_nsec + (tick % 1000) * 1000000;
-        ts.tv_sec += tick / 1000 + ns / 1000000000;
-        ts.tv_nsec = ns % 1000000000;
+        struct timespec ts = clock_after_ms(tick);
         pthread_cond_timedwait(&a->changed, &a->lock, &ts);
         if (a->stop) break;
         leases_renew(a);
         if (a->stop) break;
         for (bool again = true; again && !a->stop;) {
             again = false;
-            int64_t now = mono_ms();
+            int64_t now = clock_ms();
             for (struct pool_conn *e = a->list; e; e = e->next) {
                 if (e->refs == 0 && !e->building && !e->dropping &&
                     now - e->idle_since_ms >= a->idle_ms) {
@@ -553,11 +543,7 @@ dm_err pool_start(const struct config *cfg, struct store *st, const struct secre
         return e;
     }
     pthread_mutex_init(&a->lock, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&a->changed, &ca);
-    pthread_condattr_destroy(&ca);
+    clock_cond_init(&a->changed);
     if (pthread_create(&a->reaper, NULL, reaper_run, a) != 0) {
         pool_stop(a);
         return dm_fail(err, DM_ENOMEM, "cannot start the session pool's thread");
