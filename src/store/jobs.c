@@ -89,7 +89,7 @@ dm_err store_job_create_filter(struct store *st, const struct store_job *job,
         return dm_fail(err, DM_EINVAL, "a job over a filter takes pending requests only");
     if (!decision_kind(job->kind, err)) return DM_EINVAL;
     struct filter f;
-    dm_err e = filter_init(&f, rf, err);
+    dm_err e = filter_init(&f, rf, st->d->kind, err);
     if (e) return e;
     int64_t job_id = 0, total = 0;
     struct tx tx;
@@ -100,11 +100,7 @@ dm_err store_job_create_filter(struct store *st, const struct store_job *job,
     args_init(&a);
     struct db_stmt s;
     arg_int(&a, job_id);
-    if (!e)
-        e = filter_stmt(FS_JOB_ITEMS, &f, false,
-                        "INSERT INTO job_items(job_id, request_id) SELECT $1, r.id "
-                        "FROM invite_requests r WHERE r.status = 0",
-                        "", &b, &a, &s, err);
+    if (!e) e = filter_stmt(FS_JOB_ITEMS, &f, false, &b, &a, &s, err);
     if (!e) e = tx_run_stmt(&tx, &s, &a, NULL, NULL, &total, err);
     if (!e) e = job_add_total(&tx, job_id, total, err);
     e = tx_close(&tx, e, err);

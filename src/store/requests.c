@@ -10,7 +10,7 @@
 #define SQL_FILTER_MAX 4096
 #define REFOLD_BATCH 2000
 
-enum { F_CHAT = 2, F_FROM = 4, F_TO = 8, F_TEXT = 16, F_USER = 32 };
+enum { F_CHAT = 2, F_FROM = 4, F_TO = 8, F_TEXT = 16, F_USER = 32, F_INDEX = 64 };
 
 /* The names a query searches, one a line, folded; malloc'd. */
 static dm_err names_folded(const char *first, const char *last, const char *username, char **out)
@@ -52,6 +52,22 @@ dm_err store_request_add(struct store *st, const struct store_request *r, bool *
     return request_record(st, NULL, r, inserted, err);
 }
 
+dm_err store_request_add_many(struct store *st, const struct store_request *r, size_t n,
+                              size_t *inserted, struct dm_error *err)
+{
+    if (inserted) *inserted = 0;
+    struct tx tx;
+    dm_err e = tx_open(st, &tx, err);
+    for (size_t i = 0; i < n && !e; i++) {
+        bool one = false;
+        e = request_record(st, &tx, &r[i], &one, err);
+        if (inserted) *inserted += one;
+    }
+    e = tx_close(&tx, e, err);
+    if (e && inserted) *inserted = 0;
+    return e;
+}
+
 dm_err store_request_get(struct store *st, int64_t id, struct store_request *out,
                          struct dm_error *err)
 {
@@ -60,7 +76,37 @@ dm_err store_request_get(struct store *st, int64_t id, struct store_request *out
 
 /* ---- filters ---- */
 
-dm_err filter_init(struct filter *f, const struct store_request_filter *rf, struct dm_error *err)
+/* SQLite's trigram index (request_search) finds substrings of 3 characters or more. */
+#define TRIGRAM_MIN 3
+
+static size_t utf8_chars(const char *s, size_t len)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++)
+        n += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return n;
+}
+
+/* q folded as the pattern its dialect matches with: a LIKE pattern "%q%" with % _ \ escaped,
+ * or for the trigram index an FTS5 phrase "q" with " doubled. malloc'd into f->pattern. */
+static dm_err filter_pattern(struct filter *f, const char *q, size_t len)
+{
+    bool phrase = f->shape & F_INDEX;
+    if (!(f->pattern = malloc(2 * len + 3))) return DM_ENOMEM;
+    size_t o = 0;
+    f->pattern[o++] = phrase ? '"' : '%';
+    for (size_t i = 0; i < len; i++) {
+        if (phrase ? q[i] == '"' : (q[i] == '%' || q[i] == '_' || q[i] == '\\'))
+            f->pattern[o++] = phrase ? '"' : '\\';
+        f->pattern[o++] = q[i];
+    }
+    f->pattern[o++] = phrase ? '"' : '%';
+    f->pattern[o] = 0;
+    return DM_OK;
+}
+
+dm_err filter_init(struct filter *f, const struct store_request_filter *rf, enum db_kind kind,
+                   struct dm_error *err)
 {
     memset(f, 0, sizeof *f);
     f->status = -1;
@@ -77,19 +123,11 @@ dm_err filter_init(struct filter *f, const struct store_request_filter *rf, stru
     f->shape |= F_TEXT;
     char *q = NULL;
     size_t flen = 0;
-    if (fold_text(rf->q, qlen, &q, &flen) || !(f->pattern = malloc(2 * flen + 3))) {
-        free(q);
-        return dm_fail(err, DM_ENOMEM, "out of memory reading the search text");
-    }
-    size_t o = 0;
-    f->pattern[o++] = '%';
-    for (size_t i = 0; i < flen; i++) {
-        if (q[i] == '%' || q[i] == '_' || q[i] == '\\') f->pattern[o++] = '\\';
-        f->pattern[o++] = q[i];
-    }
-    f->pattern[o++] = '%';
-    f->pattern[o] = 0;
+    dm_err e = fold_text(rf->q, qlen, &q, &flen);
+    if (!e && kind == DB_SQLITE && utf8_chars(q, flen) >= TRIGRAM_MIN) f->shape |= F_INDEX;
+    if (!e) e = filter_pattern(f, q, flen);
     free(q);
+    if (e) return dm_fail(err, DM_ENOMEM, "out of memory reading the search text");
 
     bool digits = true;
     for (size_t i = 0; i < qlen && digits; i++)
@@ -108,6 +146,40 @@ void filter_release(struct filter *f)
     f->pattern = NULL;
 }
 
+/* The requests a filtered statement reads, and the id it pages by. A search by name that the
+ * trigram index serves walks that index newest first and looks each match up (a CROSS JOIN
+ * keeps SQLite from turning it around: asking the index about every row that another filter
+ * lets through is far slower). */
+static const char *filter_source(unsigned shape, const char **id)
+{
+    bool walk_index = (shape & F_INDEX) && !(shape & F_USER);
+    *id = walk_index ? "s.rowid" : "r.id";
+    return walk_index ? "request_search s CROSS JOIN invite_requests r ON r.id = s.rowid"
+                      : "invite_requests r";
+}
+
+/* The search condition: the trigram index walked (above), asked for a set of ids (a search
+ * that may also be a user id), or the search column compared with LIKE. */
+static dm_err filter_text(struct buf *b, struct db_args *a, const struct filter *f, unsigned shape)
+{
+    arg_ref(a, f->pattern);
+    int q = a->n;
+    if (shape & F_INDEX) {
+        if (!(shape & F_USER)) return buf_printf(b, " AND request_search MATCH $%d", q);
+        arg_int(a, f->user_id);
+        return buf_printf(b,
+                          " AND r.id IN (SELECT rowid FROM request_search WHERE request_search "
+                          "MATCH $%d UNION SELECT id FROM invite_requests WHERE user_id = $%d)",
+                          q, a->n);
+    }
+    dm_err e = buf_printf(b, " AND (r.search LIKE $%d ESCAPE '\\'", q);
+    if (!e && (shape & F_USER)) {
+        arg_int(a, f->user_id);
+        e = buf_printf(b, " OR r.user_id = $%d", a->n);
+    }
+    return e ? e : buf_puts(b, ")");
+}
+
 /* A list pages by id, so it must not pick the date index over the id order: `+` keeps the
  * date terms off indexes there. */
 static dm_err filter_sql(struct buf *b, struct db_args *a, const struct filter *f, unsigned shape,
@@ -123,37 +195,54 @@ static dm_err filter_sql(struct buf *b, struct db_args *a, const struct filter *
         arg_int(a, values[i]);
         e = buf_printf(b, " AND %s%s$%d", list && (1u << i) >= F_FROM ? "+" : "", terms[i], a->n);
     }
-    if (!e && (shape & F_TEXT)) {
-        arg_ref(a, f->pattern);
-        e = buf_printf(b, " AND (r.search LIKE $%d ESCAPE '\\'", a->n);
-        if (!e && (shape & F_USER)) {
-            arg_int(a, f->user_id);
-            e = buf_printf(b, " OR r.user_id = $%d", a->n);
-        }
-        if (!e) e = buf_puts(b, ")");
-    }
+    if (!e && (shape & F_TEXT)) e = filter_text(b, a, f, shape);
     return e;
 }
 
-dm_err filter_stmt(enum filter_stmt kind, const struct filter *f, bool with_status,
-                   const char *head, const char *tail, struct buf *b, struct db_args *a,
-                   struct db_stmt *s, struct dm_error *err)
+/* Each kind's statement: select FROM <source> join WHERE where <conditions> tail, where "@id"
+ * in `where` and `tail` stands for the id the source pages by. The kept totals have their own
+ * source and no search. */
+static const struct {
+    const char *select, *from, *join, *where, *tail, *what;
+} filter_kinds[] = {
+    [FS_LIST] = {"SELECT " REQUEST_COLS, NULL, " LEFT JOIN chats c ON c.chat_id = r.chat_id",
+                 "@id < $1", " ORDER BY @id DESC LIMIT $2", "listing join requests"},
+    [FS_COUNT] = {"SELECT status, count(*) FROM (SELECT r.status AS status", NULL, "", "true",
+                  " LIMIT $1) x GROUP BY status", "counting join requests"},
+    [FS_COUNT_KEPT] = {"SELECT r.status, sum(r.n)", "request_counts r", "", "true",
+                       " GROUP BY r.status", "counting join requests"},
+    [FS_JOB_ITEMS] = {"INSERT INTO job_items(job_id, request_id) SELECT $1, r.id", NULL, "",
+                      "r.status = 0", "", "adding a job's items"},
+};
+
+/* s with every "@id" replaced by id. */
+static dm_err put_with_id(struct buf *b, const char *s, const char *id)
 {
-    static const char *const what[] = {
-        [FS_LIST] = "listing join requests",
-        [FS_COUNT] = "counting join requests",
-        [FS_COUNT_KEPT] = "counting join requests",
-        [FS_JOB_ITEMS] = "adding a job's items",
-    };
+    dm_err e = DM_OK;
+    for (const char *at; !e && (at = strstr(s, "@id")); s = at + 3) {
+        e = buf_append(b, s, (size_t)(at - s));
+        if (!e) e = buf_puts(b, id);
+    }
+    return e ? e : buf_puts(b, s);
+}
+
+dm_err filter_stmt(enum filter_stmt kind, const struct filter *f, bool with_status, struct buf *b,
+                   struct db_args *a, struct db_stmt *s, struct dm_error *err)
+{
     unsigned shape = with_status ? f->shape : f->shape & ~F_STATUS;
+    const char *id = "r.id";
+    const char *from = filter_kinds[kind].from;
+    if (!from) from = filter_source(shape, &id);
     buf_init(b, SQL_FILTER_MAX);
-    dm_err e = buf_puts(b, head);
+    dm_err e = buf_printf(b, "%s FROM %s%s WHERE ", filter_kinds[kind].select, from,
+                          filter_kinds[kind].join);
+    if (!e) e = put_with_id(b, filter_kinds[kind].where, id);
     if (!e) e = filter_sql(b, a, f, shape, kind == FS_LIST);
-    if (!e) e = buf_puts(b, tail);
+    if (!e) e = put_with_id(b, filter_kinds[kind].tail, id);
     if (e) return dm_fail(err, e, "could not build a request query: %s", dm_strerror(e));
     *s = (struct db_stmt){.key = S_COUNT + (int)kind * SQL_FILTER_SHAPES + (int)shape,
                           .sql = b->data,
-                          .what = what[kind]};
+                          .what = filter_kinds[kind].what};
     return DM_OK;
 }
 
@@ -164,7 +253,7 @@ dm_err store_request_list(struct store *st, const struct store_request_filter *r
     *n = 0;
     if (limit <= 0) return DM_OK;
     struct filter f;
-    dm_err e = filter_init(&f, rf, err);
+    dm_err e = filter_init(&f, rf, st->d->kind, err);
     if (e) return e;
     struct db_args a;
     args_init(&a);
@@ -172,8 +261,7 @@ dm_err store_request_list(struct store *st, const struct store_request_filter *r
     arg_int(&a, limit);
     struct buf b = {0};
     struct db_stmt s;
-    e = filter_stmt(FS_LIST, &f, true, "SELECT " REQUEST_COLS REQUEST_FROM " WHERE r.id < $1",
-                    " ORDER BY r.id DESC LIMIT $2", &b, &a, &s, err);
+    e = filter_stmt(FS_LIST, &f, true, &b, &a, &s, err);
     if (!e) e = db_read(st, &s, &a, row_request, out, sizeof *out, limit, n, err);
     buf_release(&b);
     filter_release(&f);
@@ -188,24 +276,24 @@ static dm_err count_row(void *ctx, const struct db_row *r)
     return DM_OK;
 }
 
-dm_err store_request_counts(struct store *st, const struct store_request_filter *rf,
-                            int64_t counts[REQ_STATUS_COUNT], struct dm_error *err)
+dm_err store_request_counts_upto(struct store *st, const struct store_request_filter *rf,
+                                 int64_t cap, int64_t counts[REQ_STATUS_COUNT], bool *exact,
+                                 struct dm_error *err)
 {
     for (int i = 0; i < REQ_STATUS_COUNT; i++)
         counts[i] = 0;
+    if (exact) *exact = true;
     struct filter f;
-    dm_err e = filter_init(&f, rf, err);
+    dm_err e = filter_init(&f, rf, st->d->kind, err);
     if (e) return e;
     /* no filter, or only a chat: the trigger-kept totals answer without scanning requests */
     bool kept = ((f.shape & ~F_STATUS) & ~(unsigned)F_CHAT) == 0;
     struct db_args a;
     args_init(&a);
+    if (!kept) arg_int(&a, cap > 0 ? cap + 1 : INT64_MAX);
     struct buf b = {0};
     struct db_stmt s;
-    e = filter_stmt(kept ? FS_COUNT_KEPT : FS_COUNT, &f, false,
-                    kept ? "SELECT r.status, sum(r.n) FROM request_counts r WHERE true"
-                         : "SELECT r.status, count(*) FROM invite_requests r WHERE true",
-                    " GROUP BY r.status", &b, &a, &s, err);
+    e = filter_stmt(kept ? FS_COUNT_KEPT : FS_COUNT, &f, false, &b, &a, &s, err);
     struct db_conn *c = NULL;
     if (!e) e = st->d->conn_get(st->db, false, &c, err);
     if (!e) {
@@ -214,7 +302,17 @@ dm_err store_request_counts(struct store *st, const struct store_request_filter 
     }
     buf_release(&b);
     filter_release(&f);
+    int64_t total = 0;
+    for (int i = 0; i < REQ_STATUS_COUNT; i++)
+        total += counts[i];
+    if (!e && !kept && cap > 0 && total > cap && exact) *exact = false;
     return e;
+}
+
+dm_err store_request_counts(struct store *st, const struct store_request_filter *rf,
+                            int64_t counts[REQ_STATUS_COUNT], struct dm_error *err)
+{
+    return store_request_counts_upto(st, rf, 0, counts, NULL, err);
 }
 
 /* ---- folding again ---- */

@@ -22,19 +22,25 @@ struct filter {
     unsigned shape;
     int status;
     int64_t chat_id, date_from, date_to, user_id;
-    char *pattern; /* "%folded q%" with % _ \ escaped; malloc'd */
+    char *pattern; /* q folded, as a LIKE pattern or a trigram index phrase; malloc'd */
 };
 
-/* Reads f (NULL = no filter). filter_release frees what it holds. */
-dm_err filter_init(struct filter *f, const struct store_request_filter *rf, struct dm_error *err);
+/* Reads f (NULL = no filter) for a statement in kind's dialect (on SQLite a search of 3
+ * characters or more goes through the trigram index). filter_release frees what it holds. */
+dm_err filter_init(struct filter *f, const struct store_request_filter *rf, enum db_kind kind,
+                   struct dm_error *err);
 void filter_release(struct filter *f);
 #define F_STATUS 1u
 
-/* head + the filter's conditions (" AND …", without its status unless with_status) + tail
- * into b (cap SQL_FILTER_MAX; released by the caller), its values appended to a and numbered
- * after the arguments already there; *s names the statement. */
-dm_err filter_stmt(enum filter_stmt kind, const struct filter *f, bool with_status,
-                   const char *head, const char *tail, struct buf *b, struct db_args *a,
-                   struct db_stmt *s, struct dm_error *err);
+/* The statement of `kind` over the requests f lets through (ignoring its status unless
+ * with_status) into b (cap SQL_FILTER_MAX; released by the caller), its values appended to a
+ * after the arguments the kind takes first, which the caller has added:
+ *   FS_LIST       $1 before this id, $2 at most this many; newest first
+ *   FS_COUNT      $1 at most this many rows read; rows (status, count)
+ *   FS_COUNT_KEPT (none); rows (status, count) from the trigger-kept totals (a chat at most)
+ *   FS_JOB_ITEMS  $1 the job: adds an item for each pending request
+ * *s names the statement. */
+dm_err filter_stmt(enum filter_stmt kind, const struct filter *f, bool with_status, struct buf *b,
+                   struct db_args *a, struct db_stmt *s, struct dm_error *err);
 
 #endif

@@ -161,6 +161,33 @@
 #define M5                                                                                         \
     "CREATE TABLE search_fold (id INTEGER PRIMARY KEY CHECK (id = 1), version TEXT NOT NULL);"
 
+/* Search through an index: user ids, and the folded names by substring. SQLite keeps an FTS5
+ * trigram index over the search column (content stays in invite_requests; triggers keep the
+ * index in step), PostgreSQL a pg_trgm GIN index that LIKE uses, written at once
+ * (fastupdate off: a pending list would make every search read it through, up to 4 MB). */
+#define SQ_M6                                                                                      \
+    "CREATE INDEX invite_requests_user ON invite_requests(user_id);"                               \
+    "CREATE VIRTUAL TABLE request_search USING fts5(search, content='invite_requests',"            \
+    "  content_rowid='id', tokenize='trigram case_sensitive 1');"                                  \
+    "INSERT INTO request_search(request_search) VALUES ('rebuild');"                               \
+    "CREATE TRIGGER request_search_insert AFTER INSERT ON invite_requests BEGIN"                   \
+    "  INSERT INTO request_search(rowid, search) VALUES (NEW.id, NEW.search);"                     \
+    "END;"                                                                                         \
+    "CREATE TRIGGER request_search_update AFTER UPDATE OF search ON invite_requests BEGIN"         \
+    "  INSERT INTO request_search(request_search, rowid, search)"                                  \
+    "    VALUES ('delete', OLD.id, OLD.search);"                                                   \
+    "  INSERT INTO request_search(rowid, search) VALUES (NEW.id, NEW.search);"                     \
+    "END;"                                                                                         \
+    "CREATE TRIGGER request_search_delete AFTER DELETE ON invite_requests BEGIN"                   \
+    "  INSERT INTO request_search(request_search, rowid, search)"                                  \
+    "    VALUES ('delete', OLD.id, OLD.search);"                                                   \
+    "END;"
+#define PG_M6                                                                                      \
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm;"                                                      \
+    "CREATE INDEX invite_requests_user ON invite_requests(user_id);"                               \
+    "CREATE INDEX invite_requests_search ON invite_requests USING gin (search gin_trgm_ops)"       \
+    "  WITH (fastupdate = off);"
+
 #define SQ_COUNT_TRIGGERS                                                                          \
     "CREATE TRIGGER request_counts_insert AFTER INSERT ON invite_requests BEGIN"                   \
     "  INSERT INTO request_counts VALUES (NEW.chat_id, NEW.status, 1)"                             \
@@ -223,6 +250,7 @@ static const struct {
     {M3_TABLES(SQ_BIG, SQ_NOROWID) SQ_JOBS_V3, M3_TABLES(PG_BIG, PG_NOROWID) PG_JOBS_V3},
     {M4(SQ_BIG, SQ_NOROWID), M4(PG_BIG, PG_NOROWID)},
     {M5, M5},
+    {SQ_M6, PG_M6},
 };
 
 const struct schema_table schema_kept[] = {

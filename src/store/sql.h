@@ -90,7 +90,7 @@ enum sql_id {
 
 /* Statements built from a request filter (requests.c) have keys from S_COUNT on: one per
  * kind of statement and filter shape, below SQL_KEYS. */
-#define SQL_FILTER_SHAPES 64
+#define SQL_FILTER_SHAPES 128
 #define SQL_KEYS (S_COUNT + 4 * SQL_FILTER_SHAPES)
 
 /* Statement id's text for the dialect, with what it does. */

@@ -178,7 +178,7 @@ static dm_err conn_open(struct db_conn *c, const char *path, bool readonly, stru
     dm_err e = sq_script(c,
                          readonly ? "PRAGMA cache_size = -8192"
                                   : "PRAGMA cache_size = -8192; PRAGMA foreign_keys = ON;"
-                                    "PRAGMA synchronous = NORMAL",
+                                    "PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY",
                          "configuring the connection", err);
     if (e) conn_close(c);
     return e;

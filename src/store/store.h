@@ -225,6 +225,10 @@ dm_err store_chat_list(struct store *st, struct store_chat **out, size_t *n, str
  * r->id is ignored. */
 dm_err store_request_add(struct store *st, const struct store_request *r, bool *inserted,
                          struct dm_error *err);
+/* Records n requests as store_request_add does, in one transaction (all or none); *inserted
+ * (may be NULL) gets how many were new. */
+dm_err store_request_add_many(struct store *st, const struct store_request *r, size_t n,
+                              size_t *inserted, struct dm_error *err);
 dm_err store_request_get(struct store *st, int64_t id, struct store_request *out,
                          struct dm_error *err);
 /* Newest first (id descending). before_id 0 = first page; else only ids < before_id.
@@ -234,6 +238,12 @@ dm_err store_request_list(struct store *st, const struct store_request_filter *f
 /* counts[s] = requests matching f (its status ignored) with status s. */
 dm_err store_request_counts(struct store *st, const struct store_request_filter *f,
                             int64_t counts[REQ_STATUS_COUNT], struct dm_error *err);
+/* The same, reading at most cap + 1 matching requests when it has to read them (a search or a
+ * date range; no filter or a chat alone is answered from kept totals, exactly): when more than
+ * cap match, *exact is false and each count is only a lower bound. */
+dm_err store_request_counts_upto(struct store *st, const struct store_request_filter *f,
+                                 int64_t cap, int64_t counts[REQ_STATUS_COUNT], bool *exact,
+                                 struct dm_error *err);
 
 /* Creates a queued job over the given request ids (unknown ids are an error: DM_ENOTFOUND
  * naming the first), or over every request matching the filter at this moment. job->kind,

@@ -41,7 +41,7 @@ describe('listing invite requests', () => {
         assert.equal(j.items.length, PEOPLE.length);
         assert.equal(j.next_before, null);
         for (let i = 1; i < j.items.length; i++) assert.ok(j.items[i - 1].id > j.items[i].id, 'ids descending (newest first)');
-        assert.deepEqual(j.counts, { pending: 8, approved: 0, declined: 0, total: 8 });
+        assert.deepEqual(j.counts, { pending: 8, approved: 0, declined: 0, total: 8, exact: true });
         const p = await s.client.ok('/api/invite-requests?limit=3');
         assert.equal(p.items.length, 3);
         assert.equal(typeof p.next_before, 'number');
@@ -93,10 +93,10 @@ describe('listing invite requests', () => {
         await decide(s.client, 'deny', { request_ids: [byName('Carol')] });
         let j = await s.client.ok('/api/invite-requests?q=smith&status=pending');
         assert.deepEqual(j.items.map((r) => r.first_name).sort(), ['Eve', 'Frank']);
-        assert.deepEqual(j.counts, { pending: 2, approved: 1, declined: 1, total: 4 });
+        assert.deepEqual(j.counts, { pending: 2, approved: 1, declined: 1, total: 4, exact: true });
         j = await s.client.ok('/api/invite-requests?status=approved');
         assert.deepEqual(j.items.map((r) => r.first_name).sort(), ['Alice', 'Dmitri']);
-        assert.deepEqual(j.counts, { pending: 5, approved: 2, declined: 1, total: 8 });
+        assert.deepEqual(j.counts, { pending: 5, approved: 2, declined: 1, total: 8, exact: true });
         j = await s.client.ok(`/api/invite-requests?status=declined&chat_id=${s.world.chatIds[0]}`);
         assert.deepEqual(j.items.map((r) => r.first_name), ['Carol']);
         j = await s.client.ok(`/api/invite-requests?status=approved&from=2024-01-11`);
@@ -159,5 +159,25 @@ describe('keyset paging while requests arrive', () => {
         const want = (await listAll(s.client)).filter((r) => r.chat_id === c).map((r) => r.id).sort();
         const got = (await listAll(s.client, { chat_id: String(c) }, { limit: 9 })).map((r) => r.id).sort();
         assert.deepEqual(got, want);
+    });
+
+    test('a search that matches more than 1,000 counts up to 1,000 unless count=exact', async () => {
+        await s.tg.control('POST', '/control/join-requests', { chat_id: s.world.chatIds[0], count: 1100, first_name: 'Capped' });
+        await waitFor(async () => (await s.client.ok('/api/invite-requests?q=capped&count=exact')).counts.pending === 1100,
+            { what: '1,100 "Capped" requests recorded', timeoutMs: 60000 });
+        const j = await s.client.ok('/api/invite-requests?q=capped&limit=5');
+        assert.equal(j.items.length, 5);
+        assert.equal(j.counts.exact, false, 'past the cap the counts say they are lower bounds');
+        assert.equal(j.counts.total, 1001);
+        assert.ok(j.counts.pending <= 1001 && j.counts.pending > 0);
+        const all = await s.client.ok('/api/invite-requests?q=capped&limit=5&count=exact');
+        assert.deepEqual(all.counts, { pending: 1100, approved: 0, declined: 0, total: 1100, exact: true });
+        assert.deepEqual(all.items.map((r) => r.id), j.items.map((r) => r.id), 'the same page either way');
+        const few = await s.client.ok('/api/invite-requests?q=alice');
+        assert.equal(few.counts.exact, true, 'below the cap the counts are exact');
+        const bad = await s.client.get('/api/invite-requests?count=all');
+        assert.equal(bad.status, 400);
+        assert.equal(bad.json.error.code, 'bad_request');
+        assert.match(bad.json.error.message, /'count' must be exact/);
     });
 });

@@ -3,6 +3,10 @@ import { h } from './dom.js';
 
 const nf = new Intl.NumberFormat();
 export const fmtNum = (n) => nf.format(n || 0);
+// A count of the list's `counts`: past the count cap (exact false) each is a lower bound ("612+")
+// and the total says how many were read ("more than 1,000": "1,000+").
+export const fmtCount = (counts, key) => counts.exact === false
+    ? `${nf.format(key === 'total' ? counts.total - 1 : counts[key] || 0)}+` : fmtNum(counts[key]);
 const pad2 = (n) => String(n).padStart(2, '0');
 
 export function fmtTime(ts) {

@@ -982,7 +982,7 @@ static void test_migrate_v2(void)
     sqlite3_stmt *q = NULL;
     CHECK(sqlite3_prepare_v2(db, "SELECT max(version) FROM schema_version", -1, &q, NULL) ==
           SQLITE_OK);
-    CHECK(sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) == 5);
+    CHECK(sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) == 6);
     sqlite3_finalize(q);
     CHECK(sqlite3_prepare_v2(db,
                              "SELECT count(*) FROM pragma_foreign_key_list('job_items') "
@@ -1035,20 +1035,22 @@ static void test_leases(struct store *a, struct store *b)
 static const struct {
     const char *first, *last, *username;
 } search_names[] = {
-    {"İstanbul", "Yılmaz", ""},    /* 1 */
-    {"istanbul", "YILMAZ", ""},    /* 2 */
-    {"Straße", "Müller", ""},      /* 3 */
-    {"STRASSE", "MUELLER", ""},    /* 4 */
-    {"ΟΔΥΣΣΕΥΣ", "", ""},          /* 5 */
-    {"οδυσσευς", "", ""},          /* 6 */
-    {"Дмитрий", "Иванов", ""},     /* 7 */
-    {"ДМИТРИЙ", "", ""},           /* 8 */
-    {"محمد", "علي", ""},           /* 9 */
-    {"王小明", "", ""},            /* 10 */
-    {"🦊 Fox", "", "fox_emoji"}, /* 11 */
-    {"ＡＢＣ", "", ""},            /* 12 */
-    {"Café", "", ""},              /* 13: é as one code point */
-    {"Cafe\xcc\x81", "", ""},      /* 14: e + U+0301 */
+    {"İstanbul", "Yılmaz", ""},     /* 1 */
+    {"istanbul", "YILMAZ", ""},     /* 2 */
+    {"Straße", "Müller", ""},       /* 3 */
+    {"STRASSE", "MUELLER", ""},     /* 4 */
+    {"ΟΔΥΣΣΕΥΣ", "", ""},           /* 5 */
+    {"οδυσσευς", "", ""},           /* 6 */
+    {"Дмитрий", "Иванов", ""},      /* 7 */
+    {"ДМИТРИЙ", "", ""},            /* 8 */
+    {"محمد", "علي", ""},            /* 9 */
+    {"王小明", "", ""},             /* 10 */
+    {"🦊 Fox", "", "fox_emoji"},  /* 11 */
+    {"ＡＢＣ", "", ""},             /* 12 */
+    {"Café", "", ""},               /* 13: é as one code point */
+    {"Cafe\xcc\x81", "", ""},       /* 14: e + U+0301 */
+    {"Say \"Hi\"", "", ""},         /* 15: a double quote (the trigram index's phrase quote) */
+    {"Agent", "007", "agent_1234"}, /* 16: digits, which may also be a user id */
 };
 
 /* Each query and the users (1-based bits) it must find, on every backend. */
@@ -1078,6 +1080,12 @@ static const struct {
     {"11", 1u << 11},
     {"_emoji", 1u << 11},
     {"%", 0},
+    {"\"hi\"", 1u << 15},
+    {"y \"h", 1u << 15},
+    {"1234", 1u << 16},
+    {"007", 1u << 16 | 1u << 7}, /* the name, and user 7 by id */
+    {"t_12", 1u << 16},
+    {"a_1", 0},
 };
 static unsigned search_found[2][DM_ARRAY_LEN(search_queries)]; /* [backend][query] */
 static int backend;                                            /* 0 SQLite, 1 PostgreSQL */
@@ -1109,7 +1117,21 @@ static void test_search(struct store *st)
                     found, search_queries[i].want);
         CHECK(found == search_queries[i].want);
     }
-    printf("ok search: %zu queries over names in 8 scripts find what folding says\n",
+    /* counting up to a cap: the search "a" matches more than 3 here */
+    struct store_request_filter f = {.status = -1, .chat_id = SEARCH_CHAT, .q = "a"};
+    int64_t counts[REQ_STATUS_COUNT], all[REQ_STATUS_COUNT];
+    bool exact = true;
+    OK(store_request_counts(st, &f, all, &E));
+    CHECK(all[REQ_PENDING] > 3);
+    OK(store_request_counts_upto(st, &f, 3, counts, &exact, &E));
+    CHECK(!exact && counts[REQ_PENDING] == 4);
+    OK(store_request_counts_upto(st, &f, all[REQ_PENDING], counts, &exact, &E));
+    CHECK(exact && counts[REQ_PENDING] == all[REQ_PENDING]);
+    f.q[0] = 0; /* a chat alone: the kept totals, exact at any cap */
+    OK(store_request_counts_upto(st, &f, 3, counts, &exact, &E));
+    CHECK(exact && counts[REQ_PENDING] == (int64_t)DM_ARRAY_LEN(search_names));
+    printf("ok search: %zu queries over names in 8 scripts find what folding says; counts up "
+           "to a cap\n",
            DM_ARRAY_LEN(search_queries));
 }
 
@@ -1228,9 +1250,9 @@ static void test_postgres(const char *base)
         if (r[i].e) fprintf(stderr, "  open %d: %s\n", i, r[i].msg);
     }
     int64_t version = 0, rows = 0;
-    CHECK(pg_admin(url, "SELECT max(version) FROM schema_version", &version) && version == 5);
-    CHECK(pg_admin(url, "SELECT count(*) FROM schema_version", &rows) && rows == 5);
-    printf("ok postgresql open: 4 opens at once, migrations 1-5 applied once\n");
+    CHECK(pg_admin(url, "SELECT max(version) FROM schema_version", &version) && version == 6);
+    CHECK(pg_admin(url, "SELECT count(*) FROM schema_version", &rows) && rows == 6);
+    printf("ok postgresql open: 4 opens at once, migrations 1-6 applied once\n");
 
     test_backend(url, url);
 

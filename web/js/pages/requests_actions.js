@@ -43,7 +43,7 @@ export function requestActions(ctx, f, table, channelLabel) {
         let n;
         try {
             const res = await busy([approveSel, denySel, approveAll, denyAll], () => api('GET', '/api/invite-requests' +
-                qs({ status: 'pending', ...apiFilter(f), limit: 1 })));
+                qs({ status: 'pending', ...apiFilter(f), limit: 1, count: 'exact' })));
             n = res.counts.pending;
         } catch (e) {
             showBanner(e.message);

@@ -3,7 +3,7 @@
 import { h } from '../dom.js';
 import { api, qs } from '../api.js';
 import { showBanner } from '../frame.js';
-import { fmtNum, dayStart, dayEnd } from '../format.js';
+import { fmtCount, dayStart, dayEnd } from '../format.js';
 
 const STATUS_TABS = [
     ['pending', 'Pending'],
@@ -70,7 +70,7 @@ export function statusTabs(f, onChange) {
         for (const t of tabs) {
             t.b.setAttribute('aria-selected', String(t.status === f.status));
             t.b.classList.toggle('active', t.status === f.status);
-            t.count.textContent = fmtNum(t.status === 'all' ? counts.total : counts[t.status]);
+            t.count.textContent = fmtCount(counts, t.status === 'all' ? 'total' : t.status);
         }
     };
     const el = h('div.tabs', { role: 'tablist', 'aria-label': 'Status' }, tabs.map((t) => t.b));

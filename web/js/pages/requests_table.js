@@ -3,7 +3,7 @@
 import { h, tableHead } from '../dom.js';
 import { api, qs } from '../api.js';
 import { showBanner } from '../frame.js';
-import { fmtNum, fmtTime, fmtTimeFull, fullName, badge } from '../format.js';
+import { fmtNum, fmtCount, fmtTime, fmtTimeFull, fullName, badge } from '../format.js';
 import { apiFilter } from './requests_filters.js';
 
 const PAGE_SIZE = 100;
@@ -117,8 +117,8 @@ export function requestsTable(ctx, main, f, { onChange }) {
         tbody.append(frag);
         counts = res.counts || counts;
         nextBefore = res.next_before;
-        const total = f.status === 'all' ? counts.total : counts[f.status];
-        listInfo.textContent = `Showing ${fmtNum(rows.size)} of ${fmtNum(total)}`;
+        const total = fmtCount(counts, f.status === 'all' ? 'total' : f.status);
+        listInfo.textContent = `Showing ${fmtNum(rows.size)} of ${total}`;
         moreBtn.hidden = nextBefore === null || nextBefore === undefined;
         empty.hidden = rows.size > 0;
         empty.textContent = emptyText(f);

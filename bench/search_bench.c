@@ -1,0 +1,171 @@
+/* search_bench: searching and filtering the Invite Requests list at scale, through doorman's
+ * own API and HTTP server in process (bench_api.h), on SQLite and, given a URL, on PostgreSQL.
+ *
+ * Seeds ROWS requests the way doorman records them (store_request_add_many: folded names, the
+ * search index kept by the database), with names drawn from a fixed mix of scripts so that some
+ * names are common ("alex" is in about 1 row in 25) and one is rare ("zebulon": 1 row in
+ * 100,000), 5 channels, 2 in 3 pending. Then, per backend:
+ *   - an unfiltered first page, one request at a time (p50, p99);
+ *   - a rare and a common search, one at a time: p50 and its ratio to the unfiltered page;
+ *   - searches with 8 clients for SECONDS: searches/s;
+ *   - every filter at once (channel + status + date range + search), page 2: p99 and its ratio
+ *     to the unfiltered page's p99.
+ * With a PostgreSQL URL (an empty database), the same on PostgreSQL and the ratio of its
+ * searches/s to SQLite's.
+ *
+ * usage: search_bench [ROWS [SECONDS [POSTGRES_URL]]]   (defaults 1000000 10) */
+#include "core/common.h"
+#include "bench_api.h"
+#include "core/buf.h"
+
+#include <jansson.h>
+
+static const char *const firsts[] = {
+    "Alexander", "Alexandra", "Alexei",  "Maria",    "Ivan",      "Olga",      "Dmitry", "Anna",
+    "Sergey",    "Elena",     "Andrey",  "Natalia",  "John",      "Mary",      "James",  "Linda",
+    "Robert",    "Patricia",  "Michael", "Jennifer", "William",   "Elizabeth", "David",  "Barbara",
+    "Richard",   "Susan",     "Carlos",  "Lucía",    "José",      "Sofía",     "Pierre", "Sophie",
+    "Hans",      "Greta",     "Giulia",  "Marco",    "Mohammed",  "Fatima",    "Ahmed",  "Aisha",
+    "Ali",       "Zeynep",    "Mehmet",  "Raj",      "Priya",     "Arjun",     "Wei",    "Fang",
+    "Hiroshi",   "Yuki",      "Min-jun", "Seo-yeon", "Александр", "Мария",     "Иван",   "Ольга",
+    "Дмитрий",   "Анна",      "Сергей",  "Елена",    "محمد",      "فاطمة",     "أحمد",   "علي",
+    "王伟",      "李娜",      "张敏",    "陈静",     "Ngozi",     "Chidi",     "Kwame",  "Amara",
+    "Lars",      "Ingrid",    "Ole",     "Astrid"};
+static const char *const syllables[] = {"mor", "van", "ber", "kin", "sol", "dra", "tel", "ros",
+                                        "gan", "lin", "pet", "kov", "son", "ez",  "ski", "man",
+                                        "ter", "ria", "lo",  "nov", "ich", "ova", "ard", "ell"};
+
+static uint64_t rng = 0x9e3779b97f4a7c15u;
+static uint64_t next_rand(void)
+{
+    rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+    return rng;
+}
+
+static void seed_one(struct store_request *r, long i)
+{
+    *r = (struct store_request){.chat_id = -1001000000000 - (i % 5),
+                                .user_id = 5000000000 + i,
+                                .tg_date = 1700000000 + 2 * i,
+                                .status = i % 3 == 2 ? (i % 6 == 2 ? 1 : 2) : 0,
+                                .created_at = 1700000000 + 2 * i};
+    /* names skewed towards the front of the list: the square of a uniform draw */
+    uint64_t x = next_rand() % 1000;
+    const char *first =
+        i % 100000 == 77 ? "Zebulon" : firsts[x * x * DM_ARRAY_LEN(firsts) / 1000000];
+    dm_strlcpy(r->first_name, first, sizeof r->first_name);
+    size_t nsyl = DM_ARRAY_LEN(syllables);
+    snprintf(r->last_name, sizeof r->last_name, "%c%s%s", "BDKLMPRST"[next_rand() % 9],
+             syllables[next_rand() % nsyl], syllables[next_rand() % nsyl]);
+    if (next_rand() % 5 < 3)
+        snprintf(r->username, sizeof r->username, "%s_%s%u", syllables[next_rand() % nsyl],
+                 syllables[next_rand() % nsyl], (unsigned)(next_rand() % 10000));
+    dm_strlcpy(r->bio, "Here for the news", sizeof r->bio);
+}
+
+static double seed(struct bench_api *b, long rows)
+{
+    enum { BATCH = 2000 };
+    struct store_request *batch = calloc(BATCH, sizeof *batch);
+    struct dm_error err = {0};
+    double t0 = bench_now();
+    for (long i = 0; i < rows;) {
+        size_t n = 0;
+        for (; n < BATCH && i < rows; n++, i++)
+            seed_one(&batch[n], i);
+        if (store_request_add_many(b->store, batch, n, NULL, &err)) {
+            fprintf(stderr, "search_bench: seeding: %s\n", err.msg);
+            exit(1);
+        }
+    }
+    free(batch);
+    return bench_now() - t0;
+}
+
+#define PAGE "/api/invite-requests?limit=50"
+
+/* The all-filters query: a channel, pending, the middle half of the dates, a common name. */
+static void all_filters(long rows, char *out, size_t size)
+{
+    snprintf(out, size, PAGE "&chat_id=%lld&status=pending&from=%lld&to=%lld&q=anna",
+             (long long)(-1001000000000 - 3), (long long)(1700000000 + rows / 2),
+             (long long)(1700000000 + 3 * rows / 2));
+}
+
+/* Page 2 of path: its first page's next_before. */
+static void second_page(const struct bench_api *b, const char *path, char *out, size_t size)
+{
+    struct buf body;
+    buf_init(&body, 16 << 20);
+    if (bench_get(b, path, &body) != 200) {
+        fprintf(stderr, "search_bench: GET %s failed\n", path);
+        exit(1);
+    }
+    json_t *j = json_loadb(body.data, body.len, 0, NULL);
+    json_int_t before = json_integer_value(json_object_get(j, "next_before"));
+    if (!before) {
+        fprintf(stderr, "search_bench: %s has no second page\n", path);
+        exit(1);
+    }
+    snprintf(out, size, "%s&before=%lld", path, (long long)before);
+    json_decref(j);
+    buf_release(&body);
+}
+
+struct figures {
+    double page_p50, page_p99, rare_p50, common_p50, rate, all_p99;
+};
+
+static struct figures run(const char *name, const char *url, long rows, double seconds)
+{
+    struct bench_api b;
+    bench_api_start(&b, url, NULL);
+    double took = seed(&b, rows);
+    printf("%s: seeded %ld requests in %.1f s (%.0f a second)\n", name, rows, took,
+           (double)rows / took);
+    char all[512], all2[600];
+    all_filters(rows, all, sizeof all);
+    second_page(&b, all, all2, sizeof all2);
+
+    enum { N = 300 };
+    struct figures f = {0};
+    f.page_p50 = bench_latency(&b, PAGE, N, 50);
+    f.page_p99 = bench_latency(&b, PAGE, N, 99);
+    f.rare_p50 = bench_latency(&b, PAGE "&q=zebulon", N, 50);
+    f.common_p50 = bench_latency(&b, PAGE "&q=alex", N, 50);
+    f.all_p99 = bench_latency(&b, all2, N, 99);
+    const char *const mix[] = {PAGE "&q=zebulon", PAGE "&q=alex",  PAGE "&q=%D0%B5%D0%BB%D0%B5",
+                               PAGE "&q=kov",     PAGE "&q=ngozi", PAGE "&q=5000000123"};
+    long bad = 0;
+    f.rate = bench_load(&b, mix, (int)DM_ARRAY_LEN(mix), 8, seconds, &bad);
+    if (bad) {
+        fprintf(stderr, "search_bench: %ld searches failed\n", bad);
+        exit(1);
+    }
+    printf("  unfiltered page, one at a time   p50 %6.2f ms   p99 %6.2f ms\n", f.page_p50,
+           f.page_p99);
+    printf("  search 'zebulon' (rare)          p50 %6.2f ms   %5.1fx the page (target <= 5x)\n",
+           f.rare_p50, f.rare_p50 / f.page_p50);
+    printf("  search 'alex' (common)           p50 %6.2f ms   %5.1fx the page (target <= 5x)\n",
+           f.common_p50, f.common_p50 / f.page_p50);
+    printf("  8 clients, mixed searches        %6.0f searches/s (target >= 1000 on SQLite)\n",
+           f.rate);
+    printf("  every filter + search, page 2    p99 %6.2f ms   %5.1fx the page's p99 (target <= "
+           "10x)\n",
+           f.all_p99, f.all_p99 / f.page_p99);
+    bench_api_stop(&b);
+    return f;
+}
+
+int main(int argc, char **argv)
+{
+    long rows = argc > 1 ? strtol(argv[1], NULL, 10) : 1000000;
+    double seconds = argc > 2 ? strtod(argv[2], NULL) : 10;
+    const char *pg = argc > 3 ? argv[3] : NULL;
+    struct figures lite = run("SQLite", NULL, rows, seconds);
+    if (pg) {
+        struct figures post = run("PostgreSQL", pg, rows, seconds);
+        printf("PostgreSQL / SQLite searches/s = %.2f (target >= 0.5)\n", post.rate / lite.rate);
+    }
+    return 0;
+}
