@@ -1130,6 +1130,24 @@ static void test_search(struct store *st)
     f.q[0] = 0; /* a chat alone: the kept totals, exact at any cap */
     OK(store_request_counts_upto(st, &f, 3, counts, &exact, &E));
     CHECK(exact && counts[REQ_PENDING] == (int64_t)DM_ARRAY_LEN(search_names));
+    /* many at once: the new ones counted, found through the index; a bad one undoes all */
+    const int64_t batch_chat = SEARCH_CHAT - 1;
+    struct store_request many[3] = {
+        make_req(batch_chat, 1, 700, REQ_PENDING, "Quentin", "Batchley", ""),
+        make_req(batch_chat, 2, 701, REQ_PENDING, "Rosalind", "Batchley", ""),
+        make_req(batch_chat, 1, 700, REQ_PENDING, "Quentin", "Batchley", ""), /* again */
+    };
+    size_t added = 9;
+    OK(store_request_add_many(st, many, 3, &added, &E));
+    CHECK(added == 2);
+    struct store_request_filter bf = {.status = -1, .q = "batchley"};
+    OK(store_request_counts(st, &bf, counts, &E));
+    CHECK(counts[REQ_PENDING] == 2);
+    many[0] = make_req(batch_chat, 3, 702, REQ_PENDING, "Sigmund", "Batchley", "");
+    many[1] = make_req(batch_chat, 4, 703, 7, "Tabitha", "Batchley", ""); /* no such status */
+    EXPECT(DM_EDB, store_request_add_many(st, many, 2, &added, &E));
+    OK(store_request_counts(st, &bf, counts, &E));
+    CHECK(added == 0 && counts[REQ_PENDING] == 2);
     printf("ok search: %zu queries over names in 8 scripts find what folding says; counts up "
            "to a cap\n",
            DM_ARRAY_LEN(search_queries));
