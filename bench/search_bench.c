@@ -162,6 +162,7 @@ int main(int argc, char **argv)
     long rows = argc > 1 ? strtol(argv[1], NULL, 10) : 1000000;
     double seconds = argc > 2 ? strtod(argv[2], NULL) : 10;
     const char *pg = argc > 3 ? argv[3] : NULL;
+    setvbuf(stdout, NULL, _IOLBF, 0);
     struct figures lite = run("SQLite", NULL, rows, seconds);
     if (pg) {
         struct figures post = run("PostgreSQL", pg, rows, seconds);

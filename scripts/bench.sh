@@ -12,6 +12,9 @@ echo
 echo "== list endpoint over 1,000,000 rows vs a static body (bench/list_bench.c)"
 ./build/bench/list_bench "${ROWS:-1000000}" "${SECONDS_PER_RUN:-10}" 8
 echo
+echo "== memory: idle, serving the list, and at the peak of 20 logins at once (bench/login_memory_bench.mjs)"
+node bench/login_memory_bench.mjs
+echo
 echo "== loading 10,000 pending requests over MTProto, 50 ms a call: doorman's client vs Telethon (bench/mtproto_load_bench.c)"
 ./build/bench/mtproto_load_bench "$TGSIM_BIN" bench/mtproto_load_telethon.py "${MT_REQUESTS:-10000}" "${MT_LATENCY_MS:-50}"
 echo

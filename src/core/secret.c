@@ -2,6 +2,7 @@
 #include "core/secret.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <sys/stat.h>
 
@@ -121,17 +122,25 @@ dm_err secret_open(const struct secret_key *key, const char *sealed, char **out,
     return DM_OK;
 }
 
+/* Each hash takes 64 MiB (crypto_pwhash_MEMLIMIT_INTERACTIVE) while it runs: one at a time, so
+ * that a burst of logins costs 64 MiB, not 64 MiB a login; the others wait their turn. */
+static pthread_mutex_t hashing = PTHREAD_MUTEX_INITIALIZER;
+
 dm_err secret_hash_password(const char *password, char out[SECRET_HASH_MAX])
 {
-    if (crypto_pwhash_str(out, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
-        return DM_ENOMEM;
-    return DM_OK;
+    pthread_mutex_lock(&hashing);
+    int rc = crypto_pwhash_str(out, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                               crypto_pwhash_MEMLIMIT_INTERACTIVE);
+    pthread_mutex_unlock(&hashing);
+    return rc == 0 ? DM_OK : DM_ENOMEM;
 }
 
 bool secret_verify_password(const char *hash, const char *password)
 {
-    return crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
+    pthread_mutex_lock(&hashing);
+    int rc = crypto_pwhash_str_verify(hash, password, strlen(password));
+    pthread_mutex_unlock(&hashing);
+    return rc == 0;
 }
 
 void secret_random_hex(char *out, size_t nbytes)

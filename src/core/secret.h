@@ -5,7 +5,9 @@
  * - secret_seal() encrypts with XChaCha20-Poly1305 under the master key; the result is text:
  *   "v1:" + base64url(nonce || ciphertext || tag). secret_open() reverses it and fails with
  *   DM_ECRYPTO when the text was altered or another key sealed it.
- * - Passwords are hashed with argon2id (libsodium's crypto_pwhash_str, interactive limits).
+ * - Passwords are hashed with argon2id (libsodium's crypto_pwhash_str, interactive limits: 64 MiB
+ *   a hash), one hash at a time in the process: callers of secret_hash_password and
+ *   secret_verify_password wait for the one running.
  * Call secret_init() once before anything else here. */
 #ifndef DM_SECRET_H
 #define DM_SECRET_H

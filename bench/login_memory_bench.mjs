@@ -1,0 +1,43 @@
+// login_memory_bench: doorman's resident memory idle, while serving the list, and at its peak
+// during N logins at once (each Argon2id hash takes 64 MiB; doorman runs one at a time).
+// Prints the three figures and the peak's bound (aim: under 100 MB with 20 logins at once).
+//
+// env: N (20) logins, each from its own loopback address; DOORMAN_BIN / TGSIM_BIN as in tests.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Client, waitRecorded } from '../tests/lib/api.mjs';
+import { startStack, ADMIN } from '../tests/lib/stacks.mjs';
+
+const N = Number(process.env.N || 20);
+const mb = (kb) => (kb / 1024).toFixed(1);
+// VmRSS and VmHWM (the peak since the last reset) of a process, in kB.
+function mem(pid) {
+    const st = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (k) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(st)[1]);
+    return { rss: kb('VmRSS'), peak: kb('VmHWM') };
+}
+// Resets VmHWM to the present RSS (proc(5): clear_refs, 5).
+const resetPeak = (pid) => writeFileSync(`/proc/${pid}/clear_refs`, '5');
+
+const s = await startStack({ world: { channels: 2, pending: 200 } });
+try {
+    await waitRecorded(s.client, 200);
+    const pid = s.dm.proc.pid;
+    const idle = mem(pid).rss;
+    for (let i = 0; i < 200; i++) await s.client.ok('/api/invite-requests?limit=50');
+    const listing = mem(pid).rss;
+
+    resetPeak(pid);
+    const before = mem(pid);
+    const clients = Array.from({ length: N }, (_, i) => new Client(s.dm, { from: `127.0.${1 + (i >> 7)}.${2 + (i & 127)}` }));
+    const t0 = performance.now();
+    const answers = await Promise.all(clients.map((c) => c.post('/api/login', { name: ADMIN.name, password: ADMIN.password })));
+    const secs = (performance.now() - t0) / 1000;
+    const after = mem(pid);
+    const ok = answers.filter((r) => r.status === 200).length;
+    console.log(`doorman RSS idle ${mb(idle)} MB, after 200 list pages ${mb(listing)} MB`);
+    console.log(`${N} logins at once: ${ok} answered 200 in ${secs.toFixed(1)} s; RSS before ${mb(before.rss)} MB, ` +
+        `peak during ${mb(after.peak)} MB   (aim < 100 MB)`);
+    process.exitCode = ok === N ? 0 : 1;
+} finally {
+    await s.cleanup();
+}
