@@ -9,12 +9,19 @@
  * network gone) makes the call fail with DM_EUNAVAILABLE and is opened again by the next call
  * that takes it. Arguments go as text (libpq's text format).
  *
+ * Statements of the table (sql.h, keys below S_COUNT) are prepared on each connection the first
+ * time it runs them and executed by name from then on, so PostgreSQL parses and plans them once
+ * a connection instead of on every call; statements built from a request filter are sent with
+ * their values each time, so their plans fit the search text they carry. (Behind a pooler such
+ * as PgBouncer this needs session pooling, as named prepared statements do.)
+ *
  * Messages never show the URL: only host, port and database name (its password stays out). */
 #include "core/common.h"
 
 #include <libpq-fe.h>
 
 #include "store/schema.h"
+#include "store/sql.h"
 
 #define POOL 4
 #define CONNECT_TIMEOUT_S "5"
@@ -22,6 +29,7 @@
 struct db_conn {
     PGconn *pg; /* NULL until connected, and after it broke */
     struct db *db;
+    bool prepared[S_COUNT]; /* on this connection (cleared when it is opened again) */
 };
 
 struct db {
@@ -41,6 +49,7 @@ static void conn_drop(struct db_conn *c)
 {
     if (c->pg) PQfinish(c->pg);
     c->pg = NULL;
+    memset(c->prepared, 0, sizeof c->prepared);
 }
 
 static dm_err conn_connect(struct db_conn *c, struct dm_error *err)
@@ -138,7 +147,24 @@ static dm_err pg_run(struct db_conn *c, const struct db_stmt *s, const struct db
             values[i] = nums[i];
         }
     }
-    PGresult *r = PQexecParams(c->pg, s->sql, n, NULL, values, NULL, NULL, 0);
+    PGresult *r;
+    if (s->key >= 0 && s->key < S_COUNT) {
+        char name[16];
+        snprintf(name, sizeof name, "s%d", s->key);
+        if (!c->prepared[s->key]) {
+            r = PQprepare(c->pg, name, s->sql, n, NULL);
+            if (!result_ok(r)) {
+                dm_err e = db_fail(c, r, s->what, err);
+                PQclear(r);
+                return e;
+            }
+            PQclear(r);
+            c->prepared[s->key] = true;
+        }
+        r = PQexecPrepared(c->pg, name, n, values, NULL, NULL, 0);
+    } else {
+        r = PQexecParams(c->pg, s->sql, n, NULL, values, NULL, NULL, 0);
+    }
     dm_err e = result_ok(r) ? DM_OK : db_fail(c, r, s->what, err);
     struct db_row row = {.d = &dialect_postgres, .impl = r};
     for (int i = 0; !e && fn && i < PQntuples(r); i++) {
