@@ -74,7 +74,7 @@ void api_jobs_get(struct api_ctx *c)
 void api_jobs_cancel(struct api_ctx *c)
 {
     struct store_job job;
-    if (!path_job(c, &job)) return;
+    if (!api_only_fields(c, c->body, NULL, NULL) || !path_job(c, &job)) return;
     if (job.state != JOB_QUEUED && job.state != JOB_RUNNING) {
         http_res_error(c->res, 409, "conflict", "Job %" PRId64 " has already %s.", job.id,
                        job.state == JOB_CANCELLED ? "been cancelled" : "finished");
