@@ -197,6 +197,9 @@ function bodyEndpointCases() {
         add('malformed JSON (unterminated, the secret inside)', {
             body: () => `{"${firstField}":"${SECRET}`, status: 400, code: 'bad_json', message: /line \d+, column \d+/,
         });
+        add('malformed JSON (no colon before the secret)', {
+            body: () => `{"${firstField}" "${SECRET}"}`, status: 400, code: 'bad_json', message: /line \d+, column \d+/,
+        });
         add('malformed JSON (unquoted key)', { body: '{name:1}', status: 400, code: 'bad_json', message: /line/ });
         add('trailing garbage after the object', { body: () => JSON.stringify(base()) + '}', status: 400, code: 'bad_json' });
         add('duplicate keys', {
