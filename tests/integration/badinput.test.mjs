@@ -13,7 +13,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { tgJoinRequests, tgMakeAdmin } from '../lib/tgsim.mjs';
-import { waitRecorded, listAll, snapshot, decide, Client } from '../lib/api.mjs';
+import { waitRecorded, listAll, snapshot, decide, Client, rawHttp } from '../lib/api.mjs';
 import { startSessionStack } from '../lib/stacks.mjs';
 import { newUserSession, API_ID, API_HASH } from '../lib/sessions.mjs';
 
@@ -386,8 +386,29 @@ function otherCases() {
     return c;
 }
 
+// Requests only raw bytes on the socket make: a chunked body (no Content-Length to refuse it by),
+// a method no client library sends, two Content-Type headers.
+function rawCases() {
+    const c = [];
+    const req = (method, path, headers, body = '') => ({ who }) => {
+        const host = new URL(s.dm.url).host;
+        const auth = who === 'admin' ? `Cookie: ${s.client.cookieHeader()}\r\nX-CSRF-Token: ${s.client.csrf}\r\n` : '';
+        return `${method} ${path} HTTP/1.1\r\nHost: ${host}\r\n${auth}${headers}Connection: close\r\n\r\n${body}`;
+    };
+    const chunked = 'Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n';
+    const bigChunk = `${BIG.toString(16)}\r\n{"x":"${'x'.repeat(BIG - 8)}"}\r\n0\r\n\r\n`;
+    for (const [path, who] of [['/api/login', 'anon'], ['/api/setup', 'anon'], ['/telegram/webhook', 'anon'], ['/api/invite-requests/approve', 'admin'], ['/api/settings', 'admin']])
+        c.push({ name: `POST ${path}: a chunked body of ${BIG} bytes`, method: 'POST', who, raw: req('POST', path, chunked, bigChunk), status: 413, code: 'body_too_large' });
+    c.push({ name: 'FOO /api/me (a method no route has)', method: 'FOO', who: 'admin', raw: req('FOO', '/api/me', ''), status: 405, code: 'method_not_allowed' });
+    const one = '{"request_ids":[1]}';
+    c.push({ name: 'POST /api/invite-requests/approve with text/plain, then application/json', method: 'POST', who: 'admin',
+        raw: req('POST', '/api/invite-requests/approve', `Content-Type: text/plain\r\nContent-Type: application/json\r\nContent-Length: ${one.length}\r\n`, one),
+        status: 415, code: 'unsupported_media_type' });
+    return c;
+}
+
 function allCases() {
-    return [...bodyEndpointCases(), ...numberCases(), ...queryCases(), ...methodCases(), ...otherCases()];
+    return [...bodyEndpointCases(), ...numberCases(), ...queryCases(), ...methodCases(), ...otherCases(), ...rawCases()];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -404,7 +425,24 @@ function clientFor(who) {
     return anon;
 }
 
-async function run(c) {
+// A raw answer (Connection: close, Content-Length) as {status, headers, json, text}.
+function parseRaw(raw) {
+    const [head, ...rest] = raw.split('\r\n\r\n');
+    const lines = head.split('\r\n');
+    const headers = new Headers();
+    for (const l of lines.slice(1)) headers.append(l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim());
+    const text = rest.join('\r\n\r\n');
+    let json = null;
+    try { json = JSON.parse(text); } catch { /* not JSON */ }
+    return { status: Number(lines[0].split(' ')[1]), headers, json, text };
+}
+
+async function send(c) {
+    if (c.raw) {
+        const u = new URL(s.dm.url);
+        const text = c.raw({ who: c.who });
+        return { path: text.split(' ')[1], r: parseRaw(await rawHttp(u.hostname, Number(u.port), text)) };
+    }
     const val = (v) => (typeof v === 'function' ? v() : v);
     const body = val(c.body);
     const path = val(c.path);
@@ -413,6 +451,11 @@ async function run(c) {
         body, csrf: c.csrf !== false, headers: c.headers || {},
         contentType: c.contentType === undefined ? 'application/json' : c.contentType,
     });
+    return { path, r };
+}
+
+async function run(c) {
+    const { path, r } = await send(c);
     const what = `${c.method} ${path.slice(0, 100)} -> ${r.status} ${r.text.slice(0, 300)}`;
     assert.equal(r.status, c.status, what);
     assert.match(r.headers.get('content-type') || '', /^application\/json/, `JSON content type: ${what}`);
