@@ -70,11 +70,13 @@ const endpoints = () => [
     {
         path: '/api/settings', who: 'admin', valid: {},
         fields: {
-            bot_token: [42, [], '', 'x'.repeat(129)],
+            bot_token: [42, [], '', 'x'.repeat(129), 'not a token', '123:abc\r\nX-Injected: 1', '123:abc/../../getMe', '123:abc?x=1',
+                'wrongtoken'], // the last one is well-formed: Telegram (tgsim) refuses it
             mode: [3, 'fast', 'Polling', []],
             webhook_url: [42, ['https://a.example'], 'w'.repeat(501)],
             bot_rate: ['fast', 0, -1, 0.001, 100001, true, []],
         },
+        names: { bot_token: /bot.token/i },
         required: [],
     },
     {
@@ -271,6 +273,8 @@ function numberCases() {
         c.push({ name: `POST ${approve}: request_ids [${n}]`, method: 'POST', path: approve, who: 'admin', body: `{"request_ids":[${n}]}`, status, code });
     c.push({ name: `POST ${approve}: a known id and two unknown ones (404 naming the first)`, method: 'POST', path: approve, who: 'admin',
         body: () => ({ request_ids: [ids[0], 987654321, 987654322] }), status: 404, code: 'not_found', message: /987654321/ });
+    c.push({ name: 'POST /api/invite-requests/preflight: an unknown id (404 naming it)', method: 'POST', path: '/api/invite-requests/preflight', who: 'admin',
+        body: () => ({ request_ids: [ids[0], 987654321] }), status: 404, code: 'not_found', message: /987654321/ });
     for (const [n, status, code] of [['9223372036854775808', 400, 'bad_json'], ['1e400', 400, 'bad_json'], ['-1', 400, 'bad_request'], ['1.5', 400, 'bad_request'], ['"2026-02-30"', 400, 'bad_request']])
         c.push({ name: `POST /api/invite-requests/approve-all: filter.from ${n}`, method: 'POST', path: '/api/invite-requests/approve-all', who: 'admin',
             body: `{"filter":{"from":${n}}}`, status, code });
@@ -296,14 +300,14 @@ function queryCases() {
     for (const v of ['yesterday', '2026-13-45', '2026-02-30', '-1']) get(`${ir}?from=${v}`, 400, 'bad_request', { message: /from/ });
     for (const v of ['x', '2026-1-1']) get(`${ir}?to=${v}`, 400, 'bad_request', { message: /'to'/ });
     for (const v of ['q'.repeat(129), '%ff', 'a%c0%80', '%ed%a0%80', '%e9%a2']) get(`${ir}?q=${v}`, 400, 'bad_request', { message: /'q'/ });
-    for (const id of ['abc', '0', '-1', '1.5', '1e3', '99999999999999999999', '987654321', '%ff', '%00', 'x'.repeat(200)])
+    for (const id of ['abc', '0', '-1', '1.5', '1e3', '99999999999999999999', '987654321', '%ff', '%00', 'x'.repeat(200), '+1', '%201', '01x'])
         get(`/api/jobs/${id}`, 404, 'not_found');
     for (const id of ['nope', '%ff', 'a'.repeat(64)]) get(`/api/sessions/login/${id}`, 404, 'login_not_found');
     for (const name of ['nosuch', 'bad%20name', '..', '%2e%2e', 'a'.repeat(64)])
         get(`/api/sessions/${name}/export`, 404, 'not_found');
     for (const p of ['/api/nope', '/api/%ff', '/api/jobs/1/nope', '/api/sessions//check', '/api/invite-requests/approve/1', '/api/'])
         get(p, 404, 'not_found');
-    for (const id of ['abc', '0', '-1', '99999999999999999999', '987654321'])
+    for (const id of ['abc', '0', '-1', '99999999999999999999', '987654321', '+1', '%201'])
         c.push({ name: `POST /api/jobs/${id}/cancel`, method: 'POST', path: `/api/jobs/${id}/cancel`, who: 'admin', body: {}, status: 404, code: 'not_found' });
     for (const name of ['nosuch', '%ff', 'x'.repeat(65)]) {
         c.push({ name: `POST /api/sessions/${name.slice(0, 20)}/check (unknown)`, method: 'POST', path: `/api/sessions/${name}/check`, who: 'admin', body: {}, status: 404, code: 'not_found' });
@@ -377,6 +381,10 @@ function otherCases() {
     c.push({ name: `POST ${wh}: a body of ${BIG} bytes`, method: 'POST', path: wh, who: 'anon', body: padded({ update_id: 1 }, BIG), status: 413, code: 'body_too_large' });
     c.push({ name: `POST /api/login: a body of ${BIG} bytes of nested arrays`, method: 'POST', path: '/api/login', who: 'login',
         body: `{"x":[${'{},'.repeat(Math.ceil(BIG / 3))}{}]}`, status: 413, code: 'body_too_large' });
+    // webhook mode needs an address Telegram can call
+    for (const url of [undefined, 'https://', 'javascript:alert(1)', 'https://a b.example', 'ftp://a.example', 'https://a.example/\u0001'])
+        c.push({ name: `POST /api/settings: webhook mode with webhook_url ${JSON.stringify(url)}`, method: 'POST', path: '/api/settings', who: 'admin',
+            body: { mode: 'webhook', ...(url === undefined ? {} : { webhook_url: url }) }, status: 400, code: 'bad_request', message: /webhook/i });
     // sessions: the choice between a file and a string
     const imp = { name: 'imported', api_id: API_ID, api_hash: API_HASH };
     c.push({ name: 'POST /api/sessions/import: neither file nor string', method: 'POST', path: '/api/sessions/import', who: 'admin', body: imp, status: 400, code: 'bad_request', message: /file|string/ });
