@@ -25,7 +25,6 @@ const DEEP = 10000;
 // ---------------------------------------------------------------------------------------------
 // Bodies
 
-const utf8 = (s) => new Uint8Array(Buffer.from(s, 'utf8'));
 const bytes = (...parts) => new Uint8Array(Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : Buffer.from(p)))));
 // The JSON of obj with `"<field>":` followed by raw text (a number JSON.stringify cannot write).
 const rawField = (obj, field, raw) => {
@@ -39,19 +38,20 @@ const padded = (obj, size) => {
 };
 
 // ---------------------------------------------------------------------------------------------
-// The world every case runs against: a session stack (bot configured, 2 channels of 6 pending
-// requests), a user session `s1` that administers the first channel, and a finished job.
+// The world every case runs against: a session stack (bot configured, 6 pending requests over 2
+// channels), a user session `s1` that administers the first channel, a session `victim` only the
+// delete cases name, and a finished job.
 
 let s, ids, jobDone, anon;
 const fromAddrs = { next: 2 }; // a login case from its own loopback address: bad bodies count per address
 
-// Endpoints that read a JSON body: path, who may call it, a body it accepts (so that each bad
-// variant is bad in one field only), and its fields with the bad values of their kinds. Every
-// field's bad value answers 400 bad_request naming the field (`names`: a pattern when the message
-// words it otherwise).
+// Endpoints that read a JSON body: path, who may call it, a body it accepts (`valid`, or `base`
+// when it needs the world; each bad variant is bad in one field only), and its fields with the bad
+// values of their kinds. Every field's bad value answers 400 bad_request naming the field (`names`:
+// a pattern when the message words it otherwise; `status`: the few values answered otherwise).
+// `validStatus`: what the accepted body answers when that changes nothing either.
 const T = {
-    str: [42, true, [], {}],
-    int: ['"12"', '1.5', 'true', '[]', '{}'], // raw JSON
+    str: [42, true, [], {}], // not strings
 };
 const endpoints = () => [
     {
