@@ -96,6 +96,12 @@ bool api_bad_request(struct api_ctx *c, const char *fmt, ...) __attribute__((for
  * DM_EUNAVAILABLE 503, else 500 (logged, with a generic message). Always returns false. */
 bool api_store_failed(struct api_ctx *c, dm_err e, const struct dm_error *err);
 
+/* Answers 400 bad_request naming the first member of obj that is not one of the names given (a
+ * NULL-terminated list; none at all for a body that takes no fields). obj is c->body, or the
+ * object the body holds at `where` (e.g. "filter"), NULL for the body itself. A misspelt field is
+ * refused, never ignored: Approve All with a misspelt filter field would approve every channel. */
+bool api_only_fields(struct api_ctx *c, const json_t *obj, const char *where, ...)
+    __attribute__((sentinel));
 /* Field readers for c->body. A missing optional field leaves *out unchanged and returns true. */
 bool api_field_string(struct api_ctx *c, const char *key, bool required, size_t max_len,
                       const char **out);

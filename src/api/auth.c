@@ -231,7 +231,8 @@ void api_setup_post(struct api_ctx *c)
 {
     const char *token = NULL, *name = NULL, *password = NULL;
     bool needs = false;
-    if (!api_field_string(c, "token", true, 128, &token) ||
+    if (!api_only_fields(c, c->body, NULL, "token", "name", "password", NULL) ||
+        !api_field_string(c, "token", true, 128, &token) ||
         !api_field_string(c, "name", true, 64, &name) ||
         !api_field_string(c, "password", true, 1024, &password) || !needs_setup(c, &needs))
         return;
@@ -303,7 +304,8 @@ void api_login(struct api_ctx *c)
         return;
     }
     const char *name = NULL, *password = NULL;
-    if (!api_parse_body(c) || !api_field_string(c, "name", true, 256, &name) ||
+    if (!api_parse_body(c) || !api_only_fields(c, c->body, NULL, "name", "password", NULL) ||
+        !api_field_string(c, "name", true, 256, &name) ||
         !api_field_string(c, "password", true, 1024, &password))
         return;
     snprintf(name_key, sizeof name_key, "name:%s", name);
@@ -345,6 +347,7 @@ void api_login(struct api_ctx *c)
 
 void api_logout(struct api_ctx *c)
 {
+    if (!api_only_fields(c, c->body, NULL, NULL)) return;
     struct dm_error err = {0};
     dm_err e = store_websession_delete(c->env->store, c->session.token_hash, &err);
     if (e && e != DM_ENOTFOUND) {

@@ -37,6 +37,32 @@ bool api_store_failed(struct api_ctx *c, dm_err e, const struct dm_error *err)
     return false;
 }
 
+bool api_only_fields(struct api_ctx *c, const json_t *obj, const char *where, ...)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)obj, key, v)
+    {
+        char known[300] = "";
+        size_t len = 0;
+        bool found = false;
+        va_list ap;
+        va_start(ap, where);
+        for (const char *k; !found && (k = va_arg(ap, const char *));) {
+            found = strcmp(k, key) == 0;
+            len += (size_t)snprintf(known + len, sizeof known - len, "%s%s", len ? ", " : "", k);
+        }
+        va_end(ap);
+        if (found) continue;
+        if (!len)
+            return api_bad_request(c, "Unknown field '%s%s%s': %s takes none.", where ? where : "",
+                                   where ? "." : "", key, where ? where : "this request");
+        return api_bad_request(c, "Unknown field '%s%s%s': %s takes %s.", where ? where : "",
+                               where ? "." : "", key, where ? where : "this request", known);
+    }
+    return true;
+}
+
 bool api_field_string(struct api_ctx *c, const char *key, bool required, size_t max_len,
                       const char **out)
 {

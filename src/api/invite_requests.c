@@ -57,8 +57,10 @@ static bool query_filter(struct api_ctx *c, struct store_request_filter *f)
             return api_bad_request(c, "'status' must be pending, approved, declined or all.");
     }
     const char *q = http_query(c->req, "q");
-    if (q && dm_strlcpy(f->q, q, sizeof f->q) >= sizeof f->q)
+    if (q && strlen(q) >= sizeof f->q)
         return api_bad_request(c, "'q' is too long (at most %zu bytes).", sizeof f->q - 1);
+    if (q && (dm_utf8_copy(f->q, sizeof f->q, q), strcmp(f->q, q) != 0)) /* a bad byte went */
+        return api_bad_request(c, "'q' must be text (UTF-8).");
     return api_query_int(c, "chat_id", INT64_MIN, INT64_MAX, &f->chat_id) &&
            api_query_time(c, "from", false, &f->date_from) &&
            api_query_time(c, "to", true, &f->date_to);
@@ -195,6 +197,7 @@ static void describe(struct store_job *job, const char *fmt, ...)
 
 static void decide_selected(struct api_ctx *c, int kind)
 {
+    if (!api_only_fields(c, c->body, NULL, "request_ids", "session_name", NULL)) return;
     json_t *ids = json_object_get(c->body, "request_ids");
     if (!json_is_array(ids)) {
         api_bad_request(c, "'request_ids' must be an array of request ids.");
@@ -244,6 +247,7 @@ static bool body_filter(struct api_ctx *c, struct store_request_filter *f)
     json_t *fj = json_object_get(c->body, "filter");
     if (!fj || json_is_null(fj)) return true;
     if (!json_is_object(fj)) return api_bad_request(c, "'filter' must be an object.");
+    if (!api_only_fields(c, fj, "filter", "chat_id", "from", "to", "q", NULL)) return false;
     json_t *chat = json_object_get(fj, "chat_id");
     if (chat && !json_is_null(chat)) {
         if (!json_is_integer(chat))
@@ -266,7 +270,9 @@ static void decide_all(struct api_ctx *c, int kind)
     struct store_request_filter f;
     struct store_job job;
     struct account *a = NULL;
-    if (!body_filter(c, &f) || !(a = job_base(c, kind, &job))) return;
+    if (!api_only_fields(c, c->body, NULL, "filter", "session_name", NULL) || !body_filter(c, &f) ||
+        !(a = job_base(c, kind, &job)))
+        return;
     bool whole_channels = account_lists_pending(a) && hide_all_fits(&f);
     account_close(a);
     struct store_chat chat = {0};
@@ -398,6 +404,7 @@ static bool channel_check(struct account *a, int64_t chat_id, char *title, size_
 
 void api_requests_preflight(struct api_ctx *c)
 {
+    if (!api_only_fields(c, c->body, NULL, "session_name", "request_ids", "filter", NULL)) return;
     struct account *a = read_via(c, false);
     if (!a) return;
     struct affected *v = calloc(AFFECTED_MAX, sizeof *v);

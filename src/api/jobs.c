@@ -23,13 +23,14 @@ void api_jobs_list(struct api_ctx *c)
     api_list_page(c, sizeof(struct store_job), job_rows, job_json);
 }
 
-/* Reads the {id} of the path into *id; answers 404 when it is not a job id. */
+/* Reads the {id} of the path into *id; answers 404 when it is not a job id (digits only: "+1"
+ * and " 1" are no other names of job 1). */
 static bool path_job(struct api_ctx *c, struct store_job *job)
 {
     char *end = NULL;
     errno = 0;
     long long id = strtoll(c->path_arg, &end, 10);
-    if (errno || *end || id <= 0) {
+    if (errno || *end || id <= 0 || strspn(c->path_arg, "0123456789") != strlen(c->path_arg)) {
         http_res_error(c->res, 404, "not_found", "No job with id '%s'.", c->path_arg);
         return false;
     }
@@ -74,7 +75,7 @@ void api_jobs_get(struct api_ctx *c)
 void api_jobs_cancel(struct api_ctx *c)
 {
     struct store_job job;
-    if (!path_job(c, &job)) return;
+    if (!api_only_fields(c, c->body, NULL, NULL) || !path_job(c, &job)) return;
     if (job.state != JOB_QUEUED && job.state != JOB_RUNNING) {
         http_res_error(c->res, 409, "conflict", "Job %" PRId64 " has already %s.", job.id,
                        job.state == JOB_CANCELLED ? "been cancelled" : "finished");

@@ -32,6 +32,7 @@ void api_preferences_get(struct api_ctx *c)
 
 void api_preferences_post(struct api_ctx *c)
 {
+    if (!api_only_fields(c, c->body, NULL, "approve_via", NULL)) return;
     json_t *v = json_object_get(c->body, "approve_via");
     if (!v || (!json_is_null(v) && (!json_is_string(v) || json_string_length(v) == 0 ||
                                     json_string_length(v) >= STORE_NAME_MAX))) {

@@ -124,7 +124,8 @@ bool api_parse_body(struct api_ctx *c)
         c->body = json_object();
         return true;
     }
-    if (!ct || strncasecmp(ct, "application/json", 16) != 0) {
+    if (!ct || strncasecmp(ct, "application/json", 16) != 0 ||
+        (ct[16] && !strchr("; \t", ct[16]))) {
         http_res_error(c->res, 415, "unsupported_media_type", "Send the body as application/json.");
         return false;
     }
@@ -132,6 +133,8 @@ bool api_parse_body(struct api_ctx *c)
     c->body =
         json_loadb(c->req->body, c->req->body_len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
     if (!c->body) {
+        char *near = strstr(jerr.text, " near "); /* jansson quotes the text there: a password */
+        if (near) *near = 0;
         http_res_error(c->res, 400, "bad_json",
                        "The body is not valid JSON (line %d, column %d): %s", jerr.line,
                        jerr.column, jerr.text);
@@ -213,7 +216,17 @@ static void serve_webhook(struct api_ctx *c)
     }
     int status = bot_webhook(c->env->bot, http_header(c->req, "X-Telegram-Bot-Api-Secret-Token"),
                              c->req->body, c->req->body_len);
-    http_res_json(c->res, status, json_object());
+    if (status == 200)
+        http_res_json(c->res, 200, json_object());
+    else if (status == 401)
+        http_res_error(c->res, 401, "unauthorized",
+                       "Wrong or missing X-Telegram-Bot-Api-Secret-Token (updates are taken here "
+                       "only in webhook mode).");
+    else if (status == 400)
+        http_res_error(c->res, 400, "bad_request", "The body is not a Telegram update.");
+    else
+        http_res_error(c->res, 503, "unavailable",
+                       "The update could not be stored; send it again.");
 }
 
 /* Whether the request's Host names doorman: the public URL's host and port, the address the

@@ -172,7 +172,8 @@ void api_sessions_login_start(struct api_ctx *c)
 {
     const char *name = NULL, *api_hash = NULL, *phone = NULL;
     int64_t api_id = 0;
-    if (!read_new_session(c, &name, &api_id, &api_hash) ||
+    if (!api_only_fields(c, c->body, NULL, "name", "api_id", "api_hash", "phone", NULL) ||
+        !read_new_session(c, &name, &api_id, &api_hash) ||
         !api_field_string(c, "phone", true, 64, &phone))
         return;
     struct store_login l;
@@ -202,7 +203,8 @@ void api_sessions_login_get(struct api_ctx *c)
 void api_sessions_login_code(struct api_ctx *c)
 {
     const char *id = NULL, *code = NULL;
-    if (!api_field_string(c, "login_id", true, 128, &id) ||
+    if (!api_only_fields(c, c->body, NULL, "login_id", "code", NULL) ||
+        !api_field_string(c, "login_id", true, 128, &id) ||
         !api_field_string(c, "code", true, 64, &code))
         return;
     bool done = false;
@@ -225,7 +227,8 @@ void api_sessions_login_code(struct api_ctx *c)
 void api_sessions_login_password(struct api_ctx *c)
 {
     const char *id = NULL, *password = NULL;
-    if (!api_field_string(c, "login_id", true, 128, &id) ||
+    if (!api_only_fields(c, c->body, NULL, "login_id", "password", NULL) ||
+        !api_field_string(c, "login_id", true, 128, &id) ||
         !api_field_string(c, "password", true, 1024, &password))
         return;
     struct store_session s;
@@ -242,7 +245,8 @@ void api_sessions_bot(struct api_ctx *c)
 {
     const char *name = NULL, *api_hash = NULL, *token = NULL;
     int64_t api_id = 0;
-    if (!read_new_session(c, &name, &api_id, &api_hash) ||
+    if (!api_only_fields(c, c->body, NULL, "name", "api_id", "api_hash", "bot_token", NULL) ||
+        !read_new_session(c, &name, &api_id, &api_hash) ||
         !api_field_string(c, "bot_token", true, 256, &token))
         return;
     struct store_session s;
@@ -261,7 +265,9 @@ void api_sessions_import(struct api_ctx *c)
 {
     const char *name = NULL, *api_hash = NULL, *phone = NULL, *file = NULL, *string = NULL;
     int64_t api_id = 0;
-    if (!read_new_session(c, &name, &api_id, &api_hash) ||
+    if (!api_only_fields(c, c->body, NULL, "name", "api_id", "api_hash", "phone", "file", "string",
+                         NULL) ||
+        !read_new_session(c, &name, &api_id, &api_hash) ||
         !api_field_string(c, "phone", false, 64, &phone) ||
         !api_field_string(c, "file", false, SESSION_FILE_BODY_MAX, &file) ||
         !api_field_string(c, "string", false, SESSION_STRING_BODY_MAX, &string))
@@ -302,6 +308,7 @@ void api_sessions_import(struct api_ctx *c)
 
 void api_sessions_check(struct api_ctx *c)
 {
+    if (!api_only_fields(c, c->body, NULL, NULL)) return;
     struct store_session s;
     struct tg_error te = {0};
     const char *name = c->path_arg;
@@ -338,6 +345,7 @@ void api_sessions_export(struct api_ctx *c)
 
 void api_sessions_delete(struct api_ctx *c)
 {
+    if (!api_only_fields(c, c->body, NULL, "logout", NULL)) return;
     json_t *v = json_object_get(c->body, "logout");
     if (v && !json_is_boolean(v) && !json_is_null(v)) {
         api_bad_request(c, "'logout' must be true or false.");

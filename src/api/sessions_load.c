@@ -39,6 +39,7 @@ static bool read_body(struct api_ctx *c, struct account_ref *ref, int64_t *limit
 
 void api_sessions_load(struct api_ctx *c)
 {
+    if (!api_only_fields(c, c->body, NULL, "channel", "limit", NULL)) return;
     struct store *st = c->env->store;
     const char *name = c->path_arg;
     struct store_session s;

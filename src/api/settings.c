@@ -29,7 +29,8 @@ void api_settings_get(struct api_ctx *c)
 void api_settings_post(struct api_ctx *c)
 {
     const char *token = NULL, *mode_s = NULL, *url = NULL;
-    if (!api_field_string(c, "bot_token", false, 128, &token) ||
+    if (!api_only_fields(c, c->body, NULL, "bot_token", "mode", "webhook_url", "bot_rate", NULL) ||
+        !api_field_string(c, "bot_token", false, 128, &token) ||
         !api_field_string(c, "mode", false, 16, &mode_s) ||
         !api_field_string(c, "webhook_url", false, 500, &url))
         return;
@@ -55,10 +56,11 @@ void api_settings_post(struct api_ctx *c)
     double rate = 0;
     json_t *r = json_object_get(c->body, "bot_rate");
     if (r && !json_is_null(r)) {
-        if (!json_is_number(r) || json_number_value(r) <= 0 || json_number_value(r) > 100000) {
+        /* at least one decision every 100 s: a smaller rate is a stalled queue (and a pause
+           longer than any clock counts) */
+        if (!json_is_number(r) || json_number_value(r) < 0.01 || json_number_value(r) > 100000) {
             api_bad_request(
-                c,
-                "'bot_rate' must be a number of decisions per second (above 0, at most 100000).");
+                c, "'bot_rate' must be a number of decisions per second from 0.01 to 100000.");
             return;
         }
         rate = json_number_value(r);

@@ -377,7 +377,11 @@ dm_err login_get(struct pool *a, const char *id, int64_t now, struct store_login
 {
     struct store *st = pool_store(a);
     struct dm_error err = {0};
-    dm_err e = strlen(id) < sizeof out->id ? store_login_get(st, id, now, out, &err) : DM_ENOTFOUND;
+    /* login ids are hex (secret_random_hex): anything else was never one, and must not reach
+       the store (other bytes are no text to PostgreSQL) */
+    size_t n = strlen(id);
+    bool well_formed = n < sizeof out->id && strspn(id, "0123456789abcdef") == n;
+    dm_err e = well_formed ? store_login_get(st, id, now, out, &err) : DM_ENOTFOUND;
     if (e == DM_ENOTFOUND) return tg_error_set(te, TG_LOGIN_GONE, 0);
     return e ? te_from(te, e, &err) : DM_OK;
 }

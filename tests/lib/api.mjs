@@ -176,14 +176,21 @@ export async function counts(client, query = {}) {
     return (await client.ok(`/api/invite-requests?${q}`)).counts;
 }
 
-// A snapshot of what doorman shows, to compare before and after a rejected request.
+// A snapshot of what doorman shows, to compare before and after a rejected request: every request
+// and its status, the counts by status, the jobs and their states, the audit log, the sessions
+// (status and last check), the settings and the client's preferences.
 export async function snapshot(client) {
     const reqs = await listAll(client, {});
     const jobs = await client.ok('/api/jobs?limit=500');
+    const settings = await client.ok('/api/settings');
     return {
         requests: reqs.map((r) => `${r.id}:${r.status}`).sort(),
         counts: (await counts(client)),
         jobs: jobs.items.map((j) => `${j.id}:${j.state}`).sort(),
+        audit: (await auditAll(client)).map((a) => `${a.id}:${a.action}:${a.result}:${a.via}`),
+        sessions: (await client.ok('/api/sessions')).items.map((x) => `${x.name}:${x.status}:${x.last_check_at}`).sort(),
+        settings: { mode: settings.mode, webhook_url: settings.webhook_url, bot_rate: settings.bot_rate, bot: settings.bot.configured && settings.bot.id },
+        preferences: await client.ok('/api/me/preferences'),
     };
 }
 
