@@ -71,7 +71,7 @@ void bench_api_stop(struct bench_api *b)
 {
     http_server_stop(b->http);
     store_close(b->store);
-    nftw(b->dir, remove_one, 8, FTW_DEPTH | FTW_PHYS);
+    if (!getenv("BENCH_KEEP")) nftw(b->dir, remove_one, 8, FTW_DEPTH | FTW_PHYS);
 }
 
 double bench_now(void)
