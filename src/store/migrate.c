@@ -254,6 +254,9 @@ dm_err store_migrate(const char *from, const char *to, FILE *out, struct dm_erro
     if (!e) e = pg_exec(&m, "BEGIN", "starting a transaction");
     if (!e) e = copy_all(&m, out);
     if (!e) e = pg_exec(&m, "COMMIT", "committing");
+    /* statistics for the planner now, not when autovacuum comes round: without them a search
+     * is planned as if every name were rare */
+    if (!e) e = pg_exec(&m, "ANALYZE", "gathering statistics (ANALYZE)");
     m.err = NULL; /* err keeps the first failure */
     if (e && PQtransactionStatus(m.dst) != PQTRANS_IDLE) pg_exec(&m, "ROLLBACK", "rolling back");
     sqlite3_close(m.src);
