@@ -231,14 +231,16 @@ async function recording(s, r, dice) {
     const durationMs = dice.int(1500, 3000);
     const killAtMs = dice.real(0.15, 0.7) * durationMs;
     // tgsim's stream: a batch of new requests every few milliseconds for durationMs.
+    // Its own dice: how many draws the stream makes depends on timing, the kills' must not.
+    const streamDice = new Dice(dice.int(0, 2 ** 32 - 1));
     const t0 = Date.now();
     let made = 0;
     const stream = (async () => {
         while (Date.now() - t0 < durationMs) {
-            const c = dice.int(5, 60);
+            const c = streamDice.int(5, 60);
             await tgAddJoinRequests(s.tg, { chat_id: ch.id, count: c, first_name: 'Rec' });
             made += c;
-            await sleep(dice.int(2, 20));
+            await sleep(streamDice.int(2, 20));
         }
     })();
     try {
