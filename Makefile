@@ -3,7 +3,7 @@ BUILD      ?= build
 TESTBUILD  ?= build-test
 DATA       ?= data
 
-.PHONY: all deps build run demo test unit fuzz bench format clean
+.PHONY: all deps build run demo test unit fuzz soak bench format clean
 
 all: build
 
@@ -27,6 +27,10 @@ test:
 
 fuzz:
 	@scripts/fuzz.sh long
+
+# kill -9 during the long operations, restart, check against tgsim (not part of `make test`)
+soak:
+	@scripts/soak.sh
 
 bench: build
 	@scripts/bench.sh

@@ -300,7 +300,7 @@ static void get_join_requests(struct ctl *c)
         return fail(c->res, 400, "no channel with id %" PRId64, chat_id);
     struct buf b;
     buf_init(&b, LIST_CAP);
-    uint64_t counts[3] = {0}, multi = 0;
+    uint64_t counts[3] = {0}, multi = 0, called = 0;
     dm_err e = buf_puts(&b, "{\"items\":[");
     bool first = true;
     for (size_t i = 0; i < c->w->njrs && !e; i++) {
@@ -308,6 +308,7 @@ static void get_join_requests(struct ctl *c)
         if ((chat_id && jr->chat_id != chat_id) || (user_id && jr->user_id != user_id)) continue;
         counts[jr->status]++;
         if (jr->decisions > 1) multi++;
+        if (jr->approve_calls + jr->decline_calls > 1) called++;
         if (status >= 0 && (int)jr->status != status) continue;
         e = buf_printf(&b,
                        "%s{\"chat_id\":%" PRId64 ",\"user_id\":%" PRId64
@@ -320,7 +321,11 @@ static void get_join_requests(struct ctl *c)
         else if (!e)
             e = buf_printf(&b, ",\"decided_by\":%" PRId64 ",\"decided_at\":%" PRId64,
                            jr->decided_by, jr->decided_at);
-        if (!e) e = buf_printf(&b, ",\"decisions\":%" PRIu32, jr->decisions);
+        if (!e)
+            e = buf_printf(&b,
+                           ",\"decisions\":%" PRIu32 ",\"approve_calls\":%" PRIu32
+                           ",\"decline_calls\":%" PRIu32,
+                           jr->decisions, jr->approve_calls, jr->decline_calls);
         if (!e && jr->invite_link) {
             json_t *s = json_string(jr->invite_link);
             char *enc = s ? json_dumps(s, JSON_ENCODE_ANY) : NULL;
@@ -331,11 +336,12 @@ static void get_join_requests(struct ctl *c)
         if (!e) e = buf_puts(&b, "}");
     }
     if (!e)
-        e = buf_printf(&b,
-                       "],\"counts\":{\"pending\":%" PRIu64 ",\"approved\":%" PRIu64
-                       ",\"declined\":%" PRIu64 ",\"total\":%" PRIu64
-                       ",\"decided_more_than_once\":%" PRIu64 "}}",
-                       counts[0], counts[1], counts[2], counts[0] + counts[1] + counts[2], multi);
+        e = buf_printf(
+            &b,
+            "],\"counts\":{\"pending\":%" PRIu64 ",\"approved\":%" PRIu64 ",\"declined\":%" PRIu64
+            ",\"total\":%" PRIu64 ",\"decided_more_than_once\":%" PRIu64
+            ",\"called_more_than_once\":%" PRIu64 "}}",
+            counts[0], counts[1], counts[2], counts[0] + counts[1] + counts[2], multi, called);
     if (e) {
         buf_release(&b);
         return fail(c->res, 500, "cannot list the join requests: %s", dm_strerror(e));

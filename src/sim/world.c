@@ -636,6 +636,12 @@ sim_err world_jr_decide(struct world *w, int64_t chat_id, int64_t user_id, bool 
     const struct sim_admin *a = world_channel_admin(ch, actor_id);
     if (!a || !a->can_invite_users) return SIM_ADMIN_REQUIRED;
     struct sim_join_request *jr = world_jr_latest(w, ch, user_id);
+    if (jr) {
+        if (approve)
+            jr->approve_calls++;
+        else
+            jr->decline_calls++;
+    }
     if (!jr || jr->status != JR_PENDING) return SIM_REQUESTER_MISSING;
     if (approve && world_is_member(ch, user_id)) return SIM_ALREADY_PARTICIPANT;
     if (approve && idmap_put(&ch->members, user_id, 1) != DM_OK)

@@ -95,6 +95,11 @@ struct sim_join_request {
     int64_t decided_by; /* the bot's or user account's id; 0 while pending */
     int64_t decided_at; /* Unix seconds; 0 while pending */
     uint32_t decisions; /* successful decisions; exactly 1 once decided */
+    /* Every approve / decline call that named this request while it was the user's latest in
+     * the channel, whatever the answer (a call after the decision gets HIDE_REQUESTER_MISSING
+     * and still counts): Telegram's side of "asked twice", whatever the asker believed. */
+    uint32_t approve_calls;
+    uint32_t decline_calls;
 };
 
 /* Kinds of updates the world produces; each is a bit in sim_bot.allowed_mask. */
@@ -286,7 +291,9 @@ struct sim_join_request *world_jr_latest(struct world *w, const struct sim_chann
 /* Approves or declines user_id's pending request in chat_id, acting as actor_id (a bot or a
  * user account, which must be an admin with can_invite_users). Approving makes the user a
  * member. No pending request: SIM_REQUESTER_MISSING; pending but already a member when
- * approving: SIM_ALREADY_PARTICIPANT (the request stays pending). */
+ * approving: SIM_ALREADY_PARTICIPANT (the request stays pending). A call by an admin with the
+ * right counts in the user's latest request's approve_calls / decline_calls, whatever the
+ * answer. */
 sim_err world_jr_decide(struct world *w, int64_t chat_id, int64_t user_id, bool approve,
                         int64_t actor_id);
 

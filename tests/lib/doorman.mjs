@@ -82,24 +82,30 @@ export async function startDoorman({ tgsim, dataDir, env = {}, args = [], dbUrl 
         return d;
     }
 
+    // An ended process's output joins allOutput once.
+    let collected = null;
+    const collect = () => {
+        if (collected !== d.proc) d.allOutput += d.proc.out;
+        collected = d.proc;
+    };
     d.stop = async (o) => {
         const r = await d.proc.stop(o);
-        d.allOutput += d.proc.out;
+        collect();
         return r;
     };
     d.kill = async () => {
         const r = await d.proc.kill();
-        d.allOutput += d.proc.out;
+        collect();
         return r;
     };
     // Same data dir, new process (a new port too). Stops the old one first if it still runs.
     d.restart = async ({ kill = false } = {}) => {
         if (d.proc && !d.proc.exited) await (kill ? d.kill() : d.stop());
-        else if (d.proc) { d.proc.checkSanitizer(); d.allOutput += d.proc.out; }
+        else if (d.proc) { d.proc.checkSanitizer(); collect(); }
         return launch();
     };
     Object.defineProperty(d, 'stderr', { get: () => d.proc.err });
-    Object.defineProperty(d, 'output', { get: () => d.allOutput + (d.proc && !d.proc.exited ? d.proc.out : '') });
+    Object.defineProperty(d, 'output', { get: () => d.allOutput + (d.proc && collected !== d.proc ? d.proc.out : '') });
     await launch();
     return d;
 }

@@ -91,6 +91,8 @@ static void test_state_machine(void)
     CHECK(world_jr_decide(w, f.ch->id, f.user, true, f.bot->id) == SIM_REQUESTER_MISSING);
     CHECK(world_jr_decide(w, f.ch->id, f.user, false, f.admin_user) == SIM_REQUESTER_MISSING);
     CHECK(jr && jr->decisions == 1);
+    /* every call by an admin is on record, answered or not: two approves, one decline */
+    CHECK(jr && jr->approve_calls == 2 && jr->decline_calls == 1);
     CHECK(world_jr_add(w, f.ch, f.user, 0, NULL, &err) == DM_EEXISTS); /* a member */
 
     /* pending, then joined another way: approving says USER_ALREADY_PARTICIPANT */
