@@ -1,6 +1,7 @@
 /* invite_requests.c: listing join requests and starting decisions on them. */
 #include "core/common.h"
 #include "api/api.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "jobs/hide_all.h"
 #include "jobs/runner.h"
@@ -368,23 +369,33 @@ static bool affected_channels(struct api_ctx *c, struct affected *v, size_t *n)
     return e ? api_store_failed(c, e, &err) : true;
 }
 
-/* Whether the account can decide in the channel, or why not (the reason's sentence). */
-static bool channel_check(struct account *a, int64_t chat_id, char *title, size_t title_n,
-                          char *why, size_t why_n)
+enum verdict { CAN_DECIDE, CANNOT_DECIDE, NOT_CHECKED };
+
+/* Whether the account can decide in the channel, or why not (the reason's sentence); NOT_CHECKED
+ * when the preflight's deadline (clock_ms) passes before the check is done. */
+static enum verdict channel_check(struct account *a, int64_t chat_id, int64_t deadline, char *title,
+                                  size_t title_n, char *why, size_t why_n)
 {
+    if (clock_ms() >= deadline) return NOT_CHECKED;
     struct account_channel ch;
     struct tg_error te = {0};
     enum account_role role = ACCOUNT_NOT_ADMIN;
     dm_err e = account_channel(a, chat_id, &ch, &te);
     if (!e && ch.title[0]) dm_strlcpy(title, ch.title, title_n);
+    if (!e && clock_ms() >= deadline) return NOT_CHECKED;
     if (!e) e = account_role(a, &ch, &role, &te);
     if (!e && role != ACCOUNT_CAN_INVITE) account_no_right((int)role, title, &te);
     dm_strlcpy(why, role == ACCOUNT_CAN_INVITE ? "" : te.e.msg, why_n);
-    return !e && role == ACCOUNT_CAN_INVITE;
+    return !e && role == ACCOUNT_CAN_INVITE ? CAN_DECIDE : CANNOT_DECIDE;
 }
 
+/* Runs on the HTTP server's workers (R_SLOW): every check is a call to Telegram. The channels
+ * are checked one after another until env->preflight_deadline_ms has passed; those left are
+ * answered checked:false with a reason that says so (a call under way when it passes ends
+ * first, bounded by its own timeout). */
 void api_requests_preflight(struct api_ctx *c)
 {
+    int64_t deadline = clock_ms() + c->env->preflight_deadline_ms;
     struct account *a = read_via(c, false);
     if (!a) return;
     struct affected *v = calloc(AFFECTED_MAX, sizeof *v);
@@ -400,7 +411,7 @@ void api_requests_preflight(struct api_ctx *c)
         return;
     }
     qsort(v, n, sizeof *v, by_pending);
-    size_t checked = DM_MIN(n, (size_t)PREFLIGHT_CHANNELS);
+    size_t checked = DM_MIN(n, (size_t)PREFLIGHT_CHANNELS), late = 0;
 
     struct account_check acct;
     account_check(a, &acct);
@@ -410,22 +421,33 @@ void api_requests_preflight(struct api_ctx *c)
         if (store_chat_get(c->env->store, v[i].chat_id, &chat, NULL) != DM_OK || !chat.title[0])
             snprintf(chat.title, sizeof chat.title, "chat %" PRId64, v[i].chat_id);
         char why[STORE_ERROR_MAX] = "";
-        bool ok = false;
+        enum verdict ok = CANNOT_DECIDE;
         if (!acct.ok)
             dm_snprintf_utf8(why, sizeof why, "The account cannot be used: %.200s", acct.error);
         else
-            ok = channel_check(a, v[i].chat_id, chat.title, sizeof chat.title, why, sizeof why);
+            ok = channel_check(a, v[i].chat_id, deadline, chat.title, sizeof chat.title, why,
+                               sizeof why);
+        if (ok == NOT_CHECKED) {
+            late++;
+            dm_snprintf_utf8(why, sizeof why,
+                             "Not checked: Telegram answered too slowly, and the check stops "
+                             "after %" PRId64 " s. Decisions there fail if the account cannot "
+                             "make them.",
+                             c->env->preflight_deadline_ms / 1000);
+        }
         json_array_append_new(
-            channels, json_pack("{s:I,s:o,s:I,s:b,s:o}", "chat_id", (json_int_t)v[i].chat_id,
-                                "title", api_text(chat.title), "pending", (json_int_t)v[i].pending,
-                                "can_decide", ok, "reason", api_text(why)));
+            channels,
+            json_pack("{s:I,s:o,s:I,s:b,s:b,s:o}", "chat_id", (json_int_t)v[i].chat_id, "title",
+                      api_text(chat.title), "pending", (json_int_t)v[i].pending, "checked",
+                      ok != NOT_CHECKED, "can_decide", ok == CAN_DECIDE, "reason", api_text(why)));
     }
     free(v);
-    log_info("api", "preflight via %s: account %s, %zu of %zu channels checked", account_name(a),
-             acct.status, checked, n);
+    log_info("api", "preflight via %s: account %s, %zu of %zu channels checked%s", account_name(a),
+             acct.status, checked - late, n, late ? " (the deadline passed)" : "");
     http_res_json(c->res, 200,
-                  json_pack("{s:s,s:{s:b,s:s,s:o},s:o,s:I}", "via", account_name(a), "account",
+                  json_pack("{s:s,s:{s:b,s:s,s:o},s:o,s:I,s:b}", "via", account_name(a), "account",
                             "ok", acct.ok, "status", acct.status, "error", api_text(acct.error),
-                            "channels", channels, "unchecked", (json_int_t)(n - checked)));
+                            "channels", channels, "unchecked", (json_int_t)(n - checked),
+                            "deadline_exceeded", late > 0));
     account_close(a);
 }
