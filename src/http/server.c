@@ -1,6 +1,7 @@
 #include "core/common.h"
 #include "http/server.h"
 #include "core/buf.h"
+#include "core/clock.h"
 #include "core/log.h"
 
 #include <arpa/inet.h>
@@ -12,6 +13,7 @@
 #define DEFAULT_WORKERS 8
 #define DEFAULT_WORK_QUEUE 32
 #define BUSY_RETRY_AFTER "5" /* seconds, in a 503 busy */
+#define STOP_SEND_MS 2000    /* at stop, how long the answers of finished work may take to go */
 
 struct conn_state;
 
@@ -24,6 +26,7 @@ struct http_server {
     pthread_cond_t cv;
     struct conn_state *head, *tail;
     unsigned waiting; /* in the FIFO */
+    unsigned parked;  /* connections parked and not yet answered or closed */
     bool stopping;
     pthread_t *workers;
     unsigned nworkers;
@@ -37,6 +40,7 @@ struct conn_state {
     bool too_big;
     bool answered; /* res was filled before the body: the body is dropped */
     bool parked;   /* work was handed over; its answer is in res */
+    bool unparked; /* that answer was sent, or the connection closed */
     struct MHD_Connection *conn;
     struct http_request req;
     struct http_response res;
@@ -294,9 +298,22 @@ static enum MHD_Result park(struct http_server *s, struct conn_state *st,
         s->head = st;
     s->tail = st;
     s->waiting++;
-    pthread_cond_signal(&s->cv);
+    s->parked++;
+    pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
     return MHD_YES;
+}
+
+/* Counts a parked connection as done (its answer sent, or it closed: MHD says when the request
+ * is completed), once. */
+static void unpark(struct http_server *s, struct conn_state *st)
+{
+    if (!st->parked || st->unparked) return;
+    st->unparked = true;
+    pthread_mutex_lock(&s->mu);
+    s->parked--;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -353,6 +370,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
     struct conn_state *st = *con_cls;
     if (!st) return;
+    unpark(cls, st);
     defer_drop(&st->res);
     res_clear_body(&st->res);
     buf_release(&st->body);
@@ -414,6 +432,12 @@ static void workers_stop(struct http_server *s)
     free(s->workers);
     s->workers = NULL;
     s->nworkers = 0;
+    /* every parked connection is resumed: give the pool a moment to send their answers */
+    pthread_mutex_lock(&s->mu);
+    struct timespec until = clock_after_ms(STOP_SEND_MS);
+    while (s->parked && pthread_cond_timedwait(&s->cv, &s->mu, &until) == 0) {
+    }
+    pthread_mutex_unlock(&s->mu);
 }
 
 static void server_free(struct http_server *s)
@@ -432,7 +456,7 @@ dm_err http_server_start(const struct http_server_config *cfg, struct http_serve
     if (!s->cfg.workers) s->cfg.workers = DEFAULT_WORKERS;
     if (!s->cfg.work_queue) s->cfg.work_queue = DEFAULT_WORK_QUEUE;
     pthread_mutex_init(&s->mu, NULL);
-    pthread_cond_init(&s->cv, NULL);
+    clock_cond_init(&s->cv);
     struct sockaddr_storage ss = {0};
     bool v6 = strchr(cfg->bind_addr, ':') != NULL;
     unsigned flags = MHD_USE_ERROR_LOG | MHD_USE_INTERNAL_POLLING_THREAD;
