@@ -280,8 +280,8 @@ static enum MHD_Result park(struct http_server *s, struct conn_state *st,
     if (s->stopping)
         refused = "doorman is shutting down; try again when it is back.";
     else if (s->waiting >= s->cfg.work_queue)
-        refused = "Too many slow requests (calls to Telegram) are running at once; try again in a "
-                  "few seconds.";
+        refused = "Too many slow requests (ones that wait on another service) are running at "
+                  "once; try again in a few seconds.";
     if (refused) {
         pthread_mutex_unlock(&s->mu);
         log_warn("http", "%s %s answered 503: %s", st->req.method, st->req.path, refused);
@@ -483,10 +483,14 @@ dm_err http_server_start(const struct http_server_config *cfg, struct http_serve
     } else {
         if (!workers_start(s)) goto no_workers;
         flags |= MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME;
+        /* one thread is the polling thread alone (MHD warns about a pool of one) */
+        struct MHD_OptionItem pool[] = {
+            {cfg->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, cfg->threads, NULL},
+            {MHD_OPTION_END, 0, NULL}};
         s->daemon = MHD_start_daemon(
             flags, cfg->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
             (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-            MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
+            MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_ARRAY, pool,
             MHD_OPTION_CONNECTION_LIMIT, HTTP_MAX_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
             cfg->per_ip, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, MHD_OPTION_END);
     }
