@@ -99,14 +99,15 @@ void http_res_header(struct http_response *res, const char *name, const char *va
  * while it waits), queues the work for one of config.workers worker threads, and when work
  * returns resumes the connection and sends what work put in res.
  *
- * Ownership: arg belongs to the server from this call on. The server calls work(arg, req, res)
- * at most once and then drop(arg) (when drop is not NULL) exactly once, also when the work
- * never runs: when config.work_queue works already wait for a worker, or the server is
- * stopping, the answer is 503 busy (with Retry-After) and only drop is called. The request
- * passed to work (its strings, body, and the http_header/http_query/http_cookie lookups) stays
- * valid until work returns; nothing else of the handler's (its stack) does, so arg must hold
- * copies of what work needs. work may take as long as it needs, but http_server_stop() waits
- * for running work, so it must end by itself (every call it makes has a deadline).
+ * A handler calls it at most once per request. Ownership: arg belongs to the server from this
+ * call on. The server calls work(arg, req, res) at most once and then drop(arg) (when drop is
+ * not NULL) exactly once, also when the work never runs: when config.work_queue works already wait
+ * for a worker, or the server is stopping, the answer is 503 busy (with Retry-After) and only drop
+ * is called. The request passed to work (its strings, body, and the
+ * http_header/http_query/http_cookie lookups) stays valid until work returns; nothing else of the
+ * handler's (its stack) does, so arg must hold copies of what work needs. work may take as long as
+ * it needs, but http_server_stop() waits for running work, so it must end by itself (every call it
+ * makes has a deadline).
  *
  * With threads == 0 the work runs at once on the connection's own thread, after the handler. */
 void http_res_defer(struct http_response *res, http_work_fn work, void *arg,
