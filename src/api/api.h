@@ -50,7 +50,8 @@ struct api_ctx {
  * Routes that call Telegram (the route table's R_SLOW) are answered from the server's workers
  * (http_res_defer), never on a pool thread: api_handle checks the login, the CSRF token and
  * the body on the pool thread, then hands the resource handler over with copies of what it
- * reads (the session, the parsed body, the path's id). */
+ * reads (the session, the parsed body, the path's id). A handler that calls Telegram only
+ * sometimes (GET /api/chats, for titles it does not know) defers that part itself. */
 void api_handle(void *env, const struct http_request *req, struct http_response *res);
 /* The server's admit callback (http/server.h, Bodies): API_WEBHOOK_BODY_MAX for the webhook
  * (401 at once without its secret token), a 401 at once for a logged-in route without a valid

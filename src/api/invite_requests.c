@@ -90,27 +90,65 @@ void api_requests_list(struct api_ctx *c)
                             counts_json(counts)));
 }
 
+/* The chats, to answer GET /api/chats with; owns chats. */
+struct chat_list {
+    struct bot *bot;
+    struct store_chat *chats;
+    size_t n;
+};
+
+static void chats_answer(struct http_response *res, const struct chat_list *l)
+{
+    json_t *items = json_array();
+    for (size_t i = 0; i < l->n; i++)
+        json_array_append_new(
+            items, json_pack("{s:I,s:o,s:s}", "chat_id", (json_int_t)l->chats[i].chat_id, "title",
+                             api_text(l->chats[i].title), "username", l->chats[i].username));
+    http_res_json(res, 200, json_pack("{s:o}", "items", items));
+}
+
+/* On the server's workers: the titles of chats known only by id (no update carried one) from
+ * Telegram (getChat, cached by the bot), then the answer. */
+static void chats_titles_run(void *arg, const struct http_request *req, struct http_response *res)
+{
+    struct chat_list *l = arg;
+    for (size_t i = 0; i < l->n; i++)
+        if (!l->chats[i].title[0])
+            bot_chat_title(l->bot, l->chats[i].chat_id, l->chats[i].title,
+                           sizeof l->chats[i].title);
+    chats_answer(res, l);
+}
+
+static void chats_drop(void *arg)
+{
+    struct chat_list *l = arg;
+    free(l->chats);
+    free(l);
+}
+
+/* Answers at once when every title is known; else asks Telegram on a worker (http_res_defer). */
 void api_chats_list(struct api_ctx *c)
 {
-    struct store_chat *chats = NULL;
-    size_t n = 0;
+    struct chat_list *l = calloc(1, sizeof *l);
+    if (!l) {
+        api_store_failed(c, DM_ENOMEM, NULL);
+        return;
+    }
+    l->bot = c->env->bot;
     struct dm_error err = {0};
-    dm_err e = store_chat_list(c->env->store, &chats, &n, &err);
+    dm_err e = store_chat_list(c->env->store, &l->chats, &l->n, &err);
     if (e) {
+        chats_drop(l);
         api_store_failed(c, e, &err);
         return;
     }
-    json_t *items = json_array();
-    for (size_t i = 0; i < n; i++) {
-        if (!chats[i]
-                 .title[0]) /* known only by id (no update carried its title): getChat, cached */
-            bot_chat_title(c->env->bot, chats[i].chat_id, chats[i].title, sizeof chats[i].title);
-        json_array_append_new(
-            items, json_pack("{s:I,s:o,s:s}", "chat_id", (json_int_t)chats[i].chat_id, "title",
-                             api_text(chats[i].title), "username", chats[i].username));
-    }
-    free(chats);
-    http_res_json(c->res, 200, json_pack("{s:o}", "items", items));
+    for (size_t i = 0; i < l->n; i++)
+        if (!l->chats[i].title[0]) {
+            http_res_defer(c->res, chats_titles_run, l, chats_drop);
+            return;
+        }
+    chats_answer(c->res, l);
+    chats_drop(l);
 }
 
 /* Answers 202 with the new job, after waking the runner. */
