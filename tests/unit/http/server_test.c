@@ -140,9 +140,11 @@ static bool wait_started(int want)
     return false;
 }
 
-static struct http_server *start(unsigned threads, unsigned workers, unsigned queue)
+static struct http_server *start_timeout(unsigned threads, unsigned workers, unsigned queue,
+                                         unsigned timeout_s)
 {
     struct http_server_config cfg = {.bind_addr = "127.0.0.1",
+                                     .conn_timeout_s = timeout_s,
                                      .max_body = 1024,
                                      .threads = threads,
                                      .workers = workers,
@@ -153,6 +155,11 @@ static struct http_server *start(unsigned threads, unsigned workers, unsigned qu
     struct dm_error err = {0};
     CHECK(http_server_start(&cfg, &s, &err) == DM_OK);
     return s;
+}
+
+static struct http_server *start(unsigned threads, unsigned workers, unsigned queue)
+{
+    return start_timeout(threads, workers, queue, 0);
 }
 
 /* While more works wait than the pool has threads, other requests are answered; then the works
@@ -180,6 +187,21 @@ static void test_defer_frees_the_pool(void)
     }
     http_server_stop(s);
     CHECK(counter(&dropped) == POOL_THREADS + 1 && counter(&deferred) == POOL_THREADS + 1);
+}
+
+/* A parked connection is not idle: work that outlasts the idle timeout still answers. */
+static void test_parked_outlasts_the_idle_timeout(void)
+{
+    gate(false);
+    started = 0;
+    struct http_server *s = start_timeout(1, 1, 1, 1);
+    char ans[4096];
+    int fd = send_req(http_server_port(s), "GET", "/slow", 0);
+    CHECK(wait_started(1));
+    usleep(2500 * 1000); /* the work takes longer than the 1 s timeout */
+    gate(true);
+    CHECK(read_answer(fd, ans, sizeof ans) == 200);
+    http_server_stop(s);
 }
 
 struct stopper {
@@ -242,6 +264,7 @@ int main(void)
 {
     test_defer_frees_the_pool();
     test_capacity_and_stop();
+    test_parked_outlasts_the_idle_timeout();
     test_admit();
     return CHECK_DONE();
 }
