@@ -35,13 +35,18 @@ dm_err app_start(struct app *a, struct dm_error *err)
                               .pool = a->pool,
                               .accounts = &a->accounts,
                               .jobs = a->jobs,
-                              .public_url = a->cfg.public_url};
+                              .public_url = a->cfg.public_url,
+                              .preflight_deadline_ms = (int64_t)a->cfg.preflight_deadline_s * 1000};
     struct http_server_config hc = {
         .bind_addr = a->cfg.listen_host,
         .port = a->cfg.listen_port,
         .max_body = MAX_BODY,
         .threads = a->cfg.http_threads,
+        .per_ip = a->cfg.http_per_ip,
+        .workers = a->cfg.http_workers,
+        .work_queue = a->cfg.http_work_queue,
         .handler = api_handle,
+        .admit = api_admit,
         .ctx = &a->api,
     };
     if ((e = http_server_start(&hc, &a->http, err))) return e;

@@ -28,6 +28,7 @@ struct api_env {
     const struct accounts *accounts; /* telegram/account.h: who decides */
     struct job_runner *jobs;         /* jobs/runner.h: woken when a job is made or cancelled */
     const char *public_url;          /* where the panel is reached: setup link, secure cookies */
+    int64_t preflight_deadline_ms;   /* a preflight stops checking channels after this */
 };
 
 struct api_ctx {
@@ -39,8 +40,23 @@ struct api_ctx {
     const char *path_arg;            /* the {id} part of routes that have one */
 };
 
-/* env: the struct api_env the server was started with. */
+/* Bodies before login (docs/api.md, Limits): what a request may send before doorman knows who
+ * sent it. Logged-in routes with a valid session cookie take the server's max_body (1 MiB). */
+#define API_PUBLIC_BODY_MAX (8 * 1024)   /* login, setup, unknown paths, routes without a body */
+#define API_WEBHOOK_BODY_MAX (64 * 1024) /* a Bot API update (a chat_join_request is < 8 KiB) */
+
+/* env: the struct api_env the server was started with.
+ *
+ * Routes that call Telegram (the route table's R_SLOW) are answered from the server's workers
+ * (http_res_defer), never on a pool thread: api_handle checks the login, the CSRF token and
+ * the body on the pool thread, then hands the resource handler over with copies of what it
+ * reads (the session, the parsed body, the path's id). A handler that calls Telegram only
+ * sometimes (GET /api/chats, for titles it does not know) defers that part itself. */
 void api_handle(void *env, const struct http_request *req, struct http_response *res);
+/* The server's admit callback (http/server.h, Bodies): API_WEBHOOK_BODY_MAX for the webhook
+ * (401 at once without its secret token), a 401 at once for a logged-in route without a valid
+ * session cookie, SIZE_MAX for one with it, else API_PUBLIC_BODY_MAX. */
+size_t api_admit(void *env, const struct http_request *req, struct http_response *res);
 /* Parses the request body into c->body as the router does for routes with a body before their
  * handler runs (an empty body is {}; else application/json holding an object), or answers 415
  * unsupported_media_type or 400 bad_json / bad_request. For a handler that must do something

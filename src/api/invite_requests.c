@@ -1,6 +1,7 @@
 /* invite_requests.c: listing join requests and starting decisions on them. */
 #include "core/common.h"
 #include "api/api.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "jobs/hide_all.h"
 #include "jobs/runner.h"
@@ -104,27 +105,65 @@ void api_requests_list(struct api_ctx *c)
                             counts_json(counts, exact)));
 }
 
+/* The chats, to answer GET /api/chats with; owns chats. */
+struct chat_list {
+    struct bot *bot;
+    struct store_chat *chats;
+    size_t n;
+};
+
+static void chats_answer(struct http_response *res, const struct chat_list *l)
+{
+    json_t *items = json_array();
+    for (size_t i = 0; i < l->n; i++)
+        json_array_append_new(
+            items, json_pack("{s:I,s:o,s:s}", "chat_id", (json_int_t)l->chats[i].chat_id, "title",
+                             api_text(l->chats[i].title), "username", l->chats[i].username));
+    http_res_json(res, 200, json_pack("{s:o}", "items", items));
+}
+
+/* On the server's workers: the titles of chats known only by id (no update carried one) from
+ * Telegram (getChat, cached by the bot), then the answer. */
+static void chats_titles_run(void *arg, const struct http_request *req, struct http_response *res)
+{
+    struct chat_list *l = arg;
+    for (size_t i = 0; i < l->n; i++)
+        if (!l->chats[i].title[0])
+            bot_chat_title(l->bot, l->chats[i].chat_id, l->chats[i].title,
+                           sizeof l->chats[i].title);
+    chats_answer(res, l);
+}
+
+static void chats_drop(void *arg)
+{
+    struct chat_list *l = arg;
+    free(l->chats);
+    free(l);
+}
+
+/* Answers at once when every title is known; else asks Telegram on a worker (http_res_defer). */
 void api_chats_list(struct api_ctx *c)
 {
-    struct store_chat *chats = NULL;
-    size_t n = 0;
+    struct chat_list *l = calloc(1, sizeof *l);
+    if (!l) {
+        api_store_failed(c, DM_ENOMEM, NULL);
+        return;
+    }
+    l->bot = c->env->bot;
     struct dm_error err = {0};
-    dm_err e = store_chat_list(c->env->store, &chats, &n, &err);
+    dm_err e = store_chat_list(c->env->store, &l->chats, &l->n, &err);
     if (e) {
+        chats_drop(l);
         api_store_failed(c, e, &err);
         return;
     }
-    json_t *items = json_array();
-    for (size_t i = 0; i < n; i++) {
-        if (!chats[i]
-                 .title[0]) /* known only by id (no update carried its title): getChat, cached */
-            bot_chat_title(c->env->bot, chats[i].chat_id, chats[i].title, sizeof chats[i].title);
-        json_array_append_new(
-            items, json_pack("{s:I,s:o,s:s}", "chat_id", (json_int_t)chats[i].chat_id, "title",
-                             api_text(chats[i].title), "username", chats[i].username));
-    }
-    free(chats);
-    http_res_json(c->res, 200, json_pack("{s:o}", "items", items));
+    for (size_t i = 0; i < l->n; i++)
+        if (!l->chats[i].title[0]) {
+            http_res_defer(c->res, chats_titles_run, l, chats_drop);
+            return;
+        }
+    chats_answer(c->res, l);
+    chats_drop(l);
 }
 
 /* Answers 202 with the new job, after waking the runner. */
@@ -387,24 +426,34 @@ static bool affected_channels(struct api_ctx *c, struct affected *v, size_t *n)
     return e ? api_store_failed(c, e, &err) : true;
 }
 
-/* Whether the account can decide in the channel, or why not (the reason's sentence). */
-static bool channel_check(struct account *a, int64_t chat_id, char *title, size_t title_n,
-                          char *why, size_t why_n)
+enum verdict { CAN_DECIDE, CANNOT_DECIDE, NOT_CHECKED };
+
+/* Whether the account can decide in the channel, or why not (the reason's sentence); NOT_CHECKED
+ * when the preflight's deadline (clock_ms) passes before the check is done. */
+static enum verdict channel_check(struct account *a, int64_t chat_id, int64_t deadline, char *title,
+                                  size_t title_n, char *why, size_t why_n)
 {
+    if (clock_ms() >= deadline) return NOT_CHECKED;
     struct account_channel ch;
     struct tg_error te = {0};
     enum account_role role = ACCOUNT_NOT_ADMIN;
     dm_err e = account_channel(a, chat_id, &ch, &te);
     if (!e && ch.title[0]) dm_strlcpy(title, ch.title, title_n);
+    if (!e && clock_ms() >= deadline) return NOT_CHECKED;
     if (!e) e = account_role(a, &ch, &role, &te);
     if (!e && role != ACCOUNT_CAN_INVITE) account_no_right((int)role, title, &te);
     dm_strlcpy(why, role == ACCOUNT_CAN_INVITE ? "" : te.e.msg, why_n);
-    return !e && role == ACCOUNT_CAN_INVITE;
+    return !e && role == ACCOUNT_CAN_INVITE ? CAN_DECIDE : CANNOT_DECIDE;
 }
 
+/* Runs on the HTTP server's workers (R_SLOW): every check is a call to Telegram. The channels
+ * are checked one after another until env->preflight_deadline_ms has passed; those left are
+ * answered checked:false with a reason that says so (a call under way when it passes ends
+ * first, bounded by its own timeout). */
 void api_requests_preflight(struct api_ctx *c)
 {
     if (!api_only_fields(c, c->body, NULL, "session_name", "request_ids", "filter", NULL)) return;
+    int64_t deadline = clock_ms() + c->env->preflight_deadline_ms;
     struct account *a = read_via(c, false);
     if (!a) return;
     struct affected *v = calloc(AFFECTED_MAX, sizeof *v);
@@ -420,7 +469,7 @@ void api_requests_preflight(struct api_ctx *c)
         return;
     }
     qsort(v, n, sizeof *v, by_pending);
-    size_t checked = DM_MIN(n, (size_t)PREFLIGHT_CHANNELS);
+    size_t checked = DM_MIN(n, (size_t)PREFLIGHT_CHANNELS), late = 0;
 
     struct account_check acct;
     account_check(a, &acct);
@@ -430,22 +479,33 @@ void api_requests_preflight(struct api_ctx *c)
         if (store_chat_get(c->env->store, v[i].chat_id, &chat, NULL) != DM_OK || !chat.title[0])
             snprintf(chat.title, sizeof chat.title, "chat %" PRId64, v[i].chat_id);
         char why[STORE_ERROR_MAX] = "";
-        bool ok = false;
+        enum verdict ok = CANNOT_DECIDE;
         if (!acct.ok)
             dm_snprintf_utf8(why, sizeof why, "The account cannot be used: %.200s", acct.error);
         else
-            ok = channel_check(a, v[i].chat_id, chat.title, sizeof chat.title, why, sizeof why);
+            ok = channel_check(a, v[i].chat_id, deadline, chat.title, sizeof chat.title, why,
+                               sizeof why);
+        if (ok == NOT_CHECKED) {
+            late++;
+            dm_snprintf_utf8(why, sizeof why,
+                             "Not checked: Telegram answered too slowly, and the check stops "
+                             "after %" PRId64 " s. Decisions there fail if the account cannot "
+                             "make them.",
+                             c->env->preflight_deadline_ms / 1000);
+        }
         json_array_append_new(
-            channels, json_pack("{s:I,s:o,s:I,s:b,s:o}", "chat_id", (json_int_t)v[i].chat_id,
-                                "title", api_text(chat.title), "pending", (json_int_t)v[i].pending,
-                                "can_decide", ok, "reason", api_text(why)));
+            channels,
+            json_pack("{s:I,s:o,s:I,s:b,s:b,s:o}", "chat_id", (json_int_t)v[i].chat_id, "title",
+                      api_text(chat.title), "pending", (json_int_t)v[i].pending, "checked",
+                      ok != NOT_CHECKED, "can_decide", ok == CAN_DECIDE, "reason", api_text(why)));
     }
     free(v);
-    log_info("api", "preflight via %s: account %s, %zu of %zu channels checked", account_name(a),
-             acct.status, checked, n);
+    log_info("api", "preflight via %s: account %s, %zu of %zu channels checked%s", account_name(a),
+             acct.status, checked - late, n, late ? " (the deadline passed)" : "");
     http_res_json(c->res, 200,
-                  json_pack("{s:s,s:{s:b,s:s,s:o},s:o,s:I}", "via", account_name(a), "account",
+                  json_pack("{s:s,s:{s:b,s:s,s:o},s:o,s:I,s:b}", "via", account_name(a), "account",
                             "ok", acct.ok, "status", acct.status, "error", api_text(acct.error),
-                            "channels", channels, "unchecked", (json_int_t)(n - checked)));
+                            "channels", channels, "unchecked", (json_int_t)(n - checked),
+                            "deadline_exceeded", late > 0));
     account_close(a);
 }

@@ -10,6 +10,8 @@ enum route_flags {
     R_PUBLIC = 0,
     R_LOGIN = 1, /* needs a valid session cookie */
     R_BODY = 2,  /* POST with a JSON object body; with R_LOGIN also needs the CSRF header */
+    R_SLOW = 4,  /* waits (calls Telegram, or hashes a password: core/secret.h does one at a
+                    time): runs on the server's workers (api.h, http_res_defer) */
 };
 
 struct route {
@@ -22,37 +24,39 @@ struct route {
 
 static const struct route routes[] = {
     {"GET", "/api/setup", NULL, R_PUBLIC, api_setup_get},
-    {"POST", "/api/setup", NULL, R_BODY, api_setup_post},
-    {"POST", "/api/login", NULL, R_PUBLIC, api_login}, /* reads its body after counting it */
+    {"POST", "/api/setup", NULL, R_BODY | R_SLOW, api_setup_post},
+    {"POST", "/api/login", NULL, R_PUBLIC | R_SLOW, api_login}, /* reads its body after counting */
     {"POST", "/api/logout", NULL, R_LOGIN | R_BODY, api_logout},
     {"GET", "/api/me", NULL, R_LOGIN, api_me},
     {"GET", "/api/settings", NULL, R_LOGIN, api_settings_get},
-    {"POST", "/api/settings", NULL, R_LOGIN | R_BODY, api_settings_post},
+    {"POST", "/api/settings", NULL, R_LOGIN | R_BODY | R_SLOW, api_settings_post},
     {"GET", "/api/invite-requests", NULL, R_LOGIN, api_requests_list},
     {"POST", "/api/invite-requests/approve", NULL, R_LOGIN | R_BODY, api_requests_approve},
     {"POST", "/api/invite-requests/deny", NULL, R_LOGIN | R_BODY, api_requests_deny},
     {"POST", "/api/invite-requests/approve-all", NULL, R_LOGIN | R_BODY, api_requests_approve_all},
     {"POST", "/api/invite-requests/deny-all", NULL, R_LOGIN | R_BODY, api_requests_deny_all},
-    {"POST", "/api/invite-requests/preflight", NULL, R_LOGIN | R_BODY, api_requests_preflight},
+    {"POST", "/api/invite-requests/preflight", NULL, R_LOGIN | R_BODY | R_SLOW,
+     api_requests_preflight},
     {"GET", "/api/me/preferences", NULL, R_LOGIN, api_preferences_get},
     {"POST", "/api/me/preferences", NULL, R_LOGIN | R_BODY, api_preferences_post},
-    {"GET", "/api/chats", NULL, R_LOGIN, api_chats_list},
+    {"GET", "/api/chats", NULL, R_LOGIN, api_chats_list}, /* defers itself when it must ask */
     {"GET", "/api/jobs", NULL, R_LOGIN, api_jobs_list},
     {"GET", "/api/jobs/{}", NULL, R_LOGIN, api_jobs_get},
     {"POST", "/api/jobs/{}", "/cancel", R_LOGIN | R_BODY, api_jobs_cancel},
     {"GET", "/api/audit", NULL, R_LOGIN, api_audit_list},
     {"GET", "/api/sessions", NULL, R_LOGIN, api_sessions_list},
     {"GET", "/api/sessions/list", NULL, R_LOGIN, api_sessions_active},
-    {"POST", "/api/sessions/login", NULL, R_LOGIN | R_BODY, api_sessions_login_start},
+    {"POST", "/api/sessions/login", NULL, R_LOGIN | R_BODY | R_SLOW, api_sessions_login_start},
     {"GET", "/api/sessions/login/{}", NULL, R_LOGIN, api_sessions_login_get},
-    {"POST", "/api/sessions/login/code", NULL, R_LOGIN | R_BODY, api_sessions_login_code},
-    {"POST", "/api/sessions/login/password", NULL, R_LOGIN | R_BODY, api_sessions_login_password},
-    {"POST", "/api/sessions/bot", NULL, R_LOGIN | R_BODY, api_sessions_bot},
-    {"POST", "/api/sessions/import", NULL, R_LOGIN | R_BODY, api_sessions_import},
-    {"POST", "/api/sessions/{}", "/check", R_LOGIN | R_BODY, api_sessions_check},
+    {"POST", "/api/sessions/login/code", NULL, R_LOGIN | R_BODY | R_SLOW, api_sessions_login_code},
+    {"POST", "/api/sessions/login/password", NULL, R_LOGIN | R_BODY | R_SLOW,
+     api_sessions_login_password},
+    {"POST", "/api/sessions/bot", NULL, R_LOGIN | R_BODY | R_SLOW, api_sessions_bot},
+    {"POST", "/api/sessions/import", NULL, R_LOGIN | R_BODY | R_SLOW, api_sessions_import},
+    {"POST", "/api/sessions/{}", "/check", R_LOGIN | R_BODY | R_SLOW, api_sessions_check},
     {"GET", "/api/sessions/{}", "/export", R_LOGIN, api_sessions_export},
-    {"POST", "/api/sessions/{}", "/delete", R_LOGIN | R_BODY, api_sessions_delete},
-    {"POST", "/api/sessions/{}", "/load", R_LOGIN | R_BODY, api_sessions_load},
+    {"POST", "/api/sessions/{}", "/delete", R_LOGIN | R_BODY | R_SLOW, api_sessions_delete},
+    {"POST", "/api/sessions/{}", "/load", R_LOGIN | R_BODY | R_SLOW, api_sessions_load},
 };
 
 /* Every answer's; HSTS only when admins reach doorman over https (the public URL says so):
@@ -149,39 +153,98 @@ bool api_parse_body(struct api_ctx *c)
     return true;
 }
 
-static void serve_api(struct api_ctx *c)
+enum route_miss { PATH_UNKNOWN, PATH_OTHER_METHOD, PATH_ID_TOO_LONG };
+
+/* The route for method and path, its id segment copied to id (ids, and session names of up to
+ * 64 bytes); NULL when none, and *miss says why. */
+static const struct route *route_find(const char *method, const char *path, char id[STORE_NAME_MAX],
+                                      enum route_miss *miss)
 {
-    const char *arg = NULL;
-    size_t arg_len = 0;
-    bool path_known = false;
+    *miss = PATH_UNKNOWN;
+    id[0] = 0;
     for (size_t i = 0; i < DM_ARRAY_LEN(routes); i++) {
         const struct route *r = &routes[i];
-        if (!route_match(r, c->req->path, &arg, &arg_len)) continue;
-        path_known = true;
-        if (strcmp(r->method, c->req->method) != 0) continue;
-        char id[STORE_NAME_MAX] = ""; /* ids, and session names of up to 64 bytes */
+        const char *arg = NULL;
+        size_t arg_len = 0;
+        if (!route_match(r, path, &arg, &arg_len)) continue;
+        *miss = PATH_OTHER_METHOD;
+        if (strcmp(r->method, method) != 0) continue;
+        if (arg && arg_len >= STORE_NAME_MAX) {
+            *miss = PATH_ID_TOO_LONG;
+            return NULL;
+        }
         if (arg) {
-            if (arg_len >= sizeof id) {
-                http_res_error(c->res, 404, "not_found", "No such item.");
-                return;
-            }
             memcpy(id, arg, arg_len);
             id[arg_len] = 0;
-            c->path_arg = id;
         }
-        if ((r->flags & R_LOGIN) && !check_login(c)) return;
-        if ((r->flags & R_BODY) && (r->flags & R_LOGIN) && !check_csrf(c)) return;
-        if ((r->flags & R_BODY) && !api_parse_body(c)) return;
-        r->fn(c);
-        json_decref(c->body);
-        c->body = NULL;
+        return r;
+    }
+    return NULL;
+}
+
+/* A resource handler's call handed to a worker: copies of what it reads from the context. */
+struct slow_call {
+    struct api_ctx c; /* req and res are the worker's; body is owned here */
+    void (*fn)(struct api_ctx *c);
+    char id[STORE_NAME_MAX];
+};
+
+static void slow_run(void *arg, const struct http_request *req, struct http_response *res)
+{
+    struct slow_call *sc = arg;
+    sc->c.req = req;
+    sc->c.res = res;
+    sc->c.path_arg = sc->id[0] ? sc->id : NULL;
+    sc->fn(&sc->c);
+}
+
+static void slow_drop(void *arg)
+{
+    struct slow_call *sc = arg;
+    json_decref(sc->c.body);
+    free(sc);
+}
+
+/* Hands c's route to a worker (R_SLOW); takes c->body. */
+static void defer_route(struct api_ctx *c, const struct route *r)
+{
+    struct slow_call *sc = calloc(1, sizeof *sc);
+    if (!sc) {
+        api_store_failed(c, DM_ENOMEM, NULL);
         return;
     }
-    if (path_known)
-        http_res_error(c->res, 405, "method_not_allowed", "%s is not allowed on %s.",
-                       c->req->method, c->req->path);
+    sc->c = *c;
+    sc->fn = r->fn;
+    if (c->path_arg) dm_strlcpy(sc->id, c->path_arg, sizeof sc->id);
+    c->body = NULL;
+    http_res_defer(c->res, slow_run, sc, slow_drop);
+}
+
+static void serve_api(struct api_ctx *c)
+{
+    char id[STORE_NAME_MAX];
+    enum route_miss miss;
+    const struct route *r = route_find(c->req->method, c->req->path, id, &miss);
+    if (!r) {
+        if (miss == PATH_ID_TOO_LONG)
+            http_res_error(c->res, 404, "not_found", "No such item.");
+        else if (miss == PATH_OTHER_METHOD)
+            http_res_error(c->res, 405, "method_not_allowed", "%s is not allowed on %s.",
+                           c->req->method, c->req->path);
+        else
+            http_res_error(c->res, 404, "not_found", "No such endpoint: %s", c->req->path);
+        return;
+    }
+    if (id[0]) c->path_arg = id;
+    if ((r->flags & R_LOGIN) && !check_login(c)) return;
+    if ((r->flags & R_BODY) && (r->flags & R_LOGIN) && !check_csrf(c)) return;
+    if ((r->flags & R_BODY) && !api_parse_body(c)) return;
+    if (r->flags & R_SLOW)
+        defer_route(c, r);
     else
-        http_res_error(c->res, 404, "not_found", "No such endpoint: %s", c->req->path);
+        r->fn(c);
+    json_decref(c->body);
+    c->body = NULL;
 }
 
 static void serve_static(struct api_ctx *c)
@@ -208,6 +271,13 @@ static void serve_static(struct api_ctx *c)
     http_res_static(c->res, 200, a->content_type, a->data, a->len);
 }
 
+static void webhook_unauthorized(struct http_response *res)
+{
+    http_res_error(res, 401, "unauthorized",
+                   "Wrong or missing X-Telegram-Bot-Api-Secret-Token (updates are taken here only "
+                   "in webhook mode).");
+}
+
 static void serve_webhook(struct api_ctx *c)
 {
     if (strcmp(c->req->method, "POST") != 0) {
@@ -219,9 +289,7 @@ static void serve_webhook(struct api_ctx *c)
     if (status == 200)
         http_res_json(c->res, 200, json_object());
     else if (status == 401)
-        http_res_error(c->res, 401, "unauthorized",
-                       "Wrong or missing X-Telegram-Bot-Api-Secret-Token (updates are taken here "
-                       "only in webhook mode).");
+        webhook_unauthorized(c->res);
     else if (status == 400)
         http_res_error(c->res, 400, "bad_request", "The body is not a Telegram update.");
     else
@@ -277,6 +345,32 @@ static void misdirected(struct api_ctx *c)
     http_res_error(c->res, 421, "misdirected_request",
                    "doorman does not answer for this host. Open it at its public URL, or set "
                    "--public-url to the address you use.");
+}
+
+size_t api_admit(void *env, const struct http_request *req, struct http_response *res)
+{
+    struct api_ctx c = {.env = env, .req = req, .res = res};
+    if (!host_ours(&c)) return API_PUBLIC_BODY_MAX; /* answered 421 after */
+    if (strcmp(req->path, "/telegram/webhook") == 0) {
+        if (c.env->bot && strcmp(req->method, "POST") == 0 &&
+            !bot_webhook_authorized(c.env->bot,
+                                    http_header(req, "X-Telegram-Bot-Api-Secret-Token"))) {
+            security_headers(env, res);
+            webhook_unauthorized(res);
+        }
+        return API_WEBHOOK_BODY_MAX;
+    }
+    char id[STORE_NAME_MAX];
+    enum route_miss miss;
+    const struct route *r =
+        strncmp(req->path, "/api/", 5) == 0 ? route_find(req->method, req->path, id, &miss) : NULL;
+    if (!r || !(r->flags & R_LOGIN)) return API_PUBLIC_BODY_MAX;
+    if (!check_login(&c)) { /* answered (401) before a byte of the body is read */
+        security_headers(env, res);
+        http_res_header(res, "Cache-Control", "no-store");
+        return 0;
+    }
+    return SIZE_MAX;
 }
 
 void api_handle(void *env, const struct http_request *req, struct http_response *res)

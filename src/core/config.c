@@ -10,6 +10,22 @@ static void set_from_env(char *dst, size_t n, const char *env)
     if (v && *v) dm_strlcpy(dst, v, n);
 }
 
+/* An unsigned number from the environment within lo..hi, or def (with a warning when set but
+ * not such a number). */
+static unsigned env_unsigned(const char *name, unsigned def, unsigned lo, unsigned hi)
+{
+    const char *v = getenv(name);
+    if (!v || !*v) return def;
+    char *end = NULL;
+    errno = 0;
+    unsigned long n = strtoul(v, &end, 10);
+    if (errno || end == v || *end || n < lo || n > hi || v[0] == '-') {
+        log_warn("config", "%s must be a number from %u to %u; using %u", name, lo, hi, def);
+        return def;
+    }
+    return (unsigned)n;
+}
+
 dm_err config_parse_listen(const char *s, char *host, size_t host_len, uint16_t *port)
 {
     const char *colon = strrchr(s, ':');
@@ -43,6 +59,10 @@ void config_defaults(struct config *c)
     dm_strlcpy(c->bot_api_url, "https://api.telegram.org", sizeof c->bot_api_url);
     c->log_level = LOG_INFO;
     c->http_threads = 4;
+    c->http_per_ip = env_unsigned("DOORMAN_HTTP_PER_IP", 64, 0, 1000);
+    c->http_workers = env_unsigned("DOORMAN_HTTP_WORKERS", 8, 1, 64);
+    c->http_work_queue = env_unsigned("DOORMAN_HTTP_WORK_QUEUE", 32, 1, 1000);
+    c->preflight_deadline_s = env_unsigned("DOORMAN_PREFLIGHT_DEADLINE_S", 30, 1, 600);
     set_from_env(c->data_dir, sizeof c->data_dir, "DOORMAN_DATA");
     set_from_env(c->db_url, sizeof c->db_url, "DOORMAN_DATABASE_URL");
     set_from_env(c->bot_api_url, sizeof c->bot_api_url, "DOORMAN_BOT_API_URL");

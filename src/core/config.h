@@ -10,6 +10,11 @@
  *   --log-level L     DOORMAN_LOG_LEVEL     info
  *   --mtproto-dcs L   DOORMAN_MTPROTO_DCS   "" (Telegram's production DCs): "1=HOST:PORT,..."
  *   --mtproto-rsa F   DOORMAN_MTPROTO_RSA   "" (Telegram's production keys): PEM of the DCs' keys
+ * Tuning, environment only (docs/operations.md, Tuning):
+ *   DOORMAN_HTTP_PER_IP           64  connections at once from one client address (0: no limit)
+ *   DOORMAN_HTTP_WORKERS           8  requests waiting on Telegram served at once
+ *   DOORMAN_HTTP_WORK_QUEUE       32  more such requests waiting for one of those (then 503 busy)
+ *   DOORMAN_PREFLIGHT_DEADLINE_S  30  seconds a preflight checks channels before it answers
  * DOORMAN_SECRET_KEY is read by secret_load_master(), not here. */
 #ifndef DM_CONFIG_H
 #define DM_CONFIG_H
@@ -25,8 +30,12 @@ struct config {
     char public_url[512];
     int log_level;
     unsigned http_threads;
-    char mtproto_dcs[1024];     /* "" or "ID=HOST:PORT,..." overriding the DC table */
-    char mtproto_rsa_pem[1024]; /* "" or a PEM file with the DCs' public keys */
+    unsigned http_per_ip;          /* 0: no limit */
+    unsigned http_workers;         /* http/server.h config.workers */
+    unsigned http_work_queue;      /* http/server.h config.work_queue */
+    unsigned preflight_deadline_s; /* api/invite_requests.c */
+    char mtproto_dcs[1024];        /* "" or "ID=HOST:PORT,..." overriding the DC table */
+    char mtproto_rsa_pem[1024];    /* "" or a PEM file with the DCs' public keys */
 };
 
 /* Fills defaults and environment values. */

@@ -1,9 +1,16 @@
 /* server.h: a small HTTP/1.1 server over libmicrohttpd, shared by doorman and tgsim.
  *
- * The server reads the whole request body (up to max_body bytes; larger bodies are answered
- * 413 with a JSON error before the handler runs), then calls one handler per request on a
- * server thread. The handler fills a struct http_response; the server sends it and frees
- * what the response owns. Handlers may run concurrently on several threads.
+ * Bodies. When a request has a body (a Content-Length above 0, or chunked), the server first
+ * asks config.admit, with the headers only, how many bytes the handler takes for it (at most
+ * max_body; no admit: max_body). A body longer than that (declared, or chunked and growing
+ * past it) is answered 413 body_too_large. admit may instead answer the request itself (e.g.
+ * 401 for a route that needs a login and has no valid cookie). Either way the body is dropped
+ * as it arrives, never kept (answering while the client still sends would reset the connection
+ * under it), and the answer is sent when it has ended, with Connection: close. Otherwise the
+ * server keeps the whole body, then
+ * calls the handler once per request on a server thread. The handler fills a struct
+ * http_response; the server sends it and frees what the response owns. Handlers may run
+ * concurrently on several threads.
  *
  * A request must carry one Host header, as RFC 9112 section 3.2 asks: an HTTP/1.1 request
  * without one, or any request with two, is answered 400 before the handler runs. HTTP/1.0 may
@@ -11,7 +18,13 @@
  *
  * With threads == 0 every connection gets its own thread, so a handler may block (tgsim's
  * long polling does); otherwise a pool of `threads` threads serves all connections and
- * handlers must not block for long. */
+ * handlers must not block: work that waits (on Telegram, on another server) is handed to
+ * http_res_defer(), which runs it on a separate, bounded set of worker threads while the
+ * connection is parked (suspended), so the pool keeps answering everyone else.
+ *
+ * Connections: at most HTTP_MAX_CONNECTIONS at once, at most per_ip from one address (past it
+ * a new connection is closed at once, unanswered), each closed after conn_timeout_s idle
+ * (a parked connection is not idle: it waits for its work). */
 #ifndef DM_HTTP_SERVER_H
 #define DM_HTTP_SERVER_H
 
@@ -21,6 +34,7 @@
 
 struct MHD_Connection;
 struct http_server;
+struct http_response;
 
 struct http_request {
     const char *method; /* "GET", "POST", ... */
@@ -40,6 +54,11 @@ const char *http_query(const struct http_request *r, const char *name);
 const char *http_cookie(const struct http_request *r, const char *name);
 
 #define HTTP_MAX_HEADERS 12
+#define HTTP_MAX_CONNECTIONS 1000u
+
+/* Work handed over by http_res_defer(): runs on a worker thread with the request and the
+ * response the handler left (its headers stay), and fills that response as a handler would. */
+typedef void (*http_work_fn)(void *arg, const struct http_request *req, struct http_response *res);
 
 struct http_response {
     int status;               /* 0 means the handler did not answer: 404 is sent */
@@ -52,6 +71,11 @@ struct http_response {
         char name[48];
         char value[480];
     } headers[HTTP_MAX_HEADERS];
+    struct { /* set by http_res_defer() only */
+        http_work_fn work;
+        void (*drop)(void *arg);
+        void *arg;
+    } defer;
 };
 
 /* Sets status and a JSON body; takes ownership of j. NULL (a json_pack that failed, e.g. on text
@@ -70,23 +94,52 @@ void http_res_take(struct http_response *res, int status, const char *ctype, cha
 /* Adds a header (silently ignored past HTTP_MAX_HEADERS; values are truncated to fit). */
 void http_res_header(struct http_response *res, const char *name, const char *value);
 
+/* Hands the rest of the answer to `work`, for a handler that would otherwise wait (a call to
+ * Telegram). After the handler returns, the server parks the connection (no pool thread is held
+ * while it waits), queues the work for one of config.workers worker threads, and when work
+ * returns resumes the connection and sends what work put in res.
+ *
+ * A handler calls it at most once per request. Ownership: arg belongs to the server from this
+ * call on. The server calls work(arg, req, res) at most once and then drop(arg) (when drop is
+ * not NULL) exactly once, also when the work never runs: when config.work_queue works already wait
+ * for a worker, or the server is stopping, the answer is 503 busy (with Retry-After) and only drop
+ * is called. The request passed to work (its strings, body, and the
+ * http_header/http_query/http_cookie lookups) stays valid until work returns; nothing else of the
+ * handler's (its stack) does, so arg must hold copies of what work needs. work may take as long as
+ * it needs, but http_server_stop() waits for running work, so it must end by itself (every call it
+ * makes has a deadline).
+ *
+ * With threads == 0 the work runs at once on the connection's own thread, after the handler. */
+void http_res_defer(struct http_response *res, http_work_fn work, void *arg,
+                    void (*drop)(void *arg));
+
 typedef void (*http_handler_fn)(void *ctx, const struct http_request *req,
+                                struct http_response *res);
+/* See "Bodies" above: the most body bytes the handler takes for this request (headers only:
+ * req->body is NULL), or an answer in res (res->status set; the return value is then unused). */
+typedef size_t (*http_admit_fn)(void *ctx, const struct http_request *req,
                                 struct http_response *res);
 
 struct http_server_config {
-    const char *bind_addr; /* IPv4 or IPv6 literal, e.g. "127.0.0.1" */
-    uint16_t port;         /* 0 picks a free port: see http_server_port() */
-    size_t max_body;
+    const char *bind_addr;   /* IPv4 or IPv6 literal, e.g. "127.0.0.1" */
+    uint16_t port;           /* 0 picks a free port: see http_server_port() */
+    size_t max_body;         /* the most any request's body may have */
     unsigned threads;        /* 0 = a thread per connection */
     unsigned conn_timeout_s; /* idle connections are closed after this; 0 = 60 s */
+    unsigned per_ip;         /* connections at once from one client address; 0 = no limit */
+    unsigned workers;        /* threads running deferred work at once; 0 = 8 (threads > 0) */
+    unsigned work_queue;     /* deferred work waiting for a worker at most; 0 = 32 */
     http_handler_fn handler;
-    void *ctx;
+    http_admit_fn admit; /* NULL: every request may send max_body bytes */
+    void *ctx;           /* passed to handler and admit */
 };
 
 dm_err http_server_start(const struct http_server_config *cfg, struct http_server **out,
                          struct dm_error *err);
 uint16_t http_server_port(const struct http_server *s);
-/* Stops accepting, waits for running handlers, frees the server. NULL is allowed. */
+/* Stops accepting; answers deferred work that has not started 503 busy; waits for running
+ * work and handlers; resumes every parked connection before libmicrohttpd stops; frees the
+ * server. NULL is allowed. */
 void http_server_stop(struct http_server *s);
 
 #endif

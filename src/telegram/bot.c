@@ -654,7 +654,7 @@ void bot_get_status(struct bot *b, struct bot_status *out)
     pthread_mutex_unlock(&b->mu);
 }
 
-int bot_webhook(struct bot *b, const char *secret_header, const char *body, size_t len)
+bool bot_webhook_authorized(struct bot *b, const char *secret_header)
 {
     char secret[SECRET_HEX + 1];
     pthread_mutex_lock(&b->mu);
@@ -663,7 +663,12 @@ int bot_webhook(struct bot *b, const char *secret_header, const char *body, size
     pthread_mutex_unlock(&b->mu);
     bool good = on && secret_header && secret_equal(secret_header, secret);
     secret_wipe(secret, sizeof secret);
-    if (!good) return 401;
+    return good;
+}
+
+int bot_webhook(struct bot *b, const char *secret_header, const char *body, size_t len)
+{
+    if (!bot_webhook_authorized(b, secret_header)) return 401;
 
     json_error_t jerr;
     json_t *u = json_loadb(body, len, 0, &jerr);

@@ -55,6 +55,10 @@ void bot_get_status(struct bot *b, struct bot_status *out);
 /* Handles one webhook delivery; returns the HTTP status to answer (200, 401 for a wrong secret,
  * 400 for a malformed update, 503 when it could not be stored, so Telegram retries). */
 int bot_webhook(struct bot *b, const char *secret_header, const char *body, size_t len);
+/* Whether a delivery with this X-Telegram-Bot-Api-Secret-Token header (NULL: none) would be
+ * taken: the bot is in webhook mode and the header is its secret. bot_webhook() checks it too;
+ * this lets the HTTP layer refuse a stranger's delivery before reading its body. */
+bool bot_webhook_authorized(struct bot *b, const char *secret_header);
 
 /* The chat's title through the cache (the store's chats table; getChat when missing or older
  * than an hour). out gets "" when unknown. */

@@ -15,6 +15,7 @@ import { signedInPage } from '../lib/browser.mjs';
 
 const ALPHA = ['Ada Lovelace', 'Alan Turing', 'Grace Hopper', 'Edsger Dijkstra', 'Barbara Liskov'];
 const BETA = ['Ken Thompson', 'Dennis Ritchie'];
+const DEADLINE_S = 5; // the preflight's; a slow Telegram passes it in the last test
 
 describe('who decides: the decision modal in chromium', () => {
     let s, browser, page, seen;
@@ -22,7 +23,8 @@ describe('who decides: the decision modal in chromium', () => {
     const people = new Map(); // full name -> {user_id, chat_id}
 
     before(async () => {
-        s = await startSessionStack({ dcs: 2, world: { channels: 0 }, configureBot: true });
+        s = await startSessionStack({ dcs: 2, world: { channels: 0 }, configureBot: true,
+            doormanEnv: { DOORMAN_PREFLIGHT_DEADLINE_S: String(DEADLINE_S) } });
         marta = (await newUserSession(s.client, s.tg, { name: 'marta', first_name: 'Marta', last_name: 'Kowalska',
             username: 'marta_via' })).account;
         sessBot = (await newBotSession(s.client, s.tg, { name: 'door_bot', username: 'via_door_bot' })).bot;
@@ -219,6 +221,27 @@ describe('who decides: the decision modal in chromium', () => {
         for (const n of BETA) assert.equal((await tgRecord(n)).status, 'pending', `${n} in Beta untouched`);
         await waitFor(async () => (await page.locator('.requests-table tbody tr').count()) === 0,
             { what: 'no pending Alpha rows left' });
+    });
+
+    test('a slow Telegram: the channels the check did not reach are marked, and deciding stays possible', async () => {
+        await page.locator('select[name=chat_id]').selectOption({ label: 'Via Beta' });
+        await row('Ken Thompson').waitFor();
+        // the bot's check starts with getMe: 6 s, past the 5 s deadline before the channel
+        await s.tg.control('POST', '/control/config', { latency_ms: 6000 });
+        try {
+            await openFor(['Ken Thompson'], 'Deny Selected');
+            assert.equal(await choose(''), 'warned');
+        } finally {
+            await s.tg.control('POST', '/control/config', { latency_ms: 0 });
+        }
+        assert.equal(await chatItem(beta).getAttribute('data-can'), 'false');
+        assert.equal((await chatItem(beta).locator('.preflight-mark').textContent()).trim(), '?');
+        assert.match(await chatItem(beta).locator('.preflight-reason').textContent(),
+            new RegExp(`Not checked: Telegram answered too slowly, and the check stops after ${DEADLINE_S} s`));
+        assert.match(await dialog().locator('.preflight-warning').textContent(),
+            /Telegram answered too slowly: 1 of 1 channels was not checked/);
+        assert.equal(await dialog().getByRole('button', { name: 'Deny 1' }).isEnabled(), true, 'not blocked');
+        await cancel();
     });
 
     test('no dialog, page error or CSP violation happened', () => {

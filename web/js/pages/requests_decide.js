@@ -24,7 +24,8 @@ function sessionChoiceLabel(s) {
 function preflightWarning(res, via, kind) {
     const acct = res.account || { ok: true };
     const chans = res.channels || [];
-    const cannot = chans.filter((c) => !c.can_decide);
+    const cannot = chans.filter((c) => !c.can_decide && c.checked !== false);
+    const late = chans.filter((c) => c.checked === false);
     if (!acct.ok) {
         return { blocked: true, warning: `${who(via)} cannot be used now: ${acct.error || acct.status || 'unknown error'}.` };
     }
@@ -36,13 +37,17 @@ function preflightWarning(res, via, kind) {
         return { blocked: false, warning: `${who(via)} cannot decide in ${fmtNum(cannot.length)} of ${fmtNum(chans.length)} channels: ` +
             'the requests there will fail. The others are decided.' };
     }
+    if (late.length) {
+        return { blocked: false, warning: `Telegram answered too slowly: ${fmtNum(late.length)} of ${fmtNum(chans.length)} ` +
+            `channels ${late.length === 1 ? 'was' : 'were'} not checked. Requests the account cannot decide will fail.` };
+    }
     return { blocked: false, warning: null };
 }
 
 // One affected channel of the preflight: can the account decide there, and why not.
 function preflightChannel(c) {
     return h('li.preflight-chat', { dataset: { chatId: String(c.chat_id), can: String(!!c.can_decide) } },
-        h('span.preflight-mark', { 'aria-hidden': 'true' }, c.can_decide ? '✓' : '!'),
+        h('span.preflight-mark', { 'aria-hidden': 'true' }, c.can_decide ? '✓' : c.checked === false ? '?' : '!'),
         h('span.preflight-chat-body', null,
             h('span.preflight-title', null, c.title || String(c.chat_id)),
             h('span.muted', null, ` · ${fmtNum(c.pending)} ${plural(c.pending, 'request', 'requests')}`),
