@@ -316,7 +316,7 @@ int demo_run(struct config *cfg, const char *argv0)
            "    login:  demo / %s\n"
            "    tgsim:  %s (bot @doorman_demo_bot, channels Demo News and Demo Chat)\n"
            "\n"
-           "  Sessions (tgsim's MTProto data centres on %s):\n"
+           "  Session Manager (a Telegram account on tgsim's data centres, all on this machine):\n"
            "    phone:     " DEMO_PHONE " (Dana Admin, an admin of both channels)\n"
            "    API ID:    " DEMO_API_ID "  API hash: " DEMO_API_HASH " (tgsim takes any)\n"
            "    code:      %s/messages?phone=" DEMO_PHONE_DIGITS
@@ -325,7 +325,7 @@ int demo_run(struct config *cfg, const char *argv0)
            "  %d requests reached Telegram while the bot was down: Load Requests with the\n"
            "  session brings them in. New join requests arrive every few seconds.\n"
            "  Ctrl-C stops the demo.\n\n",
-           a.cfg.public_url, password, sim.url, sim.dcs, sim.url, dw.password, DEMO_UNSEEN);
+           a.cfg.public_url, password, sim.url, sim.url, dw.password, DEMO_UNSEEN);
     fflush(stdout);
     int sig = 0;
     sigwait(&stop, &sig);
