@@ -96,6 +96,7 @@ static bool start_tgsim(const char *argv0, const char *pem, struct sim *sim)
         dup2(fds[1], STDERR_FILENO);
         close(fds[0]);
         close(fds[1]);
+        /* DEMO_DCS data centres, each on a free port */
         execlp(path, path, "--listen", "127.0.0.1:0", "--dc-ports", "0,0,0", "--rsa-pem", pem,
                (char *)NULL);
         fprintf(stderr, "cannot run %s: %s\n", path, strerror(errno));
@@ -176,8 +177,9 @@ static void *trickle_main(void *p)
     return NULL;
 }
 
-/* The demo's Telegram account, for trying the Session Manager: its phone is in tgsim's range
- * 99966XYYYY (X: the account's home DC, 2 here, so logging in follows PHONE_MIGRATE_2). */
+/* The demo's Telegram account, for trying the Session Manager: its phone is in the range
+ * Telegram keeps for tests, 99966XYYYY (X: the home DC; 2 here, so the login follows tgsim's
+ * PHONE_MIGRATE_2 from DC 1). */
 #define DEMO_PHONE "+9996621234"
 #define DEMO_PHONE_DIGITS "9996621234"
 /* Any API ID and 32-character hash do for tgsim; these are printed for the Create Session form. */

@@ -53,21 +53,21 @@ static void put_escaped(struct page *p, const char *s)
     }
 }
 
-static void put_form(struct page *b, const char *phone)
+static void put_form(struct page *pg, const char *phone)
 {
-    put(b, "<form method=\"get\" action=\"/messages\"><label>Phone number "
-           "<input name=\"phone\" type=\"tel\" value=\"");
-    put_escaped(b, phone ? phone : "");
-    put(b, "\"></label> <button>Show messages</button></form>\n");
+    put(pg, "<form method=\"get\" action=\"/messages\"><label>Phone number "
+            "<input name=\"phone\" type=\"tel\" value=\"");
+    put_escaped(pg, phone ? phone : "");
+    put(pg, "\"></label> <button>Show messages</button></form>\n");
 }
 
-static void put_messages(struct page *b, const struct sim_account *a)
+static void put_messages(struct page *pg, const struct sim_account *a)
 {
-    put(b, "<h1>Messages to +");
-    put_escaped(b, a->phone);
-    put(b, "</h1>\n<p class=\"note\">What this account received in Telegram, newest first. "
-           "Reload the page after asking for a login code.</p>\n");
-    if (!a->ninbox) put(b, "<p>No messages yet.</p>\n");
+    put(pg, "<h1>Messages to +");
+    put_escaped(pg, a->phone);
+    put(pg, "</h1>\n<p class=\"note\">What this account received in Telegram, newest first. "
+            "Reload the page after asking for a login code.</p>\n");
+    if (!a->ninbox) put(pg, "<p>No messages yet.</p>\n");
     for (size_t i = a->ninbox; i-- > 0;) {
         const struct sim_inbox_message *m = &a->inbox[i];
         char date[40];
@@ -75,12 +75,12 @@ static void put_messages(struct page *b, const struct sim_account *a)
         struct tm tm;
         gmtime_r(&t, &tm);
         strftime(date, sizeof date, "%Y-%m-%d %H:%M:%S UTC", &tm);
-        put(b, "<div class=\"msg\"><span class=\"from\">" SIM_SERVICE_USER_NAME
-               "</span><span class=\"date\">");
-        put(b, date);
-        put(b, "</span><div class=\"text\">");
-        put_escaped(b, m->text);
-        put(b, "</div></div>\n");
+        put(pg, "<div class=\"msg\"><span class=\"from\">" SIM_SERVICE_USER_NAME
+                "</span><span class=\"date\">");
+        put(pg, date);
+        put(pg, "</span><div class=\"text\">");
+        put_escaped(pg, m->text);
+        put(pg, "</div></div>\n");
     }
 }
 
@@ -92,33 +92,33 @@ void inbox_page_handle(struct world *w, const struct http_request *req, struct h
     }
     const char *phone = http_query(req, "phone");
     if (phone && !*phone) phone = NULL;
-    struct page b = {.err = DM_OK};
-    buf_init(&b.b, 1 << 20);
-    put(&b, head);
+    struct page pg = {.err = DM_OK};
+    buf_init(&pg.b, 1 << 20);
+    put(&pg, head);
     int status = 200;
     world_lock(w);
     const struct sim_account *a = phone ? world_account_by_phone(w, phone) : NULL;
     if (a) {
-        put_messages(&b, a);
+        put_messages(&pg, a);
     } else {
-        put(&b, "<h1>Telegram messages</h1>\n");
+        put(&pg, "<h1>Telegram messages</h1>\n");
         if (phone) {
             status = 404;
-            put(&b, "<p>No account has the phone number ");
-            put_escaped(&b, phone);
-            put(&b, ".</p>\n");
+            put(&pg, "<p>No account has the phone number ");
+            put_escaped(&pg, phone);
+            put(&pg, ".</p>\n");
         }
-        put_form(&b, phone);
+        put_form(&pg, phone);
     }
     world_unlock(w);
-    put(&b, "</body></html>\n");
-    if (b.err) {
-        buf_release(&b.b);
-        http_res_json(res, 500, json_pack("{s:s}", "error", dm_strerror(b.err)));
+    put(&pg, "</body></html>\n");
+    if (pg.err) {
+        buf_release(&pg.b);
+        http_res_json(res, 500, json_pack("{s:s}", "error", dm_strerror(pg.err)));
         return;
     }
     size_t len;
-    char *body = buf_detach(&b.b, &len);
+    char *body = buf_detach(&pg.b, &len);
     http_res_take(res, status, "text/html; charset=utf-8", body, len);
     http_res_header(res, "Content-Security-Policy",
                     "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'");
