@@ -1,6 +1,7 @@
-/* demo.c: starts tgsim, builds a small world in it (a bot, two channels, a few hundred pending
- * requests, more arriving over time), then runs doorman against it with a fresh data directory
- * and a generated admin login. */
+/* demo.c: starts tgsim with its MTProto data centres, builds a small world in it (a bot, two
+ * channels, a few hundred pending requests, more arriving over time, a Telegram account that
+ * administers the channels, and requests only Telegram knows of), then runs doorman against it
+ * with a fresh data directory and a generated admin login. */
 #include "core/common.h"
 #include "demo.h"
 #include "app.h"
@@ -8,6 +9,7 @@
 #include "telegram/bot.h"
 #include "core/buf.h"
 #include "core/log.h"
+#include "core/secret.h"
 #include "core/signals.h"
 
 #include <curl/curl.h>
@@ -57,8 +59,18 @@ static json_t *control(const char *base, const char *path, json_t *body)
     return j;
 }
 
-/* Starts tgsim on a free loopback port; fills url and pid. */
-static bool start_tgsim(const char *argv0, char *url, size_t url_len, pid_t *pid)
+/* The running tgsim: its HTTP URL (Bot API, control API, /messages) and its data centres. */
+struct sim {
+    pid_t pid;
+    char url[256];
+    char dcs[256]; /* doorman's --mtproto-dcs: "1=127.0.0.1:P1,..." */
+};
+
+#define DEMO_DCS 3
+
+/* Starts tgsim on a free loopback port with DEMO_DCS data centres, their RSA key written to
+ * pem; fills *sim once every listening line is out. */
+static bool start_tgsim(const char *argv0, const char *pem, struct sim *sim)
 {
     char self[4096], path[4200];
     dm_strlcpy(self, argv0, sizeof self);
@@ -73,9 +85,9 @@ static bool start_tgsim(const char *argv0, char *url, size_t url_len, pid_t *pid
     if (!path[0]) dm_strlcpy(path, "tgsim", sizeof path);
     int fds[2];
     if (pipe(fds) != 0) return false;
-    *pid = fork();
-    if (*pid < 0) return false;
-    if (*pid == 0) {
+    sim->pid = fork();
+    if (sim->pid < 0) return false;
+    if (sim->pid == 0) {
         sigset_t none; /* the child starts with the signal handling of a fresh process */
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
@@ -84,25 +96,35 @@ static bool start_tgsim(const char *argv0, char *url, size_t url_len, pid_t *pid
         dup2(fds[1], STDERR_FILENO);
         close(fds[0]);
         close(fds[1]);
-        execlp(path, path, "--listen", "127.0.0.1:0", (char *)NULL);
+        /* DEMO_DCS data centres, each on a free port */
+        execlp(path, path, "--listen", "127.0.0.1:0", "--dc-ports", "0,0,0", "--rsa-pem", pem,
+               (char *)NULL);
         fprintf(stderr, "cannot run %s: %s\n", path, strerror(errno));
         _exit(127);
     }
     close(fds[1]);
     FILE *f = fdopen(fds[0], "r");
     char line[512];
-    bool found = false;
-    while (!found && fgets(line, sizeof line, f)) {
-        char *p = strstr(line, "listening on ");
+    int ndcs = 0;
+    size_t dcs_len = 0;
+    sim->url[0] = sim->dcs[0] = 0;
+    while ((!sim->url[0] || ndcs < DEMO_DCS) && fgets(line, sizeof line, f)) {
+        char *p = strstr(line, "tgsim: listening on ");
+        int dc;
+        unsigned port;
         if (p) {
-            p += strlen("listening on ");
+            p += strlen("tgsim: listening on ");
             p[strcspn(p, " \r\n")] = 0;
-            dm_strlcpy(url, p, url_len);
-            found = true;
+            dm_strlcpy(sim->url, p, sizeof sim->url);
+        } else if (sscanf(line, "tgsim: dc %d listening on 127.0.0.1:%u", &dc, &port) == 2) {
+            dcs_len += (size_t)snprintf(sim->dcs + dcs_len, sizeof sim->dcs - dcs_len,
+                                        "%s%d=127.0.0.1:%u", ndcs ? "," : "", dc, port);
+            ndcs++;
         } else {
             fputs(line, stderr);
         }
     }
+    bool found = sim->url[0] && ndcs == DEMO_DCS;
     /* tgsim keeps writing to the pipe: drain it in the background so it never blocks */
     if (found && fork() == 0) {
         while (fgets(line, sizeof line, f)) {
@@ -155,86 +177,125 @@ static void *trickle_main(void *p)
     return NULL;
 }
 
-/* Creates the bot, the channels and the first requests; returns the bot token (malloc'd). */
-static char *build_world(const char *url, int64_t chats[2])
+/* The demo's Telegram account, for trying the Session Manager: its phone is in the range
+ * Telegram keeps for tests, 99966XYYYY (X: the home DC; 2 here, so the login follows tgsim's
+ * PHONE_MIGRATE_2 from DC 1). */
+#define DEMO_PHONE "+9996621234"
+#define DEMO_PHONE_DIGITS "9996621234"
+/* Any API ID and 32-character hash do for tgsim; these are printed for the Create Session form. */
+#define DEMO_API_ID "123456"
+#define DEMO_API_HASH "0123456789abcdef0123456789abcdef"
+#define DEMO_REQUESTS 240 /* pending requests the bot has seen */
+#define DEMO_UNSEEN 24    /* pending requests only Telegram knows of */
+
+struct demo_world {
+    char *token; /* the bot's (malloc'd) */
+    int64_t chats[2];
+    char password[17]; /* the account's 2FA password */
+};
+
+/* A new person asking to join chat (the i-th of the demo, for a name, username and bio) at
+ * date; bot_updates false makes a request the bot never hears of. */
+static bool add_requester(const char *url, int64_t chat, int i, json_int_t date, bool bot_updates)
+{
+    const char *first = first_names[i % DM_ARRAY_LEN(first_names)];
+    json_t *user = json_pack("{s:s,s:s,s:s}", "first_name", first, "last_name",
+                             last_names[(i / 3) % DM_ARRAY_LEN(last_names)], "bio",
+                             bios[i % DM_ARRAY_LEN(bios)]);
+    if (i % 4) { /* most people have a username */
+        char uname[40];
+        snprintf(uname, sizeof uname, "%s_%d", first, 100 + i);
+        for (char *p = uname; *p; p++)
+            *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+        json_object_set_new(user, "username", json_string(uname));
+    }
+    json_t *u = control(url, "/control/users", user);
+    if (!u) return false;
+    json_t *r =
+        control(url, "/control/join-requests",
+                json_pack("{s:I,s:O,s:I,s:b}", "chat_id", (json_int_t)chat, "user_id",
+                          json_object_get(u, "id"), "date", date, "bot_updates", bot_updates));
+    json_decref(u);
+    json_decref(r);
+    return r != NULL;
+}
+
+/* Creates the bot, the account, the channels (both administer them with the invite-users
+ * right) and the first requests: DEMO_REQUESTS over the last two days, and DEMO_UNSEEN from
+ * three to four days ago that reached Telegram while "the bot was down" (no bot update). */
+static bool build_world(const char *url, struct demo_world *dw)
 {
     json_t *bot = control(
         url, "/control/bots",
         json_pack("{s:s,s:s}", "username", "doorman_demo_bot", "first_name", "Doorman Demo"));
-    if (!bot) return NULL;
+    if (!bot) return false;
     json_int_t bot_id = json_integer_value(json_object_get(bot, "id"));
-    char *token = strdup(json_string_value(json_object_get(bot, "token")));
+    dw->token = strdup(json_string_value(json_object_get(bot, "token")));
     json_decref(bot);
+    secret_random_hex(dw->password, 4);
+    json_t *acc = control(url, "/control/accounts",
+                          json_pack("{s:s,s:s,s:s,s:s,s:s,s:i}", "phone", DEMO_PHONE, "first_name",
+                                    "Dana", "last_name", "Admin", "username", "dana_admin",
+                                    "password", dw->password, "dc", 2));
+    if (!acc || !dw->token) {
+        json_decref(acc);
+        return false;
+    }
+    json_int_t acc_id = json_integer_value(json_object_get(acc, "id"));
+    json_decref(acc);
     const char *titles[2] = {"Demo News", "Demo Chat"};
     const char *usernames[2] = {"demo_news", "demo_chat"};
     for (int c = 0; c < 2; c++) {
-        json_t *ch =
-            control(url, "/control/channels",
-                    json_pack("{s:s,s:s,s:[{s:I,s:b}]}", "title", titles[c], "username",
-                              usernames[c], "admins", "id", bot_id, "can_invite_users", 1));
-        if (!ch) goto fail;
-        chats[c] = json_integer_value(json_object_get(ch, "id"));
+        json_t *ch = control(url, "/control/channels",
+                             json_pack("{s:s,s:s,s:[{s:I,s:b},{s:I,s:b}]}", "title", titles[c],
+                                       "username", usernames[c], "admins", "id", bot_id,
+                                       "can_invite_users", 1, "id", acc_id, "can_invite_users", 1));
+        if (!ch) return false;
+        dw->chats[c] = json_integer_value(json_object_get(ch, "id"));
         json_decref(ch);
     }
-    for (int i = 0; i < 240; i++) {
-        const char *first = first_names[i % DM_ARRAY_LEN(first_names)];
-        json_t *user = json_pack("{s:s,s:s,s:s}", "first_name", first, "last_name",
-                                 last_names[(i / 3) % DM_ARRAY_LEN(last_names)], "bio",
-                                 bios[i % DM_ARRAY_LEN(bios)]);
-        if (i % 4) { /* most people have a username */
-            char uname[40];
-            snprintf(uname, sizeof uname, "%s_%d", first, 100 + i);
-            for (char *p = uname; *p; p++)
-                *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
-            json_object_set_new(user, "username", json_string(uname));
-        }
-        json_t *u = control(url, "/control/users", user);
-        if (!u) goto fail;
-        /* spread over the last two days, oldest first */
-        json_int_t date = (json_int_t)time(NULL) - (240 - i) * 720;
-        json_t *r = control(url, "/control/join-requests",
-                            json_pack("{s:I,s:O,s:I}", "chat_id", (json_int_t)chats[i % 3 == 0],
-                                      "user_id", json_object_get(u, "id"), "date", date));
-        json_decref(u);
-        if (!r) goto fail;
-        json_decref(r);
-    }
-    return token;
-fail:
-    free(token);
-    return NULL;
+    json_int_t now = (json_int_t)time(NULL);
+    for (int i = 0; i < DEMO_UNSEEN; i++) /* oldest first, an hour apart */
+        if (!add_requester(url, dw->chats[i % 3 == 0], DEMO_REQUESTS + i,
+                           now - 4 * 86400 + i * 3600, false))
+            return false;
+    for (int i = 0; i < DEMO_REQUESTS; i++) /* spread over the last two days, oldest first */
+        if (!add_requester(url, dw->chats[i % 3 == 0], i, now - (DEMO_REQUESTS - i) * 720, true))
+            return false;
+    return true;
 }
 
 int demo_run(struct config *cfg, const char *argv0)
 {
     sigset_t stop = signals_block_stop();
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    struct trickle t = {0};
-    pid_t sim = -1;
-    if (!start_tgsim(argv0, t.url, sizeof t.url, &sim)) {
-        fprintf(stderr, "doorman demo: could not start tgsim (build it with `make`)\n");
-        return 1;
-    }
-    char *token = build_world(t.url, t.chats);
-    if (!token) {
-        kill(sim, SIGTERM);
-        fprintf(stderr, "doorman demo: could not set up the demo world in tgsim\n");
-        return 1;
-    }
+    secret_init();
     /* a fresh data directory inside the configured one, so the demo never touches real data */
     struct app a = {.cfg = *cfg};
-    char demo_dir[1100];
+    char demo_dir[1100], pem[1200];
     snprintf(demo_dir, sizeof demo_dir, "%s/demo", cfg->data_dir);
     mkdir(cfg->data_dir, 0700);
     mkdir(demo_dir, 0700);
+    snprintf(pem, sizeof pem, "%s/tgsim-dc-%ld.pem", demo_dir, (long)getpid());
+    struct sim sim = {.pid = -1};
+    struct demo_world dw = {0};
+    int status = 1;
+    if (!start_tgsim(argv0, pem, &sim)) {
+        fprintf(stderr, "doorman demo: could not start tgsim (build it with `make`)\n");
+        goto out;
+    }
+    if (!build_world(sim.url, &dw)) {
+        fprintf(stderr, "doorman demo: could not set up the demo world in tgsim\n");
+        goto out;
+    }
     snprintf(a.cfg.db_url, sizeof a.cfg.db_url, "sqlite:%s/demo-%ld.db", demo_dir, (long)getpid());
     dm_strlcpy(a.cfg.data_dir, demo_dir, sizeof a.cfg.data_dir);
-    dm_strlcpy(a.cfg.bot_api_url, t.url, sizeof a.cfg.bot_api_url);
+    dm_strlcpy(a.cfg.bot_api_url, sim.url, sizeof a.cfg.bot_api_url);
+    dm_strlcpy(a.cfg.mtproto_dcs, sim.dcs, sizeof a.cfg.mtproto_dcs);
+    dm_strlcpy(a.cfg.mtproto_rsa_pem, pem, sizeof a.cfg.mtproto_rsa_pem);
     struct dm_error err = {0};
     char password[33];
-    secret_init();
     secret_random_hex(password, 8);
-    int status = 1;
     struct store *st = NULL;
     /* the admin exists before app_start, so no setup link is printed (app_start finishes cfg) */
     if (store_open(a.cfg.db_url, &st, &err) || auth_admin_add(st, "demo", password, &err)) {
@@ -243,19 +304,30 @@ int demo_run(struct config *cfg, const char *argv0)
         goto out;
     }
     store_close(st);
-    if (app_start(&a, &err) || bot_configure(a.bot, token, BOT_POLLING, "", 0, &err)) {
+    if (app_start(&a, &err) || bot_configure(a.bot, dw.token, BOT_POLLING, "", 0, &err)) {
         fprintf(stderr, "doorman demo: %s\n", err.msg);
         app_stop(&a);
         goto out;
     }
+    struct trickle t = {.chats = {dw.chats[0], dw.chats[1]}};
+    dm_strlcpy(t.url, sim.url, sizeof t.url);
     pthread_t th;
     pthread_create(&th, NULL, trickle_main, &t);
     printf("\n  doorman demo is running.\n"
            "    panel:  %s\n"
            "    login:  demo / %s\n"
            "    tgsim:  %s (bot @doorman_demo_bot, channels Demo News and Demo Chat)\n"
-           "  New join requests arrive every few seconds. Ctrl-C stops the demo.\n\n",
-           a.cfg.public_url, password, t.url);
+           "\n"
+           "  Session Manager (a Telegram account on tgsim's data centres, all on this machine):\n"
+           "    phone:     " DEMO_PHONE " (Dana Admin, an admin of both channels)\n"
+           "    API ID:    " DEMO_API_ID "  API hash: " DEMO_API_HASH " (tgsim takes any)\n"
+           "    code:      %s/messages?phone=" DEMO_PHONE_DIGITS
+           " (sent as a message from \"Telegram\")\n"
+           "    password:  %s (the account's two-step verification)\n"
+           "  %d requests reached Telegram while the bot was down: Load Requests with the\n"
+           "  session brings them in. New join requests arrive every few seconds.\n"
+           "  Ctrl-C stops the demo.\n\n",
+           a.cfg.public_url, password, sim.url, sim.url, dw.password, DEMO_UNSEEN);
     fflush(stdout);
     int sig = 0;
     sigwait(&stop, &sig);
@@ -264,8 +336,11 @@ int demo_run(struct config *cfg, const char *argv0)
     app_stop(&a);
     status = 0;
 out:
-    free(token);
-    kill(sim, SIGTERM);
-    waitpid(sim, NULL, 0);
+    free(dw.token);
+    if (sim.pid > 0) {
+        kill(sim.pid, SIGTERM);
+        waitpid(sim.pid, NULL, 0);
+    }
+    unlink(pem);
     return status;
 }

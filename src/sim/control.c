@@ -253,7 +253,9 @@ static void post_join_requests(struct ctl *c)
 {
     int64_t chat_id = 0, user_id = 0, count = 0, date = 0;
     const char *link = NULL, *first = "User", *bio = NULL;
+    bool bot_updates = true;
     if (!f_int(c->body, "chat_id", true, INT64_MIN, INT64_MAX, &chat_id, &c->err) ||
+        !f_bool(c->body, "bot_updates", &bot_updates, &c->err) ||
         !f_int(c->body, "count", false, 1, MAX_BULK, &count, &c->err) ||
         !f_int(c->body, "date", false, 0, INT32_MAX, &date, &c->err))
         return fail_err(c->res, &c->err);
@@ -263,13 +265,13 @@ static void post_join_requests(struct ctl *c)
     if (count) {
         if (!f_str(c->body, "first_name", false, &first, &c->err) ||
             !f_str(c->body, "bio", false, &bio, &c->err) ||
-            world_jr_add_many(c->w, ch, (size_t)count, first, bio, date, &first_id, &c->err) !=
-                DM_OK)
+            world_jr_add_many(c->w, ch, (size_t)count, first, bio, date, bot_updates, &first_id,
+                              &c->err) != DM_OK)
             return fail_err(c->res, &c->err);
     } else {
         if (!f_int(c->body, "user_id", true, 1, INT64_MAX, &user_id, &c->err) ||
             !f_str(c->body, "invite_link", false, &link, &c->err) ||
-            world_jr_add(c->w, ch, user_id, date, link, &c->err) != DM_OK)
+            world_jr_add(c->w, ch, user_id, date, link, bot_updates, &c->err) != DM_OK)
             return fail_err(c->res, &c->err);
         first_id = user_id;
         count = 1;
@@ -535,6 +537,21 @@ static void get_account(struct ctl *c)
     if (a) http_res_json(c->res, 200, account_info(a));
 }
 
+static void get_account_messages(struct ctl *c)
+{
+    struct sim_account *a = path_account(c);
+    if (!a) return;
+    json_t *items = json_array();
+    for (size_t i = 0; i < a->ninbox; i++) {
+        const struct sim_inbox_message *m = &a->inbox[i];
+        json_array_append_new(items,
+                              json_pack("{s:I,s:I,s:I,s:s,s:s}", "id", (json_int_t)m->id, "date",
+                                        (json_int_t)m->date, "from_id", (json_int_t)m->from_id,
+                                        "from", SIM_SERVICE_USER_NAME, "text", m->text));
+    }
+    http_res_json(c->res, 200, json_pack("{s:o}", "items", items));
+}
+
 static void get_login_code(struct ctl *c)
 {
     const char *phone = http_query(c->req, "phone");
@@ -631,6 +648,7 @@ static const struct route {
     {"GET", "accounts/#", get_account},
     {"POST", "accounts/#/flood", post_account_flood},
     {"POST", "accounts/#/revoke", post_account_revoke},
+    {"GET", "accounts/#/messages", get_account_messages},
     {"GET", "login-code", get_login_code},
     {"POST", "login-code/expire", post_login_code_expire},
     {"GET", "dcs", get_dcs},

@@ -192,6 +192,15 @@ static json_t *m_send_code(struct dc_call *c)
         snprintf(a->code_hash + 2 * i, 3, "%02x", r[i]);
     a->code_sent_at = world_now();
     a->code_used = false;
+    /* as Telegram: the code arrives in the app, a message from the service account */
+    char text[400];
+    snprintf(text, sizeof text,
+             "Login code: %s. Do not give this code to anyone, even if they say they are from "
+             "Telegram!\n\nThis code can be used to log in to your Telegram account. We never "
+             "ask it for anything else.\n\nIf you didn't request this code by trying to log in "
+             "on another device, simply ignore this message.",
+             a->code);
+    if (world_account_notify(a, text) != DM_OK) return dc_rpc_error(500, "INTERNAL_SERVER_ERROR");
     return json_pack("{s:s,s:{s:s,s:i},s:s,s:i}", "_", "auth.sentCode", "type", "_",
                      "auth.sentCodeTypeApp", "length", 5, "phone_code_hash", a->code_hash,
                      "timeout", CODE_TTL);

@@ -7,6 +7,7 @@
 #include "sim/botapi.h"
 #include "sim/control.h"
 #include "sim/dc.h"
+#include "sim/inbox_page.h"
 #include "sim/webhook.h"
 #include "sim/world.h"
 
@@ -20,8 +21,9 @@ static const char usage[] =
     "usage: tgsim [--listen HOST:PORT] [--rate-limit N] [--latency-ms MS] [--seed N]\n"
     "             [--dc-ports P1,P2,... --rsa-pem PATH [--dc-latency-ms MS]]\n"
     "\n"
-    "A stateful Telegram simulator: the Bot API on /bot<token>/<method> and a control API\n"
-    "on /control/ (see docs/tgsim.md), both on one HTTP port.\n"
+    "A stateful Telegram simulator: the Bot API on /bot<token>/<method>, a control API on\n"
+    "/control/ and an account's messages from \"Telegram\" (its login codes) as a page on\n"
+    "/messages?phone=N (see docs/tgsim.md), all on one HTTP port.\n"
     "\n"
     "  --listen HOST:PORT  address to listen on (default 127.0.0.1:8081); PORT 0 picks a free\n"
     "                      port; IPv6 as [::1]:PORT\n"
@@ -170,6 +172,8 @@ static void route(void *ctx, const struct http_request *req, struct http_respons
         botapi_handle(w, token, slash + 1, req, res);
     } else if (strncmp(req->path, "/control/", 9) == 0) {
         control_handle(w, req, res);
+    } else if (strcmp(req->path, "/messages") == 0) {
+        inbox_page_handle(w, req, res);
     } else {
         botapi_not_found(res);
     }

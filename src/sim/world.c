@@ -119,8 +119,12 @@ void world_free(struct world *w)
         free(w->jrs[i].invite_link);
     free(w->jrs);
     for (size_t i = 0; i < w->naccounts; i++) {
-        free(w->accounts[i]->password);
-        free(w->accounts[i]);
+        struct sim_account *a = w->accounts[i];
+        for (size_t m = 0; m < a->ninbox; m++)
+            free(a->inbox[m].text);
+        free(a->inbox);
+        free(a->password);
+        free(a);
     }
     free(w->accounts);
     json_decref(w->dcs);
@@ -558,9 +562,10 @@ struct sim_join_request *world_jr_latest(struct world *w, const struct sim_chann
     return idmap_get(&ch->requests, user_id, &i) ? &w->jrs[i] : NULL;
 }
 
-/* Appends a pending request and announces it; the caller checked everything and reserved room. */
+/* Appends a pending request and announces it when asked; the caller checked everything and reserved
+ * room. */
 static dm_err jr_push(struct world *w, struct sim_channel *ch, int64_t user_id, int64_t date,
-                      const char *invite_link)
+                      const char *invite_link, bool announce_it)
 {
     bool oom = false;
     char *link = dup_or_null(invite_link, &oom);
@@ -575,13 +580,13 @@ static dm_err jr_push(struct world *w, struct sim_channel *ch, int64_t user_id, 
         .invite_link = link,
         .status = JR_PENDING,
     };
-    announce(w, ch, UPD_CHAT_JOIN_REQUEST, (uint32_t)w->njrs);
+    if (announce_it) announce(w, ch, UPD_CHAT_JOIN_REQUEST, (uint32_t)w->njrs);
     w->njrs++;
     return DM_OK;
 }
 
 dm_err world_jr_add(struct world *w, struct sim_channel *ch, int64_t user_id, int64_t date,
-                    const char *invite_link, struct dm_error *err)
+                    const char *invite_link, bool announce_it, struct dm_error *err)
 {
     struct sim_user *u = world_user(w, user_id);
     if (!u) return dm_fail(err, DM_ENOTFOUND, "no user with id %" PRId64, user_id);
@@ -595,14 +600,14 @@ dm_err world_jr_add(struct world *w, struct sim_channel *ch, int64_t user_id, in
         return dm_fail(err, DM_EINVAL, "invite_link must be 1 to 256 bytes");
     dm_err e =
         reserve((void **)&w->jrs, &w->jrs_alloc, w->njrs, 1, sizeof *w->jrs, SIM_MAX_JOIN_REQUESTS);
-    if (!e) e = jr_push(w, ch, user_id, date, invite_link);
+    if (!e) e = jr_push(w, ch, user_id, date, invite_link, announce_it);
     if (e) return dm_fail(err, e, "cannot add a join request: %s", dm_strerror(e));
     return DM_OK;
 }
 
 dm_err world_jr_add_many(struct world *w, struct sim_channel *ch, size_t count,
-                         const char *first_name, const char *bio, int64_t date, int64_t *first_id,
-                         struct dm_error *err)
+                         const char *first_name, const char *bio, int64_t date, bool announce_it,
+                         int64_t *first_id, struct dm_error *err)
 {
     dm_err e = check_person(w, first_name, NULL, NULL, bio, err);
     if (e) return e;
@@ -621,7 +626,7 @@ dm_err world_jr_add_many(struct world *w, struct sim_channel *ch, size_t count,
     for (size_t i = 0; i < count; i++) {
         int64_t id = next_free_user_id(w);
         e = user_push(w, id, false, first_name, NULL, NULL, bio);
-        if (!e) e = jr_push(w, ch, id, date, NULL);
+        if (!e) e = jr_push(w, ch, id, date, NULL, announce_it);
         if (e) return dm_fail(err, e, "out of memory after %zu join requests", i);
     }
     *first_id = start;
@@ -760,6 +765,31 @@ bool world_phone_normalize(const char *phone, char out[SIM_PHONE_MAX + 1])
     }
     out[n] = 0;
     return n >= 5;
+}
+
+dm_err world_account_notify(struct sim_account *a, const char *text)
+{
+    char *copy = strdup(text);
+    if (!copy) return DM_ENOMEM;
+    if (a->ninbox == SIM_MAX_INBOX) { /* forget the oldest */
+        free(a->inbox[0].text);
+        memmove(a->inbox, a->inbox + 1, (a->ninbox - 1) * sizeof *a->inbox);
+        a->ninbox--;
+    } else {
+        struct sim_inbox_message *grown = realloc(a->inbox, (a->ninbox + 1) * sizeof *grown);
+        if (!grown) {
+            free(copy);
+            return DM_ENOMEM;
+        }
+        a->inbox = grown;
+    }
+    a->inbox[a->ninbox++] = (struct sim_inbox_message){
+        .id = ++a->next_inbox_id,
+        .date = world_now(),
+        .from_id = SIM_SERVICE_USER_ID,
+        .text = copy,
+    };
+    return DM_OK;
 }
 
 struct sim_account *world_account_by_phone(struct world *w, const char *phone)

@@ -14,7 +14,9 @@
  * Join requests are a state machine: pending -> approved | declined, decided exactly once.
  * A user has at most one pending request per channel; after a decision they may ask again,
  * which makes a new record. Every new request puts a chat_join_request update into the queue
- * of each bot that is an admin of the channel with can_invite_users (as Telegram requires). */
+ * of each bot that is an admin of the channel with can_invite_users (as Telegram requires),
+ * unless it is added "unannounced": a request only Telegram knows of, as one made while the bot
+ * was down for longer than Telegram keeps updates (24 hours). */
 #ifndef DM_SIM_WORLD_H
 #define DM_SIM_WORLD_H
 
@@ -170,6 +172,19 @@ struct sim_stat {
 /* A user account that logs in over MTProto (tgsim's data centres): a user with a phone. */
 #define SIM_MAX_ACCOUNTS 100000u
 #define SIM_PHONE_MAX 20
+
+/* Telegram's service notifications come from this user ("Telegram"); login codes among them. */
+#define SIM_SERVICE_USER_ID 777000
+#define SIM_SERVICE_USER_NAME "Telegram"
+#define SIM_MAX_INBOX 100u /* per account; the oldest is forgotten past it */
+
+/* A message the account received (only Telegram's service notifications are modelled). */
+struct sim_inbox_message {
+    int64_t id; /* increasing per account, from 1 */
+    int64_t date;
+    int64_t from_id; /* SIM_SERVICE_USER_ID */
+    char *text;      /* owned */
+};
 struct sim_account {
     int64_t user_id;
     char phone[SIM_PHONE_MAX + 1]; /* digits only, unique */
@@ -190,6 +205,10 @@ struct sim_account {
     /* revocation: keys bound under an older epoch answer revoke_error once, then are unbound */
     uint32_t auth_epoch;
     char revoke_error[32];
+    /* messages received, oldest first: inbox[0..ninbox) */
+    struct sim_inbox_message *inbox;
+    size_t ninbox;
+    int64_t next_inbox_id;
 };
 
 struct world {
@@ -277,14 +296,15 @@ dm_err world_channel_add_member(struct world *w, struct sim_channel *ch, int64_t
 bool world_is_member(const struct sim_channel *ch, int64_t user_id);
 
 /* Join requests. One request from an existing user who is neither a member nor already
- * pending; date 0 means now; invite_link may be NULL. */
+ * pending; date 0 means now; invite_link may be NULL. announce false queues no update for the
+ * bots (a request only Telegram knows of). */
 dm_err world_jr_add(struct world *w, struct sim_channel *ch, int64_t user_id, int64_t date,
-                    const char *invite_link, struct dm_error *err);
+                    const char *invite_link, bool announce, struct dm_error *err);
 /* count new users (first_name, optional bio; consecutive ids starting at *first_id) and a
- * pending request from each, dated `date` (0 = now). */
+ * pending request from each, dated `date` (0 = now); announce as for world_jr_add. */
 dm_err world_jr_add_many(struct world *w, struct sim_channel *ch, size_t count,
-                         const char *first_name, const char *bio, int64_t date, int64_t *first_id,
-                         struct dm_error *err);
+                         const char *first_name, const char *bio, int64_t date, bool announce,
+                         int64_t *first_id, struct dm_error *err);
 /* The user's latest request in the channel, or NULL. */
 struct sim_join_request *world_jr_latest(struct world *w, const struct sim_channel *ch,
                                          int64_t user_id);
@@ -308,6 +328,9 @@ struct sim_account *world_account_by_phone(struct world *w, const char *phone);
 struct sim_account *world_account(struct world *w, int64_t user_id);
 /* Normalizes a phone number into out (digits only); false when it is not 5..20 digits. */
 bool world_phone_normalize(const char *phone, char out[SIM_PHONE_MAX + 1]);
+/* Delivers a service notification from "Telegram" (SIM_SERVICE_USER_ID) to the account, as
+ * Telegram delivers login codes; text is copied. Past SIM_MAX_INBOX the oldest is forgotten. */
+dm_err world_account_notify(struct sim_account *a, const char *text);
 
 /* Update queues. Drops the bot's updates with id < offset; a negative offset keeps only the
  * last -offset updates; 0 drops nothing. */

@@ -1,17 +1,23 @@
-// screenshot.mjs: makes the README screenshot of the Invite Requests page
-// (docs/screenshot-invite-requests.png) from the real doorman and tgsim with ~30 realistic join
-// requests. Run from tests/: `node e2e/screenshot.mjs [OUT.png]` (TGSIM_BIN / DOORMAN_BIN as for
-// the tests). Not part of the test run: node --test picks only *.test.mjs files.
+// screenshot.mjs: makes the README's screenshots, one per main page of the panel, from the real
+// doorman and tgsim (with its MTProto data centres) holding ~30 realistic join requests, a few of
+// them only on Telegram's side, and the Session Manager in use: docs/screenshots/requests.png
+// (the README's first picture), sessions.png, jobs.png, audit.png, settings.png,
+// decide-via-session.png (Approve Selected through a session) and tgsim-login-code.png (tgsim's
+// page of the messages an account received: its login code). Run from tests/:
+// `node e2e/screenshot.mjs [OUT_DIR]` (TGSIM_BIN / DOORMAN_BIN as for the tests). Not part of the
+// test run: node --test picks only *.test.mjs files.
 import path from 'node:path';
+import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from '../lib/processes.mjs';
-import { tgCreateChannel, addRequester } from '../lib/tgsim.mjs';
-import { waitRecorded } from '../lib/api.mjs';
-import { startStack } from '../lib/stacks.mjs';
+import { tgAccount, tgRevoke, addRequester, newPhone } from '../lib/tgsim.mjs';
+import { waitRecorded, waitLoadJob } from '../lib/api.mjs';
+import { createUserSession, newBotSession } from '../lib/sessions.mjs';
+import { startSessionStack } from '../lib/stacks.mjs';
 import { launchBrowser, watchedPage, login } from '../lib/browser.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const out = path.resolve(process.argv[2] || path.join(here, '..', '..', 'docs', 'screenshot-invite-requests.png'));
+const outDir = path.resolve(process.argv[2] || path.join(here, '..', '..', 'docs', 'screenshots'));
 
 const CHANNELS = [
     { title: 'Rust Jobs Europe', username: 'rustjobs_eu', link: 'https://t.me/+kF3xQ9vLm2pjZDc0' },
@@ -53,15 +59,37 @@ const PEOPLE = [
     ['Sara', 'Lindqvist', 'saral', 'Platform engineer. Kubernetes by day, sourdough by night.', 0],
 ];
 
+// Reached Telegram while the bot was down: the bot never heard of them, Load Requests finds them.
+const UNSEEN = [
+    ['Nadia', 'Benali', 'nadia_b', 'Rust + WebAssembly, Marseille.', 0],
+    ['Pedro', 'Alves', '', 'Backend at a bank, learning Rust at night.', 0],
+    ['Katja', 'Müller', 'katjam', '', 0],
+];
+
+// A Telegram account in tgsim and a doorman session logged in as it (the code read from tgsim).
+async function userSession(s, name, account) {
+    const phone = newPhone();
+    const acc = await tgAccount(s.tg, { phone, ...account });
+    await createUserSession(s.client, s.tg, { name, phone, password: account.password });
+    return { ...acc, phone };
+}
+
 async function main() {
-    const s = await startStack({ tgsimOpts: { latencyMs: 15 }, world: { channels: 0, pending: 0 } });
+    mkdirSync(outDir, { recursive: true });
+    const s = await startSessionStack({ tgsimOpts: { latencyMs: 15 }, world: { channels: 0, pending: 0 }, configureBot: true });
     const browser = await launchBrowser();
     try {
+        const maria = await userSession(s, 'ops_maria', { first_name: 'Maria', last_name: 'Kowalska', username: 'maria_ops', password: 'correct horse' });
         const chats = [];
         for (const c of CHANNELS) {
-            chats.push(await tgCreateChannel(s.tg, { title: c.title, username: c.username, botId: s.world.botId }));
+            chats.push(await s.tg.control('POST', '/control/channels', { title: c.title, username: c.username,
+                admins: [{ id: s.world.botId, can_invite_users: true }, { id: maria.id, can_invite_users: true }] }));
         }
         const now = Math.floor(Date.now() / 1000);
+        for (const [i, [first_name, last_name, username, bio, ch]] of UNSEEN.entries()) {
+            await addRequester(s.tg, chats[ch].id, { first_name, last_name, username: username || undefined, bio: bio || undefined,
+                invite_link: CHANNELS[ch].link, date: now - 3 * 86400 - i * 5400, bot_updates: false });
+        }
         // Oldest first, a few minutes to an hour apart, so the newest is a minute old.
         let t = now - 60;
         const dates = PEOPLE.map((_, i) => (t -= 120 + ((i * 7919) % 2400)));
@@ -73,34 +101,73 @@ async function main() {
             });
         }
         await waitRecorded(s.client, PEOPLE.length);
+        // More sessions: a bot account, and one whose authorization was ended on another device.
+        await newBotSession(s.client, s.tg, { name: 'backup_bot', username: 'rustjobs_helper_bot' });
+        const old = await userSession(s, 'old_phone', { first_name: 'Tom', last_name: 'Becker', username: 'tbecker_admin' });
+        await tgRevoke(s.tg, old.id, 'SESSION_REVOKED');
+        for (const name of ['ops_maria', 'backup_bot', 'old_phone']) await s.client.post(`/api/sessions/${name}/check`, {});
+        // Load Requests through Maria's session: the requests only Telegram had are recorded.
+        const load = await s.client.post('/api/sessions/ops_maria/load', { channel: `@${CHANNELS[0].username}`, limit: 'all' });
+        if (load.status !== 202) throw new Error(`load -> ${load.status} ${load.text}`);
+        await waitLoadJob(s.client, load.json.job.id);
+        await waitRecorded(s.client, PEOPLE.length + UNSEEN.length);
 
         const { page, seen } = await watchedPage(browser, { viewport: { width: 1440, height: 960 } });
+        const shot = async (file) => {
+            await page.mouse.move(0, 0);
+            await page.evaluate(() => document.activeElement?.blur());
+            await page.screenshot({ path: path.join(outDir, file) });
+            console.log(`screenshot: wrote ${path.join(outDir, file)}`);
+        };
         await login(page, s.dm.url, { name: 'admin', password: 'correct horse battery' });
-        await page.locator('.requests-table tbody tr').nth(PEOPLE.length - 1).waitFor();
+        const rows = page.locator('.requests-table tbody tr');
+        let left = PEOPLE.length + UNSEEN.length;
+        await rows.nth(left - 1).waitFor();
 
-        // Decide a few through the panel so the counts and a finished job show.
-        const row = (text) => page.locator('.requests-table tbody tr').filter({ hasText: text });
-        let left = PEOPLE.length;
-        for (const [names, button] of [[['Fatima Zahra', 'Julia Nowak'], 'Deny Selected'],
-            [['Hana Kim', 'Marco Bianchi', 'Kenji Sato', 'Ravi Patel', 'Tom Becker'], 'Approve Selected']]) {
+        // Decide a few through the panel so the counts and finished jobs show: the bot denies
+        // two, Maria's session approves five.
+        const row = (text) => rows.filter({ hasText: text });
+        const dialog = page.locator('dialog.modal[open]');
+        for (const [names, button, via] of [[['Fatima Zahra', 'Julia Nowak'], 'Deny Selected', ''],
+            [['Hana Kim', 'Marco Bianchi', 'Kenji Sato', 'Ravi Patel', 'Tom Becker'], 'Approve Selected', 'ops_maria']]) {
             for (const n of names) await row(n).locator('input[type=checkbox]').check();
             await page.getByRole('button', { name: button }).click();
-            await page.locator('dialog.modal[open]').getByRole('button',
-                { name: `${button.split(' ')[0]} ${names.length}`, exact: true }).click();
+            await dialog.waitFor();
+            await dialog.locator('select[name=session_name]').selectOption({ value: via });
+            await waitFor(async () => {
+                const st = await dialog.locator('.preflight').getAttribute('data-state');
+                return st === 'ok';
+            }, { what: 'the modal to check the account' });
+            if (via) await shot('decide-via-session.png');
+            await dialog.getByRole('button', { name: `${button.split(' ')[0]} ${names.length}`, exact: true }).click();
             left -= names.length;
-            await waitFor(async () => (await page.locator('.requests-table tbody tr').count()) === left &&
-                (await page.locator('.job[data-state=done]').count()) === 1, { what: 'the job to finish and the table to refresh' });
+            await waitFor(async () => (await rows.count()) === left &&
+                (await page.locator('.job-panel .job[data-state=done]').count()) >= 1, { what: 'the job to finish and the table to refresh' });
         }
         for (const n of ['Sofia Martínez', 'Yuki Tanaka', 'Amara Okafor']) {
             await row(n).locator('input[type=checkbox]').check();
         }
-        await page.mouse.move(0, 0);
-        await page.evaluate(() => document.activeElement?.blur());
-        await page.screenshot({ path: out });
+        await shot('requests.png');
+
+        for (const [hash, ready, file] of [
+            ['#/sessions', '.sessions-table tbody tr >> nth=2', 'sessions.png'],
+            ['#/jobs', 'main tbody tr >> nth=2', 'jobs.png'],
+            ['#/audit', 'main tbody tr >> nth=5', 'audit.png'],
+            ['#/settings', '.settings-grid', 'settings.png'],
+        ]) {
+            await page.goto(`${s.dm.url}/${hash}`);
+            await page.locator(ready).waitFor();
+            await shot(file);
+        }
         if (seen.dialogs.length || seen.pageErrors.length || seen.cspViolations.length) {
             throw new Error(`the page misbehaved: ${JSON.stringify(seen)}`);
         }
-        console.log(`screenshot: wrote ${out}`);
+        // tgsim's page with the login code Maria's account received, as the demo's banner links it.
+        const inbox = await watchedPage(browser, { viewport: { width: 900, height: 420 } });
+        await inbox.page.goto(`${s.tg.url}/messages?phone=${encodeURIComponent(maria.phone)}`);
+        await inbox.page.locator('.msg').waitFor();
+        await inbox.page.screenshot({ path: path.join(outDir, 'tgsim-login-code.png') });
+        console.log(`screenshot: wrote ${path.join(outDir, 'tgsim-login-code.png')}`);
     } finally {
         await browser.close();
         await s.cleanup();

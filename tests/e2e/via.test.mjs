@@ -125,6 +125,7 @@ describe('who decides: the decision modal in chromium', () => {
         const names = ['Ada Lovelace', 'Alan Turing'];
         await openFor(names, 'Approve Selected');
         assert.equal(await choose('marta'), 'ok');
+        assert.doesNotMatch(await check().textContent(), /null|undefined/, 'no stray text beside the channels');
         assert.match(await chatItem(alpha).textContent(), /Via Alpha/);
         assert.equal(await chatItem(alpha).getAttribute('data-can'), 'true');
         const [resp] = await Promise.all([

@@ -1,5 +1,5 @@
 // browser.mjs: headless Debian chromium driven by playwright-core, for the panel's browser tests
-// (tests/e2e) and the README screenshot (tests/e2e/screenshot.mjs): a browser, a page that records
+// (tests/e2e) and the README screenshots (tests/e2e/screenshot.mjs): a browser, a page that records
 // dialogs, page errors and CSP violations, and signing in through the login form.
 import { chromium } from 'playwright-core';
 import { existsSync } from 'node:fs';

@@ -168,6 +168,7 @@ export async function addRequester(tg, chatId, fields = {}) {
     const jr = { chat_id: chatId, user_id: u.id };
     if (fields.invite_link !== undefined) jr.invite_link = fields.invite_link;
     if (fields.date !== undefined) jr.date = fields.date;
+    if (fields.bot_updates !== undefined) jr.bot_updates = fields.bot_updates; // false: only Telegram knows
     await tgAddJoinRequests(tg, jr);
     return { ...fields, user_id: u.id, chat_id: chatId };
 }

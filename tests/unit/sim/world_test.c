@@ -72,9 +72,9 @@ static void test_state_machine(void)
     struct world *w = f.w;
     struct dm_error err;
     world_lock(w);
-    CHECK(world_jr_add(w, f.ch, f.user, 1700000000, "https://t.me/+x", &err) == DM_OK);
-    CHECK(world_jr_add(w, f.ch, f.user, 0, NULL, &err) == DM_EEXISTS);   /* already pending */
-    CHECK(world_jr_add(w, f.ch, f.bot->id, 0, NULL, &err) == DM_EINVAL); /* bots don't ask */
+    CHECK(world_jr_add(w, f.ch, f.user, 1700000000, "https://t.me/+x", true, &err) == DM_OK);
+    CHECK(world_jr_add(w, f.ch, f.user, 0, NULL, true, &err) == DM_EEXISTS);   /* already pending */
+    CHECK(world_jr_add(w, f.ch, f.bot->id, 0, NULL, true, &err) == DM_EINVAL); /* bots don't ask */
     CHECK(world_bot_pending(f.bot) == 1);
     CHECK(world_bot_pending(f.bot_noright) == 0); /* no can_invite_users: no update */
     CHECK(world_bot_pending(f.bot_outsider) == 0);
@@ -93,24 +93,24 @@ static void test_state_machine(void)
     CHECK(jr && jr->decisions == 1);
     /* every call by an admin is on record, answered or not: two approves, one decline */
     CHECK(jr && jr->approve_calls == 2 && jr->decline_calls == 1);
-    CHECK(world_jr_add(w, f.ch, f.user, 0, NULL, &err) == DM_EEXISTS); /* a member */
+    CHECK(world_jr_add(w, f.ch, f.user, 0, NULL, true, &err) == DM_EEXISTS); /* a member */
 
     /* pending, then joined another way: approving says USER_ALREADY_PARTICIPANT */
     int64_t u2;
     CHECK(world_user_add(w, "Bo", NULL, NULL, NULL, &u2, &err) == DM_OK);
-    CHECK(world_jr_add(w, f.ch, u2, 0, NULL, &err) == DM_OK);
+    CHECK(world_jr_add(w, f.ch, u2, 0, NULL, true, &err) == DM_OK);
     CHECK(world_channel_add_member(w, f.ch, u2, &err) == DM_OK);
     CHECK(world_jr_decide(w, f.ch->id, u2, true, f.bot->id) == SIM_ALREADY_PARTICIPANT);
     CHECK(world_jr_latest(w, f.ch, u2)->status == JR_PENDING);
     /* a user account decides too; after a decline the user may ask again: a new record */
     int64_t u3;
     CHECK(world_user_add(w, "Cy", NULL, NULL, NULL, &u3, &err) == DM_OK);
-    CHECK(world_jr_add(w, f.ch, u3, 0, NULL, &err) == DM_OK);
+    CHECK(world_jr_add(w, f.ch, u3, 0, NULL, true, &err) == DM_OK);
     CHECK(world_jr_decide(w, f.ch->id, u3, false, f.admin_user) == SIM_OK);
     CHECK(world_jr_latest(w, f.ch, u3)->decided_by == f.admin_user);
     CHECK(!world_is_member(f.ch, u3));
     size_t before = w->njrs;
-    CHECK(world_jr_add(w, f.ch, u3, 0, NULL, &err) == DM_OK);
+    CHECK(world_jr_add(w, f.ch, u3, 0, NULL, true, &err) == DM_OK);
     CHECK(w->njrs == before + 1 && world_jr_latest(w, f.ch, u3)->status == JR_PENDING);
     CHECK(w->jrs[before - 1].status == JR_DECLINED && w->jrs[before - 1].decisions == 1);
     world_unlock(w);
@@ -127,7 +127,7 @@ static void test_queue(void)
     struct dm_error err;
     world_lock(w);
     int64_t first;
-    CHECK(world_jr_add_many(w, f.ch, 100000, "Bulk", NULL, 0, &first, &err) == DM_OK);
+    CHECK(world_jr_add_many(w, f.ch, 100000, "Bulk", NULL, 0, true, &first, &err) == DM_OK);
     CHECK(world_user(w, first) && world_user(w, first + 99999) && !world_user(w, first + 100000));
     CHECK(world_jr_latest(w, f.ch, first + 99999)->status == JR_PENDING);
     struct sim_bot *b = f.bot;
@@ -141,20 +141,52 @@ static void test_queue(void)
     CHECK(world_bot_pending(b) == 5 && b->q[b->qhead].id == id0 + 99995);
     world_bot_confirm(b, id0 + 100000);
     CHECK(world_bot_pending(b) == 0);
-    CHECK(world_jr_add_many(w, f.ch, 1, "", NULL, 0, &first, &err) == DM_EINVAL);
+    CHECK(world_jr_add_many(w, f.ch, 1, "", NULL, 0, true, &first, &err) == DM_EINVAL);
 
     json_t *only_messages = json_pack("[s]", "message");
     world_bot_set_allowed(b, only_messages);
     json_decref(only_messages);
-    CHECK(world_jr_add_many(w, f.ch, 3, "Bulk", NULL, 0, &first, &err) == DM_OK);
+    CHECK(world_jr_add_many(w, f.ch, 3, "Bulk", NULL, 0, true, &first, &err) == DM_OK);
     CHECK(world_bot_pending(b) == 0);
     world_bot_set_allowed(b, NULL);
-    CHECK(world_jr_add_many(w, f.ch, 3, "Bulk", NULL, 0, &first, &err) == DM_OK);
+    CHECK(world_jr_add_many(w, f.ch, 3, "Bulk", NULL, 0, true, &first, &err) == DM_OK);
     CHECK(world_bot_pending(b) == 3);
     world_unlock(w);
     teardown(&f);
     printf(
         "update queues: 100,000 requests, offsets (positive, older, negative), allowed_updates\n");
+}
+
+/* Requests only Telegram knows of (no bot update), and the service notifications of an account. */
+static void test_unannounced_and_inbox(void)
+{
+    struct fixture f;
+    setup(&f);
+    struct world *w = f.w;
+    struct dm_error err;
+    world_lock(w);
+    int64_t first;
+    CHECK(world_jr_add(w, f.ch, f.user, 0, NULL, false, &err) == DM_OK);
+    CHECK(world_jr_add_many(w, f.ch, 3, "Quiet", NULL, 0, false, &first, &err) == DM_OK);
+    CHECK(world_bot_pending(f.bot) == 0 && w->njrs == 4);
+    CHECK(world_jr_latest(w, f.ch, first + 2)->status == JR_PENDING);
+    CHECK(world_jr_decide(w, f.ch->id, f.user, true, f.admin_user) == SIM_OK);
+
+    struct sim_account *a;
+    CHECK(world_account_add(w, 0, "Acc", NULL, NULL, "+999 661 0001", 1, NULL, &a, &err) == DM_OK);
+    char text[32];
+    for (unsigned i = 0; i < SIM_MAX_INBOX + 5; i++) {
+        snprintf(text, sizeof text, "Login code: %05u", i);
+        CHECK(world_account_notify(a, text) == DM_OK);
+    }
+    CHECK(a->ninbox == SIM_MAX_INBOX && a->inbox[0].id == 6);
+    CHECK(a->inbox[SIM_MAX_INBOX - 1].from_id == SIM_SERVICE_USER_ID);
+    snprintf(text, sizeof text, "Login code: %05u", SIM_MAX_INBOX + 4);
+    CHECK(strcmp(a->inbox[SIM_MAX_INBOX - 1].text, text) == 0);
+    world_unlock(w);
+    teardown(&f);
+    printf("unannounced requests queue no update; an inbox keeps the last %u notifications\n",
+           SIM_MAX_INBOX);
 }
 
 static void test_limits(void)
@@ -200,6 +232,7 @@ int main(void)
     test_idmap();
     test_state_machine();
     test_queue();
+    test_unannounced_and_inbox();
     test_limits();
     return CHECK_DONE();
 }

@@ -4,7 +4,7 @@
 // shows, per affected channel, whether the chosen account can decide there. Some channels out of
 // reach: a warning and a warned button (the rest is still decided); none in reach, or an account
 // that cannot be used: the button is disabled.
-import { h, add } from '../dom.js';
+import { h, add, clear } from '../dom.js';
 import { api } from '../api.js';
 import { showBanner } from '../frame.js';
 import { pageModal } from '../modal.js';
@@ -62,7 +62,7 @@ function showPreflight(check, res, via, kind) {
     const unchecked = res.unchecked || 0; // channels past the ones the check covers
     const { blocked, warning } = preflightWarning(res, via, kind);
     check.dataset.state = blocked ? 'blocked' : warning ? 'warned' : 'ok';
-    check.replaceChildren(
+    add(clear(check),
         warning ? h('p.preflight-warning', { role: 'alert' }, warning) : null,
         chans.length ? h('ul.preflight-list', null, chans.map(preflightChannel)) : null,
         unchecked ? h('p.muted.small', null, `${fmtNum(unchecked)} more ${plural(unchecked, 'channel was', 'channels were')} ` +
