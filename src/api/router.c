@@ -213,7 +213,16 @@ static void serve_webhook(struct api_ctx *c)
     }
     int status = bot_webhook(c->env->bot, http_header(c->req, "X-Telegram-Bot-Api-Secret-Token"),
                              c->req->body, c->req->body_len);
-    http_res_json(c->res, status, json_object());
+    if (status == 401)
+        http_res_error(c->res, 401, "unauthorized",
+                       "Wrong or missing X-Telegram-Bot-Api-Secret-Token, or not in webhook mode.");
+    else if (status == 400)
+        http_res_error(c->res, 400, "bad_request", "The body is not a Telegram update.");
+    else if (status == 503)
+        http_res_error(c->res, 503, "unavailable",
+                       "The update could not be stored; Telegram sends it again.");
+    else
+        http_res_json(c->res, status, json_object());
 }
 
 /* Whether the request's Host names doorman: the public URL's host and port, the address the
