@@ -12,7 +12,7 @@
 # fails to build; the input is then build-fuzz/<target>-crash-* (or -timeout-*).
 # FUZZ_TARGETS="api_fuzz http_fuzz" runs only those (all are built).
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 mode=${1:-short}
 case "$mode" in
 short) seconds=20 ;;
@@ -216,7 +216,7 @@ obj_of() { local o=${1//\//_}; echo "$out/obj/${o%.c}.o"; }
 # Every source is compiled once a run into $out/obj (the targets share most of theirs),
 # FUZZ_JOBS (default 2) at a time; then each target is linked with libFuzzer's main.
 cflags=(-g -O1 -std=gnu11 -D_GNU_SOURCE '-DDOORMAN_VERSION="fuzz"' -Isrc
-    -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined)
+    '-fsanitize=fuzzer-no-link,address,undefined' -fno-sanitize-recover=undefined)
 declare -A pkgs_of
 sources=()
 for src in tests/fuzz/*_fuzz.c; do
@@ -224,7 +224,7 @@ for src in tests/fuzz/*_fuzz.c; do
     mapfile -t -O "${#sources[@]}" sources < <(echo "$src"; list "$src" fuzz-sources)
 done
 mapfile -t sources < <(printf '%s\n' "${sources[@]}" | sort -u)
-# shellcheck disable=SC2086,SC2207
+# shellcheck disable=SC2048,SC2086,SC2207
 pkg_cflags=($(pkg-config --cflags ${pkgs_of[*]}))
 rm -rf "$out/obj"
 mkdir -p "$out/obj"
@@ -243,7 +243,7 @@ for src in tests/fuzz/*_fuzz.c; do
     objs=()
     while read -r s; do objs+=("$(obj_of "$s")"); done < <(echo "$src"; list "$src" fuzz-sources)
     rm -f "$out/$name"
-    # shellcheck disable=SC2086
+    # shellcheck disable=SC2046,SC2086
     if ! clang -fsanitize=fuzzer,address,undefined "${objs[@]}" $(pkg-config --libs ${pkgs_of[$src]}) \
         -pthread -lm -o "$out/$name"; then
         echo "fuzz: $name does not build" >&2

@@ -7,8 +7,8 @@
  *          router lists them, then a few other paths; "{}" in its path is replaced by <arg>.
  *          Left out: the five session routes that connect to Telegram over MTProto (login,
  *          bot, import, check, load), which with Telegram out of reach wait out their call's
- *          timeout (about 20 s: issue 10 item 3) on every input that gets past validation
- *          (their bad input is in tests/integration's table)
+ *          timeout (about 20 s: issue 10 item 3) on every input that gets past validation;
+ *          the integration tests drive them against tgsim
  *   flags  bit 0: no session cookie; bit 1: no X-CSRF-Token header; bit 2: Content-Type
  *          text/plain; bit 3: no Content-Type; bit 4: the other method (GET <-> POST);
  *          bit 5: Host evil.example (not doorman's: 421)
