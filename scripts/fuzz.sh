@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
 # fuzz.sh short|long: builds every tests/fuzz/*_fuzz.c with clang -fsanitize=fuzzer,address,undefined
 # and runs each for a bounded time (short: 20 s each, for `make test`; long: FUZZ_SECONDS, default
-# 600 s each, for `make fuzz`). A target lists the sources it links in a "fuzz-sources:" comment and
-# its pkg-config packages in "fuzz-pkgs:". Seeds come from the committed interop vectors; the
-# corpus grows in build-fuzz/corpus/<target>. Exits non-zero when a target crashes or fails to build.
+# 600 s each, for `make fuzz`), one after the other. A target lists the sources it links in a
+# "fuzz-sources:" comment (a directory such as src/api/ stands for its .c files; build-fuzz/
+# web_assets.c is the panel, made here as meson makes it), its pkg-config packages in
+# "fuzz-pkgs:" and libFuzzer flags of its own in "fuzz-flags:". Each source is compiled once a
+# run (FUZZ_JOBS at a time, default 2) and shared by the targets that list it. Seeds: the
+# committed interop vectors, valid requests for every route of docs/api.md (api_fuzz,
+# http_fuzz), and every input under tests/fuzz/regressions/<target>/ (inputs that once failed);
+# the corpus grows in build-fuzz/corpus/<target>. Exits non-zero when a target crashes, hangs or
+# fails to build; the input is then build-fuzz/<target>-crash-* (or -timeout-*).
+# FUZZ_TARGETS="api_fuzz http_fuzz" runs only those (all are built).
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 mode=${1:-short}
 case "$mode" in
 short) seconds=20 ;;
@@ -100,27 +107,161 @@ if not os.path.exists(stamp):
         plain = layer + bytes((16 << 20) - len(layer))
     put('tl_decode_fuzz', packed(plain))
     open(stamp, 'w').close()
+# api_fuzz: [route][flags] "<arg>\n<query>\n<body>" (tests/fuzz/api_fuzz.c), a valid request for
+# every route of docs/api.md, the route numbered by its place in the target's table
+import re
+routes = re.findall(r'\{"(GET|POST)", "([^"]+)"\}', open('tests/fuzz/api_fuzz.c').read())
+def api(method, path, arg='', query='', body=None, flags=0):
+    b = body if isinstance(body, (bytes, str)) else json.dumps(body) if body is not None else ''
+    b = b.encode() if isinstance(b, str) else b
+    put('api_fuzz', bytes([routes.index((method, path)), flags]) +
+        arg.encode() + b'\n' + query.encode() + b'\n' + b)
+HASH = '0123456789abcdef0123456789abcdef'
+api('GET', '/api/setup')
+api('POST', '/api/setup', body={"token": "0" * 32, "name": "admin", "password": "a long password"})
+api('POST', '/api/login', body={"name": "fuzz", "password": "not the password"})
+api('POST', '/api/login', body='name=fuzz', flags=4)
+api('POST', '/api/logout', body={})
+api('GET', '/api/me')
+api('GET', '/api/me', flags=1)
+api('GET', '/api/settings')
+api('POST', '/api/settings', body={"mode": "polling", "bot_rate": 20})
+api('POST', '/api/settings', body={"bot_token": "123456:ABC-DEF"})
+api('POST', '/api/settings', body={"mode": "webhook", "webhook_url": "https://hook.example/telegram/webhook"})
+api('GET', '/api/invite-requests', query='status=pending&chat_id=-1001000000001&from=2023-11-14&to=1800000000&q=ann&limit=2')
+api('GET', '/api/invite-requests', query='status=all&q=%E9%A2%91&before=5&limit=1')
+api('GET', '/api/invite-requests', query='q=500')
+for path in ('/api/invite-requests/approve', '/api/invite-requests/deny'):
+    api('POST', path, body={"request_ids": [1, 2, 3]})
+    api('POST', path, body={"request_ids": [4], "session_name": "my_session"})
+api('POST', '/api/invite-requests/approve', body={"request_ids": [1]}, flags=2)
+for path in ('/api/invite-requests/approve-all', '/api/invite-requests/deny-all'):
+    api('POST', path, body={"filter": {"chat_id": -1001000000001, "from": "2023-11-14", "to": 1800000000, "q": "ann"}})
+    api('POST', path, body={})
+api('POST', '/api/invite-requests/preflight', body={"session_name": None, "request_ids": [1, 2]})
+api('POST', '/api/invite-requests/preflight', body={"session_name": None, "filter": {"chat_id": -1001000000002}})
+api('GET', '/api/me/preferences')
+api('POST', '/api/me/preferences', body={"approve_via": None})
+api('POST', '/api/me/preferences', body={"approve_via": "my_session"})
+api('GET', '/api/chats')
+api('GET', '/api/jobs', query='limit=10')
+api('GET', '/api/jobs/{}', arg='1')
+api('POST', '/api/jobs/{}/cancel', arg='1', body={})
+api('GET', '/api/audit', query='before=100&limit=5')
+api('GET', '/api/sessions')
+api('GET', '/api/sessions/list')
+api('GET', '/api/sessions/login/{}', arg='0' * 64)
+api('POST', '/api/sessions/login/code', body={"login_id": "0" * 64, "code": "12345"})
+api('POST', '/api/sessions/login/password', body={"login_id": "0" * 64, "password": "hunter2"})
+api('GET', '/api/sessions/{}/export', arg='s1')
+api('POST', '/api/sessions/{}/delete', arg='s1', body={"logout": False})
+api('GET', '/api/health')
+api('POST', '/telegram/webhook', body={"update_id": 1, "chat_join_request": {"chat": {"id": -1001, "title": "T", "type": "channel"}, "from": {"id": 5, "is_bot": False, "first_name": "A"}, "user_chat_id": 5, "date": 1700000000}})
+api('GET', '/api/{}', arg='%ff')
+api('GET', '/{}', arg='js/main.js')
+api('GET', '/{}', arg='setup')
+api('GET', '/api/me', flags=32)
+# http_fuzz: raw requests; @HOST@, @COOKIE@ and @CSRF@ are filled in (tests/fuzz/http_fuzz.c)
+def http(head, body=b''):
+    put('http_fuzz', head.replace('\n', '\r\n').encode() + b'\r\n' + body)
+LOGGED = 'Host: @HOST@\nCookie: doorman_session=@COOKIE@\nX-CSRF-Token: @CSRF@\n'
+http('GET /api/health HTTP/1.1\nHost: @HOST@\n')
+http('GET /api/me HTTP/1.1\nHost: @HOST@\nCookie: a=1; doorman_session=@COOKIE@; b="2"\n')
+http('GET /api/invite-requests?status=pending&q=%E9%A2%91&from=2023-11-14&limit=5 HTTP/1.1\n' + LOGGED)
+body = b'{"request_ids":[1,2]}'
+http('POST /api/invite-requests/approve HTTP/1.1\n' + LOGGED + 'Content-Type: application/json\nContent-Length: %d\n' % len(body), body)
+http('POST /api/me/preferences HTTP/1.1\n' + LOGGED + 'Content-Type: application/json; charset=utf-8\nTransfer-Encoding: chunked\n',
+     b'5\r\n{"app\r\n11\r\nrove_via":null}\r\n0\r\n\r\n')
+body = b'{"name":"fuzz","password":"not the password"}'
+http('POST /api/login HTTP/1.1\nHost: @HOST@\nContent-Type: application/json\nExpect: 100-continue\nContent-Length: %d\n' % len(body), body)
+http('POST /api/login HTTP/1.1\nHost: @HOST@\nContent-Length: 99999999999\n')
+http('GET /api/health HTTP/1.0\n')
+http('GET /api/health HTTP/1.1\n')
+http('GET /api/health HTTP/1.1\nHost: @HOST@\nHost: @HOST@\n')
+http('GET /api/health HTTP/1.1\nHost: localhost\n')
+http('GET /api/health HTTP/1.1\nHost: [::1]:1\n')
+http('GET http://@HOST@/api/health HTTP/1.1\nHost: @HOST@\n')
+http('GET /api/%ff HTTP/1.1\nHost: @HOST@\n')
+http('GET / HTTP/1.1\nHost: @HOST@\nIf-None-Match: "x"\n')
+http('OPTIONS * HTTP/1.1\nHost: @HOST@\n')
+http('POST /telegram/webhook HTTP/1.1\nHost: @HOST@\nX-Telegram-Bot-Api-Secret-Token: s\nContent-Type: application/json\nContent-Length: 15\n', b'{"update_id":1}')
+put('http_fuzz', b'GET /api/health HTTP/1.1\r\nHost: @HOST@\r\n\r\nGET /api/me HTTP/1.1\r\n' + LOGGED.replace('\n', '\r\n').encode() + b'Connection: close\r\n\r\n')
 PY
 }
 seed
+for d in tests/fuzz/regressions/*/; do
+    [[ -d $d ]] || continue
+    mkdir -p "$out/corpus/$(basename "$d")"
+    cp "$d"* "$out/corpus/$(basename "$d")/"
+done
+
+# The panel's files as C (what meson's web_assets target makes), for targets that link the
+# HTTP layer: every file under web/ but its meson.build.
+mapfile -t web_files < <(find web -type f ! -name meson.build | sort)
+if ! python3 tools/embed.py "$out/web_assets.c" web "${web_files[@]}"; then
+    echo "fuzz: tools/embed.py failed" >&2
+    exit 1
+fi
+
+# list FILE KEY: the entries after "KEY:" in a target's header comment, which may run over
+# several lines (clang-format wraps it); a directory ("src/api/") stands for its .c files.
+list() {
+    local entry
+    for entry in $(perl -0ne 'if (m{'"$2"':(.*?)(?:fuzz-[a-z]+:|\*/)}s) { ($l = $1) =~ s/^\s*\*//mg; print $l }' "$1"); do
+        if [[ -d $entry ]]; then ls "${entry%/}"/*.c; else echo "$entry"; fi
+    done
+}
+obj_of() { local o=${1//\//_}; echo "$out/obj/${o%.c}.o"; }
+
+# Every source is compiled once a run into $out/obj (the targets share most of theirs),
+# FUZZ_JOBS (default 2) at a time; then each target is linked with libFuzzer's main.
+cflags=(-g -O1 -std=gnu11 -D_GNU_SOURCE '-DDOORMAN_VERSION="fuzz"' -Isrc
+    '-fsanitize=fuzzer-no-link,address,undefined' -fno-sanitize-recover=undefined)
+declare -A pkgs_of
+sources=()
+for src in tests/fuzz/*_fuzz.c; do
+    pkgs_of[$src]=$(list "$src" fuzz-pkgs | tr '\n' ' ')
+    mapfile -t -O "${#sources[@]}" sources < <(echo "$src"; list "$src" fuzz-sources)
+done
+mapfile -t sources < <(printf '%s\n' "${sources[@]}" | sort -u)
+# shellcheck disable=SC2048,SC2086,SC2207
+pkg_cflags=($(pkg-config --cflags ${pkgs_of[*]}))
+rm -rf "$out/obj"
+mkdir -p "$out/obj"
+built=$(date +%s)
+running=0
+for s in "${sources[@]}"; do
+    if ((running >= ${FUZZ_JOBS:-2})); then wait -n; running=$((running - 1)); fi
+    { clang "${cflags[@]}" "${pkg_cflags[@]}" -c "$s" -o "$(obj_of "$s")" || rm -f "$(obj_of "$s")"; } &
+    running=$((running + 1))
+done
+wait
 
 status=0
 for src in tests/fuzz/*_fuzz.c; do
     name=$(basename "$src" .c)
-    # the lists may run over several lines of the comment (clang-format wraps it)
-    sources=$(perl -0ne 'print $1 if m{fuzz-sources:(.*?)(?:fuzz-pkgs:|\*/)}s' "$src" | tr -d '*' | tr '\n' ' ')
-    pkgs=$(perl -0ne 'print $1 if m{fuzz-pkgs:(.*?)\*/}s' "$src" | tr -d '*' | tr '\n' ' ')
-    # shellcheck disable=SC2086
-    if ! clang -g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-        -Isrc "$src" $sources $(pkg-config --cflags --libs $pkgs) -o "$out/$name"; then
+    objs=()
+    while read -r s; do objs+=("$(obj_of "$s")"); done < <(echo "$src"; list "$src" fuzz-sources)
+    rm -f "$out/$name"
+    # shellcheck disable=SC2046,SC2086
+    if ! clang -fsanitize=fuzzer,address,undefined "${objs[@]}" $(pkg-config --libs ${pkgs_of[$src]}) \
+        -pthread -lm -o "$out/$name"; then
         echo "fuzz: $name does not build" >&2
         status=1
         continue
     fi
+done
+echo "fuzz: built the targets in $(($(date +%s) - built)) s"
+
+for src in tests/fuzz/*_fuzz.c; do
+    name=$(basename "$src" .c)
+    [[ -x $out/$name ]] || continue
+    [[ -z ${FUZZ_TARGETS:-} || " $FUZZ_TARGETS " == *" $name "* ]] || continue
     mkdir -p "$out/corpus/$name"
     echo "fuzz: $name for ${seconds}s"
+    # shellcheck disable=SC2046
     if ! "$out/$name" -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
-        -artifact_prefix="$out/$name-" "$out/corpus/$name" >"$out/$name.log" 2>&1; then
+        $(list "$src" fuzz-flags) -artifact_prefix="$out/$name-" "$out/corpus/$name" >"$out/$name.log" 2>&1; then
         echo "fuzz: $name FAILED; see $out/$name.log and $out/$name-crash-*" >&2
         tail -30 "$out/$name.log" >&2
         status=1

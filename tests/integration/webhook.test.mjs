@@ -56,6 +56,7 @@ describe('webhook mode', () => {
             if (secret !== null) headers['x-telegram-bot-api-secret-token'] = secret;
             const r = await fetch(`${s.dm.url}/telegram/webhook`, { method: 'POST', headers, body: JSON.stringify(update) });
             assert.equal(r.status, 401, `secret ${JSON.stringify(secret)} -> ${r.status}`);
+            assert.equal((await r.json()).error.code, 'unauthorized');
         }
         // A real delivery after the forged ones is recorded; the forged one never is.
         const u = await addRequester(s.tg, s.world.chatIds[0], { first_name: 'Genuine' });
