@@ -18,13 +18,17 @@
  * exclusive lock on the file while it runs. So a doorman started again after it died (kill -9,
  * a crash, a power cut) has the name of the one before and takes its leases back at once, and
  * a second doorman on the same data directory is refused. Several processes on one PostgreSQL
- * database each have a data directory of their own; one copied to another machine gets a new
- * name there (the host name differs), so two machines never share one. */
+ * database each have a data directory of their own; a copy (to another machine, or another
+ * folder) gets a new name where it is started (the host or the folder differs), so two
+ * processes never share one. */
 static dm_err instance_claim(struct app *a, struct dm_error *err)
 {
-    char path[sizeof a->cfg.data_dir + 16], host[256] = "", have[320] = "";
+    char path[sizeof a->cfg.data_dir + 16], where[PATH_MAX + 300] = "", have[sizeof where + 40];
     snprintf(path, sizeof path, "%s/instance", a->cfg.data_dir);
+    char host[256] = "", dir[PATH_MAX] = "";
     gethostname(host, sizeof host - 1);
+    if (!realpath(a->cfg.data_dir, dir)) dm_strlcpy(dir, a->cfg.data_dir, sizeof dir);
+    snprintf(where, sizeof where, "%s %s", host, dir);
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) return dm_fail(err, DM_EIO, "cannot open %s: %s", path, strerror(errno));
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
@@ -36,16 +40,16 @@ static dm_err instance_claim(struct app *a, struct dm_error *err)
     }
     ssize_t n = pread(fd, have, sizeof have - 1, 0);
     have[n > 0 ? n : 0] = 0;
-    have[strcspn(have, "\n")] = 0; /* "<32 hex digits> <host>" */
+    have[strcspn(have, "\n")] = 0; /* "<32 hex digits> <host> <data directory>" */
     const size_t idn = sizeof a->instance_id - 1;
     bool ok = strlen(have) > idn + 1 && have[idn] == ' ' &&
-              strspn(have, "0123456789abcdef") == idn && strcmp(have + idn + 1, host) == 0;
+              strspn(have, "0123456789abcdef") == idn && strcmp(have + idn + 1, where) == 0;
     if (ok) {
         memcpy(a->instance_id, have, idn);
     } else { /* new, made elsewhere, or not ours: a fresh name */
         secret_random_hex(a->instance_id, 16);
-        char line[320];
-        int len = snprintf(line, sizeof line, "%s %s\n", a->instance_id, host);
+        char line[sizeof where + 40];
+        int len = snprintf(line, sizeof line, "%s %s\n", a->instance_id, where);
         if (ftruncate(fd, 0) != 0 || pwrite(fd, line, (size_t)len, 0) != len || fsync(fd) != 0) {
             dm_err e = dm_fail(err, DM_EIO, "cannot write %s: %s", path, strerror(errno));
             close(fd);

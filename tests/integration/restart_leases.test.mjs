@@ -3,7 +3,7 @@
 // a second doorman on a data directory in use is refused with a message.
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync, realpathSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { DOORMAN_BIN, runToEnd, makeTempDir } from '../lib/processes.mjs';
@@ -27,17 +27,17 @@ describe('starting again after kill -9', () => {
             (e) => /another doorman is running with the data directory/.test(e.message) && e.message.includes(s.dm.dataDir));
         assert.equal((await s.client.get('/api/health')).status, 200, 'the first one runs on');
         const name = readFileSync(path.join(s.dm.dataDir, 'instance'), 'utf8');
-        assert.equal(name, `${name.slice(0, 32)} ${hostname()}\n`);
+        assert.equal(name, `${name.slice(0, 32)} ${hostname()} ${realpathSync(s.dm.dataDir)}\n`);
         assert.match(name, /^[0-9a-f]{32} /);
-        // a data directory copied from another machine: its name is not taken over
+        // a data directory copied from another machine, or another folder: its name is not kept
         const copy = makeTempDir('doorman-copied-');
-        const foreign = `${'ab'.repeat(16)} another-machine\n`;
+        const foreign = `${'ab'.repeat(16)} ${hostname()} /somewhere/else\n`;
         writeFileSync(path.join(copy, 'instance'), foreign);
         const d = await startDoorman({ tgsim: s.tg, dataDir: copy });
         try {
             const mine = readFileSync(path.join(copy, 'instance'), 'utf8');
             assert.notEqual(mine.slice(0, 32), 'ab'.repeat(16), 'a fresh name on this machine');
-            assert.equal(mine, `${mine.slice(0, 32)} ${hostname()}\n`);
+            assert.equal(mine, `${mine.slice(0, 32)} ${hostname()} ${realpathSync(copy)}\n`);
         } finally {
             await d.stop();
         }
