@@ -10,6 +10,58 @@
 
 #define MAX_BODY (1024 * 1024)
 
+#include <fcntl.h>
+#include <sys/file.h>
+
+/* This data directory's instance: DATA/instance holds a name made once (the owner name of the
+ * process's job and session leases) and the machine it was made on, and the process keeps an
+ * exclusive lock on the file while it runs. So a doorman started again after it died (kill -9,
+ * a crash, a power cut) has the name of the one before and takes its leases back at once, and
+ * a second doorman on the same data directory is refused. Several processes on one PostgreSQL
+ * database each have a data directory of their own; a copy (to another machine, or another
+ * folder) gets a new name where it is started (the host or the folder differs), so two
+ * processes never share one. */
+static dm_err instance_claim(struct app *a, struct dm_error *err)
+{
+    char path[sizeof a->cfg.data_dir + 16], where[PATH_MAX + 300] = "", have[sizeof where + 40];
+    snprintf(path, sizeof path, "%s/instance", a->cfg.data_dir);
+    char host[256] = "", dir[PATH_MAX] = "";
+    gethostname(host, sizeof host - 1);
+    if (!realpath(a->cfg.data_dir, dir)) dm_strlcpy(dir, a->cfg.data_dir, sizeof dir);
+    snprintf(where, sizeof where, "%s %s", host, dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return dm_fail(err, DM_EIO, "cannot open %s: %s", path, strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        close(fd);
+        return dm_fail(err, DM_EEXISTS,
+                       "another doorman is running with the data directory %s (it holds %s); "
+                       "stop it first, or give this one a data directory of its own",
+                       a->cfg.data_dir, path);
+    }
+    ssize_t n = pread(fd, have, sizeof have - 1, 0);
+    have[n > 0 ? n : 0] = 0;
+    have[strcspn(have, "\n")] = 0; /* "<32 hex digits> <host> <data directory>" */
+    const size_t idn = sizeof a->instance_id - 1;
+    bool ok = strlen(have) > idn + 1 && have[idn] == ' ' &&
+              strspn(have, "0123456789abcdef") == idn && strcmp(have + idn + 1, where) == 0;
+    if (ok) {
+        memcpy(a->instance_id, have, idn);
+    } else { /* new, made elsewhere, or not ours: a fresh name */
+        secret_random_hex(a->instance_id, 16);
+        char line[sizeof where + 40];
+        int len = snprintf(line, sizeof line, "%s %s\n", a->instance_id, where);
+        if (ftruncate(fd, 0) != 0 || pwrite(fd, line, (size_t)len, 0) != len || fsync(fd) != 0) {
+            dm_err e = dm_fail(err, DM_EIO, "cannot write %s: %s", path, strerror(errno));
+            close(fd);
+            return e;
+        }
+    }
+    a->instance_id[idn] = 0;
+    a->instance_fd = fd;
+    a->instance_locked = true;
+    return DM_OK;
+}
+
 dm_err app_start(struct app *a, struct dm_error *err)
 {
     dm_err e;
@@ -18,9 +70,10 @@ dm_err app_start(struct app *a, struct dm_error *err)
     bool derived_url = !a->cfg.public_url[0];
     if ((e = config_finish(&a->cfg, err))) return e;
     if ((e = secret_load_master(a->cfg.data_dir, &a->master, err))) return e;
+    if ((e = instance_claim(a, err))) return e;
     if ((e = store_open(a->cfg.db_url, &a->store, err))) return e;
-    secret_random_hex(a->instance_id, 16);
-    if ((e = pool_start(&a->cfg, a->store, &a->master, &a->pool, err))) return e;
+    if ((e = store_owner_forget(a->store, a->instance_id, err))) return e;
+    if ((e = pool_start(&a->cfg, a->store, &a->master, a->instance_id, &a->pool, err))) return e;
     struct bot_config bc = {.store = a->store,
                             .master = &a->master,
                             .bot_api_url = a->cfg.bot_api_url,
@@ -76,5 +129,7 @@ void app_stop(struct app *a)
     a->pool = NULL;
     store_close(a->store);
     a->store = NULL;
+    if (a->instance_locked) close(a->instance_fd); /* the lock with it */
+    a->instance_locked = false;
     secret_wipe(&a->master, sizeof a->master);
 }

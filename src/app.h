@@ -33,7 +33,9 @@ struct app {
     struct accounts accounts; /* telegram/account.h: who decides (the bot, the sessions); its
                                  fields point at the store, the bot and the pool above */
     struct api_env api;       /* what the API handler gets: the parts above */
-    char instance_id[33];     /* random per process: owner name for job leases */
+    char instance_id[33];     /* this data directory's name as the holder of leases (app.c) */
+    int instance_fd;          /* DATA/instance, locked while the process runs ... */
+    bool instance_locked;     /* ... when this is true */
     volatile int stopping;
 };
 

@@ -55,17 +55,12 @@ size_t dm_strlcpy(char *dst, const char *src, size_t n)
     return len;
 }
 
-/* What the bytes at s are: UTF8_CHAR, a character (RFC 3629: no overlong forms, no surrogates,
- * nothing above U+10FFFF) of *len bytes; UTF8_CUT, the first *len bytes of one that ends too
- * early (a character cut in the middle); UTF8_BAD, a byte (*len = 1) that starts none. */
-enum { UTF8_CHAR, UTF8_CUT, UTF8_BAD };
-
-static int utf8_char(const unsigned char *s, size_t *len)
+int dm_utf8_char(const unsigned char *s, size_t *len)
 {
     unsigned char c = s[0], lo = 0x80, hi = 0xBF;
     size_t need;
     *len = 1;
-    if (c < 0x80) return UTF8_CHAR;
+    if (c < 0x80) return DM_UTF8_CHAR;
     if (c >= 0xC2 && c <= 0xDF)
         need = 2;
     else if (c >= 0xE0 && c <= 0xEF)
@@ -73,7 +68,7 @@ static int utf8_char(const unsigned char *s, size_t *len)
     else if (c >= 0xF0 && c <= 0xF4)
         need = 4;
     else
-        return UTF8_BAD;
+        return DM_UTF8_BAD;
     if (c == 0xE0) lo = 0xA0;
     if (c == 0xED) hi = 0x9F;
     if (c == 0xF0) lo = 0x90;
@@ -81,13 +76,13 @@ static int utf8_char(const unsigned char *s, size_t *len)
     for (size_t i = 1; i < need; i++) {
         if (s[i] < lo || s[i] > hi) {
             *len = i;
-            return UTF8_CUT;
+            return DM_UTF8_CUT;
         }
         lo = 0x80;
         hi = 0xBF;
     }
     *len = need;
-    return UTF8_CHAR;
+    return DM_UTF8_CHAR;
 }
 
 size_t dm_utf8_copy(char *dst, size_t n, const char *src)
@@ -99,11 +94,11 @@ size_t dm_utf8_copy(char *dst, size_t n, const char *src)
     size_t w = 0;
     while (*s) {
         size_t k;
-        int kind = utf8_char(s, &k);
+        int kind = dm_utf8_char(s, &k);
         const char *piece = (const char *)s;
         s += k;
-        if (kind == UTF8_CUT || (kind == UTF8_BAD && in_place)) continue;
-        if (kind == UTF8_BAD) {
+        if (kind == DM_UTF8_CUT || (kind == DM_UTF8_BAD && in_place)) continue;
+        if (kind == DM_UTF8_BAD) {
             piece = replacement;
             k = sizeof replacement - 1;
         }

@@ -62,6 +62,13 @@ size_t dm_strlcpy(char *dst, const char *src, size_t n);
  * instead of replaced (U+FFFD would not fit in their place). Returns the length of dst. */
 size_t dm_utf8_copy(char *dst, size_t n, const char *src);
 
+/* What the bytes at s (NUL-terminated) are: DM_UTF8_CHAR, a character (RFC 3629: no overlong
+ * forms, no surrogates, nothing above U+10FFFF) of *len bytes; DM_UTF8_CUT, the first *len bytes
+ * of one that ends too early (a character cut in the middle); DM_UTF8_BAD, a byte (*len = 1)
+ * that starts none. */
+enum { DM_UTF8_CHAR, DM_UTF8_CUT, DM_UTF8_BAD };
+int dm_utf8_char(const unsigned char *s, size_t *len);
+
 /* snprintf for text that may hold non-ASCII: formats into dst (size n > 0), then makes the
  * result valid UTF-8 as dm_utf8_copy does, so the text is cut at a character boundary, and a
  * "%.200s" that cut a character in the middle leaves none of it. Returns the length of dst

@@ -202,6 +202,10 @@ static const struct sql_text texts[S_COUNT] = {
                          .what = "taking a lease"},
     [S_LEASE_RELEASE] = {"DELETE FROM leases WHERE name = $1 AND owner = $2",
                          .what = "releasing a lease"},
+    [S_LEASES_FORGET] = {"DELETE FROM leases WHERE owner = $1",
+                         .what = "ending the leases of a process that stopped"},
+    [S_JOB_LEASES_FORGET] = {"UPDATE jobs SET lease_until = 0 WHERE state = 1 AND lease_owner = $1",
+                             .what = "ending the job leases of a process that stopped"},
 };
 
 struct db_stmt sql_stmt(enum db_kind kind, enum sql_id id)

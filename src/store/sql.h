@@ -85,6 +85,8 @@ enum sql_id {
     S_AUDIT_LIST,
     S_LEASE_ACQUIRE,
     S_LEASE_RELEASE,
+    S_LEASES_FORGET,
+    S_JOB_LEASES_FORGET,
     S_COUNT
 };
 

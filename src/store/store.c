@@ -424,3 +424,15 @@ dm_err store_lease_release(struct store *st, const char *name, const char *owner
     arg_text(&a, owner, STORE_NAME_MAX);
     return db_exec(st, S_LEASE_RELEASE, &a, NULL, err);
 }
+
+dm_err store_owner_forget(struct store *st, const char *owner, struct dm_error *err)
+{
+    struct db_args a;
+    args_init(&a);
+    arg_text(&a, owner, STORE_NAME_MAX);
+    struct tx tx;
+    dm_err e = tx_open(st, &tx, err);
+    if (!e) e = tx_run(&tx, S_LEASES_FORGET, &a, NULL, NULL, NULL, err);
+    if (!e) e = tx_run(&tx, S_JOB_LEASES_FORGET, &a, NULL, NULL, NULL, err);
+    return tx_close(&tx, e, err);
+}

@@ -351,6 +351,11 @@ dm_err store_lease_acquire(struct store *st, const char *name, const char *owner
                            int64_t until, bool *held, struct dm_error *err);
 dm_err store_lease_release(struct store *st, const char *name, const char *owner,
                            struct dm_error *err);
+/* Ends everything `owner` holds: its named leases, and the leases of the jobs it was running
+ * (they stay running, claimable at once). For a process starting again under the owner name of
+ * one that died (app.c: the same data directory, which only one process holds at a time), so
+ * it takes its work back now instead of after the leases run out. */
+dm_err store_owner_forget(struct store *st, const char *owner, struct dm_error *err);
 
 /* Opens the backend named by url: "sqlite:PATH" or a bare path (SQLite), or
  * "postgresql://…" / "postgres://…" (PostgreSQL).

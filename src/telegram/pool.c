@@ -40,7 +40,7 @@ struct pool_conn {
 
 struct pool {
     struct store *st;
-    char owner[33]; /* random: this pool's name as the holder of session leases */
+    char owner[33]; /* the process's name as the holder of session leases (app.c) */
     const struct secret_key *master;
     struct mt_config base; /* the DC table and RSA keys; dc_id and api_id set per client */
     char dir[1100];
@@ -511,13 +511,15 @@ static void seal_plain_files(const char *dir, const struct secret_key *master)
 }
 
 dm_err pool_start(const struct config *cfg, struct store *st, const struct secret_key *master,
-                  struct pool **out, struct dm_error *err)
+                  const char *owner, struct pool **out, struct dm_error *err)
 {
     *out = NULL;
+    if (strlen(owner) >= sizeof((struct pool *)0)->owner)
+        return dm_fail(err, DM_EINVAL, "the pool's owner name is too long");
     struct pool *a = calloc(1, sizeof *a);
     if (!a) return dm_fail(err, DM_ENOMEM, "out of memory");
     a->st = st;
-    secret_random_hex(a->owner, 16);
+    dm_strlcpy(a->owner, owner, sizeof a->owner);
     a->master = master;
     mt_config_init(&a->base);
     dm_err e = DM_OK;

@@ -41,9 +41,10 @@ struct pool_conn; /* a pooled client; what pool_acquire() hands out, one counted
 
 /* Starts the pool: reads the DC table (cfg->mtproto_dcs, "ID=HOST:PORT,..."; empty keeps
  * Telegram's production DCs) and makes <data>/sessions (0700). DM_EINVAL for a bad DC table.
- * st and master are borrowed and must outlive the pool. */
+ * st and master are borrowed and must outlive the pool; owner (copied, under 33 bytes) names
+ * the process as the holder of session leases. */
 dm_err pool_start(const struct config *cfg, struct store *st, const struct secret_key *master,
-                  struct pool **out, struct dm_error *err);
+                  const char *owner, struct pool **out, struct dm_error *err);
 /* Closes every client. No acquisition may be held or start. NULL is allowed. */
 void pool_stop(struct pool *a);
 

@@ -4,6 +4,7 @@
 #include "core/date.h"
 #include "core/buf.h"
 #include "core/config.h"
+#include "core/json_out.h"
 #include "core/secret.h"
 
 #include <sys/stat.h>
@@ -59,6 +60,61 @@ static void test_utf8_copy(void)
     struct dm_error e;
     dm_fail(&e, DM_EINVAL, "%.2s", "\xe9\xa2\x91");
     CHECK(e.msg[0] == 0);
+}
+
+/* JSON written straight out: what jansson wrote for the same values, and text made UTF-8. */
+static void test_json_out(void)
+{
+    struct buf b;
+    buf_init(&b, 1024);
+    struct json_out o;
+    json_out_init(&o, &b);
+    json_out_object(&o);
+    json_out_key(&o, "s");
+    json_out_text(&o, "q\"b\\ \n\t\x01/\xe9\xa2\x91");
+    json_out_key(&o, "bad");
+    json_out_text(&o, "a\xff" /* not UTF-8 */ "b\xe9\xa2" /* cut */);
+    json_out_key(&o, "n");
+    json_out_array(&o);
+    json_out_int(&o, 0);
+    json_out_int(&o, -42);
+    json_out_int(&o, INT64_MIN);
+    json_out_int(&o, INT64_MAX);
+    json_out_end(&o);
+    json_out_key(&o, "e");
+    json_out_array(&o);
+    json_out_end(&o);
+    json_out_key(&o, "o");
+    json_out_object(&o);
+    json_out_key(&o, "t");
+    json_out_bool(&o, true);
+    json_out_key(&o, "z");
+    json_out_null(&o);
+    json_out_end(&o);
+    json_out_end(&o);
+    CHECK(json_out_finish(&o) == DM_OK);
+    CHECK(strcmp(b.data, "{\"s\":\"q\\\"b\\\\ \\n\\t\\u0001/\xe9\xa2\x91\","
+                         "\"bad\":\"a\xef\xbf\xbd"
+                         "b\","
+                         "\"n\":[0,-42,-9223372036854775808,9223372036854775807],\"e\":[],"
+                         "\"o\":{\"t\":true,\"z\":null}}") == 0);
+    /* an end too many, a key without its value, a cap: the first failure stays */
+    buf_reset(&b);
+    json_out_init(&o, &b);
+    json_out_end(&o);
+    CHECK(json_out_finish(&o) == DM_EINVAL);
+    json_out_init(&o, &b);
+    json_out_object(&o);
+    json_out_key(&o, "k");
+    CHECK(json_out_finish(&o) == DM_EINVAL);
+    struct buf small;
+    buf_init(&small, 8);
+    json_out_init(&o, &small);
+    json_out_text(&o, "longer than eight");
+    json_out_null(&o);
+    CHECK(json_out_finish(&o) == DM_ETOOBIG);
+    buf_release(&small);
+    buf_release(&b);
 }
 
 static void test_strlcpy(void)
@@ -168,6 +224,7 @@ int main(void)
     test_buf();
     test_strlcpy();
     test_utf8_copy();
+    test_json_out();
     test_secret();
     test_config();
     test_parse_time();

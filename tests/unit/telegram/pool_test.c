@@ -77,11 +77,11 @@ static void test_pool(const char *dir)
     struct pool *a = NULL;
 
     dm_strlcpy(cfg.mtproto_dcs, "1=127.0.0.1:1,2=x", sizeof cfg.mtproto_dcs);
-    CHECK(pool_start(&cfg, st, &key, &a, &err) == DM_EINVAL && !a);
+    CHECK(pool_start(&cfg, st, &key, "pool-test", &a, &err) == DM_EINVAL && !a);
     CHECK(strstr(err.msg, "--mtproto-dcs") != NULL);
     dm_strlcpy(cfg.mtproto_dcs, "1=127.0.0.1:1,3=[::1]:1", sizeof cfg.mtproto_dcs);
     setenv("DOORMAN_SESSION_IDLE_MS", "100", 1);
-    CHECK(pool_start(&cfg, st, &key, &a, &err) == DM_OK && a);
+    CHECK(pool_start(&cfg, st, &key, "pool-test", &a, &err) == DM_OK && a);
     if (!a) return;
 
     struct mt_config mc;

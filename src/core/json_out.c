@@ -1,0 +1,140 @@
+/* json_out.c: see json_out.h. */
+#include "core/common.h"
+#include "core/json_out.h"
+
+void json_out_init(struct json_out *o, struct buf *b)
+{
+    memset(o, 0, sizeof *o);
+    o->b = b;
+    o->first[0] = true;
+}
+
+/* Before a value or a key: the comma that separates it from the one before. */
+static bool next(struct json_out *o)
+{
+    if (o->e) return false;
+    if (o->after_key) {
+        o->after_key = false;
+        return true;
+    }
+    if (!o->first[o->depth]) o->e = buf_append(o->b, ",", 1);
+    o->first[o->depth] = false;
+    return !o->e;
+}
+
+static void open_level(struct json_out *o, char open, char close)
+{
+    if (!next(o)) return;
+    if (o->depth + 1 >= JSON_OUT_DEPTH) {
+        o->e = DM_ETOOBIG;
+        return;
+    }
+    o->e = buf_append(o->b, &open, 1);
+    o->depth++;
+    o->first[o->depth] = true;
+    o->close[o->depth] = close;
+}
+
+void json_out_object(struct json_out *o)
+{
+    open_level(o, '{', '}');
+}
+
+void json_out_array(struct json_out *o)
+{
+    open_level(o, '[', ']');
+}
+
+void json_out_end(struct json_out *o)
+{
+    if (o->e) return;
+    if (o->depth == 0 || o->after_key) {
+        o->e = DM_EINVAL;
+        return;
+    }
+    o->e = buf_append(o->b, &o->close[o->depth], 1);
+    o->depth--;
+}
+
+/* Keys and numbers are put together here and appended at once: printf-style formatting cost
+ * more than all the rest of a list page. */
+void json_out_key(struct json_out *o, const char *key)
+{
+    if (!next(o)) return;
+    char k[64];
+    size_t n = strlen(key);
+    if (n > sizeof k - 3) {
+        o->e = DM_ETOOBIG;
+        return;
+    }
+    k[0] = '"';
+    memcpy(k + 1, key, n);
+    memcpy(k + 1 + n, "\":", 2);
+    o->e = buf_append(o->b, k, n + 3);
+    o->after_key = !o->e;
+}
+
+void json_out_text(struct json_out *o, const char *s)
+{
+    static const char replacement[] = "\xEF\xBF\xBD"; /* U+FFFD */
+    if (!next(o)) return;
+    struct buf *b = o->b;
+    dm_err e = buf_append(b, "\"", 1);
+    const unsigned char *p = (const unsigned char *)s;
+    while (!e && *p) {
+        /* a run of characters written as they are */
+        const unsigned char *run = p;
+        while (*p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+            p++;
+        if (p > run) e = buf_append(b, run, (size_t)(p - run));
+        if (e || !*p) break;
+        if (*p < 0x80) { /* a quote, a backslash or a control character */
+            static const char short_form[] = {
+                ['"'] = '"',  ['\\'] = '\\', ['\b'] = 'b', ['\f'] = 'f',
+                ['\n'] = 'n', ['\r'] = 'r',  ['\t'] = 't'};
+            char esc[8];
+            int n = *p < sizeof short_form && short_form[*p]
+                        ? snprintf(esc, sizeof esc, "\\%c", short_form[*p])
+                        : snprintf(esc, sizeof esc, "\\u%04X", *p); /* as jansson */
+            e = buf_append(b, esc, (size_t)n);
+            p++;
+            continue;
+        }
+        size_t k;
+        int kind = dm_utf8_char(p, &k);
+        if (kind == DM_UTF8_CHAR) e = buf_append(b, p, k);
+        if (kind == DM_UTF8_BAD) e = buf_append(b, replacement, sizeof replacement - 1);
+        p += k;
+    }
+    if (!e) e = buf_append(b, "\"", 1);
+    o->e = e;
+}
+
+void json_out_int(struct json_out *o, int64_t v)
+{
+    if (!next(o)) return;
+    char d[24];
+    size_t i = sizeof d;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do
+        d[--i] = (char)('0' + u % 10);
+    while (u /= 10);
+    if (v < 0) d[--i] = '-';
+    o->e = buf_append(o->b, d + i, sizeof d - i);
+}
+
+void json_out_bool(struct json_out *o, bool v)
+{
+    if (next(o)) o->e = buf_puts(o->b, v ? "true" : "false");
+}
+
+void json_out_null(struct json_out *o)
+{
+    if (next(o)) o->e = buf_puts(o->b, "null");
+}
+
+dm_err json_out_finish(struct json_out *o)
+{
+    if (!o->e && (o->depth != 0 || o->after_key)) o->e = DM_EINVAL;
+    return o->e;
+}
