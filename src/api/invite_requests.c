@@ -24,6 +24,10 @@ static json_t *request_json(const struct store_request *r)
     json_object_set_new(j, "decided_by", json_string(r->decided_by));
     json_object_set_new(j, "decided_via", json_string(r->decided_via));
     json_object_set_new(j, "last_error", api_text(r->last_error));
+    json_object_set_new(j, "is_premium", json_boolean(r->is_premium));
+    json_object_set_new(j, "language_code", json_string(r->language_code));
+    json_object_set_new(j, "is_scam", json_boolean(r->is_scam));
+    json_object_set_new(j, "is_fake", json_boolean(r->is_fake));
     return j;
 }
 

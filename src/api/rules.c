@@ -410,9 +410,9 @@ void api_lists_get(struct api_ctx *c)
 }
 
 /* The entries of a text or CSV file: the first cell of each line (cells end at , ; or a tab;
- * quotes around one are dropped), blank lines skipped; a first line that holds no entry is a
- * header. *out holds canonical entries ("123", "@name"); false after answering 400 naming
- * the line. */
+ * quotes around one are dropped), blank lines skipped; a first line whose first cell is
+ * neither a user id nor an @username is a header (elsewhere a bare name is a username). *out holds
+ * canonical entries ("123", "@name"); false after answering 400 naming the line. */
 static bool text_entries(struct api_ctx *c, const char *text, char (**out)[65], size_t *n)
 {
     size_t lines = 1;
@@ -435,8 +435,10 @@ static bool text_entries(struct api_ctx *c, const char *text, char (**out)[65], 
         while (*b == ' ')
             b++, bl--;
         if (bl >= 2 && b[0] == '"' && b[bl - 1] == '"') b[bl - 1] = 0, b++;
-        if (*b && !rules_list_entry_canonical(b, (*out)[*n])) {
-            if (line > 1 || *n) {
+        /* a header: the first line's first cell is neither a user id nor an @username */
+        bool header = line == 1 && b[0] != '@' && strspn(b, "0123456789") != strlen(b);
+        if (*b && !header && !rules_list_entry_canonical(b, (*out)[*n])) {
+            {
                 free(*out);
                 *out = NULL;
                 return api_bad_request(c,
@@ -444,7 +446,7 @@ static bool text_entries(struct api_ctx *c, const char *text, char (**out)[65], 
                                        "a @username.",
                                        line, b);
             }
-        } else if (*b) {
+        } else if (*b && !header) {
             (*n)++;
         }
         p += len + (p[len] == '\n');
