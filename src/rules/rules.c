@@ -459,20 +459,14 @@ static bool any_word(const struct cond *c, const char *text)
     return false;
 }
 
-static bool lang_in(const struct cond *c, const char *lang, struct rules_scratch *x)
+/* Language tags are ASCII: compared without case, "en" taking "en" and "en-US". */
+static bool lang_in(const struct cond *c, const char *lang)
 {
-    if (!lang[0]) return false;
-    char *f = NULL;
-    if (fold_text(lang, strlen(lang), &f, NULL)) return false;
-    bool hit = false;
-    for (size_t i = 0; i < c->nwords && !hit; i++) {
+    for (size_t i = 0; lang[0] && i < c->nwords; i++) {
         size_t n = strlen(c->words[i]);
-        /* "en" takes "en" and "en-us" */
-        hit = strncmp(f, c->words[i], n) == 0 && (f[n] == 0 || f[n] == '-');
+        if (strncasecmp(lang, c->words[i], n) == 0 && (lang[n] == 0 || lang[n] == '-')) return true;
     }
-    free(f);
-    (void)x;
-    return hit;
+    return false;
 }
 
 /* Whether c holds before negation; *oom on running out of memory. */
@@ -491,7 +485,7 @@ static bool cond_holds(const struct rules_set *s, const struct cond *c,
     case C_IS_FAKE:
         return r->is_fake;
     case C_LANGUAGE:
-        return lang_in(c, r->language_code, x);
+        return lang_in(c, r->language_code);
     case C_NAME_MATCHES:
     case C_BIO_MATCHES: {
         bool bio = c->type == C_BIO_MATCHES;
@@ -508,9 +502,10 @@ static bool cond_holds(const struct rules_set *s, const struct cond *c,
         t = name_raw(x, r);
         if (!t) return *oom = true, false;
         return re_match(s, x, c->re, t);
-    case C_BIO_HAS_LINK:
+    case C_BIO_HAS_LINK: /* every link has a dot */
+        return strchr(r->bio, '.') && re_match(s, x, c->re, r->bio);
     case C_BIO_HAS_MENTION:
-        return re_match(s, x, c->re, r->bio);
+        return strchr(r->bio, '@') && re_match(s, x, c->re, r->bio);
     case C_USER_ID_ABOVE:
         return r->user_id > c->value;
     case C_INVITE_LINK:
