@@ -99,6 +99,8 @@ struct rules_scratch {
     pcre2_match_data *md;
     char *name, *bio; /* "first last" and the bio, folded; NULL until a condition needs them */
     char *name_raw;   /* "first last" as sent */
+    size_t name_len;  /* of name_raw */
+    size_t bio_len;   /* of the request's bio; SIZE_MAX until measured */
 };
 
 /* ---- compiling ---- */
@@ -418,6 +420,7 @@ static void scratch_reset(struct rules_scratch *x)
     free(x->bio);
     free(x->name_raw);
     x->name = x->bio = x->name_raw = NULL;
+    x->bio_len = SIZE_MAX;
 }
 
 void rules_scratch_free(struct rules_scratch *x)
@@ -431,9 +434,20 @@ void rules_scratch_free(struct rules_scratch *x)
 /* The request's text a condition reads; NULL when out of memory. */
 static const char *name_raw(struct rules_scratch *x, const struct rules_request *r)
 {
-    if (!x->name_raw && asprintf(&x->name_raw, "%s %s", r->first_name, r->last_name) < 0)
-        x->name_raw = NULL;
+    if (x->name_raw) return x->name_raw;
+    size_t a = strlen(r->first_name), b = strlen(r->last_name);
+    if (!(x->name_raw = malloc(a + b + 2))) return NULL;
+    memcpy(x->name_raw, r->first_name, a);
+    x->name_raw[a] = ' ';
+    memcpy(x->name_raw + a + 1, r->last_name, b + 1);
+    x->name_len = a + b + 1;
     return x->name_raw;
+}
+
+static size_t bio_len(struct rules_scratch *x, const struct rules_request *r)
+{
+    if (x->bio_len == SIZE_MAX) x->bio_len = strlen(r->bio);
+    return x->bio_len;
 }
 
 static const char *folded(struct rules_scratch *x, const struct rules_request *r, bool bio)
@@ -441,15 +455,15 @@ static const char *folded(struct rules_scratch *x, const struct rules_request *r
     char **slot = bio ? &x->bio : &x->name;
     if (*slot) return *slot;
     const char *raw = bio ? r->bio : name_raw(x, r);
-    if (!raw || fold_text(raw, strlen(raw), slot, NULL)) *slot = NULL;
+    if (!raw || fold_text(raw, bio ? bio_len(x, r) : x->name_len, slot, NULL)) *slot = NULL;
     return *slot;
 }
 
 static bool re_match(const struct rules_set *s, struct rules_scratch *x, const pcre2_code *re,
-                     const char *text)
+                     const char *text, size_t len)
 {
     /* a pattern that runs out of its limits (or any error) is no match */
-    return pcre2_match(re, (PCRE2_SPTR)text, strlen(text), 0, 0, x->md, s->mctx) >= 0;
+    return pcre2_match(re, (PCRE2_SPTR)text, len, 0, 0, x->md, s->mctx) >= 0;
 }
 
 static bool any_word(const struct cond *c, const char *text)
@@ -492,7 +506,7 @@ static bool cond_holds(const struct rules_set *s, const struct cond *c,
         if (c->re) {
             t = bio ? r->bio : name_raw(x, r);
             if (!t) return *oom = true, false;
-            return re_match(s, x, c->re, t);
+            return re_match(s, x, c->re, t, bio ? bio_len(x, r) : x->name_len);
         }
         t = folded(x, r, bio);
         if (!t) return *oom = true, false;
@@ -501,11 +515,11 @@ static bool cond_holds(const struct rules_set *s, const struct cond *c,
     case C_NAME_SCRIPT:
         t = name_raw(x, r);
         if (!t) return *oom = true, false;
-        return re_match(s, x, c->re, t);
+        return re_match(s, x, c->re, t, x->name_len);
     case C_BIO_HAS_LINK: /* every link has a dot */
-        return strchr(r->bio, '.') && re_match(s, x, c->re, r->bio);
+        return strchr(r->bio, '.') && re_match(s, x, c->re, r->bio, bio_len(x, r));
     case C_BIO_HAS_MENTION:
-        return strchr(r->bio, '@') && re_match(s, x, c->re, r->bio);
+        return strchr(r->bio, '@') && re_match(s, x, c->re, r->bio, bio_len(x, r));
     case C_USER_ID_ABOVE:
         return r->user_id > c->value;
     case C_INVITE_LINK:
