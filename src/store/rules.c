@@ -218,6 +218,23 @@ dm_err store_list_delete(struct store *st, const char *name, struct dm_error *er
     struct db_args a;
     args_init(&a);
     arg_text(&a, name, STORE_NAME_MAX);
+    /* names are [A-Za-z0-9_-]: only _ needs escaping in the pattern */
+    char pattern[2 * STORE_NAME_MAX + 16] = "%\"list\":\"";
+    size_t o = strlen(pattern);
+    for (const char *p = name; *p && o < sizeof pattern - 4; p++) {
+        if (*p == '_' || *p == '%' || *p == '\\') pattern[o++] = '\\';
+        pattern[o++] = *p;
+    }
+    memcpy(pattern + o, "\"%", 3);
+    struct db_args u;
+    args_init(&u);
+    arg_text(&u, pattern, sizeof pattern);
+    int64_t user = 0;
+    bool used = false;
+    if (!e) e = tx_read_one(&tx, S_LIST_USED, &u, row_int0, &user, &used, err);
+    if (!e && used)
+        e = dm_fail(err, DM_ECONFLICT, "rule %" PRId64 " uses list %s: change or delete it first",
+                    user, name);
     int64_t changes = 0;
     if (!e) e = tx_run(&tx, S_LIST_CLEAR, &a, NULL, NULL, NULL, err);
     if (!e) e = tx_run(&tx, S_LIST_DELETE, &a, NULL, NULL, &changes, err);

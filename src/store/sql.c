@@ -249,6 +249,9 @@ static const struct sql_text texts[S_COUNT] = {
     [S_LIST_COUNT] = {"SELECT count(*) FROM rule_list_entries WHERE list = $1",
                       .what = "counting a list"},
     [S_LIST_DELETE] = {"DELETE FROM rule_lists WHERE name = $1", .what = "deleting a list"},
+    /* $1: the LIKE pattern of the list's condition in a spec's compact JSON */
+    [S_LIST_USED] = {"SELECT id FROM rules WHERE spec LIKE $1 ESCAPE '\\' ORDER BY id LIMIT 1",
+                     .what = "finding the rules that use a list"},
     [S_MODE_GET] = {"SELECT " MODE_COLS " FROM channel_modes WHERE chat_id = $1",
                     .what = "reading a channel's mode"},
     [S_MODE_SET] = {"INSERT INTO channel_modes(" MODE_COLS ") VALUES ($1, $2, $3, $4, $5) "

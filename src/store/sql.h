@@ -104,6 +104,7 @@ enum sql_id {
     S_LIST_ENTRIES,
     S_LIST_COUNT,
     S_LIST_DELETE,
+    S_LIST_USED,
     S_MODE_GET,
     S_MODE_SET,
     S_MODE_DELETE,

@@ -422,7 +422,8 @@ dm_err store_rule_reorder(struct store *st, int64_t chat_id, const int64_t *ids,
  * list_write creates the list when absent and adds the entries (replace: instead of what it
  * held), in one transaction; DM_ETOOBIG past STORE_LIST_ENTRIES_MAX. list_entries: up to
  * limit entries after `after` ("" = from the start) in byte order. list_delete removes the
- * list and its entries; DM_ENOTFOUND when absent. */
+ * list and its entries; DM_ENOTFOUND when absent, DM_ECONFLICT naming the first rule whose spec
+ * names it ({"type":"in_list","list":name}, as rules/rules.h writes it) while one does. */
 dm_err store_list_names(struct store *st, struct store_list **out, size_t *n, struct dm_error *err);
 dm_err store_list_get(struct store *st, const char *name, struct store_list *out,
                       struct dm_error *err);

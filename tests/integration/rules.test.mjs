@@ -165,6 +165,11 @@ describe('rules API and dry run', () => {
         assert.equal(u.delay_seconds, 10);
         await refused(`/api/rules/${b.id}/update`, { conditions: [{ type: 'name_matches', regex: '[' }], action: 'hold' }, /regex/);
         assert.equal((await s.client.ok(`/api/rules?chat_id=${chat}`)).rules[0].action, 'approve_after', 'a refused update changed nothing');
+        const inUse = await post('/api/rule-lists/vip/delete', {});
+        assert.equal(inUse.status, 409, inUse.text);
+        assert.match(inUse.json.error.message, new RegExp(`rule ${a.id} uses list vip`));
+        await ok('/api/rule-lists/vip_2', { entries: [1] }); // a name the LIKE pattern must not confuse
+        await ok('/api/rule-lists/vip_2/delete');
         await ok(`/api/rules/${a.id}/delete`);
         const left = (await s.client.ok(`/api/rules?chat_id=${chat}`)).rules;
         assert.deepEqual(left.map((x) => [x.id, x.position]), [[b.id, 0]]);
