@@ -427,7 +427,16 @@ static bool text_entries(struct api_ctx *c, const char *text, char (**out)[65], 
         size_t cell = strcspn(p, ",;\t\n");
         line++;
         char buf[128] = "";
-        if (cell < sizeof buf) memcpy(buf, p, cell), buf[cell] = 0;
+        if (cell >= sizeof buf) {
+            free(*out);
+            *out = NULL;
+            return api_bad_request(c,
+                                   "'text' line %zu: a cell of %zu bytes is neither a user id "
+                                   "nor a @username.",
+                                   line, cell);
+        }
+        memcpy(buf, p, cell);
+        buf[cell] = 0;
         char *b = buf;
         size_t bl = strlen(b);
         while (bl && (b[bl - 1] == '\r' || b[bl - 1] == ' '))

@@ -61,6 +61,7 @@ describe('rules API and dry run', () => {
         const w = await ok('/api/rule-lists/vip', { text: csv });
         assert.equal(w.list.entries, 3);
         await refused('/api/rule-lists/vip', { text: '1\nnot a name!\n' }, /line 2/);
+        await refused('/api/rule-lists/vip', { text: `1\n2\n${'x'.repeat(300)}\n` }, /line 3/);
         await refused('/api/rule-lists/vip', { entries: [12, 'x y'] }, /entries\[1\]/);
         await refused('/api/rule-lists/vip', { entries: [], color: 'red' }, /color/);
         const l = await s.client.ok('/api/rule-lists/vip');
