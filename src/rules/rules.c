@@ -205,11 +205,12 @@ static dm_err fold_word(const char *w, char **out)
     return fold_text(w, strlen(w), out, &len);
 }
 
-static dm_err cond_words(struct cond *c, const json_t *words, const char *where,
+/* The texts of words (the field `field`), folded, into c->words. */
+static dm_err cond_words(struct cond *c, const json_t *words, const char *where, const char *field,
                          struct dm_error *err)
 {
     if (!json_is_array(words) || json_array_size(words) == 0 || json_array_size(words) > WORDS_MAX)
-        return bad(err, where, "words", "must be a list of 1 to %d words", WORDS_MAX);
+        return bad(err, where, field, "must be a list of 1 to %d texts", WORDS_MAX);
     if (!(c->words = calloc(json_array_size(words), sizeof *c->words)))
         return dm_fail(err, DM_ENOMEM, "out of memory");
     size_t i;
@@ -218,7 +219,7 @@ static dm_err cond_words(struct cond *c, const json_t *words, const char *where,
     {
         const char *t = json_string_value(w);
         if (!t || !t[0] || strlen(t) > 256)
-            return bad(err, where, "words", "each word must be text of 1 to 256 bytes");
+            return bad(err, where, field, "each must be text of 1 to 256 bytes");
         if (fold_word(t, &c->words[c->nwords])) return dm_fail(err, DM_ENOMEM, "out of memory");
         c->nwords++;
     }
@@ -275,12 +276,12 @@ static dm_err cond_compile(struct rules_set *s, struct cond *c, const json_t *o,
         v = json_object_get(o, "in");
         if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > LANGS_MAX)
             return bad(err, where, "in", "must be a list of 1 to %d language codes", LANGS_MAX);
-        return cond_words(c, v, where, err);
+        return cond_words(c, v, where, "in", err);
     case C_NAME_MATCHES:
     case C_BIO_MATCHES: {
         const json_t *words = json_object_get(o, "words"), *re = json_object_get(o, "regex");
         if (!words == !re) return bad(err, where, "words", "give either words or regex");
-        if (words) return cond_words(c, words, where, err);
+        if (words) return cond_words(c, words, where, "words", err);
         const char *p = json_string_value(re);
         if (!p || !p[0] || strlen(p) > REGEX_MAX)
             return bad(err, where, "regex", "must be text of 1 to %d bytes", REGEX_MAX);

@@ -389,6 +389,7 @@ static void test_refusals(void)
         {COND("{\"type\":\"invite_link\",\"link\":\"\"}", "hold"), "conditions[0].link:"},
         {COND("{\"type\":\"in_list\",\"list\":\"nope\"}", "hold"), "conditions[0].list: no list"},
         {COND("{\"type\":\"language_code\",\"in\":\"ru\"}", "hold"), "conditions[0].in:"},
+        {COND("{\"type\":\"language_code\",\"in\":[5]}", "hold"), "conditions[0].in: each"},
         {COND("{\"type\":\"wave\",\"count\":0,\"minutes\":1,\"per\":\"link\"}", "hold"),
          "conditions[0].count:"},
         {COND("{\"type\":\"wave\",\"count\":5,\"minutes\":1.5,\"per\":\"link\"}", "hold"),
