@@ -209,7 +209,7 @@ static const struct sql_text texts[S_COUNT] = {
                         "ORDER BY r.tg_date, r.id LIMIT $4",
                         .what = "reading a channel's requests"},
     [S_RULE_LIST] = {"SELECT " RULE_COLS
-                     " FROM rules WHERE chat_id = $1 ORDER BY position LIMIT $2",
+                     " FROM rules WHERE chat_id = $1 ORDER BY position, id LIMIT $2",
                      .what = "listing rules"},
     [S_RULE_GET] = {"SELECT " RULE_COLS " FROM rules WHERE id = $1", .what = "reading a rule"},
     [S_RULE_ADD] = {"INSERT INTO rules(chat_id, position, enabled, name, spec, created_at, "
