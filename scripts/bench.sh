@@ -27,6 +27,10 @@ pg_url=$(scripts/pg.sh start "$pgdir")
 trap 'scripts/pg.sh stop "$pgdir"' EXIT
 N=${PG_N:-20000} node bench/pg_bench.mjs "$pg_url"
 echo
+echo "== rules: evaluation rate through 50 rules, and the dry run over ${RULES_PENDING:-100000} pending on SQLite and PostgreSQL (bench/rules_bench.c)"
+psql -q "$pg_url" -c 'CREATE DATABASE rules_bench'
+./build/bench/rules_bench "${RULES_REQUESTS:-200000}" "${RULES_PENDING:-100000}" "${pg_url%/*}/rules_bench"
+echo
 echo "== search and every filter at once over ${SEARCH_ROWS:-1000000} requests, SQLite and PostgreSQL (bench/search_bench.c)"
 psql -q "$pg_url" -c 'CREATE DATABASE search_bench'
 ./build/bench/search_bench "${SEARCH_ROWS:-1000000}" "${SECONDS_PER_RUN:-10}" "${pg_url%/*}/search_bench"

@@ -96,6 +96,20 @@ void api_sessions_load(struct api_ctx *c);      /* sessions_load.c */
 void api_requests_preflight(struct api_ctx *c); /* invite_requests.c */
 void api_preferences_get(struct api_ctx *c);    /* preferences.c */
 void api_preferences_post(struct api_ctx *c);
+void api_rules_list(struct api_ctx *c); /* rules.c */
+void api_rules_create(struct api_ctx *c);
+void api_rules_update(struct api_ctx *c);
+void api_rules_enable(struct api_ctx *c);
+void api_rules_disable(struct api_ctx *c);
+void api_rules_delete(struct api_ctx *c);
+void api_rules_reorder(struct api_ctx *c);
+void api_rules_dry_run(struct api_ctx *c);
+void api_lists_list(struct api_ctx *c);
+void api_lists_get(struct api_ctx *c);
+void api_lists_write(struct api_ctx *c);
+void api_lists_delete(struct api_ctx *c);
+void api_modes_list(struct api_ctx *c);
+void api_modes_set(struct api_ctx *c);
 
 /* Prints the one-time setup link when no admin exists yet (auth.c). */
 dm_err api_setup_announce(const struct api_env *env, struct dm_error *err);

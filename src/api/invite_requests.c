@@ -40,6 +40,10 @@ static void request_write(struct json_out *o, const struct store_request *r)
     json_out_key(o, "decided_by"), json_out_text(o, r->decided_by);
     json_out_key(o, "decided_via"), json_out_text(o, r->decided_via);
     json_out_key(o, "last_error"), json_out_text(o, r->last_error);
+    json_out_key(o, "is_premium"), json_out_bool(o, r->is_premium);
+    json_out_key(o, "language_code"), json_out_text(o, r->language_code);
+    json_out_key(o, "is_scam"), json_out_bool(o, r->is_scam);
+    json_out_key(o, "is_fake"), json_out_bool(o, r->is_fake);
     json_out_end(o);
 }
 

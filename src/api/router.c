@@ -57,6 +57,21 @@ static const struct route routes[] = {
     {"GET", "/api/sessions/{}", "/export", R_LOGIN, api_sessions_export},
     {"POST", "/api/sessions/{}", "/delete", R_LOGIN | R_BODY | R_SLOW, api_sessions_delete},
     {"POST", "/api/sessions/{}", "/load", R_LOGIN | R_BODY | R_SLOW, api_sessions_load},
+    {"GET", "/api/rules", NULL, R_LOGIN, api_rules_list},
+    {"POST", "/api/rules", NULL, R_LOGIN | R_BODY, api_rules_create},
+    {"POST", "/api/rules/reorder", NULL, R_LOGIN | R_BODY, api_rules_reorder},
+    /* reads every request of the channel: on the workers, off the pool */
+    {"POST", "/api/rules/dry-run", NULL, R_LOGIN | R_BODY | R_SLOW, api_rules_dry_run},
+    {"POST", "/api/rules/{}", "/update", R_LOGIN | R_BODY, api_rules_update},
+    {"POST", "/api/rules/{}", "/enable", R_LOGIN | R_BODY, api_rules_enable},
+    {"POST", "/api/rules/{}", "/disable", R_LOGIN | R_BODY, api_rules_disable},
+    {"POST", "/api/rules/{}", "/delete", R_LOGIN | R_BODY, api_rules_delete},
+    {"GET", "/api/rule-lists", NULL, R_LOGIN, api_lists_list},
+    {"GET", "/api/rule-lists/{}", NULL, R_LOGIN, api_lists_get},
+    {"POST", "/api/rule-lists/{}", "/delete", R_LOGIN | R_BODY, api_lists_delete},
+    {"POST", "/api/rule-lists/{}", NULL, R_LOGIN | R_BODY, api_lists_write},
+    {"GET", "/api/modes", NULL, R_LOGIN, api_modes_list},
+    {"POST", "/api/modes", NULL, R_LOGIN | R_BODY, api_modes_set},
 };
 
 /* Every answer's; HSTS only when admins reach doorman over https (the public URL says so):

@@ -18,7 +18,9 @@ struct botapi_join_request {
     const char *chat_title, *chat_username;
     const char *first_name, *last_name, *username;
     const char *bio;
-    const char *invite_link; /* the link's own invite_link field */
+    const char *invite_link;   /* the link's own invite_link field */
+    bool is_premium;           /* from.is_premium is true */
+    const char *language_code; /* from.language_code */
 };
 
 /* Fills *out. DM_ENOTFOUND when the update is not a chat_join_request; DM_EINVAL (message in

@@ -209,6 +209,9 @@ static json_t *user_json(const struct sim_user *u)
     if (!o) return NULL;
     set_opt_str(o, "last_name", u->last_name);
     set_opt_str(o, "username", u->username);
+    /* as Telegram: is_premium only when true */
+    if (u->is_premium) json_object_set_new(o, "is_premium", json_true());
+    set_opt_str(o, "language_code", u->language_code);
     return o;
 }
 

@@ -143,14 +143,21 @@ static void post_bots(struct ctl *c)
 
 static void post_users(struct ctl *c)
 {
-    const char *first = NULL, *last = NULL, *username = NULL, *bio = NULL;
+    const char *first = NULL, *last = NULL, *username = NULL, *bio = NULL, *lang = NULL;
+    bool premium = false, scam = false, fake = false;
     if (!f_str(c->body, "first_name", true, &first, &c->err) ||
         !f_str(c->body, "last_name", false, &last, &c->err) ||
         !f_str(c->body, "username", false, &username, &c->err) ||
-        !f_str(c->body, "bio", false, &bio, &c->err))
+        !f_str(c->body, "bio", false, &bio, &c->err) ||
+        !f_str(c->body, "language_code", false, &lang, &c->err) ||
+        !f_bool(c->body, "is_premium", &premium, &c->err) ||
+        !f_bool(c->body, "scam", &scam, &c->err) || !f_bool(c->body, "fake", &fake, &c->err))
         return fail_err(c->res, &c->err);
     int64_t id;
-    if (world_user_add(c->w, first, last, username, bio, &id, &c->err) != DM_OK)
+    /* checked first, so a bad one adds no user */
+    if (!world_language_code_ok(lang, &c->err)) return fail_err(c->res, &c->err);
+    if (world_user_add(c->w, first, last, username, bio, &id, &c->err) != DM_OK ||
+        world_user_set_traits(c->w, id, premium, lang, scam, fake, &c->err) != DM_OK)
         return fail_err(c->res, &c->err);
     http_res_json(c->res, 200, json_pack("{s:I}", "id", (json_int_t)id));
 }

@@ -39,6 +39,9 @@ static json_t *user_json(struct world *w, const struct sim_user *u, int64_t self
                           (json_int_t)access_hash(u->id), "first_name", u->first_name);
     if (u->last_name) json_object_set_new(o, "last_name", json_string(u->last_name));
     if (u->username) json_object_set_new(o, "username", json_string(u->username));
+    if (u->is_premium) json_object_set_new(o, "premium", json_true());
+    if (u->is_scam) json_object_set_new(o, "scam", json_true());
+    if (u->is_fake) json_object_set_new(o, "fake", json_true());
     if (u->id == self) {
         json_object_set_new(o, "self", json_true());
         const struct sim_account *a = world_account(w, u->id);

@@ -1,6 +1,7 @@
 #include "core/common.h"
 #include "sim/world.h"
 
+#include <ctype.h>
 #include "core/buf.h"
 
 static const char *const sim_err_strings[] = {
@@ -106,6 +107,7 @@ void world_free(struct world *w)
         free(u->last_name);
         free(u->username);
         free(u->bio);
+        free(u->language_code);
     }
     free(w->users);
     idmap_release(&w->user_index);
@@ -288,6 +290,36 @@ dm_err world_user_add(struct world *w, const char *first_name, const char *last_
     e = user_push(w, id, false, first_name, last_name, username, bio);
     if (e) return dm_fail(err, e, "out of memory");
     *id_out = id;
+    return DM_OK;
+}
+
+bool world_language_code_ok(const char *language_code, struct dm_error *err)
+{
+    size_t len = language_code ? strlen(language_code) : 2;
+    bool ok = len >= 2 && len <= 35;
+    for (size_t i = 0; ok && language_code && i < len; i++)
+        ok = isalnum((unsigned char)language_code[i]) || language_code[i] == '-';
+    if (!ok)
+        dm_fail(err, DM_EINVAL,
+                "language_code must be an IETF language tag: 2 to 35 of A-Z a-z 0-9 -");
+    return ok;
+}
+
+dm_err world_user_set_traits(struct world *w, int64_t id, bool is_premium,
+                             const char *language_code, bool is_scam, bool is_fake,
+                             struct dm_error *err)
+{
+    struct sim_user *u = world_user(w, id);
+    if (!u) return dm_fail(err, DM_ENOTFOUND, "no user with id %" PRId64, id);
+    if (!world_language_code_ok(language_code, err)) return DM_EINVAL;
+    char *lang = NULL;
+    if (language_code && !(lang = strdup(language_code)))
+        return dm_fail(err, DM_ENOMEM, "out of memory");
+    free(u->language_code);
+    u->language_code = lang;
+    u->is_premium = is_premium;
+    u->is_scam = is_scam;
+    u->is_fake = is_fake;
     return DM_OK;
 }
 

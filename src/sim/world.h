@@ -65,6 +65,11 @@ struct sim_user {
     char *last_name;  /* NULL when absent, as are username and bio */
     char *username;
     char *bio;
+    /* what Telegram tells of a user beside the names: Bot API User.is_premium and
+     * language_code (NULL when absent), MTProto user flags premium, scam and fake */
+    bool is_premium;
+    char *language_code;
+    bool is_scam, is_fake;
 };
 
 struct sim_admin {
@@ -272,6 +277,13 @@ uint64_t world_rand(struct world *w);
 dm_err world_user_add(struct world *w, const char *first_name, const char *last_name,
                       const char *username, const char *bio, int64_t *id_out, struct dm_error *err);
 struct sim_user *world_user(struct world *w, int64_t id);
+/* Sets the traits of user id beside the names (struct sim_user). language_code NULL means none,
+ * else an IETF tag: 2..35 of [A-Za-z0-9-] (world_language_code_ok: false with the message in
+ * err otherwise; NULL is fine). DM_EINVAL naming the field otherwise. */
+bool world_language_code_ok(const char *language_code, struct dm_error *err);
+dm_err world_user_set_traits(struct world *w, int64_t id, bool is_premium,
+                             const char *language_code, bool is_scam, bool is_fake,
+                             struct dm_error *err);
 
 /* Bots: a user with is_bot and a token. token NULL generates "<id>:<35 chars>"; a given token
  * must be 1..128 characters of [A-Za-z0-9:_-] and unused; when it starts with "<digits>:" and

@@ -162,12 +162,13 @@ static dm_err grow_row(void *ctx, const struct db_row *r)
     return DM_OK;
 }
 
-dm_err db_read_all(struct store *st, enum sql_id id, row_reader fn, size_t size, size_t max,
-                   const char *too_many, void **out, size_t *n, struct dm_error *err)
+dm_err db_read_all(struct store *st, enum sql_id id, const struct db_args *a, row_reader fn,
+                   size_t size, size_t max, const char *too_many, void **out, size_t *n,
+                   struct dm_error *err)
 {
     struct grow g = {.fn = fn, .size = size, .max = max, .too_many = too_many, .err = err};
     struct db_stmt s = db_stmt_of(st, id);
-    dm_err e = run_on(st, false, &s, NULL, grow_row, &g, NULL, err);
+    dm_err e = run_on(st, false, &s, a, grow_row, &g, NULL, err);
     if (e) {
         free(g.v);
         return e;

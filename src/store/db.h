@@ -38,10 +38,12 @@ dm_err db_read_id(struct store *st, enum sql_id id, int64_t key, row_reader fn, 
 /* Reads the row of statement id whose $1 is the text key (cut to size) and $2 is now. */
 dm_err db_read_timed(struct store *st, enum sql_id id, const char *key, size_t size, int64_t now,
                      row_reader fn, void *out, const char *missing, struct dm_error *err);
-/* Reads every row (at most max) into a malloc'd array *out of `size`-byte records, owned by
- * the caller; DM_ETOOBIG ("more than <max> <too_many>") past max. */
-dm_err db_read_all(struct store *st, enum sql_id id, row_reader fn, size_t size, size_t max,
-                   const char *too_many, void **out, size_t *n, struct dm_error *err);
+/* Reads every row (at most max) of statement id with arguments a (may be NULL) into a
+ * malloc'd array *out of `size`-byte records, owned by the caller; DM_ETOOBIG ("more than
+ * <max> <too_many>") past max. */
+dm_err db_read_all(struct store *st, enum sql_id id, const struct db_args *a, row_reader fn,
+                   size_t size, size_t max, const char *too_many, void **out, size_t *n,
+                   struct dm_error *err);
 /* "… WHERE id < $1 ORDER BY id DESC LIMIT $2": newest first, before_id 0 = first page. */
 dm_err db_read_page(struct store *st, enum sql_id id, int64_t before_id, int limit, row_reader fn,
                     void *out, size_t size, int *n, struct dm_error *err);

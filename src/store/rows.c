@@ -70,11 +70,18 @@ static void args_write(const struct field *f, size_t n, struct db_args *a, const
 #define WEBSESSION(T, F) \
     F(T, token_hash) F(T, admin_id) F(T, admin_name) F(T, csrf) F(T, created_at) F(T, expires_at)
 #define CHAT(T, F) F(T, chat_id) F(T, title) F(T, username) F(T, fetched_at)
-/* REQUEST_COLS; the arguments of S_REQUEST_ADD are fields 1 to 14 */
+/* REQUEST_COLS; the arguments of S_REQUEST_ADD are fields 1 to 18 */
 #define REQUEST(T, F) \
     F(T, id) F(T, chat_id) F(T, user_id) F(T, first_name) F(T, last_name) F(T, username) \
     F(T, bio) F(T, invite_link) F(T, tg_date) F(T, status) F(T, created_at) F(T, decided_at) \
-    F(T, decided_by) F(T, decided_via) F(T, last_error) F(T, chat_title)
+    F(T, decided_by) F(T, decided_via) F(T, last_error) F(T, is_premium) F(T, language_code) \
+    F(T, is_scam) F(T, is_fake) F(T, chat_title)
+#define RULE(T, F) \
+    F(T, id) F(T, chat_id) F(T, position) F(T, enabled) F(T, name) F(T, spec) F(T, created_at) \
+    F(T, updated_at)
+#define LIST(T, F) F(T, name) F(T, entries) F(T, created_at) F(T, updated_at)
+#define LIST_ENTRY(T, F) F(T, entry)
+#define MODE(T, F) F(T, chat_id) F(T, mode) F(T, delay_seconds) F(T, per_hour) F(T, updated_at)
 #define JOB(T, F) \
     F(T, id) F(T, kind) F(T, state) F(T, via) F(T, admin) F(T, description) F(T, total) \
     F(T, done) F(T, skipped) F(T, failed) F(T, created_at) F(T, updated_at) F(T, finished_at) \
@@ -107,6 +114,10 @@ static const struct field item_fields[] = {ITEM(struct store_item, FIELD_ITEM)};
 static const struct field session_fields[] = {SESSION(struct store_session, FIELD_ITEM)};
 static const struct field login_fields[] = {LOGIN(struct store_login, FIELD_ITEM)};
 static const struct field audit_fields[] = {AUDIT(struct store_audit, FIELD_ITEM)};
+static const struct field rule_fields[] = {RULE(struct store_rule, FIELD_ITEM)};
+static const struct field list_fields[] = {LIST(struct store_list, FIELD_ITEM)};
+static const struct field list_entry_fields[] = {LIST_ENTRY(struct store_list_entry, FIELD_ITEM)};
+static const struct field mode_fields[] = {MODE(struct store_mode, FIELD_ITEM)};
 
 #define READER(name, fields, T)                                                                    \
     void name(const struct db_row *r, void *out)                                                   \
@@ -123,10 +134,14 @@ READER(row_item, item_fields, struct store_item)
 READER(row_session, session_fields, struct store_session)
 READER(row_login, login_fields, struct store_login)
 READER(row_audit, audit_fields, struct store_audit)
+READER(row_rule, rule_fields, struct store_rule)
+READER(row_list, list_fields, struct store_list)
+READER(row_list_entry, list_entry_fields, struct store_list_entry)
+READER(row_mode, mode_fields, struct store_mode)
 
 void args_request(struct db_args *a, const struct store_request *r)
 {
-    args_write(request_fields + 1, 14, a, r);
+    args_write(request_fields + 1, 18, a, r);
 }
 
 void args_session(struct db_args *a, const struct store_session *x)
@@ -137,4 +152,9 @@ void args_session(struct db_args *a, const struct store_session *x)
 void args_audit(struct db_args *a, const struct store_audit *x)
 {
     args_write(audit_fields + 1, DM_ARRAY_LEN(audit_fields) - 1, a, x);
+}
+
+void args_mode(struct db_args *a, const struct store_mode *x)
+{
+    args_write(mode_fields, DM_ARRAY_LEN(mode_fields), a, x);
 }

@@ -14,11 +14,17 @@ void row_item(const struct db_row *r, void *out);       /* ITEM_COLS */
 void row_session(const struct db_row *r, void *out);    /* SESSION_COLS */
 void row_login(const struct db_row *r, void *out);      /* LOGIN_COLS */
 void row_audit(const struct db_row *r, void *out);      /* AUDIT_COLS */
+void row_rule(const struct db_row *r, void *out);       /* RULE_COLS */
+void row_list(const struct db_row *r, void *out);       /* LIST_COLS */
+void row_list_entry(const struct db_row *r, void *out); /* entry */
+void row_mode(const struct db_row *r, void *out);       /* MODE_COLS */
 
-/* The arguments of S_REQUEST_ADD but the last ($15, the folded names). */
+/* The arguments of S_REQUEST_ADD but the last ($19, the folded names). */
 void args_request(struct db_args *a, const struct store_request *r);
 /* Every column of SESSION_COLS but created_at ($17), in order. */
 void args_session(struct db_args *a, const struct store_session *x);
+/* The arguments of S_MODE_SET (every column of MODE_COLS). */
+void args_mode(struct db_args *a, const struct store_mode *x);
 /* The arguments of S_AUDIT_ADD. */
 void args_audit(struct db_args *a, const struct store_audit *x);
 

@@ -188,6 +188,43 @@
     "CREATE INDEX invite_requests_search ON invite_requests USING gin (search gin_trgm_ops)"       \
     "  WITH (fastupdate = off);"
 
+/* 7: rules (src/rules/). What a rule looks at that the requests did not keep (Telegram's
+ * premium flag and language code; a session's load adds the scam and fake marks); the
+ * arrival-order scan of a channel the dry run reads (waves, "declined here before"); rules per
+ * channel (chat_id 0: global) in their order, with their conditions and action as the JSON
+ * text rules/rules.h reads; named lists of user ids and @usernames; each channel's mode
+ * (chat_id 0: the default). */
+#define M7(ID, BIG, NOROWID)                                                                       \
+    "ALTER TABLE invite_requests ADD COLUMN is_premium INTEGER NOT NULL DEFAULT 0;"                \
+    "ALTER TABLE invite_requests ADD COLUMN language_code TEXT NOT NULL DEFAULT '';"               \
+    "ALTER TABLE invite_requests ADD COLUMN is_scam INTEGER NOT NULL DEFAULT 0;"                   \
+    "ALTER TABLE invite_requests ADD COLUMN is_fake INTEGER NOT NULL DEFAULT 0;"                   \
+    "CREATE INDEX invite_requests_arrival ON invite_requests(chat_id, tg_date, id);"               \
+    "CREATE TABLE rules ("                                                                         \
+    "  id " ID ","                                                                                 \
+    "  chat_id " BIG " NOT NULL DEFAULT 0,"                                                        \
+    "  position INTEGER NOT NULL,"                                                                 \
+    "  enabled INTEGER NOT NULL DEFAULT 1,"                                                        \
+    "  name TEXT NOT NULL DEFAULT '',"                                                             \
+    "  spec TEXT NOT NULL,"                                                                        \
+    "  created_at " BIG " NOT NULL,"                                                               \
+    "  updated_at " BIG " NOT NULL);"                                                              \
+    "CREATE INDEX rules_scope ON rules(chat_id, position);"                                        \
+    "CREATE TABLE rule_lists ("                                                                    \
+    "  name TEXT PRIMARY KEY,"                                                                     \
+    "  created_at " BIG " NOT NULL,"                                                               \
+    "  updated_at " BIG " NOT NULL)" NOROWID ";"                                                   \
+    "CREATE TABLE rule_list_entries ("                                                             \
+    "  list TEXT NOT NULL REFERENCES rule_lists(name),"                                            \
+    "  entry TEXT NOT NULL,"                                                                       \
+    "  PRIMARY KEY (list, entry))" NOROWID ";"                                                     \
+    "CREATE TABLE channel_modes ("                                                                 \
+    "  chat_id " BIG " PRIMARY KEY,"                                                               \
+    "  mode INTEGER NOT NULL CHECK (mode IN (0, 1, 2)),"                                           \
+    "  delay_seconds " BIG " NOT NULL DEFAULT 0,"                                                  \
+    "  per_hour " BIG " NOT NULL DEFAULT 0,"                                                       \
+    "  updated_at " BIG " NOT NULL);"
+
 #define SQ_COUNT_TRIGGERS                                                                          \
     "CREATE TRIGGER request_counts_insert AFTER INSERT ON invite_requests BEGIN"                   \
     "  INSERT INTO request_counts VALUES (NEW.chat_id, NEW.status, 1)"                             \
@@ -251,6 +288,7 @@ static const struct {
     {M4(SQ_BIG, SQ_NOROWID), M4(PG_BIG, PG_NOROWID)},
     {M5, M5},
     {SQ_M6, PG_M6},
+    {M7(SQ_ID, SQ_BIG, SQ_NOROWID), M7(PG_ID, PG_BIG, PG_NOROWID)},
 };
 
 const struct schema_table schema_kept[] = {
@@ -262,9 +300,13 @@ const struct schema_table schema_kept[] = {
     {"job_items", "job_id, request_id", "job_id, request_id"},
     {"audit", "id", "id"},
     {"sessions", "name", "name COLLATE \"C\""},
+    {"rules", "id", "id"},
+    {"rule_lists", "name", "name COLLATE \"C\""},
+    {"rule_list_entries", "list, entry", "list COLLATE \"C\", entry COLLATE \"C\""},
+    {"channel_modes", "chat_id", "chat_id"},
 };
 const size_t schema_kept_n = DM_ARRAY_LEN(schema_kept);
-const char *const schema_serial[] = {"admins", "invite_requests", "jobs", "audit"};
+const char *const schema_serial[] = {"admins", "invite_requests", "jobs", "audit", "rules"};
 const size_t schema_serial_n = DM_ARRAY_LEN(schema_serial);
 
 #define MIGRATE_LOCK "7236823516" /* pg_advisory_xact_lock key: "doorman" migrations */

@@ -64,8 +64,9 @@ static const struct sql_text texts[S_COUNT] = {
                      .what = "listing chats"},
     [S_REQUEST_ADD] = {"INSERT INTO invite_requests(chat_id, user_id, first_name, last_name, "
                        "username, bio, invite_link, tg_date, status, created_at, decided_at, "
-                       "decided_by, decided_via, last_error, search) VALUES ($1, $2, $3, $4, $5, "
-                       "$6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT DO NOTHING",
+                       "decided_by, decided_via, last_error, is_premium, language_code, is_scam, "
+                       "is_fake, search) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
+                       "$12, $13, $14, $15, $16, $17, $18, $19) ON CONFLICT DO NOTHING",
                        .what = "recording a join request"},
     [S_REQUEST_GET] = {"SELECT " REQUEST_COLS REQUEST_FROM " WHERE r.id = $1",
                        .what = "reading a join request"},
@@ -206,6 +207,66 @@ static const struct sql_text texts[S_COUNT] = {
                          .what = "ending the leases of a process that stopped"},
     [S_JOB_LEASES_FORGET] = {"UPDATE jobs SET lease_until = 0 WHERE state = 1 AND lease_owner = $1",
                              .what = "ending the job leases of a process that stopped"},
+    /* the index invite_requests_arrival; a row-value comparison both take */
+    [S_REQUEST_SCAN] = {"SELECT " REQUEST_COLS REQUEST_FROM " "
+                        "WHERE r.chat_id = $1 AND (r.tg_date, r.id) > ($2, $3) "
+                        "ORDER BY r.tg_date, r.id LIMIT $4",
+                        .what = "reading a channel's requests"},
+    [S_RULE_LIST] = {"SELECT " RULE_COLS
+                     " FROM rules WHERE chat_id = $1 ORDER BY position, id LIMIT $2",
+                     .what = "listing rules"},
+    [S_RULE_GET] = {"SELECT " RULE_COLS " FROM rules WHERE id = $1", .what = "reading a rule"},
+    [S_RULE_ADD] = {"INSERT INTO rules(chat_id, position, enabled, name, spec, created_at, "
+                    "updated_at) SELECT $1, count(*), $2, $3, $4, $5, $5 FROM rules "
+                    "WHERE chat_id = $1 RETURNING id",
+                    .what = "adding a rule"},
+    [S_RULE_UPDATE] = {"UPDATE rules SET enabled = $2, name = $3, spec = $4, updated_at = $5 "
+                       "WHERE id = $1",
+                       .what = "saving a rule"},
+    [S_RULE_DELETE] = {"DELETE FROM rules WHERE id = $1 RETURNING chat_id, position",
+                       .what = "deleting a rule"},
+    [S_RULE_CLOSE_GAP] = {"UPDATE rules SET position = position - 1 "
+                          "WHERE chat_id = $1 AND position > $2",
+                          .what = "renumbering rules"},
+    [S_RULE_COUNT] = {"SELECT count(*) FROM rules WHERE chat_id = $1", .what = "counting rules"},
+    [S_RULE_SET_POSITION] = {"UPDATE rules SET position = $3, updated_at = $4 "
+                             "WHERE id = $1 AND chat_id = $2",
+                             .what = "reordering rules"},
+    [S_LIST_NAMES] = {"SELECT l.name, (SELECT count(*) FROM rule_list_entries e "
+                      "WHERE e.list = l.name), l.created_at, l.updated_at FROM rule_lists l "
+                      "ORDER BY l.name",
+                      .what = "listing lists"},
+    [S_LIST_GET] = {"SELECT l.name, (SELECT count(*) FROM rule_list_entries e "
+                    "WHERE e.list = l.name), l.created_at, l.updated_at FROM rule_lists l "
+                    "WHERE l.name = $1",
+                    .what = "reading a list"},
+    [S_LIST_PUT] = {"INSERT INTO rule_lists(name, created_at, updated_at) VALUES ($1, $2, $2) "
+                    "ON CONFLICT (name) DO UPDATE SET updated_at = excluded.updated_at",
+                    .what = "saving a list"},
+    [S_LIST_CLEAR] = {"DELETE FROM rule_list_entries WHERE list = $1", .what = "emptying a list"},
+    [S_LIST_ENTRY_ADD] = {"INSERT INTO rule_list_entries(list, entry) VALUES ($1, $2) "
+                          "ON CONFLICT DO NOTHING",
+                          .what = "adding to a list"},
+    [S_LIST_ENTRIES] = {"SELECT entry FROM rule_list_entries WHERE list = $1 AND entry > $2 "
+                        "ORDER BY entry LIMIT $3",
+                        .what = "reading a list"},
+    [S_LIST_COUNT] = {"SELECT count(*) FROM rule_list_entries WHERE list = $1",
+                      .what = "counting a list"},
+    [S_LIST_DELETE] = {"DELETE FROM rule_lists WHERE name = $1", .what = "deleting a list"},
+    /* $1: the LIKE pattern of the list's condition in a spec's compact JSON */
+    [S_LIST_USED] = {"SELECT id FROM rules WHERE spec LIKE $1 ESCAPE '\\' ORDER BY id LIMIT 1",
+                     .what = "finding the rules that use a list"},
+    [S_MODE_GET] = {"SELECT " MODE_COLS " FROM channel_modes WHERE chat_id = $1",
+                    .what = "reading a channel's mode"},
+    [S_MODE_SET] = {"INSERT INTO channel_modes(" MODE_COLS ") VALUES ($1, $2, $3, $4, $5) "
+                    "ON CONFLICT (chat_id) DO UPDATE SET mode = excluded.mode, "
+                    "delay_seconds = excluded.delay_seconds, per_hour = excluded.per_hour, "
+                    "updated_at = excluded.updated_at",
+                    .what = "saving a channel's mode"},
+    [S_MODE_DELETE] = {"DELETE FROM channel_modes WHERE chat_id = $1",
+                       .what = "removing a channel's mode"},
+    [S_MODE_LIST] = {"SELECT " MODE_COLS " FROM channel_modes ORDER BY chat_id = 0 DESC, chat_id",
+                     .what = "listing channel modes"},
 };
 
 struct db_stmt sql_stmt(enum db_kind kind, enum sql_id id)

@@ -12,7 +12,7 @@
 #define REQUEST_COLS                                                                               \
     "r.id, r.chat_id, r.user_id, r.first_name, r.last_name, r.username, r.bio, r.invite_link, "    \
     "r.tg_date, r.status, r.created_at, r.decided_at, r.decided_by, r.decided_via, r.last_error, " \
-    "coalesce(c.title, '')"
+    "r.is_premium, r.language_code, r.is_scam, r.is_fake, coalesce(c.title, '')"
 #define REQUEST_FROM " FROM invite_requests r LEFT JOIN chats c ON c.chat_id = r.chat_id"
 #define JOB_COLS                                                                                   \
     "id, kind, state, via, admin, description, total, done, skipped, failed, created_at, "         \
@@ -24,6 +24,8 @@
 #define LOGIN_COLS "id, name, phone, state, hint, sealed, created_at, expires_at"
 #define AUDIT_COLS                                                                                 \
     "id, at, admin, action, request_id, chat_id, user_id, job_id, via, result, detail"
+#define RULE_COLS "id, chat_id, position, enabled, name, spec, created_at, updated_at"
+#define MODE_COLS "chat_id, mode, delay_seconds, per_hour, updated_at"
 #define ITEM_COLS "i.job_id, i.request_id, r.chat_id, r.user_id, r.status, i.outcome, i.error"
 
 enum sql_id {
@@ -87,6 +89,28 @@ enum sql_id {
     S_LEASE_RELEASE,
     S_LEASES_FORGET,
     S_JOB_LEASES_FORGET,
+    S_REQUEST_SCAN,
+    S_RULE_LIST,
+    S_RULE_GET,
+    S_RULE_ADD,
+    S_RULE_UPDATE,
+    S_RULE_DELETE,
+    S_RULE_CLOSE_GAP,
+    S_RULE_COUNT,
+    S_RULE_SET_POSITION,
+    S_LIST_NAMES,
+    S_LIST_GET,
+    S_LIST_PUT,
+    S_LIST_CLEAR,
+    S_LIST_ENTRY_ADD,
+    S_LIST_ENTRIES,
+    S_LIST_COUNT,
+    S_LIST_DELETE,
+    S_LIST_USED,
+    S_MODE_GET,
+    S_MODE_SET,
+    S_MODE_DELETE,
+    S_MODE_LIST,
     S_COUNT
 };
 

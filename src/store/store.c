@@ -270,7 +270,7 @@ static int chat_key_cmp(const void *a, const void *b)
 dm_err store_chat_list(struct store *st, struct store_chat **out, size_t *n, struct dm_error *err)
 {
     void *v = NULL;
-    dm_err e = db_read_all(st, S_CHAT_LIST, row_chat, sizeof **out, CHAT_LIST_MAX,
+    dm_err e = db_read_all(st, S_CHAT_LIST, NULL, row_chat, sizeof **out, CHAT_LIST_MAX,
                            "chats have requests", &v, n, err);
     if (e) return e;
     struct store_chat *chats = v;
@@ -339,7 +339,7 @@ dm_err store_session_list(struct store *st, struct store_session **out, size_t *
                           struct dm_error *err)
 {
     void *v = NULL;
-    dm_err e = db_read_all(st, S_SESSION_LIST, row_session, sizeof **out, SESSION_LIST_MAX,
+    dm_err e = db_read_all(st, S_SESSION_LIST, NULL, row_session, sizeof **out, SESSION_LIST_MAX,
                            "sessions are stored", &v, n, err);
     if (!e) *out = v;
     return e;

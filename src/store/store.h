@@ -23,6 +23,8 @@
 #define STORE_LINK_MAX 257
 #define STORE_ERROR_MAX 257
 #define STORE_HASH_MAX 129
+#define STORE_LANG_MAX 36        /* an IETF language tag (BCP 47): 35 bytes is plenty */
+#define STORE_RULE_SPEC_MAX 8192 /* a rule's JSON text (rules/rules.h) */
 
 struct store;
 
@@ -74,7 +76,14 @@ struct store_request {
     char decided_by[STORE_NAME_MAX];  /* admin name */
     char decided_via[STORE_NAME_MAX]; /* "bot" or a session name */
     char last_error[STORE_ERROR_MAX]; /* last failed attempt, "" if none */
-    char chat_title[STORE_TEXT_MAX];  /* filled by list/get from the chats table, "" if unknown */
+    /* what Telegram tells of the user with the request, for rules (rules/rules.h): the Bot
+     * API's from.is_premium and from.language_code (IETF tag, "" when not sent); a load
+     * through a session has the premium flag and Telegram's scam and fake marks, no language */
+    bool is_premium;
+    char language_code[STORE_LANG_MAX];
+    bool is_scam;
+    bool is_fake;
+    char chat_title[STORE_TEXT_MAX]; /* filled by list/get from the chats table, "" if unknown */
 };
 
 /* All fields are optional: status -1, chat_id 0, dates 0, q "" mean "any". */
@@ -190,6 +199,47 @@ struct store_audit {
     char via[STORE_NAME_MAX]; /* "bot", a session name, or "" */
     char result[33];          /* "ok", "already_handled", "error" */
     char detail[STORE_ERROR_MAX];
+};
+
+/* ---- rules (what the rules mean is rules/rules.h's; the store keeps them) ---- */
+
+/* A rule of a channel (chat_id != 0) or a global one (chat_id 0). Within one scope rules are
+ * ordered by position (0, 1, 2 …, no gaps); spec is its conditions and action as JSON text. */
+struct store_rule {
+    int64_t id;
+    int64_t chat_id;
+    int position;
+    bool enabled;
+    char name[STORE_TEXT_MAX];
+    char spec[STORE_RULE_SPEC_MAX];
+    int64_t created_at, updated_at;
+};
+#define STORE_RULES_MAX 200 /* rules in one scope at most */
+
+/* A named list of user ids ("123") and usernames ("@name", lowercase). */
+struct store_list {
+    char name[STORE_NAME_MAX]; /* [A-Za-z0-9_-]{1,64}, checked by the caller */
+    int64_t entries;           /* filled by list_names */
+    int64_t created_at, updated_at;
+};
+struct store_list_entry {
+    char entry[STORE_NAME_MAX];
+};
+#define STORE_LIST_ENTRIES_MAX 1000000 /* entries in one list at most */
+
+/* How a channel's requests are decided (chat_id 0: the default for channels without their
+ * own). approve_all approves at once (delay 0, per_hour 0), after delay_seconds, or at most
+ * per_hour an hour. */
+enum channel_mode { MODE_MANUAL = 0, MODE_RULES = 1, MODE_APPROVE_ALL = 2, MODE_COUNT };
+const char *channel_mode_name(int mode); /* "manual", "rules", "approve_all" */
+int channel_mode_parse(const char *s);   /* -1 for anything else */
+
+struct store_mode {
+    int64_t chat_id;
+    int mode; /* enum channel_mode */
+    int64_t delay_seconds;
+    int64_t per_hour;
+    int64_t updated_at;
 };
 
 dm_err store_admin_create(struct store *st, const char *name, const char *pw_hash, int64_t now,
@@ -356,6 +406,51 @@ dm_err store_lease_release(struct store *st, const char *name, const char *owner
  * one that died (app.c: the same data directory, which only one process holds at a time), so
  * it takes its work back now instead of after the leases run out. */
 dm_err store_owner_forget(struct store *st, const char *owner, struct dm_error *err);
+
+/* Rules. rule_list: the scope's rules (chat_id 0: the global ones) by position, *out
+ * malloc'd, caller frees. rule_add appends r (its name, enabled, spec, chat_id) at the end of
+ * its scope; DM_ETOOBIG past STORE_RULES_MAX. rule_update writes name, enabled and spec.
+ * rule_delete closes the gap it leaves. rule_reorder sets the scope's order to ids, which
+ * must name each of its rules once (DM_EINVAL otherwise, nothing changed). */
+dm_err store_rule_list(struct store *st, int64_t chat_id, struct store_rule **out, size_t *n,
+                       struct dm_error *err);
+dm_err store_rule_get(struct store *st, int64_t id, struct store_rule *out, struct dm_error *err);
+dm_err store_rule_add(struct store *st, const struct store_rule *r, int64_t now, int64_t *id,
+                      struct dm_error *err);
+dm_err store_rule_update(struct store *st, const struct store_rule *r, int64_t now,
+                         struct dm_error *err);
+dm_err store_rule_delete(struct store *st, int64_t id, struct dm_error *err);
+dm_err store_rule_reorder(struct store *st, int64_t chat_id, const int64_t *ids, size_t n,
+                          int64_t now, struct dm_error *err);
+
+/* Lists. list_names: every list with its number of entries, by name, *out malloc'd.
+ * list_write creates the list when absent and adds the entries (replace: instead of what it
+ * held), in one transaction; DM_ETOOBIG past STORE_LIST_ENTRIES_MAX. list_entries: up to
+ * limit entries after `after` ("" = from the start) in byte order. list_delete removes the
+ * list and its entries; DM_ENOTFOUND when absent, DM_ECONFLICT naming the first rule whose spec
+ * names it ({"type":"in_list","list":name}, as rules/rules.h writes it) while one does. */
+dm_err store_list_names(struct store *st, struct store_list **out, size_t *n, struct dm_error *err);
+dm_err store_list_get(struct store *st, const char *name, struct store_list *out,
+                      struct dm_error *err);
+dm_err store_list_write(struct store *st, const char *name, const char *const *entries, size_t n,
+                        bool replace, int64_t now, struct dm_error *err);
+dm_err store_list_entries(struct store *st, const char *name, const char *after, int limit,
+                          struct store_list_entry *out, int *n, struct dm_error *err);
+dm_err store_list_delete(struct store *st, const char *name, struct dm_error *err);
+
+/* Modes. mode_get: DM_ENOTFOUND when chat_id has none of its own. mode_list: every one, the
+ * default (chat_id 0) first, *out malloc'd. mode_delete of an absent mode is DM_OK. */
+dm_err store_mode_get(struct store *st, int64_t chat_id, struct store_mode *out,
+                      struct dm_error *err);
+dm_err store_mode_set(struct store *st, const struct store_mode *m, struct dm_error *err);
+dm_err store_mode_delete(struct store *st, int64_t chat_id, struct dm_error *err);
+dm_err store_mode_list(struct store *st, struct store_mode **out, size_t *n, struct dm_error *err);
+
+/* A channel's requests of every status in arrival order (tg_date, then id) after the request
+ * (after_date, after_id), up to limit, through the index on (chat_id, tg_date, id): what the
+ * rules' dry run reads (waves and earlier declines are in the same order). */
+dm_err store_request_scan(struct store *st, int64_t chat_id, int64_t after_date, int64_t after_id,
+                          int limit, struct store_request *out, int *n, struct dm_error *err);
 
 /* Opens the backend named by url: "sqlite:PATH" or a bare path (SQLite), or
  * "postgresql://…" / "postgres://…" (PostgreSQL).

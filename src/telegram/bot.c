@@ -193,6 +193,8 @@ static dm_err record_update(struct bot *b, json_t *update, bool *was_join, struc
     dm_strlcpy(r.username, jr.username, sizeof r.username);
     dm_strlcpy(r.bio, jr.bio, sizeof r.bio);
     dm_strlcpy(r.invite_link, jr.invite_link, sizeof r.invite_link);
+    dm_strlcpy(r.language_code, jr.language_code, sizeof r.language_code);
+    r.is_premium = jr.is_premium;
     struct store_chat c = {.chat_id = jr.chat_id, .fetched_at = now};
     dm_strlcpy(c.title, jr.chat_title, sizeof c.title);
     dm_strlcpy(c.username, jr.chat_username, sizeof c.username);

@@ -170,6 +170,9 @@ dm_err loader_page_from(const json_t *answer, int64_t chat_id, int64_t now,
             copy_str(u, "first_name", r->first_name, sizeof r->first_name);
             copy_str(u, "last_name", r->last_name, sizeof r->last_name);
             copy_str(u, "username", r->username, sizeof r->username);
+            r->is_premium = json_is_true(json_object_get(u, "premium"));
+            r->is_scam = json_is_true(json_object_get(u, "scam"));
+            r->is_fake = json_is_true(json_object_get(u, "fake"));
             tl_get_long(u, "access_hash", &hash, NULL);
         }
         out->user_hashes[i] = hash;

@@ -180,6 +180,50 @@ const endpoints = () => [
         required: ['channel'],
         base: () => ({ channel: `${s.world.chatIds[0]}`, limit: 10 }),
     },
+    {
+        path: '/api/rules', who: 'admin',
+        base: () => ({ chat_id: s.world.chatIds[0], name: 'r', enabled: true, conditions: [{ type: 'is_premium' }], action: 'hold' }),
+        fields: {
+            chat_id: ['x', 1.5, true, []],
+            name: [...T.str, 'n'.repeat(513)],
+            enabled: ['yes', 1, []],
+            conditions: ['x', 42, {}, [42], [{ type: 'nope' }], [{ type: 'name_matches', regex: '(' }], [{ type: 'is_premium', negate: 'no' }]],
+            action: [...T.str, 'explode', ''],
+            delay_seconds: ['x', 60, -1],
+        },
+        required: ['action'],
+    },
+    {
+        path: '/api/rules/dry-run', who: 'admin',
+        base: () => ({ chat_id: s.world.chatIds[0], rules: [{ conditions: [], action: 'hold' }], global_rules: [] }),
+        fields: {
+            chat_id: ['x', 1.5, 0, true],
+            rules: ['x', 42, {}, [42], [{ action: 'maybe' }], [{ conditions: [{ type: 'wave', count: 'k' }], action: 'hold' }]],
+            global_rules: ['x', [{ action: 'hold', when: 1 }]],
+        },
+        required: ['chat_id'],
+    },
+    {
+        path: '/api/rules/reorder', who: 'admin', valid: { chat_id: 0, ids: [] },
+        fields: { chat_id: ['x', 1.5], ids: ['x', 42, ['1'], [1.5], [999999]] },
+        required: ['ids'],
+    },
+    {
+        path: '/api/rule-lists/bad_input_list', who: 'admin', valid: { entries: [1] },
+        fields: { entries: ['x', 42, {}, ['not a name!'], [1.5], [true]], text: [42, true, 'abc\nnot valid!'], replace: ['yes', 1] },
+        names: { text: /text/ },
+        required: [],
+    },
+    {
+        path: '/api/modes', who: 'admin', valid: () => ({ chat_id: s.world.chatIds[0], mode: 'rules' }),
+        fields: {
+            chat_id: ['x', 1.5, true],
+            mode: [42, 'yolo', ''],
+            delay_seconds: ['x', 5, 86401, 60],
+            per_hour: ['x', -1, 100001, 10],
+        },
+        required: ['chat_id', 'mode'],
+    },
 ];
 
 // ---------------------------------------------------------------------------------------------

@@ -159,6 +159,20 @@ describe('doorman migrate sqlite -> postgresql', { skip: SKIP }, () => {
         assert.deepEqual([before.approved, before.declined, before.pending, before.total], [25, 15, N - 40, N]);
         const jobsBefore = (await s.client.ok('/api/jobs?limit=500')).items;
         const reqsBefore = all.map((r) => r.id).sort((a, b) => a - b);
+        // rules, a list and modes (migration 7) move too
+        const ruleBody = { chat_id: s.world.chatIds[0], name: 'Mig', conditions: [{ type: 'in_list', list: 'mig' }], action: 'hold' };
+        assert.equal((await s.client.post('/api/rule-lists/mig', { text: 'id\n5\n@Some_One\n' })).status, 200);
+        for (const r of [ruleBody, { ...ruleBody, name: 'Second' }, { name: 'Global', conditions: [], action: 'decline' }]) {
+            assert.equal((await s.client.post('/api/rules', r)).status, 200);
+        }
+        assert.equal((await s.client.post('/api/modes', { chat_id: 0, mode: 'approve_all', per_hour: 30 })).status, 200);
+        const rulesState = async (c) => ({
+            channel: (await c.ok(`/api/rules?chat_id=${s.world.chatIds[0]}`)).rules,
+            global: (await c.ok('/api/rules')).rules,
+            list: await c.ok('/api/rule-lists/mig'),
+            modes: await c.ok('/api/modes'),
+        });
+        const rulesBefore = await rulesState(s.client);
         await s.dm.stop();
 
         dbName = `doorman_pgops_${process.pid}`;
@@ -197,6 +211,10 @@ describe('doorman migrate sqlite -> postgresql', { skip: SKIP }, () => {
         assert.deepEqual((await listAll(c, {})).map((r) => r.id).sort((a, b) => a - b), reqsBefore, 'the same requests');
         const jobsAfter = (await c.ok('/api/jobs?limit=500')).items;
         assert.deepEqual(jobsAfter, jobsBefore, 'the job list');
+        assert.deepEqual(await rulesState(c), rulesBefore, 'rules, lists and modes');
+        const next = await c.post('/api/rules', ruleBody);
+        assert.equal(next.status, 200, next.text);
+        assert.equal(next.json.rule.id, Math.max(...rulesBefore.channel.map((r) => r.id), ...rulesBefore.global.map((r) => r.id)) + 1, 'the rules id sequence goes on');
         // The sealed bot token still opens with the same secret.key: configured, and it polls.
         const st = await waitFor(async () => {
             const j = await c.ok('/api/settings');

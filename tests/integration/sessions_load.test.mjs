@@ -58,10 +58,12 @@ describe('load requests through a session', () => {
     async function addDated(ch, tag, n, base) {
         const want = new Map();
         for (let k = 0; k < n; k++) {
-            const u = await tgCreateUser(s.tg, { first_name: `${tag}${k}`, username: `${tag}_u${k}`, bio: `about ${tag} ${k}` });
+            // Telegram's marks of the user come with MTProto's user (for rules); no language
+            const traits = { is_premium: k % 2 === 1, scam: k === 1, fake: k === 2 };
+            const u = await tgCreateUser(s.tg, { first_name: `${tag}${k}`, username: `${tag}_u${k}`, bio: `about ${tag} ${k}`, language_code: 'de', ...traits });
             const date = base + k;
-            await tgAddJoinRequests(s.tg, { chat_id: ch.id, user_id: u.id, date });
-            want.set(u.id, { date, bio: `about ${tag} ${k}`, username: `${tag}_u${k}` });
+            await tgAddJoinRequests(s.tg, { chat_id: ch.id, user_id: u.id, date, bot_updates: false });
+            want.set(u.id, { date, bio: `about ${tag} ${k}`, username: `${tag}_u${k}`, ...traits });
         }
         return want;
     }
@@ -84,6 +86,7 @@ describe('load requests through a session', () => {
             assert.equal(row.date, w.date, "Telegram's date");
             assert.equal(row.bio, w.bio, 'the about text');
             assert.equal(row.username, w.username);
+            assert.deepEqual([row.is_premium, row.is_scam, row.is_fake, row.language_code], [w.is_premium, w.scam, w.fake, ''], `user ${row.user_id}'s marks`);
         }
     }
 

@@ -164,7 +164,10 @@ export async function setupWorld(tg, { channels = 2, pending = 0, namePrefix = '
 
 // A new user asking to join chatId. Returns {user_id, chat_id, ...fields}.
 export async function addRequester(tg, chatId, fields = {}) {
-    const u = await tgCreateUser(tg, { first_name: fields.first_name || 'Someone', last_name: fields.last_name, username: fields.username, bio: fields.bio });
+    const u = await tgCreateUser(tg, {
+        first_name: fields.first_name || 'Someone', last_name: fields.last_name, username: fields.username, bio: fields.bio,
+        is_premium: fields.is_premium, language_code: fields.language_code, scam: fields.scam, fake: fields.fake,
+    });
     const jr = { chat_id: chatId, user_id: u.id };
     if (fields.invite_link !== undefined) jr.invite_link = fields.invite_link;
     if (fields.date !== undefined) jr.date = fields.date;

@@ -1,9 +1,11 @@
 /* Unit tests for src/botapi/client.c: reply parsing, token checks, and real calls over loopback
  * against a tiny scripted HTTP server (keep-alive reuse, garbage answers, timeouts, abort, and
- * that the token never shows in an error). */
+ * that the token never shows in an error); src/botapi/update.c: what a join request's user
+ * carries. */
 #include "core/common.h"
 #include "../check.h"
 #include "botapi/client.h"
+#include "botapi/update.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -295,9 +297,34 @@ static void test_calls(void)
     botapi_client_free(c);
 }
 
+/* A chat_join_request's from.is_premium and from.language_code (what rules look at). */
+static void test_join_request(void)
+{
+    static const char *const updates[] = {
+        "{\"chat_join_request\":{\"chat\":{\"id\":-1001},\"from\":{\"id\":5,\"first_name\":"
+        "\"A\",\"is_premium\":true,\"language_code\":\"pt-br\"},\"date\":7,\"bio\":\"b\"}}",
+        "{\"chat_join_request\":{\"chat\":{\"id\":-1001},\"from\":{\"id\":5},\"date\":7}}",
+        "{\"chat_join_request\":{\"chat\":{\"id\":-1001},\"from\":{\"id\":5,\"is_premium\":1,"
+        "\"language_code\":7}}}",
+    };
+    static const struct {
+        bool premium;
+        const char *lang;
+    } want[] = {{true, "pt-br"}, {false, ""}, {false, ""}};
+    for (size_t i = 0; i < DM_ARRAY_LEN(updates); i++) {
+        json_t *u = json_loads(updates[i], 0, NULL);
+        struct botapi_join_request jr;
+        CHECK(u && botapi_join_request_parse(u, &jr, NULL) == DM_OK);
+        CHECK(jr.is_premium == want[i].premium);
+        CHECK(strcmp(jr.language_code, want[i].lang) == 0);
+        json_decref(u);
+    }
+}
+
 int main(void)
 {
     test_parse();
+    test_join_request();
     test_tokens();
     test_calls();
     return CHECK_DONE();

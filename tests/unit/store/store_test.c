@@ -834,6 +834,100 @@ static struct store_session session_spec(const char *name)
     return x;
 }
 
+/* Migration 7: what rules look at kept with a request, the arrival-order scan paging through
+ * equal dates, rules in order per scope, lists, modes. */
+static void test_rules_store(struct store *st)
+{
+    const int64_t chat = -1009900;
+    struct store_request rs[5];
+    for (int i = 0; i < 5; i++) {
+        rs[i] = make_req(chat, 9900 + i, i < 4 ? 500 : 400, i == 1 ? REQ_DECLINED : REQ_PENDING,
+                         "Scan", "", "");
+        rs[i].is_premium = i == 0;
+        rs[i].is_scam = rs[i].is_fake = i == 2;
+        dm_strlcpy(rs[i].language_code, i == 0 ? "pt-BR" : "", sizeof rs[i].language_code);
+    }
+    OK(store_request_add_many(st, rs, 5, NULL, &E));
+    struct store_request page[2];
+    int64_t order[5], after_date = INT64_MIN, after_id = 0;
+    int n = 2, seen = 0;
+    while (n == 2) {
+        OK(store_request_scan(st, chat, after_date, after_id, 2, page, &n, &E));
+        for (int i = 0; i < n && seen < 5; i++) {
+            order[seen++] = page[i].user_id;
+            if (page[i].user_id == 9900)
+                CHECK(page[i].is_premium && strcmp(page[i].language_code, "pt-BR") == 0 &&
+                      !page[i].is_scam);
+            if (page[i].user_id == 9902) CHECK(page[i].is_scam && page[i].is_fake);
+        }
+        if (n) after_date = page[n - 1].tg_date, after_id = page[n - 1].id;
+    }
+    CHECK(seen == 5 && order[0] == 9904 && order[1] == 9900 && order[2] == 9901 &&
+          order[3] == 9902 && order[4] == 9903);
+
+    struct store_rule r = {.chat_id = chat, .enabled = true};
+    int64_t ids[3];
+    for (int i = 0; i < 3; i++) {
+        snprintf(r.name, sizeof r.name, "r%d", i);
+        snprintf(r.spec, sizeof r.spec, "{\"action\":\"hold\",\"n\":%d}", i);
+        OK(store_rule_add(st, &r, 100, &ids[i], &E));
+    }
+    struct store_rule g = {.chat_id = 0, .enabled = false};
+    dm_strlcpy(g.spec, "{}", sizeof g.spec);
+    int64_t gid = 0;
+    OK(store_rule_add(st, &g, 100, &gid, &E));
+    int64_t bad[] = {ids[2], gid, ids[0]}, dup[] = {ids[2], ids[2], ids[0]};
+    EXPECT(DM_EINVAL, store_rule_reorder(st, chat, bad, 3, 101, &E));
+    EXPECT(DM_EINVAL, store_rule_reorder(st, chat, dup, 3, 101, &E));
+    EXPECT(DM_EINVAL, store_rule_reorder(st, chat, ids, 2, 101, &E));
+    int64_t want[] = {ids[2], ids[0], ids[1]};
+    OK(store_rule_reorder(st, chat, want, 3, 101, &E));
+    OK(store_rule_delete(st, ids[0], &E));
+    EXPECT(DM_ENOTFOUND, store_rule_delete(st, ids[0], &E));
+    struct store_rule *list = NULL;
+    size_t nr = 0;
+    OK(store_rule_list(st, chat, &list, &nr, &E));
+    CHECK(nr == 2 && list[0].id == ids[2] && list[0].position == 0 && list[1].id == ids[1] &&
+          list[1].position == 1 && strcmp(list[1].spec, "{\"action\":\"hold\",\"n\":1}") == 0);
+    free(list);
+    OK(store_rule_list(st, 0, &list, &nr, &E));
+    CHECK(nr == 1 && list[0].id == gid && !list[0].enabled);
+    free(list);
+
+    const char *entries[] = {"123", "@ann", "123"};
+    OK(store_list_write(st, "allow_1", entries, 3, false, 100, &E));
+    struct store_list meta;
+    OK(store_list_get(st, "allow_1", &meta, &E));
+    CHECK(meta.entries == 2);
+    struct store_list_entry e[4];
+    OK(store_list_entries(st, "allow_1", "123", 4, e, &n, &E));
+    CHECK(n == 1 && strcmp(e[0].entry, "@ann") == 0);
+    /* a rule that names the list keeps it */
+    dm_strlcpy(r.spec, "{\"conditions\":[{\"type\":\"in_list\",\"list\":\"allow_1\"}]}",
+               sizeof r.spec);
+    int64_t user = 0;
+    OK(store_rule_add(st, &r, 100, &user, &E));
+    EXPECT(DM_ECONFLICT, store_list_delete(st, "allow_1", &E));
+    OK(store_list_write(st, "allow_11", entries, 1, true, 100, &E));
+    OK(store_list_delete(st, "allow_11", &E)); /* "allow_1" in a rule is not "allow_11" */
+    OK(store_rule_delete(st, user, &E));
+    OK(store_list_delete(st, "allow_1", &E));
+    EXPECT(DM_ENOTFOUND, store_list_delete(st, "allow_1", &E));
+
+    struct store_mode m = {
+        .chat_id = chat, .mode = MODE_APPROVE_ALL, .per_hour = 60, .updated_at = 5};
+    OK(store_mode_set(st, &m, &E));
+    m.per_hour = 90;
+    OK(store_mode_set(st, &m, &E));
+    struct store_mode got;
+    OK(store_mode_get(st, chat, &got, &E));
+    CHECK(got.mode == MODE_APPROVE_ALL && got.per_hour == 90);
+    OK(store_mode_delete(st, chat, &E));
+    EXPECT(DM_ENOTFOUND, store_mode_get(st, chat, &got, &E));
+    CHECK(channel_mode_parse("rules") == MODE_RULES && channel_mode_parse("x") == -1);
+    printf("ok rules: request traits, arrival-order scan, rules in order, lists, modes\n");
+}
+
 static void test_sessions(struct store *st)
 {
     struct store_session a = session_spec("zeta"), b = session_spec("alpha"), got;
@@ -932,7 +1026,8 @@ static void test_migrate_v2(void)
         "CREATE TABLE invite_requests (id INTEGER PRIMARY KEY, chat_id INTEGER NOT NULL,"
         "  user_id INTEGER NOT NULL, status INTEGER NOT NULL DEFAULT 0,"
         "  first_name TEXT NOT NULL DEFAULT '', last_name TEXT NOT NULL DEFAULT '',"
-        "  username TEXT NOT NULL DEFAULT '', search TEXT NOT NULL DEFAULT '');"
+        "  username TEXT NOT NULL DEFAULT '', tg_date INTEGER NOT NULL DEFAULT 0,"
+        "  search TEXT NOT NULL DEFAULT '');"
         "CREATE TABLE jobs (id INTEGER PRIMARY KEY, kind INTEGER NOT NULL CHECK (kind IN (0, 1)),"
         "  state INTEGER NOT NULL DEFAULT 0, via TEXT NOT NULL, admin TEXT NOT NULL,"
         "  description TEXT NOT NULL DEFAULT '', total INTEGER NOT NULL DEFAULT 0,"
@@ -982,7 +1077,7 @@ static void test_migrate_v2(void)
     sqlite3_stmt *q = NULL;
     CHECK(sqlite3_prepare_v2(db, "SELECT max(version) FROM schema_version", -1, &q, NULL) ==
           SQLITE_OK);
-    CHECK(sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) == 6);
+    CHECK(sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) == 7);
     sqlite3_finalize(q);
     CHECK(sqlite3_prepare_v2(db,
                              "SELECT count(*) FROM pragma_foreign_key_list('job_items') "
@@ -1188,6 +1283,7 @@ static void test_backend(const char *url, const char *url2)
     test_jobs(st);
     test_load_jobs(st);
     test_sessions(st);
+    test_rules_store(st);
 
     struct store *other = NULL;
     OK(store_open(url2, &other, &E));
@@ -1268,9 +1364,9 @@ static void test_postgres(const char *base)
         if (r[i].e) fprintf(stderr, "  open %d: %s\n", i, r[i].msg);
     }
     int64_t version = 0, rows = 0;
-    CHECK(pg_admin(url, "SELECT max(version) FROM schema_version", &version) && version == 6);
-    CHECK(pg_admin(url, "SELECT count(*) FROM schema_version", &rows) && rows == 6);
-    printf("ok postgresql open: 4 opens at once, migrations 1-6 applied once\n");
+    CHECK(pg_admin(url, "SELECT max(version) FROM schema_version", &version) && version == 7);
+    CHECK(pg_admin(url, "SELECT count(*) FROM schema_version", &rows) && rows == 7);
+    printf("ok postgresql open: 4 opens at once, migrations 1-7 applied once\n");
 
     test_backend(url, url);
 
