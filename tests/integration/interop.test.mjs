@@ -130,7 +130,7 @@ describe('independent clients against tgsim data centres', () => {
 
     // The newest layer a client on npm speaks (issue 11): tgsim answers it in 228's constructors
     // (user#b1b8cc83, channel#d49f34c6), else mtcute cannot read its own login's answer. It also
-    // declines a request.
+    // declines a request, and asks for future salts on its own.
     test('mtcute (layer 228): handshake, login with code and 2FA, importers, approve, decline', { skip: !fs.existsSync(MTCUTE) && 'no tests/interop/mtcute/node_modules (npm ci --ignore-scripts there)' }, async () => {
         const w = await world('mtcute', '99966100003');
         const jr = await tg.control('GET', `/control/join-requests?chat_id=${w.ch.id}`);
@@ -139,6 +139,8 @@ describe('independent clients against tgsim data centres', () => {
             '--dc', '2', '--pem', pem, '--phone', '99966100003', '--password', w.password, '--control', tg.url,
             '--channel', 'mtcute_channel', '--approve', String(w.requester), '--decline', String(other)]);
         assert.deepEqual(out.declined, { user_id: other, result: 'updates' });
+        // get_future_salts(64) answered with 64 (the current one and 63 ahead), not one
+        assert.equal(out.future_salts_held, 63);
         out.approved.result = out.approved.result === 'updates' ? 'Updates' : out.approved.result;
         await check('mtcute', out, w, 228, { ping: false, declined: other });
     });

@@ -10,7 +10,8 @@
 // (mtcute's own sign-in flow: auth.sendCode, auth.signIn, account.getPassword, auth.checkPassword),
 // resolves the channel, lists its pending join requests (messages.getChatInviteImporters,
 // requested), approves --approve and declines --decline (messages.hideChatJoinRequest), and tries
-// the approval again. Prints one JSON object with what it saw. No ping: mtcute sends it as a call,
+// the approval again; reports how many future salts it holds (mtcute asks for 64 by itself).
+// Prints one JSON object with what it saw. No ping: mtcute sends it as a call,
 // wrapped (in initConnection, or invokeWithoutUpdates with updates off), which tgsim does not take.
 import fs from 'node:fs';
 import { TelegramClient } from '@mtcute/node';
@@ -76,6 +77,10 @@ async function main() {
     } catch (err) {
         out.again = err.text || String(err);
     }
+    // mtcute asks for 64 future salts whenever it holds fewer than 2 (ServerSaltManager); what
+    // its main connection holds now shows how many tgsim gave
+    const conn = client._client.mt.network._primaryDc.main._connections[0];
+    out.future_salts_held = conn._salts._futureSalts.length;
     await client.destroy();
     console.log(JSON.stringify(out));
 }
