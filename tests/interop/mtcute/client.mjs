@@ -6,7 +6,7 @@
 //                        --control http://127.0.0.1:PORT --channel USERNAME --approve USER_ID
 //                        --decline USER_ID
 //
-// Connects to 127.0.0.1:P as DC N with tgsim's public key (added to mtcute's key index), logs in with the code read from the control API (GET /control/login-code) and the 2FA password
+// Connects to 127.0.0.1:P as DC N with tgsim's public key (put in mtcute's key index), logs in with the code read from the control API (GET /control/login-code) and the 2FA password
 // (mtcute's own sign-in flow: auth.sendCode, auth.signIn, account.getPassword, auth.checkPassword),
 // resolves the channel, lists its pending join requests (messages.getChatInviteImporters,
 // requested), approves --approve and declines --decline (messages.hideChatJoinRequest), and tries
@@ -16,8 +16,10 @@
 import fs from 'node:fs';
 import { TelegramClient } from '@mtcute/node';
 import { MemoryStorage } from '@mtcute/core';
-import { addPublicKey } from '@mtcute/core/utils.js';
+import { parsePublicKey } from '@mtcute/core/utils.js';
 import { NodeCryptoProvider } from '@mtcute/node/utils.js';
+// mtcute's key index, which its package exports do not name (the same module instance mtcute uses)
+import { __publicKeyIndex } from './node_modules/@mtcute/core/tl/binary/rsa-keys.js';
 
 function args() {
     const out = {};
@@ -35,7 +37,12 @@ async function main() {
     const a = args();
     const crypto = new NodeCryptoProvider();
     await crypto.initialize?.();
-    addPublicKey(crypto, fs.readFileSync(a.pem, 'utf8'));
+    // mtcute indexes a key by its fingerprint in 16 hex digits but looks it up in as few as the
+    // number needs (Long.toString(16)): a key whose fingerprint starts with a 0 digit (one of
+    // tgsim's random keys in 16; none of Telegram's) is never found. Both spellings go in.
+    const key = parsePublicKey(crypto, fs.readFileSync(a.pem, 'utf8'));
+    __publicKeyIndex[key.fingerprint] = key;
+    __publicKeyIndex[key.fingerprint.replace(/^0+/, '')] = key;
     const dc = { id: Number(a.dc), ipAddress: '127.0.0.1', ipv6: false, port: Number(a.port) };
     const client = new TelegramClient({
         apiId: 12345, apiHash: '0123456789abcdef0123456789abcdef', storage: new MemoryStorage(), crypto,
