@@ -26,6 +26,7 @@
 #define IDLE_TIMEOUT 600  /* seconds without a packet before a connection is closed */
 #define KEY_ACTIVE 10     /* seconds: a connection that carried a message this recently is in use */
 #define DELAYED_MAX 20000 /* answers held back by the latency, per connection */
+#define FUTURE_SALTS_MAX 64 /* salts in one future_salts at most (Telegram's limit) */
 
 /* pq = 0x17ed48941a08f981 = 0x494c553b * 0x53911073, as in the official sample. */
 static const uint8_t sample_pq[8] = {0x17, 0xed, 0x48, 0x94, 0x1a, 0x08, 0xf9, 0x81};
@@ -522,6 +523,25 @@ static bool on_container(struct dc_conn *c, const uint8_t *body, size_t len, int
     return true;
 }
 
+/* The answer to get_future_salts: as many salts as asked (1 to FUTURE_SALTS_MAX, as Telegram),
+ * in consecutive hours from a minute ago. A key's salt never changes in tgsim, so each is the
+ * key's salt; a client that keeps them asks again only when the last one is about to expire. */
+static json_t *future_salts(struct dc_conn *c, int64_t msg_id, const json_t *call)
+{
+    int32_t num = 1;
+    (void)tl_get_int(call, "num", &num, NULL);
+    num = num < 1 ? 1 : num > FUTURE_SALTS_MAX ? FUTURE_SALTS_MAX : num;
+    int64_t now = world_now();
+    json_t *salts = json_array();
+    for (int32_t i = 0; i < num; i++)
+        json_array_append_new(salts, json_pack("{s:s,s:i,s:i,s:I}", "_", "future_salt",
+                                               "valid_since", (int)(now - 60 + 3600 * i),
+                                               "valid_until", (int)(now - 60 + 3600 * (i + 1)),
+                                               "salt", (json_int_t)c->key->salt));
+    return json_pack("{s:s,s:I,s:i,s:o}", "_", "future_salts", "req_msg_id", (json_int_t)msg_id,
+                     "now", (int)now, "salts", salts);
+}
+
 /* One message of a packet; every gzip_packed in the packet draws on gz (see tl_codec.h). */
 static bool on_message(struct dc_conn *c, int64_t msg_id, int32_t seqno, const uint8_t *body,
                        size_t len, int depth, struct tl_inflate *gz)
@@ -551,13 +571,7 @@ static bool on_message(struct dc_conn *c, int64_t msg_id, int32_t seqno, const u
                                  json_object_get(j, "session_id")),
                        true);
     } else if (tl_is(j, "get_future_salts")) {
-        int64_t now = world_now();
-        ok = send_json(c,
-                       json_pack("{s:s,s:I,s:i,s:[{s:s,s:i,s:i,s:I}]}", "_", "future_salts",
-                                 "req_msg_id", (json_int_t)msg_id, "now", (int)now, "salts", "_",
-                                 "future_salt", "valid_since", (int)now - 60, "valid_until",
-                                 (int)now + 3600, "salt", (json_int_t)c->key->salt),
-                       true);
+        ok = send_json(c, future_salts(c, msg_id, j), true);
     } else if (tl_is(j, "msgs_state_req") || tl_is(j, "msg_resend_req") || tl_is(j, "http_wait") ||
                tl_is(j, "msgs_all_info") || tl_is(j, "msg_detailed_info") ||
                tl_is(j, "msg_new_detailed_info")) {

@@ -16,6 +16,7 @@ import { startTgsim, tgCreateBot } from '../lib/tgsim.mjs';
 const interop = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'interop');
 const TELETHON = '/usr/lib/python3/dist-packages/telethon';
 const GRAMJS = path.join(interop, 'node_modules', 'telegram');
+const MTCUTE = path.join(interop, 'mtcute', 'node_modules', '@mtcute', 'node');
 
 // Runs a client script; resolves with the JSON object on its last stdout line.
 function runClient(cmd, args) {
@@ -68,10 +69,11 @@ describe('independent clients against tgsim data centres', () => {
         return { acc, requester, ch, password: `pw-${name}` };
     }
 
-    async function check(name, out, w, layer) {
+    // declined: a user the client declined as well (mtcute), else none.
+    async function check(name, out, w, layer, { ping = true, declined = null } = {}) {
         assert.equal(out.layer, layer, `${name} announces its own layer`);
         assert.equal(out.handshake, true);
-        assert.equal(out.pong_ping_id, 7777);
+        if (ping) assert.equal(out.pong_ping_id, 7777);
         assert.equal(out.password_needed, true, 'the account has 2FA');
         assert.deepEqual(out.me, { id: w.acc.id, first_name: `${name} Admin`, is_self: true });
         assert.equal(out.importers.count, 3);
@@ -88,7 +90,12 @@ describe('independent clients against tgsim data centres', () => {
         assert.equal(rec.decided_by, w.acc.id, 'decided by the user account');
         assert.equal(rec.decisions, 1, 'decided exactly once');
         assert.deepEqual([rec.approve_calls, rec.decline_calls], [2, 0], 'the second approve is on record, though it changed nothing');
-        assert.deepEqual(jr.counts, { pending: 2, approved: 1, declined: 0, total: 3, decided_more_than_once: 0, called_more_than_once: 1 });
+        const nd = declined === null ? 0 : 1;
+        if (declined !== null) {
+            const d = jr.items.find((i) => i.user_id === declined);
+            assert.deepEqual([d.status, d.decided_by, d.decisions, d.decline_calls], ['declined', w.acc.id, 1, 1]);
+        }
+        assert.deepEqual(jr.counts, { pending: 2 - nd, approved: 1, declined: nd, total: 3, decided_more_than_once: 0, called_more_than_once: 1 });
         const botTry = await tg.botApi(bot.token, 'approveChatJoinRequest', { chat_id: w.ch.id, user_id: w.requester });
         assert.deepEqual(botTry.json, { ok: false, error_code: 400, description: 'Bad Request: HIDE_REQUESTER_MISSING' });
     }
@@ -119,5 +126,22 @@ describe('independent clients against tgsim data centres', () => {
             '--dc', '2', '--pem', pem, '--phone', '99966100002', '--password', w.password, '--control', tg.url,
             '--channel', 'gramjs_channel', '--approve', String(w.requester)]);
         await check('gramjs', out, w, 198);
+    });
+
+    // The newest layer a client on npm speaks (issue 11): tgsim answers it in 228's constructors
+    // (user#b1b8cc83, channel#d49f34c6), else mtcute cannot read its own login's answer. It also
+    // declines a request, and asks for future salts on its own.
+    test('mtcute (layer 228): handshake, login with code and 2FA, importers, approve, decline', { skip: !fs.existsSync(MTCUTE) && 'no tests/interop/mtcute/node_modules (npm ci --ignore-scripts there)' }, async () => {
+        const w = await world('mtcute', '99966100003');
+        const jr = await tg.control('GET', `/control/join-requests?chat_id=${w.ch.id}`);
+        const other = jr.items.find((i) => i.user_id !== w.requester).user_id;
+        const out = await runClient(process.execPath, [path.join(interop, 'mtcute', 'client.mjs'), '--port', String(dc2),
+            '--dc', '2', '--pem', pem, '--phone', '99966100003', '--password', w.password, '--control', tg.url,
+            '--channel', 'mtcute_channel', '--approve', String(w.requester), '--decline', String(other)]);
+        assert.deepEqual(out.declined, { user_id: other, result: 'updates' });
+        // get_future_salts(64) answered with 64 (the current one and 63 ahead), not one
+        assert.equal(out.future_salts_held, 63);
+        out.approved.result = out.approved.result === 'updates' ? 'Updates' : out.approved.result;
+        await check('mtcute', out, w, 228, { ping: false, declined: other });
     });
 });

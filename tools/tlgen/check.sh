@@ -1,14 +1,11 @@
 #!/bin/sh
-# check.sh: fails when src/mtproto/tl/ is not what tools/tlgen produces from the pinned @mtcute/tl
-# (the schema, the errors and the RSA keys).
-# Installs the pinned @mtcute/tl (npm ci) when tools/tlgen/node_modules is missing.
+# check.sh: fails when src/mtproto/tl/ is not what tools/tlgen produces from the newest schema
+# pinned in tools/tlgen/schemas.json (the schema, the errors and the RSA keys).
+# Fetches the pinned schemas (tools/tlgen/fetch.sh) when they are missing.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-if [ ! -f "$here/node_modules/@mtcute/tl/package.json" ]; then
-    echo "tlgen check: installing the pinned schema (npm ci in tools/tlgen)"
-    (cd "$here" && npm ci --no-audit --no-fund --silent)
-fi
+"$here/fetch.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 node "$here/tlgen.js" "$tmp" >/dev/null
@@ -20,5 +17,5 @@ for f in schema.h schema.c errors.c rsa_keys.h rsa_keys.c; do
         status=1
     fi
 done
-[ $status -eq 0 ] && echo "tlgen check: src/mtproto/tl is fresh (@mtcute/tl $(node -p "require('$here/node_modules/@mtcute/tl/package.json').version"))"
+[ $status -eq 0 ] && echo "tlgen check: src/mtproto/tl is fresh ($(sed -n 's/^#define TL_SCHEMA_VERSION "\(.*\)"$/\1/p' "$root/src/mtproto/tl/schema.h"))"
 exit $status

@@ -461,7 +461,19 @@ static void check_gzip_forms(void)
 
 static void check_tables(void)
 {
-    CHECK(TL_LAYER == 223, "layer %d", TL_LAYER);
+    CHECK(TL_LAYER == 228, "layer %d", TL_LAYER);
+    /* the join-request queries of layer 227 on (a bot decides a request by its query_id) */
+    const struct tl_ctor *req = tl_ctor_by_name("updateBotChatInviteRequester");
+    const struct tl_field *qid = tl_ctor_field(req, "query_id");
+    CHECK(req && req->id == 0x7cb34d79 && qid && qid->kind == TL_K_LONG && qid->cond != TL_NO_COND,
+          "updateBotChatInviteRequester#7cb34d79 with an optional query_id:long");
+    const struct tl_ctor *set = tl_ctor_by_name("bots.setJoinChatResults");
+    CHECK(set && set->id == 0xe71a4810 && tl_ctor_field(set, "query_id") &&
+              tl_ctor_field(set, "result"),
+          "bots.setJoinChatResults#e71a4810 query_id result");
+    const struct tl_ctor *tog = tl_ctor_by_name("channels.toggleJoinRequest");
+    CHECK(tog && tog->id == 0x0ecc2618 && tl_ctor_field(tog, "guard_bot"),
+          "channels.toggleJoinRequest#0ecc2618 with guard_bot");
     const struct tl_error_def *d = tl_error_find("FLOOD_WAIT_31");
     CHECK(d && strcmp(d->name, "FLOOD_WAIT_%d") == 0 && d->code == 420, "FLOOD_WAIT_31");
     d = tl_error_find("PHONE_MIGRATE_4");
