@@ -46,7 +46,12 @@ static const char usage[] =
     "\n"
     "The master key that encrypts secrets at rest is DOORMAN_SECRET_KEY (64 hex digits) or\n"
     "DIR/secret.key, created on first start. Keep a copy: without it the bot token, the\n"
-    "API hashes and the session files (DIR/sessions) cannot be decrypted.\n";
+    "API hashes and the session files (DIR/sessions) cannot be decrypted.\n"
+    "\n"
+    "One doorman runs on a data directory at a time (it locks DIR/instance); started again after\n"
+    "a crash, it takes its jobs and sessions back at once. Limits and timings (connections per\n"
+    "address, HTTP workers, leases, the preflight deadline) are environment variables listed in\n"
+    "docs/operations.md.\n";
 
 /* Parses config flags from argv[first..]; other words go to rest (NULL-terminated). */
 static int parse_args(struct config *cfg, int argc, char **argv, int first, char **rest,
