@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # fuzz.sh short|long: builds every tests/fuzz/*_fuzz.c with clang -fsanitize=fuzzer,address,undefined
-# and runs each for a bounded time (short: 20 s each, for `make test`; long: FUZZ_SECONDS, default
+# and runs each for a bounded time (short: 10 s each, for `make test`; long: FUZZ_SECONDS, default
 # 600 s each, for `make fuzz`), one after the other. A target lists the sources it links in a
 # "fuzz-sources:" comment (a directory such as src/api/ stands for its .c files; build-fuzz/
 # web_assets.c is the panel, made here as meson makes it), its pkg-config packages in
@@ -15,7 +15,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 mode=${1:-short}
 case "$mode" in
-short) seconds=20 ;;
+short) seconds=10 ;;
 long) seconds=${FUZZ_SECONDS:-600} ;;
 *) echo "usage: scripts/fuzz.sh short|long" >&2; exit 2 ;;
 esac
