@@ -5,8 +5,8 @@
 # PostgreSQL (a throwaway cluster, scripts/pg.sh). Builds build-test/ with ASan+UBSan as
 # scripts/test.sh does, so the sanitizers watch every restart too.
 #
-# The two halves run at the same time (a round spends most of its time waiting out the dead
-# process's leases, not on the CPU); each line names its backend. Logs: tests/out/soak-sqlite.log,
+# The two halves run at the same time (a round spends much of its time waiting on doorman and
+# tgsim, not on the CPU); each line names its backend. Logs: tests/out/soak-sqlite.log,
 # tests/out/soak-postgresql.log. Ends with the totals of both and a non-zero exit if a round
 # failed.
 #
@@ -24,13 +24,8 @@ die() { echo "soak: $*" >&2; exit 1; }
 
 scripts/deps.sh --test </dev/null || die "installing dependencies failed"
 
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=0}
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=0}
-if [[ ! -f "$BUILD/build.ninja" ]]; then
-    meson setup "$BUILD" -Db_sanitize=address,undefined -Db_lundef=false --buildtype=debug </dev/null ||
-        die "meson setup failed"
-fi
-ninja -C "$BUILD" -j "${TEST_JOBS:-2}" </dev/null || die "the build failed"
+source scripts/asan_build.sh
+asan_build "$BUILD" || die "the build failed"
 
 seed=${SOAK_SEED:-$((RANDOM * 32768 + RANDOM))}
 backends=${SOAK_BACKENDS:-sqlite postgresql}

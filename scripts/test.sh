@@ -27,19 +27,9 @@ if ! scripts/deps.sh --test </dev/null; then
     failed=$((failed + 1)); finish
 fi
 
-# Leak checks are off: libraries (curl, sodium, sqlite) keep process-wide state until exit.
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=0}
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=0}
-
+source scripts/asan_build.sh
 step "build ($BUILD, ASan+UBSan)"
-if [[ ! -f "$BUILD/build.ninja" ]]; then
-    if ! meson setup "$BUILD" -Db_sanitize=address,undefined -Db_lundef=false --buildtype=debug </dev/null; then
-        echo "test: meson setup failed" >&2
-        failed=$((failed + 1)); finish
-    fi
-fi
-if ! ninja -C "$BUILD" -j "${TEST_JOBS:-2}" </dev/null; then
-    echo "test: build failed" >&2
+if ! asan_build "$BUILD"; then
     failed=$((failed + 1)); finish
 fi
 
