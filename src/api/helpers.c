@@ -2,6 +2,7 @@
 #include "api/api.h"
 #include "core/date.h"
 #include "core/log.h"
+#include "telegram/account.h"
 
 bool api_bad_request(struct api_ctx *c, const char *fmt, ...)
 {
@@ -193,4 +194,27 @@ json_t *api_job_json(const struct store_job *j)
                      (json_int_t)j->updated_at, "finished_at", api_time_or_null(j->finished_at),
                      "wait_until", api_time_or_null(j->wait_until > time(NULL) ? j->wait_until : 0),
                      "error", api_text(j->error));
+}
+
+struct account *api_body_account(struct api_ctx *c, bool active)
+{
+    json_t *v = json_object_get(c->body, "session_name");
+    if (v && !json_is_null(v) &&
+        (!json_is_string(v) || json_string_length(v) == 0 ||
+         json_string_length(v) >= STORE_NAME_MAX)) {
+        api_bad_request(c, "'session_name' must be null (the bot) or a session's name.");
+        return NULL;
+    }
+    struct account *a = NULL;
+    struct dm_error err = {0};
+    dm_err e = account_open_chosen(c->env->accounts, json_string_value(v), &a, &err);
+    if (!e) e = account_usable(a, &err);
+    if (e == DM_EUNAVAILABLE || (e == DM_EAUTH && !active)) e = DM_OK; /* it may work later */
+    if (e == DM_ENOTFOUND || e == DM_EAUTH)
+        api_bad_request(c, "%s", err.msg);
+    else if (e)
+        api_store_failed(c, e, &err);
+    if (!e) return a;
+    account_close(a);
+    return NULL;
 }

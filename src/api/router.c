@@ -62,6 +62,7 @@ static const struct route routes[] = {
     {"POST", "/api/rules/reorder", NULL, R_LOGIN | R_BODY, api_rules_reorder},
     /* reads every request of the channel: on the workers, off the pool */
     {"POST", "/api/rules/dry-run", NULL, R_LOGIN | R_BODY | R_SLOW, api_rules_dry_run},
+    {"POST", "/api/rules/apply", NULL, R_LOGIN | R_BODY, api_rules_apply},
     {"POST", "/api/rules/{}", "/update", R_LOGIN | R_BODY, api_rules_update},
     {"POST", "/api/rules/{}", "/enable", R_LOGIN | R_BODY, api_rules_enable},
     {"POST", "/api/rules/{}", "/disable", R_LOGIN | R_BODY, api_rules_disable},

@@ -12,7 +12,7 @@
 #define SESSION_LIST_MAX 10000 /* sessions returned by session_list at most */
 
 static const char *const status_names[REQ_STATUS_COUNT] = {"pending", "approved", "declined"};
-static const char *const kind_names[] = {"approve", "decline", "load"};
+static const char *const kind_names[] = {"approve", "decline", "load", "apply"};
 static const char *const session_status_names[] = {"unchecked", "active", "invalid"};
 static const char *const state_names[] = {"queued", "running", "done", "failed", "cancelled"};
 
