@@ -218,3 +218,27 @@ struct account *api_body_account(struct api_ctx *c, bool active)
     account_close(a);
     return NULL;
 }
+
+bool api_body_ids(struct api_ctx *c, size_t max, int64_t **out, size_t *n)
+{
+    *out = NULL;
+    json_t *ids = json_object_get(c->body, "request_ids");
+    if (!json_is_array(ids))
+        return api_bad_request(c, "'request_ids' must be an array of request ids.");
+    *n = json_array_size(ids);
+    if (*n == 0 || *n > max)
+        return api_bad_request(c, "'request_ids' must hold 1 to %zu ids.", max);
+    int64_t *v = malloc(*n * sizeof *v);
+    if (!v) return api_store_failed(c, DM_ENOMEM, NULL);
+    for (size_t i = 0; i < *n; i++) {
+        json_t *x = json_array_get(ids, i);
+        if (!json_is_integer(x) || json_integer_value(x) <= 0) {
+            free(v);
+            return api_bad_request(
+                c, "'request_ids' must hold positive integers (item %zu does not).", i);
+        }
+        v[i] = json_integer_value(x);
+    }
+    *out = v;
+    return true;
+}

@@ -257,34 +257,16 @@ static void describe(struct store_job *job, const char *fmt, ...)
 static void decide_selected(struct api_ctx *c, int kind)
 {
     if (!api_only_fields(c, c->body, NULL, "request_ids", "session_name", NULL)) return;
-    json_t *ids = json_object_get(c->body, "request_ids");
-    if (!json_is_array(ids)) {
-        api_bad_request(c, "'request_ids' must be an array of request ids.");
-        return;
-    }
-    size_t n = json_array_size(ids);
-    if (n == 0 || n > MAX_IDS) {
-        api_bad_request(c, "'request_ids' must hold 1 to %d ids.", MAX_IDS);
-        return;
-    }
+    int64_t *v = NULL;
+    size_t n = 0;
+    if (!api_body_ids(c, MAX_IDS, &v, &n)) return;
     struct store_job job;
     struct account *a = job_base(c, kind, &job);
-    if (!a) return;
-    account_close(a);
-    int64_t *v = malloc(n * sizeof *v);
-    if (!v) {
-        api_store_failed(c, DM_ENOMEM, NULL);
+    if (!a) {
+        free(v);
         return;
     }
-    for (size_t i = 0; i < n; i++) {
-        json_t *x = json_array_get(ids, i);
-        if (!json_is_integer(x) || json_integer_value(x) <= 0) {
-            free(v);
-            api_bad_request(c, "'request_ids' must hold positive integers (item %zu does not).", i);
-            return;
-        }
-        v[i] = json_integer_value(x);
-    }
+    account_close(a);
     describe(&job, "%s %zu selected request%s", kind == JOB_APPROVE ? "Approve" : "Decline", n,
              n == 1 ? "" : "s");
     int64_t id = 0;

@@ -1,5 +1,6 @@
-/* job_tx.h: pieces of jobs.c that other parts of the store use inside their own transactions
- * (internal to src/store/). Each returns DM_OK or the dialect's error in *err. */
+/* job_tx.h: pieces of jobs.c (and the audit entry of store.c) that other parts of the store use
+ * inside their own transactions (internal to src/store/). Each returns DM_OK or the dialect's error
+ * in *err. */
 #ifndef DM_STORE_JOB_TX_H
 #define DM_STORE_JOB_TX_H
 
@@ -18,5 +19,8 @@ dm_err job_tx_count_done(struct tx *tx, int64_t job_id, int64_t done, int64_t no
  * params, or to a new job made of *job, and counts them into its total. */
 dm_err job_tx_add_queued(struct tx *tx, const struct store_job *job, const int64_t *ids, size_t n,
                          int64_t now, struct dm_error *err);
+
+/* One audit entry inside tx (store_audit_add's, in a transaction of the caller's). */
+dm_err tx_audit(struct tx *tx, const struct store_audit *a, struct dm_error *err);
 
 #endif

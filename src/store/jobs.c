@@ -318,10 +318,16 @@ static dm_err item_finish(struct tx *tx, const struct store_item *it, int64_t no
     static const char *const results[] = {
         [ITEM_DONE] = "ok", [ITEM_SKIPPED] = "already_handled", [ITEM_FAILED] = "error"};
     dm_strlcpy(au.result, results[outcome], sizeof au.result);
-    struct db_args w;
-    args_init(&w);
-    args_audit(&w, &au);
-    return tx_run(tx, S_AUDIT_ADD, &w, NULL, NULL, NULL, err);
+    e = tx_audit(tx, &au, err);
+    if (e || !it->banned) return e;
+    struct db_args b;
+    args_init(&b);
+    arg_int(&b, it->request_id);
+    arg_int(&b, 1);
+    e = tx_run(tx, S_REQUEST_SET_BANNED, &b, NULL, NULL, NULL, err);
+    dm_strlcpy(au.action, "ban", sizeof au.action);
+    dm_strlcpy(au.result, "ok", sizeof au.result);
+    return e ? e : tx_audit(tx, &au, err);
 }
 
 dm_err store_job_item_finish(struct store *st, const struct store_item *it, int64_t now,

@@ -75,7 +75,8 @@ static void args_write(const struct field *f, size_t n, struct db_args *a, const
     F(T, id) F(T, chat_id) F(T, user_id) F(T, first_name) F(T, last_name) F(T, username) \
     F(T, bio) F(T, invite_link) F(T, tg_date) F(T, status) F(T, created_at) F(T, decided_at) \
     F(T, decided_by) F(T, decided_via) F(T, last_error) F(T, is_premium) F(T, language_code) \
-    F(T, is_scam) F(T, is_fake) F(T, rule_id) F(T, verdict) F(T, chat_title)
+    F(T, is_scam) F(T, is_fake) F(T, rule_id) F(T, verdict) F(T, banned) \
+    F(T, chat_title)
 #define RULE(T, F) \
     F(T, id) F(T, chat_id) F(T, position) F(T, enabled) F(T, name) F(T, spec) F(T, created_at) \
     F(T, updated_at)

@@ -279,7 +279,8 @@
 
 /* 8: deciding by rules (jobs/autodecide.h). A request recorded pending is unevaluated
  * (evaluated 0, found through a partial index) until its verdict (rule_id, verdict) is
- * recorded; rows from before this version count as evaluated. decisions_due holds what the
+ * recorded; rows from before this version count as evaluated; banned: the rules' decline
+ * banned the user too (until an unban). decisions_due holds what the
  * rules decided and when it is due, until it is handed to a job; pacing the next free time of
  * a channel's paced approvals; a mode names the account that decides by itself; per-link wave
  * counts read (chat_id, invite_link, tg_date); apply jobs are kind 3. */
@@ -287,6 +288,7 @@
     "ALTER TABLE invite_requests ADD COLUMN evaluated INTEGER NOT NULL DEFAULT 1;"                 \
     "ALTER TABLE invite_requests ADD COLUMN rule_id " BIG " NOT NULL DEFAULT 0;"                   \
     "ALTER TABLE invite_requests ADD COLUMN verdict TEXT NOT NULL DEFAULT '';"                     \
+    "ALTER TABLE invite_requests ADD COLUMN banned INTEGER NOT NULL DEFAULT 0;"                    \
     "CREATE INDEX invite_requests_unevaluated ON invite_requests(id) WHERE evaluated = 0;"         \
     "CREATE INDEX invite_requests_link ON invite_requests(chat_id, invite_link, tg_date);"         \
     "CREATE INDEX invite_requests_rule ON invite_requests(rule_id) WHERE rule_id <> 0;"            \

@@ -320,6 +320,12 @@ static const struct sql_text texts[S_COUNT] = {
     [S_JOB_TOUCH] = {"UPDATE jobs SET updated_at = $3 WHERE id = $1 AND state = 1 "
                      "AND lease_owner = $2",
                      .what = "updating a job"},
+    [S_REQUEST_SET_BANNED] = {"UPDATE invite_requests SET banned = $2 WHERE id = $1",
+                              .what = "recording a ban"},
+    /* a held request back to the admins: untagged */
+    [S_REQUEST_RELEASE] = {"UPDATE invite_requests SET rule_id = 0, verdict = $2 "
+                           "WHERE id = $1 AND status = 0 AND rule_id <> 0",
+                           .what = "releasing a held request"},
     [S_WAVE_CHAT] = {"SELECT count(*) FROM invite_requests WHERE chat_id = $1 AND tg_date > $2 "
                      "AND tg_date <= $3",
                      .what = "counting a wave"},

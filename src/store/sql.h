@@ -12,7 +12,7 @@
 #define REQUEST_COLS                                                                               \
     "r.id, r.chat_id, r.user_id, r.first_name, r.last_name, r.username, r.bio, r.invite_link, "    \
     "r.tg_date, r.status, r.created_at, r.decided_at, r.decided_by, r.decided_via, r.last_error, " \
-    "r.is_premium, r.language_code, r.is_scam, r.is_fake, r.rule_id, r.verdict, "                  \
+    "r.is_premium, r.language_code, r.is_scam, r.is_fake, r.rule_id, r.verdict, r.banned, "        \
     "coalesce(c.title, '')"
 #define REQUEST_FROM " FROM invite_requests r LEFT JOIN chats c ON c.chat_id = r.chat_id"
 #define JOB_COLS                                                                                   \
@@ -125,6 +125,8 @@ enum sql_id {
     S_MODE_OF,
     S_ITEM_DONE,
     S_JOB_TOUCH,
+    S_REQUEST_SET_BANNED,
+    S_REQUEST_RELEASE,
     S_WAVE_CHAT,
     S_WAVE_LINK,
     S_USER_DECLINED,

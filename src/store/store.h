@@ -87,6 +87,7 @@ struct store_request {
      * "rule 2: casino names → decline and ban"; "" when no rule has spoken */
     int64_t rule_id;
     char verdict[STORE_TEXT_MAX];
+    bool banned;                     /* the rules' decline banned the user too, until an unban */
     char chat_title[STORE_TEXT_MAX]; /* filled by list/get from the chats table, "" if unknown */
 };
 
@@ -150,6 +151,8 @@ struct store_item {
                            (REQ_APPROVED, REQ_DECLINED), or REQ_PENDING to leave it as it is */
     int outcome;        /* enum item_outcome */
     char error[STORE_ERROR_MAX];
+    bool banned; /* a decline job that bans (params "ban"): the user was banned too; recorded
+                    on the request with an audit entry "ban" */
 };
 
 /* ---- Telegram sessions (MTProto accounts) ---- */
@@ -506,6 +509,14 @@ dm_err store_user_declined(struct store *st, int64_t chat_id, int64_t user_id, b
                            struct dm_error *err);
 dm_err store_user_member_elsewhere(struct store *st, int64_t chat_id, int64_t user_id, bool *out,
                                    struct dm_error *err);
+/* An admin's change to one request, with its audit entry a, in one transaction:
+ * request_set_banned records an unban (banned false) or a ban; request_release gives a request
+ * the rules held back to the admins (its rule and verdict cleared, the verdict then `note`):
+ * DM_ENOTFOUND when it is not pending with a rule's verdict. */
+dm_err store_request_set_banned(struct store *st, int64_t id, bool banned,
+                                const struct store_audit *a, struct dm_error *err);
+dm_err store_request_release(struct store *st, int64_t id, const char *note,
+                             const struct store_audit *a, struct dm_error *err);
 /* Calls fn(ctx) after every commit that recorded a new request (any thread; fn must be quick:
  * wake someone). One hook per store; NULL removes it. Set before the store is shared. */
 void store_on_request_added(struct store *st, void (*fn)(void *ctx), void *ctx);

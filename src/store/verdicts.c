@@ -250,3 +250,39 @@ dm_err store_user_member_elsewhere(struct store *st, int64_t chat_id, int64_t us
 {
     return user_exists(st, S_USER_ELSEWHERE, chat_id, user_id, out, err);
 }
+
+/* ---- an admin's changes ---- */
+
+dm_err store_request_set_banned(struct store *st, int64_t id, bool banned,
+                                const struct store_audit *au, struct dm_error *err)
+{
+    struct db_args a;
+    args_init(&a);
+    arg_int(&a, id);
+    arg_int(&a, banned);
+    int64_t changes = 0;
+    struct tx tx;
+    dm_err e = tx_open(st, &tx, err);
+    if (!e) e = tx_run(&tx, S_REQUEST_SET_BANNED, &a, NULL, NULL, &changes, err);
+    if (!e && !changes) e = dm_fail(err, DM_ENOTFOUND, "no join request with id %" PRId64, id);
+    if (!e) e = tx_audit(&tx, au, err);
+    return tx_close(&tx, e, err);
+}
+
+dm_err store_request_release(struct store *st, int64_t id, const char *note,
+                             const struct store_audit *au, struct dm_error *err)
+{
+    struct db_args a;
+    args_init(&a);
+    arg_int(&a, id);
+    arg_text(&a, note, STORE_TEXT_MAX);
+    int64_t changes = 0;
+    struct tx tx;
+    dm_err e = tx_open(st, &tx, err);
+    if (!e) e = tx_run(&tx, S_REQUEST_RELEASE, &a, NULL, NULL, &changes, err);
+    if (!e && !changes)
+        e = dm_fail(err, DM_ENOTFOUND, "request %" PRId64 " is not pending with a rule's verdict",
+                    id);
+    if (!e) e = tx_audit(&tx, au, err);
+    return tx_close(&tx, e, err);
+}

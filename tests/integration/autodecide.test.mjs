@@ -81,6 +81,18 @@ describe('deciding by rules', () => {
 
         const byRule = await listAll(s.client, { rule_id: String(casino.rule.id) });
         assert.deepEqual(byRule.map((r) => r.user_id), [bad.user_id]);
+
+        // a hold released: back to the admins, untagged, audited; twice is skipped
+        const rel = await ok('/api/invite-requests/release', { request_ids: [held.id, d.id] });
+        assert.deepEqual(rel, { released: [held.id], skipped: [d.id] });
+        const freed = await requestOf(linker.user_id, chat);
+        assert.equal(freed.status, 'pending');
+        assert.equal(freed.rule_id, null);
+        assert.equal(freed.verdict, 'released by admin');
+        assert.deepEqual(await ok('/api/invite-requests/release', { request_ids: [held.id] }), { released: [], skipped: [held.id] });
+        const relAudit = (await auditAll(s.client)).filter((e) => e.action === 'release');
+        assert.equal(relAudit.length, 1);
+        assert.equal(relAudit[0].detail, 'rule 2: links in bio → hold for review');
     });
 
     test('manual channels are left alone; an apply job judges their backlog', async () => {
