@@ -50,6 +50,7 @@ static void request_write(struct json_out *o, const struct store_request *r)
     else
         json_out_null(o);
     json_out_key(o, "verdict"), json_out_text(o, r->verdict);
+    json_out_key(o, "banned"), json_out_bool(o, r->banned);
     json_out_end(o);
 }
 
