@@ -17,7 +17,7 @@ struct store {
     void *on_added_ctx;
 };
 
-/* Calls the store's on_added hook (a new request was committed). */
+/* Calls the store's on_added hook: a new request was committed (requests.c, tx_close). */
 void db_request_added(struct store *st);
 
 /* Turns a row into a record at out (which the reader clears first). */

@@ -20,7 +20,8 @@ static dm_err names_folded(const char *first, const char *last, const char *user
     return fold_text(names, (size_t)DM_MIN(n, (int)sizeof names - 1), out, NULL);
 }
 
-/* Records r inside tx, or alone when tx is NULL (one statement needs no transaction). */
+/* Records r inside tx, or alone when tx is NULL (PostgreSQL only: one statement needs no
+ * transaction; SQLite writes the trigrams too, S_REQUEST_INDEX, so it always has one). */
 static dm_err request_record(struct store *st, struct tx *tx, const struct store_request *r,
                              bool *inserted, struct dm_error *err)
 {
@@ -35,11 +36,17 @@ static dm_err request_record(struct store *st, struct tx *tx, const struct store
     int64_t changes = 0;
     dm_err e = tx ? tx_run(tx, S_REQUEST_ADD, &a, NULL, NULL, &changes, err)
                   : db_exec(st, S_REQUEST_ADD, &a, &changes, err);
+    if (!e && changes > 0 && tx && st->d->kind == DB_SQLITE) {
+        struct db_args s;
+        args_init(&s);
+        arg_ref(&s, search);
+        e = tx_run(tx, S_REQUEST_INDEX, &s, NULL, NULL, NULL, err);
+    }
     free(search);
     if (inserted) *inserted = !e && changes > 0;
     if (!e && changes > 0 && r->status == REQ_PENDING) {
         if (tx)
-            tx->added = true;
+            tx->added = true; /* the hook runs once it is committed */
         else
             db_request_added(st);
     }
@@ -55,7 +62,11 @@ dm_err request_insert(struct tx *tx, const struct store_request *r, bool *insert
 dm_err store_request_add(struct store *st, const struct store_request *r, bool *inserted,
                          struct dm_error *err)
 {
-    return request_record(st, NULL, r, inserted, err);
+    if (st->d->kind != DB_SQLITE) return request_record(st, NULL, r, inserted, err);
+    size_t n = 0;
+    dm_err e = store_request_add_many(st, r, 1, &n, err);
+    if (inserted) *inserted = n == 1;
+    return e;
 }
 
 dm_err store_request_add_many(struct store *st, const struct store_request *r, size_t n,

@@ -309,6 +309,10 @@
     "DROP TABLE jobs;"                                                                             \
     "ALTER TABLE jobs_new RENAME TO jobs;"                                                         \
     "CREATE INDEX jobs_active ON jobs(id) WHERE state IN (0, 1);"
+/* SQLite: a new request's trigrams are written by the store itself (requests.c), not by a
+ * trigger: an FTS5 table written from a trigger flushes its pending terms at every statement of
+ * a transaction (the trigger's statement savepoint), which made recording 4 to 5 times slower. */
+#define SQ_SEARCH_V8 "DROP TRIGGER request_search_insert;"
 #define PG_JOBS_V8                                                                                 \
     "ALTER TABLE jobs DROP CONSTRAINT jobs_kind_check,"                                            \
     "  ADD CONSTRAINT jobs_kind_check CHECK (kind IN (0, 1, 2, 3));"
@@ -325,7 +329,8 @@ static const struct {
     {M5, M5},
     {SQ_M6, PG_M6},
     {M7(SQ_ID, SQ_BIG, SQ_NOROWID), M7(PG_ID, PG_BIG, PG_NOROWID)},
-    {M8(SQ_ID, SQ_BIG, SQ_NOROWID) SQ_JOBS_V8, M8(PG_ID, PG_BIG, PG_NOROWID) PG_JOBS_V8},
+    {M8(SQ_ID, SQ_BIG, SQ_NOROWID) SQ_JOBS_V8 SQ_SEARCH_V8,
+     M8(PG_ID, PG_BIG, PG_NOROWID) PG_JOBS_V8},
 };
 
 const struct schema_table schema_kept[] = {

@@ -320,6 +320,12 @@ static const struct sql_text texts[S_COUNT] = {
     [S_JOB_TOUCH] = {"UPDATE jobs SET updated_at = $3 WHERE id = $1 AND state = 1 "
                      "AND lease_owner = $2",
                      .what = "updating a job"},
+    /* SQLite: the trigram index of the request just recorded on this connection (schema.c,
+     * migration 8); PostgreSQL's index needs nothing */
+    [S_REQUEST_INDEX] = {.sqlite = "INSERT INTO request_search(rowid, search) "
+                                   "VALUES (last_insert_rowid(), $1)",
+                         .pg = "SELECT 1",
+                         .what = "indexing a join request for search"},
     [S_REQUEST_SET_BANNED] = {"UPDATE invite_requests SET banned = $2 WHERE id = $1",
                               .what = "recording a ban"},
     /* a held request back to the admins: untagged */

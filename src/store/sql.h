@@ -126,6 +126,7 @@ enum sql_id {
     S_ITEM_DONE,
     S_JOB_TOUCH,
     S_REQUEST_SET_BANNED,
+    S_REQUEST_INDEX,
     S_REQUEST_RELEASE,
     S_WAVE_CHAT,
     S_WAVE_LINK,
