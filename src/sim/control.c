@@ -566,6 +566,8 @@ static void post_faults(struct ctl *c)
     f.error_code = (int)(code >= 0 ? code : retry ? 429 : delay ? 0 : 500);
     if (desc)
         dm_strlcpy(f.description, desc, sizeof f.description);
+    else if (!f.error_code)
+        dm_strlcpy(f.description, "the right answer, late", sizeof f.description);
     else if (retry)
         snprintf(f.description, sizeof f.description, "Too Many Requests: retry after %d",
                  (int)retry);

@@ -81,7 +81,6 @@ static const struct {
     enum tg_kind kind;
 } worded[] = {
     {"not enough rights to restrict/unrestrict chat member", TG_NO_RIGHT},
-    {"need administrator rights in the channel chat", TG_NO_RIGHT},
 };
 
 #define BOT_TOKEN_REJECTED "Telegram rejected the bot token: set it again in Settings"
