@@ -20,6 +20,9 @@ dm_err cas_parse(long http_status, const char *body, size_t len, bool *listed, s
         *listed = true;
     else if (json_is_false(ok) && desc && strcmp(desc, "Record not found.") == 0)
         *listed = false;
+    else if (http_status >= 500 || http_status == 429) /* its trouble: worth a later try */
+        e = dm_fail(err, DM_EUNAVAILABLE, "answered HTTP %ld: %.200s", http_status,
+                    desc ? desc : "(no description)");
     else if (json_is_false(ok) && desc)
         e = dm_fail(err, DM_EPROTO, "answered HTTP %ld: %.200s", http_status, desc);
     else

@@ -32,12 +32,14 @@
 /* Whether user_id is listed by the service at base_url ("https://api.cas.chat"; a trailing '/'
  * is ignored; http or https only). DM_OK with *listed, or: DM_EINVAL for a base_url that is not
  * an http(s) URL of at most CAS_URL_MAX bytes; DM_ETIMEOUT when no answer came within
- * CAS_TIMEOUT_MS; DM_ENETWORK when it could not be reached; DM_EPROTO when the answer is not
- * CAS's; DM_EUNAVAILABLE during the pause after a failure. err's sentence names the service's
+ * CAS_TIMEOUT_MS; DM_ENETWORK when it could not be reached; DM_EUNAVAILABLE when it answered
+ * HTTP 5xx or 429, and during the pause after any failure; DM_EPROTO when the answer is not
+ * CAS's. err's sentence names the service's
  * address and what happened, for the admin. */
 dm_err cas_lookup(const char *base_url, int64_t user_id, bool *listed, struct dm_error *err);
 
-/* Reads one answer (untrusted): DM_OK with *listed, or DM_EPROTO with a sentence. Pure. */
+/* Reads one answer (untrusted): DM_OK with *listed, DM_EUNAVAILABLE for HTTP 5xx or 429, or
+ * DM_EPROTO, with a sentence. Pure. */
 dm_err cas_parse(long http_status, const char *body, size_t len, bool *listed,
                  struct dm_error *err);
 

@@ -29,13 +29,17 @@ static void test_parse(void)
     CHECK(parse(200, "{\"ok\":false,\"description\":\"Too many requests\"}", &listed, &err) ==
               DM_EPROTO &&
           strstr(err.msg, "Too many requests") && listed);
-    CHECK(parse(502, "<html>Bad Gateway</html>", &listed, &err) == DM_EPROTO &&
+    CHECK(parse(502, "<html>Bad Gateway</html>", &listed, &err) == DM_EUNAVAILABLE &&
           strstr(err.msg, "HTTP 502"));
-    CHECK(parse(500, "{\"ok\":true,\"result\":{}}", &listed, &err) == DM_EPROTO);
+    CHECK(parse(500, "{\"ok\":true,\"result\":{}}", &listed, &err) == DM_EUNAVAILABLE);
+    CHECK(parse(429, "{\"ok\":false,\"description\":\"Slow down\"}", &listed, &err) ==
+              DM_EUNAVAILABLE &&
+          strstr(err.msg, "Slow down"));
+    CHECK(parse(404, "{\"ok\":false,\"description\":\"Not found.\"}", &listed, &err) == DM_EPROTO);
     CHECK(parse(200, "{\"ok\":true}", &listed, &err) == DM_EPROTO);
     CHECK(parse(200, "", &listed, &err) == DM_EPROTO);
     CHECK(parse(200, "[1,2]", &listed, &err) == DM_EPROTO);
-    printf("parse: listed, not found, and six kinds of failure\n");
+    printf("parse: listed, not found, and eight kinds of failure\n");
 }
 
 static void test_cache(void)
