@@ -403,9 +403,8 @@ static void get_join_requests(struct ctl *c)
     http_res_take(c->res, 200, "application/json; charset=utf-8", s, len);
 }
 
-static json_t *ban_json(struct world *w, const struct sim_ban *b, bool banned)
+static json_t *ban_json(const struct sim_ban *b, bool banned)
 {
-    (void)w;
     return json_pack("{s:I,s:I,s:b,s:I,s:I,s:I,s:I,s:I,s:b,s:i,s:i}", "chat_id",
                      (json_int_t)b->chat_id, "user_id", (json_int_t)b->user_id, "banned", banned,
                      "until_date", (json_int_t)b->until_date, "banned_by", (json_int_t)b->banned_by,
@@ -441,7 +440,7 @@ static void get_bans(struct ctl *c)
         ban_calls += b->ban_calls;
         unban_calls += b->unban_calls;
         if (only && *only && banned != (strcmp(only, "true") == 0)) continue;
-        json_array_append_new(items, ban_json(c->w, b, banned));
+        json_array_append_new(items, ban_json(b, banned));
     }
     http_res_json(c->res, 200,
                   json_pack("{s:o,s:{s:I,s:I,s:I,s:I}}", "items", items, "counts", "records",

@@ -265,6 +265,15 @@ static dm_err sess_role(struct account *a, const struct account_channel *ch, enu
 
 /* ---- deciding one request ---- */
 
+/* One call with the session's client (takes method). */
+static dm_err sess_call(struct account *a, json_t *method, json_t **result, struct tg_error *te)
+{
+    dm_err e = method ? pool_call(a->as->pool, a->name, method, POOL_CALL_TIMEOUT_MS, result, te)
+                      : tg_error_local(te, DM_ENOMEM, "out of memory");
+    json_decref(method);
+    return e;
+}
+
 /* Reads pages of the channel's pending list from `from` into the handle: up to max_pages, and
  * (when stop_date) not past requests older than stop_date. lookup held. */
 static dm_err read_list(struct session_account *s, const struct chan *c, struct account_cursor from,
@@ -340,16 +349,13 @@ static void sess_decide(struct account *a, bool approve, const struct account_re
             tg_error_mtproto(te, DM_ETELEGRAM, &gone, NULL);
             return;
         }
-        json_t *m = json_pack("{s:s,s:b,s:{s:s,s:I,s:I},s:{s:s,s:I,s:I}}", "_",
-                              "messages.hideChatJoinRequest", "approved", approve, "peer", "_",
-                              "inputPeerChannel", "channel_id", (json_int_t)c.ch.id, "access_hash",
-                              (json_int_t)c.ch.access_hash, "user_id", "_", "inputUser", "user_id",
-                              (json_int_t)r->user_id, "access_hash", (json_int_t)hash);
-        if (m)
-            pool_call(a->as->pool, a->name, m, POOL_CALL_TIMEOUT_MS, NULL, te);
-        else
-            tg_error_local(te, DM_ENOMEM, "out of memory");
-        json_decref(m);
+        sess_call(a,
+                  json_pack("{s:s,s:b,s:{s:s,s:I,s:I},s:{s:s,s:I,s:I}}", "_",
+                            "messages.hideChatJoinRequest", "approved", approve, "peer", "_",
+                            "inputPeerChannel", "channel_id", (json_int_t)c.ch.id, "access_hash",
+                            (json_int_t)c.ch.access_hash, "user_id", "_", "inputUser", "user_id",
+                            (json_int_t)r->user_id, "access_hash", (json_int_t)hash),
+                  NULL, te);
     }
     if (te->kind == TG_NO_RIGHT) account_no_right(-1, c.ch.title, te);
 }
@@ -357,15 +363,6 @@ static void sess_decide(struct account *a, bool approve, const struct account_re
 /* ---- bans and photos ---- */
 
 #define KICKED_PAGE 200 /* users per channels.getParticipants page (Telegram's cap) */
-
-/* One call with the session's client (takes method). */
-static dm_err sess_call(struct account *a, json_t *method, json_t **result, struct tg_error *te)
-{
-    dm_err e = method ? pool_call(a->as->pool, a->name, method, POOL_CALL_TIMEOUT_MS, result, te)
-                      : tg_error_local(te, DM_ENOMEM, "out of memory");
-    json_decref(method);
-    return e;
-}
 
 /* Looks for user_id in the channel's banned list, keeping every access hash it reads in the
  * handle; *found when it is there. lookup held. */
@@ -496,13 +493,11 @@ static dm_err sess_list_pending(struct account *a, const struct account_channel 
 static dm_err sess_decide_channel(struct account *a, const struct account_channel *ch, bool approve,
                                   struct tg_error *te)
 {
-    json_t *m = json_pack("{s:s,s:b,s:{s:s,s:I,s:I}}", "_", "messages.hideAllChatJoinRequests",
-                          "approved", approve, "peer", "_", "inputPeerChannel", "channel_id",
-                          (json_int_t)ch->id, "access_hash", (json_int_t)ch->access_hash);
-    dm_err e = m ? pool_call(a->as->pool, a->name, m, POOL_CALL_TIMEOUT_MS, NULL, te)
-                 : tg_error_local(te, DM_ENOMEM, "out of memory");
-    json_decref(m);
-    return e;
+    return sess_call(a,
+                     json_pack("{s:s,s:b,s:{s:s,s:I,s:I}}", "_", "messages.hideAllChatJoinRequests",
+                               "approved", approve, "peer", "_", "inputPeerChannel", "channel_id",
+                               (json_int_t)ch->id, "access_hash", (json_int_t)ch->access_hash),
+                     NULL, te);
 }
 
 /* ---- the handle ---- */
