@@ -367,13 +367,15 @@ static void get_join_requests(struct ctl *c)
         if (!e && jr->status == JR_PENDING)
             e = buf_puts(&b, ",\"decided_by\":null,\"decided_at\":null");
         else if (!e)
-            e = buf_printf(&b, ",\"decided_by\":%" PRId64 ",\"decided_at\":%" PRId64,
-                           jr->decided_by, jr->decided_at);
+            e = buf_printf(&b,
+                           ",\"decided_by\":%" PRId64 ",\"decided_at\":%" PRId64
+                           ",\"decided_at_ms\":%" PRId64,
+                           jr->decided_by, jr->decided_at, jr->decided_ms);
         if (!e)
             e = buf_printf(&b,
-                           ",\"decisions\":%" PRIu32 ",\"approve_calls\":%" PRIu32
-                           ",\"decline_calls\":%" PRIu32,
-                           jr->decisions, jr->approve_calls, jr->decline_calls);
+                           ",\"asked_at_ms\":%" PRId64 ",\"decisions\":%" PRIu32
+                           ",\"approve_calls\":%" PRIu32 ",\"decline_calls\":%" PRIu32,
+                           jr->asked_ms, jr->decisions, jr->approve_calls, jr->decline_calls);
         if (!row_ch || row_ch->id != jr->chat_id) row_ch = world_channel(c->w, jr->chat_id);
         if (!e && jr->by_ban) e = buf_puts(&b, ",\"by_ban\":true");
         if (!e && row_ch && world_is_banned(c->w, row_ch, jr->user_id))

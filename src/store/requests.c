@@ -10,7 +10,7 @@
 #define SQL_FILTER_MAX 4096
 #define REFOLD_BATCH 2000
 
-enum { F_CHAT = 2, F_FROM = 4, F_TO = 8, F_TEXT = 16, F_USER = 32, F_INDEX = 64 };
+enum { F_CHAT = 2, F_FROM = 4, F_TO = 8, F_TEXT = 16, F_USER = 32, F_INDEX = 64, F_RULE = 128 };
 
 /* The names a query searches, one a line, folded; malloc'd. */
 static dm_err names_folded(const char *first, const char *last, const char *username, char **out)
@@ -37,6 +37,12 @@ static dm_err request_record(struct store *st, struct tx *tx, const struct store
                   : db_exec(st, S_REQUEST_ADD, &a, &changes, err);
     free(search);
     if (inserted) *inserted = !e && changes > 0;
+    if (!e && changes > 0 && r->status == REQ_PENDING) {
+        if (tx)
+            tx->added = true;
+        else
+            db_request_added(st);
+    }
     return e;
 }
 
@@ -115,8 +121,9 @@ dm_err filter_init(struct filter *f, const struct store_request_filter *rf, enum
     f->chat_id = rf->chat_id;
     f->date_from = rf->date_from;
     f->date_to = rf->date_to;
+    f->rule_id = rf->rule_id;
     f->shape = (rf->status >= 0 ? F_STATUS : 0) | (rf->chat_id ? F_CHAT : 0) |
-               (rf->date_from ? F_FROM : 0) | (rf->date_to ? F_TO : 0);
+               (rf->date_from ? F_FROM : 0) | (rf->date_to ? F_TO : 0) | (rf->rule_id ? F_RULE : 0);
     size_t qlen = strnlen(rf->q, sizeof rf->q - 1);
     if (qlen == 0) return DM_OK;
 
@@ -194,6 +201,10 @@ static dm_err filter_sql(struct buf *b, struct db_args *a, const struct filter *
         if (!(shape & (1u << i))) continue;
         arg_int(a, values[i]);
         e = buf_printf(b, " AND %s%s$%d", list && (1u << i) >= F_FROM ? "+" : "", terms[i], a->n);
+    }
+    if (!e && (shape & F_RULE)) {
+        arg_int(a, f->rule_id);
+        e = buf_printf(b, " AND r.rule_id = $%d", a->n);
     }
     if (!e && (shape & F_TEXT)) e = filter_text(b, a, f, shape);
     return e;
