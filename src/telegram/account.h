@@ -183,11 +183,11 @@ void account_decide(struct account *a, bool approve, const struct account_reques
  * A session needs the user's access hash as it sees it. It finds it as account_decide does
  * (the channel's pending list around the request's date, kept in the handle), so these work for
  * a request that is pending, or that this handle decided or banned before (decline, then ban,
- * through one handle); account_unban also searches the channel's banned list
- * (channels.getParticipants, channelParticipantsKicked: up to ACCOUNT_BANNED_SCAN users). A
- * user the session cannot reach that way gets TG_REFUSED "This session cannot reach user N any
- * more: use the bot" (a session keeps no access hashes across handles: doorman does not store
- * them). */
+ * through one handle); account_unban looks in the channel's banned list instead
+ * (channels.getParticipants, channelParticipantsKicked: up to ACCOUNT_BANNED_SCAN users; a user
+ * not there is not banned: TG_OK). A user the session cannot reach that way gets TG_REFUSED "This
+ * session cannot reach user N any more: use the bot" (a session keeps no access hashes across
+ * handles: doorman does not store them). */
 #define ACCOUNT_BANNED_SCAN 10000
 dm_err account_ban(struct account *a, const struct account_request *r, struct tg_error *te);
 dm_err account_unban(struct account *a, const struct account_request *r, struct tg_error *te);

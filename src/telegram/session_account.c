@@ -402,16 +402,20 @@ static dm_err scan_banned(struct session_account *s, const struct chan *c, int64
     return tg_error_set(te, TG_OK, 0);
 }
 
-/* The user's access hash for a ban, an unban or a photo: the handle's, else from the pending
- * list (user_hash), else for an unban from the banned list. *found false when none has it. */
+/* The user's access hash for a ban or a photo (the handle's, else from the pending list:
+ * user_hash) or for an unban (the handle's, else from the banned list: a banned user's request
+ * is no longer pending). *found false when none has it. */
 static dm_err reach_user(struct session_account *s, const struct chan *c,
                          const struct account_request *r, bool banned_list, int64_t *hash,
                          bool *found, struct tg_error *te)
 {
-    dm_err e = user_hash(s, c, r, hash, found, te);
-    if (e || *found || !banned_list) return e;
+    if (!banned_list) return user_hash(s, c, r, hash, found, te);
+    pthread_mutex_lock(&s->mu);
+    *found = user_find(s, r->chat_id, r->user_id, hash);
+    pthread_mutex_unlock(&s->mu);
+    if (*found) return tg_error_set(te, TG_OK, 0);
     pthread_mutex_lock(&s->lookup);
-    e = scan_banned(s, c, r->user_id, hash, found, te);
+    dm_err e = scan_banned(s, c, r->user_id, hash, found, te);
     pthread_mutex_unlock(&s->lookup);
     return e;
 }
