@@ -147,6 +147,14 @@ static const char *action_words(int action, int64_t delay, char *buf, size_t n)
     }
 }
 
+/* When a delay starts: when doorman recorded the request (Telegram's date when that is later,
+ * a clock ahead). Not Telegram's date alone: requests loaded late, or a wave delivered in a
+ * burst, would have their delays over on arrival, before the rest of a wave is recorded. */
+static int64_t recorded(const struct store_request *r)
+{
+    return DM_MAX(r->created_at, r->tg_date);
+}
+
 /* The verdict of the rules for r: the action a rule took, as a due action. */
 static void rules_verdict(const struct loaded *l, const struct store_request *r,
                           const struct rules_verdict *v, bool recheck, int64_t now,
@@ -176,7 +184,7 @@ static void rules_verdict(const struct loaded *l, const struct store_request *r,
         break;
     default: /* approve_after: checked again when due; once due, approved */
         out->action = recheck ? DUE_APPROVE : DUE_RECHECK;
-        if (!recheck) out->due_at = DM_MAX(now, r->tg_date + v->delay_seconds);
+        if (!recheck) out->due_at = DM_MAX(now, recorded(r) + v->delay_seconds);
     }
 }
 
@@ -197,7 +205,7 @@ dm_err judge_request(struct judge *j, const struct store_request *r, bool rechec
             out->per_hour = m->per_hour;
             snprintf(out->text, sizeof out->text, "approve all, %" PRId64 " an hour", m->per_hour);
         } else if (m->delay_seconds > 0) {
-            out->due_at = DM_MAX(now, r->tg_date + m->delay_seconds);
+            out->due_at = DM_MAX(now, recorded(r) + m->delay_seconds);
             snprintf(out->text, sizeof out->text, "approve all after %" PRId64 " s",
                      m->delay_seconds);
         } else {

@@ -8,10 +8,10 @@
  *                (an apply job: the admin asked for them)
  *   rules        the first rule that holds: approve, decline, decline and ban at once; hold
  *                (stays pending, tagged); approve_after: checked again when its delay is over
- *                (counted from Telegram's date), when requests that came after it count in its
- *                waves too, so the first requests of a wave are caught with the rest; no rule:
- *                stays pending for the admins
- *   approve_all  approve at once, after the mode's delay, or paced per_hour (oldest first)
+ *                (counted from when doorman recorded it), when requests that came after it count in
+ * its waves too, so the first requests of a wave are caught with the rest; no rule: stays pending
+ * for the admins approve_all  approve at once, after the mode's delay, or paced per_hour (oldest
+ * first)
  *
  * Ownership: a judge borrows the store, which must outlive it; it owns the rule sets it loaded
  * (reloaded by judge_reset, so edits count from the next batch). One thread at a time. */
