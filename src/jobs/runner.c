@@ -662,7 +662,7 @@ static void run_claimed(struct job_runner *r, const struct store_job *job)
         run_steps(r, job, NULL, NULL, &err);
     } else if (job->kind == JOB_APPLY) {
         struct apply_run ar;
-        e = apply_run_init(&ar, r->store, job, &err);
+        e = apply_run_init(&ar, r->store, r->accounts, job, &err);
         if (!e)
             log_info(C,
                      "job %" PRId64 ": applying the rules to %" PRId64 " of %" PRId64
