@@ -121,7 +121,7 @@ export function pageRules(ctx, main, params) {
             h('label.inline', null, h('span', null, 'Rules of'), scopeSel)),
         mode.el,
         h('div.rules-grid', null,
-            h('div.rules-main', null, editor.el, list.el, lists.el),
+            h('div.rules-main', null, list.el, editor.el, lists.el),
             h('div.rules-side', null, dry.el)));
     loadChannels();
     lists.load();
