@@ -170,6 +170,7 @@ describe('Rules page in chromium', () => {
         await waitApi(c1, (r) => r.find((x) => x.name === 'links').enabled === true, 'links enabled');
         await page.getByRole('button', { name: 'Edit links' }).click();
         await editor().waitFor();
+        assert.equal(await page.locator('.rules-table tr.is-editing .rule-name').textContent(), 'links', 'the rule edited is marked');
         await editor().locator('select[name=action]').selectOption('hold');
         const saved = await rulesOf(c1);
         const set = saved.map((r) => ({ name: r.name, enabled: r.enabled, conditions: r.conditions, action: r.action }));
@@ -197,6 +198,8 @@ describe('Rules page in chromium', () => {
         await editor().locator('select[name=action]').selectOption('decline');
         await page.locator('.dry-stale').waitFor();
         await editor().getByRole('button', { name: 'Cancel' }).click();
+        assert.equal(await page.evaluate(() => document.activeElement.getAttribute('aria-label')), 'Edit links',
+            'Cancel puts the focus back on the rule');
         assert.equal((await rulesOf(c1)).find((r) => r.name === 'links').action, 'decline', 'the edit was never saved');
         assert.deepEqual(seen.dialogs, [], 'no dialog fired');
         assert.deepEqual(seen.pageErrors, [], 'no page error');

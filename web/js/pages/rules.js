@@ -34,15 +34,19 @@ export function pageRules(ctx, main, params) {
     const mode = modeCard(ctx, { scope });
     const list = rulesList(ctx, {
         scope,
-        onAdd: () => editor.open(null),
-        onEdit: (r) => editor.open(r),
+        onAdd: () => { editor.open(null); list.mark(null); },
+        onEdit: (r) => { editor.open(r); list.mark(r.id); },
         onRules: (rules) => showRules(rules),
     });
     const editor = ruleEditor({
         scope,
         listNames: () => listNames,
-        onSaved: () => loadRules(),
-        onClose: () => dry.changed(),
+        onSaved: (rule) => loadRules().then(() => list.focusRow(rule.id)),
+        onClose: (id, cancelled) => {
+            list.mark(null);
+            dry.changed();
+            if (cancelled) list.focusRow(id);
+        },
         onInput: () => dry.changed(),
     });
     const dry = rulesDryRun(ctx, { body: dryBody, canRun: () => channels.length > 0 && (chat !== 0 || dryChat.value !== '') });
@@ -62,8 +66,12 @@ export function pageRules(ctx, main, params) {
         return chat ? { chat_id: chat, rules: editedSet() } : { chat_id: Number(dryChat.value), global_rules: editedSet() };
     }
 
+    // Shows the scope's rules; the editor closes when the rule it edits is gone.
     function showRules(rules) {
+        const editing = editor.editingId();
+        if (editing !== null && !rules.some((r) => r.id === editing)) editor.close();
         list.show(rules, { global: chat === 0 });
+        list.mark(editor.editingId());
         dry.changed();
     }
 

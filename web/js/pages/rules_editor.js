@@ -26,7 +26,8 @@ export function delayInput(name, label) {
 }
 
 // The editor; scope() is the chat_id the page shows, listNames() the lists there are.
-// onSaved(rule) after a save, onClose() when closed, onInput() whenever the rule changes.
+// onSaved(rule) after a save; onClose(id, cancelled) when closed (id: the saved rule that was
+// being edited, or null; cancelled: by its Cancel button); onInput() whenever the rule changes.
 export function ruleEditor({ scope, listNames, onSaved, onClose, onInput }) {
     let editing = null; // the saved rule being edited, or null for a new one
     let rows = [];
@@ -108,7 +109,7 @@ export function ruleEditor({ scope, listNames, onSaved, onClose, onInput }) {
             fail(e.message);
         }
     });
-    cancel.addEventListener('click', () => close());
+    cancel.addEventListener('click', () => close(true));
 
     function open(rule) {
         editing = rule;
@@ -124,14 +125,16 @@ export function ruleEditor({ scope, listNames, onSaved, onClose, onInput }) {
         changed();
         name.focus();
     }
-    function close() {
+    function close(cancelled = false) {
         if (el.hidden) return;
+        const id = editing ? editing.id : null;
         editing = null;
         el.hidden = true;
-        onClose();
+        onClose(id, cancelled);
     }
     return {
-        el, open, close, spec,
+        el, open, spec,
+        close: () => close(),
         isOpen: () => !el.hidden,
         editingId: () => (editing ? editing.id : null),
     };

@@ -55,7 +55,7 @@ export function rulesList(ctx, { scope, onEdit, onAdd, onRules }) {
         const up = h('button.btn.btn-ghost.btn-small.move-up', { type: 'button', disabled: i === 0, 'aria-label': `Move ${label} up` }, '↑');
         const down = h('button.btn.btn-ghost.btn-small.move-down', { type: 'button', disabled: i === rules.length - 1,
             'aria-label': `Move ${label} down` }, '↓');
-        const edit = h('button.btn.btn-ghost.btn-small', { type: 'button', 'aria-label': `Edit ${label}` }, 'Edit');
+        const edit = h('button.btn.btn-ghost.btn-small.edit', { type: 'button', 'aria-label': `Edit ${label}` }, 'Edit');
         const del = h('button.btn.btn-danger-outline.btn-small', { type: 'button', 'aria-label': `Delete ${label}` }, 'Delete');
         on.addEventListener('change', () => change([on],
             () => api('POST', `/api/rules/${r.id}/${on.checked ? 'enable' : 'disable'}`, {}),
@@ -89,5 +89,14 @@ export function rulesList(ctx, { scope, onEdit, onAdd, onRules }) {
                 : 'This channel\'s rules are tried in this order, then the global rules. The first enabled rule that matches decides.';
         },
         rules: () => rules,
+        // Puts the focus on the rule's Edit button (on Add rule without it): where the keyboard
+        // user was before the editor opened.
+        focusRow(id) {
+            (tbody.querySelector(`tr[data-id="${id}"] .edit`) || addBtn).focus();
+        },
+        // Marks the rule being edited (null: none).
+        mark(id) {
+            for (const tr of tbody.rows) tr.classList.toggle('is-editing', tr.dataset.id === String(id));
+        },
     };
 }
