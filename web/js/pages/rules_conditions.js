@@ -8,13 +8,14 @@ const SCRIPTS = ['Han', 'Arabic', 'Cyrillic', 'Latin', 'Greek', 'Hebrew', 'Devan
     'Hangul', 'Hiragana', 'Katakana', 'Armenian', 'Georgian', 'Ethiopic', 'Bengali', 'Tamil'];
 
 // Conditions that read the channel's earlier requests, with what to tell the admin.
-export const READS_HISTORY = {
+const READS_HISTORY = {
     wave: 'counts the requests that arrived before this one',
     declined_before: 'looks up this user\'s earlier requests to the channel',
 };
 
 // A whole number as a number; anything else as typed, for the API to refuse by name.
 const num = (s) => (/^\s*\d+\s*$/.test(s) ? Number(s) : s.trim());
+let datalists = 0; // ids for the script name suggestions
 const words = (s) => s.split(',').map((w) => w.trim()).filter(Boolean);
 
 const text = (name, value, placeholder, label) => h('input', { type: 'text', name, value: value ?? '',
@@ -45,7 +46,7 @@ function fieldsOf(type, c, listNames) {
             read: () => (how.value === 'regex' ? { regex: i.value } : { words: words(i.value) }) };
     }
     case 'name_script': {
-        const id = `scripts-${Math.random().toString(36).slice(2)}`;
+        const id = `scripts-${++datalists}`;
         const i = h('input', { type: 'text', name: 'script', value: c.script || 'Han', list: id,
             autocomplete: 'off', 'aria-label': 'Unicode script' });
         return { nodes: [i, h('datalist', { id }, SCRIPTS.map((s) => h('option', { value: s })))],

@@ -46,7 +46,7 @@ export function ruleEditor({ scope, listNames, onSaved, onClose, onInput }) {
     const form = h('form.form.rule-form', { novalidate: true },
         err,
         fieldRow('Name', name, 'Shown in the list and the dry run; optional.'),
-        h('div.field', null, h('span.field-label', null, 'Conditions (all must hold)'), condList, noConds,
+        h('div.cond-field', null, h('span.field-label', null, 'Conditions (all must hold)'), condList, noConds,
             h('div', null, addCond),
             h('span.field-hint', null, 'Conditions on waves and earlier declines read the channel\'s earlier requests, not only this one.')),
         fieldRow('Action', action),
