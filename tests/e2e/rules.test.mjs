@@ -72,7 +72,10 @@ describe('Rules page in chromium', () => {
     test('the page opens from the nav; the scope picker lists Global rules and each channel', async () => {
         await page.getByRole('link', { name: 'Rules' }).click();
         await page.locator('.rules-card').waitFor();
-        const scopes = await page.locator('select[name=scope] option').allTextContents();
+        const scopes = await waitFor(async () => {
+            const o = await page.locator('select[name=scope] option').allTextContents();
+            return o.length > 1 ? o : null;
+        }, { what: 'the channels in the scope picker' });
         assert.deepEqual(scopes, ['Global rules', 'Channel 1', 'Channel 2']);
         await page.locator('select[name=scope]').selectOption({ label: 'Channel 1' });
         await waitFor(() => page.url().includes(`chat_id=${c1}`), { what: 'the scope in the address' });
