@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { waitFor } from '../lib/processes.mjs';
 import { addRequester } from '../lib/tgsim.mjs';
 import { waitRecorded } from '../lib/api.mjs';
-import { startStack, ADMIN } from '../lib/stacks.mjs';
+import { startSessionStack, ADMIN } from '../lib/stacks.mjs';
+import { newBotSession } from '../lib/sessions.mjs';
 import { launchBrowser, watchedPage, login } from '../lib/browser.mjs';
 
 const XSS = '<img src=x onerror=alert(1)>';
@@ -21,7 +22,7 @@ describe('Rules page in chromium', () => {
     const users = {};
 
     before(async () => {
-        s = await startStack({ world: { channels: 2, pending: 0 } });
+        s = await startSessionStack({ dcs: 1, world: { channels: 2, pending: 0 }, configureBot: true });
         [c1, c2] = s.world.chatIds;
         const add = async (key, chat, f) => { users[key] = await addRequester(s.tg, chat, f); };
         await add('hostile', c1, { first_name: XSS, last_name: XSS_LAST, username: 'xss_probe', bio: 'Earn now: https://spam.example.com/x' });
@@ -225,13 +226,20 @@ describe('Rules page in chromium', () => {
     test('the mode switch: a channel paced, back to the default; the default to rules; bad values refused', async () => {
         const card = page.locator('.mode-card');
         const modes = () => s.client.ok('/api/modes');
+        // The channel's mode decides through a session (set through the API): saving keeps it.
+        await newBotSession(s.client, s.tg, { name: 'helper_bot', username: 'rules_helper_bot' });
+        const set = await s.client.post('/api/modes', { chat_id: c1, mode: 'manual', session_name: 'helper_bot' });
+        assert.equal(set.status, 200, set.text);
+        await page.reload();
+        await card.locator('.mode-now[data-mode=manual]').waitFor();
         await card.locator('.mode-option[data-mode=approve_all]').click();
         await card.locator('input[name=approve_how][value=paced]').check();
         await card.locator('input[name=per_hour]').fill('30');
         await card.getByRole('button', { name: 'Save mode' }).click();
         await card.locator('.form-ok').waitFor();
         let m = await modes();
-        assert.deepEqual(m.channels.map((x) => [x.chat_id, x.mode, x.per_hour, x.delay_seconds]), [[c1, 'approve_all', 30, 0]]);
+        assert.deepEqual(m.channels.map((x) => [x.chat_id, x.mode, x.per_hour, x.delay_seconds, x.session_name]),
+            [[c1, 'approve_all', 30, 0, 'helper_bot']]);
         assert.equal(await card.locator('.mode-now').textContent(), 'Now: approve all, at most 30 an hour');
 
         await card.locator('input[name=approve_how][value=delay]').check();

@@ -11,6 +11,7 @@ const SCRIPTS = ['Han', 'Arabic', 'Cyrillic', 'Latin', 'Greek', 'Hebrew', 'Devan
 const READS_HISTORY = {
     wave: 'counts the requests that arrived before this one',
     declined_before: 'looks up this user\'s earlier requests to the channel',
+    member_elsewhere: 'looks up this user\'s requests to the other channels doorman manages',
 };
 
 // A whole number as a number; anything else as typed, for the API to refuse by name.

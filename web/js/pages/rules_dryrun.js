@@ -31,17 +31,21 @@ export function rulesDryRun(ctx, { body, canRun }) {
     const err = h('p.form-error', { role: 'alert', hidden: true });
     const stale = h('p.dry-stale', { hidden: true }, 'The rules changed since this run: run it again.');
     const summary = h('p.dry-summary', { role: 'status' });
+    const unknown = h('p.dry-unknown', { hidden: true });
     const result = h('div.dry-result');
     const picker = h('div.dry-picker');
     const el = h('section.card.rules-dryrun', { 'aria-labelledby': 'dryrun-title' },
         h('div.card-head', null, h('h2', { id: 'dryrun-title' }, 'Dry run'), h('span.spacer'), run),
         h('p.muted.small', null, 'What these rules would do with the channel\'s pending requests now, ' +
             'including the rule being edited (not saved). Nothing is decided.'),
-        picker, err, stale, summary, result);
+        picker, err, stale, summary, unknown, result);
 
     function show(r) {
         summary.replaceChildren(
             `${fmtNum(r.pending)} pending evaluated in `, h('span.dry-took', null, `${fmtNum(r.took_ms)} ms`), '.');
+        unknown.textContent = r.unknown ? `For ${fmtNum(r.unknown)} of them a rule was passed over: the dry run does not ` +
+            'ask Telegram for profile photos or the blocklist service, so those rules may decide differently.' : '';
+        unknown.hidden = !r.unknown;
         result.replaceChildren(...OUTCOMES.map((o) => outcomeBlock(o, r.counts[o[0]] || 0, r.examples[o[0]] || [])));
         el.dataset.state = 'done';
     }
@@ -71,7 +75,7 @@ export function rulesDryRun(ctx, { body, canRun }) {
             if (el.dataset.state === 'done') stale.hidden = false;
         },
         reset() {
-            err.hidden = stale.hidden = true;
+            err.hidden = stale.hidden = unknown.hidden = true;
             summary.replaceChildren(canRun() ? 'Run it to see the numbers.' : 'There are no channels with requests yet.');
             result.replaceChildren();
             run.disabled = !canRun();

@@ -40,7 +40,7 @@ export function ruleEditor({ scope, listNames, onSaved, onClose, onInput }) {
     const action = h('select', { name: 'action' }, ACTIONS.map(([v, l]) => h('option', { value: v }, l)));
     const delay = delayInput('delay', 'Delay');
     const delayRow = fieldRow('Delay', h('span.inline-fields', null, delay.nodes),
-        '10 seconds to 24 hours: a delay lets a wave be caught before anyone is let in.');
+        '10 seconds to 24 hours. When it is over the rules are checked again, and a wave then counts the requests after it too.');
     const save = h('button.btn.btn-primary', { type: 'submit' }, 'Save rule');
     const cancel = h('button.btn.btn-ghost', { type: 'button' }, 'Cancel');
     const form = h('form.form.rule-form', { novalidate: true },
@@ -48,7 +48,7 @@ export function ruleEditor({ scope, listNames, onSaved, onClose, onInput }) {
         fieldRow('Name', name, 'Shown in the list and the dry run; optional.'),
         h('div.cond-field', null, h('span.field-label', null, 'Conditions (all must hold)'), condList, noConds,
             h('div', null, addCond),
-            h('span.field-hint', null, 'Conditions on waves and earlier declines read the channel\'s earlier requests, not only this one.')),
+            h('span.field-hint', null, 'Conditions on waves, earlier declines and other channels read earlier requests, not only this one.')),
         fieldRow('Action', action),
         delayRow,
         h('div.form-actions', null, save, cancel));

@@ -1,6 +1,7 @@
 // pages/rules_mode.js: the Rules page's mode switch for the scope shown (GET/POST /api/modes):
 // manual, rules, or approve all (at once, after a delay, or paced); a channel can also follow
-// the default, which the "Global rules" scope edits (chat_id 0).
+// the default, which the "Global rules" scope edits (chat_id 0). Saving keeps the account the
+// mode decides through (session_name), which this card does not choose.
 import { h, busy } from '../dom.js';
 import { api } from '../api.js';
 import { delayInput } from './rules_editor.js';
@@ -10,11 +11,9 @@ import { modeText } from './rules_text.js';
 const MODES = [
     ['default', 'Follow the default', 'This channel does what the default mode (set under Global rules) says.'],
     ['manual', 'Manual', 'Admins decide every request on the Invite Requests page.'],
-    ['rules', 'Rules', 'The first enabled rule that matches decides; requests no rule matches wait for an admin.'],
-    ['approve_all', 'Approve all', 'Every request is approved: at once, after a delay, or paced.'],
+    ['rules', 'Rules', 'Each new request is decided by the first enabled rule that matches; the rest wait for an admin.'],
+    ['approve_all', 'Approve all', 'Every new request is approved: at once, after a delay, or paced.'],
 ];
-// The mode is stored only in this release (docs/api.md, Modes): say so where it is chosen.
-const STORED_ONLY = 'In this release the mode is stored only: doorman does not decide anything by itself yet.';
 
 const radio = (name, value) => h('input', { type: 'radio', name, value });
 
@@ -40,7 +39,8 @@ export function modeCard(ctx, { scope }) {
         err, ok, h('div.form-actions', null, save));
     const el = h('section.card.mode-card', { 'aria-labelledby': 'mode-title' },
         h('div.card-head', null, h('h2', { id: 'mode-title' }, 'Mode'), now),
-        h('p.muted.small', null, STORED_ONLY), form);
+        h('p.muted.small', null, 'How new requests are decided, the moment they are recorded. ' +
+            'Requests already pending stay as they are.'), form);
 
     const sync = () => {
         sub.hidden = !inputs.approve_all.checked;
@@ -48,10 +48,12 @@ export function modeCard(ctx, { scope }) {
     form.addEventListener('change', sync);
 
     let defaultMode = null;
+    let shown = null; // the scope's own mode as the API has it (null: it follows the default)
     function show(modes) {
         defaultMode = modes.default;
         const chat = scope();
         const m = chat ? modes.channels.find((x) => x.chat_id === chat) || null : modes.default;
+        shown = m;
         rows[0].hidden = !chat;
         inputs[m ? m.mode : 'default'].checked = true;
         how.paced.checked = !!(m && m.per_hour);
@@ -71,6 +73,8 @@ export function modeCard(ctx, { scope }) {
         const mode = Object.keys(inputs).find((k) => inputs[k].checked);
         if (mode === 'default') return { chat_id, mode: null };
         const out = { chat_id, mode };
+        // The account that carries the mode's decisions out stays as it is (the bot when absent).
+        if (shown && shown.session_name) out.session_name = shown.session_name;
         if (mode === 'approve_all' && how.delay.checked) out.delay_seconds = delay.seconds();
         if (mode === 'approve_all' && how.paced.checked) {
             out.per_hour = /^\s*\d+\s*$/.test(perHour.value) ? Number(perHour.value) : perHour.value.trim();

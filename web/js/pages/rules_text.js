@@ -17,6 +17,7 @@ export const CONDITION_TYPES = [
     ['in_list', 'In a list'],
     ['wave', 'Part of a wave'],
     ['declined_before', 'Declined here before'],
+    ['member_elsewhere', 'Member of another channel here'],
     ['is_scam', 'Marked scam by Telegram'],
     ['is_fake', 'Marked fake by Telegram'],
 ];
@@ -74,6 +75,9 @@ function conditionWords(c) {
             : [`came through ${c.link}`, `did not come through ${c.link}`];
     case 'in_list': return [`is in list ${c.list}`, `is not in list ${c.list}`];
     case 'declined_before': return ['was declined here before', 'was not declined here before'];
+    case 'member_elsewhere': return ['was approved in another channel', 'was not approved in another channel'];
+    case 'has_photo': return ['has a profile photo', 'has no profile photo'];
+    case 'on_blocklist': return ['is on the blocklist', 'is not on the blocklist'];
     case 'wave': {
         const w = `more than ${fmtNum(c.count)} requests in ${fmtNum(c.minutes)} min ` +
             (c.per === 'channel' ? 'to the channel' : 'through the same link');
