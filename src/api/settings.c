@@ -33,22 +33,26 @@ static void answer(struct api_ctx *c)
     free(blocklist);
 }
 
-/* The blocklist service's address (docs/api.md, Settings): "" turns it off. false after
- * answering. */
-static bool set_blocklist(struct api_ctx *c, const char *url)
+/* Whether url may be the blocklist service's address (docs/api.md, Settings): "" turns it off.
+ * false after answering 400. */
+static bool blocklist_ok(struct api_ctx *c, const char *url)
 {
     size_t n = strlen(url);
-    if (n && ((strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0) ||
-              n > BLOCKLIST_URL_MAX || strpbrk(url, " \t\r\n?#")))
-        return api_bad_request(c,
-                               "'blocklist_url' must be the http(s):// address of a service with "
-                               "CAS's interface (e.g. https://api.cas.chat), at most %d bytes, or "
-                               "\"\" to turn it off.",
-                               BLOCKLIST_URL_MAX);
-    struct dm_error err = {0};
-    dm_err e = n ? store_setting_set(c->env->store, JUDGE_BLOCKLIST_SETTING, url, &err)
-                 : store_setting_delete(c->env->store, JUDGE_BLOCKLIST_SETTING, &err);
-    return (e && e != DM_ENOTFOUND) ? api_store_failed(c, e, &err) : true;
+    if (!n || ((strncmp(url, "https://", 8) == 0 || strncmp(url, "http://", 7) == 0) &&
+               n <= BLOCKLIST_URL_MAX && !strpbrk(url, " \t\r\n?#")))
+        return true;
+    return api_bad_request(c,
+                           "'blocklist_url' must be the http(s):// address of a service with "
+                           "CAS's interface (e.g. https://api.cas.chat), at most %d bytes, or \"\" "
+                           "to turn it off.",
+                           BLOCKLIST_URL_MAX);
+}
+
+static dm_err blocklist_set(struct api_ctx *c, const char *url, struct dm_error *err)
+{
+    dm_err e = url[0] ? store_setting_set(c->env->store, JUDGE_BLOCKLIST_SETTING, url, err)
+                      : store_setting_delete(c->env->store, JUDGE_BLOCKLIST_SETTING, err);
+    return e == DM_ENOTFOUND ? DM_OK : e;
 }
 
 void api_settings_get(struct api_ctx *c)
@@ -101,9 +105,10 @@ void api_settings_post(struct api_ctx *c)
         api_bad_request(c, "'bot_token' is empty.");
         return;
     }
-    if (blocklist && !set_blocklist(c, blocklist)) return;
+    if (blocklist && !blocklist_ok(c, blocklist)) return;
     struct dm_error err = {0};
     dm_err e = bot_configure(c->env->bot, token, mode, url, rate, &err);
+    if (!e && blocklist) e = blocklist_set(c, blocklist, &err);
     if (e == DM_EAUTH || e == DM_EINVAL || e == DM_ETELEGRAM) {
         api_bad_request(c, "%s", err.msg);
         return;

@@ -75,6 +75,7 @@ const endpoints = () => [
             mode: [3, 'fast', 'Polling', []],
             webhook_url: [42, ['https://a.example'], 'w'.repeat(501)],
             bot_rate: ['fast', 0, -1, 0.001, 100001, true, []],
+            blocklist_url: [42, [], 'ftp://cas.example', 'api.cas.chat', 'https://cas.example/a b', 'https://' + 'c'.repeat(500)],
         },
         names: { bot_token: /bot.token/i },
         required: [],
@@ -221,8 +222,27 @@ const endpoints = () => [
             mode: [42, 'yolo', ''],
             delay_seconds: ['x', 5, 86401, 60],
             per_hour: ['x', -1, 100001, 10],
+            session_name: [42, true, '', 'nobody'],
         },
         required: ['chat_id', 'mode'],
+    },
+    {
+        path: '/api/rules/apply', who: 'admin', base: () => ({ chat_id: s.world.chatIds[0] }),
+        fields: { chat_id: ['x', 1.5, 0, true, []] },
+        required: ['chat_id'],
+    },
+    {
+        path: '/api/invite-requests/release', who: 'admin', base: () => ({ request_ids: [ids[0]] }),
+        fields: { request_ids: ['1', ['1'], [1.5], [true], [], [0], [-1], {}, Array.from({ length: 1001 }, (_, i) => i + 1)] },
+        required: ['request_ids'],
+    },
+    {
+        path: '/api/invite-requests/unban', who: 'admin', base: () => ({ request_ids: [ids[0]] }),
+        fields: {
+            request_ids: ['1', ['1'], [1.5], [], [0], [-1], {}, Array.from({ length: 101 }, (_, i) => i + 1)],
+            session_name: [42, true, '', 'nobody'],
+        },
+        required: ['request_ids'],
     },
 ];
 
@@ -373,6 +393,7 @@ const ROUTES = [
     ['GET', '/api/sessions/login/abc'], ['POST', '/api/sessions/login/code'], ['POST', '/api/sessions/login/password'],
     ['POST', '/api/sessions/bot'], ['POST', '/api/sessions/import'], ['POST', '/api/sessions/s1/check'],
     ['GET', '/api/sessions/s1/export'], ['POST', '/api/sessions/s1/delete'], ['POST', '/api/sessions/s1/load'],
+    ['POST', '/api/rules/apply'], ['POST', '/api/invite-requests/release'], ['POST', '/api/invite-requests/unban'],
 ];
 
 function methodCases() {
