@@ -6,7 +6,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { addRequester, casUrl, tgAddJoinRequests, tgBans, tgCasAdd, tgCreateUser, tgJoinRequests } from '../lib/tgsim.mjs';
-import { auditAll, listAll, waitJob, waitRecorded } from '../lib/api.mjs';
+import { auditAll, decide, listAll, waitJob, waitRecorded } from '../lib/api.mjs';
 import { waitFor } from '../lib/processes.mjs';
 import { startStack } from '../lib/stacks.mjs';
 
@@ -114,6 +114,32 @@ describe('deciding by rules', () => {
             assert.equal(rec.status, u.first_name.startsWith('Casino') ? 'declined' : 'approved', u.first_name);
             assert.equal(rec.decisions, 1);
         }
+    });
+
+    test('earlier decisions: declined here before, a member of another channel', async () => {
+        // a user an admin declined in `other` asks there again; a reader of `other` asks in `chat`
+        const back = await addRequester(s.tg, other, { first_name: 'Returning' });
+        await waitRecorded(s.client, 1, { query: { chat_id: String(other), q: 'Returning' } });
+        const first = await requestOf(back.user_id, other);
+        await decide(s.client, 'deny', { request_ids: [first.id] });
+        await ok('/api/rules', { chat_id: other, name: 'declined before', conditions: [{ type: 'declined_before' }], action: 'decline' });
+        await ok('/api/modes', { chat_id: other, mode: 'rules' });
+        // a later date than the first (the same chat, user and date would be the same request)
+        await tgAddJoinRequests(s.tg, { chat_id: other, user_id: back.user_id, date: first.date + 5 });
+
+        const reader = (await listAll(s.client, { chat_id: String(other), status: 'approved', q: 'Plain 2' }))[0];
+        assert.ok(reader, 'a reader approved in the other channel');
+        const known = await ok('/api/rules', { chat_id: chat, name: 'known reader', conditions: [{ type: 'member_elsewhere' }], action: 'hold' });
+        await tgAddJoinRequests(s.tg, { chat_id: chat, user_id: reader.user_id });
+
+        await waitFor(async () => {
+            const items = await tgJoinRequests(s.tg, `chat_id=${other}&user_id=${back.user_id}`);
+            return items.length === 2 && items.every((r) => r.status === 'declined');
+        }, { timeoutMs: 15000, what: 'the returning user declined again by the rule' });
+        const again = (await listAll(s.client, { chat_id: String(other), q: 'Returning' })).find((r) => r.id !== first.id);
+        assert.equal(again.verdict, 'rule 2: declined before → decline');
+        await waitFor(async () => (await requestOf(reader.user_id, chat))?.verdict === 'rule 3: known reader → hold for review', { timeoutMs: 15000, what: 'the reader held by member_elsewhere' });
+        assert.equal((await requestOf(reader.user_id, chat)).rule_id, known.rule.id);
     });
 
     test('approve_all after a delay waits it out, counted from the request', async () => {
