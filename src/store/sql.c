@@ -115,6 +115,14 @@ static const struct sql_text texts[S_COUNT] = {
     [S_JOB_GET] = {"SELECT " JOB_COLS " FROM jobs WHERE id = $1", .what = "reading a job"},
     [S_JOB_LIST] = {"SELECT " JOB_COLS " FROM jobs WHERE id < $1 ORDER BY id DESC LIMIT $2",
                     .what = "listing jobs"},
+    [S_JOB_LIST_RULES] = {"SELECT " JOB_COLS
+                          " FROM jobs WHERE id < $1 AND admin = '" STORE_RULES_ADMIN
+                          "' ORDER BY id DESC LIMIT $2",
+                          .what = "listing jobs"},
+    [S_JOB_LIST_ADMINS] = {"SELECT " JOB_COLS
+                           " FROM jobs WHERE id < $1 AND admin <> '" STORE_RULES_ADMIN
+                           "' ORDER BY id DESC LIMIT $2",
+                           .what = "listing jobs"},
     /* PostgreSQL: SKIP LOCKED, so two processes claiming at once take different jobs and
      * neither waits */
     /* PostgreSQL: SKIP LOCKED, so two processes claiming at once take different jobs and
