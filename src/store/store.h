@@ -470,7 +470,10 @@ dm_err store_list_entries(struct store *st, const char *name, const char *after,
 dm_err store_list_delete(struct store *st, const char *name, struct dm_error *err);
 
 /* Modes. mode_get: DM_ENOTFOUND when chat_id has none of its own. mode_list: every one, the
- * default (chat_id 0) first, *out malloc'd. mode_delete of an absent mode is DM_OK. */
+ * default (chat_id 0) first, *out malloc'd. mode_delete of an absent mode is DM_OK. Setting or
+ * deleting a mode also has the decisions its channel's old mode scheduled and not yet handed to
+ * a job (delayed, paced) judged again under the new one (the default's: of every channel that
+ * follows it), in the same transaction. */
 dm_err store_mode_get(struct store *st, int64_t chat_id, struct store_mode *out,
                       struct dm_error *err);
 dm_err store_mode_set(struct store *st, const struct store_mode *m, struct dm_error *err);
