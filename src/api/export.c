@@ -12,9 +12,10 @@
 #include "core/json_out.h"
 #include "core/log.h"
 
-#define EXPORT_PAGE 500             /* rows read at once: what the list's largest page reads */
-#define EXPORT_PAGE_MAX (32u << 20) /* one page written out, at its largest (every byte escaped)   \
-                                     */
+#define EXPORT_PAGE 500 /* rows read at once: what the list's largest page reads */
+#define EXPORT_PAGE_MAX                                                                            \
+    (32u << 20) /* one page written out, at its largest (every byte escaped)                       \
+                 */
 
 enum export_format { EXPORT_CSV, EXPORT_JSONL };
 
@@ -59,6 +60,7 @@ struct export
     void *rows;                 /* EXPORT_PAGE records */
     int64_t before;             /* the next page has ids below this; 0 = the first page */
     bool last_read;             /* the page read last was the last one */
+    bool streaming;             /* handed to the server: its end is logged */
     bool complete;              /* the end of the body was handed over */
     int64_t rows_out;
     struct buf out; /* the written page; out.data + sent is what the client has not had yet */
@@ -68,8 +70,9 @@ struct export
 static void export_free(void *arg)
 {
     struct export *x = arg;
-    log_info("api", "export of %s: %" PRId64 " rows%s", x->what, x->rows_out,
-             x->complete ? "" : " (cut off: the client went away or doorman stopped)");
+    if (x->streaming)
+        log_info("api", "export of %s: %" PRId64 " rows%s", x->what, x->rows_out,
+                 x->complete ? "" : " (cut off: the client went away or doorman stopped)");
     buf_release(&x->out);
     free(x->rows);
     free(x);
@@ -190,20 +193,20 @@ static void export_start(struct api_ctx *c, const struct export_source *src,
     describe(x, bom);
 
     /* the first page is read before anything is sent, so a database that fails is a JSON
-     * error; its entry is made first, so the audit log's export holds its own entry */
+     * error and changes nothing; then the export is audited */
+    struct dm_error err = {0};
+    dm_err e = page_next(x, &err);
     struct store_audit a = {.at = time(NULL)};
     dm_strlcpy(a.admin, c->session.admin_name, sizeof a.admin);
     dm_strlcpy(a.action, "export", sizeof a.action);
     dm_strlcpy(a.result, "ok", sizeof a.result);
     dm_strlcpy(a.detail, x->what, sizeof a.detail);
-    struct dm_error err = {0};
-    dm_err e = store_audit_add(x->store, &a, &err);
-    if (!e) e = page_next(x, &err);
     struct buf head;
     buf_init(&head, EXPORT_PAGE_MAX);
     if (!e && bom) e = buf_puts(&head, CSV_BOM);
     if (!e && format == EXPORT_CSV) e = fields_csv_header(&head, src->fields);
     if (!e) e = buf_append(&head, x->out.data ? x->out.data : "", x->out.len);
+    if (!e) e = store_audit_add(x->store, &a, &err);
     if (e) {
         buf_release(&head);
         export_free(x);
@@ -212,6 +215,7 @@ static void export_start(struct api_ctx *c, const struct export_source *src,
     }
     buf_release(&x->out);
     x->out = head; /* the head, then the first page */
+    x->streaming = true;
 
     char stamp[DATE_UTC_LEN], disposition[128];
     date_format_utc(a.at, stamp); /* 2026-12-05T08:51:41Z → 20261205-085141 */

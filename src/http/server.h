@@ -124,8 +124,8 @@ void http_res_take(struct http_response *res, int status, const char *ctype, cha
  * body or fails; then free_fn(arg) (when not NULL) is called exactly once: after the last
  * produce, or when the client goes away, the connection times out (conn_timeout_s without the
  * client taking a byte), the server stops (http_server_stop cuts running streams off), or the
- * answer is replaced before it is sent (another http_res_* call on res frees it). Whatever
- * produce reads (a store) must outlive the server. */
+ * answer is replaced before it is sent (http_res_json, _error, _static, _take or _stream on res
+ * free it). Whatever produce reads (a store) must outlive the server. */
 void http_res_stream(struct http_response *res, int status, const char *ctype,
                      http_stream_fn produce, void *arg, void (*free_fn)(void *arg));
 /* Adds a header (silently ignored past HTTP_MAX_HEADERS; values are truncated to fit). */
