@@ -14,7 +14,10 @@
  *   - the list endpoint's latency (GET ?limit=50, p50 and p99) while the export runs, next to the
  *     same when idle.
  *
- * usage: export_bench [ROWS]   (default 1000000) */
+ * With CHECKER (bench/export_check.py), a CSV export of every row is then saved and read back by
+ * Python's csv module, each row compared with the table in the SQLite file.
+ *
+ * usage: export_bench [ROWS [CHECKER]]   (default 1000000, no check) */
 #include "core/common.h"
 #include "bench_api.h"
 
@@ -203,6 +206,30 @@ static double list_walk(const struct bench_api *b, int64_t from, uint64_t want)
     return (double)rows / took;
 }
 
+/* Saves a CSV export of every row into the data directory and has checker compare it with the
+ * table; returns its exit status. */
+static int check(const struct bench_api *b, const char *checker)
+{
+    char file[128], url[256], cmd[512];
+    snprintf(file, sizeof file, "%s/export.csv", b->dir);
+    snprintf(url, sizeof url, "%s/api/invite-requests/export?format=csv&bom=1", b->base);
+    FILE *f = fopen(file, "w");
+    CURL *h = curl_easy_init();
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_COOKIE, b->cookie);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, f);
+    long code = 0;
+    if (curl_easy_perform(h) == CURLE_OK) curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+    curl_easy_cleanup(h);
+    if (!f || fclose(f) != 0 || code != 200) {
+        fprintf(stderr, "export_bench: could not save the export (%ld)\n", code);
+        return 1;
+    }
+    fflush(stdout); /* the check prints after what came before */
+    snprintf(cmd, sizeof cmd, "python3 '%s' '%s/doorman.db' '%s'", checker, b->dir, file);
+    return system(cmd) == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     long rows = argc > 1 ? strtol(argv[1], NULL, 10) : 1000000;
@@ -275,6 +302,8 @@ int main(int argc, char **argv)
            (double)csv.peak_kib / (double)csv.rss_before_kib);
     printf("list p99 during the export / idle        = %.2f   (%.2f ms / %.2f ms)\n",
            csv.p99 / idle99, csv.p99, idle99);
+    int rc = 0;
+    if (argc > 2) rc = check(&b, argv[2]);
     bench_api_stop(&b);
-    return 0;
+    return rc;
 }
