@@ -13,7 +13,7 @@ STATUS = {0: 'pending', 1: 'approved', 2: 'declined'}
 COLS = ('r.id, r.chat_id, coalesce(c.title, \'\'), r.user_id, r.first_name, r.last_name, '
         'r.username, r.bio, r.invite_link, r.tg_date, r.status, r.created_at, r.decided_at, '
         'r.decided_by, r.decided_via, r.last_error, r.is_premium, r.language_code, r.is_scam, '
-        'r.is_fake')
+        'r.is_fake, r.rule_id, r.verdict, r.banned')
 
 
 def text(s):
@@ -26,12 +26,13 @@ def utc(t):
 
 def expected(r):
     (rid, chat, title, user, first, last, uname, bio, link, date, status, created, decided,
-     by, via, error, premium, lang, scam, fake) = r
+     by, via, error, premium, lang, scam, fake, rule, verdict, banned) = r
     flag = lambda v: 'true' if v else 'false'
     return [str(rid), str(chat), text(title), str(user), text(first), text(last), text(uname),
             text(bio), text(link), str(date), utc(date), STATUS[status], str(created), utc(created),
             str(decided) if decided else '', utc(decided), text(by), text(via), text(error),
-            flag(premium), text(lang), flag(scam), flag(fake)]
+            flag(premium), text(lang), flag(scam), flag(fake), str(rule) if rule else '',
+            text(verdict), flag(banned)]
 
 
 def main():
@@ -42,7 +43,7 @@ def main():
     with open(path, encoding='utf-8-sig', newline='') as f:
         rows = csv.reader(f)
         header = next(rows)
-        if header[:3] != ['id', 'chat_id', 'chat_title'] or len(header) != 23:
+        if header[:3] != ['id', 'chat_id', 'chat_title'] or len(header) != 26:
             sys.exit(f'export_check: unexpected header {header}')
         n = 0
         for want, got in zip(table, rows):

@@ -34,6 +34,9 @@ echo "== rules: evaluation rate through 50 rules, and the dry run over ${RULES_P
 psql -q "$pg_url" -c 'CREATE DATABASE rules_bench'
 ./build/bench/rules_bench "${RULES_REQUESTS:-200000}" "${RULES_PENDING:-100000}" "${pg_url%/*}/rules_bench"
 echo
+echo "== rules deciding on arrival: ${RULES_LATENCY_N:-1000} requests at ${RULES_LATENCY_RATE:-100}/s, time to their decision in tgsim (bench/rules_latency_bench.mjs)"
+N=${RULES_LATENCY_N:-1000} RATE=${RULES_LATENCY_RATE:-100} node bench/rules_latency_bench.mjs
+echo
 echo "== search and every filter at once over ${SEARCH_ROWS:-1000000} requests, SQLite and PostgreSQL (bench/search_bench.c)"
 psql -q "$pg_url" -c 'CREATE DATABASE search_bench'
 ./build/bench/search_bench "${SEARCH_ROWS:-1000000}" "${SECONDS_PER_RUN:-10}" "${pg_url%/*}/search_bench"

@@ -5,6 +5,7 @@
 #include "telegram/bot.h"
 #include "core/log.h"
 #include "http/server.h"
+#include "jobs/autodecide.h"
 #include "jobs/runner.h"
 #include "telegram/pool.h"
 
@@ -83,6 +84,8 @@ dm_err app_start(struct app *a, struct dm_error *err)
     struct job_runner_config jc = {
         .store = a->store, .accounts = &a->accounts, .owner = a->instance_id};
     if ((e = job_runner_start(&jc, &a->jobs, err))) return e;
+    struct autodecide_config ac = {.store = a->store, .runner = a->jobs, .owner = a->instance_id};
+    if ((e = autodecide_start(&ac, &a->auto_decide, err))) return e;
     a->api = (struct api_env){.store = a->store,
                               .bot = a->bot,
                               .pool = a->pool,
@@ -121,6 +124,8 @@ void app_stop(struct app *a)
     a->stopping = 1;
     http_server_stop(a->http);
     a->http = NULL;
+    autodecide_stop(a->auto_decide);
+    a->auto_decide = NULL;
     job_runner_stop(a->jobs);
     a->jobs = NULL;
     bot_stop(a->bot);

@@ -27,15 +27,16 @@ struct app {
     struct store *store;
     struct secret_key master;
     struct http_server *http;
-    struct bot *bot;          /* telegram/bot.h */
-    struct job_runner *jobs;  /* jobs/runner.h */
-    struct pool *pool;        /* telegram/pool.h: MTProto sessions' connections */
-    struct accounts accounts; /* telegram/account.h: who decides (the bot, the sessions); its
-                                 fields point at the store, the bot and the pool above */
-    struct api_env api;       /* what the API handler gets: the parts above */
-    char instance_id[33];     /* this data directory's name as the holder of leases (app.c) */
-    int instance_fd;          /* DATA/instance, locked while the process runs ... */
-    bool instance_locked;     /* ... when this is true */
+    struct bot *bot;                /* telegram/bot.h */
+    struct job_runner *jobs;        /* jobs/runner.h */
+    struct autodecide *auto_decide; /* jobs/autodecide.h: deciding by rules */
+    struct pool *pool;              /* telegram/pool.h: MTProto sessions' connections */
+    struct accounts accounts;       /* telegram/account.h: who decides (the bot, the sessions); its
+                                       fields point at the store, the bot and the pool above */
+    struct api_env api;             /* what the API handler gets: the parts above */
+    char instance_id[33];           /* this data directory's name as the holder of leases (app.c) */
+    int instance_fd;                /* DATA/instance, locked while the process runs ... */
+    bool instance_locked;           /* ... when this is true */
     volatile int stopping;
 };
 

@@ -106,6 +106,8 @@ void api_rules_disable(struct api_ctx *c);
 void api_rules_delete(struct api_ctx *c);
 void api_rules_reorder(struct api_ctx *c);
 void api_rules_dry_run(struct api_ctx *c);
+void api_rules_apply(struct api_ctx *c);
+void api_requests_release(struct api_ctx *c);
 void api_lists_list(struct api_ctx *c);
 void api_lists_get(struct api_ctx *c);
 void api_lists_write(struct api_ctx *c);
@@ -163,6 +165,15 @@ void api_list_page(struct api_ctx *c, size_t size, api_rows_fn rows, api_row_jso
  * (400 bad_request, 404, 409, 503 unavailable, 502 telegram, 500). te->e.msg is the message.
  * Returns false. */
 bool api_tg_failed(struct api_ctx *c, const struct tg_error *te);
+
+/* Opens the account the body's "session_name" names: null or absent is the bot; a name must be
+ * a session, an active one when `active`. NULL after answering (400 naming it and why); the
+ * caller closes the account (telegram/account.h). */
+struct account *api_body_account(struct api_ctx *c, bool active);
+
+/* Reads the body's "request_ids" (1 to max positive integers) into a malloc'd *out (the
+ * caller frees it). false after answering 400. */
+bool api_body_ids(struct api_ctx *c, size_t max, int64_t **out, size_t *n);
 
 /* JSON for records shared between resources. */
 json_t *api_job_json(const struct store_job *j);

@@ -163,10 +163,11 @@ static void describe(struct export *x, bool bom)
     int w = dm_snprintf_utf8(x->what, sizeof x->what, "%s %s%s", x->src->name,
                              x->format == EXPORT_CSV ? "csv" : "jsonl", bom ? " bom" : "");
     if (x->src != &requests_source) return;
-    char chat[32] = "";
-    if (f->chat_id) snprintf(chat, sizeof chat, " chat_id=%" PRId64, f->chat_id);
+    char ids[64] = ""; /* " chat_id=… rule_id=…", those set */
+    int iw = f->chat_id ? snprintf(ids, sizeof ids, " chat_id=%" PRId64, f->chat_id) : 0;
+    if (f->rule_id) snprintf(ids + iw, sizeof ids - (size_t)iw, " rule_id=%" PRId64, f->rule_id);
     dm_snprintf_utf8(x->what + w, sizeof x->what - (size_t)w, " status=%s%s%s%s%s%s%s%s%s",
-                     f->status >= 0 ? request_status_name(f->status) : "all", chat,
+                     f->status >= 0 ? request_status_name(f->status) : "all", ids,
                      f->date_from ? " from=" : "", f->date_from ? from : "",
                      f->date_to ? " to=" : "", f->date_to ? to : "", f->q[0] ? " q=\"" : "", f->q,
                      f->q[0] ? "\"" : "");

@@ -29,7 +29,7 @@ static const struct field request_v[] = {
     REQ("status", FIELD_STATUS, status),
     REQ("created_at", FIELD_INT, created_at),
     REQ_UTC("created_at_utc", created_at),
-    REQ("decided_at", FIELD_TIME, decided_at),
+    REQ("decided_at", FIELD_INT_OR_NULL, decided_at),
     REQ_UTC("decided_at_utc", decided_at),
     REQ("decided_by", FIELD_TEXT, decided_by),
     REQ("decided_via", FIELD_TEXT, decided_via),
@@ -38,6 +38,9 @@ static const struct field request_v[] = {
     REQ("language_code", FIELD_TEXT, language_code),
     REQ("is_scam", FIELD_BOOL, is_scam),
     REQ("is_fake", FIELD_BOOL, is_fake),
+    REQ("rule_id", FIELD_INT_OR_NULL, rule_id),
+    REQ("verdict", FIELD_TEXT, verdict),
+    REQ("banned", FIELD_BOOL, banned),
 };
 const struct record_fields request_fields = {request_v, DM_ARRAY_LEN(request_v)};
 
@@ -94,13 +97,13 @@ void fields_json(struct json_out *o, const struct record_fields *fs, const void 
         const struct field *f = &fs->v[i];
         if (f->export_only && !exported) continue;
         json_out_key(o, f->name);
-        int64_t t = f->kind == FIELD_TIME || f->kind == FIELD_UTC ? int_at(rec, f) : 0;
+        int64_t t = f->kind == FIELD_INT_OR_NULL || f->kind == FIELD_UTC ? int_at(rec, f) : 0;
         char utc[DATE_UTC_LEN];
         switch (f->kind) {
         case FIELD_INT:
             json_out_int(o, int_at(rec, f));
             break;
-        case FIELD_TIME:
+        case FIELD_INT_OR_NULL:
             if (t)
                 json_out_int(o, t);
             else
@@ -140,13 +143,13 @@ dm_err fields_csv(struct buf *b, const struct record_fields *fs, const void *rec
     for (size_t i = 0; i < fs->n && !e; i++) {
         const struct field *f = &fs->v[i];
         bool first = i == 0;
-        int64_t t = f->kind == FIELD_TIME || f->kind == FIELD_UTC ? int_at(rec, f) : 0;
+        int64_t t = f->kind == FIELD_INT_OR_NULL || f->kind == FIELD_UTC ? int_at(rec, f) : 0;
         char utc[DATE_UTC_LEN] = "";
         switch (f->kind) {
         case FIELD_INT:
             e = csv_int(b, first, int_at(rec, f));
             break;
-        case FIELD_TIME:
+        case FIELD_INT_OR_NULL:
             e = t ? csv_int(b, first, t) : csv_raw(b, first, "");
             break;
         case FIELD_UTC:

@@ -14,12 +14,12 @@
 #include "core/json_out.h"
 
 enum field_kind {
-    FIELD_INT,    /* int64_t */
-    FIELD_TIME,   /* int64_t Unix seconds, 0 = none: JSON null, an empty CSV cell */
-    FIELD_UTC,    /* an int64_t time as ISO 8601 UTC text, 0 = none as FIELD_TIME */
-    FIELD_TEXT,   /* char[]: text from Telegram or the store (neutralised in CSV: core/csv.h) */
-    FIELD_BOOL,   /* bool: true or false */
-    FIELD_STATUS, /* int, an enum request_status: its name */
+    FIELD_INT,         /* int64_t */
+    FIELD_INT_OR_NULL, /* int64_t, 0 = none (a time not yet, no rule): null, an empty CSV cell */
+    FIELD_UTC,         /* an int64_t time as ISO 8601 UTC text, 0 = none as above */
+    FIELD_TEXT,        /* char[]: text from outside (neutralised in CSV: core/csv.h) */
+    FIELD_BOOL,        /* bool: true or false */
+    FIELD_STATUS,      /* int, an enum request_status: its name */
 };
 
 struct field {

@@ -2,6 +2,7 @@
 #include "api/api.h"
 #include "core/date.h"
 #include "core/log.h"
+#include "telegram/account.h"
 
 bool api_bad_request(struct api_ctx *c, const char *fmt, ...)
 {
@@ -193,4 +194,51 @@ json_t *api_job_json(const struct store_job *j)
                      (json_int_t)j->updated_at, "finished_at", api_time_or_null(j->finished_at),
                      "wait_until", api_time_or_null(j->wait_until > time(NULL) ? j->wait_until : 0),
                      "error", api_text(j->error));
+}
+
+struct account *api_body_account(struct api_ctx *c, bool active)
+{
+    json_t *v = json_object_get(c->body, "session_name");
+    if (v && !json_is_null(v) &&
+        (!json_is_string(v) || json_string_length(v) == 0 ||
+         json_string_length(v) >= STORE_NAME_MAX)) {
+        api_bad_request(c, "'session_name' must be null (the bot) or a session's name.");
+        return NULL;
+    }
+    struct account *a = NULL;
+    struct dm_error err = {0};
+    dm_err e = account_open_chosen(c->env->accounts, json_string_value(v), &a, &err);
+    if (!e) e = account_usable(a, &err);
+    if (e == DM_EUNAVAILABLE || (e == DM_EAUTH && !active)) e = DM_OK; /* it may work later */
+    if (e == DM_ENOTFOUND || e == DM_EAUTH)
+        api_bad_request(c, "%s", err.msg);
+    else if (e)
+        api_store_failed(c, e, &err);
+    if (!e) return a;
+    account_close(a);
+    return NULL;
+}
+
+bool api_body_ids(struct api_ctx *c, size_t max, int64_t **out, size_t *n)
+{
+    *out = NULL;
+    json_t *ids = json_object_get(c->body, "request_ids");
+    if (!json_is_array(ids))
+        return api_bad_request(c, "'request_ids' must be an array of request ids.");
+    *n = json_array_size(ids);
+    if (*n == 0 || *n > max)
+        return api_bad_request(c, "'request_ids' must hold 1 to %zu ids.", max);
+    int64_t *v = malloc(*n * sizeof *v);
+    if (!v) return api_store_failed(c, DM_ENOMEM, NULL);
+    for (size_t i = 0; i < *n; i++) {
+        json_t *x = json_array_get(ids, i);
+        if (!json_is_integer(x) || json_integer_value(x) <= 0) {
+            free(v);
+            return api_bad_request(
+                c, "'request_ids' must hold positive integers (item %zu does not).", i);
+        }
+        v[i] = json_integer_value(x);
+    }
+    *out = v;
+    return true;
 }

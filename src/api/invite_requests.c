@@ -60,6 +60,7 @@ bool api_query_filter(struct api_ctx *c, struct store_request_filter *f)
     if (q && (dm_utf8_copy(f->q, sizeof f->q, q), strcmp(f->q, q) != 0)) /* a bad byte went */
         return api_bad_request(c, "'q' must be text (UTF-8).");
     return api_query_int(c, "chat_id", INT64_MIN, INT64_MAX, &f->chat_id) &&
+           api_query_int(c, "rule_id", 0, INT64_MAX, &f->rule_id) &&
            api_query_time(c, "from", false, &f->date_from) &&
            api_query_time(c, "to", true, &f->date_to);
 }
@@ -196,39 +197,13 @@ static void answer_job(struct api_ctx *c, int64_t id)
     http_res_json(c->res, 202, json_pack("{s:o}", "job", api_job_json(&job)));
 }
 
-/* Opens the account the body's "session_name" names: null or absent is the bot; a name must be
- * a session, an active one when `active`. NULL after answering (400 naming it and why); the
- * caller closes the account. */
-static struct account *read_via(struct api_ctx *c, bool active)
-{
-    json_t *v = json_object_get(c->body, "session_name");
-    if (v && !json_is_null(v) &&
-        (!json_is_string(v) || json_string_length(v) == 0 ||
-         json_string_length(v) >= STORE_NAME_MAX)) {
-        api_bad_request(c, "'session_name' must be null (the bot) or a session's name.");
-        return NULL;
-    }
-    struct account *a = NULL;
-    struct dm_error err = {0};
-    dm_err e = account_open_chosen(c->env->accounts, json_string_value(v), &a, &err);
-    if (!e) e = account_usable(a, &err);
-    if (e == DM_EUNAVAILABLE || (e == DM_EAUTH && !active)) e = DM_OK; /* it may work later */
-    if (e == DM_ENOTFOUND || e == DM_EAUTH)
-        api_bad_request(c, "%s", err.msg);
-    else if (e)
-        api_store_failed(c, e, &err);
-    if (!e) return a;
-    account_close(a);
-    return NULL;
-}
-
 /* Starts a job through the body's account; NULL after answering (the caller closes it). */
 static struct account *job_base(struct api_ctx *c, int kind, struct store_job *job)
 {
     memset(job, 0, sizeof *job);
     job->kind = kind;
     dm_strlcpy(job->admin, c->session.admin_name, sizeof job->admin);
-    struct account *a = read_via(c, true);
+    struct account *a = api_body_account(c, true);
     if (a) dm_strlcpy(job->via, account_name(a), sizeof job->via);
     return a;
 }
@@ -253,34 +228,16 @@ static void describe(struct store_job *job, const char *fmt, ...)
 static void decide_selected(struct api_ctx *c, int kind)
 {
     if (!api_only_fields(c, c->body, NULL, "request_ids", "session_name", NULL)) return;
-    json_t *ids = json_object_get(c->body, "request_ids");
-    if (!json_is_array(ids)) {
-        api_bad_request(c, "'request_ids' must be an array of request ids.");
-        return;
-    }
-    size_t n = json_array_size(ids);
-    if (n == 0 || n > MAX_IDS) {
-        api_bad_request(c, "'request_ids' must hold 1 to %d ids.", MAX_IDS);
-        return;
-    }
+    int64_t *v = NULL;
+    size_t n = 0;
+    if (!api_body_ids(c, MAX_IDS, &v, &n)) return;
     struct store_job job;
     struct account *a = job_base(c, kind, &job);
-    if (!a) return;
-    account_close(a);
-    int64_t *v = malloc(n * sizeof *v);
-    if (!v) {
-        api_store_failed(c, DM_ENOMEM, NULL);
+    if (!a) {
+        free(v);
         return;
     }
-    for (size_t i = 0; i < n; i++) {
-        json_t *x = json_array_get(ids, i);
-        if (!json_is_integer(x) || json_integer_value(x) <= 0) {
-            free(v);
-            api_bad_request(c, "'request_ids' must hold positive integers (item %zu does not).", i);
-            return;
-        }
-        v[i] = json_integer_value(x);
-    }
+    account_close(a);
     describe(&job, "%s %zu selected request%s", kind == JOB_APPROVE ? "Approve" : "Decline", n,
              n == 1 ? "" : "s");
     int64_t id = 0;
@@ -470,7 +427,7 @@ void api_requests_preflight(struct api_ctx *c)
 {
     if (!api_only_fields(c, c->body, NULL, "session_name", "request_ids", "filter", NULL)) return;
     int64_t deadline = clock_ms() + c->env->preflight_deadline_ms;
-    struct account *a = read_via(c, false);
+    struct account *a = api_body_account(c, false);
     if (!a) return;
     struct affected *v = calloc(AFFECTED_MAX, sizeof *v);
     size_t n = 0;

@@ -37,6 +37,7 @@ static const struct route routes[] = {
     {"POST", "/api/invite-requests/deny", NULL, R_LOGIN | R_BODY, api_requests_deny},
     {"POST", "/api/invite-requests/approve-all", NULL, R_LOGIN | R_BODY, api_requests_approve_all},
     {"POST", "/api/invite-requests/deny-all", NULL, R_LOGIN | R_BODY, api_requests_deny_all},
+    {"POST", "/api/invite-requests/release", NULL, R_LOGIN | R_BODY, api_requests_release},
     {"POST", "/api/invite-requests/preflight", NULL, R_LOGIN | R_BODY | R_SLOW,
      api_requests_preflight},
     {"GET", "/api/me/preferences", NULL, R_LOGIN, api_preferences_get},
@@ -65,6 +66,7 @@ static const struct route routes[] = {
     {"POST", "/api/rules/reorder", NULL, R_LOGIN | R_BODY, api_rules_reorder},
     /* reads every request of the channel: on the workers, off the pool */
     {"POST", "/api/rules/dry-run", NULL, R_LOGIN | R_BODY | R_SLOW, api_rules_dry_run},
+    {"POST", "/api/rules/apply", NULL, R_LOGIN | R_BODY, api_rules_apply},
     {"POST", "/api/rules/{}", "/update", R_LOGIN | R_BODY, api_rules_update},
     {"POST", "/api/rules/{}", "/enable", R_LOGIN | R_BODY, api_rules_enable},
     {"POST", "/api/rules/{}", "/disable", R_LOGIN | R_BODY, api_rules_disable},

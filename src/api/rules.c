@@ -6,6 +6,8 @@
 
 #include "core/clock.h"
 #include "rules/dryrun.h"
+#include "telegram/account.h"
+#include "jobs/runner.h"
 #include "rules/list.h"
 
 #define LIST_TEXT_MAX (512 * 1024) /* an imported text or CSV file */
@@ -329,8 +331,9 @@ void api_rules_dry_run(struct api_ctx *c)
                 json_object_set_new(examples, k, list);
             }
             http_res_json(c->res, 200,
-                          json_pack("{s:I,s:I,s:I,s:o,s:o}", "chat_id", (json_int_t)chat_id,
-                                    "pending", (json_int_t)out->pending, "took_ms",
+                          json_pack("{s:I,s:I,s:I,s:I,s:o,s:o}", "chat_id", (json_int_t)chat_id,
+                                    "pending", (json_int_t)out->pending, "unknown",
+                                    (json_int_t)out->unknown, "took_ms",
                                     (json_int_t)(clock_ms() - started), "counts", counts,
                                     "examples", examples));
         }
@@ -548,9 +551,10 @@ void api_lists_delete(struct api_ctx *c)
 
 static json_t *mode_json(const struct store_mode *m)
 {
-    return json_pack("{s:I,s:s,s:I,s:I,s:I}", "chat_id", (json_int_t)m->chat_id, "mode",
+    return json_pack("{s:I,s:s,s:I,s:I,s:I,s:o}", "chat_id", (json_int_t)m->chat_id, "mode",
                      channel_mode_name(m->mode), "delay_seconds", (json_int_t)m->delay_seconds,
-                     "per_hour", (json_int_t)m->per_hour, "updated_at", (json_int_t)m->updated_at);
+                     "per_hour", (json_int_t)m->per_hour, "updated_at", (json_int_t)m->updated_at,
+                     "session_name", m->via[0] ? api_text(m->via) : json_null());
 }
 
 void api_modes_list(struct api_ctx *c)
@@ -582,7 +586,8 @@ void api_modes_set(struct api_ctx *c)
     struct store_mode m = {.updated_at = time(NULL)};
     const char *mode = NULL;
     json_t *jm = json_object_get(c->body, "mode");
-    if (!api_only_fields(c, c->body, NULL, "chat_id", "mode", "delay_seconds", "per_hour", NULL) ||
+    if (!api_only_fields(c, c->body, NULL, "chat_id", "mode", "delay_seconds", "per_hour",
+                         "session_name", NULL) ||
         !api_field_int(c, "chat_id", true, &m.chat_id) ||
         !api_field_int(c, "delay_seconds", false, &m.delay_seconds) ||
         !api_field_int(c, "per_hour", false, &m.per_hour))
@@ -618,10 +623,54 @@ void api_modes_set(struct api_ctx *c)
                         PACED_MAX);
         return;
     }
+    /* who decides by itself: the bot, or a session that exists (it may be inactive now) */
+    struct account *a = api_body_account(c, false);
+    if (!a) return;
+    if (strcmp(account_name(a), ACCOUNT_BOT) != 0) dm_strlcpy(m.via, account_name(a), sizeof m.via);
+    account_close(a);
     dm_err e = store_mode_set(c->env->store, &m, &err);
     if (e) {
         api_store_failed(c, e, &err);
         return;
     }
     http_res_json(c->res, 200, json_pack("{s:o}", "mode", mode_json(&m)));
+}
+
+void api_rules_apply(struct api_ctx *c)
+{
+    int64_t chat_id = 0;
+    if (!api_only_fields(c, c->body, NULL, "chat_id", NULL) ||
+        !api_field_int(c, "chat_id", true, &chat_id))
+        return;
+    if (chat_id == 0) {
+        api_bad_request(c, "'chat_id' must name a channel.");
+        return;
+    }
+    struct store *st = c->env->store;
+    struct store_chat chat = {0};
+    struct store_job job = {.kind = JOB_APPLY};
+    dm_strlcpy(job.via, ACCOUNT_BOT, sizeof job.via);
+    dm_strlcpy(job.admin, c->session.admin_name, sizeof job.admin);
+    struct dm_error err = {0};
+    dm_err e = store_chat_get(st, chat_id, &chat, &err);
+    if (e && e != DM_ENOTFOUND) {
+        api_store_failed(c, e, &err);
+        return;
+    }
+    if (chat.title[0])
+        dm_snprintf_utf8(job.description, sizeof job.description,
+                         "Apply the rules to the pending requests of %s", chat.title);
+    else
+        snprintf(job.description, sizeof job.description,
+                 "Apply the rules to the pending requests of channel %" PRId64, chat_id);
+    struct store_request_filter f = {.status = REQ_PENDING, .chat_id = chat_id};
+    int64_t id = 0;
+    e = store_job_create_filter(st, &job, &f, time(NULL), &id, &err);
+    if (!e) e = store_job_get(st, id, &job, &err);
+    if (e) {
+        api_store_failed(c, e, &err);
+        return;
+    }
+    job_runner_wake(c->env->jobs);
+    http_res_json(c->res, 202, json_pack("{s:o}", "job", api_job_json(&job)));
 }

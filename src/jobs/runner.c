@@ -22,6 +22,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "jobs/autodecide.h"
 #include "jobs/hide_all.h"
 #include "jobs/load.h"
 #include "jobs/ratelimit.h"
@@ -536,6 +537,11 @@ static dm_err hide_step(void *ctx, const char *owner, bool *finished, struct tg_
     return hide_run_step(ctx, owner, finished, te);
 }
 
+static dm_err apply_step(void *ctx, const char *owner, bool *finished, struct tg_error *te)
+{
+    return apply_run_step(ctx, owner, finished, te);
+}
+
 /* Runs a claimed job step by step until it is finished, fails, is cancelled (or taken over),
  * the runner stops, or a smaller job waits. A flood wait or trouble reaching Telegram is
  * waited out here, shown in the job. `why_not`: why ctx could not be made (the job fails at
@@ -617,6 +623,16 @@ static void run_claimed(struct job_runner *r, const struct store_job *job)
     dm_err e = account_open(r->accounts, job->via, &account, &err);
     if (e) {
         run_steps(r, job, NULL, NULL, &err);
+    } else if (job->kind == JOB_APPLY) {
+        struct apply_run ar;
+        e = apply_run_init(&ar, r->store, job, &err);
+        if (!e)
+            log_info(C,
+                     "job %" PRId64 ": applying the rules to %" PRId64 " of %" PRId64
+                     " requests left",
+                     job->id, job->total - job->done, job->total);
+        run_steps(r, job, apply_step, &ar, e ? &err : NULL);
+        if (!e) apply_run_release(&ar);
     } else if (job->kind == JOB_LOAD) {
         struct load_run lr;
         e = load_run_init(&lr, r->store, account, job, &err);

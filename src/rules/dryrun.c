@@ -65,6 +65,33 @@ struct rules_request rules_request_of(const struct store_request *r)
     };
 }
 
+/* The dry run's context: the history's answers, and the store's for member_elsewhere. It asks
+ * neither Telegram nor the blocklist service: has_photo and on_blocklist stay unknown. */
+struct dry_context {
+    struct store *st;
+    struct rules_context history;
+};
+
+static int64_t dry_wave_count(void *ctx, const struct rules_request *r, bool same_link,
+                              int64_t seconds)
+{
+    const struct rules_context *h = &((struct dry_context *)ctx)->history;
+    return h->wave_count(h->ctx, r, same_link, seconds);
+}
+
+static bool dry_declined_before(void *ctx, const struct rules_request *r)
+{
+    const struct rules_context *h = &((struct dry_context *)ctx)->history;
+    return h->declined_before(h->ctx, r);
+}
+
+static int dry_member_elsewhere(void *ctx, const struct rules_request *r)
+{
+    struct dry_context *dc = ctx;
+    bool yes = false;
+    return store_user_member_elsewhere(dc->st, r->chat_id, r->user_id, &yes, NULL) ? -1 : yes;
+}
+
 static void example(struct rules_dryrun *out, int o, const struct store_request *r,
                     const struct rules_verdict *v)
 {
@@ -88,7 +115,11 @@ dm_err rules_dryrun(struct store *st, const struct rules_set *s, int64_t chat_id
     struct rules_history *h = rules_history_new();
     struct rules_scratch *x = rules_scratch_new();
     dm_err e = page && h && x ? DM_OK : dm_fail(err, DM_ENOMEM, "out of memory for a dry run");
-    struct rules_context ctx = h ? rules_history_context(h) : (struct rules_context){0};
+    struct dry_context dc = {st, h ? rules_history_context(h) : (struct rules_context){0}};
+    struct rules_context ctx = {.wave_count = dry_wave_count,
+                                .declined_before = dry_declined_before,
+                                .member_elsewhere = dry_member_elsewhere,
+                                .ctx = &dc};
     int64_t after_date = INT64_MIN, after_id = 0;
     for (int n = SCAN_PAGE; !e && n == SCAN_PAGE;) {
         e = store_request_scan(st, chat_id, after_date, after_id, SCAN_PAGE, page, &n, err);
@@ -107,6 +138,7 @@ dm_err rules_dryrun(struct store *st, const struct rules_set *s, int64_t chat_id
             int o = v.index < 0 ? RULE_ACTION_COUNT : v.action;
             out->pending++;
             out->counts[o]++;
+            out->unknown += v.unknown > 0;
             example(out, o, r, &v);
         }
         if (!e && n) {

@@ -30,6 +30,8 @@ struct rules_example {
 /* counts[a] and examples[a] per outcome a (RULE_* or RULE_ACTION_COUNT: no rule matched). */
 struct rules_dryrun {
     int64_t pending; /* requests evaluated */
+    int64_t unknown; /* of them, those for which a rule was passed over because it has a
+                        condition the dry run does not ask (has_photo, on_blocklist) */
     int64_t counts[RULES_OUTCOMES];
     int nexamples[RULES_OUTCOMES];
     struct rules_example examples[RULES_OUTCOMES][RULES_EXAMPLES_MAX];

@@ -160,5 +160,6 @@ static bool declined_before(void *ctx, const struct rules_request *r)
 
 struct rules_context rules_history_context(struct rules_history *h)
 {
-    return (struct rules_context){wave_count, declined_before, h};
+    return (struct rules_context){
+        .wave_count = wave_count, .declined_before = declined_before, .ctx = h};
 }

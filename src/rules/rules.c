@@ -40,13 +40,17 @@ enum cond_type {
     C_IN_LIST,
     C_DECLINED_BEFORE,
     C_WAVE,
+    C_MEMBER_ELSEWHERE,
+    C_HAS_PHOTO,   /* costly: a Telegram call */
+    C_BLOCKLISTED, /* costly: a call to the blocklist service */
     C_COUNT
 };
 
 static const char *const cond_names[C_COUNT] = {
-    "has_username",  "is_premium",  "is_scam",     "is_fake",         "language_code",
-    "name_matches",  "bio_matches", "name_script", "bio_has_link",    "bio_has_mention",
-    "user_id_above", "invite_link", "in_list",     "declined_before", "wave"};
+    "has_username",     "is_premium",  "is_scam",     "is_fake",         "language_code",
+    "name_matches",     "bio_matches", "name_script", "bio_has_link",    "bio_has_mention",
+    "user_id_above",    "invite_link", "in_list",     "declined_before", "wave",
+    "member_elsewhere", "has_photo",   "on_blocklist"};
 
 /* The fields each type takes beside "type" and "negate". */
 static const char *const cond_fields[C_COUNT][4] = {[C_LANGUAGE] = {"in"},
@@ -537,6 +541,49 @@ static bool cond_holds(const struct rules_set *s, const struct cond *c,
     }
 }
 
+static bool costly(const struct cond *c)
+{
+    return c->type == C_HAS_PHOTO || c->type == C_BLOCKLISTED;
+}
+
+/* What the context answers for a condition it has to ask: 1 holds, 0 does not, -1 unknown
+ * (no way to ask, or the asking failed). */
+static int asked(const struct cond *c, const struct rules_request *r,
+                 const struct rules_context *ctx)
+{
+    int (*ask)(void *, const struct rules_request *) = NULL;
+    if (ctx)
+        ask = c->type == C_MEMBER_ELSEWHERE ? ctx->member_elsewhere
+              : c->type == C_HAS_PHOTO      ? ctx->has_photo
+                                            : ctx->blocklisted;
+    return ask ? ask(ctx->ctx, r) : -1;
+}
+
+/* Whether every condition of rule holds: the cheap ones first, then those that cost a call,
+ * so a rule that fails on a name never asks Telegram. A condition the context cannot answer
+ * makes the rule not hold (negated or not) and counts in *unknown. */
+static bool rule_holds(const struct rules_set *s, const struct rule *rule,
+                       const struct rules_request *r, const struct rules_context *ctx,
+                       struct rules_scratch *x, bool *oom, bool *unknown)
+{
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t j = 0; j < rule->nconds; j++) {
+            const struct cond *c = &rule->conds[j];
+            if (costly(c) != (pass == 1)) continue;
+            bool holds;
+            if (c->type == C_MEMBER_ELSEWHERE || costly(c)) {
+                int a = asked(c, r, ctx);
+                if (a < 0) return *unknown = true, false;
+                holds = a == 1;
+            } else {
+                holds = cond_holds(s, c, r, ctx, x, oom);
+                if (*oom) return false;
+            }
+            if (holds == c->negate) return false;
+        }
+    return true;
+}
+
 dm_err rules_eval(const struct rules_set *s, const struct rules_request *r,
                   const struct rules_context *ctx, struct rules_scratch *x,
                   struct rules_verdict *out)
@@ -546,14 +593,13 @@ dm_err rules_eval(const struct rules_set *s, const struct rules_request *r,
     bool oom = false;
     for (size_t i = 0; i < s->n; i++) {
         const struct rule *rule = &s->rules[i];
-        bool all = true;
-        for (size_t j = 0; j < rule->nconds && all && !oom; j++) {
-            const struct cond *c = &rule->conds[j];
-            all = cond_holds(s, c, r, ctx, x, &oom) != c->negate;
-        }
+        bool unknown = false;
+        bool all = rule_holds(s, rule, r, ctx, x, &oom, &unknown);
         if (oom) return DM_ENOMEM;
+        out->unknown += unknown;
         if (all) {
-            *out = (struct rules_verdict){(int)i, rule->id, rule->name, rule->action, rule->delay};
+            *out = (struct rules_verdict){(int)i,       rule->id,    rule->name,
+                                          rule->action, rule->delay, out->unknown};
             return DM_OK;
         }
     }

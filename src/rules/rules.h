@@ -11,7 +11,13 @@
  * is_fake, language_code {"in":[tag…]}, name_matches / bio_matches {"words":[…]} or
  * {"regex":"…"}, name_script {"script":"Han"}, bio_has_link, bio_has_mention, user_id_above
  * {"value":N}, invite_link {"link":"…"|null}, in_list {"list":"name"}, declined_before,
- * wave {"count":K,"minutes":M,"per":"link"|"channel"}. No conditions: the rule always holds.
+ * wave {"count":K,"minutes":M,"per":"link"|"channel"}, member_elsewhere, has_photo,
+ * on_blocklist. No conditions: the rule always holds.
+ *
+ * The last three are asked of the context (below), which may not know (no way to ask, or the
+ * asking failed): a rule with a condition left unknown does not hold, negated or not, and the
+ * verdict counts it. has_photo and on_blocklist cost a call each, so a rule asks them only
+ * after its other conditions held.
  *
  * Text is compared folded (core/fold.h: case and Unicode form). Regular expressions are PCRE2
  * with UTF, UCP and CASELESS, bounded by a match limit: one that runs out counts as no match.
@@ -55,6 +61,11 @@ struct rules_context {
                           int64_t seconds);
     /* r's user has a declined request in r's channel */
     bool (*declined_before)(void *ctx, const struct rules_request *r);
+    /* 1 yes, 0 no, -1 unknown; NULL: always unknown. r's user was approved in another
+     * channel here; has a profile photo (a Telegram call); is on the blocklist service */
+    int (*member_elsewhere)(void *ctx, const struct rules_request *r);
+    int (*has_photo)(void *ctx, const struct rules_request *r);
+    int (*blocklisted)(void *ctx, const struct rules_request *r);
     void *ctx;
 };
 
@@ -84,6 +95,7 @@ struct rules_verdict {
     const char *rule_name;
     int action;
     int64_t delay_seconds;
+    int unknown; /* rules passed over because a condition was unknown */
 };
 
 /* Per-thread room for one evaluation at a time (folded text, regex match data). */

@@ -328,13 +328,15 @@ static void get_join_requests(struct ctl *c)
         if (!e && jr->status == JR_PENDING)
             e = buf_puts(&b, ",\"decided_by\":null,\"decided_at\":null");
         else if (!e)
-            e = buf_printf(&b, ",\"decided_by\":%" PRId64 ",\"decided_at\":%" PRId64,
-                           jr->decided_by, jr->decided_at);
+            e = buf_printf(&b,
+                           ",\"decided_by\":%" PRId64 ",\"decided_at\":%" PRId64
+                           ",\"decided_at_ms\":%" PRId64,
+                           jr->decided_by, jr->decided_at, jr->decided_ms);
         if (!e)
             e = buf_printf(&b,
-                           ",\"decisions\":%" PRIu32 ",\"approve_calls\":%" PRIu32
-                           ",\"decline_calls\":%" PRIu32,
-                           jr->decisions, jr->approve_calls, jr->decline_calls);
+                           ",\"asked_at_ms\":%" PRId64 ",\"decisions\":%" PRIu32
+                           ",\"approve_calls\":%" PRIu32 ",\"decline_calls\":%" PRIu32,
+                           jr->asked_ms, jr->decisions, jr->approve_calls, jr->decline_calls);
         if (!e && jr->invite_link) {
             json_t *s = json_string(jr->invite_link);
             char *enc = s ? json_dumps(s, JSON_ENCODE_ANY) : NULL;

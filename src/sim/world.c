@@ -46,6 +46,13 @@ int64_t world_now(void)
     return (int64_t)time(NULL);
 }
 
+int64_t world_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 double world_mono(void)
 {
     struct timespec ts;
@@ -611,6 +618,7 @@ static dm_err jr_push(struct world *w, struct sim_channel *ch, int64_t user_id, 
         .date = date ? date : world_now(),
         .invite_link = link,
         .status = JR_PENDING,
+        .asked_ms = world_now_ms(),
     };
     if (announce_it) announce(w, ch, UPD_CHAT_JOIN_REQUEST, (uint32_t)w->njrs);
     w->njrs++;
@@ -686,6 +694,7 @@ sim_err world_jr_decide(struct world *w, int64_t chat_id, int64_t user_id, bool 
     jr->status = approve ? JR_APPROVED : JR_DECLINED;
     jr->decided_by = actor_id;
     jr->decided_at = world_now();
+    jr->decided_ms = world_now_ms();
     jr->decisions++;
     return SIM_OK;
 }

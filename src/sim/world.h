@@ -99,9 +99,11 @@ struct sim_join_request {
     int64_t date;      /* Unix seconds */
     char *invite_link; /* NULL when the request came without a link */
     enum jr_status status;
-    int64_t decided_by; /* the bot's or user account's id; 0 while pending */
-    int64_t decided_at; /* Unix seconds; 0 while pending */
-    uint32_t decisions; /* successful decisions; exactly 1 once decided */
+    int64_t decided_by;           /* the bot's or user account's id; 0 while pending */
+    int64_t decided_at;           /* Unix seconds; 0 while pending */
+    int64_t asked_ms, decided_ms; /* when tgsim made it and decided it, Unix milliseconds (for
+                                     timing doorman: bench/rules_latency_bench.mjs) */
+    uint32_t decisions;           /* successful decisions; exactly 1 once decided */
     /* Every approve / decline call that named this request while it was the user's latest in
      * the channel, whatever the answer (a call after the decision gets HIDE_REQUESTER_MISSING
      * and still counts): Telegram's side of "asked twice", whatever the asker believed. */
@@ -261,6 +263,7 @@ void world_stop(struct world *w);
 
 /* Unix seconds, and monotonic seconds for rate limits. */
 int64_t world_now(void);
+int64_t world_now_ms(void); /* Unix milliseconds */
 double world_mono(void);
 /* A uniformly random 64-bit number from the seeded generator. */
 uint64_t world_rand(struct world *w);

@@ -242,6 +242,7 @@ dm_err tx_open(struct store *st, struct tx *tx, struct dm_error *err)
 {
     tx->st = st;
     tx->c = NULL;
+    tx->added = false;
     dm_err e = st->d->conn_get(st->db, true, &tx->c, err);
     if (e) return e;
     struct db_stmt begin = db_stmt_of(st, S_BEGIN);
@@ -259,7 +260,19 @@ dm_err tx_close(struct tx *tx, dm_err e, struct dm_error *err)
     e = dialect_tx_end(tx->st->d, tx->c, e, err);
     tx->st->d->conn_put(tx->st->db, tx->c);
     tx->c = NULL;
+    if (!e && tx->added) db_request_added(tx->st);
     return e;
+}
+
+void db_request_added(struct store *st)
+{
+    if (st->on_added) st->on_added(st->on_added_ctx);
+}
+
+void store_on_request_added(struct store *st, void (*fn)(void *ctx), void *ctx)
+{
+    st->on_added = fn;
+    st->on_added_ctx = ctx;
 }
 
 dm_err tx_run_stmt(struct tx *tx, const struct db_stmt *s, const struct db_args *a, db_row_fn fn,

@@ -13,7 +13,12 @@
 struct store {
     const struct dialect *d;
     struct db *db;
+    void (*on_added)(void *ctx); /* store_on_request_added */
+    void *on_added_ctx;
 };
+
+/* Calls the store's on_added hook: a new request was committed (requests.c, tx_close). */
+void db_request_added(struct store *st);
 
 /* Turns a row into a record at out (which the reader clears first). */
 typedef void (*row_reader)(const struct db_row *r, void *out);
@@ -54,6 +59,7 @@ dm_err db_read_page(struct store *st, enum sql_id id, int64_t before_id, int lim
 struct tx {
     struct store *st;
     struct db_conn *c;
+    bool added; /* a request was recorded: tx_close calls the on_added hook after committing */
 };
 dm_err tx_open(struct store *st, struct tx *tx, struct dm_error *err);
 dm_err tx_close(struct tx *tx, dm_err e, struct dm_error *err);

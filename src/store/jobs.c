@@ -4,6 +4,7 @@
  * jobs that decide a whole channel at once. */
 #include "core/common.h"
 
+#include "store/job_tx.h"
 #include "store/requests.h"
 #include "store/rows.h"
 
@@ -42,18 +43,23 @@ static dm_err job_add_total(struct tx *tx, int64_t id, int64_t n, struct dm_erro
     return tx_run(tx, S_JOB_ADD_TOTAL, &a, NULL, NULL, NULL, err);
 }
 
+/* The ids as one JSON array argument, in arr (released by the caller). */
+static dm_err ids_json(const int64_t *ids, size_t n, struct buf *arr)
+{
+    buf_init(arr, IDS_MAX);
+    dm_err e = buf_puts(arr, "[");
+    for (size_t i = 0; i < n && !e; i++)
+        e = buf_printf(arr, "%s%" PRId64, i ? "," : "", ids[i]);
+    return e ? e : buf_puts(arr, "]");
+}
+
 dm_err store_job_create_ids(struct store *st, const struct store_job *job, const int64_t *ids,
                             size_t n, int64_t now, int64_t *id, struct dm_error *err)
 {
     if (n == 0) return dm_fail(err, DM_EINVAL, "a job needs at least one request");
     if (!decision_kind(job->kind, err)) return DM_EINVAL;
-    /* the ids as one JSON array argument */
     struct buf arr;
-    buf_init(&arr, IDS_MAX);
-    dm_err e = buf_puts(&arr, "[");
-    for (size_t i = 0; i < n && !e; i++)
-        e = buf_printf(&arr, "%s%" PRId64, i ? "," : "", ids[i]);
-    if (!e) e = buf_puts(&arr, "]");
+    dm_err e = ids_json(ids, n, &arr);
     if (e) {
         buf_release(&arr);
         return dm_fail(err, e, "too many requests for one job: %zu", n);
@@ -87,7 +93,7 @@ dm_err store_job_create_filter(struct store *st, const struct store_job *job,
 {
     if (rf && rf->status != -1 && rf->status != REQ_PENDING)
         return dm_fail(err, DM_EINVAL, "a job over a filter takes pending requests only");
-    if (!decision_kind(job->kind, err)) return DM_EINVAL;
+    if (job->kind != JOB_APPLY && !decision_kind(job->kind, err)) return DM_EINVAL;
     struct filter f;
     dm_err e = filter_init(&f, rf, st->d->kind, err);
     if (e) return e;
@@ -214,6 +220,7 @@ dm_err store_job_next_items(struct store *st, int64_t job_id, int64_t after, int
 struct item_state {
     int outcome, req_status;
     int64_t chat_id, user_id;
+    char verdict[STORE_TEXT_MAX];
 };
 
 static void row_item_state(const struct db_row *r, void *out)
@@ -223,6 +230,7 @@ static void row_item_state(const struct db_row *r, void *out)
     x->chat_id = row_int(r, 1);
     x->user_id = row_int(r, 2);
     x->req_status = (int)row_int(r, 3);
+    row_text(r, 4, x->verdict, sizeof x->verdict);
 }
 
 /* Changes the request as the item's outcome says: decided (by the job, or as Telegram told),
@@ -282,6 +290,9 @@ static dm_err item_finish(struct tx *tx, const struct store_item *it, int64_t no
         if (!au.detail[0])
             snprintf(au.detail, sizeof au.detail, "already %s", request_status_name(is.req_status));
     }
+    /* a decision of the rules says which rule made it */
+    if (outcome == ITEM_DONE && !au.detail[0] && strcmp(j.admin, STORE_RULES_ADMIN) == 0)
+        dm_strlcpy(au.detail, is.verdict, sizeof au.detail);
     /* Telegram's "already handled" means the request is no longer pending there: record the
      * status its answer tells, so the request leaves the pending list. */
     bool told = outcome == ITEM_SKIPPED && is.req_status == REQ_PENDING &&
@@ -307,10 +318,16 @@ static dm_err item_finish(struct tx *tx, const struct store_item *it, int64_t no
     static const char *const results[] = {
         [ITEM_DONE] = "ok", [ITEM_SKIPPED] = "already_handled", [ITEM_FAILED] = "error"};
     dm_strlcpy(au.result, results[outcome], sizeof au.result);
-    struct db_args w;
-    args_init(&w);
-    args_audit(&w, &au);
-    return tx_run(tx, S_AUDIT_ADD, &w, NULL, NULL, NULL, err);
+    e = tx_audit(tx, &au, err);
+    if (e || !it->banned) return e;
+    struct db_args b;
+    args_init(&b);
+    arg_int(&b, it->request_id);
+    arg_int(&b, 1);
+    e = tx_run(tx, S_REQUEST_SET_BANNED, &b, NULL, NULL, NULL, err);
+    dm_strlcpy(au.action, "ban", sizeof au.action);
+    dm_strlcpy(au.result, "ok", sizeof au.result);
+    return e ? e : tx_audit(tx, &au, err);
 }
 
 dm_err store_job_item_finish(struct store *st, const struct store_item *it, int64_t now,
@@ -501,5 +518,71 @@ dm_err store_job_finish_chat(struct store *st, int64_t job_id, const char *owner
     free(b);
     e = tx_close(&tx, e, err);
     if (finished) *finished = e ? 0 : total;
+    return e;
+}
+
+/* ---- pieces for other parts of the store (job_tx.h) ---- */
+
+dm_err job_tx_held(struct tx *tx, int64_t job_id, const char *owner, int64_t now,
+                   struct dm_error *err)
+{
+    struct db_args a;
+    args_init(&a);
+    arg_int(&a, job_id);
+    arg_text(&a, owner, STORE_NAME_MAX);
+    arg_int(&a, now);
+    int64_t changes = 0;
+    dm_err e = tx_run(tx, S_JOB_TOUCH, &a, NULL, NULL, &changes, err);
+    return !e && changes == 0 ? lease_lost(tx, job_id, err) : e;
+}
+
+dm_err job_tx_item_done(struct tx *tx, int64_t job_id, int64_t request_id, int64_t *done,
+                        struct dm_error *err)
+{
+    struct db_args a;
+    args_init(&a);
+    arg_int(&a, job_id);
+    arg_int(&a, request_id);
+    int64_t changes = 0;
+    dm_err e = tx_run(tx, S_ITEM_DONE, &a, NULL, NULL, &changes, err);
+    if (!e) *done += changes;
+    return e;
+}
+
+dm_err job_tx_count_done(struct tx *tx, int64_t job_id, int64_t done, int64_t now,
+                         struct dm_error *err)
+{
+    struct db_args c;
+    args_init(&c);
+    arg_int(&c, job_id);
+    arg_int(&c, done);
+    arg_int(&c, 0);
+    arg_int(&c, 0);
+    arg_int(&c, now);
+    return tx_run(tx, S_JOB_COUNT_ITEM, &c, NULL, NULL, NULL, err);
+}
+
+dm_err job_tx_add_queued(struct tx *tx, const struct store_job *job, const int64_t *ids, size_t n,
+                         int64_t now, struct dm_error *err)
+{
+    struct db_args f;
+    args_init(&f);
+    arg_int(&f, job->kind);
+    arg_text(&f, job->via, sizeof job->via);
+    arg_text(&f, job->params, sizeof job->params);
+    int64_t job_id = 0, total = 0;
+    bool found = false;
+    dm_err e = tx_read_one(tx, S_RULES_JOB_FIND, &f, row_int0, &job_id, &found, err);
+    if (!e && !found) e = job_insert(tx, job, now, &job_id, err);
+    struct buf arr;
+    dm_err b = ids_json(ids, n, &arr);
+    if (!e && b) e = dm_fail(err, b, "out of memory handing decisions to a job");
+    struct db_args add;
+    args_init(&add);
+    arg_int(&add, job_id);
+    arg_ref(&add, arr.data);
+    if (!e) e = tx_run(tx, S_JOB_ITEMS_ADD_IDS, &add, NULL, NULL, &total, err);
+    if (!e) e = job_add_total(tx, job_id, total, err);
+    buf_release(&arr);
     return e;
 }

@@ -10,7 +10,7 @@
 #define SQL_FILTER_MAX 4096
 #define REFOLD_BATCH 2000
 
-enum { F_CHAT = 2, F_FROM = 4, F_TO = 8, F_TEXT = 16, F_USER = 32, F_INDEX = 64 };
+enum { F_CHAT = 2, F_FROM = 4, F_TO = 8, F_TEXT = 16, F_USER = 32, F_INDEX = 64, F_RULE = 128 };
 
 /* The names a query searches, one a line, folded; malloc'd. */
 static dm_err names_folded(const char *first, const char *last, const char *username, char **out)
@@ -20,7 +20,8 @@ static dm_err names_folded(const char *first, const char *last, const char *user
     return fold_text(names, (size_t)DM_MIN(n, (int)sizeof names - 1), out, NULL);
 }
 
-/* Records r inside tx, or alone when tx is NULL (one statement needs no transaction). */
+/* Records r inside tx, or alone when tx is NULL (PostgreSQL only: one statement needs no
+ * transaction; SQLite writes the trigrams too, S_REQUEST_INDEX, so it always has one). */
 static dm_err request_record(struct store *st, struct tx *tx, const struct store_request *r,
                              bool *inserted, struct dm_error *err)
 {
@@ -35,8 +36,20 @@ static dm_err request_record(struct store *st, struct tx *tx, const struct store
     int64_t changes = 0;
     dm_err e = tx ? tx_run(tx, S_REQUEST_ADD, &a, NULL, NULL, &changes, err)
                   : db_exec(st, S_REQUEST_ADD, &a, &changes, err);
+    if (!e && changes > 0 && tx && st->d->kind == DB_SQLITE) {
+        struct db_args s;
+        args_init(&s);
+        arg_ref(&s, search);
+        e = tx_run(tx, S_REQUEST_INDEX, &s, NULL, NULL, NULL, err);
+    }
     free(search);
     if (inserted) *inserted = !e && changes > 0;
+    if (!e && changes > 0 && r->status == REQ_PENDING) {
+        if (tx)
+            tx->added = true; /* the hook runs once it is committed */
+        else
+            db_request_added(st);
+    }
     return e;
 }
 
@@ -49,7 +62,11 @@ dm_err request_insert(struct tx *tx, const struct store_request *r, bool *insert
 dm_err store_request_add(struct store *st, const struct store_request *r, bool *inserted,
                          struct dm_error *err)
 {
-    return request_record(st, NULL, r, inserted, err);
+    if (st->d->kind != DB_SQLITE) return request_record(st, NULL, r, inserted, err);
+    size_t n = 0;
+    dm_err e = store_request_add_many(st, r, 1, &n, err);
+    if (inserted) *inserted = n == 1;
+    return e;
 }
 
 dm_err store_request_add_many(struct store *st, const struct store_request *r, size_t n,
@@ -115,8 +132,9 @@ dm_err filter_init(struct filter *f, const struct store_request_filter *rf, enum
     f->chat_id = rf->chat_id;
     f->date_from = rf->date_from;
     f->date_to = rf->date_to;
+    f->rule_id = rf->rule_id;
     f->shape = (rf->status >= 0 ? F_STATUS : 0) | (rf->chat_id ? F_CHAT : 0) |
-               (rf->date_from ? F_FROM : 0) | (rf->date_to ? F_TO : 0);
+               (rf->date_from ? F_FROM : 0) | (rf->date_to ? F_TO : 0) | (rf->rule_id ? F_RULE : 0);
     size_t qlen = strnlen(rf->q, sizeof rf->q - 1);
     if (qlen == 0) return DM_OK;
 
@@ -194,6 +212,10 @@ static dm_err filter_sql(struct buf *b, struct db_args *a, const struct filter *
         if (!(shape & (1u << i))) continue;
         arg_int(a, values[i]);
         e = buf_printf(b, " AND %s%s$%d", list && (1u << i) >= F_FROM ? "+" : "", terms[i], a->n);
+    }
+    if (!e && (shape & F_RULE)) {
+        arg_int(a, f->rule_id);
+        e = buf_printf(b, " AND r.rule_id = $%d", a->n);
     }
     if (!e && (shape & F_TEXT)) e = filter_text(b, a, f, shape);
     return e;

@@ -21,7 +21,7 @@ enum filter_stmt { FS_LIST = 0, FS_COUNT, FS_COUNT_KEPT, FS_JOB_ITEMS };
 struct filter {
     unsigned shape;
     int status;
-    int64_t chat_id, date_from, date_to, user_id;
+    int64_t chat_id, date_from, date_to, user_id, rule_id;
     char *pattern; /* q folded, as a LIKE pattern or a trigram index phrase; malloc'd */
 };
 

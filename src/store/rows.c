@@ -75,13 +75,15 @@ static void args_write(const struct field *f, size_t n, struct db_args *a, const
     F(T, id) F(T, chat_id) F(T, user_id) F(T, first_name) F(T, last_name) F(T, username) \
     F(T, bio) F(T, invite_link) F(T, tg_date) F(T, status) F(T, created_at) F(T, decided_at) \
     F(T, decided_by) F(T, decided_via) F(T, last_error) F(T, is_premium) F(T, language_code) \
-    F(T, is_scam) F(T, is_fake) F(T, chat_title)
+    F(T, is_scam) F(T, is_fake) F(T, rule_id) F(T, verdict) F(T, banned) \
+    F(T, chat_title)
 #define RULE(T, F) \
     F(T, id) F(T, chat_id) F(T, position) F(T, enabled) F(T, name) F(T, spec) F(T, created_at) \
     F(T, updated_at)
 #define LIST(T, F) F(T, name) F(T, entries) F(T, created_at) F(T, updated_at)
 #define LIST_ENTRY(T, F) F(T, entry)
-#define MODE(T, F) F(T, chat_id) F(T, mode) F(T, delay_seconds) F(T, per_hour) F(T, updated_at)
+#define MODE(T, F) \
+    F(T, chat_id) F(T, mode) F(T, delay_seconds) F(T, per_hour) F(T, updated_at) F(T, via)
 #define JOB(T, F) \
     F(T, id) F(T, kind) F(T, state) F(T, via) F(T, admin) F(T, description) F(T, total) \
     F(T, done) F(T, skipped) F(T, failed) F(T, created_at) F(T, updated_at) F(T, finished_at) \

@@ -1,6 +1,7 @@
 /* sql.c: the statement table (see sql.h). */
 #include "core/common.h"
 #include "store/sql.h"
+#include "store/store.h"
 
 struct sql_text {
     const char *all;    /* both dialects */
@@ -15,9 +16,13 @@ struct sql_text {
     "WHERE id = (SELECT id FROM jobs WHERE state IN (0, 1) AND (state = 0 OR lease_until < $2) "   \
     "ORDER BY total - done - skipped - failed, id LIMIT 1" lock ") RETURNING " JOB_COLS
 #define ITEM_GET(lock)                                                                             \
-    "SELECT i.outcome, r.chat_id, r.user_id, r.status "                                            \
+    "SELECT i.outcome, r.chat_id, r.user_id, r.status, r.verdict "                                 \
     "FROM job_items i JOIN invite_requests r ON r.id = i.request_id "                              \
     "WHERE i.job_id = $1 AND i.request_id = $2" lock
+
+#define RULES_JOB_FIND(lock)                                                                       \
+    "SELECT id FROM jobs WHERE state = 0 AND admin = '" STORE_RULES_ADMIN "' AND kind = $1 "       \
+    "AND via = $2 AND params = $3 ORDER BY id DESC LIMIT 1" lock
 
 static const struct sql_text texts[S_COUNT] = {
     /* SQLite: take the write lock at once, so a transaction never fails upgrading to it */
@@ -65,8 +70,9 @@ static const struct sql_text texts[S_COUNT] = {
     [S_REQUEST_ADD] = {"INSERT INTO invite_requests(chat_id, user_id, first_name, last_name, "
                        "username, bio, invite_link, tg_date, status, created_at, decided_at, "
                        "decided_by, decided_via, last_error, is_premium, language_code, is_scam, "
-                       "is_fake, search) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
-                       "$12, $13, $14, $15, $16, $17, $18, $19) ON CONFLICT DO NOTHING",
+                       "is_fake, search, evaluated) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
+                       "$10, $11, $12, $13, $14, $15, $16, $17, $18, $19, "
+                       "CASE WHEN $9 = 0 THEN 0 ELSE 1 END) ON CONFLICT DO NOTHING",
                        .what = "recording a join request"},
     [S_REQUEST_GET] = {"SELECT " REQUEST_COLS REQUEST_FROM " WHERE r.id = $1",
                        .what = "reading a join request"},
@@ -258,15 +264,86 @@ static const struct sql_text texts[S_COUNT] = {
                      .what = "finding the rules that use a list"},
     [S_MODE_GET] = {"SELECT " MODE_COLS " FROM channel_modes WHERE chat_id = $1",
                     .what = "reading a channel's mode"},
-    [S_MODE_SET] = {"INSERT INTO channel_modes(" MODE_COLS ") VALUES ($1, $2, $3, $4, $5) "
+    [S_MODE_SET] = {"INSERT INTO channel_modes(" MODE_COLS ") VALUES ($1, $2, $3, $4, $5, $6) "
                     "ON CONFLICT (chat_id) DO UPDATE SET mode = excluded.mode, "
                     "delay_seconds = excluded.delay_seconds, per_hour = excluded.per_hour, "
-                    "updated_at = excluded.updated_at",
+                    "updated_at = excluded.updated_at, via = excluded.via",
                     .what = "saving a channel's mode"},
     [S_MODE_DELETE] = {"DELETE FROM channel_modes WHERE chat_id = $1",
                        .what = "removing a channel's mode"},
     [S_MODE_LIST] = {"SELECT " MODE_COLS " FROM channel_modes ORDER BY chat_id = 0 DESC, chat_id",
                      .what = "listing channel modes"},
+    /* ---- deciding by rules ---- */
+    [S_UNEVALUATED] = {"SELECT " REQUEST_COLS REQUEST_FROM " WHERE r.evaluated = 0 AND r.id > $1 "
+                       "ORDER BY r.id LIMIT $2",
+                       .what = "reading the requests the rules have not seen"},
+    [S_RECHECKS_DUE] = {"SELECT " REQUEST_COLS REQUEST_FROM " JOIN decisions_due d "
+                        "ON d.request_id = r.id WHERE d.action = 4 AND d.due_at <= $1 "
+                        "ORDER BY d.due_at, r.id LIMIT $2",
+                        .what = "reading the delayed approvals that came due"},
+    /* a request decided meanwhile keeps what it had */
+    [S_VERDICT_SET] = {"UPDATE invite_requests SET evaluated = 1, "
+                       "rule_id = CASE WHEN status = 0 THEN $2 ELSE rule_id END, "
+                       "verdict = CASE WHEN status = 0 THEN $3 ELSE verdict END "
+                       "WHERE id = $1 RETURNING status, chat_id",
+                       .what = "recording a verdict"},
+    [S_DUE_PUT] = {"INSERT INTO decisions_due(request_id, chat_id, action, due_at) "
+                   "VALUES ($1, $2, $3, $4) ON CONFLICT (request_id) DO UPDATE SET "
+                   "action = excluded.action, due_at = excluded.due_at",
+                   .what = "scheduling a decision"},
+    [S_DUE_DELETE] = {"DELETE FROM decisions_due WHERE request_id = $1",
+                      .what = "unscheduling a decision"},
+    [S_PACE_GET] = {"SELECT next_at FROM pacing WHERE chat_id = $1",
+                    .what = "reading a channel's pace"},
+    [S_PACE_SET] = {"INSERT INTO pacing(chat_id, next_at) VALUES ($1, $2) "
+                    "ON CONFLICT (chat_id) DO UPDATE SET next_at = excluded.next_at",
+                    .what = "keeping a channel's pace"},
+    /* the due decisions, taken: oldest due first */
+    [S_DUE_TAKE] = {"DELETE FROM decisions_due WHERE request_id IN (SELECT request_id FROM "
+                    "decisions_due WHERE due_at <= $1 AND action <> 4 ORDER BY due_at, request_id "
+                    "LIMIT $2) RETURNING request_id, chat_id, action",
+                    .what = "taking the decisions that are due"},
+    [S_DUE_NEXT] = {"SELECT coalesce(min(due_at), 0) FROM decisions_due",
+                    .what = "reading when the next decision is due"},
+    /* a queued job of the rules to add to: locked on PostgreSQL, so a claim skips it until
+     * this transaction commits */
+    [S_RULES_JOB_FIND] = {.sqlite = RULES_JOB_FIND(""),
+                          .pg = RULES_JOB_FIND(" FOR UPDATE"),
+                          .what = "finding the rules' queued job"},
+    /* the channel's mode, else the default's; none: manual through the bot */
+    [S_MODE_OF] = {"SELECT " MODE_COLS " FROM channel_modes WHERE chat_id IN ($1, 0) "
+                   "ORDER BY chat_id = 0 LIMIT 1",
+                   .what = "reading a channel's mode"},
+    [S_ITEM_DONE] = {"UPDATE job_items SET outcome = 1 WHERE job_id = $1 AND request_id = $2 "
+                     "AND outcome = 0",
+                     .what = "finishing a job item"},
+    [S_JOB_TOUCH] = {"UPDATE jobs SET updated_at = $3 WHERE id = $1 AND state = 1 "
+                     "AND lease_owner = $2",
+                     .what = "updating a job"},
+    /* SQLite: the trigram index of the request just recorded on this connection (schema.c,
+     * migration 8); PostgreSQL's index needs nothing */
+    [S_REQUEST_INDEX] = {.sqlite = "INSERT INTO request_search(rowid, search) "
+                                   "VALUES (last_insert_rowid(), $1)",
+                         .pg = "SELECT 1",
+                         .what = "indexing a join request for search"},
+    [S_REQUEST_SET_BANNED] = {"UPDATE invite_requests SET banned = $2 WHERE id = $1",
+                              .what = "recording a ban"},
+    /* a held request back to the admins: untagged */
+    [S_REQUEST_RELEASE] = {"UPDATE invite_requests SET rule_id = 0, verdict = $2 "
+                           "WHERE id = $1 AND status = 0 AND rule_id <> 0",
+                           .what = "releasing a held request"},
+    [S_WAVE_CHAT] = {"SELECT count(*) FROM invite_requests WHERE chat_id = $1 AND tg_date > $2 "
+                     "AND tg_date <= $3",
+                     .what = "counting a wave"},
+    [S_WAVE_LINK] = {"SELECT count(*) FROM invite_requests WHERE chat_id = $1 "
+                     "AND invite_link = $4 AND tg_date > $2 AND tg_date <= $3",
+                     .what = "counting a wave"},
+    [S_USER_DECLINED] = {"SELECT count(*) FROM (SELECT 1 FROM invite_requests WHERE user_id = $2 "
+                         "AND chat_id = $1 AND status = 2 LIMIT 1) x",
+                         .what = "looking for an earlier decline"},
+    [S_USER_ELSEWHERE] = {"SELECT count(*) FROM (SELECT 1 FROM invite_requests WHERE "
+                          "user_id = $2 AND chat_id <> $1 AND status = 1 LIMIT 1) x",
+                          .what = "looking for the user in other channels"},
 };
 
 struct db_stmt sql_stmt(enum db_kind kind, enum sql_id id)

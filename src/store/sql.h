@@ -12,7 +12,8 @@
 #define REQUEST_COLS                                                                               \
     "r.id, r.chat_id, r.user_id, r.first_name, r.last_name, r.username, r.bio, r.invite_link, "    \
     "r.tg_date, r.status, r.created_at, r.decided_at, r.decided_by, r.decided_via, r.last_error, " \
-    "r.is_premium, r.language_code, r.is_scam, r.is_fake, coalesce(c.title, '')"
+    "r.is_premium, r.language_code, r.is_scam, r.is_fake, r.rule_id, r.verdict, r.banned, "        \
+    "coalesce(c.title, '')"
 #define REQUEST_FROM " FROM invite_requests r LEFT JOIN chats c ON c.chat_id = r.chat_id"
 #define JOB_COLS                                                                                   \
     "id, kind, state, via, admin, description, total, done, skipped, failed, created_at, "         \
@@ -25,7 +26,7 @@
 #define AUDIT_COLS                                                                                 \
     "id, at, admin, action, request_id, chat_id, user_id, job_id, via, result, detail"
 #define RULE_COLS "id, chat_id, position, enabled, name, spec, created_at, updated_at"
-#define MODE_COLS "chat_id, mode, delay_seconds, per_hour, updated_at"
+#define MODE_COLS "chat_id, mode, delay_seconds, per_hour, updated_at, via"
 #define ITEM_COLS "i.job_id, i.request_id, r.chat_id, r.user_id, r.status, i.outcome, i.error"
 
 enum sql_id {
@@ -111,12 +112,32 @@ enum sql_id {
     S_MODE_SET,
     S_MODE_DELETE,
     S_MODE_LIST,
+    S_UNEVALUATED,
+    S_RECHECKS_DUE,
+    S_VERDICT_SET,
+    S_DUE_PUT,
+    S_DUE_DELETE,
+    S_PACE_GET,
+    S_PACE_SET,
+    S_DUE_TAKE,
+    S_DUE_NEXT,
+    S_RULES_JOB_FIND,
+    S_MODE_OF,
+    S_ITEM_DONE,
+    S_JOB_TOUCH,
+    S_REQUEST_SET_BANNED,
+    S_REQUEST_INDEX,
+    S_REQUEST_RELEASE,
+    S_WAVE_CHAT,
+    S_WAVE_LINK,
+    S_USER_DECLINED,
+    S_USER_ELSEWHERE,
     S_COUNT
 };
 
 /* Statements built from a request filter (requests.c) have keys from S_COUNT on: one per
  * kind of statement and filter shape, below SQL_KEYS. */
-#define SQL_FILTER_SHAPES 128
+#define SQL_FILTER_SHAPES 256
 #define SQL_KEYS (S_COUNT + 4 * SQL_FILTER_SHAPES)
 
 /* Statement id's text for the dialect, with what it does. */

@@ -6,13 +6,14 @@
 #include "core/fold.h"
 #include "store/db.h"
 #include "store/requests.h"
+#include "store/job_tx.h"
 #include "store/rows.h"
 
 #define CHAT_LIST_MAX 100000   /* chats returned by chat_list at most */
 #define SESSION_LIST_MAX 10000 /* sessions returned by session_list at most */
 
 static const char *const status_names[REQ_STATUS_COUNT] = {"pending", "approved", "declined"};
-static const char *const kind_names[] = {"approve", "decline", "load"};
+static const char *const kind_names[] = {"approve", "decline", "load", "apply"};
 static const char *const session_status_names[] = {"unchecked", "active", "invalid"};
 static const char *const state_names[] = {"queued", "running", "done", "failed", "cancelled"};
 
@@ -390,6 +391,14 @@ dm_err store_audit_add(struct store *st, const struct store_audit *x, struct dm_
     args_init(&a);
     args_audit(&a, x);
     return db_exec(st, S_AUDIT_ADD, &a, NULL, err);
+}
+
+dm_err tx_audit(struct tx *tx, const struct store_audit *x, struct dm_error *err)
+{
+    struct db_args a;
+    args_init(&a);
+    args_audit(&a, x);
+    return tx_run(tx, S_AUDIT_ADD, &a, NULL, NULL, NULL, err);
 }
 
 dm_err store_audit_list(struct store *st, int64_t before_id, int limit, struct store_audit *out,

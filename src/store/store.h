@@ -83,6 +83,11 @@ struct store_request {
     char language_code[STORE_LANG_MAX];
     bool is_scam;
     bool is_fake;
+    /* what the rules said (jobs/autodecide.h): the rule that matched (0: none) and why, e.g.
+     * "rule 2: casino names → decline and ban"; "" when no rule has spoken */
+    int64_t rule_id;
+    char verdict[STORE_TEXT_MAX];
+    bool banned;                     /* the rules' decline banned the user too, until an unban */
     char chat_title[STORE_TEXT_MAX]; /* filled by list/get from the chats table, "" if unknown */
 };
 
@@ -95,15 +100,18 @@ struct store_request_filter {
     char q[129];       /* a substring of first/last name or username, compared folded
                           (core/fold.h: case and Unicode form), or an exact user id when q is
                           all digits (matching either) */
+    int64_t rule_id;   /* requests the rule with this id spoke for; 0: any */
 };
 
 /* ---- jobs ---- */
 
 /* approve/decline jobs walk items (one per request); a load job walks Telegram's list of
  * pending requests of one channel through a session, page by page, with a cursor. */
-enum job_kind { JOB_APPROVE = 0, JOB_DECLINE = 1, JOB_LOAD = 2 };
+/* An apply job evaluates the rules over its items (the pending requests of a channel) and
+ * records their verdicts (jobs/autodecide.h). */
+enum job_kind { JOB_APPROVE = 0, JOB_DECLINE = 1, JOB_LOAD = 2, JOB_APPLY = 3 };
 enum job_state { JOB_QUEUED = 0, JOB_RUNNING = 1, JOB_DONE = 2, JOB_FAILED = 3, JOB_CANCELLED = 4 };
-const char *job_kind_name(int kind);   /* "approve", "decline", "load" */
+const char *job_kind_name(int kind);   /* "approve", "decline", "load", "apply" */
 const char *job_state_name(int state); /* "queued", "running", "done", "failed", "cancelled" */
 
 struct store_job {
@@ -143,6 +151,8 @@ struct store_item {
                            (REQ_APPROVED, REQ_DECLINED), or REQ_PENDING to leave it as it is */
     int outcome;        /* enum item_outcome */
     char error[STORE_ERROR_MAX];
+    bool banned; /* a decline job that bans (params "ban"): the user was banned too; recorded
+                    on the request with an audit entry "ban" */
 };
 
 /* ---- Telegram sessions (MTProto accounts) ---- */
@@ -240,6 +250,23 @@ struct store_mode {
     int64_t delay_seconds;
     int64_t per_hour;
     int64_t updated_at;
+    char via[STORE_NAME_MAX]; /* the account that decides by itself: "" the bot, or a session */
+};
+
+/* ---- deciding by rules (jobs/autodecide.h) ---- */
+
+#define STORE_RULES_ADMIN "(rules)" /* jobs and audit entries of decisions the rules made */
+
+enum due_action { DUE_NONE = 0, DUE_APPROVE, DUE_DECLINE, DUE_BAN, DUE_RECHECK };
+
+/* What the rules (or the mode) said of a pending request, to record. */
+struct store_verdict {
+    int64_t request_id;
+    int64_t rule_id;           /* 0: no rule (the mode spoke, or nothing matched) */
+    char text[STORE_TEXT_MAX]; /* shown with the request; "" for none */
+    int action;                /* enum due_action; DUE_NONE: stays pending */
+    int64_t due_at;            /* when to act; with per_hour, the earliest */
+    int64_t per_hour;          /* > 0: approvals of the channel paced at most this many an hour */
 };
 
 dm_err store_admin_create(struct store *st, const char *name, const char *pw_hash, int64_t now,
@@ -451,6 +478,48 @@ dm_err store_mode_list(struct store *st, struct store_mode **out, size_t *n, str
  * rules' dry run reads (waves and earlier declines are in the same order). */
 dm_err store_request_scan(struct store *st, int64_t chat_id, int64_t after_date, int64_t after_id,
                           int limit, struct store_request *out, int *n, struct dm_error *err);
+
+/* Rules' work. A request recorded pending is "unevaluated" until a verdict is recorded for it
+ * (requests recorded decided are not). unevaluated: up to limit of them after `after`, in id
+ * order. rechecks_due: requests whose DUE_RECHECK came due by now, by due time. */
+dm_err store_unevaluated(struct store *st, int64_t after, int limit, struct store_request *out,
+                         int *n, struct dm_error *err);
+dm_err store_rechecks_due(struct store *st, int64_t now, int limit, struct store_request *out,
+                          int *n, struct dm_error *err);
+/* Records n verdicts in one transaction: each request's rule_id and verdict (a request no
+ * longer pending keeps no due action), its due action replacing any before (DUE_NONE: none);
+ * approvals with per_hour are given the channel's next free time in its pace (oldest first:
+ * the order of v). With job_id (an apply job that owner holds: DM_ECONFLICT otherwise) each
+ * request's item is finished done. */
+dm_err store_verdicts_record(struct store *st, const struct store_verdict *v, size_t n,
+                             int64_t job_id, const char *owner, int64_t now, struct dm_error *err);
+/* Hands the due actions (due_at <= now, but rechecks) over to decision jobs in one transaction,
+ * up to limit: each (channel, action) joins the queued job of the rules that has them, or a
+ * new one, through the channel's mode's account (STORE_RULES_ADMIN as admin; params
+ * {"mode":"rules","chat_id":n}, with "ban":true for decline and ban). *handed gets how many;
+ * *next_due the earliest due time left (0: none). */
+dm_err store_due_dispatch(struct store *st, int64_t now, int limit, int64_t *handed,
+                          int64_t *next_due, struct dm_error *err);
+/* Requests of chat_id (through invite_link only, "" meaning none, when link is not NULL) with
+ * tg_date in (from, to]. */
+dm_err store_wave_count(struct store *st, int64_t chat_id, const char *link, int64_t from,
+                        int64_t to, int64_t *n, struct dm_error *err);
+/* Whether user_id has a declined request in chat_id; an approved one in another channel. */
+dm_err store_user_declined(struct store *st, int64_t chat_id, int64_t user_id, bool *out,
+                           struct dm_error *err);
+dm_err store_user_member_elsewhere(struct store *st, int64_t chat_id, int64_t user_id, bool *out,
+                                   struct dm_error *err);
+/* An admin's change to one request, with its audit entry a, in one transaction:
+ * request_set_banned records an unban (banned false) or a ban; request_release gives a request
+ * the rules held back to the admins (its rule and verdict cleared, the verdict then `note`):
+ * DM_ENOTFOUND when it is not pending with a rule's verdict. */
+dm_err store_request_set_banned(struct store *st, int64_t id, bool banned,
+                                const struct store_audit *a, struct dm_error *err);
+dm_err store_request_release(struct store *st, int64_t id, const char *note,
+                             const struct store_audit *a, struct dm_error *err);
+/* Calls fn(ctx) after every commit that recorded a new request (any thread; fn must be quick:
+ * wake someone). One hook per store; NULL removes it. Set before the store is shared. */
+void store_on_request_added(struct store *st, void (*fn)(void *ctx), void *ctx);
 
 /* Opens the backend named by url: "sqlite:PATH" or a bare path (SQLite), or
  * "postgresql://…" / "postgres://…" (PostgreSQL).

@@ -1,0 +1,228 @@
+/* autodecide.c: the thread that judges arriving requests and hands due decisions to jobs, and
+ * the apply job's step (see autodecide.h). */
+#include "core/common.h"
+#include "jobs/autodecide.h"
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "jobs/judge.h"
+#include "jobs/runner.h"
+
+#include <pthread.h>
+
+#define BATCH 200         /* requests judged in one transaction */
+#define DISPATCH_MAX 1000 /* decisions handed over in one transaction */
+#define LEASE "rules"
+#define LEASE_S 10
+#define IDLE_S 1.0    /* looks again at least this often */
+#define TROUBLE_S 2.0 /* after the store failed */
+
+static const char *const C = "rules";
+
+struct autodecide {
+    struct store *store;
+    struct job_runner *runner;
+    char owner[64];
+    pthread_t thread;
+    bool started;
+    struct judge *judge;
+    struct store_request *rows;     /* BATCH */
+    struct store_verdict *verdicts; /* BATCH */
+
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool stop, woken;
+};
+
+static void wake(void *ctx)
+{
+    struct autodecide *a = ctx;
+    pthread_mutex_lock(&a->mu);
+    a->woken = true;
+    pthread_cond_signal(&a->cv);
+    pthread_mutex_unlock(&a->mu);
+}
+
+/* Judges rows[0..n) and records the verdicts (job_id: an apply job's items). A request whose
+ * verdict cannot be made (the store failing) stops the batch there: what was judged before
+ * it is recorded, the rest is judged again later. *judged gets how many were recorded. */
+static dm_err judge_rows(struct store *st, struct judge *j, const struct store_request *rows, int n,
+                         bool recheck, struct store_verdict *v, int64_t job_id, const char *owner,
+                         int *judged, struct dm_error *err)
+{
+    *judged = 0;
+    int64_t now = (int64_t)time(NULL);
+    judge_reset(j); /* rules edited since the last batch count from this one */
+    dm_err e = DM_OK;
+    int k = 0;
+    for (; k < n && !e; k++)
+        e = judge_request(j, &rows[k], recheck, now, &v[k], err);
+    if (e) k--;
+    if (k == 0) return e;
+    struct dm_error rerr = {0};
+    dm_err r = store_verdicts_record(st, v, (size_t)k, job_id, owner, now, &rerr);
+    if (r) return dm_fail(err, r, "%s", rerr.msg);
+    *judged = k;
+    return e;
+}
+
+/* One round: judge what is new, then the rechecks due, then hand over what is due. *more when
+ * a batch was full (go again at once); *next_due the earliest due time left. */
+static dm_err round_once(struct autodecide *a, bool *more, int64_t *next_due, struct dm_error *err)
+{
+    struct store *st = a->store;
+    *more = false;
+    int n = 0, judged = 0;
+    dm_err e = store_unevaluated(st, 0, BATCH, a->rows, &n, err);
+    if (!e && n) e = judge_rows(st, a->judge, a->rows, n, false, a->verdicts, 0, "", &judged, err);
+    if (e) return e;
+    *more |= n == BATCH;
+    if (judged) log_debug(C, "judged %d new requests", judged);
+
+    e = store_rechecks_due(st, (int64_t)time(NULL), BATCH, a->rows, &n, err);
+    if (!e && n) e = judge_rows(st, a->judge, a->rows, n, true, a->verdicts, 0, "", &judged, err);
+    if (e) return e;
+    *more |= n == BATCH;
+
+    int64_t handed = 0;
+    e = store_due_dispatch(st, (int64_t)time(NULL), DISPATCH_MAX, &handed, next_due, err);
+    if (e) return e;
+    if (handed) {
+        log_debug(C, "handed %" PRId64 " decisions to jobs", handed);
+        job_runner_wake(a->runner);
+    }
+    *more |= handed == DISPATCH_MAX;
+    return DM_OK;
+}
+
+static void *autodecide_main(void *arg)
+{
+    struct autodecide *a = arg;
+    struct store *st = a->store;
+    bool holding = false;
+    char last_error[sizeof((struct dm_error *)0)->msg] = "";
+    pthread_mutex_lock(&a->mu);
+    while (!a->stop) {
+        a->woken = false;
+        pthread_mutex_unlock(&a->mu);
+        double wait = IDLE_S;
+        struct dm_error err = {0};
+        int64_t now = (int64_t)time(NULL), next_due = 0;
+        bool held = false, more = false;
+        dm_err e = store_lease_acquire(st, LEASE, a->owner, now, now + LEASE_S, &held, &err);
+        if (!e && held != holding)
+            log_info(C, held ? "this instance decides by the rules"
+                             : "another instance decides by the rules");
+        holding = held;
+        if (!e && held) e = round_once(a, &more, &next_due, &err);
+        if (e) {
+            if (strcmp(last_error, err.msg) != 0) log_error(C, "deciding by rules: %s", err.msg);
+            dm_strlcpy(last_error, err.msg, sizeof last_error);
+            wait = TROUBLE_S;
+        } else {
+            last_error[0] = 0;
+            if (more) wait = 0;
+            if (next_due) wait = DM_MIN(wait, DM_MAX((double)(next_due - (int64_t)time(NULL)), 0));
+        }
+        pthread_mutex_lock(&a->mu);
+        if (wait > 0 && !a->woken && !a->stop) {
+            struct timespec ts;
+            double t = clock_s() + wait;
+            ts.tv_sec = (time_t)t;
+            ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
+            pthread_cond_timedwait(&a->cv, &a->mu, &ts);
+        }
+    }
+    pthread_mutex_unlock(&a->mu);
+    if (holding) store_lease_release(st, LEASE, a->owner, NULL);
+    return NULL;
+}
+
+static void autodecide_free(struct autodecide *a)
+{
+    judge_free(a->judge);
+    free(a->rows);
+    free(a->verdicts);
+    pthread_cond_destroy(&a->cv);
+    pthread_mutex_destroy(&a->mu);
+    free(a);
+}
+
+dm_err autodecide_start(const struct autodecide_config *cfg, struct autodecide **out,
+                        struct dm_error *err)
+{
+    *out = NULL;
+    if (strlen(cfg->owner) >= sizeof((struct autodecide *)0)->owner)
+        return dm_fail(err, DM_EINVAL, "the owner name is too long");
+    struct autodecide *a = calloc(1, sizeof *a);
+    if (!a) return dm_fail(err, DM_ENOMEM, "out of memory");
+    pthread_mutex_init(&a->mu, NULL);
+    clock_cond_init(&a->cv);
+    a->store = cfg->store;
+    a->runner = cfg->runner;
+    dm_strlcpy(a->owner, cfg->owner, sizeof a->owner);
+    a->rows = malloc(BATCH * sizeof *a->rows);
+    a->verdicts = malloc(BATCH * sizeof *a->verdicts);
+    dm_err e = a->rows && a->verdicts ? judge_new(a->store, false, &a->judge, err)
+                                      : dm_fail(err, DM_ENOMEM, "out of memory");
+    if (!e && pthread_create(&a->thread, NULL, autodecide_main, a) != 0)
+        e = dm_fail(err, DM_ENOMEM, "could not start the rules' thread");
+    if (e) {
+        autodecide_free(a);
+        return e;
+    }
+    a->started = true;
+    store_on_request_added(a->store, wake, a);
+    *out = a;
+    return DM_OK;
+}
+
+void autodecide_stop(struct autodecide *a)
+{
+    if (!a) return;
+    store_on_request_added(a->store, NULL, NULL);
+    pthread_mutex_lock(&a->mu);
+    a->stop = true;
+    pthread_cond_signal(&a->cv);
+    pthread_mutex_unlock(&a->mu);
+    if (a->started) pthread_join(a->thread, NULL);
+    autodecide_free(a);
+}
+
+/* ---- the apply job ---- */
+
+dm_err apply_run_init(struct apply_run *ar, struct store *st, const struct store_job *job,
+                      struct dm_error *err)
+{
+    *ar = (struct apply_run){.store = st, .job_id = job->id};
+    return judge_new(st, true, &ar->judge, err);
+}
+
+void apply_run_release(struct apply_run *ar)
+{
+    judge_free(ar->judge);
+    ar->judge = NULL;
+}
+
+#define APPLY_BATCH 100
+
+dm_err apply_run_step(struct apply_run *ar, const char *owner, bool *finished, struct tg_error *te)
+{
+    *finished = false;
+    struct store_item items[APPLY_BATCH];
+    struct store_request rows[APPLY_BATCH];
+    struct store_verdict v[APPLY_BATCH];
+    struct dm_error err = {0};
+    int n = 0, k = 0;
+    dm_err e = store_job_next_items(ar->store, ar->job_id, 0, APPLY_BATCH, items, &n, &err);
+    for (int i = 0; !e && i < n; i++)
+        e = store_request_get(ar->store, items[i].request_id, &rows[k++], &err);
+    int judged = 0;
+    if (!e && n)
+        e = judge_rows(ar->store, ar->judge, rows, k, false, v, ar->job_id, owner, &judged, &err);
+    ar->judged += judged;
+    if (e == DM_ECONFLICT) return e;
+    if (e) return tg_error_local(te, e, "%s", err.msg);
+    *finished = n == 0;
+    return DM_OK;
+}

@@ -1,0 +1,226 @@
+/* judge.c: a mode's and its rules' verdicts over stored requests (see judge.h). */
+#include "core/common.h"
+#include "jobs/judge.h"
+
+#include "core/log.h"
+#include "rules/dryrun.h"
+
+#define CHATS_MAX 64 /* channels kept loaded between resets */
+
+static const char *const C = "rules";
+
+struct loaded {
+    int64_t chat_id;
+    struct store_mode mode;
+    struct rules_set *set; /* NULL when its rules could not be read: why in error */
+    size_t nchan;          /* the channel's own rules come first in set */
+    char error[STORE_ERROR_MAX];
+};
+
+struct judge {
+    struct store *st;
+    bool rules_always;
+    struct rules_scratch *x;
+    struct loaded chats[CHATS_MAX];
+    size_t n;
+    /* the request being judged, for the context */
+    bool recheck;
+    bool failed; /* the store failed a question of the context: the verdict cannot stand */
+    struct dm_error why;
+};
+
+dm_err judge_new(struct store *st, bool rules_always, struct judge **out, struct dm_error *err)
+{
+    struct judge *j = calloc(1, sizeof *j);
+    if (j) j->x = rules_scratch_new();
+    if (!j || !j->x) {
+        judge_free(j);
+        return dm_fail(err, DM_ENOMEM, "out of memory for the rules");
+    }
+    j->st = st;
+    j->rules_always = rules_always;
+    *out = j;
+    return DM_OK;
+}
+
+void judge_reset(struct judge *j)
+{
+    for (size_t i = 0; i < j->n; i++)
+        rules_set_free(j->chats[i].set);
+    j->n = 0;
+}
+
+void judge_free(struct judge *j)
+{
+    if (!j) return;
+    judge_reset(j);
+    rules_scratch_free(j->x);
+    free(j);
+}
+
+/* The channel's mode (its own, else the default's, else manual) and, when it decides by rules,
+ * its rule set. Only the store failing is an error; rules that do not compile are kept as
+ * l->error. */
+static dm_err load(struct judge *j, int64_t chat_id, struct loaded **out, struct dm_error *err)
+{
+    for (size_t i = 0; i < j->n; i++)
+        if (j->chats[i].chat_id == chat_id) return *out = &j->chats[i], DM_OK;
+    if (j->n == CHATS_MAX) judge_reset(j);
+    struct loaded *l = &j->chats[j->n];
+    memset(l, 0, sizeof *l);
+    l->chat_id = chat_id;
+    dm_err e = store_mode_get(j->st, chat_id, &l->mode, err);
+    if (e == DM_ENOTFOUND) e = store_mode_get(j->st, 0, &l->mode, err);
+    if (e == DM_ENOTFOUND) {
+        l->mode = (struct store_mode){.mode = MODE_MANUAL};
+        e = DM_OK;
+    }
+    if (e) return e;
+    if (l->mode.mode == MODE_MANUAL && j->rules_always) l->mode.mode = MODE_RULES;
+    if (l->mode.mode == MODE_RULES) {
+        if (!(l->set = rules_set_new())) return dm_fail(err, DM_ENOMEM, "out of memory");
+        struct dm_error rerr = {0};
+        e = rules_load_stored(j->st, chat_id, l->set, &rerr);
+        l->nchan = rules_set_size(l->set);
+        if (!e) e = rules_load_stored(j->st, 0, l->set, &rerr);
+        if (e == DM_EDB || e == DM_EUNAVAILABLE || e == DM_ENOMEM) {
+            rules_set_free(l->set);
+            return dm_fail(err, e, "%s", rerr.msg);
+        }
+        if (e) {
+            log_warn(C, "the rules of channel %" PRId64 " cannot be used: %s", chat_id, rerr.msg);
+            dm_snprintf_utf8(l->error, sizeof l->error, "rules not applied: %s", rerr.msg);
+            rules_set_free(l->set);
+            l->set = NULL;
+        }
+    }
+    j->n++;
+    *out = l;
+    return DM_OK;
+}
+
+/* ---- the live context: what the store knows around a request ---- */
+
+static int64_t wave_count(void *ctx, const struct rules_request *r, bool same_link, int64_t seconds)
+{
+    struct judge *j = ctx;
+    int64_t n = 0;
+    int64_t to = j->recheck ? r->tg_date + seconds : r->tg_date;
+    if (store_wave_count(j->st, r->chat_id, same_link ? r->invite_link : NULL, r->tg_date - seconds,
+                         to, &n, &j->why))
+        j->failed = true;
+    return n;
+}
+
+static bool declined_before(void *ctx, const struct rules_request *r)
+{
+    struct judge *j = ctx;
+    bool yes = false;
+    if (store_user_declined(j->st, r->chat_id, r->user_id, &yes, &j->why)) j->failed = true;
+    return yes;
+}
+
+static int member_elsewhere(void *ctx, const struct rules_request *r)
+{
+    struct judge *j = ctx;
+    bool yes = false;
+    if (store_user_member_elsewhere(j->st, r->chat_id, r->user_id, &yes, &j->why)) j->failed = true;
+    return yes;
+}
+
+/* ---- verdicts ---- */
+
+static const char *action_words(int action, int64_t delay, char *buf, size_t n)
+{
+    switch (action) {
+    case RULE_APPROVE:
+        return "approve";
+    case RULE_DECLINE:
+        return "decline";
+    case RULE_DECLINE_AND_BAN:
+        return "decline and ban";
+    case RULE_HOLD:
+        return "hold for review";
+    default:
+        snprintf(buf, n, "approve after %" PRId64 " s", delay);
+        return buf;
+    }
+}
+
+/* The verdict of the rules for r: the action a rule took, as a due action. */
+static void rules_verdict(const struct loaded *l, const struct store_request *r,
+                          const struct rules_verdict *v, bool recheck, int64_t now,
+                          struct store_verdict *out)
+{
+    char words[48];
+    bool global = (size_t)v->index >= l->nchan;
+    int number = global ? v->index - (int)l->nchan + 1 : v->index + 1;
+    const char *name = v->rule_name ? v->rule_name : "";
+    dm_snprintf_utf8(out->text, sizeof out->text, "%srule %d%s%s → %s", global ? "global " : "",
+                     number, name[0] ? ": " : "", name,
+                     action_words(v->action, v->delay_seconds, words, sizeof words));
+    out->rule_id = v->rule_id;
+    out->due_at = now;
+    switch (v->action) {
+    case RULE_APPROVE:
+        out->action = DUE_APPROVE;
+        break;
+    case RULE_DECLINE:
+        out->action = DUE_DECLINE;
+        break;
+    case RULE_DECLINE_AND_BAN:
+        out->action = DUE_BAN;
+        break;
+    case RULE_HOLD:
+        out->action = DUE_NONE;
+        break;
+    default: /* approve_after: checked again when due; once due, approved */
+        out->action = recheck ? DUE_APPROVE : DUE_RECHECK;
+        if (!recheck) out->due_at = DM_MAX(now, r->tg_date + v->delay_seconds);
+    }
+}
+
+dm_err judge_request(struct judge *j, const struct store_request *r, bool recheck, int64_t now,
+                     struct store_verdict *out, struct dm_error *err)
+{
+    memset(out, 0, sizeof *out);
+    out->request_id = r->id;
+    out->action = DUE_NONE;
+    struct loaded *l = NULL;
+    dm_err e = load(j, r->chat_id, &l, err);
+    if (e) return e;
+    const struct store_mode *m = &l->mode;
+    if (m->mode == MODE_APPROVE_ALL) {
+        out->action = DUE_APPROVE;
+        out->due_at = now;
+        if (m->per_hour > 0) {
+            out->per_hour = m->per_hour;
+            snprintf(out->text, sizeof out->text, "approve all, %" PRId64 " an hour", m->per_hour);
+        } else if (m->delay_seconds > 0) {
+            out->due_at = DM_MAX(now, r->tg_date + m->delay_seconds);
+            snprintf(out->text, sizeof out->text, "approve all after %" PRId64 " s",
+                     m->delay_seconds);
+        } else {
+            snprintf(out->text, sizeof out->text, "approve all");
+        }
+        return DM_OK;
+    }
+    if (m->mode != MODE_RULES) return DM_OK;
+    if (!l->set) {
+        dm_strlcpy(out->text, l->error, sizeof out->text);
+        return DM_OK;
+    }
+    j->recheck = recheck;
+    j->failed = false;
+    struct rules_context ctx = {.wave_count = wave_count,
+                                .declined_before = declined_before,
+                                .member_elsewhere = member_elsewhere,
+                                .ctx = j};
+    struct rules_request rr = rules_request_of(r);
+    struct rules_verdict v;
+    if (rules_eval(l->set, &rr, &ctx, j->x, &v))
+        return dm_fail(err, DM_ENOMEM, "out of memory evaluating rules");
+    if (j->failed) return dm_fail(err, DM_EUNAVAILABLE, "%s", j->why.msg);
+    if (v.index >= 0) rules_verdict(l, r, &v, recheck, now, out);
+    return DM_OK;
+}

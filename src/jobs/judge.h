@@ -1,0 +1,37 @@
+/* judge.h: the verdicts of a channel's mode and rules over requests as they stand in the store
+ * (rules/rules.h evaluated with a live context: waves and earlier declines counted in the
+ * store), ready to record with store_verdicts_record. The arrival path (autodecide.h) and the
+ * apply job (a channel's backlog) both judge through here.
+ *
+ * What each mode says of a pending request:
+ *   manual       nothing (no verdict, stays pending), unless the judge applies the rules anyway
+ *                (an apply job: the admin asked for them)
+ *   rules        the first rule that holds: approve, decline, decline and ban at once; hold
+ *                (stays pending, tagged); approve_after: checked again when its delay is over
+ *                (counted from Telegram's date), when requests that came after it count in its
+ *                waves too, so the first requests of a wave are caught with the rest; no rule:
+ *                stays pending for the admins
+ *   approve_all  approve at once, after the mode's delay, or paced per_hour (oldest first)
+ *
+ * Ownership: a judge borrows the store, which must outlive it; it owns the rule sets it loaded
+ * (reloaded by judge_reset, so edits count from the next batch). One thread at a time. */
+#ifndef DM_JOBS_JUDGE_H
+#define DM_JOBS_JUDGE_H
+
+#include "core/common.h"
+#include "store/store.h"
+
+struct judge;
+
+/* rules_always: judge channels in manual mode by their rules (an apply job). */
+dm_err judge_new(struct store *st, bool rules_always, struct judge **out, struct dm_error *err);
+void judge_free(struct judge *j);
+/* Forgets the loaded modes and rule sets (call between batches). */
+void judge_reset(struct judge *j);
+/* The verdict of r at `now` into *out. recheck: r's delayed approval came due (see above).
+ * DM_ENOMEM, or the store's error reading the channel's mode or rules (a stored rule that no
+ * longer compiles names itself). */
+dm_err judge_request(struct judge *j, const struct store_request *r, bool recheck, int64_t now,
+                     struct store_verdict *out, struct dm_error *err);
+
+#endif

@@ -1,0 +1,141 @@
+// Deciding by itself (issue 13, "Apply"): a channel in rules mode has each new request judged the
+// moment it is recorded and decided through the bot, checked in tgsim's records (who decided,
+// decided once); hold leaves it pending with the rule's verdict; approve_all decides at once or
+// after its delay; an apply job judges a channel's backlog; audit entries name the rule; the
+// list filters by rule. Runs on PostgreSQL too with DOORMAN_TEST_PG_URL.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { addRequester, tgJoinRequests } from '../lib/tgsim.mjs';
+import { auditAll, listAll, waitJob, waitRecorded } from '../lib/api.mjs';
+import { waitFor } from '../lib/processes.mjs';
+import { startStack } from '../lib/stacks.mjs';
+
+describe('deciding by rules', () => {
+    let s, chat, other, third;
+    before(async () => {
+        s = await startStack({ world: { channels: 3, pending: 0 } });
+        [chat, other, third] = s.world.chatIds;
+    });
+    after(async () => { await s?.cleanup(); });
+
+    const ok = async (p, body, status = 200) => {
+        const r = await s.client.post(p, body);
+        assert.equal(r.status, status, `${p}: ${r.text}`);
+        return r.json;
+    };
+    // tgsim's record of user in chat, once it is no longer pending (or null at the deadline)
+    async function decidedInTgsim(chatId, userId, timeoutMs = 20000) {
+        let rec = null;
+        await waitFor(async () => {
+            const items = await tgJoinRequests(s.tg, `chat_id=${chatId}`);
+            rec = items.find((r) => r.user_id === userId);
+            return rec && rec.status !== 'pending';
+        }, { timeoutMs, what: `user ${userId} decided in tgsim` });
+        return rec;
+    }
+    async function requestOf(userId, chatId) {
+        const items = await listAll(s.client, { chat_id: String(chatId) });
+        return items.find((r) => r.user_id === userId);
+    }
+
+    test('rules mode: each new request is judged and decided through the bot, once', async () => {
+        const casino = await ok('/api/rules', { chat_id: chat, name: 'casino names', conditions: [{ type: 'name_matches', words: ['casino'] }], action: 'decline' });
+        const links = await ok('/api/rules', { chat_id: chat, name: 'links in bio', conditions: [{ type: 'bio_has_link' }], action: 'hold' });
+        const rest = await ok('/api/rules', { chat_id: 0, name: 'everyone else', conditions: [], action: 'approve' });
+        await ok('/api/modes', { chat_id: chat, mode: 'rules' });
+
+        const bad = await addRequester(s.tg, chat, { first_name: 'Best CASINO', username: 'casino_x' });
+        const linker = await addRequester(s.tg, chat, { first_name: 'Linda', bio: 'see https://spam.example.com' });
+        const good = await addRequester(s.tg, chat, { first_name: 'Ann', username: 'ann_ok' });
+
+        const b = await decidedInTgsim(chat, bad.user_id);
+        assert.equal(b.status, 'declined');
+        assert.equal(b.decisions, 1);
+        const g = await decidedInTgsim(chat, good.user_id);
+        assert.equal(g.status, 'approved');
+        assert.equal(g.decisions, 1);
+
+        await waitFor(async () => (await requestOf(linker.user_id, chat))?.verdict !== '', { timeoutMs: 10000, what: 'the hold recorded' });
+        const held = await requestOf(linker.user_id, chat);
+        assert.equal(held.status, 'pending');
+        assert.equal(held.rule_id, links.rule.id);
+        assert.equal(held.verdict, 'rule 2: links in bio → hold for review');
+        const tgHeld = (await tgJoinRequests(s.tg, `chat_id=${chat}`)).find((r) => r.user_id === linker.user_id);
+        assert.equal(tgHeld.status, 'pending');
+
+        await waitFor(async () => (await requestOf(bad.user_id, chat))?.status === 'declined', { timeoutMs: 10000, what: 'doorman records the decline' });
+        const d = await requestOf(bad.user_id, chat);
+        assert.equal(d.decided_by, '(rules)');
+        assert.equal(d.decided_via, 'bot');
+        assert.equal(d.verdict, 'rule 1: casino names → decline');
+        assert.equal(d.rule_id, casino.rule.id);
+        const a = await requestOf(good.user_id, chat);
+        assert.equal(a.verdict, 'global rule 1: everyone else → approve');
+        assert.equal(a.rule_id, rest.rule.id);
+
+        const audit = (await auditAll(s.client)).filter((e) => e.request_id === d.id);
+        assert.equal(audit.length, 1, JSON.stringify(audit));
+        assert.equal(audit[0].admin, '(rules)');
+        assert.equal(audit[0].action, 'decline');
+        assert.equal(audit[0].detail, 'rule 1: casino names → decline');
+
+        const byRule = await listAll(s.client, { rule_id: String(casino.rule.id) });
+        assert.deepEqual(byRule.map((r) => r.user_id), [bad.user_id]);
+
+        // a hold released: back to the admins, untagged, audited; twice is skipped
+        const rel = await ok('/api/invite-requests/release', { request_ids: [held.id, d.id] });
+        assert.deepEqual(rel, { released: [held.id], skipped: [d.id] });
+        const freed = await requestOf(linker.user_id, chat);
+        assert.equal(freed.status, 'pending');
+        assert.equal(freed.rule_id, null);
+        assert.equal(freed.verdict, 'released by admin');
+        assert.deepEqual(await ok('/api/invite-requests/release', { request_ids: [held.id] }), { released: [], skipped: [held.id] });
+        const relAudit = (await auditAll(s.client)).filter((e) => e.action === 'release');
+        assert.equal(relAudit.length, 1);
+        assert.equal(relAudit[0].detail, 'rule 2: links in bio → hold for review');
+    });
+
+    test('manual channels are left alone; an apply job judges their backlog', async () => {
+        const users = [];
+        for (let i = 0; i < 5; i++) users.push(await addRequester(s.tg, other, { first_name: i < 2 ? `Casino ${i}` : `Plain ${i}` }));
+        await waitRecorded(s.client, 5, { query: { chat_id: String(other) } });
+        await ok('/api/rules', { chat_id: other, name: 'casino', conditions: [{ type: 'name_matches', words: ['casino'] }], action: 'decline' });
+        // manual: nothing happens to them (the global "everyone else" rule is not applied either)
+        const before = await tgJoinRequests(s.tg, `chat_id=${other}`);
+        assert.ok(before.every((r) => r.status === 'pending'));
+        const j = await ok('/api/rules/apply', { chat_id: other }, 202);
+        assert.equal(j.job.kind, 'apply');
+        assert.equal(j.job.total, 5);
+        const done = (await waitJob(s.client, j.job.id)).job;
+        assert.equal(done.state, 'done');
+        assert.equal(done.done, 5);
+        for (const u of users) {
+            const rec = await decidedInTgsim(other, u.user_id);
+            assert.equal(rec.status, u.first_name.startsWith('Casino') ? 'declined' : 'approved', u.first_name);
+            assert.equal(rec.decisions, 1);
+        }
+    });
+
+    test('approve_all after a delay waits it out, counted from the request', async () => {
+        await ok('/api/modes', { chat_id: third, mode: 'approve_all', delay_seconds: 10 });
+        const t0 = Date.now();
+        const u = await addRequester(s.tg, third, { first_name: 'Patient' });
+        await waitFor(async () => (await requestOf(u.user_id, third))?.verdict === 'approve all after 10 s', { timeoutMs: 10000, what: 'the verdict' });
+        const tgNow = (await tgJoinRequests(s.tg, `chat_id=${third}`)).find((r) => r.user_id === u.user_id);
+        assert.equal(tgNow.status, 'pending', 'not approved before its delay');
+        const rec = await decidedInTgsim(third, u.user_id, 30000);
+        assert.equal(rec.status, 'approved');
+        assert.ok(Date.now() - t0 >= 9000, `approved after ${Date.now() - t0} ms`);
+    });
+
+    test('bad input: an unknown session for a mode, apply without a channel', async () => {
+        const r = await s.client.post('/api/modes', { chat_id: chat, mode: 'rules', session_name: 'nobody' });
+        assert.equal(r.status, 400);
+        assert.match(r.json.error.message, /nobody/);
+        const m = await s.client.get('/api/modes');
+        assert.equal(m.json.channels.find((x) => x.chat_id === chat).session_name, null);
+        const a = await s.client.post('/api/rules/apply', {});
+        assert.equal(a.status, 400);
+        assert.match(a.json.error.message, /chat_id/);
+    });
+});
