@@ -12,10 +12,10 @@
 #include "core/json_out.h"
 #include "core/log.h"
 
-#define EXPORT_PAGE 500 /* rows read at once: what the list's largest page reads */
-#define EXPORT_PAGE_MAX                                                                            \
-    (32u << 20) /* one page written out, at its largest (every byte escaped)                       \
-                 */
+/* Rows read at once (what the list's largest page reads), and a page of them written out at its
+ * largest (every byte of every text escaped). */
+#define EXPORT_PAGE 500
+#define EXPORT_PAGE_MAX (32u << 20)
 
 enum export_format { EXPORT_CSV, EXPORT_JSONL };
 
@@ -50,8 +50,7 @@ static const struct export_source audit_source = {"audit", &audit_fields,
                                                   offsetof(struct store_audit, id), audit_read};
 
 /* One export under way; owned by the HTTP server from http_res_stream on (export_free). */
-struct export
-{
+struct export_stream {
     struct store *store;
     const struct export_source *src;
     struct store_request_filter filter;
@@ -69,7 +68,7 @@ struct export
 
 static void export_free(void *arg)
 {
-    struct export *x = arg;
+    struct export_stream *x = arg;
     if (x->streaming)
         log_info("api", "export of %s: %" PRId64 " rows%s", x->what, x->rows_out,
                  x->complete ? "" : " (cut off: the client went away or doorman stopped)");
@@ -79,7 +78,7 @@ static void export_free(void *arg)
 }
 
 /* Reads the next page and writes it into x->out (emptied first). */
-static dm_err page_next(struct export *x, struct dm_error *err)
+static dm_err page_next(struct export_stream *x, struct dm_error *err)
 {
     int n = 0;
     dm_err e = x->src->read(x->store, &x->filter, x->before, EXPORT_PAGE, x->rows, &n, err);
@@ -113,7 +112,7 @@ static dm_err page_next(struct export *x, struct dm_error *err)
 /* http_stream_fn: what is left of the page written, then the next page, until the last. */
 static dm_err export_produce(void *arg, char *buf, size_t max, size_t *n)
 {
-    struct export *x = arg;
+    struct export_stream *x = arg;
     while (x->sent == x->out.len) {
         if (x->last_read) {
             x->complete = true;
@@ -154,7 +153,7 @@ static bool query_format(struct api_ctx *c, enum export_format *format, bool *bo
 }
 
 /* The audit entry's detail: what was exported, its format and its filter. */
-static void describe(struct export *x, bool bom)
+static void describe(struct export_stream *x, bool bom)
 {
     const struct store_request_filter *f = &x->filter;
     char from[DATE_UTC_LEN], to[DATE_UTC_LEN];
@@ -179,10 +178,10 @@ static void export_start(struct api_ctx *c, const struct export_source *src,
     enum export_format format = EXPORT_CSV;
     bool bom = false;
     if (!query_format(c, &format, &bom)) return;
-    struct export *x = calloc(1, sizeof *x);
+    struct export_stream *x = calloc(1, sizeof *x);
     if (x) x->rows = malloc(EXPORT_PAGE * src->size);
     if (!x || !x->rows) {
-        if (x) free(x);
+        free(x);
         api_store_failed(c, DM_ENOMEM, NULL);
         return;
     }
