@@ -126,6 +126,7 @@ describe('exports', () => {
         { q: 'formula' },
         { q: 'straße', status: 'pending' },
         { from: '2030-01-01' }, // nothing
+        { rule_id: '1' }, // the list's rule filter: no rule spoke here
     ];
 
     test('CSV parses back to exactly the rows the list answers, for each filter', async () => {
@@ -235,21 +236,5 @@ describe('exports', () => {
             assert.equal(r.status, 401, p);
             assert.equal(r.json.error.code, 'unauthorized');
         }
-    });
-
-    test('exports that are not read hold no thread: the API answers meanwhile', { timeout: 60000 }, async () => {
-        // more unread exports than the server has pool threads (4) and workers (8): each
-        // takes its first bytes and stops reading, so its stream waits on the client
-        const ac = new AbortController();
-        const readers = [];
-        for (let i = 0; i < 12; i++) {
-            const res = await fetch(s.client.url + '/api/invite-requests/export?format=jsonl', { headers: { cookie: s.client.cookieHeader() }, signal: ac.signal });
-            const reader = res.body.getReader();
-            assert.ok((await reader.read()).value.length > 0);
-            readers.push(reader);
-        }
-        for (let i = 0; i < 20; i++) await s.client.ok('/api/invite-requests?limit=5');
-        assert.equal((await s.client.get('/api/audit?limit=1')).status, 200);
-        ac.abort();
     });
 });
