@@ -108,6 +108,7 @@ void api_rules_reorder(struct api_ctx *c);
 void api_rules_dry_run(struct api_ctx *c);
 void api_rules_apply(struct api_ctx *c);
 void api_requests_release(struct api_ctx *c);
+void api_requests_unban(struct api_ctx *c);
 void api_lists_list(struct api_ctx *c);
 void api_lists_get(struct api_ctx *c);
 void api_lists_write(struct api_ctx *c);

@@ -38,6 +38,7 @@ static const struct route routes[] = {
     {"POST", "/api/invite-requests/approve-all", NULL, R_LOGIN | R_BODY, api_requests_approve_all},
     {"POST", "/api/invite-requests/deny-all", NULL, R_LOGIN | R_BODY, api_requests_deny_all},
     {"POST", "/api/invite-requests/release", NULL, R_LOGIN | R_BODY, api_requests_release},
+    {"POST", "/api/invite-requests/unban", NULL, R_LOGIN | R_BODY | R_SLOW, api_requests_unban},
     {"POST", "/api/invite-requests/preflight", NULL, R_LOGIN | R_BODY | R_SLOW,
      api_requests_preflight},
     {"GET", "/api/me/preferences", NULL, R_LOGIN, api_preferences_get},

@@ -1,7 +1,10 @@
 /* rule_actions.c: an admin undoing what the rules did to requests: releasing the requests a
- * rule held (back to the admins, untagged). docs/api.md, Rules. */
+ * rule held (back to the admins, untagged), and lifting the bans of "decline and ban".
+ * docs/api.md, Rules. */
 #include "core/common.h"
 #include "api/api.h"
+
+#include "telegram/account.h"
 
 #define RELEASE_MAX 1000
 
@@ -37,4 +40,68 @@ void api_requests_release(struct api_ctx *c)
     }
     free(ids);
     http_res_json(c->res, 200, json_pack("{s:o,s:o}", "released", released, "skipped", skipped));
+}
+
+#define UNBAN_MAX 100 /* a Telegram call each, while the admin waits */
+
+/* One unban: the request's user through account a, recorded with its audit entry. false after
+ * answering when the store failed; *out gets the request's result. */
+static bool unban_one(struct api_ctx *c, struct account *a, int64_t id, json_t **out)
+{
+    struct store *st = c->env->store;
+    struct store_request r = {0};
+    struct dm_error err = {0};
+    dm_err e = store_request_get(st, id, &r, &err);
+    if (e == DM_ENOTFOUND || (!e && !r.banned)) {
+        *out = json_pack("{s:I,s:b,s:s}", "request_id", (json_int_t)id, "ok", 0, "error",
+                         e ? "no such request" : "not banned by doorman");
+        return true;
+    }
+    if (e) return api_store_failed(c, e, &err);
+    struct account_request req = {r.id, r.chat_id, r.user_id};
+    struct tg_error te;
+    account_unban(a, &req, &te);
+    struct store_audit au = {
+        .at = time(NULL), .request_id = id, .chat_id = r.chat_id, .user_id = r.user_id};
+    dm_strlcpy(au.admin, c->session.admin_name, sizeof au.admin);
+    dm_strlcpy(au.action, "unban", sizeof au.action);
+    dm_strlcpy(au.via, account_name(a), sizeof au.via);
+    dm_strlcpy(au.result, te.kind == TG_OK ? "ok" : "error", sizeof au.result);
+    dm_strlcpy(au.detail, te.kind == TG_OK ? "" : te.e.msg, sizeof au.detail);
+    e = te.kind == TG_OK ? store_request_set_banned(st, id, false, &au, &err)
+                         : store_audit_add(st, &au, &err);
+    if (e) return api_store_failed(c, e, &err);
+    *out = te.kind == TG_OK ? json_pack("{s:I,s:b}", "request_id", (json_int_t)id, "ok", 1)
+                            : json_pack("{s:I,s:b,s:o}", "request_id", (json_int_t)id, "ok", 0,
+                                        "error", api_text(te.e.msg));
+    return true;
+}
+
+void api_requests_unban(struct api_ctx *c)
+{
+    int64_t *ids = NULL;
+    size_t n = 0;
+    if (!api_only_fields(c, c->body, NULL, "request_ids", "session_name", NULL) ||
+        !api_body_ids(c, UNBAN_MAX, &ids, &n))
+        return;
+    struct account *a = api_body_account(c, true);
+    if (!a) {
+        free(ids);
+        return;
+    }
+    json_t *results = json_array();
+    bool answered = false;
+    for (size_t i = 0; i < n && !answered; i++) {
+        json_t *one = NULL;
+        if (unban_one(c, a, ids[i], &one))
+            json_array_append_new(results, one);
+        else
+            answered = true;
+    }
+    account_close(a);
+    free(ids);
+    if (answered)
+        json_decref(results);
+    else
+        http_res_json(c->res, 200, json_pack("{s:o}", "results", results));
 }

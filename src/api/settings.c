@@ -3,22 +3,56 @@
 #include "api/api.h"
 #include "telegram/bot.h"
 #include "core/log.h"
+#include "jobs/judge.h"
 
 static const char *const mode_names[] = {"polling", "webhook"};
+
+#define BLOCKLIST_URL_MAX 500
 
 static void answer(struct api_ctx *c)
 {
     struct bot_status s;
     bot_get_status(c->env->bot, &s);
+    char *blocklist = NULL;
+    struct dm_error err = {0};
+    dm_err e = store_setting_get(c->env->store, JUDGE_BLOCKLIST_SETTING, &blocklist, &err);
+    if (e && e != DM_ENOTFOUND) {
+        api_store_failed(c, e, &err);
+        return;
+    }
     json_t *bot =
         json_pack("{s:b,s:o,s:s,s:b,s:o,s:o}", "configured", s.configured, "id",
                   s.configured ? json_integer(s.id) : json_null(), "username", s.username,
                   "receiving", s.receiving, "last_update_at", api_time_or_null(s.last_update_at),
                   "last_error", api_text(s.last_error));
     http_res_json(c->res, 200,
-                  json_pack("{s:o,s:s,s:s,s:f}", "bot", bot, "mode",
+                  json_pack("{s:o,s:s,s:s,s:f,s:o}", "bot", bot, "mode",
                             mode_names[s.mode == BOT_WEBHOOK], "webhook_url", s.webhook_url,
-                            "bot_rate", s.rate));
+                            "bot_rate", s.rate, "blocklist_url",
+                            api_text(blocklist ? blocklist : "")));
+    free(blocklist);
+}
+
+/* Whether url may be the blocklist service's address (docs/api.md, Settings): "" turns it off.
+ * false after answering 400. */
+static bool blocklist_ok(struct api_ctx *c, const char *url)
+{
+    size_t n = strlen(url);
+    if (!n || ((strncmp(url, "https://", 8) == 0 || strncmp(url, "http://", 7) == 0) &&
+               n <= BLOCKLIST_URL_MAX && !strpbrk(url, " \t\r\n?#")))
+        return true;
+    return api_bad_request(c,
+                           "'blocklist_url' must be the http(s):// address of a service with "
+                           "CAS's interface (e.g. https://api.cas.chat), at most %d bytes, or \"\" "
+                           "to turn it off.",
+                           BLOCKLIST_URL_MAX);
+}
+
+static dm_err blocklist_set(struct api_ctx *c, const char *url, struct dm_error *err)
+{
+    dm_err e = url[0] ? store_setting_set(c->env->store, JUDGE_BLOCKLIST_SETTING, url, err)
+                      : store_setting_delete(c->env->store, JUDGE_BLOCKLIST_SETTING, err);
+    return e == DM_ENOTFOUND ? DM_OK : e;
 }
 
 void api_settings_get(struct api_ctx *c)
@@ -28,11 +62,13 @@ void api_settings_get(struct api_ctx *c)
 
 void api_settings_post(struct api_ctx *c)
 {
-    const char *token = NULL, *mode_s = NULL, *url = NULL;
-    if (!api_only_fields(c, c->body, NULL, "bot_token", "mode", "webhook_url", "bot_rate", NULL) ||
+    const char *token = NULL, *mode_s = NULL, *url = NULL, *blocklist = NULL;
+    if (!api_only_fields(c, c->body, NULL, "bot_token", "mode", "webhook_url", "bot_rate",
+                         "blocklist_url", NULL) ||
         !api_field_string(c, "bot_token", false, 128, &token) ||
         !api_field_string(c, "mode", false, 16, &mode_s) ||
-        !api_field_string(c, "webhook_url", false, 500, &url))
+        !api_field_string(c, "webhook_url", false, 500, &url) ||
+        !api_field_string(c, "blocklist_url", false, BLOCKLIST_URL_MAX + 1, &blocklist))
         return;
     struct bot_status cur;
     bot_get_status(c->env->bot, &cur);
@@ -69,8 +105,10 @@ void api_settings_post(struct api_ctx *c)
         api_bad_request(c, "'bot_token' is empty.");
         return;
     }
+    if (blocklist && !blocklist_ok(c, blocklist)) return;
     struct dm_error err = {0};
     dm_err e = bot_configure(c->env->bot, token, mode, url, rate, &err);
+    if (!e && blocklist) e = blocklist_set(c, blocklist, &err);
     if (e == DM_EAUTH || e == DM_EINVAL || e == DM_ETELEGRAM) {
         api_bad_request(c, "%s", err.msg);
         return;
@@ -87,8 +125,9 @@ void api_settings_post(struct api_ctx *c)
     dm_strlcpy(a.admin, c->session.admin_name, sizeof a.admin);
     dm_strlcpy(a.action, "settings", sizeof a.action);
     dm_strlcpy(a.result, "ok", sizeof a.result);
-    snprintf(a.detail, sizeof a.detail, "%smode=%s", token ? "bot token changed, " : "",
-             mode_names[mode == BOT_WEBHOOK]);
+    dm_snprintf_utf8(a.detail, sizeof a.detail, "%smode=%s%s%s", token ? "bot token changed, " : "",
+                     mode_names[mode == BOT_WEBHOOK], blocklist ? ", blocklist_url=" : "",
+                     blocklist ? blocklist : "");
     store_audit_add(c->env->store, &a, NULL);
     answer(c);
 }

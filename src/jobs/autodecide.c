@@ -163,7 +163,7 @@ dm_err autodecide_start(const struct autodecide_config *cfg, struct autodecide *
     dm_strlcpy(a->owner, cfg->owner, sizeof a->owner);
     a->rows = malloc(BATCH * sizeof *a->rows);
     a->verdicts = malloc(BATCH * sizeof *a->verdicts);
-    dm_err e = a->rows && a->verdicts ? judge_new(a->store, false, &a->judge, err)
+    dm_err e = a->rows && a->verdicts ? judge_new(a->store, cfg->accounts, false, &a->judge, err)
                                       : dm_fail(err, DM_ENOMEM, "out of memory");
     if (!e && pthread_create(&a->thread, NULL, autodecide_main, a) != 0)
         e = dm_fail(err, DM_ENOMEM, "could not start the rules' thread");
@@ -191,11 +191,11 @@ void autodecide_stop(struct autodecide *a)
 
 /* ---- the apply job ---- */
 
-dm_err apply_run_init(struct apply_run *ar, struct store *st, const struct store_job *job,
-                      struct dm_error *err)
+dm_err apply_run_init(struct apply_run *ar, struct store *st, const struct accounts *as,
+                      const struct store_job *job, struct dm_error *err)
 {
     *ar = (struct apply_run){.store = st, .job_id = job->id};
-    return judge_new(st, true, &ar->judge, err);
+    return judge_new(st, as, true, &ar->judge, err);
 }
 
 void apply_run_release(struct apply_run *ar)

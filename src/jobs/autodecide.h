@@ -22,13 +22,15 @@
 #include "store/store.h"
 #include "telegram/tg_error.h"
 
+struct accounts;
 struct autodecide;
 struct job_runner;
 
-/* store and runner are borrowed and must outlive it; owner (this process's lease name) is
- * copied. The store's on_request_added hook is set to wake it (and cleared by stop). */
+/* store, accounts and runner are borrowed and must outlive it; owner (this process's lease
+ * name) is copied. The store's on_request_added hook is set to wake it (and cleared by stop). */
 struct autodecide_config {
     struct store *store;
+    const struct accounts *accounts; /* has_photo asks through them (judge.h) */
     struct job_runner *runner;
     const char *owner;
 };
@@ -44,8 +46,8 @@ struct apply_run {
     int64_t job_id;
     int64_t judged; /* by this run, for the log */
 };
-dm_err apply_run_init(struct apply_run *ar, struct store *st, const struct store_job *job,
-                      struct dm_error *err);
+dm_err apply_run_init(struct apply_run *ar, struct store *st, const struct accounts *as,
+                      const struct store_job *job, struct dm_error *err);
 /* Judges the next batch of the job's items and records them. *finished when none is left.
  * DM_ECONFLICT when owner no longer holds the job; a store failure is TG_LOCAL in *te. */
 dm_err apply_run_step(struct apply_run *ar, const char *owner, bool *finished, struct tg_error *te);

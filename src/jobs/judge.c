@@ -2,8 +2,10 @@
 #include "core/common.h"
 #include "jobs/judge.h"
 
+#include "blocklist/cas.h"
 #include "core/log.h"
 #include "rules/dryrun.h"
+#include "telegram/account.h"
 
 #define CHATS_MAX 64 /* channels kept loaded between resets */
 
@@ -15,21 +17,26 @@ struct loaded {
     struct rules_set *set; /* NULL when its rules could not be read: why in error */
     size_t nchan;          /* the channel's own rules come first in set */
     char error[STORE_ERROR_MAX];
+    struct account *account; /* the mode's, opened when a rule first asks Telegram */
 };
 
 struct judge {
     struct store *st;
+    const struct accounts *as;
     bool rules_always;
+    char blocklist[STORE_TEXT_MAX]; /* the blocklist service's URL; "" when off */
     struct rules_scratch *x;
     struct loaded chats[CHATS_MAX];
     size_t n;
     /* the request being judged, for the context */
     bool recheck;
-    bool failed; /* the store failed a question of the context: the verdict cannot stand */
+    struct loaded *cur; /* its channel */
+    bool failed;        /* the store failed a question of the context: the verdict cannot stand */
     struct dm_error why;
 };
 
-dm_err judge_new(struct store *st, bool rules_always, struct judge **out, struct dm_error *err)
+dm_err judge_new(struct store *st, const struct accounts *as, bool rules_always, struct judge **out,
+                 struct dm_error *err)
 {
     struct judge *j = calloc(1, sizeof *j);
     if (j) j->x = rules_scratch_new();
@@ -38,16 +45,25 @@ dm_err judge_new(struct store *st, bool rules_always, struct judge **out, struct
         return dm_fail(err, DM_ENOMEM, "out of memory for the rules");
     }
     j->st = st;
+    j->as = as;
     j->rules_always = rules_always;
+    judge_reset(j);
     *out = j;
     return DM_OK;
 }
 
 void judge_reset(struct judge *j)
 {
-    for (size_t i = 0; i < j->n; i++)
+    for (size_t i = 0; i < j->n; i++) {
         rules_set_free(j->chats[i].set);
+        account_close(j->chats[i].account);
+    }
     j->n = 0;
+    char *url = NULL;
+    j->blocklist[0] = 0;
+    if (store_setting_get(j->st, JUDGE_BLOCKLIST_SETTING, &url, NULL) == DM_OK)
+        dm_strlcpy(j->blocklist, url, sizeof j->blocklist);
+    free(url);
 }
 
 void judge_free(struct judge *j)
@@ -65,7 +81,7 @@ static dm_err load(struct judge *j, int64_t chat_id, struct loaded **out, struct
 {
     for (size_t i = 0; i < j->n; i++)
         if (j->chats[i].chat_id == chat_id) return *out = &j->chats[i], DM_OK;
-    if (j->n == CHATS_MAX) judge_reset(j);
+    if (j->n == CHATS_MAX) judge_reset(j); /* j->cur is set again by the caller */
     struct loaded *l = &j->chats[j->n];
     memset(l, 0, sizeof *l);
     l->chat_id = chat_id;
@@ -128,6 +144,40 @@ static int member_elsewhere(void *ctx, const struct rules_request *r)
     return yes;
 }
 
+/* Asked of Telegram through the channel's mode's account: -1 when it cannot answer now. */
+static int has_photo(void *ctx, const struct rules_request *r)
+{
+    struct judge *j = ctx;
+    struct loaded *l = j->cur;
+    struct dm_error err = {0};
+    if (!l->account &&
+        account_open(j->as, l->mode.via[0] ? l->mode.via : ACCOUNT_BOT, &l->account, &err)) {
+        log_warn(C, "has_photo: %s", err.msg);
+        return -1;
+    }
+    struct account_request req = {r->id, r->chat_id, r->user_id};
+    struct tg_error te;
+    bool yes = false;
+    if (account_has_photo(l->account, &req, &yes, &te)) {
+        log_warn(C, "has_photo of user %" PRId64 " unknown: %s", r->user_id, te.e.msg);
+        return -1;
+    }
+    return yes;
+}
+
+static int blocklisted(void *ctx, const struct rules_request *r)
+{
+    struct judge *j = ctx;
+    if (!j->blocklist[0]) return -1; /* off */
+    bool listed = false;
+    struct dm_error err = {0};
+    if (cas_lookup(j->blocklist, r->user_id, &listed, &err)) {
+        log_warn(C, "on_blocklist of user %" PRId64 " unknown: %s", r->user_id, err.msg);
+        return -1;
+    }
+    return listed;
+}
+
 /* ---- verdicts ---- */
 
 static const char *action_words(int action, int64_t delay, char *buf, size_t n)
@@ -145,6 +195,14 @@ static const char *action_words(int action, int64_t delay, char *buf, size_t n)
         snprintf(buf, n, "approve after %" PRId64 " s", delay);
         return buf;
     }
+}
+
+/* When a delay starts: when doorman recorded the request (Telegram's date when that is later,
+ * a clock ahead). Not Telegram's date alone: requests loaded late, or a wave delivered in a
+ * burst, would have their delays over on arrival, before the rest of a wave is recorded. */
+static int64_t recorded(const struct store_request *r)
+{
+    return DM_MAX(r->created_at, r->tg_date);
 }
 
 /* The verdict of the rules for r: the action a rule took, as a due action. */
@@ -176,7 +234,7 @@ static void rules_verdict(const struct loaded *l, const struct store_request *r,
         break;
     default: /* approve_after: checked again when due; once due, approved */
         out->action = recheck ? DUE_APPROVE : DUE_RECHECK;
-        if (!recheck) out->due_at = DM_MAX(now, r->tg_date + v->delay_seconds);
+        if (!recheck) out->due_at = DM_MAX(now, recorded(r) + v->delay_seconds);
     }
 }
 
@@ -197,7 +255,7 @@ dm_err judge_request(struct judge *j, const struct store_request *r, bool rechec
             out->per_hour = m->per_hour;
             snprintf(out->text, sizeof out->text, "approve all, %" PRId64 " an hour", m->per_hour);
         } else if (m->delay_seconds > 0) {
-            out->due_at = DM_MAX(now, r->tg_date + m->delay_seconds);
+            out->due_at = DM_MAX(now, recorded(r) + m->delay_seconds);
             snprintf(out->text, sizeof out->text, "approve all after %" PRId64 " s",
                      m->delay_seconds);
         } else {
@@ -211,10 +269,13 @@ dm_err judge_request(struct judge *j, const struct store_request *r, bool rechec
         return DM_OK;
     }
     j->recheck = recheck;
+    j->cur = l;
     j->failed = false;
     struct rules_context ctx = {.wave_count = wave_count,
                                 .declined_before = declined_before,
                                 .member_elsewhere = member_elsewhere,
+                                .has_photo = has_photo,
+                                .blocklisted = blocklisted,
                                 .ctx = j};
     struct rules_request rr = rules_request_of(r);
     struct rules_verdict v;

@@ -8,13 +8,19 @@
  *                (an apply job: the admin asked for them)
  *   rules        the first rule that holds: approve, decline, decline and ban at once; hold
  *                (stays pending, tagged); approve_after: checked again when its delay is over
- *                (counted from Telegram's date), when requests that came after it count in its
- *                waves too, so the first requests of a wave are caught with the rest; no rule:
- *                stays pending for the admins
- *   approve_all  approve at once, after the mode's delay, or paced per_hour (oldest first)
+ *                (counted from when doorman recorded it), when requests that came after it count in
+ * its waves too, so the first requests of a wave are caught with the rest; no rule: stays pending
+ * for the admins approve_all  approve at once, after the mode's delay, or paced per_hour (oldest
+ * first)
  *
- * Ownership: a judge borrows the store, which must outlive it; it owns the rule sets it loaded
- * (reloaded by judge_reset, so edits count from the next batch). One thread at a time. */
+ * has_photo asks Telegram through the mode's account (the bot unless the mode names a session),
+ * on_blocklist the blocklist service when it is set (JUDGE_BLOCKLIST_SETTING); either answers
+ * "unknown" when it cannot (the service off or failing, the account unable), and a rule with an
+ * unknown condition does not hold (rules.h).
+ *
+ * Ownership: a judge borrows the store and accounts, which must outlive it; it owns the rule
+ * sets and accounts it opened and the settings it read (again at judge_reset, so edits count
+ * from the next batch). One thread at a time. */
 #ifndef DM_JOBS_JUDGE_H
 #define DM_JOBS_JUDGE_H
 
@@ -23,8 +29,15 @@
 
 struct judge;
 
-/* rules_always: judge channels in manual mode by their rules (an apply job). */
-dm_err judge_new(struct store *st, bool rules_always, struct judge **out, struct dm_error *err);
+/* The setting naming the blocklist service (CAS's interface, blocklist/cas.h) that on_blocklist
+ * asks; absent or "": off, and on_blocklist is unknown. */
+#define JUDGE_BLOCKLIST_SETTING "blocklist_url"
+
+/* as: the accounts has_photo asks Telegram through (the channel's mode's). rules_always: judge
+ * channels in manual mode by their rules (an apply job). */
+struct accounts;
+dm_err judge_new(struct store *st, const struct accounts *as, bool rules_always, struct judge **out,
+                 struct dm_error *err);
 void judge_free(struct judge *j);
 /* Forgets the loaded modes and rule sets (call between batches). */
 void judge_reset(struct judge *j);

@@ -29,6 +29,7 @@
 #include "store/store.h"
 #include "telegram/account.h"
 
+#include <jansson.h>
 #include <math.h>
 #include <pthread.h>
 
@@ -70,6 +71,7 @@ struct job_runner {
     struct account *account; /* the job's, open for the whole job */
     bool ready;              /* account_usable said yes: workers may call it */
     int kind;
+    bool ban; /* a decline job of the rules that bans too (params "ban") */
     struct slot queue[QUEUE_MAX];
     size_t qlen;
     int inflight;      /* taken by a worker and not yet recorded or queued again */
@@ -247,8 +249,31 @@ static void apply_decision(struct job_runner *r, struct slot *s, const struct tg
     }
     s->it.final_status = outcome == ITEM_SKIPPED ? already_status(te, r->kind) : REQ_PENDING;
     pthread_mutex_unlock(&r->mu);
-    record_item(r, &s->it, outcome, outcome == ITEM_DONE ? "" : te->e.msg);
+    char error[STORE_ERROR_MAX];
+    dm_strlcpy(error, outcome == ITEM_DONE ? s->it.error : te->e.msg, sizeof error);
+    record_item(r, &s->it, outcome, error);
     pthread_mutex_lock(&r->mu);
+}
+
+/* Decline and ban: once the decline is made (or was made before: a restart, or an admin), the
+ * ban. A ban that must wait (flood, Telegram out of reach) becomes te, so the item is tried
+ * again (declining again is answered "already handled"; banning twice is harmless); one that
+ * cannot be made (no right to ban) leaves the decline standing with why in the item. */
+static void ban_after(struct account *account, const struct account_request *req, struct slot *s,
+                      struct tg_error *te)
+{
+    if (te->kind != TG_OK && te->kind != TG_ALREADY) return;
+    struct tg_error bte;
+    account_ban(account, req, &bte);
+    if (bte.kind == TG_OK) {
+        s->it.banned = true;
+    } else if (bte.kind == TG_FLOOD || bte.kind == TG_DEAD || try_later(&bte)) {
+        *te = bte;
+    } else {
+        dm_snprintf_utf8(s->it.error, sizeof s->it.error, "declined, but not banned: %s",
+                         bte.e.msg);
+        s->it.banned = false;
+    }
 }
 
 static void *worker_main(void *arg)
@@ -281,8 +306,10 @@ static void *worker_main(void *arg)
             bool approve = r->kind == JOB_APPROVE;
             struct account_request req = {s.it.request_id, s.it.chat_id, s.it.user_id};
             pthread_mutex_unlock(&r->mu);
+            bool ban = r->ban;
             struct tg_error te;
             account_decide(account, approve, &req, &te);
+            if (ban) ban_after(account, &req, &s, &te);
             pthread_mutex_lock(&r->mu);
             apply_decision(r, &s, &te);
         }
@@ -408,6 +435,15 @@ static void lease_end(struct job_runner *r, int64_t id, int64_t shown_wait, bool
         log_info(C, "job %" PRId64 ": paused for shutdown; it goes on at the next start", id);
 }
 
+/* Whether a decline job bans too: the rules' "decline and ban" (params {"ban":true}). */
+static bool job_bans(const struct store_job *job)
+{
+    json_t *p = job->params[0] ? json_loads(job->params, 0, NULL) : NULL;
+    bool ban = json_is_true(json_object_get(p, "ban"));
+    json_decref(p);
+    return ban;
+}
+
 /* Runs one claimed decision job over items through `account` (job->via's) until it is done,
  * cancelled (or taken over), or the runner stops, or a smaller job waits (then it yields: the
  * smaller one is claimed first, this one after it). Called without mu. */
@@ -424,6 +460,7 @@ static void run_job(struct job_runner *r, const struct store_job *job, struct ac
     r->account = account;
     r->ready = false;
     r->kind = job->kind;
+    r->ban = job->kind == JOB_DECLINE && job_bans(job);
     r->qlen = 0;
     r->account_down = false;
     r->active = false;
@@ -625,7 +662,7 @@ static void run_claimed(struct job_runner *r, const struct store_job *job)
         run_steps(r, job, NULL, NULL, &err);
     } else if (job->kind == JOB_APPLY) {
         struct apply_run ar;
-        e = apply_run_init(&ar, r->store, job, &err);
+        e = apply_run_init(&ar, r->store, r->accounts, job, &err);
         if (!e)
             log_info(C,
                      "job %" PRId64 ": applying the rules to %" PRId64 " of %" PRId64

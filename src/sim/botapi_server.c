@@ -347,8 +347,9 @@ static void m_get_chat(struct call *c)
 }
 
 /* A ChatMember as the Bot API shapes it: ChatMemberAdministrator with every right flag (the
- * world keeps can_invite_users; the others are those of a channel admin that posts),
- * ChatMemberMember or ChatMemberLeft. The world has no owner: its admins are administrators. */
+ * world keeps can_invite_users and can_restrict_members; the others are those of a channel
+ * admin that posts), ChatMemberBanned ("kicked", with until_date, 0 for ever), ChatMemberMember
+ * or ChatMemberLeft. The world has no owner: its admins are administrators. */
 static void m_get_chat_member(struct call *c)
 {
     struct sim_channel *ch;
@@ -365,15 +366,99 @@ static void m_get_chat_member(struct call *c)
         o = json_pack("{s:s,s:o,s:b,s:b,s:b,s:b,s:b,s:b,s:b,s:b,s:b,s:b,s:b,s:b,s:b,s:b,s:b}",
                       "status", "administrator", "user", user_json(member), "can_be_edited", 0,
                       "is_anonymous", 0, "can_manage_chat", 1, "can_delete_messages", 1,
-                      "can_manage_video_chats", 1, "can_restrict_members", 1, "can_promote_members",
-                      0, "can_change_info", 1, "can_invite_users", a->can_invite_users,
-                      "can_post_stories", 1, "can_edit_stories", 1, "can_delete_stories", 1,
-                      "can_post_messages", 1, "can_edit_messages", 1, "can_pin_messages", 0);
+                      "can_manage_video_chats", 1, "can_restrict_members", a->can_restrict_members,
+                      "can_promote_members", 0, "can_change_info", 1, "can_invite_users",
+                      a->can_invite_users, "can_post_stories", 1, "can_edit_stories", 1,
+                      "can_delete_stories", 1, "can_post_messages", 1, "can_edit_messages", 1,
+                      "can_pin_messages", 0);
+    } else if (world_is_banned(c->w, ch, user_id)) {
+        o = json_pack("{s:s,s:o,s:I}", "status", "kicked", "user", user_json(member), "until_date",
+                      (json_int_t)world_ban_record(c->w, ch, user_id)->until_date);
     } else {
         o = json_pack("{s:s,s:o}", "status", world_is_member(ch, user_id) ? "member" : "left",
                       "user", user_json(member));
     }
     reply_ok(c->res, o, NULL);
+}
+
+/* banChatMember (chat_id, user_id, until_date, revoke_messages) and unbanChatMember (chat_id,
+ * user_id, only_if_banned): world_ban / world_unban, with the errors of the real server
+ * ("Bad Request: not enough rights to restrict/unrestrict chat member", "Bad Request: user is an
+ * administrator of the chat", "Bad Request: user not found"). */
+static void m_ban(struct call *c)
+{
+    struct sim_channel *ch;
+    int64_t user_id, until = 0;
+    if (!resolve_channel_user(c, &ch, &user_id)) return;
+    if (param_int(c->p, "until_date", &until) == P_BAD) {
+        reply_bad(c->res, "invalid until_date specified");
+        return;
+    }
+    sim_err e =
+        world_ban(c->w, ch->id, user_id, until, param_bool(c->p, "revoke_messages"), c->bot->id);
+    if (e != SIM_OK)
+        reply_bad(c->res, sim_err_botapi(e));
+    else
+        reply_ok(c->res, NULL, NULL);
+}
+
+static void m_unban(struct call *c)
+{
+    struct sim_channel *ch;
+    int64_t user_id;
+    if (!resolve_channel_user(c, &ch, &user_id)) return;
+    sim_err e = world_unban(c->w, ch->id, user_id, param_bool(c->p, "only_if_banned"), c->bot->id);
+    if (e != SIM_OK)
+        reply_bad(c->res, sim_err_botapi(e));
+    else
+        reply_ok(c->res, NULL, NULL);
+}
+
+/* The sizes of a user's one profile photo: PhotoSize objects, smallest first. */
+static json_t *profile_photo_json(const struct sim_user *u)
+{
+    static const int sides[] = {160, 320, 640};
+    json_t *sizes = json_array();
+    for (size_t i = 0; sizes && i < DM_ARRAY_LEN(sides); i++) {
+        char id[64], uid[32];
+        snprintf(id, sizeof id, "AgACAgIAAxUAAW%" PRId64 "x%d", u->id, sides[i]);
+        snprintf(uid, sizeof uid, "AQAD%" PRId64 "x%d", u->id, sides[i]);
+        json_array_append_new(sizes, json_pack("{s:s,s:s,s:i,s:i,s:i}", "file_id", id,
+                                               "file_unique_id", uid, "width", sides[i], "height",
+                                               sides[i], "file_size", sides[i] * sides[i] / 10));
+    }
+    return sizes;
+}
+
+/* getUserProfilePhotos (user_id, offset, limit 1..100, default 100): UserProfilePhotos. */
+static void m_get_profile_photos(struct call *c)
+{
+    int64_t user_id, offset = 0, limit = 100;
+    int r = param_int(c->p, "user_id", &user_id);
+    if (r != P_OK) {
+        reply_bad(c->res, r == P_ABSENT ? "user_id is empty" : "invalid user_id specified");
+        return;
+    }
+    if (param_int(c->p, "offset", &offset) == P_BAD || offset < 0) {
+        reply_bad(c->res, "invalid offset specified");
+        return;
+    }
+    if (param_int(c->p, "limit", &limit) == P_BAD) {
+        reply_bad(c->res, "invalid limit specified");
+        return;
+    }
+    limit = DM_MAX(1, DM_MIN(100, limit));
+    const struct sim_user *u = world_user(c->w, user_id);
+    if (!u) {
+        reply_bad(c->res, "user not found");
+        return;
+    }
+    int64_t total = u->has_photo ? 1 : 0;
+    json_t *photos = json_array();
+    for (int64_t i = offset; photos && i < total && i - offset < limit; i++)
+        json_array_append_new(photos, profile_photo_json(u));
+    reply_ok(c->res, json_pack("{s:I,s:o}", "total_count", (json_int_t)total, "photos", photos),
+             NULL);
 }
 
 static void reply_updates(struct call *c, int64_t limit)
@@ -592,6 +677,9 @@ static const struct method {
     {"getWebhookInfo", m_get_webhook_info},
     {"approveChatJoinRequest", m_approve},
     {"declineChatJoinRequest", m_decline},
+    {"banChatMember", m_ban},
+    {"unbanChatMember", m_unban},
+    {"getUserProfilePhotos", m_get_profile_photos},
     {"sendMessage", m_send_message},
 };
 

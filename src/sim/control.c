@@ -3,6 +3,7 @@
 
 #include "core/buf.h"
 #include "sim/botapi.h"
+#include "sim/cas.h"
 
 #define MAX_BULK 1000000     /* join requests per POST */
 #define USER_IDS_LISTED 1000 /* user_ids is omitted past this */
@@ -144,36 +145,68 @@ static void post_bots(struct ctl *c)
 static void post_users(struct ctl *c)
 {
     const char *first = NULL, *last = NULL, *username = NULL, *bio = NULL, *lang = NULL;
-    bool premium = false, scam = false, fake = false;
+    bool premium = false, scam = false, fake = false, photo = false;
     if (!f_str(c->body, "first_name", true, &first, &c->err) ||
         !f_str(c->body, "last_name", false, &last, &c->err) ||
         !f_str(c->body, "username", false, &username, &c->err) ||
         !f_str(c->body, "bio", false, &bio, &c->err) ||
         !f_str(c->body, "language_code", false, &lang, &c->err) ||
         !f_bool(c->body, "is_premium", &premium, &c->err) ||
-        !f_bool(c->body, "scam", &scam, &c->err) || !f_bool(c->body, "fake", &fake, &c->err))
+        !f_bool(c->body, "scam", &scam, &c->err) || !f_bool(c->body, "fake", &fake, &c->err) ||
+        !f_bool(c->body, "photo", &photo, &c->err))
         return fail_err(c->res, &c->err);
     int64_t id;
     /* checked first, so a bad one adds no user */
     if (!world_language_code_ok(lang, &c->err)) return fail_err(c->res, &c->err);
     if (world_user_add(c->w, first, last, username, bio, &id, &c->err) != DM_OK ||
-        world_user_set_traits(c->w, id, premium, lang, scam, fake, &c->err) != DM_OK)
+        world_user_set_traits(c->w, id, premium, lang, scam, fake, photo, &c->err) != DM_OK)
         return fail_err(c->res, &c->err);
     http_res_json(c->res, 200, json_pack("{s:I}", "id", (json_int_t)id));
 }
 
-/* Reads {"id","can_invite_users"} and applies it; false after answering. */
+static json_t *user_traits(const struct sim_user *u)
+{
+    return json_pack("{s:I,s:b,s:o,s:b,s:b,s:b}", "id", (json_int_t)u->id, "is_premium",
+                     u->is_premium, "language_code", opt_string(u->language_code), "scam",
+                     u->is_scam, "fake", u->is_fake, "photo", u->has_photo);
+}
+
+/* Changes the traits of an existing user; a field left out keeps its value. */
+static void post_user_traits(struct ctl *c)
+{
+    struct sim_user *u = world_user(c->w, c->id);
+    if (!u) return fail(c->res, 400, "no user with id %" PRId64, c->id);
+    bool premium = u->is_premium, scam = u->is_scam, fake = u->is_fake, photo = u->has_photo;
+    const char *lang = u->language_code;
+    json_t *lv = json_object_get(c->body, "language_code");
+    if (lv && json_is_null(lv)) lang = NULL;
+    if (!f_str(c->body, "language_code", false, &lang, &c->err) ||
+        !f_bool(c->body, "is_premium", &premium, &c->err) ||
+        !f_bool(c->body, "scam", &scam, &c->err) || !f_bool(c->body, "fake", &fake, &c->err) ||
+        !f_bool(c->body, "photo", &photo, &c->err))
+        return fail_err(c->res, &c->err);
+    char *keep = lang ? strdup(lang) : NULL; /* lang may be the string being replaced */
+    if (lang && !keep) return fail(c->res, 500, "out of memory");
+    dm_err e = world_user_set_traits(c->w, c->id, premium, keep, scam, fake, photo, &c->err);
+    free(keep);
+    if (e) return fail_err(c->res, &c->err);
+    http_res_json(c->res, 200, user_traits(world_user(c->w, c->id)));
+}
+
+/* Reads {"id","can_invite_users","can_restrict_members"} (both rights true when left out) and
+ * applies it; false after answering. */
 static bool apply_admin(struct ctl *c, struct sim_channel *ch, json_t *a)
 {
     int64_t id = 0;
-    bool can_invite = true;
+    bool can_invite = true, can_restrict = true;
     if (!json_is_object(a)) {
         fail(c->res, 400, "each admin must be an object {\"id\":…,\"can_invite_users\":…}");
         return false;
     }
     if (!f_int(a, "id", true, 1, INT64_MAX, &id, &c->err) ||
         !f_bool(a, "can_invite_users", &can_invite, &c->err) ||
-        world_channel_set_admin(c->w, ch, id, can_invite, &c->err) != DM_OK) {
+        !f_bool(a, "can_restrict_members", &can_restrict, &c->err) ||
+        world_channel_set_admin(c->w, ch, id, can_invite, can_restrict, &c->err) != DM_OK) {
         fail_err(c->res, &c->err);
         return false;
     }
@@ -184,12 +217,13 @@ static json_t *channel_info(struct world *w, const struct sim_channel *ch)
 {
     json_t *admins = json_array();
     for (size_t i = 0; i < ch->nadmins; i++)
-        json_array_append_new(admins,
-                              json_pack("{s:I,s:b}", "id", (json_int_t)ch->admins[i].id,
-                                        "can_invite_users", ch->admins[i].can_invite_users));
+        json_array_append_new(admins, json_pack("{s:I,s:b,s:b}", "id", (json_int_t)ch->admins[i].id,
+                                                "can_invite_users", ch->admins[i].can_invite_users,
+                                                "can_restrict_members",
+                                                ch->admins[i].can_restrict_members));
     return json_pack("{s:I,s:s,s:o,s:o,s:I}", "id", (json_int_t)ch->id, "title", ch->title,
                      "username", opt_string(ch->username), "admins", admins, "members",
-                     (json_int_t)ch->members.len);
+                     (json_int_t)world_member_count(ch));
 }
 
 static void post_channels(struct ctl *c)
@@ -208,7 +242,8 @@ static void post_channels(struct ctl *c)
         int64_t id = 0;
         bool can = true;
         if (!json_is_object(a) || !f_int(a, "id", true, 1, INT64_MAX, &id, &c->err) ||
-            !f_bool(a, "can_invite_users", &can, &c->err))
+            !f_bool(a, "can_invite_users", &can, &c->err) ||
+            !f_bool(a, "can_restrict_members", &can, &c->err))
             return fail(c->res, 400, "admins[%zu]: %s", i,
                         json_is_object(a) ? c->err.msg : "must be an object");
         if (!world_user(c->w, id))
@@ -258,26 +293,29 @@ static void post_channel_members(struct ctl *c)
 
 static void post_join_requests(struct ctl *c)
 {
-    int64_t chat_id = 0, user_id = 0, count = 0, date = 0;
+    int64_t chat_id = 0, user_id = 0, count = 0, date = 0, spread = 0;
     const char *link = NULL, *first = "User", *bio = NULL;
     bool bot_updates = true;
     if (!f_int(c->body, "chat_id", true, INT64_MIN, INT64_MAX, &chat_id, &c->err) ||
         !f_bool(c->body, "bot_updates", &bot_updates, &c->err) ||
         !f_int(c->body, "count", false, 1, MAX_BULK, &count, &c->err) ||
-        !f_int(c->body, "date", false, 0, INT32_MAX, &date, &c->err))
+        !f_int(c->body, "date", false, 0, INT32_MAX, &date, &c->err) ||
+        !f_str(c->body, "invite_link", false, &link, &c->err) ||
+        !f_int(c->body, "spread_seconds", false, 0, 86400, &spread, &c->err))
         return fail_err(c->res, &c->err);
+    if (spread && !count)
+        return fail(c->res, 400, "\"spread_seconds\" goes with \"count\" (a wave of requests)");
     struct sim_channel *ch = world_channel(c->w, chat_id);
     if (!ch) return fail(c->res, 400, "no channel with id %" PRId64, chat_id);
     int64_t first_id;
     if (count) {
         if (!f_str(c->body, "first_name", false, &first, &c->err) ||
             !f_str(c->body, "bio", false, &bio, &c->err) ||
-            world_jr_add_many(c->w, ch, (size_t)count, first, bio, date, bot_updates, &first_id,
-                              &c->err) != DM_OK)
+            world_jr_add_many(c->w, ch, (size_t)count, first, bio, link, date, spread, bot_updates,
+                              &first_id, &c->err) != DM_OK)
             return fail_err(c->res, &c->err);
     } else {
         if (!f_int(c->body, "user_id", true, 1, INT64_MAX, &user_id, &c->err) ||
-            !f_str(c->body, "invite_link", false, &link, &c->err) ||
             world_jr_add(c->w, ch, user_id, date, link, bot_updates, &c->err) != DM_OK)
             return fail_err(c->res, &c->err);
         first_id = user_id;
@@ -312,6 +350,7 @@ static void get_join_requests(struct ctl *c)
     uint64_t counts[3] = {0}, multi = 0, called = 0;
     dm_err e = buf_puts(&b, "{\"items\":[");
     bool first = true;
+    struct sim_channel *row_ch = NULL; /* the last row's channel: rows come in runs */
     for (size_t i = 0; i < c->w->njrs && !e; i++) {
         const struct sim_join_request *jr = &c->w->jrs[i];
         if ((chat_id && jr->chat_id != chat_id) || (user_id && jr->user_id != user_id)) continue;
@@ -337,6 +376,10 @@ static void get_join_requests(struct ctl *c)
                            ",\"asked_at_ms\":%" PRId64 ",\"decisions\":%" PRIu32
                            ",\"approve_calls\":%" PRIu32 ",\"decline_calls\":%" PRIu32,
                            jr->asked_ms, jr->decisions, jr->approve_calls, jr->decline_calls);
+        if (!row_ch || row_ch->id != jr->chat_id) row_ch = world_channel(c->w, jr->chat_id);
+        if (!e && jr->by_ban) e = buf_puts(&b, ",\"by_ban\":true");
+        if (!e && row_ch && world_is_banned(c->w, row_ch, jr->user_id))
+            e = buf_puts(&b, ",\"banned\":true");
         if (!e && jr->invite_link) {
             json_t *s = json_string(jr->invite_link);
             char *enc = s ? json_dumps(s, JSON_ENCODE_ANY) : NULL;
@@ -360,6 +403,99 @@ static void get_join_requests(struct ctl *c)
     size_t len;
     char *s = buf_detach(&b, &len);
     http_res_take(c->res, 200, "application/json; charset=utf-8", s, len);
+}
+
+static json_t *ban_json(const struct sim_ban *b, bool banned)
+{
+    return json_pack("{s:I,s:I,s:b,s:I,s:I,s:I,s:I,s:I,s:b,s:i,s:i}", "chat_id",
+                     (json_int_t)b->chat_id, "user_id", (json_int_t)b->user_id, "banned", banned,
+                     "until_date", (json_int_t)b->until_date, "banned_by", (json_int_t)b->banned_by,
+                     "banned_at", (json_int_t)b->banned_at, "unbanned_by",
+                     (json_int_t)b->unbanned_by, "unbanned_at", (json_int_t)b->unbanned_at,
+                     "revoke_messages", b->revoke_messages, "ban_calls", (int)b->ban_calls,
+                     "unban_calls", (int)b->unban_calls);
+}
+
+/* Every (channel, user) a ban or unban call was made for, filtered by chat_id, user_id and
+ * banned=true|false; counts over the chat_id / user_id filter. */
+static void get_bans(struct ctl *c)
+{
+    int64_t chat_id = 0, user_id = 0;
+    const char *only = http_query(c->req, "banned");
+    if (!q_int(c->req, "chat_id", &chat_id, &c->err) ||
+        !q_int(c->req, "user_id", &user_id, &c->err))
+        return fail_err(c->res, &c->err);
+    if (only && *only && strcmp(only, "true") && strcmp(only, "false"))
+        return fail(c->res, 400, "banned must be true or false");
+    if (chat_id && !world_channel(c->w, chat_id))
+        return fail(c->res, 400, "no channel with id %" PRId64, chat_id);
+    json_t *items = json_array();
+    uint64_t banned_n = 0, ban_calls = 0, unban_calls = 0, records = 0;
+    struct sim_channel *ch = NULL;
+    for (size_t i = 0; i < c->w->nbans; i++) {
+        const struct sim_ban *b = &c->w->bans[i];
+        if ((chat_id && b->chat_id != chat_id) || (user_id && b->user_id != user_id)) continue;
+        if (!ch || ch->id != b->chat_id) ch = world_channel(c->w, b->chat_id);
+        bool banned = ch && world_is_banned(c->w, ch, b->user_id);
+        records++;
+        banned_n += banned;
+        ban_calls += b->ban_calls;
+        unban_calls += b->unban_calls;
+        if (only && *only && banned != (strcmp(only, "true") == 0)) continue;
+        json_array_append_new(items, ban_json(b, banned));
+    }
+    http_res_json(c->res, 200,
+                  json_pack("{s:o,s:{s:I,s:I,s:I,s:I}}", "items", items, "counts", "records",
+                            (json_int_t)records, "banned", (json_int_t)banned_n, "ban_calls",
+                            (json_int_t)ban_calls, "unban_calls", (json_int_t)unban_calls));
+}
+
+/* Lists users on the CAS-style blocklist: {"user_id"} or {"user_ids":[…]}, with "offenses"
+ * (default 1) and "message". */
+static void post_cas(struct ctl *c)
+{
+    int64_t user_id = 0, offenses = 1;
+    const char *message = NULL;
+    json_t *ids = json_object_get(c->body, "user_ids");
+    if (!f_int(c->body, "user_id", false, 1, INT64_MAX, &user_id, &c->err) ||
+        !f_int(c->body, "offenses", false, 1, 1000000, &offenses, &c->err) ||
+        !f_str(c->body, "message", false, &message, &c->err))
+        return fail_err(c->res, &c->err);
+    if (ids && !json_is_array(ids))
+        return fail(c->res, 400, "\"user_ids\" must be an array of user ids");
+    if (!user_id && !json_array_size(ids))
+        return fail(c->res, 400, "\"user_id\" or \"user_ids\" is required");
+    size_t i;
+    json_t *v;
+    json_array_foreach(ids, i, v)
+    { /* all checked before any is listed */
+        if (!json_is_integer(v) || json_integer_value(v) < 1)
+            return fail(c->res, 400, "user_ids[%zu] must be a positive integer", i);
+    }
+    if (user_id && world_cas_put(c->w, user_id, (int)offenses, message, &c->err) != DM_OK)
+        return fail_err(c->res, &c->err);
+    json_array_foreach(ids, i, v)
+    {
+        if (world_cas_put(c->w, json_integer_value(v), (int)offenses, message, &c->err) != DM_OK)
+            return fail_err(c->res, &c->err);
+    }
+    http_res_json(c->res, 200,
+                  json_pack("{s:I,s:I}", "listed",
+                            (json_int_t)((user_id ? 1 : 0) + json_array_size(ids)), "total",
+                            (json_int_t)c->w->ncas));
+}
+
+static void get_cas(struct ctl *c)
+{
+    json_t *items = json_array();
+    for (size_t i = 0; i < c->w->ncas; i++) {
+        const struct sim_cas_entry *e = &c->w->cas[i];
+        json_array_append_new(items, json_pack("{s:I,s:i,s:I,s:o}", "user_id",
+                                               (json_int_t)e->user_id, "offenses", e->offenses,
+                                               "time_added", (json_int_t)e->time_added, "message",
+                                               opt_string(e->message)));
+    }
+    http_res_json(c->res, 200, json_pack("{s:o}", "items", items));
 }
 
 static json_t *config_json(struct world *w)
@@ -411,20 +547,28 @@ static const char *default_description(int code)
 static void post_faults(struct ctl *c)
 {
     const char *method = NULL, *desc = NULL;
-    int64_t count = 1, code = 0, retry = 0;
+    int64_t count = 1, code = -1, retry = 0, delay = 0;
     if (!f_str(c->body, "method", true, &method, &c->err) ||
         !f_int(c->body, "count", false, 0, 1000000, &count, &c->err) ||
-        !f_int(c->body, "error_code", false, 400, 599, &code, &c->err) ||
         !f_int(c->body, "retry_after", false, 1, 86400, &retry, &c->err) ||
+        !f_int(c->body, "delay_ms", false, 0, 60000, &delay, &c->err) ||
         !f_str(c->body, "description", false, &desc, &c->err))
         return fail_err(c->res, &c->err);
-    const char *name = botapi_method_name(method);
+    bool cas = strcmp(method, CAS_METHOD) == 0;
+    const char *name = cas ? CAS_METHOD : botapi_method_name(method);
     if (!name) return fail(c->res, 400, "tgsim does not serve a method named \"%s\"", method);
-    struct sim_fault f = {.count = (unsigned)count, .retry_after = (int)retry};
+    if (delay && !cas) return fail(c->res, 400, "\"delay_ms\" is for %s only", CAS_METHOD);
+    /* error_code 0 (a late right answer) only with delay_ms */
+    if (!f_int(c->body, "error_code", false, cas && delay ? 0 : 400, 599, &code, &c->err))
+        return fail_err(c->res, &c->err);
+    struct sim_fault f = {
+        .count = (unsigned)count, .retry_after = (int)retry, .delay_ms = (unsigned)delay};
     dm_strlcpy(f.method, name, sizeof f.method);
-    f.error_code = (int)(code ? code : retry ? 429 : 500);
+    f.error_code = (int)(code >= 0 ? code : retry ? 429 : delay ? 0 : 500);
     if (desc)
         dm_strlcpy(f.description, desc, sizeof f.description);
+    else if (!f.error_code)
+        dm_strlcpy(f.description, "the right answer, late", sizeof f.description);
     else if (retry)
         snprintf(f.description, sizeof f.description, "Too Many Requests: retry after %d",
                  (int)retry);
@@ -434,6 +578,7 @@ static void post_faults(struct ctl *c)
     json_t *o = json_pack("{s:s,s:i,s:i,s:s}", "method", f.method, "count", (int)f.count,
                           "error_code", f.error_code, "description", f.description);
     if (o && retry) json_object_set_new(o, "retry_after", json_integer(retry));
+    if (o && delay) json_object_set_new(o, "delay_ms", json_integer(delay));
     http_res_json(c->res, 200, o);
 }
 
@@ -642,12 +787,16 @@ static const struct route {
     {"POST", "bots", post_bots},
     {"GET", "bots/#/messages", get_bot_messages},
     {"POST", "users", post_users},
+    {"POST", "users/#/traits", post_user_traits},
     {"POST", "channels", post_channels},
     {"GET", "channels/#", get_channel},
     {"POST", "channels/#/admins", post_channel_admins},
     {"POST", "channels/#/members", post_channel_members},
     {"POST", "join-requests", post_join_requests},
     {"GET", "join-requests", get_join_requests},
+    {"GET", "bans", get_bans},
+    {"POST", "cas", post_cas},
+    {"GET", "cas", get_cas},
     {"GET", "config", get_config},
     {"POST", "config", post_config},
     {"POST", "faults", post_faults},

@@ -29,5 +29,6 @@ const struct dc_layer_def dc_layer_defs[] = {
     {144, "codeSettings#8a6469c2 flags:# allow_flashcall:flags.0?true current_number:flags.1?true allow_app_hash:flags.4?true allow_missed_call:flags.5?true logout_tokens:flags.6?Vector<bytes> = Object"},
     {144, "auth.signIn#bcd51581 phone_number:string phone_code_hash:string phone_code:string = Object"},
     {144, "contacts.resolveUsername#f93ccba3 username:string = Object"},
+    {198, "channelParticipantBanned#6df8014e flags:# left:flags.0?true peer:Peer kicked_by:long date:int banned_rights:ChatBannedRights = ChannelParticipant"},
 };
 const size_t dc_layer_ndefs = sizeof dc_layer_defs / sizeof dc_layer_defs[0];

@@ -42,6 +42,11 @@ static json_t *user_json(struct world *w, const struct sim_user *u, int64_t self
     if (u->is_premium) json_object_set_new(o, "premium", json_true());
     if (u->is_scam) json_object_set_new(o, "scam", json_true());
     if (u->is_fake) json_object_set_new(o, "fake", json_true());
+    /* the has-photo trait: one photo, whose id is the user's */
+    json_object_set_new(o, "photo",
+                        u->has_photo ? json_pack("{s:s,s:I,s:i}", "_", "userProfilePhoto",
+                                                 "photo_id", (json_int_t)u->id, "dc_id", 1)
+                                     : json_pack("{s:s}", "_", "userProfilePhotoEmpty"));
     if (u->id == self) {
         json_object_set_new(o, "self", json_true());
         const struct sim_account *a = world_account(w, u->id);
@@ -58,6 +63,7 @@ static json_t *admin_rights(const struct sim_admin *a)
 {
     json_t *r = json_pack("{s:s}", "_", "chatAdminRights");
     if (a->can_invite_users) json_object_set_new(r, "invite_users", json_true());
+    if (a->can_restrict_members) json_object_set_new(r, "ban_users", json_true());
     return r;
 }
 
@@ -71,7 +77,7 @@ static json_t *channel_json(const struct sim_channel *ch, int64_t self)
     const struct sim_admin *a = world_channel_admin(ch, self);
     if (a) json_object_set_new(o, "admin_rights", admin_rights(a));
     if (!a && !world_is_member(ch, self)) json_object_set_new(o, "left", json_true());
-    json_object_set_new(o, "participants_count", json_integer((json_int_t)ch->members.len));
+    json_object_set_new(o, "participants_count", json_integer((json_int_t)world_member_count(ch)));
     return o;
 }
 
@@ -450,7 +456,7 @@ static json_t *m_get_full_channel(struct dc_call *c)
     int64_t self = c->key->user_id;
     json_t *full = json_pack("{s:s,s:I,s:s,s:i,s:i,s:{s:s,s:i},s:{s:s},s:[],s:i}", "_",
                              "channelFull", "id", (json_int_t)mt_channel_id(ch), "about", "",
-                             "participants_count", (int)ch->members.len, "admins_count",
+                             "participants_count", (int)world_member_count(ch), "admins_count",
                              (int)ch->nadmins, "chat_photo", "_", "photoEmpty", "id", 0,
                              "notify_settings", "_", "peerNotifySettings", "bot_info", "pts", 1);
     const struct sim_admin *adm = world_channel_admin(ch, self);
@@ -462,6 +468,17 @@ static json_t *m_get_full_channel(struct dc_call *c)
     }
     return json_pack("{s:s,s:o,s:[o],s:[]}", "_", "messages.chatFull", "full_chat", full, "chats",
                      channel_json(ch, self), "users");
+}
+
+/* channelParticipantBanned for a user banned in ch (view_messages: banned from the channel). */
+static json_t *banned_participant(struct world *w, const struct sim_channel *ch, int64_t uid)
+{
+    const struct sim_ban *b = world_ban_record(w, ch, uid);
+    return json_pack("{s:s,s:b,s:{s:s,s:I},s:I,s:I,s:{s:s,s:b,s:I}}", "_",
+                     "channelParticipantBanned", "left", 1, "peer", "_", "peerUser", "user_id",
+                     (json_int_t)uid, "kicked_by", (json_int_t)b->banned_by, "date",
+                     (json_int_t)b->banned_at, "banned_rights", "_", "chatBannedRights",
+                     "view_messages", 1, "until_date", (json_int_t)b->until_date);
 }
 
 static json_t *m_get_participant(struct dc_call *c)
@@ -486,6 +503,8 @@ static json_t *m_get_participant(struct dc_call *c)
     } else if (world_is_member(ch, uid)) {
         part = json_pack("{s:s,s:I,s:i}", "_", "channelParticipant", "user_id", (json_int_t)uid,
                          "date", 0);
+    } else if (world_is_banned(c->w, ch, uid)) {
+        part = banned_participant(c->w, ch, uid);
     } else {
         return dc_rpc_error(400, "USER_NOT_PARTICIPANT");
     }
@@ -725,6 +744,94 @@ static json_t *m_hide_all(struct dc_call *c)
     return updates(ch, c->key->user_id);
 }
 
+/* An rpc_error for a world outcome, with the code Telegram documents for the name. */
+static json_t *world_error(sim_err r)
+{
+    int code = r == SIM_NO_BAN_RIGHT || r == SIM_ADMIN_REQUIRED ? 403 : 400;
+    return dc_rpc_error(code, "%s", sim_err_rpc(r));
+}
+
+/* channels.editBanned(channel, participant, banned_rights): view_messages bans (until_date as
+ * the Bot API's); rights without view_messages lift a ban (in a channel the other rights,
+ * which restrict writing, mean nothing: there is nothing a subscriber may write). Errors as
+ * Telegram documents them: CHAT_ADMIN_REQUIRED (403) without the ban_users right,
+ * USER_ADMIN_INVALID for an admin, USER_ID_INVALID for a participant that is not a user. */
+static json_t *m_edit_banned(struct dc_call *c)
+{
+    json_t *err = NULL;
+    struct sim_channel *ch = input_channel(c, json_object_get(c->q, "channel"), &err);
+    if (!ch) return err;
+    int64_t uid = input_user(c, json_object_get(c->q, "participant"), &err);
+    if (!uid) return err;
+    const json_t *rights = json_object_get(c->q, "banned_rights");
+    if (!tl_is(rights, "chatBannedRights")) return dc_rpc_error(400, "BANNED_RIGHTS_INVALID");
+    sim_err r =
+        json_is_true(json_object_get(rights, "view_messages"))
+            ? world_ban(c->w, ch->id, uid, jlong(rights, "until_date"), true, c->key->user_id)
+            : world_unban(c->w, ch->id, uid, true, c->key->user_id);
+    if (r != SIM_OK) return world_error(r);
+    return updates(ch, c->key->user_id);
+}
+
+/* channels.getParticipants with channelParticipantsKicked (q: a name filter): the banned users,
+ * newest ban first, with the users vector (their access hashes). Other filters list nothing
+ * here (doorman uses none). */
+static json_t *m_get_participants(struct dc_call *c)
+{
+    json_t *err = NULL;
+    struct sim_channel *ch = input_channel(c, json_object_get(c->q, "channel"), &err);
+    if (!ch) return err;
+    const struct sim_admin *adm = world_channel_admin(ch, c->key->user_id);
+    if (!adm) return dc_rpc_error(403, "CHAT_ADMIN_REQUIRED");
+    const json_t *filter = json_object_get(c->q, "filter");
+    int64_t offset = jlong(c->q, "offset"), limit = jlong(c->q, "limit"), count = 0;
+    if (limit <= 0 || limit > 200) limit = 200;
+    const char *q = json_string_value(json_object_get(filter, "q"));
+    json_t *parts = json_array(), *users = json_array();
+    if (tl_is(filter, "channelParticipantsKicked")) {
+        for (size_t i = c->w->nbans; i-- > 0;) {
+            const struct sim_ban *b = &c->w->bans[i];
+            if (b->chat_id != ch->id || !world_is_banned(c->w, ch, b->user_id)) continue;
+            const struct sim_user *u = world_user(c->w, b->user_id);
+            if (!u || !name_matches(u, q)) continue;
+            if (count++ < offset || (int64_t)json_array_size(parts) >= limit) continue;
+            json_array_append_new(parts, banned_participant(c->w, ch, b->user_id));
+            json_array_append_new(users, user_json(c->w, u, c->key->user_id));
+        }
+    }
+    return json_pack("{s:s,s:I,s:o,s:[o],s:o}", "_", "channels.channelParticipants", "count",
+                     (json_int_t)count, "participants", parts, "chats",
+                     channel_json(ch, c->key->user_id), "users", users);
+}
+
+/* photos.getUserPhotos(user_id, offset, max_id, limit): the user's one photo when it has the
+ * photo trait, as photos.photos. */
+static json_t *m_get_user_photos(struct dc_call *c)
+{
+    json_t *err = NULL;
+    int64_t uid = input_user(c, json_object_get(c->q, "user_id"), &err);
+    if (!uid) return err;
+    const struct sim_user *u = world_user(c->w, uid);
+    int64_t offset = jlong(c->q, "offset"), limit = jlong(c->q, "limit");
+    if (offset < 0) return dc_rpc_error(400, "MAX_ID_INVALID");
+    json_t *photos = json_array();
+    if (u->has_photo && offset == 0 && limit > 0) {
+        uint8_t ref[8];
+        memcpy(ref, &u->id, sizeof ref);
+        json_array_append_new(
+            photos,
+            json_pack("{s:s,s:I,s:I,s:o,s:i,s:[{s:s,s:s,s:i,s:i,s:i}],s:i}", "_", "photo", "id",
+                      (json_int_t)u->id, "access_hash", (json_int_t)access_hash(u->id),
+                      "file_reference", tl_hex(ref, sizeof ref), "date", 0, "sizes", "_",
+                      "photoSize", "type", "c", "w", 640, "h", 640, "size", 40960, "dc_id", 1));
+    }
+    if (u->has_photo && !json_array_size(photos)) /* paged past it: a slice says the count */
+        return json_pack("{s:s,s:i,s:o,s:[o]}", "_", "photos.photosSlice", "count", 1, "photos",
+                         photos, "users", user_json(c->w, u, c->key->user_id));
+    return json_pack("{s:s,s:o,s:[o]}", "_", "photos.photos", "photos", photos, "users",
+                     user_json(c->w, u, c->key->user_id));
+}
+
 static json_t *m_get_config(struct dc_call *c)
 {
     int64_t now = world_now();
@@ -775,6 +882,9 @@ static const struct method methods[] = {
     {"channels.getChannels", true, m_get_channels},
     {"channels.getFullChannel", true, m_get_full_channel},
     {"channels.getParticipant", true, m_get_participant},
+    {"channels.getParticipants", true, m_get_participants},
+    {"channels.editBanned", true, m_edit_banned},
+    {"photos.getUserPhotos", true, m_get_user_photos},
     {"messages.getChatInviteImporters", true, m_get_importers},
     {"messages.hideChatJoinRequest", true, m_hide_request},
     {"messages.hideAllChatJoinRequests", true, m_hide_all},

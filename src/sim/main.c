@@ -5,6 +5,7 @@
 #include "core/signals.h"
 #include "http/server.h"
 #include "sim/botapi.h"
+#include "sim/cas.h"
 #include "sim/control.h"
 #include "sim/dc.h"
 #include "sim/inbox_page.h"
@@ -22,8 +23,9 @@ static const char usage[] =
     "             [--dc-ports P1,P2,... --rsa-pem PATH [--dc-latency-ms MS]]\n"
     "\n"
     "A stateful Telegram simulator: the Bot API on /bot<token>/<method>, a control API on\n"
-    "/control/ and an account's messages from \"Telegram\" (its login codes) as a page on\n"
-    "/messages?phone=N (see docs/tgsim.md), all on one HTTP port.\n"
+    "/control/, an account's messages from \"Telegram\" (its login codes) as a page on\n"
+    "/messages?phone=N and a CAS-style blocklist on /cas/check?user_id=N (see\n"
+    "docs/tgsim.md), all on one HTTP port.\n"
     "\n"
     "  --listen HOST:PORT  address to listen on (default 127.0.0.1:8081); PORT 0 picks a free\n"
     "                      port; IPv6 as [::1]:PORT\n"
@@ -172,6 +174,8 @@ static void route(void *ctx, const struct http_request *req, struct http_respons
         botapi_handle(w, token, slash + 1, req, res);
     } else if (strncmp(req->path, "/control/", 9) == 0) {
         control_handle(w, req, res);
+    } else if (strncmp(req->path, "/cas/", 5) == 0) {
+        cas_handle(w, req, res);
     } else if (strcmp(req->path, "/messages") == 0) {
         inbox_page_handle(w, req, res);
     } else {

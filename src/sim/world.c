@@ -75,6 +75,7 @@ dm_err world_new(uint64_t seed, struct world **out)
     pthread_mutex_init(&w->lock, NULL);
     w->rng = seed;
     idmap_init(&w->user_index);
+    idmap_init(&w->cas_index);
     /* ids look like Telegram's but depend on the seed only */
     w->next_user_id = 1000000000 + (int64_t)(world_rand(w) % 1000000) * 1000;
     w->next_channel_seq = 1000000000 + (int64_t)(world_rand(w) % 1000000) * 1000;
@@ -102,6 +103,7 @@ static void channel_free(struct sim_channel *ch)
     free(ch->admins);
     idmap_release(&ch->members);
     idmap_release(&ch->requests);
+    idmap_release(&ch->bans);
     free(ch);
 }
 
@@ -127,6 +129,11 @@ void world_free(struct world *w)
     for (size_t i = 0; i < w->njrs; i++)
         free(w->jrs[i].invite_link);
     free(w->jrs);
+    free(w->bans);
+    for (size_t i = 0; i < w->ncas; i++)
+        free(w->cas[i].message);
+    free(w->cas);
+    idmap_release(&w->cas_index);
     for (size_t i = 0; i < w->naccounts; i++) {
         struct sim_account *a = w->accounts[i];
         for (size_t m = 0; m < a->ninbox; m++)
@@ -313,7 +320,7 @@ bool world_language_code_ok(const char *language_code, struct dm_error *err)
 }
 
 dm_err world_user_set_traits(struct world *w, int64_t id, bool is_premium,
-                             const char *language_code, bool is_scam, bool is_fake,
+                             const char *language_code, bool is_scam, bool is_fake, bool has_photo,
                              struct dm_error *err)
 {
     struct sim_user *u = world_user(w, id);
@@ -327,6 +334,7 @@ dm_err world_user_set_traits(struct world *w, int64_t id, bool is_premium,
     u->is_premium = is_premium;
     u->is_scam = is_scam;
     u->is_fake = is_fake;
+    u->has_photo = has_photo;
     return DM_OK;
 }
 
@@ -454,6 +462,7 @@ dm_err world_channel_add(struct world *w, const char *title, const char *usernam
     }
     idmap_init(&ch->members);
     idmap_init(&ch->requests);
+    idmap_init(&ch->bans);
     ch->id = -(1000000000000LL + w->next_channel_seq++);
     w->channels[w->nchannels++] = ch;
     *out = ch;
@@ -483,13 +492,17 @@ const struct sim_admin *world_channel_admin(const struct sim_channel *ch, int64_
 }
 
 dm_err world_channel_set_admin(struct world *w, struct sim_channel *ch, int64_t id,
-                               bool can_invite_users, struct dm_error *err)
+                               bool can_invite_users, bool can_restrict_members,
+                               struct dm_error *err)
 {
     if (!world_user(w, id))
         return dm_fail(err, DM_ENOTFOUND, "no user or bot with id %" PRId64, id);
+    struct sim_admin rights = {.id = id,
+                               .can_invite_users = can_invite_users,
+                               .can_restrict_members = can_restrict_members};
     for (size_t i = 0; i < ch->nadmins; i++)
         if (ch->admins[i].id == id) {
-            ch->admins[i].can_invite_users = can_invite_users;
+            ch->admins[i] = rights;
             return DM_OK;
         }
     if (ch->nadmins >= SIM_MAX_ADMINS)
@@ -497,8 +510,32 @@ dm_err world_channel_set_admin(struct world *w, struct sim_channel *ch, int64_t 
     struct sim_admin *a = realloc(ch->admins, (ch->nadmins + 1) * sizeof *a);
     if (!a) return dm_fail(err, DM_ENOMEM, "out of memory");
     ch->admins = a;
-    ch->admins[ch->nadmins++] = (struct sim_admin){.id = id, .can_invite_users = can_invite_users};
+    ch->admins[ch->nadmins++] = rights;
     return DM_OK;
+}
+
+/* Makes user_id a member (again); DM_ENOMEM leaves everything as it was. */
+static dm_err member_put(struct sim_channel *ch, int64_t user_id)
+{
+    uint32_t v;
+    bool known = idmap_get(&ch->members, user_id, &v);
+    if (known && v == 1) return DM_OK;
+    if (idmap_put(&ch->members, user_id, 1) != DM_OK) return DM_ENOMEM;
+    if (known) ch->nleft--;
+    return DM_OK;
+}
+
+/* user_id leaves (no removal from the map: its value becomes 0). */
+static void member_drop(struct sim_channel *ch, int64_t user_id)
+{
+    if (!world_is_member(ch, user_id)) return;
+    idmap_put(&ch->members, user_id, 0); /* replaces: no allocation */
+    ch->nleft++;
+}
+
+size_t world_member_count(const struct sim_channel *ch)
+{
+    return ch->members.len - ch->nleft;
 }
 
 dm_err world_channel_add_member(struct world *w, struct sim_channel *ch, int64_t user_id,
@@ -506,14 +543,16 @@ dm_err world_channel_add_member(struct world *w, struct sim_channel *ch, int64_t
 {
     if (!world_user(w, user_id))
         return dm_fail(err, DM_ENOTFOUND, "no user with id %" PRId64, user_id);
-    if (idmap_put(&ch->members, user_id, 1) != DM_OK)
-        return dm_fail(err, DM_ENOMEM, "out of memory");
+    if (world_is_banned(w, ch, user_id))
+        return dm_fail(err, DM_EINVAL, "user %" PRId64 " is banned in the channel", user_id);
+    if (member_put(ch, user_id) != DM_OK) return dm_fail(err, DM_ENOMEM, "out of memory");
     return DM_OK;
 }
 
 bool world_is_member(const struct sim_channel *ch, int64_t user_id)
 {
-    return idmap_get(&ch->members, user_id, NULL);
+    uint32_t v;
+    return idmap_get(&ch->members, user_id, &v) && v == 1;
 }
 
 /* --- update queues ----------------------------------------------------------------------- */
@@ -633,6 +672,11 @@ dm_err world_jr_add(struct world *w, struct sim_channel *ch, int64_t user_id, in
     if (u->is_bot) return dm_fail(err, DM_EINVAL, "bots cannot ask to join");
     if (world_is_member(ch, user_id))
         return dm_fail(err, DM_EEXISTS, "user %" PRId64 " is already a member", user_id);
+    /* Telegram refuses a banned user's join (the channel is private to them): no request */
+    if (world_is_banned(w, ch, user_id))
+        return dm_fail(
+            err, DM_EINVAL,
+            "user %" PRId64 " is banned in the channel: a banned user cannot ask to join", user_id);
     struct sim_join_request *prev = world_jr_latest(w, ch, user_id);
     if (prev && prev->status == JR_PENDING)
         return dm_fail(err, DM_EEXISTS, "user %" PRId64 " already has a pending request", user_id);
@@ -646,11 +690,16 @@ dm_err world_jr_add(struct world *w, struct sim_channel *ch, int64_t user_id, in
 }
 
 dm_err world_jr_add_many(struct world *w, struct sim_channel *ch, size_t count,
-                         const char *first_name, const char *bio, int64_t date, bool announce_it,
-                         int64_t *first_id, struct dm_error *err)
+                         const char *first_name, const char *bio, const char *invite_link,
+                         int64_t date, int64_t spread_seconds, bool announce_it, int64_t *first_id,
+                         struct dm_error *err)
 {
     dm_err e = check_person(w, first_name, NULL, NULL, bio, err);
     if (e) return e;
+    if (invite_link && !valid_text(invite_link, 1, 256))
+        return dm_fail(err, DM_EINVAL, "invite_link must be 1 to 256 bytes");
+    if (spread_seconds < 0 || spread_seconds > 86400 * 366)
+        return dm_fail(err, DM_EINVAL, "spread_seconds must be 0 to 31622400");
     e = reserve((void **)&w->users, &w->users_alloc, w->nusers, count, sizeof *w->users,
                 SIM_MAX_USERS);
     if (!e)
@@ -665,8 +714,12 @@ dm_err world_jr_add_many(struct world *w, struct sim_channel *ch, size_t count,
     if (!date) date = world_now();
     for (size_t i = 0; i < count; i++) {
         int64_t id = next_free_user_id(w);
+        int64_t at = date;
+        if (spread_seconds)
+            at = date - spread_seconds +
+                 (count > 1 ? spread_seconds * (int64_t)i / (int64_t)(count - 1) : spread_seconds);
         e = user_push(w, id, false, first_name, NULL, NULL, bio);
-        if (!e) e = jr_push(w, ch, id, date, NULL, announce_it);
+        if (!e) e = jr_push(w, ch, id, at, invite_link, announce_it);
         if (e) return dm_fail(err, e, "out of memory after %zu join requests", i);
     }
     *first_id = start;
@@ -689,7 +742,7 @@ sim_err world_jr_decide(struct world *w, int64_t chat_id, int64_t user_id, bool 
     }
     if (!jr || jr->status != JR_PENDING) return SIM_REQUESTER_MISSING;
     if (approve && world_is_member(ch, user_id)) return SIM_ALREADY_PARTICIPANT;
-    if (approve && idmap_put(&ch->members, user_id, 1) != DM_OK)
+    if (approve && member_put(ch, user_id) != DM_OK)
         return SIM_REQUESTER_MISSING; /* out of memory: nothing changed */
     jr->status = approve ? JR_APPROVED : JR_DECLINED;
     jr->decided_by = actor_id;
@@ -697,6 +750,124 @@ sim_err world_jr_decide(struct world *w, int64_t chat_id, int64_t user_id, bool 
     jr->decided_ms = world_now_ms();
     jr->decisions++;
     return SIM_OK;
+}
+
+/* --- bans ------------------------------------------------------------------------------- */
+
+struct sim_ban *world_ban_record(struct world *w, const struct sim_channel *ch, int64_t user_id)
+{
+    uint32_t i;
+    return idmap_get(&ch->bans, user_id, &i) ? &w->bans[i] : NULL;
+}
+
+bool world_is_banned(struct world *w, const struct sim_channel *ch, int64_t user_id)
+{
+    const struct sim_ban *b = world_ban_record(w, ch, user_id);
+    return b && b->active && (b->until_date == 0 || b->until_date > world_now());
+}
+
+/* The checks both calls share; on SIM_OK *out is the (channel, user) record, made if needed
+ * (NULL when out of memory: the caller answers as if nothing was asked). */
+static sim_err ban_target(struct world *w, int64_t chat_id, int64_t user_id, int64_t actor_id,
+                          bool admin_ok, struct sim_channel **ch_out, struct sim_ban **out)
+{
+    *out = NULL;
+    struct sim_channel *ch = *ch_out = world_channel(w, chat_id);
+    if (!ch) return SIM_CHAT_NOT_FOUND;
+    const struct sim_admin *a = world_channel_admin(ch, actor_id);
+    if (!a || !a->can_restrict_members) return SIM_NO_BAN_RIGHT;
+    if (!world_user(w, user_id)) return SIM_USER_NOT_FOUND;
+    if (world_channel_admin(ch, user_id) && !admin_ok) return SIM_TARGET_ADMIN;
+    struct sim_ban *b = world_ban_record(w, ch, user_id);
+    if (!b &&
+        reserve((void **)&w->bans, &w->bans_alloc, w->nbans, 1, sizeof *w->bans,
+                SIM_MAX_JOIN_REQUESTS) == DM_OK &&
+        idmap_put(&ch->bans, user_id, (uint32_t)w->nbans) == DM_OK) {
+        b = &w->bans[w->nbans++];
+        *b = (struct sim_ban){.chat_id = chat_id, .user_id = user_id};
+    }
+    *out = b;
+    return SIM_OK;
+}
+
+sim_err world_ban(struct world *w, int64_t chat_id, int64_t user_id, int64_t until_date,
+                  bool revoke_messages, int64_t actor_id)
+{
+    struct sim_channel *ch;
+    struct sim_ban *b;
+    sim_err e = ban_target(w, chat_id, user_id, actor_id, false, &ch, &b);
+    if (e != SIM_OK || !b) return e;
+    int64_t now = world_now();
+    b->ban_calls++;
+    b->active = true;
+    b->until_date = until_date < now + 30 || until_date > now + 366 * 86400 ? 0 : until_date;
+    b->banned_by = actor_id;
+    b->banned_at = now;
+    b->revoke_messages = revoke_messages;
+    member_drop(ch, user_id);
+    struct sim_join_request *jr = world_jr_latest(w, ch, user_id);
+    if (jr && jr->status == JR_PENDING) {
+        jr->status = JR_DECLINED;
+        jr->decided_by = actor_id;
+        jr->decided_at = now;
+        jr->decided_ms = world_now_ms();
+        jr->decisions++;
+        jr->by_ban = true;
+    }
+    return SIM_OK;
+}
+
+sim_err world_unban(struct world *w, int64_t chat_id, int64_t user_id, bool only_if_banned,
+                    int64_t actor_id)
+{
+    struct sim_channel *ch;
+    struct sim_ban *b;
+    sim_err e = ban_target(w, chat_id, user_id, actor_id, only_if_banned, &ch, &b);
+    if (e != SIM_OK || !b) return e;
+    b->unban_calls++;
+    if (world_is_banned(w, ch, user_id)) {
+        b->active = false;
+        b->unbanned_by = actor_id;
+        b->unbanned_at = world_now();
+    } else if (!only_if_banned) {
+        member_drop(ch, user_id);
+    }
+    return SIM_OK;
+}
+
+/* --- the CAS-style blocklist -------------------------------------------------------------- */
+
+dm_err world_cas_put(struct world *w, int64_t user_id, int offenses, const char *message,
+                     struct dm_error *err)
+{
+    if (message && !valid_text(message, 0, 200))
+        return dm_fail(err, DM_EINVAL,
+                       "message must be at most 200 characters of UTF-8 without control "
+                       "characters");
+    char *m = NULL;
+    if (message && !(m = strdup(message))) return dm_fail(err, DM_ENOMEM, "out of memory");
+    uint32_t i;
+    if (idmap_get(&w->cas_index, user_id, &i)) {
+        free(w->cas[i].message);
+    } else {
+        dm_err e =
+            reserve((void **)&w->cas, &w->cas_alloc, w->ncas, 1, sizeof *w->cas, SIM_MAX_CAS);
+        if (!e) e = idmap_put(&w->cas_index, user_id, (uint32_t)w->ncas);
+        if (e) {
+            free(m);
+            return dm_fail(err, e, "cannot list a user: %s", dm_strerror(e));
+        }
+        i = (uint32_t)w->ncas++;
+    }
+    w->cas[i] = (struct sim_cas_entry){
+        .user_id = user_id, .offenses = offenses, .time_added = world_now(), .message = m};
+    return DM_OK;
+}
+
+const struct sim_cas_entry *world_cas_get(struct world *w, int64_t user_id)
+{
+    uint32_t i;
+    return idmap_get(&w->cas_index, user_id, &i) ? &w->cas[i] : NULL;
 }
 
 /* --- messages ---------------------------------------------------------------------------- */

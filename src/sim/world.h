@@ -33,7 +33,10 @@
     X(CHAT_NOT_FOUND, "chat not found", "CHANNEL_INVALID")                                         \
     X(ADMIN_REQUIRED, "CHAT_ADMIN_REQUIRED", "CHAT_ADMIN_REQUIRED")                                \
     X(REQUESTER_MISSING, "HIDE_REQUESTER_MISSING", "HIDE_REQUESTER_MISSING")                       \
-    X(ALREADY_PARTICIPANT, "USER_ALREADY_PARTICIPANT", "USER_ALREADY_PARTICIPANT")
+    X(ALREADY_PARTICIPANT, "USER_ALREADY_PARTICIPANT", "USER_ALREADY_PARTICIPANT")                 \
+    X(USER_NOT_FOUND, "user not found", "USER_ID_INVALID")                                         \
+    X(NO_BAN_RIGHT, "not enough rights to restrict/unrestrict chat member", "CHAT_ADMIN_REQUIRED") \
+    X(TARGET_ADMIN, "user is an administrator of the chat", "USER_ADMIN_INVALID")
 
 typedef enum {
 #define SIM_ERR_ENUM(name, botapi, rpc) SIM_##name,
@@ -70,11 +73,16 @@ struct sim_user {
     bool is_premium;
     char *language_code;
     bool is_scam, is_fake;
+    /* has a profile photo (one, as far as the world goes): getUserProfilePhotos,
+     * photos.getUserPhotos and the MTProto user's photo field show it */
+    bool has_photo;
 };
 
 struct sim_admin {
     int64_t id; /* a user or a bot */
     bool can_invite_users;
+    bool can_restrict_members; /* may ban and unban (Bot API can_restrict_members, MTProto
+                                  ban_users) */
 };
 
 struct sim_channel {
@@ -83,8 +91,27 @@ struct sim_channel {
     char *username; /* NULL for a private channel */
     struct sim_admin *admins;
     size_t nadmins;
-    struct idmap members;  /* user id -> 1 */
+    struct idmap members;  /* user id -> 1 while a member, 0 after leaving (no removal) */
+    size_t nleft;          /* entries of members that are 0 */
     struct idmap requests; /* user id -> index in world.jrs of that user's latest request */
+    struct idmap bans;     /* user id -> index in world.bans of that user's ban record */
+};
+
+/* What banChatMember / unbanChatMember (or channels.editBanned) did to one user in one channel:
+ * one record per (channel, user), made by the first such call by an admin with the right and
+ * kept after an unban, so the calls stay counted. */
+struct sim_ban {
+    int64_t chat_id;
+    int64_t user_id;
+    bool active;         /* banned now, unless until_date has passed */
+    int64_t until_date;  /* Unix seconds; 0 = for ever */
+    int64_t banned_by;   /* the last ban's admin */
+    int64_t banned_at;   /* Unix seconds of the last ban */
+    int64_t unbanned_by; /* the last unban's admin, 0 when none */
+    int64_t unbanned_at;
+    bool revoke_messages; /* as the last ban asked (channels have no messages in the world) */
+    uint32_t ban_calls;   /* every ban / unban call by an admin with the right, whatever it did */
+    uint32_t unban_calls;
 };
 
 enum jr_status { JR_PENDING, JR_APPROVED, JR_DECLINED };
@@ -109,6 +136,7 @@ struct sim_join_request {
      * and still counts): Telegram's side of "asked twice", whatever the asker believed. */
     uint32_t approve_calls;
     uint32_t decline_calls;
+    bool by_ban; /* declined because the user was banned while pending (decided_by: the admin) */
 };
 
 /* Kinds of updates the world produces; each is a bit in sim_bot.allowed_mask. */
@@ -168,7 +196,17 @@ struct sim_fault {
     unsigned count; /* calls left to fail */
     int error_code;
     char description[200];
-    int retry_after; /* > 0 adds parameters.retry_after */
+    int retry_after;   /* > 0 adds parameters.retry_after */
+    unsigned delay_ms; /* cas.check only: answer this much later; with error_code 0, correctly */
+};
+
+/* A user listed on the simulated CAS service: what its /check answers. */
+#define SIM_MAX_CAS 1000000u
+struct sim_cas_entry {
+    int64_t user_id;
+    int offenses;
+    int64_t time_added; /* Unix seconds */
+    char *message;      /* one message, NULL when none */
 };
 
 struct sim_stat {
@@ -241,6 +279,14 @@ struct world {
     struct sim_join_request *jrs;
     size_t njrs, jrs_alloc;
 
+    struct sim_ban *bans;
+    size_t nbans, bans_alloc;
+
+    /* the CAS-style blocklist (GET /cas/check): user id -> index in cas */
+    struct sim_cas_entry *cas;
+    size_t ncas, cas_alloc;
+    struct idmap cas_index;
+
     struct sim_account **accounts;
     size_t naccounts;
     json_t *dcs; /* owned: the data centres' table for GET /control/dcs, NULL when none run */
@@ -285,7 +331,7 @@ struct sim_user *world_user(struct world *w, int64_t id);
  * err otherwise; NULL is fine). DM_EINVAL naming the field otherwise. */
 bool world_language_code_ok(const char *language_code, struct dm_error *err);
 dm_err world_user_set_traits(struct world *w, int64_t id, bool is_premium,
-                             const char *language_code, bool is_scam, bool is_fake,
+                             const char *language_code, bool is_scam, bool is_fake, bool has_photo,
                              struct dm_error *err);
 
 /* Bots: a user with is_bot and a token. token NULL generates "<id>:<35 chars>"; a given token
@@ -304,22 +350,59 @@ struct sim_channel *world_channel(struct world *w, int64_t id);
 struct sim_channel *world_channel_by_username(struct world *w, const char *name);
 /* Makes id (an existing user or bot) an admin, or changes its rights. */
 dm_err world_channel_set_admin(struct world *w, struct sim_channel *ch, int64_t id,
-                               bool can_invite_users, struct dm_error *err);
+                               bool can_invite_users, bool can_restrict_members,
+                               struct dm_error *err);
 const struct sim_admin *world_channel_admin(const struct sim_channel *ch, int64_t id);
 dm_err world_channel_add_member(struct world *w, struct sim_channel *ch, int64_t user_id,
                                 struct dm_error *err);
 bool world_is_member(const struct sim_channel *ch, int64_t user_id);
+/* Members now (those who left or were banned are not counted). */
+size_t world_member_count(const struct sim_channel *ch);
 
-/* Join requests. One request from an existing user who is neither a member nor already
- * pending; date 0 means now; invite_link may be NULL. announce false queues no update for the
- * bots (a request only Telegram knows of). */
+/* Bans (Bot API banChatMember / unbanChatMember, MTProto channels.editBanned), acting as
+ * actor_id, which must be an admin with can_restrict_members (else SIM_NO_BAN_RIGHT, nothing
+ * counted). An unknown user is SIM_USER_NOT_FOUND; an admin of the channel (the actor itself
+ * too) cannot be banned: SIM_TARGET_ADMIN.
+ *
+ * world_ban: until_date less than 30 s or more than 366 days ahead (or 0) means for ever, as
+ * Telegram says. The user stops being a member. A pending join request of the user is dismissed:
+ * declined by the banning admin, with by_ban set. Telegram does not document this; tgsim models
+ * it so because a banned user cannot join by any link, so the request can never be approved,
+ * and a decline after the ban gets HIDE_REQUESTER_MISSING like any handled request (decline
+ * first, then ban, to have the decline recorded as the decision). A banned user cannot ask to
+ * join again (world_jr_add refuses) until unbanned or the ban expires.
+ *
+ * world_unban: lifts the ban. Without only_if_banned it also guarantees the user is not a member
+ * (a member is removed, as the Bot API documents); with it, a user who is not banned is left
+ * alone (SIM_OK). An admin target is SIM_TARGET_ADMIN unless only_if_banned. */
+sim_err world_ban(struct world *w, int64_t chat_id, int64_t user_id, int64_t until_date,
+                  bool revoke_messages, int64_t actor_id);
+sim_err world_unban(struct world *w, int64_t chat_id, int64_t user_id, bool only_if_banned,
+                    int64_t actor_id);
+/* Whether the user is banned in the channel now (an expired temporary ban is not). */
+bool world_is_banned(struct world *w, const struct sim_channel *ch, int64_t user_id);
+/* The (channel, user) ban record, or NULL when no ban call was ever made for them. */
+struct sim_ban *world_ban_record(struct world *w, const struct sim_channel *ch, int64_t user_id);
+
+/* The CAS-style blocklist. world_cas_put lists the user (or replaces the entry; message NULL:
+ * none, else at most 200 characters of UTF-8); world_cas_get is NULL when not listed. */
+dm_err world_cas_put(struct world *w, int64_t user_id, int offenses, const char *message,
+                     struct dm_error *err);
+const struct sim_cas_entry *world_cas_get(struct world *w, int64_t user_id);
+
+/* Join requests. One request from an existing user who is neither a member, nor banned, nor
+ * already pending; date 0 means now; invite_link may be NULL. announce false queues no update for
+ * the bots (a request only Telegram knows of). */
 dm_err world_jr_add(struct world *w, struct sim_channel *ch, int64_t user_id, int64_t date,
                     const char *invite_link, bool announce, struct dm_error *err);
 /* count new users (first_name, optional bio; consecutive ids starting at *first_id) and a
- * pending request from each, dated `date` (0 = now); announce as for world_jr_add. */
+ * pending request from each through invite_link (NULL: none), dated `date` (0 = now), or with
+ * spread_seconds > 0 spread evenly over the spread_seconds before it (the first at
+ * date - spread_seconds, the last at date), in that order; announce as for world_jr_add. */
 dm_err world_jr_add_many(struct world *w, struct sim_channel *ch, size_t count,
-                         const char *first_name, const char *bio, int64_t date, bool announce,
-                         int64_t *first_id, struct dm_error *err);
+                         const char *first_name, const char *bio, const char *invite_link,
+                         int64_t date, int64_t spread_seconds, bool announce, int64_t *first_id,
+                         struct dm_error *err);
 /* The user's latest request in the channel, or NULL. */
 struct sim_join_request *world_jr_latest(struct world *w, const struct sim_channel *ch,
                                          int64_t user_id);

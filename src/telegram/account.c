@@ -218,6 +218,33 @@ void account_decide(struct account *a, bool approve, const struct account_reques
     a->ops->decide(a, approve, r, te);
 }
 
+dm_err account_ban(struct account *a, const struct account_request *r, struct tg_error *te)
+{
+    return a->ops->ban ? a->ops->ban(a, r, true, te) : cannot(te, "ban users");
+}
+
+dm_err account_unban(struct account *a, const struct account_request *r, struct tg_error *te)
+{
+    return a->ops->ban ? a->ops->ban(a, r, false, te) : cannot(te, "unban users");
+}
+
+dm_err account_has_photo(struct account *a, const struct account_request *r, bool *out,
+                         struct tg_error *te)
+{
+    *out = false;
+    return a->ops->has_photo ? a->ops->has_photo(a, r, out, te) : cannot(te, "read profile photos");
+}
+
+void account_no_ban_right(const char *title, struct tg_error *te)
+{
+    if (!title || !*title) title = "this channel";
+    tg_error_set(te, TG_NO_RIGHT, 0);
+    tg_error_say(te,
+                 "This account cannot ban users in %s: make it an admin with the right to ban "
+                 "users",
+                 title);
+}
+
 bool account_lists_pending(const struct account *a)
 {
     return a->ops->list_pending && a->ops->decide_channel;

@@ -160,6 +160,43 @@ struct account_request {
 void account_decide(struct account *a, bool approve, const struct account_request *r,
                     struct tg_error *te);
 
+/* Bans and photos. The three below fill *te like the calls above and return te->e.code; an
+ * account without the right to ban gets TG_NO_RIGHT "This account cannot ban users in
+ * <channel>: make it an admin with the right to ban users" (the bot: an admin with
+ * can_restrict_members; a session: with ban_users); a flood wait is TG_FLOOD with retry_after.
+ *
+ * account_ban: bans r's user from r's channel for ever (the bot: banChatMember; a session:
+ * channels.editBanned with view_messages). Telegram keeps a banned user from asking to join
+ * again. A ban also dismisses the user's pending request on Telegram (tgsim models it so; a
+ * decline after it answers HIDE_REQUESTER_MISSING), so "decline and ban" should decline first
+ * and then ban. Banning an admin of the channel is refused by Telegram (TG_REFUSED, "user is an
+ * administrator of the chat" / USER_ADMIN_INVALID). Banning twice is harmless.
+ *
+ * account_unban: lifts the ban and does nothing else (the bot: unbanChatMember with
+ * only_if_banned, so a member is never removed; a session: channels.editBanned with no rights).
+ * A user who is not banned: TG_OK, nothing done.
+ *
+ * account_has_photo: whether r's user has a profile photo, in *out (the bot:
+ * getUserProfilePhotos with limit 1; a session: photos.getUserPhotos with limit 1). One call to
+ * Telegram each time: the caller keeps the answer if it asks often.
+ *
+ * A session needs the user's access hash as it sees it. It finds it as account_decide does
+ * (the channel's pending list around the request's date, kept in the handle), so these work for
+ * a request that is pending, or that this handle decided or banned before (decline, then ban,
+ * through one handle); account_unban looks in the channel's banned list instead
+ * (channels.getParticipants, channelParticipantsKicked: up to ACCOUNT_BANNED_SCAN users; a user
+ * not there is not banned: TG_OK). A user the session cannot reach that way gets TG_REFUSED "This
+ * session cannot reach user N any more: use the bot" (a session keeps no access hashes across
+ * handles: doorman does not store them). */
+#define ACCOUNT_BANNED_SCAN 10000
+dm_err account_ban(struct account *a, const struct account_request *r, struct tg_error *te);
+dm_err account_unban(struct account *a, const struct account_request *r, struct tg_error *te);
+dm_err account_has_photo(struct account *a, const struct account_request *r, bool *out,
+                         struct tg_error *te);
+/* Makes *te TG_NO_RIGHT with the sentence above, for the channel titled `title` (NULL or "":
+ * "this channel"). */
+void account_no_ban_right(const char *title, struct tg_error *te);
+
 /* Whether it can list a channel's pending requests and decide a whole channel at once (a
  * session; the Bot API can do neither). The two calls below refuse (TG_REFUSED) otherwise. */
 bool account_lists_pending(const struct account *a);

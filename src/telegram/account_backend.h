@@ -26,6 +26,10 @@ struct account_ops {
                            struct account_page *out, struct tg_error *te);
     dm_err (*decide_channel)(struct account *a, const struct account_channel *ch, bool approve,
                              struct tg_error *te);
+    dm_err (*ban)(struct account *a, const struct account_request *r, bool ban,
+                  struct tg_error *te);
+    dm_err (*has_photo)(struct account *a, const struct account_request *r, bool *out,
+                        struct tg_error *te);
     void (*close)(struct account *a);
 };
 

@@ -1,7 +1,8 @@
 /* bot_account.c: the bot as an account (account.h): it decides with approveChatJoinRequest /
- * declineChatJoinRequest, reads its role with getChatMember of itself and checks itself with
- * getMe, each call through the bot's current client (telegram/bot.h), so a new token is used
- * from the next call on. It can neither list a channel's pending requests nor decide a whole
+ * declineChatJoinRequest, bans with banChatMember / unbanChatMember (only_if_banned), reads a
+ * user's photos with getUserProfilePhotos, its role with getChatMember of itself and checks
+ * itself with getMe, each call through the bot's current client (telegram/bot.h), so a new token is
+ * used from the next call on. It can neither list a channel's pending requests nor decide a whole
  * channel: the Bot API has no such methods. */
 #include "core/common.h"
 
@@ -129,6 +130,42 @@ static void bot_decide(struct account *a, bool approve, const struct account_req
         botapi_reply_release(&rep);
 }
 
+static dm_err bot_ban(struct account *a, const struct account_request *r, bool ban,
+                      struct tg_error *te)
+{
+    struct botapi_reply rep;
+    json_t *params = json_pack("{s:I,s:I}", "chat_id", (json_int_t)r->chat_id, "user_id",
+                               (json_int_t)r->user_id);
+    if (params && !ban) json_object_set_new(params, "only_if_banned", json_true());
+    dm_err e = call(a, ban ? "banChatMember" : "unbanChatMember", params, &rep, te);
+    if (!e) {
+        botapi_reply_release(&rep);
+    } else if (te->kind == TG_NO_RIGHT) {
+        struct account_channel ch = {0};
+        bot_channel(a, r->chat_id, &ch, NULL);
+        account_no_ban_right(ch.title, te);
+    }
+    return e;
+}
+
+static dm_err bot_has_photo(struct account *a, const struct account_request *r, bool *out,
+                            struct tg_error *te)
+{
+    struct botapi_reply rep;
+    dm_err e =
+        call(a, "getUserProfilePhotos",
+             json_pack("{s:I,s:i}", "user_id", (json_int_t)r->user_id, "limit", 1), &rep, te);
+    if (e) return e;
+    json_t *total = json_object_get(rep.result, "total_count");
+    if (!json_is_integer(total))
+        e = tg_error_local(te, DM_EPROTO,
+                           "Telegram's answer to getUserProfilePhotos has no total_count");
+    else
+        *out = json_integer_value(total) > 0;
+    botapi_reply_release(&rep);
+    return e;
+}
+
 static void bot_close(struct account *a)
 {
     free(a);
@@ -141,6 +178,8 @@ static const struct account_ops bot_ops = {
     .channel = bot_channel,
     .role = bot_role,
     .decide = bot_decide,
+    .ban = bot_ban,
+    .has_photo = bot_has_photo,
     .close = bot_close,
 };
 

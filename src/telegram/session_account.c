@@ -7,10 +7,16 @@
  * (account_channel). The user's, which doorman does not store, is read from the channel's
  * pending list as the session sees it (getChatInviteImporters around the request's date; the
  * whole list once a channel keeps missing) and kept in the handle. A request that list does not
- * hold is already handled on Telegram (as HIDE_REQUESTER_MISSING). */
+ * hold is already handled on Telegram (as HIDE_REQUESTER_MISSING).
+ *
+ * Banning (channels.editBanned) and reading photos (photos.getUserPhotos) need the same user
+ * access hash, found the same way; unbanning also looks in the channel's banned list
+ * (channels.getParticipants with channelParticipantsKicked), since a banned user's request is
+ * no longer pending. */
 #include "core/common.h"
 
 #include "mtproto/client.h"
+#include "mtproto/tl_codec.h"
 #include "telegram/account_backend.h"
 #include "telegram/loader.h"
 #include "telegram/pool.h"
@@ -259,6 +265,15 @@ static dm_err sess_role(struct account *a, const struct account_channel *ch, enu
 
 /* ---- deciding one request ---- */
 
+/* One call with the session's client (takes method). */
+static dm_err sess_call(struct account *a, json_t *method, json_t **result, struct tg_error *te)
+{
+    dm_err e = method ? pool_call(a->as->pool, a->name, method, POOL_CALL_TIMEOUT_MS, result, te)
+                      : tg_error_local(te, DM_ENOMEM, "out of memory");
+    json_decref(method);
+    return e;
+}
+
 /* Reads pages of the channel's pending list from `from` into the handle: up to max_pages, and
  * (when stop_date) not past requests older than stop_date. lookup held. */
 static dm_err read_list(struct session_account *s, const struct chan *c, struct account_cursor from,
@@ -334,18 +349,139 @@ static void sess_decide(struct account *a, bool approve, const struct account_re
             tg_error_mtproto(te, DM_ETELEGRAM, &gone, NULL);
             return;
         }
-        json_t *m = json_pack("{s:s,s:b,s:{s:s,s:I,s:I},s:{s:s,s:I,s:I}}", "_",
-                              "messages.hideChatJoinRequest", "approved", approve, "peer", "_",
-                              "inputPeerChannel", "channel_id", (json_int_t)c.ch.id, "access_hash",
-                              (json_int_t)c.ch.access_hash, "user_id", "_", "inputUser", "user_id",
-                              (json_int_t)r->user_id, "access_hash", (json_int_t)hash);
-        if (m)
-            pool_call(a->as->pool, a->name, m, POOL_CALL_TIMEOUT_MS, NULL, te);
-        else
-            tg_error_local(te, DM_ENOMEM, "out of memory");
-        json_decref(m);
+        sess_call(a,
+                  json_pack("{s:s,s:b,s:{s:s,s:I,s:I},s:{s:s,s:I,s:I}}", "_",
+                            "messages.hideChatJoinRequest", "approved", approve, "peer", "_",
+                            "inputPeerChannel", "channel_id", (json_int_t)c.ch.id, "access_hash",
+                            (json_int_t)c.ch.access_hash, "user_id", "_", "inputUser", "user_id",
+                            (json_int_t)r->user_id, "access_hash", (json_int_t)hash),
+                  NULL, te);
     }
     if (te->kind == TG_NO_RIGHT) account_no_right(-1, c.ch.title, te);
+}
+
+/* ---- bans and photos ---- */
+
+#define KICKED_PAGE 200 /* users per channels.getParticipants page (Telegram's cap) */
+
+/* Looks for user_id in the channel's banned list, keeping every access hash it reads in the
+ * handle; *found when it is there. lookup held. */
+static dm_err scan_banned(struct session_account *s, const struct chan *c, int64_t user_id,
+                          int64_t *hash, bool *found, struct tg_error *te)
+{
+    *found = false;
+    for (int offset = 0; offset < ACCOUNT_BANNED_SCAN && !*found; offset += KICKED_PAGE) {
+        json_t *res = NULL;
+        dm_err e = sess_call(&s->base,
+                             json_pack("{s:s,s:{s:s,s:I,s:I},s:{s:s,s:s},s:i,s:i,s:I}", "_",
+                                       "channels.getParticipants", "channel", "_", "inputChannel",
+                                       "channel_id", (json_int_t)c->ch.id, "access_hash",
+                                       (json_int_t)c->ch.access_hash, "filter", "_",
+                                       "channelParticipantsKicked", "q", "", "offset", offset,
+                                       "limit", KICKED_PAGE, "hash", (json_int_t)0),
+                             &res, te);
+        if (e) return e;
+        json_t *users = json_object_get(res, "users"), *u;
+        size_t i, n = json_array_size(json_object_get(res, "participants"));
+        pthread_mutex_lock(&s->mu);
+        json_array_foreach(users, i, u)
+        {
+            int64_t id = 0, h = 0;
+            if (tl_get_long(u, "id", &id, NULL) || tl_get_long(u, "access_hash", &h, NULL))
+                continue;
+            user_put(s, c->chat_id, id, h);
+            if (id == user_id) {
+                *hash = h;
+                *found = true;
+            }
+        }
+        pthread_mutex_unlock(&s->mu);
+        json_decref(res);
+        if (n < KICKED_PAGE) break;
+    }
+    return tg_error_set(te, TG_OK, 0);
+}
+
+/* The user's access hash for a ban or a photo (the handle's, else from the pending list:
+ * user_hash) or for an unban (the handle's, else from the banned list: a banned user's request
+ * is no longer pending). *found false when none has it. */
+static dm_err reach_user(struct session_account *s, const struct chan *c,
+                         const struct account_request *r, bool banned_list, int64_t *hash,
+                         bool *found, struct tg_error *te)
+{
+    if (!banned_list) return user_hash(s, c, r, hash, found, te);
+    pthread_mutex_lock(&s->mu);
+    *found = user_find(s, r->chat_id, r->user_id, hash);
+    pthread_mutex_unlock(&s->mu);
+    if (*found) return tg_error_set(te, TG_OK, 0);
+    pthread_mutex_lock(&s->lookup);
+    dm_err e = scan_banned(s, c, r->user_id, hash, found, te);
+    pthread_mutex_unlock(&s->lookup);
+    return e;
+}
+
+static dm_err unreachable_user(const struct account_request *r, struct tg_error *te)
+{
+    dm_err e = tg_error_set(te, TG_REFUSED, 0);
+    tg_error_say(te, "This session cannot reach user %" PRId64 " any more: use the bot",
+                 r->user_id);
+    return e;
+}
+
+static dm_err sess_ban(struct account *a, const struct account_request *r, bool ban,
+                       struct tg_error *te)
+{
+    struct session_account *s = of(a);
+    struct chan c = {0};
+    int64_t hash = 0;
+    bool found = false;
+    dm_err e = channel_get(s, r->chat_id, &c, te);
+    if (!e) e = reach_user(s, &c, r, !ban, &hash, &found, te);
+    if (e) return e;
+    if (!found) /* unban: not in the banned list, so not banned: nothing to lift */
+        return ban ? unreachable_user(r, te) : tg_error_set(te, TG_OK, 0);
+    json_t *rights = json_pack("{s:s,s:i}", "_", "chatBannedRights", "until_date", 0);
+    if (rights && ban) json_object_set_new(rights, "view_messages", json_true());
+    e = sess_call(a,
+                  json_pack("{s:s,s:{s:s,s:I,s:I},s:{s:s,s:I,s:I},s:o}", "_", "channels.editBanned",
+                            "channel", "_", "inputChannel", "channel_id", (json_int_t)c.ch.id,
+                            "access_hash", (json_int_t)c.ch.access_hash, "participant", "_",
+                            "inputPeerUser", "user_id", (json_int_t)r->user_id, "access_hash",
+                            (json_int_t)hash, "banned_rights", rights),
+                  NULL, te);
+    if (te->kind == TG_NO_RIGHT) account_no_ban_right(c.ch.title, te);
+    return e;
+}
+
+static dm_err sess_has_photo(struct account *a, const struct account_request *r, bool *out,
+                             struct tg_error *te)
+{
+    struct session_account *s = of(a);
+    struct chan c = {0};
+    int64_t hash = 0;
+    bool found = false;
+    dm_err e = channel_get(s, r->chat_id, &c, te);
+    if (!e) e = reach_user(s, &c, r, false, &hash, &found, te);
+    if (e) return e;
+    if (!found) return unreachable_user(r, te);
+    json_t *res = NULL;
+    e = sess_call(a,
+                  json_pack("{s:s,s:{s:s,s:I,s:I},s:i,s:I,s:i}", "_", "photos.getUserPhotos",
+                            "user_id", "_", "inputUser", "user_id", (json_int_t)r->user_id,
+                            "access_hash", (json_int_t)hash, "offset", 0, "max_id", (json_int_t)0,
+                            "limit", 1),
+                  &res, te);
+    if (e) return e;
+    int64_t count = 0;
+    if (tl_is(res, "photos.photosSlice") && !tl_get_long(res, "count", &count, NULL))
+        *out = count > 0;
+    else if (tl_is(res, "photos.photos"))
+        *out = json_array_size(json_object_get(res, "photos")) > 0;
+    else
+        e = tg_error_local(te, DM_EPROTO,
+                           "Telegram's answer to photos.getUserPhotos is not photos");
+    json_decref(res);
+    return e;
 }
 
 /* ---- whole channels ---- */
@@ -361,13 +497,11 @@ static dm_err sess_list_pending(struct account *a, const struct account_channel 
 static dm_err sess_decide_channel(struct account *a, const struct account_channel *ch, bool approve,
                                   struct tg_error *te)
 {
-    json_t *m = json_pack("{s:s,s:b,s:{s:s,s:I,s:I}}", "_", "messages.hideAllChatJoinRequests",
-                          "approved", approve, "peer", "_", "inputPeerChannel", "channel_id",
-                          (json_int_t)ch->id, "access_hash", (json_int_t)ch->access_hash);
-    dm_err e = m ? pool_call(a->as->pool, a->name, m, POOL_CALL_TIMEOUT_MS, NULL, te)
-                 : tg_error_local(te, DM_ENOMEM, "out of memory");
-    json_decref(m);
-    return e;
+    return sess_call(a,
+                     json_pack("{s:s,s:b,s:{s:s,s:I,s:I}}", "_", "messages.hideAllChatJoinRequests",
+                               "approved", approve, "peer", "_", "inputPeerChannel", "channel_id",
+                               (json_int_t)ch->id, "access_hash", (json_int_t)ch->access_hash),
+                     NULL, te);
 }
 
 /* ---- the handle ---- */
@@ -391,6 +525,8 @@ static const struct account_ops session_ops = {
     .decide = sess_decide,
     .list_pending = sess_list_pending,
     .decide_channel = sess_decide_channel,
+    .ban = sess_ban,
+    .has_photo = sess_has_photo,
     .close = sess_close,
 };
 

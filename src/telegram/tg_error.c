@@ -74,6 +74,15 @@ static const struct {
      "A bot session cannot list join requests: use a user session."},
 };
 
+/* Bot API descriptions that say in words what an error name says elsewhere (matched after
+ * "Bad Request: "). */
+static const struct {
+    const char *words;
+    enum tg_kind kind;
+} worded[] = {
+    {"not enough rights to restrict/unrestrict chat member", TG_NO_RIGHT},
+};
+
 #define BOT_TOKEN_REJECTED "Telegram rejected the bot token: set it again in Settings"
 
 dm_err tg_error_set(struct tg_error *te, enum tg_kind kind, int64_t retry_after)
@@ -197,6 +206,9 @@ dm_err tg_error_botapi(struct tg_error *te, dm_err e, const struct botapi_reply 
     mt_rpc_error_parse(&rpc, status, name);
     const char *msg;
     enum tg_kind kind = name[0] ? classify(&rpc, &msg) : TG_REFUSED;
+    const char *words = strstr(rep->description, ": ");
+    for (size_t i = 0; !name[0] && words && i < DM_ARRAY_LEN(worded); i++)
+        if (strcmp(words + 2, worded[i].words) == 0) kind = worded[i].kind;
     if (kind == TG_REFUSED) /* the status says more than an unknown name */
         kind = status == 429                   ? TG_FLOOD
                : status == 401                 ? TG_DEAD

@@ -10,10 +10,11 @@
  *   code the server sent: 420 is a wait of the name's number of seconds, 500 and above
  *   Telegram's own trouble; anything else a refusal.
  * - the Bot API (tg_error_botapi): the same names when the description carries one ("Bad
- *   Request: HIDE_REQUESTER_MISSING"), else error_code: 429 a wait of parameters.retry_after,
- *   401 a rejected token, 500 and above Telegram's trouble, anything else a refusal.
- * The API answers with it (docs/api.md's tables) and the job runner acts on it; neither looks at
- * rpc_errors or Bot API replies itself.
+ *   Request: HIDE_REQUESTER_MISSING"), or the words of a missing right ("Bad Request: not enough
+ *   rights to restrict/unrestrict chat member" is TG_NO_RIGHT), else error_code: 429 a wait of
+ * parameters.retry_after, 401 a rejected token, 500 and above Telegram's trouble, anything else a
+ * refusal. The API answers with it (docs/api.md's tables) and the job runner acts on it; neither
+ * looks at rpc_errors or Bot API replies itself.
  *
  * Messages: MTProto's errors get the guide's sentences ("Flood wait: please wait X seconds",
  * "Session is invalid", ...) or "Telegram answered <NAME>"; the Bot API's keep its own

@@ -1,7 +1,7 @@
 // screenshot.mjs: makes the README's screenshots, one per main page of the panel, from the real
 // doorman and tgsim (with its MTProto data centres) holding ~30 realistic join requests, a few of
 // them only on Telegram's side, and the Session Manager in use: docs/screenshots/requests.png
-// (the README's first picture), sessions.png, jobs.png, audit.png, settings.png,
+// (the README's first picture), sessions.png, jobs.png, audit.png, settings.png, rules.png,
 // decide-via-session.png (Approve Selected through a session) and tgsim-login-code.png (tgsim's
 // page of the messages an account received: its login code). Run from tests/:
 // `node e2e/screenshot.mjs [OUT_DIR]` (TGSIM_BIN / DOORMAN_BIN as for the tests). Not part of the
@@ -11,7 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from '../lib/processes.mjs';
 import { tgAccount, tgRevoke, addRequester, newPhone } from '../lib/tgsim.mjs';
-import { waitRecorded, waitLoadJob } from '../lib/api.mjs';
+import { waitRecorded, waitLoadJob, counts } from '../lib/api.mjs';
 import { createUserSession, newBotSession } from '../lib/sessions.mjs';
 import { startSessionStack } from '../lib/stacks.mjs';
 import { launchBrowser, watchedPage, login } from '../lib/browser.mjs';
@@ -72,6 +72,43 @@ async function userSession(s, name, account) {
     const acc = await tgAccount(s.tg, { phone, ...account });
     await createUserSession(s.client, s.tg, { name, phone, password: account.password });
     return { ...acc, phone };
+}
+
+// The Rules page of the first channel: a few rules, a deny list, the editor open on a rule and
+// the dry run beside it, after a small wave of spam accounts arrived.
+async function rulesShot(s, page, chatId, shot) {
+    const before = (await counts(s.client)).total;
+    const spam = [['Free', 'CRYPTO signals'], ['Casino', 'Bonus 777'], ['Crypto', 'Queen'], ['Lucky', 'Spins'], ['Bonus', 'Hunter']];
+    for (const [first_name, last_name] of spam) {
+        await addRequester(s.tg, chatId, { first_name, last_name, bio: 'DM me: https://t.me/+promo', invite_link: 'https://t.me/+promoWave' });
+    }
+    await waitRecorded(s.client, before + spam.length);
+    const post = async (p, body) => {
+        const r = await s.client.post(p, body);
+        if (r.status !== 200) throw new Error(`${p} -> ${r.status} ${r.text}`);
+        return r.json;
+    };
+    await post('/api/rule-lists/known_spammers', { text: 'user_id\n@spam_king\n@promo_bot\n5550001\n' });
+    await post('/api/rules', { chat_id: 0, name: 'known spammers', conditions: [{ type: 'in_list', list: 'known_spammers' }], action: 'decline_and_ban' });
+    const rules = [
+        { name: 'crypto spam', conditions: [{ type: 'name_matches', words: ['crypto', 'casino', 'bonus'] }, { type: 'has_username', negate: true }], action: 'decline_and_ban' },
+        { name: 'wave', conditions: [{ type: 'wave', count: 3, minutes: 10, per: 'link' }], action: 'decline' },
+        { name: 'links in bio', conditions: [{ type: 'bio_has_link' }], action: 'hold' },
+        { name: 'rustaceans', conditions: [{ type: 'bio_matches', words: ['rust'] }], action: 'approve_after', delay_seconds: 300 },
+    ];
+    for (const r of rules) await post('/api/rules', { chat_id: chatId, ...r });
+    await post('/api/modes', { chat_id: chatId, mode: 'rules' });
+    await page.goto(`${s.dm.url}/#/rules?chat_id=${chatId}`);
+    await page.locator('.rules-table tbody tr >> nth=3').waitFor();
+    await page.getByRole('button', { name: 'Edit links in bio' }).click();
+    await page.locator('.rule-editor select[name=action]').selectOption('decline');
+    await page.getByRole('button', { name: 'Run dry run' }).click();
+    await page.locator('.rules-dryrun[data-state=done]').waitFor();
+    // Taller than the other pages' pictures: the mode, the rules, the editor and the dry run.
+    await page.setViewportSize({ width: 1440, height: 1400 });
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await shot('rules.png');
+    await page.setViewportSize({ width: 1440, height: 960 });
 }
 
 async function main() {
@@ -159,6 +196,7 @@ async function main() {
             await page.locator(ready).waitFor();
             await shot(file);
         }
+        await rulesShot(s, page, chats[0].id, shot);
         if (seen.dialogs.length || seen.pageErrors.length || seen.cspViolations.length) {
             throw new Error(`the page misbehaved: ${JSON.stringify(seen)}`);
         }

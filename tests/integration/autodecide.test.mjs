@@ -5,16 +5,16 @@
 // list filters by rule. Runs on PostgreSQL too with DOORMAN_TEST_PG_URL.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { addRequester, tgJoinRequests } from '../lib/tgsim.mjs';
+import { addRequester, casUrl, tgAddJoinRequests, tgBans, tgCasAdd, tgCreateUser, tgJoinRequests } from '../lib/tgsim.mjs';
 import { auditAll, listAll, waitJob, waitRecorded } from '../lib/api.mjs';
 import { waitFor } from '../lib/processes.mjs';
 import { startStack } from '../lib/stacks.mjs';
 
 describe('deciding by rules', () => {
-    let s, chat, other, third;
+    let s, chat, other, third, fourth;
     before(async () => {
-        s = await startStack({ world: { channels: 3, pending: 0 } });
-        [chat, other, third] = s.world.chatIds;
+        s = await startStack({ world: { channels: 4, pending: 0 } });
+        [chat, other, third, fourth] = s.world.chatIds;
     });
     after(async () => { await s?.cleanup(); });
 
@@ -126,6 +126,55 @@ describe('deciding by rules', () => {
         const rec = await decidedInTgsim(third, u.user_id, 30000);
         assert.equal(rec.status, 'approved');
         assert.ok(Date.now() - t0 >= 9000, `approved after ${Date.now() - t0} ms`);
+    });
+
+    test('blocklist and profile photo: decline and ban, hold, approve; then an unban', async () => {
+        await ok('/api/rules', { chat_id: fourth, name: 'listed', conditions: [{ type: 'on_blocklist' }], action: 'decline_and_ban' });
+        await ok('/api/rules', { chat_id: fourth, name: 'no photo', conditions: [{ type: 'has_photo', negate: true }], action: 'hold' });
+        await ok('/api/modes', { chat_id: fourth, mode: 'rules' });
+        // the blocklist is off: "listed" cannot be decided and is passed over
+        const early = await addRequester(s.tg, fourth, { first_name: 'Early', photo: true });
+        assert.equal((await decidedInTgsim(fourth, early.user_id)).status, 'approved');
+
+        const st = await s.client.post('/api/settings', { blocklist_url: casUrl(s.tg) });
+        assert.equal(st.status, 200, st.text);
+        assert.equal(st.json.blocklist_url, casUrl(s.tg));
+        // listed on the service before asking to join
+        const spammer = await tgCreateUser(s.tg, { first_name: 'Listed', photo: true });
+        await tgCasAdd(s.tg, { user_id: spammer.id, offenses: 3 });
+        await tgAddJoinRequests(s.tg, { chat_id: fourth, user_id: spammer.id });
+        const faceless = await addRequester(s.tg, fourth, { first_name: 'Faceless', photo: false });
+        const fine = await addRequester(s.tg, fourth, { first_name: 'Fine', photo: true });
+
+        assert.equal((await decidedInTgsim(fourth, fine.user_id)).status, 'approved');
+        const sp = await decidedInTgsim(fourth, spammer.id);
+        assert.equal(sp.status, 'declined');
+        assert.equal(sp.decisions, 1);
+        let ban;
+        await waitFor(async () => {
+            ban = (await tgBans(s.tg, `chat_id=${fourth}`)).items.find((b) => b.user_id === spammer.id);
+            return ban?.banned;
+        }, { timeoutMs: 10000, what: 'the listed user banned' });
+        await waitFor(async () => (await requestOf(faceless.user_id, fourth))?.verdict === 'rule 2: no photo → hold for review', { timeoutMs: 10000, what: 'the photo rule holds' });
+        assert.equal((await tgJoinRequests(s.tg, `chat_id=${fourth}`)).find((r) => r.user_id === faceless.user_id).status, 'pending');
+
+        await waitFor(async () => (await requestOf(spammer.id, fourth))?.banned, { timeoutMs: 10000, what: 'doorman records the ban' });
+        const req = await requestOf(spammer.id, fourth);
+        assert.equal(req.verdict, 'rule 1: listed → decline and ban');
+        const banAudit = (await auditAll(s.client)).filter((e) => e.request_id === req.id);
+        assert.deepEqual(banAudit.map((e) => e.action).sort(), ['ban', 'decline']);
+
+        // undo the ban from the panel's API: tgsim lifts it, doorman records it
+        const fineReq = await requestOf(fine.user_id, fourth);
+        const un = await ok('/api/invite-requests/unban', { request_ids: [req.id, fineReq.id] });
+        assert.equal(un.results[0].ok, true, JSON.stringify(un));
+        assert.equal(un.results[1].ok, false);
+        assert.match(un.results[1].error, /not banned/);
+        ban = (await tgBans(s.tg, `chat_id=${fourth}`)).items.find((b) => b.user_id === spammer.id);
+        assert.equal(ban.banned, false);
+        assert.equal(ban.unban_calls, 1);
+        assert.equal((await requestOf(spammer.id, fourth)).banned, false);
+        assert.equal((await auditAll(s.client)).filter((e) => e.action === 'unban' && e.request_id === req.id && e.result === 'ok').length, 1);
     });
 
     test('bad input: an unknown session for a mode, apply without a channel', async () => {

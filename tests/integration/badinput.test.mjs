@@ -75,6 +75,7 @@ const endpoints = () => [
             mode: [3, 'fast', 'Polling', []],
             webhook_url: [42, ['https://a.example'], 'w'.repeat(501)],
             bot_rate: ['fast', 0, -1, 0.001, 100001, true, []],
+            blocklist_url: [42, [], 'ftp://cas.example', 'api.cas.chat', 'https://cas.example/a b', 'https://' + 'c'.repeat(500)],
         },
         names: { bot_token: /bot.token/i },
         required: [],
@@ -221,8 +222,27 @@ const endpoints = () => [
             mode: [42, 'yolo', ''],
             delay_seconds: ['x', 5, 86401, 60],
             per_hour: ['x', -1, 100001, 10],
+            session_name: [42, true, '', 'nobody'],
         },
         required: ['chat_id', 'mode'],
+    },
+    {
+        path: '/api/rules/apply', who: 'admin', base: () => ({ chat_id: s.world.chatIds[0] }),
+        fields: { chat_id: ['x', 1.5, 0, true, []] },
+        required: ['chat_id'],
+    },
+    {
+        path: '/api/invite-requests/release', who: 'admin', base: () => ({ request_ids: [ids[0]] }),
+        fields: { request_ids: ['1', ['1'], [1.5], [true], [], [0], [-1], {}, Array.from({ length: 1001 }, (_, i) => i + 1)] },
+        required: ['request_ids'],
+    },
+    {
+        path: '/api/invite-requests/unban', who: 'admin', base: () => ({ request_ids: [ids[0]] }),
+        fields: {
+            request_ids: ['1', ['1'], [1.5], [], [0], [-1], {}, Array.from({ length: 101 }, (_, i) => i + 1)],
+            session_name: [42, true, '', 'nobody'],
+        },
+        required: ['request_ids'],
     },
 ];
 
@@ -344,6 +364,17 @@ function queryCases() {
     for (const v of ['yesterday', '2026-13-45', '2026-02-30', '-1']) get(`${ir}?from=${v}`, 400, 'bad_request', { message: /from/ });
     for (const v of ['x', '2026-1-1']) get(`${ir}?to=${v}`, 400, 'bad_request', { message: /'to'/ });
     for (const v of ['q'.repeat(129), '%ff', 'a%c0%80', '%ed%a0%80', '%e9%a2']) get(`${ir}?q=${v}`, 400, 'bad_request', { message: /'q'/ });
+    // the exports take the list's filter, and their own format and bom, all checked before a byte
+    for (const ex of [`${ir}/export`, '/api/audit/export']) {
+        for (const v of ['xml', 'CSV', 'json', '%ff']) get(`${ex}?format=${v}`, 400, 'bad_request', { message: /format/ });
+        for (const v of ['2', 'yes', 'true', '%ff']) get(`${ex}?bom=${v}`, 400, 'bad_request', { message: /bom/ });
+        get(`${ex}?format=jsonl&bom=1`, 400, 'bad_request', { message: /CSV only/ });
+    }
+    get(`${ir}/export?status=bogus`, 400, 'bad_request', { message: /status/ });
+    get(`${ir}/export?chat_id=1.5`, 400, 'bad_request', { message: /chat_id/ });
+    get(`${ir}/export?from=2026-02-30`, 400, 'bad_request', { message: /from/ });
+    get(`${ir}/export?q=${'q'.repeat(129)}`, 400, 'bad_request', { message: /'q'/ });
+    get(`${ir}/export?q=%ff`, 400, 'bad_request', { message: /'q'/ });
     for (const id of ['abc', '0', '-1', '1.5', '1e3', '99999999999999999999', '987654321', '%ff', '%00', 'x'.repeat(200), '+1', '%201', '01x'])
         get(`/api/jobs/${id}`, 404, 'not_found');
     for (const id of ['nope', '%ff', 'a'.repeat(64)]) get(`/api/sessions/login/${id}`, 404, 'login_not_found');
@@ -373,6 +404,8 @@ const ROUTES = [
     ['GET', '/api/sessions/login/abc'], ['POST', '/api/sessions/login/code'], ['POST', '/api/sessions/login/password'],
     ['POST', '/api/sessions/bot'], ['POST', '/api/sessions/import'], ['POST', '/api/sessions/s1/check'],
     ['GET', '/api/sessions/s1/export'], ['POST', '/api/sessions/s1/delete'], ['POST', '/api/sessions/s1/load'],
+    ['POST', '/api/rules/apply'], ['POST', '/api/invite-requests/release'], ['POST', '/api/invite-requests/unban'],
+    ['GET', '/api/invite-requests/export'], ['GET', '/api/audit/export'],
 ];
 
 function methodCases() {

@@ -27,7 +27,10 @@ inputPeerChannel inputPeerEmpty inputPeerSelf inputUserEmpty inputUserSelf input
 inputChannelEmpty messages.hideChatJoinRequest messages.hideAllChatJoinRequests channels.getChannels
 users.getUsers contacts.resolveUsername channels.getFullChannel channels.getParticipant auth.logOut
 auth.importBotAuthorization updates.getState help.getNearestDc invokeWithoutUpdates jsonObject
-jsonObjectValue jsonString jsonNumber jsonBool jsonNull jsonArray inputClientProxy'''.split()
+jsonObjectValue jsonString jsonNumber jsonBool jsonNull jsonArray inputClientProxy
+channels.editBanned chatBannedRights inputPeerUser channelParticipantBanned channels.getParticipants
+channelParticipantsKicked channels.channelParticipants photos.getUserPhotos photos.photos
+photos.photosSlice photo photoSize userProfilePhoto'''.split()
 
 PINNED = json.load(open(ROOT + '/tools/tlgen/schemas.json'))['layers']
 LAYERS = sorted((int(l) for l in PINNED), reverse=True)

@@ -93,9 +93,15 @@ export async function tgCreateUser(tg, u) {
 }
 
 // Makes userId (a user account or a bot) an admin of chatId in tgsim, with or without the
-// invite-users right.
-export async function tgMakeAdmin(tg, chatId, userId, canInvite = true) {
-    return tg.control('POST', `/control/channels/${chatId}/admins`, { id: userId, can_invite_users: canInvite });
+// invite-users right, and with or without the right to ban (can_restrict_members, default true).
+export async function tgMakeAdmin(tg, chatId, userId, canInvite = true, canRestrict = true) {
+    return tg.control('POST', `/control/channels/${chatId}/admins`,
+        { id: userId, can_invite_users: canInvite, can_restrict_members: canRestrict });
+}
+
+// Changes an existing user's traits: {is_premium?, language_code?, scam?, fake?, photo?}.
+export async function tgUserTraits(tg, userId, traits) {
+    return tg.control('POST', `/control/users/${userId}/traits`, traits);
 }
 
 export async function tgAddMember(tg, chatId, userId) {
@@ -103,8 +109,9 @@ export async function tgAddMember(tg, chatId, userId) {
 }
 
 // Adds join requests: {chat_id, user_id, invite_link?, date?} for one existing user, or
-// {chat_id, count, first_name?, bio?, date?} for count new users. Returns tgsim's answer
-// ({created, first_user_id, last_user_id, user_ids?}).
+// {chat_id, count, first_name?, bio?, invite_link?, date?, spread_seconds?} for count new users
+// (a wave: all through invite_link, dated over the spread_seconds before date). Returns tgsim's
+// answer ({created, first_user_id, last_user_id, user_ids?}).
 export async function tgAddJoinRequests(tg, body) {
     return tg.control('POST', '/control/join-requests', body);
 }
@@ -143,6 +150,25 @@ export async function tgInjectFault(tg, fault) {
     return tg.control('POST', '/control/faults', fault);
 }
 
+// tgsim's ban records ({items: [{chat_id, user_id, banned, until_date, banned_by, banned_at,
+// unbanned_by, unbanned_at, ban_calls, unban_calls}], counts: {records, banned, ban_calls,
+// unban_calls}}); query e.g. "chat_id=-100…&banned=true".
+export async function tgBans(tg, query = '') {
+    return tg.control('GET', `/control/bans${query ? '?' + query : ''}`);
+}
+
+// The CAS-style blocklist tgsim serves on /cas/check: lists {user_id} or {user_ids: [...]}
+// (offenses?, message?); tgCasList reads it back. casUrl(tg) is the base URL a CAS client takes.
+export async function tgCasAdd(tg, body) {
+    return tg.control('POST', '/control/cas', body);
+}
+export async function tgCasList(tg) {
+    return (await tg.control('GET', '/control/cas')).items;
+}
+export function casUrl(tg) {
+    return `${tg.url}/cas`;
+}
+
 // ---------------------------------------------------------------------------------------------
 // A world: a bot, its channels, and people asking to join
 
@@ -167,6 +193,7 @@ export async function addRequester(tg, chatId, fields = {}) {
     const u = await tgCreateUser(tg, {
         first_name: fields.first_name || 'Someone', last_name: fields.last_name, username: fields.username, bio: fields.bio,
         is_premium: fields.is_premium, language_code: fields.language_code, scam: fields.scam, fake: fields.fake,
+        photo: fields.photo,
     });
     const jr = { chat_id: chatId, user_id: u.id };
     if (fields.invite_link !== undefined) jr.invite_link = fields.invite_link;

@@ -15,6 +15,7 @@ import { state } from './state.js';
 import { pageLogin, logout } from './pages/login.js';
 import { pageSetup } from './pages/setup.js';
 import { pageRequests } from './pages/requests.js';
+import { pageRules } from './pages/rules.js';
 import { pageJobs } from './pages/jobs.js';
 import { pageSessions } from './pages/sessions.js';
 import { pageAudit } from './pages/audit.js';
@@ -22,6 +23,7 @@ import { pageSettings } from './pages/settings.js';
 
 setPages({
     '/requests': pageRequests,
+    '/rules': pageRules,
     '/jobs': pageJobs,
     '/sessions': pageSessions,
     '/audit': pageAudit,

@@ -53,10 +53,10 @@ static void setup(struct fixture *f)
     CHECK(world_channel_add(f->w, "Chan", "chan", &f->ch, &err) == DM_OK);
     CHECK(f->ch->id < -1000000000000LL);
     CHECK(world_channel_by_username(f->w, "CHAN") == f->ch);
-    CHECK(world_channel_set_admin(f->w, f->ch, f->bot->id, true, &err) == DM_OK);
-    CHECK(world_channel_set_admin(f->w, f->ch, f->bot_noright->id, false, &err) == DM_OK);
-    CHECK(world_channel_set_admin(f->w, f->ch, f->admin_user, true, &err) == DM_OK);
-    CHECK(world_channel_set_admin(f->w, f->ch, 1, true, &err) == DM_ENOTFOUND);
+    CHECK(world_channel_set_admin(f->w, f->ch, f->bot->id, true, true, &err) == DM_OK);
+    CHECK(world_channel_set_admin(f->w, f->ch, f->bot_noright->id, false, false, &err) == DM_OK);
+    CHECK(world_channel_set_admin(f->w, f->ch, f->admin_user, true, true, &err) == DM_OK);
+    CHECK(world_channel_set_admin(f->w, f->ch, 1, true, true, &err) == DM_ENOTFOUND);
     world_unlock(f->w);
 }
 
@@ -127,7 +127,8 @@ static void test_queue(void)
     struct dm_error err;
     world_lock(w);
     int64_t first;
-    CHECK(world_jr_add_many(w, f.ch, 100000, "Bulk", NULL, 0, true, &first, &err) == DM_OK);
+    CHECK(world_jr_add_many(w, f.ch, 100000, "Bulk", NULL, NULL, 0, 0, true, &first, &err) ==
+          DM_OK);
     CHECK(world_user(w, first) && world_user(w, first + 99999) && !world_user(w, first + 100000));
     CHECK(world_jr_latest(w, f.ch, first + 99999)->status == JR_PENDING);
     struct sim_bot *b = f.bot;
@@ -141,15 +142,15 @@ static void test_queue(void)
     CHECK(world_bot_pending(b) == 5 && b->q[b->qhead].id == id0 + 99995);
     world_bot_confirm(b, id0 + 100000);
     CHECK(world_bot_pending(b) == 0);
-    CHECK(world_jr_add_many(w, f.ch, 1, "", NULL, 0, true, &first, &err) == DM_EINVAL);
+    CHECK(world_jr_add_many(w, f.ch, 1, "", NULL, NULL, 0, 0, true, &first, &err) == DM_EINVAL);
 
     json_t *only_messages = json_pack("[s]", "message");
     world_bot_set_allowed(b, only_messages);
     json_decref(only_messages);
-    CHECK(world_jr_add_many(w, f.ch, 3, "Bulk", NULL, 0, true, &first, &err) == DM_OK);
+    CHECK(world_jr_add_many(w, f.ch, 3, "Bulk", NULL, NULL, 0, 0, true, &first, &err) == DM_OK);
     CHECK(world_bot_pending(b) == 0);
     world_bot_set_allowed(b, NULL);
-    CHECK(world_jr_add_many(w, f.ch, 3, "Bulk", NULL, 0, true, &first, &err) == DM_OK);
+    CHECK(world_jr_add_many(w, f.ch, 3, "Bulk", NULL, NULL, 0, 0, true, &first, &err) == DM_OK);
     CHECK(world_bot_pending(b) == 3);
     world_unlock(w);
     teardown(&f);
@@ -167,7 +168,7 @@ static void test_unannounced_and_inbox(void)
     world_lock(w);
     int64_t first;
     CHECK(world_jr_add(w, f.ch, f.user, 0, NULL, false, &err) == DM_OK);
-    CHECK(world_jr_add_many(w, f.ch, 3, "Quiet", NULL, 0, false, &first, &err) == DM_OK);
+    CHECK(world_jr_add_many(w, f.ch, 3, "Quiet", NULL, NULL, 0, 0, false, &first, &err) == DM_OK);
     CHECK(world_bot_pending(f.bot) == 0 && w->njrs == 4);
     CHECK(world_jr_latest(w, f.ch, first + 2)->status == JR_PENDING);
     CHECK(world_jr_decide(w, f.ch->id, f.user, true, f.admin_user) == SIM_OK);
@@ -227,6 +228,77 @@ static void test_limits(void)
     printf("limits: token bucket per bot, faults counted down and disarmed, call statistics\n");
 }
 
+/* Bans: rights, targets, the pending request dismissed, a new request refused, unbanning with
+ * and without only_if_banned, temporary bans, a wave through one link spread over time. */
+static void test_bans(void)
+{
+    struct fixture f;
+    setup(&f);
+    struct world *w = f.w;
+    struct dm_error err;
+    world_lock(w);
+    int64_t chat = f.ch->id;
+    CHECK(world_jr_add(w, f.ch, f.user, 0, "https://t.me/+x", true, &err) == DM_OK);
+    CHECK(world_ban(w, chat, f.user, 0, false, f.bot_noright->id) == SIM_NO_BAN_RIGHT);
+    CHECK(world_ban(w, chat, f.user, 0, false, f.bot_outsider->id) == SIM_NO_BAN_RIGHT);
+    CHECK(world_ban(w, chat, 999, 0, false, f.bot->id) == SIM_USER_NOT_FOUND);
+    CHECK(world_ban(w, chat, f.admin_user, 0, false, f.bot->id) == SIM_TARGET_ADMIN);
+    CHECK(world_ban(w, chat, f.bot->id, 0, false, f.bot->id) == SIM_TARGET_ADMIN);
+    CHECK(world_ban(w, -5, f.user, 0, false, f.bot->id) == SIM_CHAT_NOT_FOUND);
+    CHECK(w->nbans == 0); /* refused calls leave no record */
+    CHECK(world_ban(w, chat, f.user, 0, true, f.bot->id) == SIM_OK);
+    CHECK(world_is_banned(w, f.ch, f.user));
+    struct sim_join_request *jr = world_jr_latest(w, f.ch, f.user);
+    CHECK(jr->status == JR_DECLINED && jr->by_ban && jr->decided_by == f.bot->id &&
+          jr->decisions == 1);
+    CHECK(world_jr_decide(w, chat, f.user, false, f.bot->id) == SIM_REQUESTER_MISSING);
+    CHECK(world_jr_add(w, f.ch, f.user, 0, NULL, true, &err) == DM_EINVAL); /* banned */
+    CHECK(world_channel_add_member(w, f.ch, f.user, &err) == DM_EINVAL);
+    struct sim_ban *b = world_ban_record(w, f.ch, f.user);
+    CHECK(b && b->ban_calls == 1 && b->banned_by == f.bot->id && b->until_date == 0);
+
+    CHECK(world_unban(w, chat, f.user, true, f.bot->id) == SIM_OK);
+    CHECK(!world_is_banned(w, f.ch, f.user) && b->unban_calls == 1 && b->unbanned_by == f.bot->id);
+    CHECK(world_jr_add(w, f.ch, f.user, 0, NULL, true, &err) == DM_OK);
+    CHECK(world_jr_decide(w, chat, f.user, true, f.bot->id) == SIM_OK);
+    CHECK(world_is_member(f.ch, f.user) && world_member_count(f.ch) == 1);
+    /* only_if_banned leaves a member alone; without it the member is removed */
+    CHECK(world_unban(w, chat, f.user, true, f.bot->id) == SIM_OK && world_is_member(f.ch, f.user));
+    CHECK(world_unban(w, chat, f.admin_user, true, f.bot->id) == SIM_OK);
+    CHECK(world_unban(w, chat, f.admin_user, false, f.bot->id) == SIM_TARGET_ADMIN);
+    CHECK(world_unban(w, chat, f.user, false, f.bot->id) == SIM_OK);
+    CHECK(!world_is_member(f.ch, f.user) && world_member_count(f.ch) == 0);
+    CHECK(world_channel_add_member(w, f.ch, f.user, &err) == DM_OK &&
+          world_member_count(f.ch) == 1);
+    /* a member banned leaves; until_date within 30 s or past 366 days is for ever */
+    CHECK(world_ban(w, chat, f.user, world_now() + 10, false, f.admin_user) == SIM_OK);
+    CHECK(!world_is_member(f.ch, f.user) && b->until_date == 0 && b->ban_calls == 2 &&
+          b->banned_by == f.admin_user);
+    CHECK(world_ban(w, chat, f.user, world_now() + 3600, false, f.bot->id) == SIM_OK);
+    CHECK(b->until_date > world_now() && world_is_banned(w, f.ch, f.user));
+    b->until_date = world_now() - 1; /* the ban ran out */
+    CHECK(!world_is_banned(w, f.ch, f.user));
+
+    /* a wave: 5 requests through one link, dates spread over 60 s ending at date */
+    int64_t first;
+    CHECK(world_jr_add_many(w, f.ch, 5, "Wave", NULL, "https://t.me/+wave", 1700000000, 60, true,
+                            &first, &err) == DM_OK);
+    struct sim_join_request *a = world_jr_latest(w, f.ch, first);
+    struct sim_join_request *z = world_jr_latest(w, f.ch, first + 4);
+    CHECK(a->date == 1700000000 - 60 && z->date == 1700000000 &&
+          strcmp(a->invite_link, "https://t.me/+wave") == 0);
+    CHECK(world_jr_add_many(w, f.ch, 1, "Wave", NULL, "", 0, 0, true, &first, &err) == DM_EINVAL);
+
+    /* the CAS-style list */
+    CHECK(world_cas_put(w, 77, 3, "spam", &err) == DM_OK && world_cas_get(w, 77)->offenses == 3);
+    CHECK(world_cas_put(w, 77, 4, NULL, &err) == DM_OK && world_cas_get(w, 77)->offenses == 4 &&
+          !world_cas_get(w, 77)->message && w->ncas == 1);
+    CHECK(!world_cas_get(w, 78));
+    world_unlock(w);
+    teardown(&f);
+    printf("bans: rights, targets, pending dismissed, unban, temporary; waves; CAS list\n");
+}
+
 int main(void)
 {
     test_idmap();
@@ -234,5 +306,6 @@ int main(void)
     test_queue();
     test_unannounced_and_inbox();
     test_limits();
+    test_bans();
     return CHECK_DONE();
 }

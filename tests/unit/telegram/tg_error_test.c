@@ -140,6 +140,13 @@ static void test_botapi(void)
     te = bot(403, "{\"ok\":false,\"error_code\":403,\"description\":\"Forbidden: bot was "
                   "kicked from the channel chat\"}");
     CHECK(te.kind == TG_REFUSED && !te.name[0]);
+    /* the ban methods say a missing right in words */
+    te = bot(400, "{\"ok\":false,\"error_code\":400,\"description\":\"Bad Request: not enough "
+                  "rights to restrict/unrestrict chat member\"}");
+    CHECK(te.kind == TG_NO_RIGHT && !te.name[0] && strstr(te.e.msg, "not enough rights"));
+    te = bot(400, "{\"ok\":false,\"error_code\":400,\"description\":\"Bad Request: user is an "
+                  "administrator of the chat\"}");
+    CHECK(te.kind == TG_REFUSED);
     te = bot(400, "{\"ok\":false,\"error_code\":400,\"description\":\"Bad Request: chat not "
                   "found\"}");
     CHECK(te.kind == TG_REFUSED && !te.name[0]);
