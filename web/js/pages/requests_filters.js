@@ -4,6 +4,7 @@ import { h } from '../dom.js';
 import { api, qs } from '../api.js';
 import { showBanner } from '../frame.js';
 import { fmtCount, dayStart, dayEnd } from '../format.js';
+import { exportButton } from '../export_button.js';
 
 const STATUS_TABS = [
     ['pending', 'Pending'],
@@ -77,7 +78,7 @@ export function statusTabs(f, onChange) {
     return { el, sync };
 }
 
-// The filter bar (channel, dates, search, Clear filters, Refresh); onChange() runs after f
+// The filter bar (channel, dates, search, Clear filters, Export, Refresh); onChange() runs after f
 // changed, onRefresh() for Refresh. channelLabel() is the chosen channel's name; loadChannels()
 // fills the channel list.
 export function filterBar(ctx, f, { onChange, onRefresh }) {
@@ -134,6 +135,8 @@ export function filterBar(ctx, f, { onChange, onRefresh }) {
     const el = h('div.filters', null, chatSel,
         h('label.inline', null, h('span', null, 'From'), fromIn),
         h('label.inline', null, h('span', null, 'To'), toIn),
-        qIn, resetBtn, h('span.spacer'), refreshBtn);
+        qIn, resetBtn, h('span.spacer'),
+        exportButton('/api/invite-requests/export', () => ({ status: f.status, ...apiFilter(f) })),
+        refreshBtn);
     return { el, loadChannels, channelLabel: () => chatSel.selectedOptions[0]?.textContent };
 }
