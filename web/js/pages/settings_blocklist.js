@@ -13,7 +13,7 @@ export function blocklistCard(ctx, { onSaved }) {
     const ok = h('p.form-ok', { role: 'status', hidden: true });
     const state = h('span.mode-now');
     const form = h('form.form.blocklist-form', { novalidate: true }, err, ok,
-        fieldRow('Blocklist service', url, 'A service with the interface of CAS (Combot Anti-Spam), e.g. ' +
+        fieldRow('Address', url, 'A service with the interface of CAS (Combot Anti-Spam), e.g. ' +
             'https://api.cas.chat: the rules\' “On the blocklist” condition asks it about each user. ' +
             'Leave empty to turn it off; while it is off, rules with that condition are passed over.'),
         h('div.form-actions', null, save));
