@@ -1,7 +1,8 @@
 // pages/rules_apply.js: the Rules page's Apply for a channel: "Apply the rules to the N pending"
 // (N: the channel's pending requests now) runs the channel's rules over its backlog as a job
-// (POST /api/rules/apply), whose progress shows below it (job_progress.js). Hidden for the
-// global rules, which have no backlog of their own.
+// (POST /api/rules/apply), whose progress shows below it (job_progress.js). The job judges; what
+// the rules decided is carried out afterwards by the (rules) jobs (Jobs page), so N is read again
+// when the finished job is dismissed. Hidden for the global rules, which have no backlog.
 import { h, busy } from '../dom.js';
 import { api, qs } from '../api.js';
 import { fmtNum } from '../format.js';
@@ -66,8 +67,12 @@ export function applyCard(ctx, { scope, chatName }) {
         jobId = job.id;
         watchJob(ctx, jobPanel, job, {
             isCurrent: () => jobId === job.id,
-            onFinish: () => count(),
-            onClose: () => { jobId = null; },
+            onFinish: (j, view) => {
+                count();
+                view.footer(h('span.muted', null, 'Judged. The decisions go out as jobs of (rules) on the ',
+                    h('a', { href: '#/jobs' }, 'Jobs page'), '; dismiss this to count the pending again.'));
+            },
+            onClose: () => { jobId = null; count(); },
         });
     }
 
