@@ -132,6 +132,12 @@ describe('rules decisions in the panel (chromium)', () => {
         await row(r2.id).waitFor({ state: 'detached' });
         assert.deepEqual(await shownIds(), (await list({ rule_id: String(holdRule.id) })).map((r) => r.id));
 
+        // the filter kept in the address: a reload shows it again, named by the table's verdicts
+        await page.reload();
+        await waitFor(async () => (await page.locator('.filter-chips .chip-text').textContent()) === `rule 2: ${XSS_RULE}`,
+            { what: 'the rule filter named after a reload' });
+        assert.deepEqual(await shownIds(), (await list({ rule_id: String(holdRule.id) })).map((r) => r.id));
+
         // the filter removed: every status again, the released one without a Release button
         await page.getByRole('button', { name: 'Remove the rule filter' }).click();
         await page.locator('.filter-chips').waitFor({ state: 'hidden' });

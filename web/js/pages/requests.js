@@ -28,7 +28,7 @@ export function pageRequests(ctx, main, params) {
         sync();
         reload();
     };
-    const rule = ruleFilterChip({ onRemove: () => setRule('', '') });
+    const rule = ruleFilterChip({ tableEl: table.el, onRemove: () => setRule('', '') });
     verdictActions(table.el, { onFilter: setRule, onDone: reload });
 
     add(main,

@@ -34,8 +34,9 @@ export function verdictNodes(r) {
 }
 
 // The line above the table naming the rule the table is filtered by, with a button to drop it.
-// show(ruleId, label) shows it (ruleId '' hides it); onRemove() when it is dropped.
-export function ruleFilterChip({ onRemove }) {
+// show(ruleId, label) shows it (ruleId '' hides it; without a label, the rule as a verdict in
+// the table (tableEl) names it, e.g. when the address named the rule); onRemove() when dropped.
+export function ruleFilterChip({ tableEl, onRemove }) {
     const text = h('span.chip-text');
     const remove = h('button.chip-remove', { type: 'button', 'aria-label': 'Remove the rule filter',
         title: 'Show every rule\'s requests' }, '×');
@@ -46,7 +47,9 @@ export function ruleFilterChip({ onRemove }) {
         el,
         show(ruleId, label) {
             el.hidden = !ruleId;
-            text.textContent = label || `rule #${ruleId}`;
+            if (!ruleId) return;
+            const link = [...tableEl.querySelectorAll('.verdict-link')].find((b) => b.dataset.ruleId === String(ruleId));
+            text.textContent = label || (link ? ruleLabel(link.textContent) : `rule #${ruleId}`);
         },
     };
 }
