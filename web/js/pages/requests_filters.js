@@ -1,5 +1,6 @@
 // pages/requests_filters.js: the Invite Requests page's filter: status tabs, channel, dates and
-// search, and the rule a verdict names (rule_id, requests_verdicts.js); kept in the address (#/requests?status=…) and sent to the API as it takes it.
+// search, and the rule a verdict names (rule_id, requests_verdicts.js); kept in the address
+// (#/requests?status=…) and sent to the API as it takes it.
 import { h } from '../dom.js';
 import { api, qs } from '../api.js';
 import { showBanner } from '../frame.js';

@@ -35,8 +35,8 @@ export function modeCard(ctx, { scope }) {
     const account = h('select', { name: 'session_name', 'aria-label': 'Decide through' },
         h('option', { value: '' }, 'the bot'));
     const accountRow = h('label.inline.mode-account', null, h('span', null, 'Decide through'), account,
-        h('span.muted.small', null, 'The account that approves, declines and bans for this mode and for Apply; ' +
-            'it must be an admin of the channel with the right to add members.'));
+        h('span.muted.small', null, 'The account that approves, declines and bans for this mode and for Apply: ' +
+            'an admin of the channel (banning needs the right to ban too).'));
     const save = h('button.btn.btn-primary', { type: 'submit' }, 'Save mode');
     const err = h('p.form-error', { role: 'alert', hidden: true });
     const ok = h('p.form-ok', { role: 'status', hidden: true });
