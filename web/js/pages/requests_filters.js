@@ -1,5 +1,6 @@
 // pages/requests_filters.js: the Invite Requests page's filter: status tabs, channel, dates and
-// search; kept in the address (#/requests?status=…) and sent to the API as it takes it.
+// search, and the rule a verdict names (rule_id, requests_verdicts.js); kept in the address
+// (#/requests?status=…) and sent to the API as it takes it.
 import { h } from '../dom.js';
 import { api, qs } from '../api.js';
 import { showBanner } from '../frame.js';
@@ -14,7 +15,7 @@ const STATUS_TABS = [
 ];
 const SEARCH_DELAY_MS = 250;
 
-// The filter the address names: {status, chat_id, from, to, q} (days as "YYYY-MM-DD").
+// The filter the address names: {status, chat_id, from, to, q, rule_id} (days as "YYYY-MM-DD").
 export function readFilter(params) {
     return {
         status: STATUS_TABS.some(([s]) => s === params.get('status')) ? params.get('status') : 'pending',
@@ -22,24 +23,27 @@ export function readFilter(params) {
         from: params.get('from') || '',
         to: params.get('to') || '',
         q: params.get('q') || '',
+        rule_id: /^\d+$/.test(params.get('rule_id') || '') ? params.get('rule_id') : '',
     };
 }
 
-// The filter as the API takes it, without the status (also the body of approve-all / deny-all).
+// The filter as the API takes it, without the status (also the body of approve-all / deny-all,
+// which do not take rule_id: the page offers them only without it).
 export function apiFilter(f) {
     const out = {};
     if (f.chat_id) out.chat_id = Number(f.chat_id);
     if (f.from) out.from = dayStart(f.from);
     if (f.to) out.to = dayEnd(f.to);
     if (f.q.trim()) out.q = f.q.trim();
+    if (f.rule_id) out.rule_id = Number(f.rule_id);
     return out;
 }
 
 // Puts the filter into the address, so a reload or a shared link shows the same list.
-function saveFilter(f) {
+export function saveFilter(f) {
     const p = {};
     if (f.status !== 'pending') p.status = f.status;
-    for (const k of ['chat_id', 'from', 'to', 'q']) if (f[k]) p[k] = f[k];
+    for (const k of ['chat_id', 'from', 'to', 'q', 'rule_id']) if (f[k]) p[k] = f[k];
     history.replaceState(null, '', '#/requests' + qs(p));
 }
 
@@ -107,7 +111,7 @@ export function filterBar(ctx, f, { onChange, onRefresh }) {
         if (ev.key === 'Enter') { clearTimeout(qTimer); set('q', qIn.value); }
     });
     resetBtn.addEventListener('click', () => {
-        Object.assign(f, { chat_id: '', from: '', to: '', q: '' });
+        Object.assign(f, { chat_id: '', from: '', to: '', q: '', rule_id: '' });
         chatSel.value = fromIn.value = toIn.value = qIn.value = '';
         saveFilter(f);
         onChange();
