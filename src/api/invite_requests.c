@@ -259,7 +259,14 @@ static bool body_filter(struct api_ctx *c, struct store_request_filter *f)
     json_t *fj = json_object_get(c->body, "filter");
     if (!fj || json_is_null(fj)) return true;
     if (!json_is_object(fj)) return api_bad_request(c, "'filter' must be an object.");
-    if (!api_only_fields(c, fj, "filter", "chat_id", "from", "to", "q", NULL)) return false;
+    if (!api_only_fields(c, fj, "filter", "chat_id", "from", "to", "q", "rule_id", NULL))
+        return false;
+    json_t *rule = json_object_get(fj, "rule_id");
+    if (rule && !json_is_null(rule)) {
+        if (!json_is_integer(rule) || json_integer_value(rule) <= 0)
+            return api_bad_request(c, "'filter.rule_id' must be a rule's id.");
+        f->rule_id = json_integer_value(rule);
+    }
     json_t *chat = json_object_get(fj, "chat_id");
     if (chat && !json_is_null(chat)) {
         if (!json_is_integer(chat))
@@ -291,9 +298,9 @@ static void decide_all(struct api_ctx *c, int kind)
     if (f.chat_id && store_chat_get(c->env->store, f.chat_id, &chat, NULL) != DM_OK)
         snprintf(chat.title, sizeof chat.title, "chat %" PRId64, f.chat_id);
     const char *title = chat.title[0] ? chat.title : "an unnamed chat";
-    describe(&job, "%s all pending%s%s%s%s%s", kind == JOB_APPROVE ? "Approve" : "Decline",
-             f.chat_id ? " in " : "", f.chat_id ? title : "", f.q[0] ? " matching \"" : "", f.q,
-             f.q[0] ? "\"" : "");
+    describe(&job, "%s all pending%s%s%s%s%s%s", kind == JOB_APPROVE ? "Approve" : "Decline",
+             f.rule_id ? " of a rule" : "", f.chat_id ? " in " : "", f.chat_id ? title : "",
+             f.q[0] ? " matching \"" : "", f.q, f.q[0] ? "\"" : "");
     int64_t id = 0;
     struct dm_error err = {0};
     dm_err e = DM_OK;

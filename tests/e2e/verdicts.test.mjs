@@ -116,9 +116,9 @@ describe('rules decisions in the panel (chromium)', () => {
         assert.deepEqual(ids, api.map((r) => r.id), 'the table shows what GET ?rule_id= gives, in its order');
         const chip = page.locator('.filter-chips');
         assert.equal(await chip.locator('.chip-text').textContent(), `rule 2: ${XSS_RULE}`);
-        // Approve/Deny All take no rule filter: they are off while it is set (the selection still works).
-        assert.equal(await page.getByRole('button', { name: 'Approve All' }).isDisabled(), true);
-        assert.equal(await page.getByRole('button', { name: 'Deny All' }).isDisabled(), true);
+        // Approve/Deny All take the rule filter too: on, counting the rule's pending requests
+        assert.equal(await page.getByRole('button', { name: 'Approve All' }).isDisabled(), false);
+        await waitFor(async () => (await page.getByText('2 pending match the filter').count()) > 0, { what: 'the count under the rule filter' });
         noHarm();
     });
 

@@ -33,9 +33,8 @@ export function requestActions(ctx, f, table, channelLabel) {
         selInfo.textContent = n ? `${fmtNum(n)} selected` : 'Select pending requests to decide on them';
         selInfo.classList.toggle('has-selection', n > 0);
         approveSel.disabled = denySel.disabled = n === 0;
-        approveAll.disabled = denyAll.disabled = pending === 0 || !!f.rule_id; // All takes no rule_id
-        allInfo.textContent = f.rule_id ? 'Approve/Deny All work without the rule filter: select requests instead'
-            : `${fmtNum(pending)} pending match the filter`;
+        approveAll.disabled = denyAll.disabled = pending === 0;
+        allInfo.textContent = `${fmtNum(pending)} pending match the filter`;
     }
 
     // How many pending requests "all" means right now, not what the page showed a while ago;
@@ -77,7 +76,7 @@ export function requestActions(ctx, f, table, channelLabel) {
         decisionModal(ctx, {
             kind, all: scope === 'all', count: n, body, preflight,
             summary: filterSummary(f, channelLabel()),
-            wholeChannel: scope === 'all' && !f.q.trim() && !f.from && !f.to ? (f.chat_id ? 'one' : 'each') : null,
+            wholeChannel: scope === 'all' && !f.q.trim() && !f.from && !f.to && !f.rule_id ? (f.chat_id ? 'one' : 'each') : null,
             onStarted: (job) => {
                 hideBanner();
                 table.clearSelection();

@@ -27,8 +27,7 @@ export function readFilter(params) {
     };
 }
 
-// The filter as the API takes it, without the status (also the body of approve-all / deny-all,
-// which do not take rule_id: the page offers them only without it).
+// The filter as the API takes it, without the status (also the body of approve-all / deny-all).
 export function apiFilter(f) {
     const out = {};
     if (f.chat_id) out.chat_id = Number(f.chat_id);
