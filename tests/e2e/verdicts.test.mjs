@@ -254,4 +254,20 @@ describe('rules decisions in the panel (chromium)', () => {
         assert.equal(m.mode, 'rules', 'the mode kept');
         noHarm();
     });
+
+    test('the Jobs page tells the rules\' jobs from the admins\'', async () => {
+        await page.goto(s.dm.url + '/#/jobs');
+        const rows = () => page.locator('tbody tr[data-id]');
+        const admins = async () => (await rows().locator('td:nth-child(3)').allTextContents());
+        await waitFor(async () => (await rows().count()) > 0, { what: 'the jobs listed' });
+        const all = await admins();
+        assert.ok(all.includes('(rules)') && all.some((a) => a !== '(rules)'), `both kinds listed: ${all}`);
+        const by = page.locator('select[name=by]');
+        await by.selectOption('rules');
+        const want = (await s.client.ok('/api/jobs?by=rules&limit=50')).items.map((j) => String(j.id));
+        await waitFor(async () => JSON.stringify(await rows().evaluateAll((trs) => trs.map((t) => t.dataset.id))) === JSON.stringify(want), { what: 'only the rules\' jobs' });
+        await by.selectOption('admins');
+        await waitFor(async () => { const a = await admins(); return a.length > 0 && !a.includes('(rules)'); }, { what: 'only the admins\' jobs' });
+        noHarm();
+    });
 });

@@ -7,8 +7,9 @@ import { showBanner } from './frame.js';
 
 // Lays the page out in main. onItems(items, reset) puts the items into tbody (emptied first when
 // reset) and returns how many rows the table has now; headExtra (optional) are nodes for the
-// heading, before Refresh. Returns {tbody, load(reset)}.
-export function pagedList(ctx, main, { title, columns, emptyText, path, limit, onItems, headExtra = [] }) {
+// heading, before Refresh; query (optional) gives more query parameters at each load.
+// Returns {tbody, load(reset)}.
+export function pagedList(ctx, main, { title, columns, emptyText, path, limit, onItems, headExtra = [], query = () => ({}) }) {
     let nextBefore = null;
     const tbody = h('tbody');
     const empty = h('div.empty', { hidden: true }, emptyText);
@@ -23,7 +24,7 @@ export function pagedList(ctx, main, { title, columns, emptyText, path, limit, o
 
     async function load(reset) {
         try {
-            const res = await busy([moreBtn, refreshBtn], () => api('GET', path + qs({ limit, before: reset ? '' : nextBefore })));
+            const res = await busy([moreBtn, refreshBtn], () => api('GET', path + qs({ ...query(), limit, before: reset ? '' : nextBefore })));
             if (!ctx.alive) return;
             if (reset) tbody.replaceChildren();
             const shown = onItems(res.items, reset);
