@@ -173,6 +173,7 @@ int backup_run(struct config *cfg, const char *dir)
         return 1;
     }
     printf("session files: %d in %s/sessions\n", sessions, dir);
-    if (status == 0) printf("backup complete: %s (restore: docs/operations.md, Backup)\n", dir);
+    if (status == 0)
+        printf("backup complete: %s (restore: docs/operations.md, Backup and restore)\n", dir);
     return status;
 }

@@ -28,7 +28,7 @@ static const char usage[] =
     "  backup DIR            copy what a restore needs into DIR (new or empty, made 0700)\n"
     "                        while doorman serves: the SQLite database as one consistent\n"
     "                        snapshot (on PostgreSQL: says to use pg_dump, exits 1), secret.key\n"
-    "                        and the session files (docs/operations.md, Backup)\n"
+    "                        and the session files (docs/operations.md, Backup and restore)\n"
     "  version               print the version\n"
     "\n"
     "Options (each also read from the environment variable shown):\n"

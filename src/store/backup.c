@@ -9,6 +9,6 @@ dm_err store_backup_to(struct store *st, const char *path, store_backup_progress
     if (!st->d->backup)
         return dm_fail(err, DM_EINVAL,
                        "the database is on PostgreSQL, which doorman backup does not copy: back "
-                       "it up with pg_dump (docs/operations.md, Backup)");
+                       "it up with pg_dump (docs/operations.md, Backup and restore)");
     return st->d->backup(st->db, path, progress, ctx, err);
 }
