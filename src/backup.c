@@ -90,7 +90,7 @@ static bool is_session_file(const char *dir, const struct dirent *de)
 }
 
 /* Copies data/sessions/<name>.session into dir/sessions (0700); *n gets how many. No sessions
- * folder in data: nothing to copy, and none is made. */
+ * folder in data: nothing to copy, none is made, and *n is -1. */
 static dm_err sessions_copy(const char *data, const char *dir, int *n, struct dm_error *err)
 {
     char from[PATH_MAX], to[PATH_MAX];
@@ -98,7 +98,10 @@ static dm_err sessions_copy(const char *data, const char *dir, int *n, struct dm
     if (path_join(from, data, "sessions", err) || path_join(to, dir, "sessions", err))
         return DM_ETOOBIG;
     DIR *d = opendir(from);
-    if (!d && errno == ENOENT) return DM_OK;
+    if (!d && errno == ENOENT) {
+        *n = -1;
+        return DM_OK;
+    }
     if (!d) return dm_fail(err, DM_EIO, "cannot read %s: %s", from, strerror(errno));
     dm_err e = mkdir(to, 0700) == 0
                    ? DM_OK
@@ -172,7 +175,10 @@ int backup_run(struct config *cfg, const char *dir)
         fprintf(stderr, "doorman: backup: %s\n", err.msg);
         return 1;
     }
-    printf("session files: %d in %s/sessions\n", sessions, dir);
+    if (sessions < 0)
+        printf("session files: none (%s has no sessions folder)\n", cfg->data_dir);
+    else
+        printf("session files: %d in %s/sessions\n", sessions, dir);
     if (status == 0)
         printf("backup complete: %s (restore: docs/operations.md, Backup and restore)\n", dir);
     return status;
