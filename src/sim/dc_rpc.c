@@ -8,7 +8,8 @@
 #include <openssl/bn.h>
 #include <openssl/crypto.h>
 
-#define CODE_TTL 300 /* seconds a login code stays valid */
+#define CODE_TTL 300    /* seconds a login code stays valid */
+#define RESEND_AFTER 60 /* the timeout auth.sentCode gives before the code may go by SMS */
 #define CHANNEL_ID_BASE 1000000000000LL
 #define IMPORTERS_MAX 100
 
@@ -185,19 +186,23 @@ static bool phone_plausible(const char *phone)
     return n >= 7 && n <= 15 && norm[0] != '0';
 }
 
-/* Whom a login call is for: an account (*a), or a number without one (*signup, when signups are
- * allowed), or *err (an implausible number, a banned one, another DC, a flood wait). */
+/* Whom a login call is for: an account, or a number without one (a sign-up). */
 struct login_target {
     struct sim_account *a;
     struct sim_signup *signup;
     struct sim_login_code *code; /* a's or signup's */
 };
 
-static json_t *login_target(struct dc_call *c, bool make_signup, struct login_target *t)
+/* Fills *t (t->signup: with make_signup one is made) and answers NULL, else the error: an
+ * implausible number (PHONE_NUMBER_INVALID with invalid_code: the methods' pages give 400 for
+ * sendCode and signIn, 406 for resendCode), a banned one, another DC, a flood wait, or a number
+ * without an account that was sent no code. */
+static json_t *login_target(struct dc_call *c, bool make_signup, int invalid_code,
+                            struct login_target *t)
 {
     const char *phone = json_string_value(json_object_get(c->q, "phone_number"));
     memset(t, 0, sizeof *t);
-    if (!phone_plausible(phone)) return dc_rpc_error(400, "PHONE_NUMBER_INVALID");
+    if (!phone_plausible(phone)) return dc_rpc_error(invalid_code, "PHONE_NUMBER_INVALID");
     t->a = world_account_by_phone(c->w, phone);
     if (!t->a) {
         t->signup = world_signup(c->w, phone, make_signup);
@@ -224,21 +229,24 @@ static void new_code(struct sim_login_code *code, bool sms)
     code->sms = sms;
 }
 
-/* auth.sentCode for a code just sent: in the app (SMS next), or by SMS (nothing next). */
+/* auth.sentCode for a code just sent: in the app (SMS next, after `timeout` seconds, which
+ * tgsim does not enforce), or by SMS (nothing next). */
 static json_t *sent_code(const struct sim_login_code *code)
 {
-    json_t *o = json_pack("{s:s,s:{s:s,s:i},s:s,s:i}", "_", "auth.sentCode", "type", "_",
+    json_t *o = json_pack("{s:s,s:{s:s,s:i},s:s}", "_", "auth.sentCode", "type", "_",
                           code->sms ? "auth.sentCodeTypeSms" : "auth.sentCodeTypeApp", "length", 5,
-                          "phone_code_hash", code->hash, "timeout", CODE_TTL);
-    if (!code->sms)
+                          "phone_code_hash", code->hash);
+    if (!code->sms) {
         json_object_set_new(o, "next_type", json_pack("{s:s}", "_", "auth.codeTypeSms"));
+        json_object_set_new(o, "timeout", json_integer(RESEND_AFTER));
+    }
     return o;
 }
 
 static json_t *m_send_code(struct dc_call *c)
 {
     struct login_target t;
-    json_t *err = login_target(c, true, &t);
+    json_t *err = login_target(c, true, 400, &t);
     if (err) return err;
     if (t.a && t.a->email_required) {
         /* Telegram wants a login email set up first: no code is sent (core.telegram.org/api/auth,
@@ -280,15 +288,9 @@ static json_t *m_resend_code(struct dc_call *c)
     const char *hash = json_string_value(json_object_get(c->q, "phone_code_hash"));
     if (!hash || !*hash) return dc_rpc_error(400, "PHONE_CODE_HASH_EMPTY");
     struct login_target t;
-    json_t *err = login_target(c, false, &t);
+    json_t *err = login_target(c, false, 406, &t);
     if (!err) err = code_check(t.code, hash);
-    if (err) {
-        /* resendCode documents 406 for the number (core.telegram.org/method/auth.resendCode) */
-        if (strcmp(json_string_value(json_object_get(err, "error_message")),
-                   "PHONE_NUMBER_INVALID") == 0)
-            json_object_set_new(err, "error_code", json_integer(406));
-        return err;
-    }
+    if (err) return err;
     if (t.code->sms) return dc_rpc_error(406, "SEND_CODE_UNAVAILABLE");
     t.code->sms = true; /* the same code, now by SMS */
     return sent_code(t.code);
@@ -297,7 +299,7 @@ static json_t *m_resend_code(struct dc_call *c)
 static json_t *m_sign_in(struct dc_call *c)
 {
     struct login_target t;
-    json_t *err = login_target(c, false, &t);
+    json_t *err = login_target(c, false, 400, &t);
     if (err) return err;
     const char *hash = json_string_value(json_object_get(c->q, "phone_code_hash"));
     const char *code = json_string_value(json_object_get(c->q, "phone_code"));

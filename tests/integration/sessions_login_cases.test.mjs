@@ -110,6 +110,7 @@ describe('logins as Telegram does them', () => {
         assert.equal(r.status, 200, r.text);
         assert.equal(r.json.code_type, 'app');
         assert.equal(r.json.next_type, 'sms');
+        assert.equal(r.json.timeout, 60, 'tgsim asks to wait 60 s before the SMS');
         const id = r.json.login_id;
 
         await tgFlood(s.tg, acc.id, { wait: 41, count: 1 });
@@ -123,6 +124,7 @@ describe('logins as Telegram does them', () => {
         assert.equal(again.json.state, 'code_sent');
         assert.equal(again.json.code_type, 'sms');
         assert.equal(again.json.next_type, null);
+        assert.equal(again.json.timeout, null);
         const g = await s.client.get(`/api/sessions/login/${id}`);
         assert.equal(g.json.code_type, 'sms', 'kept with the login');
         const lc = await tgLoginCode(s.tg, phone);
