@@ -590,9 +590,8 @@ static void foreign_error(const struct mt_client *c, const char *proto, struct d
 {
     bool http = strcmp(proto, "HTTP") == 0;
     dm_fail(e, DM_ENETWORK,
-            "DC %d at %s:%d answered with %s, not MTProto: %s, or the port is wrong. Check the "
-            "data centres' addresses (--mtproto-dcs)",
-            c->cfg.dc_id, c->dc->host, c->dc->port, proto,
+            "DC %d at %s:%d answered with %s, not MTProto: %s, or the port is wrong", c->cfg.dc_id,
+            c->dc->host, c->dc->port, proto,
             http ? "the address is a web server or an HTTP proxy"
                  : "the address is a TLS server (HTTPS) or a proxy");
 }

@@ -252,7 +252,7 @@ describe('a data-centre address that does not speak MTProto', () => {
             assert.equal(r.json.error.code, 'unavailable');
             const port = (proto === 'HTTP' ? httpServer : tlsServer).address().port;
             assert.match(r.json.error.message,
-                new RegExp(`^Telegram could not be reached: DC ${dc} at 127\\.0\\.0\\.1:${port} answered with ${proto}, not MTProto: the address is ${what.replace(/[()]/g, '\\$&')}, or the port is wrong`));
+                new RegExp(`^Telegram could not be reached: DC ${dc} at 127\\.0\\.0\\.1:${port} answered with ${proto}, not MTProto: the address is ${what.replace(/[()]/g, '\\$&')}, or the port is wrong$`));
             assert.ok(took < 5000, `failed in ${took} ms, not after the call's timeout`);
             assert.ok(seen[proto.toLowerCase()] >= 1, `doorman connected to the ${proto} server`);
             assert.equal(await getSession(client, `via${dc}`), null);
