@@ -2,8 +2,9 @@
 BUILD      ?= build
 TESTBUILD  ?= build-test
 DATA       ?= data
+PREFIX     ?= /usr/local
 
-.PHONY: all deps build run demo test unit fuzz soak bench format clean
+.PHONY: all deps build install run demo test unit fuzz soak bench format clean
 
 all: build
 
@@ -15,6 +16,12 @@ $(BUILD)/build.ninja:
 
 build: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
+
+# The binaries, the systemd unit, its sysusers.d user, doorman.env.example and the operations
+# guide under PREFIX (docs/operations.md, Install); DESTDIR=DIR stages them under DIR instead.
+install: build
+	meson configure $(BUILD) -Dprefix=$(PREFIX)
+	meson install -C $(BUILD) --quiet $(if $(DESTDIR),--destdir $(abspath $(DESTDIR)))
 
 run: build
 	./$(BUILD)/src/doorman serve --data $(DATA)

@@ -12,6 +12,9 @@ echo
 echo "== list endpoint over 1,000,000 rows vs a static body (bench/list_bench.c)"
 ./build/bench/list_bench "${ROWS:-1000000}" "${SECONDS_PER_RUN:-10}" 8
 echo
+echo "== export of ${EXPORT_ROWS:-200000} requests (CSV, JSON Lines): rate, peak RSS, the list's latency meanwhile, then every row read back by Python's csv module and compared with the table (bench/export_bench.c, bench/export_check.py; EXPORT_ROWS=1000000 for a million: 2-4 minutes of seeding)"
+./build/bench/export_bench "${EXPORT_ROWS:-200000}" bench/export_check.py
+echo
 echo "== memory: idle, serving the list, and at the peak of 20 logins at once (bench/login_memory_bench.mjs)"
 node bench/login_memory_bench.mjs
 echo

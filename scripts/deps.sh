@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 build_pkgs=(gcc make pkg-config meson ninja-build libmicrohttpd-dev libcurl4-openssl-dev
             libjansson-dev libsqlite3-dev libsodium-dev libssl-dev zlib1g-dev libpq-dev
             libutf8proc-dev libpcre2-dev)
+# systemd: systemd-analyze and systemd-sysusers check the installed unit (tests/install/check.sh)
 test_pkgs=(nodejs npm chromium python3 python3-telethon sqlite3 clang clang-format libclang-rt-14-dev
-           postgresql)
+           postgresql systemd)
 
 want=("${build_pkgs[@]}")
 [[ "${1:-}" == "--test" ]] && want+=("${test_pkgs[@]}")

@@ -46,8 +46,8 @@ passed=$((passed + u_ok))
 failed=$((failed + u_fail))
 
 # Checks that are one test each: the C files are formatted, generated code is fresh, the interop
-# vectors still come out of Telethon and GramJS as committed, and the fuzz targets survive a short
-# run.
+# vectors still come out of Telethon and GramJS as committed, the fuzz targets survive a short
+# run, and `make install` stages what docs/operations.md says with a unit systemd accepts.
 check() {
     local name=$1
     shift
@@ -66,6 +66,7 @@ check "tgsim's layer tables fresh (tests/interop/dc_layers_check.sh)" sh tests/i
 check "interop vectors reproduce (tests/interop/check.sh)" tests/interop/check.sh
 check "session-file fixtures reproduce (tests/interop/session_check.sh)" sh tests/interop/session_check.sh
 check "fuzz targets, short run (scripts/fuzz.sh short)" scripts/fuzz.sh short
+check "make install into a staging root, unit verified (tests/install/check.sh)" env BUILD="$BUILD" tests/install/check.sh
 
 # node_suite TAP DIR...: node:test over the dirs, TAP kept in TAP; adds its counts to the totals.
 node_suite() {

@@ -2,6 +2,7 @@
 #include "core/common.h"
 #include "api/api.h"
 #include "app.h"
+#include "backup.h"
 #include "core/log.h"
 #include "core/signals.h"
 #include "demo.h"
@@ -24,6 +25,10 @@ static const char usage[] =
     "  migrate --from sqlite:PATH --to postgresql://...\n"
     "                        copy an SQLite installation into an empty PostgreSQL database,\n"
     "                        verified by row counts and checksums (docs/operations.md)\n"
+    "  backup DIR            copy what a restore needs into DIR (new or empty, made 0700)\n"
+    "                        while doorman serves: the SQLite database as one consistent\n"
+    "                        snapshot (on PostgreSQL: says to use pg_dump, exits 1), secret.key\n"
+    "                        and the session files (docs/operations.md, Backup and restore)\n"
     "  version               print the version\n"
     "\n"
     "Options (each also read from the environment variable shown):\n"
@@ -203,6 +208,13 @@ int main(int argc, char **argv)
             return 2;
         }
         return cmd_admin_add(&cfg, rest[1], password_stdin);
+    }
+    if (strcmp(cmd, "backup") == 0) {
+        if (parse_args(&cfg, argc, argv, 2, rest, 1, NULL) != 1) {
+            fprintf(stderr, "usage: doorman backup DIR [--data DIR] [--db URL]\n");
+            return 2;
+        }
+        return backup_run(&cfg, rest[0]);
     }
     if (strcmp(cmd, "migrate") == 0) return cmd_migrate(argc, argv);
     if (strcmp(cmd, "demo") == 0) {

@@ -81,6 +81,8 @@ void api_jobs_list(struct api_ctx *c);
 void api_jobs_get(struct api_ctx *c);
 void api_jobs_cancel(struct api_ctx *c);
 void api_audit_list(struct api_ctx *c);
+void api_requests_export(struct api_ctx *c); /* export.c */
+void api_audit_export(struct api_ctx *c);
 void api_sessions_list(struct api_ctx *c); /* sessions.c */
 void api_sessions_active(struct api_ctx *c);
 void api_sessions_login_start(struct api_ctx *c);
@@ -145,6 +147,9 @@ bool api_field_time(struct api_ctx *c, json_t *obj, const char *key, bool end_of
 /* Query parameter readers, same rules. */
 bool api_query_int(struct api_ctx *c, const char *key, int64_t min, int64_t max, int64_t *out);
 bool api_query_time(struct api_ctx *c, const char *key, bool end_of_day, int64_t *out);
+/* The Invite Requests filter from the query string: status, chat_id, from, to, q (docs/api.md;
+ * invite_requests.c). */
+bool api_query_filter(struct api_ctx *c, struct store_request_filter *f);
 /* ?limit= (1..500, default 50) and ?before= (> 0). */
 bool api_query_page(struct api_ctx *c, int *limit, int64_t *before);
 /* A list resource's keyset page (newest first): reads ?limit and ?before, has `rows` read up

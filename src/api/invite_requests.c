@@ -1,6 +1,7 @@
 /* invite_requests.c: listing join requests and starting decisions on them. */
 #include "core/common.h"
 #include "api/api.h"
+#include "api/fields.h"
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/json_out.h"
@@ -14,43 +15,13 @@
 #define LIST_ANSWER_MAX (64u << 20) /* a page of the list at its largest, escaped, fits */
 #define PREFLIGHT_CHANNELS 20       /* channels checked at most (those with the most pending) */
 
-/* One request as the list answers it (docs/api.md), written straight into the answer: at 50
- * rows a page this is most of the list's work, and jansson's tree of values took 4 times as
- * many instructions as the rest of the request. */
+/* One request as the list answers it (docs/api.md; the columns are fields.c's), written
+ * straight into the answer: at 50 rows a page this is most of the list's work, and jansson's
+ * tree of values took 4 times as many instructions as the rest of the request. */
 static void request_write(struct json_out *o, const struct store_request *r)
 {
     json_out_object(o);
-    json_out_key(o, "id"), json_out_int(o, r->id);
-    json_out_key(o, "chat_id"), json_out_int(o, r->chat_id);
-    json_out_key(o, "chat_title"), json_out_text(o, r->chat_title);
-    json_out_key(o, "user_id"), json_out_int(o, r->user_id);
-    json_out_key(o, "first_name"), json_out_text(o, r->first_name);
-    json_out_key(o, "last_name"), json_out_text(o, r->last_name);
-    json_out_key(o, "username"), json_out_text(o, r->username);
-    json_out_key(o, "bio"), json_out_text(o, r->bio);
-    json_out_key(o, "invite_link"), json_out_text(o, r->invite_link);
-    json_out_key(o, "date"), json_out_int(o, r->tg_date);
-    json_out_key(o, "status"), json_out_text(o, request_status_name(r->status));
-    json_out_key(o, "created_at"), json_out_int(o, r->created_at);
-    json_out_key(o, "decided_at");
-    if (r->decided_at)
-        json_out_int(o, r->decided_at);
-    else
-        json_out_null(o);
-    json_out_key(o, "decided_by"), json_out_text(o, r->decided_by);
-    json_out_key(o, "decided_via"), json_out_text(o, r->decided_via);
-    json_out_key(o, "last_error"), json_out_text(o, r->last_error);
-    json_out_key(o, "is_premium"), json_out_bool(o, r->is_premium);
-    json_out_key(o, "language_code"), json_out_text(o, r->language_code);
-    json_out_key(o, "is_scam"), json_out_bool(o, r->is_scam);
-    json_out_key(o, "is_fake"), json_out_bool(o, r->is_fake);
-    json_out_key(o, "rule_id");
-    if (r->rule_id)
-        json_out_int(o, r->rule_id);
-    else
-        json_out_null(o);
-    json_out_key(o, "verdict"), json_out_text(o, r->verdict);
-    json_out_key(o, "banned"), json_out_bool(o, r->banned);
+    fields_json(o, &request_fields, r, false);
     json_out_end(o);
 }
 
@@ -73,8 +44,7 @@ static void counts_write(struct json_out *o, const int64_t counts[REQ_STATUS_COU
     json_out_end(o);
 }
 
-/* Query string → filter. */
-static bool query_filter(struct api_ctx *c, struct store_request_filter *f)
+bool api_query_filter(struct api_ctx *c, struct store_request_filter *f)
 {
     memset(f, 0, sizeof *f);
     f->status = -1;
@@ -100,7 +70,7 @@ void api_requests_list(struct api_ctx *c)
     struct store_request_filter f;
     int limit;
     int64_t before;
-    if (!query_filter(c, &f) || !api_query_page(c, &limit, &before)) return;
+    if (!api_query_filter(c, &f) || !api_query_page(c, &limit, &before)) return;
     const char *count = http_query(c->req, "count");
     bool count_all = count && strcmp(count, "exact") == 0;
     if (count && !count_all && *count)
@@ -289,7 +259,14 @@ static bool body_filter(struct api_ctx *c, struct store_request_filter *f)
     json_t *fj = json_object_get(c->body, "filter");
     if (!fj || json_is_null(fj)) return true;
     if (!json_is_object(fj)) return api_bad_request(c, "'filter' must be an object.");
-    if (!api_only_fields(c, fj, "filter", "chat_id", "from", "to", "q", NULL)) return false;
+    if (!api_only_fields(c, fj, "filter", "chat_id", "from", "to", "q", "rule_id", NULL))
+        return false;
+    json_t *rule = json_object_get(fj, "rule_id");
+    if (rule && !json_is_null(rule)) {
+        if (!json_is_integer(rule) || json_integer_value(rule) <= 0)
+            return api_bad_request(c, "'filter.rule_id' must be a rule's id.");
+        f->rule_id = json_integer_value(rule);
+    }
     json_t *chat = json_object_get(fj, "chat_id");
     if (chat && !json_is_null(chat)) {
         if (!json_is_integer(chat))
@@ -321,9 +298,9 @@ static void decide_all(struct api_ctx *c, int kind)
     if (f.chat_id && store_chat_get(c->env->store, f.chat_id, &chat, NULL) != DM_OK)
         snprintf(chat.title, sizeof chat.title, "chat %" PRId64, f.chat_id);
     const char *title = chat.title[0] ? chat.title : "an unnamed chat";
-    describe(&job, "%s all pending%s%s%s%s%s", kind == JOB_APPROVE ? "Approve" : "Decline",
-             f.chat_id ? " in " : "", f.chat_id ? title : "", f.q[0] ? " matching \"" : "", f.q,
-             f.q[0] ? "\"" : "");
+    describe(&job, "%s all pending%s%s%s%s%s%s", kind == JOB_APPROVE ? "Approve" : "Decline",
+             f.rule_id ? " of a rule" : "", f.chat_id ? " in " : "", f.chat_id ? title : "",
+             f.q[0] ? " matching \"" : "", f.q, f.q[0] ? "\"" : "");
     int64_t id = 0;
     struct dm_error err = {0};
     dm_err e = DM_OK;

@@ -8,7 +8,19 @@
 static dm_err job_rows(struct store *st, int64_t before, int limit, void *out, int *n,
                        struct dm_error *err)
 {
-    return store_job_list(st, before, limit, out, n, err);
+    return store_job_list_of(st, JOBS_ALL, before, limit, out, n, err);
+}
+
+static dm_err rules_job_rows(struct store *st, int64_t before, int limit, void *out, int *n,
+                             struct dm_error *err)
+{
+    return store_job_list_of(st, JOBS_RULES, before, limit, out, n, err);
+}
+
+static dm_err admin_job_rows(struct store *st, int64_t before, int limit, void *out, int *n,
+                             struct dm_error *err)
+{
+    return store_job_list_of(st, JOBS_ADMINS, before, limit, out, n, err);
 }
 
 static json_t *job_json(const void *row, int64_t *id)
@@ -18,9 +30,19 @@ static json_t *job_json(const void *row, int64_t *id)
     return api_job_json(j);
 }
 
+/* ?by=rules: the jobs the rules made (they gather decisions, one channel and action each);
+ * ?by=admins: the others; absent: all. */
 void api_jobs_list(struct api_ctx *c)
 {
-    api_list_page(c, sizeof(struct store_job), job_rows, job_json);
+    const char *by = http_query(c->req, "by");
+    api_rows_fn rows = job_rows;
+    if (by && strcmp(by, "rules") == 0)
+        rows = rules_job_rows;
+    else if (by && strcmp(by, "admins") == 0)
+        rows = admin_job_rows;
+    else if (by && *by)
+        return (void)api_bad_request(c, "'by' must be rules or admins (or left out for all).");
+    api_list_page(c, sizeof(struct store_job), rows, job_json);
 }
 
 /* Reads the {id} of the path into *id; answers 404 when it is not a job id (digits only: "+1"

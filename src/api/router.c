@@ -31,6 +31,8 @@ static const struct route routes[] = {
     {"GET", "/api/settings", NULL, R_LOGIN, api_settings_get},
     {"POST", "/api/settings", NULL, R_LOGIN | R_BODY | R_SLOW, api_settings_post},
     {"GET", "/api/invite-requests", NULL, R_LOGIN, api_requests_list},
+    /* streamed a page at a time on the pool thread (http_res_stream): never on the workers */
+    {"GET", "/api/invite-requests/export", NULL, R_LOGIN, api_requests_export},
     {"POST", "/api/invite-requests/approve", NULL, R_LOGIN | R_BODY, api_requests_approve},
     {"POST", "/api/invite-requests/deny", NULL, R_LOGIN | R_BODY, api_requests_deny},
     {"POST", "/api/invite-requests/approve-all", NULL, R_LOGIN | R_BODY, api_requests_approve_all},
@@ -46,6 +48,7 @@ static const struct route routes[] = {
     {"GET", "/api/jobs/{}", NULL, R_LOGIN, api_jobs_get},
     {"POST", "/api/jobs/{}", "/cancel", R_LOGIN | R_BODY, api_jobs_cancel},
     {"GET", "/api/audit", NULL, R_LOGIN, api_audit_list},
+    {"GET", "/api/audit/export", NULL, R_LOGIN, api_audit_export},
     {"GET", "/api/sessions", NULL, R_LOGIN, api_sessions_list},
     {"GET", "/api/sessions/list", NULL, R_LOGIN, api_sessions_active},
     {"POST", "/api/sessions/login", NULL, R_LOGIN | R_BODY | R_SLOW, api_sessions_login_start},

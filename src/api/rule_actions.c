@@ -58,6 +58,12 @@ static bool unban_one(struct api_ctx *c, struct account *a, int64_t id, json_t *
         return true;
     }
     if (e) return api_store_failed(c, e, &err);
+    /* without a chosen account, the one that banned */
+    struct account *own = NULL;
+    if (!a &&
+        account_open(c->env->accounts, r.decided_via[0] ? r.decided_via : ACCOUNT_BOT, &own, &err))
+        return api_store_failed(c, err.code, &err);
+    if (!a) a = own;
     struct account_request req = {r.id, r.chat_id, r.user_id};
     struct tg_error te;
     account_unban(a, &req, &te);
@@ -70,7 +76,10 @@ static bool unban_one(struct api_ctx *c, struct account *a, int64_t id, json_t *
     dm_strlcpy(au.detail, te.kind == TG_OK ? "" : te.e.msg, sizeof au.detail);
     e = te.kind == TG_OK ? store_request_set_banned(st, id, false, &au, &err)
                          : store_audit_add(st, &au, &err);
-    if (e) return api_store_failed(c, e, &err);
+    if (e) {
+        account_close(own);
+        return api_store_failed(c, e, &err);
+    }
     *out = te.kind == TG_OK ? json_pack("{s:I,s:b}", "request_id", (json_int_t)id, "ok", 1)
                             : json_pack("{s:I,s:b,s:o}", "request_id", (json_int_t)id, "ok", 0,
                                         "error", api_text(te.e.msg));
@@ -84,8 +93,9 @@ void api_requests_unban(struct api_ctx *c)
     if (!api_only_fields(c, c->body, NULL, "request_ids", "session_name", NULL) ||
         !api_body_ids(c, UNBAN_MAX, &ids, &n))
         return;
-    struct account *a = api_body_account(c, true);
-    if (!a) {
+    /* an account named in the body for all of them; else each through the account that banned */
+    struct account *a = NULL;
+    if (json_object_get(c->body, "session_name") && !(a = api_body_account(c, true))) {
         free(ids);
         return;
     }

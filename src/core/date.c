@@ -24,3 +24,14 @@ bool date_parse(const char *s, bool end_of_day, int64_t *out)
     *out = (int64_t)t + (end_of_day ? 86399 : 0);
     return true;
 }
+
+void date_format_utc(int64_t t, char out[DATE_UTC_LEN])
+{
+    struct tm tm;
+    time_t tt = (time_t)t;
+    if (!gmtime_r(&tt, &tm) || tm.tm_year + 1900 < 1000 || tm.tm_year + 1900 > 9999) {
+        dm_strlcpy(out, "0000-00-00T00:00:00Z", DATE_UTC_LEN);
+        return;
+    }
+    if (strftime(out, DATE_UTC_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) out[0] = 0;
+}

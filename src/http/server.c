@@ -12,8 +12,9 @@
 
 #define DEFAULT_WORKERS 8
 #define DEFAULT_WORK_QUEUE 32
-#define BUSY_RETRY_AFTER "5" /* seconds, in a 503 busy */
-#define STOP_SEND_MS 2000    /* at stop, how long the answers of finished work may take to go */
+#define BUSY_RETRY_AFTER "5"     /* seconds, in a 503 busy */
+#define STOP_SEND_MS 2000        /* at stop, how long the answers of finished work may take to go */
+#define STREAM_BLOCK (16 * 1024) /* bytes a streamed body's producer is asked for at most */
 
 struct conn_state;
 
@@ -62,8 +63,16 @@ const char *http_cookie(const struct http_request *r, const char *name)
     return MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, name);
 }
 
+/* Frees a stream that was never handed to libmicrohttpd. */
+static void res_clear_stream(struct http_response *res)
+{
+    if (res->stream.free) res->stream.free(res->stream.arg);
+    memset(&res->stream, 0, sizeof res->stream);
+}
+
 static void res_clear_body(struct http_response *res)
 {
+    res_clear_stream(res);
     if (!res->body_static) free(res->body);
     res->body = NULL;
     res->len = 0;
@@ -119,6 +128,61 @@ void http_res_static(struct http_response *res, int status, const char *ctype, c
     res->body_static = true;
 }
 
+void http_res_stream(struct http_response *res, int status, const char *ctype,
+                     http_stream_fn produce, void *arg, void (*free_fn)(void *arg))
+{
+    res_clear_body(res);
+    res->status = status;
+    res->content_type = ctype;
+    res->stream.produce = produce;
+    res->stream.free = free_fn;
+    res->stream.arg = arg;
+}
+
+/* A stream as libmicrohttpd holds it: the response owns it, and frees it with stream_free. */
+struct stream {
+    http_stream_fn produce;
+    void (*free)(void *arg);
+    void *arg;
+};
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct stream *s = cls;
+    size_t n = 0;
+    dm_err e = s->produce(s->arg, buf, max, &n);
+    if (e) {
+        log_error("http", "a streamed answer was cut off after %" PRIu64 " bytes: %s", pos,
+                  dm_strerror(e));
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    }
+    return n ? (ssize_t)DM_MIN(n, max) : MHD_CONTENT_READER_END_OF_STREAM;
+}
+
+static void stream_free(void *cls)
+{
+    struct stream *s = cls;
+    if (s->free) s->free(s->arg);
+    free(s);
+}
+
+/* The response for res's stream, which it takes over; NULL (the stream freed) when out of
+ * memory. */
+static struct MHD_Response *stream_response(struct http_response *res)
+{
+    struct stream *s = malloc(sizeof *s);
+    if (!s) {
+        res_clear_stream(res);
+        return NULL;
+    }
+    *s = (struct stream){res->stream.produce, res->stream.free, res->stream.arg};
+    memset(&res->stream, 0, sizeof res->stream);
+    struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, STREAM_BLOCK,
+                                                               stream_read, s, stream_free);
+    if (!r) stream_free(s);
+    return r;
+}
+
 void http_res_defer(struct http_response *res, http_work_fn work, void *arg,
                     void (*drop)(void *arg))
 {
@@ -159,7 +223,9 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_re
 {
     if (res->status == 0) http_res_error(res, 404, "not_found", "no such endpoint");
     struct MHD_Response *r;
-    if (res->body_static)
+    if (res->stream.produce)
+        r = stream_response(res);
+    else if (res->body_static)
         r = MHD_create_response_from_buffer(res->len, res->body, MHD_RESPMEM_PERSISTENT);
     else {
         r = MHD_create_response_from_buffer(res->len, res->body ? res->body : (char *)"",

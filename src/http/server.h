@@ -22,6 +22,16 @@
  * http_res_defer(), which runs it on a separate, bounded set of worker threads while the
  * connection is parked (suspended), so the pool keeps answering everyone else.
  *
+ * A body too large to hold (an export of a million rows) is streamed: http_res_stream() gives the
+ * server a producer it calls for the next piece whenever the client has taken what came before.
+ * The producer runs on the thread that sends that connection (a pool thread; with threads == 0
+ * the connection's own), between the other connections that thread serves: each call does one
+ * bounded piece of work (a page of rows read by key, about what one list request costs) and
+ * returns, and nothing is held between calls — no pool thread, no worker, no database
+ * transaction — so a slow reader costs only its connection and the producer's own memory, and a
+ * long stream never takes a worker from the slow routes. Work that waits on another service has
+ * no place in a producer; that is http_res_defer's.
+ *
  * Connections: at most HTTP_MAX_CONNECTIONS at once, at most per_ip from one address (past it
  * a new connection is closed at once, unanswered), each closed after conn_timeout_s idle
  * (a parked connection is not idle: it waits for its work). */
@@ -60,6 +70,12 @@ const char *http_cookie(const struct http_request *r, const char *name);
  * response the handler left (its headers stay), and fills that response as a handler would. */
 typedef void (*http_work_fn)(void *arg, const struct http_request *req, struct http_response *res);
 
+/* A streamed body's producer (http_res_stream): writes the next bytes of the body into
+ * buf[0..max) and sets *n to how many, at least 1; *n = 0 says the body is complete. An error
+ * cuts the body off: the connection is closed before its end (a chunked answer then lacks its
+ * last chunk, so the client can tell); the server logs that it did, the producer why. */
+typedef dm_err (*http_stream_fn)(void *arg, char *buf, size_t max, size_t *n);
+
 struct http_response {
     int status;               /* 0 means the handler did not answer: 404 is sent */
     const char *content_type; /* a string literal */
@@ -71,6 +87,11 @@ struct http_response {
         char name[48];
         char value[480];
     } headers[HTTP_MAX_HEADERS];
+    struct { /* set by http_res_stream() only */
+        http_stream_fn produce;
+        void (*free)(void *arg);
+        void *arg;
+    } stream;
     struct { /* set by http_res_defer() only */
         http_work_fn work;
         void (*drop)(void *arg);
@@ -91,6 +112,22 @@ void http_res_static(struct http_response *res, int status, const char *ctype, c
 /* Takes ownership of the malloc'd body. */
 void http_res_take(struct http_response *res, int status, const char *ctype, char *body,
                    size_t len);
+/* Answers status with a body made while it is sent (see the top of this file: which thread
+ * runs produce, and why it must not wait). The length is not known beforehand: HTTP/1.1 gets
+ * chunked transfer coding, HTTP/1.0 the end of the connection. Headers set with
+ * http_res_header go out as with any answer; once the status line is sent, an error can only
+ * cut the body off (http_stream_fn), so a handler checks what it can (parameters, a first read
+ * of the data) before it calls this, and answers a JSON error instead.
+ *
+ * Ownership: arg belongs to the server from this call on. produce(arg, …) is called only after
+ * the handler (or deferred work) has returned, from one thread at a time, until it ends the
+ * body or fails; then free_fn(arg) (when not NULL) is called exactly once: after the last
+ * produce, or when the client goes away, the connection times out (conn_timeout_s without the
+ * client taking a byte), the server stops (http_server_stop cuts running streams off), or the
+ * answer is replaced before it is sent (http_res_json, _error, _static, _take or _stream on res
+ * free it). Whatever produce reads (a store) must outlive the server. */
+void http_res_stream(struct http_response *res, int status, const char *ctype,
+                     http_stream_fn produce, void *arg, void (*free_fn)(void *arg));
 /* Adds a header (silently ignored past HTTP_MAX_HEADERS; values are truncated to fit). */
 void http_res_header(struct http_response *res, const char *name, const char *value);
 
@@ -138,8 +175,8 @@ dm_err http_server_start(const struct http_server_config *cfg, struct http_serve
                          struct dm_error *err);
 uint16_t http_server_port(const struct http_server *s);
 /* Stops accepting; answers deferred work that has not started 503 busy; waits for running
- * work and handlers; resumes every parked connection before libmicrohttpd stops; frees the
- * server. NULL is allowed. */
+ * work and handlers; resumes every parked connection before libmicrohttpd stops; cuts streams
+ * off (their free_fn runs); frees the server. NULL is allowed. */
 void http_server_stop(struct http_server *s);
 
 #endif

@@ -2,7 +2,7 @@
  * messages.hideAllChatJoinRequests call.
  *
  * The API (api/invite_requests.c) creates an approve or decline job with job_create_filter
- * over the pending requests of the filter (which names at most a channel: no q, from or to),
+ * over the pending requests of the filter (which names at most a channel: no q, from, to or rule),
  * job.via the session, and params {"mode":"hide_all","chat_id":n} (0: every channel that has
  * pending requests). The runner claims it like any job and calls hide_run_step() until it is
  * finished, with the lease, cancellation, flood-wait and restart rules of load jobs. For each

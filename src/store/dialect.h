@@ -94,6 +94,12 @@ struct dialect {
     /* Column readers for struct db_row. col_text returns NULL for SQL NULL. */
     int64_t (*col_int)(const struct db_row *r, int col);
     const char *(*col_text)(const struct db_row *r, int col);
+    /* Optional (NULL: this backend's databases are copied with its own tools): copies the
+     * database into a new file at path as one snapshot while others go on writing, calling
+     * progress(ctx, done, total) after each step (store/backup.h). */
+    dm_err (*backup)(struct db *db, const char *path,
+                     void (*progress)(void *ctx, int64_t done, int64_t total), void *ctx,
+                     struct dm_error *err);
 };
 
 /* The operations of a dialect whose functions are named PREFIX_open, PREFIX_close, … */

@@ -124,7 +124,16 @@ dm_err store_job_get(struct store *st, int64_t id, struct store_job *out, struct
 dm_err store_job_list(struct store *st, int64_t before_id, int limit, struct store_job *out, int *n,
                       struct dm_error *err)
 {
-    return db_read_page(st, S_JOB_LIST, before_id, limit, row_job, out, sizeof *out, n, err);
+    return store_job_list_of(st, JOBS_ALL, before_id, limit, out, n, err);
+}
+
+dm_err store_job_list_of(struct store *st, int whose, int64_t before_id, int limit,
+                         struct store_job *out, int *n, struct dm_error *err)
+{
+    enum sql_id id = whose == JOBS_RULES    ? S_JOB_LIST_RULES
+                     : whose == JOBS_ADMINS ? S_JOB_LIST_ADMINS
+                                            : S_JOB_LIST;
+    return db_read_page(st, id, before_id, limit, row_job, out, sizeof *out, n, err);
 }
 
 dm_err store_job_claim(struct store *st, const char *owner, int64_t now, int64_t lease_until,

@@ -250,12 +250,28 @@ dm_err store_mode_get(struct store *st, int64_t chat_id, struct store_mode *out,
     return db_read_id(st, S_MODE_GET, chat_id, row_mode, out, "mode for the channel", err);
 }
 
+/* Runs the mode change `id` (with a), then has the decisions the channel's (or the default's)
+ * old mode scheduled judged again: both in one transaction. */
+static dm_err mode_change(struct store *st, enum sql_id id, const struct db_args *a,
+                          int64_t chat_id, struct dm_error *err)
+{
+    struct db_args c;
+    args_init(&c);
+    arg_int(&c, chat_id);
+    struct tx tx;
+    dm_err e = tx_open(st, &tx, err);
+    if (!e) e = tx_run(&tx, id, a, NULL, NULL, NULL, err);
+    if (!e) e = tx_run(&tx, S_DUE_REJUDGE, &c, NULL, NULL, NULL, err);
+    if (!e) e = tx_run(&tx, S_DUE_DROP, &c, NULL, NULL, NULL, err);
+    return tx_close(&tx, e, err);
+}
+
 dm_err store_mode_set(struct store *st, const struct store_mode *m, struct dm_error *err)
 {
     struct db_args a;
     args_init(&a);
     args_mode(&a, m);
-    return db_exec(st, S_MODE_SET, &a, NULL, err);
+    return mode_change(st, S_MODE_SET, &a, m->chat_id, err);
 }
 
 dm_err store_mode_delete(struct store *st, int64_t chat_id, struct dm_error *err)
@@ -263,7 +279,7 @@ dm_err store_mode_delete(struct store *st, int64_t chat_id, struct dm_error *err
     struct db_args a;
     args_init(&a);
     arg_int(&a, chat_id);
-    return db_exec(st, S_MODE_DELETE, &a, NULL, err);
+    return mode_change(st, S_MODE_DELETE, &a, chat_id, err);
 }
 
 dm_err store_mode_list(struct store *st, struct store_mode **out, size_t *n, struct dm_error *err)

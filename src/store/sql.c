@@ -20,6 +20,9 @@ struct sql_text {
     "FROM job_items i JOIN invite_requests r ON r.id = i.request_id "                              \
     "WHERE i.job_id = $1 AND i.request_id = $2" lock
 
+#define DUE_OF_MODE                                                                                \
+    "(chat_id = $1 OR ($1 = 0 AND chat_id NOT IN (SELECT chat_id FROM channel_modes "              \
+    "WHERE chat_id <> 0)))"
 #define RULES_JOB_FIND(lock)                                                                       \
     "SELECT id FROM jobs WHERE state = 0 AND admin = '" STORE_RULES_ADMIN "' AND kind = $1 "       \
     "AND via = $2 AND params = $3 ORDER BY id DESC LIMIT 1" lock
@@ -115,6 +118,14 @@ static const struct sql_text texts[S_COUNT] = {
     [S_JOB_GET] = {"SELECT " JOB_COLS " FROM jobs WHERE id = $1", .what = "reading a job"},
     [S_JOB_LIST] = {"SELECT " JOB_COLS " FROM jobs WHERE id < $1 ORDER BY id DESC LIMIT $2",
                     .what = "listing jobs"},
+    [S_JOB_LIST_RULES] = {"SELECT " JOB_COLS
+                          " FROM jobs WHERE id < $1 AND admin = '" STORE_RULES_ADMIN
+                          "' ORDER BY id DESC LIMIT $2",
+                          .what = "listing jobs"},
+    [S_JOB_LIST_ADMINS] = {"SELECT " JOB_COLS
+                           " FROM jobs WHERE id < $1 AND admin <> '" STORE_RULES_ADMIN
+                           "' ORDER BY id DESC LIMIT $2",
+                           .what = "listing jobs"},
     /* PostgreSQL: SKIP LOCKED, so two processes claiming at once take different jobs and
      * neither waits */
     /* PostgreSQL: SKIP LOCKED, so two processes claiming at once take different jobs and
@@ -332,6 +343,13 @@ static const struct sql_text texts[S_COUNT] = {
     [S_REQUEST_RELEASE] = {"UPDATE invite_requests SET rule_id = 0, verdict = $2 "
                            "WHERE id = $1 AND status = 0 AND rule_id <> 0",
                            .what = "releasing a held request"},
+    /* a mode changed: the decisions it scheduled and not yet handed over are judged again under
+     * the new one (chat $1; 0: the channels that follow the default) */
+    [S_DUE_REJUDGE] = {"UPDATE invite_requests SET evaluated = 0 WHERE id IN (SELECT request_id "
+                       "FROM decisions_due WHERE " DUE_OF_MODE ")",
+                       .what = "judging scheduled decisions again"},
+    [S_DUE_DROP] = {"DELETE FROM decisions_due WHERE " DUE_OF_MODE,
+                    .what = "dropping scheduled decisions"},
     [S_WAVE_CHAT] = {"SELECT count(*) FROM invite_requests WHERE chat_id = $1 AND tg_date > $2 "
                      "AND tg_date <= $3",
                      .what = "counting a wave"},

@@ -247,4 +247,50 @@ static dm_err sq_open(const char *path, struct db **out, struct dm_error *err)
     return DM_OK;
 }
 
-const struct dialect dialect_sqlite = {.kind = DB_SQLITE, DIALECT_OPS(sq)};
+/* ---- backup (store/backup.h) ---- */
+
+#define BACKUP_STEP_PAGES 256 /* a step copies 1 MiB of 4 KiB pages */
+
+/* Copies the database through one of the readers, inside one read transaction: the backup API
+ * starts over whenever another connection changed the source between two steps, unless the
+ * source reads one snapshot throughout; in WAL mode that read transaction holds up no writer. */
+static dm_err sq_backup(struct db *db, const char *path,
+                        void (*progress)(void *ctx, int64_t done, int64_t total), void *ctx,
+                        struct dm_error *err)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return dm_fail(err, errno == EEXIST ? DM_EEXISTS : DM_EIO, "cannot create %s: %s", path,
+                       strerror(errno));
+    close(fd);
+    struct db_conn *src = NULL;
+    sq_conn_get(db, false, &src, err);
+    sqlite3 *dst = NULL;
+    sqlite3_backup *b = NULL;
+    dm_err e = sq_script(src, "BEGIN; SELECT count(*) FROM sqlite_schema",
+                         "beginning the backup's read transaction", err);
+    if (!e &&
+        sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+        e = dm_fail(err, DM_EIO, "cannot open %s: %s", path,
+                    dst ? sqlite3_errmsg(dst) : "out of memory");
+    if (!e && !(b = sqlite3_backup_init(dst, "main", src->db, "main")))
+        e = dm_fail(err, DM_EIO, "cannot begin the backup into %s: %s", path, sqlite3_errmsg(dst));
+    int rc = SQLITE_OK;
+    while (!e && rc == SQLITE_OK) {
+        rc = sqlite3_backup_step(b, BACKUP_STEP_PAGES);
+        int total = sqlite3_backup_pagecount(b);
+        if ((rc == SQLITE_OK || rc == SQLITE_DONE) && progress)
+            progress(ctx, total - sqlite3_backup_remaining(b), total);
+    }
+    if (b) sqlite3_backup_finish(b);
+    if (!e && rc != SQLITE_DONE)
+        e = dm_fail(err, DM_EIO, "the backup into %s failed: %s", path, sqlite3_errstr(rc));
+    if (dst && sqlite3_close(dst) != SQLITE_OK && !e)
+        e = dm_fail(err, DM_EIO, "cannot close %s: %s", path, sqlite3_errmsg(dst));
+    if (sq_in_tx(src)) sqlite3_exec(src->db, "ROLLBACK", NULL, NULL, NULL);
+    sq_conn_put(db, src);
+    if (e) unlink(path);
+    return e;
+}
+
+const struct dialect dialect_sqlite = {.kind = DB_SQLITE, DIALECT_OPS(sq), .backup = sq_backup};

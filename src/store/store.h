@@ -331,9 +331,13 @@ dm_err store_job_create_filter(struct store *st, const struct store_job *job,
                                const struct store_request_filter *f, int64_t now, int64_t *id,
                                struct dm_error *err);
 dm_err store_job_get(struct store *st, int64_t id, struct store_job *out, struct dm_error *err);
-/* Newest first; before_id as in request_list. */
+/* Newest first; before_id as in request_list. job_list_of: only the jobs of the rules
+ * (STORE_RULES_ADMIN), or only the admins'. */
 dm_err store_job_list(struct store *st, int64_t before_id, int limit, struct store_job *out, int *n,
                       struct dm_error *err);
+enum jobs_whose { JOBS_ALL = 0, JOBS_RULES, JOBS_ADMINS };
+dm_err store_job_list_of(struct store *st, int whose, int64_t before_id, int limit,
+                         struct store_job *out, int *n, struct dm_error *err);
 /* Takes the job with the fewest items left (the oldest among equals) that is queued, or
  * running with a lease that ended before now, for `owner` until lease_until, and marks it
  * running. DM_ENOTFOUND when there is none. */
@@ -466,7 +470,10 @@ dm_err store_list_entries(struct store *st, const char *name, const char *after,
 dm_err store_list_delete(struct store *st, const char *name, struct dm_error *err);
 
 /* Modes. mode_get: DM_ENOTFOUND when chat_id has none of its own. mode_list: every one, the
- * default (chat_id 0) first, *out malloc'd. mode_delete of an absent mode is DM_OK. */
+ * default (chat_id 0) first, *out malloc'd. mode_delete of an absent mode is DM_OK. Setting or
+ * deleting a mode also has the decisions its channel's old mode scheduled and not yet handed to
+ * a job (delayed, paced) judged again under the new one (the default's: of every channel that
+ * follows it), in the same transaction. */
 dm_err store_mode_get(struct store *st, int64_t chat_id, struct store_mode *out,
                       struct dm_error *err);
 dm_err store_mode_set(struct store *st, const struct store_mode *m, struct dm_error *err);

@@ -226,7 +226,7 @@ describe('Rules page in chromium', () => {
     test('the mode switch: a channel paced, back to the default; the default to rules; bad values refused', async () => {
         const card = page.locator('.mode-card');
         const modes = () => s.client.ok('/api/modes');
-        // The channel's mode decides through a session (set through the API): saving keeps it.
+        // The channel's mode decides through a session (set through the API): the select shows it, saving keeps it.
         await newBotSession(s.client, s.tg, { name: 'helper_bot', username: 'rules_helper_bot' });
         const set = await s.client.post('/api/modes', { chat_id: c1, mode: 'manual', session_name: 'helper_bot' });
         assert.equal(set.status, 200, set.text);
@@ -240,7 +240,8 @@ describe('Rules page in chromium', () => {
         let m = await modes();
         assert.deepEqual(m.channels.map((x) => [x.chat_id, x.mode, x.per_hour, x.delay_seconds, x.session_name]),
             [[c1, 'approve_all', 30, 0, 'helper_bot']]);
-        assert.equal(await card.locator('.mode-now').textContent(), 'Now: approve all, at most 30 an hour');
+        assert.equal(await card.locator('.mode-now').textContent(), 'Now: approve all, at most 30 an hour, through session helper_bot');
+        assert.equal(await card.locator('select[name=session_name]').inputValue(), 'helper_bot', 'the account shown in its select');
 
         await card.locator('input[name=approve_how][value=delay]').check();
         await card.locator('input[name=mode_delay]').fill('5');

@@ -1,7 +1,8 @@
 // screenshot.mjs: makes the README's screenshots, one per main page of the panel, from the real
 // doorman and tgsim (with its MTProto data centres) holding ~30 realistic join requests, a few of
-// them only on Telegram's side, and the Session Manager in use: docs/screenshots/requests.png
-// (the README's first picture), sessions.png, jobs.png, audit.png, settings.png, rules.png,
+// them only on Telegram's side, the Session Manager in use and the rules at work (a spam wave
+// declined and banned by Apply, a link held): docs/screenshots/requests.png (the README's first
+// picture, with the rules' verdicts), sessions.png, jobs.png, audit.png, settings.png, rules.png,
 // decide-via-session.png (Approve Selected through a session) and tgsim-login-code.png (tgsim's
 // page of the messages an account received: its login code). Run from tests/:
 // `node e2e/screenshot.mjs [OUT_DIR]` (TGSIM_BIN / DOORMAN_BIN as for the tests). Not part of the
@@ -111,6 +112,24 @@ async function rulesShot(s, page, chatId, shot) {
     await page.setViewportSize({ width: 1440, height: 960 });
 }
 
+// The rules at work in the first channel: a request arriving now is judged at once (a link in
+// the bio: held), and Apply on the Rules page judges the backlog (the spam wave declined and
+// banned, the Rust people approved after a delay). Ends when the apply job is done.
+async function rulesAtWork(s, page, chatId) {
+    const before = (await counts(s.client)).total;
+    const v = await addRequester(s.tg, chatId, { first_name: 'Viktor', last_name: 'Sokolov', username: 'vsokolov',
+        bio: 'Portfolio and rates: www.vsokolov.dev' });
+    await waitRecorded(s.client, before + 1);
+    await waitFor(async () => {
+        const items = (await s.client.ok(`/api/invite-requests?chat_id=${chatId}&limit=100`)).items;
+        return items.find((r) => r.user_id === v.user_id)?.verdict;
+    }, { what: 'the new request judged' });
+    await page.locator('.rule-editor').getByRole('button', { name: 'Cancel' }).click();
+    await page.locator('.apply-card').getByRole('button', { name: /^Apply the rules to the/ }).click();
+    await page.locator('dialog.modal[open]').getByRole('button', { name: 'Apply the rules' }).click();
+    await page.locator('.apply-card .job[data-state=done]').waitFor({ timeout: 30000 });
+}
+
 async function main() {
     mkdirSync(outDir, { recursive: true });
     const s = await startSessionStack({ tgsimOpts: { latencyMs: 15 }, world: { channels: 0, pending: 0 }, configureBot: true });
@@ -181,11 +200,6 @@ async function main() {
             await waitFor(async () => (await rows.count()) === left &&
                 (await page.locator('.job-panel .job[data-state=done]').count()) >= 1, { what: 'the job to finish and the table to refresh' });
         }
-        for (const n of ['Sofia Martínez', 'Yuki Tanaka', 'Amara Okafor']) {
-            await row(n).locator('input[type=checkbox]').check();
-        }
-        await shot('requests.png');
-
         for (const [hash, ready, file] of [
             ['#/sessions', '.sessions-table tbody tr >> nth=2', 'sessions.png'],
             ['#/jobs', 'main tbody tr >> nth=2', 'jobs.png'],
@@ -197,6 +211,16 @@ async function main() {
             await shot(file);
         }
         await rulesShot(s, page, chats[0].id, shot);
+        await rulesAtWork(s, page, chats[0].id);
+
+        // Every request, newest first: the rules' verdicts on top, three pending ones selected.
+        await page.goto(`${s.dm.url}/#/requests?status=all`);
+        await page.locator('.requests-table .badge-banned >> nth=0').waitFor();
+        for (const n of ['Sofia Martínez', 'Yuki Tanaka', 'Amara Okafor']) {
+            await row(n).locator('input[type=checkbox]').check();
+        }
+        await page.evaluate(() => window.scrollTo(0, 0));
+        await shot('requests.png');
         if (seen.dialogs.length || seen.pageErrors.length || seen.cspViolations.length) {
             throw new Error(`the page misbehaved: ${JSON.stringify(seen)}`);
         }

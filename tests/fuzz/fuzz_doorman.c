@@ -256,7 +256,8 @@ int fuzz_check_answer(const char *ans, size_t n, bool whole, bool json)
     const char *ct = header(ans, end + 2, "Content-Type", &ctlen);
     const char *cl = header(ans, end + 2, "Content-Length", &cllen);
     size_t blen = cl ? strtoul(cl, NULL, 10) : avail;
-    bool is_json = ct && ctlen >= 16 && strncasecmp(ct, "application/json", 16) == 0;
+    bool is_json = ct && ctlen >= 16 && strncasecmp(ct, "application/json", 16) == 0 &&
+                   (ctlen == 16 || ct[16] == ';' || ct[16] == ' '); /* not application/jsonl */
     if (whole && (blen != avail))
         bad_answer("a body of another length than Content-Length", ans, n);
     if ((json || status >= 400) && whole && !is_json) bad_answer("no JSON", ans, n);

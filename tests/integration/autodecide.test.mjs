@@ -140,6 +140,10 @@ describe('deciding by rules', () => {
         assert.equal(again.verdict, 'rule 2: declined before → decline');
         await waitFor(async () => (await requestOf(reader.user_id, chat))?.verdict === 'rule 3: known reader → hold for review', { timeoutMs: 15000, what: 'the reader held by member_elsewhere' });
         assert.equal((await requestOf(reader.user_id, chat)).rule_id, known.rule.id);
+        // Approve All over one rule's requests: the held reader, and nothing else
+        const job = await decide(s.client, 'approve-all', { filter: { rule_id: known.rule.id } });
+        assert.equal(job.total, 1, JSON.stringify(job));
+        assert.equal((await decidedInTgsim(chat, reader.user_id)).status, 'approved');
     });
 
     test('approve_all after a delay waits it out, counted from the request', async () => {

@@ -10,10 +10,10 @@ import { waitFor } from '../lib/processes.mjs';
 import { startStack } from '../lib/stacks.mjs';
 
 describe('delayed and paced decisions', () => {
-    let s, delayed, paced;
+    let s, delayed, paced, changed;
     before(async () => {
-        s = await startStack({ world: { channels: 2, pending: 0 } });
-        [delayed, paced] = s.world.chatIds;
+        s = await startStack({ world: { channels: 3, pending: 0 } });
+        [delayed, paced, changed] = s.world.chatIds;
     });
     after(async () => { await s?.cleanup(); });
 
@@ -75,5 +75,19 @@ describe('delayed and paced decisions', () => {
         // in the order they came (the oldest first), about 2 s apart (whole seconds in tgsim)
         assert.ok(gaps.every((g) => g >= 1), `approvals spaced about 2 s apart, oldest first: ${at}`);
         assert.ok(at[3] - at[0] >= 5, `4 approvals at 2 s spacing take 6 s: ${at}`);
+    });
+
+    test('a mode changed before its delayed approvals are due: they are judged again under the new one', { timeout: 60000 }, async () => {
+        await ok('/api/modes', { chat_id: changed, mode: 'approve_all', delay_seconds: 10 });
+        const u = await addRequester(s.tg, changed, { first_name: 'Changed' });
+        const t0 = Date.now();
+        await waitFor(async () => (await listAll(s.client, { chat_id: String(changed) }))[0]?.verdict === 'approve all after 10 s', { timeoutMs: 8000, what: 'the delayed verdict' });
+        await ok('/api/modes', { chat_id: changed, mode: 'manual' });
+        await waitFor(async () => (await listAll(s.client, { chat_id: String(changed) }))[0]?.verdict === '', { timeoutMs: 8000, what: 'judged again under manual' });
+        // past the old due time (a time bound, not a wait for a state: nothing is to happen)
+        await new Promise((r) => setTimeout(r, Math.max(0, t0 + 13000 - Date.now())));
+        const rec = (await tgJoinRequests(s.tg, `chat_id=${changed}`)).find((r) => r.user_id === u.user_id);
+        assert.equal(rec.status, 'pending', 'the old mode\'s approval was not made');
+        assert.equal(rec.approve_calls, 0);
     });
 });

@@ -369,6 +369,17 @@ function queryCases() {
     for (const v of ['yesterday', '2026-13-45', '2026-02-30', '-1']) get(`${ir}?from=${v}`, 400, 'bad_request', { message: /from/ });
     for (const v of ['x', '2026-1-1']) get(`${ir}?to=${v}`, 400, 'bad_request', { message: /'to'/ });
     for (const v of ['q'.repeat(129), '%ff', 'a%c0%80', '%ed%a0%80', '%e9%a2']) get(`${ir}?q=${v}`, 400, 'bad_request', { message: /'q'/ });
+    // the exports take the list's filter, and their own format and bom, all checked before a byte
+    for (const ex of [`${ir}/export`, '/api/audit/export']) {
+        for (const v of ['xml', 'CSV', 'json', '%ff']) get(`${ex}?format=${v}`, 400, 'bad_request', { message: /format/ });
+        for (const v of ['2', 'yes', 'true', '%ff']) get(`${ex}?bom=${v}`, 400, 'bad_request', { message: /bom/ });
+        get(`${ex}?format=jsonl&bom=1`, 400, 'bad_request', { message: /CSV only/ });
+    }
+    get(`${ir}/export?status=bogus`, 400, 'bad_request', { message: /status/ });
+    get(`${ir}/export?chat_id=1.5`, 400, 'bad_request', { message: /chat_id/ });
+    get(`${ir}/export?from=2026-02-30`, 400, 'bad_request', { message: /from/ });
+    get(`${ir}/export?q=${'q'.repeat(129)}`, 400, 'bad_request', { message: /'q'/ });
+    get(`${ir}/export?q=%ff`, 400, 'bad_request', { message: /'q'/ });
     for (const id of ['abc', '0', '-1', '1.5', '1e3', '99999999999999999999', '987654321', '%ff', '%00', 'x'.repeat(200), '+1', '%201', '01x'])
         get(`/api/jobs/${id}`, 404, 'not_found');
     for (const id of ['nope', '%ff', 'a'.repeat(64)]) get(`/api/sessions/login/${id}`, 404, 'login_not_found');
@@ -400,6 +411,7 @@ const ROUTES = [
     ['POST', '/api/sessions/bot'], ['POST', '/api/sessions/import'], ['POST', '/api/sessions/s1/check'],
     ['GET', '/api/sessions/s1/export'], ['POST', '/api/sessions/s1/delete'], ['POST', '/api/sessions/s1/load'],
     ['POST', '/api/rules/apply'], ['POST', '/api/invite-requests/release'], ['POST', '/api/invite-requests/unban'],
+    ['GET', '/api/invite-requests/export'], ['GET', '/api/audit/export'],
 ];
 
 function methodCases() {

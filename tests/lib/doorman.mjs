@@ -1,10 +1,10 @@
 // doorman.mjs: running doorman. `doorman serve` on a free loopback port (pointed at tgsim's Bot
 // API, and at its data centres when asked), restarted on the same data dir; `doorman admin add`;
-// `doorman demo`; and the database each data dir uses.
+// `doorman backup`; `doorman demo`; and the database each data dir uses.
 //
 // With DOORMAN_TEST_PG_URL set (a PostgreSQL server where its user may CREATE DATABASE), every
 // doorman data dir gets its own fresh database on that server (see dbUrlFor), dropped at exit.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
     Proc, DOORMAN_BIN, childEnv, sanitizerReport, listenUrl, makeTempDir, removeAtExit,
 } from './processes.mjs';
@@ -134,6 +134,29 @@ export function createAdmin(dataDir, name, password, { env = {}, dbUrl } = {}) {
     const rep = sanitizerReport((r.stdout || '') + (r.stderr || ''));
     if (rep) throw new Error(`doorman admin add reported a sanitizer error:\n${rep}`);
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+// `doorman backup DIR --data dataDir [--db URL]` (dbUrl as in startDoorman), run without blocking
+// the test's event loop (the doorman it copies from keeps writing to its pipes meanwhile).
+// Resolves with {status, stdout, stderr}; a sanitizer report in its output rejects.
+export function backupCli(dataDir, dir, { dbUrl, env = {}, timeoutMs = 120000 } = {}) {
+    const db = dbUrl || dbUrlFor(dataDir);
+    return new Promise((resolve, reject) => {
+        const p = spawn(DOORMAN_BIN, ['backup', dir, '--data', dataDir, ...(db ? ['--db', db] : [])], {
+            env: childEnv({ DOORMAN_SECRET_KEY: undefined, DOORMAN_DATABASE_URL: undefined, ...env }),
+            stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let stdout = '', stderr = '';
+        p.stdout.on('data', (d) => { stdout += d; });
+        p.stderr.on('data', (d) => { stderr += d; });
+        const t = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+        p.on('close', (code, sig) => {
+            clearTimeout(t);
+            const rep = sanitizerReport(stdout + stderr);
+            if (rep) reject(new Error(`doorman backup reported a sanitizer error:\n${rep}`));
+            else resolve({ status: code ?? sig, stdout, stderr });
+        });
+    });
 }
 
 // `doorman demo` with a fresh data dir on a free port: resolves with {proc, url, login:{name,

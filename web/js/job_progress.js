@@ -1,6 +1,6 @@
 // job_progress.js: jobs (bulk decisions, loads) as the panel shows them: the progress block with
-// its bar, counters, rate-limit wait and errors, polled until the job ends (Invite Requests and
-// Sessions pages), and the pieces the Jobs page shares with it.
+// its bar, counters, rate-limit wait and errors, polled until the job ends (Invite Requests,
+// Sessions and Rules pages), and the pieces the Jobs page shares with it.
 import { h, clear, busy } from './dom.js';
 import { api } from './api.js';
 import { showBanner } from './frame.js';
@@ -23,6 +23,7 @@ const JOB_WORDS = {
     approve: { ing: 'Approving', done: 'approved', skipped: 'already handled' },
     decline: { ing: 'Declining', done: 'declined', skipped: 'already handled' },
     load: { ing: 'Loading', done: 'loaded', skipped: 'skipped' },
+    apply: { ing: 'Judging', done: 'judged', skipped: 'skipped' },
 };
 export const jobWords = (kind) => JOB_WORDS[kind] || { ing: 'Running', done: 'done', skipped: 'skipped' };
 

@@ -6,8 +6,10 @@ import { api, qs } from './api.js';
 import { showBanner } from './frame.js';
 
 // Lays the page out in main. onItems(items, reset) puts the items into tbody (emptied first when
-// reset) and returns how many rows the table has now. Returns {tbody, load(reset)}.
-export function pagedList(ctx, main, { title, columns, emptyText, path, limit, onItems }) {
+// reset) and returns how many rows the table has now; headExtra (optional) are nodes for the
+// heading, before Refresh; query (optional) gives more query parameters at each load.
+// Returns {tbody, load(reset)}.
+export function pagedList(ctx, main, { title, columns, emptyText, path, limit, onItems, headExtra = [], query = () => ({}) }) {
     let nextBefore = null;
     const tbody = h('tbody');
     const empty = h('div.empty', { hidden: true }, emptyText);
@@ -16,13 +18,13 @@ export function pagedList(ctx, main, { title, columns, emptyText, path, limit, o
     moreBtn.addEventListener('click', () => load(false));
     refreshBtn.addEventListener('click', () => load(true));
     add(main,
-        h('div.page-head', null, h('h1', null, title), h('span.spacer'), refreshBtn),
+        h('div.page-head', null, h('h1', null, title), h('span.spacer'), headExtra, refreshBtn),
         h('div.table-wrap', null, h('table.table', null, tableHead(...columns), tbody), empty),
         h('div.list-footer', null, h('span'), moreBtn));
 
     async function load(reset) {
         try {
-            const res = await busy([moreBtn, refreshBtn], () => api('GET', path + qs({ limit, before: reset ? '' : nextBefore })));
+            const res = await busy([moreBtn, refreshBtn], () => api('GET', path + qs({ ...query(), limit, before: reset ? '' : nextBefore })));
             if (!ctx.alive) return;
             if (reset) tbody.replaceChildren();
             const shown = onItems(res.items, reset);

@@ -4,6 +4,7 @@
 #include "core/date.h"
 #include "core/buf.h"
 #include "core/config.h"
+#include "core/csv.h"
 #include "core/json_out.h"
 #include "core/secret.h"
 
@@ -217,6 +218,64 @@ static void test_parse_time(void)
     CHECK(!date_parse("2026-1-3", false, &t));
     CHECK(!date_parse("yesterday", false, &t));
     CHECK(!date_parse("", false, &t));
+    char utc[DATE_UTC_LEN];
+    date_format_utc(1769817600 + 86399, utc);
+    CHECK(strcmp(utc, "2026-01-31T23:59:59Z") == 0);
+    date_format_utc(0, utc);
+    CHECK(strcmp(utc, "1970-01-01T00:00:00Z") == 0);
+    date_format_utc(INT64_MAX / 2, utc);
+    CHECK(strcmp(utc, "0000-00-00T00:00:00Z") == 0);
+}
+
+/* One text field alone, as csv_text writes it. */
+static bool csv_field_is(const char *text, const char *want)
+{
+    struct buf b;
+    buf_init(&b, 1024);
+    bool ok = csv_text(&b, true, text) == DM_OK && strcmp(b.data, want) == 0;
+    if (!ok) fprintf(stderr, "csv_text(%s) wrote [%s], want [%s]\n", text, b.data, want);
+    buf_release(&b);
+    return ok;
+}
+
+static void test_csv(void)
+{
+    CHECK(csv_field_is("plain", "\"plain\""));
+    CHECK(csv_field_is("", "\"\""));
+    CHECK(csv_field_is("a,b", "\"a,b\""));
+    CHECK(csv_field_is("say \"hi\"", "\"say \"\"hi\"\"\""));
+    CHECK(csv_field_is("two\r\nlines", "\"two\r\nlines\""));
+    /* OWASP's list: = + - @ tab CR; only at the start */
+    CHECK(csv_field_is("=1+1", "\"'=1+1\""));
+    CHECK(csv_field_is("+1", "\"'+1\""));
+    CHECK(csv_field_is("-1", "\"'-1\""));
+    CHECK(csv_field_is("@SUM(A1)", "\"'@SUM(A1)\""));
+    CHECK(csv_field_is("\tx", "\"'\tx\""));
+    CHECK(csv_field_is("\rx", "\"'\rx\""));
+    CHECK(csv_field_is("=\"a\"", "\"'=\"\"a\"\"\""));
+    CHECK(csv_field_is("\nx", "\"\nx\""));
+    CHECK(csv_field_is("a=b", "\"a=b\""));
+    /* not UTF-8: a bad byte becomes U+FFFD, a character cut short at the end is dropped */
+    CHECK(csv_field_is("Stra\xc3\x9f"
+                       "e",
+                       "\"Stra\xc3\x9f"
+                       "e\""));
+    CHECK(csv_field_is("a\xff"
+                       "b",
+                       "\"a\xef\xbf\xbd"
+                       "b\""));
+    CHECK(csv_field_is("ab\xe2\x82", "\"ab\""));
+
+    struct buf b;
+    buf_init(&b, 1024);
+    CHECK(csv_int(&b, true, -1001234567890) == DM_OK && csv_raw(&b, false, "true") == DM_OK &&
+          csv_raw(&b, false, "") == DM_OK && csv_text(&b, false, "x") == DM_OK &&
+          csv_end_record(&b) == DM_OK);
+    CHECK(strcmp(b.data, "-1001234567890,true,,\"x\"\r\n") == 0);
+    buf_release(&b);
+    buf_init(&b, 4); /* the cap is an error, never a silent cut */
+    CHECK(csv_text(&b, true, "longer than four") == DM_ETOOBIG);
+    buf_release(&b);
 }
 
 int main(void)
@@ -228,5 +287,6 @@ int main(void)
     test_secret();
     test_config();
     test_parse_time();
+    test_csv();
     return CHECK_DONE();
 }

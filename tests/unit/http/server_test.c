@@ -1,6 +1,8 @@
 /* Unit tests for src/http/server.c over loopback sockets: deferred work (http_res_defer) leaves
  * the pool free, its capacity answers 503 busy, a stop answers what waits and lets what runs
- * finish; bodies are limited by admit before they are read. */
+ * finish; bodies are limited by admit before they are read; streamed bodies (http_res_stream)
+ * arrive whole, are cut off on an error, hold no thread while the client does not read, and are
+ * freed once whatever ends them. */
 #include "core/common.h"
 #include "../check.h"
 #include "http/server.h"
@@ -55,9 +57,59 @@ static void slow_drop(void *arg)
     pthread_mutex_unlock(&mu);
 }
 
+/* A streamed body: `lines` lines "line <i>\n", one a call, failing at line fail_at (0: never). */
+struct lines {
+    int next, lines, fail_at;
+};
+static int streams_freed;
+
+static dm_err lines_produce(void *arg, char *buf, size_t max, size_t *n)
+{
+    struct lines *l = arg;
+    if (l->fail_at && l->next == l->fail_at) return DM_EIO;
+    if (l->next == l->lines) {
+        *n = 0;
+        return DM_OK;
+    }
+    int w = snprintf(buf, max, "line %d\n", l->next++);
+    *n = DM_MIN((size_t)w, max);
+    return DM_OK;
+}
+
+static void lines_free(void *arg)
+{
+    free(arg);
+    pthread_mutex_lock(&mu);
+    streams_freed++;
+    pthread_mutex_unlock(&mu);
+}
+
+static bool stream_answer(const struct http_request *req, struct http_response *res)
+{
+    static const struct {
+        const char *path;
+        struct lines l;
+    } kinds[] = {{"/stream", {0, 1000, 0}},
+                 {"/stream-endless", {0, INT_MAX, 0}},
+                 {"/stream-fail", {0, 1000, 500}},
+                 {"/stream-replaced", {0, 1000, 0}}};
+    for (size_t i = 0; i < DM_ARRAY_LEN(kinds); i++) {
+        if (strcmp(req->path, kinds[i].path) != 0) continue;
+        struct lines *l = malloc(sizeof *l);
+        *l = kinds[i].l;
+        http_res_header(res, "X-Stream", "yes");
+        http_res_stream(res, 200, "text/plain", lines_produce, l, lines_free);
+        if (strcmp(req->path, "/stream-replaced") == 0) /* frees the stream */
+            http_res_error(res, 500, "internal", "replaced");
+        return true;
+    }
+    return false;
+}
+
 static void handler(void *ctx, const struct http_request *req, struct http_response *res)
 {
     (void)ctx;
+    if (stream_answer(req, res)) return;
     if (strcmp(req->path, "/slow") == 0) {
         pthread_mutex_lock(&mu);
         deferred++;
@@ -260,8 +312,82 @@ static void test_admit(void)
     http_server_stop(s);
 }
 
+/* The body of a chunked answer (text after the headers), de-chunked into out; false when it is
+ * not whole (no last chunk). */
+static bool dechunk(const char *ans, char *out, size_t n)
+{
+    const char *p = strstr(ans, "\r\n\r\n");
+    if (!p || !strstr(ans, "Transfer-Encoding: chunked")) return false;
+    p += 4;
+    size_t len = 0;
+    for (;;) {
+        char *end;
+        unsigned long size = strtoul(p, &end, 16);
+        if (end == p || strncmp(end, "\r\n", 2) != 0) return false;
+        p = end + 2;
+        if (size == 0) break;
+        if (strlen(p) < size + 2 || len + size >= n) return false;
+        memcpy(out + len, p, size);
+        len += size;
+        p += size + 2;
+    }
+    out[len] = 0;
+    return true;
+}
+
+static bool wait_freed(int want)
+{
+    for (int i = 0; i < 2000; i++) {
+        if (counter(&streams_freed) >= want) return true;
+        usleep(5000);
+    }
+    return false;
+}
+
+static void test_stream(void)
+{
+    streams_freed = 0;
+    struct http_server *s = start(POOL_THREADS, 1, 1);
+    uint16_t port = http_server_port(s);
+    static char ans[64 * 1024], body[64 * 1024];
+    CHECK(request(port, "GET", "/stream", 0, ans, sizeof ans) == 200);
+    CHECK(strstr(ans, "X-Stream: yes") && strstr(ans, "Content-Type: text/plain"));
+    CHECK(dechunk(ans, body, sizeof body));
+    CHECK(strncmp(body, "line 0\nline 1\n", 14) == 0);
+    CHECK(strlen(body) == 8890 && strstr(body, "\nline 999\n")); /* 1000 lines, all there */
+    CHECK(wait_freed(1));
+
+    /* an error cuts the body off: no last chunk, the connection closed */
+    CHECK(request(port, "GET", "/stream-fail", 0, ans, sizeof ans) == 200);
+    CHECK(!dechunk(ans, body, sizeof body) && strstr(ans, "line 499\n"));
+    CHECK(!strstr(ans, "line 500\n"));
+    CHECK(wait_freed(2));
+
+    /* replaced before it was sent: freed, the other answer sent */
+    CHECK(request(port, "GET", "/stream-replaced", 0, ans, sizeof ans) == 500);
+    CHECK(strstr(ans, "replaced") != NULL);
+    CHECK(counter(&streams_freed) == 3);
+
+    /* endless streams nobody reads, more than the pool has threads: the others are answered;
+     * a client that goes away frees its stream; a stop frees the rest */
+    int fds[POOL_THREADS + 2];
+    for (int i = 0; i < POOL_THREADS + 2; i++) {
+        fds[i] = send_req(port, "GET", "/stream-endless", 0);
+        CHECK(read(fds[i], ans, 100) == 100);
+    }
+    for (int i = 0; i < 3; i++)
+        CHECK(request(port, "GET", "/fast", 0, ans, 4096) == 200);
+    close(fds[0]);
+    CHECK(wait_freed(4));
+    http_server_stop(s);
+    CHECK(counter(&streams_freed) == 3 + POOL_THREADS + 2);
+    for (int i = 1; i < POOL_THREADS + 2; i++)
+        close(fds[i]);
+}
+
 int main(void)
 {
+    test_stream();
     test_defer_frees_the_pool();
     test_capacity_and_stop();
     test_parked_outlasts_the_idle_timeout();

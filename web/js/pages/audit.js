@@ -1,6 +1,7 @@
 // pages/audit.js: the Audit Log page: every decision and admin action, newest first.
 import { h } from '../dom.js';
 import { pagedList } from '../paged_list.js';
+import { exportButton } from '../export_button.js';
 import { fmtTime, fmtTimeFull, badge } from '../format.js';
 
 const RESULT_CLASS = { ok: 'approved', already_handled: 'neutral', error: 'declined' };
@@ -27,6 +28,7 @@ export function pageAudit(ctx, main) {
         emptyText: 'The audit log is empty.',
         path: '/api/audit',
         limit: 100,
+        headExtra: [exportButton('/api/audit/export')],
         onItems: (items, reset) => {
             if (reset) n = 0;
             const frag = document.createDocumentFragment();

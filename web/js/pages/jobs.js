@@ -53,8 +53,16 @@ export function pageJobs(ctx, main) {
         cancel: async (j, b) => { await cancelJob(j, b); refreshOne(j.id); },
         errors: (id, b) => toggleErrors(id, b),
     };
+    // whose jobs: the rules make many small ones (one per channel and action while it waits)
+    const whose = h('select', { name: 'by', 'aria-label': 'Whose jobs' },
+        h('option', { value: '' }, 'All jobs'),
+        h('option', { value: 'admins' }, 'Started by admins'),
+        h('option', { value: 'rules' }, 'Decisions of the rules'));
+    whose.addEventListener('change', () => list.load(true));
     const list = pagedList(ctx, main, {
         title: 'Jobs',
+        headExtra: [whose],
+        query: () => ({ by: whose.value }),
         columns: COLUMNS,
         emptyText: 'No jobs yet. Decisions on the Invite Requests page run as jobs.',
         path: '/api/jobs',

@@ -1,9 +1,11 @@
 // pages/requests_filters.js: the Invite Requests page's filter: status tabs, channel, dates and
-// search; kept in the address (#/requests?status=…) and sent to the API as it takes it.
+// search, and the rule a verdict names (rule_id, requests_verdicts.js); kept in the address
+// (#/requests?status=…) and sent to the API as it takes it.
 import { h } from '../dom.js';
 import { api, qs } from '../api.js';
 import { showBanner } from '../frame.js';
 import { fmtCount, dayStart, dayEnd } from '../format.js';
+import { exportButton } from '../export_button.js';
 
 const STATUS_TABS = [
     ['pending', 'Pending'],
@@ -13,7 +15,7 @@ const STATUS_TABS = [
 ];
 const SEARCH_DELAY_MS = 250;
 
-// The filter the address names: {status, chat_id, from, to, q} (days as "YYYY-MM-DD").
+// The filter the address names: {status, chat_id, from, to, q, rule_id} (days as "YYYY-MM-DD").
 export function readFilter(params) {
     return {
         status: STATUS_TABS.some(([s]) => s === params.get('status')) ? params.get('status') : 'pending',
@@ -21,6 +23,7 @@ export function readFilter(params) {
         from: params.get('from') || '',
         to: params.get('to') || '',
         q: params.get('q') || '',
+        rule_id: /^\d+$/.test(params.get('rule_id') || '') ? params.get('rule_id') : '',
     };
 }
 
@@ -31,14 +34,15 @@ export function apiFilter(f) {
     if (f.from) out.from = dayStart(f.from);
     if (f.to) out.to = dayEnd(f.to);
     if (f.q.trim()) out.q = f.q.trim();
+    if (f.rule_id) out.rule_id = Number(f.rule_id);
     return out;
 }
 
 // Puts the filter into the address, so a reload or a shared link shows the same list.
-function saveFilter(f) {
+export function saveFilter(f) {
     const p = {};
     if (f.status !== 'pending') p.status = f.status;
-    for (const k of ['chat_id', 'from', 'to', 'q']) if (f[k]) p[k] = f[k];
+    for (const k of ['chat_id', 'from', 'to', 'q', 'rule_id']) if (f[k]) p[k] = f[k];
     history.replaceState(null, '', '#/requests' + qs(p));
 }
 
@@ -77,7 +81,7 @@ export function statusTabs(f, onChange) {
     return { el, sync };
 }
 
-// The filter bar (channel, dates, search, Clear filters, Refresh); onChange() runs after f
+// The filter bar (channel, dates, search, Clear filters, Export, Refresh); onChange() runs after f
 // changed, onRefresh() for Refresh. channelLabel() is the chosen channel's name; loadChannels()
 // fills the channel list.
 export function filterBar(ctx, f, { onChange, onRefresh }) {
@@ -106,7 +110,7 @@ export function filterBar(ctx, f, { onChange, onRefresh }) {
         if (ev.key === 'Enter') { clearTimeout(qTimer); set('q', qIn.value); }
     });
     resetBtn.addEventListener('click', () => {
-        Object.assign(f, { chat_id: '', from: '', to: '', q: '' });
+        Object.assign(f, { chat_id: '', from: '', to: '', q: '', rule_id: '' });
         chatSel.value = fromIn.value = toIn.value = qIn.value = '';
         saveFilter(f);
         onChange();
@@ -134,6 +138,8 @@ export function filterBar(ctx, f, { onChange, onRefresh }) {
     const el = h('div.filters', null, chatSel,
         h('label.inline', null, h('span', null, 'From'), fromIn),
         h('label.inline', null, h('span', null, 'To'), toIn),
-        qIn, resetBtn, h('span.spacer'), refreshBtn);
+        qIn, resetBtn, h('span.spacer'),
+        exportButton('/api/invite-requests/export', () => ({ status: f.status, ...apiFilter(f) })),
+        refreshBtn);
     return { el, loadChannels, channelLabel: () => chatSel.selectedOptions[0]?.textContent };
 }

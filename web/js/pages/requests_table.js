@@ -1,10 +1,12 @@
 // pages/requests_table.js: the Invite Requests table: rows read page by page for the filter,
-// checkboxes to select pending requests, "Load more", and the counts the API sends with them.
+// checkboxes to select pending requests, "Load more", and the counts the API sends with them;
+// each row's verdict (what the rules said) comes from requests_verdicts.js.
 import { h, tableHead } from '../dom.js';
 import { api, qs } from '../api.js';
 import { showBanner } from '../frame.js';
 import { fmtNum, fmtCount, fmtTime, fmtTimeFull, fullName, badge } from '../format.js';
 import { apiFilter } from './requests_filters.js';
+import { verdictNodes } from './requests_verdicts.js';
 
 const PAGE_SIZE = 100;
 const muted = (text) => h('span.muted', null, text);
@@ -25,6 +27,7 @@ function requestCells(r) {
         h('td.date', { title: fmtTimeFull(r.date) }, fmtTime(r.date)),
         h('td', null, badge(r.status), r.last_error
             ? h('div.row-error', { title: r.last_error }, r.last_error) : null),
+        h('td.verdict', null, verdictNodes(r)),
         h('td.decided', null, r.decided_at
             ? [h('div', null, r.decided_by || '—', r.decided_via ? muted(' via ' + r.decided_via) : null),
                 h('div.muted.small', { title: fmtTimeFull(r.decided_at) }, fmtTime(r.decided_at))]
@@ -64,8 +67,8 @@ export function requestsTable(ctx, main, f, { onChange }) {
     const tbody = h('tbody');
     const table = h('table.table.requests-table', null,
         h('colgroup', null, h('col.c-check'), h('col.c-user'), h('col.c-bio'), h('col.c-chat'),
-            h('col.c-link'), h('col.c-date'), h('col.c-status'), h('col.c-decided')),
-        tableHead(h('th.check', null, selectAll), 'User', 'Bio', 'Channel', 'Invite link', 'Requested', 'Status', 'Decided'),
+            h('col.c-link'), h('col.c-date'), h('col.c-status'), h('col.c-verdict'), h('col.c-decided')),
+        tableHead(h('th.check', null, selectAll), 'User', 'Bio', 'Channel', 'Invite link', 'Requested', 'Status', 'Verdict', 'Decided'),
         tbody);
     const empty = h('div.empty', { hidden: true }, '');
     const moreBtn = h('button.btn.btn-ghost', { type: 'button' }, 'Load more');

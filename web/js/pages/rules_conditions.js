@@ -7,11 +7,14 @@ import { CONDITION_TYPES } from './rules_text.js';
 const SCRIPTS = ['Han', 'Arabic', 'Cyrillic', 'Latin', 'Greek', 'Hebrew', 'Devanagari', 'Thai',
     'Hangul', 'Hiragana', 'Katakana', 'Armenian', 'Georgian', 'Ethiopic', 'Bengali', 'Tamil'];
 
-// Conditions that read the channel's earlier requests, with what to tell the admin.
-const READS_HISTORY = {
-    wave: 'counts the requests that arrived before this one',
-    declined_before: 'looks up this user\'s earlier requests to the channel',
-    member_elsewhere: 'looks up this user\'s requests to the other channels doorman manages',
+// What to tell the admin of a condition: those that read the channel's earlier requests, and
+// those that ask outside doorman (docs/api.md, Rules).
+const NOTES = {
+    wave: 'Reads earlier requests: it counts the requests that arrived before this one.',
+    declined_before: 'Reads earlier requests: it looks up this user\'s earlier requests to the channel.',
+    member_elsewhere: 'Reads earlier requests: it looks up this user\'s requests to the other channels doorman manages.',
+    has_photo: 'Costs one call to Telegram per request it is asked for (asked only after the rule\'s other conditions held).',
+    on_blocklist: 'Asks the blocklist service set in Settings; while it is off this condition is unknown and the rule is passed over.',
 };
 
 // A whole number as a number; anything else as typed, for the API to refuse by name.
@@ -100,9 +103,8 @@ export function conditionRow(c, { listNames, onRemove }) {
     const build = (cond) => {
         f = fieldsOf(type.value, cond, listNames());
         fields.replaceChildren(...f.nodes);
-        const reads = READS_HISTORY[type.value];
-        note.textContent = reads ? `Reads earlier requests: it ${reads}.` : '';
-        note.hidden = !reads;
+        note.textContent = NOTES[type.value] || '';
+        note.hidden = !NOTES[type.value];
     };
     type.addEventListener('change', () => build({}));
     build(c);

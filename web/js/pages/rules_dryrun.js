@@ -43,8 +43,9 @@ export function rulesDryRun(ctx, { body, canRun }) {
     function show(r) {
         summary.replaceChildren(
             `${fmtNum(r.pending)} pending evaluated in `, h('span.dry-took', null, `${fmtNum(r.took_ms)} ms`), '.');
-        unknown.textContent = r.unknown ? `For ${fmtNum(r.unknown)} of them a rule was passed over: the dry run does not ` +
-            'ask Telegram for profile photos or the blocklist service, so those rules may decide differently.' : '';
+        unknown.textContent = r.unknown ? `${fmtNum(r.unknown)} request${r.unknown === 1 ? '' : 's'} could not be fully ` +
+            'checked: “Has a profile photo” and “On the blocklist” are not asked in a dry run, so a rule with them ' +
+            'was passed over; applied for real, it may decide them.' : '';
         unknown.hidden = !r.unknown;
         result.replaceChildren(...OUTCOMES.map((o) => outcomeBlock(o, r.counts[o[0]] || 0, r.examples[o[0]] || [])));
         el.dataset.state = 'done';

@@ -1,9 +1,10 @@
 // pages/rules_mode.js: the Rules page's mode switch for the scope shown (GET/POST /api/modes):
 // manual, rules, or approve all (at once, after a delay, or paced); a channel can also follow
-// the default, which the "Global rules" scope edits (chat_id 0). Saving keeps the account the
-// mode decides through (session_name), which this card does not choose.
+// the default, which the "Global rules" scope edits (chat_id 0); and the account the mode's
+// decisions go through (session_name: the bot, or a session of GET /api/sessions).
 import { h, busy } from '../dom.js';
 import { api } from '../api.js';
+import { showBanner } from '../frame.js';
 import { delayInput } from './rules_editor.js';
 import { modeText } from './rules_text.js';
 
@@ -31,12 +32,17 @@ export function modeCard(ctx, { scope }) {
         h('label.radio', null, how.paced, 'paced: at most', perHour, 'an hour, oldest first'));
     const rows = MODES.map(([v, label, line]) => h('label.mode-option', { dataset: { mode: v } }, inputs[v],
         h('span', null, h('span.mode-label', null, label), h('span.mode-line', null, line))));
+    const account = h('select', { name: 'session_name', 'aria-label': 'Decide through' },
+        h('option', { value: '' }, 'the bot'));
+    const accountRow = h('label.inline.mode-account', null, h('span', null, 'Decide through'), account,
+        h('span.muted.small', null, 'The account that approves, declines and bans for this mode and for Apply: ' +
+            'an admin of the channel (banning needs the right to ban too).'));
     const save = h('button.btn.btn-primary', { type: 'submit' }, 'Save mode');
     const err = h('p.form-error', { role: 'alert', hidden: true });
     const ok = h('p.form-ok', { role: 'status', hidden: true });
     const form = h('form.mode-form', { novalidate: true },
         h('fieldset.mode-options', null, h('legend.sr-only', null, 'Mode'), rows.slice(0, 3), rows[3], sub),
-        err, ok, h('div.form-actions', null, save));
+        accountRow, err, ok, h('div.form-actions', null, save));
     const el = h('section.card.mode-card', { 'aria-labelledby': 'mode-title' },
         h('div.card-head', null, h('h2', { id: 'mode-title' }, 'Mode'), now),
         h('p.muted.small', null, 'How new requests are decided, the moment they are recorded. ' +
@@ -44,16 +50,37 @@ export function modeCard(ctx, { scope }) {
 
     const sync = () => {
         sub.hidden = !inputs.approve_all.checked;
+        accountRow.hidden = inputs.default.checked;
     };
     form.addEventListener('change', sync);
 
+    // The account select shows name (a session that is gone still shows, for the API to refuse).
+    function setAccount(name) {
+        if (name && ![...account.options].some((o) => o.value === name)) {
+            account.append(h('option', { value: name }, `session ${name}`));
+        }
+        account.value = name || '';
+    }
+    async function loadSessions() {
+        try {
+            const res = await api('GET', '/api/sessions');
+            if (!ctx.alive) return;
+            const chosen = account.value;
+            account.replaceChildren(h('option', { value: '' }, 'the bot'),
+                ...res.items.map((x) => h('option', { value: x.name },
+                    `session ${x.name} (${x.type}${x.status === 'active' ? '' : `, ${x.status}`})`)));
+            setAccount(chosen);
+        } catch (e) {
+            if (ctx.alive) showBanner(e.message);
+        }
+    }
+    loadSessions();
+
     let defaultMode = null;
-    let shown = null; // the scope's own mode as the API has it (null: it follows the default)
     function show(modes) {
         defaultMode = modes.default;
         const chat = scope();
         const m = chat ? modes.channels.find((x) => x.chat_id === chat) || null : modes.default;
-        shown = m;
         rows[0].hidden = !chat;
         inputs[m ? m.mode : 'default'].checked = true;
         how.paced.checked = !!(m && m.per_hour);
@@ -61,8 +88,9 @@ export function modeCard(ctx, { scope }) {
         how.now.checked = !how.paced.checked && !how.delay.checked;
         delay.set(m && m.delay_seconds ? m.delay_seconds : 60);
         perHour.value = m && m.per_hour ? String(m.per_hour) : '100';
+        setAccount(m ? m.session_name : null);
         now.textContent = chat && !m ? `Now: follows the default (${modeText(defaultMode)})`
-            : `Now: ${modeText(m)}`;
+            : `Now: ${modeText(m)}${m.session_name ? `, through session ${m.session_name}` : ''}`;
         now.dataset.mode = m ? m.mode : 'default';
         err.hidden = ok.hidden = true;
         sync();
@@ -72,9 +100,7 @@ export function modeCard(ctx, { scope }) {
         const chat_id = scope();
         const mode = Object.keys(inputs).find((k) => inputs[k].checked);
         if (mode === 'default') return { chat_id, mode: null };
-        const out = { chat_id, mode };
-        // The account that carries the mode's decisions out stays as it is (the bot when absent).
-        if (shown && shown.session_name) out.session_name = shown.session_name;
+        const out = { chat_id, mode, session_name: account.value || null };
         if (mode === 'approve_all' && how.delay.checked) out.delay_seconds = delay.seconds();
         if (mode === 'approve_all' && how.paced.checked) {
             out.per_hour = /^\s*\d+\s*$/.test(perHour.value) ? Number(perHour.value) : perHour.value.trim();

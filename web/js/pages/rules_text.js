@@ -18,6 +18,8 @@ export const CONDITION_TYPES = [
     ['wave', 'Part of a wave'],
     ['declined_before', 'Declined here before'],
     ['member_elsewhere', 'Member of another channel here'],
+    ['has_photo', 'Has a profile photo'],
+    ['on_blocklist', 'On the blocklist'],
     ['is_scam', 'Marked scam by Telegram'],
     ['is_fake', 'Marked fake by Telegram'],
 ];

@@ -1,9 +1,10 @@
-// pages/settings.js: the Settings page: the bot's status (polled) and its settings (token, how it
-// receives updates, rate limit).
+// pages/settings.js: the Settings page: the bot's status (polled), its settings (token, how it
+// receives updates, rate limit) and the blocklist service of the rules (settings_blocklist.js).
 import { h, add, busy, fieldRow } from '../dom.js';
 import { api } from '../api.js';
 import { showBanner } from '../frame.js';
 import { fmtTimeFull, fmtAgo } from '../format.js';
+import { blocklistCard } from './settings_blocklist.js';
 
 const STATUS_POLL_MS = 5000;
 
@@ -80,12 +81,14 @@ export function pageSettings(ctx, main) {
     const ok = h('p.form-ok', { role: 'status', hidden: true });
     const form = h('form.form.settings-form', { novalidate: true },
         msg, ok, fields.rows, h('div.form-actions', null, save));
+    const blocklist = blocklistCard(ctx, { onSaved: (s) => renderStatus(s) });
 
     add(main,
         h('div.page-head', null, h('h1', null, 'Settings')),
         h('div.settings-grid', null,
             h('section.card', null, h('h2', null, 'Bot status'), status),
-            h('section.card', null, h('h2', null, 'Telegram bot'), form)));
+            h('section.card', null, h('h2', null, 'Telegram bot'), form),
+            blocklist.el));
 
     function renderStatus(s) {
         status.replaceChildren(...statusRows(s).flatMap(([k, v]) => [h('dt', null, k), h('dd', null, v)]));
@@ -114,7 +117,7 @@ export function pageSettings(ctx, main) {
         try {
             const s = await api('GET', '/api/settings');
             if (!ctx.alive) return;
-            if (first) fields.fill(s);
+            if (first) { fields.fill(s); blocklist.fill(s); }
             first = false;
             renderStatus(s);
         } catch (e) {
