@@ -194,16 +194,17 @@ struct login_target {
 };
 
 /* Fills *t (t->signup: with make_signup one is made) and answers NULL, else the error: an
- * implausible number (PHONE_NUMBER_INVALID with invalid_code: the methods' pages give 400 for
- * sendCode and signIn, 406 for resendCode), a banned one, another DC, a flood wait, or a number
- * without an account that was sent no code. */
+ * implausible number without an account (PHONE_NUMBER_INVALID with invalid_code: the methods' pages
+ * give 400 for sendCode and signIn, 406 for resendCode), a banned one, another DC, a flood wait, or
+ * a number without an account that was sent no code. */
 static json_t *login_target(struct dc_call *c, bool make_signup, int invalid_code,
                             struct login_target *t)
 {
     const char *phone = json_string_value(json_object_get(c->q, "phone_number"));
     memset(t, 0, sizeof *t);
-    if (!phone_plausible(phone)) return dc_rpc_error(invalid_code, "PHONE_NUMBER_INVALID");
-    t->a = world_account_by_phone(c->w, phone);
+    t->a = phone ? world_account_by_phone(c->w, phone) : NULL;
+    if (!t->a && !phone_plausible(phone)) /* an account's number is a number, whatever it is */
+        return dc_rpc_error(invalid_code, "PHONE_NUMBER_INVALID");
     if (!t->a) {
         t->signup = world_signup(c->w, phone, make_signup);
         if (!t->signup) return dc_rpc_error(400, "PHONE_CODE_EXPIRED"); /* no code was sent */
