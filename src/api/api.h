@@ -86,6 +86,7 @@ void api_audit_export(struct api_ctx *c);
 void api_sessions_list(struct api_ctx *c); /* sessions.c */
 void api_sessions_active(struct api_ctx *c);
 void api_sessions_login_start(struct api_ctx *c);
+void api_sessions_login_resend(struct api_ctx *c);
 void api_sessions_login_get(struct api_ctx *c);
 void api_sessions_login_code(struct api_ctx *c);
 void api_sessions_login_password(struct api_ctx *c);

@@ -54,6 +54,8 @@ static const struct route routes[] = {
     {"POST", "/api/sessions/login", NULL, R_LOGIN | R_BODY | R_SLOW, api_sessions_login_start},
     {"GET", "/api/sessions/login/{}", NULL, R_LOGIN, api_sessions_login_get},
     {"POST", "/api/sessions/login/code", NULL, R_LOGIN | R_BODY | R_SLOW, api_sessions_login_code},
+    {"POST", "/api/sessions/login/resend", NULL, R_LOGIN | R_BODY | R_SLOW,
+     api_sessions_login_resend},
     {"POST", "/api/sessions/login/password", NULL, R_LOGIN | R_BODY | R_SLOW,
      api_sessions_login_password},
     {"POST", "/api/sessions/bot", NULL, R_LOGIN | R_BODY | R_SLOW, api_sessions_bot},

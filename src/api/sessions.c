@@ -41,8 +41,26 @@ bool api_tg_failed(struct api_ctx *c, const struct tg_error *te)
         [TG_CODE_EXPIRED] = {400, "code_expired"},  [TG_BAD_PASSWORD] = {400, "invalid_password"},
         [TG_NO_RIGHT] = {403, "no_permission"},     [TG_DEAD] = {400, "session_invalid"},
     };
+    /* Telegram's refusals of a login that the admin acts on each in its own way (docs/api.md) */
+    static const struct {
+        const char *name;
+        int status;
+        const char *code;
+    } named[] = {
+        {"PHONE_NUMBER_INVALID", 400, "phone_invalid"},
+        {"PHONE_NUMBER_BANNED", 403, "phone_banned"},
+        {"PHONE_NUMBER_UNOCCUPIED", 404, "sign_up_required"},
+        {"auth.authorizationSignUpRequired", 404, "sign_up_required"},
+        {"auth.sentCodeTypeSetUpEmailRequired", 409, "email_setup_required"},
+        {"SEND_CODE_UNAVAILABLE", 409, "resend_unavailable"},
+    };
     dm_err e = te->e.code;
     const char *msg = te->e.msg[0] ? te->e.msg : dm_strerror(e);
+    for (size_t i = 0; te->kind == TG_INPUT && i < DM_ARRAY_LEN(named); i++)
+        if (strcmp(te->name, named[i].name) == 0) {
+            http_res_error(c->res, named[i].status, named[i].code, "%s", msg);
+            return false;
+        }
     if (te->kind == TG_FLOOD) {
         char secs[24];
         snprintf(secs, sizeof secs, "%lld", (long long)te->retry_after);
@@ -160,12 +178,21 @@ static bool read_new_session(struct api_ctx *c, const char **name, int64_t *api_
            api_field_string(c, "api_hash", true, 256, api_hash);
 }
 
-static json_t *login_json(const struct store_login *l)
+/* A login as the API shows it; sent (how the code went) may be NULL. */
+static json_t *login_json(const struct store_login *l, const struct login_sent *sent)
 {
-    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:I}", "login_id", l->id, "state",
-                     l->state == LOGIN_PASSWORD_NEEDED ? "password_needed" : "code_sent", "name",
-                     l->name, "phone", l->phone, "hint", l->hint, "expires_at",
-                     (json_int_t)l->expires_at);
+    json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I}", "login_id", l->id, "state",
+                          l->state == LOGIN_PASSWORD_NEEDED ? "password_needed" : "code_sent",
+                          "name", l->name, "phone", l->phone, "hint", l->hint, "expires_at",
+                          (json_int_t)l->expires_at);
+    if (sent) {
+        json_object_set_new(o, "code_type", json_string(sent->type));
+        json_object_set_new(o, "next_type",
+                            sent->next_type[0] ? json_string(sent->next_type) : json_null());
+        json_object_set_new(o, "timeout",
+                            sent->timeout > 0 ? json_integer(sent->timeout) : json_null());
+    }
+    return o;
 }
 
 void api_sessions_login_start(struct api_ctx *c)
@@ -177,27 +204,45 @@ void api_sessions_login_start(struct api_ctx *c)
         !api_field_string(c, "phone", true, 64, &phone))
         return;
     struct store_login l;
+    struct login_sent sent;
     struct tg_error te = {0};
-    dm_err e = login_start(c->env->pool, name, api_id, api_hash, phone, time(NULL), &l, &te);
+    dm_err e = login_start(c->env->pool, name, api_id, api_hash, phone, time(NULL), &l, &sent, &te);
     if (e) {
         api_tg_failed(c, &te);
         return;
     }
-    http_res_json(c->res, 200,
-                  json_pack("{s:s,s:s,s:s,s:I}", "login_id", l.id, "state", "code_sent", "phone",
-                            l.phone, "expires_at", (json_int_t)l.expires_at));
+    http_res_json(c->res, 200, login_json(&l, &sent));
 }
 
 void api_sessions_login_get(struct api_ctx *c)
 {
     struct store_login l;
+    struct login_sent sent;
     struct tg_error te = {0};
     dm_err e = login_get(c->env->pool, c->path_arg, time(NULL), &l, &te);
+    if (!e) e = login_sent_of(c->env->pool, &l, &sent, &te);
     if (e) {
         api_tg_failed(c, &te);
         return;
     }
-    http_res_json(c->res, 200, login_json(&l));
+    http_res_json(c->res, 200, login_json(&l, &sent));
+}
+
+void api_sessions_login_resend(struct api_ctx *c)
+{
+    const char *id = NULL;
+    if (!api_only_fields(c, c->body, NULL, "login_id", NULL) ||
+        !api_field_string(c, "login_id", true, 128, &id))
+        return;
+    struct store_login l;
+    struct login_sent sent;
+    struct tg_error te = {0};
+    dm_err e = login_resend(c->env->pool, id, time(NULL), &l, &sent, &te);
+    if (e) {
+        api_tg_failed(c, &te);
+        return;
+    }
+    http_res_json(c->res, 200, login_json(&l, &sent));
 }
 
 void api_sessions_login_code(struct api_ctx *c)

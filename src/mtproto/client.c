@@ -138,7 +138,8 @@ struct mt_client {
     struct mt_rpc_error fatal_rpc;
     uint64_t connections, resent;
     struct dm_error last_err; /* why the last connection attempt failed (named in call timeouts) */
-    bool conn_failed;         /* the session refused our init or ping: drop the connection */
+    bool foreign; /* ... and it was another protocol's server: calls fail at once until one works */
+    bool conn_failed; /* the session refused our init or ping: drop the connection */
     int64_t acks_since_ms;
 
     /* the connection, used by the I/O thread only */
@@ -199,6 +200,7 @@ static void on_init_result(struct mt_client *c, const uint8_t *body, size_t len)
     }
     c->ready = true;
     c->connections++;
+    c->foreign = false;
     c->last_err.code = DM_OK;
     struct dm_error e = {0};
     for (struct call *k = c->calls.next; k != &c->calls; k = k->next) {
@@ -582,6 +584,18 @@ static dm_err conn_run(struct mt_client *c, struct dm_error *e)
     }
 }
 
+/* The failure of a connection whose server speaks `proto` (transport_foreign), said so that
+ * whoever set the address can fix it. */
+static void foreign_error(const struct mt_client *c, const char *proto, struct dm_error *e)
+{
+    bool http = strcmp(proto, "HTTP") == 0;
+    dm_fail(e, DM_ENETWORK,
+            "DC %d at %s:%d answered with %s, not MTProto: %s, or the port is wrong", c->cfg.dc_id,
+            c->dc->host, c->dc->port, proto,
+            http ? "the address is a web server or an HTTP proxy"
+                 : "the address is a TLS server (HTTPS) or a proxy");
+}
+
 static void *io_main(void *arg)
 {
     struct mt_client *c = arg;
@@ -606,9 +620,15 @@ static void *io_main(void *arg)
         if (!rc) rc = conn_run(c, &e);
         conn_close(c);
         if (rc == DM_EUNAVAILABLE) break; /* stopping */
+        const char *proto = rc ? transport_foreign(&c->tr) : NULL;
+        if (proto) foreign_error(c, proto, &e);
         pthread_mutex_lock(&c->mu);
         bool worked = c->connections > before;
         c->last_err = e;
+        c->foreign = proto != NULL;
+        if (proto) /* waiting would not help: the address is not Telegram's */
+            for (struct call *k = c->calls.next; k != &c->calls; k = k->next)
+                if (!k->done) call_fail(k, &e);
         pthread_mutex_unlock(&c->mu);
         backoff = worked ? c->cfg.backoff_min_ms : DM_MIN(backoff * 2, c->cfg.backoff_max_ms);
         if (rc != DM_EAUTH && rc != DM_ETELEGRAM)
@@ -790,6 +810,9 @@ dm_err mt_call(struct mt_client *c, const json_t *method, int timeout_ms, json_t
         k.err = c->fatal;
         k.done = true;
         if (rpc && c->fatal.code == DM_ETELEGRAM) *rpc = c->fatal_rpc;
+    } else if (c->foreign && !c->ready) {
+        k.err = c->last_err;
+        k.done = true;
     } else {
         k.prev = c->calls.prev, k.next = &c->calls;
         k.prev->next = &k, c->calls.prev = &k;

@@ -107,6 +107,10 @@ dm_err transport_read(struct transport *t, const uint8_t *p, size_t n, size_t *u
     size_t pos = 0;
     *ready = false;
     *used = 0;
+    /* the server's first bytes, for transport_foreign (all of them are consumed by this call:
+       no packet is shorter than 5 bytes) */
+    for (size_t i = 0; !t->server && t->first_len < sizeof t->first && i < n; i++)
+        t->first[t->first_len++] = p[i];
     if (!t->tag_done) {
         /* a server learns the kind from the first byte(s): 0xef, 0xeeeeeeee, or a full-transport
          * length */
@@ -190,12 +194,21 @@ dm_err transport_read(struct transport *t, const uint8_t *p, size_t n, size_t *u
     }
     t->in_body = false;
     t->hdr_len = 0;
+    t->got_packet = true;
     *pkt = body;
     *pkt_len = plen;
     *ready = true;
 more:
     *used = pos;
     return DM_OK;
+}
+
+const char *transport_foreign(const struct transport *t)
+{
+    if (t->server || t->got_packet || t->first_len < 2) return NULL;
+    if (t->first_len == 4 && memcmp(t->first, "HTTP", 4) == 0) return "HTTP";
+    if ((t->first[0] == 0x15 || t->first[0] == 0x16) && t->first[1] == 0x03) return "TLS";
+    return NULL;
 }
 
 bool transport_error_code(const uint8_t *pkt, size_t len, int32_t *code)

@@ -37,6 +37,10 @@ struct transport {
     bool in_body;    /* header complete, reading body_len bytes into body */
     size_t body_len; /* bytes of body expected (full: payload + CRC) */
     struct buf body;
+    /* a client's view of what the server sent before its first packet (transport_foreign) */
+    uint8_t first[4];
+    size_t first_len;
+    bool got_packet;
 };
 
 /* kind: what a client speaks; a server passes TRANSPORT_DETECT (or a fixed kind). */
@@ -55,6 +59,12 @@ dm_err transport_frame(struct transport *t, const uint8_t *payload, size_t len, 
  * and *ready is true. */
 dm_err transport_read(struct transport *t, const uint8_t *p, size_t n, size_t *used,
                       const uint8_t **pkt, size_t *pkt_len, bool *ready, struct dm_error *e);
+
+/* For a client whose server has not sent one whole packet yet (its bytes did not frame, or the
+ * connection closed first): what else the server speaks, from its first bytes: "HTTP" (an HTTP
+ * answer, "HTTP/": a web server or proxy on that address) or "TLS" (a TLS record: 0x15 or 0x16,
+ * then 0x03), else NULL. Never a guess about bytes that framed as MTProto. */
+const char *transport_foreign(const struct transport *t);
 
 /* True when the packet is a transport error; *code receives it (e.g. -404). */
 bool transport_error_code(const uint8_t *pkt, size_t len, int32_t *code);

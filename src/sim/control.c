@@ -644,9 +644,10 @@ static void get_webhook(struct ctl *c)
 
 static json_t *account_info(const struct sim_account *a)
 {
-    return json_pack("{s:I,s:s,s:i,s:b,s:i,s:I}", "id", (json_int_t)a->user_id, "phone", a->phone,
-                     "dc", a->dc, "has_password", a->password != NULL, "flood_limit",
-                     (int)a->flood_limit, "auth_epoch", (json_int_t)a->auth_epoch);
+    return json_pack("{s:I,s:s,s:i,s:b,s:i,s:I,s:b,s:b}", "id", (json_int_t)a->user_id, "phone",
+                     a->phone, "dc", a->dc, "has_password", a->password != NULL, "flood_limit",
+                     (int)a->flood_limit, "auth_epoch", (json_int_t)a->auth_epoch, "email_required",
+                     a->email_required, "banned", a->banned);
 }
 
 static void post_accounts(struct ctl *c)
@@ -706,33 +707,68 @@ static void get_account_messages(struct ctl *c)
     http_res_json(c->res, 200, json_pack("{s:o}", "items", items));
 }
 
+/* The login code last sent to ?phone= or the body's "phone": an account's or a sign-up's (a
+ * number without an account); NULL after answering 400. *id gets the account's user id, or 0. */
+static struct sim_login_code *phone_code(struct ctl *c, const char *phone, const char **norm,
+                                         int64_t *id)
+{
+    struct sim_account *a = phone ? world_account_by_phone(c->w, phone) : NULL;
+    struct sim_signup *s = phone && !a ? world_signup(c->w, phone, false) : NULL;
+    *id = a ? a->user_id : 0;
+    *norm = a ? a->phone : s ? s->phone : "";
+    struct sim_login_code *code = a ? &a->login : s ? &s->login : NULL;
+    if (!code)
+        fail(c->res, 400, "no account with phone %s, and no code was sent to it",
+             phone ? phone : "(none: give ?phone=)");
+    else if (!code->code[0])
+        fail(c->res, 400, "no login code was sent to %s", *norm), code = NULL;
+    return code;
+}
+
 static void get_login_code(struct ctl *c)
 {
-    const char *phone = http_query(c->req, "phone");
-    struct sim_account *a = phone ? world_account_by_phone(c->w, phone) : NULL;
-    if (!a)
-        return fail(c->res, 400, "no account with phone %s",
-                    phone ? phone : "(none: give ?phone=)");
-    if (!a->code[0]) return fail(c->res, 400, "no login code was sent to %s", a->phone);
+    const char *norm;
+    int64_t id;
+    struct sim_login_code *code = phone_code(c, http_query(c->req, "phone"), &norm, &id);
+    if (!code) return;
     http_res_json(c->res, 200,
-                  json_pack("{s:s,s:I,s:s,s:s,s:I,s:b}", "phone", a->phone, "id",
-                            (json_int_t)a->user_id, "code", a->code, "phone_code_hash",
-                            a->code_hash, "sent_at", (json_int_t)a->code_sent_at, "used",
-                            a->code_used));
+                  json_pack("{s:s,s:o,s:s,s:s,s:I,s:b,s:s}", "phone", norm, "id",
+                            id ? json_integer(id) : json_null(), "code", code->code,
+                            "phone_code_hash", code->hash, "sent_at", (json_int_t)code->sent_at,
+                            "used", code->used, "via", code->sms ? "sms" : "app"));
 }
 
 /* Ages the last login code past its lifetime: signIn with it then answers PHONE_CODE_EXPIRED. */
 static void post_login_code_expire(struct ctl *c)
 {
-    const char *phone = NULL;
+    const char *phone = NULL, *norm;
+    int64_t id;
     if (!f_str(c->body, "phone", true, &phone, &c->err)) return fail_err(c->res, &c->err);
-    struct sim_account *a = world_account_by_phone(c->w, phone);
-    if (!a) return fail(c->res, 400, "no account with phone %s", phone);
-    if (!a->code[0]) return fail(c->res, 400, "no login code was sent to %s", a->phone);
-    a->code_sent_at -= 86400;
+    struct sim_login_code *code = phone_code(c, phone, &norm, &id);
+    if (!code) return;
+    code->sent_at -= 86400;
     http_res_json(c->res, 200,
-                  json_pack("{s:s,s:I,s:b}", "phone", a->phone, "sent_at",
-                            (json_int_t)a->code_sent_at, "expired", 1));
+                  json_pack("{s:s,s:I,s:b}", "phone", norm, "sent_at", (json_int_t)code->sent_at,
+                            "expired", 1));
+}
+
+/* How Telegram treats the account's logins: {"email_required":b,"banned":b}, each optional. */
+static void post_account_flags(struct ctl *c)
+{
+    struct sim_account *a = path_account(c);
+    if (!a) return;
+    json_t *v;
+    const char *k;
+    json_object_foreach(c->body, k, v)
+    {
+        if (strcmp(k, "email_required") && strcmp(k, "banned"))
+            return fail(c->res, 400, "unknown field \"%s\" (email_required, banned)", k);
+        if (!json_is_boolean(v)) return fail(c->res, 400, "\"%s\" must be true or false", k);
+    }
+    json_t *e = json_object_get(c->body, "email_required"), *b = json_object_get(c->body, "banned");
+    if (e) a->email_required = json_is_true(e);
+    if (b) a->banned = json_is_true(b);
+    http_res_json(c->res, 200, account_info(a));
 }
 
 static void post_account_flood(struct ctl *c)
@@ -805,6 +841,7 @@ static const struct route {
     {"POST", "accounts", post_accounts},
     {"GET", "accounts/#", get_account},
     {"POST", "accounts/#/flood", post_account_flood},
+    {"POST", "accounts/#/flags", post_account_flags},
     {"POST", "accounts/#/revoke", post_account_revoke},
     {"GET", "accounts/#/messages", get_account_messages},
     {"GET", "login-code", get_login_code},

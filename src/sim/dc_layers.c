@@ -28,6 +28,7 @@ const struct dc_layer_def dc_layer_defs[] = {
     {144, "peerNotifySettings#a83b0426 flags:# show_previews:flags.0?Bool silent:flags.1?Bool mute_until:flags.2?int ios_sound:flags.3?Object android_sound:flags.4?Object other_sound:flags.5?Object = Object"},
     {144, "codeSettings#8a6469c2 flags:# allow_flashcall:flags.0?true current_number:flags.1?true allow_app_hash:flags.4?true allow_missed_call:flags.5?true logout_tokens:flags.6?Vector<bytes> = Object"},
     {144, "auth.signIn#bcd51581 phone_number:string phone_code_hash:string phone_code:string = Object"},
+    {144, "auth.resendCode#3ef1a9bf phone_number:string phone_code_hash:string = Object"},
     {144, "contacts.resolveUsername#f93ccba3 username:string = Object"},
     {198, "channelParticipantBanned#6df8014e flags:# left:flags.0?true peer:Peer kicked_by:long date:int banned_rights:ChatBannedRights = ChannelParticipant"},
 };

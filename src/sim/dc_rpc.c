@@ -8,7 +8,8 @@
 #include <openssl/bn.h>
 #include <openssl/crypto.h>
 
-#define CODE_TTL 300 /* seconds a login code stays valid */
+#define CODE_TTL 300    /* seconds a login code stays valid */
+#define RESEND_AFTER 60 /* the timeout auth.sentCode gives before the code may go by SMS */
 #define CHANNEL_ID_BASE 1000000000000LL
 #define IMPORTERS_MAX 100
 
@@ -175,65 +176,145 @@ static json_t *authorization(struct dc_call *c, int64_t user_id)
                      user_json(c->w, world_user(c->w, user_id), user_id));
 }
 
-/* The account of a sendCode / signIn, or NULL after setting *err (unknown phone, other DC). */
-static struct sim_account *login_account(struct dc_call *c, json_t **err)
+/* Whether a number could be a phone number: 7..15 digits (E.164) not starting with 0 (no country
+ * code does). Others are PHONE_NUMBER_INVALID. */
+static bool phone_plausible(const char *phone)
+{
+    char norm[SIM_PHONE_MAX + 1];
+    if (!phone || !world_phone_normalize(phone, norm)) return false;
+    size_t n = strlen(norm);
+    return n >= 7 && n <= 15 && norm[0] != '0';
+}
+
+/* Whom a login call is for: an account, or a number without one (a sign-up). */
+struct login_target {
+    struct sim_account *a;
+    struct sim_signup *signup;
+    struct sim_login_code *code; /* a's or signup's */
+};
+
+/* Fills *t (t->signup: with make_signup one is made) and answers NULL, else the error: an
+ * implausible number without an account (PHONE_NUMBER_INVALID with invalid_code: the methods' pages
+ * give 400 for sendCode and signIn, 406 for resendCode), a banned one, another DC, a flood wait, or
+ * a number without an account that was sent no code. */
+static json_t *login_target(struct dc_call *c, bool make_signup, int invalid_code,
+                            struct login_target *t)
 {
     const char *phone = json_string_value(json_object_get(c->q, "phone_number"));
-    struct sim_account *a = phone ? world_account_by_phone(c->w, phone) : NULL;
-    if (!a)
-        *err = dc_rpc_error(400, "PHONE_NUMBER_INVALID");
-    else if (a->dc != c->dc)
-        *err = dc_rpc_error(303, "PHONE_MIGRATE_%d", a->dc);
-    else if ((*err = flood_check(c, a)) != NULL)
-        a = NULL;
-    return *err ? NULL : a;
+    memset(t, 0, sizeof *t);
+    t->a = phone ? world_account_by_phone(c->w, phone) : NULL;
+    if (!t->a && !phone_plausible(phone)) /* an account's number is a number, whatever it is */
+        return dc_rpc_error(invalid_code, "PHONE_NUMBER_INVALID");
+    if (!t->a) {
+        t->signup = world_signup(c->w, phone, make_signup);
+        if (!t->signup) return dc_rpc_error(400, "PHONE_CODE_EXPIRED"); /* no code was sent */
+        t->code = &t->signup->login;
+        return NULL;
+    }
+    if (t->a->banned) return dc_rpc_error(400, "PHONE_NUMBER_BANNED");
+    if (t->a->dc != c->dc) return dc_rpc_error(303, "PHONE_MIGRATE_%d", t->a->dc);
+    t->code = &t->a->login;
+    return flood_check(c, t->a);
+}
+
+/* A new code in *code (5 digits and its phone_code_hash). */
+static void new_code(struct sim_login_code *code, bool sms)
+{
+    uint8_t r[16];
+    dc_random(r, sizeof r);
+    memset(code, 0, sizeof *code);
+    snprintf(code->code, sizeof code->code, "%05u", (unsigned)(tl_read_u32(r) % 100000));
+    for (int i = 0; i < 16; i++)
+        snprintf(code->hash + 2 * i, 3, "%02x", r[i]);
+    code->sent_at = world_now();
+    code->sms = sms;
+}
+
+/* auth.sentCode for a code just sent: in the app (SMS next, after `timeout` seconds, which
+ * tgsim does not enforce), or by SMS (nothing next). */
+static json_t *sent_code(const struct sim_login_code *code)
+{
+    json_t *o = json_pack("{s:s,s:{s:s,s:i},s:s}", "_", "auth.sentCode", "type", "_",
+                          code->sms ? "auth.sentCodeTypeSms" : "auth.sentCodeTypeApp", "length", 5,
+                          "phone_code_hash", code->hash);
+    if (!code->sms) {
+        json_object_set_new(o, "next_type", json_pack("{s:s}", "_", "auth.codeTypeSms"));
+        json_object_set_new(o, "timeout", json_integer(RESEND_AFTER));
+    }
+    return o;
 }
 
 static json_t *m_send_code(struct dc_call *c)
 {
-    json_t *err = NULL;
-    struct sim_account *a = login_account(c, &err);
-    if (!a) return err;
-    uint8_t r[16];
-    dc_random(r, sizeof r);
-    snprintf(a->code, sizeof a->code, "%05u", (unsigned)(tl_read_u32(r) % 100000));
-    for (int i = 0; i < 16; i++)
-        snprintf(a->code_hash + 2 * i, 3, "%02x", r[i]);
-    a->code_sent_at = world_now();
-    a->code_used = false;
-    /* as Telegram: the code arrives in the app, a message from the service account */
-    char text[400];
-    snprintf(text, sizeof text,
-             "Login code: %s. Do not give this code to anyone, even if they say they are from "
-             "Telegram!\n\nThis code can be used to log in to your Telegram account. We never "
-             "ask it for anything else.\n\nIf you didn't request this code by trying to log in "
-             "on another device, simply ignore this message.",
-             a->code);
-    if (world_account_notify(a, text) != DM_OK) return dc_rpc_error(500, "INTERNAL_SERVER_ERROR");
-    return json_pack("{s:s,s:{s:s,s:i},s:s,s:i}", "_", "auth.sentCode", "type", "_",
-                     "auth.sentCodeTypeApp", "length", 5, "phone_code_hash", a->code_hash,
-                     "timeout", CODE_TTL);
+    struct login_target t;
+    json_t *err = login_target(c, true, 400, &t);
+    if (err) return err;
+    if (t.a && t.a->email_required) {
+        /* Telegram wants a login email set up first: no code is sent (core.telegram.org/api/auth,
+           email verification) */
+        new_code(t.code, false);
+        t.code->code[0] = 0;
+        return json_pack("{s:s,s:{s:s},s:s}", "_", "auth.sentCode", "type", "_",
+                         "auth.sentCodeTypeSetUpEmailRequired", "phone_code_hash", t.code->hash);
+    }
+    new_code(t.code, t.signup != NULL); /* a number without an account gets an SMS */
+    if (t.a) {
+        /* as Telegram: the code arrives in the app, a message from the service account */
+        char text[400];
+        snprintf(text, sizeof text,
+                 "Login code: %s. Do not give this code to anyone, even if they say they are from "
+                 "Telegram!\n\nThis code can be used to log in to your Telegram account. We never "
+                 "ask it for anything else.\n\nIf you didn't request this code by trying to log "
+                 "in on another device, simply ignore this message.",
+                 t.code->code);
+        if (world_account_notify(t.a, text) != DM_OK)
+            return dc_rpc_error(500, "INTERNAL_SERVER_ERROR");
+    }
+    return sent_code(t.code);
+}
+
+/* The code of a sign-in or resend, checked against phone_code_hash: NULL when it is the one sent
+ * and still valid, else the error. */
+static json_t *code_check(const struct sim_login_code *code, const char *hash)
+{
+    if (!code->code[0] || strcmp(hash, code->hash))
+        return dc_rpc_error(400, "PHONE_CODE_HASH_INVALID");
+    if (code->used || world_now() - code->sent_at > CODE_TTL)
+        return dc_rpc_error(400, "PHONE_CODE_EXPIRED");
+    return NULL;
+}
+
+static json_t *m_resend_code(struct dc_call *c)
+{
+    const char *hash = json_string_value(json_object_get(c->q, "phone_code_hash"));
+    if (!hash || !*hash) return dc_rpc_error(400, "PHONE_CODE_HASH_EMPTY");
+    struct login_target t;
+    json_t *err = login_target(c, false, 406, &t);
+    if (!err) err = code_check(t.code, hash);
+    if (err) return err;
+    if (t.code->sms) return dc_rpc_error(406, "SEND_CODE_UNAVAILABLE");
+    t.code->sms = true; /* the same code, now by SMS */
+    return sent_code(t.code);
 }
 
 static json_t *m_sign_in(struct dc_call *c)
 {
-    json_t *err = NULL;
-    struct sim_account *a = login_account(c, &err);
-    if (!a) return err;
+    struct login_target t;
+    json_t *err = login_target(c, false, 400, &t);
+    if (err) return err;
     const char *hash = json_string_value(json_object_get(c->q, "phone_code_hash"));
     const char *code = json_string_value(json_object_get(c->q, "phone_code"));
     if (!code || !*code) return dc_rpc_error(400, "PHONE_CODE_EMPTY");
-    if (!a->code[0] || !hash || strcmp(hash, a->code_hash))
-        return dc_rpc_error(400, "PHONE_CODE_HASH_INVALID");
-    if (a->code_used || world_now() - a->code_sent_at > CODE_TTL)
-        return dc_rpc_error(400, "PHONE_CODE_EXPIRED");
-    if (strcmp(code, a->code)) return dc_rpc_error(400, "PHONE_CODE_INVALID");
-    a->code_used = true;
-    if (a->password) {
-        c->key->pending_user = a->user_id;
+    if ((err = code_check(t.code, hash ? hash : ""))) return err;
+    if (strcmp(code, t.code->code)) return dc_rpc_error(400, "PHONE_CODE_INVALID");
+    t.code->used = true;
+    if (t.signup) /* the number is verified and has no account: the client should sign up */
+        return json_pack("{s:s}", "_", "auth.authorizationSignUpRequired");
+    if (t.a->password) {
+        c->key->pending_user = t.a->user_id;
         return dc_rpc_error(401, "SESSION_PASSWORD_NEEDED");
     }
-    return authorization(c, a->user_id);
+    return authorization(c, t.a->user_id);
 }
 
 /* ---- SRP, server side (core.telegram.org/api/srp) ---- */
@@ -872,6 +953,7 @@ static const struct method methods[] = {
     {"help.getConfig", false, m_get_config},
     {"help.getNearestDc", false, m_nearest_dc},
     {"auth.sendCode", false, m_send_code},
+    {"auth.resendCode", false, m_resend_code},
     {"auth.signIn", false, m_sign_in},
     {"account.getPassword", false, m_get_password},
     {"auth.checkPassword", false, m_check_password},

@@ -1013,6 +1013,21 @@ struct sim_account *world_account_by_phone(struct world *w, const char *phone)
     return NULL;
 }
 
+struct sim_signup *world_signup(struct world *w, const char *phone, bool make)
+{
+    char norm[SIM_PHONE_MAX + 1];
+    if (!world_phone_normalize(phone, norm)) return NULL;
+    for (size_t i = 0; i < w->nsignups; i++)
+        if (strcmp(w->signups[i].phone, norm) == 0) return &w->signups[i];
+    if (!make) return NULL;
+    struct sim_signup *s = &w->signups[w->next_signup];
+    w->next_signup = (w->next_signup + 1) % SIM_MAX_SIGNUPS;
+    if (w->nsignups < SIM_MAX_SIGNUPS) w->nsignups++;
+    memset(s, 0, sizeof *s);
+    memcpy(s->phone, norm, sizeof s->phone);
+    return s;
+}
+
 struct sim_account *world_account(struct world *w, int64_t user_id)
 {
     for (size_t i = 0; i < w->naccounts; i++)

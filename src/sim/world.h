@@ -218,6 +218,24 @@ struct sim_stat {
 #define SIM_MAX_ACCOUNTS 100000u
 #define SIM_PHONE_MAX 20
 
+/* A login code sent to a phone (auth.sendCode): in the app, as a message from "Telegram", or by
+ * SMS (auth.resendCode; numbers without an account get theirs by SMS at once). code[0] == 0 when
+ * none was sent. */
+struct sim_login_code {
+    char code[8];
+    char hash[33]; /* phone_code_hash */
+    int64_t sent_at;
+    bool used;
+    bool sms; /* sent by SMS: nothing left to resend it by (SEND_CODE_UNAVAILABLE) */
+};
+
+/* Numbers without an account that asked for a code (sign-ups): the last SIM_MAX_SIGNUPS. */
+#define SIM_MAX_SIGNUPS 64u
+struct sim_signup {
+    char phone[SIM_PHONE_MAX + 1];
+    struct sim_login_code login;
+};
+
 /* Telegram's service notifications come from this user ("Telegram"); login codes among them. */
 #define SIM_SERVICE_USER_ID 777000
 #define SIM_SERVICE_USER_NAME "Telegram"
@@ -236,11 +254,11 @@ struct sim_account {
     int dc;                        /* home DC: sendCode elsewhere answers PHONE_MIGRATE_<dc> */
     char *password;                /* the 2FA password, NULL when none; never logged */
     uint8_t srp_salt1[40], srp_salt2[16];
-    /* the last login code sent (auth.sendCode); code[0] == 0 when none */
-    char code[8];
-    char code_hash[33];
-    int64_t code_sent_at;
-    bool code_used;
+    struct sim_login_code login; /* the last login code sent */
+    /* how Telegram treats a login (POST /control/accounts/{id}/flags): sendCode asks for a login
+       email first (auth.sentCodeTypeSetUpEmailRequired, no code sent), or answers
+       PHONE_NUMBER_BANNED */
+    bool email_required, banned;
     /* flood control: at most flood_limit calls per minute (0 = no limit), and injected waits */
     unsigned flood_limit;
     double flood_window_start;
@@ -289,6 +307,8 @@ struct world {
 
     struct sim_account **accounts;
     size_t naccounts;
+    struct sim_signup signups[SIM_MAX_SIGNUPS]; /* a ring: next_signup is the slot reused next */
+    size_t nsignups, next_signup;
     json_t *dcs; /* owned: the data centres' table for GET /control/dcs, NULL when none run */
 
     struct sim_fault faults[SIM_MAX_FAULTS];
@@ -424,6 +444,9 @@ dm_err world_account_add(struct world *w, int64_t user_id, const char *first_nam
 /* By phone ('+' and spaces ignored) or by user id; NULL when none. */
 struct sim_account *world_account_by_phone(struct world *w, const char *phone);
 struct sim_account *world_account(struct world *w, int64_t user_id);
+/* The sign-up slot of a number without an account (normalized digits), or NULL; with `make`, a
+ * slot is taken (the oldest is reused past SIM_MAX_SIGNUPS). */
+struct sim_signup *world_signup(struct world *w, const char *phone, bool make);
 /* Normalizes a phone number into out (digits only); false when it is not 5..20 digits. */
 bool world_phone_normalize(const char *phone, char out[SIM_PHONE_MAX + 1]);
 /* Delivers a service notification from "Telegram" (SIM_SERVICE_USER_ID) to the account, as

@@ -106,6 +106,12 @@ static dm_err phone_clean(const char *in, char *out, size_t n, struct tg_error *
     return DM_OK;
 }
 
+static const char *jstr(const json_t *o, const char *k)
+{
+    const char *s = json_string_value(json_object_get(o, k));
+    return s ? s : "";
+}
+
 /* ---- sealed login state ---- */
 
 struct login_secret {
@@ -113,6 +119,7 @@ struct login_secret {
     char api_hash[LOGIN_API_HASH_MAX + 1];
     char phone_code_hash[256];
     struct mt_auth auth;
+    struct login_sent sent; /* not secret, but kept with what is */
 };
 
 static void secret_clear(struct login_secret *s)
@@ -123,9 +130,11 @@ static void secret_clear(struct login_secret *s)
 static dm_err seal_login(struct pool *a, const struct login_secret *s, struct store_login *l,
                          struct tg_error *te)
 {
-    json_t *o = json_pack("{s:i,s:s,s:s,s:i,s:o}", "api_id", (int)s->api_id, "api_hash",
-                          s->api_hash, "phone_code_hash", s->phone_code_hash, "dc", s->auth.dc_id,
-                          "key", tl_hex(s->auth.key, sizeof s->auth.key));
+    json_t *o =
+        json_pack("{s:i,s:s,s:s,s:i,s:o,s:{s:s,s:s,s:i}}", "api_id", (int)s->api_id, "api_hash",
+                  s->api_hash, "phone_code_hash", s->phone_code_hash, "dc", s->auth.dc_id, "key",
+                  tl_hex(s->auth.key, sizeof s->auth.key), "sent", "type", s->sent.type,
+                  "next_type", s->sent.next_type, "timeout", (int)s->sent.timeout);
     char *plain = o ? json_dumps(o, JSON_COMPACT) : NULL;
     char *sealed = NULL;
     dm_err e = plain ? secret_seal(pool_master(a), plain, strlen(plain), &sealed) : DM_ENOMEM;
@@ -162,6 +171,10 @@ static dm_err open_login(struct pool *a, const struct store_login *l, struct log
         s->auth.dc_id = (int)json_integer_value(json_object_get(o, "dc"));
         dm_strlcpy(s->api_hash, hash, sizeof s->api_hash);
         dm_strlcpy(s->phone_code_hash, pch, sizeof s->phone_code_hash);
+        const json_t *sent = json_object_get(o, "sent"); /* none in logins of older doormans */
+        dm_strlcpy(s->sent.type, sent ? jstr(sent, "type") : "app", sizeof s->sent.type);
+        dm_strlcpy(s->sent.next_type, jstr(sent, "next_type"), sizeof s->sent.next_type);
+        s->sent.timeout = (int32_t)json_integer_value(json_object_get(sent, "timeout"));
     }
     json_decref(o);
     return e;
@@ -223,12 +236,6 @@ static dm_err client_key(struct pool_conn *h, struct mt_auth *out, struct tg_err
     struct dm_error err = {0};
     dm_err e = mt_client_auth_key(pool_client(h), 5000, out, &err);
     return e ? te_from(te, e, &err) : DM_OK;
-}
-
-static const char *jstr(const json_t *o, const char *k)
-{
-    const char *s = json_string_value(json_object_get(o, k));
-    return s ? s : "";
 }
 
 /* ---- making a session ---- */
@@ -312,8 +319,73 @@ static dm_err session_create(struct pool *a, const struct new_session *n, int64_
 
 /* ---- user login ---- */
 
+/* A login Telegram refused with an answer rather than an error (TG_INPUT; te->name is the
+ * answer's constructor, which the API maps to its own code). */
+static dm_err refused_by_answer(struct tg_error *te, const char *constructor, const char *msg)
+{
+    tg_error_local(te, DM_EINVAL, "%s", msg);
+    if (te) {
+        te->kind = TG_INPUT;
+        dm_strlcpy(te->name, constructor, sizeof te->name);
+    }
+    return DM_EINVAL;
+}
+
+/* The word for an auth.SentCodeType or auth.CodeType constructor ("" for none). */
+static const char *code_type_word(const json_t *t)
+{
+    static const struct {
+        const char *suffix, *word;
+    } words[] = {{"App", "app"},
+                 {"Sms", "sms"},
+                 {"SmsWord", "sms"},
+                 {"SmsPhrase", "sms"},
+                 {"FirebaseSms", "sms"},
+                 {"Call", "call"},
+                 {"FlashCall", "flash_call"},
+                 {"MissedCall", "missed_call"},
+                 {"EmailCode", "email"},
+                 {"FragmentSms", "fragment"}};
+    const char *c = jstr(t, "_");
+    const char *dot = strchr(c, '.');
+    const char *tail = dot ? dot + 1 : c; /* sentCodeTypeSms, codeTypeSms */
+    if (!*tail) return "";
+    const char *suffix = strncmp(tail, "sentCodeType", 12) == 0 ? tail + 12
+                         : strncmp(tail, "codeType", 8) == 0    ? tail + 8
+                                                                : "";
+    for (size_t i = 0; i < DM_ARRAY_LEN(words); i++)
+        if (strcmp(suffix, words[i].suffix) == 0) return words[i].word;
+    return "other";
+}
+
+/* Reads an auth.sentCode (from sendCode or resendCode) into s: its phone_code_hash and how the
+ * code went. Telegram may send no code and ask for a login email first: that ends the login. */
+static dm_err read_sent_code(const json_t *res, struct login_secret *s, struct tg_error *te)
+{
+    const json_t *type = json_object_get(res, "type");
+    if (tl_is(res, "auth.sentCode") && tl_is(type, "auth.sentCodeTypeSetUpEmailRequired"))
+        return refused_by_answer(
+            te, "auth.sentCodeTypeSetUpEmailRequired",
+            "Telegram asks this account to set up a login email before it signs in from other "
+            "apps, and sent no code. Sign in once with the official Telegram app (it asks for "
+            "the email there), then create the session here again.");
+    const char *pch = jstr(res, "phone_code_hash");
+    if (!tl_is(res, "auth.sentCode") || !*pch)
+        return tg_error_local(
+            te, DM_EPROTO,
+            "Telegram did not send a login code (it answered %s). Please start over.",
+            jstr(res, "_"));
+    dm_strlcpy(s->phone_code_hash, pch, sizeof s->phone_code_hash);
+    dm_strlcpy(s->sent.type, code_type_word(type), sizeof s->sent.type);
+    dm_strlcpy(s->sent.next_type, code_type_word(json_object_get(res, "next_type")),
+               sizeof s->sent.next_type);
+    s->sent.timeout = (int32_t)json_integer_value(json_object_get(res, "timeout"));
+    return DM_OK;
+}
+
 dm_err login_start(struct pool *a, const char *name, int64_t api_id, const char *api_hash,
-                   const char *phone, int64_t now, struct store_login *out, struct tg_error *te)
+                   const char *phone, int64_t now, struct store_login *out, struct login_sent *sent,
+                   struct tg_error *te)
 {
     char clean[33];
     dm_err e = name_free(a, name, te);
@@ -337,16 +409,10 @@ dm_err login_start(struct pool *a, const char *name, int64_t api_id, const char 
 
     struct login_secret s;
     memset(&s, 0, sizeof s);
-    const char *pch = jstr(res, "phone_code_hash");
-    if (!tl_is(res, "auth.sentCode") || !*pch) {
-        e = tg_error_local(
-            te, DM_EPROTO,
-            "Telegram did not send a login code (it answered %s). Please start over.",
-            jstr(res, "_"));
-    } else {
+    e = read_sent_code(res, &s, te);
+    if (!e) {
         s.api_id = (int32_t)api_id;
         dm_strlcpy(s.api_hash, api_hash, sizeof s.api_hash);
-        dm_strlcpy(s.phone_code_hash, pch, sizeof s.phone_code_hash);
         e = client_key(h, &s.auth, te);
     }
     json_decref(res);
@@ -359,6 +425,7 @@ dm_err login_start(struct pool *a, const char *name, int64_t api_id, const char 
         l.expires_at = now + login_ttl();
         e = seal_login(a, &s, &l, te);
     }
+    if (sent) *sent = s.sent;
     secret_clear(&s);
     struct store *st = pool_store(a);
     struct dm_error err = {0};
@@ -367,7 +434,8 @@ dm_err login_start(struct pool *a, const char *name, int64_t api_id, const char 
         pool_drop(a, key);
         return e;
     }
-    log_info("login", "login %.8s… for session %s: code sent", l.id, name);
+    log_info("login", "login %.8s… for session %s: code sent (%s)", l.id, name,
+             sent ? sent->type : "");
     *out = l;
     return DM_OK;
 }
@@ -432,10 +500,7 @@ static dm_err login_finish(struct pool *a, const struct store_login *l,
 {
     if (tl_is(auth_res, "auth.authorizationSignUpRequired")) {
         login_end(a, l->id);
-        return tg_error_local(
-            te, DM_EINVAL,
-            "No Telegram account has this phone number: sign up in a Telegram app "
-            "first.");
+        return refused_by_answer(te, "auth.authorizationSignUpRequired", TG_SIGN_UP_FIRST_MSG);
     }
     char key[POOL_KEY_MAX];
     pool_key(key, "login", l->id);
@@ -469,7 +534,12 @@ dm_err login_code(struct pool *a, const char *id, const char *code, int64_t now,
                   struct store_login *out, struct store_session *session, struct tg_error *te)
 {
     *done = false;
-    if (!code || !*code || strlen(code) > 32) return tg_error_set(te, TG_BAD_CODE, 0);
+    if (!code || strlen(code) > 32) return tg_error_set(te, TG_BAD_CODE, 0);
+    if (!code[strspn(code, " \t")]) { /* as Telegram answers it (PHONE_CODE_EMPTY) */
+        tg_error_set(te, TG_BAD_CODE, 0);
+        tg_error_say(te, "%s", TG_CODE_EMPTY_MSG);
+        return DM_EINVAL;
+    }
     struct store_login l;
     struct login_secret s;
     struct pool_conn *h = NULL;
@@ -502,6 +572,54 @@ dm_err login_code(struct pool *a, const char *id, const char *code, int64_t now,
         } else if (te && te->kind == TG_CODE_EXPIRED) {
             login_end(a, id);
         }
+    }
+    json_decref(res);
+    secret_clear(&s);
+    pthread_mutex_unlock(&step_lock);
+    return e;
+}
+
+dm_err login_sent_of(struct pool *a, const struct store_login *l, struct login_sent *out,
+                     struct tg_error *te)
+{
+    struct login_secret s;
+    dm_err e = open_login(a, l, &s, te);
+    if (!e) *out = s.sent;
+    secret_clear(&s);
+    return e;
+}
+
+dm_err login_resend(struct pool *a, const char *id, int64_t now, struct store_login *out,
+                    struct login_sent *sent, struct tg_error *te)
+{
+    struct store_login l;
+    struct login_secret s;
+    struct pool_conn *h = NULL;
+    dm_err e = login_resume(a, id, now, &l, &s, &h, te);
+    if (e) return e;
+    json_t *res = NULL;
+    if (l.state != LOGIN_CODE_SENT)
+        e = tg_error_local(te, DM_EINVAL,
+                           "This login waits for the 2FA password: the code was accepted.");
+    if (!e) {
+        json_t *m = json_pack("{s:s,s:s,s:s}", "_", "auth.resendCode", "phone_number", l.phone,
+                              "phone_code_hash", s.phone_code_hash);
+        e = call(h, m, &res, NULL, te);
+        json_decref(m);
+    }
+    pool_release(a, h);
+    if (!e) e = read_sent_code(res, &s, te);
+    if (!e) e = seal_login(a, &s, &l, te);
+    struct store *st = pool_store(a);
+    struct dm_error err = {0};
+    if (!e && (e = store_login_put(st, &l, now, &err))) te_from(te, e, &err);
+    if (!e) {
+        *out = l;
+        *sent = s.sent;
+        log_info("login", "login %.8s…: code sent again (%s)", l.id, s.sent.type);
+    } else if (te && (te->kind == TG_CODE_EXPIRED ||
+                      strcmp(te->name, "auth.sentCodeTypeSetUpEmailRequired") == 0)) {
+        login_end(a, id);
     }
     json_decref(res);
     secret_clear(&s);

@@ -33,16 +33,40 @@
  * paths use (login, list, bot, import). DM_EINVAL with a sentence otherwise. */
 dm_err login_check_name(const char *name, struct dm_error *err);
 
+/* How Telegram sent a login code (auth.sentCode's type and next_type), as words: "app", "sms",
+ * "call", "flash_call", "missed_call", "email", "fragment" or "other"; next_type "" when there is
+ * no other way to send it again; timeout: seconds before asking again is allowed (0: none said). */
+struct login_sent {
+    char type[16];
+    char next_type[16];
+    int32_t timeout;
+};
+
 /* Sends the login code (auth.sendCode, following PHONE_MIGRATE_X) and stores the login.
- * *out gets it (its sealed part is not for showing). */
+ * *out gets it (its sealed part is not for showing), *sent how the code went (sent may be NULL).
+ * Failures leave nothing: an unknown, banned or implausible number is Telegram's error (TG_INPUT,
+ * te->name PHONE_NUMBER_*), a flood wait TG_FLOOD; an account Telegram asks to set up a login
+ * email first gets no code: TG_INPUT with te->name "auth.sentCodeTypeSetUpEmailRequired" and a
+ * sentence saying to sign in once with the official app (doorman does not set up login emails). */
 dm_err login_start(struct pool *a, const char *name, int64_t api_id, const char *api_hash,
-                   const char *phone, int64_t now, struct store_login *out, struct tg_error *te);
+                   const char *phone, int64_t now, struct store_login *out, struct login_sent *sent,
+                   struct tg_error *te);
+/* How the code of login l went (opened from its sealed part). */
+dm_err login_sent_of(struct pool *a, const struct store_login *l, struct login_sent *out,
+                     struct tg_error *te);
+/* auth.resendCode: the code again by its next_type (an SMS after the app). The login keeps its
+ * id; *out and *sent are updated. SEND_CODE_UNAVAILABLE (no other way left) keeps the login; an
+ * expired code ends it. */
+dm_err login_resend(struct pool *a, const char *id, int64_t now, struct store_login *out,
+                    struct login_sent *sent, struct tg_error *te);
 /* The login with this id (TG_LOGIN_GONE when unknown or expired). */
 dm_err login_get(struct pool *a, const char *id, int64_t now, struct store_login *out,
                  struct tg_error *te);
 /* auth.signIn with the code. Either the session is made (*done true, *session filled) or the
  * account has a 2FA password (*done false, *out is the login now waiting for it, with the
- * password hint). A wrong code keeps the login; an expired one ends it. */
+ * password hint). A wrong or empty code keeps the login; an expired one ends it, and so does a
+ * number without an account (auth.authorizationSignUpRequired: TG_INPUT with that te->name;
+ * doorman does not sign up new accounts). */
 dm_err login_code(struct pool *a, const char *id, const char *code, int64_t now, bool *done,
                   struct store_login *out, struct store_session *session, struct tg_error *te);
 /* account.getPassword + SRP + auth.checkPassword; a wrong password keeps the login. */

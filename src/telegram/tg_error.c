@@ -51,7 +51,7 @@ static const struct {
     {"USERNAME_INVALID", TG_NOT_FOUND, NULL},
     {"CHANNEL_PUBLIC_GROUP_NA", TG_NOT_FOUND, NULL},
     {"PHONE_CODE_INVALID", TG_BAD_CODE, NULL},
-    {"PHONE_CODE_EMPTY", TG_BAD_CODE, NULL},
+    {"PHONE_CODE_EMPTY", TG_BAD_CODE, TG_CODE_EMPTY_MSG},
     {"PHONE_CODE_EXPIRED", TG_CODE_EXPIRED, NULL},
     {"PHONE_CODE_HASH_INVALID", TG_CODE_EXPIRED, NULL},
     {"PASSWORD_HASH_INVALID", TG_BAD_PASSWORD, NULL},
@@ -59,9 +59,13 @@ static const struct {
     {"PHONE_NUMBER_INVALID", TG_INPUT,
      "Telegram says the phone number is invalid: give it with the country code, e.g. "
      "+1234567890"},
-    {"PHONE_NUMBER_BANNED", TG_INPUT, "Telegram has banned this phone number"},
-    {"PHONE_NUMBER_UNOCCUPIED", TG_INPUT,
-     "No Telegram account has this phone number: sign up in a Telegram app first"},
+    {"PHONE_NUMBER_BANNED", TG_INPUT,
+     "Telegram has banned this phone number: it cannot sign in, here or in any app. Use another "
+     "account (the owner can appeal in the Telegram app)."},
+    {"PHONE_NUMBER_UNOCCUPIED", TG_INPUT, TG_SIGN_UP_FIRST_MSG},
+    {"SEND_CODE_UNAVAILABLE", TG_INPUT,
+     "Telegram has no other way left to send the code to this number: use the code already "
+     "sent, or start over later."},
     {"API_ID_INVALID", TG_INPUT,
      "Telegram rejected the API ID and API hash: copy them again from my.telegram.org"},
     {"API_ID_PUBLISHED_FLOOD", TG_INPUT,

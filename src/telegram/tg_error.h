@@ -60,6 +60,14 @@ struct mt_rpc_error;
        says which */                                                                               \
     X(LOCAL, DM_EIO, "")
 
+/* The sentence for an empty login code (PHONE_CODE_EMPTY, or none given). */
+#define TG_CODE_EMPTY_MSG "Enter the verification code Telegram sent."
+/* The sentence for a number without a Telegram account (PHONE_NUMBER_UNOCCUPIED, or
+ * auth.authorizationSignUpRequired after the code). */
+#define TG_SIGN_UP_FIRST_MSG                                                                       \
+    "No Telegram account has this phone number. doorman does not create accounts: sign up with "   \
+    "this number in a Telegram app first, then create the session here."
+
 enum tg_kind {
 #define TG_KIND_ENUM(kind, code, msg) TG_##kind,
     TG_KIND_MAP(TG_KIND_ENUM)
@@ -73,7 +81,9 @@ const char *tg_kind_name(enum tg_kind kind);
 struct tg_error {
     enum tg_kind kind;
     char name[128];      /* Telegram's error as sent ("FLOOD_WAIT_31", "HIDE_REQUESTER_MISSING");
-                            "" when Telegram named none */
+                            for a login Telegram refused by its answer rather than an error, that
+                            answer's constructor ("auth.authorizationSignUpRequired"); "" when
+                            Telegram named none */
     int64_t retry_after; /* seconds to wait, >= 1, for TG_FLOOD; else 0 */
     struct dm_error e;   /* the code the failing function returns, and the sentence for people */
 };

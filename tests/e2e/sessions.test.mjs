@@ -1,7 +1,7 @@
 // The Sessions page in a real browser (headless Debian chromium via playwright-core) against the real
 // doorman and tgsim with MTProto data centres (issue 4, "Proof": browser test): Create New Session
-// through phone → code → 2FA (with a wrong code, a wrong password and a reload in the middle), a
-// stale login, Check Status, Load Requests (errors in the dialog, then the progress bar to 100%; a
+// through phone → code → 2FA (with a wrong code, a wrong password and a reload in the middle), the
+// code again by SMS, a number without an account, a stale login, Check Status, Load Requests (errors in the dialog, then the progress bar to 100%; a
 // flood wait's countdown mid-load and Cancel job),
 // Add Bot Session, an import the API refuses, Export, and Delete with its dialog.
 import { describe, test, before, after, beforeEach } from 'node:test';
@@ -118,6 +118,47 @@ describe('Sessions page in chromium', () => {
         assert.equal(api.type, 'user');
         assert.equal(api.account.id, account.id);
         assert.ok(sessionFiles(s.dataDir).includes(`${NAME}.session`), 'the session file exists');
+    });
+
+    test('Create New Session: "Send the code by SMS", then a number without an account ends with what to do', async () => {
+        const smsPhone = newPhone();
+        const smsAccount = await tgAccount(s.tg, { phone: smsPhone, first_name: 'Sam', last_name: 'Sms' });
+        const start = async (name, p) => {
+            await page.getByRole('button', { name: 'Create New Session' }).click();
+            await field('name').fill(name);
+            await field('api_id').fill(String(API_ID));
+            await field('api_hash').fill(API_HASH);
+            await field('phone').fill(p);
+            await dialog().getByRole('button', { name: 'Send Phone' }).click();
+            await field('code').waitFor();
+        };
+        await start('sms_web', smsPhone);
+        assert.match(await dialog().textContent(), /It arrives in the Telegram app, as a message from “Telegram”\./);
+        await dialog().getByRole('button', { name: 'Send the code by SMS' }).click();
+        await dialog().locator('.form-ok').waitFor();
+        assert.equal((await dialog().locator('.form-ok').textContent()).trim(), 'Telegram sent the code again by SMS.');
+        assert.match(await dialog().textContent(), /It arrives by SMS/);
+        assert.equal(await dialog().getByRole('button', { name: 'Send the code by SMS' }).count(), 0,
+            'nothing left to send it by');
+        const { code, via } = await tgLoginCode(s.tg, smsPhone);
+        assert.equal(via, 'sms');
+        await field('code').fill(code);
+        await dialog().getByRole('button', { name: 'Submit Code' }).click();
+        await dialog().locator('.form-ok').waitFor();
+        assert.match(await dialog().textContent(), /Sam Sms/);
+        await dialog().getByRole('button', { name: 'Done' }).click();
+        await dialog().waitFor({ state: 'detached' });
+        assert.equal((await getSession(s.client, 'sms_web'))?.account?.id, smsAccount.id);
+
+        const nobody = newPhone();
+        await start('nobody_web', nobody);
+        assert.match(await dialog().textContent(), /It arrives by SMS/);
+        await field('code').fill((await tgLoginCode(s.tg, nobody)).code);
+        await dialog().getByRole('button', { name: 'Submit Code' }).click();
+        assert.match(await errorText(), /^No Telegram account has this phone number\. doorman does not create accounts/);
+        assert.ok(await field('name').isVisible(), 'the wizard is back at its first step');
+        assert.equal(await savedLogin(), null, 'the ended login is forgotten');
+        assert.equal(await getSession(s.client, 'nobody_web'), null);
     });
 
     test('a login that doorman no longer knows: "Session not found. Please start over."', async () => {

@@ -60,6 +60,7 @@ static const struct {
     {"GET", "/api/sessions/list"},
     {"GET", "/api/sessions/login/{}"},
     {"POST", "/api/sessions/login/code"},
+    {"POST", "/api/sessions/login/resend"},
     {"POST", "/api/sessions/login/password"},
     {"GET", "/api/sessions/{}/export"},
     {"POST", "/api/sessions/{}/delete"},

@@ -140,6 +140,11 @@ const endpoints = () => [
         required: ['login_id', 'code'], validStatus: [404, 'login_not_found'],
     },
     {
+        path: '/api/sessions/login/resend', who: 'admin', valid: { login_id: 'no_such_login' },
+        fields: { login_id: [...T.str, 'l'.repeat(129)] },
+        required: ['login_id'], validStatus: [404, 'login_not_found'],
+    },
+    {
         path: '/api/sessions/login/password', who: 'admin', valid: { login_id: 'no_such_login', password: SECRET },
         fields: { login_id: [...T.str], password: [...T.str, 'p'.repeat(1025)] },
         required: ['login_id', 'password'], validStatus: [404, 'login_not_found'],
@@ -401,7 +406,8 @@ const ROUTES = [
     ['POST', '/api/invite-requests/preflight'], ['GET', '/api/me/preferences'], ['POST', '/api/me/preferences'],
     ['GET', '/api/chats'], ['GET', '/api/jobs'], ['GET', '/api/jobs/1'], ['POST', '/api/jobs/1/cancel'], ['GET', '/api/audit'],
     ['GET', '/api/sessions'], ['GET', '/api/sessions/list'], ['POST', '/api/sessions/login'],
-    ['GET', '/api/sessions/login/abc'], ['POST', '/api/sessions/login/code'], ['POST', '/api/sessions/login/password'],
+    ['GET', '/api/sessions/login/abc'], ['POST', '/api/sessions/login/code'], ['POST', '/api/sessions/login/resend'],
+    ['POST', '/api/sessions/login/password'],
     ['POST', '/api/sessions/bot'], ['POST', '/api/sessions/import'], ['POST', '/api/sessions/s1/check'],
     ['GET', '/api/sessions/s1/export'], ['POST', '/api/sessions/s1/delete'], ['POST', '/api/sessions/s1/load'],
     ['POST', '/api/rules/apply'], ['POST', '/api/invite-requests/release'], ['POST', '/api/invite-requests/unban'],

@@ -108,6 +108,31 @@ asyncio.run(run())
     return JSON.parse(out.trim().split('\n').pop());
 }
 
+// Runs Telethon code on a client connected to tgsim's DC `dc` but logged in as nobody (the login
+// calls themselves): `body` defines `async def main(c)`, whose result is printed as JSON and
+// returned. The code sees req (input plus pem, control, ports) and control(path).
+export async function telethonAnon(tg, { dc = 1 }, body, input = {}) {
+    const code = TELETHON_PRELUDE + `
+from telethon import functions, types
+${body}
+
+async def run():
+    c = client_for(req['dc'], req['ports'][str(req['dc'])])
+    await c.connect()
+    try:
+        out = await main(c)
+    finally:
+        await c.disconnect()
+    print(json.dumps(out))
+
+asyncio.run(run())
+`;
+    const out = await runPython(code, [], {
+        input: JSON.stringify({ ...input, pem: tg.pem, control: tg.url, ports: tg.dcPorts, dc }),
+    });
+    return JSON.parse(out.trim().split('\n').pop());
+}
+
 // Signs in with Telethon using the code and phone_code_hash doorman's login got (read from
 // tgsim), so that code is used up: doorman's own signIn then meets PHONE_CODE_EXPIRED. tgsim has
 // no control to age a code (its codes live 300 s), and a code consumed elsewhere is how Telegram

@@ -228,6 +228,12 @@ export async function tgFlood(tg, userId, body) {
     return tg.control('POST', `/control/accounts/${userId}/flood`, body);
 }
 
+// {email_required?, banned?}: how tgsim's data centres treat the account's logins (sendCode asks
+// for a login email first, or answers PHONE_NUMBER_BANNED).
+export async function tgAccountFlags(tg, userId, flags) {
+    return tg.control('POST', `/control/accounts/${userId}/flags`, flags);
+}
+
 export async function tgRevoke(tg, userId, error = 'SESSION_REVOKED') {
     return tg.control('POST', `/control/accounts/${userId}/revoke`, { error });
 }

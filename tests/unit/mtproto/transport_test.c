@@ -153,9 +153,43 @@ static void hostile(void)
           "4 is not an error");
 }
 
+/* A server that is not MTProto's: what its first bytes are, but only while they never framed. */
+static void foreign(void)
+{
+    static const char http[] = "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n";
+    static const uint8_t alert[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x46};
+    struct dm_error e = {0};
+    struct transport t;
+    /* intermediate: "HTTP" is a length no packet has */
+    transport_init(&t, TRANSPORT_INTERMEDIATE, false, 1024);
+    CHECK(feed(&t, http, 2, &e) == DM_OK && !transport_foreign(&t), "2 bytes tell nothing");
+    CHECK(feed(&t, http + 2, sizeof http - 3, &e) == DM_EPROTO, "HTTP does not frame");
+    CHECK(transport_foreign(&t) && strcmp(transport_foreign(&t), "HTTP") == 0, "HTTP named");
+    transport_release(&t);
+    /* abridged: "H" is a length of 288 bytes; the server closes first */
+    transport_init(&t, TRANSPORT_ABRIDGED, false, 1024);
+    CHECK(feed(&t, http, sizeof http - 1, &e) == DM_OK, "abridged waits for 288 bytes");
+    CHECK(transport_foreign(&t) && strcmp(transport_foreign(&t), "HTTP") == 0, "HTTP named");
+    transport_release(&t);
+    transport_init(&t, TRANSPORT_INTERMEDIATE, false, 1024);
+    CHECK(feed(&t, alert, sizeof alert, &e) == DM_EPROTO, "a TLS alert does not frame");
+    CHECK(transport_foreign(&t) && strcmp(transport_foreign(&t), "TLS") == 0, "TLS named");
+    transport_release(&t);
+    /* an abridged packet of 88 bytes whose payload starts with 0x03 is MTProto once it framed */
+    uint8_t pkt[89] = {0x16, 0x03};
+    transport_init(&t, TRANSPORT_ABRIDGED, false, 1024);
+    CHECK(feed(&t, pkt, sizeof pkt, &e) == DM_OK && !transport_foreign(&t), "a framed packet");
+    transport_release(&t);
+    /* MTProto's first packet (intermediate, 4 bytes of length) is nothing else */
+    transport_init(&t, TRANSPORT_INTERMEDIATE, false, 1024);
+    CHECK(feed(&t, "\x54\x00\x00\x00", 4, &e) == DM_OK && !transport_foreign(&t), "MTProto");
+    transport_release(&t);
+}
+
 int main(void)
 {
     vectors();
     hostile();
+    foreign();
     return t_done("transport");
 }

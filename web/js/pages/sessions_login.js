@@ -1,7 +1,8 @@
 // pages/sessions_login.js: Create New Session, the login wizard of the Sessions page: name, API ID,
-// hash, phone → code → 2FA password if the account has one. The login_id is kept in
-// sessionStorage until the login ends, so a reload (or a doorman restart) goes on where it was.
-import { h, fieldRow } from '../dom.js';
+// hash, phone → code (sent again by SMS when asked) → 2FA password if the account has one. The
+// login_id is kept in sessionStorage until the login ends, so a reload (or a doorman restart) goes
+// on where it was.
+import { h, fieldRow, busy } from '../dom.js';
 import { api } from '../api.js';
 import { showBanner } from '../frame.js';
 import { pageModal } from '../modal.js';
@@ -24,7 +25,18 @@ const savedLogin = {
 };
 
 // Errors after which this login cannot go on: the API's message, then the first step.
-const fatal = (e) => e.code === 'login_not_found' || e.code === 'code_expired';
+const fatal = (e) => ['login_not_found', 'code_expired', 'sign_up_required', 'email_setup_required'].includes(e.code);
+
+// Where a code went (the API's code_type), and how to ask for it again (its next_type).
+const codeWhere = {
+    app: 'It arrives in the Telegram app, as a message from “Telegram”.',
+    sms: 'It arrives by SMS.',
+    call: 'Telegram calls the number and says it.',
+    email: 'It arrives at the account’s login email.',
+    fragment: 'It arrives on Fragment.',
+};
+const resendLabel = { sms: 'Send the code by SMS', call: 'Call me with the code' };
+const resentHow = { sms: 'by SMS', call: 'by a call' };
 
 // Opens the wizard. resume: the API's answer to GET /api/sessions/login/{id} (goes on from there);
 // failed: a message to show on the first step (the saved login could not be resumed);
@@ -59,22 +71,22 @@ export function createSessionWizard(ctx, { resume, failed, onCreated }) {
                 const res = await api('POST', '/api/sessions/login', body);
                 loginId = res.login_id;
                 savedLogin.set(loginId);
-                stepCode(res.phone || body.phone);
+                stepCode(res.phone || body.phone, res);
             },
         });
     }
 
     // A step that sends one secret of the login (the code, the password) to path as
-    // {login_id, [name]: value}: intro and the field, "Start over", and what to do when it is
-    // refused (onRefused, before the message shows) or accepted (onDone(answer)).
-    function secretStep({ title, intro, label, hint, input, submitLabel, missing, path, onRefused, onDone }) {
+    // {login_id, [name]: value}: intro and the field, "Start over" (and more buttons), and what to
+    // do when it is refused (onRefused, before the message shows) or accepted (onDone(answer)).
+    function secretStep({ title, intro, label, hint, input, submitLabel, missing, path, onRefused, onDone, buttons = [] }) {
         const back = h('button.btn.btn-ghost', { type: 'button' }, 'Start over');
         back.addEventListener('click', () => startOver());
         m.step({
             title,
             body: [intro, fieldRow(label, input, hint)],
             submitLabel,
-            buttons: [back],
+            buttons: [back, ...buttons],
             focus: input,
             onSubmit: async () => {
                 const value = input.type === 'password' ? input.value : input.value.trim();
@@ -92,13 +104,31 @@ export function createSessionWizard(ctx, { resume, failed, onCreated }) {
         });
     }
 
-    function stepCode(phone) {
+    // sent: how the code went ({code_type, next_type} of the API's answer).
+    function stepCode(phone, sent = {}) {
         const code = h('input.code-input', { type: 'text', name: 'code', inputmode: 'numeric',
             autocomplete: 'one-time-code', required: true });
+        const buttons = [];
+        if (sent.next_type) {
+            const again = h('button.btn.btn-ghost', { type: 'button' },
+                resendLabel[sent.next_type] || 'Send the code another way');
+            again.addEventListener('click', () => busy([again], async () => {
+                m.clearMessages();
+                try {
+                    const res = await api('POST', '/api/sessions/login/resend', { login_id: loginId });
+                    stepCode(phone, res);
+                    m.info(`Telegram sent the code again${resentHow[res.code_type] ? ` ${resentHow[res.code_type]}` : ''}.`);
+                } catch (e) {
+                    if (fatal(e)) startOver(e.message);
+                    else m.fail(e.message);
+                }
+            }));
+            buttons.push(again);
+        }
         secretStep({
             title: 'Enter the code',
             intro: h('p', null, 'Telegram sent a login code to ', h('strong', null, fmtPhone(phone)),
-                '. It arrives in the Telegram app (or by SMS).'),
+                '. ', codeWhere[sent.code_type] || 'It arrives in the Telegram app (or by SMS).'),
             label: 'Verification code',
             input: code,
             submitLabel: 'Submit Code',
@@ -106,6 +136,7 @@ export function createSessionWizard(ctx, { resume, failed, onCreated }) {
             path: '/api/sessions/login/code',
             onRefused: () => code.select(),
             onDone: (res) => (res.state === 'password_needed' ? stepPassword(res.hint) : finish(res.session)),
+            buttons,
         });
     }
 
@@ -141,7 +172,7 @@ export function createSessionWizard(ctx, { resume, failed, onCreated }) {
     }
 
     if (resume && resume.state === 'password_needed') stepPassword(resume.hint);
-    else if (resume) stepCode(resume.phone);
+    else if (resume) stepCode(resume.phone, resume);
     else {
         stepPhone();
         if (failed) m.fail(failed);
