@@ -60,7 +60,6 @@ static const struct {
     {"GET", "/api/sessions/list"},
     {"GET", "/api/sessions/login/{}"},
     {"POST", "/api/sessions/login/code"},
-    {"POST", "/api/sessions/login/resend"},
     {"POST", "/api/sessions/login/password"},
     {"GET", "/api/sessions/{}/export"},
     {"POST", "/api/sessions/{}/delete"},
@@ -71,6 +70,23 @@ static const struct {
     /* added later, here so that the inputs kept before still name the same routes */
     {"GET", "/api/invite-requests/export"},
     {"GET", "/api/audit/export"},
+    {"POST", "/api/sessions/login/resend"},
+    {"GET", "/api/rules"},
+    {"POST", "/api/rules"},
+    {"POST", "/api/rules/reorder"},
+    {"POST", "/api/rules/dry-run"},
+    {"POST", "/api/rules/apply"},
+    {"POST", "/api/rules/{}/update"},
+    {"POST", "/api/rules/{}/enable"},
+    {"POST", "/api/rules/{}/delete"},
+    {"GET", "/api/rule-lists"},
+    {"GET", "/api/rule-lists/{}"},
+    {"POST", "/api/rule-lists/{}"},
+    {"POST", "/api/rule-lists/{}/delete"},
+    {"GET", "/api/modes"},
+    {"POST", "/api/modes"},
+    {"POST", "/api/invite-requests/release"},
+    {"POST", "/api/invite-requests/unban"},
 };
 
 /* Appends n bytes of s, percent-encoding what a request line cannot carry. */
