@@ -33,24 +33,33 @@ const LONG = {
     invite_link: 'https://t.me/+AbCdEfGhIjKlMnOpQrStUvWxYz0123456789',
 };
 
-// In the page: what reaches past the viewport's left or right edge. Returns {vw, scrollWidth,
-// bad: [description], scrollers: [description of a scroller holding content past the edge]}.
+// In the page: what reaches past the viewport's left or right edge: elements and text (a long
+// word sticks out of its box). Returns {vw, scrollWidth, bad: [description], scrollers:
+// [description of a scroller holding content past the edge]}.
 function measure(allowed) {
     const vw = window.innerWidth;
-    const describe = (el) => {
+    const describe = (el, r) => {
         const cls = typeof el.className === 'string' && el.className ? '.' + el.className.trim().split(/\s+/).join('.') : '';
-        const r = el.getBoundingClientRect();
         const text = (el.getAttribute('aria-label') || el.textContent || '').trim().replace(/\s+/g, ' ').slice(0, 40);
         return `${el.tagName.toLowerCase()}${cls} [${Math.round(r.left)}..${Math.round(r.right)}] “${text}”`;
     };
+    // [the element the box is or whose text it holds, its rect, the element that may clip it first]
+    const boxes = [];
+    for (const el of document.body.querySelectorAll('*')) boxes.push([el, el.getBoundingClientRect(), el.parentElement]);
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    const range = document.createRange();
+    for (let t = walker.nextNode(); t; t = walker.nextNode()) {
+        if (!t.textContent.trim()) continue;
+        range.selectNodeContents(t);
+        boxes.push([t.parentElement, range.getBoundingClientRect(), t.parentElement]);
+    }
     const bad = [];
     const scrollers = new Set();
-    for (const el of document.body.querySelectorAll('*')) {
-        const r = el.getBoundingClientRect();
+    for (const [el, r, clipper] of boxes) {
         if (r.width === 0 && r.height === 0) continue;
         if (r.right <= vw + 0.5 && r.left >= -0.5) continue;
         // the nearest ancestor that does not let its content overflow (scrolls or clips it)
-        let box = el.parentElement;
+        let box = clipper;
         while (box && box !== document.body && getComputedStyle(box).overflowX === 'visible') box = box.parentElement;
         if (box && box !== document.body) {
             const b = box.getBoundingClientRect();
@@ -58,10 +67,10 @@ function measure(allowed) {
             const ox = getComputedStyle(box).overflowX;
             if (inside && (ox === 'hidden' || ox === 'clip')) continue; // cut off, e.g. an ellipsis
             if (inside && allowed.some((sel) => box.matches(sel))) continue;
-            if (inside) scrollers.add(describe(box));
+            if (inside) scrollers.add(describe(box, b));
         }
         // report the outermost offender only
-        if (!bad.some((d) => d.el.contains(el))) bad.push({ el, d: describe(el) });
+        if (!bad.some((d) => d.el.contains(el))) bad.push({ el, d: describe(el, r) });
     }
     return { vw, scrollWidth: document.documentElement.scrollWidth, bad: bad.map((b) => b.d), scrollers: [...scrollers] };
 }
@@ -130,9 +139,9 @@ describe('the panel on a phone (chromium, 390×844)', () => {
     const assertFits = async (what) => {
         const m = await page.evaluate(measure, Object.keys(SCROLLERS));
         assert.equal(m.vw, PHONE.width);
-        assert.ok(m.scrollWidth <= PHONE.width, `${what}: the page is ${m.scrollWidth} px wide`);
         assert.deepEqual(m.bad, [], `${what}: elements past the screen's edge`);
         assert.deepEqual(m.scrollers, [], `${what}: content past the edge inside a scroller not in SCROLLERS`);
+        assert.ok(m.scrollWidth <= PHONE.width, `${what}: the page is ${m.scrollWidth} px wide`);
     };
     // el's box lies within the viewport (on screen without scrolling sideways or, with
     // vertical: true, up or down).
