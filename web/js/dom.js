@@ -46,9 +46,9 @@ export function tableHead(...cells) {
 }
 
 // Gives each body cell of table its column's heading as data-label (the heading's own data-label
-// when it has one; a cell spanning columns and a column without a heading get none), for the rows there are and those added later: on a narrow
-// screen style.css turns the rows into cards that show each value under or beside its label.
-// Returns table.
+// when it has one; a cell spanning columns and a column without a heading get none), for the rows
+// there are and those added later: on a narrow screen style.css turns the rows into cards that
+// show each value beside its label. Returns table.
 export function labelCells(table) {
     const labels = [...table.tHead.rows[0].cells].map((th) => th.dataset.label ?? th.textContent.trim());
     const label = (tr) => [...tr.cells].forEach((td, i) => {
