@@ -4,7 +4,9 @@
 // declined and banned by Apply, a link held): docs/screenshots/requests.png (the README's first
 // picture, with the rules' verdicts), sessions.png, jobs.png, audit.png, settings.png, rules.png,
 // decide-via-session.png (Approve Selected through a session) and tgsim-login-code.png (tgsim's
-// page of the messages an account received: its login code). Run from tests/:
+// page of the messages an account received: its login code); and the panel on a phone (390×844):
+// phone-requests.png (the requests as cards), phone-menu.png (the navigation's menu open),
+// phone-sessions.png and phone-rules.png (the editor, its dry run under it). Run from tests/:
 // `node e2e/screenshot.mjs [OUT_DIR]` (TGSIM_BIN / DOORMAN_BIN as for the tests). Not part of the
 // test run: node --test picks only *.test.mjs files.
 import path from 'node:path';
@@ -130,6 +132,33 @@ async function rulesAtWork(s, page, chatId) {
     await page.locator('.apply-card .job[data-state=done]').waitFor({ timeout: 30000 });
 }
 
+// The panel on a phone (390×844), signed in afresh on page: the requests as cards with two
+// selected, the menu open, the Sessions page and the Rules page of channel chatId with the
+// editor open on "links in bio" and its dry run under it.
+async function phoneShots(s, page, chatId, shot) {
+    await login(page, s.dm.url, { name: 'admin', password: 'correct horse battery' });
+    await page.goto(`${s.dm.url}/#/requests?status=all`);
+    const cards = page.locator('.requests-table tbody tr');
+    await page.locator('.requests-table .badge-banned >> nth=0').waitFor();
+    for (const n of ['Viktor Sokolov', 'Sofia Martínez']) {
+        await cards.filter({ hasText: n }).locator('input[type=checkbox]').check();
+    }
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await shot('phone-requests.png');
+    await page.locator('#menu-toggle').click();
+    await shot('phone-menu.png');
+    await page.locator('.nav').getByRole('link', { name: 'Sessions' }).click();
+    await page.locator('.sessions-table tbody tr >> nth=2').waitFor();
+    await shot('phone-sessions.png');
+    await page.goto(`${s.dm.url}/#/rules?chat_id=${chatId}`);
+    await page.locator('.rules-table tbody tr >> nth=3').waitFor();
+    await page.getByRole('button', { name: 'Edit links in bio' }).click();
+    await page.getByRole('button', { name: 'Run dry run' }).click();
+    await page.locator('.rules-dryrun[data-state=done]').waitFor();
+    await page.locator('.rule-editor').evaluate((e) => window.scrollTo(0, e.getBoundingClientRect().top + window.scrollY - 64));
+    await shot('phone-rules.png');
+}
+
 async function main() {
     mkdirSync(outDir, { recursive: true });
     const s = await startSessionStack({ tgsimOpts: { latencyMs: 15 }, world: { channels: 0, pending: 0 }, configureBot: true });
@@ -221,8 +250,16 @@ async function main() {
         }
         await page.evaluate(() => window.scrollTo(0, 0));
         await shot('requests.png');
-        if (seen.dialogs.length || seen.pageErrors.length || seen.cspViolations.length) {
-            throw new Error(`the page misbehaved: ${JSON.stringify(seen)}`);
+        const phone = await watchedPage(browser, { viewport: { width: 390, height: 844 } });
+        await phoneShots(s, phone.page, chats[0].id, async (file) => {
+            await phone.page.evaluate(() => document.activeElement?.blur());
+            await phone.page.screenshot({ path: path.join(outDir, file) });
+            console.log(`screenshot: wrote ${path.join(outDir, file)}`);
+        });
+        for (const w of [seen, phone.seen]) {
+            if (w.dialogs.length || w.pageErrors.length || w.cspViolations.length) {
+                throw new Error(`the page misbehaved: ${JSON.stringify(w)}`);
+            }
         }
         // tgsim's page with the login code Maria's account received, as the demo's banner links it.
         const inbox = await watchedPage(browser, { viewport: { width: 900, height: 420 } });

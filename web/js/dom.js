@@ -45,6 +45,24 @@ export function tableHead(...cells) {
     return h('thead', null, h('tr', null, cells.map((c) => (c instanceof Node ? c : h('th', null, c)))));
 }
 
+// Gives each body cell of table its column's heading as data-label (the heading's own data-label
+// when it has one; a cell spanning columns and a column without a heading get none), for the rows
+// there are and those added later: on a narrow screen style.css turns the rows into cards that
+// show each value beside its label. Returns table.
+export function labelCells(table) {
+    const labels = [...table.tHead.rows[0].cells].map((th) => th.dataset.label ?? th.textContent.trim());
+    const label = (tr) => [...tr.cells].forEach((td, i) => {
+        if (labels[i] && td.colSpan === 1) td.dataset.label = labels[i];
+    });
+    for (const body of table.tBodies) {
+        [...body.rows].forEach(label);
+        new MutationObserver((changes) => {
+            for (const c of changes) for (const n of c.addedNodes) if (n instanceof HTMLTableRowElement) label(n);
+        }).observe(body, { childList: true });
+    }
+    return table;
+}
+
 // A labelled form field: the label, the input, an optional hint under it.
 export function fieldRow(label, input, hint) {
     return h('label.field', null, h('span.field-label', null, label), input,

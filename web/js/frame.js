@@ -1,5 +1,5 @@
-// frame.js: the parts of index.html around the page: the top bar (who is signed in) and the banner
-// that shows errors and notices.
+// frame.js: the parts of index.html around the page: the top bar (who is signed in; its menu on a
+// narrow screen) and the banner that shows errors and notices.
 import { $ } from './dom.js';
 import { state } from './state.js';
 
@@ -14,8 +14,37 @@ export function hideBanner() {
     $('#banner').hidden = true;
 }
 
-// The top bar shows only while signed in, with the admin's name.
+// The top bar shows only while signed in, with the admin's name (its menu closed).
 export function showHeader() {
     $('#topbar').hidden = !state.me;
     $('#admin-name').textContent = state.me ? state.me.admin : '';
+    setMenu(false);
+}
+
+// Opens or closes the top bar's menu. On a narrow screen style.css shows the navigation and Log
+// out only while it is open; on a wide one the menu button is hidden and they always show.
+function setMenu(open) {
+    $('#topbar').classList.toggle('menu-open', open);
+    $('#menu-toggle').setAttribute('aria-expanded', String(open));
+}
+
+// Wires the menu button: it opens and closes the menu; following a link in the top bar, a click
+// elsewhere and Escape close it (Escape gives the focus back to the button when it was in the menu).
+export function initMenu() {
+    const bar = $('#topbar');
+    const btn = $('#menu-toggle');
+    const isOpen = () => bar.classList.contains('menu-open');
+    btn.addEventListener('click', () => setMenu(!isOpen()));
+    bar.addEventListener('click', (ev) => {
+        if (ev.target instanceof Element && ev.target.closest('a')) setMenu(false);
+    });
+    document.addEventListener('click', (ev) => {
+        if (isOpen() && !bar.contains(ev.target)) setMenu(false);
+    });
+    document.addEventListener('keydown', (ev) => {
+        if (ev.key !== 'Escape' || !isOpen()) return;
+        const focused = bar.contains(document.activeElement);
+        setMenu(false);
+        if (focused) btn.focus();
+    });
 }

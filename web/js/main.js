@@ -9,7 +9,7 @@
 // - Every state-changing request carries X-CSRF-Token; every error shown is the API's message.
 import { $ } from './dom.js';
 import { api, onSessionEnd } from './api.js';
-import { showBanner, hideBanner, showHeader } from './frame.js';
+import { showBanner, hideBanner, showHeader, initMenu } from './frame.js';
 import { setPages, parseHash, route, go } from './router.js';
 import { state } from './state.js';
 import { pageLogin, logout } from './pages/login.js';
@@ -43,6 +43,7 @@ onSessionEnd(() => {
 async function boot() {
     $('#logout').addEventListener('click', logout);
     $('#banner-close').addEventListener('click', hideBanner);
+    initMenu();
     window.addEventListener('hashchange', route);
     if (parseHash().path !== '/setup') {
         try {

@@ -1,7 +1,7 @@
 // paged_list.js: a page that is one table read page by page from a list endpoint
 // (GET path?limit=&before= answering {items, next_before}): heading with Refresh, the table and
 // "Load more". The Jobs and Audit Log pages are made of it.
-import { h, add, busy, tableHead } from './dom.js';
+import { h, add, busy, tableHead, labelCells } from './dom.js';
 import { api, qs } from './api.js';
 import { showBanner } from './frame.js';
 
@@ -19,7 +19,7 @@ export function pagedList(ctx, main, { title, columns, emptyText, path, limit, o
     refreshBtn.addEventListener('click', () => load(true));
     add(main,
         h('div.page-head', null, h('h1', null, title), h('span.spacer'), headExtra, refreshBtn),
-        h('div.table-wrap', null, h('table.table', null, tableHead(...columns), tbody), empty),
+        h('div.table-wrap', null, labelCells(h('table.table', null, tableHead(...columns), tbody)), empty),
         h('div.list-footer', null, h('span'), moreBtn));
 
     async function load(reset) {

@@ -1,7 +1,7 @@
 // pages/requests_table.js: the Invite Requests table: rows read page by page for the filter,
 // checkboxes to select pending requests, "Load more", and the counts the API sends with them;
 // each row's verdict (what the rules said) comes from requests_verdicts.js.
-import { h, tableHead } from '../dom.js';
+import { h, tableHead, labelCells } from '../dom.js';
 import { api, qs } from '../api.js';
 import { showBanner } from '../frame.js';
 import { fmtNum, fmtCount, fmtTime, fmtTimeFull, fullName, badge } from '../format.js';
@@ -25,7 +25,7 @@ function requestCells(r) {
             ? h('span.mono.clamp1', { title: r.invite_link }, r.invite_link.replace(/^https?:\/\//, ''))
             : muted('—')),
         h('td.date', { title: fmtTimeFull(r.date) }, fmtTime(r.date)),
-        h('td', null, badge(r.status), r.last_error
+        h('td.status', null, badge(r.status), r.last_error
             ? h('div.row-error', { title: r.last_error }, r.last_error) : null),
         h('td.verdict', null, verdictNodes(r)),
         h('td.decided', null, r.decided_at
@@ -65,11 +65,14 @@ export function requestsTable(ctx, main, f, { onChange }) {
 
     const selectAll = h('input', { type: 'checkbox', disabled: true, 'aria-label': 'Select all visible pending requests' });
     const tbody = h('tbody');
-    const table = h('table.table.requests-table', null,
+    // "Select all" shows beside the checkbox where the rows are cards (a narrow screen)
+    const selectAllCell = h('th.check', { dataset: { label: '' } },
+        h('label.select-all', null, selectAll, h('span.select-all-text', null, 'Select all')));
+    const table = labelCells(h('table.table.requests-table', null,
         h('colgroup', null, h('col.c-check'), h('col.c-user'), h('col.c-bio'), h('col.c-chat'),
             h('col.c-link'), h('col.c-date'), h('col.c-status'), h('col.c-verdict'), h('col.c-decided')),
-        tableHead(h('th.check', null, selectAll), 'User', 'Bio', 'Channel', 'Invite link', 'Requested', 'Status', 'Verdict', 'Decided'),
-        tbody);
+        tableHead(selectAllCell, 'User', 'Bio', 'Channel', 'Invite link', 'Requested', 'Status', 'Verdict', 'Decided'),
+        tbody));
     const empty = h('div.empty', { hidden: true }, '');
     const moreBtn = h('button.btn.btn-ghost', { type: 'button' }, 'Load more');
     const listInfo = h('span.muted', null, '');

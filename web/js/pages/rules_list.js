@@ -1,6 +1,6 @@
 // pages/rules_list.js: the Rules page's ordered rules of one scope, each as a sentence, with
 // enable/disable, move up/down (buttons, so the keyboard can reorder), Edit and Delete.
-import { h, busy, tableHead } from '../dom.js';
+import { h, busy, tableHead, labelCells } from '../dom.js';
 import { api } from '../api.js';
 import { confirmDialog } from '../modal.js';
 import { showBanner } from '../frame.js';
@@ -17,8 +17,8 @@ export function rulesList(ctx, { scope, onEdit, onAdd, onRules }) {
     const el = h('section.card.rules-card', { 'aria-labelledby': 'rules-title' },
         h('div.card-head', null, h('h2', { id: 'rules-title' }, 'Rules'), h('span.spacer'), addBtn),
         h('p.muted.small.rules-order-note'),
-        h('div.table-wrap', null, h('table.table.rules-table', null,
-            tableHead('#', 'Rule', 'On', 'Order', ''), tbody), empty));
+        h('div.table-wrap', null, labelCells(h('table.table.rules-table', null,
+            tableHead('#', 'Rule', 'On', 'Order', ''), tbody)), empty));
     const note = el.querySelector('.rules-order-note');
 
     // Runs an API call that changes the scope's rules, then shows them; refocuses what

@@ -1,7 +1,7 @@
 // pages/rules_lists.js: the Rules page's named lists of user ids and @usernames (for "in a
 // list" conditions): each with its number of entries, import from a text or CSV file, delete.
 // The API's 400 names the bad line of a file; its 409 names the rule that uses a list.
-import { h, busy, tableHead, fieldRow } from '../dom.js';
+import { h, busy, tableHead, labelCells, fieldRow } from '../dom.js';
 import { api } from '../api.js';
 import { confirmDialog } from '../modal.js';
 import { fmtNum, fmtTime, fmtTimeFull } from '../format.js';
@@ -39,8 +39,8 @@ export function rulesLists(ctx, { onChange }) {
         h('p.muted.small', null, 'Allow lists and deny lists of user ids and @usernames, used by “In a list” conditions; ' +
             'whether a list allows or denies is up to the rule\'s action.'),
         err, ok,
-        h('div.table-wrap', null, h('table.table.table-small.lists-table', null,
-            tableHead('Name', 'Entries', 'Updated', ''), tbody), empty),
+        h('div.table-wrap', null, labelCells(h('table.table.table-small.lists-table', null,
+            tableHead('Name', 'Entries', 'Updated', ''), tbody)), empty),
         form);
 
     const message = (box, text) => {

@@ -1,7 +1,7 @@
 // pages/sessions.js: the Sessions page: the Telegram accounts doorman uses over MTProto, with
 // Check Status, Load Requests, Export and Delete per session, and the buttons that add one
 // (sessions_login.js, sessions_forms.js).
-import { h, add, busy, tableHead } from '../dom.js';
+import { h, add, busy, tableHead, labelCells } from '../dom.js';
 import { api, send } from '../api.js';
 import { showBanner, hideBanner } from '../frame.js';
 import { confirmDialog } from '../modal.js';
@@ -104,9 +104,9 @@ export function pageSessions(ctx, main) {
         h('div.page-head', null, h('h1', null, 'Sessions'), h('span.spacer'), createBtn, botBtn, importBtn, refreshBtn),
         jobPanel,
         h('div.table-wrap', null,
-            h('table.table.sessions-table', null,
+            labelCells(h('table.table.sessions-table', null,
                 tableHead('Name', 'Type', 'Account', 'Status', 'Last check', 'Last error', ''),
-                tbody),
+                tbody)),
             empty));
 
     function put(s) {
