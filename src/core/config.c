@@ -63,6 +63,9 @@ void config_defaults(struct config *c)
     c->http_workers = env_unsigned("DOORMAN_HTTP_WORKERS", 8, 1, 64);
     c->http_work_queue = env_unsigned("DOORMAN_HTTP_WORK_QUEUE", 32, 1, 1000);
     c->preflight_deadline_s = env_unsigned("DOORMAN_PREFLIGHT_DEADLINE_S", 30, 1, 600);
+    dm_strlcpy(c->metrics_allow, "127.0.0.1,::1", sizeof c->metrics_allow);
+    const char *ma = getenv("DOORMAN_METRICS_ALLOW");
+    if (ma) dm_strlcpy(c->metrics_allow, ma, sizeof c->metrics_allow); /* "" is allowed: none */
     set_from_env(c->data_dir, sizeof c->data_dir, "DOORMAN_DATA");
     set_from_env(c->db_url, sizeof c->db_url, "DOORMAN_DATABASE_URL");
     set_from_env(c->bot_api_url, sizeof c->bot_api_url, "DOORMAN_BOT_API_URL");
