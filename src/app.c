@@ -71,6 +71,7 @@ dm_err app_start(struct app *a, struct dm_error *err)
     if ((e = secret_init())) return dm_fail(err, e, "libsodium failed to initialise");
     bool derived_url = !a->cfg.public_url[0];
     if ((e = config_finish(&a->cfg, err))) return e;
+    log_set_format(a->cfg.log_format);
     char bad[64];
     if (!http_ip_list_valid(a->cfg.metrics_allow, bad, sizeof bad))
         return dm_fail(err, DM_EINVAL,

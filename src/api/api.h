@@ -121,6 +121,7 @@ void api_modes_set(struct api_ctx *c);
 void api_healthz(struct api_ctx *c);
 void api_readyz(struct api_ctx *c);
 void api_metrics(struct api_ctx *c);
+void api_logs_list(struct api_ctx *c); /* GET /api/logs: the last warnings and errors (log.h) */
 /* The metrics token: kept as its digest, never shown again; "" removes it. */
 dm_err api_metrics_token_set(struct store *st, const char *token, struct dm_error *err);
 bool api_metrics_token_is_set(struct store *st);

@@ -1,8 +1,10 @@
-/* observability.c: GET /healthz, /readyz and /metrics (docs/operations.md, Health and metrics).
- * None needs a login; /healthz and /readyz say nothing secret and answer any Host, /metrics
- * takes the metrics token or an allowed address. */
+/* observability.c: GET /healthz, /readyz and /metrics (docs/operations.md, Health and metrics),
+ * and the recent warnings and errors (GET /api/logs). The first three need no login; /healthz
+ * and /readyz say nothing secret and answer any Host, /metrics takes the metrics token or an
+ * allowed address. */
 #include "core/common.h"
 #include "api/api.h"
+#include "core/log.h"
 #include "core/metrics.h"
 #include "core/secret.h"
 #include "http/host.h"
@@ -164,4 +166,22 @@ bool api_metrics_token_is_set(struct store *st)
     bool set = store_setting_get(st, METRICS_TOKEN_SETTING, &v, NULL) == DM_OK;
     free(v);
     return set;
+}
+
+void api_logs_list(struct api_ctx *c)
+{
+    struct log_entry *e = malloc(LOG_RECENT_MAX * sizeof *e);
+    if (!e) {
+        api_store_failed(c, DM_ENOMEM, NULL);
+        return;
+    }
+    size_t n = log_recent(e, LOG_RECENT_MAX);
+    json_t *items = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(
+            items, json_pack("{s:I,s:I,s:s,s:o,s:o}", "at", (json_int_t)(e[i].at_ms / 1000),
+                             "at_ms", (json_int_t)e[i].at_ms, "level", log_level_name(e[i].level),
+                             "component", api_text(e[i].component), "message", api_text(e[i].msg)));
+    free(e);
+    http_res_json(c->res, 200, json_pack("{s:o,s:n}", "items", items, "next_before"));
 }

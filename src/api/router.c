@@ -49,6 +49,7 @@ static const struct route routes[] = {
     {"POST", "/api/jobs/{}", "/cancel", R_LOGIN | R_BODY, api_jobs_cancel},
     {"GET", "/api/audit", NULL, R_LOGIN, api_audit_list},
     {"GET", "/api/audit/export", NULL, R_LOGIN, api_audit_export},
+    {"GET", "/api/logs", NULL, R_LOGIN, api_logs_list},
     {"GET", "/api/sessions", NULL, R_LOGIN, api_sessions_list},
     {"GET", "/api/sessions/list", NULL, R_LOGIN, api_sessions_active},
     {"POST", "/api/sessions/login", NULL, R_LOGIN | R_BODY | R_SLOW, api_sessions_login_start},

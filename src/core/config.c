@@ -76,6 +76,8 @@ void config_defaults(struct config *c)
     if (l && *l) config_parse_listen(l, c->listen_host, sizeof c->listen_host, &c->listen_port);
     int lvl = log_parse_level(getenv("DOORMAN_LOG_LEVEL"));
     if (lvl >= 0) c->log_level = lvl;
+    const char *lf = getenv("DOORMAN_LOG_FORMAT");
+    c->log_format = lf && *lf ? log_parse_format(lf) : LOG_TEXT; /* -1: config_finish says so */
 }
 
 dm_err config_parse_flag(struct config *c, int argc, char **argv, int *i, struct dm_error *err)
@@ -122,6 +124,8 @@ dm_err config_parse_flag(struct config *c, int argc, char **argv, int *i, struct
 
 dm_err config_finish(struct config *c, struct dm_error *err)
 {
+    if (c->log_format < 0)
+        return dm_fail(err, DM_EINVAL, "DOORMAN_LOG_FORMAT must be \"text\" or \"json\"");
     if (mkdir(c->data_dir, 0700) != 0 && errno != EEXIST)
         return dm_fail(err, DM_EIO, "cannot create data directory %s: %s", c->data_dir,
                        strerror(errno));

@@ -1,8 +1,9 @@
-// Health, readiness and metrics (issue 16, item 5): /healthz answers while doorman serves;
+// Health, readiness, metrics and logs (issue 16, item 5): /healthz answers while doorman serves;
 // /readyz turns 503 naming what is not ready when the Bot API fails or tgsim stops (and 200 again
 // when it answers) and, on PostgreSQL, when the database refuses connections; /metrics is read by
 // Prometheus' own parser (Debian python3-prometheus-client) and agrees with known counts after an
-// Approve All; it needs the metrics token or an allowed address.
+// Approve All; it needs the metrics token or an allowed address. With DOORMAN_LOG_FORMAT=json
+// every line of standard error is a JSON object, and GET /api/logs lists the warnings.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { runPython, waitFor } from '../lib/processes.mjs';
@@ -43,7 +44,7 @@ async function readyz(dm, headers = {}) {
 describe('observability', () => {
     let s;
     before(async () => {
-        s = await startStack({ world: { channels: 2, pending: PENDING } });
+        s = await startStack({ world: { channels: 2, pending: PENDING }, doormanOpts: { env: { DOORMAN_LOG_FORMAT: 'json' } } });
         await waitRecorded(s.client, PENDING);
     });
     after(async () => { await s?.cleanup(); });
@@ -135,6 +136,39 @@ describe('observability', () => {
         const count = sample(m, 'doorman_http_response_seconds_count');
         assert.equal(sample(m, 'doorman_http_response_seconds_bucket', { le: '+Inf' }), count);
         assert.ok(count >= sample(m, 'doorman_http_responses_total', { code: '2xx' }));
+    });
+
+    test('GET /api/logs: the warnings, newest first, for logged-in admins only', async () => {
+        // the Bot API fault and the foreign Host of the tests before were logged as warnings
+        const r = await s.client.get('/api/logs');
+        assert.equal(r.status, 200, r.text);
+        const items = r.json.items;
+        assert.ok(items.length >= 2, r.text);
+        for (const e of items) {
+            assert.ok(['warn', 'error'].includes(e.level), JSON.stringify(e));
+            assert.equal(typeof e.component, 'string');
+            assert.equal(typeof e.at, 'number');
+        }
+        const fault = items.findIndex((e) => e.component === 'bot' && /Bad Gateway/.test(e.message));
+        const host = items.findIndex((e) => e.component === 'http' && /evil\.example/.test(e.message));
+        assert.ok(fault >= 0 && host >= 0, r.text);
+        assert.ok(host < fault, 'newest first');
+        assert.ok(!r.text.includes(s.world.token), 'no bot token');
+        const anon = await new Client(s.dm).get('/api/logs');
+        assert.equal(anon.status, 401);
+    });
+
+    test('DOORMAN_LOG_FORMAT=json: every line of standard error is one JSON object', () => {
+        const lines = s.dm.stderr.split('\n').filter((l) => l !== '');
+        assert.ok(lines.length > 3, s.dm.stderr);
+        for (const l of lines) {
+            const o = JSON.parse(l);
+            assert.deepEqual(Object.keys(o), ['ts', 'level', 'component', 'msg'], l);
+            assert.match(o.ts, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+            assert.ok(['debug', 'info', 'warn', 'error'].includes(o.level), l);
+        }
+        assert.ok(lines.some((l) => /"msg":"listening on http:/.test(l)));
+        assert.ok(!s.dm.stderr.includes(s.world.token), 'no bot token');
     });
 
     test('/readyz: 503 naming telegram once tgsim stops', async () => {
