@@ -25,6 +25,10 @@ struct decision_slot {
     _Atomic uint64_t n;
 };
 static struct decision_slot decisions[METRICS_DECISION_SERIES];
+/* Slots claimed by named accounts; the last OTHER_SLOTS stay for the "(other)" series (racing
+ * claims may take a few of them, never all). */
+static _Atomic unsigned named_slots;
+#define OTHER_SLOTS 16
 
 void metrics_http_answer(int status, int64_t micros)
 {
@@ -72,9 +76,12 @@ void metrics_decision(const char *account, const char *action, const char *resul
         for (size_t i = 0; i < METRICS_DECISION_SERIES; i++) {
             struct decision_slot *s = &decisions[(start + i) % METRICS_DECISION_SERIES];
             int state = atomic_load(&s->state);
-            if (state == SLOT_EMPTY) {
+            bool may_claim =
+                pass == 1 || atomic_load(&named_slots) < METRICS_DECISION_SERIES - OTHER_SLOTS;
+            if (state == SLOT_EMPTY && may_claim) {
                 int expect = SLOT_EMPTY;
                 if (atomic_compare_exchange_strong(&s->state, &expect, SLOT_CLAIMED)) {
+                    if (pass == 0) atomic_fetch_add(&named_slots, 1);
                     dm_strlcpy(s->account, name, sizeof s->account);
                     s->action = action;
                     s->result = result;
@@ -84,6 +91,7 @@ void metrics_decision(const char *account, const char *action, const char *resul
                 }
                 state = expect;
             }
+            if (state == SLOT_EMPTY) break; /* not in the table, and no room for it */
             while (state == SLOT_CLAIMED)
                 state = atomic_load(&s->state); /* being filled */
             if (slot_is(s, name, action, result)) {
@@ -91,7 +99,7 @@ void metrics_decision(const char *account, const char *action, const char *resul
                 return;
             }
         }
-        dm_strlcpy(name, "(other)", sizeof name); /* the table is full */
+        dm_strlcpy(name, "(other)", sizeof name); /* no room for another named series */
     }
 }
 

@@ -13,8 +13,8 @@
 #include "core/buf.h"
 #include "core/common.h"
 
-/* The most distinct (account, action, result) series of doorman_decisions_total; a decision
- * past it is counted under account="(other)". */
+/* The most distinct (account, action, result) series of doorman_decisions_total; once all but
+ * 16 are taken, a decision of a new series is counted under account="(other)". */
 #define METRICS_DECISION_SERIES 256
 #define METRICS_ACCOUNT_MAX 65 /* an account name: 64 bytes + NUL */
 
