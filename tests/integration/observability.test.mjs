@@ -110,8 +110,11 @@ describe('observability', () => {
         assert.equal(foreign.status, 421);
     });
 
-    test('/metrics after an Approve All: decisions, requests per channel, jobs, HTTP', async () => {
+    test('/metrics after an Approve All: decisions, requests per channel, jobs, flood pauses, HTTP', async () => {
         const before = await parseMetrics((await s.client.get('/metrics')).text);
+        assert.equal(sample(before, 'doorman_ratelimit_pauses_total'), 0);
+        // one flood wait on the way: one pause, every request still approved once
+        await tgInjectFault(s.tg, { method: 'approveChatJoinRequest', count: 1, error_code: 429, description: 'Too Many Requests: retry after 1', retry_after: 1 });
         const job = await decide(s.client, 'approve-all', {});
         assert.equal(job.state, 'done');
         assert.equal(job.done, PENDING);
@@ -128,7 +131,7 @@ describe('observability', () => {
         assert.equal(sample(m, 'doorman_jobs', { state: 'queued' }), 0);
         assert.equal(sample(m, 'doorman_jobs', { state: 'running' }), 0);
         assert.equal(sample(m, 'doorman_database_up'), 1);
-        assert.equal(sample(m, 'doorman_ratelimit_pauses_total'), 0);
+        assert.equal(sample(m, 'doorman_ratelimit_pauses_total'), 1);
         assert.equal(sample(m, 'doorman_store_errors_total', { kind: 'database' }), 0);
         // the answers counted so far include the 403 and the 401s of the test before
         assert.ok(sample(m, 'doorman_http_responses_total', { code: '2xx' }) > 10);
