@@ -183,8 +183,8 @@ dm_err metrics_write(struct buf *out)
                        atomic_load(&ratelimit_pauses));
     if (!e)
         e = metrics_family(out, "doorman_store_errors_total", "counter",
-                           "Failed database statements, by kind (unavailable: PostgreSQL could "
-                           "not be reached).");
+                           "Failed database statements, by kind (unavailable: busy, locked or "
+                           "out of reach, and tried again).");
     if (!e)
         e = buf_printf(out,
                        "doorman_store_errors_total{kind=\"database\"} %" PRIu64 "\n"

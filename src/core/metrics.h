@@ -22,7 +22,8 @@ enum metrics_store_error { METRICS_STORE_DATABASE, METRICS_STORE_UNAVAILABLE, ME
 
 /* One answer sent: its status and how long it took from its headers' arrival, in microseconds. */
 void metrics_http_answer(int status, int64_t micros);
-/* One failed store statement or transaction (DM_EDB: database, DM_EUNAVAILABLE: unavailable). */
+/* One failed store statement or transaction (DM_EDB: database; DM_EUNAVAILABLE: unavailable,
+ * i.e. busy, locked or out of reach). */
 void metrics_store_error(enum metrics_store_error kind);
 /* One pause of a job's decisions for a flood wait Telegram asked for. */
 void metrics_ratelimit_pause(void);
