@@ -8,8 +8,10 @@ build_pkgs=(gcc make pkg-config meson ninja-build libmicrohttpd-dev libcurl4-ope
             libjansson-dev libsqlite3-dev libsodium-dev libssl-dev zlib1g-dev libpq-dev
             libutf8proc-dev libpcre2-dev)
 # systemd: systemd-analyze and systemd-sysusers check the installed unit (tests/install/check.sh)
+# python3-prometheus-client: a parser we did not write reads GET /metrics
+# (tests/integration/observability.test.mjs)
 test_pkgs=(nodejs npm chromium python3 python3-telethon sqlite3 clang clang-format libclang-rt-14-dev
-           postgresql systemd)
+           postgresql systemd python3-prometheus-client)
 
 want=("${build_pkgs[@]}")
 [[ "${1:-}" == "--test" ]] && want+=("${test_pkgs[@]}")

@@ -4,6 +4,7 @@
 #include "api/api.h"
 #include "telegram/bot.h"
 #include "core/log.h"
+#include "http/host.h"
 #include "http/server.h"
 #include "jobs/autodecide.h"
 #include "jobs/runner.h"
@@ -70,6 +71,13 @@ dm_err app_start(struct app *a, struct dm_error *err)
     if ((e = secret_init())) return dm_fail(err, e, "libsodium failed to initialise");
     bool derived_url = !a->cfg.public_url[0];
     if ((e = config_finish(&a->cfg, err))) return e;
+    log_set_format(a->cfg.log_format);
+    char bad[64];
+    if (!http_ip_list_valid(a->cfg.metrics_allow, bad, sizeof bad))
+        return dm_fail(err, DM_EINVAL,
+                       "DOORMAN_METRICS_ALLOW: '%s' is not an IP address (a list of IPv4 and IPv6 "
+                       "addresses, comma-separated, e.g. 127.0.0.1,::1)",
+                       bad);
     if ((e = secret_load_master(a->cfg.data_dir, &a->master, err))) return e;
     if ((e = instance_claim(a, err))) return e;
     if ((e = store_open(a->cfg.db_url, &a->store, err))) return e;
@@ -93,7 +101,8 @@ dm_err app_start(struct app *a, struct dm_error *err)
                               .accounts = &a->accounts,
                               .jobs = a->jobs,
                               .public_url = a->cfg.public_url,
-                              .preflight_deadline_ms = (int64_t)a->cfg.preflight_deadline_s * 1000};
+                              .preflight_deadline_ms = (int64_t)a->cfg.preflight_deadline_s * 1000,
+                              .metrics_allow = a->cfg.metrics_allow};
     struct http_server_config hc = {
         .bind_addr = a->cfg.listen_host,
         .port = a->cfg.listen_port,

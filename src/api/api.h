@@ -29,6 +29,7 @@ struct api_env {
     struct job_runner *jobs;         /* jobs/runner.h: woken when a job is made or cancelled */
     const char *public_url;          /* where the panel is reached: setup link, secure cookies */
     int64_t preflight_deadline_ms;   /* a preflight stops checking channels after this */
+    const char *metrics_allow;       /* addresses reading /metrics without its token (host.h) */
 };
 
 struct api_ctx {
@@ -116,6 +117,15 @@ void api_lists_write(struct api_ctx *c);
 void api_lists_delete(struct api_ctx *c);
 void api_modes_list(struct api_ctx *c);
 void api_modes_set(struct api_ctx *c);
+
+/* GET /healthz, /readyz, /metrics (observability.c; routed by api_handle, not the table). */
+void api_healthz(struct api_ctx *c);
+void api_readyz(struct api_ctx *c);
+void api_metrics(struct api_ctx *c);
+void api_logs_list(struct api_ctx *c); /* GET /api/logs: the last warnings and errors (log.h) */
+/* The metrics token: kept as its digest, never shown again; "" removes it. */
+dm_err api_metrics_token_set(struct store *st, const char *token, struct dm_error *err);
+bool api_metrics_token_is_set(struct store *st);
 
 /* Prints the one-time setup link when no admin exists yet (auth.c). */
 dm_err api_setup_announce(const struct api_env *env, struct dm_error *err);

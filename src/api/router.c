@@ -49,6 +49,7 @@ static const struct route routes[] = {
     {"POST", "/api/jobs/{}", "/cancel", R_LOGIN | R_BODY, api_jobs_cancel},
     {"GET", "/api/audit", NULL, R_LOGIN, api_audit_list},
     {"GET", "/api/audit/export", NULL, R_LOGIN, api_audit_export},
+    {"GET", "/api/logs", NULL, R_LOGIN, api_logs_list},
     {"GET", "/api/sessions", NULL, R_LOGIN, api_sessions_list},
     {"GET", "/api/sessions/list", NULL, R_LOGIN, api_sessions_active},
     {"POST", "/api/sessions/login", NULL, R_LOGIN | R_BODY | R_SLOW, api_sessions_login_start},
@@ -396,11 +397,40 @@ size_t api_admit(void *env, const struct http_request *req, struct http_response
     return SIZE_MAX;
 }
 
+/* GET /healthz, /readyz, /metrics: true when path is one of them (answered). The two probes
+ * answer any Host (docs/operations.md, Health and metrics: they say nothing secret, and
+ * orchestrators probe by address or by names of their own); /metrics is for doorman's hosts. */
+static bool serve_probe(struct api_ctx *c, bool ours)
+{
+    static const struct {
+        const char *path;
+        bool any_host;
+        void (*fn)(struct api_ctx *c);
+    } probes[] = {
+        {"/healthz", true, api_healthz},
+        {"/readyz", true, api_readyz},
+        {"/metrics", false, api_metrics},
+    };
+    for (size_t i = 0; i < DM_ARRAY_LEN(probes); i++) {
+        if (strcmp(c->req->path, probes[i].path) != 0) continue;
+        if (!ours && !probes[i].any_host) return false; /* answered 421 */
+        http_res_header(c->res, "Cache-Control", "no-store");
+        if (strcmp(c->req->method, "GET") != 0 && strcmp(c->req->method, "HEAD") != 0)
+            http_res_error(c->res, 405, "method_not_allowed", "Only GET is allowed here.");
+        else
+            probes[i].fn(c);
+        return true;
+    }
+    return false;
+}
+
 void api_handle(void *env, const struct http_request *req, struct http_response *res)
 {
     struct api_ctx c = {.env = env, .req = req, .res = res};
     security_headers(env, res);
-    if (!host_ours(&c)) {
+    bool ours = host_ours(&c);
+    if (serve_probe(&c, ours)) return;
+    if (!ours) {
         misdirected(&c);
     } else if (strcmp(req->path, "/api/health") == 0) {
         http_res_json(res, 200, json_pack("{s:b}", "ok", 1));

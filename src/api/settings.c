@@ -1,4 +1,5 @@
-/* settings.c: the bot's configuration. The token is write-only: it is never sent back. */
+/* settings.c: the bot's configuration, the blocklist service and the metrics token. The tokens
+ * are write-only: they are never sent back. */
 #include "core/common.h"
 #include "api/api.h"
 #include "telegram/bot.h"
@@ -8,6 +9,7 @@
 static const char *const mode_names[] = {"polling", "webhook"};
 
 #define BLOCKLIST_URL_MAX 500
+#define METRICS_TOKEN_MAX 128
 
 static void answer(struct api_ctx *c)
 {
@@ -26,10 +28,11 @@ static void answer(struct api_ctx *c)
                   "receiving", s.receiving, "last_update_at", api_time_or_null(s.last_update_at),
                   "last_error", api_text(s.last_error));
     http_res_json(c->res, 200,
-                  json_pack("{s:o,s:s,s:s,s:f,s:o}", "bot", bot, "mode",
+                  json_pack("{s:o,s:s,s:s,s:f,s:o,s:b}", "bot", bot, "mode",
                             mode_names[s.mode == BOT_WEBHOOK], "webhook_url", s.webhook_url,
                             "bot_rate", s.rate, "blocklist_url",
-                            api_text(blocklist ? blocklist : "")));
+                            api_text(blocklist ? blocklist : ""), "metrics_token_set",
+                            api_metrics_token_is_set(c->env->store)));
     free(blocklist);
 }
 
@@ -48,6 +51,21 @@ static bool blocklist_ok(struct api_ctx *c, const char *url)
                            BLOCKLIST_URL_MAX);
 }
 
+/* The metrics token: 16 to METRICS_TOKEN_MAX printable ASCII characters, or "" to remove it.
+ * false after answering 400. */
+static bool metrics_token_ok(struct api_ctx *c, const char *t)
+{
+    size_t n = strlen(t);
+    bool printable = true;
+    for (const char *p = t; *p; p++)
+        printable &= *p > 0x20 && *p < 0x7f;
+    if (n == 0 || (n >= 16 && n <= METRICS_TOKEN_MAX && printable)) return true;
+    return api_bad_request(c,
+                           "'metrics_token' must be 16 to %d printable ASCII characters without "
+                           "spaces, or \"\" to remove it.",
+                           METRICS_TOKEN_MAX);
+}
+
 static dm_err blocklist_set(struct api_ctx *c, const char *url, struct dm_error *err)
 {
     dm_err e = url[0] ? store_setting_set(c->env->store, JUDGE_BLOCKLIST_SETTING, url, err)
@@ -62,9 +80,10 @@ void api_settings_get(struct api_ctx *c)
 
 void api_settings_post(struct api_ctx *c)
 {
-    const char *token = NULL, *mode_s = NULL, *url = NULL, *blocklist = NULL;
+    const char *token = NULL, *mode_s = NULL, *url = NULL, *blocklist = NULL, *mtoken = NULL;
     if (!api_only_fields(c, c->body, NULL, "bot_token", "mode", "webhook_url", "bot_rate",
-                         "blocklist_url", NULL) ||
+                         "blocklist_url", "metrics_token", NULL) ||
+        !api_field_string(c, "metrics_token", false, METRICS_TOKEN_MAX + 1, &mtoken) ||
         !api_field_string(c, "bot_token", false, 128, &token) ||
         !api_field_string(c, "mode", false, 16, &mode_s) ||
         !api_field_string(c, "webhook_url", false, 500, &url) ||
@@ -106,9 +125,11 @@ void api_settings_post(struct api_ctx *c)
         return;
     }
     if (blocklist && !blocklist_ok(c, blocklist)) return;
+    if (mtoken && !metrics_token_ok(c, mtoken)) return;
     struct dm_error err = {0};
     dm_err e = bot_configure(c->env->bot, token, mode, url, rate, &err);
     if (!e && blocklist) e = blocklist_set(c, blocklist, &err);
+    if (!e && mtoken) e = api_metrics_token_set(c->env->store, mtoken, &err);
     if (e == DM_EAUTH || e == DM_EINVAL || e == DM_ETELEGRAM) {
         api_bad_request(c, "%s", err.msg);
         return;
@@ -125,9 +146,12 @@ void api_settings_post(struct api_ctx *c)
     dm_strlcpy(a.admin, c->session.admin_name, sizeof a.admin);
     dm_strlcpy(a.action, "settings", sizeof a.action);
     dm_strlcpy(a.result, "ok", sizeof a.result);
-    dm_snprintf_utf8(a.detail, sizeof a.detail, "%smode=%s%s%s", token ? "bot token changed, " : "",
-                     mode_names[mode == BOT_WEBHOOK], blocklist ? ", blocklist_url=" : "",
-                     blocklist ? blocklist : "");
+    dm_snprintf_utf8(a.detail, sizeof a.detail, "%smode=%s%s%s%s",
+                     token ? "bot token changed, " : "", mode_names[mode == BOT_WEBHOOK],
+                     blocklist ? ", blocklist_url=" : "", blocklist ? blocklist : "",
+                     !mtoken     ? ""
+                     : mtoken[0] ? ", metrics token set"
+                                 : ", metrics token removed");
     store_audit_add(c->env->store, &a, NULL);
     answer(c);
 }

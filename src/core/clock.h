@@ -8,6 +8,7 @@
 #include <pthread.h>
 
 int64_t clock_ms(void); /* milliseconds since an arbitrary start */
+int64_t clock_us(void); /* microseconds since the same start */
 double clock_s(void);   /* seconds since the same start, with the fraction */
 /* The absolute monotonic time `ms` milliseconds from now, for pthread_cond_timedwait on a
  * condition variable made by clock_cond_init. */

@@ -63,6 +63,9 @@ void config_defaults(struct config *c)
     c->http_workers = env_unsigned("DOORMAN_HTTP_WORKERS", 8, 1, 64);
     c->http_work_queue = env_unsigned("DOORMAN_HTTP_WORK_QUEUE", 32, 1, 1000);
     c->preflight_deadline_s = env_unsigned("DOORMAN_PREFLIGHT_DEADLINE_S", 30, 1, 600);
+    dm_strlcpy(c->metrics_allow, "127.0.0.1,::1", sizeof c->metrics_allow);
+    const char *ma = getenv("DOORMAN_METRICS_ALLOW");
+    if (ma) dm_strlcpy(c->metrics_allow, ma, sizeof c->metrics_allow); /* "" is allowed: none */
     set_from_env(c->data_dir, sizeof c->data_dir, "DOORMAN_DATA");
     set_from_env(c->db_url, sizeof c->db_url, "DOORMAN_DATABASE_URL");
     set_from_env(c->bot_api_url, sizeof c->bot_api_url, "DOORMAN_BOT_API_URL");
@@ -73,6 +76,8 @@ void config_defaults(struct config *c)
     if (l && *l) config_parse_listen(l, c->listen_host, sizeof c->listen_host, &c->listen_port);
     int lvl = log_parse_level(getenv("DOORMAN_LOG_LEVEL"));
     if (lvl >= 0) c->log_level = lvl;
+    const char *lf = getenv("DOORMAN_LOG_FORMAT");
+    c->log_format = lf && *lf ? log_parse_format(lf) : LOG_TEXT; /* -1: config_finish says so */
 }
 
 dm_err config_parse_flag(struct config *c, int argc, char **argv, int *i, struct dm_error *err)
@@ -119,6 +124,8 @@ dm_err config_parse_flag(struct config *c, int argc, char **argv, int *i, struct
 
 dm_err config_finish(struct config *c, struct dm_error *err)
 {
+    if (c->log_format < 0)
+        return dm_fail(err, DM_EINVAL, "DOORMAN_LOG_FORMAT must be \"text\" or \"json\"");
     if (mkdir(c->data_dir, 0700) != 0 && errno != EEXIST)
         return dm_fail(err, DM_EIO, "cannot create data directory %s: %s", c->data_dir,
                        strerror(errno));

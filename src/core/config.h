@@ -15,6 +15,8 @@
  *   DOORMAN_HTTP_WORKERS           8  requests waiting on Telegram served at once
  *   DOORMAN_HTTP_WORK_QUEUE       32  more such requests waiting for one of those (then 503 busy)
  *   DOORMAN_PREFLIGHT_DEADLINE_S  30  seconds a preflight checks channels before it answers
+ *   DOORMAN_METRICS_ALLOW  127.0.0.1,::1  addresses that may read /metrics without its token
+ *   DOORMAN_LOG_FORMAT     text           or json: one JSON object a line (core/log.h)
  * DOORMAN_SECRET_KEY is read by secret_load_master(), not here. */
 #ifndef DM_CONFIG_H
 #define DM_CONFIG_H
@@ -29,6 +31,7 @@ struct config {
     char bot_api_url[512];
     char public_url[512];
     int log_level;
+    int log_format; /* enum log_format; -1: DOORMAN_LOG_FORMAT was neither (config_finish fails) */
     unsigned http_threads;
     unsigned http_per_ip;          /* 0: no limit */
     unsigned http_workers;         /* http/server.h config.workers */
@@ -36,6 +39,7 @@ struct config {
     unsigned preflight_deadline_s; /* api/invite_requests.c */
     char mtproto_dcs[1024];        /* "" or "ID=HOST:PORT,..." overriding the DC table */
     char mtproto_rsa_pem[1024];    /* "" or a PEM file with the DCs' public keys */
+    char metrics_allow[512];       /* IP addresses, comma-separated (api/observability.c) */
 };
 
 /* Fills defaults and environment values. */

@@ -102,3 +102,37 @@ bool http_ip_is_loopback(const char *ip)
     static const unsigned char one[16] = {[15] = 1};
     return inet_pton(AF_INET6, ip, a) == 1 && memcmp(a, one, 16) == 0;
 }
+
+static bool is_ip(const char *s)
+{
+    unsigned char a[16];
+    return inet_pton(AF_INET, s, a) == 1 || inet_pton(AF_INET6, s, a) == 1;
+}
+
+/* Finds in list, with ip NULL, the first entry that is not an IP literal; else the first that is
+ * the same address as ip. It is copied to out[0..n) when out is not NULL. */
+static bool ip_list_find(const char *list, const char *ip, char *out, size_t n)
+{
+    static const char sep[] = ", \t";
+    for (const char *p = list + strspn(list, sep); *p; p += strspn(p, sep)) {
+        size_t len = strcspn(p, sep);
+        char entry[INET6_ADDRSTRLEN + 1];
+        dm_strlcpy(entry, p, DM_MIN(len + 1, sizeof entry));
+        p += len;
+        if (ip ? is_ip(entry) && is_ip(ip) && same_host(entry, ip) : !is_ip(entry)) {
+            if (out) dm_strlcpy(out, entry, n);
+            return true;
+        }
+    }
+    return false;
+}
+
+bool http_ip_list_valid(const char *list, char *bad, size_t n)
+{
+    return !ip_list_find(list, NULL, bad, n);
+}
+
+bool http_ip_in_list(const char *list, const char *ip)
+{
+    return ip_list_find(list, ip, NULL, 0);
+}

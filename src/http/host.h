@@ -29,4 +29,11 @@ bool http_host_is(const char *value, const char *host, uint16_t port, uint16_t d
 /* Whether ip (an IP literal without brackets) is a loopback address: 127.0.0.0/8 or ::1. */
 bool http_ip_is_loopback(const char *ip);
 
+/* A list of IP literals (no brackets) separated by commas and spaces, e.g. "127.0.0.1, ::1":
+ * ip_list_valid tells whether every entry is one (an empty list is valid and holds nothing),
+ * copying the first that is not to bad[0..n); ip_in_list whether ip is the same address as
+ * one of them (as IP literals compare above). */
+bool http_ip_list_valid(const char *list, char *bad, size_t n);
+bool http_ip_in_list(const char *list, const char *ip);
+
 #endif

@@ -3,6 +3,7 @@
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/metrics.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -39,9 +40,10 @@ struct http_server {
 struct conn_state {
     struct buf body;
     bool too_big;
-    bool answered; /* res was filled before the body: the body is dropped */
-    bool parked;   /* work was handed over; its answer is in res */
-    bool unparked; /* that answer was sent, or the connection closed */
+    bool answered;      /* res was filled before the body: the body is dropped */
+    bool parked;        /* work was handed over; its answer is in res */
+    bool unparked;      /* that answer was sent, or the connection closed */
+    int64_t started_us; /* when the headers arrived (clock_us) */
     struct MHD_Connection *conn;
     struct http_request req;
     struct http_response res;
@@ -219,9 +221,12 @@ void http_res_header(struct http_response *res, const char *name, const char *va
     res->nheaders++;
 }
 
-static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_response *res)
+/* The one place every answer is sent from: counted here (core/metrics.h). */
+static enum MHD_Result send_response(struct MHD_Connection *conn, struct conn_state *st)
 {
+    struct http_response *res = &st->res;
     if (res->status == 0) http_res_error(res, 404, "not_found", "no such endpoint");
+    metrics_http_answer(res->status, clock_us() - st->started_us);
     struct MHD_Response *r;
     if (res->stream.produce)
         r = stream_response(res);
@@ -352,7 +357,7 @@ static enum MHD_Result park(struct http_server *s, struct conn_state *st,
         pthread_mutex_unlock(&s->mu);
         log_warn("http", "%s %s answered 503: %s", st->req.method, st->req.path, refused);
         answer_busy(&st->res, refused);
-        return send_response(conn, &st->res);
+        return send_response(conn, st);
     }
     st->conn = conn;
     st->parked = true;
@@ -392,6 +397,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         st = calloc(1, sizeof *st);
         if (!st) return MHD_NO;
         buf_init(&st->body, s->cfg.max_body);
+        st->started_us = clock_us();
         *con_cls = st;
         return on_headers(s, st, conn, url, method);
     }
@@ -405,19 +411,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (st->parked || st->answered) /* resumed: the work has answered; or admit or 413 did */
-        return send_response(conn, &st->res);
+        return send_response(conn, st);
     if (st->too_big) {
         http_res_error(&st->res, 413, "body_too_large", "request body is larger than %zu bytes",
                        st->body.cap);
         http_res_header(&st->res, "Connection", "close");
-        return send_response(conn, &st->res);
+        return send_response(conn, st);
     }
     int hosts = 0;
     MHD_get_connection_values(conn, MHD_HEADER_KIND, count_host, &hosts);
     if (hosts > 1 || (hosts == 0 && strcmp(version, MHD_HTTP_VERSION_1_0) != 0)) {
         http_res_error(&st->res, 400, "bad_request", "A request must carry one Host header.");
         http_res_header(&st->res, "Connection", "close");
-        return send_response(conn, &st->res);
+        return send_response(conn, st);
     }
     if (!st->body.data) buf_append(&st->body, "", 0);
     request_fill(&st->req, conn, url, method);
@@ -428,7 +434,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (s->nworkers) return park(s, st, conn);
         defer_run(st); /* a thread per connection: this one may wait */
     }
-    return send_response(conn, &st->res);
+    return send_response(conn, st);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,

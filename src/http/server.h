@@ -32,6 +32,9 @@
  * long stream never takes a worker from the slow routes. Work that waits on another service has
  * no place in a producer; that is http_res_defer's.
  *
+ * Every answer is counted as it is sent (core/metrics.h: its status class, and the time since
+ * its headers arrived).
+ *
  * Connections: at most HTTP_MAX_CONNECTIONS at once, at most per_ip from one address (past it
  * a new connection is closed at once, unanswered), each closed after conn_timeout_s idle
  * (a parked connection is not idle: it waits for its work). */

@@ -22,6 +22,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "jobs/autodecide.h"
 #include "jobs/hide_all.h"
 #include "jobs/load.h"
@@ -177,7 +178,14 @@ static void queue_take(struct job_runner *r, size_t i, struct slot *out)
 
 /* ---- recording ---- */
 
-/* Records an item's outcome. A store that is unavailable (DM_EUNAVAILABLE: busy, locked,
+/* doorman_decisions_total's result label (docs/operations.md, Metrics). */
+static const char *outcome_name(int outcome)
+{
+    return outcome == ITEM_DONE ? "done" : outcome == ITEM_SKIPPED ? "skipped" : "failed";
+}
+
+/* Records an item's outcome (and counts it: core/metrics.h). A store that is unavailable
+ * (DM_EUNAVAILABLE: busy, locked,
  * unreachable) is tried again every second until it works or the runner stops (then the item
  * stays pending, and the next run meets Telegram's "already handled"). Any other store error
  * fails the same way every time: the item is recorded as failed with that error as its reason
@@ -192,7 +200,11 @@ static void record_item(struct job_runner *r, struct store_item *it, int outcome
     for (;;) {
         struct dm_error err = {0};
         dm_err e = store_job_item_finish(st, it, (int64_t)time(NULL), &err);
-        if (!e) return;
+        if (!e) {
+            metrics_decision(account_name(r->account), job_kind_name(r->kind),
+                             outcome_name(it->outcome));
+            return;
+        }
         log_error(C, "job %" PRId64 ": could not record request %" PRId64 ": %s", it->job_id,
                   it->request_id, err.msg);
         if (e != DM_EUNAVAILABLE) {
@@ -229,6 +241,7 @@ static void apply_decision(struct job_runner *r, struct slot *s, const struct tg
         if (now + wait_seconds(te) > r->pause_until) {
             r->pause_until = now + wait_seconds(te);
             ratelimit_hold(&r->rl, r->pause_until);
+            metrics_ratelimit_pause();
             log_warn(C, "rate limited by Telegram: pausing for %d s", wait_seconds(te));
         }
         queue_push_front(r, s);

@@ -1,6 +1,7 @@
 /* db.c: arguments, rows and the statement helpers of db.h. */
 #include "core/common.h"
 #include "store/db.h"
+#include "core/metrics.h"
 
 void args_init(struct db_args *a)
 {
@@ -79,15 +80,23 @@ static dm_err collect_row(void *ctx, const struct db_row *r)
     return DM_OK;
 }
 
+/* Counts a failed statement (core/metrics.h); returns e. */
+static dm_err counted(dm_err e)
+{
+    if (e == DM_EDB) metrics_store_error(METRICS_STORE_DATABASE);
+    if (e == DM_EUNAVAILABLE) metrics_store_error(METRICS_STORE_UNAVAILABLE);
+    return e;
+}
+
 static dm_err run_on(struct store *st, bool write, const struct db_stmt *s, const struct db_args *a,
                      db_row_fn fn, void *ctx, int64_t *changes, struct dm_error *err)
 {
     struct db_conn *c = NULL;
     dm_err e = st->d->conn_get(st->db, write, &c, err);
-    if (e) return e;
+    if (e) return counted(e);
     e = st->d->run(c, s, a, fn, ctx, changes, err);
     st->d->conn_put(st->db, c);
-    return e;
+    return counted(e);
 }
 
 dm_err db_exec(struct store *st, enum sql_id id, const struct db_args *a, int64_t *changes,
@@ -230,7 +239,7 @@ dm_err dialect_tx_end(const struct dialect *d, struct db_conn *c, dm_err e, stru
 {
     if (e == DM_OK) {
         struct db_stmt commit = sql_stmt(d->kind, S_COMMIT);
-        e = d->run(c, &commit, NULL, NULL, NULL, NULL, err);
+        e = counted(d->run(c, &commit, NULL, NULL, NULL, NULL, err));
         if (e == DM_OK) return DM_OK;
     }
     struct db_stmt rollback = sql_stmt(d->kind, S_ROLLBACK);
@@ -244,14 +253,14 @@ dm_err tx_open(struct store *st, struct tx *tx, struct dm_error *err)
     tx->c = NULL;
     tx->added = false;
     dm_err e = st->d->conn_get(st->db, true, &tx->c, err);
-    if (e) return e;
+    if (e) return counted(e);
     struct db_stmt begin = db_stmt_of(st, S_BEGIN);
     e = st->d->run(tx->c, &begin, NULL, NULL, NULL, NULL, err);
     if (e) {
         st->d->conn_put(st->db, tx->c);
         tx->c = NULL;
     }
-    return e;
+    return counted(e);
 }
 
 dm_err tx_close(struct tx *tx, dm_err e, struct dm_error *err)
@@ -278,7 +287,7 @@ void store_on_request_added(struct store *st, void (*fn)(void *ctx), void *ctx)
 dm_err tx_run_stmt(struct tx *tx, const struct db_stmt *s, const struct db_args *a, db_row_fn fn,
                    void *ctx, int64_t *changes, struct dm_error *err)
 {
-    return tx->st->d->run(tx->c, s, a, fn, ctx, changes, err);
+    return counted(tx->st->d->run(tx->c, s, a, fn, ctx, changes, err));
 }
 
 dm_err tx_run(struct tx *tx, enum sql_id id, const struct db_args *a, db_row_fn fn, void *ctx,

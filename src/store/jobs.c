@@ -121,6 +121,22 @@ dm_err store_job_get(struct store *st, int64_t id, struct store_job *out, struct
     return db_read_id(st, S_JOB_GET, id, row_job, out, "job", err);
 }
 
+static void row_queue(const struct db_row *r, void *out)
+{
+    int64_t *v = out;
+    v[0] = row_int(r, 0);
+    v[1] = row_int(r, 1);
+}
+
+dm_err store_job_queue(struct store *st, int64_t *queued, int64_t *running, struct dm_error *err)
+{
+    int64_t v[2] = {0, 0};
+    dm_err e = db_read_one(st, S_JOB_QUEUE, NULL, row_queue, v, "no count", err);
+    *queued = v[0];
+    *running = v[1];
+    return e;
+}
+
 dm_err store_job_list(struct store *st, int64_t before_id, int limit, struct store_job *out, int *n,
                       struct dm_error *err)
 {

@@ -337,6 +337,21 @@ dm_err store_request_counts(struct store *st, const struct store_request_filter 
     return store_request_counts_upto(st, rf, 0, counts, NULL, err);
 }
 
+static void row_total(const struct db_row *r, void *out)
+{
+    struct store_request_total *t = out;
+    t->chat_id = row_int(r, 0);
+    t->status = (int)row_int(r, 1);
+    t->n = row_int(r, 2);
+}
+
+dm_err store_request_totals(struct store *st, size_t max, struct store_request_total **out,
+                            size_t *n, struct dm_error *err)
+{
+    return db_read_all(st, S_REQUEST_TOTALS, NULL, row_total, sizeof **out, max, "channel totals",
+                       (void **)out, n, err);
+}
+
 /* ---- folding again ---- */
 
 struct names {

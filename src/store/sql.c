@@ -362,6 +362,16 @@ static const struct sql_text texts[S_COUNT] = {
     [S_USER_ELSEWHERE] = {"SELECT count(*) FROM (SELECT 1 FROM invite_requests WHERE "
                           "user_id = $2 AND chat_id <> $1 AND status = 1 LIMIT 1) x",
                           .what = "looking for the user in other channels"},
+    [S_PING] = {"SELECT 1", .what = "checking that the database answers"},
+    [S_LEASE_HELD] = {"SELECT count(*) FROM leases WHERE name = $1 AND expires_at >= $2",
+                      .what = "reading a lease"},
+    [S_REQUEST_TOTALS] = {"SELECT chat_id, status, n FROM request_counts WHERE n > 0 "
+                          "ORDER BY chat_id, status",
+                          .what = "reading the totals of join requests"},
+    [S_JOB_QUEUE] = {"SELECT coalesce(sum(CASE WHEN state = 0 THEN 1 ELSE 0 END), 0), "
+                     "coalesce(sum(CASE WHEN state = 1 THEN 1 ELSE 0 END), 0) "
+                     "FROM jobs WHERE state IN (0, 1)",
+                     .what = "counting queued and running jobs"},
 };
 
 struct db_stmt sql_stmt(enum db_kind kind, enum sql_id id)

@@ -136,6 +136,10 @@ enum sql_id {
     S_WAVE_LINK,
     S_USER_DECLINED,
     S_USER_ELSEWHERE,
+    S_PING,
+    S_LEASE_HELD,
+    S_REQUEST_TOTALS,
+    S_JOB_QUEUE,
     S_COUNT
 };
 

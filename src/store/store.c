@@ -383,6 +383,14 @@ dm_err store_login_delete(struct store *st, const char *id, struct dm_error *err
     return exec_by_key(st, S_LOGIN_DELETE, id, sizeof((struct store_login *)0)->id, NULL, err);
 }
 
+/* ---- the database itself ---- */
+
+dm_err store_ping(struct store *st, struct dm_error *err)
+{
+    int64_t one = 0;
+    return db_read_one(st, S_PING, NULL, row_int0, &one, "no answer", err);
+}
+
 /* ---- audit ---- */
 
 dm_err store_audit_add(struct store *st, const struct store_audit *x, struct dm_error *err)
@@ -432,6 +440,19 @@ dm_err store_lease_release(struct store *st, const char *name, const char *owner
     arg_text(&a, name, STORE_TEXT_MAX);
     arg_text(&a, owner, STORE_NAME_MAX);
     return db_exec(st, S_LEASE_RELEASE, &a, NULL, err);
+}
+
+dm_err store_lease_held(struct store *st, const char *name, int64_t now, bool *held,
+                        struct dm_error *err)
+{
+    struct db_args a;
+    args_init(&a);
+    arg_text(&a, name, STORE_TEXT_MAX);
+    arg_int(&a, now);
+    int64_t count = 0;
+    dm_err e = db_read_one(st, S_LEASE_HELD, &a, row_int0, &count, "no count", err);
+    *held = !e && count > 0;
+    return e;
 }
 
 dm_err store_owner_forget(struct store *st, const char *owner, struct dm_error *err)

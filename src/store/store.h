@@ -28,6 +28,9 @@
 
 struct store;
 
+/* A trivial query: DM_OK when the database answers (GET /readyz). */
+dm_err store_ping(struct store *st, struct dm_error *err);
+
 /* ---- admins and web sessions ---- */
 
 struct store_admin {
@@ -322,6 +325,17 @@ dm_err store_request_counts_upto(struct store *st, const struct store_request_fi
                                  int64_t cap, int64_t counts[REQ_STATUS_COUNT], bool *exact,
                                  struct dm_error *err);
 
+/* The kept totals (no request is read): requests per channel and status, those above 0,
+ * ordered by channel and status, at most max rows (DM_ETOOBIG past it); *out is malloc'd and
+ * the caller frees it. For GET /metrics. */
+struct store_request_total {
+    int64_t chat_id;
+    int status; /* enum request_status */
+    int64_t n;
+};
+dm_err store_request_totals(struct store *st, size_t max, struct store_request_total **out,
+                            size_t *n, struct dm_error *err);
+
 /* Creates a queued job over the given request ids (unknown ids are an error: DM_ENOTFOUND
  * naming the first), or over every request matching the filter at this moment. job->kind,
  * via, admin, description are read; *id receives the new job's id. */
@@ -338,6 +352,8 @@ dm_err store_job_list(struct store *st, int64_t before_id, int limit, struct sto
 enum jobs_whose { JOBS_ALL = 0, JOBS_RULES, JOBS_ADMINS };
 dm_err store_job_list_of(struct store *st, int whose, int64_t before_id, int limit,
                          struct store_job *out, int *n, struct dm_error *err);
+/* How many jobs are queued and how many running. */
+dm_err store_job_queue(struct store *st, int64_t *queued, int64_t *running, struct dm_error *err);
 /* Takes the job with the fewest items left (the oldest among equals) that is queued, or
  * running with a lease that ended before now, for `owner` until lease_until, and marks it
  * running. DM_ENOTFOUND when there is none. */
@@ -432,6 +448,9 @@ dm_err store_lease_acquire(struct store *st, const char *name, const char *owner
                            int64_t until, bool *held, struct dm_error *err);
 dm_err store_lease_release(struct store *st, const char *name, const char *owner,
                            struct dm_error *err);
+/* Whether anybody holds the lease `name` at `now` (its time has not ended). */
+dm_err store_lease_held(struct store *st, const char *name, int64_t now, bool *held,
+                        struct dm_error *err);
 /* Ends everything `owner` holds: its named leases, and the leases of the jobs it was running
  * (they stay running, claimable at once). For a process starting again under the owner name of
  * one that died (app.c: the same data directory, which only one process holds at a time), so

@@ -28,7 +28,6 @@
 /* Polling by several processes on one database: the one holding this lease polls. It lasts
  * POLLER_LEASE_S without a renewal and is renewed before every getUpdates, whose timeout is
  * cut to POLL_MAX so that renewals come well within it; the others ask every STANDBY_S. */
-#define POLLER_LEASE "bot_poller"
 #define POLLER_LEASE_S 10
 #define POLL_MAX 5
 #define STANDBY_S 3
@@ -324,7 +323,7 @@ static enum call_result poller_lease(struct bot *b, bool *polling, int *backoff)
     bool held = false;
     int64_t now = (int64_t)time(NULL);
     dm_err e =
-        store_lease_acquire(st, POLLER_LEASE, b->owner, now, now + POLLER_LEASE_S, &held, &err);
+        store_lease_acquire(st, BOT_POLLER_LEASE, b->owner, now, now + POLLER_LEASE_S, &held, &err);
     if (held) {
         if (!*polling) log_info(C, "this instance polls Telegram for updates");
         *polling = true;
@@ -388,7 +387,7 @@ static void *receiver_main(void *arg)
             if (cr == CALL_OK) cr = poll_once(b, rx, &backoff);
         }
         /* another process takes over at once instead of after the lease ran out */
-        if (polling) store_lease_release(b->store, POLLER_LEASE, b->owner, NULL);
+        if (polling) store_lease_release(b->store, BOT_POLLER_LEASE, b->owner, NULL);
     }
     botapi_client_free(rx);
     secret_wipe(secret, sizeof secret);

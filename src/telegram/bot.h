@@ -18,6 +18,9 @@ struct store;
 
 enum bot_mode { BOT_POLLING = 0, BOT_WEBHOOK = 1 };
 
+/* The store lease (store.h) held by the one process that polls for updates. */
+#define BOT_POLLER_LEASE "bot_poller"
+
 struct bot_status {
     bool configured;
     int64_t id;

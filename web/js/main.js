@@ -19,6 +19,7 @@ import { pageRules } from './pages/rules.js';
 import { pageJobs } from './pages/jobs.js';
 import { pageSessions } from './pages/sessions.js';
 import { pageAudit } from './pages/audit.js';
+import { pageLogs } from './pages/logs.js';
 import { pageSettings } from './pages/settings.js';
 
 setPages({
@@ -27,6 +28,7 @@ setPages({
     '/jobs': pageJobs,
     '/sessions': pageSessions,
     '/audit': pageAudit,
+    '/logs': pageLogs,
     '/settings': pageSettings,
     '/login': pageLogin,
     '/setup': pageSetup,

@@ -6,9 +6,13 @@
 #include "core/config.h"
 #include "core/csv.h"
 #include "core/json_out.h"
+#include "core/log.h"
+#include "core/metrics.h"
 #include "core/secret.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static void test_buf(void)
 {
@@ -278,6 +282,77 @@ static void test_csv(void)
     buf_release(&b);
 }
 
+/* The text format: families, escaped labels, a cumulative histogram whose count is its +Inf
+ * bucket, decision series counted apart. */
+static void test_metrics(void)
+{
+    metrics_http_answer(200, 3000);     /* 3 ms: le 0.005 */
+    metrics_http_answer(404, 200000);   /* 200 ms: le 0.25 */
+    metrics_http_answer(503, 60000000); /* a minute: +Inf only */
+    for (int i = 0; i < 3; i++)
+        metrics_decision("bot", "approve", "done");
+    metrics_decision("a\"b\\c\nd", "decline", "failed");
+    metrics_store_error(METRICS_STORE_UNAVAILABLE);
+    struct buf b;
+    buf_init(&b, 1 << 20);
+    CHECK(metrics_write(&b) == DM_OK);
+    const char *t = b.data;
+    CHECK(strstr(t, "# TYPE doorman_http_responses_total counter\n"));
+    CHECK(strstr(t, "doorman_http_responses_total{code=\"2xx\"} 1\n"));
+    CHECK(strstr(t, "doorman_http_responses_total{code=\"5xx\"} 1\n"));
+    CHECK(strstr(t, "doorman_http_response_seconds_bucket{le=\"0.005\"} 1\n"));
+    CHECK(strstr(t, "doorman_http_response_seconds_bucket{le=\"0.1\"} 1\n"));
+    CHECK(strstr(t, "doorman_http_response_seconds_bucket{le=\"0.25\"} 2\n"));
+    CHECK(strstr(t, "doorman_http_response_seconds_bucket{le=\"10\"} 2\n"));
+    CHECK(strstr(t, "doorman_http_response_seconds_bucket{le=\"+Inf\"} 3\n"));
+    CHECK(strstr(t, "doorman_http_response_seconds_count 3\n"));
+    CHECK(strstr(t, "doorman_http_response_seconds_sum 60.203000\n"));
+    CHECK(strstr(
+        t, "doorman_decisions_total{account=\"bot\",action=\"approve\",result=\"done\"} 3\n"));
+    CHECK(strstr(t, "doorman_decisions_total{account=\"a\\\"b\\\\c\\nd\",action=\"decline\",result="
+                    "\"failed\"} 1\n"));
+    CHECK(strstr(t, "doorman_store_errors_total{kind=\"unavailable\"} 1\n"));
+    CHECK(strstr(t, "doorman_store_errors_total{kind=\"database\"} 0\n"));
+    buf_release(&b);
+    /* past the table's named series (all but 16; 2 are taken above): account="(other)" */
+    char name[16], want[128];
+    for (int i = 0; i < METRICS_DECISION_SERIES + 5; i++) {
+        snprintf(name, sizeof name, "s%d", i);
+        metrics_decision(name, "approve", "skipped");
+    }
+    buf_init(&b, 1 << 20);
+    CHECK(metrics_write(&b) == DM_OK);
+    snprintf(want, sizeof want, "account=\"(other)\",action=\"approve\",result=\"skipped\"} %d\n",
+             METRICS_DECISION_SERIES + 5 - (METRICS_DECISION_SERIES - 16 - 2));
+    CHECK(strstr(b.data, want));
+    CHECK(strstr(b.data, "account=\"s0\",action=\"approve\",result=\"skipped\"} 1\n"));
+    buf_release(&b);
+}
+
+/* The kept warnings and errors: only those, newest first, the last LOG_RECENT_MAX. */
+static void test_log_recent(void)
+{
+    int saved = dup(2), null = open("/dev/null", O_WRONLY);
+    fflush(stderr);
+    dup2(null, 2);
+    log_info("t", "not kept");
+    for (int i = 0; i < LOG_RECENT_MAX + 20; i++)
+        log_warn("t", "warning %d", i);
+    log_error("t", "an error\nwith a newline");
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    close(null);
+    static struct log_entry e[LOG_RECENT_MAX];
+    size_t n = log_recent(e, LOG_RECENT_MAX);
+    CHECK(n == LOG_RECENT_MAX);
+    CHECK(e[0].level == LOG_ERROR && strcmp(e[0].msg, "an error?with a newline") == 0);
+    CHECK(e[1].level == LOG_WARN && strcmp(e[1].msg, "warning 519") == 0);
+    CHECK(strcmp(e[n - 1].msg, "warning 21") == 0 && strcmp(e[n - 1].component, "t") == 0);
+    CHECK(log_recent(e, 2) == 2 && strcmp(e[1].msg, "warning 519") == 0);
+    CHECK(log_parse_format("json") == LOG_JSON && log_parse_format("xml") == -1);
+}
+
 int main(void)
 {
     test_buf();
@@ -288,5 +363,7 @@ int main(void)
     test_config();
     test_parse_time();
     test_csv();
+    test_metrics();
+    test_log_recent();
     return CHECK_DONE();
 }

@@ -176,8 +176,26 @@ static void test_host_is(void)
           !http_ip_is_loopback("localhost"));
 }
 
+/* DOORMAN_METRICS_ALLOW's lists. */
+static void test_ip_list(void)
+{
+    char bad[64] = "";
+    CHECK(http_ip_list_valid("127.0.0.1,::1", bad, sizeof bad));
+    CHECK(http_ip_list_valid("", bad, sizeof bad) && http_ip_list_valid(" , ", bad, sizeof bad));
+    CHECK(!http_ip_list_valid("127.0.0.1, localhost", bad, sizeof bad) &&
+          strcmp(bad, "localhost") == 0);
+    CHECK(!http_ip_list_valid("10.0.0.0/8", bad, sizeof bad) && strcmp(bad, "10.0.0.0/8") == 0);
+    CHECK(http_ip_in_list("127.0.0.1, ::1", "::1"));
+    CHECK(http_ip_in_list("127.0.0.1 ::1", "127.0.0.1"));
+    CHECK(http_ip_in_list("0:0::1", "::1")); /* as addresses */
+    CHECK(!http_ip_in_list("127.0.0.1,::1", "127.0.0.7"));
+    CHECK(!http_ip_in_list("", "127.0.0.1") && !http_ip_in_list("127.0.0.1", ""));
+    CHECK(!http_ip_in_list("127.0.0.10", "127.0.0.1"));
+}
+
 int main(void)
 {
+    test_ip_list();
     test_authority();
     test_host_is();
     test_ip_key();
