@@ -187,6 +187,10 @@ struct account *api_body_account(struct api_ctx *c, bool active);
  * caller frees it). false after answering 400. */
 bool api_body_ids(struct api_ctx *c, size_t max, int64_t **out, size_t *n);
 
+/* Answers 202 {"job":…} for the job just created (read back from the store) and wakes the job
+ * runner. */
+void api_job_started(struct api_ctx *c, int64_t id);
+
 /* JSON for records shared between resources. */
 json_t *api_job_json(const struct store_job *j);
 /* null for 0 */

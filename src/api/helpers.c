@@ -2,6 +2,7 @@
 #include "api/api.h"
 #include "core/date.h"
 #include "core/log.h"
+#include "jobs/runner.h"
 #include "telegram/account.h"
 
 bool api_bad_request(struct api_ctx *c, const char *fmt, ...)
@@ -241,4 +242,17 @@ bool api_body_ids(struct api_ctx *c, size_t max, int64_t **out, size_t *n)
     }
     *out = v;
     return true;
+}
+
+void api_job_started(struct api_ctx *c, int64_t id)
+{
+    struct store_job job;
+    struct dm_error err = {0};
+    dm_err e = store_job_get(c->env->store, id, &job, &err);
+    if (e) {
+        api_store_failed(c, e, &err);
+        return;
+    }
+    job_runner_wake(c->env->jobs);
+    http_res_json(c->res, 202, json_pack("{s:o}", "job", api_job_json(&job)));
 }

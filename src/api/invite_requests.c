@@ -7,7 +7,6 @@
 #include "core/json_out.h"
 #include "core/log.h"
 #include "jobs/hide_all.h"
-#include "jobs/runner.h"
 #include "telegram/account.h"
 #include "telegram/bot.h"
 
@@ -183,20 +182,6 @@ void api_chats_list(struct api_ctx *c)
     chats_drop(l);
 }
 
-/* Answers 202 with the new job, after waking the runner. */
-static void answer_job(struct api_ctx *c, int64_t id)
-{
-    struct store_job job;
-    struct dm_error err = {0};
-    dm_err e = store_job_get(c->env->store, id, &job, &err);
-    if (e) {
-        api_store_failed(c, e, &err);
-        return;
-    }
-    job_runner_wake(c->env->jobs);
-    http_res_json(c->res, 202, json_pack("{s:o}", "job", api_job_json(&job)));
-}
-
 /* Starts a job through the body's account; NULL after answering (the caller closes it). */
 static struct account *job_base(struct api_ctx *c, int kind, struct store_job *job)
 {
@@ -248,7 +233,7 @@ static void decide_selected(struct api_ctx *c, int kind)
         api_store_failed(c, e, &err);
         return;
     }
-    answer_job(c, id);
+    api_job_started(c, id);
 }
 
 /* Reads the body's optional "filter" over pending requests. false after answering. */
@@ -311,7 +296,7 @@ static void decide_all(struct api_ctx *c, int kind)
         api_store_failed(c, e, &err);
         return;
     }
-    answer_job(c, id);
+    api_job_started(c, id);
 }
 
 void api_requests_approve(struct api_ctx *c)

@@ -7,7 +7,6 @@
 #include "core/clock.h"
 #include "rules/dryrun.h"
 #include "telegram/account.h"
-#include "jobs/runner.h"
 #include "rules/list.h"
 
 #define LIST_TEXT_MAX (512 * 1024) /* an imported text or CSV file */
@@ -666,11 +665,9 @@ void api_rules_apply(struct api_ctx *c)
     struct store_request_filter f = {.status = REQ_PENDING, .chat_id = chat_id};
     int64_t id = 0;
     e = store_job_create_filter(st, &job, &f, time(NULL), &id, &err);
-    if (!e) e = store_job_get(st, id, &job, &err);
     if (e) {
         api_store_failed(c, e, &err);
         return;
     }
-    job_runner_wake(c->env->jobs);
-    http_res_json(c->res, 202, json_pack("{s:o}", "job", api_job_json(&job)));
+    api_job_started(c, id);
 }

@@ -9,7 +9,6 @@
 #include "api/api.h"
 #include "core/log.h"
 #include "jobs/load.h"
-#include "jobs/runner.h"
 #include "telegram/account.h"
 #include "telegram/session_file.h"
 
@@ -88,11 +87,9 @@ void api_sessions_load(struct api_ctx *c)
     int64_t id = 0;
     e = load_params_format(&p, job.params, sizeof job.params, &err);
     if (!e) e = store_job_create_load(st, &job, (int64_t)time(NULL), &id, &err);
-    if (!e) e = store_job_get(st, id, &job, &err);
     if (e) {
         api_store_failed(c, e, &err);
         return;
     }
-    job_runner_wake(c->env->jobs);
-    http_res_json(c->res, 202, json_pack("{s:o}", "job", api_job_json(&job)));
+    api_job_started(c, id);
 }
