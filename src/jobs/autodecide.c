@@ -79,10 +79,15 @@ static dm_err round_once(struct autodecide *a, bool *more, int64_t *next_due, st
     *more |= n == BATCH;
     if (judged) log_debug(C, "judged %d new requests", judged);
 
-    e = store_rechecks_due(st, (int64_t)time(NULL), BATCH, a->rows, &n, err);
-    if (!e && n) e = judge_rows(st, a->judge, a->rows, n, true, a->verdicts, 0, "", &judged, err);
-    if (e) return e;
-    *more |= n == BATCH;
+    /* delayed approvals that came due, then checks that failed before */
+    for (int action = DUE_RECHECK; action <= DUE_RETRY; action++) {
+        e = store_judging_due(st, action, (int64_t)time(NULL), BATCH, a->rows, &n, err);
+        if (!e && n)
+            e = judge_rows(st, a->judge, a->rows, n, action == DUE_RECHECK, a->verdicts, 0, "",
+                           &judged, err);
+        if (e) return e;
+        *more |= n == BATCH;
+    }
 
     int64_t handed = 0;
     e = store_due_dispatch(st, (int64_t)time(NULL), DISPATCH_MAX, &handed, next_due, err);

@@ -33,6 +33,7 @@ struct judge {
     struct loaded *cur; /* its channel */
     bool failed;        /* the store failed a question of the context: the verdict cannot stand */
     struct dm_error why;
+    char later_why[STORE_ERROR_MAX]; /* why a costly check failed now (RULES_LATER) */
 };
 
 dm_err judge_new(struct store *st, const struct accounts *as, bool rules_always, struct judge **out,
@@ -144,7 +145,8 @@ static int member_elsewhere(void *ctx, const struct rules_request *r)
     return yes;
 }
 
-/* Asked of Telegram through the channel's mode's account: -1 when it cannot answer now. */
+/* Asked of Telegram through the channel's mode's account: RULES_LATER when it cannot answer
+ * now. */
 static int has_photo(void *ctx, const struct rules_request *r)
 {
     struct judge *j = ctx;
@@ -152,15 +154,16 @@ static int has_photo(void *ctx, const struct rules_request *r)
     struct dm_error err = {0};
     if (!l->account &&
         account_open(j->as, l->mode.via[0] ? l->mode.via : ACCOUNT_BOT, &l->account, &err)) {
-        log_warn(C, "has_photo: %s", err.msg);
-        return -1;
+        dm_strlcpy(j->later_why, err.msg, sizeof j->later_why);
+        return RULES_LATER;
     }
     struct account_request req = {r->id, r->chat_id, r->user_id};
     struct tg_error te;
     bool yes = false;
     if (account_has_photo(l->account, &req, &yes, &te)) {
-        log_warn(C, "has_photo of user %" PRId64 " unknown: %s", r->user_id, te.e.msg);
-        return -1;
+        log_warn(C, "has_photo of user %" PRId64 " not known now: %s", r->user_id, te.e.msg);
+        dm_strlcpy(j->later_why, te.e.msg, sizeof j->later_why);
+        return RULES_LATER;
     }
     return yes;
 }
@@ -168,12 +171,13 @@ static int has_photo(void *ctx, const struct rules_request *r)
 static int blocklisted(void *ctx, const struct rules_request *r)
 {
     struct judge *j = ctx;
-    if (!j->blocklist[0]) return -1; /* off */
+    if (!j->blocklist[0]) return RULES_UNKNOWN; /* off */
     bool listed = false;
     struct dm_error err = {0};
     if (cas_lookup(j->blocklist, r->user_id, &listed, &err)) {
-        log_warn(C, "on_blocklist of user %" PRId64 " unknown: %s", r->user_id, err.msg);
-        return -1;
+        log_warn(C, "on_blocklist of user %" PRId64 " not known now: %s", r->user_id, err.msg);
+        dm_strlcpy(j->later_why, err.msg, sizeof j->later_why);
+        return RULES_LATER;
     }
     return listed;
 }
@@ -238,6 +242,22 @@ static void rules_verdict(const struct loaded *l, const struct store_request *r,
     }
 }
 
+/* A rule that could not be checked now: nothing after it decides; judged again in a minute. */
+static void later_verdict(const struct loaded *l, const struct rules_verdict *v, const char *why,
+                          int64_t now, struct store_verdict *out)
+{
+    bool global = (size_t)v->later >= l->nchan;
+    int number = global ? v->later - (int)l->nchan + 1 : v->later + 1;
+    const char *name = v->rule_name ? v->rule_name : "";
+    dm_snprintf_utf8(out->text, sizeof out->text,
+                     "%srule %d%s%s could not be checked now (%s); trying again in %d s",
+                     global ? "global " : "", number, name[0] ? ": " : "", name, why,
+                     JUDGE_RETRY_S);
+    out->rule_id = v->rule_id;
+    out->action = DUE_RETRY;
+    out->due_at = now + JUDGE_RETRY_S;
+}
+
 dm_err judge_request(struct judge *j, const struct store_request *r, bool recheck, int64_t now,
                      struct store_verdict *out, struct dm_error *err)
 {
@@ -282,6 +302,9 @@ dm_err judge_request(struct judge *j, const struct store_request *r, bool rechec
     if (rules_eval(l->set, &rr, &ctx, j->x, &v))
         return dm_fail(err, DM_ENOMEM, "out of memory evaluating rules");
     if (j->failed) return dm_fail(err, DM_EUNAVAILABLE, "%s", j->why.msg);
-    if (v.index >= 0) rules_verdict(l, r, &v, recheck, now, out);
+    if (v.later >= 0)
+        later_verdict(l, &v, j->later_why, now, out);
+    else if (v.index >= 0)
+        rules_verdict(l, r, &v, recheck, now, out);
     return DM_OK;
 }

@@ -14,9 +14,11 @@
  * first)
  *
  * has_photo asks Telegram through the mode's account (the bot unless the mode names a session),
- * on_blocklist the blocklist service when it is set (JUDGE_BLOCKLIST_SETTING); either answers
- * "unknown" when it cannot (the service off or failing, the account unable), and a rule with an
- * unknown condition does not hold (rules.h).
+ * on_blocklist the blocklist service when it is set (JUDGE_BLOCKLIST_SETTING; when it is not, the
+ * condition is unknown and its rule does not hold: rules.h). When the asking fails (the service
+ * or Telegram does not answer, a flood wait), no later rule decides: the request stays pending
+ * with a verdict saying so and is judged again JUDGE_RETRY_S later (DUE_RETRY), until the check
+ * can be made — a failed check never lets a request through to a later "approve".
  *
  * Ownership: a judge borrows the store and accounts, which must outlive it; it owns the rule
  * sets and accounts it opened and the settings it read (again at judge_reset, so edits count
@@ -32,6 +34,7 @@ struct judge;
 /* The setting naming the blocklist service (CAS's interface, blocklist/cas.h) that on_blocklist
  * asks; absent or "": off, and on_blocklist is unknown. */
 #define JUDGE_BLOCKLIST_SETTING "blocklist_url"
+#define JUDGE_RETRY_S 60 /* seconds before judging again after a check failed */
 
 /* as: the accounts has_photo asks Telegram through (the channel's mode's). rules_always: judge
  * channels in manual mode by their rules (an apply job). */

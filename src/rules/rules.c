@@ -546,8 +546,8 @@ static bool costly(const struct cond *c)
     return c->type == C_HAS_PHOTO || c->type == C_BLOCKLISTED;
 }
 
-/* What the context answers for a condition it has to ask: 1 holds, 0 does not, -1 unknown
- * (no way to ask, or the asking failed). */
+/* What the context answers for a condition it has to ask: 1 holds, 0 does not, RULES_UNKNOWN
+ * or RULES_LATER (rules.h). */
 static int asked(const struct cond *c, const struct rules_request *r,
                  const struct rules_context *ctx)
 {
@@ -556,15 +556,15 @@ static int asked(const struct cond *c, const struct rules_request *r,
         ask = c->type == C_MEMBER_ELSEWHERE ? ctx->member_elsewhere
               : c->type == C_HAS_PHOTO      ? ctx->has_photo
                                             : ctx->blocklisted;
-    return ask ? ask(ctx->ctx, r) : -1;
+    return ask ? ask(ctx->ctx, r) : RULES_UNKNOWN;
 }
 
 /* Whether every condition of rule holds: the cheap ones first, then those that cost a call,
  * so a rule that fails on a name never asks Telegram. A condition the context cannot answer
- * makes the rule not hold (negated or not) and counts in *unknown. */
+ * makes the rule not hold (negated or not) and sets *unknown, or *later when asking failed. */
 static bool rule_holds(const struct rules_set *s, const struct rule *rule,
                        const struct rules_request *r, const struct rules_context *ctx,
-                       struct rules_scratch *x, bool *oom, bool *unknown)
+                       struct rules_scratch *x, bool *oom, bool *unknown, bool *later)
 {
     for (int pass = 0; pass < 2; pass++)
         for (size_t j = 0; j < rule->nconds; j++) {
@@ -573,6 +573,7 @@ static bool rule_holds(const struct rules_set *s, const struct rule *rule,
             bool holds;
             if (c->type == C_MEMBER_ELSEWHERE || costly(c)) {
                 int a = asked(c, r, ctx);
+                if (a == RULES_LATER) return *later = true, false;
                 if (a < 0) return *unknown = true, false;
                 holds = a == 1;
             } else {
@@ -588,18 +589,24 @@ dm_err rules_eval(const struct rules_set *s, const struct rules_request *r,
                   const struct rules_context *ctx, struct rules_scratch *x,
                   struct rules_verdict *out)
 {
-    *out = (struct rules_verdict){.index = -1, .action = -1};
+    *out = (struct rules_verdict){.index = -1, .action = -1, .later = -1};
     scratch_reset(x);
     bool oom = false;
     for (size_t i = 0; i < s->n; i++) {
         const struct rule *rule = &s->rules[i];
-        bool unknown = false;
-        bool all = rule_holds(s, rule, r, ctx, x, &oom, &unknown);
+        bool unknown = false, later = false;
+        bool all = rule_holds(s, rule, r, ctx, x, &oom, &unknown, &later);
         if (oom) return DM_ENOMEM;
         out->unknown += unknown;
+        if (later) {
+            out->later = (int)i;
+            out->rule_id = rule->id;
+            out->rule_name = rule->name;
+            return DM_OK;
+        }
         if (all) {
-            *out = (struct rules_verdict){(int)i,       rule->id,    rule->name,
-                                          rule->action, rule->delay, out->unknown};
+            *out = (struct rules_verdict){(int)i,      rule->id,     rule->name, rule->action,
+                                          rule->delay, out->unknown, .later = -1};
             return DM_OK;
         }
     }

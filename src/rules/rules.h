@@ -14,10 +14,13 @@
  * wave {"count":K,"minutes":M,"per":"link"|"channel"}, member_elsewhere, has_photo,
  * on_blocklist. No conditions: the rule always holds.
  *
- * The last three are asked of the context (below), which may not know (no way to ask, or the
- * asking failed): a rule with a condition left unknown does not hold, negated or not, and the
- * verdict counts it. has_photo and on_blocklist cost a call each, so a rule asks them only
- * after its other conditions held.
+ * The last three are asked of the context (below), which may not know. When there is no way to
+ * ask (the blocklist service is off; the dry run asks nobody) the condition is unknown: its rule
+ * does not hold, negated or not, and the verdict counts it. When the asking failed now (the
+ * service or Telegram did not answer) the evaluation stops there: the verdict names the rule as
+ * `later`, and no rule after it decides (a failed check must never let a request through to a
+ * later "approve"). has_photo and on_blocklist cost a call each, so a rule asks them only after
+ * its other conditions held.
  *
  * Text is compared folded (core/fold.h: case and Unicode form). Regular expressions are PCRE2
  * with UTF, UCP and CASELESS, bounded by a match limit: one that runs out counts as no match.
@@ -53,6 +56,9 @@ struct rules_request {
     bool is_premium, is_scam, is_fake;
 };
 
+#define RULES_UNKNOWN (-1)
+#define RULES_LATER (-2)
+
 /* What the store knows around a request, asked only by the conditions that need it. */
 struct rules_context {
     /* requests of r's channel (only through r's invite link, "" included, when same_link)
@@ -61,8 +67,9 @@ struct rules_context {
                           int64_t seconds);
     /* r's user has a declined request in r's channel */
     bool (*declined_before)(void *ctx, const struct rules_request *r);
-    /* 1 yes, 0 no, -1 unknown; NULL: always unknown. r's user was approved in another
-     * channel here; has a profile photo (a Telegram call); is on the blocklist service */
+    /* 1 yes, 0 no, RULES_UNKNOWN (no way to ask; NULL too), RULES_LATER (the asking failed
+     * now). r's user was approved in another channel here; has a profile photo (a Telegram
+     * call); is on the blocklist service */
     int (*member_elsewhere)(void *ctx, const struct rules_request *r);
     int (*has_photo)(void *ctx, const struct rules_request *r);
     int (*blocklisted)(void *ctx, const struct rules_request *r);
@@ -96,6 +103,7 @@ struct rules_verdict {
     int action;
     int64_t delay_seconds;
     int unknown; /* rules passed over because a condition was unknown */
+    int later;   /* >= 0: the rule at this index could not be checked now (index is -1) */
 };
 
 /* Per-thread room for one evaluation at a time (folded text, regex match data). */

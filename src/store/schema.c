@@ -295,7 +295,7 @@
     "CREATE TABLE decisions_due ("                                                                 \
     "  request_id " BIG " PRIMARY KEY REFERENCES invite_requests(id),"                             \
     "  chat_id " BIG " NOT NULL,"                                                                  \
-    "  action INTEGER NOT NULL CHECK (action IN (1, 2, 3, 4)),"                                    \
+    "  action INTEGER NOT NULL CHECK (action IN (1, 2, 3, 4, 5)),"                                 \
     "  due_at " BIG " NOT NULL)" NOROWID ";"                                                       \
     "CREATE INDEX decisions_due_at ON decisions_due(due_at);"                                      \
     "CREATE TABLE pacing ("                                                                        \

@@ -289,9 +289,9 @@ static const struct sql_text texts[S_COUNT] = {
                        "ORDER BY r.id LIMIT $2",
                        .what = "reading the requests the rules have not seen"},
     [S_RECHECKS_DUE] = {"SELECT " REQUEST_COLS REQUEST_FROM " JOIN decisions_due d "
-                        "ON d.request_id = r.id WHERE d.action = 4 AND d.due_at <= $1 "
+                        "ON d.request_id = r.id WHERE d.action = $3 AND d.due_at <= $1 "
                         "ORDER BY d.due_at, r.id LIMIT $2",
-                        .what = "reading the delayed approvals that came due"},
+                        .what = "reading the requests to judge again"},
     /* a request decided meanwhile keeps what it had */
     [S_VERDICT_SET] = {"UPDATE invite_requests SET evaluated = 1, "
                        "rule_id = CASE WHEN status = 0 THEN $2 ELSE rule_id END, "
@@ -310,10 +310,11 @@ static const struct sql_text texts[S_COUNT] = {
                     "ON CONFLICT (chat_id) DO UPDATE SET next_at = excluded.next_at",
                     .what = "keeping a channel's pace"},
     /* the due decisions, taken: oldest due first */
-    [S_DUE_TAKE] = {"DELETE FROM decisions_due WHERE request_id IN (SELECT request_id FROM "
-                    "decisions_due WHERE due_at <= $1 AND action <> 4 ORDER BY due_at, request_id "
-                    "LIMIT $2) RETURNING request_id, chat_id, action",
-                    .what = "taking the decisions that are due"},
+    [S_DUE_TAKE] =
+        {"DELETE FROM decisions_due WHERE request_id IN (SELECT request_id FROM "
+         "decisions_due WHERE due_at <= $1 AND action IN (1, 2, 3) ORDER BY due_at, request_id "
+         "LIMIT $2) RETURNING request_id, chat_id, action",
+         .what = "taking the decisions that are due"},
     [S_DUE_NEXT] = {"SELECT coalesce(min(due_at), 0) FROM decisions_due",
                     .what = "reading when the next decision is due"},
     /* a queued job of the rules to add to: locked on PostgreSQL, so a claim skips it until

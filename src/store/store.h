@@ -260,7 +260,9 @@ struct store_mode {
 
 #define STORE_RULES_ADMIN "(rules)" /* jobs and audit entries of decisions the rules made */
 
-enum due_action { DUE_NONE = 0, DUE_APPROVE, DUE_DECLINE, DUE_BAN, DUE_RECHECK };
+/* DUE_RECHECK: judge again when a delay is over (jobs/judge.h); DUE_RETRY: judge again, a
+ * check of the rules having failed (the blocklist service or Telegram did not answer). */
+enum due_action { DUE_NONE = 0, DUE_APPROVE, DUE_DECLINE, DUE_BAN, DUE_RECHECK, DUE_RETRY };
 
 /* What the rules (or the mode) said of a pending request, to record. */
 struct store_verdict {
@@ -507,11 +509,12 @@ dm_err store_request_scan(struct store *st, int64_t chat_id, int64_t after_date,
 
 /* Rules' work. A request recorded pending is "unevaluated" until a verdict is recorded for it
  * (requests recorded decided are not). unevaluated: up to limit of them after `after`, in id
- * order. rechecks_due: requests whose DUE_RECHECK came due by now, by due time. */
+ * order. judging_due: requests whose DUE_RECHECK or DUE_RETRY (`action`) came due by now, by
+ * due time. */
 dm_err store_unevaluated(struct store *st, int64_t after, int limit, struct store_request *out,
                          int *n, struct dm_error *err);
-dm_err store_rechecks_due(struct store *st, int64_t now, int limit, struct store_request *out,
-                          int *n, struct dm_error *err);
+dm_err store_judging_due(struct store *st, int action, int64_t now, int limit,
+                         struct store_request *out, int *n, struct dm_error *err);
 /* Records n verdicts in one transaction: each request's rule_id and verdict (a request no
  * longer pending keeps no due action), its due action replacing any before (DUE_NONE: none);
  * approvals with per_hour are given the channel's next free time in its pace (oldest first:
@@ -519,9 +522,9 @@ dm_err store_rechecks_due(struct store *st, int64_t now, int limit, struct store
  * request's item is finished done. */
 dm_err store_verdicts_record(struct store *st, const struct store_verdict *v, size_t n,
                              int64_t job_id, const char *owner, int64_t now, struct dm_error *err);
-/* Hands the due actions (due_at <= now, but rechecks) over to decision jobs in one transaction,
- * up to limit: each (channel, action) joins the queued job of the rules that has them, or a
- * new one, through the channel's mode's account (STORE_RULES_ADMIN as admin; params
+/* Hands the due actions (due_at <= now, but rechecks and retries) over to decision jobs in one
+ * transaction, up to limit: each (channel, action) joins the queued job of the rules that has them,
+ * or a new one, through the channel's mode's account (STORE_RULES_ADMIN as admin; params
  * {"mode":"rules","chat_id":n}, with "ban":true for decline and ban). *handed gets how many;
  * *next_due the earliest due time left (0: none). */
 dm_err store_due_dispatch(struct store *st, int64_t now, int limit, int64_t *handed,

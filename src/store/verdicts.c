@@ -19,13 +19,14 @@ dm_err store_unevaluated(struct store *st, int64_t after, int limit, struct stor
     return db_read(st, &s, &a, row_request, out, sizeof *out, limit, n, err);
 }
 
-dm_err store_rechecks_due(struct store *st, int64_t now, int limit, struct store_request *out,
-                          int *n, struct dm_error *err)
+dm_err store_judging_due(struct store *st, int action, int64_t now, int limit,
+                         struct store_request *out, int *n, struct dm_error *err)
 {
     struct db_args a;
     args_init(&a);
     arg_int(&a, now);
     arg_int(&a, limit);
+    arg_int(&a, action);
     struct db_stmt s = db_stmt_of(st, S_RECHECKS_DUE);
     return db_read(st, &s, &a, row_request, out, sizeof *out, limit, n, err);
 }

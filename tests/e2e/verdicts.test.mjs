@@ -207,7 +207,7 @@ describe('rules decisions in the panel (chromium)', () => {
         const cond = editor.locator('.cond-row').first();
         await cond.locator('select[name=type]').selectOption('on_blocklist');
         assert.equal(await cond.locator('.cond-note').textContent(),
-            'Asks the blocklist service set in Settings; while it is off this condition is unknown and the rule is passed over.');
+            'Asks the blocklist service set in Settings; while it is off this condition is unknown and the rule is passed over; when the service does not answer, the request waits and is checked again a minute later.');
         await cond.locator('select[name=type]').selectOption('has_photo');
         assert.match(await cond.locator('.cond-note').textContent(), /^Costs one call to Telegram per request it is asked for/);
         await editor.locator('select[name=action]').selectOption('hold');

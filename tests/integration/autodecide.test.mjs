@@ -5,7 +5,7 @@
 // list filters by rule. Runs on PostgreSQL too with DOORMAN_TEST_PG_URL.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { addRequester, casUrl, tgAddJoinRequests, tgBans, tgCasAdd, tgCreateUser, tgJoinRequests } from '../lib/tgsim.mjs';
+import { addRequester, casUrl, tgAddJoinRequests, tgBans, tgCasAdd, tgCreateUser, tgInjectFault, tgJoinRequests } from '../lib/tgsim.mjs';
 import { auditAll, decide, listAll, waitJob, waitRecorded } from '../lib/api.mjs';
 import { waitFor } from '../lib/processes.mjs';
 import { startStack } from '../lib/stacks.mjs';
@@ -205,6 +205,23 @@ describe('deciding by rules', () => {
         assert.equal(ban.unban_calls, 1);
         assert.equal((await requestOf(spammer.id, fourth)).banned, false);
         assert.equal((await auditAll(s.client)).filter((e) => e.action === 'unban' && e.request_id === req.id && e.result === 'ok').length, 1);
+    });
+
+    test('a check that fails now holds the request and is tried again; no later rule lets it through', { timeout: 150000 }, async () => {
+        // `fourth` decides by: listed -> decline and ban; no photo -> hold; then the global approve
+        await tgInjectFault(s.tg, { method: 'cas.check', error_code: 500, count: 1 });
+        const u = await tgCreateUser(s.tg, { first_name: 'Unchecked', photo: true });
+        await tgCasAdd(s.tg, { user_id: u.id });
+        await tgAddJoinRequests(s.tg, { chat_id: fourth, user_id: u.id });
+        await waitFor(async () => /could not be checked now/.test((await requestOf(u.id, fourth))?.verdict || ''), { timeoutMs: 10000, what: 'the failed check said' });
+        const r = await requestOf(u.id, fourth);
+        assert.match(r.verdict, /^rule 1: listed could not be checked now \(.*\); trying again in 60 s$/);
+        assert.equal((await tgJoinRequests(s.tg, `chat_id=${fourth}&user_id=${u.id}`))[0].status, 'pending', 'not approved by the global rule');
+        // a minute later the service answers: listed, declined and banned
+        const rec = await decidedInTgsim(fourth, u.id, 120000);
+        assert.equal(rec.status, 'declined');
+        assert.equal(rec.approve_calls, 0);
+        assert.equal((await requestOf(u.id, fourth)).verdict, 'rule 1: listed → decline and ban');
     });
 
     test('bad input: an unknown session for a mode, apply without a channel', async () => {

@@ -14,7 +14,7 @@ const NOTES = {
     declined_before: 'Reads earlier requests: it looks up this user\'s earlier requests to the channel.',
     member_elsewhere: 'Reads earlier requests: it looks up this user\'s requests to the other channels doorman manages.',
     has_photo: 'Costs one call to Telegram per request it is asked for (asked only after the rule\'s other conditions held).',
-    on_blocklist: 'Asks the blocklist service set in Settings; while it is off this condition is unknown and the rule is passed over.',
+    on_blocklist: 'Asks the blocklist service set in Settings; while it is off this condition is unknown and the rule is passed over; when the service does not answer, the request waits and is checked again a minute later.',
 };
 
 // A whole number as a number; anything else as typed, for the API to refuse by name.
