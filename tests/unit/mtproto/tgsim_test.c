@@ -1040,7 +1040,15 @@ int main(int argc, char **argv)
     kill(server_pid, SIGSTOP);
     ok_calls = 0;
     run_callers(t, 50, true);
-    usleep(4 * 1000 * 1000); /* more than 1.5 ping periods of silence, twice */
+    /* the client notices the silence (1.5 ping periods) and drops the connection: waited for,
+     * not slept on, so a loaded machine only makes it later */
+    bool dropped = false;
+    for (int tick = 0; tick < 300 && !dropped; tick++) {
+        usleep(100 * 1000);
+        mt_client_stats(client, &st2);
+        dropped = !st2.ready;
+    }
+    CHECK(dropped, "the silent connection was dropped within 30 s");
     kill(server_pid, SIGCONT);
     run_callers(t, 50, false);
     mt_client_stats(client, &st2);
