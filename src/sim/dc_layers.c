@@ -8,216 +8,28 @@
 const struct dc_layer_def dc_layer_defs[] = {
     /* layer 0: decoded only: MTProto definitions older clients still send (Telethon 1.25) */
     {0, "req_pq#60469778 nonce:int128 = ResPQ"},
-    {0, "p_q_inner_data#83c95aec pq:bytes p:bytes q:bytes nonce:int128 server_nonce:int128 "
-        "new_nonce:int256 = P_Q_inner_data"},
-    {227,
-     "user#31774388 flags:# self:flags.10?true contact:flags.11?true mutual_contact:flags.12?true "
-     "deleted:flags.13?true bot:flags.14?true bot_chat_history:flags.15?true "
-     "bot_nochats:flags.16?true verified:flags.17?true restricted:flags.18?true min:flags.20?true "
-     "bot_inline_geo:flags.21?true support:flags.23?true scam:flags.24?true "
-     "apply_min_photo:flags.25?true fake:flags.26?true bot_attach_menu:flags.27?true "
-     "premium:flags.28?true attach_menu_enabled:flags.29?true flags2:# bot_can_edit:flags2.1?true "
-     "close_friend:flags2.2?true stories_hidden:flags2.3?true stories_unavailable:flags2.4?true "
-     "contact_require_premium:flags2.10?true bot_business:flags2.11?true "
-     "bot_has_main_app:flags2.13?true bot_forum_view:flags2.16?true "
-     "bot_forum_can_manage_topics:flags2.17?true bot_can_manage_bots:flags2.18?true "
-     "bot_guestchat:flags2.19?true bot_guard:flags2.20?true id:long access_hash:flags.0?long "
-     "first_name:flags.1?string last_name:flags.2?string username:flags.3?string "
-     "phone:flags.4?string photo:flags.5?UserProfilePhoto status:flags.6?UserStatus "
-     "bot_info_version:flags.14?int restriction_reason:flags.18?Vector<RestrictionReason> "
-     "bot_inline_placeholder:flags.19?string lang_code:flags.22?string "
-     "emoji_status:flags.30?EmojiStatus usernames:flags2.0?Vector<Username> "
-     "stories_max_id:flags2.5?RecentStory color:flags2.8?PeerColor "
-     "profile_color:flags2.9?PeerColor bot_active_users:flags2.12?int "
-     "bot_verification_icon:flags2.14?long send_paid_messages_stars:flags2.15?long = User"},
-    {198,
-     "user#4b46c37e flags:# self:flags.10?true contact:flags.11?true mutual_contact:flags.12?true "
-     "deleted:flags.13?true bot:flags.14?true bot_chat_history:flags.15?true "
-     "bot_nochats:flags.16?true verified:flags.17?true restricted:flags.18?true min:flags.20?true "
-     "bot_inline_geo:flags.21?true support:flags.23?true scam:flags.24?true "
-     "apply_min_photo:flags.25?true fake:flags.26?true bot_attach_menu:flags.27?true "
-     "premium:flags.28?true attach_menu_enabled:flags.29?true flags2:# bot_can_edit:flags2.1?true "
-     "close_friend:flags2.2?true stories_hidden:flags2.3?true stories_unavailable:flags2.4?true "
-     "contact_require_premium:flags2.10?true bot_business:flags2.11?true "
-     "bot_has_main_app:flags2.13?true id:long access_hash:flags.0?long first_name:flags.1?string "
-     "last_name:flags.2?string username:flags.3?string phone:flags.4?string "
-     "photo:flags.5?UserProfilePhoto status:flags.6?UserStatus bot_info_version:flags.14?int "
-     "restriction_reason:flags.18?Vector<RestrictionReason> bot_inline_placeholder:flags.19?string "
-     "lang_code:flags.22?string emoji_status:flags.30?EmojiStatus "
-     "usernames:flags2.0?Vector<Username> stories_max_id:flags2.5?int color:flags2.8?PeerColor "
-     "profile_color:flags2.9?PeerColor bot_active_users:flags2.12?int "
-     "bot_verification_icon:flags2.14?long = User"},
-    {144,
-     "user#3ff6ecb0 flags:# self:flags.10?true contact:flags.11?true mutual_contact:flags.12?true "
-     "deleted:flags.13?true bot:flags.14?true bot_chat_history:flags.15?true "
-     "bot_nochats:flags.16?true verified:flags.17?true restricted:flags.18?true min:flags.20?true "
-     "bot_inline_geo:flags.21?true support:flags.23?true scam:flags.24?true "
-     "apply_min_photo:flags.25?true fake:flags.26?true bot_attach_menu:flags.27?true "
-     "premium:flags.28?true attach_menu_enabled:flags.29?true id:long access_hash:flags.0?long "
-     "first_name:flags.1?string last_name:flags.2?string username:flags.3?string "
-     "phone:flags.4?string photo:flags.5?Object status:flags.6?Object "
-     "bot_info_version:flags.14?int restriction_reason:flags.18?Vector<Object> "
-     "bot_inline_placeholder:flags.19?string lang_code:flags.22?string = Object"},
-    {227,
-     "channel#1c32b11c flags:# creator:flags.0?true left:flags.2?true broadcast:flags.5?true "
-     "verified:flags.7?true megagroup:flags.8?true restricted:flags.9?true "
-     "signatures:flags.11?true min:flags.12?true scam:flags.19?true has_link:flags.20?true "
-     "has_geo:flags.21?true slowmode_enabled:flags.22?true call_active:flags.23?true "
-     "call_not_empty:flags.24?true fake:flags.25?true gigagroup:flags.26?true "
-     "noforwards:flags.27?true join_to_send:flags.28?true join_request:flags.29?true "
-     "forum:flags.30?true flags2:# stories_hidden:flags2.1?true stories_hidden_min:flags2.2?true "
-     "stories_unavailable:flags2.3?true signature_profiles:flags2.12?true "
-     "autotranslation:flags2.15?true broadcast_messages_allowed:flags2.16?true "
-     "monoforum:flags2.17?true forum_tabs:flags2.19?true id:long access_hash:flags.13?long "
-     "title:string username:flags.6?string photo:ChatPhoto date:int "
-     "restriction_reason:flags.9?Vector<RestrictionReason> admin_rights:flags.14?ChatAdminRights "
-     "banned_rights:flags.15?ChatBannedRights default_banned_rights:flags.18?ChatBannedRights "
-     "participants_count:flags.17?int usernames:flags2.0?Vector<Username> "
-     "stories_max_id:flags2.4?RecentStory color:flags2.7?PeerColor "
-     "profile_color:flags2.8?PeerColor emoji_status:flags2.9?EmojiStatus level:flags2.10?int "
-     "subscription_until_date:flags2.11?int bot_verification_icon:flags2.13?long "
-     "send_paid_messages_stars:flags2.14?long linked_monoforum_id:flags2.18?long = Chat"},
-    {198,
-     "channel#e00998b7 flags:# creator:flags.0?true left:flags.2?true broadcast:flags.5?true "
-     "verified:flags.7?true megagroup:flags.8?true restricted:flags.9?true "
-     "signatures:flags.11?true min:flags.12?true scam:flags.19?true has_link:flags.20?true "
-     "has_geo:flags.21?true slowmode_enabled:flags.22?true call_active:flags.23?true "
-     "call_not_empty:flags.24?true fake:flags.25?true gigagroup:flags.26?true "
-     "noforwards:flags.27?true join_to_send:flags.28?true join_request:flags.29?true "
-     "forum:flags.30?true flags2:# stories_hidden:flags2.1?true stories_hidden_min:flags2.2?true "
-     "stories_unavailable:flags2.3?true signature_profiles:flags2.12?true id:long "
-     "access_hash:flags.13?long title:string username:flags.6?string photo:ChatPhoto date:int "
-     "restriction_reason:flags.9?Vector<RestrictionReason> admin_rights:flags.14?ChatAdminRights "
-     "banned_rights:flags.15?ChatBannedRights default_banned_rights:flags.18?ChatBannedRights "
-     "participants_count:flags.17?int usernames:flags2.0?Vector<Username> "
-     "stories_max_id:flags2.4?int color:flags2.7?PeerColor profile_color:flags2.8?PeerColor "
-     "emoji_status:flags2.9?EmojiStatus level:flags2.10?int subscription_until_date:flags2.11?int "
-     "bot_verification_icon:flags2.13?long = Chat"},
-    {144, "channel#8261ac61 flags:# creator:flags.0?true left:flags.2?true broadcast:flags.5?true "
-          "verified:flags.7?true megagroup:flags.8?true restricted:flags.9?true "
-          "signatures:flags.11?true min:flags.12?true scam:flags.19?true has_link:flags.20?true "
-          "has_geo:flags.21?true slowmode_enabled:flags.22?true call_active:flags.23?true "
-          "call_not_empty:flags.24?true fake:flags.25?true gigagroup:flags.26?true "
-          "noforwards:flags.27?true join_to_send:flags.28?true join_request:flags.29?true id:long "
-          "access_hash:flags.13?long title:string username:flags.6?string photo:Object date:int "
-          "restriction_reason:flags.9?Vector<Object> admin_rights:flags.14?Object "
-          "banned_rights:flags.15?Object default_banned_rights:flags.18?Object "
-          "participants_count:flags.17?int = Object"},
-    {144, "auth.authorization#33fb7bb8 flags:# setup_password_required:flags.1?true "
-          "otherwise_relogin_days:flags.1?int tmp_sessions:flags.0?int user:Object = Object"},
-    {144, "account.password#185b184f flags:# has_recovery:flags.0?true "
-          "has_secure_values:flags.1?true has_password:flags.2?true current_algo:flags.2?Object "
-          "srp_B:flags.2?bytes srp_id:flags.2?long hint:flags.3?string "
-          "email_unconfirmed_pattern:flags.4?string new_algo:Object new_secure_algo:Object "
-          "secure_random:bytes pending_reset_date:flags.5?int = Object"},
-    {144,
-     "config#330b4067 flags:# phonecalls_enabled:flags.1?true default_p2p_contacts:flags.3?true "
-     "preload_featured_stickers:flags.4?true ignore_phone_entities:flags.5?true "
-     "revoke_pm_inbox:flags.6?true blocked_mode:flags.8?true pfs_enabled:flags.13?true "
-     "force_try_ipv6:flags.14?true date:int expires:int test_mode:Bool this_dc:int "
-     "dc_options:Vector<Object> dc_txt_domain_name:string chat_size_max:int megagroup_size_max:int "
-     "forwarded_count_max:int online_update_period_ms:int offline_blur_timeout_ms:int "
-     "offline_idle_timeout_ms:int online_cloud_timeout_ms:int notify_cloud_delay_ms:int "
-     "notify_default_delay_ms:int push_chat_period_ms:int push_chat_limit:int saved_gifs_limit:int "
-     "edit_time_limit:int revoke_time_limit:int revoke_pm_time_limit:int rating_e_decay:int "
-     "stickers_recent_limit:int stickers_faved_limit:int channels_read_media_period:int "
-     "tmp_sessions:flags.0?int pinned_dialogs_count_max:int pinned_infolder_count_max:int "
-     "call_receive_timeout_ms:int call_ring_timeout_ms:int call_connect_timeout_ms:int "
-     "call_packet_timeout_ms:int me_url_prefix:string autoupdate_url_prefix:flags.7?string "
-     "gif_search_username:flags.9?string venue_search_username:flags.10?string "
-     "img_search_username:flags.11?string static_maps_provider:flags.12?string "
-     "caption_length_max:int message_length_max:int webfile_dc_id:int "
-     "suggested_lang_code:flags.2?string lang_pack_version:flags.2?int "
-     "base_lang_pack_version:flags.2?int = Object"},
-    {223,
-     "channelFull#e4e0b29d flags:# can_view_participants:flags.3?true "
-     "can_set_username:flags.6?true can_set_stickers:flags.7?true hidden_prehistory:flags.10?true "
-     "can_set_location:flags.16?true has_scheduled:flags.19?true can_view_stats:flags.20?true "
-     "blocked:flags.22?true flags2:# can_delete_channel:flags2.0?true antispam:flags2.1?true "
-     "participants_hidden:flags2.2?true translations_disabled:flags2.3?true "
-     "stories_pinned_available:flags2.5?true view_forum_as_messages:flags2.6?true "
-     "restricted_sponsored:flags2.11?true can_view_revenue:flags2.12?true "
-     "paid_media_allowed:flags2.14?true can_view_stars_revenue:flags2.15?true "
-     "paid_reactions_available:flags2.16?true stargifts_available:flags2.19?true "
-     "paid_messages_available:flags2.20?true id:long about:string participants_count:flags.0?int "
-     "admins_count:flags.1?int kicked_count:flags.2?int banned_count:flags.2?int "
-     "online_count:flags.13?int read_inbox_max_id:int read_outbox_max_id:int unread_count:int "
-     "chat_photo:Photo notify_settings:PeerNotifySettings "
-     "exported_invite:flags.23?ExportedChatInvite bot_info:Vector<BotInfo> "
-     "migrated_from_chat_id:flags.4?long migrated_from_max_id:flags.4?int "
-     "pinned_msg_id:flags.5?int stickerset:flags.8?StickerSet available_min_id:flags.9?int "
-     "folder_id:flags.11?int linked_chat_id:flags.14?long location:flags.15?ChannelLocation "
-     "slowmode_seconds:flags.17?int slowmode_next_send_date:flags.18?int stats_dc:flags.12?int "
-     "pts:int call:flags.21?InputGroupCall ttl_period:flags.24?int "
-     "pending_suggestions:flags.25?Vector<string> groupcall_default_join_as:flags.26?Peer "
-     "theme_emoticon:flags.27?string requests_pending:flags.28?int "
-     "recent_requesters:flags.28?Vector<long> default_send_as:flags.29?Peer "
-     "available_reactions:flags.30?ChatReactions reactions_limit:flags2.13?int "
-     "stories:flags2.4?PeerStories wallpaper:flags2.7?WallPaper boosts_applied:flags2.8?int "
-     "boosts_unrestrict:flags2.9?int emojiset:flags2.10?StickerSet "
-     "bot_verification:flags2.17?BotVerification stargifts_count:flags2.18?int "
-     "send_paid_messages_stars:flags2.21?long main_tab:flags2.22?ProfileTab = ChatFull"},
-    {198,
-     "channelFull#52d6806b flags:# can_view_participants:flags.3?true "
-     "can_set_username:flags.6?true can_set_stickers:flags.7?true hidden_prehistory:flags.10?true "
-     "can_set_location:flags.16?true has_scheduled:flags.19?true can_view_stats:flags.20?true "
-     "blocked:flags.22?true flags2:# can_delete_channel:flags2.0?true antispam:flags2.1?true "
-     "participants_hidden:flags2.2?true translations_disabled:flags2.3?true "
-     "stories_pinned_available:flags2.5?true view_forum_as_messages:flags2.6?true "
-     "restricted_sponsored:flags2.11?true can_view_revenue:flags2.12?true "
-     "paid_media_allowed:flags2.14?true can_view_stars_revenue:flags2.15?true "
-     "paid_reactions_available:flags2.16?true stargifts_available:flags2.19?true id:long "
-     "about:string participants_count:flags.0?int admins_count:flags.1?int "
-     "kicked_count:flags.2?int banned_count:flags.2?int online_count:flags.13?int "
-     "read_inbox_max_id:int read_outbox_max_id:int unread_count:int chat_photo:Photo "
-     "notify_settings:PeerNotifySettings exported_invite:flags.23?ExportedChatInvite "
-     "bot_info:Vector<BotInfo> migrated_from_chat_id:flags.4?long migrated_from_max_id:flags.4?int "
-     "pinned_msg_id:flags.5?int stickerset:flags.8?StickerSet available_min_id:flags.9?int "
-     "folder_id:flags.11?int linked_chat_id:flags.14?long location:flags.15?ChannelLocation "
-     "slowmode_seconds:flags.17?int slowmode_next_send_date:flags.18?int stats_dc:flags.12?int "
-     "pts:int call:flags.21?InputGroupCall ttl_period:flags.24?int "
-     "pending_suggestions:flags.25?Vector<string> groupcall_default_join_as:flags.26?Peer "
-     "theme_emoticon:flags.27?string requests_pending:flags.28?int "
-     "recent_requesters:flags.28?Vector<long> default_send_as:flags.29?Peer "
-     "available_reactions:flags.30?ChatReactions reactions_limit:flags2.13?int "
-     "stories:flags2.4?PeerStories wallpaper:flags2.7?WallPaper boosts_applied:flags2.8?int "
-     "boosts_unrestrict:flags2.9?int emojiset:flags2.10?StickerSet "
-     "bot_verification:flags2.17?BotVerification stargifts_count:flags2.18?int = ChatFull"},
-    {144,
-     "channelFull#ea68a619 flags:# can_view_participants:flags.3?true "
-     "can_set_username:flags.6?true can_set_stickers:flags.7?true hidden_prehistory:flags.10?true "
-     "can_set_location:flags.16?true has_scheduled:flags.19?true can_view_stats:flags.20?true "
-     "blocked:flags.22?true flags2:# can_delete_channel:flags2.0?true id:long about:string "
-     "participants_count:flags.0?int admins_count:flags.1?int kicked_count:flags.2?int "
-     "banned_count:flags.2?int online_count:flags.13?int read_inbox_max_id:int "
-     "read_outbox_max_id:int unread_count:int chat_photo:Object notify_settings:Object "
-     "exported_invite:flags.23?Object bot_info:Vector<Object> migrated_from_chat_id:flags.4?long "
-     "migrated_from_max_id:flags.4?int pinned_msg_id:flags.5?int stickerset:flags.8?Object "
-     "available_min_id:flags.9?int folder_id:flags.11?int linked_chat_id:flags.14?long "
-     "location:flags.15?Object slowmode_seconds:flags.17?int slowmode_next_send_date:flags.18?int "
-     "stats_dc:flags.12?int pts:int call:flags.21?Object ttl_period:flags.24?int "
-     "pending_suggestions:flags.25?Vector<string> groupcall_default_join_as:flags.26?Object "
-     "theme_emoticon:flags.27?string requests_pending:flags.28?int "
-     "recent_requesters:flags.28?Vector<long> default_send_as:flags.29?Object "
-     "available_reactions:flags.30?Vector<string> = Object"},
-    {198, "channelParticipant#cb397619 flags:# user_id:long date:int "
-          "subscription_until_date:flags.0?int = ChannelParticipant"},
+    {0, "p_q_inner_data#83c95aec pq:bytes p:bytes q:bytes nonce:int128 server_nonce:int128 new_nonce:int256 = P_Q_inner_data"},
+    {227, "user#31774388 flags:# self:flags.10?true contact:flags.11?true mutual_contact:flags.12?true deleted:flags.13?true bot:flags.14?true bot_chat_history:flags.15?true bot_nochats:flags.16?true verified:flags.17?true restricted:flags.18?true min:flags.20?true bot_inline_geo:flags.21?true support:flags.23?true scam:flags.24?true apply_min_photo:flags.25?true fake:flags.26?true bot_attach_menu:flags.27?true premium:flags.28?true attach_menu_enabled:flags.29?true flags2:# bot_can_edit:flags2.1?true close_friend:flags2.2?true stories_hidden:flags2.3?true stories_unavailable:flags2.4?true contact_require_premium:flags2.10?true bot_business:flags2.11?true bot_has_main_app:flags2.13?true bot_forum_view:flags2.16?true bot_forum_can_manage_topics:flags2.17?true bot_can_manage_bots:flags2.18?true bot_guestchat:flags2.19?true bot_guard:flags2.20?true id:long access_hash:flags.0?long first_name:flags.1?string last_name:flags.2?string username:flags.3?string phone:flags.4?string photo:flags.5?UserProfilePhoto status:flags.6?UserStatus bot_info_version:flags.14?int restriction_reason:flags.18?Vector<RestrictionReason> bot_inline_placeholder:flags.19?string lang_code:flags.22?string emoji_status:flags.30?EmojiStatus usernames:flags2.0?Vector<Username> stories_max_id:flags2.5?RecentStory color:flags2.8?PeerColor profile_color:flags2.9?PeerColor bot_active_users:flags2.12?int bot_verification_icon:flags2.14?long send_paid_messages_stars:flags2.15?long = User"},
+    {198, "user#4b46c37e flags:# self:flags.10?true contact:flags.11?true mutual_contact:flags.12?true deleted:flags.13?true bot:flags.14?true bot_chat_history:flags.15?true bot_nochats:flags.16?true verified:flags.17?true restricted:flags.18?true min:flags.20?true bot_inline_geo:flags.21?true support:flags.23?true scam:flags.24?true apply_min_photo:flags.25?true fake:flags.26?true bot_attach_menu:flags.27?true premium:flags.28?true attach_menu_enabled:flags.29?true flags2:# bot_can_edit:flags2.1?true close_friend:flags2.2?true stories_hidden:flags2.3?true stories_unavailable:flags2.4?true contact_require_premium:flags2.10?true bot_business:flags2.11?true bot_has_main_app:flags2.13?true id:long access_hash:flags.0?long first_name:flags.1?string last_name:flags.2?string username:flags.3?string phone:flags.4?string photo:flags.5?UserProfilePhoto status:flags.6?UserStatus bot_info_version:flags.14?int restriction_reason:flags.18?Vector<RestrictionReason> bot_inline_placeholder:flags.19?string lang_code:flags.22?string emoji_status:flags.30?EmojiStatus usernames:flags2.0?Vector<Username> stories_max_id:flags2.5?int color:flags2.8?PeerColor profile_color:flags2.9?PeerColor bot_active_users:flags2.12?int bot_verification_icon:flags2.14?long = User"},
+    {144, "user#3ff6ecb0 flags:# self:flags.10?true contact:flags.11?true mutual_contact:flags.12?true deleted:flags.13?true bot:flags.14?true bot_chat_history:flags.15?true bot_nochats:flags.16?true verified:flags.17?true restricted:flags.18?true min:flags.20?true bot_inline_geo:flags.21?true support:flags.23?true scam:flags.24?true apply_min_photo:flags.25?true fake:flags.26?true bot_attach_menu:flags.27?true premium:flags.28?true attach_menu_enabled:flags.29?true id:long access_hash:flags.0?long first_name:flags.1?string last_name:flags.2?string username:flags.3?string phone:flags.4?string photo:flags.5?Object status:flags.6?Object bot_info_version:flags.14?int restriction_reason:flags.18?Vector<Object> bot_inline_placeholder:flags.19?string lang_code:flags.22?string = Object"},
+    {227, "channel#1c32b11c flags:# creator:flags.0?true left:flags.2?true broadcast:flags.5?true verified:flags.7?true megagroup:flags.8?true restricted:flags.9?true signatures:flags.11?true min:flags.12?true scam:flags.19?true has_link:flags.20?true has_geo:flags.21?true slowmode_enabled:flags.22?true call_active:flags.23?true call_not_empty:flags.24?true fake:flags.25?true gigagroup:flags.26?true noforwards:flags.27?true join_to_send:flags.28?true join_request:flags.29?true forum:flags.30?true flags2:# stories_hidden:flags2.1?true stories_hidden_min:flags2.2?true stories_unavailable:flags2.3?true signature_profiles:flags2.12?true autotranslation:flags2.15?true broadcast_messages_allowed:flags2.16?true monoforum:flags2.17?true forum_tabs:flags2.19?true id:long access_hash:flags.13?long title:string username:flags.6?string photo:ChatPhoto date:int restriction_reason:flags.9?Vector<RestrictionReason> admin_rights:flags.14?ChatAdminRights banned_rights:flags.15?ChatBannedRights default_banned_rights:flags.18?ChatBannedRights participants_count:flags.17?int usernames:flags2.0?Vector<Username> stories_max_id:flags2.4?RecentStory color:flags2.7?PeerColor profile_color:flags2.8?PeerColor emoji_status:flags2.9?EmojiStatus level:flags2.10?int subscription_until_date:flags2.11?int bot_verification_icon:flags2.13?long send_paid_messages_stars:flags2.14?long linked_monoforum_id:flags2.18?long = Chat"},
+    {198, "channel#e00998b7 flags:# creator:flags.0?true left:flags.2?true broadcast:flags.5?true verified:flags.7?true megagroup:flags.8?true restricted:flags.9?true signatures:flags.11?true min:flags.12?true scam:flags.19?true has_link:flags.20?true has_geo:flags.21?true slowmode_enabled:flags.22?true call_active:flags.23?true call_not_empty:flags.24?true fake:flags.25?true gigagroup:flags.26?true noforwards:flags.27?true join_to_send:flags.28?true join_request:flags.29?true forum:flags.30?true flags2:# stories_hidden:flags2.1?true stories_hidden_min:flags2.2?true stories_unavailable:flags2.3?true signature_profiles:flags2.12?true id:long access_hash:flags.13?long title:string username:flags.6?string photo:ChatPhoto date:int restriction_reason:flags.9?Vector<RestrictionReason> admin_rights:flags.14?ChatAdminRights banned_rights:flags.15?ChatBannedRights default_banned_rights:flags.18?ChatBannedRights participants_count:flags.17?int usernames:flags2.0?Vector<Username> stories_max_id:flags2.4?int color:flags2.7?PeerColor profile_color:flags2.8?PeerColor emoji_status:flags2.9?EmojiStatus level:flags2.10?int subscription_until_date:flags2.11?int bot_verification_icon:flags2.13?long = Chat"},
+    {144, "channel#8261ac61 flags:# creator:flags.0?true left:flags.2?true broadcast:flags.5?true verified:flags.7?true megagroup:flags.8?true restricted:flags.9?true signatures:flags.11?true min:flags.12?true scam:flags.19?true has_link:flags.20?true has_geo:flags.21?true slowmode_enabled:flags.22?true call_active:flags.23?true call_not_empty:flags.24?true fake:flags.25?true gigagroup:flags.26?true noforwards:flags.27?true join_to_send:flags.28?true join_request:flags.29?true id:long access_hash:flags.13?long title:string username:flags.6?string photo:Object date:int restriction_reason:flags.9?Vector<Object> admin_rights:flags.14?Object banned_rights:flags.15?Object default_banned_rights:flags.18?Object participants_count:flags.17?int = Object"},
+    {144, "auth.authorization#33fb7bb8 flags:# setup_password_required:flags.1?true otherwise_relogin_days:flags.1?int tmp_sessions:flags.0?int user:Object = Object"},
+    {144, "account.password#185b184f flags:# has_recovery:flags.0?true has_secure_values:flags.1?true has_password:flags.2?true current_algo:flags.2?Object srp_B:flags.2?bytes srp_id:flags.2?long hint:flags.3?string email_unconfirmed_pattern:flags.4?string new_algo:Object new_secure_algo:Object secure_random:bytes pending_reset_date:flags.5?int = Object"},
+    {144, "config#330b4067 flags:# phonecalls_enabled:flags.1?true default_p2p_contacts:flags.3?true preload_featured_stickers:flags.4?true ignore_phone_entities:flags.5?true revoke_pm_inbox:flags.6?true blocked_mode:flags.8?true pfs_enabled:flags.13?true force_try_ipv6:flags.14?true date:int expires:int test_mode:Bool this_dc:int dc_options:Vector<Object> dc_txt_domain_name:string chat_size_max:int megagroup_size_max:int forwarded_count_max:int online_update_period_ms:int offline_blur_timeout_ms:int offline_idle_timeout_ms:int online_cloud_timeout_ms:int notify_cloud_delay_ms:int notify_default_delay_ms:int push_chat_period_ms:int push_chat_limit:int saved_gifs_limit:int edit_time_limit:int revoke_time_limit:int revoke_pm_time_limit:int rating_e_decay:int stickers_recent_limit:int stickers_faved_limit:int channels_read_media_period:int tmp_sessions:flags.0?int pinned_dialogs_count_max:int pinned_infolder_count_max:int call_receive_timeout_ms:int call_ring_timeout_ms:int call_connect_timeout_ms:int call_packet_timeout_ms:int me_url_prefix:string autoupdate_url_prefix:flags.7?string gif_search_username:flags.9?string venue_search_username:flags.10?string img_search_username:flags.11?string static_maps_provider:flags.12?string caption_length_max:int message_length_max:int webfile_dc_id:int suggested_lang_code:flags.2?string lang_pack_version:flags.2?int base_lang_pack_version:flags.2?int = Object"},
+    {223, "channelFull#e4e0b29d flags:# can_view_participants:flags.3?true can_set_username:flags.6?true can_set_stickers:flags.7?true hidden_prehistory:flags.10?true can_set_location:flags.16?true has_scheduled:flags.19?true can_view_stats:flags.20?true blocked:flags.22?true flags2:# can_delete_channel:flags2.0?true antispam:flags2.1?true participants_hidden:flags2.2?true translations_disabled:flags2.3?true stories_pinned_available:flags2.5?true view_forum_as_messages:flags2.6?true restricted_sponsored:flags2.11?true can_view_revenue:flags2.12?true paid_media_allowed:flags2.14?true can_view_stars_revenue:flags2.15?true paid_reactions_available:flags2.16?true stargifts_available:flags2.19?true paid_messages_available:flags2.20?true id:long about:string participants_count:flags.0?int admins_count:flags.1?int kicked_count:flags.2?int banned_count:flags.2?int online_count:flags.13?int read_inbox_max_id:int read_outbox_max_id:int unread_count:int chat_photo:Photo notify_settings:PeerNotifySettings exported_invite:flags.23?ExportedChatInvite bot_info:Vector<BotInfo> migrated_from_chat_id:flags.4?long migrated_from_max_id:flags.4?int pinned_msg_id:flags.5?int stickerset:flags.8?StickerSet available_min_id:flags.9?int folder_id:flags.11?int linked_chat_id:flags.14?long location:flags.15?ChannelLocation slowmode_seconds:flags.17?int slowmode_next_send_date:flags.18?int stats_dc:flags.12?int pts:int call:flags.21?InputGroupCall ttl_period:flags.24?int pending_suggestions:flags.25?Vector<string> groupcall_default_join_as:flags.26?Peer theme_emoticon:flags.27?string requests_pending:flags.28?int recent_requesters:flags.28?Vector<long> default_send_as:flags.29?Peer available_reactions:flags.30?ChatReactions reactions_limit:flags2.13?int stories:flags2.4?PeerStories wallpaper:flags2.7?WallPaper boosts_applied:flags2.8?int boosts_unrestrict:flags2.9?int emojiset:flags2.10?StickerSet bot_verification:flags2.17?BotVerification stargifts_count:flags2.18?int send_paid_messages_stars:flags2.21?long main_tab:flags2.22?ProfileTab = ChatFull"},
+    {198, "channelFull#52d6806b flags:# can_view_participants:flags.3?true can_set_username:flags.6?true can_set_stickers:flags.7?true hidden_prehistory:flags.10?true can_set_location:flags.16?true has_scheduled:flags.19?true can_view_stats:flags.20?true blocked:flags.22?true flags2:# can_delete_channel:flags2.0?true antispam:flags2.1?true participants_hidden:flags2.2?true translations_disabled:flags2.3?true stories_pinned_available:flags2.5?true view_forum_as_messages:flags2.6?true restricted_sponsored:flags2.11?true can_view_revenue:flags2.12?true paid_media_allowed:flags2.14?true can_view_stars_revenue:flags2.15?true paid_reactions_available:flags2.16?true stargifts_available:flags2.19?true id:long about:string participants_count:flags.0?int admins_count:flags.1?int kicked_count:flags.2?int banned_count:flags.2?int online_count:flags.13?int read_inbox_max_id:int read_outbox_max_id:int unread_count:int chat_photo:Photo notify_settings:PeerNotifySettings exported_invite:flags.23?ExportedChatInvite bot_info:Vector<BotInfo> migrated_from_chat_id:flags.4?long migrated_from_max_id:flags.4?int pinned_msg_id:flags.5?int stickerset:flags.8?StickerSet available_min_id:flags.9?int folder_id:flags.11?int linked_chat_id:flags.14?long location:flags.15?ChannelLocation slowmode_seconds:flags.17?int slowmode_next_send_date:flags.18?int stats_dc:flags.12?int pts:int call:flags.21?InputGroupCall ttl_period:flags.24?int pending_suggestions:flags.25?Vector<string> groupcall_default_join_as:flags.26?Peer theme_emoticon:flags.27?string requests_pending:flags.28?int recent_requesters:flags.28?Vector<long> default_send_as:flags.29?Peer available_reactions:flags.30?ChatReactions reactions_limit:flags2.13?int stories:flags2.4?PeerStories wallpaper:flags2.7?WallPaper boosts_applied:flags2.8?int boosts_unrestrict:flags2.9?int emojiset:flags2.10?StickerSet bot_verification:flags2.17?BotVerification stargifts_count:flags2.18?int = ChatFull"},
+    {144, "channelFull#ea68a619 flags:# can_view_participants:flags.3?true can_set_username:flags.6?true can_set_stickers:flags.7?true hidden_prehistory:flags.10?true can_set_location:flags.16?true has_scheduled:flags.19?true can_view_stats:flags.20?true blocked:flags.22?true flags2:# can_delete_channel:flags2.0?true id:long about:string participants_count:flags.0?int admins_count:flags.1?int kicked_count:flags.2?int banned_count:flags.2?int online_count:flags.13?int read_inbox_max_id:int read_outbox_max_id:int unread_count:int chat_photo:Object notify_settings:Object exported_invite:flags.23?Object bot_info:Vector<Object> migrated_from_chat_id:flags.4?long migrated_from_max_id:flags.4?int pinned_msg_id:flags.5?int stickerset:flags.8?Object available_min_id:flags.9?int folder_id:flags.11?int linked_chat_id:flags.14?long location:flags.15?Object slowmode_seconds:flags.17?int slowmode_next_send_date:flags.18?int stats_dc:flags.12?int pts:int call:flags.21?Object ttl_period:flags.24?int pending_suggestions:flags.25?Vector<string> groupcall_default_join_as:flags.26?Object theme_emoticon:flags.27?string requests_pending:flags.28?int recent_requesters:flags.28?Vector<long> default_send_as:flags.29?Object available_reactions:flags.30?Vector<string> = Object"},
+    {198, "channelParticipant#cb397619 flags:# user_id:long date:int subscription_until_date:flags.0?int = ChannelParticipant"},
     {144, "channelParticipant#c00c07c0 user_id:long date:int = Object"},
-    {198, "channelParticipantSelf#4f607bef flags:# via_request:flags.0?true user_id:long "
-          "inviter_id:long date:int subscription_until_date:flags.1?int = ChannelParticipant"},
-    {144, "channelParticipantSelf#35a8bfa7 flags:# via_request:flags.0?true user_id:long "
-          "inviter_id:long date:int = Object"},
-    {144, "peerNotifySettings#a83b0426 flags:# show_previews:flags.0?Bool silent:flags.1?Bool "
-          "mute_until:flags.2?int ios_sound:flags.3?Object android_sound:flags.4?Object "
-          "other_sound:flags.5?Object = Object"},
-    {144, "codeSettings#8a6469c2 flags:# allow_flashcall:flags.0?true current_number:flags.1?true "
-          "allow_app_hash:flags.4?true allow_missed_call:flags.5?true "
-          "logout_tokens:flags.6?Vector<bytes> = Object"},
-    {144,
-     "auth.signIn#bcd51581 phone_number:string phone_code_hash:string phone_code:string = Object"},
+    {198, "channelParticipantSelf#4f607bef flags:# via_request:flags.0?true user_id:long inviter_id:long date:int subscription_until_date:flags.1?int = ChannelParticipant"},
+    {144, "channelParticipantSelf#35a8bfa7 flags:# via_request:flags.0?true user_id:long inviter_id:long date:int = Object"},
+    {144, "peerNotifySettings#a83b0426 flags:# show_previews:flags.0?Bool silent:flags.1?Bool mute_until:flags.2?int ios_sound:flags.3?Object android_sound:flags.4?Object other_sound:flags.5?Object = Object"},
+    {144, "codeSettings#8a6469c2 flags:# allow_flashcall:flags.0?true current_number:flags.1?true allow_app_hash:flags.4?true allow_missed_call:flags.5?true logout_tokens:flags.6?Vector<bytes> = Object"},
+    {144, "auth.signIn#bcd51581 phone_number:string phone_code_hash:string phone_code:string = Object"},
     {144, "auth.resendCode#3ef1a9bf phone_number:string phone_code_hash:string = Object"},
     {144, "contacts.resolveUsername#f93ccba3 username:string = Object"},
-    {198, "channelParticipantBanned#6df8014e flags:# left:flags.0?true peer:Peer kicked_by:long "
-          "date:int banned_rights:ChatBannedRights = ChannelParticipant"},
+    {198, "channelParticipantBanned#6df8014e flags:# left:flags.0?true peer:Peer kicked_by:long date:int banned_rights:ChatBannedRights = ChannelParticipant"},
 };
 const size_t dc_layer_ndefs = sizeof dc_layer_defs / sizeof dc_layer_defs[0];
