@@ -560,6 +560,14 @@ static int64_t salt_period(unsigned life, int64_t t)
     return life ? t / life : 0;
 }
 
+/* The time salts follow, in seconds: from the precise clock, as clients read theirs; time()
+ * reads a coarse one that can lag a few milliseconds, long enough to refuse a salt that a client
+ * rightly switched to at the start of its period. */
+static int64_t salt_clock(void)
+{
+    return world_now_ms() / 1000;
+}
+
 static bool salt_ok(const struct dc_conn *c, int64_t salt, int64_t now)
 {
     if (salt == c->salt_now) return true;
@@ -575,7 +583,7 @@ static json_t *future_salts(struct dc_conn *c, int64_t msg_id, const json_t *cal
     int32_t num = 1;
     (void)tl_get_int(call, "num", &num, NULL);
     num = num < 1 ? 1 : num > FUTURE_SALTS_MAX ? FUTURE_SALTS_MAX : num;
-    int64_t now = world_now(), life = c->salt_life, p = salt_period(c->salt_life, now);
+    int64_t now = salt_clock(), life = c->salt_life, p = salt_period(c->salt_life, now);
     json_t *salts = json_array();
     for (int32_t i = 0; i < num; i++) {
         int64_t since = life ? (p + i) * life : now - 60 + 3600 * i;
@@ -818,7 +826,7 @@ static bool on_encrypted(struct dc_conn *c, const uint8_t *pkt, size_t len)
         c->key = k;
         key_claim(k, c);
         c->salt_life = d->w->salt_lifetime;
-        c->salt_now = salt_of(k, salt_period(c->salt_life, world_now()));
+        c->salt_now = salt_of(k, salt_period(c->salt_life, salt_clock()));
     }
     world_unlock(d->w);
     if (!k) {
@@ -864,7 +872,7 @@ static bool on_encrypted(struct dc_conn *c, const uint8_t *pkt, size_t len)
     if (!ok) {
     } else if (code) {
         ok = send_bad_msg(c, msg_id, seqno, code);
-    } else if (!salt_ok(c, salt, world_now())) {
+    } else if (!salt_ok(c, salt, salt_clock())) {
         world_lock(d->w);
         d->w->bad_server_salt++;
         if (c->salt_refused || c->salts_given) d->w->bad_server_salt_repeated++;

@@ -6,7 +6,9 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { waitFor } from '../lib/processes.mjs';
-import { tgCreateChannel, tgAddJoinRequests } from '../lib/tgsim.mjs';
+import fs from 'node:fs';
+import { tgCreateChannel, tgAddJoinRequests, tgAccount, newPhone } from '../lib/tgsim.mjs';
+import { telethonRun } from '../lib/interop.mjs';
 import { waitLoadJob } from '../lib/api.mjs';
 import { newUserSession } from '../lib/sessions.mjs';
 import { startSessionStack } from '../lib/stacks.mjs';
@@ -89,6 +91,61 @@ describe('MTProto service messages', () => {
         assert.equal(a._, 'msg_resend_req', JSON.stringify(a));
         assert.equal(a.asked, 'msg_detailed_info');
         assert.equal(a.msg_ids.length, 1);
+    });
+
+    // A client we did not write: Telethon keeps no future salts (it re-sends after each
+    // bad_server_salt; it drops a msgs_state_info so refused, so the asks come once salts stay
+    // put), answers msgs_state_req and msg_resend_req with msgs_state_info of 1s
+    // ("nothing known", its documented fallback), and acks msg_detailed_info.
+    test('Telethon: calls across salt rotations, and tgsim\'s service messages answered', { skip: !fs.existsSync('/usr/lib/python3/dist-packages/telethon') && 'no python3-telethon' }, async () => {
+        const phone = newPhone();
+        const t = await tgAccount(s.tg, { phone, dc: 1, first_name: 'Tele' });
+        const before = await mtprotoStats(s.tg);
+        const out = await telethonRun(s.tg, { phone, dc: 1 }, `
+import time
+
+def post(path, body):
+    r = urllib.request.Request(req['control'] + path, data=json.dumps(body).encode(),
+                               headers={'Content-Type': 'application/json'}, method='POST')
+    with urllib.request.urlopen(r, timeout=10) as f:
+        return json.load(f)
+
+async def main(c):
+    out = {'configs': 0}
+    start = time.time()
+    while time.time() - start < 3 * req['life'] + 0.5:
+        cfg = await c(functions.help.GetConfigRequest())
+        out['configs'] += 1 if cfg.this_dc == 1 else 0
+        await asyncio.sleep(0.2)
+    # Telethon drops a msgs_state_info refused for its salt: the asks go with salts that stay
+    post('/control/config', {'salt_lifetime': 0})
+    await c(functions.help.GetConfigRequest())
+    path = '/control/accounts/%d/service' % req['user']
+    for kind in ('msgs_state_req', 'msg_resend_req', 'msg_detailed_info'):
+        n = len(control(path)['answers'])
+        post(path, {'ask': kind})
+        deadline = time.time() + 10
+        while time.time() < deadline and control(path)['pending']:
+            await c(functions.help.GetConfigRequest())  # keeps the connection reading
+            await asyncio.sleep(0.1)
+        if kind != 'msg_detailed_info':
+            while time.time() < deadline and len(control(path)['answers']) == n:
+                await c(functions.help.GetConfigRequest())
+                await asyncio.sleep(0.1)
+    cfg = await c(functions.help.GetConfigRequest())
+    out['after'] = cfg.this_dc
+    out['answers'] = control(path)['answers']
+    return out
+`, { user: t.id, life: SALT_LIFETIME });
+        assert.ok(out.configs >= 3, JSON.stringify(out));
+        assert.equal(out.after, 1, 'the connection still answers after msg_detailed_info');
+        assert.deepEqual(out.answers, [
+            { _: 'msgs_state_info', asked: 'msgs_state_req', info: [1, 1] },
+            { _: 'msgs_state_info', asked: 'msg_resend_req', info: [1] },
+        ]);
+        const st = await mtprotoStats(s.tg);
+        assert.ok(st.bad_server_salt_repeated > before.bad_server_salt_repeated,
+            `Telethon keeps no future salts, so each rotation costs it a bad_server_salt: ${JSON.stringify([before, st])}`);
     });
 
     test('tgsim refuses an unknown ask', async () => {
