@@ -282,7 +282,14 @@ static dm_err ack_body(struct mt_session *s, struct buf *out)
     return rc;
 }
 
-dm_err mt_session_service(struct mt_session *s, int64_t now_ns, struct dm_error *e)
+/* Queues a service message of ours in front. Best effort: when the queue is full (or memory
+ * short) it is left out, and the next flush or the server's next request tries again. */
+static bool queue_service(struct mt_session *s, const uint8_t *m, size_t len, bool content)
+{
+    return mt_session_enqueue(s, m, len, content, 0, true, NULL) == DM_OK;
+}
+
+void mt_session_service(struct mt_session *s, int64_t now_ns)
 {
     int64_t now = now_ns / 1000000000 + s->time_offset;
     uint8_t m[12];
@@ -290,18 +297,13 @@ dm_err mt_session_service(struct mt_session *s, int64_t now_ns, struct dm_error 
         (!s->salts_asked || now - s->salts_asked >= MT_SALTS_RETRY)) {
         put_le(m, ID_get_future_salts, 4);
         put_le(m + 4, MT_SALTS_MAX, 4);
-        dm_err rc = mt_session_enqueue(s, m, 8, true, 0, true, e);
-        if (rc) return rc;
-        s->salts_asked = now;
+        if (queue_service(s, m, 8, true)) s->salts_asked = now;
     }
     if (s->old_session) {
         put_le(m, ID_destroy_session, 4);
         put_le(m + 4, (uint64_t)s->old_session, 8);
-        dm_err rc = mt_session_enqueue(s, m, 12, true, 0, true, e);
-        if (rc) return rc;
-        s->old_session = 0;
+        if (queue_service(s, m, 12, true)) s->old_session = 0;
     }
-    return DM_OK;
 }
 
 dm_err mt_session_flush(struct mt_session *s, int64_t now_ns, struct buf *out, size_t *count,
@@ -428,57 +430,52 @@ static dm_err read_ids(const uint8_t *p, size_t n, const uint8_t **ids, uint32_t
 
 /* msgs_state_info for req_msg_id: one byte per id, mt_session_msg_state(). Not content-related:
  * it is the acknowledgement of the request itself. */
-static dm_err send_state_info(struct mt_session *s, int64_t req_msg_id, const uint8_t *ids,
-                              uint32_t count, struct dm_error *e)
+static void send_state_info(struct mt_session *s, int64_t req_msg_id, const uint8_t *ids,
+                            uint32_t count)
 {
-    uint8_t *info = malloc(count ? count : 1);
-    if (!info) return dm_fail(e, DM_ENOMEM, "session: out of memory");
-    for (uint32_t i = 0; i < count; i++)
-        info[i] = mt_session_msg_state(s, (int64_t)tl_read_u64(ids + 8 * i));
     struct buf b;
     buf_init(&b, 16 + count + 8);
-    dm_err rc = tl_put_u32(&b, ID_msgs_state_info);
-    if (!rc) rc = tl_put_u64(&b, (uint64_t)req_msg_id);
-    if (!rc) rc = tl_put_bytes(&b, info, count);
-    if (!rc)
-        rc = mt_session_enqueue(s, (const uint8_t *)b.data, b.len, false, 0, true, e);
-    else
-        rc = dm_fail(e, rc, "session: cannot build msgs_state_info");
+    uint8_t *info = malloc(count ? count : 1);
+    bool ok = info && !tl_put_u32(&b, ID_msgs_state_info) && !tl_put_u64(&b, (uint64_t)req_msg_id);
+    for (uint32_t i = 0; ok && i < count; i++)
+        info[i] = mt_session_msg_state(s, (int64_t)tl_read_u64(ids + 8 * i));
+    if (ok && !tl_put_bytes(&b, info, count))
+        queue_service(s, (const uint8_t *)b.data, b.len, false);
     buf_release(&b);
     free(info);
-    return rc;
 }
 
 /* msg_resend_req: every message named is sent again when we still hold them all; otherwise the
  * documented answer is msgs_state_info for all of them, as if they had been asked about. */
-static dm_err on_resend_req(struct mt_session *s, int64_t req_msg_id, const uint8_t *ids,
-                            uint32_t count, const struct mt_session_events *ev, struct dm_error *e)
+static void on_resend_req(struct mt_session *s, int64_t req_msg_id, const uint8_t *ids,
+                          uint32_t count, const struct mt_session_events *ev)
 {
     for (uint32_t i = 0; i < count; i++) {
         int64_t id = (int64_t)tl_read_u64(ids + 8 * i);
         size_t at = sent_lower_bound(s, id);
-        if (at == s->nsent || s->sent[at]->msg_id != id)
-            return send_state_info(s, req_msg_id, ids, count, e);
+        if (at == s->nsent || s->sent[at]->msg_id != id) {
+            send_state_info(s, req_msg_id, ids, count);
+            return;
+        }
     }
     for (uint32_t i = 0; i < count; i++)
         requeue(s, (int64_t)tl_read_u64(ids + 8 * i), 0, ev);
-    return DM_OK;
 }
 
 /* msg_detailed_info / msg_new_detailed_info: the answer answer_msg_id is acked when it came,
  * else asked for again (msg_resend_req), as core.telegram.org documents. */
-static dm_err on_detailed_info(struct mt_session *s, int64_t answer_msg_id, struct dm_error *e)
+static void on_detailed_info(struct mt_session *s, int64_t answer_msg_id)
 {
     if (mt_session_msg_state(s, answer_msg_id) & 4) {
         add_ack(s, answer_msg_id);
-        return DM_OK;
+        return;
     }
     uint8_t m[20];
     put_le(m, ID_msg_resend_req, 4);
     put_le(m + 4, ID_vector, 4);
     put_le(m + 8, 1, 4);
     put_le(m + 12, (uint64_t)answer_msg_id, 8);
-    return mt_session_enqueue(s, m, sizeof m, true, 0, true, e);
+    queue_service(s, m, sizeof m, true);
 }
 
 /* future_salts: kept in order of valid_since, replacing those we had (the answer says all the
@@ -679,10 +676,12 @@ static dm_err handle(struct mt_session *s, int64_t msg_id, const uint8_t *p, siz
         return DM_OK;
     case ID_msg_detailed_info: /* msg_id answer_msg_id bytes status */
         if (n < 28) return dm_fail(e, DM_EPROTO, "session: a truncated msg_detailed_info");
-        return on_detailed_info(s, (int64_t)tl_read_u64(p + 12), e);
+        on_detailed_info(s, (int64_t)tl_read_u64(p + 12));
+        return DM_OK;
     case ID_msg_new_detailed_info: /* answer_msg_id bytes status */
         if (n < 20) return dm_fail(e, DM_EPROTO, "session: a truncated msg_new_detailed_info");
-        return on_detailed_info(s, (int64_t)tl_read_u64(p + 4), e);
+        on_detailed_info(s, (int64_t)tl_read_u64(p + 4));
+        return DM_OK;
     case ID_future_salts:
         return on_future_salts(s, p, n, e);
     case ID_msgs_state_req:
@@ -691,8 +690,11 @@ static dm_err handle(struct mt_session *s, int64_t msg_id, const uint8_t *p, siz
         uint32_t count = 0;
         dm_err rc = read_ids(p, n, &ids, &count, e);
         if (rc) return rc;
-        if (tl_read_u32(p) == ID_msgs_state_req) return send_state_info(s, msg_id, ids, count, e);
-        return on_resend_req(s, msg_id, ids, count, ev, e);
+        if (tl_read_u32(p) == ID_msgs_state_req)
+            send_state_info(s, msg_id, ids, count);
+        else
+            on_resend_req(s, msg_id, ids, count, ev);
+        return DM_OK;
     }
     default: /* acks, destroy_session_ok/none, updates: nothing to do beyond the ack */
         return DM_OK;

@@ -131,8 +131,9 @@ dm_err mt_session_reset(struct mt_session *s, struct dm_error *e);
  * MT_SALTS_MAX salts when at most MT_SALTS_LOW are left and it has not asked within
  * MT_SALTS_RETRY seconds (in this session), and destroy_session for the session before the last
  * mt_session_reset(), so the server can drop what it kept for it. Both go in front of the queue,
- * without a ref: their answers only inform. */
-dm_err mt_session_service(struct mt_session *s, int64_t now_ns, struct dm_error *e);
+ * without a ref: their answers only inform. Best effort, as the answers to the server's service
+ * messages: one that does not fit the queue (MT_SESSION_MAX_MSGS) is left out and tried again. */
+void mt_session_service(struct mt_session *s, int64_t now_ns);
 /* Drops the salts expired at server time `now` (seconds) and adopts the one valid then, if any.
  * Returns how many salts are left (the current one included). */
 size_t mt_session_use_salt(struct mt_session *s, int64_t now);

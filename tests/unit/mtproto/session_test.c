@@ -626,11 +626,11 @@ static void test_service(void)
     size_t count;
 
     /* no salts yet: the service asks for 64, once within MT_SALTS_RETRY */
-    CHECK(mt_session_service(&s, NOW, &e) == DM_OK && s.nqueue == 1 &&
-              tl_read_u32(s.queue[0]->body) == 0xb921bd04u &&
+    mt_session_service(&s, NOW);
+    CHECK(s.nqueue == 1 && tl_read_u32(s.queue[0]->body) == 0xb921bd04u &&
               tl_read_u32(s.queue[0]->body + 4) == MT_SALTS_MAX && s.queue[0]->ref == 0,
           "get_future_salts num 64 queued");
-    mt_session_service(&s, NOW + 5000000000ll, &e);
+    mt_session_service(&s, NOW + 5000000000ll);
     CHECK(s.nqueue == 1, "not asked again within %d s", MT_SALTS_RETRY);
     /* listed out of order, with one already expired */
     salt_json(a1, sizeof a1, sec, sec + 10, 22);
@@ -649,7 +649,7 @@ static void test_service(void)
           "the salt valid now is used, the expired one dropped");
     CHECK(mt_session_use_salt(&s, sec + 10) == 2 && s.server_salt == 11, "then the next");
     mt_session_forget(&s, 0);
-    mt_session_service(&s, NOW + 31000000000ll, &e);
+    mt_session_service(&s, NOW + 31000000000ll);
     CHECK(s.nqueue == 1 && s.server_salt == 44 && s.nsalts == 1,
           "at most %d left: more asked for, the last salt in use", MT_SALTS_LOW);
     mt_session_forget(&s, 0);
@@ -705,13 +705,26 @@ static void test_service(void)
     /* destroy_session for the session before a reset */
     int64_t old = s.session_id;
     mt_session_reset(&s, &e);
-    mt_session_service(&s, NOW, &e);
+    mt_session_service(&s, NOW);
     CHECK(s.nqueue >= 1 && tl_read_u32(s.queue[0]->body) == 0xe7512126u &&
               (int64_t)tl_read_u64(s.queue[0]->body + 4) == old,
           "destroy_session for the old session id");
     mt_session_forget(&s, 0);
-    mt_session_service(&s, NOW, &e);
+    mt_session_service(&s, NOW);
     CHECK(s.nqueue == 0, "once");
+
+    /* a full queue leaves the service messages out, and they are tried again */
+    while (mt_session_enqueue(&s, call, 4, true, 9, false, NULL) == DM_OK) {
+    }
+    s.nsalts = 0;
+    s.salts_asked = 0;
+    size_t full = s.nqueue + s.nsent;
+    mt_session_service(&s, NOW);
+    CHECK(full == MT_SESSION_MAX_MSGS && s.nqueue + s.nsent == full && s.salts_asked == 0,
+          "queue full: get_future_salts left out, to be asked later");
+    mt_session_forget(&s, 9);
+    mt_session_service(&s, NOW);
+    CHECK(s.nqueue == 1 && tl_read_u32(s.queue[0]->body) == 0xb921bd04u, "then asked");
     buf_release(&wire);
     buf_release(&in);
     mt_session_release(&s);
