@@ -93,7 +93,8 @@ describe('MTProto service messages', () => {
         assert.equal(a.msg_ids.length, 1);
     });
 
-    // A client we did not write: Telethon keeps no future salts (it re-sends after each
+    // A client we did not write: Telethon reads tgsim's future_salts (64, one per period) and
+    // destroy_session_none; it keeps no future salts (it re-sends after each
     // bad_server_salt; it drops a msgs_state_info so refused, so the asks come once salts stay
     // put), answers msgs_state_req and msg_resend_req with msgs_state_info of 1s
     // ("nothing known", its documented fallback), and acks msg_detailed_info.
@@ -117,6 +118,33 @@ async def main(c):
         cfg = await c(functions.help.GetConfigRequest())
         out['configs'] += 1 if cfg.this_dc == 1 else 0
         await asyncio.sleep(0.2)
+    # Telethon 1.25 decodes future_salts and destroy_session_* but never hands them to the
+    # caller (it looks the former up by the wrong msg_id, the latter by class): read them where
+    # its sender dispatches them
+    from telethon.tl.types import FutureSalts, DestroySessionOk, DestroySessionNone
+    got = {}
+    async def keep(message):
+        got[type(message.obj).__name__] = message.obj
+    for cls in (FutureSalts, DestroySessionOk, DestroySessionNone):
+        c._sender._handlers[cls.CONSTRUCTOR_ID] = keep
+    c._sender.send(functions.GetFutureSaltsRequest(num=64))
+    c._sender.send(functions.DestroySessionRequest(session_id=12345))
+    deadline = time.time() + 10
+    while time.time() < deadline and len(got) < 2:
+        await asyncio.sleep(0.05)
+    fs = got.get('FutureSalts')
+    def ts(x):  # Telethon reads valid_since / valid_until as dates
+        return int(x.timestamp()) if hasattr(x, 'timestamp') else x
+    if fs:
+        v = [(ts(s.valid_since), ts(s.valid_until), s.salt) for s in fs.salts]
+        out['future_salts'] = {
+            'n': len(v),
+            'lengths': sorted({u - b for b, u, _ in v}),
+            'consecutive': all(a[1] == b[0] for a, b in zip(v, v[1:])),
+            'current': v[0][0] <= ts(fs.now) < v[0][1],
+            'distinct': len({x for _, _, x in v}),
+        }
+    out['destroy'] = [[k, v.session_id] for k, v in got.items() if k.startswith('Destroy')]
     # Telethon drops a msgs_state_info refused for its salt: the asks go with salts that stay
     post('/control/config', {'salt_lifetime': 0})
     await c(functions.help.GetConfigRequest())
@@ -138,6 +166,8 @@ async def main(c):
     return out
 `, { user: t.id, life: SALT_LIFETIME });
         assert.ok(out.configs >= 3, JSON.stringify(out));
+        assert.deepEqual(out.future_salts, { n: 64, lengths: [SALT_LIFETIME], consecutive: true, current: true, distinct: 64 });
+        assert.deepEqual(out.destroy, [['DestroySessionNone', 12345]]);
         assert.equal(out.after, 1, 'the connection still answers after msg_detailed_info');
         assert.deepEqual(out.answers, [
             { _: 'msgs_state_info', asked: 'msgs_state_req', info: [1, 1] },
