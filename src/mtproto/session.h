@@ -39,7 +39,6 @@
  * Callbacks run inside mt_session_receive(); they must not call back into the session except
  * through mt_session_forget() and mt_session_enqueue().
  *
- *
  * Salts (core.telegram.org/mtproto/service_messages, "Request for several future salts"): the
  * session keeps the future salts it was given, and each flush uses the one valid at the server's
  * time (mt_session_service(), called before flushing), so a server that rotates its salt never
@@ -124,7 +123,8 @@ dm_err mt_session_init(struct mt_session *s, const uint8_t auth_key[CRYPTO_AUTH_
 /* Frees the messages and wipes the key. */
 void mt_session_release(struct mt_session *s);
 /* Starts a new session on the same key (for a new connection): new session_id, seqno from 0,
- * the queue, the sent messages and the pending acks dropped. Salt and time offset stay. */
+ * the queue, the sent messages and the pending acks dropped. Salt, future salts and time offset
+ * stay; the old session id is kept for mt_session_service() to destroy. */
 dm_err mt_session_reset(struct mt_session *s, struct dm_error *e);
 
 /* Before a flush: adopts the salt valid now (mt_session_use_salt), queues get_future_salts for
