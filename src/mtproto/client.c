@@ -553,6 +553,9 @@ static dm_err conn_run(struct mt_client *c, struct dm_error *e)
         }
         bool acks_due =
             c->s.nacks >= ACK_BATCH || (c->s.nacks && now - c->acks_since_ms >= ACK_DELAY_MS);
+        /* future salts and destroy_session ride along with what goes out anyway */
+        if (!rc && c->ready && mt_session_has_output(&c->s, acks_due))
+            mt_session_service(&c->s, mt_now_ns());
         while (!rc && c->out.len - c->out_off < OUT_HIGH &&
                mt_session_has_output(&c->s, acks_due)) {
             size_t count;

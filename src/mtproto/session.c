@@ -15,8 +15,22 @@
 #define ID_msg_detailed_info 0x276d3ec6u
 #define ID_msg_new_detailed_info 0x809db6dfu
 #define ID_msgs_ack 0x62d6b459u
+#define ID_future_salts 0xae500895u
+#define ID_get_future_salts 0xb921bd04u
+#define ID_msgs_state_req 0xda69fb52u
+#define ID_msgs_state_info 0x04deb57du
+#define ID_msg_resend_req 0x7d861a08u
+#define ID_destroy_session 0xe7512126u
+#define ID_vector 0x1cb5c415u
 
 #define HEADER_SIZE 32 /* salt, session_id, msg_id, seqno, length */
+
+/* Writes the n low bytes of v little-endian (TL's byte order). */
+static void put_le(uint8_t *p, uint64_t v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
 
 int64_t mt_now_ns(void)
 {
@@ -64,13 +78,50 @@ dm_err mt_session_reset(struct mt_session *s, struct dm_error *e)
     uint8_t id[8];
     if (s->rnd(s->rnd_ctx, id, sizeof id))
         return dm_fail(e, DM_ECRYPTO, "session: no random bytes for a session id");
+    s->old_session = s->session_id;
     s->session_id = (int64_t)tl_read_u64(id);
+    s->salts_asked = 0;
     free_all(s->queue, s->nqueue);
     free_all(s->sent, s->nsent);
     s->nqueue = s->nsent = s->nacks = 0;
     s->content_sent = 0;
     memset(s->seen, 0, sizeof s->seen);
+    memset(s->seen_content, 0, sizeof s->seen_content);
     return DM_OK;
+}
+
+size_t mt_session_use_salt(struct mt_session *s, int64_t now)
+{
+    size_t drop = 0;
+    while (drop < s->nsalts && s->salts[drop].until <= now)
+        drop++;
+    memmove(s->salts, s->salts + drop, (s->nsalts - drop) * sizeof *s->salts);
+    s->nsalts -= drop;
+    if (s->nsalts && s->salts[0].since <= now) s->server_salt = s->salts[0].salt;
+    return s->nsalts;
+}
+
+uint8_t mt_session_msg_state(const struct mt_session *s, int64_t msg_id)
+{
+    int64_t lo = INT64_MAX, hi = 0;
+    size_t known = 0;
+    for (size_t i = 0; i < MT_SEEN_RING; i++) {
+        int64_t id = s->seen[i];
+        if (!id) continue;
+        known++;
+        if (id == msg_id) {
+            if (!s->seen_content[i]) return 4 + 16;
+            for (size_t k = 0; k < s->nacks; k++)
+                if (s->acks[k] == msg_id) return 4; /* its ack has not gone out yet */
+            return 4 + 8;
+        }
+        lo = DM_MIN(lo, id);
+        hi = DM_MAX(hi, id);
+    }
+    if (!known || msg_id > hi) return 3;
+    /* the ring forgets the oldest ids once full: below them nothing is known */
+    if (msg_id < lo) return known == MT_SEEN_RING ? 1 : 2;
+    return 2;
 }
 
 void mt_session_sync_time(struct mt_session *s, int64_t server_time, int64_t now_ns)
@@ -231,6 +282,30 @@ static dm_err ack_body(struct mt_session *s, struct buf *out)
     return rc;
 }
 
+/* Queues a service message of ours in front. Best effort: when the queue is full (or memory
+ * short) it is left out, and the next flush or the server's next request tries again. */
+static bool queue_service(struct mt_session *s, const uint8_t *m, size_t len, bool content)
+{
+    return mt_session_enqueue(s, m, len, content, 0, true, NULL) == DM_OK;
+}
+
+void mt_session_service(struct mt_session *s, int64_t now_ns)
+{
+    int64_t now = now_ns / 1000000000 + s->time_offset;
+    uint8_t m[12];
+    if (mt_session_use_salt(s, now) <= MT_SALTS_LOW &&
+        (!s->salts_asked || now - s->salts_asked >= MT_SALTS_RETRY)) {
+        put_le(m, ID_get_future_salts, 4);
+        put_le(m + 4, MT_SALTS_MAX, 4);
+        if (queue_service(s, m, 8, true)) s->salts_asked = now;
+    }
+    if (s->old_session) {
+        put_le(m, ID_destroy_session, 4);
+        put_le(m + 4, (uint64_t)s->old_session, 8);
+        if (queue_service(s, m, 12, true)) s->old_session = 0;
+    }
+}
+
 dm_err mt_session_flush(struct mt_session *s, int64_t now_ns, struct buf *out, size_t *count,
                         struct dm_error *e)
 {
@@ -320,9 +395,116 @@ dm_err mt_session_flush(struct mt_session *s, int64_t now_ns, struct buf *out, s
 
 /* ---- receiving ---- */
 
+static void requeue(struct mt_session *s, int64_t bad_msg_id, int fail_code,
+                    const struct mt_session_events *ev);
+
 static void add_ack(struct mt_session *s, int64_t msg_id)
 {
     if (s->nacks < MT_ACKS_MAX) s->acks[s->nacks++] = msg_id;
+}
+
+/* A server message arrived (the packet's, or one of its container): remembered for replays and
+ * msgs_state_req, and acknowledged later when content-related. */
+static void note_received(struct mt_session *s, int64_t msg_id, uint32_t seqno)
+{
+    size_t at = s->seen_pos++ % MT_SEEN_RING;
+    s->seen[at] = msg_id;
+    s->seen_content[at] = seqno & 1;
+    if (seqno & 1) add_ack(s, msg_id);
+}
+
+/* The msg_ids of a msgs_state_req or msg_resend_req (p at its constructor): *ids points at
+ * *count little-endian longs. */
+static dm_err read_ids(const uint8_t *p, size_t n, const uint8_t **ids, uint32_t *count,
+                       struct dm_error *e)
+{
+    if (n < 12 || tl_read_u32(p + 4) != ID_vector)
+        return dm_fail(e, DM_EPROTO, "session: a msg_ids vector expected");
+    *count = tl_read_u32(p + 8);
+    if (*count > MT_ACKS_MAX || (size_t)*count * 8 > n - 12)
+        return dm_fail(e, DM_EPROTO, "session: a msg_ids vector of %" PRIu32 " ids is too long",
+                       *count);
+    *ids = p + 12;
+    return DM_OK;
+}
+
+/* msgs_state_info for req_msg_id: one byte per id, mt_session_msg_state(). Not content-related:
+ * it is the acknowledgement of the request itself. */
+static void send_state_info(struct mt_session *s, int64_t req_msg_id, const uint8_t *ids,
+                            uint32_t count)
+{
+    struct buf b;
+    buf_init(&b, 16 + count + 8);
+    uint8_t *info = malloc(count ? count : 1);
+    bool ok = info && !tl_put_u32(&b, ID_msgs_state_info) && !tl_put_u64(&b, (uint64_t)req_msg_id);
+    for (uint32_t i = 0; ok && i < count; i++)
+        info[i] = mt_session_msg_state(s, (int64_t)tl_read_u64(ids + 8 * i));
+    if (ok && !tl_put_bytes(&b, info, count))
+        queue_service(s, (const uint8_t *)b.data, b.len, false);
+    buf_release(&b);
+    free(info);
+}
+
+/* msg_resend_req: every message named is sent again when we still hold them all; otherwise the
+ * documented answer is msgs_state_info for all of them, as if they had been asked about. */
+static void on_resend_req(struct mt_session *s, int64_t req_msg_id, const uint8_t *ids,
+                          uint32_t count, const struct mt_session_events *ev)
+{
+    for (uint32_t i = 0; i < count; i++) {
+        int64_t id = (int64_t)tl_read_u64(ids + 8 * i);
+        size_t at = sent_lower_bound(s, id);
+        if (at == s->nsent || s->sent[at]->msg_id != id) {
+            send_state_info(s, req_msg_id, ids, count);
+            return;
+        }
+    }
+    for (uint32_t i = 0; i < count; i++)
+        requeue(s, (int64_t)tl_read_u64(ids + 8 * i), 0, ev);
+}
+
+/* msg_detailed_info / msg_new_detailed_info: the answer answer_msg_id is acked when it came,
+ * else asked for again (msg_resend_req), as core.telegram.org documents. */
+static void on_detailed_info(struct mt_session *s, int64_t answer_msg_id)
+{
+    if (mt_session_msg_state(s, answer_msg_id) & 4) {
+        add_ack(s, answer_msg_id);
+        return;
+    }
+    uint8_t m[20];
+    put_le(m, ID_msg_resend_req, 4);
+    put_le(m + 4, ID_vector, 4);
+    put_le(m + 8, 1, 4);
+    put_le(m + 12, (uint64_t)answer_msg_id, 8);
+    queue_service(s, m, sizeof m, true);
+}
+
+/* future_salts: kept in order of valid_since, replacing those we had (the answer says all the
+ * server has). salts is a bare vector of bare future_salt (valid_since, valid_until, salt). */
+static dm_err on_future_salts(struct mt_session *s, const uint8_t *p, size_t n, struct dm_error *e)
+{
+    if (n < 20) return dm_fail(e, DM_EPROTO, "session: a truncated future_salts");
+    size_t at = 16;
+    if (tl_read_u32(p + at) == ID_vector) at += 4; /* tolerate a boxed vector */
+    if (n - at < 4) return dm_fail(e, DM_EPROTO, "session: a truncated future_salts");
+    uint32_t count = tl_read_u32(p + at);
+    at += 4;
+    if ((size_t)count * 16 > n - at)
+        return dm_fail(e, DM_EPROTO, "session: future_salts ends inside its %" PRIu32 " salts",
+                       count);
+    s->nsalts = 0;
+    for (uint32_t i = 0; i < count && s->nsalts < MT_SALTS_MAX; i++, at += 16) {
+        struct mt_salt v = {(int32_t)tl_read_u32(p + at), (int32_t)tl_read_u32(p + at + 4),
+                            (int64_t)tl_read_u64(p + at + 8)};
+        if (v.until <= v.since) continue;
+        size_t k = s->nsalts;
+        while (k > 0 && s->salts[k - 1].since > v.since) {
+            s->salts[k] = s->salts[k - 1];
+            k--;
+        }
+        s->salts[k] = v;
+        s->nsalts++;
+    }
+    return DM_OK;
 }
 
 /* Moves the sent messages named by bad_msg_id (the message, or all of a container) to the front
@@ -413,7 +595,7 @@ static dm_err handle_container(struct mt_session *s, const uint8_t *p, size_t n,
         if (len > n - at || len % 4)
             return dm_fail(e, DM_EPROTO,
                            "session: message %" PRIu32 " of a msg_container has a bad length", i);
-        if (seqno & 1) add_ack(s, id);
+        note_received(s, id, seqno);
         dm_err rc = handle(s, id, p + at, len, 1, gz, now_ns, ev, e);
         if (rc) return rc;
         at += len;
@@ -478,6 +660,8 @@ static dm_err handle(struct mt_session *s, int64_t msg_id, const uint8_t *p, siz
     case ID_bad_server_salt:
         if (n < 28) return dm_fail(e, DM_EPROTO, "session: a truncated bad_server_salt");
         s->server_salt = (int64_t)tl_read_u64(p + 20);
+        s->nsalts = 0; /* they were not the server's: ask again */
+        s->salts_asked = 0;
         requeue(s, (int64_t)tl_read_u64(p + 4), 0, ev);
         return DM_OK;
     case ID_bad_msg_notification:
@@ -492,13 +676,27 @@ static dm_err handle(struct mt_session *s, int64_t msg_id, const uint8_t *p, siz
         return DM_OK;
     case ID_msg_detailed_info: /* msg_id answer_msg_id bytes status */
         if (n < 28) return dm_fail(e, DM_EPROTO, "session: a truncated msg_detailed_info");
-        add_ack(s, (int64_t)tl_read_u64(p + 12));
+        on_detailed_info(s, (int64_t)tl_read_u64(p + 12));
         return DM_OK;
     case ID_msg_new_detailed_info: /* answer_msg_id bytes status */
         if (n < 20) return dm_fail(e, DM_EPROTO, "session: a truncated msg_new_detailed_info");
-        add_ack(s, (int64_t)tl_read_u64(p + 4));
+        on_detailed_info(s, (int64_t)tl_read_u64(p + 4));
         return DM_OK;
-    default: /* acks, state requests, updates: nothing to do beyond the ack */
+    case ID_future_salts:
+        return on_future_salts(s, p, n, e);
+    case ID_msgs_state_req:
+    case ID_msg_resend_req: {
+        const uint8_t *ids = NULL;
+        uint32_t count = 0;
+        dm_err rc = read_ids(p, n, &ids, &count, e);
+        if (rc) return rc;
+        if (tl_read_u32(p) == ID_msgs_state_req)
+            send_state_info(s, msg_id, ids, count);
+        else
+            on_resend_req(s, msg_id, ids, count, ev);
+        return DM_OK;
+    }
+    default: /* acks, destroy_session_ok/none, updates: nothing to do beyond the ack */
         return DM_OK;
     }
 }
@@ -525,8 +723,7 @@ dm_err mt_session_receive(struct mt_session *s, const uint8_t *pkt, size_t len, 
     } else if ((msg_id & 3) != 1 && (msg_id & 3) != 3) {
         rc = dm_fail(e, DM_EPROTO, "session: the server sent a message id that is not odd");
     } else {
-        s->seen[s->seen_pos++ % MT_SEEN_RING] = msg_id;
-        if (seqno & 1) add_ack(s, msg_id);
+        note_received(s, msg_id, seqno);
         struct tl_inflate gz = TL_INFLATE_INIT; /* for the whole packet */
         rc = handle(s, msg_id, p + HEADER_SIZE, msg_len - HEADER_SIZE, 0, &gz, now_ns, ev, e);
     }

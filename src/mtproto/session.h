@@ -18,19 +18,31 @@
  * service messages itself:
  *   rpc_result            answer for the message it names: events->result(ref, body)
  *   pong                  the same, for a ping (body: the pong)
- *   bad_server_salt       adopt the new salt, re-queue the messages named (fresh msg_ids)
+ *   bad_server_salt       adopt the new salt, forget the future salts, re-queue the messages
+ *                         named (fresh msg_ids)
  *   bad_msg_notification  16/17: correct the time offset from the notice's msg_id; 32/33: move
  *                         the seqno; 16, 17, 19, 20, 32, 33, 48: re-queue; other codes are
  *                         our bugs: events->failed(ref, code)
  *   new_session_created   adopt its server_salt; events->new_session() (updates may be lost)
- *   msgs_ack, msg_resend_req, msgs_state_*, future_salts, updates, anything else: acked only
- *   msg_detailed_info / msg_new_detailed_info: the answer_msg_id they name is acked
+ *   future_salts          kept (up to MT_SALTS_MAX), see "Salts" below
+ *   msgs_state_req        answered with msgs_state_info: one byte per msg_id, what we know of
+ *                         that server message (mt_session_msg_state)
+ *   msg_resend_req        the messages named are sent again when we still hold them all (fresh
+ *                         msg_ids); when one is unknown, msgs_state_info for all, as documented
+ *   msg_detailed_info / msg_new_detailed_info: the answer_msg_id they name is acked when we
+ *                         received it, else asked for again with msg_resend_req
+ *   msgs_ack, destroy_session_ok/none, updates, anything else: acked only
  * gzip_packed is unpacked where Telegram sends it, a whole message or the result of an
  * rpc_result (as tdlib does); one inside another is refused, and all those of a packet together
  * inflate to at most TL_MAX_GZIP bytes (tl_codec.h, struct tl_inflate).
  * Every content-related message received (odd seqno) is acknowledged in a later flush.
  * Callbacks run inside mt_session_receive(); they must not call back into the session except
  * through mt_session_forget() and mt_session_enqueue().
+ *
+ * Salts (core.telegram.org/mtproto/service_messages, "Request for several future salts"): the
+ * session keeps the future salts it was given, and each flush uses the one valid at the server's
+ * time (mt_session_service(), called before flushing), so a server that rotates its salt never
+ * has to refuse a message with bad_server_salt once the first future_salts came.
  *
  * A struct mt_session holds key material: mt_session_release() wipes it. Not thread-safe: the
  * owner serializes access. */
@@ -46,7 +58,16 @@
 #define MT_MESSAGE_MAX (1u << 20)       /* largest body we send */
 #define MT_SESSION_MAX_MSGS 20000       /* queued + sent messages */
 #define MT_ACKS_MAX 8192                /* ids in one msgs_ack (and kept waiting) */
-#define MT_SEEN_RING 256                /* recent server msg_ids remembered to drop replays */
+#define MT_SEEN_RING 512  /* recent server msg_ids remembered (replays, msgs_state_req) */
+#define MT_SALTS_MAX 64   /* future salts kept (and asked for at once: Telegram's limit) */
+#define MT_SALTS_LOW 2    /* salts left (current included) when more are asked for */
+#define MT_SALTS_RETRY 30 /* seconds before asking again when no future_salts came */
+
+/* One future salt, valid at server times [since, until). */
+struct mt_salt {
+    int64_t since, until;
+    int64_t salt;
+};
 
 struct mt_out {
     uint64_t ref;         /* the caller's id; 0: nothing is awaited */
@@ -86,7 +107,12 @@ struct mt_session {
     int64_t acks[MT_ACKS_MAX];
     size_t nacks;
     int64_t seen[MT_SEEN_RING];
+    bool seen_content[MT_SEEN_RING]; /* was seen[i] content-related (so it is acked)? */
     size_t seen_pos;
+    struct mt_salt salts[MT_SALTS_MAX]; /* by since; expired ones dropped at each flush */
+    size_t nsalts;
+    int64_t salts_asked; /* server time of the last get_future_salts, 0: not in this session */
+    int64_t old_session; /* a previous session id to destroy at the next flush, or 0 */
     size_t resent; /* messages re-queued by the server's notices (a counter for logs and tests) */
 };
 
@@ -97,8 +123,25 @@ dm_err mt_session_init(struct mt_session *s, const uint8_t auth_key[CRYPTO_AUTH_
 /* Frees the messages and wipes the key. */
 void mt_session_release(struct mt_session *s);
 /* Starts a new session on the same key (for a new connection): new session_id, seqno from 0,
- * the queue, the sent messages and the pending acks dropped. Salt and time offset stay. */
+ * the queue, the sent messages and the pending acks dropped. Salt, future salts and time offset
+ * stay; the old session id is kept for mt_session_service() to destroy. */
 dm_err mt_session_reset(struct mt_session *s, struct dm_error *e);
+
+/* Before a flush: adopts the salt valid now (mt_session_use_salt), queues get_future_salts for
+ * MT_SALTS_MAX salts when at most MT_SALTS_LOW are left and it has not asked within
+ * MT_SALTS_RETRY seconds (in this session), and destroy_session for the session before the last
+ * mt_session_reset(), so the server can drop what it kept for it. Both go in front of the queue,
+ * without a ref: their answers only inform. Best effort, as the answers to the server's service
+ * messages: one that does not fit the queue (MT_SESSION_MAX_MSGS) is left out and tried again. */
+void mt_session_service(struct mt_session *s, int64_t now_ns);
+/* Drops the salts expired at server time `now` (seconds) and adopts the one valid then, if any.
+ * Returns how many salts are left (the current one included). */
+size_t mt_session_use_salt(struct mt_session *s, int64_t now);
+/* What we know of server message msg_id, as the byte msgs_state_info carries for it: 1 nothing
+ * (older than what we remember), 2 not received (within what we remember), 3 not received (newer
+ * than anything received), 4 received, +8 already acknowledged (content-related ones whose ack
+ * went out), +16 received and needing no acknowledgement. */
+uint8_t mt_session_msg_state(const struct mt_session *s, int64_t msg_id);
 
 /* Sets the time offset from a server time (seconds) seen at local time now_ns. */
 void mt_session_sync_time(struct mt_session *s, int64_t server_time, int64_t now_ns);

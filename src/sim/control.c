@@ -500,20 +500,23 @@ static void get_cas(struct ctl *c)
 
 static json_t *config_json(struct world *w)
 {
-    return json_pack("{s:f,s:i}", "rate_limit", w->rate_limit, "latency_ms", (int)w->latency_ms);
+    return json_pack("{s:f,s:i,s:i}", "rate_limit", w->rate_limit, "latency_ms", (int)w->latency_ms,
+                     "salt_lifetime", (int)w->salt_lifetime);
 }
 
 static void post_config(struct ctl *c)
 {
     json_t *rate = json_object_get(c->body, "rate_limit");
-    int64_t latency = c->w->latency_ms;
+    int64_t latency = c->w->latency_ms, salt_lifetime = c->w->salt_lifetime;
     if (rate && !json_is_null(rate) &&
         (!json_is_number(rate) || json_number_value(rate) < 0 || json_number_value(rate) > 1e6))
         return fail(c->res, 400, "\"rate_limit\" must be a number from 0 (off) to 1000000");
-    if (!f_int(c->body, "latency_ms", false, 0, 60000, &latency, &c->err))
+    if (!f_int(c->body, "latency_ms", false, 0, 60000, &latency, &c->err) ||
+        !f_int(c->body, "salt_lifetime", false, 0, 86400, &salt_lifetime, &c->err))
         return fail_err(c->res, &c->err);
     if (rate && !json_is_null(rate)) world_set_rate_limit(c->w, json_number_value(rate));
     c->w->latency_ms = (unsigned)latency;
+    c->w->salt_lifetime = (unsigned)salt_lifetime;
     http_res_json(c->res, 200, config_json(c->w));
 }
 
@@ -589,10 +592,12 @@ static void get_stats(struct ctl *c)
     for (size_t i = 0; i < w->nstats; i++)
         json_object_set_new(calls, w->stats[i].method, json_integer((json_int_t)w->stats[i].calls));
     http_res_json(c->res, 200,
-                  json_pack("{s:o,s:I,s:I,s:I,s:I,s:I}", "calls", calls, "rate_limited",
+                  json_pack("{s:o,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I}}", "calls", calls, "rate_limited",
                             (json_int_t)w->rate_limited, "bots", (json_int_t)w->nbots, "users",
                             (json_int_t)(w->nusers - w->nbots), "channels",
-                            (json_int_t)w->nchannels, "join_requests", (json_int_t)w->njrs));
+                            (json_int_t)w->nchannels, "join_requests", (json_int_t)w->njrs,
+                            "mtproto", "bad_server_salt", (json_int_t)w->bad_server_salt,
+                            "bad_server_salt_repeated", (json_int_t)w->bad_server_salt_repeated));
 }
 
 static struct sim_bot *path_bot(struct ctl *c)
@@ -807,6 +812,34 @@ static void post_account_revoke(struct ctl *c)
     http_res_json(c->res, 200, account_info(a));
 }
 
+static json_t *service_json(const struct sim_account *a)
+{
+    return json_pack("{s:s?,s:o}", "pending", a->service_ask[0] ? a->service_ask : NULL, "answers",
+                     a->service_answers ? json_deep_copy(a->service_answers) : json_array());
+}
+
+/* POST /control/accounts/{id}/service {"ask": kind}: the account's connection is sent that
+ * service message next (dc_server.c says what each one names and records). */
+static void post_account_service(struct ctl *c)
+{
+    struct sim_account *a = path_account(c);
+    const char *ask = NULL;
+    if (!a) return;
+    if (!f_str(c->body, "ask", true, &ask, &c->err)) return fail_err(c->res, &c->err);
+    if (strcmp(ask, "msgs_state_req") && strcmp(ask, "msg_resend_req") &&
+        strcmp(ask, "msg_detailed_info"))
+        return fail(c->res, 400,
+                    "\"ask\" must be msgs_state_req, msg_resend_req or msg_detailed_info");
+    dm_strlcpy(a->service_ask, ask, sizeof a->service_ask);
+    http_res_json(c->res, 200, service_json(a));
+}
+
+static void get_account_service(struct ctl *c)
+{
+    struct sim_account *a = path_account(c);
+    if (a) http_res_json(c->res, 200, service_json(a));
+}
+
 static void get_dcs(struct ctl *c)
 {
     http_res_json(c->res, 200, c->w->dcs ? json_deep_copy(c->w->dcs) : json_pack("{s:[]}", "dcs"));
@@ -844,6 +877,8 @@ static const struct route {
     {"POST", "accounts/#/flags", post_account_flags},
     {"POST", "accounts/#/revoke", post_account_revoke},
     {"GET", "accounts/#/messages", get_account_messages},
+    {"POST", "accounts/#/service", post_account_service},
+    {"GET", "accounts/#/service", get_account_service},
     {"GET", "login-code", get_login_code},
     {"POST", "login-code/expire", post_login_code_expire},
     {"GET", "dcs", get_dcs},

@@ -27,6 +27,9 @@
 #define KEY_ACTIVE 10     /* seconds: a connection that carried a message this recently is in use */
 #define DELAYED_MAX 20000 /* answers held back by the latency, per connection */
 #define FUTURE_SALTS_MAX 64 /* salts in one future_salts at most (Telegram's limit) */
+#define OLD_SALT_GRACE 1800 /* seconds the previous salt is still accepted (Telegram's figure) */
+#define RECV_RING 256       /* client msg_ids remembered per connection, for msgs_state_req */
+#define ANSWERS_MAX 64      /* service answers recorded per account */
 
 /* pq = 0x17ed48941a08f981 = 0x494c553b * 0x53911073, as in the official sample. */
 static const uint8_t sample_pq[8] = {0x17, 0xed, 0x48, 0x94, 0x1a, 0x08, 0xf9, 0x81};
@@ -81,6 +84,17 @@ struct dc_conn {
     int32_t max_msg_seqno;
     int layer;            /* from invokeWithLayer; 0 = ours */
     double disconnect_at; /* ping_delay_disconnect deadline, 0 = none */
+    /* salts: the world's salt_lifetime and the salt valid when the last packet came */
+    unsigned salt_life;
+    int64_t salt_now;
+    bool salts_given, salt_refused; /* future_salts sent / a bad_server_salt sent on it */
+    /* client msg_ids received (for msgs_state_req), and whether each was content-related */
+    int64_t recv_ids[RECV_RING];
+    bool recv_content[RECV_RING];
+    size_t recv_pos;
+    /* the last service message sent on a control call: its kind, msg_id, and the id it named */
+    char ask_kind[24];
+    int64_t ask_id, ask_about;
 };
 
 void dc_random(void *p, size_t n)
@@ -177,7 +191,7 @@ static bool send_body(struct dc_conn *c, const struct buf *body, bool content, b
     buf_init(&plain, MAX_PACKET);
     buf_init(&wire, MAX_PACKET + 2048);
     int32_t seqno = content ? 2 * c->seq++ + 1 : 2 * c->seq;
-    bool ok = !tl_put_u64(&plain, (uint64_t)c->key->salt) &&
+    bool ok = !tl_put_u64(&plain, (uint64_t)(c->salt_now ? c->salt_now : c->key->salt)) &&
               !tl_put_u64(&plain, (uint64_t)c->session_id) &&
               !tl_put_u64(&plain, (uint64_t)out_msg_id(c, answer)) &&
               !tl_put_u32(&plain, (uint32_t)seqno) && !tl_put_u32(&plain, (uint32_t)body->len) &&
@@ -499,6 +513,14 @@ static const json_t *unwrap_call(struct dc_conn *c, const json_t *q)
     return q;
 }
 
+/* A client message passed the checks: remembered for msgs_state_req. */
+static void note_recv(struct dc_conn *c, int64_t msg_id, int32_t seqno)
+{
+    size_t at = c->recv_pos++ % RECV_RING;
+    c->recv_ids[at] = msg_id;
+    c->recv_content[at] = seqno & 1;
+}
+
 static bool on_message(struct dc_conn *c, int64_t msg_id, int32_t seqno, const uint8_t *body,
                        size_t len, int depth, struct tl_inflate *gz);
 
@@ -515,6 +537,7 @@ static bool on_container(struct dc_conn *c, const uint8_t *body, size_t len, int
         uint32_t l = tl_read_u32(body + at + 12);
         if (l > len - at - 16) return false;
         int code = msg_id_check(c, mid, seq);
+        if (!code) note_recv(c, mid, seq);
         if (code ? !send_bad_msg(c, mid, seq, code)
                  : !on_message(c, mid, seq, body + at + 16, l, depth + 1, gz))
             return false;
@@ -523,23 +546,195 @@ static bool on_container(struct dc_conn *c, const uint8_t *body, size_t len, int
     return true;
 }
 
+/* Salts (core.telegram.org/mtproto/description, "Server Salt"): with a salt_lifetime of L
+ * seconds, the salt of key k in period p = floor(t / L) is salt_of(k, p); the previous one is
+ * still accepted for min(L, OLD_SALT_GRACE) seconds, as Telegram accepts an old salt for 1800 s.
+ * With L = 0 the handshake's salt stays for good. */
+static int64_t salt_of(const struct dc_key *k, int64_t period)
+{
+    return period ? k->salt ^ (int64_t)((uint64_t)period * 0x9e3779b97f4a7c15ull) : k->salt;
+}
+
+static int64_t salt_period(unsigned life, int64_t t)
+{
+    return life ? t / life : 0;
+}
+
+/* The time salts follow, in seconds: from the precise clock, as clients read theirs; time()
+ * reads a coarse one that can lag a few milliseconds, long enough to refuse a salt that a client
+ * rightly switched to at the start of its period. */
+static int64_t salt_clock(void)
+{
+    return world_now_ms() / 1000;
+}
+
+static bool salt_ok(const struct dc_conn *c, int64_t salt, int64_t now)
+{
+    if (salt == c->salt_now) return true;
+    unsigned grace = DM_MIN(c->salt_life, OLD_SALT_GRACE);
+    return c->salt_life && salt == salt_of(c->key, salt_period(c->salt_life, now - grace));
+}
+
 /* The answer to get_future_salts: as many salts as asked (1 to FUTURE_SALTS_MAX, as Telegram),
- * in consecutive hours from a minute ago. A key's salt never changes in tgsim, so each is the
- * key's salt; a client that keeps them asks again only when the last one is about to expire. */
+ * from the one valid now: one per period when salts rotate, else the key's salt in consecutive
+ * hours from a minute ago. */
 static json_t *future_salts(struct dc_conn *c, int64_t msg_id, const json_t *call)
 {
     int32_t num = 1;
     (void)tl_get_int(call, "num", &num, NULL);
     num = num < 1 ? 1 : num > FUTURE_SALTS_MAX ? FUTURE_SALTS_MAX : num;
-    int64_t now = world_now();
+    int64_t now = salt_clock(), life = c->salt_life, p = salt_period(c->salt_life, now);
     json_t *salts = json_array();
-    for (int32_t i = 0; i < num; i++)
-        json_array_append_new(salts, json_pack("{s:s,s:i,s:i,s:I}", "_", "future_salt",
-                                               "valid_since", (int)(now - 60 + 3600 * i),
-                                               "valid_until", (int)(now - 60 + 3600 * (i + 1)),
-                                               "salt", (json_int_t)c->key->salt));
+    for (int32_t i = 0; i < num; i++) {
+        int64_t since = life ? (p + i) * life : now - 60 + 3600 * i;
+        int64_t until = life ? since + life : since + 3600;
+        json_array_append_new(salts,
+                              json_pack("{s:s,s:I,s:I,s:I}", "_", "future_salt", "valid_since",
+                                        (json_int_t)since, "valid_until", (json_int_t)until, "salt",
+                                        (json_int_t)salt_of(c->key, life ? p + i : 0)));
+    }
+    c->salts_given = true;
     return json_pack("{s:s,s:I,s:i,s:o}", "_", "future_salts", "req_msg_id", (json_int_t)msg_id,
                      "now", (int)now, "salts", salts);
+}
+
+/* ---- service messages about messages ---- */
+
+/* What tgsim knows of client message msg_id, as msgs_state_info says it: 4 received (+16 when
+ * it needed no ack), else 1 older than what is remembered, 2 not received within it, 3 newer. */
+static uint8_t recv_state(const struct dc_conn *c, int64_t msg_id)
+{
+    int64_t lo = INT64_MAX, hi = 0;
+    size_t known = 0;
+    for (size_t i = 0; i < RECV_RING; i++) {
+        if (!c->recv_ids[i]) continue;
+        if (c->recv_ids[i] == msg_id) return c->recv_content[i] ? 4 : 4 + 16;
+        known++;
+        lo = DM_MIN(lo, c->recv_ids[i]);
+        hi = DM_MAX(hi, c->recv_ids[i]);
+    }
+    if (!known || msg_id > hi) return 3;
+    return msg_id < lo && c->recv_pos > RECV_RING ? 1 : 2;
+}
+
+/* msgs_state_info for req_msg_id about the ids of a msgs_state_req or msg_resend_req. */
+static bool send_state_info(struct dc_conn *c, int64_t req_msg_id, const json_t *ids)
+{
+    size_t n = json_array_size(ids);
+    uint8_t *info = malloc(n + 1);
+    if (!info) return false;
+    for (size_t i = 0; i < n; i++)
+        info[i] = recv_state(c, (int64_t)json_integer_value(json_array_get(ids, i)));
+    json_t *j = json_pack("{s:s,s:I,s:o}", "_", "msgs_state_info", "req_msg_id",
+                          (json_int_t)req_msg_id, "info", tl_hex(info, n));
+    free(info);
+    return send_json(c, j, false);
+}
+
+/* Appends an answer to a control call's service message to the account's record (steals j). */
+static void record_answer(struct dc_conn *c, json_t *j)
+{
+    world_lock(c->d->w);
+    struct sim_account *a = c->key->user_id ? world_account(c->d->w, c->key->user_id) : NULL;
+    if (a && !a->service_answers) a->service_answers = json_array();
+    if (a && a->service_answers && json_array_size(a->service_answers) < ANSWERS_MAX)
+        json_array_append(a->service_answers, j);
+    world_unlock(c->d->w);
+    json_decref(j);
+}
+
+/* Sends what POST /control/accounts/{id}/service asked for, once this connection holds the
+ * account's key:
+ *   msgs_state_req     about the last message tgsim sent and one 60 s ahead (never sent): a
+ *                      client answers msgs_state_info, a received byte then 3
+ *   msg_resend_req     for a msg_id the client never sent: msgs_state_info (it cannot resend)
+ *   msg_detailed_info  naming an answer_msg_id never sent: the client asks msg_resend_req for it
+ * The answers are recorded on the account (GET /control/accounts/{id}/service). */
+static bool send_ask(struct dc_conn *c)
+{
+    char kind[sizeof c->ask_kind] = "";
+    struct world *w = c->d->w;
+    world_lock(w);
+    struct sim_account *a =
+        c->key && c->key->user_id && c->key->owner == c ? world_account(w, c->key->user_id) : NULL;
+    if (a && a->service_ask[0]) {
+        memcpy(kind, a->service_ask, sizeof kind);
+        a->service_ask[0] = 0;
+    }
+    world_unlock(w);
+    if (!kind[0]) return true;
+    int64_t ahead = ((c->last_out_id + (60ll << 32)) & ~(int64_t)3) | 1;
+    int64_t mine = c->max_msg_id ? c->max_msg_id : (int64_t)((uint64_t)world_now() << 32);
+    json_t *j;
+    bool content = true;
+    if (!strcmp(kind, "msgs_state_req")) {
+        c->ask_about = ahead;
+        j = json_pack("{s:s,s:[I,I]}", "_", "msgs_state_req", "msg_ids", (json_int_t)c->last_out_id,
+                      (json_int_t)ahead);
+    } else if (!strcmp(kind, "msg_resend_req")) {
+        c->ask_about = (mine - (1ll << 32)) & ~(int64_t)3;
+        j = json_pack("{s:s,s:[I]}", "_", "msg_resend_req", "msg_ids", (json_int_t)c->ask_about);
+    } else {
+        c->ask_about = ahead;
+        content = false;
+        j = json_pack("{s:s,s:I,s:I,s:i,s:i}", "_", "msg_detailed_info", "msg_id", (json_int_t)mine,
+                      "answer_msg_id", (json_int_t)ahead, "bytes", 64, "status", 0);
+    }
+    memcpy(c->ask_kind, kind, sizeof kind);
+    bool ok = send_json(c, j, content);
+    c->ask_id = c->last_out_id;
+    return ok;
+}
+
+/* msgs_state_req, msg_resend_req, msgs_state_info and destroy_session from the client. */
+static bool on_service(struct dc_conn *c, int64_t msg_id, const json_t *j)
+{
+    const json_t *ids = json_object_get(j, "msg_ids");
+    if (tl_is(j, "msgs_state_req")) return send_state_info(c, msg_id, ids);
+    if (tl_is(j, "msg_resend_req")) {
+        /* tgsim keeps no message once sent: the documented answer is msgs_state_info for all */
+        for (size_t i = 0; i < json_array_size(ids); i++)
+            if (!strcmp(c->ask_kind, "msg_detailed_info") &&
+                json_integer_value(json_array_get(ids, i)) == c->ask_about) {
+                record_answer(c, json_pack("{s:s,s:s,s:O}", "_", "msg_resend_req", "asked",
+                                           c->ask_kind, "msg_ids", ids));
+                break;
+            }
+        return send_state_info(c, msg_id, ids);
+    }
+    if (tl_is(j, "msgs_state_info")) {
+        int64_t req = 0;
+        (void)tl_get_long(j, "req_msg_id", &req, NULL);
+        uint8_t info[64];
+        size_t n = 0;
+        if (req && req == c->ask_id && !tl_get_bytes(j, "info", info, sizeof info, &n, NULL)) {
+            json_t *bytes = json_array();
+            for (size_t i = 0; i < n; i++)
+                json_array_append_new(bytes, json_integer(info[i]));
+            record_answer(c, json_pack("{s:s,s:s,s:o}", "_", "msgs_state_info", "asked",
+                                       c->ask_kind, "info", bytes));
+        }
+        return true;
+    }
+    /* destroy_session: forgets a session of this key other than the current one */
+    int64_t sid = 0;
+    (void)tl_get_long(j, "session_id", &sid, NULL);
+    bool found = false;
+    world_lock(c->d->w);
+    struct dc_key *k = c->key;
+    for (unsigned i = 0; i < k->nsessions && sid != c->session_id; i++)
+        if (k->sessions[i] == sid) {
+            memmove(k->sessions + i, k->sessions + i + 1, (k->nsessions - i - 1) * 8);
+            k->nsessions--;
+            found = true;
+            break;
+        }
+    world_unlock(c->d->w);
+    return send_json(c,
+                     json_pack("{s:s,s:I}", "_",
+                               found ? "destroy_session_ok" : "destroy_session_none", "session_id",
+                               (json_int_t)sid),
+                     true);
 }
 
 /* One message of a packet; every gzip_packed in the packet draws on gz (see tl_codec.h). */
@@ -565,16 +760,13 @@ static bool on_message(struct dc_conn *c, int64_t msg_id, int32_t seqno, const u
                        json_pack("{s:s,s:I,s:O}", "_", "pong", "msg_id", (json_int_t)msg_id,
                                  "ping_id", json_object_get(j, "ping_id")),
                        true);
-    } else if (tl_is(j, "destroy_session")) {
-        ok = send_json(c,
-                       json_pack("{s:s,s:O}", "_", "destroy_session_ok", "session_id",
-                                 json_object_get(j, "session_id")),
-                       true);
+    } else if (tl_is(j, "destroy_session") || tl_is(j, "msgs_state_req") ||
+               tl_is(j, "msg_resend_req") || tl_is(j, "msgs_state_info")) {
+        ok = on_service(c, msg_id, j);
     } else if (tl_is(j, "get_future_salts")) {
         ok = send_json(c, future_salts(c, msg_id, j), true);
-    } else if (tl_is(j, "msgs_state_req") || tl_is(j, "msg_resend_req") || tl_is(j, "http_wait") ||
-               tl_is(j, "msgs_all_info") || tl_is(j, "msg_detailed_info") ||
-               tl_is(j, "msg_new_detailed_info")) {
+    } else if (tl_is(j, "http_wait") || tl_is(j, "msgs_all_info") ||
+               tl_is(j, "msg_detailed_info") || tl_is(j, "msg_new_detailed_info")) {
         /* service messages tgsim does not need to answer */
     } else {
         const json_t *q = unwrap_call(c, j);
@@ -633,6 +825,8 @@ static bool on_encrypted(struct dc_conn *c, const uint8_t *pkt, size_t len)
         if (c->key && c->key != k && c->key->owner == c) c->key->owner = NULL;
         c->key = k;
         key_claim(k, c);
+        c->salt_life = d->w->salt_lifetime;
+        c->salt_now = salt_of(k, salt_period(c->salt_life, salt_clock()));
     }
     world_unlock(d->w);
     if (!k) {
@@ -671,20 +865,26 @@ static bool on_encrypted(struct dc_conn *c, const uint8_t *pkt, size_t len)
             ok = send_json(c,
                            json_pack("{s:s,s:I,s:I,s:I}", "_", "new_session_created",
                                      "first_msg_id", (json_int_t)msg_id, "unique_id",
-                                     (json_int_t)unique, "server_salt", (json_int_t)k->salt),
+                                     (json_int_t)unique, "server_salt", (json_int_t)c->salt_now),
                            true);
     }
     int code = ok ? msg_id_check(c, msg_id, seqno) : 0;
     if (!ok) {
     } else if (code) {
         ok = send_bad_msg(c, msg_id, seqno, code);
-    } else if (salt != k->salt) {
+    } else if (!salt_ok(c, salt, salt_clock())) {
+        world_lock(d->w);
+        d->w->bad_server_salt++;
+        if (c->salt_refused || c->salts_given) d->w->bad_server_salt_repeated++;
+        world_unlock(d->w);
+        c->salt_refused = true;
         ok = send_json(c,
                        json_pack("{s:s,s:I,s:i,s:i,s:I}", "_", "bad_server_salt", "bad_msg_id",
                                  (json_int_t)msg_id, "bad_msg_seqno", seqno, "error_code", 48,
-                                 "new_server_salt", (json_int_t)k->salt),
+                                 "new_server_salt", (json_int_t)c->salt_now),
                        false);
     } else {
+        note_recv(c, msg_id, seqno);
         struct tl_inflate gz = TL_INFLATE_INIT; /* for the whole packet */
         ok = on_message(c, msg_id, seqno, p + 32, n - 32, 0, &gz);
     }
@@ -709,6 +909,7 @@ static void *conn_main(void *arg)
         struct timespec ts = {(time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9)};
         int pr = ppoll(&p, 1, &ts, NULL);
         if (c->delayed && !send_delayed(c, false)) break;
+        if (c->session_id && c->key && !send_ask(c)) break;
         double now = now_mono();
         if ((c->disconnect_at && now > c->disconnect_at) || now - last > IDLE_TIMEOUT) break;
         if (pr <= 0) continue;

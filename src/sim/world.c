@@ -140,6 +140,7 @@ void world_free(struct world *w)
             free(a->inbox[m].text);
         free(a->inbox);
         free(a->password);
+        json_decref(a->service_answers);
         free(a);
     }
     free(w->accounts);

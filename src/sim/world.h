@@ -272,6 +272,11 @@ struct sim_account {
     struct sim_inbox_message *inbox;
     size_t ninbox;
     int64_t next_inbox_id;
+    /* service messages (POST /control/accounts/{id}/service): what the DCs are to send the
+       account's connection next ("" when nothing), and the answers recorded (a JSON array, owned,
+       NULL while empty) */
+    char service_ask[24];
+    json_t *service_answers;
 };
 
 struct world {
@@ -281,6 +286,10 @@ struct world {
 
     double rate_limit; /* requests per second per bot; 0 = unlimited */
     unsigned latency_ms;
+    unsigned salt_lifetime; /* seconds each MTProto server salt is valid; 0 = salts never change */
+    /* bad_server_salt sent; and those sent on a connection that had already been refused for its
+       salt or been given future salts (a client that needs a round trip after the first) */
+    uint64_t bad_server_salt, bad_server_salt_repeated;
 
     struct sim_user *users;
     size_t nusers, users_alloc;

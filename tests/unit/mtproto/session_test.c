@@ -370,8 +370,22 @@ static void test_flush_and_receive(void)
         "{\"_\":\"msg_new_detailed_info\",\"answer_msg_id\":99999,\"bytes\":10,\"status\":0}", NULL,
         0);
     c.nacks = 0;
+    size_t queued = c.nqueue;
     mt_session_receive(&c, (uint8_t *)in.data, in.len, NOW, &ev, &e);
-    CHECK(c.nacks == 1 && c.acks[0] == 99999, "msg_new_detailed_info: its answer_msg_id is acked");
+    CHECK(c.nacks == 0 && c.nqueue == queued + 1 && c.queue[0]->len == 20 &&
+              tl_read_u32(c.queue[0]->body) == 0x7d861a08u &&
+              tl_read_u64(c.queue[0]->body + 12) == 99999,
+          "msg_new_detailed_info for an answer never received: msg_resend_req for it");
+    mt_session_forget(&c, 0);
+    snprintf(json, sizeof json,
+             "{\"_\":\"msg_detailed_info\",\"msg_id\":1,\"answer_msg_id\":%" PRId64
+             ",\"bytes\":10,\"status\":0}",
+             server_id(server_sec, 3));
+    server_send(&c, &in, server_id(server_sec, 5), 0, json, NULL, 0);
+    c.nacks = 0;
+    mt_session_receive(&c, (uint8_t *)in.data, in.len, NOW, &ev, &e);
+    CHECK(c.nacks == 1 && c.acks[0] == server_id(server_sec, 3),
+          "msg_detailed_info for an answer received: acked");
 
     /* forgotten calls get no result */
     mt_session_enqueue(&c, get_config, 4, true, 300, false, &e);
@@ -589,6 +603,133 @@ static void test_gzip(void)
     mt_session_release(&s);
 }
 
+/* A future_salt object in JSON. */
+static int salt_json(char *out, size_t n, int64_t since, int64_t until, int64_t salt)
+{
+    return snprintf(out, n,
+                    "{\"_\":\"future_salt\",\"valid_since\":%" PRId64 ",\"valid_until\":%" PRId64
+                    ",\"salt\":%" PRId64 "}",
+                    since, until, salt);
+}
+
+/* future salts, msgs_state_req, msg_resend_req, destroy_session */
+static void test_service(void)
+{
+    struct mt_session s;
+    struct dm_error e = {0};
+    struct buf in, wire;
+    buf_init(&in, 1 << 20);
+    buf_init(&wire, 1 << 20);
+    mt_session_init(&s, key, 7, crypto_random, NULL, NULL);
+    int64_t sec = NOW / 1000000000;
+    char json[2048], a1[128], a2[128], a3[128], a4[128];
+    size_t count;
+
+    /* no salts yet: the service asks for 64, once within MT_SALTS_RETRY */
+    mt_session_service(&s, NOW);
+    CHECK(s.nqueue == 1 && tl_read_u32(s.queue[0]->body) == 0xb921bd04u &&
+              tl_read_u32(s.queue[0]->body + 4) == MT_SALTS_MAX && s.queue[0]->ref == 0,
+          "get_future_salts num 64 queued");
+    mt_session_service(&s, NOW + 5000000000ll);
+    CHECK(s.nqueue == 1, "not asked again within %d s", MT_SALTS_RETRY);
+    /* listed out of order, with one already expired */
+    salt_json(a1, sizeof a1, sec, sec + 10, 22);
+    salt_json(a2, sizeof a2, sec + 10, sec + 20, 11);
+    salt_json(a3, sizeof a3, sec - 10, sec, 33);
+    salt_json(a4, sizeof a4, sec + 20, sec + 40, 44);
+    snprintf(json, sizeof json,
+             "{\"_\":\"future_salts\",\"req_msg_id\":4,\"now\":%" PRId64
+             ",\"salts\":[%s,%s,%s,%s]}",
+             sec, a1, a2, a3, a4);
+    server_send(&s, &in, server_id(sec, 1), 0, json, NULL, 0);
+    CHECK(mt_session_receive(&s, (uint8_t *)in.data, in.len, NOW, NULL, &e) == DM_OK &&
+              s.nsalts == 4,
+          "future_salts kept: %s", e.msg);
+    CHECK(mt_session_use_salt(&s, sec) == 3 && s.server_salt == 22,
+          "the salt valid now is used, the expired one dropped");
+    CHECK(mt_session_use_salt(&s, sec + 10) == 2 && s.server_salt == 11, "then the next");
+    mt_session_forget(&s, 0);
+    mt_session_service(&s, NOW + 31000000000ll);
+    CHECK(s.nqueue == 1 && s.server_salt == 44 && s.nsalts == 1,
+          "at most %d left: more asked for, the last salt in use", MT_SALTS_LOW);
+    mt_session_forget(&s, 0);
+    CHECK(mt_session_use_salt(&s, sec + 40) == 0 && s.server_salt == 44,
+          "all expired: the last salt stays until bad_server_salt brings another");
+
+    /* msgs_state_req: what we know of each server message */
+    s.nacks = 0;
+    server_send(&s, &in, server_id(sec, 2), 1, "{\"_\":\"pong\",\"msg_id\":1,\"ping_id\":2}", NULL,
+                0);
+    mt_session_receive(&s, (uint8_t *)in.data, in.len, NOW, NULL, &e);
+    server_send(&s, &in, server_id(sec, 4), 0, "{\"_\":\"msgs_ack\",\"msg_ids\":[1]}", NULL, 0);
+    mt_session_receive(&s, (uint8_t *)in.data, in.len, NOW, NULL, &e);
+    CHECK(mt_session_msg_state(&s, server_id(sec, 2)) == 4, "received, ack not yet sent: 4");
+    CHECK(mt_session_msg_state(&s, server_id(sec, 4)) == 4 + 16, "received, needs no ack: 20");
+    CHECK(mt_session_msg_state(&s, server_id(sec, 3)) == 2, "between received ones: 2");
+    CHECK(mt_session_msg_state(&s, server_id(sec, 9)) == 3, "newer than all received: 3");
+    s.nacks = 0;
+    CHECK(mt_session_msg_state(&s, server_id(sec, 2)) == 4 + 8, "received and acked: 12");
+    snprintf(json, sizeof json,
+             "{\"_\":\"msgs_state_req\",\"msg_ids\":[%" PRId64 ",%" PRId64 ",%" PRId64 "]}",
+             server_id(sec, 2), server_id(sec, 3), server_id(sec, 20));
+    server_send(&s, &in, server_id(sec, 10), 0, json, NULL, 0);
+    mt_session_forget(&s, 0);
+    CHECK(mt_session_receive(&s, (uint8_t *)in.data, in.len, NOW, NULL, &e) == DM_OK &&
+              s.nqueue == 1,
+          "msgs_state_req answered");
+    const uint8_t *a = s.queue[0]->body;
+    CHECK(tl_read_u32(a) == 0x04deb57du && (int64_t)tl_read_u64(a + 4) == server_id(sec, 10) &&
+              a[12] == 3 && a[13] == 12 && a[14] == 2 && a[15] == 3 && !s.queue[0]->content,
+          "msgs_state_info: req_msg_id, then the bytes 12 2 3 (not content-related): %d %d %d %d",
+          a[12], a[13], a[14], a[15]);
+
+    /* msg_resend_req: resent when we hold them all, else msgs_state_info */
+    mt_session_forget(&s, 0);
+    uint8_t call[4] = {0x6b, 0x18, 0xf9, 0xc4};
+    mt_session_enqueue(&s, call, 4, true, 9, false, &e);
+    mt_session_flush(&s, NOW, &wire, &count, &e);
+    int64_t sent_id = s.sent[0]->msg_id;
+    snprintf(json, sizeof json, "{\"_\":\"msg_resend_req\",\"msg_ids\":[%" PRId64 "]}", sent_id);
+    server_send(&s, &in, server_id(sec, 11), 0, json, NULL, 0);
+    mt_session_receive(&s, (uint8_t *)in.data, in.len, NOW, NULL, &e);
+    CHECK(s.nsent == 0 && s.nqueue == 1 && s.queue[0]->ref == 9, "a message we hold is sent again");
+    mt_session_flush(&s, NOW, &wire, &count, &e);
+    snprintf(json, sizeof json, "{\"_\":\"msg_resend_req\",\"msg_ids\":[%" PRId64 ",%" PRId64 "]}",
+             s.sent[0]->msg_id, sent_id);
+    server_send(&s, &in, server_id(sec, 12), 0, json, NULL, 0);
+    mt_session_receive(&s, (uint8_t *)in.data, in.len, NOW, NULL, &e);
+    CHECK(s.nsent == 1 && s.nqueue == 1 && tl_read_u32(s.queue[0]->body) == 0x04deb57du &&
+              s.queue[0]->body[12] == 2,
+          "one forgotten: msgs_state_info for both, nothing resent");
+
+    /* destroy_session for the session before a reset */
+    int64_t old = s.session_id;
+    mt_session_reset(&s, &e);
+    mt_session_service(&s, NOW);
+    CHECK(s.nqueue >= 1 && tl_read_u32(s.queue[0]->body) == 0xe7512126u &&
+              (int64_t)tl_read_u64(s.queue[0]->body + 4) == old,
+          "destroy_session for the old session id");
+    mt_session_forget(&s, 0);
+    mt_session_service(&s, NOW);
+    CHECK(s.nqueue == 0, "once");
+
+    /* a full queue leaves the service messages out, and they are tried again */
+    while (mt_session_enqueue(&s, call, 4, true, 9, false, NULL) == DM_OK) {
+    }
+    s.nsalts = 0;
+    s.salts_asked = 0;
+    size_t full = s.nqueue + s.nsent;
+    mt_session_service(&s, NOW);
+    CHECK(full == MT_SESSION_MAX_MSGS && s.nqueue + s.nsent == full && s.salts_asked == 0,
+          "queue full: get_future_salts left out, to be asked later");
+    mt_session_forget(&s, 9);
+    mt_session_service(&s, NOW);
+    CHECK(s.nqueue == 1 && tl_read_u32(s.queue[0]->body) == 0xb921bd04u, "then asked");
+    buf_release(&wire);
+    buf_release(&in);
+    mt_session_release(&s);
+}
+
 int main(void)
 {
     for (int i = 0; i < 256; i++)
@@ -597,5 +738,6 @@ int main(void)
     test_flush_and_receive();
     test_limits();
     test_gzip();
+    test_service();
     return t_done("mtproto session");
 }
