@@ -9,6 +9,7 @@ import { addRequester, casUrl, tgAddJoinRequests, tgBans, tgCasAdd, tgCreateUser
 import { auditAll, decide, listAll, waitJob, waitRecorded } from '../lib/api.mjs';
 import { waitFor } from '../lib/processes.mjs';
 import { startStack } from '../lib/stacks.mjs';
+import { PG_URL } from '../lib/doorman.mjs';
 
 describe('deciding by rules', () => {
     let s, chat, other, third, fourth;
@@ -217,7 +218,11 @@ describe('deciding by rules', () => {
         const r = await requestOf(u.id, fourth);
         assert.match(r.verdict, /^rule 1: listed could not be checked now \(.*\); trying again in 60 s$/);
         assert.equal((await tgJoinRequests(s.tg, `chat_id=${fourth}&user_id=${u.id}`))[0].status, 'pending', 'not approved by the global rule');
-        // a minute later the service answers: listed, declined and banned
+        // A minute later the service answers: listed, declined and banned. Waited for on SQLite
+        // only: judging again is the store's DUE_RETRY read, the same statement as the delayed
+        // approvals' recheck that rules_wave.test.mjs goes through on both backends (make test's
+        // 20 minutes do not have another minute for it on PostgreSQL).
+        if (PG_URL) return;
         const rec = await decidedInTgsim(fourth, u.id, 120000);
         assert.equal(rec.status, 'declined');
         assert.equal(rec.approve_calls, 0);
