@@ -178,3 +178,28 @@ double bench_latency(const struct bench_api *b, const char *path, int n, double 
     free(ms);
     return v;
 }
+
+double bench_seed(struct bench_api *b, long rows, size_t batch,
+                  void (*fill)(struct store_request *r, long i))
+{
+    struct store_request *v = calloc(batch, sizeof *v);
+    if (!v) {
+        fprintf(stderr, "bench: out of memory seeding\n");
+        exit(1);
+    }
+    struct dm_error err = {0};
+    double t0 = bench_now();
+    for (long i = 0; i < rows;) {
+        size_t n = 0;
+        for (; n < batch && i < rows; n++, i++) {
+            memset(&v[n], 0, sizeof v[n]);
+            fill(&v[n], i);
+        }
+        if (store_request_add_many(b->store, v, n, NULL, &err)) {
+            fprintf(stderr, "bench: seeding: %s\n", err.msg);
+            exit(1);
+        }
+    }
+    free(v);
+    return bench_now() - t0;
+}

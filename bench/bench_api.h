@@ -29,6 +29,12 @@ void bench_api_stop(struct bench_api *b);
 
 double bench_now(void); /* seconds, monotonic */
 
+/* Records rows requests the way doorman does (store_request_add_many, batch at a time), fill(r,
+ * i) making request i from a cleared record; returns the seconds it took. Exits with a message
+ * on a store error. */
+double bench_seed(struct bench_api *b, long rows, size_t batch,
+                  void (*fill)(struct store_request *r, long i));
+
 /* GET base+path once; the body into *body (may be NULL) and the status returned (0: no answer). */
 long bench_get(const struct bench_api *b, const char *path, struct buf *body);
 /* Keeps conc GETs in flight for `seconds`, cycling through paths[0..npaths); returns completed

@@ -230,44 +230,35 @@ static int check(const struct bench_api *b, const char *checker)
     return system(cmd) == 0 ? 0 : 1;
 }
 
+/* Request i of the seeded table. */
+static void seed_one(struct store_request *r, long i)
+{
+    *r = (struct store_request){.chat_id = -1000000000000 - (i % 5),
+                                .user_id = 100000 + i,
+                                .tg_date = 1700000000 + i,
+                                .status = (int)(i % 7 == 0),
+                                .created_at = 1700000000 + i,
+                                .decided_at = i % 7 == 0 ? 1700000100 + i : 0,
+                                .is_premium = i % 3 == 0};
+    snprintf(r->first_name, sizeof r->first_name, "User, \"%ld\"", i);
+    dm_strlcpy(r->last_name, i % 11 == 0 ? "=1+1" : "Benchmark", sizeof r->last_name);
+    snprintf(r->username, sizeof r->username, "user_%ld", i);
+    dm_strlcpy(r->bio, "Here for the news, and the occasional meme", sizeof r->bio);
+    dm_strlcpy(r->invite_link, "https://t.me/+AbCdEfGhIjK", sizeof r->invite_link);
+    if (r->decided_at) dm_strlcpy(r->decided_by, "bench", sizeof r->decided_by);
+    if (r->decided_at) dm_strlcpy(r->decided_via, "bot", sizeof r->decided_via);
+    dm_strlcpy(r->language_code, "en", sizeof r->language_code);
+}
+
 int main(int argc, char **argv)
 {
     long rows = argc > 1 ? strtol(argv[1], NULL, 10) : 1000000;
     if (rows < 10) rows = 10;
-    struct dm_error err = {0};
     struct bench_api b;
     bench_api_start(&b, NULL, NULL);
 
-    enum { BATCH = 1000 };
-    struct store_request *batch = calloc(BATCH, sizeof *batch);
-    double t0 = bench_now();
-    for (long i = 0; i < rows;) {
-        size_t n = 0;
-        for (; n < BATCH && i < rows; n++, i++) {
-            struct store_request *r = &batch[n];
-            *r = (struct store_request){.chat_id = -1000000000000 - (i % 5),
-                                        .user_id = 100000 + i,
-                                        .tg_date = 1700000000 + i,
-                                        .status = (int)(i % 7 == 0),
-                                        .created_at = 1700000000 + i,
-                                        .decided_at = i % 7 == 0 ? 1700000100 + i : 0,
-                                        .is_premium = i % 3 == 0};
-            snprintf(r->first_name, sizeof r->first_name, "User, \"%ld\"", i);
-            dm_strlcpy(r->last_name, i % 11 == 0 ? "=1+1" : "Benchmark", sizeof r->last_name);
-            snprintf(r->username, sizeof r->username, "user_%ld", i);
-            dm_strlcpy(r->bio, "Here for the news, and the occasional meme", sizeof r->bio);
-            dm_strlcpy(r->invite_link, "https://t.me/+AbCdEfGhIjK", sizeof r->invite_link);
-            if (r->decided_at) dm_strlcpy(r->decided_by, "bench", sizeof r->decided_by);
-            if (r->decided_at) dm_strlcpy(r->decided_via, "bot", sizeof r->decided_via);
-            dm_strlcpy(r->language_code, "en", sizeof r->language_code);
-        }
-        if (store_request_add_many(b.store, batch, n, NULL, &err)) {
-            fprintf(stderr, "export_bench: seeding: %s\n", err.msg);
-            return 1;
-        }
-    }
-    free(batch);
-    printf("seeded %ld requests in %.1f s%s\n", rows, bench_now() - t0,
+    double seeded = bench_seed(&b, rows, 1000, seed_one);
+    printf("seeded %ld requests in %.1f s%s\n", rows, seeded,
            peak_reset() ? "" : " (VmHWM cannot be reset here: peaks include seeding)");
 
     double idle50, idle99;

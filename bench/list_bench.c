@@ -21,39 +21,30 @@ static void static_page(void *ctx, const struct http_request *req, struct http_r
         http_res_static(res, 200, "application/json", static_body, static_len);
 }
 
+/* Request i of the seeded table. */
+static void seed_one(struct store_request *r, long i)
+{
+    *r = (struct store_request){.chat_id = -1000000000000 - (i % 5),
+                                .user_id = 100000 + i,
+                                .tg_date = 1700000000 + i,
+                                .status = (int)(i % 7 == 0),
+                                .created_at = 1700000000 + i};
+    snprintf(r->first_name, sizeof r->first_name, "User%ld", i);
+    dm_strlcpy(r->last_name, "Benchmark", sizeof r->last_name);
+    snprintf(r->username, sizeof r->username, "user_%ld", i);
+    dm_strlcpy(r->bio, "Here for the news", sizeof r->bio);
+}
+
 int main(int argc, char **argv)
 {
     long rows = argc > 1 ? strtol(argv[1], NULL, 10) : 1000000;
     double seconds = argc > 2 ? strtod(argv[2], NULL) : 10;
     int conc = argc > 3 ? (int)strtol(argv[3], NULL, 10) : 8;
-    struct dm_error err = {0};
     struct bench_api b;
     bench_api_start(&b, NULL, static_page);
 
-    enum { BATCH = 1000 };
-    struct store_request *batch = calloc(BATCH, sizeof *batch);
-    double t0 = bench_now();
-    for (long i = 0; i < rows;) {
-        size_t n = 0;
-        for (; n < BATCH && i < rows; n++, i++) {
-            struct store_request *r = &batch[n];
-            *r = (struct store_request){.chat_id = -1000000000000 - (i % 5),
-                                        .user_id = 100000 + i,
-                                        .tg_date = 1700000000 + i,
-                                        .status = (int)(i % 7 == 0),
-                                        .created_at = 1700000000 + i};
-            snprintf(r->first_name, sizeof r->first_name, "User%ld", i);
-            dm_strlcpy(r->last_name, "Benchmark", sizeof r->last_name);
-            snprintf(r->username, sizeof r->username, "user_%ld", i);
-            dm_strlcpy(r->bio, "Here for the news", sizeof r->bio);
-        }
-        if (store_request_add_many(b.store, batch, n, NULL, &err)) {
-            fprintf(stderr, "list_bench: seeding: %s\n", err.msg);
-            return 1;
-        }
-    }
-    free(batch);
-    printf("seeded %ld requests in %.1f s\n", rows, bench_now() - t0);
+    double seeded = bench_seed(&b, rows, 1000, seed_one);
+    printf("seeded %ld requests in %.1f s\n", rows, seeded);
 
     /* one list page tells the static body's size */
     const char *list = "/api/invite-requests?limit=50";

@@ -63,25 +63,6 @@ static void seed_one(struct store_request *r, long i)
     dm_strlcpy(r->bio, "Here for the news", sizeof r->bio);
 }
 
-static double seed(struct bench_api *b, long rows)
-{
-    enum { BATCH = 2000 };
-    struct store_request *batch = calloc(BATCH, sizeof *batch);
-    struct dm_error err = {0};
-    double t0 = bench_now();
-    for (long i = 0; i < rows;) {
-        size_t n = 0;
-        for (; n < BATCH && i < rows; n++, i++)
-            seed_one(&batch[n], i);
-        if (store_request_add_many(b->store, batch, n, NULL, &err)) {
-            fprintf(stderr, "search_bench: seeding: %s\n", err.msg);
-            exit(1);
-        }
-    }
-    free(batch);
-    return bench_now() - t0;
-}
-
 #define PAGE "/api/invite-requests?limit=50"
 
 /* The all-filters query: a channel, pending, the middle half of the dates, a common name. */
@@ -120,7 +101,7 @@ static struct figures run(const char *name, const char *url, long rows, double s
 {
     struct bench_api b;
     bench_api_start(&b, url, NULL);
-    double took = seed(&b, rows);
+    double took = bench_seed(&b, rows, 2000, seed_one);
     printf("%s: seeded %ld requests in %.1f s (%.0f a second)\n", name, rows, took,
            (double)rows / took);
     char all[512], all2[600];

@@ -288,10 +288,10 @@ static const struct sql_text texts[S_COUNT] = {
     [S_UNEVALUATED] = {"SELECT " REQUEST_COLS REQUEST_FROM " WHERE r.evaluated = 0 AND r.id > $1 "
                        "ORDER BY r.id LIMIT $2",
                        .what = "reading the requests the rules have not seen"},
-    [S_RECHECKS_DUE] = {"SELECT " REQUEST_COLS REQUEST_FROM " JOIN decisions_due d "
-                        "ON d.request_id = r.id WHERE d.action = $3 AND d.due_at <= $1 "
-                        "ORDER BY d.due_at, r.id LIMIT $2",
-                        .what = "reading the requests to judge again"},
+    [S_JUDGING_DUE] = {"SELECT " REQUEST_COLS REQUEST_FROM " JOIN decisions_due d "
+                       "ON d.request_id = r.id WHERE d.action = $2 AND d.due_at <= $1 "
+                       "ORDER BY d.due_at, r.id LIMIT $3",
+                       .what = "reading the requests to judge again"},
     /* a request decided meanwhile keeps what it had */
     [S_VERDICT_SET] = {"UPDATE invite_requests SET evaluated = 1, "
                        "rule_id = CASE WHEN status = 0 THEN $2 ELSE rule_id END, "

@@ -115,7 +115,7 @@ enum sql_id {
     S_MODE_DELETE,
     S_MODE_LIST,
     S_UNEVALUATED,
-    S_RECHECKS_DUE,
+    S_JUDGING_DUE,
     S_VERDICT_SET,
     S_DUE_PUT,
     S_DUE_DELETE,

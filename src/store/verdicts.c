@@ -8,15 +8,22 @@
 
 #define DUE_TAKE_MAX 1000
 
+/* Requests read by statement id, whose arguments a holds but the last: the limit. */
+static dm_err read_requests(struct store *st, enum sql_id id, struct db_args *a, int limit,
+                            struct store_request *out, int *n, struct dm_error *err)
+{
+    arg_int(a, limit);
+    struct db_stmt s = db_stmt_of(st, id);
+    return db_read(st, &s, a, row_request, out, sizeof *out, limit, n, err);
+}
+
 dm_err store_unevaluated(struct store *st, int64_t after, int limit, struct store_request *out,
                          int *n, struct dm_error *err)
 {
     struct db_args a;
     args_init(&a);
     arg_int(&a, after);
-    arg_int(&a, limit);
-    struct db_stmt s = db_stmt_of(st, S_UNEVALUATED);
-    return db_read(st, &s, &a, row_request, out, sizeof *out, limit, n, err);
+    return read_requests(st, S_UNEVALUATED, &a, limit, out, n, err);
 }
 
 dm_err store_judging_due(struct store *st, int action, int64_t now, int limit,
@@ -25,10 +32,8 @@ dm_err store_judging_due(struct store *st, int action, int64_t now, int limit,
     struct db_args a;
     args_init(&a);
     arg_int(&a, now);
-    arg_int(&a, limit);
     arg_int(&a, action);
-    struct db_stmt s = db_stmt_of(st, S_RECHECKS_DUE);
-    return db_read(st, &s, &a, row_request, out, sizeof *out, limit, n, err);
+    return read_requests(st, S_JUDGING_DUE, &a, limit, out, n, err);
 }
 
 struct verdict_row {
