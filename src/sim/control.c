@@ -779,14 +779,16 @@ static void post_account_flags(struct ctl *c)
 static void post_account_flood(struct ctl *c)
 {
     struct sim_account *a = path_account(c);
-    int64_t limit = -1, wait = 0, count = 1;
+    int64_t limit = -1, window = 60, wait = 0, count = 1;
     if (!a) return;
     if (!f_int(c->body, "flood_limit", false, 0, 1000000, &limit, &c->err) ||
+        !f_int(c->body, "window", false, 1, 3600, &window, &c->err) ||
         !f_int(c->body, "wait", false, 1, 86400, &wait, &c->err) ||
         !f_int(c->body, "count", false, 0, 1000000, &count, &c->err))
         return fail_err(c->res, &c->err);
     if (limit >= 0) {
         a->flood_limit = (unsigned)limit;
+        a->flood_window = (unsigned)window;
         a->flood_calls = 0;
         a->flood_window_start = world_mono();
     }

@@ -138,13 +138,13 @@ static json_t *flood_check(struct dc_call *c, struct sim_account *a)
         return dc_rpc_error(420, "FLOOD_WAIT_%d", a->flood_inject_seconds);
     }
     if (!a->flood_limit) return NULL;
-    double now = world_mono();
-    if (now - a->flood_window_start >= 60) {
+    double now = world_mono(), window = a->flood_window ? a->flood_window : 60;
+    if (now - a->flood_window_start >= window) {
         a->flood_window_start = now;
         a->flood_calls = 0;
     }
     if (++a->flood_calls <= a->flood_limit) return NULL;
-    int wait = (int)(a->flood_window_start + 60 - now) + 1;
+    int wait = (int)(a->flood_window_start + window - now) + 1;
     (void)c;
     return dc_rpc_error(420, "FLOOD_WAIT_%d", wait < 1 ? 1 : wait);
 }

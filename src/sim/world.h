@@ -259,8 +259,9 @@ struct sim_account {
        email first (auth.sentCodeTypeSetUpEmailRequired, no code sent), or answers
        PHONE_NUMBER_BANNED */
     bool email_required, banned;
-    /* flood control: at most flood_limit calls per minute (0 = no limit), and injected waits */
-    unsigned flood_limit;
+    /* flood control: at most flood_limit calls per window of flood_window seconds (0 = no limit;
+     * the window is 60 s unless a test shortens it), and injected waits */
+    unsigned flood_limit, flood_window;
     double flood_window_start;
     unsigned flood_calls;
     unsigned flood_inject_count;

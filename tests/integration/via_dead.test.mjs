@@ -1,7 +1,7 @@
 // Choosing who decides (issue 5; docs/api.md "How the session's jobs behave"): a session whose key
 // dies in the middle of a job fails the job with the reason; what was decided stays decided, the
 // rest stays pending (in doorman and in Telegram), and the session is no longer offered.
-// The death is placed mid-batch deterministically: the account may make 12 calls a minute, so the
+// The death is placed mid-batch deterministically: the account may make 12 calls per 15 s, so the
 // job pauses on FLOOD_WAIT with some requests decided; the key is revoked during the pause.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';

@@ -78,11 +78,16 @@ export async function newBotSession(client, tg, { name, username }) {
 // ---------------------------------------------------------------------------------------------
 // Jobs held in their middle by a FLOOD_WAIT
 
-// Gives accountId a limit of floodLimit calls per minute (tgsim's window starts now), makes the
-// POST path body (it must answer 202 with a job) and waits until the job shows wait_until: a call
-// past the limit answers FLOOD_WAIT_<about 60>. Returns {jobId, paused}.
+// The flood window of the jobs held by a FLOOD_WAIT below: Telegram's waits are often a minute;
+// doorman treats any X of FLOOD_WAIT_X alike, and a 15-second one keeps the suites short.
+export const FLOOD_WINDOW = 15;
+
+// Gives accountId a limit of floodLimit calls per FLOOD_WINDOW seconds (tgsim's window starts
+// now), makes the POST path body (it must answer 202 with a job) and waits until the job shows
+// wait_until: a call past the limit answers FLOOD_WAIT_<about FLOOD_WINDOW>. Returns {jobId,
+// paused}.
 async function startFloodedJob(s, accountId, floodLimit, p, body) {
-    await tgFlood(s.tg, accountId, { flood_limit: floodLimit });
+    await tgFlood(s.tg, accountId, { flood_limit: floodLimit, window: FLOOD_WINDOW });
     const r = await s.client.post(p, body);
     if (r.status !== 202) throw new Error(`POST ${p} -> ${r.status} ${r.text}`);
     const jobId = r.json.job.id;
@@ -92,8 +97,8 @@ async function startFloodedJob(s, accountId, floodLimit, p, body) {
 // A user session `session` administering a new channel {title, username} with `total` (3,000)
 // join requests from new users ({first_name, bio, date} of `requests`), and a load of it (channel:
 // how the load names it) that meets FLOOD_WAIT in its middle, deterministically: the account may
-// make `floodLimit` calls per minute (tgsim's window starts now), so a call past them (a page in
-// the middle of the load) answers FLOOD_WAIT_<about 60>. Resolves with {account, ch, jobId,
+// make `floodLimit` calls per FLOOD_WINDOW (tgsim's window starts now), so a call past them (a
+// page in the middle of the load) answers FLOOD_WAIT_<about FLOOD_WINDOW>. Resolves with {account, ch, jobId,
 // paused} once doorman's job shows wait_until; the caller lifts the limit (tgFlood(...,
 // {flood_limit: 0})).
 export async function startFloodedLoad(s, { session, title, username, requests, channel, limit = 'all', floodLimit = 12, total = 3000 }) {
@@ -110,7 +115,7 @@ export async function startFloodedLoad(s, { session, title, username, requests, 
 
 // Approve Selected of requestIds through session `session` (its account accountId) that meets
 // FLOOD_WAIT in the middle of the batch, deterministically: the account may make `floodLimit`
-// (12) calls a minute, one a request. Resolves with {jobId, paused} once the job shows
+// (12) calls per FLOOD_WINDOW, one a request. Resolves with {jobId, paused} once the job shows
 // wait_until; the caller lifts the limit (tgFlood(..., {flood_limit: 0})).
 export async function startFloodedApproval(s, { session, accountId, requestIds, floodLimit = 12 }) {
     return startFloodedJob(s, accountId, floodLimit, '/api/invite-requests/approve', { request_ids: requestIds, session_name: session });

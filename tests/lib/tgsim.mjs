@@ -222,8 +222,8 @@ export async function tgLoginCode(tg, phone) {
     return tg.control('GET', `/control/login-code?phone=${encodeURIComponent(phone)}`);
 }
 
-// {flood_limit?, wait?, count?}: a per-minute call limit, or the next `count` calls answering
-// FLOOD_WAIT_<wait>.
+// {flood_limit?, window?, wait?, count?}: a call limit per window (60 s unless `window` seconds),
+// or the next `count` calls answering FLOOD_WAIT_<wait>.
 export async function tgFlood(tg, userId, body) {
     return tg.control('POST', `/control/accounts/${userId}/flood`, body);
 }
