@@ -17,6 +17,9 @@
  *   DOORMAN_PREFLIGHT_DEADLINE_S  30  seconds a preflight checks channels before it answers
  *   DOORMAN_METRICS_ALLOW  127.0.0.1,::1  addresses that may read /metrics without its token
  *   DOORMAN_LOG_FORMAT     text           or json: one JSON object a line (core/log.h)
+ *   DOORMAN_MTPROTO_TEMP_KEY_S  86400  seconds a session's temporary auth key lives (perfect
+ *                                      forward secrecy, mtproto/client.h); 0: none, the
+ *                                      permanent key encrypts everything
  * DOORMAN_SECRET_KEY is read by secret_load_master(), not here. */
 #ifndef DM_CONFIG_H
 #define DM_CONFIG_H
@@ -40,6 +43,7 @@ struct config {
     char mtproto_dcs[1024];        /* "" or "ID=HOST:PORT,..." overriding the DC table */
     char mtproto_rsa_pem[1024];    /* "" or a PEM file with the DCs' public keys */
     char metrics_allow[512];       /* IP addresses, comma-separated (api/observability.c) */
+    unsigned mtproto_temp_key_s;   /* 0: no temporary keys (telegram/pool.c) */
 };
 
 /* Fills defaults and environment values. */

@@ -2,6 +2,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "mtproto/bind.h"
 #include "mtproto/client.h"
 #include "mtproto/handshake.h"
 #include "mtproto/session.h"
@@ -20,6 +21,9 @@
 #define ID_rpc_error 0x2144ca19u
 #define PING_REF 1u /* session refs: these two, or a struct call pointer */
 #define INIT_REF 2u
+#define BIND_REF 3u
+#define BIND_TRIES 3 /* bindings sent again on one connection after the server's notices */
+#define PERM_KEY_SETTLE_MS 60000 /* a new permanent key may not have reached every server yet */
 #define READ_CHUNK (64u << 10)
 #define OUT_HIGH (1u << 20) /* stop flushing the session while this much waits to be written */
 #define OUT_CAP (MT_MESSAGE_MAX * 4u) /* the write buffer's hard cap */
@@ -53,6 +57,7 @@ void mt_config_init(struct mt_config *cfg)
     cfg->ping_interval_ms = 60000;
     cfg->backoff_min_ms = 200;
     cfg->backoff_max_ms = 30000;
+    cfg->temp_key_s = 86400;
 }
 
 dm_err mt_config_set_dc(struct mt_config *cfg, int id, const char *host, int port,
@@ -132,7 +137,14 @@ struct mt_client {
     pthread_cond_t key_cond;
     bool stop, ready, have_key;
     struct mt_auth auth;
-    struct mt_session s;   /* valid once have_key */
+    bool have_session;   /* s is set up: on the temporary key with PFS, else on auth.key */
+    struct mt_session s; /* valid once have_session */
+    /* perfect forward secrecy (cfg.temp_key_s > 0) */
+    bool bound;            /* the temporary key is bound: initConnection may go */
+    int64_t temp_until;    /* server time the temporary key ends (0: make a new one) */
+    int64_t perm_made_ms;  /* when this client made the permanent key, 0: it was given */
+    bool renew;            /* the connection ends for a new temporary key (I/O thread) */
+    int bind_tries;        /* bindings sent again on this connection */
     struct call calls;     /* list head of the calls waiting for answers */
     struct dm_error fatal; /* fatal.code != DM_OK: the client cannot work any more */
     struct mt_rpc_error fatal_rpc;
@@ -215,15 +227,74 @@ static void on_init_result(struct mt_client *c, const uint8_t *body, size_t len)
     log_info("mtproto", "DC %d: connected (%s:%d)", c->cfg.dc_id, c->dc->host, c->dc->port);
 }
 
+static dm_err queue_init(struct mt_client *c, struct dm_error *e);
+static dm_err queue_bind(struct mt_client *c, struct dm_error *e);
+
+/* The error_message of an rpc_error body into msg (cap bytes), or false for any other body. */
+static bool rpc_error_message(const uint8_t *body, size_t len, char *msg, size_t cap)
+{
+    json_t *j = NULL;
+    const char *m = NULL;
+    bool is = len >= 4 && tl_read_u32(body) == ID_rpc_error &&
+              !tl_decode(body, len, NULL, &j, NULL, NULL) &&
+              !tl_get_str(j, "error_message", &m, NULL);
+    if (is) dm_strlcpy(msg, m, cap);
+    json_decref(j);
+    return is;
+}
+
+/* The answer to auth.bindTempAuthKey: boolTrue lets initConnection go. A refusal of a
+ * permanent key this client did not just make means Telegram does not know it (fatal, as -404
+ * on it would be); anything else drops the connection and the next one makes a new temporary
+ * key. */
+static void on_bind_result(struct mt_client *c, const uint8_t *body, size_t len)
+{
+    struct dm_error err = {0};
+    if (len >= 4 && tl_read_u32(body) == TL_ID_boolTrue) {
+        c->bound = true;
+        log_info("mtproto", "DC %d: bound a temporary auth key to the permanent one", c->cfg.dc_id);
+        if (queue_init(c, &err)) c->conn_failed = true;
+        return;
+    }
+    char msg[128] = "an answer that is not boolTrue";
+    rpc_error_message(body, len, msg, sizeof msg);
+    c->temp_until = 0;
+    if (!strcmp(msg, "ENCRYPTED_MESSAGE_INVALID") &&
+        !(c->perm_made_ms && clock_ms() - c->perm_made_ms < PERM_KEY_SETTLE_MS)) {
+        dm_fail(&err, DM_EAUTH, "the server does not know this auth key (auth.bindTempAuthKey: %s)",
+                msg);
+        set_fatal(c, &err, NULL);
+    } else {
+        log_warn("mtproto", "DC %d: binding the temporary auth key failed (%s); trying a new one",
+                 c->cfg.dc_id, msg);
+        c->conn_failed = true;
+    }
+}
+
 static void ev_result(void *ctx, uint64_t ref, const uint8_t *body, size_t len)
 {
     struct mt_client *c = ctx;
     if (ref == PING_REF) return;
+    if (ref == BIND_REF) {
+        on_bind_result(c, body, len);
+        return;
+    }
     if (ref == INIT_REF) {
         on_init_result(c, body, len);
         return;
     }
     struct call *k = (struct call *)(uintptr_t)ref;
+    char msg[32];
+    if (c->cfg.temp_key_s > 0 && rpc_error_message(body, len, msg, sizeof msg) &&
+        !strcmp(msg, "AUTH_KEY_PERM_EMPTY")) {
+        /* the temporary key lost its binding (another one replaced it): the call goes again
+         * on the next connection, under a new key bound anew */
+        k->in_session = false;
+        k->was_sent = true;
+        c->temp_until = 0;
+        c->conn_failed = true;
+        return;
+    }
     k->answer = malloc(len);
     if (!k->answer) {
         call_fail(k, &(struct dm_error){DM_ENOMEM, "mtproto: out of memory for an answer"});
@@ -239,7 +310,13 @@ static void ev_result(void *ctx, uint64_t ref, const uint8_t *body, size_t len)
 static void ev_failed(void *ctx, uint64_t ref, int code)
 {
     struct mt_client *c = ctx;
-    if (ref == PING_REF || ref == INIT_REF) {
+    /* the binding names its msg_id, so a notice that would send it again under another one (a
+     * new salt, a corrected clock: the session has adopted it) gets a new binding instead */
+    if (ref == BIND_REF && code == 0 && ++c->bind_tries <= BIND_TRIES &&
+        queue_bind(c, NULL) == DM_OK)
+        return;
+    if (ref == PING_REF || ref == INIT_REF || ref == BIND_REF) {
+        if (ref == BIND_REF) c->temp_until = 0;
         c->conn_failed = true;
         return;
     }
@@ -369,6 +446,10 @@ static dm_err next_packet(struct mt_client *c, const uint8_t **pkt, size_t *len,
     }
     int32_t code;
     if (*ready && transport_error_code(*pkt, *len, &code)) {
+        if (code == -404 && c->cfg.temp_key_s > 0 && c->have_session) {
+            c->temp_until = 0; /* servers keep temporary keys in memory only: make a new one */
+            return dm_fail(e, DM_ENETWORK, "the server has forgotten the temporary auth key");
+        }
         if (code == -404 && c->have_key)
             return dm_fail(e, DM_EAUTH,
                            "the server does not know this auth key (transport error -404)");
@@ -413,12 +494,15 @@ static dm_err plain_exchange(struct mt_client *c, struct mt_session *clock, cons
     }
 }
 
-/* Creates an auth key on the open connection and starts the session on it. */
-static dm_err make_key(struct mt_client *c, struct dm_error *e)
+/* Creates an auth key on the open connection: the permanent one (kept in c->auth), or with
+ * `temp` a temporary one for PFS. The session starts on the key that encrypts the messages: the
+ * temporary one with PFS, else the permanent one. */
+static dm_err make_key(struct mt_client *c, bool temp, struct dm_error *e)
 {
     struct handshake h;
     handshake_init(&h, c->cfg.dc_id + (c->cfg.test_mode ? 10000 : 0), c->keys, c->nkeys,
                    crypto_random, NULL);
+    h.temp_expires_in = temp ? c->cfg.temp_key_s : 0;
     struct buf req, ans;
     buf_init(&req, 4096);
     buf_init(&ans, 4096);
@@ -430,17 +514,29 @@ static dm_err make_key(struct mt_client *c, struct dm_error *e)
         buf_reset(&req);
         rc = handshake_step(&h, (const uint8_t *)ans.data, ans.len, &req, e);
     }
+    bool pfs = c->cfg.temp_key_s > 0;
     if (!rc) {
         pthread_mutex_lock(&c->mu);
-        memcpy(c->auth.key, h.auth_key, sizeof c->auth.key);
-        rc = mt_session_init(&c->s, h.auth_key, h.server_salt, crypto_random, NULL, e);
-        if (!rc) {
-            mt_session_sync_time(&c->s, h.server_time, mt_now_ns());
+        if (!temp) {
+            memcpy(c->auth.key, h.auth_key, sizeof c->auth.key);
             c->have_key = true;
+            c->perm_made_ms = clock_ms();
             pthread_cond_broadcast(&c->key_cond);
         }
+        if (temp || !pfs) {
+            if (c->have_session) c->resent += c->s.resent, mt_session_release(&c->s);
+            c->have_session = false;
+            rc = mt_session_init(&c->s, h.auth_key, h.server_salt, crypto_random, NULL, e);
+            if (!rc) {
+                mt_session_sync_time(&c->s, h.server_time, mt_now_ns());
+                c->have_session = true;
+                c->bound = false;
+                c->temp_until = temp ? (int64_t)h.server_time + c->cfg.temp_key_s : 0;
+            }
+        }
         pthread_mutex_unlock(&c->mu);
-        log_info("mtproto", "DC %d: created an auth key", c->cfg.dc_id);
+        log_info("mtproto", "DC %d: created %s auth key", c->cfg.dc_id,
+                 temp ? "a temporary" : "an");
     }
     handshake_release(&h);
     OPENSSL_cleanse(ans.data, ans.len);
@@ -485,8 +581,41 @@ static dm_err queue_ping(struct mt_client *c, struct dm_error *e)
     return rc;
 }
 
-/* Opens the connection: TCP, the transport's tag, a key if needed, a new session and its init
- * call. */
+/* The server's time now (seconds), by the session's clock offset. */
+static int64_t server_now(const struct mt_client *c)
+{
+    return mt_now_ns() / 1000000000 + c->s.time_offset;
+}
+
+/* PFS: is a new temporary key due (none yet, forgotten, refused, or an eighth of its life left)? */
+static bool temp_key_due(const struct mt_client *c)
+{
+    return !c->have_session || !c->temp_until ||
+           server_now(c) >= c->temp_until - c->cfg.temp_key_s / 8;
+}
+
+/* auth.bindTempAuthKey for the session's temporary key, alone and first (under mu). */
+static dm_err queue_bind(struct mt_client *c, struct dm_error *e)
+{
+    struct mt_bind b = {.temp_auth_key_id = c->s.auth_key_id,
+                        .perm_auth_key_id = crypto_auth_key_id(c->auth.key),
+                        .temp_session_id = c->s.session_id,
+                        .expires_at = (int32_t)c->temp_until};
+    if (crypto_random(NULL, (uint8_t *)&b.nonce, sizeof b.nonce))
+        return dm_fail(e, DM_ECRYPTO, "mtproto: no random bytes");
+    int64_t msg_id = mt_session_msg_id(&c->s, mt_now_ns());
+    struct buf body;
+    buf_init(&body, 256);
+    dm_err rc = mt_bind_encode(c->auth.key, &b, msg_id, crypto_random, NULL, &body, e);
+    if (!rc)
+        rc =
+            mt_session_enqueue_at(&c->s, (const uint8_t *)body.data, body.len, msg_id, BIND_REF, e);
+    buf_release(&body);
+    return rc;
+}
+
+/* Opens the connection: TCP, the transport's tag, a key if needed, a new session and its first
+ * call (the binding of a new temporary key, else the init call). */
 static dm_err conn_open(struct mt_client *c, struct dm_error *e)
 {
     transport_release(&c->tr);
@@ -495,11 +624,15 @@ static dm_err conn_open(struct mt_client *c, struct dm_error *e)
     c->out_off = c->rlen = c->roff = 0;
     dm_err rc = tcp_connect(c, e);
     if (!rc) rc = transport_start(&c->tr, &c->out);
-    if (!rc && !c->have_key) rc = make_key(c, e);
+    bool pfs = c->cfg.temp_key_s > 0;
+    if (!rc && !c->have_key) rc = make_key(c, false, e);
+    if (!rc && pfs && temp_key_due(c)) rc = make_key(c, true, e);
     if (rc) return rc;
     pthread_mutex_lock(&c->mu);
     c->conn_failed = false;
-    rc = queue_init(c, e); /* the session is new: from make_key, mt_client_new or conn_close */
+    c->bind_tries = 0;
+    /* the session is new: from make_key, mt_client_new or conn_close */
+    rc = pfs && !c->bound ? queue_bind(c, e) : queue_init(c, e);
     pthread_mutex_unlock(&c->mu);
     return rc;
 }
@@ -515,7 +648,7 @@ static void conn_close(struct mt_client *c)
         if (k->in_session) k->was_sent = true;
         k->in_session = false;
     }
-    if (c->have_key) mt_session_reset(&c->s, NULL); /* drops what the old session held */
+    if (c->have_session) mt_session_reset(&c->s, NULL); /* drops what the old session held */
     pthread_mutex_unlock(&c->mu);
 }
 
@@ -547,6 +680,8 @@ static dm_err conn_run(struct mt_client *c, struct dm_error *e)
             *e = c->fatal, rc = c->fatal.code;
         else if (c->conn_failed)
             rc = dm_fail(e, DM_EPROTO, "the server refused initConnection or ping");
+        else if (c->bound && c->cfg.temp_key_s > 0 && temp_key_due(c))
+            rc = dm_fail(e, DM_ENETWORK, "the temporary auth key is near its end"), c->renew = true;
         if (!rc && c->ready && now >= next_ping) {
             rc = queue_ping(c, e);
             next_ping = now + c->cfg.ping_interval_ms;
@@ -565,6 +700,9 @@ static dm_err conn_run(struct mt_client *c, struct dm_error *e)
                 rc = transport_frame(&c->tr, (const uint8_t *)c->pkt.data, c->pkt.len, &c->out, e);
         }
         int64_t deadline = DM_MIN(next_ping, last_recv + silence);
+        if (c->bound && c->cfg.temp_key_s > 0) /* wake up to renew the temporary key */
+            deadline = DM_MIN(deadline,
+                              now + 1000 * (c->temp_until - c->cfg.temp_key_s / 8 - server_now(c)));
         if (c->s.nacks) deadline = DM_MIN(deadline, c->acks_since_ms + ACK_DELAY_MS);
         pthread_mutex_unlock(&c->mu);
         if (rc) return rc;
@@ -619,6 +757,7 @@ static void *io_main(void *arg)
         pthread_mutex_lock(&c->mu);
         uint64_t before = c->connections;
         pthread_mutex_unlock(&c->mu);
+        c->renew = false;
         dm_err rc = conn_open(c, &e);
         if (!rc) rc = conn_run(c, &e);
         conn_close(c);
@@ -634,7 +773,9 @@ static void *io_main(void *arg)
                 if (!k->done) call_fail(k, &e);
         pthread_mutex_unlock(&c->mu);
         backoff = worked ? c->cfg.backoff_min_ms : DM_MIN(backoff * 2, c->cfg.backoff_max_ms);
-        if (rc != DM_EAUTH && rc != DM_ETELEGRAM)
+        if (c->renew)
+            log_info("mtproto", "DC %d: %s; reconnecting with a new one", c->cfg.dc_id, e.msg);
+        else if (rc != DM_EAUTH && rc != DM_ETELEGRAM)
             log_warn("mtproto", "DC %d: %s; reconnecting in %d ms", c->cfg.dc_id, e.msg, backoff);
     }
     return NULL;
@@ -714,13 +855,18 @@ dm_err mt_client_new(const struct mt_config *cfg, const struct mt_auth *auth,
     if (!c->dc)
         rc =
             dm_fail(e, DM_EINVAL, "mtproto: no address for DC %d in the configuration", cfg->dc_id);
-    if (!rc && !auth) rc = load_keys(c, e); /* a given key never needs a handshake */
+    bool pfs = cfg->temp_key_s > 0;
+    if (cfg->temp_key_s < 0)
+        rc = dm_fail(e, DM_EINVAL, "mtproto: temporary keys live 0 (off) or more seconds");
+    /* without PFS a given key never needs a handshake */
+    if (!rc && (!auth || pfs)) rc = load_keys(c, e);
     c->auth.dc_id = cfg->dc_id;
     if (!rc && auth) {
         memcpy(c->auth.key, auth->key, sizeof c->auth.key);
         c->have_key = true;
-        rc = mt_session_init(&c->s, auth->key, 0, crypto_random, NULL,
-                             e); /* bad_server_salt brings the salt */
+        if (!pfs) /* bad_server_salt brings the salt */
+            rc = mt_session_init(&c->s, auth->key, 0, crypto_random, NULL, e);
+        c->have_session = !pfs && !rc;
     }
     if (!rc && pipe2(c->wake, O_NONBLOCK | O_CLOEXEC))
         rc = dm_fail(e, DM_EIO, "mtproto: cannot create a pipe: %s", strerror(errno));
@@ -749,7 +895,7 @@ void mt_client_free(struct mt_client *c)
         close(c->wake[1]);
     }
     if (c->fd >= 0) close(c->fd);
-    if (c->have_key) mt_session_release(&c->s);
+    if (c->have_session) mt_session_release(&c->s);
     transport_release(&c->tr);
     buf_release(&c->out);
     OPENSSL_cleanse(c->pkt.data, c->pkt.len);
@@ -883,7 +1029,7 @@ void mt_client_stats(struct mt_client *c, struct mt_client_stats *out)
 {
     pthread_mutex_lock(&c->mu);
     out->connections = c->connections;
-    out->resent = c->resent + (c->have_key ? c->s.resent : 0);
+    out->resent = c->resent + (c->have_session ? c->s.resent : 0);
     out->ready = c->ready;
     pthread_mutex_unlock(&c->mu);
 }

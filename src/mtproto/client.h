@@ -7,8 +7,17 @@
  * Telegram's own keys from tl/rsa_keys.h when that is empty), starts a
  * session (session.h), and sends invokeWithLayer(TL_LAYER, initConnection(api_id, ...,
  * help.getConfig)) as the first call of every connection; the callers' calls go out once that
- * answer is in. It keeps the connection alive with ping_delay_disconnect, acknowledges what the
- * server sends, and when the connection breaks it reconnects with exponential backoff and sends
+ * answer is in.
+ *
+ * Perfect forward secrecy (core.telegram.org/api/pfs; on unless cfg->temp_key_s is 0): the
+ * permanent key (the one a session file keeps) never encrypts a message. The session runs on a
+ * temporary key made by its own handshake (p_q_inner_data_temp_dc), held in memory only, and
+ * bound to the permanent key by auth.bindTempAuthKey (bind.h) before initConnection. A new
+ * temporary key is made on the next connection once the old one has an eighth of its life left
+ * (the connection is renewed for it), or when the server has forgotten it (transport error -404
+ * on a temporary key is not fatal). Traffic recorded under a temporary key cannot be read with
+ * the permanent key. It keeps the connection alive with ping_delay_disconnect, acknowledges what
+ * the server sends, and when the connection breaks it reconnects with exponential backoff and sends
  * again every call whose answer had not arrived (new session, new msg_ids).
  *
  * mt_call() blocks the calling thread only, until the answer or its timeout; thousands of calls
@@ -52,11 +61,13 @@ struct mt_config {
     int connect_timeout_ms; /* TCP connect and handshake */
     int ping_interval_ms;   /* keepalive period; the server drops us after 1.5 periods of silence */
     int backoff_min_ms, backoff_max_ms; /* reconnect delays, doubling from min to max */
+    int32_t temp_key_s; /* > 0: perfect forward secrecy with temporary keys living this long;
+                           0: every message goes under the permanent key */
 };
 
 /* Defaults: Telegram's production DC addresses (1..5, port 443), intermediate transport,
- * device "doorman", 10 s connect timeout, 60 s pings, backoff 200 ms .. 30 s. api_id and
- * rsa_pem_path stay empty. */
+ * device "doorman", 10 s connect timeout, 60 s pings, backoff 200 ms .. 30 s, temporary keys
+ * of a day. api_id and rsa_pem_path stay empty. */
 void mt_config_init(struct mt_config *cfg);
 /* Adds or replaces the address of DC `id`. DM_ETOOBIG when the table is full, DM_EINVAL for a
  * bad id, host or port. */

@@ -177,6 +177,88 @@ dm_err crypto_msg_decrypt(const uint8_t auth_key[256], int x, const uint8_t *msg
     return DM_OK;
 }
 
+/* ---- MTProto 1.0 ---- */
+
+/* The AES key and iv of MTProto 1.0 for msg_key (x = 0: from the client). */
+static void v1_kdf(const uint8_t auth_key[256], const uint8_t msg_key[16], uint8_t key[32],
+                   uint8_t iv[32])
+{
+    uint8_t a[20], b[20], c[20], d[20];
+    crypto_sha1(a, (struct crypto_part[]){{msg_key, 16}, {auth_key, 32}}, 2);
+    crypto_sha1(b, (struct crypto_part[]){{auth_key + 32, 16}, {msg_key, 16}, {auth_key + 48, 16}},
+                3);
+    crypto_sha1(c, (struct crypto_part[]){{auth_key + 64, 32}, {msg_key, 16}}, 2);
+    crypto_sha1(d, (struct crypto_part[]){{msg_key, 16}, {auth_key + 96, 32}}, 2);
+    memcpy(key, a, 8);
+    memcpy(key + 8, b + 8, 12);
+    memcpy(key + 20, c + 4, 12);
+    memcpy(iv, a + 8, 12);
+    memcpy(iv + 12, b, 8);
+    memcpy(iv + 20, c + 16, 4);
+    memcpy(iv + 24, d, 8);
+    OPENSSL_cleanse(a, sizeof a);
+    OPENSSL_cleanse(b, sizeof b);
+    OPENSSL_cleanse(c, sizeof c);
+    OPENSSL_cleanse(d, sizeof d);
+}
+
+dm_err crypto_v1_encrypt(const uint8_t auth_key[256], const uint8_t *plain, size_t len,
+                         crypto_random_fn rnd, void *rnd_ctx, struct buf *out, struct dm_error *e)
+{
+    if (len % 4 || len < 32 || len > 4096)
+        return dm_fail(e, DM_EINVAL, "MTProto 1.0: message of %zu bytes is malformed", len);
+    size_t total = len + (16 - len % 16) % 16;
+    uint8_t tmp[4096 + 16], sha[20], key[32], iv[32];
+    memcpy(tmp, plain, len);
+    if (rnd(rnd_ctx, tmp + len, total - len))
+        return dm_fail(e, DM_ECRYPTO, "MTProto 1.0: no random bytes for padding");
+    crypto_sha1(sha, &(struct crypto_part){plain, len}, 1);
+    v1_kdf(auth_key, sha + 4, key, iv);
+    size_t start = out->len;
+    dm_err rc = tl_put_u64(out, crypto_auth_key_id(auth_key));
+    if (!rc) rc = buf_append(out, sha + 4, 16);
+    if (!rc) rc = buf_append(out, tmp, total);
+    if (!rc)
+        rc = crypto_aes_ige(true, key, iv, tmp, (uint8_t *)out->data + out->len - total, total);
+    if (rc) {
+        out->len = start;
+        dm_fail(e, rc, "MTProto 1.0: cannot encrypt a message of %zu bytes", len);
+    }
+    OPENSSL_cleanse(tmp, total);
+    OPENSSL_cleanse(key, sizeof key);
+    OPENSSL_cleanse(iv, sizeof iv);
+    return rc;
+}
+
+dm_err crypto_v1_decrypt(const uint8_t auth_key[256], const uint8_t *msg, size_t len,
+                         struct buf *plain, struct dm_error *e)
+{
+    if (len < 24 + 32 || (len - 24) % 16)
+        return dm_fail(e, DM_ECRYPTO, "MTProto 1.0: message of %zu bytes is malformed", len);
+    if (tl_read_u64(msg) != crypto_auth_key_id(auth_key))
+        return dm_fail(e, DM_ECRYPTO, "MTProto 1.0: message for another auth key");
+    const uint8_t *msg_key = msg + 8;
+    size_t n = len - 24;
+    uint8_t key[32], iv[32], sha[20];
+    v1_kdf(auth_key, msg_key, key, iv);
+    buf_reset(plain);
+    dm_err rc = buf_append(plain, msg + 24, n);
+    uint8_t *p = (uint8_t *)plain->data;
+    if (!rc) rc = crypto_aes_ige(false, key, iv, p, p, n);
+    OPENSSL_cleanse(key, sizeof key);
+    OPENSSL_cleanse(iv, sizeof iv);
+    if (rc) return dm_fail(e, rc, "MTProto 1.0: decryption failed");
+    uint32_t body = tl_read_u32(p + 28);
+    if (body % 4 || body > n - 32 || n - 32 - body > 15)
+        return dm_fail(e, DM_ECRYPTO,
+                       "MTProto 1.0: inner length %" PRIu32 " does not fit %zu bytes", body, n);
+    plain->len = 32 + (size_t)body;
+    crypto_sha1(sha, &(struct crypto_part){p, plain->len}, 1);
+    if (CRYPTO_memcmp(sha + 4, msg_key, 16) != 0)
+        return dm_fail(e, DM_ECRYPTO, "MTProto 1.0: msg_key does not match the decrypted message");
+    return DM_OK;
+}
+
 /* ---- big numbers ---- */
 
 static BIGNUM *bn(const uint8_t *p, size_t n)

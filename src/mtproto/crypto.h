@@ -52,6 +52,20 @@ dm_err crypto_msg_encrypt(const uint8_t auth_key[256], int x, const uint8_t *pla
 dm_err crypto_msg_decrypt(const uint8_t auth_key[256], int x, const uint8_t *msg, size_t len,
                           struct buf *plain, size_t *msg_len, struct dm_error *e);
 
+/* ---- MTProto 1.0 (SHA-1), kept only for auth.bindTempAuthKey's encrypted_message ---- */
+
+/* Encrypts plain (random:int128, msg_id, seqno, length, body; a multiple of 4 bytes) with
+ * auth_key as MTProto 1.0 did (x = 0): msg_key = SHA1(plain)[4..20], the AES key and iv from
+ * SHA1s of msg_key and auth_key, 0..15 random padding bytes to a multiple of 16. Appends
+ * auth_key_id + msg_key + ciphertext to out. */
+dm_err crypto_v1_encrypt(const uint8_t auth_key[256], const uint8_t *plain, size_t len,
+                         crypto_random_fn rnd, void *rnd_ctx, struct buf *out, struct dm_error *e);
+/* Decrypts what crypto_v1_encrypt() made into plain (the text without its padding: 32 bytes of
+ * header and the body its length field names). DM_ECRYPTO when the key id, msg_key or lengths
+ * do not check. */
+dm_err crypto_v1_decrypt(const uint8_t auth_key[256], const uint8_t *msg, size_t len,
+                         struct buf *plain, struct dm_error *e);
+
 /* ---- RSA ---- */
 struct crypto_rsa_key {
     uint8_t n[256]; /* modulus, big-endian; 2048-bit keys only */

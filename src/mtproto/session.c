@@ -204,6 +204,14 @@ static dm_err queue_insert(struct mt_session *s, struct mt_out *m, size_t at)
     return DM_OK;
 }
 
+dm_err mt_session_enqueue_at(struct mt_session *s, const uint8_t *body, size_t len, int64_t msg_id,
+                             uint64_t ref, struct dm_error *e)
+{
+    dm_err rc = mt_session_enqueue(s, body, len, true, ref, true, e);
+    if (!rc) s->queue[0]->fixed = true, s->queue[0]->msg_id = msg_id;
+    return rc;
+}
+
 dm_err mt_session_enqueue(struct mt_session *s, const uint8_t *body, size_t len, bool content,
                           uint64_t ref, bool front, struct dm_error *e)
 {
@@ -311,12 +319,15 @@ dm_err mt_session_flush(struct mt_session *s, int64_t now_ns, struct buf *out, s
 {
     if (count) *count = 0;
     if (!mt_session_has_output(s, true)) return DM_OK;
-    /* how many queued messages go: at least one, then as many as fit */
-    size_t take = 0, bytes = 0, slots = MT_CONTAINER_MAX - (s->nacks ? 1 : 0);
-    while (take < s->nqueue && take < slots &&
+    /* how many queued messages go: at least one, then as many as fit; one with a fixed msg_id
+     * goes alone (the acks wait for the next packet), and the others stop before it */
+    bool alone = s->nqueue && s->queue[0]->fixed;
+    size_t take = 0, bytes = 0, slots = alone ? 1 : MT_CONTAINER_MAX - (s->nacks ? 1 : 0);
+    while (take < s->nqueue && take < slots && (take == 0 || !s->queue[take]->fixed) &&
            (take == 0 || bytes + s->queue[take]->len + 16 <= MT_CONTAINER_BYTES))
         bytes += s->queue[take++]->len + 16;
-    size_t total = take + (s->nacks ? 1 : 0);
+    bool with_acks = s->nacks && !alone;
+    size_t total = take + (with_acks ? 1 : 0);
     if (list_reserve(&s->sent, s->nsent + take, &s->sent_cap))
         return dm_fail(e, DM_ENOMEM, "session: out of memory");
 
@@ -324,7 +335,7 @@ dm_err mt_session_flush(struct mt_session *s, int64_t now_ns, struct buf *out, s
     buf_init(&acks, 16 + 8 * MT_ACKS_MAX);
     buf_init(&plain, HEADER_SIZE + 8 + bytes + 16 + acks.cap + 1024);
     dm_err rc = DM_OK;
-    if (s->nacks) rc = ack_body(s, &acks);
+    if (with_acks) rc = ack_body(s, &acks);
     /* header of the outer message; its msg_id, seqno and length are filled in at the end */
     if (!rc) rc = tl_put_u64(&plain, (uint64_t)s->server_salt);
     if (!rc) rc = tl_put_u64(&plain, (uint64_t)s->session_id);
@@ -338,14 +349,14 @@ dm_err mt_session_flush(struct mt_session *s, int64_t now_ns, struct buf *out, s
     int32_t outer_seq = 0;
     for (size_t i = 0; i < take && !rc; i++) {
         struct mt_out *m = s->queue[i];
-        m->msg_id = mt_session_msg_id(s, now_ns);
+        if (!m->fixed) m->msg_id = mt_session_msg_id(s, now_ns);
         int32_t seq = next_seqno(s, m->content);
         if (total > 1)
             rc = put_message(&plain, m->msg_id, seq, m->body, m->len);
         else
             rc = buf_append(&plain, m->body, m->len), outer_id = m->msg_id, outer_seq = seq;
     }
-    if (!rc && s->nacks) {
+    if (!rc && with_acks) {
         int64_t id = mt_session_msg_id(s, now_ns);
         int32_t seq = next_seqno(s, false);
         if (total > 1)
@@ -388,7 +399,7 @@ dm_err mt_session_flush(struct mt_session *s, int64_t now_ns, struct buf *out, s
     }
     memmove(s->queue, s->queue + take, (s->nqueue - take) * sizeof *s->queue);
     s->nqueue -= take;
-    s->nacks = 0;
+    if (with_acks) s->nacks = 0;
     if (count) *count = total;
     return DM_OK;
 }
@@ -520,6 +531,12 @@ static void requeue(struct mt_session *s, int64_t bad_msg_id, int fail_code,
             continue;
         }
         sent_take(s, i);
+        if (m->fixed && !fail_code) { /* a new msg_id would not match its body */
+            uint64_t ref = m->ref;
+            out_free(m);
+            if (ev && ev->failed) ev->failed(ev->ctx, ref, 0);
+            continue;
+        }
         if (fail_code) {
             uint64_t ref = m->ref;
             out_free(m);

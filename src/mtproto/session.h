@@ -74,6 +74,7 @@ struct mt_out {
     int64_t msg_id;       /* 0 while queued */
     int64_t container_id; /* the container it went out in, or 0 */
     bool content;         /* content-related (odd seqno) */
+    bool fixed;           /* msg_id was fixed when it was queued (mt_session_enqueue_at) */
     size_t len;
     uint8_t body[]; /* the encoded TL object */
 };
@@ -85,7 +86,7 @@ struct mt_session_events {
      * is passed as it is) or the pong of a ping. body is valid during the call only. */
     void (*result)(void *ctx, uint64_t ref, const uint8_t *body, size_t len);
     /* The server refused the message for good (bad_msg_notification error_code), or code 0:
-     * it could not be queued again (out of memory). */
+     * it could not be queued again (out of memory, or its msg_id was fixed). */
     void (*failed)(void *ctx, uint64_t ref, int code);
     /* new_session_created: the server started a new session; updates may have been missed. */
     void (*new_session)(void *ctx);
@@ -152,6 +153,12 @@ int64_t mt_session_msg_id(struct mt_session *s, int64_t now_ns);
 /* Queues a copy of body[0..len) (an encoded TL object). `front` puts it before the queue. */
 dm_err mt_session_enqueue(struct mt_session *s, const uint8_t *body, size_t len, bool content,
                           uint64_t ref, bool front, struct dm_error *e);
+/* Queues a copy of body[0..len) in front, content-related, to go out under msg_id (taken from
+ * mt_session_msg_id() just before): for a body that names the msg_id it is sent under
+ * (auth.bindTempAuthKey). It goes out in a packet of its own; a notice that would have it sent
+ * again under a new msg_id reports it failed (code 0) instead. */
+dm_err mt_session_enqueue_at(struct mt_session *s, const uint8_t *body, size_t len, int64_t msg_id,
+                             uint64_t ref, struct dm_error *e);
 /* Drops every queued or sent message under ref (an abandoned call). */
 void mt_session_forget(struct mt_session *s, uint64_t ref);
 /* Does a flush have anything to send (queued messages, or acks when `with_acks`)? */

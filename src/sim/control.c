@@ -592,12 +592,23 @@ static void get_stats(struct ctl *c)
     for (size_t i = 0; i < w->nstats; i++)
         json_object_set_new(calls, w->stats[i].method, json_integer((json_int_t)w->stats[i].calls));
     http_res_json(c->res, 200,
-                  json_pack("{s:o,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I}}", "calls", calls, "rate_limited",
-                            (json_int_t)w->rate_limited, "bots", (json_int_t)w->nbots, "users",
-                            (json_int_t)(w->nusers - w->nbots), "channels",
-                            (json_int_t)w->nchannels, "join_requests", (json_int_t)w->njrs,
-                            "mtproto", "bad_server_salt", (json_int_t)w->bad_server_salt,
-                            "bad_server_salt_repeated", (json_int_t)w->bad_server_salt_repeated));
+                  json_pack("{s:o,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I,s:I}}", "calls", calls,
+                            "rate_limited", (json_int_t)w->rate_limited, "bots",
+                            (json_int_t)w->nbots, "users", (json_int_t)(w->nusers - w->nbots),
+                            "channels", (json_int_t)w->nchannels, "join_requests",
+                            (json_int_t)w->njrs, "mtproto", "bad_server_salt",
+                            (json_int_t)w->bad_server_salt, "bad_server_salt_repeated",
+                            (json_int_t)w->bad_server_salt_repeated, "temp_keys",
+                            (json_int_t)w->temp_keys, "temp_binds", (json_int_t)w->temp_binds,
+                            "perm_empty", (json_int_t)w->perm_empty));
+}
+
+/* Every temporary auth key made so far is gone: its next message gets transport error -404. */
+static void post_temp_keys_expire(struct ctl *c)
+{
+    c->w->temp_keys_before_ms = world_now_ms();
+    http_res_json(c->res, 200,
+                  json_pack("{s:I}", "expired_before_ms", (json_int_t)c->w->temp_keys_before_ms));
 }
 
 static struct sim_bot *path_bot(struct ctl *c)
@@ -884,6 +895,7 @@ static const struct route {
     {"GET", "login-code", get_login_code},
     {"POST", "login-code/expire", post_login_code_expire},
     {"GET", "dcs", get_dcs},
+    {"POST", "temp-keys/expire", post_temp_keys_expire},
 };
 
 /* Matches path (after /control/) against pattern; stores a "#" segment's id. */

@@ -36,6 +36,13 @@ struct dc_key {
     int64_t srp_id;       /* the last account.getPassword's srp_id (0: none) */
     uint8_t srp_b[256], srp_B[256];
     struct dc_conn *owner; /* the connection using it now, NULL when none */
+    /* perfect forward secrecy (core.telegram.org/api/pfs): a temporary key (made with
+     * p_q_inner_data_temp_dc) ends at expires_at (unix time) and, once auth.bindTempAuthKey
+     * bound it, acts for the permanent key `perm`, where the authorization lives; a permanent
+     * key names the one temporary key bound to it (a new binding replaces it) */
+    bool temp;
+    int64_t expires_at, created_ms;
+    struct dc_key *perm, *bound;
     int64_t sessions[DC_MAX_SESSIONS];
     unsigned nsessions;
 };

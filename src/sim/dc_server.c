@@ -2,6 +2,7 @@
 #include "sim/dc.h"
 
 #include "core/buf.h"
+#include "mtproto/bind.h"
 #include "mtproto/crypto.h"
 #include "mtproto/gzip.h"
 #include "mtproto/handshake.h"
@@ -74,7 +75,8 @@ struct dc_conn {
     struct buf out;
     /* handshake */
     uint8_t nonce[16], server_nonce[16], new_nonce[32], tmp_key[32], tmp_iv[32], a[256];
-    int hs_step; /* 0 want req_pq, 1 want req_DH_params, 2 want set_client_DH_params */
+    int hs_step;           /* 0 want req_pq, 1 want req_DH_params, 2 want set_client_DH_params */
+    int32_t hs_expires_in; /* > 0: the key being made is temporary (p_q_inner_data_temp_dc) */
     /* session */
     struct dc_key *key;
     int64_t session_id;
@@ -342,6 +344,9 @@ static bool on_req_dh(struct dc_conn *c, const json_t *j)
     bool ok = name && strncmp(name, "p_q_inner_data", 14) == 0 && nonces_match(c, inner, true) &&
               hex_field(inner, "pq", pq, 8) && !memcmp(pq, sample_pq, 8) &&
               hex_field(inner, "new_nonce", c->new_nonce, 32);
+    c->hs_expires_in = 0;
+    if (ok && strstr(name, "_temp"))
+        ok = !tl_get_int(inner, "expires_in", &c->hs_expires_in, NULL) && c->hs_expires_in > 0;
     json_decref(inner);
     if (!ok) return false;
     crypto_tmp_aes(c->new_nonce, c->server_nonce, c->tmp_key, c->tmp_iv);
@@ -380,6 +385,12 @@ static struct dc_key *key_find(struct dcs *d, uint64_t id)
     return NULL;
 }
 
+/* The key a connection's calls act as: a bound temporary key's permanent one (world lock). */
+static struct dc_key *auth_key(struct dc_key *k)
+{
+    return k->temp && k->perm ? k->perm : k;
+}
+
 static bool on_set_client_dh(struct dc_conn *c, const json_t *j)
 {
     if (!nonces_match(c, j, true)) return false;
@@ -407,7 +418,11 @@ static bool on_set_client_dh(struct dc_conn *c, const json_t *j)
     k->id = crypto_auth_key_id(k->key);
     k->dc = c->dc;
     k->salt = (int64_t)(tl_read_u64(c->new_nonce) ^ tl_read_u64(c->server_nonce));
+    k->temp = c->hs_expires_in > 0;
+    k->expires_at = k->temp ? world_now() + c->hs_expires_in : 0;
+    k->created_ms = world_now_ms();
     world_lock(c->d->w);
+    c->d->w->temp_keys += k->temp;
     struct dc_key **grown = NULL;
     if (c->d->nkeys < DC_MAX_KEYS && !key_find(c->d, k->id) &&
         (grown = realloc(c->d->keys, (c->d->nkeys + 1) * sizeof *grown)) != NULL) {
@@ -635,7 +650,8 @@ static bool send_state_info(struct dc_conn *c, int64_t req_msg_id, const json_t 
 static void record_answer(struct dc_conn *c, json_t *j)
 {
     world_lock(c->d->w);
-    struct sim_account *a = c->key->user_id ? world_account(c->d->w, c->key->user_id) : NULL;
+    struct dc_key *k = auth_key(c->key);
+    struct sim_account *a = k->user_id ? world_account(c->d->w, k->user_id) : NULL;
     if (a && !a->service_answers) a->service_answers = json_array();
     if (a && a->service_answers && json_array_size(a->service_answers) < ANSWERS_MAX)
         json_array_append(a->service_answers, j);
@@ -655,8 +671,8 @@ static bool send_ask(struct dc_conn *c)
     char kind[sizeof c->ask_kind] = "";
     struct world *w = c->d->w;
     world_lock(w);
-    struct sim_account *a =
-        c->key && c->key->user_id && c->key->owner == c ? world_account(w, c->key->user_id) : NULL;
+    struct dc_key *k = c->key && c->key->owner == c ? auth_key(c->key) : NULL;
+    struct sim_account *a = k && k->user_id ? world_account(w, k->user_id) : NULL;
     if (a && a->service_ask[0]) {
         memcpy(kind, a->service_ask, sizeof kind);
         a->service_ask[0] = 0;
@@ -737,6 +753,39 @@ static bool on_service(struct dc_conn *c, int64_t msg_id, const json_t *j)
                      true);
 }
 
+/* auth.bindTempAuthKey sent under msg_id on this connection's key (world lock held): the
+ * binding sealed with the permanent key must name this call's msg_id, this temporary key, this
+ * session and the call's own perm_auth_key_id, nonce and expires_at. A binding replaces the
+ * permanent key's earlier one; the key ends at the binding's expires_at if that is sooner. */
+static json_t *bind_temp_key(struct dc_conn *c, int64_t msg_id, const json_t *q)
+{
+    struct dc_key *t = c->key;
+    if (!t->temp) return dc_rpc_error(400, "TEMP_AUTH_KEY_EMPTY");
+    int64_t perm_id = 0, nonce = 0;
+    int32_t expires_at = 0;
+    uint8_t enc[512];
+    size_t n = 0;
+    if (tl_get_long(q, "perm_auth_key_id", &perm_id, NULL) ||
+        tl_get_long(q, "nonce", &nonce, NULL) || tl_get_int(q, "expires_at", &expires_at, NULL) ||
+        tl_get_bytes(q, "encrypted_message", enc, sizeof enc, &n, NULL))
+        return dc_rpc_error(400, "ENCRYPTED_MESSAGE_INVALID");
+    struct dc_key *p = key_find(c->d, (uint64_t)perm_id);
+    struct mt_bind b;
+    int64_t inner_msg_id = 0;
+    if (!p || p->temp || p->dc != c->dc || mt_bind_open(p->key, enc, n, &b, &inner_msg_id, NULL) ||
+        inner_msg_id != msg_id || b.nonce != nonce || b.perm_auth_key_id != (uint64_t)perm_id ||
+        b.temp_auth_key_id != t->id || b.temp_session_id != c->session_id ||
+        b.expires_at != expires_at)
+        return dc_rpc_error(400, "ENCRYPTED_MESSAGE_INVALID");
+    if (t->perm && t->perm != p) return dc_rpc_error(400, "TEMP_AUTH_KEY_ALREADY_BOUND");
+    if (p->bound && p->bound != t) p->bound->perm = NULL;
+    p->bound = t;
+    t->perm = p;
+    if (expires_at < t->expires_at) t->expires_at = expires_at;
+    c->d->w->temp_binds++;
+    return json_pack("{s:s}", "_", "boolTrue");
+}
+
 /* One message of a packet; every gzip_packed in the packet draws on gz (see tl_codec.h). */
 static bool on_message(struct dc_conn *c, int64_t msg_id, int32_t seqno, const uint8_t *body,
                        size_t len, int depth, struct tl_inflate *gz)
@@ -771,8 +820,17 @@ static bool on_message(struct dc_conn *c, int64_t msg_id, int32_t seqno, const u
     } else {
         const json_t *q = unwrap_call(c, j);
         world_lock(c->d->w);
-        struct dc_call call = {c->d->w, c->d, c->key, c->dc, q};
-        json_t *res = dc_rpc_call(&call);
+        json_t *res;
+        if (tl_is(q, "auth.bindTempAuthKey")) {
+            res = bind_temp_key(c, msg_id, q);
+        } else if (c->key->temp && !c->key->perm && !tl_is(q, "help.getConfig") &&
+                   !tl_is(q, "help.getNearestDc")) {
+            res = dc_rpc_error(401, "AUTH_KEY_PERM_EMPTY"); /* the docs' list for unbound keys */
+            c->d->w->perm_empty++;
+        } else {
+            struct dc_call call = {c->d->w, c->d, auth_key(c->key), c->dc, q};
+            res = dc_rpc_call(&call);
+        }
         world_unlock(c->d->w);
         ok = send_result(c, msg_id, res);
     }
@@ -807,8 +865,9 @@ static void key_claim(struct dc_key *k, struct dc_conn *c)
     struct dc_conn *o = k->owner;
     if (o && o != c) {
         if (conn_closed(c)) return;
-        if (k->user_id && now_mono() - o->last_rx <= KEY_ACTIVE && !conn_closed(o))
-            k->duplicated = true;
+        struct dc_key *a = auth_key(k);
+        if (a->user_id && now_mono() - o->last_rx <= KEY_ACTIVE && !conn_closed(o))
+            a->duplicated = true;
     }
     k->owner = c;
     c->last_rx = now_mono();
@@ -820,7 +879,9 @@ static bool on_encrypted(struct dc_conn *c, const uint8_t *pkt, size_t len)
     uint64_t key_id = tl_read_u64(pkt);
     world_lock(d->w);
     struct dc_key *k = key_find(d, key_id);
-    if (k && k->dc != c->dc) k = NULL;
+    if (k && (k->dc != c->dc || (k->temp && (world_now() >= k->expires_at ||
+                                             k->created_ms < d->w->temp_keys_before_ms))))
+        k = NULL; /* a temporary key's end: -404, and the client makes a new one */
     if (k) {
         if (c->key && c->key != k && c->key->owner == c) c->key->owner = NULL;
         c->key = k;

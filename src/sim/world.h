@@ -291,6 +291,11 @@ struct world {
     /* bad_server_salt sent; and those sent on a connection that had already been refused for its
        salt or been given future salts (a client that needs a round trip after the first) */
     uint64_t bad_server_salt, bad_server_salt_repeated;
+    /* temporary auth keys made, bound (auth.bindTempAuthKey), and calls refused on an unbound
+     * one (AUTH_KEY_PERM_EMPTY); temporary keys made before temp_keys_before_ms (unix ms) are
+     * gone, as when Telegram's servers forget them (POST /control/temp-keys/expire) */
+    uint64_t temp_keys, temp_binds, perm_empty;
+    int64_t temp_keys_before_ms;
 
     struct sim_user *users;
     size_t nusers, users_alloc;

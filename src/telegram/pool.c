@@ -525,6 +525,7 @@ dm_err pool_start(const struct config *cfg, struct store *st, const struct secre
     dm_err e = DM_OK;
     if (cfg->mtproto_dcs[0]) e = parse_dcs(cfg->mtproto_dcs, &a->base, err);
     dm_strlcpy(a->base.rsa_pem_path, cfg->mtproto_rsa_pem, sizeof a->base.rsa_pem_path);
+    a->base.temp_key_s = (int32_t)cfg->mtproto_temp_key_s;
     if (!e && snprintf(a->dir, sizeof a->dir, "%s/sessions", cfg->data_dir) >= (int)sizeof a->dir)
         e = dm_fail(err, DM_EINVAL, "the data directory path is too long");
     if (!e) e = make_dir(a->dir, err);

@@ -144,4 +144,24 @@ describe('independent clients against tgsim data centres', () => {
         out.approved.result = out.approved.result === 'updates' ? 'Updates' : out.approved.result;
         await check('mtcute', out, w, 228, { ping: false, declined: other });
     });
+
+    // Perfect forward secrecy as mtcute does it (its usePfs): a temporary key made with
+    // p_q_inner_data_temp_dc, bound by auth.bindTempAuthKey (its binding sealed with the permanent
+    // key by MTProto 1.0), carries the login and every call after it. tgsim refuses any other call
+    // on an unbound temporary key (AUTH_KEY_PERM_EMPTY), so the flow working proves the binding.
+    test('mtcute with temporary keys: bound, then the same flow through them', { skip: !fs.existsSync(MTCUTE) && 'no tests/interop/mtcute/node_modules (npm ci --ignore-scripts there)' }, async () => {
+        const w = await world('mtcutepfs', '99966100004');
+        const jr = await tg.control('GET', `/control/join-requests?chat_id=${w.ch.id}`);
+        const other = jr.items.find((i) => i.user_id !== w.requester).user_id;
+        const k0 = (await tg.control('GET', '/control/stats')).mtproto;
+        const out = await runClient(process.execPath, [path.join(interop, 'mtcute', 'client.mjs'), '--port', String(dc2),
+            '--dc', '2', '--pem', pem, '--phone', '99966100004', '--password', w.password, '--control', tg.url,
+            '--channel', 'mtcutepfs_channel', '--approve', String(w.requester), '--decline', String(other), '--pfs', '1']);
+        assert.equal(out.pfs, true);
+        const k = (await tg.control('GET', '/control/stats')).mtproto;
+        assert.ok(k.temp_keys > k0.temp_keys && k.temp_binds > k0.temp_binds, `a temporary key made and bound: ${JSON.stringify(k)}`);
+        assert.equal(k.perm_empty, 0, 'nothing went under an unbound temporary key');
+        out.approved.result = out.approved.result === 'updates' ? 'Updates' : out.approved.result;
+        await check('mtcutepfs', out, w, 228, { ping: false, declined: other });
+    });
 });

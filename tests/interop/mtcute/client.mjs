@@ -4,13 +4,15 @@
 //
 // usage: node client.mjs --port P --dc N --pem FILE --phone PHONE --password PW
 //                        --control http://127.0.0.1:PORT --channel USERNAME --approve USER_ID
-//                        --decline USER_ID
+//                        --decline USER_ID [--pfs 1]
 //
 // Connects to 127.0.0.1:P as DC N with tgsim's public key (put in mtcute's key index), logs in with the code read from the control API (GET /control/login-code) and the 2FA password
 // (mtcute's own sign-in flow: auth.sendCode, auth.signIn, account.getPassword, auth.checkPassword),
 // resolves the channel, lists its pending join requests (messages.getChatInviteImporters,
 // requested), approves --approve and declines --decline (messages.hideChatJoinRequest), and tries
 // the approval again; reports how many future salts it holds (mtcute asks for 64 by itself).
+// With --pfs 1 mtcute uses temporary keys (its usePfs): a temporary key bound to the
+// permanent one with auth.bindTempAuthKey carries everything, the login included.
 // Prints one JSON object with what it saw. No ping: mtcute sends it as a call,
 // wrapped (in initConnection, or invokeWithoutUpdates with updates off), which tgsim does not take.
 import fs from 'node:fs';
@@ -46,12 +48,12 @@ async function main() {
     const dc = { id: Number(a.dc), ipAddress: '127.0.0.1', ipv6: false, port: Number(a.port) };
     const client = new TelegramClient({
         apiId: 12345, apiHash: '0123456789abcdef0123456789abcdef', storage: new MemoryStorage(), crypto,
-        defaultDcs: { main: dc, media: dc }, disableUpdates: true,
+        defaultDcs: { main: dc, media: dc }, disableUpdates: true, network: { usePfs: a.pfs === '1' },
         logLevel: process.env.MTCUTE_DEBUG ? 5 : 0,
     });
     // the layer its invokeWithLayer announces (MtClient's _layer: overrideLayer, else its schema's)
     const layer = client._client.mt._layer;
-    const out = { client: 'mtcute', layer };
+    const out = { client: 'mtcute', layer, pfs: a.pfs === '1' };
     await client.connect();
     let passwordNeeded = false;
     const me = await client.start({

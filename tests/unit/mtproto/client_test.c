@@ -505,6 +505,7 @@ int main(void)
     CHECK(mt_config_set_dc(&cfg, 2, "127.0.0.1", srv.port, &e) == DM_OK, "set DC: %s", e.msg);
     dm_strlcpy(cfg.rsa_pem_path, pem, sizeof cfg.rsa_pem_path);
     cfg.api_id = 4242;
+    cfg.temp_key_s = 0; /* the server here keeps permanent keys only; temporary ones: tgsim_test */
     cfg.ping_interval_ms = 1000;
     cfg.backoff_min_ms = 20;
     cfg.backoff_max_ms = 200;

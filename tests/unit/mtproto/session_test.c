@@ -1,6 +1,7 @@
 /* The session layer against a server side written here with the crypto and TL codec: msg_id
  * and seqno rules, containers both ways, acks, rpc_result / gzip_packed / pong delivery,
- * bad_server_salt, bad_msg_notification and new_session_created recovery. */
+ * bad_server_salt, bad_msg_notification and new_session_created recovery; a message under a
+ * fixed msg_id (auth.bindTempAuthKey) goes alone and is never re-sent under another. */
 #include "core/common.h"
 
 #include "mtproto/gzip.h"
@@ -730,6 +731,45 @@ static void test_service(void)
     mt_session_release(&s);
 }
 
+static void test_fixed_msg_id(void)
+{
+    struct mt_session s;
+    struct dm_error e = {0};
+    struct buf wire, in;
+    buf_init(&wire, 1 << 20);
+    buf_init(&in, 1 << 20);
+    static struct packet pk;
+    size_t count;
+    mt_session_init(&s, key, 9, crypto_random, NULL, NULL);
+    int64_t sec = NOW / 1000000000;
+    s.acks[s.nacks++] = server_id(sec, 3);
+    mt_session_enqueue(&s, get_config, 4, true, 301, false, &e);
+    int64_t fixed = mt_session_msg_id(&s, NOW);
+    CHECK(mt_session_enqueue_at(&s, get_config, 4, fixed, 300, &e) == DM_OK, "queued: %s", e.msg);
+    CHECK(mt_session_flush(&s, NOW, &wire, &count, &e) == DM_OK && count == 1 &&
+              parse(&wire, &pk) && !pk.container && pk.id == fixed && pk.seqno == 1,
+          "the fixed one goes first, alone, under its msg_id");
+    CHECK(s.nacks == 1 && s.nqueue == 1, "the ack and the other call wait for the next packet");
+    buf_reset(&wire);
+    mt_session_flush(&s, NOW, &wire, &count, &e);
+    CHECK(count == 2 && parse(&wire, &pk) && pk.container && pk.m[0].id > fixed,
+          "then the rest, after it");
+    char json[256];
+    snprintf(json, sizeof json,
+             "{\"_\":\"bad_server_salt\",\"bad_msg_id\":%" PRId64
+             ",\"bad_msg_seqno\":1,\"error_code\":48,\"new_server_salt\":77}",
+             fixed);
+    server_send(&s, &in, server_id(sec, 5), 2, json, NULL, 0);
+    struct seen sn = {.failed_ref = 0, .failed_code = -1};
+    struct mt_session_events ev = {&sn, on_result, on_failed, on_new_session};
+    CHECK(mt_session_receive(&s, (uint8_t *)in.data, in.len, NOW, &ev, &e) == DM_OK &&
+              sn.failed_ref == 300 && sn.failed_code == 0 && s.nqueue == 0,
+          "asked to send it again: reported failed, not re-sent under a new msg_id");
+    mt_session_release(&s);
+    buf_release(&wire);
+    buf_release(&in);
+}
+
 int main(void)
 {
     for (int i = 0; i < 256; i++)
@@ -739,5 +779,6 @@ int main(void)
     test_limits();
     test_gzip();
     test_service();
+    test_fixed_msg_id();
     return t_done("mtproto session");
 }

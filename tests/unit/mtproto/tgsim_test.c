@@ -922,7 +922,11 @@ static void test_methods(const struct mt_config *cfg)
     test_hide_all(adm, &w);
     test_flood(adm, &w);
     test_logout_revoke(adm, noinv, &w);
-    test_duplicated(cfg, &bot, &w);
+    /* one key on two live connections: the permanent key's own traffic (with temporary keys
+     * each connection has its own, and a second binding replaces the first) */
+    struct mt_config plain = *cfg;
+    plain.temp_key_s = 0;
+    test_duplicated(&plain, &bot, &w);
     json_decref(hashes);
     mt_client_free(adm);
     mt_client_free(noinv);
@@ -1059,24 +1063,61 @@ int main(int argc, char **argv)
     report("dead connection detected, reconnect, calls sent again", f0);
     f0 = t_failures;
 
-    /* kill the server and start it again: the client reconnects by itself and learns that the new
-     * server does not know its key; a new client makes one */
+    /* kill the server and start it again: clients with the old key learn that the new server
+     * does not know it (without temporary keys: -404 on it; with them: the binding refused); a
+     * new client makes one */
+    struct mt_auth old;
+    CHECK(mt_client_auth_key(client, 1000, &old, &e) == DM_OK, "the key: %s", e.msg);
+    mt_client_free(client);
     server_kill();
     CHECK(server_start(pem, ports[2]), "server restarted");
     /* the keepalive checks are done: from here on the default ping period, so that a slow SRP
      * in a debug build of tgsim does not look like a dead connection */
     cfg.ping_interval_ms = 60000;
-    r = NULL;
-    dm_err rc = mt_call(client, m, 20000, &r, &rpc, &e);
-    CHECK(rc == DM_EAUTH && strstr(e.msg, "-404"), "the old key after the restart: %s", e.msg);
-    json_decref(r);
-    mt_client_free(client);
+    struct mt_config plain = cfg;
+    plain.temp_key_s = 0;
+    const struct {
+        const struct mt_config *cfg;
+        const char *says;
+    } olds[] = {{&plain, "-404"}, {&cfg, "auth.bindTempAuthKey: ENCRYPTED_MESSAGE_INVALID"}};
+    for (size_t k = 0; k < DM_ARRAY_LEN(olds); k++) {
+        CHECK(mt_client_new(olds[k].cfg, &old, &client, &e) == DM_OK, "a client with the old key");
+        r = NULL;
+        dm_err rc = mt_call(client, m, 20000, &r, &rpc, &e);
+        CHECK(rc == DM_EAUTH && strstr(e.msg, olds[k].says), "the old key after the restart: %s",
+              e.msg);
+        json_decref(r);
+        mt_client_free(client);
+    }
     CHECK(mt_client_new(&cfg, NULL, &client, &e) == DM_OK, "a new client");
     r = NULL;
     CHECK(mt_call(client, m, 20000, &r, NULL, &e) == DM_OK && tl_is(r, "config"),
           "new key after the restart: %s", e.msg);
     json_decref(r);
     report("restarted server: the old key is reported unknown, a new key works", f0);
+    f0 = t_failures;
+
+    /* two clients on one key with temporary keys: the second binding replaces the first, so the
+     * first client's next call meets AUTH_KEY_PERM_EMPTY; it binds a new key and the call goes
+     * again (not logged in: AUTH_KEY_UNREGISTERED, which needs a bound key to be said) */
+    struct mt_auth mine;
+    CHECK(mt_client_auth_key(client, 1000, &mine, &e) == DM_OK, "the new key");
+    struct mt_rpc_error rpc2;
+    CHECK(rpc_fails(client, get_self(), "AUTH_KEY_UNREGISTERED", NULL), "the first client, bound");
+    json_t *st0 = control("stats", NULL);
+    struct mt_client *twin = new_client(&cfg, &mine);
+    CHECK(rpc_fails(twin, get_self(), "AUTH_KEY_UNREGISTERED", &rpc2), "the second one binds");
+    CHECK(rpc_fails(client, get_self(), "AUTH_KEY_UNREGISTERED", &rpc2),
+          "the first one again: bound anew, not AUTH_KEY_PERM_EMPTY (%s)", rpc2.message);
+    json_t *st1 = control("stats", NULL);
+    json_t *m0 = json_object_get(st0, "mtproto"), *m1 = json_object_get(st1, "mtproto");
+    CHECK(jint(m1, "perm_empty") == jint(m0, "perm_empty") + 1 &&
+              jint(m1, "temp_binds") == jint(m0, "temp_binds") + 2,
+          "one call refused on the replaced key, two bindings");
+    json_decref(st0);
+    json_decref(st1);
+    mt_client_free(twin);
+    report("a replaced binding: the client binds a new temporary key and sends the call again", f0);
 
     test_login(&cfg);
     test_methods(&cfg);
