@@ -96,23 +96,32 @@ static int64_t jlong(const json_t *o, const char *k)
     return tl_get_long(o, k, &v, NULL) ? 0 : v;
 }
 
-/* An InputChannel or InputPeer naming a channel; NULL after setting *err. */
-static struct sim_channel *input_channel(struct dc_call *c, const json_t *in, json_t **err)
+/* An InputChannel or InputPeer naming a channel with its access hash; NULL after setting *err
+ * (CHANNEL_INVALID, or PEER_ID_INVALID for an InputPeer, as the methods' pages list them). A
+ * wrong or zero hash names no channel, except that a bot may give 0 to channels.getChannels for
+ * a channel it is in (`zero_ok`), as Telegram lets bots do. */
+static struct sim_channel *input_channel_as(struct dc_call *c, const json_t *in, bool zero_ok,
+                                            json_t **err)
 {
     const char *n = ctor(in);
     struct sim_channel *ch = NULL;
-    if (!strcmp(n, "inputChannel") || !strcmp(n, "inputPeerChannel")) {
+    bool peer = !strcmp(n, "inputPeerChannel");
+    if (peer || !strcmp(n, "inputChannel")) {
         int64_t id = jlong(in, "channel_id");
         ch = world_channel(c->w, -id - CHANNEL_ID_BASE);
         int64_t h = jlong(in, "access_hash");
-        /* access_hash 0 names a channel the account has met: here, one it is admin or member of */
-        bool met =
-            ch && h == 0 &&
-            (world_channel_admin(ch, c->key->user_id) || world_is_member(ch, c->key->user_id));
-        if (ch && h != access_hash(ch->id) && !met) ch = NULL;
+        const struct sim_user *self = world_user(c->w, c->key->user_id);
+        bool bot_in = zero_ok && ch && h == 0 && self && self->is_bot &&
+                      (world_channel_admin(ch, self->id) || world_is_member(ch, self->id));
+        if (ch && h != access_hash(ch->id) && !bot_in) ch = NULL;
     }
-    if (!ch) *err = dc_rpc_error(400, "CHANNEL_INVALID");
+    if (!ch) *err = dc_rpc_error(400, peer ? "PEER_ID_INVALID" : "CHANNEL_INVALID");
     return ch;
+}
+
+static struct sim_channel *input_channel(struct dc_call *c, const json_t *in, json_t **err)
+{
+    return input_channel_as(c, in, false, err);
 }
 
 /* An InputUser or InputPeer naming a user; 0 after setting *err. */
@@ -517,7 +526,7 @@ static json_t *m_get_channels(struct dc_call *c)
     size_t i;
     json_array_foreach(in, i, v)
     {
-        struct sim_channel *ch = input_channel(c, v, &err);
+        struct sim_channel *ch = input_channel_as(c, v, true, &err);
         if (!ch) {
             json_decref(chats);
             return err;
@@ -528,6 +537,50 @@ static json_t *m_get_channels(struct dc_call *c)
 }
 
 static size_t pending_count(struct dc_call *c, const struct sim_channel *ch);
+
+#define DIALOGS_MAX 100 /* dialogs in one answer, as Telegram's limit */
+
+/* messages.getDialogs: the channels the account is in (an admin or a member), newest first
+ * (channels carry no messages here, so by when they were made), from after offset_peer, at most
+ * `limit`; messages.dialogs when that is all of them, else messages.dialogsSlice with the count.
+ * Bots may not list dialogs (BOT_METHOD_INVALID). Every channel comes with its access hash. */
+static json_t *m_get_dialogs(struct dc_call *c)
+{
+    int64_t self = c->key->user_id;
+    const struct sim_user *me = world_user(c->w, self);
+    if (me && me->is_bot) return dc_rpc_error(400, "BOT_METHOD_INVALID");
+    int64_t limit = jlong(c->q, "limit");
+    if (limit <= 0 || limit > DIALOGS_MAX) limit = DIALOGS_MAX;
+    const json_t *off = json_object_get(c->q, "offset_peer");
+    int64_t after = !strcmp(ctor(off), "inputPeerChannel") ? jlong(off, "channel_id") : 0;
+    json_t *dialogs = json_array(), *chats = json_array();
+    size_t count = 0;
+    bool started = after == 0;
+    for (size_t i = c->w->nchannels; i-- > 0;) {
+        const struct sim_channel *ch = c->w->channels[i];
+        if (!world_channel_admin(ch, self) && !world_is_member(ch, self)) continue;
+        count++;
+        if (!started) {
+            started = mt_channel_id(ch) == after;
+            continue;
+        }
+        if ((int64_t)json_array_size(dialogs) == limit) continue;
+        json_array_append_new(
+            dialogs,
+            json_pack("{s:s,s:{s:s,s:I},s:i,s:i,s:i,s:i,s:i,s:i,s:{s:s}}", "_", "dialog", "peer",
+                      "_", "peerChannel", "channel_id", (json_int_t)mt_channel_id(ch),
+                      "top_message", 0, "read_inbox_max_id", 0, "read_outbox_max_id", 0,
+                      "unread_count", 0, "unread_mentions_count", 0, "unread_reactions_count", 0,
+                      "notify_settings", "_", "peerNotifySettings"));
+        json_array_append_new(chats, channel_json(ch, self));
+    }
+    bool all = after == 0 && json_array_size(dialogs) == count;
+    json_t *res = json_pack("{s:s,s:o,s:[],s:o,s:[]}", "_",
+                            all ? "messages.dialogs" : "messages.dialogsSlice", "dialogs", dialogs,
+                            "messages", "chats", chats, "users");
+    if (!all) json_object_set_new(res, "count", json_integer((json_int_t)count));
+    return res;
+}
 
 static json_t *m_get_full_channel(struct dc_call *c)
 {
@@ -962,6 +1015,7 @@ static const struct method methods[] = {
     {"users.getUsers", true, m_get_users},
     {"contacts.resolveUsername", true, m_resolve_username},
     {"channels.getChannels", true, m_get_channels},
+    {"messages.getDialogs", true, m_get_dialogs},
     {"channels.getFullChannel", true, m_get_full_channel},
     {"channels.getParticipant", true, m_get_participant},
     {"channels.getParticipants", true, m_get_participants},

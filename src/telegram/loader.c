@@ -68,6 +68,54 @@ static dm_err channel_from(const json_t *chats, int64_t id, struct account_chann
     return DM_OK;
 }
 
+#define DIALOG_PAGE 100 /* dialogs asked for at once: Telegram's limit */
+#define DIALOG_PAGES 50 /* pages read at most looking for a channel (5,000 dialogs) */
+
+/* The channel `id` among the account's dialogs (messages.getDialogs, paged by the last channel
+ * of each page): where an account that has not met a channel by name finds its access hash.
+ * TG_NOT_FOUND when the account is in no such channel, or cannot list dialogs (a bot). */
+static dm_err find_in_dialogs(const struct loader_via *via, int64_t id, struct account_channel *out,
+                              struct tg_error *te)
+{
+    int64_t after = 0, after_hash = 0;
+    for (int page = 0; page < DIALOG_PAGES; page++) {
+        json_t *ans = NULL;
+        json_t *offset = after ? json_pack("{s:s,s:I,s:I}", "_", "inputPeerChannel", "channel_id",
+                                           (json_int_t)after, "access_hash", (json_int_t)after_hash)
+                               : json_pack("{s:s}", "_", "inputPeerEmpty");
+        dm_err e = call(via,
+                        offset ? json_pack("{s:s,s:i,s:i,s:o,s:i,s:I}", "_", "messages.getDialogs",
+                                           "offset_date", 0, "offset_id", 0, "offset_peer", offset,
+                                           "limit", DIALOG_PAGE, "hash", (json_int_t)0)
+                               : NULL,
+                        &ans, te);
+        if (e) {
+            if (te->kind != TG_FLOOD && te->kind != TG_DEAD && te->kind != TG_UNREACHABLE)
+                e = tg_error_set(te, TG_NOT_FOUND, 0); /* BOT_METHOD_INVALID: a bot lists none */
+            return e;
+        }
+        const json_t *chats = json_object_get(ans, "chats");
+        if (object_in(chats, id)) {
+            e = channel_from(chats, id, out, te);
+            json_decref(ans);
+            return e;
+        }
+        /* the next page starts after this page's last channel */
+        const json_t *dialogs = json_object_get(ans, "dialogs");
+        size_t n = json_array_size(dialogs);
+        const json_t *last = n ? json_object_get(json_array_get(dialogs, n - 1), "peer") : NULL;
+        int64_t next = 0;
+        bool more = !tl_is(ans, "messages.dialogs") && n == DIALOG_PAGE &&
+                    tl_is(last, "peerChannel") && !tl_get_long(last, "channel_id", &next, NULL) &&
+                    object_in(chats, next) &&
+                    !tl_get_long(object_in(chats, next), "access_hash", &after_hash, NULL);
+        after = next;
+        json_decref(ans);
+        if (!more) break;
+    }
+    return tg_error_set(te, TG_NOT_FOUND, 0);
+}
+
 dm_err loader_resolve(const struct loader_via *via, const struct account_ref *ref,
                       struct account_channel *out, struct tg_error *te)
 {
@@ -95,8 +143,14 @@ dm_err loader_resolve(const struct loader_via *via, const struct account_ref *re
                                "inputChannel", "channel_id", (json_int_t)ref->channel_id,
                                "access_hash", (json_int_t)0);
         e = call(via, in, &ans, te);
-        if (e) return e;
-        e = channel_from(json_object_get(ans, "chats"), ref->channel_id, out, te);
+        if (!e) e = channel_from(json_object_get(ans, "chats"), ref->channel_id, out, te);
+        if (te->kind == TG_NOT_FOUND) /* not a bot in it: look among the account's dialogs */
+            e = find_in_dialogs(via, ref->channel_id, out, te);
+        if (te->kind == TG_NOT_FOUND)
+            tg_error_say(te,
+                         "Channel not found: this account is not in channel -100%" PRId64
+                         ". Add it to the channel, or name the channel by its @username.",
+                         ref->channel_id);
     }
     json_decref(ans);
     return e;

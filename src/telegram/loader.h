@@ -29,8 +29,9 @@ struct loader_via {
 /* The Bot API form of a channel id: -(1000000000000 + id), as the bot records requests. */
 int64_t loader_chat_id(int64_t channel_id);
 
-/* Finds the channel: contacts.resolveUsername for a username, channels.getChannels with
- * access hash 0 for an id (Telegram answers that for channels the account has met). */
+/* Finds the channel with its access hash: contacts.resolveUsername for a username; for an id,
+ * channels.getChannels with access hash 0 (Telegram answers that to a bot in the channel), then
+ * the account's dialogs (messages.getDialogs, up to 5,000). */
 dm_err loader_resolve(const struct loader_via *via, const struct account_ref *ref,
                       struct account_channel *out, struct tg_error *te);
 

@@ -885,6 +885,52 @@ static void test_duplicated(const struct mt_config *cfg, struct mt_client **bot,
     report("AUTH_KEY_DUPLICATED: reconnects tolerated, two live connections refused", f0);
 }
 
+/* Access hashes as Telegram checks them: a wrong or zero one names no channel (CHANNEL_INVALID,
+ * PEER_ID_INVALID for an InputPeer), except 0 from a bot in the channel to channels.getChannels;
+ * an account finds a channel's hash among its dialogs; a bot may not list dialogs. */
+static void test_access_hashes(struct mt_client *adm, struct mt_client *bot, const struct mworld *w)
+{
+    int f0 = t_failures;
+    struct mworld zero = *w;
+    zero.access_hash = 0;
+    CHECK(rpc_fails(adm,
+                    json_pack("{s:s,s:[o]}", "_", "channels.getChannels", "id",
+                              input_channel(&zero, "inputChannel")),
+                    "CHANNEL_INVALID", NULL),
+          "access hash 0 from a user account");
+    CHECK(rpc_fails(adm, importers(&zero, 0, 0, 0, 10), "PEER_ID_INVALID", NULL),
+          "an InputPeer with access hash 0");
+    json_t *r = rpc_ok(adm,
+                       json_pack("{s:s,s:i,s:i,s:{s:s},s:i,s:I}", "_", "messages.getDialogs",
+                                 "offset_date", 0, "offset_id", 0, "offset_peer", "_",
+                                 "inputPeerEmpty", "limit", 100, "hash", (json_int_t)0),
+                       NULL);
+    const json_t *chats = json_object_get(r, "chats"), *v, *ch = NULL;
+    size_t i;
+    json_array_foreach(chats, i, v) if (jint(v, "id") == w->channel_id) ch = v;
+    CHECK(ch && jint(ch, "access_hash") == w->access_hash &&
+              json_array_size(json_object_get(r, "dialogs")) == json_array_size(chats),
+          "messages.getDialogs: the channel with its access hash, one dialog a chat");
+    json_decref(r);
+    r = rpc_ok(bot,
+               json_pack("{s:s,s:[o]}", "_", "channels.getChannels", "id",
+                         input_channel(&zero, "inputChannel")),
+               "messages.chats");
+    CHECK(jint(json_array_get(json_object_get(r, "chats"), 0), "access_hash") == w->access_hash,
+          "a bot in the channel: access hash 0 to channels.getChannels gives the real one");
+    json_decref(r);
+    CHECK(rpc_fails(bot, importers(&zero, 0, 0, 0, 10), "PEER_ID_INVALID", NULL),
+          "but 0 nowhere else");
+    CHECK(rpc_fails(bot,
+                    json_pack("{s:s,s:i,s:i,s:{s:s},s:i,s:I}", "_", "messages.getDialogs",
+                              "offset_date", 0, "offset_id", 0, "offset_peer", "_",
+                              "inputPeerEmpty", "limit", 100, "hash", (json_int_t)0),
+                    "BOT_METHOD_INVALID", NULL),
+          "a bot lists no dialogs");
+    report("access hashes: wrong or 0 refused, found among dialogs, 0 from a bot to getChannels",
+           f0);
+}
+
 static void test_methods(const struct mt_config *cfg)
 {
     api_id_g = cfg->api_id;
@@ -916,6 +962,7 @@ static void test_methods(const struct mt_config *cfg)
 
     json_t *hashes = json_object();
     test_paging(adm, &w, hashes);
+    test_access_hashes(adm, bot, &w);
     test_hide(adm, bot, &w, hashes);
     CHECK(log_in(noinv, "15550011", NULL), "the admin without invite_users logs in");
     test_no_invite(noinv, &w, hashes);
