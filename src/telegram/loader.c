@@ -139,9 +139,12 @@ dm_err loader_resolve(const struct loader_via *via, const struct account_ref *re
         }
         e = channel_from(json_object_get(ans, "chats"), id, out, te);
     } else {
+        /* the hash learned before, else 0 (which Telegram answers for a bot in the channel) */
+        int64_t known = 0;
+        pool_peer_get(via->pool, via->session, ref->channel_id, &known);
         json_t *in = json_pack("{s:s,s:[{s:s,s:I,s:I}]}", "_", "channels.getChannels", "id", "_",
                                "inputChannel", "channel_id", (json_int_t)ref->channel_id,
-                               "access_hash", (json_int_t)0);
+                               "access_hash", (json_int_t)known);
         e = call(via, in, &ans, te);
         if (!e) e = channel_from(json_object_get(ans, "chats"), ref->channel_id, out, te);
         if (te->kind == TG_NOT_FOUND) /* not a bot in it: look among the account's dialogs */
@@ -152,6 +155,7 @@ dm_err loader_resolve(const struct loader_via *via, const struct account_ref *re
                          ". Add it to the channel, or name the channel by its @username.",
                          ref->channel_id);
     }
+    if (!e) pool_peer_put(via->pool, via->session, out->id, out->access_hash);
     json_decref(ans);
     return e;
 }

@@ -38,6 +38,13 @@ struct pool_conn {
     struct pool_conn *next;
 };
 
+/* A channel's access hash as a session learned it (pool_peer_get). */
+struct peer {
+    char session[TG_SESSION_NAME_MAX + 1]; /* "" while the slot is free */
+    int64_t channel_id, hash;
+};
+#define POOL_PEERS 1024
+
 struct pool {
     struct store *st;
     char owner[33]; /* the process's name as the holder of session leases (app.c) */
@@ -51,6 +58,8 @@ struct pool {
     bool stop;
     pthread_t reaper;
     bool reaper_started;
+    struct peer peers[POOL_PEERS]; /* under lock; the oldest is replaced first */
+    size_t next_peer;
 };
 
 /* ---- configuration ---- */
@@ -696,4 +705,38 @@ dm_err pool_check(struct pool *a, const char *name, int64_t now, struct store_se
     if (se) return tg_error_local(te, se, "%s", serr.msg);
     if (!e || te->kind == TG_DEAD) return tg_error_set(te, TG_OK, 0); /* the row tells */
     return e;
+}
+
+/* ---- access hashes learned ---- */
+
+static struct peer *peer_find(struct pool *a, const char *session, int64_t channel_id)
+{
+    for (size_t i = 0; i < POOL_PEERS; i++)
+        if (a->peers[i].channel_id == channel_id && !strcmp(a->peers[i].session, session))
+            return &a->peers[i];
+    return NULL;
+}
+
+bool pool_peer_get(struct pool *a, const char *session, int64_t channel_id, int64_t *hash)
+{
+    pthread_mutex_lock(&a->lock);
+    const struct peer *p = peer_find(a, session, channel_id);
+    if (p) *hash = p->hash;
+    pthread_mutex_unlock(&a->lock);
+    return p != NULL;
+}
+
+void pool_peer_put(struct pool *a, const char *session, int64_t channel_id, int64_t hash)
+{
+    if (strlen(session) > TG_SESSION_NAME_MAX) return;
+    pthread_mutex_lock(&a->lock);
+    struct peer *p = peer_find(a, session, channel_id);
+    if (!p) {
+        p = &a->peers[a->next_peer];
+        a->next_peer = (a->next_peer + 1) % POOL_PEERS;
+        dm_strlcpy(p->session, session, sizeof p->session);
+        p->channel_id = channel_id;
+    }
+    p->hash = hash;
+    pthread_mutex_unlock(&a->lock);
 }

@@ -2,7 +2,8 @@
 // hash (CHANNEL_INVALID, PEER_ID_INVALID; 0 only from a bot to channels.getChannels), so doorman
 // must find a channel named by its -100 id among the session's dialogs (messages.getDialogs,
 // paged) when it has not met it by name: a private channel (no @username) behind 120 newer ones,
-// loaded and decided through a user session; a channel the account is not in is said so.
+// loaded and then decided through a user session (the hash learned once); a channel the account
+// is not in is said so.
 // tgsim's side against clients we did not write: interop.test.mjs and tests/unit/mtproto/tgsim_test.c.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -43,7 +44,8 @@ describe('channels named by id', () => {
         assert.ok(await dialogCalls(s.tg) - calls0 >= 2, 'the dialogs were paged (the channel is on the second page)');
     });
 
-    test('Approve through the session in that channel: its access hash, not 0', async () => {
+    test('Approve through the session in that channel: its access hash, kept from the load', async () => {
+        const calls0 = await dialogCalls(s.tg);
         const rows = await requestsOf(s.client, priv.id);
         const r = await s.client.post('/api/invite-requests/approve', { request_ids: [rows[0].id], session_name: 'hasher' });
         assert.equal(r.status, 202, r.text);
@@ -53,6 +55,7 @@ describe('channels named by id', () => {
         const tg = (await s.tg.control('GET', `/control/join-requests?chat_id=${priv.id}&user_id=${rows[0].user_id}`)).items;
         assert.equal(tg[0].status, 'approved');
         assert.equal(tg[0].decided_by, account.id);
+        assert.equal(await dialogCalls(s.tg), calls0, 'the hash learned by the load: no dialogs paged again');
     });
 
     test('a channel the account is not in: said so, nothing started', async () => {
