@@ -746,15 +746,17 @@ dm_err world_jr_add_many(struct world *w, struct sim_channel *ch, size_t count,
     return DM_OK;
 }
 
-sim_err world_jr_decide(struct world *w, int64_t chat_id, int64_t user_id, bool approve,
-                        int64_t actor_id)
+/* world_jr_decide, counting the call in approve_calls / decline_calls when `counted` (an
+ * approve or decline call; an answer to a query counts in the query's calls instead). */
+static sim_err jr_decide(struct world *w, int64_t chat_id, int64_t user_id, bool approve,
+                         int64_t actor_id, bool counted)
 {
     struct sim_channel *ch = world_channel(w, chat_id);
     if (!ch) return SIM_CHAT_NOT_FOUND;
     const struct sim_admin *a = world_channel_admin(ch, actor_id);
     if (!a || !a->can_invite_users) return SIM_ADMIN_REQUIRED;
     struct sim_join_request *jr = world_jr_latest(w, ch, user_id);
-    if (jr) {
+    if (jr && counted) {
         if (approve)
             jr->approve_calls++;
         else
@@ -770,6 +772,12 @@ sim_err world_jr_decide(struct world *w, int64_t chat_id, int64_t user_id, bool 
     jr->decided_ms = world_now_ms();
     jr->decisions++;
     return SIM_OK;
+}
+
+sim_err world_jr_decide(struct world *w, int64_t chat_id, int64_t user_id, bool approve,
+                        int64_t actor_id)
+{
+    return jr_decide(w, chat_id, user_id, approve, actor_id, true);
 }
 
 /* --- join-request queries ---------------------------------------------------------------- */
@@ -844,7 +852,7 @@ sim_err world_jr_query_answer(struct world *w, const struct sim_bot *b, uint64_t
     if (!jr) return SIM_QUERY_INVALID;
     sim_err e = SIM_OK;
     if (strcmp(result, "queue") != 0)
-        e = world_jr_decide(w, jr->chat_id, jr->user_id, strcmp(result, "approve") == 0, b->id);
+        e = jr_decide(w, jr->chat_id, jr->user_id, strcmp(result, "approve") == 0, b->id, false);
     if (e == SIM_OK) {
         jr->query_state = strcmp(result, "approve") == 0   ? JQ_APPROVED
                           : strcmp(result, "decline") == 0 ? JQ_DECLINED
