@@ -350,6 +350,8 @@ static const struct {
     {M_GUARD(SQ_BIG, SQ_NOROWID), M_GUARD(PG_BIG, PG_NOROWID)},
 };
 
+const int schema_latest = (int)DM_ARRAY_LEN(migrations);
+
 const struct schema_table schema_kept[] = {
     {"admins", "id", "id"},
     {"settings", "key", "key COLLATE \"C\""},
@@ -416,7 +418,7 @@ static dm_err migrate_from(const struct dialect *d, const struct schema *s, stru
     int64_t have = 0;
     dm_err e = d->run(c, &create, NULL, NULL, NULL, NULL, err);
     if (!e) e = d->run(c, &read, NULL, first_int, &have, NULL, err);
-    const int latest = (int)DM_ARRAY_LEN(migrations);
+    const int latest = schema_latest;
     if (!e && have > latest)
         e = dm_fail(err, DM_EDB,
                     "the database has schema version %" PRId64 " but this doorman knows only up "
