@@ -41,22 +41,10 @@ dm_err store_request_add_query(struct store *st, const struct store_request *r,
     return tx_close(&tx, e, err);
 }
 
-struct id_set {
-    int64_t *ids;
-    size_t n, cap;
-};
-
-static dm_err take_id(void *ctx, const struct db_row *r)
+static bool has_id(const int64_t *ids, int n, int64_t id)
 {
-    struct id_set *s = ctx;
-    if (s->n < s->cap) s->ids[s->n++] = row_int(r, 0);
-    return DM_OK;
-}
-
-static bool has_id(const struct id_set *s, int64_t id)
-{
-    for (size_t i = 0; i < s->n; i++)
-        if (s->ids[i] == id) return true;
+    for (int i = 0; i < n; i++)
+        if (ids[i] == id) return true;
     return false;
 }
 
@@ -66,18 +54,26 @@ dm_err store_queries_claim(struct store *st, const int64_t *ids, size_t n, int64
 {
     *nout = 0;
     if (n == 0) return DM_OK;
-    /* the batch's open queries in one read (most requests come without one) */
-    struct id_set open = {.ids = malloc(n * sizeof(int64_t)), .cap = n};
-    if (!open.ids) return dm_fail(err, DM_ENOMEM, "out of memory reading queries");
+    /* the batch's open queries, read first: most requests come without one, and then no write
+     * transaction is needed */
+    int64_t *open = malloc(n * sizeof *open);
+    if (!open) return dm_fail(err, DM_ENOMEM, "out of memory reading queries");
     struct db_args a;
     args_init(&a);
     arg_int(&a, ids[0]);
     arg_int(&a, ids[n - 1]);
+    arg_int(&a, (int64_t)n);
+    int nopen = 0;
+    struct db_stmt s = db_stmt_of(st, S_QUERY_OPEN);
+    dm_err e = db_read(st, &s, &a, row_int0, open, sizeof *open, (int)n, &nopen, err);
+    if (e || nopen == 0) {
+        free(open);
+        return e;
+    }
     struct tx tx;
-    dm_err e = tx_open(st, &tx, err);
-    if (!e) e = tx_run(&tx, S_QUERY_OPEN, &a, take_id, &open, NULL, err);
-    for (size_t i = 0; i < n && !e && open.n; i++) {
-        if (!has_id(&open, ids[i])) continue;
+    e = tx_open(st, &tx, err);
+    for (size_t i = 0; i < n && !e; i++) {
+        if (!has_id(open, nopen, ids[i])) continue;
         struct db_args c;
         args_init(&c);
         arg_int(&c, ids[i]);
@@ -93,7 +89,7 @@ dm_err store_queries_claim(struct store *st, const int64_t *ids, size_t n, int64
         }
         if (!e && found) (*nout)++;
     }
-    free(open.ids);
+    free(open);
     e = tx_close(&tx, e, err);
     if (e) *nout = 0;
     return e;

@@ -380,7 +380,7 @@ static const struct sql_text texts[S_COUNT] = {
          "ON CONFLICT DO NOTHING",
          .what = "recording a join-request query"},
     [S_QUERY_OPEN] = {"SELECT request_id FROM join_queries WHERE state = 0 "
-                      "AND request_id >= $1 AND request_id <= $2",
+                      "AND request_id >= $1 AND request_id <= $2 ORDER BY request_id LIMIT $3",
                       .what = "reading the open join-request queries"},
     [S_QUERY_CLAIM] = {"UPDATE join_queries SET state = 1 WHERE request_id = $1 AND state = 0 "
                        "AND deadline_ms > $2 RETURNING " QUERY_COLS,

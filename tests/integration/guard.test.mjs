@@ -3,15 +3,20 @@
 // by the channel's rules at once and answers through the query: approve, decline (and ban), or
 // queue (hold, no rule); a late answer is never sent (the rules then decide the ordinary way); a
 // refused answer falls back to the ordinary way; a restart with a query outstanding answers it
-// once if its deadline allows, never otherwise (tgsim's side: sim_join_queries.test.mjs).
+// once if its deadline allows, never otherwise; with two instances on PostgreSQL, one killed -9
+// while answering, none is answered twice (tgsim's side: sim_join_queries.test.mjs).
 // Checked in tgsim's records (the query's answer and calls, who decided, decided once) and in
 // doorman's (request, audit). Runs on PostgreSQL too with DOORMAN_TEST_PG_URL.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { addRequester, tgBans, tgBotSettings, tgGuardBot, tgInjectFault, tgJoinRequests } from '../lib/tgsim.mjs';
+import { randomBytes } from 'node:crypto';
+import {
+    addRequester, setupWorld, startTgsim, tgAddJoinRequests, tgBans, tgBotSettings, tgGuardBot, tgInjectFault, tgJoinRequests,
+} from '../lib/tgsim.mjs';
 import { auditAll, listAll } from '../lib/api.mjs';
-import { waitFor } from '../lib/processes.mjs';
-import { startStack } from '../lib/stacks.mjs';
+import { makeTempDir, waitFor } from '../lib/processes.mjs';
+import { adminStack, startStack } from '../lib/stacks.mjs';
+import { PG_URL, dbUrlFor, startDoorman } from '../lib/doorman.mjs';
 
 describe('guard mode: join-request queries', () => {
     let s, guarded, plain, photoChat;
@@ -180,5 +185,62 @@ describe('guard mode: join-request queries', () => {
             const r = await record(guarded, u.user_id);
             assert.deepEqual([r.decisions, r.approve_calls, r.decline_calls, r.query.answer_calls], [1, 0, 0, 1]);
         }
+    });
+});
+
+// Two instances on one PostgreSQL database: the one holding the lease "rules" answers; killed -9
+// while answering, the other takes over: no query answered twice, every request decided once
+// (queries the dead one had claimed go the ordinary way once their deadline has passed).
+describe('guard mode with two instances on one PostgreSQL database', { skip: PG_URL ? false : 'needs DOORMAN_TEST_PG_URL (PostgreSQL)' }, () => {
+    const N = 300;
+    const JUDGE_RE = /this instance decides by the rules/;
+    let s, b, chat;
+    const env = { DOORMAN_SECRET_KEY: randomBytes(32).toString('hex') };
+    before(async () => {
+        const tg = await startTgsim({ latencyMs: 20 });
+        const w = await setupWorld(tg, { channels: 1 });
+        chat = w.chatIds[0];
+        await tgBotSettings(tg, w.botId, { supports_join_request_queries: true });
+        await tgGuardBot(tg, chat, w.botId);
+        const dirA = makeTempDir('doorman-a-');
+        s = await adminStack({
+            tg, world: w, dataDir: dirA, configureBot: true,
+            startDoorman: () => startDoorman({ tgsim: tg, dataDir: dirA, env }),
+        });
+        b = await startDoorman({ tgsim: tg, dataDir: makeTempDir('doorman-b-'), dbUrl: dbUrlFor(dirA), env });
+        for (const [p, body] of [['/api/rules', { chat_id: chat, name: 'spam', conditions: [{ type: 'name_matches', words: ['spam'] }], action: 'decline' }],
+            ['/api/rules', { chat_id: chat, name: 'the rest', conditions: [], action: 'approve' }], ['/api/modes', { chat_id: chat, mode: 'rules' }]]) {
+            const r = await s.client.post(p, body);
+            assert.equal(r.status, 200, `${p}: ${r.text}`);
+        }
+    });
+    after(async () => {
+        const errs = [];
+        for (const stop of [() => b?.stop(), () => s?.dm.kill(), () => s?.tg.stop()]) {
+            try { await stop(); } catch (e) { errs.push(e); }
+        }
+        if (errs.length) throw errs[0];
+    });
+
+    test(`${N} queries, the answering instance killed -9 midway: none answered twice, each decided once`, { timeout: 120000 }, async () => {
+        await waitFor(() => JUDGE_RE.test(s.dm.output) || JUDGE_RE.test(b.output), { timeoutMs: 20000, what: 'one instance judging' });
+        const victim = JUDGE_RE.test(s.dm.output) ? s.dm : b;
+        const survivor = victim === b ? s.dm : b;
+        await tgAddJoinRequests(s.tg, { chat_id: chat, count: N / 2, first_name: 'Spam Bot' });
+        await tgAddJoinRequests(s.tg, { chat_id: chat, count: N / 2, first_name: 'Guest' });
+        await waitFor(async () => (await tgJoinRequests(s.tg, `chat_id=${chat}`)).filter((r) => r.query.answered_at_ms > 0).length >= 30,
+            { timeoutMs: 30000, intervalMs: 20, what: 'answers under way' });
+        await victim.kill();
+        let items = [];
+        await waitFor(async () => {
+            items = await tgJoinRequests(s.tg, `chat_id=${chat}`);
+            return items.length === N && items.every((r) => r.status !== 'pending');
+        }, { timeoutMs: 90000, intervalMs: 250, what: 'every request decided in tgsim' });
+        assert.match(survivor.output, JUDGE_RE, 'the other instance took over');
+        const twice = items.filter((r) => r.decisions !== 1 || r.query.answer_calls > 1);
+        assert.deepEqual(twice.slice(0, 3), [], `${twice.length} requests decided or answered other than once`);
+        assert.equal(items.filter((r) => r.status === 'declined').length, N / 2);
+        const viaQuery = items.filter((r) => ['approve', 'decline'].includes(r.query.state)).length;
+        assert.ok(viaQuery >= 30, `${viaQuery} decided through their queries`);
     });
 });
