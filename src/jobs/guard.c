@@ -112,7 +112,7 @@ static const char *kind_action(int kind)
     return kind == KIND_APPROVE ? "approve" : kind == KIND_QUEUE ? "queue" : "decline";
 }
 
-/* Answers gq as kind (or shows url: kind -1), see guard.h. */
+/* Answers gq as kind, or with url shows the applicant that Mini App instead (see guard.h). */
 static dm_err answer(struct guard *g, const struct guard_query *gq, int kind, const char *url)
 {
     bool deciding = kind == KIND_APPROVE || kind == KIND_DECLINE || kind == KIND_BAN;
