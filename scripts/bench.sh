@@ -40,3 +40,6 @@ echo
 echo "== search and every filter at once over ${SEARCH_ROWS:-1000000} requests, SQLite and PostgreSQL (bench/search_bench.c)"
 psql -q "$pg_url" -c 'CREATE DATABASE search_bench'
 ./build/bench/search_bench "${SEARCH_ROWS:-1000000}" "${SECONDS_PER_RUN:-10}" "${pg_url%/*}/search_bench"
+echo
+echo "== guard mode: ${GUARD_N:-500} join-request queries within a second, tgsim at ${GUARD_LATENCY_MS:-30} ms a call: time to each answer (bench/guard_bench.mjs)"
+N=${GUARD_N:-500} LATENCY_MS=${GUARD_LATENCY_MS:-30} node bench/guard_bench.mjs

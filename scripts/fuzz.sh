@@ -182,6 +182,8 @@ api('GET', '/api/modes')
 api('POST', '/api/modes', body={"chat_id": -1001000000001, "mode": "approve_all", "delay_seconds": 60})
 api('POST', '/api/invite-requests/release', body={"request_ids": [1]})
 api('POST', '/api/invite-requests/unban', body={"request_ids": [1]})
+api('GET', '/api/guard')
+api('GET', '/api/guard', query='chat_id=-1001000000001')
 # http_fuzz: raw requests; @HOST@, @COOKIE@ and @CSRF@ are filled in (tests/fuzz/http_fuzz.c)
 def http(head, body=b''):
     put('http_fuzz', head.replace('\n', '\r\n').encode() + b'\r\n' + body)

@@ -7,6 +7,7 @@
 #include "http/host.h"
 #include "http/server.h"
 #include "jobs/autodecide.h"
+#include "jobs/guard.h"
 #include "jobs/runner.h"
 #include "telegram/pool.h"
 
@@ -92,8 +93,13 @@ dm_err app_start(struct app *a, struct dm_error *err)
     struct job_runner_config jc = {
         .store = a->store, .accounts = &a->accounts, .owner = a->instance_id};
     if ((e = job_runner_start(&jc, &a->jobs, err))) return e;
-    struct autodecide_config ac = {
-        .store = a->store, .accounts = &a->accounts, .runner = a->jobs, .owner = a->instance_id};
+    struct guard_config gc = {.store = a->store, .accounts = &a->accounts};
+    if ((e = guard_start(&gc, &a->guard, err))) return e;
+    struct autodecide_config ac = {.store = a->store,
+                                   .accounts = &a->accounts,
+                                   .runner = a->jobs,
+                                   .guard = a->guard,
+                                   .owner = a->instance_id};
     if ((e = autodecide_start(&ac, &a->auto_decide, err))) return e;
     a->api = (struct api_env){.store = a->store,
                               .bot = a->bot,
@@ -136,6 +142,8 @@ void app_stop(struct app *a)
     a->http = NULL;
     autodecide_stop(a->auto_decide);
     a->auto_decide = NULL;
+    guard_stop(a->guard);
+    a->guard = NULL;
     job_runner_stop(a->jobs);
     a->jobs = NULL;
     bot_stop(a->bot);

@@ -32,6 +32,7 @@ dm_err botapi_join_request_parse(const json_t *update, struct botapi_join_reques
         .invite_link = text(json_object_get(jr, "invite_link"), "invite_link"),
         .is_premium = json_is_true(json_object_get(from, "is_premium")),
         .language_code = text(from, "language_code"),
+        .query_id = text(jr, "query_id"),
     };
     return DM_OK;
 }

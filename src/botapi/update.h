@@ -21,6 +21,9 @@ struct botapi_join_request {
     const char *invite_link;   /* the link's own invite_link field */
     bool is_premium;           /* from.is_premium is true */
     const char *language_code; /* from.language_code */
+    /* Bot API 10.1: the join-request query, for the chat's assigned join-request bot only
+     * (botapi/join_query.h); "" when the update has none */
+    const char *query_id;
 };
 
 /* Fills *out. DM_ENOTFOUND when the update is not a chat_join_request; DM_EINVAL (message in

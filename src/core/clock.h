@@ -10,6 +10,8 @@
 int64_t clock_ms(void); /* milliseconds since an arbitrary start */
 int64_t clock_us(void); /* microseconds since the same start */
 double clock_s(void);   /* seconds since the same start, with the fraction */
+/* Wall-clock Unix milliseconds, for deadlines kept in the store (they outlive a process). */
+int64_t clock_unix_ms(void);
 /* The absolute monotonic time `ms` milliseconds from now, for pthread_cond_timedwait on a
  * condition variable made by clock_cond_init. */
 struct timespec clock_after_ms(int64_t ms);

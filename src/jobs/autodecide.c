@@ -5,6 +5,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "jobs/guard.h"
 #include "jobs/judge.h"
 #include "jobs/runner.h"
 
@@ -22,6 +23,7 @@ static const char *const C = "rules";
 struct autodecide {
     struct store *store;
     struct job_runner *runner;
+    struct guard *guard;
     char owner[64];
     pthread_t thread;
     bool started;
@@ -43,12 +45,14 @@ static void wake(void *ctx)
     pthread_mutex_unlock(&a->mu);
 }
 
-/* Judges rows[0..n) and records the verdicts (job_id: an apply job's items). A request whose
- * verdict cannot be made (the store failing) stops the batch there: what was judged before
- * it is recorded, the rest is judged again later. *judged gets how many were recorded. */
-static dm_err judge_rows(struct store *st, struct judge *j, const struct store_request *rows, int n,
-                         bool recheck, struct store_verdict *v, int64_t job_id, const char *owner,
-                         int *judged, struct dm_error *err)
+/* Judges rows[0..n) and records the verdicts (job_id: an apply job's items), answering their
+ * join-request queries through guard when it is not NULL. A request whose verdict cannot be
+ * made (the store failing) stops the batch there: what was judged before it is recorded, the
+ * rest is judged again later. *judged gets how many were recorded. */
+static dm_err judge_rows(struct store *st, struct judge *j, struct guard *guard,
+                         const struct store_request *rows, int n, bool recheck,
+                         struct store_verdict *v, int64_t job_id, const char *owner, int *judged,
+                         struct dm_error *err)
 {
     *judged = 0;
     int64_t now = (int64_t)time(NULL);
@@ -60,7 +64,10 @@ static dm_err judge_rows(struct store *st, struct judge *j, const struct store_r
     if (e) k--;
     if (k == 0) return e;
     struct dm_error rerr = {0};
-    dm_err r = store_verdicts_record(st, v, (size_t)k, job_id, owner, now, &rerr);
+    dm_err r = guard ? guard_take(guard, rows, v, k, &rerr) : DM_OK;
+    if (r) log_warn(C, "join-request queries left unanswered (queued): %s", rerr.msg);
+    r = store_verdicts_record(st, v, (size_t)k, job_id, owner, now, &rerr);
+    if (guard) guard_go(guard); /* recorded or not: each answer records itself */
     if (r) return dm_fail(err, r, "%s", rerr.msg);
     *judged = k;
     return e;
@@ -73,8 +80,10 @@ static dm_err round_once(struct autodecide *a, bool *more, int64_t *next_due, st
     struct store *st = a->store;
     *more = false;
     int n = 0, judged = 0;
-    dm_err e = store_unevaluated(st, 0, BATCH, a->rows, &n, err);
-    if (!e && n) e = judge_rows(st, a->judge, a->rows, n, false, a->verdicts, 0, "", &judged, err);
+    dm_err e = a->guard ? guard_sweep(a->guard, err) : DM_OK;
+    if (!e) e = store_unevaluated(st, 0, BATCH, a->rows, &n, err);
+    if (!e && n)
+        e = judge_rows(st, a->judge, a->guard, a->rows, n, false, a->verdicts, 0, "", &judged, err);
     if (e) return e;
     *more |= n == BATCH;
     if (judged) log_debug(C, "judged %d new requests", judged);
@@ -83,8 +92,8 @@ static dm_err round_once(struct autodecide *a, bool *more, int64_t *next_due, st
     for (int action = DUE_RECHECK; action <= DUE_RETRY; action++) {
         e = store_judging_due(st, action, (int64_t)time(NULL), BATCH, a->rows, &n, err);
         if (!e && n)
-            e = judge_rows(st, a->judge, a->rows, n, action == DUE_RECHECK, a->verdicts, 0, "",
-                           &judged, err);
+            e = judge_rows(st, a->judge, NULL, a->rows, n, action == DUE_RECHECK, a->verdicts, 0,
+                           "", &judged, err);
         if (e) return e;
         *more |= n == BATCH;
     }
@@ -165,6 +174,7 @@ dm_err autodecide_start(const struct autodecide_config *cfg, struct autodecide *
     clock_cond_init(&a->cv);
     a->store = cfg->store;
     a->runner = cfg->runner;
+    a->guard = cfg->guard;
     dm_strlcpy(a->owner, cfg->owner, sizeof a->owner);
     a->rows = malloc(BATCH * sizeof *a->rows);
     a->verdicts = malloc(BATCH * sizeof *a->verdicts);
@@ -224,7 +234,8 @@ dm_err apply_run_step(struct apply_run *ar, const char *owner, bool *finished, s
         e = store_request_get(ar->store, items[i].request_id, &rows[k++], &err);
     int judged = 0;
     if (!e && n)
-        e = judge_rows(ar->store, ar->judge, rows, k, false, v, ar->job_id, owner, &judged, &err);
+        e = judge_rows(ar->store, ar->judge, NULL, rows, k, false, v, ar->job_id, owner, &judged,
+                       &err);
     ar->judged += judged;
     if (e == DM_ECONFLICT) return e;
     if (e) return tg_error_local(te, e, "%s", err.msg);

@@ -5,6 +5,7 @@
  *      (judge.h), and records the verdicts, each with its due action and time, in one
  *      transaction a batch: a request is judged once, even across a crash;
  *   2. judges again the delayed approvals that came due (judge.h, "recheck");
+ *      A request that came with a join-request query is answered through it (guard.h);
  *   3. hands the decisions that are due to decision jobs (store_due_dispatch: one queued job per
  *      channel and action, joined by later ones while it waits) and wakes the job runner,
  *      which decides them through the channel's account with its rate limits, flood waits,
@@ -24,6 +25,7 @@
 
 struct accounts;
 struct autodecide;
+struct guard;
 struct job_runner;
 
 /* store, accounts and runner are borrowed and must outlive it; owner (this process's lease
@@ -32,6 +34,7 @@ struct autodecide_config {
     struct store *store;
     const struct accounts *accounts; /* has_photo asks through them (judge.h) */
     struct job_runner *runner;
+    struct guard *guard; /* answers the join-request queries of what it judges (guard.h) */
     const char *owner;
 };
 dm_err autodecide_start(const struct autodecide_config *cfg, struct autodecide **out,

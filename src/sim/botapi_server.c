@@ -234,7 +234,7 @@ static json_t *private_chat_json(const struct sim_user *u)
     return o;
 }
 
-static json_t *join_request_json(struct world *w, const struct sim_join_request *jr)
+static json_t *join_request_json(struct world *w, const struct sim_join_request *jr, bool query)
 {
     struct sim_channel *ch = world_channel(w, jr->chat_id);
     struct sim_user *u = world_user(w, jr->user_id);
@@ -253,6 +253,11 @@ static json_t *join_request_json(struct world *w, const struct sim_join_request 
                                                 "is_primary", 0, "is_revoked", 0));
         json_object_set_new(o, "invite_link", l);
     }
+    if (query && jr->query_id) { /* a string, as the Bot API gives query ids */
+        char id[24];
+        snprintf(id, sizeof id, "%" PRIu64, jr->query_id);
+        json_object_set_new(o, "query_id", json_string(id));
+    }
     return o;
 }
 
@@ -262,7 +267,7 @@ json_t *botapi_update_json(struct world *w, const struct sim_update *u)
     case UPD_CHAT_JOIN_REQUEST:
         if (u->ref >= w->njrs) return NULL;
         return json_pack("{s:I,s:o}", "update_id", (json_int_t)u->id, "chat_join_request",
-                         join_request_json(w, &w->jrs[u->ref]));
+                         join_request_json(w, &w->jrs[u->ref], u->query));
     }
     return NULL;
 }
@@ -331,6 +336,9 @@ static void m_get_me(struct call *c)
                                             "can_read_all_group_messages", 0,
                                             "supports_inline_queries", 0, "can_connect_to_business",
                                             0, "has_main_web_app", 0));
+    if (o)
+        json_object_set_new(o, "supports_join_request_queries",
+                            json_boolean(c->bot->supports_join_request_queries));
     reply_ok(c->res, o, NULL);
 }
 
@@ -343,6 +351,10 @@ static void m_get_chat(struct call *c)
     if (o && u) set_opt_str(o, "bio", u->bio);
     if (o) json_object_set_new(o, "accent_color_id", json_integer(0));
     if (o) json_object_set_new(o, "max_reaction_count", json_integer(11));
+    /* ChatFullInfo.guard_bot: "only available to chat administrators" */
+    struct sim_user *guard = ch && ch->guard_bot ? world_user(c->w, ch->guard_bot) : NULL;
+    if (o && guard && world_channel_admin(ch, c->bot->id))
+        json_object_set_new(o, "guard_bot", user_json(guard));
     reply_ok(c->res, o, NULL);
 }
 
@@ -664,6 +676,57 @@ static void m_send_message(struct call *c)
     reply_ok(c->res, m, NULL);
 }
 
+/* The chat_join_request_query_id parameter as a number; answers and returns false when it is
+ * missing (Telegram's wording for a missing parameter) or names no query. */
+static bool query_param(struct call *c, uint64_t *out)
+{
+    const char *s = param_str(c->p, "chat_join_request_query_id");
+    int64_t v = 0;
+    if ((!s || !*s) && param_int(c->p, "chat_join_request_query_id", &v) == P_ABSENT) {
+        reply_bad(c->res, "chat_join_request_query_id is empty");
+        return false;
+    }
+    if (s && *s && !parse_int64(s, &v)) v = 0;
+    *out = v > 0 ? (uint64_t)v : 0; /* 0 names no query: "query ID is invalid" */
+    return true;
+}
+
+/* answerChatJoinRequestQuery (chat_join_request_query_id, result: approve | decline | queue). */
+static void m_answer_jr_query(struct call *c)
+{
+    uint64_t id;
+    if (!query_param(c, &id)) return;
+    const char *result = param_str(c->p, "result");
+    if (!result || !*result) return reply_bad(c->res, "result is empty");
+    if (strcmp(result, "approve") != 0 && strcmp(result, "decline") != 0 &&
+        strcmp(result, "queue") != 0)
+        return reply_bad(c->res, "invalid result specified"); /* wording assumed */
+    sim_err e = world_jr_query_answer(c->w, c->bot, id, result);
+    if (e != SIM_OK)
+        reply_bad(c->res, sim_err_botapi(e));
+    else
+        reply_ok(c->res, NULL, NULL);
+}
+
+/* sendChatJoinRequestWebApp (chat_join_request_query_id, web_app_url): the Bot API asks for an
+ * HTTPS URL; tgsim is Telegram's test environment, where Mini Apps may use plain HTTP
+ * (core.telegram.org/bots/webapps, "Testing Mini Apps"). The error wording is assumed. */
+static void m_send_jr_web_app(struct call *c)
+{
+    uint64_t id;
+    if (!query_param(c, &id)) return;
+    const char *url = param_str(c->p, "web_app_url");
+    if (!url || !*url) return reply_bad(c->res, "web_app_url is empty");
+    bool scheme = strncmp(url, "https://", 8) == 0 || strncmp(url, "http://", 7) == 0;
+    if (!scheme || strlen(url) > 2048 || strpbrk(url, " \t\r\n"))
+        return reply_bad(c->res, "WEBAPP_URL_INVALID");
+    sim_err e = world_jr_query_web_app(c->w, c->bot, id, url);
+    if (e != SIM_OK)
+        reply_bad(c->res, sim_err_botapi(e));
+    else
+        reply_ok(c->res, NULL, NULL);
+}
+
 static const struct method {
     const char *name;
     void (*fn)(struct call *c);
@@ -681,6 +744,8 @@ static const struct method {
     {"unbanChatMember", m_unban},
     {"getUserProfilePhotos", m_get_profile_photos},
     {"sendMessage", m_send_message},
+    {"answerChatJoinRequestQuery", m_answer_jr_query},
+    {"sendChatJoinRequestWebApp", m_send_jr_web_app},
 };
 
 static const struct method *method_find(const char *name)
@@ -730,7 +795,13 @@ void botapi_handle(struct world *w, const char *token, const char *method,
     world_stat_call(w, m->name);
     struct sim_fault f;
     int retry;
-    if (world_fault_take(w, m->name, &f)) {
+    bool faulted = world_fault_take(w, m->name, &f);
+    if (faulted && f.delay_ms) { /* a late answer: the fault's error, or (code 0) the right one */
+        world_unlock(w);
+        sleep_ms(f.delay_ms);
+        world_lock(w);
+    }
+    if (faulted && f.error_code) {
         reply_error(res, f.error_code, f.description, f.retry_after);
     } else if (m->fn != m_get_updates && (retry = world_ratelimit_take(w, bot)) > 0) {
         char d[64];

@@ -130,13 +130,16 @@ struct ctl {
 static void post_bots(struct ctl *c)
 {
     const char *username = NULL, *first = NULL, *token = NULL;
+    bool queries = false;
     if (!f_str(c->body, "username", true, &username, &c->err) ||
         !f_str(c->body, "first_name", false, &first, &c->err) ||
-        !f_str(c->body, "token", false, &token, &c->err))
+        !f_str(c->body, "token", false, &token, &c->err) ||
+        !f_bool(c->body, "supports_join_request_queries", &queries, &c->err))
         return fail_err(c->res, &c->err);
     struct sim_bot *b;
     if (world_bot_add(c->w, username, first ? first : username, token, &b, &c->err) != DM_OK)
         return fail_err(c->res, &c->err);
+    world_bot_set_queries(c->w, b, queries);
     http_res_json(c->res, 200,
                   json_pack("{s:I,s:s,s:s}", "id", (json_int_t)b->id, "token", b->token, "username",
                             username));
@@ -221,9 +224,10 @@ static json_t *channel_info(struct world *w, const struct sim_channel *ch)
                                                 "can_invite_users", ch->admins[i].can_invite_users,
                                                 "can_restrict_members",
                                                 ch->admins[i].can_restrict_members));
-    return json_pack("{s:I,s:s,s:o,s:o,s:I}", "id", (json_int_t)ch->id, "title", ch->title,
+    return json_pack("{s:I,s:s,s:o,s:o,s:I,s:o}", "id", (json_int_t)ch->id, "title", ch->title,
                      "username", opt_string(ch->username), "admins", admins, "members",
-                     (json_int_t)world_member_count(ch));
+                     (json_int_t)world_member_count(ch), "guard_bot",
+                     ch->guard_bot ? json_integer(ch->guard_bot) : json_null());
 }
 
 static void post_channels(struct ctl *c)
@@ -291,6 +295,21 @@ static void post_channel_members(struct ctl *c)
                             (json_int_t)user_id, "member", 1));
 }
 
+/* {"bot_id": id} assigns the channel's guard bot (join-request queries), {"bot_id": null}
+ * removes it. */
+static void post_channel_guard(struct ctl *c)
+{
+    struct sim_channel *ch = path_channel(c);
+    if (!ch) return;
+    int64_t bot_id = 0;
+    if (!json_object_get(c->body, "bot_id"))
+        return fail(c->res, 400, "\"bot_id\" is required (null removes the guard bot)");
+    if (!f_int(c->body, "bot_id", false, 1, INT64_MAX, &bot_id, &c->err) ||
+        world_guard_set(c->w, ch, bot_id, &c->err) != DM_OK)
+        return fail_err(c->res, &c->err);
+    http_res_json(c->res, 200, channel_info(c->w, ch));
+}
+
 static void post_join_requests(struct ctl *c)
 {
     int64_t chat_id = 0, user_id = 0, count = 0, date = 0, spread = 0;
@@ -330,6 +349,23 @@ static void post_join_requests(struct ctl *c)
         json_object_set_new(o, "user_ids", ids);
     }
     http_res_json(c->res, 200, o);
+}
+
+/* A request's join-request query, as a "query" field of its row. */
+static dm_err query_row(struct buf *b, const struct sim_join_request *jr)
+{
+    dm_err e =
+        buf_printf(b,
+                   ",\"query\":{\"id\":\"%" PRIu64 "\",\"state\":\"%s\",\"deadline_ms\":%" PRId64
+                   ",\"answered_at_ms\":%" PRId64 ",\"answer_calls\":%u,\"web_app_url\":",
+                   jr->query_id, jq_state_name(jr, world_now_ms()), jr->query_deadline_ms,
+                   jr->query_answered_ms, (unsigned)jr->query_answer_calls);
+    json_t *s = jr->web_app_url ? json_string(jr->web_app_url) : json_null();
+    char *enc = s ? json_dumps(s, JSON_ENCODE_ANY) : NULL;
+    if (!e) e = enc ? buf_printf(b, "%s}", enc) : DM_ENOMEM;
+    free(enc);
+    json_decref(s);
+    return e;
 }
 
 /* Written by hand: the list may hold millions of rows. */
@@ -380,6 +416,7 @@ static void get_join_requests(struct ctl *c)
         if (!e && jr->by_ban) e = buf_puts(&b, ",\"by_ban\":true");
         if (!e && row_ch && world_is_banned(c->w, row_ch, jr->user_id))
             e = buf_puts(&b, ",\"banned\":true");
+        if (!e && jr->query_id) e = query_row(&b, jr);
         if (!e && jr->invite_link) {
             json_t *s = json_string(jr->invite_link);
             char *enc = s ? json_dumps(s, JSON_ENCODE_ANY) : NULL;
@@ -560,9 +597,8 @@ static void post_faults(struct ctl *c)
     bool cas = strcmp(method, CAS_METHOD) == 0;
     const char *name = cas ? CAS_METHOD : botapi_method_name(method);
     if (!name) return fail(c->res, 400, "tgsim does not serve a method named \"%s\"", method);
-    if (delay && !cas) return fail(c->res, 400, "\"delay_ms\" is for %s only", CAS_METHOD);
     /* error_code 0 (a late right answer) only with delay_ms */
-    if (!f_int(c->body, "error_code", false, cas && delay ? 0 : 400, 599, &code, &c->err))
+    if (!f_int(c->body, "error_code", false, delay ? 0 : 400, 599, &code, &c->err))
         return fail_err(c->res, &c->err);
     struct sim_fault f = {
         .count = (unsigned)count, .retry_after = (int)retry, .delay_ms = (unsigned)delay};
@@ -633,6 +669,20 @@ static void get_bot_messages(struct ctl *c)
                                                m->params ? m->params : json_null()));
     }
     http_res_json(c->res, 200, json_pack("{s:o}", "items", items));
+}
+
+/* {"supports_join_request_queries": bool}: what the bot's owner set up with BotFather. */
+static void post_bot_settings(struct ctl *c)
+{
+    struct sim_bot *b = path_bot(c);
+    if (!b) return;
+    bool on = b->supports_join_request_queries;
+    if (!f_bool(c->body, "supports_join_request_queries", &on, &c->err))
+        return fail_err(c->res, &c->err);
+    world_bot_set_queries(c->w, b, on);
+    http_res_json(c->res, 200,
+                  json_pack("{s:I,s:b}", "id", (json_int_t)b->id, "supports_join_request_queries",
+                            b->supports_join_request_queries));
 }
 
 static void get_webhook(struct ctl *c)
@@ -868,12 +918,14 @@ static const struct route {
 } routes[] = {
     {"POST", "bots", post_bots},
     {"GET", "bots/#/messages", get_bot_messages},
+    {"POST", "bots/#/settings", post_bot_settings},
     {"POST", "users", post_users},
     {"POST", "users/#/traits", post_user_traits},
     {"POST", "channels", post_channels},
     {"GET", "channels/#", get_channel},
     {"POST", "channels/#/admins", post_channel_admins},
     {"POST", "channels/#/members", post_channel_members},
+    {"POST", "channels/#/guard-bot", post_channel_guard},
     {"POST", "join-requests", post_join_requests},
     {"GET", "join-requests", get_join_requests},
     {"GET", "bans", get_bans},

@@ -76,6 +76,7 @@ dm_err world_new(uint64_t seed, struct world **out)
     w->rng = seed;
     idmap_init(&w->user_index);
     idmap_init(&w->cas_index);
+    idmap_init(&w->queries);
     /* ids look like Telegram's but depend on the seed only */
     w->next_user_id = 1000000000 + (int64_t)(world_rand(w) % 1000000) * 1000;
     w->next_channel_seq = 1000000000 + (int64_t)(world_rand(w) % 1000000) * 1000;
@@ -126,9 +127,12 @@ void world_free(struct world *w)
     for (size_t i = 0; i < w->nchannels; i++)
         channel_free(w->channels[i]);
     free(w->channels);
-    for (size_t i = 0; i < w->njrs; i++)
+    for (size_t i = 0; i < w->njrs; i++) {
         free(w->jrs[i].invite_link);
+        free(w->jrs[i].web_app_url);
+    }
     free(w->jrs);
+    idmap_release(&w->queries);
     free(w->bans);
     for (size_t i = 0; i < w->ncas; i++)
         free(w->cas[i].message);
@@ -558,7 +562,7 @@ bool world_is_member(const struct sim_channel *ch, int64_t user_id)
 
 /* --- update queues ----------------------------------------------------------------------- */
 
-static void queue_push(struct sim_bot *b, enum upd_kind kind, uint32_t ref)
+static void queue_push(struct sim_bot *b, enum upd_kind kind, uint32_t ref, bool query)
 {
     if (!(b->allowed_mask & (1u << kind))) return;
     if (b->qend - b->qhead >= SIM_MAX_QUEUE) b->qhead++; /* forget the oldest */
@@ -569,19 +573,20 @@ static void queue_push(struct sim_bot *b, enum upd_kind kind, uint32_t ref)
     }
     if (reserve((void **)&b->q, &b->qalloc, b->qend, 1, sizeof *b->q, SIM_MAX_QUEUE + 1) != DM_OK)
         return; /* out of memory: the update is lost, as Telegram may lose one */
-    b->q[b->qend++] =
-        (struct sim_update){.id = b->next_update_id++, .ref = ref, .kind = (uint8_t)kind};
+    b->q[b->qend++] = (struct sim_update){
+        .id = b->next_update_id++, .ref = ref, .kind = (uint8_t)kind, .query = query};
     pthread_cond_broadcast(&b->cond);
 }
 
-/* Queues an update about channel ch for every bot admin with can_invite_users. */
+/* Queues an update about channel ch for every bot admin with can_invite_users; the guard bot's
+ * carries the request's query (query_to: the guard bot's id, 0 for none). */
 static void announce(struct world *w, const struct sim_channel *ch, enum upd_kind kind,
-                     uint32_t ref)
+                     uint32_t ref, int64_t query_to)
 {
     for (size_t i = 0; i < ch->nadmins; i++) {
         if (!ch->admins[i].can_invite_users) continue;
         struct sim_bot *b = world_bot_by_id(w, ch->admins[i].id);
-        if (b) queue_push(b, kind, ref);
+        if (b) queue_push(b, kind, ref, query_to && b->id == query_to);
     }
 }
 
@@ -642,25 +647,39 @@ struct sim_join_request *world_jr_latest(struct world *w, const struct sim_chann
 }
 
 /* Appends a pending request and announces it when asked; the caller checked everything and reserved
- * room. */
+ * room. A request Telegram announces while the channel has a guard bot (an admin that may
+ * invite) is a query to that bot. */
 static dm_err jr_push(struct world *w, struct sim_channel *ch, int64_t user_id, int64_t date,
                       const char *invite_link, bool announce_it)
 {
+    const struct sim_admin *guard = ch->guard_bot ? world_channel_admin(ch, ch->guard_bot) : NULL;
+    bool query = announce_it && guard && guard->can_invite_users;
+    uint64_t query_id = 0;
+    while (query && (query_id == 0 || idmap_get(&w->queries, (int64_t)query_id, NULL)))
+        query_id = world_rand(w) >> 1; /* as Telegram's: positive 63-bit numbers, unique */
+    /* first the query's map: should the next put fail, it keeps an id nobody was given */
+    if (query && idmap_put(&w->queries, (int64_t)query_id, (uint32_t)w->njrs) != DM_OK)
+        return DM_ENOMEM;
     bool oom = false;
     char *link = dup_or_null(invite_link, &oom);
     if (oom || idmap_put(&ch->requests, user_id, (uint32_t)w->njrs) != DM_OK) {
         free(link);
         return DM_ENOMEM;
     }
+    int64_t now_ms = world_now_ms();
     w->jrs[w->njrs] = (struct sim_join_request){
         .chat_id = ch->id,
         .user_id = user_id,
         .date = date ? date : world_now(),
         .invite_link = link,
         .status = JR_PENDING,
-        .asked_ms = world_now_ms(),
+        .asked_ms = now_ms,
+        .query_id = query_id,
+        .query_state = query ? JQ_OPEN : JQ_NONE,
+        .query_deadline_ms = query ? now_ms + SIM_QUERY_DEADLINE_MS : 0,
     };
-    if (announce_it) announce(w, ch, UPD_CHAT_JOIN_REQUEST, (uint32_t)w->njrs);
+    if (announce_it)
+        announce(w, ch, UPD_CHAT_JOIN_REQUEST, (uint32_t)w->njrs, query ? ch->guard_bot : 0);
     w->njrs++;
     return DM_OK;
 }
@@ -727,15 +746,17 @@ dm_err world_jr_add_many(struct world *w, struct sim_channel *ch, size_t count,
     return DM_OK;
 }
 
-sim_err world_jr_decide(struct world *w, int64_t chat_id, int64_t user_id, bool approve,
-                        int64_t actor_id)
+/* world_jr_decide, counting the call in approve_calls / decline_calls when `counted` (an
+ * approve or decline call; an answer to a query counts in the query's calls instead). */
+static sim_err jr_decide(struct world *w, int64_t chat_id, int64_t user_id, bool approve,
+                         int64_t actor_id, bool counted)
 {
     struct sim_channel *ch = world_channel(w, chat_id);
     if (!ch) return SIM_CHAT_NOT_FOUND;
     const struct sim_admin *a = world_channel_admin(ch, actor_id);
     if (!a || !a->can_invite_users) return SIM_ADMIN_REQUIRED;
     struct sim_join_request *jr = world_jr_latest(w, ch, user_id);
-    if (jr) {
+    if (jr && counted) {
         if (approve)
             jr->approve_calls++;
         else
@@ -750,6 +771,108 @@ sim_err world_jr_decide(struct world *w, int64_t chat_id, int64_t user_id, bool 
     jr->decided_at = world_now();
     jr->decided_ms = world_now_ms();
     jr->decisions++;
+    return SIM_OK;
+}
+
+sim_err world_jr_decide(struct world *w, int64_t chat_id, int64_t user_id, bool approve,
+                        int64_t actor_id)
+{
+    return jr_decide(w, chat_id, user_id, approve, actor_id, true);
+}
+
+/* --- join-request queries ---------------------------------------------------------------- */
+
+const char *jq_state_name(const struct sim_join_request *jr, int64_t now_ms)
+{
+    switch ((enum jq_state)jr->query_state) {
+    case JQ_NONE:
+        return "none";
+    case JQ_OPEN:
+        return now_ms > jr->query_deadline_ms ? "expired" : "open";
+    case JQ_WEB_APP:
+        return "web_app";
+    case JQ_APPROVED:
+        return "approve";
+    case JQ_DECLINED:
+        return "decline";
+    case JQ_QUEUED:
+        return "queue";
+    }
+    return "none";
+}
+
+dm_err world_guard_set(struct world *w, struct sim_channel *ch, int64_t bot_id,
+                       struct dm_error *err)
+{
+    if (bot_id) {
+        struct sim_bot *b = world_bot_by_id(w, bot_id);
+        if (!b) return dm_fail(err, DM_EINVAL, "no bot with id %" PRId64, bot_id);
+        if (!b->supports_join_request_queries)
+            return dm_fail(err, DM_EINVAL,
+                           "bot %" PRId64 " does not support join request queries (set "
+                           "supports_join_request_queries on the bot first)",
+                           bot_id);
+        const struct sim_admin *a = world_channel_admin(ch, bot_id);
+        if (!a || !a->can_invite_users)
+            return dm_fail(err, DM_EINVAL,
+                           "bot %" PRId64 " must be an admin of the channel with can_invite_users",
+                           bot_id);
+    }
+    ch->guard_bot = bot_id;
+    return DM_OK;
+}
+
+void world_bot_set_queries(struct world *w, struct sim_bot *b, bool on)
+{
+    b->supports_join_request_queries = on;
+    for (size_t i = 0; !on && i < w->nchannels; i++)
+        if (w->channels[i]->guard_bot == b->id) w->channels[i]->guard_bot = 0;
+}
+
+/* The request of a query that bot b may still act on, or NULL (SIM_QUERY_INVALID). Counts the
+ * call in a known query. */
+static struct sim_join_request *query_of(struct world *w, const struct sim_bot *b,
+                                         uint64_t query_id)
+{
+    uint32_t i;
+    if (!query_id || !idmap_get(&w->queries, (int64_t)query_id, &i) || i >= w->njrs) return NULL;
+    struct sim_join_request *jr = &w->jrs[i];
+    if (jr->query_id != query_id) return NULL;
+    if (jr->query_answer_calls < UINT16_MAX) jr->query_answer_calls++;
+    struct sim_channel *ch = world_channel(w, jr->chat_id);
+    if (!ch || ch->guard_bot != b->id || jr->status != JR_PENDING) return NULL;
+    bool open = jr->query_state == JQ_OPEN && world_now_ms() <= jr->query_deadline_ms;
+    return open || jr->query_state == JQ_WEB_APP ? jr : NULL;
+}
+
+sim_err world_jr_query_answer(struct world *w, const struct sim_bot *b, uint64_t query_id,
+                              const char *result)
+{
+    struct sim_join_request *jr = query_of(w, b, query_id);
+    if (!jr) return SIM_QUERY_INVALID;
+    sim_err e = SIM_OK;
+    if (strcmp(result, "queue") != 0)
+        e = jr_decide(w, jr->chat_id, jr->user_id, strcmp(result, "approve") == 0, b->id, false);
+    if (e == SIM_OK) {
+        jr->query_state = strcmp(result, "approve") == 0   ? JQ_APPROVED
+                          : strcmp(result, "decline") == 0 ? JQ_DECLINED
+                                                           : JQ_QUEUED;
+        jr->query_answered_ms = world_now_ms();
+    }
+    return e;
+}
+
+sim_err world_jr_query_web_app(struct world *w, const struct sim_bot *b, uint64_t query_id,
+                               const char *url)
+{
+    struct sim_join_request *jr = query_of(w, b, query_id);
+    if (!jr || jr->query_state != JQ_OPEN) return SIM_QUERY_INVALID;
+    char *copy = strdup(url);
+    if (!copy) return SIM_QUERY_INVALID; /* out of memory: as if nothing was asked */
+    free(jr->web_app_url);
+    jr->web_app_url = copy;
+    jr->query_state = JQ_WEB_APP;
+    jr->query_answered_ms = world_now_ms();
     return SIM_OK;
 }
 

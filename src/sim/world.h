@@ -36,7 +36,11 @@
     X(ALREADY_PARTICIPANT, "USER_ALREADY_PARTICIPANT", "USER_ALREADY_PARTICIPANT")                 \
     X(USER_NOT_FOUND, "user not found", "USER_ID_INVALID")                                         \
     X(NO_BAN_RIGHT, "not enough rights to restrict/unrestrict chat member", "CHAT_ADMIN_REQUIRED") \
-    X(TARGET_ADMIN, "user is an administrator of the chat", "USER_ADMIN_INVALID")
+    X(TARGET_ADMIN, "user is an administrator of the chat", "USER_ADMIN_INVALID")                  \
+    /* join-request queries (Bot API 10.1): the text is assumed, as Telegram documents none; it    \
+       is the one Telegram gives for a callback or inline query answered late or unknown */        \
+    X(QUERY_INVALID, "query is too old and response timeout expired or query ID is invalid",       \
+      "QUERY_ID_INVALID")
 
 typedef enum {
 #define SIM_ERR_ENUM(name, botapi, rpc) SIM_##name,
@@ -95,6 +99,10 @@ struct sim_channel {
     size_t nleft;          /* entries of members that are 0 */
     struct idmap requests; /* user id -> index in world.jrs of that user's latest request */
     struct idmap bans;     /* user id -> index in world.bans of that user's ban record */
+    /* The bot assigned to process the channel's join requests (Bot API 10.1 ChatFullInfo
+     * .guard_bot; MTProto channels.toggleJoinRequest guard_bot), 0 when none: a new request
+     * then comes to it with a query (struct sim_join_request, "Join-request queries"). */
+    int64_t guard_bot;
 };
 
 /* What banChatMember / unbanChatMember (or channels.editBanned) did to one user in one channel:
@@ -137,7 +145,23 @@ struct sim_join_request {
     uint32_t approve_calls;
     uint32_t decline_calls;
     bool by_ban; /* declined because the user was banned while pending (decided_by: the admin) */
+    /* Join-request queries: a request made while the channel has a guard bot comes to that bot
+     * with query_id (0: none). See world_jr_query_answer. */
+    uint8_t query_state;         /* enum jq_state */
+    uint16_t query_answer_calls; /* every answer or Web App call naming the query */
+    uint64_t query_id;
+    int64_t query_deadline_ms; /* Unix milliseconds: SIM_QUERY_DEADLINE_MS after asked_ms */
+    int64_t query_answered_ms; /* when it was answered (or the Web App sent), 0 before */
+    char *web_app_url;         /* owned: what sendChatJoinRequestWebApp gave, NULL before */
 };
+
+/* A join-request query's life: open until answered or SIM_QUERY_DEADLINE_MS after the
+ * request; then it is expired (reported so; stored still as JQ_OPEN) and the request stays
+ * pending for the admins ("queued", as Telegram treats it). */
+enum jq_state { JQ_NONE, JQ_OPEN, JQ_WEB_APP, JQ_APPROVED, JQ_DECLINED, JQ_QUEUED };
+#define SIM_QUERY_DEADLINE_MS 10000 /* "within 10 seconds" (Bot API ChatJoinRequest.query_id) */
+/* "open", "expired", "web_app", "approve", "decline", "queue" (the answer given). */
+const char *jq_state_name(const struct sim_join_request *jr, int64_t now_ms);
 
 /* Kinds of updates the world produces; each is a bit in sim_bot.allowed_mask. */
 enum upd_kind { UPD_CHAT_JOIN_REQUEST };
@@ -147,6 +171,7 @@ struct sim_update {
     int64_t id;   /* update_id, increasing per bot */
     uint32_t ref; /* for UPD_CHAT_JOIN_REQUEST: index in world.jrs */
     uint8_t kind; /* enum upd_kind */
+    uint8_t query; /* UPD_CHAT_JOIN_REQUEST to the channel's guard bot: carries query_id */
 };
 
 struct sim_message {
@@ -189,6 +214,8 @@ struct sim_bot {
     struct sim_message *msgs;
     size_t nmsgs, msgs_alloc;
     int64_t next_message_id;
+
+    bool supports_join_request_queries; /* getMe's User.supports_join_request_queries */
 };
 
 struct sim_fault {
@@ -197,7 +224,7 @@ struct sim_fault {
     int error_code;
     char description[200];
     int retry_after;   /* > 0 adds parameters.retry_after */
-    unsigned delay_ms; /* cas.check only: answer this much later; with error_code 0, correctly */
+    unsigned delay_ms; /* answer this much later; with error_code 0, correctly */
 };
 
 /* A user listed on the simulated CAS service: what its /check answers. */
@@ -311,6 +338,7 @@ struct world {
 
     struct sim_join_request *jrs;
     size_t njrs, jrs_alloc;
+    struct idmap queries; /* join-request query id -> index in jrs */
 
     struct sim_ban *bans;
     size_t nbans, bans_alloc;
@@ -449,6 +477,27 @@ struct sim_join_request *world_jr_latest(struct world *w, const struct sim_chann
  * answer. */
 sim_err world_jr_decide(struct world *w, int64_t chat_id, int64_t user_id, bool approve,
                         int64_t actor_id);
+
+/* Join-request queries (Bot API 10.1). world_guard_set assigns bot_id (0: none) as the
+ * channel's guard bot: it must be a bot that supports join-request queries and an admin with
+ * can_invite_users (DM_EINVAL naming what is missing). world_bot_set_queries turns a bot's
+ * support on or off (off also unassigns it from every channel: tgsim's assumption).
+ *
+ * world_jr_query_answer: the query's bot answers "approve", "decline" or "queue". Only the
+ * channel's guard bot, while the query is open (not past its deadline) or showing its Web App (no
+ * deadline then: the bot answers after the applicant used it, tgsim's assumption), and while
+ * the request is pending; otherwise SIM_QUERY_INVALID, as an unknown id. approve and decline
+ * decide the request as world_jr_decide does (its errors); queue leaves it pending for the
+ * admins. world_jr_query_web_app records url (copied) and keeps the request pending; the bot
+ * then answers the query, or decides by approveChatJoinRequest / declineChatJoinRequest. Every
+ * call naming a known query counts in its query_answer_calls. */
+dm_err world_guard_set(struct world *w, struct sim_channel *ch, int64_t bot_id,
+                       struct dm_error *err);
+void world_bot_set_queries(struct world *w, struct sim_bot *b, bool on);
+sim_err world_jr_query_answer(struct world *w, const struct sim_bot *b, uint64_t query_id,
+                              const char *result);
+sim_err world_jr_query_web_app(struct world *w, const struct sim_bot *b, uint64_t query_id,
+                               const char *url);
 
 /* Accounts. phone: 5..20 digits (a leading '+' is dropped), unique; dc 1..5; password NULL for
  * none (1..256 bytes). Creates the user (as world_user_add) unless user_id names an existing user

@@ -317,6 +317,22 @@
     "ALTER TABLE jobs DROP CONSTRAINT jobs_kind_check,"                                            \
     "  ADD CONSTRAINT jobs_kind_check CHECK (kind IN (0, 1, 2, 3));"
 
+/* 13 (guard mode, jobs/guard.h; renumbered at merge): a join request's Bot API 10.1 query, when
+ * it came with one: its id, when its deadline ends (Unix ms), and what became of it (state:
+ * 0 open, 1 being answered, 2 answered, 3 late: not answered, 4 failed, 5 its Web App shown;
+ * result: the answer given). Open and claimed ones are found through partial indexes. */
+#define M_GUARD(BIG, NOROWID)                                                                      \
+    "CREATE TABLE join_queries ("                                                                  \
+    "  request_id " BIG " PRIMARY KEY REFERENCES invite_requests(id),"                             \
+    "  query_id TEXT NOT NULL,"                                                                    \
+    "  deadline_ms " BIG " NOT NULL,"                                                              \
+    "  state INTEGER NOT NULL DEFAULT 0 CHECK (state IN (0, 1, 2, 3, 4, 5)),"                      \
+    "  result TEXT NOT NULL DEFAULT '',"                                                           \
+    "  answered_at_ms " BIG " NOT NULL DEFAULT 0,"                                                 \
+    "  error TEXT NOT NULL DEFAULT '')" NOROWID ";"                                                \
+    "CREATE INDEX join_queries_open ON join_queries(request_id) WHERE state = 0;"                  \
+    "CREATE INDEX join_queries_claimed ON join_queries(deadline_ms) WHERE state = 1;"
+
 /* Migration v is migrations[v - 1], in each dialect's text. */
 static const struct {
     const char *sqlite, *pg;
@@ -331,7 +347,10 @@ static const struct {
     {M7(SQ_ID, SQ_BIG, SQ_NOROWID), M7(PG_ID, PG_BIG, PG_NOROWID)},
     {M8(SQ_ID, SQ_BIG, SQ_NOROWID) SQ_JOBS_V8 SQ_SEARCH_V8,
      M8(PG_ID, PG_BIG, PG_NOROWID) PG_JOBS_V8},
+    {M_GUARD(SQ_BIG, SQ_NOROWID), M_GUARD(PG_BIG, PG_NOROWID)},
 };
+
+const int schema_latest = (int)DM_ARRAY_LEN(migrations);
 
 const struct schema_table schema_kept[] = {
     {"admins", "id", "id"},
@@ -348,6 +367,7 @@ const struct schema_table schema_kept[] = {
     {"channel_modes", "chat_id", "chat_id"},
     {"decisions_due", "request_id", "request_id"},
     {"pacing", "chat_id", "chat_id"},
+    {"join_queries", "request_id", "request_id"},
 };
 const size_t schema_kept_n = DM_ARRAY_LEN(schema_kept);
 const char *const schema_serial[] = {"admins", "invite_requests", "jobs", "audit", "rules"};
@@ -398,7 +418,7 @@ static dm_err migrate_from(const struct dialect *d, const struct schema *s, stru
     int64_t have = 0;
     dm_err e = d->run(c, &create, NULL, NULL, NULL, NULL, err);
     if (!e) e = d->run(c, &read, NULL, first_int, &have, NULL, err);
-    const int latest = (int)DM_ARRAY_LEN(migrations);
+    const int latest = schema_latest;
     if (!e && have > latest)
         e = dm_fail(err, DM_EDB,
                     "the database has schema version %" PRId64 " but this doorman knows only up "

@@ -22,6 +22,9 @@ extern const char *const schema_serial[];
 extern const size_t schema_serial_n;
 
 /* Runs on a write connection that is in no transaction; c stays usable afterwards. */
+/* The latest version: the number of migrations (what a migrated database records). */
+extern const int schema_latest;
+
 dm_err schema_migrate(const struct dialect *d, struct db_conn *c, struct dm_error *err);
 
 #endif

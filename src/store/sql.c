@@ -373,6 +373,36 @@ static const struct sql_text texts[S_COUNT] = {
                      "coalesce(sum(CASE WHEN state = 1 THEN 1 ELSE 0 END), 0) "
                      "FROM jobs WHERE state IN (0, 1)",
                      .what = "counting queued and running jobs"},
+    /* ---- join-request queries (queries.c) ---- */
+    [S_QUERY_ADD] =
+        {"INSERT INTO join_queries(request_id, query_id, deadline_ms) SELECT id, $3, $4 "
+         "FROM invite_requests WHERE chat_id = $1 AND user_id = $2 AND status = 0 "
+         "ON CONFLICT DO NOTHING",
+         .what = "recording a join-request query"},
+    [S_QUERY_OPEN] = {"SELECT request_id FROM join_queries WHERE state = 0 "
+                      "AND request_id >= $1 AND request_id <= $2 ORDER BY request_id LIMIT $3",
+                      .what = "reading the open join-request queries"},
+    [S_QUERY_CLAIM] = {"UPDATE join_queries SET state = 1 WHERE request_id = $1 AND state = 0 "
+                       "AND deadline_ms > $2 RETURNING " QUERY_COLS,
+                       .what = "claiming a join-request query"},
+    [S_QUERY_LATE] = {"UPDATE join_queries SET state = 3, result = 'queue', error = $2 "
+                      "WHERE request_id = $1 AND state = 0 RETURNING " QUERY_COLS,
+                      .what = "recording a join-request query as late"},
+    [S_QUERY_FINISH] = {"UPDATE join_queries SET state = $2, result = $3, answered_at_ms = $4, "
+                        "error = $5 WHERE request_id = $1 AND state IN (1, 5)",
+                        .what = "recording a join-request query's answer"},
+    [S_QUERY_REJUDGE] = {"UPDATE invite_requests SET evaluated = 0 WHERE id = $1 AND status = 0",
+                         .what = "having a request judged again"},
+    [S_QUERY_SWEEP_REJUDGE] =
+        {"UPDATE invite_requests SET evaluated = 0 WHERE status = 0 AND id IN "
+         "(SELECT request_id FROM join_queries WHERE state = 1 "
+         "AND deadline_ms < $1)",
+         .what = "having requests judged again"},
+    [S_QUERY_SWEEP] = {"UPDATE join_queries SET state = 4, error = $2 WHERE state = 1 "
+                       "AND deadline_ms < $1",
+                       .what = "closing join-request queries left claimed"},
+    [S_QUERY_GET] = {"SELECT " QUERY_COLS " FROM join_queries WHERE request_id = $1",
+                     .what = "reading a join-request query"},
 };
 
 struct db_stmt sql_stmt(enum db_kind kind, enum sql_id id)

@@ -27,6 +27,7 @@
     "id, at, admin, action, request_id, chat_id, user_id, job_id, via, result, detail"
 #define RULE_COLS "id, chat_id, position, enabled, name, spec, created_at, updated_at"
 #define MODE_COLS "chat_id, mode, delay_seconds, per_hour, updated_at, via"
+#define QUERY_COLS "request_id, query_id, deadline_ms, state, result, answered_at_ms, error"
 #define ITEM_COLS "i.job_id, i.request_id, r.chat_id, r.user_id, r.status, i.outcome, i.error"
 
 enum sql_id {
@@ -140,6 +141,15 @@ enum sql_id {
     S_LEASE_HELD,
     S_REQUEST_TOTALS,
     S_JOB_QUEUE,
+    S_QUERY_ADD,
+    S_QUERY_OPEN,
+    S_QUERY_CLAIM,
+    S_QUERY_LATE,
+    S_QUERY_FINISH,
+    S_QUERY_REJUDGE,
+    S_QUERY_SWEEP_REJUDGE,
+    S_QUERY_SWEEP,
+    S_QUERY_GET,
     S_COUNT
 };
 

@@ -550,6 +550,64 @@ dm_err store_request_release(struct store *st, int64_t id, const char *note,
  * wake someone). One hook per store; NULL removes it. Set before the store is shared. */
 void store_on_request_added(struct store *st, void (*fn)(void *ctx), void *ctx);
 
+/* ---- join-request queries (Bot API 10.1; jobs/guard.h answers them) ----
+ *
+ * A request that came to doorman's bot as the channel's assigned join-request bot carries a
+ * query, to answer before its deadline. Its life: open (recorded) -> sending (claimed by the
+ * one process that answers it) -> answered | late (never sent: the deadline was too close) |
+ * failed (Telegram refused, or no answer came); web_app: its Mini App was shown, the final
+ * answer still to give. A late or failed query leaves the request pending for the rules'
+ * ordinary way (or the admins), as Telegram does ("queued"). */
+enum query_state {
+    QUERY_OPEN = 0,
+    QUERY_SENDING = 1,
+    QUERY_ANSWERED = 2,
+    QUERY_LATE = 3,
+    QUERY_FAILED = 4,
+    QUERY_WEB_APP = 5
+};
+/* "open", "sending", "answered", "late", "failed", "web_app". */
+const char *query_state_name(int state);
+
+#define STORE_QUERY_ID_MAX 65
+struct store_query {
+    int64_t request_id;
+    char query_id[STORE_QUERY_ID_MAX];
+    int64_t deadline_ms;    /* Unix milliseconds */
+    int state;              /* enum query_state */
+    char result[16];        /* the answer given: "approve", "decline", "queue", "web_app"; "" */
+    int64_t answered_at_ms; /* when it was given, 0 before */
+    char error[STORE_ERROR_MAX];
+};
+
+/* Records r (as store_request_add) and, in the same transaction, the query of the user's pending
+ * request in that chat, unless it has one already: a redelivery keeps the first deadline. */
+dm_err store_request_add_query(struct store *st, const struct store_request *r,
+                               const char *query_id, int64_t deadline_ms, bool *inserted,
+                               struct dm_error *err);
+/* Of the requests ids[0..n) (ascending), those with an open query, in one transaction: each is
+ * claimed (QUERY_SENDING) when its deadline_ms is after until_ms, else recorded late
+ * (QUERY_LATE, result "queue", error late_why). out (room for n) gets them in ids' order with
+ * their new state; *nout how many. Claiming is exactly once: among processes, one gets it. */
+dm_err store_queries_claim(struct store *st, const int64_t *ids, size_t n, int64_t until_ms,
+                           const char *late_why, struct store_query *out, size_t *nout,
+                           struct dm_error *err);
+/* Finishes a claimed query (QUERY_SENDING or QUERY_WEB_APP) as q: state, result,
+ * answered_at_ms, error. In the same transaction: with decide REQ_APPROVED or REQ_DECLINED the
+ * request, if still pending, is decided by STORE_RULES_ADMIN through "bot" at now and loses its
+ * due action; with rejudge the rules judge it again (its ordinary way decides it); au (may be
+ * NULL) is added to the audit log. DM_ECONFLICT, nothing changed, when the query is not
+ * claimed (another process finished it). */
+dm_err store_query_finish(struct store *st, const struct store_query *q, int decide, bool rejudge,
+                          const struct store_audit *au, int64_t now, struct dm_error *err);
+/* Claimed queries whose deadline_ms is before before_ms (a process stopped while answering
+ * them) become failed with why, their requests judged again; *n gets how many. */
+dm_err store_queries_sweep(struct store *st, int64_t before_ms, const char *why, int64_t *n,
+                           struct dm_error *err);
+/* The query of a request; DM_ENOTFOUND when it came without one. */
+dm_err store_query_get(struct store *st, int64_t request_id, struct store_query *out,
+                       struct dm_error *err);
+
 /* Opens the backend named by url: "sqlite:PATH" or a bare path (SQLite), or
  * "postgresql://…" / "postgres://…" (PostgreSQL).
  * Unknown schemes are DM_EINVAL with a message. */

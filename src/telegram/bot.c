@@ -9,6 +9,7 @@
 #include "telegram/bot.h"
 
 #include "botapi/client.h"
+#include "botapi/join_query.h"
 #include "botapi/update.h"
 #include "core/clock.h"
 #include "core/log.h"
@@ -172,6 +173,17 @@ static dm_err setting_seal_set(struct bot *b, const char *key, const char *plain
 
 /* ---- recording updates ---- */
 
+/* When a query that came now, about a request Telegram dated tg_date (seconds), must be
+ * answered by (Unix ms): BOTAPI_JOIN_QUERY_MS after it came, or after the end of the second
+ * Telegram dated the request when that is earlier (an update delivered late: a restart, a
+ * backlog), whichever comes first. */
+static int64_t query_deadline_ms(int64_t tg_date)
+{
+    int64_t now_ms = clock_unix_ms();
+    int64_t from = tg_date > 0 ? DM_MIN(now_ms, (tg_date + 1) * 1000) : now_ms;
+    return from + BOTAPI_JOIN_QUERY_MS;
+}
+
 /* Stores one update if it is a chat_join_request (others are ignored). DM_EINVAL for a
  * malformed join request, DM_EDB or DM_EUNAVAILABLE (message in err) when it could not be
  * stored. */
@@ -200,7 +212,12 @@ static dm_err record_update(struct bot *b, json_t *update, bool *was_join, struc
 
     struct store *st = b->store;
     bool inserted = false;
-    if ((e = store_request_add(st, &r, &inserted, err))) return e;
+    if (jr.query_id[0] && botapi_query_id_valid(jr.query_id))
+        e = store_request_add_query(st, &r, jr.query_id, query_deadline_ms(jr.date), &inserted,
+                                    err);
+    else
+        e = store_request_add(st, &r, &inserted, err);
+    if (e) return e;
     if (c.title[0]) { /* the title comes free with the update */
         struct dm_error cerr = {0};
         if (store_chat_put(st, &c, &cerr))
@@ -362,6 +379,8 @@ static void *receiver_main(void *arg)
         pthread_mutex_lock(&b->mu);
         b->st.id = (int64_t)json_integer_value(json_object_get(rep.result, "id"));
         dm_strlcpy(b->st.username, jstr(rep.result, "username"), sizeof b->st.username);
+        b->st.supports_join_request_queries =
+            json_is_true(json_object_get(rep.result, "supports_join_request_queries"));
         pthread_mutex_unlock(&b->mu);
         botapi_reply_release(&rep);
     }
@@ -741,4 +760,50 @@ dm_err bot_chat_title(struct bot *b, int64_t chat_id, char *out, size_t n)
     }
     botapi_reply_release(&rep);
     return e;
+}
+
+/* One call of the bot's that answers an object; *rep holds it on DM_OK (release it). */
+static dm_err bot_ask(struct bot *b, const char *method, json_t *params, struct botapi_reply *rep,
+                      struct tg_error *te)
+{
+    struct botapi_client *cl = bot_client_acquire(b);
+    if (!cl)
+        return tg_error_local(te, DM_EUNAVAILABLE, "No bot token configured: set it in Settings");
+    struct dm_error err = {0};
+    dm_err e = botapi_call(cl, method, params, 10000, rep, &err);
+    bot_client_release(b, cl);
+    if ((e = tg_error_botapi(te, e, rep, &err))) botapi_reply_release(rep);
+    return e;
+}
+
+dm_err bot_query_support(struct bot *b, bool *out, struct tg_error *te)
+{
+    *out = false;
+    struct botapi_reply rep;
+    dm_err e = bot_ask(b, "getMe", NULL, &rep, te);
+    if (e) return e;
+    *out = json_is_true(json_object_get(rep.result, "supports_join_request_queries"));
+    pthread_mutex_lock(&b->mu);
+    b->st.supports_join_request_queries = *out;
+    pthread_mutex_unlock(&b->mu);
+    botapi_reply_release(&rep);
+    return DM_OK;
+}
+
+dm_err bot_channel_guard(struct bot *b, int64_t chat_id, struct bot_guard *out, struct tg_error *te)
+{
+    memset(out, 0, sizeof *out);
+    json_t *p = json_pack("{s:I}", "chat_id", (json_int_t)chat_id);
+    if (!p) return tg_error_local(te, DM_ENOMEM, "out of memory");
+    struct botapi_reply rep;
+    dm_err e = bot_ask(b, "getChat", p, &rep, te);
+    json_decref(p);
+    if (e) return e;
+    json_t *g = json_object_get(rep.result, "guard_bot");
+    json_t *id = json_object_get(g, "id");
+    out->id = json_is_integer(id) ? (int64_t)json_integer_value(id) : 0;
+    if (out->id) dm_strlcpy(out->username, jstr(g, "username"), sizeof out->username);
+    dm_strlcpy(out->title, jstr(rep.result, "title"), sizeof out->title);
+    botapi_reply_release(&rep);
+    return DM_OK;
 }

@@ -11,10 +11,11 @@
 
 #include "core/common.h"
 #include "core/secret.h"
+#include "store/store.h"
 
 struct bot;
 struct botapi_client;
-struct store;
+struct tg_error;
 
 enum bot_mode { BOT_POLLING = 0, BOT_WEBHOOK = 1 };
 
@@ -27,10 +28,12 @@ struct bot_status {
     char username[65];
     int mode; /* enum bot_mode */
     char webhook_url[512];
-    double rate;            /* decisions per second the job runner allows itself */
-    bool receiving;         /* the last poll or webhook setup succeeded */
-    int64_t last_update_at; /* when the last update was recorded, 0 = never */
-    char last_error[256];   /* "" when fine */
+    double rate;                        /* decisions per second the job runner allows itself */
+    bool receiving;                     /* the last poll or webhook setup succeeded */
+    int64_t last_update_at;             /* when the last update was recorded, 0 = never */
+    char last_error[256];               /* "" when fine */
+    bool supports_join_request_queries; /* getMe's User.supports_join_request_queries (Bot API
+                                           10.1): it may be a channel's join-request bot */
 };
 
 /* What the bot is started with. store and master are borrowed and must outlive the bot; the
@@ -66,6 +69,20 @@ bool bot_webhook_authorized(struct bot *b, const char *secret_header);
 /* The chat's title through the cache (the store's chats table; getChat when missing or older
  * than an hour). out gets "" when unknown. */
 dm_err bot_chat_title(struct bot *b, int64_t chat_id, char *out, size_t n);
+
+/* Join-request queries (Bot API 10.1, botapi/join_query.h). bot_query_support: whether the bot
+ * may be a channel's join-request bot (getMe's supports_join_request_queries; also kept in the
+ * status). bot_channel_guard: the bot the channel assigned to process its join requests
+ * (getChat's guard_bot, which Telegram shows to the channel's admins only): id 0 when none.
+ * Both ask Telegram now and fill *te like the account calls (telegram/account.h). */
+struct bot_guard {
+    int64_t id;
+    char username[65];
+    char title[STORE_TEXT_MAX]; /* the channel's, as getChat gave it */
+};
+dm_err bot_query_support(struct bot *b, bool *out, struct tg_error *te);
+dm_err bot_channel_guard(struct bot *b, int64_t chat_id, struct bot_guard *out,
+                         struct tg_error *te);
 
 /* A reference to the current client, or NULL when no token is configured. The client stays
  * valid until released, even if the token changes meanwhile. */

@@ -104,6 +104,17 @@ export async function tgUserTraits(tg, userId, traits) {
     return tg.control('POST', `/control/users/${userId}/traits`, traits);
 }
 
+// Bot API 10.1 join-request queries: a bot's {supports_join_request_queries}, and the channel's
+// guard bot (its assigned join-request bot; null removes it). tgJoinRequests rows of a request
+// that came as a query carry query: {id, state (open|expired|web_app|approve|decline|queue),
+// deadline_ms, answered_at_ms, answer_calls, web_app_url}.
+export async function tgBotSettings(tg, botId, settings) {
+    return tg.control('POST', `/control/bots/${botId}/settings`, settings);
+}
+export async function tgGuardBot(tg, chatId, botId) {
+    return tg.control('POST', `/control/channels/${chatId}/guard-bot`, { bot_id: botId });
+}
+
 export async function tgAddMember(tg, chatId, userId) {
     return tg.control('POST', `/control/channels/${chatId}/members`, { user_id: userId });
 }

@@ -5,6 +5,7 @@
 #include "core/common.h"
 #include "../check.h"
 #include "botapi/client.h"
+#include "botapi/join_query.h"
 #include "botapi/update.h"
 
 #include <arpa/inet.h>
@@ -297,6 +298,51 @@ static void test_calls(void)
     botapi_client_free(c);
 }
 
+/* answerChatJoinRequestQuery and sendChatJoinRequestWebApp: the method, the parameters as
+ * Telegram names them, and nothing sent for a query id that cannot be one. */
+static void test_join_queries(void)
+{
+    struct server s;
+    answers_init();
+    server_start(&s);
+    char base[64];
+    snprintf(base, sizeof base, "http://127.0.0.1:%u", s.port);
+    struct botapi_client *c = NULL;
+    CHECK(botapi_client_new(base, TOKEN, &c) == DM_OK);
+    set_answer(&s, ANSWER_ME);
+    struct botapi_reply r;
+    struct dm_error err = {0};
+    static const enum botapi_join_answer answers[] = {BOTAPI_JOIN_APPROVE, BOTAPI_JOIN_DECLINE,
+                                                      BOTAPI_JOIN_QUEUE};
+    static const char *const names[] = {"approve", "decline", "queue"};
+    for (size_t i = 0; i < DM_ARRAY_LEN(answers); i++) {
+        CHECK(botapi_answer_join_query(c, "77", answers[i], 5000, &r, &err) == DM_OK && r.ok);
+        botapi_reply_release(&r);
+        CHECK(strcmp(s.last_line, "POST /bot" TOKEN "/answerChatJoinRequestQuery HTTP/1.1") == 0);
+        json_t *sent = json_loads(s.last_body, 0, NULL);
+        CHECK(strcmp(json_string_value(json_object_get(sent, "chat_join_request_query_id")),
+                     "77") == 0);
+        CHECK(strcmp(json_string_value(json_object_get(sent, "result")), names[i]) == 0);
+        json_decref(sent);
+    }
+    CHECK(botapi_send_join_web_app(c, "78", "https://example.org/app?x=1", 5000, &r, &err) ==
+              DM_OK &&
+          r.ok);
+    botapi_reply_release(&r);
+    CHECK(strcmp(s.last_line, "POST /bot" TOKEN "/sendChatJoinRequestWebApp HTTP/1.1") == 0);
+    json_t *sent = json_loads(s.last_body, 0, NULL);
+    CHECK(strcmp(json_string_value(json_object_get(sent, "web_app_url")),
+                 "https://example.org/app?x=1") == 0);
+    json_decref(sent);
+    int before = s.requests;
+    CHECK(botapi_answer_join_query(c, "", BOTAPI_JOIN_QUEUE, 5000, &r, &err) == DM_EINVAL);
+    CHECK(botapi_answer_join_query(c, "a b", BOTAPI_JOIN_QUEUE, 5000, &r, &err) == DM_EINVAL);
+    CHECK(botapi_send_join_web_app(c, "78", "", 5000, &r, &err) == DM_EINVAL);
+    CHECK(s.requests == before);
+    botapi_client_free(c);
+    server_stop(&s);
+}
+
 /* A chat_join_request's from.is_premium and from.language_code (what rules look at). */
 static void test_join_request(void)
 {
@@ -306,17 +352,27 @@ static void test_join_request(void)
         "{\"chat_join_request\":{\"chat\":{\"id\":-1001},\"from\":{\"id\":5},\"date\":7}}",
         "{\"chat_join_request\":{\"chat\":{\"id\":-1001},\"from\":{\"id\":5,\"is_premium\":1,"
         "\"language_code\":7}}}",
+        /* Bot API 10.1: a query for the chat's join-request bot; a number is not a query id */
+        "{\"chat_join_request\":{\"chat\":{\"id\":-1001},\"from\":{\"id\":5},\"date\":7,"
+        "\"query_id\":\"4419227016301384\"}}",
+        "{\"chat_join_request\":{\"chat\":{\"id\":-1001},\"from\":{\"id\":5},\"date\":7,"
+        "\"query_id\":4419227016301384}}",
     };
     static const struct {
         bool premium;
-        const char *lang;
-    } want[] = {{true, "pt-br"}, {false, ""}, {false, ""}};
+        const char *lang, *query;
+    } want[] = {{true, "pt-br", ""},
+                {false, "", ""},
+                {false, "", ""},
+                {false, "", "4419227016301384"},
+                {false, "", ""}};
     for (size_t i = 0; i < DM_ARRAY_LEN(updates); i++) {
         json_t *u = json_loads(updates[i], 0, NULL);
         struct botapi_join_request jr;
         CHECK(u && botapi_join_request_parse(u, &jr, NULL) == DM_OK);
         CHECK(jr.is_premium == want[i].premium);
         CHECK(strcmp(jr.language_code, want[i].lang) == 0);
+        CHECK(strcmp(jr.query_id, want[i].query) == 0);
         json_decref(u);
     }
 }
@@ -327,5 +383,6 @@ int main(void)
     test_join_request();
     test_tokens();
     test_calls();
+    test_join_queries();
     return CHECK_DONE();
 }

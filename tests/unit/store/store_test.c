@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include "store/schema.h"
 #include "store/store.h"
 
 static int checks, failures;
@@ -1078,7 +1079,7 @@ static void test_migrate_v2(void)
     sqlite3_stmt *q = NULL;
     CHECK(sqlite3_prepare_v2(db, "SELECT max(version) FROM schema_version", -1, &q, NULL) ==
           SQLITE_OK);
-    CHECK(sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) == 8);
+    CHECK(sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) == schema_latest);
     sqlite3_finalize(q);
     CHECK(sqlite3_prepare_v2(db,
                              "SELECT count(*) FROM pragma_foreign_key_list('job_items') "
@@ -1260,6 +1261,110 @@ static void search_parity(void)
     }
 }
 
+/* Join-request queries: recorded with their request (a redelivery keeps the first deadline),
+ * claimed once or recorded late, finished once with the decision or the rules' judging again,
+ * and swept when a claim was abandoned. */
+static bool unevaluated_has(struct store *st, int64_t id)
+{
+    struct store_request rows[50];
+    int n = 0;
+    OK(store_unevaluated(st, id - 1, 50, rows, &n, &E));
+    return n > 0 && rows[0].id == id;
+}
+
+static void test_queries(struct store *st)
+{
+    const int64_t chat = -1009800, far = 4000000000000;
+    const int64_t deadlines[] = {far, far, 1000, 2000};
+    int64_t ids[5];
+    for (int i = 0; i < 5; i++) {
+        struct store_request r = make_req(chat, 9800 + i, 600, REQ_PENDING, "Q", "", "");
+        char qid[16];
+        snprintf(qid, sizeof qid, "77%d", i);
+        bool inserted = false;
+        if (i < 4)
+            OK(store_request_add_query(st, &r, qid, deadlines[i], &inserted, &E));
+        else
+            OK(store_request_add(st, &r, &inserted, &E));
+        CHECK(inserted);
+        if (i == 0) { /* a redelivery: nothing new, the first deadline kept */
+            OK(store_request_add_query(st, &r, qid, 5, &inserted, &E));
+            CHECK(!inserted);
+        }
+        struct store_request_filter f = {.status = -1, .chat_id = chat};
+        struct store_request got[1];
+        int n = 0;
+        OK(store_request_list(st, &f, 0, 1, got, &n, &E));
+        ids[i] = got[0].id;
+    }
+    struct store_verdict v[5];
+    for (int i = 0; i < 5; i++)
+        v[i] = (struct store_verdict){.request_id = ids[i], .action = DUE_NONE};
+    OK(store_verdicts_record(st, v, 5, 0, "", 700, &E));
+    struct store_query q;
+    OK(store_query_get(st, ids[0], &q, &E));
+    CHECK(q.deadline_ms == far && q.state == QUERY_OPEN && strcmp(q.query_id, "770") == 0);
+    CHECK(store_query_get(st, ids[4], &q, NULL) == DM_ENOTFOUND);
+
+    /* claim: two in time, one late; then none of them is open */
+    struct store_query out[5];
+    size_t nout = 9;
+    OK(store_queries_claim(st, ids, 3, 1500, "late", out, &nout, &E));
+    CHECK(nout == 3 && out[0].state == QUERY_SENDING && out[1].state == QUERY_SENDING &&
+          out[2].state == QUERY_LATE && out[2].request_id == ids[2] &&
+          strcmp(out[2].result, "queue") == 0 && strcmp(out[2].error, "late") == 0);
+    OK(store_queries_claim(st, ids, 3, 1500, "late", out + 3, &nout, &E));
+    CHECK(nout == 0);
+    OK(store_query_get(st, ids[3], &q, &E));
+    CHECK(q.state == QUERY_OPEN); /* not asked for */
+    OK(store_queries_claim(st, ids + 4, 1, 1500, "late", out + 3, &nout, &E));
+    CHECK(nout == 0); /* no query */
+
+    /* finish: approved through the query, with its audit entry; a second finish conflicts */
+    struct store_query a = out[0];
+    a.state = QUERY_ANSWERED;
+    dm_strlcpy(a.result, "approve", sizeof a.result);
+    a.answered_at_ms = 800000;
+    struct store_audit au = {.at = 800, .request_id = ids[0], .chat_id = chat, .user_id = 9800};
+    dm_strlcpy(au.admin, STORE_RULES_ADMIN, sizeof au.admin);
+    dm_strlcpy(au.action, "approve", sizeof au.action);
+    dm_strlcpy(au.detail, "join-request query: test", sizeof au.detail);
+    OK(store_query_finish(st, &a, REQ_APPROVED, false, &au, 800, &E));
+    CHECK(store_query_finish(st, &a, REQ_APPROVED, false, &au, 800, NULL) == DM_ECONFLICT);
+    struct store_request r;
+    OK(store_request_get(st, ids[0], &r, &E));
+    CHECK(r.status == REQ_APPROVED && r.decided_at == 800 &&
+          strcmp(r.decided_by, STORE_RULES_ADMIN) == 0 && strcmp(r.decided_via, "bot") == 0);
+    OK(store_query_get(st, ids[0], &q, &E));
+    CHECK(q.state == QUERY_ANSWERED && strcmp(q.result, "approve") == 0 &&
+          q.answered_at_ms == 800000);
+    struct store_audit log[3];
+    int n = 0;
+    OK(store_audit_list(st, 0, 3, log, &n, &E));
+    CHECK(n >= 1 && log[0].request_id == ids[0] && strcmp(log[0].action, "approve") == 0);
+
+    /* failed: the request stays pending and is judged again */
+    struct store_query f = out[1];
+    f.state = QUERY_FAILED;
+    dm_strlcpy(f.error, "Bad Request: query is too old", sizeof f.error);
+    CHECK(!unevaluated_has(st, ids[1]));
+    OK(store_query_finish(st, &f, -1, true, NULL, 810, &E));
+    OK(store_request_get(st, ids[1], &r, &E));
+    CHECK(r.status == REQ_PENDING && unevaluated_has(st, ids[1]));
+
+    /* sweep: a claim left behind past its deadline fails and its request is judged again */
+    OK(store_queries_claim(st, ids + 3, 1, 1500, "late", out, &nout, &E));
+    CHECK(nout == 1 && out[0].state == QUERY_SENDING);
+    int64_t swept = 0;
+    OK(store_queries_sweep(st, 1999, "gone", &swept, &E));
+    CHECK(swept == 0);
+    OK(store_queries_sweep(st, 2001, "gone", &swept, &E));
+    CHECK(swept == 1 && unevaluated_has(st, ids[3]));
+    OK(store_query_get(st, ids[3], &q, &E));
+    CHECK(q.state == QUERY_FAILED && strcmp(q.error, "gone") == 0);
+    printf("ok queries: recorded with their request, claimed once or late, finished once, swept\n");
+}
+
 static void test_backend(const char *url, const char *url2)
 {
     model_n = 0;
@@ -1285,6 +1390,7 @@ static void test_backend(const char *url, const char *url2)
     test_load_jobs(st);
     test_sessions(st);
     test_rules_store(st);
+    test_queries(st);
 
     struct store *other = NULL;
     OK(store_open(url2, &other, &E));
@@ -1365,9 +1471,10 @@ static void test_postgres(const char *base)
         if (r[i].e) fprintf(stderr, "  open %d: %s\n", i, r[i].msg);
     }
     int64_t version = 0, rows = 0;
-    CHECK(pg_admin(url, "SELECT max(version) FROM schema_version", &version) && version == 8);
-    CHECK(pg_admin(url, "SELECT count(*) FROM schema_version", &rows) && rows == 8);
-    printf("ok postgresql open: 4 opens at once, migrations 1-7 applied once\n");
+    CHECK(pg_admin(url, "SELECT max(version) FROM schema_version", &version) &&
+          version == schema_latest);
+    CHECK(pg_admin(url, "SELECT count(*) FROM schema_version", &rows) && rows == schema_latest);
+    printf("ok postgresql open: 4 opens at once, every migration applied once\n");
 
     test_backend(url, url);
 

@@ -1,11 +1,13 @@
 // pages/rules.js: the Rules page (#/rules?chat_id=…): for the scope picked ("Global rules" or
-// a channel) the mode switch (rules_mode.js), Apply over a channel's backlog (rules_apply.js),
+// a channel) the mode switch (rules_mode.js), the channel's join-request bot (rules_guard.js),
+// Apply over a channel's backlog (rules_apply.js),
 // the ordered rules (rules_list.js), the editor of one rule (rules_editor.js) with the dry run
 // beside it (rules_dryrun.js), and the named lists (rules_lists.js), put together.
 import { h, add } from '../dom.js';
 import { api, qs } from '../api.js';
 import { showBanner } from '../frame.js';
 import { modeCard } from './rules_mode.js';
+import { guardCard } from './rules_guard.js';
 import { applyCard } from './rules_apply.js';
 import { rulesList } from './rules_list.js';
 import { ruleEditor } from './rules_editor.js';
@@ -33,6 +35,7 @@ export function pageRules(ctx, main, params) {
     const scope = () => chat;
 
     const mode = modeCard(ctx, { scope });
+    const guard = guardCard(ctx, { scope });
     const apply = applyCard(ctx, { scope, chatName: () => `“${scopeSel.selectedOptions[0]?.textContent || chat}”` });
     const list = rulesList(ctx, {
         scope,
@@ -103,6 +106,7 @@ export function pageRules(ctx, main, params) {
         list.show([], { global: chat === 0 });
         apply.reset();
         loadModes();
+        guard.load();
         loadRules();
     }
     scopeSel.addEventListener('change', () => {
@@ -131,6 +135,7 @@ export function pageRules(ctx, main, params) {
         h('div.page-head', null, h('h1', null, 'Rules'),
             h('label.inline', null, h('span', null, 'Rules of'), scopeSel)),
         mode.el,
+        guard.el,
         apply.el,
         h('div.rules-grid', null,
             h('div.rules-main', null, list.el, editor.el, lists.el),
