@@ -145,7 +145,7 @@ static int cmd_admin_add(struct config *cfg, const char *name, bool from_stdin)
     dm_err e = secret_init();
     if (!e) e = config_finish(cfg, &err);
     if (!e) e = store_open(cfg->db_url, &st, &err);
-    if (!e) e = auth_admin_add(st, name, pw, &err);
+    if (!e) e = auth_admin_add(st, name, pw, ROLE_OWNER, NULL, 0, &err);
     secret_wipe(pw, sizeof pw);
     secret_wipe(again, sizeof again);
     store_close(st);
