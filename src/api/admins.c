@@ -82,9 +82,9 @@ void api_admins_invite(struct api_ctx *c)
         json_array_append_new(channels, json_integer(chats[i]));
     free(chats);
     int64_t expires = time(NULL) + INVITE_TTL;
-    json_t *rec = json_pack("{s:s,s:o,s:I,s:s}", "role", admin_role_name(role), "channels",
-                            channels, "expires_at", (json_int_t)expires, "by",
-                            c->session.admin_name);
+    json_t *rec =
+        json_pack("{s:s,s:o,s:I,s:s}", "role", admin_role_name(role), "channels", channels,
+                  "expires_at", (json_int_t)expires, "by", c->session.admin_name);
     char *value = json_dumps(rec, JSON_COMPACT);
     json_decref(rec);
     char token[33], digest[65], key[sizeof INVITE_KEY + 64];
@@ -231,9 +231,9 @@ void api_invite_accept(struct api_ctx *c)
     dm_strlcpy(by, json_string_value(json_object_get(rec, "by")) ?: "", sizeof by);
     json_decref(rec);
     struct dm_error err = {0};
-    dm_err e = !chats || role < 0 ? dm_fail(&err, DM_ENOMEM, "a bad invitation record")
-                                  : auth_admin_add(c->env->store, name, password, role, chats, n,
-                                                   &err);
+    dm_err e = !chats || role < 0
+                   ? dm_fail(&err, DM_ENOMEM, "a bad invitation record")
+                   : auth_admin_add(c->env->store, name, password, role, chats, n, &err);
     free(chats);
     if (e == DM_EINVAL || e == DM_EEXISTS) {
         if (e == DM_EINVAL)

@@ -8,11 +8,11 @@
 
 enum route_flags {
     R_PUBLIC = 0,
-    R_LOGIN = 1, /* needs a valid session cookie or API token, and the route's `need` */
-    R_BODY = 2,  /* POST with a JSON object body; with a session cookie also needs the CSRF
-                    header (an API token needs none) */
-    R_SLOW = 4,  /* waits (calls Telegram, or hashes a password: core/secret.h does one at a
-                    time): runs on the server's workers (api.h, http_res_defer) */
+    R_LOGIN = 1,   /* needs a valid session cookie or API token, and the route's `need` */
+    R_BODY = 2,    /* POST with a JSON object body; with a session cookie also needs the CSRF
+                      header (an API token needs none) */
+    R_SLOW = 4,    /* waits (calls Telegram, or hashes a password: core/secret.h does one at a
+                      time): runs on the server's workers (api.h, http_res_defer) */
     R_BROWSER = 8, /* a browser's session only: never with an API token (the admin's own
                       password, TOTP and tokens) */
 };
@@ -116,8 +116,7 @@ static const struct route routes[] = {
     {"POST", "/api/me/password", NULL, R_LOGIN | R_BODY | R_SLOW | R_BROWSER, api_me_password,
      SELF},
     {"POST", "/api/me/totp/setup", NULL, R_LOGIN | R_BODY | R_BROWSER, api_me_totp_setup, SELF},
-    {"POST", "/api/me/totp/enable", NULL, R_LOGIN | R_BODY | R_BROWSER, api_me_totp_enable,
-     SELF},
+    {"POST", "/api/me/totp/enable", NULL, R_LOGIN | R_BODY | R_BROWSER, api_me_totp_enable, SELF},
     {"POST", "/api/me/totp/disable", NULL, R_LOGIN | R_BODY | R_SLOW | R_BROWSER,
      api_me_totp_disable, SELF},
     {"GET", "/api/tokens", NULL, R_LOGIN | R_BROWSER, api_tokens_list, SELF},
@@ -186,8 +185,8 @@ static bool check_need(struct api_ctx *c, const struct route *r)
     }
     int want = least[r->need];
     if (c->role >= want) return true;
-    http_res_error(c->res, 403, "forbidden", "%s %s needs the %s role (%s %s).", r->method,
-                   r->path, admin_role_name(want), c->token_id ? "this token has" : "you have",
+    http_res_error(c->res, 403, "forbidden", "%s %s needs the %s role (%s %s).", r->method, r->path,
+                   admin_role_name(want), c->token_id ? "this token has" : "you have",
                    admin_role_name(c->role));
     return false;
 }

@@ -21,8 +21,8 @@ static json_t *token_json(struct api_ctx *c, const struct store_token *t)
     json_t *channels = api_scope_json(c, scope);
     if (!channels) return NULL;
     return json_pack("{s:I,s:s,s:s,s:s,s:o,s:I,s:o}", "id", (json_int_t)t->id, "name", t->name,
-                     "admin", t->admin_name, "role", admin_role_name(t->role), "channels",
-                     channels, "created_at", (json_int_t)t->created_at, "last_used_at",
+                     "admin", t->admin_name, "role", admin_role_name(t->role), "channels", channels,
+                     "created_at", (json_int_t)t->created_at, "last_used_at",
                      api_time_or_null(t->last_used_at));
 }
 
@@ -63,8 +63,9 @@ void api_tokens_create(struct api_ctx *c)
         !api_field_string(c, "name", true, TOKEN_NAME_MAX, &name) ||
         !api_field_string(c, "role", true, 16, &role_name))
         return;
-    if (!*name || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
-                      strlen(name)) {
+    if (!*name ||
+        strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
+            strlen(name)) {
         api_bad_request(c, "'name' must be 1 to %d letters, digits, '_', '.' or '-'.",
                         TOKEN_NAME_MAX);
         return;
@@ -93,7 +94,8 @@ void api_tokens_create(struct api_ctx *c)
     secret_random_hex(secret, 32);
     snprintf(token, sizeof token, TOKEN_PREFIX "%s", secret);
     secret_wipe(secret, sizeof secret);
-    struct store_token t = {.admin_id = c->session.admin_id, .role = role, .created_at = time(NULL)};
+    struct store_token t = {
+        .admin_id = c->session.admin_id, .role = role, .created_at = time(NULL)};
     dm_strlcpy(t.name, name, sizeof t.name);
     secret_digest_hex(token, t.token_hash);
     int64_t id = 0;

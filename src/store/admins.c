@@ -88,8 +88,7 @@ dm_err store_admin_count(struct store *st, int64_t *n, struct dm_error *err)
     return db_read_one(st, S_ADMIN_COUNT, NULL, row_int0, n, "no count", err);
 }
 
-dm_err store_admin_list(struct store *st, struct store_admin **out, size_t *n,
-                        struct dm_error *err)
+dm_err store_admin_list(struct store *st, struct store_admin **out, size_t *n, struct dm_error *err)
 {
     return db_read_all(st, S_ADMIN_LIST, NULL, row_admin, sizeof **out, ADMIN_LIST_MAX, "admins",
                        (void **)out, n, err);
@@ -122,8 +121,9 @@ static dm_err owner_left(struct tx *tx, struct dm_error *err)
     bool found = false;
     dm_err e = tx_read_one(tx, S_OWNERS_COUNT, NULL, row_int0, &owners, &found, err);
     if (!e && owners == 0)
-        e = dm_fail(err, DM_ECONFLICT, "doorman needs at least one owner: make another admin an "
-                                       "owner first");
+        e = dm_fail(err, DM_ECONFLICT,
+                    "doorman needs at least one owner: make another admin an "
+                    "owner first");
     return e;
 }
 
@@ -138,8 +138,8 @@ static dm_err tokens_drop(struct tx *tx, int64_t admin_id, struct dm_error *err)
     return e;
 }
 
-dm_err store_admin_set_role(struct store *st, int64_t id, int role, const int64_t *chats,
-                            size_t n, struct dm_error *err)
+dm_err store_admin_set_role(struct store *st, int64_t id, int role, const int64_t *chats, size_t n,
+                            struct dm_error *err)
 {
     struct db_args a;
     args_init(&a);
@@ -246,8 +246,8 @@ dm_err store_grants(struct store *st, const char *scope, int64_t **out, size_t *
     arg_ref(&a, scope);
     *out = NULL;
     *n = 0;
-    return db_read_all(st, S_GRANTS_GET, &a, row_int0, sizeof **out, GRANTS_MAX,
-                       "granted channels", (void **)out, n, err);
+    return db_read_all(st, S_GRANTS_GET, &a, row_int0, sizeof **out, GRANTS_MAX, "granted channels",
+                       (void **)out, n, err);
 }
 
 dm_err store_requests_outside(struct store *st, const int64_t *ids, size_t n, const char *scope,
@@ -306,8 +306,8 @@ dm_err store_token_list(struct store *st, int64_t admin_id, struct store_token *
     struct db_args a;
     args_init(&a);
     if (admin_id) arg_int(&a, admin_id);
-    return db_read_all(st, admin_id ? S_TOKEN_LIST : S_TOKEN_LIST_ALL, &a, row_token,
-                       sizeof **out, TOKEN_LIST_MAX, "API tokens", (void **)out, n, err);
+    return db_read_all(st, admin_id ? S_TOKEN_LIST : S_TOKEN_LIST_ALL, &a, row_token, sizeof **out,
+                       TOKEN_LIST_MAX, "API tokens", (void **)out, n, err);
 }
 
 dm_err store_token_find(struct store *st, const char *token_hash, struct store_token *out,

@@ -230,9 +230,8 @@ static dm_err filter_sql(struct buf *b, struct db_args *a, const struct filter *
     }
     if (!e && (shape & F_SCOPE)) {
         arg_ref(a, f->scope);
-        e = buf_printf(b,
-                       " AND r.chat_id IN (SELECT chat_id FROM channel_grants WHERE scope = $%d)",
-                       a->n);
+        e = buf_printf(
+            b, " AND r.chat_id IN (SELECT chat_id FROM channel_grants WHERE scope = $%d)", a->n);
     }
     if (!e && (shape & F_TEXT)) e = filter_text(b, a, f, shape);
     return e;

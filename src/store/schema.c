@@ -382,8 +382,8 @@ const struct schema_table schema_kept[] = {
     {"api_tokens", "id", "id"},
 };
 const size_t schema_kept_n = DM_ARRAY_LEN(schema_kept);
-const char *const schema_serial[] = {"admins", "invite_requests", "jobs", "audit", "rules",
-                                     "api_tokens"};
+const char *const schema_serial[] = {"admins", "invite_requests", "jobs",
+                                     "audit",  "rules",           "api_tokens"};
 const size_t schema_serial_n = DM_ARRAY_LEN(schema_serial);
 
 #define MIGRATE_LOCK "7236823516" /* pg_advisory_xact_lock key: "doorman" migrations */

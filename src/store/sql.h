@@ -27,8 +27,7 @@
     "id, at, admin, action, request_id, chat_id, user_id, job_id, via, result, detail"
 #define RULE_COLS "id, chat_id, position, enabled, name, spec, created_at, updated_at"
 #define MODE_COLS "chat_id, mode, delay_seconds, per_hour, updated_at, via"
-#define ADMIN_COLS                                                                                 \
-    "id, name, pw_hash, created_at, role, totp_secret, totp_pending, totp_step"
+#define ADMIN_COLS "id, name, pw_hash, created_at, role, totp_secret, totp_pending, totp_step"
 #define TOKEN_COLS                                                                                 \
     "t.id, t.admin_id, t.name, t.token_hash, t.role, t.created_at, t.last_used_at, a.name, a.role"
 #define TOKEN_FROM " FROM api_tokens t JOIN admins a ON a.id = t.admin_id"

@@ -17,10 +17,10 @@
 
 #include "core/common.h"
 
-#define STORE_NAME_MAX 65  /* admin names, session names, "bot": 64 bytes + NUL */
+#define STORE_NAME_MAX 65   /* admin names, session names, "bot": 64 bytes + NUL */
 #define STORE_ACTOR_MAX 112 /* who did something: an admin, or "token <name> of <admin>" */
-#define STORE_TEXT_MAX 513 /* Telegram names (64 characters), titles (128): 4 bytes a character */
-#define STORE_BIO_MAX 561  /* Telegram bios: 140 characters (with Premium), 4 bytes each */
+#define STORE_TEXT_MAX 513  /* Telegram names (64 characters), titles (128): 4 bytes a character */
+#define STORE_BIO_MAX 561   /* Telegram bios: 140 characters (with Premium), 4 bytes each */
 #define STORE_LINK_MAX 257
 #define STORE_ERROR_MAX 257
 #define STORE_HASH_MAX 129
@@ -48,10 +48,10 @@ struct store_admin {
     char name[STORE_NAME_MAX];
     char pw_hash[STORE_HASH_MAX]; /* argon2id string */
     int64_t created_at;
-    int role;                             /* enum admin_role */
-    char totp_secret[STORE_SEALED_MAX];   /* sealed base32 secret; "" when TOTP is off */
-    char totp_pending[STORE_SEALED_MAX];  /* sealed secret shown but not yet confirmed, or "" */
-    int64_t totp_step;                    /* the last 30 s step a code was accepted for */
+    int role;                            /* enum admin_role */
+    char totp_secret[STORE_SEALED_MAX];  /* sealed base32 secret; "" when TOTP is off */
+    char totp_pending[STORE_SEALED_MAX]; /* sealed secret shown but not yet confirmed, or "" */
+    int64_t totp_step;                   /* the last 30 s step a code was accepted for */
 };
 
 /* A channel scope: the key of the channels granted to an admin ("admin:<id>") or to an API
@@ -67,7 +67,7 @@ struct store_token {
     char token_hash[65];
     int role; /* enum admin_role: at most its admin's */
     int64_t created_at;
-    int64_t last_used_at; /* 0: never */
+    int64_t last_used_at;            /* 0: never */
     char admin_name[STORE_NAME_MAX]; /* filled from the admins table */
     int admin_role;                  /* likewise */
 };
@@ -131,12 +131,12 @@ struct store_request {
 struct store_request_filter {
     int status;
     int64_t chat_id;
-    int64_t date_from; /* tg_date >= date_from */
-    int64_t date_to;   /* tg_date <= date_to */
-    char q[129];       /* a substring of first/last name or username, compared folded
-                          (core/fold.h: case and Unicode form), or an exact user id when q is
-                          all digits (matching either) */
-    int64_t rule_id;   /* requests the rule with this id spoke for; 0: any */
+    int64_t date_from;           /* tg_date >= date_from */
+    int64_t date_to;             /* tg_date <= date_to */
+    char q[129];                 /* a substring of first/last name or username, compared folded
+                                    (core/fold.h: case and Unicode form), or an exact user id when q is
+                                    all digits (matching either) */
+    int64_t rule_id;             /* requests the rule with this id spoke for; 0: any */
     char scope[STORE_SCOPE_MAX]; /* only channels granted to this scope; "": every channel */
 };
 
@@ -325,8 +325,8 @@ dm_err store_admin_set_password(struct store *st, int64_t id, const char *pw_has
  * admin's API tokens (they were made under the old role), in one transaction. admin_delete
  * removes the admin with its web sessions, tokens, grants and recovery codes. Both are
  * DM_ECONFLICT, changing nothing, when no owner would be left; DM_ENOTFOUND for no such id. */
-dm_err store_admin_set_role(struct store *st, int64_t id, int role, const int64_t *chats,
-                            size_t n, struct dm_error *err);
+dm_err store_admin_set_role(struct store *st, int64_t id, int role, const int64_t *chats, size_t n,
+                            struct dm_error *err);
 dm_err store_admin_delete(struct store *st, int64_t id, struct dm_error *err);
 /* TOTP. totp_pending keeps a sealed secret shown to the admin until confirmed. totp_set makes
  * `sealed` the admin's secret ("" turns TOTP off), clears the pending one and the last step,

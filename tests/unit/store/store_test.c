@@ -94,7 +94,8 @@ static void test_admins(struct store *st)
     CHECK(n == 0);
     OK(store_admin_create(st, "alice", "$argon2id$v=19$hash1", ROLE_OWNER, NULL, 0, 100, &id, &E));
     CHECK(id > 0);
-    EXPECT(DM_EEXISTS, store_admin_create(st, "alice", "$argon2id$other", ROLE_OWNER, NULL, 0, 101, &id2, &E));
+    EXPECT(DM_EEXISTS,
+           store_admin_create(st, "alice", "$argon2id$other", ROLE_OWNER, NULL, 0, 101, &id2, &E));
     CHECK(strstr(E.msg, "alice") != NULL);
     OK(store_admin_get(st, "alice", &a, &E));
     CHECK(a.id == id && strcmp(a.pw_hash, "$argon2id$v=19$hash1") == 0 && a.created_at == 100);
@@ -1071,8 +1072,9 @@ static void test_sessions(struct store *st)
 }
 
 /* A database at schema version 2 with an admin, a job and its item migrates to the latest
- * version keeping them (the admin an owner): the jobs table is rebuilt (for the new CHECK) under job_items' reference, and
- * the names an older doorman folded its own way are folded again (core/fold.h). */
+ * version keeping them (the admin an owner): the jobs table is rebuilt (for the new CHECK) under
+ * job_items' reference, and the names an older doorman folded its own way are folded again
+ * (core/fold.h). */
 static void test_migrate_v2(void)
 {
     char path[128];
@@ -1431,7 +1433,8 @@ static void test_postgres(const char *base)
         if (r[i].e) fprintf(stderr, "  open %d: %s\n", i, r[i].msg);
     }
     int64_t version = 0, rows = 0;
-    CHECK(pg_admin(url, "SELECT max(version) FROM schema_version", &version) && version == schema_latest);
+    CHECK(pg_admin(url, "SELECT max(version) FROM schema_version", &version) &&
+          version == schema_latest);
     CHECK(pg_admin(url, "SELECT count(*) FROM schema_version", &rows) && rows == schema_latest);
     printf("ok postgresql open: 4 opens at once, migrations 1-7 applied once\n");
 
