@@ -28,7 +28,6 @@ static bool password_ok(struct api_ctx *c, const struct store_admin *a, const ch
     const char *pw = NULL;
     if (!api_field_string(c, field, true, 1024, &pw)) return false;
     if (secret_verify_password(a->pw_hash, pw)) return true;
-    api_audit(c, "password_check", "error", "wrong password");
     http_res_error(c->res, 403, "wrong_password", "'%s' is not your password.", field);
     return false;
 }
