@@ -191,12 +191,13 @@ static bool check_need(struct api_ctx *c, const struct route *r)
     return false;
 }
 
-/* An audit entry for each request made with an API token, and its last use. */
-static void token_used(struct api_ctx *c)
+/* An audit entry for each request made with an API token (result "forbidden" when its role
+ * may not use the route), and its last use. */
+static void token_used(struct api_ctx *c, bool allowed)
 {
     char what[STORE_ERROR_MAX];
     dm_snprintf_utf8(what, sizeof what, "%s %s", c->req->method, c->req->path);
-    api_audit(c, "api_token", "ok", what);
+    api_audit(c, "api_token", allowed ? "ok" : "forbidden", what);
     struct dm_error err = {0};
     if (store_token_used(c->env->store, c->token_id, time(NULL), &err))
         log_warn("auth", "could not record an API token's use: %s", err.msg);
@@ -317,9 +318,11 @@ static void serve_api(struct api_ctx *c)
         return;
     }
     if (id[0]) c->path_arg = id;
-    if ((r->flags & R_LOGIN) && (!api_authenticate(c) || !check_need(c, r))) return;
+    if ((r->flags & R_LOGIN) && !api_authenticate(c)) return;
+    bool allowed = !(r->flags & R_LOGIN) || check_need(c, r);
+    if (c->token_id) token_used(c, allowed);
+    if (!allowed) return;
     if ((r->flags & R_BODY) && (r->flags & R_LOGIN) && !c->token_id && !check_csrf(c)) return;
-    if (c->token_id) token_used(c);
     if ((r->flags & R_BODY) && !api_parse_body(c)) return;
     if (r->flags & R_SLOW)
         defer_route(c, r);

@@ -363,7 +363,9 @@ describe('roles, admins, two-factor login and API tokens', () => {
         const audit = await auditAll(s.client);
         const uses = audit.filter((e) => e.action === 'api_token' && e.admin === 'token ci of dee');
         assert.ok(uses.some((e) => e.detail === 'POST /api/invite-requests/approve'), JSON.stringify(uses.slice(0, 3)));
-        assert.ok(uses.some((e) => e.detail === 'GET /api/me'));
+        assert.ok(uses.some((e) => e.detail === 'GET /api/me' && e.result === 'ok'));
+        const matrix = audit.filter((e) => e.action === 'api_token' && e.admin === 'token matrix-viewer of dee');
+        assert.ok(matrix.some((e) => e.detail === 'GET /api/settings' && e.result === 'forbidden'), 'a refused use is audited too');
         assert.ok(audit.some((e) => e.action === 'approve' && e.admin === 'token ci of dee' && e.request_id === req.id));
         assert.ok(!JSON.stringify(audit).includes(tok.token), 'the token is in no audit entry');
 
