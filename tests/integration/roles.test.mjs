@@ -286,9 +286,12 @@ describe('roles, admins, two-factor login and API tokens', () => {
         const { secret, uri } = setup.json;
         assert.match(secret, /^[A-Z2-7]{32}$/);
         assert.equal(uri, `otpauth://totp/doorman:dee?secret=${secret}&issuer=doorman&algorithm=SHA1&digits=6&period=30`);
-        const wrong = totp(secret, stepNow() + 5);
+        const wrong = totp(secret, stepNow() + 5); // no step near the server's
         assertError(await c.post('/api/me/totp/enable', { code: wrong }), 400, 'wrong_code', 'enable with a wrong code');
-        const en = await c.post('/api/me/totp/enable', { code: totp(secret, stepNow()) });
+        // the server takes the code of its step and of the steps either side: computed here from
+        // the real time once, so a step ending in between changes nothing
+        const step = stepNow();
+        const en = await c.post('/api/me/totp/enable', { code: totp(secret, step) });
         assert.equal(en.status, 200, en.text);
         const codes = en.json.recovery_codes;
         assert.equal(codes.length, 10);
@@ -297,12 +300,13 @@ describe('roles, admins, two-factor login and API tokens', () => {
 
         const l = new Client(s.dm);
         assertError(await l.post('/api/login', { name: 'dee', password: PW }), 401, 'totp_required', 'no code');
-        assertError(await l.post('/api/login', { name: 'dee', password: PW, code: totp(secret, stepNow() + 7) }), 401, 'wrong_code', 'wrong code');
-        assertError(await l.post('/api/login', { name: 'dee', password: 'wrong password!', code: totp(secret, stepNow()) }), 401, 'unauthorized', 'wrong password with a code');
+        assertError(await l.post('/api/login', { name: 'dee', password: PW, code: totp(secret, step + 7) }), 401, 'wrong_code', 'wrong code');
+        assertError(await l.post('/api/login', { name: 'dee', password: 'wrong password!', code: totp(secret, step + 1) }), 401, 'unauthorized', 'wrong password with a code');
+        assertError(await l.post('/api/login', { name: 'dee', password: PW, code: totp(secret, step) }), 401, 'wrong_code', 'the code that enabled it, again');
         // the code of the next step (clocks drift by one): the one used to enable is spent
-        const ok = await l.post('/api/login', { name: 'dee', password: PW, code: totp(secret, stepNow() + 1) });
+        const ok = await l.post('/api/login', { name: 'dee', password: PW, code: totp(secret, step + 1) });
         assert.equal(ok.status, 200, ok.text);
-        assertError(await new Client(s.dm).post('/api/login', { name: 'dee', password: PW, code: totp(secret, stepNow() + 1) }), 401, 'wrong_code', 'a code twice');
+        assertError(await new Client(s.dm).post('/api/login', { name: 'dee', password: PW, code: totp(secret, step + 1) }), 401, 'wrong_code', 'a code twice');
 
         const r1 = await new Client(s.dm).post('/api/login', { name: 'dee', password: PW, code: codes[3] });
         assert.equal(r1.status, 200, r1.text);
