@@ -152,9 +152,9 @@ void api_session_start(struct api_ctx *c, int64_t admin_id, const char *name);
 /* Writes an audit entry of action with result and detail, its admin c's (auth.c; a failure
  * to write it is logged). */
 void api_audit(struct api_ctx *c, const char *action, const char *result, const char *detail);
-/* Reads the API token of "Authorization: Bearer …" (when the request has that header) or the
- * session cookie, and fills c->session, c->role, c->scope and c->token_id; false after
- * answering 401 (or 500). A token is never read from a cookie (auth.c). */
+/* Reads the API token of "Authorization: Bearer …" (when the request has that header; another
+ * scheme is ignored) or the session cookie, and fills c->session, c->role, c->scope and
+ * c->token_id; false after answering 401 (or 500). A token is never read from a cookie (auth.c). */
 bool api_authenticate(struct api_ctx *c);
 
 /* Whether code is admin's TOTP code now (each one accepted once) or one of its unused

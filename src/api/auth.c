@@ -418,10 +418,11 @@ void api_me(struct api_ctx *c)
     http_res_json(c->res, 200, me);
 }
 
-/* The API token of the request's Authorization header: fills c from it, or answers 401. */
+/* The API token of the request's "Authorization: Bearer" header: fills c from it, or answers
+ * 401. */
 static bool token_login(struct api_ctx *c, const char *auth)
 {
-    if (strncasecmp(auth, "Bearer ", 7) != 0 || strlen(auth + 7) > 128 || !auth[7]) {
+    if (strlen(auth + 7) > 128 || !auth[7]) {
         http_res_error(c->res, 401, "unauthorized",
                        "Send an API token as 'Authorization: Bearer <token>'.");
         return false;
@@ -452,8 +453,9 @@ static bool token_login(struct api_ctx *c, const char *auth)
 
 bool api_authenticate(struct api_ctx *c)
 {
+    /* other schemes (a proxy's Basic login passed on) leave the cookie to decide */
     const char *auth = http_header(c->req, "Authorization");
-    if (auth) return token_login(c, auth);
+    if (auth && strncasecmp(auth, "Bearer ", 7) == 0) return token_login(c, auth);
     const char *cookie = http_cookie(c->req, "doorman_session");
     if (!cookie || !*cookie || strlen(cookie) > 128) {
         http_res_error(c->res, 401, "unauthorized", "Please log in.");

@@ -356,6 +356,10 @@ describe('roles, admins, two-factor login and API tokens', () => {
         assertError(await new TokenClient(s.dm, tok.token + '0').get('/api/me'), 401, 'unauthorized', 'a wrong token');
         const basic = await new Client(s.dm).get('/api/me', { headers: { authorization: `Basic ${tok.token}` } });
         assertError(basic, 401, 'unauthorized', 'not a bearer token');
+        // another scheme (a proxy's Basic login passed on) leaves the session cookie to decide
+        const behindProxy = await decider.get('/api/me', { headers: { authorization: 'Basic cHJveHk6cHc=' } });
+        assert.equal(behindProxy.status, 200, behindProxy.text);
+        assert.equal(behindProxy.json.admin, 'dee');
 
         const listed = (await decider.ok('/api/tokens')).items.find((x) => x.id === tok.id);
         assert.ok(listed.last_used_at > 0, JSON.stringify(listed));
