@@ -170,44 +170,69 @@ void api_admins_delete(struct api_ctx *c)
     http_res_json(c->res, 200, json_object());
 }
 
-/* The invitation of token: its settings key and record (the caller decrefs it); false after
- * answering 404 when there is none or it expired (then it is deleted). */
-static bool invite_find(struct api_ctx *c, const char *token, char key[sizeof INVITE_KEY + 64],
-                        json_t **rec)
+/* The settings key of token's invitation. */
+static void invite_key(const char *token, char key[sizeof INVITE_KEY + 64])
 {
     char digest[65];
     secret_digest_hex(token, digest);
     snprintf(key, sizeof INVITE_KEY + 64, INVITE_KEY "%s", digest);
-    char *value = NULL;
-    struct dm_error err = {0};
-    dm_err e = store_setting_get(c->env->store, key, &value, &err);
-    if (e && e != DM_ENOTFOUND) return api_store_failed(c, e, &err);
-    *rec = value ? json_loads(value, 0, NULL) : NULL;
-    free(value);
-    json_int_t expires = json_integer_value(json_object_get(*rec, "expires_at"));
-    if (*rec && expires > time(NULL)) return true;
-    if (*rec) store_setting_delete(c->env->store, key, NULL);
-    json_decref(*rec);
+}
+
+/* The record of an invitation read (value; NULL when there was none) if it has not expired (the
+ * caller decrefs it); else NULL after answering 404. */
+static json_t *invite_valid(struct api_ctx *c, const char *value)
+{
+    json_t *rec = value ? json_loads(value, 0, NULL) : NULL;
+    if (rec && json_integer_value(json_object_get(rec, "expires_at")) > time(NULL)) return rec;
+    json_decref(rec);
     http_res_error(c->res, 404, "not_found",
                    "This invitation is not valid: it was used, it expired, or it was never made. "
                    "Ask an owner for a new one.");
-    return false;
+    return NULL;
 }
 
 void api_invite_get(struct api_ctx *c)
 {
     const char *token = http_query(c->req, "token");
-    char key[sizeof INVITE_KEY + 64];
-    json_t *rec = NULL;
     if (!token || strlen(token) > 128) {
         api_bad_request(c, "'token' is missing: open the invitation link as it was given.");
         return;
     }
-    if (!invite_find(c, token, key, &rec)) return;
+    char key[sizeof INVITE_KEY + 64], *value = NULL;
+    invite_key(token, key);
+    struct dm_error err = {0};
+    dm_err e = store_setting_get(c->env->store, key, &value, &err);
+    if (e && e != DM_ENOTFOUND) {
+        api_store_failed(c, e, &err);
+        return;
+    }
+    json_t *rec = invite_valid(c, value);
+    free(value);
+    if (!rec) return;
     http_res_json(c->res, 200,
                   json_pack("{s:O,s:O,s:O}", "role", json_object_get(rec, "role"), "expires_at",
                             json_object_get(rec, "expires_at"), "by", json_object_get(rec, "by")));
     json_decref(rec);
+}
+
+/* Creates the admin an invitation record names; DM_EINVAL and DM_EEXISTS with a message for
+ * people. */
+static dm_err invite_admin(struct api_ctx *c, const json_t *rec, const char *name,
+                           const char *password, struct dm_error *err)
+{
+    int role = admin_role_parse(json_string_value(json_object_get(rec, "role")));
+    json_t *channels = json_object_get(rec, "channels");
+    size_t n = json_array_size(channels);
+    int64_t *chats = calloc(n + 1, sizeof *chats);
+    if (!chats || role < 0) {
+        free(chats);
+        return dm_fail(err, DM_ENOMEM, "the invitation's record cannot be read");
+    }
+    for (size_t i = 0; i < n; i++)
+        chats[i] = json_integer_value(json_array_get(channels, i));
+    dm_err e = auth_admin_add(c->env->store, name, password, role, chats, n, err);
+    free(chats);
+    return e;
 }
 
 void api_invite_accept(struct api_ctx *c)
@@ -218,42 +243,48 @@ void api_invite_accept(struct api_ctx *c)
         !api_field_string(c, "name", true, 64, &name) ||
         !api_field_string(c, "password", true, 1024, &password))
         return;
-    char key[sizeof INVITE_KEY + 64];
-    json_t *rec = NULL;
-    if (!invite_find(c, token, key, &rec)) return;
-    int role = admin_role_parse(json_string_value(json_object_get(rec, "role")));
-    json_t *channels = json_object_get(rec, "channels");
-    size_t n = json_array_size(channels);
-    int64_t *chats = calloc(n + 1, sizeof *chats);
-    for (size_t i = 0; chats && i < n; i++)
-        chats[i] = json_integer_value(json_array_get(channels, i));
-    char by[STORE_ACTOR_MAX];
-    dm_strlcpy(by, json_string_value(json_object_get(rec, "by")) ?: "", sizeof by);
-    json_decref(rec);
+    /* taken (deleted) first: of two accepting at once, one gets it; given back when the admin
+     * cannot be made (a bad name or password: the invitee tries again) */
+    char key[sizeof INVITE_KEY + 64], *value = NULL;
+    invite_key(token, key);
+    struct store *st = c->env->store;
     struct dm_error err = {0};
-    dm_err e = !chats || role < 0
-                   ? dm_fail(&err, DM_ENOMEM, "a bad invitation record")
-                   : auth_admin_add(c->env->store, name, password, role, chats, n, &err);
-    free(chats);
-    if (e == DM_EINVAL || e == DM_EEXISTS) {
-        if (e == DM_EINVAL)
-            api_bad_request(c, "%s", err.msg);
-        else
-            http_res_error(c->res, 409, "conflict", "%s", err.msg);
+    dm_err e = store_setting_take(st, key, &value, &err);
+    if (e && e != DM_ENOTFOUND) {
+        api_store_failed(c, e, &err);
         return;
     }
+    json_t *rec = invite_valid(c, value);
+    if (!rec) {
+        free(value);
+        return;
+    }
+    char what[STORE_ERROR_MAX];
+    dm_snprintf_utf8(what, sizeof what, "joined as %s, invited by %s",
+                     json_string_value(json_object_get(rec, "role")),
+                     json_string_value(json_object_get(rec, "by")));
+    e = invite_admin(c, rec, name, password, &err);
+    json_decref(rec);
+    if (e) {
+        struct dm_error back = {0};
+        if (store_setting_set(st, key, value, &back))
+            log_warn("auth", "could not keep an invitation after a failed accept: %s", back.msg);
+    }
+    free(value);
+    if (e == DM_EINVAL) {
+        api_bad_request(c, "%s", err.msg);
+        return;
+    }
+    if (e == DM_EEXISTS) {
+        http_res_error(c->res, 409, "conflict", "%s", err.msg);
+        return;
+    }
+    struct store_admin admin;
+    if (!e) e = store_admin_get(st, name, &admin, &err);
     if (e) {
         api_store_failed(c, e, &err);
         return;
     }
-    store_setting_delete(c->env->store, key, NULL);
-    struct store_admin admin;
-    if ((e = store_admin_get(c->env->store, name, &admin, &err))) {
-        api_store_failed(c, e, &err);
-        return;
-    }
-    char what[STORE_ERROR_MAX];
-    dm_snprintf_utf8(what, sizeof what, "joined as %s, invited by %s", admin_role_name(role), by);
     dm_strlcpy(c->session.admin_name, name, sizeof c->session.admin_name);
     api_audit(c, "admin_join", "ok", what);
     log_info("auth", "admin '%s' joined through an invitation", name);

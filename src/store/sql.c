@@ -58,6 +58,8 @@ static const struct sql_text texts[S_COUNT] = {
                        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                        .what = "saving a setting"},
     [S_SETTING_DELETE] = {"DELETE FROM settings WHERE key = $1", .what = "deleting a setting"},
+    [S_SETTING_TAKE] = {"DELETE FROM settings WHERE key = $1 RETURNING value",
+                        .what = "taking a setting"},
     [S_CHAT_GET] = {"SELECT chat_id, title, username, fetched_at FROM chats WHERE chat_id = $1",
                     .what = "reading a chat"},
     [S_CHAT_PUT] = {"INSERT INTO chats(chat_id, title, username, fetched_at) "

@@ -48,6 +48,7 @@ enum sql_id {
     S_SETTING_GET,
     S_SETTING_SET,
     S_SETTING_DELETE,
+    S_SETTING_TAKE,
     S_CHAT_GET,
     S_CHAT_PUT,
     S_CHAT_LIST,

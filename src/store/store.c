@@ -182,6 +182,24 @@ dm_err store_setting_delete(struct store *st, const char *key, struct dm_error *
     return db_exec(st, S_SETTING_DELETE, &a, NULL, err);
 }
 
+dm_err store_setting_take(struct store *st, const char *key, char **value, struct dm_error *err)
+{
+    *value = NULL;
+    struct db_args a;
+    args_init(&a);
+    arg_ref(&a, key);
+    struct tx tx;
+    dm_err e = tx_open(st, &tx, err);
+    if (!e) e = tx_run(&tx, S_SETTING_TAKE, &a, setting_row, value, NULL, err);
+    e = tx_close(&tx, e, err);
+    if (e) {
+        free(*value);
+        *value = NULL;
+        return e;
+    }
+    return *value ? DM_OK : dm_fail(err, DM_ENOTFOUND, "setting '%s' is not set", key);
+}
+
 /* ---- chats ---- */
 
 dm_err store_chat_get(struct store *st, int64_t chat_id, struct store_chat *out,

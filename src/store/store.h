@@ -377,6 +377,9 @@ dm_err store_setting_get(struct store *st, const char *key, char **value, struct
 dm_err store_setting_set(struct store *st, const char *key, const char *value,
                          struct dm_error *err);
 dm_err store_setting_delete(struct store *st, const char *key, struct dm_error *err);
+/* Deletes the setting and gives its value, in one statement: of two callers taking the same key
+ * at once, one gets it and the other DM_ENOTFOUND (a one-time token). */
+dm_err store_setting_take(struct store *st, const char *key, char **value, struct dm_error *err);
 
 dm_err store_chat_get(struct store *st, int64_t chat_id, struct store_chat *out,
                       struct dm_error *err);

@@ -245,6 +245,13 @@ describe('roles, admins, two-factor login and API tokens', () => {
         const { c: tmp, token } = await invite(s, 'tim', 'viewer', [B]);
         const again = await new Client(s.dm).post('/api/invite', { token, name: 'tim2', password: PW });
         assertError(again, 404, 'not_found', 'the same invitation twice');
+        // a bad password keeps the invitation; two accepting it at once: one gets it
+        const race = (await s.client.post('/api/admins/invite', { role: 'viewer', channels: [A] })).json.link.split('#token=')[1];
+        assertError(await new Client(s.dm).post('/api/invite', { token: race, name: 'r0', password: 'short' }), 400, 'bad_request', 'a short password');
+        const both = await Promise.all(['r1', 'r2'].map((name) => new Client(s.dm).post('/api/invite', { token: race, name, password: PW })));
+        assert.deepEqual(both.map((r) => r.status).sort(), [200, 404], both.map((r) => r.text).join(' | '));
+        const winner = both.find((r) => r.status === 200).json.admin;
+        assert.equal((await s.client.post(`/api/admins/${winner}/delete`, {})).status, 200);
         assertError(await s.client.post('/api/admins/invite', { role: 'boss' }), 400, 'bad_request', 'unknown role');
         assertError(await tmp.get('/api/admins'), 403, 'forbidden', 'a viewer lists admins');
 

@@ -232,7 +232,12 @@ static void test_settings(struct store *st)
     v = NULL;
     EXPECT(DM_ENOTFOUND, store_setting_get(st, "bot_token", &v, &E));
     OK(store_setting_delete(st, "bot_token", &E));
-    printf("ok settings: get/set/overwrite/delete\n");
+    OK(store_setting_take(st, "empty", &v, &E)); /* once: a one-time token */
+    CHECK(v && v[0] == 0);
+    free(v);
+    EXPECT(DM_ENOTFOUND, store_setting_take(st, "empty", &v, &E));
+    CHECK(v == NULL);
+    printf("ok settings: get/set/overwrite/delete/take\n");
 }
 
 /* ---- requests against a model ---- */
