@@ -49,7 +49,8 @@ struct api_ctx {
 };
 
 /* Bodies before login (docs/api.md, Limits): what a request may send before doorman knows who
- * sent it. Logged-in routes with a valid session cookie take the server's max_body (1 MiB). */
+ * sent it. Logged-in routes with a valid session cookie or API token take the server's max_body (1
+ * MiB). */
 #define API_PUBLIC_BODY_MAX (8 * 1024)   /* login, setup, unknown paths, routes without a body */
 #define API_WEBHOOK_BODY_MAX (64 * 1024) /* a Bot API update (a chat_join_request is < 8 KiB) */
 
@@ -63,7 +64,7 @@ struct api_ctx {
 void api_handle(void *env, const struct http_request *req, struct http_response *res);
 /* The server's admit callback (http/server.h, Bodies): API_WEBHOOK_BODY_MAX for the webhook
  * (401 at once without its secret token), a 401 at once for a logged-in route without a valid
- * session cookie, SIZE_MAX for one with it, else API_PUBLIC_BODY_MAX. */
+ * session cookie or API token, SIZE_MAX for one with it, else API_PUBLIC_BODY_MAX. */
 size_t api_admit(void *env, const struct http_request *req, struct http_response *res);
 /* Parses the request body into c->body as the router does for routes with a body before their
  * handler runs (an empty body is {}; else application/json holding an object), or answers 415
