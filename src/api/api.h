@@ -49,8 +49,8 @@ struct api_ctx {
 };
 
 /* Bodies before login (docs/api.md, Limits): what a request may send before doorman knows who
- * sent it. Logged-in routes with a valid session cookie or API token take the server's max_body (1
- * MiB). */
+ * sent it. Logged-in routes with a valid session cookie or API token take the server's
+ * max_body (1 MiB). */
 #define API_PUBLIC_BODY_MAX (8 * 1024)   /* login, setup, unknown paths, routes without a body */
 #define API_WEBHOOK_BODY_MAX (64 * 1024) /* a Bot API update (a chat_join_request is < 8 KiB) */
 
