@@ -17,15 +17,17 @@
 
 #include "core/common.h"
 
-#define STORE_NAME_MAX 65   /* admin names, session names, "bot": 64 bytes + NUL */
-#define STORE_ACTOR_MAX 112 /* who did something: an admin, or "token <name> of <admin>" */
-#define STORE_TEXT_MAX 513  /* Telegram names (64 characters), titles (128): 4 bytes a character */
-#define STORE_BIO_MAX 561   /* Telegram bios: 140 characters (with Premium), 4 bytes each */
+#define STORE_NAME_MAX 65  /* admin names, session names, "bot": 64 bytes + NUL */
+#define STORE_TEXT_MAX 513 /* Telegram names (64 characters), titles (128): 4 bytes a character */
+#define STORE_BIO_MAX 561  /* Telegram bios: 140 characters (with Premium), 4 bytes each */
 #define STORE_LINK_MAX 257
 #define STORE_ERROR_MAX 257
 #define STORE_HASH_MAX 129
 #define STORE_LANG_MAX 36        /* an IETF language tag (BCP 47): 35 bytes is plenty */
 #define STORE_RULE_SPEC_MAX 8192 /* a rule's JSON text (rules/rules.h) */
+
+/* who did something: an admin, or "token <name> of <admin>" */
+#define STORE_ACTOR_MAX 112
 
 struct store;
 
@@ -131,13 +133,14 @@ struct store_request {
 struct store_request_filter {
     int status;
     int64_t chat_id;
-    int64_t date_from;           /* tg_date >= date_from */
-    int64_t date_to;             /* tg_date <= date_to */
-    char q[129];                 /* a substring of first/last name or username, compared folded
-                                    (core/fold.h: case and Unicode form), or an exact user id when q is
-                                    all digits (matching either) */
-    int64_t rule_id;             /* requests the rule with this id spoke for; 0: any */
-    char scope[STORE_SCOPE_MAX]; /* only channels granted to this scope; "": every channel */
+    int64_t date_from; /* tg_date >= date_from */
+    int64_t date_to;   /* tg_date <= date_to */
+    char q[129];       /* a substring of first/last name or username, compared folded
+                          (core/fold.h: case and Unicode form), or an exact user id when q is
+                          all digits (matching either) */
+    int64_t rule_id;   /* requests the rule with this id spoke for; 0: any */
+    /* only the channels granted to this scope (roles); "": every channel */
+    char scope[STORE_SCOPE_MAX];
 };
 
 /* ---- jobs ---- */
