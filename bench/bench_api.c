@@ -42,7 +42,8 @@ void bench_api_start(struct bench_api *b, const char *db_url, http_handler_fn ex
     secret_hash_password("benchmark-password", hash);
     struct store_websession ws = {.created_at = time(NULL)};
     ws.expires_at = ws.created_at + 24 * 3600;
-    if (store_admin_create(b->store, "bench", hash, time(NULL), &ws.admin_id, &err))
+    if (store_admin_create(b->store, "bench", hash, ROLE_OWNER, NULL, 0, time(NULL), &ws.admin_id,
+                           &err))
         die("creating the admin", &err);
     secret_random_hex(token, 32);
     secret_digest_hex(token, ws.token_hash);

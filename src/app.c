@@ -108,7 +108,8 @@ dm_err app_start(struct app *a, struct dm_error *err)
                               .jobs = a->jobs,
                               .public_url = a->cfg.public_url,
                               .preflight_deadline_ms = (int64_t)a->cfg.preflight_deadline_s * 1000,
-                              .metrics_allow = a->cfg.metrics_allow};
+                              .metrics_allow = a->cfg.metrics_allow,
+                              .master = &a->master};
     struct http_server_config hc = {
         .bind_addr = a->cfg.listen_host,
         .port = a->cfg.listen_port,

@@ -298,7 +298,8 @@ int demo_run(struct config *cfg, const char *argv0)
     secret_random_hex(password, 8);
     struct store *st = NULL;
     /* the admin exists before app_start, so no setup link is printed (app_start finishes cfg) */
-    if (store_open(a.cfg.db_url, &st, &err) || auth_admin_add(st, "demo", password, &err)) {
+    if (store_open(a.cfg.db_url, &st, &err) ||
+        auth_admin_add(st, "demo", password, ROLE_OWNER, NULL, 0, &err)) {
         fprintf(stderr, "doorman demo: %s\n", err.msg);
         store_close(st);
         goto out;

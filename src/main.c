@@ -16,7 +16,8 @@ static const char usage[] =
     "\n"
     "Commands:\n"
     "  serve                 run the panel, the bot and the job runner (what `make run` does)\n"
-    "  admin add NAME        create an admin; asks for the password (or --password-stdin)\n"
+    "  admin add NAME        create an admin (an owner); asks for the password (or\n"
+    "                        --password-stdin)\n"
     "  demo                  start tgsim (Bot API and MTProto data centres) and doorman wired\n"
     "                        together with a demo bot, two channels, pending requests arriving\n"
     "                        over time and a Telegram account for the Session Manager; prints\n"
@@ -145,7 +146,7 @@ static int cmd_admin_add(struct config *cfg, const char *name, bool from_stdin)
     dm_err e = secret_init();
     if (!e) e = config_finish(cfg, &err);
     if (!e) e = store_open(cfg->db_url, &st, &err);
-    if (!e) e = auth_admin_add(st, name, pw, &err);
+    if (!e) e = auth_admin_add(st, name, pw, ROLE_OWNER, NULL, 0, &err);
     secret_wipe(pw, sizeof pw);
     secret_wipe(again, sizeof again);
     store_close(st);

@@ -17,6 +17,7 @@ struct accounts;
 struct bot;
 struct job_runner;
 struct pool;
+struct secret_key;
 struct tg_error;
 
 /* What the API works with. Everything is borrowed from the composition root (app.c), which
@@ -30,19 +31,26 @@ struct api_env {
     const char *public_url;          /* where the panel is reached: setup link, secure cookies */
     int64_t preflight_deadline_ms;   /* a preflight stops checking channels after this */
     const char *metrics_allow;       /* addresses reading /metrics without its token (host.h) */
+    const struct secret_key *master; /* core/secret.h: seals TOTP secrets */
 };
 
 struct api_ctx {
     const struct api_env *env;
     const struct http_request *req;
     struct http_response *res;
-    struct store_websession session; /* filled for routes that need a login */
+    struct store_websession session; /* filled for routes that need a login; with an API token
+                                        admin_id is its admin's and admin_name "token <name> of
+                                        <admin>" (who the audit log names) */
+    int role;                        /* enum admin_role of the session's admin or the token */
+    char scope[STORE_SCOPE_MAX];     /* the channels it may see and decide in; "" every one */
+    int64_t token_id;                /* the API token the request came with; 0: a browser */
     json_t *body;                    /* parsed body for POST routes; owned by the router */
     const char *path_arg;            /* the {id} part of routes that have one */
 };
 
 /* Bodies before login (docs/api.md, Limits): what a request may send before doorman knows who
- * sent it. Logged-in routes with a valid session cookie take the server's max_body (1 MiB). */
+ * sent it. Logged-in routes with a valid session cookie or API token take the server's
+ * max_body (1 MiB). */
 #define API_PUBLIC_BODY_MAX (8 * 1024)   /* login, setup, unknown paths, routes without a body */
 #define API_WEBHOOK_BODY_MAX (64 * 1024) /* a Bot API update (a chat_join_request is < 8 KiB) */
 
@@ -56,7 +64,7 @@ struct api_ctx {
 void api_handle(void *env, const struct http_request *req, struct http_response *res);
 /* The server's admit callback (http/server.h, Bodies): API_WEBHOOK_BODY_MAX for the webhook
  * (401 at once without its secret token), a 401 at once for a logged-in route without a valid
- * session cookie, SIZE_MAX for one with it, else API_PUBLIC_BODY_MAX. */
+ * session cookie or API token, SIZE_MAX for one with it, else API_PUBLIC_BODY_MAX. */
 size_t api_admit(void *env, const struct http_request *req, struct http_response *res);
 /* Parses the request body into c->body as the router does for routes with a body before their
  * handler runs (an empty body is {}; else application/json holding an object), or answers 415
@@ -118,6 +126,19 @@ void api_lists_delete(struct api_ctx *c);
 void api_modes_list(struct api_ctx *c);
 void api_modes_set(struct api_ctx *c);
 void api_guard_status(struct api_ctx *c); /* guard.c */
+void api_admins_list(struct api_ctx *c);  /* admins.c */
+void api_admins_invite(struct api_ctx *c);
+void api_admins_update(struct api_ctx *c);
+void api_admins_delete(struct api_ctx *c);
+void api_invite_get(struct api_ctx *c);
+void api_invite_accept(struct api_ctx *c);
+void api_me_password(struct api_ctx *c); /* account.c */
+void api_me_totp_setup(struct api_ctx *c);
+void api_me_totp_enable(struct api_ctx *c);
+void api_me_totp_disable(struct api_ctx *c);
+void api_tokens_list(struct api_ctx *c); /* tokens.c */
+void api_tokens_create(struct api_ctx *c);
+void api_tokens_revoke(struct api_ctx *c);
 
 /* GET /healthz, /readyz, /metrics (observability.c; routed by api_handle, not the table). */
 void api_healthz(struct api_ctx *c);
@@ -128,12 +149,30 @@ void api_logs_list(struct api_ctx *c); /* GET /api/logs: the last warnings and e
 dm_err api_metrics_token_set(struct store *st, const char *token, struct dm_error *err);
 bool api_metrics_token_is_set(struct store *st);
 
+/* Starts a web session for the admin and answers 200 as a successful login does (auth.c). */
+void api_session_start(struct api_ctx *c, int64_t admin_id, const char *name);
+/* Writes an audit entry of action with result and detail, its admin c's (auth.c; a failure
+ * to write it is logged). */
+void api_audit(struct api_ctx *c, const char *action, const char *result, const char *detail);
+/* Reads the API token of "Authorization: Bearer …" (when the request has that header; another
+ * scheme is ignored) or the session cookie, and fills c->session, c->role, c->scope and
+ * c->token_id; false after answering 401 (or 500). A token is never read from a cookie (auth.c). */
+bool api_authenticate(struct api_ctx *c);
+
+/* Whether code is admin's TOTP code now (each one accepted once) or one of its unused
+ * recovery codes (used up by this); store errors are DM_E* in *err (account.c). */
+dm_err auth_second_factor(const struct api_env *env, const struct store_admin *admin,
+                          const char *code, bool *ok, struct dm_error *err);
+
 /* Prints the one-time setup link when no admin exists yet (auth.c). */
 dm_err api_setup_announce(const struct api_env *env, struct dm_error *err);
 /* Creates an admin after checking the name ([A-Za-z0-9_.-]{1,64}) and password (10..1024
  * bytes): DM_EINVAL or DM_EEXISTS with a message for people (auth.c). */
-dm_err auth_admin_add(struct store *st, const char *name, const char *password,
-                      struct dm_error *err);
+dm_err auth_admin_add(struct store *st, const char *name, const char *password, int role,
+                      const int64_t *chats, size_t n, struct dm_error *err);
+/* Checks a new password (10..1024 bytes) and hashes it: DM_EINVAL with a message for people,
+ * DM_ENOMEM. */
+dm_err auth_password_hash(const char *password, char hash[STORE_HASH_MAX], struct dm_error *err);
 
 /* ---- helpers (api/helpers.c) ---- */
 
@@ -187,6 +226,18 @@ struct account *api_body_account(struct api_ctx *c, bool active);
 /* Reads the body's "request_ids" (1 to max positive integers) into a malloc'd *out (the
  * caller frees it). false after answering 400. */
 bool api_body_ids(struct api_ctx *c, size_t max, int64_t **out, size_t *n);
+
+/* Channel scope (roles): whether c may act in chat_id (its scope has it, or is every
+ * channel), and whether every request of ids lies in such a channel; false after answering
+ * 403 forbidden naming what is missing. */
+bool api_channel_allowed(struct api_ctx *c, int64_t chat_id);
+bool api_requests_allowed(struct api_ctx *c, const int64_t *ids, size_t n);
+/* Reads the body's "channels" for a role: a list of channel ids (at most max) for a viewer or
+ * decider, each one c may act in; ignored (n 0) for an owner. false after answering 400/403;
+ * *out is malloc'd (NULL when none), the caller frees it. */
+bool api_body_channels(struct api_ctx *c, int role, size_t max, int64_t **out, size_t *n);
+/* The channels of scope as a JSON array (null for "": every channel); NULL after answering. */
+json_t *api_scope_json(struct api_ctx *c, const char *scope);
 
 /* Answers 202 {"job":…} for the job just created (read back from the store) and wakes the job
  * runner. */

@@ -68,23 +68,35 @@ static void audit(const struct api_env *env, const char *admin, const char *acti
         log_warn("auth", "could not write the audit log: %s", err.msg);
 }
 
-dm_err auth_admin_add(struct store *st, const char *name, const char *password,
-                      struct dm_error *err)
+void api_audit(struct api_ctx *c, const char *action, const char *result, const char *detail)
 {
-    size_t n = strlen(name);
-    if (n < 1 || n > 64) return dm_fail(err, DM_EINVAL, "The name must be 1 to 64 characters.");
+    audit(c->env, c->session.admin_name, action, result, detail);
+}
+
+dm_err auth_password_hash(const char *password, char hash[STORE_HASH_MAX], struct dm_error *err)
+{
+    size_t pl = strlen(password);
+    if (pl < 10) return dm_fail(err, DM_EINVAL, "The password must be at least 10 characters.");
+    if (pl > 1024) return dm_fail(err, DM_EINVAL, "The password must be at most 1024 bytes.");
+    if (secret_hash_password(password, hash))
+        return dm_fail(err, DM_ENOMEM, "Not enough memory to hash the password.");
+    return DM_OK;
+}
+
+dm_err auth_admin_add(struct store *st, const char *name, const char *password, int role,
+                      const int64_t *chats, size_t n, struct dm_error *err)
+{
+    size_t len = strlen(name);
+    if (len < 1 || len > 64) return dm_fail(err, DM_EINVAL, "The name must be 1 to 64 characters.");
     for (const char *p = name; *p; p++)
         if (!isalnum((unsigned char)*p) && !strchr("_.-", *p))
             return dm_fail(err, DM_EINVAL,
                            "The name may contain only letters, digits, '_', '.' and '-'.");
-    size_t pl = strlen(password);
-    if (pl < 10) return dm_fail(err, DM_EINVAL, "The password must be at least 10 characters.");
-    if (pl > 1024) return dm_fail(err, DM_EINVAL, "The password must be at most 1024 bytes.");
-    char hash[SECRET_HASH_MAX];
-    if (secret_hash_password(password, hash))
-        return dm_fail(err, DM_ENOMEM, "Not enough memory to hash the password.");
+    char hash[STORE_HASH_MAX];
+    dm_err e = auth_password_hash(password, hash, err);
+    if (e) return e;
     int64_t id = 0;
-    dm_err e = store_admin_create(st, name, hash, time(NULL), &id, err);
+    e = store_admin_create(st, name, hash, role, chats, n, time(NULL), &id, err);
     if (e == DM_EEXISTS)
         return dm_fail(err, DM_EEXISTS, "An admin named '%s' already exists.", name);
     return e;
@@ -184,8 +196,7 @@ static void device_remember(struct api_ctx *c, const char *name)
     http_res_header(c->res, "Set-Cookie", cookie);
 }
 
-/* Creates a web session for the admin and answers like a successful login. */
-static void start_session(struct api_ctx *c, int64_t admin_id, const char *name)
+void api_session_start(struct api_ctx *c, int64_t admin_id, const char *name)
 {
     char token[65];
     struct store_websession ws = {.admin_id = admin_id, .created_at = time(NULL)};
@@ -257,7 +268,7 @@ void api_setup_post(struct api_ctx *c)
                        "This setup link is not valid. Use the link doorman printed at start.");
         return;
     }
-    e = auth_admin_add(st, name, password, &err);
+    e = auth_admin_add(st, name, password, ROLE_OWNER, NULL, 0, &err);
     if (e == DM_EINVAL) {
         api_bad_request(c, "%s", err.msg);
         return;
@@ -274,7 +285,7 @@ void api_setup_post(struct api_ctx *c)
     }
     audit(c->env, name, "setup", "ok", "first admin created");
     log_info("auth", "first admin '%s' created through the setup link", name);
-    start_session(c, admin.id, name);
+    api_session_start(c, admin.id, name);
 }
 
 static void too_many(struct api_ctx *c, int64_t wait)
@@ -303,10 +314,12 @@ void api_login(struct api_ctx *c)
         too_many(c, wait);
         return;
     }
-    const char *name = NULL, *password = NULL;
-    if (!api_parse_body(c) || !api_only_fields(c, c->body, NULL, "name", "password", NULL) ||
+    const char *name = NULL, *password = NULL, *code = NULL;
+    if (!api_parse_body(c) ||
+        !api_only_fields(c, c->body, NULL, "name", "password", "code", NULL) ||
         !api_field_string(c, "name", true, 256, &name) ||
-        !api_field_string(c, "password", true, 1024, &password))
+        !api_field_string(c, "password", true, 1024, &password) ||
+        !api_field_string(c, "code", false, 64, &code))
         return;
     snprintf(name_key, sizeof name_key, "name:%s", name);
     for (char *p = name_key; *p; p++)
@@ -336,13 +349,35 @@ void api_login(struct api_ctx *c)
         http_res_error(c->res, 401, "unauthorized", "Wrong name or password.");
         return;
     }
+    if (admin.totp_secret[0] && (!code || !*code)) { /* no code checked: nothing counted */
+        throttle_release(t, ip_key);
+        throttle_release(t, dev_key[0] ? dev_key : name_key);
+        http_res_error(c->res, 401, "totp_required",
+                       "Enter the 6-digit code of your authenticator app, or a recovery code.");
+        return;
+    }
+    if (admin.totp_secret[0]) {
+        if ((e = auth_second_factor(c->env, &admin, code, &ok, &err))) {
+            throttle_release(t, ip_key);
+            throttle_release(t, dev_key[0] ? dev_key : name_key);
+            api_store_failed(c, e, &err);
+            return;
+        }
+        if (!ok) { /* a wrong code counts as a failed login */
+            audit(c->env, name, "login_failed", "error", "wrong two-factor code");
+            http_res_error(c->res, 401, "wrong_code",
+                           "Wrong or already used code. Codes change every 30 seconds; a "
+                           "recovery code works once.");
+            return;
+        }
+    }
     throttle_release(t, ip_key);
     if (dev_key[0]) /* the name's lock is someone else's doing: it stays */
         throttle_release(t, dev_key);
     else
         throttle_clear(t, name_key);
     audit(c->env, admin.name, "login", "ok", c->req->client_ip);
-    start_session(c, admin.id, admin.name);
+    api_session_start(c, admin.id, admin.name);
 }
 
 void api_logout(struct api_ctx *c)
@@ -362,9 +397,87 @@ void api_logout(struct api_ctx *c)
 
 void api_me(struct api_ctx *c)
 {
-    http_res_json(
-        c->res, 200,
-        json_pack("{s:s,s:s}", "admin", c->session.admin_name, "csrf_token", c->session.csrf));
+    json_t *channels = api_scope_json(c, c->scope);
+    if (!channels) return;
+    bool totp = false;
+    if (!c->token_id) {
+        struct store_admin admin;
+        struct dm_error err = {0};
+        dm_err e = store_admin_get(c->env->store, c->session.admin_name, &admin, &err);
+        if (e) {
+            json_decref(channels);
+            api_store_failed(c, e, &err);
+            return;
+        }
+        totp = admin.totp_secret[0] != 0;
+    }
+    json_t *me = json_pack("{s:s,s:s,s:o,s:b,s:b}", "admin", c->session.admin_name, "role",
+                           admin_role_name(c->role), "channels", channels, "totp", totp, "token",
+                           c->token_id != 0);
+    if (!c->token_id) json_object_set_new(me, "csrf_token", json_string(c->session.csrf));
+    http_res_json(c->res, 200, me);
+}
+
+/* The API token of the request's "Authorization: Bearer" header: fills c from it, or answers
+ * 401. */
+static bool token_login(struct api_ctx *c, const char *auth)
+{
+    if (strlen(auth + 7) > 128 || !auth[7]) {
+        http_res_error(c->res, 401, "unauthorized",
+                       "Send an API token as 'Authorization: Bearer <token>'.");
+        return false;
+    }
+    char digest[65];
+    secret_digest_hex(auth + 7, digest);
+    struct store_token t;
+    struct dm_error err = {0};
+    dm_err e = store_token_find(c->env->store, digest, &t, &err);
+    if (e == DM_ENOTFOUND) {
+        http_res_error(c->res, 401, "unauthorized",
+                       "This API token is not valid (revoked, or never made).");
+        return false;
+    }
+    if (e) return api_store_failed(c, e, &err);
+    memset(&c->session, 0, sizeof c->session);
+    c->session.admin_id = t.admin_id;
+    dm_snprintf_utf8(c->session.admin_name, sizeof c->session.admin_name, "token %s of %s", t.name,
+                     t.admin_name);
+    c->token_id = t.id;
+    c->role = DM_MIN(t.role, t.admin_role);
+    if (t.role == ROLE_OWNER && c->role == ROLE_OWNER)
+        c->scope[0] = 0;
+    else
+        store_scope_of("token", t.id, c->scope);
+    return true;
+}
+
+bool api_authenticate(struct api_ctx *c)
+{
+    /* other schemes (a proxy's Basic login passed on) leave the cookie to decide */
+    const char *auth = http_header(c->req, "Authorization");
+    if (auth && strncasecmp(auth, "Bearer ", 7) == 0) return token_login(c, auth);
+    const char *cookie = http_cookie(c->req, "doorman_session");
+    if (!cookie || !*cookie || strlen(cookie) > 128) {
+        http_res_error(c->res, 401, "unauthorized", "Please log in.");
+        return false;
+    }
+    char digest[65];
+    secret_digest_hex(cookie, digest);
+    struct dm_error err = {0};
+    dm_err e = store_websession_get(c->env->store, digest, time(NULL), &c->session, &err);
+    if (e == DM_ENOTFOUND) {
+        http_res_error(c->res, 401, "unauthorized",
+                       "Your session has expired. Please log in again.");
+        return false;
+    }
+    if (e) return api_store_failed(c, e, &err);
+    c->token_id = 0;
+    c->role = c->session.role;
+    if (c->role == ROLE_OWNER)
+        c->scope[0] = 0;
+    else
+        store_scope_of("admin", c->session.admin_id, c->scope);
+    return true;
 }
 
 dm_err api_setup_announce(const struct api_env *env, struct dm_error *err)

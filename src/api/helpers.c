@@ -256,3 +256,95 @@ void api_job_started(struct api_ctx *c, int64_t id)
     job_runner_wake(c->env->jobs);
     http_res_json(c->res, 202, json_pack("{s:o}", "job", api_job_json(&job)));
 }
+
+/* ---- channel scope (roles) ---- */
+
+/* Whether chat_id is among scope's channels; false after answering when the store failed. */
+static bool scope_has(struct api_ctx *c, const char *scope, int64_t chat_id, bool *has)
+{
+    *has = !scope[0];
+    if (*has) return true;
+    int64_t *chats = NULL;
+    size_t n = 0;
+    struct dm_error err = {0};
+    dm_err e = store_grants(c->env->store, scope, &chats, &n, &err);
+    if (e) return api_store_failed(c, e, &err);
+    for (size_t i = 0; i < n && !*has; i++)
+        *has = chats[i] == chat_id;
+    free(chats);
+    return true;
+}
+
+bool api_channel_allowed(struct api_ctx *c, int64_t chat_id)
+{
+    bool has = false;
+    if (!scope_has(c, c->scope, chat_id, &has)) return false;
+    if (!has)
+        http_res_error(c->res, 403, "forbidden",
+                       "This needs channel %" PRId64 ", which is not among the channels %s.",
+                       chat_id, c->token_id ? "of this token" : "assigned to you");
+    return has;
+}
+
+bool api_requests_allowed(struct api_ctx *c, const int64_t *ids, size_t n)
+{
+    if (!c->scope[0]) return true;
+    int64_t first = 0;
+    bool found = false;
+    struct dm_error err = {0};
+    dm_err e = store_requests_outside(c->env->store, ids, n, c->scope, &first, &found, &err);
+    if (e) return api_store_failed(c, e, &err);
+    if (found)
+        http_res_error(c->res, 403, "forbidden",
+                       "Request %" PRId64 " is in a channel that is not among the channels %s.",
+                       first, c->token_id ? "of this token" : "assigned to you");
+    return !found;
+}
+
+bool api_body_channels(struct api_ctx *c, int role, size_t max, int64_t **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    json_t *v = json_object_get(c->body, "channels");
+    if (role == ROLE_OWNER || !v || json_is_null(v)) return true;
+    if (!json_is_array(v) || json_array_size(v) > max)
+        return api_bad_request(c, "'channels' must be a list of at most %zu channel ids.", max);
+    *out = calloc(json_array_size(v) + 1, sizeof **out);
+    if (!*out) return api_store_failed(c, DM_ENOMEM, NULL);
+    size_t i;
+    json_t *x;
+    json_array_foreach(v, i, x)
+    {
+        if (!json_is_integer(x) || json_integer_value(x) == 0) {
+            free(*out);
+            *out = NULL;
+            return api_bad_request(c, "'channels' must hold channel ids (integers).");
+        }
+        (*out)[i] = json_integer_value(x);
+        if (!api_channel_allowed(c, (*out)[i])) {
+            free(*out);
+            *out = NULL;
+            return false;
+        }
+    }
+    *n = json_array_size(v);
+    return true;
+}
+
+json_t *api_scope_json(struct api_ctx *c, const char *scope)
+{
+    if (!scope[0]) return json_null();
+    int64_t *chats = NULL;
+    size_t n = 0;
+    struct dm_error err = {0};
+    dm_err e = store_grants(c->env->store, scope, &chats, &n, &err);
+    if (e) {
+        api_store_failed(c, e, &err);
+        return NULL;
+    }
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_integer(chats[i]));
+    free(chats);
+    return a;
+}

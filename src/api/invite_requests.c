@@ -47,6 +47,7 @@ bool api_query_filter(struct api_ctx *c, struct store_request_filter *f)
 {
     memset(f, 0, sizeof *f);
     f->status = -1;
+    dm_strlcpy(f->scope, c->scope, sizeof f->scope);
     const char *status = http_query(c->req, "status");
     if (status && *status && strcmp(status, "all") != 0) {
         f->status = request_status_parse(status);
@@ -157,6 +158,26 @@ static void chats_drop(void *arg)
     free(l);
 }
 
+/* Keeps the chats of l that c's scope has; false after answering when the store failed. */
+static bool chats_in_scope(struct api_ctx *c, struct chat_list *l)
+{
+    if (!c->scope[0]) return true;
+    int64_t *granted = NULL;
+    size_t ng = 0, kept = 0;
+    struct dm_error err = {0};
+    dm_err e = store_grants(c->env->store, c->scope, &granted, &ng, &err);
+    if (e) return api_store_failed(c, e, &err);
+    for (size_t i = 0; i < l->n; i++)
+        for (size_t j = 0; j < ng; j++)
+            if (granted[j] == l->chats[i].chat_id) {
+                l->chats[kept++] = l->chats[i];
+                break;
+            }
+    l->n = kept;
+    free(granted);
+    return true;
+}
+
 /* Answers at once when every title is known; else asks Telegram on a worker (http_res_defer). */
 void api_chats_list(struct api_ctx *c)
 {
@@ -171,6 +192,10 @@ void api_chats_list(struct api_ctx *c)
     if (e) {
         chats_drop(l);
         api_store_failed(c, e, &err);
+        return;
+    }
+    if (!chats_in_scope(c, l)) {
+        chats_drop(l);
         return;
     }
     for (size_t i = 0; i < l->n; i++)
@@ -216,6 +241,10 @@ static void decide_selected(struct api_ctx *c, int kind)
     int64_t *v = NULL;
     size_t n = 0;
     if (!api_body_ids(c, MAX_IDS, &v, &n)) return;
+    if (!api_requests_allowed(c, v, n)) {
+        free(v);
+        return;
+    }
     struct store_job job;
     struct account *a = job_base(c, kind, &job);
     if (!a) {
@@ -241,6 +270,7 @@ static bool body_filter(struct api_ctx *c, struct store_request_filter *f)
 {
     memset(f, 0, sizeof *f);
     f->status = REQ_PENDING;
+    dm_strlcpy(f->scope, c->scope, sizeof f->scope);
     json_t *fj = json_object_get(c->body, "filter");
     if (!fj || json_is_null(fj)) return true;
     if (!json_is_object(fj)) return api_bad_request(c, "'filter' must be an object.");
@@ -257,6 +287,7 @@ static bool body_filter(struct api_ctx *c, struct store_request_filter *f)
         if (!json_is_integer(chat))
             return api_bad_request(c, "'filter.chat_id' must be an integer.");
         f->chat_id = json_integer_value(chat);
+        if (!api_channel_allowed(c, f->chat_id)) return false;
     }
     json_t *q = json_object_get(fj, "q");
     if (q && !json_is_null(q)) {

@@ -98,6 +98,13 @@ void api_jobs_cancel(struct api_ctx *c)
 {
     struct store_job job;
     if (!api_only_fields(c, c->body, NULL, NULL) || !path_job(c, &job)) return;
+    if (c->role != ROLE_OWNER && strcmp(job.admin, c->session.admin_name) != 0) {
+        http_res_error(c->res, 403, "forbidden",
+                       "Cancelling job %" PRId64 " needs the owner role: you may cancel only the "
+                       "jobs you started.",
+                       job.id);
+        return;
+    }
     if (job.state != JOB_QUEUED && job.state != JOB_RUNNING) {
         http_res_error(c->res, 409, "conflict", "Job %" PRId64 " has already %s.", job.id,
                        job.state == JOB_CANCELLED ? "been cancelled" : "finished");

@@ -3,7 +3,7 @@
 #include "core/common.h"
 #include "api/api.h"
 
-/* "pref:" + an admin name (64) + ":approve_via" */
+/* "pref:" + an admin name (or "token <name> of <admin>") + ":approve_via" */
 static void pref_key(const struct api_ctx *c, char *out, size_t n)
 {
     snprintf(out, n, "pref:%s:approve_via", c->session.admin_name);
@@ -17,7 +17,7 @@ static void answer(struct api_ctx *c, const char *via)
 
 void api_preferences_get(struct api_ctx *c)
 {
-    char key[STORE_NAME_MAX + 32];
+    char key[STORE_ACTOR_MAX + 32];
     pref_key(c, key, sizeof key);
     char *v = NULL;
     struct dm_error err = {0};
@@ -42,7 +42,7 @@ void api_preferences_post(struct api_ctx *c)
     /* a name is remembered as given: the session may be renamed or deleted later, and the
        panel then falls back to the bot */
     const char *via = json_is_null(v) ? NULL : json_string_value(v);
-    char key[STORE_NAME_MAX + 32];
+    char key[STORE_ACTOR_MAX + 32];
     pref_key(c, key, sizeof key);
     struct store *st = c->env->store;
     struct dm_error err = {0};

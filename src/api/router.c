@@ -8,10 +8,24 @@
 
 enum route_flags {
     R_PUBLIC = 0,
-    R_LOGIN = 1, /* needs a valid session cookie */
-    R_BODY = 2,  /* POST with a JSON object body; with R_LOGIN also needs the CSRF header */
-    R_SLOW = 4,  /* waits (calls Telegram, or hashes a password: core/secret.h does one at a
-                    time): runs on the server's workers (api.h, http_res_defer) */
+    R_LOGIN = 1,   /* needs a valid session cookie or API token, and the route's `need` */
+    R_BODY = 2,    /* POST with a JSON object body; with a session cookie also needs the CSRF
+                      header (an API token needs none) */
+    R_SLOW = 4,    /* waits (calls Telegram, or hashes a password: core/secret.h does one at a
+                      time): runs on the server's workers (api.h, http_res_defer) */
+    R_BROWSER = 8, /* a browser's session only: never with an API token (the admin's own
+                      password, TOTP and tokens) */
+};
+
+/* What a logged-in route needs of its caller's role (docs/api.md, Roles). The default (a route
+ * that names nothing) is the safe one: owners only. Routes for viewers and deciders limit what
+ * they read and do to the caller's channels (c->scope: the request filters of api_query_filter
+ * and the Approve All body, api_channel_allowed, api_requests_allowed). */
+enum route_need {
+    NEED_OWNER = 0, /* owners: admins, settings, sessions, rules, modes, the audit log */
+    NEED_VIEW,      /* viewers and up: reads, limited to their channels */
+    NEED_DECIDE,    /* deciders and up: decide and load, in their channels */
+    NEED_SELF,      /* any admin, about themselves (me, logout, preferences, password) */
 };
 
 struct route {
@@ -20,38 +34,50 @@ struct route {
     const char *suffix; /* after the id, e.g. "/cancel", or NULL */
     int flags;
     void (*fn)(struct api_ctx *c);
+    enum route_need need; /* for R_LOGIN routes; left out: NEED_OWNER */
 };
 
+#define VIEW NEED_VIEW
+#define DECIDE NEED_DECIDE
+#define SELF NEED_SELF
+
+/* A route that leaves `need` out is for owners only (its zero value): -Wextra would call that
+ * a missing initializer, but it is the table's default. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 static const struct route routes[] = {
     {"GET", "/api/setup", NULL, R_PUBLIC, api_setup_get},
     {"POST", "/api/setup", NULL, R_BODY | R_SLOW, api_setup_post},
     {"POST", "/api/login", NULL, R_PUBLIC | R_SLOW, api_login}, /* reads its body after counting */
-    {"POST", "/api/logout", NULL, R_LOGIN | R_BODY, api_logout},
-    {"GET", "/api/me", NULL, R_LOGIN, api_me},
+    {"POST", "/api/logout", NULL, R_LOGIN | R_BODY, api_logout, SELF},
+    {"GET", "/api/me", NULL, R_LOGIN, api_me, SELF},
     {"GET", "/api/settings", NULL, R_LOGIN, api_settings_get},
     {"POST", "/api/settings", NULL, R_LOGIN | R_BODY | R_SLOW, api_settings_post},
-    {"GET", "/api/invite-requests", NULL, R_LOGIN, api_requests_list},
+    {"GET", "/api/invite-requests", NULL, R_LOGIN, api_requests_list, VIEW},
     /* streamed a page at a time on the pool thread (http_res_stream): never on the workers */
-    {"GET", "/api/invite-requests/export", NULL, R_LOGIN, api_requests_export},
-    {"POST", "/api/invite-requests/approve", NULL, R_LOGIN | R_BODY, api_requests_approve},
-    {"POST", "/api/invite-requests/deny", NULL, R_LOGIN | R_BODY, api_requests_deny},
-    {"POST", "/api/invite-requests/approve-all", NULL, R_LOGIN | R_BODY, api_requests_approve_all},
-    {"POST", "/api/invite-requests/deny-all", NULL, R_LOGIN | R_BODY, api_requests_deny_all},
-    {"POST", "/api/invite-requests/release", NULL, R_LOGIN | R_BODY, api_requests_release},
-    {"POST", "/api/invite-requests/unban", NULL, R_LOGIN | R_BODY | R_SLOW, api_requests_unban},
+    {"GET", "/api/invite-requests/export", NULL, R_LOGIN, api_requests_export, VIEW},
+    {"POST", "/api/invite-requests/approve", NULL, R_LOGIN | R_BODY, api_requests_approve, DECIDE},
+    {"POST", "/api/invite-requests/deny", NULL, R_LOGIN | R_BODY, api_requests_deny, DECIDE},
+    {"POST", "/api/invite-requests/approve-all", NULL, R_LOGIN | R_BODY, api_requests_approve_all,
+     DECIDE},
+    {"POST", "/api/invite-requests/deny-all", NULL, R_LOGIN | R_BODY, api_requests_deny_all,
+     DECIDE},
+    {"POST", "/api/invite-requests/release", NULL, R_LOGIN | R_BODY, api_requests_release, DECIDE},
+    {"POST", "/api/invite-requests/unban", NULL, R_LOGIN | R_BODY | R_SLOW, api_requests_unban,
+     DECIDE},
     {"POST", "/api/invite-requests/preflight", NULL, R_LOGIN | R_BODY | R_SLOW,
-     api_requests_preflight},
-    {"GET", "/api/me/preferences", NULL, R_LOGIN, api_preferences_get},
-    {"POST", "/api/me/preferences", NULL, R_LOGIN | R_BODY, api_preferences_post},
-    {"GET", "/api/chats", NULL, R_LOGIN, api_chats_list}, /* defers itself when it must ask */
-    {"GET", "/api/jobs", NULL, R_LOGIN, api_jobs_list},
-    {"GET", "/api/jobs/{}", NULL, R_LOGIN, api_jobs_get},
-    {"POST", "/api/jobs/{}", "/cancel", R_LOGIN | R_BODY, api_jobs_cancel},
+     api_requests_preflight, DECIDE},
+    {"GET", "/api/me/preferences", NULL, R_LOGIN, api_preferences_get, SELF},
+    {"POST", "/api/me/preferences", NULL, R_LOGIN | R_BODY, api_preferences_post, SELF},
+    {"GET", "/api/chats", NULL, R_LOGIN, api_chats_list, VIEW}, /* defers itself when it must ask */
+    {"GET", "/api/jobs", NULL, R_LOGIN, api_jobs_list, VIEW},
+    {"GET", "/api/jobs/{}", NULL, R_LOGIN, api_jobs_get, VIEW},
+    {"POST", "/api/jobs/{}", "/cancel", R_LOGIN | R_BODY, api_jobs_cancel, DECIDE},
     {"GET", "/api/audit", NULL, R_LOGIN, api_audit_list},
     {"GET", "/api/audit/export", NULL, R_LOGIN, api_audit_export},
     {"GET", "/api/logs", NULL, R_LOGIN, api_logs_list},
     {"GET", "/api/sessions", NULL, R_LOGIN, api_sessions_list},
-    {"GET", "/api/sessions/list", NULL, R_LOGIN, api_sessions_active},
+    {"GET", "/api/sessions/list", NULL, R_LOGIN, api_sessions_active, VIEW},
     {"POST", "/api/sessions/login", NULL, R_LOGIN | R_BODY | R_SLOW, api_sessions_login_start},
     {"GET", "/api/sessions/login/{}", NULL, R_LOGIN, api_sessions_login_get},
     {"POST", "/api/sessions/login/code", NULL, R_LOGIN | R_BODY | R_SLOW, api_sessions_login_code},
@@ -64,7 +90,7 @@ static const struct route routes[] = {
     {"POST", "/api/sessions/{}", "/check", R_LOGIN | R_BODY | R_SLOW, api_sessions_check},
     {"GET", "/api/sessions/{}", "/export", R_LOGIN, api_sessions_export},
     {"POST", "/api/sessions/{}", "/delete", R_LOGIN | R_BODY | R_SLOW, api_sessions_delete},
-    {"POST", "/api/sessions/{}", "/load", R_LOGIN | R_BODY | R_SLOW, api_sessions_load},
+    {"POST", "/api/sessions/{}", "/load", R_LOGIN | R_BODY | R_SLOW, api_sessions_load, DECIDE},
     {"GET", "/api/rules", NULL, R_LOGIN, api_rules_list},
     {"POST", "/api/rules", NULL, R_LOGIN | R_BODY, api_rules_create},
     {"POST", "/api/rules/reorder", NULL, R_LOGIN | R_BODY, api_rules_reorder},
@@ -82,7 +108,23 @@ static const struct route routes[] = {
     {"GET", "/api/modes", NULL, R_LOGIN, api_modes_list},
     {"POST", "/api/modes", NULL, R_LOGIN | R_BODY, api_modes_set},
     {"GET", "/api/guard", NULL, R_LOGIN | R_SLOW, api_guard_status},
+    {"GET", "/api/admins", NULL, R_LOGIN, api_admins_list},
+    {"POST", "/api/admins/invite", NULL, R_LOGIN | R_BODY, api_admins_invite},
+    {"POST", "/api/admins/{}", "/update", R_LOGIN | R_BODY, api_admins_update},
+    {"POST", "/api/admins/{}", "/delete", R_LOGIN | R_BODY, api_admins_delete},
+    {"GET", "/api/invite", NULL, R_PUBLIC, api_invite_get},
+    {"POST", "/api/invite", NULL, R_BODY | R_SLOW, api_invite_accept},
+    {"POST", "/api/me/password", NULL, R_LOGIN | R_BODY | R_SLOW | R_BROWSER, api_me_password,
+     SELF},
+    {"POST", "/api/me/totp/setup", NULL, R_LOGIN | R_BODY | R_BROWSER, api_me_totp_setup, SELF},
+    {"POST", "/api/me/totp/enable", NULL, R_LOGIN | R_BODY | R_BROWSER, api_me_totp_enable, SELF},
+    {"POST", "/api/me/totp/disable", NULL, R_LOGIN | R_BODY | R_SLOW | R_BROWSER,
+     api_me_totp_disable, SELF},
+    {"GET", "/api/tokens", NULL, R_LOGIN | R_BROWSER, api_tokens_list, SELF},
+    {"POST", "/api/tokens", NULL, R_LOGIN | R_BODY | R_BROWSER, api_tokens_create, SELF},
+    {"POST", "/api/tokens/{}", "/revoke", R_LOGIN | R_BODY | R_BROWSER, api_tokens_revoke, SELF},
 };
+#pragma GCC diagnostic pop
 
 /* Every answer's; HSTS only when admins reach doorman over https (the public URL says so):
  * doorman itself speaks plain HTTP behind the proxy that ends TLS and passes the header on. */
@@ -115,26 +157,6 @@ static bool route_match(const struct route *r, const char *path, const char **ar
     return true;
 }
 
-static bool check_login(struct api_ctx *c)
-{
-    const char *cookie = http_cookie(c->req, "doorman_session");
-    if (!cookie || !*cookie || strlen(cookie) > 128) {
-        http_res_error(c->res, 401, "unauthorized", "Please log in.");
-        return false;
-    }
-    char digest[65];
-    secret_digest_hex(cookie, digest);
-    struct dm_error err = {0};
-    dm_err e = store_websession_get(c->env->store, digest, time(NULL), &c->session, &err);
-    if (e == DM_ENOTFOUND) {
-        http_res_error(c->res, 401, "unauthorized",
-                       "Your session has expired. Please log in again.");
-        return false;
-    }
-    if (e) return api_store_failed(c, e, &err);
-    return true;
-}
-
 static bool check_csrf(struct api_ctx *c)
 {
     const char *tok = http_header(c->req, "X-CSRF-Token");
@@ -144,6 +166,42 @@ static bool check_csrf(struct api_ctx *c)
         return false;
     }
     return true;
+}
+
+/* Whether c's role and kind of login may use route r; else answers 403 naming what is
+ * missing. */
+static bool check_need(struct api_ctx *c, const struct route *r)
+{
+    static const int least[] = {
+        [NEED_OWNER] = ROLE_OWNER,
+        [NEED_VIEW] = ROLE_VIEWER,
+        [NEED_DECIDE] = ROLE_DECIDER,
+        [NEED_SELF] = ROLE_VIEWER,
+    };
+    if ((r->flags & R_BROWSER) && c->token_id) {
+        http_res_error(c->res, 403, "forbidden",
+                       "%s %s needs a browser login: an API token cannot use it.", r->method,
+                       r->path);
+        return false;
+    }
+    int want = least[r->need];
+    if (c->role >= want) return true;
+    http_res_error(c->res, 403, "forbidden", "%s %s needs the %s role (%s %s).", r->method, r->path,
+                   admin_role_name(want), c->token_id ? "this token has" : "you have",
+                   admin_role_name(c->role));
+    return false;
+}
+
+/* An audit entry for each request made with an API token (result "forbidden" when its role
+ * may not use the route), and its last use. */
+static void token_used(struct api_ctx *c, bool allowed)
+{
+    char what[STORE_ERROR_MAX];
+    dm_snprintf_utf8(what, sizeof what, "%s %s", c->req->method, c->req->path);
+    api_audit(c, "api_token", allowed ? "ok" : "forbidden", what);
+    struct dm_error err = {0};
+    if (store_token_used(c->env->store, c->token_id, time(NULL), &err))
+        log_warn("auth", "could not record an API token's use: %s", err.msg);
 }
 
 bool api_parse_body(struct api_ctx *c)
@@ -261,8 +319,11 @@ static void serve_api(struct api_ctx *c)
         return;
     }
     if (id[0]) c->path_arg = id;
-    if ((r->flags & R_LOGIN) && !check_login(c)) return;
-    if ((r->flags & R_BODY) && (r->flags & R_LOGIN) && !check_csrf(c)) return;
+    if ((r->flags & R_LOGIN) && !api_authenticate(c)) return;
+    bool allowed = !(r->flags & R_LOGIN) || check_need(c, r);
+    if (c->token_id) token_used(c, allowed);
+    if (!allowed) return;
+    if ((r->flags & R_BODY) && (r->flags & R_LOGIN) && !c->token_id && !check_csrf(c)) return;
     if ((r->flags & R_BODY) && !api_parse_body(c)) return;
     if (r->flags & R_SLOW)
         defer_route(c, r);
@@ -390,7 +451,7 @@ size_t api_admit(void *env, const struct http_request *req, struct http_response
     const struct route *r =
         strncmp(req->path, "/api/", 5) == 0 ? route_find(req->method, req->path, id, &miss) : NULL;
     if (!r || !(r->flags & R_LOGIN)) return API_PUBLIC_BODY_MAX;
-    if (!check_login(&c)) { /* answered (401) before a byte of the body is read */
+    if (!api_authenticate(&c)) { /* answered (401) before a byte of the body is read */
         security_headers(env, res);
         http_res_header(res, "Cache-Control", "no-store");
         return 0;

@@ -15,6 +15,10 @@ void api_requests_release(struct api_ctx *c)
     if (!api_only_fields(c, c->body, NULL, "request_ids", NULL) ||
         !api_body_ids(c, RELEASE_MAX, &ids, &n))
         return;
+    if (!api_requests_allowed(c, ids, n)) {
+        free(ids);
+        return;
+    }
     json_t *released = json_array(), *skipped = json_array();
     char note[STORE_TEXT_MAX];
     dm_snprintf_utf8(note, sizeof note, "released by %s", c->session.admin_name);
@@ -93,6 +97,10 @@ void api_requests_unban(struct api_ctx *c)
     if (!api_only_fields(c, c->body, NULL, "request_ids", "session_name", NULL) ||
         !api_body_ids(c, UNBAN_MAX, &ids, &n))
         return;
+    if (!api_requests_allowed(c, ids, n)) {
+        free(ids);
+        return;
+    }
     /* an account named in the body for all of them; else each through the account that banned */
     struct account *a = NULL;
     if (json_object_get(c->body, "session_name") && !(a = api_body_account(c, true))) {

@@ -73,6 +73,7 @@ void api_sessions_load(struct api_ctx *c)
         api_tg_failed(c, &te);
         return;
     }
+    if (!api_channel_allowed(c, p.channel.chat_id)) return;
 
     struct store_job job = {.kind = JOB_LOAD};
     dm_strlcpy(job.via, name, sizeof job.via);

@@ -9,7 +9,8 @@ static const char *const phases[] = {"load", "hide", "done"};
 
 bool hide_all_fits(const struct store_request_filter *f)
 {
-    return !f->q[0] && !f->date_from && !f->date_to && !f->rule_id;
+    /* a scope without a chat would be every channel the session holds */
+    return !f->q[0] && !f->date_from && !f->date_to && !f->rule_id && (f->chat_id || !f->scope[0]);
 }
 
 dm_err hide_params_format(int64_t chat_id, char *out, size_t n, struct dm_error *err)

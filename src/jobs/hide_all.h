@@ -28,7 +28,8 @@
 #include "store/store.h"
 #include "telegram/account.h"
 
-/* Whether a decision over `f` may use hideAll: it names at most a channel. */
+/* Whether a decision over `f` may use hideAll: it names at most a channel (and one when it
+ * has a scope). */
 bool hide_all_fits(const struct store_request_filter *f);
 
 /* The params of a hide_all job, and back. hide_params_parse: DM_ENOTFOUND when s is not a

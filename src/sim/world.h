@@ -168,9 +168,9 @@ enum upd_kind { UPD_CHAT_JOIN_REQUEST };
 #define UPD_DEFAULT_MASK (1u << UPD_CHAT_JOIN_REQUEST)
 
 struct sim_update {
-    int64_t id;   /* update_id, increasing per bot */
-    uint32_t ref; /* for UPD_CHAT_JOIN_REQUEST: index in world.jrs */
-    uint8_t kind; /* enum upd_kind */
+    int64_t id;    /* update_id, increasing per bot */
+    uint32_t ref;  /* for UPD_CHAT_JOIN_REQUEST: index in world.jrs */
+    uint8_t kind;  /* enum upd_kind */
     uint8_t query; /* UPD_CHAT_JOIN_REQUEST to the channel's guard bot: carries query_id */
 };
 

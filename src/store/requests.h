@@ -22,6 +22,7 @@ struct filter {
     unsigned shape;
     int status;
     int64_t chat_id, date_from, date_to, user_id, rule_id;
+    char scope[STORE_SCOPE_MAX];
     char *pattern; /* q folded, as a LIKE pattern or a trigram index phrase; malloc'd */
 };
 
@@ -37,7 +38,8 @@ void filter_release(struct filter *f);
  * after the arguments the kind takes first, which the caller has added:
  *   FS_LIST       $1 before this id, $2 at most this many; newest first
  *   FS_COUNT      $1 at most this many rows read; rows (status, count)
- *   FS_COUNT_KEPT (none); rows (status, count) from the trigger-kept totals (a chat at most)
+ *   FS_COUNT_KEPT (none); rows (status, count) from the trigger-kept totals (a chat and a
+ *                 scope at most)
  *   FS_JOB_ITEMS  $1 the job: adds an item for each pending request
  * *s names the statement. */
 dm_err filter_stmt(enum filter_stmt kind, const struct filter *f, bool with_status, struct buf *b,

@@ -66,9 +66,15 @@ static void args_write(const struct field *f, size_t n, struct db_args *a, const
 /* Each record's fields, in the order of its column list: F(T, member) for each (clang-format
  * does not settle on one layout for these lists, so it leaves them alone). */
 // clang-format off
-#define ADMIN(T, F) F(T, id) F(T, name) F(T, pw_hash) F(T, created_at)
+#define ADMIN(T, F) \
+    F(T, id) F(T, name) F(T, pw_hash) F(T, created_at) F(T, role) F(T, totp_secret) \
+    F(T, totp_pending) F(T, totp_step)
+#define TOKEN(T, F) \
+    F(T, id) F(T, admin_id) F(T, name) F(T, token_hash) F(T, role) F(T, created_at) \
+    F(T, last_used_at) F(T, admin_name) F(T, admin_role)
 #define WEBSESSION(T, F) \
-    F(T, token_hash) F(T, admin_id) F(T, admin_name) F(T, csrf) F(T, created_at) F(T, expires_at)
+    F(T, token_hash) F(T, admin_id) F(T, admin_name) F(T, csrf) F(T, created_at) F(T, expires_at) \
+    F(T, role)
 #define CHAT(T, F) F(T, chat_id) F(T, title) F(T, username) F(T, fetched_at)
 /* REQUEST_COLS; the arguments of S_REQUEST_ADD are fields 1 to 18 */
 #define REQUEST(T, F) \
@@ -108,6 +114,7 @@ static void args_write(const struct field *f, size_t n, struct db_args *a, const
 
 #define FIELD_ITEM(T, m) FIELD(T, m),
 static const struct field admin_fields[] = {ADMIN(struct store_admin, FIELD_ITEM)};
+static const struct field token_fields[] = {TOKEN(struct store_token, FIELD_ITEM)};
 static const struct field websession_fields[] = {WEBSESSION(struct store_websession, FIELD_ITEM)};
 static const struct field chat_fields[] = {CHAT(struct store_chat, FIELD_ITEM)};
 static const struct field request_fields[] = {REQUEST(struct store_request, FIELD_ITEM)};
@@ -128,6 +135,7 @@ static const struct field mode_fields[] = {MODE(struct store_mode, FIELD_ITEM)};
     }
 
 READER(row_admin, admin_fields, struct store_admin)
+READER(row_token, token_fields, struct store_token)
 READER(row_websession, websession_fields, struct store_websession)
 READER(row_chat, chat_fields, struct store_chat)
 READER(row_request, request_fields, struct store_request)

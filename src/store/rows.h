@@ -5,7 +5,8 @@
 
 #include "store/db.h"
 
-void row_admin(const struct db_row *r, void *out);      /* struct store_admin */
+void row_admin(const struct db_row *r, void *out);      /* ADMIN_COLS */
+void row_token(const struct db_row *r, void *out);      /* TOKEN_COLS */
 void row_websession(const struct db_row *r, void *out); /* struct store_websession */
 void row_chat(const struct db_row *r, void *out);       /* struct store_chat */
 void row_request(const struct db_row *r, void *out);    /* REQUEST_COLS */

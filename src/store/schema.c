@@ -317,7 +317,7 @@
     "ALTER TABLE jobs DROP CONSTRAINT jobs_kind_check,"                                            \
     "  ADD CONSTRAINT jobs_kind_check CHECK (kind IN (0, 1, 2, 3));"
 
-/* 13 (guard mode, jobs/guard.h; renumbered at merge): a join request's Bot API 10.1 query, when
+/* 9: guard mode (jobs/guard.h): a join request's Bot API 10.1 query, when
  * it came with one: its id, when its deadline ends (Unix ms), and what became of it (state:
  * 0 open, 1 being answered, 2 answered, 3 late: not answered, 4 failed, 5 its Web App shown;
  * result: the answer given). Open and claimed ones are found through partial indexes. */
@@ -332,6 +332,31 @@
     "  error TEXT NOT NULL DEFAULT '')" NOROWID ";"                                                \
     "CREATE INDEX join_queries_open ON join_queries(request_id) WHERE state = 0;"                  \
     "CREATE INDEX join_queries_claimed ON join_queries(deadline_ms) WHERE state = 1;"
+/* 10: roles and API tokens. Admins get a role (0 viewer, 1 decider, 2 owner: every admin from
+ * before is an owner) and TOTP; channel_grants holds the channels of a scope (store.h:
+ * "admin:<id>" or "token:<id>"); recovery_codes the digests of unused recovery codes. */
+#define M10(ID, BIG, NOROWID)                                                                      \
+    "ALTER TABLE admins ADD COLUMN role INTEGER NOT NULL DEFAULT 2 CHECK (role IN (0, 1, 2));"     \
+    "ALTER TABLE admins ADD COLUMN totp_secret TEXT NOT NULL DEFAULT '';"                          \
+    "ALTER TABLE admins ADD COLUMN totp_pending TEXT NOT NULL DEFAULT '';"                         \
+    "ALTER TABLE admins ADD COLUMN totp_step " BIG " NOT NULL DEFAULT 0;"                          \
+    "CREATE TABLE channel_grants ("                                                                \
+    "  scope TEXT NOT NULL,"                                                                       \
+    "  chat_id " BIG " NOT NULL,"                                                                  \
+    "  PRIMARY KEY (scope, chat_id))" NOROWID ";"                                                  \
+    "CREATE TABLE recovery_codes ("                                                                \
+    "  admin_id " BIG " NOT NULL REFERENCES admins(id) ON DELETE CASCADE,"                         \
+    "  digest TEXT NOT NULL,"                                                                      \
+    "  PRIMARY KEY (admin_id, digest))" NOROWID ";"                                                \
+    "CREATE TABLE api_tokens ("                                                                    \
+    "  id " ID ","                                                                                 \
+    "  admin_id " BIG " NOT NULL REFERENCES admins(id) ON DELETE CASCADE,"                         \
+    "  name TEXT NOT NULL,"                                                                        \
+    "  token_hash TEXT NOT NULL UNIQUE,"                                                           \
+    "  role INTEGER NOT NULL CHECK (role IN (0, 1, 2)),"                                           \
+    "  created_at " BIG " NOT NULL,"                                                               \
+    "  last_used_at " BIG " NOT NULL DEFAULT 0,"                                                   \
+    "  UNIQUE (admin_id, name));"
 
 /* Migration v is migrations[v - 1], in each dialect's text. */
 static const struct {
@@ -348,6 +373,7 @@ static const struct {
     {M8(SQ_ID, SQ_BIG, SQ_NOROWID) SQ_JOBS_V8 SQ_SEARCH_V8,
      M8(PG_ID, PG_BIG, PG_NOROWID) PG_JOBS_V8},
     {M_GUARD(SQ_BIG, SQ_NOROWID), M_GUARD(PG_BIG, PG_NOROWID)},
+    {M10(SQ_ID, SQ_BIG, SQ_NOROWID), M10(PG_ID, PG_BIG, PG_NOROWID)},
 };
 
 const int schema_latest = (int)DM_ARRAY_LEN(migrations);
@@ -368,9 +394,13 @@ const struct schema_table schema_kept[] = {
     {"decisions_due", "request_id", "request_id"},
     {"pacing", "chat_id", "chat_id"},
     {"join_queries", "request_id", "request_id"},
+    {"channel_grants", "scope, chat_id", "scope COLLATE \"C\", chat_id"},
+    {"recovery_codes", "admin_id, digest", "admin_id, digest COLLATE \"C\""},
+    {"api_tokens", "id", "id"},
 };
 const size_t schema_kept_n = DM_ARRAY_LEN(schema_kept);
-const char *const schema_serial[] = {"admins", "invite_requests", "jobs", "audit", "rules"};
+const char *const schema_serial[] = {"admins", "invite_requests", "jobs",
+                                     "audit",  "rules",           "api_tokens"};
 const size_t schema_serial_n = DM_ARRAY_LEN(schema_serial);
 
 #define MIGRATE_LOCK "7236823516" /* pg_advisory_xact_lock key: "doorman" migrations */

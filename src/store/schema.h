@@ -21,6 +21,9 @@ extern const size_t schema_kept_n;
 extern const char *const schema_serial[];
 extern const size_t schema_serial_n;
 
+/* The version the migrations bring a database to (the number of the last one). */
+extern const int schema_latest;
+
 /* Runs on a write connection that is in no transaction; c stays usable afterwards. */
 /* The latest version: the number of migrations (what a migrated database records). */
 extern const int schema_latest;

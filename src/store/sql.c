@@ -32,10 +32,10 @@ static const struct sql_text texts[S_COUNT] = {
     [S_BEGIN] = {.sqlite = "BEGIN IMMEDIATE", .pg = "BEGIN", .what = "starting a transaction"},
     [S_COMMIT] = {"COMMIT", .what = "committing"},
     [S_ROLLBACK] = {"ROLLBACK", .what = "rolling back"},
-    [S_ADMIN_CREATE] = {"INSERT INTO admins(name, pw_hash, created_at) VALUES ($1, $2, $3) "
-                        "RETURNING id",
+    [S_ADMIN_CREATE] = {"INSERT INTO admins(name, pw_hash, created_at, role) "
+                        "VALUES ($1, $2, $3, $4) RETURNING id",
                         .what = "creating an admin"},
-    [S_ADMIN_GET] = {"SELECT id, name, pw_hash, created_at FROM admins WHERE name = $1",
+    [S_ADMIN_GET] = {"SELECT " ADMIN_COLS " FROM admins WHERE name = $1",
                      .what = "reading an admin"},
     [S_ADMIN_COUNT] = {"SELECT count(*) FROM admins", .what = "counting admins"},
     [S_ADMIN_SET_PASSWORD] = {"UPDATE admins SET pw_hash = $2 WHERE id = $1",
@@ -45,7 +45,8 @@ static const struct sql_text texts[S_COUNT] = {
     [S_WS_CREATE] = {"INSERT INTO websessions(token_hash, admin_id, csrf, created_at, expires_at) "
                      "VALUES ($1, $2, $3, $4, $5)",
                      .what = "creating a web session"},
-    [S_WS_GET] = {"SELECT w.token_hash, w.admin_id, a.name, w.csrf, w.created_at, w.expires_at "
+    [S_WS_GET] = {"SELECT w.token_hash, w.admin_id, a.name, w.csrf, w.created_at, w.expires_at, "
+                  "a.role "
                   "FROM websessions w JOIN admins a ON a.id = w.admin_id "
                   "WHERE w.token_hash = $1 AND w.expires_at > $2",
                   .what = "reading a web session"},
@@ -57,6 +58,8 @@ static const struct sql_text texts[S_COUNT] = {
                        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                        .what = "saving a setting"},
     [S_SETTING_DELETE] = {"DELETE FROM settings WHERE key = $1", .what = "deleting a setting"},
+    [S_SETTING_TAKE] = {"DELETE FROM settings WHERE key = $1 RETURNING value",
+                        .what = "taking a setting"},
     [S_CHAT_GET] = {"SELECT chat_id, title, username, fetched_at FROM chats WHERE chat_id = $1",
                     .what = "reading a chat"},
     [S_CHAT_PUT] = {"INSERT INTO chats(chat_id, title, username, fetched_at) "
@@ -403,6 +406,60 @@ static const struct sql_text texts[S_COUNT] = {
                        .what = "closing join-request queries left claimed"},
     [S_QUERY_GET] = {"SELECT " QUERY_COLS " FROM join_queries WHERE request_id = $1",
                      .what = "reading a join-request query"},
+    [S_ADMIN_LIST] = {"SELECT " ADMIN_COLS " FROM admins ORDER BY name", .what = "listing admins"},
+    [S_ADMIN_SET_ROLE] = {"UPDATE admins SET role = $2 WHERE id = $1",
+                          .what = "changing an admin's role"},
+    [S_ADMIN_DELETE] = {"DELETE FROM admins WHERE id = $1", .what = "removing an admin"},
+    [S_OWNERS_COUNT] = {"SELECT count(*) FROM admins WHERE role = 2", .what = "counting owners"},
+    [S_ADMIN_TOTP_PENDING] = {"UPDATE admins SET totp_pending = $2 WHERE id = $1",
+                              .what = "keeping a new TOTP secret"},
+    [S_ADMIN_TOTP_SET] = {"UPDATE admins SET totp_secret = $2, totp_pending = '', totp_step = 0 "
+                          "WHERE id = $1",
+                          .what = "setting TOTP"},
+    [S_ADMIN_TOTP_STEP] = {"UPDATE admins SET totp_step = $2 WHERE id = $1 AND totp_step < $2",
+                           .what = "recording a TOTP code's use"},
+    [S_RECOVERY_CLEAR] = {"DELETE FROM recovery_codes WHERE admin_id = $1",
+                          .what = "removing recovery codes"},
+    [S_RECOVERY_ADD] = {"INSERT INTO recovery_codes(admin_id, digest) VALUES ($1, $2)",
+                        .what = "adding a recovery code"},
+    [S_RECOVERY_USE] = {"DELETE FROM recovery_codes WHERE admin_id = $1 AND digest = $2",
+                        .what = "using a recovery code"},
+    [S_GRANTS_GET] = {"SELECT chat_id FROM channel_grants WHERE scope = $1 ORDER BY chat_id",
+                      .what = "reading granted channels"},
+    [S_GRANTS_CLEAR] = {"DELETE FROM channel_grants WHERE scope = $1",
+                        .what = "removing granted channels"},
+    [S_GRANT_ADD] = {"INSERT INTO channel_grants(scope, chat_id) VALUES ($1, $2) "
+                     "ON CONFLICT DO NOTHING",
+                     .what = "granting a channel"},
+    /* the grants of every token of admin $1 */
+    [S_GRANTS_CLEAR_TOKENS] = {"DELETE FROM channel_grants WHERE scope IN (SELECT 'token:' || "
+                               "CAST(id AS TEXT) FROM api_tokens WHERE admin_id = $1)",
+                               .what = "removing the channels of tokens"},
+    /* the first id of the JSON array $1 whose request is in no channel of scope $2 */
+    [S_REQUESTS_OUTSIDE] =
+        {.sqlite = "SELECT r.id FROM json_each($1) j JOIN invite_requests r ON r.id = j.value "
+                   "WHERE r.chat_id NOT IN (SELECT chat_id FROM channel_grants WHERE scope = $2) "
+                   "ORDER BY j.key LIMIT 1",
+         .pg = "SELECT r.id FROM jsonb_array_elements_text($1::jsonb) WITH ORDINALITY AS t(x, i) "
+               "JOIN invite_requests r ON r.id = x::bigint "
+               "WHERE r.chat_id NOT IN (SELECT chat_id FROM channel_grants WHERE scope = $2) "
+               "ORDER BY i LIMIT 1",
+         .what = "checking the requests' channels"},
+    [S_TOKEN_CREATE] = {"INSERT INTO api_tokens(admin_id, name, token_hash, role, created_at) "
+                        "VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                        .what = "creating an API token"},
+    [S_TOKEN_LIST] = {"SELECT " TOKEN_COLS TOKEN_FROM " WHERE t.admin_id = $1 ORDER BY t.id",
+                      .what = "listing API tokens"},
+    [S_TOKEN_LIST_ALL] = {"SELECT " TOKEN_COLS TOKEN_FROM " ORDER BY t.id",
+                          .what = "listing API tokens"},
+    [S_TOKEN_FIND] = {"SELECT " TOKEN_COLS TOKEN_FROM " WHERE t.token_hash = $1",
+                      .what = "reading an API token"},
+    [S_TOKEN_USED] = {"UPDATE api_tokens SET last_used_at = $2 WHERE id = $1",
+                      .what = "recording an API token's use"},
+    [S_TOKEN_DELETE] = {"DELETE FROM api_tokens WHERE id = $1 AND ($2 = 0 OR admin_id = $2)",
+                        .what = "revoking an API token"},
+    [S_TOKENS_DELETE_OF] = {"DELETE FROM api_tokens WHERE admin_id = $1",
+                            .what = "revoking an admin's API tokens"},
 };
 
 struct db_stmt sql_stmt(enum db_kind kind, enum sql_id id)

@@ -28,6 +28,10 @@
 #define RULE_COLS "id, chat_id, position, enabled, name, spec, created_at, updated_at"
 #define MODE_COLS "chat_id, mode, delay_seconds, per_hour, updated_at, via"
 #define QUERY_COLS "request_id, query_id, deadline_ms, state, result, answered_at_ms, error"
+#define ADMIN_COLS "id, name, pw_hash, created_at, role, totp_secret, totp_pending, totp_step"
+#define TOKEN_COLS                                                                                 \
+    "t.id, t.admin_id, t.name, t.token_hash, t.role, t.created_at, t.last_used_at, a.name, a.role"
+#define TOKEN_FROM " FROM api_tokens t JOIN admins a ON a.id = t.admin_id"
 #define ITEM_COLS "i.job_id, i.request_id, r.chat_id, r.user_id, r.status, i.outcome, i.error"
 
 enum sql_id {
@@ -45,6 +49,7 @@ enum sql_id {
     S_SETTING_GET,
     S_SETTING_SET,
     S_SETTING_DELETE,
+    S_SETTING_TAKE,
     S_CHAT_GET,
     S_CHAT_PUT,
     S_CHAT_LIST,
@@ -150,12 +155,34 @@ enum sql_id {
     S_QUERY_SWEEP_REJUDGE,
     S_QUERY_SWEEP,
     S_QUERY_GET,
+    S_ADMIN_LIST,
+    S_ADMIN_SET_ROLE,
+    S_ADMIN_DELETE,
+    S_OWNERS_COUNT,
+    S_ADMIN_TOTP_PENDING,
+    S_ADMIN_TOTP_SET,
+    S_ADMIN_TOTP_STEP,
+    S_RECOVERY_CLEAR,
+    S_RECOVERY_ADD,
+    S_RECOVERY_USE,
+    S_GRANTS_GET,
+    S_GRANTS_CLEAR,
+    S_GRANT_ADD,
+    S_GRANTS_CLEAR_TOKENS,
+    S_REQUESTS_OUTSIDE,
+    S_TOKEN_CREATE,
+    S_TOKEN_LIST,
+    S_TOKEN_LIST_ALL,
+    S_TOKEN_FIND,
+    S_TOKEN_USED,
+    S_TOKEN_DELETE,
+    S_TOKENS_DELETE_OF,
     S_COUNT
 };
 
 /* Statements built from a request filter (requests.c) have keys from S_COUNT on: one per
  * kind of statement and filter shape, below SQL_KEYS. */
-#define SQL_FILTER_SHAPES 256
+#define SQL_FILTER_SHAPES 512
 #define SQL_KEYS (S_COUNT + 4 * SQL_FILTER_SHAPES)
 
 /* Statement id's text for the dialect, with what it does. */

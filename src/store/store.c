@@ -1,6 +1,6 @@
 /* store.c: the store's rules for everything but requests and jobs (those are requests.c and
- * jobs.c), written once above the dialects: opening by URL, admins, web sessions, settings,
- * chats, Telegram sessions, logins, the audit log and leases. */
+ * jobs.c), written once above the dialects: opening by URL, web sessions, settings,
+ * chats, Telegram sessions, logins, the audit log and leases (admins and tokens: admins.c). */
 #include "core/common.h"
 
 #include "core/fold.h"
@@ -86,55 +86,7 @@ void store_close(struct store *st)
     free(st);
 }
 
-/* ---- admins and web sessions ---- */
-
-dm_err store_admin_create(struct store *st, const char *name, const char *pw_hash, int64_t now,
-                          int64_t *id, struct dm_error *err)
-{
-    struct db_args a;
-    args_init(&a);
-    arg_text(&a, name, STORE_NAME_MAX);
-    arg_text(&a, pw_hash, STORE_HASH_MAX);
-    arg_int(&a, now);
-    struct tx tx;
-    int64_t new_id = 0;
-    bool found = false;
-    dm_err e = tx_open(st, &tx, err);
-    if (!e) e = tx_read_one(&tx, S_ADMIN_CREATE, &a, row_int0, &new_id, &found, err);
-    e = tx_close(&tx, e, err);
-    if (e == DM_EEXISTS) return dm_fail(err, e, "an admin named '%s' already exists", name);
-    if (!e && id) *id = new_id;
-    return e;
-}
-
-dm_err store_admin_get(struct store *st, const char *name, struct store_admin *out,
-                       struct dm_error *err)
-{
-    char missing[sizeof err->msg];
-    dm_snprintf_utf8(missing, sizeof missing, "no admin named '%s'", name);
-    struct db_args a;
-    args_init(&a);
-    arg_text(&a, name, STORE_NAME_MAX);
-    return db_read_one(st, S_ADMIN_GET, &a, row_admin, out, missing, err);
-}
-
-dm_err store_admin_count(struct store *st, int64_t *n, struct dm_error *err)
-{
-    *n = 0;
-    return db_read_one(st, S_ADMIN_COUNT, NULL, row_int0, n, "no count", err);
-}
-
-dm_err store_admin_set_password(struct store *st, int64_t id, const char *pw_hash,
-                                struct dm_error *err)
-{
-    struct db_args a;
-    args_init(&a);
-    arg_int(&a, id);
-    arg_text(&a, pw_hash, STORE_HASH_MAX);
-    int64_t changes = 0;
-    dm_err e = db_exec(st, S_ADMIN_SET_PASSWORD, &a, &changes, err);
-    return !e && changes == 0 ? dm_fail(err, DM_ENOTFOUND, "no admin with id %" PRId64, id) : e;
-}
+/* ---- web sessions ---- */
 
 /* Runs a purge of what ended before `now` and then `id` with a, in one transaction: records
  * that ended are of no use to anyone, so they go while we are here. */
@@ -228,6 +180,24 @@ dm_err store_setting_delete(struct store *st, const char *key, struct dm_error *
     args_init(&a);
     arg_ref(&a, key);
     return db_exec(st, S_SETTING_DELETE, &a, NULL, err);
+}
+
+dm_err store_setting_take(struct store *st, const char *key, char **value, struct dm_error *err)
+{
+    *value = NULL;
+    struct db_args a;
+    args_init(&a);
+    arg_ref(&a, key);
+    struct tx tx;
+    dm_err e = tx_open(st, &tx, err);
+    if (!e) e = tx_run(&tx, S_SETTING_TAKE, &a, setting_row, value, NULL, err);
+    e = tx_close(&tx, e, err);
+    if (e) {
+        free(*value);
+        *value = NULL;
+        return e;
+    }
+    return *value ? DM_OK : dm_fail(err, DM_ENOTFOUND, "setting '%s' is not set", key);
 }
 
 /* ---- chats ---- */

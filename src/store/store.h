@@ -26,6 +26,9 @@
 #define STORE_LANG_MAX 36        /* an IETF language tag (BCP 47): 35 bytes is plenty */
 #define STORE_RULE_SPEC_MAX 8192 /* a rule's JSON text (rules/rules.h) */
 
+/* who did something: an admin, or "token <name> of <admin>" */
+#define STORE_ACTOR_MAX 112
+
 struct store;
 
 /* A trivial query: DM_OK when the database answers (GET /readyz). */
@@ -33,20 +36,52 @@ dm_err store_ping(struct store *st, struct dm_error *err);
 
 /* ---- admins and web sessions ---- */
 
+/* What an admin (or an API token) may do: viewers read, deciders also decide and load, both
+ * in the channels granted to them; owners do everything everywhere. Ordered: a higher role
+ * may do what a lower one may. */
+enum admin_role { ROLE_VIEWER = 0, ROLE_DECIDER = 1, ROLE_OWNER = 2, ROLE_COUNT };
+const char *admin_role_name(int role); /* "viewer", "decider", "owner" */
+int admin_role_parse(const char *s);   /* -1 for anything else */
+
+#define STORE_SEALED_MAX 160 /* a secret_seal() text of a TOTP secret */
+
 struct store_admin {
     int64_t id;
     char name[STORE_NAME_MAX];
     char pw_hash[STORE_HASH_MAX]; /* argon2id string */
     int64_t created_at;
+    int role;                            /* enum admin_role */
+    char totp_secret[STORE_SEALED_MAX];  /* sealed base32 secret; "" when TOTP is off */
+    char totp_pending[STORE_SEALED_MAX]; /* sealed secret shown but not yet confirmed, or "" */
+    int64_t totp_step;                   /* the last 30 s step a code was accepted for */
+};
+
+/* A channel scope: the key of the channels granted to an admin ("admin:<id>") or to an API
+ * token ("token:<id>"); "" means every channel (owners). store_scope_of writes one. */
+#define STORE_SCOPE_MAX 32
+void store_scope_of(const char *kind, int64_t id, char out[STORE_SCOPE_MAX]);
+
+/* An API token (its value is never stored: token_hash is its digest). */
+struct store_token {
+    int64_t id;
+    int64_t admin_id;
+    char name[STORE_NAME_MAX];
+    char token_hash[65];
+    int role; /* enum admin_role: at most its admin's */
+    int64_t created_at;
+    int64_t last_used_at;            /* 0: never */
+    char admin_name[STORE_NAME_MAX]; /* filled from the admins table */
+    int admin_role;                  /* likewise */
 };
 
 struct store_websession {
     char token_hash[65]; /* digest of the cookie value; the cookie itself is never stored */
     int64_t admin_id;
-    char admin_name[STORE_NAME_MAX]; /* filled by websession_get */
+    char admin_name[STORE_ACTOR_MAX]; /* filled by websession_get */
     char csrf[65];
     int64_t created_at;
     int64_t expires_at;
+    int role; /* the admin's (enum admin_role), filled by websession_get */
 };
 
 /* ---- Telegram data ---- */
@@ -76,7 +111,7 @@ struct store_request {
     int status;                       /* enum request_status */
     int64_t created_at;               /* when doorman recorded it */
     int64_t decided_at;               /* 0 while pending */
-    char decided_by[STORE_NAME_MAX];  /* admin name */
+    char decided_by[STORE_ACTOR_MAX]; /* admin name */
     char decided_via[STORE_NAME_MAX]; /* "bot" or a session name */
     char last_error[STORE_ERROR_MAX]; /* last failed attempt, "" if none */
     /* what Telegram tells of the user with the request, for rules (rules/rules.h): the Bot
@@ -104,6 +139,8 @@ struct store_request_filter {
                           (core/fold.h: case and Unicode form), or an exact user id when q is
                           all digits (matching either) */
     int64_t rule_id;   /* requests the rule with this id spoke for; 0: any */
+    /* only the channels granted to this scope (roles); "": every channel */
+    char scope[STORE_SCOPE_MAX];
 };
 
 /* ---- jobs ---- */
@@ -122,7 +159,7 @@ struct store_job {
     int kind;                         /* enum job_kind */
     int state;                        /* enum job_state */
     char via[STORE_NAME_MAX];         /* "bot" or a session name */
-    char admin[STORE_NAME_MAX];       /* who started it */
+    char admin[STORE_ACTOR_MAX];      /* who started it */
     char description[STORE_TEXT_MAX]; /* e.g. "Approve all: status=pending chat=-100…" */
     int64_t total;                    /* items in the job */
     int64_t done;                     /* decided by this job */
@@ -203,7 +240,7 @@ struct store_login {
 struct store_audit {
     int64_t id;
     int64_t at;
-    char admin[STORE_NAME_MAX];
+    char admin[STORE_ACTOR_MAX];
     char action[33];    /* "approve", "decline", "login", "logout", "settings", ... */
     int64_t request_id; /* 0 when not about a request */
     int64_t chat_id;
@@ -274,13 +311,62 @@ struct store_verdict {
     int64_t per_hour;          /* > 0: approvals of the channel paced at most this many an hour */
 };
 
-dm_err store_admin_create(struct store *st, const char *name, const char *pw_hash, int64_t now,
-                          int64_t *id, struct dm_error *err); /* DM_EEXISTS if taken */
+/* Admins (admins.c). admin_create adds one with its role and granted channels (chats, n; only
+ * for viewers and deciders) in one transaction; DM_EEXISTS if the name is taken. admin_list:
+ * every admin by name, *out malloc'd, caller frees. */
+dm_err store_admin_create(struct store *st, const char *name, const char *pw_hash, int role,
+                          const int64_t *chats, size_t n, int64_t now, int64_t *id,
+                          struct dm_error *err);
 dm_err store_admin_get(struct store *st, const char *name, struct store_admin *out,
                        struct dm_error *err);
 dm_err store_admin_count(struct store *st, int64_t *n, struct dm_error *err);
+dm_err store_admin_list(struct store *st, struct store_admin **out, size_t *n,
+                        struct dm_error *err);
 dm_err store_admin_set_password(struct store *st, int64_t id, const char *pw_hash,
                                 struct dm_error *err);
+/* Sets the admin's role and granted channels (replacing the ones before) and revokes the
+ * admin's API tokens (they were made under the old role), in one transaction. admin_delete
+ * removes the admin with its web sessions, tokens, grants and recovery codes. Both are
+ * DM_ECONFLICT, changing nothing, when no owner would be left; DM_ENOTFOUND for no such id. */
+dm_err store_admin_set_role(struct store *st, int64_t id, int role, const int64_t *chats, size_t n,
+                            struct dm_error *err);
+dm_err store_admin_delete(struct store *st, int64_t id, struct dm_error *err);
+/* TOTP. totp_pending keeps a sealed secret shown to the admin until confirmed. totp_set makes
+ * `sealed` the admin's secret ("" turns TOTP off), clears the pending one and the last step,
+ * and replaces the recovery codes with the n digests given, in one transaction. totp_step
+ * records that a code of `step` was accepted: *fresh is false when one of that step or a later
+ * one was accepted before (a code is good once). recovery_use deletes the digest's code; *used
+ * tells whether it was there. */
+dm_err store_admin_totp_pending(struct store *st, int64_t id, const char *sealed,
+                                struct dm_error *err);
+dm_err store_admin_totp_set(struct store *st, int64_t id, const char *sealed,
+                            const char *const *digests, size_t n, struct dm_error *err);
+dm_err store_admin_totp_step(struct store *st, int64_t id, int64_t step, bool *fresh,
+                             struct dm_error *err);
+dm_err store_recovery_use(struct store *st, int64_t admin_id, const char *digest, bool *used,
+                          struct dm_error *err);
+/* The channels granted to scope, ascending; *out malloc'd (NULL when none), caller frees. */
+dm_err store_grants(struct store *st, const char *scope, int64_t **out, size_t *n,
+                    struct dm_error *err);
+/* The first of ids whose request is in no channel granted to scope (*found false when every
+ * one is, or names no request: those are job_create_ids' to refuse). */
+dm_err store_requests_outside(struct store *st, const int64_t *ids, size_t n, const char *scope,
+                              int64_t *first, bool *found, struct dm_error *err);
+
+/* API tokens (admins.c). token_create records t (admin_id, name, token_hash, role, created_at)
+ * with its granted channels in one transaction; DM_EEXISTS when the admin has a token of that
+ * name. token_list: the admin's tokens (admin_id 0: everyone's) by id, *out malloc'd.
+ * token_find reads the token with that digest (DM_ENOTFOUND). token_used sets last_used_at.
+ * token_delete removes the token (and its grants) when it is the admin's (admin_id 0: anyone's);
+ * DM_ENOTFOUND otherwise. */
+dm_err store_token_create(struct store *st, const struct store_token *t, const int64_t *chats,
+                          size_t n, int64_t *id, struct dm_error *err);
+dm_err store_token_list(struct store *st, int64_t admin_id, struct store_token **out, size_t *n,
+                        struct dm_error *err);
+dm_err store_token_find(struct store *st, const char *token_hash, struct store_token *out,
+                        struct dm_error *err);
+dm_err store_token_used(struct store *st, int64_t id, int64_t now, struct dm_error *err);
+dm_err store_token_delete(struct store *st, int64_t id, int64_t admin_id, struct dm_error *err);
 
 dm_err store_websession_create(struct store *st, const struct store_websession *ws,
                                struct dm_error *err);
@@ -294,6 +380,9 @@ dm_err store_setting_get(struct store *st, const char *key, char **value, struct
 dm_err store_setting_set(struct store *st, const char *key, const char *value,
                          struct dm_error *err);
 dm_err store_setting_delete(struct store *st, const char *key, struct dm_error *err);
+/* Deletes the setting and gives its value, in one statement: of two callers taking the same key
+ * at once, one gets it and the other DM_ENOTFOUND (a one-time token). */
+dm_err store_setting_take(struct store *st, const char *key, char **value, struct dm_error *err);
 
 dm_err store_chat_get(struct store *st, int64_t chat_id, struct store_chat *out,
                       struct dm_error *err);

@@ -88,6 +88,19 @@ static const struct {
     {"POST", "/api/invite-requests/release"},
     {"POST", "/api/invite-requests/unban"},
     {"GET", "/api/guard"},
+    {"GET", "/api/admins"},
+    {"POST", "/api/admins/invite"},
+    {"POST", "/api/admins/{}/update"},
+    {"POST", "/api/admins/{}/delete"},
+    {"GET", "/api/invite"},
+    {"POST", "/api/invite"},
+    {"POST", "/api/me/password"},
+    {"POST", "/api/me/totp/setup"},
+    {"POST", "/api/me/totp/enable"},
+    {"POST", "/api/me/totp/disable"},
+    {"GET", "/api/tokens"},
+    {"POST", "/api/tokens"},
+    {"POST", "/api/tokens/{}/revoke"},
 };
 
 /* Appends n bytes of s, percent-encoding what a request line cannot carry. */

@@ -90,7 +90,8 @@ static void start(void)
     if (!getenv("DOORMAN_LOG_LEVEL")) app.cfg.log_level = LOG_ERROR;
     struct dm_error err = {0};
     if (app_start(&app, &err)) die("app_start", &err);
-    dm_err e = auth_admin_add(app.store, ADMIN, "fuzz-password-not-in-any-seed", &err);
+    dm_err e = auth_admin_add(app.store, ADMIN, "fuzz-password-not-in-any-seed", ROLE_OWNER, NULL,
+                              0, &err);
     if (e) die("auth_admin_add", &err);
     struct store_admin admin;
     if (store_admin_get(app.store, ADMIN, &admin, &err)) die("store_admin_get", &err);

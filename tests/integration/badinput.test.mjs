@@ -249,6 +249,45 @@ const endpoints = () => [
         },
         required: ['request_ids'],
     },
+    {
+        path: '/api/admins/invite', who: 'admin', base: () => ({ role: 'viewer', channels: [s.world.chatIds[0]] }),
+        fields: { role: [...T.str, 'boss', 'Owner'], channels: ['1', [1.5], ['x'], [0], {}, Array.from({ length: 1001 }, (_, i) => i + 1)] },
+        names: { channels: /channel/ },
+        required: ['role'],
+    },
+    {
+        path: '/api/admins/admin/update', who: 'admin', base: () => ({ role: 'viewer', channels: [s.world.chatIds[0]] }),
+        fields: { role: [...T.str, 'boss'], channels: ['1', [1.5], [0], {}] },
+        names: { channels: /channel/ },
+        required: ['role'],
+    },
+    {
+        path: '/api/me/password', who: 'admin', valid: { current_password: 'not the password', new_password: 'a new long password' },
+        fields: { current_password: [...T.str, 'p'.repeat(1025)], new_password: [...T.str, 'p'.repeat(1025)] },
+        required: ['current_password', 'new_password'], validStatus: [403, 'wrong_password'],
+    },
+    {
+        path: '/api/me/totp/enable', who: 'admin', valid: { code: '123456' },
+        fields: { code: [...T.str, 'c'.repeat(17)] },
+        required: ['code'], validStatus: [409, 'conflict'], // no secret asked for
+    },
+    {
+        path: '/api/me/totp/disable', who: 'admin', valid: { password: 'not the password' },
+        fields: { password: [...T.str, 'p'.repeat(1025)] },
+        required: ['password'], validStatus: [403, 'wrong_password'],
+    },
+    {
+        path: '/api/tokens', who: 'admin', base: () => ({ name: 'bad_input', role: 'viewer', channels: [s.world.chatIds[0]] }),
+        fields: { name: [...T.str, '', 'n'.repeat(33), 'a b', 'ä'], role: [...T.str, 'boss'], channels: ['1', [1.5], {}, [0]] },
+        names: { channels: /channel/ },
+        required: ['name', 'role'],
+    },
+    {
+        path: '/api/invite', who: 'public',
+        valid: { token: 'a'.repeat(32), name: 'newbie', password: 'long enough password' },
+        fields: { token: [...T.str, 'x'.repeat(129)], name: [...T.str, 'n'.repeat(65)], password: [...T.str, 'p'.repeat(1025)] },
+        required: ['token', 'name', 'password'], validStatus: [404, 'not_found'], // no such invitation
+    },
 ];
 
 // ---------------------------------------------------------------------------------------------

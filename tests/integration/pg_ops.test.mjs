@@ -173,6 +173,12 @@ describe('doorman migrate sqlite -> postgresql', { skip: SKIP }, () => {
             modes: await c.ok('/api/modes'),
         });
         const rulesBefore = await rulesState(s.client);
+        // roles, granted channels and API tokens (migration 9) move too
+        const inv = await s.client.post('/api/admins/invite', { role: 'viewer', channels: [s.world.chatIds[0]] });
+        const joined = await new Client(s.dm).post('/api/invite', { token: inv.json.link.split('#token=')[1], name: 'mig_viewer', password: 'viewer password 1' });
+        assert.equal(joined.status, 200, joined.text);
+        const tok = (await s.client.post('/api/tokens', { name: 'mig', role: 'viewer', channels: [s.world.chatIds[0]] })).json.token;
+        const adminsBefore = (await s.client.ok('/api/admins')).items;
         await s.dm.stop();
 
         dbName = `doorman_pgops_${process.pid}`;
@@ -212,6 +218,11 @@ describe('doorman migrate sqlite -> postgresql', { skip: SKIP }, () => {
         const jobsAfter = (await c.ok('/api/jobs?limit=500')).items;
         assert.deepEqual(jobsAfter, jobsBefore, 'the job list');
         assert.deepEqual(await rulesState(c), rulesBefore, 'rules, lists and modes');
+        assert.deepEqual((await c.ok('/api/admins')).items, adminsBefore, 'admins, roles and channels');
+        const scoped = await fetch(pgDm.url + '/api/invite-requests?limit=500', { headers: { authorization: `Bearer ${tok.token}` } }).then((r) => r.json());
+        assert.ok(scoped.items.length > 0 && scoped.items.every((r) => r.chat_id === s.world.chatIds[0]), 'the token works, in its channel');
+        const tok2 = await c.post('/api/tokens', { name: 'mig2', role: 'owner' });
+        assert.equal(tok2.json.token.id, tok.id + 1, 'the tokens id sequence goes on');
         const next = await c.post('/api/rules', ruleBody);
         assert.equal(next.status, 200, next.text);
         assert.equal(next.json.rule.id, Math.max(...rulesBefore.channel.map((r) => r.id), ...rulesBefore.global.map((r) => r.id)) + 1, 'the rules id sequence goes on');

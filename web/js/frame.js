@@ -1,7 +1,7 @@
 // frame.js: the parts of index.html around the page: the top bar (who is signed in; its menu on a
 // narrow screen) and the banner that shows errors and notices.
 import { $ } from './dom.js';
-import { state } from './state.js';
+import { state, can } from './state.js';
 
 export function showBanner(message, kind = 'error') {
     const b = $('#banner');
@@ -14,10 +14,12 @@ export function hideBanner() {
     $('#banner').hidden = true;
 }
 
-// The top bar shows only while signed in, with the admin's name (its menu closed).
+// The top bar shows only while signed in, with the admin's name (its menu closed) and the pages
+// the admin's role may use (a link's data-need names the least role).
 export function showHeader() {
     $('#topbar').hidden = !state.me;
     $('#admin-name').textContent = state.me ? state.me.admin : '';
+    for (const a of document.querySelectorAll('.nav a[data-need]')) a.hidden = !can(a.dataset.need);
     setMenu(false);
 }
 

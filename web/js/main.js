@@ -21,6 +21,8 @@ import { pageSessions } from './pages/sessions.js';
 import { pageAudit } from './pages/audit.js';
 import { pageLogs } from './pages/logs.js';
 import { pageSettings } from './pages/settings.js';
+import { pageAccount } from './pages/account.js';
+import { pageInvite } from './pages/invite.js';
 
 setPages({
     '/requests': pageRequests,
@@ -30,9 +32,11 @@ setPages({
     '/audit': pageAudit,
     '/logs': pageLogs,
     '/settings': pageSettings,
+    '/account': pageAccount,
     '/login': pageLogin,
     '/setup': pageSetup,
-}, ['/login', '/setup']);
+    '/invite': pageInvite,
+}, ['/login', '/setup', '/invite']);
 
 // An expired session anywhere but at the login form: back to the login form, then to this page.
 onSessionEnd(() => {
@@ -47,7 +51,7 @@ async function boot() {
     $('#banner-close').addEventListener('click', hideBanner);
     initMenu();
     window.addEventListener('hashchange', route);
-    if (parseHash().path !== '/setup') {
+    if (!['/setup', '/invite'].includes(parseHash().path)) {
         try {
             state.me = await api('GET', '/api/me');
         } catch (e) {

@@ -1,5 +1,5 @@
 // router.js: which page the address shows ("#/requests?status=approved", the setup link
-// "/setup#token=…"), navigation, and the life of a page (its timers stop when it is left).
+// "/setup#token=…", an invitation "/invite#token=…"), navigation, and the life of a page (its timers stop when it is left).
 import { $, clear } from './dom.js';
 import { api, qs } from './api.js';
 import { showBanner, hideBanner } from './frame.js';
@@ -17,6 +17,9 @@ export function setPages(table, publicList) {
 // The page and its parameters from the address.
 export function parseHash() {
     const raw = location.hash.replace(/^#/, '');
+    if (location.pathname === '/invite' && !raw.startsWith('/')) {
+        return { path: '/invite', params: new URLSearchParams(raw) };
+    }
     if (/^token=/.test(raw) || (location.pathname === '/setup' && !raw.startsWith('/'))) {
         return { path: '/setup', params: new URLSearchParams(raw) };
     }

@@ -92,9 +92,10 @@ static void test_admins(struct store *st)
     struct store_admin a;
     OK(store_admin_count(st, &n, &E));
     CHECK(n == 0);
-    OK(store_admin_create(st, "alice", "$argon2id$v=19$hash1", 100, &id, &E));
+    OK(store_admin_create(st, "alice", "$argon2id$v=19$hash1", ROLE_OWNER, NULL, 0, 100, &id, &E));
     CHECK(id > 0);
-    EXPECT(DM_EEXISTS, store_admin_create(st, "alice", "$argon2id$other", 101, &id2, &E));
+    EXPECT(DM_EEXISTS,
+           store_admin_create(st, "alice", "$argon2id$other", ROLE_OWNER, NULL, 0, 101, &id2, &E));
     CHECK(strstr(E.msg, "alice") != NULL);
     OK(store_admin_get(st, "alice", &a, &E));
     CHECK(a.id == id && strcmp(a.pw_hash, "$argon2id$v=19$hash1") == 0 && a.created_at == 100);
@@ -108,12 +109,71 @@ static void test_admins(struct store *st)
     char longname[128] = "";
     for (int i = 0; i < 35; i++)
         memcpy(longname + 2 * i, "\xc3\xa9", 3);
-    OK(store_admin_create(st, longname, "h", 100, &id2, &E));
+    OK(store_admin_create(st, longname, "h", ROLE_OWNER, NULL, 0, 100, &id2, &E));
     OK(store_admin_get(st, longname, &a, &E));
     CHECK(strlen(a.name) == 64 && strncmp(a.name, longname, 64) == 0);
     OK(store_admin_count(st, &n, &E));
     CHECK(n == 2);
     printf("ok admins: create, duplicate -> eexists, get, set_password, count, UTF-8 cut\n");
+
+    /* roles: a viewer's channels scope what it reads; the last owner stays */
+    const int64_t chans[] = {-1001, -1002};
+    int64_t vid = 0, *got = NULL;
+    size_t ng = 0;
+    char scope[STORE_SCOPE_MAX];
+    OK(store_admin_create(st, "viewer1", "h", ROLE_VIEWER, chans, 2, 100, &vid, &E));
+    store_scope_of("admin", vid, scope);
+    OK(store_grants(st, scope, &got, &ng, &E));
+    CHECK(ng == 2 && got[0] == -1002 && got[1] == -1001);
+    free(got);
+    OK(store_admin_set_role(st, vid, ROLE_DECIDER, chans, 1, &E));
+    OK(store_admin_get(st, "viewer1", &a, &E));
+    CHECK(a.role == ROLE_DECIDER);
+    OK(store_grants(st, scope, &got, &ng, &E));
+    CHECK(ng == 1 && got[0] == -1001);
+    free(got);
+    OK(store_admin_set_role(st, id2, ROLE_VIEWER, NULL, 0, &E));
+    EXPECT(DM_ECONFLICT, store_admin_set_role(st, id, ROLE_VIEWER, NULL, 0, &E));
+    EXPECT(DM_ECONFLICT, store_admin_delete(st, id, &E));
+    OK(store_admin_get(st, "alice", &a, &E));
+    CHECK(a.role == ROLE_OWNER);
+    OK(store_admin_set_role(st, id2, ROLE_OWNER, NULL, 0, &E));
+
+    /* tokens: found by digest, revoked with their admin's role change */
+    struct store_token t = {.admin_id = vid, .role = ROLE_VIEWER, .created_at = 5}, tf;
+    dm_strlcpy(t.name, "ci", sizeof t.name);
+    dm_strlcpy(t.token_hash, "d1", sizeof t.token_hash);
+    int64_t tid = 0;
+    OK(store_token_create(st, &t, chans, 1, &tid, &E));
+    EXPECT(DM_EEXISTS, store_token_create(st, &t, chans, 1, &tid, &E));
+    OK(store_token_find(st, "d1", &tf, &E));
+    CHECK(tf.id == tid && tf.admin_role == ROLE_DECIDER && strcmp(tf.admin_name, "viewer1") == 0);
+    OK(store_token_used(st, tid, 77, &E));
+    struct store_token *tl = NULL;
+    OK(store_token_list(st, vid, &tl, &ng, &E));
+    CHECK(ng == 1 && tl[0].last_used_at == 77);
+    free(tl);
+    EXPECT(DM_ENOTFOUND, store_token_delete(st, tid, id, &E));
+    OK(store_admin_set_role(st, vid, ROLE_VIEWER, chans, 2, &E));
+    EXPECT(DM_ENOTFOUND, store_token_find(st, "d1", &tf, &E));
+
+    /* TOTP: a step once; a recovery code once */
+    const char *digests[] = {"r1", "r2"};
+    bool fresh = false;
+    OK(store_admin_totp_set(st, vid, "sealed", digests, 2, &E));
+    OK(store_admin_totp_step(st, vid, 10, &fresh, &E));
+    CHECK(fresh);
+    OK(store_admin_totp_step(st, vid, 10, &fresh, &E));
+    CHECK(!fresh);
+    OK(store_recovery_use(st, vid, "r2", &fresh, &E));
+    CHECK(fresh);
+    OK(store_recovery_use(st, vid, "r2", &fresh, &E));
+    CHECK(!fresh);
+    OK(store_admin_delete(st, vid, &E));
+    OK(store_grants(st, scope, &got, &ng, &E));
+    CHECK(ng == 0);
+    free(got);
+    printf("ok admins: roles and grants, last owner kept, tokens, TOTP steps, recovery codes\n");
 }
 
 static void test_websessions(struct store *st)
@@ -172,7 +232,12 @@ static void test_settings(struct store *st)
     v = NULL;
     EXPECT(DM_ENOTFOUND, store_setting_get(st, "bot_token", &v, &E));
     OK(store_setting_delete(st, "bot_token", &E));
-    printf("ok settings: get/set/overwrite/delete\n");
+    OK(store_setting_take(st, "empty", &v, &E)); /* once: a one-time token */
+    CHECK(v && v[0] == 0);
+    free(v);
+    EXPECT(DM_ENOTFOUND, store_setting_take(st, "empty", &v, &E));
+    CHECK(v == NULL);
+    printf("ok settings: get/set/overwrite/delete/take\n");
 }
 
 /* ---- requests against a model ---- */
@@ -1011,9 +1076,10 @@ static void test_sessions(struct store *st)
     printf("ok logins: put replaces, get honours expiry, expired ones purged, delete\n");
 }
 
-/* A database at schema version 2 with a job and its item migrates to the latest version
- * keeping them: the jobs table is rebuilt (for the new CHECK) under job_items' reference, and
- * the names an older doorman folded its own way are folded again (core/fold.h). */
+/* A database at schema version 2 with an admin, a job and its item migrates to the latest
+ * version keeping them (the admin an owner): the jobs table is rebuilt (for the new CHECK) under
+ * job_items' reference, and the names an older doorman folded its own way are folded again
+ * (core/fold.h). */
 static void test_migrate_v2(void)
 {
     char path[128];
@@ -1024,6 +1090,9 @@ static void test_migrate_v2(void)
         "PRAGMA foreign_keys = ON;"
         "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL);"
         "INSERT INTO schema_version VALUES (1, 1), (2, 2);"
+        "CREATE TABLE admins (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+        "  pw_hash TEXT NOT NULL, created_at INTEGER NOT NULL);"
+        "INSERT INTO admins VALUES (3, 'carol', 'h', 1);"
         "CREATE TABLE invite_requests (id INTEGER PRIMARY KEY, chat_id INTEGER NOT NULL,"
         "  user_id INTEGER NOT NULL, status INTEGER NOT NULL DEFAULT 0,"
         "  first_name TEXT NOT NULL DEFAULT '', last_name TEXT NOT NULL DEFAULT '',"
@@ -1054,6 +1123,9 @@ static void test_migrate_v2(void)
     struct store *st = NULL;
     OK(store_open(path, &st, &E));
     if (!st) return;
+    struct store_admin carol;
+    OK(store_admin_get(st, "carol", &carol, &E));
+    CHECK(carol.role == ROLE_OWNER); /* admins from before roles are owners */
     struct store_job j;
     OK(store_job_get(st, 7, &j, &E));
     CHECK(j.kind == JOB_DECLINE && j.total == 1 && strcmp(j.admin, "bob") == 0 &&

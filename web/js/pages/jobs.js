@@ -4,6 +4,7 @@ import { h, busy } from '../dom.js';
 import { api } from '../api.js';
 import { showBanner } from '../frame.js';
 import { pagedList } from '../paged_list.js';
+import { state, can } from '../state.js';
 import { fmtNum, fmtTime, fmtTimeFull, fmtDuration, badge } from '../format.js';
 import {
     isFinished, cancelJob, jobWords, jobProgress, jobWaitLeft, jobErrorsTable,
@@ -21,7 +22,8 @@ function progressCell(j) {
 // A job's row; actions: {cancel(job, btn), errors(id, btn)} for its buttons.
 function jobRow(j, actions) {
     const cell = h('td.row-actions');
-    if (!isFinished(j)) {
+    // owners cancel any job, deciders their own (the API says the same)
+    if (!isFinished(j) && (can('owner') || (can('decider') && j.admin === state.me.admin))) {
         const b = h('button.btn.btn-ghost.btn-small', { type: 'button' }, 'Cancel');
         b.addEventListener('click', () => actions.cancel(j, b));
         cell.append(b);

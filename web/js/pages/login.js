@@ -17,9 +17,15 @@ export function authCard(main, title, subtitle, form) {
             form)));
 }
 
-// Signed in as me ({admin, csrf_token}): back to the page that asked for it, or Invite Requests.
-export function signedIn(me) {
+// Signed in (me: the login's answer, {admin, csrf_token}): who that is (GET /api/me: the role
+// decides what the panel shows), then back to the page that asked for it, or Invite Requests.
+export async function signedIn(me) {
     state.me = me;
+    try {
+        state.me = await api('GET', '/api/me');
+    } catch (e) {
+        showBanner(e.message);
+    }
     showHeader();
     hideBanner();
     const next = state.afterLogin && !/^#\/?(login|setup)|^#token=/.test(state.afterLogin)
@@ -46,19 +52,30 @@ export function pageLogin(ctx, main) {
     const err = h('p.form-error', { role: 'alert', hidden: true });
     const nameIn = h('input', { name: 'name', type: 'text', autocomplete: 'username', required: true });
     const pwIn = h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true });
+    // asked for once the password was right and the admin has two-factor login on
+    const codeIn = h('input', { name: 'code', type: 'text', inputmode: 'numeric', autocomplete: 'one-time-code' });
+    const codeRow = fieldRow('Code', codeIn, 'From your authenticator app, or a recovery code.');
+    codeRow.hidden = true;
     const submit = h('button.btn.btn-primary.btn-block', { type: 'submit' }, 'Sign in');
     const form = h('form.form', { novalidate: true },
-        err, fieldRow('Name', nameIn), fieldRow('Password', pwIn), submit);
+        err, fieldRow('Name', nameIn), fieldRow('Password', pwIn), codeRow, submit);
     form.addEventListener('submit', async (ev) => {
         ev.preventDefault();
         err.hidden = true;
+        const body = { name: nameIn.value.trim(), password: pwIn.value };
+        if (!codeRow.hidden && codeIn.value.trim()) body.code = codeIn.value.trim();
         try {
-            const me = await busy([submit], () => api('POST', '/api/login',
-                { name: nameIn.value.trim(), password: pwIn.value }));
+            const me = await busy([submit], () => api('POST', '/api/login', body));
             signedIn(me);
         } catch (e) {
             err.textContent = loginError(e);
             err.hidden = false;
+            if (e.code === 'totp_required' || e.code === 'wrong_code') {
+                codeRow.hidden = false;
+                codeIn.value = '';
+                codeIn.focus();
+                return;
+            }
             pwIn.value = '';
             pwIn.focus();
         }

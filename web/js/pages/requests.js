@@ -6,6 +6,7 @@ import { readFilter, saveFilter, statusTabs, filterBar } from './requests_filter
 import { requestsTable } from './requests_table.js';
 import { requestActions } from './requests_actions.js';
 import { ruleFilterChip, ruleLabel, verdictActions } from './requests_verdicts.js';
+import { can } from '../state.js';
 
 export function pageRequests(ctx, main, params) {
     document.title = 'Invite Requests · doorman';
@@ -31,12 +32,15 @@ export function pageRequests(ctx, main, params) {
     const rule = ruleFilterChip({ tableEl: table.el, onRemove: () => setRule('', '') });
     verdictActions(table.el, { onFilter: setRule, onDone: reload });
 
+    // a viewer reads: no decision controls (selection, actions, Release and Unban)
+    const decides = can('decider');
+    main.classList.toggle('read-only', !decides);
     add(main,
         h('div.page-head', null, h('h1', null, 'Invite Requests'), tabs.el),
         filters.el,
         rule.el,
-        actions.el,
-        actions.jobPanel,
+        decides ? actions.el : null,
+        decides ? actions.jobPanel : null,
         table.el,
         table.footer);
     sync();

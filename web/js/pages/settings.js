@@ -1,10 +1,12 @@
 // pages/settings.js: the Settings page: the bot's status (polled), its settings (token, how it
-// receives updates, rate limit) and the blocklist service of the rules (settings_blocklist.js).
+// receives updates, rate limit), the blocklist service of the rules (settings_blocklist.js) and
+// the admins (admins.js). Owners only.
 import { h, add, busy, fieldRow } from '../dom.js';
 import { api } from '../api.js';
 import { showBanner } from '../frame.js';
 import { fmtTimeFull, fmtAgo } from '../format.js';
 import { blocklistCard } from './settings_blocklist.js';
+import { adminsCard } from './admins.js';
 
 const STATUS_POLL_MS = 5000;
 
@@ -88,7 +90,8 @@ export function pageSettings(ctx, main) {
         h('div.settings-grid', null,
             h('section.card', null, h('h2', null, 'Bot status'), status),
             h('section.card', null, h('h2', null, 'Telegram bot'), form),
-            blocklist.el));
+            blocklist.el,
+            adminsCard(ctx)));
 
     function renderStatus(s) {
         status.replaceChildren(...statusRows(s).flatMap(([k, v]) => [h('dt', null, k), h('dd', null, v)]));
