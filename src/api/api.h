@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 struct accounts;
+struct alerts;
 struct bot;
 struct job_runner;
 struct pool;
@@ -30,6 +31,7 @@ struct api_env {
     const char *public_url;          /* where the panel is reached: setup link, secure cookies */
     int64_t preflight_deadline_ms;   /* a preflight stops checking channels after this */
     const char *metrics_allow;       /* addresses reading /metrics without its token (host.h) */
+    struct alerts *alerts;           /* alerts/alerts.h: told when webhooks or settings change */
 };
 
 struct api_ctx {
@@ -117,6 +119,13 @@ void api_lists_write(struct api_ctx *c);
 void api_lists_delete(struct api_ctx *c);
 void api_modes_list(struct api_ctx *c);
 void api_modes_set(struct api_ctx *c);
+void api_webhooks_list(struct api_ctx *c); /* webhooks.c */
+void api_webhooks_create(struct api_ctx *c);
+void api_webhooks_update(struct api_ctx *c);
+void api_webhooks_delete(struct api_ctx *c);
+void api_webhooks_deliveries(struct api_ctx *c);
+void api_alerts_get(struct api_ctx *c);
+void api_alerts_set(struct api_ctx *c);
 
 /* GET /healthz, /readyz, /metrics (observability.c; routed by api_handle, not the table). */
 void api_healthz(struct api_ctx *c);

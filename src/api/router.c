@@ -81,6 +81,14 @@ static const struct route routes[] = {
     {"POST", "/api/rule-lists/{}", NULL, R_LOGIN | R_BODY, api_lists_write},
     {"GET", "/api/modes", NULL, R_LOGIN, api_modes_list},
     {"POST", "/api/modes", NULL, R_LOGIN | R_BODY, api_modes_set},
+    /* owner only (roles): where events go */
+    {"GET", "/api/webhooks", NULL, R_LOGIN, api_webhooks_list},
+    {"POST", "/api/webhooks", NULL, R_LOGIN | R_BODY, api_webhooks_create},
+    {"POST", "/api/webhooks/{}", "/update", R_LOGIN | R_BODY, api_webhooks_update},
+    {"POST", "/api/webhooks/{}", "/delete", R_LOGIN | R_BODY, api_webhooks_delete},
+    {"GET", "/api/webhooks/{}", "/deliveries", R_LOGIN, api_webhooks_deliveries},
+    {"GET", "/api/alerts", NULL, R_LOGIN, api_alerts_get},
+    {"POST", "/api/alerts", NULL, R_LOGIN | R_BODY, api_alerts_set},
 };
 
 /* Every answer's; HSTS only when admins reach doorman over https (the public URL says so):

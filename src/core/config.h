@@ -17,6 +17,10 @@
  *   DOORMAN_PREFLIGHT_DEADLINE_S  30  seconds a preflight checks channels before it answers
  *   DOORMAN_METRICS_ALLOW  127.0.0.1,::1  addresses that may read /metrics without its token
  *   DOORMAN_LOG_FORMAT     text           or json: one JSON object a line (core/log.h)
+ *   DOORMAN_WEBHOOK_RETRY_S   10  seconds before a failed webhook delivery's first retry (then
+ *                                 doubling, at most an hour apart; alerts/alerts.h)
+ *   DOORMAN_WEBHOOK_ATTEMPTS   8  attempts at a delivery before it is marked failed
+ *   DOORMAN_WEBHOOK_TIMEOUT_S 10  seconds a receiver has to answer
  * DOORMAN_SECRET_KEY is read by secret_load_master(), not here. */
 #ifndef DM_CONFIG_H
 #define DM_CONFIG_H
@@ -40,6 +44,9 @@ struct config {
     char mtproto_dcs[1024];        /* "" or "ID=HOST:PORT,..." overriding the DC table */
     char mtproto_rsa_pem[1024];    /* "" or a PEM file with the DCs' public keys */
     char metrics_allow[512];       /* IP addresses, comma-separated (api/observability.c) */
+    unsigned webhook_retry_s;      /* alerts/alerts.h */
+    unsigned webhook_attempts;
+    unsigned webhook_timeout_s;
 };
 
 /* Fills defaults and environment values. */

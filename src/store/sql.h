@@ -27,6 +27,14 @@
     "id, at, admin, action, request_id, chat_id, user_id, job_id, via, result, detail"
 #define RULE_COLS "id, chat_id, position, enabled, name, spec, created_at, updated_at"
 #define MODE_COLS "chat_id, mode, delay_seconds, per_hour, updated_at, via"
+#define EVENT_COLS                                                                                 \
+    "id, kind, at, chat_id, request_id, user_id, job_id, amount, subject, result, detail"
+#define WEBHOOK_COLS                                                                               \
+    "w.id, w.url, w.secret_sealed, w.kinds, w.enabled, w.created_by, w.created_at, w.updated_at, " \
+    "(SELECT count(*) FROM webhook_deliveries d WHERE d.webhook_id = w.id AND d.state = 0)"
+#define DELIVERY_COLS                                                                              \
+    "id, webhook_id, event_id, kind, state, attempts, next_at, http_status, error, created_at, "   \
+    "updated_at"
 #define ITEM_COLS "i.job_id, i.request_id, r.chat_id, r.user_id, r.status, i.outcome, i.error"
 
 enum sql_id {
@@ -140,6 +148,24 @@ enum sql_id {
     S_LEASE_HELD,
     S_REQUEST_TOTALS,
     S_JOB_QUEUE,
+    S_EVENT_ADD,
+    S_EVENT_ADD_REQUEST,
+    S_EVENTS_NEXT,
+    S_EVENT_DELETE,
+    S_WEBHOOK_ADD,
+    S_WEBHOOK_GET,
+    S_WEBHOOK_LIST,
+    S_WEBHOOK_UPDATE,
+    S_WEBHOOK_DELETE,
+    S_WEBHOOK_KINDS,
+    S_DELIVERIES_DELETE,
+    S_DELIVERY_FANOUT,
+    S_DELIVERY_DUE,
+    S_DELIVERY_RECORD,
+    S_DELIVERY_LIST,
+    S_DELIVERY_PRUNE,
+    S_DELIVERY_NEXT,
+    S_SUMMARY,
     S_COUNT
 };
 

@@ -1,0 +1,190 @@
+// Outgoing webhooks (issue 16 item 4): a receiver in this process checks every delivery's
+// signature; events for new requests, decisions and jobs; a failing receiver's deliveries retried
+// with backoff and shown in the delivery log; undelivered ones kept across a kill -9; bad URLs
+// refused and nothing created. On SQLite, or PostgreSQL with DOORMAN_TEST_PG_URL.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import crypto from 'node:crypto';
+import { waitFor } from '../lib/processes.mjs';
+import { addRequester } from '../lib/tgsim.mjs';
+import { waitRecorded, decide, listAll } from '../lib/api.mjs';
+import { startStack, ADMIN } from '../lib/stacks.mjs';
+
+// A local receiver: records each POST; answers `failNext` requests with 500 first.
+function startReceiver() {
+    const rec = { got: [], failNext: 0, failAll: false, secret: null };
+    const server = http.createServer((req, res) => {
+        const chunks = [];
+        req.on('data', (c) => chunks.push(c));
+        req.on('end', () => {
+            const body = Buffer.concat(chunks).toString('utf8');
+            if (rec.failAll || rec.failNext > 0) {
+                if (rec.failNext > 0) rec.failNext--;
+                res.writeHead(500).end('no');
+                return;
+            }
+            rec.got.push({ headers: req.headers, body, json: JSON.parse(body) });
+            res.writeHead(204).end();
+        });
+    });
+    return new Promise((resolve) => server.listen(0, '127.0.0.1', () => {
+        rec.url = `http://127.0.0.1:${server.address().port}/hook?token=abc`;
+        rec.close = () => new Promise((r) => server.close(r));
+        resolve(rec);
+    }));
+}
+
+// The signature as docs/api.md says to verify it.
+function verify(secret, headers, body) {
+    const ts = headers['x-doorman-timestamp'];
+    const want = 'sha256=' + crypto.createHmac('sha256', secret).update(`${ts}.${body}`).digest('hex');
+    const got = headers['x-doorman-signature'] || '';
+    return got.length === want.length && crypto.timingSafeEqual(Buffer.from(got), Buffer.from(want));
+}
+
+describe('outgoing webhooks', () => {
+    let s, rec, hook;
+    const ofKind = (k) => rec.got.filter((g) => g.json.kind === k);
+    before(async () => {
+        rec = await startReceiver();
+        s = await startStack({ world: { channels: 1, pending: 0 }, doormanOpts: { env: { DOORMAN_WEBHOOK_RETRY_S: '1' } } });
+    });
+    after(async () => { await s?.cleanup(); await rec?.close(); });
+
+    test('bad webhooks are refused with clear errors and nothing is created', async () => {
+        const cases = [
+            [{ url: 'ftp://example.com/x', events: ['request.new'] }, /http:\/\/ or https:\/\//],
+            [{ url: 'not a url', events: ['request.new'] }, /spaces|URL/],
+            [{ url: 'http://', events: ['request.new'] }, /URL with a host/],
+            [{ url: 'https://example.com/' + 'x'.repeat(1100), events: ['request.new'] }, /url/],
+            [{ url: rec.url, events: ['request.nope'] }, /events\[0\] is not an event kind/],
+            [{ url: rec.url, events: [] }, /non-empty/],
+            [{ url: rec.url }, /'events' is required/],
+            [{ url: rec.url, events: ['test'], colour: 'red' }, /colour/],
+            [{ url: 42, events: ['test'] }, /url/],
+        ];
+        for (const [body, msg] of cases) {
+            const r = await s.client.post('/api/webhooks', body);
+            assert.equal(r.status, 400, `${JSON.stringify(body).slice(0, 80)} -> ${r.text}`);
+            assert.equal(r.json.error.code, 'bad_request');
+            assert.match(r.json.error.message, msg);
+        }
+        const bad = await s.client.post('/api/alerts', { summary_hour: 24 });
+        assert.equal(bad.status, 400, bad.text);
+        assert.match(bad.json.error.message, /summary_hour must be/);
+        const list = await s.client.get('/api/webhooks');
+        assert.equal(list.status, 200);
+        assert.deepEqual(list.json.items, []);
+        assert.ok(list.json.events.includes('request.decided'));
+    });
+
+    test('a webhook gets signed events for new requests, decisions and jobs', async () => {
+        const r = await s.client.post('/api/webhooks', {
+            url: rec.url, events: ['request.new', 'request.decided', 'job.finished', 'job.failed'],
+        });
+        assert.equal(r.status, 201, r.text);
+        assert.match(r.json.secret, /^[0-9a-f]{64}$/);
+        hook = r.json.webhook;
+        rec.secret = r.json.secret;
+        assert.deepEqual(hook.events, ['request.new', 'request.decided', 'job.finished', 'job.failed']);
+        const list = await s.client.get('/api/webhooks');
+        assert.equal(list.json.items.length, 1);
+        assert.ok(!JSON.stringify(list.json).includes(rec.secret), 'the secret is shown once only');
+
+        const chat = s.world.chatIds[0];
+        const users = [];
+        for (let i = 0; i < 3; i++) users.push(await addRequester(s.tg, chat, { first_name: `Hooked${i}` }));
+        await waitRecorded(s.client, 3);
+        await waitFor(() => ofKind('request.new').length >= 3, { what: '3 request.new deliveries' });
+        for (const g of rec.got) {
+            assert.ok(verify(rec.secret, g.headers, g.body), 'a valid signature');
+            assert.ok(!verify('0'.repeat(64), g.headers, g.body), 'not valid with another secret');
+            assert.equal(g.headers['x-doorman-event'], g.json.kind);
+            assert.equal(g.headers['content-type'], 'application/json');
+        }
+        const news = ofKind('request.new').map((g) => g.json.request);
+        assert.deepEqual(news.map((q) => q.user_id).sort(), users.map((u) => u.user_id).sort());
+        assert.ok(news.every((q) => q.chat_id === chat && q.status === 'pending' && /^Hooked/.test(q.first_name)));
+
+        const rows = await listAll(s.client, { status: 'pending' });
+        const job = await decide(s.client, 'approve', { request_ids: [rows[0].id] });
+        assert.equal(job.state, 'done');
+        await waitFor(() => ofKind('request.decided').length === 1 && ofKind('job.finished').length === 1,
+            { what: 'the decision and the job delivered' });
+        const d = ofKind('request.decided')[0].json;
+        assert.equal(d.result, 'approved');
+        assert.equal(d.by, ADMIN.name);
+        assert.equal(d.via, 'bot');
+        assert.equal(d.request.id, rows[0].id);
+        assert.equal(d.job_id, job.id);
+        const j = ofKind('job.finished')[0].json.job;
+        assert.equal(j.id, job.id);
+        assert.equal(j.state, 'done');
+        assert.equal(j.done, 1);
+        const ids = rec.got.map((g) => g.json.id);
+        assert.equal(new Set(ids).size, ids.length, 'each event delivered once');
+    });
+
+    test('a failing receiver is retried with backoff; the delivery log shows the attempts', async () => {
+        const before = rec.got.length;
+        rec.failNext = 2;
+        const u = await addRequester(s.tg, s.world.chatIds[0], { first_name: 'Retried' });
+        await waitFor(() => rec.got.length > before, { timeoutMs: 20000, what: 'the delivery after two failures' });
+        assert.equal(rec.got.at(-1).json.request.user_id, u.user_id);
+        assert.ok(verify(rec.secret, rec.got.at(-1).headers, rec.got.at(-1).body));
+        // the receiver has it; doorman records the answer right after
+        const log = await waitFor(async () => {
+            const l = await s.client.get(`/api/webhooks/${hook.id}/deliveries?limit=10`);
+            assert.equal(l.status, 200, l.text);
+            return l.json.items[0].state !== 'pending' ? l : null;
+        }, { what: 'the delivery recorded' });
+        const last = log.json.items[0];
+        assert.equal(last.event, 'request.new');
+        assert.equal(last.state, 'delivered');
+        assert.equal(last.attempts, 3);
+        assert.equal(last.http_status, 204);
+        assert.ok(log.json.items.slice(1).every((x) => x.state === 'delivered' && x.attempts === 1));
+        const none = await s.client.get('/api/webhooks/999/deliveries');
+        assert.equal(none.status, 404);
+    });
+
+    test('undelivered events survive a kill -9 and are delivered after the restart', async () => {
+        rec.failAll = true;
+        const u = await addRequester(s.tg, s.world.chatIds[0], { first_name: 'Survivor' });
+        await waitFor(async () => {
+            const log = await s.client.get(`/api/webhooks/${hook.id}/deliveries?limit=1`);
+            const d = log.json.items[0];
+            return d && d.event === 'request.new' && d.state === 'pending' && d.attempts >= 1 ? d : null;
+        }, { what: 'a delivery that failed and waits' }).then((d) => {
+            assert.match(d.error, /HTTP 500/);
+            assert.ok(!d.error.includes('token=abc'), 'the URL is not in the error');
+        });
+        await s.restart({ kill: true });
+        const before = rec.got.length;
+        rec.failAll = false;
+        await waitFor(() => rec.got.slice(before).some((g) => g.json.request?.user_id === u.user_id),
+            { timeoutMs: 30000, what: 'the delivery after the restart' });
+        assert.ok(!s.dm.stderr.includes('token=abc'), 'the URL is not logged');
+        assert.ok(!s.dm.stderr.includes(rec.secret), 'the secret is not logged');
+    });
+
+    test('disabled, changed and removed webhooks; the alert settings', async () => {
+        const off = await s.client.post(`/api/webhooks/${hook.id}/update`, { enabled: false });
+        assert.equal(off.status, 200, off.text);
+        assert.equal(off.json.webhook.enabled, false);
+        assert.equal(off.json.secret, undefined);
+        const rot = await s.client.post(`/api/webhooks/${hook.id}/update`, { new_secret: true, events: ['job.failed'] });
+        assert.match(rot.json.secret, /^[0-9a-f]{64}$/);
+        assert.notEqual(rot.json.secret, rec.secret);
+        assert.deepEqual(rot.json.webhook.events, ['job.failed']);
+        const a = await s.client.post('/api/alerts', { backlog_threshold: 100, flood_wait_minutes: 3, summary_hour: 7 });
+        assert.equal(a.status, 200, a.text);
+        assert.deepEqual((await s.client.get('/api/alerts')).json,
+            { backlog_threshold: 100, flood_wait_minutes: 3, summary_hour: 7 });
+        const del = await s.client.post(`/api/webhooks/${hook.id}/delete`, {});
+        assert.equal(del.status, 200, del.text);
+        assert.equal((await s.client.post(`/api/webhooks/${hook.id}/delete`, {})).status, 404);
+        assert.deepEqual((await s.client.get('/api/webhooks')).json.items, []);
+    });
+});
