@@ -1,7 +1,8 @@
 // Outgoing webhooks (issue 16 item 4): a receiver in this process checks every delivery's
 // signature; events for new requests, decisions and jobs; a failing receiver's deliveries retried
 // with backoff and shown in the delivery log; undelivered ones kept across a kill -9; bad URLs
-// refused and nothing created. On SQLite, or PostgreSQL with DOORMAN_TEST_PG_URL.
+// refused and nothing created; the Settings page's Webhooks card in Chromium. On SQLite, or
+// PostgreSQL with DOORMAN_TEST_PG_URL.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -10,6 +11,7 @@ import { waitFor } from '../lib/processes.mjs';
 import { addRequester } from '../lib/tgsim.mjs';
 import { waitRecorded, decide, listAll } from '../lib/api.mjs';
 import { startStack, ADMIN } from '../lib/stacks.mjs';
+import { signedInPage } from '../lib/browser.mjs';
 
 // A local receiver: records each POST; answers `failNext` requests with 500 first.
 function startReceiver() {
@@ -186,5 +188,35 @@ describe('outgoing webhooks', () => {
         assert.equal(del.status, 200, del.text);
         assert.equal((await s.client.post(`/api/webhooks/${hook.id}/delete`, {})).status, 404);
         assert.deepEqual((await s.client.get('/api/webhooks')).json.items, []);
+    });
+
+    test('the panel adds a webhook, shows its secret once and its delivery log', async () => {
+        const { browser, page, seen } = await signedInPage(s.dm.url, ADMIN);
+        try {
+            await page.goto(`${s.dm.url}/#/settings`);
+            const card = page.locator('.webhooks-card');
+            await card.locator('input[name="webhook_target"]').fill('ftp://nowhere');
+            await card.locator('button[type="submit"]').click();
+            await card.locator('.form-error', { hasText: 'http:// or https://' }).waitFor();
+            await card.locator('input[name="webhook_target"]').fill(rec.url);
+            await card.locator('button[type="submit"]').click();
+            const secret = (await card.locator('.secret-value').textContent()).trim();
+            assert.match(secret, /^[0-9a-f]{64}$/);
+            await card.locator('.webhooks-table tbody tr', { hasText: '/hook' }).waitFor();
+            const before = rec.got.length;
+            await addRequester(s.tg, s.world.chatIds[0], { first_name: 'Paneled' });
+            await waitFor(() => rec.got.length > before, { what: 'a delivery to the webhook made in the panel' });
+            assert.ok(verify(secret, rec.got.at(-1).headers, rec.got.at(-1).body), 'signed with the secret shown');
+            await card.locator('button', { hasText: 'Deliveries' }).click();
+            await card.locator('.deliveries-table tbody tr', { hasText: 'request.new' }).first().waitFor();
+            await page.locator('.alerts-card input[name="backlog_threshold"]').fill('250');
+            await page.locator('.alerts-card button[type="submit"]').click();
+            await page.locator('.alerts-card .form-ok').waitFor();
+            assert.equal((await s.client.get('/api/alerts')).json.backlog_threshold, 250);
+            assert.deepEqual(seen.pageErrors, []);
+            assert.deepEqual(seen.cspViolations, []);
+        } finally {
+            await browser.close();
+        }
     });
 });
