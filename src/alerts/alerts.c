@@ -32,6 +32,7 @@ struct alerts {
     pthread_t thread;
     bool started;
     int64_t pruned_at;
+    int64_t renewed_at; /* when the lease was last taken or renewed */
     struct store_event events[FANOUT_BATCH];
     struct store_delivery due[DUE_BATCH];
 
@@ -120,24 +121,48 @@ static dm_err deliver_one(struct alerts *a, const struct store_webhook *w, struc
         d->error[0] = 0;
     } else {
         dm_snprintf_utf8(d->error, sizeof d->error, "%s", why.msg);
-        bool last = (unsigned)d->attempts >= a->attempts || !w;
+        bool last = (unsigned)d->attempts >= a->attempts || !w || !w->enabled;
         int shift = DM_MIN(d->attempts - 1, 20);
         d->state = last ? DELIVERY_FAILED : DELIVERY_PENDING;
         d->next_at = now + DM_MIN((int64_t)a->retry_s << shift, (int64_t)BACKOFF_MAX_S);
         log_warn(C, "webhook %" PRId64 ", delivery %" PRId64 " (attempt %d): %s%s", d->webhook_id,
                  d->id, d->attempts, why.msg, last ? "; giving up" : "");
     }
-    return store_delivery_record(a->store, d, now, err);
+    e = store_delivery_record(a->store, d, now, err);
+    if (!e && d->state == DELIVERY_PENDING && w)
+        e = store_delivery_postpone(a->store, w->id, d->next_at, err);
+    return e;
 }
 
-/* Delivers what is due, one webhook's deliveries in order. *more when a batch was full. */
+/* Takes or renews the lease; *held tells whether this process holds it. */
+static dm_err lease_take(struct alerts *a, bool *held, struct dm_error *err)
+{
+    int64_t now = (int64_t)time(NULL);
+    dm_err e = store_lease_acquire(a->store, LEASE, a->owner, now, now + LEASE_S, held, err);
+    if (!e && *held) a->renewed_at = now;
+    return e;
+}
+
+/* Delivers what is due, one webhook's deliveries in order; a receiver that fails holds back the
+ * rest of its webhook's (store_delivery_postpone). The lease is renewed on the way, and the
+ * batch ends when it was lost. *more when a batch was full. */
 static dm_err deliver_due(struct alerts *a, bool *more, struct dm_error *err)
 {
     int n = 0;
     dm_err e = store_delivery_due(a->store, (int64_t)time(NULL), DUE_BATCH, a->due, &n, err);
     struct store_webhook w = {0};
     bool have = false;
+    int64_t failed[DUE_BATCH];
+    int nfailed = 0;
     for (int i = 0; i < n && !e; i++) {
+        bool held = true;
+        if ((int64_t)time(NULL) - a->renewed_at >= LEASE_S / 3 && (e = lease_take(a, &held, err)))
+            return e;
+        if (!held) return DM_OK;
+        bool held_back = false; /* its webhook failed earlier in this batch */
+        for (int k = 0; k < nfailed; k++)
+            held_back |= failed[k] == a->due[i].webhook_id;
+        if (held_back) continue;
         if (!have || w.id != a->due[i].webhook_id) {
             struct dm_error gone = {0};
             dm_err g = store_webhook_get(a->store, a->due[i].webhook_id, &w, &gone);
@@ -145,6 +170,7 @@ static dm_err deliver_due(struct alerts *a, bool *more, struct dm_error *err)
             have = !g;
         }
         e = deliver_one(a, have ? &w : NULL, &a->due[i], err);
+        if (!e && a->due[i].state == DELIVERY_PENDING) failed[nfailed++] = a->due[i].webhook_id;
         pthread_mutex_lock(&a->mu);
         bool stop = a->stop;
         pthread_mutex_unlock(&a->mu);
@@ -243,10 +269,10 @@ static void *alerts_main(void *arg)
         pthread_mutex_unlock(&a->mu);
         double wait = IDLE_S;
         struct dm_error err = {0};
-        int64_t now = (int64_t)time(NULL), next_at = 0;
+        int64_t next_at = 0;
         bool held = false, more = false;
         dm_err e = want_again(a, &err);
-        if (!e) e = store_lease_acquire(st, LEASE, a->owner, now, now + LEASE_S, &held, &err);
+        if (!e) e = lease_take(a, &held, &err);
         if (!e && held != holding)
             log_info(C, held ? "this instance delivers webhooks"
                              : "another instance delivers webhooks");

@@ -215,6 +215,16 @@ dm_err store_delivery_record(struct store *st, const struct store_delivery *d, i
     return db_exec(st, S_DELIVERY_RECORD, &a, NULL, err);
 }
 
+dm_err store_delivery_postpone(struct store *st, int64_t webhook_id, int64_t until,
+                               struct dm_error *err)
+{
+    struct db_args a;
+    args_init(&a);
+    arg_int(&a, webhook_id);
+    arg_int(&a, until);
+    return db_exec(st, S_DELIVERY_POSTPONE, &a, NULL, err);
+}
+
 dm_err store_delivery_list(struct store *st, int64_t webhook_id, int64_t before_id, int limit,
                            struct store_delivery *out, int *n, struct dm_error *err)
 {

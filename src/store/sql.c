@@ -410,6 +410,9 @@ static const struct sql_text texts[S_COUNT] = {
     [S_DELIVERY_RECORD] = {"UPDATE webhook_deliveries SET state = $2, attempts = $3, next_at = $4, "
                            "http_status = $5, error = $6, updated_at = $7 WHERE id = $1",
                            .what = "recording a delivery attempt"},
+    [S_DELIVERY_POSTPONE] = {"UPDATE webhook_deliveries SET next_at = $2 WHERE webhook_id = $1 "
+                             "AND state = 0 AND next_at < $2",
+                             .what = "holding back a webhook's deliveries"},
     [S_DELIVERY_LIST] = {"SELECT " DELIVERY_COLS " FROM webhook_deliveries WHERE webhook_id = $3 "
                          "AND id < $1 ORDER BY id DESC LIMIT $2",
                          .what = "listing deliveries"},

@@ -655,6 +655,10 @@ dm_err store_delivery_due(struct store *st, int64_t now, int limit, struct store
 /* Records an attempt: state, attempts, next_at, http_status and error of d, at now. */
 dm_err store_delivery_record(struct store *st, const struct store_delivery *d, int64_t now,
                              struct dm_error *err);
+/* Holds back the webhook's other pending deliveries until `until` at least (its receiver failed:
+ * they wait with the one that failed, in their order, without counting an attempt). */
+dm_err store_delivery_postpone(struct store *st, int64_t webhook_id, int64_t until,
+                               struct dm_error *err);
 /* A webhook's deliveries, newest first (before_id as in request_list), without bodies. */
 dm_err store_delivery_list(struct store *st, int64_t webhook_id, int64_t before_id, int limit,
                            struct store_delivery *out, int *n, struct dm_error *err);

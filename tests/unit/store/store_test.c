@@ -1329,10 +1329,12 @@ static void test_events(struct store *st)
     d[0].http_status = 500;
     dm_strlcpy(d[0].error, "answered HTTP 500", sizeof d[0].error);
     OK(store_delivery_record(st, &d[0], 6000, &E));
+    OK(store_delivery_postpone(st, a, 6020, &E)); /* later, never earlier */
+    OK(store_delivery_postpone(st, a, 6015, &E));
     int64_t next = 0;
     OK(store_delivery_next(st, &next, &E));
-    OK(store_delivery_due(st, 6005, 4, d + 1, &m, &E));
-    CHECK(next == 6010 && m == 0);
+    OK(store_delivery_due(st, 6010, 4, d + 1, &m, &E));
+    CHECK(next == 6020 && m == 0);
     d[0].attempts = 2;
     d[0].state = DELIVERY_OK;
     d[0].http_status = 200;
