@@ -9,7 +9,7 @@ import http from 'node:http';
 import crypto from 'node:crypto';
 import { waitFor } from '../lib/processes.mjs';
 import { addRequester } from '../lib/tgsim.mjs';
-import { waitRecorded, decide, listAll } from '../lib/api.mjs';
+import { waitRecorded, decide, listAll, counts } from '../lib/api.mjs';
 import { startStack, ADMIN } from '../lib/stacks.mjs';
 import { signedInPage } from '../lib/browser.mjs';
 
@@ -188,6 +188,50 @@ describe('outgoing webhooks', () => {
         assert.equal(del.status, 200, del.text);
         assert.equal((await s.client.post(`/api/webhooks/${hook.id}/delete`, {})).status, 404);
         assert.deepEqual((await s.client.get('/api/webhooks')).json.items, []);
+    });
+
+    test('alert events: the backlog over its threshold once per crossing, a wave the rules caught, the daily summary', async () => {
+        const chat = s.world.chatIds[0];
+        const r = await s.client.post('/api/webhooks', { url: rec.url, events: ['backlog.over', 'wave.caught', 'summary.daily'] });
+        assert.equal(r.status, 201, r.text);
+        const secret = r.json.secret;
+        const pending = (await counts(s.client)).pending;
+        const hour = new Date().getUTCHours();
+        const a = await s.client.post('/api/alerts', { backlog_threshold: pending + 1, summary_hour: hour });
+        assert.equal(a.status, 200, a.text);
+        // the summary of the 24 hours before this hour (UTC) is due at once
+        const sum = (await waitFor(() => ofKind('summary.daily')[0], { what: 'the daily summary' })).json;
+        assert.equal(sum.to - sum.from, 86400);
+        assert.equal(sum.to % 3600, 0);
+        assert.equal(new Date(sum.to * 1000).getUTCHours(), hour);
+        for (const k of ['recorded', 'approved', 'declined', 'pending']) assert.equal(typeof sum[k], 'number', k);
+
+        for (let i = 0; i < 2; i++) await addRequester(s.tg, chat, { first_name: `Backlog${i}` });
+        const over = (await waitFor(() => ofKind('backlog.over')[0], { what: 'backlog.over' })).json;
+        assert.equal(over.threshold, pending + 1);
+        assert.equal(over.pending, pending + 2);
+
+        // a wave: more than 2 requests in the channel in 10 minutes, held by the rules
+        const ok = async (p, body) => { const x = await s.client.post(p, body); assert.equal(x.status, 200, `${p}: ${x.text}`); };
+        await ok('/api/rules', { chat_id: chat, name: 'hold waves', conditions: [{ type: 'wave', count: 2, minutes: 10, per: 'channel' }], action: 'hold' });
+        await ok('/api/modes', { chat_id: chat, mode: 'rules' });
+        for (let i = 0; i < 4; i++) await addRequester(s.tg, chat, { first_name: `Wave${i}` });
+        const wave = (await waitFor(() => ofKind('wave.caught')[0], { what: 'wave.caught' })).json;
+        assert.equal(wave.chat_id, chat);
+        assert.equal(wave.rule, 'hold waves');
+        assert.equal(wave.action, 'hold');
+        assert.ok(wave.requests > 2, `requests in the wave: ${wave.requests}`);
+        // every request of the wave was judged by the rule: still one wave alert, one backlog alert
+        await waitFor(async () => (await listAll(s.client, { status: 'pending' })).filter((q) => /^Wave/.test(q.first_name) && q.verdict).length === 4,
+            { what: 'the wave judged' });
+        await waitFor(async () => (await s.client.get('/api/webhooks')).json.items.every((w) => w.pending === 0), { what: 'nothing waiting' });
+        assert.equal(ofKind('wave.caught').length, 1);
+        assert.equal(ofKind('backlog.over').length, 1);
+        for (const g of [...ofKind('backlog.over'), ...ofKind('wave.caught'), ...ofKind('summary.daily')])
+            assert.ok(verify(secret, g.headers, g.body));
+        await ok('/api/modes', { chat_id: chat, mode: 'manual' });
+        const del = await s.client.post(`/api/webhooks/${r.json.webhook.id}/delete`, {});
+        assert.equal(del.status, 200, del.text);
     });
 
     test('the panel adds a webhook, shows its secret once and its delivery log', async () => {
