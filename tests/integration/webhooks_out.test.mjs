@@ -253,6 +253,10 @@ describe('outgoing webhooks', () => {
             assert.ok(verify(secret, rec.got.at(-1).headers, rec.got.at(-1).body), 'signed with the secret shown');
             await card.locator('button', { hasText: 'Deliveries' }).click();
             await card.locator('.deliveries-table tbody tr', { hasText: 'request.new' }).first().waitFor();
+            // on a phone nothing is wider than the screen, the log and a long URL included
+            await page.setViewportSize({ width: 390, height: 844 });
+            assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), 'no sideways scrolling at 390 px');
+            await page.setViewportSize({ width: 1280, height: 900 });
             await page.locator('.alerts-card input[name="backlog_threshold"]').fill('250');
             await page.locator('.alerts-card button[type="submit"]').click();
             await page.locator('.alerts-card .form-ok').waitFor();
