@@ -47,15 +47,22 @@ static json_t *job_json(struct store *st, const struct store_event *ev, struct d
         *e = dm_fail(err, DM_ENOMEM, "out of memory");
         return NULL;
     }
-    *e = store_job_get(st, ev->job_id, j, err);
+    struct dm_error gone = {0};
+    *e = store_job_get(st, ev->job_id, j, &gone);
     json_t *o = NULL;
-    if (!*e)
+    if (*e == DM_ENOTFOUND) { /* what the event knows */
+        *e = DM_OK;
+        o = json_pack("{s:I,s:o}", "id", (json_int_t)ev->job_id, "state", text(ev->result));
+    } else if (*e) {
+        dm_fail(err, *e, "%s", gone.msg);
+    } else {
         o = json_pack("{s:I,s:s,s:s,s:o,s:o,s:o,s:I,s:I,s:I,s:I,s:o}", "id", (json_int_t)j->id,
                       "kind", job_kind_name(j->kind), "state", job_state_name(j->state), "via",
                       text(j->via), "admin", text(j->admin), "description", text(j->description),
                       "total", (json_int_t)j->total, "done", (json_int_t)j->done, "skipped",
                       (json_int_t)j->skipped, "failed", (json_int_t)j->failed, "error",
                       text(j->error));
+    }
     free(j);
     return o;
 }
@@ -113,6 +120,17 @@ static dm_err kind_fields(struct store *st, const struct store_event *ev,
     return e;
 }
 
+/* The body as text; *out NULL when it would not fit a delivery. */
+static dm_err dump(json_t *o, char **out, struct dm_error *err)
+{
+    *out = json_dumps(o, JSON_COMPACT);
+    if (!*out) return dm_fail(err, DM_ENOMEM, "out of memory");
+    if (strlen(*out) < STORE_BODY_MAX) return DM_OK;
+    free(*out);
+    *out = NULL;
+    return DM_OK;
+}
+
 dm_err event_body(struct store *st, const struct store_event *ev, const struct alert_settings *s,
                   char **out, struct dm_error *err)
 {
@@ -124,15 +142,16 @@ dm_err event_body(struct store *st, const struct store_event *ev, const struct a
                           event_kind_name(ev->kind), "at", (json_int_t)ev->at);
     if (!o) return dm_fail(err, DM_ENOMEM, "out of memory");
     dm_err e = kind_fields(st, ev, s, o, err);
-    if (!e) {
-        *out = json_dumps(o, JSON_COMPACT);
-        if (!*out)
-            e = dm_fail(err, DM_ENOMEM, "out of memory");
-        else if (strlen(*out) >= STORE_BODY_MAX) { /* cannot happen with the store's field sizes */
-            free(*out);
-            *out = NULL;
+    if (!e) e = dump(o, out, err);
+    if (!e && !*out) {
+        /* names full of characters JSON escapes in 6 bytes each: the request's ids only */
+        json_object_set_new(o, "request",
+                            json_pack("{s:I,s:I,s:I}", "id", (json_int_t)ev->request_id, "chat_id",
+                                      (json_int_t)ev->chat_id, "user_id", (json_int_t)ev->user_id));
+        json_object_set_new(o, "cut", json_true());
+        e = dump(o, out, err);
+        if (!e && !*out)
             e = dm_fail(err, DM_ETOOBIG, "event %" PRId64 "'s body is too long", ev->id);
-        }
     }
     json_decref(o);
     return e;
