@@ -92,9 +92,8 @@ static dm_err fan_out(struct alerts *a, const struct alert_settings *s, bool *mo
     return e;
 }
 
-/* One attempt at delivery d to webhook w; records its outcome. This is where the deliveries
- * of a webhook are made: a Telegram-chat destination is another sink reading the same due
- * deliveries by its own kind of destination. */
+/* One attempt at delivery d to webhook w (NULL: removed meanwhile); records its outcome. The one
+ * place a delivery is sent (alerts.h, Other destinations). */
 static dm_err deliver_one(struct alerts *a, const struct store_webhook *w, struct store_delivery *d,
                           struct dm_error *err)
 {

@@ -12,8 +12,13 @@
  *   4. raises the events nobody else sees: the pending backlog over its threshold (once per
  *      crossing: again only after it fell to 90 % of it), and the daily summary at its hour (UTC).
  * One thread per process; among processes on one database the one holding the lease "alerts"
- * does 2 to 4 (every process does 1). A sink for another destination (a Telegram chat through
- * the bot) is a second consumer of the same deliveries: see alerts.c, deliver_one.
+ * does 2 to 4 (every process does 1).
+ *
+ * Other destinations: a delivery goes to its webhook's URL through one sink, post_signed
+ * (post.h), called from deliver_one (alerts.c). A Telegram chat (the bot's sendMessage) is one
+ * more sink: a webhook whose URL is "tg:<chat_id>" (alerts_url_ok accepting it), deliver_one
+ * calling a send function given in alerts_config (app.c wires the bot's) with a text made from
+ * the body, instead of post_signed; retries, the log and the lease stay as they are.
  *
  * Secrets: a webhook's signing secret is sealed with the master key in the store, opened only to
  * sign, never logged; nor are webhook URLs (they may carry tokens): logs name the webhook id. */
