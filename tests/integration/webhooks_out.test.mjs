@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import crypto from 'node:crypto';
 import { waitFor } from '../lib/processes.mjs';
-import { addRequester } from '../lib/tgsim.mjs';
+import { addRequester, tgInjectFault } from '../lib/tgsim.mjs';
 import { waitRecorded, decide, listAll, counts } from '../lib/api.mjs';
 import { startStack, ADMIN } from '../lib/stacks.mjs';
 import { signedInPage } from '../lib/browser.mjs';
@@ -232,6 +232,28 @@ describe('outgoing webhooks', () => {
         await ok('/api/modes', { chat_id: chat, mode: 'manual' });
         const del = await s.client.post(`/api/webhooks/${r.json.webhook.id}/delete`, {});
         assert.equal(del.status, 200, del.text);
+    });
+
+    test('a flood wait over M minutes is told, with the job it holds; a cancelled job too', async () => {
+        const r = await s.client.post('/api/webhooks', { url: rec.url, events: ['flood_wait', 'job.finished'] });
+        assert.equal(r.status, 201, r.text);
+        const a = await s.client.post('/api/alerts', { flood_wait_minutes: 1 });
+        assert.equal(a.status, 200, a.text);
+        await tgInjectFault(s.tg, { method: 'approveChatJoinRequest', count: 1, error_code: 429, description: 'Too Many Requests: retry after 90', retry_after: 90 });
+        const [one] = await listAll(s.client, { status: 'pending' });
+        const started = await s.client.post('/api/invite-requests/approve', { request_ids: [one.id] });
+        assert.equal(started.status, 202, started.text);
+        const job = started.json.job;
+        const flood = (await waitFor(() => ofKind('flood_wait')[0], { what: 'flood_wait' })).json;
+        assert.equal(flood.seconds, 90);
+        assert.equal(flood.account, 'bot');
+        assert.equal(flood.job_id, job.id);
+        assert.ok(verify(r.json.secret, ofKind('flood_wait')[0].headers, ofKind('flood_wait')[0].body));
+        const c = await s.client.post(`/api/jobs/${job.id}/cancel`, {});
+        assert.equal(c.status, 200, c.text);
+        const fin = (await waitFor(() => ofKind('job.finished').find((g) => g.json.job.id === job.id), { what: 'the cancelled job told' })).json;
+        assert.equal(fin.job.state, 'cancelled');
+        assert.equal((await s.client.post(`/api/webhooks/${r.json.webhook.id}/delete`, {})).status, 200);
     });
 
     test('the panel adds a webhook, shows its secret once and its delivery log', async () => {
