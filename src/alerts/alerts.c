@@ -66,6 +66,22 @@ void alerts_changed(struct alerts *a)
     wake(a);
 }
 
+dm_err alerts_test(struct alerts *a, const struct store_webhook *w, const char *by, int64_t *id,
+                   struct dm_error *err)
+{
+    char message[STORE_NAME_MAX + 64];
+    snprintf(message, sizeof message, "a test delivery asked for by %s", by);
+    json_t *o = json_pack("{s:i,s:s,s:I,s:s}", "id", 0, "kind", event_kind_name(EV_TEST), "at",
+                          (json_int_t)time(NULL), "message", message);
+    char *body = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    dm_err e =
+        body ? store_delivery_add(a->store, w->id, EV_TEST, body, (int64_t)time(NULL), id, err)
+             : dm_fail(err, DM_ENOMEM, "out of memory");
+    free(body);
+    return e;
+}
+
 dm_err alerts_secret_new(struct alerts *a, char plain[65], char **sealed, struct dm_error *err)
 {
     secret_random_hex(plain, 32);

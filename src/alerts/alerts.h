@@ -49,6 +49,11 @@ void alerts_stop(struct alerts *a);
 /* Webhooks or alert settings changed: the wanted kinds are read again now. */
 void alerts_changed(struct alerts *a);
 
+/* Queues a test delivery to webhook w ({"id":0,"kind":"test","at":…,"message":…}, message
+ * naming `by`); *id gets the delivery's id. */
+dm_err alerts_test(struct alerts *a, const struct store_webhook *w, const char *by, int64_t *id,
+                   struct dm_error *err);
+
 /* A new signing secret: 64 hex digits into plain, its sealed text (malloc'd) into *sealed. */
 dm_err alerts_secret_new(struct alerts *a, char plain[65], char **sealed, struct dm_error *err);
 

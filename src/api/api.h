@@ -123,6 +123,7 @@ void api_webhooks_list(struct api_ctx *c); /* webhooks.c */
 void api_webhooks_create(struct api_ctx *c);
 void api_webhooks_update(struct api_ctx *c);
 void api_webhooks_delete(struct api_ctx *c);
+void api_webhooks_test(struct api_ctx *c);
 void api_webhooks_deliveries(struct api_ctx *c);
 void api_alerts_get(struct api_ctx *c);
 void api_alerts_set(struct api_ctx *c);

@@ -86,6 +86,7 @@ static const struct route routes[] = {
     {"POST", "/api/webhooks", NULL, R_LOGIN | R_BODY, api_webhooks_create},
     {"POST", "/api/webhooks/{}", "/update", R_LOGIN | R_BODY, api_webhooks_update},
     {"POST", "/api/webhooks/{}", "/delete", R_LOGIN | R_BODY, api_webhooks_delete},
+    {"POST", "/api/webhooks/{}", "/test", R_LOGIN | R_BODY, api_webhooks_test},
     {"GET", "/api/webhooks/{}", "/deliveries", R_LOGIN, api_webhooks_deliveries},
     {"GET", "/api/alerts", NULL, R_LOGIN, api_alerts_get},
     {"POST", "/api/alerts", NULL, R_LOGIN | R_BODY, api_alerts_set},

@@ -56,12 +56,12 @@ static bool webhook_fields(struct api_ctx *c, struct store_webhook *w, bool requ
         json_array_foreach(ev, i, k)
         {
             int kind = json_is_string(k) ? event_kind_parse(json_string_value(k)) : -1;
-            if (kind < 0)
+            if (kind < 0 || kind == EV_TEST)
                 return api_bad_request(c,
                                        "events[%zu] is not an event kind (request.new, "
                                        "request.decided, job.finished, job.failed, "
                                        "session.invalid, flood_wait, wave.caught, backlog.over, "
-                                       "summary.daily, test).",
+                                       "summary.daily).",
                                        i);
             w->kinds |= (int64_t)1 << kind;
         }
@@ -96,7 +96,7 @@ void api_webhooks_list(struct api_ctx *c)
     for (size_t i = 0; i < n; i++)
         json_array_append_new(items, webhook_json(&all[i]));
     for (int k = 0; k < EV_COUNT; k++)
-        json_array_append_new(kinds, json_string(event_kind_name(k)));
+        if (k != EV_TEST) json_array_append_new(kinds, json_string(event_kind_name(k)));
     free(all);
     http_res_json(c->res, 200, json_pack("{s:o,s:o}", "items", items, "events", kinds));
 }
@@ -203,6 +203,26 @@ void api_webhooks_delete(struct api_ctx *c)
     alerts_changed(c->env->alerts);
     audit(c, "webhook_delete", id);
     http_res_json(c->res, 200, json_pack("{s:b}", "deleted", 1));
+}
+
+void api_webhooks_test(struct api_ctx *c)
+{
+    int64_t id, delivery = 0;
+    if (!webhook_id(c, &id) || !api_only_fields(c, c->body, NULL, NULL)) return;
+    struct store_webhook w;
+    struct dm_error err = {0};
+    dm_err e = store_webhook_get(c->env->store, id, &w, &err);
+    if (!e && !w.enabled) {
+        http_res_error(c->res, 409, "conflict",
+                       "Webhook %" PRId64 " is turned off; turn it on first.", id);
+        return;
+    }
+    if (!e) e = alerts_test(c->env->alerts, &w, c->session.admin_name, &delivery, &err);
+    if (e) {
+        api_store_failed(c, e, &err);
+        return;
+    }
+    http_res_json(c->res, 202, json_pack("{s:I}", "delivery_id", (json_int_t)delivery));
 }
 
 void api_webhooks_deliveries(struct api_ctx *c)

@@ -189,6 +189,23 @@ dm_err store_events_fanout(struct store *st, const struct store_event *ev,
     return tx_close(&tx, e, err);
 }
 
+dm_err store_delivery_add(struct store *st, int64_t webhook_id, int kind, const char *body,
+                          int64_t now, int64_t *id, struct dm_error *err)
+{
+    struct db_args a;
+    args_init(&a);
+    arg_int(&a, webhook_id);
+    arg_int(&a, kind);
+    arg_int(&a, now);
+    arg_ref(&a, body);
+    struct tx tx;
+    bool found = false;
+    dm_err e = tx_open(st, &tx, err);
+    if (!e) e = tx_read_one(&tx, S_DELIVERY_ADD, &a, row_int0, id, &found, err);
+    if (!e) tx.evented = true; /* wakes the alerts thread */
+    return tx_close(&tx, e, err);
+}
+
 dm_err store_delivery_due(struct store *st, int64_t now, int limit, struct store_delivery *out,
                           int *n, struct dm_error *err)
 {

@@ -404,6 +404,10 @@ static const struct sql_text texts[S_COUNT] = {
                            "created_at, updated_at, body) SELECT id, $1, $2, $3, $3, $3, $4 "
                            "FROM webhooks WHERE enabled <> 0 AND (kinds & $5) <> 0",
                            .what = "queueing an event's deliveries"},
+    [S_DELIVERY_ADD] = {"INSERT INTO webhook_deliveries(webhook_id, event_id, kind, next_at, "
+                        "created_at, updated_at, body) VALUES ($1, 0, $2, $3, $3, $3, $4) "
+                        "RETURNING id",
+                        .what = "queueing a delivery"},
     [S_DELIVERY_DUE] = {"SELECT " DELIVERY_COLS ", body FROM webhook_deliveries "
                         "WHERE state = 0 AND next_at <= $1 ORDER BY next_at, id LIMIT $2",
                         .what = "reading due deliveries"},

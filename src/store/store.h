@@ -569,7 +569,7 @@ enum event_kind {
     EV_WAVE,            /* the rules caught a wave (amount: requests in its window) */
     EV_BACKLOG,         /* pending requests went over the threshold (amount: pending) */
     EV_SUMMARY,         /* the daily summary (detail: its numbers as JSON) */
-    EV_TEST,            /* an owner's test delivery */
+    EV_TEST,            /* an owner's test delivery to one webhook (store_delivery_add) */
     EV_COUNT
 };
 /* "request.new", "request.decided", "job.finished", "job.failed", "session.invalid",
@@ -649,6 +649,9 @@ dm_err store_webhook_kinds_wanted(struct store *st, uint32_t *mask, struct dm_er
  * every enabled webhook subscribed to its kind (none when bodies[i] is NULL: dropped), at now. */
 dm_err store_events_fanout(struct store *st, const struct store_event *ev,
                            const char *const *bodies, size_t n, int64_t now, struct dm_error *err);
+/* A delivery of body to one webhook, not from the outbox (event_id 0: an owner's test). */
+dm_err store_delivery_add(struct store *st, int64_t webhook_id, int kind, const char *body,
+                          int64_t now, int64_t *id, struct dm_error *err);
 /* Pending deliveries whose time came (next_at <= now), oldest first, with their bodies. */
 dm_err store_delivery_due(struct store *st, int64_t now, int limit, struct store_delivery *out,
                           int *n, struct dm_error *err);

@@ -91,6 +91,7 @@ static const struct {
     {"POST", "/api/webhooks"},
     {"POST", "/api/webhooks/{}/update"},
     {"POST", "/api/webhooks/{}/delete"},
+    {"POST", "/api/webhooks/{}/test"},
     {"GET", "/api/webhooks/{}/deliveries"},
     {"GET", "/api/alerts"},
     {"POST", "/api/alerts"},

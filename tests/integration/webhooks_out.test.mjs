@@ -63,8 +63,9 @@ describe('outgoing webhooks', () => {
             [{ url: rec.url, events: ['request.nope'] }, /events\[0\] is not an event kind/],
             [{ url: rec.url, events: [] }, /non-empty/],
             [{ url: rec.url }, /'events' is required/],
-            [{ url: rec.url, events: ['test'], colour: 'red' }, /colour/],
-            [{ url: 42, events: ['test'] }, /url/],
+            [{ url: rec.url, events: ['request.new'], colour: 'red' }, /colour/],
+            [{ url: 42, events: ['request.new'] }, /url/],
+            [{ url: rec.url, events: ['test'] }, /events\[0\] is not an event kind/],
         ];
         for (const [body, msg] of cases) {
             const r = await s.client.post('/api/webhooks', body);
@@ -79,6 +80,7 @@ describe('outgoing webhooks', () => {
         assert.equal(list.status, 200);
         assert.deepEqual(list.json.items, []);
         assert.ok(list.json.events.includes('request.decided'));
+        assert.ok(!list.json.events.includes('test'), 'a test is not subscribed to');
     });
 
     test('a webhook gets signed events for new requests, decisions and jobs', async () => {
@@ -172,10 +174,20 @@ describe('outgoing webhooks', () => {
     });
 
     test('disabled, changed and removed webhooks; the alert settings', async () => {
+        const before = rec.got.length;
+        const t = await s.client.post(`/api/webhooks/${hook.id}/test`, {});
+        assert.equal(t.status, 202, t.text);
+        const got = await waitFor(() => rec.got.slice(before).find((g) => g.json.kind === 'test'), { what: 'the test delivery' });
+        assert.equal(got.json.id, 0);
+        assert.match(got.json.message, new RegExp(ADMIN.name));
+        assert.ok(verify(rec.secret, got.headers, got.body));
         const off = await s.client.post(`/api/webhooks/${hook.id}/update`, { enabled: false });
         assert.equal(off.status, 200, off.text);
         assert.equal(off.json.webhook.enabled, false);
         assert.equal(off.json.secret, undefined);
+        const offTest = await s.client.post(`/api/webhooks/${hook.id}/test`, {});
+        assert.equal(offTest.status, 409, offTest.text);
+        assert.match(offTest.json.error.message, /turned off/);
         const rot = await s.client.post(`/api/webhooks/${hook.id}/update`, { new_secret: true, events: ['job.failed'] });
         assert.match(rot.json.secret, /^[0-9a-f]{64}$/);
         assert.notEqual(rot.json.secret, rec.secret);
@@ -275,6 +287,8 @@ describe('outgoing webhooks', () => {
             assert.ok(verify(secret, rec.got.at(-1).headers, rec.got.at(-1).body), 'signed with the secret shown');
             await card.locator('button', { hasText: 'Deliveries' }).click();
             await card.locator('.deliveries-table tbody tr', { hasText: 'request.new' }).first().waitFor();
+            await card.locator('.webhooks-table tbody tr', { hasText: '/hook' }).locator('button', { hasText: 'Send test' }).click();
+            await waitFor(() => rec.got.some((g) => g.json.kind === 'test' && verify(secret, g.headers, g.body)), { what: 'the panel\'s test delivery' });
             // on a phone nothing is wider than the screen, the log and a long URL included
             await page.setViewportSize({ width: 390, height: 844 });
             assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), 'no sideways scrolling at 390 px');

@@ -1,6 +1,6 @@
 // pages/settings_webhooks.js: the Settings page's alerts: the alert settings (GET/POST /api/alerts)
 // and the outgoing webhooks (/api/webhooks): add one (its signing secret shown once), turn one on
-// or off, give it a new secret, remove it, and read its delivery log (the last deliveries with
+// or off, send it a test, give it a new secret, remove it, and read its delivery log (the last deliveries with
 // their state, attempts and last error). Owners only, once roles exist.
 import { h, add, busy, fieldRow, tableHead, labelCells } from '../dom.js';
 import { api } from '../api.js';
@@ -112,11 +112,14 @@ export function webhooksCard(ctx) {
         const toggle = h('button.btn.btn-small.btn-ghost', { type: 'button' }, w.enabled ? 'Turn off' : 'Turn on');
         const rotate = h('button.btn.btn-small.btn-ghost', { type: 'button' }, 'New secret');
         const logBtn = h('button.btn.btn-small.btn-ghost', { type: 'button' }, 'Deliveries');
+        const testBtn = h('button.btn.btn-small.btn-ghost', { type: 'button', disabled: !w.enabled }, 'Send test');
         const del = h('button.btn.btn-small.btn-danger', { type: 'button' }, 'Remove');
         toggle.addEventListener('click', () => busy([toggle], () => api('POST', `/api/webhooks/${w.id}/update`, { enabled: !w.enabled })).then(load, showError));
         rotate.addEventListener('click', () => busy([rotate], () => api('POST', `/api/webhooks/${w.id}/update`, { new_secret: true }))
             .then((r) => { note.replaceChildren(secretNote(r.secret)); return load(); }, showError));
         logBtn.addEventListener('click', () => busy([logBtn], () => showLog(w)).catch(showError));
+        testBtn.addEventListener('click', () => busy([testBtn], () => api('POST', `/api/webhooks/${w.id}/test`, {}))
+            .then(() => showLog(w)).catch(showError));
         del.addEventListener('click', async () => {
             if (!await confirmDialog({ title: 'Remove webhook', body: `Stop sending events to ${w.url} and forget its deliveries?`, confirmLabel: 'Remove', danger: true })) return;
             busy([del], () => api('POST', `/api/webhooks/${w.id}/delete`, {})).then(() => { log.replaceChildren(); return load(); }, showError);
@@ -126,7 +129,7 @@ export function webhooksCard(ctx) {
             h('td', null, w.events.join(', ')),
             h('td', null, badge(w.enabled ? 'approved' : 'declined', w.enabled ? 'on' : 'off')),
             h('td', null, String(w.pending)),
-            h('td.row-actions', null, logBtn, toggle, rotate, del));
+            h('td.row-actions', null, logBtn, testBtn, toggle, rotate, del));
     }
 
     async function load() {
