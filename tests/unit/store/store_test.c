@@ -1349,6 +1349,10 @@ static void test_events(struct store *st)
     OK(store_delivery_prune(st, 6011, &E));
     OK(store_delivery_list(st, a, 0, 4, d + 1, &m, &E));
     CHECK(m == 0);
+    int64_t test_id = 0;
+    OK(store_delivery_add(st, a, EV_TEST, "{}", 6020, &test_id, &E)); /* a test: not an event */
+    OK(store_delivery_due(st, 6020, 4, d, &m, &E));
+    CHECK(m == 1 && d[0].id == test_id && d[0].event_id == 0 && d[0].kind == EV_TEST);
     free(d);
 
     /* changing and removing */
