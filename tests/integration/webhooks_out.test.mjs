@@ -2,15 +2,17 @@
 // signature; events for new requests, decisions and jobs; a failing receiver's deliveries retried
 // with backoff and shown in the delivery log; undelivered ones kept across a kill -9; bad URLs
 // refused and nothing created; the Settings page's Webhooks card in Chromium. On SQLite, or
-// PostgreSQL with DOORMAN_TEST_PG_URL.
+// PostgreSQL with DOORMAN_TEST_PG_URL, where two instances on one database also deliver each
+// event once, and the second goes on when the first is killed.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import crypto from 'node:crypto';
-import { waitFor } from '../lib/processes.mjs';
-import { addRequester, tgInjectFault } from '../lib/tgsim.mjs';
-import { waitRecorded, decide, listAll, counts } from '../lib/api.mjs';
-import { startStack, ADMIN } from '../lib/stacks.mjs';
+import { makeTempDir, waitFor } from '../lib/processes.mjs';
+import { addRequester, tgInjectFault, startTgsim, setupWorld, tgAddJoinRequests } from '../lib/tgsim.mjs';
+import { PG_URL, dbUrlFor, startDoorman } from '../lib/doorman.mjs';
+import { Client, waitRecorded, decide, listAll, counts } from '../lib/api.mjs';
+import { startStack, adminStack, ADMIN } from '../lib/stacks.mjs';
 import { signedInPage } from '../lib/browser.mjs';
 
 // A local receiver: records each POST; answers `failNext` requests with 500 first.
@@ -302,5 +304,51 @@ describe('outgoing webhooks', () => {
         } finally {
             await browser.close();
         }
+    });
+});
+
+describe('two instances on one PostgreSQL database deliver each event once', { skip: PG_URL ? false : 'needs DOORMAN_TEST_PG_URL (PostgreSQL)' }, () => {
+    let s, b, rec;
+    const env = { DOORMAN_SECRET_KEY: crypto.randomBytes(32).toString('hex'), DOORMAN_WEBHOOK_RETRY_S: '1' };
+    before(async () => {
+        rec = await startReceiver();
+        const tg = await startTgsim();
+        const w = await setupWorld(tg, { channels: 1 });
+        const dirA = makeTempDir('doorman-a-');
+        const db = dbUrlFor(dirA);
+        s = await adminStack({
+            tg, world: w, dataDir: dirA, configureBot: true,
+            startDoorman: () => startDoorman({ tgsim: tg, dataDir: dirA, env }),
+        });
+        const r = await s.client.post('/api/webhooks', { url: rec.url, events: ['request.new'] });
+        assert.equal(r.status, 201, r.text);
+        rec.secret = r.json.secret;
+        b = await startDoorman({ tgsim: tg, dataDir: makeTempDir('doorman-b-'), dbUrl: db, env });
+    });
+    after(async () => {
+        const errs = [];
+        for (const stop of [() => b?.stop(), () => s?.dm.kill(), () => s?.tg.stop(), () => rec?.close()]) {
+            try { await stop(); } catch (e) { errs.push(e); }
+        }
+        if (errs.length) throw errs[0];
+    });
+
+    test('each event once from either; the other delivers after a kill -9', { timeout: 120000 }, async () => {
+        const chat = s.world.chatIds[0];
+        await tgAddJoinRequests(s.tg, { chat_id: chat, count: 30, first_name: 'Twice' });
+        await waitFor(() => rec.got.length >= 30, { timeoutMs: 30000, what: '30 deliveries' });
+        // recorded as delivered (a kill between an answer and its record would send it again)
+        await waitFor(async () => (await s.client.get('/api/webhooks')).json.items[0].pending === 0, { what: 'all 30 recorded' });
+        await s.dm.kill();
+        await tgAddJoinRequests(s.tg, { chat_id: chat, count: 10, first_name: 'After' });
+        const cb = new Client(b);
+        await cb.login(ADMIN.name, ADMIN.password);
+        await waitFor(() => rec.got.length >= 40, { timeoutMs: 60000, what: '10 more deliveries from the other instance' });
+        await waitFor(async () => (await cb.get('/api/webhooks')).json.items[0].pending === 0, { what: 'nothing waiting' });
+        const ids = rec.got.map((g) => g.json.id);
+        assert.equal(ids.length, 40, `deliveries: ${ids.length}`);
+        assert.equal(new Set(ids).size, 40, 'no event delivered twice');
+        assert.equal(new Set(rec.got.map((g) => g.json.request.user_id)).size, 40);
+        assert.ok(rec.got.every((g) => verify(rec.secret, g.headers, g.body)));
     });
 });
