@@ -2,6 +2,7 @@
 #include "core/common.h"
 #include "app.h"
 #include "api/api.h"
+#include "alerts/alerts.h"
 #include "telegram/bot.h"
 #include "core/log.h"
 #include "http/host.h"
@@ -83,6 +84,14 @@ dm_err app_start(struct app *a, struct dm_error *err)
     if ((e = instance_claim(a, err))) return e;
     if ((e = store_open(a->cfg.db_url, &a->store, err))) return e;
     if ((e = store_owner_forget(a->store, a->instance_id, err))) return e;
+    /* first: what happens from here on is recorded for the webhooks */
+    struct alerts_config alc = {.store = a->store,
+                                .master = &a->master,
+                                .owner = a->instance_id,
+                                .retry_s = a->cfg.webhook_retry_s,
+                                .attempts = a->cfg.webhook_attempts,
+                                .timeout_s = a->cfg.webhook_timeout_s};
+    if ((e = alerts_start(&alc, &a->alerts, err))) return e;
     if ((e = pool_start(&a->cfg, a->store, &a->master, a->instance_id, &a->pool, err))) return e;
     struct bot_config bc = {.store = a->store,
                             .master = &a->master,
@@ -109,7 +118,8 @@ dm_err app_start(struct app *a, struct dm_error *err)
                               .public_url = a->cfg.public_url,
                               .preflight_deadline_ms = (int64_t)a->cfg.preflight_deadline_s * 1000,
                               .metrics_allow = a->cfg.metrics_allow,
-                              .master = &a->master};
+                              .master = &a->master,
+                              .alerts = a->alerts};
     struct http_server_config hc = {
         .bind_addr = a->cfg.listen_host,
         .port = a->cfg.listen_port,
@@ -151,6 +161,8 @@ void app_stop(struct app *a)
     a->bot = NULL;
     pool_stop(a->pool);
     a->pool = NULL;
+    alerts_stop(a->alerts);
+    a->alerts = NULL;
     store_close(a->store);
     a->store = NULL;
     if (a->instance_locked) close(a->instance_fd); /* the lock with it */

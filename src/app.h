@@ -32,6 +32,7 @@ struct app {
     struct autodecide *auto_decide; /* jobs/autodecide.h: deciding by rules */
     struct guard *guard;            /* jobs/guard.h: answering join-request queries */
     struct pool *pool;              /* telegram/pool.h: MTProto sessions' connections */
+    struct alerts *alerts;          /* alerts/alerts.h: events to webhooks */
     struct accounts accounts;       /* telegram/account.h: who decides (the bot, the sessions); its
                                        fields point at the store, the bot and the pool above */
     struct api_env api;             /* what the API handler gets: the parts above */

@@ -56,7 +56,8 @@ static const char usage[] =
     "\n"
     "One doorman runs on a data directory at a time (it locks DIR/instance); started again after\n"
     "a crash, it takes its jobs and sessions back at once. Limits and timings (connections per\n"
-    "address, HTTP workers, leases, the preflight deadline), DOORMAN_LOG_FORMAT (text or json)\n"
+    "address, HTTP workers, leases, the preflight deadline, webhook retries), DOORMAN_LOG_FORMAT\n"
+    "(text or json)\n"
     "and DOORMAN_METRICS_ALLOW (who reads /metrics without its token) are environment variables\n"
     "listed in docs/operations.md.\n";
 

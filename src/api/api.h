@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 struct accounts;
+struct alerts;
 struct bot;
 struct job_runner;
 struct pool;
@@ -32,6 +33,7 @@ struct api_env {
     int64_t preflight_deadline_ms;   /* a preflight stops checking channels after this */
     const char *metrics_allow;       /* addresses reading /metrics without its token (host.h) */
     const struct secret_key *master; /* core/secret.h: seals TOTP secrets */
+    struct alerts *alerts;           /* alerts/alerts.h: told when webhooks or settings change */
 };
 
 struct api_ctx {
@@ -139,6 +141,14 @@ void api_me_totp_disable(struct api_ctx *c);
 void api_tokens_list(struct api_ctx *c); /* tokens.c */
 void api_tokens_create(struct api_ctx *c);
 void api_tokens_revoke(struct api_ctx *c);
+void api_webhooks_list(struct api_ctx *c); /* webhooks.c */
+void api_webhooks_create(struct api_ctx *c);
+void api_webhooks_update(struct api_ctx *c);
+void api_webhooks_delete(struct api_ctx *c);
+void api_webhooks_test(struct api_ctx *c);
+void api_webhooks_deliveries(struct api_ctx *c);
+void api_alerts_get(struct api_ctx *c);
+void api_alerts_set(struct api_ctx *c);
 
 /* GET /healthz, /readyz, /metrics (observability.c; routed by api_handle, not the table). */
 void api_healthz(struct api_ctx *c);

@@ -123,6 +123,15 @@ static const struct route routes[] = {
     {"GET", "/api/tokens", NULL, R_LOGIN | R_BROWSER, api_tokens_list, SELF},
     {"POST", "/api/tokens", NULL, R_LOGIN | R_BODY | R_BROWSER, api_tokens_create, SELF},
     {"POST", "/api/tokens/{}", "/revoke", R_LOGIN | R_BODY | R_BROWSER, api_tokens_revoke, SELF},
+    /* owner only (roles): where events go */
+    {"GET", "/api/webhooks", NULL, R_LOGIN, api_webhooks_list},
+    {"POST", "/api/webhooks", NULL, R_LOGIN | R_BODY, api_webhooks_create},
+    {"POST", "/api/webhooks/{}", "/update", R_LOGIN | R_BODY, api_webhooks_update},
+    {"POST", "/api/webhooks/{}", "/delete", R_LOGIN | R_BODY, api_webhooks_delete},
+    {"POST", "/api/webhooks/{}", "/test", R_LOGIN | R_BODY, api_webhooks_test},
+    {"GET", "/api/webhooks/{}", "/deliveries", R_LOGIN, api_webhooks_deliveries},
+    {"GET", "/api/alerts", NULL, R_LOGIN, api_alerts_get},
+    {"POST", "/api/alerts", NULL, R_LOGIN | R_BODY, api_alerts_set},
 };
 #pragma GCC diagnostic pop
 

@@ -64,6 +64,9 @@ void config_defaults(struct config *c)
     c->http_work_queue = env_unsigned("DOORMAN_HTTP_WORK_QUEUE", 32, 1, 1000);
     c->preflight_deadline_s = env_unsigned("DOORMAN_PREFLIGHT_DEADLINE_S", 30, 1, 600);
     c->mtproto_temp_key_s = env_unsigned("DOORMAN_MTPROTO_TEMP_KEY_S", 86400, 0, 604800);
+    c->webhook_retry_s = env_unsigned("DOORMAN_WEBHOOK_RETRY_S", 10, 1, 3600);
+    c->webhook_attempts = env_unsigned("DOORMAN_WEBHOOK_ATTEMPTS", 8, 1, 100);
+    c->webhook_timeout_s = env_unsigned("DOORMAN_WEBHOOK_TIMEOUT_S", 10, 1, 300);
     dm_strlcpy(c->metrics_allow, "127.0.0.1,::1", sizeof c->metrics_allow);
     const char *ma = getenv("DOORMAN_METRICS_ALLOW");
     if (ma) dm_strlcpy(c->metrics_allow, ma, sizeof c->metrics_allow); /* "" is allowed: none */

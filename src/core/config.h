@@ -20,6 +20,10 @@
  *   DOORMAN_MTPROTO_TEMP_KEY_S  86400  seconds a session's temporary auth key lives (perfect
  *                                      forward secrecy, mtproto/client.h); 0: none, the
  *                                      permanent key encrypts everything
+ *   DOORMAN_WEBHOOK_RETRY_S   10  seconds before a failed webhook delivery's first retry (then
+ *                                 doubling, at most an hour apart; alerts/alerts.h)
+ *   DOORMAN_WEBHOOK_ATTEMPTS   8  attempts at a delivery before it is marked failed
+ *   DOORMAN_WEBHOOK_TIMEOUT_S 10  seconds a receiver has to answer
  * DOORMAN_SECRET_KEY is read by secret_load_master(), not here. */
 #ifndef DM_CONFIG_H
 #define DM_CONFIG_H
@@ -44,6 +48,9 @@ struct config {
     char mtproto_rsa_pem[1024];    /* "" or a PEM file with the DCs' public keys */
     char metrics_allow[512];       /* IP addresses, comma-separated (api/observability.c) */
     unsigned mtproto_temp_key_s;   /* 0: no temporary keys (telegram/pool.c) */
+    unsigned webhook_retry_s;      /* alerts/alerts.h */
+    unsigned webhook_attempts;
+    unsigned webhook_timeout_s;
 };
 
 /* Fills defaults and environment values. */

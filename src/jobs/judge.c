@@ -20,6 +20,9 @@ struct loaded {
     struct account *account; /* the mode's, opened when a rule first asks Telegram */
 };
 
+#define WAVES_KEPT 32
+#define WAVE_QUIET_S 600
+
 struct judge {
     struct store *st;
     const struct accounts *as;
@@ -34,6 +37,11 @@ struct judge {
     bool failed;        /* the store failed a question of the context: the verdict cannot stand */
     struct dm_error why;
     char later_why[STORE_ERROR_MAX]; /* why a costly check failed now (RULES_LATER) */
+    int64_t wave_seen;               /* the largest wave count asked for the request */
+    /* the waves told of (EV_WAVE): once per channel and rule until WAVE_QUIET_S pass */
+    struct {
+        int64_t chat_id, rule_id, at;
+    } waves[WAVES_KEPT];
 };
 
 dm_err judge_new(struct store *st, const struct accounts *as, bool rules_always, struct judge **out,
@@ -126,6 +134,7 @@ static int64_t wave_count(void *ctx, const struct rules_request *r, bool same_li
     if (store_wave_count(j->st, r->chat_id, same_link ? r->invite_link : NULL, r->tg_date - seconds,
                          to, &n, &j->why))
         j->failed = true;
+    j->wave_seen = DM_MAX(j->wave_seen, n);
     return n;
 }
 
@@ -258,6 +267,37 @@ static void later_verdict(const struct loaded *l, const struct rules_verdict *v,
     out->due_at = now + JUDGE_RETRY_S;
 }
 
+/* Tells of a wave the rule of v caught (EV_WAVE), unless it was told of for this channel and
+ * rule in the last WAVE_QUIET_S: a wave of a thousand requests is one alert. */
+static void wave_caught(struct judge *j, const struct store_request *r,
+                        const struct rules_verdict *v, int64_t now)
+{
+    size_t slot = 0;
+    for (size_t i = 0; i < WAVES_KEPT; i++) {
+        if (j->waves[i].chat_id == r->chat_id && j->waves[i].rule_id == v->rule_id) {
+            if (now - j->waves[i].at < WAVE_QUIET_S) return;
+            slot = i;
+            break;
+        }
+        if (j->waves[i].at < j->waves[slot].at) slot = i;
+    }
+    j->waves[slot].chat_id = r->chat_id;
+    j->waves[slot].rule_id = v->rule_id;
+    j->waves[slot].at = now;
+    struct store_event ev = {.kind = EV_WAVE,
+                             .at = now,
+                             .chat_id = r->chat_id,
+                             .request_id = r->id,
+                             .user_id = r->user_id,
+                             .amount = j->wave_seen};
+    dm_strlcpy(ev.result, rule_action_name(v->action), sizeof ev.result);
+    dm_snprintf_utf8(ev.detail, sizeof ev.detail, "%s", v->rule_name ? v->rule_name : "");
+    snprintf(ev.subject, sizeof ev.subject, "rule %" PRId64, v->rule_id);
+    struct dm_error err = {0};
+    if (store_event_add(j->st, &ev, &err))
+        log_warn(C, "could not record a wave's event: %s", err.msg);
+}
+
 dm_err judge_request(struct judge *j, const struct store_request *r, bool recheck, int64_t now,
                      struct store_verdict *out, struct dm_error *err)
 {
@@ -291,6 +331,7 @@ dm_err judge_request(struct judge *j, const struct store_request *r, bool rechec
     j->recheck = recheck;
     j->cur = l;
     j->failed = false;
+    j->wave_seen = 0;
     struct rules_context ctx = {.wave_count = wave_count,
                                 .declined_before = declined_before,
                                 .member_elsewhere = member_elsewhere,
@@ -302,6 +343,7 @@ dm_err judge_request(struct judge *j, const struct store_request *r, bool rechec
     if (rules_eval(l->set, &rr, &ctx, j->x, &v))
         return dm_fail(err, DM_ENOMEM, "out of memory evaluating rules");
     if (j->failed) return dm_fail(err, DM_EUNAVAILABLE, "%s", j->why.msg);
+    if (v.index >= 0 && v.wave) wave_caught(j, r, &v, now);
     if (v.later >= 0)
         later_verdict(l, &v, j->later_why, now, out);
     else if (v.index >= 0)

@@ -144,6 +144,19 @@ static int step_retry_in(const struct tg_error *te, int *backoff)
     return *backoff;
 }
 
+/* Tells of a flood wait of a minute or more (EV_FLOOD_WAIT; the alert settings say from how
+ * many minutes on it is worth an alert). */
+static void flood_told(struct store *st, int64_t job_id, const char *via, int seconds)
+{
+    if (seconds < 60) return;
+    struct store_event ev = {
+        .kind = EV_FLOOD_WAIT, .at = (int64_t)time(NULL), .job_id = job_id, .amount = seconds};
+    dm_strlcpy(ev.subject, via, sizeof ev.subject);
+    struct dm_error err = {0};
+    if (store_event_add(st, &ev, &err))
+        log_warn(C, "job %" PRId64 ": could not record a flood wait's event: %s", job_id, err.msg);
+}
+
 /* ---- the queue (mu held) ---- */
 
 static void queue_push_back(struct job_runner *r, const struct slot *s)
@@ -243,6 +256,7 @@ static void apply_decision(struct job_runner *r, struct slot *s, const struct tg
             ratelimit_hold(&r->rl, r->pause_until);
             metrics_ratelimit_pause();
             log_warn(C, "rate limited by Telegram: pausing for %d s", wait_seconds(te));
+            flood_told(r->store, s->it.job_id, account_name(r->account), wait_seconds(te));
         }
         queue_push_front(r, s);
         return;
@@ -638,6 +652,7 @@ static void run_steps(struct job_runner *r, const struct store_job *job, step_fn
         if (!e) backoff = 0;
         if (!e && finished) break;
         if (e) log_warn(C, "job %" PRId64 ": %s; trying again in %d s", id, te.e.msg, wait);
+        if (e && te.kind == TG_FLOOD) flood_told(st, id, job->via, wait);
         next_step = clock_s() + wait;
         show_wait(r, id, wait ? (int64_t)time(NULL) + wait : 0, e ? te.e.msg : "", &shown_wait);
     }

@@ -607,6 +607,8 @@ dm_err rules_eval(const struct rules_set *s, const struct rules_request *r,
         if (all) {
             *out = (struct rules_verdict){(int)i,      rule->id,     rule->name, rule->action,
                                           rule->delay, out->unknown, .later = -1};
+            for (size_t j = 0; j < rule->nconds; j++)
+                out->wave |= rule->conds[j].type == C_WAVE && !rule->conds[j].negate;
             return DM_OK;
         }
     }

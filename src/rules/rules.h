@@ -104,6 +104,7 @@ struct rules_verdict {
     int64_t delay_seconds;
     int unknown; /* rules passed over because a condition was unknown */
     int later;   /* >= 0: the rule at this index could not be checked now (index is -1) */
+    bool wave;   /* the rule that holds has a wave condition (not negated): a wave was caught */
 };
 
 /* Per-thread room for one evaluation at a time (folded text, regex match data). */

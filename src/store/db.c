@@ -252,6 +252,7 @@ dm_err tx_open(struct store *st, struct tx *tx, struct dm_error *err)
     tx->st = st;
     tx->c = NULL;
     tx->added = false;
+    tx->evented = false;
     dm_err e = st->d->conn_get(st->db, true, &tx->c, err);
     if (e) return counted(e);
     struct db_stmt begin = db_stmt_of(st, S_BEGIN);
@@ -270,6 +271,7 @@ dm_err tx_close(struct tx *tx, dm_err e, struct dm_error *err)
     tx->st->d->conn_put(tx->st->db, tx->c);
     tx->c = NULL;
     if (!e && tx->added) db_request_added(tx->st);
+    if (!e && tx->evented && tx->st->on_event) tx->st->on_event(tx->st->on_event_ctx);
     return e;
 }
 

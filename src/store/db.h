@@ -7,6 +7,8 @@
 #define DM_STORE_DB_H
 
 #include "store/dialect.h"
+
+#include <stdatomic.h>
 #include "store/sql.h"
 #include "store/store.h"
 
@@ -15,6 +17,9 @@ struct store {
     struct db *db;
     void (*on_added)(void *ctx); /* store_on_request_added */
     void *on_added_ctx;
+    _Atomic uint32_t events_want; /* store_events_want */
+    void (*on_event)(void *ctx);  /* store_on_event */
+    void *on_event_ctx;
 };
 
 /* Calls the store's on_added hook: a new request was committed (requests.c, tx_close). */
@@ -59,7 +64,8 @@ dm_err db_read_page(struct store *st, enum sql_id id, int64_t before_id, int lim
 struct tx {
     struct store *st;
     struct db_conn *c;
-    bool added; /* a request was recorded: tx_close calls the on_added hook after committing */
+    bool added;   /* a request was recorded: tx_close calls the on_added hook after committing */
+    bool evented; /* an event was recorded: tx_close calls the on_event hook after committing */
 };
 dm_err tx_open(struct store *st, struct tx *tx, struct dm_error *err);
 dm_err tx_close(struct tx *tx, dm_err e, struct dm_error *err);

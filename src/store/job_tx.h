@@ -23,4 +23,9 @@ dm_err job_tx_add_queued(struct tx *tx, const struct store_job *job, const int64
 /* One audit entry inside tx (store_audit_add's, in a transaction of the caller's). */
 dm_err tx_audit(struct tx *tx, const struct store_audit *a, struct dm_error *err);
 
+/* Records event e inside tx when its kind is wanted (store_events_want); nothing otherwise. */
+dm_err tx_event(struct tx *tx, const struct store_event *e, struct dm_error *err);
+/* Whether events of kind are wanted now. */
+bool store_event_wanted(struct store *st, int kind);
+
 #endif

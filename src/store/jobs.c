@@ -268,11 +268,22 @@ static dm_err item_request(struct tx *tx, const struct store_item *it, int outco
     args_init(&a);
     arg_int(&a, it->request_id);
     if (outcome == ITEM_DONE || told) {
-        arg_int(&a, told ? it->final_status : kind == JOB_APPROVE ? REQ_APPROVED : REQ_DECLINED);
+        int status = told ? it->final_status : kind == JOB_APPROVE ? REQ_APPROVED : REQ_DECLINED;
+        arg_int(&a, status);
         arg_int(&a, now);
         arg_text(&a, au->admin, sizeof au->admin);
         arg_text(&a, au->via, sizeof au->via);
-        return tx_run(tx, S_REQUEST_DECIDE, &a, NULL, NULL, NULL, err);
+        dm_err e = tx_run(tx, S_REQUEST_DECIDE, &a, NULL, NULL, NULL, err);
+        struct store_event ev = {.kind = EV_DECISION,
+                                 .at = now,
+                                 .chat_id = au->chat_id,
+                                 .request_id = it->request_id,
+                                 .user_id = au->user_id,
+                                 .job_id = it->job_id};
+        dm_strlcpy(ev.subject, au->admin, sizeof ev.subject);
+        dm_strlcpy(ev.result, request_status_name(status), sizeof ev.result);
+        dm_strlcpy(ev.detail, au->via, sizeof ev.detail);
+        return e ? e : tx_event(tx, &ev, err);
     }
     if (outcome != ITEM_FAILED) return DM_OK;
     arg_text(&a, it->error, sizeof it->error);
@@ -401,6 +412,11 @@ dm_err store_job_finish(struct store *st, int64_t id, int state, const char *err
             e = dm_fail(err, DM_ECONFLICT, "job %" PRId64 " has already finished (%s)", id,
                         job_state_name(j.state));
     }
+    struct store_event ev = {
+        .kind = state == JOB_FAILED ? EV_JOB_FAILED : EV_JOB_FINISHED, .at = now, .job_id = id};
+    dm_strlcpy(ev.result, job_state_name(state), sizeof ev.result);
+    dm_snprintf_utf8(ev.detail, sizeof ev.detail, "%s", error ? error : "");
+    if (!e) e = tx_event(&tx, &ev, err);
     return tx_close(&tx, e, err);
 }
 

@@ -5,6 +5,7 @@
 #include "store/requests.h"
 
 #include "core/fold.h"
+#include "store/job_tx.h"
 #include "store/rows.h"
 
 #define SQL_FILTER_MAX 4096
@@ -30,7 +31,8 @@ static dm_err names_folded(const char *first, const char *last, const char *user
 }
 
 /* Records r inside tx, or alone when tx is NULL (PostgreSQL only: one statement needs no
- * transaction; SQLite writes the trigrams too, S_REQUEST_INDEX, so it always has one). */
+ * transaction; SQLite writes the trigrams too, S_REQUEST_INDEX, so it always has one; so does
+ * a request whose event is wanted, recorded with it). */
 static dm_err request_record(struct store *st, struct tx *tx, const struct store_request *r,
                              bool *inserted, struct dm_error *err)
 {
@@ -52,6 +54,18 @@ static dm_err request_record(struct store *st, struct tx *tx, const struct store
         e = tx_run(tx, S_REQUEST_INDEX, &s, NULL, NULL, NULL, err);
     }
     free(search);
+    if (!e && changes > 0 && tx && r->status == REQ_PENDING &&
+        store_event_wanted(st, EV_REQUEST_NEW)) {
+        struct db_args v;
+        args_init(&v);
+        arg_int(&v, EV_REQUEST_NEW);
+        arg_int(&v, r->created_at);
+        arg_int(&v, r->chat_id);
+        arg_int(&v, r->user_id);
+        arg_int(&v, r->tg_date);
+        e = tx_run(tx, S_EVENT_ADD_REQUEST, &v, NULL, NULL, NULL, err);
+        tx->evented = true;
+    }
     if (inserted) *inserted = !e && changes > 0;
     if (!e && changes > 0 && r->status == REQ_PENDING) {
         if (tx)
@@ -71,7 +85,8 @@ dm_err request_insert(struct tx *tx, const struct store_request *r, bool *insert
 dm_err store_request_add(struct store *st, const struct store_request *r, bool *inserted,
                          struct dm_error *err)
 {
-    if (st->d->kind != DB_SQLITE) return request_record(st, NULL, r, inserted, err);
+    if (st->d->kind != DB_SQLITE && !store_event_wanted(st, EV_REQUEST_NEW))
+        return request_record(st, NULL, r, inserted, err);
     size_t n = 0;
     dm_err e = store_request_add_many(st, r, 1, &n, err);
     if (inserted) *inserted = n == 1;

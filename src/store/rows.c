@@ -110,6 +110,17 @@ static void args_write(const struct field *f, size_t n, struct db_args *a, const
 #define AUDIT(T, F) \
     F(T, id) F(T, at) F(T, admin) F(T, action) F(T, request_id) F(T, chat_id) F(T, user_id) \
     F(T, job_id) F(T, via) F(T, result) F(T, detail)
+/* EVENT_COLS; the arguments of S_EVENT_ADD are all but the id */
+#define EVENT(T, F) \
+    F(T, id) F(T, kind) F(T, at) F(T, chat_id) F(T, request_id) F(T, user_id) F(T, job_id) \
+    F(T, amount) F(T, subject) F(T, result) F(T, detail)
+#define WEBHOOK(T, F) \
+    F(T, id) F(T, url) F(T, secret_sealed) F(T, kinds) F(T, enabled) F(T, created_by) \
+    F(T, created_at) F(T, updated_at) F(T, pending)
+/* DELIVERY_COLS, then the body where a statement reads it */
+#define DELIVERY(T, F) \
+    F(T, id) F(T, webhook_id) F(T, event_id) F(T, kind) F(T, state) F(T, attempts) F(T, next_at) \
+    F(T, http_status) F(T, error) F(T, created_at) F(T, updated_at) F(T, body)
 // clang-format on
 
 #define FIELD_ITEM(T, m) FIELD(T, m),
@@ -127,6 +138,9 @@ static const struct field rule_fields[] = {RULE(struct store_rule, FIELD_ITEM)};
 static const struct field list_fields[] = {LIST(struct store_list, FIELD_ITEM)};
 static const struct field list_entry_fields[] = {LIST_ENTRY(struct store_list_entry, FIELD_ITEM)};
 static const struct field mode_fields[] = {MODE(struct store_mode, FIELD_ITEM)};
+static const struct field event_fields[] = {EVENT(struct store_event, FIELD_ITEM)};
+static const struct field webhook_fields[] = {WEBHOOK(struct store_webhook, FIELD_ITEM)};
+static const struct field delivery_fields[] = {DELIVERY(struct store_delivery, FIELD_ITEM)};
 
 #define READER(name, fields, T)                                                                    \
     void name(const struct db_row *r, void *out)                                                   \
@@ -148,6 +162,20 @@ READER(row_rule, rule_fields, struct store_rule)
 READER(row_list, list_fields, struct store_list)
 READER(row_list_entry, list_entry_fields, struct store_list_entry)
 READER(row_mode, mode_fields, struct store_mode)
+READER(row_event, event_fields, struct store_event)
+READER(row_webhook, webhook_fields, struct store_webhook)
+READER(row_delivery_body, delivery_fields, struct store_delivery)
+
+void row_delivery(const struct db_row *r, void *out)
+{
+    row_read(delivery_fields, DM_ARRAY_LEN(delivery_fields) - 1, r, out,
+             sizeof(struct store_delivery));
+}
+
+void args_event(struct db_args *a, const struct store_event *x)
+{
+    args_write(event_fields + 1, DM_ARRAY_LEN(event_fields) - 1, a, x);
+}
 
 void args_request(struct db_args *a, const struct store_request *r)
 {

@@ -20,12 +20,20 @@ void row_list(const struct db_row *r, void *out);       /* LIST_COLS */
 void row_list_entry(const struct db_row *r, void *out); /* entry */
 void row_mode(const struct db_row *r, void *out);       /* MODE_COLS */
 
+void row_event(const struct db_row *r, void *out);   /* EVENT_COLS */
+void row_webhook(const struct db_row *r, void *out); /* WEBHOOK_COLS */
+/* DELIVERY_COLS; row_delivery_body: then the body */
+void row_delivery(const struct db_row *r, void *out);
+void row_delivery_body(const struct db_row *r, void *out);
+
 /* The arguments of S_REQUEST_ADD but the last ($19, the folded names). */
 void args_request(struct db_args *a, const struct store_request *r);
 /* Every column of SESSION_COLS but created_at ($17), in order. */
 void args_session(struct db_args *a, const struct store_session *x);
 /* The arguments of S_MODE_SET (every column of MODE_COLS). */
 void args_mode(struct db_args *a, const struct store_mode *x);
+/* The arguments of S_EVENT_ADD. */
+void args_event(struct db_args *a, const struct store_event *x);
 /* The arguments of S_AUDIT_ADD. */
 void args_audit(struct db_args *a, const struct store_audit *x);
 

@@ -335,7 +335,7 @@
 /* 10: roles and API tokens. Admins get a role (0 viewer, 1 decider, 2 owner: every admin from
  * before is an owner) and TOTP; channel_grants holds the channels of a scope (store.h:
  * "admin:<id>" or "token:<id>"); recovery_codes the digests of unused recovery codes. */
-#define M10(ID, BIG, NOROWID)                                                                      \
+#define M_ROLES(ID, BIG, NOROWID)                                                                  \
     "ALTER TABLE admins ADD COLUMN role INTEGER NOT NULL DEFAULT 2 CHECK (role IN (0, 1, 2));"     \
     "ALTER TABLE admins ADD COLUMN totp_secret TEXT NOT NULL DEFAULT '';"                          \
     "ALTER TABLE admins ADD COLUMN totp_pending TEXT NOT NULL DEFAULT '';"                         \
@@ -357,6 +357,49 @@
     "  created_at " BIG " NOT NULL,"                                                               \
     "  last_used_at " BIG " NOT NULL DEFAULT 0,"                                                   \
     "  UNIQUE (admin_id, name));"
+/* 11: events and outgoing webhooks (alerts/alerts.h). events is the outbox, written in the
+ * transaction that caused each event and emptied by the alerts thread into deliveries, one per
+ * subscribed webhook, kept (with their attempts and last error) as the delivery log. An event's
+ * id is never used again (SQLite: AUTOINCREMENT; the outbox is often empty): receivers tell
+ * events apart by it. */
+#define M_EVENTS(ID, EVENT_ID, BIG, NOROWID)                                                       \
+    "CREATE TABLE events ("                                                                        \
+    "  id " EVENT_ID ","                                                                           \
+    "  kind INTEGER NOT NULL,"                                                                     \
+    "  at " BIG " NOT NULL,"                                                                       \
+    "  chat_id " BIG " NOT NULL DEFAULT 0,"                                                        \
+    "  request_id " BIG " NOT NULL DEFAULT 0,"                                                     \
+    "  user_id " BIG " NOT NULL DEFAULT 0,"                                                        \
+    "  job_id " BIG " NOT NULL DEFAULT 0,"                                                         \
+    "  amount " BIG " NOT NULL DEFAULT 0,"                                                         \
+    "  subject TEXT NOT NULL DEFAULT '',"                                                          \
+    "  result TEXT NOT NULL DEFAULT '',"                                                           \
+    "  detail TEXT NOT NULL DEFAULT '');"                                                          \
+    "CREATE TABLE webhooks ("                                                                      \
+    "  id " ID ","                                                                                 \
+    "  url TEXT NOT NULL,"                                                                         \
+    "  secret_sealed TEXT NOT NULL,"                                                               \
+    "  kinds " BIG " NOT NULL,"                                                                    \
+    "  enabled INTEGER NOT NULL DEFAULT 1,"                                                        \
+    "  created_by TEXT NOT NULL DEFAULT '',"                                                       \
+    "  created_at " BIG " NOT NULL,"                                                               \
+    "  updated_at " BIG " NOT NULL);"                                                              \
+    "CREATE TABLE webhook_deliveries ("                                                            \
+    "  id " ID ","                                                                                 \
+    "  webhook_id " BIG " NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,"                     \
+    "  event_id " BIG " NOT NULL,"                                                                 \
+    "  kind INTEGER NOT NULL,"                                                                     \
+    "  state INTEGER NOT NULL DEFAULT 0 CHECK (state IN (0, 1, 2)),"                               \
+    "  attempts INTEGER NOT NULL DEFAULT 0,"                                                       \
+    "  next_at " BIG " NOT NULL,"                                                                  \
+    "  http_status INTEGER NOT NULL DEFAULT 0,"                                                    \
+    "  error TEXT NOT NULL DEFAULT '',"                                                            \
+    "  created_at " BIG " NOT NULL,"                                                               \
+    "  updated_at " BIG " NOT NULL,"                                                               \
+    "  body TEXT NOT NULL);"                                                                       \
+    "CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_at) WHERE state = 0;"          \
+    "CREATE INDEX webhook_deliveries_log ON webhook_deliveries(webhook_id, id);"                   \
+    "CREATE INDEX webhook_deliveries_done ON webhook_deliveries(updated_at) WHERE state <> 0;"
 
 /* Migration v is migrations[v - 1], in each dialect's text. */
 static const struct {
@@ -373,7 +416,9 @@ static const struct {
     {M8(SQ_ID, SQ_BIG, SQ_NOROWID) SQ_JOBS_V8 SQ_SEARCH_V8,
      M8(PG_ID, PG_BIG, PG_NOROWID) PG_JOBS_V8},
     {M_GUARD(SQ_BIG, SQ_NOROWID), M_GUARD(PG_BIG, PG_NOROWID)},
-    {M10(SQ_ID, SQ_BIG, SQ_NOROWID), M10(PG_ID, PG_BIG, PG_NOROWID)},
+    {M_ROLES(SQ_ID, SQ_BIG, SQ_NOROWID), M_ROLES(PG_ID, PG_BIG, PG_NOROWID)},
+    {M_EVENTS(SQ_ID, SQ_ID " AUTOINCREMENT", SQ_BIG, SQ_NOROWID),
+     M_EVENTS(PG_ID, PG_ID, PG_BIG, PG_NOROWID)},
 };
 
 const int schema_latest = (int)DM_ARRAY_LEN(migrations);
@@ -397,10 +442,14 @@ const struct schema_table schema_kept[] = {
     {"channel_grants", "scope, chat_id", "scope COLLATE \"C\", chat_id"},
     {"recovery_codes", "admin_id, digest", "admin_id, digest COLLATE \"C\""},
     {"api_tokens", "id", "id"},
+    {"events", "id", "id"},
+    {"webhooks", "id", "id"},
+    {"webhook_deliveries", "id", "id"},
 };
 const size_t schema_kept_n = DM_ARRAY_LEN(schema_kept);
 const char *const schema_serial[] = {"admins", "invite_requests", "jobs",
-                                     "audit",  "rules",           "api_tokens"};
+                                     "audit",  "rules",           "api_tokens",
+                                     "events", "webhooks",        "webhook_deliveries"};
 const size_t schema_serial_n = DM_ARRAY_LEN(schema_serial);
 
 #define MIGRATE_LOCK "7236823516" /* pg_advisory_xact_lock key: "doorman" migrations */

@@ -460,6 +460,66 @@ static const struct sql_text texts[S_COUNT] = {
                         .what = "revoking an API token"},
     [S_TOKENS_DELETE_OF] = {"DELETE FROM api_tokens WHERE admin_id = $1",
                             .what = "revoking an admin's API tokens"},
+    [S_EVENT_ADD] = {"INSERT INTO events(kind, at, chat_id, request_id, user_id, job_id, amount, "
+                     "subject, result, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                     .what = "recording an event"},
+    /* a request just recorded, found by its unique (chat_id, user_id, tg_date) */
+    [S_EVENT_ADD_REQUEST] = {"INSERT INTO events(kind, at, chat_id, request_id, user_id) "
+                             "SELECT $1, $2, chat_id, id, user_id FROM invite_requests "
+                             "WHERE chat_id = $3 AND user_id = $4 AND tg_date = $5",
+                             .what = "recording a new request's event"},
+    [S_EVENTS_NEXT] = {"SELECT " EVENT_COLS " FROM events ORDER BY id LIMIT $1",
+                       .what = "reading events"},
+    [S_EVENT_DELETE] = {"DELETE FROM events WHERE id = $1", .what = "removing a handed event"},
+    [S_WEBHOOK_ADD] = {"INSERT INTO webhooks(url, secret_sealed, kinds, enabled, created_by, "
+                       "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
+                       .what = "adding a webhook"},
+    [S_WEBHOOK_GET] = {"SELECT " WEBHOOK_COLS " FROM webhooks w WHERE w.id = $1",
+                       .what = "reading a webhook"},
+    [S_WEBHOOK_LIST] = {"SELECT " WEBHOOK_COLS " FROM webhooks w ORDER BY w.id",
+                        .what = "listing webhooks"},
+    [S_WEBHOOK_UPDATE] = {"UPDATE webhooks SET url = $2, kinds = $3, enabled = $4, "
+                          "secret_sealed = CASE WHEN $5 = '' THEN secret_sealed ELSE $5 END, "
+                          "updated_at = $6 WHERE id = $1",
+                          .what = "changing a webhook"},
+    [S_WEBHOOK_DELETE] = {"DELETE FROM webhooks WHERE id = $1", .what = "removing a webhook"},
+    [S_WEBHOOK_KINDS] = {"SELECT kinds FROM webhooks WHERE enabled <> 0",
+                         .what = "reading the webhooks' event kinds"},
+    [S_DELIVERIES_DELETE] = {"DELETE FROM webhook_deliveries WHERE webhook_id = $1",
+                             .what = "removing a webhook's deliveries"},
+    [S_DELIVERY_FANOUT] = {"INSERT INTO webhook_deliveries(webhook_id, event_id, kind, next_at, "
+                           "created_at, updated_at, body) SELECT id, $1, $2, $3, $3, $3, $4 "
+                           "FROM webhooks WHERE enabled <> 0 AND (kinds & $5) <> 0",
+                           .what = "queueing an event's deliveries"},
+    [S_DELIVERY_ADD] = {"INSERT INTO webhook_deliveries(webhook_id, event_id, kind, next_at, "
+                        "created_at, updated_at, body) VALUES ($1, 0, $2, $3, $3, $3, $4) "
+                        "RETURNING id",
+                        .what = "queueing a delivery"},
+    [S_DELIVERY_DUE] = {"SELECT " DELIVERY_COLS ", body FROM webhook_deliveries "
+                        "WHERE state = 0 AND next_at <= $1 ORDER BY next_at, id LIMIT $2",
+                        .what = "reading due deliveries"},
+    [S_DELIVERY_RECORD] = {"UPDATE webhook_deliveries SET state = $2, attempts = $3, next_at = $4, "
+                           "http_status = $5, error = $6, updated_at = $7 WHERE id = $1",
+                           .what = "recording a delivery attempt"},
+    [S_DELIVERY_POSTPONE] = {"UPDATE webhook_deliveries SET next_at = $2 WHERE webhook_id = $1 "
+                             "AND state = 0 AND next_at < $2",
+                             .what = "holding back a webhook's deliveries"},
+    [S_DELIVERY_LIST] = {"SELECT " DELIVERY_COLS " FROM webhook_deliveries WHERE webhook_id = $3 "
+                         "AND id < $1 ORDER BY id DESC LIMIT $2",
+                         .what = "listing deliveries"},
+    [S_DELIVERY_PRUNE] = {"DELETE FROM webhook_deliveries WHERE state <> 0 AND updated_at < $1",
+                          .what = "removing old deliveries"},
+    [S_DELIVERY_NEXT] = {"SELECT coalesce(min(next_at), 0) FROM webhook_deliveries "
+                         "WHERE state = 0",
+                         .what = "reading the next delivery's time"},
+    /* once a day: a scan of the requests recorded or decided in the day */
+    [S_SUMMARY] = {"SELECT coalesce(sum(CASE WHEN created_at >= $1 AND created_at < $2 "
+                   "THEN 1 ELSE 0 END), 0), coalesce(sum(CASE WHEN status = 1 AND decided_at >= $1 "
+                   "AND decided_at < $2 THEN 1 ELSE 0 END), 0), coalesce(sum(CASE WHEN status = 2 "
+                   "AND decided_at >= $1 AND decided_at < $2 THEN 1 ELSE 0 END), 0), "
+                   "(SELECT coalesce(sum(n), 0) FROM request_counts WHERE status = 0) "
+                   "FROM invite_requests WHERE created_at >= $1 OR decided_at >= $1",
+                   .what = "summing up the day"},
 };
 
 struct db_stmt sql_stmt(enum db_kind kind, enum sql_id id)

@@ -32,6 +32,14 @@
 #define TOKEN_COLS                                                                                 \
     "t.id, t.admin_id, t.name, t.token_hash, t.role, t.created_at, t.last_used_at, a.name, a.role"
 #define TOKEN_FROM " FROM api_tokens t JOIN admins a ON a.id = t.admin_id"
+#define EVENT_COLS                                                                                 \
+    "id, kind, at, chat_id, request_id, user_id, job_id, amount, subject, result, detail"
+#define WEBHOOK_COLS                                                                               \
+    "w.id, w.url, w.secret_sealed, w.kinds, w.enabled, w.created_by, w.created_at, w.updated_at, " \
+    "(SELECT count(*) FROM webhook_deliveries d WHERE d.webhook_id = w.id AND d.state = 0)"
+#define DELIVERY_COLS                                                                              \
+    "id, webhook_id, event_id, kind, state, attempts, next_at, http_status, error, created_at, "   \
+    "updated_at"
 #define ITEM_COLS "i.job_id, i.request_id, r.chat_id, r.user_id, r.status, i.outcome, i.error"
 
 enum sql_id {
@@ -177,6 +185,26 @@ enum sql_id {
     S_TOKEN_USED,
     S_TOKEN_DELETE,
     S_TOKENS_DELETE_OF,
+    S_EVENT_ADD,
+    S_EVENT_ADD_REQUEST,
+    S_EVENTS_NEXT,
+    S_EVENT_DELETE,
+    S_WEBHOOK_ADD,
+    S_WEBHOOK_GET,
+    S_WEBHOOK_LIST,
+    S_WEBHOOK_UPDATE,
+    S_WEBHOOK_DELETE,
+    S_WEBHOOK_KINDS,
+    S_DELIVERIES_DELETE,
+    S_DELIVERY_FANOUT,
+    S_DELIVERY_ADD,
+    S_DELIVERY_DUE,
+    S_DELIVERY_RECORD,
+    S_DELIVERY_POSTPONE,
+    S_DELIVERY_LIST,
+    S_DELIVERY_PRUNE,
+    S_DELIVERY_NEXT,
+    S_SUMMARY,
     S_COUNT
 };
 

@@ -288,10 +288,34 @@ dm_err store_session_add(struct store *st, const struct store_session *s, struct
     return e;
 }
 
+/* A session that becomes invalid raises EV_SESSION_INVALID in the same transaction. */
 dm_err store_session_update(struct store *st, const struct store_session *s, struct dm_error *err)
 {
     int64_t changes = 0;
-    dm_err e = session_write(st, S_SESSION_UPDATE, s, &changes, err);
+    dm_err e;
+    if (s->status != SESSION_INVALID || !store_event_wanted(st, EV_SESSION_INVALID)) {
+        e = session_write(st, S_SESSION_UPDATE, s, &changes, err);
+    } else {
+        struct db_args k, a;
+        args_init(&k);
+        arg_text(&k, s->name, STORE_NAME_MAX);
+        args_init(&a);
+        args_session(&a, s);
+        struct store_session *was = malloc(sizeof *was);
+        bool found = false;
+        struct tx tx;
+        e = was ? tx_open(st, &tx, err) : dm_fail(err, DM_ENOMEM, "out of memory");
+        if (!e) {
+            e = tx_read_one(&tx, S_SESSION_GET, &k, row_session, was, &found, err);
+            if (!e) e = tx_run(&tx, S_SESSION_UPDATE, &a, NULL, NULL, &changes, err);
+            struct store_event ev = {.kind = EV_SESSION_INVALID, .at = (int64_t)time(NULL)};
+            dm_strlcpy(ev.subject, s->name, sizeof ev.subject);
+            dm_strlcpy(ev.detail, s->status_reason, sizeof ev.detail);
+            if (!e && found && was->status != SESSION_INVALID) e = tx_event(&tx, &ev, err);
+            e = tx_close(&tx, e, err);
+        }
+        free(was);
+    }
     return !e && changes == 0 ? dm_fail(err, DM_ENOTFOUND, "no session named '%s'", s->name) : e;
 }
 

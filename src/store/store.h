@@ -697,6 +697,134 @@ dm_err store_queries_sweep(struct store *st, int64_t before_ms, const char *why,
 dm_err store_query_get(struct store *st, int64_t request_id, struct store_query *out,
                        struct dm_error *err);
 
+/* ---- events and outgoing webhooks (alerts/alerts.h) ----
+ *
+ * An event is recorded in an outbox (table events) in the same transaction as what caused it
+ * (a request recorded, a decision, a job finished, a session found invalid), or alone by the
+ * code that sees it (a flood wait, a wave, the backlog, the daily summary): none is lost to a
+ * restart. The alerts thread hands each event to the webhooks subscribed to its kind as
+ * deliveries (event_fanout: the events leave the outbox in that transaction) and delivers them.
+ * Only the kinds set by store_events_want are recorded (none until it is called): a doorman
+ * without webhooks writes no events. */
+enum event_kind {
+    EV_REQUEST_NEW = 0, /* a join request was recorded pending */
+    EV_DECISION,        /* a request was approved or declined (by whom, through which account) */
+    EV_JOB_FINISHED,    /* a job ended done or cancelled */
+    EV_JOB_FAILED,
+    EV_SESSION_INVALID, /* a session became invalid (its reason in detail) */
+    EV_FLOOD_WAIT,      /* Telegram made an account wait (amount: seconds) */
+    EV_WAVE,            /* the rules caught a wave (amount: requests in its window) */
+    EV_BACKLOG,         /* pending requests went over the threshold (amount: pending) */
+    EV_SUMMARY,         /* the daily summary (detail: its numbers as JSON) */
+    EV_TEST,            /* an owner's test delivery to one webhook (store_delivery_add) */
+    EV_COUNT
+};
+/* "request.new", "request.decided", "job.finished", "job.failed", "session.invalid",
+ * "flood_wait", "wave.caught", "backlog.over", "summary.daily", "test"; parse: -1 otherwise. */
+const char *event_kind_name(int kind);
+int event_kind_parse(const char *s);
+#define EV_ALL ((1u << EV_COUNT) - 1)
+
+struct store_event {
+    int64_t id;
+    int kind; /* enum event_kind */
+    int64_t at;
+    int64_t chat_id, request_id, user_id, job_id; /* 0 when not about one */
+    int64_t amount;                               /* seconds, requests: as the kind says */
+    char subject[STORE_NAME_MAX];                 /* who: an admin, a session, an account */
+    char result[33];                              /* "approved", "declined", a job's state */
+    char detail[STORE_TEXT_MAX];                  /* a reason, the via, the summary's JSON */
+};
+
+/* The kinds to record from now on (a mask of 1 << kind); thread-safe. */
+void store_events_want(struct store *st, uint32_t mask);
+/* Records e (its id ignored) when its kind is wanted; nothing otherwise. */
+dm_err store_event_add(struct store *st, const struct store_event *e, struct dm_error *err);
+/* The oldest events still in the outbox, up to limit. */
+dm_err store_events_next(struct store *st, int limit, struct store_event *out, int *n,
+                         struct dm_error *err);
+/* Calls fn(ctx) after every commit that recorded an event (any thread; fn must be quick). One
+ * hook per store; NULL removes it. */
+void store_on_event(struct store *st, void (*fn)(void *ctx), void *ctx);
+
+#define STORE_URL_MAX 1025
+#define STORE_BODY_MAX 8192 /* a delivery's JSON body */
+
+struct store_webhook {
+    int64_t id;
+    char url[STORE_URL_MAX]; /* http:// or https:// (checked by the caller) */
+    char secret_sealed[256]; /* secret_seal() text of the signing secret: never shown */
+    int64_t kinds;           /* mask of 1 << enum event_kind */
+    bool enabled;
+    char created_by[STORE_NAME_MAX];
+    int64_t created_at, updated_at;
+    int64_t pending; /* filled by webhook_list/get: deliveries waiting */
+};
+
+enum delivery_state { DELIVERY_PENDING = 0, DELIVERY_OK = 1, DELIVERY_FAILED = 2 };
+const char *delivery_state_name(int state); /* "pending", "delivered", "failed" */
+
+struct store_delivery {
+    int64_t id;
+    int64_t webhook_id;
+    int64_t event_id; /* the event's id: the same for every webhook it went to */
+    int kind;         /* enum event_kind */
+    int state;        /* enum delivery_state */
+    int attempts;
+    int64_t next_at; /* while pending: not before */
+    int http_status; /* of the last attempt; 0: no answer */
+    char error[STORE_ERROR_MAX];
+    int64_t created_at, updated_at;
+    char body[STORE_BODY_MAX]; /* filled by delivery_due only */
+};
+
+/* Webhooks. webhook_add sets *id; webhook_update writes url, kinds, enabled (and the secret when
+ * secret_sealed is not ""); webhook_delete removes its deliveries too. list: by id, *out
+ * malloc'd. kinds_wanted: the kinds any enabled webhook subscribes to. */
+dm_err store_webhook_add(struct store *st, const struct store_webhook *w, int64_t *id,
+                         struct dm_error *err);
+dm_err store_webhook_get(struct store *st, int64_t id, struct store_webhook *out,
+                         struct dm_error *err);
+dm_err store_webhook_list(struct store *st, struct store_webhook **out, size_t *n,
+                          struct dm_error *err);
+dm_err store_webhook_update(struct store *st, const struct store_webhook *w, struct dm_error *err);
+dm_err store_webhook_delete(struct store *st, int64_t id, struct dm_error *err);
+dm_err store_webhook_kinds_wanted(struct store *st, uint32_t *mask, struct dm_error *err);
+#define STORE_WEBHOOKS_MAX 50
+
+/* Moves n events out of the outbox in one transaction: for each, a delivery with bodies[i] to
+ * every enabled webhook subscribed to its kind (none when bodies[i] is NULL: dropped), at now. */
+dm_err store_events_fanout(struct store *st, const struct store_event *ev,
+                           const char *const *bodies, size_t n, int64_t now, struct dm_error *err);
+/* A delivery of body to one webhook, not from the outbox (event_id 0: an owner's test). */
+dm_err store_delivery_add(struct store *st, int64_t webhook_id, int kind, const char *body,
+                          int64_t now, int64_t *id, struct dm_error *err);
+/* Pending deliveries whose time came (next_at <= now), oldest first, with their bodies. */
+dm_err store_delivery_due(struct store *st, int64_t now, int limit, struct store_delivery *out,
+                          int *n, struct dm_error *err);
+/* Records an attempt: state, attempts, next_at, http_status and error of d, at now. */
+dm_err store_delivery_record(struct store *st, const struct store_delivery *d, int64_t now,
+                             struct dm_error *err);
+/* Holds back the webhook's other pending deliveries until `until` at least (its receiver failed:
+ * they wait with the one that failed, in their order, without counting an attempt). */
+dm_err store_delivery_postpone(struct store *st, int64_t webhook_id, int64_t until,
+                               struct dm_error *err);
+/* A webhook's deliveries, newest first (before_id as in request_list), without bodies. */
+dm_err store_delivery_list(struct store *st, int64_t webhook_id, int64_t before_id, int limit,
+                           struct store_delivery *out, int *n, struct dm_error *err);
+/* Removes finished deliveries last changed before `before`. */
+dm_err store_delivery_prune(struct store *st, int64_t before, struct dm_error *err);
+/* The earliest next_at of a pending delivery (0: none). */
+dm_err store_delivery_next(struct store *st, int64_t *next_at, struct dm_error *err);
+
+/* For the daily summary: requests recorded, approved and declined in [from, to), and pending
+ * now (the kept totals). */
+struct store_summary {
+    int64_t recorded, approved, declined, pending;
+};
+dm_err store_summary(struct store *st, int64_t from, int64_t to, struct store_summary *out,
+                     struct dm_error *err);
+
 /* Opens the backend named by url: "sqlite:PATH" or a bare path (SQLite), or
  * "postgresql://…" / "postgres://…" (PostgreSQL).
  * Unknown schemes are DM_EINVAL with a message. */

@@ -22,7 +22,7 @@
  * No leak check: libcrypto (under curl and libpq) keeps memory until the process exits.
  * fuzz-sources: tests/fuzz/fuzz_doorman.c src/app.c src/api/ src/jobs/ src/telegram/ src/botapi/
  * src/rules/ src/blocklist/ src/mtproto/ src/mtproto/tl/ src/store/ src/http/ src/core/
- * build-fuzz/web_assets.c
+ * src/alerts/ build-fuzz/web_assets.c
  * fuzz-pkgs: libmicrohttpd jansson sqlite3 libpq libsodium libcurl libcrypto zlib libutf8proc
  * libpcre2-8
  * fuzz-flags: -detect_leaks=0 */
@@ -101,6 +101,14 @@ static const struct {
     {"GET", "/api/tokens"},
     {"POST", "/api/tokens"},
     {"POST", "/api/tokens/{}/revoke"},
+    {"GET", "/api/webhooks"},
+    {"POST", "/api/webhooks"},
+    {"POST", "/api/webhooks/{}/update"},
+    {"POST", "/api/webhooks/{}/delete"},
+    {"POST", "/api/webhooks/{}/test"},
+    {"GET", "/api/webhooks/{}/deliveries"},
+    {"GET", "/api/alerts"},
+    {"POST", "/api/alerts"},
 };
 
 /* Appends n bytes of s, percent-encoding what a request line cannot carry. */

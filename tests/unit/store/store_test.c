@@ -1437,6 +1437,119 @@ static void test_queries(struct store *st)
     printf("ok queries: recorded with their request, claimed once or late, finished once, swept\n");
 }
 
+/* ---- events and webhooks ---- */
+
+static void test_events(struct store *st)
+{
+    struct store_event ev[8];
+    int n = -1;
+    /* nothing wanted: nothing recorded */
+    store_events_want(st, 0);
+    struct store_request r = make_req(-100900, 9001, 5000, REQ_PENDING, "Ev", "One", "ev_one");
+    bool ins = false;
+    OK(store_request_add(st, &r, &ins, &E));
+    OK(store_events_next(st, 8, ev, &n, &E));
+    CHECK(ins && n == 0);
+
+    store_events_want(st, EV_ALL);
+    r = make_req(-100900, 9002, 5001, REQ_PENDING, "Ev", "Two", "ev_two");
+    OK(store_request_add(st, &r, &ins, &E));
+    OK(store_request_add(st, &r, &ins, &E)); /* again: not new, no event */
+    struct store_session x = session_spec("ev_session");
+    OK(store_session_add(st, &x, &E));
+    x.status = SESSION_INVALID;
+    dm_strlcpy(x.status_reason, "AUTH_KEY_UNREGISTERED", sizeof x.status_reason);
+    OK(store_session_update(st, &x, &E));
+    OK(store_session_update(st, &x, &E)); /* still invalid: not again */
+    struct store_event fl = {.kind = EV_FLOOD_WAIT, .at = 5002, .amount = 600};
+    OK(store_event_add(st, &fl, &E));
+    OK(store_events_next(st, 8, ev, &n, &E));
+    CHECK(n == 3);
+    CHECK(ev[0].kind == EV_REQUEST_NEW && ev[0].user_id == 9002 && ev[0].chat_id == -100900 &&
+          ev[0].request_id > 0);
+    CHECK(ev[1].kind == EV_SESSION_INVALID && strcmp(ev[1].subject, "ev_session") == 0 &&
+          strcmp(ev[1].detail, "AUTH_KEY_UNREGISTERED") == 0);
+    CHECK(ev[2].kind == EV_FLOOD_WAIT && ev[2].amount == 600 && ev[2].id > ev[1].id);
+    CHECK(strcmp(event_kind_name(EV_DECISION), "request.decided") == 0 &&
+          event_kind_parse("wave.caught") == EV_WAVE && event_kind_parse("nope") == -1);
+
+    /* webhooks: the enabled ones' kinds are wanted; deliveries only for the subscribed */
+    struct store_webhook w = {.kinds = 1 << EV_REQUEST_NEW, .enabled = true, .created_at = 5};
+    dm_strlcpy(w.url, "https://example.com/a", sizeof w.url);
+    dm_strlcpy(w.secret_sealed, "v1:sealed", sizeof w.secret_sealed);
+    int64_t a = 0, b = 0;
+    OK(store_webhook_add(st, &w, &a, &E));
+    w.kinds = EV_ALL;
+    w.enabled = false;
+    OK(store_webhook_add(st, &w, &b, &E));
+    uint32_t mask = 0;
+    OK(store_webhook_kinds_wanted(st, &mask, &E));
+    CHECK(a > 0 && b > a && mask == 1u << EV_REQUEST_NEW);
+    const char *bodies[3] = {"{\"n\":0}", "{\"n\":1}", NULL};
+    OK(store_events_fanout(st, ev, bodies, 3, 6000, &E));
+    int m = -1;
+    OK(store_events_next(st, 8, ev + 3, &m, &E));
+    CHECK(m == 0); /* the outbox is empty */
+    struct store_delivery *d = calloc(4, sizeof *d);
+    OK(store_delivery_due(st, 6000, 4, d, &m, &E));
+    CHECK(m == 1 && d[0].webhook_id == a && d[0].event_id == ev[0].id &&
+          d[0].kind == EV_REQUEST_NEW && strcmp(d[0].body, "{\"n\":0}") == 0 &&
+          d[0].state == DELIVERY_PENDING && d[0].attempts == 0);
+    struct store_webhook got;
+    OK(store_webhook_get(st, a, &got, &E));
+    CHECK(got.pending == 1 && strcmp(got.url, "https://example.com/a") == 0);
+
+    /* a failed attempt waits; the log shows it; delivered at last */
+    d[0].attempts = 1;
+    d[0].next_at = 6010;
+    d[0].http_status = 500;
+    dm_strlcpy(d[0].error, "answered HTTP 500", sizeof d[0].error);
+    OK(store_delivery_record(st, &d[0], 6000, &E));
+    OK(store_delivery_postpone(st, a, 6020, &E)); /* later, never earlier */
+    OK(store_delivery_postpone(st, a, 6015, &E));
+    int64_t next = 0;
+    OK(store_delivery_next(st, &next, &E));
+    OK(store_delivery_due(st, 6010, 4, d + 1, &m, &E));
+    CHECK(next == 6020 && m == 0);
+    d[0].attempts = 2;
+    d[0].state = DELIVERY_OK;
+    d[0].http_status = 200;
+    d[0].error[0] = 0;
+    OK(store_delivery_record(st, &d[0], 6010, &E));
+    OK(store_delivery_list(st, a, 0, 4, d + 1, &m, &E));
+    CHECK(m == 1 && d[1].state == DELIVERY_OK && d[1].attempts == 2 && d[1].http_status == 200 &&
+          d[1].updated_at == 6010 && d[1].body[0] == 0);
+    OK(store_delivery_prune(st, 6010, &E)); /* not before its time */
+    OK(store_delivery_list(st, a, 0, 4, d + 1, &m, &E));
+    CHECK(m == 1);
+    OK(store_delivery_prune(st, 6011, &E));
+    OK(store_delivery_list(st, a, 0, 4, d + 1, &m, &E));
+    CHECK(m == 0);
+    int64_t test_id = 0;
+    OK(store_delivery_add(st, a, EV_TEST, "{}", 6020, &test_id, &E)); /* a test: not an event */
+    OK(store_delivery_due(st, 6020, 4, d, &m, &E));
+    CHECK(m == 1 && d[0].id == test_id && d[0].event_id == 0 && d[0].kind == EV_TEST);
+    free(d);
+
+    /* changing and removing */
+    got.enabled = false;
+    got.secret_sealed[0] = 0; /* keeps the secret */
+    OK(store_webhook_update(st, &got, &E));
+    OK(store_webhook_get(st, a, &got, &E));
+    OK(store_webhook_kinds_wanted(st, &mask, &E));
+    CHECK(!got.enabled && strcmp(got.secret_sealed, "v1:sealed") == 0 && mask == 0);
+    OK(store_webhook_delete(st, a, &E));
+    EXPECT(DM_ENOTFOUND, store_webhook_delete(st, a, &E));
+    OK(store_webhook_delete(st, b, &E));
+    struct store_webhook *all = NULL;
+    size_t k = 1;
+    OK(store_webhook_list(st, &all, &k, &E));
+    CHECK(k == 0);
+    free(all);
+    store_events_want(st, 0);
+    printf("ok events: recorded when wanted, handed to subscribed webhooks, attempts kept\n");
+}
+
 static void test_backend(const char *url, const char *url2)
 {
     model_n = 0;
@@ -1463,6 +1576,7 @@ static void test_backend(const char *url, const char *url2)
     test_sessions(st);
     test_rules_store(st);
     test_queries(st);
+    test_events(st);
 
     struct store *other = NULL;
     OK(store_open(url2, &other, &E));
@@ -1547,6 +1661,9 @@ static void test_postgres(const char *base)
           version == schema_latest);
     CHECK(pg_admin(url, "SELECT count(*) FROM schema_version", &rows) && rows == schema_latest);
     printf("ok postgresql open: 4 opens at once, every migration applied once\n");
+    CHECK(pg_admin(url, "SELECT max(version) FROM schema_version", &version) && version >= 8);
+    CHECK(pg_admin(url, "SELECT count(*) FROM schema_version", &rows) && rows == version);
+    printf("ok postgresql open: 4 opens at once, migrations 1-7 applied once\n");
 
     test_backend(url, url);
 

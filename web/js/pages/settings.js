@@ -1,12 +1,13 @@
 // pages/settings.js: the Settings page: the bot's status (polled), its settings (token, how it
 // receives updates, rate limit), the blocklist service of the rules (settings_blocklist.js) and
-// the admins (admins.js). Owners only.
+// the admins (admins.js), the alerts and outgoing webhooks (settings_webhooks.js). Owners only.
 import { h, add, busy, fieldRow } from '../dom.js';
 import { api } from '../api.js';
 import { showBanner } from '../frame.js';
 import { fmtTimeFull, fmtAgo } from '../format.js';
 import { blocklistCard } from './settings_blocklist.js';
 import { adminsCard } from './admins.js';
+import { alertsCard, webhooksCard } from './settings_webhooks.js';
 
 const STATUS_POLL_MS = 5000;
 
@@ -91,7 +92,9 @@ export function pageSettings(ctx, main) {
             h('section.card', null, h('h2', null, 'Bot status'), status),
             h('section.card', null, h('h2', null, 'Telegram bot'), form),
             blocklist.el,
-            adminsCard(ctx)));
+            adminsCard(ctx),
+            alertsCard(ctx).el,
+            webhooksCard(ctx).el));
 
     function renderStatus(s) {
         status.replaceChildren(...statusRows(s).flatMap(([k, v]) => [h('dt', null, k), h('dd', null, v)]));
