@@ -123,8 +123,20 @@ dm_err store_query_finish(struct store *st, const struct store_query *q, int dec
         arg_int(&d, now);
         arg_ref(&d, STORE_RULES_ADMIN);
         arg_ref(&d, "bot");
-        e = tx_run(&tx, S_REQUEST_DECIDE, &d, NULL, NULL, NULL, err);
+        int64_t decided = 0;
+        e = tx_run(&tx, S_REQUEST_DECIDE, &d, NULL, NULL, &decided, err);
         if (!e) e = tx_run(&tx, S_DUE_DELETE, &k, NULL, NULL, NULL, err);
+        if (!e && decided && au) { /* for the webhooks, as a job's decision (store/jobs.c) */
+            struct store_event ev = {.kind = EV_DECISION,
+                                     .at = now,
+                                     .chat_id = au->chat_id,
+                                     .request_id = q->request_id,
+                                     .user_id = au->user_id};
+            dm_strlcpy(ev.subject, STORE_RULES_ADMIN, sizeof ev.subject);
+            dm_strlcpy(ev.result, request_status_name(decide), sizeof ev.result);
+            dm_strlcpy(ev.detail, "bot", sizeof ev.detail);
+            e = tx_event(&tx, &ev, err);
+        }
     }
     if (!e && rejudge) e = tx_run(&tx, S_QUERY_REJUDGE, &k, NULL, NULL, NULL, err);
     if (!e && au) e = tx_audit(&tx, au, err);
