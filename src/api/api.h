@@ -117,6 +117,7 @@ void api_lists_write(struct api_ctx *c);
 void api_lists_delete(struct api_ctx *c);
 void api_modes_list(struct api_ctx *c);
 void api_modes_set(struct api_ctx *c);
+void api_stats_get(struct api_ctx *c); /* stats.c: GET /api/stats */
 
 /* GET /healthz, /readyz, /metrics (observability.c; routed by api_handle, not the table). */
 void api_healthz(struct api_ctx *c);

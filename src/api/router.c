@@ -81,6 +81,7 @@ static const struct route routes[] = {
     {"POST", "/api/rule-lists/{}", NULL, R_LOGIN | R_BODY, api_lists_write},
     {"GET", "/api/modes", NULL, R_LOGIN, api_modes_list},
     {"POST", "/api/modes", NULL, R_LOGIN | R_BODY, api_modes_set},
+    {"GET", "/api/stats", NULL, R_LOGIN, api_stats_get},
 };
 
 /* Every answer's; HSTS only when admins reach doorman over https (the public URL says so):
