@@ -29,7 +29,9 @@ struct sql_text {
 
 /* a channel's rows, or every channel's for 0 (chat_id first: PostgreSQL takes the parameter's
  * type from it) */
-#define STATS_CHAT(p) "(chat_id = " p " OR " p " = 0)"
+#define STATS_CHAT1 "(chat_id = $1 OR $1 = 0)"
+#define STATS_CHAT3 "(chat_id = $3 OR $3 = 0)"
+#define STATS_CHAT4 "(chat_id = $4 OR $4 = 0)"
 
 static const struct sql_text texts[S_COUNT] = {
     /* SQLite: take the write lock at once, so a transaction never fails upgrading to it */
@@ -385,51 +387,44 @@ static const struct sql_text texts[S_COUNT] = {
                        .what = "starting to read the statistics"},
     [S_STATS_SERIES] = {"SELECT bucket, chat_id, sum(pending), sum(approved), sum(declined) "
                         "FROM stat_arrivals WHERE span = $1 AND bucket >= $2 AND bucket <= $3 "
-                        "AND " STATS_CHAT(
-                            "$4") " GROUP BY bucket, chat_id ORDER BY bucket, chat_id",
+                        "AND " STATS_CHAT4 " GROUP BY bucket, chat_id ORDER BY bucket, chat_id",
                         .what = "reading requests by time"},
     /* the busiest links first; $5 at most this many */
-    [S_STATS_LINKS] =
-        {"SELECT chat_id, invite_link, sum(pending), sum(approved), sum(declined) "
-         "FROM stat_arrivals WHERE span = $1 AND bucket >= $2 AND bucket <= $3 "
-         "AND " STATS_CHAT(
-             "$4") " GROUP BY chat_id, invite_link "
-                   "HAVING sum(pending + approved + declined) > 0 "
-                   "ORDER BY sum(pending + approved + declined) DESC, chat_id, invite_link "
-                   "LIMIT $5",
-         .what = "reading requests by invite link"},
+    [S_STATS_LINKS] = {"SELECT chat_id, invite_link, sum(pending), sum(approved), sum(declined) "
+                       "FROM stat_arrivals WHERE span = $1 AND bucket >= $2 AND bucket <= $3 "
+                       "AND " STATS_CHAT4 " GROUP BY chat_id, invite_link "
+                       "HAVING sum(pending + approved + declined) > 0 "
+                       "ORDER BY sum(pending + approved + declined) DESC, chat_id, invite_link "
+                       "LIMIT $5",
+                       .what = "reading requests by invite link"},
     /* a rule only for what the rules decided (an admin may decide a request a rule held) */
     [S_STATS_DECIDERS] = {"SELECT d.decided_by, d.decided_via, d.rule, coalesce(max(r.name), ''), "
                           "sum(d.approved), sum(d.declined) FROM (SELECT decided_by, decided_via, "
                           "CASE WHEN decided_by = '" STORE_RULES_ADMIN "' THEN rule_id ELSE 0 END "
                           "AS rule, approved, declined FROM stat_decided WHERE span = $1 "
-                          "AND bucket >= $2 AND bucket <= $3 AND " STATS_CHAT(
-                              "$4") ") d "
-                                    "LEFT JOIN rules r ON r.id = d.rule GROUP BY d.decided_by, "
-                                    "d.decided_via, d.rule HAVING sum(d.approved + d.declined) > 0 "
-                                    "ORDER BY sum(d.approved + d.declined) DESC, d.decided_by, "
-                                    "d.decided_via, d.rule LIMIT $5",
+                          "AND bucket >= $2 AND bucket <= $3 AND " STATS_CHAT4 ") d "
+                          "LEFT JOIN rules r ON r.id = d.rule GROUP BY d.decided_by, "
+                          "d.decided_via, d.rule HAVING sum(d.approved + d.declined) > 0 "
+                          "ORDER BY sum(d.approved + d.declined) DESC, d.decided_by, "
+                          "d.decided_via, d.rule LIMIT $5",
                           .what = "reading who decided"},
     /* by day: $1 the first day, $2 the last, $3 the channel */
-    [S_STATS_LATENCY] = {"SELECT l.lo, b.hi, sum(l.n) FROM stat_latency l "
-                         "JOIN stat_latency_buckets b ON b.lo = l.lo "
-                         "WHERE l.day >= $1 AND l.day <= $2 AND " STATS_CHAT(
-                             "$3") " "
-                                   "GROUP BY l.lo, b.hi HAVING sum(l.n) > 0 ORDER BY l.lo",
+    [S_STATS_LATENCY] = {"SELECT x.lo, b.hi, x.n FROM (SELECT lo, sum(n) AS n "
+                         "FROM stat_latency WHERE day >= $1 AND day <= $2 "
+                         "AND " STATS_CHAT3 " GROUP BY lo) x "
+                         "JOIN stat_latency_buckets b ON b.lo = x.lo WHERE x.n > 0 ORDER BY x.lo",
                          .what = "reading the time to decision"},
     /* from the first bucket on, to now ($3 the channel) */
     [S_STATS_ARRIVED] = {"SELECT bucket, sum(pending + approved + declined) FROM stat_arrivals "
-                         "WHERE span = $1 AND bucket >= $2 AND " STATS_CHAT(
-                             "$3") " "
-                                   "GROUP BY bucket ORDER BY bucket",
+                         "WHERE span = $1 AND bucket >= $2 AND " STATS_CHAT3 " "
+                         "GROUP BY bucket ORDER BY bucket",
                          .what = "reading the backlog"},
     [S_STATS_DECISIONS] = {"SELECT bucket, sum(approved), sum(declined) FROM stat_decided "
-                           "WHERE span = $1 AND bucket >= $2 AND " STATS_CHAT(
-                               "$3") " "
-                                     "GROUP BY bucket ORDER BY bucket",
+                           "WHERE span = $1 AND bucket >= $2 AND " STATS_CHAT3 " "
+                           "GROUP BY bucket ORDER BY bucket",
                            .what = "reading the backlog"},
     [S_STATS_PENDING] = {"SELECT coalesce(sum(n), 0) FROM request_counts WHERE status = 0 "
-                         "AND " STATS_CHAT("$1"),
+                         "AND " STATS_CHAT1,
                          .what = "reading the backlog"},
 };
 
