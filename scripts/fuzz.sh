@@ -219,7 +219,8 @@ done
 # The panel's files as C (what meson's web_assets target makes), for targets that link the
 # HTTP layer: every file under web/ but its meson.build.
 mapfile -t web_files < <(find web -type f ! -name meson.build | sort)
-if ! python3 tools/embed.py "$out/web_assets.c" web "${web_files[@]}"; then
+if ! python3 tools/embed.py "$out/web_assets.c" web "${web_files[@]}" \
+    /vendor/chart.min.js=/usr/share/javascript/chart.js/chart.min.js; then
     echo "fuzz: tools/embed.py failed" >&2
     exit 1
 fi

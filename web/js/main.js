@@ -21,6 +21,7 @@ import { pageSessions } from './pages/sessions.js';
 import { pageAudit } from './pages/audit.js';
 import { pageLogs } from './pages/logs.js';
 import { pageSettings } from './pages/settings.js';
+import { pageStats } from './pages/stats.js';
 
 setPages({
     '/requests': pageRequests,
@@ -30,6 +31,7 @@ setPages({
     '/audit': pageAudit,
     '/logs': pageLogs,
     '/settings': pageSettings,
+    '/stats': pageStats,
     '/login': pageLogin,
     '/setup': pageSetup,
 }, ['/login', '/setup']);
