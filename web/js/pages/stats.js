@@ -172,6 +172,7 @@ function decidersTable(s) {
 
 export function pageStats(ctx, main, params) {
     document.title = 'Statistics · doorman';
+    delete main.dataset.loaded; // set again once this range's answer is drawn
     const range = params.get('range') || '30';
     const rangeSel = h('select', { name: 'range', 'aria-label': 'Range' },
         RANGES.map(([v, t]) => h('option', { value: v, selected: v === range }, t)));
