@@ -180,6 +180,8 @@ api('POST', '/api/rule-lists/{}', arg='deny', body={"text": "user_id,name\n123,x
 api('POST', '/api/rule-lists/{}/delete', arg='deny', body={})
 api('GET', '/api/modes')
 api('POST', '/api/modes', body={"chat_id": -1001000000001, "mode": "approve_all", "delay_seconds": 60})
+api('GET', '/api/stats', query='from=2023-11-01&to=2023-11-30&chat_id=-1001000000001')
+api('GET', '/api/stats', query='bucket=hour&from=1700000000&to=1700100000')
 api('POST', '/api/invite-requests/release', body={"request_ids": [1]})
 api('POST', '/api/invite-requests/unban', body={"request_ids": [1]})
 # http_fuzz: raw requests; @HOST@, @COOKIE@ and @CSRF@ are filled in (tests/fuzz/http_fuzz.c)

@@ -87,6 +87,7 @@ static const struct {
     {"POST", "/api/modes"},
     {"POST", "/api/invite-requests/release"},
     {"POST", "/api/invite-requests/unban"},
+    {"GET", "/api/stats"},
 };
 
 /* Appends n bytes of s, percent-encoding what a request line cannot carry. */

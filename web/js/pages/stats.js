@@ -75,9 +75,10 @@ function card(label, value, key, hint) {
         hint ? h('div.stat-hint.small.muted', null, hint) : null);
 }
 
-function chartBox(title, key, tall) {
+// A chart's box; kind '' or 'tall' or 'wide' (the whole row).
+function chartBox(title, key, kind = '') {
     const canvas = h('canvas', { role: 'img', 'aria-label': title, dataset: { chart: key } });
-    return { canvas, el: h('section.stat-chart' + (tall ? '.stat-chart-tall' : ''), null, h('h2', null, title), h('div.stat-canvas', null, canvas)) };
+    return { canvas, el: h('section.stat-chart' + (kind ? `.stat-chart-${kind}` : ''), null, h('h2', null, title), h('div.stat-canvas', null, canvas)) };
 }
 
 const baseOptions = (stacked, horizontal) => ({
@@ -202,11 +203,11 @@ export function pageStats(ctx, main, params) {
 
     const summary = h('div.stat-cards', { 'aria-live': 'polite' }, h('p.loading', null, 'Loading…'));
     const boxes = {
-        requests: chartBox('Requests by outcome', 'requests'),
-        links: chartBox('Requests per invite link', 'links', true),
+        requests: chartBox('Requests by outcome', 'requests', 'wide'),
+        links: chartBox('Requests per invite link', 'links', 'tall'),
         backlog: chartBox('Pending backlog', 'backlog'),
         latency: chartBox('Time to decision', 'latency'),
-        deciders: chartBox('Who decided', 'deciders', true),
+        deciders: chartBox('Who decided', 'deciders', 'tall'),
     };
     const linksWrap = h('div');
     const decidersWrap = h('div');
@@ -216,8 +217,8 @@ export function pageStats(ctx, main, params) {
         summary,
         h('p.small.muted', null, 'Days and hours are UTC. Requests count on the day they came, by their outcome now; decisions on the day they were made.'),
         h('div.stat-grid', null, boxes.requests.el, boxes.backlog.el, boxes.latency.el, boxes.links.el, boxes.deciders.el),
-        h('h2', null, 'Invite links'), linksWrap,
-        h('h2', null, 'Who decided'), decidersWrap);
+        h('h2.stat-heading', null, 'Invite links'), linksWrap,
+        h('h2.stat-heading', null, 'Who decided'), decidersWrap);
 
     let charts = [];
     ctx.onLeave(() => charts.forEach((c) => c.destroy()));
