@@ -319,119 +319,111 @@
 
 /* 10: statistics (store/stats.h): rollups kept exact by triggers in the transaction that
  * records, decides or removes a request, so the statistics page reads buckets, never requests.
- * stat_spans: the bucket sizes kept (a day, an hour; UTC). stat_arrivals: requests by the span
- * of their tg_date, channel and invite link, counted by their status now. stat_decided:
- * decisions by the span of decided_at (tg_date for a request recorded decided without one),
- * channel, who (decided_by), through what (decided_via) and the rule (rule_id). stat_latency:
- * decisions by day of decided_at, channel and the bucket of decided_at - tg_date (seconds) they
- * fall in: stat_latency_buckets [lo, hi), 1 s wide up to 10 s, then each 6/5 as wide as the one
- * before, up to 1e9 s. A trigger takes the old row's part away and adds the new row's, so
- * whatever statement changes a request the rollups stay exact; the migration counts the rows
- * there are. */
+ * stat_spans: the bucket sizes kept, in seconds (UTC): an hour, a day and a week (weeks start
+ * on a Thursday, as the epoch did: long ranges read whole weeks and the days at their edges).
+ * stat_arrivals: requests by the bucket of their tg_date, channel and invite link, counted by
+ * their status now. stat_decided: decisions by the bucket of decided_at (tg_date for a request
+ * recorded decided without one), channel, who (decided_by), through what (decided_via) and the
+ * rule (rule_id). stat_latency: decisions by the day and week of decided_at, channel and the
+ * bucket of decided_at - tg_date (seconds) they fall in: stat_latency_buckets [lo, hi), 1 s
+ * wide up to 10 s, then each 6/5 as wide as the one before, up to 1e9 s. A trigger takes the
+ * old row's part away and adds the new row's, so whatever statement changes a request the
+ * rollups stay exact; the migration counts the rows there are. */
+// clang-format off
 /* a row's part in a rollup: AGG "sum" over a group (the migration) or "" for one row (N: 1 or
  * -1 in a trigger); a boolean is no integer on PostgreSQL, hence CASE */
 #define STAT_N(AGG, R, s, N) AGG "(CASE WHEN " R ".status = " s " THEN " N " ELSE 0 END)"
-#define STAT_DECIDED_AT(R)                                                                         \
+#define STAT_DECIDED_AT(R) \
     "(CASE WHEN " R ".decided_at > 0 THEN " R ".decided_at ELSE " R ".tg_date END)"
-#define STAT_LATENCY_LO(R)                                                                         \
-    "(SELECT max(b.lo) FROM stat_latency_buckets b WHERE b.lo <= CASE WHEN " R ".decided_at > " R  \
-    ".tg_date THEN " R ".decided_at - " R ".tg_date ELSE 0 END)"
-/* The three rollups' rows of the requests FROM (a row named R) adds; TAIL3, TAIL6 and TAIL4
+#define STAT_LATENCY_LO(R) \
+    "(SELECT max(b.lo) FROM stat_latency_buckets b WHERE b.lo <= CASE WHEN " R ".decided_at > " \
+    R ".tg_date THEN " R ".decided_at - " R ".tg_date ELSE 0 END)"
+/* The three rollups' rows of the requests FROM (a row named R) adds; TAIL4, TAIL6 and TAIL4L
  * end the statements (the migration's GROUP BY, or a trigger's ON CONFLICT). */
-#define STAT_ROWS(AGG, R, N, FROM, TAIL4, TAIL6, TAIL3)                                            \
-    "INSERT INTO stat_arrivals SELECT s.span, " R ".tg_date / s.span * s.span, " R ".chat_id, " R  \
-    ".invite_link, " STAT_N(AGG, R, "0", N) ", " STAT_N(AGG, R, "1", N) ", " STAT_N(               \
-        AGG, R, "2", N) " FROM " FROM "stat_spans s WHERE true" TAIL4 ";"                          \
-                        "INSERT INTO stat_decided SELECT s.span, " STAT_DECIDED_AT(                \
-                            R) " / s.span * s.span, " R ".chat_id, " R ".decided_by, " R           \
-                               ".decided_via, " R ".rule_id, " STAT_N(AGG, R, "1", N) ", " STAT_N( \
-                                   AGG, R, "2",                                                    \
-                                   N) " FROM " FROM "stat_spans s WHERE " R ".status <> 0" TAIL6   \
-                                      ";"                                                          \
-                                      "INSERT INTO stat_latency SELECT " R                         \
-                                      ".decided_at / 86400 * 86400, " R                            \
-                                      ".chat_id, " STAT_LATENCY_LO(                                \
-                                          R) ", " AGG "(" N ") FROM " FROM                         \
-                                             "stat_spans s WHERE s.span = 86400 AND " R            \
-                                             ".status <> 0 AND " R ".decided_at > 0" TAIL3 ";"
-#define STAT_ADD(R, N)                                                                             \
-    STAT_ROWS("", R, N, "",                                                                        \
-              " ON CONFLICT (span, bucket, chat_id, invite_link) DO UPDATE SET"                    \
-              " pending = stat_arrivals.pending + excluded.pending,"                               \
-              " approved = stat_arrivals.approved + excluded.approved,"                            \
-              " declined = stat_arrivals.declined + excluded.declined",                            \
-              " ON CONFLICT (span, bucket, chat_id, decided_by, decided_via, rule_id) DO UPDATE"   \
-              " SET approved = stat_decided.approved + excluded.approved,"                         \
-              " declined = stat_decided.declined + excluded.declined",                             \
-              " ON CONFLICT (day, chat_id, lo) DO UPDATE SET n = stat_latency.n + excluded.n")
+#define STAT_ROWS(AGG, R, N, FROM, TAIL4, TAIL6, TAIL4L) \
+    "INSERT INTO stat_arrivals SELECT s.span, " R ".tg_date / s.span * s.span, " R ".chat_id, " \
+    R ".invite_link, " STAT_N(AGG, R, "0", N) ", " STAT_N(AGG, R, "1", N) ", " \
+    STAT_N(AGG, R, "2", N) " FROM " FROM "stat_spans s WHERE true" TAIL4 ";" \
+    "INSERT INTO stat_decided SELECT s.span, " STAT_DECIDED_AT(R) " / s.span * s.span, " \
+    R ".chat_id, " R ".decided_by, " R ".decided_via, " R ".rule_id, " \
+    STAT_N(AGG, R, "1", N) ", " STAT_N(AGG, R, "2", N) \
+    " FROM " FROM "stat_spans s WHERE " R ".status <> 0" TAIL6 ";" \
+    "INSERT INTO stat_latency SELECT s.span, " R ".decided_at / s.span * s.span, " R ".chat_id, " \
+    STAT_LATENCY_LO(R) ", " AGG "(" N ") FROM " FROM "stat_spans s WHERE s.span >= 86400 AND " \
+    R ".status <> 0 AND " R ".decided_at > 0" TAIL4L ";"
+#define STAT_ADD(R, N) \
+    STAT_ROWS("", R, N, "", \
+              " ON CONFLICT (span, bucket, chat_id, invite_link) DO UPDATE SET" \
+              " pending = stat_arrivals.pending + excluded.pending," \
+              " approved = stat_arrivals.approved + excluded.approved," \
+              " declined = stat_arrivals.declined + excluded.declined", \
+              " ON CONFLICT (span, bucket, chat_id, decided_by, decided_via, rule_id) DO UPDATE" \
+              " SET approved = stat_decided.approved + excluded.approved," \
+              " declined = stat_decided.declined + excluded.declined", \
+              " ON CONFLICT (span, bucket, chat_id, lo) DO UPDATE" \
+              " SET n = stat_latency.n + excluded.n")
 /* what an UPDATE must change for the rollups to change (NE: the dialect's null-safe <>) */
-#define STAT_CHANGED(NE)                                                                           \
-    "OLD.status " NE " NEW.status OR OLD.chat_id " NE " NEW.chat_id OR OLD.invite_link " NE        \
-    " NEW.invite_link OR OLD.tg_date " NE " NEW.tg_date OR ((OLD.status <> 0 OR NEW.status <> 0)"  \
-    " AND (OLD.decided_at " NE " NEW.decided_at OR OLD.decided_by " NE " NEW.decided_by"           \
+#define STAT_CHANGED(NE) \
+    "OLD.status " NE " NEW.status OR OLD.chat_id " NE " NEW.chat_id OR OLD.invite_link " NE \
+    " NEW.invite_link OR OLD.tg_date " NE " NEW.tg_date OR ((OLD.status <> 0 OR NEW.status <> 0)" \
+    " AND (OLD.decided_at " NE " NEW.decided_at OR OLD.decided_by " NE " NEW.decided_by" \
     " OR OLD.decided_via " NE " NEW.decided_via OR OLD.rule_id " NE " NEW.rule_id))"
-#define STAT_COLUMNS                                                                               \
+#define STAT_COLUMNS \
     "status, chat_id, invite_link, tg_date, decided_at, decided_by, decided_via, rule_id"
-#define M10(BIG, NOROWID)                                                                          \
-    "CREATE TABLE stat_spans (span INTEGER PRIMARY KEY);"                                          \
-    "INSERT INTO stat_spans VALUES (86400), (3600);"                                               \
-    "CREATE TABLE stat_latency_buckets (lo " BIG " PRIMARY KEY, hi " BIG " NOT NULL)" NOROWID ";"  \
-    "WITH RECURSIVE b(lo, hi) AS (SELECT CAST(0 AS BIGINT), CAST(1 AS BIGINT) UNION ALL"           \
-    "  SELECT hi, CASE WHEN hi < 10 THEN hi + 1 ELSE hi * 6 / 5 END FROM b"                        \
-    "  WHERE hi < 1000000000)"                                                                     \
-    "  INSERT INTO stat_latency_buckets SELECT lo, hi FROM b;"                                     \
-    "CREATE TABLE stat_arrivals ("                                                                 \
-    "  span INTEGER NOT NULL,"                                                                     \
-    "  bucket " BIG " NOT NULL,"                                                                   \
-    "  chat_id " BIG " NOT NULL,"                                                                  \
-    "  invite_link TEXT NOT NULL,"                                                                 \
-    "  pending " BIG " NOT NULL,"                                                                  \
-    "  approved " BIG " NOT NULL,"                                                                 \
-    "  declined " BIG " NOT NULL,"                                                                 \
-    "  PRIMARY KEY (span, bucket, chat_id, invite_link))" NOROWID ";"                              \
-    "CREATE TABLE stat_decided ("                                                                  \
-    "  span INTEGER NOT NULL,"                                                                     \
-    "  bucket " BIG " NOT NULL,"                                                                   \
-    "  chat_id " BIG " NOT NULL,"                                                                  \
-    "  decided_by TEXT NOT NULL,"                                                                  \
-    "  decided_via TEXT NOT NULL,"                                                                 \
-    "  rule_id " BIG " NOT NULL,"                                                                  \
-    "  approved " BIG " NOT NULL,"                                                                 \
-    "  declined " BIG " NOT NULL,"                                                                 \
-    "  PRIMARY KEY (span, bucket, chat_id, decided_by, decided_via, rule_id))" NOROWID ";"         \
-    "CREATE TABLE stat_latency ("                                                                  \
-    "  day " BIG " NOT NULL,"                                                                      \
-    "  chat_id " BIG " NOT NULL,"                                                                  \
-    "  lo " BIG " NOT NULL,"                                                                       \
-    "  n " BIG " NOT NULL,"                                                                        \
-    "  PRIMARY KEY (day, chat_id, lo))" NOROWID                                                    \
-    ";" STAT_ROWS("sum", "r", "1", "invite_requests r CROSS JOIN ", " GROUP BY 1, 2, 3, 4",        \
-                  " GROUP BY 1, 2, 3, 4, 5, 6", " GROUP BY 1, 2, 3")
-#define SQ_STAT_TRIGGERS                                                                           \
-    "CREATE TRIGGER stat_insert AFTER INSERT ON invite_requests BEGIN " STAT_ADD(                  \
-        "NEW", "1") " END;"                                                                        \
-                    "CREATE TRIGGER stat_delete AFTER DELETE ON invite_requests BEGIN " STAT_ADD(  \
-                        "OLD", "-1") " END;"                                                       \
-                                     "CREATE TRIGGER stat_update AFTER UPDATE OF " STAT_COLUMNS    \
-                                     " ON invite_requests"                                         \
-                                     " WHEN " STAT_CHANGED("IS NOT") " BEGIN " STAT_ADD(           \
-                                         "OLD", "-1") STAT_ADD("NEW", "1") " END;"
-#define PG_STAT_TRIGGERS                                                                           \
-    "CREATE FUNCTION stat_keep() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"                     \
-    "  IF TG_OP <> 'INSERT' THEN " STAT_ADD(                                                       \
-        "OLD",                                                                                     \
-        "-1") " END IF;"                                                                           \
-              "  IF TG_OP <> 'DELETE' THEN " STAT_ADD(                                             \
-                  "NEW",                                                                           \
-                  "1") " END IF;"                                                                  \
-                       "  RETURN NULL;"                                                            \
-                       "END $$;"                                                                   \
-                       "CREATE TRIGGER stat_insert AFTER INSERT OR DELETE ON invite_requests"      \
-                       "  FOR EACH ROW EXECUTE FUNCTION stat_keep();"                              \
-                       "CREATE TRIGGER stat_update AFTER UPDATE OF " STAT_COLUMNS                  \
-                       " ON invite_requests"                                                       \
-                       "  FOR EACH ROW WHEN (" STAT_CHANGED(                                       \
-                           "IS DISTINCT FROM") ") EXECUTE FUNCTION stat_keep();"
+#define M10(BIG, NOROWID) \
+    "CREATE TABLE stat_spans (span INTEGER PRIMARY KEY);" \
+    "INSERT INTO stat_spans VALUES (3600), (86400), (604800);" \
+    "CREATE TABLE stat_latency_buckets (lo " BIG " PRIMARY KEY, hi " BIG " NOT NULL)" NOROWID ";" \
+    "WITH RECURSIVE b(lo, hi) AS (SELECT CAST(0 AS BIGINT), CAST(1 AS BIGINT) UNION ALL" \
+    "  SELECT hi, CASE WHEN hi < 10 THEN hi + 1 ELSE hi * 6 / 5 END FROM b" \
+    "  WHERE hi < 1000000000)" \
+    "  INSERT INTO stat_latency_buckets SELECT lo, hi FROM b;" \
+    "CREATE TABLE stat_arrivals (" \
+    "  span INTEGER NOT NULL," \
+    "  bucket " BIG " NOT NULL," \
+    "  chat_id " BIG " NOT NULL," \
+    "  invite_link TEXT NOT NULL," \
+    "  pending " BIG " NOT NULL," \
+    "  approved " BIG " NOT NULL," \
+    "  declined " BIG " NOT NULL," \
+    "  PRIMARY KEY (span, bucket, chat_id, invite_link))" NOROWID ";" \
+    "CREATE TABLE stat_decided (" \
+    "  span INTEGER NOT NULL," \
+    "  bucket " BIG " NOT NULL," \
+    "  chat_id " BIG " NOT NULL," \
+    "  decided_by TEXT NOT NULL," \
+    "  decided_via TEXT NOT NULL," \
+    "  rule_id " BIG " NOT NULL," \
+    "  approved " BIG " NOT NULL," \
+    "  declined " BIG " NOT NULL," \
+    "  PRIMARY KEY (span, bucket, chat_id, decided_by, decided_via, rule_id))" NOROWID ";" \
+    "CREATE TABLE stat_latency (" \
+    "  span INTEGER NOT NULL," \
+    "  bucket " BIG " NOT NULL," \
+    "  chat_id " BIG " NOT NULL," \
+    "  lo " BIG " NOT NULL," \
+    "  n " BIG " NOT NULL," \
+    "  PRIMARY KEY (span, bucket, chat_id, lo))" NOROWID ";" \
+    STAT_ROWS("sum", "r", "1", "invite_requests r CROSS JOIN ", " GROUP BY 1, 2, 3, 4", \
+              " GROUP BY 1, 2, 3, 4, 5, 6", " GROUP BY 1, 2, 3, 4")
+#define SQ_STAT_TRIGGERS \
+    "CREATE TRIGGER stat_insert AFTER INSERT ON invite_requests BEGIN " \
+    STAT_ADD("NEW", "1") " END;" \
+    "CREATE TRIGGER stat_delete AFTER DELETE ON invite_requests BEGIN " \
+    STAT_ADD("OLD", "-1") " END;" \
+    "CREATE TRIGGER stat_update AFTER UPDATE OF " STAT_COLUMNS " ON invite_requests" \
+    " WHEN " STAT_CHANGED("IS NOT") " BEGIN " STAT_ADD("OLD", "-1") STAT_ADD("NEW", "1") " END;"
+#define PG_STAT_TRIGGERS \
+    "CREATE FUNCTION stat_keep() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN" \
+    "  IF TG_OP <> 'INSERT' THEN " STAT_ADD("OLD", "-1") " END IF;" \
+    "  IF TG_OP <> 'DELETE' THEN " STAT_ADD("NEW", "1") " END IF;" \
+    "  RETURN NULL;" \
+    "END $$;" \
+    "CREATE TRIGGER stat_insert AFTER INSERT OR DELETE ON invite_requests" \
+    "  FOR EACH ROW EXECUTE FUNCTION stat_keep();" \
+    "CREATE TRIGGER stat_update AFTER UPDATE OF " STAT_COLUMNS " ON invite_requests" \
+    "  FOR EACH ROW WHEN (" STAT_CHANGED("IS DISTINCT FROM") ") EXECUTE FUNCTION stat_keep();"
+// clang-format on
 
 /* Migration v is migrations[v - 1], in each dialect's text. */
 static const struct {

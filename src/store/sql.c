@@ -32,6 +32,21 @@ struct sql_text {
 #define STATS_CHAT1 "(chat_id = $1 OR $1 = 0)"
 #define STATS_CHAT3 "(chat_id = $3 OR $3 = 0)"
 #define STATS_CHAT4 "(chat_id = $4 OR $4 = 0)"
+/* The rows of table over the range $2..$3 of span $1: whole weeks [w1, w2) from the weekly
+ * rows, the rest from the span's (w1 = w2 past the range: none weekly) */
+#define STATS_COVER(cols, table, chat, w1, w2)                                                     \
+    "SELECT " cols " FROM " table " WHERE span = $1 AND bucket >= $2 AND bucket < " w1             \
+    " AND " chat " UNION ALL SELECT " cols " FROM " table " WHERE span = $1 AND bucket >= " w2     \
+    " AND bucket <= $3 AND " chat " UNION ALL SELECT " cols " FROM " table                         \
+    " WHERE span = 604800 AND bucket >= " w1 " AND bucket < " w2 " AND " chat
+#define STATS_LINK_ROWS                                                                            \
+    STATS_COVER("chat_id, invite_link, pending, approved, declined", "stat_arrivals", STATS_CHAT4, \
+                "$6", "$7")
+#define STATS_DECIDER_ROWS                                                                         \
+    STATS_COVER("decided_by, decided_via, CASE WHEN decided_by = '" STORE_RULES_ADMIN              \
+                "' THEN rule_id ELSE 0 END AS rule, approved, declined",                           \
+                "stat_decided", STATS_CHAT4, "$6", "$7")
+#define STATS_LATENCY_ROWS STATS_COVER("lo, n", "stat_latency", STATS_CHAT4, "$5", "$6")
 
 static const struct sql_text texts[S_COUNT] = {
     /* SQLite: take the write lock at once, so a transaction never fails upgrading to it */
@@ -389,36 +404,33 @@ static const struct sql_text texts[S_COUNT] = {
                         "FROM stat_arrivals WHERE span = $1 AND bucket >= $2 AND bucket <= $3 "
                         "AND " STATS_CHAT4 " GROUP BY bucket, chat_id ORDER BY bucket, chat_id",
                         .what = "reading requests by time"},
-    /* the busiest links first; $5 at most this many */
+    /* the busiest links first; $5 at most this many, $6 and $7 the weeks */
     [S_STATS_LINKS] = {"SELECT chat_id, invite_link, sum(pending), sum(approved), sum(declined) "
-                       "FROM stat_arrivals WHERE span = $1 AND bucket >= $2 AND bucket <= $3 "
-                       "AND " STATS_CHAT4 " GROUP BY chat_id, invite_link "
+                       "FROM (" STATS_LINK_ROWS ") x GROUP BY chat_id, invite_link "
                        "HAVING sum(pending + approved + declined) > 0 "
                        "ORDER BY sum(pending + approved + declined) DESC, chat_id, invite_link "
                        "LIMIT $5",
                        .what = "reading requests by invite link"},
     /* a rule only for what the rules decided (an admin may decide a request a rule held) */
     [S_STATS_DECIDERS] = {"SELECT d.decided_by, d.decided_via, d.rule, coalesce(max(r.name), ''), "
-                          "sum(d.approved), sum(d.declined) FROM (SELECT decided_by, decided_via, "
-                          "CASE WHEN decided_by = '" STORE_RULES_ADMIN "' THEN rule_id ELSE 0 END "
-                          "AS rule, approved, declined FROM stat_decided WHERE span = $1 "
-                          "AND bucket >= $2 AND bucket <= $3 AND " STATS_CHAT4 ") d "
+                          "sum(d.approved), sum(d.declined) FROM (" STATS_DECIDER_ROWS ") d "
                           "LEFT JOIN rules r ON r.id = d.rule GROUP BY d.decided_by, "
                           "d.decided_via, d.rule HAVING sum(d.approved + d.declined) > 0 "
                           "ORDER BY sum(d.approved + d.declined) DESC, d.decided_by, "
                           "d.decided_via, d.rule LIMIT $5",
                           .what = "reading who decided"},
-    /* by day: $1 the first day, $2 the last, $3 the channel */
-    [S_STATS_LATENCY] = {"SELECT x.lo, b.hi, x.n FROM (SELECT lo, sum(n) AS n "
-                         "FROM stat_latency WHERE day >= $1 AND day <= $2 "
-                         "AND " STATS_CHAT3 " GROUP BY lo) x "
-                         "JOIN stat_latency_buckets b ON b.lo = x.lo WHERE x.n > 0 ORDER BY x.lo",
-                         .what = "reading the time to decision"},
-    /* from the first bucket on, to now ($3 the channel) */
+    /* by day and week; $5 and $6 the weeks */
+    [S_STATS_LATENCY] =
+        {"SELECT x.lo, b.hi, x.n FROM (SELECT lo, sum(n) AS n FROM (" STATS_LATENCY_ROWS
+         ") y GROUP BY lo) x "
+         "JOIN stat_latency_buckets b ON b.lo = x.lo WHERE x.n > 0 ORDER BY x.lo",
+         .what = "reading the time to decision"},
+    /* after the range ($2 its last bucket), to now ($3 the channel) */
     [S_STATS_ARRIVED] = {"SELECT bucket, sum(pending + approved + declined) FROM stat_arrivals "
-                         "WHERE span = $1 AND bucket >= $2 AND " STATS_CHAT3 " "
+                         "WHERE span = $1 AND bucket > $2 AND " STATS_CHAT3 " "
                          "GROUP BY bucket ORDER BY bucket",
                          .what = "reading the backlog"},
+    /* from the range's first bucket ($2) on */
     [S_STATS_DECISIONS] = {"SELECT bucket, sum(approved), sum(declined) FROM stat_decided "
                            "WHERE span = $1 AND bucket >= $2 AND " STATS_CHAT3 " "
                            "GROUP BY bucket ORDER BY bucket",

@@ -74,7 +74,9 @@ static void read_latency(const struct db_row *r, void *out)
     l->n = row_int(r, 2);
 }
 
-/* Per bucket from the range's first on (to now): (bucket, n, m) added into the flow. */
+/* Rows (bucket, n[, m]) read for the backlog: decisions (n approved, m declined) from the
+ * range's first bucket on, each in its bucket of the flow or after the range; arrivals after
+ * the range (those in it are the series'). */
 struct since {
     const struct stats_query *q;
     int64_t first;
@@ -87,18 +89,13 @@ struct since {
 static dm_err since_add(void *ctx, const struct db_row *r)
 {
     struct since *s = ctx;
-    int64_t t = row_int(r, 0);
-    int64_t a = row_int(r, 1), d = s->decisions ? row_int(r, 2) : 0;
-    int64_t i = (t - s->first) / s->q->span;
-    if (i >= 0 && (size_t)i < s->n_flow) {
-        if (s->decisions) {
-            s->flow[i].approved += a;
-            s->flow[i].declined += d;
-        } else {
-            s->flow[i].arrived += a;
-        }
+    int64_t i = (row_int(r, 0) - s->first) / s->q->span;
+    int64_t n = row_int(r, 1), m = s->decisions ? row_int(r, 2) : 0;
+    if (s->decisions && i >= 0 && (size_t)i < s->n_flow) {
+        s->flow[i].approved += n;
+        s->flow[i].declined += m;
     } else if (i >= 0) {
-        *(s->decisions ? s->decided : s->arrived) += a + d;
+        *(s->decisions ? s->decided : s->arrived) += n + m;
     }
     return DM_OK;
 }
@@ -118,6 +115,15 @@ static dm_err pending_row(void *ctx, const struct db_row *r)
     return DM_OK;
 }
 
+/* The whole weeks [*w1, *w2) of the day range first..last (buckets), or none (*w1 = *w2 past
+ * the range) for hours or a range without one. */
+static void weeks_of(int span, int64_t first, int64_t last, int64_t *w1, int64_t *w2)
+{
+    *w1 = (first + STATS_WEEK - 1) / STATS_WEEK * STATS_WEEK;
+    *w2 = (last + span) / STATS_WEEK * STATS_WEEK;
+    if (span != STATS_DAY || *w1 >= *w2) *w1 = *w2 = last + 1;
+}
+
 /* The statements of one snapshot. */
 static dm_err read_all(struct store *st, struct db_conn *c, const struct stats_query *q,
                        int64_t first, int64_t last, struct store_stats *out, struct dm_error *err)
@@ -132,22 +138,34 @@ static dm_err read_all(struct store *st, struct db_conn *c, const struct stats_q
         (void **)&out->series, &out->n_series, sizeof *out->series, 0, SIZE_MAX, NULL, read_series};
     dm_err e = run(st, c, S_STATS_SERIES, &a, rows_add, &series, err);
 
+    int64_t w1, w2;
+    weeks_of(q->span, first, last, &w1, &w2);
     struct db_args top = a;
     arg_int(&top, STATS_LINKS_MAX + 1);
+    arg_int(&top, w1);
+    arg_int(&top, w2);
     struct rows links = {(void **)&out->links, &out->n_links,    sizeof *out->links, 0,
                          STATS_LINKS_MAX,      &out->links_more, read_link};
     if (!e) e = run(st, c, S_STATS_LINKS, &top, rows_add, &links, err);
     top = a;
     arg_int(&top, STATS_DECIDERS_MAX + 1);
+    arg_int(&top, w1);
+    arg_int(&top, w2);
     struct rows deciders = {(void **)&out->deciders, &out->n_deciders,    sizeof *out->deciders, 0,
                             STATS_DECIDERS_MAX,      &out->deciders_more, read_decider};
     if (!e) e = run(st, c, S_STATS_DECIDERS, &top, rows_add, &deciders, err);
 
+    /* the time to decision is kept by day (and week): the days the range touches */
+    int64_t first_day = first / STATS_DAY * STATS_DAY, last_day = last / STATS_DAY * STATS_DAY;
+    weeks_of(STATS_DAY, first_day, last_day, &w1, &w2);
     struct db_args days;
     args_init(&days);
-    arg_int(&days, first / STATS_DAY * STATS_DAY);
-    arg_int(&days, last / STATS_DAY * STATS_DAY);
+    arg_int(&days, STATS_DAY);
+    arg_int(&days, first_day);
+    arg_int(&days, last_day);
     arg_int(&days, q->chat_id);
+    arg_int(&days, w1);
+    arg_int(&days, w2);
     struct rows latency = {(void **)&out->latency,
                            &out->n_latency,
                            sizeof *out->latency,
@@ -159,15 +177,23 @@ static dm_err read_all(struct store *st, struct db_conn *c, const struct stats_q
 
     /* the backlog at the end of each bucket: pending now, less what came after it, plus what
      * was decided after it */
+    for (size_t i = 0; i < out->n_series; i++) {
+        const struct stats_count *x = &out->series[i];
+        out->flow[(x->t - first) / q->span].arrived += x->pending + x->approved + x->declined;
+    }
     int64_t arrived_after = 0, decided_after = 0;
     struct since s = {q, first, &arrived_after, &decided_after, out->flow, out->n_flow, false};
     struct db_args since;
     args_init(&since);
     arg_int(&since, q->span);
-    arg_int(&since, first);
+    arg_int(&since, last);
     arg_int(&since, q->chat_id);
     if (!e) e = run(st, c, S_STATS_ARRIVED, &since, since_add, &s, err);
     s.decisions = true;
+    args_init(&since);
+    arg_int(&since, q->span);
+    arg_int(&since, first);
+    arg_int(&since, q->chat_id);
     if (!e) e = run(st, c, S_STATS_DECISIONS, &since, since_add, &s, err);
     struct db_args chat;
     args_init(&chat);

@@ -5,8 +5,8 @@
  * Time is bucketed in UTC: a day (86400 s) or an hour (3600 s); a bucket is named by its first
  * second. Requests count in the bucket of their tg_date, by the status they have now;
  * decisions in the bucket of their decided_at. The time to decision (decided_at - tg_date) is
- * kept as a histogram per channel and day of decision: buckets 1 s wide below 10 s, then each
- * 6/5 as wide as the one before, so a quantile is exact below 10 s and within its bucket (at
+ * kept as a histogram per channel and day (and week) of decision: buckets 1 s wide below 10 s, then
+ * each 6/5 as wide as the one before, so a quantile is exact below 10 s and within its bucket (at
  * most 20 % wide) above.
  *
  * Ownership: store_stats_read fills a struct store_stats whose arrays are malloc'd and owned by
@@ -18,6 +18,7 @@
 
 #define STATS_DAY 86400
 #define STATS_HOUR 3600
+#define STATS_WEEK 604800      /* kept for long ranges: whole weeks are read from it */
 #define STATS_LINKS_MAX 50     /* links listed, the busiest first */
 #define STATS_DECIDERS_MAX 100 /* deciders listed, the busiest first */
 

@@ -157,6 +157,9 @@ describe('statistics', () => {
         await checkStats(s.client, { ...day, chat: chatA });
         await checkStats(s.client, { from: now - 47 * HOUR, to: now, span: HOUR });
         await checkStats(s.client, { from: now - 2 * DAY, to: now - DAY, span: DAY });
+        // whole weeks come from the weekly rollups, the days at the edges from the daily ones
+        await checkStats(s.client, { from: now - 20 * DAY, to: now + 14 * DAY, span: DAY });
+        await checkStats(s.client, { from: now - 20 * DAY, to: now + 14 * DAY, span: DAY, chat: chatB });
     });
 
     test('bad input is refused with a clear error', async () => {
