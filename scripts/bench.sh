@@ -40,3 +40,7 @@ echo
 echo "== search and every filter at once over ${SEARCH_ROWS:-1000000} requests, SQLite and PostgreSQL (bench/search_bench.c)"
 psql -q "$pg_url" -c 'CREATE DATABASE search_bench'
 ./build/bench/search_bench "${SEARCH_ROWS:-1000000}" "${SECONDS_PER_RUN:-10}" "${pg_url%/*}/search_bench"
+echo
+echo "== the statistics page's data (GET /api/stats: 30 days, one channel, 48 hours, a year) over ${STATS_ROWS:-1000000} requests, SQLite and PostgreSQL (bench/stats_bench.c; STATS_ROWS=10000000 for ten million)"
+psql -q "$pg_url" -c 'CREATE DATABASE stats_bench'
+./build/bench/stats_bench "${STATS_ROWS:-1000000}" "${STATS_RUNS:-50}" "${pg_url%/*}/stats_bench"
