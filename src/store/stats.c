@@ -134,9 +134,15 @@ static dm_err read_all(struct store *st, struct db_conn *c, const struct stats_q
     arg_int(&a, first);
     arg_int(&a, last);
     arg_int(&a, q->chat_id);
-    struct rows series = {
-        (void **)&out->series, &out->n_series, sizeof *out->series, 0, SIZE_MAX, NULL, read_series};
+    bool crowded = false;
+    struct rows series = {(void **)&out->series, &out->n_series, sizeof *out->series, 0,
+                          STATS_SERIES_MAX,      &crowded,       read_series};
     dm_err e = run(st, c, S_STATS_SERIES, &a, rows_add, &series, err);
+    if (!e && crowded)
+        return dm_fail(err, DM_EINVAL,
+                       "the range holds more than %d (time, channel) pairs with requests: choose "
+                       "a channel or a shorter range",
+                       STATS_SERIES_MAX);
 
     int64_t w1, w2;
     weeks_of(q->span, first, last, &w1, &w2);
@@ -170,7 +176,7 @@ static dm_err read_all(struct store *st, struct db_conn *c, const struct stats_q
                            &out->n_latency,
                            sizeof *out->latency,
                            0,
-                           SIZE_MAX,
+                           STATS_LATENCY_BUCKETS_MAX,
                            NULL,
                            read_latency};
     if (!e) e = run(st, c, S_STATS_LATENCY, &days, rows_add, &latency, err);

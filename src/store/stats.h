@@ -18,9 +18,11 @@
 
 #define STATS_DAY 86400
 #define STATS_HOUR 3600
-#define STATS_WEEK 604800      /* kept for long ranges: whole weeks are read from it */
-#define STATS_LINKS_MAX 50     /* links listed, the busiest first */
-#define STATS_DECIDERS_MAX 100 /* deciders listed, the busiest first */
+#define STATS_WEEK 604800             /* kept for long ranges: whole weeks are read from it */
+#define STATS_LINKS_MAX 50            /* links listed, the busiest first */
+#define STATS_DECIDERS_MAX 100        /* deciders listed, the busiest first */
+#define STATS_SERIES_MAX 100000       /* (bucket, channel) pairs with requests in one answer */
+#define STATS_LATENCY_BUCKETS_MAX 200 /* the histogram has 113 buckets */
 
 struct stats_query {
     int64_t from, to; /* the buckets that hold these seconds and those between them */
@@ -74,7 +76,8 @@ struct store_stats {
 };
 
 /* Reads everything for q in one snapshot. DM_EINVAL when the span is neither STATS_DAY nor
- * STATS_HOUR, to < from, or the range holds more than STATS_BUCKETS_MAX buckets. */
+ * STATS_HOUR, to < from, the range holds more than STATS_BUCKETS_MAX buckets, or more than
+ * STATS_SERIES_MAX (bucket, channel) pairs have requests. */
 #define STATS_BUCKETS_MAX 4000
 dm_err store_stats_read(struct store *st, const struct stats_query *q, struct store_stats *out,
                         struct dm_error *err);
