@@ -7,8 +7,9 @@
  * each (and none), 1 in 3 pending, the rest decided by 3 admins and the rules through the bot or
  * a session, minutes to days after they came. Then, per backend, each of the page's views one at
  * a time (p50, p99 of RUNS answers): the last 30 days by day (the page's default), the same for
- * one channel, the last 48 hours by hour, the last 365 days by day; and an unfiltered Invite
- * Requests page as the reference measured in the same run. Target: every view under 200 ms.
+ * one channel, the last 48 hours by hour, the last 365 days by week (as the page asks), and by
+ * day (the API allows it; not a view of the page); and an unfiltered Invite Requests page as the
+ * reference measured in the same run. Target: each of the page's views under 200 ms.
  *
  * usage: stats_bench [ROWS [RUNS [POSTGRES_URL]]]   (defaults 1000000 50) */
 #include "core/common.h"
@@ -60,20 +61,23 @@ static void run(const char *name, const char *url, long rows, int runs)
         {"last 30 days by day (default)", "/api/stats", 0, 0},
         {"last 30 days, one channel", "", 0, 0},
         {"last 48 hours by hour", "/api/stats?bucket=hour", 0, 0},
-        {"last 365 days by day", "", 0, 0},
+        {"last 365 days by week (the page's)", "", 0, 0},
+        {"last 365 days by day (API only)", "", 0, 0},
         {"reference: Invite Requests page", "/api/invite-requests?limit=50", 0, 0},
     };
     snprintf(v[1].path, sizeof v[1].path, "/api/stats?chat_id=%lld", -1002000000000LL - 2);
-    snprintf(v[3].path, sizeof v[3].path, "/api/stats?from=%lld",
+    snprintf(v[3].path, sizeof v[3].path, "/api/stats?bucket=week&from=%lld",
+             (long long)(seed_now - 365 * 86400));
+    snprintf(v[4].path, sizeof v[4].path, "/api/stats?from=%lld",
              (long long)(seed_now - 365 * 86400));
     double worst = 0;
     for (size_t i = 0; i < DM_ARRAY_LEN(v); i++) {
         v[i].p50 = bench_latency(&b, v[i].path, runs, 50);
         v[i].p99 = bench_latency(&b, v[i].path, runs, 99);
         printf("  %-34s p50 %7.2f ms   p99 %7.2f ms\n", v[i].name, v[i].p50, v[i].p99);
-        if (i + 1 < DM_ARRAY_LEN(v) && v[i].p99 > worst) worst = v[i].p99;
+        if (i < 4 && v[i].p99 > worst) worst = v[i].p99; /* the page's views */
     }
-    printf("  slowest statistics view p99 %.2f ms (target < 200 ms): %s; %.1fx the list page's "
+    printf("  slowest view of the page p99 %.2f ms (target < 200 ms): %s; %.1fx the list page's "
            "p99\n",
            worst, worst < 200 ? "met" : "MISSED", worst / v[DM_ARRAY_LEN(v) - 1].p99);
     bench_api_stop(&b);

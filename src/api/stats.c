@@ -84,12 +84,14 @@ static json_t *stats_json(const struct stats_query *q, const struct store_stats 
         "s:{s:I,s:I,s:I,s:I,s:o},s:{s:I,s:I,s:o},s:I,"
         "s:o,s:o,s:b,s:o,s:b,s:{s:I,s:o,s:o,s:o},s:o}",
         "from", (json_int_t)q->from, "to", (json_int_t)q->to, "bucket",
-        q->span == STATS_HOUR ? "hour" : "day", "chat_id", (json_int_t)q->chat_id, "chats", jchats,
-        "requests", "total", (json_int_t)(totals[0] + totals[1] + totals[2]), "pending",
-        (json_int_t)totals[REQ_PENDING], "approved", (json_int_t)totals[REQ_APPROVED], "declined",
-        (json_int_t)totals[REQ_DECLINED], "approval_rate",
-        rate_or_null(totals[REQ_APPROVED], totals[REQ_DECLINED]), "decisions", "approved",
-        (json_int_t)approved, "declined", (json_int_t)declined, "approval_rate",
+        q->span == STATS_HOUR   ? "hour"
+        : q->span == STATS_WEEK ? "week"
+                                : "day",
+        "chat_id", (json_int_t)q->chat_id, "chats", jchats, "requests", "total",
+        (json_int_t)(totals[0] + totals[1] + totals[2]), "pending", (json_int_t)totals[REQ_PENDING],
+        "approved", (json_int_t)totals[REQ_APPROVED], "declined", (json_int_t)totals[REQ_DECLINED],
+        "approval_rate", rate_or_null(totals[REQ_APPROVED], totals[REQ_DECLINED]), "decisions",
+        "approved", (json_int_t)approved, "declined", (json_int_t)declined, "approval_rate",
         rate_or_null(approved, declined), "pending_now", (json_int_t)s->pending_now, "series",
         series, "links", links, "links_more", s->links_more, "deciders", deciders, "deciders_more",
         s->deciders_more, "time_to_decision", "decided", (json_int_t)timed, "median_seconds",
@@ -106,8 +108,10 @@ static bool stats_query(struct api_ctx *c, struct stats_query *q)
         q->span = STATS_DAY;
     else if (strcmp(bucket, "hour") == 0)
         q->span = STATS_HOUR;
+    else if (strcmp(bucket, "week") == 0)
+        q->span = STATS_WEEK;
     else
-        return api_bad_request(c, "'bucket' must be day or hour.");
+        return api_bad_request(c, "'bucket' must be hour, day or week.");
     int64_t now = time(NULL);
     q->to = now;
     q->from = -1;

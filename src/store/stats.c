@@ -162,7 +162,8 @@ static dm_err read_all(struct store *st, struct db_conn *c, const struct stats_q
     if (!e) e = run(st, c, S_STATS_DECIDERS, &top, rows_add, &deciders, err);
 
     /* the time to decision is kept by day (and week): the days the range touches */
-    int64_t first_day = first / STATS_DAY * STATS_DAY, last_day = last / STATS_DAY * STATS_DAY;
+    int64_t first_day = first / STATS_DAY * STATS_DAY;
+    int64_t last_day = (last + q->span - 1) / STATS_DAY * STATS_DAY; /* the last bucket's last */
     weeks_of(STATS_DAY, first_day, last_day, &w1, &w2);
     struct db_args days;
     args_init(&days);
@@ -217,8 +218,8 @@ dm_err store_stats_read(struct store *st, const struct stats_query *q, struct st
                         struct dm_error *err)
 {
     memset(out, 0, sizeof *out);
-    if (q->span != STATS_DAY && q->span != STATS_HOUR)
-        return dm_fail(err, DM_EINVAL, "the bucket must be a day or an hour");
+    if (q->span != STATS_DAY && q->span != STATS_HOUR && q->span != STATS_WEEK)
+        return dm_fail(err, DM_EINVAL, "the bucket must be an hour, a day or a week");
     if (q->from < 0 || q->to < q->from)
         return dm_fail(err, DM_EINVAL,
                        "the range must start at or after 0 and end after it starts");

@@ -2,12 +2,12 @@
  * the transactions that record, decide and remove requests (schema.c, migration 10), so a
  * read costs the buckets of its range, never a scan of the requests.
  *
- * Time is bucketed in UTC: a day (86400 s) or an hour (3600 s); a bucket is named by its first
- * second. Requests count in the bucket of their tg_date, by the status they have now;
- * decisions in the bucket of their decided_at. The time to decision (decided_at - tg_date) is
- * kept as a histogram per channel and day (and week) of decision: buckets 1 s wide below 10 s, then
- * each 6/5 as wide as the one before, so a quantile is exact below 10 s and within its bucket (at
- * most 20 % wide) above.
+ * Time is bucketed in UTC: an hour, a day or a week (weeks start on a Thursday, as the epoch
+ * did); a bucket is named by its first second. Requests count in the bucket of their tg_date,
+ * by the status they have now; decisions in the bucket of their decided_at. The time to
+ * decision (decided_at - tg_date) is kept as a histogram per channel and day (and week) of
+ * decision: buckets 1 s wide below 10 s, then each 6/5 as wide as the one before, so a quantile
+ * is exact below 10 s and within its bucket (at most 20 % wide) above.
  *
  * Ownership: store_stats_read fills a struct store_stats whose arrays are malloc'd and owned by
  * the caller, who frees them with store_stats_release (also after an error). */
@@ -27,7 +27,7 @@
 struct stats_query {
     int64_t from, to; /* the buckets that hold these seconds and those between them */
     int64_t chat_id;  /* 0: every channel */
-    int span;         /* STATS_DAY or STATS_HOUR */
+    int span;         /* STATS_HOUR, STATS_DAY or STATS_WEEK */
 };
 
 /* Requests of a bucket and channel (or link, over the whole range), by status now. */
@@ -75,9 +75,9 @@ struct store_stats {
     int64_t pending_now;
 };
 
-/* Reads everything for q in one snapshot. DM_EINVAL when the span is neither STATS_DAY nor
- * STATS_HOUR, to < from, the range holds more than STATS_BUCKETS_MAX buckets, or more than
- * STATS_SERIES_MAX (bucket, channel) pairs have requests. */
+/* Reads everything for q in one snapshot. DM_EINVAL when the span is none of STATS_HOUR,
+ * STATS_DAY and STATS_WEEK, to < from, the range holds more than STATS_BUCKETS_MAX buckets, or more
+ * than STATS_SERIES_MAX (bucket, channel) pairs have requests. */
 #define STATS_BUCKETS_MAX 4000
 dm_err store_stats_read(struct store *st, const struct stats_query *q, struct store_stats *out,
                         struct dm_error *err);

@@ -11,6 +11,7 @@ import { startStack, ADMIN } from '../lib/stacks.mjs';
 
 const DAY = 86400;
 const HOUR = 3600;
+const WEEK = 7 * DAY;
 const STATUSES = ['pending', 'approved', 'declined'];
 
 // What the answer for (from, to, span, chat) must hold, from the rows themselves.
@@ -53,7 +54,7 @@ function expected(rows, { from, to, span, chat }) {
         });
     }
     const dayFirst = Math.floor(first / DAY) * DAY;
-    const dayEnd = Math.floor(last / DAY) * DAY + DAY;
+    const dayEnd = Math.floor((last + span - 1) / DAY) * DAY + DAY;
     const latencies = decided.filter((r) => r.decided_at > 0 && r.decided_at >= dayFirst && r.decided_at < dayEnd)
         .map((r) => Math.max(0, r.decided_at - r.tg_date)).sort((a, b) => a - b);
     return { series: [...series.values()], links: [...links.values()], deciders: [...deciders.values()], flow, latencies, pendingNow: mine.filter((r) => r.status === 'pending').length };
@@ -65,7 +66,7 @@ const byKey = (k) => (a, b) => (k(a) < k(b) ? -1 : k(a) > k(b) ? 1 : 0);
 async function checkStats(client, query) {
     const rows = (await listAll(client)).map((r) => ({ ...r, tg_date: r.date, decided_at: r.decided_at || 0, rule_id: r.rule_id || 0 }));
     const qs = new URLSearchParams(Object.entries({ ...query, chat_id: query.chat || undefined }).filter(([k, v]) => v !== undefined && k !== 'span' && k !== 'chat'));
-    qs.set('bucket', query.span === HOUR ? 'hour' : 'day');
+    qs.set('bucket', query.span === HOUR ? 'hour' : query.span === WEEK ? 'week' : 'day');
     const r = await client.get(`/api/stats?${qs}`);
     assert.equal(r.status, 200, r.text);
     const got = r.json;
@@ -160,11 +161,12 @@ describe('statistics', () => {
         // whole weeks come from the weekly rollups, the days at the edges from the daily ones
         await checkStats(s.client, { from: now - 20 * DAY, to: now + 14 * DAY, span: DAY });
         await checkStats(s.client, { from: now - 20 * DAY, to: now + 14 * DAY, span: DAY, chat: chatB });
+        await checkStats(s.client, { from: now - 90 * DAY, to: now, span: WEEK });
     });
 
     test('bad input is refused with a clear error', async () => {
         for (const [q, what] of [
-            ['bucket=week', 'bucket'],
+            ['bucket=month', 'bucket'],
             ['from=2026-02-10&to=2026-02-01', 'to'],
             [`bucket=hour&from=${now - 49 * HOUR}&to=${now}`, '48 hours'],
             ['chat_id=abc', 'chat_id'],

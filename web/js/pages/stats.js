@@ -18,8 +18,8 @@ const RANGES = [
     ['48h', 'Last 48 hours (by hour)'],
     ['7', 'Last 7 days'],
     ['30', 'Last 30 days'],
-    ['90', 'Last 90 days'],
-    ['365', 'Last 365 days'],
+    ['90', 'Last 90 days (by week)'],
+    ['365', 'Last 365 days (by week)'],
     ['custom', 'Dates…'],
 ];
 const DAY = 86400;
@@ -38,11 +38,12 @@ function loadChart() {
 }
 
 const pad2 = (n) => String(n).padStart(2, '0');
-// A bucket's label, in UTC as the buckets are.
-function bucketLabel(t, hourly) {
+// A bucket's label, in UTC as the buckets are: "2026-03-01", "03-01 14:00", "week of 2026-03-01".
+function bucketLabel(t, bucket) {
     const d = new Date(t * 1000);
     const day = `${d.getUTCFullYear()}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())}`;
-    return hourly ? `${day.slice(5)} ${pad2(d.getUTCHours())}:00` : day;
+    if (bucket === 'hour') return `${day.slice(5)} ${pad2(d.getUTCHours())}:00`;
+    return bucket === 'week' ? `week of ${day}` : day;
 }
 const utcDay = (t) => new Date(t * 1000).toISOString().slice(0, 10);
 
@@ -61,10 +62,11 @@ function statsQuery(p) {
     const range = p.get('range') || '30';
     const now = Math.floor(Date.now() / 1000);
     if (range === '48h') q.bucket = 'hour';
-    else if (range === 'custom') {
+    else if (range === '90' || range === '365') q.bucket = 'week';
+    if (range === 'custom') {
         if (p.get('from')) q.from = p.get('from');
         if (p.get('to')) q.to = p.get('to');
-    } else q.from = now - Number(range) * DAY + 1;
+    } else if (range !== '48h') q.from = now - Number(range) * DAY + 1;
     if (p.get('chat_id')) q.chat_id = p.get('chat_id');
     return q;
 }
@@ -92,8 +94,7 @@ const baseOptions = (stacked, horizontal) => ({
 
 // The charts of answer s on the page; returns them (to destroy later).
 function drawCharts(Chart, s, boxes, title) {
-    const hourly = s.bucket === 'hour';
-    const labels = s.flow.map((f) => bucketLabel(f.t, hourly));
+    const labels = s.flow.map((f) => bucketLabel(f.t, s.bucket));
     const index = new Map(s.flow.map((f, i) => [f.t, i]));
     const chats = [...new Set(s.series.map((x) => x.chat_id))];
     const several = chats.length > 1;
@@ -238,7 +239,7 @@ export function pageStats(ctx, main, params) {
         for (const c of s.chats) chatSel.append(h('option', { value: String(c.chat_id), selected: String(c.chat_id) === params.get('chat_id') }, title(c.chat_id)));
         const t = s.time_to_decision;
         summary.replaceChildren(
-            card('Requests', fmtNum(s.requests.total), 'total', `${bucketLabel(s.from, false)} – ${bucketLabel(s.to, false)}`),
+            card('Requests', fmtNum(s.requests.total), 'total', `${bucketLabel(s.from, 'day')} – ${bucketLabel(s.to, 'day')}`),
             card('Approved', fmtNum(s.requests.approved), 'approved'),
             card('Declined', fmtNum(s.requests.declined), 'declined'),
             card('Still pending', fmtNum(s.requests.pending), 'pending', `${fmtNum(s.pending_now)} pending in all`),
