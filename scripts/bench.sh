@@ -43,3 +43,7 @@ psql -q "$pg_url" -c 'CREATE DATABASE search_bench'
 echo
 echo "== guard mode: ${GUARD_N:-500} join-request queries within a second, tgsim at ${GUARD_LATENCY_MS:-30} ms a call: time to each answer (bench/guard_bench.mjs)"
 N=${GUARD_N:-500} LATENCY_MS=${GUARD_LATENCY_MS:-30} node bench/guard_bench.mjs
+echo
+echo "== the statistics page's data (GET /api/stats: 30 days, one channel, 48 hours, a year) over ${STATS_ROWS:-1000000} requests, SQLite and PostgreSQL (bench/stats_bench.c; STATS_ROWS=10000000 for ten million)"
+psql -q "$pg_url" -c 'CREATE DATABASE stats_bench'
+./build/bench/stats_bench "${STATS_ROWS:-1000000}" "${STATS_RUNS:-50}" "${pg_url%/*}/stats_bench"

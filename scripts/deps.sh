@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 
 build_pkgs=(gcc make pkg-config meson ninja-build libmicrohttpd-dev libcurl4-openssl-dev
             libjansson-dev libsqlite3-dev libsodium-dev libssl-dev zlib1g-dev libpq-dev
-            libutf8proc-dev libpcre2-dev)
+            libutf8proc-dev libpcre2-dev libjs-chart.js)
+# libjs-chart.js: Chart.js, embedded into the binary for the statistics page (web/meson.build)
 # systemd: systemd-analyze and systemd-sysusers check the installed unit (tests/install/check.sh)
 # python3-prometheus-client: a parser we did not write reads GET /metrics
 # (tests/integration/observability.test.mjs)

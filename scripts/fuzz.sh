@@ -180,6 +180,8 @@ api('POST', '/api/rule-lists/{}', arg='deny', body={"text": "user_id,name\n123,x
 api('POST', '/api/rule-lists/{}/delete', arg='deny', body={})
 api('GET', '/api/modes')
 api('POST', '/api/modes', body={"chat_id": -1001000000001, "mode": "approve_all", "delay_seconds": 60})
+api('GET', '/api/stats', query='from=2023-11-01&to=2023-11-30&chat_id=-1001000000001')
+api('GET', '/api/stats', query='bucket=hour&from=1700000000&to=1700100000')
 api('POST', '/api/invite-requests/release', body={"request_ids": [1]})
 api('POST', '/api/invite-requests/unban', body={"request_ids": [1]})
 api('GET', '/api/guard')
@@ -221,7 +223,8 @@ done
 # The panel's files as C (what meson's web_assets target makes), for targets that link the
 # HTTP layer: every file under web/ but its meson.build.
 mapfile -t web_files < <(find web -type f ! -name meson.build | sort)
-if ! python3 tools/embed.py "$out/web_assets.c" web "${web_files[@]}"; then
+if ! python3 tools/embed.py "$out/web_assets.c" web "${web_files[@]}" \
+    /vendor/chart.min.js=/usr/share/javascript/chart.js/chart.min.js; then
     echo "fuzz: tools/embed.py failed" >&2
     exit 1
 fi

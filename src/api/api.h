@@ -149,6 +149,7 @@ void api_webhooks_test(struct api_ctx *c);
 void api_webhooks_deliveries(struct api_ctx *c);
 void api_alerts_get(struct api_ctx *c);
 void api_alerts_set(struct api_ctx *c);
+void api_stats_get(struct api_ctx *c); /* stats.c: GET /api/stats */
 
 /* GET /healthz, /readyz, /metrics (observability.c; routed by api_handle, not the table). */
 void api_healthz(struct api_ctx *c);

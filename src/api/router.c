@@ -132,6 +132,7 @@ static const struct route routes[] = {
     {"GET", "/api/webhooks/{}", "/deliveries", R_LOGIN, api_webhooks_deliveries},
     {"GET", "/api/alerts", NULL, R_LOGIN, api_alerts_get},
     {"POST", "/api/alerts", NULL, R_LOGIN | R_BODY, api_alerts_set},
+    {"GET", "/api/stats", NULL, R_LOGIN, api_stats_get},
 };
 #pragma GCC diagnostic pop
 

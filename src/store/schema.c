@@ -400,6 +400,167 @@
     "CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_at) WHERE state = 0;"          \
     "CREATE INDEX webhook_deliveries_log ON webhook_deliveries(webhook_id, id);"                   \
     "CREATE INDEX webhook_deliveries_done ON webhook_deliveries(updated_at) WHERE state <> 0;"
+/* 12: statistics (store/stats.h): rollups kept exact by triggers in the transaction that
+ * records, decides or removes a request, so the statistics page reads buckets, never requests.
+ * Spans, in seconds (UTC): an hour, a day and a week (weeks start on a Thursday, as the epoch
+ * did: long ranges read whole weeks and the days at their edges). stat_arrivals: requests by the
+ * bucket of their tg_date, channel and invite link, counted by their status now. stat_decided:
+ * decisions by the bucket of decided_at (tg_date for a request recorded decided without one),
+ * channel, who (decided_by), through what (decided_via) and the rule (rule_id). stat_latency:
+ * decisions by the day and week of decided_at, channel and the bucket of decided_at - tg_date
+ * (seconds) they fall in: stat_latency_buckets [lo, hi), 1 s wide up to 10 s, then each 6/5 as
+ * wide as the one before, up to 1e9 s. A trigger takes the old row's part away and adds the new
+ * row's, so whatever statement changes a request the rollups stay exact; the migration counts
+ * the rows there are. Each trigger statement writes one row (on PostgreSQL an upsert of one row
+ * from VALUES costs half what one over a table of spans did), and a decision, which keeps its
+ * request's arrival bucket, moves the count within that row instead of taking it out and
+ * putting it back. */
+// clang-format off
+/* 1 (or N) for a row R whose status is s, else 0 (a boolean is no integer on PostgreSQL) */
+#define STAT_IS(R, s, N) "(CASE WHEN " R ".status = " s " THEN " N " ELSE 0 END)"
+#define STAT_SUM_IS(R, s) "sum" STAT_IS(R, s, "1")
+#define STAT_DECIDED_AT(R) \
+    "(CASE WHEN " R ".decided_at > 0 THEN " R ".decided_at ELSE " R ".tg_date END)"
+#define STAT_LATENCY_LO(R) \
+    "(SELECT max(b.lo) FROM stat_latency_buckets b WHERE b.lo <= CASE WHEN " R ".decided_at > " \
+    R ".tg_date THEN " R ".decided_at - " R ".tg_date ELSE 0 END)"
+/* One span's row of each rollup for the request R, with its counts; TAIL ends the statement
+ * (a trigger's WHERE and ON CONFLICT, or the migration's FROM and GROUP BY). */
+#define STAT_ARRIVALS(SPAN, R, P, A, D, TAIL) \
+    "INSERT INTO stat_arrivals SELECT " SPAN ", " R ".tg_date / " SPAN " * " SPAN ", " R \
+    ".chat_id, " R ".invite_link, " P ", " A ", " D TAIL ";"
+#define STAT_DECIDED(SPAN, R, A, D, TAIL) \
+    "INSERT INTO stat_decided SELECT " SPAN ", " STAT_DECIDED_AT(R) " / " SPAN " * " SPAN ", " R \
+    ".chat_id, " R ".decided_by, " R ".decided_via, " R ".rule_id, " A ", " D TAIL ";"
+#define STAT_LATENCY(SPAN, R, N, TAIL) \
+    "INSERT INTO stat_latency SELECT " SPAN ", " R ".decided_at / " SPAN " * " SPAN ", " R \
+    ".chat_id, " STAT_LATENCY_LO(R) ", " N TAIL ";"
+#define STAT_UPSERT_ARRIVALS \
+    " WHERE true ON CONFLICT (span, bucket, chat_id, invite_link) DO UPDATE SET" \
+    " pending = stat_arrivals.pending + excluded.pending," \
+    " approved = stat_arrivals.approved + excluded.approved," \
+    " declined = stat_arrivals.declined + excluded.declined"
+#define STAT_UPSERT_DECIDED(R) \
+    " WHERE " R ".status <> 0" \
+    " ON CONFLICT (span, bucket, chat_id, decided_by, decided_via, rule_id) DO UPDATE" \
+    " SET approved = stat_decided.approved + excluded.approved," \
+    " declined = stat_decided.declined + excluded.declined"
+#define STAT_UPSERT_LATENCY(R) \
+    " WHERE " R ".status <> 0 AND " R ".decided_at > 0" \
+    " ON CONFLICT (span, bucket, chat_id, lo) DO UPDATE SET n = stat_latency.n + excluded.n"
+/* M(span, …) for the spans kept: every one, and the day and week (the time to decision) */
+#define STAT_SPANS(M, ...) M("3600", __VA_ARGS__) M("86400", __VA_ARGS__) M("604800", __VA_ARGS__)
+#define STAT_DAYS(M, ...) M("86400", __VA_ARGS__) M("604800", __VA_ARGS__)
+/* A trigger's parts: the request R counted N times (1 or -1) in arrivals; its decision; a
+ * status change of a request whose arrival bucket stays (OLD out, NEW in, in one row). */
+#define STAT_ARR_ONE(SPAN, R, N) \
+    STAT_ARRIVALS(SPAN, R, STAT_IS(R, "0", N), STAT_IS(R, "1", N), STAT_IS(R, "2", N), \
+                  STAT_UPSERT_ARRIVALS)
+#define STAT_DEC_ONE(SPAN, R, N) \
+    STAT_DECIDED(SPAN, R, STAT_IS(R, "1", N), STAT_IS(R, "2", N), STAT_UPSERT_DECIDED(R))
+#define STAT_LAT_ONE(SPAN, R, N) STAT_LATENCY(SPAN, R, N, STAT_UPSERT_LATENCY(R))
+#define STAT_MOVED(s) STAT_IS("NEW", s, "1") " - " STAT_IS("OLD", s, "1")
+#define STAT_ARR_MOVE(SPAN, _) \
+    STAT_ARRIVALS(SPAN, "NEW", STAT_MOVED("0"), STAT_MOVED("1"), STAT_MOVED("2"), \
+                  STAT_UPSERT_ARRIVALS)
+#define STAT_ADD_ARRIVAL(R, N) STAT_SPANS(STAT_ARR_ONE, R, N)
+#define STAT_ADD_DECISION(R, N) STAT_SPANS(STAT_DEC_ONE, R, N) STAT_DAYS(STAT_LAT_ONE, R, N)
+#define STAT_MOVE_ARRIVAL STAT_SPANS(STAT_ARR_MOVE, 0)
+/* the migration's: every request there is, per span */
+#define STAT_FILL_ARR(SPAN, _) \
+    STAT_ARRIVALS(SPAN, "r", STAT_SUM_IS("r", "0"), STAT_SUM_IS("r", "1"), \
+                  STAT_SUM_IS("r", "2"), " FROM invite_requests r GROUP BY 1, 2, 3, 4")
+#define STAT_FILL_DEC(SPAN, _) \
+    STAT_DECIDED(SPAN, "r", STAT_SUM_IS("r", "1"), STAT_SUM_IS("r", "2"), \
+                 " FROM invite_requests r WHERE r.status <> 0 GROUP BY 1, 2, 3, 4, 5, 6")
+#define STAT_FILL_LAT(SPAN, _) \
+    STAT_LATENCY(SPAN, "r", "count(*)", \
+                 " FROM invite_requests r WHERE r.status <> 0 AND r.decided_at > 0" \
+                 " GROUP BY 1, 2, 3, 4")
+/* what an UPDATE must change for the rollups to change (NE: the dialect's null-safe <>) */
+#define STAT_CHANGED(NE) \
+    "OLD.status " NE " NEW.status OR OLD.chat_id " NE " NEW.chat_id OR OLD.invite_link " NE \
+    " NEW.invite_link OR OLD.tg_date " NE " NEW.tg_date OR ((OLD.status <> 0 OR NEW.status <> 0)" \
+    " AND (OLD.decided_at " NE " NEW.decided_at OR OLD.decided_by " NE " NEW.decided_by" \
+    " OR OLD.decided_via " NE " NEW.decided_via OR OLD.rule_id " NE " NEW.rule_id))"
+/* the request keeps its arrival bucket (columns NOT NULL) */
+#define STAT_SAME_ARRIVAL \
+    "OLD.chat_id = NEW.chat_id AND OLD.invite_link = NEW.invite_link AND OLD.tg_date = NEW.tg_date"
+#define STAT_COLUMNS \
+    "status, chat_id, invite_link, tg_date, decided_at, decided_by, decided_via, rule_id"
+#define M_STATS(BIG, NOROWID) \
+    "CREATE TABLE stat_latency_buckets (lo " BIG " PRIMARY KEY, hi " BIG " NOT NULL)" NOROWID ";" \
+    "WITH RECURSIVE b(lo, hi) AS (SELECT CAST(0 AS BIGINT), CAST(1 AS BIGINT) UNION ALL" \
+    "  SELECT hi, CASE WHEN hi < 10 THEN hi + 1 ELSE hi * 6 / 5 END FROM b" \
+    "  WHERE hi < 1000000000)" \
+    "  INSERT INTO stat_latency_buckets SELECT lo, hi FROM b;" \
+    "CREATE TABLE stat_arrivals (" \
+    "  span INTEGER NOT NULL," \
+    "  bucket " BIG " NOT NULL," \
+    "  chat_id " BIG " NOT NULL," \
+    "  invite_link TEXT NOT NULL," \
+    "  pending " BIG " NOT NULL," \
+    "  approved " BIG " NOT NULL," \
+    "  declined " BIG " NOT NULL," \
+    "  PRIMARY KEY (span, bucket, chat_id, invite_link))" NOROWID ";" \
+    "CREATE TABLE stat_decided (" \
+    "  span INTEGER NOT NULL," \
+    "  bucket " BIG " NOT NULL," \
+    "  chat_id " BIG " NOT NULL," \
+    "  decided_by TEXT NOT NULL," \
+    "  decided_via TEXT NOT NULL," \
+    "  rule_id " BIG " NOT NULL," \
+    "  approved " BIG " NOT NULL," \
+    "  declined " BIG " NOT NULL," \
+    "  PRIMARY KEY (span, bucket, chat_id, decided_by, decided_via, rule_id))" NOROWID ";" \
+    "CREATE TABLE stat_latency (" \
+    "  span INTEGER NOT NULL," \
+    "  bucket " BIG " NOT NULL," \
+    "  chat_id " BIG " NOT NULL," \
+    "  lo " BIG " NOT NULL," \
+    "  n " BIG " NOT NULL," \
+    "  PRIMARY KEY (span, bucket, chat_id, lo))" NOROWID ";" \
+    STAT_SPANS(STAT_FILL_ARR, 0) STAT_SPANS(STAT_FILL_DEC, 0) STAT_DAYS(STAT_FILL_LAT, 0)
+/* SQLite: a trigger per case, its WHEN saying which */
+#define SQ_STAT_TRIGGER(name, event, when, body) \
+    "CREATE TRIGGER " name " AFTER " event " ON invite_requests" when " BEGIN " body " END;"
+#define SQ_STAT_TRIGGERS \
+    SQ_STAT_TRIGGER("stat_insert", "INSERT", "", \
+                    STAT_ADD_ARRIVAL("NEW", "1") STAT_ADD_DECISION("NEW", "1")) \
+    SQ_STAT_TRIGGER("stat_delete", "DELETE", "", \
+                    STAT_ADD_ARRIVAL("OLD", "-1") STAT_ADD_DECISION("OLD", "-1")) \
+    SQ_STAT_TRIGGER("stat_decide", "UPDATE OF " STAT_COLUMNS, \
+                    " WHEN (" STAT_CHANGED("IS NOT") ") AND " STAT_SAME_ARRIVAL, \
+                    STAT_MOVE_ARRIVAL STAT_ADD_DECISION("OLD", "-1") \
+                    STAT_ADD_DECISION("NEW", "1")) \
+    SQ_STAT_TRIGGER("stat_move", "UPDATE OF " STAT_COLUMNS, \
+                    " WHEN (" STAT_CHANGED("IS NOT") ") AND NOT (" STAT_SAME_ARRIVAL ")", \
+                    STAT_ADD_ARRIVAL("OLD", "-1") STAT_ADD_DECISION("OLD", "-1") \
+                    STAT_ADD_ARRIVAL("NEW", "1") STAT_ADD_DECISION("NEW", "1"))
+/* PostgreSQL: one function; statements that would add nothing are not run */
+#define PG_STAT_TRIGGERS \
+    "CREATE FUNCTION stat_keep() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN" \
+    "  IF TG_OP = 'UPDATE' THEN" \
+    "    IF " STAT_SAME_ARRIVAL " THEN" \
+    "      IF OLD.status <> NEW.status THEN " STAT_MOVE_ARRIVAL " END IF;" \
+    "    ELSE " STAT_ADD_ARRIVAL("OLD", "-1") STAT_ADD_ARRIVAL("NEW", "1") \
+    "    END IF;" \
+    "  ELSIF TG_OP = 'INSERT' THEN " STAT_ADD_ARRIVAL("NEW", "1") \
+    "  ELSE " STAT_ADD_ARRIVAL("OLD", "-1") \
+    "  END IF;" \
+    "  IF TG_OP <> 'INSERT' THEN" \
+    "    IF OLD.status <> 0 THEN " STAT_ADD_DECISION("OLD", "-1") " END IF;" \
+    "  END IF;" \
+    "  IF TG_OP <> 'DELETE' THEN" \
+    "    IF NEW.status <> 0 THEN " STAT_ADD_DECISION("NEW", "1") " END IF;" \
+    "  END IF;" \
+    "  RETURN NULL;" \
+    "END $$;" \
+    "CREATE TRIGGER stat_insert AFTER INSERT OR DELETE ON invite_requests" \
+    "  FOR EACH ROW EXECUTE FUNCTION stat_keep();" \
+    "CREATE TRIGGER stat_update AFTER UPDATE OF " STAT_COLUMNS " ON invite_requests" \
+    "  FOR EACH ROW WHEN (" STAT_CHANGED("IS DISTINCT FROM") ") EXECUTE FUNCTION stat_keep();"
+// clang-format on
 
 /* Migration v is migrations[v - 1], in each dialect's text. */
 static const struct {
@@ -419,6 +580,7 @@ static const struct {
     {M_ROLES(SQ_ID, SQ_BIG, SQ_NOROWID), M_ROLES(PG_ID, PG_BIG, PG_NOROWID)},
     {M_EVENTS(SQ_ID, SQ_ID " AUTOINCREMENT", SQ_BIG, SQ_NOROWID),
      M_EVENTS(PG_ID, PG_ID, PG_BIG, PG_NOROWID)},
+    {M_STATS(SQ_BIG, SQ_NOROWID) SQ_STAT_TRIGGERS, M_STATS(PG_BIG, PG_NOROWID) PG_STAT_TRIGGERS},
 };
 
 const int schema_latest = (int)DM_ARRAY_LEN(migrations);

@@ -27,6 +27,27 @@ struct sql_text {
     "SELECT id FROM jobs WHERE state = 0 AND admin = '" STORE_RULES_ADMIN "' AND kind = $1 "       \
     "AND via = $2 AND params = $3 ORDER BY id DESC LIMIT 1" lock
 
+/* a channel's rows, or every channel's for 0 (chat_id first: PostgreSQL takes the parameter's
+ * type from it) */
+#define STATS_CHAT1 "(chat_id = $1 OR $1 = 0)"
+#define STATS_CHAT3 "(chat_id = $3 OR $3 = 0)"
+#define STATS_CHAT4 "(chat_id = $4 OR $4 = 0)"
+/* The rows of table over the range $2..$3 of span $1: whole weeks [w1, w2) from the weekly
+ * rows, the rest from the span's (w1 = w2 past the range: none weekly) */
+#define STATS_COVER(cols, table, chat, w1, w2)                                                     \
+    "SELECT " cols " FROM " table " WHERE span = $1 AND bucket >= $2 AND bucket < " w1             \
+    " AND " chat " UNION ALL SELECT " cols " FROM " table " WHERE span = $1 AND bucket >= " w2     \
+    " AND bucket <= $3 AND " chat " UNION ALL SELECT " cols " FROM " table                         \
+    " WHERE span = 604800 AND bucket >= " w1 " AND bucket < " w2 " AND " chat
+#define STATS_LINK_ROWS                                                                            \
+    STATS_COVER("chat_id, invite_link, pending, approved, declined", "stat_arrivals", STATS_CHAT4, \
+                "$6", "$7")
+#define STATS_DECIDER_ROWS                                                                         \
+    STATS_COVER("decided_by, decided_via, CASE WHEN decided_by = '" STORE_RULES_ADMIN              \
+                "' THEN rule_id ELSE 0 END AS rule, approved, declined",                           \
+                "stat_decided", STATS_CHAT4, "$6", "$7")
+#define STATS_LATENCY_ROWS STATS_COVER("lo, n", "stat_latency", STATS_CHAT4, "$5", "$6")
+
 static const struct sql_text texts[S_COUNT] = {
     /* SQLite: take the write lock at once, so a transaction never fails upgrading to it */
     [S_BEGIN] = {.sqlite = "BEGIN IMMEDIATE", .pg = "BEGIN", .what = "starting a transaction"},
@@ -520,6 +541,50 @@ static const struct sql_text texts[S_COUNT] = {
                    "(SELECT coalesce(sum(n), 0) FROM request_counts WHERE status = 0) "
                    "FROM invite_requests WHERE created_at >= $1 OR decided_at >= $1",
                    .what = "summing up the day"},
+    /* ---- statistics (stats.c): the rollups of schema.c migration 10; $1 the span, $2 and
+     * $3 the first and last bucket, $4 the channel (0: every one) ---- */
+    /* one snapshot for all of them: the backlog adds what changed since the range to now */
+    [S_STATS_BEGIN] = {.sqlite = "BEGIN",
+                       .pg = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+                       .what = "starting to read the statistics"},
+    [S_STATS_SERIES] = {"SELECT bucket, chat_id, sum(pending), sum(approved), sum(declined) "
+                        "FROM stat_arrivals WHERE span = $1 AND bucket >= $2 AND bucket <= $3 "
+                        "AND " STATS_CHAT4 " GROUP BY bucket, chat_id ORDER BY bucket, chat_id",
+                        .what = "reading requests by time"},
+    /* the busiest links first; $5 at most this many, $6 and $7 the weeks */
+    [S_STATS_LINKS] = {"SELECT chat_id, invite_link, sum(pending), sum(approved), sum(declined) "
+                       "FROM (" STATS_LINK_ROWS ") x GROUP BY chat_id, invite_link "
+                       "HAVING sum(pending + approved + declined) > 0 "
+                       "ORDER BY sum(pending + approved + declined) DESC, chat_id, invite_link "
+                       "LIMIT $5",
+                       .what = "reading requests by invite link"},
+    /* a rule only for what the rules decided (an admin may decide a request a rule held) */
+    [S_STATS_DECIDERS] = {"SELECT d.decided_by, d.decided_via, d.rule, coalesce(max(r.name), ''), "
+                          "sum(d.approved), sum(d.declined) FROM (" STATS_DECIDER_ROWS ") d "
+                          "LEFT JOIN rules r ON r.id = d.rule GROUP BY d.decided_by, "
+                          "d.decided_via, d.rule HAVING sum(d.approved + d.declined) > 0 "
+                          "ORDER BY sum(d.approved + d.declined) DESC, d.decided_by, "
+                          "d.decided_via, d.rule LIMIT $5",
+                          .what = "reading who decided"},
+    /* by day and week; $5 and $6 the weeks */
+    [S_STATS_LATENCY] =
+        {"SELECT x.lo, b.hi, x.n FROM (SELECT lo, sum(n) AS n FROM (" STATS_LATENCY_ROWS
+         ") y GROUP BY lo) x "
+         "JOIN stat_latency_buckets b ON b.lo = x.lo WHERE x.n > 0 ORDER BY x.lo",
+         .what = "reading the time to decision"},
+    /* after the range ($2 its last bucket), to now ($3 the channel) */
+    [S_STATS_ARRIVED] = {"SELECT bucket, sum(pending + approved + declined) FROM stat_arrivals "
+                         "WHERE span = $1 AND bucket > $2 AND " STATS_CHAT3 " "
+                         "GROUP BY bucket ORDER BY bucket",
+                         .what = "reading the backlog"},
+    /* from the range's first bucket ($2) on */
+    [S_STATS_DECISIONS] = {"SELECT bucket, sum(approved), sum(declined) FROM stat_decided "
+                           "WHERE span = $1 AND bucket >= $2 AND " STATS_CHAT3 " "
+                           "GROUP BY bucket ORDER BY bucket",
+                           .what = "reading the backlog"},
+    [S_STATS_PENDING] = {"SELECT coalesce(sum(n), 0) FROM request_counts WHERE status = 0 "
+                         "AND " STATS_CHAT1,
+                         .what = "reading the backlog"},
 };
 
 struct db_stmt sql_stmt(enum db_kind kind, enum sql_id id)

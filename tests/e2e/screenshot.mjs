@@ -6,21 +6,25 @@
 // decide-via-session.png (Approve Selected through a session) and tgsim-login-code.png (tgsim's
 // page of the messages an account received: its login code); and the panel on a phone (390×844):
 // phone-requests.png (the requests as cards), phone-menu.png (the navigation's menu open),
-// phone-sessions.png and phone-rules.png (the editor, its dry run under it). Run from tests/:
-// `node e2e/screenshot.mjs [OUT_DIR]` (TGSIM_BIN / DOORMAN_BIN as for the tests). Not part of the
+// phone-sessions.png and phone-rules.png (the editor, its dry run under it); stats.png (the
+// Statistics page over a month of requests through a few invite links, decided by an admin and
+// the rules; from a stack of its own). Run from tests/: `node e2e/screenshot.mjs [OUT_DIR]`
+// (`--only=stats`: that one alone) (TGSIM_BIN / DOORMAN_BIN as for the tests). Not part of the
 // test run: node --test picks only *.test.mjs files.
 import path from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from '../lib/processes.mjs';
-import { tgAccount, tgRevoke, addRequester, newPhone } from '../lib/tgsim.mjs';
-import { waitRecorded, waitLoadJob, counts } from '../lib/api.mjs';
+import { tgAccount, tgRevoke, addRequester, newPhone, tgAddJoinRequests } from '../lib/tgsim.mjs';
+import { waitRecorded, waitLoadJob, counts, decide } from '../lib/api.mjs';
 import { createUserSession, newBotSession } from '../lib/sessions.mjs';
-import { startSessionStack } from '../lib/stacks.mjs';
+import { startSessionStack, startStack } from '../lib/stacks.mjs';
 import { launchBrowser, watchedPage, login } from '../lib/browser.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const outDir = path.resolve(process.argv[2] || path.join(here, '..', '..', 'docs', 'screenshots'));
+const args = process.argv.slice(2);
+const only = args.find((a) => a.startsWith('--only='))?.slice(7);
+const outDir = path.resolve(args.find((a) => !a.startsWith('--')) || path.join(here, '..', '..', 'docs', 'screenshots'));
 
 const CHANNELS = [
     { title: 'Rust Jobs Europe', username: 'rustjobs_eu', link: 'https://t.me/+kF3xQ9vLm2pjZDc0' },
@@ -159,8 +163,54 @@ async function phoneShots(s, page, chatId, shot) {
     await shot('phone-rules.png');
 }
 
+// The Statistics page over the last 30 days: waves of requests a day through each channel's
+// links, most of them decided today by the admin (Approve All of the older ones, a few denied)
+// and by a rule that declines casino names.
+async function statsShot(browser) {
+    const s = await startStack({ world: { channels: 0, pending: 0 } });
+    try {
+        const chats = [];
+        for (const c of CHANNELS) chats.push(await s.tg.control('POST', '/control/channels', { title: c.title, username: c.username, admins: [{ id: s.world.botId, can_invite_users: true }] }));
+        const links = [['https://t.me/+kF3xQ9vLm2pjZDc0', 'https://t.me/+rustconf_2026'], ['https://t.me/+Wq8bN1eTz5xkYTRi', ''], ['https://t.me/+Hn4cR7sUy0ZmNGE5', 'https://t.me/+lisbon_meetup']];
+        const now = Math.floor(Date.now() / 1000);
+        let n = 0;
+        for (let d = 29; d >= 0; d--) {
+            for (const [i, chat] of chats.entries()) {
+                const count = 3 + ((d * 7 + i * 13) % 11) + (d < 6 && i === 0 ? 12 : 0);
+                const link = links[i][(d + i) % 3 === 0 ? 1 : 0];
+                await tgAddJoinRequests(s.tg, { chat_id: chat.id, count, first_name: PEOPLE[(d + i) % PEOPLE.length][0], invite_link: link || undefined, date: now - d * 86400 - 3600, spread_seconds: 80000 });
+                n += count;
+            }
+        }
+        await waitRecorded(s.client, n, { timeoutMs: 60000 });
+        await decide(s.client, 'approve-all', { filter: { chat_id: chats[0].id, to: now - 5 * 86400 } });
+        await decide(s.client, 'approve-all', { filter: { chat_id: chats[1].id, to: now - 9 * 86400 } });
+        await decide(s.client, 'deny-all', { filter: { chat_id: chats[2].id, to: now - 20 * 86400 } });
+        await decide(s.client, 'approve-all', { filter: { chat_id: chats[2].id, to: now - 3 * 86400 } });
+        await s.client.post('/api/rules', { chat_id: chats[1].id, name: 'casino names', conditions: [{ type: 'name_matches', words: ['casino'] }], action: 'decline' });
+        await s.client.post('/api/modes', { chat_id: chats[1].id, mode: 'rules' });
+        await tgAddJoinRequests(s.tg, { chat_id: chats[1].id, count: 9, first_name: 'Casino Bonus' });
+        await waitFor(async () => (await counts(s.client, { chat_id: chats[1].id })).declined >= 9, { what: 'the rule declined the wave', timeoutMs: 30000 });
+        const { page, seen } = await watchedPage(browser, { viewport: { width: 1440, height: 1500 } });
+        await login(page, s.dm.url, { name: 'admin', password: 'correct horse battery' });
+        await page.goto(`${s.dm.url}/#/stats`);
+        await page.locator('main[data-loaded=true]').waitFor();
+        await page.mouse.move(0, 0);
+        await page.screenshot({ path: path.join(outDir, 'stats.png') });
+        console.log(`screenshot: wrote ${path.join(outDir, 'stats.png')}`);
+        if (seen.dialogs.length || seen.pageErrors.length || seen.cspViolations.length) throw new Error(`the page misbehaved: ${JSON.stringify(seen)}`);
+    } finally {
+        await s.cleanup();
+    }
+}
+
 async function main() {
     mkdirSync(outDir, { recursive: true });
+    if (only === 'stats') {
+        const browser = await launchBrowser();
+        try { await statsShot(browser); } finally { await browser.close(); }
+        return;
+    }
     const s = await startSessionStack({ tgsimOpts: { latencyMs: 15 }, world: { channels: 0, pending: 0 }, configureBot: true });
     const browser = await launchBrowser();
     try {
@@ -267,6 +317,7 @@ async function main() {
         await inbox.page.locator('.msg').waitFor();
         await inbox.page.screenshot({ path: path.join(outDir, 'tgsim-login-code.png') });
         console.log(`screenshot: wrote ${path.join(outDir, 'tgsim-login-code.png')}`);
+        await statsShot(browser);
     } finally {
         await browser.close();
         await s.cleanup();

@@ -109,6 +109,7 @@ static const struct {
     {"GET", "/api/webhooks/{}/deliveries"},
     {"GET", "/api/alerts"},
     {"POST", "/api/alerts"},
+    {"GET", "/api/stats"},
 };
 
 /* Appends n bytes of s, percent-encoding what a request line cannot carry. */

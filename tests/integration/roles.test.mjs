@@ -69,6 +69,7 @@ const ROUTES = [
     ['GET', '/api/modes', 'owner'],
     ['POST', '/api/modes', 'owner'],
     ['GET', '/api/guard', 'owner'],
+    ['GET', '/api/stats', 'owner'],
     ['GET', '/api/webhooks', 'owner'],
     ['POST', '/api/webhooks', 'owner'],
     ['POST', '/api/webhooks/{}/update', 'owner'],

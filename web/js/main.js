@@ -23,6 +23,7 @@ import { pageLogs } from './pages/logs.js';
 import { pageSettings } from './pages/settings.js';
 import { pageAccount } from './pages/account.js';
 import { pageInvite } from './pages/invite.js';
+import { pageStats } from './pages/stats.js';
 
 setPages({
     '/requests': pageRequests,
@@ -33,6 +34,7 @@ setPages({
     '/logs': pageLogs,
     '/settings': pageSettings,
     '/account': pageAccount,
+    '/stats': pageStats,
     '/login': pageLogin,
     '/setup': pageSetup,
     '/invite': pageInvite,
