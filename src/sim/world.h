@@ -36,7 +36,9 @@
     X(ALREADY_PARTICIPANT, "USER_ALREADY_PARTICIPANT", "USER_ALREADY_PARTICIPANT")                 \
     X(USER_NOT_FOUND, "user not found", "USER_ID_INVALID")                                         \
     X(NO_BAN_RIGHT, "not enough rights to restrict/unrestrict chat member", "CHAT_ADMIN_REQUIRED") \
-    X(TARGET_ADMIN, "user is an administrator of the chat", "USER_ADMIN_INVALID")
+    X(TARGET_ADMIN, "user is an administrator of the chat", "USER_ADMIN_INVALID")                  \
+    X(LINK_BAD, "invalid invite link parameters", "INVITE_LINK_INVALID")                           \
+    X(LINK_MISSING, "INVITE_HASH_EXPIRED", "INVITE_HASH_EXPIRED")
 
 typedef enum {
 #define SIM_ERR_ENUM(name, botapi, rpc) SIM_##name,
@@ -91,10 +93,12 @@ struct sim_channel {
     char *username; /* NULL for a private channel */
     struct sim_admin *admins;
     size_t nadmins;
-    struct idmap members;  /* user id -> 1 while a member, 0 after leaving (no removal) */
-    size_t nleft;          /* entries of members that are 0 */
-    struct idmap requests; /* user id -> index in world.jrs of that user's latest request */
-    struct idmap bans;     /* user id -> index in world.bans of that user's ban record */
+    struct idmap members;     /* user id -> 1 while a member, 0 after leaving (no removal) */
+    size_t nleft;             /* entries of members that are 0 */
+    struct idmap requests;    /* user id -> index in world.jrs of that user's latest request */
+    struct idmap bans;        /* user id -> index in world.bans of that user's ban record */
+    struct sim_invite *links; /* its additional invite links, oldest first (sim/invites.h) */
+    size_t nlinks;
 };
 
 /* What banChatMember / unbanChatMember (or channels.editBanned) did to one user in one channel:
@@ -126,7 +130,9 @@ struct sim_join_request {
     int64_t date;      /* Unix seconds */
     char *invite_link; /* NULL when the request came without a link */
     enum jr_status status;
-    int64_t decided_by;           /* the bot's or user account's id; 0 while pending */
+    int64_t decided_by;           /* the bot's or user account's id, or the admin who decided
+                                     it in the app (POST /control/join-requests/decide); 0 while
+                                     pending */
     int64_t decided_at;           /* Unix seconds; 0 while pending */
     int64_t asked_ms, decided_ms; /* when tgsim made it and decided it, Unix milliseconds (for
                                      timing doorman: bench/rules_latency_bench.mjs) */
@@ -348,6 +354,10 @@ uint64_t world_rand(struct world *w);
 #define SIM_TITLE_MAX 128
 #define SIM_NAME_MAX 64
 #define SIM_BIO_MAX 140
+
+/* Whether s is UTF-8 without control characters (a newline allowed) of min..max characters (a
+ * NULL s: when min is 0). */
+bool world_text_ok(const char *s, size_t min, size_t max);
 
 /* Users. Strings are copied; first_name is required (1..SIM_NAME_MAX characters of UTF-8),
  * last_name up to SIM_NAME_MAX, username [A-Za-z0-9_]{1,32} unique across users, bots and
