@@ -81,6 +81,12 @@ static const struct route routes[] = {
     {"POST", "/api/rule-lists/{}", NULL, R_LOGIN | R_BODY, api_lists_write},
     {"GET", "/api/modes", NULL, R_LOGIN, api_modes_list},
     {"POST", "/api/modes", NULL, R_LOGIN | R_BODY, api_modes_set},
+    {"GET", "/api/links", NULL, R_LOGIN, api_links_list},
+    {"POST", "/api/links", NULL, R_LOGIN | R_BODY | R_SLOW, api_links_create},
+    {"POST", "/api/links/edit", NULL, R_LOGIN | R_BODY | R_SLOW, api_links_edit},
+    {"POST", "/api/links/revoke", NULL, R_LOGIN | R_BODY | R_SLOW, api_links_revoke},
+    {"POST", "/api/links/refresh", NULL, R_LOGIN | R_BODY | R_SLOW, api_links_refresh},
+    {"POST", "/api/decisions/check", NULL, R_LOGIN | R_BODY | R_SLOW, api_decisions_check},
 };
 
 /* Every answer's; HSTS only when admins reach doorman over https (the public URL says so):

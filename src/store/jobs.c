@@ -268,10 +268,11 @@ static dm_err item_request(struct tx *tx, const struct store_item *it, int outco
     args_init(&a);
     arg_int(&a, it->request_id);
     if (outcome == ITEM_DONE || told) {
+        /* told: someone decided it in Telegram before this job; Telegram does not say who */
         arg_int(&a, told ? it->final_status : kind == JOB_APPROVE ? REQ_APPROVED : REQ_DECLINED);
         arg_int(&a, now);
-        arg_text(&a, au->admin, sizeof au->admin);
-        arg_text(&a, au->via, sizeof au->via);
+        arg_text(&a, told ? "" : au->admin, sizeof au->admin);
+        arg_text(&a, told ? STORE_VIA_TELEGRAM : au->via, sizeof au->via);
         return tx_run(tx, S_REQUEST_DECIDE, &a, NULL, NULL, NULL, err);
     }
     if (outcome != ITEM_FAILED) return DM_OK;
@@ -507,8 +508,8 @@ static dm_err batch_row(void *ctx, const struct db_row *r)
 }
 
 dm_err store_job_finish_chat(struct store *st, int64_t job_id, const char *owner, int64_t chat_id,
-                             int outcome, const char *error, const char *cursor, int64_t now,
-                             int64_t *finished, struct dm_error *err)
+                             bool whole_chat, int outcome, const char *error, const char *cursor,
+                             int64_t now, int64_t *finished, struct dm_error *err)
 {
     if (outcome != ITEM_DONE && outcome != ITEM_FAILED)
         return dm_fail(err, DM_EINVAL, "a channel's items finish done or failed, not %d", outcome);
@@ -517,7 +518,8 @@ dm_err store_job_finish_chat(struct store *st, int64_t job_id, const char *owner
     struct tx tx;
     dm_err e = tx_open(st, &tx, err);
     if (!e) e = job_cursor_set(&tx, job_id, owner, cursor, now, err);
-    if (!e && outcome == ITEM_DONE) e = items_add(&tx, S_ITEM_ADD_CHAT, job_id, chat_id, 0, err);
+    if (!e && outcome == ITEM_DONE && whole_chat)
+        e = items_add(&tx, S_ITEM_ADD_CHAT, job_id, chat_id, 0, err);
     /* finished items leave the pending set, so each batch starts from the first left */
     struct id_batch *b = e ? NULL : malloc(sizeof *b);
     if (!e && !b) e = dm_fail(err, DM_ENOMEM, "out of memory finishing a channel's items");

@@ -10,7 +10,16 @@
 #define SQL_FILTER_MAX 4096
 #define REFOLD_BATCH 2000
 
-enum { F_CHAT = 2, F_FROM = 4, F_TO = 8, F_TEXT = 16, F_USER = 32, F_INDEX = 64, F_RULE = 128 };
+enum {
+    F_CHAT = 2,
+    F_FROM = 4,
+    F_TO = 8,
+    F_TEXT = 16,
+    F_USER = 32,
+    F_INDEX = 64,
+    F_RULE = 128,
+    F_LINK = 256
+};
 
 /* The names a query searches, one a line, folded; malloc'd. */
 static dm_err names_folded(const char *first, const char *last, const char *username, char **out)
@@ -133,8 +142,10 @@ dm_err filter_init(struct filter *f, const struct store_request_filter *rf, enum
     f->date_from = rf->date_from;
     f->date_to = rf->date_to;
     f->rule_id = rf->rule_id;
+    f->link = rf->invite_link;
     f->shape = (rf->status >= 0 ? F_STATUS : 0) | (rf->chat_id ? F_CHAT : 0) |
-               (rf->date_from ? F_FROM : 0) | (rf->date_to ? F_TO : 0) | (rf->rule_id ? F_RULE : 0);
+               (rf->date_from ? F_FROM : 0) | (rf->date_to ? F_TO : 0) |
+               (rf->rule_id ? F_RULE : 0) | (rf->invite_link[0] ? F_LINK : 0);
     size_t qlen = strnlen(rf->q, sizeof rf->q - 1);
     if (qlen == 0) return DM_OK;
 
@@ -216,6 +227,10 @@ static dm_err filter_sql(struct buf *b, struct db_args *a, const struct filter *
     if (!e && (shape & F_RULE)) {
         arg_int(a, f->rule_id);
         e = buf_printf(b, " AND r.rule_id = $%d", a->n);
+    }
+    if (!e && (shape & F_LINK)) {
+        arg_ref(a, f->link);
+        e = buf_printf(b, " AND r.invite_link = $%d", a->n);
     }
     if (!e && (shape & F_TEXT)) e = filter_text(b, a, f, shape);
     return e;

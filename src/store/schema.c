@@ -317,6 +317,21 @@
     "ALTER TABLE jobs DROP CONSTRAINT jobs_kind_check,"                                            \
     "  ADD CONSTRAINT jobs_kind_check CHECK (kind IN (0, 1, 2, 3));"
 
+/* 11: a channel's invite links as doorman last saw them (store_link_put). */
+#define M11(BIG, NOROWID)                                                                          \
+    "CREATE TABLE invite_links ("                                                                  \
+    "  chat_id " BIG " NOT NULL,"                                                                  \
+    "  link TEXT NOT NULL,"                                                                        \
+    "  name TEXT NOT NULL DEFAULT '',"                                                             \
+    "  creator_id " BIG " NOT NULL DEFAULT 0,"                                                     \
+    "  created_at " BIG " NOT NULL DEFAULT 0,"                                                     \
+    "  expire_date " BIG " NOT NULL DEFAULT 0,"                                                    \
+    "  member_limit " BIG " NOT NULL DEFAULT 0,"                                                   \
+    "  creates_join_request INTEGER NOT NULL DEFAULT 0,"                                           \
+    "  revoked INTEGER NOT NULL DEFAULT 0,"                                                        \
+    "  updated_at " BIG " NOT NULL,"                                                               \
+    "  PRIMARY KEY (chat_id, link))" NOROWID ";"
+
 /* Migration v is migrations[v - 1], in each dialect's text. */
 static const struct {
     const char *sqlite, *pg;
@@ -331,6 +346,7 @@ static const struct {
     {M7(SQ_ID, SQ_BIG, SQ_NOROWID), M7(PG_ID, PG_BIG, PG_NOROWID)},
     {M8(SQ_ID, SQ_BIG, SQ_NOROWID) SQ_JOBS_V8 SQ_SEARCH_V8,
      M8(PG_ID, PG_BIG, PG_NOROWID) PG_JOBS_V8},
+    {M11(SQ_BIG, SQ_NOROWID), M11(PG_BIG, PG_NOROWID)},
 };
 
 const struct schema_table schema_kept[] = {
@@ -348,6 +364,7 @@ const struct schema_table schema_kept[] = {
     {"channel_modes", "chat_id", "chat_id"},
     {"decisions_due", "request_id", "request_id"},
     {"pacing", "chat_id", "chat_id"},
+    {"invite_links", "chat_id, link", "chat_id, link COLLATE \"C\""},
 };
 const size_t schema_kept_n = DM_ARRAY_LEN(schema_kept);
 const char *const schema_serial[] = {"admins", "invite_requests", "jobs", "audit", "rules"};

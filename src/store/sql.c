@@ -373,6 +373,30 @@ static const struct sql_text texts[S_COUNT] = {
                      "coalesce(sum(CASE WHEN state = 1 THEN 1 ELSE 0 END), 0) "
                      "FROM jobs WHERE state IN (0, 1)",
                      .what = "counting queued and running jobs"},
+    /* invite links (links.c) */
+    [S_LINK_PUT] = {"INSERT INTO invite_links(chat_id, link, name, creator_id, created_at, "
+                    "expire_date, member_limit, creates_join_request, revoked, updated_at) "
+                    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+                    "ON CONFLICT (chat_id, link) DO UPDATE SET name = excluded.name, "
+                    "creator_id = CASE WHEN excluded.creator_id = 0 THEN invite_links.creator_id "
+                    "ELSE excluded.creator_id END, "
+                    "created_at = CASE WHEN excluded.created_at = 0 THEN invite_links.created_at "
+                    "ELSE excluded.created_at END, "
+                    "expire_date = excluded.expire_date, member_limit = excluded.member_limit, "
+                    "creates_join_request = excluded.creates_join_request, "
+                    "revoked = excluded.revoked, updated_at = excluded.updated_at",
+                    .what = "saving an invite link"},
+    [S_LINK_LIST] = {"SELECT link, name, creator_id, created_at, expire_date, member_limit, "
+                     "creates_join_request, revoked, updated_at FROM invite_links "
+                     "WHERE chat_id = $1 ORDER BY created_at DESC, link LIMIT $2",
+                     .what = "listing invite links"},
+    [S_LINK_SEEN] = {"SELECT invite_link, sum(CASE WHEN status = 0 THEN 1 ELSE 0 END), count(*) "
+                     "FROM invite_requests WHERE chat_id = $1 AND invite_link <> '' "
+                     "GROUP BY invite_link ORDER BY invite_link LIMIT $2",
+                     .what = "counting requests by invite link"},
+    [S_REQUEST_PENDING_OF] = {"SELECT id FROM invite_requests WHERE chat_id = $1 AND user_id = $2 "
+                              "AND status = 0 ORDER BY id DESC LIMIT 1",
+                              .what = "finding a pending request"},
 };
 
 struct db_stmt sql_stmt(enum db_kind kind, enum sql_id id)

@@ -1,0 +1,32 @@
+/* telegram_decisions.h: noticing the decisions other admins made in the Telegram app.
+ *
+ * Through a session, a channel's admin log holds its joins by request with the admin who
+ * approved each (channelAdminLogEventActionParticipantJoinByRequest, approved_by). A check
+ * reads the events newer than the last one it saw (kept in the setting
+ * "tg_decisions:<chat_id>"), newest first, page by page back to that one, and records each
+ * join whose request is still pending here as approved in Telegram by that admin
+ * (store_request_decided_in_telegram: decided_via STORE_VIA_TELEGRAM, with an audit entry).
+ * Declines leave no event: those are found when deciding (Telegram's HIDE_REQUESTER_MISSING,
+ * jobs/runner.c) or by a load.
+ *
+ * Idempotent: an event seen twice finds its request decided already and changes nothing. */
+#ifndef DM_JOBS_TELEGRAM_DECISIONS_H
+#define DM_JOBS_TELEGRAM_DECISIONS_H
+
+#include "core/common.h"
+#include "store/store.h"
+#include "telegram/account.h"
+
+#define TG_DECISIONS_PAGES 50 /* admin-log pages read at most in one check (5,000 events) */
+
+struct tg_decisions_result {
+    int64_t events;   /* joins by request read */
+    int64_t recorded; /* requests recorded decided in Telegram */
+};
+
+/* Checks channel chat_id through `account` (one that account_lists_pending: a session).
+ * Telegram's failures fill *te; the store's are TG_LOCAL ones. */
+dm_err tg_decisions_check(struct store *st, struct account *account, int64_t chat_id,
+                          struct tg_decisions_result *out, struct tg_error *te);
+
+#endif
