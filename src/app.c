@@ -8,6 +8,7 @@
 #include "http/server.h"
 #include "jobs/autodecide.h"
 #include "jobs/runner.h"
+#include "jobs/telegram_decisions.h"
 #include "telegram/pool.h"
 
 #define MAX_BODY (1024 * 1024)
@@ -95,6 +96,11 @@ dm_err app_start(struct app *a, struct dm_error *err)
     struct autodecide_config ac = {
         .store = a->store, .accounts = &a->accounts, .runner = a->jobs, .owner = a->instance_id};
     if ((e = autodecide_start(&ac, &a->auto_decide, err))) return e;
+    struct tg_watch_config wc = {.store = a->store,
+                                 .accounts = &a->accounts,
+                                 .owner = a->instance_id,
+                                 .interval_s = a->cfg.tg_decisions_s};
+    if ((e = tg_watch_start(&wc, &a->tg_watch, err))) return e;
     a->api = (struct api_env){.store = a->store,
                               .bot = a->bot,
                               .pool = a->pool,
@@ -134,6 +140,8 @@ void app_stop(struct app *a)
     a->stopping = 1;
     http_server_stop(a->http);
     a->http = NULL;
+    tg_watch_stop(a->tg_watch);
+    a->tg_watch = NULL;
     autodecide_stop(a->auto_decide);
     a->auto_decide = NULL;
     job_runner_stop(a->jobs);

@@ -30,6 +30,7 @@ struct app {
     struct bot *bot;                /* telegram/bot.h */
     struct job_runner *jobs;        /* jobs/runner.h */
     struct autodecide *auto_decide; /* jobs/autodecide.h: deciding by rules */
+    struct tg_watch *tg_watch;      /* jobs/telegram_decisions.h: decisions made in Telegram */
     struct pool *pool;              /* telegram/pool.h: MTProto sessions' connections */
     struct accounts accounts;       /* telegram/account.h: who decides (the bot, the sessions); its
                                        fields point at the store, the bot and the pool above */

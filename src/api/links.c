@@ -98,6 +98,8 @@ static void link_write(struct api_ctx *c, enum account_link_op op)
     e = account_channel(a, chat_id, &ch, &te);
     if (!e) e = account_link_write(a, &ch, op, link, &spec, &out, &te);
     account_close(a);
+    /* Telegram refusing the link's fields (or an unknown link) is the admin's to fix: a 400 */
+    if (e && te.kind == TG_REFUSED) return (void)api_bad_request(c, "%s", te.e.msg);
     if (e) return (void)api_tg_failed(c, &te);
     int64_t now = (int64_t)time(NULL);
     struct store_audit au = {.at = now, .chat_id = chat_id, .via = ACCOUNT_BOT, .result = "ok"};

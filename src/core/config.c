@@ -63,6 +63,7 @@ void config_defaults(struct config *c)
     c->http_workers = env_unsigned("DOORMAN_HTTP_WORKERS", 8, 1, 64);
     c->http_work_queue = env_unsigned("DOORMAN_HTTP_WORK_QUEUE", 32, 1, 1000);
     c->preflight_deadline_s = env_unsigned("DOORMAN_PREFLIGHT_DEADLINE_S", 30, 1, 600);
+    c->tg_decisions_s = env_unsigned("DOORMAN_TELEGRAM_DECISIONS_S", 300, 0, 86400);
     dm_strlcpy(c->metrics_allow, "127.0.0.1,::1", sizeof c->metrics_allow);
     const char *ma = getenv("DOORMAN_METRICS_ALLOW");
     if (ma) dm_strlcpy(c->metrics_allow, ma, sizeof c->metrics_allow); /* "" is allowed: none */

@@ -3,6 +3,9 @@
 #include "core/common.h"
 #include "jobs/hide_all.h"
 
+#include "core/log.h"
+#include "jobs/telegram_decisions.h"
+
 #include <jansson.h>
 
 static const char *const phases[] = {"load", "hide", "done"};
@@ -184,6 +187,22 @@ static dm_err load_page(struct hide_run *hr, const char *owner, struct tg_error 
     return stored(te, e, &err);
 }
 
+/* Before the channel's bulk work: the approvals other admins made in the Telegram app meanwhile
+ * are recorded as theirs (telegram_decisions.h), so the job skips those requests instead of
+ * taking them for its own. A failure only costs that: the job goes on. */
+static void telegram_first(struct hide_run *hr)
+{
+    struct tg_decisions_result r;
+    struct tg_error te = {0};
+    if (tg_decisions_check(hr->store, hr->account, hr->cur.chat_id, &r, &te))
+        log_warn("jobs", "job %" PRId64 ": could not read the admin log of %" PRId64 ": %s",
+                 hr->job_id, hr->cur.chat_id, te.e.msg);
+    else if (r.recorded)
+        log_info("jobs",
+                 "job %" PRId64 ": %" PRId64 " requests of %" PRId64 " were approved in Telegram",
+                 hr->job_id, r.recorded, hr->cur.chat_id);
+}
+
 dm_err hide_run_step(struct hide_run *hr, const char *owner, bool *finished, struct tg_error *te)
 {
     *finished = false;
@@ -208,6 +227,7 @@ dm_err hide_run_step(struct hide_run *hr, const char *owner, bool *finished, str
         e = account_channel(hr->account, hr->cur.chat_id, &hr->ch, te);
         if (e) return channel_refused(te) ? refuse_chat(hr, owner, te) : e;
         hr->resolved = true;
+        if (!hr->cur.at.date) telegram_first(hr);
     }
     bool call = hr->cur.phase == HIDE_CALL;
     dm_err e = call ? account_decide_channel(hr->account, &hr->ch, hr->kind == JOB_APPROVE,

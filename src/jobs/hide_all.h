@@ -16,6 +16,9 @@
  *   3. one call deciding them all (account_decide_channel: hideAllChatJoinRequests);
  *   4. job_finish_chat: every pending item of the channel, and any request of it still pending
  *      here, is recorded decided (done), audited with the session as via.
+ * Before step 2 (or the call of one link's job), the channel's admin log is read for approvals
+ * made in the Telegram app meanwhile (jobs/telegram_decisions.h): those requests are recorded as
+ * decided by their admin, and the job skips them.
  * The cursor ({"chat":n,"phase":"load"|"hide"|"done","date":…,"user":…,"hash":…}) is saved
  * with each record, so after a restart the job goes on where it was; a second hideAll after a
  * crash between the call and its record finds nothing pending on Telegram and is harmless, and

@@ -2,6 +2,14 @@
 #include "core/common.h"
 #include "jobs/telegram_decisions.h"
 
+#include "core/clock.h"
+#include "core/log.h"
+
+#include <pthread.h>
+
+#define LEASE "tg_decisions"
+static const char *const C = "tg_decisions";
+
 static void key_of(int64_t chat_id, char *out, size_t n)
 {
     snprintf(out, n, "tg_decisions:%" PRId64, chat_id);
@@ -47,4 +55,122 @@ dm_err tg_decisions_check(struct store *st, struct account *account, int64_t cha
         if (e) e = tg_error_local(te, e, "%s", err.msg);
     }
     return e;
+}
+
+/* ---- the periodic check ---- */
+
+struct tg_watch {
+    struct tg_watch_config cfg;
+    char owner[64];
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool stop;
+};
+
+/* Checks one channel through the first session that can; false when none could. */
+static bool check_chat(struct tg_watch *w, int64_t chat_id, const struct store_session *ss,
+                       size_t nss)
+{
+    for (size_t i = 0; i < nss; i++) {
+        if (ss[i].is_bot || ss[i].status != SESSION_ACTIVE) continue;
+        struct account *a = NULL;
+        struct dm_error err = {0};
+        if (account_open(w->cfg.accounts, ss[i].name, &a, &err)) continue;
+        struct tg_decisions_result r;
+        struct tg_error te = {0};
+        dm_err e = tg_decisions_check(w->cfg.store, a, chat_id, &r, &te);
+        account_close(a);
+        if (!e && r.recorded)
+            log_info(C,
+                     "%" PRId64 " requests of %" PRId64 " were approved in Telegram (read as %s)",
+                     r.recorded, chat_id, ss[i].name);
+        if (!e) return true;
+        log_debug(C, "the admin log of %" PRId64 " through %s: %s", chat_id, ss[i].name, te.e.msg);
+    }
+    return false;
+}
+
+static void round_once(struct tg_watch *w)
+{
+    struct store *st = w->cfg.store;
+    struct store_chat *chats = NULL;
+    struct store_session *ss = NULL;
+    size_t nchats = 0, nss = 0;
+    struct dm_error err = {0};
+    dm_err e = store_session_list(st, &ss, &nss, &err);
+    if (!e && nss) e = store_chat_list(st, &chats, &nchats, &err);
+    for (size_t i = 0; !e && i < nchats; i++) {
+        pthread_mutex_lock(&w->mu);
+        bool stop = w->stop;
+        pthread_mutex_unlock(&w->mu);
+        if (stop) break;
+        struct store_request_filter f = {.status = -1, .chat_id = chats[i].chat_id};
+        int64_t counts[REQ_STATUS_COUNT] = {0};
+        e = store_request_counts(st, &f, counts, &err);
+        if (!e && counts[REQ_PENDING] > 0) check_chat(w, chats[i].chat_id, ss, nss);
+    }
+    if (e) log_warn(C, "checking decisions made in Telegram: %s", err.msg);
+    free(chats);
+    free(ss);
+}
+
+static void *watch_main(void *arg)
+{
+    struct tg_watch *w = arg;
+    bool holding = false;
+    pthread_mutex_lock(&w->mu);
+    while (!w->stop) {
+        pthread_mutex_unlock(&w->mu);
+        int64_t now = (int64_t)time(NULL);
+        bool held = false;
+        if (store_lease_acquire(w->cfg.store, LEASE, w->owner, now,
+                                now + 2 * (int64_t)w->cfg.interval_s + 60, &held, NULL) == DM_OK)
+            holding = held;
+        if (holding) round_once(w);
+        pthread_mutex_lock(&w->mu);
+        double t = clock_s() + w->cfg.interval_s;
+        struct timespec ts = {.tv_sec = (time_t)t,
+                              .tv_nsec = (long)((t - (double)(time_t)t) * 1e9)};
+        while (!w->stop && clock_s() < t)
+            pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+    }
+    pthread_mutex_unlock(&w->mu);
+    if (holding) store_lease_release(w->cfg.store, LEASE, w->owner, NULL);
+    return NULL;
+}
+
+dm_err tg_watch_start(const struct tg_watch_config *cfg, struct tg_watch **out,
+                      struct dm_error *err)
+{
+    *out = NULL;
+    if (!cfg->interval_s) return DM_OK;
+    struct tg_watch *w = calloc(1, sizeof *w);
+    if (!w) return dm_fail(err, DM_ENOMEM, "out of memory");
+    w->cfg = *cfg;
+    dm_strlcpy(w->owner, cfg->owner, sizeof w->owner);
+    w->cfg.owner = w->owner;
+    pthread_mutex_init(&w->mu, NULL);
+    clock_cond_init(&w->cv);
+    if (pthread_create(&w->thread, NULL, watch_main, w) != 0) {
+        pthread_cond_destroy(&w->cv);
+        pthread_mutex_destroy(&w->mu);
+        free(w);
+        return dm_fail(err, DM_ENOMEM, "cannot start the check of decisions made in Telegram");
+    }
+    *out = w;
+    return DM_OK;
+}
+
+void tg_watch_stop(struct tg_watch *w)
+{
+    if (!w) return;
+    pthread_mutex_lock(&w->mu);
+    w->stop = true;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    pthread_join(w->thread, NULL);
+    pthread_cond_destroy(&w->cv);
+    pthread_mutex_destroy(&w->mu);
+    free(w);
 }

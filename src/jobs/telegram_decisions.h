@@ -29,4 +29,22 @@ struct tg_decisions_result {
 dm_err tg_decisions_check(struct store *st, struct account *account, int64_t chat_id,
                           struct tg_decisions_result *out, struct tg_error *te);
 
+/* The periodic check: one thread per process; among processes on one database the one holding
+ * the lease "tg_decisions" works. Every interval_s seconds each channel with pending requests is
+ * checked through the first active user session that can read its admin log (sessions by name;
+ * one refused, e.g. not an admin there, makes way for the next). store and accounts are borrowed
+ * and must outlive it; owner is copied. interval_s 0: no thread (tg_watch_start gives NULL). */
+struct accounts;
+struct tg_watch;
+struct tg_watch_config {
+    struct store *store;
+    const struct accounts *accounts;
+    const char *owner;
+    unsigned interval_s;
+};
+dm_err tg_watch_start(const struct tg_watch_config *cfg, struct tg_watch **out,
+                      struct dm_error *err);
+/* Ends the check under way, then stops. NULL is allowed. */
+void tg_watch_stop(struct tg_watch *w);
+
 #endif

@@ -919,11 +919,17 @@ static json_t *event_invite(struct world *w, struct sim_channel *ch,
 
 #define ADMIN_LOG_MAX 100
 
+static int log_cmp(const void *a, const void *b)
+{
+    const struct pos *x = a, *y = b;
+    return x->date < y->date ? 1 : x->date > y->date ? -1 : 0;
+}
+
 /* channels.getAdminLog(channel, q, events_filter?, admins?, max_id, min_id, limit): the
  * channel's joins by request (channelAdminLogEventActionParticipantJoinByRequest with
- * approved_by), newest first; an event's id is its request's place in the world plus 1. Only
- * those events are modelled: a filter without join or invites gets none, and q and admins are
- * not applied. Any admin may read it. */
+ * approved_by), newest first, with ids increasing in the order of the approvals
+ * (sim_join_request.log_id). Only those events are modelled: a filter without join or invites
+ * gets none, and q and admins are not applied. Any admin may read it. */
 static json_t *m_get_admin_log(struct dc_call *c)
 {
     json_t *err = NULL;
@@ -936,31 +942,47 @@ static json_t *m_get_admin_log(struct dc_call *c)
     int64_t max_id = jlong(c->q, "max_id"), min_id = jlong(c->q, "min_id");
     int64_t limit = jlong(c->q, "limit");
     if (limit <= 0 || limit > ADMIN_LOG_MAX) limit = ADMIN_LOG_MAX;
+    /* the events in range, newest first (pos.date holds the event id) */
+    struct pos *v = NULL;
+    size_t n = 0, cap = 0;
+    for (size_t i = 0; joins && i < c->w->njrs; i++) {
+        const struct sim_join_request *jr = &c->w->jrs[i];
+        if (jr->chat_id != ch->id || !jr->log_id) continue;
+        if ((max_id && jr->log_id >= max_id) || jr->log_id <= min_id) continue;
+        if (n == cap) {
+            struct pos *g = realloc(v, (cap = cap ? 2 * cap : 64) * sizeof *g);
+            if (!g) {
+                free(v);
+                return dc_rpc_error(500, "INTERNAL_SERVER_ERROR");
+            }
+            v = g;
+        }
+        v[n++] = (struct pos){jr->log_id, jr->user_id, i};
+    }
+    if (n) qsort(v, n, sizeof *v, log_cmp);
     json_t *events = json_array(), *users = json_array();
     struct idmap seen;
     idmap_init(&seen);
-    for (size_t i = c->w->njrs; joins && i-- > 0 && (int64_t)json_array_size(events) < limit;) {
-        const struct sim_join_request *jr = &c->w->jrs[i];
-        int64_t id = (int64_t)i + 1;
-        if (jr->chat_id != ch->id || jr->status != JR_APPROVED) continue;
-        if ((max_id && id >= max_id) || id <= min_id) continue;
+    for (size_t k = 0; k < n && (int64_t)k < limit; k++) {
+        const struct sim_join_request *jr = &c->w->jrs[v[k].index];
         json_t *action = json_pack(
             "{s:s,s:o,s:I}", "_", "channelAdminLogEventActionParticipantJoinByRequest", "invite",
             event_invite(c->w, ch, jr), "approved_by", (json_int_t)jr->decided_by);
         json_array_append_new(events,
                               json_pack("{s:s,s:I,s:I,s:I,s:o}", "_", "channelAdminLogEvent", "id",
-                                        (json_int_t)id, "date", (json_int_t)jr->decided_at,
+                                        (json_int_t)jr->log_id, "date", (json_int_t)jr->decided_at,
                                         "user_id", (json_int_t)jr->user_id, "action", action));
         int64_t people[2] = {jr->user_id, jr->decided_by};
-        for (int k = 0; k < 2; k++) {
+        for (int p = 0; p < 2; p++) {
             uint32_t dummy;
-            const struct sim_user *u = world_user(c->w, people[k]);
+            const struct sim_user *u = world_user(c->w, people[p]);
             if (!u || idmap_get(&seen, u->id, &dummy) || idmap_put(&seen, u->id, 1) != DM_OK)
                 continue;
             json_array_append_new(users, user_json(c->w, u, c->key->user_id));
         }
     }
     idmap_release(&seen);
+    free(v);
     return json_pack("{s:s,s:o,s:[o],s:o}", "_", "channels.adminLogResults", "events", events,
                      "chats", channel_json(ch, c->key->user_id), "users", users);
 }

@@ -753,6 +753,7 @@ sim_err world_jr_decide(struct world *w, int64_t chat_id, int64_t user_id, bool 
     jr->decided_at = world_now();
     jr->decided_ms = world_now_ms();
     jr->decisions++;
+    if (approve) jr->log_id = ++w->next_log_id;
     return SIM_OK;
 }
 

@@ -142,7 +142,9 @@ struct sim_join_request {
      * and still counts): Telegram's side of "asked twice", whatever the asker believed. */
     uint32_t approve_calls;
     uint32_t decline_calls;
-    bool by_ban; /* declined because the user was banned while pending (decided_by: the admin) */
+    bool by_ban;    /* declined because the user was banned while pending (decided_by: the admin) */
+    int64_t log_id; /* an approval's event in the channel's admin log (increasing in the order
+                       of decisions, from 1); 0 otherwise */
 };
 
 /* Kinds of updates the world produces; each is a bit in sim_bot.allowed_mask. */
@@ -314,6 +316,7 @@ struct world {
 
     struct sim_ban *bans;
     size_t nbans, bans_alloc;
+    int64_t next_log_id; /* the last admin-log event id given (sim_join_request.log_id) */
 
     /* the CAS-style blocklist (GET /cas/check): user id -> index in cas */
     struct sim_cas_entry *cas;
