@@ -111,7 +111,7 @@ dm_err store_request_decided_in_telegram(struct store *st, int64_t chat_id, int6
         arg_int(&a, at);
         arg_text(&a, by, STORE_NAME_MAX);
         arg_ref(&a, STORE_VIA_TELEGRAM);
-        e = tx_run(&tx, S_REQUEST_DECIDE, &a, NULL, NULL, NULL, err);
+        e = tx_run(&tx, S_REQUEST_TELEGRAM_DECIDE, &a, NULL, NULL, NULL, err);
     }
     if (!e && found) {
         struct store_audit au = {.at = at,

@@ -394,9 +394,18 @@ static const struct sql_text texts[S_COUNT] = {
                      "FROM invite_requests WHERE chat_id = $1 AND invite_link <> '' "
                      "GROUP BY invite_link ORDER BY invite_link LIMIT $2",
                      .what = "counting requests by invite link"},
+    /* pending, or recorded decided in Telegram by nobody known (HIDE_REQUESTER_MISSING told
+     * that much only): the admin log tells the rest */
     [S_REQUEST_PENDING_OF] = {"SELECT id FROM invite_requests WHERE chat_id = $1 AND user_id = $2 "
-                              "AND status = 0 ORDER BY id DESC LIMIT 1",
+                              "AND (status = 0 OR (decided_via = '" STORE_VIA_TELEGRAM "' AND "
+                              "decided_by = '')) ORDER BY id DESC LIMIT 1",
                               .what = "finding a pending request"},
+    [S_REQUEST_TELEGRAM_DECIDE] =
+        {"UPDATE invite_requests SET status = $2, decided_at = $3, "
+         "decided_by = $4, decided_via = $5, last_error = '' "
+         "WHERE id = $1 AND (status = 0 OR (decided_via = '" STORE_VIA_TELEGRAM
+         "' AND decided_by = ''))",
+         .what = "recording a decision made in Telegram"},
 };
 
 struct db_stmt sql_stmt(enum db_kind kind, enum sql_id id)

@@ -144,6 +144,7 @@ enum sql_id {
     S_LINK_LIST,
     S_LINK_SEEN,
     S_REQUEST_PENDING_OF,
+    S_REQUEST_TELEGRAM_DECIDE,
     S_COUNT
 };
 

@@ -582,12 +582,13 @@ dm_err store_link_list(struct store *st, int64_t chat_id, struct store_link **ou
                        struct dm_error *err);
 
 /* A decision made in Telegram by someone other than doorman (another admin in the app; noticed
- * from the admin log, or from Telegram's "already handled"): the channel's pending request of
- * user_id here becomes `status`, decided_at `at`, decided_by `by` (who decided, as Telegram
- * names them: "" when it did not say), decided_via STORE_VIA_TELEGRAM, with an audit entry
- * (action approve or decline, via STORE_VIA_TELEGRAM, result "ok", detail "decided in
- * Telegram[ by <by>]"), in one transaction. *request_id (may be NULL) gets the request's id, 0
- * when none was pending (nothing changes then). */
+ * from the admin log): the channel's request of user_id here that is pending, or that was
+ * recorded decided in Telegram by nobody known (a job told "already handled", which says
+ * neither who nor how: jobs.c records the job's kind as its status), becomes `status`, decided_at
+ * `at`, decided_by `by` (who decided, as Telegram names them: "" when it did not say), decided_via
+ * STORE_VIA_TELEGRAM, with an audit entry (action approve or decline, via STORE_VIA_TELEGRAM,
+ * result "ok", detail "decided in Telegram[ by <by>]"), in one transaction. *request_id (may be
+ * NULL) gets the request's id, 0 when none was pending (nothing changes then). */
 #define STORE_VIA_TELEGRAM "(telegram)"
 dm_err store_request_decided_in_telegram(struct store *st, int64_t chat_id, int64_t user_id,
                                          int status, const char *by, int64_t at,

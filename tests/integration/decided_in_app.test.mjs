@@ -78,6 +78,19 @@ describe('decisions made in Telegram', () => {
         assert.equal(au.result, 'already_handled');
     });
 
+    test("the admin log corrects what HIDE_REQUESTER_MISSING could not tell: an approval and who made it", async () => {
+        const r = (await pendingRows())[0];
+        await inApp(r.user_id, true);
+        // the bot declines it: Telegram says only "already handled", and the job's kind is the
+        // guess; the admin log (the periodic check, or this one) says it was approved, by whom
+        await decide(s.client, 'deny', { request_ids: [r.id] });
+        await s.client.post('/api/decisions/check', { chat_id: chat, session_name: SESS });
+        await waitFor(async () => (await row(r.user_id)).status === 'approved', { what: 'the correction' });
+        const d = await row(r.user_id);
+        assert.equal(d.decided_via, VIA);
+        assert.equal(d.decided_by, '@olga_admin');
+    });
+
     test('periodically: an approval in the app is noticed without anyone asking', async () => {
         const r = (await pendingRows())[0];
         await inApp(r.user_id, true);
