@@ -16,6 +16,7 @@ import { pageLogin, logout } from './pages/login.js';
 import { pageSetup } from './pages/setup.js';
 import { pageRequests } from './pages/requests.js';
 import { pageRules } from './pages/rules.js';
+import { pageLinks } from './pages/links.js';
 import { pageJobs } from './pages/jobs.js';
 import { pageSessions } from './pages/sessions.js';
 import { pageAudit } from './pages/audit.js';
@@ -25,6 +26,7 @@ import { pageSettings } from './pages/settings.js';
 setPages({
     '/requests': pageRequests,
     '/rules': pageRules,
+    '/links': pageLinks,
     '/jobs': pageJobs,
     '/sessions': pageSessions,
     '/audit': pageAudit,
