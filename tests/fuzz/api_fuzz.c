@@ -87,6 +87,12 @@ static const struct {
     {"POST", "/api/modes"},
     {"POST", "/api/invite-requests/release"},
     {"POST", "/api/invite-requests/unban"},
+    {"GET", "/api/links"},
+    {"POST", "/api/links"},
+    {"POST", "/api/links/edit"},
+    {"POST", "/api/links/revoke"},
+    {"POST", "/api/links/refresh"},
+    {"POST", "/api/decisions/check"},
 };
 
 /* Appends n bytes of s, percent-encoding what a request line cannot carry. */

@@ -187,4 +187,13 @@ describe('invite links', () => {
         assert.ok(pending.every((r) => r.invite_link !== b));
         await waitFor(async () => (await links()).find((l) => l.link === b).pending === 0, { what: 'b has nothing pending' });
     });
+
+    test('a bot without the invite-users right: 403 no_permission, nothing made', async () => {
+        await tgMakeAdmin(s.tg, chat, s.world.botId, false);
+        const before = (await simLinks()).length;
+        const r = await s.client.post('/api/links', { chat_id: chat, name: 'nope' });
+        assert.equal(r.status, 403, r.text);
+        assert.equal(r.json.error.code, 'no_permission');
+        assert.equal((await simLinks()).length, before);
+    });
 });
