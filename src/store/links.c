@@ -74,9 +74,10 @@ dm_err store_link_list(struct store *st, int64_t chat_id, struct store_link **ou
         size_t k = 0;
         while (k < nsaved && strcmp(all[k].link, seen[i].link) != 0)
             k++;
-        if (k == nsaved) all[m++] = seen[i];
+        if (k == nsaved) k = m++; /* seen only on requests */
         all[k].pending = seen[i].pending;
         all[k].requests = seen[i].requests;
+        if (k >= nsaved) dm_strlcpy(all[k].link, seen[i].link, sizeof all[k].link);
     }
     for (size_t i = 0; i < m; i++)
         all[i].chat_id = chat_id;
