@@ -349,6 +349,11 @@ static const struct {
     {M11(SQ_BIG, SQ_NOROWID), M11(PG_BIG, PG_NOROWID)},
 };
 
+int schema_latest(void)
+{
+    return (int)DM_ARRAY_LEN(migrations);
+}
+
 const struct schema_table schema_kept[] = {
     {"admins", "id", "id"},
     {"settings", "key", "key COLLATE \"C\""},

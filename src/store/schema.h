@@ -21,6 +21,9 @@ extern const size_t schema_kept_n;
 extern const char *const schema_serial[];
 extern const size_t schema_serial_n;
 
+/* The latest schema version: the number of migrations. */
+int schema_latest(void);
+
 /* Runs on a write connection that is in no transaction; c stays usable afterwards. */
 dm_err schema_migrate(const struct dialect *d, struct db_conn *c, struct dm_error *err);
 
