@@ -24,6 +24,7 @@ dm_err store_link_put(struct store *st, const struct store_link *l, int64_t now,
 static void row_link(const struct db_row *r, void *out)
 {
     struct store_link *l = out;
+    memset(l, 0, sizeof *l);
     ROW_TEXT(r, 0, l->link);
     ROW_TEXT(r, 1, l->name);
     l->creator_id = row_int(r, 2);
@@ -40,6 +41,7 @@ static void row_link(const struct db_row *r, void *out)
 static void row_seen(const struct db_row *r, void *out)
 {
     struct store_link *l = out;
+    memset(l, 0, sizeof *l);
     ROW_TEXT(r, 0, l->link);
     l->pending = row_int(r, 1);
     l->requests = row_int(r, 2);
@@ -68,7 +70,7 @@ dm_err store_link_list(struct store *st, int64_t chat_id, struct store_link **ou
         free(seen);
         return e;
     }
-    memcpy(all, saved, nsaved * sizeof *all);
+    if (nsaved) memcpy(all, saved, nsaved * sizeof *all);
     size_t m = nsaved;
     for (size_t i = 0; i < nseen; i++) {
         size_t k = 0;
