@@ -16,7 +16,7 @@ static json_t *link_json(const struct store_link *l)
         (json_int_t)l->pending, "requests", (json_int_t)l->requests);
 }
 
-/* The body's or the query's chat_id (a channel's id, required). */
+/* The body's chat_id (a channel's id, required). */
 static bool body_chat(struct api_ctx *c, int64_t *chat_id)
 {
     json_t *v = json_object_get(c->body, "chat_id");
