@@ -64,14 +64,14 @@ export function pageLinks(ctx, main, params) {
 
     const chatSel = h('select', { name: 'chat_id', 'aria-label': 'Channel' }, h('option', { value: '' }, 'Choose a channel'));
     const sessSel = h('select', { name: 'session_name', 'aria-label': 'Session' });
-    const newBtn = h('button.btn.btn-primary.btn-small', { type: 'button' }, 'New link');
-    const readBtn = h('button.btn.btn-ghost.btn-small', { type: 'button', title: 'Read every link of the channel from Telegram through the session' }, 'Read from Telegram');
-    const checkBtn = h('button.btn.btn-ghost.btn-small', { type: 'button', title: 'Read the admin log for requests approved in the Telegram app' }, 'Check decisions made in Telegram');
+    const newBtn = h('button.btn.btn-primary.btn-small', { type: 'button', disabled: true }, 'New link');
+    const readBtn = h('button.btn.btn-ghost.btn-small', { type: 'button', disabled: true, title: 'Read every link of the channel from Telegram through the session' }, 'Read from Telegram');
+    const checkBtn = h('button.btn.btn-ghost.btn-small', { type: 'button', disabled: true, title: 'Read the admin log for requests approved in the Telegram app' }, 'Check decisions made in Telegram');
     const note = h('p.muted.small', null, 'Links are made, edited and revoked through the bot (an admin with the “Invite Users” right). ' +
         'Telegram lists a channel\'s links only to a session: “Read from Telegram” shows the links other admins made too.');
     const tbody = h('tbody');
     const table = labelCells(h('table.table.links-table', null,
-        tableHead('Name', 'Link', 'Join requests', 'Expires', 'Member limit', 'Pending', 'State', ''), tbody));
+        tableHead('Name', 'Link', 'Approval', 'Expires', 'Member limit', 'Pending', 'State', ''), tbody));
     const empty = h('p.empty', { hidden: true }, 'No links known for this channel yet.');
     const jobPanel = h('section.job-panel', { hidden: true, 'aria-live': 'polite' });
 
@@ -126,7 +126,7 @@ export function pageLinks(ctx, main, params) {
         return h('tr', { dataset: { link: l.link } },
             h('td.link-name', null, l.name || h('span.muted', null, '—')),
             h('td.link-url', null, h('code', null, l.link)),
-            h('td', null, l.creates_join_request ? 'yes' : 'no'),
+            h('td', null, l.creates_join_request ? 'required' : 'none'),
             h('td.date', { title: l.expire_date ? fmtTimeFull(l.expire_date) : '' }, l.expire_date ? fmtTime(l.expire_date) : 'never'),
             h('td.num', null, l.member_limit ? fmtNum(l.member_limit) : '—'),
             h('td.num.link-pending', null, fmtNum(l.pending)),
@@ -136,7 +136,8 @@ export function pageLinks(ctx, main, params) {
 
     async function load() {
         const on = !!chatId;
-        for (const b of [newBtn, readBtn, checkBtn]) b.disabled = !on;
+        newBtn.disabled = !on;
+        for (const b of [readBtn, checkBtn]) b.disabled = !on || !sessSel.value; /* a session's work */
         tbody.replaceChildren();
         empty.hidden = true;
         if (!on) return;
