@@ -91,7 +91,7 @@ export function statusTabs(f, onChange) {
 export function filterBar(ctx, f, { onChange, onRefresh }) {
     const chatSel = h('select', { name: 'chat_id', 'aria-label': 'Channel' },
         h('option', { value: '' }, 'All channels'));
-    const linkIn = h('input.search', { type: 'search', name: 'invite_link', value: f.invite_link, autocomplete: 'off',
+    const linkIn = h('input.search', { type: 'text', name: 'invite_link', value: f.invite_link, autocomplete: 'off',
         placeholder: 'Invite link', 'aria-label': 'Invite link' });
     const fromIn = h('input', { type: 'date', name: 'from', value: f.from, 'aria-label': 'Requested from' });
     const toIn = h('input', { type: 'date', name: 'to', value: f.to, 'aria-label': 'Requested until' });
