@@ -57,6 +57,91 @@ dm_err tg_decisions_check(struct store *st, struct account *account, int64_t cha
     return e;
 }
 
+static int id_cmp(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Telegram's pending users of the channel (sorted, malloc'd in *ids), when it lists fewer than
+ * doorman holds pending and at most TG_SWEEP_MAX; *ids NULL when there is nothing to sweep. */
+static dm_err telegram_pending(struct store *st, struct account *account,
+                               const struct account_channel *ch, int64_t **ids, size_t *n,
+                               struct tg_error *te)
+{
+    *ids = NULL;
+    *n = 0;
+    struct store_request_filter f = {.status = -1, .chat_id = ch->chat_id};
+    int64_t counts[REQ_STATUS_COUNT] = {0};
+    struct dm_error err = {0};
+    dm_err e = store_request_counts(st, &f, counts, &err);
+    if (e) return tg_error_local(te, e, "%s", err.msg);
+    struct account_cursor at = {0};
+    int64_t *v = NULL;
+    for (int page = 0; page <= TG_SWEEP_MAX / ACCOUNT_PAGE_MAX; page++) {
+        struct account_page p;
+        e = account_list_pending(account, ch, &at, ACCOUNT_PAGE_MAX, 0, &p, te);
+        if (e) break;
+        bool skip = page == 0 && (p.count >= counts[REQ_PENDING] || p.count > TG_SWEEP_MAX);
+        int64_t *g = skip || !p.n ? v : realloc(v, (*n + p.n) * sizeof *g);
+        if (!g && !skip && p.n) e = tg_error_local(te, DM_ENOMEM, "out of memory");
+        for (size_t i = 0; !e && !skip && i < p.n; i++)
+            g[(*n)++] = p.rows[i].user_id;
+        if (g) v = g;
+        bool last = skip || p.n < ACCOUNT_PAGE_MAX ||
+                    (p.next.date == at.date && p.next.user_id == at.user_id);
+        at = p.next;
+        account_page_release(&p);
+        if (skip) {
+            free(v);
+            *n = 0;
+            return DM_OK;
+        }
+        if (e || last) break;
+    }
+    if (e) {
+        free(v);
+        *n = 0;
+        return e;
+    }
+    if (*n) qsort(v, *n, sizeof *v, id_cmp);
+    *ids = v ? v : calloc(1, sizeof *v); /* an empty list is a list */
+    return *ids ? DM_OK : tg_error_local(te, DM_ENOMEM, "out of memory");
+}
+
+#define SWEEP_BATCH 500
+
+dm_err tg_decisions_sweep(struct store *st, struct account *account, int64_t chat_id,
+                          struct tg_decisions_result *out, struct tg_error *te)
+{
+    int64_t read_at = (int64_t)time(NULL);
+    struct account_channel ch;
+    int64_t *ids = NULL;
+    size_t n = 0;
+    dm_err e = account_channel(account, chat_id, &ch, te);
+    if (!e) e = telegram_pending(st, account, &ch, &ids, &n, te);
+    struct store_request *rows = !e && ids ? malloc(SWEEP_BATCH * sizeof *rows) : NULL;
+    if (!e && ids && !rows) e = tg_error_local(te, DM_ENOMEM, "out of memory");
+    struct dm_error err = {0};
+    for (int64_t after = 0; rows && !e;) {
+        int got = 0;
+        e = store_pending_unheld(st, chat_id, after, read_at - 1, SWEEP_BATCH, rows, &got, &err);
+        for (int i = 0; !e && i < got; i++) {
+            after = rows[i].id;
+            if (bsearch(&rows[i].user_id, ids, n, sizeof *ids, id_cmp)) continue;
+            int64_t id = 0;
+            e = store_request_decided_in_telegram(st, chat_id, rows[i].user_id, REQ_DECLINED, "",
+                                                  read_at, &id, &err);
+            out->recorded += id != 0;
+        }
+        if (e) e = tg_error_local(te, e, "%s", err.msg);
+        if (got < SWEEP_BATCH) break;
+    }
+    free(rows);
+    free(ids);
+    return e;
+}
+
 /* ---- the periodic check ---- */
 
 struct tg_watch {
@@ -77,10 +162,12 @@ static bool check_chat(struct tg_watch *w, int64_t chat_id, const struct store_s
         struct account *a = NULL;
         struct dm_error err = {0};
         if (account_open(w->cfg.accounts, ss[i].name, &a, &err)) continue;
-        struct tg_decisions_result r;
+        struct tg_decisions_result r = {0}, swept = {0};
         struct tg_error te = {0};
         dm_err e = tg_decisions_check(w->cfg.store, a, chat_id, &r, &te);
+        if (!e) e = tg_decisions_sweep(w->cfg.store, a, chat_id, &swept, &te);
         account_close(a);
+        r.recorded += swept.recorded;
         if (!e && r.recorded)
             log_info(C,
                      "%" PRId64 " requests of %" PRId64 " were approved in Telegram (read as %s)",

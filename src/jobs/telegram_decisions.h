@@ -6,8 +6,8 @@
  * "tg_decisions:<chat_id>"), newest first, page by page back to that one, and records each
  * join whose request is still pending here as approved in Telegram by that admin
  * (store_request_decided_in_telegram: decided_via STORE_VIA_TELEGRAM, with an audit entry).
- * Declines leave no event: those are found when deciding (Telegram's HIDE_REQUESTER_MISSING,
- * jobs/runner.c) or by a load.
+ * Declines leave no event: those are found by tg_decisions_sweep (below) or when deciding
+ * (Telegram's HIDE_REQUESTER_MISSING, jobs/runner.c).
  *
  * Idempotent: an event seen twice finds its request decided already and changes nothing. */
 #ifndef DM_JOBS_TELEGRAM_DECISIONS_H
@@ -29,11 +29,22 @@ struct tg_decisions_result {
 dm_err tg_decisions_check(struct store *st, struct account *account, int64_t chat_id,
                           struct tg_decisions_result *out, struct tg_error *te);
 
+/* The declines, which leave no event: when Telegram lists fewer pending requests of the channel
+ * than doorman holds pending, and at most TG_SWEEP_MAX, its whole pending list is read through
+ * `account`; a request pending here that it does not hold, asked before the list was read and
+ * not held by a job still to finish (whose decision may be under way), was decided in Telegram
+ * after the admin log was read: run tg_decisions_check first, so what is left was declined. It
+ * is recorded declined in Telegram by nobody known (out->recorded counts them too). */
+#define TG_SWEEP_MAX 5000
+dm_err tg_decisions_sweep(struct store *st, struct account *account, int64_t chat_id,
+                          struct tg_decisions_result *out, struct tg_error *te);
+
 /* The periodic check: one thread per process; among processes on one database the one holding
  * the lease "tg_decisions" works. Every interval_s seconds each channel with pending requests is
  * checked through the first active user session that can read its admin log (sessions by name;
  * one refused, e.g. not an admin there, makes way for the next). store and accounts are borrowed
- * and must outlive it; owner is copied. interval_s 0: no thread (tg_watch_start gives NULL). */
+ * and must outlive it; owner is copied. Each channel gets tg_decisions_check, then
+ * tg_decisions_sweep. interval_s 0: no thread (tg_watch_start gives NULL). */
 struct accounts;
 struct tg_watch;
 struct tg_watch_config {

@@ -90,6 +90,27 @@ dm_err store_link_list(struct store *st, int64_t chat_id, struct store_link **ou
     return DM_OK;
 }
 
+static void row_unheld(const struct db_row *r, void *out)
+{
+    struct store_request *q = out;
+    memset(q, 0, sizeof *q);
+    q->id = row_int(r, 0);
+    q->user_id = row_int(r, 1);
+}
+
+dm_err store_pending_unheld(struct store *st, int64_t chat_id, int64_t after, int64_t before,
+                            int limit, struct store_request *out, int *n, struct dm_error *err)
+{
+    struct db_args a;
+    args_init(&a);
+    arg_int(&a, chat_id);
+    arg_int(&a, after);
+    arg_int(&a, limit);
+    arg_int(&a, before);
+    struct db_stmt s = db_stmt_of(st, S_PENDING_UNHELD);
+    return db_read(st, &s, &a, row_unheld, out, sizeof *out, limit, n, err);
+}
+
 dm_err store_request_decided_in_telegram(struct store *st, int64_t chat_id, int64_t user_id,
                                          int status, const char *by, int64_t at,
                                          int64_t *request_id, struct dm_error *err)

@@ -400,6 +400,12 @@ static const struct sql_text texts[S_COUNT] = {
                               "AND (status = 0 OR (decided_via = '" STORE_VIA_TELEGRAM "' AND "
                               "decided_by = '')) ORDER BY id DESC LIMIT 1",
                               .what = "finding a pending request"},
+    [S_PENDING_UNHELD] = {"SELECT r.id, r.user_id FROM invite_requests r WHERE r.chat_id = $1 "
+                          "AND r.status = 0 AND r.id > $2 AND r.tg_date < $4 AND NOT EXISTS "
+                          "(SELECT 1 FROM job_items i "
+                          "JOIN jobs j ON j.id = i.job_id WHERE i.request_id = r.id "
+                          "AND i.outcome = 0 AND j.state IN (0, 1)) ORDER BY r.id LIMIT $3",
+                          .what = "listing a channel's pending requests outside jobs"},
     [S_REQUEST_TELEGRAM_DECIDE] =
         {"UPDATE invite_requests SET status = $2, decided_at = $3, "
          "decided_by = $4, decided_via = $5, last_error = '' "

@@ -145,6 +145,7 @@ enum sql_id {
     S_LINK_SEEN,
     S_REQUEST_PENDING_OF,
     S_REQUEST_TELEGRAM_DECIDE,
+    S_PENDING_UNHELD,
     S_COUNT
 };
 

@@ -590,6 +590,11 @@ dm_err store_link_list(struct store *st, int64_t chat_id, struct store_link **ou
  * result "ok", detail "decided in Telegram[ by <by>]"), in one transaction. *request_id (may be
  * NULL) gets the request's id, 0 when none was pending (nothing changes then). */
 #define STORE_VIA_TELEGRAM "(telegram)"
+/* Up to limit pending requests of chat_id with ids above after and tg_date before `before`, in id
+ * order, that no job still to finish (queued or running) holds as an item (id and user_id
+ * filled): those a sweep may take for decided in Telegram when Telegram no longer lists them. */
+dm_err store_pending_unheld(struct store *st, int64_t chat_id, int64_t after, int64_t before,
+                            int limit, struct store_request *out, int *n, struct dm_error *err);
 dm_err store_request_decided_in_telegram(struct store *st, int64_t chat_id, int64_t user_id,
                                          int status, const char *by, int64_t at,
                                          int64_t *request_id, struct dm_error *err);

@@ -95,7 +95,7 @@ describe('invite links in chromium', () => {
         await s.tg.control('POST', '/control/join-requests/decide', { chat_id: chat, user_id: r.user_id, approve: true, by: other.id });
         await page.locator('select[name=session_name]').selectOption({ value: SESS });
         await page.getByRole('button', { name: 'Check decisions made in Telegram' }).click();
-        await page.locator('#banner-text', { hasText: '1 request was found approved in Telegram' }).waitFor();
+        await page.locator('#banner-text', { hasText: '1 request was found decided in Telegram' }).waitFor();
         await page.goto(`${s.dm.url}/#/requests?status=approved`);
         const cell = page.locator('.requests-table tbody tr').filter({ hasText: r.first_name }).locator('.decided-telegram');
         await cell.waitFor();

@@ -1327,6 +1327,22 @@ static void test_links(struct store *st)
     CHECK(na == 1 && strcmp(au[0].action, "approve") == 0 && au[0].user_id == 7700 &&
           strcmp(au[0].via, STORE_VIA_TELEGRAM) == 0 && strcmp(au[0].admin, "@olga") == 0 &&
           strcmp(au[0].detail, "decided in Telegram by @olga") == 0);
+
+    /* pending, asked before a time, held by no job to finish: what a sweep may take */
+    OK(store_pending_unheld(st, chat, 0, 6000, 8, rows, &got, &E));
+    CHECK(got == 4 && rows[0].user_id == 7701 && rows[3].user_id == 7704);
+    OK(store_pending_unheld(st, chat, rows[0].id, 5003, 8, rows, &got, &E));
+    CHECK(got == 1 && rows[0].user_id == 7702); /* after 7701, asked before 5003 */
+    struct store_job job = {.kind = JOB_DECLINE};
+    dm_strlcpy(job.via, "bot", sizeof job.via);
+    dm_strlcpy(job.admin, "admin", sizeof job.admin);
+    int64_t held = rows[0].id, jid = 0;
+    OK(store_job_create_ids(st, &job, &held, 1, 6000, &jid, &E));
+    OK(store_pending_unheld(st, chat, 0, 6000, 8, rows, &got, &E));
+    CHECK(got == 3 && rows[0].user_id == 7701 && rows[1].user_id == 7703);
+    OK(store_job_finish(st, jid, JOB_CANCELLED, "", 6001, &E));
+    OK(store_pending_unheld(st, chat, 0, 6000, 8, rows, &got, &E));
+    CHECK(got == 4); /* a cancelled job holds nothing */
     printf("ok links and decisions made in Telegram\n");
 }
 

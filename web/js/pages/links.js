@@ -164,7 +164,7 @@ export function pageLinks(ctx, main, params) {
     checkBtn.addEventListener('click', () => busy([checkBtn], async () => {
         try {
             const r = await api('POST', '/api/decisions/check', { chat_id: Number(chatId), session_name: sessSel.value || null });
-            showBanner(`${fmtNum(r.recorded)} ${r.recorded === 1 ? 'request was' : 'requests were'} found approved in Telegram ` +
+            showBanner(`${fmtNum(r.recorded)} ${r.recorded === 1 ? 'request was' : 'requests were'} found decided in Telegram ` +
                 `(${fmtNum(r.events)} new ${r.events === 1 ? 'join' : 'joins'} in the admin log).`, 'info');
             await load();
         } catch (e) {
