@@ -76,37 +76,37 @@ static dm_err telegram_pending(struct store *st, struct account *account,
     struct dm_error err = {0};
     dm_err e = store_request_counts(st, &f, counts, &err);
     if (e) return tg_error_local(te, e, "%s", err.msg);
+    /* room for every user Telegram may list (the count may grow while it is read: capped) */
+    int64_t *v = malloc((TG_SWEEP_MAX + ACCOUNT_PAGE_MAX) * sizeof *v);
+    if (!v) return tg_error_local(te, DM_ENOMEM, "out of memory");
     struct account_cursor at = {0};
-    int64_t *v = NULL;
-    for (int page = 0; page <= TG_SWEEP_MAX / ACCOUNT_PAGE_MAX; page++) {
+    bool complete = false;
+    for (bool first = true;; first = false) {
         struct account_page p;
         e = account_list_pending(account, ch, &at, ACCOUNT_PAGE_MAX, 0, &p, te);
         if (e) break;
-        bool skip = page == 0 && (p.count >= counts[REQ_PENDING] || p.count > TG_SWEEP_MAX);
-        int64_t *g = skip || !p.n ? v : realloc(v, (*n + p.n) * sizeof *g);
-        if (!g && !skip && p.n) e = tg_error_local(te, DM_ENOMEM, "out of memory");
-        for (size_t i = 0; !e && !skip && i < p.n; i++)
-            g[(*n)++] = p.rows[i].user_id;
-        if (g) v = g;
-        bool last = skip || p.n < ACCOUNT_PAGE_MAX ||
-                    (p.next.date == at.date && p.next.user_id == at.user_id);
-        at = p.next;
-        account_page_release(&p);
-        if (skip) {
+        bool nothing_to_find = p.count >= counts[REQ_PENDING] || p.count > TG_SWEEP_MAX;
+        if (first && nothing_to_find) {
+            account_page_release(&p);
             free(v);
-            *n = 0;
             return DM_OK;
         }
-        if (e || last) break;
+        for (size_t i = 0; i < p.n && *n < TG_SWEEP_MAX + ACCOUNT_PAGE_MAX; i++)
+            v[(*n)++] = p.rows[i].user_id;
+        complete =
+            p.n < ACCOUNT_PAGE_MAX || (p.next.date == at.date && p.next.user_id == at.user_id);
+        at = p.next;
+        account_page_release(&p);
+        if (complete || *n >= TG_SWEEP_MAX) break;
     }
-    if (e) {
+    if (e || !complete) { /* a list cut short tells nothing of what it left out */
         free(v);
         *n = 0;
         return e;
     }
-    if (*n) qsort(v, *n, sizeof *v, id_cmp);
-    *ids = v ? v : calloc(1, sizeof *v); /* an empty list is a list */
-    return *ids ? DM_OK : tg_error_local(te, DM_ENOMEM, "out of memory");
+    qsort(v, *n, sizeof *v, id_cmp);
+    *ids = v;
+    return DM_OK;
 }
 
 #define SWEEP_BATCH 500
