@@ -10,6 +10,7 @@
 #include "jobs/autodecide.h"
 #include "jobs/guard.h"
 #include "jobs/runner.h"
+#include "jobs/telegram_decisions.h"
 #include "telegram/pool.h"
 
 #define MAX_BODY (1024 * 1024)
@@ -110,6 +111,11 @@ dm_err app_start(struct app *a, struct dm_error *err)
                                    .guard = a->guard,
                                    .owner = a->instance_id};
     if ((e = autodecide_start(&ac, &a->auto_decide, err))) return e;
+    struct tg_watch_config wc = {.store = a->store,
+                                 .accounts = &a->accounts,
+                                 .owner = a->instance_id,
+                                 .interval_s = a->cfg.tg_decisions_s};
+    if ((e = tg_watch_start(&wc, &a->tg_watch, err))) return e;
     a->api = (struct api_env){.store = a->store,
                               .bot = a->bot,
                               .pool = a->pool,
@@ -151,6 +157,8 @@ void app_stop(struct app *a)
     a->stopping = 1;
     http_server_stop(a->http);
     a->http = NULL;
+    tg_watch_stop(a->tg_watch);
+    a->tg_watch = NULL;
     autodecide_stop(a->auto_decide);
     a->auto_decide = NULL;
     guard_stop(a->guard);

@@ -149,7 +149,13 @@ void api_webhooks_test(struct api_ctx *c);
 void api_webhooks_deliveries(struct api_ctx *c);
 void api_alerts_get(struct api_ctx *c);
 void api_alerts_set(struct api_ctx *c);
-void api_stats_get(struct api_ctx *c); /* stats.c: GET /api/stats */
+void api_stats_get(struct api_ctx *c);  /* stats.c: GET /api/stats */
+void api_links_list(struct api_ctx *c); /* links.c */
+void api_links_create(struct api_ctx *c);
+void api_links_edit(struct api_ctx *c);
+void api_links_revoke(struct api_ctx *c);
+void api_links_refresh(struct api_ctx *c);
+void api_decisions_check(struct api_ctx *c);
 
 /* GET /healthz, /readyz, /metrics (observability.c; routed by api_handle, not the table). */
 void api_healthz(struct api_ctx *c);
@@ -208,7 +214,8 @@ bool api_field_time(struct api_ctx *c, json_t *obj, const char *key, bool end_of
 /* Query parameter readers, same rules. */
 bool api_query_int(struct api_ctx *c, const char *key, int64_t min, int64_t max, int64_t *out);
 bool api_query_time(struct api_ctx *c, const char *key, bool end_of_day, int64_t *out);
-/* The Invite Requests filter from the query string: status, chat_id, from, to, q (docs/api.md;
+/* The Invite Requests filter from the query string: status, chat_id, invite_link, from, to, q
+ * (docs/api.md;
  * invite_requests.c). */
 bool api_query_filter(struct api_ctx *c, struct store_request_filter *f);
 /* ?limit= (1..500, default 50) and ?before= (> 0). */

@@ -59,6 +59,11 @@ bool api_query_filter(struct api_ctx *c, struct store_request_filter *f)
         return api_bad_request(c, "'q' is too long (at most %zu bytes).", sizeof f->q - 1);
     if (q && (dm_utf8_copy(f->q, sizeof f->q, q), strcmp(f->q, q) != 0)) /* a bad byte went */
         return api_bad_request(c, "'q' must be text (UTF-8).");
+    const char *link = http_query(c->req, "invite_link");
+    if (link && strlen(link) >= sizeof f->invite_link)
+        return api_bad_request(c, "'invite_link' is too long (at most %zu bytes).",
+                               sizeof f->invite_link - 1);
+    if (link) dm_strlcpy(f->invite_link, link, sizeof f->invite_link);
     return api_query_int(c, "chat_id", INT64_MIN, INT64_MAX, &f->chat_id) &&
            api_query_int(c, "rule_id", 0, INT64_MAX, &f->rule_id) &&
            api_query_time(c, "from", false, &f->date_from) &&
@@ -274,8 +279,16 @@ static bool body_filter(struct api_ctx *c, struct store_request_filter *f)
     json_t *fj = json_object_get(c->body, "filter");
     if (!fj || json_is_null(fj)) return true;
     if (!json_is_object(fj)) return api_bad_request(c, "'filter' must be an object.");
-    if (!api_only_fields(c, fj, "filter", "chat_id", "from", "to", "q", "rule_id", NULL))
+    if (!api_only_fields(c, fj, "filter", "chat_id", "from", "to", "q", "rule_id", "invite_link",
+                         NULL))
         return false;
+    json_t *link = json_object_get(fj, "invite_link");
+    if (link && !json_is_null(link)) {
+        if (!json_is_string(link) || json_string_length(link) >= sizeof f->invite_link)
+            return api_bad_request(c, "'filter.invite_link' must be a link of at most %zu bytes.",
+                                   sizeof f->invite_link - 1);
+        dm_strlcpy(f->invite_link, json_string_value(link), sizeof f->invite_link);
+    }
     json_t *rule = json_object_get(fj, "rule_id");
     if (rule && !json_is_null(rule)) {
         if (!json_is_integer(rule) || json_integer_value(rule) <= 0)
@@ -314,14 +327,16 @@ static void decide_all(struct api_ctx *c, int kind)
     if (f.chat_id && store_chat_get(c->env->store, f.chat_id, &chat, NULL) != DM_OK)
         snprintf(chat.title, sizeof chat.title, "chat %" PRId64, f.chat_id);
     const char *title = chat.title[0] ? chat.title : "an unnamed chat";
-    describe(&job, "%s all pending%s%s%s%s%s%s", kind == JOB_APPROVE ? "Approve" : "Decline",
-             f.rule_id ? " of a rule" : "", f.chat_id ? " in " : "", f.chat_id ? title : "",
-             f.q[0] ? " matching \"" : "", f.q, f.q[0] ? "\"" : "");
+    describe(&job, "%s all pending%s%s%s%s%s%s%s%s", kind == JOB_APPROVE ? "Approve" : "Decline",
+             f.rule_id ? " of a rule" : "", f.invite_link[0] ? " through " : "", f.invite_link,
+             f.chat_id ? " in " : "", f.chat_id ? title : "", f.q[0] ? " matching \"" : "", f.q,
+             f.q[0] ? "\"" : "");
     int64_t id = 0;
     struct dm_error err = {0};
     dm_err e = DM_OK;
     /* through a session, whole channels are decided with one hideAll call each */
-    if (whole_channels) e = hide_params_format(f.chat_id, job.params, sizeof job.params, &err);
+    if (whole_channels)
+        e = hide_params_format(f.chat_id, f.invite_link, job.params, sizeof job.params, &err);
     if (!e) e = store_job_create_filter(c->env->store, &job, &f, time(NULL), &id, &err);
     if (e) {
         api_store_failed(c, e, &err);

@@ -133,6 +133,12 @@ static const struct route routes[] = {
     {"GET", "/api/alerts", NULL, R_LOGIN, api_alerts_get},
     {"POST", "/api/alerts", NULL, R_LOGIN | R_BODY, api_alerts_set},
     {"GET", "/api/stats", NULL, R_LOGIN, api_stats_get},
+    {"GET", "/api/links", NULL, R_LOGIN, api_links_list},
+    {"POST", "/api/links", NULL, R_LOGIN | R_BODY | R_SLOW, api_links_create},
+    {"POST", "/api/links/edit", NULL, R_LOGIN | R_BODY | R_SLOW, api_links_edit},
+    {"POST", "/api/links/revoke", NULL, R_LOGIN | R_BODY | R_SLOW, api_links_revoke},
+    {"POST", "/api/links/refresh", NULL, R_LOGIN | R_BODY | R_SLOW, api_links_refresh},
+    {"POST", "/api/decisions/check", NULL, R_LOGIN | R_BODY | R_SLOW, api_decisions_check},
 };
 #pragma GCC diagnostic pop
 

@@ -3,6 +3,9 @@
 #include "core/common.h"
 #include "jobs/hide_all.h"
 
+#include "core/log.h"
+#include "jobs/telegram_decisions.h"
+
 #include <jansson.h>
 
 static const char *const phases[] = {"load", "hide", "done"};
@@ -10,32 +13,46 @@ static const char *const phases[] = {"load", "hide", "done"};
 bool hide_all_fits(const struct store_request_filter *f)
 {
     /* a scope without a chat would be every channel the session holds */
-    return !f->q[0] && !f->date_from && !f->date_to && !f->rule_id && (f->chat_id || !f->scope[0]);
+    return !f->q[0] && !f->date_from && !f->date_to && !f->rule_id &&
+           (f->chat_id || !f->scope[0]) && (!f->invite_link[0] || f->chat_id);
 }
 
-dm_err hide_params_format(int64_t chat_id, char *out, size_t n, struct dm_error *err)
+dm_err hide_params_format(int64_t chat_id, const char *link, char *out, size_t n,
+                          struct dm_error *err)
 {
-    int w = snprintf(out, n, "{\"mode\":\"hide_all\",\"chat_id\":%" PRId64 "}", chat_id);
-    return w < 0 || (size_t)w >= n ? dm_fail(err, DM_ETOOBIG, "the job's parameters are too long")
-                                   : DM_OK;
+    json_t *j = json_pack("{s:s,s:I}", "mode", "hide_all", "chat_id", (json_int_t)chat_id);
+    if (j && link && *link) json_object_set_new(j, "link", json_string(link));
+    char *s = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(j);
+    dm_err e = !s               ? dm_fail(err, DM_ENOMEM, "out of memory")
+               : strlen(s) >= n ? dm_fail(err, DM_ETOOBIG, "the job's parameters are too long")
+                                : DM_OK;
+    if (!e) dm_strlcpy(out, s, n);
+    free(s);
+    return e;
 }
 
-dm_err hide_params_parse(const char *s, int64_t *chat_id, struct dm_error *err)
+dm_err hide_params_parse(const char *s, int64_t *chat_id, char *link, struct dm_error *err)
 {
     *chat_id = 0;
+    link[0] = 0;
     if (!s || !*s) return dm_fail(err, DM_ENOTFOUND, "not a hide_all job");
     json_t *j = json_loads(s, 0, NULL);
-    const char *mode = NULL;
+    const char *mode = NULL, *l = NULL;
     json_int_t id = 0;
     dm_err e = DM_OK;
     if (!j || json_unpack(j, "{s:s}", "mode", &mode))
         e = dm_fail(err, DM_EINVAL, "the job's parameters are damaged");
     else if (strcmp(mode, "hide_all") != 0)
         e = dm_fail(err, DM_ENOTFOUND, "not a hide_all job");
-    else if (json_unpack(j, "{s:I}", "chat_id", &id))
+    else if (json_unpack(j, "{s:I,s?s}", "chat_id", &id, "link", &l) ||
+             (l && strlen(l) >= STORE_LINK_MAX))
         e = dm_fail(err, DM_EINVAL, "the job's parameters are damaged");
+    if (!e) {
+        *chat_id = id;
+        if (l) dm_strlcpy(link, l, STORE_LINK_MAX);
+    }
     json_decref(j);
-    if (!e) *chat_id = id;
     return e;
 }
 
@@ -79,7 +96,7 @@ dm_err hide_run_init(struct hide_run *hr, struct store *st, struct account *acco
     hr->account = account;
     hr->job_id = job->id;
     hr->kind = job->kind;
-    dm_err e = hide_params_parse(job->params, &hr->only_chat, err);
+    dm_err e = hide_params_parse(job->params, &hr->only_chat, hr->link, err);
     return e ? e : hide_cursor_parse(job->cursor, &hr->cur, err);
 }
 
@@ -100,8 +117,8 @@ static dm_err finish_chat(struct hide_run *hr, const char *owner, int outcome, c
     struct dm_error err = {0};
     dm_err e = hide_cursor_format(&next, cursor, sizeof cursor, &err);
     if (!e)
-        e = store_job_finish_chat(hr->store, hr->job_id, owner, hr->cur.chat_id, outcome, why,
-                                  cursor, (int64_t)time(NULL), NULL, &err);
+        e = store_job_finish_chat(hr->store, hr->job_id, owner, hr->cur.chat_id, !hr->link[0],
+                                  outcome, why, cursor, (int64_t)time(NULL), NULL, &err);
     if (!e) {
         hr->cur = next;
         hr->resolved = false;
@@ -130,7 +147,8 @@ static dm_err pick_chat(struct hide_run *hr, bool *none, struct tg_error *te)
     *none = false;
     if (hr->only_chat) {
         if (hr->cur.phase == HIDE_DONE) *none = true;
-        if (!hr->cur.chat_id) hr->cur = (struct hide_cursor){hr->only_chat, HIDE_LOAD, {0}};
+        if (!hr->cur.chat_id) /* one link's requests: no list tells them apart (hide_all.h) */
+            hr->cur = (struct hide_cursor){hr->only_chat, hr->link[0] ? HIDE_CALL : HIDE_LOAD, {0}};
         return tg_error_set(te, TG_OK, 0);
     }
     struct store_item it;
@@ -170,6 +188,22 @@ static dm_err load_page(struct hide_run *hr, const char *owner, struct tg_error 
     return stored(te, e, &err);
 }
 
+/* Before the channel's bulk work: the approvals other admins made in the Telegram app meanwhile
+ * are recorded as theirs (telegram_decisions.h), so the job skips those requests instead of
+ * taking them for its own. A failure only costs that: the job goes on. */
+static void telegram_first(struct hide_run *hr)
+{
+    struct tg_decisions_result r;
+    struct tg_error te = {0};
+    if (tg_decisions_check(hr->store, hr->account, hr->cur.chat_id, &r, &te))
+        log_warn("jobs", "job %" PRId64 ": could not read the admin log of %" PRId64 ": %s",
+                 hr->job_id, hr->cur.chat_id, te.e.msg);
+    else if (r.recorded)
+        log_info("jobs",
+                 "job %" PRId64 ": %" PRId64 " requests of %" PRId64 " were approved in Telegram",
+                 hr->job_id, r.recorded, hr->cur.chat_id);
+}
+
 dm_err hide_run_step(struct hide_run *hr, const char *owner, bool *finished, struct tg_error *te)
 {
     *finished = false;
@@ -194,9 +228,11 @@ dm_err hide_run_step(struct hide_run *hr, const char *owner, bool *finished, str
         e = account_channel(hr->account, hr->cur.chat_id, &hr->ch, te);
         if (e) return channel_refused(te) ? refuse_chat(hr, owner, te) : e;
         hr->resolved = true;
+        if (!hr->cur.at.date) telegram_first(hr);
     }
     bool call = hr->cur.phase == HIDE_CALL;
-    dm_err e = call ? account_decide_channel(hr->account, &hr->ch, hr->kind == JOB_APPROVE, te)
+    dm_err e = call ? account_decide_channel(hr->account, &hr->ch, hr->kind == JOB_APPROVE,
+                                             hr->link[0] ? hr->link : NULL, te)
                     : load_page(hr, owner, te);
     if (e) return channel_refused(te) ? refuse_chat(hr, owner, te) : e;
     return call ? finish_chat(hr, owner, ITEM_DONE, "", te) : DM_OK;

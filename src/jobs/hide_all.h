@@ -16,6 +16,9 @@
  *   3. one call deciding them all (account_decide_channel: hideAllChatJoinRequests);
  *   4. job_finish_chat: every pending item of the channel, and any request of it still pending
  *      here, is recorded decided (done), audited with the session as via.
+ * Before step 2 (or the call of one link's job), the channel's admin log is read for approvals
+ * made in the Telegram app meanwhile (jobs/telegram_decisions.h): those requests are recorded as
+ * decided by their admin, and the job skips them.
  * The cursor ({"chat":n,"phase":"load"|"hide"|"done","date":…,"user":…,"hash":…}) is saved
  * with each record, so after a restart the job goes on where it was; a second hideAll after a
  * crash between the call and its record finds nothing pending on Telegram and is harmless, and
@@ -29,13 +32,20 @@
 #include "telegram/account.h"
 
 /* Whether a decision over `f` may use hideAll: it names at most a channel (and one when it
- * has a scope). */
+ * has a scope), and an invite link only with its channel. */
 bool hide_all_fits(const struct store_request_filter *f);
 
-/* The params of a hide_all job, and back. hide_params_parse: DM_ENOTFOUND when s is not a
- * hide_all job's (another decision job), DM_EINVAL when damaged. */
-dm_err hide_params_format(int64_t chat_id, char *out, size_t n, struct dm_error *err);
-dm_err hide_params_parse(const char *s, int64_t *chat_id, struct dm_error *err);
+/* The params of a hide_all job ({"mode":"hide_all","chat_id":n} with "link" for one invite
+ * link's requests: link NULL or "" for none), and back (link: STORE_LINK_MAX bytes).
+ * hide_params_parse: DM_ENOTFOUND when s is not a hide_all job's (another decision job),
+ * DM_EINVAL when damaged.
+ *
+ * One link's requests: Telegram's pending list does not say which link a request came
+ * through, so such a job reads no list: it makes the one call with `link` and finishes the
+ * items it was created with (the requests recorded through the link). */
+dm_err hide_params_format(int64_t chat_id, const char *link, char *out, size_t n,
+                          struct dm_error *err);
+dm_err hide_params_parse(const char *s, int64_t *chat_id, char *link, struct dm_error *err);
 
 enum hide_phase { HIDE_LOAD = 0, HIDE_CALL = 1, HIDE_DONE = 2 };
 
@@ -53,7 +63,8 @@ struct hide_run {
     struct account *account; /* borrowed: job.via's, open while the job runs */
     int64_t job_id;
     int kind;
-    int64_t only_chat; /* params' chat_id */
+    int64_t only_chat;         /* params' chat_id */
+    char link[STORE_LINK_MAX]; /* params' link: "" for the whole channel */
     struct hide_cursor cur;
     bool resolved; /* ch is cur.chat_id's */
     struct account_channel ch;

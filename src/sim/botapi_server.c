@@ -1,6 +1,7 @@
 #include "core/common.h"
 #include "sim/botapi.h"
 
+#include "sim/invites.h"
 #include "sim/webhook.h"
 
 #include <pthread.h>
@@ -234,6 +235,37 @@ static json_t *private_chat_json(const struct sim_user *u)
     return o;
 }
 
+/* A ChatInviteLink: the link as the world keeps it, with pending_join_request_count. */
+static json_t *invite_json(struct world *w, const struct sim_channel *ch,
+                           const struct sim_invite *l)
+{
+    struct sim_user *creator = world_user(w, l->creator_id);
+    size_t pending, approved;
+    world_invite_counts(w, ch, l->link, &pending, &approved);
+    json_t *o = json_pack("{s:s,s:b,s:b,s:b}", "invite_link", l->link, "creates_join_request",
+                          l->creates_join_request, "is_primary", 0, "is_revoked", l->revoked);
+    if (!o) return NULL;
+    if (creator) json_object_set_new(o, "creator", user_json(creator));
+    set_opt_str(o, "name", l->name);
+    if (l->expire_date) json_object_set_new(o, "expire_date", json_integer(l->expire_date));
+    if (l->member_limit) json_object_set_new(o, "member_limit", json_integer(l->member_limit));
+    if (l->creates_join_request)
+        json_object_set_new(o, "pending_join_request_count", json_integer((json_int_t)pending));
+    return o;
+}
+
+/* A link the world does not know (a test made it up): the channel's first admin stands in for
+ * its creator. */
+static json_t *unknown_invite_json(struct world *w, const struct sim_channel *ch,
+                                   const struct sim_join_request *jr)
+{
+    struct sim_user *creator = ch->nadmins ? world_user(w, ch->admins[0].id) : NULL;
+    json_t *l = json_pack("{s:s,s:b,s:b,s:b}", "invite_link", jr->invite_link,
+                          "creates_join_request", 1, "is_primary", 0, "is_revoked", 0);
+    if (l && creator) json_object_set_new(l, "creator", user_json(creator));
+    return l;
+}
+
 static json_t *join_request_json(struct world *w, const struct sim_join_request *jr, bool query)
 {
     struct sim_channel *ch = world_channel(w, jr->chat_id);
@@ -244,14 +276,9 @@ static json_t *join_request_json(struct world *w, const struct sim_join_request 
     if (!o) return NULL;
     set_opt_str(o, "bio", u->bio);
     if (jr->invite_link) {
-        /* the link's creator: the channel's first admin, as a stand-in for the owner */
-        struct sim_user *creator = ch->nadmins ? world_user(w, ch->admins[0].id) : NULL;
-        json_t *l = json_pack("{s:s}", "invite_link", jr->invite_link);
-        if (l && creator) json_object_set_new(l, "creator", user_json(creator));
-        if (l)
-            json_object_update_new(l, json_pack("{s:b,s:b,s:b}", "creates_join_request", 1,
-                                                "is_primary", 0, "is_revoked", 0));
-        json_object_set_new(o, "invite_link", l);
+        struct sim_invite *known = world_invite(ch, jr->invite_link);
+        json_object_set_new(o, "invite_link",
+                            known ? invite_json(w, ch, known) : unknown_invite_json(w, ch, jr));
     }
     if (query && jr->query_id) { /* a string, as the Bot API gives query ids */
         char id[24];
@@ -649,6 +676,87 @@ static void m_decline(struct call *c)
     decide(c, false);
 }
 
+/* createChatInviteLink and editChatInviteLink: name, expire_date, member_limit,
+ * creates_join_request as the Bot API documents them, checked by the world (sim/invites.h). */
+static bool invite_spec(struct call *c, struct sim_invite_spec *s)
+{
+    *s = (struct sim_invite_spec){.name = param_str(c->p, "name"),
+                                  .creates_join_request = param_bool(c->p, "creates_join_request")};
+    if (param_int(c->p, "expire_date", &s->expire_date) == P_BAD) {
+        reply_bad(c->res, "invalid expire_date specified");
+        return false;
+    }
+    if (param_int(c->p, "member_limit", &s->member_limit) == P_BAD) {
+        reply_bad(c->res, "invalid member_limit specified");
+        return false;
+    }
+    return true;
+}
+
+static void reply_invite(struct call *c, struct sim_channel *ch, sim_err e,
+                         const struct sim_invite *l, const struct dm_error *err)
+{
+    char why[200];
+    if (e == SIM_LINK_BAD) {
+        dm_snprintf_utf8(why, sizeof why, "%s", err->msg);
+        reply_bad(c->res, why);
+    } else if (e != SIM_OK)
+        reply_bad(c->res, sim_err_botapi(e));
+    else
+        reply_ok(c->res, invite_json(c->w, ch, l), NULL);
+}
+
+/* The channel of a link method (chat_id) and, for edit and revoke, its invite_link. */
+static bool invite_target(struct call *c, bool named, struct sim_channel **ch, const char **link)
+{
+    struct sim_user *u;
+    if (!resolve_chat(c, ch, &u)) return false;
+    if (!*ch) {
+        reply_bad(c->res, "chat not found");
+        return false;
+    }
+    *link = param_str(c->p, "invite_link");
+    if (named && (!*link || !**link)) {
+        reply_bad(c->res, "invite_link is empty");
+        return false;
+    }
+    return true;
+}
+
+static void m_create_invite(struct call *c)
+{
+    struct sim_channel *ch;
+    const char *link;
+    struct sim_invite_spec s;
+    if (!invite_target(c, false, &ch, &link) || !invite_spec(c, &s)) return;
+    struct sim_invite *l = NULL;
+    struct dm_error err = {0};
+    sim_err e = world_invite_create(c->w, ch, c->bot->id, &s, &l, &err);
+    reply_invite(c, ch, e, l, &err);
+}
+
+static void m_edit_invite(struct call *c)
+{
+    struct sim_channel *ch;
+    const char *link;
+    struct sim_invite_spec s;
+    if (!invite_target(c, true, &ch, &link) || !invite_spec(c, &s)) return;
+    struct sim_invite *l = NULL;
+    struct dm_error err = {0};
+    sim_err e = world_invite_edit(ch, c->bot->id, link, &s, &l, &err);
+    reply_invite(c, ch, e, l, &err);
+}
+
+static void m_revoke_invite(struct call *c)
+{
+    struct sim_channel *ch;
+    const char *link;
+    if (!invite_target(c, true, &ch, &link)) return;
+    struct sim_invite *l = NULL;
+    sim_err e = world_invite_revoke(ch, c->bot->id, link, &l);
+    reply_invite(c, ch, e, l, NULL);
+}
+
 static void m_send_message(struct call *c)
 {
     struct sim_channel *ch;
@@ -746,6 +854,9 @@ static const struct method {
     {"sendMessage", m_send_message},
     {"answerChatJoinRequestQuery", m_answer_jr_query},
     {"sendChatJoinRequestWebApp", m_send_jr_web_app},
+    {"createChatInviteLink", m_create_invite},
+    {"editChatInviteLink", m_edit_invite},
+    {"revokeChatInviteLink", m_revoke_invite},
 };
 
 static const struct method *method_find(const char *name)

@@ -4,6 +4,7 @@
 #include "core/buf.h"
 #include "sim/botapi.h"
 #include "sim/cas.h"
+#include "sim/invites.h"
 
 #define MAX_BULK 1000000     /* join requests per POST */
 #define USER_IDS_LISTED 1000 /* user_ids is omitted past this */
@@ -366,6 +367,71 @@ static dm_err query_row(struct buf *b, const struct sim_join_request *jr)
     free(enc);
     json_decref(s);
     return e;
+}
+
+/* POST /control/join-requests/decide {"chat_id","user_id","approve","by"}: an admin decides the
+ * request in the Telegram app (by: a user or bot that is an admin with can_invite_users). The
+ * request is then decided as any decision is: a later call through the bot or a session gets
+ * HIDE_REQUESTER_MISSING, and an approval is in the admin log with approved_by. */
+static void post_join_request_decide(struct ctl *c)
+{
+    int64_t chat_id = 0, user_id = 0, by = 0;
+    bool approve = true;
+    if (!f_int(c->body, "chat_id", true, INT64_MIN, INT64_MAX, &chat_id, &c->err) ||
+        !f_int(c->body, "user_id", true, 1, INT64_MAX, &user_id, &c->err) ||
+        !f_int(c->body, "by", true, 1, INT64_MAX, &by, &c->err) ||
+        !f_bool(c->body, "approve", &approve, &c->err))
+        return fail_err(c->res, &c->err);
+    sim_err e = world_jr_decide(c->w, chat_id, user_id, approve, by);
+    if (e != SIM_OK) return fail(c->res, 400, "%s", sim_err_rpc(e));
+    http_res_json(c->res, 200,
+                  json_pack("{s:I,s:I,s:s,s:I}", "chat_id", (json_int_t)chat_id, "user_id",
+                            (json_int_t)user_id, "status", approve ? "approved" : "declined",
+                            "decided_by", (json_int_t)by));
+}
+
+static json_t *invite_info(struct world *w, const struct sim_channel *ch,
+                           const struct sim_invite *l)
+{
+    size_t pending, approved;
+    world_invite_counts(w, ch, l->link, &pending, &approved);
+    return json_pack("{s:s,s:o,s:I,s:I,s:I,s:I,s:b,s:b,s:I,s:I}", "link", l->link, "name",
+                     opt_string(l->name), "creator_id", (json_int_t)l->creator_id, "date",
+                     (json_int_t)l->date, "expire_date", (json_int_t)l->expire_date, "member_limit",
+                     (json_int_t)l->member_limit, "creates_join_request", l->creates_join_request,
+                     "revoked", l->revoked, "pending", (json_int_t)pending, "approved",
+                     (json_int_t)approved);
+}
+
+/* POST /control/channels/{id}/links {"by","name","expire_date","member_limit",
+ * "creates_join_request"}: a link made in the app by the admin `by`. */
+static void post_channel_links(struct ctl *c)
+{
+    struct sim_channel *ch = path_channel(c);
+    if (!ch) return;
+    int64_t by = 0;
+    struct sim_invite_spec s = {0};
+    if (!f_int(c->body, "by", true, 1, INT64_MAX, &by, &c->err) ||
+        !f_str(c->body, "name", false, &s.name, &c->err) ||
+        !f_int(c->body, "expire_date", false, 0, INT64_MAX, &s.expire_date, &c->err) ||
+        !f_int(c->body, "member_limit", false, 0, INT64_MAX, &s.member_limit, &c->err) ||
+        !f_bool(c->body, "creates_join_request", &s.creates_join_request, &c->err))
+        return fail_err(c->res, &c->err);
+    struct sim_invite *l = NULL;
+    sim_err e = world_invite_create(c->w, ch, by, &s, &l, &c->err);
+    if (e == SIM_LINK_BAD) return fail_err(c->res, &c->err);
+    if (e != SIM_OK) return fail(c->res, 400, "%s", sim_err_rpc(e));
+    http_res_json(c->res, 200, invite_info(c->w, ch, l));
+}
+
+static void get_channel_links(struct ctl *c)
+{
+    struct sim_channel *ch = path_channel(c);
+    if (!ch) return;
+    json_t *links = json_array();
+    for (size_t i = 0; i < ch->nlinks; i++)
+        json_array_append_new(links, invite_info(c->w, ch, &ch->links[i]));
+    http_res_json(c->res, 200, json_pack("{s:o}", "links", links));
 }
 
 /* Written by hand: the list may hold millions of rows. */
@@ -927,6 +993,9 @@ static const struct route {
     {"POST", "channels/#/members", post_channel_members},
     {"POST", "channels/#/guard-bot", post_channel_guard},
     {"POST", "join-requests", post_join_requests},
+    {"POST", "join-requests/decide", post_join_request_decide},
+    {"POST", "channels/#/links", post_channel_links},
+    {"GET", "channels/#/links", get_channel_links},
     {"GET", "join-requests", get_join_requests},
     {"GET", "bans", get_bans},
     {"POST", "cas", post_cas},

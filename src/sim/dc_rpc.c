@@ -3,6 +3,7 @@
 #include "sim/dc.h"
 
 #include "mtproto/crypto.h"
+#include "sim/invites.h"
 #include "mtproto/tl_codec.h"
 
 #include <openssl/bn.h>
@@ -878,6 +879,167 @@ static json_t *m_hide_all(struct dc_call *c)
     return updates(ch, c->key->user_id);
 }
 
+/* ---- invite links and the admin log ---- */
+
+/* A chatInviteExported of l, with usage (approved) and requested (pending) counts. */
+static json_t *invite_exported(struct world *w, const struct sim_channel *ch,
+                               const struct sim_invite *l)
+{
+    size_t pending, approved;
+    world_invite_counts(w, ch, l->link, &pending, &approved);
+    json_t *o = json_pack("{s:s,s:s,s:I,s:I,s:I,s:I}", "_", "chatInviteExported", "link", l->link,
+                          "admin_id", (json_int_t)l->creator_id, "date", (json_int_t)l->date,
+                          "usage", (json_int_t)approved, "requested", (json_int_t)pending);
+    if (l->revoked) json_object_set_new(o, "revoked", json_true());
+    if (l->creates_join_request) json_object_set_new(o, "request_needed", json_true());
+    if (l->expire_date) json_object_set_new(o, "expire_date", json_integer(l->expire_date));
+    if (l->member_limit) json_object_set_new(o, "usage_limit", json_integer(l->member_limit));
+    if (l->name) json_object_set_new(o, "title", json_string(l->name));
+    return o;
+}
+
+/* messages.getExportedChatInvites(revoked?, peer, admin_id, offset_date?, offset_link?, limit):
+ * the links admin_id made, revoked or not as asked, newest first, after offset_link. */
+static json_t *m_get_invites(struct dc_call *c)
+{
+    json_t *err = NULL;
+    struct sim_channel *ch = jr_channel(c, &err);
+    if (!ch) return err;
+    int64_t admin = input_user(c, json_object_get(c->q, "admin_id"), &err);
+    if (!admin) return err;
+    bool revoked = json_is_true(json_object_get(c->q, "revoked"));
+    const char *after = json_string_value(json_object_get(c->q, "offset_link"));
+    int64_t limit = jlong(c->q, "limit");
+    if (limit <= 0 || limit > IMPORTERS_MAX) limit = IMPORTERS_MAX;
+    bool started = !after || !*after;
+    int64_t count = 0;
+    json_t *invites = json_array();
+    for (size_t i = ch->nlinks; i-- > 0;) {
+        const struct sim_invite *l = &ch->links[i];
+        if (l->creator_id != admin || l->revoked != revoked) continue;
+        count++;
+        if (!started) {
+            started = strcmp(l->link, after) == 0;
+            continue;
+        }
+        if ((int64_t)json_array_size(invites) < limit)
+            json_array_append_new(invites, invite_exported(c->w, ch, l));
+    }
+    const struct sim_user *u = world_user(c->w, admin);
+    return json_pack("{s:s,s:I,s:o,s:[o]}", "_", "messages.exportedChatInvites", "count",
+                     (json_int_t)count, "invites", invites, "users",
+                     user_json(c->w, u, c->key->user_id));
+}
+
+/* messages.getAdminsWithInvites(peer): each admin that made links, with how many. */
+static json_t *m_get_admins_with_invites(struct dc_call *c)
+{
+    json_t *err = NULL;
+    struct sim_channel *ch = jr_channel(c, &err);
+    if (!ch) return err;
+    json_t *admins = json_array(), *users = json_array();
+    for (size_t a = 0; a < ch->nadmins; a++) {
+        int64_t id = ch->admins[a].id, made = 0, revoked = 0;
+        for (size_t i = 0; i < ch->nlinks; i++)
+            if (ch->links[i].creator_id == id) {
+                made++;
+                revoked += ch->links[i].revoked;
+            }
+        if (!made) continue;
+        json_array_append_new(admins, json_pack("{s:s,s:I,s:I,s:I}", "_", "chatAdminWithInvites",
+                                                "admin_id", (json_int_t)id, "invites_count",
+                                                (json_int_t)(made - revoked),
+                                                "revoked_invites_count", (json_int_t)revoked));
+        json_array_append_new(users, user_json(c->w, world_user(c->w, id), c->key->user_id));
+    }
+    return json_pack("{s:s,s:o,s:o}", "_", "messages.chatAdminsWithInvites", "admins", admins,
+                     "users", users);
+}
+
+/* The invite of a join-by-request event: the link's, chatInvitePublicJoinRequests for a
+ * request without one, or a stand-in made by the channel's first admin for a link the world
+ * does not know (tests make links up). */
+static json_t *event_invite(struct world *w, struct sim_channel *ch,
+                            const struct sim_join_request *jr)
+{
+    if (!jr->invite_link) return json_pack("{s:s}", "_", "chatInvitePublicJoinRequests");
+    const struct sim_invite *l = world_invite(ch, jr->invite_link);
+    if (l) return invite_exported(w, ch, l);
+    return json_pack("{s:s,s:b,s:s,s:I,s:i}", "_", "chatInviteExported", "request_needed", 1,
+                     "link", jr->invite_link, "admin_id",
+                     (json_int_t)(ch->nadmins ? ch->admins[0].id : 0), "date", 0);
+}
+
+#define ADMIN_LOG_MAX 100
+
+static int log_cmp(const void *a, const void *b)
+{
+    const struct pos *x = a, *y = b;
+    return x->date < y->date ? 1 : x->date > y->date ? -1 : 0;
+}
+
+/* channels.getAdminLog(channel, q, events_filter?, admins?, max_id, min_id, limit): the
+ * channel's joins by request (channelAdminLogEventActionParticipantJoinByRequest with
+ * approved_by), newest first, with ids increasing in the order of the approvals
+ * (sim_join_request.log_id). Only those events are modelled: a filter without join or invites
+ * gets none, and q and admins are not applied. Any admin may read it. */
+static json_t *m_get_admin_log(struct dc_call *c)
+{
+    json_t *err = NULL;
+    struct sim_channel *ch = input_channel(c, json_object_get(c->q, "channel"), &err);
+    if (!ch) return err;
+    if (!world_channel_admin(ch, c->key->user_id)) return dc_rpc_error(403, "CHAT_ADMIN_REQUIRED");
+    const json_t *f = json_object_get(c->q, "events_filter");
+    bool joins = !f || json_is_true(json_object_get(f, "join")) ||
+                 json_is_true(json_object_get(f, "invites"));
+    int64_t max_id = jlong(c->q, "max_id"), min_id = jlong(c->q, "min_id");
+    int64_t limit = jlong(c->q, "limit");
+    if (limit <= 0 || limit > ADMIN_LOG_MAX) limit = ADMIN_LOG_MAX;
+    /* the events in range, newest first (pos.date holds the event id) */
+    struct pos *v = NULL;
+    size_t n = 0, cap = 0;
+    for (size_t i = 0; joins && i < c->w->njrs; i++) {
+        const struct sim_join_request *jr = &c->w->jrs[i];
+        if (jr->chat_id != ch->id || !jr->log_id) continue;
+        if ((max_id && jr->log_id >= max_id) || jr->log_id <= min_id) continue;
+        if (n == cap) {
+            struct pos *g = realloc(v, (cap = cap ? 2 * cap : 64) * sizeof *g);
+            if (!g) {
+                free(v);
+                return dc_rpc_error(500, "INTERNAL_SERVER_ERROR");
+            }
+            v = g;
+        }
+        v[n++] = (struct pos){jr->log_id, jr->user_id, i};
+    }
+    if (n) qsort(v, n, sizeof *v, log_cmp);
+    json_t *events = json_array(), *users = json_array();
+    struct idmap seen;
+    idmap_init(&seen);
+    for (size_t k = 0; k < n && (int64_t)k < limit; k++) {
+        const struct sim_join_request *jr = &c->w->jrs[v[k].index];
+        json_t *action = json_pack(
+            "{s:s,s:o,s:I}", "_", "channelAdminLogEventActionParticipantJoinByRequest", "invite",
+            event_invite(c->w, ch, jr), "approved_by", (json_int_t)jr->decided_by);
+        json_array_append_new(events,
+                              json_pack("{s:s,s:I,s:I,s:I,s:o}", "_", "channelAdminLogEvent", "id",
+                                        (json_int_t)jr->log_id, "date", (json_int_t)jr->decided_at,
+                                        "user_id", (json_int_t)jr->user_id, "action", action));
+        int64_t people[2] = {jr->user_id, jr->decided_by};
+        for (int p = 0; p < 2; p++) {
+            uint32_t dummy;
+            const struct sim_user *u = world_user(c->w, people[p]);
+            if (!u || idmap_get(&seen, u->id, &dummy) || idmap_put(&seen, u->id, 1) != DM_OK)
+                continue;
+            json_array_append_new(users, user_json(c->w, u, c->key->user_id));
+        }
+    }
+    idmap_release(&seen);
+    free(v);
+    return json_pack("{s:s,s:o,s:[o],s:o}", "_", "channels.adminLogResults", "events", events,
+                     "chats", channel_json(ch, c->key->user_id), "users", users);
+}
+
 /* An rpc_error for a world outcome, with the code Telegram documents for the name. */
 static json_t *world_error(sim_err r)
 {
@@ -1024,6 +1186,9 @@ static const struct method methods[] = {
     {"messages.getChatInviteImporters", true, m_get_importers},
     {"messages.hideChatJoinRequest", true, m_hide_request},
     {"messages.hideAllChatJoinRequests", true, m_hide_all},
+    {"messages.getExportedChatInvites", true, m_get_invites},
+    {"messages.getAdminsWithInvites", true, m_get_admins_with_invites},
+    {"channels.getAdminLog", true, m_get_admin_log},
     {"updates.getState", true, m_get_state},
 };
 

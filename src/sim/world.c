@@ -1,6 +1,8 @@
 #include "core/common.h"
 #include "sim/world.h"
 
+#include "sim/invites.h"
+
 #include <ctype.h>
 #include "core/buf.h"
 
@@ -105,6 +107,7 @@ static void channel_free(struct sim_channel *ch)
     idmap_release(&ch->members);
     idmap_release(&ch->requests);
     idmap_release(&ch->bans);
+    world_invites_free(ch);
     free(ch);
 }
 
@@ -192,7 +195,7 @@ static dm_err reserve(void **arr, size_t *alloc, size_t len, size_t extra, size_
 /* Telegram's limits count characters (Unicode code points), not bytes: a 128-character title
  * of CJK is 384 bytes, of emoji 512. The text must be UTF-8 without control characters (a
  * newline is allowed). */
-static bool valid_text(const char *s, size_t min, size_t max)
+bool world_text_ok(const char *s, size_t min, size_t max)
 {
     if (!s) return min == 0;
     size_t n = strlen(s);
@@ -282,16 +285,16 @@ static int64_t next_free_user_id(struct world *w)
 static dm_err check_person(struct world *w, const char *first, const char *last,
                            const char *username, const char *bio, struct dm_error *err)
 {
-    if (!valid_text(first, 1, SIM_NAME_MAX))
+    if (!world_text_ok(first, 1, SIM_NAME_MAX))
         return dm_fail(err, DM_EINVAL,
                        "first_name must be 1 to %d characters of UTF-8 without control characters",
                        SIM_NAME_MAX);
-    if (!valid_text(last, 0, SIM_NAME_MAX))
+    if (!world_text_ok(last, 0, SIM_NAME_MAX))
         return dm_fail(err, DM_EINVAL,
                        "last_name must be at most %d characters of UTF-8 without control "
                        "characters",
                        SIM_NAME_MAX);
-    if (!valid_text(bio, 0, SIM_BIO_MAX))
+    if (!world_text_ok(bio, 0, SIM_BIO_MAX))
         return dm_fail(err, DM_EINVAL,
                        "bio must be at most %d characters of UTF-8 without control characters",
                        SIM_BIO_MAX);
@@ -444,7 +447,7 @@ struct sim_bot *world_bot_by_id(struct world *w, int64_t id)
 dm_err world_channel_add(struct world *w, const char *title, const char *username,
                          struct sim_channel **out, struct dm_error *err)
 {
-    if (!valid_text(title, 1, SIM_TITLE_MAX))
+    if (!world_text_ok(title, 1, SIM_TITLE_MAX))
         return dm_fail(err, DM_EINVAL,
                        "title must be 1 to %d characters of UTF-8 without control characters",
                        SIM_TITLE_MAX);
@@ -700,7 +703,7 @@ dm_err world_jr_add(struct world *w, struct sim_channel *ch, int64_t user_id, in
     struct sim_join_request *prev = world_jr_latest(w, ch, user_id);
     if (prev && prev->status == JR_PENDING)
         return dm_fail(err, DM_EEXISTS, "user %" PRId64 " already has a pending request", user_id);
-    if (invite_link && !valid_text(invite_link, 1, 256))
+    if (invite_link && !world_text_ok(invite_link, 1, 256))
         return dm_fail(err, DM_EINVAL, "invite_link must be 1 to 256 bytes");
     dm_err e =
         reserve((void **)&w->jrs, &w->jrs_alloc, w->njrs, 1, sizeof *w->jrs, SIM_MAX_JOIN_REQUESTS);
@@ -716,7 +719,7 @@ dm_err world_jr_add_many(struct world *w, struct sim_channel *ch, size_t count,
 {
     dm_err e = check_person(w, first_name, NULL, NULL, bio, err);
     if (e) return e;
-    if (invite_link && !valid_text(invite_link, 1, 256))
+    if (invite_link && !world_text_ok(invite_link, 1, 256))
         return dm_fail(err, DM_EINVAL, "invite_link must be 1 to 256 bytes");
     if (spread_seconds < 0 || spread_seconds > 86400 * 366)
         return dm_fail(err, DM_EINVAL, "spread_seconds must be 0 to 31622400");
@@ -771,6 +774,7 @@ static sim_err jr_decide(struct world *w, int64_t chat_id, int64_t user_id, bool
     jr->decided_at = world_now();
     jr->decided_ms = world_now_ms();
     jr->decisions++;
+    if (approve) jr->log_id = ++w->next_log_id;
     return SIM_OK;
 }
 
@@ -964,7 +968,7 @@ sim_err world_unban(struct world *w, int64_t chat_id, int64_t user_id, bool only
 dm_err world_cas_put(struct world *w, int64_t user_id, int offenses, const char *message,
                      struct dm_error *err)
 {
-    if (message && !valid_text(message, 0, 200))
+    if (message && !world_text_ok(message, 0, 200))
         return dm_fail(err, DM_EINVAL,
                        "message must be at most 200 characters of UTF-8 without control "
                        "characters");

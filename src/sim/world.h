@@ -40,7 +40,9 @@
     /* join-request queries (Bot API 10.1): the text is assumed, as Telegram documents none; it    \
        is the one Telegram gives for a callback or inline query answered late or unknown */        \
     X(QUERY_INVALID, "query is too old and response timeout expired or query ID is invalid",       \
-      "QUERY_ID_INVALID")
+      "QUERY_ID_INVALID")                                                                          \
+    X(LINK_BAD, "invalid invite link parameters", "INVITE_LINK_INVALID")                           \
+    X(LINK_MISSING, "INVITE_HASH_EXPIRED", "INVITE_HASH_EXPIRED")
 
 typedef enum {
 #define SIM_ERR_ENUM(name, botapi, rpc) SIM_##name,
@@ -103,6 +105,8 @@ struct sim_channel {
      * .guard_bot; MTProto channels.toggleJoinRequest guard_bot), 0 when none: a new request
      * then comes to it with a query (struct sim_join_request, "Join-request queries"). */
     int64_t guard_bot;
+    struct sim_invite *links; /* its additional invite links, oldest first (sim/invites.h) */
+    size_t nlinks;
 };
 
 /* What banChatMember / unbanChatMember (or channels.editBanned) did to one user in one channel:
@@ -134,7 +138,9 @@ struct sim_join_request {
     int64_t date;      /* Unix seconds */
     char *invite_link; /* NULL when the request came without a link */
     enum jr_status status;
-    int64_t decided_by;           /* the bot's or user account's id; 0 while pending */
+    int64_t decided_by;           /* the bot's or user account's id, or the admin who decided
+                                     it in the app (POST /control/join-requests/decide); 0 while
+                                     pending */
     int64_t decided_at;           /* Unix seconds; 0 while pending */
     int64_t asked_ms, decided_ms; /* when tgsim made it and decided it, Unix milliseconds (for
                                      timing doorman: bench/rules_latency_bench.mjs) */
@@ -153,6 +159,8 @@ struct sim_join_request {
     int64_t query_deadline_ms; /* Unix milliseconds: SIM_QUERY_DEADLINE_MS after asked_ms */
     int64_t query_answered_ms; /* when it was answered (or the Web App sent), 0 before */
     char *web_app_url;         /* owned: what sendChatJoinRequestWebApp gave, NULL before */
+    int64_t log_id; /* an approval's event in the channel's admin log (increasing in the order
+                       of decisions, from 1); 0 otherwise */
 };
 
 /* A join-request query's life: open until answered or SIM_QUERY_DEADLINE_MS after the
@@ -342,6 +350,7 @@ struct world {
 
     struct sim_ban *bans;
     size_t nbans, bans_alloc;
+    int64_t next_log_id; /* the last admin-log event id given (sim_join_request.log_id) */
 
     /* the CAS-style blocklist (GET /cas/check): user id -> index in cas */
     struct sim_cas_entry *cas;
@@ -382,6 +391,10 @@ uint64_t world_rand(struct world *w);
 #define SIM_TITLE_MAX 128
 #define SIM_NAME_MAX 64
 #define SIM_BIO_MAX 140
+
+/* Whether s is UTF-8 without control characters (a newline allowed) of min..max characters (a
+ * NULL s: when min is 0). */
+bool world_text_ok(const char *s, size_t min, size_t max);
 
 /* Users. Strings are copied; first_name is required (1..SIM_NAME_MAX characters of UTF-8),
  * last_name up to SIM_NAME_MAX, username [A-Za-z0-9_]{1,32} unique across users, bots and

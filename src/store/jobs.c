@@ -268,11 +268,13 @@ static dm_err item_request(struct tx *tx, const struct store_item *it, int outco
     args_init(&a);
     arg_int(&a, it->request_id);
     if (outcome == ITEM_DONE || told) {
+        /* told: someone decided it in Telegram before this job; Telegram does not say who */
         int status = told ? it->final_status : kind == JOB_APPROVE ? REQ_APPROVED : REQ_DECLINED;
+        const char *by = told ? "" : au->admin, *via = told ? STORE_VIA_TELEGRAM : au->via;
         arg_int(&a, status);
         arg_int(&a, now);
-        arg_text(&a, au->admin, sizeof au->admin);
-        arg_text(&a, au->via, sizeof au->via);
+        arg_text(&a, by, sizeof au->admin);
+        arg_text(&a, via, sizeof au->via);
         dm_err e = tx_run(tx, S_REQUEST_DECIDE, &a, NULL, NULL, NULL, err);
         struct store_event ev = {.kind = EV_DECISION,
                                  .at = now,
@@ -280,9 +282,9 @@ static dm_err item_request(struct tx *tx, const struct store_item *it, int outco
                                  .request_id = it->request_id,
                                  .user_id = au->user_id,
                                  .job_id = it->job_id};
-        dm_strlcpy(ev.subject, au->admin, sizeof ev.subject);
+        dm_strlcpy(ev.subject, by, sizeof ev.subject);
         dm_strlcpy(ev.result, request_status_name(status), sizeof ev.result);
-        dm_strlcpy(ev.detail, au->via, sizeof ev.detail);
+        dm_strlcpy(ev.detail, via, sizeof ev.detail);
         return e ? e : tx_event(tx, &ev, err);
     }
     if (outcome != ITEM_FAILED) return DM_OK;
@@ -523,8 +525,8 @@ static dm_err batch_row(void *ctx, const struct db_row *r)
 }
 
 dm_err store_job_finish_chat(struct store *st, int64_t job_id, const char *owner, int64_t chat_id,
-                             int outcome, const char *error, const char *cursor, int64_t now,
-                             int64_t *finished, struct dm_error *err)
+                             bool whole_chat, int outcome, const char *error, const char *cursor,
+                             int64_t now, int64_t *finished, struct dm_error *err)
 {
     if (outcome != ITEM_DONE && outcome != ITEM_FAILED)
         return dm_fail(err, DM_EINVAL, "a channel's items finish done or failed, not %d", outcome);
@@ -533,7 +535,8 @@ dm_err store_job_finish_chat(struct store *st, int64_t job_id, const char *owner
     struct tx tx;
     dm_err e = tx_open(st, &tx, err);
     if (!e) e = job_cursor_set(&tx, job_id, owner, cursor, now, err);
-    if (!e && outcome == ITEM_DONE) e = items_add(&tx, S_ITEM_ADD_CHAT, job_id, chat_id, 0, err);
+    if (!e && outcome == ITEM_DONE && whole_chat)
+        e = items_add(&tx, S_ITEM_ADD_CHAT, job_id, chat_id, 0, err);
     /* finished items leave the pending set, so each batch starts from the first left */
     struct id_batch *b = e ? NULL : malloc(sizeof *b);
     if (!e && !b) e = dm_fail(err, DM_ENOMEM, "out of memory finishing a channel's items");

@@ -19,7 +19,8 @@ enum {
     F_USER = 32,
     F_INDEX = 64,
     F_RULE = 128,
-    F_SCOPE = 256
+    F_SCOPE = 256,
+    F_LINK = 512
 };
 
 /* The names a query searches, one a line, folded; malloc'd. */
@@ -158,9 +159,11 @@ dm_err filter_init(struct filter *f, const struct store_request_filter *rf, enum
     f->date_to = rf->date_to;
     f->rule_id = rf->rule_id;
     dm_strlcpy(f->scope, rf->scope, sizeof f->scope);
+    f->link = rf->invite_link;
     f->shape = (rf->status >= 0 ? F_STATUS : 0) | (rf->chat_id ? F_CHAT : 0) |
                (rf->date_from ? F_FROM : 0) | (rf->date_to ? F_TO : 0) |
-               (rf->rule_id ? F_RULE : 0) | (rf->scope[0] ? F_SCOPE : 0);
+               (rf->rule_id ? F_RULE : 0) | (rf->scope[0] ? F_SCOPE : 0) |
+               (rf->invite_link[0] ? F_LINK : 0);
     size_t qlen = strnlen(rf->q, sizeof rf->q - 1);
     if (qlen == 0) return DM_OK;
 
@@ -247,6 +250,10 @@ static dm_err filter_sql(struct buf *b, struct db_args *a, const struct filter *
         arg_ref(a, f->scope);
         e = buf_printf(
             b, " AND r.chat_id IN (SELECT chat_id FROM channel_grants WHERE scope = $%d)", a->n);
+    }
+    if (!e && (shape & F_LINK)) {
+        arg_ref(a, f->link);
+        e = buf_printf(b, " AND r.invite_link = $%d", a->n);
     }
     if (!e && (shape & F_TEXT)) e = filter_text(b, a, f, shape);
     return e;

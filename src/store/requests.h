@@ -23,7 +23,8 @@ struct filter {
     int status;
     int64_t chat_id, date_from, date_to, user_id, rule_id;
     char scope[STORE_SCOPE_MAX];
-    char *pattern; /* q folded, as a LIKE pattern or a trigram index phrase; malloc'd */
+    const char *link; /* the filter's invite_link (borrowed from it) */
+    char *pattern;    /* q folded, as a LIKE pattern or a trigram index phrase; malloc'd */
 };
 
 /* Reads f (NULL = no filter) for a statement in kind's dialect (on SQLite a search of 3

@@ -561,6 +561,20 @@
     "CREATE TRIGGER stat_update AFTER UPDATE OF " STAT_COLUMNS " ON invite_requests" \
     "  FOR EACH ROW WHEN (" STAT_CHANGED("IS DISTINCT FROM") ") EXECUTE FUNCTION stat_keep();"
 // clang-format on
+/* 13: a channel's invite links as doorman last saw them (store_link_put). */
+#define M_LINKS(BIG, NOROWID)                                                                      \
+    "CREATE TABLE invite_links ("                                                                  \
+    "  chat_id " BIG " NOT NULL,"                                                                  \
+    "  link TEXT NOT NULL,"                                                                        \
+    "  name TEXT NOT NULL DEFAULT '',"                                                             \
+    "  creator_id " BIG " NOT NULL DEFAULT 0,"                                                     \
+    "  created_at " BIG " NOT NULL DEFAULT 0,"                                                     \
+    "  expire_date " BIG " NOT NULL DEFAULT 0,"                                                    \
+    "  member_limit " BIG " NOT NULL DEFAULT 0,"                                                   \
+    "  creates_join_request INTEGER NOT NULL DEFAULT 0,"                                           \
+    "  revoked INTEGER NOT NULL DEFAULT 0,"                                                        \
+    "  updated_at " BIG " NOT NULL,"                                                               \
+    "  PRIMARY KEY (chat_id, link))" NOROWID ";"
 
 /* Migration v is migrations[v - 1], in each dialect's text. */
 static const struct {
@@ -581,6 +595,7 @@ static const struct {
     {M_EVENTS(SQ_ID, SQ_ID " AUTOINCREMENT", SQ_BIG, SQ_NOROWID),
      M_EVENTS(PG_ID, PG_ID, PG_BIG, PG_NOROWID)},
     {M_STATS(SQ_BIG, SQ_NOROWID) SQ_STAT_TRIGGERS, M_STATS(PG_BIG, PG_NOROWID) PG_STAT_TRIGGERS},
+    {M_LINKS(SQ_BIG, SQ_NOROWID), M_LINKS(PG_BIG, PG_NOROWID)},
 };
 
 const int schema_latest = (int)DM_ARRAY_LEN(migrations);
@@ -607,6 +622,7 @@ const struct schema_table schema_kept[] = {
     {"events", "id", "id"},
     {"webhooks", "id", "id"},
     {"webhook_deliveries", "id", "id"},
+    {"invite_links", "chat_id, link", "chat_id, link COLLATE \"C\""},
 };
 const size_t schema_kept_n = DM_ARRAY_LEN(schema_kept);
 const char *const schema_serial[] = {"admins", "invite_requests", "jobs",

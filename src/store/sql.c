@@ -585,6 +585,45 @@ static const struct sql_text texts[S_COUNT] = {
     [S_STATS_PENDING] = {"SELECT coalesce(sum(n), 0) FROM request_counts WHERE status = 0 "
                          "AND " STATS_CHAT1,
                          .what = "reading the backlog"},
+    /* invite links (links.c) */
+    [S_LINK_PUT] = {"INSERT INTO invite_links(chat_id, link, name, creator_id, created_at, "
+                    "expire_date, member_limit, creates_join_request, revoked, updated_at) "
+                    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+                    "ON CONFLICT (chat_id, link) DO UPDATE SET name = excluded.name, "
+                    "creator_id = CASE WHEN excluded.creator_id = 0 THEN invite_links.creator_id "
+                    "ELSE excluded.creator_id END, "
+                    "created_at = CASE WHEN excluded.created_at = 0 THEN invite_links.created_at "
+                    "ELSE excluded.created_at END, "
+                    "expire_date = excluded.expire_date, member_limit = excluded.member_limit, "
+                    "creates_join_request = excluded.creates_join_request, "
+                    "revoked = excluded.revoked, updated_at = excluded.updated_at",
+                    .what = "saving an invite link"},
+    [S_LINK_LIST] = {"SELECT link, name, creator_id, created_at, expire_date, member_limit, "
+                     "creates_join_request, revoked, updated_at FROM invite_links "
+                     "WHERE chat_id = $1 ORDER BY created_at DESC, link LIMIT $2",
+                     .what = "listing invite links"},
+    [S_LINK_SEEN] = {"SELECT invite_link, sum(CASE WHEN status = 0 THEN 1 ELSE 0 END), count(*) "
+                     "FROM invite_requests WHERE chat_id = $1 AND invite_link <> '' "
+                     "GROUP BY invite_link ORDER BY invite_link LIMIT $2",
+                     .what = "counting requests by invite link"},
+    /* pending, or recorded decided in Telegram by nobody known (HIDE_REQUESTER_MISSING told
+     * that much only): the admin log tells the rest */
+    [S_REQUEST_PENDING_OF] = {"SELECT id FROM invite_requests WHERE chat_id = $1 AND user_id = $2 "
+                              "AND (status = 0 OR (decided_via = '" STORE_VIA_TELEGRAM "' AND "
+                              "decided_by = '')) ORDER BY id DESC LIMIT 1",
+                              .what = "finding a pending request"},
+    [S_PENDING_UNHELD] = {"SELECT r.id, r.user_id FROM invite_requests r WHERE r.chat_id = $1 "
+                          "AND r.status = 0 AND r.id > $2 AND r.tg_date < $4 AND NOT EXISTS "
+                          "(SELECT 1 FROM job_items i "
+                          "JOIN jobs j ON j.id = i.job_id WHERE i.request_id = r.id "
+                          "AND i.outcome = 0 AND j.state IN (0, 1)) ORDER BY r.id LIMIT $3",
+                          .what = "listing a channel's pending requests outside jobs"},
+    [S_REQUEST_TELEGRAM_DECIDE] =
+        {"UPDATE invite_requests SET status = $2, decided_at = $3, "
+         "decided_by = $4, decided_via = $5, last_error = '' "
+         "WHERE id = $1 AND (status = 0 OR (decided_via = '" STORE_VIA_TELEGRAM
+         "' AND decided_by = ''))",
+         .what = "recording a decision made in Telegram"},
 };
 
 struct db_stmt sql_stmt(enum db_kind kind, enum sql_id id)

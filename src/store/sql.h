@@ -213,12 +213,18 @@ enum sql_id {
     S_STATS_ARRIVED,
     S_STATS_DECISIONS,
     S_STATS_PENDING,
+    S_LINK_PUT,
+    S_LINK_LIST,
+    S_LINK_SEEN,
+    S_REQUEST_PENDING_OF,
+    S_REQUEST_TELEGRAM_DECIDE,
+    S_PENDING_UNHELD,
     S_COUNT
 };
 
 /* Statements built from a request filter (requests.c) have keys from S_COUNT on: one per
  * kind of statement and filter shape, below SQL_KEYS. */
-#define SQL_FILTER_SHAPES 512
+#define SQL_FILTER_SHAPES 1024
 #define SQL_KEYS (S_COUNT + 4 * SQL_FILTER_SHAPES)
 
 /* Statement id's text for the dialect, with what it does. */

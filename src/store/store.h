@@ -141,6 +141,7 @@ struct store_request_filter {
     int64_t rule_id;   /* requests the rule with this id spoke for; 0: any */
     /* only the channels granted to this scope (roles); "": every channel */
     char scope[STORE_SCOPE_MAX];
+    char invite_link[STORE_LINK_MAX]; /* requests through this invite link; "": any */
 };
 
 /* ---- jobs ---- */
@@ -497,13 +498,13 @@ dm_err store_job_add_page(struct store *st, int64_t job_id, const char *owner,
                           int64_t now, struct dm_error *err);
 /* Finishes every pending item of the job whose request is in chat_id, each as
  * job_item_finish would (request, counters, audit entry), and sets the job's cursor, in one
- * transaction. With ITEM_DONE every request of the chat still pending here first becomes an
- * item (requests recorded meanwhile are decided too); requests no longer pending are
- * skipped. With ITEM_FAILED, error says why. *finished (may be NULL) gets how many items
- * finished. DM_ECONFLICT as job_add_page. */
+ * transaction. With ITEM_DONE and whole_chat every request of the chat still pending here
+ * first becomes an item (requests recorded meanwhile are decided too: the job decided the
+ * whole channel); requests no longer pending are skipped. With ITEM_FAILED, error says why.
+ * *finished (may be NULL) gets how many items finished. DM_ECONFLICT as job_add_page. */
 dm_err store_job_finish_chat(struct store *st, int64_t job_id, const char *owner, int64_t chat_id,
-                             int outcome, const char *error, const char *cursor, int64_t now,
-                             int64_t *finished, struct dm_error *err);
+                             bool whole_chat, int outcome, const char *error, const char *cursor,
+                             int64_t now, int64_t *finished, struct dm_error *err);
 
 /* Sessions. session_add: DM_EEXISTS when the name is taken. session_update writes every
  * field but name and created_at. session_list: *out malloc'd, caller frees, by name. */
@@ -824,6 +825,53 @@ struct store_summary {
 };
 dm_err store_summary(struct store *st, int64_t from, int64_t to, struct store_summary *out,
                      struct dm_error *err);
+/* ---- invite links (api/links.c) ---- */
+
+/* A channel's invite link as doorman last saw it: made or edited through the bot, listed
+ * through a session (messages.getExportedChatInvites), or only named by requests that came
+ * through it (known false: nothing else is known of it). */
+struct store_link {
+    int64_t chat_id;
+    char link[STORE_LINK_MAX];
+    char name[STORE_TEXT_MAX]; /* "" when it has none */
+    int64_t creator_id;        /* Telegram's id of the admin who made it; 0 unknown */
+    int64_t created_at;        /* Telegram's date of it; 0 unknown */
+    int64_t expire_date;       /* 0: never */
+    int64_t member_limit;      /* 0: none */
+    bool creates_join_request;
+    bool revoked;
+    bool known;         /* saved by link_put (else only seen on requests) */
+    int64_t updated_at; /* when it was saved */
+    /* filled by link_list from the requests doorman holds: */
+    int64_t pending;
+    int64_t requests;
+};
+#define STORE_LINKS_MAX 10000 /* links listed for one channel at most */
+/* link_put inserts or replaces the link (chat_id, link). link_list: the channel's saved links,
+ * then links named only by its requests, each with its requests' counts; saved ones by
+ * created_at, newest first; *out malloc'd, caller frees. */
+dm_err store_link_put(struct store *st, const struct store_link *l, int64_t now,
+                      struct dm_error *err);
+dm_err store_link_list(struct store *st, int64_t chat_id, struct store_link **out, size_t *n,
+                       struct dm_error *err);
+
+/* A decision made in Telegram by someone other than doorman (another admin in the app; noticed
+ * from the admin log): the channel's request of user_id here that is pending, or that was
+ * recorded decided in Telegram by nobody known (a job told "already handled", which says
+ * neither who nor how: jobs.c records the job's kind as its status), becomes `status`, decided_at
+ * `at`, decided_by `by` (who decided, as Telegram names them: "" when it did not say), decided_via
+ * STORE_VIA_TELEGRAM, with an audit entry (action approve or decline, via STORE_VIA_TELEGRAM,
+ * result "ok", detail "decided in Telegram[ by <by>]"), in one transaction. *request_id (may be
+ * NULL) gets the request's id, 0 when none was pending (nothing changes then). */
+#define STORE_VIA_TELEGRAM "(telegram)"
+/* Up to limit pending requests of chat_id with ids above after and tg_date before `before`, in id
+ * order, that no job still to finish (queued or running) holds as an item (id and user_id
+ * filled): those a sweep may take for decided in Telegram when Telegram no longer lists them. */
+dm_err store_pending_unheld(struct store *st, int64_t chat_id, int64_t after, int64_t before,
+                            int limit, struct store_request *out, int *n, struct dm_error *err);
+dm_err store_request_decided_in_telegram(struct store *st, int64_t chat_id, int64_t user_id,
+                                         int status, const char *by, int64_t at,
+                                         int64_t *request_id, struct dm_error *err);
 
 /* Opens the backend named by url: "sqlite:PATH" or a bare path (SQLite), or
  * "postgresql://…" / "postgres://…" (PostgreSQL).

@@ -260,10 +260,42 @@ dm_err account_list_pending(struct account *a, const struct account_channel *ch,
 }
 
 dm_err account_decide_channel(struct account *a, const struct account_channel *ch, bool approve,
-                              struct tg_error *te)
+                              const char *link, struct tg_error *te)
 {
-    return a->ops->decide_channel ? a->ops->decide_channel(a, ch, approve, te)
+    return a->ops->decide_channel ? a->ops->decide_channel(a, ch, approve, link, te)
                                   : cannot(te, "decide a whole channel at once");
+}
+
+dm_err account_link_write(struct account *a, const struct account_channel *ch,
+                          enum account_link_op op, const char *link,
+                          const struct account_link_spec *spec, struct store_link *out,
+                          struct tg_error *te)
+{
+    memset(out, 0, sizeof *out);
+    if (!a->ops->link_write) {
+        dm_err e = tg_error_set(te, TG_REFUSED, 0);
+        tg_error_say(te, "Invite links are made, edited and revoked through the bot.");
+        return e;
+    }
+    return a->ops->link_write(a, ch, op, link, spec, out, te);
+}
+
+dm_err account_links(struct account *a, const struct account_channel *ch, struct store_link **out,
+                     size_t *n, struct tg_error *te)
+{
+    *out = NULL;
+    *n = 0;
+    return a->ops->links ? a->ops->links(a, ch, out, n, te) : cannot(te, "list invite links");
+}
+
+dm_err account_joins(struct account *a, const struct account_channel *ch, int64_t after_event,
+                     int64_t before_event, struct account_join **out, size_t *n,
+                     struct tg_error *te)
+{
+    *out = NULL;
+    *n = 0;
+    return a->ops->joins ? a->ops->joins(a, ch, after_event, before_event, out, n, te)
+                         : cannot(te, "read the admin log");
 }
 
 void account_no_right(int role, const char *title, struct tg_error *te)

@@ -204,8 +204,51 @@ bool account_lists_pending(const struct account *a);
 dm_err account_list_pending(struct account *a, const struct account_channel *ch,
                             const struct account_cursor *from, int limit, int64_t now,
                             struct account_page *out, struct tg_error *te);
-/* Approves or declines every pending request of the channel in one call. */
+/* Approves or declines every pending request of the channel in one call; with link (not NULL),
+ * only those that came through that invite link. */
 dm_err account_decide_channel(struct account *a, const struct account_channel *ch, bool approve,
-                              struct tg_error *te);
+                              const char *link, struct tg_error *te);
+
+/* ---- invite links and decisions made in Telegram ---- */
+
+/* What a link is made or edited with (the Bot API's fields; name NULL or "" for none, 0 for no
+ * expiry or member limit). */
+struct account_link_spec {
+    const char *name;
+    int64_t expire_date;
+    int64_t member_limit;
+    bool creates_join_request;
+};
+enum account_link_op { ACCOUNT_LINK_CREATE, ACCOUNT_LINK_EDIT, ACCOUNT_LINK_REVOKE };
+/* Makes, edits or revokes a link of the channel (the bot: createChatInviteLink,
+ * editChatInviteLink, revokeChatInviteLink; a session cannot: TG_REFUSED). link names the link
+ * to edit or revoke (ignored for create), spec the fields (ignored for revoke). *out gets the
+ * link as Telegram answers it (chat_id set, pending: Telegram's count of its pending requests). */
+dm_err account_link_write(struct account *a, const struct account_channel *ch,
+                          enum account_link_op op, const char *link,
+                          const struct account_link_spec *spec, struct store_link *out,
+                          struct tg_error *te);
+/* Every link of the channel, revoked ones too, with Telegram's pending count (a session:
+ * messages.getAdminsWithInvites, then messages.getExportedChatInvites for each admin; the bot
+ * cannot: TG_REFUSED). At most STORE_LINKS_MAX; *out malloc'd, caller frees. */
+dm_err account_links(struct account *a, const struct account_channel *ch, struct store_link **out,
+                     size_t *n, struct tg_error *te);
+
+/* A join by request in the channel's admin log: user_id joined, approved by approver. */
+struct account_join {
+    int64_t event_id; /* the log's id, increasing */
+    int64_t date;
+    int64_t user_id;
+    int64_t approved_by;
+    char approver[STORE_NAME_MAX]; /* "@username", or first name and id, as Telegram tells */
+};
+#define ACCOUNT_JOINS_PAGE 100 /* events per account_joins call (Telegram's cap) */
+/* The newest joins by request with event ids above after_event (a session:
+ * channels.getAdminLog with the join filter; the bot cannot: TG_REFUSED), newest first, at
+ * most ACCOUNT_JOINS_PAGE, older than before_event when it is not 0 (paging back). *out
+ * malloc'd, caller frees. */
+dm_err account_joins(struct account *a, const struct account_channel *ch, int64_t after_event,
+                     int64_t before_event, struct account_join **out, size_t *n,
+                     struct tg_error *te);
 
 #endif

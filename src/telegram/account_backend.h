@@ -25,7 +25,16 @@ struct account_ops {
                            const struct account_cursor *from, int limit, int64_t now,
                            struct account_page *out, struct tg_error *te);
     dm_err (*decide_channel)(struct account *a, const struct account_channel *ch, bool approve,
-                             struct tg_error *te);
+                             const char *link, struct tg_error *te);
+    dm_err (*link_write)(struct account *a, const struct account_channel *ch,
+                         enum account_link_op op, const char *link,
+                         const struct account_link_spec *spec, struct store_link *out,
+                         struct tg_error *te);
+    dm_err (*links)(struct account *a, const struct account_channel *ch, struct store_link **out,
+                    size_t *n, struct tg_error *te);
+    dm_err (*joins)(struct account *a, const struct account_channel *ch, int64_t after_event,
+                    int64_t before_event, struct account_join **out, size_t *n,
+                    struct tg_error *te);
     dm_err (*ban)(struct account *a, const struct account_request *r, bool ban,
                   struct tg_error *te);
     dm_err (*has_photo)(struct account *a, const struct account_request *r, bool *out,

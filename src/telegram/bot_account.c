@@ -130,6 +130,50 @@ static void bot_decide(struct account *a, bool approve, const struct account_req
         botapi_reply_release(&rep);
 }
 
+/* A ChatInviteLink as a store_link of the channel. */
+static void link_from(const json_t *in, int64_t chat_id, struct store_link *out)
+{
+    out->chat_id = chat_id;
+    const char *link = json_string_value(json_object_get(in, "invite_link"));
+    const char *name = json_string_value(json_object_get(in, "name"));
+    dm_utf8_copy(out->link, sizeof out->link, link ? link : "");
+    dm_utf8_copy(out->name, sizeof out->name, name ? name : "");
+    out->creator_id = json_integer_value(json_object_get(json_object_get(in, "creator"), "id"));
+    out->expire_date = json_integer_value(json_object_get(in, "expire_date"));
+    out->member_limit = json_integer_value(json_object_get(in, "member_limit"));
+    out->creates_join_request = json_is_true(json_object_get(in, "creates_join_request"));
+    out->revoked = json_is_true(json_object_get(in, "is_revoked"));
+    out->pending = json_integer_value(json_object_get(in, "pending_join_request_count"));
+    out->known = true;
+}
+
+static dm_err bot_link_write(struct account *a, const struct account_channel *ch,
+                             enum account_link_op op, const char *link,
+                             const struct account_link_spec *spec, struct store_link *out,
+                             struct tg_error *te)
+{
+    static const char *const methods[] = {[ACCOUNT_LINK_CREATE] = "createChatInviteLink",
+                                          [ACCOUNT_LINK_EDIT] = "editChatInviteLink",
+                                          [ACCOUNT_LINK_REVOKE] = "revokeChatInviteLink"};
+    json_t *p = json_pack("{s:I}", "chat_id", (json_int_t)ch->chat_id);
+    if (p && op != ACCOUNT_LINK_CREATE) json_object_set_new(p, "invite_link", json_string(link));
+    if (p && op != ACCOUNT_LINK_REVOKE) {
+        if (spec->name && *spec->name) json_object_set_new(p, "name", json_string(spec->name));
+        if (spec->expire_date)
+            json_object_set_new(p, "expire_date", json_integer(spec->expire_date));
+        if (spec->member_limit)
+            json_object_set_new(p, "member_limit", json_integer(spec->member_limit));
+        json_object_set_new(p, "creates_join_request", json_boolean(spec->creates_join_request));
+    }
+    struct botapi_reply rep;
+    dm_err e = call(a, methods[op], p, &rep, te);
+    if (e) return e;
+    link_from(rep.result, ch->chat_id, out);
+    out->created_at = op == ACCOUNT_LINK_CREATE ? (int64_t)time(NULL) : 0;
+    botapi_reply_release(&rep);
+    return DM_OK;
+}
+
 static dm_err bot_ban(struct account *a, const struct account_request *r, bool ban,
                       struct tg_error *te)
 {
@@ -178,6 +222,7 @@ static const struct account_ops bot_ops = {
     .channel = bot_channel,
     .role = bot_role,
     .decide = bot_decide,
+    .link_write = bot_link_write,
     .ban = bot_ban,
     .has_photo = bot_has_photo,
     .close = bot_close,

@@ -494,14 +494,177 @@ static dm_err sess_list_pending(struct account *a, const struct account_channel 
     return loader_fetch_page(&via, ch, from, limit, now, out, te);
 }
 
-static dm_err sess_decide_channel(struct account *a, const struct account_channel *ch, bool approve,
-                                  struct tg_error *te)
+static json_t *input_peer(const struct account_channel *ch)
 {
-    return sess_call(a,
-                     json_pack("{s:s,s:b,s:{s:s,s:I,s:I}}", "_", "messages.hideAllChatJoinRequests",
-                               "approved", approve, "peer", "_", "inputPeerChannel", "channel_id",
-                               (json_int_t)ch->id, "access_hash", (json_int_t)ch->access_hash),
-                     NULL, te);
+    return json_pack("{s:s,s:I,s:I}", "_", "inputPeerChannel", "channel_id", (json_int_t)ch->id,
+                     "access_hash", (json_int_t)ch->access_hash);
+}
+
+static dm_err sess_decide_channel(struct account *a, const struct account_channel *ch, bool approve,
+                                  const char *link, struct tg_error *te)
+{
+    json_t *m = json_pack("{s:s,s:b,s:o}", "_", "messages.hideAllChatJoinRequests", "approved",
+                          approve, "peer", input_peer(ch));
+    if (m && link) json_object_set_new(m, "link", json_string(link));
+    return sess_call(a, m, NULL, te);
+}
+
+/* ---- invite links and the admin log ---- */
+
+static int64_t jint(const json_t *o, const char *k)
+{
+    return json_integer_value(json_object_get(o, k));
+}
+
+/* A chatInviteExported as a store_link of the channel. */
+static void link_from(const json_t *in, int64_t chat_id, struct store_link *out)
+{
+    memset(out, 0, sizeof *out);
+    out->chat_id = chat_id;
+    const char *link = json_string_value(json_object_get(in, "link"));
+    const char *title = json_string_value(json_object_get(in, "title"));
+    dm_utf8_copy(out->link, sizeof out->link, link ? link : "");
+    dm_utf8_copy(out->name, sizeof out->name, title ? title : "");
+    out->creator_id = jint(in, "admin_id");
+    out->created_at = jint(in, "date");
+    out->expire_date = jint(in, "expire_date");
+    out->member_limit = jint(in, "usage_limit");
+    out->creates_join_request = json_is_true(json_object_get(in, "request_needed"));
+    out->revoked = json_is_true(json_object_get(in, "revoked"));
+    out->pending = jint(in, "requested");
+    out->known = true;
+}
+
+/* The user of that id among an answer's users, as an inputUser. */
+static json_t *input_user_of(const json_t *users, int64_t id)
+{
+    size_t i;
+    json_t *u;
+    json_array_foreach(users, i, u)
+    {
+        if (jint(u, "id") == id)
+            return json_pack("{s:s,s:I,s:I}", "_", "inputUser", "user_id", (json_int_t)id,
+                             "access_hash", (json_int_t)jint(u, "access_hash"));
+    }
+    return NULL;
+}
+
+/* One admin's links, revoked or not, appended to *out (at most STORE_LINKS_MAX in all). */
+static dm_err admin_links(struct account *a, const struct account_channel *ch, json_t *admin,
+                          bool revoked, struct store_link **out, size_t *n, struct tg_error *te)
+{
+    const char *after = "";
+    json_t *ans = NULL;
+    for (;;) {
+        json_t *m = json_pack("{s:s,s:o,s:O,s:i}", "_", "messages.getExportedChatInvites", "peer",
+                              input_peer(ch), "admin_id", admin, "limit", 100);
+        if (m && revoked) json_object_set_new(m, "revoked", json_true());
+        if (m && *after) {
+            json_object_set_new(m, "offset_link", json_string(after));
+            json_object_set_new(m, "offset_date", json_integer(0));
+        }
+        json_decref(ans);
+        ans = NULL;
+        dm_err e = sess_call(a, m, &ans, te);
+        if (e) return e;
+        json_t *invites = json_object_get(ans, "invites");
+        size_t k = json_array_size(invites);
+        struct store_link *g = k ? realloc(*out, (*n + k) * sizeof *g) : *out;
+        if (k && !g) {
+            json_decref(ans);
+            return tg_error_local(te, DM_ENOMEM, "out of memory");
+        }
+        *out = g;
+        for (size_t i = 0; i < k && *n < STORE_LINKS_MAX; i++)
+            link_from(json_array_get(invites, i), ch->chat_id, &g[(*n)++]);
+        if (k < 100 || *n >= STORE_LINKS_MAX) break;
+        after = json_string_value(json_object_get(json_array_get(invites, k - 1), "link"));
+        if (!after) break;
+    }
+    json_decref(ans);
+    return DM_OK;
+}
+
+static dm_err sess_links(struct account *a, const struct account_channel *ch,
+                         struct store_link **out, size_t *n, struct tg_error *te)
+{
+    json_t *ans = NULL;
+    dm_err e = sess_call(
+        a, json_pack("{s:s,s:o}", "_", "messages.getAdminsWithInvites", "peer", input_peer(ch)),
+        &ans, te);
+    json_t *admins = json_object_get(ans, "admins"), *users = json_object_get(ans, "users");
+    size_t i;
+    json_t *ad;
+    json_array_foreach(admins, i, ad)
+    {
+        if (e) break;
+        json_t *who = input_user_of(users, jint(ad, "admin_id"));
+        if (!who) continue;
+        if (jint(ad, "invites_count") > 0) e = admin_links(a, ch, who, false, out, n, te);
+        if (!e && jint(ad, "revoked_invites_count") > 0)
+            e = admin_links(a, ch, who, true, out, n, te);
+        json_decref(who);
+    }
+    json_decref(ans);
+    if (e) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+    }
+    return e;
+}
+
+/* How the admin log's users name someone: "@username", else the first name and the id. */
+static void name_of(const json_t *users, int64_t id, char *out, size_t size)
+{
+    size_t i;
+    json_t *u;
+    json_array_foreach(users, i, u)
+    {
+        if (jint(u, "id") != id) continue;
+        const char *un = json_string_value(json_object_get(u, "username"));
+        const char *first = json_string_value(json_object_get(u, "first_name"));
+        if (un && *un)
+            dm_snprintf_utf8(out, size, "@%s", un);
+        else
+            dm_snprintf_utf8(out, size, "%s (%" PRId64 ")", first ? first : "user", id);
+        return;
+    }
+    dm_snprintf_utf8(out, size, "user %" PRId64, id);
+}
+
+static dm_err sess_joins(struct account *a, const struct account_channel *ch, int64_t after_event,
+                         int64_t before_event, struct account_join **out, size_t *n,
+                         struct tg_error *te)
+{
+    json_t *ans = NULL;
+    dm_err e = sess_call(
+        a,
+        json_pack("{s:s,s:{s:s,s:I,s:I},s:s,s:{s:s,s:b},s:I,s:I,s:i}", "_", "channels.getAdminLog",
+                  "channel", "_", "inputChannel", "channel_id", (json_int_t)ch->id, "access_hash",
+                  (json_int_t)ch->access_hash, "q", "", "events_filter", "_",
+                  "channelAdminLogEventsFilter", "join", 1, "max_id", (json_int_t)before_event,
+                  "min_id", (json_int_t)after_event, "limit", ACCOUNT_JOINS_PAGE),
+        &ans, te);
+    if (e) return e;
+    json_t *events = json_object_get(ans, "events"), *users = json_object_get(ans, "users");
+    size_t k = json_array_size(events);
+    *out = k ? calloc(DM_MIN(k, (size_t)ACCOUNT_JOINS_PAGE), sizeof **out) : NULL;
+    if (k && !*out) e = tg_error_local(te, DM_ENOMEM, "out of memory");
+    for (size_t i = 0; !e && i < k && *n < ACCOUNT_JOINS_PAGE; i++) {
+        json_t *ev = json_array_get(events, i), *act = json_object_get(ev, "action");
+        const char *kind = json_string_value(json_object_get(act, "_"));
+        if (!kind || strcmp(kind, "channelAdminLogEventActionParticipantJoinByRequest") != 0)
+            continue;
+        struct account_join *j = &(*out)[(*n)++];
+        j->event_id = jint(ev, "id");
+        j->date = jint(ev, "date");
+        j->user_id = jint(ev, "user_id");
+        j->approved_by = jint(act, "approved_by");
+        name_of(users, j->approved_by, j->approver, sizeof j->approver);
+    }
+    json_decref(ans);
+    return e;
 }
 
 /* ---- the handle ---- */
@@ -525,6 +688,8 @@ static const struct account_ops session_ops = {
     .decide = sess_decide,
     .list_pending = sess_list_pending,
     .decide_channel = sess_decide_channel,
+    .links = sess_links,
+    .joins = sess_joins,
     .ban = sess_ban,
     .has_photo = sess_has_photo,
     .close = sess_close,

@@ -219,11 +219,11 @@ describe('the panel on a phone (chromium, 390×844)', () => {
         await onScreen(btn, 'the menu button');
         assert.equal(await btn.getAttribute('aria-expanded'), 'false');
         const links = page.locator('.nav a');
-        assert.equal(await links.count(), 9);
+        assert.equal(await links.count(), 10);
         assert.equal(await links.first().isVisible(), false, 'closed: the navigation is out of the way');
         await btn.click();
         assert.equal(await btn.getAttribute('aria-expanded'), 'true');
-        for (let i = 0; i < 9; i++) await onScreen(links.nth(i), `nav: ${await links.nth(i).textContent()}`);
+        for (let i = 0; i < 10; i++) await onScreen(links.nth(i), `nav: ${await links.nth(i).textContent()}`);
         await onScreen(page.getByRole('button', { name: 'Log out' }), 'Log out');
         await assertFits('the open menu');
         // Escape closes it and gives the focus back to the button
@@ -242,7 +242,7 @@ describe('the panel on a phone (chromium, 390×844)', () => {
         assert.equal(await links.first().isVisible(), false);
         // each page through the menu, by a click
         for (const [name, ready] of [['Audit Log', 'main tbody tr'], ['Logs', 'main .page-head'], ['Settings', '.settings-grid'], ['Account', '.account-grid'], ['Sessions', '.sessions-table tbody tr'],
-            ['Jobs', 'main tbody tr'], ['Statistics', '.stat-card'], ['Invite Requests', '.requests-table tbody tr']]) {
+            ['Jobs', 'main tbody tr'], ['Statistics', '.stat-card'], ['Invite Links', 'main .page-head'], ['Invite Requests', '.requests-table tbody tr']]) {
             await btn.click();
             await page.locator('.nav').getByRole('link', { name }).click();
             await page.locator(ready).first().waitFor();

@@ -110,6 +110,12 @@ static const struct {
     {"GET", "/api/alerts"},
     {"POST", "/api/alerts"},
     {"GET", "/api/stats"},
+    {"GET", "/api/links"},
+    {"POST", "/api/links"},
+    {"POST", "/api/links/edit"},
+    {"POST", "/api/links/revoke"},
+    {"POST", "/api/links/refresh"},
+    {"POST", "/api/decisions/check"},
 };
 
 /* Appends n bytes of s, percent-encoding what a request line cannot carry. */

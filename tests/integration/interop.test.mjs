@@ -2,7 +2,9 @@
 // python3-telethon, layer 144) and GramJS (the pinned npm telegram, layer 198) each complete the
 // handshake, an encrypted ping, a login with a code and the 2FA password, getChatInviteImporters
 // and hideChatJoinRequest in their own layer. tgsim's records (control API) must show the request
-// approved by that user exactly once, and the bot must find it already handled. Telethon also sends
+// approved by that user exactly once, and the bot must find it already handled. Telethon and
+// GramJS also read the invite link the admin made (getExportedChatInvites) and the admin log's
+// join by request through it (getAdminLog, approved_by). Telethon also sends
 // its requests in gzip_packed as gzip and as zlib (accepted) and packed twice (refused).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -64,13 +66,16 @@ describe('independent clients against tgsim data centres', () => {
             title: `${name} channel`, username: `${name}_channel`,
             admins: [{ id: acc.id, can_invite_users: true }, { id: bot.id, can_invite_users: true }],
         });
-        await tg.control('POST', '/control/join-requests', { chat_id: ch.id, user_id: requester, date: 1700000000 });
+        const link = (await tg.control('POST', `/control/channels/${ch.id}/links`,
+            { by: acc.id, name: `${name} ads`, creates_join_request: true })).link;
+        await tg.control('POST', '/control/join-requests', { chat_id: ch.id, user_id: requester, date: 1700000000, invite_link: link });
         await tg.control('POST', '/control/join-requests', { chat_id: ch.id, count: 2, bio: 'bulk', date: 1700000100 });
-        return { acc, requester, ch, password: `pw-${name}` };
+        return { acc, requester, ch, link, password: `pw-${name}` };
     }
 
     // declined: a user the client declined as well (mtcute), else none.
-    async function check(name, out, w, layer, { ping = true, declined = null } = {}) {
+    // links: the client also read the links and the admin log (Telethon, GramJS).
+    async function check(name, out, w, layer, { ping = true, declined = null, links = false } = {}) {
         assert.equal(out.layer, layer, `${name} announces its own layer`);
         assert.equal(out.handshake, true);
         if (ping) assert.equal(out.pong_ping_id, 7777);
@@ -83,6 +88,10 @@ describe('independent clients against tgsim data centres', () => {
         assert.equal(out.importers.items[2].user_id, w.requester, 'newest first');
         assert.deepEqual(out.approved, { user_id: w.requester, result: 'Updates' });
         assert.match(out.again, /^(HIDE_REQUESTER_MISSING|HideRequesterMissingError)$/);
+        if (links) {
+            assert.deepEqual(out.links, [{ link: w.link, title: `${name} ads`, request_needed: true, requested: 0, usage: 1 }]);
+            assert.deepEqual(out.admin_log, [{ user_id: w.requester, approved_by: w.acc.id, link: w.link }]);
+        }
 
         const jr = await tg.control('GET', `/control/join-requests?chat_id=${w.ch.id}`);
         const rec = jr.items.find((i) => i.user_id === w.requester);
@@ -105,7 +114,7 @@ describe('independent clients against tgsim data centres', () => {
         const out = await runClient('/usr/bin/python3', [path.join(interop, 'telethon_client.py'), '--port', String(dc2),
             '--dc', '2', '--pem', pem, '--phone', '99966100001', '--password', w.password, '--control', tg.url,
             '--channel', 'telethon_channel', '--approve', String(w.requester)]);
-        await check('telethon', out, w, 144);
+        await check('telethon', out, w, 144, { links: true });
     });
 
     // gzip_packed from a client we did not write: Telethon packs with gzip; made to pack with zlib
@@ -125,7 +134,7 @@ describe('independent clients against tgsim data centres', () => {
         const out = await runClient(process.execPath, [path.join(interop, 'gramjs_client.js'), '--port', String(dc2),
             '--dc', '2', '--pem', pem, '--phone', '99966100002', '--password', w.password, '--control', tg.url,
             '--channel', 'gramjs_channel', '--approve', String(w.requester)]);
-        await check('gramjs', out, w, 198);
+        await check('gramjs', out, w, 198, { links: true });
     });
 
     // The newest layer a client on npm speaks (issue 11): tgsim answers it in 228's constructors

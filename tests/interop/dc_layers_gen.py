@@ -15,7 +15,10 @@ from telethon.tl import alltlobjects
 
 ROOT = os.path.dirname(os.path.abspath(__file__)) + '/../..'
 # Everything tgsim's data centres encode or decode (api layer objects and methods).
-NAMES = '''user channel chatInviteImporter messages.chatInviteImporters auth.authorization auth.sentCode
+NAMES = '''user channel chatInviteExported chatInvitePublicJoinRequests messages.exportedChatInvites
+messages.getExportedChatInvites messages.getAdminsWithInvites messages.chatAdminsWithInvites chatAdminWithInvites
+channels.getAdminLog channels.adminLogResults channelAdminLogEvent channelAdminLogEventActionParticipantJoinByRequest
+channelAdminLogEventsFilter chatInviteImporter messages.chatInviteImporters auth.authorization auth.sentCode
 auth.sentCodeTypeApp account.password passwordKdfAlgoSHA256SHA256PBKDF2HMACSHA512iter100000SHA256ModPow
 passwordKdfAlgoUnknown securePasswordKdfAlgoSHA512 config dcOption channelFull messages.chatFull channels.channelParticipant
 channelParticipantAdmin channelParticipantCreator channelParticipant channelParticipantSelf chatAdminRights

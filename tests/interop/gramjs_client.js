@@ -104,7 +104,8 @@ async function main() {
     console.log(JSON.stringify(out));
 }
 
-// Lists the channel's pending join requests, approves one, and tries that again.
+// Lists the channel's pending join requests, approves one, and tries that again; then reads the
+// links it made and the channel's admin log of joins by request.
 async function approve(client, a, out) {
     const channel = await client.getInputEntity(a.channel);
     const res = await client.invoke(new Api.messages.GetChatInviteImporters({
@@ -125,6 +126,17 @@ async function approve(client, a, out) {
     } catch (err) {
         out.again = err.errorMessage || String(err);
     }
+    const inv = await client.invoke(new Api.messages.GetExportedChatInvites({
+        peer: channel, adminId: new Api.InputUserSelf(), limit: 10,
+    }));
+    out.links = inv.invites.map((i) => ({ link: i.link, title: i.title, request_needed: Boolean(i.requestNeeded),
+        requested: i.requested, usage: i.usage }));
+    const log = await client.invoke(new Api.channels.GetAdminLog({
+        channel, q: '', maxId: bigInt(0), minId: bigInt(0), limit: 10,
+        eventsFilter: new Api.ChannelAdminLogEventsFilter({ join: true }),
+    }));
+    out.admin_log = log.events.map((e) => ({ user_id: Number(e.userId), approved_by: Number(e.action.approvedBy),
+        link: e.action.invite.link }));
 }
 
 main().then(() => process.exit(0), (err) => {

@@ -7,7 +7,9 @@ usage: telethon_client.py --port P --dc N --pem FILE --phone PHONE --password PW
 Connects to 127.0.0.1:P as DC N with tgsim's public key, pings, logs in with the code read from
 the control API (GET /control/login-code) and the 2FA password, resolves the channel, lists its
 pending join requests (messages.getChatInviteImporters, requested) and approves --approve (or the
-first listed) with messages.hideChatJoinRequest. Prints one JSON object with what it saw."""
+first listed) with messages.hideChatJoinRequest; then reads the links it made
+(messages.getExportedChatInvites) and the channel's admin log of joins by request
+(channels.getAdminLog). Prints one JSON object with what it saw."""
 import argparse, asyncio, json, logging, os
 
 from telethon_sim import control, sim_client  # first: it puts Debian's telethon on sys.path
@@ -51,6 +53,15 @@ async def main(a):
         out['again'] = 'ok'
     except errors.RPCError as e:
         out['again'] = type(e).__name__  # Telethon names the error by its class (HideRequesterMissingError)
+    inv = await client(functions.messages.GetExportedChatInvitesRequest(
+        peer=channel, admin_id=types.InputUserSelf(), limit=10))
+    out['links'] = [{'link': i.link, 'title': i.title, 'request_needed': bool(i.request_needed),
+                     'requested': i.requested, 'usage': i.usage} for i in inv.invites]
+    log = await client(functions.channels.GetAdminLogRequest(
+        channel=channel, q='', max_id=0, min_id=0, limit=10,
+        events_filter=types.ChannelAdminLogEventsFilter(join=True)))
+    out['admin_log'] = [{'user_id': e.user_id, 'approved_by': e.action.approved_by,
+                         'link': e.action.invite.link} for e in log.events]
     await client.disconnect()
     print(json.dumps(out))
 

@@ -16,6 +16,7 @@ import { pageLogin, logout } from './pages/login.js';
 import { pageSetup } from './pages/setup.js';
 import { pageRequests } from './pages/requests.js';
 import { pageRules } from './pages/rules.js';
+import { pageLinks } from './pages/links.js';
 import { pageJobs } from './pages/jobs.js';
 import { pageSessions } from './pages/sessions.js';
 import { pageAudit } from './pages/audit.js';
@@ -28,6 +29,7 @@ import { pageStats } from './pages/stats.js';
 setPages({
     '/requests': pageRequests,
     '/rules': pageRules,
+    '/links': pageLinks,
     '/jobs': pageJobs,
     '/sessions': pageSessions,
     '/audit': pageAudit,

@@ -11,18 +11,23 @@
 
 static void test_params(void)
 {
-    char s[256];
+    char s[256], link[STORE_LINK_MAX];
     int64_t chat = 1;
-    CHECK(hide_params_format(-1001234, s, sizeof s, NULL) == DM_OK);
-    CHECK(hide_params_parse(s, &chat, NULL) == DM_OK && chat == -1001234);
-    CHECK(hide_params_format(0, s, sizeof s, NULL) == DM_OK);
-    CHECK(hide_params_parse(s, &chat, NULL) == DM_OK && chat == 0);
-    CHECK(hide_params_format(0, s, 8, NULL) == DM_ETOOBIG);
-    CHECK(hide_params_parse("", &chat, NULL) == DM_ENOTFOUND); /* an item job */
-    CHECK(hide_params_parse("{\"channel_id\":5}", &chat, NULL) == DM_EINVAL);
-    CHECK(hide_params_parse("{\"mode\":\"other\"}", &chat, NULL) == DM_ENOTFOUND);
-    CHECK(hide_params_parse("{\"mode\":\"hide_all\"}", &chat, NULL) == DM_EINVAL);
-    CHECK(hide_params_parse("{", &chat, NULL) == DM_EINVAL);
+    CHECK(hide_params_format(-1001234, NULL, s, sizeof s, NULL) == DM_OK);
+    CHECK(hide_params_parse(s, &chat, link, NULL) == DM_OK && chat == -1001234 && !link[0]);
+    CHECK(hide_params_format(0, "", s, sizeof s, NULL) == DM_OK);
+    CHECK(hide_params_parse(s, &chat, link, NULL) == DM_OK && chat == 0);
+    CHECK(hide_params_format(0, NULL, s, 8, NULL) == DM_ETOOBIG);
+    CHECK(hide_params_format(-100, "https://t.me/+abc\"", s, sizeof s, NULL) == DM_OK);
+    CHECK(hide_params_parse(s, &chat, link, NULL) == DM_OK && chat == -100 &&
+          strcmp(link, "https://t.me/+abc\"") == 0);
+    CHECK(hide_params_parse("{\"mode\":\"hide_all\",\"chat_id\":1,\"link\":5}", &chat, link,
+                            NULL) == DM_EINVAL);
+    CHECK(hide_params_parse("", &chat, link, NULL) == DM_ENOTFOUND); /* an item job */
+    CHECK(hide_params_parse("{\"channel_id\":5}", &chat, link, NULL) == DM_EINVAL);
+    CHECK(hide_params_parse("{\"mode\":\"other\"}", &chat, link, NULL) == DM_ENOTFOUND);
+    CHECK(hide_params_parse("{\"mode\":\"hide_all\"}", &chat, link, NULL) == DM_EINVAL);
+    CHECK(hide_params_parse("{", &chat, link, NULL) == DM_EINVAL);
 
     struct hide_cursor c = {-1001, HIDE_LOAD, {1700000000, 42, -99}}, back;
     CHECK(hide_cursor_format(&c, s, sizeof s, NULL) == DM_OK);
@@ -49,6 +54,11 @@ static void test_params(void)
     f.date_to = 0;
     dm_strlcpy(f.q, "ann", sizeof f.q);
     CHECK(!hide_all_fits(&f));
+    f.q[0] = 0;
+    dm_strlcpy(f.invite_link, "https://t.me/+x", sizeof f.invite_link);
+    CHECK(hide_all_fits(&f)); /* one link of one channel */
+    f.chat_id = 0;
+    CHECK(!hide_all_fits(&f)); /* a link without its channel */
 }
 
 static int64_t add_request(struct store *st, int64_t chat, int64_t user, int status)
@@ -111,7 +121,7 @@ static void test_store(struct store *st)
     struct store_job job = {.kind = JOB_APPROVE};
     dm_strlcpy(job.via, "ann", sizeof job.via);
     dm_strlcpy(job.admin, "root", sizeof job.admin);
-    CHECK(hide_params_format(A, job.params, sizeof job.params, NULL) == DM_OK);
+    CHECK(hide_params_format(A, NULL, job.params, sizeof job.params, NULL) == DM_OK);
     struct store_request_filter f = {.status = REQ_PENDING, .chat_id = A};
     int64_t id = 0;
     CHECK(store_job_create_filter(st, &job, &f, 10, &id, NULL) == DM_OK);
@@ -134,10 +144,10 @@ static void test_store(struct store *st)
     /* a request of A recorded meanwhile (by the bot) is decided too; B is untouched */
     add_request(st, A, 6, REQ_PENDING);
     int64_t n = 0;
-    CHECK(store_job_finish_chat(st, id, "other", A, ITEM_DONE, "", "", 30, &n, &err) ==
+    CHECK(store_job_finish_chat(st, id, "other", A, true, ITEM_DONE, "", "", 30, &n, &err) ==
           DM_ECONFLICT);
-    CHECK(store_job_finish_chat(st, id, "me", A, ITEM_DONE, "", "{\"done\":1}", 30, &n, NULL) ==
-          DM_OK);
+    CHECK(store_job_finish_chat(st, id, "me", A, true, ITEM_DONE, "", "{\"done\":1}", 30, &n,
+                                NULL) == DM_OK);
     CHECK(n == 4);
     CHECK(store_job_get(st, id, &got, NULL) == DM_OK && got.total == 4 && got.done == 4 &&
           got.skipped == 0 && got.failed == 0 && strcmp(got.cursor, "{\"done\":1}") == 0);
@@ -161,18 +171,18 @@ static void test_store(struct store *st)
     /* a channel refused: its items fail with why, nothing decided */
     struct store_job dj = job;
     dj.kind = JOB_DECLINE;
-    CHECK(hide_params_format(0, dj.params, sizeof dj.params, NULL) == DM_OK);
+    CHECK(hide_params_format(0, NULL, dj.params, sizeof dj.params, NULL) == DM_OK);
     struct store_request_filter all = {.status = REQ_PENDING};
     int64_t id2 = 0;
     CHECK(store_job_create_filter(st, &dj, &all, 40, &id2, NULL) == DM_OK);
     CHECK(store_job_finish(st, id, JOB_DONE, "", 41, NULL) == DM_OK);
     CHECK(store_job_claim(st, "me", 42, 100, &claimed, NULL) == DM_OK && claimed.id == id2);
-    CHECK(store_job_finish_chat(st, id2, "me", B, ITEM_FAILED, "no right in B", "", 43, &n, NULL) ==
-              DM_OK &&
+    CHECK(store_job_finish_chat(st, id2, "me", B, true, ITEM_FAILED, "no right in B", "", 43, &n,
+                                NULL) == DM_OK &&
           n == 1);
     CHECK(store_job_get(st, id2, &got, NULL) == DM_OK && got.failed == 1 && got.total == 1);
     CHECK(store_request_counts(st, &fb, counts, NULL) == DM_OK && counts[REQ_PENDING] == 1);
-    CHECK(store_job_finish_chat(st, id2, "me", B, ITEM_SKIPPED, "", "", 44, NULL, &err) ==
+    CHECK(store_job_finish_chat(st, id2, "me", B, true, ITEM_SKIPPED, "", "", 44, NULL, &err) ==
           DM_EINVAL);
 }
 

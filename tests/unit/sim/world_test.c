@@ -1,5 +1,6 @@
 /* Unit tests of tgsim's world model: ids, join request state machine, update queues, limits. */
 #include "core/common.h"
+#include "sim/invites.h"
 #include "sim/world.h"
 
 #include "../check.h"
@@ -299,6 +300,59 @@ static void test_bans(void)
     printf("bans: rights, targets, pending dismissed, unban, temporary; waves; CAS list\n");
 }
 
+/* Invite links (sim/invites.h): who may make them, the Bot API's checks, edit and revoke, the
+ * counts of the requests through them, and the admin log's ids in the order of approvals. */
+static void test_invites(void)
+{
+    struct fixture f;
+    setup(&f);
+    struct world *w = f.w;
+    struct dm_error err;
+    world_lock(w);
+    struct sim_invite *l = NULL;
+    struct sim_invite_spec s = {.name = "Ads", .creates_join_request = true};
+    CHECK(world_invite_create(w, f.ch, f.bot_noright->id, &s, &l, &err) == SIM_ADMIN_REQUIRED);
+    CHECK(world_invite_create(w, f.ch, f.user, &s, &l, &err) == SIM_ADMIN_REQUIRED);
+    struct sim_invite_spec bad = {.member_limit = 5, .creates_join_request = true};
+    CHECK(world_invite_create(w, f.ch, f.bot->id, &bad, &l, &err) == SIM_LINK_BAD);
+    bad = (struct sim_invite_spec){.name = "123456789012345678901234567890123"};
+    CHECK(world_invite_create(w, f.ch, f.bot->id, &bad, &l, &err) == SIM_LINK_BAD);
+    bad = (struct sim_invite_spec){.expire_date = 5};
+    CHECK(world_invite_create(w, f.ch, f.bot->id, &bad, &l, &err) == SIM_LINK_BAD);
+    bad = (struct sim_invite_spec){.member_limit = 100000};
+    CHECK(world_invite_create(w, f.ch, f.bot->id, &bad, &l, &err) == SIM_LINK_BAD);
+    CHECK(f.ch->nlinks == 0);
+    CHECK(world_invite_create(w, f.ch, f.bot->id, &s, &l, &err) == SIM_OK);
+    CHECK(l && strncmp(l->link, "https://t.me/+", 14) == 0 && strlen(l->link) == 30 &&
+          strcmp(l->name, "Ads") == 0 && l->creator_id == f.bot->id && !l->revoked);
+    char link[64];
+    dm_strlcpy(link, l->link, sizeof link);
+    CHECK(world_invite(f.ch, link) == l);
+
+    CHECK(world_jr_add(w, f.ch, f.user, 0, link, true, &err) == DM_OK);
+    CHECK(world_jr_add(w, f.ch, f.bot_noright->id, 0, link, true, &err) == DM_EINVAL); /* a bot */
+    size_t pending, approved;
+    world_invite_counts(w, f.ch, link, &pending, &approved);
+    CHECK(pending == 1 && approved == 0);
+    CHECK(world_jr_decide(w, f.ch->id, f.user, true, f.admin_user) == SIM_OK);
+    world_invite_counts(w, f.ch, link, &pending, &approved);
+    CHECK(pending == 0 && approved == 1);
+    CHECK(world_jr_latest(w, f.ch, f.user)->log_id == 1);
+    CHECK(world_jr_latest(w, f.ch, f.user)->decided_by == f.admin_user);
+
+    struct sim_invite_spec e = {.name = NULL, .member_limit = 10};
+    CHECK(world_invite_edit(f.ch, f.bot->id, link, &e, &l, &err) == SIM_OK);
+    CHECK(l->name == NULL && l->member_limit == 10 && !l->creates_join_request);
+    CHECK(world_invite_edit(f.ch, f.bot->id, "https://t.me/+none", &e, &l, &err) ==
+          SIM_LINK_MISSING);
+    CHECK(world_invite_revoke(f.ch, f.bot->id, link, &l) == SIM_OK && l->revoked);
+    CHECK(world_invite_revoke(f.ch, f.bot->id, link, &l) == SIM_OK); /* twice is fine */
+    CHECK(world_invite_edit(f.ch, f.bot->id, link, &e, &l, &err) == SIM_LINK_MISSING);
+    CHECK(strcmp(sim_err_botapi(SIM_LINK_MISSING), "INVITE_HASH_EXPIRED") == 0);
+    world_unlock(w);
+    teardown(&f);
+}
+
 int main(void)
 {
     test_idmap();
@@ -307,5 +361,6 @@ int main(void)
     test_unannounced_and_inbox();
     test_limits();
     test_bans();
+    test_invites();
     return CHECK_DONE();
 }

@@ -1575,6 +1575,91 @@ static void test_events(struct store *st)
     printf("ok events: recorded when wanted, handed to subscribed webhooks, attempts kept\n");
 }
 
+/* Invite links (saved, listed with the requests' counts, links seen only on requests), the
+ * filter by link, and decisions made in Telegram. A channel of its own. */
+static void test_links(struct store *st)
+{
+    const int64_t chat = -1009000000077;
+    const char *a = "https://t.me/+linkA", *b = "https://t.me/+linkB";
+    for (int i = 0; i < 5; i++) {
+        struct store_request r = make_req(chat, 7700 + i, 5000 + i, REQ_PENDING, "L", "", "");
+        dm_strlcpy(r.invite_link, i < 3 ? a : b, sizeof r.invite_link);
+        OK(store_request_add(st, &r, NULL, &E));
+    }
+    struct store_link l = {.chat_id = chat,
+                           .creator_id = 42,
+                           .created_at = 100,
+                           .member_limit = 0,
+                           .creates_join_request = true};
+    dm_strlcpy(l.link, a, sizeof l.link);
+    dm_strlcpy(l.name, "<b>ads</b>", sizeof l.name);
+    OK(store_link_put(st, &l, 200, &E));
+    l.creator_id = 0; /* an edit that does not say who made it or when keeps both */
+    l.created_at = 0;
+    l.revoked = true;
+    OK(store_link_put(st, &l, 300, &E));
+    struct store_link *v = NULL;
+    size_t n = 0;
+    OK(store_link_list(st, chat, &v, &n, &E));
+    CHECK(n == 2);
+    if (n == 2) {
+        CHECK(strcmp(v[0].link, a) == 0 && v[0].known && v[0].revoked && v[0].creator_id == 42 &&
+              v[0].created_at == 100 && v[0].updated_at == 300 && v[0].pending == 3 &&
+              v[0].requests == 3 && strcmp(v[0].name, "<b>ads</b>") == 0);
+        CHECK(strcmp(v[1].link, b) == 0 && !v[1].known && v[1].pending == 2 &&
+              v[1].chat_id == chat);
+    }
+    free(v);
+
+    struct store_request_filter f = {.status = REQ_PENDING, .chat_id = chat};
+    dm_strlcpy(f.invite_link, b, sizeof f.invite_link);
+    struct store_request rows[8];
+    int got = 0;
+    OK(store_request_list(st, &f, 0, 8, rows, &got, &E));
+    CHECK(got == 2 && strcmp(rows[0].invite_link, b) == 0 && strcmp(rows[1].invite_link, b) == 0);
+    int64_t counts[REQ_STATUS_COUNT];
+    OK(store_request_counts(st, &f, counts, &E));
+    CHECK(counts[REQ_PENDING] == 2);
+
+    /* decided in Telegram: a pending one, and nothing for a user without a request */
+    int64_t id = -1;
+    OK(store_request_decided_in_telegram(st, chat, 7700, REQ_APPROVED, "@olga", 6000, &id, &E));
+    CHECK(id > 0);
+    struct store_request r;
+    OK(store_request_get(st, id, &r, &E));
+    CHECK(r.status == REQ_APPROVED && r.decided_at == 6000 && strcmp(r.decided_by, "@olga") == 0 &&
+          strcmp(r.decided_via, STORE_VIA_TELEGRAM) == 0);
+    OK(store_request_decided_in_telegram(st, chat, 7700, REQ_DECLINED, "@x", 6001, &id, &E));
+    CHECK(id == 0); /* decided by someone known: left as it is */
+    OK(store_request_decided_in_telegram(st, chat, 1, REQ_APPROVED, "@olga", 6000, &id, &E));
+    CHECK(id == 0);
+    EXPECT(DM_EINVAL,
+           store_request_decided_in_telegram(st, chat, 7701, REQ_PENDING, "", 1, &id, &E));
+    struct store_audit au[1];
+    int na = 0;
+    OK(store_audit_list(st, 0, 1, au, &na, &E));
+    CHECK(na == 1 && strcmp(au[0].action, "approve") == 0 && au[0].user_id == 7700 &&
+          strcmp(au[0].via, STORE_VIA_TELEGRAM) == 0 && strcmp(au[0].admin, "@olga") == 0 &&
+          strcmp(au[0].detail, "decided in Telegram by @olga") == 0);
+
+    /* pending, asked before a time, held by no job to finish: what a sweep may take */
+    OK(store_pending_unheld(st, chat, 0, 6000, 8, rows, &got, &E));
+    CHECK(got == 4 && rows[0].user_id == 7701 && rows[3].user_id == 7704);
+    OK(store_pending_unheld(st, chat, rows[0].id, 5003, 8, rows, &got, &E));
+    CHECK(got == 1 && rows[0].user_id == 7702); /* after 7701, asked before 5003 */
+    struct store_job job = {.kind = JOB_DECLINE};
+    dm_strlcpy(job.via, "bot", sizeof job.via);
+    dm_strlcpy(job.admin, "admin", sizeof job.admin);
+    int64_t held = rows[0].id, jid = 0;
+    OK(store_job_create_ids(st, &job, &held, 1, 6000, &jid, &E));
+    OK(store_pending_unheld(st, chat, 0, 6000, 8, rows, &got, &E));
+    CHECK(got == 3 && rows[0].user_id == 7701 && rows[1].user_id == 7703);
+    OK(store_job_finish(st, jid, JOB_CANCELLED, "", 6001, &E));
+    OK(store_pending_unheld(st, chat, 0, 6000, 8, rows, &got, &E));
+    CHECK(got == 4); /* a cancelled job holds nothing */
+    printf("ok links and decisions made in Telegram\n");
+}
+
 static void test_backend(const char *url, const char *url2)
 {
     model_n = 0;
@@ -1610,6 +1695,7 @@ static void test_backend(const char *url, const char *url2)
         test_threads(st, other);
         store_close(other);
     }
+    test_links(st);
     store_close(st);
 }
 

@@ -76,7 +76,8 @@ export function requestActions(ctx, f, table, channelLabel) {
         decisionModal(ctx, {
             kind, all: scope === 'all', count: n, body, preflight,
             summary: filterSummary(f, channelLabel()),
-            wholeChannel: scope === 'all' && !f.q.trim() && !f.from && !f.to && !f.rule_id ? (f.chat_id ? 'one' : 'each') : null,
+            wholeChannel: scope === 'all' && !f.q.trim() && !f.from && !f.to && !f.rule_id && (!f.invite_link || f.chat_id)
+                ? (f.invite_link ? 'link' : f.chat_id ? 'one' : 'each') : null,
             onStarted: (job) => {
                 hideBanner();
                 table.clearSelection();

@@ -110,8 +110,8 @@ async function rememberChoice(via, remembered) {
 // many requests; body: the decision endpoint's body without session_name ({request_ids} or
 // {filter} or {}); preflight: the same requests as the preflight endpoint takes them; summary: the
 // filter in words (Approve/Deny All); wholeChannel: 'one' or 'each' when the filter names at most a
-// channel (one channel, or every channel), so a session decides each channel with one call; null
-// otherwise. Confirming sends the decision with session_name, remembers the choice and hands the
+// channel (one channel, or every channel), 'link' for one invite link of a channel, so a session
+// decides with one call; null otherwise. Confirming sends the decision with session_name, remembers the choice and hands the
 // job to onStarted(job).
 export function decisionModal(ctx, { kind, all, count, body, preflight, summary, wholeChannel, onStarted }) {
     const verb = kind === 'approve' ? 'Approve' : 'Deny';
@@ -122,7 +122,7 @@ export function decisionModal(ctx, { kind, all, count, body, preflight, summary,
     const select = h('select', { name: 'session_name' }, h('option', { value: '' }, 'Bot (Default)'));
     const lastNote = h('p.field-hint', { hidden: true });
     const wholeNote = h('p.decide-note', { hidden: true },
-        `Through a session, Telegram will be asked to decide ${wholeChannel === 'one' ? 'the whole channel' : 'each channel whole'} ` +
+        `Through a session, Telegram will be asked to decide ${{ one: 'the whole channel', link: 'every request of the link', each: 'each channel whole' }[wholeChannel]} ` +
         `in one call: every request pending there is ${kind === 'approve' ? 'approved' : 'denied'}, also those this table ` +
         'has not loaded yet (they are recorded too), so the number can be larger than shown.');
     const check = h('div.preflight', { 'aria-live': 'polite' });

@@ -15,11 +15,13 @@ const STATUS_TABS = [
 ];
 const SEARCH_DELAY_MS = 250;
 
-// The filter the address names: {status, chat_id, from, to, q, rule_id} (days as "YYYY-MM-DD").
+// The filter the address names: {status, chat_id, invite_link, from, to, q, rule_id} (days as
+// "YYYY-MM-DD").
 export function readFilter(params) {
     return {
         status: STATUS_TABS.some(([s]) => s === params.get('status')) ? params.get('status') : 'pending',
         chat_id: params.get('chat_id') || '',
+        invite_link: params.get('invite_link') || '',
         from: params.get('from') || '',
         to: params.get('to') || '',
         q: params.get('q') || '',
@@ -31,6 +33,7 @@ export function readFilter(params) {
 export function apiFilter(f) {
     const out = {};
     if (f.chat_id) out.chat_id = Number(f.chat_id);
+    if (f.invite_link) out.invite_link = f.invite_link;
     if (f.from) out.from = dayStart(f.from);
     if (f.to) out.to = dayEnd(f.to);
     if (f.q.trim()) out.q = f.q.trim();
@@ -42,7 +45,7 @@ export function apiFilter(f) {
 export function saveFilter(f) {
     const p = {};
     if (f.status !== 'pending') p.status = f.status;
-    for (const k of ['chat_id', 'from', 'to', 'q', 'rule_id']) if (f[k]) p[k] = f[k];
+    for (const k of ['chat_id', 'invite_link', 'from', 'to', 'q', 'rule_id']) if (f[k]) p[k] = f[k];
     history.replaceState(null, '', '#/requests' + qs(p));
 }
 
@@ -50,6 +53,7 @@ export function saveFilter(f) {
 export function filterSummary(f, channelLabel) {
     const parts = [];
     if (f.chat_id) parts.push(`channel “${channelLabel || f.chat_id}”`);
+    if (f.invite_link) parts.push(`through ${f.invite_link}`);
     if (f.from) parts.push(`from ${f.from}`);
     if (f.to) parts.push(`until ${f.to}`);
     if (f.q.trim()) parts.push(`matching “${f.q.trim()}”`);
@@ -87,6 +91,8 @@ export function statusTabs(f, onChange) {
 export function filterBar(ctx, f, { onChange, onRefresh }) {
     const chatSel = h('select', { name: 'chat_id', 'aria-label': 'Channel' },
         h('option', { value: '' }, 'All channels'));
+    const linkIn = h('input.search', { type: 'text', name: 'invite_link', value: f.invite_link, autocomplete: 'off',
+        placeholder: 'Invite link', 'aria-label': 'Invite link' });
     const fromIn = h('input', { type: 'date', name: 'from', value: f.from, 'aria-label': 'Requested from' });
     const toIn = h('input', { type: 'date', name: 'to', value: f.to, 'aria-label': 'Requested until' });
     const qIn = h('input.search', { type: 'search', name: 'q', value: f.q, autocomplete: 'off',
@@ -96,6 +102,7 @@ export function filterBar(ctx, f, { onChange, onRefresh }) {
     const set = (k, v) => { f[k] = v; saveFilter(f); onChange(); };
 
     chatSel.addEventListener('change', () => set('chat_id', chatSel.value));
+    linkIn.addEventListener('change', () => set('invite_link', linkIn.value.trim()));
     fromIn.addEventListener('change', () => set('from', fromIn.value));
     toIn.addEventListener('change', () => set('to', toIn.value));
     let qTimer = null;
@@ -110,8 +117,8 @@ export function filterBar(ctx, f, { onChange, onRefresh }) {
         if (ev.key === 'Enter') { clearTimeout(qTimer); set('q', qIn.value); }
     });
     resetBtn.addEventListener('click', () => {
-        Object.assign(f, { chat_id: '', from: '', to: '', q: '', rule_id: '' });
-        chatSel.value = fromIn.value = toIn.value = qIn.value = '';
+        Object.assign(f, { chat_id: '', invite_link: '', from: '', to: '', q: '', rule_id: '' });
+        chatSel.value = linkIn.value = fromIn.value = toIn.value = qIn.value = '';
         saveFilter(f);
         onChange();
     });
@@ -135,7 +142,7 @@ export function filterBar(ctx, f, { onChange, onRefresh }) {
         }
     }
 
-    const el = h('div.filters', null, chatSel,
+    const el = h('div.filters', null, chatSel, linkIn,
         h('label.inline', null, h('span', null, 'From'), fromIn),
         h('label.inline', null, h('span', null, 'To'), toIn),
         qIn, resetBtn, h('span.spacer'),

@@ -10,6 +10,7 @@ import { verdictNodes } from './requests_verdicts.js';
 
 const PAGE_SIZE = 100;
 const muted = (text) => h('span.muted', null, text);
+const IN_TELEGRAM = '(telegram)'; // decided_via of a decision another admin made in the app
 
 // The cells of a request's row after its checkbox.
 function requestCells(r) {
@@ -29,7 +30,9 @@ function requestCells(r) {
             ? h('div.row-error', { title: r.last_error }, r.last_error) : null),
         h('td.verdict', null, verdictNodes(r)),
         h('td.decided', null, r.decided_at
-            ? [h('div', null, r.decided_by || '—', r.decided_via ? muted(' via ' + r.decided_via) : null),
+            ? [r.decided_via === IN_TELEGRAM
+                ? h('div.decided-telegram', null, 'decided in Telegram', r.decided_by ? [' by ', h('strong', null, r.decided_by)] : null)
+                : h('div', null, r.decided_by || '—', r.decided_via ? muted(' via ' + r.decided_via) : null),
                 h('div.muted.small', { title: fmtTimeFull(r.decided_at) }, fmtTime(r.decided_at))]
             : muted('—')),
     ];
