@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "jobs/judge.h"
 #include "jobs/runner.h"
+#include "verify/verification.h"
 
 #include <pthread.h>
 
@@ -89,6 +90,13 @@ static dm_err round_once(struct autodecide *a, bool *more, int64_t *next_due, st
         *more |= n == BATCH;
     }
 
+    /* verifications past their deadline: their end is a verdict like the rules' */
+    int ended = 0;
+    e = verification_timeouts(st, (int64_t)time(NULL), BATCH, &ended, err);
+    if (e) return e;
+    if (ended) log_info(C, "%d verifications timed out", ended);
+    *more |= ended == BATCH;
+
     int64_t handed = 0;
     e = store_due_dispatch(st, (int64_t)time(NULL), DISPATCH_MAX, &handed, next_due, err);
     if (e) return e;
@@ -97,7 +105,10 @@ static dm_err round_once(struct autodecide *a, bool *more, int64_t *next_due, st
         job_runner_wake(a->runner);
     }
     *more |= handed == DISPATCH_MAX;
-    return DM_OK;
+    int64_t deadline = 0;
+    e = store_verification_next_deadline(st, &deadline, err);
+    if (!e && deadline && (!*next_due || deadline < *next_due)) *next_due = deadline;
+    return e;
 }
 
 static void *autodecide_main(void *arg)

@@ -18,6 +18,8 @@ void row_rule(const struct db_row *r, void *out);       /* RULE_COLS */
 void row_list(const struct db_row *r, void *out);       /* LIST_COLS */
 void row_list_entry(const struct db_row *r, void *out); /* entry */
 void row_mode(const struct db_row *r, void *out);       /* MODE_COLS */
+void row_challenge(const struct db_row *r, void *out);  /* CHALLENGE_COLS */
+void row_verification(const struct db_row *r, void *out); /* VERIFICATION_COLS */
 
 /* The arguments of S_REQUEST_ADD but the last ($19, the folded names). */
 void args_request(struct db_args *a, const struct store_request *r);
@@ -25,6 +27,8 @@ void args_request(struct db_args *a, const struct store_request *r);
 void args_session(struct db_args *a, const struct store_session *x);
 /* The arguments of S_MODE_SET (every column of MODE_COLS). */
 void args_mode(struct db_args *a, const struct store_mode *x);
+/* Every column of VERIFICATION_COLS, in order (S_VERIFICATION_ADD). */
+void args_verification(struct db_args *a, const struct store_verification *x);
 /* The arguments of S_AUDIT_ADD. */
 void args_audit(struct db_args *a, const struct store_audit *x);
 

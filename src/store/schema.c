@@ -317,6 +317,37 @@
     "ALTER TABLE jobs DROP CONSTRAINT jobs_kind_check,"                                            \
     "  ADD CONSTRAINT jobs_kind_check CHECK (kind IN (0, 1, 2, 3));"
 
+/* 12 (numbered by the lead at merge): verification (verify/verification.h). challenges: each
+ * channel's challenge (chat_id 0: the default) as JSON (verify/challenge.h); verifications: one
+ * per request the rules sent to be verified, its state, deadline (found through a partial index
+ * while open), attempts, the applicant's answer, the captcha's digits and the challenge as it
+ * stood when it began, the launch that opened it; webapp_nonces: the Mini App launch data already used (a replay is
+ * refused), until they would be stale anyway. */
+#define M_VERIFY(BIG, NOROWID)                                                                     \
+    "CREATE TABLE challenges ("                                                                    \
+    "  chat_id " BIG " PRIMARY KEY,"                                                               \
+    "  spec TEXT NOT NULL,"                                                                        \
+    "  updated_at " BIG " NOT NULL)" NOROWID ";"                                                   \
+    "CREATE TABLE verifications ("                                                                 \
+    "  request_id " BIG " PRIMARY KEY REFERENCES invite_requests(id),"                             \
+    "  chat_id " BIG " NOT NULL,"                                                                  \
+    "  user_id " BIG " NOT NULL,"                                                                  \
+    "  state INTEGER NOT NULL CHECK (state BETWEEN 0 AND 6),"                                      \
+    "  deadline " BIG " NOT NULL,"                                                                 \
+    "  attempts INTEGER NOT NULL DEFAULT 0,"                                                       \
+    "  answer TEXT NOT NULL DEFAULT '',"                                                           \
+    "  captcha TEXT NOT NULL DEFAULT '',"                                                          \
+    "  spec TEXT NOT NULL,"                                                                        \
+    "  lang TEXT NOT NULL DEFAULT '',"                                                             \
+    "  launch TEXT NOT NULL DEFAULT '',"                                                           \
+    "  created_at " BIG " NOT NULL,"                                                               \
+    "  updated_at " BIG " NOT NULL)" NOROWID ";"                                                   \
+    "CREATE INDEX verifications_open ON verifications(deadline) WHERE state < 4;"                  \
+    "CREATE INDEX verifications_user ON verifications(chat_id, user_id);"                          \
+    "CREATE TABLE webapp_nonces ("                                                                 \
+    "  hash TEXT PRIMARY KEY,"                                                                     \
+    "  expires_at " BIG " NOT NULL)" NOROWID ";"
+
 /* Migration v is migrations[v - 1], in each dialect's text. */
 static const struct {
     const char *sqlite, *pg;
@@ -331,6 +362,7 @@ static const struct {
     {M7(SQ_ID, SQ_BIG, SQ_NOROWID), M7(PG_ID, PG_BIG, PG_NOROWID)},
     {M8(SQ_ID, SQ_BIG, SQ_NOROWID) SQ_JOBS_V8 SQ_SEARCH_V8,
      M8(PG_ID, PG_BIG, PG_NOROWID) PG_JOBS_V8},
+    {M_VERIFY(SQ_BIG, SQ_NOROWID), M_VERIFY(PG_BIG, PG_NOROWID)},
 };
 
 const struct schema_table schema_kept[] = {
@@ -348,6 +380,8 @@ const struct schema_table schema_kept[] = {
     {"channel_modes", "chat_id", "chat_id"},
     {"decisions_due", "request_id", "request_id"},
     {"pacing", "chat_id", "chat_id"},
+    {"challenges", "chat_id", "chat_id"},
+    {"verifications", "request_id", "request_id"},
 };
 const size_t schema_kept_n = DM_ARRAY_LEN(schema_kept);
 const char *const schema_serial[] = {"admins", "invite_requests", "jobs", "audit", "rules"};
