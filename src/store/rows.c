@@ -171,8 +171,3 @@ void args_mode(struct db_args *a, const struct store_mode *x)
 {
     args_write(mode_fields, DM_ARRAY_LEN(mode_fields), a, x);
 }
-
-void args_verification(struct db_args *a, const struct store_verification *x)
-{
-    args_write(verification_fields, DM_ARRAY_LEN(verification_fields), a, x);
-}

@@ -27,8 +27,6 @@ void args_request(struct db_args *a, const struct store_request *r);
 void args_session(struct db_args *a, const struct store_session *x);
 /* The arguments of S_MODE_SET (every column of MODE_COLS). */
 void args_mode(struct db_args *a, const struct store_mode *x);
-/* Every column of VERIFICATION_COLS, in order (S_VERIFICATION_ADD). */
-void args_verification(struct db_args *a, const struct store_verification *x);
 /* The arguments of S_AUDIT_ADD. */
 void args_audit(struct db_args *a, const struct store_audit *x);
 

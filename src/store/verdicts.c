@@ -74,22 +74,22 @@ static dm_err pace(struct tx *tx, int64_t chat_id, int64_t per_hour, int64_t at,
 static dm_err verification_begin(struct tx *tx, const struct store_verdict *v, int64_t chat_id,
                                  int64_t user_id, int64_t now, struct dm_error *err)
 {
-    struct store_verification *x = calloc(1, sizeof *x);
-    if (!x) return dm_fail(err, DM_ENOMEM, "out of memory beginning a verification");
-    *x = (struct store_verification){.request_id = v->request_id,
-                                     .chat_id = chat_id,
-                                     .user_id = user_id,
-                                     .state = VERIFY_CREATED,
-                                     .deadline = v->verify_deadline,
-                                     .created_at = now,
-                                     .updated_at = now};
-    dm_strlcpy(x->spec, v->challenge, sizeof x->spec);
     struct db_args a;
     args_init(&a);
-    args_verification(&a, x);
-    dm_err e = tx_run(tx, S_VERIFICATION_ADD, &a, NULL, NULL, NULL, err);
-    free(x);
-    return e;
+    arg_int(&a, v->request_id);
+    arg_int(&a, chat_id);
+    arg_int(&a, user_id);
+    arg_int(&a, VERIFY_CREATED);
+    arg_int(&a, v->verify_deadline);
+    arg_int(&a, 0);     /* attempts */
+    arg_text(&a, "", 1); /* answer */
+    arg_text(&a, "", 1); /* captcha */
+    arg_ref(&a, v->challenge);
+    arg_text(&a, "", 1); /* lang */
+    arg_text(&a, "", 1); /* launch */
+    arg_int(&a, now);
+    arg_int(&a, now);
+    return tx_run(tx, S_VERIFICATION_ADD, &a, NULL, NULL, NULL, err);
 }
 
 dm_err verdict_tx_record(struct tx *tx, const struct store_verdict *v, bool *was_pending,

@@ -37,7 +37,7 @@ dm_err store_challenge_set(struct store *st, const struct store_challenge *c, st
     struct db_args a;
     args_init(&a);
     arg_int(&a, c->chat_id);
-    arg_text(&a, c->spec, sizeof c->spec);
+    arg_ref(&a, c->spec); /* by reference: larger than the arguments' room for copies */
     arg_int(&a, c->updated_at);
     return db_exec(st, S_CHALLENGE_SET, &a, NULL, err);
 }

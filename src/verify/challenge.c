@@ -135,7 +135,7 @@ static const char *const outcome_names[] = {"approve", "queue", "decline", "decl
 static dm_err read_spec(const json_t *spec, struct challenge *c, struct dm_error *err)
 {
     if (!json_is_object(spec)) return dm_fail(err, DM_EINVAL, "the challenge must be an object");
-    static const char *const keys[] = {"steps",      "time_limit_minutes", "on_pass",
+    static const char *const keys[] = {"steps",      "time_limit_seconds", "on_pass",
                                        "on_fail",    "ban_after",          "on_timeout",
                                        "captcha_attempts", "correct_choice", "texts"};
     const char *k;
@@ -157,8 +157,9 @@ static dm_err read_spec(const json_t *spec, struct challenge *c, struct dm_error
         c->steps[s] = true;
     }
     int64_t n = 0;
-    dm_err e = int_field(spec, "time_limit_minutes", 1, 1440, 10, &n, err);
-    c->time_limit = n * 60;
+    dm_err e = int_field(spec, "time_limit_seconds", CHALLENGE_TIME_MIN, CHALLENGE_TIME_MAX, 600, &n,
+                         err);
+    c->time_limit = n;
     if (!e) e = int_field(spec, "ban_after", 0, 100, 0, &n, err);
     c->ban_after = (int)n;
     if (!e) e = int_field(spec, "captcha_attempts", 1, 10, 3, &n, err);
@@ -199,8 +200,8 @@ static dm_err read_spec(const json_t *spec, struct challenge *c, struct dm_error
         e = check_texts(v, k, NULL, nchoices, err);
         if (e) return e;
     }
-    e = int_field(spec, "correct_choice", 0, c->steps[STEP_QUESTION] ? (int64_t)nchoices - 1 : 0,
-                  0, &n, err);
+    /* kept while the question is not a step, so an editor may switch it off and on */
+    e = int_field(spec, "correct_choice", 0, nchoices ? (int64_t)nchoices - 1 : 0, 0, &n, err);
     if (!e && c->steps[STEP_QUESTION] && !json_object_get(spec, "correct_choice"))
         e = bad(err, "correct_choice", "the question needs its right choice (from 0)");
     c->correct_choice = (int)n;

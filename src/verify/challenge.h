@@ -5,7 +5,7 @@
  * The spec (docs/api.md has the reference):
  *   {"steps":[STEP…],               1 to 4 of "rules", "question", "captcha", "text", each once,
  *                                   shown in this order
- *    "time_limit_minutes":T,        1..1440: no answer by then is a timeout
+ *    "time_limit_seconds":T,        10..86400 (default 600): no answer by then is a timeout
  *    "on_pass":"approve"|"queue",   queue: left pending for the admins, the answer attached
  *    "on_fail":"decline"|"decline_and_ban",
  *    "ban_after":N,                 0..100: with "decline", the N-th failure in the channel bans
@@ -34,6 +34,8 @@ const char *challenge_step_name(int step); /* "rules", "question", "captcha", "t
 enum challenge_outcome { OUTCOME_APPROVE = 0, OUTCOME_QUEUE, OUTCOME_DECLINE, OUTCOME_BAN };
 
 #define CHALLENGE_LANGS_MAX 20
+#define CHALLENGE_TIME_MIN 10    /* seconds */
+#define CHALLENGE_TIME_MAX 86400
 #define CHALLENGE_CHOICES_MAX 8
 
 /* DM_EINVAL naming the field ("texts.ru.choices: …") when spec is not a valid challenge. */
