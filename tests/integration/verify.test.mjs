@@ -286,13 +286,16 @@ describe('verification', () => {
         const { l } = await open(a);
         const digits = captchaOf(a.req.id);
         const t = await applicant(slow);
-        await s.restart({ kill: true });
+        // killed, and kept down until slow's deadline (10 s after its verdict) has passed
+        await s.dm.kill();
+        await waitFor(() => Date.now() / 1000 > t.v.deadline + 1, { timeoutMs: 15000, what: 'the deadline passed' });
+        await s.restart();
         // the open challenge answers with the launch that opened it, after the restart
         const r = await app('/api/app/verify/answer', { request_id: a.req.id, init_data: l.init_data, accepted: true, choice: 1, captcha: digits, text: 'still here' });
         assert.equal(r.status, 200, JSON.stringify(r.json));
         assert.equal(r.json.state, 'passed');
         assert.equal((await decidedInTgsim(chat, a.user.user_id)).status, 'approved');
-        // slow's deadline is 10 s from the verdict: no answer, declined as its challenge says
+        // slow's deadline passed while doorman was down: declined as its challenge says
         const rec = await decidedInTgsim(slow, t.user.user_id);
         assert.equal(rec.status, 'declined');
         assert.equal(rec.decisions, 1);
