@@ -92,8 +92,11 @@ dm_err app_start(struct app *a, struct dm_error *err)
     struct job_runner_config jc = {
         .store = a->store, .accounts = &a->accounts, .owner = a->instance_id};
     if ((e = job_runner_start(&jc, &a->jobs, err))) return e;
-    struct autodecide_config ac = {
-        .store = a->store, .accounts = &a->accounts, .runner = a->jobs, .owner = a->instance_id};
+    struct autodecide_config ac = {.store = a->store,
+                                   .accounts = &a->accounts,
+                                   .runner = a->jobs,
+                                   .owner = a->instance_id,
+                                   .public_url = a->cfg.public_url};
     if ((e = autodecide_start(&ac, &a->auto_decide, err))) return e;
     a->api = (struct api_env){.store = a->store,
                               .bot = a->bot,

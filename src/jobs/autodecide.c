@@ -5,6 +5,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "jobs/deliver.h"
 #include "jobs/judge.h"
 #include "jobs/runner.h"
 #include "verify/verification.h"
@@ -13,6 +14,7 @@
 
 #define BATCH 200         /* requests judged in one transaction */
 #define DISPATCH_MAX 1000 /* decisions handed over in one transaction */
+#define DELIVER_MAX 20    /* verifications' messages sent in one round */
 #define LEASE "rules"
 #define LEASE_S 10
 #define IDLE_S 1.0    /* looks again at least this often */
@@ -23,6 +25,8 @@ static const char *const C = "rules";
 struct autodecide {
     struct store *store;
     struct job_runner *runner;
+    const struct accounts *accounts;
+    const char *public_url;
     char owner[64];
     pthread_t thread;
     bool started;
@@ -105,6 +109,11 @@ static dm_err round_once(struct autodecide *a, bool *more, int64_t *next_due, st
         job_runner_wake(a->runner);
     }
     *more |= handed == DISPATCH_MAX;
+    int sent = 0;
+    if (a->public_url) e = deliver_round(st, a->accounts, a->public_url, (int64_t)time(NULL), DELIVER_MAX, &sent, err);
+    if (e) return e;
+    if (sent) log_info(C, "sent %d verifications to their applicants", sent);
+    *more |= sent == DELIVER_MAX;
     int64_t deadline = 0;
     e = store_verification_next_deadline(st, &deadline, err);
     if (!e && deadline && (!*next_due || deadline < *next_due)) *next_due = deadline;
@@ -176,6 +185,8 @@ dm_err autodecide_start(const struct autodecide_config *cfg, struct autodecide *
     clock_cond_init(&a->cv);
     a->store = cfg->store;
     a->runner = cfg->runner;
+    a->accounts = cfg->accounts;
+    a->public_url = cfg->public_url;
     dm_strlcpy(a->owner, cfg->owner, sizeof a->owner);
     a->rows = malloc(BATCH * sizeof *a->rows);
     a->verdicts = malloc(BATCH * sizeof *a->verdicts);

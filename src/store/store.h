@@ -629,6 +629,11 @@ dm_err store_verification_step(struct store *st, const struct store_verification
 dm_err store_verifications_expired(struct store *st, int64_t now, int limit,
                                    struct store_verification *out, int *n, struct dm_error *err);
 dm_err store_verification_next_deadline(struct store *st, int64_t *next, struct dm_error *err);
+/* Verifications still created (nothing sent yet) whose request is pending and was asked at or
+ * after since, oldest first, up to limit; lang holds the request's language_code (the Bot API's,
+ * "" when unknown). */
+dm_err store_verifications_unsent(struct store *st, int64_t since, int limit,
+                                  struct store_verification *out, int *n, struct dm_error *err);
 /* How many verifications user_id failed in chat_id. */
 dm_err store_verification_failures(struct store *st, int64_t chat_id, int64_t user_id,
                                    int64_t *n, struct dm_error *err);

@@ -120,6 +120,17 @@ dm_err store_verifications_expired(struct store *st, int64_t now, int limit,
     return db_read(st, &s, &a, row_verification, out, sizeof *out, limit, n, err);
 }
 
+dm_err store_verifications_unsent(struct store *st, int64_t since, int limit,
+                                  struct store_verification *out, int *n, struct dm_error *err)
+{
+    struct db_args a;
+    args_init(&a);
+    arg_int(&a, since);
+    arg_int(&a, limit);
+    struct db_stmt s = db_stmt_of(st, S_VERIFICATION_UNSENT);
+    return db_read(st, &s, &a, row_verification, out, sizeof *out, limit, n, err);
+}
+
 dm_err store_verification_next_deadline(struct store *st, int64_t *next, struct dm_error *err)
 {
     *next = 0;

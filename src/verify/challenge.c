@@ -21,6 +21,7 @@ static const struct {
     {"title", 200, -1},        {"rules", 4000, STEP_RULES},    {"accept", 200, STEP_RULES},
     {"question", 500, STEP_QUESTION}, {"prompt", 500, STEP_TEXT}, {"captcha", 200, -1},
     {"submit", 60, -1},        {"passed", 500, -1},            {"failed", 500, -1},
+    {"message", 1000, -1},     {"open", 60, -1},
 };
 
 static dm_err bad(struct dm_error *err, const char *field, const char *fmt, ...)

@@ -16,7 +16,8 @@
  *    "texts":{"default":TEXTS, "<language tag>":TEXTS…}}   at most 20 languages
  * TEXTS: "title", "rules" (the rules' text) and "accept" (the checkbox's label) for "rules",
  * "question" and "choices" (2 to 8) for "question", "prompt" for "text"; optional: "captcha"
- * (what to type), "submit" (the button), "passed" and "failed" (shown at the end). "default" must hold every text its steps need; another
+ * (what to type), "submit" (the button), "passed" and "failed" (shown at the end), "message"
+ * and "open" (the private message that brings the Mini App, and its button's label). "default" must hold every text its steps need; another
  * language any of them (a missing one comes from "default"); its "choices", when given, as many
  * as the default's. Texts are plain: the Mini App shows them as text, never as markup.
  *

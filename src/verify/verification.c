@@ -38,8 +38,9 @@ static dm_err read_one(struct store *st, int64_t request_id, struct store_verifi
 }
 
 dm_err verification_start(struct store *st, const char *public_url, int64_t request_id,
-                          int64_t now, char *url, size_t size, struct dm_error *err)
+                          int64_t now, char *url, size_t size, bool *first, struct dm_error *err)
 {
+    if (first) *first = false;
     struct store_verification *v = NULL;
     dm_err e = read_one(st, request_id, &v, err);
     if (e) return e;
@@ -57,6 +58,7 @@ dm_err verification_start(struct store *st, const char *public_url, int64_t requ
         audit_of(v, "verify_sent", "the Mini App's link was handed to Telegram", now, &au);
         v->state = VERIFY_SENT;
         e = store_verification_step(st, v, BIT(VERIFY_CREATED), now, NULL, &au, err);
+        if (!e && first) *first = true;
         if (e == DM_ECONFLICT) e = DM_OK; /* sent or opened meanwhile: the URL is the same */
     }
     free(v);

@@ -65,7 +65,7 @@ describe('verification Mini App in chromium', () => {
     async function openApp(fields, theme) {
         const user = await addRequester(s.tg, chat, fields);
         let req;
-        await waitFor(async () => (req = await requestOf(user.user_id))?.verification, { timeoutMs: 10000, what: 'the verification begun' });
+        await waitFor(async () => (req = await requestOf(user.user_id))?.verification === 'sent', { timeoutMs: 10000, what: 'the verification sent' });
         const v = await s.client.ok(`/api/verifications/${req.id}`);
         const launch = await tgWebAppOpen(s.tg, s.world.botId, user.user_id, v.url, { theme_params: theme, platform: 'android' });
         assert.match(launch.url, /#tgWebAppData=.+&tgWebAppVersion=.+&tgWebAppPlatform=android&tgWebAppThemeParams=/);
@@ -143,7 +143,7 @@ describe('verification Mini App in chromium', () => {
     test('without launch data, or with a forged one, the page says so', async () => {
         const user = await addRequester(s.tg, chat, { first_name: 'Mallory' });
         let req;
-        await waitFor(async () => (req = await requestOf(user.user_id))?.verification, { timeoutMs: 10000, what: 'the verification begun' });
+        await waitFor(async () => (req = await requestOf(user.user_id))?.verification === 'sent', { timeoutMs: 10000, what: 'the verification sent' });
         const { page, seen } = await watchedPage(browser, { viewport: { width: 390, height: 844 } });
         await page.goto(`${s.dm.url}/app/verify?r=${req.id}`);
         await page.locator('#status.error').waitFor();
@@ -154,7 +154,7 @@ describe('verification Mini App in chromium', () => {
         await page.reload(); // a new fragment on the same path: read afresh
         await page.locator('#status.error').waitFor();
         assert.match(await page.locator('#status').textContent(), /not signed by this bot/);
-        assert.equal((await s.client.ok(`/api/verifications/${req.id}`)).state, 'created');
+        assert.equal((await s.client.ok(`/api/verifications/${req.id}`)).state, 'sent');
         clean(seen);
         await page.close();
     });

@@ -4,7 +4,9 @@
 // (forged, stale, replayed and someone else's refused), serves the challenge, takes the answers
 // and decides through the rules' decision jobs, checked in tgsim's records; captcha pass, fail
 // (and the ban after N failures), timeout; a restart in the middle of a challenge, and a deadline
-// that passed while doorman was down. Runs on PostgreSQL too with DOORMAN_TEST_PG_URL.
+// that passed while doorman was down; the private message through user_chat_id that brings the
+// Mini App (a web_app button; tgsim's 5-minute window), and one that could not be sent. Runs on
+// PostgreSQL too with DOORMAN_TEST_PG_URL.
 //
 // The captcha's digits are read from doorman's database (the test cannot read the picture the
 // way a person does); everything else goes through the public interfaces.
@@ -12,7 +14,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { addRequester, tgBans, tgJoinRequests, tgWebAppOpen } from '../lib/tgsim.mjs';
+import { addRequester, tgAddJoinRequests, tgBans, tgCreateUser, tgInjectFault, tgJoinRequests, tgWebAppOpen } from '../lib/tgsim.mjs';
 import { auditAll, listAll } from '../lib/api.mjs';
 import { makeTempDir, waitFor } from '../lib/processes.mjs';
 import { startStack } from '../lib/stacks.mjs';
@@ -66,11 +68,11 @@ describe('verification', () => {
     async function requestOf(userId, chatId) {
         return (await listAll(s.client, { chat_id: String(chatId) })).find((r) => r.user_id === userId);
     }
-    // a new applicant whose verification has begun: {user, req, v (GET /api/verifications/:id)}
-    async function applicant(chatId, fields = {}) {
+    // a new applicant whose verification was sent (state): {user, req, v (GET /api/verifications/:id)}
+    async function applicant(chatId, fields = {}, state = 'sent') {
         const user = await addRequester(s.tg, chatId, { first_name: 'Applicant', ...fields });
         let req;
-        await waitFor(async () => (req = await requestOf(user.user_id, chatId))?.verification, { timeoutMs: 10000, what: 'the verification begun' });
+        await waitFor(async () => (req = await requestOf(user.user_id, chatId))?.verification === state, { timeoutMs: 10000, what: `the verification ${state}` });
         const v = await ok(`/api/verifications/${req.id}`);
         return { user, req, v };
     }
@@ -127,7 +129,7 @@ describe('verification', () => {
         const a = await applicant(chat);
         assert.equal(a.req.status, 'pending');
         assert.equal(a.req.verdict, 'rule 1: check everyone → verify');
-        assert.equal(a.req.verification, 'created');
+        assert.equal(a.req.verification, 'sent');
         assert.match(a.v.url, new RegExp(`/app/verify\\?r=${a.req.id}$`));
 
         const forged = await open(a, { hash: 'ab'.repeat(32) });
@@ -144,7 +146,7 @@ describe('verification', () => {
         const garbled = await app('/api/app/verify/open', { request_id: a.req.id, init_data: 'user=%ZZ&hash=1' });
         assert.equal(garbled.status, 400);
         assert.equal(garbled.json.error.code, 'bad_launch');
-        assert.equal((await ok(`/api/verifications/${a.req.id}`)).state, 'created', 'nothing refused changed it');
+        assert.equal((await ok(`/api/verifications/${a.req.id}`)).state, 'sent', 'nothing refused changed it');
 
         const good = await open(a);
         assert.equal(good.r.status, 200, JSON.stringify(good.r.json));
@@ -194,7 +196,7 @@ describe('verification', () => {
         assert.equal(done.verdict, 'verification passed → approve');
         assert.equal(done.decided_by, '(rules)');
         const steps = (await auditAll(s.client)).filter((e) => e.request_id === a.req.id).map((e) => e.action).reverse();
-        assert.deepEqual(steps, ['verify_opened', 'verify_answered', 'verify_passed', 'approve']);
+        assert.deepEqual(steps, ['verify_sent', 'verify_opened', 'verify_answered', 'verify_passed', 'approve']);
         const again = await app('/api/app/verify/answer', { request_id: a.req.id, init_data: l.init_data, accepted: true, choice: 1, captcha: digits });
         assert.equal(again.status, 409, 'over is over');
     });
@@ -279,6 +281,60 @@ describe('verification', () => {
         const v = await ok(`/api/verifications/${a.req.id}`);
         assert.equal(v.state, 'opened');
         assert.equal(v.attempts, 0);
+    });
+
+    test('the private message: a web_app button to the Mini App, sent once inside user_chat_id\'s window', async () => {
+        const a = await applicant(chat, { language_code: 'ru' });
+        const msgs = (await s.tg.control('GET', `/control/bots/${s.world.botId}/messages`)).items.filter((m) => m.chat_id === a.user.user_id);
+        assert.equal(msgs.length, 1, 'one message');
+        const markup = msgs[0].params.reply_markup;
+        assert.equal(msgs[0].text, 'To join, please complete a short check first: it takes a minute.');
+        assert.deepEqual(markup, { inline_keyboard: [[{ text: 'Open the check', web_app: { url: a.v.url } }]] });
+        const sent = (await auditAll(s.client)).filter((e) => e.request_id === a.req.id).map((e) => e.action);
+        assert.deepEqual(sent, ['verify_sent']);
+        // the button opens the Mini App as the applicant; passing approves
+        const l = await tgWebAppOpen(s.tg, s.world.botId, a.user.user_id, markup.inline_keyboard[0][0].web_app.url);
+        const r = await app('/api/app/verify/open', { request_id: a.req.id, init_data: l.init_data });
+        assert.equal(r.status, 200);
+        assert.equal(r.json.title, 'Проверка');
+
+        // a message Telegram refuses: in the audit with its words; the deadline decides then
+        await tgInjectFault(s.tg, { method: 'sendMessage', error_code: 403, description: 'Forbidden: bot was blocked by the user' });
+        const b = await applicant(chat, {}, 'sent');
+        let entry;
+        await waitFor(async () => (entry = (await auditAll(s.client)).find((e) => e.request_id === b.req.id && e.action === 'verify_undelivered')), { timeoutMs: 10000, what: 'the undelivered entry' });
+        assert.equal(entry.detail, 'the private message was not sent: Forbidden: bot was blocked by the user');
+        assert.equal(entry.result, 'error');
+        assert.equal((await ok(`/api/verifications/${b.req.id}`)).state, 'sent');
+    });
+
+    test('tgsim: user_chat_id\'s window and inline keyboards as Telegram checks them', async () => {
+        const tok = s.world.token;
+        const send = (body) => s.tg.botApi(tok, 'sendMessage', body);
+        const stranger = await tgCreateUser(s.tg, { first_name: 'Stranger' });
+        let r = await send({ chat_id: stranger.id, text: 'hi' });
+        assert.equal(r.status, 403);
+        assert.equal(r.json.description, "Forbidden: bot can't initiate conversation with a user");
+        // a request 6 minutes old: the window is over; a fresh one opens it
+        await tgAddJoinRequests(s.tg, { chat_id: strict, user_id: stranger.id, date: Math.floor(Date.now() / 1000) - 360, bot_updates: false });
+        assert.equal((await send({ chat_id: stranger.id, text: 'hi' })).status, 403);
+        const fresh = await tgCreateUser(s.tg, { first_name: 'Fresh' });
+        await tgAddJoinRequests(s.tg, { chat_id: strict, user_id: fresh.id, bot_updates: false });
+        r = await send({ chat_id: fresh.id, text: 'hi', reply_markup: { inline_keyboard: [[{ text: 'Go', web_app: { url: 'https://example.com/app' } }, { text: 'Yes', callback_data: 'v:1' }]] } });
+        assert.equal(r.status, 200, JSON.stringify(r.json));
+        for (const [markup, why] of [
+            [{ inline_keyboard: [[{ text: 'x' }]] }, /can't parse inline keyboard button/],
+            [{ inline_keyboard: [[{ text: 'x', callback_data: 'y'.repeat(65) }]] }, /BUTTON_DATA_INVALID/],
+            [{ inline_keyboard: [[{ text: 'x', web_app: { url: 'ftp://x' } }]] }, /BUTTON_URL_INVALID/],
+            [{ inline_keyboard: 'no' }, /can't parse reply keyboard markup/],
+        ]) {
+            r = await send({ chat_id: fresh.id, text: 'hi', reply_markup: markup });
+            assert.equal(r.status, 400, JSON.stringify(markup));
+            assert.match(r.json.description, why);
+        }
+        r = await send({ chat_id: strict, text: 'hi', reply_markup: { inline_keyboard: [[{ text: 'x', web_app: { url: 'https://example.com' } }]] } });
+        assert.equal(r.status, 400);
+        assert.match(r.json.description, /BUTTON_TYPE_INVALID/);
     });
 
     test('restart: a challenge in progress goes on; a deadline that passed while down still fires', async () => {
