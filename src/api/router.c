@@ -94,8 +94,7 @@ static const struct route routes[] = {
  * doorman itself speaks plain HTTP behind the proxy that ends TLS and passes the header on.
  * The Mini App's page (VERIFY_PATH) may be framed by Telegram's web clients, which show Mini
  * Apps in a frame; nothing else may be framed. */
-static void security_headers(const struct api_env *env, const char *path,
-                             struct http_response *res)
+static void security_headers(const struct api_env *env, const char *path, struct http_response *res)
 {
     bool app = strcmp(path, VERIFY_PATH) == 0;
     if (env->public_url && strncasecmp(env->public_url, "https://", 8) == 0)

@@ -110,7 +110,9 @@ static dm_err round_once(struct autodecide *a, bool *more, int64_t *next_due, st
     }
     *more |= handed == DISPATCH_MAX;
     int sent = 0;
-    if (a->public_url) e = deliver_round(st, a->accounts, a->public_url, (int64_t)time(NULL), DELIVER_MAX, &sent, err);
+    if (a->public_url)
+        e = deliver_round(st, a->accounts, a->public_url, (int64_t)time(NULL), DELIVER_MAX, &sent,
+                          err);
     if (e) return e;
     if (sent) log_info(C, "sent %d verifications to their applicants", sent);
     *more |= sent == DELIVER_MAX;

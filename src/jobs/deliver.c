@@ -13,7 +13,7 @@
 
 static const char *const C = "verify";
 
-static const char *or(const char *s, const char *def)
+static const char * or (const char *s, const char *def)
 {
     return s && s[0] ? s : def;
 }
@@ -28,17 +28,18 @@ static json_t *message_of(const struct store_verification *v, const char *url)
         text = challenge_text(&c, v->lang, "message");
         open = challenge_text(&c, v->lang, "open");
     }
-    json_t *p = json_pack(
-        "{s:I,s:s,s:{s:[[{s:s,s:{s:s}}]]}}", "chat_id", (json_int_t)v->user_id, "text",
-        or(text, "To join, please complete a short check first: it takes a minute."),
-        "reply_markup", "inline_keyboard", "text", or(open, "Open the check"), "web_app", "url", url);
+    json_t *p =
+        json_pack("{s:I,s:s,s:{s:[[{s:s,s:{s:s}}]]}}", "chat_id", (json_int_t)v->user_id, "text",
+                  or (text, "To join, please complete a short check first: it takes a minute."),
+                  "reply_markup", "inline_keyboard", "text", or (open, "Open the check"), "web_app",
+                  "url", url);
     if (parsed) challenge_release(&c);
     return p;
 }
 
 /* Sends v's message; false (with why, Telegram's words) when it was not sent. */
-static bool send_one(struct botapi_client *bc, const struct store_verification *v,
-                     const char *url, char *why, size_t n)
+static bool send_one(struct botapi_client *bc, const struct store_verification *v, const char *url,
+                     char *why, size_t n)
 {
     json_t *p = message_of(v, url);
     struct botapi_reply rep;
@@ -57,10 +58,8 @@ static bool send_one(struct botapi_client *bc, const struct store_verification *
 static dm_err undelivered(struct store *st, const struct store_verification *v, const char *why,
                           int64_t now, struct dm_error *err)
 {
-    struct store_audit au = {.at = now,
-                             .request_id = v->request_id,
-                             .chat_id = v->chat_id,
-                             .user_id = v->user_id};
+    struct store_audit au = {
+        .at = now, .request_id = v->request_id, .chat_id = v->chat_id, .user_id = v->user_id};
     dm_strlcpy(au.admin, STORE_RULES_ADMIN, sizeof au.admin);
     dm_strlcpy(au.action, "verify_undelivered", sizeof au.action);
     dm_strlcpy(au.via, "bot", sizeof au.via);
@@ -92,8 +91,8 @@ dm_err deliver_round(struct store *st, const struct accounts *as, const char *pu
         if (send_one(bc, &v[i], url, why, sizeof why)) {
             ++*sent;
         } else {
-            log_warn(C, "the verification of request %" PRId64 " was not sent: %s",
-                     v[i].request_id, why);
+            log_warn(C, "the verification of request %" PRId64 " was not sent: %s", v[i].request_id,
+                     why);
             e = undelivered(st, &v[i], why, now, err);
         }
     }

@@ -18,7 +18,7 @@ struct loaded {
     struct rules_set *set; /* NULL when its rules could not be read: why in error */
     size_t nchan;          /* the channel's own rules come first in set */
     char error[STORE_ERROR_MAX];
-    struct account *account; /* the mode's, opened when a rule first asks Telegram */
+    struct account *account;           /* the mode's, opened when a rule first asks Telegram */
     struct store_challenge *challenge; /* read when a rule first says verify; NULL: none set */
     bool challenge_read;
 };

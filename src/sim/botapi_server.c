@@ -658,7 +658,8 @@ static bool reply_markup_ok(struct call *c, bool private_chat)
         {
             if (!ok) break;
             const char *text = json_string_value(json_object_get(btn, "text"));
-            json_t *url = json_object_get(btn, "url"), *data = json_object_get(btn, "callback_data");
+            json_t *url = json_object_get(btn, "url"),
+                   *data = json_object_get(btn, "callback_data");
             json_t *app = json_object_get(btn, "web_app");
             const char *app_url = json_string_value(json_object_get(app, "url"));
             int kinds = !!url + !!data + !!app;

@@ -874,7 +874,8 @@ static void post_webapp_open(struct ctl *c)
     if (!bot) return fail(c->res, 400, "no bot with id %" PRId64, bot_id);
     if (!user) return fail(c->res, 400, "no user with id %" PRId64, user_id);
     char *themes = json_dumps(theme ? theme : json_object(), JSON_COMPACT);
-    struct sim_webapp_launch l = {bot, user, url, auth_date, platform, themes ? themes : "{}", hash};
+    struct sim_webapp_launch l = {bot, user, url, auth_date, platform, themes ? themes : "{}",
+                                  hash};
     struct buf data, full;
     buf_init(&data, 16384);
     buf_init(&full, 65536);

@@ -58,8 +58,8 @@ dm_err sim_webapp_open(const struct sim_webapp_launch *l, struct buf *data, stru
     HMAC(EVP_sha256(), "WebAppData", 10, (const unsigned char *)l->bot->token,
          strlen(l->bot->token), secret, &n);
     if (!e)
-        HMAC(EVP_sha256(), secret, sizeof secret, (const unsigned char *)check.data, check.len,
-             mac, &n);
+        HMAC(EVP_sha256(), secret, sizeof secret, (const unsigned char *)check.data, check.len, mac,
+             &n);
     char hash[65];
     for (size_t i = 0; i < sizeof mac; i++)
         snprintf(hash + 2 * i, 3, "%02x", mac[i]);

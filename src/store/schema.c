@@ -321,8 +321,8 @@
  * channel's challenge (chat_id 0: the default) as JSON (verify/challenge.h); verifications: one
  * per request the rules sent to be verified, its state, deadline (found through a partial index
  * while open), attempts, the applicant's answer, the captcha's digits and the challenge as it
- * stood when it began, the launch that opened it; webapp_nonces: the Mini App launch data already used (a replay is
- * refused), until they would be stale anyway. */
+ * stood when it began, the launch that opened it; webapp_nonces: the Mini App launch data already
+ * used (a replay is refused), until they would be stale anyway. */
 #define M_VERIFY(BIG, NOROWID)                                                                     \
     "CREATE TABLE challenges ("                                                                    \
     "  chat_id " BIG " PRIMARY KEY,"                                                               \

@@ -412,12 +412,13 @@ static const struct sql_text texts[S_COUNT] = {
                                  .what = "counting an applicant's failed verifications"},
     /* created, their request pending and asked since $1 (tg_date: Telegram's window counts from
      * the request) */
-    [S_VERIFICATION_UNSENT] = {"SELECT v.request_id, v.chat_id, v.user_id, v.state, v.deadline, "
-                               "v.attempts, v.answer, v.captcha, v.spec, r.language_code, v.launch, "
-                               "v.created_at, v.updated_at FROM verifications v JOIN "
-                               "invite_requests r ON r.id = v.request_id WHERE v.state = 0 AND "
-                               "r.status = 0 AND r.tg_date >= $1 ORDER BY v.request_id LIMIT $2",
-                               .what = "reading verifications to send"},
+    [S_VERIFICATION_UNSENT] =
+        {"SELECT v.request_id, v.chat_id, v.user_id, v.state, v.deadline, "
+         "v.attempts, v.answer, v.captcha, v.spec, r.language_code, v.launch, "
+         "v.created_at, v.updated_at FROM verifications v JOIN "
+         "invite_requests r ON r.id = v.request_id WHERE v.state = 0 AND "
+         "r.status = 0 AND r.tg_date >= $1 ORDER BY v.request_id LIMIT $2",
+         .what = "reading verifications to send"},
     [S_NONCE_PURGE] = {"DELETE FROM webapp_nonces WHERE expires_at <= $1",
                        .what = "forgetting stale Mini App launches"},
     [S_NONCE_ADD] = {"INSERT INTO webapp_nonces(hash, expires_at) VALUES ($1, $2) "

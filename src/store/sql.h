@@ -16,7 +16,7 @@
     "coalesce(c.title, ''), " REQUEST_VERIFY_COLS
 /* a request's verification, none: state -1 */
 #define REQUEST_VERIFY_COLS                                                                        \
-    "coalesce(v.state, -1), coalesce(v.deadline, 0), coalesce(v.attempts, 0), "                   \
+    "coalesce(v.state, -1), coalesce(v.deadline, 0), coalesce(v.attempts, 0), "                    \
     "coalesce(v.answer, '')"
 #define REQUEST_JOINS                                                                              \
     " LEFT JOIN chats c ON c.chat_id = r.chat_id"                                                  \

@@ -23,8 +23,8 @@
 #define STORE_LINK_MAX 257
 #define STORE_ERROR_MAX 257
 #define STORE_HASH_MAX 129
-#define STORE_LANG_MAX 36        /* an IETF language tag (BCP 47): 35 bytes is plenty */
-#define STORE_RULE_SPEC_MAX 8192 /* a rule's JSON text (rules/rules.h) */
+#define STORE_LANG_MAX 36         /* an IETF language tag (BCP 47): 35 bytes is plenty */
+#define STORE_RULE_SPEC_MAX 8192  /* a rule's JSON text (rules/rules.h) */
 #define STORE_CHALLENGE_MAX 16384 /* a challenge's JSON text (verify/challenge.h) */
 #define STORE_ANSWER_MAX 1025     /* an applicant's free-text answer: 1024 bytes */
 
@@ -576,8 +576,7 @@ dm_err store_challenge_get(struct store *st, int64_t chat_id, struct store_chall
                            struct dm_error *err);
 dm_err store_challenge_of(struct store *st, int64_t chat_id, struct store_challenge *out,
                           struct dm_error *err);
-dm_err store_challenge_set(struct store *st, const struct store_challenge *c,
-                           struct dm_error *err);
+dm_err store_challenge_set(struct store *st, const struct store_challenge *c, struct dm_error *err);
 dm_err store_challenge_delete(struct store *st, int64_t chat_id, struct dm_error *err);
 /* Every challenge, the default first; *out malloc'd, owned by the caller. */
 dm_err store_challenge_list(struct store *st, struct store_challenge **out, size_t *n,
@@ -604,25 +603,25 @@ struct store_verification {
     int64_t request_id, chat_id, user_id;
     int state; /* enum verify_state */
     int64_t deadline;
-    int attempts;                    /* wrong captcha answers so far */
-    char answer[STORE_ANSWER_MAX];   /* the applicant's free text, "" none */
-    char captcha[16];                /* the digits the current captcha shows, "" none */
-    char spec[STORE_CHALLENGE_MAX];  /* the challenge as it stood when the verification began */
-    char lang[STORE_LANG_MAX];       /* the applicant's language_code, from its launch data */
-    char launch[65];                 /* the hash of the launch data that opened it, "" none */
+    int attempts;                   /* wrong captcha answers so far */
+    char answer[STORE_ANSWER_MAX];  /* the applicant's free text, "" none */
+    char captcha[16];               /* the digits the current captcha shows, "" none */
+    char spec[STORE_CHALLENGE_MAX]; /* the challenge as it stood when the verification began */
+    char lang[STORE_LANG_MAX];      /* the applicant's language_code, from its launch data */
+    char launch[65];                /* the hash of the launch data that opened it, "" none */
     int64_t created_at, updated_at;
 };
 
 /* verification_get: DM_ENOTFOUND when the request has none. */
-dm_err store_verification_get(struct store *st, int64_t request_id,
-                              struct store_verification *out, struct dm_error *err);
-/* Writes v's state, deadline, attempts, answer, captcha, lang and launch (updated_at = now) when its
- * state is one of the bits of `from` (1 << state), in one transaction with the audit entry au
+dm_err store_verification_get(struct store *st, int64_t request_id, struct store_verification *out,
+                              struct dm_error *err);
+/* Writes v's state, deadline, attempts, answer, captcha, lang and launch (updated_at = now) when
+ * its state is one of the bits of `from` (1 << state), in one transaction with the audit entry au
  * (may be NULL) and, when verdict is not NULL, the request's verdict and due action as
  * store_verdicts_record records them. DM_ECONFLICT when its state is not in `from` any more
  * (another step came first: nothing changed), DM_ENOTFOUND when there is none. */
-dm_err store_verification_step(struct store *st, const struct store_verification *v,
-                               unsigned from, int64_t now, const struct store_verdict *verdict,
+dm_err store_verification_step(struct store *st, const struct store_verification *v, unsigned from,
+                               int64_t now, const struct store_verdict *verdict,
                                const struct store_audit *au, struct dm_error *err);
 /* Open verifications whose deadline is at or before now, earliest first, up to limit;
  * *next the earliest deadline of those left open after them (0: none). */
@@ -635,8 +634,8 @@ dm_err store_verification_next_deadline(struct store *st, int64_t *next, struct 
 dm_err store_verifications_unsent(struct store *st, int64_t since, int limit,
                                   struct store_verification *out, int *n, struct dm_error *err);
 /* How many verifications user_id failed in chat_id. */
-dm_err store_verification_failures(struct store *st, int64_t chat_id, int64_t user_id,
-                                   int64_t *n, struct dm_error *err);
+dm_err store_verification_failures(struct store *st, int64_t chat_id, int64_t user_id, int64_t *n,
+                                   struct dm_error *err);
 /* Marks launch data (its hash, hex) used until expires_at, forgetting those expired by now:
  * DM_EEXISTS when it was used before (a replay). */
 dm_err store_webapp_nonce_use(struct store *st, const char *hash, int64_t expires_at, int64_t now,

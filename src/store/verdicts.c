@@ -81,7 +81,7 @@ static dm_err verification_begin(struct tx *tx, const struct store_verdict *v, i
     arg_int(&a, user_id);
     arg_int(&a, VERIFY_CREATED);
     arg_int(&a, v->verify_deadline);
-    arg_int(&a, 0);     /* attempts */
+    arg_int(&a, 0);      /* attempts */
     arg_text(&a, "", 1); /* answer */
     arg_text(&a, "", 1); /* captcha */
     arg_ref(&a, v->challenge);
@@ -93,7 +93,7 @@ static dm_err verification_begin(struct tx *tx, const struct store_verdict *v, i
 }
 
 dm_err verdict_tx_record(struct tx *tx, const struct store_verdict *v, bool *was_pending,
-                          struct dm_error *err)
+                         struct dm_error *err)
 {
     struct db_args a;
     args_init(&a);

@@ -62,15 +62,15 @@ dm_err store_challenge_list(struct store *st, struct store_challenge **out, size
 
 /* ---- verifications ---- */
 
-dm_err store_verification_get(struct store *st, int64_t request_id,
-                              struct store_verification *out, struct dm_error *err)
+dm_err store_verification_get(struct store *st, int64_t request_id, struct store_verification *out,
+                              struct dm_error *err)
 {
     return db_read_id(st, S_VERIFICATION_GET, request_id, row_verification, out,
                       "verification of the join request", err);
 }
 
-dm_err store_verification_step(struct store *st, const struct store_verification *v,
-                               unsigned from, int64_t now, const struct store_verdict *verdict,
+dm_err store_verification_step(struct store *st, const struct store_verification *v, unsigned from,
+                               int64_t now, const struct store_verdict *verdict,
                                const struct store_audit *au, struct dm_error *err)
 {
     struct db_args a;
@@ -137,8 +137,8 @@ dm_err store_verification_next_deadline(struct store *st, int64_t *next, struct 
     return db_read_one(st, S_VERIFICATION_NEXT, NULL, row_int0, next, "a deadline", err);
 }
 
-dm_err store_verification_failures(struct store *st, int64_t chat_id, int64_t user_id,
-                                   int64_t *n, struct dm_error *err)
+dm_err store_verification_failures(struct store *st, int64_t chat_id, int64_t user_id, int64_t *n,
+                                   struct dm_error *err)
 {
     struct db_args a;
     args_init(&a);

@@ -18,10 +18,17 @@ static const struct {
     size_t max;
     int step;
 } text_keys[] = {
-    {"title", 200, -1},        {"rules", 4000, STEP_RULES},    {"accept", 200, STEP_RULES},
-    {"question", 500, STEP_QUESTION}, {"prompt", 500, STEP_TEXT}, {"captcha", 200, -1},
-    {"submit", 60, -1},        {"passed", 500, -1},            {"failed", 500, -1},
-    {"message", 1000, -1},     {"open", 60, -1},
+    {"title", 200, -1},
+    {"rules", 4000, STEP_RULES},
+    {"accept", 200, STEP_RULES},
+    {"question", 500, STEP_QUESTION},
+    {"prompt", 500, STEP_TEXT},
+    {"captcha", 200, -1},
+    {"submit", 60, -1},
+    {"passed", 500, -1},
+    {"failed", 500, -1},
+    {"message", 1000, -1},
+    {"open", 60, -1},
 };
 
 static dm_err bad(struct dm_error *err, const char *field, const char *fmt, ...)
@@ -76,8 +83,7 @@ static bool lang_tag(const char *t)
 
 static dm_err check_choices(const json_t *v, const char *field, size_t want, struct dm_error *err)
 {
-    if (!json_is_array(v) || json_array_size(v) < 2 ||
-        json_array_size(v) > CHALLENGE_CHOICES_MAX)
+    if (!json_is_array(v) || json_array_size(v) < 2 || json_array_size(v) > CHALLENGE_CHOICES_MAX)
         return bad(err, field, "must be a list of 2 to %d choices", CHALLENGE_CHOICES_MAX);
     if (want && json_array_size(v) != want)
         return bad(err, field, "must have as many choices as the default's (%zu)", want);
@@ -136,9 +142,9 @@ static const char *const outcome_names[] = {"approve", "queue", "decline", "decl
 static dm_err read_spec(const json_t *spec, struct challenge *c, struct dm_error *err)
 {
     if (!json_is_object(spec)) return dm_fail(err, DM_EINVAL, "the challenge must be an object");
-    static const char *const keys[] = {"steps",      "time_limit_seconds", "on_pass",
-                                       "on_fail",    "ban_after",          "on_timeout",
-                                       "captcha_attempts", "correct_choice", "texts"};
+    static const char *const keys[] = {
+        "steps",      "time_limit_seconds", "on_pass",        "on_fail", "ban_after",
+        "on_timeout", "captcha_attempts",   "correct_choice", "texts"};
     const char *k;
     json_t *v;
     json_object_foreach((json_t *)spec, k, v)
@@ -146,8 +152,7 @@ static dm_err read_spec(const json_t *spec, struct challenge *c, struct dm_error
         if (pick(k, keys, (int)DM_ARRAY_LEN(keys)) < 0) return bad(err, k, "unknown field");
     }
     const json_t *steps = json_object_get(spec, "steps");
-    if (!json_is_array(steps) || json_array_size(steps) < 1 ||
-        json_array_size(steps) > STEP_COUNT)
+    if (!json_is_array(steps) || json_array_size(steps) < 1 || json_array_size(steps) > STEP_COUNT)
         return bad(err, "steps", "must be a list of 1 to 4 of rules, question, captcha, text");
     size_t i;
     json_array_foreach(steps, i, v)
@@ -158,8 +163,8 @@ static dm_err read_spec(const json_t *spec, struct challenge *c, struct dm_error
         c->steps[s] = true;
     }
     int64_t n = 0;
-    dm_err e = int_field(spec, "time_limit_seconds", CHALLENGE_TIME_MIN, CHALLENGE_TIME_MAX, 600, &n,
-                         err);
+    dm_err e =
+        int_field(spec, "time_limit_seconds", CHALLENGE_TIME_MIN, CHALLENGE_TIME_MAX, 600, &n, err);
     c->time_limit = n;
     if (!e) e = int_field(spec, "ban_after", 0, 100, 0, &n, err);
     c->ban_after = (int)n;
@@ -174,7 +179,8 @@ static dm_err read_spec(const json_t *spec, struct challenge *c, struct dm_error
                 {"on_timeout", "decline", OUTCOME_APPROVE, OUTCOME_DECLINE, &c->on_timeout}};
     for (size_t j = 0; j < DM_ARRAY_LEN(outs); j++) {
         v = json_object_get(spec, outs[j].key);
-        int o = v ? pick(json_string_value(v), outcome_names, 4) : pick(outs[j].def, outcome_names, 4);
+        int o =
+            v ? pick(json_string_value(v), outcome_names, 4) : pick(outs[j].def, outcome_names, 4);
         if (o < outs[j].lo || o > outs[j].hi) {
             char allowed[64] = "";
             for (int x = outs[j].lo; x <= outs[j].hi; x++)
@@ -284,9 +290,8 @@ const char *challenge_text(const struct challenge *c, const char *lang, const ch
     const char *tag;
     const char *s = json_string_value(json_object_get(texts_of(c, lang, &tag), key));
     if (!s || !s[0])
-        s = json_string_value(json_object_get(json_object_get(json_object_get(c->spec, "texts"),
-                                                              "default"),
-                                              key));
+        s = json_string_value(
+            json_object_get(json_object_get(json_object_get(c->spec, "texts"), "default"), key));
     return s ? s : "";
 }
 

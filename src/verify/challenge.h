@@ -17,9 +17,10 @@
  * TEXTS: "title", "rules" (the rules' text) and "accept" (the checkbox's label) for "rules",
  * "question" and "choices" (2 to 8) for "question", "prompt" for "text"; optional: "captcha"
  * (what to type), "submit" (the button), "passed" and "failed" (shown at the end), "message"
- * and "open" (the private message that brings the Mini App, and its button's label). "default" must hold every text its steps need; another
- * language any of them (a missing one comes from "default"); its "choices", when given, as many
- * as the default's. Texts are plain: the Mini App shows them as text, never as markup.
+ * and "open" (the private message that brings the Mini App, and its button's label). "default" must
+ * hold every text its steps need; another language any of them (a missing one comes from
+ * "default"); its "choices", when given, as many as the default's. Texts are plain: the Mini App
+ * shows them as text, never as markup.
  *
  * Ownership: a struct challenge owns the JSON it parsed; texts returned are borrowed from it. */
 #ifndef DM_VERIFY_CHALLENGE_H
@@ -35,7 +36,7 @@ const char *challenge_step_name(int step); /* "rules", "question", "captcha", "t
 enum challenge_outcome { OUTCOME_APPROVE = 0, OUTCOME_QUEUE, OUTCOME_DECLINE, OUTCOME_BAN };
 
 #define CHALLENGE_LANGS_MAX 20
-#define CHALLENGE_TIME_MIN 10    /* seconds */
+#define CHALLENGE_TIME_MIN 10 /* seconds */
 #define CHALLENGE_TIME_MAX 86400
 #define CHALLENGE_CHOICES_MAX 8
 
@@ -45,7 +46,7 @@ dm_err challenge_check(const json_t *spec, struct dm_error *err);
 struct challenge {
     json_t *spec;
     bool steps[STEP_COUNT];
-    int64_t time_limit; /* seconds */
+    int64_t time_limit;               /* seconds */
     int on_pass, on_fail, on_timeout; /* enum challenge_outcome */
     int ban_after, captcha_attempts, correct_choice;
 };

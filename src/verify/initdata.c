@@ -137,8 +137,9 @@ dm_err initdata_check(const char *data, size_t len, const char *bot_token, int64
         for (int i = 0; i < 65; i++)
             got[i] = (char)tolower((unsigned char)hash[i]);
         if (sodium_memcmp(hex, got, 64) != 0)
-            e = dm_fail(err, DM_EAUTH, "The launch data is not signed by this bot: open the page "
-                                       "again from Telegram.");
+            e = dm_fail(err, DM_EAUTH,
+                        "The launch data is not signed by this bot: open the page "
+                        "again from Telegram.");
         else
             memcpy(out->hash, got, 65);
     }
@@ -153,8 +154,9 @@ dm_err initdata_check(const char *data, size_t len, const char *bot_token, int64
                         "Telegram.");
         out->auth_date = at;
     }
-    if (!e) e = user ? read_user(user, out, err)
-                     : dm_fail(err, DM_EINVAL, "The launch data names no Telegram user.");
+    if (!e)
+        e = user ? read_user(user, out, err)
+                 : dm_fail(err, DM_EINVAL, "The launch data names no Telegram user.");
     free(buf);
     free(check);
     return e;

@@ -14,10 +14,8 @@
 static void audit_of(const struct store_verification *v, const char *action, const char *detail,
                      int64_t now, struct store_audit *au)
 {
-    *au = (struct store_audit){.at = now,
-                               .request_id = v->request_id,
-                               .chat_id = v->chat_id,
-                               .user_id = v->user_id};
+    *au = (struct store_audit){
+        .at = now, .request_id = v->request_id, .chat_id = v->chat_id, .user_id = v->user_id};
     dm_strlcpy(au->admin, STORE_RULES_ADMIN, sizeof au->admin);
     dm_strlcpy(au->action, action, sizeof au->action);
     dm_strlcpy(au->result, "ok", sizeof au->result);
@@ -37,8 +35,8 @@ static dm_err read_one(struct store *st, int64_t request_id, struct store_verifi
     return e;
 }
 
-dm_err verification_start(struct store *st, const char *public_url, int64_t request_id,
-                          int64_t now, char *url, size_t size, bool *first, struct dm_error *err)
+dm_err verification_start(struct store *st, const char *public_url, int64_t request_id, int64_t now,
+                          char *url, size_t size, bool *first, struct dm_error *err)
 {
     if (first) *first = false;
     struct store_verification *v = NULL;
@@ -47,8 +45,8 @@ dm_err verification_start(struct store *st, const char *public_url, int64_t requ
     size_t base = strlen(public_url);
     while (base && public_url[base - 1] == '/')
         base--;
-    int n = snprintf(url, size, "%.*s" VERIFY_PATH "?r=%" PRId64, (int)base, public_url,
-                     request_id);
+    int n =
+        snprintf(url, size, "%.*s" VERIFY_PATH "?r=%" PRId64, (int)base, public_url, request_id);
     if (n < 0 || (size_t)n >= size) e = dm_fail(err, DM_ETOOBIG, "the Mini App's URL is too long");
     if (!e && !(BIT(v->state) & OPEN_STATES))
         e = dm_fail(err, DM_ECONFLICT, "the verification is %s already",
@@ -70,8 +68,8 @@ static dm_err launch_check(struct store *st, const struct verify_launch *l, stru
                            struct store_verification **v, struct dm_error *err)
 {
     *v = NULL;
-    dm_err e = initdata_check(l->data, l->len, l->bot_token, l->now, VERIFY_LAUNCH_MAX_AGE, id,
-                              err);
+    dm_err e =
+        initdata_check(l->data, l->len, l->bot_token, l->now, VERIFY_LAUNCH_MAX_AGE, id, err);
     if (!e) e = read_one(st, l->request_id, v, err);
     if (e == DM_ENOTFOUND)
         return dm_fail(err, e, "There is no verification for this join request.");
@@ -108,7 +106,7 @@ static dm_err captcha_image(const char *digits, json_t *o, const char *key)
     return DM_OK;
 }
 
-static const char *or(const char *s, const char *def)
+static const char * or (const char *s, const char *def)
 {
     return s && s[0] ? s : def;
 }
@@ -134,8 +132,8 @@ static dm_err view_of(const struct challenge *c, const struct store_verification
             break;
         case STEP_CAPTCHA:
             json_object_set_new(st, "prompt",
-                                json_string(or(challenge_text(c, lang, "captcha"),
-                                               "Type the digits in the picture")));
+                                json_string(or (challenge_text(c, lang, "captcha"),
+                                                "Type the digits in the picture")));
             e = captcha_image(v->captcha, st, "image");
             break;
         default:
@@ -146,14 +144,15 @@ static dm_err view_of(const struct challenge *c, const struct store_verification
     json_object_set_new(o, "request_id", json_integer(v->request_id));
     json_object_set_new(o, "language", json_string(challenge_language(c, lang)));
     json_object_set_new(o, "name", json_string(id->first_name));
-    json_object_set_new(o, "title", json_string(or(challenge_text(c, lang, "title"),
-                                                   "Before you join")));
-    json_object_set_new(o, "submit", json_string(or(challenge_text(c, lang, "submit"), "Send")));
+    json_object_set_new(o, "title",
+                        json_string(or (challenge_text(c, lang, "title"), "Before you join")));
+    json_object_set_new(o, "submit", json_string(or (challenge_text(c, lang, "submit"), "Send")));
     json_object_set_new(o, "passed",
-                        json_string(or(challenge_text(c, lang, "passed"),
-                                       "Thank you: your request will be handled shortly.")));
-    json_object_set_new(o, "failed", json_string(or(challenge_text(c, lang, "failed"),
-                                                    "Sorry, that was not right.")));
+                        json_string(or (challenge_text(c, lang, "passed"),
+                                        "Thank you: your request will be handled shortly.")));
+    json_object_set_new(
+        o, "failed",
+        json_string(or (challenge_text(c, lang, "failed"), "Sorry, that was not right.")));
     json_object_set_new(o, "deadline", json_integer(v->deadline));
     json_object_set_new(o, "steps", steps);
     if (e) {
@@ -174,10 +173,12 @@ dm_err verification_open(struct store *st, const struct verify_launch *l, json_t
     if (e) return e;
     struct challenge c;
     e = challenge_parse(v->spec, &c, err);
-    if (!e) e = store_webapp_nonce_use(st, id.hash, id.auth_date + VERIFY_LAUNCH_MAX_AGE, l->now, err);
+    if (!e)
+        e = store_webapp_nonce_use(st, id.hash, id.auth_date + VERIFY_LAUNCH_MAX_AGE, l->now, err);
     if (e == DM_EEXISTS)
-        dm_fail(err, e, "This launch was used before: close the page and open it again from "
-                        "Telegram.");
+        dm_fail(err, e,
+                "This launch was used before: close the page and open it again from "
+                "Telegram.");
     if (!e) {
         unsigned from = BIT(v->state);
         v->state = VERIFY_OPENED;
@@ -204,8 +205,8 @@ static void verdict_of(const struct store_verification *v, int outcome, const ch
 {
     static const char *const words[] = {"approve", "for the admins", "decline", "decline and ban"};
     static const int due[] = {DUE_APPROVE, DUE_NONE, DUE_DECLINE, DUE_BAN};
-    *out = (struct store_verdict){.request_id = v->request_id, .action = due[outcome],
-                                  .due_at = now};
+    *out =
+        (struct store_verdict){.request_id = v->request_id, .action = due[outcome], .due_at = now};
     dm_snprintf_utf8(out->text, sizeof out->text, "verification %s → %s", why, words[outcome]);
 }
 
@@ -213,9 +214,8 @@ static void verdict_of(const struct store_verification *v, int outcome, const ch
 static dm_err finish(struct store *st, struct store_verification *v, unsigned from, int state,
                      int outcome, const char *detail, int64_t now, struct dm_error *err)
 {
-    static const char *const why[] = {[VERIFY_PASSED] = "passed",
-                                      [VERIFY_FAILED] = "failed",
-                                      [VERIFY_TIMED_OUT] = "timed out"};
+    static const char *const why[] = {
+        [VERIFY_PASSED] = "passed", [VERIFY_FAILED] = "failed", [VERIFY_TIMED_OUT] = "timed out"};
     v->state = state;
     v->captcha[0] = 0;
     struct store_verdict verdict;
@@ -304,8 +304,8 @@ dm_err verification_answer(struct store *st, const struct verify_launch *l,
         int outcome = c.on_pass;
         if (!e && failed) e = fail_outcome(st, &c, v, &outcome, err);
         if (!e)
-            e = finish(st, v, BIT(VERIFY_ANSWERED), failed ? VERIFY_FAILED : VERIFY_PASSED,
-                       outcome, failed ? failed : "all steps passed", l->now, err);
+            e = finish(st, v, BIT(VERIFY_ANSWERED), failed ? VERIFY_FAILED : VERIFY_PASSED, outcome,
+                       failed ? failed : "all steps passed", l->now, err);
         if (!e) *result = json_pack("{s:s}", "state", failed ? "failed" : "passed");
     }
     if (e == DM_ENOMEM) dm_fail(err, e, "out of memory");
@@ -327,8 +327,8 @@ dm_err verification_timeouts(struct store *st, int64_t now, int limit, int *ende
         int outcome = OUTCOME_QUEUE; /* a challenge that no longer reads: the admins decide */
         if (challenge_parse(v[i].spec, &c, NULL) == DM_OK) outcome = c.on_timeout;
         challenge_release(&c);
-        e = finish(st, &v[i], BIT(v[i].state), VERIFY_TIMED_OUT, outcome, "no answer in time",
-                   now, err);
+        e = finish(st, &v[i], BIT(v[i].state), VERIFY_TIMED_OUT, outcome, "no answer in time", now,
+                   err);
         if (e == DM_ECONFLICT) e = DM_OK; /* answered meanwhile */
         if (!e) ++*ended;
     }

@@ -39,8 +39,8 @@
  * verification sent (when it was created; *first, when not NULL, tells whether this call did:
  * of deliveries racing, one is first). DM_ENOTFOUND when the request has no verification,
  * DM_ECONFLICT when it is over, DM_ETOOBIG when url is too small. */
-dm_err verification_start(struct store *st, const char *public_url, int64_t request_id,
-                          int64_t now, char *url, size_t size, bool *first, struct dm_error *err);
+dm_err verification_start(struct store *st, const char *public_url, int64_t request_id, int64_t now,
+                          char *url, size_t size, bool *first, struct dm_error *err);
 
 /* A launch of the Mini App: its data as Telegram sent it, the bot token it must be signed with
  * (borrowed, secret), and the request the page names. */

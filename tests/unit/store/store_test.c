@@ -1078,7 +1078,7 @@ static void test_migrate_v2(void)
     sqlite3_stmt *q = NULL;
     CHECK(sqlite3_prepare_v2(db, "SELECT max(version) FROM schema_version", -1, &q, NULL) ==
           SQLITE_OK);
-    CHECK(sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) == 8);
+    CHECK(sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) == 9);
     sqlite3_finalize(q);
     CHECK(sqlite3_prepare_v2(db,
                              "SELECT count(*) FROM pragma_foreign_key_list('job_items') "
@@ -1365,8 +1365,8 @@ static void test_postgres(const char *base)
         if (r[i].e) fprintf(stderr, "  open %d: %s\n", i, r[i].msg);
     }
     int64_t version = 0, rows = 0;
-    CHECK(pg_admin(url, "SELECT max(version) FROM schema_version", &version) && version == 8);
-    CHECK(pg_admin(url, "SELECT count(*) FROM schema_version", &rows) && rows == 8);
+    CHECK(pg_admin(url, "SELECT max(version) FROM schema_version", &version) && version == 9);
+    CHECK(pg_admin(url, "SELECT count(*) FROM schema_version", &rows) && rows == 9);
     printf("ok postgresql open: 4 opens at once, migrations 1-7 applied once\n");
 
     test_backend(url, url);
