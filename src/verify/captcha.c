@@ -42,8 +42,8 @@ static void glyph(unsigned char *img, int d, int x0, int y0, int slant)
             for (int dy = 0; dy < SCALE; dy++) {
                 int y = row * SCALE + dy;
                 int shift = slant * (7 * SCALE - y) / (7 * SCALE);
-                for (int dx = 0; dx < SCALE - 1; dx++)
-                    plot(img, x0 + col * SCALE + dx + shift, y0 + y, (unsigned char)(20 + rnd(60)));
+                for (int dx = 0; dx < SCALE; dx++)
+                    plot(img, x0 + col * SCALE + dx + shift, y0 + y, (unsigned char)(10 + rnd(50)));
             }
         }
 }
@@ -89,16 +89,16 @@ dm_err captcha_png(const char *digits, unsigned char **png, size_t *len)
     }
     for (int i = 0; i < CAPTCHA_W * CAPTCHA_H; i++)
         img[i] = (unsigned char)(200 + rnd(56));
-    for (int i = 0; i < 6; i++) /* lines under the digits */
+    for (int i = 0; i < 8; i++) /* lines under the digits */
         line(img, rnd(CAPTCHA_W), rnd(CAPTCHA_H), rnd(CAPTCHA_W), rnd(CAPTCHA_H),
-             (unsigned char)(90 + rnd(80)));
+             (unsigned char)(110 + rnd(70)));
     int step = (CAPTCHA_W - 10) / CAPTCHA_DIGITS;
     for (int i = 0; digits[i] && i < CAPTCHA_DIGITS; i++)
         glyph(img, digits[i] - '0', 8 + i * step + rnd(8), 6 + rnd(CAPTCHA_H - 7 * SCALE - 10),
               rnd(13) - 6);
-    for (int i = 0; i < 4; i++) /* lines across them */
-        line(img, 0, rnd(CAPTCHA_H), CAPTCHA_W - 1, rnd(CAPTCHA_H), (unsigned char)(40 + rnd(80)));
-    for (int i = 0; i < CAPTCHA_W * CAPTCHA_H / 12; i++) /* speckles */
+    for (int i = 0; i < 3; i++) /* lines across them */
+        line(img, 0, rnd(CAPTCHA_H), CAPTCHA_W - 1, rnd(CAPTCHA_H), (unsigned char)(60 + rnd(80)));
+    for (int i = 0; i < CAPTCHA_W * CAPTCHA_H / 25; i++) /* speckles */
         img[rnd(CAPTCHA_W * CAPTCHA_H)] = (unsigned char)rnd(256);
     for (int y = 0; y < CAPTCHA_H; y++) {
         raw[y * (CAPTCHA_W + 1)] = 0;

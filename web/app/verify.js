@@ -180,7 +180,7 @@ function render(view, launch) {
     const submit = el('button', { type: 'button', class: 'submit', id: 'submit', text: view.submit });
     const error = el('p', { class: 'error', id: 'error' });
     error.hidden = true;
-    const name = view.name ? el('p', { class: 'hello', id: 'hello', text: `👋 ${view.name}` }) : null;
+    const name = view.name ? el('p', { class: 'hello', id: 'hello', text: view.name }) : null;
     app.replaceChildren(el('h1', { text: view.title }), name, ...steps.map((s) => s.node), error);
     const tg = hostWebApp();
     const telegram = inTelegram();

@@ -27,6 +27,8 @@ const TEXTS = [
     ['submit', 'Button', false, null],
     ['passed', 'Shown after passing', false, null],
     ['failed', 'Shown after failing', false, null],
+    ['message', 'Private message bringing the Mini App', true, null],
+    ['open', 'Its button', false, null],
 ];
 const OUTCOMES = {
     on_pass: [['approve', 'approve'], ['queue', 'leave it to the admins, with the answers']],
@@ -50,7 +52,8 @@ export function challengeCard(ctx, { scope }) {
     const outs = Object.fromEntries(Object.entries(OUTCOMES).map(([k, o]) => [k, select(k, k, o)]));
     const correct = h('select', { name: 'correct_choice', 'aria-label': 'Right choice' });
     const langSel = h('select', { name: 'language', 'aria-label': 'Texts of' });
-    const newLang = h('input', { type: 'text', name: 'new_language', placeholder: 'e.g. ru, pt-br', autocomplete: 'off', spellcheck: 'false', size: 10 });
+    const newLang = h('input.input-lang', { type: 'text', name: 'new_language', placeholder: 'e.g. ru, pt-br', autocomplete: 'off',
+        spellcheck: 'false', 'aria-label': 'New language' });
     const addLang = h('button.btn.btn-secondary.btn-small', { type: 'button' }, 'Add language');
     const dropLang = h('button.btn.btn-danger-outline.btn-small', { type: 'button' }, 'Remove language');
     const fields = Object.fromEntries(TEXTS.map(([k, label, multi]) => [k,
@@ -77,7 +80,7 @@ export function challengeCard(ctx, { scope }) {
             h('div.challenge-langs', null, h('label.inline', null, h('span', null, 'Language'), langSel), newLang, addLang, dropLang),
             h('p.muted.small', null, 'Applicants get the texts of their Telegram language, else the default\'s; ' +
                 'a text left empty in a language comes from the default. Texts are shown as plain text.'),
-            TEXTS.map(([k]) => rows[k]), correctRow),
+            TEXTS.map(([k]) => (k === 'choices' ? [rows[k], correctRow] : rows[k]))),
         err, ok, h('div.form-actions', null, save, remove));
     const el = h('section.card.challenge-card', { 'aria-labelledby': 'challenge-title' },
         h('div.card-head', null, h('h2', { id: 'challenge-title' }, 'Challenge'), status),
