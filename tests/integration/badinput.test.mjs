@@ -249,6 +249,17 @@ const endpoints = () => [
         },
         required: ['request_ids'],
     },
+    {
+        path: '/api/challenges', who: 'admin',
+        base: () => ({ chat_id: s.world.chatIds[0], challenge: { steps: ['text'], texts: { default: { prompt: 'Why?' } } } }),
+        fields: {
+            chat_id: ['x', 1.5, true],
+            challenge: [42, 'x', [], { steps: [] }, { steps: ['text'], texts: {} }, { steps: ['text'], texts: { default: { prompt: 7 } } },
+                { steps: ['text'], texts: { default: { prompt: 'p'.repeat(16000) }, de: { prompt: 'p'.repeat(500) } } }],
+        },
+        names: { challenge: /challenge/ },
+        required: ['chat_id', 'challenge'],
+    },
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -412,6 +423,8 @@ const ROUTES = [
     ['GET', '/api/sessions/s1/export'], ['POST', '/api/sessions/s1/delete'], ['POST', '/api/sessions/s1/load'],
     ['POST', '/api/rules/apply'], ['POST', '/api/invite-requests/release'], ['POST', '/api/invite-requests/unban'],
     ['GET', '/api/invite-requests/export'], ['GET', '/api/audit/export'],
+    ['GET', '/api/challenges'], ['POST', '/api/challenges'], ['GET', '/api/verifications/1'],
+    ['POST', '/api/app/verify/open', 'public'], ['POST', '/api/app/verify/answer', 'public'],
 ];
 
 function methodCases() {
