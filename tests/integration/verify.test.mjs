@@ -33,12 +33,12 @@ const CHALLENGE = {
 };
 
 describe('verification', () => {
-    let s, dataDir, chat, strict, slow;
+    let s, dataDir, chat, strict, slow, bare;
     before(async () => {
         dataDir = makeTempDir('doorman-data-');
-        s = await startStack({ world: { channels: 3, pending: 0 }, doormanOpts: { dataDir } });
-        [chat, strict, slow] = s.world.chatIds;
-        for (const c of [chat, strict, slow]) {
+        s = await startStack({ world: { channels: 4, pending: 0 }, doormanOpts: { dataDir } });
+        [chat, strict, slow, bare] = s.world.chatIds;
+        for (const c of [chat, strict, slow, bare]) {
             await ok('/api/rules', { chat_id: c, name: 'check everyone', conditions: [], action: 'verify' });
             await ok('/api/modes', { chat_id: c, mode: 'rules' });
         }
@@ -123,6 +123,15 @@ describe('verification', () => {
         assert.deepEqual(all.channels.find((c) => c.chat_id === chat).challenge, CHALLENGE);
         assert.deepEqual(await ok('/api/challenges', { chat_id: 0, challenge: null }), { chat_id: 0, challenge: null });
         assert.equal((await ok('/api/challenges')).default, null);
+
+        // a verify rule in a channel without a challenge (its own or a default) holds the request
+        const u = await addRequester(s.tg, bare, { first_name: 'Nobody asks' });
+        let r;
+        await waitFor(async () => (r = await requestOf(u.user_id, bare))?.verdict, { timeoutMs: 10000, what: 'the verdict' });
+        assert.equal(r.verdict, 'rule 1: check everyone → verify (no challenge is set: held for the admins)');
+        assert.equal(r.status, 'pending');
+        assert.equal(r.verification, null);
+        assert.equal((await s.client.get(`/api/verifications/${r.id}`)).status, 404);
     });
 
     test('launch data: forged, stale, replayed, another user\'s and another launch\'s are refused', async () => {
