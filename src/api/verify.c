@@ -106,16 +106,16 @@ void api_verifications_get(struct api_ctx *c)
     }
     char url[1024];
     json_t *spec = json_loads(v->spec, 0, NULL);
-    int n = snprintf(url, sizeof url, "%s" VERIFY_PATH "?r=%lld", c->env->public_url, id);
+    bool has_url = verification_url(c->env->public_url, id, url, sizeof url) == DM_OK;
     http_res_json(c->res, 200,
                   json_pack("{s:I,s:I,s:I,s:s,s:I,s:I,s:s,s:s,s:o,s:s?,s:I,s:I}", "request_id",
                             (json_int_t)v->request_id, "chat_id", (json_int_t)v->chat_id, "user_id",
                             (json_int_t)v->user_id, "state", verify_state_name(v->state),
                             "deadline", (json_int_t)v->deadline, "attempts",
                             (json_int_t)v->attempts, "answer", v->answer, "language", v->lang,
-                            "challenge", spec ? spec : json_null(), "url",
-                            n > 0 && (size_t)n < sizeof url ? url : NULL, "created_at",
-                            (json_int_t)v->created_at, "updated_at", (json_int_t)v->updated_at));
+                            "challenge", spec ? spec : json_null(), "url", has_url ? url : NULL,
+                            "created_at", (json_int_t)v->created_at, "updated_at",
+                            (json_int_t)v->updated_at));
     free(v);
 }
 

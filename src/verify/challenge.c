@@ -251,8 +251,10 @@ dm_err challenge_time_limit(const char *text, int64_t *seconds)
     return e;
 }
 
-/* The texts of lang: exact tag, then primary language, then NULL. */
-static const json_t *texts_of(const struct challenge *c, const char *lang, const char **tag)
+/* The texts lang may read, in order: its exact tag's, its primary language's, the default's
+ * (a missing one is NULL). */
+static void texts_for(const struct challenge *c, const char *lang, const json_t *out[3],
+                      const char **tag)
 {
     const json_t *texts = json_object_get(c->spec, "texts");
     char lower[36];
@@ -260,46 +262,46 @@ static const json_t *texts_of(const struct challenge *c, const char *lang, const
     for (; lang && lang[n] && n < sizeof lower - 1; n++)
         lower[n] = (char)tolower((unsigned char)lang[n]);
     lower[n] = 0;
-    const char *k;
+    size_t p = strcspn(lower, "-_");
+    out[0] = out[1] = NULL;
+    out[2] = json_object_get(texts, "default");
+    const char *exact = NULL, *primary = NULL, *k;
     json_t *v;
-    if (n) {
-        json_object_foreach((json_t *)texts, k, v)
-        {
-            if (strcmp(k, "default") != 0 && strcasecmp(k, lower) == 0) return (*tag = k), v;
-        }
-        size_t p = strcspn(lower, "-_");
-        json_object_foreach((json_t *)texts, k, v)
-        {
-            if (strcmp(k, "default") != 0 && strlen(k) == p && strncasecmp(k, lower, p) == 0)
-                return (*tag = k), v;
-        }
+    json_object_foreach((json_t *)texts, k, v)
+    {
+        if (!n || strcmp(k, "default") == 0) continue;
+        if (strcasecmp(k, lower) == 0) out[0] = v, exact = k;
+        if (p < n && strlen(k) == p && strncasecmp(k, lower, p) == 0) out[1] = v, primary = k;
     }
-    *tag = "default";
-    return NULL;
+    *tag = exact ? exact : primary ? primary : "default";
 }
 
 const char *challenge_language(const struct challenge *c, const char *lang)
 {
-    const char *tag = "default";
-    texts_of(c, lang, &tag);
+    const json_t *t[3];
+    const char *tag;
+    texts_for(c, lang, t, &tag);
     return tag;
 }
 
 const char *challenge_text(const struct challenge *c, const char *lang, const char *key)
 {
+    const json_t *t[3];
     const char *tag;
-    const char *s = json_string_value(json_object_get(texts_of(c, lang, &tag), key));
-    if (!s || !s[0])
-        s = json_string_value(
-            json_object_get(json_object_get(json_object_get(c->spec, "texts"), "default"), key));
-    return s ? s : "";
+    texts_for(c, lang, t, &tag);
+    for (int i = 0; i < 3; i++) {
+        const char *s = json_string_value(json_object_get(t[i], key));
+        if (s && s[0]) return s;
+    }
+    return "";
 }
 
 const json_t *challenge_choices(const struct challenge *c, const char *lang)
 {
+    const json_t *t[3];
     const char *tag;
-    const json_t *v = json_object_get(texts_of(c, lang, &tag), "choices");
-    return v ? v
-             : json_object_get(json_object_get(json_object_get(c->spec, "texts"), "default"),
-                               "choices");
+    texts_for(c, lang, t, &tag);
+    for (int i = 0; i < 3; i++)
+        if (json_object_get(t[i], "choices")) return json_object_get(t[i], "choices");
+    return NULL;
 }

@@ -18,9 +18,9 @@
  * "question" and "choices" (2 to 8) for "question", "prompt" for "text"; optional: "captcha"
  * (what to type), "submit" (the button), "passed" and "failed" (shown at the end), "message"
  * and "open" (the private message that brings the Mini App, and its button's label). "default" must
- * hold every text its steps need; another language any of them (a missing one comes from
- * "default"); its "choices", when given, as many as the default's. Texts are plain: the Mini App
- * shows them as text, never as markup.
+ * hold every text its steps need; another language any of them (a missing one is found as
+ * challenge_text says); its "choices", when given, as many as the default's. Texts are plain: the
+ * Mini App shows them as text, never as markup.
  *
  * Ownership: a struct challenge owns the JSON it parsed; texts returned are borrowed from it. */
 #ifndef DM_VERIFY_CHALLENGE_H
@@ -59,9 +59,10 @@ dm_err challenge_time_limit(const char *text, int64_t *seconds);
 /* The text `key` for an applicant whose language_code is lang: the exact tag's, else its
  * primary language's ("pt" for "pt-br"), else the default's; "" when none. */
 const char *challenge_text(const struct challenge *c, const char *lang, const char *key);
-/* The choices for lang (picked as challenge_text picks), borrowed. */
+/* The choices for lang (found as challenge_text finds a text), borrowed. */
 const json_t *challenge_choices(const struct challenge *c, const char *lang);
-/* The language whose texts lang gets: the tag found in "texts", or "default". */
+/* The language lang gets its texts in: the exact tag in "texts", else its primary language,
+ * else "default". */
 const char *challenge_language(const struct challenge *c, const char *lang);
 
 #endif

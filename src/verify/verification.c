@@ -35,6 +35,16 @@ static dm_err read_one(struct store *st, int64_t request_id, struct store_verifi
     return e;
 }
 
+dm_err verification_url(const char *public_url, int64_t request_id, char *url, size_t size)
+{
+    size_t base = strlen(public_url);
+    while (base && public_url[base - 1] == '/')
+        base--;
+    int n =
+        snprintf(url, size, "%.*s" VERIFY_PATH "?r=%" PRId64, (int)base, public_url, request_id);
+    return n < 0 || (size_t)n >= size ? DM_ETOOBIG : DM_OK;
+}
+
 dm_err verification_start(struct store *st, const char *public_url, int64_t request_id, int64_t now,
                           char *url, size_t size, bool *first, struct dm_error *err)
 {
@@ -42,12 +52,8 @@ dm_err verification_start(struct store *st, const char *public_url, int64_t requ
     struct store_verification *v = NULL;
     dm_err e = read_one(st, request_id, &v, err);
     if (e) return e;
-    size_t base = strlen(public_url);
-    while (base && public_url[base - 1] == '/')
-        base--;
-    int n =
-        snprintf(url, size, "%.*s" VERIFY_PATH "?r=%" PRId64, (int)base, public_url, request_id);
-    if (n < 0 || (size_t)n >= size) e = dm_fail(err, DM_ETOOBIG, "the Mini App's URL is too long");
+    if (verification_url(public_url, request_id, url, size))
+        e = dm_fail(err, DM_ETOOBIG, "the Mini App's URL is too long");
     if (!e && !(BIT(v->state) & OPEN_STATES))
         e = dm_fail(err, DM_ECONFLICT, "the verification is %s already",
                     verify_state_name(v->state));

@@ -35,7 +35,10 @@
 #define VERIFY_LAUNCH_MAX_AGE 3600 /* seconds a Mini App's launch data is taken */
 #define VERIFY_PATH "/app/verify"  /* the Mini App's page, under the public URL */
 
-/* The Mini App's URL for request_id into url ("<public_url>/app/verify?r=<id>"), marking its
+/* The Mini App's URL for request_id into url: "<public_url>/app/verify?r=<id>" (public_url's
+ * trailing slashes dropped). DM_ETOOBIG when url is too small. */
+dm_err verification_url(const char *public_url, int64_t request_id, char *url, size_t size);
+/* The Mini App's URL for request_id into url (verification_url), marking its
  * verification sent (when it was created; *first, when not NULL, tells whether this call did:
  * of deliveries racing, one is first). DM_ENOTFOUND when the request has no verification,
  * DM_ECONFLICT when it is over, DM_ETOOBIG when url is too small. */

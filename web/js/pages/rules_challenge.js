@@ -79,7 +79,7 @@ export function challengeCard(ctx, { scope }) {
         h('fieldset.field.challenge-texts', null, h('legend.field-label', null, 'Texts'),
             h('div.challenge-langs', null, h('label.inline', null, h('span', null, 'Language'), langSel), newLang, addLang, dropLang),
             h('p.muted.small', null, 'Applicants get the texts of their Telegram language, else the default\'s; ' +
-                'a text left empty in a language comes from the default. Texts are shown as plain text.'),
+                'a text left empty comes from the primary language (pt for pt-br), else the default. Texts are shown as plain text.'),
             TEXTS.map(([k]) => (k === 'choices' ? [rows[k], correctRow] : rows[k]))),
         err, ok, h('div.form-actions', null, save, remove));
     const el = h('section.card.challenge-card', { 'aria-labelledby': 'challenge-title' },
