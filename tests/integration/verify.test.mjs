@@ -273,6 +273,25 @@ describe('verification', () => {
         assert.equal((await decidedInTgsim(chat, c.user.user_id)).status, 'declined');
     });
 
+    test('on_pass queue: passed, left pending for the admins with the written answer', async () => {
+        await ok('/api/challenges', { chat_id: bare, challenge: { steps: ['text'], on_pass: 'queue', texts: { default: { prompt: 'Who are you?' } } } });
+        const a = await applicant(bare);
+        const { l } = await open(a);
+        const r = await app('/api/app/verify/answer', { request_id: a.req.id, init_data: l.init_data, text: '<script>alert(1)</script> a friend' });
+        assert.deepEqual(r.json, { state: 'passed' });
+        await waitFor(async () => (await requestOf(a.user.user_id, bare)).verification === 'passed', { timeoutMs: 10000, what: 'passed' });
+        const q = await requestOf(a.user.user_id, bare);
+        assert.equal(q.status, 'pending');
+        assert.equal(q.verdict, 'verification passed → for the admins');
+        assert.equal(q.verification_answer, '<script>alert(1)</script> a friend');
+        const t = (await tgJoinRequests(s.tg, `chat_id=${bare}`)).find((x) => x.user_id === a.user.user_id);
+        assert.equal(t.status, 'pending', 'Telegram still waits for the admins');
+        // an empty written answer fails the step
+        const b = await applicant(bare);
+        const o = await open(b);
+        assert.deepEqual((await app('/api/app/verify/answer', { request_id: b.req.id, init_data: o.l.init_data, text: '' })).json, { state: 'failed' });
+    });
+
     test('bad answers: wrong types refused with the field named, nothing changed', async () => {
         const a = await applicant(chat);
         const { l } = await open(a);
