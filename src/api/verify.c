@@ -66,7 +66,7 @@ void api_challenges_set(struct api_ctx *c)
         return;
     }
     if (challenge_check(spec, &err)) {
-        api_bad_request(c, "challenge.%s", err.msg);
+        api_bad_request(c, "challenge%s%s", err.msg[0] == ':' ? "" : ".", err.msg);
         return;
     }
     struct store_challenge *ch = calloc(1, sizeof *ch);

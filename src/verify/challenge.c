@@ -141,7 +141,7 @@ static const char *const outcome_names[] = {"approve", "queue", "decline", "decl
 /* Reads and checks spec into c (c->spec not set). */
 static dm_err read_spec(const json_t *spec, struct challenge *c, struct dm_error *err)
 {
-    if (!json_is_object(spec)) return dm_fail(err, DM_EINVAL, "the challenge must be an object");
+    if (!json_is_object(spec)) return dm_fail(err, DM_EINVAL, ": must be an object");
     static const char *const keys[] = {
         "steps",      "time_limit_seconds", "on_pass",        "on_fail", "ban_after",
         "on_timeout", "captcha_attempts",   "correct_choice", "texts"};

@@ -40,7 +40,8 @@ enum challenge_outcome { OUTCOME_APPROVE = 0, OUTCOME_QUEUE, OUTCOME_DECLINE, OU
 #define CHALLENGE_TIME_MAX 86400
 #define CHALLENGE_CHOICES_MAX 8
 
-/* DM_EINVAL naming the field ("texts.ru.choices: …") when spec is not a valid challenge. */
+/* DM_EINVAL naming the field ("texts.ru.choices: …"; ": …" for spec itself) when spec is not a
+ * valid challenge. */
 dm_err challenge_check(const json_t *spec, struct dm_error *err);
 
 struct challenge {

@@ -104,7 +104,7 @@ describe('verification', () => {
             [{ ...CHALLENGE, time_limit_seconds: 5 }, /challenge\.time_limit_seconds: must be an integer from 10 to 86400/],
             [{ ...CHALLENGE, colour: 'red' }, /challenge\.colour: unknown field/],
             [{ ...CHALLENGE, texts: { default: { ...TEXTS.default, rules: 'x'.repeat(4001) } } }, /challenge\.texts\.default\.rules: must be text of at most 4000 bytes/],
-            ['captcha please', /challenge\.the challenge must be an object/],
+            ['captcha please', /challenge: must be an object/],
         ];
         const before = await ok('/api/challenges');
         for (const [challenge, msg] of bad) {
