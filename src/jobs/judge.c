@@ -2,6 +2,8 @@
 #include "core/common.h"
 #include "jobs/judge.h"
 
+#include "jobs/deliver.h"
+
 #include "blocklist/cas.h"
 #include "core/log.h"
 #include "rules/dryrun.h"
@@ -272,11 +274,20 @@ static dm_err challenge_of(struct judge *j, struct loaded *l, const struct store
     return DM_OK;
 }
 
-/* A verify verdict: the verification begins with the channel's challenge and its time limit;
- * without a challenge the request is held for the admins, the verdict saying why. */
-static dm_err verify_verdict(struct judge *j, struct loaded *l, int64_t now,
-                             struct store_verdict *out, struct dm_error *err)
+/* A verify verdict: the verification begins with the channel's challenge and its time limit.
+ * The request is held for the admins instead, the verdict saying why, without a challenge, and
+ * when it is too old for the applicant to be reached (Telegram lets the bot write to them for
+ * DELIVER_WINDOW_S after the request; a backlog judged by Apply, requests loaded late): its
+ * verification would only time out. */
+static dm_err verify_verdict(struct judge *j, struct loaded *l, const struct store_request *r,
+                             int64_t now, struct store_verdict *out, struct dm_error *err)
 {
+    size_t n = strlen(out->text);
+    if (r->tg_date < now - DELIVER_WINDOW_S) {
+        dm_snprintf_utf8(out->text + n, sizeof out->text - n,
+                         " (too late to reach the applicant: held for the admins)");
+        return DM_OK;
+    }
     const struct store_challenge *c = NULL;
     dm_err e = challenge_of(j, l, &c, err);
     if (e) return e;
@@ -286,7 +297,6 @@ static dm_err verify_verdict(struct judge *j, struct loaded *l, int64_t now,
         out->verify_deadline = now + limit;
         return DM_OK;
     }
-    size_t n = strlen(out->text);
     dm_snprintf_utf8(out->text + n, sizeof out->text - n,
                      c ? " (the channel's challenge cannot be read: held for the admins)"
                        : " (no challenge is set: held for the admins)");
@@ -358,6 +368,6 @@ dm_err judge_request(struct judge *j, const struct store_request *r, bool rechec
     else if (v.index >= 0)
         rules_verdict(l, r, &v, recheck, now, out);
     if (v.later < 0 && v.index >= 0 && v.action == RULE_VERIFY)
-        return verify_verdict(j, l, now, out, err);
+        return verify_verdict(j, l, r, now, out, err);
     return DM_OK;
 }

@@ -132,6 +132,13 @@ describe('verification', () => {
         assert.equal(r.status, 'pending');
         assert.equal(r.verification, null);
         assert.equal((await s.client.get(`/api/verifications/${r.id}`)).status, 404);
+
+        // a request too old for its applicant to be reached (loaded late, a backlog): held too
+        const late = await tgCreateUser(s.tg, { first_name: 'Late' });
+        await tgAddJoinRequests(s.tg, { chat_id: chat, user_id: late.id, date: Math.floor(Date.now() / 1000) - 600 });
+        await waitFor(async () => (r = await requestOf(late.id, chat))?.verdict, { timeoutMs: 10000, what: 'the verdict' });
+        assert.equal(r.verdict, 'rule 1: check everyone → verify (too late to reach the applicant: held for the admins)');
+        assert.equal(r.verification, null);
     });
 
     test('launch data: forged, stale, replayed, another user\'s and another launch\'s are refused', async () => {
