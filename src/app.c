@@ -103,13 +103,15 @@ dm_err app_start(struct app *a, struct dm_error *err)
     struct job_runner_config jc = {
         .store = a->store, .accounts = &a->accounts, .owner = a->instance_id};
     if ((e = job_runner_start(&jc, &a->jobs, err))) return e;
-    struct guard_config gc = {.store = a->store, .accounts = &a->accounts};
+    struct guard_config gc = {
+        .store = a->store, .accounts = &a->accounts, .public_url = a->cfg.public_url};
     if ((e = guard_start(&gc, &a->guard, err))) return e;
     struct autodecide_config ac = {.store = a->store,
                                    .accounts = &a->accounts,
                                    .runner = a->jobs,
                                    .guard = a->guard,
-                                   .owner = a->instance_id};
+                                   .owner = a->instance_id,
+                                   .public_url = a->cfg.public_url};
     if ((e = autodecide_start(&ac, &a->auto_decide, err))) return e;
     struct tg_watch_config wc = {.store = a->store,
                                  .accounts = &a->accounts,

@@ -156,6 +156,11 @@ void api_links_edit(struct api_ctx *c);
 void api_links_revoke(struct api_ctx *c);
 void api_links_refresh(struct api_ctx *c);
 void api_decisions_check(struct api_ctx *c);
+void api_challenges_list(struct api_ctx *c); /* verify.c */
+void api_challenges_set(struct api_ctx *c);
+void api_verifications_get(struct api_ctx *c);
+void api_app_verify_open(struct api_ctx *c); /* the Mini App's: launch data, no login */
+void api_app_verify_answer(struct api_ctx *c);
 
 /* GET /healthz, /readyz, /metrics (observability.c; routed by api_handle, not the table). */
 void api_healthz(struct api_ctx *c);

@@ -41,6 +41,10 @@ static const struct field request_v[] = {
     REQ("rule_id", FIELD_INT_OR_NULL, rule_id),
     REQ("verdict", FIELD_TEXT, verdict),
     REQ("banned", FIELD_BOOL, banned),
+    REQ("verification", FIELD_VERIFY, verify_state),
+    REQ("verification_deadline", FIELD_INT_OR_NULL, verify_deadline),
+    REQ("verification_attempts", FIELD_INT, verify_attempts),
+    REQ("verification_answer", FIELD_TEXT, verify_answer),
 };
 const struct record_fields request_fields = {request_v, DM_ARRAY_LEN(request_v)};
 
@@ -125,6 +129,12 @@ void fields_json(struct json_out *o, const struct record_fields *fs, const void 
         case FIELD_STATUS:
             json_out_text(o, request_status_name(status_at(rec, f)));
             break;
+        case FIELD_VERIFY:
+            if (status_at(rec, f) >= 0)
+                json_out_text(o, verify_state_name(status_at(rec, f)));
+            else
+                json_out_null(o);
+            break;
         }
     }
 }
@@ -164,6 +174,10 @@ dm_err fields_csv(struct buf *b, const struct record_fields *fs, const void *rec
             break;
         case FIELD_STATUS:
             e = csv_raw(b, first, request_status_name(status_at(rec, f)));
+            break;
+        case FIELD_VERIFY:
+            e = csv_raw(b, first,
+                        status_at(rec, f) >= 0 ? verify_state_name(status_at(rec, f)) : "");
             break;
         }
     }

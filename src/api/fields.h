@@ -20,6 +20,7 @@ enum field_kind {
     FIELD_TEXT,        /* char[]: text from outside (neutralised in CSV: core/csv.h) */
     FIELD_BOOL,        /* bool: true or false */
     FIELD_STATUS,      /* int, an enum request_status: its name */
+    FIELD_VERIFY,      /* int, an enum verify_state: its name; -1 (none): null, an empty cell */
 };
 
 struct field {

@@ -5,6 +5,7 @@
 #include "core/secret.h"
 #include "http/assets.h"
 #include "http/host.h"
+#include "verify/verification.h"
 
 enum route_flags {
     R_PUBLIC = 0,
@@ -139,20 +140,33 @@ static const struct route routes[] = {
     {"POST", "/api/links/revoke", NULL, R_LOGIN | R_BODY | R_SLOW, api_links_revoke},
     {"POST", "/api/links/refresh", NULL, R_LOGIN | R_BODY | R_SLOW, api_links_refresh},
     {"POST", "/api/decisions/check", NULL, R_LOGIN | R_BODY | R_SLOW, api_decisions_check},
+    {"GET", "/api/challenges", NULL, R_LOGIN, api_challenges_list},
+    {"POST", "/api/challenges", NULL, R_LOGIN | R_BODY, api_challenges_set},
+    {"GET", "/api/verifications/{}", NULL, R_LOGIN, api_verifications_get},
+    /* the applicant's, from the Mini App: Telegram's signed launch data instead of a login */
+    {"POST", "/api/app/verify/open", NULL, R_BODY, api_app_verify_open},
+    {"POST", "/api/app/verify/answer", NULL, R_BODY, api_app_verify_answer},
 };
 #pragma GCC diagnostic pop
 
 /* Every answer's; HSTS only when admins reach doorman over https (the public URL says so):
- * doorman itself speaks plain HTTP behind the proxy that ends TLS and passes the header on. */
-static void security_headers(const struct api_env *env, struct http_response *res)
+ * doorman itself speaks plain HTTP behind the proxy that ends TLS and passes the header on.
+ * The Mini App's page (VERIFY_PATH) may be framed by Telegram's web clients, which show Mini
+ * Apps in a frame; nothing else may be framed. */
+static void security_headers(const struct api_env *env, const char *path, struct http_response *res)
 {
+    bool app = strcmp(path, VERIFY_PATH) == 0;
     if (env->public_url && strncasecmp(env->public_url, "https://", 8) == 0)
         http_res_header(res, "Strict-Transport-Security", "max-age=31536000");
     http_res_header(res, "Content-Security-Policy",
-                    "default-src 'self'; img-src 'self' data:; object-src 'none'; "
-                    "base-uri 'none'; frame-ancestors 'none'; form-action 'self'");
+                    app ? "default-src 'self'; img-src 'self' data:; object-src 'none'; "
+                          "base-uri 'none'; form-action 'none'; frame-ancestors "
+                          "https://web.telegram.org https://webk.telegram.org "
+                          "https://webz.telegram.org"
+                        : "default-src 'self'; img-src 'self' data:; object-src 'none'; "
+                          "base-uri 'none'; frame-ancestors 'none'; form-action 'self'");
     http_res_header(res, "X-Content-Type-Options", "nosniff");
-    http_res_header(res, "X-Frame-Options", "DENY");
+    if (!app) http_res_header(res, "X-Frame-Options", "DENY");
     http_res_header(res, "Referrer-Policy", "no-referrer");
 }
 
@@ -355,7 +369,9 @@ static void serve_static(struct api_ctx *c)
         http_res_error(c->res, 405, "method_not_allowed", "Only GET is allowed here.");
         return;
     }
-    const struct web_asset *a = web_asset_find(c->req->path);
+    /* the Mini App's page has a path of its own, the panel's index the rest */
+    const struct web_asset *a =
+        web_asset_find(strcmp(c->req->path, VERIFY_PATH) == 0 ? "/app/verify.html" : c->req->path);
     const char *last = strrchr(c->req->path, '/');
     /* the panel routes itself (/, /setup); a missing file (with an extension) is a 404 */
     if (!a && !(last && strchr(last, '.'))) a = web_asset_find("/index.html");
@@ -457,7 +473,7 @@ size_t api_admit(void *env, const struct http_request *req, struct http_response
         if (c.env->bot && strcmp(req->method, "POST") == 0 &&
             !bot_webhook_authorized(c.env->bot,
                                     http_header(req, "X-Telegram-Bot-Api-Secret-Token"))) {
-            security_headers(env, res);
+            security_headers(env, req->path, res);
             webhook_unauthorized(res);
         }
         return API_WEBHOOK_BODY_MAX;
@@ -468,7 +484,7 @@ size_t api_admit(void *env, const struct http_request *req, struct http_response
         strncmp(req->path, "/api/", 5) == 0 ? route_find(req->method, req->path, id, &miss) : NULL;
     if (!r || !(r->flags & R_LOGIN)) return API_PUBLIC_BODY_MAX;
     if (!api_authenticate(&c)) { /* answered (401) before a byte of the body is read */
-        security_headers(env, res);
+        security_headers(env, req->path, res);
         http_res_header(res, "Cache-Control", "no-store");
         return 0;
     }
@@ -505,7 +521,7 @@ static bool serve_probe(struct api_ctx *c, bool ours)
 void api_handle(void *env, const struct http_request *req, struct http_response *res)
 {
     struct api_ctx c = {.env = env, .req = req, .res = res};
-    security_headers(env, res);
+    security_headers(env, req->path, res);
     bool ours = host_ours(&c);
     if (serve_probe(&c, ours)) return;
     if (!ours) {

@@ -20,6 +20,8 @@
 struct botapi_client {
     char url_prefix[URL_MAX]; /* "<base>/bot<token>/": secret, wiped on free */
     size_t prefix_len;
+    const char *token; /* inside url_prefix, up to the last '/' */
+    size_t token_len;
     struct curl_slist *headers; /* read-only once made: shared by all handles */
     pthread_mutex_t pool_mu;
     CURL *idle[POOL_MAX];
@@ -63,6 +65,8 @@ dm_err botapi_client_new(const char *base_url, const char *token, struct botapi_
         return DM_EINVAL;
     }
     c->prefix_len = (size_t)n;
+    c->token = c->url_prefix + strlen(base_url) + 4;
+    c->token_len = strlen(token);
     struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
     struct curl_slist *h2 = h ? curl_slist_append(h, "Expect:") : NULL; /* no 100-continue wait */
     if (!h2) {
@@ -93,6 +97,14 @@ void botapi_client_free(struct botapi_client *c)
     pthread_mutex_destroy(&c->pool_mu);
     memset(c->url_prefix, 0, sizeof c->url_prefix);
     free(c);
+}
+
+dm_err botapi_client_token(const struct botapi_client *c, char *out, size_t size)
+{
+    if (c->token_len >= size) return DM_ETOOBIG;
+    memcpy(out, c->token, c->token_len);
+    out[c->token_len] = 0;
+    return DM_OK;
 }
 
 void botapi_client_abort(struct botapi_client *c)

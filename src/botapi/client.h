@@ -31,6 +31,10 @@ struct botapi_client *botapi_client_ref(struct botapi_client *c);
 /* Drops one reference; the last one frees the client (no call may be in progress then).
  * NULL is allowed. */
 void botapi_client_free(struct botapi_client *c);
+/* Copies the token into out (secret: for checking what Telegram signed with it, e.g. a Mini
+ * App's launch data; never logged). DM_ETOOBIG when out is too small (BOTAPI_TOKEN_MAX fits). */
+#define BOTAPI_TOKEN_MAX 257
+dm_err botapi_client_token(const struct botapi_client *c, char *out, size_t size);
 /* Makes the calls in progress on c end within about a second, and every later call fail at
  * once, with DM_EUNAVAILABLE. For stopping a thread blocked in a long poll. */
 void botapi_client_abort(struct botapi_client *c);

@@ -6,13 +6,16 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "jobs/guard.h"
+#include "jobs/deliver.h"
 #include "jobs/judge.h"
 #include "jobs/runner.h"
+#include "verify/verification.h"
 
 #include <pthread.h>
 
 #define BATCH 200         /* requests judged in one transaction */
 #define DISPATCH_MAX 1000 /* decisions handed over in one transaction */
+#define DELIVER_MAX 20    /* verifications' messages sent in one round */
 #define LEASE "rules"
 #define LEASE_S 10
 #define IDLE_S 1.0    /* looks again at least this often */
@@ -24,6 +27,8 @@ struct autodecide {
     struct store *store;
     struct job_runner *runner;
     struct guard *guard;
+    const struct accounts *accounts;
+    const char *public_url;
     char owner[64];
     pthread_t thread;
     bool started;
@@ -98,6 +103,13 @@ static dm_err round_once(struct autodecide *a, bool *more, int64_t *next_due, st
         *more |= n == BATCH;
     }
 
+    /* verifications past their deadline: their end is a verdict like the rules' */
+    int ended = 0;
+    e = verification_timeouts(st, (int64_t)time(NULL), BATCH, &ended, err);
+    if (e) return e;
+    if (ended) log_info(C, "%d verifications timed out", ended);
+    *more |= ended == BATCH;
+
     int64_t handed = 0;
     e = store_due_dispatch(st, (int64_t)time(NULL), DISPATCH_MAX, &handed, next_due, err);
     if (e) return e;
@@ -106,7 +118,17 @@ static dm_err round_once(struct autodecide *a, bool *more, int64_t *next_due, st
         job_runner_wake(a->runner);
     }
     *more |= handed == DISPATCH_MAX;
-    return DM_OK;
+    int sent = 0;
+    if (a->public_url)
+        e = deliver_round(st, a->accounts, a->public_url, (int64_t)time(NULL), DELIVER_MAX, &sent,
+                          err);
+    if (e) return e;
+    if (sent) log_info(C, "sent %d verifications to their applicants", sent);
+    *more |= sent == DELIVER_MAX;
+    int64_t deadline = 0;
+    e = store_verification_next_deadline(st, &deadline, err);
+    if (!e && deadline && (!*next_due || deadline < *next_due)) *next_due = deadline;
+    return e;
 }
 
 static void *autodecide_main(void *arg)
@@ -175,6 +197,8 @@ dm_err autodecide_start(const struct autodecide_config *cfg, struct autodecide *
     a->store = cfg->store;
     a->runner = cfg->runner;
     a->guard = cfg->guard;
+    a->accounts = cfg->accounts;
+    a->public_url = cfg->public_url;
     dm_strlcpy(a->owner, cfg->owner, sizeof a->owner);
     a->rows = malloc(BATCH * sizeof *a->rows);
     a->verdicts = malloc(BATCH * sizeof *a->verdicts);

@@ -9,7 +9,9 @@
  *   3. hands the decisions that are due to decision jobs (store_due_dispatch: one queued job per
  *      channel and action, joined by later ones while it waits) and wakes the job runner,
  *      which decides them through the channel's account with its rate limits, flood waits,
- *      restarts and exactly-once rules (runner.h).
+ *      restarts and exactly-once rules (runner.h);
+ *   4. ends the verifications past their deadline (verify/verification.h) and sends those just
+ *      begun to their applicants by private message (deliver.h).
  * The store wakes it when a request is recorded (store_on_request_added); otherwise it looks
  * every second, and at the next due time.
  *
@@ -36,6 +38,7 @@ struct autodecide_config {
     struct job_runner *runner;
     struct guard *guard; /* answers the join-request queries of what it judges (guard.h) */
     const char *owner;
+    const char *public_url; /* the Mini App's base, for verifications' messages (deliver.h) */
 };
 dm_err autodecide_start(const struct autodecide_config *cfg, struct autodecide **out,
                         struct dm_error *err);

@@ -8,12 +8,13 @@
 #include "core/log.h"
 #include "telegram/account.h"
 #include "telegram/bot.h"
+#include "verify/verification.h"
 
 #include <pthread.h>
 
 static const char *const C = "guard";
 
-enum guard_kind { KIND_APPROVE, KIND_DECLINE, KIND_BAN, KIND_QUEUE };
+enum guard_kind { KIND_APPROVE, KIND_DECLINE, KIND_BAN, KIND_QUEUE, KIND_VERIFY };
 
 struct item {
     struct guard_query gq;
@@ -23,6 +24,7 @@ struct item {
 struct guard {
     struct store *store;
     const struct accounts *accounts;
+    const char *public_url; /* where the verification Mini App is served */
 
     /* guard_take's claims, for guard_go (the rules' thread only) */
     struct item *taken;
@@ -178,6 +180,20 @@ dm_err guard_web_app(struct guard *g, const struct guard_query *gq, const char *
     return answer(g, gq, KIND_QUEUE, url);
 }
 
+/* A verify verdict: the applicant is shown the verification's Mini App through the query (its
+ * verification marked sent, so the private-message delivery leaves it alone); without one (the
+ * verdict could not be recorded, or it ended already) the query is answered queue. */
+static void show_verification(struct guard *g, const struct guard_query *gq)
+{
+    char url[1024];
+    struct dm_error err = {0};
+    if (verification_start(g->store, g->public_url, gq->q.request_id, (int64_t)time(NULL), url,
+                           sizeof url, NULL, &err) == DM_OK)
+        guard_web_app(g, gq, url);
+    else
+        guard_queue(g, gq);
+}
+
 /* ---- the workers ---- */
 
 static void *worker_main(void *arg)
@@ -203,6 +219,9 @@ static void *worker_main(void *arg)
         case KIND_BAN:
             guard_decline(g, &it.gq, true);
             break;
+        case KIND_VERIFY:
+            show_verification(g, &it.gq);
+            break;
         default:
             guard_queue(g, &it.gq);
             break;
@@ -218,6 +237,7 @@ static void *worker_main(void *arg)
 /* The answer the verdict v calls for at now (seconds). */
 static int kind_of(const struct store_verdict *v, int64_t now)
 {
+    if (v->verify_deadline) return KIND_VERIFY;
     bool at_once = v->due_at <= now && v->per_hour == 0;
     if (at_once && v->action == DUE_APPROVE) return KIND_APPROVE;
     if (at_once && v->action == DUE_DECLINE) return KIND_DECLINE;
@@ -323,6 +343,7 @@ dm_err guard_start(const struct guard_config *cfg, struct guard **out, struct dm
     pthread_cond_init(&g->cv, NULL);
     g->store = cfg->store;
     g->accounts = cfg->accounts;
+    g->public_url = cfg->public_url;
     g->batch_cap = BATCH_MAX;
     g->taken = malloc(BATCH_MAX * sizeof *g->taken);
     g->ids = malloc(BATCH_MAX * sizeof *g->ids);

@@ -41,6 +41,7 @@ struct guard;
 struct guard_config {
     struct store *store;
     const struct accounts *accounts;
+    const char *public_url; /* borrowed: the verification Mini App's base (verify/verification.h) */
 };
 dm_err guard_start(const struct guard_config *cfg, struct guard **out, struct dm_error *err);
 /* Lets the answers in flight end (each within its query's deadline), drops those waiting (the

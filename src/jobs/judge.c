@@ -2,10 +2,13 @@
 #include "core/common.h"
 #include "jobs/judge.h"
 
+#include "jobs/deliver.h"
+
 #include "blocklist/cas.h"
 #include "core/log.h"
 #include "rules/dryrun.h"
 #include "telegram/account.h"
+#include "verify/challenge.h"
 
 #define CHATS_MAX 64 /* channels kept loaded between resets */
 
@@ -17,7 +20,9 @@ struct loaded {
     struct rules_set *set; /* NULL when its rules could not be read: why in error */
     size_t nchan;          /* the channel's own rules come first in set */
     char error[STORE_ERROR_MAX];
-    struct account *account; /* the mode's, opened when a rule first asks Telegram */
+    struct account *account;           /* the mode's, opened when a rule first asks Telegram */
+    struct store_challenge *challenge; /* read when a rule first says verify; NULL: none set */
+    bool challenge_read;
 };
 
 #define WAVES_KEPT 32
@@ -66,6 +71,7 @@ void judge_reset(struct judge *j)
     for (size_t i = 0; i < j->n; i++) {
         rules_set_free(j->chats[i].set);
         account_close(j->chats[i].account);
+        free(j->chats[i].challenge);
     }
     j->n = 0;
     char *url = NULL;
@@ -204,6 +210,8 @@ static const char *action_words(int action, int64_t delay, char *buf, size_t n)
         return "decline and ban";
     case RULE_HOLD:
         return "hold for review";
+    case RULE_VERIFY:
+        return "verify";
     default:
         snprintf(buf, n, "approve after %" PRId64 " s", delay);
         return buf;
@@ -243,12 +251,65 @@ static void rules_verdict(const struct loaded *l, const struct store_request *r,
         out->action = DUE_BAN;
         break;
     case RULE_HOLD:
+    case RULE_VERIFY: /* stays pending: its verification decides (judge_request) */
         out->action = DUE_NONE;
         break;
     default: /* approve_after: checked again when due; once due, approved */
         out->action = recheck ? DUE_APPROVE : DUE_RECHECK;
         if (!recheck) out->due_at = DM_MAX(now, recorded(r) + v->delay_seconds);
     }
+}
+
+/* The channel's challenge (its own, else the default), read once per batch; NULL when there is
+ * none. */
+static dm_err challenge_of(struct judge *j, struct loaded *l, const struct store_challenge **out,
+                           struct dm_error *err)
+{
+    if (!l->challenge_read) {
+        if (!(l->challenge = malloc(sizeof *l->challenge)))
+            return dm_fail(err, DM_ENOMEM, "out of memory");
+        dm_err e = store_challenge_of(j->st, l->chat_id, l->challenge, err);
+        if (e == DM_ENOTFOUND) {
+            free(l->challenge);
+            l->challenge = NULL;
+        } else if (e) {
+            free(l->challenge);
+            l->challenge = NULL;
+            return e;
+        }
+        l->challenge_read = true;
+    }
+    *out = l->challenge;
+    return DM_OK;
+}
+
+/* A verify verdict: the verification begins with the channel's challenge and its time limit.
+ * The request is held for the admins instead, the verdict saying why, without a challenge, and
+ * when it is too old for the applicant to be reached (Telegram lets the bot write to them for
+ * DELIVER_WINDOW_S after the request; a backlog judged by Apply, requests loaded late): its
+ * verification would only time out. */
+static dm_err verify_verdict(struct judge *j, struct loaded *l, const struct store_request *r,
+                             int64_t now, struct store_verdict *out, struct dm_error *err)
+{
+    size_t n = strlen(out->text);
+    if (r->tg_date < now - DELIVER_WINDOW_S) {
+        dm_snprintf_utf8(out->text + n, sizeof out->text - n,
+                         " (too late to reach the applicant: held for the admins)");
+        return DM_OK;
+    }
+    const struct store_challenge *c = NULL;
+    dm_err e = challenge_of(j, l, &c, err);
+    if (e) return e;
+    int64_t limit = 0;
+    if (c && challenge_time_limit(c->spec, &limit) == DM_OK) {
+        out->challenge = c->spec;
+        out->verify_deadline = now + limit;
+        return DM_OK;
+    }
+    dm_snprintf_utf8(out->text + n, sizeof out->text - n,
+                     c ? " (the channel's challenge cannot be read: held for the admins)"
+                       : " (no challenge is set: held for the admins)");
+    return DM_OK;
 }
 
 /* A rule that could not be checked now: nothing after it decides; judged again in a minute. */
@@ -348,5 +409,7 @@ dm_err judge_request(struct judge *j, const struct store_request *r, bool rechec
         later_verdict(l, &v, j->later_why, now, out);
     else if (v.index >= 0)
         rules_verdict(l, r, &v, recheck, now, out);
+    if (v.later < 0 && v.index >= 0 && v.action == RULE_VERIFY)
+        return verify_verdict(j, l, r, now, out, err);
     return DM_OK;
 }

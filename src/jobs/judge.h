@@ -13,6 +13,11 @@
  * for the admins approve_all  approve at once, after the mode's delay, or paced per_hour (oldest
  * first)
  *
+ * verify (rules): stays pending while a verification with the channel's challenge (its own, else
+ * the default) runs (verify/verification.h), begun when the verdict is recorded; without a
+ * challenge, or for a request too old for its applicant to be reached (jobs/deliver.h), it stays
+ * pending for the admins, the verdict saying why.
+ *
  * has_photo asks Telegram through the mode's account (the bot unless the mode names a session),
  * on_blocklist the blocklist service when it is set (JUDGE_BLOCKLIST_SETTING; when it is not, the
  * condition is unknown and its rule does not hold: rules.h). When the asking fails (the service

@@ -16,8 +16,8 @@
 #define REGEX_MAX 1024   /* bytes of one pattern */
 #define REGEX_DEPTH 1000 /* PCRE2 depth limit */
 
-static const char *const action_names[RULE_ACTION_COUNT] = {"approve", "decline", "decline_and_ban",
-                                                            "hold", "approve_after"};
+static const char *const action_names[RULE_ACTION_COUNT] = {
+    "approve", "decline", "decline_and_ban", "hold", "approve_after", "verify"};
 
 const char *rule_action_name(int action)
 {
@@ -365,7 +365,7 @@ dm_err rules_set_add(struct rules_set *s, int64_t id, const char *name, const js
     if (r.action < 0)
         return bad(err, where, "action",
                    "must be one of approve, decline, decline_and_ban, "
-                   "hold, approve_after");
+                   "hold, approve_after, verify");
     const json_t *d = json_object_get(spec, "delay_seconds");
     if (r.action == RULE_APPROVE_AFTER) {
         if (!json_is_integer(d) || json_integer_value(d) < RULES_DELAY_MIN ||

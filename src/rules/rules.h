@@ -6,7 +6,7 @@
  *
  * A rule's spec (docs/api.md has the reference):
  *   {"conditions":[COND…], "action":"approve"|"decline"|"decline_and_ban"|"hold"|
- *    "approve_after", "delay_seconds":N (approve_after only: 10..86400)}
+ *    "approve_after"|"verify", "delay_seconds":N (approve_after only: 10..86400)}
  * COND is {"type":T, "negate":bool?, …} with T one of has_username, is_premium, is_scam,
  * is_fake, language_code {"in":[tag…]}, name_matches / bio_matches {"words":[…]} or
  * {"regex":"…"}, name_script {"script":"Han"}, bio_has_link, bio_has_mention, user_id_above
@@ -41,9 +41,10 @@ enum rule_action {
     RULE_DECLINE_AND_BAN,
     RULE_HOLD,
     RULE_APPROVE_AFTER,
+    RULE_VERIFY, /* the channel's challenge first (verify/verification.h) */
     RULE_ACTION_COUNT
 };
-const char *rule_action_name(int action); /* "approve", … "approve_after" */
+const char *rule_action_name(int action); /* "approve", … "approve_after", "verify" */
 
 #define RULES_DELAY_MIN 10
 #define RULES_DELAY_MAX 86400

@@ -757,6 +757,55 @@ static void m_revoke_invite(struct call *c)
     reply_invite(c, ch, e, l, NULL);
 }
 
+/* reply_markup's inline keyboard as Telegram checks it: rows of buttons, each with a text and
+ * one of url, callback_data (1-64 bytes) or web_app {url} (private chats only; an http(s) URL:
+ * tgsim takes http too, its tests having no TLS). Answers and returns false when it is bad. */
+static bool reply_markup_ok(struct call *c, bool private_chat)
+{
+    json_t *m = json_object_get(c->p->obj, "reply_markup");
+    if (!m) return true;
+    json_t *owned = NULL;
+    if (json_is_string(m)) m = owned = json_loads(json_string_value(m), 0, NULL);
+    json_t *rows = json_object_get(m, "inline_keyboard");
+    bool ok = json_is_array(rows);
+    const char *why = "can't parse reply keyboard markup JSON object";
+    size_t i, j;
+    json_t *row, *btn;
+    json_array_foreach(rows, i, row)
+    {
+        ok = ok && json_is_array(row);
+        json_array_foreach(row, j, btn)
+        {
+            if (!ok) break;
+            const char *text = json_string_value(json_object_get(btn, "text"));
+            json_t *url = json_object_get(btn, "url"),
+                   *data = json_object_get(btn, "callback_data");
+            json_t *app = json_object_get(btn, "web_app");
+            const char *app_url = json_string_value(json_object_get(app, "url"));
+            int kinds = !!url + !!data + !!app;
+            if (!text || !text[0] || kinds != 1) {
+                ok = false;
+                why = "can't parse inline keyboard button: Text buttons are unallowed in the "
+                      "inline keyboard";
+            } else if (data && (!json_is_string(data) || json_string_length(data) < 1 ||
+                                json_string_length(data) > 64)) {
+                ok = false;
+                why = "BUTTON_DATA_INVALID";
+            } else if (app && (!app_url || (strncmp(app_url, "https://", 8) != 0 &&
+                                            strncmp(app_url, "http://", 7) != 0))) {
+                ok = false;
+                why = "BUTTON_URL_INVALID";
+            } else if (app && !private_chat) {
+                ok = false;
+                why = "BUTTON_TYPE_INVALID";
+            }
+        }
+    }
+    json_decref(owned);
+    if (!ok) reply_bad(c->res, why);
+    return ok;
+}
+
 static void m_send_message(struct call *c)
 {
     struct sim_channel *ch;
@@ -775,6 +824,11 @@ static void m_send_message(struct call *c)
         reply_bad(c->res, "need administrator rights in the channel chat");
         return;
     }
+    if (!ch && !world_bot_may_write(c->w, c->bot, u->id)) { /* user_chat_id's window is over */
+        reply_error(c->res, 403, "Forbidden: bot can't initiate conversation with a user", 0);
+        return;
+    }
+    if (!reply_markup_ok(c, !ch)) return;
     int64_t chat_id = ch ? ch->id : u->id;
     int64_t id = world_bot_record_message(c->w, c->bot, chat_id, c->p->obj);
     json_t *m = json_pack("{s:I,s:o,s:o,s:I,s:s}", "message_id", (json_int_t)id, "from",

@@ -5,6 +5,7 @@
 #include "sim/botapi.h"
 #include "sim/cas.h"
 #include "sim/invites.h"
+#include "sim/webapp.h"
 
 #define MAX_BULK 1000000     /* join requests per POST */
 #define USER_IDS_LISTED 1000 /* user_ids is omitted past this */
@@ -977,6 +978,47 @@ static void get_dcs(struct ctl *c)
 /* --- routing ----------------------------------------------------------------------------- */
 
 /* A route's pattern: segments after /control/, "#" matching an integer id. */
+/* Opens a Mini App URL as the user would in Telegram (sim/webapp.h): {"bot_id","user_id","url",
+ * "auth_date"? (default now), "platform"?, "theme_params"? (object), "hash"? (a forged one)} ->
+ * {"url": with its launch fragment, "init_data"}. */
+static void post_webapp_open(struct ctl *c)
+{
+    int64_t bot_id = 0, user_id = 0, auth_date = world_now();
+    const char *url = NULL, *platform = "android", *hash = NULL;
+    json_t *theme = json_object_get(c->body, "theme_params");
+    if (!f_int(c->body, "bot_id", true, 1, INT64_MAX, &bot_id, &c->err) ||
+        !f_int(c->body, "user_id", true, 1, INT64_MAX, &user_id, &c->err) ||
+        !f_str(c->body, "url", true, &url, &c->err) ||
+        !f_int(c->body, "auth_date", false, 1, INT64_MAX, &auth_date, &c->err) ||
+        !f_str(c->body, "platform", false, &platform, &c->err) ||
+        !f_str(c->body, "hash", false, &hash, &c->err))
+        return fail_err(c->res, &c->err);
+    if (theme && !json_is_object(theme))
+        return fail(c->res, 400, "\"theme_params\" must be an object of colours");
+    if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0)
+        return fail(c->res, 400, "\"url\" must be an http(s) URL, as Telegram requires");
+    if (strchr(url, '#')) return fail(c->res, 400, "\"url\" must have no fragment");
+    const struct sim_bot *bot = world_bot_by_id(c->w, bot_id);
+    const struct sim_user *user = world_user(c->w, user_id);
+    if (!bot) return fail(c->res, 400, "no bot with id %" PRId64, bot_id);
+    if (!user) return fail(c->res, 400, "no user with id %" PRId64, user_id);
+    char *themes = json_dumps(theme ? theme : json_object(), JSON_COMPACT);
+    struct sim_webapp_launch l = {bot, user, url, auth_date, platform, themes ? themes : "{}",
+                                  hash};
+    struct buf data, full;
+    buf_init(&data, 16384);
+    buf_init(&full, 65536);
+    dm_err e = sim_webapp_open(&l, &data, &full);
+    free(themes);
+    if (e)
+        fail(c->res, 400, "could not make the launch: %s", dm_strerror(e));
+    else
+        http_res_json(c->res, 200,
+                      json_pack("{s:s,s:s}", "url", full.data, "init_data", data.data));
+    buf_release(&data);
+    buf_release(&full);
+}
+
 static const struct route {
     const char *method;
     const char *pattern;
@@ -1017,6 +1059,7 @@ static const struct route {
     {"POST", "login-code/expire", post_login_code_expire},
     {"GET", "dcs", get_dcs},
     {"POST", "temp-keys/expire", post_temp_keys_expire},
+    {"POST", "webapp/open", post_webapp_open},
 };
 
 /* Matches path (after /control/) against pattern; stores a "#" segment's id. */

@@ -642,6 +642,18 @@ void world_bot_set_allowed(struct sim_bot *b, json_t *allowed)
 
 /* --- join requests ----------------------------------------------------------------------- */
 
+bool world_bot_may_write(struct world *w, const struct sim_bot *b, int64_t user_id)
+{
+    int64_t since = world_now() - SIM_USER_CHAT_WINDOW;
+    for (size_t i = 0; i < w->nchannels; i++) {
+        const struct sim_channel *ch = w->channels[i];
+        if (!world_channel_admin(ch, b->id)) continue;
+        const struct sim_join_request *jr = world_jr_latest(w, ch, user_id);
+        if (jr && jr->status == JR_PENDING && jr->date >= since) return true;
+    }
+    return false;
+}
+
 struct sim_join_request *world_jr_latest(struct world *w, const struct sim_channel *ch,
                                          int64_t user_id)
 {

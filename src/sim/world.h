@@ -480,6 +480,11 @@ dm_err world_jr_add_many(struct world *w, struct sim_channel *ch, size_t count,
                          int64_t date, int64_t spread_seconds, bool announce, int64_t *first_id,
                          struct dm_error *err);
 /* The user's latest request in the channel, or NULL. */
+/* Whether bot b may write to user_id in private: Bot API ChatJoinRequest.user_chat_id, for
+ * SIM_USER_CHAT_WINDOW seconds after a request of the user to a channel b administers, until it
+ * is processed. */
+#define SIM_USER_CHAT_WINDOW 300
+bool world_bot_may_write(struct world *w, const struct sim_bot *b, int64_t user_id);
 struct sim_join_request *world_jr_latest(struct world *w, const struct sim_channel *ch,
                                          int64_t user_id);
 /* Approves or declines user_id's pending request in chat_id, acting as actor_id (a bot or a

@@ -265,8 +265,8 @@ static dm_err filter_sql(struct buf *b, struct db_args *a, const struct filter *
 static const struct {
     const char *select, *from, *join, *where, *tail, *what;
 } filter_kinds[] = {
-    [FS_LIST] = {"SELECT " REQUEST_COLS, NULL, " LEFT JOIN chats c ON c.chat_id = r.chat_id",
-                 "@id < $1", " ORDER BY @id DESC LIMIT $2", "listing join requests"},
+    [FS_LIST] = {"SELECT " REQUEST_COLS, NULL, REQUEST_JOINS, "@id < $1",
+                 " ORDER BY @id DESC LIMIT $2", "listing join requests"},
     [FS_COUNT] = {"SELECT status, count(*) FROM (SELECT r.status AS status", NULL, "", "true",
                   " LIMIT $1) x GROUP BY status", "counting join requests"},
     [FS_COUNT_KEPT] = {"SELECT r.status, sum(r.n)", "request_counts r", "", "true",

@@ -82,7 +82,13 @@ static void args_write(const struct field *f, size_t n, struct db_args *a, const
     F(T, bio) F(T, invite_link) F(T, tg_date) F(T, status) F(T, created_at) F(T, decided_at) \
     F(T, decided_by) F(T, decided_via) F(T, last_error) F(T, is_premium) F(T, language_code) \
     F(T, is_scam) F(T, is_fake) F(T, rule_id) F(T, verdict) F(T, banned) \
-    F(T, chat_title)
+    F(T, chat_title) F(T, verify_state) F(T, verify_deadline) F(T, verify_attempts) \
+    F(T, verify_answer)
+#define CHALLENGE(T, F) F(T, chat_id) F(T, spec) F(T, updated_at)
+#define VERIFICATION(T, F) \
+    F(T, request_id) F(T, chat_id) F(T, user_id) F(T, state) F(T, deadline) F(T, attempts) \
+    F(T, answer) F(T, captcha) F(T, spec) F(T, lang) F(T, launch) F(T, created_at) \
+    F(T, updated_at)
 #define RULE(T, F) \
     F(T, id) F(T, chat_id) F(T, position) F(T, enabled) F(T, name) F(T, spec) F(T, created_at) \
     F(T, updated_at)
@@ -141,6 +147,9 @@ static const struct field mode_fields[] = {MODE(struct store_mode, FIELD_ITEM)};
 static const struct field event_fields[] = {EVENT(struct store_event, FIELD_ITEM)};
 static const struct field webhook_fields[] = {WEBHOOK(struct store_webhook, FIELD_ITEM)};
 static const struct field delivery_fields[] = {DELIVERY(struct store_delivery, FIELD_ITEM)};
+static const struct field challenge_fields[] = {CHALLENGE(struct store_challenge, FIELD_ITEM)};
+static const struct field verification_fields[] = {
+    VERIFICATION(struct store_verification, FIELD_ITEM)};
 
 #define READER(name, fields, T)                                                                    \
     void name(const struct db_row *r, void *out)                                                   \
@@ -176,6 +185,8 @@ void args_event(struct db_args *a, const struct store_event *x)
 {
     args_write(event_fields + 1, DM_ARRAY_LEN(event_fields) - 1, a, x);
 }
+READER(row_challenge, challenge_fields, struct store_challenge)
+READER(row_verification, verification_fields, struct store_verification)
 
 void args_request(struct db_args *a, const struct store_request *r)
 {

@@ -5,20 +5,22 @@
 
 #include "store/db.h"
 
-void row_admin(const struct db_row *r, void *out);      /* ADMIN_COLS */
-void row_token(const struct db_row *r, void *out);      /* TOKEN_COLS */
-void row_websession(const struct db_row *r, void *out); /* struct store_websession */
-void row_chat(const struct db_row *r, void *out);       /* struct store_chat */
-void row_request(const struct db_row *r, void *out);    /* REQUEST_COLS */
-void row_job(const struct db_row *r, void *out);        /* JOB_COLS */
-void row_item(const struct db_row *r, void *out);       /* ITEM_COLS */
-void row_session(const struct db_row *r, void *out);    /* SESSION_COLS */
-void row_login(const struct db_row *r, void *out);      /* LOGIN_COLS */
-void row_audit(const struct db_row *r, void *out);      /* AUDIT_COLS */
-void row_rule(const struct db_row *r, void *out);       /* RULE_COLS */
-void row_list(const struct db_row *r, void *out);       /* LIST_COLS */
-void row_list_entry(const struct db_row *r, void *out); /* entry */
-void row_mode(const struct db_row *r, void *out);       /* MODE_COLS */
+void row_admin(const struct db_row *r, void *out);        /* ADMIN_COLS */
+void row_token(const struct db_row *r, void *out);        /* TOKEN_COLS */
+void row_websession(const struct db_row *r, void *out);   /* struct store_websession */
+void row_chat(const struct db_row *r, void *out);         /* struct store_chat */
+void row_request(const struct db_row *r, void *out);      /* REQUEST_COLS */
+void row_job(const struct db_row *r, void *out);          /* JOB_COLS */
+void row_item(const struct db_row *r, void *out);         /* ITEM_COLS */
+void row_session(const struct db_row *r, void *out);      /* SESSION_COLS */
+void row_login(const struct db_row *r, void *out);        /* LOGIN_COLS */
+void row_audit(const struct db_row *r, void *out);        /* AUDIT_COLS */
+void row_rule(const struct db_row *r, void *out);         /* RULE_COLS */
+void row_list(const struct db_row *r, void *out);         /* LIST_COLS */
+void row_list_entry(const struct db_row *r, void *out);   /* entry */
+void row_mode(const struct db_row *r, void *out);         /* MODE_COLS */
+void row_challenge(const struct db_row *r, void *out);    /* CHALLENGE_COLS */
+void row_verification(const struct db_row *r, void *out); /* VERIFICATION_COLS */
 
 void row_event(const struct db_row *r, void *out);   /* EVENT_COLS */
 void row_webhook(const struct db_row *r, void *out); /* WEBHOOK_COLS */

@@ -575,6 +575,36 @@
     "  revoked INTEGER NOT NULL DEFAULT 0,"                                                        \
     "  updated_at " BIG " NOT NULL,"                                                               \
     "  PRIMARY KEY (chat_id, link))" NOROWID ";"
+/* 14: verification (verify/verification.h). challenges: each
+ * channel's challenge (chat_id 0: the default) as JSON (verify/challenge.h); verifications: one
+ * per request the rules sent to be verified, its state, deadline (found through a partial index
+ * while open), attempts, the applicant's answer, the captcha's digits and the challenge as it
+ * stood when it began, the launch that opened it; webapp_nonces: the Mini App launch data already
+ * used (a replay is refused), until they would be stale anyway. */
+#define M_VERIFY(BIG, NOROWID)                                                                     \
+    "CREATE TABLE challenges ("                                                                    \
+    "  chat_id " BIG " PRIMARY KEY,"                                                               \
+    "  spec TEXT NOT NULL,"                                                                        \
+    "  updated_at " BIG " NOT NULL)" NOROWID ";"                                                   \
+    "CREATE TABLE verifications ("                                                                 \
+    "  request_id " BIG " PRIMARY KEY REFERENCES invite_requests(id),"                             \
+    "  chat_id " BIG " NOT NULL,"                                                                  \
+    "  user_id " BIG " NOT NULL,"                                                                  \
+    "  state INTEGER NOT NULL CHECK (state BETWEEN 0 AND 6),"                                      \
+    "  deadline " BIG " NOT NULL,"                                                                 \
+    "  attempts INTEGER NOT NULL DEFAULT 0,"                                                       \
+    "  answer TEXT NOT NULL DEFAULT '',"                                                           \
+    "  captcha TEXT NOT NULL DEFAULT '',"                                                          \
+    "  spec TEXT NOT NULL,"                                                                        \
+    "  lang TEXT NOT NULL DEFAULT '',"                                                             \
+    "  launch TEXT NOT NULL DEFAULT '',"                                                           \
+    "  created_at " BIG " NOT NULL,"                                                               \
+    "  updated_at " BIG " NOT NULL)" NOROWID ";"                                                   \
+    "CREATE INDEX verifications_open ON verifications(deadline) WHERE state < 4;"                  \
+    "CREATE INDEX verifications_user ON verifications(chat_id, user_id);"                          \
+    "CREATE TABLE webapp_nonces ("                                                                 \
+    "  hash TEXT PRIMARY KEY,"                                                                     \
+    "  expires_at " BIG " NOT NULL)" NOROWID ";"
 
 /* Migration v is migrations[v - 1], in each dialect's text. */
 static const struct {
@@ -596,6 +626,7 @@ static const struct {
      M_EVENTS(PG_ID, PG_ID, PG_BIG, PG_NOROWID)},
     {M_STATS(SQ_BIG, SQ_NOROWID) SQ_STAT_TRIGGERS, M_STATS(PG_BIG, PG_NOROWID) PG_STAT_TRIGGERS},
     {M_LINKS(SQ_BIG, SQ_NOROWID), M_LINKS(PG_BIG, PG_NOROWID)},
+    {M_VERIFY(SQ_BIG, SQ_NOROWID), M_VERIFY(PG_BIG, PG_NOROWID)},
 };
 
 const int schema_latest = (int)DM_ARRAY_LEN(migrations);
@@ -623,6 +654,8 @@ const struct schema_table schema_kept[] = {
     {"webhooks", "id", "id"},
     {"webhook_deliveries", "id", "id"},
     {"invite_links", "chat_id, link", "chat_id, link COLLATE \"C\""},
+    {"challenges", "chat_id", "chat_id"},
+    {"verifications", "request_id", "request_id"},
 };
 const size_t schema_kept_n = DM_ARRAY_LEN(schema_kept);
 const char *const schema_serial[] = {"admins", "invite_requests", "jobs",

@@ -320,7 +320,7 @@ static const struct sql_text texts[S_COUNT] = {
     [S_VERDICT_SET] = {"UPDATE invite_requests SET evaluated = 1, "
                        "rule_id = CASE WHEN status = 0 THEN $2 ELSE rule_id END, "
                        "verdict = CASE WHEN status = 0 THEN $3 ELSE verdict END "
-                       "WHERE id = $1 RETURNING status, chat_id",
+                       "WHERE id = $1 RETURNING status, chat_id, user_id",
                        .what = "recording a verdict"},
     [S_DUE_PUT] = {"INSERT INTO decisions_due(request_id, chat_id, action, due_at) "
                    "VALUES ($1, $2, $3, $4) ON CONFLICT (request_id) DO UPDATE SET "
@@ -624,6 +624,59 @@ static const struct sql_text texts[S_COUNT] = {
          "WHERE id = $1 AND (status = 0 OR (decided_via = '" STORE_VIA_TELEGRAM
          "' AND decided_by = ''))",
          .what = "recording a decision made in Telegram"},
+    [S_CHALLENGE_GET] = {"SELECT " CHALLENGE_COLS " FROM challenges WHERE chat_id = $1",
+                         .what = "reading a channel's challenge"},
+    [S_CHALLENGE_OF] = {"SELECT " CHALLENGE_COLS " FROM challenges WHERE chat_id IN ($1, 0) "
+                        "ORDER BY chat_id = 0 LIMIT 1",
+                        .what = "reading a channel's challenge"},
+    [S_CHALLENGE_SET] = {"INSERT INTO challenges(" CHALLENGE_COLS ") VALUES ($1, $2, $3) "
+                         "ON CONFLICT (chat_id) DO UPDATE SET spec = excluded.spec, "
+                         "updated_at = excluded.updated_at",
+                         .what = "saving a channel's challenge"},
+    [S_CHALLENGE_DELETE] = {"DELETE FROM challenges WHERE chat_id = $1",
+                            .what = "removing a channel's challenge"},
+    [S_CHALLENGE_LIST] = {"SELECT " CHALLENGE_COLS " FROM challenges "
+                          "ORDER BY chat_id = 0 DESC, chat_id",
+                          .what = "listing challenges"},
+    [S_VERIFICATION_ADD] = {"INSERT INTO verifications(" VERIFICATION_COLS ") VALUES ($1, $2, $3, "
+                            "$4, $5, $6, $7, $8, $9, $10, $11, $12, $13) "
+                            "ON CONFLICT (request_id) DO NOTHING",
+                            .what = "beginning a verification"},
+    [S_VERIFICATION_GET] = {"SELECT " VERIFICATION_COLS " FROM verifications "
+                            "WHERE request_id = $1",
+                            .what = "reading a verification"},
+    /* $10: the states it may leave, one bit each */
+    [S_VERIFICATION_STEP] = {"UPDATE verifications SET state = $2, deadline = $3, attempts = $4, "
+                             "answer = $5, captcha = $6, lang = $7, launch = $8, updated_at = $9 "
+                             "WHERE request_id = $1 AND (CAST($10 AS BIGINT) >> state) & 1 = 1 "
+                             "RETURNING chat_id",
+                             .what = "recording a verification's step"},
+    [S_VERIFICATION_EXPIRED] = {"SELECT " VERIFICATION_COLS " FROM verifications "
+                                "WHERE state < 4 AND deadline <= $1 "
+                                "ORDER BY deadline, request_id LIMIT $2",
+                                .what = "reading verifications past their deadline"},
+    [S_VERIFICATION_NEXT] = {"SELECT coalesce(min(deadline), 0) FROM verifications "
+                             "WHERE state < 4",
+                             .what = "reading the next verification deadline"},
+    [S_VERIFICATION_FAILURES] = {"SELECT count(*) FROM verifications WHERE chat_id = $1 "
+                                 "AND user_id = $2 AND state = 5",
+                                 .what = "counting an applicant's failed verifications"},
+    /* created, their request pending and asked since $1 (tg_date: Telegram's window counts from
+     * the request) */
+    [S_VERIFICATION_UNSENT] =
+        {"SELECT v.request_id, v.chat_id, v.user_id, v.state, v.deadline, "
+         "v.attempts, v.answer, v.captcha, v.spec, r.language_code, v.launch, "
+         "v.created_at, v.updated_at FROM verifications v JOIN "
+         "invite_requests r ON r.id = v.request_id WHERE v.state = 0 AND "
+         "r.status = 0 AND r.tg_date >= $1 AND NOT EXISTS (SELECT 1 FROM join_queries q "
+         "WHERE q.request_id = v.request_id AND q.state IN (0, 1, 2, 5)) "
+         "ORDER BY v.request_id LIMIT $2",
+         .what = "reading verifications to send"},
+    [S_NONCE_PURGE] = {"DELETE FROM webapp_nonces WHERE expires_at <= $1",
+                       .what = "forgetting stale Mini App launches"},
+    [S_NONCE_ADD] = {"INSERT INTO webapp_nonces(hash, expires_at) VALUES ($1, $2) "
+                     "ON CONFLICT (hash) DO NOTHING",
+                     .what = "recording a Mini App launch"},
 };
 
 struct db_stmt sql_stmt(enum db_kind kind, enum sql_id id)

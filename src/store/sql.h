@@ -13,8 +13,19 @@
     "r.id, r.chat_id, r.user_id, r.first_name, r.last_name, r.username, r.bio, r.invite_link, "    \
     "r.tg_date, r.status, r.created_at, r.decided_at, r.decided_by, r.decided_via, r.last_error, " \
     "r.is_premium, r.language_code, r.is_scam, r.is_fake, r.rule_id, r.verdict, r.banned, "        \
-    "coalesce(c.title, '')"
-#define REQUEST_FROM " FROM invite_requests r LEFT JOIN chats c ON c.chat_id = r.chat_id"
+    "coalesce(c.title, ''), " REQUEST_VERIFY_COLS
+/* a request's verification, none: state -1 */
+#define REQUEST_VERIFY_COLS                                                                        \
+    "coalesce(v.state, -1), coalesce(v.deadline, 0), coalesce(v.attempts, 0), "                    \
+    "coalesce(v.answer, '')"
+#define REQUEST_JOINS                                                                              \
+    " LEFT JOIN chats c ON c.chat_id = r.chat_id"                                                  \
+    " LEFT JOIN verifications v ON v.request_id = r.id"
+#define REQUEST_FROM " FROM invite_requests r" REQUEST_JOINS
+#define CHALLENGE_COLS "chat_id, spec, updated_at"
+#define VERIFICATION_COLS                                                                          \
+    "request_id, chat_id, user_id, state, deadline, attempts, answer, captcha, spec, lang, "       \
+    "launch, created_at, updated_at"
 #define JOB_COLS                                                                                   \
     "id, kind, state, via, admin, description, total, done, skipped, failed, created_at, "         \
     "updated_at, finished_at, wait_until, error, params, cursor"
@@ -219,6 +230,20 @@ enum sql_id {
     S_REQUEST_PENDING_OF,
     S_REQUEST_TELEGRAM_DECIDE,
     S_PENDING_UNHELD,
+    S_CHALLENGE_GET,
+    S_CHALLENGE_OF,
+    S_CHALLENGE_SET,
+    S_CHALLENGE_DELETE,
+    S_CHALLENGE_LIST,
+    S_VERIFICATION_ADD,
+    S_VERIFICATION_GET,
+    S_VERIFICATION_STEP,
+    S_VERIFICATION_EXPIRED,
+    S_VERIFICATION_NEXT,
+    S_VERIFICATION_FAILURES,
+    S_VERIFICATION_UNSENT,
+    S_NONCE_PURGE,
+    S_NONCE_ADD,
     S_COUNT
 };
 

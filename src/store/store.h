@@ -23,8 +23,10 @@
 #define STORE_LINK_MAX 257
 #define STORE_ERROR_MAX 257
 #define STORE_HASH_MAX 129
-#define STORE_LANG_MAX 36        /* an IETF language tag (BCP 47): 35 bytes is plenty */
-#define STORE_RULE_SPEC_MAX 8192 /* a rule's JSON text (rules/rules.h) */
+#define STORE_LANG_MAX 36         /* an IETF language tag (BCP 47): 35 bytes is plenty */
+#define STORE_RULE_SPEC_MAX 8192  /* a rule's JSON text (rules/rules.h) */
+#define STORE_CHALLENGE_MAX 16384 /* a challenge's JSON text (verify/challenge.h) */
+#define STORE_ANSWER_MAX 1025     /* an applicant's free-text answer: 1024 bytes */
 
 /* who did something: an admin, or "token <name> of <admin>" */
 #define STORE_ACTOR_MAX 112
@@ -127,6 +129,11 @@ struct store_request {
     char verdict[STORE_TEXT_MAX];
     bool banned;                     /* the rules' decline banned the user too, until an unban */
     char chat_title[STORE_TEXT_MAX]; /* filled by list/get from the chats table, "" if unknown */
+    /* its verification (verify/verification.h), filled by list/get: state -1 when it has none */
+    int verify_state;
+    int64_t verify_deadline;
+    int64_t verify_attempts;
+    char verify_answer[STORE_ANSWER_MAX];
 };
 
 /* All fields are optional: status -1, chat_id 0, dates 0, q "" mean "any". */
@@ -310,6 +317,10 @@ struct store_verdict {
     int action;                /* enum due_action; DUE_NONE: stays pending */
     int64_t due_at;            /* when to act; with per_hour, the earliest */
     int64_t per_hour;          /* > 0: approvals of the channel paced at most this many an hour */
+    /* the rule said "verify": a verification of the request begins (when it has none yet) with
+     * this challenge (borrowed JSON text) and deadline; NULL: none */
+    const char *challenge;
+    int64_t verify_deadline;
 };
 
 /* Admins (admins.c). admin_create adds one with its role and granted channels (chats, n; only
@@ -872,6 +883,85 @@ dm_err store_pending_unheld(struct store *st, int64_t chat_id, int64_t after, in
 dm_err store_request_decided_in_telegram(struct store *st, int64_t chat_id, int64_t user_id,
                                          int status, const char *by, int64_t at,
                                          int64_t *request_id, struct dm_error *err);
+/* ---- verification (verify/verification.h says what the steps mean) ---- */
+
+/* A channel's challenge (chat_id 0: the default for channels without their own), its spec the
+ * JSON text verify/challenge.h reads. challenge_get: DM_ENOTFOUND when chat_id has none of its
+ * own; challenge_of: the channel's, else the default's (DM_ENOTFOUND when neither);
+ * challenge_delete of an absent one is DM_OK. */
+struct store_challenge {
+    int64_t chat_id;
+    char spec[STORE_CHALLENGE_MAX];
+    int64_t updated_at;
+};
+dm_err store_challenge_get(struct store *st, int64_t chat_id, struct store_challenge *out,
+                           struct dm_error *err);
+dm_err store_challenge_of(struct store *st, int64_t chat_id, struct store_challenge *out,
+                          struct dm_error *err);
+dm_err store_challenge_set(struct store *st, const struct store_challenge *c, struct dm_error *err);
+dm_err store_challenge_delete(struct store *st, int64_t chat_id, struct dm_error *err);
+/* Every challenge, the default first; *out malloc'd, owned by the caller. */
+dm_err store_challenge_list(struct store *st, struct store_challenge **out, size_t *n,
+                            struct dm_error *err);
+
+/* A verification's states: created (the rules asked for it, nothing sent yet), sent (its Mini
+ * App URL handed to Telegram), opened (the applicant's launch data checked), answered, and the
+ * three ends. States below VERIFY_PASSED are open: their deadline counts. */
+enum verify_state {
+    VERIFY_CREATED = 0,
+    VERIFY_SENT,
+    VERIFY_OPENED,
+    VERIFY_ANSWERED,
+    VERIFY_PASSED,
+    VERIFY_FAILED,
+    VERIFY_TIMED_OUT,
+    VERIFY_STATE_COUNT
+};
+/* "created", "sent", "opened", "answered", "passed", "failed", "timed_out" */
+const char *verify_state_name(int state);
+
+/* One per request: what the applicant was asked and has done. */
+struct store_verification {
+    int64_t request_id, chat_id, user_id;
+    int state; /* enum verify_state */
+    int64_t deadline;
+    int attempts;                   /* wrong captcha answers so far */
+    char answer[STORE_ANSWER_MAX];  /* the applicant's free text, "" none */
+    char captcha[16];               /* the digits the current captcha shows, "" none */
+    char spec[STORE_CHALLENGE_MAX]; /* the challenge as it stood when the verification began */
+    char lang[STORE_LANG_MAX];      /* the applicant's language_code, from its launch data */
+    char launch[65];                /* the hash of the launch data that opened it, "" none */
+    int64_t created_at, updated_at;
+};
+
+/* verification_get: DM_ENOTFOUND when the request has none. */
+dm_err store_verification_get(struct store *st, int64_t request_id, struct store_verification *out,
+                              struct dm_error *err);
+/* Writes v's state, deadline, attempts, answer, captcha, lang and launch (updated_at = now) when
+ * its state is one of the bits of `from` (1 << state), in one transaction with the audit entry au
+ * (may be NULL) and, when verdict is not NULL, the request's verdict and due action as
+ * store_verdicts_record records them. DM_ECONFLICT when its state is not in `from` any more
+ * (another step came first: nothing changed), DM_ENOTFOUND when there is none. */
+dm_err store_verification_step(struct store *st, const struct store_verification *v, unsigned from,
+                               int64_t now, const struct store_verdict *verdict,
+                               const struct store_audit *au, struct dm_error *err);
+/* Open verifications whose deadline is at or before now, earliest first, up to limit;
+ * *next the earliest deadline of those left open after them (0: none). */
+dm_err store_verifications_expired(struct store *st, int64_t now, int limit,
+                                   struct store_verification *out, int *n, struct dm_error *err);
+dm_err store_verification_next_deadline(struct store *st, int64_t *next, struct dm_error *err);
+/* Verifications still created (nothing sent yet) whose request is pending and was asked at or
+ * after since, oldest first, up to limit; lang holds the request's language_code (the Bot API's,
+ * "" when unknown). */
+dm_err store_verifications_unsent(struct store *st, int64_t since, int limit,
+                                  struct store_verification *out, int *n, struct dm_error *err);
+/* How many verifications user_id failed in chat_id. */
+dm_err store_verification_failures(struct store *st, int64_t chat_id, int64_t user_id, int64_t *n,
+                                   struct dm_error *err);
+/* Marks launch data (its hash, hex) used until expires_at, forgetting those expired by now:
+ * DM_EEXISTS when it was used before (a replay). */
+dm_err store_webapp_nonce_use(struct store *st, const char *hash, int64_t expires_at, int64_t now,
+                              struct dm_error *err);
 
 /* Opens the backend named by url: "sqlite:PATH" or a bare path (SQLite), or
  * "postgresql://…" / "postgres://…" (PostgreSQL).

@@ -38,7 +38,7 @@ dm_err store_judging_due(struct store *st, int action, int64_t now, int limit,
 
 struct verdict_row {
     int status;
-    int64_t chat_id;
+    int64_t chat_id, user_id;
 };
 
 static void row_verdict(const struct db_row *r, void *out)
@@ -46,6 +46,7 @@ static void row_verdict(const struct db_row *r, void *out)
     struct verdict_row *x = out;
     x->status = (int)row_int(r, 0);
     x->chat_id = row_int(r, 1);
+    x->user_id = row_int(r, 2);
 }
 
 /* The due time of a paced approval of chat_id wanted at `at`: the channel's next free time
@@ -68,9 +69,31 @@ static dm_err pace(struct tx *tx, int64_t chat_id, int64_t per_hour, int64_t at,
     return tx_run(tx, S_PACE_SET, &w, NULL, NULL, NULL, err);
 }
 
-/* Records one verdict inside tx; *was_pending tells whether the request still waited. */
-static dm_err verdict_one(struct tx *tx, const struct store_verdict *v, bool *was_pending,
-                          struct dm_error *err)
+/* The verification a "verify" verdict begins, unless the request has one. */
+/* (a verify verdict is due at once: its due_at is when it was judged, the verification's start) */
+static dm_err verification_begin(struct tx *tx, const struct store_verdict *v, int64_t chat_id,
+                                 int64_t user_id, int64_t now, struct dm_error *err)
+{
+    struct db_args a;
+    args_init(&a);
+    arg_int(&a, v->request_id);
+    arg_int(&a, chat_id);
+    arg_int(&a, user_id);
+    arg_int(&a, VERIFY_CREATED);
+    arg_int(&a, v->verify_deadline);
+    arg_int(&a, 0);      /* attempts */
+    arg_text(&a, "", 1); /* answer */
+    arg_text(&a, "", 1); /* captcha */
+    arg_ref(&a, v->challenge);
+    arg_text(&a, "", 1); /* lang */
+    arg_text(&a, "", 1); /* launch */
+    arg_int(&a, now);
+    arg_int(&a, now);
+    return tx_run(tx, S_VERIFICATION_ADD, &a, NULL, NULL, NULL, err);
+}
+
+dm_err verdict_tx_record(struct tx *tx, const struct store_verdict *v, bool *was_pending,
+                         struct dm_error *err)
 {
     struct db_args a;
     args_init(&a);
@@ -84,6 +107,9 @@ static dm_err verdict_one(struct tx *tx, const struct store_verdict *v, bool *wa
     if (!found)
         return dm_fail(err, DM_ENOTFOUND, "no join request with id %" PRId64, v->request_id);
     *was_pending = row.status == REQ_PENDING;
+    if (*was_pending && v->challenge)
+        e = verification_begin(tx, v, row.chat_id, row.user_id, v->due_at, err);
+    if (e) return e;
     struct db_args k;
     args_init(&k);
     arg_int(&k, v->request_id);
@@ -107,7 +133,7 @@ dm_err store_verdicts_record(struct store *st, const struct store_verdict *v, si
     int64_t done = 0;
     for (size_t i = 0; i < n && !e; i++) {
         bool pending = false;
-        e = verdict_one(&tx, &v[i], &pending, err);
+        e = verdict_tx_record(&tx, &v[i], &pending, err);
         if (!e && job_id) e = job_tx_item_done(&tx, job_id, v[i].request_id, &done, err);
     }
     if (!e && job_id && done) e = job_tx_count_done(&tx, job_id, done, now, err);

@@ -15,7 +15,7 @@ import { launchBrowser, watchedPage, login } from '../lib/browser.mjs';
 
 const XSS = '<img src=x onerror=alert(1)>';
 const XSS_LAST = '"><script>alert(2)</script>';
-const OUTCOMES = ['approve', 'decline', 'decline_and_ban', 'hold', 'approve_after', 'no_match'];
+const OUTCOMES = ['approve', 'decline', 'decline_and_ban', 'hold', 'approve_after', 'verify', 'no_match'];
 
 describe('Rules page in chromium', () => {
     let s, browser, page, seen, c1, c2;
@@ -181,7 +181,7 @@ describe('Rules page in chromium', () => {
         set[saved.findIndex((r) => r.name === 'links')].action = 'hold';
         const api = await s.client.post('/api/rules/dry-run', { chat_id: c1, rules: set });
         assert.equal(api.status, 200, api.text);
-        assert.deepEqual(api.json.counts, { approve: 1, decline: 0, decline_and_ban: 2, hold: 1, approve_after: 0, no_match: 2 },
+        assert.deepEqual(api.json.counts, { approve: 1, decline: 0, decline_and_ban: 2, hold: 1, approve_after: 0, verify: 0, no_match: 2 },
             'the set as edited does what the test expects');
 
         await page.getByRole('button', { name: 'Run dry run' }).click();

@@ -15,7 +15,7 @@
  * No leak check: libcrypto (under curl and libpq) keeps memory until the process exits.
  * fuzz-sources: tests/fuzz/fuzz_doorman.c src/app.c src/api/ src/jobs/ src/telegram/ src/botapi/
  * src/rules/ src/blocklist/ src/mtproto/ src/mtproto/tl/ src/store/ src/http/ src/core/
- * src/alerts/ build-fuzz/web_assets.c
+ * src/alerts/ src/verify/ build-fuzz/web_assets.c
  * fuzz-pkgs: libmicrohttpd jansson sqlite3 libpq libsodium libcurl libcrypto zlib libutf8proc
  * libpcre2-8
  * fuzz-flags: -detect_leaks=0 */

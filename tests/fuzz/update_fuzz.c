@@ -1,12 +1,16 @@
 /* libFuzzer target: outside input that doorman parses itself besides TL: a Bot API update body
- * (JSON from Telegram or a webhook caller) read into a join request, and the date filters of the
- * API's query strings and bodies.
- * fuzz-sources: src/botapi/update.c src/core/date.c src/core/err.c
- * fuzz-pkgs: jansson */
+ * (JSON from Telegram or a webhook caller) read into a join request, the date filters of the
+ * API's query strings and bodies, a Mini App's launch data (anyone's, before it is known to be
+ * Telegram's) and a challenge's JSON (an admin's).
+ * fuzz-sources: src/botapi/update.c src/core/date.c src/core/err.c src/verify/initdata.c
+ * src/verify/challenge.c
+ * fuzz-pkgs: jansson libsodium */
 #include "core/common.h"
 
 #include "botapi/update.h"
 #include "core/date.h"
+#include "verify/challenge.h"
+#include "verify/initdata.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -34,8 +38,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         } else if (rc != DM_ENOTFOUND && rc != DM_EINVAL) {
             abort();
         }
+        struct dm_error ce;
+        rc = challenge_check(u, &ce);
+        if (rc != DM_OK && rc != DM_EINVAL) abort();
         json_decref(u);
     }
+    struct initdata id;
+    struct dm_error ie;
+    dm_err ir =
+        initdata_check((const char *)data, size, "123456:fuzz-token", 1700000000, 3600, &id, &ie);
+    if (ir != DM_EINVAL && ir != DM_EAUTH && ir != DM_ETIMEOUT && ir != DM_ENOMEM) abort();
     char s[64];
     size_t n = size < sizeof s - 1 ? size : sizeof s - 1;
     memcpy(s, data, n);

@@ -288,6 +288,17 @@ const endpoints = () => [
         fields: { token: [...T.str, 'x'.repeat(129)], name: [...T.str, 'n'.repeat(65)], password: [...T.str, 'p'.repeat(1025)] },
         required: ['token', 'name', 'password'], validStatus: [404, 'not_found'], // no such invitation
     },
+    {
+        path: '/api/challenges', who: 'admin',
+        base: () => ({ chat_id: s.world.chatIds[0], challenge: { steps: ['text'], texts: { default: { prompt: 'Why?' } } } }),
+        fields: {
+            chat_id: ['x', 1.5, true],
+            challenge: [42, 'x', [], { steps: [] }, { steps: ['text'], texts: {} }, { steps: ['text'], texts: { default: { prompt: 7 } } },
+                { steps: ['text'], texts: { default: { prompt: 'p'.repeat(16000) }, de: { prompt: 'p'.repeat(500) } } }],
+        },
+        names: { challenge: /challenge/ },
+        required: ['chat_id', 'challenge'],
+    },
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -451,6 +462,8 @@ const ROUTES = [
     ['GET', '/api/sessions/s1/export'], ['POST', '/api/sessions/s1/delete'], ['POST', '/api/sessions/s1/load'],
     ['POST', '/api/rules/apply'], ['POST', '/api/invite-requests/release'], ['POST', '/api/invite-requests/unban'],
     ['GET', '/api/invite-requests/export'], ['GET', '/api/audit/export'],
+    ['GET', '/api/challenges'], ['POST', '/api/challenges'], ['GET', '/api/verifications/1'],
+    ['POST', '/api/app/verify/open', 'public'], ['POST', '/api/app/verify/answer', 'public'],
 ];
 
 function methodCases() {

@@ -60,7 +60,7 @@ function exported(item, header) {
 }
 // Text columns (neutralised in CSV): strings that are not statuses or ISO times.
 const TEXT_COLS = new Set(['chat_title', 'first_name', 'last_name', 'username', 'bio', 'invite_link',
-    'decided_by', 'decided_via', 'last_error', 'language_code', 'verdict', 'admin', 'action', 'via', 'result', 'detail']);
+    'decided_by', 'decided_via', 'last_error', 'language_code', 'verdict', 'verification_answer', 'admin', 'action', 'via', 'result', 'detail']);
 
 function checkCsv(text, items, what) {
     const rows = parseCsv(text);

@@ -45,6 +45,26 @@ describe('panel assets', () => {
         assert.ok(seen.size > 5, `the entry module imports the others (${[...seen].join(', ')})`);
     });
 
+    test('the verification Mini App: its page, script and style; Telegram\'s web clients may frame only the page', async () => {
+        const page = await c.get('/app/verify?r=1');
+        assert.equal(page.status, 200);
+        assert.match(page.headers.get('content-type'), /^text\/html\b/);
+        assert.match(page.text, /<script type="module" src="\/app\/verify.js"><\/script>/);
+        assert.ok(!/<script(?![^>]*\bsrc=)/.test(page.text), 'no inline script');
+        assert.equal(page.headers.get('content-security-policy'),
+            "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'none'; " +
+            'frame-ancestors https://web.telegram.org https://webk.telegram.org https://webz.telegram.org');
+        assert.equal(page.headers.get('x-frame-options'), null);
+        for (const [p, type] of [['/app/verify.js', /^text\/javascript\b/], ['/app/verify.css', /^text\/css\b/]]) {
+            const r = await c.get(p);
+            assert.equal(r.status, 200, p);
+            assert.match(r.headers.get('content-type'), type, p);
+            assert.equal(r.headers.get('content-security-policy'), CSP, `${p}: the panel's CSP`);
+            assert.equal(r.headers.get('x-frame-options'), 'DENY', p);
+        }
+        assert.ok(!/innerHTML|insertAdjacentHTML|document\.write/.test((await c.get('/app/verify.js')).text), 'text only, never markup');
+    });
+
     test('a module that does not exist is a 404, not the panel page', async () => {
         for (const p of ['/js/nope.js', '/js/pages/nope.js', '/app.js']) {
             const r = await c.get(p);

@@ -16,7 +16,8 @@ const PW = 'a long enough password';
 // Every route of the router: the least role it needs ('owner', 'decider', 'viewer', 'self' for
 // any admin about themselves) and whether only a browser's session may use it (not a token).
 // Public routes (setup, login, invitations) are not role-gated and are left out of the matrix.
-const PUBLIC = ['GET /api/setup', 'POST /api/setup', 'POST /api/login', 'GET /api/invite', 'POST /api/invite'];
+const PUBLIC = ['GET /api/setup', 'POST /api/setup', 'POST /api/login', 'GET /api/invite', 'POST /api/invite',
+    'POST /api/app/verify/open', 'POST /api/app/verify/answer'];
 const ROUTES = [
     ['POST', '/api/logout', 'self'],
     ['GET', '/api/me', 'self'],
@@ -76,6 +77,9 @@ const ROUTES = [
     ['POST', '/api/links/revoke', 'owner'],
     ['POST', '/api/links/refresh', 'owner'],
     ['POST', '/api/decisions/check', 'owner'],
+    ['GET', '/api/challenges', 'owner'],
+    ['POST', '/api/challenges', 'owner'],
+    ['GET', '/api/verifications/{}', 'owner'],
     ['GET', '/api/webhooks', 'owner'],
     ['POST', '/api/webhooks', 'owner'],
     ['POST', '/api/webhooks/{}/update', 'owner'],

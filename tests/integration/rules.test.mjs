@@ -123,7 +123,7 @@ describe('rules API and dry run', () => {
         ];
         const r = await ok('/api/rules/dry-run', { chat_id: chat, rules, global_rules: [] });
         assert.equal(r.pending, 18);
-        assert.deepEqual(r.counts, { approve: 1, decline: 2, decline_and_ban: 3, hold: 1, approve_after: 1, no_match: 10 });
+        assert.deepEqual(r.counts, { approve: 1, decline: 2, decline_and_ban: 3, hold: 1, approve_after: 1, verify: 0, no_match: 10 });
         const ids = (k) => r.examples[k].map((x) => x.user_id).sort();
         assert.deepEqual(ids('decline_and_ban'), [users.casino.user_id, users.wave10.user_id, users.wave11.user_id].sort());
         assert.deepEqual(ids('decline'), [users.linker.user_id, users.hostile.user_id].sort());
@@ -152,7 +152,7 @@ describe('rules API and dry run', () => {
         assert.equal(g.chat_id, 0);
         assert.deepEqual(a.conditions, [{ type: 'in_list', list: 'vip' }]);
         let saved = await ok('/api/rules/dry-run', { chat_id: chat });
-        assert.deepEqual(saved.counts, { approve: 1, decline: 16, decline_and_ban: 0, hold: 1, approve_after: 0, no_match: 0 });
+        assert.deepEqual(saved.counts, { approve: 1, decline: 16, decline_and_ban: 0, hold: 1, approve_after: 0, verify: 0, no_match: 0 });
         const order = await ok('/api/rules/reorder', { chat_id: chat, ids: [b.id, a.id] });
         assert.deepEqual(order.rules.map((x) => [x.id, x.position]), [[b.id, 0], [a.id, 1]]);
         await refused('/api/rules/reorder', { chat_id: chat, ids: [b.id] }, /ids/);

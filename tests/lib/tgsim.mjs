@@ -248,3 +248,13 @@ export async function tgAccountFlags(tg, userId, flags) {
 export async function tgRevoke(tg, userId, error = 'SESSION_REVOKED') {
     return tg.control('POST', `/control/accounts/${userId}/revoke`, { error });
 }
+
+// ---------------------------------------------------------------------------------------------
+// Mini Apps
+
+// Opens a Mini App URL as userId would in Telegram, launched by botId's button: {url (with the
+// #tgWebAppData=… fragment), init_data}. auth_date (default now), platform, theme_params ({bg_color:
+// '#…', …}) and hash (a forged one) as the control API takes them.
+export async function tgWebAppOpen(tg, botId, userId, url, extra = {}) {
+    return tg.control('POST', '/control/webapp/open', { bot_id: botId, user_id: userId, url, ...extra });
+}

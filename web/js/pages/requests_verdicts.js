@@ -2,7 +2,8 @@
 // the verdict cell ("rule 3: links in bio → hold for review", a "banned" marker), the filter by
 // the rule a verdict names (rule_id), and the undo of a rule's decision: Release for a held
 // request (back to the admins), Unban for a user a rule banned. Verdicts hold admin-written rule
-// names: they go in as text.
+// names: they go in as text. A request being verified shows its verification's state, and the
+// applicant's written answer (Telegram users' text: as text too).
 import { h } from '../dom.js';
 import { api } from '../api.js';
 import { showBanner } from '../frame.js';
@@ -22,8 +23,14 @@ export function verdictNodes(r) {
         : h('span.verdict-text', null, r.verdict);
     const action = (name, label, title) => h('button.btn.btn-ghost.btn-small', { type: 'button',
         dataset: { verdictAction: name }, title, 'aria-label': `${label} ${fullName(r)}` }, label);
+    const verification = r.verification ? h('div.verification', { dataset: { verification: r.verification } },
+        h('span.badge.badge-verify', { title: 'The verification of this request (the Mini App challenge)' },
+            `verification ${r.verification.replace('_', ' ')}`),
+        r.verification_answer ? h('blockquote.verification-answer', { title: 'The applicant\'s written answer' },
+            r.verification_answer) : null) : null;
     return [
         verdict || h('span.muted', null, '—'),
+        verification,
         r.banned ? h('span.badge.badge-banned', { title: 'Banned from the channel by the rule' }, 'banned') : null,
         isHeld(r) || r.banned ? h('div.verdict-actions', null,
             isHeld(r) ? action('release', 'Release', 'Give this request back to the admins (it stays pending)') : null,

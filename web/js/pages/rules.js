@@ -2,7 +2,8 @@
 // a channel) the mode switch (rules_mode.js), the channel's join-request bot (rules_guard.js),
 // Apply over a channel's backlog (rules_apply.js),
 // the ordered rules (rules_list.js), the editor of one rule (rules_editor.js) with the dry run
-// beside it (rules_dryrun.js), and the named lists (rules_lists.js), put together.
+// beside it (rules_dryrun.js), the challenge of "verify" (rules_challenge.js), and the named lists
+// (rules_lists.js), put together.
 import { h, add } from '../dom.js';
 import { api, qs } from '../api.js';
 import { showBanner } from '../frame.js';
@@ -13,6 +14,7 @@ import { rulesList } from './rules_list.js';
 import { ruleEditor } from './rules_editor.js';
 import { rulesDryRun } from './rules_dryrun.js';
 import { rulesLists } from './rules_lists.js';
+import { challengeCard } from './rules_challenge.js';
 
 const chatLabel = (c) => c.title || (c.username ? '@' + c.username : String(c.chat_id));
 
@@ -56,6 +58,7 @@ export function pageRules(ctx, main, params) {
     });
     const dry = rulesDryRun(ctx, { body: dryBody, canRun: () => channels.length > 0 && (chat !== 0 || dryChat.value !== '') });
     const lists = rulesLists(ctx, { onChange: (names) => { listNames = names; } });
+    const challenge = challengeCard(ctx, { scope });
 
     // The scope's rules with the one being edited in its place (a new one last).
     function editedSet() {
@@ -108,6 +111,7 @@ export function pageRules(ctx, main, params) {
         loadModes();
         guard.load();
         loadRules();
+        challenge.load();
     }
     scopeSel.addEventListener('change', () => {
         chat = Number(scopeSel.value);
@@ -138,7 +142,7 @@ export function pageRules(ctx, main, params) {
         guard.el,
         apply.el,
         h('div.rules-grid', null,
-            h('div.rules-main', null, list.el, editor.el, lists.el),
+            h('div.rules-main', null, list.el, editor.el, challenge.el, lists.el),
             h('div.rules-side', null, dry.el)));
     loadChannels();
     lists.load();

@@ -30,6 +30,7 @@ export const ACTIONS = [
     ['decline_and_ban', 'Decline and ban'],
     ['hold', 'Hold for review'],
     ['approve_after', 'Approve after a delay'],
+    ['verify', 'Verify (the channel\'s challenge)'],
 ];
 
 // The dry run's outcomes, with their labels: the actions, then no rule matched.
