@@ -3,6 +3,7 @@
 #include "app.h"
 #include "api/api.h"
 #include "alerts/alerts.h"
+#include "botapi/client.h"
 #include "telegram/bot.h"
 #include "core/log.h"
 #include "http/host.h"
@@ -67,6 +68,28 @@ static dm_err instance_claim(struct app *a, struct dm_error *err)
     return DM_OK;
 }
 
+/* An alert to a Telegram chat (alerts.h, Destinations): sendMessage through the bot, as plain
+ * text. The bot starts after the alerts: until then (and without a token) it is not sent. */
+static dm_err alert_send(void *ctx, int64_t chat_id, const char *text, struct dm_error *why)
+{
+    struct app *a = ctx;
+    struct bot *b = a->bot;
+    struct botapi_client *c = b ? bot_client_acquire(b) : NULL;
+    if (!c) return dm_fail(why, DM_EUNAVAILABLE, "no bot token configured: set it in Settings");
+    json_t *p = json_pack("{s:I,s:s}", "chat_id", (json_int_t)chat_id, "text", text);
+    struct botapi_reply rep;
+    struct dm_error err = {0};
+    dm_err e = p ? botapi_call(c, "sendMessage", p, 10000, &rep, &err) : DM_ENOMEM;
+    if (e)
+        dm_fail(why, e, "%s", err.msg[0] ? err.msg : dm_strerror(e));
+    else if (!rep.ok)
+        e = dm_fail(why, DM_ETELEGRAM, "Telegram refused the message: %s", rep.description);
+    if (p) botapi_reply_release(&rep); /* initialised by every call */
+    json_decref(p);
+    bot_client_release(b, c);
+    return e;
+}
+
 dm_err app_start(struct app *a, struct dm_error *err)
 {
     dm_err e;
@@ -91,7 +114,9 @@ dm_err app_start(struct app *a, struct dm_error *err)
                                 .owner = a->instance_id,
                                 .retry_s = a->cfg.webhook_retry_s,
                                 .attempts = a->cfg.webhook_attempts,
-                                .timeout_s = a->cfg.webhook_timeout_s};
+                                .timeout_s = a->cfg.webhook_timeout_s,
+                                .send_text = alert_send,
+                                .send_ctx = a};
     if ((e = alerts_start(&alc, &a->alerts, err))) return e;
     if ((e = pool_start(&a->cfg, a->store, &a->master, a->instance_id, &a->pool, err))) return e;
     struct bot_config bc = {.store = a->store,

@@ -5,6 +5,7 @@
 
 #include "alerts/body.h"
 #include "alerts/post.h"
+#include "alerts/text.h"
 #include "core/clock.h"
 #include "core/log.h"
 
@@ -29,6 +30,8 @@ struct alerts {
     const struct secret_key *master;
     char owner[64];
     unsigned retry_s, attempts, timeout_s;
+    dm_err (*send_text)(void *ctx, int64_t chat_id, const char *text, struct dm_error *why);
+    void *send_ctx;
     pthread_t thread;
     bool started;
     int64_t pruned_at;
@@ -108,6 +111,20 @@ static dm_err fan_out(struct alerts *a, const struct alert_settings *s, bool *mo
     return e;
 }
 
+/* A delivery to a Telegram chat: its text through the bot (alerts.h, Destinations). */
+static dm_err send_chat(struct alerts *a, int64_t chat_id, struct store_delivery *d,
+                        struct dm_error *why)
+{
+    d->http_status = 0;
+    if (!a->send_text) return dm_fail(why, DM_EUNAVAILABLE, "no bot to send Telegram messages");
+    char *text = malloc(ALERT_TEXT_MAX);
+    if (!text) return dm_fail(why, DM_ENOMEM, "out of memory");
+    alert_text(d->body, text);
+    dm_err e = a->send_text(a->send_ctx, chat_id, text, why);
+    free(text);
+    return e;
+}
+
 /* One attempt at delivery d to webhook w (NULL: removed meanwhile); records its outcome. The one
  * place a delivery is sent (alerts.h, Other destinations). */
 static dm_err deliver_one(struct alerts *a, const struct store_webhook *w, struct store_delivery *d,
@@ -116,11 +133,14 @@ static dm_err deliver_one(struct alerts *a, const struct store_webhook *w, struc
     char *secret = NULL;
     size_t len = 0;
     struct dm_error why = {0};
+    int64_t chat_id = 0;
     dm_err e;
     if (!w)
         e = dm_fail(&why, DM_ENOTFOUND, "the webhook was removed");
     else if (!w->enabled)
         e = dm_fail(&why, DM_ECONFLICT, "the webhook is disabled");
+    else if (alert_chat_url(w->url, &chat_id))
+        e = send_chat(a, chat_id, d, &why);
     else if (secret_open(a->master, w->secret_sealed, &secret, &len))
         e = dm_fail(&why, DM_ECRYPTO, "its secret cannot be opened with this master key");
     else
@@ -337,6 +357,8 @@ dm_err alerts_start(const struct alerts_config *cfg, struct alerts **out, struct
     a->retry_s = DM_MAX(cfg->retry_s, 1u);
     a->attempts = DM_MAX(cfg->attempts, 1u);
     a->timeout_s = DM_MAX(cfg->timeout_s, 1u);
+    a->send_text = cfg->send_text;
+    a->send_ctx = cfg->send_ctx;
     dm_strlcpy(a->owner, cfg->owner, sizeof a->owner);
     dm_err e = want_again(a, err);
     if (!e && pthread_create(&a->thread, NULL, alerts_main, a) != 0)

@@ -14,11 +14,10 @@
  * One thread per process; among processes on one database the one holding the lease "alerts"
  * does 2 to 4 (every process does 1).
  *
- * Other destinations: a delivery goes to its webhook's URL through one sink, post_signed
- * (post.h), called from deliver_one (alerts.c). A Telegram chat (the bot's sendMessage) is one
- * more sink: a webhook whose URL is "tg:<chat_id>" (alerts_url_ok accepting it), deliver_one
- * calling a send function given in alerts_config (app.c wires the bot's) with a text made from
- * the body, instead of post_signed; retries, the log and the lease stay as they are.
+ * Destinations: a delivery goes to its webhook's URL, the one place being deliver_one (alerts.c):
+ * an http(s) URL gets the signed POST (post_signed, post.h); "tg:<chat_id>" a Telegram chat,
+ * sent the delivery as text (alert_text, text.h) through the bot's sendMessage (send_text in
+ * alerts_config, wired by app.c). Retries, the log and the lease are the same for both.
  *
  * Secrets: a webhook's signing secret is sealed with the master key in the store, opened only to
  * sign, never logged; nor are webhook URLs (they may carry tokens): logs name the webhook id. */
@@ -41,6 +40,10 @@ struct alerts_config {
     const struct secret_key *master;
     const char *owner;
     unsigned retry_s, attempts, timeout_s;
+    /* Sends text to Telegram chat chat_id through the bot (any thread); DM_OK when Telegram took
+     * it, else the error with Telegram's words in why. NULL: chat destinations fail. */
+    dm_err (*send_text)(void *ctx, int64_t chat_id, const char *text, struct dm_error *why);
+    void *send_ctx;
 };
 /* Sets the store's wanted kinds before it returns, so nothing after it is missed. */
 dm_err alerts_start(const struct alerts_config *cfg, struct alerts **out, struct dm_error *err);
@@ -58,7 +61,8 @@ dm_err alerts_test(struct alerts *a, const struct store_webhook *w, const char *
 dm_err alerts_secret_new(struct alerts *a, char plain[65], char **sealed, struct dm_error *err);
 
 /* Checks a webhook's URL: http:// or https://, a host, at most STORE_URL_MAX - 1 bytes, no
- * spaces or control characters. false with a message for people in why. */
+ * spaces or control characters; or "tg:<chat_id>", a Telegram chat the bot writes to. false
+ * with a message for people in why. */
 bool alerts_url_ok(const char *url, char *why, size_t why_size);
 
 /* The signature header's value for body sent at timestamp ts: "sha256=" + hex of

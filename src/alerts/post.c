@@ -1,6 +1,7 @@
 /* post.c: signed POSTs over libcurl (see post.h), the URL check and the signature. */
 #include "core/common.h"
 #include "alerts/post.h"
+#include "alerts/text.h"
 
 #include <curl/curl.h>
 #include <pthread.h>
@@ -30,6 +31,12 @@ void webhook_sign(const char *secret, int64_t ts, const char *body, size_t len, 
 
 bool alerts_url_ok(const char *url, char *why, size_t why_size)
 {
+    int64_t chat_id;
+    if (!strncmp(url, "tg:", 3)) {
+        if (alert_chat_url(url, &chat_id)) return true;
+        snprintf(why, why_size, "a Telegram chat is tg: and its id, like tg:-1001234567890");
+        return false;
+    }
     size_t n = strlen(url);
     if (n == 0 || n >= STORE_URL_MAX) {
         snprintf(why, why_size, "url must be 1 to %d bytes", STORE_URL_MAX - 1);

@@ -270,6 +270,29 @@ describe('outgoing webhooks', () => {
         assert.equal((await s.client.post(`/api/webhooks/${r.json.webhook.id}/delete`, {})).status, 200);
     });
 
+    // A Telegram chat as the destination ("tg:<chat_id>"): the bot sends each event as plain text
+    // (names from Telegram stay text), with the same retries and delivery log as a URL.
+    test('alerts to a Telegram chat through the bot: tg:<chat_id>', async () => {
+        const chat = s.world.chatIds[0];
+        const bad = await s.client.post('/api/webhooks', { url: 'tg:abc', events: ['request.new'] });
+        assert.equal(bad.status, 400, bad.text);
+        assert.match(bad.json.error.message, /a Telegram chat is tg: and its id, like tg:-1001234567890/);
+        const r = await s.client.post('/api/webhooks', { url: `tg:${chat}`, events: ['request.new'] });
+        assert.equal(r.status, 201, r.text);
+        const id = r.json.webhook.id;
+        const sent = async () => (await s.tg.control('GET', `/control/bots/${s.world.botId}/messages`)).items
+            .filter((m) => m.chat_id === chat && /doorman: request\.new/.test(m.text || m.params?.text || ''));
+        await addRequester(s.tg, chat, { first_name: '<b>Chatty</b>' });
+        let msgs;
+        await waitFor(async () => (msgs = await sent()).some((m) => (m.text || m.params?.text).includes('<b>Chatty</b>')),
+            { timeoutMs: 15000, what: 'the alert in the Telegram chat' });
+        const m = msgs.find((x) => (x.text || x.params?.text).includes('<b>Chatty</b>'));
+        assert.equal(m.params?.parse_mode, undefined, 'plain text: no parse mode');
+        const log = await s.client.get(`/api/webhooks/${id}/deliveries`);
+        assert.ok(log.json.items.some((d) => d.state === 'delivered'), JSON.stringify(log.json.items.slice(0, 3)));
+        assert.equal((await s.client.post(`/api/webhooks/${id}/delete`, {})).status, 200);
+    });
+
     test('the panel adds a webhook, shows its secret once and its delivery log', async () => {
         const { browser, page, seen } = await signedInPage(s.dm.url, ADMIN);
         try {
