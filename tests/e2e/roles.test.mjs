@@ -45,7 +45,7 @@ describe('roles in the panel', () => {
     test('an owner invites a viewer, who sees no decision controls and no owner pages', async () => {
         const { page: owner, seen: ownerSeen } = await watchedPage(browser);
         await login(owner, s.dm.url, ADMIN);
-        assert.equal(await owner.locator('.nav a:visible').count(), 8, 'an owner sees every page');
+        assert.equal(await owner.locator('.nav a:visible').count(), 10, 'an owner sees every page');
         await owner.locator('.nav').getByRole('link', { name: 'Settings' }).click();
         const card = owner.locator('.admins-card');
         await card.locator('.admins-table tbody tr').first().waitFor();
