@@ -14,21 +14,36 @@ static _Atomic uint64_t http_count;
 static _Atomic uint64_t store_errors[METRICS_STORE_KINDS];
 static _Atomic uint64_t ratelimit_pauses;
 
-/* doorman_decisions_total's series: an open-addressed table; a slot is claimed once (EMPTY ->
- * CLAIMED by compare-and-swap, then filled, then READY) and never freed, so readers and
- * counters never wait for a lock. */
+/* A counter family by (account, action, result): account a name copied (cut at 64 bytes),
+ * action and result string literals kept by pointer (NULL: no such label). Its series live in an
+ * open-addressed table; a slot is claimed once (EMPTY -> CLAIMED by compare-and-swap, then
+ * filled, then READY) and never freed, so readers and counters never wait for a lock. Slots
+ * claimed by named accounts stop OTHER_SLOTS short of full: the rest are for account "(other)"
+ * (racing claims may take a few of them, never all). */
 enum { SLOT_EMPTY, SLOT_CLAIMED, SLOT_READY };
-struct decision_slot {
+struct series_slot {
     _Atomic int state;
     char account[METRICS_ACCOUNT_MAX];
     const char *action, *result;
     _Atomic uint64_t n;
 };
-static struct decision_slot decisions[METRICS_DECISION_SERIES];
-/* Slots claimed by named accounts; the last OTHER_SLOTS stay for the "(other)" series (racing
- * claims may take a few of them, never all). */
-static _Atomic unsigned named_slots;
+struct series {
+    const char *family, *help;
+    const char *labels[3]; /* the label names of account, action, result */
+    struct series_slot slots[METRICS_DECISION_SERIES];
+    _Atomic unsigned named;
+};
 #define OTHER_SLOTS 16
+
+static struct series decisions = {
+    .family = "doorman_decisions_total",
+    .help = "Job items finished since start, by account, action and result.",
+    .labels = {"account", "action", "result"}};
+static struct series mtproto_calls = {
+    .family = "doorman_mtproto_calls_total",
+    .help = "MTProto calls through each session since start, by outcome (OK, or the kind of "
+            "failure: FLOOD, DEAD, UNREACHABLE, NO_RIGHT, NOT_FOUND, ...).",
+    .labels = {"session", "outcome", NULL}};
 
 void metrics_http_answer(int status, int64_t micros)
 {
@@ -61,27 +76,28 @@ static uint64_t series_hash(const char *account, const char *action, const char 
     return (h ^ (uintptr_t)result) * 1099511628211ull;
 }
 
-static bool slot_is(struct decision_slot *s, const char *account, const char *action,
+static bool slot_is(struct series_slot *s, const char *account, const char *action,
                     const char *result)
 {
     return s->action == action && s->result == result && strcmp(s->account, account) == 0;
 }
 
-void metrics_decision(const char *account, const char *action, const char *result)
+static void series_add(struct series *t, const char *account, const char *action,
+                       const char *result)
 {
     char name[METRICS_ACCOUNT_MAX];
     dm_utf8_copy(name, sizeof name, account ? account : "");
     for (int pass = 0; pass < 2; pass++) {
         size_t start = (size_t)(series_hash(name, action, result) % METRICS_DECISION_SERIES);
         for (size_t i = 0; i < METRICS_DECISION_SERIES; i++) {
-            struct decision_slot *s = &decisions[(start + i) % METRICS_DECISION_SERIES];
+            struct series_slot *s = &t->slots[(start + i) % METRICS_DECISION_SERIES];
             int state = atomic_load(&s->state);
             bool may_claim =
-                pass == 1 || atomic_load(&named_slots) < METRICS_DECISION_SERIES - OTHER_SLOTS;
+                pass == 1 || atomic_load(&t->named) < METRICS_DECISION_SERIES - OTHER_SLOTS;
             if (state == SLOT_EMPTY && may_claim) {
                 int expect = SLOT_EMPTY;
                 if (atomic_compare_exchange_strong(&s->state, &expect, SLOT_CLAIMED)) {
-                    if (pass == 0) atomic_fetch_add(&named_slots, 1);
+                    if (pass == 0) atomic_fetch_add(&t->named, 1);
                     dm_strlcpy(s->account, name, sizeof s->account);
                     s->action = action;
                     s->result = result;
@@ -101,6 +117,16 @@ void metrics_decision(const char *account, const char *action, const char *resul
         }
         dm_strlcpy(name, "(other)", sizeof name); /* no room for another named series */
     }
+}
+
+void metrics_decision(const char *account, const char *action, const char *result)
+{
+    series_add(&decisions, account, action, result);
+}
+
+void metrics_mtproto_call(const char *session, const char *outcome)
+{
+    series_add(&mtproto_calls, session, outcome, NULL);
 }
 
 dm_err metrics_family(struct buf *out, const char *name, const char *type, const char *help)
@@ -153,19 +179,19 @@ static dm_err write_http(struct buf *out)
     return e;
 }
 
-static dm_err write_decisions(struct buf *out)
+static dm_err write_series(struct buf *out, struct series *t)
 {
-    dm_err e = metrics_family(out, "doorman_decisions_total", "counter",
-                              "Job items finished since start, by account, action and result.");
+    dm_err e = metrics_family(out, t->family, "counter", t->help);
     for (size_t i = 0; !e && i < METRICS_DECISION_SERIES; i++) {
-        struct decision_slot *s = &decisions[i];
+        struct series_slot *s = &t->slots[i];
         if (atomic_load(&s->state) != SLOT_READY) continue;
-        e = buf_puts(out, "doorman_decisions_total{");
-        if (!e) e = metrics_label(out, "account", s->account);
-        if (!e) e = buf_puts(out, ",");
-        if (!e) e = metrics_label(out, "action", s->action);
-        if (!e) e = buf_puts(out, ",");
-        if (!e) e = metrics_label(out, "result", s->result);
+        const char *values[3] = {s->account, s->action, s->result};
+        e = buf_printf(out, "%s{", t->family);
+        for (int l = 0; !e && l < 3; l++)
+            if (t->labels[l]) {
+                if (l) e = buf_puts(out, ",");
+                if (!e) e = metrics_label(out, t->labels[l], values[l]);
+            }
         if (!e) e = buf_printf(out, "} %" PRIu64 "\n", atomic_load(&s->n));
     }
     return e;
@@ -174,7 +200,8 @@ static dm_err write_decisions(struct buf *out)
 dm_err metrics_write(struct buf *out)
 {
     dm_err e = write_http(out);
-    if (!e) e = write_decisions(out);
+    if (!e) e = write_series(out, &decisions);
+    if (!e) e = write_series(out, &mtproto_calls);
     if (!e)
         e = metrics_family(out, "doorman_ratelimit_pauses_total", "counter",
                            "Pauses of a job's decisions for a flood wait Telegram asked for.");

@@ -13,8 +13,9 @@
 #include "core/buf.h"
 #include "core/common.h"
 
-/* The most distinct (account, action, result) series of doorman_decisions_total; once all but
- * 16 are taken, a decision of a new series is counted under account="(other)". */
+/* The most distinct series of doorman_decisions_total (account, action, result) and of
+ * doorman_mtproto_calls_total (session, outcome); once all but 16 are taken, a new series is
+ * counted under account (session) "(other)". */
 #define METRICS_DECISION_SERIES 256
 #define METRICS_ACCOUNT_MAX 65 /* an account name: 64 bytes + NUL */
 
@@ -30,6 +31,10 @@ void metrics_ratelimit_pause(void);
 /* One job item finished. account is the job's account ("bot" or a session name; copied, cut
  * at 64 bytes); action and result are string literals ("approve", "done"), kept by pointer. */
 void metrics_decision(const char *account, const char *action, const char *result);
+
+/* One MTProto call through session `session` (copied, cut at 64 bytes; series as decisions'),
+ * with its outcome: a string literal ("OK", or the kind of failure: tg_error.h's names). */
+void metrics_mtproto_call(const char *session, const char *outcome);
 
 /* Appends every family kept here, each with its HELP and TYPE lines. */
 dm_err metrics_write(struct buf *out);

@@ -19,6 +19,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "mtproto/tl_codec.h"
 #include "telegram/session_file.h"
 
@@ -614,11 +615,14 @@ static dm_err call_once(struct pool *a, const char *name, const json_t *method, 
     struct dm_error err = {0};
     struct mt_rpc_error rpc = {0};
     dm_err e = pool_acquire(a, name, &h, &err);
-    if (!e) {
+    bool called = !e;
+    if (called) {
         e = mt_call(h->client, method, timeout_ms, result, &rpc, &err);
         pool_release(a, h);
     }
-    return tg_error_mtproto(te, e, &rpc, &err);
+    e = tg_error_mtproto(te, e, &rpc, &err);
+    if (called) metrics_mtproto_call(name, tg_kind_name(te->kind));
+    return e;
 }
 
 /* Writes into the row that the key is dead (te: the call that said so). */

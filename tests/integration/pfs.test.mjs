@@ -55,6 +55,10 @@ describe('temporary auth keys', () => {
         assert.ok(k.made > before0.made, `temporary keys were made: ${JSON.stringify(k)}`);
         assert.ok(k.binds > before0.binds, `and bound: ${JSON.stringify(k)}`);
         assert.equal(k.refused, 0, 'no call went under an unbound temporary key');
+        // the session's calls in /metrics (issue 16, item 5: MTProto calls per session)
+        const m = await (await fetch(`${s.dm.url}/metrics`)).text();
+        const line = m.split('\n').find((l) => l.startsWith('doorman_mtproto_calls_total{session="pfs",outcome="OK"}'));
+        assert.ok(line && Number(line.split(' ').pop()) >= 1, `the session's calls counted: ${line}`);
     });
 
     test('the server forgets the temporary key: a new one is made and bound, the session goes on', async () => {
