@@ -229,7 +229,7 @@ bool api_query_page(struct api_ctx *c, int *limit, int64_t *before);
  * to limit records of `size` bytes from the store, answers {"items": [json(row), …],
  * "next_before": the last row's id (json sets *id) when the page is full, else null}, or the
  * store's error. */
-typedef dm_err (*api_rows_fn)(struct store *st, int64_t before, int limit, void *out, int *n,
+typedef dm_err (*api_rows_fn)(const struct api_ctx *c, int64_t before, int limit, void *out, int *n,
                               struct dm_error *err);
 typedef json_t *(*api_row_json_fn)(const void *row, int64_t *id);
 void api_list_page(struct api_ctx *c, size_t size, api_rows_fn rows, api_row_json_fn json);

@@ -2,10 +2,10 @@
 #include "core/common.h"
 #include "api/api.h"
 
-static dm_err audit_rows(struct store *st, int64_t before, int limit, void *out, int *n,
+static dm_err audit_rows(const struct api_ctx *c, int64_t before, int limit, void *out, int *n,
                          struct dm_error *err)
 {
-    return store_audit_list(st, before, limit, out, n, err);
+    return store_audit_list(c->env->store, before, limit, out, n, err);
 }
 
 static json_t *audit_json(const void *row, int64_t *id)

@@ -151,7 +151,7 @@ void api_list_page(struct api_ctx *c, size_t size, api_rows_fn rows, api_row_jso
     }
     int n = 0;
     struct dm_error err = {0};
-    dm_err e = rows(c->env->store, before, limit, v, &n, &err);
+    dm_err e = rows(c, before, limit, v, &n, &err);
     if (e) {
         free(v);
         api_store_failed(c, e, &err);

@@ -5,22 +5,39 @@
 
 #define MAX_ERRORS_SHOWN 100
 
-static dm_err job_rows(struct store *st, int64_t before, int limit, void *out, int *n,
+/* An admin limited to some channels sees only the jobs it started: the others' (the rules'
+ * included) may be about channels it may not see, and name them. */
+static bool sees_only_own(const struct api_ctx *c)
+{
+    return c->scope[0] != 0;
+}
+
+static dm_err list_of(const struct api_ctx *c, int whose, int64_t before, int limit, void *out,
+                      int *n, struct dm_error *err)
+{
+    if (!sees_only_own(c))
+        return store_job_list_of(c->env->store, whose, before, limit, out, n, err);
+    *n = 0;
+    if (whose == JOBS_RULES) return DM_OK;
+    return store_job_list_by(c->env->store, c->session.admin_name, before, limit, out, n, err);
+}
+
+static dm_err job_rows(const struct api_ctx *c, int64_t before, int limit, void *out, int *n,
                        struct dm_error *err)
 {
-    return store_job_list_of(st, JOBS_ALL, before, limit, out, n, err);
+    return list_of(c, JOBS_ALL, before, limit, out, n, err);
 }
 
-static dm_err rules_job_rows(struct store *st, int64_t before, int limit, void *out, int *n,
+static dm_err rules_job_rows(const struct api_ctx *c, int64_t before, int limit, void *out, int *n,
                              struct dm_error *err)
 {
-    return store_job_list_of(st, JOBS_RULES, before, limit, out, n, err);
+    return list_of(c, JOBS_RULES, before, limit, out, n, err);
 }
 
-static dm_err admin_job_rows(struct store *st, int64_t before, int limit, void *out, int *n,
+static dm_err admin_job_rows(const struct api_ctx *c, int64_t before, int limit, void *out, int *n,
                              struct dm_error *err)
 {
-    return store_job_list_of(st, JOBS_ADMINS, before, limit, out, n, err);
+    return list_of(c, JOBS_ADMINS, before, limit, out, n, err);
 }
 
 static json_t *job_json(const void *row, int64_t *id)
@@ -70,6 +87,10 @@ void api_jobs_get(struct api_ctx *c)
 {
     struct store_job job;
     if (!path_job(c, &job)) return;
+    if (sees_only_own(c) && strcmp(job.admin, c->session.admin_name) != 0) {
+        http_res_error(c->res, 404, "not_found", "No job with id %" PRId64 " of yours.", job.id);
+        return;
+    }
     struct store_item *items = calloc(MAX_ERRORS_SHOWN, sizeof *items);
     if (!items) {
         api_store_failed(c, DM_ENOMEM, NULL);

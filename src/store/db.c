@@ -187,15 +187,23 @@ dm_err db_read_all(struct store *st, enum sql_id id, const struct db_args *a, ro
     return DM_OK;
 }
 
-dm_err db_read_page(struct store *st, enum sql_id id, int64_t before_id, int limit, row_reader fn,
-                    void *out, size_t size, int *n, struct dm_error *err)
+dm_err db_read_page_of(struct store *st, enum sql_id id, const char *key, int64_t before_id,
+                       int limit, row_reader fn, void *out, size_t size, int *n,
+                       struct dm_error *err)
 {
     struct db_args a;
     args_init(&a);
     arg_int(&a, before_id > 0 ? before_id : INT64_MAX);
     arg_int(&a, limit);
+    if (key) arg_ref(&a, key);
     struct db_stmt s = db_stmt_of(st, id);
     return db_read(st, &s, &a, fn, out, size, limit, n, err);
+}
+
+dm_err db_read_page(struct store *st, enum sql_id id, int64_t before_id, int limit, row_reader fn,
+                    void *out, size_t size, int *n, struct dm_error *err)
+{
+    return db_read_page_of(st, id, NULL, before_id, limit, fn, out, size, n, err);
 }
 
 void slots_init(struct slots *s, int n)

@@ -54,9 +54,13 @@ dm_err db_read_timed(struct store *st, enum sql_id id, const char *key, size_t s
 dm_err db_read_all(struct store *st, enum sql_id id, const struct db_args *a, row_reader fn,
                    size_t size, size_t max, const char *too_many, void **out, size_t *n,
                    struct dm_error *err);
-/* "… WHERE id < $1 ORDER BY id DESC LIMIT $2": newest first, before_id 0 = first page. */
+/* "… WHERE id < $1 ORDER BY id DESC LIMIT $2": newest first, before_id 0 = first page;
+ * db_read_page_of binds key (borrowed) as $3 too. */
 dm_err db_read_page(struct store *st, enum sql_id id, int64_t before_id, int limit, row_reader fn,
                     void *out, size_t size, int *n, struct dm_error *err);
+dm_err db_read_page_of(struct store *st, enum sql_id id, const char *key, int64_t before_id,
+                       int limit, row_reader fn, void *out, size_t size, int *n,
+                       struct dm_error *err);
 
 /* A transaction on a write connection: tx_open takes the connection and begins; tx_close
  * commits when e is DM_OK (else rolls back), gives the connection back and returns e or the

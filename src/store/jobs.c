@@ -152,6 +152,13 @@ dm_err store_job_list_of(struct store *st, int whose, int64_t before_id, int lim
     return db_read_page(st, id, before_id, limit, row_job, out, sizeof *out, n, err);
 }
 
+dm_err store_job_list_by(struct store *st, const char *admin, int64_t before_id, int limit,
+                         struct store_job *out, int *n, struct dm_error *err)
+{
+    return db_read_page_of(st, S_JOB_LIST_BY, admin, before_id, limit, row_job, out, sizeof *out, n,
+                           err);
+}
+
 dm_err store_job_claim(struct store *st, const char *owner, int64_t now, int64_t lease_until,
                        struct store_job *out, struct dm_error *err)
 {

@@ -146,6 +146,9 @@ static const struct sql_text texts[S_COUNT] = {
                           " FROM jobs WHERE id < $1 AND admin = '" STORE_RULES_ADMIN
                           "' ORDER BY id DESC LIMIT $2",
                           .what = "listing jobs"},
+    [S_JOB_LIST_BY] = {"SELECT " JOB_COLS
+                       " FROM jobs WHERE id < $1 AND admin = $3 ORDER BY id DESC LIMIT $2",
+                       .what = "listing jobs"},
     [S_JOB_LIST_ADMINS] = {"SELECT " JOB_COLS
                            " FROM jobs WHERE id < $1 AND admin <> '" STORE_RULES_ADMIN
                            "' ORDER BY id DESC LIMIT $2",

@@ -88,6 +88,7 @@ enum sql_id {
     S_JOB_LIST,
     S_JOB_LIST_RULES,
     S_JOB_LIST_ADMINS,
+    S_JOB_LIST_BY,
     S_JOB_CLAIM,
     S_JOB_RENEW,
     S_JOB_INFO,

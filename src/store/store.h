@@ -455,6 +455,9 @@ dm_err store_job_list(struct store *st, int64_t before_id, int limit, struct sto
 enum jobs_whose { JOBS_ALL = 0, JOBS_RULES, JOBS_ADMINS };
 dm_err store_job_list_of(struct store *st, int whose, int64_t before_id, int limit,
                          struct store_job *out, int *n, struct dm_error *err);
+/* The jobs admin (a job's `admin`, as recorded) started, newest first, as store_job_list. */
+dm_err store_job_list_by(struct store *st, const char *admin, int64_t before_id, int limit,
+                         struct store_job *out, int *n, struct dm_error *err);
 /* How many jobs are queued and how many running. */
 dm_err store_job_queue(struct store *st, int64_t *queued, int64_t *running, struct dm_error *err);
 /* Takes the job with the fewest items left (the oldest among equals) that is queued, or

@@ -259,6 +259,12 @@ describe('roles, admins, two-factor login and API tokens', () => {
         assert.equal(owners.status, 202, owners.text);
         assertError(await decider.post(`/api/jobs/${owners.json.job.id}/cancel`, {}), 403, 'forbidden', 'the owner\'s job');
         await waitJob(s.client, owners.json.job.id);
+        // and sees only its own jobs: others' may be about channels it may not see
+        const seen = (await decider.get('/api/jobs?limit=100')).json.items.map((x) => x.id);
+        assert.ok(seen.includes(one.json.job.id) && seen.includes(allA.json.job.id), JSON.stringify(seen));
+        assert.ok(!seen.includes(owners.json.job.id), 'not the owner\'s job');
+        assertError(await decider.get(`/api/jobs/${owners.json.job.id}`), 404, 'not_found');
+        assert.ok((await s.client.get('/api/jobs?limit=100')).json.items.some((x) => x.id === owners.json.job.id), 'the owner sees it');
     });
 
     test('invitations are one-time; owners change roles and remove admins; one owner stays', async () => {
