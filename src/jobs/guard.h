@@ -7,6 +7,9 @@
  * answer:
  *   approve, decline, decline and ban, due at once  -> the same through the query (the verdict's
  *                                                      due action is dropped: the query decides)
+ *   verify (a verification begun)                   -> its Mini App through the query
+ *                                                      (sendChatJoinRequestWebApp, with
+ *                                                      verification_start's URL); queue without one
  *   anything else (hold, approve after a delay,     -> queue: the request stays pending for the
  *   paced, a check to retry, no rule, manual mode)     rules' later decision or the admins
  * guard_go then gives the claimed answers to the guard's workers, which answer in parallel.
