@@ -50,9 +50,11 @@ describe('decisions made in Telegram', () => {
         assert.equal(d.decided_via, VIA);
         assert.equal(d.decided_by, '@olga_admin');
         assert.equal(typeof d.decided_at, 'number');
-        // a decline leaves no admin-log event: Telegram no longer lists it as pending
-        const d2 = await row(r2.user_id);
-        assert.equal(d2.status, 'declined');
+        // a decline leaves no admin-log event: Telegram no longer lists it as pending (a periodic
+        // check that read the list between the two decisions leaves it to the next check)
+        let d2;
+        await waitFor(async () => (d2 = await row(r2.user_id)).status === 'declined',
+            { timeoutMs: 10000, what: 'the decline made in the app recorded' });
         assert.equal(d2.decided_via, VIA);
         assert.equal(d2.decided_by, '', 'Telegram does not say who declined');
         const au = (await auditAll(s.client)).filter((e) => e.request_id === r1.id);
