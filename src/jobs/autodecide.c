@@ -162,10 +162,7 @@ static void *autodecide_main(void *arg)
         }
         pthread_mutex_lock(&a->mu);
         if (wait > 0 && !a->woken && !a->stop) {
-            struct timespec ts;
-            double t = clock_s() + wait;
-            ts.tv_sec = (time_t)t;
-            ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
+            struct timespec ts = clock_after_ms((int64_t)(wait * 1000));
             pthread_cond_timedwait(&a->cv, &a->mu, &ts);
         }
     }

@@ -217,8 +217,7 @@ static void *watch_main(void *arg)
         if (holding) round_once(w);
         pthread_mutex_lock(&w->mu);
         double t = clock_s() + w->cfg.interval_s;
-        struct timespec ts = {.tv_sec = (time_t)t,
-                              .tv_nsec = (long)((t - (double)(time_t)t) * 1e9)};
+        struct timespec ts = clock_after_ms((int64_t)w->cfg.interval_s * 1000);
         while (!w->stop && clock_s() < t)
             pthread_cond_timedwait(&w->cv, &w->mu, &ts);
     }
