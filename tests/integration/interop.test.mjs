@@ -25,7 +25,7 @@ function runClient(cmd, args) {
     return new Promise((resolve, reject) => {
         execFile(cmd, args, { cwd: interop, timeout: 90000 }, (err, stdout, stderr) => {
             const last = stdout.trim().split('\n').pop();
-            if (err) return reject(new Error(`${path.basename(args[0])} failed: ${err.message}\n${stderr.slice(-3000)}`));
+            if (err) return reject(new Error(`${path.basename(args[0])} failed: ${err.message}\n${stderr.slice(-3000)}\nstdout: ${stdout.slice(-2000)}`));
             try {
                 resolve(JSON.parse(last));
             } catch {

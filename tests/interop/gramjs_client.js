@@ -47,6 +47,18 @@ function addKey(pem) {
     RSA._serverKeys.set(fp.toString(), { n: bigInt(n.toString('hex'), 16), e: parseInt(e.toString('hex'), 16) });
 }
 
+// Each step is written to stderr as it starts; a run that stops answering says where after 80 s
+// (the test gives up at 90 s and shows stderr's tail).
+let stepName = 'start';
+function step(name) {
+    stepName = name;
+    console.error(`${new Date().toISOString()} step: ${name}`);
+}
+setTimeout(() => {
+    console.error(`no progress: stuck in step "${stepName}" for too long`);
+    process.exit(3);
+}, 80000).unref();
+
 async function control(url) {
     const r = await fetch(url);
     return r.json();
@@ -75,14 +87,17 @@ async function main() {
     const client = new TelegramClient(session, 12345, '0123456789abcdef0123456789abcdef', {
         connection: TgsimConnection, connectionRetries: 1, autoReconnect: false, receiveUpdates: false,
     });
-    client.setLogLevel(process.env.GRAMJS_DEBUG ? 'debug' : 'none');
+    client.setLogLevel(process.env.GRAMJS_DEBUG ? 'debug' : 'warn');
     const out = { client: 'gramjs', layer: LAYER };
+    step('connect');
     await client.connect();
     out.handshake = session.getAuthKey() !== undefined;
+    step('ping');
     const pong = await client.invoke(new Api.Ping({ pingId: bigInt(7777) }));
     out.pong_ping_id = Number(pong.pingId);
 
     let passwordNeeded = false;
+    step('sign in');
     await client.signInUser({ apiId: 12345, apiHash: '0123456789abcdef0123456789abcdef' }, {
         phoneNumber: a.phone,
         phoneCode: async () => (await control(`${a.control}/control/login-code?phone=${a.phone}`)).code,
@@ -90,6 +105,7 @@ async function main() {
         onError: (err) => { throw err; },
     });
     out.password_needed = passwordNeeded;
+    step('getMe');
     const me = await client.getMe();
     out.me = { id: Number(me.id), first_name: me.firstName, is_self: Boolean(me.self) };
     if (sessionMode) {
@@ -99,6 +115,7 @@ async function main() {
     } else {
         await approve(client, a, out);
     }
+    step('disconnect');
     await client.disconnect();
     await client.destroy();
     console.log(JSON.stringify(out));
@@ -107,6 +124,7 @@ async function main() {
 // Lists the channel's pending join requests, approves one, and tries that again; then reads the
 // links it made and the channel's admin log of joins by request.
 async function approve(client, a, out) {
+    step('resolve the channel');
     const channel = await client.getInputEntity(a.channel);
     const res = await client.invoke(new Api.messages.GetChatInviteImporters({
         requested: true, peer: channel, offsetDate: 0, offsetUser: new Api.InputUserEmpty(), limit: 100,
@@ -118,6 +136,7 @@ async function approve(client, a, out) {
     const target = a.approve ? Number(a.approve) : out.importers.items[0].user_id;
     const user = res.users.find((u) => Number(u.id) === target);
     const input = new Api.InputUser({ userId: user.id, accessHash: user.accessHash });
+    step('approve');
     const upd = await client.invoke(new Api.messages.HideChatJoinRequest({ peer: channel, userId: input, approved: true }));
     out.approved = { user_id: target, result: upd.className };
     try {
@@ -126,6 +145,7 @@ async function approve(client, a, out) {
     } catch (err) {
         out.again = err.errorMessage || String(err);
     }
+    step('links and admin log');
     const inv = await client.invoke(new Api.messages.GetExportedChatInvites({
         peer: channel, adminId: new Api.InputUserSelf(), limit: 10,
     }));
