@@ -67,7 +67,9 @@ export function challengeCard(ctx, { scope }) {
     const save = h('button.btn.btn-primary', { type: 'submit' }, 'Save challenge');
     const remove = h('button.btn.btn-danger-outline', { type: 'button' }, 'Remove');
     const hint = h('p.muted.small');
-    const form = h('form.form.challenge-form', { novalidate: true },
+    // Everything in the form is disabled until load() has filled it: a box ticked before the
+    // channel's challenge arrived would be undone by fill().
+    const all = h('fieldset.contents', { disabled: true },
         h('fieldset.field', null, h('legend.field-label', null, 'Steps, in this order'),
             STEPS.map(([k, label, line]) => h('label.check-row', { dataset: { step: k } }, steps[k], h('span', null, label, ' ', h('span.muted', null, `(${line})`))))),
         h('div.challenge-row', null,
@@ -82,6 +84,7 @@ export function challengeCard(ctx, { scope }) {
                 'a text left empty comes from the primary language (pt for pt-br), else the default. Texts are shown as plain text.'),
             TEXTS.map(([k]) => (k === 'choices' ? [rows[k], correctRow] : rows[k]))),
         err, ok, h('div.form-actions', null, save, remove));
+    const form = h('form.form.challenge-form', { novalidate: true }, all);
     const el = h('section.card.challenge-card', { 'aria-labelledby': 'challenge-title' },
         h('div.card-head', null, h('h2', { id: 'challenge-title' }, 'Challenge'), status),
         h('p.muted.small', null, 'What an applicant does in the verification Mini App when a rule says “Verify”.'),
@@ -156,6 +159,7 @@ export function challengeCard(ctx, { scope }) {
 
     async function load() {
         err.hidden = ok.hidden = true;
+        all.disabled = true;
         try {
             const res = await api('GET', '/api/challenges');
             if (!ctx.alive) return;
@@ -167,6 +171,7 @@ export function challengeCard(ctx, { scope }) {
                 ? 'This channel uses the default challenge (set under Global rules) until it has its own.' : '';
             fill(mine ? mine.challenge : (chat ? res.default?.challenge : null));
             remove.hidden = !own;
+            all.disabled = false;
         } catch (e) {
             if (ctx.alive) message(err, e.message);
         }
