@@ -1,7 +1,9 @@
 /* demo.c: starts tgsim with its MTProto data centres, builds a small world in it (a bot, two
  * channels, a few hundred pending requests, more arriving over time, a Telegram account that
  * administers the channels, and requests only Telegram knows of), then runs doorman against it
- * with a fresh data directory and a generated admin login. */
+ * with a fresh data directory and a generated admin login. Demo Chat is guarded: doorman's bot is
+ * its join-request bot and its rules decline some requests and ask others to pass a challenge in
+ * the verification Mini App, which tgsim's /applicants page opens as the applicant would. */
 #include "core/common.h"
 #include "demo.h"
 #include "app.h"
@@ -11,6 +13,10 @@
 #include "core/log.h"
 #include "core/secret.h"
 #include "core/signals.h"
+#include "rules/dryrun.h"
+#include "rules/rules.h"
+#include "store/store.h"
+#include "verify/challenge.h"
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -164,9 +170,14 @@ static void *trickle_main(void *p)
             usleep(100 * 1000);
         if (demo_stop) break;
         const char *name = first_names[(i * 7) % DM_ARRAY_LEN(first_names)];
-        json_t *u = control(t->url, "/control/users",
-                            json_pack("{s:s,s:s,s:s}", "first_name", name, "last_name", "Newcomer",
-                                      "bio", bios[i % DM_ARRAY_LEN(bios)]));
+        json_t *user = json_pack("{s:s,s:s,s:s}", "first_name", name, "last_name", "Newcomer",
+                                 "bio", bios[i % DM_ARRAY_LEN(bios)]);
+        if (i % 3) { /* the others have none: Demo Chat's rules ask them to verify */
+            char uname[48];
+            snprintf(uname, sizeof uname, "newcomer_%u_%ld", i, (long)getpid());
+            json_object_set_new(user, "username", json_string(uname));
+        }
+        json_t *u = control(t->url, "/control/users", user);
         if (!u) continue;
         json_t *r = control(t->url, "/control/join-requests",
                             json_pack("{s:I,s:O}", "chat_id", (json_int_t)t->chats[i % 2],
@@ -232,6 +243,11 @@ static bool build_world(const char *url, struct demo_world *dw)
     json_int_t bot_id = json_integer_value(json_object_get(bot, "id"));
     dw->token = strdup(json_string_value(json_object_get(bot, "token")));
     json_decref(bot);
+    char path[128];
+    snprintf(path, sizeof path, "/control/bots/%" PRId64 "/settings", (int64_t)bot_id);
+    json_t *set = control(url, path, json_pack("{s:b}", "supports_join_request_queries", 1));
+    if (!set) return false;
+    json_decref(set);
     secret_random_hex(dw->password, 4);
     json_t *acc = control(url, "/control/accounts",
                           json_pack("{s:s,s:s,s:s,s:s,s:s,s:i}", "phone", DEMO_PHONE, "first_name",
@@ -262,7 +278,72 @@ static bool build_world(const char *url, struct demo_world *dw)
     for (int i = 0; i < DEMO_REQUESTS; i++) /* spread over the last two days, oldest first */
         if (!add_requester(url, dw->chats[i % 3 == 0], i, now - (DEMO_REQUESTS - i) * 720, true))
             return false;
-    return true;
+    /* From now on Demo Chat's requests come to doorman's bot as join-request queries. */
+    snprintf(path, sizeof path, "/control/channels/%" PRId64 "/guard-bot", dw->chats[1]);
+    json_t *guard = control(url, path, json_pack("{s:I}", "bot_id", bot_id));
+    json_decref(guard);
+    return guard != NULL;
+}
+
+/* Demo Chat's rules, in their order (docs/api.md, Rules): the rest wait for the admins. */
+static const struct {
+    const char *name, *spec;
+} demo_rules[] = {
+    {"Crypto or casino in the bio",
+     "{\"conditions\":[{\"type\":\"bio_matches\",\"words\":[\"crypto\",\"casino\"]}],"
+     "\"action\":\"decline\"}"},
+    {"No username: verify first",
+     "{\"conditions\":[{\"type\":\"has_username\",\"negate\":true}],\"action\":\"verify\"}"},
+};
+
+/* Demo Chat's challenge (docs/verification.md), in English and German. */
+static const char demo_challenge[] =
+    "{\"steps\":[\"rules\",\"question\",\"captcha\"],\"time_limit_seconds\":600,"
+    "\"on_pass\":\"approve\",\"on_fail\":\"decline\",\"on_timeout\":\"queue\","
+    "\"captcha_attempts\":3,\"correct_choice\":1,\"texts\":{"
+    "\"default\":{\"title\":\"Welcome to Demo Chat\",\"rules\":\"Be kind. No ads, no spam.\","
+    "\"accept\":\"I accept the rules\",\"question\":\"What is this chat about?\","
+    "\"choices\":[\"Cooking\",\"Trying doorman\",\"Football\"],"
+    "\"passed\":\"Welcome aboard!\",\"failed\":\"Sorry, not this time.\"},"
+    "\"de\":{\"title\":\"Willkommen im Demo Chat\",\"rules\":\"Sei freundlich. Keine Werbung, "
+    "kein Spam.\",\"accept\":\"Ich akzeptiere die Regeln\",\"question\":\"Worum geht es hier?\","
+    "\"choices\":[\"Kochen\",\"doorman ausprobieren\",\"Fu\u00dfball\"],"
+    "\"passed\":\"Willkommen!\",\"failed\":\"Diesmal leider nicht.\"}}}";
+
+/* Puts Demo Chat in rules mode with demo_rules and demo_challenge, each checked as the API
+ * checks what an admin sends. */
+static dm_err guard_demo_chat(struct store *st, int64_t chat, struct dm_error *err)
+{
+    int64_t now = time(NULL);
+    for (size_t i = 0; i < DM_ARRAY_LEN(demo_rules); i++) {
+        json_t *spec = json_loads(demo_rules[i].spec, 0, NULL);
+        struct rules_set *s = rules_set_new();
+        dm_err e = spec && s
+                       ? rules_set_add(s, 0, "", spec, "rule", rules_store_list_loader, st, err)
+                       : dm_fail(err, DM_ENOMEM, "out of memory");
+        rules_set_free(s);
+        json_decref(spec);
+        if (e) return e;
+        struct store_rule r = {.chat_id = chat, .enabled = true};
+        dm_strlcpy(r.name, demo_rules[i].name, sizeof r.name);
+        dm_strlcpy(r.spec, demo_rules[i].spec, sizeof r.spec);
+        int64_t id;
+        if ((e = store_rule_add(st, &r, now, &id, err))) return e;
+    }
+    json_t *spec = json_loads(demo_challenge, 0, NULL);
+    dm_err e =
+        spec ? challenge_check(spec, err) : dm_fail(err, DM_EINVAL, "demo challenge: bad JSON");
+    json_decref(spec);
+    if (e) return e;
+    struct store_challenge *c = calloc(1, sizeof *c);
+    if (!c) return dm_fail(err, DM_ENOMEM, "out of memory");
+    *c = (struct store_challenge){.chat_id = chat, .updated_at = now};
+    dm_strlcpy(c->spec, demo_challenge, sizeof c->spec);
+    e = store_challenge_set(st, c, err);
+    free(c);
+    if (e) return e;
+    struct store_mode m = {.chat_id = chat, .mode = MODE_RULES, .updated_at = now};
+    return store_mode_set(st, &m, err);
 }
 
 int demo_run(struct config *cfg, const char *argv0)
@@ -299,7 +380,8 @@ int demo_run(struct config *cfg, const char *argv0)
     struct store *st = NULL;
     /* the admin exists before app_start, so no setup link is printed (app_start finishes cfg) */
     if (store_open(a.cfg.db_url, &st, &err) ||
-        auth_admin_add(st, "demo", password, ROLE_OWNER, NULL, 0, &err)) {
+        auth_admin_add(st, "demo", password, ROLE_OWNER, NULL, 0, &err) ||
+        guard_demo_chat(st, dw.chats[1], &err)) {
         fprintf(stderr, "doorman demo: %s\n", err.msg);
         store_close(st);
         goto out;
@@ -327,8 +409,13 @@ int demo_run(struct config *cfg, const char *argv0)
            "    password:  %s (the account's two-step verification)\n"
            "  %d requests reached Telegram while the bot was down: Load Requests with the\n"
            "  session brings them in. New join requests arrive every few seconds.\n"
+           "\n"
+           "  Rules and verification: Demo Chat is guarded (Rules page). doorman's bot is its\n"
+           "  join-request bot; bios with crypto or casino are declined, applicants without a\n"
+           "  username get a challenge in the verification Mini App, the rest wait for you.\n"
+           "    what applicants see: %s/applicants (open the Mini App as the applicant)\n"
            "  Ctrl-C stops the demo.\n\n",
-           a.cfg.public_url, password, sim.url, sim.url, dw.password, DEMO_UNSEEN);
+           a.cfg.public_url, password, sim.url, sim.url, dw.password, DEMO_UNSEEN, sim.url);
     fflush(stdout);
     int sig = 0;
     sigwait(&stop, &sig);

@@ -8,6 +8,7 @@
 #include "sim/cas.h"
 #include "sim/control.h"
 #include "sim/dc.h"
+#include "sim/applicant_page.h"
 #include "sim/inbox_page.h"
 #include "sim/webhook.h"
 #include "sim/world.h"
@@ -178,6 +179,8 @@ static void route(void *ctx, const struct http_request *req, struct http_respons
         cas_handle(w, req, res);
     } else if (strcmp(req->path, "/messages") == 0) {
         inbox_page_handle(w, req, res);
+    } else if (strcmp(req->path, "/applicants") == 0) {
+        applicant_page_handle(w, req, res);
     } else {
         botapi_not_found(res);
     }

@@ -162,16 +162,16 @@ export function backupCli(dataDir, dir, { dbUrl, env = {}, timeoutMs = 120000 } 
 // `doorman demo` with a fresh data dir on a free port: resolves with {proc, url, login:{name,
 // password}, tgsimUrl, account:{phone, apiId, apiHash, codeUrl, password}, unseen} once it printed
 // its banner (account: the demo Telegram account for the Session Manager; unseen: how many
-// requests only Telegram knows of).
+// requests only Telegram knows of; applicantsUrl: tgsim's page of what applicants see).
 export async function startDemo({ dataDir } = {}) {
     const dir = dataDir || makeTempDir('doorman-demo-');
     const p = new Proc('doorman', DOORMAN_BIN, ['demo', '--data', dir, '--listen', '127.0.0.1:0'],
         { DOORMAN_POLL_TIMEOUT: '1', DOORMAN_SECRET_KEY: undefined, DOORMAN_DATA: undefined });
-    const m = await p.waitOutput(/panel:\s+(http:\/\/\S+)\s+login:\s+(\S+) \/ (\S+)\s+tgsim:\s+(http:\/\/\S+)[^]*?phone:\s+(\+\d+)[^]*?API ID:\s+(\d+)\s+API hash:\s+([0-9a-f]{32})[^]*?code:\s+(http:\/\/\S+)[^]*?password:\s+(\S+)[^]*?(\d+) requests reached Telegram while the bot was down/,
+    const m = await p.waitOutput(/panel:\s+(http:\/\/\S+)\s+login:\s+(\S+) \/ (\S+)\s+tgsim:\s+(http:\/\/\S+)[^]*?phone:\s+(\+\d+)[^]*?API ID:\s+(\d+)\s+API hash:\s+([0-9a-f]{32})[^]*?code:\s+(http:\/\/\S+)[^]*?password:\s+(\S+)[^]*?(\d+) requests reached Telegram while the bot was down[^]*?what applicants see:\s+(http:\/\/\S+)/,
         { timeoutMs: 60000, what: 'the demo banner' });
     return {
         proc: p, url: m[1], login: { name: m[2], password: m[3] }, tgsimUrl: m[4], dataDir: dir,
         account: { phone: m[5], apiId: Number(m[6]), apiHash: m[7], codeUrl: m[8], password: m[9] },
-        unseen: Number(m[10]),
+        unseen: Number(m[10]), applicantsUrl: m[11],
     };
 }
