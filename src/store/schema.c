@@ -606,6 +606,17 @@
     "  hash TEXT PRIMARY KEY,"                                                                     \
     "  expires_at " BIG " NOT NULL)" NOROWID ";"
 
+/* 15: the access hashes of channels each session learned (pool_peer_put), kept as Pyrogram
+ * keeps its peers table, so a channel named by id is found again after a restart without paging
+ * the account's dialogs; they go with their session. */
+#define M_PEERS(BIG, NOROWID)                                                                      \
+    "CREATE TABLE session_peers ("                                                                 \
+    "  session TEXT NOT NULL REFERENCES sessions(name) ON DELETE CASCADE,"                         \
+    "  channel_id " BIG " NOT NULL,"                                                               \
+    "  access_hash " BIG " NOT NULL,"                                                              \
+    "  updated_at " BIG " NOT NULL,"                                                               \
+    "  PRIMARY KEY (session, channel_id))" NOROWID ";"
+
 /* Migration v is migrations[v - 1], in each dialect's text. */
 static const struct {
     const char *sqlite, *pg;
@@ -627,6 +638,7 @@ static const struct {
     {M_STATS(SQ_BIG, SQ_NOROWID) SQ_STAT_TRIGGERS, M_STATS(PG_BIG, PG_NOROWID) PG_STAT_TRIGGERS},
     {M_LINKS(SQ_BIG, SQ_NOROWID), M_LINKS(PG_BIG, PG_NOROWID)},
     {M_VERIFY(SQ_BIG, SQ_NOROWID), M_VERIFY(PG_BIG, PG_NOROWID)},
+    {M_PEERS(SQ_BIG, SQ_NOROWID), M_PEERS(PG_BIG, PG_NOROWID)},
 };
 
 const int schema_latest = (int)DM_ARRAY_LEN(migrations);

@@ -680,6 +680,14 @@ static const struct sql_text texts[S_COUNT] = {
     [S_NONCE_ADD] = {"INSERT INTO webapp_nonces(hash, expires_at) VALUES ($1, $2) "
                      "ON CONFLICT (hash) DO NOTHING",
                      .what = "recording a Mini App launch"},
+    /* access hashes sessions learned (peers.c) */
+    [S_PEER_PUT] = {"INSERT INTO session_peers(session, channel_id, access_hash, updated_at) "
+                    "SELECT name, CAST($2 AS BIGINT), CAST($3 AS BIGINT), CAST($4 AS BIGINT) "
+                    "FROM sessions WHERE name = $1 ON CONFLICT (session, channel_id) DO UPDATE SET "
+                    "access_hash = excluded.access_hash, updated_at = excluded.updated_at",
+                    .what = "saving a channel's access hash"},
+    [S_PEER_GET] = {"SELECT access_hash FROM session_peers WHERE session = $1 AND channel_id = $2",
+                    .what = "reading a channel's access hash"},
 };
 
 struct db_stmt sql_stmt(enum db_kind kind, enum sql_id id)

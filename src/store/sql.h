@@ -245,6 +245,8 @@ enum sql_id {
     S_VERIFICATION_UNSENT,
     S_NONCE_PURGE,
     S_NONCE_ADD,
+    S_PEER_PUT,
+    S_PEER_GET,
     S_COUNT
 };
 

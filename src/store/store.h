@@ -869,6 +869,16 @@ dm_err store_link_put(struct store *st, const struct store_link *l, int64_t now,
 dm_err store_link_list(struct store *st, int64_t chat_id, struct store_link **out, size_t *n,
                        struct dm_error *err);
 
+/* ---- access hashes a session learned (telegram/pool.h) ---- */
+
+/* peer_put saves (or replaces) the access hash of channel_id (its MTProto id) as session learned
+ * it; the session must exist (DM_ENOTFOUND otherwise), and its hashes go when it is deleted.
+ * peer_get reads it into *hash; DM_ENOTFOUND when the session has none for that channel. */
+dm_err store_peer_put(struct store *st, const char *session, int64_t channel_id, int64_t hash,
+                      int64_t now, struct dm_error *err);
+dm_err store_peer_get(struct store *st, const char *session, int64_t channel_id, int64_t *hash,
+                      struct dm_error *err);
+
 /* A decision made in Telegram by someone other than doorman (another admin in the app; noticed
  * from the admin log): the channel's request of user_id here that is pending, or that was
  * recorded decided in Telegram by nobody known (a job told "already handled", which says

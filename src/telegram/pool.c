@@ -721,20 +721,11 @@ static struct peer *peer_find(struct pool *a, const char *session, int64_t chann
     return NULL;
 }
 
-bool pool_peer_get(struct pool *a, const char *session, int64_t channel_id, int64_t *hash)
+/* Puts the hash in the cache; false when it was there already with that value. Under lock. */
+static bool peer_cache(struct pool *a, const char *session, int64_t channel_id, int64_t hash)
 {
-    pthread_mutex_lock(&a->lock);
-    const struct peer *p = peer_find(a, session, channel_id);
-    if (p) *hash = p->hash;
-    pthread_mutex_unlock(&a->lock);
-    return p != NULL;
-}
-
-void pool_peer_put(struct pool *a, const char *session, int64_t channel_id, int64_t hash)
-{
-    if (strlen(session) > TG_SESSION_NAME_MAX) return;
-    pthread_mutex_lock(&a->lock);
     struct peer *p = peer_find(a, session, channel_id);
+    if (p && p->hash == hash) return false;
     if (!p) {
         p = &a->peers[a->next_peer];
         a->next_peer = (a->next_peer + 1) % POOL_PEERS;
@@ -742,5 +733,32 @@ void pool_peer_put(struct pool *a, const char *session, int64_t channel_id, int6
         p->channel_id = channel_id;
     }
     p->hash = hash;
+    return true;
+}
+
+bool pool_peer_get(struct pool *a, const char *session, int64_t channel_id, int64_t *hash)
+{
+    if (strlen(session) > TG_SESSION_NAME_MAX) return false;
+    pthread_mutex_lock(&a->lock);
+    const struct peer *p = peer_find(a, session, channel_id);
+    if (p) *hash = p->hash;
     pthread_mutex_unlock(&a->lock);
+    if (p) return true;
+    if (store_peer_get(a->st, session, channel_id, hash, NULL) != DM_OK) return false;
+    pthread_mutex_lock(&a->lock);
+    peer_cache(a, session, channel_id, *hash);
+    pthread_mutex_unlock(&a->lock);
+    return true;
+}
+
+void pool_peer_put(struct pool *a, const char *session, int64_t channel_id, int64_t hash)
+{
+    if (strlen(session) > TG_SESSION_NAME_MAX) return;
+    pthread_mutex_lock(&a->lock);
+    bool changed = peer_cache(a, session, channel_id, hash);
+    pthread_mutex_unlock(&a->lock);
+    struct dm_error err = {0};
+    if (changed && store_peer_put(a->st, session, channel_id, hash, time(NULL), &err))
+        log_warn("pool", "session '%s': the access hash of channel %" PRId64 " was not saved: %s",
+                 session, channel_id, err.msg);
 }

@@ -90,10 +90,12 @@ size_t pool_open_count(struct pool *a);
 dm_err pool_call(struct pool *a, const char *name, const json_t *method, int timeout_ms,
                  json_t **result, struct tg_error *te);
 
-/* The access hash of a channel (its MTProto id) that session `name` learned, kept while doorman
- * runs (the last POOL_PEERS of all sessions): a channel named by id is found again without
- * paging the account's dialogs. A stale one (the session now another account's) fails the call
- * that uses it (CHANNEL_INVALID) and is learned anew. */
+/* The access hash of a channel (its MTProto id) that session `name` learned: saved in the store
+ * with the session (store_peer_put, as Pyrogram keeps its peers table; it goes when the session
+ * is deleted) and cached in memory (the last POOL_PEERS of all sessions), so a channel named by
+ * id is found again, after a restart too, without paging the account's dialogs. A stale one
+ * fails the call that uses it (CHANNEL_INVALID) and is learned anew. A hash that cannot be saved
+ * is logged and still cached. */
 bool pool_peer_get(struct pool *a, const char *name, int64_t channel_id, int64_t *hash);
 void pool_peer_put(struct pool *a, const char *name, int64_t channel_id, int64_t hash);
 /* Check Status: users.getUsers([inputUserSelf]) through the session, then records what it

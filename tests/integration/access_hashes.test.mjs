@@ -2,8 +2,9 @@
 // hash (CHANNEL_INVALID, PEER_ID_INVALID; 0 only from a bot to channels.getChannels), so doorman
 // must find a channel named by its -100 id among the session's dialogs (messages.getDialogs,
 // paged) when it has not met it by name: a private channel (no @username) behind 120 newer ones,
-// loaded and then decided through a user session (the hash learned once); a channel the account
-// is not in is said so.
+// loaded and then decided through a user session (the hash learned once, kept with the session
+// in the store, so a restart does not page the dialogs again); a channel the account is not in
+// is said so.
 // tgsim's side against clients we did not write: interop.test.mjs and tests/unit/mtproto/tgsim_test.c.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -56,6 +57,19 @@ describe('channels named by id', () => {
         assert.equal(tg[0].status, 'approved');
         assert.equal(tg[0].decided_by, account.id);
         assert.equal(await dialogCalls(s.tg), calls0, 'the hash learned by the load: no dialogs paged again');
+    });
+
+    test('after a restart: the hash was kept with the session, no dialogs paged again', async () => {
+        const calls0 = await dialogCalls(s.tg);
+        await s.restart();
+        const rows = (await requestsOf(s.client, priv.id)).filter((r) => r.status === 'pending');
+        const r = await s.client.post('/api/invite-requests/deny', { request_ids: [rows[0].id], session_name: 'hasher' });
+        assert.equal(r.status, 202, r.text);
+        const fin = await waitJob(s.client, r.json.job.id);
+        assert.equal(fin.job.done, 1, JSON.stringify(fin));
+        const tg = (await s.tg.control('GET', `/control/join-requests?chat_id=${priv.id}&user_id=${rows[0].user_id}`)).items;
+        assert.equal(tg[0].status, 'declined');
+        assert.equal(await dialogCalls(s.tg), calls0, 'the stored hash: no dialogs paged after the restart');
     });
 
     test('a channel the account is not in: said so, nothing started', async () => {

@@ -1035,13 +1035,26 @@ static void test_sessions(struct store *st)
           strcmp(list[1].name, "zeta") == 0 && list[1].premium);
     free(list);
 
+    /* the access hashes a session learned: replaced, kept apart per session, gone with it */
+    int64_t hash = 0;
+    OK(store_peer_put(st, "alpha", 1234567890, -42, 100, &E));
+    OK(store_peer_put(st, "alpha", 1234567890, 77, 101, &E));
+    OK(store_peer_put(st, "zeta", 1234567890, 5, 101, &E));
+    OK(store_peer_get(st, "alpha", 1234567890, &hash, &E));
+    CHECK(hash == 77);
+    OK(store_peer_get(st, "zeta", 1234567890, &hash, &E));
+    CHECK(hash == 5);
+    EXPECT(DM_ENOTFOUND, store_peer_get(st, "alpha", 99, &hash, &E));
+    EXPECT(DM_ENOTFOUND, store_peer_put(st, "ghost", 1, 1, 100, &E));
+
     OK(store_session_delete(st, "alpha", &E));
     EXPECT(DM_ENOTFOUND, store_session_delete(st, "alpha", &E));
+    EXPECT(DM_ENOTFOUND, store_peer_get(st, "alpha", 1234567890, &hash, &E));
     OK(store_session_list(st, &list, &n, &E));
     CHECK(n == 1);
     free(list);
     OK(store_session_delete(st, "zeta", &E));
-    printf("ok sessions: add (unique names), get, update, list by name, delete\n");
+    printf("ok sessions: add (unique names), get, update, list by name, delete; their peers\n");
 
     struct store_login l, lg;
     memset(&l, 0, sizeof l);
