@@ -688,6 +688,9 @@ static const struct sql_text texts[S_COUNT] = {
                     .what = "saving a channel's access hash"},
     [S_PEER_GET] = {"SELECT access_hash FROM session_peers WHERE session = $1 AND channel_id = $2",
                     .what = "reading a channel's access hash"},
+    [S_PEER_LIST] = {"SELECT channel_id, access_hash FROM session_peers WHERE session = $1 "
+                     "ORDER BY channel_id LIMIT $2",
+                     .what = "listing a session's access hashes"},
 };
 
 struct db_stmt sql_stmt(enum db_kind kind, enum sql_id id)

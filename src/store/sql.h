@@ -247,6 +247,7 @@ enum sql_id {
     S_NONCE_ADD,
     S_PEER_PUT,
     S_PEER_GET,
+    S_PEER_LIST,
     S_COUNT
 };
 

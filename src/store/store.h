@@ -878,6 +878,15 @@ dm_err store_peer_put(struct store *st, const char *session, int64_t channel_id,
                       int64_t now, struct dm_error *err);
 dm_err store_peer_get(struct store *st, const char *session, int64_t channel_id, int64_t *hash,
                       struct dm_error *err);
+/* The session's hashes by channel id, at most STORE_PEERS_MAX (DM_ETOOBIG past it); *out
+ * malloc'd (NULL when none), the caller frees. */
+struct store_peer {
+    int64_t channel_id;
+    int64_t access_hash;
+};
+#define STORE_PEERS_MAX 100000
+dm_err store_peer_list(struct store *st, const char *session, struct store_peer **out, size_t *n,
+                       struct dm_error *err);
 
 /* A decision made in Telegram by someone other than doorman (another admin in the app; noticed
  * from the admin log): the channel's request of user_id here that is pending, or that was

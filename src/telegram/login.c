@@ -764,6 +764,18 @@ static dm_err key_unused(struct pool *a, const struct mt_auth *auth, struct tg_e
     return e;
 }
 
+/* The channels an imported file knew, with their access hashes, kept with the new session
+ * (pool_peer_put): a channel named by id is found without paging the account's dialogs. */
+static void keep_peers(struct pool *a, const char *name, const void *data, size_t len)
+{
+    struct tg_peer *peers = NULL;
+    size_t n = 0;
+    if (tg_session_read_peers(data, len, &peers, &n, NULL) == DM_OK)
+        for (size_t i = 0; i < n; i++)
+            pool_peer_put(a, name, peers[i].channel_id, peers[i].access_hash);
+    free(peers);
+}
+
 dm_err login_import(struct pool *a, const char *name, int64_t api_id, const char *api_hash,
                     const char *phone, const void *data, size_t len, const char *string,
                     int64_t now, struct store_session *session, struct tg_error *te)
@@ -825,10 +837,44 @@ dm_err login_import(struct pool *a, const char *name, int64_t api_id, const char
     if (e) pool_drop(a, key);
     secret_wipe(&auth, sizeof auth);
     json_decref(res);
+    if (!e && data) keep_peers(a, name, data, len);
     return e;
 }
 
 /* ---- export and removal ---- */
+
+/* The stored file's session with the access hashes the session keeps as its peers rows, in
+ * *img (replaced; malloc'd). */
+static dm_err with_peers(struct store *st, const char *name, unsigned char **img, size_t *len,
+                         struct dm_error *err)
+{
+    struct store_peer *kept = NULL;
+    size_t n = 0;
+    dm_err e = store_peer_list(st, name, &kept, &n, err);
+    if (e || !n) {
+        free(kept);
+        return e;
+    }
+    struct tg_peer *peers = calloc(n, sizeof *peers);
+    struct tg_session s;
+    memset(&s, 0, sizeof s);
+    e = peers ? tg_session_read_bytes(*img, *len, &s, err)
+              : dm_fail(err, DM_ENOMEM, "out of memory exporting a session");
+    for (size_t i = 0; !e && i < n; i++)
+        peers[i] = (struct tg_peer){kept[i].channel_id, kept[i].access_hash};
+    unsigned char *out = NULL;
+    size_t out_len = 0;
+    if (!e) e = tg_session_pyrogram_bytes(&s, peers, n, &out, &out_len, err);
+    tg_session_wipe(&s);
+    free(peers);
+    free(kept);
+    if (e) return e;
+    secret_wipe(*img, *len);
+    free(*img);
+    *img = out;
+    *len = out_len;
+    return DM_OK;
+}
 
 dm_err login_export(struct pool *a, const char *name, char **data, size_t *len, struct tg_error *te)
 {
@@ -848,6 +894,11 @@ dm_err login_export(struct pool *a, const char *name, char **data, size_t *len, 
     if (e)
         return tg_error_local(te, e == DM_ENOMEM ? e : DM_EIO,
                               "The file of session '%s' cannot be read.", name);
+    if ((e = with_peers(st, name, &img, len, &err))) {
+        secret_wipe(img, *len);
+        free(img);
+        return te_from(te, e, &err);
+    }
     *data = (char *)img;
     return DM_OK;
 }

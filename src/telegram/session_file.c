@@ -348,10 +348,12 @@ static dm_err session_read(sqlite3 *db, struct tg_session *out, struct dm_error 
     return tg_session_check(out, NOT_SESSION, err);
 }
 
-dm_err tg_session_read_bytes(const void *data, size_t len, struct tg_session *out,
-                             struct dm_error *err)
+/* Runs fn on a copy of a session file's bytes opened as an untrusted read-only database, after
+ * the checks every reader makes (size, sealed, SQLite header); the copy is wiped after. */
+static dm_err with_file_db(const void *data, size_t len,
+                           dm_err (*fn)(sqlite3 *db, void *ctx, struct dm_error *err), void *ctx,
+                           struct dm_error *err)
 {
-    memset(out, 0, sizeof *out);
     if (len > TG_SESSION_FILE_MAX)
         return dm_fail(err, DM_ETOOBIG,
                        NOT_SESSION ": it is %zu bytes, and session files are under %u MiB.", len,
@@ -367,10 +369,90 @@ dm_err tg_session_read_bytes(const void *data, size_t len, struct tg_session *ou
     sqlite3 *db = NULL;
     dm_err e = header_check(img, len, err);
     if (e == DM_OK) e = db_open(img, len, &db, err);
-    if (e == DM_OK) e = session_read(db, out, err);
+    if (e == DM_OK) e = fn(db, ctx, err);
     sqlite3_close(db);
     secret_wipe(img, len);
     free(img);
+    return e;
+}
+
+static dm_err session_read_fn(sqlite3 *db, void *ctx, struct dm_error *err)
+{
+    return session_read(db, ctx, err);
+}
+
+dm_err tg_session_read_bytes(const void *data, size_t len, struct tg_session *out,
+                             struct dm_error *err)
+{
+    memset(out, 0, sizeof *out);
+    return with_file_db(data, len, session_read_fn, out, err);
+}
+
+/* ---- the channels a session file knows ---- */
+
+#define CHANNEL_PEER_BASE 1000000000000LL /* a channel's peer id is -(BASE + its id) */
+
+struct peers_out {
+    struct tg_peer *peers;
+    size_t n;
+};
+
+static bool table_has(sqlite3 *db, const char *table, const char *a, const char *b)
+{
+    char sql[160];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM pragma_table_info('%s') WHERE name IN ('%s', '%s')", table, a,
+             b);
+    sqlite3_stmt *st = NULL;
+    bool yes = sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+               sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 2;
+    sqlite3_finalize(st);
+    return yes;
+}
+
+static dm_err peers_read(sqlite3 *db, void *ctx, struct dm_error *err)
+{
+    struct peers_out *o = ctx;
+    dm_err e = schema_check(db, err);
+    if (e != DM_OK) return e;
+    const char *sql = NULL;
+    if (table_has(db, "peers", "id", "access_hash")) /* Pyrogram */
+        sql = "SELECT id, access_hash FROM peers WHERE id < ?1 AND id >= ?2 AND "
+              "typeof(access_hash) = 'integer' AND type IN ('channel', 'supergroup') LIMIT ?3";
+    else if (table_has(db, "entities", "id", "hash")) /* Telethon: marked ids too */
+        sql = "SELECT id, hash FROM entities WHERE id < ?1 AND id >= ?2 AND "
+              "typeof(hash) = 'integer' LIMIT ?3";
+    if (!sql) return DM_OK;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK) return DM_OK; /* columns of other types than either tool writes */
+    sqlite3_bind_int64(st, 1, -CHANNEL_PEER_BASE);
+    sqlite3_bind_int64(st, 2, -CHANNEL_PEER_BASE - INT64_C(0xffffffffff));
+    sqlite3_bind_int(st, 3, TG_SESSION_PEERS_MAX);
+    o->peers = calloc(TG_SESSION_PEERS_MAX, sizeof *o->peers);
+    if (!o->peers) e = dm_fail(err, DM_ENOMEM, "out of memory reading a session file");
+    while (!e && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        o->peers[o->n].channel_id = -sqlite3_column_int64(st, 0) - CHANNEL_PEER_BASE;
+        o->peers[o->n].access_hash = sqlite3_column_int64(st, 1);
+        o->n++;
+    }
+    if (!e && rc != SQLITE_DONE) e = db_fail(rc, err);
+    sqlite3_finalize(st);
+    return e;
+}
+
+dm_err tg_session_read_peers(const void *data, size_t len, struct tg_peer **out, size_t *n,
+                             struct dm_error *err)
+{
+    struct peers_out o = {0};
+    dm_err e = with_file_db(data, len, peers_read, &o, err);
+    if (e || !o.n) {
+        free(o.peers);
+        o.peers = NULL;
+        o.n = 0;
+    }
+    *out = o.peers;
+    *n = o.n;
     return e;
 }
 
@@ -455,9 +537,29 @@ static const char pyrogram_v3_schema[] =
     "    WHERE id = NEW.id;\nEND;\n"
     "INSERT INTO version VALUES (3);\n";
 
-/* Builds the Pyrogram v3 database for s in memory; *img is sqlite3_malloc'd. */
-static dm_err pyrogram_image(const struct tg_session *s, unsigned char **img, size_t *len,
-                             struct dm_error *err)
+/* Inserts the channels' peers rows as Pyrogram writes them (type "channel"; Pyrogram names
+ * both kinds of channel by the same InputPeerChannel). */
+static int peers_write(sqlite3 *db, const struct tg_peer *peers, size_t n)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db,
+                                "INSERT OR REPLACE INTO peers(id, access_hash, type) "
+                                "VALUES (?, ?, 'channel')",
+                                -1, &st, NULL);
+    for (size_t i = 0; rc == SQLITE_OK && i < n; i++) {
+        sqlite3_bind_int64(st, 1, -CHANNEL_PEER_BASE - peers[i].channel_id);
+        sqlite3_bind_int64(st, 2, peers[i].access_hash);
+        rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(db);
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Builds the Pyrogram v3 database for s (with peers, may be NULL) in memory; *img is
+ * sqlite3_malloc'd. */
+static dm_err pyrogram_image(const struct tg_session *s, const struct tg_peer *peers, size_t npeers,
+                             unsigned char **img, size_t *len, struct dm_error *err)
 {
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
@@ -477,6 +579,7 @@ static dm_err pyrogram_image(const struct tg_session *s, unsigned char **img, si
         rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(db);
     }
     sqlite3_finalize(st);
+    if (rc == SQLITE_OK && npeers) rc = peers_write(db, peers, npeers);
     sqlite3_int64 size = 0;
     *img = rc == SQLITE_OK ? sqlite3_serialize(db, "main", &size, 0) : NULL;
     if (rc == SQLITE_OK && !*img) rc = SQLITE_NOMEM;
@@ -597,7 +700,7 @@ static dm_err write_session(const char *path, const struct tg_session *s,
     if ((e = place_check(path, overwrite, dir, tmp, sizeof dir, err)) != DM_OK) return e;
     unsigned char *img = NULL, *sealed = NULL;
     size_t len = 0, sealed_len = 0;
-    e = pyrogram_image(s, &img, &len, err);
+    e = pyrogram_image(s, NULL, 0, &img, &len, err);
     if (e == DM_OK && master) e = seal_image(master, img, len, &sealed, &sealed_len, err);
     if (e == DM_OK)
         e = master ? place_file(path, dir, tmp, sealed, sealed_len, overwrite, err)
@@ -619,6 +722,27 @@ dm_err tg_session_write_sealed(const char *path, const struct tg_session *s,
                                struct dm_error *err)
 {
     return write_session(path, s, master, overwrite, err);
+}
+
+dm_err tg_session_pyrogram_bytes(const struct tg_session *s, const struct tg_peer *peers,
+                                 size_t npeers, unsigned char **out, size_t *len,
+                                 struct dm_error *err)
+{
+    *out = NULL;
+    *len = 0;
+    dm_err e = tg_session_check(s, "This session cannot be exported", err);
+    unsigned char *img = NULL;
+    size_t n = 0;
+    if (e == DM_OK) e = pyrogram_image(s, peers, npeers, &img, &n, err);
+    if (e == DM_OK && !(*out = malloc(n)))
+        e = dm_fail(err, DM_ENOMEM, "out of memory building a session file");
+    if (e == DM_OK) {
+        memcpy(*out, img, n);
+        *len = n;
+    }
+    if (img) secret_wipe(img, n);
+    sqlite3_free(img);
+    return e;
 }
 
 /* ---- doorman's stored files: sealed, or plain from before ---- */

@@ -98,6 +98,28 @@ dm_err tg_session_read_bytes(const void *data, size_t len, struct tg_session *ou
 dm_err tg_session_write_pyrogram(const char *path, const struct tg_session *s, bool overwrite,
                                  struct dm_error *err);
 
+/* A channel a session file knows, with its access hash: Pyrogram's peers rows of type "channel"
+ * or "supergroup", Telethon's entities rows, both keyed by the marked id -100…; channel_id is
+ * the bare (MTProto) id. */
+struct tg_peer {
+    int64_t channel_id;
+    int64_t access_hash;
+};
+#define TG_SESSION_PEERS_MAX 10000 /* read from one file at most; the rest are left */
+
+/* Reads the channels a Pyrogram or Telethon file's bytes know (as tg_session_read_bytes takes
+ * them, with the same checks and refusals) into *out (malloc'd, NULL when none; the caller
+ * frees), *n of them. A file without such a table has none. */
+dm_err tg_session_read_peers(const void *data, size_t len, struct tg_peer **out, size_t *n,
+                             struct dm_error *err);
+
+/* s's Pyrogram v3 file in memory, as tg_session_write_pyrogram writes it, with peers (may be
+ * NULL) as its peers rows: *out malloc'd (*len bytes; it holds the auth key: the caller wipes
+ * and frees it). */
+dm_err tg_session_pyrogram_bytes(const struct tg_session *s, const struct tg_peer *peers,
+                                 size_t npeers, unsigned char **out, size_t *len,
+                                 struct dm_error *err);
+
 /* True when data starts as a sealed session file (TG_SESSION_SEALED_MAGIC). */
 bool tg_session_is_sealed(const void *data, size_t len);
 

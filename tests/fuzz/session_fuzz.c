@@ -1,6 +1,7 @@
 /* libFuzzer target: session uploads and pasted string sessions, which come from whoever uses
  * the panel. The bytes are read as a .session file (SQLite image) and, as text, as a string
- * session; whatever is accepted must pass tg_session_check and export again.
+ * session; whatever is accepted must pass tg_session_check and export again; the channels a
+ * file knows are read too.
  * fuzz-sources: src/telegram/session_file.c src/telegram/session_string.c src/core/err.c
  * src/core/secret.c fuzz-pkgs: sqlite3 libsodium */
 #include "core/common.h"
@@ -30,6 +31,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         accepted(&s);
     else if (rc != DM_EINVAL && rc != DM_ETOOBIG)
         abort();
+    /* the channels the file knows: ids of channels only, never more than the cap */
+    struct tg_peer *peers = NULL;
+    size_t npeers = 0;
+    rc = tg_session_read_peers(data, size, &peers, &npeers, &e);
+    if (rc != DM_OK && rc != DM_EINVAL && rc != DM_ETOOBIG) abort();
+    if (npeers > TG_SESSION_PEERS_MAX || (npeers && !peers)) abort();
+    for (size_t i = 0; i < npeers; i++)
+        if (peers[i].channel_id <= 0) abort();
+    free(peers);
     if (size <= TG_SESSION_STRING_MAX + 16) {
         char text[TG_SESSION_STRING_MAX + 17];
         memcpy(text, data, size);

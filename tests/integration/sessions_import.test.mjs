@@ -24,6 +24,9 @@ const FILE_KINDS = ['telethon_file', 'pyrogram_v2', 'pyrogram_v3', 'pyrogram_v3_
 const STRING_KINDS = ['telethon_string', 'gramjs_string', 'pyrogram_string', 'pyrogram_string_old32', 'pyrogram_string_old64'];
 const HOSTILE_KEYED = ['truncated', 'trigger', 'view', 'traversal'];
 const GRAMJS_2FA = 'gramjs-2fa-Pw';
+const PYROGRAM_PEERS = "INSERT INTO peers(id, access_hash, type, username, phone_number, last_update_on) VALUES " +
+    "(-1001234567890, 987654321, 'channel', 'somechan', NULL, 1), (-1009876543210, -5, 'supergroup', NULL, NULL, 1), " +
+    "(4242, 77, 'user', 'someone', NULL, 1);";
 
 // GramJS's StringSession: "1" + base64(dc u8, address length i16 BE, address, port i16 BE, key).
 function parseGramjsString(str) {
@@ -77,7 +80,9 @@ describe('import, export and delete of sessions', () => {
                 m.body = { string: (await pyrogramSession(kind.replace('pyrogram_', ''), base)).string };
             } else if (kind.startsWith('pyrogram_v')) {
                 const f = path.join(work, `${kind}.session`);
-                await pyrogramSession(kind.replace('pyrogram_', ''), { ...base, file: f });
+                // Pyrogram's peers rows: two channels (a broadcast and a supergroup) and a user
+                const extraSql = kind === 'pyrogram_v3' ? PYROGRAM_PEERS : '';
+                await pyrogramSession(kind.replace('pyrogram_', ''), { ...base, file: f, extraSql });
                 m.body = { file: readFileSync(f).toString('base64') };
             } else {
                 // hostile files that would otherwise be valid, with a key tgsim knows
@@ -225,6 +230,16 @@ describe('import, export and delete of sessions', () => {
         const row = db.rows[0];
         assert.deepEqual({ dc_id: row.dc_id, api_id: row.api_id, test_mode: row.test_mode, len: row.auth_key_len, key: row.auth_key, user_id: row.user_id, is_bot: row.is_bot },
             { dc_id: m.login.dc, api_id: API_ID, test_mode: 0, len: 256, key: m.login.auth_key, user_id: m.account.id, is_bot: 0 });
+    });
+
+    test("the channels an imported Pyrogram file knew go out again in its export's peers table", async () => {
+        const r = await s.client.getBytes('/api/sessions/imp_pyrogram_v3/export');
+        assert.equal(r.status, 200);
+        const f = path.join(work, 'exported_pyrogram_v3.session');
+        writeFileSync(f, r.body);
+        const db = await readPyrogramFile(f);
+        assert.deepEqual(db.peers, [[-1009876543210, -5, 'channel'], [-1001234567890, 987654321, 'channel']]);
+        assert.equal(db.rows[0].auth_key, made.pyrogram_v3.login.auth_key);
     });
 
     test('delete without logout: file and row gone, the authorization still works elsewhere', async () => {

@@ -210,6 +210,7 @@ cols = [r[1] for r in conn.execute('PRAGMA table_info(sessions)')]
 rows = conn.execute('SELECT * FROM sessions').fetchall()
 out = {'columns': cols, 'rows': [], 'tables': sorted(r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")),
        'version': [r[0] for r in conn.execute('SELECT number FROM version')]}
+out['peers'] = [list(r) for r in conn.execute('SELECT id, access_hash, type FROM peers ORDER BY id')] if 'peers' in out['tables'] else []
 for r in rows:
     d = dict(zip(cols, r))
     if isinstance(d.get('auth_key'), bytes):
