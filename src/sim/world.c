@@ -89,6 +89,8 @@ dm_err world_new(uint64_t seed, struct world **out)
 static void bot_free(struct sim_bot *b)
 {
     pthread_cond_destroy(&b->cond);
+    for (size_t i = b->qhead; i < b->qend; i++)
+        json_decref(b->q[i].payload);
     free(b->q);
     json_decref(b->allowed_updates);
     free(b->webhook_url);
@@ -96,8 +98,6 @@ static void bot_free(struct sim_bot *b)
     for (size_t i = 0; i < b->nmsgs; i++)
         json_decref(b->msgs[i].params);
     free(b->msgs);
-    for (size_t i = b->qhead; i < b->qend; i++)
-        json_decref(b->q[i].payload);
     for (size_t i = 0; i < b->ncallbacks; i++)
         free(b->callbacks[i].answer_text);
     free(b->callbacks);

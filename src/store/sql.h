@@ -25,7 +25,7 @@
 #define CHALLENGE_COLS "chat_id, spec, updated_at"
 #define VERIFICATION_COLS                                                                          \
     "request_id, chat_id, user_id, state, deadline, attempts, answer, captcha, spec, lang, "       \
-    "launch, created_at, updated_at"
+    "launch, created_at, updated_at, dm_message_id, dm_key, dm_shown"
 #define JOB_COLS                                                                                   \
     "id, kind, state, via, admin, description, total, done, skipped, failed, created_at, "         \
     "updated_at, finished_at, wait_until, error, params, cursor"
@@ -245,6 +245,9 @@ enum sql_id {
     S_VERIFICATION_UNSENT,
     S_NONCE_PURGE,
     S_NONCE_ADD,
+    S_VERIFICATION_SHOWN,
+    S_VERIFICATION_DM_STALE,
+    S_REQUEST_NOTIFY_CLAIM,
     S_COUNT
 };
 
