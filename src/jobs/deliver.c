@@ -89,7 +89,7 @@ dm_err deliver_round(struct store *st, const struct accounts *as, const char *pu
                 struct store_verification *cur = malloc(sizeof *cur);
                 e = cur ? store_verification_get(st, v[i].request_id, cur, err)
                         : dm_fail(err, DM_ENOMEM, "out of memory");
-                if (!e) e = dm_challenge_send(st, bc, cur, now, &ok, why, sizeof why, err);
+                if (!e) e = dm_challenge_send(st, bc, cur, &ok, why, sizeof why, err);
                 free(cur);
             }
         } else {

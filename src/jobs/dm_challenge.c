@@ -47,10 +47,9 @@ static json_t *message_params(const struct store_verification *v, int64_t messag
 }
 
 dm_err dm_challenge_send(struct store *st, struct botapi_client *bc,
-                         const struct store_verification *v, int64_t now, bool *sent, char *why,
-                         size_t why_size, struct dm_error *err)
+                         const struct store_verification *v, bool *sent, char *why, size_t why_size,
+                         struct dm_error *err)
 {
-    (void)now;
     int64_t id = 0;
     *sent = dm_bot_call(bc, "sendMessage", message_params(v, 0), &id, why, why_size);
     return *sent ? store_verification_shown(st, v->request_id, v->state, id, err) : DM_OK;

@@ -38,8 +38,8 @@ dm_err dm_challenge_update(void *ctx, const json_t *update, struct dm_error *err
 /* Sends v's first step (v claimed by verification_dm_start) and records the message; false with
  * why (Telegram's words) when it was not sent. Only the store failing is an error. */
 dm_err dm_challenge_send(struct store *st, struct botapi_client *bc,
-                         const struct store_verification *v, int64_t now, bool *sent, char *why,
-                         size_t why_size, struct dm_error *err);
+                         const struct store_verification *v, bool *sent, char *why, size_t why_size,
+                         struct dm_error *err);
 
 /* Edits up to limit messages that do not show their verification's state (updated within the
  * last `window` seconds). Only the store failing is an error. */

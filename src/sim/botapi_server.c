@@ -884,9 +884,8 @@ static void m_answer_callback(struct call *c)
     if (s && *s && !parse_int64(s, &id)) id = 0;
     const char *text = param_str(c->p, "text");
     if (text && strlen(text) > 200 * 4) return reply_bad(c->res, "MESSAGE_TOO_LONG");
-    sim_err e = id > 0
-                    ? world_callback_answer(c->w, c->bot, (uint64_t)id, text && *text ? text : NULL)
-                    : SIM_QUERY_INVALID;
+    sim_err e = id > 0 ? world_callback_answer(c->bot, (uint64_t)id, text && *text ? text : NULL)
+                       : SIM_QUERY_INVALID;
     if (e != SIM_OK)
         reply_bad(c->res, sim_err_botapi(e));
     else

@@ -827,7 +827,7 @@ static void post_bot_dm(struct ctl *c)
     if (!*text || strlen(text) > 4096 * 4)
         return fail(c->res, 400, "\"text\" must be 1-4096 characters");
     int64_t message_id = 0;
-    if (world_user_to_bot(c->w, b, u, text, &message_id) != DM_OK)
+    if (world_user_to_bot(b, u, text, &message_id) != DM_OK)
         return fail(c->res, 500, "out of memory");
     http_res_json(c->res, 200, json_pack("{s:I}", "message_id", (json_int_t)message_id));
 }

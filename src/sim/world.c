@@ -1114,9 +1114,8 @@ dm_err world_callback_press(struct world *w, struct sim_bot *b, const struct sim
     return DM_OK;
 }
 
-sim_err world_callback_answer(struct world *w, struct sim_bot *b, uint64_t id, const char *text)
+sim_err world_callback_answer(struct sim_bot *b, uint64_t id, const char *text)
 {
-    (void)w;
     for (size_t i = 0; i < b->ncallbacks; i++) {
         struct sim_callback *cb = &b->callbacks[i];
         if (cb->id != id) continue;
@@ -1128,10 +1127,9 @@ sim_err world_callback_answer(struct world *w, struct sim_bot *b, uint64_t id, c
     return SIM_QUERY_INVALID;
 }
 
-dm_err world_user_to_bot(struct world *w, struct sim_bot *b, const struct sim_user *u,
-                         const char *text, int64_t *message_id)
+dm_err world_user_to_bot(struct sim_bot *b, const struct sim_user *u, const char *text,
+                         int64_t *message_id)
 {
-    (void)w;
     *message_id = b->next_message_id++;
     json_t *p = json_pack("{s:I,s:I,s:I,s:s}", "message_id", (json_int_t)*message_id, "user_id",
                           (json_int_t)u->id, "date", (json_int_t)world_now(), "text", text);

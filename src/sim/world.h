@@ -579,11 +579,11 @@ dm_err world_callback_press(struct world *w, struct sim_bot *b, const struct sim
                             const struct sim_user *u, const char *data, uint64_t *id);
 /* The bot answers callback query id (text NULL: none): SIM_QUERY_INVALID when it is not the
  * bot's, was answered before, or is older than SIM_CALLBACK_ANSWER_MS. */
-sim_err world_callback_answer(struct world *w, struct sim_bot *b, uint64_t id, const char *text);
+sim_err world_callback_answer(struct sim_bot *b, uint64_t id, const char *text);
 /* The user writes text to the bot in private: a message update is queued, and the bot may write
  * to the user from then on. *message_id gets the message's id. */
-dm_err world_user_to_bot(struct world *w, struct sim_bot *b, const struct sim_user *u,
-                         const char *text, int64_t *message_id);
+dm_err world_user_to_bot(struct sim_bot *b, const struct sim_user *u, const char *text,
+                         int64_t *message_id);
 
 /* Limits. Takes one request from the bot's bucket: 0 when allowed, else the seconds to wait
  * (counted in rate_limited). Changing the rate refills every bucket. */
