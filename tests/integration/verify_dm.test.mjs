@@ -104,6 +104,10 @@ describe('DM challenges with inline buttons', () => {
         const actions = (await auditAll(s.client)).filter((e) => e.request_id === req.id).map((e) => e.action);
         for (const a of ['verify_sent', 'verify_opened', 'verify_answered', 'verify_passed', 'notice_sent', 'approve'])
             assert.ok(actions.includes(a), `${a} in ${actions}`);
+        // the request processed, the window is closed: Telegram (tgsim) refuses a new message
+        const late = await s.tg.botApi(s.world.token, 'sendMessage', { chat_id: user.user_id, text: 'one more' });
+        assert.equal(late.status, 403);
+        assert.equal(late.json.description, "Forbidden: bot can't initiate conversation with a user");
     });
 
     test('fail, replayed and forged presses: refused and nothing changes; the decline reason sent, in the applicant\'s language', async () => {
