@@ -125,6 +125,8 @@ dm_err app_start(struct app *a, struct dm_error *err)
                             .owner = a->instance_id};
     if ((e = bot_start(&bc, &a->bot, err))) return e;
     a->accounts = (struct accounts){.store = a->store, .bot = a->bot, .pool = a->pool};
+    a->dm = (struct dm_challenge){.store = a->store, .accounts = &a->accounts};
+    bot_set_update_handler(a->bot, dm_challenge_update, &a->dm);
     struct job_runner_config jc = {
         .store = a->store, .accounts = &a->accounts, .owner = a->instance_id};
     if ((e = job_runner_start(&jc, &a->jobs, err))) return e;

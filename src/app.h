@@ -14,6 +14,7 @@
 #include "api/api.h"
 #include "core/config.h"
 #include "core/secret.h"
+#include "jobs/dm_challenge.h"
 #include "store/store.h"
 #include "telegram/account.h"
 
@@ -36,6 +37,7 @@ struct app {
     struct alerts *alerts;          /* alerts/alerts.h: events to webhooks */
     struct accounts accounts;       /* telegram/account.h: who decides (the bot, the sessions); its
                                        fields point at the store, the bot and the pool above */
+    struct dm_challenge dm;         /* jobs/dm_challenge.h: the bot's button presses */
     struct api_env api;             /* what the API handler gets: the parts above */
     char instance_id[33];           /* this data directory's name as the holder of leases (app.c) */
     int instance_fd;                /* DATA/instance, locked while the process runs ... */

@@ -4,12 +4,14 @@
 
 #include "botapi/client.h"
 #include "core/log.h"
+#include "jobs/dm_challenge.h"
 #include "telegram/account.h"
 #include "telegram/bot.h"
 #include "verify/challenge.h"
 #include "verify/verification.h"
 
-#define SEND_TIMEOUT_MS 15000
+/* a verification's message is brought up to date while it was updated this recently */
+#define SYNC_WINDOW_S (CHALLENGE_TIME_MAX + 3600)
 
 static const char *const C = "verify";
 
@@ -37,22 +39,22 @@ static json_t *message_of(const struct store_verification *v, const char *url)
     return p;
 }
 
-/* Sends v's message; false (with why, Telegram's words) when it was not sent. */
+/* Sends v's message with its Mini App at url; false (with why, Telegram's words) when it was not
+ * sent. */
 static bool send_one(struct botapi_client *bc, const struct store_verification *v, const char *url,
                      char *why, size_t n)
 {
-    json_t *p = message_of(v, url);
-    struct botapi_reply rep;
-    struct dm_error err = {0};
-    dm_err e = p ? botapi_call(bc, "sendMessage", p, SEND_TIMEOUT_MS, &rep, &err) : DM_ENOMEM;
-    bool ok = !e && rep.ok;
-    if (e)
-        dm_snprintf_utf8(why, n, "%s", err.msg[0] ? err.msg : dm_strerror(e));
-    else if (!rep.ok)
-        dm_snprintf_utf8(why, n, "%s", rep.description);
-    botapi_reply_release(&rep);
-    json_decref(p);
-    return ok;
+    return dm_bot_call(bc, "sendMessage", message_of(v, url), NULL, why, n);
+}
+
+/* Whether v's challenge goes as inline buttons (verify/challenge.h challenge_by_buttons). */
+static bool by_buttons(const struct store_verification *v)
+{
+    struct challenge c;
+    if (challenge_parse(v->spec, &c, NULL)) return false;
+    bool yes = challenge_by_buttons(&c);
+    challenge_release(&c);
+    return yes;
 }
 
 static dm_err undelivered(struct store *st, const struct store_verification *v, const char *why,
@@ -80,15 +82,28 @@ dm_err deliver_round(struct store *st, const struct accounts *as, const char *pu
                  : dm_fail(err, DM_ENOMEM, "out of memory");
     for (int i = 0; i < n && !e; i++) {
         char url[1024], why[STORE_ERROR_MAX];
-        bool first = false;
-        e = verification_start(st, public_url, v[i].request_id, now, url, sizeof url, &first, err);
+        bool first = false, ok = false;
+        if (by_buttons(&v[i])) {
+            e = verification_dm_start(st, v[i].request_id, v[i].lang, now, &first, err);
+            if (!e && first) {
+                struct store_verification *cur = malloc(sizeof *cur);
+                e = cur ? store_verification_get(st, v[i].request_id, cur, err)
+                        : dm_fail(err, DM_ENOMEM, "out of memory");
+                if (!e) e = dm_challenge_send(st, bc, cur, &ok, why, sizeof why, err);
+                free(cur);
+            }
+        } else {
+            e = verification_start(st, public_url, v[i].request_id, now, url, sizeof url, &first,
+                                   err);
+            if (!e && first) ok = send_one(bc, &v[i], url, why, sizeof why);
+        }
         if (e == DM_ECONFLICT || e == DM_ETOOBIG) { /* over meanwhile; a URL too long: logged */
             if (e == DM_ETOOBIG) log_warn(C, "request %" PRId64 ": %s", v[i].request_id, err->msg);
             e = DM_OK;
             continue;
         }
         if (e || !first) continue; /* another delivery has it */
-        if (send_one(bc, &v[i], url, why, sizeof why)) {
+        if (ok) {
             ++*sent;
         } else {
             log_warn(C, "the verification of request %" PRId64 " was not sent: %s", v[i].request_id,
@@ -96,6 +111,7 @@ dm_err deliver_round(struct store *st, const struct accounts *as, const char *pu
             e = undelivered(st, &v[i], why, now, err);
         }
     }
+    if (!e) e = dm_challenge_sync_round(st, bc, now, SYNC_WINDOW_S, limit, err);
     free(v);
     bot_client_release(as->bot, bc);
     return e;

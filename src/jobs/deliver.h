@@ -3,7 +3,10 @@
  * applicant (ChatJoinRequest.user_chat_id, the user's id) for 5 minutes after the request, until
  * it is processed. The message holds the challenge's "message" text (in the applicant's language)
  * and one inline keyboard button that opens the Mini App (a web_app button: Telegram opens it
- * with the launch data the Mini App checks, verify/verification.h).
+ * with the launch data the Mini App checks, verify/verification.h); or, when the challenge's
+ * delivery is "buttons" and its steps can be buttons (challenge_by_buttons), the steps themselves
+ * as inline buttons (dm_challenge.h, claimed by verification_dm_start), whose messages each round
+ * also brings up to date (dm_challenge_sync_round).
  *
  * The rules' thread (autodecide.h) calls deliver_round after each round. A verification is
  * claimed before its message is sent (verification_start: created -> sent, "verify_sent" in the

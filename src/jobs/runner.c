@@ -26,6 +26,7 @@
 #include "jobs/autodecide.h"
 #include "jobs/hide_all.h"
 #include "jobs/load.h"
+#include "jobs/notice.h"
 #include "jobs/ratelimit.h"
 #include "store/store.h"
 #include "telegram/account.h"
@@ -335,6 +336,7 @@ static void *worker_main(void *arg)
             pthread_mutex_unlock(&r->mu);
             bool ban = r->ban;
             struct tg_error te;
+            notice_before(r->accounts, &req, approve); /* while the applicant can be written to */
             account_decide(account, approve, &req, &te);
             if (ban) ban_after(account, &req, &s, &te);
             pthread_mutex_lock(&r->mu);

@@ -288,13 +288,48 @@ static json_t *join_request_json(struct world *w, const struct sim_join_request 
     return o;
 }
 
+/* A private message of the bot's or the user's (payload: message_id, date, text, reply_markup?)
+ * as Telegram shows it, from `from`, in the user's private chat. */
+static json_t *private_message_json(const json_t *payload, const struct sim_user *from,
+                                    const struct sim_user *u)
+{
+    json_t *m =
+        json_pack("{s:O,s:o,s:o,s:O,s:O}", "message_id", json_object_get(payload, "message_id"),
+                  "from", user_json(from), "chat", private_chat_json(u), "date",
+                  json_object_get(payload, "date"), "text", json_object_get(payload, "text"));
+    json_t *markup = json_object_get(payload, "reply_markup");
+    if (m && markup) json_object_set(m, "reply_markup", markup);
+    return m;
+}
+
 json_t *botapi_update_json(struct world *w, const struct sim_update *u)
 {
+    const struct sim_user *user =
+        u->payload ? world_user(w, json_integer_value(json_object_get(u->payload, "user_id")))
+                   : NULL;
     switch ((enum upd_kind)u->kind) {
     case UPD_CHAT_JOIN_REQUEST:
         if (u->ref >= w->njrs) return NULL;
         return json_pack("{s:I,s:o}", "update_id", (json_int_t)u->id, "chat_join_request",
                          join_request_json(w, &w->jrs[u->ref], u->query));
+    case UPD_CALLBACK_QUERY: {
+        int64_t bot_id = json_integer_value(json_object_get(u->payload, "bot_id"));
+        const struct sim_user *bot_user = user ? world_user(w, bot_id) : NULL;
+        if (!bot_user) return NULL;
+        char instance[24]; /* the same for every press in one chat, as Telegram's */
+        snprintf(instance, sizeof instance, "%" PRId64, user->id ^ bot_id);
+        return json_pack(
+            "{s:I,s:{s:O,s:o,s:o,s:s,s:O}}", "update_id", (json_int_t)u->id, "callback_query", "id",
+            json_object_get(u->payload, "id"), "from", user_json(user), "message",
+            private_message_json(json_object_get(u->payload, "message"), bot_user, user),
+            "chat_instance", instance, "data", json_object_get(u->payload, "data"));
+    }
+    case UPD_MESSAGE:
+        if (!user) return NULL;
+        return json_pack("{s:I,s:o}", "update_id", (json_int_t)u->id, "message",
+                         private_message_json(u->payload, user, user));
+    case UPD_KIND_COUNT:
+        break;
     }
     return NULL;
 }
@@ -838,6 +873,100 @@ static void m_send_message(struct call *c)
     reply_ok(c->res, m, NULL);
 }
 
+/* answerCallbackQuery (callback_query_id, text?, show_alert?): once per query, within
+ * SIM_CALLBACK_ANSWER_MS; otherwise Telegram's "query is too old ..." (QUERY_ID_INVALID). */
+static void m_answer_callback(struct call *c)
+{
+    const char *s = param_str(c->p, "callback_query_id");
+    int64_t id = 0;
+    if ((!s || !*s) && param_int(c->p, "callback_query_id", &id) == P_ABSENT)
+        return reply_bad(c->res, "callback_query_id is empty");
+    if (s && *s && !parse_int64(s, &id)) id = 0;
+    const char *text = param_str(c->p, "text");
+    if (text && strlen(text) > 200 * 4) return reply_bad(c->res, "MESSAGE_TOO_LONG");
+    sim_err e = id > 0 ? world_callback_answer(c->bot, (uint64_t)id, text && *text ? text : NULL)
+                       : SIM_QUERY_INVALID;
+    if (e != SIM_OK)
+        reply_bad(c->res, sim_err_botapi(e));
+    else
+        reply_ok(c->res, json_true(), NULL);
+}
+
+/* The message an edit names (chat_id, message_id), the bot's own; answers and returns NULL when
+ * there is none. */
+static struct sim_message *edit_target(struct call *c)
+{
+    struct sim_channel *ch;
+    struct sim_user *u;
+    if (!resolve_chat(c, &ch, &u)) return NULL;
+    int64_t message_id = 0;
+    if (param_int(c->p, "message_id", &message_id) == P_ABSENT) {
+        reply_bad(c->res, "message identifier is not specified");
+        return NULL;
+    }
+    struct sim_message *m = world_bot_message(c->bot, ch ? ch->id : u->id, message_id);
+    if (!m) reply_bad(c->res, "message to edit not found");
+    return m;
+}
+
+/* Replaces m's text (text NULL: kept) and reply_markup (from the call; none given: removed), as
+ * editMessageText and editMessageReplyMarkup do, and answers with the message. */
+static void edit_message(struct call *c, struct sim_message *m, const char *text)
+{
+    json_t *was_text = json_object_get(m->params, "text");
+    json_t *markup = json_object_get(c->p->obj, "reply_markup");
+    json_t *parsed = json_is_string(markup) ? json_loads(json_string_value(markup), 0, NULL) : NULL;
+    if (parsed) markup = parsed;
+    json_t *old_markup = json_object_get(m->params, "reply_markup");
+    json_t *old_parsed =
+        json_is_string(old_markup) ? json_loads(json_string_value(old_markup), 0, NULL) : NULL;
+    if (old_parsed) old_markup = old_parsed;
+    bool same_text = !text || (was_text && strcmp(text, json_string_value(was_text)) == 0);
+    bool same_markup =
+        (!markup && !old_markup) || (markup && old_markup && json_equal(markup, old_markup));
+    if (same_text && same_markup) {
+        json_decref(parsed);
+        json_decref(old_parsed);
+        return reply_bad(c->res,
+                         "message is not modified: specified new message content and reply "
+                         "markup are exactly the same as a current content and reply markup of "
+                         "the message");
+    }
+    if (text) json_object_set_new(m->params, "text", json_string(text));
+    const char *parse_mode = param_str(c->p, "parse_mode");
+    if (text && parse_mode) json_object_set_new(m->params, "parse_mode", json_string(parse_mode));
+    if (text && !parse_mode) json_object_del(m->params, "parse_mode");
+    if (markup)
+        json_object_set(m->params, "reply_markup", markup);
+    else
+        json_object_del(m->params, "reply_markup");
+    json_decref(parsed);
+    json_decref(old_parsed);
+    m->edits++;
+    json_t *r = json_pack("{s:I,s:I,s:I,s:O}", "message_id", (json_int_t)m->message_id, "date",
+                          (json_int_t)m->date, "edit_date", (json_int_t)world_now(), "text",
+                          json_object_get(m->params, "text"));
+    if (r && markup) json_object_set(r, "reply_markup", markup);
+    reply_ok(c->res, r, NULL);
+}
+
+static void m_edit_text(struct call *c)
+{
+    const char *text = param_str(c->p, "text");
+    if (!text || !*text) return reply_bad(c->res, "message text is empty");
+    if (strlen(text) > 4096 * 4) return reply_bad(c->res, "message is too long");
+    struct sim_message *m = edit_target(c);
+    if (!m || !reply_markup_ok(c, m->chat_id > 0)) return;
+    edit_message(c, m, text);
+}
+
+static void m_edit_markup(struct call *c)
+{
+    struct sim_message *m = edit_target(c);
+    if (!m || !reply_markup_ok(c, m->chat_id > 0)) return;
+    edit_message(c, m, NULL);
+}
+
 /* The chat_join_request_query_id parameter as a number; answers and returns false when it is
  * missing (Telegram's wording for a missing parameter) or names no query. */
 static bool query_param(struct call *c, uint64_t *out)
@@ -906,6 +1035,9 @@ static const struct method {
     {"unbanChatMember", m_unban},
     {"getUserProfilePhotos", m_get_profile_photos},
     {"sendMessage", m_send_message},
+    {"editMessageText", m_edit_text},
+    {"editMessageReplyMarkup", m_edit_markup},
+    {"answerCallbackQuery", m_answer_callback},
     {"answerChatJoinRequestQuery", m_answer_jr_query},
     {"sendChatJoinRequestWebApp", m_send_jr_web_app},
     {"createChatInviteLink", m_create_invite},

@@ -729,13 +729,107 @@ static void get_bot_messages(struct ctl *c)
     for (size_t i = 0; i < b->nmsgs; i++) {
         const struct sim_message *m = &b->msgs[i];
         json_t *text = json_object_get(m->params, "text");
-        json_array_append_new(items, json_pack("{s:I,s:I,s:I,s:O,s:O}", "message_id",
-                                               (json_int_t)m->message_id, "chat_id",
-                                               (json_int_t)m->chat_id, "date", (json_int_t)m->date,
-                                               "text", text ? text : json_null(), "params",
-                                               m->params ? m->params : json_null()));
+        json_array_append_new(
+            items, json_pack("{s:I,s:I,s:I,s:O,s:O,s:i}", "message_id", (json_int_t)m->message_id,
+                             "chat_id", (json_int_t)m->chat_id, "date", (json_int_t)m->date, "text",
+                             text ? text : json_null(), "params",
+                             m->params ? m->params : json_null(), "edits", (int)m->edits));
     }
     http_res_json(c->res, 200, json_pack("{s:o}", "items", items));
+}
+
+/* Copies the callback_data of the button labelled text in markup (an inline keyboard, as an
+ * object or JSON text) into out (65 bytes); false when there is none. */
+static bool button_data(json_t *markup, const char *text, char out[65])
+{
+    json_t *owned = json_is_string(markup) ? json_loads(json_string_value(markup), 0, NULL) : NULL;
+    size_t i, j;
+    json_t *row, *btn;
+    out[0] = 0;
+    json_array_foreach(json_object_get(owned ? owned : markup, "inline_keyboard"), i, row)
+    {
+        json_array_foreach(row, j, btn)
+        {
+            const char *t = json_string_value(json_object_get(btn, "text"));
+            const char *d = json_string_value(json_object_get(btn, "callback_data"));
+            if (!out[0] && t && d && strcmp(t, text) == 0) dm_strlcpy(out, d, 65);
+        }
+    }
+    json_decref(owned);
+    return out[0] != 0;
+}
+
+/* POST /control/bots/{id}/press {"user_id","message_id","text"? | "data"?}: the user presses an
+ * inline button of the bot's message in their private chat: the one labelled text, or (a client
+ * that sends what it likes) any callback data. A callback_query update follows. */
+static void post_bot_press(struct ctl *c)
+{
+    struct sim_bot *b = path_bot(c);
+    if (!b) return;
+    int64_t user_id = 0, message_id = 0;
+    const char *text = NULL, *data = NULL;
+    if (!f_int(c->body, "user_id", true, 1, INT64_MAX, &user_id, &c->err) ||
+        !f_int(c->body, "message_id", true, 1, INT64_MAX, &message_id, &c->err) ||
+        !f_str(c->body, "text", false, &text, &c->err) ||
+        !f_str(c->body, "data", false, &data, &c->err))
+        return fail_err(c->res, &c->err);
+    const struct sim_user *u = world_user(c->w, user_id);
+    if (!u) return fail(c->res, 400, "no user with id %" PRId64, user_id);
+    const struct sim_message *m = world_bot_message(b, user_id, message_id);
+    if (!m)
+        return fail(c->res, 400, "the bot sent no message %" PRId64 " to user %" PRId64, message_id,
+                    user_id);
+    if (!text == !data) return fail(c->res, 400, "give one of \"text\" and \"data\"");
+    char found[65];
+    if (text && !button_data(json_object_get(m->params, "reply_markup"), text, found))
+        return fail(c->res, 400, "the message has no callback button \"%s\"", text);
+    if (text) data = found;
+    if (!*data || strlen(data) > 64) return fail(c->res, 400, "\"data\" must be 1-64 bytes");
+    uint64_t id = 0;
+    if (world_callback_press(c->w, b, m, u, data, &id) != DM_OK)
+        return fail(c->res, 500, "out of memory");
+    char sid[24];
+    snprintf(sid, sizeof sid, "%" PRIu64, id);
+    http_res_json(c->res, 200, json_pack("{s:s,s:s}", "callback_query_id", sid, "data", data));
+}
+
+/* GET /control/bots/{id}/callbacks: the callback queries and how the bot answered them. */
+static void get_bot_callbacks(struct ctl *c)
+{
+    struct sim_bot *b = path_bot(c);
+    if (!b) return;
+    json_t *items = json_array();
+    for (size_t i = 0; i < b->ncallbacks; i++) {
+        const struct sim_callback *cb = &b->callbacks[i];
+        char sid[24];
+        snprintf(sid, sizeof sid, "%" PRIu64, cb->id);
+        json_array_append_new(items, json_pack("{s:s,s:I,s:I,s:b,s:o}", "id", sid, "user_id",
+                                               (json_int_t)cb->user_id, "message_id",
+                                               (json_int_t)cb->message_id, "answered", cb->answered,
+                                               "answer_text", opt_string(cb->answer_text)));
+    }
+    http_res_json(c->res, 200, json_pack("{s:o}", "items", items));
+}
+
+/* POST /control/bots/{id}/dm {"user_id","text"}: the user writes to the bot in private (a message
+ * update); the bot may write to them from then on. */
+static void post_bot_dm(struct ctl *c)
+{
+    struct sim_bot *b = path_bot(c);
+    if (!b) return;
+    int64_t user_id = 0;
+    const char *text = NULL;
+    if (!f_int(c->body, "user_id", true, 1, INT64_MAX, &user_id, &c->err) ||
+        !f_str(c->body, "text", true, &text, &c->err))
+        return fail_err(c->res, &c->err);
+    const struct sim_user *u = world_user(c->w, user_id);
+    if (!u || u->is_bot) return fail(c->res, 400, "no user with id %" PRId64, user_id);
+    if (!*text || strlen(text) > 4096 * 4)
+        return fail(c->res, 400, "\"text\" must be 1-4096 characters");
+    int64_t message_id = 0;
+    if (world_user_to_bot(b, u, text, &message_id) != DM_OK)
+        return fail(c->res, 500, "out of memory");
+    http_res_json(c->res, 200, json_pack("{s:I}", "message_id", (json_int_t)message_id));
 }
 
 /* {"supports_join_request_queries": bool}: what the bot's owner set up with BotFather. */
@@ -1027,6 +1121,9 @@ static const struct route {
     {"POST", "bots", post_bots},
     {"GET", "bots/#/messages", get_bot_messages},
     {"POST", "bots/#/settings", post_bot_settings},
+    {"POST", "bots/#/press", post_bot_press},
+    {"GET", "bots/#/callbacks", get_bot_callbacks},
+    {"POST", "bots/#/dm", post_bot_dm},
     {"POST", "users", post_users},
     {"POST", "users/#/traits", post_user_traits},
     {"POST", "channels", post_channels},

@@ -89,6 +89,8 @@ dm_err world_new(uint64_t seed, struct world **out)
 static void bot_free(struct sim_bot *b)
 {
     pthread_cond_destroy(&b->cond);
+    for (size_t i = b->qhead; i < b->qend; i++)
+        json_decref(b->q[i].payload);
     free(b->q);
     json_decref(b->allowed_updates);
     free(b->webhook_url);
@@ -96,6 +98,10 @@ static void bot_free(struct sim_bot *b)
     for (size_t i = 0; i < b->nmsgs; i++)
         json_decref(b->msgs[i].params);
     free(b->msgs);
+    for (size_t i = 0; i < b->ncallbacks; i++)
+        free(b->callbacks[i].answer_text);
+    free(b->callbacks);
+    idmap_release(&b->started);
     free(b);
 }
 
@@ -421,6 +427,7 @@ dm_err world_bot_add(struct world *w, const char *username, const char *first_na
     b->next_update_id = 100000000 + (int64_t)(world_rand(w) % 800000000);
     b->allowed_mask = UPD_DEFAULT_MASK;
     b->next_message_id = 1;
+    idmap_init(&b->started);
     b->bucket.tokens = w->rate_limit;
     b->bucket.last = world_mono();
     w->bots[w->nbots++] = b;
@@ -565,19 +572,42 @@ bool world_is_member(const struct sim_channel *ch, int64_t user_id)
 
 /* --- update queues ----------------------------------------------------------------------- */
 
-static void queue_push(struct sim_bot *b, enum upd_kind kind, uint32_t ref, bool query)
+/* Forgets the updates q[from..to) (their payloads). */
+static void queue_drop(struct sim_bot *b, size_t from, size_t to)
 {
-    if (!(b->allowed_mask & (1u << kind))) return;
-    if (b->qend - b->qhead >= SIM_MAX_QUEUE) b->qhead++; /* forget the oldest */
-    if (b->qend == b->qalloc && b->qhead > 0) {          /* compact before growing */
+    for (size_t i = from; i < to; i++) {
+        json_decref(b->q[i].payload);
+        b->q[i].payload = NULL;
+    }
+}
+
+/* Queues an update; payload (owned, may be NULL) goes with it, or is freed when the bot does not
+ * take this kind. */
+static void queue_push(struct sim_bot *b, enum upd_kind kind, uint32_t ref, bool query,
+                       json_t *payload)
+{
+    if (!(b->allowed_mask & (1u << kind))) {
+        json_decref(payload);
+        return;
+    }
+    if (b->qend - b->qhead >= SIM_MAX_QUEUE) { /* forget the oldest */
+        queue_drop(b, b->qhead, b->qhead + 1);
+        b->qhead++;
+    }
+    if (b->qend == b->qalloc && b->qhead > 0) { /* compact before growing */
         memmove(b->q, b->q + b->qhead, (b->qend - b->qhead) * sizeof *b->q);
         b->qend -= b->qhead;
         b->qhead = 0;
     }
-    if (reserve((void **)&b->q, &b->qalloc, b->qend, 1, sizeof *b->q, SIM_MAX_QUEUE + 1) != DM_OK)
+    if (reserve((void **)&b->q, &b->qalloc, b->qend, 1, sizeof *b->q, SIM_MAX_QUEUE + 1) != DM_OK) {
+        json_decref(payload);
         return; /* out of memory: the update is lost, as Telegram may lose one */
-    b->q[b->qend++] = (struct sim_update){
-        .id = b->next_update_id++, .ref = ref, .kind = (uint8_t)kind, .query = query};
+    }
+    b->q[b->qend++] = (struct sim_update){.id = b->next_update_id++,
+                                          .payload = payload,
+                                          .ref = ref,
+                                          .kind = (uint8_t)kind,
+                                          .query = query};
     pthread_cond_broadcast(&b->cond);
 }
 
@@ -589,18 +619,23 @@ static void announce(struct world *w, const struct sim_channel *ch, enum upd_kin
     for (size_t i = 0; i < ch->nadmins; i++) {
         if (!ch->admins[i].can_invite_users) continue;
         struct sim_bot *b = world_bot_by_id(w, ch->admins[i].id);
-        if (b) queue_push(b, kind, ref, query_to && b->id == query_to);
+        if (b) queue_push(b, kind, ref, query_to && b->id == query_to, NULL);
     }
 }
 
 void world_bot_confirm(struct sim_bot *b, int64_t offset)
 {
     if (offset > 0) {
-        while (b->qhead < b->qend && b->q[b->qhead].id < offset)
+        while (b->qhead < b->qend && b->q[b->qhead].id < offset) {
+            queue_drop(b, b->qhead, b->qhead + 1);
             b->qhead++;
+        }
     } else if (offset < 0) {
         size_t keep = (size_t)(offset == INT64_MIN ? INT64_MAX : -offset);
-        if (b->qend - b->qhead > keep) b->qhead = b->qend - keep;
+        if (b->qend - b->qhead > keep) {
+            queue_drop(b, b->qhead, b->qend - keep);
+            b->qhead = b->qend - keep;
+        }
     }
     if (b->qhead == b->qend) b->qhead = b->qend = 0;
 }
@@ -612,6 +647,7 @@ size_t world_bot_pending(const struct sim_bot *b)
 
 void world_bot_drop_pending(struct sim_bot *b)
 {
+    queue_drop(b, b->qhead, b->qend);
     b->qhead = b->qend = 0;
 }
 
@@ -620,7 +656,8 @@ void world_bot_wait(struct world *w, struct sim_bot *b, const struct timespec *d
     pthread_cond_timedwait(&b->cond, &w->lock, deadline);
 }
 
-static const char *const update_kind_names[] = {"chat_join_request"};
+static const char *const update_kind_names[UPD_KIND_COUNT] = {"chat_join_request", "callback_query",
+                                                              "message"};
 
 void world_bot_set_allowed(struct sim_bot *b, json_t *allowed)
 {
@@ -645,6 +682,8 @@ void world_bot_set_allowed(struct sim_bot *b, json_t *allowed)
 bool world_bot_may_write(struct world *w, const struct sim_bot *b, int64_t user_id)
 {
     int64_t since = world_now() - SIM_USER_CHAT_WINDOW;
+    uint32_t started;
+    if (idmap_get(&b->started, user_id, &started)) return true;
     for (size_t i = 0; i < w->nchannels; i++) {
         const struct sim_channel *ch = w->channels[i];
         if (!world_channel_admin(ch, b->id)) continue;
@@ -1032,6 +1071,74 @@ int64_t world_bot_record_message(struct world *w, struct sim_bot *b, int64_t cha
             .params = json_deep_copy(params),
         };
     return id;
+}
+
+struct sim_message *world_bot_message(struct sim_bot *b, int64_t chat_id, int64_t message_id)
+{
+    for (size_t i = b->nmsgs; i-- > 0;)
+        if (b->msgs[i].message_id == message_id && b->msgs[i].chat_id == chat_id)
+            return &b->msgs[i];
+    return NULL;
+}
+
+/* --- callback queries and private messages ------------------------------------------------ */
+
+dm_err world_callback_press(struct world *w, struct sim_bot *b, const struct sim_message *m,
+                            const struct sim_user *u, const char *data, uint64_t *id)
+{
+    if (b->ncallbacks >= SIM_MAX_MESSAGES) { /* forget the oldest half */
+        size_t drop = b->ncallbacks / 2;
+        for (size_t i = 0; i < drop; i++)
+            free(b->callbacks[i].answer_text);
+        memmove(b->callbacks, b->callbacks + drop, (b->ncallbacks - drop) * sizeof *b->callbacks);
+        b->ncallbacks -= drop;
+    }
+    if (reserve((void **)&b->callbacks, &b->callbacks_alloc, b->ncallbacks, 1, sizeof *b->callbacks,
+                SIM_MAX_MESSAGES) != DM_OK)
+        return DM_ENOMEM;
+    *id = (world_rand(w) >> 1) | 1; /* never 0 */
+    json_t *text = json_object_get(m->params, "text"),
+           *markup = json_object_get(m->params, "reply_markup");
+    json_t *msg = json_pack("{s:I,s:I,s:O}", "message_id", (json_int_t)m->message_id, "date",
+                            (json_int_t)m->date, "text", text ? text : json_string(""));
+    if (msg && markup) json_object_set(msg, "reply_markup", markup);
+    char sid[24];
+    snprintf(sid, sizeof sid, "%" PRIu64, *id);
+    json_t *p = msg ? json_pack("{s:s,s:I,s:I,s:s,s:o}", "id", sid, "user_id", (json_int_t)u->id,
+                                "bot_id", (json_int_t)b->id, "data", data, "message", msg)
+                    : NULL;
+    if (!p) return DM_ENOMEM;
+    b->callbacks[b->ncallbacks++] = (struct sim_callback){
+        .id = *id, .user_id = u->id, .message_id = m->message_id, .created_ms = world_now_ms()};
+    queue_push(b, UPD_CALLBACK_QUERY, 0, false, p);
+    return DM_OK;
+}
+
+sim_err world_callback_answer(struct sim_bot *b, uint64_t id, const char *text)
+{
+    for (size_t i = 0; i < b->ncallbacks; i++) {
+        struct sim_callback *cb = &b->callbacks[i];
+        if (cb->id != id) continue;
+        if (cb->answered || world_now_ms() - cb->created_ms > SIM_CALLBACK_ANSWER_MS) break;
+        cb->answered = true;
+        cb->answer_text = text ? strdup(text) : NULL;
+        return SIM_OK;
+    }
+    return SIM_QUERY_INVALID;
+}
+
+dm_err world_user_to_bot(struct sim_bot *b, const struct sim_user *u, const char *text,
+                         int64_t *message_id)
+{
+    *message_id = b->next_message_id++;
+    json_t *p = json_pack("{s:I,s:I,s:I,s:s}", "message_id", (json_int_t)*message_id, "user_id",
+                          (json_int_t)u->id, "date", (json_int_t)world_now(), "text", text);
+    if (!p || idmap_put(&b->started, u->id, 1) != DM_OK) {
+        json_decref(p);
+        return DM_ENOMEM;
+    }
+    queue_push(b, UPD_MESSAGE, 0, false, p);
+    return DM_OK;
 }
 
 /* --- limits, faults, statistics ---------------------------------------------------------- */

@@ -172,21 +172,38 @@ enum jq_state { JQ_NONE, JQ_OPEN, JQ_WEB_APP, JQ_APPROVED, JQ_DECLINED, JQ_QUEUE
 const char *jq_state_name(const struct sim_join_request *jr, int64_t now_ms);
 
 /* Kinds of updates the world produces; each is a bit in sim_bot.allowed_mask. */
-enum upd_kind { UPD_CHAT_JOIN_REQUEST };
-#define UPD_DEFAULT_MASK (1u << UPD_CHAT_JOIN_REQUEST)
+enum upd_kind { UPD_CHAT_JOIN_REQUEST, UPD_CALLBACK_QUERY, UPD_MESSAGE, UPD_KIND_COUNT };
+/* Telegram's default without allowed_updates: every kind tgsim makes (the ones left out by
+ * default, chat_member and reactions, tgsim does not make) */
+#define UPD_DEFAULT_MASK ((1u << UPD_KIND_COUNT) - 1)
 
 struct sim_update {
-    int64_t id;    /* update_id, increasing per bot */
-    uint32_t ref;  /* for UPD_CHAT_JOIN_REQUEST: index in world.jrs */
-    uint8_t kind;  /* enum upd_kind */
-    uint8_t query; /* UPD_CHAT_JOIN_REQUEST to the channel's guard bot: carries query_id */
+    int64_t id;      /* update_id, increasing per bot */
+    json_t *payload; /* owned: the CallbackQuery or Message object; NULL for a join request */
+    uint32_t ref;    /* for UPD_CHAT_JOIN_REQUEST: index in world.jrs */
+    uint8_t kind;    /* enum upd_kind */
+    uint8_t query;   /* UPD_CHAT_JOIN_REQUEST to the channel's guard bot: carries query_id */
+};
+
+/* A callback query: a user pressed an inline button of one of the bot's messages. The bot
+ * answers it once with answerCallbackQuery within SIM_CALLBACK_ANSWER_MS. */
+#define SIM_CALLBACK_ANSWER_MS 15000
+struct sim_callback {
+    uint64_t id;
+    int64_t user_id;
+    int64_t message_id;
+    int64_t created_ms;
+    bool answered;
+    char *answer_text; /* owned: what answerCallbackQuery showed, NULL for none */
 };
 
 struct sim_message {
     int64_t message_id;
     int64_t chat_id;
     int64_t date;
-    json_t *params; /* owned: the sendMessage parameters as received */
+    json_t *params; /* owned: the sendMessage parameters as received; an edit replaces their
+                       text, parse_mode and reply_markup */
+    uint32_t edits; /* editMessageText / editMessageReplyMarkup calls that changed it */
 };
 
 struct sim_bucket {
@@ -222,6 +239,10 @@ struct sim_bot {
     struct sim_message *msgs;
     size_t nmsgs, msgs_alloc;
     int64_t next_message_id;
+
+    struct sim_callback *callbacks; /* the last SIM_MAX_MESSAGES at most, oldest first */
+    size_t ncallbacks, callbacks_alloc;
+    struct idmap started; /* user id -> 1: the user wrote to the bot, which may write back */
 
     bool supports_join_request_queries; /* getMe's User.supports_join_request_queries */
 };
@@ -480,9 +501,9 @@ dm_err world_jr_add_many(struct world *w, struct sim_channel *ch, size_t count,
                          int64_t date, int64_t spread_seconds, bool announce, int64_t *first_id,
                          struct dm_error *err);
 /* The user's latest request in the channel, or NULL. */
-/* Whether bot b may write to user_id in private: Bot API ChatJoinRequest.user_chat_id, for
- * SIM_USER_CHAT_WINDOW seconds after a request of the user to a channel b administers, until it
- * is processed. */
+/* Whether bot b may write to user_id in private: the user wrote to the bot (world_user_to_bot),
+ * or Bot API ChatJoinRequest.user_chat_id, for SIM_USER_CHAT_WINDOW seconds after a request of
+ * the user to a channel b administers, until it is processed. */
 #define SIM_USER_CHAT_WINDOW 300
 bool world_bot_may_write(struct world *w, const struct sim_bot *b, int64_t user_id);
 struct sim_join_request *world_jr_latest(struct world *w, const struct sim_channel *ch,
@@ -549,6 +570,20 @@ void world_bot_set_allowed(struct sim_bot *b, json_t *allowed);
 /* Records a sent message (params are copied); returns its message_id. */
 int64_t world_bot_record_message(struct world *w, struct sim_bot *b, int64_t chat_id,
                                  json_t *params);
+/* The bot's recorded message message_id in chat_id, or NULL. */
+struct sim_message *world_bot_message(struct sim_bot *b, int64_t chat_id, int64_t message_id);
+
+/* The user presses the inline button with callback data `data` (copied) under the bot's message
+ * m: a callback query is recorded (*id) and a callback_query update queued. */
+dm_err world_callback_press(struct world *w, struct sim_bot *b, const struct sim_message *m,
+                            const struct sim_user *u, const char *data, uint64_t *id);
+/* The bot answers callback query id (text NULL: none): SIM_QUERY_INVALID when it is not the
+ * bot's, was answered before, or is older than SIM_CALLBACK_ANSWER_MS. */
+sim_err world_callback_answer(struct sim_bot *b, uint64_t id, const char *text);
+/* The user writes text to the bot in private: a message update is queued, and the bot may write
+ * to the user from then on. *message_id gets the message's id. */
+dm_err world_user_to_bot(struct sim_bot *b, const struct sim_user *u, const char *text,
+                         int64_t *message_id);
 
 /* Limits. Takes one request from the bot's bucket: 0 when allowed, else the seconds to wait
  * (counted in rate_limited). Changing the rate refills every bucket. */

@@ -88,7 +88,7 @@ static void args_write(const struct field *f, size_t n, struct db_args *a, const
 #define VERIFICATION(T, F) \
     F(T, request_id) F(T, chat_id) F(T, user_id) F(T, state) F(T, deadline) F(T, attempts) \
     F(T, answer) F(T, captcha) F(T, spec) F(T, lang) F(T, launch) F(T, created_at) \
-    F(T, updated_at)
+    F(T, updated_at) F(T, dm_message_id) F(T, dm_key) F(T, dm_shown)
 #define RULE(T, F) \
     F(T, id) F(T, chat_id) F(T, position) F(T, enabled) F(T, name) F(T, spec) F(T, created_at) \
     F(T, updated_at)

@@ -605,6 +605,18 @@
     "CREATE TABLE webapp_nonces ("                                                                 \
     "  hash TEXT PRIMARY KEY,"                                                                     \
     "  expires_at " BIG " NOT NULL)" NOROWID ";"
+/* 16: DM challenges and decision messages (jobs/dm_challenge.h, jobs/notice.h). A verification
+ * brought as a private message with inline buttons keeps the message's id, the key its buttons'
+ * callback data are signed with ('' for the Mini App's delivery) and the state the message shows
+ * (-1: none yet); the partial index finds the messages to bring up to date. A request remembers
+ * that its decision's message was sent (or tried), so it goes once. */
+#define M_DM(BIG)                                                                                  \
+    "ALTER TABLE verifications ADD COLUMN dm_message_id " BIG " NOT NULL DEFAULT 0;"               \
+    "ALTER TABLE verifications ADD COLUMN dm_key TEXT NOT NULL DEFAULT '';"                        \
+    "ALTER TABLE verifications ADD COLUMN dm_shown INTEGER NOT NULL DEFAULT -1;"                   \
+    "CREATE INDEX verifications_dm ON verifications(request_id) "                                  \
+    "WHERE dm_key <> '' AND dm_shown <> state;"                                                    \
+    "ALTER TABLE invite_requests ADD COLUMN notified INTEGER NOT NULL DEFAULT 0;"
 
 /* 15: the access hashes of channels each session learned (pool_peer_put), kept as Pyrogram
  * keeps its peers table, so a channel named by id is found again after a restart without paging
@@ -639,6 +651,7 @@ static const struct {
     {M_LINKS(SQ_BIG, SQ_NOROWID), M_LINKS(PG_BIG, PG_NOROWID)},
     {M_VERIFY(SQ_BIG, SQ_NOROWID), M_VERIFY(PG_BIG, PG_NOROWID)},
     {M_PEERS(SQ_BIG, SQ_NOROWID), M_PEERS(PG_BIG, PG_NOROWID)},
+    {M_DM(SQ_BIG), M_DM(PG_BIG)},
 };
 
 const int schema_latest = (int)DM_ARRAY_LEN(migrations);

@@ -641,7 +641,9 @@ static const struct sql_text texts[S_COUNT] = {
     [S_CHALLENGE_LIST] = {"SELECT " CHALLENGE_COLS " FROM challenges "
                           "ORDER BY chat_id = 0 DESC, chat_id",
                           .what = "listing challenges"},
-    [S_VERIFICATION_ADD] = {"INSERT INTO verifications(" VERIFICATION_COLS ") VALUES ($1, $2, $3, "
+    [S_VERIFICATION_ADD] = {"INSERT INTO verifications(request_id, chat_id, user_id, state, "
+                            "deadline, attempts, answer, captcha, spec, lang, launch, created_at, "
+                            "updated_at) VALUES ($1, $2, $3, "
                             "$4, $5, $6, $7, $8, $9, $10, $11, $12, $13) "
                             "ON CONFLICT (request_id) DO NOTHING",
                             .what = "beginning a verification"},
@@ -650,7 +652,8 @@ static const struct sql_text texts[S_COUNT] = {
                             .what = "reading a verification"},
     /* $10: the states it may leave, one bit each */
     [S_VERIFICATION_STEP] = {"UPDATE verifications SET state = $2, deadline = $3, attempts = $4, "
-                             "answer = $5, captcha = $6, lang = $7, launch = $8, updated_at = $9 "
+                             "answer = $5, captcha = $6, lang = $7, launch = $8, updated_at = $9, "
+                             "dm_message_id = $11, dm_key = $12 "
                              "WHERE request_id = $1 AND (CAST($10 AS BIGINT) >> state) & 1 = 1 "
                              "RETURNING chat_id",
                              .what = "recording a verification's step"},
@@ -669,7 +672,8 @@ static const struct sql_text texts[S_COUNT] = {
     [S_VERIFICATION_UNSENT] =
         {"SELECT v.request_id, v.chat_id, v.user_id, v.state, v.deadline, "
          "v.attempts, v.answer, v.captcha, v.spec, r.language_code, v.launch, "
-         "v.created_at, v.updated_at FROM verifications v JOIN "
+         "v.created_at, v.updated_at, v.dm_message_id, v.dm_key, v.dm_shown "
+         "FROM verifications v JOIN "
          "invite_requests r ON r.id = v.request_id WHERE v.state = 0 AND "
          "r.status = 0 AND r.tg_date >= $1 AND NOT EXISTS (SELECT 1 FROM join_queries q "
          "WHERE q.request_id = v.request_id AND q.state IN (0, 1, 2, 5)) "
@@ -691,6 +695,19 @@ static const struct sql_text texts[S_COUNT] = {
     [S_PEER_LIST] = {"SELECT channel_id, access_hash FROM session_peers WHERE session = $1 "
                      "ORDER BY channel_id LIMIT $2",
                      .what = "listing a session's access hashes"},
+    [S_VERIFICATION_SHOWN] = {"UPDATE verifications SET dm_shown = $2, dm_message_id = "
+                              "CASE WHEN $3 <> 0 THEN $3 ELSE dm_message_id END "
+                              "WHERE request_id = $1",
+                              .what = "recording what a verification's message shows"},
+    /* the partial index verifications_dm; answered is a passing state: its end follows */
+    [S_VERIFICATION_DM_STALE] = {"SELECT " VERIFICATION_COLS " FROM verifications "
+                                 "WHERE dm_key <> '' AND dm_shown <> state AND state <> 3 "
+                                 "AND dm_message_id <> 0 AND updated_at >= $1 "
+                                 "ORDER BY request_id LIMIT $2",
+                                 .what = "reading verifications' messages to bring up to date"},
+    [S_REQUEST_NOTIFY_CLAIM] = {"UPDATE invite_requests SET notified = 1 WHERE id = $1 "
+                                "AND notified = 0",
+                                .what = "claiming a decision's message"},
 };
 
 struct db_stmt sql_stmt(enum db_kind kind, enum sql_id id)

@@ -25,7 +25,7 @@
 #define CHALLENGE_COLS "chat_id, spec, updated_at"
 #define VERIFICATION_COLS                                                                          \
     "request_id, chat_id, user_id, state, deadline, attempts, answer, captcha, spec, lang, "       \
-    "launch, created_at, updated_at"
+    "launch, created_at, updated_at, dm_message_id, dm_key, dm_shown"
 #define JOB_COLS                                                                                   \
     "id, kind, state, via, admin, description, total, done, skipped, failed, created_at, "         \
     "updated_at, finished_at, wait_until, error, params, cursor"
@@ -248,6 +248,9 @@ enum sql_id {
     S_PEER_PUT,
     S_PEER_GET,
     S_PEER_LIST,
+    S_VERIFICATION_SHOWN,
+    S_VERIFICATION_DM_STALE,
+    S_REQUEST_NOTIFY_CLAIM,
     S_COUNT
 };
 

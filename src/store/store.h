@@ -954,6 +954,12 @@ struct store_verification {
     char lang[STORE_LANG_MAX];      /* the applicant's language_code, from its launch data */
     char launch[65];                /* the hash of the launch data that opened it, "" none */
     int64_t created_at, updated_at;
+    /* brought as a private message with inline buttons (jobs/dm_challenge.h): the message's id
+     * (0: none sent), the key its buttons' callback data are signed with ("": the Mini App's
+     * delivery), and the state the message shows (-1: none yet) */
+    int64_t dm_message_id;
+    char dm_key[65];
+    int dm_shown;
 };
 
 /* verification_get: DM_ENOTFOUND when the request has none. */
@@ -977,6 +983,17 @@ dm_err store_verification_next_deadline(struct store *st, int64_t *next, struct 
  * "" when unknown). */
 dm_err store_verifications_unsent(struct store *st, int64_t since, int limit,
                                   struct store_verification *out, int *n, struct dm_error *err);
+/* Records that the verification's message shows state (message_id: the message, when not 0). */
+dm_err store_verification_shown(struct store *st, int64_t request_id, int state, int64_t message_id,
+                                struct dm_error *err);
+/* Verifications brought with inline buttons, updated at or after since, whose message does not
+ * show their state (but answered, which ends at once), up to limit. */
+dm_err store_verifications_dm_stale(struct store *st, int64_t since, int limit,
+                                    struct store_verification *out, int *n, struct dm_error *err);
+/* Claims the message that follows request_id's decision (jobs/notice.h): *claimed is true for
+ * the first caller only. */
+dm_err store_request_notify_claim(struct store *st, int64_t request_id, bool *claimed,
+                                  struct dm_error *err);
 /* How many verifications user_id failed in chat_id. */
 dm_err store_verification_failures(struct store *st, int64_t chat_id, int64_t user_id, int64_t *n,
                                    struct dm_error *err);

@@ -85,6 +85,8 @@ dm_err store_verification_step(struct store *st, const struct store_verification
     arg_text(&a, v->launch, sizeof v->launch);
     arg_int(&a, now);
     arg_int(&a, (int64_t)from);
+    arg_int(&a, v->dm_message_id);
+    arg_text(&a, v->dm_key, sizeof v->dm_key);
     struct tx tx;
     int64_t chat_id = 0;
     bool found = false, pending = false;
@@ -129,6 +131,40 @@ dm_err store_verifications_unsent(struct store *st, int64_t since, int limit,
     arg_int(&a, limit);
     struct db_stmt s = db_stmt_of(st, S_VERIFICATION_UNSENT);
     return db_read(st, &s, &a, row_verification, out, sizeof *out, limit, n, err);
+}
+
+dm_err store_verification_shown(struct store *st, int64_t request_id, int state, int64_t message_id,
+                                struct dm_error *err)
+{
+    struct db_args a;
+    args_init(&a);
+    arg_int(&a, request_id);
+    arg_int(&a, state);
+    arg_int(&a, message_id);
+    return db_exec(st, S_VERIFICATION_SHOWN, &a, NULL, err);
+}
+
+dm_err store_verifications_dm_stale(struct store *st, int64_t since, int limit,
+                                    struct store_verification *out, int *n, struct dm_error *err)
+{
+    struct db_args a;
+    args_init(&a);
+    arg_int(&a, since);
+    arg_int(&a, limit);
+    struct db_stmt s = db_stmt_of(st, S_VERIFICATION_DM_STALE);
+    return db_read(st, &s, &a, row_verification, out, sizeof *out, limit, n, err);
+}
+
+dm_err store_request_notify_claim(struct store *st, int64_t request_id, bool *claimed,
+                                  struct dm_error *err)
+{
+    struct db_args a;
+    args_init(&a);
+    arg_int(&a, request_id);
+    int64_t changes = 0;
+    dm_err e = db_exec(st, S_REQUEST_NOTIFY_CLAIM, &a, &changes, err);
+    *claimed = !e && changes == 1;
+    return e;
 }
 
 dm_err store_verification_next_deadline(struct store *st, int64_t *next, struct dm_error *err)

@@ -54,6 +54,8 @@ struct bot {
     bool stop;           /* the receiver should end */
     int64_t offset;      /* next getUpdates offset; kept across receiver restarts */
     struct bot_status st;
+    bot_update_fn on_update; /* callback_query and message updates; NULL until set */
+    void *on_update_ctx;
 };
 
 /* ---- small helpers ---- */
@@ -118,7 +120,7 @@ static const char *jstr(json_t *o, const char *key)
 
 static json_t *allowed_updates(void)
 {
-    return json_pack("[s]", "chat_join_request");
+    return json_pack("[s,s,s]", "chat_join_request", "callback_query", "message");
 }
 
 /* ---- settings ---- */
@@ -184,15 +186,31 @@ static int64_t query_deadline_ms(int64_t tg_date)
     return from + BOTAPI_JOIN_QUERY_MS;
 }
 
-/* Stores one update if it is a chat_join_request (others are ignored). DM_EINVAL for a
- * malformed join request, DM_EDB or DM_EUNAVAILABLE (message in err) when it could not be
- * stored. */
+/* Hands a callback_query or message update to the handler (bot_set_update_handler): DM_OK
+ * once what it causes is committed; DM_EUNAVAILABLE while no handler is set (the update is
+ * taken again later). Other updates are ignored. */
+static dm_err handle_other(struct bot *b, json_t *update, struct dm_error *err)
+{
+    if (!json_object_get(update, "callback_query") && !json_object_get(update, "message"))
+        return DM_OK;
+    pthread_mutex_lock(&b->mu);
+    bot_update_fn fn = b->on_update;
+    void *ctx = b->on_update_ctx;
+    pthread_mutex_unlock(&b->mu);
+    if (!fn) return dm_fail(err, DM_EUNAVAILABLE, "doorman is still starting");
+    return fn(ctx, update, err);
+}
+
+/* Stores one update if it is a chat_join_request; hands callback_query and message updates to
+ * the handler (others are ignored). DM_EINVAL for a malformed one, DM_EDB or DM_EUNAVAILABLE
+ * (message in err) when it could not be stored. */
 static dm_err record_update(struct bot *b, json_t *update, bool *was_join, struct dm_error *err)
 {
     struct botapi_join_request jr;
     dm_err e = botapi_join_request_parse(update, &jr, err);
     *was_join = e != DM_ENOTFOUND;
-    if (e) return e == DM_ENOTFOUND ? DM_OK : e;
+    if (e == DM_ENOTFOUND) return handle_other(b, update, err);
+    if (e) return e;
     int64_t now = (int64_t)time(NULL);
     struct store_request r = {.chat_id = jr.chat_id,
                               .user_id = jr.user_id,
@@ -313,7 +331,10 @@ static enum call_result poll_once(struct bot *b, struct botapi_client *rx, int *
                      err.msg);
         } else if (e) {
             botapi_reply_release(&rep);
-            status_error(b, false, "could not store join requests: %s", err.msg);
+            pthread_mutex_lock(&b->mu); /* those before it are committed */
+            b->offset = next;
+            pthread_mutex_unlock(&b->mu);
+            status_error(b, false, "could not store updates: %s", err.msg);
             if (pause_or_stop(b, *backoff)) return CALL_STOPPED;
             *backoff = DM_MIN(*backoff * 2, BACKOFF_MAX);
             return CALL_RETRY;
@@ -667,6 +688,14 @@ dm_err bot_configure(struct bot *b, const char *token, int mode, const char *web
     return DM_OK;
 }
 
+void bot_set_update_handler(struct bot *b, bot_update_fn fn, void *ctx)
+{
+    pthread_mutex_lock(&b->mu);
+    b->on_update = fn;
+    b->on_update_ctx = ctx;
+    pthread_mutex_unlock(&b->mu);
+}
+
 void bot_get_status(struct bot *b, struct bot_status *out)
 {
     pthread_mutex_lock(&b->mu);
@@ -702,7 +731,7 @@ int bot_webhook(struct bot *b, const char *secret_header, const char *body, size
     json_decref(u);
     if (e == DM_EINVAL) return 400;
     if (e) {
-        status_error(b, false, "could not store join requests: %s", err.msg);
+        status_error(b, false, "could not store updates: %s", err.msg);
         return 503;
     }
     status_ok(b, was_join);

@@ -2,16 +2,21 @@
  * receiver of chat_join_request updates (long polling or webhook), and the chat title cache.
  * What doorman does with the Bot API lives here; botapi/ is the protocol only.
  *
- * Polling: getUpdates with allowed_updates=["chat_join_request"]; each update is committed to
- * the store before its offset is confirmed, so a crash loses nothing and redelivery is
- * idempotent (store request_add). Webhook: setWebhook with a random secret_token; requests to
- * POST /telegram/webhook must carry it in X-Telegram-Bot-Api-Secret-Token. */
+ * Polling: getUpdates with allowed_updates=["chat_join_request","callback_query","message"];
+ * each update is committed to the store before its offset is confirmed, so a crash loses nothing
+ * and redelivery is idempotent (store request_add; the update handler's own rule for the other
+ * two kinds, bot_set_update_handler). The webhook is set with the same allowed_updates and answers
+ * 503 (Telegram delivers it again) until an update is committed. Webhook: setWebhook with a random
+ * secret_token; requests to POST /telegram/webhook must carry it in
+ * X-Telegram-Bot-Api-Secret-Token. */
 #ifndef DM_TELEGRAM_BOT_H
 #define DM_TELEGRAM_BOT_H
 
 #include "core/common.h"
 #include "core/secret.h"
 #include "store/store.h"
+
+#include <jansson.h>
 
 struct bot;
 struct botapi_client;
@@ -57,6 +62,15 @@ void bot_stop(struct bot *b);
 dm_err bot_configure(struct bot *b, const char *token, int mode, const char *webhook_url,
                      double rate, struct dm_error *err);
 void bot_get_status(struct bot *b, struct bot_status *out);
+
+/* What the bot does with callback_query and message updates (the update, untrusted JSON,
+ * borrowed): DM_OK once what it causes is committed (the update is then confirmed to Telegram),
+ * DM_EINVAL to skip a malformed one, any other error to have it delivered again. Called from the
+ * receiver thread, or from HTTP threads in webhook mode (so possibly at once). */
+typedef dm_err (*bot_update_fn)(void *ctx, const json_t *update, struct dm_error *err);
+/* Sets the handler (ctx borrowed; fn NULL unsets it, before ctx is freed). Until one is set,
+ * such updates wait (polling: the batch is taken again; webhook: 503). */
+void bot_set_update_handler(struct bot *b, bot_update_fn fn, void *ctx);
 
 /* Handles one webhook delivery; returns the HTTP status to answer (200, 401 for a wrong secret,
  * 400 for a malformed update, 503 when it could not be stored, so Telegram retries). */

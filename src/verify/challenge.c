@@ -29,6 +29,8 @@ static const struct {
     {"failed", 500, -1},
     {"message", 1000, -1},
     {"open", 60, -1},
+    {"welcome", 2000, -1},
+    {"decline", 2000, -1},
 };
 
 static dm_err bad(struct dm_error *err, const char *field, const char *fmt, ...)
@@ -144,7 +146,7 @@ static dm_err read_spec(const json_t *spec, struct challenge *c, struct dm_error
     if (!json_is_object(spec)) return dm_fail(err, DM_EINVAL, ": must be an object");
     static const char *const keys[] = {
         "steps",      "time_limit_seconds", "on_pass",        "on_fail", "ban_after",
-        "on_timeout", "captcha_attempts",   "correct_choice", "texts"};
+        "on_timeout", "captcha_attempts",   "correct_choice", "texts",   "delivery"};
     const char *k;
     json_t *v;
     json_object_foreach((json_t *)spec, k, v)
@@ -190,6 +192,10 @@ static dm_err read_spec(const json_t *spec, struct challenge *c, struct dm_error
         }
         *outs[j].out = o;
     }
+    static const char *const deliveries[] = {"web_app", "buttons"};
+    v = json_object_get(spec, "delivery");
+    c->delivery = v ? pick(json_string_value(v), deliveries, 2) : DELIVERY_WEB_APP;
+    if (c->delivery < 0) return bad(err, "delivery", "must be one of web_app, buttons");
     const json_t *texts = json_object_get(spec, "texts");
     const json_t *def = json_object_get(texts, "default");
     if (!json_is_object(texts) || !def)
@@ -282,6 +288,11 @@ const char *challenge_language(const struct challenge *c, const char *lang)
     const char *tag;
     texts_for(c, lang, t, &tag);
     return tag;
+}
+
+bool challenge_by_buttons(const struct challenge *c)
+{
+    return c->delivery == DELIVERY_BUTTONS && !c->steps[STEP_CAPTCHA] && !c->steps[STEP_TEXT];
 }
 
 const char *challenge_text(const struct challenge *c, const char *lang, const char *key)

@@ -13,11 +13,18 @@
  *    "on_timeout":"decline"|"queue"|"approve",
  *    "captcha_attempts":K,          1..10 wrong captcha answers before the step fails
  *    "correct_choice":I,            the question's right choice, from 0
+ *    "delivery":"web_app"|"buttons", how a private message brings it (jobs/deliver.h): a button
+ *                                   that opens the Mini App (default), or the steps themselves
+ *                                   as inline buttons (jobs/dm_challenge.h), which serve "rules"
+ *                                   and "question" only: a challenge with a captcha or free text
+ *                                   goes as the Mini App's button whatever this says
  *    "texts":{"default":TEXTS, "<language tag>":TEXTS…}}   at most 20 languages
  * TEXTS: "title", "rules" (the rules' text) and "accept" (the checkbox's label) for "rules",
  * "question" and "choices" (2 to 8) for "question", "prompt" for "text"; optional: "captcha"
  * (what to type), "submit" (the button), "passed" and "failed" (shown at the end), "message"
- * and "open" (the private message that brings the Mini App, and its button's label). "default" must
+ * and "open" (the private message that brings the Mini App, and its button's label), "welcome"
+ * and "decline" (templates of the private messages after an approval and a decline, jobs/notice.h;
+ * "" or absent: none). "default" must
  * hold every text its steps need; another language any of them (a missing one is found as
  * challenge_text says); its "choices", when given, as many as the default's. Texts are plain: the
  * Mini App shows them as text, never as markup.
@@ -34,6 +41,7 @@ enum challenge_step { STEP_RULES = 0, STEP_QUESTION, STEP_CAPTCHA, STEP_TEXT, ST
 const char *challenge_step_name(int step); /* "rules", "question", "captcha", "text" */
 
 enum challenge_outcome { OUTCOME_APPROVE = 0, OUTCOME_QUEUE, OUTCOME_DECLINE, OUTCOME_BAN };
+enum challenge_delivery { DELIVERY_WEB_APP = 0, DELIVERY_BUTTONS };
 
 #define CHALLENGE_LANGS_MAX 20
 #define CHALLENGE_TIME_MIN 10 /* seconds */
@@ -50,12 +58,17 @@ struct challenge {
     int64_t time_limit;               /* seconds */
     int on_pass, on_fail, on_timeout; /* enum challenge_outcome */
     int ban_after, captcha_attempts, correct_choice;
+    int delivery; /* enum challenge_delivery, as the spec says */
 };
 /* Parses and checks stored text into *c (challenge_release frees it). */
 dm_err challenge_parse(const char *text, struct challenge *c, struct dm_error *err);
 void challenge_release(struct challenge *c);
 /* The time limit of stored text, in seconds; DM_EINVAL when it is not a valid challenge. */
 dm_err challenge_time_limit(const char *text, int64_t *seconds);
+
+/* Whether a private message brings c as inline buttons: its delivery is "buttons" and every
+ * step can be one (rules, question). */
+bool challenge_by_buttons(const struct challenge *c);
 
 /* The text `key` for an applicant whose language_code is lang: the exact tag's, else its
  * primary language's ("pt" for "pt-br"), else the default's; "" when none. */

@@ -2,7 +2,11 @@
  * tgWebAppData in the URL fragment) as Telegram documents it: secret key = HMAC-SHA-256 of the
  * bot token keyed with "WebAppData"; the hash = hex HMAC-SHA-256, keyed with the secret, of
  * every received field but `hash` as "key=value" lines (values URL-decoded), sorted by key and
- * joined by "\n". Pure: the caller gives the time and remembers used hashes (a replay).
+ * joined by "\n". `signature` (Telegram's Ed25519 signature for third parties, sent since Bot API
+ * 8.0) is one of those fields: core.telegram.org/bots/webapps leaves out only `hash` for the
+ * bot-token check ("a chain of all received fields"), and `hash` and `signature` only for the
+ * third-party check, which doorman does not need (it has the token). Pure: the caller gives the
+ * time and remembers used hashes (a replay).
  *
  * Errors are DM_EINVAL (malformed, or a field missing), DM_EAUTH (a wrong hash: not signed with
  * this bot's token) and DM_ETIMEOUT (auth_date older than max_age seconds, or ahead of now by

@@ -4,6 +4,8 @@
 
 #include <sodium.h>
 
+#include "core/buf.h"
+
 #include "verify/captcha.h"
 #include "verify/challenge.h"
 #include "verify/initdata.h"
@@ -316,6 +318,173 @@ dm_err verification_answer(struct store *st, const struct verify_launch *l,
     }
     if (e == DM_ENOMEM) dm_fail(err, e, "out of memory");
     challenge_release(&c);
+    free(v);
+    return e;
+}
+
+/* ---- private message with buttons ---- */
+
+#define DM_TAG_HEX 16
+
+/* The tag of button k of v in state `state` (DM_TAG_HEX hex digits and a NUL). */
+static void dm_tag(const struct store_verification *v, int state, int k, char out[DM_TAG_HEX + 1])
+{
+    char msg[64];
+    int n = snprintf(msg, sizeof msg, "%" PRId64 ":%d:%d", v->request_id, state, k);
+    unsigned char mac[crypto_auth_hmacsha256_BYTES];
+    crypto_auth_hmacsha256_state s;
+    crypto_auth_hmacsha256_init(&s, (const unsigned char *)v->dm_key, strlen(v->dm_key));
+    crypto_auth_hmacsha256_update(&s, (const unsigned char *)msg, (size_t)n);
+    crypto_auth_hmacsha256_final(&s, mac);
+    sodium_bin2hex(out, DM_TAG_HEX + 1, mac, DM_TAG_HEX / 2);
+}
+
+/* The step v's message shows now: STEP_RULES, STEP_QUESTION, or -1 at the end. */
+static int dm_step(const struct challenge *c, const struct store_verification *v)
+{
+    if (v->state == VERIFY_SENT && c->steps[STEP_RULES]) return STEP_RULES;
+    if (v->state == VERIFY_SENT || v->state == VERIFY_OPENED) return STEP_QUESTION;
+    return -1;
+}
+
+dm_err verification_dm_start(struct store *st, int64_t request_id, const char *lang, int64_t now,
+                             bool *first, struct dm_error *err)
+{
+    *first = false;
+    struct store_verification *v = NULL;
+    dm_err e = read_one(st, request_id, &v, err);
+    if (e) return e;
+    if (v->state != VERIFY_CREATED) {
+        e = dm_fail(err, DM_ECONFLICT, "the verification is %s already",
+                    verify_state_name(v->state));
+    } else {
+        unsigned char key[16];
+        randombytes_buf(key, sizeof key);
+        sodium_bin2hex(v->dm_key, sizeof v->dm_key, key, sizeof key);
+        dm_strlcpy(v->lang, lang, sizeof v->lang);
+        struct store_audit au;
+        audit_of(v, "verify_sent", "sent as a private message with buttons", now, &au);
+        v->state = VERIFY_SENT;
+        e = store_verification_step(st, v, BIT(VERIFY_CREATED), now, NULL, &au, err);
+        if (!e) *first = true;
+    }
+    free(v);
+    return e;
+}
+
+static json_t *dm_button(const char *text, const struct store_verification *v, int k)
+{
+    char tag[DM_TAG_HEX + 1], data[64];
+    dm_tag(v, v->state, k, tag);
+    snprintf(data, sizeof data, "v%" PRId64 ":%s", v->request_id, tag);
+    return json_pack("[{s:s,s:s}]", "text", text, "callback_data", data);
+}
+
+dm_err verification_dm_message(const struct store_verification *v, char **text, json_t **keyboard)
+{
+    *text = NULL;
+    *keyboard = NULL;
+    struct challenge c;
+    dm_err e = challenge_parse(v->spec, &c, NULL);
+    if (e) return e;
+    const char *lang = v->lang;
+    const char *title = or (challenge_text(&c, lang, "title"), "Before you join");
+    int step = dm_step(&c, v);
+    struct buf b;
+    buf_init(&b, 4096);
+    json_t *kb = step >= 0 ? json_array() : NULL;
+    if (step == STEP_RULES) {
+        e = buf_printf(&b, "%s\n\n%s", title, challenge_text(&c, lang, "rules"));
+        json_array_append_new(kb, dm_button(challenge_text(&c, lang, "accept"), v, 0));
+    } else if (step == STEP_QUESTION) {
+        e = buf_printf(&b, "%s\n\n%s", title, challenge_text(&c, lang, "question"));
+        size_t i;
+        json_t *ch;
+        json_array_foreach(challenge_choices(&c, lang), i, ch)
+            json_array_append_new(kb, dm_button(json_string_value(ch), v, (int)i));
+    } else if (v->state == VERIFY_PASSED) {
+        e = buf_puts(&b, or (challenge_text(&c, lang, "passed"),
+                             "Thank you: your request will be handled shortly."));
+    } else if (v->state == VERIFY_FAILED) {
+        e = buf_puts(&b, or (challenge_text(&c, lang, "failed"), "Sorry, that was not right."));
+    } else {
+        e = buf_puts(&b, "The time for this check is over.");
+    }
+    challenge_release(&c);
+    if (!e && !(*text = strdup(b.data))) e = DM_ENOMEM;
+    buf_release(&b);
+    if (e) {
+        json_decref(kb);
+        return e;
+    }
+    *keyboard = kb;
+    return DM_OK;
+}
+
+dm_err verification_dm_press(struct store *st, const char *data, int64_t user_id, int64_t now,
+                             int64_t *request_id, char *note, size_t note_size,
+                             struct dm_error *err)
+{
+    note[0] = 0;
+    char tag[DM_TAG_HEX + 2] = "";
+    int used = 0;
+    *request_id = 0;
+    if (sscanf(data, "v%" SCNd64 ":%17[0-9a-f]%n", request_id, tag, &used) != 2 || data[used] ||
+        strlen(tag) != DM_TAG_HEX)
+        return dm_fail(err, DM_EINVAL, "not a button of doorman's");
+    struct store_verification *v = NULL;
+    dm_err e = read_one(st, *request_id, &v, err);
+    if (e) return e;
+    struct challenge c;
+    bool parsed = challenge_parse(v->spec, &c, NULL) == DM_OK;
+    int step = parsed ? dm_step(&c, v) : -1, k = -1;
+    int buttons = step == STEP_RULES      ? 1
+                  : step == STEP_QUESTION ? (int)json_array_size(challenge_choices(&c, v->lang))
+                                          : 0;
+    for (int i = 0; i < buttons && k < 0 && v->dm_key[0]; i++) {
+        char want[DM_TAG_HEX + 1];
+        dm_tag(v, v->state, i, want);
+        if (sodium_memcmp(want, tag, DM_TAG_HEX) == 0) k = i;
+    }
+    if (v->user_id != user_id)
+        e = dm_fail(err, DM_EFORBIDDEN, "This check is for another Telegram user.");
+    else if (k < 0)
+        e = dm_fail(err, DM_ECONFLICT, "This button is no longer valid.");
+    else if (v->deadline <= now)
+        e = dm_fail(err, DM_ECONFLICT, "The time for this check is over.");
+    else if (step == STEP_RULES) {
+        struct store_audit au;
+        audit_of(v, "verify_opened", "the rules accepted in the private message", now, &au);
+        v->state = VERIFY_OPENED;
+        e = store_verification_step(st, v, BIT(VERIFY_SENT), now, NULL, &au, err);
+        if (!e && c.steps[STEP_QUESTION]) {
+            dm_snprintf_utf8(note, note_size, "%s", "Thank you.");
+        } else if (!e) { /* the rules were the whole check */
+            v->state = VERIFY_ANSWERED;
+            audit_of(v, "verify_answered", "answered", now, &au);
+            e = store_verification_step(st, v, BIT(VERIFY_OPENED), now, NULL, &au, err);
+            if (!e)
+                e = finish(st, v, BIT(VERIFY_ANSWERED), VERIFY_PASSED, c.on_pass,
+                           "all steps passed", now, err);
+        }
+    } else {
+        bool right = k == c.correct_choice;
+        struct store_audit au;
+        unsigned from = BIT(v->state);
+        v->state = VERIFY_ANSWERED;
+        audit_of(v, "verify_answered", "answered in the private message", now, &au);
+        e = store_verification_step(st, v, from, now, NULL, &au, err);
+        int outcome = c.on_pass;
+        if (!e && !right) e = fail_outcome(st, &c, v, &outcome, err);
+        if (!e)
+            e = finish(st, v, BIT(VERIFY_ANSWERED), right ? VERIFY_PASSED : VERIFY_FAILED, outcome,
+                       right ? "all steps passed" : "a wrong choice", now, err);
+    }
+    if (!e && !note[0] && v->state >= VERIFY_PASSED)
+        dm_snprintf_utf8(note, note_size, "%s",
+                         v->state == VERIFY_PASSED ? "Passed." : "Not passed.");
+    if (e == DM_ECONFLICT || e == DM_EFORBIDDEN) dm_snprintf_utf8(note, note_size, "%s", err->msg);
+    if (parsed) challenge_release(&c);
     free(v);
     return e;
 }

@@ -77,6 +77,35 @@ struct verify_answer {
 dm_err verification_answer(struct store *st, const struct verify_launch *l,
                            const struct verify_answer *a, json_t **result, struct dm_error *err);
 
+/* ---- brought as a private message with inline buttons (jobs/dm_challenge.h) ----
+ *
+ * The message shows one step at a time: the rules with an accept button (state sent), then the
+ * question with one button per choice (state opened; sent when there are no rules), then the
+ * end (passed, failed, timed out) without buttons. Each button's callback_data is
+ * "v<request_id>:<tag>", tag the first 16 hex digits of HMAC-SHA-256 keyed with the
+ * verification's random dm_key over "<request_id>:<state>:<button>": it names neither the choice
+ * nor whether it is right, and a step taken changes the state, so a button pressed again (a
+ * replay, an old message) matches nothing. */
+
+/* Claims request_id's verification for a private message with buttons: created -> sent with a
+ * new dm_key and the applicant's language (the request's language_code) ("verify_sent" in the
+ * audit); *first tells whether this call did. DM_ENOTFOUND when it has none, DM_ECONFLICT when
+ * it is over. */
+dm_err verification_dm_start(struct store *st, int64_t request_id, const char *lang, int64_t now,
+                             bool *first, struct dm_error *err);
+/* The message for v as it stands, in its applicant's language: *text (owned) and *keyboard
+ * (owned; an inline_keyboard array, NULL at the end). */
+dm_err verification_dm_message(const struct store_verification *v, char **text, json_t **keyboard);
+/* A press of callback data `data` by user_id: the step taken (one transaction with its audit
+ * entry and, at the end, the verdict as verification_answer records it). *note gets what to
+ * show the applicant (answerCallbackQuery's text), *request_id the request the data named.
+ * DM_EINVAL: not doorman's data; DM_ENOTFOUND: no such verification; DM_EFORBIDDEN: another
+ * user's; DM_ECONFLICT: a button no longer valid (a replay, a step taken, the end, the time
+ * over). Any other is the store's. */
+dm_err verification_dm_press(struct store *st, const char *data, int64_t user_id, int64_t now,
+                             int64_t *request_id, char *note, size_t note_size,
+                             struct dm_error *err);
+
 /* Ends the open verifications past their deadline (up to limit) as their challenge says;
  * *ended gets how many. */
 dm_err verification_timeouts(struct store *st, int64_t now, int limit, int *ended,

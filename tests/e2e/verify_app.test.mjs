@@ -2,8 +2,8 @@
 // page opened at the URL tgsim makes for the applicant (the launch data in its fragment, signed
 // with the bot's token as Telegram does; Telegram's script is not loaded), in two languages, with
 // Telegram's theme colours, a hostile first name shown as text, passing (approved in tgsim) and
-// failing (declined); and the Rules page's challenge editor (saved as the API reads it back, the
-// API's 400 shown for a bad one). No dialog, page error or CSP violation anywhere.
+// failing (declined); and the Rules page's challenge editor (saved as the API reads it back, its
+// delivery and welcome/decline messages too, the API's 400 shown for a bad one). No dialog, page error or CSP violation anywhere.
 //
 // The captcha's digits are read from doorman's database (a person reads them off the picture).
 import { describe, test, before, after } from 'node:test';
@@ -171,9 +171,15 @@ describe('verification Mini App in chromium', () => {
         await card.locator('textarea[name=text_choices]').fill('3\n4\n5');
         await card.locator('select[name=correct_choice]').selectOption('1');
         await card.locator('input[name=time_limit_seconds]').fill('120');
+        await card.locator('select[name=delivery]').selectOption('buttons');
+        await card.locator('textarea[name=text_welcome]').fill('<b>Hi</b> {first_name}, welcome to {channel}!');
+        await card.locator('textarea[name=text_decline]').fill('Sorry, {first_name}.');
         await card.getByRole('button', { name: 'Save challenge' }).click();
         await card.locator('.form-ok').waitFor();
         const saved = (await s.client.ok('/api/challenges')).channels.find((c) => c.chat_id === other).challenge;
+        assert.equal(saved.delivery, 'buttons');
+        assert.equal(saved.texts.default.welcome, '<b>Hi</b> {first_name}, welcome to {channel}!');
+        assert.equal(saved.texts.default.decline, 'Sorry, {first_name}.');
         assert.deepEqual(saved.steps, ['question']);
         assert.equal(saved.correct_choice, 1);
         assert.equal(saved.time_limit_seconds, 120);

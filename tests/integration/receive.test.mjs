@@ -62,9 +62,10 @@ describe('receiving join requests (polling)', () => {
         }
         const st = await s.client.ok('/api/settings');
         assert.ok(st.bot.last_update_at >= startedAt, `settings.bot.last_update_at ${st.bot.last_update_at}`);
-        // Polling asks only for chat_join_request updates.
+        // Polling asks for join requests, and the button presses and private messages of DM
+        // challenges (verify_dm.test.mjs).
         const hook = await s.tg.control('GET', `/control/webhooks/${s.world.botId}`);
-        assert.deepEqual(hook.allowed_updates, ['chat_join_request'], `allowed_updates: ${JSON.stringify(hook.allowed_updates)}`);
+        assert.deepEqual(hook.allowed_updates, ['chat_join_request', 'callback_query', 'message'], `allowed_updates: ${JSON.stringify(hook.allowed_updates)}`);
     });
 
     test('a restart records nothing twice and loses nothing', async () => {

@@ -1,6 +1,8 @@
-/* Unit tests for src/jobs: the token bucket. */
+/* Unit tests for src/jobs: the token bucket; a decision message's template filled in, the
+ * names HTML-escaped. */
 #include "core/common.h"
 #include "../check.h"
+#include "jobs/notice.h"
 #include "jobs/ratelimit.h"
 
 #include <math.h>
@@ -54,8 +56,22 @@ static void test_ratelimit(void)
     CHECK(near(rl.rate, 4));
 }
 
+static void test_notice_render(void)
+{
+    char *s = notice_render("<b>Hi</b> {first_name} {last_name} (@{username}), welcome to "
+                            "{channel}! {unknown} {first_name",
+                            "<a href=\"x\">Eve</a>", "& co", "eve", "Cats > Dogs");
+    CHECK(s && strcmp(s, "<b>Hi</b> &lt;a href=&quot;x&quot;&gt;Eve&lt;/a&gt; &amp; co (@eve), "
+                         "welcome to Cats &gt; Dogs! {unknown} {first_name") == 0);
+    free(s);
+    s = notice_render("", "a", "b", "c", "d");
+    CHECK(s && strcmp(s, "") == 0);
+    free(s);
+}
+
 int main(void)
 {
     test_ratelimit();
+    test_notice_render();
     return CHECK_DONE();
 }

@@ -1,5 +1,6 @@
-/* verify_test: verification's pure parts (src/verify/): launch data checked against a vector made
- * by Python's hmac and urllib (not by us), tampered, stale, malformed; a challenge's texts picked
+/* verify_test: verification's pure parts (src/verify/): launch data checked against vectors made
+ * by Python's hmac and urllib (not by us), with Telegram's signature field too, tampered, stale,
+ * malformed; a challenge's texts picked
  * by language with the default behind them; the captcha a well-formed PNG of its size. */
 #include "core/common.h"
 #include "verify/captcha.h"
@@ -20,6 +21,17 @@ static const char VECTOR[] =
     "dfcf1f3958ac49169dac7525e49251926293032fcd61633336be7e0052b3854d";
 #define AUTH_DATE 1764900000
 
+/* With Telegram's `signature` field (Bot API 8.0): the hash covers it (Python, as above, over
+ * every field but hash); the second vector's hash leaves it out, as a checker that dropped it
+ * would compute, and must be refused. */
+#define SIGNED_FIELDS                                                                              \
+    "query_id=AAHdF6IQAAAAAN0XohDhrOrc&user=%7B%22id%22%3A424242%2C%22first_name%22%3A%22Zo%22%7D" \
+    "&auth_date=1764900000&signature=6fbdaab833d39f54518bd5c3eb3f511d035e68cb8Aa0-kK_e7oq_A&hash="
+static const char SIGNED[] =
+    SIGNED_FIELDS "c01db303bde0b0e787e8489a466dc1637d12ab4c52776eac67add419be8cc562";
+static const char SIGNED_WITHOUT[] =
+    SIGNED_FIELDS "cdd5f833096c3113fd09e26b9e35c765658f1fafbaddb7ebdce341a42d3f5e4c";
+
 static dm_err check(const char *data, int64_t now, struct initdata *out)
 {
     return initdata_check(data, strlen(data), TOKEN, now, 3600, out, NULL);
@@ -35,6 +47,8 @@ static void test_initdata(void)
     CHECK(strcmp(id.language_code, "pt-br") == 0);
     CHECK(id.auth_date == AUTH_DATE);
     CHECK(strcmp(id.hash, "dfcf1f3958ac49169dac7525e49251926293032fcd61633336be7e0052b3854d") == 0);
+    CHECK(check(SIGNED, AUTH_DATE + 10, &id) == DM_OK);
+    CHECK(check(SIGNED_WITHOUT, AUTH_DATE + 10, &id) == DM_EAUTH);
     /* the fields in another order are the same data */
     char moved[sizeof VECTOR + 32];
     const char *user = strstr(VECTOR, "user=");
@@ -101,7 +115,25 @@ static void test_challenge(void)
     CHECK(strcmp(json_string_value(json_array_get(challenge_choices(&c, "pt-br"), 1)), "Azul") ==
           0);
     CHECK(strcmp(json_string_value(json_array_get(challenge_choices(&c, "de"), 1)), "Blue") == 0);
+    CHECK(c.delivery == DELIVERY_WEB_APP && !challenge_by_buttons(&c));
     challenge_release(&c);
+    /* inline buttons: for rules and question only; a captcha goes as the Mini App's button */
+    static const char BUTTONS[] =
+        "{\"steps\":[\"rules\"],\"delivery\":\"buttons\",\"texts\":{\"default\":{"
+        "\"rules\":\"Be kind\",\"accept\":\"OK\",\"welcome\":\"Hi {first_name}\"}}}";
+    CHECK(challenge_parse(BUTTONS, &c, &err) == DM_OK);
+    CHECK(c.delivery == DELIVERY_BUTTONS && challenge_by_buttons(&c));
+    CHECK(strcmp(challenge_text(&c, "de", "welcome"), "Hi {first_name}") == 0);
+    challenge_release(&c);
+    static const char CAPTCHA_BUTTONS[] =
+        "{\"steps\":[\"captcha\"],\"delivery\":\"buttons\",\"texts\":{\"default\":{}}}";
+    CHECK(challenge_parse(CAPTCHA_BUTTONS, &c, &err) == DM_OK);
+    CHECK(!challenge_by_buttons(&c));
+    challenge_release(&c);
+    CHECK(challenge_parse("{\"steps\":[\"captcha\"],\"delivery\":\"pigeon\",\"texts\":{"
+                          "\"default\":{}}}",
+                          &c, &err) == DM_EINVAL);
+    CHECK(strstr(err.msg, "delivery: must be one of web_app, buttons") != NULL);
     int64_t t = 0;
     CHECK(challenge_time_limit(SPEC, &t) == DM_OK && t == 600);
     CHECK(challenge_time_limit("{\"steps\":[]}", &t) == DM_EINVAL);

@@ -3,8 +3,10 @@
 // which steps (accept the rules, a question with choices, a captcha doorman draws, a free-text
 // answer the admins read), the time limit, what passing, failing and no answer lead to, and the
 // texts per language (the default, and any language tag: an applicant gets the texts of their
-// Telegram language, else the default's). "Global rules" edits the default challenge, for
-// channels without their own. The API's 400 names the field; nothing is saved then.
+// Telegram language, else the default's), how the private message brings it (a Mini App button,
+// or the steps as inline buttons), and the messages after a decision (welcome, decline reason:
+// Telegram HTML templates with {first_name}, {last_name}, {username}, {channel}). "Global rules"
+// edits the default challenge, for channels without their own. The API's 400 names the field; nothing is saved then.
 import { h, busy, fieldRow } from '../dom.js';
 import { api } from '../api.js';
 import { confirmDialog } from '../modal.js';
@@ -29,7 +31,10 @@ const TEXTS = [
     ['failed', 'Shown after failing', false, null],
     ['message', 'Private message bringing the Mini App', true, null],
     ['open', 'Its button', false, null],
+    ['welcome', 'Welcome message after approval', true, null],
+    ['decline', 'Reason sent after a decline', true, null],
 ];
+const DELIVERY = [['web_app', 'a button that opens the Mini App'], ['buttons', 'inline buttons in the message (rules and question only)']];
 const OUTCOMES = {
     on_pass: [['approve', 'approve'], ['queue', 'leave it to the admins, with the answers']],
     on_fail: [['decline', 'decline'], ['decline_and_ban', 'decline and ban']],
@@ -51,6 +56,7 @@ export function challengeCard(ctx, { scope }) {
     const banAfter = num('ban_after', 'Ban after this many failures');
     const outs = Object.fromEntries(Object.entries(OUTCOMES).map(([k, o]) => [k, select(k, k, o)]));
     const correct = h('select', { name: 'correct_choice', 'aria-label': 'Right choice' });
+    const delivery = select('delivery', 'Private message brings', DELIVERY);
     const langSel = h('select', { name: 'language', 'aria-label': 'Texts of' });
     const newLang = h('input.input-lang', { type: 'text', name: 'new_language', placeholder: 'e.g. ru, pt-br', autocomplete: 'off',
         spellcheck: 'false', 'aria-label': 'New language' });
@@ -78,10 +84,12 @@ export function challengeCard(ctx, { scope }) {
             fieldRow('Ban after failures', banAfter, 'With decline: the N-th failure in this channel bans (0: never).')),
         h('div.challenge-row', null,
             fieldRow('When passed', outs.on_pass), fieldRow('When failed', outs.on_fail), fieldRow('No answer in time', outs.on_timeout)),
+        fieldRow('Private message brings', delivery, 'Inline buttons serve the rules and the question; with a captcha or a written answer the Mini App\'s button is sent.'),
         h('fieldset.field.challenge-texts', null, h('legend.field-label', null, 'Texts'),
             h('div.challenge-langs', null, h('label.inline', null, h('span', null, 'Language'), langSel), newLang, addLang, dropLang),
             h('p.muted.small', null, 'Applicants get the texts of their Telegram language, else the default\'s; ' +
-                'a text left empty comes from the primary language (pt for pt-br), else the default. Texts are shown as plain text.'),
+                'a text left empty comes from the primary language (pt for pt-br), else the default. Texts are shown as plain text, ' +
+                'but the welcome and decline messages: Telegram HTML (<b>, <i>, <a href>), with {first_name}, {last_name}, {username} and {channel} filled in, escaped.'),
             TEXTS.map(([k]) => (k === 'choices' ? [rows[k], correctRow] : rows[k]))),
         err, ok, h('div.form-actions', null, save, remove));
     const form = h('form.form.challenge-form', { novalidate: true }, all);
@@ -138,6 +146,7 @@ export function challengeCard(ctx, { scope }) {
         attempts.value = String(c?.captcha_attempts ?? 3);
         banAfter.value = String(c?.ban_after ?? 0);
         for (const k of Object.keys(OUTCOMES)) outs[k].value = c?.[k] ?? OUTCOMES[k][0][0];
+        delivery.value = c?.delivery ?? 'web_app';
         texts = c ? JSON.parse(JSON.stringify(c.texts)) : { default: {} };
         lang = 'default';
         showLangs();
@@ -153,6 +162,7 @@ export function challengeCard(ctx, { scope }) {
             time_limit_seconds: n(limit), on_pass: outs.on_pass.value, on_fail: outs.on_fail.value,
             ban_after: n(banAfter), on_timeout: outs.on_timeout.value, captcha_attempts: n(attempts), texts,
         };
+        if (delivery.value !== 'web_app') out.delivery = delivery.value;
         if (correct.value !== '') out.correct_choice = Number(correct.value);
         return out;
     }
