@@ -286,6 +286,25 @@ bool api_channel_allowed(struct api_ctx *c, int64_t chat_id)
     return has;
 }
 
+bool api_chats_in_scope(struct api_ctx *c, struct store_chat *chats, size_t *n)
+{
+    if (!c->scope[0]) return true;
+    int64_t *granted = NULL;
+    size_t ng = 0, kept = 0;
+    struct dm_error err = {0};
+    dm_err e = store_grants(c->env->store, c->scope, &granted, &ng, &err);
+    if (e) return api_store_failed(c, e, &err);
+    for (size_t i = 0; i < *n; i++)
+        for (size_t j = 0; j < ng; j++)
+            if (granted[j] == chats[i].chat_id) {
+                chats[kept++] = chats[i];
+                break;
+            }
+    *n = kept;
+    free(granted);
+    return true;
+}
+
 bool api_requests_allowed(struct api_ctx *c, const int64_t *ids, size_t n)
 {
     if (!c->scope[0]) return true;
