@@ -54,7 +54,7 @@ const ROUTES = [
     ['GET', '/api/sessions/{}/export', 'owner'],
     ['POST', '/api/sessions/{}/delete', 'owner'],
     ['POST', '/api/sessions/{}/load', 'decider'],
-    ['GET', '/api/rules', 'owner'],
+    ['GET', '/api/rules', 'viewer'],
     ['POST', '/api/rules', 'owner'],
     ['POST', '/api/rules/reorder', 'owner'],
     ['POST', '/api/rules/dry-run', 'owner'],
@@ -67,7 +67,7 @@ const ROUTES = [
     ['GET', '/api/rule-lists/{}', 'owner'],
     ['POST', '/api/rule-lists/{}/delete', 'owner'],
     ['POST', '/api/rule-lists/{}', 'owner'],
-    ['GET', '/api/modes', 'owner'],
+    ['GET', '/api/modes', 'viewer'],
     ['POST', '/api/modes', 'owner'],
     ['GET', '/api/guard', 'owner'],
     ['GET', '/api/stats', 'viewer'],
@@ -77,7 +77,7 @@ const ROUTES = [
     ['POST', '/api/links/revoke', 'decider'],
     ['POST', '/api/links/refresh', 'decider'],
     ['POST', '/api/decisions/check', 'decider'],
-    ['GET', '/api/challenges', 'owner'],
+    ['GET', '/api/challenges', 'viewer'],
     ['POST', '/api/challenges', 'owner'],
     ['GET', '/api/verifications/{}', 'owner'],
     ['GET', '/api/webhooks', 'owner'],
@@ -430,7 +430,7 @@ describe('roles, admins, two-factor login and API tokens', () => {
     });
 
     // Last: it adds a third channel (C) and requests, which the counts of the tests above leave out.
-    test('scoped to two channels of three: statistics and invite links cover and change only those', async () => {
+    test('scoped to two channels of three: statistics, invite links, rules, modes and challenges cover only those', async () => {
         const C = (await tgCreateChannel(s.tg, { title: 'Channel 3', username: 'test_channel_3', botId: s.world.botId })).id;
         const before = (await listAll(s.client)).length;
         for (let i = 0; i < 2; i++) await addRequester(s.tg, C, { first_name: `InC${i}` });
@@ -486,6 +486,28 @@ describe('roles, admins, two-factor login and API tokens', () => {
         const inC = await listAll(s.client, { chat_id: String(C) });
         assert.equal(inC.find((r) => r.user_id === viaLink.user_id).status, 'approved');
         assert.equal(inC.filter((r) => r.status === 'pending').length, 2, 'the others in C stay pending');
+
+        // rules, modes and challenges: read in their channels (and the global ones), set by owners
+        for (const chat of [B, C]) {
+            const mode = await s.client.post('/api/modes', { chat_id: chat, mode: 'manual' });
+            assert.equal(mode.status, 200, mode.text);
+            const challenge = await s.client.post('/api/challenges', { chat_id: chat, challenge: { steps: ['captcha'], on_pass: 'approve', on_fail: 'decline', texts: { default: { title: 'A check' } } } });
+            assert.equal(challenge.status, 200, challenge.text);
+            const rule = await s.client.post('/api/rules', { chat_id: chat, name: `rule of ${chat}`, conditions: [{ type: 'name_matches', words: ['casino'] }], action: 'decline' });
+            assert.equal(rule.status, 200, rule.text);
+        }
+        for (const c of [two, twoViewer]) {
+            assert.deepEqual((await c.ok('/api/modes')).channels.map((m) => m.chat_id), [C]);
+            assert.deepEqual((await c.ok('/api/challenges')).channels.map((x) => x.chat_id), [C]);
+            assert.deepEqual((await c.ok(`/api/rules?chat_id=${C}`)).rules.map((r) => r.name), [`rule of ${C}`]);
+            assert.equal((await c.ok('/api/rules?chat_id=0')).chat_id, 0, 'the global rules');
+            const rulesB = await c.get(`/api/rules?chat_id=${B}`);
+            assertError(rulesB, 403, 'forbidden', 'the rules of channel B');
+            assert.match(rulesB.json.error.message, new RegExp(`channel ${B}`));
+            assertError(await c.post('/api/modes', { chat_id: C, mode: 'rules' }), 403, 'forbidden', 'a mode set by a non-owner');
+            assertError(await c.post('/api/challenges', { chat_id: C, challenge: null }), 403, 'forbidden', 'a challenge set by a non-owner');
+        }
+        assert.deepEqual((await s.client.ok('/api/modes')).channels.map((m) => m.chat_id).sort(), [B, C].sort(), 'the owner sees every channel\'s');
 
         const rev = await two.post('/api/links/revoke', { chat_id: C, link });
         assert.equal(rev.status, 200, rev.text);
