@@ -6,10 +6,8 @@
 #include "alerts/body.h"
 #include "alerts/post.h"
 #include "alerts/text.h"
-#include "core/clock.h"
 #include "core/log.h"
-
-#include <pthread.h>
+#include "store/leased_loop.h"
 
 #define LEASE "alerts"
 #define LEASE_S 15
@@ -28,33 +26,19 @@ static const char *const C = "alerts";
 struct alerts {
     struct store *store;
     const struct secret_key *master;
-    char owner[64];
     unsigned retry_s, attempts, timeout_s;
     dm_err (*send_text)(void *ctx, int64_t chat_id, const char *text, struct dm_error *why);
     void *send_ctx;
-    pthread_t thread;
-    bool started;
+    struct leased_loop *loop;
     int64_t pruned_at;
-    int64_t renewed_at; /* when the lease was last taken or renewed */
     struct store_event events[FANOUT_BATCH];
     struct store_delivery due[DUE_BATCH];
-
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    bool stop, woken;
 };
 
-static void wake(void *ctx)
+/* Every turn (held or not): which events this process records (store_events_want). */
+static dm_err want_again(void *ctx, struct dm_error *err)
 {
     struct alerts *a = ctx;
-    pthread_mutex_lock(&a->mu);
-    a->woken = true;
-    pthread_cond_signal(&a->cv);
-    pthread_mutex_unlock(&a->mu);
-}
-
-static dm_err want_again(struct alerts *a, struct dm_error *err)
-{
     uint32_t mask = 0;
     dm_err e = store_webhook_kinds_wanted(a->store, &mask, err);
     if (!e) store_events_want(a->store, mask);
@@ -66,7 +50,7 @@ void alerts_changed(struct alerts *a)
     if (!a) return;
     struct dm_error err = {0};
     if (want_again(a, &err)) log_warn(C, "reading the webhooks: %s", err.msg);
-    wake(a);
+    leased_loop_wake(a->loop);
 }
 
 dm_err alerts_test(struct alerts *a, const struct store_webhook *w, const char *by, int64_t *id,
@@ -169,19 +153,10 @@ static dm_err deliver_one(struct alerts *a, const struct store_webhook *w, struc
     return e;
 }
 
-/* Takes or renews the lease; *held tells whether this process holds it. */
-static dm_err lease_take(struct alerts *a, bool *held, struct dm_error *err)
-{
-    int64_t now = (int64_t)time(NULL);
-    dm_err e = store_lease_acquire(a->store, LEASE, a->owner, now, now + LEASE_S, held, err);
-    if (!e && *held) a->renewed_at = now;
-    return e;
-}
-
 /* Delivers what is due, one webhook's deliveries in order; a receiver that fails holds back the
  * rest of its webhook's (store_delivery_postpone). The lease is renewed on the way, and the
  * batch ends when it was lost. *more when a batch was full. */
-static dm_err deliver_due(struct alerts *a, bool *more, struct dm_error *err)
+static dm_err deliver_due(struct alerts *a, struct leased_loop *l, bool *more, struct dm_error *err)
 {
     int n = 0;
     dm_err e = store_delivery_due(a->store, (int64_t)time(NULL), DUE_BATCH, a->due, &n, err);
@@ -191,8 +166,7 @@ static dm_err deliver_due(struct alerts *a, bool *more, struct dm_error *err)
     int nfailed = 0;
     for (int i = 0; i < n && !e; i++) {
         bool held = true;
-        if ((int64_t)time(NULL) - a->renewed_at >= LEASE_S / 3 && (e = lease_take(a, &held, err)))
-            return e;
+        if ((e = leased_loop_renew(l, &held, err))) return e;
         if (!held) return DM_OK;
         bool held_back = false; /* its webhook failed earlier in this batch */
         for (int k = 0; k < nfailed; k++)
@@ -206,10 +180,7 @@ static dm_err deliver_due(struct alerts *a, bool *more, struct dm_error *err)
         }
         e = deliver_one(a, have ? &w : NULL, &a->due[i], err);
         if (!e && a->due[i].state == DELIVERY_PENDING) failed[nfailed++] = a->due[i].webhook_id;
-        pthread_mutex_lock(&a->mu);
-        bool stop = a->stop;
-        pthread_mutex_unlock(&a->mu);
-        if (stop) return e;
+        if (leased_loop_stopping(l)) return e;
     }
     *more |= n == DUE_BATCH;
     return e;
@@ -274,81 +245,34 @@ static dm_err summary_check(struct alerts *a, const struct alert_settings *s, st
     return e ? e : setting_put_int(a->store, SUMMARY_KEY, slot, err);
 }
 
-/* One round as the lease holder. *more: go again at once; *next_at: the next delivery due. */
-static dm_err round_once(struct alerts *a, bool *more, int64_t *next_at, struct dm_error *err)
+/* One round as the lease holder; sooner than idle when more is waiting or a delivery is due. */
+static dm_err round_once(void *ctx, struct leased_loop *l, double *wait_s, struct dm_error *err)
 {
+    struct alerts *a = ctx;
+    bool more = false;
+    int64_t next_at = 0;
     struct alert_settings s;
     dm_err e = alert_settings_get(a->store, &s, err);
     if (!e) e = backlog_check(a, &s, err);
     if (!e) e = summary_check(a, &s, err);
-    if (!e) e = fan_out(a, &s, more, err);
-    if (!e) e = deliver_due(a, more, err);
+    if (!e) e = fan_out(a, &s, &more, err);
+    if (!e) e = deliver_due(a, l, &more, err);
     int64_t now = (int64_t)time(NULL);
     if (!e && now - a->pruned_at >= PRUNE_EVERY_S) {
         e = store_delivery_prune(a->store, now - KEEP_S, err);
         if (!e) a->pruned_at = now;
     }
-    if (!e) e = store_delivery_next(a->store, next_at, err);
+    if (!e) e = store_delivery_next(a->store, &next_at, err);
+    if (more) *wait_s = 0;
+    if (next_at) *wait_s = DM_MIN(*wait_s, DM_MAX((double)(next_at - (int64_t)time(NULL)), 0));
     return e;
-}
-
-static void *alerts_main(void *arg)
-{
-    struct alerts *a = arg;
-    struct store *st = a->store;
-    bool holding = false;
-    char last_error[sizeof((struct dm_error *)0)->msg] = "";
-    pthread_mutex_lock(&a->mu);
-    while (!a->stop) {
-        a->woken = false;
-        pthread_mutex_unlock(&a->mu);
-        double wait = IDLE_S;
-        struct dm_error err = {0};
-        int64_t next_at = 0;
-        bool held = false, more = false;
-        dm_err e = want_again(a, &err);
-        if (!e) e = lease_take(a, &held, &err);
-        if (!e && held != holding)
-            log_info(C, held ? "this instance delivers webhooks"
-                             : "another instance delivers webhooks");
-        holding = held;
-        if (!e && held) e = round_once(a, &more, &next_at, &err);
-        if (e) {
-            if (strcmp(last_error, err.msg) != 0) log_error(C, "alerts: %s", err.msg);
-            dm_strlcpy(last_error, err.msg, sizeof last_error);
-            wait = TROUBLE_S;
-        } else {
-            last_error[0] = 0;
-            if (more) wait = 0;
-            if (next_at) wait = DM_MIN(wait, DM_MAX((double)(next_at - (int64_t)time(NULL)), 0));
-        }
-        pthread_mutex_lock(&a->mu);
-        if (wait > 0 && !a->woken && !a->stop) {
-            struct timespec ts = clock_after_ms((int64_t)(wait * 1000));
-            pthread_cond_timedwait(&a->cv, &a->mu, &ts);
-        }
-    }
-    pthread_mutex_unlock(&a->mu);
-    if (holding) store_lease_release(st, LEASE, a->owner, NULL);
-    return NULL;
-}
-
-static void alerts_free(struct alerts *a)
-{
-    pthread_cond_destroy(&a->cv);
-    pthread_mutex_destroy(&a->mu);
-    free(a);
 }
 
 dm_err alerts_start(const struct alerts_config *cfg, struct alerts **out, struct dm_error *err)
 {
     *out = NULL;
-    if (strlen(cfg->owner) >= sizeof((struct alerts *)0)->owner)
-        return dm_fail(err, DM_EINVAL, "the owner name is too long");
     struct alerts *a = calloc(1, sizeof *a);
     if (!a) return dm_fail(err, DM_ENOMEM, "out of memory");
-    pthread_mutex_init(&a->mu, NULL);
-    clock_cond_init(&a->cv);
     a->store = cfg->store;
     a->master = cfg->master;
     a->retry_s = DM_MAX(cfg->retry_s, 1u);
@@ -356,16 +280,26 @@ dm_err alerts_start(const struct alerts_config *cfg, struct alerts **out, struct
     a->timeout_s = DM_MAX(cfg->timeout_s, 1u);
     a->send_text = cfg->send_text;
     a->send_ctx = cfg->send_ctx;
-    dm_strlcpy(a->owner, cfg->owner, sizeof a->owner);
+    struct leased_loop_config lc = {.store = cfg->store,
+                                    .lease = LEASE,
+                                    .owner = cfg->owner,
+                                    .lease_s = LEASE_S,
+                                    .idle_s = IDLE_S,
+                                    .trouble_s = TROUBLE_S,
+                                    .tag = C,
+                                    .doing = "alerts",
+                                    .holder = "this instance delivers webhooks",
+                                    .other = "another instance delivers webhooks",
+                                    .every = want_again,
+                                    .round = round_once,
+                                    .ctx = a};
     dm_err e = want_again(a, err);
-    if (!e && pthread_create(&a->thread, NULL, alerts_main, a) != 0)
-        e = dm_fail(err, DM_ENOMEM, "could not start the alerts' thread");
+    if (!e) e = leased_loop_start(&lc, &a->loop, err);
     if (e) {
-        alerts_free(a);
+        free(a);
         return e;
     }
-    a->started = true;
-    store_on_event(a->store, wake, a);
+    store_on_event(a->store, leased_loop_wake, a->loop);
     *out = a;
     return DM_OK;
 }
@@ -374,10 +308,6 @@ void alerts_stop(struct alerts *a)
 {
     if (!a) return;
     store_on_event(a->store, NULL, NULL);
-    pthread_mutex_lock(&a->mu);
-    a->stop = true;
-    pthread_cond_signal(&a->cv);
-    pthread_mutex_unlock(&a->mu);
-    if (a->started) pthread_join(a->thread, NULL);
-    alerts_free(a);
+    leased_loop_stop(a->loop);
+    free(a);
 }

@@ -47,12 +47,13 @@ void api_me_password(struct api_ctx *c)
         api_bad_request(c, "%s", err.msg);
         return;
     }
-    if (!e) e = store_admin_set_password(c->env->store, a.id, hash, &err);
+    /* the admin's other browsers are logged out: whoever knew the old password is out */
+    if (!e) e = store_admin_set_password(c->env->store, a.id, hash, c->session.token_hash, &err);
     if (e) {
         api_store_failed(c, e, &err);
         return;
     }
-    api_audit(c, "password", "ok", "changed their password");
+    api_audit(c, "password", "ok", "changed their password (their other sessions ended)");
     http_res_json(c->res, 200, json_object());
 }
 

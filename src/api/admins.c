@@ -145,7 +145,8 @@ void api_admins_update(struct api_ctx *c)
     }
     char what[STORE_ERROR_MAX], role_is[64];
     role_text(role, n, role_is, sizeof role_is);
-    snprintf(what, sizeof what, "%s is now %s (their API tokens revoked)", a.name, role_is);
+    snprintf(what, sizeof what, "%s is now %s (their sessions ended, API tokens revoked)", a.name,
+             role_is);
     api_audit(c, "admin_role", "ok", what);
     if (!path_admin(c, &a)) return;
     json_t *one = admin_json(c, &a);

@@ -255,6 +255,20 @@ bool api_body_ids(struct api_ctx *c, size_t max, int64_t **out, size_t *n);
  * 403 forbidden naming what is missing. */
 bool api_channel_allowed(struct api_ctx *c, int64_t chat_id);
 bool api_requests_allowed(struct api_ctx *c, const int64_t *ids, size_t n);
+/* Keeps the first *n of chats that c's scope has, in order (*n becomes their number); false
+ * after answering when the store failed. */
+bool api_chats_in_scope(struct api_ctx *c, struct store_chat *chats, size_t *n);
+/* c's channels, read once to filter a list: scope_read fills sc (false after answering when
+ * the store failed), scope_has tells whether it has chat_id (every one for an owner's), and
+ * scope_release frees what it holds. */
+struct api_scope {
+    bool all;       /* every channel (an owner, or a token of one) */
+    int64_t *chats; /* else these, ascending; malloc'd */
+    size_t n;
+};
+bool api_scope_read(struct api_ctx *c, struct api_scope *sc);
+bool api_scope_has(const struct api_scope *sc, int64_t chat_id);
+void api_scope_release(struct api_scope *sc);
 /* Reads the body's "channels" for a role: a list of channel ids (at most max) for a viewer or
  * decider, each one c may act in; ignored (n 0) for an owner. false after answering 400/403;
  * *out is malloc'd (NULL when none), the caller frees it. */

@@ -259,31 +259,51 @@ void api_job_started(struct api_ctx *c, int64_t id)
 
 /* ---- channel scope (roles) ---- */
 
-/* Whether chat_id is among scope's channels; false after answering when the store failed. */
-static bool scope_has(struct api_ctx *c, const char *scope, int64_t chat_id, bool *has)
+bool api_scope_read(struct api_ctx *c, struct api_scope *sc)
 {
-    *has = !scope[0];
-    if (*has) return true;
-    int64_t *chats = NULL;
-    size_t n = 0;
+    *sc = (struct api_scope){.all = !c->scope[0]};
+    if (sc->all) return true;
     struct dm_error err = {0};
-    dm_err e = store_grants(c->env->store, scope, &chats, &n, &err);
-    if (e) return api_store_failed(c, e, &err);
-    for (size_t i = 0; i < n && !*has; i++)
-        *has = chats[i] == chat_id;
-    free(chats);
-    return true;
+    dm_err e = store_grants(c->env->store, c->scope, &sc->chats, &sc->n, &err);
+    return e ? api_store_failed(c, e, &err) : true;
+}
+
+bool api_scope_has(const struct api_scope *sc, int64_t chat_id)
+{
+    for (size_t i = 0; i < sc->n && !sc->all; i++)
+        if (sc->chats[i] == chat_id) return true;
+    return sc->all;
+}
+
+void api_scope_release(struct api_scope *sc)
+{
+    free(sc->chats);
+    *sc = (struct api_scope){0};
 }
 
 bool api_channel_allowed(struct api_ctx *c, int64_t chat_id)
 {
-    bool has = false;
-    if (!scope_has(c, c->scope, chat_id, &has)) return false;
+    struct api_scope sc;
+    if (!api_scope_read(c, &sc)) return false;
+    bool has = api_scope_has(&sc, chat_id);
+    api_scope_release(&sc);
     if (!has)
         http_res_error(c->res, 403, "forbidden",
                        "This needs channel %" PRId64 ", which is not among the channels %s.",
                        chat_id, c->token_id ? "of this token" : "assigned to you");
     return has;
+}
+
+bool api_chats_in_scope(struct api_ctx *c, struct store_chat *chats, size_t *n)
+{
+    struct api_scope sc;
+    if (!api_scope_read(c, &sc)) return false;
+    size_t kept = 0;
+    for (size_t i = 0; i < *n; i++)
+        if (api_scope_has(&sc, chats[i].chat_id)) chats[kept++] = chats[i];
+    *n = kept;
+    api_scope_release(&sc);
+    return true;
 }
 
 bool api_requests_allowed(struct api_ctx *c, const int64_t *ids, size_t n)

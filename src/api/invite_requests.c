@@ -163,26 +163,6 @@ static void chats_drop(void *arg)
     free(l);
 }
 
-/* Keeps the chats of l that c's scope has; false after answering when the store failed. */
-static bool chats_in_scope(struct api_ctx *c, struct chat_list *l)
-{
-    if (!c->scope[0]) return true;
-    int64_t *granted = NULL;
-    size_t ng = 0, kept = 0;
-    struct dm_error err = {0};
-    dm_err e = store_grants(c->env->store, c->scope, &granted, &ng, &err);
-    if (e) return api_store_failed(c, e, &err);
-    for (size_t i = 0; i < l->n; i++)
-        for (size_t j = 0; j < ng; j++)
-            if (granted[j] == l->chats[i].chat_id) {
-                l->chats[kept++] = l->chats[i];
-                break;
-            }
-    l->n = kept;
-    free(granted);
-    return true;
-}
-
 /* Answers at once when every title is known; else asks Telegram on a worker (http_res_defer). */
 void api_chats_list(struct api_ctx *c)
 {
@@ -199,7 +179,7 @@ void api_chats_list(struct api_ctx *c)
         api_store_failed(c, e, &err);
         return;
     }
-    if (!chats_in_scope(c, l)) {
+    if (!api_chats_in_scope(c, l->chats, &l->n)) {
         chats_drop(l);
         return;
     }

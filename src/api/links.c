@@ -1,5 +1,6 @@
 /* links.c: a channel's invite links (docs/api.md, Invite links) and the decisions made in
- * Telegram by other admins (jobs/telegram_decisions.h does the checking). */
+ * Telegram by other admins (jobs/telegram_decisions.h does the checking). Viewers read and
+ * deciders change the links of their channels only (router.c, api_channel_allowed). */
 #include "core/common.h"
 #include "api/api.h"
 #include "jobs/telegram_decisions.h"
@@ -16,14 +17,14 @@ static json_t *link_json(const struct store_link *l)
         (json_int_t)l->pending, "requests", (json_int_t)l->requests);
 }
 
-/* The body's chat_id (a channel's id, required). */
+/* The body's chat_id (a channel's id, required, among the caller's channels). */
 static bool body_chat(struct api_ctx *c, int64_t *chat_id)
 {
     json_t *v = json_object_get(c->body, "chat_id");
     if (!json_is_integer(v) || json_integer_value(v) == 0)
         return api_bad_request(c, "'chat_id' must be a channel's id.");
     *chat_id = json_integer_value(v);
-    return true;
+    return api_channel_allowed(c, *chat_id);
 }
 
 /* Answers with the channel's links as the store has them. */
@@ -46,6 +47,7 @@ void api_links_list(struct api_ctx *c)
     int64_t chat_id = 0;
     if (!api_query_int(c, "chat_id", INT64_MIN, INT64_MAX, &chat_id)) return;
     if (!chat_id) return (void)api_bad_request(c, "'chat_id' must be a channel's id.");
+    if (!api_channel_allowed(c, chat_id)) return;
     links_answer(c, chat_id);
 }
 

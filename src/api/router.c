@@ -23,7 +23,7 @@ enum route_flags {
  * they read and do to the caller's channels (c->scope: the request filters of api_query_filter
  * and the Approve All body, api_channel_allowed, api_requests_allowed). */
 enum route_need {
-    NEED_OWNER = 0, /* owners: admins, settings, sessions, rules, modes, the audit log */
+    NEED_OWNER = 0, /* owners: admins, settings, sessions, rule and mode changes, the audit log */
     NEED_VIEW,      /* viewers and up: reads, limited to their channels */
     NEED_DECIDE,    /* deciders and up: decide and load, in their channels */
     NEED_SELF,      /* any admin, about themselves (me, logout, preferences, password) */
@@ -92,7 +92,7 @@ static const struct route routes[] = {
     {"GET", "/api/sessions/{}", "/export", R_LOGIN, api_sessions_export},
     {"POST", "/api/sessions/{}", "/delete", R_LOGIN | R_BODY | R_SLOW, api_sessions_delete},
     {"POST", "/api/sessions/{}", "/load", R_LOGIN | R_BODY | R_SLOW, api_sessions_load, DECIDE},
-    {"GET", "/api/rules", NULL, R_LOGIN, api_rules_list},
+    {"GET", "/api/rules", NULL, R_LOGIN, api_rules_list, VIEW},
     {"POST", "/api/rules", NULL, R_LOGIN | R_BODY, api_rules_create},
     {"POST", "/api/rules/reorder", NULL, R_LOGIN | R_BODY, api_rules_reorder},
     /* reads every request of the channel: on the workers, off the pool */
@@ -106,7 +106,7 @@ static const struct route routes[] = {
     {"GET", "/api/rule-lists/{}", NULL, R_LOGIN, api_lists_get},
     {"POST", "/api/rule-lists/{}", "/delete", R_LOGIN | R_BODY, api_lists_delete},
     {"POST", "/api/rule-lists/{}", NULL, R_LOGIN | R_BODY, api_lists_write},
-    {"GET", "/api/modes", NULL, R_LOGIN, api_modes_list},
+    {"GET", "/api/modes", NULL, R_LOGIN, api_modes_list, VIEW},
     {"POST", "/api/modes", NULL, R_LOGIN | R_BODY, api_modes_set},
     {"GET", "/api/guard", NULL, R_LOGIN | R_SLOW, api_guard_status},
     {"GET", "/api/admins", NULL, R_LOGIN, api_admins_list},
@@ -133,14 +133,14 @@ static const struct route routes[] = {
     {"GET", "/api/webhooks/{}", "/deliveries", R_LOGIN, api_webhooks_deliveries},
     {"GET", "/api/alerts", NULL, R_LOGIN, api_alerts_get},
     {"POST", "/api/alerts", NULL, R_LOGIN | R_BODY, api_alerts_set},
-    {"GET", "/api/stats", NULL, R_LOGIN, api_stats_get},
-    {"GET", "/api/links", NULL, R_LOGIN, api_links_list},
-    {"POST", "/api/links", NULL, R_LOGIN | R_BODY | R_SLOW, api_links_create},
-    {"POST", "/api/links/edit", NULL, R_LOGIN | R_BODY | R_SLOW, api_links_edit},
-    {"POST", "/api/links/revoke", NULL, R_LOGIN | R_BODY | R_SLOW, api_links_revoke},
-    {"POST", "/api/links/refresh", NULL, R_LOGIN | R_BODY | R_SLOW, api_links_refresh},
-    {"POST", "/api/decisions/check", NULL, R_LOGIN | R_BODY | R_SLOW, api_decisions_check},
-    {"GET", "/api/challenges", NULL, R_LOGIN, api_challenges_list},
+    {"GET", "/api/stats", NULL, R_LOGIN, api_stats_get, VIEW},
+    {"GET", "/api/links", NULL, R_LOGIN, api_links_list, VIEW},
+    {"POST", "/api/links", NULL, R_LOGIN | R_BODY | R_SLOW, api_links_create, DECIDE},
+    {"POST", "/api/links/edit", NULL, R_LOGIN | R_BODY | R_SLOW, api_links_edit, DECIDE},
+    {"POST", "/api/links/revoke", NULL, R_LOGIN | R_BODY | R_SLOW, api_links_revoke, DECIDE},
+    {"POST", "/api/links/refresh", NULL, R_LOGIN | R_BODY | R_SLOW, api_links_refresh, DECIDE},
+    {"POST", "/api/decisions/check", NULL, R_LOGIN | R_BODY | R_SLOW, api_decisions_check, DECIDE},
+    {"GET", "/api/challenges", NULL, R_LOGIN, api_challenges_list, VIEW},
     {"POST", "/api/challenges", NULL, R_LOGIN | R_BODY, api_challenges_set},
     {"GET", "/api/verifications/{}", NULL, R_LOGIN, api_verifications_get},
     /* the applicant's, from the Mini App: Telegram's signed launch data instead of a login */

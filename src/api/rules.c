@@ -105,7 +105,10 @@ static void answer_rules(struct api_ctx *c, int64_t chat_id)
 void api_rules_list(struct api_ctx *c)
 {
     int64_t chat_id = 0;
-    if (api_query_int(c, "chat_id", INT64_MIN + 1, INT64_MAX, &chat_id)) answer_rules(c, chat_id);
+    /* the global rules (0) judge every channel, a viewer's too: theirs to read */
+    if (api_query_int(c, "chat_id", INT64_MIN + 1, INT64_MAX, &chat_id) &&
+        (!chat_id || api_channel_allowed(c, chat_id)))
+        answer_rules(c, chat_id);
 }
 
 /* The rule the body describes into *r (spec text, name, enabled); false after answering. */
@@ -561,9 +564,14 @@ void api_modes_list(struct api_ctx *c)
     struct store_mode *modes = NULL;
     size_t n = 0;
     struct dm_error err = {0};
+    struct api_scope sc;
     dm_err e = store_mode_list(c->env->store, &modes, &n, &err);
     if (e) {
         api_store_failed(c, e, &err);
+        return;
+    }
+    if (!api_scope_read(c, &sc)) {
+        free(modes);
         return;
     }
     /* without a stored default, manual: today's behaviour */
@@ -572,9 +580,10 @@ void api_modes_list(struct api_ctx *c)
     for (size_t i = 0; i < n; i++) {
         if (modes[i].chat_id == 0)
             def = modes[i];
-        else
+        else if (api_scope_has(&sc, modes[i].chat_id))
             json_array_append_new(channels, mode_json(&modes[i]));
     }
+    api_scope_release(&sc);
     free(modes);
     http_res_json(c->res, 200,
                   json_pack("{s:o,s:o}", "default", mode_json(&def), "channels", channels));

@@ -4,7 +4,9 @@
  * Before the job is created the channel is found and the account's right to see join
  * requests is checked (telegram/account.h), synchronously, so the admin hears "You don't have
  * permission to view join requests" (or a flood wait, or an invalid session) at once rather than
- * from a job. */
+ * from a job. A decider loads only the channels assigned to them (roles), through any of the
+ * sessions (owners make and remove those): another channel is a 403 before its rights are
+ * asked. */
 #include "core/common.h"
 #include "api/api.h"
 #include "core/log.h"
@@ -65,15 +67,18 @@ void api_sessions_load(struct api_ctx *c)
         return;
     }
     e = account_find(a, &ref, &p.channel, &te);
-    if (!e) e = account_role(a, &p.channel, &role, &te);
+    /* a channel outside the caller's is refused before Telegram is asked about the session's
+     * rights there (which would tell a decider about channels not theirs) */
+    bool allowed = e || api_channel_allowed(c, p.channel.chat_id);
+    if (!e && allowed) e = account_role(a, &p.channel, &role, &te);
     account_close(a);
+    if (!allowed) return;
     if (!e && role != ACCOUNT_CAN_INVITE) e = tg_error_set(&te, TG_NO_RIGHT, 0);
     if (e) {
         log_info("api", "load via %s refused: %s", name, te.e.msg);
         api_tg_failed(c, &te);
         return;
     }
-    if (!api_channel_allowed(c, p.channel.chat_id)) return;
 
     struct store_job job = {.kind = JOB_LOAD};
     dm_strlcpy(job.via, name, sizeof job.via);

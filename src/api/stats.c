@@ -1,5 +1,5 @@
 /* stats.c: GET /api/stats: the statistics page's numbers in one answer (docs/api.md), from the
- * rollups the store keeps (store/stats.h). */
+ * rollups the store keeps (store/stats.h); for viewers and deciders over their channels only. */
 #include "core/common.h"
 #include "api/api.h"
 
@@ -119,6 +119,8 @@ static bool stats_query(struct api_ctx *c, struct stats_query *q)
     if (!api_query_time(c, "to", true, &q->to) || !api_query_time(c, "from", false, &q->from) ||
         !api_query_int(c, "chat_id", INT64_MIN, INT64_MAX, &q->chat_id))
         return false;
+    if (q->chat_id && !api_channel_allowed(c, q->chat_id)) return false;
+    dm_strlcpy(q->scope, c->scope, sizeof q->scope);
     if (q->from < 0)
         q->from = q->span == STATS_HOUR ? q->to - STATS_HOURS_MAX * STATS_HOUR + 1
                                         : q->to - STATS_DAYS_DEFAULT * STATS_DAY + 1;
@@ -147,7 +149,7 @@ void api_stats_get(struct api_ctx *c)
         api_bad_request(c, "%s.", err.msg);
     else if (e)
         api_store_failed(c, e, &err);
-    else
+    else if (api_chats_in_scope(c, chats, &n_chats))
         http_res_json(c->res, 200, stats_json(&q, &s, chats, n_chats));
     free(chats);
     store_stats_release(&s);

@@ -26,9 +26,14 @@ void api_challenges_list(struct api_ctx *c)
     struct store_challenge *all = NULL;
     size_t n = 0;
     struct dm_error err = {0};
+    struct api_scope sc;
     dm_err e = store_challenge_list(c->env->store, &all, &n, &err);
     if (e) {
         api_store_failed(c, e, &err);
+        return;
+    }
+    if (!api_scope_read(c, &sc)) {
+        free(all);
         return;
     }
     json_t *def = json_null(), *channels = json_array();
@@ -36,10 +41,11 @@ void api_challenges_list(struct api_ctx *c)
         if (all[i].chat_id == 0) {
             json_decref(def);
             def = challenge_json(&all[i]);
-        } else {
+        } else if (api_scope_has(&sc, all[i].chat_id)) {
             json_array_append_new(channels, challenge_json(&all[i]));
         }
     }
+    api_scope_release(&sc);
     free(all);
     http_res_json(c->res, 200, json_pack("{s:o,s:o}", "default", def, "channels", channels));
 }

@@ -3,15 +3,13 @@
 #include "core/common.h"
 #include "jobs/autodecide.h"
 
-#include "core/clock.h"
 #include "core/log.h"
 #include "jobs/guard.h"
 #include "jobs/deliver.h"
 #include "jobs/judge.h"
 #include "jobs/runner.h"
+#include "store/leased_loop.h"
 #include "verify/verification.h"
-
-#include <pthread.h>
 
 #define BATCH 200         /* requests judged in one transaction */
 #define DISPATCH_MAX 1000 /* decisions handed over in one transaction */
@@ -29,26 +27,11 @@ struct autodecide {
     struct guard *guard;
     const struct accounts *accounts;
     const char *public_url;
-    char owner[64];
-    pthread_t thread;
-    bool started;
+    struct leased_loop *loop;
     struct judge *judge;
     struct store_request *rows;     /* BATCH */
     struct store_verdict *verdicts; /* BATCH */
-
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    bool stop, woken;
 };
-
-static void wake(void *ctx)
-{
-    struct autodecide *a = ctx;
-    pthread_mutex_lock(&a->mu);
-    a->woken = true;
-    pthread_cond_signal(&a->cv);
-    pthread_mutex_unlock(&a->mu);
-}
 
 /* Judges rows[0..n) and records the verdicts (job_id: an apply job's items), answering their
  * join-request queries through guard when it is not NULL. A request whose verdict cannot be
@@ -131,44 +114,15 @@ static dm_err round_once(struct autodecide *a, bool *more, int64_t *next_due, st
     return e;
 }
 
-static void *autodecide_main(void *arg)
+/* The loop's round: round_once, and the wait until the next due time. */
+static dm_err round_due(void *ctx, struct leased_loop *l, double *wait_s, struct dm_error *err)
 {
-    struct autodecide *a = arg;
-    struct store *st = a->store;
-    bool holding = false;
-    char last_error[sizeof((struct dm_error *)0)->msg] = "";
-    pthread_mutex_lock(&a->mu);
-    while (!a->stop) {
-        a->woken = false;
-        pthread_mutex_unlock(&a->mu);
-        double wait = IDLE_S;
-        struct dm_error err = {0};
-        int64_t now = (int64_t)time(NULL), next_due = 0;
-        bool held = false, more = false;
-        dm_err e = store_lease_acquire(st, LEASE, a->owner, now, now + LEASE_S, &held, &err);
-        if (!e && held != holding)
-            log_info(C, held ? "this instance decides by the rules"
-                             : "another instance decides by the rules");
-        holding = held;
-        if (!e && held) e = round_once(a, &more, &next_due, &err);
-        if (e) {
-            if (strcmp(last_error, err.msg) != 0) log_error(C, "deciding by rules: %s", err.msg);
-            dm_strlcpy(last_error, err.msg, sizeof last_error);
-            wait = TROUBLE_S;
-        } else {
-            last_error[0] = 0;
-            if (more) wait = 0;
-            if (next_due) wait = DM_MIN(wait, DM_MAX((double)(next_due - (int64_t)time(NULL)), 0));
-        }
-        pthread_mutex_lock(&a->mu);
-        if (wait > 0 && !a->woken && !a->stop) {
-            struct timespec ts = clock_after_ms((int64_t)(wait * 1000));
-            pthread_cond_timedwait(&a->cv, &a->mu, &ts);
-        }
-    }
-    pthread_mutex_unlock(&a->mu);
-    if (holding) store_lease_release(st, LEASE, a->owner, NULL);
-    return NULL;
+    bool more = false;
+    int64_t next_due = 0;
+    dm_err e = round_once(ctx, &more, &next_due, err);
+    if (more) *wait_s = 0;
+    if (next_due) *wait_s = DM_MIN(*wait_s, DM_MAX((double)(next_due - (int64_t)time(NULL)), 0));
+    return e;
 }
 
 static void autodecide_free(struct autodecide *a)
@@ -176,8 +130,6 @@ static void autodecide_free(struct autodecide *a)
     judge_free(a->judge);
     free(a->rows);
     free(a->verdicts);
-    pthread_cond_destroy(&a->cv);
-    pthread_mutex_destroy(&a->mu);
     free(a);
 }
 
@@ -185,30 +137,35 @@ dm_err autodecide_start(const struct autodecide_config *cfg, struct autodecide *
                         struct dm_error *err)
 {
     *out = NULL;
-    if (strlen(cfg->owner) >= sizeof((struct autodecide *)0)->owner)
-        return dm_fail(err, DM_EINVAL, "the owner name is too long");
     struct autodecide *a = calloc(1, sizeof *a);
     if (!a) return dm_fail(err, DM_ENOMEM, "out of memory");
-    pthread_mutex_init(&a->mu, NULL);
-    clock_cond_init(&a->cv);
     a->store = cfg->store;
     a->runner = cfg->runner;
     a->guard = cfg->guard;
     a->accounts = cfg->accounts;
     a->public_url = cfg->public_url;
-    dm_strlcpy(a->owner, cfg->owner, sizeof a->owner);
     a->rows = malloc(BATCH * sizeof *a->rows);
     a->verdicts = malloc(BATCH * sizeof *a->verdicts);
     dm_err e = a->rows && a->verdicts ? judge_new(a->store, cfg->accounts, false, &a->judge, err)
                                       : dm_fail(err, DM_ENOMEM, "out of memory");
-    if (!e && pthread_create(&a->thread, NULL, autodecide_main, a) != 0)
-        e = dm_fail(err, DM_ENOMEM, "could not start the rules' thread");
+    struct leased_loop_config lc = {.store = cfg->store,
+                                    .lease = LEASE,
+                                    .owner = cfg->owner,
+                                    .lease_s = LEASE_S,
+                                    .idle_s = IDLE_S,
+                                    .trouble_s = TROUBLE_S,
+                                    .tag = C,
+                                    .doing = "deciding by rules",
+                                    .holder = "this instance decides by the rules",
+                                    .other = "another instance decides by the rules",
+                                    .round = round_due,
+                                    .ctx = a};
+    if (!e) e = leased_loop_start(&lc, &a->loop, err);
     if (e) {
         autodecide_free(a);
         return e;
     }
-    a->started = true;
-    store_on_request_added(a->store, wake, a);
+    store_on_request_added(a->store, leased_loop_wake, a->loop);
     *out = a;
     return DM_OK;
 }
@@ -217,11 +174,7 @@ void autodecide_stop(struct autodecide *a)
 {
     if (!a) return;
     store_on_request_added(a->store, NULL, NULL);
-    pthread_mutex_lock(&a->mu);
-    a->stop = true;
-    pthread_cond_signal(&a->cv);
-    pthread_mutex_unlock(&a->mu);
-    if (a->started) pthread_join(a->thread, NULL);
+    leased_loop_stop(a->loop);
     autodecide_free(a);
 }
 

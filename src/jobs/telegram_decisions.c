@@ -2,10 +2,8 @@
 #include "core/common.h"
 #include "jobs/telegram_decisions.h"
 
-#include "core/clock.h"
 #include "core/log.h"
-
-#include <pthread.h>
+#include "store/leased_loop.h"
 
 #define LEASE "tg_decisions"
 static const char *const C = "tg_decisions";
@@ -145,12 +143,8 @@ dm_err tg_decisions_sweep(struct store *st, struct account *account, int64_t cha
 /* ---- the periodic check ---- */
 
 struct tg_watch {
-    struct tg_watch_config cfg;
-    char owner[64];
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    bool stop;
+    struct tg_watch_config cfg; /* its owner is the loop's copy's business */
+    struct leased_loop *loop;
 };
 
 /* Checks one channel through the first session that can; false when none could. */
@@ -178,8 +172,11 @@ static bool check_chat(struct tg_watch *w, int64_t chat_id, const struct store_s
     return false;
 }
 
-static void round_once(struct tg_watch *w)
+/* The loop's round: it logs its own trouble (a warning) and goes on at the next interval, so
+ * it never fails. */
+static dm_err round_once(void *ctx, struct leased_loop *l, double *wait_s, struct dm_error *unused)
 {
+    struct tg_watch *w = ctx;
     struct store *st = w->cfg.store;
     struct store_chat *chats = NULL;
     struct store_session *ss = NULL;
@@ -187,11 +184,7 @@ static void round_once(struct tg_watch *w)
     struct dm_error err = {0};
     dm_err e = store_session_list(st, &ss, &nss, &err);
     if (!e && nss) e = store_chat_list(st, &chats, &nchats, &err);
-    for (size_t i = 0; !e && i < nchats; i++) {
-        pthread_mutex_lock(&w->mu);
-        bool stop = w->stop;
-        pthread_mutex_unlock(&w->mu);
-        if (stop) break;
+    for (size_t i = 0; !e && i < nchats && !leased_loop_stopping(l); i++) {
         struct store_request_filter f = {.status = -1, .chat_id = chats[i].chat_id};
         int64_t counts[REQ_STATUS_COUNT] = {0};
         e = store_request_counts(st, &f, counts, &err);
@@ -200,30 +193,7 @@ static void round_once(struct tg_watch *w)
     if (e) log_warn(C, "checking decisions made in Telegram: %s", err.msg);
     free(chats);
     free(ss);
-}
-
-static void *watch_main(void *arg)
-{
-    struct tg_watch *w = arg;
-    bool holding = false;
-    pthread_mutex_lock(&w->mu);
-    while (!w->stop) {
-        pthread_mutex_unlock(&w->mu);
-        int64_t now = (int64_t)time(NULL);
-        bool held = false;
-        if (store_lease_acquire(w->cfg.store, LEASE, w->owner, now,
-                                now + 2 * (int64_t)w->cfg.interval_s + 60, &held, NULL) == DM_OK)
-            holding = held;
-        if (holding) round_once(w);
-        pthread_mutex_lock(&w->mu);
-        double t = clock_s() + w->cfg.interval_s;
-        struct timespec ts = clock_after_ms((int64_t)w->cfg.interval_s * 1000);
-        while (!w->stop && clock_s() < t)
-            pthread_cond_timedwait(&w->cv, &w->mu, &ts);
-    }
-    pthread_mutex_unlock(&w->mu);
-    if (holding) store_lease_release(w->cfg.store, LEASE, w->owner, NULL);
-    return NULL;
+    return DM_OK;
 }
 
 dm_err tg_watch_start(const struct tg_watch_config *cfg, struct tg_watch **out,
@@ -234,15 +204,21 @@ dm_err tg_watch_start(const struct tg_watch_config *cfg, struct tg_watch **out,
     struct tg_watch *w = calloc(1, sizeof *w);
     if (!w) return dm_fail(err, DM_ENOMEM, "out of memory");
     w->cfg = *cfg;
-    dm_strlcpy(w->owner, cfg->owner, sizeof w->owner);
-    w->cfg.owner = w->owner;
-    pthread_mutex_init(&w->mu, NULL);
-    clock_cond_init(&w->cv);
-    if (pthread_create(&w->thread, NULL, watch_main, w) != 0) {
-        pthread_cond_destroy(&w->cv);
-        pthread_mutex_destroy(&w->mu);
+    w->cfg.owner = NULL;
+    struct leased_loop_config lc = {.store = cfg->store,
+                                    .lease = LEASE,
+                                    .owner = cfg->owner,
+                                    .lease_s = 2 * (int64_t)cfg->interval_s + 60,
+                                    .idle_s = cfg->interval_s,
+                                    .trouble_s = cfg->interval_s,
+                                    .tag = C,
+                                    .doing = "checking decisions made in Telegram",
+                                    .round = round_once,
+                                    .ctx = w};
+    dm_err e = leased_loop_start(&lc, &w->loop, err);
+    if (e) {
         free(w);
-        return dm_fail(err, DM_ENOMEM, "cannot start the check of decisions made in Telegram");
+        return e;
     }
     *out = w;
     return DM_OK;
@@ -251,12 +227,6 @@ dm_err tg_watch_start(const struct tg_watch_config *cfg, struct tg_watch **out,
 void tg_watch_stop(struct tg_watch *w)
 {
     if (!w) return;
-    pthread_mutex_lock(&w->mu);
-    w->stop = true;
-    pthread_cond_signal(&w->cv);
-    pthread_mutex_unlock(&w->mu);
-    pthread_join(w->thread, NULL);
-    pthread_cond_destroy(&w->cv);
-    pthread_mutex_destroy(&w->mu);
+    leased_loop_stop(w->loop);
     free(w);
 }

@@ -108,10 +108,30 @@ static dm_err admin_exec(struct store *st, enum sql_id sid, int64_t id, const ch
     return !e && changes == 0 ? dm_fail(err, DM_ENOTFOUND, "no admin with id %" PRId64, id) : e;
 }
 
-dm_err store_admin_set_password(struct store *st, int64_t id, const char *pw_hash,
+/* Inside tx: ends admin id's web sessions but the one with digest keep ("": every one). */
+static dm_err websessions_end(struct tx *tx, int64_t id, const char *keep, struct dm_error *err)
+{
+    struct db_args a;
+    args_init(&a);
+    arg_int(&a, id);
+    arg_ref(&a, keep);
+    return tx_run(tx, S_WS_DELETE_OF, &a, NULL, NULL, NULL, err);
+}
+
+dm_err store_admin_set_password(struct store *st, int64_t id, const char *pw_hash, const char *keep,
                                 struct dm_error *err)
 {
-    return admin_exec(st, S_ADMIN_SET_PASSWORD, id, pw_hash, err);
+    struct db_args a;
+    args_init(&a);
+    arg_int(&a, id);
+    arg_ref(&a, pw_hash);
+    int64_t changes = 0;
+    struct tx tx;
+    dm_err e = tx_open(st, &tx, err);
+    if (!e) e = tx_run(&tx, S_ADMIN_SET_PASSWORD, &a, NULL, NULL, &changes, err);
+    if (!e && changes == 0) e = dm_fail(err, DM_ENOTFOUND, "no admin with id %" PRId64, id);
+    if (!e) e = websessions_end(&tx, id, keep, err);
+    return tx_close(&tx, e, err);
 }
 
 /* Inside tx: DM_ECONFLICT when no owner is left. */
@@ -154,6 +174,7 @@ dm_err store_admin_set_role(struct store *st, int64_t id, int role, const int64_
     if (!e && changes == 0) e = dm_fail(err, DM_ENOTFOUND, "no admin with id %" PRId64, id);
     if (!e) e = grants_put(&tx, scope, chats, role == ROLE_OWNER ? 0 : n, err);
     if (!e) e = tokens_drop(&tx, id, err);
+    if (!e) e = websessions_end(&tx, id, "", err);
     if (!e) e = owner_left(&tx, err);
     return tx_close(&tx, e, err);
 }

@@ -29,9 +29,10 @@ struct sql_text {
 
 /* a channel's rows, or every channel's for 0 (chat_id first: PostgreSQL takes the parameter's
  * type from it) */
-#define STATS_CHAT1 "(chat_id = $1 OR $1 = 0)"
-#define STATS_CHAT3 "(chat_id = $3 OR $3 = 0)"
-#define STATS_CHAT4 "(chat_id = $4 OR $4 = 0)"
+/* Channel $c (0: every one) among the channels granted to scope $s ("": every one) */
+#define STATS_CHAT(c, s)                                                                           \
+    "((chat_id = $" #c " OR $" #c " = 0) AND ($" #s " = '' OR chat_id IN (SELECT g.chat_id "       \
+    "FROM channel_grants g WHERE g.scope = $" #s ")))"
 /* The rows of table over the range $2..$3 of span $1: whole weeks [w1, w2) from the weekly
  * rows, the rest from the span's (w1 = w2 past the range: none weekly) */
 #define STATS_COVER(cols, table, chat, w1, w2)                                                     \
@@ -40,13 +41,13 @@ struct sql_text {
     " AND bucket <= $3 AND " chat " UNION ALL SELECT " cols " FROM " table                         \
     " WHERE span = 604800 AND bucket >= " w1 " AND bucket < " w2 " AND " chat
 #define STATS_LINK_ROWS                                                                            \
-    STATS_COVER("chat_id, invite_link, pending, approved, declined", "stat_arrivals", STATS_CHAT4, \
-                "$6", "$7")
+    STATS_COVER("chat_id, invite_link, pending, approved, declined", "stat_arrivals",              \
+                STATS_CHAT(4, 8), "$6", "$7")
 #define STATS_DECIDER_ROWS                                                                         \
     STATS_COVER("decided_by, decided_via, CASE WHEN decided_by = '" STORE_RULES_ADMIN              \
                 "' THEN rule_id ELSE 0 END AS rule, approved, declined",                           \
-                "stat_decided", STATS_CHAT4, "$6", "$7")
-#define STATS_LATENCY_ROWS STATS_COVER("lo, n", "stat_latency", STATS_CHAT4, "$5", "$6")
+                "stat_decided", STATS_CHAT(4, 8), "$6", "$7")
+#define STATS_LATENCY_ROWS STATS_COVER("lo, n", "stat_latency", STATS_CHAT(4, 7), "$5", "$6")
 
 static const struct sql_text texts[S_COUNT] = {
     /* SQLite: take the write lock at once, so a transaction never fails upgrading to it */
@@ -73,6 +74,9 @@ static const struct sql_text texts[S_COUNT] = {
                   .what = "reading a web session"},
     [S_WS_DELETE] = {"DELETE FROM websessions WHERE token_hash = $1",
                      .what = "deleting a web session"},
+    /* admin $1's web sessions but the one with digest $2 ("": every one) */
+    [S_WS_DELETE_OF] = {"DELETE FROM websessions WHERE admin_id = $1 AND token_hash <> $2",
+                        .what = "ending an admin's web sessions"},
     [S_SETTING_GET] = {"SELECT value FROM settings WHERE key = $1", .what = "reading a setting"},
     /* never name the value: settings may hold secrets */
     [S_SETTING_SET] = {"INSERT INTO settings(key, value) VALUES ($1, $2) "
@@ -545,14 +549,16 @@ static const struct sql_text texts[S_COUNT] = {
                    "FROM invite_requests WHERE created_at >= $1 OR decided_at >= $1",
                    .what = "summing up the day"},
     /* ---- statistics (stats.c): the rollups of schema.c migration 10; $1 the span, $2 and
-     * $3 the first and last bucket, $4 the channel (0: every one) ---- */
+     * $3 the first and last bucket, $4 the channel (0: every one); the scope (roles: "" every
+     * channel) is the last argument of each ---- */
     /* one snapshot for all of them: the backlog adds what changed since the range to now */
     [S_STATS_BEGIN] = {.sqlite = "BEGIN",
                        .pg = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
                        .what = "starting to read the statistics"},
     [S_STATS_SERIES] = {"SELECT bucket, chat_id, sum(pending), sum(approved), sum(declined) "
                         "FROM stat_arrivals WHERE span = $1 AND bucket >= $2 AND bucket <= $3 "
-                        "AND " STATS_CHAT4 " GROUP BY bucket, chat_id ORDER BY bucket, chat_id",
+                        "AND " STATS_CHAT(4,
+                                          5) " GROUP BY bucket, chat_id ORDER BY bucket, chat_id",
                         .what = "reading requests by time"},
     /* the busiest links first; $5 at most this many, $6 and $7 the weeks */
     [S_STATS_LINKS] = {"SELECT chat_id, invite_link, sum(pending), sum(approved), sum(declined) "
@@ -577,16 +583,18 @@ static const struct sql_text texts[S_COUNT] = {
          .what = "reading the time to decision"},
     /* after the range ($2 its last bucket), to now ($3 the channel) */
     [S_STATS_ARRIVED] = {"SELECT bucket, sum(pending + approved + declined) FROM stat_arrivals "
-                         "WHERE span = $1 AND bucket > $2 AND " STATS_CHAT3 " "
+                         "WHERE span = $1 AND bucket > $2 AND " STATS_CHAT(
+                             3, 4) " "
                          "GROUP BY bucket ORDER BY bucket",
                          .what = "reading the backlog"},
     /* from the range's first bucket ($2) on */
     [S_STATS_DECISIONS] = {"SELECT bucket, sum(approved), sum(declined) FROM stat_decided "
-                           "WHERE span = $1 AND bucket >= $2 AND " STATS_CHAT3 " "
+                           "WHERE span = $1 AND bucket >= $2 AND " STATS_CHAT(
+                               3, 4) " "
                            "GROUP BY bucket ORDER BY bucket",
                            .what = "reading the backlog"},
     [S_STATS_PENDING] = {"SELECT coalesce(sum(n), 0) FROM request_counts WHERE status = 0 "
-                         "AND " STATS_CHAT1,
+                         "AND " STATS_CHAT(1, 2),
                          .what = "reading the backlog"},
     /* invite links (links.c) */
     [S_LINK_PUT] = {"INSERT INTO invite_links(chat_id, link, name, creator_id, created_at, "

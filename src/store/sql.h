@@ -65,6 +65,7 @@ enum sql_id {
     S_WS_CREATE,
     S_WS_GET,
     S_WS_DELETE,
+    S_WS_DELETE_OF,
     S_SETTING_GET,
     S_SETTING_SET,
     S_SETTING_DELETE,

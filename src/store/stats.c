@@ -134,10 +134,12 @@ static dm_err read_all(struct store *st, struct db_conn *c, const struct stats_q
     arg_int(&a, first);
     arg_int(&a, last);
     arg_int(&a, q->chat_id);
+    struct db_args scoped = a;
+    arg_ref(&scoped, q->scope);
     bool crowded = false;
     struct rows series = {(void **)&out->series, &out->n_series, sizeof *out->series, 0,
                           STATS_SERIES_MAX,      &crowded,       read_series};
-    dm_err e = run(st, c, S_STATS_SERIES, &a, rows_add, &series, err);
+    dm_err e = run(st, c, S_STATS_SERIES, &scoped, rows_add, &series, err);
     if (!e && crowded)
         return dm_fail(err, DM_EINVAL,
                        "the range holds more than %d (time, channel) pairs with requests: choose "
@@ -150,6 +152,7 @@ static dm_err read_all(struct store *st, struct db_conn *c, const struct stats_q
     arg_int(&top, STATS_LINKS_MAX + 1);
     arg_int(&top, w1);
     arg_int(&top, w2);
+    arg_ref(&top, q->scope);
     struct rows links = {(void **)&out->links, &out->n_links,    sizeof *out->links, 0,
                          STATS_LINKS_MAX,      &out->links_more, read_link};
     if (!e) e = run(st, c, S_STATS_LINKS, &top, rows_add, &links, err);
@@ -157,6 +160,7 @@ static dm_err read_all(struct store *st, struct db_conn *c, const struct stats_q
     arg_int(&top, STATS_DECIDERS_MAX + 1);
     arg_int(&top, w1);
     arg_int(&top, w2);
+    arg_ref(&top, q->scope);
     struct rows deciders = {(void **)&out->deciders, &out->n_deciders,    sizeof *out->deciders, 0,
                             STATS_DECIDERS_MAX,      &out->deciders_more, read_decider};
     if (!e) e = run(st, c, S_STATS_DECIDERS, &top, rows_add, &deciders, err);
@@ -173,6 +177,7 @@ static dm_err read_all(struct store *st, struct db_conn *c, const struct stats_q
     arg_int(&days, q->chat_id);
     arg_int(&days, w1);
     arg_int(&days, w2);
+    arg_ref(&days, q->scope);
     struct rows latency = {(void **)&out->latency,
                            &out->n_latency,
                            sizeof *out->latency,
@@ -195,16 +200,19 @@ static dm_err read_all(struct store *st, struct db_conn *c, const struct stats_q
     arg_int(&since, q->span);
     arg_int(&since, last);
     arg_int(&since, q->chat_id);
+    arg_ref(&since, q->scope);
     if (!e) e = run(st, c, S_STATS_ARRIVED, &since, since_add, &s, err);
     s.decisions = true;
     args_init(&since);
     arg_int(&since, q->span);
     arg_int(&since, first);
     arg_int(&since, q->chat_id);
+    arg_ref(&since, q->scope);
     if (!e) e = run(st, c, S_STATS_DECISIONS, &since, since_add, &s, err);
     struct db_args chat;
     args_init(&chat);
     arg_int(&chat, q->chat_id);
+    arg_ref(&chat, q->scope);
     if (!e) e = run(st, c, S_STATS_PENDING, &chat, pending_row, &out->pending_now, err);
     int64_t backlog = out->pending_now - arrived_after + decided_after;
     for (size_t i = out->n_flow; i-- > 0 && !e;) {

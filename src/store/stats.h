@@ -25,9 +25,10 @@
 #define STATS_LATENCY_BUCKETS_MAX 200 /* the histogram has 113 buckets */
 
 struct stats_query {
-    int64_t from, to; /* the buckets that hold these seconds and those between them */
-    int64_t chat_id;  /* 0: every channel */
-    int span;         /* STATS_HOUR, STATS_DAY or STATS_WEEK */
+    int64_t from, to;            /* the buckets that hold these seconds and those between them */
+    int64_t chat_id;             /* 0: every channel */
+    char scope[STORE_SCOPE_MAX]; /* only the channels granted to this scope (roles); "": all */
+    int span;                    /* STATS_HOUR, STATS_DAY or STATS_WEEK */
 };
 
 /* Requests of a bucket and channel (or link, over the whole range), by status now. */

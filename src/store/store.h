@@ -334,10 +334,13 @@ dm_err store_admin_get(struct store *st, const char *name, struct store_admin *o
 dm_err store_admin_count(struct store *st, int64_t *n, struct dm_error *err);
 dm_err store_admin_list(struct store *st, struct store_admin **out, size_t *n,
                         struct dm_error *err);
-dm_err store_admin_set_password(struct store *st, int64_t id, const char *pw_hash,
+/* Sets the admin's password hash and ends the admin's web sessions but the one whose token
+ * digest is keep ("": every one), in one transaction; DM_ENOTFOUND for no such id. */
+dm_err store_admin_set_password(struct store *st, int64_t id, const char *pw_hash, const char *keep,
                                 struct dm_error *err);
-/* Sets the admin's role and granted channels (replacing the ones before) and revokes the
- * admin's API tokens (they were made under the old role), in one transaction. admin_delete
+/* Sets the admin's role and granted channels (replacing the ones before), revokes the admin's
+ * API tokens (they were made under the old role) and ends the admin's web sessions, in one
+ * transaction. admin_delete
  * removes the admin with its web sessions, tokens, grants and recovery codes. Both are
  * DM_ECONFLICT, changing nothing, when no owner would be left; DM_ENOTFOUND for no such id. */
 dm_err store_admin_set_role(struct store *st, int64_t id, int role, const int64_t *chats, size_t n,

@@ -1,6 +1,6 @@
 // Roles in the panel (issue 16, item 2): an owner invites a viewer from Settings' Admins card; the
-// viewer, signed in through the invitation link, sees the pages of its role only and no
-// decision controls; two-factor login asks for the code in the login form; the Account page makes
+// viewer, signed in through the invitation link, sees the pages of its role only (Rules to read, Invite
+// Links and Statistics of its channel) and no decision controls; two-factor login asks for the code in the login form; the Account page makes
 // an API token shown once.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -68,7 +68,28 @@ describe('roles in the panel', () => {
             assert.equal(await page.getByRole('button', { name }).count(), 0, `no ${name}`);
         }
         const nav = await page.locator('.nav a:visible').allTextContents();
-        assert.deepEqual(nav, ['Invite Requests', 'Jobs', 'Account']);
+        assert.deepEqual(nav, ['Invite Requests', 'Rules', 'Invite Links', 'Statistics', 'Jobs', 'Account']);
+        // Rules: the mode, rules and challenge to read, every control disabled
+        await page.locator('.nav').getByRole('link', { name: 'Rules' }).click();
+        const readOnly = page.locator('fieldset.rules-read-only');
+        await readOnly.waitFor();
+        assert.notEqual(await readOnly.getAttribute('disabled'), null);
+        assert.equal(await page.getByRole('button', { name: '+ Add rule' }).isDisabled(), true);
+        assert.equal(await page.locator('.rules-side').count(), 0, 'no dry run');
+        const picker = page.locator('select[name=scope] option');
+        await waitFor(async () => (await picker.count()) === 2, { what: 'the scope picker: global rules, and channel A' });
+        // Invite Links: the channel's links to read, nothing to change them with
+        await page.locator('.nav').getByRole('link', { name: 'Invite Links' }).click();
+        await page.locator('.links-table').waitFor();
+        for (const name of ['New link', 'Read from Telegram', 'Check decisions made in Telegram', 'Approve all', 'Deny all', 'Edit', 'Revoke']) {
+            assert.equal(await page.getByRole('button', { name, exact: true }).count(), 0, `no ${name}`);
+        }
+        // Statistics: channel A's numbers only
+        await page.locator('.nav').getByRole('link', { name: 'Statistics' }).click();
+        await page.locator('h1', { hasText: 'Statistics' }).waitFor();
+        const channels = page.locator('select[name=chat_id] option');
+        await waitFor(async () => (await channels.count()) === 2, { what: 'the channel picker: all, and channel A' });
+        assert.equal(await channels.nth(1).getAttribute('value'), String(A));
         assert.deepEqual([seen.pageErrors, seen.cspViolations], [[], []]);
         await page.close();
         await owner.close();

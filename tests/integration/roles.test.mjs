@@ -9,7 +9,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { startStack, ADMIN } from '../lib/stacks.mjs';
 import { Client, listAll, waitRecorded, waitJob, auditAll } from '../lib/api.mjs';
-import { addRequester } from '../lib/tgsim.mjs';
+import { addRequester, tgCreateChannel } from '../lib/tgsim.mjs';
 
 const PW = 'a long enough password';
 
@@ -54,7 +54,7 @@ const ROUTES = [
     ['GET', '/api/sessions/{}/export', 'owner'],
     ['POST', '/api/sessions/{}/delete', 'owner'],
     ['POST', '/api/sessions/{}/load', 'decider'],
-    ['GET', '/api/rules', 'owner'],
+    ['GET', '/api/rules', 'viewer'],
     ['POST', '/api/rules', 'owner'],
     ['POST', '/api/rules/reorder', 'owner'],
     ['POST', '/api/rules/dry-run', 'owner'],
@@ -67,17 +67,17 @@ const ROUTES = [
     ['GET', '/api/rule-lists/{}', 'owner'],
     ['POST', '/api/rule-lists/{}/delete', 'owner'],
     ['POST', '/api/rule-lists/{}', 'owner'],
-    ['GET', '/api/modes', 'owner'],
+    ['GET', '/api/modes', 'viewer'],
     ['POST', '/api/modes', 'owner'],
     ['GET', '/api/guard', 'owner'],
-    ['GET', '/api/stats', 'owner'],
-    ['GET', '/api/links', 'owner'],
-    ['POST', '/api/links', 'owner'],
-    ['POST', '/api/links/edit', 'owner'],
-    ['POST', '/api/links/revoke', 'owner'],
-    ['POST', '/api/links/refresh', 'owner'],
-    ['POST', '/api/decisions/check', 'owner'],
-    ['GET', '/api/challenges', 'owner'],
+    ['GET', '/api/stats', 'viewer'],
+    ['GET', '/api/links', 'viewer'],
+    ['POST', '/api/links', 'decider'],
+    ['POST', '/api/links/edit', 'decider'],
+    ['POST', '/api/links/revoke', 'decider'],
+    ['POST', '/api/links/refresh', 'decider'],
+    ['POST', '/api/decisions/check', 'decider'],
+    ['GET', '/api/challenges', 'viewer'],
     ['POST', '/api/challenges', 'owner'],
     ['GET', '/api/verifications/{}', 'owner'],
     ['GET', '/api/webhooks', 'owner'],
@@ -285,9 +285,15 @@ describe('roles, admins, two-factor login and API tokens', () => {
         assert.equal(up.status, 200, up.text);
         assert.equal(up.json.admin.role, 'decider');
         assert.deepEqual(up.json.admin.channels.sort(), [A, B].sort());
+        // a role change ends the admin's sessions: they log in again under the new role
+        assertError(await tmp.get('/api/me'), 401, 'unauthorized', 'a session from before the role change');
+        await tmp.login('tim', PW);
         const me = await tmp.ok('/api/me');
-        assert.equal(me.role, 'decider', 'the new role applies to the running session');
+        assert.equal(me.role, 'decider');
         assert.equal((await listAll(tmp)).length, 6);
+        const timToken = (await tmp.post('/api/tokens', { name: 'tims', role: 'viewer', channels: [B] })).json.token.token;
+        const asTim = new TokenClient(s.dm, timToken);
+        assert.equal((await asTim.ok('/api/me')).admin, 'token tims of tim');
 
         assertError(await s.client.post('/api/admins/admin/update', { role: 'viewer', channels: [A] }), 409, 'conflict', 'the last owner demoted');
         assertError(await s.client.post('/api/admins/admin/delete', {}), 409, 'conflict', 'the last owner removed');
@@ -296,16 +302,25 @@ describe('roles, admins, two-factor login and API tokens', () => {
         const del = await s.client.post('/api/admins/tim/delete', {});
         assert.equal(del.status, 200, del.text);
         assertError(await tmp.get('/api/me'), 401, 'unauthorized', 'a removed admin is logged out');
+        assertError(await asTim.get('/api/me'), 401, 'unauthorized', 'a removed admin\'s API token');
+        assertError(await asTim.get('/api/invite-requests'), 401, 'unauthorized', 'a removed admin\'s API token');
         assert.deepEqual((await s.client.ok('/api/admins')).items.map((a) => a.name).sort(), ['admin', 'dee', 'vic']);
         const actions = (await auditAll(s.client)).map((e) => e.action);
         for (const a of ['admin_invite', 'admin_join', 'admin_role', 'admin_remove']) assert.ok(actions.includes(a), `audit has ${a}`);
     });
 
-    test('every admin changes their own password', async () => {
+    test('every admin changes their own password; their other sessions end', async () => {
+        const elsewhere = new Client(s.dm);
+        await elsewhere.login('vic', PW);
+        const deeElsewhere = new Client(s.dm);
+        await deeElsewhere.login('dee', PW);
         assertError(await viewer.post('/api/me/password', { current_password: 'not it at all', new_password: 'another long password' }), 403, 'wrong_password', 'wrong current');
         assertError(await viewer.post('/api/me/password', { current_password: PW, new_password: 'short' }), 400, 'bad_request', 'short new');
         const ok = await viewer.post('/api/me/password', { current_password: PW, new_password: 'another long password' });
         assert.equal(ok.status, 200, ok.text);
+        assertError(await elsewhere.get('/api/me'), 401, 'unauthorized', 'the other browser after the password change');
+        assert.equal((await viewer.ok('/api/me')).admin, 'vic', 'the session that changed it stays');
+        assert.equal((await deeElsewhere.ok('/api/me')).admin, 'dee', 'other admins\' sessions stay');
         assert.equal((await new Client(s.dm).post('/api/login', { name: 'vic', password: PW })).status, 401);
         await new Client(s.dm).login('vic', 'another long password');
     });
@@ -412,5 +427,91 @@ describe('roles, admins, two-factor login and API tokens', () => {
 
         assert.equal((await decider.post(`/api/tokens/${tok.id}/revoke`, {})).status, 200);
         assertError(await t.get('/api/me'), 401, 'unauthorized', 'a revoked token');
+    });
+
+    // Last: it adds a third channel (C) and requests, which the counts of the tests above leave out.
+    test('scoped to two channels of three: statistics, invite links, rules, modes and challenges cover only those', async () => {
+        const C = (await tgCreateChannel(s.tg, { title: 'Channel 3', username: 'test_channel_3', botId: s.world.botId })).id;
+        const before = (await listAll(s.client)).length;
+        for (let i = 0; i < 2; i++) await addRequester(s.tg, C, { first_name: `InC${i}` });
+        await waitRecorded(s.client, before + 2);
+        const two = (await invite(s, 'duo', 'decider', [A, C])).c;
+        const twoViewer = (await invite(s, 'vio', 'viewer', [A, C])).c;
+        const inScope = (r) => r.chat_id === A || r.chat_id === C;
+
+        // statistics: the numbers of A and C only; a channel outside is a 403 naming it
+        const all = await listAll(s.client);
+        const mine = all.filter(inScope);
+        const ownerStats = await s.client.ok('/api/stats');
+        assert.equal(ownerStats.requests.total, all.length, JSON.stringify(ownerStats.requests));
+        for (const c of [two, twoViewer]) {
+            const st = await c.ok('/api/stats');
+            assert.deepEqual(st.chats.map((x) => x.chat_id).sort(), [A, C].sort());
+            assert.equal(st.requests.total, mine.length, JSON.stringify(st.requests));
+            assert.equal(st.requests.pending, mine.filter((r) => r.status === 'pending').length);
+            assert.equal(st.pending_now, mine.filter((r) => r.status === 'pending').length);
+            assert.ok(st.series.every(inScope), JSON.stringify(st.series));
+            const onlyC = await c.ok(`/api/stats?chat_id=${C}`);
+            assert.equal(onlyC.requests.total, 2);
+            const refused = await c.get(`/api/stats?chat_id=${B}`);
+            assertError(refused, 403, 'forbidden', 'statistics of channel B');
+            assert.match(refused.json.error.message, new RegExp(`channel ${B}, which is not among the channels assigned to you`));
+        }
+        assert.ok(ownerStats.requests.total > mine.length, 'the owner counts channel B too');
+
+        // invite links: a decider makes and revokes them in its channels, a viewer reads them
+        const made = await two.post('/api/links', { chat_id: C, name: 'duo link', creates_join_request: true });
+        assert.equal(made.status, 200, made.text);
+        const link = made.json.link.link;
+        const outside = await two.post('/api/links', { chat_id: B, name: 'not mine' });
+        assertError(outside, 403, 'forbidden', 'a link in channel B');
+        assert.match(outside.json.error.message, new RegExp(`channel ${B}`));
+        assertError(await twoViewer.post('/api/links', { chat_id: C, name: 'viewer' }), 403, 'forbidden', 'a viewer makes a link');
+        assert.ok((await twoViewer.ok(`/api/links?chat_id=${C}`)).items.some((l) => l.link === link), 'the viewer reads the links of C');
+        assertError(await twoViewer.get(`/api/links?chat_id=${B}`), 403, 'forbidden', 'the links of channel B');
+        for (const path of ['/api/links/edit', '/api/links/revoke']) {
+            assertError(await two.post(path, { chat_id: B, link }), 403, 'forbidden', `${path} in channel B`);
+        }
+        for (const path of ['/api/links/refresh', '/api/decisions/check']) {
+            assertError(await two.post(path, { chat_id: B, session_name: 'any' }), 403, 'forbidden', `${path} in channel B`);
+        }
+
+        // per-link Approve All: the link's requests in C, and only there
+        const viaLink = await addRequester(s.tg, C, { first_name: 'ThroughDuo', invite_link: link });
+        await waitRecorded(s.client, before + 3);
+        assertError(await two.post('/api/invite-requests/approve-all', { filter: { chat_id: B, invite_link: link } }), 403, 'forbidden', 'Approve All of a link in B');
+        const job = await two.post('/api/invite-requests/approve-all', { filter: { chat_id: C, invite_link: link } });
+        assert.equal(job.status, 202, job.text);
+        assert.equal((await waitJob(two, job.json.job.id)).job.done, 1);
+        const inC = await listAll(s.client, { chat_id: String(C) });
+        assert.equal(inC.find((r) => r.user_id === viaLink.user_id).status, 'approved');
+        assert.equal(inC.filter((r) => r.status === 'pending').length, 2, 'the others in C stay pending');
+
+        // rules, modes and challenges: read in their channels (and the global ones), set by owners
+        for (const chat of [B, C]) {
+            const mode = await s.client.post('/api/modes', { chat_id: chat, mode: 'manual' });
+            assert.equal(mode.status, 200, mode.text);
+            const challenge = await s.client.post('/api/challenges', { chat_id: chat, challenge: { steps: ['captcha'], on_pass: 'approve', on_fail: 'decline', texts: { default: { title: 'A check' } } } });
+            assert.equal(challenge.status, 200, challenge.text);
+            const rule = await s.client.post('/api/rules', { chat_id: chat, name: `rule of ${chat}`, conditions: [{ type: 'name_matches', words: ['casino'] }], action: 'decline' });
+            assert.equal(rule.status, 200, rule.text);
+        }
+        for (const c of [two, twoViewer]) {
+            assert.deepEqual((await c.ok('/api/modes')).channels.map((m) => m.chat_id), [C]);
+            assert.deepEqual((await c.ok('/api/challenges')).channels.map((x) => x.chat_id), [C]);
+            assert.deepEqual((await c.ok(`/api/rules?chat_id=${C}`)).rules.map((r) => r.name), [`rule of ${C}`]);
+            assert.equal((await c.ok('/api/rules?chat_id=0')).chat_id, 0, 'the global rules');
+            const rulesB = await c.get(`/api/rules?chat_id=${B}`);
+            assertError(rulesB, 403, 'forbidden', 'the rules of channel B');
+            assert.match(rulesB.json.error.message, new RegExp(`channel ${B}`));
+            assertError(await c.post('/api/modes', { chat_id: C, mode: 'rules' }), 403, 'forbidden', 'a mode set by a non-owner');
+            assertError(await c.post('/api/challenges', { chat_id: C, challenge: null }), 403, 'forbidden', 'a challenge set by a non-owner');
+        }
+        assert.deepEqual((await s.client.ok('/api/modes')).channels.map((m) => m.chat_id).sort(), [B, C].sort(), 'the owner sees every channel\'s');
+
+        const rev = await two.post('/api/links/revoke', { chat_id: C, link });
+        assert.equal(rev.status, 200, rev.text);
+        assert.equal(rev.json.link.revoked, true);
+        assert.equal((await s.client.ok(`/api/links?chat_id=${C}`)).items.find((l) => l.link === link).revoked, true);
     });
 });

@@ -101,10 +101,10 @@ static void test_admins(struct store *st)
     OK(store_admin_get(st, "alice", &a, &E));
     CHECK(a.id == id && strcmp(a.pw_hash, "$argon2id$v=19$hash1") == 0 && a.created_at == 100);
     EXPECT(DM_ENOTFOUND, store_admin_get(st, "bob", &a, &E));
-    OK(store_admin_set_password(st, id, "$argon2id$v=19$hash2", &E));
+    OK(store_admin_set_password(st, id, "$argon2id$v=19$hash2", "", &E));
     OK(store_admin_get(st, "alice", &a, &E));
     CHECK(strcmp(a.pw_hash, "$argon2id$v=19$hash2") == 0);
-    EXPECT(DM_ENOTFOUND, store_admin_set_password(st, id + 100, "x", &E));
+    EXPECT(DM_ENOTFOUND, store_admin_set_password(st, id + 100, "x", "", &E));
 
     /* a name longer than the field is cut at a UTF-8 boundary: 35 two-byte letters */
     char longname[128] = "";
@@ -205,10 +205,21 @@ static void test_websessions(struct store *st)
     EXPECT(DM_ENOTFOUND, store_websession_get(st, "bbbb", 2600, &got, &E));
     OK(store_websession_delete(st, "bbbb", &E)); /* deleting twice is fine */
 
+    /* a new password ends the admin's other sessions, and keeps the one named */
+    dm_strlcpy(ws2.token_hash, "dddd", sizeof ws2.token_hash);
+    OK(store_websession_create(st, &ws2, &E));
+    dm_strlcpy(ws2.token_hash, "eeee", sizeof ws2.token_hash);
+    OK(store_websession_create(st, &ws2, &E));
+    OK(store_admin_set_password(st, a.id, "$argon2id$v=19$hash3", "eeee", &E));
+    EXPECT(DM_ENOTFOUND, store_websession_get(st, "dddd", 2600, &got, &E));
+    OK(store_websession_get(st, "eeee", 2600, &got, &E));
+    OK(store_websession_delete(st, "eeee", &E));
+
     ws2.admin_id = 999999; /* no such admin */
     dm_strlcpy(ws2.token_hash, "cccc", sizeof ws2.token_hash);
     CHECK(store_websession_create(st, &ws2, &E) != DM_OK);
-    printf("ok websessions: create, get, expiry, purge of ended sessions, delete\n");
+    printf("ok websessions: create, get, expiry, purge of ended sessions, delete, a new password "
+           "ends the others\n");
 }
 
 static void test_settings(struct store *st)

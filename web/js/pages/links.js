@@ -2,13 +2,15 @@
 // name, join-request flag, expiry, member limit and pending count; create, edit and revoke through
 // the bot; the full list read through a session; the requests of one link shown, approved or
 // denied (the who-decides dialog of requests_decide.js); and a check of the admin log for
-// requests other admins approved in the Telegram app.
+// requests other admins approved in the Telegram app. Viewers read the links of their channels;
+// the controls that change something are there for deciders and owners only.
 import { h, labelCells, tableHead, fieldRow, busy } from '../dom.js';
 import { api, qs } from '../api.js';
 import { showBanner, hideBanner } from '../frame.js';
 import { pageModal, confirmDialog } from '../modal.js';
 import { fmtNum, fmtTime, fmtTimeFull, badge } from '../format.js';
 import { go } from '../router.js';
+import { can } from '../state.js';
 import { watchJob } from '../job_progress.js';
 import { decisionModal } from './requests_decide.js';
 
@@ -61,13 +63,14 @@ export function pageLinks(ctx, main, params) {
     document.title = 'Invite Links · doorman';
     let chatId = params.get('chat_id') || '';
     let lastJob = null;
+    const decides = can('decider');
 
     const chatSel = h('select', { name: 'chat_id', 'aria-label': 'Channel' }, h('option', { value: '' }, 'Choose a channel'));
     const sessSel = h('select', { name: 'session_name', 'aria-label': 'Session' });
     const newBtn = h('button.btn.btn-primary.btn-small', { type: 'button', disabled: true }, 'New link');
     const readBtn = h('button.btn.btn-ghost.btn-small', { type: 'button', disabled: true, title: 'Read every link of the channel from Telegram through the session' }, 'Read from Telegram');
     const checkBtn = h('button.btn.btn-ghost.btn-small', { type: 'button', disabled: true, title: 'Read the admin log for requests approved in the Telegram app' }, 'Check decisions made in Telegram');
-    const note = h('p.muted.small', null, 'Links are made, edited and revoked through the bot (an admin with the “Invite Users” right). ' +
+    const note = h('p.muted.small', { hidden: !decides }, 'Links are made, edited and revoked through the bot (an admin with the “Invite Users” right). ' +
         'Telegram lists a channel\'s links only to a session: “Read from Telegram” shows the links other admins made too.');
     const tbody = h('tbody');
     const table = labelCells(h('table.table.links-table', null,
@@ -112,9 +115,11 @@ export function pageLinks(ctx, main, params) {
         });
     }
 
-    function row(l) {
+    // The row's buttons: Requests for everyone, the ones that change something for deciders.
+    function actions(l) {
         const show = h('button.btn.btn-ghost.btn-small', { type: 'button' }, 'Requests');
         show.addEventListener('click', () => go('/requests', { chat_id: chatId, invite_link: l.link }));
+        if (!decides) return h('td.link-actions', null, show);
         const approve = h('button.btn.btn-small', { type: 'button', disabled: !l.pending }, 'Approve all');
         approve.addEventListener('click', () => decideLink(l, 'approve'));
         const deny = h('button.btn.btn-small.btn-danger', { type: 'button', disabled: !l.pending }, 'Deny all');
@@ -123,6 +128,10 @@ export function pageLinks(ctx, main, params) {
         edit.addEventListener('click', () => linkForm(ctx, chatId, l, () => load()));
         const rev = h('button.btn.btn-ghost.btn-small', { type: 'button', disabled: l.revoked || !l.known }, 'Revoke');
         rev.addEventListener('click', () => revoke(l, rev));
+        return h('td.link-actions', null, show, approve, deny, edit, rev);
+    }
+
+    function row(l) {
         return h('tr', { dataset: { link: l.link } },
             h('td.link-name', null, l.name || h('span.muted', null, '—')),
             h('td.link-url', null, h('code', null, l.link)),
@@ -131,7 +140,7 @@ export function pageLinks(ctx, main, params) {
             h('td.num', null, l.member_limit ? fmtNum(l.member_limit) : '—'),
             h('td.num.link-pending', null, fmtNum(l.pending)),
             h('td', null, linkState(l)),
-            h('td.link-actions', null, show, approve, deny, edit, rev));
+            actions(l));
     }
 
     async function load() {
@@ -174,8 +183,8 @@ export function pageLinks(ctx, main, params) {
 
     main.append(
         h('div.page-head', null, h('h1', null, 'Invite Links')),
-        h('div.filters', null, chatSel, newBtn, h('span.spacer'),
-            h('label.inline', null, h('span', null, 'Session'), sessSel), readBtn, checkBtn),
+        h('div.filters', null, chatSel, ...(decides ? [newBtn, h('span.spacer'),
+            h('label.inline', null, h('span', null, 'Session'), sessSel), readBtn, checkBtn] : [])),
         note, jobPanel, h('div.table-wrap', null, table), empty);
 
     (async () => {

@@ -3,8 +3,10 @@
 // Apply over a channel's backlog (rules_apply.js),
 // the ordered rules (rules_list.js), the editor of one rule (rules_editor.js) with the dry run
 // beside it (rules_dryrun.js), the challenge of "verify" (rules_challenge.js), and the named lists
-// (rules_lists.js), put together.
+// (rules_lists.js), put together. Viewers and deciders read the mode, the rules and the challenge
+// of the global scope and of their channels, with every control disabled (rules are the owners').
 import { h, add } from '../dom.js';
+import { can } from '../state.js';
 import { api, qs } from '../api.js';
 import { showBanner } from '../frame.js';
 import { modeCard } from './rules_mode.js';
@@ -35,6 +37,7 @@ export function pageRules(ctx, main, params) {
     const scopeSel = h('select', { name: 'scope', 'aria-label': 'Scope' }, h('option', { value: '0' }, 'Global rules'));
     const dryChat = h('select', { name: 'dry_chat_id', 'aria-label': 'Channel to try on' });
     const scope = () => chat;
+    const owner = can('owner');
 
     const mode = modeCard(ctx, { scope });
     const guard = guardCard(ctx, { scope });
@@ -107,9 +110,11 @@ export function pageRules(ctx, main, params) {
         dry.setPicker(chat ? null : h('label.inline', null, h('span', null, 'Try on'), dryChat));
         dry.reset();
         list.show([], { global: chat === 0 });
-        apply.reset();
+        if (owner) {
+            apply.reset();
+            guard.load();
+        }
         loadModes();
-        guard.load();
         loadRules();
         challenge.load();
     }
@@ -135,9 +140,18 @@ export function pageRules(ctx, main, params) {
         showScope();
     }
 
-    add(main,
-        h('div.page-head', null, h('h1', null, 'Rules'),
-            h('label.inline', null, h('span', null, 'Rules of'), scopeSel)),
+    const head = h('div.page-head', null, h('h1', null, 'Rules'),
+        h('label.inline', null, h('span', null, 'Rules of'), scopeSel));
+    if (!owner) {
+        // the cards that read only what a viewer may read, in a disabled fieldset: no control
+        // in them can be used
+        add(main, head,
+            h('p.muted.small', null, 'Rules, modes and challenges are set by the owners; you see those of your channels.'),
+            h('fieldset.rules-read-only', { disabled: true }, mode.el, list.el, challenge.el));
+        loadChannels();
+        return;
+    }
+    add(main, head,
         mode.el,
         guard.el,
         apply.el,

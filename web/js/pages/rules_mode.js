@@ -7,6 +7,7 @@ import { api } from '../api.js';
 import { showBanner } from '../frame.js';
 import { delayInput } from './rules_editor.js';
 import { modeText } from './rules_text.js';
+import { can } from '../state.js';
 
 // [value, label, one line on what it does]
 const MODES = [
@@ -74,7 +75,7 @@ export function modeCard(ctx, { scope }) {
             if (ctx.alive) showBanner(e.message);
         }
     }
-    loadSessions();
+    if (can('owner')) loadSessions(); // others see the mode's session by name (setAccount)
 
     let defaultMode = null;
     function show(modes) {
