@@ -1,0 +1,87 @@
+#!/usr/bin/python3
+"""Telethon (Debian python3-telethon, layer 144) receiving tgsim's pushed updates.
+
+usage: telethon_updates.py --port P --dc N --pem FILE --phone PHONE --control URL --channel ID
+
+Logs in with updates on (Telethon's own update handling: its MessageBox checks every pts and seq
+and fills gaps with updates.getDifference by itself), reads updates.getState, then through the
+control API: a join request to the channel (which the account administers) must come as a pushed
+updatePendingJoinRequests; 5 unrelated updates (service messages) must come as updateNewMessage
+in pts order; 3 hidden ones (logged, never pushed) and 1 more: Telethon sees the pts gap and
+fetches the hidden ones with getDifference; an explicit updates.getDifference from the first
+state lists all of it, and from the state it gave no message again (the seq-only
+updatePendingJoinRequests of the same second may come again: a state, not an event); with the control's difference_too_long at 5 the same call answers
+updates.differenceTooLong. Prints one JSON object with what it saw."""
+import argparse, asyncio, json, logging, os
+
+from telethon_sim import control, control_post, sim_client  # first: puts telethon on sys.path
+from telethon import events, functions, types
+from telethon.tl.alltlobjects import LAYER
+
+
+async def wait_until(cond, what, seconds=10):
+    for _ in range(seconds * 20):
+        if cond():
+            return
+        await asyncio.sleep(0.05)
+    raise TimeoutError('no ' + what)
+
+
+async def main(a):
+    client = sim_client(a.port, a.dc, a.pem, receive_updates=True)
+    out = {'client': 'telethon', 'layer': LAYER}
+    pending, texts = [], []
+
+    @client.on(events.Raw)
+    async def on_raw(u):
+        if isinstance(u, types.UpdatePendingJoinRequests):
+            pending.append({'channel_id': u.peer.channel_id, 'requests_pending': u.requests_pending,
+                            'recent_requesters': u.recent_requesters})
+        elif isinstance(u, types.UpdateNewMessage) and u.message.message.startswith('Unrelated'):
+            texts.append(u.message.message)
+
+    await client.connect()
+    sent = await client.send_code_request(a.phone)
+    code = control('%s/control/login-code?phone=%s' % (a.control, a.phone))['code']
+    await client.sign_in(a.phone, code, phone_code_hash=sent.phone_code_hash)
+    me = await client.get_me()
+    s0 = await client(functions.updates.GetStateRequest())
+    out['state'] = {'pts': s0.pts, 'qts': s0.qts}
+
+    ctl = a.control + '/control'
+    jr = control_post(ctl + '/join-requests', {'chat_id': int(a.channel), 'count': 1, 'bio': 'pushed'})
+    await wait_until(lambda: pending, 'updatePendingJoinRequests')
+    out['pushed'] = pending[0]
+    out['requester'] = jr['first_user_id']
+
+    control_post('%s/accounts/%d/updates' % (ctl, me.id), {'count': 5})
+    await wait_until(lambda: len(texts) >= 5, '5 updateNewMessage')
+    control_post('%s/accounts/%d/updates' % (ctl, me.id), {'count': 3, 'hidden': True})
+    control_post('%s/accounts/%d/updates' % (ctl, me.id), {'count': 1})
+    await wait_until(lambda: len(texts) >= 9, 'the hidden updates through its getDifference')
+    out['texts'] = texts
+    out['gap_filled_by'] = control('%s/accounts/%d/updates' % (ctl, me.id))['difference_calls']
+
+    d = await client(functions.updates.GetDifferenceRequest(pts=s0.pts, date=s0.date, qts=s0.qts))
+    out['difference'] = {'type': type(d).__name__, 'new_messages': len(d.new_messages),
+                         'other': [type(u).__name__ for u in d.other_updates],
+                         'chats': [c.id for c in d.chats], 'state_pts': d.state.pts}
+    e = await client(functions.updates.GetDifferenceRequest(pts=d.state.pts, date=d.state.date,
+                                                             qts=d.state.qts))
+    out['again'] = {'type': type(e).__name__, 'new_messages': len(getattr(e, 'new_messages', []))}
+    control_post(ctl + '/config', {'difference_too_long': 5})
+    t = await client(functions.updates.GetDifferenceRequest(pts=s0.pts, date=s0.date, qts=s0.qts))
+    control_post(ctl + '/config', {'difference_too_long': 0})
+    out['too_long'] = {'type': type(t).__name__, 'pts': t.pts}
+    await client.disconnect()
+    print(json.dumps(out))
+
+
+if __name__ == '__main__':
+    p = argparse.ArgumentParser()
+    for k in ('port', 'dc', 'pem', 'phone', 'control', 'channel'):
+        p.add_argument('--' + k, required=True)
+    a = p.parse_args()
+    if os.environ.get('TELETHON_DEBUG'):
+        logging.basicConfig(level=logging.DEBUG)
+    asyncio.run(main(a))
