@@ -606,6 +606,19 @@
     "  hash TEXT PRIMARY KEY,"                                                                     \
     "  expires_at " BIG " NOT NULL)" NOROWID ";"
 
+/* 15: each MTProto session's update state (telegram/updates.h): where its updates stopped, so a
+ * restart resumes with updates.getDifference; account_id: whose state it is (a session name
+ * reused for another account starts afresh). */
+#define M_UPDATES(BIG, NOROWID)                                                                    \
+    "CREATE TABLE session_updates ("                                                               \
+    "  name TEXT PRIMARY KEY,"                                                                     \
+    "  account_id " BIG " NOT NULL,"                                                               \
+    "  pts " BIG " NOT NULL,"                                                                      \
+    "  qts " BIG " NOT NULL,"                                                                      \
+    "  seq " BIG " NOT NULL,"                                                                      \
+    "  date " BIG " NOT NULL,"                                                                     \
+    "  updated_at " BIG " NOT NULL)" NOROWID ";"
+
 /* Migration v is migrations[v - 1], in each dialect's text. */
 static const struct {
     const char *sqlite, *pg;
@@ -627,6 +640,7 @@ static const struct {
     {M_STATS(SQ_BIG, SQ_NOROWID) SQ_STAT_TRIGGERS, M_STATS(PG_BIG, PG_NOROWID) PG_STAT_TRIGGERS},
     {M_LINKS(SQ_BIG, SQ_NOROWID), M_LINKS(PG_BIG, PG_NOROWID)},
     {M_VERIFY(SQ_BIG, SQ_NOROWID), M_VERIFY(PG_BIG, PG_NOROWID)},
+    {M_UPDATES(SQ_BIG, SQ_NOROWID), M_UPDATES(PG_BIG, PG_NOROWID)},
 };
 
 const int schema_latest = (int)DM_ARRAY_LEN(migrations);
@@ -656,6 +670,7 @@ const struct schema_table schema_kept[] = {
     {"invite_links", "chat_id, link", "chat_id, link COLLATE \"C\""},
     {"challenges", "chat_id", "chat_id"},
     {"verifications", "request_id", "request_id"},
+    {"session_updates", "name", "name COLLATE \"C\""},
 };
 const size_t schema_kept_n = DM_ARRAY_LEN(schema_kept);
 const char *const schema_serial[] = {"admins", "invite_requests", "jobs",

@@ -680,6 +680,15 @@ static const struct sql_text texts[S_COUNT] = {
     [S_NONCE_ADD] = {"INSERT INTO webapp_nonces(hash, expires_at) VALUES ($1, $2) "
                      "ON CONFLICT (hash) DO NOTHING",
                      .what = "recording a Mini App launch"},
+    [S_UPDATES_GET] =
+        {"SELECT account_id, pts, qts, seq, date FROM session_updates WHERE name = $1",
+         .what = "reading a session's update state"},
+    [S_UPDATES_PUT] = {"INSERT INTO session_updates(name, account_id, pts, qts, seq, date, "
+                       "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+                       "ON CONFLICT (name) DO UPDATE SET account_id = excluded.account_id, "
+                       "pts = excluded.pts, qts = excluded.qts, seq = excluded.seq, "
+                       "date = excluded.date, updated_at = excluded.updated_at",
+                       .what = "saving a session's update state"},
 };
 
 struct db_stmt sql_stmt(enum db_kind kind, enum sql_id id)

@@ -245,6 +245,8 @@ enum sql_id {
     S_VERIFICATION_UNSENT,
     S_NONCE_PURGE,
     S_NONCE_ADD,
+    S_UPDATES_GET,
+    S_UPDATES_PUT,
     S_COUNT
 };
 
