@@ -21,7 +21,7 @@ describe('sessions listen to updates', () => {
     }, { timeoutMs: 15000, what });
 
     before(async () => {
-        s = await startSessionStack({});
+        s = await startSessionStack({ doormanEnv: { DOORMAN_SESSION_UPDATES: '1' } });
         acc = (await newUserSession(s.client, s.tg, { name: 'listener', first_name: 'Listener' })).account;
         ch = await s.tg.control('POST', '/control/channels', {
             title: 'No bot here', username: 'updates_chan', admins: [{ id: acc.id, can_invite_users: true }],
