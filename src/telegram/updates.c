@@ -20,6 +20,7 @@ static const char *const C = "updates";
 #define DIFF_ROUNDS 100   /* differenceSlice answers followed at once at most */
 #define MAX_LISTENERS 256 /* sessions listened to at once */
 #define DIRTY_MAX 64      /* channels waiting to be read */
+#define BATCH_MAX 1000    /* updates taken at once before the channels they name are read */
 #define CALL_MS POOL_CALL_TIMEOUT_MS
 
 struct listener {
@@ -110,8 +111,10 @@ static void mark_id(struct listener *l, int64_t id)
 static void mark_channel(struct listener *l, const json_t *upd)
 {
     const json_t *peer = json_object_get(upd, "peer");
-    int64_t id = 0;
-    if (tl_is(peer, "peerChannel") && !tl_get_long(peer, "channel_id", &id, NULL)) mark_id(l, id);
+    int64_t id = 0, pending = 1;
+    (void)tl_get_long(upd, "requests_pending", &pending, NULL);
+    if (pending > 0 && tl_is(peer, "peerChannel") && !tl_get_long(peer, "channel_id", &id, NULL))
+        mark_id(l, id); /* none pending: a decision, nothing new to read */
 }
 
 static bool is_channel_update(const char *name)
@@ -322,11 +325,19 @@ static void *listen_main(void *arg)
             if (!pause_ms(l, RETRY_MS)) break;
             continue;
         }
+        /* the first update waited for, then all that came with it: a burst (a thousand
+         * decisions, each an updatePendingJoinRequests) reads each channel once */
         json_t *upd = NULL;
         dm_err e = mt_client_updates(pool_client(h), WAIT_MS, &upd, &err);
-        pool_release(l->u->pool, h);
-        bool gap = !e && on_updates(l, upd);
+        bool gap = false;
+        for (int n = 0; !e && n < BATCH_MAX; n++) {
+            gap = on_updates(l, upd) || gap;
+            json_decref(upd);
+            upd = NULL;
+            e = mt_client_updates(pool_client(h), 0, &upd, &err);
+        }
         json_decref(upd);
+        pool_release(l->u->pool, h);
         if (e && e != DM_ETIMEOUT && !pause_ms(l, RETRY_MS)) break;
         struct tg_error te = {0};
         if (gap && difference(l, &te)) {
