@@ -178,8 +178,8 @@ describe('independent clients against tgsim data centres', () => {
     // update handling on (its MessageBox checks each pts and seq) is pushed updatePendingJoinRequests
     // when a request arrives in a channel it administers, and unrelated updateNewMessage in pts
     // order; it fills a gap of hidden ones with its own updates.getDifference; tgsim's difference
-    // from the first state holds all of it, then nothing; past the too-long limit it is
-    // differenceTooLong.
+    // from the first state holds all of it, then no message; past the too-long limit it is
+    // differenceTooLong; past 100 messages it comes in slices.
     test('Telethon: pushed updates, its gap filled by getDifference, differenceTooLong', { skip: !fs.existsSync(TELETHON) && 'no python3-telethon' }, async () => {
         const acc = await tg.control('POST', '/control/accounts', { phone: '99966100005', first_name: 'Updates Admin', dc: 2 });
         const ch = await tg.control('POST', '/control/channels', { title: 'updates channel', admins: [{ id: acc.id, can_invite_users: true }] });
@@ -198,8 +198,14 @@ describe('independent clients against tgsim data centres', () => {
         assert.equal(out.again.new_messages, 0);
         assert.match(out.again.type, /^Difference(Empty)?$/);
         assert.deepEqual(out.too_long, { type: 'DifferenceTooLong', pts: out.state.pts + 9 });
+        // 109 messages from the first state: a slice of 100 (the seq-only update waits for the
+        // last part), then the other 9 with it
+        assert.deepEqual(out.slice, {
+            type: 'DifferenceSlice', new_messages: 100, other: 0, pts: out.state.pts + 100,
+            rest: 'Difference', rest_messages: 9, rest_pts: out.state.pts + 109,
+        });
         const st = await tg.control('GET', `/control/accounts/${acc.id}/updates`);
-        assert.equal(st.pts, out.state.pts + 9);
+        assert.equal(st.pts, out.state.pts + 109);
         assert.equal(st.too_long, 1);
     });
 });

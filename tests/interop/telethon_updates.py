@@ -11,7 +11,8 @@ in pts order; 3 hidden ones (logged, never pushed) and 1 more: Telethon sees the
 fetches the hidden ones with getDifference; an explicit updates.getDifference from the first
 state lists all of it, and from the state it gave no message again (the seq-only
 updatePendingJoinRequests of the same second may come again: a state, not an event); with the control's difference_too_long at 5 the same call answers
-updates.differenceTooLong. Prints one JSON object with what it saw."""
+updates.differenceTooLong; 100 more hidden ones make the difference from the first state come in a
+differenceSlice of 100, then the rest. Prints one JSON object with what it saw."""
 import argparse, asyncio, json, logging, os
 
 from telethon_sim import control, control_post, sim_client  # first: puts telethon on sys.path
@@ -73,6 +74,15 @@ async def main(a):
     t = await client(functions.updates.GetDifferenceRequest(pts=s0.pts, date=s0.date, qts=s0.qts))
     control_post(ctl + '/config', {'difference_too_long': 0})
     out['too_long'] = {'type': type(t).__name__, 'pts': t.pts}
+    # 100 more, hidden: from the first state that is 109 messages, more than one answer holds
+    control_post('%s/accounts/%d/updates' % (ctl, me.id), {'count': 100, 'hidden': True})
+    sl = await client(functions.updates.GetDifferenceRequest(pts=s0.pts, date=s0.date, qts=s0.qts))
+    st = sl.intermediate_state
+    rest = await client(functions.updates.GetDifferenceRequest(pts=st.pts, date=st.date, qts=st.qts))
+    out['slice'] = {'type': type(sl).__name__, 'new_messages': len(sl.new_messages),
+                    'other': len(sl.other_updates), 'pts': st.pts,
+                    'rest': type(rest).__name__, 'rest_messages': len(rest.new_messages),
+                    'rest_pts': rest.state.pts}
     await client.disconnect()
     print(json.dumps(out))
 
