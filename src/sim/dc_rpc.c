@@ -472,6 +472,7 @@ static json_t *m_import_bot(struct dc_call *c)
     const char *token = json_string_value(json_object_get(c->q, "bot_auth_token"));
     struct sim_bot *b = token ? world_bot_by_token(c->w, token) : NULL;
     if (!b) return dc_rpc_error(400, "ACCESS_TOKEN_INVALID");
+    b->mtproto = true; /* from now on it has an update state (sim/updates.h) */
     return authorization(c, b->id);
 }
 
@@ -1171,9 +1172,9 @@ static json_t *upd_state(const struct sim_upd_state *s, int32_t pts, int64_t dat
 
 static json_t *m_get_state(struct dc_call *c)
 {
-    struct sim_account *a = world_account(c->w, c->key->user_id);
+    const struct sim_upd_state *s = sim_upd_state_of(c->w, c->key->user_id);
     static const struct sim_upd_state none;
-    return upd_state(a ? &a->upd : &none, a ? a->upd.pts : 0, world_now());
+    return upd_state(s ? s : &none, s ? s->pts : 0, world_now());
 }
 
 /* Adds the users and channels an update names to users and chats (once each). */
@@ -1221,16 +1222,16 @@ json_t *dc_rpc_push(struct dc_call *c, const struct sim_upd_entry *e)
 /* updates.getDifference from (pts, date): the pts updates after pts (new_messages for
  * updateNewMessage, the others in other_updates), DIFF_SLICE at most (differenceSlice with the
  * intermediate state), and with the last part the seq-only updates made since `date` (the
- * newest of each channel: they tell a state, not an event); differenceTooLong when the gap is
+ * newest of each channel: they tell a state, not an event) and the qts updates after the qts
+ * asked (updateBotChatInviteRequester); differenceTooLong when the gap is
  * over the world's limit or older than the log; differenceEmpty when nothing is new. */
 static json_t *m_get_difference(struct dc_call *c)
 {
-    struct sim_account *a = world_account(c->w, c->key->user_id);
-    int64_t pts = jlong(c->q, "pts"), date = jlong(c->q, "date");
-    if (!a)
+    struct sim_upd_state *s = sim_upd_state_of(c->w, c->key->user_id);
+    int64_t pts = jlong(c->q, "pts"), date = jlong(c->q, "date"), qts = jlong(c->q, "qts");
+    if (!s)
         return json_pack("{s:s,s:I,s:i}", "_", "updates.differenceEmpty", "date",
                          (json_int_t)world_now(), "seq", 0);
-    struct sim_upd_state *s = &a->upd;
     s->difference_calls++;
     unsigned limit = c->w->diff_too_long ? c->w->diff_too_long : DIFF_TOO_LONG;
     int32_t oldest = s->n ? sim_upd_entry(s, 0)->pts - sim_upd_entry(s, 0)->pts_count : s->pts;
@@ -1261,6 +1262,13 @@ static json_t *m_get_difference(struct dc_call *c)
     bool last = upto == s->pts;
     for (size_t i = 0; last && i < s->n; i++) {
         const struct sim_upd_entry *e = sim_upd_entry(s, i);
+        if (e->qts) { /* qts updates after the qts asked, each once */
+            if (e->qts > qts) {
+                json_array_append(other, e->update);
+                upd_peers(c, e->update, users, chats, seen);
+            }
+            continue;
+        }
         if (e->pts_count || e->date < date) continue;
         char k[32];
         snprintf(

@@ -324,11 +324,10 @@ static bool push_updates(struct dc_conn *c)
     json_t *out = json_array();
     world_lock(c->d->w);
     struct dc_key *k = c->key && c->key->owner == c ? auth_key(c->key) : NULL;
-    struct sim_account *a =
-        k && k->user_id == c->upd_user ? world_account(c->d->w, k->user_id) : NULL;
-    if (a && a->upd.seq > c->upd_seq) {
+    const struct sim_upd_state *s =
+        k && k->user_id == c->upd_user ? sim_upd_state_of(c->d->w, k->user_id) : NULL;
+    if (s && s->seq > c->upd_seq) {
         struct dc_call call = {c->d->w, c->d, k, c->dc, NULL};
-        const struct sim_upd_state *s = &a->upd;
         for (size_t i = 0; i < s->n && json_array_size(out) < PUSH_BATCH; i++) {
             const struct sim_upd_entry *e = sim_upd_entry(s, i);
             if (e->seq <= c->upd_seq) continue;
@@ -358,11 +357,11 @@ static bool push_updates(struct dc_conn *c)
  * updates, as a Telegram session does once it made a call. */
 static void push_start(struct dc_conn *c, struct dc_key *k)
 {
-    struct sim_account *a = k->user_id ? world_account(c->d->w, k->user_id) : NULL;
-    if (!a || (c->upd_on && c->upd_user == k->user_id)) return;
+    const struct sim_upd_state *s = k->user_id ? sim_upd_state_of(c->d->w, k->user_id) : NULL;
+    if (!s || (c->upd_on && c->upd_user == k->user_id)) return;
     c->upd_on = true;
     c->upd_user = k->user_id;
-    c->upd_seq = a->upd.seq;
+    c->upd_seq = s->seq;
 }
 
 /* ---- the handshake ---- */

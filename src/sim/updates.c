@@ -12,10 +12,17 @@ const struct sim_upd_entry *sim_upd_entry(const struct sim_upd_state *s, size_t 
     return &s->log[(s->head + i) % s->cap];
 }
 
-void sim_upd_add(struct world *w, struct sim_account *a, json_t *update, int32_t pts_count,
-                 bool hidden)
+struct sim_upd_state *sim_upd_state_of(struct world *w, int64_t user_id)
 {
-    struct sim_upd_state *s = &a->upd;
+    struct sim_account *a = world_account(w, user_id);
+    if (a) return &a->upd;
+    struct sim_bot *b = world_bot_by_id(w, user_id);
+    return b && b->mtproto ? &b->upd : NULL;
+}
+
+void sim_upd_add(struct world *w, int64_t user_id, struct sim_upd_state *s, json_t *update,
+                 int32_t pts_count, bool qts, bool hidden)
+{
     if (!update) return;
     if (s->n == s->cap && s->cap < SIM_UPD_LOG) { /* grows until full; head is 0 until then */
         size_t cap = s->cap ? DM_MIN(2 * s->cap, (size_t)SIM_UPD_LOG) : 64;
@@ -32,6 +39,7 @@ void sim_upd_add(struct world *w, struct sim_account *a, json_t *update, int32_t
         json_object_set_new(update, "pts", json_integer(s->pts));
         json_object_set_new(update, "pts_count", json_integer(pts_count));
     }
+    if (qts) json_object_set_new(update, "qts", json_integer(++s->qts));
     s->seq++;
     s->date = world_now();
     if (s->n == SIM_UPD_LOG) { /* forget the oldest */
@@ -43,11 +51,12 @@ void sim_upd_add(struct world *w, struct sim_account *a, json_t *update, int32_t
         .update = update,
         .pts = s->pts,
         .pts_count = pts_count,
+        .qts = qts ? s->qts : 0,
         .seq = s->seq,
         .date = s->date,
         .hidden = hidden,
     };
-    if (!hidden && w->upd_hook) w->upd_hook(w->upd_ctx, a->user_id);
+    if (!hidden && w->upd_hook) w->upd_hook(w->upd_ctx, user_id);
 }
 
 void sim_upd_pending_changed(struct world *w, struct sim_channel *ch, int64_t requester)
@@ -64,14 +73,33 @@ void sim_upd_pending_changed(struct world *w, struct sim_channel *ch, int64_t re
         struct sim_account *a =
             ch->admins[i].can_invite_users ? world_account(w, ch->admins[i].id) : NULL;
         if (!a) continue;
-        sim_upd_add(w, a,
+        sim_upd_add(w, a->user_id, &a->upd,
                     json_pack("{s:s,s:{s:s,s:I},s:I,s:O}", "_", "updatePendingJoinRequests", "peer",
                               "_", "peerChannel", "channel_id",
                               (json_int_t)sim_upd_channel_mt_id(ch->id), "requests_pending",
                               (json_int_t)ch->npending, "recent_requesters", recent),
-                    0, false);
+                    0, false, false);
     }
     json_decref(recent);
+}
+
+void sim_upd_bot_requester(struct world *w, const struct sim_channel *ch, size_t index)
+{
+    for (size_t i = 0; i < ch->nadmins; i++) {
+        struct sim_bot *b =
+            ch->admins[i].can_invite_users ? world_bot_by_id(w, ch->admins[i].id) : NULL;
+        if (!b || !b->mtproto) continue;
+        const struct sim_join_request *jr = &w->jrs[index];
+        const struct sim_user *u = world_user(w, jr->user_id);
+        json_t *upd = json_pack(
+            "{s:s,s:{s:s,s:I},s:I,s:I,s:s,s:{s:s}}", "_", "updateBotChatInviteRequester", "peer",
+            "_", "peerChannel", "channel_id", (json_int_t)sim_upd_channel_mt_id(ch->id), "date",
+            (json_int_t)jr->date, "user_id", (json_int_t)jr->user_id, "about",
+            u && u->bio ? u->bio : "", "invite", "_", "chatInvitePublicJoinRequests");
+        if (upd && jr->query_id && ch->guard_bot == b->id)
+            json_object_set_new(upd, "query_id", json_integer((json_int_t)jr->query_id));
+        sim_upd_add(w, b->id, &b->upd, upd, 0, true, false);
+    }
 }
 
 dm_err sim_upd_service_message(struct world *w, struct sim_account *a, const char *text,
@@ -80,13 +108,13 @@ dm_err sim_upd_service_message(struct world *w, struct sim_account *a, const cha
     dm_err e = world_account_notify(a, text);
     if (e) return e;
     const struct sim_inbox_message *m = &a->inbox[a->ninbox - 1];
-    sim_upd_add(w, a,
+    sim_upd_add(w, a->user_id, &a->upd,
                 json_pack("{s:s,s:{s:s,s:I,s:{s:s,s:I},s:{s:s,s:I},s:I,s:s}}", "_",
                           "updateNewMessage", "message", "_", "message", "id", (json_int_t)m->id,
                           "from_id", "_", "peerUser", "user_id", (json_int_t)m->from_id, "peer_id",
                           "_", "peerUser", "user_id", (json_int_t)m->from_id, "date",
                           (json_int_t)m->date, "message", m->text),
-                1, hidden);
+                1, false, hidden);
     return DM_OK;
 }
 

@@ -92,6 +92,7 @@ static void bot_free(struct sim_bot *b)
     pthread_cond_destroy(&b->cond);
     free(b->q);
     json_decref(b->allowed_updates);
+    sim_upd_release(&b->upd);
     free(b->webhook_url);
     free(b->webhook_secret);
     for (size_t i = 0; i < b->nmsgs; i++)
@@ -695,8 +696,10 @@ static dm_err jr_push(struct world *w, struct sim_channel *ch, int64_t user_id, 
         .query_state = query ? JQ_OPEN : JQ_NONE,
         .query_deadline_ms = query ? now_ms + SIM_QUERY_DEADLINE_MS : 0,
     };
-    if (announce_it)
+    if (announce_it) {
         announce(w, ch, UPD_CHAT_JOIN_REQUEST, (uint32_t)w->njrs, query ? ch->guard_bot : 0);
+        sim_upd_bot_requester(w, ch, w->njrs);
+    }
     w->njrs++;
     ch->npending++;
     return DM_OK;

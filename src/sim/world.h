@@ -200,6 +200,29 @@ struct sim_bucket {
     double last; /* monotonic seconds of the last refill */
 };
 
+/* An account's (or an MTProto bot's) update state (core.telegram.org/api/updates), kept by
+ * sim/updates.h: the common pts (advanced by updates that carry one, e.g. updateNewMessage), qts
+ * (no secret chats: stays 0), seq (one per update pushed, each in its own `updates` envelope) and
+ * date, and the log of the last SIM_UPD_LOG updates for updates.getDifference (a ring; the oldest
+ * forgotten). */
+#define SIM_UPD_LOG 20000u
+struct sim_upd_entry {
+    json_t *update;    /* owned: the Update (pts and pts_count set when it carries them) */
+    int32_t pts;       /* the common pts after it */
+    int32_t pts_count; /* 0: a seq-only update (updatePendingJoinRequests) or a qts one */
+    int32_t qts;       /* > 0: a qts update (updateBotChatInviteRequester), the qts after it */
+    int32_t seq;
+    int64_t date;
+    bool hidden; /* logged but never pushed: a gap the client must fill with getDifference */
+};
+struct sim_upd_state {
+    int32_t pts, qts, seq;
+    int64_t date;
+    struct sim_upd_entry *log;           /* a ring of cap entries (grown up to SIM_UPD_LOG) */
+    size_t cap, head, n;                 /* the oldest entry is log[head], n entries */
+    uint64_t difference_calls, too_long; /* updates.getDifference answered, differenceTooLong */
+};
+
 struct sim_bot {
     int64_t id; /* its user's id */
     char token[SIM_TOKEN_MAX + 1];
@@ -230,6 +253,10 @@ struct sim_bot {
     int64_t next_message_id;
 
     bool supports_join_request_queries; /* getMe's User.supports_join_request_queries */
+    /* logged in over MTProto (auth.importBotAuthorization): from then on it has an update
+     * state (sim/updates.h) and is pushed updateBotChatInviteRequester */
+    bool mtproto;
+    struct sim_upd_state upd;
 };
 
 struct sim_fault {
@@ -289,27 +316,6 @@ struct sim_inbox_message {
     int64_t from_id; /* SIM_SERVICE_USER_ID */
     char *text;      /* owned */
 };
-/* An account's MTProto update state (core.telegram.org/api/updates), kept by sim/updates.h: the
- * common pts (advanced by updates that carry one, e.g. updateNewMessage), qts (no secret chats:
- * stays 0), seq (one per update pushed, each in its own `updates` envelope) and date, and the
- * log of the last SIM_UPD_LOG updates for updates.getDifference (a ring; the oldest forgotten). */
-#define SIM_UPD_LOG 20000u
-struct sim_upd_entry {
-    json_t *update;    /* owned: the Update (pts and pts_count set when it carries them) */
-    int32_t pts;       /* the common pts after it */
-    int32_t pts_count; /* 0: a seq-only update (updatePendingJoinRequests) */
-    int32_t seq;
-    int64_t date;
-    bool hidden; /* logged but never pushed: a gap the client must fill with getDifference */
-};
-struct sim_upd_state {
-    int32_t pts, qts, seq;
-    int64_t date;
-    struct sim_upd_entry *log;           /* a ring of cap entries (grown up to SIM_UPD_LOG) */
-    size_t cap, head, n;                 /* the oldest entry is log[head], n entries */
-    uint64_t difference_calls, too_long; /* updates.getDifference answered, differenceTooLong */
-};
-
 struct sim_account {
     int64_t user_id;
     char phone[SIM_PHONE_MAX + 1]; /* digits only, unique */

@@ -179,12 +179,16 @@ describe('independent clients against tgsim data centres', () => {
     // when a request arrives in a channel it administers, and unrelated updateNewMessage in pts
     // order; it fills a gap of hidden ones with its own updates.getDifference; tgsim's difference
     // from the first state holds all of it, then no message; past the too-long limit it is
-    // differenceTooLong; past 100 messages it comes in slices.
-    test('Telethon: pushed updates, its gap filled by getDifference, differenceTooLong', { skip: !fs.existsSync(TELETHON) && 'no python3-telethon' }, async () => {
+    // differenceTooLong; past 100 messages it comes in slices. A bot logged in over MTProto is
+    // pushed updateBotChatInviteRequester (qts) for a request in a channel it administers.
+    test('Telethon: pushed updates, its gap filled by getDifference, differenceTooLong, a bot\'s join requests', { skip: !fs.existsSync(TELETHON) && 'no python3-telethon' }, async () => {
         const acc = await tg.control('POST', '/control/accounts', { phone: '99966100005', first_name: 'Updates Admin', dc: 2 });
         const ch = await tg.control('POST', '/control/channels', { title: 'updates channel', admins: [{ id: acc.id, can_invite_users: true }] });
+        const upBot = await tgCreateBot(tg, { username: 'interop_updates_bot' });
+        const botCh = await tg.control('POST', '/control/channels', { title: 'bot updates channel', admins: [{ id: upBot.id, can_invite_users: true }] });
         const out = await runClient('/usr/bin/python3', [path.join(interop, 'telethon_updates.py'), '--port', String(dc2),
-            '--dc', '2', '--pem', pem, '--phone', '99966100005', '--control', tg.url, '--channel', String(ch.id)]);
+            '--dc', '2', '--pem', pem, '--phone', '99966100005', '--control', tg.url, '--channel', String(ch.id),
+            '--bot_token', upBot.token, '--bot_channel', String(botCh.id)]);
         const mtId = -ch.id - 1000000000000;
         assert.deepEqual(out.pushed, { channel_id: mtId, requests_pending: 1, recent_requesters: [out.requester] });
         assert.deepEqual(out.texts, [1, 2, 3, 4, 5].map((i) => `Unrelated update ${i} of 5`)
@@ -206,6 +210,13 @@ describe('independent clients against tgsim data centres', () => {
         });
         const st = await tg.control('GET', `/control/accounts/${acc.id}/updates`);
         assert.equal(st.pts, out.state.pts + 109);
+        // the bot over MTProto: updateBotChatInviteRequester, a qts update, pushed and in its difference
+        assert.deepEqual(out.bot.pushed, {
+            channel_id: -botCh.id - 1000000000000, user_id: out.bot.requester, about: 'to the bot',
+            invite: 'ChatInvitePublicJoinRequests', qts: out.bot.qts0 + 1,
+        });
+        assert.deepEqual(out.bot.difference, ['UpdateBotChatInviteRequester']);
+        assert.equal(out.bot.difference_qts, out.bot.qts0 + 1);
         assert.equal(st.too_long, 1);
     });
 });

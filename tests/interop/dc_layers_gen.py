@@ -36,7 +36,8 @@ jsonObjectValue jsonString jsonNumber jsonBool jsonNull jsonArray inputClientPro
 channels.editBanned chatBannedRights inputPeerUser channelParticipantBanned channels.getParticipants
 channelParticipantsKicked channels.channelParticipants photos.getUserPhotos photos.photos
 photos.photosSlice photo photoSize userProfilePhoto updatePendingJoinRequests updateNewMessage message
-updates.getDifference updates.difference updates.differenceEmpty updates.differenceSlice updates.differenceTooLong'''.split()
+updates.getDifference updates.difference updates.differenceEmpty updates.differenceSlice updates.differenceTooLong
+updateBotChatInviteRequester'''.split()
 
 PINNED = json.load(open(ROOT + '/tools/tlgen/schemas.json'))['layers']
 LAYERS = sorted((int(l) for l in PINNED), reverse=True)

@@ -2,6 +2,7 @@
 """Telethon (Debian python3-telethon, layer 144) receiving tgsim's pushed updates.
 
 usage: telethon_updates.py --port P --dc N --pem FILE --phone PHONE --control URL --channel ID
+                           --bot_token TOKEN --bot_channel ID
 
 Logs in with updates on (Telethon's own update handling: its MessageBox checks every pts and seq
 and fills gaps with updates.getDifference by itself), reads updates.getState, then through the
@@ -12,7 +13,9 @@ fetches the hidden ones with getDifference; an explicit updates.getDifference fr
 state lists all of it, and from the state it gave no message again (the seq-only
 updatePendingJoinRequests of the same second may come again: a state, not an event); with the control's difference_too_long at 5 the same call answers
 updates.differenceTooLong; 100 more hidden ones make the difference from the first state come in a
-differenceSlice of 100, then the rest. Prints one JSON object with what it saw."""
+differenceSlice of 100, then the rest. Then a bot logs in (auth.importBotAuthorization): a request
+in --bot_channel (which it administers) comes as a pushed updateBotChatInviteRequester (qts 1),
+which its getDifference from its first state lists too. Prints one JSON object with what it saw."""
 import argparse, asyncio, json, logging, os
 
 from telethon_sim import control, control_post, sim_client  # first: puts telethon on sys.path
@@ -84,12 +87,34 @@ async def main(a):
                     'rest': type(rest).__name__, 'rest_messages': len(rest.new_messages),
                     'rest_pts': rest.state.pts}
     await client.disconnect()
+
+    # a bot logged in over MTProto (auth.importBotAuthorization) is pushed
+    # updateBotChatInviteRequester (a qts update) for a request in a channel it administers
+    bot = sim_client(a.port, a.dc, a.pem, receive_updates=True)
+    asked = []
+
+    @bot.on(events.Raw)
+    async def on_bot_raw(u):
+        if isinstance(u, types.UpdateBotChatInviteRequester):
+            asked.append({'channel_id': u.peer.channel_id, 'user_id': u.user_id, 'about': u.about,
+                          'invite': type(u.invite).__name__, 'qts': u.qts})
+
+    await bot.connect()
+    await bot.sign_in(bot_token=a.bot_token)
+    b0 = await bot(functions.updates.GetStateRequest())
+    jr = control_post(ctl + '/join-requests', {'chat_id': int(a.bot_channel), 'count': 1, 'bio': 'to the bot'})
+    await wait_until(lambda: asked, 'updateBotChatInviteRequester')
+    out['bot'] = {'pushed': asked[0], 'requester': jr['first_user_id'], 'qts0': b0.qts}
+    bd = await bot(functions.updates.GetDifferenceRequest(pts=b0.pts, date=b0.date, qts=b0.qts))
+    out['bot']['difference'] = [type(u).__name__ for u in bd.other_updates]
+    out['bot']['difference_qts'] = bd.state.qts
+    await bot.disconnect()
     print(json.dumps(out))
 
 
 if __name__ == '__main__':
     p = argparse.ArgumentParser()
-    for k in ('port', 'dc', 'pem', 'phone', 'control', 'channel'):
+    for k in ('port', 'dc', 'pem', 'phone', 'control', 'channel', 'bot_token', 'bot_channel'):
         p.add_argument('--' + k, required=True)
     a = p.parse_args()
     if os.environ.get('TELETHON_DEBUG'):
