@@ -47,3 +47,6 @@ echo
 echo "== the statistics page's data (GET /api/stats: 30 days, one channel, 48 hours, a year) over ${STATS_ROWS:-1000000} requests, SQLite and PostgreSQL (bench/stats_bench.c; STATS_ROWS=10000000 for ten million)"
 psql -q "$pg_url" -c 'CREATE DATABASE stats_bench'
 ./build/bench/stats_bench "${STATS_ROWS:-1000000}" "${STATS_RUNS:-50}" "${pg_url%/*}/stats_bench"
+echo
+echo "== a join request arriving: recorded through a session's pushed updates vs the bot's long polling, ${UPDATES_N:-300} each at ${UPDATES_RATE:-20}/s (bench/updates_bench.mjs)"
+N=${UPDATES_N:-300} RATE=${UPDATES_RATE:-20} node bench/updates_bench.mjs

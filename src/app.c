@@ -13,6 +13,7 @@
 #include "jobs/runner.h"
 #include "jobs/telegram_decisions.h"
 #include "telegram/pool.h"
+#include "telegram/updates.h"
 
 #define MAX_BODY (1024 * 1024)
 
@@ -145,6 +146,8 @@ dm_err app_start(struct app *a, struct dm_error *err)
                                  .owner = a->instance_id,
                                  .interval_s = a->cfg.tg_decisions_s};
     if ((e = tg_watch_start(&wc, &a->tg_watch, err))) return e;
+    struct tg_updates_config uc = {.store = a->store, .pool = a->pool};
+    if (a->cfg.session_updates && (e = tg_updates_start(&uc, &a->updates, err))) return e;
     a->api = (struct api_env){.store = a->store,
                               .bot = a->bot,
                               .pool = a->pool,
@@ -186,6 +189,8 @@ void app_stop(struct app *a)
     a->stopping = 1;
     http_server_stop(a->http);
     a->http = NULL;
+    tg_updates_stop(a->updates);
+    a->updates = NULL;
     tg_watch_stop(a->tg_watch);
     a->tg_watch = NULL;
     autodecide_stop(a->auto_decide);

@@ -33,6 +33,7 @@ struct app {
     struct autodecide *auto_decide; /* jobs/autodecide.h: deciding by rules */
     struct guard *guard;            /* jobs/guard.h: answering join-request queries */
     struct tg_watch *tg_watch;      /* jobs/telegram_decisions.h: decisions made in Telegram */
+    struct tg_updates *updates;     /* telegram/updates.h: sessions listening to updates */
     struct pool *pool;              /* telegram/pool.h: MTProto sessions' connections */
     struct alerts *alerts;          /* alerts/alerts.h: events to webhooks */
     struct accounts accounts;       /* telegram/account.h: who decides (the bot, the sessions); its

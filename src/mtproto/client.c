@@ -124,6 +124,12 @@ struct call {
     pthread_cond_t cond;
 };
 
+struct upd_item {
+    struct upd_item *next;
+    size_t len;
+    uint8_t body[];
+};
+
 struct mt_client {
     struct mt_config cfg;
     const struct mt_dc *dc;
@@ -153,6 +159,11 @@ struct mt_client {
     bool foreign; /* ... and it was another protocol's server: calls fail at once until one works */
     bool conn_failed; /* the session refused our init or ping: drop the connection */
     int64_t acks_since_ms;
+    /* updates the server pushed, oldest first, kept once mt_client_updates() was called */
+    struct upd_item *upd_head, *upd_tail;
+    size_t nupd;
+    bool upd_on, upd_gap; /* upd_gap: some were lost (a new session, a full queue) */
+    pthread_cond_t upd_cond;
 
     /* the connection, used by the I/O thread only */
     int fd;
@@ -326,11 +337,53 @@ static void ev_failed(void *ctx, uint64_t ref, int code)
     call_fail((struct call *)(uintptr_t)ref, &err);
 }
 
+/* Forgets the queued updates (under mu). */
+static void upd_clear(struct mt_client *c)
+{
+    while (c->upd_head) {
+        struct upd_item *u = c->upd_head;
+        c->upd_head = u->next;
+        free(u);
+    }
+    c->upd_tail = NULL;
+    c->nupd = 0;
+}
+
+/* Updates were lost: the reader is told so (an updatesTooLong), the queue starts over. */
+static void upd_lost(struct mt_client *c)
+{
+    upd_clear(c);
+    c->upd_gap = true;
+    pthread_cond_broadcast(&c->upd_cond);
+}
+
 static void ev_new_session(void *ctx)
 {
     struct mt_client *c = ctx;
     log_debug("mtproto", "DC %d: the server started a new session (updates may have been missed)",
               c->cfg.dc_id);
+    if (c->upd_on) upd_lost(c);
+}
+
+static void ev_update(void *ctx, const uint8_t *body, size_t len)
+{
+    struct mt_client *c = ctx;
+    if (!c->upd_on) return;
+    struct upd_item *u = c->nupd < MT_UPDATES_MAX ? malloc(sizeof *u + len) : NULL;
+    if (!u) {
+        upd_lost(c);
+        return;
+    }
+    u->next = NULL;
+    u->len = len;
+    memcpy(u->body, body, len);
+    if (c->upd_tail)
+        c->upd_tail->next = u;
+    else
+        c->upd_head = u;
+    c->upd_tail = u;
+    c->nupd++;
+    pthread_cond_broadcast(&c->upd_cond);
 }
 
 /* ---- socket I/O (the I/O thread) ---- */
@@ -655,7 +708,7 @@ static void conn_close(struct mt_client *c)
 /* Handles the packets in rbuf (under mu). */
 static dm_err conn_receive(struct mt_client *c, struct dm_error *e)
 {
-    struct mt_session_events ev = {c, ev_result, ev_failed, ev_new_session};
+    struct mt_session_events ev = {c, ev_result, ev_failed, ev_new_session, ev_update};
     const uint8_t *pkt;
     size_t len;
     bool ready;
@@ -849,6 +902,7 @@ dm_err mt_client_new(const struct mt_config *cfg, const struct mt_auth *auth,
     buf_init(&c->pkt, MT_MESSAGE_MAX + (1u << 20));
     pthread_mutex_init(&c->mu, NULL);
     clock_cond_init(&c->key_cond);
+    clock_cond_init(&c->upd_cond);
     dm_err rc = DM_OK;
     for (size_t i = 0; i < cfg->ndcs && !c->dc; i++)
         if (cfg->dcs[i].id == cfg->dc_id) c->dc = &c->cfg.dcs[i];
@@ -900,6 +954,8 @@ void mt_client_free(struct mt_client *c)
     buf_release(&c->out);
     OPENSSL_cleanse(c->pkt.data, c->pkt.len);
     buf_release(&c->pkt);
+    upd_clear(c);
+    pthread_cond_destroy(&c->upd_cond);
     pthread_cond_destroy(&c->key_cond);
     pthread_mutex_destroy(&c->mu);
     OPENSSL_cleanse(c, sizeof *c);
@@ -1032,4 +1088,34 @@ void mt_client_stats(struct mt_client *c, struct mt_client_stats *out)
     out->resent = c->resent + (c->have_session ? c->s.resent : 0);
     out->ready = c->ready;
     pthread_mutex_unlock(&c->mu);
+}
+
+dm_err mt_client_updates(struct mt_client *c, int timeout_ms, json_t **out, struct dm_error *e)
+{
+    struct timespec until = clock_after_ms(timeout_ms);
+    pthread_mutex_lock(&c->mu);
+    if (!c->upd_on) {
+        c->upd_on = true;
+        c->upd_gap = true; /* what came before is unknown to the reader */
+    }
+    while (!c->upd_head && !c->upd_gap && !c->stop &&
+           pthread_cond_timedwait(&c->upd_cond, &c->mu, &until) != ETIMEDOUT) {
+    }
+    struct upd_item *u = NULL;
+    bool gap = c->upd_gap;
+    if (gap) {
+        c->upd_gap = false;
+    } else if ((u = c->upd_head)) {
+        if (!(c->upd_head = u->next)) c->upd_tail = NULL;
+        c->nupd--;
+    }
+    pthread_mutex_unlock(&c->mu);
+    if (gap) {
+        *out = json_pack("{s:s}", "_", "updatesTooLong");
+        return *out ? DM_OK : dm_fail(e, DM_ENOMEM, "out of memory");
+    }
+    if (!u) return dm_fail(e, DM_ETIMEOUT, "no update within %d ms", timeout_ms);
+    dm_err rc = tl_decode(u->body, u->len, NULL, out, NULL, e);
+    free(u);
+    return rc;
 }

@@ -115,6 +115,15 @@ dm_err mt_call(struct mt_client *c, const json_t *method, int timeout_ms, json_t
 dm_err mt_client_auth_key(struct mt_client *c, int timeout_ms, struct mt_auth *out,
                           struct dm_error *e);
 
+/* Updates the server pushes (core.telegram.org/api/updates): kept in order from the first call
+ * of mt_client_updates() on, up to MT_UPDATES_MAX. Waits up to timeout_ms for the next one and
+ * gives it decoded (*out: an Updates object, the caller's reference), or DM_ETIMEOUT. When some
+ * may have been lost (the first call, a new server session after a reconnection, a full queue)
+ * the next one given is {"_":"updatesTooLong"}: the reader fills the gap with
+ * updates.getDifference. One reader at a time. */
+#define MT_UPDATES_MAX 10000
+dm_err mt_client_updates(struct mt_client *c, int timeout_ms, json_t **out, struct dm_error *e);
+
 /* Counters for logs and tests. */
 struct mt_client_stats {
     uint64_t connections; /* connections that completed initConnection */

@@ -713,7 +713,16 @@ static dm_err handle(struct mt_session *s, int64_t msg_id, const uint8_t *p, siz
             on_resend_req(s, msg_id, ids, count, ev);
         return DM_OK;
     }
-    default: /* acks, destroy_session_ok/none, updates: nothing to do beyond the ack */
+    case TL_ID_updates:
+    case TL_ID_updatesCombined:
+    case TL_ID_updateShort:
+    case TL_ID_updateShortMessage:
+    case TL_ID_updateShortChatMessage:
+    case TL_ID_updateShortSentMessage:
+    case TL_ID_updatesTooLong:
+        if (ev && ev->update) ev->update(ev->ctx, p, n);
+        return DM_OK;
+    default: /* acks, destroy_session_ok/none: nothing to do beyond the ack */
         return DM_OK;
     }
 }

@@ -31,7 +31,9 @@
  *                         msg_ids); when one is unknown, msgs_state_info for all, as documented
  *   msg_detailed_info / msg_new_detailed_info: the answer_msg_id they name is acked when we
  *                         received it, else asked for again with msg_resend_req
- *   msgs_ack, destroy_session_ok/none, updates, anything else: acked only
+ *   updates, updatesCombined, updateShort, updateShortMessage, updateShortChatMessage,
+ *   updateShortSentMessage, updatesTooLong: events->update() (pushed by the server)
+ *   msgs_ack, destroy_session_ok/none, anything else: acked only
  * gzip_packed is unpacked where Telegram sends it, a whole message or the result of an
  * rpc_result (as tdlib does); one inside another is refused, and all those of a packet together
  * inflate to at most TL_MAX_GZIP bytes (tl_codec.h, struct tl_inflate).
@@ -90,6 +92,9 @@ struct mt_session_events {
     void (*failed)(void *ctx, uint64_t ref, int code);
     /* new_session_created: the server started a new session; updates may have been missed. */
     void (*new_session)(void *ctx);
+    /* An Updates object the server pushed (outside any rpc_result; a whole gzip_packed message
+     * already unpacked). body is valid during the call only. NULL: ignored. */
+    void (*update)(void *ctx, const uint8_t *body, size_t len);
 };
 
 struct mt_session {

@@ -5,6 +5,7 @@
 #include "sim/botapi.h"
 #include "sim/cas.h"
 #include "sim/invites.h"
+#include "sim/updates.h"
 #include "sim/webapp.h"
 
 #define MAX_BULK 1000000     /* join requests per POST */
@@ -604,23 +605,27 @@ static void get_cas(struct ctl *c)
 
 static json_t *config_json(struct world *w)
 {
-    return json_pack("{s:f,s:i,s:i}", "rate_limit", w->rate_limit, "latency_ms", (int)w->latency_ms,
-                     "salt_lifetime", (int)w->salt_lifetime);
+    return json_pack("{s:f,s:i,s:i,s:i}", "rate_limit", w->rate_limit, "latency_ms",
+                     (int)w->latency_ms, "salt_lifetime", (int)w->salt_lifetime,
+                     "difference_too_long", (int)w->diff_too_long);
 }
 
 static void post_config(struct ctl *c)
 {
     json_t *rate = json_object_get(c->body, "rate_limit");
-    int64_t latency = c->w->latency_ms, salt_lifetime = c->w->salt_lifetime;
+    int64_t latency = c->w->latency_ms, salt_lifetime = c->w->salt_lifetime,
+            too_long = c->w->diff_too_long;
     if (rate && !json_is_null(rate) &&
         (!json_is_number(rate) || json_number_value(rate) < 0 || json_number_value(rate) > 1e6))
         return fail(c->res, 400, "\"rate_limit\" must be a number from 0 (off) to 1000000");
     if (!f_int(c->body, "latency_ms", false, 0, 60000, &latency, &c->err) ||
-        !f_int(c->body, "salt_lifetime", false, 0, 86400, &salt_lifetime, &c->err))
+        !f_int(c->body, "salt_lifetime", false, 0, 86400, &salt_lifetime, &c->err) ||
+        !f_int(c->body, "difference_too_long", false, 0, 1000000, &too_long, &c->err))
         return fail_err(c->res, &c->err);
     if (rate && !json_is_null(rate)) world_set_rate_limit(c->w, json_number_value(rate));
     c->w->latency_ms = (unsigned)latency;
     c->w->salt_lifetime = (unsigned)salt_lifetime;
+    c->w->diff_too_long = (unsigned)too_long;
     http_res_json(c->res, 200, config_json(c->w));
 }
 
@@ -1064,6 +1069,41 @@ static void get_account_service(struct ctl *c)
     if (a) http_res_json(c->res, 200, service_json(a));
 }
 
+static json_t *updates_json(const struct sim_account *a)
+{
+    const struct sim_upd_state *s = &a->upd;
+    return json_pack("{s:i,s:i,s:i,s:I,s:I,s:I,s:I}", "pts", s->pts, "qts", s->qts, "seq", s->seq,
+                     "date", (json_int_t)s->date, "logged", (json_int_t)s->n, "difference_calls",
+                     (json_int_t)s->difference_calls, "too_long", (json_int_t)s->too_long);
+}
+
+/* POST /control/accounts/{id}/updates {"count": N, "hidden": false}: N service messages to the
+ * account (updateNewMessage each, unrelated to join requests); hidden ones are logged for
+ * getDifference but never pushed (a gap the client must fill). */
+static void post_account_updates(struct ctl *c)
+{
+    struct sim_account *a = path_account(c);
+    int64_t count = 1;
+    bool hidden = false;
+    if (!a) return;
+    if (!f_int(c->body, "count", false, 1, 100000, &count, &c->err) ||
+        !f_bool(c->body, "hidden", &hidden, &c->err))
+        return fail_err(c->res, &c->err);
+    for (int64_t i = 0; i < count; i++) {
+        char text[64];
+        snprintf(text, sizeof text, "Unrelated update %" PRId64 " of %" PRId64, i + 1, count);
+        if (sim_upd_service_message(c->w, a, text, hidden))
+            return fail(c->res, 500, "out of memory after %" PRId64 " updates", i);
+    }
+    http_res_json(c->res, 200, updates_json(a));
+}
+
+static void get_account_updates(struct ctl *c)
+{
+    struct sim_account *a = path_account(c);
+    if (a) http_res_json(c->res, 200, updates_json(a));
+}
+
 static void get_dcs(struct ctl *c)
 {
     http_res_json(c->res, 200, c->w->dcs ? json_deep_copy(c->w->dcs) : json_pack("{s:[]}", "dcs"));
@@ -1152,6 +1192,8 @@ static const struct route {
     {"GET", "accounts/#/messages", get_account_messages},
     {"POST", "accounts/#/service", post_account_service},
     {"GET", "accounts/#/service", get_account_service},
+    {"POST", "accounts/#/updates", post_account_updates},
+    {"GET", "accounts/#/updates", get_account_updates},
     {"GET", "login-code", get_login_code},
     {"POST", "login-code/expire", post_login_code_expire},
     {"GET", "dcs", get_dcs},

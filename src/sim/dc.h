@@ -72,6 +72,10 @@ struct dc_call {
     const json_t *q;
 };
 json_t *dc_rpc_call(struct dc_call *c);
+/* The `updates` envelope that pushes log entry e to c->key's account (world lock held): the
+ * update with the users and channels it names, its date and seq. */
+struct sim_upd_entry;
+json_t *dc_rpc_push(struct dc_call *c, const struct sim_upd_entry *e);
 /* {"_":"rpc_error","error_code":code,"error_message":...} */
 json_t *dc_rpc_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* g for the handshake and SRP, with the well-known prime crypto_dh_prime (mtproto/crypto.h). */

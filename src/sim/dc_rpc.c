@@ -4,6 +4,7 @@
 
 #include "mtproto/crypto.h"
 #include "sim/invites.h"
+#include "sim/updates.h"
 #include "mtproto/tl_codec.h"
 
 #include <openssl/bn.h>
@@ -277,7 +278,7 @@ static json_t *m_send_code(struct dc_call *c)
                  "ask it for anything else.\n\nIf you didn't request this code by trying to log "
                  "in on another device, simply ignore this message.",
                  t.code->code);
-        if (world_account_notify(t.a, text) != DM_OK)
+        if (sim_upd_service_message(c->w, t.a, text, false) != DM_OK)
             return dc_rpc_error(500, "INTERNAL_SERVER_ERROR");
     }
     return sent_code(t.code);
@@ -471,6 +472,7 @@ static json_t *m_import_bot(struct dc_call *c)
     const char *token = json_string_value(json_object_get(c->q, "bot_auth_token"));
     struct sim_bot *b = token ? world_bot_by_token(c->w, token) : NULL;
     if (!b) return dc_rpc_error(400, "ACCESS_TOKEN_INVALID");
+    b->mtproto = true; /* from now on it has an update state (sim/updates.h) */
     return authorization(c, b->id);
 }
 
@@ -1157,11 +1159,145 @@ static json_t *m_nearest_dc(struct dc_call *c)
                      "nearest_dc", c->dc);
 }
 
+/* ---- updates (sim/updates.h) ---- */
+
+#define DIFF_SLICE 100      /* pts updates in one updates.difference(Slice) */
+#define DIFF_TOO_LONG 10000 /* default pts gap answered with differenceTooLong */
+
+static json_t *upd_state(const struct sim_upd_state *s, int32_t pts, int64_t date)
+{
+    return json_pack("{s:s,s:i,s:i,s:I,s:i,s:i}", "_", "updates.state", "pts", pts, "qts", s->qts,
+                     "date", (json_int_t)date, "seq", s->seq, "unread_count", 0);
+}
+
 static json_t *m_get_state(struct dc_call *c)
 {
-    (void)c;
-    return json_pack("{s:s,s:i,s:i,s:I,s:i,s:i}", "_", "updates.state", "pts", 1, "qts", 0, "date",
-                     (json_int_t)world_now(), "seq", 0, "unread_count", 0);
+    const struct sim_upd_state *s = sim_upd_state_of(c->w, c->key->user_id);
+    static const struct sim_upd_state none;
+    return upd_state(s ? s : &none, s ? s->pts : 0, world_now());
+}
+
+/* Adds the users and channels an update names to users and chats (once each). */
+static void upd_peers(struct dc_call *c, const json_t *u, json_t *users, json_t *chats,
+                      json_t *seen)
+{
+    char k[32];
+    const json_t *peer = json_object_get(u, "peer"), *msg = json_object_get(u, "message");
+    int64_t ch_id = tl_is(peer, "peerChannel") ? jlong(peer, "channel_id") : 0;
+    if (ch_id) {
+        snprintf(k, sizeof k, "c%" PRId64, ch_id);
+        struct sim_channel *ch = world_channel(c->w, -ch_id - CHANNEL_ID_BASE);
+        if (ch && !json_object_get(seen, k)) {
+            json_object_set_new(seen, k, json_true());
+            json_array_append_new(chats, channel_json(ch, c->key->user_id));
+        }
+    }
+    json_t *ids = json_array();
+    json_array_extend(ids, json_object_get(u, "recent_requesters"));
+    const json_t *from = json_object_get(msg, "from_id");
+    if (from) json_array_append_new(ids, json_integer(jlong(from, "user_id")));
+    size_t i;
+    json_t *v;
+    json_array_foreach(ids, i, v)
+    {
+        snprintf(k, sizeof k, "u%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        const struct sim_user *usr = world_user(c->w, json_integer_value(v));
+        if (usr && !json_object_get(seen, k)) {
+            json_object_set_new(seen, k, json_true());
+            json_array_append_new(users, user_json(c->w, usr, c->key->user_id));
+        }
+    }
+    json_decref(ids);
+}
+
+json_t *dc_rpc_push(struct dc_call *c, const struct sim_upd_entry *e)
+{
+    json_t *users = json_array(), *chats = json_array(), *seen = json_object();
+    upd_peers(c, e->update, users, chats, seen);
+    json_decref(seen);
+    return json_pack("{s:s,s:[O],s:o,s:o,s:I,s:i}", "_", "updates", "updates", e->update, "users",
+                     users, "chats", chats, "date", (json_int_t)e->date, "seq", e->seq);
+}
+
+/* updates.getDifference from (pts, date): the pts updates after pts (new_messages for
+ * updateNewMessage, the others in other_updates), DIFF_SLICE at most (differenceSlice with the
+ * intermediate state), and with the last part the seq-only updates made since `date` (the
+ * newest of each channel: they tell a state, not an event) and the qts updates after the qts
+ * asked (updateBotChatInviteRequester); differenceTooLong when the gap is
+ * over the world's limit or older than the log; differenceEmpty when nothing is new. */
+static json_t *m_get_difference(struct dc_call *c)
+{
+    struct sim_upd_state *s = sim_upd_state_of(c->w, c->key->user_id);
+    int64_t pts = jlong(c->q, "pts"), date = jlong(c->q, "date"), qts = jlong(c->q, "qts");
+    if (!s)
+        return json_pack("{s:s,s:I,s:i}", "_", "updates.differenceEmpty", "date",
+                         (json_int_t)world_now(), "seq", 0);
+    s->difference_calls++;
+    unsigned limit = c->w->diff_too_long ? c->w->diff_too_long : DIFF_TOO_LONG;
+    int32_t oldest = s->n ? sim_upd_entry(s, 0)->pts - sim_upd_entry(s, 0)->pts_count : s->pts;
+    if (pts < s->pts && (s->pts - pts > (int64_t)limit || pts < oldest)) {
+        s->too_long++;
+        return json_pack("{s:s,s:i}", "_", "updates.differenceTooLong", "pts", s->pts);
+    }
+    json_t *msgs = json_array(), *other = json_array(), *users = json_array(),
+           *chats = json_array(), *seen = json_object(), *by_channel = json_object();
+    size_t taken = 0;
+    int32_t upto = s->pts;
+    int64_t upto_date = s->date;
+    for (size_t i = 0; i < s->n; i++) {
+        const struct sim_upd_entry *e = sim_upd_entry(s, i);
+        if (!e->pts_count || e->pts <= pts) continue;
+        if (taken == DIFF_SLICE) {
+            upto = sim_upd_entry(s, i - 1)->pts;
+            upto_date = sim_upd_entry(s, i - 1)->date;
+            break;
+        }
+        taken++;
+        if (tl_is(e->update, "updateNewMessage"))
+            json_array_append(msgs, json_object_get(e->update, "message"));
+        else
+            json_array_append(other, e->update);
+        upd_peers(c, e->update, users, chats, seen);
+    }
+    bool last = upto == s->pts;
+    for (size_t i = 0; last && i < s->n; i++) {
+        const struct sim_upd_entry *e = sim_upd_entry(s, i);
+        if (e->qts) { /* qts updates after the qts asked, each once */
+            if (e->qts > qts) {
+                json_array_append(other, e->update);
+                upd_peers(c, e->update, users, chats, seen);
+            }
+            continue;
+        }
+        if (e->pts_count || e->date < date) continue;
+        char k[32];
+        snprintf(
+            k, sizeof k, "%" JSON_INTEGER_FORMAT,
+            json_integer_value(json_object_get(json_object_get(e->update, "peer"), "channel_id")));
+        json_object_set(by_channel, k, e->update); /* the newest of each channel wins */
+    }
+    const char *k;
+    json_t *v;
+    json_object_foreach(by_channel, k, v)
+    {
+        json_array_append(other, v);
+        upd_peers(c, v, users, chats, seen);
+    }
+    json_decref(seen);
+    json_decref(by_channel);
+    if (!json_array_size(msgs) && !json_array_size(other)) {
+        json_decref(msgs);
+        json_decref(other);
+        json_decref(users);
+        json_decref(chats);
+        return json_pack("{s:s,s:I,s:i}", "_", "updates.differenceEmpty", "date",
+                         (json_int_t)world_now(), "seq", s->seq);
+    }
+    return json_pack("{s:s,s:o,s:[],s:o,s:o,s:o,s:o}", "_",
+                     last ? "updates.difference" : "updates.differenceSlice", "new_messages", msgs,
+                     "new_encrypted_messages", "other_updates", other, "chats", chats, "users",
+                     users, last ? "state" : "intermediate_state",
+                     upd_state(s, upto, last ? world_now() : upto_date));
 }
 
 static const struct method methods[] = {
@@ -1190,6 +1326,7 @@ static const struct method methods[] = {
     {"messages.getAdminsWithInvites", true, m_get_admins_with_invites},
     {"channels.getAdminLog", true, m_get_admin_log},
     {"updates.getState", true, m_get_state},
+    {"updates.getDifference", true, m_get_difference},
 };
 
 json_t *dc_rpc_call(struct dc_call *c)

@@ -9,6 +9,7 @@
 #include "mtproto/tl_codec.h"
 #include "mtproto/transport.h"
 #include "sim/dc_tl.h"
+#include "sim/updates.h"
 
 #include <netinet/in.h>
 #include <openssl/crypto.h>
@@ -18,6 +19,7 @@
 #include <openssl/encoder.h>
 #include <poll.h>
 #include <stdatomic.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -31,6 +33,7 @@
 #define OLD_SALT_GRACE 1800 /* seconds the previous salt is still accepted (Telegram's figure) */
 #define RECV_RING 256       /* client msg_ids remembered per connection, for msgs_state_req */
 #define ANSWERS_MAX 64      /* service answers recorded per account */
+#define PUSH_BATCH 256      /* updates pushed per turn of a connection's loop */
 
 /* pq = 0x17ed48941a08f981 = 0x494c553b * 0x53911073, as in the official sample. */
 static const uint8_t sample_pq[8] = {0x17, 0xed, 0x48, 0x94, 0x1a, 0x08, 0xf9, 0x81};
@@ -97,6 +100,13 @@ struct dc_conn {
     /* the last service message sent on a control call: its kind, msg_id, and the id it named */
     char ask_kind[24];
     int64_t ask_id, ask_about;
+    /* updates (sim/updates.h): pushed once the connection made an authorized call, from the
+     * account's seq at that moment; upd_seq is the last one pushed (world lock). wake_fd (an
+     * eventfd) is signalled by push_hook when the account has a new update. */
+    bool upd_on;
+    int64_t upd_user;
+    int32_t upd_seq;
+    int wake_fd;
 };
 
 void dc_random(void *p, size_t n)
@@ -289,6 +299,69 @@ static bool send_result(struct dc_conn *c, int64_t req_msg_id, json_t *result)
     json_decref(result);
     buf_release(&b);
     return ok;
+}
+
+/* ---- pushed updates ---- */
+
+static struct dc_key *auth_key(struct dc_key *k);
+
+/* The world's upd_hook (world lock held): wakes the connections of user_id's keys. */
+static void push_hook(void *ctx, int64_t user_id)
+{
+    struct dcs *d = ctx;
+    for (size_t i = 0; i < d->nkeys; i++) {
+        struct dc_key *k = d->keys[i];
+        if (k->owner && k->owner->wake_fd >= 0 && auth_key(k)->user_id == user_id)
+            (void)eventfd_write(k->owner->wake_fd, 1);
+    }
+}
+
+/* Pushes the account's updates after c->upd_seq (each an `updates` envelope, outside any
+ * rpc_result, as Telegram sends them), PUSH_BATCH at most a turn; hidden ones are skipped, so
+ * the client sees the seq jump. */
+static bool push_updates(struct dc_conn *c)
+{
+    json_t *out = json_array();
+    world_lock(c->d->w);
+    struct dc_key *k = c->key && c->key->owner == c ? auth_key(c->key) : NULL;
+    const struct sim_upd_state *s =
+        k && k->user_id == c->upd_user ? sim_upd_state_of(c->d->w, k->user_id) : NULL;
+    if (s && s->seq > c->upd_seq) {
+        struct dc_call call = {c->d->w, c->d, k, c->dc, NULL};
+        for (size_t i = 0; i < s->n && json_array_size(out) < PUSH_BATCH; i++) {
+            const struct sim_upd_entry *e = sim_upd_entry(s, i);
+            if (e->seq <= c->upd_seq) continue;
+            if (!e->hidden) json_array_append_new(out, dc_rpc_push(&call, e));
+            c->upd_seq = e->seq;
+        }
+        if (c->upd_seq < s->seq) (void)eventfd_write(c->wake_fd, 1); /* more next turn */
+    }
+    world_unlock(c->d->w);
+    int layer = c->layer ? c->layer : TL_LAYER;
+    bool ok = true;
+    for (size_t i = 0; i < json_array_size(out) && ok; i++) {
+        struct buf b;
+        buf_init(&b, MAX_PACKET);
+        struct dm_error e = {0};
+        if (dc_tl_encode(&b, json_array_get(out, i), layer, &e))
+            fprintf(stderr, "tgsim: cannot encode an update: %s\n", e.msg); /* a bug: skipped */
+        else
+            ok = send_body(c, &b, true, false);
+        buf_release(&b);
+    }
+    json_decref(out);
+    return ok;
+}
+
+/* The connection made an authorized call (world lock held): from now on it gets the account's
+ * updates, as a Telegram session does once it made a call. */
+static void push_start(struct dc_conn *c, struct dc_key *k)
+{
+    const struct sim_upd_state *s = k->user_id ? sim_upd_state_of(c->d->w, k->user_id) : NULL;
+    if (!s || (c->upd_on && c->upd_user == k->user_id)) return;
+    c->upd_on = true;
+    c->upd_user = k->user_id;
+    c->upd_seq = s->seq;
 }
 
 /* ---- the handshake ---- */
@@ -830,6 +903,8 @@ static bool on_message(struct dc_conn *c, int64_t msg_id, int32_t seqno, const u
         } else {
             struct dc_call call = {c->d->w, c->d, auth_key(c->key), c->dc, q};
             res = dc_rpc_call(&call);
+            if (!tl_is(res, "rpc_error") && !tl_is(j, "invokeWithoutUpdates"))
+                push_start(c, call.key);
         }
         world_unlock(c->d->w);
         ok = send_result(c, msg_id, res);
@@ -964,16 +1039,19 @@ static void *conn_main(void *arg)
     double last = now_mono();
     bool keep = rb != NULL;
     while (keep && !c->d->stop) {
-        struct pollfd p = {c->fd, POLLIN, 0};
+        struct pollfd p[2] = {{c->fd, POLLIN, 0}, {c->wake_fd, POLLIN, 0}};
         double wait = 0.2; /* seconds; to the microsecond, so that the latency is what was asked */
         if (c->delayed) wait = DM_MIN(wait, DM_MAX(0.0, c->delayed->due - now_mono()));
         struct timespec ts = {(time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9)};
-        int pr = ppoll(&p, 1, &ts, NULL);
+        int pr = ppoll(p, 2, &ts, NULL);
+        eventfd_t woken;
+        if (pr > 0 && (p[1].revents & POLLIN)) (void)eventfd_read(c->wake_fd, &woken);
         if (c->delayed && !send_delayed(c, false)) break;
         if (c->session_id && c->key && !send_ask(c)) break;
+        if (c->upd_on && !push_updates(c)) break;
         double now = now_mono();
         if ((c->disconnect_at && now > c->disconnect_at) || now - last > IDLE_TIMEOUT) break;
-        if (pr <= 0) continue;
+        if (pr <= 0 || !(p[0].revents & (POLLIN | POLLHUP | POLLERR))) continue;
         ssize_t r = recv(c->fd, rb, 1 << 16, 0);
         if (r < 0 && errno == EINTR) continue;
         if (r <= 0) break;
@@ -1009,6 +1087,8 @@ static void *conn_main(void *arg)
     world_unlock(c->d->w);
     close(c->fd);
     c->fd = -1;
+    close(c->wake_fd); /* push_hook reaches a connection only through a key it owns */
+    c->wake_fd = -1;
     transport_release(&c->tr);
     buf_release(&c->out);
     OPENSSL_cleanse(c->tmp_key, sizeof c->tmp_key);
@@ -1056,6 +1136,11 @@ static void *accept_main(void *arg)
             c->d = d;
             c->fd = fd;
             c->dc = i + 1;
+            if ((c->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
+                close(fd);
+                free(c);
+                continue;
+            }
             transport_init(&c->tr, TRANSPORT_DETECT, true, MAX_PACKET + 2048);
             buf_init(&c->out, MAX_PACKET + 4096);
             pthread_mutex_lock(&d->conns_mu);
@@ -1063,6 +1148,7 @@ static void *accept_main(void *arg)
                 pthread_mutex_unlock(&d->conns_mu);
                 transport_release(&c->tr);
                 close(fd);
+                close(c->wake_fd);
                 free(c);
                 continue;
             }
@@ -1162,6 +1248,10 @@ dm_err dc_start(struct world *w, const char *pem_path, const uint16_t *ports, in
         free(d);
         return rc;
     }
+    world_lock(w);
+    w->upd_hook = push_hook;
+    w->upd_ctx = d;
+    world_unlock(w);
     *out = d;
     return DM_OK;
 }
@@ -1169,6 +1259,9 @@ dm_err dc_start(struct world *w, const char *pem_path, const uint16_t *ports, in
 void dc_stop(struct dcs *d)
 {
     if (!d) return;
+    world_lock(d->w);
+    d->w->upd_hook = NULL;
+    world_unlock(d->w);
     d->stop = true;
     pthread_join(d->accept_th, NULL);
     reap(d, true);

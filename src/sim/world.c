@@ -2,6 +2,7 @@
 #include "sim/world.h"
 
 #include "sim/invites.h"
+#include "sim/updates.h"
 
 #include <ctype.h>
 #include "core/buf.h"
@@ -93,6 +94,7 @@ static void bot_free(struct sim_bot *b)
         json_decref(b->q[i].payload);
     free(b->q);
     json_decref(b->allowed_updates);
+    sim_upd_release(&b->upd);
     free(b->webhook_url);
     free(b->webhook_secret);
     for (size_t i = 0; i < b->nmsgs; i++)
@@ -154,6 +156,7 @@ void world_free(struct world *w)
         free(a->inbox);
         free(a->password);
         json_decref(a->service_answers);
+        sim_upd_release(&a->upd);
         free(a);
     }
     free(w->accounts);
@@ -732,9 +735,12 @@ static dm_err jr_push(struct world *w, struct sim_channel *ch, int64_t user_id, 
         .query_state = query ? JQ_OPEN : JQ_NONE,
         .query_deadline_ms = query ? now_ms + SIM_QUERY_DEADLINE_MS : 0,
     };
-    if (announce_it)
+    if (announce_it) {
         announce(w, ch, UPD_CHAT_JOIN_REQUEST, (uint32_t)w->njrs, query ? ch->guard_bot : 0);
+        sim_upd_bot_requester(w, ch, w->njrs);
+    }
     w->njrs++;
+    ch->npending++;
     return DM_OK;
 }
 
@@ -760,6 +766,7 @@ dm_err world_jr_add(struct world *w, struct sim_channel *ch, int64_t user_id, in
         reserve((void **)&w->jrs, &w->jrs_alloc, w->njrs, 1, sizeof *w->jrs, SIM_MAX_JOIN_REQUESTS);
     if (!e) e = jr_push(w, ch, user_id, date, invite_link, announce_it);
     if (e) return dm_fail(err, e, "cannot add a join request: %s", dm_strerror(e));
+    if (announce_it) sim_upd_pending_changed(w, ch, user_id);
     return DM_OK;
 }
 
@@ -796,6 +803,11 @@ dm_err world_jr_add_many(struct world *w, struct sim_channel *ch, size_t count,
         if (!e) e = jr_push(w, ch, id, at, invite_link, announce_it);
         if (e) return dm_fail(err, e, "out of memory after %zu join requests", i);
     }
+    /* one update for the batch, naming its last requesters, as Telegram coalesces them */
+    for (size_t i = count > SIM_RECENT_MAX ? count - SIM_RECENT_MAX : 0; announce_it && i < count;
+         i++)
+        ch->recent[ch->nrecent++ % SIM_RECENT_MAX] = start + (int64_t)i;
+    if (announce_it && count) sim_upd_pending_changed(w, ch, 0);
     *first_id = start;
     return DM_OK;
 }
@@ -826,6 +838,8 @@ static sim_err jr_decide(struct world *w, int64_t chat_id, int64_t user_id, bool
     jr->decided_ms = world_now_ms();
     jr->decisions++;
     if (approve) jr->log_id = ++w->next_log_id;
+    ch->npending--;
+    sim_upd_pending_changed(w, ch, 0);
     return SIM_OK;
 }
 
@@ -992,6 +1006,8 @@ sim_err world_ban(struct world *w, int64_t chat_id, int64_t user_id, int64_t unt
         jr->decided_ms = world_now_ms();
         jr->decisions++;
         jr->by_ban = true;
+        ch->npending--;
+        sim_upd_pending_changed(w, ch, 0);
     }
     return SIM_OK;
 }

@@ -66,6 +66,7 @@ const char *sim_err_rpc(sim_err e);
 #define SIM_MAX_FAULTS 64u
 #define SIM_MAX_STATS 64u
 #define SIM_TOKEN_MAX 128
+#define SIM_RECENT_MAX 5 /* recent_requesters of updatePendingJoinRequests */
 
 struct sim_user {
     int64_t id;
@@ -107,6 +108,11 @@ struct sim_channel {
     int64_t guard_bot;
     struct sim_invite *links; /* its additional invite links, oldest first (sim/invites.h) */
     size_t nlinks;
+    /* pending requests now, and the last requesters (a ring, newest at recent[(nrecent-1)%5]):
+     * updatePendingJoinRequests' requests_pending and recent_requesters */
+    size_t npending;
+    int64_t recent[SIM_RECENT_MAX];
+    size_t nrecent;
 };
 
 /* What banChatMember / unbanChatMember (or channels.editBanned) did to one user in one channel:
@@ -211,6 +217,29 @@ struct sim_bucket {
     double last; /* monotonic seconds of the last refill */
 };
 
+/* An account's (or an MTProto bot's) update state (core.telegram.org/api/updates), kept by
+ * sim/updates.h: the common pts (advanced by updates that carry one, e.g. updateNewMessage), qts
+ * (no secret chats: stays 0), seq (one per update pushed, each in its own `updates` envelope) and
+ * date, and the log of the last SIM_UPD_LOG updates for updates.getDifference (a ring; the oldest
+ * forgotten). */
+#define SIM_UPD_LOG 20000u
+struct sim_upd_entry {
+    json_t *update;    /* owned: the Update (pts and pts_count set when it carries them) */
+    int32_t pts;       /* the common pts after it */
+    int32_t pts_count; /* 0: a seq-only update (updatePendingJoinRequests) or a qts one */
+    int32_t qts;       /* > 0: a qts update (updateBotChatInviteRequester), the qts after it */
+    int32_t seq;
+    int64_t date;
+    bool hidden; /* logged but never pushed: a gap the client must fill with getDifference */
+};
+struct sim_upd_state {
+    int32_t pts, qts, seq;
+    int64_t date;
+    struct sim_upd_entry *log;           /* a ring of cap entries (grown up to SIM_UPD_LOG) */
+    size_t cap, head, n;                 /* the oldest entry is log[head], n entries */
+    uint64_t difference_calls, too_long; /* updates.getDifference answered, differenceTooLong */
+};
+
 struct sim_bot {
     int64_t id; /* its user's id */
     char token[SIM_TOKEN_MAX + 1];
@@ -245,6 +274,10 @@ struct sim_bot {
     struct idmap started; /* user id -> 1: the user wrote to the bot, which may write back */
 
     bool supports_join_request_queries; /* getMe's User.supports_join_request_queries */
+    /* logged in over MTProto (auth.importBotAuthorization): from then on it has an update
+     * state (sim/updates.h) and is pushed updateBotChatInviteRequester */
+    bool mtproto;
+    struct sim_upd_state upd;
 };
 
 struct sim_fault {
@@ -334,6 +367,7 @@ struct sim_account {
        NULL while empty) */
     char service_ask[24];
     json_t *service_answers;
+    struct sim_upd_state upd; /* sim/updates.h */
 };
 
 struct world {
@@ -383,6 +417,13 @@ struct world {
     struct sim_signup signups[SIM_MAX_SIGNUPS]; /* a ring: next_signup is the slot reused next */
     size_t nsignups, next_signup;
     json_t *dcs; /* owned: the data centres' table for GET /control/dcs, NULL when none run */
+
+    /* MTProto updates (sim/updates.h): called, world lock held, when user_id's update state
+     * has something new to push (the data centres wake that account's connections); and the pts
+     * gap over which updates.getDifference answers differenceTooLong */
+    void (*upd_hook)(void *ctx, int64_t user_id);
+    void *upd_ctx;
+    unsigned diff_too_long;
 
     struct sim_fault faults[SIM_MAX_FAULTS];
     size_t nfaults;

@@ -605,6 +605,18 @@
     "CREATE TABLE webapp_nonces ("                                                                 \
     "  hash TEXT PRIMARY KEY,"                                                                     \
     "  expires_at " BIG " NOT NULL)" NOROWID ";"
+
+/* 15: the access hashes of channels each session learned (pool_peer_put), kept as Pyrogram
+ * keeps its peers table, so a channel named by id is found again after a restart without paging
+ * the account's dialogs; they go with their session. */
+#define M_PEERS(BIG, NOROWID)                                                                      \
+    "CREATE TABLE session_peers ("                                                                 \
+    "  session TEXT NOT NULL REFERENCES sessions(name) ON DELETE CASCADE,"                         \
+    "  channel_id " BIG " NOT NULL,"                                                               \
+    "  access_hash " BIG " NOT NULL,"                                                              \
+    "  updated_at " BIG " NOT NULL,"                                                               \
+    "  PRIMARY KEY (session, channel_id))" NOROWID ";"
+
 /* 16: DM challenges and decision messages (jobs/dm_challenge.h, jobs/notice.h). A verification
  * brought as a private message with inline buttons keeps the message's id, the key its buttons'
  * callback data are signed with ('' for the Mini App's delivery) and the state the message shows
@@ -618,16 +630,18 @@
     "WHERE dm_key <> '' AND dm_shown <> state;"                                                    \
     "ALTER TABLE invite_requests ADD COLUMN notified INTEGER NOT NULL DEFAULT 0;"
 
-/* 15: the access hashes of channels each session learned (pool_peer_put), kept as Pyrogram
- * keeps its peers table, so a channel named by id is found again after a restart without paging
- * the account's dialogs; they go with their session. */
-#define M_PEERS(BIG, NOROWID)                                                                      \
-    "CREATE TABLE session_peers ("                                                                 \
-    "  session TEXT NOT NULL REFERENCES sessions(name) ON DELETE CASCADE,"                         \
-    "  channel_id " BIG " NOT NULL,"                                                               \
-    "  access_hash " BIG " NOT NULL,"                                                              \
-    "  updated_at " BIG " NOT NULL,"                                                               \
-    "  PRIMARY KEY (session, channel_id))" NOROWID ";"
+/* 17: each MTProto session's update state (telegram/updates.h): where its updates stopped, so a
+ * restart resumes with updates.getDifference; account_id: whose state it is (a session name
+ * reused for another account starts afresh). */
+#define M_UPDATES(BIG, NOROWID)                                                                    \
+    "CREATE TABLE session_updates ("                                                               \
+    "  name TEXT PRIMARY KEY,"                                                                     \
+    "  account_id " BIG " NOT NULL,"                                                               \
+    "  pts " BIG " NOT NULL,"                                                                      \
+    "  qts " BIG " NOT NULL,"                                                                      \
+    "  seq " BIG " NOT NULL,"                                                                      \
+    "  date " BIG " NOT NULL,"                                                                     \
+    "  updated_at " BIG " NOT NULL)" NOROWID ";"
 
 /* Migration v is migrations[v - 1], in each dialect's text. */
 static const struct {
@@ -652,6 +666,7 @@ static const struct {
     {M_VERIFY(SQ_BIG, SQ_NOROWID), M_VERIFY(PG_BIG, PG_NOROWID)},
     {M_PEERS(SQ_BIG, SQ_NOROWID), M_PEERS(PG_BIG, PG_NOROWID)},
     {M_DM(SQ_BIG), M_DM(PG_BIG)},
+    {M_UPDATES(SQ_BIG, SQ_NOROWID), M_UPDATES(PG_BIG, PG_NOROWID)},
 };
 
 const int schema_latest = (int)DM_ARRAY_LEN(migrations);
@@ -681,6 +696,8 @@ const struct schema_table schema_kept[] = {
     {"invite_links", "chat_id, link", "chat_id, link COLLATE \"C\""},
     {"challenges", "chat_id", "chat_id"},
     {"verifications", "request_id", "request_id"},
+    {"session_peers", "session, channel_id", "session COLLATE \"C\", channel_id"},
+    {"session_updates", "name", "name COLLATE \"C\""},
 };
 const size_t schema_kept_n = DM_ARRAY_LEN(schema_kept);
 const char *const schema_serial[] = {"admins", "invite_requests", "jobs",

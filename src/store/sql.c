@@ -716,6 +716,15 @@ static const struct sql_text texts[S_COUNT] = {
     [S_REQUEST_NOTIFY_CLAIM] = {"UPDATE invite_requests SET notified = 1 WHERE id = $1 "
                                 "AND notified = 0",
                                 .what = "claiming a decision's message"},
+    [S_UPDATES_GET] =
+        {"SELECT account_id, pts, qts, seq, date FROM session_updates WHERE name = $1",
+         .what = "reading a session's update state"},
+    [S_UPDATES_PUT] = {"INSERT INTO session_updates(name, account_id, pts, qts, seq, date, "
+                       "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+                       "ON CONFLICT (name) DO UPDATE SET account_id = excluded.account_id, "
+                       "pts = excluded.pts, qts = excluded.qts, seq = excluded.seq, "
+                       "date = excluded.date, updated_at = excluded.updated_at",
+                       .what = "saving a session's update state"},
 };
 
 struct db_stmt sql_stmt(enum db_kind kind, enum sql_id id)

@@ -347,6 +347,39 @@ dm_err store_session_delete(struct store *st, const char *name, struct dm_error 
     return !e && changes == 0 ? dm_fail(err, DM_ENOTFOUND, "no session named '%s'", name) : e;
 }
 
+static void row_update_state(const struct db_row *r, void *out)
+{
+    *(struct store_update_state *)out =
+        (struct store_update_state){r->d->col_int(r, 0), r->d->col_int(r, 1), r->d->col_int(r, 2),
+                                    r->d->col_int(r, 3), r->d->col_int(r, 4)};
+}
+
+dm_err store_session_updates_get(struct store *st, const char *name, struct store_update_state *out,
+                                 struct dm_error *err)
+{
+    struct db_args a;
+    args_init(&a);
+    arg_text(&a, name, STORE_NAME_MAX);
+    return db_read_one(st, S_UPDATES_GET, &a, row_update_state, out,
+                       "the session has no update state saved", err);
+}
+
+dm_err store_session_updates_put(struct store *st, const char *name,
+                                 const struct store_update_state *s, int64_t now,
+                                 struct dm_error *err)
+{
+    struct db_args a;
+    args_init(&a);
+    arg_text(&a, name, STORE_NAME_MAX);
+    arg_int(&a, s->account_id);
+    arg_int(&a, s->pts);
+    arg_int(&a, s->qts);
+    arg_int(&a, s->seq);
+    arg_int(&a, s->date);
+    arg_int(&a, now);
+    return db_exec(st, S_UPDATES_PUT, &a, NULL, err);
+}
+
 dm_err store_login_put(struct store *st, const struct store_login *l, int64_t now,
                        struct dm_error *err)
 {

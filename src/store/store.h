@@ -533,6 +533,20 @@ dm_err store_session_list(struct store *st, struct store_session **out, size_t *
 dm_err store_session_update(struct store *st, const struct store_session *s, struct dm_error *err);
 dm_err store_session_delete(struct store *st, const char *name, struct dm_error *err);
 
+/* An MTProto session's update state (telegram/updates.h): Telegram's pts, qts, seq and date
+ * as the session last applied them, and whose account they are. */
+struct store_update_state {
+    int64_t account_id;
+    int64_t pts, qts, seq, date;
+};
+/* session_updates_get: DM_ENOTFOUND when the session has none saved. session_updates_put
+ * replaces it. */
+dm_err store_session_updates_get(struct store *st, const char *name, struct store_update_state *out,
+                                 struct dm_error *err);
+dm_err store_session_updates_put(struct store *st, const char *name,
+                                 const struct store_update_state *s, int64_t now,
+                                 struct dm_error *err);
+
 /* Logins in progress. login_put inserts or replaces by id; login_get is DM_ENOTFOUND when
  * absent or expires_at <= now; login_delete of an absent id is DM_OK. Expired logins are
  * removed by login_put. */

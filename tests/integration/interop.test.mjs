@@ -173,4 +173,50 @@ describe('independent clients against tgsim data centres', () => {
         out.approved.result = out.approved.result === 'updates' ? 'Updates' : out.approved.result;
         await check('mtcutepfs', out, w, 228, { ping: false, declined: other });
     });
+
+    // Updates (issue 11 item 2) as a client we did not write handles them: Telethon with its own
+    // update handling on (its MessageBox checks each pts and seq) is pushed updatePendingJoinRequests
+    // when a request arrives in a channel it administers, and unrelated updateNewMessage in pts
+    // order; it fills a gap of hidden ones with its own updates.getDifference; tgsim's difference
+    // from the first state holds all of it, then no message; past the too-long limit it is
+    // differenceTooLong; past 100 messages it comes in slices. A bot logged in over MTProto is
+    // pushed updateBotChatInviteRequester (qts) for a request in a channel it administers.
+    test('Telethon: pushed updates, its gap filled by getDifference, differenceTooLong, a bot\'s join requests', { skip: !fs.existsSync(TELETHON) && 'no python3-telethon' }, async () => {
+        const acc = await tg.control('POST', '/control/accounts', { phone: '99966100005', first_name: 'Updates Admin', dc: 2 });
+        const ch = await tg.control('POST', '/control/channels', { title: 'updates channel', admins: [{ id: acc.id, can_invite_users: true }] });
+        const upBot = await tgCreateBot(tg, { username: 'interop_updates_bot' });
+        const botCh = await tg.control('POST', '/control/channels', { title: 'bot updates channel', admins: [{ id: upBot.id, can_invite_users: true }] });
+        const out = await runClient('/usr/bin/python3', [path.join(interop, 'telethon_updates.py'), '--port', String(dc2),
+            '--dc', '2', '--pem', pem, '--phone', '99966100005', '--control', tg.url, '--channel', String(ch.id),
+            '--bot_token', upBot.token, '--bot_channel', String(botCh.id)]);
+        const mtId = -ch.id - 1000000000000;
+        assert.deepEqual(out.pushed, { channel_id: mtId, requests_pending: 1, recent_requesters: [out.requester] });
+        assert.deepEqual(out.texts, [1, 2, 3, 4, 5].map((i) => `Unrelated update ${i} of 5`)
+            .concat([1, 2, 3].map((i) => `Unrelated update ${i} of 3`), ['Unrelated update 1 of 1']), 'each once, in pts order, the hidden ones too');
+        assert.ok(out.gap_filled_by >= 1, 'Telethon asked getDifference for the gap');
+        assert.deepEqual(out.difference, {
+            type: 'Difference', new_messages: 9, other: ['UpdatePendingJoinRequests'], chats: [mtId], state_pts: out.state.pts + 9,
+        });
+        // from the state it gave: no message again (an updatePendingJoinRequests made in the state's
+        // second may come again: it tells a state, so a client takes it twice without harm)
+        assert.equal(out.again.new_messages, 0);
+        assert.match(out.again.type, /^Difference(Empty)?$/);
+        assert.deepEqual(out.too_long, { type: 'DifferenceTooLong', pts: out.state.pts + 9 });
+        // 109 messages from the first state: a slice of 100 (the seq-only update waits for the
+        // last part), then the other 9 with it
+        assert.deepEqual(out.slice, {
+            type: 'DifferenceSlice', new_messages: 100, other: 0, pts: out.state.pts + 100,
+            rest: 'Difference', rest_messages: 9, rest_pts: out.state.pts + 109,
+        });
+        const st = await tg.control('GET', `/control/accounts/${acc.id}/updates`);
+        assert.equal(st.pts, out.state.pts + 109);
+        // the bot over MTProto: updateBotChatInviteRequester, a qts update, pushed and in its difference
+        assert.deepEqual(out.bot.pushed, {
+            channel_id: -botCh.id - 1000000000000, user_id: out.bot.requester, about: 'to the bot',
+            invite: 'ChatInvitePublicJoinRequests', qts: out.bot.qts0 + 1,
+        });
+        assert.deepEqual(out.bot.difference, ['UpdateBotChatInviteRequester']);
+        assert.equal(out.bot.difference_qts, out.bot.qts0 + 1);
+        assert.equal(st.too_long, 1);
+    });
 });

@@ -35,7 +35,9 @@ auth.importBotAuthorization updates.getState help.getNearestDc invokeWithoutUpda
 jsonObjectValue jsonString jsonNumber jsonBool jsonNull jsonArray inputClientProxy
 channels.editBanned chatBannedRights inputPeerUser channelParticipantBanned channels.getParticipants
 channelParticipantsKicked channels.channelParticipants photos.getUserPhotos photos.photos
-photos.photosSlice photo photoSize userProfilePhoto'''.split()
+photos.photosSlice photo photoSize userProfilePhoto updatePendingJoinRequests updateNewMessage message
+updates.getDifference updates.difference updates.differenceEmpty updates.differenceSlice updates.differenceTooLong
+updateBotChatInviteRequester'''.split()
 
 PINNED = json.load(open(ROOT + '/tools/tlgen/schemas.json'))['layers']
 LAYERS = sorted((int(l) for l in PINNED), reverse=True)
@@ -110,7 +112,7 @@ def telethon():
     out = {}
     for cid, cls in alltlobjects.tlobjects.items():
         mod = cls.__module__.split('.')
-        ns = mod[-1] if mod[-1] not in ('types', 'functions') else ''
+        ns = mod[-1] if mod[-1] not in ('types', 'functions', 'patched') else ''  # patched: Message
         n = cls.__name__
         if 'functions' in mod and n.endswith('Request'): n = n[:-7]
         key = ((ns + '.') if ns else '') + n.lower().replace('_', '')

@@ -119,6 +119,8 @@ struct seen {
     uint64_t failed_ref;
     int failed_code;
     int new_sessions;
+    int updates;
+    char update[64]; /* the last pushed update's constructor */
 };
 
 static void on_result(void *ctx, uint64_t ref, const uint8_t *body, size_t len)
@@ -142,6 +144,17 @@ static void on_failed(void *ctx, uint64_t ref, int code)
 static void on_new_session(void *ctx)
 {
     ((struct seen *)ctx)->new_sessions++;
+}
+
+static void on_update(void *ctx, const uint8_t *body, size_t len)
+{
+    struct seen *sn = ctx;
+    json_t *j = NULL;
+    tl_decode(body, len, NULL, &j, NULL, NULL);
+    snprintf(sn->update, sizeof sn->update, "%s",
+             j ? json_string_value(json_object_get(j, "_")) : "?");
+    sn->updates++;
+    json_decref(j);
 }
 
 static const uint8_t get_config[4] = {0x6b, 0x18, 0xf9, 0xc4}; /* help.getConfig */
@@ -206,7 +219,7 @@ static void test_flush_and_receive(void)
              first_id);
     server_send(&s, &in, server_id(NOW / 1000000000, 1), 1, json, NULL, 0);
     struct seen sn = {.n = 0};
-    struct mt_session_events ev = {&sn, on_result, on_failed, on_new_session};
+    struct mt_session_events ev = {&sn, on_result, on_failed, on_new_session, on_update};
     CHECK(mt_session_receive(&s, (uint8_t *)in.data, in.len, NOW, &ev, &e) == DM_OK, "receive: %s",
           e.msg);
     CHECK(sn.n == 1 && sn.refs[0] == 100 && strcmp(sn.bodies[0], "boolTrue") == 0,
@@ -309,6 +322,19 @@ static void test_flush_and_receive(void)
     CHECK(parse(&wire, &pk) && pk.salt == 4242 && pk.n == 2 && pk.m[0].id > container_id,
           "resent with the new salt and a fresh msg_id (with the acks)");
     int64_t resent_id = pk.m[0].id;
+
+    /* an update the server pushes, outside any rpc_result: handed to events->update, acked */
+    memset(&sn, 0, sizeof sn);
+    snprintf(json, sizeof json,
+             "{\"_\":\"updateShort\",\"update\":{\"_\":\"updatePendingJoinRequests\","
+             "\"peer\":{\"_\":\"peerChannel\",\"channel_id\":77},\"requests_pending\":1,"
+             "\"recent_requesters\":[5]},\"date\":1700000000}");
+    size_t acks_before = c.nacks;
+    server_send(&c, &in, server_id(sec, 31), 3, json, NULL, 0);
+    CHECK(mt_session_receive(&c, (uint8_t *)in.data, in.len, NOW, &ev, &e) == DM_OK &&
+              sn.updates == 1 && strcmp(sn.update, "updateShort") == 0 && sn.n == 0 &&
+              c.nacks == acks_before + 1,
+          "a pushed updateShort reaches events->update, answers no call, and is acked: %s", e.msg);
 
     /* bad_msg_notification 17 (msg_id too high): the clock is corrected from the notice's msg_id */
     int64_t server_sec = sec - 4000;
@@ -530,7 +556,7 @@ static void test_gzip(void)
                          bool_false[4] = {0x37, 0x97, 0x79, 0xbc};
 #define RECEIVE(want)                                                                              \
     (memset(&sn, 0, sizeof sn),                                                                    \
-     ev = (struct mt_session_events){&sn, on_result, on_failed, on_new_session},                   \
+     ev = (struct mt_session_events){&sn, on_result, on_failed, on_new_session, on_update},        \
      server_send(&s, &in, server_id(sec, n++), 1, NULL, (uint8_t *)msg.data, msg.len),             \
      mt_session_receive(&s, (uint8_t *)in.data, in.len, NOW, &ev, &e) == (want))
 
@@ -761,7 +787,7 @@ static void test_fixed_msg_id(void)
              fixed);
     server_send(&s, &in, server_id(sec, 5), 2, json, NULL, 0);
     struct seen sn = {.failed_ref = 0, .failed_code = -1};
-    struct mt_session_events ev = {&sn, on_result, on_failed, on_new_session};
+    struct mt_session_events ev = {&sn, on_result, on_failed, on_new_session, on_update};
     CHECK(mt_session_receive(&s, (uint8_t *)in.data, in.len, NOW, &ev, &e) == DM_OK &&
               sn.failed_ref == 300 && sn.failed_code == 0 && s.nqueue == 0,
           "asked to send it again: reported failed, not re-sent under a new msg_id");

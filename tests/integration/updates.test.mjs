@@ -1,0 +1,97 @@
+// A session learns of join requests from Telegram's updates (issue 11 item 2): with no bot in the
+// channel and no Load, a request arriving in tgsim is recorded through the session's pushed
+// updatePendingJoinRequests; 1,000 unrelated updates pushed while the session loads and decides
+// change nothing (no gap is seen, no getDifference asked); a restart between updates resumes by
+// getDifference from the stored state; a gap past Telegram's limit (differenceTooLong) is met by
+// reading the channel again. One stack; both backends (DOORMAN_TEST_PG_URL).
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { waitFor } from '../lib/processes.mjs';
+import { requestsOf, decide, waitLoadJob } from '../lib/api.mjs';
+import { newUserSession } from '../lib/sessions.mjs';
+import { startSessionStack } from '../lib/stacks.mjs';
+
+describe('sessions listen to updates', () => {
+    let s, acc, ch;
+    const upd = () => s.tg.control('GET', `/control/accounts/${acc.id}/updates`);
+    const ask = (body) => s.tg.control('POST', '/control/join-requests', { chat_id: ch.id, ...body });
+    const recorded = (n, what) => waitFor(async () => {
+        const rows = await requestsOf(s.client, ch.id);
+        return rows.length >= n ? rows : null;
+    }, { timeoutMs: 15000, what });
+
+    before(async () => {
+        s = await startSessionStack({ doormanEnv: { DOORMAN_SESSION_UPDATES: '1' } });
+        acc = (await newUserSession(s.client, s.tg, { name: 'listener', first_name: 'Listener' })).account;
+        ch = await s.tg.control('POST', '/control/channels', {
+            title: 'No bot here', username: 'updates_chan', admins: [{ id: acc.id, can_invite_users: true }],
+        });
+        // the session listens once it is active (its login checked it)
+        await waitFor(() => /session listener: listening to its updates/.test(s.dm.output), { timeoutMs: 10000, what: 'the listener' });
+    });
+    after(async () => { await s?.cleanup(); });
+
+    test('a request arriving in tgsim is recorded through the session, without any Load', async () => {
+        const t0 = Date.now();
+        const r = await ask({ count: 3, first_name: 'Pushed', bio: 'came by update' });
+        const rows = await recorded(3, 'the 3 requests recorded from the update');
+        assert.deepEqual(rows.map((x) => x.user_id).sort(), [r.first_user_id, r.first_user_id + 1, r.first_user_id + 2]);
+        assert.ok(rows.every((x) => x.status === 'pending' && x.bio === 'came by update'));
+        assert.ok(Date.now() - t0 < 10000);
+        const jobs = (await s.client.ok('/api/jobs?limit=50')).items;
+        assert.equal(jobs.length, 0, 'no Load job did it');
+    });
+
+    test('1,000 unrelated updates while the session loads and decides disturb nothing', async () => {
+        await ask({ count: 150, first_name: 'Bulk', bot_updates: false }); // only a Load finds these
+        const before = await upd();
+        const noise = s.tg.control('POST', `/control/accounts/${acc.id}/updates`, { count: 1000 });
+        const r = await s.client.post('/api/sessions/listener/load', { channel: '@updates_chan', limit: 'all' });
+        assert.equal(r.status, 202, r.text);
+        const rows0 = await requestsOf(s.client, ch.id);
+        const first = rows0.find((x) => x.first_name === 'Pushed');
+        const job = await decide(s.client, 'approve', { request_ids: [first.id], session_name: 'listener' });
+        assert.equal(job.state, 'done', JSON.stringify(job));
+        assert.equal((await noise).pts, before.pts + 1000);
+        const load = await waitLoadJob(s.client, r.json.job.id);
+        assert.equal(load.state, 'done', JSON.stringify(load));
+        const rows = await recorded(153, 'the loaded requests');
+        assert.equal(rows.length, 153);
+        // after the noise a new request still comes through the updates
+        const late = await ask({ count: 1, first_name: 'Late' });
+        await waitFor(async () => (await requestsOf(s.client, ch.id)).some((x) => x.user_id === late.first_user_id),
+            { timeoutMs: 10000, what: 'the request after the noise' });
+        const after2 = await upd();
+        assert.equal(after2.difference_calls, before.difference_calls, 'no gap seen: no getDifference');
+        const tgReq = await s.tg.control('GET', `/control/join-requests?chat_id=${ch.id}&user_id=${first.user_id}`);
+        assert.equal(tgReq.items[0].status, 'approved');
+    });
+
+    test('a restart between updates resumes by getDifference from the stored state', async () => {
+        const n0 = (await requestsOf(s.client, ch.id)).length;
+        await s.dm.stop();
+        const d0 = (await upd()).difference_calls;
+        const r = await ask({ count: 2, first_name: 'WhileDown' });
+        await s.restart();
+        const rows = await recorded(n0 + 2, 'the requests made while doorman was down');
+        assert.ok(rows.some((x) => x.user_id === r.first_user_id) && rows.some((x) => x.user_id === r.first_user_id + 1));
+        assert.ok((await upd()).difference_calls > d0, 'caught up by getDifference');
+    });
+
+    test('differenceTooLong: the channel is read again', async () => {
+        const n0 = (await requestsOf(s.client, ch.id)).length;
+        await s.dm.stop();
+        const t0 = (await upd()).too_long;
+        await s.tg.control('POST', '/control/config', { difference_too_long: 5 });
+        await s.tg.control('POST', `/control/accounts/${acc.id}/updates`, { count: 20 });
+        const r = await ask({ count: 2, first_name: 'TooLong' });
+        try {
+            await s.restart();
+            const rows = await recorded(n0 + 2, 'the requests read again after differenceTooLong');
+            assert.ok(rows.some((x) => x.user_id === r.first_user_id));
+            assert.equal((await upd()).too_long, t0 + 1);
+        } finally {
+            await s.tg.control('POST', '/control/config', { difference_too_long: 0 });
+        }
+    });
+});
