@@ -606,6 +606,9 @@
     "  hash TEXT PRIMARY KEY,"                                                                     \
     "  expires_at " BIG " NOT NULL)" NOROWID ";"
 
+/* 17: the account that decided each job item (a job may use several: jobs/via.h). */
+#define M_ITEM_VIA "ALTER TABLE job_items ADD COLUMN via TEXT NOT NULL DEFAULT '';"
+
 /* Migration v is migrations[v - 1], in each dialect's text. */
 static const struct {
     const char *sqlite, *pg;
@@ -627,6 +630,7 @@ static const struct {
     {M_STATS(SQ_BIG, SQ_NOROWID) SQ_STAT_TRIGGERS, M_STATS(PG_BIG, PG_NOROWID) PG_STAT_TRIGGERS},
     {M_LINKS(SQ_BIG, SQ_NOROWID), M_LINKS(PG_BIG, PG_NOROWID)},
     {M_VERIFY(SQ_BIG, SQ_NOROWID), M_VERIFY(PG_BIG, PG_NOROWID)},
+    {M_ITEM_VIA, M_ITEM_VIA},
 };
 
 const int schema_latest = (int)DM_ARRAY_LEN(migrations);
