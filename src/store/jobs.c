@@ -594,6 +594,8 @@ dm_err store_job_finish_chat(struct store *st, int64_t job_id, const char *owner
     struct tx tx;
     dm_err e = tx_open(st, &tx, err);
     if (!e) e = job_cursor_set(&tx, job_id, owner, cursor, now, err);
+    struct job_info j; /* the job's one account decided the channel */
+    if (!e) e = job_info(&tx, job_id, &j, err);
     if (!e && outcome == ITEM_DONE && whole_chat)
         e = items_add(&tx, S_ITEM_ADD_CHAT, job_id, chat_id, 0, err);
     /* finished items leave the pending set, so each batch starts from the first left */
@@ -613,6 +615,7 @@ dm_err store_job_finish_chat(struct store *st, int64_t job_id, const char *owner
                                     .outcome = outcome,
                                     .final_status = REQ_PENDING};
             dm_strlcpy(it.error, error ? error : "", sizeof it.error);
+            dm_strlcpy(it.via, j.via, sizeof it.via);
             e = item_finish(&tx, &it, now, err);
         }
         total += b->n;
