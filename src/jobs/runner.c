@@ -77,6 +77,7 @@ struct lane_account {
     double pause_until;             /* monotonic; no calls before (a flood wait's retry_after) */
     int64_t no_right[NO_RIGHT_MAX]; /* channels where it lacks the right (a ring) */
     size_t n_no_right;
+    char no_right_error[STORE_ERROR_MAX]; /* what Telegram said there */
 };
 
 struct job_runner;
@@ -239,7 +240,8 @@ static void queue_push_front(struct lane *l, const struct slot *s)
 }
 
 /* Index of the first item whose backoff is over and that an account may take now (in *k), or
- * -1 (then *next is lowered to when one might be). */
+ * that none of the job's accounts ever may (*k = -1: it fails), or -1 (then *next is lowered to
+ * when one might be). */
 static ssize_t queue_pick(struct lane *l, double now, double *next, int *k)
 {
     for (size_t i = 0; i < l->qlen; i++) {
@@ -247,8 +249,9 @@ static ssize_t queue_pick(struct lane *l, double now, double *next, int *k)
             *next = DM_MIN(*next, l->queue[i].not_before);
             continue;
         }
-        *k = account_pick(l, l->queue[i].it.chat_id, now, next);
-        if (*k >= 0) return (ssize_t)i;
+        int64_t chat_id = l->queue[i].it.chat_id;
+        *k = account_pick(l, chat_id, now, next);
+        if (*k >= 0 || !other_account_for(l, SIZE_MAX, chat_id)) return (ssize_t)i;
     }
     return -1;
 }
@@ -309,6 +312,23 @@ static void record_item(struct lane *l, struct store_item *it, int outcome, cons
 
 /* ---- workers ---- */
 
+/* Fails s, none of whose accounts may decide in its channel, with what the first of them that
+ * lacks the right there was told, in its name (mu held; released while recording). */
+static void fail_no_right(struct lane *l, struct slot *s)
+{
+    char error[STORE_ERROR_MAX] = "None of the job's accounts can decide in this channel";
+    for (size_t k = 0; k < l->n_acc; k++)
+        if (lacks_right(&l->acc[k], s->it.chat_id)) {
+            dm_strlcpy(error, l->acc[k].no_right_error, sizeof error);
+            dm_strlcpy(s->it.via, account_name(l->acc[k].a), sizeof s->it.via);
+            break;
+        }
+    s->it.final_status = REQ_PENDING;
+    pthread_mutex_unlock(&l->mu);
+    record_item(l, &s->it, ITEM_FAILED, error);
+    pthread_mutex_lock(&l->mu);
+}
+
 /* Acts on the outcome of deciding one item through account k (mu held; released while
  * recording). */
 static void apply_decision(struct lane *l, struct slot *s, size_t k, const struct tg_error *te)
@@ -342,6 +362,7 @@ static void apply_decision(struct lane *l, struct slot *s, size_t k, const struc
         return;
     case TG_NO_RIGHT: /* the next account may have it */
         la->no_right[la->n_no_right++ % NO_RIGHT_MAX] = s->it.chat_id;
+        dm_strlcpy(la->no_right_error, te->e.msg, sizeof la->no_right_error);
         if (other_account_for(l, k, s->it.chat_id)) {
             log_info(C, "job %" PRId64 ": %s lacks the right in chat %" PRId64 "; the next goes on",
                      s->it.job_id, name, s->it.chat_id);
@@ -403,6 +424,13 @@ static void *worker_main(void *arg)
         }
         struct slot s;
         queue_take(l, (size_t)i, &s);
+        if (k < 0) {
+            l->inflight++;
+            fail_no_right(l, &s);
+            l->inflight--;
+            pthread_cond_broadcast(&l->wake);
+            continue;
+        }
         struct lane_account *la = &l->acc[k];
         l->inflight++;
         la->inflight++;
