@@ -250,7 +250,9 @@ describe('who decides: the decision modal in chromium', () => {
     test('any active session: the first that can decide does, and the job shows what each did', async () => {
         const linus = await addRequester(s.tg, alpha.id, { first_name: 'Linus', last_name: 'Torvalds' });
         people.set('Linus Torvalds', linus);
-        await page.locator('select[name=chat_id]').selectOption({ label: 'Via Alpha' });
+        await waitFor(async () => (await s.client.ok(`/api/invite-requests?chat_id=${alpha.id}&status=pending`)).items
+            .some((r) => r.user_id === linus.user_id), { what: 'Linus recorded by doorman' });
+        await page.locator('select[name=chat_id]').selectOption({ label: 'Via Alpha' }); // from Via Beta: a fresh list
         await row('Linus Torvalds').waitFor({ timeout: 20000 });
         await openFor(['Linus Torvalds'], 'Approve Selected');
         assert.equal(await choose('sessions:any'), 'ok');
