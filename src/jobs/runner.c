@@ -21,13 +21,15 @@
  * whole channels (hide_all.h): the dispatcher itself runs those step by step (run_steps),
  * keeping the lease the same way and waiting out flood waits and network trouble.
  *
- * Pacing is the lane's: two lanes share an account only when the vias of their jobs overlap
- * (a list and one of its sessions, or VIA_ANY_SESSION), and then each paces it alone, and a
- * FLOOD_WAIT that one of them meets is Telegram's to enforce on the other.
+ * Pacing is the account's (struct pace: its token bucket and flood pause), kept by the runner
+ * across jobs and shared by every lane that uses the account at once (their vias overlap: a list
+ * and one of its sessions, or VIA_ANY_SESSION), so a flood wait holds back all of them, and a job
+ * of that account that starts during it too.
  *
  * Locking: a lane's mu guards everything below it in struct lane; claim_mu guards the lanes'
- * vias (which job each runs) from a claim to the next. Neither store calls nor Telegram calls
- * are made while holding a lane's mu. */
+ * vias (which job each runs) from a claim to the next; pace_mu the paces, taken inside a lane's
+ * mu and never the other way round. Neither store calls nor Telegram calls are made while
+ * holding a lane's mu. */
 #include "core/common.h"
 #include "jobs/runner.h"
 
@@ -55,6 +57,7 @@
 #define DEFAULT_LEASE 30
 #define LOAD_BACKOFF_MAX 60 /* seconds between tries when Telegram cannot be reached */
 #define NO_RIGHT_MAX 16     /* channels an account is remembered to lack the right in */
+#define PACES_MAX 64        /* accounts whose pace is kept: more than the lanes can use at once */
 
 static const char *const C = "jobs";
 
@@ -62,6 +65,19 @@ struct slot {
     struct store_item it;
     int attempts;
     double not_before; /* monotonic seconds: retry backoff */
+};
+
+/* An account's pace, kept by the runner across jobs and shared by the lanes that use it, so a
+ * flood wait holds back every job of the account, also one that starts later. Guarded by
+ * pace_mu (taken inside a lane's mu, never the other way round). */
+struct job_runner;
+
+struct pace {
+    struct job_runner *r;
+    char name[STORE_NAME_MAX]; /* "" when unused */
+    int users;                 /* lane accounts using it now */
+    struct ratelimit rl;
+    double pause_until; /* monotonic; no calls before (a flood wait's retry_after) */
 };
 
 /* One of the accounts of the job a lane runs. */
@@ -72,9 +88,8 @@ struct lane_account {
     bool gone;         /* account_usable said it cannot work: not used again in this job */
     double next_open;  /* monotonic: when to ask account_usable next */
     int inflight;      /* its calls out */
-    char error[STORE_ERROR_MAX]; /* why it is down, waits or is gone */
-    struct ratelimit rl;
-    double pause_until;             /* monotonic; no calls before (a flood wait's retry_after) */
+    char error[STORE_ERROR_MAX];    /* why it is down, waits or is gone */
+    struct pace *pace;              /* the runner's, for as long as the job runs */
     int64_t no_right[NO_RIGHT_MAX]; /* channels where it lacks the right (a ring) */
     size_t n_no_right;
     char no_right_error[STORE_ERROR_MAX]; /* what Telegram said there */
@@ -116,6 +131,8 @@ struct job_runner {
     int lease; /* seconds: DOORMAN_JOB_LEASE, default 30 */
     double renew_every;
     pthread_mutex_t claim_mu;
+    pthread_mutex_t pace_mu;
+    struct pace paces[PACES_MAX];
     struct lane lanes[LANES];
 };
 
@@ -190,6 +207,82 @@ static void flood_told(struct store *st, int64_t job_id, const char *via, int se
         log_warn(C, "job %" PRId64 ": could not record a flood wait's event: %s", job_id, err.msg);
 }
 
+/* ---- paces (pace_mu taken here) ---- */
+
+static double pace_paused_until(struct pace *p)
+{
+    struct job_runner *r = p->r;
+    pthread_mutex_lock(&r->pace_mu);
+    double until = p->pause_until;
+    pthread_mutex_unlock(&r->pace_mu);
+    return until;
+}
+
+/* Pauses the account until `until` (a later pause only); true when it was not paused as long. */
+static bool pace_hold(struct pace *p, double until)
+{
+    struct job_runner *r = p->r;
+    pthread_mutex_lock(&r->pace_mu);
+    bool longer = until > p->pause_until;
+    if (longer) {
+        p->pause_until = until;
+        ratelimit_hold(&p->rl, until);
+    }
+    pthread_mutex_unlock(&r->pace_mu);
+    return longer;
+}
+
+/* The seconds from now to the account's next slot, taken. */
+static double pace_reserve(struct pace *p, double now)
+{
+    struct job_runner *r = p->r;
+    pthread_mutex_lock(&r->pace_mu);
+    double wait = ratelimit_reserve(&p->rl, now);
+    pthread_mutex_unlock(&r->pace_mu);
+    return wait;
+}
+
+static void pace_set_rate(struct pace *p, double rate, double now)
+{
+    struct job_runner *r = p->r;
+    pthread_mutex_lock(&r->pace_mu);
+    ratelimit_set_rate(&p->rl, rate, now);
+    pthread_mutex_unlock(&r->pace_mu);
+}
+
+/* The pace of account `name`, kept from before or made (in place of an unused one, preferring
+ * one whose pause is over); users counts this use until pace_put. */
+static struct pace *pace_get(struct job_runner *r, const char *name)
+{
+    double now = clock_s();
+    pthread_mutex_lock(&r->pace_mu);
+    struct pace *p = NULL, *spare = NULL;
+    for (size_t i = 0; i < PACES_MAX && !p; i++) {
+        struct pace *x = &r->paces[i];
+        if (strcmp(x->name, name) == 0)
+            p = x;
+        else if (x->users == 0 &&
+                 (!spare || !x->name[0] || (spare->name[0] && x->pause_until < spare->pause_until)))
+            spare = x;
+    }
+    if (!p) { /* LANES * VIA_MAX < PACES_MAX: a spare is always there */
+        p = spare;
+        dm_strlcpy(p->name, name, sizeof p->name);
+        p->pause_until = 0;
+        ratelimit_init(&p->rl, 30, 1, now);
+    }
+    p->users++;
+    pthread_mutex_unlock(&r->pace_mu);
+    return p;
+}
+
+static void pace_put(struct job_runner *r, struct pace *p)
+{
+    pthread_mutex_lock(&r->pace_mu);
+    p->users--;
+    pthread_mutex_unlock(&r->pace_mu);
+}
+
 /* ---- the job's accounts (mu held) ---- */
 
 static bool lacks_right(const struct lane_account *la, int64_t chat_id)
@@ -204,8 +297,9 @@ static bool lacks_right(const struct lane_account *la, int64_t chat_id)
 static bool account_free(const struct lane_account *la, int64_t chat_id, double now, double *next)
 {
     if (!la->ready || la->down || la->gone || lacks_right(la, chat_id)) return false;
-    if (now >= la->pause_until) return true;
-    *next = DM_MIN(*next, la->pause_until);
+    double until = pace_paused_until(la->pace);
+    if (now >= until) return true;
+    *next = DM_MIN(*next, until);
     return false;
 }
 
@@ -345,9 +439,7 @@ static void apply_decision(struct lane *l, struct slot *s, size_t k, const struc
         outcome = ITEM_SKIPPED;
         break;
     case TG_FLOOD:
-        if (now + wait_seconds(te) > la->pause_until) {
-            la->pause_until = now + wait_seconds(te);
-            ratelimit_hold(&la->rl, la->pause_until);
+        if (pace_hold(la->pace, now + wait_seconds(te))) {
             metrics_ratelimit_pause();
             log_warn(C, "rate limited by Telegram: %s pauses for %d s", name, wait_seconds(te));
             flood_told(l->r->store, s->it.job_id, name, wait_seconds(te));
@@ -434,7 +526,7 @@ static void *worker_main(void *arg)
         struct lane_account *la = &l->acc[k];
         l->inflight++;
         la->inflight++;
-        double slot_at = now + ratelimit_reserve(&la->rl, now);
+        double slot_at = now + pace_reserve(la->pace, now);
         while (!l->stop && clock_s() < slot_at)
             wait_until(&l->work, &l->mu, slot_at);
         double never = INFINITY;
@@ -631,7 +723,7 @@ static size_t accounts_open(struct lane *l, int64_t id, double now, bool *all_go
                 pthread_cond_broadcast(&l->work);
             }
         }
-        if (la->ready) ratelimit_set_rate(&la->rl, account_rate(la->a), now);
+        if (la->ready) pace_set_rate(la->pace, account_rate(la->a), now);
         ready += la->ready && !la->down;
         gone += la->gone;
     }
@@ -647,8 +739,9 @@ static double accounts_paused_until(const struct lane *l, double now)
     for (size_t k = 0; k < l->n_acc; k++) {
         const struct lane_account *la = &l->acc[k];
         if (!la->ready || la->down || la->gone) continue;
-        if (la->pause_until <= now) return 0;
-        first = DM_MIN(first, la->pause_until);
+        double until = pace_paused_until(la->pace);
+        if (until <= now) return 0;
+        first = DM_MIN(first, until);
     }
     return isinf(first) ? 0 : first;
 }
@@ -846,6 +939,18 @@ static void run_steps(struct lane *l, const struct store_job *job, step_fn step,
     }
 }
 
+/* Closes the job's accounts. */
+static void accounts_end(struct lane *l)
+{
+    pthread_mutex_lock(&l->mu);
+    for (size_t k = 0; k < l->n_acc; k++) {
+        account_close(l->acc[k].a);
+        pace_put(l->r, l->acc[k].pace);
+    }
+    l->n_acc = 0;
+    pthread_mutex_unlock(&l->mu);
+}
+
 /* Opens the accounts job->via names into l->acc; on failure none stays open. Called without mu
  * (the lane's workers touch the accounts only while a job is active). */
 static dm_err accounts_begin(struct lane *l, const struct store_job *job, struct dm_error *err)
@@ -857,26 +962,13 @@ static dm_err accounts_begin(struct lane *l, const struct store_job *job, struct
     for (size_t k = 0; !e && k < v.n; k++) {
         struct lane_account *la = &l->acc[k];
         memset(la, 0, sizeof *la);
-        ratelimit_init(&la->rl, 30, 1, clock_s());
         e = account_open(l->r->accounts, v.name[k], &la->a, err);
+        if (!e) la->pace = pace_get(l->r, account_name(la->a));
         if (!e) l->n_acc++;
     }
     pthread_mutex_unlock(&l->mu);
-    if (e) {
-        for (size_t k = 0; k < l->n_acc; k++)
-            account_close(l->acc[k].a);
-        l->n_acc = 0;
-    }
+    if (e) accounts_end(l);
     return e;
-}
-
-static void accounts_end(struct lane *l)
-{
-    pthread_mutex_lock(&l->mu);
-    for (size_t k = 0; k < l->n_acc; k++)
-        account_close(l->acc[k].a);
-    l->n_acc = 0;
-    pthread_mutex_unlock(&l->mu);
 }
 
 /* Runs a claimed job of any kind through its accounts, open while it runs (a load, a job over
@@ -1031,6 +1123,7 @@ void job_runner_stop(struct job_runner *r)
         pthread_mutex_destroy(&l->mu);
     }
     pthread_mutex_destroy(&r->claim_mu);
+    pthread_mutex_destroy(&r->pace_mu);
     free(r);
 }
 
@@ -1057,6 +1150,9 @@ dm_err job_runner_start(const struct job_runner_config *cfg, struct job_runner *
     r->lease = env_lease();
     r->renew_every = DM_MAX(r->lease / 3.0, 0.5);
     pthread_mutex_init(&r->claim_mu, NULL);
+    pthread_mutex_init(&r->pace_mu, NULL);
+    for (size_t i = 0; i < PACES_MAX; i++)
+        r->paces[i].r = r;
     for (size_t i = 0; i < LANES; i++) {
         struct lane *l = &r->lanes[i];
         l->r = r;
