@@ -246,6 +246,13 @@ bool api_tg_failed(struct api_ctx *c, const struct tg_error *te);
  * caller closes the account (telegram/account.h). */
 struct account *api_body_account(struct api_ctx *c, bool active);
 
+/* Reads the body's "session_name" as the via of a decision job (jobs/via.h) into via (size
+ * bytes): null, absent or a name as api_body_account (the account in *one, which the caller
+ * closes); an array of 1 to VIA_MAX active sessions' names, tried in that order; or
+ * "sessions:any" (any active session with the right in each request's channel). *one is NULL
+ * for the last two (an array of one name is that name). false after answering 400. */
+bool api_body_via(struct api_ctx *c, char *via, size_t size, struct account **one);
+
 /* Reads the body's "request_ids" (1 to max positive integers) into a malloc'd *out (the
  * caller frees it). false after answering 400. */
 bool api_body_ids(struct api_ctx *c, size_t max, int64_t **out, size_t *n);

@@ -3,6 +3,7 @@
 #include "core/date.h"
 #include "core/log.h"
 #include "jobs/runner.h"
+#include "jobs/via.h"
 #include "telegram/account.h"
 
 bool api_bad_request(struct api_ctx *c, const char *fmt, ...)
@@ -218,6 +219,62 @@ struct account *api_body_account(struct api_ctx *c, bool active)
     if (!e) return a;
     account_close(a);
     return NULL;
+}
+
+/* Checks that the session `name` exists and is active, for api_body_via's list; false after
+ * answering 400 naming it and why. */
+static bool listed_session_usable(struct api_ctx *c, size_t i, const json_t *v)
+{
+    if (!json_is_string(v) || json_string_length(v) == 0 ||
+        json_string_length(v) >= STORE_NAME_MAX || strcmp(json_string_value(v), ACCOUNT_BOT) == 0)
+        return api_bad_request(c, "'session_name' item %zu must be a session's name.", i);
+    struct account *a = NULL;
+    struct dm_error err = {0};
+    dm_err e = account_open_chosen(c->env->accounts, json_string_value(v), &a, &err);
+    if (!e) e = account_usable(a, &err);
+    account_close(a);
+    if (e == DM_ENOTFOUND || e == DM_EAUTH) return api_bad_request(c, "%s", err.msg);
+    return e && e != DM_EUNAVAILABLE ? api_store_failed(c, e, &err) : true;
+}
+
+bool api_body_via(struct api_ctx *c, char *via, size_t size, struct account **one)
+{
+    *one = NULL;
+    json_t *v = json_object_get(c->body, "session_name");
+    json_t *only = json_is_array(v) && json_array_size(v) == 1 ? json_array_get(v, 0) : NULL;
+    if (only && json_is_string(only) && strcmp(json_string_value(only), VIA_ANY_SESSION) != 0) {
+        if (!listed_session_usable(c, 0, only)) return false;
+        dm_strlcpy(via, json_string_value(only), size);
+        struct dm_error err = {0};
+        dm_err e = account_open_chosen(c->env->accounts, via, one, &err);
+        return e ? api_store_failed(c, e, &err) : true;
+    }
+    if (json_is_string(v) && strcmp(json_string_value(v), VIA_ANY_SESSION) == 0) {
+        struct via_names names;
+        struct dm_error err = {0};
+        dm_err e = via_names(c->env->store, VIA_ANY_SESSION, &names, &err);
+        if (e == DM_ENOTFOUND) return api_bad_request(c, "%s.", err.msg);
+        if (e) return api_store_failed(c, e, &err);
+        dm_strlcpy(via, VIA_ANY_SESSION, size);
+        return true;
+    }
+    if (!json_is_array(v)) {
+        *one = api_body_account(c, true);
+        if (*one) dm_strlcpy(via, account_name(*one), size);
+        return *one != NULL;
+    }
+    size_t n = json_array_size(v);
+    if (n == 0 || n > VIA_MAX)
+        return api_bad_request(c, "'session_name' must list 1 to %d sessions' names.", VIA_MAX);
+    const char *names[VIA_MAX];
+    for (size_t i = 0; i < n; i++) {
+        if (!listed_session_usable(c, i, json_array_get(v, i))) return false;
+        names[i] = json_string_value(json_array_get(v, i));
+    }
+    struct dm_error err = {0};
+    if (via_join(names, n, via, size, &err))
+        return api_bad_request(c, "'session_name': %s.", err.msg);
+    return true;
 }
 
 bool api_body_ids(struct api_ctx *c, size_t max, int64_t **out, size_t *n)

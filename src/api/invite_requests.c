@@ -7,6 +7,7 @@
 #include "core/json_out.h"
 #include "core/log.h"
 #include "jobs/hide_all.h"
+#include "jobs/via.h"
 #include "telegram/account.h"
 #include "telegram/bot.h"
 
@@ -192,15 +193,18 @@ void api_chats_list(struct api_ctx *c)
     chats_drop(l);
 }
 
-/* Starts a job through the body's account; NULL after answering (the caller closes it). */
-static struct account *job_base(struct api_ctx *c, int kind, struct store_job *job)
+/* Starts a job through the body's account or accounts (api_body_via); false after answering.
+ * *whole: whether it may decide whole channels at once (one account that lists them). */
+static bool job_base(struct api_ctx *c, int kind, struct store_job *job, bool *whole)
 {
     memset(job, 0, sizeof *job);
     job->kind = kind;
     dm_strlcpy(job->admin, c->session.admin_name, sizeof job->admin);
-    struct account *a = api_body_account(c, true);
-    if (a) dm_strlcpy(job->via, account_name(a), sizeof job->via);
-    return a;
+    struct account *a = NULL;
+    if (!api_body_via(c, job->via, sizeof job->via, &a)) return false;
+    *whole = a && account_lists_pending(a);
+    account_close(a);
+    return true;
 }
 
 /* Formats the job's description, cut at a character boundary where it does not fit, and ends
@@ -210,8 +214,13 @@ static void describe(struct store_job *job, const char *fmt, ...)
 
 static void describe(struct store_job *job, const char *fmt, ...)
 {
-    char via[sizeof job->via + 8] = "";
-    if (strcmp(job->via, ACCOUNT_BOT) != 0) dm_snprintf_utf8(via, sizeof via, " as %s", job->via);
+    char via[sizeof job->description / 2] = "";
+    if (strcmp(job->via, VIA_ANY_SESSION) == 0)
+        dm_strlcpy(via, " as any active session", sizeof via);
+    else if (strlen(job->via) + 5 > sizeof via)
+        dm_strlcpy(via, " as several sessions", sizeof via);
+    else if (strcmp(job->via, ACCOUNT_BOT) != 0)
+        dm_snprintf_utf8(via, sizeof via, " as %s", job->via);
     size_t vlen = strlen(via);
     va_list ap;
     va_start(ap, fmt);
@@ -231,12 +240,11 @@ static void decide_selected(struct api_ctx *c, int kind)
         return;
     }
     struct store_job job;
-    struct account *a = job_base(c, kind, &job);
-    if (!a) {
+    bool whole;
+    if (!job_base(c, kind, &job, &whole)) {
         free(v);
         return;
     }
-    account_close(a);
     describe(&job, "%s %zu selected request%s", kind == JOB_APPROVE ? "Approve" : "Decline", n,
              n == 1 ? "" : "s");
     int64_t id = 0;
@@ -297,12 +305,11 @@ static void decide_all(struct api_ctx *c, int kind)
 {
     struct store_request_filter f;
     struct store_job job;
-    struct account *a = NULL;
+    bool whole = false;
     if (!api_only_fields(c, c->body, NULL, "filter", "session_name", NULL) || !body_filter(c, &f) ||
-        !(a = job_base(c, kind, &job)))
+        !job_base(c, kind, &job, &whole))
         return;
-    bool whole_channels = account_lists_pending(a) && hide_all_fits(&f);
-    account_close(a);
+    bool whole_channels = whole && hide_all_fits(&f);
     struct store_chat chat = {0};
     if (f.chat_id && store_chat_get(c->env->store, f.chat_id, &chat, NULL) != DM_OK)
         snprintf(chat.title, sizeof chat.title, "chat %" PRId64, f.chat_id);

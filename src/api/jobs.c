@@ -2,6 +2,7 @@
 #include "core/common.h"
 #include "api/api.h"
 #include "jobs/runner.h"
+#include "jobs/via.h"
 
 #define MAX_ERRORS_SHOWN 100
 
@@ -83,6 +84,26 @@ static bool path_job(struct api_ctx *c, struct store_job *job)
     return true;
 }
 
+/* What each account did in the job: [{via, done, skipped, failed}]; NULL after answering. */
+static json_t *job_accounts_json(struct api_ctx *c, int64_t job_id)
+{
+    struct store_job_account rows[VIA_MAX];
+    int n = 0;
+    struct dm_error err = {0};
+    dm_err e = store_job_accounts(c->env->store, job_id, rows, VIA_MAX, &n, &err);
+    if (e) {
+        api_store_failed(c, e, &err);
+        return NULL;
+    }
+    json_t *out = json_array();
+    for (int i = 0; i < n; i++)
+        json_array_append_new(out, json_pack("{s:s,s:I,s:I,s:I}", "via", rows[i].via, "done",
+                                             (json_int_t)rows[i].done, "skipped",
+                                             (json_int_t)rows[i].skipped, "failed",
+                                             (json_int_t)rows[i].failed));
+    return out;
+}
+
 void api_jobs_get(struct api_ctx *c)
 {
     struct store_job job;
@@ -112,7 +133,14 @@ void api_jobs_get(struct api_ctx *c)
                                                 (json_int_t)items[i].user_id, "error",
                                                 api_text(items[i].error)));
     free(items);
-    http_res_json(c->res, 200, json_pack("{s:o,s:o}", "job", api_job_json(&job), "errors", errors));
+    json_t *accounts = job_accounts_json(c, job.id);
+    if (!accounts) {
+        json_decref(errors);
+        return;
+    }
+    http_res_json(c->res, 200,
+                  json_pack("{s:o,s:o,s:o}", "job", api_job_json(&job), "errors", errors,
+                            "accounts", accounts));
 }
 
 void api_jobs_cancel(struct api_ctx *c)

@@ -2,11 +2,14 @@
  * and loads (a channel's pending requests read through a session: jobs/load.h).
  *
  * Jobs live in the store (store_job_*); the API creates them and wakes the runner. The
- * runner claims a job with a lease, walks its items in request-id order (never skipping rows
- * while others change), decides each through the job's account (job.via: the bot or a session,
- * through telegram/account.h), and records every outcome in one store transaction with its
- * audit entry. A flood wait (a 429's retry_after, FLOOD_WAIT_X) pauses all work of that
- * account; HIDE_REQUESTER_MISSING / USER_ALREADY_PARTICIPANT count as already handled. After
+ * runner runs up to 4 jobs at once, one per via (jobs through the same account one after the
+ * other). It claims a job with a lease, walks its items in request-id order (never skipping rows
+ * while others change), decides each through the job's account (job.via: the bot, a session,
+ * or several sessions, jobs/via.h: the first that can take the item; through
+ * telegram/account.h), and records every outcome in one store transaction with its audit entry,
+ * which names the account. A flood wait (a 429's retry_after, FLOOD_WAIT_X) pauses all work of
+ * that account in the job; HIDE_REQUESTER_MISSING / USER_ALREADY_PARTICIPANT count as already
+ * handled. After
  * a restart an unfinished job is claimed again when its lease ends and goes on from its first
  * pending item; nothing is decided twice. A load job runs page by page on the same thread with
  * the same lease, cancellation and restart rules, and waits out a FLOOD_WAIT_X by itself,

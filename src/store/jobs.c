@@ -162,22 +162,73 @@ dm_err store_job_list_by(struct store *st, const char *admin, int64_t before_id,
 dm_err store_job_claim(struct store *st, const char *owner, int64_t now, int64_t lease_until,
                        struct store_job *out, struct dm_error *err)
 {
+    return store_job_claim_except(st, owner, now, lease_until, NULL, 0, out, err);
+}
+
+/* The vias as a JSON array of strings, in arr (released by the caller). */
+static dm_err texts_json(const char *const *v, size_t n, struct buf *arr)
+{
+    buf_init(arr, IDS_MAX);
+    dm_err e = buf_puts(arr, "[");
+    for (size_t i = 0; i < n && !e; i++) {
+        e = buf_puts(arr, i ? ",\"" : "\"");
+        for (const char *p = v[i]; *p && !e; p++)
+            e = (unsigned char)*p < 0x20  ? buf_printf(arr, "\\u%04x", *p)
+                : *p == '"' || *p == '\\' ? buf_printf(arr, "\\%c", *p)
+                                          : buf_printf(arr, "%c", *p);
+        if (!e) e = buf_puts(arr, "\"");
+    }
+    return e ? e : buf_puts(arr, "]");
+}
+
+dm_err store_job_claim_except(struct store *st, const char *owner, int64_t now, int64_t lease_until,
+                              const char *const *skip, size_t n_skip, struct store_job *out,
+                              struct dm_error *err)
+{
+    struct buf skipped;
+    dm_err e = texts_json(skip, n_skip, &skipped);
+    if (e) {
+        buf_release(&skipped);
+        return dm_fail(err, e, "out of memory claiming a job");
+    }
     struct db_args a;
     args_init(&a);
     arg_text(&a, owner, STORE_NAME_MAX);
     arg_int(&a, now);
     arg_int(&a, lease_until);
+    arg_ref(&a, skipped.data);
     struct tx tx;
     bool found = false;
-    dm_err e = tx_open(st, &tx, err);
+    e = tx_open(st, &tx, err);
     if (!e) e = tx_read_one(&tx, S_JOB_CLAIM, &a, row_job, out, &found, err);
     e = tx_close(&tx, e, err);
+    buf_release(&skipped);
     return !e && !found ? dm_fail(err, DM_ENOTFOUND, "no job is waiting") : e;
+}
+
+static void row_job_account(const struct db_row *r, void *out)
+{
+    struct store_job_account *x = out;
+    ROW_TEXT(r, 0, x->via);
+    x->done = row_int(r, 1);
+    x->skipped = row_int(r, 2);
+    x->failed = row_int(r, 3);
+}
+
+dm_err store_job_accounts(struct store *st, int64_t job_id, struct store_job_account *out, int max,
+                          int *n, struct dm_error *err)
+{
+    struct db_args a;
+    args_init(&a);
+    arg_int(&a, job_id);
+    arg_int(&a, max);
+    struct db_stmt s = db_stmt_of(st, S_JOB_ACCOUNTS);
+    return db_read(st, &s, &a, row_job_account, out, sizeof *out, max, n, err);
 }
 
 struct job_info {
     int state, kind;
-    char admin[STORE_NAME_MAX], via[STORE_NAME_MAX];
+    char admin[STORE_NAME_MAX], via[STORE_VIA_MAX];
 };
 
 static void row_job_info(const struct db_row *r, void *out)
@@ -325,7 +376,7 @@ static dm_err item_finish(struct tx *tx, const struct store_item *it, int64_t no
                              .chat_id = is.chat_id,
                              .user_id = is.user_id};
     dm_strlcpy(au.admin, j.admin, sizeof au.admin);
-    dm_strlcpy(au.via, j.via, sizeof au.via);
+    dm_strlcpy(au.via, it->via[0] ? it->via : j.via, sizeof au.via);
     dm_strlcpy(au.action, job_kind_name(j.kind), sizeof au.action);
     dm_strlcpy(au.detail, it->error, sizeof au.detail);
 
@@ -350,6 +401,7 @@ static dm_err item_finish(struct tx *tx, const struct store_item *it, int64_t no
     arg_int(&u, it->request_id);
     arg_int(&u, outcome);
     arg_text(&u, au.detail, sizeof au.detail);
+    arg_text(&u, it->via, sizeof it->via);
     if (!e) e = tx_run(tx, S_ITEM_SET, &u, NULL, NULL, NULL, err);
     struct db_args c;
     args_init(&c);
@@ -542,6 +594,8 @@ dm_err store_job_finish_chat(struct store *st, int64_t job_id, const char *owner
     struct tx tx;
     dm_err e = tx_open(st, &tx, err);
     if (!e) e = job_cursor_set(&tx, job_id, owner, cursor, now, err);
+    struct job_info j; /* the job's one account decided the channel */
+    if (!e) e = job_info(&tx, job_id, &j, err);
     if (!e && outcome == ITEM_DONE && whole_chat)
         e = items_add(&tx, S_ITEM_ADD_CHAT, job_id, chat_id, 0, err);
     /* finished items leave the pending set, so each batch starts from the first left */
@@ -561,6 +615,7 @@ dm_err store_job_finish_chat(struct store *st, int64_t job_id, const char *owner
                                     .outcome = outcome,
                                     .final_status = REQ_PENDING};
             dm_strlcpy(it.error, error ? error : "", sizeof it.error);
+            dm_strlcpy(it.via, j.via, sizeof it.via);
             e = item_finish(&tx, &it, now, err);
         }
         total += b->n;

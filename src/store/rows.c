@@ -102,7 +102,7 @@ static void args_write(const struct field *f, size_t n, struct db_args *a, const
     F(T, wait_until) F(T, error) F(T, params) F(T, cursor)
 #define ITEM(T, F) \
     F(T, job_id) F(T, request_id) F(T, chat_id) F(T, user_id) F(T, request_status) \
-    F(T, outcome) F(T, error)
+    F(T, outcome) F(T, error) F(T, via)
 /* SESSION_COLS; created_at last */
 #define SESSION(T, F) \
     F(T, name) F(T, is_bot) F(T, api_id) F(T, api_hash_sealed) F(T, phone) F(T, dc_id) \

@@ -643,6 +643,9 @@
     "  date " BIG " NOT NULL,"                                                                     \
     "  updated_at " BIG " NOT NULL)" NOROWID ";"
 
+/* 18: the account that decided each job item (a job may use several: jobs/via.h). */
+#define M_ITEM_VIA "ALTER TABLE job_items ADD COLUMN via TEXT NOT NULL DEFAULT '';"
+
 /* Migration v is migrations[v - 1], in each dialect's text. */
 static const struct {
     const char *sqlite, *pg;
@@ -667,6 +670,7 @@ static const struct {
     {M_PEERS(SQ_BIG, SQ_NOROWID), M_PEERS(PG_BIG, PG_NOROWID)},
     {M_DM(SQ_BIG), M_DM(PG_BIG)},
     {M_UPDATES(SQ_BIG, SQ_NOROWID), M_UPDATES(PG_BIG, PG_NOROWID)},
+    {M_ITEM_VIA, M_ITEM_VIA},
 };
 
 const int schema_latest = (int)DM_ARRAY_LEN(migrations);

@@ -11,9 +11,11 @@ struct sql_text {
 };
 
 /* Statements that lock rows on PostgreSQL: lock is its locking clause. */
-#define JOB_CLAIM(lock)                                                                            \
+/* $4: a JSON array of the vias to pass over */
+#define JOB_CLAIM(skipped, lock)                                                                   \
     "UPDATE jobs SET state = 1, lease_owner = $1, lease_until = $3, updated_at = $2 "              \
     "WHERE id = (SELECT id FROM jobs WHERE state IN (0, 1) AND (state = 0 OR lease_until < $2) "   \
+    "AND via NOT IN (" skipped ") "                                                                \
     "ORDER BY total - done - skipped - failed, id LIMIT 1" lock ") RETURNING " JOB_COLS
 #define ITEM_GET(lock)                                                                             \
     "SELECT i.outcome, r.chat_id, r.user_id, r.status, r.verdict "                                 \
@@ -161,8 +163,9 @@ static const struct sql_text texts[S_COUNT] = {
      * neither waits */
     /* PostgreSQL: SKIP LOCKED, so two processes claiming at once take different jobs and
      * neither waits */
-    [S_JOB_CLAIM] = {.sqlite = JOB_CLAIM(""),
-                     .pg = JOB_CLAIM(" FOR UPDATE SKIP LOCKED"),
+    [S_JOB_CLAIM] = {.sqlite = JOB_CLAIM("SELECT value FROM json_each($4)", ""),
+                     .pg = JOB_CLAIM("SELECT x FROM jsonb_array_elements_text($4::jsonb) AS t(x)",
+                                     " FOR UPDATE SKIP LOCKED"),
                      .what = "claiming a job"},
     [S_JOB_RENEW] = {"UPDATE jobs SET lease_until = $3 WHERE id = $1 AND state = 1 "
                      "AND lease_owner = $2",
@@ -196,9 +199,15 @@ static const struct sql_text texts[S_COUNT] = {
     [S_ITEM_GET] = {.sqlite = ITEM_GET(""),
                     .pg = ITEM_GET(" FOR UPDATE OF i, r"),
                     .what = "reading a job item"},
-    [S_ITEM_SET] = {"UPDATE job_items SET outcome = $3, error = $4 "
+    [S_ITEM_SET] = {"UPDATE job_items SET outcome = $3, error = $4, via = $5 "
                     "WHERE job_id = $1 AND request_id = $2 AND outcome = 0",
                     .what = "finishing a job item"},
+    [S_JOB_ACCOUNTS] = {"SELECT via, SUM(CASE WHEN outcome = 1 THEN 1 ELSE 0 END), "
+                        "SUM(CASE WHEN outcome = 2 THEN 1 ELSE 0 END), "
+                        "SUM(CASE WHEN outcome = 3 THEN 1 ELSE 0 END) FROM job_items "
+                        "WHERE job_id = $1 AND outcome <> 0 AND via <> '' "
+                        "GROUP BY via ORDER BY via LIMIT $2",
+                        .what = "counting a job's items by account"},
     [S_ITEM_ADD_USER] = {"INSERT INTO job_items(job_id, request_id) SELECT $1, id "
                          "FROM invite_requests WHERE chat_id = $2 AND user_id = $3 AND status = 0 "
                          "ON CONFLICT DO NOTHING",

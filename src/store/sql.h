@@ -51,7 +51,8 @@
 #define DELIVERY_COLS                                                                              \
     "id, webhook_id, event_id, kind, state, attempts, next_at, http_status, error, created_at, "   \
     "updated_at"
-#define ITEM_COLS "i.job_id, i.request_id, r.chat_id, r.user_id, r.status, i.outcome, i.error"
+#define ITEM_COLS                                                                                  \
+    "i.job_id, i.request_id, r.chat_id, r.user_id, r.status, i.outcome, i.error, i.via"
 
 enum sql_id {
     S_BEGIN,
@@ -101,6 +102,7 @@ enum sql_id {
     S_ITEMS,
     S_ITEM_GET,
     S_ITEM_SET,
+    S_JOB_ACCOUNTS,
     S_ITEM_ADD_USER,
     S_ITEM_ADD_CHAT,
     S_ITEMS_OF_CHAT,

@@ -18,6 +18,7 @@
 #include "core/common.h"
 
 #define STORE_NAME_MAX 65  /* admin names, session names, "bot": 64 bytes + NUL */
+#define STORE_VIA_MAX 600  /* a job's via: a name, or up to 8 session names (jobs/via.h) */
 #define STORE_TEXT_MAX 513 /* Telegram names (64 characters), titles (128): 4 bytes a character */
 #define STORE_BIO_MAX 561  /* Telegram bios: 140 characters (with Premium), 4 bytes each */
 #define STORE_LINK_MAX 257
@@ -166,7 +167,7 @@ struct store_job {
     int64_t id;
     int kind;                         /* enum job_kind */
     int state;                        /* enum job_state */
-    char via[STORE_NAME_MAX];         /* "bot" or a session name */
+    char via[STORE_VIA_MAX];          /* "bot", a session name, or several sessions (jobs/via.h) */
     char admin[STORE_ACTOR_MAX];      /* who started it */
     char description[STORE_TEXT_MAX]; /* e.g. "Approve all: status=pending chat=-100…" */
     int64_t total;                    /* items in the job */
@@ -199,6 +200,8 @@ struct store_item {
                            (REQ_APPROVED, REQ_DECLINED), or REQ_PENDING to leave it as it is */
     int outcome;        /* enum item_outcome */
     char error[STORE_ERROR_MAX];
+    char via[STORE_NAME_MAX]; /* the account that was asked (its audit entry and the request's
+                                 decided_via name it); "" when none was: the job's via stands */
     bool banned; /* a decline job that bans (params "ban"): the user was banned too; recorded
                     on the request with an audit entry "ban" */
 };
@@ -468,6 +471,19 @@ dm_err store_job_queue(struct store *st, int64_t *queued, int64_t *running, stru
  * running. DM_ENOTFOUND when there is none. */
 dm_err store_job_claim(struct store *st, const char *owner, int64_t now, int64_t lease_until,
                        struct store_job *out, struct dm_error *err);
+/* The same, passing over the jobs whose via is one of skip[0..n_skip) (the runner's lanes run
+ * one job per via at a time: jobs/runner.h). */
+dm_err store_job_claim_except(struct store *st, const char *owner, int64_t now, int64_t lease_until,
+                              const char *const *skip, size_t n_skip, struct store_job *out,
+                              struct dm_error *err);
+/* What each account did in a job: its finished items by account (store_item.via), ordered by
+ * name; items no account was asked about are not counted. At most max rows. */
+struct store_job_account {
+    char via[STORE_NAME_MAX];
+    int64_t done, skipped, failed;
+};
+dm_err store_job_accounts(struct store *st, int64_t job_id, struct store_job_account *out, int max,
+                          int *n, struct dm_error *err);
 /* Extends the lease; DM_ECONFLICT when another owner holds the job now. */
 dm_err store_job_renew(struct store *st, int64_t id, const char *owner, int64_t lease_until,
                        struct dm_error *err);

@@ -108,7 +108,9 @@ describe('who decides: the decision modal in chromium', () => {
         const active = (await listSessions(s.client, '/api/sessions/list')).map((x) => x.name);
         assert.deepEqual([...active].sort(), ['door_bot', 'marta']);
         assert.deepEqual(options[0], ['', 'Bot (Default)'], 'the bot comes first');
-        assert.deepEqual(options.slice(1).map(([v]) => v), active, 'then every active session');
+        assert.deepEqual(options.slice(1, -1).map(([v]) => v), active, 'then every active session');
+        assert.deepEqual(options.at(-1), ['sessions:any', 'Any active session — the next takes over on a flood wait'],
+            'and, with two or more, any of them');
         const label = new Map(options);
         assert.equal(label.get('marta'), 'marta — Marta Kowalska @marta_via — user');
         assert.equal(label.get('door_bot'), 'door_bot — via_door_bot @via_door_bot — bot');
@@ -243,6 +245,33 @@ describe('who decides: the decision modal in chromium', () => {
             /Telegram answered too slowly: 1 of 1 channels was not checked/);
         assert.equal(await dialog().getByRole('button', { name: 'Deny 1' }).isEnabled(), true, 'not blocked');
         await cancel();
+    });
+
+    test('any active session: the first that can decide does, and the job shows what each did', async () => {
+        const linus = await addRequester(s.tg, alpha.id, { first_name: 'Linus', last_name: 'Torvalds' });
+        people.set('Linus Torvalds', linus);
+        await waitFor(async () => (await s.client.ok(`/api/invite-requests?chat_id=${alpha.id}&status=pending`)).items
+            .some((r) => r.user_id === linus.user_id), { what: 'Linus recorded by doorman' });
+        await page.locator('select[name=chat_id]').selectOption({ label: 'Via Alpha' }); // from Via Beta: a fresh list
+        await row('Linus Torvalds').waitFor({ timeout: 20000 });
+        await openFor(['Linus Torvalds'], 'Approve Selected');
+        assert.equal(await choose('sessions:any'), 'ok');
+        assert.match(await check().textContent(), /first active session .* the next takes over/);
+        const [resp] = await Promise.all([
+            page.waitForResponse((r) => r.url().endsWith('/api/invite-requests/approve')),
+            dialog().getByRole('button', { name: 'Approve 1' }).click(),
+        ]);
+        assert.equal(resp.status(), 202);
+        assert.equal(JSON.parse(resp.request().postData()).session_name, 'sessions:any');
+        await page.locator('.job-panel .job[data-state=done]').waitFor({ timeout: 60000 });
+        assert.equal(await page.locator('.job-panel .job-via').textContent(), 'via sessions:any');
+        // door_bot comes first by name but is no admin of Alpha: marta decides.
+        const lines = await page.locator('.job-panel .job-accounts li').allTextContents();
+        assert.deepEqual(lines, ['marta: 1 approved']);
+        const r = await tgRecord('Linus Torvalds');
+        assert.equal(r.status, 'approved');
+        assert.equal(r.decided_by, marta.id);
+        assert.deepEqual(await s.client.ok('/api/me/preferences'), { approve_via: 'marta' }, 'the choice of several is not remembered');
     });
 
     test('no dialog, page error or CSP violation happened', () => {

@@ -84,7 +84,7 @@ const endpoints = () => [
         path: '/api/invite-requests/approve', who: 'admin', valid: () => ({ request_ids: [ids[0]] }),
         fields: {
             request_ids: ['1', ['1'], [1.5], [true], [null], [], [0], [-1], [[1]], {}, 7, Array.from({ length: 10001 }, (_, i) => i + 1)],
-            session_name: [42, true, '', 'n'.repeat(65), ['s1'], 'no_such_sess'],
+            session_name: [42, true, '', 'n'.repeat(65), ['s1', 's1'], [], 'no_such_sess'],
         },
         required: ['request_ids'],
     },

@@ -105,7 +105,7 @@ describe('who decides: refusals, preflight, failures, preferences', () => {
             assert.equal(r.status, 400, `${ep}: ${r.status} ${r.text}`);
             assert.equal(r.json?.error?.code, 'bad_request', r.text);
             assert.ok(r.json.error.message.includes('no_such_sess'), `names it: ${r.json.error.message}`);
-            for (const bad of [42, true, { name: 'good' }, ['good']]) {
+            for (const bad of [42, true, { name: 'good' }, []]) {
                 const rb = await s.client.post(`/api/invite-requests/${ep}`, bodyFor(ep, ids, bad));
                 assert.equal(rb.status, 400, `${ep} session_name ${JSON.stringify(bad)}: ${rb.status} ${rb.text}`);
                 assert.equal(rb.json?.error?.code, 'bad_request', rb.text);

@@ -52,6 +52,17 @@ export function jobErrorsTable(errors) {
             h('td.err-text', null, e.error)))));
 }
 
+// What each account of a job did (the API's accounts: [{via, done, skipped, failed}]), one line
+// an account; null for a job of one account.
+export function jobAccounts(j, accounts) {
+    if (!accounts || !(accounts.length > 1 || /,|^sessions:any$/.test(j.via || ''))) return null;
+    const words = jobWords(j.kind);
+    return h('ul.job-accounts', null, accounts.map((a) => h('li', { dataset: { via: a.via } },
+        h('strong', null, a.via), `: ${fmtNum(a.done)} ${words.done}`,
+        a.skipped ? ` · ${fmtNum(a.skipped)} ${words.skipped}` : '',
+        a.failed ? ` · ${fmtNum(a.failed)} failed` : '')));
+}
+
 // A page that opens while its last job (id, or null) is still of interest: show(job) shows it again.
 export function showLastJob(ctx, id, show) {
     if (!id) return;
@@ -71,7 +82,7 @@ export function watchJob(ctx, panel, job, { isCurrent, onFinish, onClose }) {
         try {
             const res = await api('GET', `/api/jobs/${job.id}`);
             if (!ctx.alive || !isCurrent()) return;
-            view.update(res.job, res.errors);
+            view.update(res.job, res.errors, res.accounts);
             if (isFinished(res.job)) {
                 if (!finished) {
                     finished = true;
@@ -99,6 +110,7 @@ function jobParts() {
         bar: h('progress.progress', { max: 1, value: 0 }),
         pct: h('span.job-pct', null, ''),
         counts: h('div.job-counts', null, ''),
+        accounts: h('div.job-by-account', { hidden: true }),
         wait: h('div.job-wait', { hidden: true }, ''),
         note: h('div.job-note', { hidden: true }, ''),
         errs: h('div.job-errors', { hidden: true }),
@@ -108,8 +120,8 @@ function jobParts() {
     };
 }
 
-// Shows j (and its errors, when given) in the parts p of el.
-function fillJob(el, p, j, errors) {
+// Shows j (and its errors and what each account did, when given) in the parts p of el.
+function fillJob(el, p, j, errors, accounts) {
     const pr = jobProgress(j);
     const fin = isFinished(j);
     const words = jobWords(j.kind);
@@ -126,6 +138,9 @@ function fillJob(el, p, j, errors) {
         h('span.count-ok', null, `${fmtNum(j.done)} ${words.done}`),
         h('span.count-skip', null, `${fmtNum(j.skipped)} ${words.skipped}`),
         h('span.count-fail', { class: j.failed ? 'has-failures' : null }, `${fmtNum(j.failed)} failed`));
+    const byAccount = jobAccounts(j, accounts);
+    p.accounts.hidden = !byAccount;
+    p.accounts.replaceChildren(...(byAccount ? [byAccount] : []));
     const waitLeft = jobWaitLeft(j);
     p.wait.hidden = fin || waitLeft <= 0;
     if (!p.wait.hidden) {
@@ -143,7 +158,7 @@ function fillJob(el, p, j, errors) {
     }
 }
 
-// A job's progress block (see watchJob). update(job, errors) refreshes it; note(text) shows a
+// A job's progress block (see watchJob). update(job, errors, accounts) refreshes it; note(text) shows a
 // line of trouble; footer(node) adds a line under it (e.g. where to see the result).
 export function jobView(job, { onCancel, onClose }) {
     const p = jobParts();
@@ -153,10 +168,10 @@ export function jobView(job, { onCancel, onClose }) {
     const el = h('div.job', null,
         h('div.job-head', null, p.title, p.via, p.state, h('span.spacer'), p.cancel, p.close),
         h('div.job-bar', null, p.bar, p.pct),
-        p.counts, p.wait, p.note, p.errs, p.foot);
-    const update = (j, errors) => {
+        p.counts, p.accounts, p.wait, p.note, p.errs, p.foot);
+    const update = (j, errors, accounts) => {
         current = j;
-        fillJob(el, p, j, errors);
+        fillJob(el, p, j, errors, accounts);
     };
     update(job, null);
     return {

@@ -539,6 +539,8 @@ static void test_jobs(struct store *st)
 
     /* claims and leases */
     struct store_job claimed;
+    const char *const busy[] = {"s1,s2", "bot"}; /* another lane runs the bot's jobs */
+    EXPECT(DM_ENOTFOUND, store_job_claim_except(st, "w0", 4000, 4060, busy, 2, &claimed, &E));
     OK(store_job_claim(st, "w1", 4000, 4060, &claimed, &E));
     CHECK(claimed.id == j1 && claimed.state == JOB_RUNNING);
     OK(store_job_renew(st, j1, "w1", 4090, &E));
@@ -596,9 +598,10 @@ static void test_jobs(struct store *st)
     OK(store_request_get(st, model[1].id, &rq, &E));
     CHECK(rq.status == REQ_DECLINED && rq.decided_at == 0);
 
-    /* 3: failed -> last_error on the request, which stays pending */
+    /* 3: failed -> last_error on the request, which stays pending; asked through s2 */
     it = (struct store_item){.job_id = j1, .request_id = model[2].id, .outcome = ITEM_FAILED};
     dm_strlcpy(it.error, "CHAT_ADMIN_REQUIRED", sizeof it.error);
+    dm_strlcpy(it.via, "s2", sizeof it.via);
     OK(store_job_item_finish(st, &it, 5003, &E));
     OK(store_request_get(st, model[2].id, &rq, &E));
     CHECK(rq.status == REQ_PENDING && strcmp(rq.last_error, "CHAT_ADMIN_REQUIRED") == 0);
@@ -614,10 +617,20 @@ static void test_jobs(struct store *st)
     OK(store_request_get(st, one_id, &rq, &E));
     CHECK(rq.status == REQ_DECLINED && strcmp(rq.decided_by, "dave") == 0 && rq.decided_at == 5005);
 
-    /* 5: Telegram said already handled */
+    /* 5: Telegram said already handled, to s1 */
     it = (struct store_item){.job_id = j1, .request_id = model[5].id, .outcome = ITEM_SKIPPED};
     dm_strlcpy(it.error, "HIDE_REQUESTER_MISSING", sizeof it.error);
+    dm_strlcpy(it.via, "s1", sizeof it.via);
     OK(store_job_item_finish(st, &it, 5007, &E));
+    /* what each account did: the items no account was named for are in none */
+    struct store_job_account acc[4];
+    OK(store_job_accounts(st, j1, acc, 4, &n, &E));
+    CHECK(n == 2);
+    if (n == 2)
+        CHECK(strcmp(acc[0].via, "s1") == 0 && acc[0].done == 0 && acc[0].skipped == 1 &&
+              acc[0].failed == 0 && strcmp(acc[1].via, "s2") == 0 && acc[1].done == 0 &&
+              acc[1].skipped == 0 && acc[1].failed == 1);
+    printf("ok job_accounts: items counted by the account asked\n");
 
     it = (struct store_item){.job_id = j1, .request_id = model[3].id, .outcome = ITEM_DONE};
     EXPECT(DM_ENOTFOUND, store_job_item_finish(st, &it, 5008, &E)); /* not in the job */
@@ -646,7 +659,8 @@ static void test_jobs(struct store *st)
                                                   "error",           "already_handled", "ok"};
         for (int i = 0; i < 6; i++)
             CHECK(strcmp(au[i].result, want_result[i]) == 0);
-        CHECK(strcmp(au[0].detail, "HIDE_REQUESTER_MISSING") == 0 && au[0].job_id == j1);
+        CHECK(strcmp(au[0].detail, "HIDE_REQUESTER_MISSING") == 0 && au[0].job_id == j1 &&
+              strcmp(au[0].via, "s1") == 0);
         CHECK(strcmp(au[2].action, "decline") == 0 && strcmp(au[2].admin, "dave") == 0);
         CHECK(strcmp(au[3].action, "approve") == 0 &&
               strcmp(au[3].detail, "CHAT_ADMIN_REQUIRED") == 0);

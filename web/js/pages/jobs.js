@@ -7,8 +7,11 @@ import { pagedList } from '../paged_list.js';
 import { state, can } from '../state.js';
 import { fmtNum, fmtTime, fmtTimeFull, fmtDuration, badge } from '../format.js';
 import {
-    isFinished, cancelJob, jobWords, jobProgress, jobWaitLeft, jobErrorsTable,
+    isFinished, cancelJob, jobWords, jobProgress, jobWaitLeft, jobErrorsTable, jobAccounts,
 } from '../job_progress.js';
+
+// Whether a job names several accounts (docs/api.md, session_name): its row offers what each did.
+const severalAccounts = (j) => /,|^sessions:any$/.test(j.via || '');
 
 const COLUMNS = ['#', 'Job', 'Admin', 'State', 'Progress', 'Result', 'Started', 'Finished', ''];
 
@@ -28,8 +31,8 @@ function jobRow(j, actions) {
         b.addEventListener('click', () => actions.cancel(j, b));
         cell.append(b);
     }
-    if (j.failed > 0) {
-        const b = h('button.btn.btn-ghost.btn-small', { type: 'button' }, 'Errors');
+    if (j.failed > 0 || severalAccounts(j)) {
+        const b = h('button.btn.btn-ghost.btn-small', { type: 'button' }, j.failed > 0 ? 'Errors' : 'By account');
         b.addEventListener('click', () => actions.errors(j.id, b));
         cell.append(b);
     }
@@ -101,7 +104,8 @@ export function pageJobs(ctx, main) {
         try {
             const res = await busy([btn], () => api('GET', `/api/jobs/${id}`));
             if (!ctx.alive) return;
-            r.detail = h('tr.detail-row', null, h('td', { colSpan: COLUMNS.length }, jobErrorsTable(res.errors)));
+            r.detail = h('tr.detail-row', null, h('td', { colSpan: COLUMNS.length },
+                jobAccounts(res.job, res.accounts), res.errors.length ? jobErrorsTable(res.errors) : null));
             r.tr.after(r.detail);
         } catch (e) {
             showBanner(e.message);

@@ -1,6 +1,6 @@
 // pages/requests_decide.js: who decides — the dialog of Approve/Deny Selected and Approve/Deny All
-// (docs/api.md, "Choosing who decides"). The dropdown offers the bot and every active session,
-// preselecting the account this admin chose last; on opening and on every change a fresh preflight
+// (docs/api.md, "Choosing who decides"). The dropdown offers the bot, every active session and,
+// with two or more, any active session; preselecting the account this admin chose last; on opening and on every change a fresh preflight
 // shows, per affected channel, whether the chosen account can decide there. Some channels out of
 // reach: a warning and a warned button (the rest is still decided); none in reach, or an account
 // that cannot be used: the button is disabled.
@@ -9,6 +9,10 @@ import { api } from '../api.js';
 import { showBanner } from '../frame.js';
 import { pageModal } from '../modal.js';
 import { fmtNum, fullName } from '../format.js';
+
+// The choice that lets every active session decide, one taking over when another must wait
+// (docs/api.md, session_name "sessions:any").
+const ANY_SESSION = 'sessions:any';
 
 const who = (via) => (via ? `Session “${via}”` : 'The bot');
 const plural = (n, one, many) => (n === 1 ? one : many);
@@ -77,6 +81,9 @@ async function fillChoices(m, select, lastNote) {
     const [list, prefs] = await Promise.allSettled([api('GET', '/api/sessions/list'), api('GET', '/api/me/preferences')]);
     if (list.status === 'fulfilled') {
         for (const s of list.value.items) add(select, h('option', { value: s.name }, sessionChoiceLabel(s)));
+        if (list.value.items.length > 1) {
+            add(select, h('option', { value: ANY_SESSION }, 'Any active session — the next takes over on a flood wait'));
+        }
     } else {
         m.fail(list.reason.message);
     }
@@ -151,7 +158,7 @@ export function decisionModal(ctx, { kind, all, count, body, preflight, summary,
             } finally {
                 select.disabled = false;
             }
-            const unsaved = await rememberChoice(via, remembered);
+            const unsaved = via === ANY_SESSION ? null : await rememberChoice(via, remembered);
             m.close();
             onStarted(res.job);
             if (unsaved) showBanner(unsaved);
@@ -163,7 +170,16 @@ export function decisionModal(ctx, { kind, all, count, body, preflight, summary,
     async function recheck() {
         const my = ++seq;
         const via = select.value || null;
-        wholeNote.hidden = !(via && wholeChannel);
+        wholeNote.hidden = !(via && via !== ANY_SESSION && wholeChannel);
+        if (via === ANY_SESSION) { // several accounts: each request finds one that can decide it
+            check.dataset.state = 'ok';
+            check.replaceChildren(h('p.muted', null, 'Each request goes through the first active session (by name) that can ' +
+                'decide in its channel; when one must wait out a flood wait, loses its key or lacks the right, the next ' +
+                'takes over. The job shows what each session did.'));
+            submit.disabled = false;
+            submit.classList.remove('btn-warned');
+            return;
+        }
         submit.disabled = true;
         submit.classList.remove('btn-warned');
         check.dataset.state = 'checking';
