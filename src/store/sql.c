@@ -594,13 +594,13 @@ static const struct sql_text texts[S_COUNT] = {
     [S_STATS_ARRIVED] = {"SELECT bucket, sum(pending + approved + declined) FROM stat_arrivals "
                          "WHERE span = $1 AND bucket > $2 AND " STATS_CHAT(
                              3, 4) " "
-                         "GROUP BY bucket ORDER BY bucket",
+                                   "GROUP BY bucket ORDER BY bucket",
                          .what = "reading the backlog"},
     /* from the range's first bucket ($2) on */
     [S_STATS_DECISIONS] = {"SELECT bucket, sum(approved), sum(declined) FROM stat_decided "
                            "WHERE span = $1 AND bucket >= $2 AND " STATS_CHAT(
                                3, 4) " "
-                           "GROUP BY bucket ORDER BY bucket",
+                                     "GROUP BY bucket ORDER BY bucket",
                            .what = "reading the backlog"},
     [S_STATS_PENDING] = {"SELECT coalesce(sum(n), 0) FROM request_counts WHERE status = 0 "
                          "AND " STATS_CHAT(1, 2),
