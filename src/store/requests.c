@@ -55,6 +55,16 @@ static dm_err request_record(struct store *st, struct tx *tx, const struct store
         e = tx_run(tx, S_REQUEST_INDEX, &s, NULL, NULL, NULL, err);
     }
     free(search);
+    if (!e && changes == 0 && r->status == REQ_PENDING && r->invite_link[0]) {
+        /* known already, perhaps from a session, which is not told the link: the bot's is kept */
+        struct db_args l;
+        args_init(&l);
+        arg_int(&l, r->chat_id);
+        arg_int(&l, r->user_id);
+        arg_text(&l, r->invite_link, sizeof r->invite_link);
+        e = tx ? tx_run(tx, S_REQUEST_LINK_FILL, &l, NULL, NULL, NULL, err)
+               : db_exec(st, S_REQUEST_LINK_FILL, &l, NULL, err);
+    }
     if (!e && changes > 0 && tx && r->status == REQ_PENDING &&
         store_event_wanted(st, EV_REQUEST_NEW)) {
         struct db_args v;

@@ -107,6 +107,10 @@ static const struct sql_text texts[S_COUNT] = {
                        "$10, $11, $12, $13, $14, $15, $16, $17, $18, $19, "
                        "CASE WHEN $9 = 0 THEN 0 ELSE 1 END) ON CONFLICT DO NOTHING",
                        .what = "recording a join request"},
+    /* a pending request first recorded without its link (a session's view) learns it */
+    [S_REQUEST_LINK_FILL] = {"UPDATE invite_requests SET invite_link = $3 WHERE chat_id = $1 "
+                             "AND user_id = $2 AND status = 0 AND invite_link = ''",
+                             .what = "recording a join request's invite link"},
     [S_REQUEST_GET] = {"SELECT " REQUEST_COLS REQUEST_FROM " WHERE r.id = $1",
                        .what = "reading a join request"},
     /* the first id of the JSON array $1 that names no request */

@@ -75,6 +75,7 @@ enum sql_id {
     S_CHAT_PUT,
     S_CHAT_LIST,
     S_REQUEST_ADD,
+    S_REQUEST_LINK_FILL,
     S_REQUEST_GET,
     S_REQUEST_MISSING,
     S_REQUEST_DECIDE,

@@ -410,8 +410,9 @@ dm_err store_chat_list(struct store *st, struct store_chat **out, size_t *n, str
 
 /* Records a join request. A request for the same (chat_id, user_id, tg_date) that is already
  * stored, or a second pending one for the same (chat_id, user_id), changes nothing and
- * *inserted is false: redelivery is idempotent. r->status and r->created_at are honoured;
- * r->id is ignored. */
+ * *inserted is false: redelivery is idempotent; except that a pending request stored without
+ * an invite link (a session is not told it) takes r's link when r has one (the bot is).
+ * r->status and r->created_at are honoured; r->id is ignored. */
 dm_err store_request_add(struct store *st, const struct store_request *r, bool *inserted,
                          struct dm_error *err);
 /* Records n requests as store_request_add does, in one transaction (all or none); *inserted

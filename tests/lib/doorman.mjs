@@ -53,10 +53,9 @@ export function dbUrlFor(dataDir) {
 export const DOORMAN_LISTEN_RE = /listening on http:\/\/([0-9.]+|\[[0-9a-f:]+\]):(\d+)/;
 
 // Starts `doorman serve` on a free loopback port with a fresh (or the given) data dir, pointed at
-// tgsim's Bot API. Short poll timeout and job lease so restarts are quick to recover. Sessions do
-// not listen to updates (DOORMAN_SESSION_UPDATES=0) unless env turns it on: the tests made before
-// it model "requests only Telegram has" by adding them after a Load, and count the calls a
-// session makes; tests/integration/updates.test.mjs and bench/updates_bench.mjs turn it on. dbUrl: the
+// tgsim's Bot API. Short poll timeout and job lease so restarts are quick to recover. Sessions
+// listen to updates as in production (DOORMAN_SESSION_UPDATES, default on); a test that models
+// "requests only Telegram has" by adding them after a Load turns it off in env. dbUrl: the
 // database (default: dbUrlFor(dataDir), i.e. SQLite in the data dir without DOORMAN_TEST_PG_URL).
 export async function startDoorman({ tgsim, dataDir, env = {}, args = [], dbUrl } = {}) {
     const dir = dataDir || makeTempDir('doorman-data-');
@@ -64,7 +63,6 @@ export async function startDoorman({ tgsim, dataDir, env = {}, args = [], dbUrl 
     const baseEnv = {
         DOORMAN_POLL_TIMEOUT: '1',
         DOORMAN_JOB_LEASE: '3',
-        DOORMAN_SESSION_UPDATES: '0',
         DOORMAN_SECRET_KEY: undefined,
         DOORMAN_DATA: undefined,
         DOORMAN_LISTEN: undefined,

@@ -1500,6 +1500,30 @@ static void test_queries(struct store *st)
     printf("ok queries: recorded with their request, claimed once or late, finished once, swept\n");
 }
 
+/* A pending request recorded first without its link (a session is not told it) takes the link
+ * the bot brings later; a link it has is kept. */
+static void test_link_fill(struct store *st)
+{
+    const int64_t chat = -100950;
+    struct store_request r = make_req(chat, 9501, 6000, REQ_PENDING, "Link", "Less", "");
+    r.invite_link[0] = 0;
+    bool ins = false;
+    OK(store_request_add(st, &r, &ins, &E));
+    CHECK(ins);
+    dm_strlcpy(r.invite_link, "https://t.me/+Later", sizeof r.invite_link);
+    OK(store_request_add(st, &r, &ins, &E));
+    CHECK(!ins);
+    dm_strlcpy(r.invite_link, "https://t.me/+Other", sizeof r.invite_link);
+    OK(store_request_add(st, &r, &ins, &E));
+    CHECK(!ins);
+    struct store_request_filter f = {.status = -1, .chat_id = chat};
+    struct store_request got[2];
+    int n = 0;
+    OK(store_request_list(st, &f, 0, 2, got, &n, &E));
+    CHECK(n == 1 && strcmp(got[0].invite_link, "https://t.me/+Later") == 0);
+    printf("ok request_add: a request known without its link takes the bot's, keeps one it has\n");
+}
+
 /* ---- events and webhooks ---- */
 
 static void test_events(struct store *st)
@@ -1724,6 +1748,7 @@ static void test_backend(const char *url, const char *url2)
     test_sessions(st);
     test_rules_store(st);
     test_queries(st);
+    test_link_fill(st);
     test_events(st);
 
     struct store *other = NULL;
