@@ -883,23 +883,6 @@ static json_t *m_hide_all(struct dc_call *c)
 
 /* ---- invite links and the admin log ---- */
 
-/* A chatInviteExported of l, with usage (approved) and requested (pending) counts. */
-static json_t *invite_exported(struct world *w, const struct sim_channel *ch,
-                               const struct sim_invite *l)
-{
-    size_t pending, approved;
-    world_invite_counts(w, ch, l->link, &pending, &approved);
-    json_t *o = json_pack("{s:s,s:s,s:I,s:I,s:I,s:I}", "_", "chatInviteExported", "link", l->link,
-                          "admin_id", (json_int_t)l->creator_id, "date", (json_int_t)l->date,
-                          "usage", (json_int_t)approved, "requested", (json_int_t)pending);
-    if (l->revoked) json_object_set_new(o, "revoked", json_true());
-    if (l->creates_join_request) json_object_set_new(o, "request_needed", json_true());
-    if (l->expire_date) json_object_set_new(o, "expire_date", json_integer(l->expire_date));
-    if (l->member_limit) json_object_set_new(o, "usage_limit", json_integer(l->member_limit));
-    if (l->name) json_object_set_new(o, "title", json_string(l->name));
-    return o;
-}
-
 /* messages.getExportedChatInvites(revoked?, peer, admin_id, offset_date?, offset_link?, limit):
  * the links admin_id made, revoked or not as asked, newest first, after offset_link. */
 static json_t *m_get_invites(struct dc_call *c)
@@ -925,7 +908,7 @@ static json_t *m_get_invites(struct dc_call *c)
             continue;
         }
         if ((int64_t)json_array_size(invites) < limit)
-            json_array_append_new(invites, invite_exported(c->w, ch, l));
+            json_array_append_new(invites, sim_invite_exported(c->w, ch, l));
     }
     const struct sim_user *u = world_user(c->w, admin);
     return json_pack("{s:s,s:I,s:o,s:[o]}", "_", "messages.exportedChatInvites", "count",
@@ -956,20 +939,6 @@ static json_t *m_get_admins_with_invites(struct dc_call *c)
     }
     return json_pack("{s:s,s:o,s:o}", "_", "messages.chatAdminsWithInvites", "admins", admins,
                      "users", users);
-}
-
-/* The invite of a join-by-request event: the link's, chatInvitePublicJoinRequests for a
- * request without one, or a stand-in made by the channel's first admin for a link the world
- * does not know (tests make links up). */
-static json_t *event_invite(struct world *w, struct sim_channel *ch,
-                            const struct sim_join_request *jr)
-{
-    if (!jr->invite_link) return json_pack("{s:s}", "_", "chatInvitePublicJoinRequests");
-    const struct sim_invite *l = world_invite(ch, jr->invite_link);
-    if (l) return invite_exported(w, ch, l);
-    return json_pack("{s:s,s:b,s:s,s:I,s:i}", "_", "chatInviteExported", "request_needed", 1,
-                     "link", jr->invite_link, "admin_id",
-                     (json_int_t)(ch->nadmins ? ch->admins[0].id : 0), "date", 0);
 }
 
 #define ADMIN_LOG_MAX 100
@@ -1022,7 +991,7 @@ static json_t *m_get_admin_log(struct dc_call *c)
         const struct sim_join_request *jr = &c->w->jrs[v[k].index];
         json_t *action = json_pack(
             "{s:s,s:o,s:I}", "_", "channelAdminLogEventActionParticipantJoinByRequest", "invite",
-            event_invite(c->w, ch, jr), "approved_by", (json_int_t)jr->decided_by);
+            sim_jr_invite(c->w, ch, jr), "approved_by", (json_int_t)jr->decided_by);
         json_array_append_new(events,
                               json_pack("{s:s,s:I,s:I,s:I,s:o}", "_", "channelAdminLogEvent", "id",
                                         (json_int_t)jr->log_id, "date", (json_int_t)jr->decided_at,
@@ -1196,6 +1165,8 @@ static void upd_peers(struct dc_call *c, const json_t *u, json_t *users, json_t 
     json_array_extend(ids, json_object_get(u, "recent_requesters"));
     const json_t *from = json_object_get(msg, "from_id");
     if (from) json_array_append_new(ids, json_integer(jlong(from, "user_id")));
+    if (tl_is(u, "updateBotChatInviteRequester")) /* the requester, as Telegram sends it */
+        json_array_append_new(ids, json_integer(jlong(u, "user_id")));
     size_t i;
     json_t *v;
     json_array_foreach(ids, i, v)

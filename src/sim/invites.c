@@ -143,3 +143,29 @@ void world_invite_counts(struct world *w, const struct sim_channel *ch, const ch
         *approved += jr->status == JR_APPROVED;
     }
 }
+
+json_t *sim_invite_exported(struct world *w, const struct sim_channel *ch,
+                            const struct sim_invite *l)
+{
+    size_t pending, approved;
+    world_invite_counts(w, ch, l->link, &pending, &approved);
+    json_t *o = json_pack("{s:s,s:s,s:I,s:I,s:I,s:I}", "_", "chatInviteExported", "link", l->link,
+                          "admin_id", (json_int_t)l->creator_id, "date", (json_int_t)l->date,
+                          "usage", (json_int_t)approved, "requested", (json_int_t)pending);
+    if (l->revoked) json_object_set_new(o, "revoked", json_true());
+    if (l->creates_join_request) json_object_set_new(o, "request_needed", json_true());
+    if (l->expire_date) json_object_set_new(o, "expire_date", json_integer(l->expire_date));
+    if (l->member_limit) json_object_set_new(o, "usage_limit", json_integer(l->member_limit));
+    if (l->name) json_object_set_new(o, "title", json_string(l->name));
+    return o;
+}
+
+json_t *sim_jr_invite(struct world *w, struct sim_channel *ch, const struct sim_join_request *jr)
+{
+    if (!jr->invite_link) return json_pack("{s:s}", "_", "chatInvitePublicJoinRequests");
+    const struct sim_invite *l = world_invite(ch, jr->invite_link);
+    if (l) return sim_invite_exported(w, ch, l);
+    return json_pack("{s:s,s:b,s:s,s:I,s:i}", "_", "chatInviteExported", "request_needed", 1,
+                     "link", jr->invite_link, "admin_id",
+                     (json_int_t)(ch->nadmins ? ch->admins[0].id : 0), "date", 0);
+}

@@ -59,6 +59,15 @@ struct sim_invite *world_invite(struct sim_channel *ch, const char *link);
 /* Requests through the link now pending, and those approved (its "usage"). */
 void world_invite_counts(struct world *w, const struct sim_channel *ch, const char *link,
                          size_t *pending, size_t *approved);
+/* MTProto's chatInviteExported of l (new reference), with usage (approved) and requested
+ * (pending) counts. */
+json_t *sim_invite_exported(struct world *w, const struct sim_channel *ch,
+                            const struct sim_invite *l);
+/* The invite a join request came through, as MTProto names it (a join-by-request event of the
+ * admin log, updateBotChatInviteRequester): the link's chatInviteExported,
+ * chatInvitePublicJoinRequests for a request without one, or a stand-in made by the channel's
+ * first admin for a link the world does not know (tests make links up). New reference. */
+json_t *sim_jr_invite(struct world *w, struct sim_channel *ch, const struct sim_join_request *jr);
 /* Frees a channel's links (world_free). */
 void world_invites_free(struct sim_channel *ch);
 

@@ -2,6 +2,8 @@
 #include "core/common.h"
 #include "sim/updates.h"
 
+#include "sim/invites.h"
+
 int64_t sim_upd_channel_mt_id(int64_t chat_id)
 {
     return -chat_id - SIM_CHANNEL_ID_BASE;
@@ -83,7 +85,7 @@ void sim_upd_pending_changed(struct world *w, struct sim_channel *ch, int64_t re
     json_decref(recent);
 }
 
-void sim_upd_bot_requester(struct world *w, const struct sim_channel *ch, size_t index)
+void sim_upd_bot_requester(struct world *w, struct sim_channel *ch, size_t index)
 {
     for (size_t i = 0; i < ch->nadmins; i++) {
         struct sim_bot *b =
@@ -91,11 +93,11 @@ void sim_upd_bot_requester(struct world *w, const struct sim_channel *ch, size_t
         if (!b || !b->mtproto) continue;
         const struct sim_join_request *jr = &w->jrs[index];
         const struct sim_user *u = world_user(w, jr->user_id);
-        json_t *upd = json_pack(
-            "{s:s,s:{s:s,s:I},s:I,s:I,s:s,s:{s:s}}", "_", "updateBotChatInviteRequester", "peer",
-            "_", "peerChannel", "channel_id", (json_int_t)sim_upd_channel_mt_id(ch->id), "date",
-            (json_int_t)jr->date, "user_id", (json_int_t)jr->user_id, "about",
-            u && u->bio ? u->bio : "", "invite", "_", "chatInvitePublicJoinRequests");
+        json_t *upd = json_pack("{s:s,s:{s:s,s:I},s:I,s:I,s:s,s:o}", "_",
+                                "updateBotChatInviteRequester", "peer", "_", "peerChannel",
+                                "channel_id", (json_int_t)sim_upd_channel_mt_id(ch->id), "date",
+                                (json_int_t)jr->date, "user_id", (json_int_t)jr->user_id, "about",
+                                u && u->bio ? u->bio : "", "invite", sim_jr_invite(w, ch, jr));
         if (upd && jr->query_id && ch->guard_bot == b->id)
             json_object_set_new(upd, "query_id", json_integer((json_int_t)jr->query_id));
         sim_upd_add(w, b->id, &b->upd, upd, 0, true, false);

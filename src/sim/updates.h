@@ -39,7 +39,7 @@ struct sim_upd_state *sim_upd_state_of(struct world *w, int64_t user_id);
 void sim_upd_add(struct world *w, int64_t user_id, struct sim_upd_state *s, json_t *update,
                  int32_t pts_count, bool qts, bool hidden);
 /* A request (jrs[index]) arrived: updateBotChatInviteRequester to the channel's MTProto bots. */
-void sim_upd_bot_requester(struct world *w, const struct sim_channel *ch, size_t index);
+void sim_upd_bot_requester(struct world *w, struct sim_channel *ch, size_t index);
 /* The channel's pending count or requesters changed: updatePendingJoinRequests to its admin
  * accounts. requester: a user who just asked (remembered as recent), 0 for none. */
 void sim_upd_pending_changed(struct world *w, struct sim_channel *ch, int64_t requester);

@@ -187,6 +187,21 @@ dm_err loader_role(const struct loader_via *via, const struct account_channel *c
 
 /* ---- pages ---- */
 
+int64_t loader_request_user(struct store_request *r, const json_t *users)
+{
+    const json_t *u = object_in(users, r->user_id);
+    int64_t hash = 0;
+    if (!u) return 0;
+    copy_str(u, "first_name", r->first_name, sizeof r->first_name);
+    copy_str(u, "last_name", r->last_name, sizeof r->last_name);
+    copy_str(u, "username", r->username, sizeof r->username);
+    r->is_premium = json_is_true(json_object_get(u, "premium"));
+    r->is_scam = json_is_true(json_object_get(u, "scam"));
+    r->is_fake = json_is_true(json_object_get(u, "fake"));
+    (void)tl_get_long(u, "access_hash", &hash, NULL);
+    return hash;
+}
+
 dm_err loader_page_from(const json_t *answer, int64_t chat_id, int64_t now,
                         struct account_page *out, struct dm_error *err)
 {
@@ -222,17 +237,7 @@ dm_err loader_page_from(const json_t *answer, int64_t chat_id, int64_t now,
         r->status = REQ_PENDING;
         r->created_at = now;
         copy_str(imp, "about", r->bio, sizeof r->bio);
-        const json_t *u = object_in(users, r->user_id);
-        int64_t hash = 0;
-        if (u) {
-            copy_str(u, "first_name", r->first_name, sizeof r->first_name);
-            copy_str(u, "last_name", r->last_name, sizeof r->last_name);
-            copy_str(u, "username", r->username, sizeof r->username);
-            r->is_premium = json_is_true(json_object_get(u, "premium"));
-            r->is_scam = json_is_true(json_object_get(u, "scam"));
-            r->is_fake = json_is_true(json_object_get(u, "fake"));
-            tl_get_long(u, "access_hash", &hash, NULL);
-        }
+        int64_t hash = loader_request_user(r, users);
         out->user_hashes[i] = hash;
         out->next = (struct account_cursor){r->tg_date, r->user_id, hash};
     }

@@ -52,4 +52,9 @@ dm_err loader_fetch_page(const struct loader_via *via, const struct account_chan
 dm_err loader_page_from(const json_t *answer, int64_t chat_id, int64_t now,
                         struct account_page *out, struct dm_error *err);
 
+/* Fills r's names and flags (first and last name, username, premium, scam, fake) from the user
+ * r->user_id in a users vector of an answer; returns that user's access hash (0 when the user is
+ * not in it, r unchanged). Pure. */
+int64_t loader_request_user(struct store_request *r, const json_t *users);
+
 #endif

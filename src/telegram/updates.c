@@ -28,6 +28,7 @@ struct listener {
     struct tg_updates *u;
     char name[STORE_NAME_MAX];
     int64_t account_id;
+    bool bot; /* a bot session: join requests come as updateBotChatInviteRequester */
     pthread_t th;
     bool stop, seen; /* seen: still listed active in this scan (supervisor only) */
     /* the listener thread's own */
@@ -117,17 +118,59 @@ static void mark_channel(struct listener *l, const json_t *upd)
         mark_id(l, id); /* none pending: a decision, nothing new to read */
 }
 
+/* updateBotChatInviteRequester (to a bot that administers the channel): the request itself,
+ * recorded at once; users: the vector that came with it. */
+static void record_requester(struct listener *l, const json_t *upd, const json_t *users)
+{
+    const json_t *peer = json_object_get(upd, "peer"), *invite = json_object_get(upd, "invite");
+    int64_t channel = 0;
+    struct store_request r = {.status = REQ_PENDING, .created_at = (int64_t)time(NULL)};
+    if (!tl_is(peer, "peerChannel") || tl_get_long(peer, "channel_id", &channel, NULL) ||
+        tl_get_long(upd, "user_id", &r.user_id, NULL) || tl_get_long(upd, "date", &r.tg_date, NULL))
+        return;
+    r.chat_id = loader_chat_id(channel);
+    const char *about = "", *link = "";
+    (void)tl_get_str(upd, "about", &about, NULL);
+    dm_strlcpy(r.bio, about, sizeof r.bio);
+    if (tl_is(invite, "chatInviteExported") && !tl_get_str(invite, "link", &link, NULL))
+        dm_strlcpy(r.invite_link, link, sizeof r.invite_link);
+    loader_request_user(&r, users);
+    bool inserted = false;
+    struct dm_error err = {0};
+    if (store_request_add(l->u->store, &r, &inserted, &err))
+        log_warn(C, "session %s: cannot record the join request of user %" PRId64 ": %s", l->name,
+                 r.user_id, err.msg);
+    else if (inserted)
+        log_info(C, "session %s: new join request of user %" PRId64 " in channel %" PRId64, l->name,
+                 r.user_id, r.chat_id);
+}
+
+/* A bot's update in the qts sequence: false when it shows a gap (getDifference then). */
+static bool apply_qts(struct listener *l, const json_t *upd, const json_t *users)
+{
+    int64_t qts = 0;
+    if (tl_get_long(upd, "qts", &qts, NULL)) return true;
+    if (qts <= l->st.qts) return true; /* had it */
+    if (l->st.qts + 1 != qts) return false;
+    record_requester(l, upd, users);
+    l->st.qts = qts;
+    l->changed = true;
+    return true;
+}
+
 static bool is_channel_update(const char *name)
 {
     return strstr(name, "Channel") != NULL; /* their pts is the channel's, not ours */
 }
 
-/* One Update from a pushed envelope: false when its pts shows a gap (getDifference then). */
-static bool apply(struct listener *l, const json_t *upd)
+/* One Update from a pushed envelope (users: the envelope's, may be NULL): false when its pts
+ * or qts shows a gap (getDifference then). */
+static bool apply(struct listener *l, const json_t *upd, const json_t *users)
 {
     const char *name = json_string_value(json_object_get(upd, "_"));
     if (!name) return true;
     if (!strcmp(name, "updatePendingJoinRequests")) mark_channel(l, upd);
+    if (!strcmp(name, "updateBotChatInviteRequester")) return apply_qts(l, upd, users);
     int64_t pts = 0, count = 0;
     if (is_channel_update(name) || tl_get_long(upd, "pts", &pts, NULL) ||
         tl_get_long(upd, "pts_count", &count, NULL))
@@ -186,6 +229,8 @@ static dm_err difference(struct listener *l, struct tg_error *te)
             json_array_foreach(json_object_get(ans, "other_updates"), i, v)
             {
                 if (tl_is(v, "updatePendingJoinRequests")) mark_channel(l, v);
+                if (tl_is(v, "updateBotChatInviteRequester"))
+                    record_requester(l, v, json_object_get(ans, "users"));
             }
             set_state(l, json_object_get(ans, more ? "intermediate_state" : "state"));
         }
@@ -201,7 +246,7 @@ static bool on_updates(struct listener *l, const json_t *u)
 {
     if (tl_is(u, "updatesTooLong")) return true;
     if (!l->have_state) return true;
-    if (tl_is(u, "updateShort")) return !apply(l, json_object_get(u, "update"));
+    if (tl_is(u, "updateShort")) return !apply(l, json_object_get(u, "update"), NULL);
     if (tl_is(u, "updates") || tl_is(u, "updatesCombined")) {
         int64_t seq = 0, start = 0, date = 0;
         (void)tl_get_long(u, "seq", &seq, NULL);
@@ -214,7 +259,7 @@ static bool on_updates(struct listener *l, const json_t *u)
         json_t *v;
         json_array_foreach(json_object_get(u, "updates"), i, v)
         {
-            if (!apply(l, v)) return true;
+            if (!apply(l, v, json_object_get(u, "users"))) return true;
         }
         if (seq) l->st.seq = seq;
         if (date) l->st.date = date;
@@ -222,7 +267,7 @@ static bool on_updates(struct listener *l, const json_t *u)
         return false;
     }
     /* updateShortMessage, updateShortChatMessage, updateShortSentMessage: pts only */
-    return !apply(l, u);
+    return !apply(l, u, NULL);
 }
 
 /* ---- reading a channel's new requests ---- */
@@ -281,6 +326,13 @@ static void mark_all(struct listener *l)
 /* Reads the channels marked; a flood wait pauses them (kept for later). */
 static void load_marked(struct listener *l)
 {
+    if (l->reload_all && l->bot) { /* a bot may not list a channel's requests */
+        log_warn(C,
+                 "session %s: a bot cannot read channels' requests again after a gap too long "
+                 "for Telegram's difference; Load Requests through a user session finds them",
+                 l->name);
+        l->reload_all = false;
+    }
     if (l->reload_all) mark_all(l);
     while (l->ndirty && !stopping(l)) {
         struct tg_error te = {0};
@@ -376,7 +428,7 @@ static void scan(struct tg_updates *u)
     for (struct listener *l = u->list; l; l = l->next)
         l->seen = false, running++;
     for (size_t i = 0; i < n; i++) {
-        if (s[i].is_bot || s[i].status != SESSION_ACTIVE || !s[i].account_id) continue;
+        if (s[i].status != SESSION_ACTIVE || !s[i].account_id) continue;
         struct listener *l = u->list;
         while (l && (strcmp(l->name, s[i].name) || l->account_id != s[i].account_id))
             l = l->next;
@@ -388,6 +440,7 @@ static void scan(struct tg_updates *u)
         l->u = u;
         dm_strlcpy(l->name, s[i].name, sizeof l->name);
         l->account_id = s[i].account_id;
+        l->bot = s[i].is_bot;
         l->seen = true;
         if (pthread_create(&l->th, NULL, listen_main, l)) {
             free(l);

@@ -1,7 +1,7 @@
 /* updates.h: doorman's MTProto sessions listening to Telegram's updates
  * (core.telegram.org/api/updates), so a session learns of a join request as it arrives.
  *
- * Every active user session (checked, not a bot) gets a listener thread in the process that
+ * Every active session (checked; a user's or a bot's) gets a listener thread in the process that
  * holds the session (pool.h: the session's lease), which keeps the session's client connected
  * and reads what Telegram pushes (mt_client_updates):
  * - updatePendingJoinRequests for a channel: the channel's newest pending requests are read
@@ -9,6 +9,10 @@
  *   store_request_add_many, as the bot's updates are, until a page holds one already known; the
  *   rules then judge them as any recorded request (jobs/autodecide.h). So a channel where the
  *   bot is not an admin is covered as requests arrive.
+ * - updateBotChatInviteRequester (a bot session, in the channels it administers): the request
+ *   itself, recorded at once with its user's names, bio and invite link, in its place in the
+ *   bot's qts sequence (a gap fills from getDifference). A bot cannot list a channel's requests,
+ *   so after differenceTooLong it only says so.
  * - every other update is only checked for its place in the sequence: Telegram's common pts
  *   (pts_count) and seq must follow the state applied; a gap, a lost connection or a new server
  *   session is filled with updates.getDifference (its slices followed), whose join-request

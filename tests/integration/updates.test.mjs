@@ -3,12 +3,13 @@
 // updatePendingJoinRequests; 1,000 unrelated updates pushed while the session loads and decides
 // change nothing (no gap is seen, no getDifference asked); a restart between updates resumes by
 // getDifference from the stored state; a gap past Telegram's limit (differenceTooLong) is met by
-// reading the channel again. One stack; both backends (DOORMAN_TEST_PG_URL).
+// reading the channel again; a bot session is pushed the request itself (updateBotChatInviteRequester)
+// and records it. One stack; both backends (DOORMAN_TEST_PG_URL).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { waitFor } from '../lib/processes.mjs';
 import { requestsOf, decide, waitLoadJob } from '../lib/api.mjs';
-import { newUserSession } from '../lib/sessions.mjs';
+import { newUserSession, newBotSession } from '../lib/sessions.mjs';
 import { startSessionStack } from '../lib/stacks.mjs';
 
 describe('sessions listen to updates', () => {
@@ -93,5 +94,22 @@ describe('sessions listen to updates', () => {
         } finally {
             await s.tg.control('POST', '/control/config', { difference_too_long: 0 });
         }
+    });
+
+    test('a bot session: a join request comes as updateBotChatInviteRequester, recorded with its link', async () => {
+        const { bot } = await newBotSession(s.client, s.tg, { name: 'botlistener', username: 'listening_bot' });
+        const bch = await s.tg.control('POST', '/control/channels', {
+            title: 'Only a bot session', username: 'bot_updates_chan', admins: [{ id: bot.id, can_invite_users: true }],
+        });
+        await waitFor(() => /session botlistener: listening to its updates/.test(s.dm.output), { timeoutMs: 10000, what: 'the bot listener' });
+        const u = await s.tg.control('POST', '/control/users', { first_name: 'Botseen', last_name: 'Applicant', username: 'botseen_user', bio: 'pushed to a bot' });
+        await s.tg.control('POST', '/control/join-requests', { chat_id: bch.id, user_id: u.id, invite_link: 'https://t.me/+BotLink' });
+        const rows = await waitFor(async () => {
+            const r = await requestsOf(s.client, bch.id);
+            return r.length ? r : null;
+        }, { timeoutMs: 15000, what: 'the request pushed to the bot session' });
+        assert.equal(rows.length, 1);
+        assert.deepEqual([rows[0].user_id, rows[0].first_name, rows[0].last_name, rows[0].username, rows[0].bio, rows[0].invite_link, rows[0].status],
+            [u.id, 'Botseen', 'Applicant', 'botseen_user', 'pushed to a bot', 'https://t.me/+BotLink', 'pending']);
     });
 });
