@@ -4,7 +4,7 @@
 //
 // usage: node client.mjs --port P --dc N --pem FILE --phone PHONE --password PW
 //                        --control http://127.0.0.1:PORT --channel USERNAME --approve USER_ID
-//                        --decline USER_ID [--pfs 1]
+//                        --decline USER_ID [--pfs 1] [--updates CHAT_ID]
 //
 // Connects to 127.0.0.1:P as DC N with tgsim's public key (put in mtcute's key index), logs in with the code read from the control API (GET /control/login-code) and the 2FA password
 // (mtcute's own sign-in flow: auth.sendCode, auth.signIn, account.getPassword, auth.checkPassword),
@@ -13,6 +13,12 @@
 // the approval again; reports how many future salts it holds (mtcute asks for 64 by itself).
 // With --pfs 1 mtcute uses temporary keys (its usePfs): a temporary key bound to the
 // permanent one with auth.bindTempAuthKey carries everything, the login included.
+// With --updates CHAT_ID (the channel's Bot API id) mtcute runs its own updates manager (it
+// checks every pts and seq and fills gaps with updates.getDifference by itself) and, before the
+// join requests are listed, tgsim's control API makes them come: a join request to the channel
+// must be pushed as updatePendingJoinRequests; 5 unrelated updates (service messages) must come
+// as updateNewMessage in pts order; 3 hidden ones (logged, never pushed) and 1 more: mtcute sees
+// the pts gap and fetches the hidden ones with getDifference.
 // Prints one JSON object with what it saw. No ping: mtcute sends it as a call,
 // wrapped (in initConnection, or invokeWithoutUpdates with updates off), which tgsim does not take.
 import fs from 'node:fs';
@@ -35,6 +41,42 @@ async function control(url) {
     return r.json();
 }
 
+async function controlPost(url, body) {
+    const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return r.json();
+}
+
+async function waitUntil(cond, what, ms = 10000) {
+    for (const end = Date.now() + ms; Date.now() < end;) {
+        if (cond()) return;
+        await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`no ${what}`);
+}
+
+// The updates part (--updates): what mtcute's updates manager hands over, made to come by tgsim.
+async function pushed(client, a, me, out) {
+    const pending = [], texts = [];
+    client.onRawUpdate.add(({ update: u }) => {
+        if (u._ === 'updatePendingJoinRequests')
+            pending.push({ channel_id: u.peer.channelId, requests_pending: u.requestsPending, recent_requesters: u.recentRequesters });
+        else if (u._ === 'updateNewMessage' && u.message.message?.startsWith('Unrelated')) texts.push(u.message.message);
+    });
+    // start() runs the loop in the background; what comes before it is running is not caught up
+    await waitUntil(() => client._client.updates?.updatesLoopActive, 'its updates loop');
+    const ctl = `${a.control}/control`;
+    const jr = await controlPost(`${ctl}/join-requests`, { chat_id: Number(a.updates), count: 1, bio: 'pushed to mtcute' });
+    await waitUntil(() => pending.length, 'updatePendingJoinRequests');
+    out.pushed = { ...pending[0], requester: jr.first_user_id };
+    await controlPost(`${ctl}/accounts/${me.id}/updates`, { count: 5 });
+    await waitUntil(() => texts.length >= 5, '5 updateNewMessage');
+    await controlPost(`${ctl}/accounts/${me.id}/updates`, { count: 3, hidden: true });
+    await controlPost(`${ctl}/accounts/${me.id}/updates`, { count: 1 });
+    await waitUntil(() => texts.length >= 9, 'the hidden updates through its getDifference');
+    out.texts = texts;
+    out.gap_filled_by = (await control(`${ctl}/accounts/${me.id}/updates`)).difference_calls;
+}
+
 async function main() {
     const a = args();
     const crypto = new NodeCryptoProvider();
@@ -48,7 +90,7 @@ async function main() {
     const dc = { id: Number(a.dc), ipAddress: '127.0.0.1', ipv6: false, port: Number(a.port) };
     const client = new TelegramClient({
         apiId: 12345, apiHash: '0123456789abcdef0123456789abcdef', storage: new MemoryStorage(), crypto,
-        defaultDcs: { main: dc, media: dc }, disableUpdates: true, network: { usePfs: a.pfs === '1' },
+        defaultDcs: { main: dc, media: dc }, disableUpdates: !a.updates, network: { usePfs: a.pfs === '1' },
         logLevel: process.env.MTCUTE_DEBUG ? 5 : 0,
     });
     // the layer its invokeWithLayer announces (MtClient's _layer: overrideLayer, else its schema's)
@@ -64,6 +106,7 @@ async function main() {
     out.password_needed = passwordNeeded;
     out.handshake = true;
     out.me = { id: me.id, first_name: me.firstName, is_self: me.isSelf };
+    if (a.updates) await pushed(client, a, me, out);
     const channel = await client.resolvePeer(a.channel);
     const res = await client.call({
         _: 'messages.getChatInviteImporters', requested: true, peer: channel, offsetDate: 0,
