@@ -3,6 +3,7 @@
 // them only on Telegram's side, the Session Manager in use and the rules at work (a spam wave
 // declined and banned by Apply, a link held): docs/screenshots/requests.png (the README's first
 // picture, with the rules' verdicts), sessions.png, jobs.png, audit.png, settings.png, rules.png,
+// links.png, logs.png, account.png,
 // decide-via-session.png (Approve Selected through a session) and tgsim-login-code.png (tgsim's
 // page of the messages an account received: its login code); and the panel on a phone (390×844):
 // phone-requests.png (the requests as cards), phone-menu.png (the navigation's menu open),
@@ -284,6 +285,9 @@ async function main() {
             ['#/jobs', 'main tbody tr >> nth=2', 'jobs.png'],
             ['#/audit', 'main tbody tr >> nth=5', 'audit.png'],
             ['#/settings', '.settings-grid', 'settings.png'],
+            [`#/links?chat_id=${chats[0].id}`, '.links-table tbody tr >> nth=0', 'links.png'],
+            ['#/logs', 'main tbody tr >> nth=0', 'logs.png'],
+            ['#/account', '.tokens-card', 'account.png'],
         ]) {
             await page.goto(`${s.dm.url}/${hash}`);
             await page.locator(ready).waitFor();
