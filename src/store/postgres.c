@@ -229,7 +229,7 @@ static dm_err pg_run(struct db_conn *c, const struct db_stmt *s, const struct db
     /* a write inside a transaction, or the BEGIN of one: its answer is read later */
     bool quiet = !fn && !changes && s->key != S_COMMIT && s->key != S_ROLLBACK;
     bool idle = !c->sent && PQtransactionStatus(c->pg) == PQTRANS_IDLE;
-    if (quiet && c->sent + 2 < PIPE_MAX &&
+    if (quiet && c->sent + 4 <= PIPE_MAX && /* room for it and the one that ends it */
         (s->key == S_BEGIN ? idle : c->sent || PQtransactionStatus(c->pg) == PQTRANS_INTRANS)) {
         return pipe_send(c, s, n, values) ? DM_OK : db_fail(c, NULL, s->what, err);
     }
