@@ -19,9 +19,10 @@
  * for (a write: deciding a request, an item, an audit entry …) is sent in libpq's pipeline mode
  * without waiting for its answer, and so is the BEGIN that opens a transaction; the next
  * statement whose answer is wanted (or the COMMIT) goes in the same pipeline and its answer is
- * read with theirs, in one round trip. A job item's transaction (BEGIN, 2 reads, 5 writes,
- * COMMIT) takes 3 round trips instead of 9. A pipelined statement that fails fails the
- * statement read after it (the transaction then rolls back) with its own message.
+ * read with theirs, in one round trip. A job item's transaction (BEGIN, 2 reads, 4 writes and
+ * an event when webhooks want one, COMMIT) takes 3 round trips instead of 8 or 9. A pipelined
+ * statement that fails fails the statement read after it (the transaction then rolls back) with its
+ * own message.
  *
  * Messages never show the URL: only host, port and database name (its password stays out). */
 #include "core/common.h"
