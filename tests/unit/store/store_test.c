@@ -1838,6 +1838,43 @@ static void test_postgres(const char *base)
 
     test_backend(url, url);
 
+    /* writes inside a transaction are pipelined (postgres.c): a failing one fails the
+     * transaction at its COMMIT with its own message and leaves nothing behind; more writes
+     * than the pipeline holds go through */
+    struct store *ps = NULL;
+    OK(store_open(url, &ps, &E));
+    if (ps) {
+        CHECK(pg_admin(url,
+                       "CREATE FUNCTION refuse_666() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                       "IF NEW.chat_id = -666 THEN RAISE EXCEPTION 'no channel -666'; END IF; "
+                       "RETURN NEW; END $$; CREATE TRIGGER refuse_666 BEFORE INSERT ON "
+                       "channel_grants FOR EACH ROW EXECUTE FUNCTION refuse_666()",
+                       NULL));
+        int64_t before = 0, after = 0, id = 0;
+        OK(store_admin_count(ps, &before, &E));
+        const int64_t bad[] = {-1, -2, -666, -3};
+        EXPECT(DM_EDB, store_admin_create(ps, "piped", "h", ROLE_VIEWER, bad, 4, 1, &id, &E));
+        CHECK(strstr(E.msg, "granting a channel") && strstr(E.msg, "no channel -666"));
+        OK(store_admin_count(ps, &after, &E));
+        CHECK(after == before);
+        int64_t many[100];
+        for (int i = 0; i < 100; i++)
+            many[i] = -1000 - i;
+        OK(store_admin_create(ps, "piped", "h", ROLE_VIEWER, many, 100, 1, &id, &E));
+        char scope[STORE_SCOPE_MAX];
+        store_scope_of("admin", id, scope);
+        int64_t *got = NULL;
+        size_t n_got = 0;
+        OK(store_grants(ps, scope, &got, &n_got, &E));
+        CHECK(n_got == 100 && got && got[0] == -1099 && got[99] == -1000);
+        free(got);
+        OK(store_admin_delete(ps, id, &E));
+        CHECK(pg_admin(url, "DROP TRIGGER refuse_666 ON channel_grants", NULL));
+        store_close(ps);
+    }
+    printf("ok postgresql pipeline: a failed write fails its transaction with its message; 100 "
+           "writes in one go\n");
+
     /* the server drops every connection of the store: the next calls connect again */
     struct store *st = NULL;
     OK(store_open(url, &st, &E));
