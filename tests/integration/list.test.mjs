@@ -132,6 +132,13 @@ describe('keyset paging while requests arrive', () => {
             const q = new URLSearchParams({ limit: '17' });
             if (before !== null) q.set('before', String(before));
             const j = await s.client.ok(`/api/invite-requests?${q}`);
+            // the counts come with the first page only (a later one when asked: count=exact)
+            assert.equal(j.counts === null, before !== null, `page ${page}: counts ${JSON.stringify(j.counts)}`);
+            if (before !== null && page === 1) {
+                q.set('count', 'exact');
+                const asked = await s.client.ok(`/api/invite-requests?${q}`);
+                assert.ok(asked.counts.total >= 200 && asked.counts.exact === true, JSON.stringify(asked.counts));
+            }
             for (const r of j.items) {
                 assert.ok(!seen.has(r.id), `row ${r.id} returned twice (page ${page})`);
                 seen.set(r.id, r);
