@@ -6,19 +6,9 @@
 
 #include "core/clock.h"
 #include "store/leased_loop.h"
+#include "../check.h"
 
 #include <stdatomic.h>
-
-static int checks, failures;
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        checks++;                                                                                  \
-        if (!(cond)) {                                                                             \
-            failures++;                                                                            \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
-        }                                                                                          \
-    } while (0)
 
 struct counts {
     atomic_int turns;  /* every: each turn, holder or not */
@@ -122,6 +112,5 @@ int main(void)
     store_close(st);
     unlink(path);
     rmdir(dir);
-    printf("%d checks, %d failed\n", checks, failures);
-    return failures ? 1 : 0;
+    return CHECK_DONE();
 }
