@@ -84,9 +84,10 @@ export async function startLowPortSessionStack(opts = {}) {
 
 // Choosing who decides (issue 5): a session stack (bot configured) with one channel of `pending`
 // requests doorman has recorded and a user session `name` whose account (first_name) administers
-// the channel with the invite-users right. Returns the stack with acc, the session's account.
-export async function startDeciderStack({ pending, name, first_name }) {
-    const s = await startSessionStack({ world: { channels: 1, pending }, configureBot: true });
+// the channel with the invite-users right; doormanEnv as startSessionStack. Returns the stack with acc,
+// the session's account.
+export async function startDeciderStack({ pending, name, first_name, doormanEnv = {} }) {
+    const s = await startSessionStack({ world: { channels: 1, pending }, configureBot: true, doormanEnv });
     try {
         await waitRecorded(s.client, pending);
         s.acc = (await newUserSession(s.client, s.tg, { name, first_name })).account;
