@@ -12,6 +12,11 @@ int64_t loader_chat_id(int64_t channel_id)
     return -(CHANNEL_ID_BASE + channel_id);
 }
 
+int64_t loader_channel_id(int64_t chat_id)
+{
+    return -chat_id - CHANNEL_ID_BASE;
+}
+
 /* One call through the session's live client (pool_call: a dead key marks the session
  * invalid). Takes method. */
 static dm_err call(const struct loader_via *via, json_t *method, json_t **result,

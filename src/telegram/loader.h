@@ -28,6 +28,8 @@ struct loader_via {
 
 /* The Bot API form of a channel id: -(1000000000000 + id), as the bot records requests. */
 int64_t loader_chat_id(int64_t channel_id);
+/* Its inverse: the MTProto id of a channel's Bot API id (0 or less for what is not a channel). */
+int64_t loader_channel_id(int64_t chat_id);
 
 /* Finds the channel with its access hash: contacts.resolveUsername for a username; for an id,
  * channels.getChannels with the hash the session learned before (pool_peer_get), else with 0

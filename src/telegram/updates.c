@@ -317,7 +317,7 @@ static void mark_all(struct listener *l)
     }
     l->reload_all = false;
     for (size_t i = 0; i < n && l->ndirty < DIRTY_MAX; i++) {
-        int64_t id = -chats[i].chat_id - 1000000000000LL; /* loader_chat_id()'s inverse */
+        int64_t id = loader_channel_id(chats[i].chat_id);
         if (id > 0) mark_id(l, id);
     }
     free(chats);
