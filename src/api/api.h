@@ -106,6 +106,7 @@ void api_sessions_import(struct api_ctx *c);
 void api_sessions_check(struct api_ctx *c);
 void api_sessions_export(struct api_ctx *c);
 void api_sessions_delete(struct api_ctx *c);
+void api_sessions_load_several(struct api_ctx *c);
 void api_sessions_load(struct api_ctx *c);      /* sessions_load.c */
 void api_requests_preflight(struct api_ctx *c); /* invite_requests.c */
 void api_preferences_get(struct api_ctx *c);    /* preferences.c */

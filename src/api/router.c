@@ -92,6 +92,8 @@ static const struct route routes[] = {
     {"GET", "/api/sessions/{}", "/export", R_LOGIN, api_sessions_export},
     {"POST", "/api/sessions/{}", "/delete", R_LOGIN | R_BODY | R_SLOW, api_sessions_delete},
     {"POST", "/api/sessions/{}", "/load", R_LOGIN | R_BODY | R_SLOW, api_sessions_load, DECIDE},
+    {"POST", "/api/sessions/load", NULL, R_LOGIN | R_BODY | R_SLOW, api_sessions_load_several,
+     DECIDE},
     {"GET", "/api/rules", NULL, R_LOGIN, api_rules_list, VIEW},
     {"POST", "/api/rules", NULL, R_LOGIN | R_BODY, api_rules_create},
     {"POST", "/api/rules/reorder", NULL, R_LOGIN | R_BODY, api_rules_reorder},

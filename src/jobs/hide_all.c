@@ -84,7 +84,8 @@ dm_err hide_cursor_parse(const char *s, struct hide_cursor *out, struct dm_error
         memset(out, 0, sizeof *out);
         return dm_fail(err, DM_EINVAL, "the job's saved position is damaged");
     }
-    *out = (struct hide_cursor){chat, out->phase, {date, user, hash}};
+    *out =
+        (struct hide_cursor){chat, out->phase, {.date = date, .user_id = user, .user_hash = hash}};
     return DM_OK;
 }
 

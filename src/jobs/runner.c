@@ -17,9 +17,11 @@
  * reopen the account, leave the item to the next account) is decided in one place, below
  * ("failures"), from the classified error of tg_error.h.
  *
- * A load job (load.h) has no items, and an Approve All / Deny All through a session decides
- * whole channels (hide_all.h): the dispatcher itself runs those step by step (run_steps),
- * keeping the lease the same way and waiting out flood waits and network trouble.
+ * A load job (load.h) has no items to queue, and an Approve All / Deny All through a session
+ * decides whole channels (hide_all.h): the dispatcher itself runs those step by step
+ * (run_steps), keeping the lease the same way and waiting out flood waits and network trouble
+ * (a load through several sessions goes on through the next one by itself, and waits only when
+ * all of them wait).
  *
  * Pacing is the account's (struct pace: its token bucket and flood pause), kept by the runner
  * across jobs and shared by every lane that uses the account at once (their vias overlap: a list
@@ -974,8 +976,9 @@ static dm_err accounts_begin(struct lane *l, const struct store_job *job, struct
     return e;
 }
 
-/* Runs a claimed job of any kind through its accounts, open while it runs (a load, a job over
- * whole channels and the rules' apply use the first). Called without mu. */
+/* Runs a claimed job of any kind through its accounts, open while it runs (a load goes through
+ * the first that can, load.h; a job over whole channels and the rules' apply use the first).
+ * Called without mu. */
 static void run_claimed(struct lane *l, const struct store_job *job)
 {
     struct store *st = l->r->store;
@@ -996,7 +999,10 @@ static void run_claimed(struct lane *l, const struct store_job *job)
         if (!e) apply_run_release(&ar);
     } else if (job->kind == JOB_LOAD) {
         struct load_run lr;
-        e = load_run_init(&lr, st, account, job, &err);
+        struct account *accounts[VIA_MAX];
+        for (size_t k = 0; k < l->n_acc; k++)
+            accounts[k] = l->acc[k].a;
+        e = load_run_init(&lr, st, accounts, l->n_acc, job, &err);
         if (!e)
             log_info(C, "job %" PRId64 ": load via %s from %s, %" PRId64 " loaded so far", job->id,
                      job->via, lr.params.channel.title, lr.done);

@@ -1,5 +1,5 @@
 /* runner.h: runs jobs in the background: decisions (approve/decline over a set of requests)
- * and loads (a channel's pending requests read through a session: jobs/load.h).
+ * and loads (a channel's pending requests read through one or more sessions: jobs/load.h).
  *
  * Jobs live in the store (store_job_*); the API creates them and wakes the runner. The
  * runner runs up to 4 jobs at once, one per via (jobs through the same account one after the

@@ -807,8 +807,10 @@ static json_t *m_get_importers(struct dc_call *c)
     if (search && !*search) search = NULL;
     int64_t limit = jlong(q, "limit"), off_date = jlong(q, "offset_date"), off_user = 0;
     if (limit <= 0 || limit > IMPORTERS_MAX) limit = limit <= 0 ? 0 : IMPORTERS_MAX;
+    /* offset_user is inputUserEmpty (then the list goes on from before offset_date) or a user
+     * with the access hash this account was given: a wrong one is USER_ID_INVALID */
     const json_t *ou = json_object_get(q, "offset_user");
-    if (tl_is(ou, "inputUser")) off_user = jlong(ou, "user_id");
+    if (ou && !tl_is(ou, "inputUserEmpty") && !(off_user = input_user(c, ou, &err))) return err;
     struct jr_list *l = jr_pending(c, ch);
     if (!l) return dc_rpc_error(500, "INTERNAL_SERVER_ERROR");
     /* the first request after (offset_date, offset_user) in paging order */

@@ -504,26 +504,48 @@ dm_err store_job_create_load(struct store *st, const struct store_job *job, int6
     return tx_close(&tx, e, err);
 }
 
-dm_err store_job_load_page(struct store *st, int64_t job_id, const char *owner,
-                           const struct store_request *rows, size_t n, const char *cursor,
-                           int64_t total, int64_t now, int64_t *added, struct dm_error *err)
+/* Notes the request recorded for a loaded row as an item done by `via` in the job; *counted is
+ * whether it was not noted before (a row read again is counted once). */
+static dm_err loaded_item_add(struct tx *tx, int64_t job_id, const struct store_request *r,
+                              const char *via, bool *counted, struct dm_error *err)
 {
+    struct db_args a;
+    args_init(&a);
+    arg_int(&a, job_id);
+    arg_int(&a, r->chat_id);
+    arg_int(&a, r->user_id);
+    arg_int(&a, r->tg_date);
+    arg_text(&a, via, STORE_NAME_MAX);
+    int64_t changes = 0;
+    dm_err e = tx_run(tx, S_ITEM_ADD_LOADED, &a, NULL, NULL, &changes, err);
+    *counted = !e && changes > 0;
+    return e;
+}
+
+dm_err store_job_load_page(struct store *st, int64_t job_id, const char *owner, const char *via,
+                           const struct store_request *rows, size_t n, const char *cursor,
+                           int64_t total, int64_t now, int64_t *counted, int64_t *added,
+                           struct dm_error *err)
+{
+    int64_t changes = 0, new_rows = 0, noted = 0;
+    struct tx tx;
+    dm_err e = tx_open(st, &tx, err);
+    for (size_t i = 0; i < n && !e; i++) {
+        bool inserted = false, once = false;
+        e = request_insert(&tx, &rows[i], &inserted, err);
+        if (!e) e = loaded_item_add(&tx, job_id, &rows[i], via, &once, err);
+        new_rows += inserted;
+        noted += once;
+    }
     struct db_args a;
     args_owned(&a, job_id, owner, cursor);
     arg_int(&a, total);
-    arg_int(&a, (int64_t)n);
+    arg_int(&a, noted);
     arg_int(&a, now);
-    int64_t changes = 0, new_rows = 0;
-    struct tx tx;
-    dm_err e = tx_open(st, &tx, err);
     if (!e) e = tx_run(&tx, S_JOB_LOAD_PAGE, &a, NULL, NULL, &changes, err);
     if (!e && changes == 0) e = lease_lost(&tx, job_id, err);
-    for (size_t i = 0; i < n && !e; i++) {
-        bool inserted = false;
-        e = request_insert(&tx, &rows[i], &inserted, err);
-        new_rows += inserted;
-    }
     e = tx_close(&tx, e, err);
+    if (counted) *counted = e ? 0 : noted;
     if (added) *added = e ? 0 : new_rows;
     return e;
 }

@@ -185,7 +185,8 @@ static const struct sql_text texts[S_COUNT] = {
                       "updated_at = $4, wait_until = 0, lease_owner = '', lease_until = 0 "
                       "WHERE id = $1 AND state IN (0, 1)",
                       .what = "finishing a job"},
-    [S_JOB_LOAD_PAGE] = {"UPDATE jobs SET cursor = $3, total = $4, done = done + $5, "
+    [S_JOB_LOAD_PAGE] = {"UPDATE jobs SET cursor = $3, done = done + $5, "
+                         "total = CASE WHEN done + $5 > $4 THEN done + $5 ELSE $4 END, "
                          "updated_at = $6 WHERE id = $1 AND state = 1 AND lease_owner = $2",
                          .what = "recording a page of a load job"},
     [S_JOB_SET_CURSOR] = {"UPDATE jobs SET cursor = $3, updated_at = $4 "
@@ -216,6 +217,13 @@ static const struct sql_text texts[S_COUNT] = {
                          "FROM invite_requests WHERE chat_id = $2 AND user_id = $3 AND status = 0 "
                          "ON CONFLICT DO NOTHING",
                          .what = "adding a job item"},
+    /* the request request_add kept for a loaded row: the same (chat, user, date), or the
+     * chat's pending one for the user; an item done by the account that read it */
+    [S_ITEM_ADD_LOADED] = {"INSERT INTO job_items(job_id, request_id, outcome, via) "
+                           "SELECT $1, id, 1, $5 FROM invite_requests "
+                           "WHERE chat_id = $2 AND user_id = $3 AND (tg_date = $4 OR status = 0) "
+                           "ORDER BY tg_date = $4 DESC LIMIT 1 ON CONFLICT DO NOTHING",
+                           .what = "counting a loaded request"},
     [S_ITEM_ADD_CHAT] = {"INSERT INTO job_items(job_id, request_id) SELECT $1, id "
                          "FROM invite_requests WHERE chat_id = $2 AND status = 0 "
                          "ON CONFLICT DO NOTHING",

@@ -105,6 +105,7 @@ enum sql_id {
     S_ITEM_SET,
     S_JOB_ACCOUNTS,
     S_ITEM_ADD_USER,
+    S_ITEM_ADD_LOADED,
     S_ITEM_ADD_CHAT,
     S_ITEMS_OF_CHAT,
     S_SESSION_ADD,

@@ -514,13 +514,18 @@ dm_err store_job_finish(struct store *st, int64_t id, int state, const char *err
 /* Load jobs: creates a queued JOB_LOAD job (job->via, admin, description, params read). */
 dm_err store_job_create_load(struct store *st, const struct store_job *job, int64_t now,
                              int64_t *id, struct dm_error *err);
-/* Records one page of a load job in one transaction: request_add for each row (existing ones
- * change nothing), then the job's cursor, total (Telegram's count, capped by the caller) and
- * done += n. *added (may be NULL) gets how many rows were new. DM_ECONFLICT when `owner` no
- * longer holds the job (cancelled or taken over): then nothing is recorded. */
-dm_err store_job_load_page(struct store *st, int64_t job_id, const char *owner,
+/* Records one page of a load job, read through account `via`, in one transaction: request_add
+ * for each row (existing ones change nothing), each row's request noted as an item done by via
+ * (store_job_accounts counts them; a request the job noted before, a row read again, is not
+ * noted twice), then the job's cursor, done += the requests noted now (so done counts each
+ * request once) and total = the given total (Telegram's count, capped by the caller), or done
+ * when that is more. *counted (may be NULL) gets how many requests were noted now, *added (may
+ * be NULL) how many rows were new to the store. DM_ECONFLICT when `owner` no longer holds the
+ * job (cancelled or taken over): then nothing is recorded. */
+dm_err store_job_load_page(struct store *st, int64_t job_id, const char *owner, const char *via,
                            const struct store_request *rows, size_t n, const char *cursor,
-                           int64_t total, int64_t now, int64_t *added, struct dm_error *err);
+                           int64_t total, int64_t now, int64_t *counted, int64_t *added,
+                           struct dm_error *err);
 
 /* Decision jobs that decide a whole channel in one Telegram call (jobs/hide_all.h).
  * job_add_page records a page of the channel's pending requests read from Telegram in one

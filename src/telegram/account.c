@@ -103,8 +103,10 @@ dm_err account_ref_parse(const char *s, struct account_ref *out, struct dm_error
 
 dm_err account_cursor_format(const struct account_cursor *c, char *out, size_t n)
 {
-    int w = snprintf(out, n, "{\"date\":%" PRId64 ",\"user\":%" PRId64 ",\"hash\":%" PRId64 "}",
-                     c->date, c->user_id, c->user_hash);
+    /* session names are [A-Za-z0-9_-]: nothing in them needs escaping */
+    int w = snprintf(
+        out, n, "{\"date\":%" PRId64 ",\"user\":%" PRId64 ",\"hash\":%" PRId64 "%s%s%s}", c->date,
+        c->user_id, c->user_hash, c->by[0] ? ",\"by\":\"" : "", c->by, c->by[0] ? "\"" : "");
     return w < 0 || (size_t)w >= n ? DM_ETOOBIG : DM_OK;
 }
 
@@ -113,11 +115,14 @@ dm_err account_cursor_parse(const char *s, struct account_cursor *out, struct dm
     memset(out, 0, sizeof *out);
     if (!s || !*s) return DM_OK;
     json_t *j = json_loads(s, 0, NULL);
+    const json_t *by = json_object_get(j, "by");
     dm_err e = j && !tl_get_long(j, "date", &out->date, NULL) &&
                        !tl_get_long(j, "user", &out->user_id, NULL) &&
-                       !tl_get_long(j, "hash", &out->user_hash, NULL)
+                       !tl_get_long(j, "hash", &out->user_hash, NULL) &&
+                       (!by || (json_is_string(by) && json_string_length(by) < sizeof out->by))
                    ? DM_OK
                    : dm_fail(err, DM_EINVAL, "the job's saved position is damaged");
+    if (!e && by) dm_strlcpy(out->by, json_string_value(by), sizeof out->by);
     json_decref(j);
     return e;
 }

@@ -67,14 +67,18 @@ struct account_check {
 };
 
 /* Where a list of pending requests goes on: after the request (date, user); all zero = from
- * the newest. user_hash is the user's access hash as the session got it with the request. */
+ * the newest. user_hash is the user's access hash as the session `by` got it with the request
+ * (list_pending names itself there; "" in cursors made before: the listing account's own). An
+ * access hash is the session's own, so another account cannot go on from it exactly: it lists
+ * from the cursor's date on, with the requests of that second again (account_list_pending). */
 struct account_cursor {
     int64_t date;
     int64_t user_id;
     int64_t user_hash;
+    char by[STORE_NAME_MAX];
 };
-/* JSON text for store_job.cursor ({"date":…,"user":…,"hash":…}), and back ("" = the start).
- * account_cursor_format fails with DM_ETOOBIG when n is too small. */
+/* JSON text for store_job.cursor ({"date":…,"user":…,"hash":…,"by":…}; "by" only when set),
+ * and back ("" = the start). account_cursor_format fails with DM_ETOOBIG when n is too small. */
 dm_err account_cursor_format(const struct account_cursor *c, char *out, size_t n);
 dm_err account_cursor_parse(const char *s, struct account_cursor *out, struct dm_error *err);
 
@@ -200,7 +204,10 @@ void account_no_ban_right(const char *title, struct tg_error *te);
 /* Whether it can list a channel's pending requests and decide a whole channel at once (a
  * session; the Bot API can do neither). The two calls below refuse (TG_REFUSED) otherwise. */
 bool account_lists_pending(const struct account *a);
-/* Up to `limit` (1..ACCOUNT_PAGE_MAX) pending requests after `from`; now is their created_at. */
+/* Up to `limit` (1..ACCOUNT_PAGE_MAX) pending requests after `from`; now is their created_at.
+ * The page's next names this account (by). From a cursor another account made (its by is
+ * another name) the list goes on from the cursor's date, so the requests of that very second
+ * come again (recording them is idempotent) and none is left out. */
 dm_err account_list_pending(struct account *a, const struct account_channel *ch,
                             const struct account_cursor *from, int limit, int64_t now,
                             struct account_page *out, struct tg_error *te);

@@ -244,10 +244,23 @@ dm_err loader_page_from(const json_t *answer, int64_t chat_id, int64_t now,
         copy_str(imp, "about", r->bio, sizeof r->bio);
         int64_t hash = loader_request_user(r, users);
         out->user_hashes[i] = hash;
-        out->next = (struct account_cursor){r->tg_date, r->user_id, hash};
+        out->next =
+            (struct account_cursor){.date = r->tg_date, .user_id = r->user_id, .user_hash = hash};
     }
     out->n = n;
     return DM_OK;
+}
+
+/* Drops the rows newer than date (read before: the list is newest first), keeping the order. */
+static void drop_newer(struct account_page *p, int64_t date)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < p->n; i++)
+        if (p->rows[i].tg_date <= date) {
+            p->rows[k] = p->rows[i];
+            p->user_hashes[k++] = p->user_hashes[i];
+        }
+    p->n = k;
 }
 
 dm_err loader_fetch_page(const struct loader_via *via, const struct account_channel *ch,
@@ -256,14 +269,20 @@ dm_err loader_fetch_page(const struct loader_via *via, const struct account_chan
 {
     memset(out, 0, sizeof *out);
     limit = DM_MAX(1, DM_MIN(limit, ACCOUNT_PAGE_MAX));
-    json_t *offset_user = from->user_id ? json_pack("{s:s,s:I,s:I}", "_", "inputUser", "user_id",
-                                                    (json_int_t)from->user_id, "access_hash",
-                                                    (json_int_t)from->user_hash)
-                                        : json_pack("{s:s}", "_", "inputUserEmpty");
+    /* Another session's cursor: its user's access hash is not ours, so go on from the second
+     * after its date with no user (Telegram lists from before offset_date then: every request
+     * of the cursor's second comes again, and those newer than it are dropped if any come). */
+    bool foreign = from->user_id && from->by[0] && strcmp(from->by, via->session) != 0;
+    const struct account_cursor restart = {.date = from->date + 1};
+    const struct account_cursor *at = foreign ? &restart : from;
+    json_t *offset_user =
+        at->user_id ? json_pack("{s:s,s:I,s:I}", "_", "inputUser", "user_id",
+                                (json_int_t)at->user_id, "access_hash", (json_int_t)at->user_hash)
+                    : json_pack("{s:s}", "_", "inputUserEmpty");
     json_t *in =
         json_pack("{s:s,s:b,s:{s:s,s:I,s:I},s:I,s:o,s:i}", "_", "messages.getChatInviteImporters",
                   "requested", 1, "peer", "_", "inputPeerChannel", "channel_id", (json_int_t)ch->id,
-                  "access_hash", (json_int_t)ch->access_hash, "offset_date", (json_int_t)from->date,
+                  "access_hash", (json_int_t)ch->access_hash, "offset_date", (json_int_t)at->date,
                   "offset_user", offset_user, "limit", limit);
     json_t *ans = NULL;
     dm_err e = call(via, in, &ans, te);
@@ -276,6 +295,11 @@ dm_err loader_fetch_page(const struct loader_via *via, const struct account_chan
         account_page_release(out);
         return tg_error_local(te, DM_EPROTO, "Telegram sent more join requests than asked for");
     }
-    if (out->n == 0) out->next = *from;
+    if (out->n == 0) {
+        out->next = *from;
+        return DM_OK;
+    }
+    dm_strlcpy(out->next.by, via->session, sizeof out->next.by);
+    if (foreign) drop_newer(out, from->date);
     return DM_OK;
 }

@@ -43,7 +43,9 @@ dm_err loader_resolve(const struct loader_via *via, const struct account_ref *re
 dm_err loader_role(const struct loader_via *via, const struct account_channel *ch,
                    enum account_role *role, struct tg_error *te);
 
-/* Fetches up to `limit` (1..ACCOUNT_PAGE_MAX) requests after `from`; now is their created_at. */
+/* Fetches up to `limit` (1..ACCOUNT_PAGE_MAX) requests after `from`; now is their created_at.
+ * The page's next names this session (by); from a cursor another session made, as
+ * account_list_pending says. */
 dm_err loader_fetch_page(const struct loader_via *via, const struct account_channel *ch,
                          const struct account_cursor *from, int limit, int64_t now,
                          struct account_page *out, struct tg_error *te);

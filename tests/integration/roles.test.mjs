@@ -54,6 +54,7 @@ const ROUTES = [
     ['GET', '/api/sessions/{}/export', 'owner'],
     ['POST', '/api/sessions/{}/delete', 'owner'],
     ['POST', '/api/sessions/{}/load', 'decider'],
+    ['POST', '/api/sessions/load', 'decider'],
     ['GET', '/api/rules', 'viewer'],
     ['POST', '/api/rules', 'owner'],
     ['POST', '/api/rules/reorder', 'owner'],

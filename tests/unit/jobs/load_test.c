@@ -176,7 +176,10 @@ static void test_pages(void)
 
 static void test_cursor(void)
 {
-    struct account_cursor c = {1700000050, 8, -6917529027641081856LL}, back;
+    struct account_cursor c = {.date = 1700000050,
+                               .user_id = 8,
+                               .user_hash = -6917529027641081856LL},
+                          back;
     char text[256];
     struct dm_error err = {0};
     CHECK(account_cursor_format(&c, text, sizeof text) == DM_OK);
@@ -186,6 +189,14 @@ static void test_cursor(void)
     CHECK(account_cursor_parse("{\"date\":1}", &back, &err) == DM_EINVAL);
     CHECK(account_cursor_parse("not json", &back, &err) == DM_EINVAL);
     CHECK(account_cursor_format(&c, text, 10) == DM_ETOOBIG);
+    /* the session whose access hash it is: kept when set; cursors made before have none */
+    CHECK(strstr(text, "\"by\"") == NULL && back.by[0] == 0);
+    dm_strlcpy(c.by, "night_shift", sizeof c.by);
+    CHECK(account_cursor_format(&c, text, sizeof text) == DM_OK);
+    CHECK(account_cursor_parse(text, &back, &err) == DM_OK && !strcmp(back.by, "night_shift"));
+    CHECK(back.date == c.date && back.user_id == c.user_id && back.user_hash == c.user_hash);
+    CHECK(account_cursor_parse("{\"date\":1,\"user\":2,\"hash\":3,\"by\":4}", &back, &err) ==
+          DM_EINVAL);
 }
 
 static void test_params(void)
@@ -217,7 +228,13 @@ static void test_params(void)
     CHECK(load_params_parse(
               "{\"channel_id\":5,\"access_hash\":1,\"title\":\"t\",\"username\":\"\",\"limit\":0}",
               &back, &err) == DM_OK &&
-          back.channel.id == 5);
+          back.channel.id == 5 && back.channel.chat_id == 0 && back.by[0] == 0);
+    /* a job of several sessions keeps the channel's Bot API id and whose access hash it holds */
+    p.channel.chat_id = -1001428519000LL;
+    dm_strlcpy(p.by, "day_shift", sizeof p.by);
+    CHECK(load_params_format(&p, text, sizeof text, &err) == DM_OK &&
+          load_params_parse(text, &back, &err) == DM_OK);
+    CHECK(back.channel.chat_id == p.channel.chat_id && !strcmp(back.by, "day_shift"));
 }
 
 int main(void)

@@ -29,7 +29,10 @@ static void test_params(void)
     CHECK(hide_params_parse("{\"mode\":\"hide_all\"}", &chat, link, NULL) == DM_EINVAL);
     CHECK(hide_params_parse("{", &chat, link, NULL) == DM_EINVAL);
 
-    struct hide_cursor c = {-1001, HIDE_LOAD, {1700000000, 42, -99}}, back;
+    struct hide_cursor c = {-1001,
+                            HIDE_LOAD,
+                            {.date = 1700000000, .user_id = 42, .user_hash = -99}},
+                       back;
     CHECK(hide_cursor_format(&c, s, sizeof s, NULL) == DM_OK);
     CHECK(hide_cursor_parse(s, &back, NULL) == DM_OK);
     CHECK(back.chat_id == -1001 && back.phase == HIDE_LOAD && back.at.date == 1700000000 &&

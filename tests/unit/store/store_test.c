@@ -878,7 +878,8 @@ static void test_load_jobs(struct store *st)
     struct store_request rows[3];
     for (int i = 0; i < 3; i++)
         rows[i] = make_req(-100777, 9000 + i, 5000 + i, REQ_PENDING, "Load", "Er", "");
-    EXPECT(DM_ECONFLICT, store_job_load_page(st, id, "w1", rows, 3, "{}", 3, 101, &added, &E));
+    EXPECT(DM_ECONFLICT,
+           store_job_load_page(st, id, "w1", "acct_1", rows, 3, "{}", 3, 101, NULL, &added, &E));
     CHECK(added == 0);
 
     /* claim it (jobs test_jobs left queued come first, being smaller: hold them too) */
@@ -886,14 +887,23 @@ static void test_load_jobs(struct store *st)
     for (int i = 0; i < 50 && claimed.id != id; i++)
         OK(store_job_claim(st, "w1", 102, 200, &claimed, &E));
     CHECK(claimed.id == id && strcmp(claimed.params, spec.params) == 0);
-    OK(store_job_load_page(st, id, "w1", rows, 2, "{\"offset_user\":9001}", 3, 103, &added, &E));
-    CHECK(added == 2);
-    /* the same rows again (a page re-read after a restart) and one new: only one is new */
-    OK(store_job_load_page(st, id, "w1", rows, 3, "{\"offset_user\":9002}", 3, 104, &added, &E));
-    CHECK(added == 1);
+    int64_t counted = -1;
+    OK(store_job_load_page(st, id, "w1", "acct_1", rows, 2, "{\"offset_user\":9001}", 3, 103,
+                           &counted, &added, &E));
+    CHECK(added == 2 && counted == 2);
+    /* the same rows again (another session going on from the first one's position reads them
+     * again) and one new: one is new, and done counts each request once, for whom read it first */
+    OK(store_job_load_page(st, id, "w1", "acct_2", rows, 3, "{\"offset_user\":9002}", 2, 104,
+                           &counted, &added, &E));
+    CHECK(added == 1 && counted == 1);
     OK(store_job_get(st, id, &j, &E));
-    CHECK(j.total == 3 && j.done == 5 && strcmp(j.cursor, "{\"offset_user\":9002}") == 0);
+    CHECK(j.total == 3 && j.done == 3 && strcmp(j.cursor, "{\"offset_user\":9002}") == 0);
     CHECK(j.updated_at == 104);
+    struct store_job_account by[4];
+    int n_by = 0;
+    OK(store_job_accounts(st, id, by, 4, &n_by, &E));
+    CHECK(n_by == 2 && !strcmp(by[0].via, "acct_1") && by[0].done == 2 && by[0].failed == 0);
+    CHECK(!strcmp(by[1].via, "acct_2") && by[1].done == 1 && by[1].skipped == 0);
     struct store_request_filter f = filter(REQ_PENDING, -100777, 0, 0, "");
     int64_t counts[REQ_STATUS_COUNT];
     OK(store_request_counts(st, &f, counts, &E));
@@ -901,14 +911,18 @@ static void test_load_jobs(struct store *st)
 
     /* another owner, or a cancelled job: refused, nothing recorded */
     struct store_request extra = make_req(-100777, 9100, 6000, REQ_PENDING, "X", "", "");
-    EXPECT(DM_ECONFLICT, store_job_load_page(st, id, "w2", &extra, 1, "", 4, 105, &added, &E));
+    EXPECT(DM_ECONFLICT,
+           store_job_load_page(st, id, "w2", "acct_1", &extra, 1, "", 4, 105, NULL, &added, &E));
     OK(store_job_finish(st, id, JOB_CANCELLED, "", 106, &E));
-    EXPECT(DM_ECONFLICT, store_job_load_page(st, id, "w1", &extra, 1, "", 4, 107, &added, &E));
+    EXPECT(DM_ECONFLICT,
+           store_job_load_page(st, id, "w1", "acct_1", &extra, 1, "", 4, 107, NULL, &added, &E));
     CHECK(strstr(E.msg, "cancelled") != NULL);
     OK(store_request_counts(st, &f, counts, &E));
     CHECK(counts[REQ_PENDING] == 3);
-    EXPECT(DM_ENOTFOUND, store_job_load_page(st, 999999, "w1", NULL, 0, "", 0, 108, NULL, &E));
-    printf("ok load jobs: params and cursor kept, pages idempotent, only for the lease owner\n");
+    EXPECT(DM_ENOTFOUND,
+           store_job_load_page(st, 999999, "w1", "acct_1", NULL, 0, "", 0, 108, NULL, NULL, &E));
+    printf("ok load jobs: params and cursor kept, pages idempotent and counted per account, only "
+           "for the lease owner\n");
 }
 
 /* ---- sessions and logins ---- */
