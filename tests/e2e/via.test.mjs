@@ -7,7 +7,7 @@
 import { describe, test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { waitFor } from '../lib/processes.mjs';
-import { addRequester, tgJoinRequests, tgRevoke } from '../lib/tgsim.mjs';
+import { addRequester, tgAddJoinRequests, tgJoinRequests, tgRevoke } from '../lib/tgsim.mjs';
 import { waitRecorded } from '../lib/api.mjs';
 import { newUserSession, newBotSession, listSessions } from '../lib/sessions.mjs';
 import { ADMIN, startSessionStack } from '../lib/stacks.mjs';
@@ -108,9 +108,11 @@ describe('who decides: the decision modal in chromium', () => {
         const active = (await listSessions(s.client, '/api/sessions/list')).map((x) => x.name);
         assert.deepEqual([...active].sort(), ['door_bot', 'marta']);
         assert.deepEqual(options[0], ['', 'Bot (Default)'], 'the bot comes first');
-        assert.deepEqual(options.slice(1, -1).map(([v]) => v), active, 'then every active session');
-        assert.deepEqual(options.at(-1), ['sessions:any', 'Any active session — the next takes over on a flood wait'],
+        assert.deepEqual(options.slice(1, -2).map(([v]) => v), active, 'then every active session');
+        assert.deepEqual(options.at(-2), ['sessions:any', 'Any active session — the next takes over on a flood wait'],
             'and, with two or more, any of them');
+        assert.deepEqual(options.at(-1), ['sessions:several', 'Several sessions… — tick them, in order'], 'or the ticked ones');
+        assert.equal(await dialog().locator('.session-picker').isVisible(), false, 'the boxes show only for several');
         const label = new Map(options);
         assert.equal(label.get('marta'), 'marta — Marta Kowalska @marta_via — user');
         assert.equal(label.get('door_bot'), 'door_bot — via_door_bot @via_door_bot — bot');
@@ -272,6 +274,61 @@ describe('who decides: the decision modal in chromium', () => {
         assert.equal(r.status, 'approved');
         assert.equal(r.decided_by, marta.id);
         assert.deepEqual(await s.client.ok('/api/me/preferences'), { approve_via: 'marta' }, 'the choice of several is not remembered');
+    });
+
+    test('several ticked sessions: tried in order, the next takes over, the job shows what each did', async () => {
+        const margaret = await addRequester(s.tg, alpha.id, { first_name: 'Margaret', last_name: 'Hamilton' });
+        people.set('Margaret Hamilton', margaret);
+        await waitFor(async () => (await s.client.ok(`/api/invite-requests?chat_id=${alpha.id}&status=pending`)).items
+            .some((r) => r.user_id === margaret.user_id), { what: 'Margaret recorded by doorman' });
+        await page.reload();
+        await row('Margaret Hamilton').waitFor({ timeout: 20000 });
+        await openFor(['Margaret Hamilton'], 'Approve Selected');
+        assert.equal(await choose('sessions:several'), 'ok');
+        const boxes = dialog().locator('.session-picker input[type=checkbox]');
+        assert.deepEqual(await boxes.evaluateAll((bs) => bs.map((b) => [b.value, b.checked])), [['door_bot', false], ['marta', false]],
+            'every active session, none ticked');
+        const approve = dialog().getByRole('button', { name: 'Approve 1' });
+        assert.equal(await approve.isDisabled(), true, 'nothing to decide through yet');
+        await boxes.nth(1).check();
+        await boxes.nth(0).check();
+        assert.match(await check().textContent(), /first ticked session \(in this order\)/);
+        assert.equal(await approve.isEnabled(), true);
+        const [resp] = await Promise.all([
+            page.waitForResponse((r) => r.url().endsWith('/api/invite-requests/approve')),
+            approve.click(),
+        ]);
+        assert.equal(resp.status(), 202);
+        assert.deepEqual(JSON.parse(resp.request().postData()).session_name, ['door_bot', 'marta'], 'in the order shown');
+        await page.locator('.job-panel .job[data-state=done]').waitFor({ timeout: 60000 });
+        assert.equal(await page.locator('.job-panel .job-via').textContent(), 'via door_bot,marta');
+        // door_bot is no admin of Alpha: marta takes over
+        assert.deepEqual(await page.locator('.job-panel .job-accounts li').allTextContents(), ['marta: 1 approved']);
+        assert.equal((await tgRecord('Margaret Hamilton')).decided_by, marta.id);
+        assert.deepEqual(await s.client.ok('/api/me/preferences'), { approve_via: 'marta' }, 'a list is not remembered');
+    });
+
+    test('Load Requests through several sessions: the others ticked, what each loaded', async () => {
+        await tgAddJoinRequests(s.tg, { chat_id: alpha.id, count: 3, first_name: 'Loaded' });
+        await page.locator('.nav a[data-route="/sessions"]').click();
+        const sessionRow = page.locator('.sessions-table tbody tr[data-name="marta"]');
+        await sessionRow.getByRole('button', { name: 'Load Requests' }).click();
+        await dialog().locator('input[name=channel]').fill('@via_alpha');
+        const boxes = dialog().locator('.session-picker input[type=checkbox]');
+        await boxes.first().waitFor();
+        assert.match(await dialog().locator('.session-picker legend').textContent(), /when marta must wait or cannot load/);
+        assert.deepEqual(await boxes.evaluateAll((bs) => bs.map((b) => b.value)), ['door_bot'], 'the other active sessions');
+        await boxes.first().check();
+        const [resp] = await Promise.all([
+            page.waitForResponse((r) => r.url().endsWith('/api/sessions/load')),
+            dialog().getByRole('button', { name: 'Load Requests' }).click(),
+        ]);
+        assert.equal(resp.status(), 202, await resp.text());
+        assert.deepEqual(JSON.parse(resp.request().postData()).session_name, ['marta', 'door_bot']);
+        await page.locator('.job-panel .job[data-state=done]').waitFor({ timeout: 60000 });
+        assert.equal(await page.locator('.job-panel .job-via').textContent(), 'via marta,door_bot');
+        // marta has the right and was never held back: it loaded the three pending ones
+        assert.deepEqual(await page.locator('.job-panel .job-accounts li').allTextContents(), ['marta: 3 loaded']);
     });
 
     test('no dialog, page error or CSP violation happened', () => {

@@ -62,11 +62,16 @@ describe('a load through several sessions', () => {
         }
         const extra = await s.client.post('/api/sessions/load', { session_name: ['second'], channel: '@probe_multi', after: 1 });
         assert.equal(extra.status, 400, extra.text);
-        // neither may load there (first is no admin; a second list without second): 403 naming the first
+        // first may not load there (no admin): 403; nor second, once it is no admin either
         await tgMakeAdmin(s.tg, ch.id, first.id, false);
         const none = await s.client.post('/api/sessions/load', { session_name: ['first'], channel: '@probe_multi' });
         assert.equal(none.status, 403, none.text);
         assert.equal(none.json.error.code, 'no_permission');
+        await tgMakeAdmin(s.tg, ch.id, second.id, false);
+        const neither = await s.client.post('/api/sessions/load', { session_name: ['first', 'second'], channel: '@probe_multi' });
+        assert.equal(neither.status, 403, neither.text);
+        assert.match(neither.json.error.message, /^None of the sessions can load from this channel \(first: You don't have permission/);
+        await tgMakeAdmin(s.tg, ch.id, second.id, true);
         assert.equal((await s.client.ok('/api/jobs')).items.length, jobsBefore, 'no job was made');
         assert.equal((await requestsOf(s.client, ch.id)).length, 0, 'nothing was loaded');
         // first lacks the right, second has it: the list is taken and the job reads through second

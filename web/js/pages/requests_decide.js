@@ -1,6 +1,6 @@
 // pages/requests_decide.js: who decides — the dialog of Approve/Deny Selected and Approve/Deny All
 // (docs/api.md, "Choosing who decides"). The dropdown offers the bot, every active session and,
-// with two or more, any active session; preselecting the account this admin chose last; on opening and on every change a fresh preflight
+// with two or more, any active session or several ticked ones (session_picker.js); preselecting the account this admin chose last; on opening and on every change a fresh preflight
 // shows, per affected channel, whether the chosen account can decide there. Some channels out of
 // reach: a warning and a warned button (the rest is still decided); none in reach, or an account
 // that cannot be used: the button is disabled.
@@ -8,21 +8,14 @@ import { h, add, clear } from '../dom.js';
 import { api } from '../api.js';
 import { showBanner } from '../frame.js';
 import { pageModal } from '../modal.js';
-import { fmtNum, fullName } from '../format.js';
+import { fmtNum } from '../format.js';
+import { ANY_SESSION, sessionChoiceLabel, sessionPicker } from '../session_picker.js';
 
-// The choice that lets every active session decide, one taking over when another must wait
-// (docs/api.md, session_name "sessions:any").
-const ANY_SESSION = 'sessions:any';
+// The dropdown's choice that shows the session checkboxes (never sent: the ticked names are).
+const SEVERAL = 'sessions:several';
 
 const who = (via) => (via ? `Session “${via}”` : 'The bot');
 const plural = (n, one, many) => (n === 1 ? one : many);
-
-// "marta — Marta Kowalska @marta_k — user": a session as the dropdown shows it.
-function sessionChoiceLabel(s) {
-    const a = s.account;
-    const name = a ? [fullName(a), a.username ? '@' + a.username : ''].filter(Boolean).join(' ') : '';
-    return [s.name, name, s.type].filter(Boolean).join(' — ');
-}
 
 // The preflight's warning for account via deciding kind, and whether nothing can be decided.
 function preflightWarning(res, via, kind) {
@@ -75,21 +68,23 @@ function showPreflight(check, res, via, kind) {
 }
 
 // Fills the dropdown with the active sessions and selects the admin's last choice; returns that
-// choice (approve_via, or null). Trouble shows in the dialog m; lastNote says when the last
-// choice is not active now.
+// choice (approve_via, or null) and the active sessions. Trouble shows in the dialog m; lastNote
+// says when the last choice is not active now.
 async function fillChoices(m, select, lastNote) {
     const [list, prefs] = await Promise.allSettled([api('GET', '/api/sessions/list'), api('GET', '/api/me/preferences')]);
+    const sessions = list.status === 'fulfilled' ? list.value.items : [];
     if (list.status === 'fulfilled') {
-        for (const s of list.value.items) add(select, h('option', { value: s.name }, sessionChoiceLabel(s)));
-        if (list.value.items.length > 1) {
-            add(select, h('option', { value: ANY_SESSION }, 'Any active session — the next takes over on a flood wait'));
+        for (const s of sessions) add(select, h('option', { value: s.name }, sessionChoiceLabel(s)));
+        if (sessions.length > 1) {
+            add(select, h('option', { value: ANY_SESSION }, 'Any active session — the next takes over on a flood wait'),
+                h('option', { value: SEVERAL }, 'Several sessions… — tick them, in order'));
         }
     } else {
         m.fail(list.reason.message);
     }
     if (prefs.status !== 'fulfilled') {
         if (list.status === 'fulfilled') m.fail(prefs.reason.message);
-        return null;
+        return { remembered: null, sessions };
     }
     const remembered = prefs.value.approve_via || null;
     if (remembered && [...select.options].some((o) => o.value === remembered)) {
@@ -98,7 +93,7 @@ async function fillChoices(m, select, lastNote) {
         lastNote.textContent = `Session “${remembered}”, chosen last time, is not active now: the bot is selected.`;
         lastNote.hidden = false;
     }
-    return remembered;
+    return { remembered, sessions };
 }
 
 // Remembers via as the admin's choice when it is not the one doorman has (remembered); returns
@@ -133,8 +128,12 @@ export function decisionModal(ctx, { kind, all, count, body, preflight, summary,
         `in one call: every request pending there is ${kind === 'approve' ? 'approved' : 'denied'}, also those this table ` +
         'has not loaded yet (they are recorded too), so the number can be larger than shown.');
     const check = h('div.preflight', { 'aria-live': 'polite' });
+    const pickerSlot = h('div', { hidden: true });
+    let picker = null; // the session checkboxes, once the sessions are known
     let remembered = null; // the admin's approve_via as doorman has it
     let seq = 0;
+    // What the decision is sent with: null (the bot), a name, "sessions:any", or the ticked names.
+    const chosen = () => (select.value === SEVERAL ? picker.names() : select.value || null);
 
     const submit = m.step({
         body: [
@@ -142,6 +141,7 @@ export function decisionModal(ctx, { kind, all, count, body, preflight, summary,
                 ? h('p', null, `This ${verbs} every pending request ${summary}: `, h('strong.decide-count', null, reqs), ' now.')
                 : h('p', null, `This ${verbs} the `, h('strong.decide-count', null, reqs), '.'),
             h('label.field', null, h('span.field-label', null, 'Decide as'), select, lastNote),
+            pickerSlot,
             wholeNote,
             check,
             h('p.muted.small', null, 'It runs as a job in the background; you can follow and cancel it here or on the Jobs page.'),
@@ -150,7 +150,8 @@ export function decisionModal(ctx, { kind, all, count, body, preflight, summary,
         danger: kind !== 'approve',
         focus: select,
         onSubmit: async () => {
-            const via = select.value || null;
+            const via = chosen();
+            if (Array.isArray(via) && !via.length) throw new Error('Tick the sessions to decide through.');
             select.disabled = true;
             let res;
             try {
@@ -158,7 +159,7 @@ export function decisionModal(ctx, { kind, all, count, body, preflight, summary,
             } finally {
                 select.disabled = false;
             }
-            const unsaved = via === ANY_SESSION ? null : await rememberChoice(via, remembered);
+            const unsaved = via === ANY_SESSION || Array.isArray(via) ? null : await rememberChoice(via, remembered);
             m.close();
             onStarted(res.job);
             if (unsaved) showBanner(unsaved);
@@ -169,14 +170,16 @@ export function decisionModal(ctx, { kind, all, count, body, preflight, summary,
     // A fresh check of the chosen account; answers to older choices are dropped.
     async function recheck() {
         const my = ++seq;
-        const via = select.value || null;
-        wholeNote.hidden = !(via && via !== ANY_SESSION && wholeChannel);
-        if (via === ANY_SESSION) { // several accounts: each request finds one that can decide it
+        const via = chosen();
+        pickerSlot.hidden = select.value !== SEVERAL;
+        wholeNote.hidden = !(typeof via === 'string' && via !== ANY_SESSION && wholeChannel);
+        if (via === ANY_SESSION || Array.isArray(via)) { // several accounts: each request finds one that can decide it
+            const which = Array.isArray(via) ? 'ticked session (in this order)' : 'active session (by name)';
             check.dataset.state = 'ok';
-            check.replaceChildren(h('p.muted', null, 'Each request goes through the first active session (by name) that can ' +
+            check.replaceChildren(h('p.muted', null, `Each request goes through the first ${which} that can ` +
                 'decide in its channel; when one must wait out a flood wait, loses its key or lacks the right, the next ' +
                 'takes over. The job shows what each session did.'));
-            submit.disabled = false;
+            submit.disabled = Array.isArray(via) && !via.length;
             submit.classList.remove('btn-warned');
             return;
         }
@@ -206,7 +209,9 @@ export function decisionModal(ctx, { kind, all, count, body, preflight, summary,
     });
 
     fillChoices(m, select, lastNote).then((r) => {
-        remembered = r;
+        remembered = r.remembered;
+        picker = sessionPicker(r.sessions, { legend: 'Sessions to decide through', onChange: recheck });
+        pickerSlot.replaceChildren(picker.el);
         recheck();
     });
 }
