@@ -112,13 +112,14 @@ describe('a load through several sessions', () => {
     });
 
     test('the first session loses its admin right mid-load: left out, the second finishes', { timeout: 90000 }, async () => {
-        const N = 600;
+        // more pages than first can read in a few of its windows: it is flood-waited before the end
+        const N = 1500;
         const ch = await channelWith(s, [first, second], { title: 'Multi right', username: 'multi_right', n: N,
             date: 1712345678, spread_seconds: 3600 });
-        // first: the API's check and a page or two, then FLOOD_WAIT for 6 s; second: FLOOD_WAIT for
-        // 12 s at its first call. So the job waits (both wait), deterministically in its middle.
-        await tgFlood(s.tg, first.id, { flood_limit: 4, window: 6 });
-        await tgFlood(s.tg, second.id, { wait: 12, count: 1 });
+        // first: the API's check and a page or two, then FLOOD_WAIT for up to 5 s; second:
+        // FLOOD_WAIT for 8 s at its first call. So the job waits (both wait), in its middle.
+        await tgFlood(s.tg, first.id, { flood_limit: 4, window: 5 });
+        await tgFlood(s.tg, second.id, { wait: 8, count: 1 });
         const r = await s.client.post('/api/sessions/load', { session_name: 'sessions:any', channel: '@multi_right', limit: 'all' });
         assert.equal(r.status, 202, r.text);
         assert.equal(r.json.job.via, 'sessions:any');
@@ -132,8 +133,9 @@ describe('a load through several sessions', () => {
         assert.equal(fin.job.state, 'done', JSON.stringify(fin));
         assert.deepEqual([fin.job.done, fin.job.total, fin.job.failed], [N, N, 0]);
         const by = byAccount(fin);
-        assert.equal(by.first.done, paused.done, 'first loaded nothing after it lost its right');
-        assert.equal(by.second.done, N - paused.done, JSON.stringify(fin.accounts));
+        // (first may have read a page between the end of its wait and losing its right)
+        assert.ok(by.first.done >= paused.done && by.first.done < N, JSON.stringify(fin.accounts));
+        assert.equal(by.first.done + by.second.done, N, JSON.stringify(fin.accounts));
         await recordedOnce(s, ch, N);
         const log = s.dm.output;
         assert.match(log, /goes on without first: You don't have permission to view join requests/);
