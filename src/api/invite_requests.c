@@ -13,6 +13,7 @@
 
 #define MAX_IDS 10000
 #define LIST_ANSWER_MAX (64u << 20) /* a page of the list at its largest, escaped, fits */
+#define LIST_ROW_BYTES 768          /* room reserved for a row of the answer (about 530 used) */
 #define PREFLIGHT_CHANNELS 20       /* channels checked at most (those with the most pending) */
 
 /* One request as the list answers it (docs/api.md; the columns are fields.c's), written
@@ -104,6 +105,7 @@ void api_requests_list(struct api_ctx *c)
     }
     struct buf b;
     buf_init(&b, LIST_ANSWER_MAX);
+    buf_reserve(&b, (size_t)n * LIST_ROW_BYTES + 256); /* else it grows as it is written */
     struct json_out o;
     json_out_init(&o, &b);
     json_out_object(&o);

@@ -46,6 +46,13 @@ dm_err buf_append(struct buf *b, const void *p, size_t n)
     return DM_OK;
 }
 
+dm_err buf_reserve(struct buf *b, size_t n)
+{
+    dm_err e = buf_grow(b, n);
+    if (!e) b->data[b->len] = 0;
+    return e;
+}
+
 dm_err buf_puts(struct buf *b, const char *s)
 {
     return buf_append(b, s, strlen(s));

@@ -20,6 +20,10 @@ void buf_init(struct buf *b, size_t cap);
 void buf_release(struct buf *b);
 void buf_reset(struct buf *b); /* len = 0, memory kept */
 dm_err buf_append(struct buf *b, const void *p, size_t n);
+/* Makes room for n more bytes at once, so that appends up to them do not reallocate (an answer
+ * whose size is known roughly beforehand); DM_ETOOBIG past the cap and DM_ENOMEM leave b as it
+ * was. */
+dm_err buf_reserve(struct buf *b, size_t n);
 dm_err buf_puts(struct buf *b, const char *s);
 dm_err buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Takes ownership of the contents away from b (caller frees); b is left empty. */

@@ -9,15 +9,29 @@ void json_out_init(struct json_out *o, struct buf *b)
     o->first[0] = true;
 }
 
+/* Appends n bytes: straight into b's memory while it has room (a list page writes thousands of
+ * small pieces, and buf_append's checks and calls were a fifth of the page's time), else through
+ * buf_append, which grows it within its cap. */
+static inline dm_err put(struct buf *b, const void *p, size_t n)
+{
+    if (b->data && n < b->alloc - b->len && n <= b->cap - b->len) {
+        memcpy(b->data + b->len, p, n);
+        b->len += n;
+        b->data[b->len] = 0;
+        return DM_OK;
+    }
+    return buf_append(b, p, n);
+}
+
 /* Before a value or a key: the comma that separates it from the one before. */
-static bool next(struct json_out *o)
+static inline bool next(struct json_out *o)
 {
     if (o->e) return false;
     if (o->after_key) {
         o->after_key = false;
         return true;
     }
-    if (!o->first[o->depth]) o->e = buf_append(o->b, ",", 1);
+    if (!o->first[o->depth]) o->e = put(o->b, ",", 1);
     o->first[o->depth] = false;
     return !o->e;
 }
@@ -29,7 +43,7 @@ static void open_level(struct json_out *o, char open, char close)
         o->e = DM_ETOOBIG;
         return;
     }
-    o->e = buf_append(o->b, &open, 1);
+    o->e = put(o->b, &open, 1);
     o->depth++;
     o->first[o->depth] = true;
     o->close[o->depth] = close;
@@ -52,7 +66,7 @@ void json_out_end(struct json_out *o)
         o->e = DM_EINVAL;
         return;
     }
-    o->e = buf_append(o->b, &o->close[o->depth], 1);
+    o->e = put(o->b, &o->close[o->depth], 1);
     o->depth--;
 }
 
@@ -70,7 +84,7 @@ void json_out_key(struct json_out *o, const char *key)
     k[0] = '"';
     memcpy(k + 1, key, n);
     memcpy(k + 1 + n, "\":", 2);
-    o->e = buf_append(o->b, k, n + 3);
+    o->e = put(o->b, k, n + 3);
     o->after_key = !o->e;
 }
 
@@ -79,14 +93,14 @@ void json_out_text(struct json_out *o, const char *s)
     static const char replacement[] = "\xEF\xBF\xBD"; /* U+FFFD */
     if (!next(o)) return;
     struct buf *b = o->b;
-    dm_err e = buf_append(b, "\"", 1);
+    dm_err e = put(b, "\"", 1);
     const unsigned char *p = (const unsigned char *)s;
     while (!e && *p) {
         /* a run of characters written as they are */
         const unsigned char *run = p;
         while (*p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
             p++;
-        if (p > run) e = buf_append(b, run, (size_t)(p - run));
+        if (p > run) e = put(b, run, (size_t)(p - run));
         if (e || !*p) break;
         if (*p < 0x80) { /* a quote, a backslash or a control character */
             static const char short_form[] = {
@@ -96,17 +110,17 @@ void json_out_text(struct json_out *o, const char *s)
             int n = *p < sizeof short_form && short_form[*p]
                         ? snprintf(esc, sizeof esc, "\\%c", short_form[*p])
                         : snprintf(esc, sizeof esc, "\\u%04X", *p); /* as jansson */
-            e = buf_append(b, esc, (size_t)n);
+            e = put(b, esc, (size_t)n);
             p++;
             continue;
         }
         size_t k;
         int kind = dm_utf8_char(p, &k);
-        if (kind == DM_UTF8_CHAR) e = buf_append(b, p, k);
-        if (kind == DM_UTF8_BAD) e = buf_append(b, replacement, sizeof replacement - 1);
+        if (kind == DM_UTF8_CHAR) e = put(b, p, k);
+        if (kind == DM_UTF8_BAD) e = put(b, replacement, sizeof replacement - 1);
         p += k;
     }
-    if (!e) e = buf_append(b, "\"", 1);
+    if (!e) e = put(b, "\"", 1);
     o->e = e;
 }
 
@@ -120,17 +134,17 @@ void json_out_int(struct json_out *o, int64_t v)
         d[--i] = (char)('0' + u % 10);
     while (u /= 10);
     if (v < 0) d[--i] = '-';
-    o->e = buf_append(o->b, d + i, sizeof d - i);
+    o->e = put(o->b, d + i, sizeof d - i);
 }
 
 void json_out_bool(struct json_out *o, bool v)
 {
-    if (next(o)) o->e = buf_puts(o->b, v ? "true" : "false");
+    if (next(o)) o->e = v ? put(o->b, "true", 4) : put(o->b, "false", 5);
 }
 
 void json_out_null(struct json_out *o)
 {
-    if (next(o)) o->e = buf_puts(o->b, "null");
+    if (next(o)) o->e = put(o->b, "null", 4);
 }
 
 dm_err json_out_finish(struct json_out *o)

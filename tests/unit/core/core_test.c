@@ -31,6 +31,14 @@ static void test_buf(void)
     CHECK(n == 2 && strcmp(p, "hi") == 0 && b.data == NULL);
     free(p);
     buf_release(&b);
+    /* reserve: room made at once, the text kept and terminated; past the cap nothing changes */
+    buf_init(&b, 100);
+    CHECK(buf_reserve(&b, 50) == DM_OK && b.alloc > 50 && b.len == 0 && b.data[0] == 0);
+    buf_puts(&b, "ab");
+    char *before = b.data;
+    CHECK(buf_reserve(&b, 40) == DM_OK && b.data == before && strcmp(b.data, "ab") == 0);
+    CHECK(buf_reserve(&b, 99) == DM_ETOOBIG && b.len == 2 && strcmp(b.data, "ab") == 0);
+    buf_release(&b);
 }
 
 static void test_utf8_copy(void)
@@ -118,6 +126,14 @@ static void test_json_out(void)
     json_out_text(&o, "longer than eight");
     json_out_null(&o);
     CHECK(json_out_finish(&o) == DM_ETOOBIG);
+    /* small pieces into memory the buf has beyond its cap stop at the cap too */
+    buf_reset(&small);
+    CHECK(small.alloc > 16);
+    json_out_init(&o, &small);
+    json_out_array(&o);
+    for (int i = 1; i <= 5; i++)
+        json_out_int(&o, i);
+    CHECK(json_out_finish(&o) == DM_ETOOBIG && strcmp(small.data, "[1,2,3,4") == 0);
     buf_release(&small);
     buf_release(&b);
 }
