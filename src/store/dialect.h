@@ -64,11 +64,14 @@ typedef dm_err (*db_row_fn)(void *ctx, const struct db_row *row);
 
 /* A statement to run: `key` identifies its text for the backend's statement cache (the same
  * key always comes with the same text; -1: not cached), `what` says what it does, for
- * messages. */
+ * messages. `plan_each`: its best plan depends on its values (a search text: a rare one wants
+ * the search index, a common one the id order), so a backend that would keep one plan for the
+ * key plans it again for every run instead. */
 struct db_stmt {
     int key;
     const char *sql;
     const char *what;
+    bool plan_each;
 };
 
 enum db_kind { DB_SQLITE = 0, DB_POSTGRES = 1 };

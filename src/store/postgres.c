@@ -9,11 +9,12 @@
  * network gone) makes the call fail with DM_EUNAVAILABLE and is opened again by the next call
  * that takes it. Arguments go as text (libpq's text format).
  *
- * Statements of the table (sql.h, keys below S_COUNT) are prepared on each connection the first
- * time it runs them and executed by name from then on, so PostgreSQL parses and plans them once
- * a connection instead of on every call; statements built from a request filter are sent with
- * their values each time, so their plans fit the search text they carry. (Behind a pooler such
- * as PgBouncer this needs session pooling, as named prepared statements do.)
+ * Statements with a key (sql.h: the table's and those built from a request filter, one key per
+ * filter shape) are prepared on each connection the first time it runs them and executed by
+ * name from then on, so PostgreSQL parses and plans them once a connection instead of on every
+ * call (planning a list page took 3 times as long as running it). A statement whose plan must
+ * fit its values (plan_each: a search text) is sent with its values each time instead. (Behind
+ * a pooler such as PgBouncer this needs session pooling, as named prepared statements do.)
  *
  * Round trips: inside a transaction, a statement whose rows and count the caller does not ask
  * for (a write: deciding a request, an item, an audit entry …) is sent in libpq's pipeline mode
@@ -46,8 +47,8 @@ struct piped {
 struct db_conn {
     PGconn *pg; /* NULL until connected, and after it broke */
     struct db *db;
-    bool prepared[S_COUNT]; /* on this connection (cleared when it is opened again) */
-    int sent;               /* statements in the pipeline whose answers are not read yet */
+    bool prepared[SQL_KEYS]; /* on this connection (cleared when it is opened again) */
+    int sent;                /* statements in the pipeline whose answers are not read yet */
     struct piped pipe[PIPE_MAX];
 };
 
@@ -151,6 +152,12 @@ static bool result_ok(const PGresult *r)
     return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
 }
 
+/* Whether s is prepared once on a connection and run by name (above). */
+static bool stmt_kept(const struct db_stmt *s)
+{
+    return s->key >= 0 && s->key < SQL_KEYS && !s->plan_each;
+}
+
 /* Sends s into the pipeline (entering pipeline mode first), preparing it first when this
  * connection has not; false when libpq refused (the connection broke). */
 static bool pipe_send(struct db_conn *c, const struct db_stmt *s, int n, const char *const *values)
@@ -158,7 +165,7 @@ static bool pipe_send(struct db_conn *c, const struct db_stmt *s, int n, const c
     if (c->sent + 2 > PIPE_MAX) return false;
     if (!c->sent && PQpipelineStatus(c->pg) == PQ_PIPELINE_OFF && !PQenterPipelineMode(c->pg))
         return false;
-    if (s->key < 0 || s->key >= S_COUNT) {
+    if (!stmt_kept(s)) {
         if (!PQsendQueryParams(c->pg, s->sql, n, NULL, values, NULL, NULL, 0)) return false;
     } else {
         char name[16];
@@ -244,7 +251,7 @@ static dm_err pg_run(struct db_conn *c, const struct db_stmt *s, const struct db
     }
     if (r) {
         /* answered through the pipeline */
-    } else if (s->key >= 0 && s->key < S_COUNT) {
+    } else if (stmt_kept(s)) {
         char name[16];
         snprintf(name, sizeof name, "s%d", s->key);
         if (!c->prepared[s->key]) {

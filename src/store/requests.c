@@ -312,7 +312,8 @@ dm_err filter_stmt(enum filter_stmt kind, const struct filter *f, bool with_stat
     if (e) return dm_fail(err, e, "could not build a request query: %s", dm_strerror(e));
     *s = (struct db_stmt){.key = S_COUNT + (int)kind * SQL_FILTER_SHAPES + (int)shape,
                           .sql = b->data,
-                          .what = filter_kinds[kind].what};
+                          .what = filter_kinds[kind].what,
+                          .plan_each = shape & F_TEXT};
     return DM_OK;
 }
 
