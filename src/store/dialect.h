@@ -74,6 +74,15 @@ struct db_stmt {
     bool plan_each;
 };
 
+/* One of the reads dialect->run_reads runs: s with a, each row to fn(ctx, row). */
+struct db_read {
+    const struct db_stmt *s;
+    const struct db_args *a;
+    db_row_fn fn;
+    void *ctx;
+};
+#define DB_READS_MAX 4
+
 enum db_kind { DB_SQLITE = 0, DB_POSTGRES = 1 };
 
 struct dialect {
@@ -92,6 +101,12 @@ struct dialect {
      * each row; *changes (may be NULL) the rows an INSERT, UPDATE or DELETE changed. */
     dm_err (*run)(struct db_conn *c, const struct db_stmt *s, const struct db_args *a, db_row_fn fn,
                   void *ctx, int64_t *changes, struct dm_error *err);
+    /* Optional (NULL: the caller runs them one by one): runs n reads on c, outside a
+     * transaction, as run() would one after the other, and hands each one's rows to its fn;
+     * the first failure is the result. A backend may send them together (PostgreSQL: one
+     * round trip for all). n is at most DB_READS_MAX. */
+    dm_err (*run_reads)(struct db_conn *c, const struct db_read *reads, int n,
+                        struct dm_error *err);
     /* Runs several statements without arguments or rows (schema migrations). */
     dm_err (*script)(struct db_conn *c, const char *sql, const char *what, struct dm_error *err);
     /* Column readers for struct db_row. col_text returns NULL for SQL NULL. */

@@ -182,35 +182,73 @@ static bool pipe_send(struct db_conn *c, const struct db_stmt *s, int n, const c
 }
 
 /* Ends the pipeline: reads the answers of every statement sent, then leaves pipeline mode. The
- * first failure is the error (the statements after it were not run). When `last` is not NULL,
- * the last statement's result goes there (the caller clears it) if nothing failed. */
-static dm_err pipe_finish(struct db_conn *c, PGresult **last, struct dm_error *err)
+ * first failure is the error (the statements after it were not run). The results of the last
+ * nkeep executions go to keep[0..nkeep-1] (the caller clears them) if nothing failed; on a
+ * failure they are all NULL. */
+static dm_err pipe_finish(struct db_conn *c, PGresult **keep, int nkeep, struct dm_error *err)
 {
     dm_err e = DM_OK;
-    int sent = c->sent;
+    int sent = c->sent, execs = 0, x = 0;
     c->sent = 0;
+    for (int i = 0; i < sent; i++)
+        execs += c->pipe[i].prepares < 0;
+    for (int k = 0; k < nkeep; k++)
+        keep[k] = NULL;
     if (!PQpipelineSync(c->pg)) return db_fail(c, NULL, c->pipe[0].what, err);
-    for (int i = 0; i < sent; i++) {
+    bool broken = false;
+    for (int i = 0; i < sent && !broken; i++) {
         PGresult *r = PQgetResult(c->pg);
-        if (!r) return e ? e : db_fail(c, NULL, c->pipe[i].what, err); /* the connection broke */
+        if (!r) { /* the connection broke */
+            if (!e) e = db_fail(c, NULL, c->pipe[i].what, err);
+            broken = true;
+            break;
+        }
         bool aborted = PQresultStatus(r) == PGRES_PIPELINE_ABORTED;
         if (!result_ok(r)) {
             if (c->pipe[i].prepares >= 0) c->prepared[c->pipe[i].prepares] = false;
             if (!e && !aborted) e = db_fail(c, r, c->pipe[i].what, err);
         }
-        if (last && i == sent - 1 && !e)
-            *last = r;
+        int k = c->pipe[i].prepares < 0 ? nkeep - (execs - x++) : -1;
+        if (k >= 0 && !e)
+            keep[k] = r;
         else
             PQclear(r);
         while ((r = PQgetResult(c->pg))) /* the NULL that ends this statement's answer */
             PQclear(r);
     }
-    PGresult *sync = PQgetResult(c->pg);
-    bool synced = sync && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
-    PQclear(sync);
-    if ((!synced || !PQexitPipelineMode(c->pg)) && !e) {
-        if (last) PQclear(*last), *last = NULL;
-        e = db_fail(c, NULL, c->pipe[sent - 1].what, err);
+    if (!broken) {
+        PGresult *sync = PQgetResult(c->pg);
+        bool synced = sync && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
+        PQclear(sync);
+        if ((!synced || !PQexitPipelineMode(c->pg)) && !e)
+            e = db_fail(c, NULL, c->pipe[sent - 1].what, err);
+    }
+    for (int k = 0; e && k < nkeep; k++)
+        PQclear(keep[k]), keep[k] = NULL;
+    return e;
+}
+
+/* a's values as libpq's text parameters, into values (numbers written into nums). */
+static void args_values(const struct db_args *a, const char **values, char (*nums)[24])
+{
+    for (int i = 0; a && i < a->n; i++) {
+        if (a->v[i].is_text) {
+            values[i] = a->v[i].s;
+        } else {
+            snprintf(nums[i], sizeof nums[i], "%" PRId64, a->v[i].i);
+            values[i] = nums[i];
+        }
+    }
+}
+
+/* Hands r's rows to fn; its error stops them and is returned. */
+static dm_err rows_feed(PGresult *r, db_row_fn fn, void *ctx)
+{
+    struct db_row row = {.d = &dialect_postgres, .impl = r};
+    dm_err e = DM_OK;
+    for (int i = 0; !e && fn && i < PQntuples(r); i++) {
+        row.index = i;
+        e = fn(ctx, &row);
     }
     return e;
 }
@@ -224,14 +262,7 @@ static dm_err pg_run(struct db_conn *c, const struct db_stmt *s, const struct db
     const char *values[DB_ARGS_MAX];
     char nums[DB_ARGS_MAX][24];
     int n = a ? a->n : 0;
-    for (int i = 0; i < n; i++) {
-        if (a->v[i].is_text) {
-            values[i] = a->v[i].s;
-        } else {
-            snprintf(nums[i], sizeof nums[i], "%" PRId64, a->v[i].i);
-            values[i] = nums[i];
-        }
-    }
+    args_values(a, values, nums);
     PGresult *r = NULL;
     dm_err e = DM_OK;
     /* a write inside a transaction, or the BEGIN of one: its answer is read later */
@@ -242,11 +273,11 @@ static dm_err pg_run(struct db_conn *c, const struct db_stmt *s, const struct db
         return pipe_send(c, s, n, values) ? DM_OK : db_fail(c, NULL, s->what, err);
     }
     if (c->sent && s->key == S_ROLLBACK) {
-        pipe_finish(c, NULL, NULL); /* whatever failed there is rolled back now */
+        pipe_finish(c, NULL, 0, NULL); /* whatever failed there is rolled back now */
     } else if (c->sent) {
         /* this statement goes with the ones waiting, its answer read with theirs */
         if (!pipe_send(c, s, n, values)) return db_fail(c, NULL, s->what, err);
-        e = pipe_finish(c, &r, err);
+        e = pipe_finish(c, &r, 1, err);
         if (e) return e;
     }
     if (r) {
@@ -269,13 +300,35 @@ static dm_err pg_run(struct db_conn *c, const struct db_stmt *s, const struct db
         r = PQexecParams(c->pg, s->sql, n, NULL, values, NULL, NULL, 0);
     }
     e = result_ok(r) ? DM_OK : db_fail(c, r, s->what, err);
-    struct db_row row = {.d = &dialect_postgres, .impl = r};
-    for (int i = 0; !e && fn && i < PQntuples(r); i++) {
-        row.index = i;
-        e = fn(ctx, &row);
-    }
+    if (!e) e = rows_feed(r, fn, ctx);
     if (!e && changes) *changes = strtoll(PQcmdTuples(r), NULL, 10);
     PQclear(r);
+    return e;
+}
+
+static dm_err pg_run_reads(struct db_conn *c, const struct db_read *reads, int n,
+                           struct dm_error *err)
+{
+    if (n > DB_READS_MAX)
+        return dm_fail(err, DM_ETOOBIG, "too many reads at once while %s", reads[0].s->what);
+    for (int i = 0; i < n; i++) {
+        if (reads[i].a && reads[i].a->overflow)
+            return dm_fail(err, DM_ETOOBIG, "too many query arguments while %s", reads[i].s->what);
+    }
+    /* all sent in one pipeline, read in one round trip (libpq copies the values as it sends) */
+    for (int i = 0; i < n; i++) {
+        const char *values[DB_ARGS_MAX];
+        char nums[DB_ARGS_MAX][24];
+        args_values(reads[i].a, values, nums);
+        if (!pipe_send(c, reads[i].s, reads[i].a ? reads[i].a->n : 0, values))
+            return db_fail(c, NULL, reads[i].s->what, err); /* conn_put drops the connection */
+    }
+    PGresult *res[DB_READS_MAX];
+    dm_err e = pipe_finish(c, res, n, err);
+    for (int i = 0; i < n && !e; i++)
+        e = rows_feed(res[i], reads[i].fn, reads[i].ctx);
+    for (int i = 0; i < n; i++)
+        PQclear(res[i]);
     return e;
 }
 
@@ -283,7 +336,7 @@ static dm_err pg_script(struct db_conn *c, const char *sql, const char *what, st
 {
     /* several statements: the simple query protocol, which a pipeline cannot carry */
     if (c->sent) {
-        dm_err e = pipe_finish(c, NULL, err);
+        dm_err e = pipe_finish(c, NULL, 0, err);
         if (e) return e;
     }
     PGresult *r = PQexec(c->pg, sql);
@@ -369,4 +422,5 @@ static dm_err pg_open(const char *url, struct db **out, struct dm_error *err)
     return DM_OK;
 }
 
-const struct dialect dialect_postgres = {.kind = DB_POSTGRES, DIALECT_OPS(pg)};
+const struct dialect dialect_postgres = {
+    .kind = DB_POSTGRES, DIALECT_OPS(pg), .run_reads = pg_run_reads};
