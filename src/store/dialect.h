@@ -62,16 +62,23 @@ void row_text(const struct db_row *r, int col, char *dst, size_t size);
 /* Called for each row; a non-DM_OK return stops the statement and becomes its result. */
 typedef dm_err (*db_row_fn)(void *ctx, const struct db_row *row);
 
+/* How a backend that keeps a statement's plan (PostgreSQL) plans it:
+ *   DB_PLAN_AUTO  as the backend chooses;
+ *   DB_PLAN_EACH  again for every run, for its values: its best plan depends on them (a search
+ *                 text: a rare one wants the search index, a common one the id order);
+ *   DB_PLAN_ONCE  once for all values: every value is served by the same index walk (a list
+ *                 page by status or channel), though the backend's estimate of a LIMIT $n
+ *                 would make it plan again on every run. Honoured outside transactions. */
+enum db_plan { DB_PLAN_AUTO = 0, DB_PLAN_EACH, DB_PLAN_ONCE };
+
 /* A statement to run: `key` identifies its text for the backend's statement cache (the same
  * key always comes with the same text; -1: not cached), `what` says what it does, for
- * messages. `plan_each`: its best plan depends on its values (a search text: a rare one wants
- * the search index, a common one the id order), so a backend that would keep one plan for the
- * key plans it again for every run instead. */
+ * messages, `plan` how it is planned (above). */
 struct db_stmt {
     int key;
     const char *sql;
     const char *what;
-    bool plan_each;
+    enum db_plan plan;
 };
 
 /* One of the reads dialect->run_reads runs: s with a, each row to fn(ctx, row). */

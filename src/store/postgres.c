@@ -12,9 +12,14 @@
  * Statements with a key (sql.h: the table's and those built from a request filter, one key per
  * filter shape) are prepared on each connection the first time it runs them and executed by
  * name from then on, so PostgreSQL parses and plans them once a connection instead of on every
- * call (planning a list page took 3 times as long as running it). A statement whose plan must
- * fit its values (plan_each: a search text) is sent with its values each time instead. (Behind
- * a pooler such as PgBouncer this needs session pooling, as named prepared statements do.)
+ * call (planning a list page took 3 times as long as running it). PostgreSQL's plan cache
+ * still plans a statement again for each run's values while it estimates that cheaper (it
+ * does for every LIMIT $n: it guesses a tenth of the rows); a statement whose one plan serves
+ * every value (DB_PLAN_ONCE, dialect.h) is run with plan_cache_mode = force_generic_plan, set
+ * and reset around it in the same pipeline. A statement whose plan must fit its values
+ * (DB_PLAN_EACH: a search text) is sent with its values each time instead, never prepared.
+ * (Behind a pooler such as PgBouncer this needs session pooling, as named prepared statements
+ * do.)
  *
  * Round trips: inside a transaction, a statement whose rows and count the caller does not ask
  * for (a write: deciding a request, an item, an audit entry …) is sent in libpq's pipeline mode
@@ -38,11 +43,14 @@
 #define PIPE_MAX 32 /* statements sent before their answers are read */
 
 /* A statement sent in the pipeline: what it does (for messages), and the key a PQsendPrepare
- * prepares (-1 for an execution). */
+ * prepares, or PIPED_EXEC for an execution, PIPED_SETTING for a setting around one (its answer
+ * is only checked). */
 struct piped {
     const char *what;
     int prepares;
 };
+#define PIPED_EXEC (-1)
+#define PIPED_SETTING (-2)
 
 struct db_conn {
     PGconn *pg; /* NULL until connected, and after it broke */
@@ -155,16 +163,31 @@ static bool result_ok(const PGresult *r)
 /* Whether s is prepared once on a connection and run by name (above). */
 static bool stmt_kept(const struct db_stmt *s)
 {
-    return s->key >= 0 && s->key < SQL_KEYS && !s->plan_each;
+    return s->key >= 0 && s->key < SQL_KEYS && s->plan != DB_PLAN_EACH;
+}
+
+/* Whether n more statements fit in the pipeline, entering pipeline mode first. */
+static bool pipe_room(struct db_conn *c, int n)
+{
+    if (c->sent + n > PIPE_MAX) return false;
+    return c->sent || PQpipelineStatus(c->pg) != PQ_PIPELINE_OFF || PQenterPipelineMode(c->pg);
+}
+
+/* Sends a setting (sql: no arguments, no rows) into the pipeline for the statement that does
+ * `what`; false when libpq refused. */
+static bool pipe_setting(struct db_conn *c, const char *sql, const char *what)
+{
+    if (!pipe_room(c, 1) || !PQsendQueryParams(c->pg, sql, 0, NULL, NULL, NULL, NULL, 0))
+        return false;
+    c->pipe[c->sent++] = (struct piped){what, PIPED_SETTING};
+    return true;
 }
 
 /* Sends s into the pipeline (entering pipeline mode first), preparing it first when this
  * connection has not; false when libpq refused (the connection broke). */
 static bool pipe_send(struct db_conn *c, const struct db_stmt *s, int n, const char *const *values)
 {
-    if (c->sent + 2 > PIPE_MAX) return false;
-    if (!c->sent && PQpipelineStatus(c->pg) == PQ_PIPELINE_OFF && !PQenterPipelineMode(c->pg))
-        return false;
+    if (!pipe_room(c, 2)) return false;
     if (!stmt_kept(s)) {
         if (!PQsendQueryParams(c->pg, s->sql, n, NULL, values, NULL, NULL, 0)) return false;
     } else {
@@ -177,7 +200,7 @@ static bool pipe_send(struct db_conn *c, const struct db_stmt *s, int n, const c
         }
         if (!PQsendQueryPrepared(c->pg, name, n, values, NULL, NULL, 0)) return false;
     }
-    c->pipe[c->sent++] = (struct piped){s->what, -1};
+    c->pipe[c->sent++] = (struct piped){s->what, PIPED_EXEC};
     return true;
 }
 
@@ -191,7 +214,7 @@ static dm_err pipe_finish(struct db_conn *c, PGresult **keep, int nkeep, struct 
     int sent = c->sent, execs = 0, x = 0;
     c->sent = 0;
     for (int i = 0; i < sent; i++)
-        execs += c->pipe[i].prepares < 0;
+        execs += c->pipe[i].prepares == PIPED_EXEC;
     for (int k = 0; k < nkeep; k++)
         keep[k] = NULL;
     if (!PQpipelineSync(c->pg)) return db_fail(c, NULL, c->pipe[0].what, err);
@@ -208,7 +231,7 @@ static dm_err pipe_finish(struct db_conn *c, PGresult **keep, int nkeep, struct 
             if (c->pipe[i].prepares >= 0) c->prepared[c->pipe[i].prepares] = false;
             if (!e && !aborted) e = db_fail(c, r, c->pipe[i].what, err);
         }
-        int k = c->pipe[i].prepares < 0 ? nkeep - (execs - x++) : -1;
+        int k = c->pipe[i].prepares == PIPED_EXEC ? nkeep - (execs - x++) : -1;
         if (k >= 0 && !e)
             keep[k] = r;
         else
@@ -253,6 +276,38 @@ static dm_err rows_feed(PGresult *r, db_row_fn fn, void *ctx)
     return e;
 }
 
+static dm_err pg_run_reads(struct db_conn *c, const struct db_read *reads, int n,
+                           struct dm_error *err)
+{
+    if (n > DB_READS_MAX)
+        return dm_fail(err, DM_ETOOBIG, "too many reads at once while %s", reads[0].s->what);
+    for (int i = 0; i < n; i++) {
+        if (reads[i].a && reads[i].a->overflow)
+            return dm_fail(err, DM_ETOOBIG, "too many query arguments while %s", reads[i].s->what);
+    }
+    /* all sent in one pipeline, read in one round trip (libpq copies the values as it sends) */
+    for (int i = 0; i < n; i++) {
+        const char *values[DB_ARGS_MAX];
+        char nums[DB_ARGS_MAX][24];
+        args_values(reads[i].a, values, nums);
+        const struct db_stmt *s = reads[i].s;
+        /* DB_PLAN_ONCE: the plan cache's generic plan, whatever its estimate of LIMIT $n; the
+         * setting is undone after it (or with the implicit transaction, when it fails) */
+        bool once = s->plan == DB_PLAN_ONCE && stmt_kept(s);
+        if ((once && !pipe_setting(c, "SET plan_cache_mode = force_generic_plan", s->what)) ||
+            !pipe_send(c, s, reads[i].a ? reads[i].a->n : 0, values) ||
+            (once && !pipe_setting(c, "RESET plan_cache_mode", s->what)))
+            return db_fail(c, NULL, s->what, err); /* conn_put drops the connection */
+    }
+    PGresult *res[DB_READS_MAX];
+    dm_err e = pipe_finish(c, res, n, err);
+    for (int i = 0; i < n && !e; i++)
+        e = rows_feed(res[i], reads[i].fn, reads[i].ctx);
+    for (int i = 0; i < n; i++)
+        PQclear(res[i]);
+    return e;
+}
+
 static dm_err pg_run(struct db_conn *c, const struct db_stmt *s, const struct db_args *a,
                      db_row_fn fn, void *ctx, int64_t *changes, struct dm_error *err)
 {
@@ -265,6 +320,11 @@ static dm_err pg_run(struct db_conn *c, const struct db_stmt *s, const struct db
     args_values(a, values, nums);
     PGresult *r = NULL;
     dm_err e = DM_OK;
+    if (s->plan == DB_PLAN_ONCE && !changes && !c->sent &&
+        PQtransactionStatus(c->pg) == PQTRANS_IDLE) {
+        const struct db_read one = {s, a, fn, ctx};
+        return pg_run_reads(c, &one, 1, err);
+    }
     /* a write inside a transaction, or the BEGIN of one: its answer is read later */
     bool quiet = !fn && !changes && s->key != S_COMMIT && s->key != S_ROLLBACK;
     bool idle = !c->sent && PQtransactionStatus(c->pg) == PQTRANS_IDLE;
@@ -303,32 +363,6 @@ static dm_err pg_run(struct db_conn *c, const struct db_stmt *s, const struct db
     if (!e) e = rows_feed(r, fn, ctx);
     if (!e && changes) *changes = strtoll(PQcmdTuples(r), NULL, 10);
     PQclear(r);
-    return e;
-}
-
-static dm_err pg_run_reads(struct db_conn *c, const struct db_read *reads, int n,
-                           struct dm_error *err)
-{
-    if (n > DB_READS_MAX)
-        return dm_fail(err, DM_ETOOBIG, "too many reads at once while %s", reads[0].s->what);
-    for (int i = 0; i < n; i++) {
-        if (reads[i].a && reads[i].a->overflow)
-            return dm_fail(err, DM_ETOOBIG, "too many query arguments while %s", reads[i].s->what);
-    }
-    /* all sent in one pipeline, read in one round trip (libpq copies the values as it sends) */
-    for (int i = 0; i < n; i++) {
-        const char *values[DB_ARGS_MAX];
-        char nums[DB_ARGS_MAX][24];
-        args_values(reads[i].a, values, nums);
-        if (!pipe_send(c, reads[i].s, reads[i].a ? reads[i].a->n : 0, values))
-            return db_fail(c, NULL, reads[i].s->what, err); /* conn_put drops the connection */
-    }
-    PGresult *res[DB_READS_MAX];
-    dm_err e = pipe_finish(c, res, n, err);
-    for (int i = 0; i < n && !e; i++)
-        e = rows_feed(res[i], reads[i].fn, reads[i].ctx);
-    for (int i = 0; i < n; i++)
-        PQclear(res[i]);
     return e;
 }
 

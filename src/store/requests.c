@@ -296,6 +296,17 @@ static dm_err put_with_id(struct buf *b, const char *s, const char *id)
     return e ? e : buf_puts(b, s);
 }
 
+/* A search's plan must fit its text (dialect.h, DB_PLAN_EACH). A list page by status,
+ * channel or scope only walks the index of its order (the ids, or a channel's or a status's),
+ * whatever the values, so one plan serves them all (DB_PLAN_ONCE); a page by date, rule or
+ * link may be better served by another index for some values. */
+static enum db_plan filter_plan(enum filter_stmt kind, unsigned shape)
+{
+    if (shape & F_TEXT) return DB_PLAN_EACH;
+    if (kind == FS_LIST && !(shape & ~(F_STATUS | F_CHAT | F_SCOPE))) return DB_PLAN_ONCE;
+    return DB_PLAN_AUTO;
+}
+
 dm_err filter_stmt(enum filter_stmt kind, const struct filter *f, bool with_status, struct buf *b,
                    struct db_args *a, struct db_stmt *s, struct dm_error *err)
 {
@@ -313,7 +324,7 @@ dm_err filter_stmt(enum filter_stmt kind, const struct filter *f, bool with_stat
     *s = (struct db_stmt){.key = S_COUNT + (int)kind * SQL_FILTER_SHAPES + (int)shape,
                           .sql = b->data,
                           .what = filter_kinds[kind].what,
-                          .plan_each = shape & F_TEXT};
+                          .plan = filter_plan(kind, shape)};
     return DM_OK;
 }
 
