@@ -67,7 +67,7 @@ typedef dm_err (*db_row_fn)(void *ctx, const struct db_row *row);
  *   DB_PLAN_EACH  again for every run, for its values: its best plan depends on them (a search
  *                 text: a rare one wants the search index, a common one the id order);
  *   DB_PLAN_ONCE  once for all values: every value is served by the same index walk (a list
- *                 page by status or channel), though the backend's estimate of a LIMIT $n
+ *                 page unfiltered or by channel), though the backend's estimate of a LIMIT $n
  *                 would make it plan again on every run. Honoured outside transactions. */
 enum db_plan { DB_PLAN_AUTO = 0, DB_PLAN_EACH, DB_PLAN_ONCE };
 

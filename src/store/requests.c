@@ -296,14 +296,17 @@ static dm_err put_with_id(struct buf *b, const char *s, const char *id)
     return e ? e : buf_puts(b, s);
 }
 
-/* A search's plan must fit its text (dialect.h, DB_PLAN_EACH). A list page by status,
- * channel or scope only walks the index of its order (the ids, or a channel's or a status's),
- * whatever the values, so one plan serves them all (DB_PLAN_ONCE); a page by date, rule or
- * link may be better served by another index for some values. */
+/* A search's plan must fit its text (dialect.h, DB_PLAN_EACH). A list page unfiltered, by
+ * channel or by channel and status walks one index in id order whatever the values (the ids,
+ * (chat_id, id), (chat_id, status, id)), so one plan serves them all (DB_PLAN_ONCE). Other pages
+ * keep the plan cache's choice: by status alone a generic plan walks all ids for a rare status
+ * (1 request in 100 approved, 10k requests: 27 ms instead of 1.5 ms through (status, id)), and
+ * a scope, date, rule or link may be served better by another index for some values. */
 static enum db_plan filter_plan(enum filter_stmt kind, unsigned shape)
 {
     if (shape & F_TEXT) return DB_PLAN_EACH;
-    if (kind == FS_LIST && !(shape & ~(F_STATUS | F_CHAT | F_SCOPE))) return DB_PLAN_ONCE;
+    if (kind == FS_LIST && (shape == 0 || shape == F_CHAT || shape == (F_CHAT | F_STATUS)))
+        return DB_PLAN_ONCE;
     return DB_PLAN_AUTO;
 }
 
