@@ -219,7 +219,7 @@ static dm_err pipe_finish(struct db_conn *c, PGresult **keep, int nkeep, struct 
         keep[k] = NULL;
     if (!PQpipelineSync(c->pg)) return db_fail(c, NULL, c->pipe[0].what, err);
     bool broken = false;
-    for (int i = 0; i < sent && !broken; i++) {
+    for (int i = 0; i < sent; i++) {
         PGresult *r = PQgetResult(c->pg);
         if (!r) { /* the connection broke */
             if (!e) e = db_fail(c, NULL, c->pipe[i].what, err);
