@@ -92,12 +92,11 @@ void api_requests_list(struct api_ctx *c)
     int64_t counts[REQ_STATUS_COUNT] = {0};
     bool exact = true;
     struct dm_error err = {0};
-    dm_err e = store_request_list(st, &f, before, limit, rows, &n, &err);
     /* the counts come with the first page (a later one only when asked: count=exact); with a
      * search whose matches are rare, counting them reads every hit, which a page need not */
     bool counted = before == 0 || count_all;
-    if (!e && counted)
-        e = store_request_counts_upto(st, &f, count_all ? 0 : LIST_COUNT_CAP, counts, &exact, &err);
+    dm_err e = store_request_page(st, &f, before, limit, rows, &n, count_all ? 0 : LIST_COUNT_CAP,
+                                  counted ? counts : NULL, &exact, &err);
     if (e) {
         free(rows);
         api_store_failed(c, e, &err);

@@ -65,17 +65,9 @@ struct db_stmt db_stmt_of(const struct store *st, enum sql_id id)
     return sql_stmt(st->d->kind, id);
 }
 
-/* Collects rows into an array of records. */
-struct collect {
-    row_reader fn;
-    char *out;
-    size_t size;
-    int limit, n;
-};
-
-static dm_err collect_row(void *ctx, const struct db_row *r)
+dm_err db_collect_row(void *ctx, const struct db_row *r)
 {
-    struct collect *c = ctx;
+    struct db_collect *c = ctx;
     if (c->n < c->limit) c->fn(r, c->out + (size_t)c->n++ * c->size);
     return DM_OK;
 }
@@ -99,6 +91,21 @@ static dm_err run_on(struct store *st, bool write, const struct db_stmt *s, cons
     return counted(e);
 }
 
+dm_err db_read_many(struct store *st, const struct db_read *reads, int n, struct dm_error *err)
+{
+    struct db_conn *c = NULL;
+    dm_err e = st->d->conn_get(st->db, false, &c, err);
+    if (e) return counted(e);
+    if (st->d->run_reads) {
+        e = st->d->run_reads(c, reads, n, err);
+    } else {
+        for (int i = 0; i < n && !e; i++)
+            e = st->d->run(c, reads[i].s, reads[i].a, reads[i].fn, reads[i].ctx, NULL, err);
+    }
+    st->d->conn_put(st->db, c);
+    return counted(e);
+}
+
 dm_err db_exec(struct store *st, enum sql_id id, const struct db_args *a, int64_t *changes,
                struct dm_error *err)
 {
@@ -109,10 +116,10 @@ dm_err db_exec(struct store *st, enum sql_id id, const struct db_args *a, int64_
 dm_err db_read(struct store *st, const struct db_stmt *s, const struct db_args *a, row_reader fn,
                void *out, size_t size, int limit, int *n, struct dm_error *err)
 {
-    struct collect c = {.fn = fn, .out = out, .size = size, .limit = limit};
+    struct db_collect c = {.fn = fn, .out = out, .size = size, .limit = limit};
     *n = 0;
     if (limit <= 0) return DM_OK;
-    dm_err e = run_on(st, false, s, a, collect_row, &c, NULL, err);
+    dm_err e = run_on(st, false, s, a, db_collect_row, &c, NULL, err);
     *n = e ? 0 : c.n;
     return e;
 }
@@ -310,8 +317,8 @@ dm_err tx_run(struct tx *tx, enum sql_id id, const struct db_args *a, db_row_fn 
 dm_err tx_read_one(struct tx *tx, enum sql_id id, const struct db_args *a, row_reader fn, void *out,
                    bool *found, struct dm_error *err)
 {
-    struct collect c = {.fn = fn, .out = out, .size = 0, .limit = 1};
-    dm_err e = tx_run(tx, id, a, collect_row, &c, NULL, err);
+    struct db_collect c = {.fn = fn, .out = out, .size = 0, .limit = 1};
+    dm_err e = tx_run(tx, id, a, db_collect_row, &c, NULL, err);
     *found = !e && c.n > 0;
     return e;
 }

@@ -34,6 +34,19 @@ struct db_stmt db_stmt_of(const struct store *st, enum sql_id id);
 /* One statement on a write connection; *changes (may be NULL) as in dialect.run. */
 dm_err db_exec(struct store *st, enum sql_id id, const struct db_args *a, int64_t *changes,
                struct dm_error *err);
+/* Collects rows into an array of records: db_collect_row (a db_row_fn) with a struct
+ * db_collect as its ctx puts each row, read by fn, into out[n++] of `size`-byte records while
+ * n < limit. */
+struct db_collect {
+    row_reader fn;
+    char *out;
+    size_t size;
+    int limit, n;
+};
+dm_err db_collect_row(void *ctx, const struct db_row *r);
+/* Runs n reads (at most DB_READS_MAX) on one read connection, together where the dialect can
+ * (dialect.run_reads: PostgreSQL sends them in one round trip), else one after the other. */
+dm_err db_read_many(struct store *st, const struct db_read *reads, int n, struct dm_error *err);
 /* Reads up to `limit` rows of a statement on a read connection into out[] of `size`-byte
  * records; *n gets how many. s is a statement of sql.h or one built by the caller. */
 dm_err db_read(struct store *st, const struct db_stmt *s, const struct db_args *a, row_reader fn,

@@ -62,14 +62,33 @@ void row_text(const struct db_row *r, int col, char *dst, size_t size);
 /* Called for each row; a non-DM_OK return stops the statement and becomes its result. */
 typedef dm_err (*db_row_fn)(void *ctx, const struct db_row *row);
 
+/* How a backend that keeps a statement's plan (PostgreSQL) plans it:
+ *   DB_PLAN_AUTO  as the backend chooses;
+ *   DB_PLAN_EACH  again for every run, for its values: its best plan depends on them (a search
+ *                 text: a rare one wants the search index, a common one the id order);
+ *   DB_PLAN_ONCE  once for all values: every value is served by the same index walk (a list
+ *                 page unfiltered or by channel), though the backend's estimate of a LIMIT $n
+ *                 would make it plan again on every run. Honoured outside transactions. */
+enum db_plan { DB_PLAN_AUTO = 0, DB_PLAN_EACH, DB_PLAN_ONCE };
+
 /* A statement to run: `key` identifies its text for the backend's statement cache (the same
  * key always comes with the same text; -1: not cached), `what` says what it does, for
- * messages. */
+ * messages, `plan` how it is planned (above). */
 struct db_stmt {
     int key;
     const char *sql;
     const char *what;
+    enum db_plan plan;
 };
+
+/* One of the reads dialect->run_reads runs: s with a, each row to fn(ctx, row). */
+struct db_read {
+    const struct db_stmt *s;
+    const struct db_args *a;
+    db_row_fn fn;
+    void *ctx;
+};
+#define DB_READS_MAX 4
 
 enum db_kind { DB_SQLITE = 0, DB_POSTGRES = 1 };
 
@@ -89,6 +108,12 @@ struct dialect {
      * each row; *changes (may be NULL) the rows an INSERT, UPDATE or DELETE changed. */
     dm_err (*run)(struct db_conn *c, const struct db_stmt *s, const struct db_args *a, db_row_fn fn,
                   void *ctx, int64_t *changes, struct dm_error *err);
+    /* Optional (NULL: the caller runs them one by one): runs n reads on c, outside a
+     * transaction, as run() would one after the other, and hands each one's rows to its fn;
+     * the first failure is the result. A backend may send them together (PostgreSQL: one
+     * round trip for all). n is at most DB_READS_MAX. */
+    dm_err (*run_reads)(struct db_conn *c, const struct db_read *reads, int n,
+                        struct dm_error *err);
     /* Runs several statements without arguments or rows (schema migrations). */
     dm_err (*script)(struct db_conn *c, const char *sql, const char *what, struct dm_error *err);
     /* Column readers for struct db_row. col_text returns NULL for SQL NULL. */

@@ -9,11 +9,17 @@
  * network gone) makes the call fail with DM_EUNAVAILABLE and is opened again by the next call
  * that takes it. Arguments go as text (libpq's text format).
  *
- * Statements of the table (sql.h, keys below S_COUNT) are prepared on each connection the first
- * time it runs them and executed by name from then on, so PostgreSQL parses and plans them once
- * a connection instead of on every call; statements built from a request filter are sent with
- * their values each time, so their plans fit the search text they carry. (Behind a pooler such
- * as PgBouncer this needs session pooling, as named prepared statements do.)
+ * Statements with a key (sql.h: the table's and those built from a request filter, one key per
+ * filter shape) are prepared on each connection the first time it runs them and executed by
+ * name from then on, so PostgreSQL parses and plans them once a connection instead of on every
+ * call (planning a list page took 3 times as long as running it). PostgreSQL's plan cache
+ * still plans a statement again for each run's values while it estimates that cheaper (it
+ * does for every LIMIT $n: it guesses a tenth of the rows); a statement whose one plan serves
+ * every value (DB_PLAN_ONCE, dialect.h) is run with plan_cache_mode = force_generic_plan, set
+ * and reset around it in the same pipeline. A statement whose plan must fit its values
+ * (DB_PLAN_EACH: a search text) is sent with its values each time instead, never prepared.
+ * (Behind a pooler such as PgBouncer this needs session pooling, as named prepared statements
+ * do.)
  *
  * Round trips: inside a transaction, a statement whose rows and count the caller does not ask
  * for (a write: deciding a request, an item, an audit entry …) is sent in libpq's pipeline mode
@@ -37,17 +43,20 @@
 #define PIPE_MAX 32 /* statements sent before their answers are read */
 
 /* A statement sent in the pipeline: what it does (for messages), and the key a PQsendPrepare
- * prepares (-1 for an execution). */
+ * prepares, or PIPED_EXEC for an execution, PIPED_SETTING for a setting around one (its answer
+ * is only checked). */
 struct piped {
     const char *what;
     int prepares;
 };
+#define PIPED_EXEC (-1)
+#define PIPED_SETTING (-2)
 
 struct db_conn {
     PGconn *pg; /* NULL until connected, and after it broke */
     struct db *db;
-    bool prepared[S_COUNT]; /* on this connection (cleared when it is opened again) */
-    int sent;               /* statements in the pipeline whose answers are not read yet */
+    bool prepared[SQL_KEYS]; /* on this connection (cleared when it is opened again) */
+    int sent;                /* statements in the pipeline whose answers are not read yet */
     struct piped pipe[PIPE_MAX];
 };
 
@@ -151,14 +160,35 @@ static bool result_ok(const PGresult *r)
     return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
 }
 
+/* Whether s is prepared once on a connection and run by name (above). */
+static bool stmt_kept(const struct db_stmt *s)
+{
+    return s->key >= 0 && s->key < SQL_KEYS && s->plan != DB_PLAN_EACH;
+}
+
+/* Whether n more statements fit in the pipeline, entering pipeline mode first. */
+static bool pipe_room(struct db_conn *c, int n)
+{
+    if (c->sent + n > PIPE_MAX) return false;
+    return c->sent || PQpipelineStatus(c->pg) != PQ_PIPELINE_OFF || PQenterPipelineMode(c->pg);
+}
+
+/* Sends a setting (sql: no arguments, no rows) into the pipeline for the statement that does
+ * `what`; false when libpq refused. */
+static bool pipe_setting(struct db_conn *c, const char *sql, const char *what)
+{
+    if (!pipe_room(c, 1) || !PQsendQueryParams(c->pg, sql, 0, NULL, NULL, NULL, NULL, 0))
+        return false;
+    c->pipe[c->sent++] = (struct piped){what, PIPED_SETTING};
+    return true;
+}
+
 /* Sends s into the pipeline (entering pipeline mode first), preparing it first when this
  * connection has not; false when libpq refused (the connection broke). */
 static bool pipe_send(struct db_conn *c, const struct db_stmt *s, int n, const char *const *values)
 {
-    if (c->sent + 2 > PIPE_MAX) return false;
-    if (!c->sent && PQpipelineStatus(c->pg) == PQ_PIPELINE_OFF && !PQenterPipelineMode(c->pg))
-        return false;
-    if (s->key < 0 || s->key >= S_COUNT) {
+    if (!pipe_room(c, 2)) return false;
+    if (!stmt_kept(s)) {
         if (!PQsendQueryParams(c->pg, s->sql, n, NULL, values, NULL, NULL, 0)) return false;
     } else {
         char name[16];
@@ -170,41 +200,111 @@ static bool pipe_send(struct db_conn *c, const struct db_stmt *s, int n, const c
         }
         if (!PQsendQueryPrepared(c->pg, name, n, values, NULL, NULL, 0)) return false;
     }
-    c->pipe[c->sent++] = (struct piped){s->what, -1};
+    c->pipe[c->sent++] = (struct piped){s->what, PIPED_EXEC};
     return true;
 }
 
 /* Ends the pipeline: reads the answers of every statement sent, then leaves pipeline mode. The
- * first failure is the error (the statements after it were not run). When `last` is not NULL,
- * the last statement's result goes there (the caller clears it) if nothing failed. */
-static dm_err pipe_finish(struct db_conn *c, PGresult **last, struct dm_error *err)
+ * first failure is the error (the statements after it were not run). The results of the last
+ * nkeep executions go to keep[0..nkeep-1] (the caller clears them) if nothing failed; on a
+ * failure they are all NULL. */
+static dm_err pipe_finish(struct db_conn *c, PGresult **keep, int nkeep, struct dm_error *err)
 {
     dm_err e = DM_OK;
-    int sent = c->sent;
+    int sent = c->sent, execs = 0, x = 0;
     c->sent = 0;
+    for (int i = 0; i < sent; i++)
+        execs += c->pipe[i].prepares == PIPED_EXEC;
+    for (int k = 0; k < nkeep; k++)
+        keep[k] = NULL;
     if (!PQpipelineSync(c->pg)) return db_fail(c, NULL, c->pipe[0].what, err);
+    bool broken = false;
     for (int i = 0; i < sent; i++) {
         PGresult *r = PQgetResult(c->pg);
-        if (!r) return e ? e : db_fail(c, NULL, c->pipe[i].what, err); /* the connection broke */
+        if (!r) { /* the connection broke */
+            if (!e) e = db_fail(c, NULL, c->pipe[i].what, err);
+            broken = true;
+            break;
+        }
         bool aborted = PQresultStatus(r) == PGRES_PIPELINE_ABORTED;
         if (!result_ok(r)) {
             if (c->pipe[i].prepares >= 0) c->prepared[c->pipe[i].prepares] = false;
             if (!e && !aborted) e = db_fail(c, r, c->pipe[i].what, err);
         }
-        if (last && i == sent - 1 && !e)
-            *last = r;
+        int k = c->pipe[i].prepares == PIPED_EXEC ? nkeep - (execs - x++) : -1;
+        if (k >= 0 && !e)
+            keep[k] = r;
         else
             PQclear(r);
         while ((r = PQgetResult(c->pg))) /* the NULL that ends this statement's answer */
             PQclear(r);
     }
-    PGresult *sync = PQgetResult(c->pg);
-    bool synced = sync && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
-    PQclear(sync);
-    if ((!synced || !PQexitPipelineMode(c->pg)) && !e) {
-        if (last) PQclear(*last), *last = NULL;
-        e = db_fail(c, NULL, c->pipe[sent - 1].what, err);
+    if (!broken) {
+        PGresult *sync = PQgetResult(c->pg);
+        bool synced = sync && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
+        PQclear(sync);
+        if ((!synced || !PQexitPipelineMode(c->pg)) && !e)
+            e = db_fail(c, NULL, c->pipe[sent - 1].what, err);
     }
+    for (int k = 0; e && k < nkeep; k++)
+        PQclear(keep[k]), keep[k] = NULL;
+    return e;
+}
+
+/* a's values as libpq's text parameters, into values (numbers written into nums). */
+static void args_values(const struct db_args *a, const char **values, char (*nums)[24])
+{
+    for (int i = 0; a && i < a->n; i++) {
+        if (a->v[i].is_text) {
+            values[i] = a->v[i].s;
+        } else {
+            snprintf(nums[i], sizeof nums[i], "%" PRId64, a->v[i].i);
+            values[i] = nums[i];
+        }
+    }
+}
+
+/* Hands r's rows to fn; its error stops them and is returned. */
+static dm_err rows_feed(PGresult *r, db_row_fn fn, void *ctx)
+{
+    struct db_row row = {.d = &dialect_postgres, .impl = r};
+    dm_err e = DM_OK;
+    for (int i = 0; !e && fn && i < PQntuples(r); i++) {
+        row.index = i;
+        e = fn(ctx, &row);
+    }
+    return e;
+}
+
+static dm_err pg_run_reads(struct db_conn *c, const struct db_read *reads, int n,
+                           struct dm_error *err)
+{
+    if (n > DB_READS_MAX)
+        return dm_fail(err, DM_ETOOBIG, "too many reads at once while %s", reads[0].s->what);
+    for (int i = 0; i < n; i++) {
+        if (reads[i].a && reads[i].a->overflow)
+            return dm_fail(err, DM_ETOOBIG, "too many query arguments while %s", reads[i].s->what);
+    }
+    /* all sent in one pipeline, read in one round trip (libpq copies the values as it sends) */
+    for (int i = 0; i < n; i++) {
+        const char *values[DB_ARGS_MAX];
+        char nums[DB_ARGS_MAX][24];
+        args_values(reads[i].a, values, nums);
+        const struct db_stmt *s = reads[i].s;
+        /* DB_PLAN_ONCE: the plan cache's generic plan, whatever its estimate of LIMIT $n; the
+         * setting is undone after it (or with the implicit transaction, when it fails) */
+        bool once = s->plan == DB_PLAN_ONCE && stmt_kept(s);
+        if ((once && !pipe_setting(c, "SET plan_cache_mode = force_generic_plan", s->what)) ||
+            !pipe_send(c, s, reads[i].a ? reads[i].a->n : 0, values) ||
+            (once && !pipe_setting(c, "RESET plan_cache_mode", s->what)))
+            return db_fail(c, NULL, s->what, err); /* conn_put drops the connection */
+    }
+    PGresult *res[DB_READS_MAX];
+    dm_err e = pipe_finish(c, res, n, err);
+    for (int i = 0; i < n && !e; i++)
+        e = rows_feed(res[i], reads[i].fn, reads[i].ctx);
+    for (int i = 0; i < n; i++)
+        PQclear(res[i]);
     return e;
 }
 
@@ -217,16 +317,14 @@ static dm_err pg_run(struct db_conn *c, const struct db_stmt *s, const struct db
     const char *values[DB_ARGS_MAX];
     char nums[DB_ARGS_MAX][24];
     int n = a ? a->n : 0;
-    for (int i = 0; i < n; i++) {
-        if (a->v[i].is_text) {
-            values[i] = a->v[i].s;
-        } else {
-            snprintf(nums[i], sizeof nums[i], "%" PRId64, a->v[i].i);
-            values[i] = nums[i];
-        }
-    }
+    args_values(a, values, nums);
     PGresult *r = NULL;
     dm_err e = DM_OK;
+    if (s->plan == DB_PLAN_ONCE && !changes && !c->sent &&
+        PQtransactionStatus(c->pg) == PQTRANS_IDLE) {
+        const struct db_read one = {s, a, fn, ctx};
+        return pg_run_reads(c, &one, 1, err);
+    }
     /* a write inside a transaction, or the BEGIN of one: its answer is read later */
     bool quiet = !fn && !changes && s->key != S_COMMIT && s->key != S_ROLLBACK;
     bool idle = !c->sent && PQtransactionStatus(c->pg) == PQTRANS_IDLE;
@@ -235,16 +333,16 @@ static dm_err pg_run(struct db_conn *c, const struct db_stmt *s, const struct db
         return pipe_send(c, s, n, values) ? DM_OK : db_fail(c, NULL, s->what, err);
     }
     if (c->sent && s->key == S_ROLLBACK) {
-        pipe_finish(c, NULL, NULL); /* whatever failed there is rolled back now */
+        pipe_finish(c, NULL, 0, NULL); /* whatever failed there is rolled back now */
     } else if (c->sent) {
         /* this statement goes with the ones waiting, its answer read with theirs */
         if (!pipe_send(c, s, n, values)) return db_fail(c, NULL, s->what, err);
-        e = pipe_finish(c, &r, err);
+        e = pipe_finish(c, &r, 1, err);
         if (e) return e;
     }
     if (r) {
         /* answered through the pipeline */
-    } else if (s->key >= 0 && s->key < S_COUNT) {
+    } else if (stmt_kept(s)) {
         char name[16];
         snprintf(name, sizeof name, "s%d", s->key);
         if (!c->prepared[s->key]) {
@@ -262,11 +360,7 @@ static dm_err pg_run(struct db_conn *c, const struct db_stmt *s, const struct db
         r = PQexecParams(c->pg, s->sql, n, NULL, values, NULL, NULL, 0);
     }
     e = result_ok(r) ? DM_OK : db_fail(c, r, s->what, err);
-    struct db_row row = {.d = &dialect_postgres, .impl = r};
-    for (int i = 0; !e && fn && i < PQntuples(r); i++) {
-        row.index = i;
-        e = fn(ctx, &row);
-    }
+    if (!e) e = rows_feed(r, fn, ctx);
     if (!e && changes) *changes = strtoll(PQcmdTuples(r), NULL, 10);
     PQclear(r);
     return e;
@@ -276,7 +370,7 @@ static dm_err pg_script(struct db_conn *c, const char *sql, const char *what, st
 {
     /* several statements: the simple query protocol, which a pipeline cannot carry */
     if (c->sent) {
-        dm_err e = pipe_finish(c, NULL, err);
+        dm_err e = pipe_finish(c, NULL, 0, err);
         if (e) return e;
     }
     PGresult *r = PQexec(c->pg, sql);
@@ -362,4 +456,5 @@ static dm_err pg_open(const char *url, struct db **out, struct dm_error *err)
     return DM_OK;
 }
 
-const struct dialect dialect_postgres = {.kind = DB_POSTGRES, DIALECT_OPS(pg)};
+const struct dialect dialect_postgres = {
+    .kind = DB_POSTGRES, DIALECT_OPS(pg), .run_reads = pg_run_reads};

@@ -296,6 +296,20 @@ static dm_err put_with_id(struct buf *b, const char *s, const char *id)
     return e ? e : buf_puts(b, s);
 }
 
+/* A search's plan must fit its text (dialect.h, DB_PLAN_EACH). A list page unfiltered, by
+ * channel or by channel and status walks one index in id order whatever the values (the ids,
+ * (chat_id, id), (chat_id, status, id)), so one plan serves them all (DB_PLAN_ONCE). Other pages
+ * keep the plan cache's choice: by status alone a generic plan walks all ids for a rare status
+ * (1 request in 100 approved, 10k requests: 27 ms instead of 1.5 ms through (status, id)), and
+ * a scope, date, rule or link may be served better by another index for some values. */
+static enum db_plan filter_plan(enum filter_stmt kind, unsigned shape)
+{
+    if (shape & F_TEXT) return DB_PLAN_EACH;
+    if (kind == FS_LIST && (shape == 0 || shape == F_CHAT || shape == (F_CHAT | F_STATUS)))
+        return DB_PLAN_ONCE;
+    return DB_PLAN_AUTO;
+}
+
 dm_err filter_stmt(enum filter_stmt kind, const struct filter *f, bool with_status, struct buf *b,
                    struct db_args *a, struct db_stmt *s, struct dm_error *err)
 {
@@ -312,30 +326,9 @@ dm_err filter_stmt(enum filter_stmt kind, const struct filter *f, bool with_stat
     if (e) return dm_fail(err, e, "could not build a request query: %s", dm_strerror(e));
     *s = (struct db_stmt){.key = S_COUNT + (int)kind * SQL_FILTER_SHAPES + (int)shape,
                           .sql = b->data,
-                          .what = filter_kinds[kind].what};
+                          .what = filter_kinds[kind].what,
+                          .plan = filter_plan(kind, shape)};
     return DM_OK;
-}
-
-dm_err store_request_list(struct store *st, const struct store_request_filter *rf,
-                          int64_t before_id, int limit, struct store_request *out, int *n,
-                          struct dm_error *err)
-{
-    *n = 0;
-    if (limit <= 0) return DM_OK;
-    struct filter f;
-    dm_err e = filter_init(&f, rf, st->d->kind, err);
-    if (e) return e;
-    struct db_args a;
-    args_init(&a);
-    arg_int(&a, before_id > 0 ? before_id : INT64_MAX);
-    arg_int(&a, limit);
-    struct buf b = {0};
-    struct db_stmt s;
-    e = filter_stmt(FS_LIST, &f, true, &b, &a, &s, err);
-    if (!e) e = db_read(st, &s, &a, row_request, out, sizeof *out, limit, n, err);
-    buf_release(&b);
-    filter_release(&f);
-    return e;
 }
 
 static dm_err count_row(void *ctx, const struct db_row *r)
@@ -346,38 +339,75 @@ static dm_err count_row(void *ctx, const struct db_row *r)
     return DM_OK;
 }
 
+/* The counting statement of f (cap as store_request_counts_upto's) into b, a, s; *kept: it
+ * reads the trigger-kept totals (no filter, or only a chat or a scope), exactly. */
+static dm_err counts_stmt(const struct filter *f, int64_t cap, struct buf *b, struct db_args *a,
+                          struct db_stmt *s, bool *kept, struct dm_error *err)
+{
+    *kept = (f->shape & ~(F_STATUS | F_CHAT | F_SCOPE)) == 0;
+    args_init(a);
+    if (!*kept) arg_int(a, cap > 0 ? cap + 1 : INT64_MAX);
+    return filter_stmt(*kept ? FS_COUNT_KEPT : FS_COUNT, f, false, b, a, s, err);
+}
+
+dm_err store_request_page(struct store *st, const struct store_request_filter *rf,
+                          int64_t before_id, int limit, struct store_request *out, int *n,
+                          int64_t cap, int64_t counts[REQ_STATUS_COUNT], bool *exact,
+                          struct dm_error *err)
+{
+    *n = 0;
+    for (int i = 0; counts && i < REQ_STATUS_COUNT; i++)
+        counts[i] = 0;
+    if (exact) *exact = true;
+    if (limit <= 0 && !counts) return DM_OK;
+    struct filter f;
+    dm_err e = filter_init(&f, rf, st->d->kind, err);
+    if (e) return e;
+    struct db_read reads[2];
+    int nreads = 0;
+    struct db_args la, ca;
+    struct buf lb = {0}, cb = {0};
+    struct db_stmt ls, cs;
+    struct db_collect rows = {
+        .fn = row_request, .out = (char *)out, .size = sizeof *out, .limit = limit};
+    if (limit > 0) {
+        args_init(&la);
+        arg_int(&la, before_id > 0 ? before_id : INT64_MAX);
+        arg_int(&la, limit);
+        e = filter_stmt(FS_LIST, &f, true, &lb, &la, &ls, err);
+        reads[nreads++] = (struct db_read){&ls, &la, db_collect_row, &rows};
+    }
+    bool kept = true;
+    if (!e && counts) {
+        e = counts_stmt(&f, cap, &cb, &ca, &cs, &kept, err);
+        reads[nreads++] = (struct db_read){&cs, &ca, count_row, counts};
+    }
+    /* the page and its counts in one round trip where the dialect can */
+    if (!e) e = db_read_many(st, reads, nreads, err);
+    buf_release(&lb);
+    buf_release(&cb);
+    filter_release(&f);
+    *n = e ? 0 : rows.n;
+    int64_t total = 0;
+    for (int i = 0; counts && i < REQ_STATUS_COUNT; i++)
+        total += counts[i];
+    if (!e && !kept && cap > 0 && total > cap && exact) *exact = false;
+    return e;
+}
+
+dm_err store_request_list(struct store *st, const struct store_request_filter *rf,
+                          int64_t before_id, int limit, struct store_request *out, int *n,
+                          struct dm_error *err)
+{
+    return store_request_page(st, rf, before_id, limit, out, n, 0, NULL, NULL, err);
+}
+
 dm_err store_request_counts_upto(struct store *st, const struct store_request_filter *rf,
                                  int64_t cap, int64_t counts[REQ_STATUS_COUNT], bool *exact,
                                  struct dm_error *err)
 {
-    for (int i = 0; i < REQ_STATUS_COUNT; i++)
-        counts[i] = 0;
-    if (exact) *exact = true;
-    struct filter f;
-    dm_err e = filter_init(&f, rf, st->d->kind, err);
-    if (e) return e;
-    /* no filter, or only a chat or a scope: the trigger-kept totals answer without scanning
-     * requests */
-    bool kept = (f.shape & ~(F_STATUS | F_CHAT | F_SCOPE)) == 0;
-    struct db_args a;
-    args_init(&a);
-    if (!kept) arg_int(&a, cap > 0 ? cap + 1 : INT64_MAX);
-    struct buf b = {0};
-    struct db_stmt s;
-    e = filter_stmt(kept ? FS_COUNT_KEPT : FS_COUNT, &f, false, &b, &a, &s, err);
-    struct db_conn *c = NULL;
-    if (!e) e = st->d->conn_get(st->db, false, &c, err);
-    if (!e) {
-        e = st->d->run(c, &s, &a, count_row, counts, NULL, err);
-        st->d->conn_put(st->db, c);
-    }
-    buf_release(&b);
-    filter_release(&f);
-    int64_t total = 0;
-    for (int i = 0; i < REQ_STATUS_COUNT; i++)
-        total += counts[i];
-    if (!e && !kept && cap > 0 && total > cap && exact) *exact = false;
-    return e;
+    int n = 0;
+    return store_request_page(st, rf, 0, 0, NULL, &n, cap, counts, exact, err);
 }
 
 dm_err store_request_counts(struct store *st, const struct store_request_filter *rf,

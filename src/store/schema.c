@@ -827,13 +827,13 @@ static dm_err migrate_from(const struct dialect *d, const struct schema *s, stru
     const struct db_stmt create = {-1,
                                    "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER "
                                    "PRIMARY KEY, applied_at BIGINT NOT NULL)",
-                                   "reading the schema version"};
+                                   "reading the schema version", DB_PLAN_AUTO};
     const struct db_stmt read = {-1, "SELECT coalesce(max(version), 0) FROM schema_version",
-                                 "reading the schema version"};
+                                 "reading the schema version", DB_PLAN_AUTO};
     const struct db_stmt record = {-1,
                                    "INSERT INTO schema_version(version, applied_at) "
                                    "VALUES ($1, $2)",
-                                   "recording the schema version"};
+                                   "recording the schema version", DB_PLAN_AUTO};
     int64_t have = 0;
     dm_err e = d->run(c, &create, NULL, NULL, NULL, NULL, err);
     if (!e) e = d->run(c, &read, NULL, first_int, &have, NULL, err);
@@ -854,7 +854,8 @@ static dm_err migrate_from(const struct dialect *d, const struct schema *s, stru
     }
     if (!e && s->check) {
         char broken[64] = "";
-        const struct db_stmt check = {-1, s->check, "checking references after the migration"};
+        const struct db_stmt check = {-1, s->check, "checking references after the migration",
+                                      DB_PLAN_AUTO};
         e = d->run(c, &check, NULL, first_text, broken, NULL, err);
         if (!e && broken[0])
             e = dm_fail(err, DM_EDB, "the schema migration broke a reference from table %s",

@@ -194,7 +194,8 @@ static dm_err wal_mode(void *ctx, const struct db_row *r)
 static dm_err wal_enable(struct db_conn *c, const char *path, struct dm_error *err)
 {
     char mode[16] = "";
-    const struct db_stmt s = {-1, "PRAGMA journal_mode = WAL", "switching to WAL mode"};
+    const struct db_stmt s = {-1, "PRAGMA journal_mode = WAL", "switching to WAL mode",
+                              DB_PLAN_AUTO};
     dm_err e = sq_run(c, &s, NULL, wal_mode, mode, NULL, err);
     if (!e && strcmp(mode, "wal") != 0)
         e = dm_fail(err, DM_EDB,

@@ -434,6 +434,12 @@ dm_err store_request_counts(struct store *st, const struct store_request_filter 
 dm_err store_request_counts_upto(struct store *st, const struct store_request_filter *f,
                                  int64_t cap, int64_t counts[REQ_STATUS_COUNT], bool *exact,
                                  struct dm_error *err);
+/* store_request_list's page and, when counts is not NULL, store_request_counts_upto's counts
+ * (cap, *exact (may be NULL)) with it, read together: on PostgreSQL in one round trip. Each
+ * statement reads at its own moment, as the two calls would. */
+dm_err store_request_page(struct store *st, const struct store_request_filter *f, int64_t before_id,
+                          int limit, struct store_request *out, int *n, int64_t cap,
+                          int64_t counts[REQ_STATUS_COUNT], bool *exact, struct dm_error *err);
 
 /* The kept totals (no request is read): requests per channel and status, those above 0,
  * ordered by channel and status, at most max rows (DM_ETOOBIG past it); *out is malloc'd and

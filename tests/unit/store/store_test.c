@@ -342,6 +342,17 @@ static void check_filter(struct store *st, const struct store_request_filter *f)
         if (model_match(&model[i], f, false)) wc[model[i].status]++;
     OK(store_request_counts(st, f, counts, &E));
     CHECK(counts[0] == wc[0] && counts[1] == wc[1] && counts[2] == wc[2]);
+
+    /* the first page with its counts, read together (one round trip on PostgreSQL) */
+    struct store_request first[4];
+    int n = -1;
+    bool exact = false;
+    memset(counts, 0xff, sizeof counts);
+    OK(store_request_page(st, f, 0, 4, first, &n, 0, counts, &exact, &E));
+    CHECK(n == DM_MIN(nwant, 4) && exact);
+    for (int i = 0; i < n && i < nwant; i++)
+        CHECK(first[i].id == want[i]);
+    CHECK(counts[0] == wc[0] && counts[1] == wc[1] && counts[2] == wc[2]);
 }
 
 static void test_requests(struct store *st)
@@ -449,8 +460,9 @@ static void test_requests(struct store *st)
         OK(store_request_list(st, &f, 0, 8, page, &n, &E));
         CHECK(n == 1 && page[0].user_id == folds[i].user_id);
     }
-    printf("ok request_list/request_counts: %zu filters paged by 4 match the model; q folds "
-           "Cyrillic, Latin-1 and Greek case\n",
+    printf("ok request_list/request_counts/request_page: %zu filters paged by 4 match the "
+           "model, the first page read with its counts too; q folds Cyrillic, Latin-1 and Greek "
+           "case\n",
            DM_ARRAY_LEN(fs));
 
     struct store_chat *chats = NULL;
