@@ -34,6 +34,9 @@ struct db_stmt db_stmt_of(const struct store *st, enum sql_id id);
 /* One statement on a write connection; *changes (may be NULL) as in dialect.run. */
 dm_err db_exec(struct store *st, enum sql_id id, const struct db_args *a, int64_t *changes,
                struct dm_error *err);
+/* One statement on a write connection whose rows (RETURNING) fn gets with ctx. */
+dm_err db_exec_rows(struct store *st, enum sql_id id, const struct db_args *a, db_row_fn fn,
+                    void *ctx, struct dm_error *err);
 /* Reads up to `limit` rows of a statement on a read connection into out[] of `size`-byte
  * records; *n gets how many. s is a statement of sql.h or one built by the caller. */
 dm_err db_read(struct store *st, const struct db_stmt *s, const struct db_args *a, row_reader fn,

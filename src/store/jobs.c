@@ -513,18 +513,15 @@ dm_err store_job_load_page(struct store *st, int64_t job_id, const char *owner,
     arg_int(&a, total);
     arg_int(&a, (int64_t)n);
     arg_int(&a, now);
-    int64_t changes = 0, new_rows = 0;
+    int64_t changes = 0;
+    size_t new_rows = 0;
     struct tx tx;
     dm_err e = tx_open(st, &tx, err);
     if (!e) e = tx_run(&tx, S_JOB_LOAD_PAGE, &a, NULL, NULL, &changes, err);
     if (!e && changes == 0) e = lease_lost(&tx, job_id, err);
-    for (size_t i = 0; i < n && !e; i++) {
-        bool inserted = false;
-        e = request_insert(&tx, &rows[i], &inserted, err);
-        new_rows += inserted;
-    }
+    if (!e) e = request_insert(&tx, rows, n, &new_rows, err);
     e = tx_close(&tx, e, err);
-    if (added) *added = e ? 0 : new_rows;
+    if (added) *added = e ? 0 : (int64_t)new_rows;
     return e;
 }
 
@@ -564,10 +561,10 @@ dm_err store_job_add_page(struct store *st, int64_t job_id, const char *owner,
     struct tx tx;
     dm_err e = tx_open(st, &tx, err);
     if (!e) e = job_cursor_set(&tx, job_id, owner, cursor, now, err);
-    for (size_t i = 0; i < n && !e; i++) {
-        e = request_insert(&tx, &rows[i], NULL, err);
-        if (!e) e = items_add(&tx, S_ITEM_ADD_USER, job_id, rows[i].chat_id, rows[i].user_id, err);
-    }
+    size_t recorded = 0;
+    if (!e) e = request_insert(&tx, rows, n, &recorded, err);
+    for (size_t i = 0; i < n && !e; i++)
+        e = items_add(&tx, S_ITEM_ADD_USER, job_id, rows[i].chat_id, rows[i].user_id, err);
     return tx_close(&tx, e, err);
 }
 
