@@ -56,9 +56,12 @@ static void run(const char *name, const char *url, long rows, int runs)
     bench_api_start(&b, url, NULL);
     seed_rows = rows;
     seed_now = (int64_t)time(NULL);
+    double cpu = bench_cpu();
     double took = bench_seed(&b, rows, 2000, seed_one);
-    printf("%s: seeded %ld requests in %.1f s (%.0f a second)\n", name, rows, took,
-           (double)rows / took);
+    cpu = bench_cpu() - cpu;
+    printf("%s: seeded %ld requests in %.1f s (%.0f a second; this process's CPU %.1f s, %.1f us a "
+           "request)\n",
+           name, rows, took, (double)rows / took, cpu, cpu * 1e6 / (double)rows);
     struct view v[] = {
         {"last 30 days by day (default)", "/api/stats", 0, 0},
         {"last 30 days, one channel", "", 0, 0},
