@@ -32,8 +32,9 @@ static dm_err names_folded(const char *first, const char *last, const char *user
     return fold_text(names, (size_t)DM_MIN(n, (int)sizeof names - 1), out, NULL);
 }
 
-/* Requests go to S_REQUEST_ADD as JSON, RECORD_CHUNK bytes of it a statement at most (about
- * 3,000 requests of the usual size; one request writes at most some 30 KiB). */
+/* Requests go to S_REQUEST_ADD as JSON, a statement's ending with the request that takes it
+ * past RECORD_CHUNK bytes (about 3,000 requests of the usual size); one request writes at most
+ * some 30 KiB, so RECORD_JSON_MAX is never reached by a request that can be stored. */
 #define RECORD_CHUNK (1 << 20)
 #define RECORD_JSON_MAX (2 << 20)
 
