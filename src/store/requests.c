@@ -34,7 +34,7 @@ static dm_err names_folded(const char *first, const char *last, const char *user
 
 /* Requests go to S_REQUEST_ADD as JSON, a statement's ending with the request that takes it
  * past RECORD_CHUNK bytes (about 3,000 requests of the usual size); one request writes at most
- * some 30 KiB, so RECORD_JSON_MAX is never reached by a request that can be stored. */
+ * some 50 KiB, so RECORD_JSON_MAX is never reached by a request that can be stored. */
 #define RECORD_CHUNK (1 << 20)
 #define RECORD_JSON_MAX (2 << 20)
 
