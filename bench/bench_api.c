@@ -75,11 +75,21 @@ void bench_api_stop(struct bench_api *b)
     if (!getenv("BENCH_KEEP")) nftw(b->dir, remove_one, 8, FTW_DEPTH | FTW_PHYS);
 }
 
-double bench_now(void)
+static double clock_seconds(clockid_t id)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(id, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+double bench_now(void)
+{
+    return clock_seconds(CLOCK_MONOTONIC);
+}
+
+double bench_cpu(void)
+{
+    return clock_seconds(CLOCK_PROCESS_CPUTIME_ID);
 }
 
 static size_t sink(char *p, size_t size, size_t n, void *ud)

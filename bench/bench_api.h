@@ -28,6 +28,9 @@ void bench_api_start(struct bench_api *b, const char *db_url, http_handler_fn ex
 void bench_api_stop(struct bench_api *b);
 
 double bench_now(void); /* seconds, monotonic */
+/* CPU seconds this process has used, every thread (SQLite's work; not a PostgreSQL server's):
+ * what a run on a loaded machine still measures fairly. */
+double bench_cpu(void);
 
 /* Records rows requests the way doorman does (store_request_add_many, batch at a time), fill(r,
  * i) making request i from a cleared record; returns the seconds it took. Exits with a message

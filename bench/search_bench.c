@@ -101,9 +101,12 @@ static struct figures run(const char *name, const char *url, long rows, double s
 {
     struct bench_api b;
     bench_api_start(&b, url, NULL);
+    double cpu = bench_cpu();
     double took = bench_seed(&b, rows, 2000, seed_one);
-    printf("%s: seeded %ld requests in %.1f s (%.0f a second)\n", name, rows, took,
-           (double)rows / took);
+    cpu = bench_cpu() - cpu;
+    printf("%s: seeded %ld requests in %.1f s (%.0f a second; this process's CPU %.1f s, %.1f us a "
+           "request)\n",
+           name, rows, took, (double)rows / took, cpu, cpu * 1e6 / (double)rows);
     char all[512], all2[600];
     all_filters(rows, all, sizeof all);
     second_page(&b, all, all2, sizeof all2);

@@ -113,6 +113,13 @@ dm_err db_exec(struct store *st, enum sql_id id, const struct db_args *a, int64_
     return run_on(st, true, &s, a, NULL, NULL, changes, err);
 }
 
+dm_err db_exec_rows(struct store *st, enum sql_id id, const struct db_args *a, db_row_fn fn,
+                    void *ctx, struct dm_error *err)
+{
+    struct db_stmt s = db_stmt_of(st, id);
+    return run_on(st, true, &s, a, fn, ctx, NULL, err);
+}
+
 dm_err db_read(struct store *st, const struct db_stmt *s, const struct db_args *a, row_reader fn,
                void *out, size_t size, int limit, int *n, struct dm_error *err)
 {

@@ -47,6 +47,9 @@ dm_err db_collect_row(void *ctx, const struct db_row *r);
 /* Runs n reads (at most DB_READS_MAX) on one read connection, together where the dialect can
  * (dialect.run_reads: PostgreSQL sends them in one round trip), else one after the other. */
 dm_err db_read_many(struct store *st, const struct db_read *reads, int n, struct dm_error *err);
+/* One statement on a write connection whose rows (RETURNING) fn gets with ctx. */
+dm_err db_exec_rows(struct store *st, enum sql_id id, const struct db_args *a, db_row_fn fn,
+                    void *ctx, struct dm_error *err);
 /* Reads up to `limit` rows of a statement on a read connection into out[] of `size`-byte
  * records; *n gets how many. s is a statement of sql.h or one built by the caller. */
 dm_err db_read(struct store *st, const struct db_stmt *s, const struct db_args *a, row_reader fn,

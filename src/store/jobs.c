@@ -527,14 +527,14 @@ dm_err store_job_load_page(struct store *st, int64_t job_id, const char *owner, 
                            int64_t total, int64_t now, int64_t *counted, int64_t *added,
                            struct dm_error *err)
 {
-    int64_t changes = 0, new_rows = 0, noted = 0;
+    int64_t changes = 0, noted = 0;
+    size_t new_rows = 0;
     struct tx tx;
     dm_err e = tx_open(st, &tx, err);
+    if (!e) e = request_insert(&tx, rows, n, &new_rows, err);
     for (size_t i = 0; i < n && !e; i++) {
-        bool inserted = false, once = false;
-        e = request_insert(&tx, &rows[i], &inserted, err);
-        if (!e) e = loaded_item_add(&tx, job_id, &rows[i], via, &once, err);
-        new_rows += inserted;
+        bool once = false;
+        e = loaded_item_add(&tx, job_id, &rows[i], via, &once, err);
         noted += once;
     }
     struct db_args a;
@@ -546,7 +546,7 @@ dm_err store_job_load_page(struct store *st, int64_t job_id, const char *owner, 
     if (!e && changes == 0) e = lease_lost(&tx, job_id, err);
     e = tx_close(&tx, e, err);
     if (counted) *counted = e ? 0 : noted;
-    if (added) *added = e ? 0 : new_rows;
+    if (added) *added = e ? 0 : (int64_t)new_rows;
     return e;
 }
 
@@ -586,10 +586,10 @@ dm_err store_job_add_page(struct store *st, int64_t job_id, const char *owner,
     struct tx tx;
     dm_err e = tx_open(st, &tx, err);
     if (!e) e = job_cursor_set(&tx, job_id, owner, cursor, now, err);
-    for (size_t i = 0; i < n && !e; i++) {
-        e = request_insert(&tx, &rows[i], NULL, err);
-        if (!e) e = items_add(&tx, S_ITEM_ADD_USER, job_id, rows[i].chat_id, rows[i].user_id, err);
-    }
+    size_t recorded = 0;
+    if (!e) e = request_insert(&tx, rows, n, &recorded, err);
+    for (size_t i = 0; i < n && !e; i++)
+        e = items_add(&tx, S_ITEM_ADD_USER, job_id, rows[i].chat_id, rows[i].user_id, err);
     return tx_close(&tx, e, err);
 }
 

@@ -30,7 +30,9 @@ dm_err store_request_add_query(struct store *st, const struct store_request *r,
 {
     struct tx tx;
     dm_err e = tx_open(st, &tx, err);
-    if (!e) e = request_insert(&tx, r, inserted, err);
+    size_t n = 0;
+    if (!e) e = request_insert(&tx, r, 1, &n, err);
+    if (inserted) *inserted = !e && n == 1;
     struct db_args a;
     args_init(&a);
     arg_int(&a, r->chat_id);

@@ -5,6 +5,7 @@
 #include "store/requests.h"
 
 #include "core/fold.h"
+#include "core/json_out.h"
 #include "store/job_tx.h"
 #include "store/rows.h"
 
@@ -31,92 +32,158 @@ static dm_err names_folded(const char *first, const char *last, const char *user
     return fold_text(names, (size_t)DM_MIN(n, (int)sizeof names - 1), out, NULL);
 }
 
-/* Records r inside tx, or alone when tx is NULL (PostgreSQL only: one statement needs no
- * transaction; SQLite writes the trigrams too, S_REQUEST_INDEX, so it always has one; so does
- * a request whose event is wanted, recorded with it). */
-static dm_err request_record(struct store *st, struct tx *tx, const struct store_request *r,
-                             bool *inserted, struct dm_error *err)
+/* Requests go to S_REQUEST_ADD as JSON, a statement's ending with the request that takes it
+ * past RECORD_CHUNK bytes (about 3,000 requests of the usual size); one request writes at most
+ * some 50 KiB, so RECORD_JSON_MAX is never reached by a request that can be stored. */
+#define RECORD_CHUNK (1 << 20)
+#define RECORD_JSON_MAX (2 << 20)
+
+/* A pending request recorded whose event is wanted: what S_EVENT_ADD_REQUEST finds it by. */
+struct event_key {
+    int64_t chat_id, user_id, tg_date, created_at;
+};
+
+/* What S_REQUEST_ADD handed back of one statement's requests. ev (NULL when no event is
+ * wanted) has room for every request of the statement. */
+struct recorded {
+    size_t n;         /* requests recorded */
+    int64_t first_id; /* the lowest id among them */
+    bool pending;     /* one of them is pending */
+    struct event_key *ev;
+    size_t nev;
+};
+
+static dm_err recorded_row(void *ctx, const struct db_row *row)
 {
-    if (inserted) *inserted = false;
-    char *search = NULL;
-    if (names_folded(r->first_name, r->last_name, r->username, &search))
-        return dm_fail(err, DM_ENOMEM, "out of memory recording a join request");
+    struct recorded *x = ctx;
+    int64_t id = row_int(row, 0);
+    if (x->n++ == 0 || id < x->first_id) x->first_id = id;
+    if (row_int(row, 1) != REQ_PENDING) return DM_OK;
+    x->pending = true;
+    if (x->ev)
+        x->ev[x->nev++] = (struct event_key){.chat_id = row_int(row, 2),
+                                             .user_id = row_int(row, 3),
+                                             .tg_date = row_int(row, 4),
+                                             .created_at = row_int(row, 5)};
+    return DM_OK;
+}
+
+/* One statement of a recording, inside tx or alone. */
+static dm_err record_run(struct store *st, struct tx *tx, enum sql_id id, const struct db_args *a,
+                         db_row_fn fn, void *ctx, struct dm_error *err)
+{
+    return tx ? tx_run(tx, id, a, fn, ctx, NULL, err) : db_exec_rows(st, id, a, fn, ctx, err);
+}
+
+/* Records rows[0..n), written as one JSON array in json, inside tx, or alone when tx is NULL
+ * (PostgreSQL without events only: SQLite writes the trigrams too, S_REQUEST_INDEX, so it
+ * always has one; so does a request whose event is wanted, recorded with it). links: one of
+ * them is pending and came with an invite link. Adds the requests recorded to *inserted. */
+static dm_err record_chunk(struct store *st, struct tx *tx, const struct store_request *rows,
+                           size_t n, const char *json, bool links, size_t *inserted,
+                           struct dm_error *err)
+{
+    struct recorded x = {0};
+    if (tx && store_event_wanted(st, EV_REQUEST_NEW) && !(x.ev = calloc(n, sizeof *x.ev)))
+        return dm_fail(err, DM_ENOMEM, "out of memory recording join requests");
     struct db_args a;
     args_init(&a);
-    args_request(&a, r);
-    arg_ref(&a, search);
-    int64_t changes = 0;
-    dm_err e = tx ? tx_run(tx, S_REQUEST_ADD, &a, NULL, NULL, &changes, err)
-                  : db_exec(st, S_REQUEST_ADD, &a, &changes, err);
-    if (!e && changes > 0 && tx && st->d->kind == DB_SQLITE) {
+    arg_ref(&a, json);
+    dm_err e = record_run(st, tx, S_REQUEST_ADD, &a, recorded_row, &x, err);
+    if (!e && x.n && tx && st->d->kind == DB_SQLITE) {
         struct db_args s;
         args_init(&s);
-        arg_ref(&s, search);
+        arg_int(&s, x.first_id);
         e = tx_run(tx, S_REQUEST_INDEX, &s, NULL, NULL, NULL, err);
     }
-    free(search);
-    if (!e && changes == 0 && r->status == REQ_PENDING && r->invite_link[0]) {
-        /* known already, perhaps from a session, which is not told the link: the bot's is kept */
-        struct db_args l;
-        args_init(&l);
-        arg_int(&l, r->chat_id);
-        arg_int(&l, r->user_id);
-        arg_text(&l, r->invite_link, sizeof r->invite_link);
-        e = tx ? tx_run(tx, S_REQUEST_LINK_FILL, &l, NULL, NULL, NULL, err)
-               : db_exec(st, S_REQUEST_LINK_FILL, &l, NULL, err);
-    }
-    if (!e && changes > 0 && tx && r->status == REQ_PENDING &&
-        store_event_wanted(st, EV_REQUEST_NEW)) {
+    /* some were known already, perhaps from a session, which is not told the link */
+    if (!e && x.n < n && links) e = record_run(st, tx, S_REQUEST_LINK_FILL, &a, NULL, NULL, err);
+    for (size_t i = 0; i < x.nev && !e; i++) {
         struct db_args v;
         args_init(&v);
         arg_int(&v, EV_REQUEST_NEW);
-        arg_int(&v, r->created_at);
-        arg_int(&v, r->chat_id);
-        arg_int(&v, r->user_id);
-        arg_int(&v, r->tg_date);
+        arg_int(&v, x.ev[i].created_at);
+        arg_int(&v, x.ev[i].chat_id);
+        arg_int(&v, x.ev[i].user_id);
+        arg_int(&v, x.ev[i].tg_date);
         e = tx_run(tx, S_EVENT_ADD_REQUEST, &v, NULL, NULL, NULL, err);
         tx->evented = true;
     }
-    if (inserted) *inserted = !e && changes > 0;
-    if (!e && changes > 0 && r->status == REQ_PENDING) {
+    free(x.ev);
+    if (e) return e;
+    *inserted += x.n;
+    if (x.pending) {
         if (tx)
             tx->added = true; /* the hook runs once it is committed */
         else
             db_request_added(st);
     }
+    return DM_OK;
+}
+
+/* Records rows[0..n) inside tx, a statement for each RECORD_CHUNK of them, or alone when tx is
+ * NULL (record_chunk; then n is 1); *inserted gets how many were new. */
+static dm_err record_many(struct store *st, struct tx *tx, const struct store_request *r, size_t n,
+                          size_t *inserted, struct dm_error *err)
+{
+    *inserted = 0;
+    struct buf b;
+    buf_init(&b, RECORD_JSON_MAX);
+    dm_err e = DM_OK;
+    for (size_t i = 0; i < n && !e;) {
+        buf_reset(&b);
+        struct json_out o;
+        json_out_init(&o, &b);
+        json_out_array(&o);
+        size_t first = i;
+        bool links = false;
+        for (; i < n && b.len < RECORD_CHUNK && !e; i++) {
+            char *search = NULL;
+            if (names_folded(r[i].first_name, r[i].last_name, r[i].username, &search)) {
+                e = dm_fail(err, DM_ENOMEM, "out of memory recording a join request");
+                break;
+            }
+            json_request(&o, &r[i]);
+            json_out_text(&o, search);
+            json_out_end(&o);
+            free(search);
+            links |= r[i].status == REQ_PENDING && r[i].invite_link[0];
+        }
+        json_out_end(&o);
+        if (!e && json_out_finish(&o))
+            e = dm_fail(err, DM_ETOOBIG, "a join request is too large to record");
+        if (!e) e = record_chunk(st, tx, r + first, i - first, b.data, links, inserted, err);
+    }
+    buf_release(&b);
     return e;
 }
 
-dm_err request_insert(struct tx *tx, const struct store_request *r, bool *inserted,
+dm_err request_insert(struct tx *tx, const struct store_request *r, size_t n, size_t *inserted,
                       struct dm_error *err)
 {
-    return request_record(tx->st, tx, r, inserted, err);
+    return record_many(tx->st, tx, r, n, inserted, err);
 }
 
 dm_err store_request_add(struct store *st, const struct store_request *r, bool *inserted,
                          struct dm_error *err)
 {
-    if (st->d->kind != DB_SQLITE && !store_event_wanted(st, EV_REQUEST_NEW))
-        return request_record(st, NULL, r, inserted, err);
     size_t n = 0;
-    dm_err e = store_request_add_many(st, r, 1, &n, err);
-    if (inserted) *inserted = n == 1;
+    dm_err e = st->d->kind != DB_SQLITE && !store_event_wanted(st, EV_REQUEST_NEW)
+                   ? record_many(st, NULL, r, 1, &n, err)
+                   : store_request_add_many(st, r, 1, &n, err);
+    if (inserted) *inserted = !e && n == 1;
     return e;
 }
 
 dm_err store_request_add_many(struct store *st, const struct store_request *r, size_t n,
                               size_t *inserted, struct dm_error *err)
 {
-    if (inserted) *inserted = 0;
+    size_t k = 0;
     struct tx tx;
     dm_err e = tx_open(st, &tx, err);
-    for (size_t i = 0; i < n && !e; i++) {
-        bool one = false;
-        e = request_record(st, &tx, &r[i], &one, err);
-        if (inserted) *inserted += one;
-    }
+    if (!e) e = record_many(st, &tx, r, n, &k, err);
     e = tx_close(&tx, e, err);
-    if (e && inserted) *inserted = 0;
+    if (inserted) *inserted = e ? 0 : k;
     return e;
 }
 

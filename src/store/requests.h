@@ -5,8 +5,9 @@
 #include "core/buf.h"
 #include "store/db.h"
 
-/* Records a request inside tx as store_request_add does (its names folded for search). */
-dm_err request_insert(struct tx *tx, const struct store_request *r, bool *inserted,
+/* Records rows[0..n) inside tx as store_request_add_many does (their names folded for search,
+ * a few statements for all of them); *inserted gets how many were new. */
+dm_err request_insert(struct tx *tx, const struct store_request *rows, size_t n, size_t *inserted,
                       struct dm_error *err);
 
 /* Folds every request's names again when the search column was folded another way (an older

@@ -76,7 +76,7 @@ static void args_write(const struct field *f, size_t n, struct db_args *a, const
     F(T, token_hash) F(T, admin_id) F(T, admin_name) F(T, csrf) F(T, created_at) F(T, expires_at) \
     F(T, role)
 #define CHAT(T, F) F(T, chat_id) F(T, title) F(T, username) F(T, fetched_at)
-/* REQUEST_COLS; the arguments of S_REQUEST_ADD are fields 1 to 18 */
+/* REQUEST_COLS; what S_REQUEST_ADD records of each request is fields 1 to 18 */
 #define REQUEST(T, F) \
     F(T, id) F(T, chat_id) F(T, user_id) F(T, first_name) F(T, last_name) F(T, username) \
     F(T, bio) F(T, invite_link) F(T, tg_date) F(T, status) F(T, created_at) F(T, decided_at) \
@@ -188,9 +188,27 @@ void args_event(struct db_args *a, const struct store_event *x)
 READER(row_challenge, challenge_fields, struct store_challenge)
 READER(row_verification, verification_fields, struct store_verification)
 
-void args_request(struct db_args *a, const struct store_request *r)
+void json_request(struct json_out *o, const struct store_request *r)
 {
-    args_write(request_fields + 1, 18, a, r);
+    json_out_array(o);
+    for (size_t i = 1; i <= REQUEST_ADDED_FIELDS; i++) {
+        const struct field *f = &request_fields[i];
+        const char *p = (const char *)r + f->off;
+        switch (f->type) {
+        case FT_I64:
+            json_out_int(o, *(const int64_t *)p);
+            break;
+        case FT_INT:
+            json_out_int(o, *(const int *)p);
+            break;
+        case FT_BOOL:
+            json_out_int(o, *(const bool *)p);
+            break;
+        case FT_TEXT:
+            json_out_text(o, p);
+            break;
+        }
+    }
 }
 
 void args_session(struct db_args *a, const struct store_session *x)

@@ -5,6 +5,8 @@
 
 #include "store/db.h"
 
+#include "core/json_out.h"
+
 void row_admin(const struct db_row *r, void *out);        /* ADMIN_COLS */
 void row_token(const struct db_row *r, void *out);        /* TOKEN_COLS */
 void row_websession(const struct db_row *r, void *out);   /* struct store_websession */
@@ -28,8 +30,11 @@ void row_webhook(const struct db_row *r, void *out); /* WEBHOOK_COLS */
 void row_delivery(const struct db_row *r, void *out);
 void row_delivery_body(const struct db_row *r, void *out);
 
-/* The arguments of S_REQUEST_ADD but the last ($19, the folded names). */
-void args_request(struct db_args *a, const struct store_request *r);
+/* A request as S_REQUEST_ADD records it: a JSON array begun of its REQUEST_ADDED_FIELDS fields
+ * after the id (chat_id … is_fake, in REQUEST_COLS order; booleans as 0 or 1), left open for the
+ * caller to append the folded names and end. */
+#define REQUEST_ADDED_FIELDS 18
+void json_request(struct json_out *o, const struct store_request *r);
 /* Every column of SESSION_COLS but created_at ($17), in order. */
 void args_session(struct db_args *a, const struct store_session *x);
 /* The arguments of S_MODE_SET (every column of MODE_COLS). */

@@ -728,6 +728,27 @@
     "  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION stat_fold();"
 // clang-format on
 
+/* 20 (PostgreSQL only): a statement that records or removes requests notes them in stat_delta
+ * with one INSERT ... SELECT over its transition table instead of a plpgsql call and an insert
+ * per row (31 us of 345 a request when seeding 2,000 at a time, load 8); a changed request is
+ * still noted per row (a trigger on some columns takes no transition table). */
+// clang-format off
+#define PG_STAT_NOTE_SETS \
+    "DROP TRIGGER stat_note ON invite_requests;" \
+    "CREATE FUNCTION stat_note_set() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN" \
+    "  IF TG_OP = 'INSERT' THEN" \
+    "    INSERT INTO stat_delta SELECT 1, " PG_DELTA_ROW("r") " FROM stat_new r;" \
+    "  ELSE" \
+    "    INSERT INTO stat_delta SELECT -1, " PG_DELTA_ROW("r") " FROM stat_old r;" \
+    "  END IF;" \
+    "  RETURN NULL;" \
+    "END $$;" \
+    "CREATE TRIGGER stat_note_insert AFTER INSERT ON invite_requests" \
+    "  REFERENCING NEW TABLE AS stat_new FOR EACH STATEMENT EXECUTE FUNCTION stat_note_set();" \
+    "CREATE TRIGGER stat_note_delete AFTER DELETE ON invite_requests" \
+    "  REFERENCING OLD TABLE AS stat_old FOR EACH STATEMENT EXECUTE FUNCTION stat_note_set();"
+// clang-format on
+
 /* Migration v is migrations[v - 1], in each dialect's text. */
 static const struct {
     const char *sqlite, *pg;
@@ -754,6 +775,7 @@ static const struct {
     {M_UPDATES(SQ_BIG, SQ_NOROWID), M_UPDATES(PG_BIG, PG_NOROWID)},
     {M_ITEM_VIA, M_ITEM_VIA},
     {"" /* SQLite keeps its triggers */, PG_STAT_FOLD},
+    {"" /* nor statement journals for them */, PG_STAT_NOTE_SETS},
 };
 
 const int schema_latest = (int)DM_ARRAY_LEN(migrations);

@@ -10,6 +10,13 @@ struct sql_text {
     const char *what;
 };
 
+/* What S_REQUEST_ADD writes of a request, and what it hands back of each it recorded. */
+#define REQUEST_ADD_COLS                                                                           \
+    "chat_id, user_id, first_name, last_name, username, bio, invite_link, tg_date, status, "       \
+    "created_at, decided_at, decided_by, decided_via, last_error, is_premium, language_code, "     \
+    "is_scam, is_fake, search, evaluated"
+#define REQUEST_ADD_RETURNING "RETURNING id, status, chat_id, user_id, tg_date, created_at"
+
 /* Statements that lock rows on PostgreSQL: lock is its locking clause. */
 /* $4: a JSON array of the vias to pass over */
 #define JOB_CLAIM(skipped, lock)                                                                   \
@@ -100,17 +107,38 @@ static const struct sql_text texts[S_COUNT] = {
                      "GROUP BY chat_id HAVING sum(n) > 0) ids "
                      "LEFT JOIN chats c ON c.chat_id = ids.chat_id",
                      .what = "listing chats"},
-    [S_REQUEST_ADD] = {"INSERT INTO invite_requests(chat_id, user_id, first_name, last_name, "
-                       "username, bio, invite_link, tg_date, status, created_at, decided_at, "
-                       "decided_by, decided_via, last_error, is_premium, language_code, is_scam, "
-                       "is_fake, search, evaluated) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
-                       "$10, $11, $12, $13, $14, $15, $16, $17, $18, $19, "
-                       "CASE WHEN $9 = 0 THEN 0 ELSE 1 END) ON CONFLICT DO NOTHING",
-                       .what = "recording a join request"},
-    /* a pending request first recorded without its link (a session's view) learns it */
-    [S_REQUEST_LINK_FILL] = {"UPDATE invite_requests SET invite_link = $3 WHERE chat_id = $1 "
-                             "AND user_id = $2 AND status = 0 AND invite_link = ''",
-                             .what = "recording a join request's invite link"},
+    /* $1: a JSON array of requests, each an array of the columns below but evaluated, the
+     * folded names last (rows.h json_request): one statement for a batch, so that SQLite opens
+     * one statement journal for it (its triggers make every INSERT statement copy each page it
+     * changes first) and PostgreSQL takes one round trip. The rows recorded come back. */
+    [S_REQUEST_ADD] = {.sqlite = "INSERT INTO invite_requests(" REQUEST_ADD_COLS ") SELECT "
+                                 "value->>0, value->>1, value->>2, value->>3, value->>4, "
+                                 "value->>5, value->>6, value->>7, value->>8, value->>9, "
+                                 "value->>10, value->>11, value->>12, value->>13, value->>14, "
+                                 "value->>15, value->>16, value->>17, value->>18, "
+                                 "CASE WHEN value->>8 = 0 THEN 0 ELSE 1 END FROM json_each($1) "
+                                 "WHERE true ON CONFLICT DO NOTHING " REQUEST_ADD_RETURNING,
+                       .pg = "INSERT INTO invite_requests(" REQUEST_ADD_COLS ") SELECT "
+                             "(x->>0)::bigint, (x->>1)::bigint, x->>2, x->>3, x->>4, x->>5, "
+                             "x->>6, (x->>7)::bigint, (x->>8)::int, (x->>9)::bigint, "
+                             "(x->>10)::bigint, x->>11, x->>12, x->>13, (x->>14)::int, x->>15, "
+                             "(x->>16)::int, (x->>17)::int, x->>18, "
+                             "CASE WHEN (x->>8)::int = 0 THEN 0 ELSE 1 END "
+                             "FROM jsonb_array_elements($1::jsonb) x "
+                             "ON CONFLICT DO NOTHING " REQUEST_ADD_RETURNING,
+                       .what = "recording join requests"},
+    /* pending requests of $1 (as S_REQUEST_ADD's) known already without their link (a
+     * session's view, which is not told it) learn it: the bot's is kept */
+    [S_REQUEST_LINK_FILL] =
+        {.sqlite = "UPDATE invite_requests SET invite_link = x.value->>6 FROM json_each($1) x "
+                   "WHERE invite_requests.chat_id = x.value->>0 AND invite_requests.user_id = "
+                   "x.value->>1 AND invite_requests.status = 0 AND invite_requests.invite_link "
+                   "= '' AND x.value->>8 = 0 AND x.value->>6 <> ''",
+         .pg = "UPDATE invite_requests r SET invite_link = x->>6 "
+               "FROM jsonb_array_elements($1::jsonb) x WHERE r.chat_id = (x->>0)::bigint "
+               "AND r.user_id = (x->>1)::bigint AND r.status = 0 AND r.invite_link = '' "
+               "AND (x->>8)::int = 0 AND x->>6 <> ''",
+         .what = "recording join requests' invite links"},
     [S_REQUEST_GET] = {"SELECT " REQUEST_COLS REQUEST_FROM " WHERE r.id = $1",
                        .what = "reading a join request"},
     /* the first id of the JSON array $1 that names no request */
@@ -386,10 +414,13 @@ static const struct sql_text texts[S_COUNT] = {
                      .what = "updating a job"},
     /* SQLite: the trigram index of the request just recorded on this connection (schema.c,
      * migration 8); PostgreSQL's index needs nothing */
+    /* the trigrams of the requests recorded from id $1 on (SQLite gives a new row the
+     * highest id there is; PostgreSQL's GIN index keeps itself), in one statement: FTS5 writes
+     * the terms it holds whenever a statement with triggers begins */
     [S_REQUEST_INDEX] = {.sqlite = "INSERT INTO request_search(rowid, search) "
-                                   "VALUES (last_insert_rowid(), $1)",
+                                   "SELECT id, search FROM invite_requests WHERE id >= $1",
                          .pg = "SELECT 1",
-                         .what = "indexing a join request for search"},
+                         .what = "indexing join requests for search"},
     [S_REQUEST_SET_BANNED] = {"UPDATE invite_requests SET banned = $2 WHERE id = $1",
                               .what = "recording a ban"},
     /* a held request back to the admins: untagged */

@@ -415,8 +415,9 @@ dm_err store_chat_list(struct store *st, struct store_chat **out, size_t *n, str
  * r->status and r->created_at are honoured; r->id is ignored. */
 dm_err store_request_add(struct store *st, const struct store_request *r, bool *inserted,
                          struct dm_error *err);
-/* Records n requests as store_request_add does, in one transaction (all or none); *inserted
- * (may be NULL) gets how many were new. */
+/* Records n requests as store_request_add does, in one transaction (all or none) and a few
+ * statements for all of them (one per MiB of requests, not one per request: the way to record
+ * many); *inserted (may be NULL) gets how many were new. */
 dm_err store_request_add_many(struct store *st, const struct store_request *r, size_t n,
                               size_t *inserted, struct dm_error *err);
 dm_err store_request_get(struct store *st, int64_t id, struct store_request *out,

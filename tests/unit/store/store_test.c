@@ -1406,8 +1406,32 @@ static void test_search(struct store *st)
     EXPECT(DM_EDB, store_request_add_many(st, many, 2, &added, &E));
     OK(store_request_counts(st, &bf, counts, &E));
     CHECK(added == 0 && counts[REQ_PENDING] == 2);
+    /* a batch larger than one statement takes (requests.c RECORD_CHUNK: 1 MiB of JSON): each
+     * statement's requests counted and found, the last one's too */
+    enum { BATCH_ROWS = 3000 };
+    const int64_t big_chat = SEARCH_CHAT - 2;
+    struct store_request *big = calloc(BATCH_ROWS, sizeof *big);
+    for (int i = 0; i < BATCH_ROWS; i++) {
+        char first[32];
+        snprintf(first, sizeof first, "Bulk%d", i);
+        big[i] = make_req(big_chat, 10 + i, 800 + i, i % 3 ? REQ_PENDING : REQ_APPROVED, first,
+                          i == BATCH_ROWS - 1 ? "Lastofbatch" : "Bulkley", "");
+        memset(big[i].bio, 'b', 500); /* 3,000 of these make about 1.7 MiB of JSON */
+    }
+    OK(store_request_add_many(st, big, BATCH_ROWS, &added, &E));
+    CHECK(added == BATCH_ROWS);
+    struct store_request_filter cf = {.status = -1, .chat_id = big_chat};
+    OK(store_request_counts(st, &cf, counts, &E));
+    CHECK(counts[REQ_PENDING] == 2 * BATCH_ROWS / 3 && counts[REQ_APPROVED] == BATCH_ROWS / 3);
+    cf.q[0] = 'b', cf.q[1] = 'u', cf.q[2] = 'l', cf.q[3] = 'k';
+    OK(store_request_counts(st, &cf, counts, &E));
+    CHECK(counts[REQ_PENDING] + counts[REQ_APPROVED] == BATCH_ROWS);
+    struct store_request_filter lf = {.status = -1, .q = "lastofbatch"};
+    OK(store_request_counts(st, &lf, counts, &E));
+    CHECK(counts[REQ_PENDING] == 1);
+    free(big);
     printf("ok search: %zu queries over names in 8 scripts find what folding says; counts up "
-           "to a cap\n",
+           "to a cap; batches of several statements\n",
            DM_ARRAY_LEN(search_queries));
 }
 
