@@ -676,6 +676,10 @@ dm_err store_user_declined(struct store *st, int64_t chat_id, int64_t user_id, b
                            struct dm_error *err);
 dm_err store_user_member_elsewhere(struct store *st, int64_t chat_id, int64_t user_id, bool *out,
                                    struct dm_error *err);
+/* Whether user_id has a pending request in chat_id (the updates listener: a requester
+ * Telegram names that doorman already has is nothing new). */
+dm_err store_user_pending(struct store *st, int64_t chat_id, int64_t user_id, bool *out,
+                          struct dm_error *err);
 /* An admin's change to one request, with its audit entry a, in one transaction:
  * request_set_banned records an unban (banned false) or a ban; request_release gives a request
  * the rules held back to the admins (its rule and verdict cleared, the verdict then `note`):

@@ -283,6 +283,12 @@ dm_err store_user_member_elsewhere(struct store *st, int64_t chat_id, int64_t us
     return user_exists(st, S_USER_ELSEWHERE, chat_id, user_id, out, err);
 }
 
+dm_err store_user_pending(struct store *st, int64_t chat_id, int64_t user_id, bool *out,
+                          struct dm_error *err)
+{
+    return user_exists(st, S_USER_PENDING, chat_id, user_id, out, err);
+}
+
 /* ---- an admin's changes ---- */
 
 dm_err store_request_set_banned(struct store *st, int64_t id, bool banned,
