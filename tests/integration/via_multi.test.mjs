@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { waitFor } from '../lib/processes.mjs';
 import { tgAddJoinRequests, tgCreateChannel, tgFlood, tgMakeAdmin, tgJoinRequests } from '../lib/tgsim.mjs';
 import { auditAll, listAll, waitJob, waitJobPaused, waitLoadJob, waitRecorded } from '../lib/api.mjs';
-import { newUserSession } from '../lib/sessions.mjs';
+import { newUserSession, waitListening } from '../lib/sessions.mjs';
 import { startSessionStack } from '../lib/stacks.mjs';
 
 // Requests of chatId as doorman lists them.
@@ -17,15 +17,19 @@ const rowsOf = (client, chatId, status = 'pending') => listAll(client, { chat_id
 describe('several accounts at once', () => {
     let s, first, second, A, B;
     before(async () => {
-        // The session counts its calls under a flood limit: the updates listener's own calls (getState,
-        // reading a channel when requests arrive) would take from it, so it does not listen here.
-        s = await startSessionStack({ world: { channels: 2, pending: 0 }, configureBot: true, doormanEnv: { DOORMAN_SESSION_UPDATES: '0' } });
+        // The sessions listen to their updates, as in production. The tests count their calls under
+        // flood limits: each made its getState before (waited for below), a decision's update names
+        // no new requester (nothing is read), and requests that only a Load is to find reached
+        // Telegram before the session administered their channel.
+        s = await startSessionStack({ world: { channels: 2, pending: 0 }, configureBot: true });
         [A, B] = s.world.chatIds;
         first = (await newUserSession(s.client, s.tg, { name: 'first', first_name: 'First' })).account;
         second = (await newUserSession(s.client, s.tg, { name: 'second', first_name: 'Second' })).account;
         await tgMakeAdmin(s.tg, A, first.id, true);
         await tgMakeAdmin(s.tg, A, second.id, true);
         await tgMakeAdmin(s.tg, B, second.id, true); // `first` is no admin of B
+        await waitListening(s.dm, 'first');
+        await waitListening(s.dm, 'second');
     });
     after(async () => { await s?.cleanup(); });
 
@@ -122,8 +126,8 @@ describe('several accounts at once', () => {
         await waitFor(async () => (await s.client.ok(`/api/jobs/${bigId}`)).job.done >= 3, { timeoutMs: 20000, what: 'the bot job to be under way' });
 
         const ch = await tgCreateChannel(s.tg, { title: 'Loaded alongside', username: 'loaded_alongside' });
+        await tgAddJoinRequests(s.tg, { chat_id: ch.id, count: 300, first_name: 'Loaded' }); // before `second` was its admin
         await tgMakeAdmin(s.tg, ch.id, second.id, true);
-        await tgAddJoinRequests(s.tg, { chat_id: ch.id, count: 300, first_name: 'Loaded' });
         const load = await s.client.post('/api/sessions/second/load', { channel: '@loaded_alongside', limit: 'all' });
         assert.equal(load.status, 202, load.text);
         const loaded = await waitLoadJob(s.client, load.json.job.id, { timeoutMs: 20000 });
@@ -142,8 +146,9 @@ describe('several accounts at once', () => {
     test('a session\'s load waiting out FLOOD_WAIT does not hold back a bigger Approve All through the bot', { timeout: 90000 }, async () => {
         const L = 250;
         const ch = await tgCreateChannel(s.tg, { title: 'Flooded load', username: 'flooded_load' });
-        await tgMakeAdmin(s.tg, ch.id, second.id, true);
+        // asked before `second` administered the channel: Telegram told it nothing, a Load finds them
         await tgAddJoinRequests(s.tg, { chat_id: ch.id, count: L, first_name: 'Later' });
+        await tgMakeAdmin(s.tg, ch.id, second.id, true);
         await tgFlood(s.tg, second.id, { flood_limit: 3, window: 60 }); // the load waits a minute
         try {
             const load = await s.client.post('/api/sessions/second/load', { channel: '@flooded_load', limit: 'all' });
