@@ -21,16 +21,19 @@ static const char *const C = "updates";
 #define MAX_LISTENERS 256 /* sessions listened to at once */
 #define DIRTY_MAX 64      /* channels waiting to be read */
 #define RECENT_MAX 16     /* recent requesters of a channel's update looked up in the store */
+#define SKEW_S 5          /* Telegram's clock against ours, at most (seconds) */
 #define BATCH_MAX 1000    /* updates taken at once before the channels they name are read */
 #define CALL_MS POOL_CALL_TIMEOUT_MS
 
 /* A channel to look at. */
 struct listener_dirty {
     int64_t id, hash; /* MTProto channel id and the session's access hash (0: unknown) */
-    /* the recent requesters of the channel's latest update; unless forced, the channel is read
-     * only when one of them has no pending request in the store */
+    /* the recent requesters of the channel's latest update, pending at its date `at`; unless
+     * forced, the channel is read only when the store has one of them neither pending nor
+     * decided since */
     int64_t recent[RECENT_MAX];
     size_t nrecent;
+    int64_t at;
     bool forced;
 };
 
@@ -120,10 +123,11 @@ static struct listener_dirty *mark_id(struct listener *l, int64_t id)
     return d;
 }
 
-/* A join-request update: its channel is to be read when its recent requesters (the latest
- * update's: one no longer among them is no longer pending) name one doorman does not have. A
- * decision only drops requesters, so it reads nothing; none pending reads nothing at all. */
-static void mark_channel(struct listener *l, const json_t *upd)
+/* A join-request update of `date` (0: unknown): its channel is to be read when its recent
+ * requesters (the latest update's: one no longer among them is no longer pending) name one
+ * doorman does not have. A decision only drops requesters, so it reads nothing (nor when doorman
+ * decided a requester since); none pending reads nothing at all. */
+static void mark_channel(struct listener *l, const json_t *upd, int64_t date)
 {
     const json_t *peer = json_object_get(upd, "peer");
     const json_t *recent = json_object_get(upd, "recent_requesters");
@@ -134,6 +138,7 @@ static void mark_channel(struct listener *l, const json_t *upd)
     struct listener_dirty *d = mark_id(l, id);
     if (!d) return;
     d->nrecent = 0;
+    d->at = date ? date : (int64_t)time(NULL);
     if (!json_is_array(recent) || json_array_size(recent) > RECENT_MAX) {
         d->forced = true; /* cannot tell what is new: read */
         return;
@@ -146,8 +151,8 @@ static void mark_channel(struct listener *l, const json_t *upd)
     }
 }
 
-/* Whether the channel's recent requesters are all known to doorman as pending (a store error
- * counts as not: the channel is read). */
+/* Whether doorman has every recent requester of the channel's update, pending or decided since
+ * (by doorman, while the update was on its way); a store error counts as not: it is read. */
 static bool nothing_new(struct listener *l, const struct listener_dirty *d)
 {
     if (d->forced) return false;
@@ -155,7 +160,8 @@ static bool nothing_new(struct listener *l, const struct listener_dirty *d)
     for (size_t i = 0; i < d->nrecent; i++) {
         bool have = false;
         struct dm_error err = {0};
-        if (store_user_pending(l->u->store, chat_id, d->recent[i], &have, &err) || !have)
+        if (store_user_known(l->u->store, chat_id, d->recent[i], d->at - SKEW_S, &have, &err) ||
+            !have)
             return false;
     }
     return true;
@@ -209,13 +215,13 @@ static bool is_channel_update(const char *name)
     return strstr(name, "Channel") != NULL; /* their pts is the channel's, not ours */
 }
 
-/* One Update from a pushed envelope (users: the envelope's, may be NULL): false when its pts
- * or qts shows a gap (getDifference then). */
-static bool apply(struct listener *l, const json_t *upd, const json_t *users)
+/* One Update from a pushed envelope (users: the envelope's, may be NULL; date: its date, 0 when
+ * it has none): false when its pts or qts shows a gap (getDifference then). */
+static bool apply(struct listener *l, const json_t *upd, const json_t *users, int64_t date)
 {
     const char *name = json_string_value(json_object_get(upd, "_"));
     if (!name) return true;
-    if (!strcmp(name, "updatePendingJoinRequests")) mark_channel(l, upd);
+    if (!strcmp(name, "updatePendingJoinRequests")) mark_channel(l, upd, date);
     if (!strcmp(name, "updateBotChatInviteRequester")) return apply_qts(l, upd, users);
     int64_t pts = 0, count = 0;
     if (is_channel_update(name) || tl_get_long(upd, "pts", &pts, NULL) ||
@@ -274,7 +280,7 @@ static dm_err difference(struct listener *l, struct tg_error *te)
             json_t *v;
             json_array_foreach(json_object_get(ans, "other_updates"), i, v)
             {
-                if (tl_is(v, "updatePendingJoinRequests")) mark_channel(l, v);
+                if (tl_is(v, "updatePendingJoinRequests")) mark_channel(l, v, 0);
                 if (tl_is(v, "updateBotChatInviteRequester"))
                     record_requester(l, v, json_object_get(ans, "users"));
             }
@@ -290,13 +296,13 @@ static dm_err difference(struct listener *l, struct tg_error *te)
 /* An envelope of updates already applied: a duplicate, or one that came before the state
  * updates.getState gave, which tells no news (it came while the listener started). Its join
  * requests are looked at all the same; both ways are idempotent. */
-static void had_it(struct listener *l, const json_t *u)
+static void had_it(struct listener *l, const json_t *u, int64_t date)
 {
     size_t i;
     json_t *v;
     json_array_foreach(json_object_get(u, "updates"), i, v)
     {
-        if (tl_is(v, "updatePendingJoinRequests")) mark_channel(l, v);
+        if (tl_is(v, "updatePendingJoinRequests")) mark_channel(l, v, date);
         if (tl_is(v, "updateBotChatInviteRequester"))
             record_requester(l, v, json_object_get(u, "users"));
     }
@@ -307,23 +313,24 @@ static bool on_updates(struct listener *l, const json_t *u)
 {
     if (tl_is(u, "updatesTooLong")) return true;
     if (!l->have_state) return true;
-    if (tl_is(u, "updateShort")) return !apply(l, json_object_get(u, "update"), NULL);
+    int64_t date = 0;
+    (void)tl_get_long(u, "date", &date, NULL);
+    if (tl_is(u, "updateShort")) return !apply(l, json_object_get(u, "update"), NULL, date);
     if (tl_is(u, "updates") || tl_is(u, "updatesCombined")) {
-        int64_t seq = 0, start = 0, date = 0;
+        int64_t seq = 0, start = 0;
         size_t i;
         json_t *v;
         (void)tl_get_long(u, "seq", &seq, NULL);
         if (tl_get_long(u, "seq_start", &start, NULL)) start = seq;
-        (void)tl_get_long(u, "date", &date, NULL);
         if (seq && start <= l->st.seq) {
-            had_it(l, u);
+            had_it(l, u, date);
             return false;
         }
         if (seq && start != l->st.seq + 1) return true;
         learn_chats(l, json_object_get(u, "chats"));
         json_array_foreach(json_object_get(u, "updates"), i, v)
         {
-            if (!apply(l, v, json_object_get(u, "users"))) return true;
+            if (!apply(l, v, json_object_get(u, "users"), date)) return true;
         }
         if (seq) l->st.seq = seq;
         if (date) l->st.date = date;
@@ -331,7 +338,7 @@ static bool on_updates(struct listener *l, const json_t *u)
         return false;
     }
     /* updateShortMessage, updateShortChatMessage, updateShortSentMessage: pts only */
-    return !apply(l, u, NULL);
+    return !apply(l, u, NULL, date);
 }
 
 /* ---- reading a channel's new requests ---- */

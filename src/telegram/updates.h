@@ -5,7 +5,8 @@
  * holds the session (pool.h: the session's lease), which keeps the session's client connected
  * and reads what Telegram pushes (mt_client_updates):
  * - updatePendingJoinRequests for a channel whose recent requesters (those of the latest such
- *   update) name one without a pending request in the store: the channel's newest pending
+ *   update) name one the store has neither pending nor decided since the update's date (doorman
+ *   deciding it while the update was on its way): the channel's newest pending
  *   requests are read (messages.getChatInviteImporters, requested, newest first, 100 a page) and
  *   recorded with store_request_add_many, as the bot's updates are, until a page holds one
  *   already known; the rules then judge them as any recorded request (jobs/autodecide.h). So a
