@@ -408,6 +408,17 @@ static int wait_fd(struct mt_client *c, short events, int64_t deadline)
     return p[0].revents ? 1 : 0;
 }
 
+/* wait_fd until the socket is ready or the deadline has passed, however often the client is
+ * woken meanwhile (a call queued while it connects or makes a key is sent once it is ready):
+ * 1 ready, 0 the deadline passed, -1 stopping. */
+static int wait_fd_until(struct mt_client *c, short events, int64_t deadline)
+{
+    int w;
+    while ((w = wait_fd(c, events, deadline)) == 0 && clock_ms() < deadline) {
+    }
+    return w;
+}
+
 static dm_err tcp_connect(struct mt_client *c, struct dm_error *e)
 {
     char port[16];
@@ -431,7 +442,7 @@ static dm_err tcp_connect(struct mt_client *c, struct dm_error *e)
         if (connect(c->fd, a->ai_addr, a->ai_addrlen) == 0) {
             rc = DM_OK;
         } else if (errno == EINPROGRESS) {
-            int w = wait_fd(c, POLLOUT, deadline);
+            int w = wait_fd_until(c, POLLOUT, deadline);
             socklen_t sl = sizeof err;
             if (w < 0)
                 err = ECANCELED;
@@ -521,7 +532,7 @@ static dm_err plain_exchange(struct mt_client *c, struct mt_session *clock, cons
     if (!rc) rc = transport_frame(&c->tr, (const uint8_t *)c->pkt.data, c->pkt.len, &c->out, e);
     if (rc) return dm_fail(e, rc, "handshake: cannot frame a request");
     while (c->out.len) {
-        int w = wait_fd(c, POLLOUT, deadline);
+        int w = wait_fd_until(c, POLLOUT, deadline);
         if (w <= 0)
             return dm_fail(e, w < 0 ? DM_EUNAVAILABLE : DM_ETIMEOUT,
                            "handshake: cannot send in time");
@@ -539,7 +550,7 @@ static dm_err plain_exchange(struct mt_client *c, struct mt_session *clock, cons
                        ? dm_fail(e, DM_ETOOBIG, "handshake: answer too large")
                        : DM_OK;
         }
-        int w = wait_fd(c, POLLIN, deadline);
+        int w = wait_fd_until(c, POLLIN, deadline);
         if (w <= 0)
             return dm_fail(e, w < 0 ? DM_EUNAVAILABLE : DM_ETIMEOUT,
                            "handshake: no answer in time");
@@ -801,10 +812,7 @@ static void *io_main(void *arg)
         if (stop) break;
         if (!first || fatal) { /* wait out the backoff (or, after a fatal error, the end) */
             int64_t deadline = fatal ? INT64_MAX / 2 : clock_ms() + backoff;
-            int w;
-            while ((w = wait_fd(c, 0, deadline)) == 0 && clock_ms() < deadline) {
-            }
-            if (w < 0) break;
+            if (wait_fd_until(c, 0, deadline) < 0) break;
         }
         struct dm_error e = {0};
         pthread_mutex_lock(&c->mu);

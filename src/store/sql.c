@@ -446,6 +446,9 @@ static const struct sql_text texts[S_COUNT] = {
     [S_USER_ELSEWHERE] = {"SELECT count(*) FROM (SELECT 1 FROM invite_requests WHERE "
                           "user_id = $2 AND chat_id <> $1 AND status = 1 LIMIT 1) x",
                           .what = "looking for the user in other channels"},
+    [S_USER_KNOWN] = {"SELECT count(*) FROM invite_requests WHERE chat_id = $1 AND user_id = $2 "
+                      "AND (status = 0 OR decided_at >= $3)",
+                      .what = "looking for a pending request"},
     [S_PING] = {"SELECT 1", .what = "checking that the database answers"},
     [S_LEASE_HELD] = {"SELECT count(*) FROM leases WHERE name = $1 AND expires_at >= $2",
                       .what = "reading a lease"},

@@ -167,6 +167,7 @@ enum sql_id {
     S_WAVE_LINK,
     S_USER_DECLINED,
     S_USER_ELSEWHERE,
+    S_USER_KNOWN,
     S_PING,
     S_LEASE_HELD,
     S_REQUEST_TOTALS,

@@ -688,6 +688,11 @@ dm_err store_user_declined(struct store *st, int64_t chat_id, int64_t user_id, b
                            struct dm_error *err);
 dm_err store_user_member_elsewhere(struct store *st, int64_t chat_id, int64_t user_id, bool *out,
                                    struct dm_error *err);
+/* Whether user_id has a request in chat_id that is pending, or was decided at `since` (unix
+ * seconds) or later: the updates listener's test of a requester Telegram names as pending at
+ * about `since` (one doorman decided since is no news either). */
+dm_err store_user_known(struct store *st, int64_t chat_id, int64_t user_id, int64_t since,
+                        bool *out, struct dm_error *err);
 /* An admin's change to one request, with its audit entry a, in one transaction:
  * request_set_banned records an unban (banned false) or a ban; request_release gives a request
  * the rules held back to the admins (its rule and verdict cleared, the verdict then `note`):

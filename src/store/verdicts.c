@@ -283,6 +283,20 @@ dm_err store_user_member_elsewhere(struct store *st, int64_t chat_id, int64_t us
     return user_exists(st, S_USER_ELSEWHERE, chat_id, user_id, out, err);
 }
 
+dm_err store_user_known(struct store *st, int64_t chat_id, int64_t user_id, int64_t since,
+                        bool *out, struct dm_error *err)
+{
+    struct db_args a;
+    args_init(&a);
+    arg_int(&a, chat_id);
+    arg_int(&a, user_id);
+    arg_int(&a, since);
+    int64_t n = 0;
+    dm_err e = db_read_one(st, S_USER_KNOWN, &a, row_int0, &n, "a count", err);
+    *out = !e && n > 0;
+    return e;
+}
+
 /* ---- an admin's changes ---- */
 
 dm_err store_request_set_banned(struct store *st, int64_t id, bool banned,

@@ -20,8 +20,22 @@ static const char *const C = "updates";
 #define DIFF_ROUNDS 100   /* differenceSlice answers followed at once at most */
 #define MAX_LISTENERS 256 /* sessions listened to at once */
 #define DIRTY_MAX 64      /* channels waiting to be read */
+#define RECENT_MAX 16     /* recent requesters of a channel's update looked up in the store */
+#define SKEW_S 5          /* Telegram's clock against ours, at most (seconds) */
 #define BATCH_MAX 1000    /* updates taken at once before the channels they name are read */
 #define CALL_MS POOL_CALL_TIMEOUT_MS
+
+/* A channel to look at. */
+struct listener_dirty {
+    int64_t id, hash; /* MTProto channel id and the session's access hash (0: unknown) */
+    /* the recent requesters of the channel's latest update, pending at its date `at`; unless
+     * forced, the channel is read only when the store has one of them neither pending nor
+     * decided since */
+    int64_t recent[RECENT_MAX];
+    size_t nrecent;
+    int64_t at;
+    bool forced;
+};
 
 struct listener {
     struct listener *next;
@@ -34,9 +48,7 @@ struct listener {
     /* the listener thread's own */
     struct store_update_state st;
     bool have_state, changed;
-    struct {
-        int64_t id, hash; /* MTProto channel id and the session's access hash (0: unknown) */
-    } dirty[DIRTY_MAX];
+    struct listener_dirty dirty[DIRTY_MAX];
     size_t ndirty;
     bool reload_all; /* differenceTooLong: every channel doorman knows is read again */
 };
@@ -95,27 +107,64 @@ static void learn_chats(struct listener *l, const json_t *chats)
     }
 }
 
-/* Channel id (MTProto's) is to be read, once however many updates name it. */
-static void mark_id(struct listener *l, int64_t id)
+/* Channel id (MTProto's) is to be looked at, once however many updates name it: its entry in
+ * dirty, NULL when there are too many (then every channel is read again). */
+static struct listener_dirty *mark_id(struct listener *l, int64_t id)
 {
     for (size_t i = 0; i < l->ndirty; i++)
-        if (l->dirty[i].id == id) return;
+        if (l->dirty[i].id == id) return &l->dirty[i];
     if (l->ndirty == DIRTY_MAX) {
         l->reload_all = true; /* too many at once: read them all */
-        return;
+        return NULL;
     }
-    l->dirty[l->ndirty].id = id;
-    l->dirty[l->ndirty++].hash = 0;
+    struct listener_dirty *d = &l->dirty[l->ndirty++];
+    memset(d, 0, sizeof *d);
+    d->id = id;
+    return d;
 }
 
-/* A join-request update: its channel is to be read. */
-static void mark_channel(struct listener *l, const json_t *upd)
+/* A join-request update of `date` (0: unknown): its channel is to be read when its recent
+ * requesters (the latest update's: one no longer among them is no longer pending) name one
+ * doorman does not have. A decision only drops requesters, so it reads nothing (nor when doorman
+ * decided a requester since); none pending reads nothing at all. */
+static void mark_channel(struct listener *l, const json_t *upd, int64_t date)
 {
     const json_t *peer = json_object_get(upd, "peer");
+    const json_t *recent = json_object_get(upd, "recent_requesters");
     int64_t id = 0, pending = 1;
     (void)tl_get_long(upd, "requests_pending", &pending, NULL);
-    if (pending > 0 && tl_is(peer, "peerChannel") && !tl_get_long(peer, "channel_id", &id, NULL))
-        mark_id(l, id); /* none pending: a decision, nothing new to read */
+    if (pending <= 0 || !tl_is(peer, "peerChannel") || tl_get_long(peer, "channel_id", &id, NULL))
+        return;
+    struct listener_dirty *d = mark_id(l, id);
+    if (!d) return;
+    d->nrecent = 0;
+    d->at = date ? date : (int64_t)time(NULL);
+    if (!json_is_array(recent) || json_array_size(recent) > RECENT_MAX) {
+        d->forced = true; /* cannot tell what is new: read */
+        return;
+    }
+    size_t i;
+    json_t *v;
+    json_array_foreach(recent, i, v)
+    {
+        if (json_is_integer(v)) d->recent[d->nrecent++] = json_integer_value(v);
+    }
+}
+
+/* Whether doorman has every recent requester of the channel's update, pending or decided since
+ * (by doorman, while the update was on its way); a store error counts as not: it is read. */
+static bool nothing_new(struct listener *l, const struct listener_dirty *d)
+{
+    if (d->forced) return false;
+    int64_t chat_id = loader_chat_id(d->id);
+    for (size_t i = 0; i < d->nrecent; i++) {
+        bool have = false;
+        struct dm_error err = {0};
+        if (store_user_known(l->u->store, chat_id, d->recent[i], d->at - SKEW_S, &have, &err) ||
+            !have)
+            return false;
+    }
+    return true;
 }
 
 /* updateBotChatInviteRequester (to a bot that administers the channel): the request itself,
@@ -150,7 +199,10 @@ static bool apply_qts(struct listener *l, const json_t *upd, const json_t *users
 {
     int64_t qts = 0;
     if (tl_get_long(upd, "qts", &qts, NULL)) return true;
-    if (qts <= l->st.qts) return true; /* had it */
+    if (qts <= l->st.qts) { /* had it, or it came before getState's state: recorded again */
+        record_requester(l, upd, users);
+        return true;
+    }
     if (l->st.qts + 1 != qts) return false;
     record_requester(l, upd, users);
     l->st.qts = qts;
@@ -163,13 +215,13 @@ static bool is_channel_update(const char *name)
     return strstr(name, "Channel") != NULL; /* their pts is the channel's, not ours */
 }
 
-/* One Update from a pushed envelope (users: the envelope's, may be NULL): false when its pts
- * or qts shows a gap (getDifference then). */
-static bool apply(struct listener *l, const json_t *upd, const json_t *users)
+/* One Update from a pushed envelope (users: the envelope's, may be NULL; date: its date, 0 when
+ * it has none): false when its pts or qts shows a gap (getDifference then). */
+static bool apply(struct listener *l, const json_t *upd, const json_t *users, int64_t date)
 {
     const char *name = json_string_value(json_object_get(upd, "_"));
     if (!name) return true;
-    if (!strcmp(name, "updatePendingJoinRequests")) mark_channel(l, upd);
+    if (!strcmp(name, "updatePendingJoinRequests")) mark_channel(l, upd, date);
     if (!strcmp(name, "updateBotChatInviteRequester")) return apply_qts(l, upd, users);
     int64_t pts = 0, count = 0;
     if (is_channel_update(name) || tl_get_long(upd, "pts", &pts, NULL) ||
@@ -228,7 +280,7 @@ static dm_err difference(struct listener *l, struct tg_error *te)
             json_t *v;
             json_array_foreach(json_object_get(ans, "other_updates"), i, v)
             {
-                if (tl_is(v, "updatePendingJoinRequests")) mark_channel(l, v);
+                if (tl_is(v, "updatePendingJoinRequests")) mark_channel(l, v, 0);
                 if (tl_is(v, "updateBotChatInviteRequester"))
                     record_requester(l, v, json_object_get(ans, "users"));
             }
@@ -241,25 +293,44 @@ static dm_err difference(struct listener *l, struct tg_error *te)
     return DM_OK; /* the rest on the next gap */
 }
 
+/* An envelope of updates already applied: a duplicate, or one that came before the state
+ * updates.getState gave, which tells no news (it came while the listener started). Its join
+ * requests are looked at all the same; both ways are idempotent. */
+static void had_it(struct listener *l, const json_t *u, int64_t date)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(u, "updates"), i, v)
+    {
+        if (tl_is(v, "updatePendingJoinRequests")) mark_channel(l, v, date);
+        if (tl_is(v, "updateBotChatInviteRequester"))
+            record_requester(l, v, json_object_get(u, "users"));
+    }
+}
+
 /* A pushed Updates object; true when a gap means getDifference. */
 static bool on_updates(struct listener *l, const json_t *u)
 {
     if (tl_is(u, "updatesTooLong")) return true;
     if (!l->have_state) return true;
-    if (tl_is(u, "updateShort")) return !apply(l, json_object_get(u, "update"), NULL);
+    int64_t date = 0;
+    (void)tl_get_long(u, "date", &date, NULL);
+    if (tl_is(u, "updateShort")) return !apply(l, json_object_get(u, "update"), NULL, date);
     if (tl_is(u, "updates") || tl_is(u, "updatesCombined")) {
-        int64_t seq = 0, start = 0, date = 0;
-        (void)tl_get_long(u, "seq", &seq, NULL);
-        if (tl_get_long(u, "seq_start", &start, NULL)) start = seq;
-        (void)tl_get_long(u, "date", &date, NULL);
-        if (seq && start <= l->st.seq) return false; /* had it */
-        if (seq && start != l->st.seq + 1) return true;
-        learn_chats(l, json_object_get(u, "chats"));
+        int64_t seq = 0, start = 0;
         size_t i;
         json_t *v;
+        (void)tl_get_long(u, "seq", &seq, NULL);
+        if (tl_get_long(u, "seq_start", &start, NULL)) start = seq;
+        if (seq && start <= l->st.seq) {
+            had_it(l, u, date);
+            return false;
+        }
+        if (seq && start != l->st.seq + 1) return true;
+        learn_chats(l, json_object_get(u, "chats"));
         json_array_foreach(json_object_get(u, "updates"), i, v)
         {
-            if (!apply(l, v, json_object_get(u, "users"))) return true;
+            if (!apply(l, v, json_object_get(u, "users"), date)) return true;
         }
         if (seq) l->st.seq = seq;
         if (date) l->st.date = date;
@@ -267,7 +338,7 @@ static bool on_updates(struct listener *l, const json_t *u)
         return false;
     }
     /* updateShortMessage, updateShortChatMessage, updateShortSentMessage: pts only */
-    return !apply(l, u, NULL);
+    return !apply(l, u, NULL, date);
 }
 
 /* ---- reading a channel's new requests ---- */
@@ -318,7 +389,8 @@ static void mark_all(struct listener *l)
     l->reload_all = false;
     for (size_t i = 0; i < n && l->ndirty < DIRTY_MAX; i++) {
         int64_t id = loader_channel_id(chats[i].chat_id);
-        if (id > 0) mark_id(l, id);
+        struct listener_dirty *d = id > 0 ? mark_id(l, id) : NULL;
+        if (d) d->forced = true;
     }
     free(chats);
 }
@@ -336,7 +408,9 @@ static void load_marked(struct listener *l)
     if (l->reload_all) mark_all(l);
     while (l->ndirty && !stopping(l)) {
         struct tg_error te = {0};
-        dm_err e = load_channel(l, l->dirty[0].id, l->dirty[0].hash, &te);
+        dm_err e = nothing_new(l, &l->dirty[0])
+                       ? DM_OK
+                       : load_channel(l, l->dirty[0].id, l->dirty[0].hash, &te);
         if (e && (te.kind == TG_FLOOD || te.kind == TG_UNREACHABLE)) {
             log_warn(C, "session %s: channel %" PRId64 " waits: %s", l->name, l->dirty[0].id,
                      te.e.msg);
@@ -370,6 +444,7 @@ static void *listen_main(void *arg)
         l->st.account_id == l->account_id)
         l->have_state = true;
     l->st.account_id = l->account_id;
+    bool listening = false; /* said so: in step with Telegram's updates */
     while (!stopping(l)) {
         struct pool_conn *h = NULL;
         if (pool_acquire(l->u->pool, l->name, &h, &err)) {
@@ -395,6 +470,9 @@ static void *listen_main(void *arg)
         if (gap && difference(l, &te)) {
             log_warn(C, "session %s: cannot catch up with its updates: %s", l->name, te.e.msg);
             if (!pause_ms(l, RETRY_MS)) break;
+        } else if (!listening && l->have_state) {
+            log_info(C, "session %s: listening to its updates", l->name);
+            listening = true;
         }
         load_marked(l);
         save_state(l);
@@ -449,7 +527,7 @@ static void scan(struct tg_updates *u)
         l->next = u->list;
         u->list = l;
         running++;
-        log_info(C, "session %s: listening to its updates", l->name);
+        log_debug(C, "session %s: its updates listener starts", l->name);
     }
     free(s);
     for (struct listener **pp = &u->list; *pp;) {

@@ -4,11 +4,15 @@
  * Every active session (checked; a user's or a bot's) gets a listener thread in the process that
  * holds the session (pool.h: the session's lease), which keeps the session's client connected
  * and reads what Telegram pushes (mt_client_updates):
- * - updatePendingJoinRequests for a channel: the channel's newest pending requests are read
- *   (messages.getChatInviteImporters, requested, newest first, 100 a page) and recorded with
- *   store_request_add_many, as the bot's updates are, until a page holds one already known; the
- *   rules then judge them as any recorded request (jobs/autodecide.h). So a channel where the
- *   bot is not an admin is covered as requests arrive.
+ * - updatePendingJoinRequests for a channel whose recent requesters (those of the latest such
+ *   update) name one the store has neither pending nor decided since the update's date (doorman
+ *   deciding it while the update was on its way): the channel's newest pending
+ *   requests are read (messages.getChatInviteImporters, requested, newest first, 100 a page) and
+ *   recorded with store_request_add_many, as the bot's updates are, until a page holds one
+ *   already known; the rules then judge them as any recorded request (jobs/autodecide.h). So a
+ *   channel where the bot is not an admin is covered as requests arrive. Every decision is
+ *   such an update too (a new pending count): its requesters are all known, so it reads
+ *   nothing and spends none of the account's flood limit.
  * - updateBotChatInviteRequester (a bot session, in the channels it administers): the request
  *   itself, recorded at once with its user's names, bio and invite link, in its place in the
  *   bot's qts sequence (a gap fills from getDifference). A bot cannot list a channel's requests,
@@ -20,7 +24,11 @@
  *   of that the session can reach is read again the same way.
  * - the state (pts, qts, seq, date) is saved in the store (store_session_updates_put) after each
  *   batch, so a restart resumes with updates.getDifference from where it stopped; a session
- *   without a saved state (or saved for another account) starts from updates.getState.
+ *   without a saved state (or saved for another account) starts from updates.getState. An
+ *   update pushed while that call was under way is within the state it gives, which tells no
+ *   news: its join requests are looked at as above all the same. "session NAME: listening to
+ *   its updates" is logged once the listener is in step: a request arriving after it is
+ *   recorded.
  * Channel updates (their own pts) are not followed: doorman has no use for channel messages.
  *
  * DOORMAN_SESSION_UPDATES=0 turns the listeners off (sessions then connect only to work, and

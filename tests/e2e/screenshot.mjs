@@ -16,7 +16,7 @@ import path from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from '../lib/processes.mjs';
-import { tgAccount, tgRevoke, addRequester, newPhone, tgAddJoinRequests } from '../lib/tgsim.mjs';
+import { tgAccount, tgRevoke, addRequester, newPhone, tgAddJoinRequests, tgInjectFault } from '../lib/tgsim.mjs';
 import { waitRecorded, waitLoadJob, counts, decide } from '../lib/api.mjs';
 import { createUserSession, newBotSession } from '../lib/sessions.mjs';
 import { startSessionStack, startStack } from '../lib/stacks.mjs';
@@ -280,6 +280,10 @@ async function main() {
             await waitFor(async () => (await rows.count()) === left &&
                 (await page.locator('.job-panel .job[data-state=done]').count()) >= 1, { what: 'the job to finish and the table to refresh' });
         }
+        // Something for the Logs page: the Bot API failing one getUpdates, as it now and then does.
+        await tgInjectFault(s.tg, { method: 'getUpdates', count: 1, error_code: 502, description: 'Bad Gateway' });
+        await waitFor(async () => (await s.client.ok('/api/logs')).items.some((e) => /Bad Gateway/.test(e.message)),
+            { what: 'the warning in GET /api/logs', timeoutMs: 20000 });
         for (const [hash, ready, file] of [
             ['#/sessions', '.sessions-table tbody tr >> nth=2', 'sessions.png'],
             ['#/jobs', 'main tbody tr >> nth=2', 'jobs.png'],

@@ -34,9 +34,9 @@ describe('a decider loads requests only in its channels', () => {
         s = await startSessionStack({ world: { channels: 2 }, configureBot: true });
         [A, B] = s.world.chatIds;
         const acc = (await newUserSession(s.client, s.tg, { name: 'loader', first_name: 'Loader' })).account;
-        for (const chat of [A, B]) {
-            await tgMakeAdmin(s.tg, chat, acc.id, true);
+        for (const chat of [A, B]) { // requests the bot never heard of, asked before the session was an admin
             await tgAddJoinRequests(s.tg, { chat_id: chat, count: 3, bot_updates: false });
+            await tgMakeAdmin(s.tg, chat, acc.id, true);
         }
         decider = await invite(s, 'dee', 'decider', [A]);
         viewer = await invite(s, 'vic', 'viewer', [A, B]);

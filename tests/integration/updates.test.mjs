@@ -1,6 +1,6 @@
 // A session learns of join requests from Telegram's updates (issue 11 item 2): with no bot in the
 // channel and no Load, a request arriving in tgsim is recorded through the session's pushed
-// updatePendingJoinRequests; 1,000 unrelated updates pushed while the session loads and decides
+// updatePendingJoinRequests (and an update that only tells of decisions reads nothing); 1,000 unrelated updates pushed while the session loads and decides
 // change nothing (no gap is seen, no getDifference asked); a restart between updates resumes by
 // getDifference from the stored state; a gap past Telegram's limit (differenceTooLong) is met by
 // reading the channel again; a bot session is pushed the request itself (updateBotChatInviteRequester)
@@ -43,6 +43,22 @@ describe('sessions listen to updates', () => {
         assert.equal(jobs.length, 0, 'no Load job did it');
     });
 
+    // Every decision in the channel pushes updatePendingJoinRequests too (a new pending count):
+    // reading the channel for each would spend the account's flood limit for nothing.
+    test('an update that names no new requester (decisions) reads nothing; a new request is still read', async () => {
+        const importers = async () => (await s.tg.control('GET', '/control/stats')).calls['messages.getChatInviteImporters'] || 0;
+        const d = await ask({ count: 2, first_name: 'ToDecide' });
+        await recorded(5, 'the 2 requests to decide');
+        const c0 = await importers();
+        for (const user_id of [d.first_user_id, d.last_user_id]) { // declined in the Telegram app by the session's account
+            await s.tg.control('POST', '/control/join-requests/decide', { chat_id: ch.id, user_id, by: acc.id, approve: false });
+        }
+        const r = await ask({ count: 1, first_name: 'AfterDecisions' });
+        await waitFor(async () => (await requestsOf(s.client, ch.id)).some((x) => x.user_id === r.first_user_id),
+            { timeoutMs: 10000, what: 'the request after the decisions' });
+        assert.equal(await importers() - c0, 1, 'one read of the channel, for the new requester; none for the two decisions');
+    });
+
     test('1,000 unrelated updates while the session loads and decides disturb nothing', async () => {
         await ask({ count: 150, first_name: 'Bulk', bot_updates: false }); // only a Load finds these
         const before = await upd();
@@ -56,8 +72,8 @@ describe('sessions listen to updates', () => {
         assert.equal((await noise).pts, before.pts + 1000);
         const load = await waitLoadJob(s.client, r.json.job.id);
         assert.equal(load.state, 'done', JSON.stringify(load));
-        const rows = await recorded(153, 'the loaded requests');
-        assert.equal(rows.length, 153);
+        const rows = await recorded(156, 'the loaded requests');
+        assert.equal(rows.length, 156);
         // after the noise a new request still comes through the updates
         const late = await ask({ count: 1, first_name: 'Late' });
         await waitFor(async () => (await requestsOf(s.client, ch.id)).some((x) => x.user_id === late.first_user_id),

@@ -7,8 +7,10 @@
 // - With no filter: every channel that has pending requests, each by one call; a channel where the
 //   account lacks the invite-users right fails its requests with why, and the job goes on.
 // - With a text filter: request by request, only the matching ones (and only those doorman knows).
-// The bot is an admin of none of these channels, so doorman learns of requests only from the
-// session's Load Requests (and from the job itself).
+// The bot is an admin of none of these channels, and their requests reach Telegram before the
+// session administers them (so its updates tell it nothing), so doorman learns of requests only
+// from the session's Load Requests (and from the job itself). A Load with a limit reads the newest
+// requests: the older ones stay known only to Telegram.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { waitFor } from '../lib/processes.mjs';
@@ -25,25 +27,24 @@ const SESS = 'allsess';
 describe('approve all / deny all through a session', () => {
     let s, acc;
     before(async () => {
-        // Requests added after a Load stand for ones doorman never heard of: the session must not
-        // learn of them from Telegram's updates.
-        s = await startSessionStack({ world: { channels: 1 }, configureBot: true, doormanEnv: { DOORMAN_SESSION_UPDATES: '0' } });
+        s = await startSessionStack({ world: { channels: 1 }, configureBot: true });
         acc = (await newUserSession(s.client, s.tg, { name: SESS, first_name: 'Allie' })).account;
     });
     after(async () => { await s?.cleanup(); });
 
-    // A channel the session administers with `known` pending requests loaded into doorman and then
-    // `unknown` more that only Telegram has. Returns {ch, knownIds, unknownIds} (user ids).
+    // A channel the session administers with `known` pending requests loaded into doorman (a Load
+    // of that many, the newest) and `unknown` older ones that only Telegram has, all asked before
+    // the session became its admin. Returns {ch, knownIds, unknownIds} (user ids).
     async function channelWith(username, known, unknown, { firstName = 'Req' } = {}) {
         const ch = await tgCreateChannel(s.tg, { title: `Chan ${username}`, username });
+        const b = unknown ? await tgAddJoinRequests(s.tg, { chat_id: ch.id, count: unknown, first_name: `${firstName}Early`, date: 1720000000 }) : null;
+        const a = await tgAddJoinRequests(s.tg, { chat_id: ch.id, count: known, first_name: `${firstName}Known`, date: 1720000500 });
         await tgMakeAdmin(s.tg, ch.id, acc.id, true);
-        const a = await tgAddJoinRequests(s.tg, { chat_id: ch.id, count: known, first_name: `${firstName}Known`, date: 1720000000 });
-        const r = await s.client.post(`/api/sessions/${SESS}/load`, { channel: `@${username}`, limit: 'all' });
+        const r = await s.client.post(`/api/sessions/${SESS}/load`, { channel: `@${username}`, limit: known });
         assert.equal(r.status, 202, r.text);
         const lj = await waitLoadJob(s.client, r.json.job.id);
         assert.equal(lj.state, 'done', JSON.stringify(lj));
-        assert.equal((await requestsOf(s.client, ch.id)).length, known, 'doorman knows the loaded ones');
-        const b = unknown ? await tgAddJoinRequests(s.tg, { chat_id: ch.id, count: unknown, first_name: `${firstName}Late`, date: 1720000500 }) : null;
+        assert.deepEqual((await requestsOf(s.client, ch.id)).map((x) => x.user_id).sort(), [...a.user_ids].sort(), 'doorman knows the loaded ones');
         return { ch, knownIds: a.user_ids, unknownIds: b ? b.user_ids : [] };
     }
 
@@ -176,19 +177,21 @@ describe('approve all / deny all through a session', () => {
 
     test('approve all with a text filter: request by request, only the matching requests doorman knows', { timeout: 120000 }, async () => {
         const ch = await tgCreateChannel(s.tg, { title: 'Filtered', username: 'filtered_chan' });
-        await tgMakeAdmin(s.tg, ch.id, acc.id, true);
-        const mk = async (first, username) => {
+        const now = Math.floor(Date.now() / 1000);
+        const mk = async (first, username, date = now) => {
             const u = await tgCreateUser(s.tg, { first_name: first, username });
-            await tgAddJoinRequests(s.tg, { chat_id: ch.id, user_id: u.id });
+            await tgAddJoinRequests(s.tg, { chat_id: ch.id, user_id: u.id, date });
             return u.id;
         };
+        // matches the text too, but is older than what the Load below reads, so only Telegram has
+        // it: a filtered Approve All works on doorman's rows
+        const lateMatch = await mk('Zebra Early', 'zebra_early', now - 3600);
         const match = [await mk('Zebra', 'zz_one'), await mk('Anna', 'zebra_fan'), await mk('ZEBRAS')];
         const other = [await mk('Horse', 'hh_one'), await mk('Pony', 'pp_two')];
-        const r = await s.client.post(`/api/sessions/${SESS}/load`, { channel: '@filtered_chan', limit: 'all' });
+        await tgMakeAdmin(s.tg, ch.id, acc.id, true);
+        const r = await s.client.post(`/api/sessions/${SESS}/load`, { channel: '@filtered_chan', limit: 5 });
         assert.equal(r.status, 202, r.text);
         assert.equal((await waitLoadJob(s.client, r.json.job.id)).state, 'done');
-        // matches the text too, but only Telegram has it: a filtered Approve All works on doorman's rows
-        const lateMatch = await mk('Zebra Late', 'zebra_late');
         const tgBefore = await tgJoinRequests(s.tg, `chat_id=${ch.id}`);
         assert.equal(tgBefore.length, 6);
 

@@ -15,9 +15,10 @@ const N = 30;
 describe('flood wait while deciding through a session', () => {
     let s, acc;
     before(async () => {
-        // The session counts its calls under a flood limit: the updates listener's own calls (getState,
-        // reading a channel when requests arrive) would take from it, so it does not listen here.
-        s = await startDeciderStack({ pending: N, name: 'floody', first_name: 'Floody', doormanEnv: { DOORMAN_SESSION_UPDATES: '0' } });
+        // The session listens to its updates, as in production, and its calls under the flood limit
+        // are all the job's: it made its getState before (startDeciderStack waits for it), and a
+        // decision's update names no new requester, so it reads nothing.
+        s = await startDeciderStack({ pending: N, name: 'floody', first_name: 'Floody' });
         acc = s.acc;
     });
     after(async () => { await s?.cleanup(); });

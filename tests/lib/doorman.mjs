@@ -53,20 +53,19 @@ export function dbUrlFor(dataDir) {
 export const DOORMAN_LISTEN_RE = /listening on http:\/\/([0-9.]+|\[[0-9a-f:]+\]):(\d+)/;
 
 // Starts `doorman serve` on a free loopback port with a fresh (or the given) data dir, pointed at
-// tgsim's Bot API. Short poll timeout and job lease so restarts are quick to recover. Sessions do
-// not listen to updates (DOORMAN_SESSION_UPDATES=0) unless env turns it on: many tests model
-// "requests only Telegram has" by adding them after a Load, or count the calls a session makes
-// under a flood limit, and the listener would learn of those requests or spend those calls
-// (run with it on, three such tests failed at random); integration/updates.test.mjs,
-// bench/updates_bench.mjs and `doorman demo` (its test) run with it on. dbUrl: the
-// database (default: dbUrlFor(dataDir), i.e. SQLite in the data dir without DOORMAN_TEST_PG_URL).
+// tgsim's Bot API. Short poll timeout and job lease so restarts are quick to recover. Sessions
+// listen to their updates (DOORMAN_SESSION_UPDATES's default, 1), as in production: a request
+// asked in a channel a session administers is recorded at once, so "requests only Telegram has"
+// are asked before the session administers the channel (or existed), and a test counting a
+// session's calls under a flood limit waits until it listens first (sessions.mjs waitListening).
+// dbUrl: the database (default: dbUrlFor(dataDir), i.e. SQLite in the data dir without
+// DOORMAN_TEST_PG_URL).
 export async function startDoorman({ tgsim, dataDir, env = {}, args = [], dbUrl } = {}) {
     const dir = dataDir || makeTempDir('doorman-data-');
     const db = dbUrl || dbUrlFor(dir);
     const baseEnv = {
         DOORMAN_POLL_TIMEOUT: '1',
         DOORMAN_JOB_LEASE: '3',
-        DOORMAN_SESSION_UPDATES: '0',
         DOORMAN_SECRET_KEY: undefined,
         DOORMAN_DATA: undefined,
         DOORMAN_LISTEN: undefined,

@@ -7,6 +7,7 @@
 import { readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { waitJobPaused } from './api.mjs';
+import { waitFor } from './processes.mjs';
 import {
     tgAccount, tgLoginCode, tgFlood, tgCreateBot, tgCreateChannel, tgMakeAdmin, tgAddJoinRequests, newPhone,
 } from './tgsim.mjs';
@@ -58,6 +59,15 @@ export async function createUserSession(client, tg, { name, phone, password, api
     return a.json.session;
 }
 
+// Waits until doorman dm logs that session `name` listens to its updates (in step with them: its
+// updates.getState made), in dm's output from offset `since` on (a restart's: the output's length
+// before it). Telegram pushes a request arriving after that to the session, which records it; a
+// test that counts the account's calls under a flood limit waits for it first.
+export async function waitListening(dm, name, { since = 0, timeoutMs = 15000 } = {}) {
+    const line = `session ${name}: listening to its updates`;
+    await waitFor(() => dm.output.indexOf(line, since) >= 0, { timeoutMs, what: `"${line}"` });
+}
+
 // A user account in tgsim and a doorman session logged in as it. Returns {account, session, phone}.
 export async function newUserSession(client, tg, { name, password, dc, first_name = 'Sess', ...acc } = {}) {
     const phone = newPhone();
@@ -98,14 +108,19 @@ async function startFloodedJob(s, accountId, floodLimit, p, body) {
 // join requests from new users ({first_name, bio, date} of `requests`), and a load of it (channel:
 // how the load names it) that meets FLOOD_WAIT in its middle, deterministically: the account may
 // make `floodLimit` calls per FLOOD_WINDOW (tgsim's window starts now), so a call past them (a
-// page in the middle of the load) answers FLOOD_WAIT_<about FLOOD_WINDOW>. Resolves with {account, ch, jobId,
-// paused} once doorman's job shows wait_until; the caller lifts the limit (tgFlood(...,
-// {flood_limit: 0})).
+// page in the middle of the load) answers FLOOD_WAIT_<about FLOOD_WINDOW>. The requests reach
+// Telegram before doorman has the session (only a Load finds them), and the session is listening
+// to its updates before the limit is set, so every call under it is the load's. Resolves with
+// {account, ch, jobId, paused} once doorman's job shows wait_until; the caller lifts the limit
+// (tgFlood(..., {flood_limit: 0})).
 export async function startFloodedLoad(s, { session, title, username, requests, channel, limit = 'all', floodLimit = 12, total = 3000 }) {
-    const { account } = await newUserSession(s.client, s.tg, { name: session });
+    const phone = newPhone();
+    const account = await tgAccount(s.tg, { phone, first_name: 'Sess' });
     const ch = await tgCreateChannel(s.tg, { title, username });
     await tgMakeAdmin(s.tg, ch.id, account.id, true);
     await tgAddJoinRequests(s.tg, { chat_id: ch.id, count: total, ...requests });
+    await createUserSession(s.client, s.tg, { name: session, phone });
+    await waitListening(s.dm, session);
     const { jobId, paused } = await startFloodedJob(s, account.id, floodLimit, `/api/sessions/${session}/load`, { channel, limit });
     if (!(paused.done > 0 && paused.done < total)) {
         throw new Error(`the flood wait was not in the middle of the load: ${JSON.stringify(paused)}`);

@@ -8,7 +8,7 @@ import { makeTempDir, freeLowPorts } from './processes.mjs';
 import { startTgsim, startTgsimDcs, setupWorld, tgMakeAdmin } from './tgsim.mjs';
 import { startDoorman, startDoormanDcs, createAdmin } from './doorman.mjs';
 import { Client, RecordingClient, waitRecorded } from './api.mjs';
-import { newUserSession } from './sessions.mjs';
+import { newUserSession, waitListening } from './sessions.mjs';
 
 export const ADMIN = { name: 'admin', password: 'correct horse battery' };
 
@@ -85,13 +85,15 @@ export async function startLowPortSessionStack(opts = {}) {
 // Choosing who decides (issue 5): a session stack (bot configured) with one channel of `pending`
 // requests doorman has recorded and a user session `name` whose account (first_name) administers
 // the channel with the invite-users right; doormanEnv as startSessionStack. Returns the stack with acc,
-// the session's account.
+// the session's account, once the session listens to its updates (its getState made: the tests
+// count its calls under a flood limit).
 export async function startDeciderStack({ pending, name, first_name, doormanEnv = {} }) {
     const s = await startSessionStack({ world: { channels: 1, pending }, configureBot: true, doormanEnv });
     try {
         await waitRecorded(s.client, pending);
         s.acc = (await newUserSession(s.client, s.tg, { name, first_name })).account;
         await tgMakeAdmin(s.tg, s.world.chatIds[0], s.acc.id, true);
+        await waitListening(s.dm, name);
         return s;
     } catch (e) {
         await s.cleanup();

@@ -38,8 +38,10 @@ struct server {
     uint8_t keys[8][256];
     size_t nkeys;
     atomic_int stop, handshakes, inits, pings, bad_salts, connections, calls, max_batch;
-    atomic_int drop_at;   /* close the connection when this many calls have arrived (0: never) */
-    atomic_bool batching; /* hold help.getNearestDc answers until BATCH of them arrived */
+    atomic_int drop_at;    /* close the connection when this many calls have arrived (0: never) */
+    atomic_bool batching;  /* hold help.getNearestDc answers until BATCH of them arrived */
+    atomic_int hs_hold_ms; /* hold the answer to req_pq_multi this long (0: not) */
+    atomic_int hs_held;    /* answers to req_pq_multi held */
 };
 
 static struct server srv;
@@ -151,6 +153,10 @@ static void hs_step(struct conn *c, const uint8_t *body, size_t len)
     size_t n;
     if (tl_is(j, "req_pq_multi")) {
         hexbytes(j, "nonce", c->nonce, 16, &n);
+        if (srv.hs_hold_ms) { /* a slow server: the client waits for the answer */
+            srv.hs_held++;
+            usleep((useconds_t)srv.hs_hold_ms * 1000);
+        }
         crypto_random(NULL, c->server_nonce, 16);
         send_plain(c,
                    json_pack("{s:s,s:o,s:o,s:s,s:[I]}", "_", "resPQ", "nonce", tl_hex(c->nonce, 16),
@@ -592,6 +598,23 @@ int main(void)
           "call over abridged: %s", e.msg);
     mt_client_free(client);
     cfg.transport = TRANSPORT_INTERMEDIATE;
+
+    /* a call queued while the handshake waits for the server's answer wakes the I/O thread, which
+     * goes on waiting on the same connection (it took the wake for "handshake: no answer in
+     * time" once, and connected again) */
+    int conns0 = srv.connections, hs0 = srv.handshakes;
+    srv.hs_held = 0;
+    srv.hs_hold_ms = 1000;
+    CHECK(mt_client_new(&cfg, NULL, &client, &e) == DM_OK, "client without a key");
+    CHECK(wait_for(&srv.hs_held, 1, 5000), "the server holds its answer to req_pq_multi");
+    CHECK(call(client, "help.getNearestDc", 10000, NULL, NULL, &e) == DM_OK,
+          "a call queued during the handshake: %s", e.msg);
+    srv.hs_hold_ms = 0;
+    CHECK(srv.connections == conns0 + 1 && srv.handshakes == hs0 + 1,
+          "one connection, one handshake: %d connections, %d handshakes", srv.connections - conns0,
+          srv.handshakes - hs0);
+    mt_client_free(client);
+    printf("a call queued during the handshake: ok\n");
 
     /* a key the server does not know: -404 fails calls at once */
     struct mt_auth unknown = {.dc_id = 2};

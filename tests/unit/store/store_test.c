@@ -1574,6 +1574,30 @@ static void test_link_fill(struct store *st)
     printf("ok request_add: a request known without its link takes the bot's, keeps one it has\n");
 }
 
+/* ---- what the updates listener asks ---- */
+
+static void test_user_known(struct store *st)
+{
+    const int64_t chat = -100960;
+    bool ins = false, known = false;
+    struct store_request r = make_req(chat, 9601, 7000, REQ_PENDING, "Known", "", "");
+    OK(store_request_add(st, &r, &ins, &E));
+    r = make_req(chat, 9602, 7000, REQ_DECLINED, "Decided", "", "");
+    r.decided_at = 8000;
+    OK(store_request_add(st, &r, &ins, &E));
+    OK(store_user_known(st, chat, 9601, 9000, &known, &E));
+    CHECK(known); /* pending */
+    OK(store_user_known(st, chat, 9602, 8000, &known, &E));
+    CHECK(known); /* decided since */
+    OK(store_user_known(st, chat, 9602, 8001, &known, &E));
+    CHECK(!known); /* decided before: a request of theirs now is a new one */
+    OK(store_user_known(st, chat, 9603, 0, &known, &E));
+    CHECK(!known);
+    OK(store_user_known(st, chat - 1, 9601, 0, &known, &E));
+    CHECK(!known); /* another channel */
+    printf("ok user_known: pending, or decided since the given time, in that channel\n");
+}
+
 /* ---- events and webhooks ---- */
 
 static void test_events(struct store *st)
@@ -1799,6 +1823,7 @@ static void test_backend(const char *url, const char *url2)
     test_rules_store(st);
     test_queries(st);
     test_link_fill(st);
+    test_user_known(st);
     test_events(st);
 
     struct store *other = NULL;
