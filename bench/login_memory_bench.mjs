@@ -46,7 +46,8 @@ try {
     const secs = (performance.now() - t0) / 1000;
     const after = mem(pid);
     const ok = answers.filter((r) => r.status === 200).length;
-    console.log(`doorman RSS idle ${mb(idle)} MB, after 200 list pages ${mb(listing)} MB`);
+    const threads = /^Threads:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))[1];
+    console.log(`doorman RSS idle ${mb(idle)} MB (${threads} threads), after 200 list pages ${mb(listing)} MB`);
     console.log(`${N} logins at once: ${ok} answered 200 in ${secs.toFixed(1)} s; RSS before ${mb(before.rss)} MB, ` +
         `peak during ${mb(after.peak)} MB   (aim < 100 MB)`);
     process.exitCode = ok === N ? 0 : 1;

@@ -1,5 +1,5 @@
 /* runner.c: the job runner: LANES lanes, each a dispatcher thread and a few worker threads
- * running one job at a time.
+ * (started with the lane's first job over items) running one job at a time.
  *
  * A lane's dispatcher claims a job (store job_claim_except with a lease it renews), passing over
  * the jobs whose via another lane of this process runs, so jobs through different accounts run
@@ -976,6 +976,17 @@ static dm_err accounts_begin(struct lane *l, const struct store_job *job, struct
     return e;
 }
 
+/* Starts the lane's workers when its first job over items comes (an idle doorman keeps no
+ * threads waiting for work it may never get); true when at least one runs. Called by the
+ * lane's dispatcher only, so n_workers changes in one thread; job_runner_stop reads it after
+ * joining the dispatcher. */
+static bool workers_start(struct lane *l)
+{
+    for (; l->n_workers < WORKERS; l->n_workers++)
+        if (pthread_create(&l->workers[l->n_workers], NULL, worker_main, l) != 0) break;
+    return l->n_workers > 0;
+}
+
 /* Runs a claimed job of any kind through its accounts, open while it runs (a load goes through
  * the first that can, load.h; a job over whole channels and the rules' apply use the first).
  * Called without mu. */
@@ -1010,7 +1021,10 @@ static void run_claimed(struct lane *l, const struct store_job *job)
     } else {
         struct hide_run hr;
         e = hide_run_init(&hr, st, account, job, &err);
-        if (e == DM_ENOTFOUND) { /* a decision job over items */
+        if (e == DM_ENOTFOUND && !workers_start(l)) {
+            dm_fail(&err, DM_ENOMEM, "could not start the job runner's workers");
+            run_steps(l, job, NULL, NULL, &err);
+        } else if (e == DM_ENOTFOUND) { /* a decision job over items */
             run_job(l, job);
         } else {
             if (!e)
@@ -1136,11 +1150,9 @@ void job_runner_stop(struct job_runner *r)
     free(r);
 }
 
-/* Starts a lane's workers and dispatcher; false when a thread could not be made. */
+/* Starts a lane's dispatcher; false when its thread could not be made. */
 static bool lane_start(struct lane *l)
 {
-    for (; l->n_workers < WORKERS; l->n_workers++)
-        if (pthread_create(&l->workers[l->n_workers], NULL, worker_main, l) != 0) return false;
     l->thread_started = pthread_create(&l->thread, NULL, lane_main, l) == 0;
     return l->thread_started;
 }
