@@ -34,6 +34,7 @@ struct listener_dirty {
     int64_t recent[RECENT_MAX];
     size_t nrecent;
     int64_t at;
+    int64_t pending; /* requests_pending: doorman having fewer pending means some it lacks */
     bool forced;
 };
 
@@ -139,6 +140,7 @@ static void mark_channel(struct listener *l, const json_t *upd, int64_t date)
     if (!d) return;
     d->nrecent = 0;
     d->at = date ? date : (int64_t)time(NULL);
+    d->pending = pending;
     if (!json_is_array(recent) || json_array_size(recent) > RECENT_MAX) {
         d->forced = true; /* cannot tell what is new: read */
         return;
@@ -152,19 +154,24 @@ static void mark_channel(struct listener *l, const json_t *upd, int64_t date)
 }
 
 /* Whether doorman has every recent requester of the channel's update, pending or decided since
- * (by doorman, while the update was on its way); a store error counts as not: it is read. */
+ * (by doorman, while the update was on its way), and as many pending as the update counts (the
+ * recent requesters are only the latest few: one that came between two updates Telegram did not
+ * both deliver is in the count alone); a store error counts as not: it is read. */
 static bool nothing_new(struct listener *l, const struct listener_dirty *d)
 {
     if (d->forced) return false;
     int64_t chat_id = loader_chat_id(d->id);
+    struct dm_error err = {0};
     for (size_t i = 0; i < d->nrecent; i++) {
         bool have = false;
-        struct dm_error err = {0};
         if (store_user_known(l->u->store, chat_id, d->recent[i], d->at - SKEW_S, &have, &err) ||
             !have)
             return false;
     }
-    return true;
+    struct store_request_filter f = {.status = -1, .chat_id = chat_id};
+    int64_t counts[REQ_STATUS_COUNT] = {0};
+    return !store_request_counts(l->u->store, &f, counts, &err) &&
+           counts[REQ_PENDING] >= d->pending;
 }
 
 /* updateBotChatInviteRequester (to a bot that administers the channel): the request itself,

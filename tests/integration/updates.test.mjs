@@ -1,6 +1,7 @@
 // A session learns of join requests from Telegram's updates (issue 11 item 2): with no bot in the
 // channel and no Load, a request arriving in tgsim is recorded through the session's pushed
-// updatePendingJoinRequests (and an update that only tells of decisions reads nothing); 1,000 unrelated updates pushed while the session loads and decides
+// updatePendingJoinRequests (an update that only tells of decisions reads nothing; one that counts
+// more pending than doorman has reads the channel); 1,000 unrelated updates pushed while the session loads and decides
 // change nothing (no gap is seen, no getDifference asked); a restart between updates resumes by
 // getDifference from the stored state; a gap past Telegram's limit (differenceTooLong) is met by
 // reading the channel again; a bot session is pushed the request itself (updateBotChatInviteRequester)
@@ -11,6 +12,7 @@ import { waitFor } from '../lib/processes.mjs';
 import { requestsOf, decide, waitLoadJob } from '../lib/api.mjs';
 import { newUserSession, newBotSession } from '../lib/sessions.mjs';
 import { startSessionStack } from '../lib/stacks.mjs';
+import { tgCreateChannel, tgMakeAdmin } from '../lib/tgsim.mjs';
 
 describe('sessions listen to updates', () => {
     let s, acc, ch;
@@ -57,6 +59,28 @@ describe('sessions listen to updates', () => {
         await waitFor(async () => (await requestsOf(s.client, ch.id)).some((x) => x.user_id === r.first_user_id),
             { timeoutMs: 10000, what: 'the request after the decisions' });
         assert.equal(await importers() - c0, 1, 'one read of the channel, for the new requester; none for the two decisions');
+    });
+
+    // The recent requesters are only the latest few: an update whose recent requesters doorman
+    // all has, but that counts more pending than doorman has, still reads the channel.
+    test('an update counting more pending than doorman has reads the channel, its recent requesters known', async () => {
+        const ch2 = await tgCreateChannel(s.tg, { title: 'Counted', username: 'counted_chan' });
+        const old = await s.tg.control('POST', '/control/join-requests', { chat_id: ch2.id, count: 3, first_name: 'Older', date: 1712340000 });
+        const recent = await s.tg.control('POST', '/control/join-requests', { chat_id: ch2.id, count: 5, first_name: 'Newer', date: 1712345678 });
+        await tgMakeAdmin(s.tg, ch2.id, acc.id, true);
+        // doorman learns the 5 newest (Telegram's recent requesters) by a Load limited to them
+        const r = await s.client.post('/api/sessions/listener/load', { channel: '@counted_chan', limit: 5 });
+        assert.equal(r.status, 202, r.text);
+        assert.equal((await waitLoadJob(s.client, r.json.job.id)).state, 'done');
+        assert.equal((await requestsOf(s.client, ch2.id)).length, 5);
+        // a decision in the app: the update names 4 known recent requesters, and 7 pending
+        await s.tg.control('POST', '/control/join-requests/decide', { chat_id: ch2.id, user_id: recent.first_user_id, by: acc.id, approve: true });
+        const rows = await waitFor(async () => {
+            const all = await requestsOf(s.client, ch2.id);
+            return all.length >= 8 ? all : null;
+        }, { timeoutMs: 15000, what: 'the 3 older requests, read because of the count' });
+        const olderIds = rows.filter((x) => x.first_name === 'Older').map((x) => x.user_id).sort();
+        assert.deepEqual(olderIds, [old.first_user_id, old.first_user_id + 1, old.first_user_id + 2]);
     });
 
     test('1,000 unrelated updates while the session loads and decides disturb nothing', async () => {
