@@ -1,6 +1,7 @@
 // login_memory_bench: doorman's resident memory idle, while serving the list, and at its peak
 // during N logins at once (each Argon2id hash takes 64 MiB; doorman runs one at a time).
-// Prints the three figures and the peak's bound (aim: under 100 MB with 20 logins at once).
+// Prints the three figures (the first two also split by smaps_rollup) and the peak's bound (aim:
+// under 100 MB with 20 logins at once).
 //
 // env: N (20) logins, each as its own admin (the login throttle would refuse a sixth attempt on one
 // name under way at once) from its own loopback address; DOORMAN_BIN / TGSIM_BIN as in tests.
@@ -15,6 +16,15 @@ function mem(pid) {
     const st = readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = (k) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(st)[1]);
     return { rss: kb('VmRSS'), peak: kb('VmHWM') };
+}
+// The process's resident memory split (proc(5), smaps_rollup), in kB: Pss is its fair share of
+// pages it shares with others (the libraries' file-backed pages), anonymous its own.
+function split(pid) {
+    const t = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    const kb = (k) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(t)[1]);
+    const rss = kb('Rss'), anon = kb('Anonymous');
+    return `Rss ${mb(rss)} = anonymous ${mb(anon)} + file-backed ${mb(rss - anon)}; Pss ${mb(kb('Pss'))} ` +
+        `(anonymous ${mb(kb('Pss_Anon'))}, file-backed ${mb(kb('Pss_File'))})`;
 }
 // Resets VmHWM to the present RSS (proc(5): clear_refs, 5).
 const resetPeak = (pid) => writeFileSync(`/proc/${pid}/clear_refs`, '5');
@@ -35,8 +45,10 @@ try {
     }
     const pid = s.dm.proc.pid;
     const idle = mem(pid).rss;
+    const idleSplit = split(pid);
     for (let i = 0; i < 200; i++) await s.client.ok('/api/invite-requests?limit=50');
     const listing = mem(pid).rss;
+    const listingSplit = split(pid);
 
     resetPeak(pid);
     const before = mem(pid);
@@ -48,6 +60,8 @@ try {
     const ok = answers.filter((r) => r.status === 200).length;
     const threads = /^Threads:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))[1];
     console.log(`doorman RSS idle ${mb(idle)} MB (${threads} threads), after 200 list pages ${mb(listing)} MB`);
+    console.log(`  idle:        ${idleSplit}`);
+    console.log(`  after lists: ${listingSplit}`);
     console.log(`${N} logins at once: ${ok} answered 200 in ${secs.toFixed(1)} s; RSS before ${mb(before.rss)} MB, ` +
         `peak during ${mb(after.peak)} MB   (aim < 100 MB)`);
     process.exitCode = ok === N ? 0 : 1;

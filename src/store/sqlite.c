@@ -2,10 +2,12 @@
  *
  * Connections: one read-write connection, used under write_lock by every call that changes
  * something (each such call is one statement or one BEGIN IMMEDIATE transaction), and a pool
- * of READERS read-only connections for lookups and lists, so a panel page never waits behind a
- * write. The file is in WAL mode: readers see the last commit and never block the writer.
- * Every connection keeps its statements prepared, by statement key (sql.h). Parameters are
- * written $N in the store's texts and prepared here as ?N. */
+ * of up to READERS read-only connections for lookups and lists, so a panel page never waits behind
+ * a write. A reader is opened when first taken: the pool hands out the lowest free one, so a
+ * quiet process keeps one or two, each holding its own parse of the schema (some 500 KB with the
+ * search triggers) and page cache. The file is in WAL mode: readers see the last commit and never
+ * block the writer. Every connection keeps its statements prepared, by statement key (sql.h).
+ * Parameters are written $N in the store's texts and prepared here as ?N. */
 #include "core/common.h"
 
 #include <fcntl.h>
@@ -25,10 +27,11 @@ struct db_conn {
 };
 
 struct db {
+    char *path;                 /* owned; readers are opened from it when first taken */
     pthread_mutex_t write_lock; /* guards writer */
     struct db_conn writer;
-    struct slots pool; /* of readers */
-    struct db_conn readers[READERS];
+    struct slots pool;               /* of readers */
+    struct db_conn readers[READERS]; /* db NULL until first taken */
 };
 
 /* Fills err from the connection's last error. A broken unique constraint is DM_EEXISTS; trouble
@@ -136,14 +139,23 @@ static const char *sq_col_text(const struct db_row *r, int col)
 
 /* ---- connections ---- */
 
+/* Opens c on path (a reader when readonly); c is all zero when it fails. */
+static dm_err conn_open(struct db_conn *c, const char *path, bool readonly, struct dm_error *err);
+
 static dm_err sq_conn_get(struct db *db, bool write, struct db_conn **out, struct dm_error *err)
 {
     if (write) {
         pthread_mutex_lock(&db->write_lock);
         *out = &db->writer;
-    } else {
-        *out = &db->readers[slots_take(&db->pool)];
+        return DM_OK;
     }
+    int i = slots_take(&db->pool);
+    dm_err e = db->readers[i].db ? DM_OK : conn_open(&db->readers[i], db->path, true, err);
+    if (e) {
+        slots_give(&db->pool, i);
+        return e;
+    }
+    *out = &db->readers[i];
     return DM_OK;
 }
 
@@ -213,6 +225,7 @@ static void sq_close(struct db *db)
     conn_close(&db->writer);
     pthread_mutex_destroy(&db->write_lock);
     slots_release(&db->pool);
+    free(db->path);
     free(db);
 }
 
@@ -234,12 +247,14 @@ static dm_err sq_open(const char *path, struct db **out, struct dm_error *err)
     if (!db) return dm_fail(err, DM_ENOMEM, "out of memory opening the database");
     pthread_mutex_init(&db->write_lock, NULL);
     slots_init(&db->pool, READERS);
+    if (!(db->path = strdup(path))) {
+        sq_close(db);
+        return dm_fail(err, DM_ENOMEM, "out of memory opening the database");
+    }
 
     dm_err e = conn_open(&db->writer, path, false, err);
     if (!e) e = wal_enable(&db->writer, path, err);
     if (!e) e = schema_migrate(&dialect_sqlite, &db->writer, err);
-    for (int i = 0; i < READERS && !e; i++)
-        e = conn_open(&db->readers[i], path, true, err);
     if (e) {
         sq_close(db);
         return e;
@@ -265,11 +280,15 @@ static dm_err sq_backup(struct db *db, const char *path,
                        strerror(errno));
     close(fd);
     struct db_conn *src = NULL;
-    sq_conn_get(db, false, &src, err);
+    dm_err e = sq_conn_get(db, false, &src, err);
+    if (e) {
+        unlink(path);
+        return e;
+    }
     sqlite3 *dst = NULL;
     sqlite3_backup *b = NULL;
-    dm_err e = sq_script(src, "BEGIN; SELECT count(*) FROM sqlite_schema",
-                         "beginning the backup's read transaction", err);
+    e = sq_script(src, "BEGIN; SELECT count(*) FROM sqlite_schema",
+                  "beginning the backup's read transaction", err);
     if (!e &&
         sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
         e = dm_fail(err, DM_EIO, "cannot open %s: %s", path,
