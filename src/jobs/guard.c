@@ -39,7 +39,8 @@ struct guard {
     size_t qhead, qlen, queued; /* queued: in the ring, or taken and not yet given */
     bool stop;
     pthread_t workers[GUARD_WORKERS];
-    size_t nworkers;
+    size_t nworkers; /* started, by guard_go when answers wait; fixed once stop is set */
+    size_t idle;     /* workers waiting on cv */
 };
 
 /* ---- the answers ---- */
@@ -201,8 +202,11 @@ static void *worker_main(void *arg)
     struct guard *g = arg;
     pthread_mutex_lock(&g->mu);
     for (;;) {
-        while (!g->stop && g->qlen == 0)
+        while (!g->stop && g->qlen == 0) {
+            g->idle++;
             pthread_cond_wait(&g->cv, &g->mu);
+            g->idle--;
+        }
         if (g->stop) break;
         struct item it = g->queue[g->qhead];
         g->qhead = (g->qhead + 1) % GUARD_QUEUE_MAX;
@@ -293,12 +297,31 @@ dm_err guard_take(struct guard *g, const struct store_request *rows, struct stor
     return DM_OK;
 }
 
+/* Starts a worker for each waiting answer no idle worker will take, up to GUARD_WORKERS: the
+ * workers start with the first answers, so a doorman that is no channel's join-request bot keeps
+ * no threads for them. Called with mu held. When none can start, the answers wait for the next
+ * guard_go, and guard_sweep closes those whose deadline passed. */
+static void workers_add(struct guard *g)
+{
+    size_t want = g->qlen > g->idle ? g->qlen - g->idle : 0;
+    for (; want > 0 && g->nworkers < GUARD_WORKERS; want--) {
+        int rc = pthread_create(&g->workers[g->nworkers], NULL, worker_main, g);
+        if (rc != 0) {
+            log_warn(C, "could not start a worker to answer join-request queries (%zu running): %s",
+                     g->nworkers, strerror(rc));
+            return;
+        }
+        g->nworkers++;
+    }
+}
+
 void guard_go(struct guard *g)
 {
     if (!g->ntaken) return;
     pthread_mutex_lock(&g->mu);
     for (size_t i = 0; i < g->ntaken; i++)
         g->queue[(g->qhead + g->qlen++) % GUARD_QUEUE_MAX] = g->taken[i];
+    workers_add(g);
     pthread_cond_broadcast(&g->cv);
     pthread_mutex_unlock(&g->mu);
     g->ntaken = 0;
@@ -353,12 +376,6 @@ dm_err guard_start(const struct guard_config *cfg, struct guard **out, struct dm
         guard_free(g);
         return dm_fail(err, DM_ENOMEM, "out of memory");
     }
-    for (; g->nworkers < GUARD_WORKERS; g->nworkers++)
-        if (pthread_create(&g->workers[g->nworkers], NULL, worker_main, g) != 0) break;
-    if (g->nworkers == 0) {
-        guard_free(g);
-        return dm_fail(err, DM_ENOMEM, "could not start the guard's workers");
-    }
     *out = g;
     return DM_OK;
 }
@@ -368,10 +385,10 @@ void guard_stop(struct guard *g)
     if (!g) return;
     pthread_mutex_lock(&g->mu);
     g->stop = true;
-    size_t dropped = g->qlen;
+    size_t dropped = g->qlen, nworkers = g->nworkers;
     pthread_cond_broadcast(&g->cv);
     pthread_mutex_unlock(&g->mu);
-    for (size_t i = 0; i < g->nworkers; i++)
+    for (size_t i = 0; i < nworkers; i++)
         pthread_join(g->workers[i], NULL);
     if (dropped)
         log_info(C, "stopping: %zu join-request answers not sent (closed by a later sweep)",

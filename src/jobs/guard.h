@@ -12,7 +12,8 @@
  *                                                      verification_start's URL); queue without one
  *   anything else (hold, approve after a delay,     -> queue: the request stays pending for the
  *   paced, a check to retry, no rule, manual mode)     rules' later decision or the admins
- * guard_go then gives the claimed answers to the guard's workers, which answer in parallel.
+ * guard_go then gives the claimed answers to the guard's workers, which answer in parallel (up to
+ * GUARD_WORKERS, started as answers come: a doorman that answers none keeps none).
  *
  * A late answer is never sent: a query whose deadline is less than GUARD_MARGIN_MS away when it
  * is claimed or about to be sent is recorded late (queued, as Telegram then treats it). When an
