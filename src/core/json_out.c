@@ -164,15 +164,27 @@ void json_out_text(struct json_out *o, const char *s)
     o->e = e;
 }
 
+/* Two digits at a time (a list page writes about 500 numbers of 10 to 13 digits): half the
+ * divisions of one digit at a time. */
 void json_out_int(struct json_out *o, int64_t v)
 {
+    static const char pairs[] =
+        "00010203040506070809101112131415161718192021222324252627282930313233"
+        "34353637383940414243444546474849505152535455565758596061626364656667"
+        "6869707172737475767778798081828384858687888990919293949596979899";
     if (!next(o)) return;
     char d[24];
     size_t i = sizeof d;
     uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-    do
-        d[--i] = (char)('0' + u % 10);
-    while (u /= 10);
+    for (; u >= 100; u /= 100) {
+        i -= 2;
+        memcpy(d + i, pairs + 2 * (u % 100), 2);
+    }
+    if (u >= 10) {
+        i -= 2;
+        memcpy(d + i, pairs + 2 * u, 2);
+    } else
+        d[--i] = (char)('0' + u);
     if (v < 0) d[--i] = '-';
     o->e = put(o->b, d + i, sizeof d - i);
 }

@@ -93,6 +93,9 @@ static void test_json_out(void)
     json_out_int(&o, -42);
     json_out_int(&o, INT64_MIN);
     json_out_int(&o, INT64_MAX);
+    int64_t more[] = {7, 10, 99, 100, 101, 1700000123, -1000000000004};
+    for (size_t i = 0; i < DM_ARRAY_LEN(more); i++)
+        json_out_int(&o, more[i]);
     json_out_end(&o);
     json_out_key_json(&o, JSON_OUT_KEY("e"), JSON_OUT_KEY_LEN("e")); /* a key prepared */
     json_out_array(&o);
@@ -112,7 +115,8 @@ static void test_json_out(void)
                  "{\"s\":\"q\\\"b\\\\ \\n\\t\\u0001/\xe9\xa2\x91\","
                  "\"bad\":\"a\xef\xbf\xbd"
                  "b\","
-                 "\"n\":[0,-42,-9223372036854775808,9223372036854775807],\"e\":[],"
+                 "\"n\":[0,-42,-9223372036854775808,9223372036854775807,7,10,99,100,101,"
+                 "1700000123,-1000000000004],\"e\":[],"
                  "\"p\":\"plain, then \\\"quoted\\\"\",\"o\":{\"t\":true,\"z\":null}}") == 0);
     /* an end too many, a key without its value, a cap: the first failure stays */
     buf_reset(&b);
