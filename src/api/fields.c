@@ -5,14 +5,14 @@
 #include "core/date.h"
 #include "store/store.h"
 
-#define REQ(name, kind, member)                                                                    \
+/* A field of record T: its name (a string literal), kind, member and whether exports alone
+ * write it. */
+#define FIELD_OF(T, name, kind, member, export_only)                                               \
     {                                                                                              \
-        name, kind, offsetof(struct store_request, member), false                                  \
+        name, JSON_OUT_KEY(name), JSON_OUT_KEY_LEN(name), kind, offsetof(T, member), export_only   \
     }
-#define REQ_UTC(name, member)                                                                      \
-    {                                                                                              \
-        name, FIELD_UTC, offsetof(struct store_request, member), true                              \
-    }
+#define REQ(name, kind, member) FIELD_OF(struct store_request, name, kind, member, false)
+#define REQ_UTC(name, member) FIELD_OF(struct store_request, name, FIELD_UTC, member, true)
 
 static const struct field request_v[] = {
     REQ("id", FIELD_INT, id),
@@ -48,15 +48,12 @@ static const struct field request_v[] = {
 };
 const struct record_fields request_fields = {request_v, DM_ARRAY_LEN(request_v)};
 
-#define AUD(name, kind, member)                                                                    \
-    {                                                                                              \
-        name, kind, offsetof(struct store_audit, member), false                                    \
-    }
+#define AUD(name, kind, member) FIELD_OF(struct store_audit, name, kind, member, false)
 
 static const struct field audit_v[] = {
     AUD("id", FIELD_INT, id),
     AUD("at", FIELD_INT, at),
-    {"at_utc", FIELD_UTC, offsetof(struct store_audit, at), true},
+    FIELD_OF(struct store_audit, "at_utc", FIELD_UTC, at, true),
     AUD("admin", FIELD_TEXT, admin),
     AUD("action", FIELD_TEXT, action),
     AUD("request_id", FIELD_INT, request_id),
@@ -100,7 +97,7 @@ void fields_json(struct json_out *o, const struct record_fields *fs, const void 
     for (size_t i = 0; i < fs->n; i++) {
         const struct field *f = &fs->v[i];
         if (f->export_only && !exported) continue;
-        json_out_key(o, f->name);
+        json_out_key_json(o, f->key_json, f->key_len);
         int64_t t = f->kind == FIELD_INT_OR_NULL || f->kind == FIELD_UTC ? int_at(rec, f) : 0;
         char utc[DATE_UTC_LEN];
         switch (f->kind) {

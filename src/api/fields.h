@@ -24,7 +24,9 @@ enum field_kind {
 };
 
 struct field {
-    const char *name; /* the JSON key and the CSV header */
+    const char *name;     /* the JSON key and the CSV header */
+    const char *key_json; /* JSON_OUT_KEY(name): the key as json_out_key_json writes it */
+    size_t key_len;
     enum field_kind kind;
     size_t offset; /* in the record */
     bool export_only;

@@ -26,6 +26,19 @@ static void request_write(struct json_out *o, const struct store_request *r)
     json_out_end(o);
 }
 
+/* The page's items, written as the store reads them (store_request_fn). */
+struct items {
+    struct json_out *o;
+    int64_t last_id;
+};
+
+static void item_write(void *ctx, const struct store_request *r)
+{
+    struct items *it = ctx;
+    request_write(it->o, r);
+    it->last_id = r->id;
+}
+
 /* A list reads at most this many matches of a search or a date range to count them: enough to
  * tell an admin what a filter holds, and a count that takes a millisecond or two at any size
  * (a search for a common name may match hundreds of thousands). */
@@ -82,40 +95,35 @@ void api_requests_list(struct api_ctx *c)
     bool count_all = count && strcmp(count, "exact") == 0;
     if (count && !count_all && *count)
         return (void)api_bad_request(c, "'count' must be exact or left out.");
-    struct store_request *rows = malloc((size_t)limit * sizeof *rows); /* rows read fill them */
-    if (!rows) {
-        api_store_failed(c, DM_ENOMEM, NULL);
-        return;
-    }
     struct store *st = c->env->store;
     int n = 0;
     int64_t counts[REQ_STATUS_COUNT] = {0};
     bool exact = true;
     struct dm_error err = {0};
-    /* the counts come with the first page (a later one only when asked: count=exact); with a
-     * search whose matches are rare, counting them reads every hit, which a page need not */
-    bool counted = before == 0 || count_all;
-    dm_err e = store_request_page(st, &f, before, limit, rows, &n, count_all ? 0 : LIST_COUNT_CAP,
-                                  counted ? counts : NULL, &exact, &err);
-    if (e) {
-        free(rows);
-        api_store_failed(c, e, &err);
-        return;
-    }
     struct buf b;
     buf_init(&b, LIST_ANSWER_MAX);
-    buf_reserve(&b, (size_t)n * LIST_ROW_BYTES + 256); /* else it grows as it is written */
+    buf_reserve(&b, (size_t)limit * LIST_ROW_BYTES + 256); /* else it grows as it is written */
     struct json_out o;
     json_out_init(&o, &b);
     json_out_object(&o);
     json_out_key(&o, "items");
     json_out_array(&o);
-    for (int i = 0; i < n; i++)
-        request_write(&o, &rows[i]);
+    struct items items = {&o, 0};
+    /* the counts come with the first page (a later one only when asked: count=exact); with a
+     * search whose matches are rare, counting them reads every hit, which a page need not */
+    bool counted = before == 0 || count_all;
+    dm_err e =
+        store_request_page(st, &f, before, limit, item_write, &items, &n,
+                           count_all ? 0 : LIST_COUNT_CAP, counted ? counts : NULL, &exact, &err);
+    if (e) {
+        buf_release(&b);
+        api_store_failed(c, e, &err);
+        return;
+    }
     json_out_end(&o);
     json_out_key(&o, "next_before");
     if (n == limit)
-        json_out_int(&o, rows[n - 1].id);
+        json_out_int(&o, items.last_id);
     else
         json_out_null(&o);
     json_out_key(&o, "counts");
@@ -124,7 +132,6 @@ void api_requests_list(struct api_ctx *c)
     else
         json_out_null(&o);
     json_out_end(&o);
-    free(rows);
     if ((e = json_out_finish(&o))) {
         buf_release(&b);
         api_store_failed(c, e, NULL);

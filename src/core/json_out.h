@@ -30,6 +30,12 @@ void json_out_object(struct json_out *o);               /* { */
 void json_out_array(struct json_out *o);                /* [ */
 void json_out_end(struct json_out *o);                  /* } or ], whichever was begun last */
 void json_out_key(struct json_out *o, const char *key); /* "key": (key is ASCII, not escaped) */
+/* A key written as it is prepared: JSON_OUT_KEY("name") is the text ,"name": (the comma
+ * before it, left out where none goes) and JSON_OUT_KEY_LEN("name") its length, both known at
+ * compile time, so a table of fields writes each key with one copy, without measuring it. */
+#define JSON_OUT_KEY(name) ",\"" name "\":"
+#define JSON_OUT_KEY_LEN(name) (sizeof JSON_OUT_KEY(name) - 1)
+void json_out_key_json(struct json_out *o, const char *key_json, size_t len);
 void json_out_text(struct json_out *o, const char *s);
 void json_out_int(struct json_out *o, int64_t v);
 void json_out_bool(struct json_out *o, bool v);

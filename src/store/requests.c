@@ -417,12 +417,11 @@ static dm_err counts_stmt(const struct filter *f, int64_t cap, struct buf *b, st
     return filter_stmt(*kept ? FS_COUNT_KEPT : FS_COUNT, f, false, b, a, s, err);
 }
 
-dm_err store_request_page(struct store *st, const struct store_request_filter *rf,
-                          int64_t before_id, int limit, struct store_request *out, int *n,
-                          int64_t cap, int64_t counts[REQ_STATUS_COUNT], bool *exact,
-                          struct dm_error *err)
+/* The page (its rows to page_fn with page_ctx) and the counts, read together. */
+static dm_err page_read(struct store *st, const struct store_request_filter *rf, int64_t before_id,
+                        int limit, db_row_fn page_fn, void *page_ctx, int64_t cap,
+                        int64_t counts[REQ_STATUS_COUNT], bool *exact, struct dm_error *err)
 {
-    *n = 0;
     for (int i = 0; counts && i < REQ_STATUS_COUNT; i++)
         counts[i] = 0;
     if (exact) *exact = true;
@@ -435,14 +434,12 @@ dm_err store_request_page(struct store *st, const struct store_request_filter *r
     struct db_args la, ca;
     struct buf lb = {0}, cb = {0};
     struct db_stmt ls, cs;
-    struct db_collect rows = {
-        .fn = row_request, .out = (char *)out, .size = sizeof *out, .limit = limit};
     if (limit > 0) {
         args_init(&la);
         arg_int(&la, before_id > 0 ? before_id : INT64_MAX);
         arg_int(&la, limit);
         e = filter_stmt(FS_LIST, &f, true, &lb, &la, &ls, err);
-        reads[nreads++] = (struct db_read){&ls, &la, db_collect_row, &rows};
+        reads[nreads++] = (struct db_read){&ls, &la, page_fn, page_ctx};
     }
     bool kept = true;
     if (!e && counts) {
@@ -454,7 +451,6 @@ dm_err store_request_page(struct store *st, const struct store_request_filter *r
     buf_release(&lb);
     buf_release(&cb);
     filter_release(&f);
-    *n = e ? 0 : rows.n;
     int64_t total = 0;
     for (int i = 0; counts && i < REQ_STATUS_COUNT; i++)
         total += counts[i];
@@ -462,19 +458,54 @@ dm_err store_request_page(struct store *st, const struct store_request_filter *r
     return e;
 }
 
+/* store_request_page's rows: each read into one record, handed to the caller's fn. */
+struct page_sink {
+    store_request_fn fn;
+    void *ctx;
+    int n, limit;
+    struct store_request r;
+};
+
+static dm_err page_row(void *ctx, const struct db_row *row)
+{
+    struct page_sink *p = ctx;
+    if (p->n >= p->limit) return DM_OK;
+    row_request(row, &p->r);
+    p->n++;
+    p->fn(p->ctx, &p->r);
+    return DM_OK;
+}
+
+dm_err store_request_page(struct store *st, const struct store_request_filter *rf,
+                          int64_t before_id, int limit, store_request_fn fn, void *ctx, int *n,
+                          int64_t cap, int64_t counts[REQ_STATUS_COUNT], bool *exact,
+                          struct dm_error *err)
+{
+    struct page_sink *p = malloc(sizeof *p); /* a record is 4.5 KB: not on a pool thread's stack */
+    if (!p) return dm_fail(err, DM_ENOMEM, "out of memory reading a page of requests");
+    *p = (struct page_sink){.fn = fn, .ctx = ctx, .limit = limit};
+    dm_err e = page_read(st, rf, before_id, limit, page_row, p, cap, counts, exact, err);
+    *n = p->n;
+    free(p);
+    return e;
+}
+
 dm_err store_request_list(struct store *st, const struct store_request_filter *rf,
                           int64_t before_id, int limit, struct store_request *out, int *n,
                           struct dm_error *err)
 {
-    return store_request_page(st, rf, before_id, limit, out, n, 0, NULL, NULL, err);
+    struct db_collect rows = {
+        .fn = row_request, .out = (char *)out, .size = sizeof *out, .limit = limit};
+    dm_err e = page_read(st, rf, before_id, limit, db_collect_row, &rows, 0, NULL, NULL, err);
+    *n = e ? 0 : rows.n;
+    return e;
 }
 
 dm_err store_request_counts_upto(struct store *st, const struct store_request_filter *rf,
                                  int64_t cap, int64_t counts[REQ_STATUS_COUNT], bool *exact,
                                  struct dm_error *err)
 {
-    int n = 0;
-    return store_request_page(st, rf, 0, 0, NULL, &n, cap, counts, exact, err);
+    return page_read(st, rf, 0, 0, NULL, NULL, cap, counts, exact, err);
 }
 
 dm_err store_request_counts(struct store *st, const struct store_request_filter *rf,

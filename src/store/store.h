@@ -435,11 +435,17 @@ dm_err store_request_counts(struct store *st, const struct store_request_filter 
 dm_err store_request_counts_upto(struct store *st, const struct store_request_filter *f,
                                  int64_t cap, int64_t counts[REQ_STATUS_COUNT], bool *exact,
                                  struct dm_error *err);
-/* store_request_list's page and, when counts is not NULL, store_request_counts_upto's counts
- * (cap, *exact (may be NULL)) with it, read together: on PostgreSQL in one round trip. Each
- * statement reads at its own moment, as the two calls would. */
+/* A request of a page as it is read (store_request_page): r is the store's, valid during the
+ * call only (one record serves every row, so a page needs no memory per row); fn must not call
+ * the store (the page's read is still under way). */
+typedef void (*store_request_fn)(void *ctx, const struct store_request *r);
+/* store_request_list's page, each request handed to fn(ctx, r) in page order, and, when counts
+ * is not NULL, store_request_counts_upto's counts (cap, *exact (may be NULL)) with it, read
+ * together: on PostgreSQL in one round trip. Each statement reads at its own moment, as the two
+ * calls would. *n gets how many requests fn was given; on an error fn may have been given some
+ * already, which the caller drops. */
 dm_err store_request_page(struct store *st, const struct store_request_filter *f, int64_t before_id,
-                          int limit, struct store_request *out, int *n, int64_t cap,
+                          int limit, store_request_fn fn, void *ctx, int *n, int64_t cap,
                           int64_t counts[REQ_STATUS_COUNT], bool *exact, struct dm_error *err);
 
 /* The kept totals (no request is read): requests per channel and status, those above 0,

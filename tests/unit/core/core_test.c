@@ -93,24 +93,31 @@ static void test_json_out(void)
     json_out_int(&o, -42);
     json_out_int(&o, INT64_MIN);
     json_out_int(&o, INT64_MAX);
+    int64_t more[] = {7, 10, 99, 100, 101, 1700000123, -1000000000004};
+    for (size_t i = 0; i < DM_ARRAY_LEN(more); i++)
+        json_out_int(&o, more[i]);
     json_out_end(&o);
-    json_out_key(&o, "e");
+    json_out_key_json(&o, JSON_OUT_KEY("e"), JSON_OUT_KEY_LEN("e")); /* a key prepared */
     json_out_array(&o);
     json_out_end(&o);
+    json_out_key(&o, "p");
+    json_out_text(&o, "plain, then \"quoted\"");
     json_out_key(&o, "o");
     json_out_object(&o);
-    json_out_key(&o, "t");
+    json_out_key_json(&o, JSON_OUT_KEY("t"), JSON_OUT_KEY_LEN("t")); /* first: no comma */
     json_out_bool(&o, true);
     json_out_key(&o, "z");
     json_out_null(&o);
     json_out_end(&o);
     json_out_end(&o);
     CHECK(json_out_finish(&o) == DM_OK);
-    CHECK(strcmp(b.data, "{\"s\":\"q\\\"b\\\\ \\n\\t\\u0001/\xe9\xa2\x91\","
-                         "\"bad\":\"a\xef\xbf\xbd"
-                         "b\","
-                         "\"n\":[0,-42,-9223372036854775808,9223372036854775807],\"e\":[],"
-                         "\"o\":{\"t\":true,\"z\":null}}") == 0);
+    CHECK(strcmp(b.data,
+                 "{\"s\":\"q\\\"b\\\\ \\n\\t\\u0001/\xe9\xa2\x91\","
+                 "\"bad\":\"a\xef\xbf\xbd"
+                 "b\","
+                 "\"n\":[0,-42,-9223372036854775808,9223372036854775807,7,10,99,100,101,"
+                 "1700000123,-1000000000004],\"e\":[],"
+                 "\"p\":\"plain, then \\\"quoted\\\"\",\"o\":{\"t\":true,\"z\":null}}") == 0);
     /* an end too many, a key without its value, a cap: the first failure stays */
     buf_reset(&b);
     json_out_init(&o, &b);
@@ -125,6 +132,14 @@ static void test_json_out(void)
     json_out_init(&o, &small);
     json_out_text(&o, "longer than eight");
     json_out_null(&o);
+    CHECK(json_out_finish(&o) == DM_ETOOBIG);
+    buf_reset(&small); /* text with its quotes just fits the cap, then one byte more does not */
+    json_out_init(&o, &small);
+    json_out_text(&o, "123456");
+    CHECK(json_out_finish(&o) == DM_OK && strcmp(small.data, "\"123456\"") == 0);
+    buf_reset(&small);
+    json_out_init(&o, &small);
+    json_out_text(&o, "1234567");
     CHECK(json_out_finish(&o) == DM_ETOOBIG);
     /* small pieces into memory the buf has beyond its cap stop at the cap too */
     buf_reset(&small);

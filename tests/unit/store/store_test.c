@@ -308,6 +308,18 @@ static struct store_request_filter filter(int status, int64_t chat, int64_t from
     return f;
 }
 
+/* store_request_page's requests as it hands them over, kept (the record is the store's). */
+struct page_got {
+    struct store_request r[4];
+    int n;
+};
+
+static void page_keep(void *ctx, const struct store_request *r)
+{
+    struct page_got *g = ctx;
+    if (g->n < 4) g->r[g->n++] = *r;
+}
+
 /* Pages through request_list with a small limit and compares with the model, then counts. */
 static void check_filter(struct store *st, const struct store_request_filter *f)
 {
@@ -343,15 +355,19 @@ static void check_filter(struct store *st, const struct store_request_filter *f)
     OK(store_request_counts(st, f, counts, &E));
     CHECK(counts[0] == wc[0] && counts[1] == wc[1] && counts[2] == wc[2]);
 
-    /* the first page with its counts, read together (one round trip on PostgreSQL) */
-    struct store_request first[4];
-    int n = -1;
+    /* the first page with its counts, read together (one round trip on PostgreSQL), each
+     * request handed over as read: the same records as store_request_list's */
+    struct page_got first = {.n = 0};
+    struct store_request listed[4];
+    int n = -1, nlisted = -1;
     bool exact = false;
     memset(counts, 0xff, sizeof counts);
-    OK(store_request_page(st, f, 0, 4, first, &n, 0, counts, &exact, &E));
-    CHECK(n == DM_MIN(nwant, 4) && exact);
+    OK(store_request_page(st, f, 0, 4, page_keep, &first, &n, 0, counts, &exact, &E));
+    CHECK(n == DM_MIN(nwant, 4) && n == first.n && exact);
+    OK(store_request_list(st, f, 0, 4, listed, &nlisted, &E));
+    CHECK(nlisted == n);
     for (int i = 0; i < n && i < nwant; i++)
-        CHECK(first[i].id == want[i]);
+        CHECK(first.r[i].id == want[i] && memcmp(&first.r[i], &listed[i], sizeof listed[i]) == 0);
     CHECK(counts[0] == wc[0] && counts[1] == wc[1] && counts[2] == wc[2]);
 }
 
