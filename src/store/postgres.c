@@ -16,14 +16,16 @@
  * still plans a statement again for each run's values while it estimates that cheaper (it
  * does for every LIMIT $n: it guesses a tenth of the rows); a statement whose one plan serves
  * every value (DB_PLAN_ONCE, dialect.h) is run with plan_cache_mode = force_generic_plan. The
- * setting stays on the connection until a statement that wants the plan cache's own choice
- * (DB_PLAN_AUTO, DB_PLAN_EACH, and every transaction) runs there: RESET then goes first, in the
- * same pipeline. So a run of list pages sends no setting at all, where setting and resetting
- * around each page cost two statements a page; a statement that plans the same either way
- * (DB_PLAN_ANY: the web session's lookup) leaves the setting as it is. A statement whose plan
- * must fit its values (DB_PLAN_EACH: a search text) is sent with its values each time instead,
- * never prepared. (Behind a pooler such as PgBouncer this needs session pooling, as named
- * prepared statements do.)
+ * setting stays on the connection until a statement that wants another (DB_PLAN_AUTO and every
+ * transaction: the plan cache's own choice; DB_PLAN_EACH, below) runs there: its setting then
+ * goes first, in the same pipeline. So a run of list pages sends no setting at all, where setting
+ * and resetting around each page cost two statements a page; a statement that plans the same either
+ * way (DB_PLAN_ANY: the web session's lookup) leaves the setting as it is. A statement whose plan
+ * must fit its values (DB_PLAN_EACH: a search text) is prepared too and run with
+ * plan_cache_mode = force_custom_plan, planned for its values on every run as an unnamed
+ * statement is but not parsed again each time; inside a transaction, where no setting is sent,
+ * it goes unnamed with its values. (Behind a pooler such as PgBouncer this needs session
+ * pooling, as named prepared statements do.)
  *
  * Round trips: inside a transaction, a statement whose rows and count the caller does not ask
  * for (a write: deciding a request, an item, an audit entry …) is sent in libpq's pipeline mode
@@ -59,7 +61,7 @@ struct piped {
 /* The plan_cache_mode of a connection's session: PostgreSQL's default, force_generic_plan, or
  * not known (a setting sent in a pipeline or transaction that failed or rolled back may have
  * been undone with it: the next statement sends its own). */
-enum plan_mode { MODE_AUTO = 0, MODE_GENERIC, MODE_UNKNOWN };
+enum plan_mode { MODE_AUTO = 0, MODE_GENERIC, MODE_CUSTOM, MODE_UNKNOWN };
 
 struct db_conn {
     PGconn *pg; /* NULL until connected, and after it broke */
@@ -171,10 +173,12 @@ static bool result_ok(const PGresult *r)
     return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
 }
 
-/* Whether s is prepared once on a connection and run by name (above). */
-static bool stmt_kept(const struct db_stmt *s)
+/* Whether s is prepared once on a connection and run by name (above): a statement with a key,
+ * but not one planned for its values inside a transaction, where no setting is sent: that one
+ * goes unnamed, which PostgreSQL plans for its values. `outside`: no transaction is open. */
+static bool stmt_named(const struct db_stmt *s, bool outside)
 {
-    return s->key >= 0 && s->key < SQL_KEYS && s->plan != DB_PLAN_EACH;
+    return s->key >= 0 && s->key < SQL_KEYS && (s->plan != DB_PLAN_EACH || outside);
 }
 
 /* Whether n more statements fit in the pipeline, entering pipeline mode first. */
@@ -199,21 +203,24 @@ static bool pipe_setting(struct db_conn *c, const char *sql, const char *what)
 static bool pipe_mode(struct db_conn *c, const struct db_stmt *s)
 {
     if (s->plan == DB_PLAN_ANY) return true;
-    enum plan_mode want = s->plan == DB_PLAN_ONCE && stmt_kept(s) ? MODE_GENERIC : MODE_AUTO;
+    static const char *const sets[] = {[MODE_AUTO] = "RESET plan_cache_mode",
+                                       [MODE_GENERIC] = "SET plan_cache_mode = force_generic_plan",
+                                       [MODE_CUSTOM] = "SET plan_cache_mode = force_custom_plan"};
+    enum plan_mode want = s->plan == DB_PLAN_EACH                          ? MODE_CUSTOM
+                          : s->plan == DB_PLAN_ONCE && stmt_named(s, true) ? MODE_GENERIC
+                                                                           : MODE_AUTO;
     if (c->mode == want) return true;
     c->mode = want;
-    return pipe_setting(c,
-                        want == MODE_GENERIC ? "SET plan_cache_mode = force_generic_plan"
-                                             : "RESET plan_cache_mode",
-                        s->what);
+    return pipe_setting(c, sets[want], s->what);
 }
 
 /* Sends s into the pipeline (entering pipeline mode first), preparing it first when this
  * connection has not; false when libpq refused (the connection broke). */
-static bool pipe_send(struct db_conn *c, const struct db_stmt *s, int n, const char *const *values)
+static bool pipe_send(struct db_conn *c, const struct db_stmt *s, bool outside, int n,
+                      const char *const *values)
 {
     if (!pipe_room(c, 2)) return false;
-    if (!stmt_kept(s)) {
+    if (!stmt_named(s, outside)) {
         if (!PQsendQueryParams(c->pg, s->sql, n, NULL, values, NULL, NULL, 0)) return false;
     } else {
         char name[16];
@@ -320,7 +327,7 @@ static dm_err pg_run_reads(struct db_conn *c, const struct db_read *reads, int n
         args_values(reads[i].a, values, nums);
         const struct db_stmt *s = reads[i].s;
         if ((outside && !pipe_mode(c, s)) ||
-            !pipe_send(c, s, reads[i].a ? reads[i].a->n : 0, values))
+            !pipe_send(c, s, outside, reads[i].a ? reads[i].a->n : 0, values))
             return db_fail(c, NULL, s->what, err); /* conn_put drops the connection */
     }
     PGresult *res[DB_READS_MAX];
@@ -353,7 +360,7 @@ static dm_err run_one(struct db_conn *c, const struct db_stmt *s, const struct d
     bool quiet = !fn && !changes && s->key != S_COMMIT && s->key != S_ROLLBACK;
     if (quiet && c->sent + 4 <= PIPE_MAX && /* room for it and the one that ends it */
         (s->key == S_BEGIN ? idle : c->sent || PQtransactionStatus(c->pg) == PQTRANS_INTRANS)) {
-        return (s->key != S_BEGIN || pipe_mode(c, s)) && pipe_send(c, s, n, values)
+        return (s->key != S_BEGIN || pipe_mode(c, s)) && pipe_send(c, s, idle, n, values)
                    ? DM_OK
                    : db_fail(c, NULL, s->what, err);
     }
@@ -363,13 +370,13 @@ static dm_err run_one(struct db_conn *c, const struct db_stmt *s, const struct d
         pipe_finish(c, NULL, 0, NULL); /* whatever failed there is rolled back now */
     } else if (c->sent) {
         /* this statement goes with the ones waiting, its answer read with theirs */
-        if (!pipe_send(c, s, n, values)) return db_fail(c, NULL, s->what, err);
+        if (!pipe_send(c, s, idle, n, values)) return db_fail(c, NULL, s->what, err);
         e = pipe_finish(c, &r, 1, err);
         if (e) return e;
     }
     if (r) {
         /* answered through the pipeline */
-    } else if (stmt_kept(s)) {
+    } else if (stmt_named(s, idle)) {
         char name[16];
         snprintf(name, sizeof name, "s%d", s->key);
         if (!c->prepared[s->key]) {
