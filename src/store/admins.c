@@ -131,7 +131,9 @@ dm_err store_admin_set_password(struct store *st, int64_t id, const char *pw_has
     if (!e) e = tx_run(&tx, S_ADMIN_SET_PASSWORD, &a, NULL, NULL, &changes, err);
     if (!e && changes == 0) e = dm_fail(err, DM_ENOTFOUND, "no admin with id %" PRId64, id);
     if (!e) e = websessions_end(&tx, id, keep, err);
-    return tx_close(&tx, e, err);
+    e = tx_close(&tx, e, err);
+    db_sessions_changed(st);
+    return e;
 }
 
 /* Inside tx: DM_ECONFLICT when no owner is left. */
@@ -176,7 +178,9 @@ dm_err store_admin_set_role(struct store *st, int64_t id, int role, const int64_
     if (!e) e = tokens_drop(&tx, id, err);
     if (!e) e = websessions_end(&tx, id, "", err);
     if (!e) e = owner_left(&tx, err);
-    return tx_close(&tx, e, err);
+    e = tx_close(&tx, e, err);
+    db_sessions_changed(st); /* the role and the sessions read with it */
+    return e;
 }
 
 dm_err store_admin_delete(struct store *st, int64_t id, struct dm_error *err)
@@ -195,7 +199,9 @@ dm_err store_admin_delete(struct store *st, int64_t id, struct dm_error *err)
     if (!e) e = tx_run(&tx, S_ADMIN_DELETE, &a, NULL, NULL, &changes, err);
     if (!e && changes == 0) e = dm_fail(err, DM_ENOTFOUND, "no admin with id %" PRId64, id);
     if (!e) e = owner_left(&tx, err);
-    return tx_close(&tx, e, err);
+    e = tx_close(&tx, e, err);
+    db_sessions_changed(st); /* its sessions went with it */
+    return e;
 }
 
 dm_err store_admin_totp_pending(struct store *st, int64_t id, const char *sealed,

@@ -8,9 +8,19 @@
 
 #include "store/dialect.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include "store/sql.h"
 #include "store/store.h"
+
+/* A web session read lately (store.c): its record, the change count it was read at, and the
+ * monotonic time until which it serves. */
+#define WS_CACHE_SLOTS 16
+struct ws_cached {
+    struct store_websession ws;
+    uint64_t gen;
+    int64_t until_ms; /* 0: an empty slot */
+};
 
 struct store {
     const struct dialect *d;
@@ -20,7 +30,15 @@ struct store {
     _Atomic uint32_t events_want; /* store_events_want */
     void (*on_event)(void *ctx);  /* store_on_event */
     void *on_event_ctx;
+    pthread_mutex_t ws_lock;             /* guards the three below */
+    uint64_t ws_gen;                     /* changes to web sessions or admins made here */
+    unsigned ws_next;                    /* the slot the next session read goes to */
+    struct ws_cached ws[WS_CACHE_SLOTS]; /* sessions read lately */
 };
+
+/* Notes that web sessions or admins were changed (a session ended, an admin's password or role
+ * changed, an admin removed): the sessions read before serve no more (store_websession_get). */
+void db_sessions_changed(struct store *st);
 
 /* Calls the store's on_added hook: a new request was committed (requests.c, tx_close). */
 void db_request_added(struct store *st);

@@ -68,8 +68,11 @@ typedef dm_err (*db_row_fn)(void *ctx, const struct db_row *row);
  *                 text: a rare one wants the search index, a common one the id order);
  *   DB_PLAN_ONCE  once for all values: every value is served by the same index walk (a list
  *                 page unfiltered or by channel), though the backend's estimate of a LIMIT $n
- *                 would make it plan again on every run. Honoured outside transactions. */
-enum db_plan { DB_PLAN_AUTO = 0, DB_PLAN_EACH, DB_PLAN_ONCE };
+ *                 would make it plan again on every run. Honoured outside transactions;
+ *   DB_PLAN_ANY   either way: its one plan is what the backend picks for any value (a lookup
+ *                 by a unique key), so it runs under whichever of the above the connection was
+ *                 last set to. */
+enum db_plan { DB_PLAN_AUTO = 0, DB_PLAN_EACH, DB_PLAN_ONCE, DB_PLAN_ANY };
 
 /* A statement to run: `key` identifies its text for the backend's statement cache (the same
  * key always comes with the same text; -1: not cached), `what` says what it does, for

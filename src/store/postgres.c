@@ -15,11 +15,17 @@
  * call (planning a list page took 3 times as long as running it). PostgreSQL's plan cache
  * still plans a statement again for each run's values while it estimates that cheaper (it
  * does for every LIMIT $n: it guesses a tenth of the rows); a statement whose one plan serves
- * every value (DB_PLAN_ONCE, dialect.h) is run with plan_cache_mode = force_generic_plan, set
- * and reset around it in the same pipeline. A statement whose plan must fit its values
- * (DB_PLAN_EACH: a search text) is sent with its values each time instead, never prepared.
- * (Behind a pooler such as PgBouncer this needs session pooling, as named prepared statements
- * do.)
+ * every value (DB_PLAN_ONCE, dialect.h) is run with plan_cache_mode = force_generic_plan. The
+ * setting stays on the connection until a statement that wants another (DB_PLAN_AUTO and every
+ * transaction: the plan cache's own choice; DB_PLAN_EACH, below) runs there: its setting then
+ * goes first, in the same pipeline. So a run of list pages sends no setting at all, where setting
+ * and resetting around each page cost two statements a page; a statement that plans the same either
+ * way (DB_PLAN_ANY: the web session's lookup) leaves the setting as it is. A statement whose plan
+ * must fit its values (DB_PLAN_EACH: a search text) is prepared too and run with
+ * plan_cache_mode = force_custom_plan, planned for its values on every run as an unnamed
+ * statement is but not parsed again each time; inside a transaction, where no setting is sent,
+ * it goes unnamed with its values. (Behind a pooler such as PgBouncer this needs session
+ * pooling, as named prepared statements do.)
  *
  * Round trips: inside a transaction, a statement whose rows and count the caller does not ask
  * for (a write: deciding a request, an item, an audit entry …) is sent in libpq's pipeline mode
@@ -52,12 +58,18 @@ struct piped {
 #define PIPED_EXEC (-1)
 #define PIPED_SETTING (-2)
 
+/* The plan_cache_mode of a connection's session: PostgreSQL's default, force_generic_plan, or
+ * not known (a setting sent in a pipeline or transaction that failed or rolled back may have
+ * been undone with it: the next statement sends its own). */
+enum plan_mode { MODE_AUTO = 0, MODE_GENERIC, MODE_CUSTOM, MODE_UNKNOWN };
+
 struct db_conn {
     PGconn *pg; /* NULL until connected, and after it broke */
     struct db *db;
     bool prepared[SQL_KEYS]; /* on this connection (cleared when it is opened again) */
     int sent;                /* statements in the pipeline whose answers are not read yet */
     struct piped pipe[PIPE_MAX];
+    enum plan_mode mode; /* as of the statements sent (MODE_AUTO when opened) */
 };
 
 struct db {
@@ -79,6 +91,7 @@ static void conn_drop(struct db_conn *c)
     c->pg = NULL;
     memset(c->prepared, 0, sizeof c->prepared);
     c->sent = 0;
+    c->mode = MODE_AUTO;
 }
 
 static dm_err conn_connect(struct db_conn *c, struct dm_error *err)
@@ -160,10 +173,12 @@ static bool result_ok(const PGresult *r)
     return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
 }
 
-/* Whether s is prepared once on a connection and run by name (above). */
-static bool stmt_kept(const struct db_stmt *s)
+/* Whether s is prepared once on a connection and run by name (above): a statement with a key,
+ * but not one planned for its values inside a transaction, where no setting is sent: that one
+ * goes unnamed, which PostgreSQL plans for its values. `outside`: no transaction is open. */
+static bool stmt_named(const struct db_stmt *s, bool outside)
 {
-    return s->key >= 0 && s->key < SQL_KEYS && s->plan != DB_PLAN_EACH;
+    return s->key >= 0 && s->key < SQL_KEYS && (s->plan != DB_PLAN_EACH || outside);
 }
 
 /* Whether n more statements fit in the pipeline, entering pipeline mode first. */
@@ -183,12 +198,29 @@ static bool pipe_setting(struct db_conn *c, const char *sql, const char *what)
     return true;
 }
 
+/* Sends the setting s needs outside a transaction (above) into the pipeline, if any; false when
+ * libpq refused. */
+static bool pipe_mode(struct db_conn *c, const struct db_stmt *s)
+{
+    if (s->plan == DB_PLAN_ANY) return true;
+    static const char *const sets[] = {[MODE_AUTO] = "RESET plan_cache_mode",
+                                       [MODE_GENERIC] = "SET plan_cache_mode = force_generic_plan",
+                                       [MODE_CUSTOM] = "SET plan_cache_mode = force_custom_plan"};
+    enum plan_mode want = s->plan == DB_PLAN_EACH                          ? MODE_CUSTOM
+                          : s->plan == DB_PLAN_ONCE && stmt_named(s, true) ? MODE_GENERIC
+                                                                           : MODE_AUTO;
+    if (c->mode == want) return true;
+    c->mode = want;
+    return pipe_setting(c, sets[want], s->what);
+}
+
 /* Sends s into the pipeline (entering pipeline mode first), preparing it first when this
  * connection has not; false when libpq refused (the connection broke). */
-static bool pipe_send(struct db_conn *c, const struct db_stmt *s, int n, const char *const *values)
+static bool pipe_send(struct db_conn *c, const struct db_stmt *s, bool outside, int n,
+                      const char *const *values)
 {
     if (!pipe_room(c, 2)) return false;
-    if (!stmt_kept(s)) {
+    if (!stmt_named(s, outside)) {
         if (!PQsendQueryParams(c->pg, s->sql, n, NULL, values, NULL, NULL, 0)) return false;
     } else {
         char name[16];
@@ -248,6 +280,7 @@ static dm_err pipe_finish(struct db_conn *c, PGresult **keep, int nkeep, struct 
     }
     for (int k = 0; e && k < nkeep; k++)
         PQclear(keep[k]), keep[k] = NULL;
+    if (e) c->mode = MODE_UNKNOWN; /* a setting sent with them was rolled back with them */
     return e;
 }
 
@@ -285,18 +318,16 @@ static dm_err pg_run_reads(struct db_conn *c, const struct db_read *reads, int n
         if (reads[i].a && reads[i].a->overflow)
             return dm_fail(err, DM_ETOOBIG, "too many query arguments while %s", reads[i].s->what);
     }
-    /* all sent in one pipeline, read in one round trip (libpq copies the values as it sends) */
+    /* all sent in one pipeline, read in one round trip (libpq copies the values as it sends);
+     * each planned as it says when they are read outside a transaction */
+    bool outside = !c->sent && PQtransactionStatus(c->pg) == PQTRANS_IDLE;
     for (int i = 0; i < n; i++) {
         const char *values[DB_ARGS_MAX];
         char nums[DB_ARGS_MAX][24];
         args_values(reads[i].a, values, nums);
         const struct db_stmt *s = reads[i].s;
-        /* DB_PLAN_ONCE: the plan cache's generic plan, whatever its estimate of LIMIT $n; the
-         * setting is undone after it (or with the implicit transaction, when it fails) */
-        bool once = s->plan == DB_PLAN_ONCE && stmt_kept(s);
-        if ((once && !pipe_setting(c, "SET plan_cache_mode = force_generic_plan", s->what)) ||
-            !pipe_send(c, s, reads[i].a ? reads[i].a->n : 0, values) ||
-            (once && !pipe_setting(c, "RESET plan_cache_mode", s->what)))
+        if ((outside && !pipe_mode(c, s)) ||
+            !pipe_send(c, s, outside, reads[i].a ? reads[i].a->n : 0, values))
             return db_fail(c, NULL, s->what, err); /* conn_put drops the connection */
     }
     PGresult *res[DB_READS_MAX];
@@ -308,10 +339,9 @@ static dm_err pg_run_reads(struct db_conn *c, const struct db_read *reads, int n
     return e;
 }
 
-static dm_err pg_run(struct db_conn *c, const struct db_stmt *s, const struct db_args *a,
-                     db_row_fn fn, void *ctx, int64_t *changes, struct dm_error *err)
+static dm_err run_one(struct db_conn *c, const struct db_stmt *s, const struct db_args *a,
+                      db_row_fn fn, void *ctx, int64_t *changes, struct dm_error *err)
 {
-    if (changes) *changes = 0;
     if (a && a->overflow)
         return dm_fail(err, DM_ETOOBIG, "too many query arguments while %s", s->what);
     const char *values[DB_ARGS_MAX];
@@ -320,29 +350,33 @@ static dm_err pg_run(struct db_conn *c, const struct db_stmt *s, const struct db
     args_values(a, values, nums);
     PGresult *r = NULL;
     dm_err e = DM_OK;
-    if (s->plan == DB_PLAN_ONCE && !changes && !c->sent &&
-        PQtransactionStatus(c->pg) == PQTRANS_IDLE) {
+    bool idle = !c->sent && PQtransactionStatus(c->pg) == PQTRANS_IDLE;
+    if (s->plan == DB_PLAN_ONCE && !changes && idle) {
         const struct db_read one = {s, a, fn, ctx};
         return pg_run_reads(c, &one, 1, err);
     }
-    /* a write inside a transaction, or the BEGIN of one: its answer is read later */
+    /* a write inside a transaction, or the BEGIN of one (after the setting the transaction's
+     * statements want): its answer is read later */
     bool quiet = !fn && !changes && s->key != S_COMMIT && s->key != S_ROLLBACK;
-    bool idle = !c->sent && PQtransactionStatus(c->pg) == PQTRANS_IDLE;
     if (quiet && c->sent + 4 <= PIPE_MAX && /* room for it and the one that ends it */
         (s->key == S_BEGIN ? idle : c->sent || PQtransactionStatus(c->pg) == PQTRANS_INTRANS)) {
-        return pipe_send(c, s, n, values) ? DM_OK : db_fail(c, NULL, s->what, err);
+        return (s->key != S_BEGIN || pipe_mode(c, s)) && pipe_send(c, s, idle, n, values)
+                   ? DM_OK
+                   : db_fail(c, NULL, s->what, err);
     }
+    /* outside a transaction: the setting it wants goes first, in one pipeline with it */
+    if (idle && !pipe_mode(c, s)) return db_fail(c, NULL, s->what, err);
     if (c->sent && s->key == S_ROLLBACK) {
         pipe_finish(c, NULL, 0, NULL); /* whatever failed there is rolled back now */
     } else if (c->sent) {
         /* this statement goes with the ones waiting, its answer read with theirs */
-        if (!pipe_send(c, s, n, values)) return db_fail(c, NULL, s->what, err);
+        if (!pipe_send(c, s, idle, n, values)) return db_fail(c, NULL, s->what, err);
         e = pipe_finish(c, &r, 1, err);
         if (e) return e;
     }
     if (r) {
         /* answered through the pipeline */
-    } else if (stmt_kept(s)) {
+    } else if (stmt_named(s, idle)) {
         char name[16];
         snprintf(name, sizeof name, "s%d", s->key);
         if (!c->prepared[s->key]) {
@@ -363,6 +397,16 @@ static dm_err pg_run(struct db_conn *c, const struct db_stmt *s, const struct db
     if (!e) e = rows_feed(r, fn, ctx);
     if (!e && changes) *changes = strtoll(PQcmdTuples(r), NULL, 10);
     PQclear(r);
+    return e;
+}
+
+static dm_err pg_run(struct db_conn *c, const struct db_stmt *s, const struct db_args *a,
+                     db_row_fn fn, void *ctx, int64_t *changes, struct dm_error *err)
+{
+    if (changes) *changes = 0;
+    dm_err e = run_one(c, s, a, fn, ctx, changes, err);
+    /* a failed statement, or a rollback, may undo a setting sent before it (plan_mode) */
+    if (e || s->key == S_ROLLBACK) c->mode = MODE_UNKNOWN;
     return e;
 }
 

@@ -8,6 +8,7 @@ struct sql_text {
     const char *sqlite; /* or a text per dialect, where they differ */
     const char *pg;
     const char *what;
+    enum db_plan plan; /* dialect.h; DB_PLAN_AUTO unless given */
 };
 
 /* What S_REQUEST_ADD writes of a request, and what it hands back of each it recorded. */
@@ -80,7 +81,7 @@ static const struct sql_text texts[S_COUNT] = {
                   "a.role "
                   "FROM websessions w JOIN admins a ON a.id = w.admin_id "
                   "WHERE w.token_hash = $1 AND w.expires_at > $2",
-                  .what = "reading a web session"},
+                  .what = "reading a web session", .plan = DB_PLAN_ANY},
     [S_WS_DELETE] = {"DELETE FROM websessions WHERE token_hash = $1",
                      .what = "deleting a web session"},
     /* admin $1's web sessions but the one with digest $2 ("": every one) */
@@ -536,9 +537,9 @@ static const struct sql_text texts[S_COUNT] = {
     [S_TOKEN_LIST_ALL] = {"SELECT " TOKEN_COLS TOKEN_FROM " ORDER BY t.id",
                           .what = "listing API tokens"},
     [S_TOKEN_FIND] = {"SELECT " TOKEN_COLS TOKEN_FROM " WHERE t.token_hash = $1",
-                      .what = "reading an API token"},
+                      .what = "reading an API token", .plan = DB_PLAN_ANY},
     [S_TOKEN_USED] = {"UPDATE api_tokens SET last_used_at = $2 WHERE id = $1",
-                      .what = "recording an API token's use"},
+                      .what = "recording an API token's use", .plan = DB_PLAN_ANY},
     [S_TOKEN_DELETE] = {"DELETE FROM api_tokens WHERE id = $1 AND ($2 = 0 OR admin_id = $2)",
                         .what = "revoking an API token"},
     [S_TOKENS_DELETE_OF] = {"DELETE FROM api_tokens WHERE admin_id = $1",
@@ -786,5 +787,6 @@ struct db_stmt sql_stmt(enum db_kind kind, enum sql_id id)
 {
     const struct sql_text *t = &texts[id];
     const char *own = kind == DB_SQLITE ? t->sqlite : t->pg;
-    return (struct db_stmt){.key = (int)id, .sql = own ? own : t->all, .what = t->what};
+    return (struct db_stmt){
+        .key = (int)id, .sql = own ? own : t->all, .what = t->what, .plan = t->plan};
 }

@@ -3,6 +3,7 @@
  * chats, Telegram sessions, logins, the audit log and leases (admins and tokens: admins.c). */
 #include "core/common.h"
 
+#include "core/clock.h"
 #include "core/fold.h"
 #include "store/db.h"
 #include "store/requests.h"
@@ -54,6 +55,7 @@ static dm_err open_with(const struct dialect *d, const char *url, struct store *
     struct store *st = calloc(1, sizeof *st);
     if (!st) return dm_fail(err, DM_ENOMEM, "out of memory opening the database");
     st->d = d;
+    pthread_mutex_init(&st->ws_lock, NULL);
     dm_err e = d->open(url, &st->db, err);
     if (!e) e = requests_refold(st, err);
     if (e) {
@@ -83,6 +85,8 @@ void store_close(struct store *st)
 {
     if (!st) return;
     if (st->db) st->d->close(st->db);
+    pthread_mutex_destroy(&st->ws_lock);
+    explicit_bzero(st->ws, sizeof st->ws);
     free(st);
 }
 
@@ -103,6 +107,54 @@ static dm_err purge_then(struct store *st, enum sql_id purge, int64_t now, enum 
     return tx_close(&tx, e, err);
 }
 
+/* Web sessions read lately serve the requests after them (every panel request reads its
+ * session; on PostgreSQL a round trip of its own) for WS_CACHE_MS, while nothing in this
+ * process changed web sessions or admins since (db_sessions_changed: a logout, a new session
+ * and its purge, a password, a role, a removal) and never past the session's end. So a change
+ * made through this process holds for the next request it answers; one made elsewhere
+ * (another doorman on the same database, `doorman admin …`) within WS_CACHE_MS. */
+#define WS_CACHE_MS 1000
+
+void db_sessions_changed(struct store *st)
+{
+    pthread_mutex_lock(&st->ws_lock);
+    st->ws_gen++;
+    pthread_mutex_unlock(&st->ws_lock);
+}
+
+/* The session of token_hash read lately, into out; false when there is none that serves. */
+static bool ws_cached_get(struct store *st, const char *token_hash, int64_t now,
+                          struct store_websession *out)
+{
+    int64_t ms = clock_ms();
+    bool hit = false;
+    pthread_mutex_lock(&st->ws_lock);
+    for (unsigned i = 0; i < WS_CACHE_SLOTS && !hit; i++) {
+        const struct ws_cached *x = &st->ws[i];
+        hit = x->until_ms > ms && x->gen == st->ws_gen && x->ws.expires_at > now &&
+              strcmp(x->ws.token_hash, token_hash) == 0;
+        if (hit) *out = x->ws;
+    }
+    pthread_mutex_unlock(&st->ws_lock);
+    return hit;
+}
+
+/* Keeps ws, read at change count gen, unless something changed since (it may be stale). */
+static void ws_cached_put(struct store *st, const struct store_websession *ws, uint64_t gen)
+{
+    int64_t until = clock_ms() + WS_CACHE_MS;
+    pthread_mutex_lock(&st->ws_lock);
+    if (gen == st->ws_gen) {
+        unsigned slot = st->ws_next;
+        for (unsigned i = 0; i < WS_CACHE_SLOTS; i++) {
+            if (strcmp(st->ws[i].ws.token_hash, ws->token_hash) == 0) slot = i;
+        }
+        if (slot == st->ws_next) st->ws_next = (st->ws_next + 1) % WS_CACHE_SLOTS;
+        st->ws[slot] = (struct ws_cached){.ws = *ws, .gen = gen, .until_ms = until};
+    }
+    pthread_mutex_unlock(&st->ws_lock);
+}
+
 dm_err store_websession_create(struct store *st, const struct store_websession *ws,
                                struct dm_error *err)
 {
@@ -113,14 +165,22 @@ dm_err store_websession_create(struct store *st, const struct store_websession *
     arg_text(&a, ws->csrf, sizeof ws->csrf);
     arg_int(&a, ws->created_at);
     arg_int(&a, ws->expires_at);
-    return purge_then(st, S_WS_PURGE, ws->created_at, S_WS_CREATE, &a, err);
+    dm_err e = purge_then(st, S_WS_PURGE, ws->created_at, S_WS_CREATE, &a, err);
+    db_sessions_changed(st); /* the purge may have ended sessions read lately */
+    return e;
 }
 
 dm_err store_websession_get(struct store *st, const char *token_hash, int64_t now,
                             struct store_websession *out, struct dm_error *err)
 {
-    return db_read_timed(st, S_WS_GET, token_hash, sizeof out->token_hash, now, row_websession, out,
-                         "the session does not exist or has expired", err);
+    if (ws_cached_get(st, token_hash, now, out)) return DM_OK;
+    pthread_mutex_lock(&st->ws_lock);
+    uint64_t gen = st->ws_gen; /* before reading: a change made meanwhile keeps it out */
+    pthread_mutex_unlock(&st->ws_lock);
+    dm_err e = db_read_timed(st, S_WS_GET, token_hash, sizeof out->token_hash, now, row_websession,
+                             out, "the session does not exist or has expired", err);
+    if (!e) ws_cached_put(st, out, gen);
+    return e;
 }
 
 /* Runs a one-statement write whose only argument is a text key cut to size. */
@@ -135,8 +195,10 @@ static dm_err exec_by_key(struct store *st, enum sql_id id, const char *key, siz
 
 dm_err store_websession_delete(struct store *st, const char *token_hash, struct dm_error *err)
 {
-    return exec_by_key(st, S_WS_DELETE, token_hash,
-                       sizeof((struct store_websession *)0)->token_hash, NULL, err);
+    dm_err e = exec_by_key(st, S_WS_DELETE, token_hash,
+                           sizeof((struct store_websession *)0)->token_hash, NULL, err);
+    db_sessions_changed(st);
+    return e;
 }
 
 /* ---- settings ---- */
