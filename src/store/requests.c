@@ -89,11 +89,16 @@ static dm_err record_chunk(struct store *st, struct tx *tx, size_t n, const stru
     if (tx && store_event_wanted(st, EV_REQUEST_NEW) && !(x.ev = calloc(n, sizeof *x.ev)))
         return dm_fail(err, DM_ENOMEM, "out of memory recording join requests");
     dm_err e = record_run(st, tx, S_REQUEST_ADD, a, recorded_row, &x, err);
-    if (!e && x.n && tx && st->d->kind == DB_SQLITE) {
+    /* SQLite: their trigrams, totals and rollups, by statements over the ids just recorded */
+    static const enum sql_id after_add[] = {S_REQUEST_INDEX, S_STAT_FOLD_COUNTS,
+                                            S_STAT_FOLD_ARRIVALS, S_STAT_FOLD_DECIDED,
+                                            S_STAT_FOLD_LATENCY};
+    for (size_t i = 0; !e && x.n && tx && st->d->kind == DB_SQLITE && i < DM_ARRAY_LEN(after_add);
+         i++) {
         struct db_args s;
         args_init(&s);
         arg_int(&s, x.first_id);
-        e = tx_run(tx, S_REQUEST_INDEX, &s, NULL, NULL, NULL, err);
+        e = tx_run(tx, after_add[i], &s, NULL, NULL, NULL, err);
     }
     /* some were known already, perhaps from a session, which is not told the link */
     if (!e && x.n < n && links) e = record_run(st, tx, S_REQUEST_LINK_FILL, a, NULL, NULL, err);
