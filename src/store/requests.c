@@ -32,9 +32,11 @@ static dm_err names_folded(const char *first, const char *last, const char *user
     return fold_text(names, (size_t)DM_MIN(n, (int)sizeof names - 1), out, NULL);
 }
 
-/* Requests go to S_REQUEST_ADD as JSON, a statement's ending with the request that takes it
- * past RECORD_CHUNK bytes (about 3,000 requests of the usual size); one request writes at most
- * some 50 KiB, so RECORD_JSON_MAX is never reached by a request that can be stored. */
+/* A batch reaches S_REQUEST_ADD as SQLite and PostgreSQL each read it fastest (sql.c): on
+ * SQLite staged in request_batch, a statement a request; on PostgreSQL as JSON, a statement's
+ * ending with the request that takes it past RECORD_CHUNK bytes (about 3,000 requests of the
+ * usual size); one request writes at most some 50 KiB, so RECORD_JSON_MAX is never reached by a
+ * request that can be stored. */
 #define RECORD_CHUNK (1 << 20)
 #define RECORD_JSON_MAX (2 << 20)
 
@@ -75,29 +77,31 @@ static dm_err record_run(struct store *st, struct tx *tx, enum sql_id id, const 
     return tx ? tx_run(tx, id, a, fn, ctx, NULL, err) : db_exec_rows(st, id, a, fn, ctx, err);
 }
 
-/* Records rows[0..n), written as one JSON array in json, inside tx, or alone when tx is NULL
- * (PostgreSQL without events only: SQLite writes the trigrams too, S_REQUEST_INDEX, so it
- * always has one; so does a request whose event is wanted, recorded with it). links: one of
- * them is pending and came with an invite link. Adds the requests recorded to *inserted. */
-static dm_err record_chunk(struct store *st, struct tx *tx, const struct store_request *rows,
-                           size_t n, const char *json, bool links, size_t *inserted,
-                           struct dm_error *err)
+/* Records n requests, given to S_REQUEST_ADD and S_REQUEST_LINK_FILL by a (on SQLite staged
+ * already: a has no arguments), inside tx, or alone when tx is NULL (PostgreSQL without events
+ * only: SQLite writes the trigrams too, S_REQUEST_INDEX, so it always has one; so does a
+ * request whose event is wanted, recorded with it). links: one of them is pending and came
+ * with an invite link. Adds the requests recorded to *inserted. */
+static dm_err record_chunk(struct store *st, struct tx *tx, size_t n, const struct db_args *a,
+                           bool links, size_t *inserted, struct dm_error *err)
 {
     struct recorded x = {0};
     if (tx && store_event_wanted(st, EV_REQUEST_NEW) && !(x.ev = calloc(n, sizeof *x.ev)))
         return dm_fail(err, DM_ENOMEM, "out of memory recording join requests");
-    struct db_args a;
-    args_init(&a);
-    arg_ref(&a, json);
-    dm_err e = record_run(st, tx, S_REQUEST_ADD, &a, recorded_row, &x, err);
-    if (!e && x.n && tx && st->d->kind == DB_SQLITE) {
+    dm_err e = record_run(st, tx, S_REQUEST_ADD, a, recorded_row, &x, err);
+    /* SQLite: their trigrams, totals and rollups, by statements over the ids just recorded */
+    static const enum sql_id after_add[] = {S_REQUEST_INDEX, S_STAT_FOLD_COUNTS,
+                                            S_STAT_FOLD_ARRIVALS, S_STAT_FOLD_DECIDED,
+                                            S_STAT_FOLD_LATENCY};
+    for (size_t i = 0; !e && x.n && tx && st->d->kind == DB_SQLITE && i < DM_ARRAY_LEN(after_add);
+         i++) {
         struct db_args s;
         args_init(&s);
         arg_int(&s, x.first_id);
-        e = tx_run(tx, S_REQUEST_INDEX, &s, NULL, NULL, NULL, err);
+        e = tx_run(tx, after_add[i], &s, NULL, NULL, NULL, err);
     }
     /* some were known already, perhaps from a session, which is not told the link */
-    if (!e && x.n < n && links) e = record_run(st, tx, S_REQUEST_LINK_FILL, &a, NULL, NULL, err);
+    if (!e && x.n < n && links) e = record_run(st, tx, S_REQUEST_LINK_FILL, a, NULL, NULL, err);
     for (size_t i = 0; i < x.nev && !e; i++) {
         struct db_args v;
         args_init(&v);
@@ -121,12 +125,42 @@ static dm_err record_chunk(struct store *st, struct tx *tx, const struct store_r
     return DM_OK;
 }
 
-/* Records rows[0..n) inside tx, a statement for each RECORD_CHUNK of them, or alone when tx is
- * NULL (record_chunk; then n is 1); *inserted gets how many were new. */
+/* Whether r is pending and came with an invite link (S_REQUEST_LINK_FILL). */
+static bool request_linked(const struct store_request *r)
+{
+    return r->status == REQ_PENDING && r->invite_link[0];
+}
+
+/* SQLite: records rows[0..n) inside tx through request_batch (sql.c), emptied again. */
+static dm_err record_staged(struct store *st, struct tx *tx, const struct store_request *r,
+                            size_t n, size_t *inserted, struct dm_error *err)
+{
+    dm_err e = tx_run(tx, S_REQUEST_STAGE_TABLE, NULL, NULL, NULL, NULL, err);
+    bool links = false;
+    for (size_t i = 0; i < n && !e; i++) {
+        char *search = NULL;
+        if (names_folded(r[i].first_name, r[i].last_name, r[i].username, &search))
+            return dm_fail(err, DM_ENOMEM, "out of memory recording a join request");
+        struct db_args a;
+        args_init(&a);
+        args_request(&a, &r[i]);
+        arg_ref(&a, search);
+        e = tx_run(tx, S_REQUEST_STAGE, &a, NULL, NULL, NULL, err);
+        free(search);
+        links |= request_linked(&r[i]);
+    }
+    if (!e) e = record_chunk(st, tx, n, NULL, links, inserted, err);
+    if (!e) e = tx_run(tx, S_REQUEST_UNSTAGE, NULL, NULL, NULL, NULL, err);
+    return e;
+}
+
+/* Records rows[0..n) inside tx, or alone when tx is NULL (record_chunk; then n is 1); *inserted
+ * gets how many were new. PostgreSQL: a statement for each RECORD_CHUNK of them. */
 static dm_err record_many(struct store *st, struct tx *tx, const struct store_request *r, size_t n,
                           size_t *inserted, struct dm_error *err)
 {
     *inserted = 0;
+    if (st->d->kind == DB_SQLITE) return record_staged(st, tx, r, n, inserted, err);
     struct buf b;
     buf_init(&b, RECORD_JSON_MAX);
     dm_err e = DM_OK;
@@ -147,12 +181,15 @@ static dm_err record_many(struct store *st, struct tx *tx, const struct store_re
             json_out_text(&o, search);
             json_out_end(&o);
             free(search);
-            links |= r[i].status == REQ_PENDING && r[i].invite_link[0];
+            links |= request_linked(&r[i]);
         }
         json_out_end(&o);
         if (!e && json_out_finish(&o))
             e = dm_fail(err, DM_ETOOBIG, "a join request is too large to record");
-        if (!e) e = record_chunk(st, tx, r + first, i - first, b.data, links, inserted, err);
+        struct db_args a;
+        args_init(&a);
+        arg_ref(&a, b.data);
+        if (!e) e = record_chunk(st, tx, i - first, &a, links, inserted, err);
     }
     buf_release(&b);
     return e;

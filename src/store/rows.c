@@ -211,6 +211,11 @@ void json_request(struct json_out *o, const struct store_request *r)
     }
 }
 
+void args_request(struct db_args *a, const struct store_request *r)
+{
+    args_write(request_fields + 1, REQUEST_ADDED_FIELDS, a, r);
+}
+
 void args_session(struct db_args *a, const struct store_session *x)
 {
     args_write(session_fields, DM_ARRAY_LEN(session_fields) - 1, a, x);

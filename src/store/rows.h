@@ -35,6 +35,8 @@ void row_delivery_body(const struct db_row *r, void *out);
  * caller to append the folded names and end. */
 #define REQUEST_ADDED_FIELDS 18
 void json_request(struct json_out *o, const struct store_request *r);
+/* The same fields as arguments $1..$18, for S_REQUEST_STAGE (text copied into a). */
+void args_request(struct db_args *a, const struct store_request *r);
 /* Every column of SESSION_COLS but created_at ($17), in order. */
 void args_session(struct db_args *a, const struct store_session *x);
 /* The arguments of S_MODE_SET (every column of MODE_COLS). */

@@ -830,6 +830,9 @@ static void timing(void)
         "status, created_at, search) SELECT -1000 - (i % 10), i, 'First' || i, 'Last', "
         "'user' || i, 1700000000 + i, CASE WHEN i % 10 < 6 THEN 0 ELSE 1 + i % 2 END, "
         "1700000000 + i, 'first' || i || char(10) || 'last' || char(10) || 'user' || i FROM n;"
+        /* the totals the store keeps when it records (requests.c) */
+        "INSERT INTO request_counts SELECT chat_id, status, count(*) FROM invite_requests "
+        "GROUP BY 1, 2;"
         "COMMIT;",
         NULL, NULL, NULL);
     CHECK(rc == SQLITE_OK);
