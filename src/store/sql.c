@@ -135,7 +135,7 @@ static const struct sql_text texts[S_COUNT] = {
                              "FROM jsonb_array_elements($1::jsonb) x "
                              "ON CONFLICT DO NOTHING " REQUEST_ADD_RETURNING,
                        .what = "recording join requests"},
-    /* SQLite (since migration 22): the requests recorded from id $1 on (as S_REQUEST_INDEX's)
+    /* SQLite (since migration 21): the requests recorded from id $1 on (as S_REQUEST_INDEX's)
      * counted into the per-status totals and the statistics' rollups, one statement a table,
      * in the transaction that recorded them (its insert triggers upserted each request's rows
      * one by one: 38.6k of 122k instructions a request, these 13k). Arrivals and decisions
