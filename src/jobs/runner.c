@@ -10,9 +10,14 @@
  * workers take items from the queue; each item goes to the first of the job's accounts that can
  * take it now (ready, not waiting out a flood wait, not known to lack the right in the item's
  * channel), waiting for its slot from that account's token bucket, so up to WORKERS calls are in
- * flight at each account's rate; each outcome is recorded with job_item_finish (one transaction
- * with its audit row, naming the account) before the item counts as finished. A flood wait
- * pauses that account for retry_after; the others go on. The job is done when no item is
+ * flight at each account's rate; each outcome is recorded with job_items_finish (with its audit
+ * row, naming the account) before the item counts as finished. Outcomes are recorded as a group
+ * commit: a worker with an outcome adds it to the lane's outbox; if no other worker is recording,
+ * it records everything the outbox holds in one transaction, else it waits until a recording
+ * holds its outcome; either way it goes on only once its outcome is committed. So while one
+ * transaction commits, the outcomes of the other calls in flight gather for the next one (on
+ * PostgreSQL a transaction's round trips and its commit are most of what an item costs). A flood
+ * wait pauses that account for retry_after; the others go on. The job is done when no item is
  * pending, in the queue or in flight. What a failure means to a job (wait, try again, give up,
  * reopen the account, leave the item to the next account) is decided in one place, below
  * ("failures"), from the classified error of tg_error.h.
@@ -123,6 +128,14 @@ struct lane {
     struct slot queue[QUEUE_MAX];
     size_t qlen;
     int inflight; /* taken by a worker and not yet recorded or queued again */
+
+    /* outcomes to record together (record_outcome): a worker adds at most one at a time */
+    struct store_item outbox[WORKERS];
+    size_t n_out;
+    bool recording;        /* a worker is recording a group (mu released meanwhile) */
+    uint64_t added;        /* outcomes added to the outbox so far */
+    uint64_t recorded;     /* of those, the first `recorded` are recorded (or given up: logged) */
+    pthread_cond_t stored; /* the workers waiting for their outcome: a group was recorded */
 
     struct store_item batch[BATCH]; /* the dispatcher's read buffer */
 };
@@ -368,25 +381,36 @@ static const char *outcome_name(int outcome)
     return outcome == ITEM_DONE ? "done" : outcome == ITEM_SKIPPED ? "skipped" : "failed";
 }
 
-/* Records an item's outcome (and counts it under it->via, or the job's via: core/metrics.h). A
- * store that is unavailable (DM_EUNAVAILABLE: busy, locked, unreachable) is tried again every
- * second until it works or the runner stops (then the item stays pending, and the next run meets
- * Telegram's "already handled"). Any other store error fails the same way every time: the item
- * is recorded as failed with that error as its reason instead, once; if even that cannot be
- * recorded the item is left pending (logged) so that the job goes on rather than stalling the
- * runner. Called without mu. */
-static void record_item(struct lane *l, struct store_item *it, int outcome, const char *error)
+/* Gives item it its outcome and error, to be recorded. */
+static void item_outcome(struct store_item *it, int outcome, const char *error)
 {
-    struct store *st = l->r->store;
     it->outcome = outcome;
     dm_strlcpy(it->error, error, sizeof it->error);
+}
+
+/* Counts a recorded outcome under it->via, or the job's via (core/metrics.h). */
+static void item_counted(const struct lane *l, const struct store_item *it)
+{
+    metrics_decision(it->via[0] ? it->via : l->via, job_kind_name(l->kind),
+                     outcome_name(it->outcome));
+}
+
+/* Records an item's outcome (item_outcome) and counts it. A store that is unavailable
+ * (DM_EUNAVAILABLE: busy, locked, unreachable) is tried again every second until it works or
+ * the runner stops (then the item stays pending, and the next run meets Telegram's "already
+ * handled"). Any other store error fails the same way every time: the item is recorded as
+ * failed with that error as its reason instead, once; if even that cannot be recorded the item
+ * is left pending (logged) so that the job goes on rather than stalling the runner. Called
+ * without mu. */
+static void record_item(struct lane *l, struct store_item *it)
+{
+    struct store *st = l->r->store;
     bool failed_instead = false;
     for (;;) {
         struct dm_error err = {0};
-        dm_err e = store_job_item_finish(st, it, (int64_t)time(NULL), &err);
+        dm_err e = store_job_items_finish(st, it, 1, (int64_t)time(NULL), &err);
         if (!e) {
-            metrics_decision(it->via[0] ? it->via : l->via, job_kind_name(l->kind),
-                             outcome_name(it->outcome));
+            item_counted(l, it);
             return;
         }
         log_error(C, "job %" PRId64 ": could not record request %" PRId64 ": %s", it->job_id,
@@ -407,6 +431,61 @@ static void record_item(struct lane *l, struct store_item *it, int outcome, cons
     }
 }
 
+static int by_request_id(const void *a, const void *b)
+{
+    int64_t x = ((const struct store_item *)a)->request_id;
+    int64_t y = ((const struct store_item *)b)->request_id;
+    return (x > y) - (x < y);
+}
+
+/* Records n outcomes in one transaction (in request id order, the order PostgreSQL locks
+ * their rows in), or, when that fails, each on its own as record_item does. Called without
+ * mu. */
+static void record_items(struct lane *l, struct store_item *items, size_t n)
+{
+    if (n > 1) {
+        qsort(items, n, sizeof *items, by_request_id);
+        struct dm_error err = {0};
+        if (!store_job_items_finish(l->r->store, items, n, (int64_t)time(NULL), &err)) {
+            for (size_t i = 0; i < n; i++)
+                item_counted(l, &items[i]);
+            return;
+        }
+        log_warn(C,
+                 "job %" PRId64 ": could not record %zu outcomes together (%s); recording "
+                 "each on its own",
+                 items[0].job_id, n, err.msg);
+    }
+    for (size_t i = 0; i < n; i++)
+        record_item(l, &items[i]);
+}
+
+/* Records a worker's outcome (item_outcome) with those of the other workers, and returns once
+ * it is recorded: the group commit of the header. mu held; released while recording. */
+static void record_outcome(struct lane *l, const struct store_item *it)
+{
+    l->outbox[l->n_out++] = *it;
+    uint64_t mine = ++l->added;
+    while (l->recorded < mine) {
+        if (l->recording) {
+            pthread_cond_wait(&l->stored, &l->mu);
+            continue;
+        }
+        struct store_item group[WORKERS];
+        size_t n = l->n_out;
+        uint64_t upto = l->added;
+        memcpy(group, l->outbox, n * sizeof *group);
+        l->n_out = 0;
+        l->recording = true;
+        pthread_mutex_unlock(&l->mu);
+        record_items(l, group, n);
+        pthread_mutex_lock(&l->mu);
+        l->recording = false;
+        l->recorded = upto;
+        pthread_cond_broadcast(&l->stored);
+    }
+}
+
 /* ---- workers ---- */
 
 /* Fails s, none of whose accounts may decide in its channel, with what the first of them that
@@ -421,9 +500,8 @@ static void fail_no_right(struct lane *l, struct slot *s)
             break;
         }
     s->it.final_status = REQ_PENDING;
-    pthread_mutex_unlock(&l->mu);
-    record_item(l, &s->it, ITEM_FAILED, error);
-    pthread_mutex_lock(&l->mu);
+    item_outcome(&s->it, ITEM_FAILED, error);
+    record_outcome(l, &s->it);
 }
 
 /* Acts on the outcome of deciding one item through account k (mu held; released while
@@ -476,11 +554,10 @@ static void apply_decision(struct lane *l, struct slot *s, size_t k, const struc
     }
     s->it.final_status = outcome == ITEM_SKIPPED ? already_status(te, l->kind) : REQ_PENDING;
     dm_strlcpy(s->it.via, name, sizeof s->it.via);
-    pthread_mutex_unlock(&l->mu);
     char error[STORE_ERROR_MAX];
     dm_strlcpy(error, outcome == ITEM_DONE ? s->it.error : te->e.msg, sizeof error);
-    record_item(l, &s->it, outcome, error);
-    pthread_mutex_lock(&l->mu);
+    item_outcome(&s->it, outcome, error);
+    record_outcome(l, &s->it);
 }
 
 /* Decline and ban: once the decline is made (or was made before: a restart, or an admin), the
@@ -577,7 +654,8 @@ static dm_err refill(struct lane *l, int64_t job_id, int64_t *after, bool *exhau
         if (items[i].request_status != REQ_PENDING) {
             char why[64];
             snprintf(why, sizeof why, "already %s", request_status_name(items[i].request_status));
-            record_item(l, &items[i], ITEM_SKIPPED, why);
+            item_outcome(&items[i], ITEM_SKIPPED, why);
+            record_item(l, &items[i]);
         } else {
             items[queued++] = items[i];
         }
@@ -1141,6 +1219,7 @@ void job_runner_stop(struct job_runner *r)
     }
     for (size_t i = 0; i < LANES; i++) {
         struct lane *l = &r->lanes[i];
+        pthread_cond_destroy(&l->stored);
         pthread_cond_destroy(&l->work);
         pthread_cond_destroy(&l->wake);
         pthread_mutex_destroy(&l->mu);
@@ -1180,6 +1259,7 @@ dm_err job_runner_start(const struct job_runner_config *cfg, struct job_runner *
         pthread_mutex_init(&l->mu, NULL);
         clock_cond_init(&l->wake);
         clock_cond_init(&l->work);
+        clock_cond_init(&l->stored);
     }
     bool started = true;
     for (size_t i = 0; i < LANES && started; i++)

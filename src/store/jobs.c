@@ -350,9 +350,44 @@ static dm_err item_request(struct tx *tx, const struct store_item *it, int outco
     return tx_run(tx, S_REQUEST_SET_ERROR, &a, NULL, NULL, NULL, err);
 }
 
-/* The body of job_item_finish, inside tx. */
-static dm_err item_finish(struct tx *tx, const struct store_item *it, int64_t now,
-                          struct dm_error *err)
+/* What a transaction finishing items keeps across them: the job, read once, and its counts,
+ * added up and written once at the end (finishing_count), so the job's row is locked by the
+ * transaction's last statement only. */
+struct finishing {
+    int64_t job_id; /* whose info and counts these are; 0 before the first item */
+    struct job_info j;
+    int64_t done, skipped, failed;
+};
+
+/* Writes f's counts into its job (nothing when none was finished), inside tx. */
+static dm_err finishing_count(struct tx *tx, struct finishing *f, int64_t now, struct dm_error *err)
+{
+    if (!f->done && !f->skipped && !f->failed) return DM_OK;
+    struct db_args c;
+    args_init(&c);
+    arg_int(&c, f->job_id);
+    arg_int(&c, f->done);
+    arg_int(&c, f->skipped);
+    arg_int(&c, f->failed);
+    arg_int(&c, now);
+    f->done = f->skipped = f->failed = 0;
+    return tx_run(tx, S_JOB_COUNT_ITEM, &c, NULL, NULL, NULL, err);
+}
+
+/* Makes f hold job_id's info, counting the previous job's items in first, inside tx. */
+static dm_err finishing_job(struct tx *tx, struct finishing *f, int64_t job_id, int64_t now,
+                            struct dm_error *err)
+{
+    if (f->job_id == job_id) return DM_OK;
+    dm_err e = finishing_count(tx, f, now, err);
+    if (!e) e = job_info(tx, job_id, &f->j, err);
+    if (!e) f->job_id = job_id;
+    return e;
+}
+
+/* Finishes one item inside tx, its job's counts added to f (written by finishing_count). */
+static dm_err item_finish(struct tx *tx, struct finishing *f, const struct store_item *it,
+                          int64_t now, struct dm_error *err)
 {
     struct db_args k;
     args_init(&k);
@@ -367,17 +402,17 @@ static dm_err item_finish(struct tx *tx, const struct store_item *it, int64_t no
                        it->job_id, it->request_id);
     if (is.outcome != ITEM_PENDING) return DM_OK; /* finished before: leave it as it was */
 
-    struct job_info j;
-    e = job_info(tx, it->job_id, &j, err);
+    e = finishing_job(tx, f, it->job_id, now, err);
     if (e) return e;
+    const struct job_info *j = &f->j;
     struct store_audit au = {.request_id = it->request_id,
                              .job_id = it->job_id,
                              .at = now,
                              .chat_id = is.chat_id,
                              .user_id = is.user_id};
-    dm_strlcpy(au.admin, j.admin, sizeof au.admin);
-    dm_strlcpy(au.via, it->via[0] ? it->via : j.via, sizeof au.via);
-    dm_strlcpy(au.action, job_kind_name(j.kind), sizeof au.action);
+    dm_strlcpy(au.admin, j->admin, sizeof au.admin);
+    dm_strlcpy(au.via, it->via[0] ? it->via : j->via, sizeof au.via);
+    dm_strlcpy(au.action, job_kind_name(j->kind), sizeof au.action);
     dm_strlcpy(au.detail, it->error, sizeof au.detail);
 
     int outcome = it->outcome;
@@ -387,13 +422,13 @@ static dm_err item_finish(struct tx *tx, const struct store_item *it, int64_t no
             snprintf(au.detail, sizeof au.detail, "already %s", request_status_name(is.req_status));
     }
     /* a decision of the rules says which rule made it */
-    if (outcome == ITEM_DONE && !au.detail[0] && strcmp(j.admin, STORE_RULES_ADMIN) == 0)
+    if (outcome == ITEM_DONE && !au.detail[0] && strcmp(j->admin, STORE_RULES_ADMIN) == 0)
         dm_strlcpy(au.detail, is.verdict, sizeof au.detail);
     /* Telegram's "already handled" means the request is no longer pending there: record the
      * status its answer tells, so the request leaves the pending list. */
     bool told = outcome == ITEM_SKIPPED && is.req_status == REQ_PENDING &&
                 (it->final_status == REQ_APPROVED || it->final_status == REQ_DECLINED);
-    e = item_request(tx, it, outcome, told, j.kind, &au, now, err);
+    e = item_request(tx, it, outcome, told, j->kind, &au, now, err);
 
     struct db_args u;
     args_init(&u);
@@ -403,15 +438,10 @@ static dm_err item_finish(struct tx *tx, const struct store_item *it, int64_t no
     arg_text(&u, au.detail, sizeof au.detail);
     arg_text(&u, it->via, sizeof it->via);
     if (!e) e = tx_run(tx, S_ITEM_SET, &u, NULL, NULL, NULL, err);
-    struct db_args c;
-    args_init(&c);
-    arg_int(&c, it->job_id);
-    arg_int(&c, outcome == ITEM_DONE);
-    arg_int(&c, outcome == ITEM_SKIPPED);
-    arg_int(&c, outcome == ITEM_FAILED);
-    arg_int(&c, now);
-    if (!e) e = tx_run(tx, S_JOB_COUNT_ITEM, &c, NULL, NULL, NULL, err);
     if (e) return e;
+    f->done += outcome == ITEM_DONE;
+    f->skipped += outcome == ITEM_SKIPPED;
+    f->failed += outcome == ITEM_FAILED;
     static const char *const results[] = {
         [ITEM_DONE] = "ok", [ITEM_SKIPPED] = "already_handled", [ITEM_FAILED] = "error"};
     dm_strlcpy(au.result, results[outcome], sizeof au.result);
@@ -427,14 +457,20 @@ static dm_err item_finish(struct tx *tx, const struct store_item *it, int64_t no
     return e ? e : tx_audit(tx, &au, err);
 }
 
-dm_err store_job_item_finish(struct store *st, const struct store_item *it, int64_t now,
-                             struct dm_error *err)
+dm_err store_job_items_finish(struct store *st, const struct store_item *items, size_t n,
+                              int64_t now, struct dm_error *err)
 {
-    if (it->outcome != ITEM_DONE && it->outcome != ITEM_SKIPPED && it->outcome != ITEM_FAILED)
-        return dm_fail(err, DM_EINVAL, "a job item cannot finish with outcome %d", it->outcome);
+    for (size_t i = 0; i < n; i++)
+        if (items[i].outcome != ITEM_DONE && items[i].outcome != ITEM_SKIPPED &&
+            items[i].outcome != ITEM_FAILED)
+            return dm_fail(err, DM_EINVAL, "a job item cannot finish with outcome %d",
+                           items[i].outcome);
+    struct finishing f = {0};
     struct tx tx;
     dm_err e = tx_open(st, &tx, err);
-    if (!e) e = item_finish(&tx, it, now, err);
+    for (size_t i = 0; i < n && !e; i++)
+        e = item_finish(&tx, &f, &items[i], now, err);
+    if (!e) e = finishing_count(&tx, &f, now, err);
     return tx_close(&tx, e, err);
 }
 
@@ -616,8 +652,8 @@ dm_err store_job_finish_chat(struct store *st, int64_t job_id, const char *owner
     struct tx tx;
     dm_err e = tx_open(st, &tx, err);
     if (!e) e = job_cursor_set(&tx, job_id, owner, cursor, now, err);
-    struct job_info j; /* the job's one account decided the channel */
-    if (!e) e = job_info(&tx, job_id, &j, err);
+    struct finishing f = {0}; /* the job's one account decided the channel */
+    if (!e) e = finishing_job(&tx, &f, job_id, now, err);
     if (!e && outcome == ITEM_DONE && whole_chat)
         e = items_add(&tx, S_ITEM_ADD_CHAT, job_id, chat_id, 0, err);
     /* finished items leave the pending set, so each batch starts from the first left */
@@ -637,13 +673,14 @@ dm_err store_job_finish_chat(struct store *st, int64_t job_id, const char *owner
                                     .outcome = outcome,
                                     .final_status = REQ_PENDING};
             dm_strlcpy(it.error, error ? error : "", sizeof it.error);
-            dm_strlcpy(it.via, j.via, sizeof it.via);
-            e = item_finish(&tx, &it, now, err);
+            dm_strlcpy(it.via, f.j.via, sizeof it.via);
+            e = item_finish(&tx, &f, &it, now, err);
         }
         total += b->n;
         more = b->n == CHAT_BATCH;
     }
     free(b);
+    if (!e) e = finishing_count(&tx, &f, now, err);
     e = tx_close(&tx, e, err);
     if (finished) *finished = e ? 0 : total;
     return e;

@@ -504,13 +504,16 @@ dm_err store_job_renew(struct store *st, int64_t id, const char *owner, int64_t 
 /* Up to `limit` items still ITEM_PENDING, in request id order, with request_id > after. */
 dm_err store_job_next_items(struct store *st, int64_t job_id, int64_t after, int limit,
                             struct store_item *out, int *n, struct dm_error *err);
-/* Records one item's outcome in one transaction: the item, the job's counters, the request
- * (for ITEM_DONE: status approved/declined per the job kind, decided_at/by/via; for
- * ITEM_FAILED: last_error) and an audit entry. ITEM_SKIPPED with a final_status for a request
- * still pending here (Telegram said it was already handled) records that status. An item
- * already finished is left as it was. */
-dm_err store_job_item_finish(struct store *st, const struct store_item *it, int64_t now,
-                             struct dm_error *err);
+/* Records the outcomes of n items (one or more, of any jobs) in one transaction: each item,
+ * its request (for ITEM_DONE: status approved/declined per the job kind, decided_at/by/via; for
+ * ITEM_FAILED: last_error) and an audit entry, and each job's counters once. ITEM_SKIPPED with a
+ * final_status for a request still pending here (Telegram said it was already handled) records
+ * that status. An item already finished is left as it was. All or nothing: when one item
+ * cannot be recorded (DM_ENOTFOUND: not in its job; DM_EINVAL: no outcome) none is. On
+ * PostgreSQL the items and their requests are locked in the order given (give them in
+ * request id order). The caller keeps items. */
+dm_err store_job_items_finish(struct store *st, const struct store_item *items, size_t n,
+                              int64_t now, struct dm_error *err);
 /* Items of a job with the given outcome, in request id order (for showing errors). */
 dm_err store_job_items(struct store *st, int64_t job_id, int outcome, int64_t after, int limit,
                        struct store_item *out, int *n, struct dm_error *err);

@@ -608,7 +608,7 @@ static void test_jobs(struct store *st)
 
     /* 1: done -> the request is approved by the job's admin */
     struct store_item it = {.job_id = j1, .request_id = model[0].id, .outcome = ITEM_DONE};
-    OK(store_job_item_finish(st, &it, 5000, &E));
+    OK(store_job_items_finish(st, &it, 1, 5000, &E));
     struct store_request rq;
     OK(store_request_get(st, model[0].id, &rq, &E));
     CHECK(rq.status == REQ_APPROVED && rq.decided_at == 5000 &&
@@ -616,13 +616,13 @@ static void test_jobs(struct store *st)
     /* again, even with another outcome: nothing changes */
     it.outcome = ITEM_FAILED;
     dm_strlcpy(it.error, "should not stick", sizeof it.error);
-    OK(store_job_item_finish(st, &it, 5001, &E));
+    OK(store_job_items_finish(st, &it, 1, 5001, &E));
     OK(store_request_get(st, model[0].id, &rq, &E));
     CHECK(rq.status == REQ_APPROVED && rq.last_error[0] == 0 && rq.decided_at == 5000);
 
     /* 2: done, but the request was declined already -> skipped */
     it = (struct store_item){.job_id = j1, .request_id = model[1].id, .outcome = ITEM_DONE};
-    OK(store_job_item_finish(st, &it, 5002, &E));
+    OK(store_job_items_finish(st, &it, 1, 5002, &E));
     OK(store_request_get(st, model[1].id, &rq, &E));
     CHECK(rq.status == REQ_DECLINED && rq.decided_at == 0);
 
@@ -630,7 +630,7 @@ static void test_jobs(struct store *st)
     it = (struct store_item){.job_id = j1, .request_id = model[2].id, .outcome = ITEM_FAILED};
     dm_strlcpy(it.error, "CHAT_ADMIN_REQUIRED", sizeof it.error);
     dm_strlcpy(it.via, "s2", sizeof it.via);
-    OK(store_job_item_finish(st, &it, 5003, &E));
+    OK(store_job_items_finish(st, &it, 1, 5003, &E));
     OK(store_request_get(st, model[2].id, &rq, &E));
     CHECK(rq.status == REQ_PENDING && strcmp(rq.last_error, "CHAT_ADMIN_REQUIRED") == 0);
 
@@ -639,9 +639,9 @@ static void test_jobs(struct store *st)
     struct store_job spec3 = job_spec(JOB_DECLINE, "dave", "Decline 1");
     OK(store_job_create_ids(st, &spec3, &one_id, 1, 5004, &j3, &E));
     it = (struct store_item){.job_id = j3, .request_id = one_id, .outcome = ITEM_DONE};
-    OK(store_job_item_finish(st, &it, 5005, &E));
+    OK(store_job_items_finish(st, &it, 1, 5005, &E));
     it.job_id = j1;
-    OK(store_job_item_finish(st, &it, 5006, &E));
+    OK(store_job_items_finish(st, &it, 1, 5006, &E));
     OK(store_request_get(st, one_id, &rq, &E));
     CHECK(rq.status == REQ_DECLINED && strcmp(rq.decided_by, "dave") == 0 && rq.decided_at == 5005);
 
@@ -649,7 +649,7 @@ static void test_jobs(struct store *st)
     it = (struct store_item){.job_id = j1, .request_id = model[5].id, .outcome = ITEM_SKIPPED};
     dm_strlcpy(it.error, "HIDE_REQUESTER_MISSING", sizeof it.error);
     dm_strlcpy(it.via, "s1", sizeof it.via);
-    OK(store_job_item_finish(st, &it, 5007, &E));
+    OK(store_job_items_finish(st, &it, 1, 5007, &E));
     /* what each account did: the items no account was named for are in none */
     struct store_job_account acc[4];
     OK(store_job_accounts(st, j1, acc, 4, &n, &E));
@@ -661,9 +661,9 @@ static void test_jobs(struct store *st)
     printf("ok job_accounts: items counted by the account asked\n");
 
     it = (struct store_item){.job_id = j1, .request_id = model[3].id, .outcome = ITEM_DONE};
-    EXPECT(DM_ENOTFOUND, store_job_item_finish(st, &it, 5008, &E)); /* not in the job */
+    EXPECT(DM_ENOTFOUND, store_job_items_finish(st, &it, 1, 5008, &E)); /* not in the job */
     it.outcome = ITEM_PENDING;
-    EXPECT(DM_EINVAL, store_job_item_finish(st, &it, 5008, &E));
+    EXPECT(DM_EINVAL, store_job_items_finish(st, &it, 1, 5008, &E));
 
     OK(store_job_get(st, j1, &job, &E));
     CHECK(job.done == 1 && job.skipped == 3 && job.failed == 1 && job.total == 5 &&
@@ -954,6 +954,63 @@ static void test_load_jobs(struct store *st)
            store_job_load_page(st, 999999, "w1", "acct_1", NULL, 0, "", 0, 108, NULL, NULL, &E));
     printf("ok load jobs: params and cursor kept, pages idempotent and counted per account, only "
            "for the lease owner\n");
+}
+
+/* Several items finished in one transaction: each request, item and audit entry, the job's
+ * counts once; all or nothing when one of them is not the job's. */
+static void test_items_batch(struct store *st)
+{
+    enum { CHAT = -100888 };
+    struct store_request rs[3];
+    for (int i = 0; i < 3; i++)
+        rs[i] = make_req(CHAT, 9500 + i, 7000 + i, REQ_PENDING, "Batch", "", "");
+    OK(store_request_add_many(st, rs, 3, NULL, &E));
+    struct store_request_filter f = filter(REQ_PENDING, CHAT, 0, 0, "");
+    struct store_request got[3];
+    int n = 0;
+    OK(store_request_list(st, &f, 0, 3, got, &n, &E));
+    CHECK(n == 3);
+    if (n != 3) return;
+    int64_t ids[3] = {got[2].id, got[1].id, got[0].id}; /* in id order */
+    struct store_job spec = job_spec(JOB_APPROVE, "alice", "Approve 3");
+    int64_t job_id = 0;
+    OK(store_job_create_ids(st, &spec, ids, 3, 7100, &job_id, &E));
+
+    struct store_item it[3];
+    for (int i = 0; i < 3; i++)
+        it[i] = (struct store_item){.job_id = job_id, .request_id = ids[i], .outcome = ITEM_DONE};
+    it[2].request_id = model[0].id; /* not in this job: nothing of the batch is recorded */
+    EXPECT(DM_ENOTFOUND, store_job_items_finish(st, it, 3, 7200, &E));
+    struct store_job j;
+    OK(store_job_get(st, job_id, &j, &E));
+    CHECK(j.done == 0 && j.failed == 0 && j.updated_at == 7100);
+    int64_t counts[REQ_STATUS_COUNT];
+    OK(store_request_counts(st, &f, counts, &E));
+    CHECK(counts[REQ_PENDING] == 3);
+
+    it[2].request_id = ids[2];
+    it[2].outcome = ITEM_FAILED;
+    dm_strlcpy(it[2].error, "USER_CHANNELS_TOO_MUCH", sizeof it[2].error);
+    OK(store_job_items_finish(st, it, 3, 7201, &E));
+    OK(store_job_get(st, job_id, &j, &E));
+    CHECK(j.done == 2 && j.skipped == 0 && j.failed == 1 && j.updated_at == 7201);
+    OK(store_request_counts(st, &f, counts, &E));
+    CHECK(counts[REQ_PENDING] == 1);
+    struct store_request rq;
+    OK(store_request_get(st, ids[1], &rq, &E));
+    CHECK(rq.status == REQ_APPROVED && rq.decided_at == 7201 && !strcmp(rq.decided_by, "alice"));
+    OK(store_request_get(st, ids[2], &rq, &E));
+    CHECK(rq.status == REQ_PENDING && !strcmp(rq.last_error, "USER_CHANNELS_TOO_MUCH"));
+    struct store_audit au[3];
+    OK(store_audit_list(st, 0, 3, au, &n, &E));
+    CHECK(n == 3 && au[0].request_id == ids[2] && !strcmp(au[0].result, "error") &&
+          au[1].request_id == ids[1] && au[2].request_id == ids[0] && !strcmp(au[2].result, "ok"));
+    /* again: finished items are left as they were, the counts too */
+    OK(store_job_items_finish(st, it, 3, 7202, &E));
+    OK(store_job_get(st, job_id, &j, &E));
+    CHECK(j.done == 2 && j.failed == 1 && j.updated_at == 7201);
+    OK(store_job_finish(st, job_id, JOB_DONE, "", 7300, &E));
+    printf("ok items finished together: counts once, all or nothing\n");
 }
 
 /* ---- sessions and logins ---- */
@@ -1838,6 +1895,7 @@ static void test_backend(const char *url, const char *url2)
 
     test_jobs(st);
     test_load_jobs(st);
+    test_items_batch(st);
     test_sessions(st);
     test_rules_store(st);
     test_queries(st);
