@@ -81,18 +81,15 @@ static void audit(struct store *st, const struct store_request *r, const char *a
         log_warn(C, "request %" PRId64 ": the audit entry was not written: %s", r->id, err.msg);
 }
 
-/* Sends the message when there is one to send; r is the request as stored. */
+/* Sends the message when there is one to send; r is the request as stored, ch its channel's
+ * challenge. */
 static void send_for(const struct accounts *as, const struct store_request *r, bool approve,
-                     struct store_challenge *ch)
+                     const struct store_challenge *ch)
 {
     struct store *st = as->store;
     struct dm_error err = {0};
+    dm_err e;
     if (r->tg_date < (int64_t)time(NULL) - DELIVER_WINDOW_S || r->status != REQ_PENDING) return;
-    dm_err e = store_challenge_of(st, r->chat_id, ch, &err);
-    if (e) {
-        if (e != DM_ENOTFOUND) log_warn(C, "request %" PRId64 ": %s", r->id, err.msg);
-        return;
-    }
     struct challenge c;
     if (challenge_parse(ch->spec, &c, NULL)) return;
     const char *tpl = challenge_text(&c, r->language_code, approve ? "welcome" : "decline");
@@ -131,8 +128,15 @@ void notice_before(const struct accounts *as, const struct account_request *req,
     struct store_request *r = malloc(sizeof *r);
     struct store_challenge *ch = malloc(sizeof *ch);
     struct dm_error err = {0};
-    if (r && ch && store_request_get(as->store, req->request_id, r, &err) == DM_OK)
-        send_for(as, r, approve, ch);
+    bool has_ch = false;
+    dm_err e = !r || !ch ? DM_ENOMEM
+                         : store_request_challenge(as->store, req->request_id, req->chat_id, r, ch,
+                                                   &has_ch, &err);
+    if (e == DM_ENOMEM)
+        log_warn(C, "request %" PRId64 ": out of memory for its message", req->request_id);
+    else if (e && e != DM_ENOTFOUND)
+        log_warn(C, "request %" PRId64 ": %s", req->request_id, err.msg);
+    if (!e && has_ch) send_for(as, r, approve, ch);
     free(r);
     free(ch);
 }

@@ -981,6 +981,11 @@ dm_err store_challenge_get(struct store *st, int64_t chat_id, struct store_chall
 dm_err store_challenge_of(struct store *st, int64_t chat_id, struct store_challenge *out,
                           struct dm_error *err);
 dm_err store_challenge_set(struct store *st, const struct store_challenge *c, struct dm_error *err);
+/* Request request_id (DM_ENOTFOUND when there is none) and challenge_of(chat_id) in *ch
+ * (*has_ch false when there is none), read together: one round trip on PostgreSQL. */
+dm_err store_request_challenge(struct store *st, int64_t request_id, int64_t chat_id,
+                               struct store_request *r, struct store_challenge *ch, bool *has_ch,
+                               struct dm_error *err);
 dm_err store_challenge_delete(struct store *st, int64_t chat_id, struct dm_error *err);
 /* Every challenge, the default first; *out malloc'd, owned by the caller. */
 dm_err store_challenge_list(struct store *st, struct store_challenge **out, size_t *n,

@@ -32,6 +32,26 @@ dm_err store_challenge_of(struct store *st, int64_t chat_id, struct store_challe
                       err);
 }
 
+dm_err store_request_challenge(struct store *st, int64_t request_id, int64_t chat_id,
+                               struct store_request *r, struct store_challenge *ch, bool *has_ch,
+                               struct dm_error *err)
+{
+    struct db_args ra, ca;
+    args_init(&ra);
+    arg_int(&ra, request_id);
+    args_init(&ca);
+    arg_int(&ca, chat_id);
+    struct db_stmt rs = db_stmt_of(st, S_REQUEST_GET), cs = db_stmt_of(st, S_CHALLENGE_OF);
+    struct db_collect rc = {.fn = row_request, .out = (char *)r, .size = sizeof *r, .limit = 1};
+    struct db_collect cc = {.fn = row_challenge, .out = (char *)ch, .size = sizeof *ch, .limit = 1};
+    struct db_read reads[] = {{&rs, &ra, db_collect_row, &rc}, {&cs, &ca, db_collect_row, &cc}};
+    dm_err e = db_read_many(st, reads, 2, err);
+    *has_ch = !e && cc.n == 1;
+    if (!e && rc.n == 0)
+        e = dm_fail(err, DM_ENOTFOUND, "no join request with id %" PRId64, request_id);
+    return e;
+}
+
 dm_err store_challenge_set(struct store *st, const struct store_challenge *c, struct dm_error *err)
 {
     struct db_args a;
