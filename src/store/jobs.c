@@ -231,13 +231,18 @@ struct job_info {
     char admin[STORE_NAME_MAX], via[STORE_VIA_MAX];
 };
 
+/* Reads a job's state, kind, admin and via from columns col.. of r. */
+static void row_job_info_at(const struct db_row *r, int col, struct job_info *x)
+{
+    x->state = (int)row_int(r, col);
+    x->kind = (int)row_int(r, col + 1);
+    row_text(r, col + 2, x->admin, sizeof x->admin);
+    row_text(r, col + 3, x->via, sizeof x->via);
+}
+
 static void row_job_info(const struct db_row *r, void *out)
 {
-    struct job_info *x = out;
-    x->state = (int)row_int(r, 0);
-    x->kind = (int)row_int(r, 1);
-    ROW_TEXT(r, 2, x->admin);
-    ROW_TEXT(r, 3, x->via);
+    row_job_info_at(r, 0, out);
 }
 
 /* Reads a job's state, kind, admin and via inside tx. */
@@ -300,20 +305,25 @@ dm_err store_job_next_items(struct store *st, int64_t job_id, int64_t after, int
 
 /* ---- finishing items ---- */
 
+/* A job item as S_ITEMS_GET reads it, with its request and its job. */
 struct item_state {
+    int64_t request_id;
     int outcome, req_status;
     int64_t chat_id, user_id;
     char verdict[STORE_TEXT_MAX];
+    struct job_info j;
 };
 
 static void row_item_state(const struct db_row *r, void *out)
 {
     struct item_state *x = out;
-    x->outcome = (int)row_int(r, 0);
-    x->chat_id = row_int(r, 1);
-    x->user_id = row_int(r, 2);
-    x->req_status = (int)row_int(r, 3);
-    row_text(r, 4, x->verdict, sizeof x->verdict);
+    x->request_id = row_int(r, 0);
+    x->outcome = (int)row_int(r, 1);
+    x->chat_id = row_int(r, 2);
+    x->user_id = row_int(r, 3);
+    x->req_status = (int)row_int(r, 4);
+    row_text(r, 5, x->verdict, sizeof x->verdict);
+    row_job_info_at(r, 6, &x->j);
 }
 
 /* Changes the request as the item's outcome says: decided (by the job, or as Telegram told),
@@ -350,85 +360,57 @@ static dm_err item_request(struct tx *tx, const struct store_item *it, int outco
     return tx_run(tx, S_REQUEST_SET_ERROR, &a, NULL, NULL, NULL, err);
 }
 
-/* What a transaction finishing items keeps across them: the job, read once, and its counts,
- * added up and written once at the end (finishing_count), so the job's row is locked by the
- * transaction's last statement only. */
-struct finishing {
-    int64_t job_id; /* whose info and counts these are; 0 before the first item */
-    struct job_info j;
+/* The outcomes of a run of items of one job, counted into it once after them (count_items),
+ * so the job's row is locked by the run's last statement only. */
+struct counts {
     int64_t done, skipped, failed;
 };
 
-/* Writes f's counts into its job (nothing when none was finished), inside tx. */
-static dm_err finishing_count(struct tx *tx, struct finishing *f, int64_t now, struct dm_error *err)
+static dm_err count_items(struct tx *tx, int64_t job_id, const struct counts *c, int64_t now,
+                          struct dm_error *err)
 {
-    if (!f->done && !f->skipped && !f->failed) return DM_OK;
-    struct db_args c;
-    args_init(&c);
-    arg_int(&c, f->job_id);
-    arg_int(&c, f->done);
-    arg_int(&c, f->skipped);
-    arg_int(&c, f->failed);
-    arg_int(&c, now);
-    f->done = f->skipped = f->failed = 0;
-    return tx_run(tx, S_JOB_COUNT_ITEM, &c, NULL, NULL, NULL, err);
+    if (!c->done && !c->skipped && !c->failed) return DM_OK;
+    struct db_args a;
+    args_init(&a);
+    arg_int(&a, job_id);
+    arg_int(&a, c->done);
+    arg_int(&a, c->skipped);
+    arg_int(&a, c->failed);
+    arg_int(&a, now);
+    return tx_run(tx, S_JOB_COUNT_ITEM, &a, NULL, NULL, NULL, err);
 }
 
-/* Makes f hold job_id's info, counting the previous job's items in first, inside tx. */
-static dm_err finishing_job(struct tx *tx, struct finishing *f, int64_t job_id, int64_t now,
-                            struct dm_error *err)
+/* Finishes item it, as is read it, inside tx; its outcome is added to *c. */
+static dm_err item_finish(struct tx *tx, const struct item_state *is, const struct store_item *it,
+                          struct counts *c, int64_t now, struct dm_error *err)
 {
-    if (f->job_id == job_id) return DM_OK;
-    dm_err e = finishing_count(tx, f, now, err);
-    if (!e) e = job_info(tx, job_id, &f->j, err);
-    if (!e) f->job_id = job_id;
-    return e;
-}
-
-/* Finishes one item inside tx, its job's counts added to f (written by finishing_count). */
-static dm_err item_finish(struct tx *tx, struct finishing *f, const struct store_item *it,
-                          int64_t now, struct dm_error *err)
-{
-    struct db_args k;
-    args_init(&k);
-    arg_int(&k, it->job_id);
-    arg_int(&k, it->request_id);
-    struct item_state is;
-    bool found = false;
-    dm_err e = tx_read_one(tx, S_ITEM_GET, &k, row_item_state, &is, &found, err);
-    if (e) return e;
-    if (!found)
-        return dm_fail(err, DM_ENOTFOUND, "job %" PRId64 " has no item for request %" PRId64,
-                       it->job_id, it->request_id);
-    if (is.outcome != ITEM_PENDING) return DM_OK; /* finished before: leave it as it was */
-
-    e = finishing_job(tx, f, it->job_id, now, err);
-    if (e) return e;
-    const struct job_info *j = &f->j;
+    if (is->outcome != ITEM_PENDING) return DM_OK; /* finished before: leave it as it was */
+    const struct job_info *j = &is->j;
     struct store_audit au = {.request_id = it->request_id,
                              .job_id = it->job_id,
                              .at = now,
-                             .chat_id = is.chat_id,
-                             .user_id = is.user_id};
+                             .chat_id = is->chat_id,
+                             .user_id = is->user_id};
     dm_strlcpy(au.admin, j->admin, sizeof au.admin);
     dm_strlcpy(au.via, it->via[0] ? it->via : j->via, sizeof au.via);
     dm_strlcpy(au.action, job_kind_name(j->kind), sizeof au.action);
     dm_strlcpy(au.detail, it->error, sizeof au.detail);
 
     int outcome = it->outcome;
-    if (outcome == ITEM_DONE && is.req_status != REQ_PENDING) {
+    if (outcome == ITEM_DONE && is->req_status != REQ_PENDING) {
         outcome = ITEM_SKIPPED; /* decided elsewhere since the job read it */
         if (!au.detail[0])
-            snprintf(au.detail, sizeof au.detail, "already %s", request_status_name(is.req_status));
+            snprintf(au.detail, sizeof au.detail, "already %s",
+                     request_status_name(is->req_status));
     }
     /* a decision of the rules says which rule made it */
     if (outcome == ITEM_DONE && !au.detail[0] && strcmp(j->admin, STORE_RULES_ADMIN) == 0)
-        dm_strlcpy(au.detail, is.verdict, sizeof au.detail);
+        dm_strlcpy(au.detail, is->verdict, sizeof au.detail);
     /* Telegram's "already handled" means the request is no longer pending there: record the
      * status its answer tells, so the request leaves the pending list. */
-    bool told = outcome == ITEM_SKIPPED && is.req_status == REQ_PENDING &&
+    bool told = outcome == ITEM_SKIPPED && is->req_status == REQ_PENDING &&
                 (it->final_status == REQ_APPROVED || it->final_status == REQ_DECLINED);
-    e = item_request(tx, it, outcome, told, j->kind, &au, now, err);
+    dm_err e = item_request(tx, it, outcome, told, j->kind, &au, now, err);
 
     struct db_args u;
     args_init(&u);
@@ -439,9 +421,9 @@ static dm_err item_finish(struct tx *tx, struct finishing *f, const struct store
     arg_text(&u, it->via, sizeof it->via);
     if (!e) e = tx_run(tx, S_ITEM_SET, &u, NULL, NULL, NULL, err);
     if (e) return e;
-    f->done += outcome == ITEM_DONE;
-    f->skipped += outcome == ITEM_SKIPPED;
-    f->failed += outcome == ITEM_FAILED;
+    c->done += outcome == ITEM_DONE;
+    c->skipped += outcome == ITEM_SKIPPED;
+    c->failed += outcome == ITEM_FAILED;
     static const char *const results[] = {
         [ITEM_DONE] = "ok", [ITEM_SKIPPED] = "already_handled", [ITEM_FAILED] = "error"};
     dm_strlcpy(au.result, results[outcome], sizeof au.result);
@@ -457,6 +439,51 @@ static dm_err item_finish(struct tx *tx, struct finishing *f, const struct store
     return e ? e : tx_audit(tx, &au, err);
 }
 
+static int state_cmp(const void *key, const void *elem)
+{
+    int64_t k = *(const int64_t *)key, v = ((const struct item_state *)elem)->request_id;
+    return (k > v) - (k < v);
+}
+
+/* Finishes items[0..n), all of job_id, inside tx: their states read with one statement (on
+ * PostgreSQL one round trip, locking them in request id order), then each one's writes, then
+ * the job's counts. */
+static dm_err items_finish_run(struct tx *tx, int64_t job_id, const struct store_item *items,
+                               size_t n, int64_t now, struct dm_error *err)
+{
+    int64_t *ids = malloc(n * sizeof *ids);
+    struct item_state *states = malloc(n * sizeof *states);
+    struct buf arr = {0};
+    dm_err e = ids && states ? DM_OK : DM_ENOMEM;
+    for (size_t i = 0; i < n && !e; i++)
+        ids[i] = items[i].request_id;
+    if (!e) e = ids_json(ids, n, &arr);
+    if (e) e = dm_fail(err, e, "out of memory finishing %zu job items", n);
+    struct db_args a;
+    args_init(&a);
+    arg_int(&a, job_id);
+    arg_ref(&a, arr.data);
+    struct db_collect got = {
+        .fn = row_item_state, .out = (char *)states, .size = sizeof *states, .limit = (int)n};
+    if (!e) e = tx_run(tx, S_ITEMS_GET, &a, db_collect_row, &got, NULL, err);
+    struct counts c = {0};
+    for (size_t i = 0; i < n && !e; i++) {
+        struct item_state *is =
+            bsearch(&items[i].request_id, states, (size_t)got.n, sizeof *states, state_cmp);
+        if (!is)
+            e = dm_fail(err, DM_ENOTFOUND, "job %" PRId64 " has no item for request %" PRId64,
+                        job_id, items[i].request_id);
+        else
+            e = item_finish(tx, is, &items[i], &c, now, err);
+        if (!e && is->outcome == ITEM_PENDING) is->outcome = items[i].outcome; /* given twice */
+    }
+    if (!e) e = count_items(tx, job_id, &c, now, err);
+    buf_release(&arr);
+    free(ids);
+    free(states);
+    return e;
+}
+
 dm_err store_job_items_finish(struct store *st, const struct store_item *items, size_t n,
                               int64_t now, struct dm_error *err)
 {
@@ -465,12 +492,13 @@ dm_err store_job_items_finish(struct store *st, const struct store_item *items, 
             items[i].outcome != ITEM_FAILED)
             return dm_fail(err, DM_EINVAL, "a job item cannot finish with outcome %d",
                            items[i].outcome);
-    struct finishing f = {0};
     struct tx tx;
     dm_err e = tx_open(st, &tx, err);
-    for (size_t i = 0; i < n && !e; i++)
-        e = item_finish(&tx, &f, &items[i], now, err);
-    if (!e) e = finishing_count(&tx, &f, now, err);
+    for (size_t i = 0, run; i < n && !e; i += run) { /* runs of items of one job */
+        for (run = 1; i + run < n && items[i + run].job_id == items[i].job_id; run++)
+            ;
+        e = items_finish_run(&tx, items[i].job_id, items + i, run, now, err);
+    }
     return tx_close(&tx, e, err);
 }
 
@@ -629,15 +657,15 @@ dm_err store_job_add_page(struct store *st, int64_t job_id, const char *owner,
     return tx_close(&tx, e, err);
 }
 
-struct id_batch {
-    int64_t ids[CHAT_BATCH];
+struct chat_batch {
+    struct store_item *items; /* CHAT_BATCH */
     int n;
 };
 
 static dm_err batch_row(void *ctx, const struct db_row *r)
 {
-    struct id_batch *b = ctx;
-    if (b->n < CHAT_BATCH) b->ids[b->n++] = row_int(r, 0);
+    struct chat_batch *b = ctx;
+    if (b->n < CHAT_BATCH) b->items[b->n++].request_id = row_int(r, 0);
     return DM_OK;
 }
 
@@ -652,35 +680,32 @@ dm_err store_job_finish_chat(struct store *st, int64_t job_id, const char *owner
     struct tx tx;
     dm_err e = tx_open(st, &tx, err);
     if (!e) e = job_cursor_set(&tx, job_id, owner, cursor, now, err);
-    struct finishing f = {0}; /* the job's one account decided the channel */
-    if (!e) e = finishing_job(&tx, &f, job_id, now, err);
+    struct job_info j; /* the job's one account decided the channel */
+    if (!e) e = job_info(&tx, job_id, &j, err);
     if (!e && outcome == ITEM_DONE && whole_chat)
         e = items_add(&tx, S_ITEM_ADD_CHAT, job_id, chat_id, 0, err);
+    struct chat_batch b = {.items = e ? NULL : malloc(CHAT_BATCH * sizeof *b.items)};
+    if (!e && !b.items) e = dm_fail(err, DM_ENOMEM, "out of memory finishing a channel's items");
+    for (int i = 0; i < CHAT_BATCH && b.items; i++) {
+        b.items[i] =
+            (struct store_item){.job_id = job_id, .outcome = outcome, .final_status = REQ_PENDING};
+        dm_strlcpy(b.items[i].error, error ? error : "", sizeof b.items[i].error);
+        dm_strlcpy(b.items[i].via, j.via, sizeof b.items[i].via);
+    }
     /* finished items leave the pending set, so each batch starts from the first left */
-    struct id_batch *b = e ? NULL : malloc(sizeof *b);
-    if (!e && !b) e = dm_fail(err, DM_ENOMEM, "out of memory finishing a channel's items");
     for (bool more = !e; more && !e;) {
         struct db_args a;
         args_init(&a);
         arg_int(&a, job_id);
         arg_int(&a, chat_id);
         arg_int(&a, CHAT_BATCH);
-        b->n = 0;
-        e = tx_run(&tx, S_ITEMS_OF_CHAT, &a, batch_row, b, NULL, err);
-        for (int i = 0; i < b->n && !e; i++) {
-            struct store_item it = {.job_id = job_id,
-                                    .request_id = b->ids[i],
-                                    .outcome = outcome,
-                                    .final_status = REQ_PENDING};
-            dm_strlcpy(it.error, error ? error : "", sizeof it.error);
-            dm_strlcpy(it.via, f.j.via, sizeof it.via);
-            e = item_finish(&tx, &f, &it, now, err);
-        }
-        total += b->n;
-        more = b->n == CHAT_BATCH;
+        b.n = 0;
+        e = tx_run(&tx, S_ITEMS_OF_CHAT, &a, batch_row, &b, NULL, err);
+        if (!e && b.n) e = items_finish_run(&tx, job_id, b.items, (size_t)b.n, now, err);
+        total += b.n;
+        more = b.n == CHAT_BATCH;
     }
-    free(b);
-    if (!e) e = finishing_count(&tx, &f, now, err);
+    free(b.items);
     e = tx_close(&tx, e, err);
     if (finished) *finished = e ? 0 : total;
     return e;

@@ -30,10 +30,11 @@ struct sql_text {
     "WHERE id = (SELECT id FROM jobs WHERE state IN (0, 1) AND (state = 0 OR lease_until < $2) "   \
     "AND via NOT IN (" skipped ") "                                                                \
     "ORDER BY total - done - skipped - failed, id LIMIT 1" lock ") RETURNING " JOB_COLS
-#define ITEM_GET(lock)                                                                             \
-    "SELECT i.outcome, r.chat_id, r.user_id, r.status, r.verdict "                                 \
-    "FROM job_items i JOIN invite_requests r ON r.id = i.request_id "                              \
-    "WHERE i.job_id = $1 AND i.request_id = $2" lock
+#define ITEMS_GET(items, where, lock)                                                              \
+    "SELECT i.request_id, i.outcome, r.chat_id, r.user_id, r.status, r.verdict, "                  \
+    "j.state, j.kind, j.admin, j.via FROM " items " "                                              \
+    "JOIN invite_requests r ON r.id = i.request_id JOIN jobs j ON j.id = i.job_id " where          \
+    " ORDER BY i.request_id" lock
 
 #define DUE_OF_MODE                                                                                \
     "(chat_id = $1 OR ($1 = 0 AND chat_id NOT IN (SELECT chat_id FROM channel_modes "              \
@@ -305,13 +306,22 @@ static const struct sql_text texts[S_COUNT] = {
                  "WHERE i.job_id = $1 AND i.outcome = $2 AND i.request_id > $3 "
                  "ORDER BY i.request_id LIMIT $4",
                  .what = "listing job items"},
-    /* PostgreSQL locks the item and its request: another process finishing the same item
-     * waits here and then sees it finished (SQLite's writer is one at a time anyway) */
-    /* PostgreSQL locks the item and its request: another process finishing the same item
-     * waits here and then sees it finished (SQLite's writer is one at a time anyway) */
-    [S_ITEM_GET] = {.sqlite = ITEM_GET(""),
-                    .pg = ITEM_GET(" FOR UPDATE OF i, r"),
-                    .what = "reading a job item"},
+    /* the items of job $1 whose request ids are the JSON array $2, with their requests and
+     * the job. PostgreSQL looks each one up by its key (a new job's items are not in the
+     * statistics yet, so the planner would read all of the job's items for a few: OFFSET 0
+     * keeps the lookups) and locks each item and its request, in request id order: another
+     * process finishing the same item waits here and then sees it finished (SQLite's writer is
+     * one at a time anyway) */
+    [S_ITEMS_GET] = {.sqlite = ITEMS_GET("job_items i",
+                                         "WHERE i.job_id = $1 AND i.request_id IN "
+                                         "(SELECT value FROM json_each($2))",
+                                         ""),
+                     .pg = ITEMS_GET("(SELECT DISTINCT x::bigint AS id "
+                                     "FROM jsonb_array_elements_text($2::jsonb) x ORDER BY 1) ids, "
+                                     "LATERAL (SELECT * FROM job_items "
+                                     "WHERE job_id = $1 AND request_id = ids.id OFFSET 0) i",
+                                     "", " FOR UPDATE OF i, r"),
+                     .what = "reading job items"},
     [S_ITEM_SET] = {"UPDATE job_items SET outcome = $3, error = $4, via = $5 "
                     "WHERE job_id = $1 AND request_id = $2 AND outcome = 0",
                     .what = "finishing a job item"},

@@ -108,7 +108,7 @@ enum sql_id {
     S_JOB_LOAD_PAGE,
     S_JOB_SET_CURSOR,
     S_ITEMS,
-    S_ITEM_GET,
+    S_ITEMS_GET,
     S_ITEM_SET,
     S_JOB_ACCOUNTS,
     S_ITEM_ADD_USER,
