@@ -31,8 +31,9 @@
  * for (a write: deciding a request, an item, an audit entry …) is sent in libpq's pipeline mode
  * without waiting for its answer, and so is the BEGIN that opens a transaction; the next
  * statement whose answer is wanted (or the COMMIT) goes in the same pipeline and its answer is
- * read with theirs, in one round trip. A job item's transaction (BEGIN, 2 reads, 4 writes and
- * an event when webhooks want one, COMMIT) takes 3 round trips instead of 8 or 9. A pipelined
+ * read with theirs, in one round trip. The job runner's transaction finishing a group of items
+ * (BEGIN, one read of the items, 3 writes an item and an event when webhooks want one, the
+ * job's counts, COMMIT) takes 2 round trips whatever the group's size. A pipelined
  * statement that fails fails the statement read after it (the transaction then rolls back) with its
  * own message.
  *

@@ -552,7 +552,7 @@ dm_err store_job_add_page(struct store *st, int64_t job_id, const char *owner,
                           const struct store_request *rows, size_t n, const char *cursor,
                           int64_t now, struct dm_error *err);
 /* Finishes every pending item of the job whose request is in chat_id, each as
- * job_item_finish would (request, counters, audit entry), and sets the job's cursor, in one
+ * job_items_finish would (request, counters, audit entry), and sets the job's cursor, in one
  * transaction. With ITEM_DONE and whole_chat every request of the chat still pending here
  * first becomes an item (requests recorded meanwhile are decided too: the job decided the
  * whole channel); requests no longer pending are skipped. With ITEM_FAILED, error says why.
