@@ -35,13 +35,16 @@ struct sql_text {
     "FROM job_items i JOIN invite_requests r ON r.id = i.request_id "                              \
     "WHERE i.job_id = $1 AND i.request_id = $2" lock
 
-/* the items of a load job's page from batch, a table of (chat_id, user_id, tg_date): each row's
- * request by the unique (chat, user, date), else by the unique pending (chat, user) */
+/* The items of a load job's page from batch, a table of (chat_id, user_id, tg_date). A row's
+ * request is the one of its (chat, user, date), else the user's pending one in the chat: the
+ * only candidates, both unique keys, and when they differ the one of that date is decided, so
+ * it comes first not being pending (SQLite refuses an outer column in ORDER BY). Each row
+ * looks its user up through (chat_id, user_id): with a condition on the date alone, PostgreSQL
+ * without statistics yet (a new database's first Load) walked a date's requests instead. */
 #define ITEMS_ADD_LOADED(batch)                                                                    \
     "INSERT INTO job_items(job_id, request_id, outcome, via) SELECT $1, k.id, 1, $2 FROM (SELECT " \
-    "coalesce((SELECT r.id FROM invite_requests r WHERE r.chat_id = b.chat_id "                    \
-    "AND r.user_id = b.user_id AND r.tg_date = b.tg_date), (SELECT r.id FROM invite_requests r "   \
-    "WHERE r.chat_id = b.chat_id AND r.user_id = b.user_id AND r.status = 0)) AS id "              \
+    "(SELECT r.id FROM invite_requests r WHERE r.chat_id = b.chat_id AND r.user_id = b.user_id "   \
+    "AND (r.tg_date = b.tg_date OR r.status = 0) ORDER BY r.status = 0 LIMIT 1) AS id "            \
     "FROM " batch " b) k WHERE k.id IS NOT NULL ON CONFLICT DO NOTHING"
 
 #define DUE_OF_MODE                                                                                \
