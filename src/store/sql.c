@@ -40,12 +40,14 @@ struct sql_text {
  * only candidates, both unique keys, and when they differ the one of that date is decided, so
  * it comes first not being pending (SQLite refuses an outer column in ORDER BY). Each row
  * looks its user up through (chat_id, user_id): with a condition on the date alone, PostgreSQL
- * without statistics yet (a new database's first Load) walked a date's requests instead. */
+ * without statistics yet (a new database's first Load) walked a date's requests instead. Both
+ * would look each row up twice (for the value, for IS NOT NULL) unless told to materialize. */
 #define ITEMS_ADD_LOADED(batch)                                                                    \
-    "INSERT INTO job_items(job_id, request_id, outcome, via) SELECT $1, k.id, 1, $2 FROM (SELECT " \
-    "(SELECT r.id FROM invite_requests r WHERE r.chat_id = b.chat_id AND r.user_id = b.user_id "   \
+    "WITH k AS MATERIALIZED (SELECT (SELECT r.id FROM invite_requests r "                          \
+    "WHERE r.chat_id = b.chat_id AND r.user_id = b.user_id "                                       \
     "AND (r.tg_date = b.tg_date OR r.status = 0) ORDER BY r.status = 0 LIMIT 1) AS id "            \
-    "FROM " batch " b) k WHERE k.id IS NOT NULL ON CONFLICT DO NOTHING"
+    "FROM " batch " b) INSERT INTO job_items(job_id, request_id, outcome, via) "                   \
+    "SELECT $1, id, 1, $2 FROM k WHERE id IS NOT NULL ON CONFLICT DO NOTHING"
 
 #define DUE_OF_MODE                                                                                \
     "(chat_id = $1 OR ($1 = 0 AND chat_id NOT IN (SELECT chat_id FROM channel_modes "              \
