@@ -30,6 +30,10 @@ pg_url=$(scripts/pg.sh start "$pgdir")
 trap 'scripts/pg.sh stop "$pgdir"' EXIT
 N=${PG_N:-20000} node bench/pg_bench.mjs "$pg_url"
 echo
+echo "== Load Requests of ${LOAD_N:-10000} requests through a session, then again: doorman's (and PostgreSQL's) CPU a request, SQLite and PostgreSQL (bench/load_bench.mjs)"
+N=${LOAD_N:-10000} node bench/load_bench.mjs
+DOORMAN_TEST_PG_URL="$pg_url" N=${LOAD_N:-10000} node bench/load_bench.mjs
+echo
 echo "== rules: evaluation rate through 50 rules, and the dry run over ${RULES_PENDING:-100000} pending on SQLite and PostgreSQL (bench/rules_bench.c)"
 psql -q "$pg_url" -c 'CREATE DATABASE rules_bench'
 ./build/bench/rules_bench "${RULES_REQUESTS:-200000}" "${RULES_PENDING:-100000}" "${pg_url%/*}/rules_bench"

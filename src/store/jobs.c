@@ -568,21 +568,28 @@ dm_err store_job_create_load(struct store *st, const struct store_job *job, int6
     return tx_close(&tx, e, err);
 }
 
-/* Notes the request recorded for a loaded row as an item done by `via` in the job; *counted is
- * whether it was not noted before (a row read again is counted once). */
-static dm_err loaded_item_add(struct tx *tx, int64_t job_id, const struct store_request *r,
-                              const char *via, bool *counted, struct dm_error *err)
+/* A load job's page of rows as noted (store_job_load_page): the request recorded for each row
+ * of a batch request_insert_then recorded, an item done by the account `via` in job job_id;
+ * noted counts those the job had not noted before (a row read again is counted once). */
+struct loaded_items {
+    int64_t job_id;
+    const char *via;
+    int64_t noted;
+};
+
+/* A request_then step: one statement for the batch (S_ITEM_ADD_LOADED reads it staged on
+ * SQLite, as its last argument on PostgreSQL). */
+static dm_err loaded_items_add(void *ctx, struct tx *tx, const char *batch, struct dm_error *err)
 {
+    struct loaded_items *li = ctx;
     struct db_args a;
     args_init(&a);
-    arg_int(&a, job_id);
-    arg_int(&a, r->chat_id);
-    arg_int(&a, r->user_id);
-    arg_int(&a, r->tg_date);
-    arg_text(&a, via, STORE_NAME_MAX);
+    arg_int(&a, li->job_id);
+    arg_text(&a, li->via, STORE_NAME_MAX);
+    if (batch) arg_ref(&a, batch);
     int64_t changes = 0;
     dm_err e = tx_run(tx, S_ITEM_ADD_LOADED, &a, NULL, NULL, &changes, err);
-    *counted = !e && changes > 0;
+    li->noted += e ? 0 : changes;
     return e;
 }
 
@@ -591,25 +598,22 @@ dm_err store_job_load_page(struct store *st, int64_t job_id, const char *owner, 
                            int64_t total, int64_t now, int64_t *counted, int64_t *added,
                            struct dm_error *err)
 {
-    int64_t changes = 0, noted = 0;
+    int64_t changes = 0;
     size_t new_rows = 0;
+    struct loaded_items li = {.job_id = job_id, .via = via};
+    struct request_then then = {.fn = loaded_items_add, .ctx = &li};
     struct tx tx;
     dm_err e = tx_open(st, &tx, err);
-    if (!e) e = request_insert(&tx, rows, n, &new_rows, err);
-    for (size_t i = 0; i < n && !e; i++) {
-        bool once = false;
-        e = loaded_item_add(&tx, job_id, &rows[i], via, &once, err);
-        noted += once;
-    }
+    if (!e) e = request_insert_then(&tx, rows, n, &then, &new_rows, err);
     struct db_args a;
     args_owned(&a, job_id, owner, cursor);
     arg_int(&a, total);
-    arg_int(&a, noted);
+    arg_int(&a, li.noted);
     arg_int(&a, now);
     if (!e) e = tx_run(&tx, S_JOB_LOAD_PAGE, &a, NULL, NULL, &changes, err);
     if (!e && changes == 0) e = lease_lost(&tx, job_id, err);
     e = tx_close(&tx, e, err);
-    if (counted) *counted = e ? 0 : noted;
+    if (counted) *counted = e ? 0 : li.noted;
     if (added) *added = e ? 0 : (int64_t)new_rows;
     return e;
 }

@@ -77,18 +77,22 @@ static dm_err record_run(struct store *st, struct tx *tx, enum sql_id id, const 
     return tx ? tx_run(tx, id, a, fn, ctx, NULL, err) : db_exec_rows(st, id, a, fn, ctx, err);
 }
 
-/* Records n requests, given to S_REQUEST_ADD and S_REQUEST_LINK_FILL by a (on SQLite staged
- * already: a has no arguments), inside tx, or alone when tx is NULL (PostgreSQL without events
- * only: SQLite writes the trigrams too, S_REQUEST_INDEX, so it always has one; so does a
- * request whose event is wanted, recorded with it). links: one of them is pending and came
- * with an invite link. Adds the requests recorded to *inserted. */
-static dm_err record_chunk(struct store *st, struct tx *tx, size_t n, const struct db_args *a,
-                           bool links, size_t *inserted, struct dm_error *err)
+/* Records n requests, given to S_REQUEST_ADD and S_REQUEST_LINK_FILL as the JSON array batch
+ * (on SQLite staged already: batch is NULL), inside tx, or alone when tx is NULL (PostgreSQL
+ * without events only: SQLite writes the trigrams too, S_REQUEST_INDEX, so it always has one;
+ * so does a request whose event is wanted, recorded with it). links: one of them is pending and
+ * came with an invite link. Then runs then (may be NULL; with tx only) over the batch. Adds the
+ * requests recorded to *inserted. */
+static dm_err record_chunk(struct store *st, struct tx *tx, size_t n, const char *batch, bool links,
+                           const struct request_then *then, size_t *inserted, struct dm_error *err)
 {
     struct recorded x = {0};
     if (tx && store_event_wanted(st, EV_REQUEST_NEW) && !(x.ev = calloc(n, sizeof *x.ev)))
         return dm_fail(err, DM_ENOMEM, "out of memory recording join requests");
-    dm_err e = record_run(st, tx, S_REQUEST_ADD, a, recorded_row, &x, err);
+    struct db_args a;
+    args_init(&a);
+    if (batch) arg_ref(&a, batch);
+    dm_err e = record_run(st, tx, S_REQUEST_ADD, &a, recorded_row, &x, err);
     /* SQLite: their trigrams, totals and rollups, by statements over the ids just recorded */
     static const enum sql_id after_add[] = {S_REQUEST_INDEX, S_STAT_FOLD_COUNTS,
                                             S_STAT_FOLD_ARRIVALS, S_STAT_FOLD_DECIDED,
@@ -101,7 +105,7 @@ static dm_err record_chunk(struct store *st, struct tx *tx, size_t n, const stru
         e = tx_run(tx, after_add[i], &s, NULL, NULL, NULL, err);
     }
     /* some were known already, perhaps from a session, which is not told the link */
-    if (!e && x.n < n && links) e = record_run(st, tx, S_REQUEST_LINK_FILL, a, NULL, NULL, err);
+    if (!e && x.n < n && links) e = record_run(st, tx, S_REQUEST_LINK_FILL, &a, NULL, NULL, err);
     for (size_t i = 0; i < x.nev && !e; i++) {
         struct db_args v;
         args_init(&v);
@@ -114,6 +118,7 @@ static dm_err record_chunk(struct store *st, struct tx *tx, size_t n, const stru
         tx->evented = true;
     }
     free(x.ev);
+    if (!e && tx && then) e = then->fn(then->ctx, tx, batch, err);
     if (e) return e;
     *inserted += x.n;
     if (x.pending) {
@@ -131,9 +136,11 @@ static bool request_linked(const struct store_request *r)
     return r->status == REQ_PENDING && r->invite_link[0];
 }
 
-/* SQLite: records rows[0..n) inside tx through request_batch (sql.c), emptied again. */
+/* SQLite: records rows[0..n) inside tx through request_batch (sql.c), emptied again after
+ * then (may be NULL) ran over it. */
 static dm_err record_staged(struct store *st, struct tx *tx, const struct store_request *r,
-                            size_t n, size_t *inserted, struct dm_error *err)
+                            size_t n, const struct request_then *then, size_t *inserted,
+                            struct dm_error *err)
 {
     dm_err e = tx_run(tx, S_REQUEST_STAGE_TABLE, NULL, NULL, NULL, NULL, err);
     bool links = false;
@@ -149,18 +156,20 @@ static dm_err record_staged(struct store *st, struct tx *tx, const struct store_
         free(search);
         links |= request_linked(&r[i]);
     }
-    if (!e) e = record_chunk(st, tx, n, NULL, links, inserted, err);
+    if (!e) e = record_chunk(st, tx, n, NULL, links, then, inserted, err);
     if (!e) e = tx_run(tx, S_REQUEST_UNSTAGE, NULL, NULL, NULL, NULL, err);
     return e;
 }
 
-/* Records rows[0..n) inside tx, or alone when tx is NULL (record_chunk; then n is 1); *inserted
- * gets how many were new. PostgreSQL: a statement for each RECORD_CHUNK of them. */
+/* Records rows[0..n) inside tx, or alone when tx is NULL (record_chunk; then n is 1), then
+ * (may be NULL) run over each batch; *inserted gets how many were new. PostgreSQL: a statement
+ * for each RECORD_CHUNK of them. */
 static dm_err record_many(struct store *st, struct tx *tx, const struct store_request *r, size_t n,
-                          size_t *inserted, struct dm_error *err)
+                          const struct request_then *then, size_t *inserted, struct dm_error *err)
 {
     *inserted = 0;
-    if (st->d->kind == DB_SQLITE) return record_staged(st, tx, r, n, inserted, err);
+    if (n == 0) return DM_OK;
+    if (st->d->kind == DB_SQLITE) return record_staged(st, tx, r, n, then, inserted, err);
     struct buf b;
     buf_init(&b, RECORD_JSON_MAX);
     dm_err e = DM_OK;
@@ -186,10 +195,7 @@ static dm_err record_many(struct store *st, struct tx *tx, const struct store_re
         json_out_end(&o);
         if (!e && json_out_finish(&o))
             e = dm_fail(err, DM_ETOOBIG, "a join request is too large to record");
-        struct db_args a;
-        args_init(&a);
-        arg_ref(&a, b.data);
-        if (!e) e = record_chunk(st, tx, i - first, &a, links, inserted, err);
+        if (!e) e = record_chunk(st, tx, i - first, b.data, links, then, inserted, err);
     }
     buf_release(&b);
     return e;
@@ -198,7 +204,13 @@ static dm_err record_many(struct store *st, struct tx *tx, const struct store_re
 dm_err request_insert(struct tx *tx, const struct store_request *r, size_t n, size_t *inserted,
                       struct dm_error *err)
 {
-    return record_many(tx->st, tx, r, n, inserted, err);
+    return record_many(tx->st, tx, r, n, NULL, inserted, err);
+}
+
+dm_err request_insert_then(struct tx *tx, const struct store_request *r, size_t n,
+                           const struct request_then *then, size_t *inserted, struct dm_error *err)
+{
+    return record_many(tx->st, tx, r, n, then, inserted, err);
 }
 
 dm_err store_request_add(struct store *st, const struct store_request *r, bool *inserted,
@@ -206,7 +218,7 @@ dm_err store_request_add(struct store *st, const struct store_request *r, bool *
 {
     size_t n = 0;
     dm_err e = st->d->kind != DB_SQLITE && !store_event_wanted(st, EV_REQUEST_NEW)
-                   ? record_many(st, NULL, r, 1, &n, err)
+                   ? record_many(st, NULL, r, 1, NULL, &n, err)
                    : store_request_add_many(st, r, 1, &n, err);
     if (inserted) *inserted = !e && n == 1;
     return e;
@@ -218,7 +230,7 @@ dm_err store_request_add_many(struct store *st, const struct store_request *r, s
     size_t k = 0;
     struct tx tx;
     dm_err e = tx_open(st, &tx, err);
-    if (!e) e = record_many(st, &tx, r, n, &k, err);
+    if (!e) e = record_many(st, &tx, r, n, NULL, &k, err);
     e = tx_close(&tx, e, err);
     if (inserted) *inserted = e ? 0 : k;
     return e;

@@ -10,6 +10,21 @@
 dm_err request_insert(struct tx *tx, const struct store_request *rows, size_t n, size_t *inserted,
                       struct dm_error *err);
 
+/* A step request_insert_then runs in tx over each batch it recorded, right after recording it,
+ * while a statement can still read the batch: fn(ctx, tx, batch, err), batch NULL on SQLite
+ * (the batch is staged in temp.request_batch, sql.c S_REQUEST_STAGE, emptied after the step)
+ * and on PostgreSQL the batch's JSON array as S_REQUEST_ADD reads it (rows.h json_request),
+ * valid during the call only. A batch is every row on SQLite, some 3,000 on PostgreSQL
+ * (requests.c RECORD_CHUNK); none when n is 0. An error of fn ends the recording with it. */
+struct request_then {
+    dm_err (*fn)(void *ctx, struct tx *tx, const char *batch, struct dm_error *err);
+    void *ctx;
+};
+
+/* request_insert, with then->fn run over each batch (then may be NULL: nothing). */
+dm_err request_insert_then(struct tx *tx, const struct store_request *rows, size_t n,
+                           const struct request_then *then, size_t *inserted, struct dm_error *err);
+
 /* Folds every request's names again when the search column was folded another way (an older
  * doorman, another Unicode version), then records the folding in use. Run at open. */
 dm_err requests_refold(struct store *st, struct dm_error *err);

@@ -36,6 +36,20 @@ struct sql_text {
     "JOIN invite_requests r ON r.id = i.request_id JOIN jobs j ON j.id = i.job_id " where          \
     " ORDER BY i.request_id" lock
 
+/* The items of a load job's page from batch, a table of (chat_id, user_id, tg_date). A row's
+ * request is the one of its (chat, user, date), else the user's pending one in the chat: the
+ * only candidates, both unique keys, and when they differ the one of that date is decided, so
+ * it comes first not being pending (SQLite refuses an outer column in ORDER BY). Each row
+ * looks its user up through (chat_id, user_id): with a condition on the date alone, PostgreSQL
+ * without statistics yet (a new database's first Load) walked a date's requests instead. Both
+ * would look each row up twice (for the value, for IS NOT NULL) unless told to materialize. */
+#define ITEMS_ADD_LOADED(batch)                                                                    \
+    "WITH k AS MATERIALIZED (SELECT (SELECT r.id FROM invite_requests r "                          \
+    "WHERE r.chat_id = b.chat_id AND r.user_id = b.user_id "                                       \
+    "AND (r.tg_date = b.tg_date OR r.status = 0) ORDER BY r.status = 0 LIMIT 1) AS id "            \
+    "FROM " batch " b) INSERT INTO job_items(job_id, request_id, outcome, via) "                   \
+    "SELECT $1, id, 1, $2 FROM k WHERE id IS NOT NULL ON CONFLICT DO NOTHING"
+
 #define DUE_OF_MODE                                                                                \
     "(chat_id = $1 OR ($1 = 0 AND chat_id NOT IN (SELECT chat_id FROM channel_modes "              \
     "WHERE chat_id <> 0)))"
@@ -335,13 +349,17 @@ static const struct sql_text texts[S_COUNT] = {
                          "FROM invite_requests WHERE chat_id = $2 AND user_id = $3 AND status = 0 "
                          "ON CONFLICT DO NOTHING",
                          .what = "adding a job item"},
-    /* the request request_add kept for a loaded row: the same (chat, user, date), or the
-     * chat's pending one for the user; an item done by the account that read it */
-    [S_ITEM_ADD_LOADED] = {"INSERT INTO job_items(job_id, request_id, outcome, via) "
-                           "SELECT $1, id, 1, $5 FROM invite_requests "
-                           "WHERE chat_id = $2 AND user_id = $3 AND (tg_date = $4 OR status = 0) "
-                           "ORDER BY tg_date = $4 DESC LIMIT 1 ON CONFLICT DO NOTHING",
-                           .what = "counting a loaded request"},
+    /* a load job's page in one statement: for each row of the batch just recorded (as
+     * S_REQUEST_ADD read it: staged on SQLite, $3 on PostgreSQL) the request kept for it, the
+     * same (chat, user, date) or else the chat's pending one for the user, an item of job $1
+     * done by the account $2 that read it; a request noted before (or twice in the batch) is
+     * noted once */
+    [S_ITEM_ADD_LOADED] = {.sqlite = ITEMS_ADD_LOADED("temp.request_batch"),
+                           .pg = ITEMS_ADD_LOADED("(SELECT (x->>0)::bigint AS chat_id, "
+                                                  "(x->>1)::bigint AS user_id, (x->>7)::bigint "
+                                                  "AS tg_date FROM jsonb_array_elements($3::jsonb) "
+                                                  "x)"),
+                           .what = "counting loaded requests"},
     [S_ITEM_ADD_CHAT] = {"INSERT INTO job_items(job_id, request_id) SELECT $1, id "
                          "FROM invite_requests WHERE chat_id = $2 AND status = 0 "
                          "ON CONFLICT DO NOTHING",

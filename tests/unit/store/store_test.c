@@ -940,16 +940,57 @@ static void test_load_jobs(struct store *st)
     OK(store_request_counts(st, &f, counts, &E));
     CHECK(counts[REQ_PENDING] == 3);
 
+    /* a page noted in one statement finds each row's request as one row at a time did: a row
+     * noted before is not counted; a row twice in the page counts once; a row of a user whose
+     * pending request has another date notes that one; a row of the same date as a decided
+     * request notes the decided one, not the user's pending one */
+    struct store_request known[] = {
+        make_req(-100777, 9003, 5003, REQ_PENDING, "Known", "", ""),
+        make_req(-100777, 9006, 4006, REQ_DECLINED, "Decided", "", ""),
+        make_req(-100777, 9006, 5006, REQ_PENDING, "Again", "", ""),
+    };
+    size_t kept = 0;
+    OK(store_request_add_many(st, known, 3, &kept, &E));
+    CHECK(kept == 3);
+    struct store_request page[] = {
+        rows[0],
+        make_req(-100777, 9004, 5004, REQ_PENDING, "Twice", "", ""),
+        make_req(-100777, 9004, 5004, REQ_PENDING, "Twice", "", ""),
+        make_req(-100777, 9003, 7003, REQ_PENDING, "Known", "", ""),
+        make_req(-100777, 9006, 4006, REQ_PENDING, "Decided", "", ""),
+    };
+    OK(store_job_load_page(st, id, "w1", "acct_3", page, 5, "{\"offset_user\":9006}", 4, 105,
+                           &counted, &added, &E));
+    CHECK(added == 1 && counted == 3);
+    OK(store_job_get(st, id, &j, &E));
+    CHECK(j.total == 6 && j.done == 6);
+    struct store_item items[8];
+    int n_items = 0;
+    OK(store_job_items(st, id, ITEM_DONE, 0, 8, items, &n_items, &E));
+    CHECK(n_items == 6);
+    for (int i = 0; i < n_items; i++) {
+        struct store_request r;
+        OK(store_request_get(st, items[i].request_id, &r, &E));
+        bool mine = !strcmp(items[i].via, "acct_3");
+        CHECK(mine == (r.user_id >= 9003));
+        if (r.user_id == 9003) CHECK(r.tg_date == 5003 && r.status == REQ_PENDING);
+        if (r.user_id == 9006) CHECK(r.tg_date == 4006 && r.status == REQ_DECLINED);
+    }
+    OK(store_job_accounts(st, id, by, 4, &n_by, &E));
+    CHECK(n_by == 3 && !strcmp(by[2].via, "acct_3") && by[2].done == 3);
+    OK(store_request_counts(st, &f, counts, &E));
+    CHECK(counts[REQ_PENDING] == 6);
+
     /* another owner, or a cancelled job: refused, nothing recorded */
     struct store_request extra = make_req(-100777, 9100, 6000, REQ_PENDING, "X", "", "");
     EXPECT(DM_ECONFLICT,
-           store_job_load_page(st, id, "w2", "acct_1", &extra, 1, "", 4, 105, NULL, &added, &E));
+           store_job_load_page(st, id, "w2", "acct_1", &extra, 1, "", 4, 106, NULL, &added, &E));
     OK(store_job_finish(st, id, JOB_CANCELLED, "", 106, &E));
     EXPECT(DM_ECONFLICT,
            store_job_load_page(st, id, "w1", "acct_1", &extra, 1, "", 4, 107, NULL, &added, &E));
     CHECK(strstr(E.msg, "cancelled") != NULL);
     OK(store_request_counts(st, &f, counts, &E));
-    CHECK(counts[REQ_PENDING] == 3);
+    CHECK(counts[REQ_PENDING] == 6);
     EXPECT(DM_ENOTFOUND,
            store_job_load_page(st, 999999, "w1", "acct_1", NULL, 0, "", 0, 108, NULL, NULL, &E));
     printf("ok load jobs: params and cursor kept, pages idempotent and counted per account, only "
