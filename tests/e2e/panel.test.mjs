@@ -216,9 +216,14 @@ describe('admin panel in chromium', () => {
         const bar = page.locator('.job-panel progress');
         await bar.waitFor();
         assert.ok(await bar.isVisible(), 'the progress bar is visible');
+        // the wait shows from the runner's next look at its accounts until wait_until, which can be
+        // one poll of the panel (500 ms): watched at every frame, not at Playwright's widening steps
         const wait = page.locator('.job-panel .job-wait');
-        await wait.waitFor({ timeout: 10000 });
-        assert.match(await wait.textContent(), /Waiting for Telegram's rate limit: resuming in \d+ s/);
+        const shown = await page.waitForFunction(() => {
+            const e = document.querySelector('.job-panel .job-wait');
+            return e && !e.hidden && e.textContent;
+        }, null, { polling: 'raf', timeout: 10000 });
+        assert.match(await shown.jsonValue(), /Waiting for Telegram's rate limit: resuming in \d+ s/);
         await page.locator('.job[data-state=done]').waitFor({ timeout: 30000 });
         assert.equal(await page.locator('.job').getAttribute('data-percent'), '100');
         const [value, max] = await bar.evaluate((e) => [e.value, e.max]);
