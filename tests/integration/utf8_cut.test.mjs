@@ -117,7 +117,8 @@ describe('a store error that will not go away while recording an outcome', () =>
             return;
         }
         const r = spawnSync('sqlite3', [path.join(dataDir, 'doorman.db')], {
-            input: "CREATE TRIGGER refuse_done BEFORE UPDATE ON job_items WHEN NEW.outcome = 1 BEGIN SELECT RAISE(ABORT, 'refused by a test trigger'); END;\n",
+            // doorman may be writing (its listener, a fold): wait for the lock as doorman's own writes do
+            input: ".timeout 10000\nCREATE TRIGGER refuse_done BEFORE UPDATE ON job_items WHEN NEW.outcome = 1 BEGIN SELECT RAISE(ABORT, 'refused by a test trigger'); END;\n",
             encoding: 'utf8',
         });
         assert.equal(r.status, 0, r.stderr);
