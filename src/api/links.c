@@ -173,8 +173,7 @@ void api_decisions_check(struct api_ctx *c)
     if (!a) return;
     struct tg_decisions_result r = {0};
     struct tg_error te = {0};
-    dm_err e = tg_decisions_check(c->env->store, a, chat_id, &r, &te);
-    if (!e) e = tg_decisions_sweep(c->env->store, a, chat_id, &r, &te);
+    dm_err e = tg_decisions_sweep(c->env->store, a, chat_id, &r, &te);
     account_close(a);
     if (e) return (void)api_tg_failed(c, &te);
     http_res_json(

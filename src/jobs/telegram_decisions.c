@@ -118,6 +118,11 @@ dm_err tg_decisions_sweep(struct store *st, struct account *account, int64_t cha
     size_t n = 0;
     dm_err e = account_channel(account, chat_id, &ch, te);
     if (!e) e = telegram_pending(st, account, &ch, &ids, &n, te);
+    /* the admin log read after the list: an approval made before the list was read is one */
+    struct tg_decisions_result checked = {0};
+    if (!e) e = tg_decisions_check(st, account, chat_id, &checked, te);
+    out->events += checked.events;
+    out->recorded += checked.recorded;
     struct store_request *rows = !e && ids ? malloc(SWEEP_BATCH * sizeof *rows) : NULL;
     if (!e && ids && !rows) e = tg_error_local(te, DM_ENOMEM, "out of memory");
     struct dm_error err = {0};
@@ -156,15 +161,13 @@ static bool check_chat(struct tg_watch *w, int64_t chat_id, const struct store_s
         struct account *a = NULL;
         struct dm_error err = {0};
         if (account_open(w->cfg.accounts, ss[i].name, &a, &err)) continue;
-        struct tg_decisions_result r = {0}, swept = {0};
+        struct tg_decisions_result r = {0};
         struct tg_error te = {0};
-        dm_err e = tg_decisions_check(w->cfg.store, a, chat_id, &r, &te);
-        if (!e) e = tg_decisions_sweep(w->cfg.store, a, chat_id, &swept, &te);
+        dm_err e = tg_decisions_sweep(w->cfg.store, a, chat_id, &r, &te);
         account_close(a);
-        r.recorded += swept.recorded;
         if (!e && r.recorded)
             log_info(C,
-                     "%" PRId64 " requests of %" PRId64 " were approved in Telegram (read as %s)",
+                     "%" PRId64 " requests of %" PRId64 " were decided in Telegram (read as %s)",
                      r.recorded, chat_id, ss[i].name);
         if (!e) return true;
         log_debug(C, "the admin log of %" PRId64 " through %s: %s", chat_id, ss[i].name, te.e.msg);

@@ -29,12 +29,14 @@ struct tg_decisions_result {
 dm_err tg_decisions_check(struct store *st, struct account *account, int64_t chat_id,
                           struct tg_decisions_result *out, struct tg_error *te);
 
-/* The declines, which leave no event: when Telegram lists fewer pending requests of the channel
- * than doorman holds pending, and at most TG_SWEEP_MAX, its whole pending list is read through
- * `account`; a request pending here that it does not hold, asked before the list was read and
- * not held by a job still to finish (whose decision may be under way), was decided in Telegram
- * after the admin log was read: run tg_decisions_check first, so what is left was declined. It
- * is recorded declined in Telegram by nobody known (out->recorded counts them too). */
+/* Everything decided in Telegram since the last look: the approvals from the admin log
+ * (tg_decisions_check) and the declines, which leave no event. When Telegram lists fewer pending
+ * requests of the channel than doorman holds pending, and at most TG_SWEEP_MAX, its whole
+ * pending list is read through `account` first and the admin log after it, so that every
+ * approval made before the list was read is recorded as one; a request still pending here that
+ * the list does not hold, asked before the list was read and not held by a job still to finish
+ * (whose decision may be under way), was then declined in Telegram. It is recorded declined in
+ * Telegram by nobody known. out's counts are added to (the check's and the declines'). */
 #define TG_SWEEP_MAX 5000
 dm_err tg_decisions_sweep(struct store *st, struct account *account, int64_t chat_id,
                           struct tg_decisions_result *out, struct tg_error *te);
@@ -42,9 +44,8 @@ dm_err tg_decisions_sweep(struct store *st, struct account *account, int64_t cha
 /* The periodic check: one thread per process; among processes on one database the one holding
  * the lease "tg_decisions" works. Every interval_s seconds each channel with pending requests is
  * checked through the first active user session that can read its admin log (sessions by name;
- * one refused, e.g. not an admin there, makes way for the next). store and accounts are borrowed
- * and must outlive it; owner is copied. Each channel gets tg_decisions_check, then
- * tg_decisions_sweep. interval_s 0: no thread (tg_watch_start gives NULL). */
+ * one refused, e.g. not an admin there, makes way for the next) with tg_decisions_sweep. store
+ * and accounts are borrowed and must outlive it; owner is copied. interval_s 0: no thread (tg_watch_start gives NULL). */
 struct accounts;
 struct tg_watch;
 struct tg_watch_config {
