@@ -34,8 +34,10 @@ static dm_err job_insert(struct tx *tx, const struct store_job *job, int64_t now
     return tx_read_one(tx, S_JOB_INSERT, &a, row_int0, id, &found, err);
 }
 
+/* Adds n to the job's total (nothing to run for 0). */
 static dm_err job_add_total(struct tx *tx, int64_t id, int64_t n, struct dm_error *err)
 {
+    if (!n) return DM_OK;
     struct db_args a;
     args_init(&a);
     arg_int(&a, id);
@@ -632,32 +634,29 @@ static dm_err job_cursor_set(struct tx *tx, int64_t job_id, const char *owner, c
     return !e && changes == 0 ? lease_lost(tx, job_id, err) : e;
 }
 
-/* Runs an item-adding statement (S_ITEM_ADD_USER with user_id, or S_ITEM_ADD_CHAT) and counts
- * what it added into the job's total. */
-static dm_err items_add(struct tx *tx, enum sql_id id, int64_t job_id, int64_t chat_id,
-                        int64_t user_id, struct dm_error *err)
+/* A request_then step: an item of the job for each row of the batch pending here. */
+static dm_err page_items_add(void *ctx, struct tx *tx, const char *batch, struct dm_error *err)
 {
+    const int64_t *job_id = ctx;
     struct db_args a;
     args_init(&a);
-    arg_int(&a, job_id);
-    arg_int(&a, chat_id);
-    if (id == S_ITEM_ADD_USER) arg_int(&a, user_id);
+    arg_int(&a, *job_id);
+    if (batch) arg_ref(&a, batch);
     int64_t changes = 0;
-    dm_err e = tx_run(tx, id, &a, NULL, NULL, &changes, err);
-    return !e && changes ? job_add_total(tx, job_id, changes, err) : e;
+    dm_err e = tx_run(tx, S_ITEM_ADD_PAGE, &a, NULL, NULL, &changes, err);
+    return e ? e : job_add_total(tx, *job_id, changes, err);
 }
 
 dm_err store_job_add_page(struct store *st, int64_t job_id, const char *owner,
                           const struct store_request *rows, size_t n, const char *cursor,
                           int64_t now, struct dm_error *err)
 {
+    struct request_then then = {.fn = page_items_add, .ctx = &job_id};
     struct tx tx;
     dm_err e = tx_open(st, &tx, err);
     if (!e) e = job_cursor_set(&tx, job_id, owner, cursor, now, err);
     size_t recorded = 0;
-    if (!e) e = request_insert(&tx, rows, n, &recorded, err);
-    for (size_t i = 0; i < n && !e; i++)
-        e = items_add(&tx, S_ITEM_ADD_USER, job_id, rows[i].chat_id, rows[i].user_id, err);
+    if (!e) e = request_insert_then(&tx, rows, n, &then, &recorded, err);
     return tx_close(&tx, e, err);
 }
 
@@ -686,8 +685,15 @@ dm_err store_job_finish_chat(struct store *st, int64_t job_id, const char *owner
     if (!e) e = job_cursor_set(&tx, job_id, owner, cursor, now, err);
     struct job_info j; /* the job's one account decided the channel */
     if (!e) e = job_info(&tx, job_id, &j, err);
-    if (!e && outcome == ITEM_DONE && whole_chat)
-        e = items_add(&tx, S_ITEM_ADD_CHAT, job_id, chat_id, 0, err);
+    if (!e && outcome == ITEM_DONE && whole_chat) {
+        struct db_args a;
+        args_init(&a);
+        arg_int(&a, job_id);
+        arg_int(&a, chat_id);
+        int64_t changes = 0;
+        e = tx_run(&tx, S_ITEM_ADD_CHAT, &a, NULL, NULL, &changes, err);
+        if (!e) e = job_add_total(&tx, job_id, changes, err);
+    }
     struct chat_batch b = {.items = e ? NULL : malloc(CHAT_BATCH * sizeof *b.items)};
     if (!e && !b.items) e = dm_fail(err, DM_ENOMEM, "out of memory finishing a channel's items");
     for (int i = 0; i < CHAT_BATCH && b.items; i++) {

@@ -50,6 +50,11 @@ struct sql_text {
     "FROM " batch " b) INSERT INTO job_items(job_id, request_id, outcome, via) "                   \
     "SELECT $1, id, 1, $2 FROM k WHERE id IS NOT NULL ON CONFLICT DO NOTHING"
 
+#define ITEMS_ADD_PENDING(batch)                                                                   \
+    "INSERT INTO job_items(job_id, request_id) SELECT $1, r.id FROM " batch " b, "                 \
+    "invite_requests r WHERE r.chat_id = b.chat_id AND r.user_id = b.user_id AND r.status = 0 "    \
+    "ON CONFLICT DO NOTHING"
+
 #define DUE_OF_MODE                                                                                \
     "(chat_id = $1 OR ($1 = 0 AND chat_id NOT IN (SELECT chat_id FROM channel_modes "              \
     "WHERE chat_id <> 0)))"
@@ -345,10 +350,14 @@ static const struct sql_text texts[S_COUNT] = {
                         "WHERE job_id = $1 AND outcome <> 0 AND via <> '' "
                         "GROUP BY via ORDER BY via LIMIT $2",
                         .what = "counting a job's items by account"},
-    [S_ITEM_ADD_USER] = {"INSERT INTO job_items(job_id, request_id) SELECT $1, id "
-                         "FROM invite_requests WHERE chat_id = $2 AND user_id = $3 AND status = 0 "
-                         "ON CONFLICT DO NOTHING",
-                         .what = "adding a job item"},
+    /* a channel's page read from Telegram (store_job_add_page): for each row of the batch just
+     * recorded (staged on SQLite, $2 on PostgreSQL) the user's pending request, an item of job
+     * $1 */
+    [S_ITEM_ADD_PAGE] = {.sqlite = ITEMS_ADD_PENDING("temp.request_batch"),
+                         .pg = ITEMS_ADD_PENDING("(SELECT (x->>0)::bigint AS chat_id, "
+                                                 "(x->>1)::bigint AS user_id "
+                                                 "FROM jsonb_array_elements($2::jsonb) x)"),
+                         .what = "adding a page's job items"},
     /* a load job's page in one statement: for each row of the batch just recorded (as
      * S_REQUEST_ADD read it: staged on SQLite, $3 on PostgreSQL) the request kept for it, the
      * same (chat, user, date) or else the chat's pending one for the user, an item of job $1

@@ -111,7 +111,7 @@ enum sql_id {
     S_ITEMS_GET,
     S_ITEM_SET,
     S_JOB_ACCOUNTS,
-    S_ITEM_ADD_USER,
+    S_ITEM_ADD_PAGE,
     S_ITEM_ADD_LOADED,
     S_ITEM_ADD_CHAT,
     S_ITEMS_OF_CHAT,
