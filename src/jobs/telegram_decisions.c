@@ -166,8 +166,7 @@ static bool check_chat(struct tg_watch *w, int64_t chat_id, const struct store_s
         dm_err e = tg_decisions_sweep(w->cfg.store, a, chat_id, &r, &te);
         account_close(a);
         if (!e && r.recorded)
-            log_info(C,
-                     "%" PRId64 " requests of %" PRId64 " were decided in Telegram (read as %s)",
+            log_info(C, "%" PRId64 " requests of %" PRId64 " were decided in Telegram (read as %s)",
                      r.recorded, chat_id, ss[i].name);
         if (!e) return true;
         log_debug(C, "the admin log of %" PRId64 " through %s: %s", chat_id, ss[i].name, te.e.msg);

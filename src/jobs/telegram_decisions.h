@@ -45,7 +45,8 @@ dm_err tg_decisions_sweep(struct store *st, struct account *account, int64_t cha
  * the lease "tg_decisions" works. Every interval_s seconds each channel with pending requests is
  * checked through the first active user session that can read its admin log (sessions by name;
  * one refused, e.g. not an admin there, makes way for the next) with tg_decisions_sweep. store
- * and accounts are borrowed and must outlive it; owner is copied. interval_s 0: no thread (tg_watch_start gives NULL). */
+ * and accounts are borrowed and must outlive it; owner is copied. interval_s 0: no thread
+ * (tg_watch_start gives NULL). */
 struct accounts;
 struct tg_watch;
 struct tg_watch_config {
