@@ -5,8 +5,8 @@
 // same seed gives the same hashes after a restart. Checked with Debian's Telethon (layer 144),
 // then through doorman: two sessions administering one private channel decide its requests,
 // each with the hashes its own account found (the channel among its dialogs, the requester in
-// its own pending list), and a session name reused for another bot after a delete does not use
-// the hashes the old one learned.
+// its own pending list), and a session name reused for another bot after a delete finds the
+// channel anew when Telegram refuses the hash the old bot learned.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -175,7 +175,7 @@ describe('doorman: two sessions in one channel, each with its own hashes', () =>
         assert.ok(a && b && a !== b, `two accounts, two hashes: ${a}, ${b}`);
     });
 
-    test('a session name reused for another bot: the old bot\'s hashes are not used', async () => {
+    test('a session name reused for another bot: the old bot\'s hash, refused, is found anew', async () => {
         const first = (await newBotSession(s.client, s.tg, { name: 'robot', username: 'first_robot' })).bot;
         await tgMakeAdmin(s.tg, priv.id, first.id, true);
         await decideVia('approve', rows[4], 'robot');
