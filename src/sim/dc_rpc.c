@@ -25,12 +25,6 @@ json_t *dc_rpc_error(int code, const char *fmt, ...)
     return json_pack("{s:s,s:i,s:s}", "_", "rpc_error", "error_code", code, "error_message", msg);
 }
 
-/* access_hash values: fixed functions of the id (clients only echo them back). */
-static int64_t access_hash(int64_t id)
-{
-    return (int64_t)(((uint64_t)id * 0x9e3779b97f4a7c15u) ^ 0x5bd1e9955bd1e995u);
-}
-
 static int64_t mt_channel_id(const struct sim_channel *ch)
 {
     return -ch->id - CHANNEL_ID_BASE;
@@ -39,7 +33,8 @@ static int64_t mt_channel_id(const struct sim_channel *ch)
 static json_t *user_json(struct world *w, const struct sim_user *u, int64_t self)
 {
     json_t *o = json_pack("{s:s,s:I,s:I,s:s}", "_", "user", "id", (json_int_t)u->id, "access_hash",
-                          (json_int_t)access_hash(u->id), "first_name", u->first_name);
+                          (json_int_t)world_access_hash(w, self, WORLD_HASH_USER, u->id),
+                          "first_name", u->first_name);
     if (u->last_name) json_object_set_new(o, "last_name", json_string(u->last_name));
     if (u->username) json_object_set_new(o, "username", json_string(u->username));
     if (u->is_premium) json_object_set_new(o, "premium", json_true());
@@ -70,12 +65,12 @@ static json_t *admin_rights(const struct sim_admin *a)
     return r;
 }
 
-static json_t *channel_json(const struct sim_channel *ch, int64_t self)
+static json_t *channel_json(const struct world *w, const struct sim_channel *ch, int64_t self)
 {
-    json_t *o =
-        json_pack("{s:s,s:b,s:I,s:I,s:s,s:{s:s},s:i}", "_", "channel", "broadcast", 1, "id",
-                  (json_int_t)mt_channel_id(ch), "access_hash", (json_int_t)access_hash(ch->id),
-                  "title", ch->title, "photo", "_", "chatPhotoEmpty", "date", 0);
+    json_t *o = json_pack("{s:s,s:b,s:I,s:I,s:s,s:{s:s},s:i}", "_", "channel", "broadcast", 1, "id",
+                          (json_int_t)mt_channel_id(ch), "access_hash",
+                          (json_int_t)world_access_hash(w, self, WORLD_HASH_CHANNEL, ch->id),
+                          "title", ch->title, "photo", "_", "chatPhotoEmpty", "date", 0);
     if (ch->username) json_object_set_new(o, "username", json_string(ch->username));
     const struct sim_admin *a = world_channel_admin(ch, self);
     if (a) json_object_set_new(o, "admin_rights", admin_rights(a));
@@ -98,10 +93,10 @@ static int64_t jlong(const json_t *o, const char *k)
     return tl_get_long(o, k, &v, NULL) ? 0 : v;
 }
 
-/* An InputChannel or InputPeer naming a channel with its access hash; NULL after setting *err
- * (CHANNEL_INVALID, or PEER_ID_INVALID for an InputPeer, as the methods' pages list them). A
- * wrong or zero hash names no channel, except that a bot may give 0 to channels.getChannels for
- * a channel it is in (`zero_ok`), as Telegram lets bots do. */
+/* An InputChannel or InputPeer naming a channel with the access hash this account was given;
+ * NULL after setting *err (CHANNEL_INVALID, or PEER_ID_INVALID for an InputPeer, as the methods'
+ * pages list them). A wrong or zero hash, another account's too, names no channel, except that a
+ * bot may give 0 to channels.getChannels for a channel it is in (`zero_ok`), as Telegram allows. */
 static struct sim_channel *input_channel_as(struct dc_call *c, const json_t *in, bool zero_ok,
                                             json_t **err)
 {
@@ -115,7 +110,9 @@ static struct sim_channel *input_channel_as(struct dc_call *c, const json_t *in,
         const struct sim_user *self = world_user(c->w, c->key->user_id);
         bool bot_in = zero_ok && ch && h == 0 && self && self->is_bot &&
                       (world_channel_admin(ch, self->id) || world_is_member(ch, self->id));
-        if (ch && h != access_hash(ch->id) && !bot_in) ch = NULL;
+        if (ch && h != world_access_hash(c->w, c->key->user_id, WORLD_HASH_CHANNEL, ch->id) &&
+            !bot_in)
+            ch = NULL;
     }
     if (!ch) *err = dc_rpc_error(400, peer ? "PEER_ID_INVALID" : "CHANNEL_INVALID");
     return ch;
@@ -126,14 +123,18 @@ static struct sim_channel *input_channel(struct dc_call *c, const json_t *in, js
     return input_channel_as(c, in, false, err);
 }
 
-/* An InputUser or InputPeer naming a user; 0 after setting *err. */
+/* An InputUser or InputPeer naming a user with the access hash this account was given; 0 after
+ * setting *err (USER_ID_INVALID: another account's hash too). */
 static int64_t input_user(struct dc_call *c, const json_t *in, json_t **err)
 {
     const char *n = ctor(in);
     if (!strcmp(n, "inputUserSelf") || !strcmp(n, "inputPeerSelf")) return c->key->user_id;
     if (!strcmp(n, "inputUser") || !strcmp(n, "inputPeerUser")) {
         int64_t id = jlong(in, "user_id");
-        if (world_user(c->w, id) && jlong(in, "access_hash") == access_hash(id)) return id;
+        if (world_user(c->w, id) &&
+            jlong(in, "access_hash") ==
+                world_access_hash(c->w, c->key->user_id, WORLD_HASH_USER, id))
+            return id;
     }
     *err = dc_rpc_error(400, "USER_ID_INVALID");
     return 0;
@@ -514,7 +515,7 @@ static json_t *m_resolve_username(struct dc_call *c)
     if (ch)
         return json_pack("{s:s,s:{s:s,s:I},s:[o],s:[]}", "_", "contacts.resolvedPeer", "peer", "_",
                          "peerChannel", "channel_id", (json_int_t)mt_channel_id(ch), "chats",
-                         channel_json(ch, self), "users");
+                         channel_json(c->w, ch, self), "users");
     const struct sim_user *u = name ? user_by_username(c->w, name) : NULL;
     if (u)
         return json_pack("{s:s,s:{s:s,s:I},s:[],s:[o]}", "_", "contacts.resolvedPeer", "peer", "_",
@@ -534,7 +535,7 @@ static json_t *m_get_channels(struct dc_call *c)
             json_decref(chats);
             return err;
         }
-        json_array_append_new(chats, channel_json(ch, c->key->user_id));
+        json_array_append_new(chats, channel_json(c->w, ch, c->key->user_id));
     }
     return json_pack("{s:s,s:o}", "_", "messages.chats", "chats", chats);
 }
@@ -575,7 +576,7 @@ static json_t *m_get_dialogs(struct dc_call *c)
                       "top_message", 0, "read_inbox_max_id", 0, "read_outbox_max_id", 0,
                       "unread_count", 0, "unread_mentions_count", 0, "unread_reactions_count", 0,
                       "notify_settings", "_", "peerNotifySettings"));
-        json_array_append_new(chats, channel_json(ch, self));
+        json_array_append_new(chats, channel_json(c->w, ch, self));
     }
     bool all = after == 0 && json_array_size(dialogs) == count;
     json_t *res = json_pack("{s:s,s:o,s:[],s:o,s:[]}", "_",
@@ -604,7 +605,7 @@ static json_t *m_get_full_channel(struct dc_call *c)
         json_object_set_new(full, "recent_requesters", json_array());
     }
     return json_pack("{s:s,s:o,s:[o],s:[]}", "_", "messages.chatFull", "full_chat", full, "chats",
-                     channel_json(ch, self), "users");
+                     channel_json(c->w, ch, self), "users");
 }
 
 /* channelParticipantBanned for a user banned in ch (view_messages: banned from the channel). */
@@ -646,7 +647,7 @@ static json_t *m_get_participant(struct dc_call *c)
         return dc_rpc_error(400, "USER_NOT_PARTICIPANT");
     }
     return json_pack("{s:s,s:o,s:[o],s:[o]}", "_", "channels.channelParticipant", "participant",
-                     part, "chats", channel_json(ch, self), "users",
+                     part, "chats", channel_json(c->w, ch, self), "users",
                      user_json(c->w, world_user(c->w, uid), self));
 }
 
@@ -846,10 +847,11 @@ static json_t *m_get_importers(struct dc_call *c)
                      (json_int_t)count, "importers", importers, "users", users);
 }
 
-static json_t *updates(const struct sim_channel *ch, int64_t self)
+static json_t *updates(struct dc_call *c, const struct sim_channel *ch)
 {
     return json_pack("{s:s,s:[],s:[],s:[o],s:I,s:i}", "_", "updates", "updates", "users", "chats",
-                     channel_json(ch, self), "date", (json_int_t)world_now(), "seq", 0);
+                     channel_json(c->w, ch, c->key->user_id), "date", (json_int_t)world_now(),
+                     "seq", 0);
 }
 
 static json_t *m_hide_request(struct dc_call *c)
@@ -862,7 +864,7 @@ static json_t *m_hide_request(struct dc_call *c)
     sim_err r = world_jr_decide(c->w, ch->id, uid, json_is_true(json_object_get(c->q, "approved")),
                                 c->key->user_id);
     if (r != SIM_OK) return dc_rpc_error(400, "%s", sim_err_rpc(r));
-    return updates(ch, c->key->user_id);
+    return updates(c, ch);
 }
 
 static json_t *m_hide_all(struct dc_call *c)
@@ -880,7 +882,7 @@ static json_t *m_hide_all(struct dc_call *c)
             world_jr_decide(c->w, ch->id, jr->user_id, approve,
                             c->key->user_id); /* members stay pending */
     }
-    return updates(ch, c->key->user_id);
+    return updates(c, ch);
 }
 
 /* ---- invite links and the admin log ---- */
@@ -1010,7 +1012,7 @@ static json_t *m_get_admin_log(struct dc_call *c)
     idmap_release(&seen);
     free(v);
     return json_pack("{s:s,s:o,s:[o],s:o}", "_", "channels.adminLogResults", "events", events,
-                     "chats", channel_json(ch, c->key->user_id), "users", users);
+                     "chats", channel_json(c->w, ch, c->key->user_id), "users", users);
 }
 
 /* An rpc_error for a world outcome, with the code Telegram documents for the name. */
@@ -1039,7 +1041,7 @@ static json_t *m_edit_banned(struct dc_call *c)
             ? world_ban(c->w, ch->id, uid, jlong(rights, "until_date"), true, c->key->user_id)
             : world_unban(c->w, ch->id, uid, true, c->key->user_id);
     if (r != SIM_OK) return world_error(r);
-    return updates(ch, c->key->user_id);
+    return updates(c, ch);
 }
 
 /* channels.getParticipants with channelParticipantsKicked (q: a name filter): the banned users,
@@ -1070,7 +1072,7 @@ static json_t *m_get_participants(struct dc_call *c)
     }
     return json_pack("{s:s,s:I,s:o,s:[o],s:o}", "_", "channels.channelParticipants", "count",
                      (json_int_t)count, "participants", parts, "chats",
-                     channel_json(ch, c->key->user_id), "users", users);
+                     channel_json(c->w, ch, c->key->user_id), "users", users);
 }
 
 /* photos.getUserPhotos(user_id, offset, max_id, limit): the user's one photo when it has the
@@ -1090,7 +1092,8 @@ static json_t *m_get_user_photos(struct dc_call *c)
         json_array_append_new(
             photos,
             json_pack("{s:s,s:I,s:I,s:o,s:i,s:[{s:s,s:s,s:i,s:i,s:i}],s:i}", "_", "photo", "id",
-                      (json_int_t)u->id, "access_hash", (json_int_t)access_hash(u->id),
+                      (json_int_t)u->id, "access_hash",
+                      (json_int_t)world_access_hash(c->w, 0, WORLD_HASH_PHOTO, u->id),
                       "file_reference", tl_hex(ref, sizeof ref), "date", 0, "sizes", "_",
                       "photoSize", "type", "c", "w", 640, "h", 640, "size", 40960, "dc_id", 1));
     }
@@ -1160,7 +1163,7 @@ static void upd_peers(struct dc_call *c, const json_t *u, json_t *users, json_t 
         struct sim_channel *ch = world_channel(c->w, -ch_id - CHANNEL_ID_BASE);
         if (ch && !json_object_get(seen, k)) {
             json_object_set_new(seen, k, json_true());
-            json_array_append_new(chats, channel_json(ch, c->key->user_id));
+            json_array_append_new(chats, channel_json(c->w, ch, c->key->user_id));
         }
     }
     json_t *ids = json_array();

@@ -5,6 +5,7 @@
 #include "sim/updates.h"
 
 #include <ctype.h>
+#include <sodium.h>
 #include "core/buf.h"
 
 static const char *const sim_err_strings[] = {
@@ -71,12 +72,40 @@ uint64_t world_rand(struct world *w)
     return z ^ (z >> 31);
 }
 
+/* world_access_hash()'s key: BLAKE2b of a label and the seed, apart from the id generator. */
+static void hash_key_of(uint64_t seed, uint8_t key[crypto_shorthash_KEYBYTES])
+{
+    static const char label[] = "tgsim access_hash key";
+    uint8_t in[sizeof label + 8];
+    memcpy(in, label, sizeof label);
+    for (int i = 0; i < 8; i++)
+        in[sizeof label + i] = (uint8_t)(seed >> (8 * i));
+    crypto_generichash(key, crypto_shorthash_KEYBYTES, in, sizeof in, NULL, 0);
+}
+
+int64_t world_access_hash(const struct world *w, int64_t account, enum world_hash_kind kind,
+                          int64_t id)
+{
+    uint8_t in[17], out[crypto_shorthash_BYTES];
+    for (int i = 0; i < 8; i++) {
+        in[i] = (uint8_t)((uint64_t)account >> (8 * i));
+        in[9 + i] = (uint8_t)((uint64_t)id >> (8 * i));
+    }
+    in[8] = (uint8_t)kind;
+    crypto_shorthash(out, in, sizeof in, w->hash_key);
+    uint64_t h = 0;
+    for (int i = 0; i < 8; i++)
+        h |= (uint64_t)out[i] << (8 * i);
+    return (int64_t)h;
+}
+
 dm_err world_new(uint64_t seed, struct world **out)
 {
     struct world *w = calloc(1, sizeof *w);
     if (!w) return DM_ENOMEM;
     pthread_mutex_init(&w->lock, NULL);
     w->rng = seed;
+    hash_key_of(seed, w->hash_key);
     idmap_init(&w->user_index);
     idmap_init(&w->cas_index);
     idmap_init(&w->queries);

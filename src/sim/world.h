@@ -374,6 +374,7 @@ struct world {
     pthread_mutex_t lock;
     bool stopping;
     uint64_t rng;
+    uint8_t hash_key[16]; /* world_access_hash()'s key: a function of the seed alone */
 
     double rate_limit; /* requests per second per bot; 0 = unlimited */
     unsigned latency_ms;
@@ -447,6 +448,15 @@ int64_t world_now_ms(void); /* Unix milliseconds */
 double world_mono(void);
 /* A uniformly random 64-bit number from the seeded generator. */
 uint64_t world_rand(struct world *w);
+
+/* The access_hash the MTProto account `account` (a user or bot id; its every auth key alike) is
+ * given for the peer `id` of `kind` (WORLD_HASH_USER, WORLD_HASH_CHANNEL: tgsim's own ids), as
+ * Telegram gives each account its own: a keyed hash (SipHash-2-4, key from the seed) of the
+ * three, so it is the same across restarts with the same seed and differs between accounts. A
+ * photo's hash, which does not depend on who asks, is WORLD_HASH_PHOTO with account 0. */
+enum world_hash_kind { WORLD_HASH_USER = 'u', WORLD_HASH_CHANNEL = 'c', WORLD_HASH_PHOTO = 'p' };
+int64_t world_access_hash(const struct world *w, int64_t account, enum world_hash_kind kind,
+                          int64_t id);
 
 /* Telegram's limits, in characters (code points), not bytes: a channel title 128, a first or
  * last name 64, a bio 140 (70 without Premium; a requester may have Premium). */

@@ -121,6 +121,19 @@ static dm_err find_in_dialogs(const struct loader_via *via, int64_t id, struct a
     return tg_error_set(te, TG_NOT_FOUND, 0);
 }
 
+/* channels.getChannels of the channel `id` with access hash `hash`: *out from the answer (kept in
+ * *ans for the caller to free). */
+static dm_err get_channel(const struct loader_via *via, int64_t id, int64_t hash, json_t **ans,
+                          struct account_channel *out, struct tg_error *te)
+{
+    dm_err e = call(via,
+                    json_pack("{s:s,s:[{s:s,s:I,s:I}]}", "_", "channels.getChannels", "id", "_",
+                              "inputChannel", "channel_id", (json_int_t)id, "access_hash",
+                              (json_int_t)hash),
+                    ans, te);
+    return e ? e : channel_from(json_object_get(*ans, "chats"), id, out, te);
+}
+
 dm_err loader_resolve(const struct loader_via *via, const struct account_ref *ref,
                       struct account_channel *out, struct tg_error *te)
 {
@@ -144,16 +157,18 @@ dm_err loader_resolve(const struct loader_via *via, const struct account_ref *re
         }
         e = channel_from(json_object_get(ans, "chats"), id, out, te);
     } else {
-        /* the hash learned before, else 0 (which Telegram answers for a bot in the channel) */
+        /* the hash learned before, and (none, or it is refused: another account's, learned under
+         * this session's name before it was deleted and made again) 0, which Telegram answers
+         * for a bot in the channel; not a bot in it: look among the account's dialogs */
         int64_t known = 0;
         pool_peer_get(via->pool, via->session, ref->channel_id, &known);
-        json_t *in = json_pack("{s:s,s:[{s:s,s:I,s:I}]}", "_", "channels.getChannels", "id", "_",
-                               "inputChannel", "channel_id", (json_int_t)ref->channel_id,
-                               "access_hash", (json_int_t)known);
-        e = call(via, in, &ans, te);
-        if (!e) e = channel_from(json_object_get(ans, "chats"), ref->channel_id, out, te);
-        if (te->kind == TG_NOT_FOUND) /* not a bot in it: look among the account's dialogs */
-            e = find_in_dialogs(via, ref->channel_id, out, te);
+        e = get_channel(via, ref->channel_id, known, &ans, out, te);
+        if (te->kind == TG_NOT_FOUND && known) {
+            json_decref(ans);
+            ans = NULL;
+            e = get_channel(via, ref->channel_id, 0, &ans, out, te);
+        }
+        if (te->kind == TG_NOT_FOUND) e = find_in_dialogs(via, ref->channel_id, out, te);
         if (te->kind == TG_NOT_FOUND)
             tg_error_say(te,
                          "Channel not found: this account is not in channel -100%" PRId64

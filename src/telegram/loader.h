@@ -32,9 +32,9 @@ int64_t loader_chat_id(int64_t channel_id);
 int64_t loader_channel_id(int64_t chat_id);
 
 /* Finds the channel with its access hash: contacts.resolveUsername for a username; for an id,
- * channels.getChannels with the hash the session learned before (pool_peer_get), else with 0
- * (Telegram answers that to a bot in the channel), then the account's dialogs
- * (messages.getDialogs, up to 5,000). The hash found is kept (pool_peer_put). */
+ * channels.getChannels with the hash the session learned before (pool_peer_get), then (none, or
+ * Telegram refused it) with 0 (Telegram answers that to a bot in the channel), then the account's
+ * dialogs (messages.getDialogs, up to 5,000). The hash found is kept (pool_peer_put). */
 dm_err loader_resolve(const struct loader_via *via, const struct account_ref *ref,
                       struct account_channel *out, struct tg_error *te);
 

@@ -324,8 +324,9 @@ static bool log_in(struct mt_client *c, const char *phone, const char *password)
     dm_err rc;
     struct dm_error e = {0};
     json_t *a = check_password(c, password, &rc, NULL, &e);
+    bool ok = rc == DM_OK && tl_is(a, "auth.authorization");
     json_decref(a);
-    return rc == DM_OK && tl_is(a, "auth.authorization");
+    return ok;
 }
 
 static struct mt_client *new_client(const struct mt_config *cfg, const struct mt_auth *auth)
@@ -669,9 +670,10 @@ static int64_t hash_of(json_t *hashes, json_int_t user)
     return json_integer_value(json_object_get(hashes, k));
 }
 
-/* hideChatJoinRequest: approve, decline, again, a member; as the user and as a bot session. */
+/* hideChatJoinRequest: approve, decline, again, a member; as the user and as a bot session
+ * (bot_view: the channel with the bot's access hash), which must name the user with its own. */
 static void test_hide(struct mt_client *c, struct mt_client *bot, const struct mworld *w,
-                      json_t *hashes)
+                      const struct mworld *bot_view, json_t *hashes)
 {
     int f0 = t_failures;
     json_int_t first_bulk = w->first_bulk;
@@ -692,21 +694,49 @@ static void test_hide(struct mt_client *c, struct mt_client *bot, const struct m
     CHECK(rec && !strcmp(json_string_value(json_object_get(rec, "status")) ?: "", "pending"),
           "the member's request stays pending");
     json_decref(rec);
-    /* the bot's session decides one as the bot */
-    json_decref(
-        rpc_ok(bot, hide(w, first_bulk + 1, hash_of(hashes, first_bulk + 1), true), "updates"));
+    /* the bot's session decides one as the bot, with the user's hash as the bot was given it */
+    json_int_t u = first_bulk + 1;
+    CHECK(rpc_fails(bot, hide(bot_view, u, hash_of(hashes, u), true), "USER_ID_INVALID", NULL),
+          "the admin's hash of the user sent by the bot: USER_ID_INVALID");
+    json_t *bot_hashes = json_object();
+    json_t *r = rpc_ok(bot, importers(bot_view, 1700000001, 0, 0, 100), /* the first batch */
+                       "messages.chatInviteImporters");
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(r, "users"), i, v)
+    {
+        char k[32];
+        snprintf(k, sizeof k, "%" JSON_INTEGER_FORMAT, jint(v, "id"));
+        json_object_set_new(bot_hashes, k, json_integer(jint(v, "access_hash")));
+    }
+    json_decref(r);
+    CHECK(hash_of(bot_hashes, u) && hash_of(bot_hashes, u) != hash_of(hashes, u),
+          "the bot was given its own hash of the user");
+    json_decref(rpc_ok(bot, hide(bot_view, u, hash_of(bot_hashes, u), true), "updates"));
+    json_decref(bot_hashes);
     CHECK(decided(w, first_bulk + 1, "approved", w->bot_id), "approved by the bot session, once");
     report("hideChatJoinRequest: approve, decline, HIDE_REQUESTER_MISSING, "
            "USER_ALREADY_PARTICIPANT, bot",
            f0);
 }
 
-/* An admin without invite_users: CHAT_ADMIN_REQUIRED everywhere it matters. */
-static void test_no_invite(struct mt_client *c, const struct mworld *w, json_t *hashes)
+/* An admin without invite_users: CHAT_ADMIN_REQUIRED everywhere it matters. It names the channel
+ * and a requester (Ann, still pending) by the hashes it finds by their usernames. */
+static void test_no_invite(struct mt_client *c, const struct mworld *mine)
 {
     int f0 = t_failures;
-    json_t *r =
-        rpc_ok(c,
+    struct mworld own = *mine, *w = &own;
+    int64_t ann_hash = 0;
+    json_t *r = rpc_ok(
+        c, json_pack("{s:s,s:s}", "_", "contacts.resolveUsername", "username", "mt_chan"), NULL);
+    w->access_hash = jint(json_array_get(json_object_get(r, "chats"), 0), "access_hash");
+    json_decref(r);
+    r = rpc_ok(c, json_pack("{s:s,s:s}", "_", "contacts.resolveUsername", "username", "mt_ann"),
+               NULL);
+    ann_hash = jint(json_array_get(json_object_get(r, "users"), 0), "access_hash");
+    json_decref(r);
+    CHECK(w->access_hash != mine->access_hash, "its own hash of the channel");
+    r = rpc_ok(c,
                json_pack("{s:s,s:o,s:{s:s}}", "_", "channels.getParticipant", "channel",
                          input_channel(w, "inputChannel"), "participant", "_", "inputPeerSelf"),
                "channels.channelParticipant");
@@ -718,8 +748,8 @@ static void test_no_invite(struct mt_client *c, const struct mworld *w, json_t *
     json_decref(r);
     CHECK(rpc_fails(c, importers(w, 0, 0, 0, 100), "CHAT_ADMIN_REQUIRED", NULL),
           "getChatInviteImporters");
-    json_int_t u = w->first_bulk + 3;
-    CHECK(rpc_fails(c, hide(w, u, hash_of(hashes, u), true), "CHAT_ADMIN_REQUIRED", NULL),
+    json_int_t u = w->ann;
+    CHECK(rpc_fails(c, hide(w, u, ann_hash, true), "CHAT_ADMIN_REQUIRED", NULL),
           "hideChatJoinRequest");
     CHECK(rpc_fails(c,
                     json_pack("{s:s,s:b,s:o}", "_", "messages.hideAllChatJoinRequests", "approved",
@@ -885,10 +915,26 @@ static void test_duplicated(const struct mt_config *cfg, struct mt_client **bot,
     report("AUTH_KEY_DUPLICATED: reconnects tolerated, two live connections refused", f0);
 }
 
+/* The access hash in the first chat of a messages.chats answer to channels.getChannels. */
+static int64_t channels_hash(struct mt_client *c, const struct mworld *w)
+{
+    json_t *r = rpc_ok(c,
+                       json_pack("{s:s,s:[o]}", "_", "channels.getChannels", "id",
+                                 input_channel(w, "inputChannel")),
+                       "messages.chats");
+    int64_t h = jint(json_array_get(json_object_get(r, "chats"), 0), "access_hash");
+    json_decref(r);
+    return h;
+}
+
 /* Access hashes as Telegram checks them: a wrong or zero one names no channel (CHANNEL_INVALID,
  * PEER_ID_INVALID for an InputPeer), except 0 from a bot in the channel to channels.getChannels;
- * an account finds a channel's hash among its dialogs; a bot may not list dialogs. */
-static void test_access_hashes(struct mt_client *adm, struct mt_client *bot, const struct mworld *w)
+ * an account finds a channel's hash among its dialogs; a bot may not list dialogs. Each account
+ * has its own hashes: another account's is refused as a wrong one, while every auth key of one
+ * account gets the same. *bot_view is w as the bot sees the channel (its own access hash). */
+static void test_access_hashes(const struct mt_config *cfg, struct mt_client *adm,
+                               struct mt_client *bot, const struct mworld *w,
+                               struct mworld *bot_view)
 {
     int f0 = t_failures;
     struct mworld zero = *w;
@@ -912,13 +958,11 @@ static void test_access_hashes(struct mt_client *adm, struct mt_client *bot, con
               json_array_size(json_object_get(r, "dialogs")) == json_array_size(chats),
           "messages.getDialogs: the channel with its access hash, one dialog a chat");
     json_decref(r);
-    r = rpc_ok(bot,
-               json_pack("{s:s,s:[o]}", "_", "channels.getChannels", "id",
-                         input_channel(&zero, "inputChannel")),
-               "messages.chats");
-    CHECK(jint(json_array_get(json_object_get(r, "chats"), 0), "access_hash") == w->access_hash,
-          "a bot in the channel: access hash 0 to channels.getChannels gives the real one");
-    json_decref(r);
+    *bot_view = *w;
+    bot_view->access_hash = channels_hash(bot, &zero);
+    CHECK(bot_view->access_hash && bot_view->access_hash != w->access_hash,
+          "a bot in the channel: access hash 0 to channels.getChannels gives the bot's own");
+    CHECK(channels_hash(bot, bot_view) == bot_view->access_hash, "which the bot may use");
     CHECK(rpc_fails(bot, importers(&zero, 0, 0, 0, 10), "PEER_ID_INVALID", NULL),
           "but 0 nowhere else");
     CHECK(rpc_fails(bot,
@@ -927,7 +971,21 @@ static void test_access_hashes(struct mt_client *adm, struct mt_client *bot, con
                               "inputPeerEmpty", "limit", 100, "hash", (json_int_t)0),
                     "BOT_METHOD_INVALID", NULL),
           "a bot lists no dialogs");
-    report("access hashes: wrong or 0 refused, found among dialogs, 0 from a bot to getChannels",
+    CHECK(rpc_fails(bot,
+                    json_pack("{s:s,s:[o]}", "_", "channels.getChannels", "id",
+                              input_channel(w, "inputChannel")),
+                    "CHANNEL_INVALID", NULL) &&
+              rpc_fails(bot, importers(w, 0, 0, 0, 10), "PEER_ID_INVALID", NULL),
+          "the admin's hash sent by the bot: CHANNEL_INVALID, PEER_ID_INVALID");
+    CHECK(rpc_fails(adm, importers(bot_view, 0, 0, 0, 10), "PEER_ID_INVALID", NULL),
+          "the bot's hash sent by the admin: PEER_ID_INVALID");
+    /* the same account on a second auth key: the same hashes */
+    struct mt_client *again = new_client(cfg, NULL);
+    CHECK(log_in(again, "15550010", "pw-adm"), "the admin logs in on a second key");
+    CHECK(channels_hash(again, w) == w->access_hash, "the second key is given the same hash");
+    mt_client_free(again);
+    report("access hashes: wrong, 0 or another account's refused, the same on every key of an "
+           "account, found among dialogs, 0 from a bot to getChannels",
            f0);
 }
 
@@ -961,11 +1019,12 @@ static void test_methods(const struct mt_config *cfg)
     report("auth.importBotAuthorization: a bot session from a Bot API token", f0);
 
     json_t *hashes = json_object();
+    struct mworld bot_view;
     test_paging(adm, &w, hashes);
-    test_access_hashes(adm, bot, &w);
-    test_hide(adm, bot, &w, hashes);
+    test_access_hashes(cfg, adm, bot, &w, &bot_view);
     CHECK(log_in(noinv, "15550011", NULL), "the admin without invite_users logs in");
-    test_no_invite(noinv, &w, hashes);
+    test_no_invite(noinv, &w);
+    test_hide(adm, bot, &w, &bot_view, hashes);
     test_hide_all(adm, &w);
     test_flood(adm, &w);
     test_logout_revoke(adm, noinv, &w);

@@ -353,6 +353,26 @@ static void test_invites(void)
     teardown(&f);
 }
 
+/* Access hashes (world_access_hash): a function of the seed, the account, the kind and the id. */
+static void test_access_hashes(void)
+{
+    struct world *a = NULL, *b = NULL, *other = NULL;
+    CHECK(world_new(7, &a) == DM_OK && world_new(7, &b) == DM_OK && world_new(8, &other) == DM_OK);
+    int64_t h = world_access_hash(a, 1000, WORLD_HASH_CHANNEL, 555);
+    CHECK(h != 0 && h == world_access_hash(a, 1000, WORLD_HASH_CHANNEL, 555));
+    CHECK(h == world_access_hash(b, 1000, WORLD_HASH_CHANNEL, 555)); /* the same seed */
+    CHECK(h != world_access_hash(other, 1000, WORLD_HASH_CHANNEL, 555));
+    CHECK(h != world_access_hash(a, 1001, WORLD_HASH_CHANNEL, 555)); /* another account */
+    CHECK(h != world_access_hash(a, 1000, WORLD_HASH_USER, 555));    /* another kind */
+    CHECK(h != world_access_hash(a, 1000, WORLD_HASH_CHANNEL, 556));
+    CHECK(world_access_hash(a, 1000, WORLD_HASH_USER, 555) !=
+          world_access_hash(a, 555, WORLD_HASH_USER, 1000)); /* not symmetric */
+    world_free(a);
+    world_free(b);
+    world_free(other);
+    printf("access hashes: per seed, account, kind and id\n");
+}
+
 int main(void)
 {
     test_idmap();
@@ -362,5 +382,6 @@ int main(void)
     test_limits();
     test_bans();
     test_invites();
+    test_access_hashes();
     return CHECK_DONE();
 }
