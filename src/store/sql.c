@@ -162,8 +162,8 @@ static const struct sql_text texts[S_COUNT] = {
      * are summed by hour first, the hours into days and weeks (a day and a week are whole
      * hours from the epoch), so each request is sorted once, not once a span. NOT INDEXED:
      * they read the batch by rowid (the totals' GROUP BY made SQLite scan the whole covering
-     * index (chat_id, status, id) instead, every batch). PostgreSQL notes
-     * recorded requests with a statement trigger and folds them at COMMIT (schema.c, 19). */
+     * index (chat_id, status, id) instead, every batch). PostgreSQL folds
+     * them by a statement trigger over the statement's transition table (schema.c, 22). */
     [S_STAT_FOLD_COUNTS] = {.sqlite = "INSERT INTO request_counts SELECT chat_id, status, "
                                       "count(*) FROM invite_requests NOT INDEXED WHERE id >= $1 "
                                       "GROUP BY 1, 2 ORDER BY 1, 2 ON CONFLICT (chat_id, status) "

@@ -1914,6 +1914,62 @@ static void test_links(struct store *st)
     printf("ok links and decisions made in Telegram\n");
 }
 
+/* The totals and rollups of requests recorded in one statement (a batch with decided ones, a
+ * batch of pending ones only) and alone, as the statistics read them. */
+static void test_recorded_rollups(struct store *st)
+{
+    const int64_t chat = -777, day = 200 * 86400;
+    struct store_request b[5] = {
+        make_req(chat, 1, day + 10, REQ_PENDING, "P", "One", "p1"),
+        make_req(chat, 2, day + 3700, REQ_PENDING, "P", "Two", "p2"),
+        make_req(chat, 3, day + 20, REQ_APPROVED, "A", "One", "a1"),
+        make_req(chat, 4, day + 30, REQ_APPROVED, "A", "Two", "a2"),
+        make_req(chat, 5, day + 40, REQ_DECLINED, "D", "One", "d1"),
+    };
+    const int64_t took[] = {0, 0, 5, 60, 5};
+    for (int i = 2; i < 5; i++) {
+        b[i].decided_at = b[i].tg_date + took[i];
+        dm_strlcpy(b[i].decided_by, "alice", sizeof b[i].decided_by);
+        dm_strlcpy(b[i].decided_via, "bot", sizeof b[i].decided_via);
+    }
+    size_t n = 0;
+    OK(store_request_add_many(st, b, 5, &n, &E));
+    CHECK(n == 5);
+    struct store_request pending[2] = {make_req(chat, 6, day + 50, REQ_PENDING, "Q", "One", "q1"),
+                                       make_req(chat, 7, day + 60, REQ_PENDING, "Q", "Two", "q2")};
+    OK(store_request_add_many(st, pending, 2, &n, &E));
+    CHECK(n == 2);
+    struct store_request one = make_req(chat, 8, day + 70, REQ_PENDING, "S", "One", "s1");
+    bool added = false;
+    OK(store_request_add(st, &one, &added, &E));
+    CHECK(added);
+    OK(store_request_add(st, &one, &added, &E)); /* recorded already: counted once */
+    CHECK(!added);
+
+    int64_t counts[REQ_STATUS_COUNT];
+    struct store_request_filter f = filter(-1, chat, 0, 0, "");
+    OK(store_request_counts(st, &f, counts, &E));
+    CHECK(counts[REQ_PENDING] == 5 && counts[REQ_APPROVED] == 2 && counts[REQ_DECLINED] == 1);
+    struct store_stats s;
+    struct stats_query q = {.from = day, .to = day + 86399, .chat_id = chat, .span = STATS_DAY};
+    OK(store_stats_read(st, &q, &s, &E));
+    CHECK(s.n_series == 1 && s.series[0].pending == 5 && s.series[0].approved == 2 &&
+          s.series[0].declined == 1);
+    CHECK(s.n_deciders == 1 && strcmp(s.deciders[0].by, "alice") == 0 &&
+          s.deciders[0].approved == 2 && s.deciders[0].declined == 1);
+    int64_t timed = 0;
+    for (size_t i = 0; i < s.n_latency; i++)
+        timed += s.latency[i].n;
+    CHECK(timed == 3);
+    store_stats_release(&s);
+    q.span = STATS_HOUR;
+    OK(store_stats_read(st, &q, &s, &E));
+    CHECK(s.n_series == 2 && s.series[0].pending == 4 && s.series[1].pending == 1);
+    store_stats_release(&s);
+    printf("ok recorded rollups: a batch with decided requests, one of pending ones and a single "
+           "request counted once each\n");
+}
+
 static void test_backend(const char *url, const char *url2)
 {
     model_n = 0;
@@ -1924,6 +1980,7 @@ static void test_backend(const char *url, const char *url2)
     test_websessions(st);
     test_settings(st);
     test_requests(st);
+    test_recorded_rollups(st);
     test_search(st);
 
     /* reopening keeps everything and runs no migration twice */
