@@ -201,6 +201,39 @@ static dm_err handle_other(struct bot *b, json_t *update, struct dm_error *err)
     return fn(ctx, update, err);
 }
 
+/* The request and the channel (its title comes free with the update) that jr tells of. */
+static void join_of(const struct botapi_join_request *jr, struct store_request *r,
+                    struct store_chat *c)
+{
+    int64_t now = (int64_t)time(NULL);
+    *r = (struct store_request){.chat_id = jr->chat_id,
+                                .user_id = jr->user_id,
+                                .tg_date = jr->date ? jr->date : now,
+                                .status = REQ_PENDING,
+                                .created_at = now};
+    dm_strlcpy(r->first_name, jr->first_name, sizeof r->first_name);
+    dm_strlcpy(r->last_name, jr->last_name, sizeof r->last_name);
+    dm_strlcpy(r->username, jr->username, sizeof r->username);
+    dm_strlcpy(r->bio, jr->bio, sizeof r->bio);
+    dm_strlcpy(r->invite_link, jr->invite_link, sizeof r->invite_link);
+    dm_strlcpy(r->language_code, jr->language_code, sizeof r->language_code);
+    r->is_premium = jr->is_premium;
+    *c = (struct store_chat){.chat_id = jr->chat_id, .fetched_at = now};
+    dm_strlcpy(c->title, jr->chat_title, sizeof c->title);
+    dm_strlcpy(c->username, jr->chat_username, sizeof c->username);
+}
+
+/* Caches the titles of chats[0..n) that have one (a failure is only logged). */
+static void titles_put(struct store *st, const struct store_chat *chats, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct dm_error cerr = {0};
+        if (chats[i].title[0] && store_chat_put(st, &chats[i], &cerr))
+            log_warn(C, "could not cache the title of chat %" PRId64 ": %s", chats[i].chat_id,
+                     cerr.msg);
+    }
+}
+
 /* Stores one update if it is a chat_join_request; hands callback_query and message updates to
  * the handler (others are ignored). DM_EINVAL for a malformed one, DM_EDB or DM_EUNAVAILABLE
  * (message in err) when it could not be stored. */
@@ -211,23 +244,9 @@ static dm_err record_update(struct bot *b, json_t *update, bool *was_join, struc
     *was_join = e != DM_ENOTFOUND;
     if (e == DM_ENOTFOUND) return handle_other(b, update, err);
     if (e) return e;
-    int64_t now = (int64_t)time(NULL);
-    struct store_request r = {.chat_id = jr.chat_id,
-                              .user_id = jr.user_id,
-                              .tg_date = jr.date ? jr.date : now,
-                              .status = REQ_PENDING,
-                              .created_at = now};
-    dm_strlcpy(r.first_name, jr.first_name, sizeof r.first_name);
-    dm_strlcpy(r.last_name, jr.last_name, sizeof r.last_name);
-    dm_strlcpy(r.username, jr.username, sizeof r.username);
-    dm_strlcpy(r.bio, jr.bio, sizeof r.bio);
-    dm_strlcpy(r.invite_link, jr.invite_link, sizeof r.invite_link);
-    dm_strlcpy(r.language_code, jr.language_code, sizeof r.language_code);
-    r.is_premium = jr.is_premium;
-    struct store_chat c = {.chat_id = jr.chat_id, .fetched_at = now};
-    dm_strlcpy(c.title, jr.chat_title, sizeof c.title);
-    dm_strlcpy(c.username, jr.chat_username, sizeof c.username);
-
+    struct store_request r;
+    struct store_chat c;
+    join_of(&jr, &r, &c);
     struct store *st = b->store;
     bool inserted = false;
     if (jr.query_id[0] && botapi_query_id_valid(jr.query_id))
@@ -236,14 +255,63 @@ static dm_err record_update(struct bot *b, json_t *update, bool *was_join, struc
     else
         e = store_request_add(st, &r, &inserted, err);
     if (e) return e;
-    if (c.title[0]) { /* the title comes free with the update */
-        struct dm_error cerr = {0};
-        if (store_chat_put(st, &c, &cerr))
-            log_warn(C, "could not cache the title of chat %" PRId64 ": %s", c.chat_id, cerr.msg);
-    }
+    titles_put(st, &c, 1);
     if (inserted)
         log_debug(C, "join request: chat %" PRId64 " user %" PRId64, r.chat_id, r.user_id);
     return DM_OK;
+}
+
+/* A poll's join requests that come without a query, recorded together (one transaction, a few
+ * statements) rather than one transaction each; the updates between them that must be handled
+ * alone (a query, a message, a callback) first see the batch before them recorded. rows and
+ * chats hold room for every update of the poll (malloc'd when the first join comes). */
+struct join_batch {
+    struct store_request *rows;
+    struct store_chat *chats; /* the batch's channels, each once, with its newest title */
+    size_t n, nchats, cap;
+};
+
+/* Takes update into jb when it is a join request without a query (true); false for any other
+ * update, which the caller handles alone. */
+static bool batch_take(struct join_batch *jb, json_t *update, size_t cap)
+{
+    struct botapi_join_request jr;
+    struct dm_error err = {0};
+    if (botapi_join_request_parse(update, &jr, &err) ||
+        (jr.query_id[0] && botapi_query_id_valid(jr.query_id)))
+        return false;
+    if (!jb->rows) {
+        jb->rows = malloc(cap * sizeof *jb->rows);
+        jb->chats = malloc(cap * sizeof *jb->chats);
+        jb->cap = jb->rows && jb->chats ? cap : 0;
+    }
+    if (jb->n == jb->cap) return false; /* out of memory: recorded alone */
+    struct store_chat c;
+    join_of(&jr, &jb->rows[jb->n++], &c);
+    size_t i = 0;
+    while (i < jb->nchats && jb->chats[i].chat_id != c.chat_id) i++;
+    if (i == jb->nchats || c.title[0]) jb->chats[i] = c;
+    jb->nchats += i == jb->nchats;
+    return true;
+}
+
+/* Records the batch (emptied when it is recorded). */
+static dm_err batch_record(struct bot *b, struct join_batch *jb, struct dm_error *err)
+{
+    if (!jb->n) return DM_OK;
+    size_t inserted = 0;
+    dm_err e = store_request_add_many(b->store, jb->rows, jb->n, &inserted, err);
+    if (e) return e;
+    titles_put(b->store, jb->chats, jb->nchats);
+    log_debug(C, "%zu join requests, %zu new", jb->n, inserted);
+    jb->n = jb->nchats = 0;
+    return DM_OK;
+}
+
+static void batch_release(struct join_batch *jb)
+{
+    free(jb->rows);
+    free(jb->chats);
 }
 
 /* ---- the receiver thread ---- */
@@ -315,37 +383,47 @@ static enum call_result poll_once(struct bot *b, struct botapi_client *rx, int *
         dm_fail(&err, DM_EPROTO, "getUpdates answered without a list of updates");
         return receiver_failed(b, "getUpdates", DM_EPROTO, NULL, &err, backoff);
     }
-    /* Every update of the batch is committed before the offset moves past it. */
-    int64_t next = offset;
+    /* Every update of the batch is committed before the offset moves past it: `next` is past
+     * every update committed, `taken` past those waiting in jb too. */
+    int64_t next = offset, taken = offset;
     bool any_join = false;
-    size_t i;
+    struct join_batch jb = {0};
+    size_t i, n = json_array_size(rep.result);
     json_t *u;
     json_array_foreach(rep.result, i, u)
     {
         json_t *uid = json_object_get(u, "update_id");
         if (!json_is_integer(uid)) continue;
-        bool was_join = false;
-        e = record_update(b, u, &was_join, &err);
-        if (e == DM_EINVAL) {
-            log_warn(C, "skipping update %" PRId64 ": %s", (int64_t)json_integer_value(uid),
-                     err.msg);
-        } else if (e) {
-            botapi_reply_release(&rep);
-            pthread_mutex_lock(&b->mu); /* those before it are committed */
-            b->offset = next;
-            pthread_mutex_unlock(&b->mu);
-            status_error(b, false, "could not store updates: %s", err.msg);
-            if (pause_or_stop(b, *backoff)) return CALL_STOPPED;
-            *backoff = DM_MIN(*backoff * 2, BACKOFF_MAX);
-            return CALL_RETRY;
+        int64_t past = (int64_t)json_integer_value(uid) + 1;
+        if (batch_take(&jb, u, n)) {
+            any_join = true;
+            taken = DM_MAX(taken, past);
+            continue;
         }
+        bool was_join = false;
+        e = batch_record(b, &jb, &err);
+        if (e) break;
+        next = taken;
+        e = record_update(b, u, &was_join, &err);
+        if (e && e != DM_EINVAL) break;
+        if (e) log_warn(C, "skipping update %" PRId64 ": %s", past - 1, err.msg);
+        e = DM_OK;
         any_join |= was_join;
-        next = DM_MAX(next, (int64_t)json_integer_value(uid) + 1);
+        next = taken = DM_MAX(next, past);
     }
+    if (!e) e = batch_record(b, &jb, &err);
+    if (!e) next = taken;
+    batch_release(&jb);
     botapi_reply_release(&rep);
-    pthread_mutex_lock(&b->mu);
+    pthread_mutex_lock(&b->mu); /* those before it are committed */
     b->offset = next;
     pthread_mutex_unlock(&b->mu);
+    if (e) {
+        status_error(b, false, "could not store updates: %s", err.msg);
+        if (pause_or_stop(b, *backoff)) return CALL_STOPPED;
+        *backoff = DM_MIN(*backoff * 2, BACKOFF_MAX);
+        return CALL_RETRY;
+    }
     status_ok(b, any_join);
     *backoff = BACKOFF_MIN;
     return CALL_OK;
