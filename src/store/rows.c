@@ -19,10 +19,10 @@ struct field {
      offsetof(T, m), sizeof(((T *)0)->m) \
     }
 
-static void row_read(const struct field *f, size_t n, const struct db_row *r, void *out,
-                     size_t size)
+/* Writes each of the n fields of out from the row's columns: text with its terminator, the bytes
+ * after it left as they were. */
+static void row_fill(const struct field *f, size_t n, const struct db_row *r, void *out)
 {
-    memset(out, 0, size);
     for (size_t i = 0; i < n; i++) {
         char *p = (char *)out + f[i].off;
         switch (f[i].type) {
@@ -40,6 +40,13 @@ static void row_read(const struct field *f, size_t n, const struct db_row *r, vo
             break;
         }
     }
+}
+
+static void row_read(const struct field *f, size_t n, const struct db_row *r, void *out,
+                     size_t size)
+{
+    memset(out, 0, size);
+    row_fill(f, n, r, out);
 }
 
 static void args_write(const struct field *f, size_t n, struct db_args *a, const void *in)
@@ -162,6 +169,11 @@ READER(row_token, token_fields, struct store_token)
 READER(row_websession, websession_fields, struct store_websession)
 READER(row_chat, chat_fields, struct store_chat)
 READER(row_request, request_fields, struct store_request)
+
+void row_request_over(const struct db_row *r, void *out)
+{
+    row_fill(request_fields, DM_ARRAY_LEN(request_fields), r, out);
+}
 READER(row_job, job_fields, struct store_job)
 READER(row_item, item_fields, struct store_item)
 READER(row_session, session_fields, struct store_session)

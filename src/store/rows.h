@@ -12,6 +12,10 @@ void row_token(const struct db_row *r, void *out);        /* TOKEN_COLS */
 void row_websession(const struct db_row *r, void *out);   /* struct store_websession */
 void row_chat(const struct db_row *r, void *out);         /* struct store_chat */
 void row_request(const struct db_row *r, void *out);      /* REQUEST_COLS */
+/* REQUEST_COLS over a record read before (a page's one record, reused for each row): every
+ * field is written, text with its terminator; the bytes after a terminator stay as they were,
+ * so records read this way are compared field by field, never with memcmp. */
+void row_request_over(const struct db_row *r, void *out);
 void row_job(const struct db_row *r, void *out);          /* JOB_COLS */
 void row_item(const struct db_row *r, void *out);         /* ITEM_COLS */
 void row_session(const struct db_row *r, void *out);      /* SESSION_COLS */
