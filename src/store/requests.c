@@ -538,7 +538,8 @@ dm_err store_request_page(struct store *st, const struct store_request_filter *r
                           int64_t cap, int64_t counts[REQ_STATUS_COUNT], bool *exact,
                           struct dm_error *err)
 {
-    struct page_sink *p = calloc(1, sizeof *p); /* a record is 4.5 KB: not on a pool thread's stack */
+    struct page_sink *p =
+        calloc(1, sizeof *p); /* a record is 4.5 KB: not on a pool thread's stack */
     if (!p) return dm_fail(err, DM_ENOMEM, "out of memory reading a page of requests");
     p->fn = fn;
     p->ctx = ctx;

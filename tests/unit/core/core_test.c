@@ -120,15 +120,14 @@ static void test_json_out(void)
     json_out_end(&o);
     json_out_end(&o);
     CHECK(json_out_finish(&o) == DM_OK);
-    CHECK(strcmp(b.data,
-                 "{\"s\":\"q\\\"b\\\\ \\n\\t\\u0001/\xe9\xa2\x91\","
-                 "\"bad\":\"a\xef\xbf\xbd"
-                 "b\","
-                 "\"n\":[0,-42,-9223372036854775808,9223372036854775807,7,10,99,100,101,"
-                 "1700000123,-1000000000004],\"e\":[],"
-                 "\"p\":\"plain, then \\\"quoted\\\"\",\"o\":{\"t\":true,\"z\":null},"
-                 "\"m\":{\"i\":-1000000000004,\"j\":-9223372036854775808,\"t\":\"plain\","
-                 "\"u\":\"q\\\"\xef\xbf\xbd\",\"r\":null}}") == 0);
+    CHECK(strcmp(b.data, "{\"s\":\"q\\\"b\\\\ \\n\\t\\u0001/\xe9\xa2\x91\","
+                         "\"bad\":\"a\xef\xbf\xbd"
+                         "b\","
+                         "\"n\":[0,-42,-9223372036854775808,9223372036854775807,7,10,99,100,101,"
+                         "1700000123,-1000000000004],\"e\":[],"
+                         "\"p\":\"plain, then \\\"quoted\\\"\",\"o\":{\"t\":true,\"z\":null},"
+                         "\"m\":{\"i\":-1000000000004,\"j\":-9223372036854775808,\"t\":\"plain\","
+                         "\"u\":\"q\\\"\xef\xbf\xbd\",\"r\":null}}") == 0);
     /* an end too many, a key without its value, a cap: the first failure stays */
     buf_reset(&b);
     json_out_init(&o, &b);
@@ -157,7 +156,8 @@ static void test_json_out(void)
     json_out_init(&o, &small);
     json_out_text(&o, "1234567");
     CHECK(json_out_finish(&o) == DM_ETOOBIG);
-    buf_reset(&small); /* a member just fits the cap (the object left open); one digit more does not */
+    buf_reset(
+        &small); /* a member just fits the cap (the object left open); one digit more does not */
     json_out_init(&o, &small);
     json_out_object(&o);
     json_out_member_int(&o, JSON_OUT_KEY("a"), JSON_OUT_KEY_LEN("a"), 123);
