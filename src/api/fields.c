@@ -97,40 +97,44 @@ void fields_json(struct json_out *o, const struct record_fields *fs, const void 
     for (size_t i = 0; i < fs->n; i++) {
         const struct field *f = &fs->v[i];
         if (f->export_only && !exported) continue;
-        json_out_key_json(o, f->key_json, f->key_len);
+        const char *k = f->key_json;
+        size_t kn = f->key_len;
         int64_t t = f->kind == FIELD_INT_OR_NULL || f->kind == FIELD_UTC ? int_at(rec, f) : 0;
         char utc[DATE_UTC_LEN];
         switch (f->kind) {
         case FIELD_INT:
-            json_out_int(o, int_at(rec, f));
+            json_out_member_int(o, k, kn, int_at(rec, f));
             break;
         case FIELD_INT_OR_NULL:
             if (t)
-                json_out_int(o, t);
+                json_out_member_int(o, k, kn, t);
             else
-                json_out_null(o);
+                json_out_member_raw(o, k, kn, "null", 4);
             break;
         case FIELD_UTC:
             if (t) {
                 date_format_utc(t, utc);
-                json_out_text(o, utc);
+                json_out_member_text(o, k, kn, utc);
             } else
-                json_out_null(o);
+                json_out_member_raw(o, k, kn, "null", 4);
             break;
         case FIELD_TEXT:
-            json_out_text(o, text_at(rec, f));
+            json_out_member_text(o, k, kn, text_at(rec, f));
             break;
         case FIELD_BOOL:
-            json_out_bool(o, bool_at(rec, f));
+            if (bool_at(rec, f))
+                json_out_member_raw(o, k, kn, "true", 4);
+            else
+                json_out_member_raw(o, k, kn, "false", 5);
             break;
         case FIELD_STATUS:
-            json_out_text(o, request_status_name(status_at(rec, f)));
+            json_out_member_text(o, k, kn, request_status_name(status_at(rec, f)));
             break;
         case FIELD_VERIFY:
             if (status_at(rec, f) >= 0)
-                json_out_text(o, verify_state_name(status_at(rec, f)));
+                json_out_member_text(o, k, kn, verify_state_name(status_at(rec, f)));
             else
-                json_out_null(o);
+                json_out_member_raw(o, k, kn, "null", 4);
             break;
         }
     }

@@ -36,6 +36,14 @@ void json_out_key(struct json_out *o, const char *key); /* "key": (key is ASCII,
 #define JSON_OUT_KEY(name) ",\"" name "\":"
 #define JSON_OUT_KEY_LEN(name) (sizeof JSON_OUT_KEY(name) - 1)
 void json_out_key_json(struct json_out *o, const char *key_json, size_t len);
+/* A member of the object being written, its key prepared by JSON_OUT_KEY: the same as
+ * json_out_key_json and then the value's call, written with one check for room (a list page
+ * writes 1,350 members). json_out_member_raw writes `raw` (n bytes) as it is: JSON text the
+ * caller made, such as true or null. */
+void json_out_member_int(struct json_out *o, const char *key_json, size_t len, int64_t v);
+void json_out_member_text(struct json_out *o, const char *key_json, size_t len, const char *s);
+void json_out_member_raw(struct json_out *o, const char *key_json, size_t len, const char *raw,
+                         size_t n);
 void json_out_text(struct json_out *o, const char *s);
 void json_out_int(struct json_out *o, int64_t v);
 void json_out_bool(struct json_out *o, bool v);

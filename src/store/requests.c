@@ -437,8 +437,13 @@ dm_err filter_stmt(enum filter_stmt kind, const struct filter *f, bool with_stat
     const char *from = filter_kinds[kind].from;
     if (!from) from = filter_source(shape, &id);
     buf_init(b, SQL_FILTER_MAX);
-    dm_err e = buf_printf(b, "%s FROM %s%s WHERE ", filter_kinds[kind].select, from,
-                          filter_kinds[kind].join);
+    /* put piece by piece: a list request builds its statement's text each time (the backend
+     * prepares it once, by key), and printf's "%s" of the column list cost more than the rest */
+    const char *const head[] = {filter_kinds[kind].select, " FROM ", from, filter_kinds[kind].join,
+                                " WHERE "};
+    dm_err e = buf_reserve(b, 1024);
+    for (size_t i = 0; i < DM_ARRAY_LEN(head) && !e; i++)
+        e = buf_puts(b, head[i]);
     if (!e) e = put_with_id(b, filter_kinds[kind].where, id);
     if (!e) e = filter_sql(b, a, f, shape, kind == FS_LIST);
     if (!e) e = put_with_id(b, filter_kinds[kind].tail, id);
@@ -522,7 +527,7 @@ static dm_err page_row(void *ctx, const struct db_row *row)
 {
     struct page_sink *p = ctx;
     if (p->n >= p->limit) return DM_OK;
-    row_request(row, &p->r);
+    row_request_over(row, &p->r); /* cleared once: a row's fields are all written anyway */
     p->n++;
     p->fn(p->ctx, &p->r);
     return DM_OK;
@@ -533,9 +538,12 @@ dm_err store_request_page(struct store *st, const struct store_request_filter *r
                           int64_t cap, int64_t counts[REQ_STATUS_COUNT], bool *exact,
                           struct dm_error *err)
 {
-    struct page_sink *p = malloc(sizeof *p); /* a record is 4.5 KB: not on a pool thread's stack */
+    struct page_sink *p =
+        calloc(1, sizeof *p); /* a record is 4.5 KB: not on a pool thread's stack */
     if (!p) return dm_fail(err, DM_ENOMEM, "out of memory reading a page of requests");
-    *p = (struct page_sink){.fn = fn, .ctx = ctx, .limit = limit};
+    p->fn = fn;
+    p->ctx = ctx;
+    p->limit = limit;
     dm_err e = page_read(st, rf, before_id, limit, page_row, p, cap, counts, exact, err);
     *n = p->n;
     free(p);

@@ -19,10 +19,10 @@ struct field {
      offsetof(T, m), sizeof(((T *)0)->m) \
     }
 
-static void row_read(const struct field *f, size_t n, const struct db_row *r, void *out,
-                     size_t size)
+/* Writes each of the n fields of out from the row's columns: text with its terminator, the bytes
+ * after it left as they were. */
+static void row_fill(const struct field *f, size_t n, const struct db_row *r, void *out)
 {
-    memset(out, 0, size);
     for (size_t i = 0; i < n; i++) {
         char *p = (char *)out + f[i].off;
         switch (f[i].type) {
@@ -42,26 +42,73 @@ static void row_read(const struct field *f, size_t n, const struct db_row *r, vo
     }
 }
 
-static void args_write(const struct field *f, size_t n, struct db_args *a, const void *in)
+static void row_read(const struct field *f, size_t n, const struct db_row *r, void *out,
+                     size_t size)
+{
+    memset(out, 0, size);
+    row_fill(f, n, r, out);
+}
+
+/* Where a record's fields go when it is written out: numbers (booleans as 0 or 1) to num,
+ * text (its member's size, terminator included) to text. */
+struct field_sink {
+    void (*num)(void *to, int64_t v);
+    void (*text)(void *to, const char *s, size_t size);
+};
+
+/* Each of the n fields of `in`, in order, to the sink (the one walk over a record's fields for
+ * both statement arguments and the JSON a batch is recorded from). */
+static void fields_write(const struct field *f, size_t n, const void *in,
+                         const struct field_sink *k, void *to)
 {
     for (size_t i = 0; i < n; i++) {
         const char *p = (const char *)in + f[i].off;
         switch (f[i].type) {
         case FT_I64:
-            arg_int(a, *(const int64_t *)p);
+            k->num(to, *(const int64_t *)p);
             break;
         case FT_INT:
-            arg_int(a, *(const int *)p);
+            k->num(to, *(const int *)p);
             break;
         case FT_BOOL:
-            arg_int(a, *(const bool *)p);
+            k->num(to, *(const bool *)p);
             break;
         case FT_TEXT:
-            arg_text(a, p, f[i].size);
+            k->text(to, p, f[i].size);
             break;
         }
     }
 }
+
+static void arg_num(void *to, int64_t v)
+{
+    arg_int(to, v);
+}
+
+static void arg_text_sized(void *to, const char *s, size_t size)
+{
+    arg_text(to, s, size);
+}
+
+static const struct field_sink args_sink = {arg_num, arg_text_sized};
+
+static void args_write(const struct field *f, size_t n, struct db_args *a, const void *in)
+{
+    fields_write(f, n, in, &args_sink, a);
+}
+
+static void json_num(void *to, int64_t v)
+{
+    json_out_int(to, v);
+}
+
+static void json_text(void *to, const char *s, size_t size)
+{
+    (void)size;
+    json_out_text(to, s);
+}
+
+static const struct field_sink json_sink = {json_num, json_text};
 
 /* Each record's fields, in the order of its column list: F(T, member) for each (clang-format
  * does not settle on one layout for these lists, so it leaves them alone). */
@@ -162,6 +209,11 @@ READER(row_token, token_fields, struct store_token)
 READER(row_websession, websession_fields, struct store_websession)
 READER(row_chat, chat_fields, struct store_chat)
 READER(row_request, request_fields, struct store_request)
+
+void row_request_over(const struct db_row *r, void *out)
+{
+    row_fill(request_fields, DM_ARRAY_LEN(request_fields), r, out);
+}
 READER(row_job, job_fields, struct store_job)
 READER(row_item, item_fields, struct store_item)
 READER(row_session, session_fields, struct store_session)
@@ -191,24 +243,7 @@ READER(row_verification, verification_fields, struct store_verification)
 void json_request(struct json_out *o, const struct store_request *r)
 {
     json_out_array(o);
-    for (size_t i = 1; i <= REQUEST_ADDED_FIELDS; i++) {
-        const struct field *f = &request_fields[i];
-        const char *p = (const char *)r + f->off;
-        switch (f->type) {
-        case FT_I64:
-            json_out_int(o, *(const int64_t *)p);
-            break;
-        case FT_INT:
-            json_out_int(o, *(const int *)p);
-            break;
-        case FT_BOOL:
-            json_out_int(o, *(const bool *)p);
-            break;
-        case FT_TEXT:
-            json_out_text(o, p);
-            break;
-        }
-    }
+    fields_write(request_fields + 1, REQUEST_ADDED_FIELDS, r, &json_sink, o);
 }
 
 void args_request(struct db_args *a, const struct store_request *r)

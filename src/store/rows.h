@@ -23,6 +23,10 @@ void row_list_entry(const struct db_row *r, void *out);   /* entry */
 void row_mode(const struct db_row *r, void *out);         /* MODE_COLS */
 void row_challenge(const struct db_row *r, void *out);    /* CHALLENGE_COLS */
 void row_verification(const struct db_row *r, void *out); /* VERIFICATION_COLS */
+/* REQUEST_COLS over a record read before (a page's one record, reused for each row): every
+ * field is written, text with its terminator; the bytes after a terminator stay as they were,
+ * so records read this way are compared field by field, never with memcmp. */
+void row_request_over(const struct db_row *r, void *out);
 
 void row_event(const struct db_row *r, void *out);   /* EVENT_COLS */
 void row_webhook(const struct db_row *r, void *out); /* WEBHOOK_COLS */

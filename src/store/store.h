@@ -436,8 +436,9 @@ dm_err store_request_counts_upto(struct store *st, const struct store_request_fi
                                  int64_t cap, int64_t counts[REQ_STATUS_COUNT], bool *exact,
                                  struct dm_error *err);
 /* A request of a page as it is read (store_request_page): r is the store's, valid during the
- * call only (one record serves every row, so a page needs no memory per row); fn must not call
- * the store (the page's read is still under way). */
+ * call only (one record serves every row, so a page needs no memory per row, and it is not
+ * cleared between rows: each text field holds its text and terminator, the bytes after that
+ * are unspecified); fn must not call the store (the page's read is still under way). */
 typedef void (*store_request_fn)(void *ctx, const struct store_request *r);
 /* store_request_list's page, each request handed to fn(ctx, r) in page order, and, when counts
  * is not NULL, store_request_counts_upto's counts (cap, *exact (may be NULL)) with it, read

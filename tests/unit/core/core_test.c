@@ -109,15 +109,25 @@ static void test_json_out(void)
     json_out_key(&o, "z");
     json_out_null(&o);
     json_out_end(&o);
+    /* members written with their prepared keys: the same text as key, then value */
+    json_out_key(&o, "m");
+    json_out_object(&o);
+    json_out_member_int(&o, JSON_OUT_KEY("i"), JSON_OUT_KEY_LEN("i"), -1000000000004);
+    json_out_member_int(&o, JSON_OUT_KEY("j"), JSON_OUT_KEY_LEN("j"), INT64_MIN);
+    json_out_member_text(&o, JSON_OUT_KEY("t"), JSON_OUT_KEY_LEN("t"), "plain");
+    json_out_member_text(&o, JSON_OUT_KEY("u"), JSON_OUT_KEY_LEN("u"), "q\"\xff");
+    json_out_member_raw(&o, JSON_OUT_KEY("r"), JSON_OUT_KEY_LEN("r"), "null", 4);
+    json_out_end(&o);
     json_out_end(&o);
     CHECK(json_out_finish(&o) == DM_OK);
-    CHECK(strcmp(b.data,
-                 "{\"s\":\"q\\\"b\\\\ \\n\\t\\u0001/\xe9\xa2\x91\","
-                 "\"bad\":\"a\xef\xbf\xbd"
-                 "b\","
-                 "\"n\":[0,-42,-9223372036854775808,9223372036854775807,7,10,99,100,101,"
-                 "1700000123,-1000000000004],\"e\":[],"
-                 "\"p\":\"plain, then \\\"quoted\\\"\",\"o\":{\"t\":true,\"z\":null}}") == 0);
+    CHECK(strcmp(b.data, "{\"s\":\"q\\\"b\\\\ \\n\\t\\u0001/\xe9\xa2\x91\","
+                         "\"bad\":\"a\xef\xbf\xbd"
+                         "b\","
+                         "\"n\":[0,-42,-9223372036854775808,9223372036854775807,7,10,99,100,101,"
+                         "1700000123,-1000000000004],\"e\":[],"
+                         "\"p\":\"plain, then \\\"quoted\\\"\",\"o\":{\"t\":true,\"z\":null},"
+                         "\"m\":{\"i\":-1000000000004,\"j\":-9223372036854775808,\"t\":\"plain\","
+                         "\"u\":\"q\\\"\xef\xbf\xbd\",\"r\":null}}") == 0);
     /* an end too many, a key without its value, a cap: the first failure stays */
     buf_reset(&b);
     json_out_init(&o, &b);
@@ -126,6 +136,11 @@ static void test_json_out(void)
     json_out_init(&o, &b);
     json_out_object(&o);
     json_out_key(&o, "k");
+    CHECK(json_out_finish(&o) == DM_EINVAL);
+    json_out_init(&o, &b); /* a member after a key without its value */
+    json_out_object(&o);
+    json_out_key(&o, "k");
+    json_out_member_int(&o, JSON_OUT_KEY("x"), JSON_OUT_KEY_LEN("x"), 1);
     CHECK(json_out_finish(&o) == DM_EINVAL);
     struct buf small;
     buf_init(&small, 8);
@@ -140,6 +155,17 @@ static void test_json_out(void)
     buf_reset(&small);
     json_out_init(&o, &small);
     json_out_text(&o, "1234567");
+    CHECK(json_out_finish(&o) == DM_ETOOBIG);
+    buf_reset(
+        &small); /* a member just fits the cap (the object left open); one digit more does not */
+    json_out_init(&o, &small);
+    json_out_object(&o);
+    json_out_member_int(&o, JSON_OUT_KEY("a"), JSON_OUT_KEY_LEN("a"), 123);
+    CHECK(o.e == DM_OK && strcmp(small.data, "{\"a\":123") == 0);
+    buf_reset(&small);
+    json_out_init(&o, &small);
+    json_out_object(&o);
+    json_out_member_int(&o, JSON_OUT_KEY("a"), JSON_OUT_KEY_LEN("a"), 1234);
     CHECK(json_out_finish(&o) == DM_ETOOBIG);
     /* small pieces into memory the buf has beyond its cap stop at the cap too */
     buf_reset(&small);
