@@ -289,7 +289,8 @@ static bool batch_take(struct join_batch *jb, json_t *update, size_t cap)
     struct store_chat c;
     join_of(&jr, &jb->rows[jb->n++], &c);
     size_t i = 0;
-    while (i < jb->nchats && jb->chats[i].chat_id != c.chat_id) i++;
+    while (i < jb->nchats && jb->chats[i].chat_id != c.chat_id)
+        i++;
     if (i == jb->nchats || c.title[0]) jb->chats[i] = c;
     jb->nchats += i == jb->nchats;
     return true;
