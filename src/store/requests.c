@@ -472,48 +472,40 @@ static dm_err counts_stmt(const struct filter *f, int64_t cap, struct buf *b, st
 
 /* ---- PostgreSQL: a search's first page with its counts ----
  *
- * A search's page and its capped counts as two statements planned for their text (DB_PLAN_EACH)
- * cost PostgreSQL about 1.5 ms of CPU a search at 100,000 requests (search_bench's mix): a
- * quarter planning them, the rest reading the same matches twice, and for a name with a few
- * hundred matches the plan that walks the ids newest first reads thousands of rows for the page
- * while the trigram index lists the matches at once. This one statement is planned once
- * (DB_PLAN_ONCE) and chooses its way as it runs:
- *   n, d  it counts the matches among the newest 256 requests, which say how dense they are
- *         (f = hits / 256), and walks the ids newest first when that reads the matches the
- *         counts need (cap + 1) sooner than the trigram index would list them all: when
- *         (cap + 1) / f walked rows at 0.27 us cost less than f x N index entries at 0.1 us
- *         and the matches' (cap + 1) lookups at 1.4 us (N: the highest id; costs measured on
- *         this project's machine, in whole numbers below);
- *   m     the first cap + 1 matches of that way, their ids and statuses: the counts;
- *   c     whether m holds every match (fewer than cap + 1);
- *   then  the page: the newest of m when it holds every match, else walked newest first when
- *         the matches are dense, else none: a row of kind 2 asks for the page to be read on its
- *         own (planned for its text, as before).
+ * A search's page and its capped counts, as two statements planned for their text
+ * (DB_PLAN_EACH), cost PostgreSQL 0.3-0.4 ms of CPU a search planning them, and a name with a
+ * few hundred matches often got a page plan that walks the ids newest first through thousands
+ * of rows, while the trigram index lists its matches at once. This statement is planned once
+ * (DB_PLAN_ONCE) and reads through the trigram index, unless the matches are dense:
+ *   n, d  it counts the matches among the newest 256 requests (f = hits / 256) and leaves the
+ *         search to the two statements planned for its text (which walk the rows, stopping at
+ *         the cap) when walking reads the cap + 1 matches sooner than the index finds them:
+ *         (cap + 1) / f rows at 0.2 us against (cap + 1) lookups at 1.3 us and f x N index
+ *         entries at 0.04 us (N the highest id; CPU measured on this project's machine, written
+ *         in whole numbers below);
+ *   m     else the first cap + 1 matches through the index, their ids and statuses: the counts;
+ *   c     whether m holds every match (fewer than cap + 1): then the page is its newest.
  * Each row ends with its kind: 0 a request of the page (REQUEST_COLS), 1 a count (status,
- * count), 2 the page is still to be read. A text without 3 letters or digits in a row gives
- * the trigram index no trigram to look up (it would read all of it): such a search, and one
- * with other filters than its status, keeps the two statements. $1 before, $2 the page's
- * size, $3 cap + 1, then the text's values, then the status's. */
+ * count), 2 the page is still to be read (m was cut at the cap), 3 the page and the counts are
+ * (the matches are dense). A text without 3 letters or digits in a row gives the index no
+ * trigram to look up (it would read the whole index): such a search, and one with other filters
+ * than its status, keeps the two statements. $1 before, $2 the page's size, $3 cap + 1, then
+ * the text's values, then the status's. */
 #define SEARCH_KIND_COL 27
-#define SEARCH_FENCE                                                                               \
-    "(SELECT r.id, r.status, r.search, r.user_id FROM invite_requests r%s ORDER BY r.id DESC "     \
-    "OFFSET 0) r"
 #define SEARCH_FIRST_SQL                                                                           \
     "WITH n AS MATERIALIZED (SELECT count(*) AS hits FROM (SELECT r.search, r.user_id FROM "       \
     "invite_requests r ORDER BY r.id DESC LIMIT 256) r WHERE true%s), "                            \
-    "d AS MATERIALIZED (SELECT $3 * 1769472 <= n.hits * (n.hits * coalesce((SELECT max(id) "       \
-    "FROM invite_requests), 0) * 10 + $3 * 35840) AS walk FROM n), "                               \
-    "m AS MATERIALIZED ((SELECT r.id, r.status FROM " SEARCH_FENCE                                 \
-    " WHERE (SELECT walk FROM d)%s LIMIT $3) UNION ALL (SELECT r.id, r.status FROM "               \
-    "invite_requests r WHERE NOT (SELECT walk FROM d)%s LIMIT $3)), "                              \
+    "d AS MATERIALIZED (SELECT $3::bigint * 1310720 < n.hits * ($3::bigint * 33280 + n.hits * "    \
+    "coalesce((SELECT max(id) FROM invite_requests), 0) * 4) AS walk FROM n), "                    \
+    "m AS MATERIALIZED (SELECT r.id, r.status FROM invite_requests r WHERE NOT (SELECT walk FROM " \
+    "d)%s LIMIT $3), "                                                                             \
     "c AS MATERIALIZED (SELECT count(*) < $3 AS few FROM m) "                                      \
-    "(SELECT " REQUEST_COLS ", 0 FROM ((SELECT m.id FROM m WHERE (SELECT few FROM c) AND "         \
-    "m.id < $1%s ORDER BY m.id DESC LIMIT $2) UNION ALL (SELECT r.id FROM " SEARCH_FENCE           \
-    " WHERE NOT (SELECT few FROM c) AND (SELECT walk FROM d)%s%s LIMIT $2)) p "                    \
-    "JOIN invite_requests r ON r.id = p.id" REQUEST_JOINS " ORDER BY r.id DESC) "                  \
+    "(SELECT " REQUEST_COLS ", 0 FROM (SELECT m.id FROM m WHERE (SELECT few FROM c) AND "          \
+    "m.id < $1%s ORDER BY m.id DESC LIMIT $2) p JOIN invite_requests r ON r.id = "                 \
+    "p.id" REQUEST_JOINS " ORDER BY r.id DESC) "                                                   \
     "UNION ALL SELECT status, count(*)" SEARCH_NULLS25 ", 1 FROM m GROUP BY status "               \
-    "UNION ALL SELECT NULL, NULL" SEARCH_NULLS25 ", 2 WHERE NOT (SELECT few FROM c) AND NOT "      \
-    "(SELECT walk FROM d)"
+    "UNION ALL SELECT NULL, NULL" SEARCH_NULLS25 ", CASE WHEN (SELECT walk FROM d) THEN 3 ELSE 2 " \
+    "END WHERE NOT (SELECT few FROM c) OR (SELECT walk FROM d)"
 #define SEARCH_NULLS5 ", NULL, NULL, NULL, NULL, NULL"
 #define SEARCH_NULLS25 SEARCH_NULLS5 SEARCH_NULLS5 SEARCH_NULLS5 SEARCH_NULLS5 SEARCH_NULLS5
 
@@ -536,16 +528,13 @@ static dm_err search_first_stmt(const struct filter *f, int64_t before_id, int l
     struct buf t;
     buf_init(&t, SQL_FILTER_MAX);
     dm_err e = filter_text(&t, a, f, f->shape);
-    char in_m[32] = "", in_r[32] = "", fence[32] = "";
+    char in_m[32] = "";
     if (f->shape & F_STATUS) {
         arg_int(a, f->status);
         snprintf(in_m, sizeof in_m, " AND m.status = $%d", a->n);
-        snprintf(in_r, sizeof in_r, " AND r.status = $%d", a->n);
     }
-    snprintf(fence, sizeof fence, " WHERE r.id < $1");
     buf_init(b, SQL_FILTER_MAX);
-    if (!e)
-        e = buf_printf(b, SEARCH_FIRST_SQL, t.data, "", t.data, t.data, in_m, fence, in_r, t.data);
+    if (!e) e = buf_printf(b, SEARCH_FIRST_SQL, t.data, t.data, in_m);
     buf_release(&t);
     if (e) return dm_fail(err, e, "could not build a request query: %s", dm_strerror(e));
     *s = (struct db_stmt){.key = S_COUNT + FS_SEARCH_FIRST * SQL_FILTER_SHAPES + (int)f->shape,
@@ -560,7 +549,7 @@ struct search_sink {
     db_row_fn page_fn;
     void *page_ctx;
     int64_t *counts;
-    bool page_left; /* the page is still to be read */
+    bool page_left, counts_left; /* still to be read */
 };
 
 static dm_err count_row(void *ctx, const struct db_row *r);
@@ -572,6 +561,7 @@ static dm_err search_row(void *ctx, const struct db_row *r)
     if (kind == 0) return k->page_fn(k->page_ctx, r);
     if (kind == 1) return count_row(k->counts, r);
     k->page_left = true;
+    k->counts_left = kind == 3;
     return DM_OK;
 }
 
@@ -593,16 +583,16 @@ static dm_err page_read(struct store *st, const struct store_request_filter *rf,
     struct buf lb = {0}, cb = {0};
     struct db_stmt ls, cs;
     bool kept = true, count_apart = counts != NULL;
-    struct search_sink k = {page_fn, page_ctx, counts, false};
+    struct search_sink k = {page_fn, page_ctx, counts, false, false};
     if (search_first_fits(st, &f, limit, cap, counts)) {
-        /* one statement; the page on its own afterwards only when that statement asks */
+        /* one statement; the page, or it and the counts, afterwards when that one asks */
         kept = false;
         e = search_first_stmt(&f, before_id, limit, cap, &cb, &ca, &cs, err);
         reads[nreads++] = (struct db_read){&cs, &ca, search_row, &k};
         if (!e) e = db_read_many(st, reads, nreads, err);
         nreads = 0;
         if (!e && !k.page_left) limit = 0;
-        count_apart = false;
+        count_apart = k.counts_left;
     }
     if (!e && limit > 0) {
         args_init(&la);
