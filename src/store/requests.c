@@ -591,6 +591,7 @@ static dm_err page_read(struct store *st, const struct store_request_filter *rf,
         reads[nreads++] = (struct db_read){&cs, &ca, search_row, &k};
         if (!e) e = db_read_many(st, reads, nreads, err);
         nreads = 0;
+        buf_release(&cb);
         if (!e && !k.page_left) limit = 0;
         count_apart = k.counts_left;
     }
