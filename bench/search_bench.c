@@ -7,7 +7,10 @@
  * 100,000), 5 channels, 2 in 3 pending. Then, per backend:
  *   - an unfiltered first page, one request at a time (p50, p99);
  *   - a rare and a common search, one at a time: p50 and its ratio to the unfiltered page;
- *   - searches with 8 clients for SECONDS: searches/s;
+ *   - searches with 8 clients for SECONDS: searches/s, and the CPU a search of this process
+ *     (doorman's API and store, the clients; SQLite's work too) and, on PostgreSQL, of the
+ *     server processes serving doorman's connections (read from /proc: the server must run on
+ *     this machine, as scripts/pg.sh's does; otherwise it is not printed);
  *   - every filter at once (channel + status + date range + search), page 2: p99 and its ratio
  *     to the unfiltered page's p99.
  * With a PostgreSQL URL (an empty database), the same on PostgreSQL and the ratio of its
@@ -110,6 +113,39 @@ static void analyze(const char *url)
     PQfinish(c);
 }
 
+/* The CPU seconds used so far by the server processes of doorman's connections to url
+ * (application_name 'doorman'), by pid into pids/cpu (up to max); returns how many, -1 when
+ * they cannot be read (the server is not on this machine). */
+static int backends_cpu(const char *url, int *pids, double *cpu, int max)
+{
+    PGconn *c = PQconnectdb(url);
+    PGresult *r = PQstatus(c) == CONNECTION_OK
+                      ? PQexec(c, "SELECT pid FROM pg_stat_activity WHERE application_name = "
+                                  "'doorman'")
+                      : NULL;
+    int n = 0;
+    long tick = sysconf(_SC_CLK_TCK);
+    for (int i = 0; PQresultStatus(r) == PGRES_TUPLES_OK && i < PQntuples(r) && n < max; i++) {
+        char path[64], line[1024];
+        int pid = (int)strtol(PQgetvalue(r, i, 0), NULL, 10);
+        snprintf(path, sizeof path, "/proc/%d/stat", pid);
+        FILE *f = fopen(path, "r");
+        char *after = f && fgets(line, sizeof line, f) ? strrchr(line, ')') : NULL;
+        if (f) fclose(f);
+        unsigned long ut = 0, st = 0;
+        /* after the name: state and 10 fields, then utime and stime (proc(5)) */
+        if (!after ||
+            sscanf(after + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+            n = -1;
+        else
+            pids[n] = pid, cpu[n++] = (double)(ut + st) / (double)tick;
+        if (n < 0) break;
+    }
+    PQclear(r);
+    PQfinish(c);
+    return n;
+}
+
 struct figures {
     double page_p50, page_p99, rare_p50, common_p50, rate, all_p99;
 };
@@ -139,7 +175,21 @@ static struct figures run(const char *name, const char *url, long rows, double s
     const char *const mix[] = {PAGE "&q=zebulon", PAGE "&q=alex",  PAGE "&q=%D0%B5%D0%BB%D0%B5",
                                PAGE "&q=kov",     PAGE "&q=ngozi", PAGE "&q=5000000123"};
     long bad = 0;
+    enum { BACKENDS = 64 };
+    int pids0[BACKENDS], pids1[BACKENDS];
+    double cpu0[BACKENDS], cpu1[BACKENDS];
+    int n0 = url ? backends_cpu(url, pids0, cpu0, BACKENDS) : -1;
+    double t0 = bench_now(), own = bench_cpu();
     f.rate = bench_load(&b, mix, (int)DM_ARRAY_LEN(mix), 8, seconds, &bad);
+    double searches = f.rate * (bench_now() - t0);
+    own = bench_cpu() - own;
+    int n1 = n0 >= 0 ? backends_cpu(url, pids1, cpu1, BACKENDS) : -1;
+    double server = 0; /* a backend that was not there before used all of its CPU in the load */
+    for (int i = 0; i < n1; i++) {
+        server += cpu1[i];
+        for (int j = 0; j < n0; j++)
+            if (pids0[j] == pids1[i]) server -= cpu0[j];
+    }
     if (bad) {
         fprintf(stderr, "search_bench: %ld searches failed\n", bad);
         exit(1);
@@ -152,6 +202,9 @@ static struct figures run(const char *name, const char *url, long rows, double s
            f.common_p50, f.common_p50 / f.page_p50);
     printf("  8 clients, mixed searches        %6.0f searches/s (target >= 1000 on SQLite)\n",
            f.rate);
+    printf("    CPU a search: this process %.0f us", own * 1e6 / searches);
+    if (n1 >= 0) printf(", PostgreSQL's backends %.0f us", server * 1e6 / searches);
+    printf("\n");
     printf("  every filter + search, page 2    p99 %6.2f ms   %5.1fx the page's p99 (target <= "
            "10x)\n",
            f.all_p99, f.all_p99 / f.page_p99);

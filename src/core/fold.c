@@ -36,6 +36,22 @@ static dm_err valid_copy(const char *s, size_t len, char **out)
     return DM_OK;
 }
 
+bool fold_has_word(const char *s, size_t len, int n)
+{
+    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
+    int run = 0;
+    for (size_t i = 0; i < len && run < n;) {
+        utf8proc_int32_t cp = -1;
+        utf8proc_ssize_t k = utf8proc_iterate(p + i, (utf8proc_ssize_t)(len - i), &cp);
+        utf8proc_category_t c = k > 0 ? utf8proc_category(cp) : UTF8PROC_CATEGORY_CN;
+        bool word = (c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_LO) ||
+                    (c >= UTF8PROC_CATEGORY_ND && c <= UTF8PROC_CATEGORY_NO);
+        run = word ? run + 1 : 0;
+        i += k > 0 ? (size_t)k : 1;
+    }
+    return run >= n;
+}
+
 dm_err fold_text(const char *s, size_t len, char **out, size_t *out_len)
 {
     *out = NULL;

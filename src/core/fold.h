@@ -15,6 +15,9 @@
 /* The folded form of the first len bytes of s, NUL-terminated, malloc'd and owned by the
  * caller; *out_len (may be NULL) gets its length. DM_ENOMEM when memory ran out. */
 dm_err fold_text(const char *s, size_t len, char **out, size_t *out_len);
+/* Whether the first len bytes of s (UTF-8) hold n letters or digits (Unicode categories L and
+ * N) in a row: a word a trigram index can look up when n is 3. */
+bool fold_has_word(const char *s, size_t len, int n);
 /* "nfkc-casefold/unicode-<version>": stored with the folded rows. */
 const char *fold_version(void);
 

@@ -30,8 +30,9 @@ dm_err request_insert_then(struct tx *tx, const struct store_request *rows, size
 dm_err requests_refold(struct store *st, struct dm_error *err);
 
 /* The kinds of statement built over a request filter; each (kind, filter shape) has its own
- * statement key, so a backend can keep it prepared. */
-enum filter_stmt { FS_LIST = 0, FS_COUNT, FS_COUNT_KEPT, FS_JOB_ITEMS };
+ * statement key, so a backend can keep it prepared. FS_SEARCH_FIRST is built by requests.c
+ * alone (PostgreSQL: a search's first page with its counts). */
+enum filter_stmt { FS_LIST = 0, FS_COUNT, FS_COUNT_KEPT, FS_JOB_ITEMS, FS_SEARCH_FIRST };
 
 /* A filter made ready: its shape (which fields are set) and the values to bind. */
 struct filter {
@@ -41,6 +42,7 @@ struct filter {
     char scope[STORE_SCOPE_MAX];
     const char *link; /* the filter's invite_link (borrowed from it) */
     char *pattern;    /* q folded, as a LIKE pattern or a trigram index phrase; malloc'd */
+    bool words;       /* q folded has 3 letters or digits in a row: a trigram index serves it */
 };
 
 /* Reads f (NULL = no filter) for a statement in kind's dialect (on SQLite a search of 3

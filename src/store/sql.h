@@ -272,7 +272,7 @@ enum sql_id {
 /* Statements built from a request filter (requests.c) have keys from S_COUNT on: one per
  * kind of statement and filter shape, below SQL_KEYS. */
 #define SQL_FILTER_SHAPES 1024
-#define SQL_KEYS (S_COUNT + 4 * SQL_FILTER_SHAPES)
+#define SQL_KEYS (S_COUNT + 5 * SQL_FILTER_SHAPES)
 
 /* Statement id's text for the dialect, with what it does. */
 struct db_stmt sql_stmt(enum db_kind kind, enum sql_id id);

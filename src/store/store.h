@@ -442,9 +442,12 @@ dm_err store_request_counts_upto(struct store *st, const struct store_request_fi
 typedef void (*store_request_fn)(void *ctx, const struct store_request *r);
 /* store_request_list's page, each request handed to fn(ctx, r) in page order, and, when counts
  * is not NULL, store_request_counts_upto's counts (cap, *exact (may be NULL)) with it, read
- * together: on PostgreSQL in one round trip. Each statement reads at its own moment, as the two
- * calls would. *n gets how many requests fn was given; on an error fn may have been given some
- * already, which the caller drops. */
+ * together: on PostgreSQL in one round trip (a second one when a search's first statement
+ * leaves the page, or the page and the counts, to be read on their own; requests.c). Each
+ * statement reads at its own moment, as the two calls would; past the cap, which matches the
+ * counts counted may differ from store_request_counts_upto's (each is a lower bound). *n gets
+ * how many requests fn was given; on an error fn may have been given some already, which the
+ * caller drops. */
 dm_err store_request_page(struct store *st, const struct store_request_filter *f, int64_t before_id,
                           int limit, store_request_fn fn, void *ctx, int *n, int64_t cap,
                           int64_t counts[REQ_STATUS_COUNT], bool *exact, struct dm_error *err);
