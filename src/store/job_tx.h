@@ -20,10 +20,11 @@ dm_err job_tx_count_done(struct tx *tx, int64_t job_id, int64_t done, int64_t no
 dm_err job_tx_add_queued(struct tx *tx, const struct store_job *job, const int64_t *ids, size_t n,
                          int64_t now, struct dm_error *err);
 
-/* Records one verdict inside tx (store_verdicts_record's, verdicts.c); *was_pending tells
- * whether the request still waited. */
-dm_err verdict_tx_record(struct tx *tx, const struct store_verdict *v, bool *was_pending,
-                         struct dm_error *err);
+/* Records the verdicts v[0..n) inside tx (store_verdicts_record's, verdicts.c): their
+ * requests' verdicts in one statement, then what each brings (a verification, a decision due).
+ * pending (may be NULL; room for n) tells whether each request still waited. */
+dm_err verdicts_tx_record(struct tx *tx, const struct store_verdict *v, size_t n, bool *pending,
+                          struct dm_error *err);
 
 /* One audit entry inside tx (store_audit_add's, in a transaction of the caller's). */
 dm_err tx_audit(struct tx *tx, const struct store_audit *a, struct dm_error *err);

@@ -55,6 +55,12 @@ struct sql_text {
     "invite_requests r WHERE r.chat_id = b.chat_id AND r.user_id = b.user_id AND r.status = 0 "    \
     "ON CONFLICT DO NOTHING"
 
+#define VERDICTS_SET(with, from, where)                                                            \
+    with "UPDATE invite_requests SET evaluated = 1, "                                             \
+         "rule_id = CASE WHEN status = 0 THEN v.v_rule ELSE rule_id END, "                        \
+         "verdict = CASE WHEN status = 0 THEN v.v_text ELSE verdict END "                         \
+         "FROM " from " WHERE " where " RETURNING invite_requests.id, status, chat_id, user_id"
+
 #define DUE_OF_MODE                                                                                \
     "(chat_id = $1 OR ($1 = 0 AND chat_id NOT IN (SELECT chat_id FROM channel_modes "              \
     "WHERE chat_id <> 0)))"
@@ -489,18 +495,32 @@ static const struct sql_text texts[S_COUNT] = {
                        "ON d.request_id = r.id WHERE d.action = $2 AND d.due_at <= $1 "
                        "ORDER BY d.due_at, r.id LIMIT $3",
                        .what = "reading the requests to judge again"},
-    /* a request decided meanwhile keeps what it had */
-    [S_VERDICT_SET] = {"UPDATE invite_requests SET evaluated = 1, "
-                       "rule_id = CASE WHEN status = 0 THEN $2 ELSE rule_id END, "
-                       "verdict = CASE WHEN status = 0 THEN $3 ELSE verdict END "
-                       "WHERE id = $1 RETURNING status, chat_id, user_id",
-                       .what = "recording a verdict"},
+    /* the verdicts $1, a JSON array of [request_id, rule_id, text], in one statement; a request
+     * decided meanwhile keeps what it had. PostgreSQL locks the requests in id order first, as
+     * the job runner does (S_ITEMS_GET), so that neither waits for the other in a circle */
+    [S_VERDICTS_SET] = {.sqlite = VERDICTS_SET("", "(SELECT value->>0 AS v_id, value->>1 AS "
+                                                   "v_rule, value->>2 AS v_text FROM json_each($1)) v",
+                                               "invite_requests.id = v.v_id"),
+                        .pg = VERDICTS_SET("WITH v AS MATERIALIZED (SELECT (x->>0)::bigint AS v_id, "
+                                           "(x->>1)::bigint AS v_rule, x->>2 AS v_text FROM "
+                                           "jsonb_array_elements($1::jsonb) x), l AS MATERIALIZED "
+                                           "(SELECT id FROM invite_requests WHERE id IN (SELECT "
+                                           "v_id FROM v) ORDER BY id FOR UPDATE) ",
+                                           "v", "invite_requests.id = v.v_id AND "
+                                           "invite_requests.id IN (SELECT id FROM l)"),
+                        .what = "recording verdicts"},
     [S_DUE_PUT] = {"INSERT INTO decisions_due(request_id, chat_id, action, due_at) "
                    "VALUES ($1, $2, $3, $4) ON CONFLICT (request_id) DO UPDATE SET "
                    "action = excluded.action, due_at = excluded.due_at",
                    .what = "scheduling a decision"},
     [S_DUE_DELETE] = {"DELETE FROM decisions_due WHERE request_id = $1",
                       .what = "unscheduling a decision"},
+    /* $1 a JSON array of request ids */
+    [S_DUE_DELETE_MANY] = {.sqlite = "DELETE FROM decisions_due WHERE request_id IN "
+                                     "(SELECT value FROM json_each($1))",
+                           .pg = "DELETE FROM decisions_due WHERE request_id IN "
+                                 "(SELECT x::bigint FROM jsonb_array_elements_text($1::jsonb) x)",
+                           .what = "unscheduling decisions"},
     [S_PACE_GET] = {"SELECT next_at FROM pacing WHERE chat_id = $1",
                     .what = "reading a channel's pace"},
     [S_PACE_SET] = {"INSERT INTO pacing(chat_id, next_at) VALUES ($1, $2) "

@@ -3,6 +3,7 @@
  * decision jobs, each channel's pace, and what the rules' context asks of earlier requests. */
 #include "core/common.h"
 
+#include "core/json_out.h"
 #include "store/job_tx.h"
 #include "store/rows.h"
 
@@ -38,15 +39,22 @@ dm_err store_judging_due(struct store *st, int action, int64_t now, int limit,
 
 struct verdict_row {
     int status;
-    int64_t chat_id, user_id;
+    int64_t id, chat_id, user_id;
 };
 
 static void row_verdict(const struct db_row *r, void *out)
 {
     struct verdict_row *x = out;
-    x->status = (int)row_int(r, 0);
-    x->chat_id = row_int(r, 1);
-    x->user_id = row_int(r, 2);
+    x->id = row_int(r, 0);
+    x->status = (int)row_int(r, 1);
+    x->chat_id = row_int(r, 2);
+    x->user_id = row_int(r, 3);
+}
+
+static int verdict_row_cmp(const void *a, const void *b)
+{
+    int64_t x = ((const struct verdict_row *)a)->id, y = ((const struct verdict_row *)b)->id;
+    return (x > y) - (x < y);
 }
 
 /* The due time of a paced approval of chat_id wanted at `at`: the channel's next free time
@@ -92,36 +100,91 @@ static dm_err verification_begin(struct tx *tx, const struct store_verdict *v, i
     return tx_run(tx, S_VERIFICATION_ADD, &a, NULL, NULL, NULL, err);
 }
 
-dm_err verdict_tx_record(struct tx *tx, const struct store_verdict *v, bool *was_pending,
-                         struct dm_error *err)
+/* v[0..n)'s verdicts as S_VERDICTS_SET reads them: [[request_id, rule_id, text], ...]. */
+static dm_err verdicts_json(const struct store_verdict *v, size_t n, struct buf *b)
 {
-    struct db_args a;
-    args_init(&a);
-    arg_int(&a, v->request_id);
-    arg_int(&a, v->rule_id);
-    arg_text(&a, v->text, sizeof v->text);
-    struct verdict_row row = {0};
-    bool found = false;
-    dm_err e = tx_read_one(tx, S_VERDICT_SET, &a, row_verdict, &row, &found, err);
+    buf_init(b, SIZE_MAX);
+    struct json_out o;
+    json_out_init(&o, b);
+    json_out_array(&o);
+    for (size_t i = 0; i < n; i++) {
+        json_out_array(&o);
+        json_out_int(&o, v[i].request_id);
+        json_out_int(&o, v[i].rule_id);
+        json_out_text(&o, v[i].text);
+        json_out_end(&o);
+    }
+    json_out_end(&o);
+    return json_out_finish(&o);
+}
+
+/* What follows from verdict v on its request (row): a verification begun, the decision due put
+ * (or, in *gone, a request whose due decision goes: a JSON array being written). */
+static dm_err verdict_follow(struct tx *tx, const struct store_verdict *v,
+                             const struct verdict_row *row, struct json_out *gone,
+                             struct dm_error *err)
+{
+    bool pending = row->status == REQ_PENDING;
+    dm_err e = DM_OK;
+    if (pending && v->challenge)
+        e = verification_begin(tx, v, row->chat_id, row->user_id, v->due_at, err);
     if (e) return e;
-    if (!found)
-        return dm_fail(err, DM_ENOTFOUND, "no join request with id %" PRId64, v->request_id);
-    *was_pending = row.status == REQ_PENDING;
-    if (*was_pending && v->challenge)
-        e = verification_begin(tx, v, row.chat_id, row.user_id, v->due_at, err);
-    if (e) return e;
+    if (!pending || v->action == DUE_NONE) {
+        json_out_int(gone, v->request_id);
+        return DM_OK;
+    }
+    int64_t due = v->due_at;
+    if (v->action == DUE_APPROVE && v->per_hour > 0)
+        e = pace(tx, row->chat_id, v->per_hour, v->due_at, &due, err);
     struct db_args k;
     args_init(&k);
     arg_int(&k, v->request_id);
-    if (!*was_pending || v->action == DUE_NONE)
-        return tx_run(tx, S_DUE_DELETE, &k, NULL, NULL, NULL, err);
-    int64_t due = v->due_at;
-    if (v->action == DUE_APPROVE && v->per_hour > 0)
-        e = pace(tx, row.chat_id, v->per_hour, v->due_at, &due, err);
-    arg_int(&k, row.chat_id);
+    arg_int(&k, row->chat_id);
     arg_int(&k, v->action);
     arg_int(&k, due);
     return e ? e : tx_run(tx, S_DUE_PUT, &k, NULL, NULL, NULL, err);
+}
+
+dm_err verdicts_tx_record(struct tx *tx, const struct store_verdict *v, size_t n, bool *pending,
+                          struct dm_error *err)
+{
+    if (!n) return DM_OK;
+    struct buf arr, ids;
+    dm_err e = verdicts_json(v, n, &arr);
+    if (e) e = dm_fail(err, e, "could not write %zu verdicts: %s", n, dm_strerror(e));
+    struct verdict_row *rows = e ? NULL : malloc(n * sizeof *rows);
+    if (!e && !rows) e = dm_fail(err, DM_ENOMEM, "out of memory recording verdicts");
+    struct db_collect c = {.fn = row_verdict, .out = (char *)rows, .size = sizeof *rows,
+                           .limit = (int)n};
+    struct db_args a;
+    args_init(&a);
+    arg_ref(&a, arr.data);
+    if (!e) e = tx_run(tx, S_VERDICTS_SET, &a, db_collect_row, &c, NULL, err);
+    if (!e) qsort(rows, (size_t)c.n, sizeof *rows, verdict_row_cmp);
+    buf_init(&ids, SIZE_MAX);
+    struct json_out gone;
+    json_out_init(&gone, &ids);
+    json_out_array(&gone);
+    for (size_t i = 0; i < n && !e; i++) {
+        struct verdict_row key = {.id = v[i].request_id};
+        const struct verdict_row *row =
+            bsearch(&key, rows, (size_t)c.n, sizeof *rows, verdict_row_cmp);
+        if (!row)
+            e = dm_fail(err, DM_ENOTFOUND, "no join request with id %" PRId64, v[i].request_id);
+        if (!e && pending) pending[i] = row->status == REQ_PENDING;
+        if (!e) e = verdict_follow(tx, &v[i], row, &gone, err);
+    }
+    json_out_end(&gone);
+    dm_err je = json_out_finish(&gone);
+    if (!e && je) e = dm_fail(err, je, "could not write the requests' ids: %s", dm_strerror(je));
+    struct db_args d;
+    args_init(&d);
+    arg_ref(&d, ids.data);
+    if (!e && ids.len > 2) e = tx_run(tx, S_DUE_DELETE_MANY, &d, NULL, NULL, NULL, err);
+    free(rows);
+    buf_release(&arr);
+    buf_release(&ids);
+    return e;
 }
 
 dm_err store_verdicts_record(struct store *st, const struct store_verdict *v, size_t n,
@@ -131,11 +194,9 @@ dm_err store_verdicts_record(struct store *st, const struct store_verdict *v, si
     dm_err e = tx_open(st, &tx, err);
     if (!e && job_id) e = job_tx_held(&tx, job_id, owner, now, err);
     int64_t done = 0;
-    for (size_t i = 0; i < n && !e; i++) {
-        bool pending = false;
-        e = verdict_tx_record(&tx, &v[i], &pending, err);
-        if (!e && job_id) e = job_tx_item_done(&tx, job_id, v[i].request_id, &done, err);
-    }
+    if (!e) e = verdicts_tx_record(&tx, v, n, NULL, err);
+    for (size_t i = 0; i < n && !e && job_id; i++)
+        e = job_tx_item_done(&tx, job_id, v[i].request_id, &done, err);
     if (!e && job_id && done) e = job_tx_count_done(&tx, job_id, done, now, err);
     return tx_close(&tx, e, err);
 }

@@ -126,7 +126,7 @@ dm_err store_verification_step(struct store *st, const struct store_verification
                                 v->request_id);
         free(now_v);
     }
-    if (!e && verdict) e = verdict_tx_record(&tx, verdict, &pending, err);
+    if (!e && verdict) e = verdicts_tx_record(&tx, verdict, 1, &pending, err);
     if (!e && au) e = tx_audit(&tx, au, err);
     return tx_close(&tx, e, err);
 }
