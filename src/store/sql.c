@@ -56,9 +56,9 @@ struct sql_text {
     "ON CONFLICT DO NOTHING"
 
 #define VERDICTS_SET(with, from, where)                                                            \
-    with "UPDATE invite_requests SET evaluated = 1, "                                             \
-         "rule_id = CASE WHEN status = 0 THEN v.v_rule ELSE rule_id END, "                        \
-         "verdict = CASE WHEN status = 0 THEN v.v_text ELSE verdict END "                         \
+    with "UPDATE invite_requests SET evaluated = 1, "                                              \
+         "rule_id = CASE WHEN status = 0 THEN v.v_rule ELSE rule_id END, "                         \
+         "verdict = CASE WHEN status = 0 THEN v.v_text ELSE verdict END "                          \
          "FROM " from " WHERE " where " RETURNING invite_requests.id, status, chat_id, user_id"
 
 #define DUE_OF_MODE                                                                                \
@@ -498,16 +498,19 @@ static const struct sql_text texts[S_COUNT] = {
     /* the verdicts $1, a JSON array of [request_id, rule_id, text], in one statement; a request
      * decided meanwhile keeps what it had. PostgreSQL locks the requests in id order first, as
      * the job runner does (S_ITEMS_GET), so that neither waits for the other in a circle */
-    [S_VERDICTS_SET] = {.sqlite = VERDICTS_SET("", "(SELECT value->>0 AS v_id, value->>1 AS "
-                                                   "v_rule, value->>2 AS v_text FROM json_each($1)) v",
+    [S_VERDICTS_SET] = {.sqlite = VERDICTS_SET("",
+                                               "(SELECT value->>0 AS v_id, value->>1 AS "
+                                               "v_rule, value->>2 AS v_text FROM json_each($1)) v",
                                                "invite_requests.id = v.v_id"),
-                        .pg = VERDICTS_SET("WITH v AS MATERIALIZED (SELECT (x->>0)::bigint AS v_id, "
-                                           "(x->>1)::bigint AS v_rule, x->>2 AS v_text FROM "
-                                           "jsonb_array_elements($1::jsonb) x), l AS MATERIALIZED "
-                                           "(SELECT id FROM invite_requests WHERE id IN (SELECT "
-                                           "v_id FROM v) ORDER BY id FOR UPDATE) ",
-                                           "v", "invite_requests.id = v.v_id AND "
-                                           "invite_requests.id IN (SELECT id FROM l)"),
+                        .pg =
+                            VERDICTS_SET("WITH v AS MATERIALIZED (SELECT (x->>0)::bigint AS v_id, "
+                                         "(x->>1)::bigint AS v_rule, x->>2 AS v_text FROM "
+                                         "jsonb_array_elements($1::jsonb) x), l AS MATERIALIZED "
+                                         "(SELECT id FROM invite_requests WHERE id IN (SELECT "
+                                         "v_id FROM v) ORDER BY id FOR UPDATE) ",
+                                         "v",
+                                         "invite_requests.id = v.v_id AND "
+                                         "invite_requests.id IN (SELECT id FROM l)"),
                         .what = "recording verdicts"},
     [S_DUE_PUT] = {"INSERT INTO decisions_due(request_id, chat_id, action, due_at) "
                    "VALUES ($1, $2, $3, $4) ON CONFLICT (request_id) DO UPDATE SET "

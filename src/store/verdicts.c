@@ -154,8 +154,8 @@ dm_err verdicts_tx_record(struct tx *tx, const struct store_verdict *v, size_t n
     if (e) e = dm_fail(err, e, "could not write %zu verdicts: %s", n, dm_strerror(e));
     struct verdict_row *rows = e ? NULL : malloc(n * sizeof *rows);
     if (!e && !rows) e = dm_fail(err, DM_ENOMEM, "out of memory recording verdicts");
-    struct db_collect c = {.fn = row_verdict, .out = (char *)rows, .size = sizeof *rows,
-                           .limit = (int)n};
+    struct db_collect c = {
+        .fn = row_verdict, .out = (char *)rows, .size = sizeof *rows, .limit = (int)n};
     struct db_args a;
     args_init(&a);
     arg_ref(&a, arr.data);
