@@ -201,11 +201,11 @@ static dm_err conn_open(struct db_conn *c, const char *path, bool readonly, stru
  * that leaves the WAL WAL_PAGES pages long or more, as SQLite's wal_autocheckpoint does by
  * default; but after a bulk commit (WAL_BULK_COMMIT pages or more: some 700 for 2,000 requests
  * recorded at once), only at WAL_BULK_PAGES. A bulk load then checkpoints a tenth as often,
- * copying each page it rewrote once rather than once a commit (seeding 1M requests: wall time
- * a third lower, issue 12); the first ordinary commit after it checkpoints as before, and an
- * ordinary write never leaves more than WAL_PAGES behind. WAL mode and synchronous = NORMAL
- * stay: a commit is as durable as it was, and a power loss can take back at most the commits
- * of the WAL not yet checkpointed, 40 MB of them at most during a bulk load. */
+ * copying a page it rewrote once a checkpoint rather than once a commit (seeding 300,000
+ * requests with wal_autocheckpoint at 10,000: 196 → 28 fdatasync, 77k → 55k pread, issue 12);
+ * the first ordinary commit after it checkpoints as before. WAL mode and synchronous = NORMAL
+ * stay. What a power loss can take back is, as before, the commits since the WAL was last
+ * synced (at a checkpoint): during a bulk load up to 40 MB of WAL instead of 4 MB. */
 #define WAL_PAGES 1000
 #define WAL_BULK_COMMIT 256
 #define WAL_BULK_PAGES 10000

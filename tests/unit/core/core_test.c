@@ -54,17 +54,18 @@ static void test_fold(void)
     size_t nfast = 0;
     CHECK(fold_text(all, 127, &fast, &nfast) == DM_OK && nfast == 127);
     utf8proc_uint8_t *ref = NULL;
-    utf8proc_ssize_t nref = utf8proc_map((const utf8proc_uint8_t *)all, 127, &ref,
-                                         UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_COMPOSE |
-                                             UTF8PROC_CASEFOLD);
+    utf8proc_ssize_t nref =
+        utf8proc_map((const utf8proc_uint8_t *)all, 127, &ref,
+                     UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD);
     CHECK(nref == 127 && fast && memcmp(fast, ref, 127) == 0 && fast[127] == 0);
     CHECK(fold_text("Anna\nSTRASSE\nx_Y9", 17, &slow, NULL) == DM_OK &&
           strcmp(slow, "anna\nstrasse\nx_y9") == 0);
     free(slow);
-    CHECK(fold_text("Stra\xc3\x9f" "e \xef\xbc\xa1", 11, &slow, NULL) == DM_OK &&
+    /* "Straße Ａ" (octal escapes: a hex one would take the letter after it) */
+    CHECK(fold_text("Stra\303\237e \357\274\241", 11, &slow, NULL) == DM_OK &&
           strcmp(slow, "strasse a") == 0);
     free(slow);
-    CHECK(fold_text("a\0B", 3, &slow, NULL) == DM_OK && strcmp(slow, "a\xef\xbf\xbd" "b") == 0);
+    CHECK(fold_text("a\0B", 3, &slow, NULL) == DM_OK && strcmp(slow, "a\357\277\275b") == 0);
     free(slow);
     free(fast);
     free(ref);
