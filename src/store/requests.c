@@ -45,8 +45,9 @@ struct event_key {
     int64_t chat_id, user_id, tg_date, created_at;
 };
 
-/* What S_REQUEST_ADD handed back of one statement's requests. ev (NULL when no event is
- * wanted) has room for every request of the statement. */
+/* What S_REQUEST_ADD recorded of one statement's requests, as PostgreSQL's hands it back and
+ * record_sqlite reads it on SQLite. ev (NULL when no event is wanted) has room for every
+ * request of the statement. */
 struct recorded {
     size_t n;         /* requests recorded */
     int64_t first_id; /* the lowest id among them */
