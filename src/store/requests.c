@@ -45,8 +45,9 @@ struct event_key {
     int64_t chat_id, user_id, tg_date, created_at;
 };
 
-/* What S_REQUEST_ADD handed back of one statement's requests. ev (NULL when no event is
- * wanted) has room for every request of the statement. */
+/* What S_REQUEST_ADD recorded of one statement's requests, as PostgreSQL's hands it back and
+ * record_sqlite reads it on SQLite. ev (NULL when no event is wanted) has room for every
+ * request of the statement. */
 struct recorded {
     size_t n;         /* requests recorded */
     int64_t first_id; /* the lowest id among them */
@@ -68,6 +69,26 @@ static dm_err recorded_row(void *ctx, const struct db_row *row)
                                              .tg_date = row_int(row, 4),
                                              .created_at = row_int(row, 5)};
     return DM_OK;
+}
+
+/* SQLite: records the staged batch (S_REQUEST_ADD, which returns nothing there) and reads
+ * into x what PostgreSQL's returns: how many were recorded, the first id, and their pending
+ * ones, every one when x->ev wants their events, else the first. */
+static dm_err record_sqlite(struct tx *tx, size_t n, struct recorded *x, struct dm_error *err)
+{
+    int64_t next = 0, added = 0;
+    bool found = false;
+    dm_err e = tx_read_one(tx, S_REQUEST_NEXT_ID, NULL, row_int0, &next, &found, err);
+    if (!e) e = tx_run(tx, S_REQUEST_ADD, NULL, NULL, NULL, &added, err);
+    if (e || added == 0) return e;
+    struct db_args a;
+    args_init(&a);
+    arg_int(&a, next);
+    arg_int(&a, x->ev ? (int64_t)n : 1);
+    e = tx_run(tx, S_REQUEST_ADDED, &a, recorded_row, x, NULL, err);
+    x->n = (size_t)added;
+    x->first_id = next;
+    return e;
 }
 
 /* One statement of a recording, inside tx or alone. */
@@ -92,7 +113,9 @@ static dm_err record_chunk(struct store *st, struct tx *tx, size_t n, const char
     struct db_args a;
     args_init(&a);
     if (batch) arg_ref(&a, batch);
-    dm_err e = record_run(st, tx, S_REQUEST_ADD, &a, recorded_row, &x, err);
+    dm_err e = st->d->kind == DB_SQLITE
+                   ? record_sqlite(tx, n, &x, err)
+                   : record_run(st, tx, S_REQUEST_ADD, &a, recorded_row, &x, err);
     /* SQLite: their trigrams, totals and rollups, by statements over the ids just recorded */
     static const enum sql_id after_add[] = {S_REQUEST_INDEX, S_STAT_FOLD_COUNTS,
                                             S_STAT_FOLD_ARRIVALS, S_STAT_FOLD_DECIDED,

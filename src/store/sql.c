@@ -145,13 +145,15 @@ static const struct sql_text texts[S_COUNT] = {
      * request a statement (S_REQUEST_STAGE): taking the columns out of JSON in SQL parsed each
      * request's array once for each of its 19 columns (staged: 42% fewer instructions a request
      * in SQLite, 210k to 122k at 10,000 requests). PostgreSQL reads $1, a JSON array of
-     * requests, each an array of the staged columns (rows.h json_request), parsed once. The
-     * rows recorded come back. */
+     * requests, each an array of the staged columns (rows.h json_request), parsed once. On
+     * PostgreSQL the rows recorded come back; SQLite's RETURNING keeps every row in a table of
+     * its own until the statement ends (12% of a batch's CPU in SQLite, issue 12), so there
+     * the store reads them as S_REQUEST_NEXT_ID and S_REQUEST_ADDED say. */
     [S_REQUEST_ADD] = {.sqlite = "INSERT INTO invite_requests(" REQUEST_ADD_COLS
                                  ") SELECT " REQUEST_STAGED_COLS
                                  ", CASE WHEN status = 0 THEN 0 ELSE 1 END "
                                  "FROM temp.request_batch WHERE true ORDER BY rowid "
-                                 "ON CONFLICT DO NOTHING " REQUEST_ADD_RETURNING,
+                                 "ON CONFLICT DO NOTHING",
                        .pg = "INSERT INTO invite_requests(" REQUEST_ADD_COLS ") SELECT "
                              "(x->>0)::bigint, (x->>1)::bigint, x->>2, x->>3, x->>4, x->>5, "
                              "x->>6, (x->>7)::bigint, (x->>8)::int, (x->>9)::bigint, "
@@ -161,6 +163,19 @@ static const struct sql_text texts[S_COUNT] = {
                              "FROM jsonb_array_elements($1::jsonb) x "
                              "ON CONFLICT DO NOTHING " REQUEST_ADD_RETURNING,
                        .what = "recording join requests"},
+    /* SQLite: the id S_REQUEST_ADD gives the first request it records. A new row gets the
+     * highest id there is plus one, so one statement's requests have the ids from this one on,
+     * one after another (as S_REQUEST_INDEX and the folds below read them). */
+    [S_REQUEST_NEXT_ID] = {.sqlite = "SELECT coalesce(max(id), 0) + 1 FROM invite_requests",
+                           .pg = "SELECT 1",
+                           .what = "recording join requests"},
+    /* SQLite: the pending requests recorded from id $1 on, as PostgreSQL's S_REQUEST_ADD
+     * returns them, the first $2 (through invite_requests_status) */
+    [S_REQUEST_ADDED] = {.sqlite = "SELECT id, status, chat_id, user_id, tg_date, created_at "
+                                   "FROM invite_requests WHERE status = 0 AND id >= $1 "
+                                   "ORDER BY id LIMIT $2",
+                         .pg = "SELECT 1",
+                         .what = "recording join requests"},
     /* SQLite (since migration 21): the requests recorded from id $1 on (as S_REQUEST_INDEX's)
      * counted into the per-status totals and the statistics' rollups, one statement a table,
      * in the transaction that recorded them (its insert triggers upserted each request's rows

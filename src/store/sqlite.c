@@ -24,6 +24,7 @@
 struct db_conn {
     sqlite3 *db;
     sqlite3_stmt *stmts[SQL_KEYS];
+    int wal_pages; /* the writer: the WAL's length after its last commit (wal_committed) */
 };
 
 struct db {
@@ -196,6 +197,30 @@ static dm_err conn_open(struct db_conn *c, const char *path, bool readonly, stru
     return e;
 }
 
+/* Checkpoints: the writer copies the WAL into the database file (syncing both) after a commit
+ * that leaves the WAL WAL_PAGES pages long or more, as SQLite's wal_autocheckpoint does by
+ * default; but after a bulk commit (WAL_BULK_COMMIT pages or more: some 700 for 2,000 requests
+ * recorded at once), only at WAL_BULK_PAGES. A bulk load then checkpoints a tenth as often,
+ * copying a page it rewrote once a checkpoint rather than once a commit (seeding 300,000
+ * requests with wal_autocheckpoint at 10,000: 196 → 28 fdatasync, 77k → 55k pread, issue 12);
+ * the first ordinary commit after it checkpoints as before. WAL mode and synchronous = NORMAL
+ * stay. What a power loss can take back is, as before, the commits since the WAL was last
+ * synced (at a checkpoint): during a bulk load up to 40 MB of WAL instead of 4 MB. */
+#define WAL_PAGES 1000
+#define WAL_BULK_COMMIT 256
+#define WAL_BULK_PAGES 10000
+
+static int wal_committed(void *ctx, sqlite3 *db, const char *name, int pages)
+{
+    struct db_conn *c = ctx;
+    /* the WAL starts over (shorter) at the first commit after a complete checkpoint */
+    int wrote = pages > c->wal_pages ? pages - c->wal_pages : pages;
+    c->wal_pages = pages;
+    if (pages >= (wrote >= WAL_BULK_COMMIT ? WAL_BULK_PAGES : WAL_PAGES))
+        sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    return SQLITE_OK;
+}
+
 static dm_err wal_mode(void *ctx, const struct db_row *r)
 {
     const char *mode = sq_col_text(r, 0);
@@ -214,6 +239,7 @@ static dm_err wal_enable(struct db_conn *c, const char *path, struct dm_error *e
                     "database %s cannot use WAL mode (journal mode stays '%s'); put it on a "
                     "local file system",
                     path, mode);
+    if (!e) sqlite3_wal_hook(c->db, wal_committed, c);
     return e;
 }
 
@@ -229,8 +255,18 @@ static void sq_close(struct db *db)
     free(db);
 }
 
+/* Before SQLite's first use in the process: no memory statistics, which doorman never reads
+ * and which take a process-wide mutex around every allocation SQLite makes (2.4% of the CPU
+ * of recording a batch, issue 12). Refused, harmlessly, when SQLite was used already. */
+static void sqlite_configure(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static dm_err sq_open(const char *path, struct db **out, struct dm_error *err)
 {
+    static pthread_once_t configured = PTHREAD_ONCE_INIT;
+    pthread_once(&configured, sqlite_configure);
     *out = NULL;
     if (!path || !*path)
         return dm_fail(err, DM_EINVAL, "the database path is empty: give a file path");

@@ -2,6 +2,7 @@
 #include "core/common.h"
 #include "../check.h"
 #include "core/date.h"
+#include "core/fold.h"
 #include "core/buf.h"
 #include "core/config.h"
 #include "core/csv.h"
@@ -11,6 +12,7 @@
 #include "core/secret.h"
 
 #include <fcntl.h>
+#include <utf8proc.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -39,6 +41,34 @@ static void test_buf(void)
     CHECK(buf_reserve(&b, 40) == DM_OK && b.data == before && strcmp(b.data, "ab") == 0);
     CHECK(buf_reserve(&b, 99) == DM_ETOOBIG && b.len == 2 && strcmp(b.data, "ab") == 0);
     buf_release(&b);
+}
+
+/* fold_text folds ASCII without utf8proc: the same bytes as utf8proc's NFKC_Casefold for each
+ * ASCII character, and text past ASCII (or with NUL) still goes through utf8proc. */
+static void test_fold(void)
+{
+    char all[128];
+    for (int i = 1; i < 128; i++)
+        all[i - 1] = (char)i;
+    char *fast = NULL, *slow = NULL;
+    size_t nfast = 0;
+    CHECK(fold_text(all, 127, &fast, &nfast) == DM_OK && nfast == 127);
+    utf8proc_uint8_t *ref = NULL;
+    utf8proc_ssize_t nref =
+        utf8proc_map((const utf8proc_uint8_t *)all, 127, &ref,
+                     UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD);
+    CHECK(nref == 127 && fast && memcmp(fast, ref, 127) == 0 && fast[127] == 0);
+    CHECK(fold_text("Anna\nSTRASSE\nx_Y9", 17, &slow, NULL) == DM_OK &&
+          strcmp(slow, "anna\nstrasse\nx_y9") == 0);
+    free(slow);
+    /* "Straße Ａ" (octal escapes: a hex one would take the letter after it) */
+    CHECK(fold_text("Stra\303\237e \357\274\241", 11, &slow, NULL) == DM_OK &&
+          strcmp(slow, "strasse a") == 0);
+    free(slow);
+    CHECK(fold_text("a\0B", 3, &slow, NULL) == DM_OK && strcmp(slow, "a\357\277\275b") == 0);
+    free(slow);
+    free(fast);
+    free(ref);
 }
 
 static void test_utf8_copy(void)
@@ -414,6 +444,7 @@ int main(void)
 {
     test_buf();
     test_strlcpy();
+    test_fold();
     test_utf8_copy();
     test_json_out();
     test_secret();
