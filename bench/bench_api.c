@@ -18,6 +18,22 @@ static void handler(void *ctx, const struct http_request *req, struct http_respo
     if (!res->status) api_handle(&env, req, res);
 }
 
+/* The throwaway directory, removed by bench_api_stop or, when a bench exits on a failure, at
+ * exit (BENCH_KEEP keeps it). */
+static char throwaway[64];
+
+static int remove_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+static void throwaway_remove(void)
+{
+    if (throwaway[0] && !getenv("BENCH_KEEP")) nftw(throwaway, remove_one, 8, FTW_DEPTH | FTW_PHYS);
+    throwaway[0] = 0;
+}
+
 static _Noreturn void die(const char *what, const struct dm_error *err)
 {
     fprintf(stderr, "bench: %s: %s\n", what, err ? err->msg : "failed");
@@ -33,6 +49,9 @@ void bench_api_start(struct bench_api *b, const char *db_url, http_handler_fn ex
     config_defaults(&cfg);
     dm_strlcpy(b->dir, "/tmp/dm-bench-XXXXXX", sizeof b->dir);
     if (!mkdtemp(b->dir)) die("mkdtemp", NULL);
+    static bool at_exit;
+    if (!at_exit) at_exit = atexit(throwaway_remove) == 0;
+    dm_strlcpy(throwaway, b->dir, sizeof throwaway);
     dm_strlcpy(cfg.data_dir, b->dir, sizeof cfg.data_dir);
     if (db_url) dm_strlcpy(cfg.db_url, db_url, sizeof cfg.db_url);
     if (config_finish(&cfg, &err) || store_open(cfg.db_url, &b->store, &err))
@@ -62,17 +81,11 @@ void bench_api_start(struct bench_api *b, const char *db_url, http_handler_fn ex
     snprintf(b->base, sizeof b->base, "http://127.0.0.1:%u", http_server_port(b->http));
 }
 
-static int remove_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(path);
-}
-
 void bench_api_stop(struct bench_api *b)
 {
     http_server_stop(b->http);
     store_close(b->store);
-    if (!getenv("BENCH_KEEP")) nftw(b->dir, remove_one, 8, FTW_DEPTH | FTW_PHYS);
+    throwaway_remove();
 }
 
 static double clock_seconds(clockid_t id)

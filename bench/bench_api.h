@@ -4,8 +4,8 @@
  *
  * Ownership: bench_api_start fills a struct bench_api that bench_api_stop releases, removing
  * the throwaway data directory (and so a SQLite database in it; a PostgreSQL database named by
- * URL is the caller's); with BENCH_KEEP set in the environment the directory stays, to look at
- * the database's query plans afterwards. */
+ * URL is the caller's), also when the bench exits on a failure; with BENCH_KEEP set in the
+ * environment the directory stays, to look at the database's query plans afterwards. */
 #ifndef DM_BENCH_API_H
 #define DM_BENCH_API_H
 
