@@ -787,6 +787,30 @@
     "  REFERENCING OLD TABLE AS stat_rows FOR EACH STATEMENT EXECUTE FUNCTION stat_fold_set();"
 // clang-format on
 
+/* 23 (PostgreSQL only): the fold at COMMIT (19) reads and deletes only its own transaction's
+ * notes, through an index on the transaction that wrote them, instead of reading stat_delta
+ * whole. The notes deleted by earlier folds stay in the table as dead rows until a vacuum
+ * (autovacuum looks once a minute at most), and every fold read them all: after an Approve All
+ * of 10,000 (one fold per group of about 3.7 decisions), 17,486 dead notes in 108 pages, read by
+ * each of the fold's five statements. Other transactions' notes are invisible to a fold anyway
+ * (a transaction's own, and those of transactions that committed folded), so it folds the same
+ * rows; a note gets the transaction's id by default (pg_current_xact_id: the top-level
+ * transaction's, also inside a subtransaction), so stat_note is unchanged. */
+// clang-format off
+#define PG_OWN_NOTES "(SELECT * FROM stat_delta WHERE tx = pg_current_xact_id()) d"
+#define PG_STAT_FOLD_OWN \
+    "ALTER TABLE stat_delta ADD COLUMN tx xid8 NOT NULL DEFAULT pg_current_xact_id();" \
+    "CREATE INDEX stat_delta_tx ON stat_delta(tx);" \
+    "CREATE OR REPLACE FUNCTION stat_fold() RETURNS trigger LANGUAGE plpgsql" \
+    "  SET enable_seqscan = off AS $$ BEGIN" \
+    "  IF current_setting('doorman.stat_folded', true) = '1' THEN RETURN NULL; END IF;" \
+    "  PERFORM set_config('doorman.stat_folded', '1', true);" \
+    PG_FOLD_ARRIVALS(PG_OWN_NOTES) PG_FOLD_DECISIONS(PG_OWN_NOTES) \
+    "  DELETE FROM stat_delta WHERE tx = pg_current_xact_id();" \
+    "  RETURN NULL;" \
+    "END $$;"
+// clang-format on
+
 /* Migration v is migrations[v - 1], in each dialect's text. */
 static const struct {
     const char *sqlite, *pg;
@@ -816,6 +840,7 @@ static const struct {
     {"" /* nor statement journals for them */, PG_STAT_NOTE_SETS},
     {SQ_STAT_FOLD_BATCH, "SELECT 1" /* folds at COMMIT since 19 */},
     {"" /* folds a batch by statements since 21 */, PG_STAT_FOLD_SETS},
+    {"" /* no stat_delta */, PG_STAT_FOLD_OWN},
 };
 
 const int schema_latest = (int)DM_ARRAY_LEN(migrations);
