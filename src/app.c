@@ -219,6 +219,16 @@ dm_err app_start(struct app *a, struct dm_error *err)
     return api_setup_announce(&a->api, err);
 }
 
+/* glibc keeps freed heap memory for the next malloc and gives back only the top of the main heap;
+ * malloc_trim hands every free page of every arena back to the kernel (the SQLite caches just
+ * released, what a burst of requests or a Load left behind). Idle RSS in login_memory_bench's
+ * setup: docs/operations.md, Performance. */
+void app_idle(struct app *a)
+{
+    store_release_idle(a->store);
+    malloc_trim(0);
+}
+
 void app_stop(struct app *a)
 {
     a->stopping = 1;
