@@ -1,7 +1,8 @@
 // login_memory_bench: doorman's resident memory idle, while serving the list, and at its peak
 // during N logins at once (each Argon2id hash takes 64 MiB; doorman runs one at a time).
 // Prints the three figures (the first two also split by smaps_rollup) and the peak's bound (aim:
-// under 100 MB with 20 logins at once).
+// under 100 MB with 20 logins at once); idle twice: at once after the setup, and after a quiet
+// QUIET_S seconds (35: doorman's idle pass, every 30 s, gives back memory kept for speed).
 //
 // env: N (20) logins, each as its own admin (the login throttle would refuse a sixth attempt on one
 // name under way at once) from its own loopback address; DOORMAN_BIN / TGSIM_BIN as in tests.
@@ -10,6 +11,7 @@ import { Client, waitRecorded } from '../tests/lib/api.mjs';
 import { startStack, ADMIN } from '../tests/lib/stacks.mjs';
 
 const N = Number(process.env.N || 20);
+const QUIET_S = Number(process.env.QUIET_S ?? 35);
 const mb = (kb) => (kb / 1024).toFixed(1);
 // VmRSS and VmHWM (the peak since the last reset) of a process, in kB.
 function mem(pid) {
@@ -44,6 +46,9 @@ try {
         admins.push(admin);
     }
     const pid = s.dm.proc.pid;
+    const idleAtOnce = mem(pid).rss;
+    const idleAtOnceSplit = split(pid);
+    await new Promise((r) => setTimeout(r, QUIET_S * 1000));
     const idle = mem(pid).rss;
     const idleSplit = split(pid);
     for (let i = 0; i < 200; i++) await s.client.ok('/api/invite-requests?limit=50');
@@ -59,7 +64,9 @@ try {
     const after = mem(pid);
     const ok = answers.filter((r) => r.status === 200).length;
     const threads = /^Threads:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))[1];
-    console.log(`doorman RSS idle ${mb(idle)} MB (${threads} threads), after 200 list pages ${mb(listing)} MB`);
+    console.log(`doorman RSS idle ${mb(idle)} MB after ${QUIET_S} s quiet (${threads} threads; ${mb(idleAtOnce)} MB at once), ` +
+        `after 200 list pages ${mb(listing)} MB`);
+    console.log(`  idle at once: ${idleAtOnceSplit}`);
     console.log(`  idle:        ${idleSplit}`);
     console.log(`  after lists: ${listingSplit}`);
     console.log(`${N} logins at once: ${ok} answered 200 in ${secs.toFixed(1)} s; RSS before ${mb(before.rss)} MB, ` +

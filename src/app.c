@@ -19,6 +19,7 @@
 
 #include <fcntl.h>
 #include <malloc.h>
+#include <openssl/crypto.h>
 #include <sys/file.h>
 
 /* glibc's allocator, set before the first thread starts. doorman runs some 70 threads (the job
@@ -36,6 +37,20 @@ static void malloc_tune(void)
 {
     mallopt(M_ARENA_MAX, MALLOC_ARENAS);
     mallopt(M_MMAP_THRESHOLD, MALLOC_MMAP_BYTES);
+}
+
+/* OpenSSL without its error strings, unless PostgreSQL is the database. libcurl's start
+ * (OPENSSL_init_ssl, when the bot or a webhook first sends) loads thousands of them into a table,
+ * touching 0.6-0.8 MB of libcrypto's pages that stay resident. Nothing doorman shows reads them:
+ * its libcurl calls report curl_easy_strerror() alone (no error buffer, no verbose log) and its
+ * MTProto code its own messages. libpq does (why a TLS connection to PostgreSQL failed), so with
+ * PostgreSQL they are loaded as before. Set before anything starts OpenSSL; OpenSSL keeps the
+ * first choice for the process (docs/operations.md, Performance: Idle RSS). */
+static void openssl_tune(const char *db_url)
+{
+    bool postgres =
+        strncmp(db_url, "postgresql://", 13) == 0 || strncmp(db_url, "postgres://", 11) == 0;
+    if (!postgres) OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CRYPTO_STRINGS, NULL);
 }
 
 /* This data directory's instance: DATA/instance holds a name made once (the owner name of the
@@ -117,6 +132,7 @@ dm_err app_start(struct app *a, struct dm_error *err)
     if ((e = secret_init())) return dm_fail(err, e, "libsodium failed to initialise");
     bool derived_url = !a->cfg.public_url[0];
     if ((e = config_finish(&a->cfg, err))) return e;
+    openssl_tune(a->cfg.db_url);
     log_set_format(a->cfg.log_format);
     char bad[64];
     if (!http_ip_list_valid(a->cfg.metrics_allow, bad, sizeof bad))
@@ -201,6 +217,16 @@ dm_err app_start(struct app *a, struct dm_error *err)
     log_info("http", "listening on http://%s%s%s:%u", strchr(a->cfg.listen_host, ':') ? "[" : "",
              a->cfg.listen_host, strchr(a->cfg.listen_host, ':') ? "]" : "", a->cfg.listen_port);
     return api_setup_announce(&a->api, err);
+}
+
+/* glibc keeps freed heap memory for the next malloc and gives back only the top of the main heap;
+ * malloc_trim hands every free page of every arena back to the kernel (the SQLite caches just
+ * released, what a burst of requests or a Load left behind). Idle RSS in login_memory_bench's
+ * setup: docs/operations.md, Performance. */
+void app_idle(struct app *a)
+{
+    store_release_idle(a->store);
+    malloc_trim(0);
 }
 
 void app_stop(struct app *a)

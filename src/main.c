@@ -101,8 +101,10 @@ static int cmd_serve(struct config *cfg)
         app_stop(&a);
         return 1;
     }
-    int sig = 0;
-    sigwait(&stop, &sig);
+    const struct timespec idle = {.tv_sec = APP_IDLE_S};
+    int sig;
+    while ((sig = sigtimedwait(&stop, NULL, &idle)) < 0) /* EAGAIN: a pass is due (or EINTR) */
+        app_idle(&a);
     log_info("main", "stopping (signal %d)", sig);
     app_stop(&a);
     return 0;

@@ -29,8 +29,6 @@ struct autodecide {
     const char *public_url;
     struct leased_loop *loop;
     struct judge *judge;
-    struct store_request *rows;     /* BATCH */
-    struct store_verdict *verdicts; /* BATCH */
 };
 
 /* Judges rows[0..n) and records the verdicts (job_id: an apply job's items), answering their
@@ -61,27 +59,30 @@ static dm_err judge_rows(struct store *st, struct judge *j, struct guard *guard,
     return e;
 }
 
-/* One round: judge what is new, then the rechecks due, then hand over what is due. *more when
- * a batch was full (go again at once); *next_due the earliest due time left. */
-static dm_err round_once(struct autodecide *a, bool *more, int64_t *next_due, struct dm_error *err)
+/* One round: judge what is new, then the rechecks due, then hand over what is due, with rows
+ * and verdicts for BATCH requests. *more when a batch was full (go again at once); *next_due the
+ * earliest due time left. */
+static dm_err round_work(struct autodecide *a, struct store_request *rows,
+                         struct store_verdict *verdicts, bool *more, int64_t *next_due,
+                         struct dm_error *err)
 {
     struct store *st = a->store;
     *more = false;
     int n = 0, judged = 0;
     dm_err e = a->guard ? guard_sweep(a->guard, err) : DM_OK;
-    if (!e) e = store_unevaluated(st, 0, BATCH, a->rows, &n, err);
+    if (!e) e = store_unevaluated(st, 0, BATCH, rows, &n, err);
     if (!e && n)
-        e = judge_rows(st, a->judge, a->guard, a->rows, n, false, a->verdicts, 0, "", &judged, err);
+        e = judge_rows(st, a->judge, a->guard, rows, n, false, verdicts, 0, "", &judged, err);
     if (e) return e;
     *more |= n == BATCH;
     if (judged) log_debug(C, "judged %d new requests", judged);
 
     /* delayed approvals that came due, then checks that failed before */
     for (int action = DUE_RECHECK; action <= DUE_RETRY; action++) {
-        e = store_judging_due(st, action, (int64_t)time(NULL), BATCH, a->rows, &n, err);
+        e = store_judging_due(st, action, (int64_t)time(NULL), BATCH, rows, &n, err);
         if (!e && n)
-            e = judge_rows(st, a->judge, NULL, a->rows, n, action == DUE_RECHECK, a->verdicts, 0,
-                           "", &judged, err);
+            e = judge_rows(st, a->judge, NULL, rows, n, action == DUE_RECHECK, verdicts, 0, "",
+                           &judged, err);
         if (e) return e;
         *more |= n == BATCH;
     }
@@ -114,6 +115,21 @@ static dm_err round_once(struct autodecide *a, bool *more, int64_t *next_due, st
     return e;
 }
 
+/* round_work with its arrays made for the round and freed after it: kept between rounds, the
+ * rows of the last batch (4.5 KB each, 0.9 MB for BATCH) stayed resident in an idle process
+ * (docs/operations.md, Performance: Idle RSS). The rows come from one mapping, and only those
+ * read are ever touched. */
+static dm_err round_once(struct autodecide *a, bool *more, int64_t *next_due, struct dm_error *err)
+{
+    struct store_request *rows = malloc(BATCH * sizeof *rows);
+    struct store_verdict *verdicts = malloc(BATCH * sizeof *verdicts);
+    dm_err e = rows && verdicts ? round_work(a, rows, verdicts, more, next_due, err)
+                                : dm_fail(err, DM_ENOMEM, "out of memory");
+    free(rows);
+    free(verdicts);
+    return e;
+}
+
 /* The loop's round: round_once, and the wait until the next due time. */
 static dm_err round_due(void *ctx, struct leased_loop *l, double *wait_s, struct dm_error *err)
 {
@@ -128,8 +144,6 @@ static dm_err round_due(void *ctx, struct leased_loop *l, double *wait_s, struct
 static void autodecide_free(struct autodecide *a)
 {
     judge_free(a->judge);
-    free(a->rows);
-    free(a->verdicts);
     free(a);
 }
 
@@ -144,10 +158,7 @@ dm_err autodecide_start(const struct autodecide_config *cfg, struct autodecide *
     a->guard = cfg->guard;
     a->accounts = cfg->accounts;
     a->public_url = cfg->public_url;
-    a->rows = malloc(BATCH * sizeof *a->rows);
-    a->verdicts = malloc(BATCH * sizeof *a->verdicts);
-    dm_err e = a->rows && a->verdicts ? judge_new(a->store, cfg->accounts, false, &a->judge, err)
-                                      : dm_fail(err, DM_ENOMEM, "out of memory");
+    dm_err e = judge_new(a->store, cfg->accounts, false, &a->judge, err);
     struct leased_loop_config lc = {.store = cfg->store,
                                     .lease = LEASE,
                                     .owner = cfg->owner,

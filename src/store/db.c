@@ -249,6 +249,15 @@ int slots_take(struct slots *s)
     }
 }
 
+bool slots_try(struct slots *s, int i)
+{
+    pthread_mutex_lock(&s->lock);
+    bool took = !s->busy[i];
+    s->busy[i] = true;
+    pthread_mutex_unlock(&s->lock);
+    return took;
+}
+
 void slots_give(struct slots *s, int i)
 {
     pthread_mutex_lock(&s->lock);

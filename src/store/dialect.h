@@ -128,6 +128,8 @@ struct dialect {
     dm_err (*backup)(struct db *db, const char *path,
                      void (*progress)(void *ctx, int64_t done, int64_t total), void *ctx,
                      struct dm_error *err);
+    /* Optional (NULL: nothing to give back): store_release_idle (store.h). */
+    void (*release_idle)(struct db *db);
 };
 
 /* The operations of a dialect whose functions are named PREFIX_open, PREFIX_close, … */
@@ -137,7 +139,8 @@ struct dialect {
     .col_text = p##_col_text
 
 /* A fixed set of connection slots, each used by one thread at a time: slots_take waits for a
- * free one and returns its index, slots_give frees it. */
+ * free one and returns its index, slots_try takes slot i only when it is free (true), slots_give
+ * frees it. */
 #define SLOTS_MAX 8
 struct slots {
     pthread_mutex_t lock; /* guards busy */
@@ -148,6 +151,7 @@ struct slots {
 void slots_init(struct slots *s, int n);
 void slots_release(struct slots *s);
 int slots_take(struct slots *s);
+bool slots_try(struct slots *s, int i);
 void slots_give(struct slots *s, int i);
 
 /* Ends the transaction on c: commits when e is DM_OK, else rolls back; returns e or the

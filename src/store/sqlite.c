@@ -5,7 +5,8 @@
  * of up to READERS read-only connections for lookups and lists, so a panel page never waits behind
  * a write. A reader is opened when first taken: the pool hands out the lowest free one, so a
  * quiet process keeps one or two, each holding its own parse of the schema (some 500 KB with the
- * search triggers) and page cache. The file is in WAL mode: readers see the last commit and never
+ * search triggers) and page cache, and a reader not taken between two idle passes
+ * (sq_release_idle) is closed again. The file is in WAL mode: readers see the last commit and never
  * block the writer. Every connection keeps its statements prepared, by statement key (sql.h).
  * Parameters are written $N in the store's texts and prepared here as ?N. */
 #include "core/common.h"
@@ -25,6 +26,7 @@ struct db_conn {
     sqlite3 *db;
     sqlite3_stmt *stmts[SQL_KEYS];
     int wal_pages; /* the writer: the WAL's length after its last commit (wal_committed) */
+    bool taken;    /* a reader: taken since the last idle pass (sq_release_idle) */
 };
 
 struct db {
@@ -156,6 +158,7 @@ static dm_err sq_conn_get(struct db *db, bool write, struct db_conn **out, struc
         slots_give(&db->pool, i);
         return e;
     }
+    db->readers[i].taken = true;
     *out = &db->readers[i];
     return DM_OK;
 }
@@ -195,6 +198,29 @@ static dm_err conn_open(struct db_conn *c, const char *path, bool readonly, stru
                          "configuring the connection", err);
     if (e) conn_close(c);
     return e;
+}
+
+/* The idle pass (store_release_idle): each connection free at the moment gives back its page
+ * cache (the pages are read again from the file, most likely from the kernel's cache, when next
+ * needed), and a reader not taken since the previous pass is closed: its schema, statements and
+ * cache are some 300-500 KB (an idle doorman's background loops keep the first reader in use;
+ * the others served bursts). Then malloc_trim (app.c) can hand the freed heap pages back. */
+static void sq_release_idle(struct db *db)
+{
+    for (int i = 0; i < READERS; i++) {
+        if (!slots_try(&db->pool, i)) continue; /* in use: not idle */
+        struct db_conn *c = &db->readers[i];
+        if (c->db && !c->taken)
+            conn_close(c);
+        else if (c->db)
+            sqlite3_db_release_memory(c->db);
+        c->taken = false;
+        slots_give(&db->pool, i);
+    }
+    if (pthread_mutex_trylock(&db->write_lock) == 0) {
+        sqlite3_db_release_memory(db->writer.db);
+        pthread_mutex_unlock(&db->write_lock);
+    }
 }
 
 /* Checkpoints: the writer copies the WAL into the database file (syncing both) after a commit
@@ -349,4 +375,5 @@ static dm_err sq_backup(struct db *db, const char *path,
     return e;
 }
 
-const struct dialect dialect_sqlite = {.kind = DB_SQLITE, DIALECT_OPS(sq), .backup = sq_backup};
+const struct dialect dialect_sqlite = {
+    .kind = DB_SQLITE, DIALECT_OPS(sq), .backup = sq_backup, .release_idle = sq_release_idle};

@@ -10,6 +10,8 @@
 
 #include <libpq-fe.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 
@@ -794,12 +796,33 @@ static void *worker_run(void *arg)
     return NULL;
 }
 
+struct idler {
+    struct store *st;
+    atomic_bool stop;
+    int passes;
+};
+
+/* The process's idle pass (store_release_idle) over and over while the workers run. */
+static void *idler_run(void *arg)
+{
+    struct idler *d = arg;
+    while (!atomic_load(&d->stop)) {
+        store_release_idle(d->st);
+        d->passes++;
+        sched_yield();
+    }
+    return NULL;
+}
+
 static void test_threads(struct store *st, struct store *other)
 {
     /* four threads on one store, and a fifth writer on a second store over the same file, as
-     * a second process would be: waits go through busy_timeout, never SQLITE_BUSY */
+     * a second process would be: waits go through busy_timeout, never SQLITE_BUSY; meanwhile
+     * a sixth gives back the store's idle memory (closing readers not taken lately) */
     struct worker w[5];
-    pthread_t t[5];
+    pthread_t t[5], idle_t;
+    struct idler idler = {.st = st};
+    pthread_create(&idle_t, NULL, idler_run, &idler);
     for (int i = 0; i < 5; i++) {
         w[i] = (struct worker){.st = i == 4 ? other : st, .index = i, .writer = i % 2 == 0};
         pthread_create(&t[i], NULL, worker_run, &w[i]);
@@ -812,16 +835,28 @@ static void test_threads(struct store *st, struct store *other)
                     w[i].first_error);
         errors += w[i].errors;
     }
-    CHECK(errors == 0);
+    atomic_store(&idler.stop, true);
+    pthread_join(idle_t, NULL);
+    CHECK(errors == 0 && idler.passes > 0);
     for (int i = 0; i < 5; i += 2) {
         struct store_request_filter f = filter(-1, -200 - i, 0, 0, "");
         int64_t counts[REQ_STATUS_COUNT];
         OK(store_request_counts(st, &f, counts, &E));
         CHECK(counts[REQ_PENDING] == THREAD_ROUNDS);
     }
+    /* two idle passes close every reader (none taken in between); the next read opens one */
+    store_release_idle(st);
+    store_release_idle(st);
+    for (int i = 0; i < 5; i += 2) {
+        struct store_request_filter f = filter(-1, -200 - i, 0, 0, "");
+        struct store_request page[5];
+        int n = 0;
+        OK(store_request_list(st, &f, 0, 5, page, &n, &E));
+        CHECK(n == 5);
+    }
     printf("ok threads: 3 writers (one on a second connection) and 2 readers, %d rounds each, "
-           "no errors\n",
-           THREAD_ROUNDS);
+           "%d idle passes beside them, no errors; reads after the readers were closed\n",
+           THREAD_ROUNDS, idler.passes);
 }
 
 /* ---- timing ---- */
