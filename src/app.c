@@ -225,8 +225,9 @@ dm_err app_start(struct app *a, struct dm_error *err)
  * setup: docs/operations.md, Performance. */
 void app_idle(struct app *a)
 {
-    store_release_idle(a->store);
+    int closed = store_release_idle(a->store);
     malloc_trim(0);
+    log_debug("app", "idle pass: %d database connections closed, memory given back", closed);
 }
 
 void app_stop(struct app *a)

@@ -50,8 +50,8 @@ struct app {
 dm_err app_start(struct app *a, struct dm_error *err);
 /* The idle pass: gives back memory kept for speed that a quiet process does not need (the
  * store's, store_release_idle, then the allocator's free pages). For the thread that waits for
- * the stop signal, every APP_IDLE_S seconds while it waits; harmless while requests run. */
-#define APP_IDLE_S 30
+ * the stop signal, every cfg.idle_s seconds while it waits (DOORMAN_IDLE_S; 0: never); harmless
+ * while requests run. */
 void app_idle(struct app *a);
 /* Stops in reverse order; safe after a failed app_start. */
 void app_stop(struct app *a);

@@ -101,9 +101,10 @@ static int cmd_serve(struct config *cfg)
         app_stop(&a);
         return 1;
     }
-    const struct timespec idle = {.tv_sec = APP_IDLE_S};
-    int sig;
-    while ((sig = sigtimedwait(&stop, NULL, &idle)) < 0) /* EAGAIN: a pass is due (or EINTR) */
+    const struct timespec idle = {.tv_sec = a.cfg.idle_s};
+    int sig = 0;
+    if (!a.cfg.idle_s) sigwait(&stop, &sig);
+    while (a.cfg.idle_s && (sig = sigtimedwait(&stop, NULL, &idle)) < 0) /* EAGAIN: a pass */
         app_idle(&a);
     log_info("main", "stopping (signal %d)", sig);
     app_stop(&a);

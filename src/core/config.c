@@ -68,6 +68,7 @@ void config_defaults(struct config *c)
     c->webhook_attempts = env_unsigned("DOORMAN_WEBHOOK_ATTEMPTS", 8, 1, 100);
     c->webhook_timeout_s = env_unsigned("DOORMAN_WEBHOOK_TIMEOUT_S", 10, 1, 300);
     c->tg_decisions_s = env_unsigned("DOORMAN_TELEGRAM_DECISIONS_S", 300, 0, 86400);
+    c->idle_s = env_unsigned("DOORMAN_IDLE_S", 30, 0, 3600);
     c->session_updates = env_unsigned("DOORMAN_SESSION_UPDATES", 1, 0, 1);
     dm_strlcpy(c->metrics_allow, "127.0.0.1,::1", sizeof c->metrics_allow);
     const char *ma = getenv("DOORMAN_METRICS_ALLOW");

@@ -45,6 +45,7 @@ struct config {
     unsigned http_work_queue;      /* http/server.h config.work_queue */
     unsigned preflight_deadline_s; /* api/invite_requests.c */
     unsigned tg_decisions_s;       /* jobs/telegram_decisions.h: the periodic check; 0 off */
+    unsigned idle_s;               /* app.h app_idle: seconds between idle passes; 0 off */
     unsigned session_updates;      /* telegram/updates.h: sessions listen to updates; 0 off */
     char mtproto_dcs[1024];        /* "" or "ID=HOST:PORT,..." overriding the DC table */
     char mtproto_rsa_pem[1024];    /* "" or a PEM file with the DCs' public keys */

@@ -129,7 +129,7 @@ struct dialect {
                      void (*progress)(void *ctx, int64_t done, int64_t total), void *ctx,
                      struct dm_error *err);
     /* Optional (NULL: nothing to give back): store_release_idle (store.h). */
-    void (*release_idle)(struct db *db);
+    int (*release_idle)(struct db *db); /* the connections it closed */
 };
 
 /* The operations of a dialect whose functions are named PREFIX_open, PREFIX_close, … */

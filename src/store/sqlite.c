@@ -205,11 +205,13 @@ static dm_err conn_open(struct db_conn *c, const char *path, bool readonly, stru
  * needed), and a reader not taken since the previous pass is closed: its schema, statements and
  * cache are some 300-500 KB (an idle doorman's background loops keep the first reader in use;
  * the others served bursts). Then malloc_trim (app.c) can hand the freed heap pages back. */
-static void sq_release_idle(struct db *db)
+static int sq_release_idle(struct db *db)
 {
+    int closed = 0;
     for (int i = 0; i < READERS; i++) {
         if (!slots_try(&db->pool, i)) continue; /* in use: not idle */
         struct db_conn *c = &db->readers[i];
+        closed += c->db && !c->taken;
         if (c->db && !c->taken)
             conn_close(c);
         else if (c->db)
@@ -221,6 +223,7 @@ static void sq_release_idle(struct db *db)
         sqlite3_db_release_memory(db->writer.db);
         pthread_mutex_unlock(&db->write_lock);
     }
+    return closed;
 }
 
 /* Checkpoints: the writer copies the WAL into the database file (syncing both) after a commit

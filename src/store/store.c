@@ -81,9 +81,9 @@ dm_err store_open(const char *url, struct store **out, struct dm_error *err)
     return open_with(&dialect_sqlite, url, out, err);
 }
 
-void store_release_idle(struct store *st)
+int store_release_idle(struct store *st)
 {
-    if (st->d->release_idle) st->d->release_idle(st->db);
+    return st->d->release_idle ? st->d->release_idle(st->db) : 0;
 }
 
 void store_close(struct store *st)

@@ -1078,10 +1078,11 @@ dm_err store_open(const char *url, struct store **out, struct dm_error *err);
 void store_close(struct store *st);
 
 /* Gives back memory the store keeps for speed and does not need while quiet; for one thread
- * (the process's idle pass, app.c: every 30 s). On SQLite: the page caches of the
- * connections free at that moment, and the readers not taken since the previous call are
- * closed (the next read opens one again). A connection in use is left alone. Nothing changes
- * in what the store answers; PostgreSQL's pool is left as it is. */
-void store_release_idle(struct store *st);
+ * (the process's idle pass, app.c: every DOORMAN_IDLE_S seconds). On SQLite: the page caches
+ * of the connections free at that moment, and the readers not taken since the previous call
+ * are closed (the next read opens one again). A connection in use is left alone. Nothing
+ * changes in what the store answers; PostgreSQL's pool is left as it is. Returns how many
+ * connections it closed. */
+int store_release_idle(struct store *st);
 
 #endif
