@@ -245,6 +245,9 @@ describe('the panel on a phone (chromium, 390×844)', () => {
             ['Jobs', 'main tbody tr'], ['Statistics', '.stat-card'], ['Invite Links', 'main .page-head'], ['Invite Requests', '.requests-table tbody tr']]) {
             await btn.click();
             await page.locator('.nav').getByRole('link', { name }).click();
+            // the page named current first: a generic `ready` (main .page-head) is on the page
+            // being left too (CI at ab83fdb read the menu while Statistics was still current)
+            await page.waitForFunction((n) => document.querySelector('.nav a[aria-current=page]')?.textContent === n, name, { timeout: 10000 });
             await page.locator(ready).first().waitFor();
             assert.equal(await page.locator('.nav a[aria-current=page]').textContent(), name);
             assert.equal(await btn.getAttribute('aria-expanded'), 'false');
