@@ -234,6 +234,32 @@ static void titles_put(struct store *st, const struct store_chat *chats, size_t 
     }
 }
 
+/* Whether Telegram asks for an answer to this request (a join-request query: guard mode). */
+static bool join_has_query(const struct botapi_join_request *jr)
+{
+    return jr->query_id[0] && botapi_query_id_valid(jr->query_id);
+}
+
+/* Stores one join request alone (with its query when it has one). DM_EDB or DM_EUNAVAILABLE
+ * (message in err) when it could not be stored. */
+static dm_err record_join(struct bot *b, const struct botapi_join_request *jr, struct dm_error *err)
+{
+    struct store_request r;
+    struct store_chat c;
+    join_of(jr, &r, &c);
+    struct store *st = b->store;
+    bool inserted = false;
+    dm_err e = join_has_query(jr)
+                   ? store_request_add_query(st, &r, jr->query_id, query_deadline_ms(jr->date),
+                                             &inserted, err)
+                   : store_request_add(st, &r, &inserted, err);
+    if (e) return e;
+    titles_put(st, &c, 1);
+    if (inserted)
+        log_debug(C, "join request: chat %" PRId64 " user %" PRId64, r.chat_id, r.user_id);
+    return DM_OK;
+}
+
 /* Stores one update if it is a chat_join_request; hands callback_query and message updates to
  * the handler (others are ignored). DM_EINVAL for a malformed one, DM_EDB or DM_EUNAVAILABLE
  * (message in err) when it could not be stored. */
@@ -243,22 +269,7 @@ static dm_err record_update(struct bot *b, json_t *update, bool *was_join, struc
     dm_err e = botapi_join_request_parse(update, &jr, err);
     *was_join = e != DM_ENOTFOUND;
     if (e == DM_ENOTFOUND) return handle_other(b, update, err);
-    if (e) return e;
-    struct store_request r;
-    struct store_chat c;
-    join_of(&jr, &r, &c);
-    struct store *st = b->store;
-    bool inserted = false;
-    if (jr.query_id[0] && botapi_query_id_valid(jr.query_id))
-        e = store_request_add_query(st, &r, jr.query_id, query_deadline_ms(jr.date), &inserted,
-                                    err);
-    else
-        e = store_request_add(st, &r, &inserted, err);
-    if (e) return e;
-    titles_put(st, &c, 1);
-    if (inserted)
-        log_debug(C, "join request: chat %" PRId64 " user %" PRId64, r.chat_id, r.user_id);
-    return DM_OK;
+    return e ? e : record_join(b, &jr, err);
 }
 
 /* A poll's join requests that come without a query, recorded together (one transaction, a few
@@ -271,23 +282,18 @@ struct join_batch {
     size_t n, nchats, cap;
 };
 
-/* Takes update into jb when it is a join request without a query (true); false for any other
- * update, which the caller handles alone. */
-static bool batch_take(struct join_batch *jb, json_t *update, size_t cap)
+/* Takes jr (a join request without a query) into jb; false when there is no room (out of
+ * memory: the caller records it alone). */
+static bool batch_take(struct join_batch *jb, const struct botapi_join_request *jr, size_t cap)
 {
-    struct botapi_join_request jr;
-    struct dm_error err = {0};
-    if (botapi_join_request_parse(update, &jr, &err) ||
-        (jr.query_id[0] && botapi_query_id_valid(jr.query_id)))
-        return false;
     if (!jb->rows) {
         jb->rows = malloc(cap * sizeof *jb->rows);
         jb->chats = malloc(cap * sizeof *jb->chats);
         jb->cap = jb->rows && jb->chats ? cap : 0;
     }
-    if (jb->n == jb->cap) return false; /* out of memory: recorded alone */
+    if (jb->n == jb->cap) return false;
     struct store_chat c;
-    join_of(&jr, &jb->rows[jb->n++], &c);
+    join_of(jr, &jb->rows[jb->n++], &c);
     size_t i = 0;
     while (i < jb->nchats && jb->chats[i].chat_id != c.chat_id)
         i++;
@@ -396,20 +402,20 @@ static enum call_result poll_once(struct bot *b, struct botapi_client *rx, int *
         json_t *uid = json_object_get(u, "update_id");
         if (!json_is_integer(uid)) continue;
         int64_t past = (int64_t)json_integer_value(uid) + 1;
-        if (batch_take(&jb, u, n)) {
-            any_join = true;
+        struct botapi_join_request jr;
+        dm_err pe = botapi_join_request_parse(u, &jr, &err);
+        any_join |= pe != DM_ENOTFOUND;
+        if (!pe && !join_has_query(&jr) && batch_take(&jb, &jr, n)) {
             taken = DM_MAX(taken, past);
             continue;
         }
-        bool was_join = false;
         e = batch_record(b, &jb, &err);
         if (e) break;
         next = taken;
-        e = record_update(b, u, &was_join, &err);
+        e = pe == DM_ENOTFOUND ? handle_other(b, u, &err) : pe ? pe : record_join(b, &jr, &err);
         if (e && e != DM_EINVAL) break;
         if (e) log_warn(C, "skipping update %" PRId64 ": %s", past - 1, err.msg);
         e = DM_OK;
-        any_join |= was_join;
         next = taken = DM_MAX(next, past);
     }
     if (!e) e = batch_record(b, &jb, &err);
