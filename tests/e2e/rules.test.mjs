@@ -293,7 +293,9 @@ describe('Rules page in chromium', () => {
         const g = await waitApi(0, (r) => r.length === 1, 'one global rule');
         assert.equal(g[0].chat_id, 0);
         assert.equal(g[0].delay_seconds, 90);
-        assert.equal((await shown())[0].text, 'If name matches /^ann\\b/ → approve after 90 s');
+        // the table is drawn again after the save: wait for the row (CI at 21d84f9 read it first)
+        const row = await waitShown((t) => t.length === 1, 'the global rule shown');
+        assert.equal(row[0].text, 'If name matches /^ann\\b/ → approve after 90 s');
         assert.equal((await rulesOf(c1)).length, 2, "the channel's rules are untouched");
     });
 
